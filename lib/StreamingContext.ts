@@ -1,0 +1,226 @@
+import { type ActionSpec, Dataset, type DatasetContext } from './dataset/Dataset';
+import './dataset/DatasetOps';
+import { FnScope, FunctionTable } from './dataset/FnScope';
+import { ParallelDataset } from './dataset/ParallelDataset';
+import { TextFileDataset } from './dataset/TextFileDataset';
+import type { DStream } from './dstream/DStream';
+import './dstream/DStreamOps';
+import type { OutputEvent } from './dstream/DStreamOps';
+import { DStreamGraph } from './dstream/DStreamGraph';
+import { InputDStream } from './dstream/InputDStream';
+import { TransformedDStream } from './dstream/TransformedDStream';
+import { UnionDStream } from './dstream/UnionDStream';
+import { StreamGraphError } from './errors';
+import { StagePlanner } from './plan/StagePlanner';
+import { BatchRun, currentBatch } from './scheduler/BatchRun';
+import { DAGScheduler } from './scheduler/DAGScheduler';
+import type { TaskRunner } from './scheduler/TaskRunner';
+import { GeneratorSource, type GeneratorSourceOptions } from './source/GeneratorSource';
+import { QueueSource } from './source/QueueSource';
+import { SocketSource } from './source/SocketSource';
+import type { Source } from './source/Source';
+import { TextFileSource } from './source/TextFileSource';
+import type { BlockStore } from './storage/BlockStore';
+import type { StreamingListener } from './scheduler/StreamingListener';
+
+/** Settings of a streaming context. */
+export interface StreamingContextOptions {
+  /** The batch interval in milliseconds (Spark's batchDuration). */
+  readonly batchIntervalMs: number;
+  /** Partitions of input blocks and shuffles when an operation names none. Default 2. */
+  readonly defaultPartitions?: number;
+  /** Output jobs run at once, like spark.streaming.concurrentJobs. Default 1. */
+  readonly concurrentJobs?: number;
+  /** Attempts per task before its batch fails. Default 4. */
+  readonly maxTaskAttempts?: number;
+}
+
+/** What a running context is connected to; the local runtime and the Lambda runtime each provide one. */
+export interface StreamingEnv {
+  /** Input blocks, shuffle data and cached datasets. */
+  readonly store: BlockStore;
+  /** Where `saveAsTextFiles` writes. */
+  readonly outputs: BlockStore;
+  /** Where tasks run. */
+  readonly runner: TaskRunner;
+  /** Where stages that only the driver can run go (functions created inside foreachRDD). */
+  readonly driverRunner: TaskRunner;
+  /** Writes `print` output. */
+  print(text: string): void;
+  /** Appends one line to a jsonl output: a file path, or stdout when undefined. */
+  appendJsonl(path: string | undefined, line: string): Promise<void>;
+}
+
+/**
+ * Spark's StreamingContext: the entry point that creates input streams and static datasets, holds the stream
+ * graph, and runs the jobs that output operations generate. Building one has no side effect; sources start
+ * and tasks run only once a runtime starts it, so workers can rebuild the same graph to learn its functions.
+ *
+ * @example
+ * const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+ * ssc.queueStream([['a #x'], ['b #y']]).flatMap((t) => t.split(' ')).countByValue().print();
+ */
+export class StreamingContext implements DatasetContext {
+  /** The batch interval in milliseconds. */
+  readonly batchIntervalMs: number;
+  /** Partitions used when an operation names none. */
+  readonly defaultPartitions: number;
+  /** Output jobs run at once. */
+  readonly concurrentJobs: number;
+  /** Attempts per task. */
+  readonly maxTaskAttempts: number;
+  /** The stream graph. */
+  readonly graph = new DStreamGraph();
+  /** Every function of the graph, by id. */
+  readonly functions = new FunctionTable();
+  /** The scope of functions registered while the graph is built. */
+  readonly graphScope: FnScope;
+  /** A context for placeholder datasets, which may be built but never run. */
+  readonly placeholderContext: DatasetContext;
+  private readonly listeners: StreamingListener[] = [];
+  private nextDatasetId = 0;
+  private nextShuffleId = 0;
+  private nextJobId = 0;
+  private connected: { env: StreamingEnv; dag: DAGScheduler } | undefined;
+
+  constructor(options: StreamingContextOptions) {
+    const { batchIntervalMs, defaultPartitions = 2, concurrentJobs = 1, maxTaskAttempts = 4 } = options;
+    positiveInteger('batchIntervalMs', batchIntervalMs);
+    positiveInteger('defaultPartitions', defaultPartitions);
+    positiveInteger('concurrentJobs', concurrentJobs);
+    positiveInteger('maxTaskAttempts', maxTaskAttempts);
+    this.batchIntervalMs = batchIntervalMs;
+    this.defaultPartitions = defaultPartitions;
+    this.concurrentJobs = concurrentJobs;
+    this.maxTaskAttempts = maxTaskAttempts;
+    this.graphScope = new FnScope(this.functions, 'g');
+    this.placeholderContext = {
+      newDatasetId: () => -1,
+      newShuffleId: () => -1,
+      defaultPartitions,
+      runJob: () => {
+        throw new StreamGraphError('a transform function must not run actions (collect, count, take)');
+      },
+      parallelizeDataset: (data, numPartitions, scope) =>
+        new ParallelDataset({ ctx: this.placeholderContext, scope, deps: [], numPartitions }, data),
+    };
+  }
+
+  // ---- input streams -------------------------------------------------------------------------------------
+
+  /** A stream from any source; `partitions` defaults to `defaultPartitions`. */
+  sourceStream<T>(source: Source<T>, partitions = this.defaultPartitions): DStream<T> {
+    return new InputDStream(this, source, partitions);
+  }
+
+  /** Spark's queueStream: one queued batch per interval, then empty batches. */
+  queueStream<T>(batches: T[][], options: { oneAtATime?: boolean; partitions?: number } = {}): DStream<T> {
+    return this.sourceStream(new QueueSource(batches, options), options.partitions);
+  }
+
+  /** The built-in deterministic generator of tweets, text lines or key/value events. */
+  generatorStream(options: GeneratorSourceOptions, partitions?: number): DStream<any> {
+    return this.sourceStream(new GeneratorSource(options), partitions);
+  }
+
+  /** Spark's textFileStream: the lines of new files appearing in a folder. */
+  textFileStream(directory: string, partitions?: number): DStream<string> {
+    return this.sourceStream(new TextFileSource(directory), partitions);
+  }
+
+  /** Spark's socketTextStream: lines of text read from a TCP server. */
+  socketTextStream(host: string, port: number, partitions?: number): DStream<string> {
+    return this.sourceStream(new SocketSource(host, port), partitions);
+  }
+
+  /** The union of several streams with the same slide interval. */
+  union<T>(streams: DStream<T>[]): DStream<T> {
+    return new UnionDStream(streams);
+  }
+
+  /** A function of several streams' datasets of the same batch. */
+  transform<U>(streams: DStream<any>[], f: (datasets: Dataset<any>[], batchTime: number) => Dataset<U>): DStream<U> {
+    return new TransformedDStream(streams, f);
+  }
+
+  // ---- static datasets -----------------------------------------------------------------------------------
+
+  /** The lines of a static text file, to join or filter a stream against inside `transform`. */
+  textFile(path: string, partitions = 1): Dataset<string> {
+    return new TextFileDataset({ ctx: this, scope: this.graphScope, deps: [], numPartitions: partitions }, path);
+  }
+
+  /** A small static dataset from an array. */
+  parallelize<T>(data: readonly T[], partitions = 1): Dataset<T> {
+    return this.parallelizeDataset(data, partitions, this.graphScope);
+  }
+
+  // ---- DatasetContext ------------------------------------------------------------------------------------
+
+  newDatasetId(): number {
+    return this.nextDatasetId++;
+  }
+
+  newShuffleId(): number {
+    return this.nextShuffleId++;
+  }
+
+  parallelizeDataset<T>(data: readonly T[], numPartitions: number, scope: FnScope): Dataset<T> {
+    return new ParallelDataset<T>({ ctx: this, scope, deps: [], numPartitions }, data);
+  }
+
+  /** Plans a job for `dataset` and runs it on the connected runner, inside the current batch. */
+  async runJob(dataset: Dataset, action: ActionSpec): Promise<unknown[]> {
+    const { dag } = this.connection();
+    const batch = currentBatch.getStore() ?? new BatchRun(0);
+    const plan = StagePlanner.plan(dataset, action, batch.batchTime, this.nextJobId++);
+    return dag.runJob(plan, batch);
+  }
+
+  // ---- running -------------------------------------------------------------------------------------------
+
+  /** Connects the context to storage and runners; a runtime calls this before the first batch. */
+  connect(env: StreamingEnv): void {
+    this.connected = {
+      env,
+      dag: new DAGScheduler(env.runner, env.driverRunner, { maxTaskAttempts: this.maxTaskAttempts }),
+    };
+  }
+
+  /** The connected environment, or a clear error when nothing connected the context yet. */
+  env(): StreamingEnv {
+    return this.connection().env;
+  }
+
+  private connection() {
+    if (!this.connected) throw new StreamGraphError('the streaming context is not running: start it first');
+    return this.connected;
+  }
+
+  /** Adds a listener for batch and output events. */
+  addListener(listener: StreamingListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Removes a listener. */
+  removeListener(listener: StreamingListener): void {
+    const i = this.listeners.indexOf(listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  /** Tells the listeners about one output batch. */
+  emitOutput(event: OutputEvent): void {
+    for (const l of this.listeners) l.onOutput?.(event);
+  }
+
+  /** The listeners, for the scheduler. */
+  get streamingListeners(): readonly StreamingListener[] {
+    return this.listeners;
+  }
+}
+
+function positiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
+  }
+}

@@ -1,0 +1,45 @@
+import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
+import { KeyedMap } from './KeyedMap';
+import type { TaskContext } from './TaskContext';
+
+/**
+ * Groups several keyed datasets by key (Spark's CoGroupedRDD): each output record is
+ * `[key, [valuesOfFirst, valuesOfSecond, …]]`. Joins are built on it.
+ */
+export class CoGroupedDataset extends Dataset<[unknown, unknown[][]]> {
+  readonly type = 'cogroup';
+
+  constructor(origin: DatasetOrigin) {
+    super(origin);
+  }
+
+  /** Rebuilds the dataset inside a task. */
+  static fromSpec(spec: DatasetSpec): CoGroupedDataset {
+    return new CoGroupedDataset({ spec });
+  }
+
+  protected args(): Record<string, unknown> {
+    return {};
+  }
+
+  async compute(partition: number, tc: TaskContext): Promise<[unknown, unknown[][]][]> {
+    const width = this.depSpecs.length;
+    const groups = new KeyedMap<unknown[][]>();
+    for (let side = 0; side < width; side++) {
+      const dep = this.depSpecs[side]!;
+      if (dep.type !== 'shuffle') throw new Error(`cogroup ${this.id} needs shuffle dependencies`);
+      for (const segment of await tc.shuffleRead(dep.shuffleId, partition)) {
+        for (const record of segment) {
+          const [key, value] = record as [unknown, unknown];
+          let group = groups.get(key);
+          if (group === undefined) {
+            group = Array.from({ length: width }, () => []);
+            groups.set(key, group);
+          }
+          group[side]!.push(value);
+        }
+      }
+    }
+    return groups.toPairs();
+  }
+}

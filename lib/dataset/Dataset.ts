@@ -1,0 +1,136 @@
+import type { DependencySpec, Dependency } from './Dependency';
+import type { FnScope } from './FnScope';
+import type { TaskContext } from './TaskContext';
+
+/** A dataset as it travels in a plan: plain JSON, with functions named by id. */
+export interface DatasetSpec {
+  readonly id: number;
+  readonly type: string;
+  readonly numPartitions: number;
+  readonly deps: readonly DependencySpec[];
+  /** Set when a function of this dataset can only be resolved in the driver (created inside foreachRDD). */
+  readonly driverOnly?: true;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+/** What the driver offers datasets: ids, defaults, and a way to run actions. */
+export interface DatasetContext {
+  /** A fresh dataset id, unique within this driver. */
+  newDatasetId(): number;
+  /** A fresh shuffle id, unique within this driver. */
+  newShuffleId(): number;
+  /** The number of partitions shuffles use when none is given. */
+  readonly defaultPartitions: number;
+  /** Runs `action` over every partition of `dataset` and returns one result per partition. */
+  runJob(dataset: Dataset, action: ActionSpec): Promise<unknown[]>;
+  /** A small dataset whose records travel inline in the plan. */
+  parallelizeDataset<T>(data: readonly T[], numPartitions: number, scope: FnScope): Dataset<T>;
+}
+
+/** What a result task does with its partition. */
+export type ActionSpec =
+  | { readonly type: 'collect' }
+  | { readonly type: 'take'; readonly n: number }
+  | { readonly type: 'count' }
+  | { readonly type: 'saveText'; readonly path: string };
+
+/** Where a dataset object came from: built by the driver with live parents, or rebuilt by a task from JSON. */
+export type DatasetOrigin =
+  | {
+      readonly ctx: DatasetContext;
+      readonly scope: FnScope;
+      readonly deps: readonly Dependency[];
+      readonly numPartitions: number;
+    }
+  | { readonly spec: DatasetSpec };
+
+/**
+ * Spark's RDD: a partitioned dataset that remembers its lineage and is computed lazily, one partition per
+ * task. The base holds the machinery (ids, lineage, the plan form, function scopes); each subclass states its
+ * arguments and how to compute one partition. Transformations and actions are added in `DatasetOps`.
+ */
+export abstract class Dataset<T = unknown> {
+  /** The dataset's kind in a plan, such as `mapPartitions` or `shuffled`. */
+  abstract readonly type: string;
+  /** Unique within the driver that built it. */
+  readonly id: number;
+  /** How many partitions (and so tasks) the dataset has. */
+  readonly numPartitions: number;
+  /** Live parents (driver side only; empty when rebuilt from a plan). */
+  readonly dependencies: readonly Dependency[];
+  /** Parents as the plan names them. */
+  readonly depSpecs: readonly DependencySpec[];
+  /** True when some function of this dataset can only be resolved in the driver. */
+  readonly driverOnly: boolean;
+  /** The driver context (undefined in a task). */
+  readonly ctx: DatasetContext | undefined;
+  /** Where functions passed to this dataset's transformations are registered (undefined in a task). */
+  readonly scope: FnScope | undefined;
+
+  protected constructor(origin: DatasetOrigin) {
+    if ('spec' in origin) {
+      this.id = origin.spec.id;
+      this.numPartitions = origin.spec.numPartitions;
+      this.dependencies = [];
+      this.depSpecs = origin.spec.deps;
+      this.driverOnly = origin.spec.driverOnly === true;
+      this.ctx = undefined;
+      this.scope = undefined;
+    } else {
+      this.id = origin.ctx.newDatasetId();
+      this.numPartitions = origin.numPartitions;
+      this.dependencies = origin.deps;
+      this.depSpecs = origin.deps.map((d) => d.toSpec());
+      this.driverOnly = origin.scope.driverOnly || origin.deps.some((d) => d.parent.driverOnly && d.kind === 'narrow');
+      this.ctx = origin.ctx;
+      this.scope = origin.scope;
+    }
+  }
+
+  /** Computes one partition inside a task. Parents are reached through `tc`, by the ids in `depSpecs`. */
+  abstract compute(partition: number, tc: TaskContext): Promise<T[]> | T[];
+
+  /** The subclass's own arguments for the plan (function ids, keys, inline data). */
+  protected abstract args(): Record<string, unknown>;
+
+  /** The plan form of this dataset alone. */
+  toSpec(): DatasetSpec {
+    const spec: DatasetSpec = {
+      id: this.id,
+      type: this.type,
+      numPartitions: this.numPartitions,
+      deps: this.depSpecs,
+      args: this.args(),
+    };
+    return this.driverOnly ? { ...spec, driverOnly: true } : spec;
+  }
+
+  /**
+   * The same dataset, seen from another function scope. Transform and foreachRDD bodies get such views so the
+   * functions they create are named in their own scope; lineage, id and plan form stay those of the original.
+   */
+  inScope(scope: FnScope): this {
+    const view = Object.create(this) as this;
+    Object.defineProperty(view, 'scope', { value: scope });
+    Object.defineProperty(view, 'driverOnly', { value: this.driverOnly || scope.driverOnly });
+    return view;
+  }
+
+  /** The driver context, or a clear error when an action is called inside a task. */
+  protected driver(): { ctx: DatasetContext; scope: FnScope } {
+    if (!this.ctx || !this.scope) {
+      throw new Error(`dataset ${this.id} was rebuilt inside a task; transformations and actions run in the driver`);
+    }
+    return { ctx: this.ctx, scope: this.scope };
+  }
+
+  /** A short description for logs: `mapPartitions#12 (4 partitions)`. */
+  toString(): string {
+    return `${this.type}#${this.id} (${this.numPartitions} partitions)`;
+  }
+}
+
+/** Partition i of p holds records [⌊i·n/p⌋, ⌊(i+1)·n/p⌋) of n, the split Spark's parallelize makes. */
+export function sliceBounds(n: number, p: number, i: number): [number, number] {
+  return [Math.floor((i * n) / p), Math.floor(((i + 1) * n) / p)];
+}

@@ -1,0 +1,221 @@
+/**
+ * The transformations and actions of `Dataset`, Spark's RDD API. They live here, added to the prototype,
+ * because they construct the subclasses, and the subclasses extend `Dataset`: defining both in one module
+ * graph without this split would be an import cycle that ESM resolves in the wrong order.
+ */
+import { CoGroupedDataset } from './CoGroupedDataset';
+import { Dataset } from './Dataset';
+import { type AggregatorSpec, OneToOneDependency, RangeDependency, ShuffleDependency } from './Dependency';
+import type { AnyFn } from './FnScope';
+import { MapPartitionsDataset, type MapKind } from './MapPartitionsDataset';
+import { HashPartitioner } from './Partitioner';
+import { ShuffledDataset } from './ShuffledDataset';
+import { UnionDataset } from './UnionDataset';
+
+/** A function, or the id of one the graph registered already. */
+export type FnLike = AnyFn | { readonly fnId: string };
+
+/** A number of partitions or a partitioner, as Spark's pair operations take. */
+export type Partitioning = number | HashPartitioner;
+
+declare module './Dataset' {
+  interface Dataset<T> {
+    /** Applies `f` to every record. */
+    map<U>(f: ((t: T) => U | Promise<U>) | { fnId: string }): Dataset<U>;
+    /** Applies `f` to every record and flattens the results. */
+    flatMap<U>(f: ((t: T) => Iterable<U> | Promise<Iterable<U>>) | { fnId: string }): Dataset<U>;
+    /** Keeps the records for which `f` is true. */
+    filter(f: ((t: T) => unknown) | { fnId: string }): Dataset<T>;
+    /** Applies `f` to each whole partition. */
+    mapPartitions<U>(f: ((records: T[], partition: number) => Iterable<U>) | { fnId: string }): Dataset<U>;
+    /** Turns each partition into one record: the array of its records. */
+    glom(): Dataset<T[]>;
+    /** Maps the value of every `[key, value]` record. */
+    mapValues<K, V, W>(this: Dataset<[K, V]>, f: ((v: V) => W) | { fnId: string }): Dataset<[K, W]>;
+    /** Maps the value of every `[key, value]` record to several values. */
+    flatMapValues<K, V, W>(this: Dataset<[K, V]>, f: ((v: V) => Iterable<W>) | { fnId: string }): Dataset<[K, W]>;
+    /** The records of this dataset and the others, partitions side by side. */
+    union(...others: Dataset<T>[]): Dataset<T>;
+    /** Spreads the records evenly over `numPartitions` partitions (a shuffle). */
+    repartition(numPartitions: number): Dataset<T>;
+    /** Spark's combineByKey; `mapSideCombine` defaults to true. */
+    combineByKey<K, V, C>(
+      this: Dataset<[K, V]>,
+      createCombiner: ((v: V) => C) | { fnId: string },
+      mergeValue: ((c: C, v: V) => C) | { fnId: string },
+      mergeCombiners: ((a: C, b: C) => C) | { fnId: string },
+      partitioning?: Partitioning,
+      mapSideCombine?: boolean,
+    ): Dataset<[K, C]>;
+    /** Merges the values of each key with an associative function. */
+    reduceByKey<K, V>(
+      this: Dataset<[K, V]>,
+      f: ((a: V, b: V) => V) | { fnId: string },
+      partitioning?: Partitioning,
+    ): Dataset<[K, V]>;
+    /** Groups the values of each key. */
+    groupByKey<K, V>(this: Dataset<[K, V]>, partitioning?: Partitioning): Dataset<[K, V[]]>;
+    /** Groups this dataset and the others by key: `[key, [values of this, values of other, …]]`. */
+    cogroup<K>(
+      this: Dataset<[K, unknown]>,
+      others: Dataset<[K, unknown]>[],
+      partitioning?: Partitioning,
+    ): Dataset<[K, unknown[][]]>;
+    /** Inner join by key: `[key, [v, w]]`. */
+    join<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, partitioning?: Partitioning): Dataset<[K, [V, W]]>;
+    /** Left outer join: a missing right value is null. */
+    leftOuterJoin<K, V, W>(
+      this: Dataset<[K, V]>,
+      other: Dataset<[K, W]>,
+      partitioning?: Partitioning,
+    ): Dataset<[K, [V, W | null]]>;
+    /** Right outer join: a missing left value is null. */
+    rightOuterJoin<K, V, W>(
+      this: Dataset<[K, V]>,
+      other: Dataset<[K, W]>,
+      partitioning?: Partitioning,
+    ): Dataset<[K, [V | null, W]]>;
+    /** Full outer join: a missing value on either side is null. */
+    fullOuterJoin<K, V, W>(
+      this: Dataset<[K, V]>,
+      other: Dataset<[K, W]>,
+      partitioning?: Partitioning,
+    ): Dataset<[K, [V | null, W | null]]>;
+    /** Every record, in partition order (an action: runs a job). */
+    collect(): Promise<T[]>;
+    /** The number of records (an action). */
+    count(): Promise<number>;
+    /** The first `n` records in partition order (an action). */
+    take(n: number): Promise<T[]>;
+    /** True when the dataset has no record (an action). */
+    isEmpty(): Promise<boolean>;
+  }
+}
+
+/** Installs a method; the interface above carries its public type, which generic `this` types cannot check here. */
+function define(name: string, method: (this: Dataset<any>, ...args: any[]) => unknown): void {
+  Object.defineProperty(Dataset.prototype, name, { value: method, writable: true, configurable: true });
+}
+
+function fnIdOf(ds: Dataset<any>, f: FnLike): string {
+  if (typeof f === 'function') return ds['driver']().scope.register(f);
+  if (f && typeof f === 'object' && typeof f.fnId === 'string') return f.fnId;
+  throw new TypeError(`expected a function, got ${typeof f}`);
+}
+
+function narrow(ds: Dataset<any>, kind: MapKind, f: FnLike | undefined): Dataset<any> {
+  const { ctx, scope } = ds['driver']();
+  const fnId = f === undefined ? '' : fnIdOf(ds, f);
+  return new MapPartitionsDataset(
+    { ctx, scope, deps: [new OneToOneDependency(ds)], numPartitions: ds.numPartitions },
+    kind,
+    fnId,
+  );
+}
+
+function partitionerOf(ds: Dataset<any>, partitioning: Partitioning | undefined): HashPartitioner {
+  if (partitioning instanceof HashPartitioner) return partitioning;
+  return new HashPartitioner(partitioning ?? ds['driver']().ctx.defaultPartitions);
+}
+
+for (const kind of ['map', 'flatMap', 'filter', 'mapPartitions', 'mapValues', 'flatMapValues'] as const) {
+  define(kind, function (this: Dataset<any>, f: FnLike) {
+    return narrow(this, kind, f);
+  });
+}
+
+define('glom', function (this: Dataset<any>) {
+  return narrow(this, 'glom', undefined);
+});
+
+define('union', function (this: Dataset<any>, ...others: Dataset<any>[]) {
+  const { ctx, scope } = this['driver']();
+  const deps: RangeDependency[] = [];
+  let at = 0;
+  for (const parent of [this, ...others]) {
+    deps.push(new RangeDependency(parent, 0, at, parent.numPartitions));
+    at += parent.numPartitions;
+  }
+  return new UnionDataset({ ctx, scope, deps, numPartitions: at });
+});
+
+define('repartition', function (this: Dataset<any>, numPartitions: number) {
+  const { ctx, scope } = this['driver']();
+  const dep = new ShuffleDependency(this, ctx.newShuffleId(), new HashPartitioner(numPartitions), false);
+  return new ShuffledDataset({ ctx, scope, deps: [dep], numPartitions }, undefined, false);
+});
+
+define('combineByKey', function (
+  this: Dataset<any>,
+  createCombiner: FnLike,
+  mergeValue: FnLike,
+  mergeCombiners: FnLike,
+  partitioning?: Partitioning,
+  mapSideCombine = true,
+) {
+  const { ctx, scope } = this['driver']();
+  const aggregator: AggregatorSpec = {
+    createCombiner: fnIdOf(this, createCombiner),
+    mergeValue: fnIdOf(this, mergeValue),
+    mergeCombiners: fnIdOf(this, mergeCombiners),
+  };
+  const partitioner = partitionerOf(this, partitioning);
+  const dep = new ShuffleDependency(this, ctx.newShuffleId(), partitioner, true, aggregator, mapSideCombine);
+  return new ShuffledDataset(
+    { ctx, scope, deps: [dep], numPartitions: partitioner.numPartitions },
+    aggregator,
+    mapSideCombine,
+  );
+});
+
+define('reduceByKey', function (this: Dataset<[unknown, unknown]>, f: FnLike, partitioning?: Partitioning) {
+  const id = { fnId: fnIdOf(this, f) };
+  return this.combineByKey({ fnId: 'builtin:identity' }, id, id, partitioning, true);
+});
+
+define('groupByKey', function (this: Dataset<[unknown, unknown]>, partitioning?: Partitioning) {
+  return this.combineByKey(
+    { fnId: 'builtin:groupCreate' },
+    { fnId: 'builtin:groupMerge' },
+    { fnId: 'builtin:groupCombine' },
+    partitioning,
+    false,
+  );
+});
+
+define('cogroup', function (this: Dataset<any>, others: Dataset<any>[], partitioning?: Partitioning) {
+  const { ctx, scope } = this['driver']();
+  const partitioner = partitionerOf(this, partitioning);
+  const deps = [this, ...others].map((p) => new ShuffleDependency(p, ctx.newShuffleId(), partitioner, true));
+  return new CoGroupedDataset({ ctx, scope, deps, numPartitions: partitioner.numPartitions });
+});
+
+for (const [name, fnId] of [
+  ['join', 'builtin:joinInner'],
+  ['leftOuterJoin', 'builtin:joinLeft'],
+  ['rightOuterJoin', 'builtin:joinRight'],
+  ['fullOuterJoin', 'builtin:joinFull'],
+] as const) {
+  define(name, function (this: Dataset<any>, other: Dataset<any>, partitioning?: Partitioning) {
+    return this.cogroup([other], partitioning).flatMapValues({ fnId });
+  });
+}
+
+define('collect', async function (this: Dataset<any>) {
+  const parts = await this['driver']().ctx.runJob(this, { type: 'collect' });
+  return (parts as unknown[][]).flat();
+});
+
+define('count', async function (this: Dataset<any>) {
+  const parts = await this['driver']().ctx.runJob(this, { type: 'count' });
+  return (parts as number[]).reduce((a, b) => a + b, 0);
+});
+
+define('take', async function (this: Dataset<any>, n: number) {
+  const parts = await this['driver']().ctx.runJob(this, { type: 'take', n });
+  return (parts as unknown[][]).flat().slice(0, n);
+});
+
+define('isEmpty', async function (this: Dataset<any>) {
+  return (await this.take(1)).length === 0;
+});

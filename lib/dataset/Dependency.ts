@@ -1,0 +1,101 @@
+import type { Dataset } from './Dataset';
+import type { HashPartitioner, PartitionerSpec } from './Partitioner';
+
+/** How a shuffle combines values per key (Spark's Aggregator); each member names a function by id. */
+export interface AggregatorSpec {
+  readonly createCombiner: string;
+  readonly mergeValue: string;
+  readonly mergeCombiners: string;
+}
+
+/** A dependency as it travels in a plan: the parent is named by its dataset id. */
+export type DependencySpec =
+  | { readonly type: 'oneToOne'; readonly parent: number }
+  | {
+      readonly type: 'range';
+      readonly parent: number;
+      readonly inStart: number;
+      readonly outStart: number;
+      readonly length: number;
+    }
+  | { readonly type: 'shuffle'; readonly parent: number; readonly shuffleId: number };
+
+/** Child partition i reads parent partition i. */
+export class OneToOneDependency {
+  readonly kind = 'narrow';
+  constructor(readonly parent: Dataset) {}
+
+  /** The plan form. */
+  toSpec(): DependencySpec {
+    return { type: 'oneToOne', parent: this.parent.id };
+  }
+}
+
+/** Child partitions [outStart, outStart + length) read parent partitions [inStart, …) (union). */
+export class RangeDependency {
+  readonly kind = 'narrow';
+  constructor(
+    readonly parent: Dataset,
+    readonly inStart: number,
+    readonly outStart: number,
+    readonly length: number,
+  ) {}
+
+  /** The plan form. */
+  toSpec(): DependencySpec {
+    return {
+      type: 'range',
+      parent: this.parent.id,
+      inStart: this.inStart,
+      outStart: this.outStart,
+      length: this.length,
+    };
+  }
+}
+
+/** Every child partition may read every parent partition: a stage boundary. */
+export class ShuffleDependency {
+  readonly kind = 'shuffle';
+  /**
+   * @param keyed true when records are `[key, value]` pairs placed by the partitioner; false for repartition,
+   *   which spreads whole records round-robin
+   * @param aggregator how values combine per key, when they do
+   * @param mapSideCombine combine on the map side before writing (reduceByKey yes, groupByKey no, as in Spark)
+   */
+  constructor(
+    readonly parent: Dataset,
+    readonly shuffleId: number,
+    readonly partitioner: HashPartitioner,
+    readonly keyed: boolean,
+    readonly aggregator?: AggregatorSpec,
+    readonly mapSideCombine = false,
+  ) {}
+
+  /** The plan form. */
+  toSpec(): DependencySpec {
+    return { type: 'shuffle', parent: this.parent.id, shuffleId: this.shuffleId };
+  }
+
+  /** What the map side of this shuffle needs to know, carried by the parent stage. */
+  writeSpec(): ShuffleWriteSpec {
+    return {
+      shuffleId: this.shuffleId,
+      partitioner: this.partitioner.toSpec(),
+      keyed: this.keyed,
+      aggregator: this.aggregator,
+      mapSideCombine: this.mapSideCombine,
+    };
+  }
+}
+
+/** The map side of a shuffle, as a plan carries it. */
+export interface ShuffleWriteSpec {
+  readonly shuffleId: number;
+  readonly partitioner: PartitionerSpec;
+  readonly keyed: boolean;
+  readonly aggregator?: AggregatorSpec;
+  readonly mapSideCombine: boolean;
+}
+
+/** Any dependency. */
+export type Dependency = OneToOneDependency | RangeDependency | ShuffleDependency;

@@ -1,0 +1,57 @@
+/** How a partitioner travels inside a plan. */
+export interface PartitionerSpec {
+  readonly type: 'hash';
+  readonly numPartitions: number;
+}
+
+/**
+ * Spark's HashPartitioner: a key goes to `hash(key) mod numPartitions`. The hash is computed from the key's
+ * value, never from object identity, so every process (thread, Lambda) agrees on where a key lives.
+ */
+export class HashPartitioner {
+  constructor(readonly numPartitions: number) {
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+      throw new RangeError(`number of partitions must be a positive integer, got ${numPartitions}`);
+    }
+  }
+
+  /** Rebuilds a partitioner from its plan form. */
+  static fromSpec(spec: PartitionerSpec): HashPartitioner {
+    return new HashPartitioner(spec.numPartitions);
+  }
+
+  /** The partition a key belongs to. */
+  partition(key: unknown): number {
+    return this.numPartitions === 1 ? 0 : hashKey(key) % this.numPartitions;
+  }
+
+  /** The plan form. */
+  toSpec(): PartitionerSpec {
+    return { type: 'hash', numPartitions: this.numPartitions };
+  }
+
+  /** Two partitioners place every key alike. */
+  equals(other: HashPartitioner | undefined): boolean {
+    return other !== undefined && other.numPartitions === this.numPartitions;
+  }
+}
+
+/** A stable, non-negative 31-bit hash of a key's value (FNV-1a over a canonical text form). */
+export function hashKey(key: unknown): number {
+  if (typeof key === 'number' && Number.isInteger(key)) return Math.abs(key | 0) & 0x7fffffff;
+  const text = typeof key === 'string' ? key : canonicalKey(key);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h & 0x7fffffff;
+}
+
+/** A text form of any key that is equal for equal values; strings and numbers stay distinguishable. */
+export function canonicalKey(key: unknown): string {
+  if (key === null || key === undefined) return '\u0000null';
+  if (typeof key === 'string') return key;
+  if (typeof key === 'object') return `\u0000${JSON.stringify(key)}`;
+  return `\u0000${String(key)}`;
+}

@@ -1,0 +1,33 @@
+import type { AnyFn } from './FnScope';
+
+/** A record a function could not process, kept with the reason so nothing is dropped without a trace. */
+export interface DeadLetter {
+  /** The batch the record belongs to. */
+  readonly batchTime: number;
+  /** The dataset whose function failed, such as `mapPartitions#12`. */
+  readonly dataset: string;
+  /** The function's id in the job graph. */
+  readonly fn: string;
+  /** The error message. */
+  readonly error: string;
+  /** The record itself. */
+  readonly record: unknown;
+}
+
+/** What a dataset may use while a task computes one of its partitions. */
+export interface TaskContext {
+  /** The batch the task belongs to. */
+  readonly batchTime: number;
+  /** Computes (once per task) a partition of another dataset of the same stage. */
+  partitionOf(datasetId: number, partition: number): Promise<unknown[]>;
+  /** Resolves a function id of the job graph. */
+  fn(id: string): AnyFn;
+  /** The records each map task wrote for `reducePartition` of a shuffle, in map-task order. */
+  shuffleRead(shuffleId: number, reducePartition: number): Promise<unknown[][]>;
+  /** One byte range of a block of the block store. */
+  readBlockRange(key: string, start: number, end: number): Promise<Uint8Array>;
+  /** A static text file named in the job (a spam list, a lookup table). */
+  readText(path: string): Promise<string>;
+  /** Sends a record that a function could not process to the dead-letter output; the task goes on. */
+  deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown): void;
+}

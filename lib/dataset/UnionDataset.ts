@@ -1,0 +1,29 @@
+import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
+import type { TaskContext } from './TaskContext';
+
+/** The partitions of several datasets side by side, without moving records (Spark's UnionRDD). */
+export class UnionDataset<T = unknown> extends Dataset<T> {
+  readonly type = 'union';
+
+  constructor(origin: DatasetOrigin) {
+    super(origin);
+  }
+
+  /** Rebuilds the dataset inside a task. */
+  static fromSpec(spec: DatasetSpec): UnionDataset {
+    return new UnionDataset({ spec });
+  }
+
+  protected args(): Record<string, unknown> {
+    return {};
+  }
+
+  compute(partition: number, tc: TaskContext): Promise<T[]> {
+    for (const dep of this.depSpecs) {
+      if (dep.type === 'range' && partition >= dep.outStart && partition < dep.outStart + dep.length) {
+        return tc.partitionOf(dep.parent, partition - dep.outStart + dep.inStart) as Promise<T[]>;
+      }
+    }
+    throw new RangeError(`union ${this.id} has no partition ${partition}`);
+  }
+}

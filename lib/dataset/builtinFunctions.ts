@@ -1,0 +1,47 @@
+import type { AnyFn } from './FnScope';
+
+/**
+ * Functions the engine itself passes to datasets (grouping, join flattening). They have fixed ids under
+ * `builtin:` so every process knows them without building anything.
+ */
+export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
+  'builtin:groupCreate': (v: unknown) => [v],
+  'builtin:groupMerge': (c: unknown[], v: unknown) => {
+    c.push(v);
+    return c;
+  },
+  'builtin:groupCombine': (a: unknown[], b: unknown[]) => {
+    for (const v of b) a.push(v);
+    return a;
+  },
+  'builtin:identity': (v: unknown) => v,
+  'builtin:sum': (a: number, b: number) => a + b,
+  'builtin:joinInner': ([left, right]: [unknown[], unknown[]]) => {
+    const out: unknown[] = [];
+    for (const l of left) for (const r of right) out.push([l, r]);
+    return out;
+  },
+  'builtin:joinLeft': ([left, right]: [unknown[], unknown[]]) => {
+    const out: unknown[] = [];
+    for (const l of left) {
+      if (right.length === 0) out.push([l, null]);
+      else for (const r of right) out.push([l, r]);
+    }
+    return out;
+  },
+  'builtin:joinRight': ([left, right]: [unknown[], unknown[]]) => {
+    const out: unknown[] = [];
+    for (const r of right) {
+      if (left.length === 0) out.push([null, r]);
+      else for (const l of left) out.push([l, r]);
+    }
+    return out;
+  },
+  'builtin:joinFull': ([left, right]: [unknown[], unknown[]]) => {
+    const out: unknown[] = [];
+    if (left.length === 0) for (const r of right) out.push([null, r]);
+    else if (right.length === 0) for (const l of left) out.push([l, null]);
+    else for (const l of left) for (const r of right) out.push([l, r]);
+    return out;
+  },
+};

@@ -1,0 +1,19 @@
+import { BlockDataset } from './BlockDataset';
+import { CoGroupedDataset } from './CoGroupedDataset';
+import type { Dataset, DatasetSpec } from './Dataset';
+import { MapPartitionsDataset } from './MapPartitionsDataset';
+import { ParallelDataset } from './ParallelDataset';
+import { ShuffledDataset } from './ShuffledDataset';
+import { TextFileDataset } from './TextFileDataset';
+import { UnionDataset } from './UnionDataset';
+
+/** How a task rebuilds each kind of dataset from its plan form. */
+export const datasetTypes: Readonly<Record<string, (spec: DatasetSpec) => Dataset>> = {
+  block: BlockDataset.fromSpec,
+  cogroup: CoGroupedDataset.fromSpec,
+  mapPartitions: MapPartitionsDataset.fromSpec,
+  parallel: ParallelDataset.fromSpec,
+  shuffled: ShuffledDataset.fromSpec,
+  textFile: TextFileDataset.fromSpec,
+  union: UnionDataset.fromSpec,
+};

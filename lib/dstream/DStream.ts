@@ -1,0 +1,93 @@
+import type { Dataset } from '../dataset/Dataset';
+import type { StreamingContext } from '../StreamingContext';
+
+/**
+ * Spark's DStream: a stream is a sequence of datasets, one per batch. The base owns the machinery — the
+ * per-batch cache (`getOrCompute`), how long old batches are remembered, and their cleanup — so that each
+ * operator only states its parents, its slide interval, and how to compute its dataset for a batch time.
+ * Transformations and outputs are added in `DStreamOps`.
+ */
+export abstract class DStream<T = unknown> {
+  /** The node's stable id in the graph (`n3`): the same in every process that builds the job. */
+  readonly id: string;
+  /** A human name for logs and errors (the JSON stream name, or the operation). */
+  name: string;
+  /** The time of the batch before the first one (0). */
+  protected zeroTime: number | undefined;
+  /** How long generated datasets are kept after their batch, so later batches (windows) can reuse them. */
+  rememberMs = 0;
+  private readonly generated = new Map<number, Promise<Dataset<T> | undefined>>();
+
+  protected constructor(readonly ssc: StreamingContext) {
+    this.id = ssc.graph.addNode(this);
+    this.name = this.constructor.name;
+  }
+
+  /** The streams this one is computed from. */
+  abstract get dependencies(): readonly DStream<any>[];
+
+  /** The interval at which this stream produces datasets, in milliseconds. */
+  abstract get slideMs(): number;
+
+  /** The dataset for one batch time, or undefined when the stream has nothing at that time. */
+  protected abstract compute(batchTime: number): Promise<Dataset<T> | undefined>;
+
+  /** The dataset for `batchTime`, computed once and cached until it is no longer remembered. */
+  getOrCompute(batchTime: number): Promise<Dataset<T> | undefined> {
+    let dataset = this.generated.get(batchTime);
+    if (dataset === undefined) {
+      if (!this.isTimeValid(batchTime)) return Promise.resolve(undefined);
+      dataset = this.compute(batchTime);
+      this.generated.set(batchTime, dataset);
+    }
+    return dataset;
+  }
+
+  /** True when the stream produces a dataset at `batchTime` (a multiple of its slide after the start). */
+  isTimeValid(batchTime: number): boolean {
+    if (this.zeroTime === undefined) throw new Error(`stream ${this.name} has not been started`);
+    return batchTime > this.zeroTime && (batchTime - this.zeroTime) % this.slideMs === 0;
+  }
+
+  /** Sets the start time on this stream and its parents. */
+  initialize(zeroTime: number): void {
+    if (this.zeroTime === zeroTime) return;
+    this.zeroTime = zeroTime;
+    for (const parent of this.dependencies) parent.initialize(zeroTime);
+  }
+
+  /** Keeps generated datasets for at least `ms`, and tells the parents what that means for them. */
+  remember(ms: number): void {
+    this.rememberMs = Math.max(this.rememberMs, ms, this.slideMs);
+    for (const parent of this.dependencies) parent.remember(this.parentRememberMs());
+  }
+
+  /** How long parents must remember their datasets for this stream; windows ask for more. */
+  protected parentRememberMs(): number {
+    return this.rememberMs;
+  }
+
+  /** Forgets datasets too old to be needed after `batchTime`, here and in the parents. */
+  clearMetadata(batchTime: number): void {
+    for (const time of [...this.generated.keys()]) {
+      if (time <= batchTime - this.rememberMs) {
+        this.generated.delete(time);
+        this.forget(time);
+      }
+    }
+    for (const parent of this.dependencies) parent.clearMetadata(batchTime);
+  }
+
+  /** Called when the dataset of `batchTime` is forgotten; inputs delete their blocks here. */
+  protected forget(_batchTime: number): void {}
+
+  /** The batch times whose datasets are held, oldest first (tests check cleanup with it). */
+  get rememberedTimes(): number[] {
+    return [...this.generated.keys()].sort((a, b) => a - b);
+  }
+
+  /** Checks the graph before the first batch; operators with constraints override it. */
+  validateAtStart(): void {
+    for (const parent of this.dependencies) parent.validateAtStart();
+  }
+}

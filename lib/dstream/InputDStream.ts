@@ -1,0 +1,62 @@
+import { BlockDataset } from '../dataset/BlockDataset';
+import type { Dataset } from '../dataset/Dataset';
+import { sliceBounds } from '../dataset/Dataset';
+import type { Source } from '../source/Source';
+import type { StreamingContext } from '../StreamingContext';
+import { encodeSegments } from '../storage/SegmentedBlob';
+import { DStream } from './DStream';
+
+/**
+ * A stream read from a source (Spark's InputDStream and its receiver). At each tick it takes the batch's
+ * records from the source and stores them as one input block, split into partitions the way Spark splits a
+ * collection: record i of n goes to partition ⌊i·p/n⌋-wise ranges [⌊j·n/p⌋, ⌊(j+1)·n/p⌋).
+ */
+export class InputDStream<T> extends DStream<T> {
+  /** How many records each batch brought, for the batch metrics. */
+  readonly recordsPerBatch = new Map<number, number>();
+
+  constructor(
+    ssc: StreamingContext,
+    readonly source: Source<T>,
+    readonly partitions: number,
+  ) {
+    super(ssc);
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      throw new RangeError(`an input stream needs a positive whole number of partitions, got ${partitions}`);
+    }
+    this.name = source.description;
+    ssc.graph.addInput(this);
+  }
+
+  get dependencies() {
+    return [];
+  }
+
+  get slideMs() {
+    return this.ssc.batchIntervalMs;
+  }
+
+  protected async compute(batchTime: number): Promise<Dataset<T>> {
+    const records = await this.source.recordsFor(batchTime, this.ssc.batchIntervalMs);
+    this.recordsPerBatch.set(batchTime, records.length);
+    const segments = Array.from({ length: this.partitions }, (_, i) => {
+      const [from, to] = sliceBounds(records.length, this.partitions, i);
+      return records.slice(from, to);
+    });
+    const { bytes, offsets } = encodeSegments(segments);
+    const key = this.blockKey(batchTime);
+    // An empty batch stores nothing: its offsets say every partition is empty.
+    if (bytes.length > 0) await this.ssc.env().store.put(key, bytes);
+    const { ctx, scope } = { ctx: this.ssc, scope: this.ssc.graphScope };
+    return new BlockDataset<T>({ ctx, scope, deps: [], numPartitions: this.partitions }, key, offsets);
+  }
+
+  protected override forget(batchTime: number): void {
+    this.recordsPerBatch.delete(batchTime);
+    void this.ssc.env().store.deletePrefix(this.blockKey(batchTime));
+  }
+
+  private blockKey(batchTime: number): string {
+    return `input/${this.id}/${batchTime}`;
+  }
+}

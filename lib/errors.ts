@@ -1,0 +1,70 @@
+/**
+ * Sluice's named errors, in one place. Messages are sentences a user can act on: they name the offending
+ * value and what was expected.
+ */
+
+/** The root of every error Sluice throws on purpose. */
+export class SluiceError extends Error {
+  override name = 'SluiceError';
+}
+
+/** One problem found in a job document, located by its JSON path. */
+export interface JobIssue {
+  /** Where the problem is, such as `streams.counts.ops[1].windowMs`. */
+  readonly path: string;
+  /** What is wrong and what was expected. */
+  readonly message: string;
+  /** The value found at that path, when there is one. */
+  readonly value?: unknown;
+}
+
+/** A job document that cannot run: every issue names the field at fault. Exit code 2 in the CLI. */
+export class JobValidationError extends SluiceError {
+  override name = 'JobValidationError';
+  constructor(readonly issues: readonly JobIssue[]) {
+    super(
+      `invalid job:\n${issues
+        .map((i) => `  ${i.path || '(root)'}: ${i.message}${i.value === undefined ? '' : ` (got ${preview(i.value)})`}`)
+        .join('\n')}`,
+    );
+  }
+}
+
+/** A stream graph that cannot be built: mismatched slides, a union of different intervals, and so on. */
+export class StreamGraphError extends SluiceError {
+  override name = 'StreamGraphError';
+}
+
+/** A user function broke a contract the engine relies on, such as a transform that returned nothing. */
+export class UserFunctionError extends SluiceError {
+  override name = 'UserFunctionError';
+}
+
+/** A task failed on every attempt; the batch it belongs to fails without writing partial output. */
+export class TaskFailedError extends SluiceError {
+  override name = 'TaskFailedError';
+  constructor(
+    readonly stageId: number,
+    readonly partition: number,
+    readonly attempts: number,
+    readonly cause: string,
+  ) {
+    super(`task ${partition} of stage ${stageId} failed ${attempts} time(s); last error: ${cause}`);
+  }
+}
+
+/** A plan asks for something the chosen runner cannot execute (Beam-style capability check). */
+export class UnsupportedPlanError extends SluiceError {
+  override name = 'UnsupportedPlanError';
+}
+
+/** A short, single-line rendering of a value for error messages. */
+export function preview(value: unknown, maxChars = 80): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
+}

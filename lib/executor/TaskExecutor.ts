@@ -1,0 +1,166 @@
+import type { ActionSpec, Dataset } from '../dataset/Dataset';
+import { datasetTypes } from '../dataset/datasetTypes';
+import type { FunctionTable } from '../dataset/FnScope';
+import type { DeadLetter, TaskContext } from '../dataset/TaskContext';
+import type { MapStatus, TaskPlan, TaskResult } from '../plan/Plan';
+import { writeShuffle } from '../shuffle/ShuffleWriter';
+import type { BlockStore } from '../storage/BlockStore';
+import { decodeSegment } from '../storage/SegmentedBlob';
+import { formatRecord } from './formatRecord';
+
+/** What a process that runs tasks provides: storage and the job graph's functions. */
+export interface ExecutorEnv {
+  /** Input blocks, shuffle data and cached datasets. */
+  readonly store: BlockStore;
+  /** Where `saveAsTextFiles` writes. */
+  readonly outputs: BlockStore;
+  /** The job graph's functions, rebuilt in this process. */
+  readonly functions: FunctionTable;
+  /** Reads a static file named in the job. */
+  readText(path: string): Promise<string>;
+}
+
+/** Runs one task from its JSON description alone: the same code in-process, in a worker thread or a Lambda. */
+export class TaskExecutor {
+  constructor(private readonly env: ExecutorEnv) {}
+
+  /** Runs the task; a failure comes back as a result, never as an exception. */
+  async run(task: TaskPlan): Promise<TaskResult> {
+    const { stage, partition } = task;
+    const started = performance.now();
+    try {
+      const datasets = new Map<number, Dataset>();
+      for (const spec of stage.datasets) {
+        const build = datasetTypes[spec.type];
+        if (!build) throw new Error(`this executor cannot build datasets of type ${spec.type}`);
+        datasets.set(spec.id, build(spec));
+      }
+      const tc = new RunningTask(task, datasets, this.env);
+      const records = await tc.partitionOf(stage.rootId, partition);
+      let mapStatus: MapStatus | undefined;
+      let result: unknown;
+      let shuffleBytesWritten = 0;
+      if (stage.shuffleWrite) {
+        const written = await writeShuffle(
+          stage.shuffleWrite,
+          records,
+          partition,
+          task.batchTime,
+          this.env.store,
+          (id) => this.env.functions.get(id),
+          (record, error) => tc.deadLetter(`shuffle#${stage.shuffleWrite!.shuffleId}`, 'combine', record, error),
+        );
+        mapStatus = written.status;
+        shuffleBytesWritten = written.bytes;
+        tc.requests += written.requests;
+      } else {
+        result = await this.act(task.action ?? { type: 'collect' }, records, partition, tc);
+      }
+      return {
+        ok: true,
+        stageId: stage.stageId,
+        partition,
+        ...(mapStatus ? { mapStatus } : {}),
+        ...(result !== undefined ? { result } : {}),
+        metrics: {
+          durationMs: performance.now() - started,
+          recordsOut: records.length,
+          shuffleBytesWritten,
+          shuffleBytesRead: tc.shuffleBytesRead,
+          storageRequests: tc.requests,
+        },
+        deadLetters: tc.deadLetters,
+      };
+    } catch (error) {
+      return {
+        ok: false,
+        stageId: stage.stageId,
+        partition,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      };
+    }
+  }
+
+  private async act(action: ActionSpec, records: unknown[], partition: number, tc: RunningTask): Promise<unknown> {
+    switch (action.type) {
+      case 'collect':
+        return records;
+      case 'take':
+        return records.slice(0, action.n);
+      case 'count':
+        return records.length;
+      case 'saveText': {
+        const text = records.map((r) => `${formatRecord(r)}\n`).join('');
+        await this.env.outputs.put(`${action.path}/part-${String(partition).padStart(5, '0')}`, text);
+        tc.requests++;
+        return records.length;
+      }
+    }
+  }
+}
+
+/** The task context of one running task: memoizes partitions and counts what the task reads. */
+class RunningTask implements TaskContext {
+  readonly batchTime: number;
+  readonly deadLetters: DeadLetter[] = [];
+  requests = 0;
+  shuffleBytesRead = 0;
+  private readonly computed = new Map<string, Promise<unknown[]>>();
+
+  constructor(
+    private readonly task: TaskPlan,
+    private readonly datasets: Map<number, Dataset>,
+    private readonly env: ExecutorEnv,
+  ) {
+    this.batchTime = task.batchTime;
+  }
+
+  partitionOf(datasetId: number, partition: number): Promise<unknown[]> {
+    const key = `${datasetId}:${partition}`;
+    let records = this.computed.get(key);
+    if (!records) {
+      const ds = this.datasets.get(datasetId);
+      if (!ds) throw new Error(`dataset ${datasetId} is not part of stage ${this.task.stage.stageId}`);
+      records = Promise.resolve(ds.compute(partition, this));
+      this.computed.set(key, records);
+    }
+    return records;
+  }
+
+  fn(id: string) {
+    return this.env.functions.get(id);
+  }
+
+  async shuffleRead(shuffleId: number, reducePartition: number): Promise<unknown[][]> {
+    const statuses = this.task.shuffleInputs[shuffleId];
+    if (!statuses) throw new Error(`task has no map outputs for shuffle ${shuffleId}`);
+    return Promise.all(
+      statuses.map(async (status) => {
+        const start = status.offsets[reducePartition]!;
+        const end = status.offsets[reducePartition + 1]!;
+        if (start === end) return [];
+        this.shuffleBytesRead += end - start;
+        return decodeSegment(await this.readBlockRange(status.key, start, end));
+      }),
+    );
+  }
+
+  readBlockRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    this.requests++;
+    return this.env.store.getRange(key, start, end);
+  }
+
+  readText(path: string): Promise<string> {
+    return this.env.readText(path);
+  }
+
+  deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown): void {
+    this.deadLetters.push({
+      batchTime: this.batchTime,
+      dataset: datasetLabel,
+      fn: fnId,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      record,
+    });
+  }
+}

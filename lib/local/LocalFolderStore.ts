@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { BlockStore } from '../storage/BlockStore';
+
+/** The block store of the embedded local mode: one file per block under a folder (`.sluice/` by default). */
+export class LocalFolderStore implements BlockStore {
+  /** The folder's absolute path. */
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private path(key: string): string {
+    const path = resolve(this.root, key);
+    if (path !== this.root && !path.startsWith(this.root + sep)) {
+      throw new Error(`block key ${JSON.stringify(key)} escapes the store folder ${this.root}`);
+    }
+    return path;
+  }
+
+  async put(key: string, bytes: Uint8Array | string): Promise<void> {
+    const path = this.path(key);
+    // Write then rename, so a reader (or a crash) never sees half a block.
+    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await writeFile(temp, bytes);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(temp, bytes);
+    }
+    await rename(temp, path);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.path(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    const handle = await open(this.path(key), 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(end - start);
+      const { bytesRead } = await handle.read(buffer, 0, end - start, start);
+      if (bytesRead !== end - start) {
+        throw new Error(`block ${key} is shorter than expected: wanted bytes ${start}-${end}, got ${bytesRead}`);
+      }
+      return buffer;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.path(prefix.endsWith('/') ? prefix : dirname(prefix));
+    let entries: string[];
+    try {
+      entries = (await readdir(base, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile() && !e.name.endsWith('.tmp'))
+        .map((e) => relative(this.root, join(e.parentPath, e.name)).split(sep).join('/'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return entries.filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    if (prefix.endsWith('/')) {
+      await rm(this.path(prefix), { recursive: true, force: true });
+      return;
+    }
+    await Promise.all((await this.list(prefix)).map((key) => rm(this.path(key), { force: true })));
+  }
+}

@@ -1,0 +1,171 @@
+import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { DeadLetter } from '../dataset/TaskContext';
+import type { OutputEvent } from '../dstream/DStreamOps';
+import { contextFromSource, type JobSource } from '../job/JobSource';
+import { LogicalClock, SystemClock } from '../scheduler/Clock';
+import { InProcessRunner } from '../scheduler/InProcessRunner';
+import { JobScheduler, type RunSummary } from '../scheduler/JobScheduler';
+import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListener';
+import type { TaskRunner } from '../scheduler/TaskRunner';
+import type { StreamingContext } from '../StreamingContext';
+import { LocalFolderStore } from './LocalFolderStore';
+import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
+import { WorkerPoolRunner } from './WorkerPoolRunner';
+
+/** Settings of an embedded local run. */
+export interface LocalRunOptions {
+  /** `system` ticks in real time; `logical` runs batches back to back. Default `system`. */
+  readonly clock?: 'system' | 'logical';
+  /** Stop after this many batches. Default: run until stopped. */
+  readonly batches?: number;
+  /** Stop after this much stream time, in milliseconds. */
+  readonly durationMs?: number;
+  /** Worker threads; 0 runs every task in this thread. Default: one per core. */
+  readonly workers?: number;
+  /** The block store folder. Default `.sluice`. */
+  readonly storeDir?: string;
+  /** The folder output paths are relative to. Default: the current folder. */
+  readonly outputDir?: string;
+  /** Where `print` and stdout jsonl go. Default: process.stdout. */
+  readonly write?: (text: string) => void;
+  /** Extra listeners (the CLI's batch log line, tests). */
+  readonly listeners?: readonly StreamingListener[];
+  /** The dead-letter output file. Default `<storeDir>/dead-letter.jsonl`. */
+  readonly deadLetterPath?: string;
+}
+
+/**
+ * The embedded local mode: the coordinator loop in this process, tasks on worker threads, storage in a local
+ * folder. It is what `sluice run` and `npm start` use.
+ */
+export class LocalRuntime {
+  private constructor(
+    readonly ssc: StreamingContext,
+    private readonly scheduler: JobScheduler,
+    private readonly runners: TaskRunner[],
+    private readonly options: LocalRunOptions,
+  ) {}
+
+  /** Builds the job, starts the worker threads and waits until they are ready. */
+  static async start(job: JobSource, options: LocalRunOptions = {}): Promise<LocalRuntime> {
+    const storeDir = resolve(options.storeDir ?? '.sluice');
+    const outputDir = resolve(options.outputDir ?? '.');
+    const dirs: LocalDirs = { storeDir, outputDir, baseDir: job.kind === 'document' ? job.baseDir : dirname(resolve(job.path)) };
+    const ssc = await contextFromSource(job);
+    ssc.graph.start(0); // validates the graph before any thread or source starts
+    const env = localExecutorEnv(dirs, ssc.functions);
+    const driverRunner = new InProcessRunner(env);
+    const workers = options.workers ?? availableParallelism();
+    let runner: TaskRunner = driverRunner;
+    if (workers > 0) {
+      const pool = new WorkerPoolRunner(job, dirs, workers);
+      try {
+        await pool.ready();
+      } catch (error) {
+        await pool.close();
+        throw error;
+      }
+      runner = pool;
+    }
+    const write = options.write ?? ((text: string) => process.stdout.write(text));
+    const deadLetterPath = resolve(options.deadLetterPath ?? join(storeDir, 'dead-letter.jsonl'));
+    await mkdir(storeDir, { recursive: true });
+    ssc.connect({
+      store: new LocalFolderStore(storeDir),
+      outputs: new LocalFolderStore(outputDir),
+      runner,
+      driverRunner,
+      print: write,
+      appendJsonl: async (path, line) => {
+        if (path === undefined) {
+          write(`${line}\n`);
+          return;
+        }
+        const file = isAbsolute(path) ? path : resolve(outputDir, path);
+        await mkdir(dirname(file), { recursive: true });
+        await appendFile(file, `${line}\n`);
+      },
+    });
+    ssc.addListener({
+      onDeadLetters: (letters) => {
+        void appendFile(deadLetterPath, letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      },
+    });
+    for (const listener of options.listeners ?? []) ssc.addListener(listener);
+    const clock = options.clock === 'logical' ? new LogicalClock() : new SystemClock();
+    const runners = runner === driverRunner ? [driverRunner] : [runner, driverRunner];
+    return new LocalRuntime(ssc, new JobScheduler(ssc, clock), runners, options);
+  }
+
+  /** Runs until the limits, a stop, or a failed batch; then stops sources and threads. */
+  async run(): Promise<RunSummary> {
+    const sources = this.ssc.graph.inputs.map((i) => i.source);
+    try {
+      for (const source of sources) {
+        await source.start?.({ intervalMs: this.ssc.batchIntervalMs, logicalClock: this.options.clock === 'logical' });
+      }
+      return await this.scheduler.run({
+        ...(this.options.batches !== undefined ? { batches: this.options.batches } : {}),
+        ...(this.options.durationMs !== undefined ? { durationMs: this.options.durationMs } : {}),
+      });
+    } finally {
+      await Promise.all(sources.map((s) => s.stop?.()));
+      await Promise.all(this.runners.map((r) => r.close()));
+    }
+  }
+
+  /** Asks the run to stop once the running batch is done (Ctrl-C). */
+  stop(): void {
+    this.scheduler.stop();
+  }
+}
+
+/** What `runBatches` returns: every output batch, every batch's metrics, every dead letter. */
+export interface BatchesResult {
+  readonly outputs: readonly OutputEvent[];
+  readonly batches: readonly BatchInfo[];
+  readonly deadLetters: readonly DeadLetter[];
+  readonly error?: Error;
+  /** The output batches of one output, by name, as lists of records (Spark-style expected tables). */
+  recordsOf(output: string): unknown[][];
+}
+
+/**
+ * Runs N batches of a job on the logical clock and hands back each output batch: for tests and notebooks.
+ * The store lives in a fresh temporary folder unless one is given, and is removed afterwards.
+ */
+export async function runBatches(
+  job: JobSource,
+  batches: number,
+  options: Omit<LocalRunOptions, 'batches' | 'clock'> = {},
+): Promise<BatchesResult> {
+  const temp = options.storeDir ? undefined : await mkdtemp(join(tmpdir(), 'sluice-'));
+  const outputs: OutputEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  try {
+    const runtime = await LocalRuntime.start(job, {
+      workers: 0,
+      write: () => {},
+      ...options,
+      storeDir: options.storeDir ?? temp!,
+      clock: 'logical',
+      batches,
+      listeners: [
+        ...(options.listeners ?? []),
+        { onOutput: (e) => outputs.push(e), onDeadLetters: (l) => deadLetters.push(...l) },
+      ],
+    });
+    const summary = await runtime.run();
+    return {
+      outputs,
+      batches: summary.batches,
+      deadLetters,
+      ...(summary.error ? { error: summary.error } : {}),
+      recordsOf: (name) => outputs.filter((o) => o.output === name).map((o) => [...o.records]),
+    };
+  } finally {
+    if (temp) await rm(temp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,157 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { JobValidationError, StreamGraphError } from '../errors';
+import type { JobSource } from '../job/JobSource';
+import type { BatchInfo } from '../scheduler/StreamingListener';
+import { LocalRuntime } from './LocalRuntime';
+
+/** Exit codes: 0 done, 1 a batch failed, 2 the job is invalid (or the command line is). */
+export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
+
+/** Spark's per-batch log line: total delay, scheduling delay, processing time, plus records in. */
+export function formatBatchLine(info: BatchInfo): string {
+  const s = (ms: number) => (ms / 1000).toFixed(3);
+  const base = `Batch ${info.batchTime} ms: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
+    info.schedulingDelayMs,
+  )} s, processing ${s(info.processingTimeMs)} s), ${info.records} records in, ${info.tasks} tasks`;
+  const dead = info.deadLetters > 0 ? `, ${info.deadLetters} dead letters` : '';
+  return info.error ? `${base}${dead}; FAILED: ${info.error}` : `${base}${dead}`;
+}
+
+/** Reads a job argument: a `.json` document, or a TypeScript/JavaScript module (`path#exportName`). */
+export async function jobSourceFromArgument(argument: string): Promise<JobSource> {
+  const [path, exportName] = argument.split('#') as [string, string | undefined];
+  const absolute = resolve(path);
+  if (extname(absolute) === '.json') {
+    let text: string;
+    try {
+      text = await readFile(absolute, 'utf8');
+    } catch {
+      throw new JobValidationError([{ path: '', message: `cannot read the job file ${absolute}` }]);
+    }
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (error) {
+      throw new JobValidationError([{ path: '', message: `the job file is not valid JSON: ${(error as Error).message}` }]);
+    }
+    return { kind: 'document', document, baseDir: dirname(absolute) };
+  }
+  return { kind: 'module', path: absolute, ...(exportName ? { exportName } : {}) };
+}
+
+function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`expected a duration such as 500ms, 10s or 2m, got ${text}`);
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms']!;
+  return Math.round(Number(match[1]) * factor);
+}
+
+function parseCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${text}`);
+  return n;
+}
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command()
+    .name('sluice')
+    .description('Discretized Streams on serverless AWS: run and check Sluice jobs in embedded local mode')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('run a job in embedded local mode, printing each batch as it completes')
+    .argument('<job>', 'a job document (.json) or a TypeScript job module (.ts, path#exportName)')
+    .option('--fast', 'run batches back to back on the logical clock instead of in real time')
+    .option('--batches <n>', 'stop after n batches', parseCount)
+    .option('--duration <time>', 'stop after this much stream time (500ms, 10s, 2m)', parseDuration)
+    .option('--workers <n>', 'worker threads; 0 runs tasks in the main thread (default: one per core)', parseCount)
+    .option('--store <dir>', 'block store folder', '.sluice')
+    .option('--out <dir>', 'folder that output paths are relative to', '.')
+    .option('--quiet', 'do not print the per-batch log line')
+    .action(async (jobArg: string, opts) => {
+      code = await run(jobArg, opts);
+    });
+
+  program
+    .command('validate')
+    .description('check a job without running it')
+    .argument('<job>', 'a job document (.json) or a TypeScript job module')
+    .action(async (jobArg: string) => {
+      code = await validate(jobArg);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    throw error;
+  }
+  return code;
+}
+
+async function validate(jobArg: string): Promise<number> {
+  try {
+    const source = await jobSourceFromArgument(jobArg);
+    const { contextFromSource } = await import('../job/JobSource');
+    const ssc = await contextFromSource(source);
+    ssc.graph.start(0);
+    process.stdout.write(`${jobArg} is a valid job: ${ssc.graph.inputs.length} input(s), ${ssc.graph.outputs.length} output(s)\n`);
+    return EXIT.ok;
+  } catch (error) {
+    return reportInvalid(error);
+  }
+}
+
+function reportInvalid(error: unknown): number {
+  if (error instanceof JobValidationError || error instanceof StreamGraphError || error instanceof RangeError) {
+    process.stderr.write(`${error.message}\n`);
+    return EXIT.invalid;
+  }
+  throw error;
+}
+
+async function run(
+  jobArg: string,
+  opts: { fast?: boolean; batches?: number; duration?: number; workers?: number; store: string; out: string; quiet?: boolean },
+): Promise<number> {
+  let runtime: LocalRuntime;
+  try {
+    const source = await jobSourceFromArgument(jobArg);
+    runtime = await LocalRuntime.start(source, {
+      clock: opts.fast ? 'logical' : 'system',
+      ...(opts.batches !== undefined ? { batches: opts.batches } : {}),
+      ...(opts.duration !== undefined ? { durationMs: opts.duration } : {}),
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      storeDir: opts.store,
+      outputDir: opts.out,
+      listeners: opts.quiet ? [] : [{ onBatchCompleted: (info) => process.stderr.write(`${formatBatchLine(info)}\n`) }],
+    });
+  } catch (error) {
+    return reportInvalid(error);
+  }
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('Stopping after the running batch (Ctrl-C again to quit at once)...\n');
+    runtime.stop();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const summary = await runtime.run();
+    if (summary.notRun > 0) process.stderr.write(`${summary.notRun} queued job(s) were not run because of the stop\n`);
+    if (summary.error) {
+      process.stderr.write(`The job stopped: ${summary.error.message}\n`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { ExecutorEnv } from '../executor/TaskExecutor';
+import type { FunctionTable } from '../dataset/FnScope';
+import { LocalFolderStore } from './LocalFolderStore';
+
+/** Where the local runtime keeps things: block store, outputs, and the folder static paths are relative to. */
+export interface LocalDirs {
+  /** The block store folder. Default `.sluice`. */
+  readonly storeDir: string;
+  /** The folder `saveAsTextFiles` and jsonl paths are relative to. Default: the current folder. */
+  readonly outputDir: string;
+  /** The folder static dataset paths are relative to (the job file's folder). */
+  readonly baseDir: string;
+}
+
+/** The executor environment of the local runtime, in the driver or in a worker thread. */
+export function localExecutorEnv(dirs: LocalDirs, functions: FunctionTable): ExecutorEnv {
+  return {
+    store: new LocalFolderStore(dirs.storeDir),
+    outputs: new LocalFolderStore(dirs.outputDir),
+    functions,
+    readText: (path) => readFile(isAbsolute(path) ? path : resolve(dirs.baseDir, path), 'utf8'),
+  };
+}

@@ -1,0 +1,79 @@
+import type { ActionSpec, DatasetSpec } from '../dataset/Dataset';
+import type { ShuffleWriteSpec } from '../dataset/Dependency';
+import type { DeadLetter } from '../dataset/TaskContext';
+
+/**
+ * The plain-JSON plan a runner executes. The coordinator builds it from the stream graph each batch; a task
+ * carries everything it needs except code, which every process rebuilds from the job.
+ */
+
+/** A set of datasets computed together, one task per partition, ending at a shuffle or at the job's result. */
+export interface StagePlan {
+  readonly stageId: number;
+  /** The stage's datasets, parents before children. */
+  readonly datasets: readonly DatasetSpec[];
+  /** The dataset whose partitions the tasks produce. */
+  readonly rootId: number;
+  /** One task per partition of the root. */
+  readonly numPartitions: number;
+  /** Stages that must finish first (they write the shuffles this stage reads). */
+  readonly parentStageIds: readonly number[];
+  /** The shuffles this stage reads. */
+  readonly shuffleReads: readonly number[];
+  /** Set on a map stage: how its output is partitioned and written. */
+  readonly shuffleWrite?: ShuffleWriteSpec;
+  /** `driver` when a function of the stage only exists in the driver (created inside foreachRDD). */
+  readonly runOn: 'any' | 'driver';
+}
+
+/** One job: the stages an output operation needs for one batch. */
+export interface JobPlan {
+  readonly jobId: number;
+  readonly batchTime: number;
+  /** Parents before children; the last stage is the result stage. */
+  readonly stages: readonly StagePlan[];
+  readonly resultStageId: number;
+  readonly action: ActionSpec;
+}
+
+/** Where a map task's shuffle output is, and the byte range of each reduce partition (Spark's MapStatus). */
+export interface MapStatus {
+  readonly key: string;
+  /** `offsets[r]` to `offsets[r + 1]` is reduce partition r; equal offsets mean nothing to read. */
+  readonly offsets: readonly number[];
+}
+
+/** One task: a stage and a partition, with the map outputs of the shuffles it reads. */
+export interface TaskPlan {
+  readonly jobId: number;
+  readonly batchTime: number;
+  readonly stage: StagePlan;
+  readonly partition: number;
+  readonly attempt: number;
+  /** Set on a result task. */
+  readonly action?: ActionSpec;
+  /** For each shuffle the stage reads, the status of every map task, in map-partition order. */
+  readonly shuffleInputs: Readonly<Record<number, readonly MapStatus[]>>;
+}
+
+/** What a task measured. */
+export interface TaskMetrics {
+  readonly durationMs: number;
+  readonly recordsOut: number;
+  readonly shuffleBytesWritten: number;
+  readonly shuffleBytesRead: number;
+  readonly storageRequests: number;
+}
+
+/** A task's outcome: failures are data, so the scheduler can retry them. */
+export type TaskResult =
+  | {
+      readonly ok: true;
+      readonly stageId: number;
+      readonly partition: number;
+      readonly mapStatus?: MapStatus;
+      readonly result?: unknown;
+      readonly metrics: TaskMetrics;
+      readonly deadLetters: readonly DeadLetter[];
+    }
+  | { readonly ok: false; readonly stageId: number; readonly partition: number; readonly error: string };

@@ -1,0 +1,100 @@
+import { TaskFailedError } from '../errors';
+import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
+import type { BatchRun } from './BatchRun';
+import type { TaskRunner } from './TaskRunner';
+
+/** Settings of the stage scheduler. */
+export interface DAGSchedulerOptions {
+  /** How many times a task is tried before its batch fails. Default 4, as Spark's spark.task.maxFailures. */
+  readonly maxTaskAttempts?: number;
+}
+
+/**
+ * Runs a job plan (Spark's DAGScheduler, the running half): stages whose parents are done run at once, each
+ * stage's tasks run in parallel on the runner, failed tasks are retried, and map outputs feed the next stage.
+ */
+export class DAGScheduler {
+  private readonly maxTaskAttempts: number;
+
+  constructor(
+    private readonly runner: TaskRunner,
+    private readonly driverRunner: TaskRunner,
+    options: DAGSchedulerOptions = {},
+  ) {
+    this.maxTaskAttempts = options.maxTaskAttempts ?? 4;
+  }
+
+  /** Runs every stage of the job and returns the result stage's per-partition results. */
+  async runJob(plan: JobPlan, batch: BatchRun): Promise<unknown[]> {
+    const mapOutputs = new Map<number, MapStatus[]>();
+    const done = new Map<number, Promise<unknown[]>>();
+    const runStage = (stage: StagePlan): Promise<unknown[]> => {
+      let running = done.get(stage.stageId);
+      if (!running) {
+        running = (async () => {
+          await Promise.all(stage.parentStageIds.map((id) => runStage(plan.stages[id]!)));
+          return this.runStage(plan, stage, mapOutputs, batch);
+        })();
+        done.set(stage.stageId, running);
+      }
+      return running;
+    };
+    return runStage(plan.stages[plan.resultStageId]!);
+  }
+
+  private async runStage(
+    plan: JobPlan,
+    stage: StagePlan,
+    mapOutputs: Map<number, MapStatus[]>,
+    batch: BatchRun,
+  ): Promise<unknown[]> {
+    const shuffleInputs: Record<number, MapStatus[]> = {};
+    for (const id of stage.shuffleReads) shuffleInputs[id] = mapOutputs.get(id)!;
+    const runner = stage.runOn === 'driver' ? this.driverRunner : this.runner;
+    batch.stages++;
+    if (runner === this.driverRunner && runner !== this.runner) batch.driverStages++;
+    const results = await Promise.all(
+      Array.from({ length: stage.numPartitions }, (_, partition) =>
+        this.runTask(runner, { ...base(plan, stage, shuffleInputs), partition, attempt: 0 }, batch),
+      ),
+    );
+    if (stage.shuffleWrite) {
+      mapOutputs.set(
+        stage.shuffleWrite.shuffleId,
+        results.map((r) => r.mapStatus!),
+      );
+    }
+    return results.map((r) => r.result);
+  }
+
+  private async runTask(
+    runner: TaskRunner,
+    task: TaskPlan,
+    batch: BatchRun,
+  ): Promise<Extract<TaskResult, { ok: true }>> {
+    let last = '';
+    for (let attempt = 0; attempt < this.maxTaskAttempts; attempt++) {
+      batch.taskAttempts++;
+      const result = await runner.run({ ...task, attempt });
+      if (result.ok) {
+        batch.tasks++;
+        batch.shuffleBytes += result.metrics.shuffleBytesWritten;
+        batch.storageRequests += result.metrics.storageRequests;
+        for (const letter of result.deadLetters) batch.deadLetters.push(letter);
+        return result;
+      }
+      last = result.error;
+    }
+    throw new TaskFailedError(task.stage.stageId, task.partition, this.maxTaskAttempts, last.split('\n')[0] ?? last);
+  }
+}
+
+function base(plan: JobPlan, stage: StagePlan, shuffleInputs: Record<number, MapStatus[]>) {
+  return {
+    jobId: plan.jobId,
+    batchTime: plan.batchTime,
+    stage,
+    shuffleInputs,
+    ...(stage.stageId === plan.resultStageId ? { action: plan.action } : {}),
+  };
+}

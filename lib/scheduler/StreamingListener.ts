@@ -1,0 +1,36 @@
+import type { DeadLetter } from '../dataset/TaskContext';
+import type { OutputEvent } from '../dstream/DStreamOps';
+
+/** What one batch took: Spark's BatchInfo, the signal that shows whether a configuration is stable. */
+export interface BatchInfo {
+  readonly batchTime: number;
+  /** Records that entered through input streams. */
+  readonly records: number;
+  /** From the batch's due time until its first job started. */
+  readonly schedulingDelayMs: number;
+  /** From the first job's start to the last job's end. */
+  readonly processingTimeMs: number;
+  /** Scheduling delay plus processing time. If it grows batch after batch, the configuration is unstable. */
+  readonly totalDelayMs: number;
+  readonly jobs: number;
+  readonly stages: number;
+  /** Stages that ran in the driver because their functions exist only there. */
+  readonly driverStages: number;
+  readonly tasks: number;
+  readonly taskAttempts: number;
+  readonly shuffleBytes: number;
+  readonly storageRequests: number;
+  readonly deadLetters: number;
+  /** Set when the batch failed: the reason. */
+  readonly error?: string;
+}
+
+/** Receives the events of a running stream (Spark's StreamingListener). */
+export interface StreamingListener {
+  /** A batch finished (or failed: see `error`). */
+  onBatchCompleted?(info: BatchInfo): void;
+  /** An output operation produced a batch. */
+  onOutput?(event: OutputEvent): void;
+  /** Records that functions could not process, with their reasons. */
+  onDeadLetters?(letters: readonly DeadLetter[]): void;
+}

@@ -1,0 +1,53 @@
+import type { AggregatorSpec } from '../dataset/Dependency';
+import type { AnyFn } from '../dataset/FnScope';
+import { KeyedMap } from '../dataset/KeyedMap';
+
+/**
+ * Spark's Aggregator: combines `[key, value]` records into one combiner per key. A function that throws on a
+ * record reports it through `fail` (the dead-letter path) and the rest goes on.
+ */
+export class Aggregator {
+  private readonly createCombiner: AnyFn;
+  private readonly mergeValue: AnyFn;
+  private readonly mergeCombiners: AnyFn;
+
+  constructor(spec: AggregatorSpec, resolve: (id: string) => AnyFn) {
+    this.createCombiner = resolve(spec.createCombiner);
+    this.mergeValue = resolve(spec.mergeValue);
+    this.mergeCombiners = resolve(spec.mergeCombiners);
+  }
+
+  /** Folds raw values into `into` (the map side, or the reduce side without map-side combine). */
+  combineValues(records: readonly unknown[], into: KeyedMap<unknown>, fail: (r: unknown, e: unknown) => void): void {
+    const { createCombiner, mergeValue } = this;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      try {
+        const [key, value] = record as [unknown, unknown];
+        const current = into.get(key);
+        into.set(key, current === undefined ? createCombiner(value) : mergeValue(current, value));
+      } catch (error) {
+        fail(record, error);
+      }
+    }
+  }
+
+  /** Folds `[key, combiner]` records from map tasks into `into` (the reduce side). */
+  combineCombiners(
+    records: readonly unknown[],
+    into: KeyedMap<unknown>,
+    fail: (r: unknown, e: unknown) => void,
+  ): void {
+    const { mergeCombiners } = this;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      try {
+        const [key, combiner] = record as [unknown, unknown];
+        const current = into.get(key);
+        into.set(key, current === undefined ? combiner : mergeCombiners(current, combiner));
+      } catch (error) {
+        fail(record, error);
+      }
+    }
+  }
+}

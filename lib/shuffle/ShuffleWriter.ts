@@ -1,0 +1,67 @@
+import type { ShuffleWriteSpec } from '../dataset/Dependency';
+import type { AnyFn } from '../dataset/FnScope';
+import { KeyedMap } from '../dataset/KeyedMap';
+import { HashPartitioner } from '../dataset/Partitioner';
+import type { MapStatus } from '../plan/Plan';
+import type { BlockStore } from '../storage/BlockStore';
+import { encodeSegments } from '../storage/SegmentedBlob';
+import { Aggregator } from './Aggregator';
+
+/** The block key of one map task's shuffle output. Deterministic, so a retried task overwrites its own. */
+export function shuffleKey(batchTime: number, shuffleId: number, mapPartition: number): string {
+  return `shuffle/${batchTime}/${shuffleId}/${mapPartition}`;
+}
+
+/**
+ * The map side of a shuffle: buckets a partition's records by reduce partition (combining per key first when
+ * the shuffle allows it) and writes them as ONE blob with an index, never one object per reducer.
+ */
+export async function writeShuffle(
+  spec: ShuffleWriteSpec,
+  records: readonly unknown[],
+  mapPartition: number,
+  batchTime: number,
+  store: BlockStore,
+  resolve: (id: string) => AnyFn,
+  fail: (record: unknown, error: unknown) => void,
+): Promise<{ status: MapStatus; bytes: number; requests: number }> {
+  const partitioner = HashPartitioner.fromSpec(spec.partitioner);
+  const n = partitioner.numPartitions;
+  let buckets: unknown[][];
+  if (!spec.keyed) {
+    // Repartition spreads whole records round-robin, starting at a place that depends on the map partition
+    // so that small partitions do not all land on reducer 0.
+    buckets = Array.from({ length: n }, () => []);
+    for (let i = 0; i < records.length; i++) buckets[(i + mapPartition) % n]!.push(records[i]);
+  } else if (spec.aggregator && spec.mapSideCombine) {
+    const aggregator = new Aggregator(spec.aggregator, resolve);
+    const maps = Array.from({ length: n }, () => new KeyedMap<unknown>());
+    if (n === 1) aggregator.combineValues(records, maps[0]!, fail);
+    else {
+      const split: unknown[][] = Array.from({ length: n }, () => []);
+      for (const record of records) {
+        try {
+          split[partitioner.partition((record as [unknown])[0])]!.push(record);
+        } catch (error) {
+          fail(record, error);
+        }
+      }
+      for (let r = 0; r < n; r++) aggregator.combineValues(split[r]!, maps[r]!, fail);
+    }
+    buckets = maps.map((m) => m.toPairs());
+  } else {
+    buckets = Array.from({ length: n }, () => []);
+    for (const record of records) {
+      try {
+        buckets[partitioner.partition((record as [unknown])[0])]!.push(record);
+      } catch (error) {
+        fail(record, error);
+      }
+    }
+  }
+  const { bytes, offsets } = encodeSegments(buckets);
+  const key = shuffleKey(batchTime, spec.shuffleId, mapPartition);
+  // An all-empty output is not written: its offsets say there is nothing to read.
+  if (bytes.length > 0) await store.put(key, bytes);
+  return { status: { key, offsets }, bytes: bytes.length, requests: bytes.length > 0 ? 1 : 0 };
+}

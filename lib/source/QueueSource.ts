@@ -1,0 +1,51 @@
+import type { Source } from './Source';
+
+/** Settings of a {@link QueueSource}. */
+export interface QueueSourceOptions {
+  /** Hand out one queued batch per stream batch; when false the first batch gets them all. Default `true`. */
+  readonly oneAtATime?: boolean;
+}
+
+/**
+ * A fixed list of batches handed out in order, like Spark's `queueStream`; meant for tests and examples.
+ * Once the queue runs out every later batch is empty.
+ *
+ * The records depend only on the batch index derived from the batch time, never on how many times the
+ * source was asked, so a batch can be replayed after a crash.
+ *
+ * @example
+ * const source = new QueueSource([['a', 'b'], ['c']]);
+ * await source.recordsFor(1000, 1000); // ['a', 'b']
+ * await source.recordsFor(2000, 1000); // ['c']
+ * await source.recordsFor(3000, 1000); // []
+ */
+export class QueueSource<T> implements Source<T> {
+  /** Always `queue(<n> batches)`. */
+  readonly description: string;
+  /** Always true: a batch's records are a function of its batch time. */
+  readonly replayable = true;
+  private readonly batches: readonly (readonly T[])[];
+  private readonly oneAtATime: boolean;
+
+  /** Queues `batches`; they are copied so later changes by the caller do not alter replays. */
+  constructor(batches: T[][], options: QueueSourceOptions = {}) {
+    if (!Array.isArray(batches)) {
+      throw new Error(`QueueSource batches must be an array of arrays, got ${typeof batches}`);
+    }
+    batches.forEach((batch, index) => {
+      if (!Array.isArray(batch)) {
+        throw new Error(`QueueSource batches[${index}] must be an array, got ${typeof batch}`);
+      }
+    });
+    this.batches = batches.map((batch) => [...batch]);
+    this.oneAtATime = options.oneAtATime ?? true;
+    this.description = `queue(${batches.length} batches)`;
+  }
+
+  /** The queued batch whose index is `batchTime / intervalMs − 1`, or an empty array past the end. */
+  async recordsFor(batchTime: number, intervalMs: number): Promise<T[]> {
+    const batchIndex = Math.round(batchTime / intervalMs) - 1;
+    if (!this.oneAtATime) return batchIndex === 0 ? this.batches.flat() as T[] : [];
+    return [...(this.batches[batchIndex] ?? [])];
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * Where Sluice keeps input blocks, shuffle data, cached datasets, state, checkpoints and outputs. The engine
+ * only sees this interface: local mode implements it over a folder, the serverless runtime over S3.
+ * Keys are `/`-separated paths; writes of a key are atomic and a rewrite replaces the whole value.
+ */
+export interface BlockStore {
+  /** Writes (or overwrites) a whole block. */
+  put(key: string, bytes: Uint8Array | string): Promise<void>;
+  /** A whole block, or undefined when there is none. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Bytes [start, end) of a block, which must exist. */
+  getRange(key: string, start: number, end: number): Promise<Uint8Array>;
+  /** The keys under a prefix, in lexicographic order. */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes every block under a prefix; a missing prefix is not an error. */
+  deletePrefix(prefix: string): Promise<void>;
+}

@@ -1,0 +1,33 @@
+/**
+ * One blob holding several record segments back to back, plus the byte offsets where each begins. Input blocks
+ * (one segment per partition) and shuffle outputs (one segment per reduce partition) use it, so a map task
+ * writes a single object however many reducers read it, and a reader fetches only its byte range.
+ */
+export interface EncodedBlob {
+  /** The bytes to store. */
+  readonly bytes: Uint8Array;
+  /** `offsets[i]` to `offsets[i + 1]` is segment i; an empty segment has no bytes, so readers skip it. */
+  readonly offsets: number[];
+}
+
+/** Encodes segments as JSON arrays laid end to end. Records must be JSON values. */
+export function encodeSegments(segments: readonly (readonly unknown[])[]): EncodedBlob {
+  const parts: Buffer[] = [];
+  const offsets = [0];
+  let size = 0;
+  for (const segment of segments) {
+    if (segment.length > 0) {
+      const part = Buffer.from(JSON.stringify(segment));
+      parts.push(part);
+      size += part.length;
+    }
+    offsets.push(size);
+  }
+  return { bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts, size), offsets };
+}
+
+/** Decodes one segment's bytes back into records. */
+export function decodeSegment(bytes: Uint8Array): unknown[] {
+  if (bytes.length === 0) return [];
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown[];
+}

@@ -1,0 +1,73 @@
+// The dependency rule of the codebase, checked by `npm run lint`:
+//  - the engine (lib/, outside lib/aws/) never imports the AWS SDK, the CDK, functions/ or infra/;
+//  - the engine core (lib/ outside lib/local/ and lib/aws/) never imports lib/local/;
+//  - no import cycles between files of lib/ (type-only imports excepted, they vanish at runtime).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+const files = [];
+(function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (/\.(ts|mjs)$/.test(name)) files.push(path);
+  }
+})(join(root, 'lib'));
+
+const problems = [];
+const graph = new Map();
+const importRe = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|await import\(['"]([^'"]+)['"]\)/gm;
+for (const file of files) {
+  const rel = relative(root, file);
+  const text = readFileSync(file, 'utf8');
+  const edges = [];
+  for (const m of text.matchAll(importRe)) {
+    const typeOnly = Boolean(m[2]);
+    const spec = m[3] ?? m[4] ?? m[5];
+    const dynamic = Boolean(m[5]);
+    const inAws = rel.startsWith('lib/aws/');
+    if (!inAws && /^(@aws-sdk|aws-cdk-lib|constructs)/.test(spec)) problems.push(`${rel} imports ${spec}: the engine stays free of AWS`);
+    if (!spec.startsWith('.')) continue;
+    const target = relative(root, resolve(dirname(file), spec));
+    if (/^(functions|infra)\//.test(target)) problems.push(`${rel} imports ${target}: the engine must not depend on ${target.split('/')[0]}/`);
+    const core = !rel.startsWith('lib/local/') && !inAws;
+    if (core && target.startsWith('lib/local/')) problems.push(`${rel} imports ${target}: the engine core must not depend on the local runtime`);
+    if (!typeOnly && !dynamic) edges.push(target.replace(/\.(ts|mjs)$/, ''));
+  }
+  graph.set(rel.replace(/\.(ts|mjs)$/, ''), edges);
+}
+
+// Cycle detection with an explicit stack (depth-first, three colours).
+const colour = new Map();
+for (const start of graph.keys()) {
+  if (colour.has(start)) continue;
+  const stack = [[start, 0]];
+  const path = [start];
+  colour.set(start, 'grey');
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const edges = graph.get(top[0]) ?? [];
+    if (top[1] >= edges.length) {
+      colour.set(top[0], 'black');
+      stack.pop();
+      path.pop();
+      continue;
+    }
+    const next = edges[top[1]++];
+    if (!graph.has(next)) continue;
+    if (colour.get(next) === 'grey') {
+      problems.push(`import cycle: ${[...path.slice(path.indexOf(next)), next].join(' -> ')}`);
+    } else if (!colour.has(next)) {
+      colour.set(next, 'grey');
+      stack.push([next, 0]);
+      path.push(next);
+    }
+  }
+}
+
+if (problems.length) {
+  console.error(`Dependency rule broken:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+console.log(`dependency rule holds for ${files.length} files`);
