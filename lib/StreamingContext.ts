@@ -1,12 +1,12 @@
-import { type ActionSpec, Dataset, type DatasetContext } from './dataset/Dataset';
+import type { ActionSpec, Dataset, DatasetContext } from './dataset/Dataset';
 import './dataset/DatasetOps';
 import { FnScope, FunctionTable } from './dataset/FnScope';
 import { ParallelDataset } from './dataset/ParallelDataset';
 import { TextFileDataset } from './dataset/TextFileDataset';
 import type { DStream } from './dstream/DStream';
 import './dstream/DStreamOps';
-import type { OutputEvent } from './dstream/DStreamOps';
 import { DStreamGraph } from './dstream/DStreamGraph';
+import type { OutputEvent } from './dstream/DStreamOps';
 import { InputDStream } from './dstream/InputDStream';
 import { TransformedDStream } from './dstream/TransformedDStream';
 import { UnionDStream } from './dstream/UnionDStream';
@@ -14,6 +14,7 @@ import { StreamGraphError } from './errors';
 import { StagePlanner } from './plan/StagePlanner';
 import { BatchRun, currentBatch } from './scheduler/BatchRun';
 import { DAGScheduler } from './scheduler/DAGScheduler';
+import type { StreamingListener } from './scheduler/StreamingListener';
 import type { TaskRunner } from './scheduler/TaskRunner';
 import { GeneratorSource, type GeneratorSourceOptions } from './source/GeneratorSource';
 import { QueueSource } from './source/QueueSource';
@@ -21,7 +22,6 @@ import { SocketSource } from './source/SocketSource';
 import type { Source } from './source/Source';
 import { TextFileSource } from './source/TextFileSource';
 import type { BlockStore } from './storage/BlockStore';
-import type { StreamingListener } from './scheduler/StreamingListener';
 
 /** Settings of a streaming context. */
 export interface StreamingContextOptions {
@@ -81,6 +81,8 @@ export class StreamingContext implements DatasetContext {
   private nextDatasetId = 0;
   private nextShuffleId = 0;
   private nextJobId = 0;
+  /** The longest remember duration asked for with `remember`. */
+  minRememberMs = 0;
   private connected: { env: StreamingEnv; dag: DAGScheduler } | undefined;
 
   constructor(options: StreamingContextOptions) {
@@ -133,13 +135,25 @@ export class StreamingContext implements DatasetContext {
     return this.sourceStream(new SocketSource(host, port), partitions);
   }
 
+  /**
+   * Keeps every stream's datasets for at least `ms` after their batch (Spark's ssc.remember), so that `slice`
+   * can reach back that far.
+   */
+  remember(ms: number): void {
+    positiveInteger('remember duration', ms);
+    this.minRememberMs = Math.max(this.minRememberMs, ms);
+  }
+
   /** The union of several streams with the same slide interval. */
   union<T>(streams: DStream<T>[]): DStream<T> {
     return new UnionDStream(streams);
   }
 
   /** A function of several streams' datasets of the same batch. */
-  transform<U>(streams: DStream<any>[], f: (datasets: Dataset<any>[], batchTime: number) => Dataset<U>): DStream<U> {
+  transform<U>(
+    streams: DStream<any>[],
+    f: (datasets: Dataset<any>[], batchTime: number) => Dataset<U>,
+  ): DStream<U> {
     return new TransformedDStream(streams, f);
   }
 
@@ -147,7 +161,10 @@ export class StreamingContext implements DatasetContext {
 
   /** The lines of a static text file, to join or filter a stream against inside `transform`. */
   textFile(path: string, partitions = 1): Dataset<string> {
-    return new TextFileDataset({ ctx: this, scope: this.graphScope, deps: [], numPartitions: partitions }, path);
+    return new TextFileDataset(
+      { ctx: this, scope: this.graphScope, deps: [], numPartitions: partitions },
+      path,
+    );
   }
 
   /** A small static dataset from an array. */

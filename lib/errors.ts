@@ -24,7 +24,10 @@ export class JobValidationError extends SluiceError {
   constructor(readonly issues: readonly JobIssue[]) {
     super(
       `invalid job:\n${issues
-        .map((i) => `  ${i.path || '(root)'}: ${i.message}${i.value === undefined ? '' : ` (got ${preview(i.value)})`}`)
+        .map(
+          (i) =>
+            `  ${i.path || '(root)'}: ${i.message}${i.value === undefined ? '' : ` (got ${preview(i.value)})`}`,
+        )
         .join('\n')}`,
     );
   }

@@ -1,4 +1,4 @@
-import type { DependencySpec, Dependency } from './Dependency';
+import type { Dependency, DependencySpec } from './Dependency';
 import type { FnScope } from './FnScope';
 import type { TaskContext } from './TaskContext';
 
@@ -81,7 +81,8 @@ export abstract class Dataset<T = unknown> {
       this.numPartitions = origin.numPartitions;
       this.dependencies = origin.deps;
       this.depSpecs = origin.deps.map((d) => d.toSpec());
-      this.driverOnly = origin.scope.driverOnly || origin.deps.some((d) => d.parent.driverOnly && d.kind === 'narrow');
+      // Only the dataset that holds a driver-only function is marked; the planner pins every stage holding one.
+      this.driverOnly = origin.scope.driverOnly;
       this.ctx = origin.ctx;
       this.scope = origin.scope;
     }
@@ -112,14 +113,15 @@ export abstract class Dataset<T = unknown> {
   inScope(scope: FnScope): this {
     const view = Object.create(this) as this;
     Object.defineProperty(view, 'scope', { value: scope });
-    Object.defineProperty(view, 'driverOnly', { value: this.driverOnly || scope.driverOnly });
     return view;
   }
 
-  /** The driver context, or a clear error when an action is called inside a task. */
-  protected driver(): { ctx: DatasetContext; scope: FnScope } {
+  /** The driver context and scope, or a clear error when called inside a task (engine use). */
+  driverContext(): { ctx: DatasetContext; scope: FnScope } {
     if (!this.ctx || !this.scope) {
-      throw new Error(`dataset ${this.id} was rebuilt inside a task; transformations and actions run in the driver`);
+      throw new Error(
+        `dataset ${this.id} was rebuilt inside a task; transformations and actions run in the driver`,
+      );
     }
     return { ctx: this.ctx, scope: this.scope };
   }

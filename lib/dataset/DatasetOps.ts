@@ -7,7 +7,7 @@ import { CoGroupedDataset } from './CoGroupedDataset';
 import { Dataset } from './Dataset';
 import { type AggregatorSpec, OneToOneDependency, RangeDependency, ShuffleDependency } from './Dependency';
 import type { AnyFn } from './FnScope';
-import { MapPartitionsDataset, type MapKind } from './MapPartitionsDataset';
+import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
 import { HashPartitioner } from './Partitioner';
 import { ShuffledDataset } from './ShuffledDataset';
 import { UnionDataset } from './UnionDataset';
@@ -33,7 +33,10 @@ declare module './Dataset' {
     /** Maps the value of every `[key, value]` record. */
     mapValues<K, V, W>(this: Dataset<[K, V]>, f: ((v: V) => W) | { fnId: string }): Dataset<[K, W]>;
     /** Maps the value of every `[key, value]` record to several values. */
-    flatMapValues<K, V, W>(this: Dataset<[K, V]>, f: ((v: V) => Iterable<W>) | { fnId: string }): Dataset<[K, W]>;
+    flatMapValues<K, V, W>(
+      this: Dataset<[K, V]>,
+      f: ((v: V) => Iterable<W>) | { fnId: string },
+    ): Dataset<[K, W]>;
     /** The records of this dataset and the others, partitions side by side. */
     union(...others: Dataset<T>[]): Dataset<T>;
     /** Spreads the records evenly over `numPartitions` partitions (a shuffle). */
@@ -62,7 +65,11 @@ declare module './Dataset' {
       partitioning?: Partitioning,
     ): Dataset<[K, unknown[][]]>;
     /** Inner join by key: `[key, [v, w]]`. */
-    join<K, V, W>(this: Dataset<[K, V]>, other: Dataset<[K, W]>, partitioning?: Partitioning): Dataset<[K, [V, W]]>;
+    join<K, V, W>(
+      this: Dataset<[K, V]>,
+      other: Dataset<[K, W]>,
+      partitioning?: Partitioning,
+    ): Dataset<[K, [V, W]]>;
     /** Left outer join: a missing right value is null. */
     leftOuterJoin<K, V, W>(
       this: Dataset<[K, V]>,
@@ -98,13 +105,13 @@ function define(name: string, method: (this: Dataset<any>, ...args: any[]) => un
 }
 
 function fnIdOf(ds: Dataset<any>, f: FnLike): string {
-  if (typeof f === 'function') return ds['driver']().scope.register(f);
+  if (typeof f === 'function') return ds.driverContext().scope.register(f);
   if (f && typeof f === 'object' && typeof f.fnId === 'string') return f.fnId;
   throw new TypeError(`expected a function, got ${typeof f}`);
 }
 
 function narrow(ds: Dataset<any>, kind: MapKind, f: FnLike | undefined): Dataset<any> {
-  const { ctx, scope } = ds['driver']();
+  const { ctx, scope } = ds.driverContext();
   const fnId = f === undefined ? '' : fnIdOf(ds, f);
   return new MapPartitionsDataset(
     { ctx, scope, deps: [new OneToOneDependency(ds)], numPartitions: ds.numPartitions },
@@ -115,7 +122,7 @@ function narrow(ds: Dataset<any>, kind: MapKind, f: FnLike | undefined): Dataset
 
 function partitionerOf(ds: Dataset<any>, partitioning: Partitioning | undefined): HashPartitioner {
   if (partitioning instanceof HashPartitioner) return partitioning;
-  return new HashPartitioner(partitioning ?? ds['driver']().ctx.defaultPartitions);
+  return new HashPartitioner(partitioning ?? ds.driverContext().ctx.defaultPartitions);
 }
 
 for (const kind of ['map', 'flatMap', 'filter', 'mapPartitions', 'mapValues', 'flatMapValues'] as const) {
@@ -129,7 +136,7 @@ define('glom', function (this: Dataset<any>) {
 });
 
 define('union', function (this: Dataset<any>, ...others: Dataset<any>[]) {
-  const { ctx, scope } = this['driver']();
+  const { ctx, scope } = this.driverContext();
   const deps: RangeDependency[] = [];
   let at = 0;
   for (const parent of [this, ...others]) {
@@ -140,33 +147,43 @@ define('union', function (this: Dataset<any>, ...others: Dataset<any>[]) {
 });
 
 define('repartition', function (this: Dataset<any>, numPartitions: number) {
-  const { ctx, scope } = this['driver']();
+  const { ctx, scope } = this.driverContext();
   const dep = new ShuffleDependency(this, ctx.newShuffleId(), new HashPartitioner(numPartitions), false);
   return new ShuffledDataset({ ctx, scope, deps: [dep], numPartitions }, undefined, false);
 });
 
-define('combineByKey', function (
-  this: Dataset<any>,
-  createCombiner: FnLike,
-  mergeValue: FnLike,
-  mergeCombiners: FnLike,
-  partitioning?: Partitioning,
-  mapSideCombine = true,
-) {
-  const { ctx, scope } = this['driver']();
-  const aggregator: AggregatorSpec = {
-    createCombiner: fnIdOf(this, createCombiner),
-    mergeValue: fnIdOf(this, mergeValue),
-    mergeCombiners: fnIdOf(this, mergeCombiners),
-  };
-  const partitioner = partitionerOf(this, partitioning);
-  const dep = new ShuffleDependency(this, ctx.newShuffleId(), partitioner, true, aggregator, mapSideCombine);
-  return new ShuffledDataset(
-    { ctx, scope, deps: [dep], numPartitions: partitioner.numPartitions },
-    aggregator,
-    mapSideCombine,
-  );
-});
+define(
+  'combineByKey',
+  function (
+    this: Dataset<any>,
+    createCombiner: FnLike,
+    mergeValue: FnLike,
+    mergeCombiners: FnLike,
+    partitioning?: Partitioning,
+    mapSideCombine = true,
+  ) {
+    const { ctx, scope } = this.driverContext();
+    const aggregator: AggregatorSpec = {
+      createCombiner: fnIdOf(this, createCombiner),
+      mergeValue: fnIdOf(this, mergeValue),
+      mergeCombiners: fnIdOf(this, mergeCombiners),
+    };
+    const partitioner = partitionerOf(this, partitioning);
+    const dep = new ShuffleDependency(
+      this,
+      ctx.newShuffleId(),
+      partitioner,
+      true,
+      aggregator,
+      mapSideCombine,
+    );
+    return new ShuffledDataset(
+      { ctx, scope, deps: [dep], numPartitions: partitioner.numPartitions },
+      aggregator,
+      mapSideCombine,
+    );
+  },
+);
 
 define('reduceByKey', function (this: Dataset<[unknown, unknown]>, f: FnLike, partitioning?: Partitioning) {
   const id = { fnId: fnIdOf(this, f) };
@@ -184,7 +201,7 @@ define('groupByKey', function (this: Dataset<[unknown, unknown]>, partitioning?:
 });
 
 define('cogroup', function (this: Dataset<any>, others: Dataset<any>[], partitioning?: Partitioning) {
-  const { ctx, scope } = this['driver']();
+  const { ctx, scope } = this.driverContext();
   const partitioner = partitionerOf(this, partitioning);
   const deps = [this, ...others].map((p) => new ShuffleDependency(p, ctx.newShuffleId(), partitioner, true));
   return new CoGroupedDataset({ ctx, scope, deps, numPartitions: partitioner.numPartitions });
@@ -202,17 +219,17 @@ for (const [name, fnId] of [
 }
 
 define('collect', async function (this: Dataset<any>) {
-  const parts = await this['driver']().ctx.runJob(this, { type: 'collect' });
+  const parts = await this.driverContext().ctx.runJob(this, { type: 'collect' });
   return (parts as unknown[][]).flat();
 });
 
 define('count', async function (this: Dataset<any>) {
-  const parts = await this['driver']().ctx.runJob(this, { type: 'count' });
+  const parts = await this.driverContext().ctx.runJob(this, { type: 'count' });
   return (parts as number[]).reduce((a, b) => a + b, 0);
 });
 
 define('take', async function (this: Dataset<any>, n: number) {
-  const parts = await this['driver']().ctx.runJob(this, { type: 'take', n });
+  const parts = await this.driverContext().ctx.runJob(this, { type: 'take', n });
   return (parts as unknown[][]).flat().slice(0, n);
 });
 

@@ -33,7 +33,8 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
   async compute(partition: number, tc: TaskContext): Promise<T[]> {
     const input = await tc.partitionOf(this.depSpecs[0]!.parent, partition);
     const fn = this.kind === 'glom' ? undefined : tc.fn(this.fnId);
-    const fail = (record: unknown, error: unknown) => tc.deadLetter(this.toString(), this.fnId, record, error);
+    const fail = (record: unknown, error: unknown) =>
+      tc.deadLetter(this.toString(), this.fnId, record, error);
     switch (this.kind) {
       case 'glom':
         return [input as T];

@@ -38,7 +38,9 @@ export class DStreamGraph {
   start(zeroTime: number, minRememberMs = 0): void {
     if (this.started) return;
     if (this.outputs.length === 0) {
-      throw new StreamGraphError('the job has no output operation: add print, saveAsTextFiles, foreachRDD or jsonl');
+      throw new StreamGraphError(
+        'the job has no output operation: add print, saveAsTextFiles, foreachRDD or jsonl',
+      );
     }
     for (const output of this.outputs) output.validateAtStart();
     for (const output of this.outputs) output.initialize(zeroTime);

@@ -64,7 +64,11 @@ declare module './DStream' {
     /** Groups the values of each key, per batch. */
     groupByKey<K, V>(this: DStream<[K, V]>, partitioning?: Partitioning): DStream<[K, V[]]>;
     /** Combines the values of each key with an associative function, per batch. */
-    reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, partitioning?: Partitioning): DStream<[K, V]>;
+    reduceByKey<K, V>(
+      this: DStream<[K, V]>,
+      f: (a: V, b: V) => V,
+      partitioning?: Partitioning,
+    ): DStream<[K, V]>;
     /** Spark's combineByKey, per batch; `mapSideCombine` defaults to true. */
     combineByKey<K, V, C>(
       this: DStream<[K, V]>,
@@ -75,7 +79,11 @@ declare module './DStream' {
       mapSideCombine?: boolean,
     ): DStream<[K, C]>;
     /** Inner join of two keyed streams, per batch: `[key, [v, w]]`. */
-    join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, partitioning?: Partitioning): DStream<[K, [V, W]]>;
+    join<K, V, W>(
+      this: DStream<[K, V]>,
+      other: DStream<[K, W]>,
+      partitioning?: Partitioning,
+    ): DStream<[K, [V, W]]>;
     /** Left outer join: a missing right value is null. */
     leftOuterJoin<K, V, W>(
       this: DStream<[K, V]>,
@@ -135,9 +143,12 @@ define('transform', function (f: (ds: Dataset<any>, t: number) => Dataset<any>) 
   return new TransformedDStream([this], ([ds], t) => f(ds!, t));
 });
 
-define('transformWith', function (other: DStream<any>, f: (a: Dataset<any>, b: Dataset<any>, t: number) => Dataset<any>) {
-  return new TransformedDStream([this, other], ([a, b], t) => f(a!, b!, t));
-});
+define(
+  'transformWith',
+  function (other: DStream<any>, f: (a: Dataset<any>, b: Dataset<any>, t: number) => Dataset<any>) {
+    return new TransformedDStream([this, other], ([a, b], t) => f(a!, b!, t));
+  },
+);
 
 define('repartition', function (numPartitions: number) {
   return this.transform((ds) => ds.repartition(numPartitions));
@@ -158,7 +169,10 @@ define('reduce', function (f: (a: unknown, b: unknown) => unknown) {
 });
 
 define('countByValue', function (partitioning?: Partitioning) {
-  return this.map((x) => [x, 1] as [unknown, number]).reduceByKey((a: number, b: number) => a + b, partitioning);
+  return this.map((x) => [x, 1] as [unknown, number]).reduceByKey(
+    (a: number, b: number) => a + b,
+    partitioning,
+  );
 });
 
 define('slice', async function (fromMs: number, toMs: number) {
@@ -195,7 +209,12 @@ define(
     partitioning?: Partitioning,
     mapSideCombine = true,
   ) {
-    return new ShuffledDStream(this, [createCombiner, mergeValue, mergeCombiners], partitioning, mapSideCombine);
+    return new ShuffledDStream(
+      this,
+      [createCombiner, mergeValue, mergeCombiners],
+      partitioning,
+      mapSideCombine,
+    );
   },
 );
 
@@ -231,8 +250,15 @@ define('print', function (num = 10, name?: string) {
       const dashes = '-------------------------------------------';
       const lines = [dashes, `Time: ${batchTime} ms`, dashes, ...first.slice(0, num).map(formatRecord)];
       if (first.length > num) lines.push('...');
-      this.ssc.env().print(`${lines.join('\n')}\n`);
-      this.ssc.emitOutput({ output, type: 'print', batchTime, records: first.slice(0, num), count: first.length });
+      // Spark ends each batch with an empty line.
+      this.ssc.env().print(`${lines.join('\n')}\n\n`);
+      this.ssc.emitOutput({
+        output,
+        type: 'print',
+        batchTime,
+        records: first.slice(0, num),
+        count: first.length,
+      });
     },
     output,
   );

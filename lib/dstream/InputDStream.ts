@@ -1,8 +1,8 @@
 import { BlockDataset } from '../dataset/BlockDataset';
 import type { Dataset } from '../dataset/Dataset';
 import { sliceBounds } from '../dataset/Dataset';
-import type { Source } from '../source/Source';
 import type { StreamingContext } from '../StreamingContext';
+import type { Source } from '../source/Source';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { DStream } from './DStream';
 

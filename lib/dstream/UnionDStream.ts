@@ -32,9 +32,11 @@ export class UnionDStream<T> extends DStream<T> {
 
   protected async compute(batchTime: number): Promise<Dataset<T> | undefined> {
     const datasets = await Promise.all(this.parents.map((p) => p.getOrCompute(batchTime)));
-    const missing = datasets.findIndex((d) => d === undefined);
+    const missing = datasets.indexOf(undefined);
     if (missing >= 0) {
-      throw new StreamGraphError(`union: stream ${this.parents[missing]!.name} has no dataset at ${batchTime} ms`);
+      throw new StreamGraphError(
+        `union: stream ${this.parents[missing]!.name} has no dataset at ${batchTime} ms`,
+      );
     }
     const [first, ...rest] = datasets as Dataset<T>[];
     return rest.length === 0 ? first : first!.union(...rest);

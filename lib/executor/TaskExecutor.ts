@@ -48,7 +48,8 @@ export class TaskExecutor {
           task.batchTime,
           this.env.store,
           (id) => this.env.functions.get(id),
-          (record, error) => tc.deadLetter(`shuffle#${stage.shuffleWrite!.shuffleId}`, 'combine', record, error),
+          (record, error) =>
+            tc.deadLetter(`shuffle#${stage.shuffleWrite!.shuffleId}`, 'combine', record, error),
         );
         mapStatus = written.status;
         shuffleBytesWritten = written.bytes;
@@ -81,7 +82,12 @@ export class TaskExecutor {
     }
   }
 
-  private async act(action: ActionSpec, records: unknown[], partition: number, tc: RunningTask): Promise<unknown> {
+  private async act(
+    action: ActionSpec,
+    records: unknown[],
+    partition: number,
+    tc: RunningTask,
+  ): Promise<unknown> {
     switch (action.type) {
       case 'collect':
         return records;

@@ -4,7 +4,8 @@
  */
 export function formatRecord(record: unknown): string {
   if (typeof record === 'string') return record;
-  if (Array.isArray(record) && record.length === 2) return `(${formatRecord(record[0])},${formatRecord(record[1])})`;
+  if (Array.isArray(record) && record.length === 2)
+    return `(${formatRecord(record[0])},${formatRecord(record[1])})`;
   if (record === undefined) return 'undefined';
   return JSON.stringify(record);
 }

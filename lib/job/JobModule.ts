@@ -17,7 +17,10 @@ export interface JobModule {
  *   ssc.generatorStream({ kind: 'tweets', ratePerSec: 1000 }).flatMap((t) => hashtags(t)).countByValue().print();
  * });
  */
-export function defineJob(options: StreamingContextOptions, build: (ssc: StreamingContext) => void): JobModule {
+export function defineJob(
+  options: StreamingContextOptions,
+  build: (ssc: StreamingContext) => void,
+): JobModule {
   return { options, build };
 }
 

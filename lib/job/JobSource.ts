@@ -21,11 +21,18 @@ export async function contextFromSource(source: JobSource): Promise<StreamingCon
   const path = isAbsolute(source.path) ? source.path : resolve(source.path);
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   const name = source.exportName ?? 'default';
-  const job = mod[name] as JobModule | undefined;
-  if (!job || typeof job.build !== 'function' || typeof job.options !== 'object') {
+  // A dotted name reaches into an exported object (`cases.map`): test suites keep many jobs in one export.
+  let job: unknown = mod;
+  for (const part of name.split('.')) job = (job as Record<string, unknown> | undefined)?.[part];
+  if (!isJobModule(job)) {
     throw new Error(
       `${source.path} has no job export named ${name}: export a job made with defineJob(options, build)`,
     );
   }
   return contextFromModule(job);
+}
+
+function isJobModule(value: unknown): value is JobModule {
+  const job = value as Partial<JobModule> | undefined;
+  return typeof job?.build === 'function' && typeof job.options === 'object';
 }

@@ -49,7 +49,9 @@ export class LocalFolderStore implements BlockStore {
       const buffer = Buffer.allocUnsafe(end - start);
       const { bytesRead } = await handle.read(buffer, 0, end - start, start);
       if (bytesRead !== end - start) {
-        throw new Error(`block ${key} is shorter than expected: wanted bytes ${start}-${end}, got ${bytesRead}`);
+        throw new Error(
+          `block ${key} is shorter than expected: wanted bytes ${start}-${end}, got ${bytesRead}`,
+        );
       }
       return buffer;
     } finally {

@@ -4,12 +4,12 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { DeadLetter } from '../dataset/TaskContext';
 import type { OutputEvent } from '../dstream/DStreamOps';
 import { contextFromSource, type JobSource } from '../job/JobSource';
+import type { StreamingContext } from '../StreamingContext';
 import { LogicalClock, SystemClock } from '../scheduler/Clock';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { JobScheduler, type RunSummary } from '../scheduler/JobScheduler';
 import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListener';
 import type { TaskRunner } from '../scheduler/TaskRunner';
-import type { StreamingContext } from '../StreamingContext';
 import { LocalFolderStore } from './LocalFolderStore';
 import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
 import { WorkerPoolRunner } from './WorkerPoolRunner';
@@ -52,9 +52,13 @@ export class LocalRuntime {
   static async start(job: JobSource, options: LocalRunOptions = {}): Promise<LocalRuntime> {
     const storeDir = resolve(options.storeDir ?? '.sluice');
     const outputDir = resolve(options.outputDir ?? '.');
-    const dirs: LocalDirs = { storeDir, outputDir, baseDir: job.kind === 'document' ? job.baseDir : dirname(resolve(job.path)) };
+    const dirs: LocalDirs = {
+      storeDir,
+      outputDir,
+      baseDir: job.kind === 'document' ? job.baseDir : dirname(resolve(job.path)),
+    };
     const ssc = await contextFromSource(job);
-    ssc.graph.start(0); // validates the graph before any thread or source starts
+    ssc.graph.start(0, ssc.minRememberMs); // validates the graph before any thread or source starts
     const env = localExecutorEnv(dirs, ssc.functions);
     const driverRunner = new InProcessRunner(env);
     const workers = options.workers ?? availableParallelism();
@@ -104,7 +108,10 @@ export class LocalRuntime {
     const sources = this.ssc.graph.inputs.map((i) => i.source);
     try {
       for (const source of sources) {
-        await source.start?.({ intervalMs: this.ssc.batchIntervalMs, logicalClock: this.options.clock === 'logical' });
+        await source.start?.({
+          intervalMs: this.ssc.batchIntervalMs,
+          logicalClock: this.options.clock === 'logical',
+        });
       }
       return await this.scheduler.run({
         ...(this.options.batches !== undefined ? { batches: this.options.batches } : {}),

@@ -93,7 +93,10 @@ export class WorkerPoolRunner implements TaskRunner {
       if (!next) return;
       entry.busy = true;
       const id = this.nextId++;
-      this.pending.set(id, Object.assign({ resolve: next.resolve, task: next.task }, { worker: entry.worker }));
+      this.pending.set(
+        id,
+        Object.assign({ resolve: next.resolve, task: next.task }, { worker: entry.worker }),
+      );
       entry.worker.postMessage({ id, task: next.task });
     }
   }

@@ -34,7 +34,9 @@ export async function jobSourceFromArgument(argument: string): Promise<JobSource
     try {
       document = JSON.parse(text);
     } catch (error) {
-      throw new JobValidationError([{ path: '', message: `the job file is not valid JSON: ${(error as Error).message}` }]);
+      throw new JobValidationError([
+        { path: '', message: `the job file is not valid JSON: ${(error as Error).message}` },
+      ]);
     }
     return { kind: 'document', document, baseDir: dirname(absolute) };
   }
@@ -70,7 +72,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--fast', 'run batches back to back on the logical clock instead of in real time')
     .option('--batches <n>', 'stop after n batches', parseCount)
     .option('--duration <time>', 'stop after this much stream time (500ms, 10s, 2m)', parseDuration)
-    .option('--workers <n>', 'worker threads; 0 runs tasks in the main thread (default: one per core)', parseCount)
+    .option(
+      '--workers <n>',
+      'worker threads; 0 runs tasks in the main thread (default: one per core)',
+      parseCount,
+    )
     .option('--store <dir>', 'block store folder', '.sluice')
     .option('--out <dir>', 'folder that output paths are relative to', '.')
     .option('--quiet', 'do not print the per-batch log line')
@@ -101,7 +107,9 @@ async function validate(jobArg: string): Promise<number> {
     const { contextFromSource } = await import('../job/JobSource');
     const ssc = await contextFromSource(source);
     ssc.graph.start(0);
-    process.stdout.write(`${jobArg} is a valid job: ${ssc.graph.inputs.length} input(s), ${ssc.graph.outputs.length} output(s)\n`);
+    process.stdout.write(
+      `${jobArg} is a valid job: ${ssc.graph.inputs.length} input(s), ${ssc.graph.outputs.length} output(s)\n`,
+    );
     return EXIT.ok;
   } catch (error) {
     return reportInvalid(error);
@@ -109,7 +117,11 @@ async function validate(jobArg: string): Promise<number> {
 }
 
 function reportInvalid(error: unknown): number {
-  if (error instanceof JobValidationError || error instanceof StreamGraphError || error instanceof RangeError) {
+  if (
+    error instanceof JobValidationError ||
+    error instanceof StreamGraphError ||
+    error instanceof RangeError
+  ) {
     process.stderr.write(`${error.message}\n`);
     return EXIT.invalid;
   }
@@ -118,7 +130,15 @@ function reportInvalid(error: unknown): number {
 
 async function run(
   jobArg: string,
-  opts: { fast?: boolean; batches?: number; duration?: number; workers?: number; store: string; out: string; quiet?: boolean },
+  opts: {
+    fast?: boolean;
+    batches?: number;
+    duration?: number;
+    workers?: number;
+    store: string;
+    out: string;
+    quiet?: boolean;
+  },
 ): Promise<number> {
   let runtime: LocalRuntime;
   try {
@@ -130,7 +150,9 @@ async function run(
       ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       storeDir: opts.store,
       outputDir: opts.out,
-      listeners: opts.quiet ? [] : [{ onBatchCompleted: (info) => process.stderr.write(`${formatBatchLine(info)}\n`) }],
+      listeners: opts.quiet
+        ? []
+        : [{ onBatchCompleted: (info) => process.stderr.write(`${formatBatchLine(info)}\n`) }],
     });
   } catch (error) {
     return reportInvalid(error);
@@ -145,7 +167,8 @@ async function run(
   process.on('SIGINT', onSigint);
   try {
     const summary = await runtime.run();
-    if (summary.notRun > 0) process.stderr.write(`${summary.notRun} queued job(s) were not run because of the stop\n`);
+    if (summary.notRun > 0)
+      process.stderr.write(`${summary.notRun} queued job(s) were not run because of the stop\n`);
     if (summary.error) {
       process.stderr.write(`The job stopped: ${summary.error.message}\n`);
       return EXIT.failed;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { ExecutorEnv } from '../executor/TaskExecutor';
 import type { FunctionTable } from '../dataset/FnScope';
+import type { ExecutorEnv } from '../executor/TaskExecutor';
 import { LocalFolderStore } from './LocalFolderStore';
 
 /** Where the local runtime keeps things: block store, outputs, and the folder static paths are relative to. */

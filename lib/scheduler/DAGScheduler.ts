@@ -85,7 +85,12 @@ export class DAGScheduler {
       }
       last = result.error;
     }
-    throw new TaskFailedError(task.stage.stageId, task.partition, this.maxTaskAttempts, last.split('\n')[0] ?? last);
+    throw new TaskFailedError(
+      task.stage.stageId,
+      task.partition,
+      this.maxTaskAttempts,
+      last.split('\n')[0] ?? last,
+    );
   }
 }
 

@@ -44,9 +44,10 @@ export class JobScheduler {
   /** Runs batches until a limit is reached, `stop()` is called, or a batch fails. */
   async run(limits: RunLimits): Promise<RunSummary> {
     const interval = this.ssc.batchIntervalMs;
-    this.ssc.graph.start(0);
+    this.ssc.graph.start(0, this.ssc.minRememberMs);
     this.clock.start();
     const inFlight: Promise<void>[] = [];
+    let generated: Promise<Array<() => Promise<void>>> = Promise.resolve([]);
     let failure: Error | undefined;
     let notRun = 0;
     for (let n = 1; ; n++) {
@@ -56,19 +57,22 @@ export class JobScheduler {
       await this.clock.waitUntil(batchTime, this.stopping.signal);
       if (this.stopping.signal.aborted || failure) break;
       const dueAt = this.clock.dueAt(batchTime);
-      const jobs = await this.generateJobs(batchTime);
-      const batch = this.runBatch(batchTime, dueAt, jobs).then(
-        (info) => {
-          if (info.error && !failure) {
-            failure = new Error(info.error);
+      // Generation is chained so batches always reach the job queue in time order.
+      generated = generated.then(() => this.generateJobs(batchTime));
+      const batch = generated
+        .then((jobs) => this.runBatch(batchTime, dueAt, jobs))
+        .then(
+          (info) => {
+            if (info.error && !failure) {
+              failure = new Error(info.error);
+              this.stop();
+            }
+          },
+          (error: unknown) => {
+            failure ??= error instanceof Error ? error : new Error(String(error));
             this.stop();
-          }
-        },
-        (error: unknown) => {
-          failure ??= error instanceof Error ? error : new Error(String(error));
-          this.stop();
-        },
-      );
+          },
+        );
       inFlight.push(batch);
       // On the logical clock batches run back to back; on the system clock the next tick does not wait.
       if (this.clock.kind === 'logical') await batch;
@@ -80,16 +84,25 @@ export class JobScheduler {
 
   private skipped = 0;
 
+  /** The batch's jobs; a graph that cannot generate (a transform returning nothing) fails the batch. */
   private async generateJobs(batchTime: number): Promise<Array<() => Promise<void>>> {
     const jobs: Array<() => Promise<void>> = [];
     for (const output of this.ssc.graph.outputs) {
-      const job = await output.generateJob(batchTime);
-      if (job) jobs.push(job);
+      try {
+        const job = await output.generateJob(batchTime);
+        if (job) jobs.push(job);
+      } catch (error) {
+        jobs.push(() => Promise.reject(error));
+      }
     }
     return jobs;
   }
 
-  private async runBatch(batchTime: number, dueAt: number, jobs: Array<() => Promise<void>>): Promise<BatchInfo> {
+  private async runBatch(
+    batchTime: number,
+    dueAt: number,
+    jobs: Array<() => Promise<void>>,
+  ): Promise<BatchInfo> {
     const batch = new BatchRun(batchTime);
     let started: number | undefined;
     let error: string | undefined;
@@ -112,7 +125,10 @@ export class JobScheduler {
     );
     const ended = Date.now();
     const start = started ?? ended;
-    const records = this.ssc.graph.inputs.reduce((sum, input) => sum + (input.recordsPerBatch.get(batchTime) ?? 0), 0);
+    const records = this.ssc.graph.inputs.reduce(
+      (sum, input) => sum + (input.recordsPerBatch.get(batchTime) ?? 0),
+      0,
+    );
     const info: BatchInfo = {
       batchTime,
       records,
@@ -129,7 +145,8 @@ export class JobScheduler {
       deadLetters: batch.deadLetters.length,
       ...(error ? { error } : {}),
     };
-    if (batch.deadLetters.length > 0) for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
+    if (batch.deadLetters.length > 0)
+      for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
     this.done.push(info);
     for (const l of this.ssc.streamingListeners) l.onBatchCompleted?.(info);
     if (!error) {

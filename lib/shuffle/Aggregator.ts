@@ -1,6 +1,6 @@
 import type { AggregatorSpec } from '../dataset/Dependency';
 import type { AnyFn } from '../dataset/FnScope';
-import { KeyedMap } from '../dataset/KeyedMap';
+import type { KeyedMap } from '../dataset/KeyedMap';
 
 /**
  * Spark's Aggregator: combines `[key, value]` records into one combiner per key. A function that throws on a
@@ -18,7 +18,11 @@ export class Aggregator {
   }
 
   /** Folds raw values into `into` (the map side, or the reduce side without map-side combine). */
-  combineValues(records: readonly unknown[], into: KeyedMap<unknown>, fail: (r: unknown, e: unknown) => void): void {
+  combineValues(
+    records: readonly unknown[],
+    into: KeyedMap<unknown>,
+    fail: (r: unknown, e: unknown) => void,
+  ): void {
     const { createCombiner, mergeValue } = this;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];

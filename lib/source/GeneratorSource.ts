@@ -79,18 +79,18 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind> implements
   /** Validates every option now so a bad job fails at build time, not at the first batch. */
   constructor(options: GeneratorSourceOptions<K>) {
     if (options === null || typeof options !== 'object') {
-      throw new SluiceError(`GeneratorSource options must be an object, got ${preview(options)}`);
+      throw new SluiceError(`GeneratorSource options must be an object, got ${show(options)}`);
     }
     const { kind, ratePerSec } = options;
     if (kind !== 'tweets' && kind !== 'lines' && kind !== 'kv') {
-      throw new SluiceError(`GeneratorSource kind must be 'tweets', 'lines' or 'kv', got ${preview(kind)}`);
+      throw new SluiceError(`GeneratorSource kind must be 'tweets', 'lines' or 'kv', got ${show(kind)}`);
     }
     if (typeof ratePerSec !== 'number' || !Number.isFinite(ratePerSec) || ratePerSec <= 0) {
-      throw new SluiceError(`ratePerSec must be a positive number, got ${preview(ratePerSec)}`);
+      throw new SluiceError(`ratePerSec must be a positive number, got ${show(ratePerSec)}`);
     }
     const seed = options.seed ?? 1;
     if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
-      throw new SluiceError(`seed must be an integer, got ${preview(seed)}`);
+      throw new SluiceError(`seed must be an integer, got ${show(seed)}`);
     }
     this.options = {
       kind,
@@ -102,13 +102,13 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind> implements
       lineBytes: positiveInteger('lineBytes', options.lineBytes ?? 100),
     };
     this.description = `generator(${kind}, ${ratePerSec}/s, seed ${seed})`;
-    this.generate = makeGenerator(this.options) as (index: number) => GeneratedRecords[K];
+    this.generate = makeGenerator(this.options) as (index: number) => GeneratedRecords[K]; // kind is K, checked above
   }
 
   /** Record number `index` of the stream (0-based, counted from the stream's start). */
   recordAt(index: number): GeneratedRecords[K] {
     if (!Number.isSafeInteger(index) || index < 0) {
-      throw new SluiceError(`record index must be a non-negative integer, got ${preview(index)}`);
+      throw new SluiceError(`record index must be a non-negative integer, got ${show(index)}`);
     }
     return this.generate(index);
   }
@@ -126,7 +126,7 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind> implements
 
 function positiveInteger(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new SluiceError(`${name} must be a positive integer, got ${preview(value)}`);
+    throw new SluiceError(`${name} must be a positive integer, got ${show(value)}`);
   }
   return value;
 }
@@ -239,8 +239,15 @@ const WORDS: readonly string[] = (
   'window shuffle partition checkpoint lambda serverless throughput'
 ).split(' ');
 
+const LONGEST_WORD = Math.max(...WORDS.map((word) => word.length));
+/** `WORDS_BY_LENGTH[n]` lists the words of n letters; every n from 1 to LONGEST_WORD has at least one. */
+const WORDS_BY_LENGTH: readonly string[][] = Array.from({ length: LONGEST_WORD + 1 }, (_, n) =>
+  WORDS.filter((word) => word.length === n),
+);
+
 /** Words that spammers favour, so a spam filter has a visible effect on word counts too. */
-const SPAM_WORDS: readonly string[] = 'free win click prize offer cash bonus deal now limited follow back'.split(' ');
+const SPAM_WORDS: readonly string[] =
+  'free win click prize offer cash bonus deal now limited follow back'.split(' ');
 
 /** The first hashtags of the pool; larger pools continue with `#topic51`, `#topic52`, … */
 const HASHTAG_NAMES: readonly string[] = (
@@ -273,6 +280,12 @@ const SPAM_EVERY = 20;
 
 /** Salts that keep the three kinds on unrelated sequences for the same seed. */
 const KIND_SALT: Record<GeneratorKind, number> = { tweets: 0x7477, lines: 0x6c6e, kv: 0x6b76 };
+/** Salt of the sequence that fills the phrase and ending tables of `lines`. */
+const TABLE_SALT = 0x7068;
+/** Size of the phrase table of `lines`; a power of two so a draw's low bits index it. */
+const PHRASES = 1 << 14;
+/** How many different endings `lines` has for each length; a power of two for the same reason. */
+const ENDINGS_PER_LENGTH = 64;
 
 function pick<T>(items: readonly T[], random: RecordRandom): T {
   return items[random.below(items.length)] as T; // below(n) < n, so the index is in range
@@ -282,7 +295,7 @@ function makeGenerator(options: Required<GeneratorSourceOptions>): (index: numbe
   const random = new RecordRandom(seedKey(options.seed, KIND_SALT[options.kind]));
   switch (options.kind) {
     case 'lines':
-      return makeLineGenerator(options.lineBytes, random);
+      return makeLineGenerator(options.lineBytes, options.seed, random);
     case 'tweets':
       return makeTweetGenerator(options.users, options.hashtags, random);
     case 'kv':
@@ -290,38 +303,38 @@ function makeGenerator(options: Required<GeneratorSourceOptions>): (index: numbe
   }
 }
 
-function makeLineGenerator(lineBytes: number, random: RecordRandom): (index: number) => string {
-  // Lines are assembled as bytes in one reused buffer and decoded once: concatenating ~20 words per line
-  // builds a rope that costs more to create and again to flatten when a job splits it.
-  const wordBytes = new Uint8Array(Buffer.from(WORDS.join(''), 'latin1'));
-  const wordStart = new Uint32Array(WORDS.length + 1);
-  for (let rank = 0; rank < WORDS.length; rank++) {
-    wordStart[rank + 1] = (wordStart[rank] ?? 0) + (WORDS[rank]?.length ?? 0);
-  }
-  const maxLength = Math.max(...WORDS.map((word) => word.length));
-  const ranksByLength: number[][] = Array.from({ length: maxLength + 1 }, () => []);
-  WORDS.forEach((word, rank) => ranksByLength[word.length]?.push(rank));
-  // A 16-bit lookup table turns a Zipf draw into one array read, and one 32-bit draw serves two words.
+function makeLineGenerator(lineBytes: number, seed: number, random: RecordRandom): (index: number) => string {
+  // A line is a run of two-word phrases plus one ending of exactly the bytes left, all copied from tables
+  // drawn once per source from the seeded Zipf word distribution: one 16-bit draw and one short copy loop
+  // per two words is what keeps generation above a million lines a second. The records stay a pure
+  // function of (seed, index) because the tables are a function of the seed alone.
   const zipf = new ZipfSampler(WORDS.length, 1);
-  const rankOf16Bits = Uint16Array.from({ length: 1 << 16 }, (_, bits) => zipf.sample((bits + 0.5) / (1 << 16)));
-  // Plain Uint8Array stores are faster than stores into a Buffer; the Buffer view only decodes.
+  const tableRandom = new RecordRandom(seedKey(seed, TABLE_SALT));
+  tableRandom.seek(0);
+  const drawWord = (): string => WORDS[zipf.sample(tableRandom.unit())] ?? '';
+  const phrases = packTexts(Array.from({ length: PHRASES }, () => `${drawWord()} ${drawWord()} `));
+  const longestPhrase = Math.max(...Array.from({ length: PHRASES }, (_, i) => textLength(phrases, i)));
+  const endingTexts: string[] = [];
+  for (let length = 1; length <= longestPhrase; length++) {
+    for (let variant = 0; variant < ENDINGS_PER_LENGTH; variant++) {
+      endingTexts.push(wordsOfExactLength(length, drawWord, tableRandom));
+    }
+  }
+  const endings = packTexts(endingTexts);
+
+  // Bytes go into one reused array and are decoded once per line: concatenating ~20 words per line would
+  // build a rope that costs more to create and again to flatten when a job splits it.
   const line = new Uint8Array(lineBytes);
   const lineText = Buffer.from(line.buffer, 0, lineBytes);
-
-  const writeWord = (rank: number, at: number): number => {
-    const stop = wordStart[rank + 1] ?? 0;
-    for (let byte = wordStart[rank] ?? 0; byte < stop; byte++) line[at++] = wordBytes[byte] ?? SPACE;
-    return at;
-  };
 
   return (index) => {
     random.seek(index);
     let at = 0;
-    let remaining = lineBytes;
+    let bits = 0;
     let spareBits = -1;
-    // Draw words while the rest cannot be one word; then finish with a word of exactly the remaining length.
-    while (remaining > maxLength) {
-      let bits = spareBits;
+    // A whole phrase while even the longest one leaves at least one byte for the ending.
+    while (lineBytes - at > longestPhrase) {
+      bits = spareBits;
       if (bits < 0) {
         const draw = random.next();
         bits = draw >>> 16;
@@ -329,20 +342,62 @@ function makeLineGenerator(lineBytes: number, random: RecordRandom): (index: num
       } else {
         spareBits = -1;
       }
-      let rank = rankOf16Bits[bits] ?? 0;
-      let length = (wordStart[rank + 1] ?? 0) - (wordStart[rank] ?? 0);
-      if (length > remaining - 2) {
-        // Too long to leave room for a space and a final word: take a word that just does.
-        length = remaining - 2;
-        rank = pick(ranksByLength[length] ?? [], random);
-      }
-      at = writeWord(rank, at);
-      line[at++] = SPACE;
-      remaining -= length + 1;
+      at = copyText(phrases, bits & (PHRASES - 1), line, at);
     }
-    writeWord(pick(ranksByLength[remaining] ?? [], random), at);
+    const ending = (lineBytes - at - 1) * ENDINGS_PER_LENGTH + (random.next() & (ENDINGS_PER_LENGTH - 1));
+    copyText(endings, ending, line, at);
     return lineText.toString('latin1');
   };
+}
+
+/**
+ * Lowercase words separated by single spaces, exactly `length` bytes long, with no space at either end.
+ * Word runs are drawn until one adds up exactly, so the words keep their Zipf frequencies; always padding
+ * with "a word of the missing length" instead would make the few ten-letter words a tenth of all endings.
+ */
+function wordsOfExactLength(length: number, drawWord: () => string, random: RecordRandom): string {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    let text = drawWord();
+    while (text.length < length) text += ` ${drawWord()}`;
+    if (text.length === length) return text;
+  }
+  // Unreachable in practice (short words are the most frequent), but keeps the loop bounded.
+  let text = '';
+  let remaining = length;
+  while (remaining > LONGEST_WORD) {
+    const word = pick(WORDS_BY_LENGTH[1] ?? [], random);
+    text += `${word} `;
+    remaining -= word.length + 1;
+  }
+  return text + pick(WORDS_BY_LENGTH[remaining] ?? [], random);
+}
+
+/** Many short ASCII texts laid end to end in one byte array; text `i` is `bytes[starts[i]..starts[i + 1])`. */
+interface PackedTexts {
+  readonly bytes: Uint8Array;
+  readonly starts: Uint32Array;
+}
+
+function textLength(texts: PackedTexts, item: number): number {
+  return (texts.starts[item + 1] ?? 0) - (texts.starts[item] ?? 0);
+}
+
+/** Copies text `item` of `texts` into `out` at `at`; returns the position after it. */
+function copyText(texts: PackedTexts, item: number, out: Uint8Array, at: number): number {
+  // Locals, because V8 does not hoist the property loads out of the loop on its own.
+  const bytes = texts.bytes;
+  const starts = texts.starts;
+  const stop = starts[item + 1] ?? 0;
+  for (let byte = starts[item] ?? 0; byte < stop; byte++) out[at++] = bytes[byte] ?? SPACE;
+  return at;
+}
+
+function packTexts(texts: readonly string[]): PackedTexts {
+  const starts = new Uint32Array(texts.length + 1);
+  texts.forEach((text, i) => {
+    starts[i + 1] = (starts[i] ?? 0) + text.length;
+  });
+  return { bytes: new Uint8Array(Buffer.from(texts.join(''), 'latin1')), starts };
 }
 
 function makeTweetGenerator(
@@ -404,7 +459,13 @@ function makeKeyValueGenerator(
  */
 function arrivalMs(index: number, ratePerSec: number): number {
   let ms = Math.ceil(((index + 1) * 1000) / ratePerSec);
+  if (!Number.isSafeInteger(ms)) return ms; // absurdly low rates: ±1 would no longer change the value
   while (ms > 0 && Math.floor((ratePerSec * (ms - 1)) / 1000) > index) ms--;
   while (Math.floor((ratePerSec * ms) / 1000) <= index) ms++;
   return ms;
+}
+
+/** `preview`, except that numbers print as themselves: JSON would show NaN and Infinity as `null`. */
+function show(value: unknown): string {
+  return typeof value === 'number' ? String(value) : preview(value);
 }

@@ -29,5 +29,7 @@ export function encodeSegments(segments: readonly (readonly unknown[])[]): Encod
 /** Decodes one segment's bytes back into records. */
 export function decodeSegment(bytes: Uint8Array): unknown[] {
   if (bytes.length === 0) return [];
-  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as unknown[];
+  return JSON.parse(
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+  ) as unknown[];
 }

@@ -17,7 +17,8 @@ const files = [];
 
 const problems = [];
 const graph = new Map();
-const importRe = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|await import\(['"]([^'"]+)['"]\)/gm;
+const importRe =
+  /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|await import\(['"]([^'"]+)['"]\)/gm;
 for (const file of files) {
   const rel = relative(root, file);
   const text = readFileSync(file, 'utf8');
@@ -27,12 +28,15 @@ for (const file of files) {
     const spec = m[3] ?? m[4] ?? m[5];
     const dynamic = Boolean(m[5]);
     const inAws = rel.startsWith('lib/aws/');
-    if (!inAws && /^(@aws-sdk|aws-cdk-lib|constructs)/.test(spec)) problems.push(`${rel} imports ${spec}: the engine stays free of AWS`);
+    if (!inAws && /^(@aws-sdk|aws-cdk-lib|constructs)/.test(spec))
+      problems.push(`${rel} imports ${spec}: the engine stays free of AWS`);
     if (!spec.startsWith('.')) continue;
     const target = relative(root, resolve(dirname(file), spec));
-    if (/^(functions|infra)\//.test(target)) problems.push(`${rel} imports ${target}: the engine must not depend on ${target.split('/')[0]}/`);
+    if (/^(functions|infra)\//.test(target))
+      problems.push(`${rel} imports ${target}: the engine must not depend on ${target.split('/')[0]}/`);
     const core = !rel.startsWith('lib/local/') && !inAws;
-    if (core && target.startsWith('lib/local/')) problems.push(`${rel} imports ${target}: the engine core must not depend on the local runtime`);
+    if (core && target.startsWith('lib/local/'))
+      problems.push(`${rel} imports ${target}: the engine core must not depend on the local runtime`);
     if (!typeOnly && !dynamic) edges.push(target.replace(/\.(ts|mjs)$/, ''));
   }
   graph.set(rel.replace(/\.(ts|mjs)$/, ''), edges);

@@ -1,0 +1,87 @@
+/**
+ * The benchmark's job modules. Every worker thread re-imports this file and rebuilds the job by its export
+ * name, so a job's settings must be spelled in that name: `wordCount.250000.2` is WordCount fed 250 000
+ * generated lines a second split over 2 partitions. The rate-indexed exports make that name a plain job
+ * source (`{ kind: 'module', path, exportName }`) that crosses threads as JSON, like any other job.
+ */
+import type { DStream } from '../lib/dstream/DStream';
+import { defineJob, type JobModule } from '../lib/job/JobModule';
+import type { GeneratorSourceOptions } from '../lib/source/GeneratorSource';
+import type { StreamingContext } from '../lib/StreamingContext';
+
+/** The batch interval of every benchmark job, in milliseconds. */
+export const BATCH_INTERVAL_MS = 1000;
+
+/** Size of every generated line, in bytes. */
+export const LINE_BYTES = 100;
+
+/**
+ * The word Grep looks for. A mid-frequency word of the generator's Zipf vocabulary, chosen because it is in a
+ * few percent of the lines and, as a substring, is not part of any more frequent word (`the` would also
+ * match `there`, `they`, `other`). The benchmark measures and reports the fraction it actually matches.
+ */
+export const GREP_WORD = 'water';
+
+/** The generator settings of both workloads at `ratePerSec` lines a second. */
+export function lineSource(ratePerSec: number): GeneratorSourceOptions<'lines'> {
+  return { kind: 'lines', ratePerSec, lineBytes: LINE_BYTES, seed: 1 };
+}
+
+/** WordCount's transformations: split lines, pair each word with 1, sum per word. */
+export function wordCounts(lines: DStream<string>): DStream<[string, number]> {
+  return lines
+    .flatMap((line) => line.split(' '))
+    .map((word): [string, number] => [word, 1])
+    .reduceByKey((a: number, b: number) => a + b);
+}
+
+/** Grep's transformations: the lines that contain {@link GREP_WORD}. */
+export function grepLines(lines: DStream<string>): DStream<string> {
+  return lines.filter((line) => line.includes(GREP_WORD));
+}
+
+/** A job family indexed by `<ratePerSec>.<partitions>` in its export name; see the module comment. */
+export type JobsByRate = Readonly<Record<string, Readonly<Record<string, JobModule>>>>;
+
+function byRate(make: (ssc: StreamingContext, ratePerSec: number, partitions: number) => void): JobsByRate {
+  const perRate = (rate: string) =>
+    new Proxy({} as Record<string, JobModule>, {
+      get: (_target, partitions) =>
+        typeof partitions === 'string' ? job(Number(rate), Number(partitions), make) : undefined,
+    });
+  return new Proxy({} as Record<string, Record<string, JobModule>>, {
+    get: (_target, rate) => (typeof rate === 'string' ? perRate(rate) : undefined),
+  });
+}
+
+function job(
+  ratePerSec: number,
+  partitions: number,
+  make: (ssc: StreamingContext, ratePerSec: number, partitions: number) => void,
+): JobModule {
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new RangeError(`a benchmark job needs a positive whole number of partitions, got ${partitions}`);
+  }
+  // Shuffles get as many partitions as the input, so every worker thread has a reduce task too.
+  return defineJob({ batchIntervalMs: BATCH_INTERVAL_MS, defaultPartitions: partitions }, (ssc) =>
+    make(ssc, ratePerSec, partitions),
+  );
+}
+
+/**
+ * WordCount; its output is the number of distinct words per batch, which forces every word through the
+ * shuffle without printing or collecting them.
+ */
+export const wordCount: JobsByRate = byRate((ssc, ratePerSec, partitions) => {
+  wordCounts(ssc.generatorStream(lineSource(ratePerSec), partitions)).count().collectBatches('distinctWords');
+});
+
+/** Grep; its output is the number of matching lines per batch. */
+export const grep: JobsByRate = byRate((ssc, ratePerSec, partitions) => {
+  grepLines(ssc.generatorStream(lineSource(ratePerSec), partitions)).count().collectBatches('matchingLines');
+});
+
+/** A job with no input at all, to time what the scheduler costs per batch: an empty queue and a count. */
+export const empty: JobModule = defineJob({ batchIntervalMs: BATCH_INTERVAL_MS }, (ssc) => {
+  ssc.queueStream<string>([]).count().collectBatches('count');
+});

@@ -1,0 +1,185 @@
+import { pathToFileURL } from 'node:url';
+import jsonata from 'jsonata';
+import { JobValidationError } from '../errors';
+import {
+  builtinFactories,
+  builtinFunctions,
+  type FunctionFactory,
+  type JobFunction,
+} from './builtinFunctions';
+import { type FnArgs, unknownNameMessage } from './JobDocument';
+
+/** An inline expression made callable: evaluates a JSONata expression on one record. */
+export type ExpressionFunction = (record: unknown) => Promise<unknown>;
+
+/**
+ * The functions a JSON job can name: the built-ins, plus those of the job's `functions` module. A name maps to
+ * a function, or to a factory that makes one from the op's `args` (`field` with `{ "field": "user" }`). Inline
+ * `expr` fields become functions here too, compiled once as JSONata, never as JavaScript.
+ *
+ * @example
+ * const registry = new FunctionRegistry();
+ * registry.register('double', (x: number) => x * 2);
+ * registry.registerFactory('times', (args) => (x: number) => x * (args.factor as number));
+ * registry.resolve('times', { factor: 3 }, 'streams.s.ops[0].fn')(2); // 6
+ */
+export class FunctionRegistry {
+  private readonly functions = new Map<string, JobFunction>();
+  private readonly factories = new Map<string, FunctionFactory>();
+
+  /** A registry holding the built-ins; `{ builtins: false }` starts empty. */
+  constructor(options: { readonly builtins?: boolean } = {}) {
+    if (options.builtins === false) return;
+    for (const [name, fn] of Object.entries(builtinFunctions)) this.register(name, fn);
+    for (const [name, factory] of Object.entries(builtinFactories)) this.registerFactory(name, factory);
+  }
+
+  /** Registers a function under `name`, replacing any function or factory of that name (built-ins too). */
+  register(name: string, fn: JobFunction): this {
+    checkName(name);
+    if (typeof fn !== 'function') throw new TypeError(`function "${name}" must be a function, got ${typeof fn}`);
+    this.factories.delete(name);
+    this.functions.set(name, fn);
+    return this;
+  }
+
+  /** Registers a parameterised function: `factory(args)` makes the function an op uses. Replaces `name`. */
+  registerFactory(name: string, factory: FunctionFactory): this {
+    checkName(name);
+    if (typeof factory !== 'function') {
+      throw new TypeError(`factory "${name}" must be a function, got ${typeof factory}`);
+    }
+    this.functions.delete(name);
+    this.factories.set(name, factory);
+    return this;
+  }
+
+  /** True when `name` is registered, as a function or a factory. */
+  has(name: string): boolean {
+    return this.functions.has(name) || this.factories.has(name);
+  }
+
+  /** Every registered name, sorted. */
+  get names(): string[] {
+    return [...this.functions.keys(), ...this.factories.keys()].sort();
+  }
+
+  /**
+   * The function an op names. `path` is where the name sits in the document (`streams.tags.ops[0].fn`); an
+   * unknown name, args given to a plain function, or args a factory rejects throw a `JobValidationError` there.
+   */
+  resolve(name: string, args: FnArgs | undefined, path: string): JobFunction {
+    const fn = this.functions.get(name);
+    if (fn !== undefined) {
+      if (args !== undefined) {
+        throw new JobValidationError([{ path, message: `function "${name}" takes no args`, value: args }]);
+      }
+      return fn;
+    }
+    const factory = this.factories.get(name);
+    if (factory === undefined) {
+      throw new JobValidationError([{ path, message: unknownNameMessage('function', name, this.names), value: name }]);
+    }
+    let made: unknown;
+    try {
+      made = factory(args ?? {});
+    } catch (error) {
+      throw new JobValidationError([{ path, message: `function "${name}": ${messageOf(error)}`, value: args }]);
+    }
+    if (typeof made !== 'function') {
+      throw new JobValidationError([
+        { path, message: `factory "${name}" returned ${typeof made} instead of a function`, value: args },
+      ]);
+    }
+    return made as JobFunction;
+  }
+
+  /**
+   * An inline JSONata expression as a function of one record (bound to `$`). It is compiled once, here: a syntax
+   * error throws a `JobValidationError` at `path`. An error while evaluating a record rejects with an `Error`
+   * that names the path, so the engine dead-letters that record.
+   */
+  expression(source: string, path: string): ExpressionFunction {
+    let compiled: jsonata.Expression;
+    try {
+      compiled = jsonata(source);
+    } catch (error) {
+      const position = (error as { position?: unknown }).position;
+      const where = typeof position === 'number' ? ` at character ${position}` : '';
+      throw new JobValidationError([
+        { path, message: `JSONata syntax error${where}: ${messageOf(error)}`, value: source },
+      ]);
+    }
+    return async (record) => {
+      try {
+        return await compiled.evaluate(record);
+      } catch (error) {
+        // JSONata rejects with plain objects, not Errors; wrap them so dead letters carry a readable message.
+        throw new Error(`the expression at ${path} failed: ${messageOf(error)}`);
+      }
+    };
+  }
+
+  /**
+   * Imports a module of user functions (an absolute file path) and registers what it exports: every exported
+   * function under its export name, then, when the module exports `register(registry)`, whatever that adds or
+   * replaces. A CommonJS module's `module.exports` object counts as its exports. A failed import throws a
+   * `JobValidationError` at `path`.
+   *
+   * @example
+   * // my-functions.ts
+   * export const shout = (s: string) => s.toUpperCase();
+   * export function register(registry: FunctionRegistry) {
+   *   registry.registerFactory('prefix', (args) => (s: string) => `${args.text}${s}`);
+   * }
+   */
+  async loadModule(file: string, path = 'functions'): Promise<void> {
+    let module: Record<string, unknown>;
+    try {
+      module = await import(pathToFileURL(file).href);
+    } catch (error) {
+      throw new JobValidationError([
+        { path, message: `cannot load the functions module ${file}: ${messageOf(error)}`, value: file },
+      ]);
+    }
+    const commonJs = isPlainObject(module.default) ? module.default : {};
+    const exports: Record<string, unknown> = { ...commonJs, ...module };
+    for (const [name, value] of Object.entries(exports)) {
+      if (name === 'default' || name === 'register' || typeof value !== 'function') continue;
+      this.register(name, value as JobFunction);
+    }
+    const register = exports.register;
+    if (register === undefined) return;
+    if (typeof register !== 'function') {
+      throw new JobValidationError([
+        { path, message: `the functions module exports "register" but it is a ${typeof register}`, value: file },
+      ]);
+    }
+    try {
+      await register(this);
+    } catch (error) {
+      throw new JobValidationError([
+        { path, message: `register(registry) of ${file} failed: ${messageOf(error)}`, value: file },
+      ]);
+    }
+  }
+}
+
+function checkName(name: unknown): void {
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(`a function name must be a non-empty string, got ${JSON.stringify(name)}`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error !== null && typeof error === 'object') {
+    const { message, code } = error as { message?: unknown; code?: unknown };
+    if (typeof message === 'string') return typeof code === 'string' ? `${message} (${code})` : message;
+  }
+  return String(error);
+}

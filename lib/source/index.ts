@@ -1,0 +1,15 @@
+export type {
+  GeneratedRecords,
+  GeneratorKind,
+  GeneratorSourceOptions,
+  KeyValueRecord,
+  Tweet,
+} from './GeneratorSource';
+export { GeneratorSource } from './GeneratorSource';
+export type { QueueSourceOptions } from './QueueSource';
+export { QueueSource } from './QueueSource';
+export type { SocketSourceOptions } from './SocketSource';
+export { SocketSource } from './SocketSource';
+export type { Source, SourceContext } from './Source';
+export type { TextFileSourceOptions } from './TextFileSource';
+export { TextFileSource } from './TextFileSource';

@@ -1,0 +1,253 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StreamGraphError } from '../../lib/errors';
+import { LocalRuntime, runBatches } from '../../lib/local/LocalRuntime';
+import { StreamingContext } from '../../lib/StreamingContext';
+import { SlowerDStream } from '../helpers/SlowerDStream';
+
+const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
+const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-runtime-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('batch times and empty batches', () => {
+  it('numbers batches as multiples of the interval and keeps producing empty batches after the queue', async () => {
+    // given a queue of two batches and a count, with 500 ms batches
+    // when four batches run
+    const result = await runBatches(job('countUntilQueueRunsOut'), 4);
+    // then the batch times are 500, 1000, 1500, 2000 and the empty batches count 0
+    expect(result.outputs.map((o) => o.batchTime)).toEqual([500, 1000, 1500, 2000]);
+    expect(result.recordsOf('counts')).toEqual([[1], [2], [0], [0]]);
+  });
+});
+
+describe('print', () => {
+  it("uses Spark's format and prints the header for an empty batch", async () => {
+    // given a job printing 10 records per batch
+    let text = '';
+    // when three batches run, the first with 12 records
+    await runBatches(job('printJob'), 3, { write: (t) => (text += t) });
+    // then each batch has the dashes, the time, the first 10 records, an ellipsis when more, and a blank line
+    const dashes = '-------------------------------------------';
+    const first = [
+      dashes,
+      'Time: 1000 ms',
+      dashes,
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '10',
+      '...',
+      '',
+    ];
+    const second = [dashes, 'Time: 2000 ms', dashes, '(k,1)', ''];
+    const third = [dashes, 'Time: 3000 ms', dashes, ''];
+    expect(text).toBe(`${[...first, ...second, ...third].join('\n')}\n`);
+  });
+});
+
+describe('saveAsTextFiles', () => {
+  it('writes one folder per batch with part files and a completion marker, replacing an earlier attempt', async () => {
+    // given a stale part file left by an earlier attempt of batch 1000
+    await mkdir(join(dir, 'out/counts-1000.txt'), { recursive: true });
+    await writeFile(join(dir, 'out/counts-1000.txt/part-00009'), 'stale\n');
+    // when two batches run
+    const result = await runBatches(job('saveText'), 2, { outputDir: dir });
+    expect(result.error).toBeUndefined();
+    // then each batch folder holds exactly its part files and _SUCCESS
+    const first = (await readdir(join(dir, 'out/counts-1000.txt'))).sort();
+    expect(first).toEqual(['_SUCCESS', 'part-00000', 'part-00001']);
+    const lines = (
+      await Promise.all(
+        first
+          .filter((f) => f.startsWith('part'))
+          .map((f) => readFile(join(dir, 'out/counts-1000.txt', f), 'utf8')),
+      )
+    )
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .sort();
+    expect(lines).toEqual(['(a,1)', '(b,2)']);
+    expect((await readdir(join(dir, 'out/counts-2000.txt'))).sort()).toEqual([
+      '_SUCCESS',
+      'part-00000',
+      'part-00001',
+    ]);
+  });
+});
+
+describe('jsonl', () => {
+  it('writes one line per batch with output, batchTime and records', async () => {
+    // when three batches run with a jsonl file output
+    await runBatches(job('jsonlFile'), 3, { outputDir: dir });
+    // then the file holds three lines, the empty batch included
+    const lines = (await readFile(join(dir, 'out/numbers.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { output: 'numbers', batchTime: 1000, records: [1, 2] },
+      { output: 'numbers', batchTime: 2000, records: [] },
+      { output: 'numbers', batchTime: 3000, records: [3] },
+    ]);
+  });
+});
+
+describe('foreachRDD', () => {
+  for (const workers of [0, 2]) {
+    it(`runs the user function with transformations made inside it (${workers} workers)`, async () => {
+      // when a foreachRDD body maps and collects
+      const result = await runBatches(job('foreachWithTransformations'), 2, { workers });
+      // then the results are right, and the stage with the body's function ran in the driver
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('doubled').map((b) => [...b].sort())).toEqual([[2, 4, 6], [8]]);
+      if (workers > 0) expect(result.batches.every((b) => b.driverStages > 0)).toBe(true);
+    });
+  }
+});
+
+describe('dead letters', () => {
+  for (const workers of [0, 2]) {
+    it(`sends malformed records to the dead-letter output and goes on (${workers} workers)`, async () => {
+      // when batches hold a malformed JSON line and a value of the wrong type
+      const result = await runBatches(job('malformedRecords'), 2, { workers, storeDir: dir });
+      // then the good records are summed, and each bad one is a dead letter with its batch and reason
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('sums')).toEqual([[['a', 3]], [['b', 'x']]]);
+      expect(result.deadLetters.map((d) => [d.batchTime, d.record])).toEqual([[1000, 'not json']]);
+      expect(result.deadLetters[0]!.error).toMatch(/SyntaxError/);
+      expect(result.batches.map((b) => b.deadLetters)).toEqual([1, 0]);
+      const file = await readFile(join(dir, 'dead-letter.jsonl'), 'utf8');
+      expect(JSON.parse(file.trim()).record).toBe('not json');
+    });
+  }
+});
+
+describe('errors', () => {
+  it('stops with a clear error when a transform returns nothing', async () => {
+    // when the transform returns undefined at batch 2000
+    const result = await runBatches(job('transformReturnsNothing'), 3);
+    // then the run stops with a message naming the batch, and batch 2000 has no output
+    expect(result.error?.message).toMatch(
+      /transform function .* returned nothing for batch 2000 ms; it must return a dataset/,
+    );
+    expect(result.outputs.map((o) => o.batchTime)).toEqual([1000]);
+  });
+
+  it('rejects a union of streams with different slide intervals, naming both', () => {
+    // given a stream every 1000 ms and one every 2000 ms
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const a = ssc.queueStream([[1]]);
+    const b = new SlowerDStream(ssc.queueStream([[2]]), 2);
+    // then their union is refused with both intervals in the message
+    expect(() => a.union(b)).toThrow(StreamGraphError);
+    expect(() => a.union(b)).toThrow(/every 1000 ms.*every 2000 ms/);
+  });
+
+  it('rejects a graph without outputs', async () => {
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    ssc.queueStream([[1]]).map((x) => x);
+    expect(() => ssc.graph.start(0)).toThrow(/no output operation/);
+  });
+
+  it('rejects a bad batch interval with the value', () => {
+    expect(() => new StreamingContext({ batchIntervalMs: 0 })).toThrow(
+      /batchIntervalMs must be a positive whole number, got 0/,
+    );
+  });
+});
+
+describe('task retries', () => {
+  it('retries a failed task and completes the batch', async () => {
+    // when the only task fails on its first attempt
+    const result = await runBatches(job('flakyOnce'), 1);
+    // then the batch completes with the full output after a second attempt
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('out')).toEqual([[1, 2, 3]]);
+    expect(result.batches[0]!.taskAttempts).toBe(result.batches[0]!.tasks + 1);
+  });
+
+  it('fails the batch after the last attempt and writes no partial output', async () => {
+    // when a task fails on every attempt
+    const result = await runBatches(job('alwaysFails'), 2, { outputDir: dir });
+    // then the run stops with a report naming the task and the attempts, and nothing was written
+    expect(result.error?.message).toMatch(
+      /task 0 of stage \d+ failed 2 time\(s\); last error: .*broken partition/,
+    );
+    expect(result.batches).toHaveLength(1);
+    await expect(readdir(join(dir, 'out'))).rejects.toThrow();
+  });
+});
+
+describe('runners', () => {
+  it('runs tasks on worker threads when asked', async () => {
+    const result = await runBatches(job('threadIds'), 1, { workers: 2 });
+    const ids = result.recordsOf('threads')[0]!;
+    expect(ids).toHaveLength(4);
+    expect(ids.every((id) => id !== 0)).toBe(true);
+  });
+
+  it('runs tasks in the driver thread with no workers', async () => {
+    const result = await runBatches(job('threadIds'), 1, { workers: 0 });
+    expect(result.recordsOf('threads')[0]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('runs output jobs concurrently when concurrentJobs allows it', async () => {
+    const result = await runBatches(job('twoConcurrentOutputs'), 1);
+    expect(result.error).toBeUndefined();
+  });
+});
+
+describe('stream operations on the driver', () => {
+  it('unions many streams at once', async () => {
+    const result = await runBatches(job('unionOfMany'), 2);
+    expect(result.recordsOf('all').map((b) => [...b].sort())).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it('slices the remembered batches of a stream', async () => {
+    const result = await runBatches(job('sliceInsideOutput'), 4);
+    expect(result.recordsOf('slice').map((b) => [...b].sort())).toEqual([[1], [1, 2], [1, 2, 3], [2, 3, 4]]);
+  });
+});
+
+describe('cleanup', () => {
+  it('keeps memory and storage flat over many batches', async () => {
+    // given a job with a shuffle and a transform, run for 60 batches with a kept store
+    const runtime = await LocalRuntime.start(job('manyBatches'), {
+      clock: 'logical',
+      batches: 60,
+      workers: 0,
+      storeDir: dir,
+      write: () => {},
+    });
+    const summary = await runtime.run();
+    expect(summary.error).toBeUndefined();
+    // then no stream holds more than its remembered batch, dynamic functions were dropped, and no shuffle or
+    // old input block is left in the store
+    const ssc = runtime.ssc;
+    for (let i = 1; ssc.graph.node(`n${i}`); i++)
+      expect(ssc.graph.node(`n${i}`)!.rememberedTimes.length).toBeLessThanOrEqual(1);
+    const tableAfter60 = ssc.functions.size;
+    expect(tableAfter60).toBeLessThan(40);
+    const left = await readdir(dir, { recursive: true });
+    expect(left.filter((f) => f.startsWith('shuffle/') && f.split('/').length > 2)).toEqual([]);
+    expect(left.filter((f) => f.startsWith('input/') && f.split('/').length > 2).length).toBeLessThanOrEqual(
+      1,
+    );
+  });
+});

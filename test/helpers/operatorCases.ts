@@ -1,0 +1,402 @@
+import { HashPartitioner } from '../../lib/dataset/Partitioner';
+import type { DStream } from '../../lib/dstream/DStream';
+import { operatorCase, twoInputCase } from './operatorCase';
+
+const add = (a: number, b: number) => a + b;
+const spamFile = new URL('../fixtures/spam.txt', import.meta.url).pathname;
+
+/**
+ * Every stateless operation as a Spark-style table: input batches, the operation, the expected batches.
+ * Each case ends with an empty batch or has one in the middle, so empty batches are covered everywhere.
+ * The suite runs every case in-process and on the worker-thread pool.
+ */
+export const cases = {
+  map: operatorCase({
+    input: [[1, 2], [3], []],
+    operation: (s: DStream<number>) => s.map((x) => x * 2),
+    expected: [[2, 4], [6], []],
+  }),
+  flatMap: operatorCase({
+    input: [['a b', 'c'], [], ['d']],
+    operation: (s: DStream<string>) => s.flatMap((line) => line.split(' ')),
+    expected: [['a', 'b', 'c'], [], ['d']],
+  }),
+  filter: operatorCase({
+    input: [[1, 2, 3, 4], [5], []],
+    operation: (s: DStream<number>) => s.filter((x) => x % 2 === 0),
+    expected: [[2, 4], [], []],
+  }),
+  mapPartitions: operatorCase({
+    input: [[1, 2, 3, 4], [5], []],
+    operation: (s: DStream<number>) => s.mapPartitions((records) => [records.reduce(add, 0)]),
+    expected: [
+      [3, 7],
+      [0, 5],
+      [0, 0],
+    ],
+    ordered: true,
+  }),
+  glomTwoPartitions: operatorCase({
+    input: [[1, 2, 3, 4, 5], [], [6]],
+    operation: (s: DStream<number>) => s.glom(),
+    expected: [
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+      [[], []],
+      [[], [6]],
+    ],
+    ordered: true,
+  }),
+  glomThreePartitions: operatorCase({
+    input: [[1, 2, 3, 4, 5]],
+    partitions: 3,
+    operation: (s: DStream<number>) => s.glom(),
+    expected: [[[1], [2, 3], [4, 5]]],
+    ordered: true,
+  }),
+  repartition: operatorCase({
+    input: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], []],
+    operation: (s: DStream<number>) =>
+      s
+        .repartition(3)
+        .glom()
+        .map((p) => p.length),
+    expected: [
+      [3, 4, 3],
+      [0, 0, 0],
+    ],
+  }),
+  repartitionKeepsRecords: operatorCase({
+    input: [[1, 2, 3, 4, 5], []],
+    operation: (s: DStream<number>) => s.repartition(3),
+    expected: [[1, 2, 3, 4, 5], []],
+  }),
+  count: operatorCase({
+    input: [[1, 2, 3], [], [4]],
+    operation: (s: DStream<number>) => s.count(),
+    expected: [[3], [0], [1]],
+  }),
+  reduce: operatorCase({
+    input: [[1, 2, 3], [], [4]],
+    operation: (s: DStream<number>) => s.reduce(add),
+    expected: [[6], [], [4]],
+  }),
+  countByValue: operatorCase({
+    input: [['a', 'b', 'a'], [], ['c']],
+    operation: (s: DStream<string>) => s.countByValue(),
+    expected: [
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+      [],
+      [['c', 1]],
+    ],
+  }),
+  transform: operatorCase({
+    input: [[1, 2], [], [3]],
+    operation: (s: DStream<number>) => s.transform((ds) => ds.map((x) => x + 10).filter((x) => x !== 12)),
+    expected: [[11], [], [13]],
+  }),
+  transformJoinsStaticFile: operatorCase({
+    input: [[{ user: 'ann' }, { user: 'spammer1' }, { user: 'bob' }], [{ user: 'spammer2' }], []],
+    operation: (s: DStream<{ user: string }>) => {
+      const spam = s.ssc.textFile(spamFile).map((u) => [u, true] as [string, boolean]);
+      return s.transform((ds) =>
+        ds
+          .map((t) => [t.user, t] as [string, { user: string }])
+          .leftOuterJoin(spam)
+          .filter(([, [, isSpam]]) => isSpam === null)
+          .map(([user]) => user),
+      );
+    },
+    expected: [['ann', 'bob'], [], []],
+  }),
+  mapValues: operatorCase({
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      [],
+    ],
+    operation: (s: DStream<[string, number]>) => s.mapValues((v) => v * 10),
+    expected: [
+      [
+        ['a', 10],
+        ['b', 20],
+      ],
+      [],
+    ],
+  }),
+  flatMapValues: operatorCase({
+    input: [
+      [
+        ['a', 2],
+        ['b', 0],
+      ],
+      [],
+    ],
+    operation: (s: DStream<[string, number]>) =>
+      s.flatMapValues((v) => Array.from({ length: v }, (_, i) => i)),
+    expected: [
+      [
+        ['a', 0],
+        ['a', 1],
+      ],
+      [],
+    ],
+  }),
+  groupByKey: operatorCase({
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['a', 3],
+      ],
+      [],
+      [['b', 4]],
+    ],
+    operation: (s: DStream<[string, number]>) => s.groupByKey(),
+    expected: [
+      [
+        ['a', [1, 3]],
+        ['b', [2]],
+      ],
+      [],
+      [['b', [4]]],
+    ],
+  }),
+  reduceByKey: operatorCase({
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['a', 3],
+      ],
+      [],
+      [
+        ['b', 4],
+        ['b', 5],
+      ],
+    ],
+    operation: (s: DStream<[string, number]>) => s.reduceByKey(add),
+    expected: [
+      [
+        ['a', 4],
+        ['b', 2],
+      ],
+      [],
+      [['b', 9]],
+    ],
+  }),
+  reduceByKeyWithPartitioner: operatorCase({
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+        ['a', 4],
+      ],
+    ],
+    operation: (s: DStream<[string, number]>) =>
+      s
+        .reduceByKey(add, new HashPartitioner(3))
+        .glom()
+        .map(() => 'partition'),
+    expected: [['partition', 'partition', 'partition']],
+  }),
+  reduceByKeyWithPartitionCount: operatorCase({
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['a', 4],
+      ],
+    ],
+    operation: (s: DStream<[string, number]>) => s.reduceByKey(add, 5).glom().count(),
+    expected: [[5]],
+  }),
+  combineByKey: operatorCase({
+    input: [
+      [
+        ['a', 1],
+        ['a', 3],
+        ['b', 5],
+      ],
+      [],
+    ],
+    operation: (s: DStream<[string, number]>) =>
+      s
+        .combineByKey(
+          (v) => [v, 1] as [number, number],
+          (c, v) => [c[0] + v, c[1] + 1] as [number, number],
+          (x, y) => [x[0] + y[0], x[1] + y[1]] as [number, number],
+        )
+        .mapValues(([sum, n]) => sum / n),
+    expected: [
+      [
+        ['a', 2],
+        ['b', 5],
+      ],
+      [],
+    ],
+  }),
+  compositeKeys: operatorCase({
+    input: [
+      [
+        [['x', 1], 1],
+        [['x', 1], 2],
+        [['x', 2], 3],
+      ],
+    ],
+    operation: (s: DStream<[[string, number], number]>) => s.reduceByKey(add),
+    expected: [
+      [
+        [['x', 1], 3],
+        [['x', 2], 3],
+      ],
+    ],
+  }),
+  union: twoInputCase({
+    input1: [[1, 2], [], [3]],
+    input2: [[10], [20], []],
+    operation: (a: DStream<number>, b: DStream<number>) => a.union(b),
+    expected: [[1, 2, 10], [20], [3]],
+  }),
+  transformWith: twoInputCase({
+    input1: [[1, 2], []],
+    input2: [[2, 3], [4]],
+    operation: (a: DStream<number>, b: DStream<number>) =>
+      a.transformWith(b, (x, y) =>
+        x.map((v) => [v, 'left'] as [number, string]).join(y.map((v) => [v, 'right'])),
+      ),
+    expected: [[[2, ['left', 'right']]], []],
+  }),
+  join: twoInputCase({
+    input1: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['a', 3],
+      ],
+      [['c', 1]],
+      [],
+    ],
+    input2: [
+      [
+        ['a', 'x'],
+        ['c', 'y'],
+      ],
+      [['d', 'z']],
+      [],
+    ],
+    operation: (a: DStream<[string, number]>, b: DStream<[string, string]>) => a.join(b),
+    expected: [
+      [
+        ['a', [1, 'x']],
+        ['a', [3, 'x']],
+      ],
+      [],
+      [],
+    ],
+  }),
+  leftOuterJoin: twoInputCase({
+    input1: [
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      [],
+    ],
+    input2: [[['a', 'x']], [['a', 'y']]],
+    operation: (a: DStream<[string, number]>, b: DStream<[string, string]>) => a.leftOuterJoin(b),
+    expected: [
+      [
+        ['a', [1, 'x']],
+        ['b', [2, null]],
+      ],
+      [],
+    ],
+  }),
+  rightOuterJoin: twoInputCase({
+    input1: [
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      [],
+    ],
+    input2: [
+      [
+        ['a', 'x'],
+        ['c', 'y'],
+      ],
+      [['d', 'z']],
+    ],
+    operation: (a: DStream<[string, number]>, b: DStream<[string, string]>) => a.rightOuterJoin(b),
+    expected: [
+      [
+        ['a', [1, 'x']],
+        ['c', [null, 'y']],
+      ],
+      [['d', [null, 'z']]],
+    ],
+  }),
+  fullOuterJoin: twoInputCase({
+    input1: [
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      [],
+      [['e', 5]],
+    ],
+    input2: [
+      [
+        ['a', 'x'],
+        ['c', 'y'],
+      ],
+      [],
+      [],
+    ],
+    operation: (a: DStream<[string, number]>, b: DStream<[string, string]>) => a.fullOuterJoin(b),
+    expected: [
+      [
+        ['a', [1, 'x']],
+        ['b', [2, null]],
+        ['c', [null, 'y']],
+      ],
+      [],
+      [['e', [5, null]]],
+    ],
+  }),
+  cogroup: twoInputCase({
+    input1: [
+      [
+        ['a', 1],
+        ['a', 2],
+        ['b', 3],
+      ],
+      [],
+    ],
+    input2: [
+      [
+        ['a', 'x'],
+        ['c', 'y'],
+      ],
+      [],
+    ],
+    operation: (a: DStream<[string, number]>, b: DStream<[string, string]>) => a.cogroup(b),
+    expected: [
+      [
+        ['a', [[1, 2], ['x']]],
+        ['b', [[3], []]],
+        ['c', [[], ['y']]],
+      ],
+      [],
+    ],
+  }),
+};

@@ -1,0 +1,129 @@
+import { threadId } from 'node:worker_threads';
+import { defineJob } from '../../lib/job/JobModule';
+
+/** Jobs of the runtime tests; module-level exports so that worker threads can rebuild them. */
+
+const add = (a: number, b: number) => a + b;
+
+export const printJob = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream<unknown>([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [['k', 1]], []]).print(10);
+});
+
+export const countUntilQueueRunsOut = defineJob({ batchIntervalMs: 500 }, (ssc) => {
+  ssc
+    .queueStream([['a'], ['b', 'c']])
+    .count()
+    .collectBatches('counts');
+});
+
+export const saveText = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([['b', 'a', 'b'], []], { partitions: 2 })
+    .countByValue(2)
+    .saveAsTextFiles('out/counts', 'txt');
+});
+
+export const jsonlFile = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([[1, 2], [], [3]]).jsonl({ path: 'out/numbers.jsonl', name: 'numbers' });
+});
+
+export const foreachWithTransformations = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([[1, 2, 3], [4]]).foreachRDD(async (ds, batchTime) => {
+    // A function created inside foreachRDD exists only in the driver: its stage must run there.
+    const doubled = await ds.map((x) => x * 2).collect();
+    ssc.emitOutput({
+      output: 'doubled',
+      type: 'foreachRDD',
+      batchTime,
+      records: doubled,
+      count: doubled.length,
+    });
+  });
+});
+
+export const malformedRecords = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([['{"user":"a","n":1}', 'not json', '{"user":"a","n":2}'], ['{"user":"b","n":"x"}']])
+    .map((line: string) => JSON.parse(line) as { user: string; n: unknown })
+    .map((r) => [r.user, r.n] as [string, unknown])
+    .reduceByKey((a, b) => {
+      if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError(`cannot sum ${a} and ${b}`);
+      return a + b;
+    })
+    .collectBatches('sums');
+});
+
+export const transformReturnsNothing = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[1], [2]])
+    .transform((ds, t) => (t === 2000 ? (undefined as never) : ds))
+    .collectBatches('out');
+});
+
+let flakyCalls = 0;
+export const flakyOnce = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 3 }, (ssc) => {
+  ssc
+    .queueStream([[1, 2, 3]], { partitions: 1 })
+    .mapPartitions((records) => {
+      flakyCalls++;
+      if (flakyCalls === 1) throw new Error('transient failure');
+      return records;
+    })
+    .collectBatches('out');
+});
+
+export const alwaysFails = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 2 }, (ssc) => {
+  const s = ssc.queueStream([[1], [2]], { partitions: 1 });
+  s.mapPartitions(() => {
+    throw new Error('broken partition');
+  }).saveAsTextFiles('out/never');
+});
+
+export const threadIds = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[1, 2, 3, 4]], { partitions: 2 })
+    .map(() => threadId)
+    .collectBatches('threads');
+});
+
+export const unionOfMany = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const streams = [[[1]], [[2]], [[3], [4]]].map((batches) => ssc.queueStream(batches));
+  ssc.union(streams).collectBatches('all');
+});
+
+export const sliceInsideOutput = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const s = ssc.queueStream([[1], [2], [3], [4]]);
+  ssc.remember(3000);
+  s.foreachRDD(async (_ds, t) => {
+    const datasets = await s.slice(t - 2000, t);
+    const records = (await Promise.all(datasets.map((d) => d.collect()))).flat();
+    ssc.emitOutput({ output: 'slice', type: 'foreachRDD', batchTime: t, records, count: records.length });
+  });
+});
+
+export const manyBatches = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream(Array.from({ length: 60 }, (_, i) => [`w${i % 3}`, 'x']))
+    .countByValue()
+    .transform((ds) => ds.filter(([w]) => w !== 'x'))
+    .reduceByKey(add)
+    .collectBatches('counts');
+});
+
+let concurrentStarted: () => void = () => {};
+const secondStarted = new Promise<void>((resolve) => {
+  concurrentStarted = resolve;
+});
+export const twoConcurrentOutputs = defineJob({ batchIntervalMs: 1000, concurrentJobs: 2 }, (ssc) => {
+  const s = ssc.queueStream([[1]]);
+  s.foreachRDD(async () => {
+    // Only finishes if the second output's job starts while this one is running.
+    await Promise.race([
+      secondStarted,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('jobs did not run concurrently')), 5000)),
+    ]);
+  });
+  s.foreachRDD(async () => {
+    concurrentStarted();
+  });
+});

@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JobValidationError } from '../../lib/errors';
+import { FunctionRegistry } from '../../lib/job/FunctionRegistry';
+import { fixturesDir } from './fixtures/jobs';
+
+/** The issues of a `JobValidationError` thrown by `f`; fails the test when `f` throws nothing or something else. */
+function issuesThrownBy(f: () => unknown) {
+  try {
+    f();
+  } catch (error) {
+    if (error instanceof JobValidationError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a JobValidationError');
+}
+
+describe('FunctionRegistry', () => {
+  it('resolves built-ins, registered functions and factories with their args', () => {
+    // given a registry with a function and a factory of its own
+    const registry = new FunctionRegistry()
+      .register('double', (x: number) => x * 2)
+      .registerFactory('times', (args) => (x: number) => x * (args.factor as number));
+    // when names are resolved
+    const double = registry.resolve('double', undefined, 'p.fn');
+    const times = registry.resolve('times', { factor: 3 }, 'p.fn');
+    const words = registry.resolve('splitWords', undefined, 'p.fn');
+    // then each is the function it names
+    expect(double(2)).toBe(4);
+    expect(times(2)).toBe(6);
+    expect(words('a b')).toEqual(['a', 'b']);
+    expect(registry.has('times')).toBe(true);
+    expect(registry.names).toContain('double');
+  });
+
+  it('reports an unknown name at the given path with close and available names', () => {
+    // given a registry of built-ins
+    const registry = new FunctionRegistry();
+    // when a misspelt name is resolved
+    const issues = issuesThrownBy(() => registry.resolve('hashtag', undefined, 'streams.t.ops[0].fn'));
+    // then the issue is at the path and lists the close and the available names
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('streams.t.ops[0].fn');
+    expect(issues[0]?.value).toBe('hashtag');
+    expect(issues[0]?.message).toMatch(/unknown function "hashtag"; did you mean "hashtags"\? Known: .*splitWords/);
+  });
+
+  it('rejects args for a plain function and args a factory rejects', () => {
+    // given the built-ins
+    const registry = new FunctionRegistry();
+    // when args are given to splitWords, and bad args to field
+    const plain = issuesThrownBy(() => registry.resolve('splitWords', { x: 1 }, 'a.fn'));
+    const factory = issuesThrownBy(() => registry.resolve('field', {}, 'b.fn'));
+    // then both are reported at their paths
+    expect(plain[0]).toEqual({ path: 'a.fn', message: 'function "splitWords" takes no args', value: { x: 1 } });
+    expect(factory[0]?.path).toBe('b.fn');
+    expect(factory[0]?.message).toMatch(/^function "field": field needs args.field/);
+  });
+
+  it('lets a registration replace a built-in, and a function replace a factory', () => {
+    // given a registry where sum and field are replaced
+    const registry = new FunctionRegistry()
+      .register('sum', () => 'mine')
+      .register('field', () => 'plain now');
+    // when they are resolved, then the replacements come back
+    expect(registry.resolve('sum', undefined, 'p')()).toBe('mine');
+    expect(registry.resolve('field', undefined, 'p')()).toBe('plain now');
+    expect(registry.names.filter((n) => n === 'field')).toHaveLength(1);
+  });
+
+  it('starts empty when asked to, and refuses names and values that are not usable', () => {
+    // given an empty registry
+    const registry = new FunctionRegistry({ builtins: false });
+    // when it is read and misused, then it holds nothing and says why it refuses
+    expect(registry.names).toEqual([]);
+    expect(() => registry.register('', () => 1)).toThrow(TypeError);
+    expect(() => registry.register('x', 3 as never)).toThrow('function "x" must be a function, got number');
+  });
+});
+
+describe('FunctionRegistry.expression', () => {
+  it('evaluates a JSONata expression on the record bound to $', async () => {
+    // given an expression over a tweet
+    const registry = new FunctionRegistry();
+    const f = registry.expression('[user, $length(text)]', 'streams.s.ops[0].expr');
+    // when it is applied, then it yields a promise of the result
+    await expect(f({ user: 'u1', text: 'abc' })).resolves.toEqual(['u1', 3]);
+    await expect(f({})).resolves.toEqual([]);
+  });
+
+  it('reports a syntax error at its path when compiled', () => {
+    // given a broken expression
+    const registry = new FunctionRegistry();
+    // when it is compiled
+    const issues = issuesThrownBy(() => registry.expression('$split($, ', 'streams.s.ops[2].expr'));
+    // then the issue is at the expr path with the expression as value
+    expect(issues[0]?.path).toBe('streams.s.ops[2].expr');
+    expect(issues[0]?.message).toMatch(/^JSONata syntax error/);
+    expect(issues[0]?.value).toBe('$split($, ');
+  });
+
+  it('rejects with an Error naming the path when a record cannot be evaluated', async () => {
+    // given an expression that adds to a field
+    const f = new FunctionRegistry().expression('n + 1', 'streams.s.ops[0].expr');
+    // when a record holds a string there, then an Error (which the engine dead-letters) names the path
+    await expect(f({ n: 'x' })).rejects.toThrow(
+      /^the expression at streams.s.ops\[0\].expr failed: The left side of the "\+" operator must evaluate to a number \(T2001\)$/,
+    );
+    await expect(f({ n: 'x' })).rejects.toBeInstanceOf(Error);
+  });
+});
+
+describe('FunctionRegistry.loadModule', () => {
+  it('registers exported functions, then what register(registry) adds or replaces', async () => {
+    // given the fixture module
+    const registry = new FunctionRegistry();
+    // when it is loaded
+    await registry.loadModule(join(fixturesDir, 'userFunctions.ts'));
+    // then plain exports, the factory and the replacement are there, and non-functions are not
+    expect(registry.resolve('shout', undefined, 'p')('hi')).toBe('HI');
+    expect(registry.resolve('prefix', { text: '> ' }, 'p')('hi')).toBe('> hi');
+    expect(registry.resolve('identity', undefined, 'p')(1)).toEqual({ wrapped: 1 });
+    expect(registry.has('onlyStrings')).toBe(true);
+    expect(registry.has('answer')).toBe(false);
+    expect(registry.has('register')).toBe(false);
+  });
+
+  it('reports a module that cannot be loaded at the functions path', async () => {
+    // given a path with no module
+    const registry = new FunctionRegistry();
+    // when it is loaded, then the job's functions field is at fault
+    const error = await registry.loadModule(join(fixturesDir, 'missing.ts')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobValidationError);
+    expect((error as JobValidationError).issues[0]?.path).toBe('functions');
+    expect((error as JobValidationError).issues[0]?.message).toMatch(/^cannot load the functions module .*missing\.ts/);
+  });
+});

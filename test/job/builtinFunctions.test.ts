@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import {
+  builtinFactories,
+  builtinFunctions,
+  concat,
+  contains,
+  count,
+  field,
+  hashtags,
+  identity,
+  max,
+  min,
+  pair,
+  parseJson,
+  pick,
+  rename,
+  splitWords,
+  sum,
+  toPair,
+} from '../../lib/job/builtinFunctions';
+
+describe('built-in record functions', () => {
+  it('splitWords splits on any whitespace and drops empty words', () => {
+    // given a line with runs of spaces, tabs and newlines
+    // when it is split, then only the words remain
+    expect(splitWords('  to be\tor\n\nnot  ')).toEqual(['to', 'be', 'or', 'not']);
+    expect(splitWords('')).toEqual([]);
+    expect(() => splitWords(42)).toThrow(new TypeError('splitWords expects a string, got 42 (number)'));
+  });
+
+  it('hashtags reads a tweet’s text or a string, lowercased, in order', () => {
+    // given a tweet and a plain string
+    const tweet = { id: 1, user: 'u1', text: 'hello #AWS and #spark_2 #Ünïcode. no#tag? #', lang: 'en' };
+    // when their hashtags are taken, then they are lowercased in order of appearance
+    expect(hashtags(tweet)).toEqual(['#aws', '#spark_2', '#ünïcode', '#tag']);
+    expect(hashtags('nothing here')).toEqual([]);
+    expect(() => hashtags({ text: 3 })).toThrow(/hashtags expects a string or an object with a string "text"/);
+    expect(() => hashtags(null)).toThrow(TypeError);
+  });
+
+  it('parseJson parses a line and throws on malformed input', () => {
+    // given a JSON line, a broken one and a number
+    // when they are parsed, then only the first succeeds
+    expect(parseJson('{"a":[1,null]}')).toEqual({ a: [1, null] });
+    expect(() => parseJson('{"a":')).toThrow(SyntaxError);
+    expect(() => parseJson(7)).toThrow(new TypeError('parseJson expects a string, got 7 (number)'));
+  });
+
+  it('identity returns the record itself', () => {
+    // given a record, when identity applies, then it is the same object
+    const record = { a: 1 };
+    expect(identity(record)).toBe(record);
+  });
+});
+
+describe('built-in reducers', () => {
+  it('sum adds numbers and names a value of the wrong type', () => {
+    // given numbers and a string
+    // when they are summed, then numbers add and the string is named in a TypeError
+    expect([1, 2, 3].reduce(sum)).toBe(6);
+    expect(() => sum(1, 'abc')).toThrow(new TypeError('sum expects numbers, got "abc" (string)'));
+    expect(() => sum(null, 1)).toThrow(new TypeError('sum expects numbers, got null (null)'));
+  });
+
+  it('count adds the ones of records mapped to 1', () => {
+    // given five records each counted as 1
+    // when they are combined, then the count is 5, and a non-number is rejected
+    expect([1, 1, 1, 1, 1].reduce(count)).toBe(5);
+    expect(() => count(1, [1])).toThrow(new TypeError('count expects numbers, got [1] (array)'));
+  });
+
+  it('min and max compare numbers, or strings, never both', () => {
+    // given numbers and strings
+    // when they are reduced, then each kind orders on its own
+    expect([3, -1, 2].reduce(min)).toBe(-1);
+    expect([3, -1, 2].reduce(max)).toBe(3);
+    expect(['b', 'a', 'c'].reduce(min)).toBe('a');
+    expect(['b', 'a', 'c'].reduce(max)).toBe('c');
+    expect(() => min(1, '2')).toThrow(new TypeError('min expects two numbers or two strings, got 1 (number) and "2" (string)'));
+    expect(() => max({}, {})).toThrow(TypeError);
+  });
+
+  it('concat joins arrays or strings without changing its inputs', () => {
+    // given two arrays
+    const a = [1];
+    const b = [2, 3];
+    // when they are concatenated, then a new array holds both and the inputs are unchanged
+    expect(concat(a, b)).toEqual([1, 2, 3]);
+    expect(a).toEqual([1]);
+    expect(concat('ab', 'c')).toBe('abc');
+    expect(() => concat([1], 'x')).toThrow(
+      new TypeError('concat expects two arrays or two strings, got [1] (array) and "x" (string)'),
+    );
+  });
+});
+
+describe('built-in factories', () => {
+  const tweet = { id: 7, user: 'u1', text: 'grep me', lang: 'en' };
+
+  it('pick keeps only the listed fields that exist', () => {
+    // given pick of two fields, one missing
+    const f = pick({ fields: ['user', 'missing'] });
+    // when it applies, then only the present field remains
+    expect(f(tweet)).toEqual({ user: 'u1' });
+    expect(() => f('a string')).toThrow(new TypeError('pick expects an object record, got "a string" (string)'));
+    expect(() => pick({})).toThrow(/pick needs args.fields, a non-empty array of field names/);
+    expect(() => pick({ fields: [1] })).toThrow(TypeError);
+  });
+
+  it('rename maps old field names to new ones and keeps the rest', () => {
+    // given a rename of user to author
+    const f = rename({ user: 'author' });
+    // when it applies, then the field has its new name
+    expect(f(tweet)).toEqual({ id: 7, author: 'u1', text: 'grep me', lang: 'en' });
+    expect(() => rename({})).toThrow(/rename needs args/);
+    expect(() => rename({ user: 3 })).toThrow(/the new name for field "user" must be a non-empty string/);
+    expect(() => f([1])).toThrow(/rename expects an object record/);
+  });
+
+  it('field takes one field’s value, null when missing', () => {
+    // given field user
+    const f = field({ field: 'user' });
+    // when it applies, then the value comes out, or null
+    expect(f(tweet)).toBe('u1');
+    expect(f({})).toBeNull();
+    expect(() => f(5)).toThrow(new TypeError('field expects an object record, got 5 (number)'));
+    expect(() => field({ feild: 'user' })).toThrow('field takes args "field", not "feild"');
+  });
+
+  it('pair keys a record by a field', () => {
+    // given pair on user
+    const f = pair({ field: 'user' });
+    // when it applies, then the record is the value
+    expect(f(tweet)).toEqual(['u1', tweet]);
+    expect(f({ other: 1 })).toEqual([null, { other: 1 }]);
+    expect(() => pair({})).toThrow(/pair needs args.field/);
+  });
+
+  it('toPair makes [record[key], record[value]]', () => {
+    // given toPair of user and lang
+    const f = toPair({ key: 'user', value: 'lang' });
+    // when it applies, then both fields form the pair
+    expect(f(tweet)).toEqual(['u1', 'en']);
+    expect(f({ user: 'u2' })).toEqual(['u2', null]);
+    expect(() => toPair({ key: 'user' })).toThrow(/toPair needs args.value/);
+    expect(() => f(null)).toThrow(TypeError);
+  });
+
+  it('contains tests a line or a tweet’s text for a word', () => {
+    // given contains "grep"
+    const f = contains({ word: 'grep' });
+    // when it applies, then lines and tweets are tested
+    expect(f('please grep this')).toBe(true);
+    expect(f('nothing')).toBe(false);
+    expect(f(tweet)).toBe(true);
+    expect(() => f(12)).toThrow(/contains expects a string or an object with a string "text", got 12/);
+    expect(() => contains({ word: '' })).toThrow(/contains needs args.word/);
+  });
+
+  it('are all listed by the names jobs use', () => {
+    // given the two tables, when their names are read, then every built-in is there once
+    expect(Object.keys(builtinFunctions).sort()).toEqual(
+      ['concat', 'count', 'hashtags', 'identity', 'max', 'min', 'parseJson', 'splitWords', 'sum'].sort(),
+    );
+    expect(Object.keys(builtinFactories).sort()).toEqual(['contains', 'field', 'pair', 'pick', 'rename', 'toPair']);
+  });
+});

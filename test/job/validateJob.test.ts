@@ -1,0 +1,346 @@
+import { describe, expect, it } from 'vitest';
+import { JobValidationError } from '../../lib/errors';
+import { FunctionRegistry } from '../../lib/job/FunctionRegistry';
+import { DATASET_OP_NAMES, STREAM_OP_NAMES } from '../../lib/job/JobDocument';
+import jobSchema from '../../lib/job/job.schema.json' with { type: 'json' };
+import { validateJob } from '../../lib/job/validateJob';
+import { issueAt, issuesOf, jobWithOps, minimalJob, seedJob } from './fixtures/jobs';
+
+/** One op of every kind with all its fields, each in a stream of its own. */
+const everyOp: Record<string, unknown[]> = {
+  map: [{ op: 'map', expr: '$ & "!"' }],
+  flatMap: [{ op: 'flatMap', fn: 'splitWords' }],
+  filter: [{ op: 'filter', fn: 'contains', args: { word: 'a' } }],
+  mapPartitions: [{ op: 'mapPartitions', fn: 'identity' }],
+  glom: [{ op: 'glom' }],
+  keyBy: [{ op: 'keyBy', expr: '$length($)' }],
+  mapValues: [{ op: 'keyBy', fn: 'identity' }, { op: 'mapValues', expr: '$uppercase($)' }],
+  flatMapValues: [{ op: 'keyBy', fn: 'identity' }, { op: 'flatMapValues', fn: 'splitWords' }],
+  union: [{ op: 'union', with: ['lines', 'words'] }],
+  repartition: [{ op: 'repartition', partitions: 4 }],
+  count: [{ op: 'count' }],
+  reduce: [{ op: 'reduce', fn: 'concat' }],
+  countByValue: [{ op: 'countByValue', partitions: 3 }],
+  transform: [{ op: 'transform', fn: 'identity' }],
+  transformWith: [{ op: 'transformWith', with: 'words', fn: 'identity' }],
+  groupByKey: [{ op: 'keyBy', fn: 'identity' }, { op: 'groupByKey' }],
+  reduceByKey: [{ op: 'map', expr: '[$, 1]' }, { op: 'reduceByKey', fn: 'sum', partitions: 2 }],
+  combineByKey: [
+    { op: 'map', expr: '[$, 1]' },
+    {
+      op: 'combineByKey',
+      createCombiner: 'identity',
+      mergeValue: 'sum',
+      mergeCombiners: 'sum',
+      partitions: 2,
+      mapSideCombine: false,
+    },
+  ],
+  join: [{ op: 'keyBy', fn: 'identity' }, { op: 'join', with: 'pairs' }],
+  leftOuterJoin: [{ op: 'keyBy', fn: 'identity' }, { op: 'leftOuterJoin', with: 'spam', partitions: 1 }],
+  rightOuterJoin: [{ op: 'keyBy', fn: 'identity' }, { op: 'rightOuterJoin', with: 'pairs' }],
+  fullOuterJoin: [{ op: 'keyBy', fn: 'identity' }, { op: 'fullOuterJoin', with: 'spam' }],
+  cogroup: [{ op: 'keyBy', fn: 'identity' }, { op: 'cogroup', with: 'pairs' }],
+};
+
+describe('validateJob accepts', () => {
+  it('the example job of the brief and returns it unchanged', () => {
+    // given the example document
+    const doc = seedJob();
+    // when it is validated
+    const job = validateJob(doc);
+    // then it is the same document, typed
+    expect(job).toBe(doc);
+    expect(job.streams?.clean?.ops).toHaveLength(3);
+  });
+
+  it('every op with all of its fields, every source, dataset and output type', () => {
+    // given a stream per op, and every kind of source, dataset and output
+    const doc = minimalJob({
+      sources: {
+        lines: { type: 'queue', batches: [['a b']], oneAtATime: false, partitions: 1 },
+        gen: {
+          type: 'generator',
+          kind: 'kv',
+          ratePerSec: 2.5,
+          seed: 7,
+          users: 3,
+          hashtags: 4,
+          keys: 5,
+          lineBytes: 6,
+          partitions: 2,
+        },
+        folder: { type: 'textFileStream', directory: 'in', partitions: 1 },
+        sock: { type: 'socket', host: 'localhost', port: 9999, partitions: 1 },
+      },
+      datasets: {
+        spam: { type: 'textFile', path: 'spam.txt', partitions: 2, ops: [{ op: 'map', expr: '[$, true]' }] },
+        pairs: { type: 'parallelize', records: [['a', 1]], ops: [{ op: 'glom' }, { op: 'flatMap', fn: 'identity' }] },
+      },
+      streams: {
+        words: { from: 'lines', ops: [{ op: 'flatMap', fn: 'splitWords' }] },
+        ...Object.fromEntries(Object.entries(everyOp).map(([op, ops]) => [`s_${op}`, { from: 'words', ops }])),
+      },
+      outputs: [
+        { stream: 'words', type: 'print', num: 3, name: 'p' },
+        { stream: 'words', type: 'jsonl', path: 'out/w.jsonl' },
+        { stream: 'words', type: 'jsonl' },
+        { stream: 'lines', type: 'saveAsTextFiles', prefix: 'out/w', suffix: 'txt' },
+        { stream: 'words', type: 'foreachRDD', fn: 'identity' },
+        { stream: 'words', type: 'collectBatches', name: 'c' },
+      ],
+    });
+    // when it is validated, then nothing is reported
+    expect(() => validateJob(doc)).not.toThrow();
+    expect(Object.keys(everyOp)).toEqual([...STREAM_OP_NAMES]);
+  });
+});
+
+describe('the schema', () => {
+  it('lists exactly the ops the builder knows, for streams and for datasets', () => {
+    // given the schema's op enums
+    const defs = jobSchema.definitions;
+    // when they are compared with the op catalogue, then they are the same lists in the same order
+    expect(defs.streamOp.properties.op.enum).toEqual([...STREAM_OP_NAMES]);
+    expect(defs.datasetOp.properties.op.enum).toEqual([...DATASET_OP_NAMES]);
+  });
+});
+
+describe('validateJob reports, at the path of the field and with the value found there', () => {
+  it('an unknown op, listing the valid ones and the closest', () => {
+    // given an op name with the wrong case
+    const doc = jobWithOps([{ op: 'flatmap', fn: 'splitWords' }]);
+    // when it is validated
+    const issue = issueAt(issuesOf(doc), 'streams.x.ops[0].op');
+    // then the issue names the value, suggests flatMap and lists every op
+    expect(issue.value).toBe('flatmap');
+    expect(issue.message).toContain('did you mean "flatMap"');
+    for (const op of STREAM_OP_NAMES) expect(issue.message).toContain(op);
+  });
+
+  it('a missing from', () => {
+    // given a stream without its input
+    const doc = minimalJob({ streams: { words: { ops: [{ op: 'count' }] } } });
+    // when it is validated, then the missing field's path is reported
+    expect(issueAt(issuesOf(doc), 'streams.words.from').message).toBe('is required');
+  });
+
+  it.each([
+    ['a string', '1000', 'must be a whole number'],
+    ['a fraction', 2.5, 'must be a whole number'],
+    ['zero', 0, 'must be >= 1'],
+    ['negative', -1000, 'must be >= 1'],
+  ])('batchIntervalMs given as %s', (_, value, message) => {
+    // given a batch interval that is not a positive whole number
+    const doc = minimalJob({ batchIntervalMs: value });
+    // when it is validated
+    const issue = issueAt(issuesOf(doc), 'batchIntervalMs');
+    // then the issue says so and carries the value
+    expect(issue).toEqual({ path: 'batchIntervalMs', message, value });
+  });
+
+  it('a with naming an unknown stream, listing the names that exist', () => {
+    // given a join with a stream that does not exist
+    const doc = jobWithOps([{ op: 'keyBy', fn: 'identity' }, { op: 'join', with: 'word' }]);
+    // when it is validated
+    const issue = issueAt(issuesOf(doc), 'streams.x.ops[1].with');
+    // then the known names are listed
+    expect(issue.value).toBe('word');
+    expect(issue.message).toBe('unknown source, stream or dataset "word". Known: lines, x.');
+  });
+
+  it('an unknown name inside union’s list of with', () => {
+    // given a union with one good and one unknown name
+    const doc = jobWithOps([{ op: 'union', with: ['words', 'nope'] }]);
+    // when it is validated, then the second element is reported
+    expect(issueAt(issuesOf(doc), 'streams.x.ops[0].with[1]').value).toBe('nope');
+  });
+
+  it('a JSONata syntax error at its expr path', () => {
+    // given an expression with an unclosed bracket
+    const doc = jobWithOps([{ op: 'map', expr: '$[1' }]);
+    // when it is validated
+    const issue = issueAt(issuesOf(doc), 'streams.x.ops[0].expr');
+    // then the message says it is a JSONata syntax error and the value is the expression
+    expect(issue.message).toMatch(/^JSONata syntax error at character 3: Expected "\]"/);
+    expect(issue.value).toBe('$[1');
+  });
+
+  it('an unknown function name, suggesting a close one', () => {
+    // given a typo in a built-in's name
+    const doc = jobWithOps([{ op: 'flatMap', fn: 'splitword' }]);
+    // when it is validated
+    const issue = issueAt(issuesOf(doc), 'streams.x.ops[0].fn');
+    // then the close name and the available ones are listed
+    expect(issue.value).toBe('splitword');
+    expect(issue.message).toContain('did you mean "splitWords"');
+    expect(issue.message).toContain('Known: concat, contains, count');
+  });
+
+  it('args a built-in factory rejects', () => {
+    // given pick without its fields
+    const doc = jobWithOps([{ op: 'map', fn: 'pick', args: { field: 'user' } }]);
+    // when it is validated, then the fn is reported with the args as its value
+    const issue = issueAt(issuesOf(doc), 'streams.x.ops[0].fn');
+    expect(issue.message).toContain('pick takes args "fields", not "field"');
+    expect(issue.value).toEqual({ field: 'user' });
+  });
+
+  it('a field the op does not take, listing the ones it does', () => {
+    // given a window length on a reduceByKey
+    const doc = jobWithOps([{ op: 'map', expr: '[$, 1]' }, { op: 'reduceByKey', fn: 'sum', windowMs: 3000 }]);
+    // when it is validated
+    const issue = issueAt(issuesOf(doc), 'streams.x.ops[1].windowMs');
+    // then the issue names the op's fields and the stray value
+    expect(issue.message).toBe('is not a field by op "reduceByKey"; expected fn, args, partitions');
+    expect(issue.value).toBe(3000);
+  });
+
+  it('a required field of an op', () => {
+    // given a reduceByKey without a reducer and a repartition without partitions
+    const doc = jobWithOps([{ op: 'reduceByKey' }, { op: 'repartition' }]);
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then both missing fields are reported by path
+    expect(issueAt(issues, 'streams.x.ops[0].fn').message).toBe('is required by op "reduceByKey"');
+    expect(issueAt(issues, 'streams.x.ops[1].partitions').message).toBe('is required by op "repartition"');
+  });
+
+  it('a record op with both fn and expr, with neither, and args beside an expr', () => {
+    // given three malformed record ops
+    const doc = jobWithOps([
+      { op: 'map', fn: 'identity', expr: '$' },
+      { op: 'filter' },
+      { op: 'keyBy', expr: 'user', args: { field: 'user' } },
+    ]);
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each is reported
+    expect(issueAt(issues, 'streams.x.ops[0]').message).toBe('op "map" takes either fn or expr, not both');
+    expect(issueAt(issues, 'streams.x.ops[1]').message).toMatch(/needs fn .* or expr/);
+    expect(issueAt(issues, 'streams.x.ops[2].args').value).toEqual({ field: 'user' });
+  });
+
+  it('a source of the wrong kind and a socket without a port', () => {
+    // given a generator of an unknown kind and an incomplete socket
+    const doc = minimalJob({
+      sources: {
+        lines: { type: 'generator', kind: 'tweet', ratePerSec: 10 },
+        sock: { type: 'socket', host: 'localhost' },
+      },
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then both are located
+    expect(issueAt(issues, 'sources.lines.kind').message).toContain('did you mean "tweets"');
+    expect(issueAt(issues, 'sources.sock.port').message).toBe('is required for type "socket"');
+  });
+
+  it('streams that depend on each other in a cycle', () => {
+    // given a and b each reading the other
+    const doc = minimalJob({
+      streams: {
+        a: { from: 'b', ops: [{ op: 'count' }] },
+        b: { from: 'lines', ops: [{ op: 'union', with: 'a' }] },
+      },
+      outputs: [{ stream: 'a', type: 'print' }],
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then the cycle is reported once, naming the streams in order
+    const cycles = issues.filter((i) => i.message.includes('cycle'));
+    expect(cycles).toHaveLength(1);
+    expect(cycles[0]).toEqual({
+      path: 'streams.b.ops[0].with',
+      message: 'streams depend on each other in a cycle: a → b → a',
+      value: 'a',
+    });
+  });
+
+  it('a stream reading itself', () => {
+    // given a stream whose from is its own name
+    const doc = minimalJob({ streams: { words: { from: 'words', ops: [{ op: 'count' }] } } });
+    // when it is validated, then it is a cycle of one
+    expect(issueAt(issuesOf(doc), 'streams.words.from').message).toContain('words → words');
+  });
+
+  it('a name used twice, a stream from a dataset, and an output of an unknown stream', () => {
+    // given three reference mistakes
+    const doc = minimalJob({
+      datasets: { lines: { type: 'parallelize', records: [] }, spam: { type: 'parallelize', records: [] } },
+      streams: { words: { from: 'spam', ops: [{ op: 'count' }] } },
+      outputs: [{ stream: 'wrods', type: 'print' }],
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each is at its own path
+    expect(issueAt(issues, 'datasets.lines').message).toContain('already the name of a source');
+    expect(issueAt(issues, 'streams.words.from').message).toContain('"spam" is a static dataset');
+    expect(issueAt(issues, 'outputs[0].stream').message).toContain('did you mean "words"');
+  });
+
+  it('an output of the wrong shape', () => {
+    // given saveAsTextFiles without a prefix and print with a path
+    const doc = minimalJob({
+      outputs: [
+        { stream: 'words', type: 'saveAsTextFiles' },
+        { stream: 'words', type: 'print', path: 'x' },
+      ],
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then both fields are located
+    expect(issueAt(issues, 'outputs[0].prefix').message).toBe('is required for type "saveAsTextFiles"');
+    expect(issueAt(issues, 'outputs[1].path').message).toContain('expected stream, name, num');
+  });
+
+  it('names that would make paths ambiguous, quoting them in the path', () => {
+    // given a stream name with a dot
+    const doc = minimalJob({ streams: { 'a.b': { from: 'lines', ops: [{ op: 'count' }] } } });
+    // when it is validated, then the name is reported, quoted
+    expect(issueAt(issuesOf(doc), 'streams["a.b"]').value).toBe('a.b');
+  });
+
+  it('something that is not a job at all', () => {
+    // given an array
+    // when it is validated, then the root is reported
+    expect(issuesOf([1, 2])).toEqual([{ path: '', message: 'must be an object', value: [1, 2] }]);
+  });
+
+  it('every problem at once, in a message that names paths and values', () => {
+    // given two independent mistakes
+    const doc = minimalJob({ batchIntervalMs: 'soon', outputs: [{ stream: 'nope', type: 'print' }] });
+    // when it is validated
+    let error: unknown;
+    try {
+      validateJob(doc);
+    } catch (e) {
+      error = e;
+    }
+    // then one error lists both, each with its value
+    expect(error).toBeInstanceOf(JobValidationError);
+    const message = (error as Error).message;
+    expect(message).toContain('batchIntervalMs: must be a whole number (got "soon")');
+    expect(message).toContain('outputs[0].stream: unknown source or stream "nope". Known: lines, words. (got "nope")');
+  });
+});
+
+describe('validateJob with a functions module', () => {
+  it('leaves function names unchecked until the module is loaded', () => {
+    // given a job naming a function its module provides
+    const doc = jobWithOps([{ op: 'map', fn: 'shout' }], { functions: './userFunctions.ts' });
+    // when it is validated without a registry, then the name is not reported
+    expect(() => validateJob(doc)).not.toThrow();
+    // and when a registry without that name is given, then it is
+    const issue = issueAt(issuesOf(doc, { functions: new FunctionRegistry() }), 'streams.x.ops[0].fn');
+    expect(issue.value).toBe('shout');
+  });
+
+  it('accepts names the given registry knows', () => {
+    // given a registry holding the function
+    const functions = new FunctionRegistry().register('shout', (s: string) => s.toUpperCase());
+    const doc = jobWithOps([{ op: 'map', fn: 'shout' }], { functions: './userFunctions.ts' });
+    // when it is validated with it, then nothing is reported
+    expect(() => validateJob(doc, { functions })).not.toThrow();
+  });
+});

@@ -1,0 +1,181 @@
+import { once } from 'node:events';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SocketSource } from '../../lib/source/SocketSource';
+
+interface TestServer {
+  readonly server: Server;
+  readonly port: number;
+  /** The next client connection, waiting for it if it has not arrived yet. */
+  readonly nextClient: () => Promise<Socket>;
+  /** Stops listening and drops every connection. */
+  readonly close: () => Promise<void>;
+}
+
+/** A local TCP server on a free port that hands out each client connection as it arrives. */
+async function startServer(port = 0): Promise<TestServer> {
+  const all = new Set<Socket>();
+  const waiting: Socket[] = [];
+  const waiters: ((socket: Socket) => void)[] = [];
+  const server = createServer((socket) => {
+    all.add(socket);
+    socket.on('close', () => all.delete(socket));
+    const waiter = waiters.shift();
+    if (waiter) waiter(socket);
+    else waiting.push(socket);
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const nextClient = () => {
+    const socket = waiting.shift();
+    return socket ? Promise.resolve(socket) : new Promise<Socket>((resolve) => waiters.push(resolve));
+  };
+  const close = async () => {
+    for (const socket of all) socket.destroy();
+    if (server.listening) await new Promise((resolve) => server.close(resolve));
+  };
+  return { server, port: (server.address() as AddressInfo).port, nextClient, close };
+}
+
+/** Asks for batches until `count` lines arrived, or gives up after 100 polls 20 ms apart. */
+async function pollLines(source: SocketSource, count: number): Promise<string[]> {
+  const lines: string[] = [];
+  for (let poll = 0; poll < 100 && lines.length < count; poll++) {
+    lines.push(...(await source.recordsFor()));
+    if (lines.length < count) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return lines;
+}
+
+describe('SocketSource', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** Starts a server and a source connected to it; both are closed after the test. */
+  async function connected(logs: string[] = []) {
+    const { server, port, nextClient, close } = await startServer();
+    cleanups.push(close);
+    const source = new SocketSource('127.0.0.1', port, { log: (line) => logs.push(line) });
+    cleanups.push(() => source.stop());
+    await source.start();
+    const client = await nextClient();
+    return { server, port, nextClient, source, client };
+  }
+
+  it('delivers lines, including one split across two writes, exactly once', async () => {
+    // given
+    const { source, client } = await connected();
+    // when
+    client.write('hello world\nsecond li');
+    // Waiting for the first line makes "second li" reach the source before the rest of its line is sent.
+    const first = await pollLines(source, 1);
+    client.write('ne\nthird\n');
+    const lines = [...first, ...(await pollLines(source, 2))];
+    client.write('fourth\n'); // once this arrives, anything delivered twice would have arrived too
+    const later = await pollLines(source, 1);
+    // then
+    expect(lines).toEqual(['hello world', 'second line', 'third']);
+    expect(later).toEqual(['fourth']);
+  });
+
+  it('decodes a UTF-8 character split across two chunks', async () => {
+    // given
+    const { source, client } = await connected();
+    const bytes = Buffer.from('café ☕\n', 'utf8');
+    // when
+    client.write(bytes.subarray(0, 4));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.write(bytes.subarray(4, 6));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.write(bytes.subarray(6));
+    const lines = await pollLines(source, 1);
+    // then
+    expect(lines).toEqual(['café ☕']);
+  });
+
+  it('keeps an unterminated last line when the server ends the connection cleanly', async () => {
+    // given
+    const { source, client } = await connected();
+    // when
+    client.end('a\r\nb');
+    const lines = await pollLines(source, 2);
+    // then
+    expect(lines).toEqual(['a', 'b']);
+  });
+
+  it('reconnects after the server closes the connection and keeps receiving', async () => {
+    // given
+    const logs: string[] = [];
+    const { source, client, nextClient } = await connected(logs);
+    client.write('before\n');
+    const before = await pollLines(source, 1);
+    // when
+    client.destroy();
+    const reconnected = await nextClient();
+    reconnected.write('after\n');
+    const after = await pollLines(source, 1);
+    // then
+    expect(before).toEqual(['before']);
+    expect(after).toEqual(['after']);
+    expect(logs.some((line) => line.includes('connection closed by the server'))).toBe(true);
+  });
+
+  it('keeps retrying while nothing listens, logging the failure once, and connects when a server appears', async () => {
+    // given
+    const { port, close } = await startServer();
+    await close();
+    const logs: string[] = [];
+    const source = new SocketSource('127.0.0.1', port, { log: (line) => logs.push(line), maxBackoffMs: 200 });
+    cleanups.push(() => source.stop());
+    await source.start();
+    await new Promise((resolve) => setTimeout(resolve, 400)); // time for several refused attempts
+    // when
+    const revived = await startServer(port);
+    cleanups.push(revived.close);
+    (await revived.nextClient()).write('hello again\n');
+    const lines = await pollLines(source, 1);
+    // then
+    expect(lines).toEqual(['hello again']);
+    expect(logs.filter((line) => line.includes('ECONNREFUSED'))).toHaveLength(1);
+  });
+
+  it('stops retrying once stopped', async () => {
+    // given a server that drops every connection, so the source keeps reconnecting
+    let connections = 0;
+    const dropper = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    dropper.listen(0, '127.0.0.1');
+    await once(dropper, 'listening');
+    cleanups.push(async () => {
+      await new Promise((resolve) => dropper.close(resolve));
+    });
+    const source = new SocketSource('127.0.0.1', (dropper.address() as AddressInfo).port, {
+      log: () => {},
+      minBackoffMs: 10,
+      maxBackoffMs: 20,
+    });
+    await source.start();
+    for (let poll = 0; poll < 100 && connections < 3; poll++) await new Promise((r) => setTimeout(r, 20));
+    // when
+    await source.stop();
+    const atStop = connections;
+    await new Promise((resolve) => setTimeout(resolve, 200)); // ten backoff periods
+    // then
+    expect(atStop).toBeGreaterThanOrEqual(3);
+    expect(connections).toBe(atStop);
+  });
+
+  it('rejects a port out of range, naming it', () => {
+    // given
+    const port = 70000;
+    // when
+    const build = () => new SocketSource('localhost', port);
+    // then
+    expect(build).toThrow('SocketSource port must be an integer from 1 to 65535, got 70000');
+  });
+});
