@@ -45,7 +45,7 @@ export class QueueSource<T> implements Source<T> {
   /** The queued batch whose index is `batchTime / intervalMs − 1`, or an empty array past the end. */
   async recordsFor(batchTime: number, intervalMs: number): Promise<T[]> {
     const batchIndex = Math.round(batchTime / intervalMs) - 1;
-    if (!this.oneAtATime) return batchIndex === 0 ? (this.batches.flat() as T[]) : [];
+    if (!this.oneAtATime) return batchIndex === 0 ? this.batches.flatMap((batch) => [...batch]) : [];
     return [...(this.batches[batchIndex] ?? [])];
   }
 }
