@@ -37,7 +37,8 @@ export class FunctionRegistry {
   /** Registers a function under `name`, replacing any function or factory of that name (built-ins too). */
   register(name: string, fn: JobFunction): this {
     checkName(name);
-    if (typeof fn !== 'function') throw new TypeError(`function "${name}" must be a function, got ${typeof fn}`);
+    if (typeof fn !== 'function')
+      throw new TypeError(`function "${name}" must be a function, got ${typeof fn}`);
     this.factories.delete(name);
     this.functions.set(name, fn);
     return this;
@@ -78,13 +79,17 @@ export class FunctionRegistry {
     }
     const factory = this.factories.get(name);
     if (factory === undefined) {
-      throw new JobValidationError([{ path, message: unknownNameMessage('function', name, this.names), value: name }]);
+      throw new JobValidationError([
+        { path, message: unknownNameMessage('function', name, this.names), value: name },
+      ]);
     }
     let made: unknown;
     try {
       made = factory(args ?? {});
     } catch (error) {
-      throw new JobValidationError([{ path, message: `function "${name}": ${messageOf(error)}`, value: args }]);
+      throw new JobValidationError([
+        { path, message: `function "${name}": ${messageOf(error)}`, value: args },
+      ]);
     }
     if (typeof made !== 'function') {
       throw new JobValidationError([
@@ -152,7 +157,11 @@ export class FunctionRegistry {
     if (register === undefined) return;
     if (typeof register !== 'function') {
       throw new JobValidationError([
-        { path, message: `the functions module exports "register" but it is a ${typeof register}`, value: file },
+        {
+          path,
+          message: `the functions module exports "register" but it is a ${typeof register}`,
+          value: file,
+        },
       ]);
     }
     try {

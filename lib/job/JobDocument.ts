@@ -259,7 +259,14 @@ export const STREAM_OP_NAMES = [
 export type StreamOpName = (typeof STREAM_OP_NAMES)[number];
 
 /** The ops that take an inline JSONata `expr` instead of a function name. */
-export const EXPRESSION_OP_NAMES = ['map', 'flatMap', 'filter', 'keyBy', 'mapValues', 'flatMapValues'] as const;
+export const EXPRESSION_OP_NAMES = [
+  'map',
+  'flatMap',
+  'filter',
+  'keyBy',
+  'mapValues',
+  'flatMapValues',
+] as const;
 
 /** An op that takes `fn` or `expr`. */
 export type ExpressionOpName = (typeof EXPRESSION_OP_NAMES)[number];
@@ -347,7 +354,8 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, at(i - 2, j - 2) + 1);
       table[i * width + j] = best;
     }
   }

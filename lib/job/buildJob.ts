@@ -69,7 +69,9 @@ class JobBuilder {
     for (const [name, spec] of Object.entries(this.job.sources)) this.buildSource(name, spec);
     for (const [name, spec] of Object.entries(this.job.datasets ?? {})) this.buildDataset(name, spec);
     for (const name of Object.keys(this.job.streams ?? {})) this.stream(name);
-    this.job.outputs.forEach((output, i) => this.buildOutput(output, i));
+    this.job.outputs.forEach((output, i) => {
+      this.buildOutput(output, i);
+    });
     return this.ssc;
   }
 
@@ -115,7 +117,8 @@ class JobBuilder {
     const built = this.streams.get(name);
     if (built !== undefined) return built;
     const spec = this.job.streams?.[name];
-    if (spec === undefined) throw new Error(`no source or stream "${name}"; validateJob should have caught it`);
+    if (spec === undefined)
+      throw new Error(`no source or stream "${name}"; validateJob should have caught it`);
     // Dependency order: every stream this one reads is built before its own first op.
     for (const dep of [spec.from, ...spec.ops.flatMap(withNames)]) {
       if (!this.datasets.has(dep)) this.stream(dep);
@@ -183,14 +186,14 @@ class JobBuilder {
       case 'cogroup': {
         const kind = op.op;
         if (!this.datasets.has(op.with)) {
-          // biome-ignore lint/suspicious/noExplicitAny: the five methods share this signature; the union type cannot say so
-          return (node as any)[kind](this.stream(op.with), op.partitions);
+          return (node as any)[kind](this.stream(op.with), op.partitions); // any: the five share one signature, their `this` types differ
         }
         // A static dataset joins every batch, as Spark's spam filter joins a stream with an RDD in transform.
         const dataset = this.dataset(op.with);
         const partitions = op.partitions;
         return node.transform(
-          (ds): Dataset<any> => (kind === 'cogroup' ? ds.cogroup([dataset], partitions) : ds[kind](dataset, partitions)),
+          (ds): Dataset<any> =>
+            kind === 'cogroup' ? ds.cogroup([dataset], partitions) : ds[kind](dataset, partitions),
         );
       }
     }
@@ -204,8 +207,7 @@ class JobBuilder {
       case 'glom':
         return dataset.glom();
       default:
-        // biome-ignore lint/suspicious/noExplicitAny: map, flatMap, filter, mapPartitions, mapValues, flatMapValues share this shape
-        return (dataset as any)[op.op](fn);
+        return (dataset as any)[op.op](fn); // any: these ops take one function; their generic signatures differ
     }
   }
 
@@ -271,8 +273,7 @@ function applyRecordOp(node: DStream<any>, op: StreamOp, fn: JobFunction | undef
     case 'mapPartitions':
       return node.mapPartitions(fn as JobFunction);
     default:
-      // biome-ignore lint/suspicious/noExplicitAny: map, flatMap, filter, mapValues, flatMapValues take one function
-      return (node as any)[op.op](fn);
+      return (node as any)[op.op](fn); // any: these ops take one function; their generic signatures differ
   }
 }
 

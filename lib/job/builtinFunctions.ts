@@ -62,12 +62,14 @@ export function count(a: unknown, b: unknown): number {
 /** The smaller of two numbers, or of two strings by code units. Mixing the two throws. */
 export function min(a: unknown, b: unknown): number | string {
   const [x, y] = comparable('min', a, b);
+  // biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.min cannot do
   return y < x ? y : x;
 }
 
 /** The larger of two numbers, or of two strings by code units. Mixing the two throws. */
 export function max(a: unknown, b: unknown): number | string {
   const [x, y] = comparable('max', a, b);
+  // biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.max cannot do
   return y > x ? y : x;
 }
 
@@ -101,7 +103,9 @@ export function rename(args: FnArgs): JobFunction {
   if (entries.length === 0) throw new TypeError('rename needs args mapping old field names to new ones');
   for (const [from, to] of entries) {
     if (typeof to !== 'string' || to === '') {
-      throw new TypeError(`rename: the new name for field "${from}" must be a non-empty string, got ${describe(to)}`);
+      throw new TypeError(
+        `rename: the new name for field "${from}" must be a non-empty string, got ${describe(to)}`,
+      );
     }
   }
   const renames = new Map(entries as [string, string][]);
@@ -210,7 +214,8 @@ function objectRecord(name: string, record: unknown): Record<string, unknown> {
 
 function textOf(name: string, record: unknown): string {
   if (typeof record === 'string') return record;
-  const text = record !== null && typeof record === 'object' ? (record as { text?: unknown }).text : undefined;
+  const text =
+    record !== null && typeof record === 'object' ? (record as { text?: unknown }).text : undefined;
   if (typeof text === 'string') return text;
   throw new TypeError(`${name} expects a string or an object with a string "text", got ${describe(record)}`);
 }
@@ -224,7 +229,9 @@ function fieldName(name: string, arg: string, value: unknown): string {
 
 function stringList(name: string, arg: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string')) {
-    throw new TypeError(`${name} needs args.${arg}, a non-empty array of field names, got ${describe(value)}`);
+    throw new TypeError(
+      `${name} needs args.${arg}, a non-empty array of field names, got ${describe(value)}`,
+    );
   }
   return value as string[];
 }

@@ -86,7 +86,9 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
     }
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
-      const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const known = Object.keys(
+        (error.parentSchema as { properties?: object } | undefined)?.properties ?? {},
+      );
       const fields = known.filter((k) => !isSelector(k, data));
       return {
         path: childPath(path, field),
@@ -282,7 +284,8 @@ class ReferenceChecker {
       const path = childPath(ownerPath, 'ops', i);
       if (EXPRESSION_OPS.has(op.op)) this.checkExpressionOp(op, path);
       else if (op.op === 'combineByKey') {
-        for (const field of ['createCombiner', 'mergeValue', 'mergeCombiners']) this.checkFunction(op, field, path);
+        for (const field of ['createCombiner', 'mergeValue', 'mergeCombiners'])
+          this.checkFunction(op, field, path);
       } else this.checkFunction(op, 'fn', path);
       if (WITH_OPS.has(op.op) && deps !== undefined) this.checkWith(op.with, childPath(path, 'with'), deps);
     });
@@ -325,7 +328,12 @@ class ReferenceChecker {
 
   /** `with` names any source, stream or static dataset; union takes a list too. */
   private checkWith(value: unknown, path: string, deps: { name: string; path: string }[]): void {
-    const names = typeof value === 'string' ? [[value, path]] : Array.isArray(value) ? value.map((n, i) => [n, childPath(path, i)]) : [];
+    const names =
+      typeof value === 'string'
+        ? [[value, path]]
+        : Array.isArray(value)
+          ? value.map((n, i) => [n, childPath(path, i)])
+          : [];
     for (const [name, namePath] of names) {
       if (typeof name !== 'string' || name === '') continue;
       const kind = this.kinds.get(name);

@@ -42,7 +42,9 @@ describe('FunctionRegistry', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]?.path).toBe('streams.t.ops[0].fn');
     expect(issues[0]?.value).toBe('hashtag');
-    expect(issues[0]?.message).toMatch(/unknown function "hashtag"; did you mean "hashtags"\? Known: .*splitWords/);
+    expect(issues[0]?.message).toMatch(
+      /unknown function "hashtag"; did you mean "hashtags"\? Known: .*splitWords/,
+    );
   });
 
   it('rejects args for a plain function and args a factory rejects', () => {
@@ -52,7 +54,11 @@ describe('FunctionRegistry', () => {
     const plain = issuesThrownBy(() => registry.resolve('splitWords', { x: 1 }, 'a.fn'));
     const factory = issuesThrownBy(() => registry.resolve('field', {}, 'b.fn'));
     // then both are reported at their paths
-    expect(plain[0]).toEqual({ path: 'a.fn', message: 'function "splitWords" takes no args', value: { x: 1 } });
+    expect(plain[0]).toEqual({
+      path: 'a.fn',
+      message: 'function "splitWords" takes no args',
+      value: { x: 1 },
+    });
     expect(factory[0]?.path).toBe('b.fn');
     expect(factory[0]?.message).toMatch(/^function "field": field needs args.field/);
   });
@@ -132,6 +138,8 @@ describe('FunctionRegistry.loadModule', () => {
     const error = await registry.loadModule(join(fixturesDir, 'missing.ts')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobValidationError);
     expect((error as JobValidationError).issues[0]?.path).toBe('functions');
-    expect((error as JobValidationError).issues[0]?.message).toMatch(/^cannot load the functions module .*missing\.ts/);
+    expect((error as JobValidationError).issues[0]?.message).toMatch(
+      /^cannot load the functions module .*missing\.ts/,
+    );
   });
 });

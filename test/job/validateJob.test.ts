@@ -14,8 +14,14 @@ const everyOp: Record<string, unknown[]> = {
   mapPartitions: [{ op: 'mapPartitions', fn: 'identity' }],
   glom: [{ op: 'glom' }],
   keyBy: [{ op: 'keyBy', expr: '$length($)' }],
-  mapValues: [{ op: 'keyBy', fn: 'identity' }, { op: 'mapValues', expr: '$uppercase($)' }],
-  flatMapValues: [{ op: 'keyBy', fn: 'identity' }, { op: 'flatMapValues', fn: 'splitWords' }],
+  mapValues: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'mapValues', expr: '$uppercase($)' },
+  ],
+  flatMapValues: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'flatMapValues', fn: 'splitWords' },
+  ],
   union: [{ op: 'union', with: ['lines', 'words'] }],
   repartition: [{ op: 'repartition', partitions: 4 }],
   count: [{ op: 'count' }],
@@ -24,7 +30,10 @@ const everyOp: Record<string, unknown[]> = {
   transform: [{ op: 'transform', fn: 'identity' }],
   transformWith: [{ op: 'transformWith', with: 'words', fn: 'identity' }],
   groupByKey: [{ op: 'keyBy', fn: 'identity' }, { op: 'groupByKey' }],
-  reduceByKey: [{ op: 'map', expr: '[$, 1]' }, { op: 'reduceByKey', fn: 'sum', partitions: 2 }],
+  reduceByKey: [
+    { op: 'map', expr: '[$, 1]' },
+    { op: 'reduceByKey', fn: 'sum', partitions: 2 },
+  ],
   combineByKey: [
     { op: 'map', expr: '[$, 1]' },
     {
@@ -36,11 +45,26 @@ const everyOp: Record<string, unknown[]> = {
       mapSideCombine: false,
     },
   ],
-  join: [{ op: 'keyBy', fn: 'identity' }, { op: 'join', with: 'pairs' }],
-  leftOuterJoin: [{ op: 'keyBy', fn: 'identity' }, { op: 'leftOuterJoin', with: 'spam', partitions: 1 }],
-  rightOuterJoin: [{ op: 'keyBy', fn: 'identity' }, { op: 'rightOuterJoin', with: 'pairs' }],
-  fullOuterJoin: [{ op: 'keyBy', fn: 'identity' }, { op: 'fullOuterJoin', with: 'spam' }],
-  cogroup: [{ op: 'keyBy', fn: 'identity' }, { op: 'cogroup', with: 'pairs' }],
+  join: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'join', with: 'pairs' },
+  ],
+  leftOuterJoin: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'leftOuterJoin', with: 'spam', partitions: 1 },
+  ],
+  rightOuterJoin: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'rightOuterJoin', with: 'pairs' },
+  ],
+  fullOuterJoin: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'fullOuterJoin', with: 'spam' },
+  ],
+  cogroup: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'cogroup', with: 'pairs' },
+  ],
 };
 
 describe('validateJob accepts', () => {
@@ -75,11 +99,17 @@ describe('validateJob accepts', () => {
       },
       datasets: {
         spam: { type: 'textFile', path: 'spam.txt', partitions: 2, ops: [{ op: 'map', expr: '[$, true]' }] },
-        pairs: { type: 'parallelize', records: [['a', 1]], ops: [{ op: 'glom' }, { op: 'flatMap', fn: 'identity' }] },
+        pairs: {
+          type: 'parallelize',
+          records: [['a', 1]],
+          ops: [{ op: 'glom' }, { op: 'flatMap', fn: 'identity' }],
+        },
       },
       streams: {
         words: { from: 'lines', ops: [{ op: 'flatMap', fn: 'splitWords' }] },
-        ...Object.fromEntries(Object.entries(everyOp).map(([op, ops]) => [`s_${op}`, { from: 'words', ops }])),
+        ...Object.fromEntries(
+          Object.entries(everyOp).map(([op, ops]) => [`s_${op}`, { from: 'words', ops }]),
+        ),
       },
       outputs: [
         { stream: 'words', type: 'print', num: 3, name: 'p' },
@@ -141,7 +171,10 @@ describe('validateJob reports, at the path of the field and with the value found
 
   it('a with naming an unknown stream, listing the names that exist', () => {
     // given a join with a stream that does not exist
-    const doc = jobWithOps([{ op: 'keyBy', fn: 'identity' }, { op: 'join', with: 'word' }]);
+    const doc = jobWithOps([
+      { op: 'keyBy', fn: 'identity' },
+      { op: 'join', with: 'word' },
+    ]);
     // when it is validated
     const issue = issueAt(issuesOf(doc), 'streams.x.ops[1].with');
     // then the known names are listed
@@ -188,7 +221,10 @@ describe('validateJob reports, at the path of the field and with the value found
 
   it('a field the op does not take, listing the ones it does', () => {
     // given a window length on a reduceByKey
-    const doc = jobWithOps([{ op: 'map', expr: '[$, 1]' }, { op: 'reduceByKey', fn: 'sum', windowMs: 3000 }]);
+    const doc = jobWithOps([
+      { op: 'map', expr: '[$, 1]' },
+      { op: 'reduceByKey', fn: 'sum', windowMs: 3000 },
+    ]);
     // when it is validated
     const issue = issueAt(issuesOf(doc), 'streams.x.ops[1].windowMs');
     // then the issue names the op's fields and the stray value
@@ -321,7 +357,9 @@ describe('validateJob reports, at the path of the field and with the value found
     expect(error).toBeInstanceOf(JobValidationError);
     const message = (error as Error).message;
     expect(message).toContain('batchIntervalMs: must be a whole number (got "soon")');
-    expect(message).toContain('outputs[0].stream: unknown source or stream "nope". Known: lines, words. (got "nope")');
+    expect(message).toContain(
+      'outputs[0].stream: unknown source or stream "nope". Known: lines, words. (got "nope")',
+    );
   });
 });
 

@@ -1,0 +1,99 @@
+/**
+ * `npm run bench`: how fast Sluice's local mode runs WordCount and Grep on generated 100-byte lines with 1 s
+ * batches, against a hand-written single-process loop, plus the scheduler's cost per empty batch and a CPU
+ * profile of WordCount. Writes `bench/RESULTS.md` (overwritten every run) and logs progress to stderr.
+ */
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { profileRun } from './cpuProfile';
+import { timeEmptyBatches } from './emptyBatchOverhead';
+import { generateLines, timeLoop } from './handWrittenLoops';
+import { type BenchResults, renderResults, type WorkloadResult } from './resultsReport';
+import { jobName } from './runTrial';
+import { median } from './stats';
+import { estimateThroughput, findSustainableRate, type Placement, type Workload } from './sustainableRate';
+
+const RESULTS_PATH = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+
+/** Lines per hand-written loop pass: enough for a pass to take well over 100 ms. */
+const LOOP_LINES: Record<Workload, number> = { wordCount: 500_000, grep: 2_000_000 };
+const LOOP_REPEATS = 7;
+const EMPTY_BATCHES = 200;
+const EMPTY_REPEATS = 3;
+const PROFILE_BATCHES = 5;
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const startedMs = performance.now();
+  const cores = availableParallelism();
+  // One worker thread per core, and one input partition per worker so every thread gets a task.
+  const placement: Placement = { workers: cores, partitions: cores };
+  const loadBefore = loadavg();
+  log(`Sluice bench: ${cores} cores, ${placement.workers} worker threads, Node ${process.version}`);
+
+  log('Generator speed (lines made in one thread, as the driver makes every batch)');
+  const generation: number[] = [];
+  for (let r = 0; r < 3; r++) generation.push((await generateLines(1_000_000)).recordsPerSec);
+
+  const workloads: WorkloadResult[] = [];
+  for (const workload of ['wordCount', 'grep'] as const) {
+    log(`${workload}: hand-written loop`);
+    const loop = await timeLoop(workload, LOOP_LINES[workload], LOOP_REPEATS);
+    log(`  ${Math.round(loop.recordsPerSec)} lines/s on one core`);
+    log(`${workload}: throughput estimate on the logical clock`);
+    const estimate = await estimateThroughput(workload, placement, {}, log);
+    log(`${workload}: searching the highest sustainable rate on the real clock`);
+    const search = await findSustainableRate(workload, placement, estimate.processingRecordsPerSec, {}, log);
+    workloads.push({ workload, loop, estimate, search });
+  }
+
+  log(
+    `Scheduling overhead: ${EMPTY_BATCHES} empty batches × ${EMPTY_REPEATS}, worker threads and in-process`,
+  );
+  const emptyBatches = [
+    await timeEmptyBatches(placement.workers, EMPTY_BATCHES, EMPTY_REPEATS),
+    await timeEmptyBatches(0, EMPTY_BATCHES, EMPTY_REPEATS),
+  ];
+
+  log('CPU profile of WordCount on the logical clock');
+  const wordCountEstimate = workloads.find((w) => w.workload === 'wordCount')!.estimate;
+  const profileRatePerSec = wordCountEstimate.ratePerSec;
+  let profile: BenchResults['profile'];
+  try {
+    profile = {
+      ratePerSec: profileRatePerSec,
+      batches: PROFILE_BATCHES,
+      summary: await profileRun([
+        jobName('wordCount', profileRatePerSec, placement.partitions),
+        String(placement.workers),
+        String(PROFILE_BATCHES),
+      ]),
+    };
+  } catch (error) {
+    profile = { error: error instanceof Error ? error.message : String(error) };
+  }
+
+  const results: BenchResults = {
+    started,
+    durationMs: performance.now() - startedMs,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores,
+    nodeVersion: process.version,
+    loadBefore,
+    loadAfter: loadavg(),
+    placement,
+    generationPerSec: median(generation),
+    workloads,
+    emptyBatches,
+    profile,
+  };
+  await writeFile(RESULTS_PATH, renderResults(results));
+  log(`Wrote ${RESULTS_PATH} in ${Math.round(results.durationMs / 1000)} s`);
+}
+
+await main();

@@ -1,0 +1,251 @@
+import type { BatchInfo } from '../lib/scheduler/StreamingListener';
+import { BATCH_INTERVAL_MS } from './jobs';
+import { jobName, runTrial } from './runTrial';
+import { median } from './stats';
+
+/** The two benchmark workloads. */
+export type Workload = 'wordCount' | 'grep';
+
+/** Where a run executes: how many worker threads, and how many partitions the input is split into. */
+export interface Placement {
+  /** Worker threads of the local runtime. */
+  readonly workers: number;
+  /** Input and shuffle partitions; one per worker, so every thread has a task. */
+  readonly partitions: number;
+}
+
+/** One logical-clock run of the throughput estimate. */
+export interface EstimateRun {
+  /** Records divided by processing time (the jobs alone), over the batches after the first. */
+  readonly processingRecordsPerSec: number;
+  /** Records divided by total delay (input generation and storage included), over the same batches. */
+  readonly endToEndRecordsPerSec: number;
+  readonly batches: readonly BatchInfo[];
+}
+
+/** What the logical clock says a workload can process, before any real-time trial. */
+export interface ThroughputEstimate {
+  /** The input rate the estimate runs used, in records a second. */
+  readonly ratePerSec: number;
+  readonly runs: readonly EstimateRun[];
+  /** Median over the runs of records / processing time: the centre of the real-time search. */
+  readonly processingRecordsPerSec: number;
+  /** Median over the runs of records / total delay. */
+  readonly endToEndRecordsPerSec: number;
+}
+
+/** Settings of the throughput estimate. */
+export interface EstimateOptions {
+  /** The rate of the short calibration run that sizes the estimate runs. Default 50 000 lines/s. */
+  readonly calibrationRatePerSec?: number;
+  /** The estimate runs never go above this rate, to bound their length. Default 1 000 000 lines/s. */
+  readonly maxRatePerSec?: number;
+  /** Logical-clock runs, each of `batches` batches. Default 3. */
+  readonly runs?: number;
+  /** Batches per run; the first is a warm-up and left out. Default 5. */
+  readonly batches?: number;
+}
+
+/**
+ * Estimates throughput on the logical clock: a short calibration run finds a rate at which a batch takes about
+ * one interval, then several runs at that rate measure records per second of processing time.
+ */
+export async function estimateThroughput(
+  workload: Workload,
+  placement: Placement,
+  options: EstimateOptions = {},
+  log: (line: string) => void = () => {},
+): Promise<ThroughputEstimate> {
+  const calibrationRate = options.calibrationRatePerSec ?? 50_000;
+  const calibration = await logicalRun(workload, calibrationRate, placement, 3);
+  const ratePerSec = Math.round(
+    Math.min(
+      options.maxRatePerSec ?? 1_000_000,
+      calibration.processingRecordsPerSec * (BATCH_INTERVAL_MS / 1000),
+    ),
+  );
+  log(
+    `  calibration at ${calibrationRate}/s: ${Math.round(calibration.processingRecordsPerSec)} records/s of processing`,
+  );
+  const runs: EstimateRun[] = [];
+  for (let i = 0; i < (options.runs ?? 3); i++) {
+    const run = await logicalRun(workload, ratePerSec, placement, options.batches ?? 5);
+    log(
+      `  estimate run ${i + 1} at ${ratePerSec}/s: ${Math.round(run.processingRecordsPerSec)} records/s of processing, ` +
+        `${Math.round(run.endToEndRecordsPerSec)} end to end`,
+    );
+    runs.push(run);
+  }
+  return {
+    ratePerSec,
+    runs,
+    processingRecordsPerSec: median(runs.map((r) => r.processingRecordsPerSec)),
+    endToEndRecordsPerSec: median(runs.map((r) => r.endToEndRecordsPerSec)),
+  };
+}
+
+async function logicalRun(
+  workload: Workload,
+  ratePerSec: number,
+  placement: Placement,
+  batches: number,
+): Promise<EstimateRun> {
+  const trial = await runTrial({
+    exportName: jobName(workload, ratePerSec, placement.partitions),
+    clock: 'logical',
+    batches,
+    workers: placement.workers,
+  });
+  if (trial.error)
+    throw new Error(`${workload} at ${ratePerSec}/s failed on the logical clock: ${trial.error}`);
+  // The first batch pays for JIT warm-up in every thread; a steady state is what a stream lives in.
+  const measured = trial.batches.length > 1 ? trial.batches.slice(1) : trial.batches;
+  const records = measured.reduce((sum, b) => sum + b.records, 0);
+  const processingMs = measured.reduce((sum, b) => sum + b.processingTimeMs, 0);
+  const totalMs = measured.reduce((sum, b) => sum + b.totalDelayMs, 0);
+  return {
+    processingRecordsPerSec: (records / Math.max(1, processingMs)) * 1000,
+    endToEndRecordsPerSec: (records / Math.max(1, totalMs)) * 1000,
+    batches: trial.batches,
+  };
+}
+
+/** The verdict on one real-time trial. */
+export interface Stability {
+  readonly stable: boolean;
+  /** Why, in a few words: the figure that decided it. */
+  readonly reason: string;
+}
+
+/** Settings of the stability judgement. */
+export interface StabilityRule {
+  /** The batches judged, at the end of the run. Default 4. */
+  readonly lastBatches?: number;
+  /** Every judged total delay must stay below this multiple of the interval. Default 1.5. */
+  readonly maxTotalDelayIntervals?: number;
+  /**
+   * Growth that counts as a trend: total delay that never falls over the judged batches and rises by more
+   * than this fraction of the interval overall. Default 0.1, so timer jitter of a few ms is not a trend.
+   */
+  readonly growthIntervals?: number;
+}
+
+/**
+ * A run is stable when it ran every planned batch without error and, over its last batches, processing
+ * stays below the interval, total delay stays below 1.5 intervals, and total delay does not keep growing.
+ */
+export function judgeStability(
+  batches: readonly BatchInfo[],
+  plannedBatches: number,
+  intervalMs: number,
+  rule: StabilityRule = {},
+): Stability {
+  const judged = rule.lastBatches ?? 4;
+  const failed = batches.find((b) => b.error !== undefined);
+  if (failed) return { stable: false, reason: `batch ${failed.batchTime} failed: ${failed.error}` };
+  if (batches.length < plannedBatches) {
+    const last = batches.at(-1);
+    return {
+      stable: false,
+      reason: `stopped after ${batches.length} batches, total delay ${last?.totalDelayMs ?? '?'} ms`,
+    };
+  }
+  const tail = batches.slice(-judged);
+  const slow = tail.find((b) => b.processingTimeMs >= intervalMs);
+  if (slow) return { stable: false, reason: `processing ${slow.processingTimeMs} ms ≥ interval` };
+  const maxDelay = intervalMs * (rule.maxTotalDelayIntervals ?? 1.5);
+  const late = tail.find((b) => b.totalDelayMs >= maxDelay);
+  if (late) return { stable: false, reason: `total delay ${late.totalDelayMs} ms ≥ ${maxDelay} ms` };
+  const delays = tail.map((b) => b.totalDelayMs);
+  const neverFalls = delays.every((d, i) => i === 0 || d >= delays[i - 1]!);
+  const growth = delays.at(-1)! - delays[0]!;
+  if (neverFalls && growth > intervalMs * (rule.growthIntervals ?? 0.1)) {
+    return { stable: false, reason: `total delay grows ${delays.join(' → ')} ms` };
+  }
+  return { stable: true, reason: `total delay ${Math.min(...delays)}–${Math.max(...delays)} ms, flat` };
+}
+
+/** One real-time trial of the search. */
+export interface RateTrial {
+  readonly ratePerSec: number;
+  readonly stable: boolean;
+  readonly reason: string;
+  readonly batches: readonly BatchInfo[];
+  /** The first record of every output batch (distinct words, matching lines), to show the work was done. */
+  readonly outputs: readonly unknown[];
+}
+
+/** The outcome of the search for the highest sustainable rate. */
+export interface SustainableRate {
+  /** The highest rate found stable, or undefined when none was. */
+  readonly ratePerSec: number | undefined;
+  readonly trials: readonly RateTrial[];
+  /** The search range, in records a second. */
+  readonly lowPerSec: number;
+  readonly highPerSec: number;
+}
+
+/** Settings of the search. */
+export interface SearchOptions {
+  /** Real-time trials of the binary search. Default 6. */
+  readonly trials?: number;
+  /** Batches per trial. Default 10. */
+  readonly batches?: number;
+  /** The search's lower end, as a fraction of the estimate. Default 0.1. */
+  readonly lowFraction?: number;
+  /** The search's upper end, as a fraction of the estimate. Default 1.5. */
+  readonly highFraction?: number;
+}
+
+/**
+ * Binary search for the highest input rate that keeps total delay flat on the real clock. Each trial runs in
+ * a fresh runtime and store and is cut short once total delay passes three intervals (it can only grow).
+ */
+export async function findSustainableRate(
+  workload: Workload,
+  placement: Placement,
+  estimatePerSec: number,
+  options: SearchOptions = {},
+  log: (line: string) => void = () => {},
+): Promise<SustainableRate> {
+  const batches = options.batches ?? 10;
+  const lowPerSec = Math.max(1, Math.round(estimatePerSec * (options.lowFraction ?? 0.1)));
+  const highPerSec = Math.max(lowPerSec + 1, Math.round(estimatePerSec * (options.highFraction ?? 1.5)));
+  const trials: RateTrial[] = [];
+  let low = lowPerSec;
+  let high = highPerSec;
+  let best: number | undefined;
+  const attempt = async (ratePerSec: number): Promise<RateTrial> => {
+    const trial = await runTrial({
+      exportName: jobName(workload, ratePerSec, placement.partitions),
+      clock: 'system',
+      batches,
+      workers: placement.workers,
+      stopAboveTotalDelayMs: 3 * BATCH_INTERVAL_MS,
+    });
+    const verdict = trial.error
+      ? { stable: false, reason: `failed: ${trial.error}` }
+      : judgeStability(trial.batches, batches, BATCH_INTERVAL_MS);
+    const result = {
+      ratePerSec,
+      ...verdict,
+      batches: trial.batches,
+      outputs: trial.outputs.map((o) => o.records[0]),
+    };
+    log(`  ${ratePerSec}/s on the real clock: ${verdict.stable ? 'stable' : 'unstable'} (${verdict.reason})`);
+    trials.push(result);
+    return result;
+  };
+  for (let i = 0; i < (options.trials ?? 6); i++) {
+    const mid = Math.round((low + high) / 2);
+    if ((await attempt(mid)).stable) {
+      best = mid;
+      low = mid;
+    } else {
+      high = mid;
+    }
+  }
+  // Every trial failed: say whether even the bottom of the range holds, rather than report nothing.
+  if (best === undefined && (await attempt(lowPerSec)).stable) best = lowPerSec;
+  return { ratePerSec: best, trials, lowPerSec, highPerSec };
+}

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+const bin = join(root, 'lib/local/sluice.mjs');
+
+/** Runs the real `sluice` command in a child process and returns its exit code and output. */
+function sluice(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sluice run', () => {
+  it('runs the main job and prints each batch with its log line', async () => {
+    // when the README's main job runs three batches on the logical clock
+    const result = await sluice(
+      [
+        'run',
+        join(root, 'events/hashtag-counts.json'),
+        '--fast',
+        '--batches',
+        '3',
+        '--store',
+        join(dir, 'store'),
+      ],
+      dir,
+    );
+    // then it exits 0, prints three batches in Spark's format, and logs Spark's delay line for each
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.code).toBe(0);
+    for (const t of [1000, 2000, 3000]) {
+      expect(result.stdout).toContain(`Time: ${t} ms`);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `Batch ${t} ms: total delay \\d+\\.\\d{3} s \\(scheduling \\d+\\.\\d{3} s, processing \\d+\\.\\d{3} s\\), 5000 records in`,
+        ),
+      );
+    }
+    expect(result.stdout).toMatch(/\(#\w+,\d+\)/);
+  });
+
+  it('writes jsonl to stdout and dead letters to the store', async () => {
+    // given a job that parses JSON lines, one of them malformed
+    const job = {
+      name: 'parse',
+      batchIntervalMs: 1000,
+      sources: { lines: { type: 'queue', batches: [['{"n":1}', 'oops'], ['{"n":2}']] } },
+      streams: {
+        parsed: {
+          from: 'lines',
+          ops: [
+            { op: 'map', fn: 'parseJson' },
+            { op: 'map', expr: 'n' },
+          ],
+        },
+      },
+      outputs: [{ stream: 'parsed', type: 'jsonl', name: 'numbers' }],
+    };
+    await writeFile(join(dir, 'job.json'), JSON.stringify(job));
+    // when it runs two batches
+    const result = await sluice(
+      ['run', 'job.json', '--fast', '--batches', '2', '--quiet', '--workers', '1'],
+      dir,
+    );
+    // then stdout holds one JSON line per batch, and the malformed line is a dead letter with its reason
+    expect(result.code).toBe(0);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { output: 'numbers', batchTime: 1000, records: [1] },
+      { output: 'numbers', batchTime: 2000, records: [2] },
+    ]);
+    const dead = JSON.parse((await readFile(join(dir, '.sluice/dead-letter.jsonl'), 'utf8')).trim());
+    expect(dead).toMatchObject({ batchTime: 1000, record: 'oops' });
+    expect(dead.error).toMatch(/JSON/);
+  });
+});
+
+describe('sluice validate', () => {
+  it('accepts the main job', async () => {
+    const result = await sluice(['validate', join(root, 'events/hashtag-counts.json')], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/is a valid job/);
+  });
+
+  it('rejects a bad job with exit code 2 and the JSON path of the field at fault', async () => {
+    // given a job whose second op is unknown and whose interval is a string
+    const job = {
+      name: 'bad',
+      batchIntervalMs: '1s',
+      sources: { q: { type: 'queue', batches: [] } },
+      streams: { s: { from: 'q', ops: [{ op: 'map', fn: 'identity' }, { op: 'frobnicate' }] } },
+      outputs: [{ stream: 's', type: 'print' }],
+    };
+    await writeFile(join(dir, 'bad.json'), JSON.stringify(job));
+    // when it is validated, and when it is run
+    for (const command of ['validate', 'run']) {
+      const result = await sluice([command, 'bad.json'], dir);
+      // then the command exits 2 and names each field
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('batchIntervalMs');
+      expect(result.stderr).toContain('streams.s.ops[1].op');
+    }
+  });
+
+  it('rejects a file that is not JSON with exit code 2', async () => {
+    await writeFile(join(dir, 'broken.json'), '{"name": ');
+    const result = await sluice(['validate', 'broken.json'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not valid JSON/);
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { fixturesDir } from './fixtures/jobs';
+
+/** A JSON job exercising expressions, built-ins, a user module, a static-dataset join and a dead letter. */
+const job = {
+  name: 'json-end-to-end',
+  batchIntervalMs: 1000,
+  functions: './userFunctions.ts',
+  sources: {
+    lines: {
+      type: 'queue',
+      batches: [
+        ['a b #X', 'b #y #x'],
+        ['c', 7],
+      ],
+    },
+    tweets: {
+      type: 'queue',
+      batches: [
+        [
+          { user: 'u1', text: 'hi #A' },
+          { user: 'spammer1', text: 'buy #B' },
+        ],
+        [{ user: 'u2', text: 'yo' }],
+      ],
+    },
+    // One partition, so the bad value meets a number: reduceByKey takes each partition's first value as it is.
+    values: {
+      type: 'queue',
+      batches: [
+        [
+          ['k', 1],
+          ['k', 'two'],
+          ['k', 3],
+        ],
+        [],
+      ],
+      partitions: 1,
+    },
+  },
+  datasets: { spam: { type: 'textFile', path: './spam.txt', ops: [{ op: 'map', expr: '[$, true]' }] } },
+  streams: {
+    words: {
+      from: 'lines',
+      ops: [
+        { op: 'flatMap', fn: 'splitWords' },
+        { op: 'map', fn: 'shout' },
+        { op: 'map', expr: '[$, 1]' },
+        { op: 'reduceByKey', fn: 'count' },
+      ],
+    },
+    tags: { from: 'lines', ops: [{ op: 'flatMap', fn: 'hashtags' }, { op: 'countByValue' }] },
+    clean: {
+      from: 'tweets',
+      ops: [
+        { op: 'keyBy', fn: 'field', args: { field: 'user' } },
+        { op: 'leftOuterJoin', with: 'spam' },
+        { op: 'filter', expr: '$[1][1] = null' },
+        { op: 'map', expr: '$[1][0].text' },
+      ],
+    },
+    sums: { from: 'values', ops: [{ op: 'reduceByKey', fn: 'sum', partitions: 1 }] },
+  },
+  outputs: [
+    { stream: 'words', type: 'collectBatches' },
+    { stream: 'tags', type: 'collectBatches' },
+    { stream: 'clean', type: 'collectBatches' },
+    { stream: 'sums', type: 'collectBatches' },
+  ],
+};
+
+/** Records of a batch in a stable order, for outputs whose order depends on partitioning. */
+function sorted(batches: unknown[][]): unknown[][] {
+  return batches.map((batch) => [...batch].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)));
+}
+
+for (const workers of [0, 2]) {
+  describe(`a JSON job run end to end (${workers === 0 ? 'in-process' : 'worker threads'})`, () => {
+    it('produces the expected batches and dead-letters what the functions reject', async () => {
+      // given the job document, with its functions module and spam list beside it
+      const source = { kind: 'document', document: job, baseDir: fixturesDir } as const;
+      // when two batches run on the logical clock
+      const result = await runBatches(source, 2, { workers });
+      // then every output is as expected
+      expect(result.error).toBeUndefined();
+      expect(sorted(result.recordsOf('words'))).toEqual([
+        [
+          ['#X', 2], // #X and #x, once shouted
+          ['#Y', 1],
+          ['A', 1],
+          ['B', 2],
+        ],
+        [['C', 1]],
+      ]);
+      expect(sorted(result.recordsOf('tags'))).toEqual([
+        [
+          ['#x', 2],
+          ['#y', 1],
+        ],
+        [],
+      ]);
+      expect(result.recordsOf('clean')).toEqual([['hi #A'], ['yo']]);
+      // and the records the built-ins reject are dead letters, not garbage
+      expect(result.recordsOf('sums')).toEqual([[['k', 4]], []]);
+      const errors = result.deadLetters.map((letter) => String((letter as { error?: unknown }).error));
+      expect(errors).toContain('TypeError: splitWords expects a string, got 7 (number)');
+      expect(errors.some((e) => e.includes('sum expects numbers, got "two" (string)'))).toBe(true);
+    });
+  });
+}
