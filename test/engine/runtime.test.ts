@@ -251,3 +251,17 @@ describe('cleanup', () => {
     );
   });
 });
+
+describe('the README example', () => {
+  it('runs on worker threads and prints hashtag counts', async () => {
+    let text = '';
+    const readmeJob = {
+      kind: 'module',
+      path: new URL('../fixtures/readmeJob.ts', import.meta.url).pathname,
+    } as const;
+    const result = await runBatches(readmeJob, 2, { workers: 2, write: (t) => (text += t) });
+    expect(result.error).toBeUndefined();
+    expect(text).toContain('Time: 2000 ms');
+    expect(text).toMatch(/\(#\w+,\d+\)/);
+  });
+});
