@@ -2,15 +2,18 @@ import type { ActionSpec, Dataset, DatasetContext } from './dataset/Dataset';
 import './dataset/DatasetOps';
 import { FnScope, FunctionTable } from './dataset/FnScope';
 import { ParallelDataset } from './dataset/ParallelDataset';
+import { PersistenceTracker } from './dataset/PersistenceTracker';
 import { TextFileDataset } from './dataset/TextFileDataset';
 import type { DStream } from './dstream/DStream';
 import './dstream/DStreamOps';
+import './dstream/StateOps';
+import './dstream/WindowOps';
 import { DStreamGraph } from './dstream/DStreamGraph';
 import type { OutputEvent } from './dstream/DStreamOps';
 import { InputDStream } from './dstream/InputDStream';
 import { TransformedDStream } from './dstream/TransformedDStream';
 import { UnionDStream } from './dstream/UnionDStream';
-import { StreamGraphError } from './errors';
+import { CacheMissError, StreamGraphError } from './errors';
 import { StagePlanner } from './plan/StagePlanner';
 import { BatchRun, currentBatch } from './scheduler/BatchRun';
 import { DAGScheduler } from './scheduler/DAGScheduler';
@@ -33,6 +36,11 @@ export interface StreamingContextOptions {
   readonly concurrentJobs?: number;
   /** Attempts per task before its batch fails. Default 4. */
   readonly maxTaskAttempts?: number;
+  /**
+   * How often stateful streams checkpoint, in ms; rounded up to a multiple of each stream's slide. Default:
+   * the smallest multiple of the slide that is at least 10 s, as in Spark.
+   */
+  readonly checkpointIntervalMs?: number;
 }
 
 /** What a running context is connected to; the local runtime and the Lambda runtime each provide one. */
@@ -69,12 +77,16 @@ export class StreamingContext implements DatasetContext {
   readonly concurrentJobs: number;
   /** Attempts per task. */
   readonly maxTaskAttempts: number;
+  /** The job-wide checkpoint interval of stateful streams, when set. */
+  readonly checkpointIntervalMs: number | undefined;
   /** The stream graph. */
   readonly graph = new DStreamGraph();
   /** Every function of the graph, by id. */
   readonly functions = new FunctionTable();
   /** The scope of functions registered while the graph is built. */
   readonly graphScope: FnScope;
+  /** Which persisted partitions exist, for the planner. */
+  readonly persistence = new PersistenceTracker();
   /** A context for placeholder datasets, which may be built but never run. */
   readonly placeholderContext: DatasetContext;
   private readonly listeners: StreamingListener[] = [];
@@ -95,11 +107,14 @@ export class StreamingContext implements DatasetContext {
     this.defaultPartitions = defaultPartitions;
     this.concurrentJobs = concurrentJobs;
     this.maxTaskAttempts = maxTaskAttempts;
+    if (options.checkpointIntervalMs !== undefined) positiveInteger('checkpointIntervalMs', options.checkpointIntervalMs);
+    this.checkpointIntervalMs = options.checkpointIntervalMs;
     this.graphScope = new FnScope(this.functions, 'g');
     this.placeholderContext = {
       newDatasetId: () => -1,
       newShuffleId: () => -1,
       defaultPartitions,
+      persistence: this.persistence,
       runJob: () => {
         throw new StreamGraphError('a transform function must not run actions (collect, count, take)');
       },
@@ -190,8 +205,16 @@ export class StreamingContext implements DatasetContext {
   async runJob(dataset: Dataset, action: ActionSpec): Promise<unknown[]> {
     const { dag } = this.connection();
     const batch = currentBatch.getStore() ?? new BatchRun(0);
-    const plan = StagePlanner.plan(dataset, action, batch.batchTime, this.nextJobId++);
-    return dag.runJob(plan, batch);
+    for (let attempt = 1; ; attempt++) {
+      const plan = StagePlanner.plan(dataset, action, batch.batchTime, this.nextJobId++, this.persistence);
+      try {
+        return await dag.runJob(plan, batch);
+      } catch (error) {
+        // A memory copy the plan relied on is gone (a worker restarted): forget it and plan from lineage.
+        if (!(error instanceof CacheMissError) || attempt >= 3) throw error;
+        this.persistence.invalidateCache(error.key);
+      }
+    }
   }
 
   // ---- running -------------------------------------------------------------------------------------------
@@ -200,7 +223,7 @@ export class StreamingContext implements DatasetContext {
   connect(env: StreamingEnv): void {
     this.connected = {
       env,
-      dag: new DAGScheduler(env.runner, env.driverRunner, { maxTaskAttempts: this.maxTaskAttempts }),
+      dag: new DAGScheduler(env.runner, env.driverRunner, this.persistence, { maxTaskAttempts: this.maxTaskAttempts }),
     };
   }
 

@@ -56,6 +56,14 @@ export class TaskFailedError extends SluiceError {
   }
 }
 
+/** A task needed a partition from another process's memory that is no longer there; the job replans. */
+export class CacheMissError extends SluiceError {
+  override name = 'CacheMissError';
+  constructor(readonly key: string) {
+    super(`persisted dataset ${key} is no longer cached; it will be recomputed from its lineage`);
+  }
+}
+
 /** A plan asks for something the chosen runner cannot execute (Beam-style capability check). */
 export class UnsupportedPlanError extends SluiceError {
   override name = 'UnsupportedPlanError';

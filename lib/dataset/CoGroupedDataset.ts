@@ -27,8 +27,11 @@ export class CoGroupedDataset extends Dataset<[unknown, unknown[][]]> {
     const groups = new KeyedMap<unknown[][]>();
     for (let side = 0; side < width; side++) {
       const dep = this.depSpecs[side]!;
-      if (dep.type !== 'shuffle') throw new Error(`cogroup ${this.id} needs shuffle dependencies`);
-      for (const segment of await tc.shuffleRead(dep.shuffleId, partition)) {
+      const segments =
+        dep.type === 'shuffle'
+          ? await tc.shuffleRead(dep.shuffleId, partition)
+          : [await tc.partitionOf(dep.parent, partition)];
+      for (const segment of segments) {
         for (const record of segment) {
           const [key, value] = record as [unknown, unknown];
           let group = groups.get(key);

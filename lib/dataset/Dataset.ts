@@ -1,5 +1,8 @@
 import type { Dependency, DependencySpec } from './Dependency';
 import type { FnScope } from './FnScope';
+import type { PartitionerSpec } from './Partitioner';
+import type { PersistenceTracker } from './PersistenceTracker';
+import type { PersistSpec } from './StorageLevel';
 import type { TaskContext } from './TaskContext';
 
 /** A dataset as it travels in a plan: plain JSON, with functions named by id. */
@@ -10,6 +13,10 @@ export interface DatasetSpec {
   readonly deps: readonly DependencySpec[];
   /** Set when a function of this dataset can only be resolved in the driver (created inside foreachRDD). */
   readonly driverOnly?: true;
+  /** Set when records are placed by key with this partitioner (co-partitioned joins need no shuffle). */
+  readonly partitioner?: PartitionerSpec;
+  /** Set when the dataset's partitions are kept once computed. */
+  readonly persist?: PersistSpec;
   readonly args: Readonly<Record<string, unknown>>;
 }
 
@@ -25,6 +32,8 @@ export interface DatasetContext {
   runJob(dataset: Dataset, action: ActionSpec): Promise<unknown[]>;
   /** A small dataset whose records travel inline in the plan. */
   parallelizeDataset<T>(data: readonly T[], numPartitions: number, scope: FnScope): Dataset<T>;
+  /** Which persisted partitions exist. */
+  readonly persistence: PersistenceTracker;
 }
 
 /** What a result task does with its partition. */
@@ -41,6 +50,8 @@ export type DatasetOrigin =
       readonly scope: FnScope;
       readonly deps: readonly Dependency[];
       readonly numPartitions: number;
+      /** How the records are placed by key, when they are. */
+      readonly partitioner?: PartitionerSpec | undefined;
     }
   | { readonly spec: DatasetSpec };
 
@@ -66,6 +77,11 @@ export abstract class Dataset<T = unknown> {
   readonly ctx: DatasetContext | undefined;
   /** Where functions passed to this dataset's transformations are registered (undefined in a task). */
   readonly scope: FnScope | undefined;
+  /** How records are placed by key, when they are. */
+  readonly partitioner: PartitionerSpec | undefined;
+  // A holder object rather than a field, so that scope views (which share it through the prototype) and the
+  // original see the same persistence.
+  private readonly persistHolder: { spec?: PersistSpec | undefined };
 
   protected constructor(origin: DatasetOrigin) {
     if ('spec' in origin) {
@@ -76,6 +92,8 @@ export abstract class Dataset<T = unknown> {
       this.driverOnly = origin.spec.driverOnly === true;
       this.ctx = undefined;
       this.scope = undefined;
+      this.partitioner = origin.spec.partitioner;
+      this.persistHolder = { spec: origin.spec.persist };
     } else {
       this.id = origin.ctx.newDatasetId();
       this.numPartitions = origin.numPartitions;
@@ -85,11 +103,27 @@ export abstract class Dataset<T = unknown> {
       this.driverOnly = origin.scope.driverOnly;
       this.ctx = origin.ctx;
       this.scope = origin.scope;
+      this.partitioner = origin.partitioner;
+      this.persistHolder = {};
     }
   }
 
   /** Computes one partition inside a task. Parents are reached through `tc`, by the ids in `depSpecs`. */
   abstract compute(partition: number, tc: TaskContext): Promise<T[]> | T[];
+
+  /** How the computed partitions are kept, when the dataset is persisted. */
+  get persistSpec(): PersistSpec | undefined {
+    return this.persistHolder.spec;
+  }
+
+  /**
+   * Keeps the partitions once computed (Spark's persist). Stream datasets get a key that is stable across
+   * restarts; the first call wins, so a dataset shared by two streams is persisted once.
+   */
+  setPersist(spec: PersistSpec): this {
+    this.persistHolder.spec ??= spec;
+    return this;
+  }
 
   /** The subclass's own arguments for the plan (function ids, keys, inline data). */
   protected abstract args(): Record<string, unknown>;
@@ -102,6 +136,8 @@ export abstract class Dataset<T = unknown> {
       numPartitions: this.numPartitions,
       deps: this.depSpecs,
       args: this.args(),
+      ...(this.partitioner ? { partitioner: this.partitioner } : {}),
+      ...(this.persistSpec ? { persist: this.persistSpec } : {}),
     };
     return this.driverOnly ? { ...spec, driverOnly: true } : spec;
   }

@@ -5,11 +5,19 @@
  */
 import { CoGroupedDataset } from './CoGroupedDataset';
 import { Dataset } from './Dataset';
-import { type AggregatorSpec, OneToOneDependency, RangeDependency, ShuffleDependency } from './Dependency';
+import {
+  type AggregatorSpec,
+  type Dependency,
+  OneToOneDependency,
+  RangeDependency,
+  ShuffleDependency,
+} from './Dependency';
 import type { AnyFn } from './FnScope';
 import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
 import { HashPartitioner } from './Partitioner';
+import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
 import { ShuffledDataset } from './ShuffledDataset';
+import { STORAGE_LEVELS, type StorageLevel } from './StorageLevel';
 import { UnionDataset } from './UnionDataset';
 
 /** A function, or the id of one the graph registered already. */
@@ -88,6 +96,10 @@ declare module './Dataset' {
       other: Dataset<[K, W]>,
       partitioning?: Partitioning,
     ): Dataset<[K, [V | null, W | null]]>;
+    /** Keeps the partitions once computed; default level `memory` (Spark's persist). */
+    persist(level?: StorageLevel): Dataset<T>;
+    /** `persist('memory')`. */
+    cache(): Dataset<T>;
     /** Every record, in partition order (an action: runs a job). */
     collect(): Promise<T[]>;
     /** The number of records (an action). */
@@ -113,8 +125,16 @@ function fnIdOf(ds: Dataset<any>, f: FnLike): string {
 function narrow(ds: Dataset<any>, kind: MapKind, f: FnLike | undefined): Dataset<any> {
   const { ctx, scope } = ds.driverContext();
   const fnId = f === undefined ? '' : fnIdOf(ds, f);
+  // Like Spark, operations that cannot move a record to another key keep the parent's partitioner.
+  const keepsKeys = kind === 'filter' || kind === 'mapValues' || kind === 'flatMapValues';
   return new MapPartitionsDataset(
-    { ctx, scope, deps: [new OneToOneDependency(ds)], numPartitions: ds.numPartitions },
+    {
+      ctx,
+      scope,
+      deps: [new OneToOneDependency(ds)],
+      numPartitions: ds.numPartitions,
+      partitioner: keepsKeys ? ds.partitioner : undefined,
+    },
     kind,
     fnId,
   );
@@ -137,6 +157,17 @@ define('glom', function (this: Dataset<any>) {
 
 define('union', function (this: Dataset<any>, ...others: Dataset<any>[]) {
   const { ctx, scope } = this.driverContext();
+  const all = [this, ...others];
+  const partitioner = this.partitioner;
+  if (partitioner && all.every((d) => d.partitioner?.numPartitions === partitioner.numPartitions)) {
+    return new PartitionerAwareUnionDataset({
+      ctx,
+      scope,
+      deps: all.map((d) => new OneToOneDependency(d)),
+      numPartitions: partitioner.numPartitions,
+      partitioner,
+    });
+  }
   const deps: RangeDependency[] = [];
   let at = 0;
   for (const parent of [this, ...others]) {
@@ -203,8 +234,20 @@ define('groupByKey', function (this: Dataset<[unknown, unknown]>, partitioning?:
 define('cogroup', function (this: Dataset<any>, others: Dataset<any>[], partitioning?: Partitioning) {
   const { ctx, scope } = this.driverContext();
   const partitioner = partitionerOf(this, partitioning);
-  const deps = [this, ...others].map((p) => new ShuffleDependency(p, ctx.newShuffleId(), partitioner, true));
-  return new CoGroupedDataset({ ctx, scope, deps, numPartitions: partitioner.numPartitions });
+  // A parent already placed by this partitioner is read in place (Spark's co-partitioned cogroup): this is
+  // what keeps state, which is partitioned by key, from being shuffled every batch.
+  const deps: Dependency[] = [this, ...others].map((p) =>
+    p.partitioner?.numPartitions === partitioner.numPartitions
+      ? new OneToOneDependency(p)
+      : new ShuffleDependency(p, ctx.newShuffleId(), partitioner, true),
+  );
+  return new CoGroupedDataset({
+    ctx,
+    scope,
+    deps,
+    numPartitions: partitioner.numPartitions,
+    partitioner: partitioner.toSpec(),
+  });
 });
 
 for (const [name, fnId] of [
@@ -235,4 +278,15 @@ define('take', async function (this: Dataset<any>, n: number) {
 
 define('isEmpty', async function (this: Dataset<any>) {
   return (await this.take(1)).length === 0;
+});
+
+define('persist', function (level: StorageLevel = 'memory') {
+  if (!STORAGE_LEVELS.includes(level)) {
+    throw new RangeError(`storage level must be one of ${STORAGE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+  }
+  return this.setPersist({ key: `ds${this.id}`, level, untilMs: Number.MAX_SAFE_INTEGER });
+});
+
+define('cache', function () {
+  return this.persist('memory');
 });

@@ -1,4 +1,5 @@
 import type { AnyFn } from './FnScope';
+import type { PersistSpec } from './StorageLevel';
 
 /** A record a function could not process, kept with the reason so nothing is dropped without a trace. */
 export interface DeadLetter {
@@ -24,6 +25,10 @@ export interface TaskContext {
   fn(id: string): AnyFn;
   /** The records each map task wrote for `reducePartition` of a shuffle, in map-task order. */
   shuffleRead(shuffleId: number, reducePartition: number): Promise<unknown[][]>;
+  /** A whole block of the block store, or undefined. */
+  readBlock(key: string): Promise<Uint8Array | undefined>;
+  /** A persisted partition held in this process's memory, or undefined. */
+  cached(persist: PersistSpec, partition: number): unknown[] | undefined;
   /** One byte range of a block of the block store. */
   readBlockRange(key: string, start: number, end: number): Promise<Uint8Array>;
   /** A static text file named in the job (a spam list, a lookup table). */

@@ -3,6 +3,8 @@ import { CoGroupedDataset } from './CoGroupedDataset';
 import type { Dataset, DatasetSpec } from './Dataset';
 import { MapPartitionsDataset } from './MapPartitionsDataset';
 import { ParallelDataset } from './ParallelDataset';
+import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
+import { PersistedDataset } from './PersistedDataset';
 import { ShuffledDataset } from './ShuffledDataset';
 import { TextFileDataset } from './TextFileDataset';
 import { UnionDataset } from './UnionDataset';
@@ -12,8 +14,11 @@ export const datasetTypes: Readonly<Record<string, (spec: DatasetSpec) => Datase
   block: BlockDataset.fromSpec,
   cogroup: CoGroupedDataset.fromSpec,
   mapPartitions: MapPartitionsDataset.fromSpec,
+  cached: PersistedDataset.fromSpec,
   parallel: ParallelDataset.fromSpec,
+  partitionerAwareUnion: PartitionerAwareUnionDataset.fromSpec,
   shuffled: ShuffledDataset.fromSpec,
+  stored: PersistedDataset.fromSpec,
   textFile: TextFileDataset.fromSpec,
   union: UnionDataset.fromSpec,
 };

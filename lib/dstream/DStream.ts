@@ -1,4 +1,6 @@
 import type { Dataset } from '../dataset/Dataset';
+import { inBlockStore, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
+import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 
 /**
@@ -16,6 +18,12 @@ export abstract class DStream<T = unknown> {
   protected zeroTime: number | undefined;
   /** How long generated datasets are kept after their batch, so later batches (windows) can reuse them. */
   rememberMs = 0;
+  /** How generated datasets are kept once computed (Spark's persist); undefined: not kept. */
+  storageLevel: StorageLevel | undefined;
+  /** Every this many ms of stream time, the dataset is also written to the block store, cutting its lineage. */
+  checkpointIntervalMs: number | undefined;
+  /** Stateful streams must checkpoint: their lineage grows by one step every batch. */
+  protected mustCheckpoint = false;
   private readonly generated = new Map<number, Promise<Dataset<T> | undefined>>();
 
   protected constructor(readonly ssc: StreamingContext) {
@@ -37,10 +45,57 @@ export abstract class DStream<T = unknown> {
     let dataset = this.generated.get(batchTime);
     if (dataset === undefined) {
       if (!this.isTimeValid(batchTime)) return Promise.resolve(undefined);
-      dataset = this.compute(batchTime);
+      dataset = this.compute(batchTime).then((ds) => this.keep(ds, batchTime));
       this.generated.set(batchTime, dataset);
     }
     return dataset;
+  }
+
+  /** Keeps this stream's datasets once computed, at the given level; default `memory` (Spark's persist). */
+  persist(level: StorageLevel = 'memory'): this {
+    if (!STORAGE_LEVELS.includes(level)) {
+      throw new RangeError(`storage level must be one of ${STORAGE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+    }
+    this.storageLevel = level;
+    return this;
+  }
+
+  /** `persist('memory')`. */
+  cache(): this {
+    return this.persist('memory');
+  }
+
+  /** Writes the dataset to the block store every `intervalMs` of stream time (a multiple of the slide). */
+  checkpoint(intervalMs: number): this {
+    if (!Number.isInteger(intervalMs) || intervalMs <= 0 || intervalMs % this.slideMs !== 0) {
+      throw new StreamGraphError(
+        `checkpoint interval of ${intervalMs} ms must be a positive multiple of the slide of ${this.slideMs} ms of stream ${this.name}`,
+      );
+    }
+    this.checkpointIntervalMs = intervalMs;
+    return this;
+  }
+
+  private isCheckpointTime(batchTime: number): boolean {
+    return this.checkpointIntervalMs !== undefined && (batchTime - this.zeroTime!) % this.checkpointIntervalMs === 0;
+  }
+
+  /** Marks a fresh dataset for persistence or checkpointing, with a key stable across restarts. */
+  private keep(ds: Dataset<T> | undefined, batchTime: number): Dataset<T> | undefined {
+    if (!ds) return ds;
+    const checkpoint = this.isCheckpointTime(batchTime);
+    if (!this.storageLevel && !checkpoint) return ds;
+    const level: StorageLevel = checkpoint
+      ? this.storageLevel && this.storageLevel !== 'blockStore'
+        ? 'memoryAndBlockStore'
+        : 'blockStore'
+      : this.storageLevel!;
+    return ds.setPersist({ key: this.persistKey(batchTime), level, untilMs: batchTime + this.rememberMs });
+  }
+
+  /** The persistence key of this stream's dataset at `batchTime`. */
+  persistKey(batchTime: number): string {
+    return `${this.id}@${batchTime}`;
   }
 
   /** True when the stream produces a dataset at `batchTime` (a multiple of its slide after the start). */
@@ -58,7 +113,8 @@ export abstract class DStream<T = unknown> {
 
   /** Keeps generated datasets for at least `ms`, and tells the parents what that means for them. */
   remember(ms: number): void {
-    this.rememberMs = Math.max(this.rememberMs, ms, this.slideMs);
+    // A checkpointed stream keeps its datasets until the next checkpoint is written, as Spark's does.
+    this.rememberMs = Math.max(this.rememberMs, ms, this.slideMs, this.checkpointIntervalMs ?? 0);
     for (const parent of this.dependencies) parent.remember(this.parentRememberMs());
   }
 
@@ -72,10 +128,21 @@ export abstract class DStream<T = unknown> {
     for (const time of [...this.generated.keys()]) {
       if (time <= batchTime - this.rememberMs) {
         this.generated.delete(time);
+        this.unpersist(time);
         this.forget(time);
       }
     }
     for (const parent of this.dependencies) parent.clearMetadata(batchTime);
+  }
+
+  /** Drops what persistence kept of a forgotten batch: tracker entries and block-store copies. */
+  private unpersist(batchTime: number): void {
+    if (!this.storageLevel && this.checkpointIntervalMs === undefined) return;
+    const key = this.persistKey(batchTime);
+    this.ssc.persistence.forget(key);
+    if ((this.storageLevel && inBlockStore(this.storageLevel)) || this.isCheckpointTime(batchTime)) {
+      void this.ssc.env().store.deletePrefix(`persist/${key}/`);
+    }
   }
 
   /** Called when the dataset of `batchTime` is forgotten; inputs delete their blocks here. */
@@ -88,6 +155,11 @@ export abstract class DStream<T = unknown> {
 
   /** Checks the graph before the first batch; operators with constraints override it. */
   validateAtStart(): void {
+    if (this.mustCheckpoint && this.checkpointIntervalMs === undefined) {
+      // Spark's default: the smallest multiple of the slide that is at least 10 seconds.
+      const wanted = this.ssc.checkpointIntervalMs ?? 10_000;
+      this.checkpointIntervalMs = this.slideMs * Math.max(1, Math.ceil(wanted / this.slideMs));
+    }
     for (const parent of this.dependencies) parent.validateAtStart();
   }
 }

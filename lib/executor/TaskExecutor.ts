@@ -1,11 +1,14 @@
 import type { ActionSpec, Dataset } from '../dataset/Dataset';
 import { datasetTypes } from '../dataset/datasetTypes';
 import type { FunctionTable } from '../dataset/FnScope';
+import type { PartitionCache } from '../dataset/PartitionCache';
+import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, TaskContext } from '../dataset/TaskContext';
-import type { MapStatus, TaskPlan, TaskResult } from '../plan/Plan';
+import { CacheMissError } from '../errors';
+import type { MapStatus, PersistedPartition, TaskPlan, TaskResult } from '../plan/Plan';
 import { writeShuffle } from '../shuffle/ShuffleWriter';
 import type { BlockStore } from '../storage/BlockStore';
-import { decodeSegment } from '../storage/SegmentedBlob';
+import { decodeSegment, encodeSegments } from '../storage/SegmentedBlob';
 import { formatRecord } from './formatRecord';
 
 /** What a process that runs tasks provides: storage and the job graph's functions. */
@@ -16,6 +19,8 @@ export interface ExecutorEnv {
   readonly outputs: BlockStore;
   /** The job graph's functions, rebuilt in this process. */
   readonly functions: FunctionTable;
+  /** This process's memory tier of persisted partitions. */
+  readonly cache: PartitionCache;
   /** Reads a static file named in the job. */
   readText(path: string): Promise<string>;
 }
@@ -28,6 +33,7 @@ export class TaskExecutor {
   async run(task: TaskPlan): Promise<TaskResult> {
     const { stage, partition } = task;
     const started = performance.now();
+    this.env.cache.evictBefore(task.batchTime);
     try {
       const datasets = new Map<number, Dataset>();
       for (const spec of stage.datasets) {
@@ -71,6 +77,7 @@ export class TaskExecutor {
           storageRequests: tc.requests,
         },
         deadLetters: tc.deadLetters,
+        persisted: tc.persisted,
       };
     } catch (error) {
       return {
@@ -78,6 +85,7 @@ export class TaskExecutor {
         stageId: stage.stageId,
         partition,
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        ...(error instanceof CacheMissError ? { cacheMiss: error.key } : {}),
       };
     }
   }
@@ -109,6 +117,7 @@ export class TaskExecutor {
 class RunningTask implements TaskContext {
   readonly batchTime: number;
   readonly deadLetters: DeadLetter[] = [];
+  readonly persisted: PersistedPartition[] = [];
   requests = 0;
   shuffleBytesRead = 0;
   private readonly computed = new Map<string, Promise<unknown[]>>();
@@ -127,10 +136,37 @@ class RunningTask implements TaskContext {
     if (!records) {
       const ds = this.datasets.get(datasetId);
       if (!ds) throw new Error(`dataset ${datasetId} is not part of stage ${this.task.stage.stageId}`);
-      records = Promise.resolve(ds.compute(partition, this));
+      const persist = ds.persistSpec;
+      records =
+        persist && ds.type !== 'stored' && ds.type !== 'cached'
+          ? this.computePersisted(ds, partition, persist)
+          : Promise.resolve(ds.compute(partition, this));
       this.computed.set(key, records);
     }
     return records;
+  }
+
+  /** A persisted dataset's partition: from memory when this process holds it, else computed and kept. */
+  private async computePersisted(ds: Dataset, partition: number, persist: PersistSpec): Promise<unknown[]> {
+    const hit = this.cached(persist, partition);
+    if (hit) return hit;
+    const records = await ds.compute(partition, this);
+    if (inMemory(persist.level)) this.env.cache.put(persist, partition, records);
+    if (inBlockStore(persist.level)) {
+      await this.env.store.put(persistBlockKey(persist.key, partition), encodeSegments([records]).bytes);
+      this.requests++;
+    }
+    this.persisted.push({ key: persist.key, partition, level: persist.level, numPartitions: ds.numPartitions });
+    return records;
+  }
+
+  cached(persist: PersistSpec, partition: number): unknown[] | undefined {
+    return inMemory(persist.level) ? this.env.cache.get(persist, partition) : undefined;
+  }
+
+  async readBlock(key: string): Promise<Uint8Array | undefined> {
+    this.requests++;
+    return this.env.store.get(key);
   }
 
   fn(id: string) {

@@ -18,7 +18,9 @@ interface PoolWorker {
 export class WorkerPoolRunner implements TaskRunner {
   readonly name: string;
   private readonly workers: PoolWorker[] = [];
-  private readonly queue: Array<{ task: TaskPlan; resolve: (r: TaskResult) => void }> = [];
+  // One queue per thread: partition p always runs on thread p mod n, so a partition persisted in memory by one
+  // batch's task is found by the next batch's task for the same partition (Spark's cache locality).
+  private readonly queues: Array<Array<{ task: TaskPlan; resolve: (r: TaskResult) => void }>> = [];
   private readonly pending = new Map<number, { resolve: (r: TaskResult) => void; task: TaskPlan }>();
   private nextId = 0;
   private closed = false;
@@ -32,7 +34,10 @@ export class WorkerPoolRunner implements TaskRunner {
       throw new RangeError(`the worker pool needs a positive whole number of threads, got ${parallelism}`);
     }
     this.name = `worker-threads(${parallelism})`;
-    for (let i = 0; i < parallelism; i++) this.workers.push(this.spawn(job, dirs));
+    for (let i = 0; i < parallelism; i++) {
+      this.workers.push(this.spawn(job, dirs));
+      this.queues.push([]);
+    }
   }
 
   private spawn(job: JobSource, dirs: LocalDirs): PoolWorker {
@@ -81,16 +86,16 @@ export class WorkerPoolRunner implements TaskRunner {
   run(task: TaskPlan): Promise<TaskResult> {
     if (this.closed) throw new Error('the worker pool is closed');
     return new Promise((resolve) => {
-      this.queue.push({ task, resolve });
+      this.queues[task.partition % this.workers.length]!.push({ task, resolve });
       this.dispatch();
     });
   }
 
   private dispatch(): void {
-    for (const entry of this.workers) {
+    for (const [i, entry] of this.workers.entries()) {
       if (entry.busy) continue;
-      const next = this.queue.shift();
-      if (!next) return;
+      const next = this.queues[i]!.shift();
+      if (!next) continue;
       entry.busy = true;
       const id = this.nextId++;
       this.pending.set(

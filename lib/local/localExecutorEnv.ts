@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { FunctionTable } from '../dataset/FnScope';
+import { PartitionCache } from '../dataset/PartitionCache';
 import type { ExecutorEnv } from '../executor/TaskExecutor';
 import { LocalFolderStore } from './LocalFolderStore';
 
@@ -20,6 +21,7 @@ export function localExecutorEnv(dirs: LocalDirs, functions: FunctionTable): Exe
     store: new LocalFolderStore(dirs.storeDir),
     outputs: new LocalFolderStore(dirs.outputDir),
     functions,
+    cache: new PartitionCache(),
     readText: (path) => readFile(isAbsolute(path) ? path : resolve(dirs.baseDir, path), 'utf8'),
   };
 }

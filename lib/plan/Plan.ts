@@ -1,5 +1,6 @@
 import type { ActionSpec, DatasetSpec } from '../dataset/Dataset';
 import type { ShuffleWriteSpec } from '../dataset/Dependency';
+import type { StorageLevel } from '../dataset/StorageLevel';
 import type { DeadLetter } from '../dataset/TaskContext';
 
 /**
@@ -56,6 +57,14 @@ export interface TaskPlan {
   readonly shuffleInputs: Readonly<Record<number, readonly MapStatus[]>>;
 }
 
+/** A persisted partition a task kept, for the driver's persistence tracker. */
+export interface PersistedPartition {
+  readonly key: string;
+  readonly partition: number;
+  readonly level: StorageLevel;
+  readonly numPartitions: number;
+}
+
 /** What a task measured. */
 export interface TaskMetrics {
   readonly durationMs: number;
@@ -75,5 +84,13 @@ export type TaskResult =
       readonly result?: unknown;
       readonly metrics: TaskMetrics;
       readonly deadLetters: readonly DeadLetter[];
+      readonly persisted: readonly PersistedPartition[];
     }
-  | { readonly ok: false; readonly stageId: number; readonly partition: number; readonly error: string };
+  | {
+      readonly ok: false;
+      readonly stageId: number;
+      readonly partition: number;
+      readonly error: string;
+      /** Set when the task needed a memory copy that is gone: the job replans instead of retrying. */
+      readonly cacheMiss?: string;
+    };

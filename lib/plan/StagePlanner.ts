@@ -1,5 +1,6 @@
 import type { ActionSpec, Dataset, DatasetSpec } from '../dataset/Dataset';
 import type { ShuffleDependency, ShuffleWriteSpec } from '../dataset/Dependency';
+import type { PersistenceTracker } from '../dataset/PersistenceTracker';
 import type { JobPlan, StagePlan } from './Plan';
 
 /**
@@ -10,11 +11,21 @@ export class StagePlanner {
   private stages: StagePlan[] = [];
   private readonly byShuffle = new Map<number, StagePlan>();
 
-  private constructor() {}
+  private constructor(private readonly persistence: PersistenceTracker | undefined) {}
 
-  /** The plan of a job computing `root` and applying `action` to each of its partitions. */
-  static plan(root: Dataset, action: ActionSpec, batchTime: number, jobId: number): JobPlan {
-    const planner = new StagePlanner();
+  /**
+   * The plan of a job computing `root` and applying `action` to each of its partitions. A persisted dataset
+   * whose partitions all exist becomes a leaf that reads them: from the block store (its lineage is cut, as a
+   * checkpoint cuts it) or from worker memory (a miss makes the job replan with lineage).
+   */
+  static plan(
+    root: Dataset,
+    action: ActionSpec,
+    batchTime: number,
+    jobId: number,
+    persistence?: PersistenceTracker,
+  ): JobPlan {
+    const planner = new StagePlanner(persistence);
     const result = planner.stage(root, undefined);
     return { jobId, batchTime, stages: planner.stages, resultStageId: result.stageId, action };
   }
@@ -34,6 +45,11 @@ export class StagePlanner {
       }
       if (seen.has(top.ds.id)) continue;
       seen.add(top.ds.id);
+      const persisted = top.ds.persistSpec && this.persistence?.status(top.ds.persistSpec.key);
+      if (persisted) {
+        datasets.push(persistedLeaf(top.ds.toSpec(), persisted));
+        continue;
+      }
       stack.push({ ds: top.ds, expanded: true });
       for (const dep of top.ds.dependencies) {
         if (dep.kind === 'shuffle') {
@@ -66,4 +82,18 @@ export class StagePlanner {
     }
     return stage;
   }
+}
+
+/** The plan form of a persisted dataset read back instead of computed. */
+function persistedLeaf(spec: DatasetSpec, status: 'stored' | 'cached'): DatasetSpec {
+  const { id, numPartitions, partitioner, persist } = spec;
+  return {
+    id,
+    type: status,
+    numPartitions,
+    deps: [],
+    ...(partitioner ? { partitioner } : {}),
+    ...(persist ? { persist } : {}),
+    args: {},
+  };
 }

@@ -1,4 +1,5 @@
-import { TaskFailedError } from '../errors';
+import type { PersistenceTracker } from '../dataset/PersistenceTracker';
+import { CacheMissError, TaskFailedError } from '../errors';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
 import type { BatchRun } from './BatchRun';
 import type { TaskRunner } from './TaskRunner';
@@ -19,6 +20,7 @@ export class DAGScheduler {
   constructor(
     private readonly runner: TaskRunner,
     private readonly driverRunner: TaskRunner,
+    private readonly persistence: PersistenceTracker,
     options: DAGSchedulerOptions = {},
   ) {
     this.maxTaskAttempts = options.maxTaskAttempts ?? 4;
@@ -81,8 +83,10 @@ export class DAGScheduler {
         batch.shuffleBytes += result.metrics.shuffleBytesWritten;
         batch.storageRequests += result.metrics.storageRequests;
         for (const letter of result.deadLetters) batch.deadLetters.push(letter);
+        for (const p of result.persisted) this.persistence.record(p.key, p.partition, p.level, p.numPartitions);
         return result;
       }
+      if (result.cacheMiss) throw new CacheMissError(result.cacheMiss);
       last = result.error;
     }
     throw new TaskFailedError(

@@ -1,0 +1,36 @@
+import type { PersistSpec } from './StorageLevel';
+
+/**
+ * The memory tier of persisted partitions in one process (a worker thread, a Lambda container, the driver).
+ * Entries carry the last batch time that may need them and are evicted once later batches run.
+ */
+export class PartitionCache {
+  private readonly entries = new Map<string, { value: unknown; untilMs: number; serialized: boolean }>();
+
+  /** The records of a cached partition, or undefined. */
+  get(persist: PersistSpec, partition: number): unknown[] | undefined {
+    const entry = this.entries.get(`${persist.key}:${partition}`);
+    if (!entry) return undefined;
+    return entry.serialized ? (JSON.parse(entry.value as string) as unknown[]) : (entry.value as unknown[]);
+  }
+
+  /** Keeps a partition in memory, as live records or, for `memorySer`, as JSON text. */
+  put(persist: PersistSpec, partition: number, records: unknown[]): void {
+    const serialized = persist.level === 'memorySer';
+    this.entries.set(`${persist.key}:${partition}`, {
+      value: serialized ? JSON.stringify(records) : records,
+      untilMs: persist.untilMs,
+      serialized,
+    });
+  }
+
+  /** Drops the entries no batch at or after `batchTime` needs. */
+  evictBefore(batchTime: number): void {
+    for (const [key, entry] of this.entries) if (entry.untilMs < batchTime) this.entries.delete(key);
+  }
+
+  /** How many partitions are held. */
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,37 @@
+import { Dataset, type DatasetSpec } from './Dataset';
+import { decodeSegment } from '../storage/SegmentedBlob';
+import { persistBlockKey } from './StorageLevel';
+import type { TaskContext } from './TaskContext';
+import { CacheMissError } from '../errors';
+
+/**
+ * A persisted dataset read back instead of recomputed. `stored` reads the block store (the lineage is cut);
+ * `cached` reads this process's memory and fails with a cache miss, which makes the driver replan.
+ */
+export class PersistedDataset extends Dataset {
+  readonly type: 'stored' | 'cached';
+
+  constructor(spec: DatasetSpec) {
+    super({ spec });
+    this.type = spec.type as 'stored' | 'cached';
+  }
+
+  /** Rebuilds the dataset inside a task. */
+  static fromSpec(spec: DatasetSpec): PersistedDataset {
+    return new PersistedDataset(spec);
+  }
+
+  protected args(): Record<string, unknown> {
+    return {};
+  }
+
+  async compute(partition: number, tc: TaskContext): Promise<unknown[]> {
+    const persist = this.persistSpec!;
+    const cached = tc.cached(persist, partition);
+    if (cached) return cached;
+    if (this.type === 'cached') throw new CacheMissError(persist.key);
+    const bytes = await tc.readBlock(persistBlockKey(persist.key, partition));
+    if (!bytes) throw new Error(`persisted partition ${partition} of ${persist.key} is missing from the block store`);
+    return decodeSegment(bytes);
+  }
+}

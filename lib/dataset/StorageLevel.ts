@@ -1,0 +1,34 @@
+/**
+ * Where a persisted dataset keeps its partitions. Worker threads and Lambdas share no memory, so memory
+ * levels live in the memory of the process that computed the partition; the scheduler sends a partition's
+ * later tasks to the same worker, and a miss is recomputed from lineage. `blockStore` survives any process and
+ * cuts the lineage once every partition is written (a checkpoint).
+ */
+export type StorageLevel = 'memory' | 'memorySer' | 'blockStore' | 'memoryAndBlockStore';
+
+/** The storage levels, for validation messages. */
+export const STORAGE_LEVELS: readonly StorageLevel[] = ['memory', 'memorySer', 'blockStore', 'memoryAndBlockStore'];
+
+/** How a persisted dataset travels in a plan. */
+export interface PersistSpec {
+  /** Stable across restarts for stream datasets: `<streamId>@<batchTime>`. */
+  readonly key: string;
+  readonly level: StorageLevel;
+  /** Memory copies may be evicted once tasks of a batch after this time run. */
+  readonly untilMs: number;
+}
+
+/** True when the level keeps a copy in process memory. */
+export function inMemory(level: StorageLevel): boolean {
+  return level !== 'blockStore';
+}
+
+/** True when the level writes the partitions to the block store. */
+export function inBlockStore(level: StorageLevel): boolean {
+  return level === 'blockStore' || level === 'memoryAndBlockStore';
+}
+
+/** The block key of one persisted partition. */
+export function persistBlockKey(key: string, partition: number): string {
+  return `persist/${key}/${partition}`;
+}

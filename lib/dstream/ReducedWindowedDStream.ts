@@ -1,0 +1,96 @@
+import type { Dataset } from '../dataset/Dataset';
+import type { Partitioning } from '../dataset/DatasetOps';
+import { ParallelDataset } from '../dataset/ParallelDataset';
+import { HashPartitioner } from '../dataset/Partitioner';
+import { DStream } from './DStream';
+import { validateWindow } from './WindowedDStream';
+
+type Reduce<V> = (a: V, b: V) => V;
+
+/**
+ * reduceByKeyAndWindow with an inverse function (Spark's ReducedWindowedDStream). Each window is computed from
+ * the previous one: the batches that left the window are taken out with the inverse function and the batches
+ * that entered are added, so the work follows the batches entering and leaving, not the window's length. As in
+ * Spark, keys whose value went back to zero stay until the filter removes them. Each window depends on the
+ * previous one, so the stream is persisted and checkpointed to keep its lineage short.
+ */
+export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
+  private readonly reduced: DStream<[K, V]>;
+  private readonly partitioner: HashPartitioner;
+  private readonly mergeId: string;
+  private readonly filterId: string | undefined;
+
+  constructor(
+    parent: DStream<[K, V]>,
+    reduceFn: Reduce<V>,
+    invReduceFn: Reduce<V>,
+    readonly windowMs: number,
+    private readonly slide: number,
+    partitioning: Partitioning | undefined,
+    filterFn: ((pair: [K, V]) => boolean) | undefined,
+  ) {
+    super(parent.ssc);
+    validateWindow(parent, windowMs, slide);
+    this.partitioner =
+      partitioning instanceof HashPartitioner
+        ? partitioning
+        : new HashPartitioner(partitioning ?? this.ssc.defaultPartitions);
+    this.reduced = parent.reduceByKey(reduceFn, this.partitioner).persist('memory');
+    this.mergeId = this.ssc.graphScope.register(([previous, old, entering]: [V[], V[], V[]]) => {
+      if (previous.length === 0) return entering.length === 0 ? [] : [entering.reduce(reduceFn)];
+      let value: V = previous[0] as V;
+      if (old.length > 0) value = invReduceFn(value, old.reduce(reduceFn));
+      if (entering.length > 0) value = reduceFn(value, entering.reduce(reduceFn));
+      return [value];
+    });
+    this.filterId = filterFn ? this.ssc.graphScope.register(filterFn) : undefined;
+    this.persist('memory');
+    this.mustCheckpoint = true;
+    this.name = 'reduceByKeyAndWindow';
+  }
+
+  get dependencies() {
+    return [this.reduced];
+  }
+
+  get slideMs() {
+    return this.slide;
+  }
+
+  protected override parentRememberMs(): number {
+    return this.rememberMs + this.windowMs;
+  }
+
+  protected async compute(batchTime: number): Promise<Dataset<[K, V]>> {
+    const parentSlide = this.reduced.slideMs;
+    const currentBegin = batchTime - this.windowMs + parentSlide;
+    const previousEnd = batchTime - this.slide;
+    // With a slide at least as long as the window the two windows share nothing: compute the window afresh.
+    const incremental = this.slide < this.windowMs;
+    const old = incremental ? await this.reduced.slice(previousEnd - this.windowMs + parentSlide, currentBegin - parentSlide) : [];
+    const entering = await this.reduced.slice(incremental ? previousEnd + parentSlide : currentBegin, batchTime);
+    const previous = (incremental ? await this.getOrCompute(previousEnd) : undefined) ?? this.empty();
+    const merged = previous
+      .cogroup([this.unionOf(old), this.unionOf(entering)], this.partitioner)
+      .flatMapValues({ fnId: this.mergeId }) as Dataset<[K, V]>;
+    return this.filterId ? merged.filter({ fnId: this.filterId }) : merged;
+  }
+
+  private unionOf(datasets: Dataset<[K, V]>[]): Dataset<[K, V]> {
+    const [first, ...rest] = datasets;
+    return first ? (rest.length === 0 ? first : first.union(...rest)) : this.empty();
+  }
+
+  private empty(): Dataset<[K, V]> {
+    return new ParallelDataset<[K, V]>(
+      {
+        ctx: this.ssc,
+        scope: this.ssc.graphScope,
+        deps: [],
+        numPartitions: this.partitioner.numPartitions,
+        partitioner: this.partitioner.toSpec(),
+      },
+      [],
+    );
+  }
+}

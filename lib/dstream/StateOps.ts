@@ -1,0 +1,2 @@
+// Stateful operations (updateStateByKey, mapWithState) are installed here; see StateDStream and MapWithStateDStream.
+export {};

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { StreamGraphError } from '../../lib/errors';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { StreamingContext } from '../../lib/StreamingContext';
+import { assertBatches } from '../helpers/operatorCase';
+import { windowCases } from '../helpers/windowCases';
+
+const casesModule = new URL('../helpers/windowCases.ts', import.meta.url).pathname;
+const batchesToRun = (name: string) => ({ window: 6, windowSlideEqualsWindow: 6, windowSlideLongerThanWindow: 6, reduceByKeyAndWindowSlideTwo: 6, reduceByKeyAndWindowSlideLongerThanWindow: 4 })[name];
+
+for (const runner of [
+  { name: 'in-process', workers: 0 },
+  { name: 'worker threads', workers: 2 },
+] as const) {
+  describe(`window operations (${runner.name})`, () => {
+    for (const [name, testCase] of Object.entries(windowCases)) {
+      it(name, async () => {
+        // given input batches and a windowed operation
+        const job = { kind: 'module', path: casesModule, exportName: `windowCases.${name}` } as const;
+        // when the stream runs long enough for every expected output
+        const batches = batchesToRun(name) ?? testCase.expected.length;
+        const result = await runBatches(job, batches, { workers: runner.workers });
+        // then each window holds exactly the batches in (t - window, t]
+        expect(result.error).toBeUndefined();
+        assertBatches(result.recordsOf('out'), testCase.expected, testCase.ordered);
+      });
+    }
+  });
+}
+
+describe('window validation', () => {
+  it('names both numbers when the window is not a multiple of the slide', () => {
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const s = ssc.queueStream([[1]]);
+    expect(() => s.window(2500, 1000)).toThrow(StreamGraphError);
+    expect(() => s.window(2500, 1000)).toThrow(/window of 2500 ms must be a positive multiple of the parent's slide of 1000 ms/);
+    expect(() => s.window(2000, 1500)).toThrow(/slide of 1500 ms must be a positive multiple of the parent's slide of 1000 ms/);
+    expect(() => s.reduceByKeyAndWindow((a: number, b: number) => a + b, (a: number, b: number) => a - b, 999)).toThrow(
+      /window of 999 ms/,
+    );
+  });
+
+  it('refuses a union of a windowed stream with a stream of another slide', () => {
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const s = ssc.queueStream([[1]]);
+    expect(() => s.union(s.window(2000, 2000))).toThrow(/same slide interval/);
+  });
+});
