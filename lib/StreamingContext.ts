@@ -57,6 +57,10 @@ export interface StreamingEnv {
   print(text: string): void;
   /** Appends one line to a jsonl output: a file path, or stdout when undefined. */
   appendJsonl(path: string | undefined, line: string): Promise<void>;
+  /** The current sizes of jsonl output files, for the metadata checkpoint. */
+  outputPositions(paths: readonly string[]): Promise<Record<string, number>>;
+  /** After a restart: cuts jsonl files back to their checkpointed sizes, so no batch appears twice. */
+  restoreOutputPositions(positions: Readonly<Record<string, number>>): Promise<void>;
 }
 
 /**
@@ -95,6 +99,8 @@ export class StreamingContext implements DatasetContext {
   private nextJobId = 0;
   /** The longest remember duration asked for with `remember`. */
   minRememberMs = 0;
+  /** The files jsonl outputs append to, for the metadata checkpoint. */
+  readonly jsonlPaths = new Set<string>();
   private connected: { env: StreamingEnv; dag: DAGScheduler } | undefined;
 
   constructor(options: StreamingContextOptions) {
@@ -107,7 +113,8 @@ export class StreamingContext implements DatasetContext {
     this.defaultPartitions = defaultPartitions;
     this.concurrentJobs = concurrentJobs;
     this.maxTaskAttempts = maxTaskAttempts;
-    if (options.checkpointIntervalMs !== undefined) positiveInteger('checkpointIntervalMs', options.checkpointIntervalMs);
+    if (options.checkpointIntervalMs !== undefined)
+      positiveInteger('checkpointIntervalMs', options.checkpointIntervalMs);
     this.checkpointIntervalMs = options.checkpointIntervalMs;
     this.graphScope = new FnScope(this.functions, 'g');
     this.placeholderContext = {
@@ -223,7 +230,9 @@ export class StreamingContext implements DatasetContext {
   connect(env: StreamingEnv): void {
     this.connected = {
       env,
-      dag: new DAGScheduler(env.runner, env.driverRunner, this.persistence, { maxTaskAttempts: this.maxTaskAttempts }),
+      dag: new DAGScheduler(env.runner, env.driverRunner, this.persistence, {
+        maxTaskAttempts: this.maxTaskAttempts,
+      }),
     };
   }
 

@@ -64,6 +64,17 @@ export class CacheMissError extends SluiceError {
   }
 }
 
+/** A store holds the checkpoint of a job whose stream graph has another shape; resuming would mix state. */
+export class CheckpointMismatchError extends SluiceError {
+  override name = 'CheckpointMismatchError';
+  constructor(storeDir: string, jobName: string) {
+    super(
+      `the store ${storeDir} holds a checkpoint of job ${JSON.stringify(jobName)} whose stream graph has another shape; ` +
+        'run with --fresh to discard it, or choose another --store',
+    );
+  }
+}
+
 /** A plan asks for something the chosen runner cannot execute (Beam-style capability check). */
 export class UnsupportedPlanError extends SluiceError {
   override name = 'UnsupportedPlanError';

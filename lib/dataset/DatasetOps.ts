@@ -34,8 +34,14 @@ declare module './Dataset' {
     flatMap<U>(f: ((t: T) => Iterable<U> | Promise<Iterable<U>>) | { fnId: string }): Dataset<U>;
     /** Keeps the records for which `f` is true. */
     filter(f: ((t: T) => unknown) | { fnId: string }): Dataset<T>;
-    /** Applies `f` to each whole partition. */
-    mapPartitions<U>(f: ((records: T[], partition: number) => Iterable<U>) | { fnId: string }): Dataset<U>;
+    /**
+     * Applies `f` to each whole partition. Set `preservesPartitioning` (default false) when `f` keeps every
+     * record under its key, so the result keeps the parent's partitioner (Spark's argument of that name).
+     */
+    mapPartitions<U>(
+      f: ((records: T[], partition: number) => Iterable<U>) | { fnId: string },
+      preservesPartitioning?: boolean,
+    ): Dataset<U>;
     /** Turns each partition into one record: the array of its records. */
     glom(): Dataset<T[]>;
     /** Maps the value of every `[key, value]` record. */
@@ -122,11 +128,17 @@ function fnIdOf(ds: Dataset<any>, f: FnLike): string {
   throw new TypeError(`expected a function, got ${typeof f}`);
 }
 
-function narrow(ds: Dataset<any>, kind: MapKind, f: FnLike | undefined): Dataset<any> {
+function narrow(
+  ds: Dataset<any>,
+  kind: MapKind,
+  f: FnLike | undefined,
+  preservesPartitioning = false,
+): Dataset<any> {
   const { ctx, scope } = ds.driverContext();
   const fnId = f === undefined ? '' : fnIdOf(ds, f);
   // Like Spark, operations that cannot move a record to another key keep the parent's partitioner.
-  const keepsKeys = kind === 'filter' || kind === 'mapValues' || kind === 'flatMapValues';
+  const keepsKeys =
+    kind === 'filter' || kind === 'mapValues' || kind === 'flatMapValues' || preservesPartitioning;
   return new MapPartitionsDataset(
     {
       ctx,
@@ -146,8 +158,8 @@ function partitionerOf(ds: Dataset<any>, partitioning: Partitioning | undefined)
 }
 
 for (const kind of ['map', 'flatMap', 'filter', 'mapPartitions', 'mapValues', 'flatMapValues'] as const) {
-  define(kind, function (this: Dataset<any>, f: FnLike) {
-    return narrow(this, kind, f);
+  define(kind, function (this: Dataset<any>, f: FnLike, preservesPartitioning?: boolean) {
+    return narrow(this, kind, f, kind === 'mapPartitions' && preservesPartitioning === true);
   });
 }
 
@@ -282,7 +294,9 @@ define('isEmpty', async function (this: Dataset<any>) {
 
 define('persist', function (level: StorageLevel = 'memory') {
   if (!STORAGE_LEVELS.includes(level)) {
-    throw new RangeError(`storage level must be one of ${STORAGE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+    throw new RangeError(
+      `storage level must be one of ${STORAGE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
+    );
   }
   return this.setPersist({ key: `ds${this.id}`, level, untilMs: Number.MAX_SAFE_INTEGER });
 });

@@ -1,8 +1,8 @@
-import { Dataset, type DatasetSpec } from './Dataset';
+import { CacheMissError } from '../errors';
 import { decodeSegment } from '../storage/SegmentedBlob';
+import { Dataset, type DatasetSpec } from './Dataset';
 import { persistBlockKey } from './StorageLevel';
 import type { TaskContext } from './TaskContext';
-import { CacheMissError } from '../errors';
 
 /**
  * A persisted dataset read back instead of recomputed. `stored` reads the block store (the lineage is cut);
@@ -31,7 +31,8 @@ export class PersistedDataset extends Dataset {
     if (cached) return cached;
     if (this.type === 'cached') throw new CacheMissError(persist.key);
     const bytes = await tc.readBlock(persistBlockKey(persist.key, partition));
-    if (!bytes) throw new Error(`persisted partition ${partition} of ${persist.key} is missing from the block store`);
+    if (!bytes)
+      throw new Error(`persisted partition ${partition} of ${persist.key} is missing from the block store`);
     return decodeSegment(bytes);
   }
 }

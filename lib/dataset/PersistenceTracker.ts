@@ -9,7 +9,10 @@ export type PersistStatus = 'stored' | 'cached';
  * back to lineage on a miss.
  */
 export class PersistenceTracker {
-  private readonly datasets = new Map<string, { stored: Set<number>; cached: Set<number>; partitions: number }>();
+  private readonly datasets = new Map<
+    string,
+    { stored: Set<number>; cached: Set<number>; partitions: number }
+  >();
 
   /** Records that a task persisted one partition. */
   record(key: string, partition: number, level: StorageLevel, numPartitions: number): void {
@@ -34,6 +37,23 @@ export class PersistenceTracker {
   /** Forgets the memory copies of a dataset after a cache miss, so the next plan recomputes them. */
   invalidateCache(key: string): void {
     this.datasets.get(key)?.cached.clear();
+  }
+
+  /** The datasets whose partitions are all in the block store, for the metadata checkpoint. */
+  storedDatasets(): Array<{ key: string; numPartitions: number }> {
+    return [...this.datasets]
+      .filter(([, e]) => e.stored.size === e.partitions)
+      .map(([key, e]) => ({ key, numPartitions: e.partitions }));
+  }
+
+  /** After a restart: marks a checkpointed dataset as stored, so plans read it instead of its lineage. */
+  markStored(key: string, numPartitions: number): void {
+    for (let p = 0; p < numPartitions; p++) this.record(key, p, 'blockStore', numPartitions);
+  }
+
+  /** How many datasets are tracked (tests check that batches do not leak them). */
+  get size(): number {
+    return this.datasets.size;
   }
 
   /** Forgets a dataset that no batch needs any more. */

@@ -7,7 +7,12 @@
 export type StorageLevel = 'memory' | 'memorySer' | 'blockStore' | 'memoryAndBlockStore';
 
 /** The storage levels, for validation messages. */
-export const STORAGE_LEVELS: readonly StorageLevel[] = ['memory', 'memorySer', 'blockStore', 'memoryAndBlockStore'];
+export const STORAGE_LEVELS: readonly StorageLevel[] = [
+  'memory',
+  'memorySer',
+  'blockStore',
+  'memoryAndBlockStore',
+];
 
 /** How a persisted dataset travels in a plan. */
 export interface PersistSpec {

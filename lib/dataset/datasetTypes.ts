@@ -2,6 +2,7 @@ import { BlockDataset } from './BlockDataset';
 import { CoGroupedDataset } from './CoGroupedDataset';
 import type { Dataset, DatasetSpec } from './Dataset';
 import { MapPartitionsDataset } from './MapPartitionsDataset';
+import { MapWithStateDataset } from './MapWithStateDataset';
 import { ParallelDataset } from './ParallelDataset';
 import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
 import { PersistedDataset } from './PersistedDataset';
@@ -14,6 +15,7 @@ export const datasetTypes: Readonly<Record<string, (spec: DatasetSpec) => Datase
   block: BlockDataset.fromSpec,
   cogroup: CoGroupedDataset.fromSpec,
   mapPartitions: MapPartitionsDataset.fromSpec,
+  mapWithState: MapWithStateDataset.fromSpec,
   cached: PersistedDataset.fromSpec,
   parallel: ParallelDataset.fromSpec,
   partitionerAwareUnion: PartitionerAwareUnionDataset.fromSpec,

@@ -54,7 +54,9 @@ export abstract class DStream<T = unknown> {
   /** Keeps this stream's datasets once computed, at the given level; default `memory` (Spark's persist). */
   persist(level: StorageLevel = 'memory'): this {
     if (!STORAGE_LEVELS.includes(level)) {
-      throw new RangeError(`storage level must be one of ${STORAGE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+      throw new RangeError(
+        `storage level must be one of ${STORAGE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
+      );
     }
     this.storageLevel = level;
     return this;
@@ -77,7 +79,10 @@ export abstract class DStream<T = unknown> {
   }
 
   private isCheckpointTime(batchTime: number): boolean {
-    return this.checkpointIntervalMs !== undefined && (batchTime - this.zeroTime!) % this.checkpointIntervalMs === 0;
+    return (
+      this.checkpointIntervalMs !== undefined &&
+      (batchTime - this.zeroTime!) % this.checkpointIntervalMs === 0
+    );
   }
 
   /** Marks a fresh dataset for persistence or checkpointing, with a key stable across restarts. */

@@ -48,6 +48,14 @@ export class DStreamGraph {
     this.started = true;
   }
 
+  /**
+   * The shape of the graph: node ids, kinds and slides. A checkpoint resumes only into a graph of the same
+   * shape; functions may change.
+   */
+  signature(): string {
+    return this.nodes.map((n) => `${n.id}:${n.constructor.name}:${n.slideMs}`).join(',');
+  }
+
   /** Forgets the datasets no stream needs after `batchTime`. */
   clearMetadata(batchTime: number): void {
     for (const output of this.outputs) output.clearMetadata(batchTime);

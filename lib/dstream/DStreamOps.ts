@@ -6,6 +6,7 @@
 import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
 import { formatRecord } from '../executor/formatRecord';
+import { crashPoint } from '../scheduler/crashPoint';
 import { DStream } from './DStream';
 import { ForEachDStream, type OutputFn } from './ForEachDStream';
 import { MappedDStream } from './MappedDStream';
@@ -273,7 +274,15 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
       const outputs = this.ssc.env().outputs;
       // A retried batch overwrites its own files: clear what an earlier attempt left, marker included.
       await outputs.deletePrefix(`${path}/`);
-      const counts = (await this.ssc.runJob(ds, { type: 'saveText', path })) as number[];
+      let counts: number[];
+      try {
+        counts = (await this.ssc.runJob(ds, { type: 'saveText', path })) as number[];
+      } catch (error) {
+        // A failed batch leaves no partial output behind.
+        await outputs.deletePrefix(`${path}/`);
+        throw error;
+      }
+      crashPoint('output', batchTime);
       await outputs.put(`${path}/_SUCCESS`, '');
       const count = counts.reduce((a, b) => a + b, 0);
       this.ssc.emitOutput({ output, type: 'saveAsTextFiles', batchTime, records: [], count });
@@ -284,11 +293,13 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
 
 define('jsonl', function (options: { path?: string; name?: string } = {}) {
   const output = outputName(this, 'jsonl', options.name);
+  if (options.path !== undefined) this.ssc.jsonlPaths.add(options.path);
   return new ForEachDStream(
     this,
     async (ds, batchTime) => {
       const records = await ds.collect();
       await this.ssc.env().appendJsonl(options.path, JSON.stringify({ output, batchTime, records }));
+      crashPoint('output', batchTime);
       this.ssc.emitOutput({ output, type: 'jsonl', batchTime, records, count: records.length });
     },
     output,

@@ -2,6 +2,7 @@ import { BlockDataset } from '../dataset/BlockDataset';
 import type { Dataset } from '../dataset/Dataset';
 import { sliceBounds } from '../dataset/Dataset';
 import type { StreamingContext } from '../StreamingContext';
+import type { InputBlockInfo } from '../scheduler/CheckpointData';
 import type { Source } from '../source/Source';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { DStream } from './DStream';
@@ -14,6 +15,9 @@ import { DStream } from './DStream';
 export class InputDStream<T> extends DStream<T> {
   /** How many records each batch brought, for the batch metrics. */
   readonly recordsPerBatch = new Map<number, number>();
+  /** The input block of each remembered batch, for the metadata checkpoint. */
+  readonly blocks = new Map<number, InputBlockInfo>();
+  private recovered = new Map<number, InputBlockInfo>();
 
   constructor(
     ssc: StreamingContext,
@@ -36,7 +40,25 @@ export class InputDStream<T> extends DStream<T> {
     return this.ssc.batchIntervalMs;
   }
 
+  /** After a restart: the blocks stored before the crash are reused instead of asking the source again. */
+  restoreBlocks(blocks: Readonly<Record<string, InputBlockInfo>>): void {
+    this.recovered = new Map(Object.entries(blocks).map(([t, info]) => [Number(t), info]));
+  }
+
   protected async compute(batchTime: number): Promise<Dataset<T>> {
+    const key = this.blockKey(batchTime);
+    const { ctx, scope } = { ctx: this.ssc, scope: this.ssc.graphScope };
+    const kept = this.recovered.get(batchTime);
+    if (kept) {
+      this.recovered.delete(batchTime);
+      this.recordsPerBatch.set(batchTime, kept.records);
+      this.blocks.set(batchTime, kept);
+      return new BlockDataset<T>(
+        { ctx, scope, deps: [], numPartitions: kept.offsets.length - 1 },
+        key,
+        kept.offsets,
+      );
+    }
     const records = await this.source.recordsFor(batchTime, this.ssc.batchIntervalMs);
     this.recordsPerBatch.set(batchTime, records.length);
     const segments = Array.from({ length: this.partitions }, (_, i) => {
@@ -44,15 +66,15 @@ export class InputDStream<T> extends DStream<T> {
       return records.slice(from, to);
     });
     const { bytes, offsets } = encodeSegments(segments);
-    const key = this.blockKey(batchTime);
     // An empty batch stores nothing: its offsets say every partition is empty.
     if (bytes.length > 0) await this.ssc.env().store.put(key, bytes);
-    const { ctx, scope } = { ctx: this.ssc, scope: this.ssc.graphScope };
+    this.blocks.set(batchTime, { offsets, records: records.length });
     return new BlockDataset<T>({ ctx, scope, deps: [], numPartitions: this.partitions }, key, offsets);
   }
 
   protected override forget(batchTime: number): void {
     this.recordsPerBatch.delete(batchTime);
+    this.blocks.delete(batchTime);
     void this.ssc.env().store.deletePrefix(this.blockKey(batchTime));
   }
 

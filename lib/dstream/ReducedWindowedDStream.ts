@@ -67,8 +67,13 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     const previousEnd = batchTime - this.slide;
     // With a slide at least as long as the window the two windows share nothing: compute the window afresh.
     const incremental = this.slide < this.windowMs;
-    const old = incremental ? await this.reduced.slice(previousEnd - this.windowMs + parentSlide, currentBegin - parentSlide) : [];
-    const entering = await this.reduced.slice(incremental ? previousEnd + parentSlide : currentBegin, batchTime);
+    const old = incremental
+      ? await this.reduced.slice(previousEnd - this.windowMs + parentSlide, currentBegin - parentSlide)
+      : [];
+    const entering = await this.reduced.slice(
+      incremental ? previousEnd + parentSlide : currentBegin,
+      batchTime,
+    );
     const previous = (incremental ? await this.getOrCompute(previousEnd) : undefined) ?? this.empty();
     const merged = previous
       .cogroup([this.unionOf(old), this.unionOf(entering)], this.partitioner)

@@ -41,7 +41,11 @@ declare module './DStream' {
       filterFn?: (pair: [K, V]) => boolean,
     ): DStream<[K, V]>;
     /** `[value, count]` over each window; values whose count drops to zero are removed. */
-    countByValueAndWindow(windowMs: number, slideMs?: number, partitioning?: Partitioning): DStream<[T, number]>;
+    countByValueAndWindow(
+      windowMs: number,
+      slideMs?: number,
+      partitioning?: Partitioning,
+    ): DStream<[T, number]>;
     /** The values of each key over each window. */
     groupByKeyAndWindow<K, V>(
       this: DStream<[K, V]>,
@@ -87,7 +91,15 @@ define('reduceByKeyAndWindow', function (f: Reduce<unknown>, ...rest: unknown[])
       Partitioning | undefined,
       ((pair: [unknown, unknown]) => boolean) | undefined,
     ];
-    return new ReducedWindowedDStream(this, f, invF, windowMs, slideMs ?? this.slideMs, partitioning, filterFn);
+    return new ReducedWindowedDStream(
+      this,
+      f,
+      invF,
+      windowMs,
+      slideMs ?? this.slideMs,
+      partitioning,
+      filterFn,
+    );
   }
   const [windowMs, slideMs, partitioning] = rest as [number, number | undefined, Partitioning | undefined];
   return this.reduceByKey(f, partitioning)

@@ -6,6 +6,7 @@ import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../da
 import type { DeadLetter, TaskContext } from '../dataset/TaskContext';
 import { CacheMissError } from '../errors';
 import type { MapStatus, PersistedPartition, TaskPlan, TaskResult } from '../plan/Plan';
+import { crashPoint } from '../scheduler/crashPoint';
 import { writeShuffle } from '../shuffle/ShuffleWriter';
 import type { BlockStore } from '../storage/BlockStore';
 import { decodeSegment, encodeSegments } from '../storage/SegmentedBlob';
@@ -43,6 +44,7 @@ export class TaskExecutor {
       }
       const tc = new RunningTask(task, datasets, this.env);
       const records = await tc.partitionOf(stage.rootId, partition);
+      crashPoint('task', task.batchTime);
       let mapStatus: MapStatus | undefined;
       let result: unknown;
       let shuffleBytesWritten = 0;
@@ -156,7 +158,12 @@ class RunningTask implements TaskContext {
       await this.env.store.put(persistBlockKey(persist.key, partition), encodeSegments([records]).bytes);
       this.requests++;
     }
-    this.persisted.push({ key: persist.key, partition, level: persist.level, numPartitions: ds.numPartitions });
+    this.persisted.push({
+      key: persist.key,
+      partition,
+      level: persist.level,
+      numPartitions: ds.numPartitions,
+    });
     return records;
   }
 

@@ -1,10 +1,12 @@
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { DeadLetter } from '../dataset/TaskContext';
 import type { OutputEvent } from '../dstream/DStreamOps';
+import { CheckpointMismatchError } from '../errors';
 import { contextFromSource, type JobSource } from '../job/JobSource';
 import type { StreamingContext } from '../StreamingContext';
+import { type CheckpointData, readCheckpoint } from '../scheduler/CheckpointData';
 import { LogicalClock, SystemClock } from '../scheduler/Clock';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { JobScheduler, type RunSummary } from '../scheduler/JobScheduler';
@@ -34,6 +36,11 @@ export interface LocalRunOptions {
   readonly listeners?: readonly StreamingListener[];
   /** The dead-letter output file. Default `<storeDir>/dead-letter.jsonl`. */
   readonly deadLetterPath?: string;
+  /**
+   * Start from scratch: delete the store's checkpoint and blocks. Default false: a store holding a metadata
+   * checkpoint of the same job resumes at its first incomplete batch.
+   */
+  readonly fresh?: boolean;
 }
 
 /**
@@ -46,6 +53,8 @@ export class LocalRuntime {
     private readonly scheduler: JobScheduler,
     private readonly runners: TaskRunner[],
     private readonly options: LocalRunOptions,
+    /** Set when the run resumes from a metadata checkpoint. */
+    readonly checkpoint: CheckpointData | undefined,
   ) {}
 
   /** Builds the job, starts the worker threads and waits until they are ready. */
@@ -59,6 +68,12 @@ export class LocalRuntime {
     };
     const ssc = await contextFromSource(job);
     ssc.graph.start(0, ssc.minRememberMs); // validates the graph before any thread or source starts
+    const store = new LocalFolderStore(storeDir);
+    if (options.fresh) await rm(storeDir, { recursive: true, force: true });
+    const checkpoint = await readCheckpoint(store);
+    if (checkpoint && checkpoint.graphSignature !== ssc.graph.signature()) {
+      throw new CheckpointMismatchError(storeDir, checkpoint.jobName);
+    }
     const env = localExecutorEnv(dirs, ssc.functions);
     const driverRunner = new InProcessRunner(env);
     const workers = options.workers ?? availableParallelism();
@@ -76,8 +91,9 @@ export class LocalRuntime {
     const write = options.write ?? ((text: string) => process.stdout.write(text));
     const deadLetterPath = resolve(options.deadLetterPath ?? join(storeDir, 'dead-letter.jsonl'));
     await mkdir(storeDir, { recursive: true });
+    const jsonlFile = (path: string) => (isAbsolute(path) ? path : resolve(outputDir, path));
     ssc.connect({
-      store: new LocalFolderStore(storeDir),
+      store,
       outputs: new LocalFolderStore(outputDir),
       runner,
       driverRunner,
@@ -87,9 +103,21 @@ export class LocalRuntime {
           write(`${line}\n`);
           return;
         }
-        const file = isAbsolute(path) ? path : resolve(outputDir, path);
+        const file = jsonlFile(path);
         await mkdir(dirname(file), { recursive: true });
         await appendFile(file, `${line}\n`);
+      },
+      outputPositions: async (paths) => {
+        const sizes: Record<string, number> = {};
+        for (const path of paths)
+          sizes[path] = (await stat(jsonlFile(path)).catch(() => undefined))?.size ?? 0;
+        return sizes;
+      },
+      restoreOutputPositions: async (positions) => {
+        for (const [path, size] of Object.entries(positions)) {
+          const current = (await stat(jsonlFile(path)).catch(() => undefined))?.size;
+          if (current !== undefined && current > size) await truncate(jsonlFile(path), size);
+        }
       },
     });
     ssc.addListener({
@@ -100,7 +128,11 @@ export class LocalRuntime {
     for (const listener of options.listeners ?? []) ssc.addListener(listener);
     const clock = options.clock === 'logical' ? new LogicalClock() : new SystemClock();
     const runners = runner === driverRunner ? [driverRunner] : [runner, driverRunner];
-    return new LocalRuntime(ssc, new JobScheduler(ssc, clock), runners, options);
+    const identity = {
+      name: job.kind === 'document' ? String((job.document as { name?: unknown }).name ?? 'job') : job.path,
+      ...(job.kind === 'document' ? { document: job.document } : {}),
+    };
+    return new LocalRuntime(ssc, new JobScheduler(ssc, clock, identity), runners, options, checkpoint);
   }
 
   /** Runs until the limits, a stop, or a failed batch; then stops sources and threads. */
@@ -113,6 +145,7 @@ export class LocalRuntime {
           logicalClock: this.options.clock === 'logical',
         });
       }
+      if (this.checkpoint) await this.scheduler.restore(this.checkpoint);
       return await this.scheduler.run({
         ...(this.options.batches !== undefined ? { batches: this.options.batches } : {}),
         ...(this.options.durationMs !== undefined ? { durationMs: this.options.durationMs } : {}),

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { JobValidationError, StreamGraphError } from '../errors';
+import { CheckpointMismatchError, JobValidationError, StreamGraphError } from '../errors';
 import type { JobSource } from '../job/JobSource';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import { LocalRuntime } from './LocalRuntime';
@@ -80,6 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--store <dir>', 'block store folder', '.sluice')
     .option('--out <dir>', 'folder that output paths are relative to', '.')
     .option('--quiet', 'do not print the per-batch log line')
+    .option('--fresh', "ignore and delete the store's checkpoint instead of resuming from it")
     .action(async (jobArg: string, opts) => {
       code = await run(jobArg, opts);
     });
@@ -120,6 +121,7 @@ function reportInvalid(error: unknown): number {
   if (
     error instanceof JobValidationError ||
     error instanceof StreamGraphError ||
+    error instanceof CheckpointMismatchError ||
     error instanceof RangeError
   ) {
     process.stderr.write(`${error.message}\n`);
@@ -131,6 +133,7 @@ function reportInvalid(error: unknown): number {
 async function run(
   jobArg: string,
   opts: {
+    fresh?: boolean;
     fast?: boolean;
     batches?: number;
     duration?: number;
@@ -149,6 +152,7 @@ async function run(
       ...(opts.duration !== undefined ? { durationMs: opts.duration } : {}),
       ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       storeDir: opts.store,
+      ...(opts.fresh ? { fresh: true } : {}),
       outputDir: opts.out,
       listeners: opts.quiet
         ? []
@@ -156,6 +160,11 @@ async function run(
     });
   } catch (error) {
     return reportInvalid(error);
+  }
+  if (runtime.checkpoint) {
+    process.stderr.write(
+      `Resuming from the checkpoint in ${opts.store}: batches up to ${runtime.checkpoint.lastCompletedBatch} ms are done\n`,
+    );
   }
   let interrupts = 0;
   const onSigint = () => {

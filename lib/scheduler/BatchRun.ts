@@ -9,6 +9,8 @@ export class BatchRun {
   driverStages = 0;
   shuffleBytes = 0;
   storageRequests = 0;
+  /** Bytes of JSON plans sent to runners: stays flat when lineage is cut by checkpoints. */
+  planBytes = 0;
   readonly deadLetters: DeadLetter[] = [];
 
   constructor(readonly batchTime: number) {}

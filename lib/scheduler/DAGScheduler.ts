@@ -28,6 +28,7 @@ export class DAGScheduler {
 
   /** Runs every stage of the job and returns the result stage's per-partition results. */
   async runJob(plan: JobPlan, batch: BatchRun): Promise<unknown[]> {
+    batch.planBytes += JSON.stringify(plan).length;
     const mapOutputs = new Map<number, MapStatus[]>();
     const done = new Map<number, Promise<unknown[]>>();
     const runStage = (stage: StagePlan): Promise<unknown[]> => {
@@ -83,7 +84,8 @@ export class DAGScheduler {
         batch.shuffleBytes += result.metrics.shuffleBytesWritten;
         batch.storageRequests += result.metrics.storageRequests;
         for (const letter of result.deadLetters) batch.deadLetters.push(letter);
-        for (const p of result.persisted) this.persistence.record(p.key, p.partition, p.level, p.numPartitions);
+        for (const p of result.persisted)
+          this.persistence.record(p.key, p.partition, p.level, p.numPartitions);
         return result;
       }
       if (result.cacheMiss) throw new CacheMissError(result.cacheMiss);

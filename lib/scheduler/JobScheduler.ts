@@ -1,11 +1,13 @@
 import type { StreamingContext } from '../StreamingContext';
 import { BatchRun, currentBatch } from './BatchRun';
+import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './CheckpointData';
 import type { Clock } from './Clock';
+import { crashPoint } from './crashPoint';
 import type { BatchInfo } from './StreamingListener';
 
 /** When a run stops. */
 export interface RunLimits {
-  /** Stop after this many batches. */
+  /** Stop after the batch at this position: batch N is at N × interval of stream time. */
   readonly batches?: number;
   /** Stop after the batch at or past this many milliseconds of stream time. */
   readonly durationMs?: number;
@@ -18,22 +20,32 @@ export interface RunSummary {
   readonly notRun: number;
   /** Set when a batch failed and stopped the job. */
   readonly error?: Error;
+  /** Set when the run resumed from a metadata checkpoint: the last batch completed before. */
+  readonly resumedAfter?: number;
 }
+
+type Job = () => Promise<void>;
 
 /**
  * Spark's JobGenerator and JobScheduler in one: at each batch time it asks every output for its job, queues the
  * batch, and runs queued batches with at most `concurrentJobs` jobs at once. A late batch is queued, never
- * skipped. After each batch it records the batch's metrics and forgets what no stream still needs.
+ * skipped. After a batch is generated and again after it completes, it writes the metadata checkpoint; then
+ * it forgets what no stream still needs. Given a checkpoint, it resumes at the first incomplete batch.
  */
 export class JobScheduler {
   private readonly stopping = new AbortController();
   private readonly done: BatchInfo[] = [];
+  private readonly pending = new Set<number>();
+  private lastCompleted = 0;
   private running = 0;
+  private skipped = 0;
   private readonly waiting: Array<() => void> = [];
+  private checkpointChain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ssc: StreamingContext,
     private readonly clock: Clock,
+    private readonly jobIdentity: { readonly name: string; readonly document?: unknown },
   ) {}
 
   /** Asks the run to stop once the running batch is done. */
@@ -41,29 +53,48 @@ export class JobScheduler {
     this.stopping.abort();
   }
 
+  /** Restores what a metadata checkpoint recorded; call before `run`, after the sources started. */
+  async restore(checkpoint: CheckpointData): Promise<void> {
+    this.lastCompleted = checkpoint.lastCompletedBatch;
+    const { store } = this.ssc.env();
+    for (const { key, numPartitions } of checkpoint.stored) {
+      // Only checkpoints whose blocks all survived can cut lineage; the others are recomputed.
+      if ((await store.list(`persist/${key}/`)).length === numPartitions) {
+        this.ssc.persistence.markStored(key, numPartitions);
+      }
+    }
+    for (const input of this.ssc.graph.inputs) {
+      const blocks = checkpoint.inputs[input.id];
+      if (blocks) input.restoreBlocks(blocks);
+      const position = checkpoint.sources[input.id];
+      if (position !== undefined) input.source.restorePosition?.(position);
+    }
+    await this.ssc.env().restoreOutputPositions(checkpoint.outputs);
+  }
+
   /** Runs batches until a limit is reached, `stop()` is called, or a batch fails. */
   async run(limits: RunLimits): Promise<RunSummary> {
     const interval = this.ssc.batchIntervalMs;
+    const resumedAfter = this.lastCompleted;
     this.ssc.graph.start(0, this.ssc.minRememberMs);
     this.clock.start();
     const inFlight: Promise<void>[] = [];
-    let generated: Promise<Array<() => Promise<void>>> = Promise.resolve([]);
+    let generated: Promise<Job[]> = Promise.resolve([]);
     let failure: Error | undefined;
-    let notRun = 0;
-    for (let n = 1; ; n++) {
+    for (let n = resumedAfter / interval + 1; ; n++) {
       const batchTime = n * interval;
       if (limits.batches !== undefined && n > limits.batches) break;
       if (limits.durationMs !== undefined && batchTime > limits.durationMs) break;
-      await this.clock.waitUntil(batchTime, this.stopping.signal);
+      await this.clock.waitUntil(batchTime - resumedAfter, this.stopping.signal);
       if (this.stopping.signal.aborted || failure) break;
-      const dueAt = this.clock.dueAt(batchTime);
+      const dueAt = this.clock.dueAt(batchTime - resumedAfter);
       // Generation is chained so batches always reach the job queue in time order.
       generated = generated.then(() => this.generateJobs(batchTime));
       const batch = generated
         .then((jobs) => this.runBatch(batchTime, dueAt, jobs))
         .then(
           (info) => {
-            if (info.error && !failure) {
+            if (info?.error && !failure) {
               failure = new Error(info.error);
               this.stop();
             }
@@ -78,15 +109,18 @@ export class JobScheduler {
       if (this.clock.kind === 'logical') await batch;
     }
     await Promise.all(inFlight);
-    notRun = this.skipped;
-    return { batches: this.done, notRun, ...(failure ? { error: failure } : {}) };
+    await this.checkpointChain;
+    return {
+      batches: this.done,
+      notRun: this.skipped,
+      ...(failure ? { error: failure } : {}),
+      ...(resumedAfter > 0 ? { resumedAfter } : {}),
+    };
   }
 
-  private skipped = 0;
-
   /** The batch's jobs; a graph that cannot generate (a transform returning nothing) fails the batch. */
-  private async generateJobs(batchTime: number): Promise<Array<() => Promise<void>>> {
-    const jobs: Array<() => Promise<void>> = [];
+  private async generateJobs(batchTime: number): Promise<Job[]> {
+    const jobs: Job[] = [];
     for (const output of this.ssc.graph.outputs) {
       try {
         const job = await output.generateJob(batchTime);
@@ -95,23 +129,25 @@ export class JobScheduler {
         jobs.push(() => Promise.reject(error));
       }
     }
+    this.pending.add(batchTime);
+    // Spark checkpoints after generating too: a pending batch's input blocks are then found after a crash.
+    await this.checkpoint(batchTime);
     return jobs;
   }
 
-  private async runBatch(
-    batchTime: number,
-    dueAt: number,
-    jobs: Array<() => Promise<void>>,
-  ): Promise<BatchInfo> {
+  /** Runs a batch's jobs; undefined when a stop came before the batch started (it stays pending). */
+  private async runBatch(batchTime: number, dueAt: number, jobs: Job[]): Promise<BatchInfo | undefined> {
     const batch = new BatchRun(batchTime);
     let started: number | undefined;
     let error: string | undefined;
+    let skipped = false;
     await Promise.all(
       jobs.map(async (job) => {
         await this.acquire();
         try {
           if (this.stopping.signal.aborted && started === undefined) {
             this.skipped++;
+            skipped = true;
             return;
           }
           started ??= Date.now();
@@ -123,6 +159,7 @@ export class JobScheduler {
         }
       }),
     );
+    if (skipped && started === undefined) return undefined;
     const ended = Date.now();
     const start = started ?? ended;
     const records = this.ssc.graph.inputs.reduce(
@@ -142,18 +179,56 @@ export class JobScheduler {
       taskAttempts: batch.taskAttempts,
       shuffleBytes: batch.shuffleBytes,
       storageRequests: batch.storageRequests,
+      planBytes: batch.planBytes,
       deadLetters: batch.deadLetters.length,
       ...(error ? { error } : {}),
     };
     if (batch.deadLetters.length > 0)
       for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
-    this.done.push(info);
-    for (const l of this.ssc.streamingListeners) l.onBatchCompleted?.(info);
     if (!error) {
+      this.pending.delete(batchTime);
+      if (batchTime === this.lastCompleted + this.ssc.batchIntervalMs) this.lastCompleted = batchTime;
+      crashPoint('checkpoint', batchTime);
+      // The checkpoint is written before anything is forgotten, so it never names a block already deleted.
+      await this.checkpoint(batchTime);
       this.ssc.graph.clearMetadata(batchTime);
       await this.ssc.env().store.deletePrefix(`shuffle/${batchTime}/`);
     }
+    this.done.push(info);
+    for (const l of this.ssc.streamingListeners) l.onBatchCompleted?.(info);
     return info;
+  }
+
+  /** Writes the metadata checkpoint; writes are chained so a later one never lands before an earlier one. */
+  private checkpoint(batchTime: number): Promise<void> {
+    const write = async () => {
+      const env = this.ssc.env();
+      const inputs: Record<string, Record<string, InputBlockInfo>> = {};
+      const sources: Record<string, unknown> = {};
+      for (const input of this.ssc.graph.inputs) {
+        inputs[input.id] = Object.fromEntries([...input.blocks].map(([t, info]) => [String(t), info]));
+        const position = input.source.checkpointPosition?.();
+        if (position !== undefined) sources[input.id] = position;
+      }
+      const data: CheckpointData = {
+        version: 1,
+        jobName: this.jobIdentity.name,
+        ...(this.jobIdentity.document !== undefined ? { jobDocument: this.jobIdentity.document } : {}),
+        graphSignature: this.ssc.graph.signature(),
+        batchIntervalMs: this.ssc.batchIntervalMs,
+        lastCompletedBatch: this.lastCompleted,
+        pendingBatches: [...this.pending].sort((a, b) => a - b),
+        inputs,
+        sources,
+        stored: this.ssc.persistence.storedDatasets(),
+        outputs: await env.outputPositions([...this.ssc.jsonlPaths]),
+        writtenAt: new Date().toISOString(),
+      };
+      await env.store.put(METADATA_KEY, JSON.stringify(data));
+      void batchTime;
+    };
+    this.checkpointChain = this.checkpointChain.then(write);
+    return this.checkpointChain;
   }
 
   private async acquire(): Promise<void> {

@@ -20,6 +20,8 @@ export interface BatchInfo {
   readonly taskAttempts: number;
   readonly shuffleBytes: number;
   readonly storageRequests: number;
+  /** Bytes of the jobs' JSON plans; flat over time when checkpoints cut the lineage. */
+  readonly planBytes: number;
   readonly deadLetters: number;
   /** Set when the batch failed: the reason. */
   readonly error?: string;

@@ -17,6 +17,13 @@ export interface Source<T = unknown> {
   start?(ctx: SourceContext): Promise<void>;
   /** The records of the batch ending at `batchTime`. Called once per batch, in increasing batch time. */
   recordsFor(batchTime: number, intervalMs: number): Promise<T[]>;
+  /**
+   * Where the source is, as JSON for the metadata checkpoint (a folder source: the files it has read). Sources
+   * that are replayable or cannot resume (a socket) have none.
+   */
+  checkpointPosition?(): unknown;
+  /** Restores a position from the metadata checkpoint, after `start`. */
+  restorePosition?(position: unknown): void;
   /** Called once when the stream stops; releases sockets, timers and watchers. */
   stop?(): Promise<void>;
 }

@@ -45,6 +45,17 @@ export class TextFileSource implements Source<string> {
     this.description = `textFile(${directory})`;
   }
 
+  /** The files already read, for the metadata checkpoint. */
+  checkpointPosition(): string[] {
+    return [...this.seen].sort();
+  }
+
+  /** After a restart: exactly the files read before the crash count as seen; the rest are new. */
+  restorePosition(position: unknown): void {
+    this.seen.clear();
+    for (const name of position as string[]) this.seen.add(name);
+  }
+
   /** Checks the folder exists and, with `newFilesOnly`, marks the files already there as seen. */
   async start(): Promise<void> {
     const info = await stat(this.directory).catch(() => undefined);

@@ -6,7 +6,14 @@ import { assertBatches } from '../helpers/operatorCase';
 import { windowCases } from '../helpers/windowCases';
 
 const casesModule = new URL('../helpers/windowCases.ts', import.meta.url).pathname;
-const batchesToRun = (name: string) => ({ window: 6, windowSlideEqualsWindow: 6, windowSlideLongerThanWindow: 6, reduceByKeyAndWindowSlideTwo: 6, reduceByKeyAndWindowSlideLongerThanWindow: 4 })[name];
+const batchesToRun = (name: string) =>
+  ({
+    window: 6,
+    windowSlideEqualsWindow: 6,
+    windowSlideLongerThanWindow: 6,
+    reduceByKeyAndWindowSlideTwo: 6,
+    reduceByKeyAndWindowSlideLongerThanWindow: 4,
+  })[name];
 
 for (const runner of [
   { name: 'in-process', workers: 0 },
@@ -33,11 +40,20 @@ describe('window validation', () => {
     const ssc = new StreamingContext({ batchIntervalMs: 1000 });
     const s = ssc.queueStream([[1]]);
     expect(() => s.window(2500, 1000)).toThrow(StreamGraphError);
-    expect(() => s.window(2500, 1000)).toThrow(/window of 2500 ms must be a positive multiple of the parent's slide of 1000 ms/);
-    expect(() => s.window(2000, 1500)).toThrow(/slide of 1500 ms must be a positive multiple of the parent's slide of 1000 ms/);
-    expect(() => s.reduceByKeyAndWindow((a: number, b: number) => a + b, (a: number, b: number) => a - b, 999)).toThrow(
-      /window of 999 ms/,
+    expect(() => s.window(2500, 1000)).toThrow(
+      /window of 2500 ms must be a positive multiple of the parent's slide of 1000 ms/,
     );
+    expect(() => s.window(2000, 1500)).toThrow(
+      /slide of 1500 ms must be a positive multiple of the parent's slide of 1000 ms/,
+    );
+    const pairs = ssc.queueStream<[string, number]>([[['a', 1]]]);
+    expect(() =>
+      pairs.reduceByKeyAndWindow(
+        (a, b) => a + b,
+        (a, b) => a - b,
+        999,
+      ),
+    ).toThrow(/window of 999 ms/);
   });
 
   it('refuses a union of a windowed stream with a stream of another slide', () => {

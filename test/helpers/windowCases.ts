@@ -5,7 +5,15 @@ const add = (a: number, b: number) => a + b;
 const sub = (a: number, b: number) => a - b;
 type Pair = [string, number];
 
-const pairs: Pair[][] = [[['a', 1], ['b', 1]], [['a', 1]], [], [['b', 2]]];
+const pairs: Pair[][] = [
+  [
+    ['a', 1],
+    ['b', 1],
+  ],
+  [['a', 1]],
+  [],
+  [['b', 2]],
+];
 const comesBack: Pair[][] = [[['a', 1]], [], [], [['a', 1]]];
 
 /**
@@ -50,22 +58,56 @@ export const windowCases = {
   reduceByKeyAndWindow: operatorCase({
     input: pairs,
     operation: (s: DStream<Pair>) => s.reduceByKeyAndWindow(add, 2000, 1000),
-    expected: [[['a', 1], ['b', 1]], [['a', 2], ['b', 1]], [['a', 1]], [['b', 2]]],
+    expected: [
+      [
+        ['a', 1],
+        ['b', 1],
+      ],
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+      [['a', 1]],
+      [['b', 2]],
+    ],
   }),
   reduceByKeyAndWindowIncrementalKeepsZeros: operatorCase({
     input: pairs,
     operation: (s: DStream<Pair>) => s.reduceByKeyAndWindow(add, sub, 2000, 1000),
     expected: [
-      [['a', 1], ['b', 1]],
-      [['a', 2], ['b', 1]],
-      [['a', 1], ['b', 0]],
-      [['a', 0], ['b', 2]],
+      [
+        ['a', 1],
+        ['b', 1],
+      ],
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+      [
+        ['a', 1],
+        ['b', 0],
+      ],
+      [
+        ['a', 0],
+        ['b', 2],
+      ],
     ],
   }),
   reduceByKeyAndWindowIncrementalFilter: operatorCase({
     input: pairs,
     operation: (s: DStream<Pair>) => s.reduceByKeyAndWindow(add, sub, 2000, 1000, 2, ([, v]) => v !== 0),
-    expected: [[['a', 1], ['b', 1]], [['a', 2], ['b', 1]], [['a', 1]], [['b', 2]]],
+    expected: [
+      [
+        ['a', 1],
+        ['b', 1],
+      ],
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+      [['a', 1]],
+      [['b', 2]],
+    ],
   }),
   reduceByKeyAndWindowKeyComesBack: operatorCase({
     input: comesBack,
@@ -75,7 +117,14 @@ export const windowCases = {
   reduceByKeyAndWindowSlideTwo: operatorCase({
     input: [[['a', 1]], [['a', 2]], [['a', 4]], [['a', 8]], [], [['b', 1]]],
     operation: (s: DStream<Pair>) => s.reduceByKeyAndWindow(add, sub, 3000, 2000),
-    expected: [[['a', 3]], [['a', 14]], [['a', 8], ['b', 1]]],
+    expected: [
+      [['a', 3]],
+      [['a', 14]],
+      [
+        ['a', 8],
+        ['b', 1],
+      ],
+    ],
   }),
   reduceByKeyAndWindowSlideLongerThanWindow: operatorCase({
     input: [[['a', 1]], [['a', 2]], [['a', 4]], [['a', 8]]],
@@ -85,24 +134,72 @@ export const windowCases = {
   countByValueAndWindow: operatorCase({
     input: [['a', 'b'], ['a'], [], ['b'], []],
     operation: (s: DStream<string>) => s.countByValueAndWindow(2000, 1000),
-    expected: [[['a', 1], ['b', 1]], [['a', 2], ['b', 1]], [['a', 1]], [['b', 1]], [['b', 1]]],
+    expected: [
+      [
+        ['a', 1],
+        ['b', 1],
+      ],
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+      [['a', 1]],
+      [['b', 1]],
+      [['b', 1]],
+    ],
   }),
   groupByKeyAndWindow: operatorCase({
-    input: [[['a', 1]], [['a', 2], ['b', 3]], [], []],
+    input: [
+      [['a', 1]],
+      [
+        ['a', 2],
+        ['b', 3],
+      ],
+      [],
+      [],
+    ],
     operation: (s: DStream<Pair>) => s.groupByKeyAndWindow(2000, 1000),
-    expected: [[['a', [1]]], [['a', [1, 2]], ['b', [3]]], [['a', [2]], ['b', [3]]], []],
+    expected: [
+      [['a', [1]]],
+      [
+        ['a', [1, 2]],
+        ['b', [3]],
+      ],
+      [
+        ['a', [2]],
+        ['b', [3]],
+      ],
+      [],
+    ],
   }),
   windowedHashtagCount: operatorCase({
     input: [['#a #b'], ['#a'], [], ['#c #a'], [], [], []],
-    operation: (s: DStream<string>) =>
-      s.flatMap((t) => t.split(' ')).countByValueAndWindow(3000, 1000),
+    operation: (s: DStream<string>) => s.flatMap((t) => t.split(' ')).countByValueAndWindow(3000, 1000),
     expected: [
-      [['#a', 1], ['#b', 1]],
-      [['#a', 2], ['#b', 1]],
-      [['#a', 2], ['#b', 1]],
-      [['#a', 2], ['#c', 1]],
-      [['#a', 1], ['#c', 1]],
-      [['#a', 1], ['#c', 1]],
+      [
+        ['#a', 1],
+        ['#b', 1],
+      ],
+      [
+        ['#a', 2],
+        ['#b', 1],
+      ],
+      [
+        ['#a', 2],
+        ['#b', 1],
+      ],
+      [
+        ['#a', 2],
+        ['#c', 1],
+      ],
+      [
+        ['#a', 1],
+        ['#c', 1],
+      ],
+      [
+        ['#a', 1],
+        ['#c', 1],
+      ],
       [],
     ],
   }),

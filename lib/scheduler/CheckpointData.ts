@@ -1,0 +1,45 @@
+import type { BlockStore } from '../storage/BlockStore';
+
+/** The block key of the metadata checkpoint. */
+export const METADATA_KEY = 'checkpoint/metadata.json';
+
+/** An input block kept for a batch: where its partitions are and how many records it holds. */
+export interface InputBlockInfo {
+  readonly offsets: readonly number[];
+  readonly records: number;
+}
+
+/**
+ * Spark's metadata checkpoint, as data (never serialized code): enough to restart a job where it stopped.
+ * It is written after each batch is generated and after each batch completes.
+ */
+export interface CheckpointData {
+  readonly version: 1;
+  /** The job's name. */
+  readonly jobName: string;
+  /** The job document itself when the job is JSON (what was running). */
+  readonly jobDocument?: unknown;
+  /** The shape of the stream graph: a restart with changed functions but the same shape resumes. */
+  readonly graphSignature: string;
+  readonly batchIntervalMs: number;
+  /** Every batch up to this one completed, outputs included (0: none yet). */
+  readonly lastCompletedBatch: number;
+  /** Batches generated but not completed; a restart recomputes them. */
+  readonly pendingBatches: readonly number[];
+  /** Input blocks of remembered and pending batches, by input stream id and batch time. */
+  readonly inputs: Readonly<Record<string, Readonly<Record<string, InputBlockInfo>>>>;
+  /** Source positions (the files a folder source has read), by input stream id. */
+  readonly sources: Readonly<Record<string, unknown>>;
+  /** Persisted datasets whose partitions are all in the block store (state checkpoints). */
+  readonly stored: ReadonlyArray<{ readonly key: string; readonly numPartitions: number }>;
+  /** Output positions to roll back to (jsonl file sizes), by output path. */
+  readonly outputs: Readonly<Record<string, number>>;
+  readonly writtenAt: string;
+}
+
+/** Reads the metadata checkpoint of a store, or undefined when the store has none. */
+export async function readCheckpoint(store: BlockStore): Promise<CheckpointData | undefined> {
+  const bytes = await store.get(METADATA_KEY);
+  if (!bytes) return undefined;
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as CheckpointData;
+}

@@ -1,0 +1,13 @@
+/**
+ * Where a crash test may kill the process. Recovery is tested with real kills of real processes; a timed
+ * `kill -9` lands at random places, so the tests name the place instead: `SLUICE_CRASH_AT=output:3000` makes
+ * the process kill itself with SIGKILL when batch 3000 reaches that point. Without the variable this is a no-op.
+ */
+export type CrashPoint = 'task' | 'output' | 'checkpoint';
+
+const wanted = process.env.SLUICE_CRASH_AT;
+
+/** Kills this process (all its threads) with SIGKILL when `SLUICE_CRASH_AT` names this point and batch. */
+export function crashPoint(point: CrashPoint, batchTime: number): void {
+  if (wanted !== undefined && wanted === `${point}:${batchTime}`) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+const bin = join(root, 'lib/local/sluice.mjs');
+const job = join(root, 'test/fixtures/crashJob.ts');
+const BATCHES = 8;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process; `crashAt` makes that process kill itself with SIGKILL there. */
+function sluice(args: string[], cwd: string, crashAt?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env.SLUICE_CRASH_AT;
+    if (crashAt) env.SLUICE_CRASH_AT = crashAt;
+    const child = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Every output of a run: the jsonl lines (records sorted) and each saveAsTextFiles folder's sorted lines. */
+async function outputsOf(dir: string) {
+  const jsonl = (await readFile(join(dir, 'out/windows.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { output: string; batchTime: number; records: [string, number][] })
+    .map((l) => ({ ...l, records: [...l.records].sort((a, b) => (a[0] < b[0] ? -1 : 1)) }));
+  const folders: Record<string, string[]> = {};
+  for (const name of (await readdir(join(dir, 'out'))).filter((n) => n.startsWith('windows-')).sort()) {
+    const files = (await readdir(join(dir, 'out', name))).sort();
+    const lines: string[] = [];
+    for (const f of files.filter((f) => f.startsWith('part-'))) {
+      lines.push(...(await readFile(join(dir, 'out', name, f), 'utf8')).split('\n').filter(Boolean));
+    }
+    folders[name] = [...(files.includes('_SUCCESS') ? ['_SUCCESS'] : []), ...lines.sort()];
+  }
+  return { jsonl, folders };
+}
+
+let base: string;
+let reference: Awaited<ReturnType<typeof outputsOf>>;
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'sluice-recovery-'));
+  // The uninterrupted run every crashed run must match.
+  const dir = join(base, 'reference');
+  const run = await sluice(
+    ['run', job, '--fast', '--batches', String(BATCHES), '--store', 'store', '--quiet'],
+    await mk(dir),
+  );
+  expect(run.code).toBe(0);
+  reference = await outputsOf(dir);
+}, 60_000);
+
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function mk(dir: string): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+describe('crash recovery with kill -9', () => {
+  it('has a reference with every batch once', () => {
+    expect(reference.jsonl.map((l) => l.batchTime)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
+    expect(Object.keys(reference.folders)).toHaveLength(BATCHES);
+    expect(reference.jsonl.some((l) => l.records.length > 0)).toBe(true);
+  });
+
+  for (const point of ['task:5000', 'output:5000', 'checkpoint:4000', 'checkpoint:5000', 'output:1000']) {
+    it(`resumes after a kill during ${point.replace(':', ' of batch ')} with every output exactly once`, async () => {
+      const dir = await mk(join(base, point.replace(':', '-')));
+      const args = ['run', job, '--fast', '--batches', String(BATCHES), '--store', 'store', '--quiet'];
+      // given a run killed with SIGKILL at that point
+      const crashed = await sluice(args, dir, point);
+      expect(crashed.signal).toBe('SIGKILL');
+      // when the same job is started again on the same store
+      const resumed = await sluice(args, dir);
+      // then it resumes from its checkpoint, and the outputs equal the uninterrupted run's, each batch once
+      expect(resumed.code).toBe(0);
+      expect(resumed.stderr).toMatch(/Resuming from the checkpoint/);
+      const outputs = await outputsOf(dir);
+      expect(outputs.jsonl).toEqual(reference.jsonl);
+      expect(outputs.folders).toEqual(reference.folders);
+    }, 60_000);
+  }
+
+  it('resumes a job whose functions changed but whose graph has the same shape', async () => {
+    const dir = await mk(join(base, 'changed'));
+    const first = await sluice(['run', job, '--fast', '--batches', '3', '--store', 'store', '--quiet'], dir);
+    expect(first.code).toBe(0);
+    const changed = await sluice(
+      ['run', `${job}#changedFunction`, '--fast', '--batches', '5', '--store', 'store', '--quiet'],
+      dir,
+    );
+    expect(changed.code).toBe(0);
+    const { jsonl } = await outputsOf(dir);
+    expect(jsonl.map((l) => l.batchTime)).toEqual([1000, 2000, 3000, 4000, 5000]);
+    // batches after the restart use the new function (upper-case tags enter the window)
+    expect(jsonl[4]!.records.some(([tag]) => tag === tag.toUpperCase())).toBe(true);
+    expect(jsonl[0]!.records.every(([tag]) => tag === tag.toLowerCase())).toBe(true);
+  }, 60_000);
+
+  it('refuses to resume a checkpoint of another graph shape, and --fresh starts over', async () => {
+    const dir = await mk(join(base, 'other'));
+    expect(
+      (await sluice(['run', job, '--fast', '--batches', '2', '--store', 'store', '--quiet'], dir)).code,
+    ).toBe(0);
+    const refused = await sluice(
+      ['run', `${job}#otherShape`, '--fast', '--batches', '2', '--store', 'store'],
+      dir,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/another shape; run with --fresh/);
+    const fresh = await sluice(
+      ['run', `${job}#otherShape`, '--fast', '--batches', '2', '--store', 'store', '--fresh', '--quiet'],
+      dir,
+    );
+    expect(fresh.code).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,257 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DatasetSpec } from '../../lib/dataset/Dataset';
+import { MapWithStateDataset, type MapWithStateRecord } from '../../lib/dataset/MapWithStateDataset';
+import type { State } from '../../lib/dataset/State';
+import { StateMap } from '../../lib/dataset/StateMap';
+import type { TaskContext } from '../../lib/dataset/TaskContext';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { assertBatches } from '../helpers/operatorCase';
+import { failingCases, longRunExpected, stateCases, touchedKeysInput } from '../helpers/stateCases';
+
+const casesModule = new URL('../helpers/stateCases.ts', import.meta.url).pathname;
+const job = (exportName: string) => ({ kind: 'module', path: casesModule, exportName }) as const;
+
+/** The same tables on both executors: tasks in the driver's thread, and tasks on a pool of worker threads. */
+const runners = [
+  { name: 'in-process', workers: 0 },
+  { name: 'worker threads', workers: 2 },
+] as const;
+
+for (const runner of runners) {
+  describe(`state operations (${runner.name})`, () => {
+    for (const [name, testCase] of Object.entries(stateCases)) {
+      it(name, async () => {
+        // given a queue of input batches and a stateful operation
+        // when it runs one batch per expected output batch on the logical clock
+        const result = await runBatches(job(`stateCases.${name}`), testCase.expected.length, {
+          workers: runner.workers,
+        });
+        // then every output batch is as expected
+        expect(result.error).toBeUndefined();
+        assertBatches(result.recordsOf('out'), testCase.expected, testCase.ordered);
+      });
+    }
+
+    it('updateStateByKey: a throwing update function fails the batch', async () => {
+      // given an update function that always throws
+      // when a batch runs
+      const result = await runBatches(job('failingCases.updateThrows'), 1, { workers: runner.workers });
+      // then the batch fails with the function's error, and nothing is output
+      expect(result.error?.message).toMatch(/update failed on purpose/);
+      expect(result.recordsOf('out')).toEqual([]);
+    });
+
+    it('mapWithState: a record the function throws on is dead-lettered and leaves the state as it was', async () => {
+      // given a mapping function that throws for one key
+      const testCase = failingCases.mapWithStateThrows;
+      // when two batches run
+      const result = await runBatches(job('failingCases.mapWithStateThrows'), 2, { workers: runner.workers });
+      // then the other records are mapped, and each failing record is a dead letter
+      expect(result.error).toBeUndefined();
+      assertBatches(result.recordsOf('out'), testCase.expected, false);
+      expect(result.deadLetters.map((l) => [l.batchTime, l.record, l.error])).toEqual([
+        [1000, ['bad', 1], 'Error: cannot map bad'],
+        [2000, ['bad', 3], 'Error: cannot map bad'],
+      ]);
+    });
+
+    it('mapWithState: the function runs for the touched keys only, with 1,000 keys in state', async () => {
+      // given 1,000 keys in the first batch, then 10 keys per batch
+      const batches = touchedKeysInput.length;
+      // when the batches run
+      const result = await runBatches(job('touchedKeys'), batches, { workers: runner.workers });
+      // then the function ran 1,000 times in the first batch and 10 times in each later one
+      expect(result.error).toBeUndefined();
+      const calls = result.recordsOf('calls').map((b) => b.length);
+      expect(calls).toEqual([1000, ...Array(batches - 1).fill(10)]);
+    });
+
+    it('state survives 35 batches with checkpoints every 3 batches, as without checkpoints', async () => {
+      // given a job with both operations, checkpointing every 3 s of 1 s batches, and the same job that never
+      // checkpoints in 35 batches
+      const expected = longRunExpected();
+      const storeDir = await mkdtemp(join(tmpdir(), 'sluice-state-'));
+      try {
+        // when both run 35 batches
+        const checkpointed = await runBatches(job('longRunJobs.checkpointEvery3s'), 35, {
+          workers: runner.workers,
+          storeDir,
+        });
+        const plain = await runBatches(job('longRunJobs.neverCheckpointing'), 35, {
+          workers: runner.workers,
+        });
+        // then both match the reference implementation batch for batch
+        for (const result of [checkpointed, plain]) {
+          expect(result.error).toBeUndefined();
+          assertBatches(result.recordsOf('update'), expected.update, false);
+          assertBatches(result.recordsOf('mapped'), expected.mapped, false);
+          assertBatches(result.recordsOf('snapshots'), expected.snapshots, false);
+        }
+        // and the checkpointed run did write its state to the block store
+        expect((await readdir(join(storeDir, 'persist'))).length).toBeGreaterThan(0);
+      } finally {
+        await rm(storeDir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+describe('mapWithState cost', () => {
+  it('visits about the touched entries per batch, not the whole state', async () => {
+    // given 1,000 keys in state after the first batch and 10 touched keys per later batch, in this thread
+    const visits: number[] = [];
+    let last = StateMap.entryVisits;
+    // when the batches run, counting the state-map entries visited per batch
+    const result = await runBatches(job('touchedKeys'), touchedKeysInput.length, {
+      workers: 0,
+      listeners: [
+        {
+          onBatchCompleted: () => {
+            visits.push(StateMap.entryVisits - last);
+            last = StateMap.entryVisits;
+          },
+        },
+      ],
+    });
+    // then the first batch visits the 1,000 new keys, and later batches a few per touched key, except the one
+    // batch whose new generation flattens the delta chain (every 20 generations)
+    expect(result.error).toBeUndefined();
+    expect(visits[0]).toBeGreaterThanOrEqual(1000);
+    const later = visits.slice(1);
+    expect(later.filter((v) => v > 100)).toHaveLength(1);
+    expect(later.filter((v) => v <= 100).every((v) => v >= 10)).toBe(true);
+    expect(later.reduce((a, b) => a + b, 0)).toBeLessThan(5000);
+  });
+});
+
+describe('StateMap', () => {
+  it('layers a generation over the previous one without changing it', () => {
+    // given a map with 1,000 keys
+    const base = StateMap.fromPairs(
+      Array.from({ length: 1000 }, (_, i) => [`k${i}`, i] as [string, number]),
+      1000,
+    );
+    // when the next generation updates one key, removes one and adds one
+    const next = base.nextGeneration();
+    next.put('k1', -1, 2000);
+    next.remove('k2');
+    next.put('new', 7, 2000);
+    // then the new generation sees the changes and the old one does not
+    expect(next.get('k1')).toEqual({ state: -1, updatedMs: 2000 });
+    expect(next.get('k2')).toBeUndefined();
+    expect(next.pairs()).toHaveLength(1000);
+    expect(base.get('k1')).toEqual({ state: 1, updatedMs: 1000 });
+    expect(base.get('k2')).toEqual({ state: 2, updatedMs: 1000 });
+    expect(base.get('new')).toBeUndefined();
+    expect(next.depth).toBe(1);
+  });
+
+  it('flattens the chain after 20 generations, keeping every entry', () => {
+    // given a chain of generations, each changing one key
+    let map = StateMap.empty<string, number>();
+    const depths: number[] = [];
+    const expected = new Map<string, number>();
+    for (let g = 1; g <= 25; g++) {
+      map = map.nextGeneration();
+      map.put(`k${g % 7}`, g, g * 1000);
+      expected.set(`k${g % 7}`, g);
+      depths.push(map.depth);
+    }
+    // then the depth went back to 0 once, and the entries are the last ones written
+    expect(Math.max(...depths)).toBe(19);
+    expect(depths.filter((d) => d === 0)).toHaveLength(1);
+    expect(new Map(map.pairs())).toEqual(expected);
+  });
+
+  it('round-trips through JSON as [key, state, lastUpdatedMs] records', () => {
+    // given a layered map with a removal and a composite key
+    const map = StateMap.fromPairs<unknown, number>(
+      [
+        ['a', 1],
+        [['x', 1], 2],
+      ],
+      1000,
+    ).nextGeneration();
+    map.remove('a');
+    map.put('b', 3, 2000);
+    // when it is written as JSON and rebuilt
+    const json = JSON.parse(JSON.stringify(map));
+    const rebuilt = StateMap.fromRecords(json);
+    // then the records are plain triples and the rebuilt map has the same entries
+    expect(json).toEqual(
+      expect.arrayContaining([
+        [['x', 1], 2, 1000],
+        ['b', 3, 2000],
+      ]),
+    );
+    expect(json).toHaveLength(2);
+    expect(rebuilt.get(['x', 1])).toEqual({ state: 2, updatedMs: 1000 });
+    expect(rebuilt.get('a')).toBeUndefined();
+  });
+
+  it('lists timeout candidates by update time without scanning older keys twice', () => {
+    // given keys updated at 1000, 2000 and 3000, one of them updated again later
+    const map = StateMap.empty<string, number>().nextGeneration();
+    map.put('a', 1, 1000);
+    map.put('b', 1, 1000);
+    const next = map.nextGeneration();
+    next.put('b', 2, 2000);
+    next.put('c', 1, 3000);
+    // when asking for the keys last updated before 2500
+    const stale = next.updatedBetween(Number.NEGATIVE_INFINITY, 2500).map(([k]) => k);
+    // then a (1000) and b (2000) are listed once each, c (3000) is not
+    expect(stale.sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('MapWithStateDataset', () => {
+  it('rebuilds the previous state from a checkpoint read back as JSON', async () => {
+    // given a previous partition that crossed as JSON (a checkpoint in the block store)
+    const previous: MapWithStateRecord = {
+      stateMap: StateMap.fromRecords([
+        ['a', 1, 1000],
+        ['old', 5, 500],
+      ]),
+      mapped: [],
+    };
+    const fromJson = JSON.parse(JSON.stringify([previous])) as unknown[];
+    const fn = (key: string, value: number | undefined, state: State<number>) => {
+      if (state.isTimingOut()) return ['timeout', key];
+      state.update((state.exists() ? state.get() : 0) + value!);
+      return [key, state.get()];
+    };
+    const spec: DatasetSpec = {
+      id: 2,
+      type: 'mapWithState',
+      numPartitions: 1,
+      deps: [
+        { type: 'oneToOne', parent: 0 },
+        { type: 'oneToOne', parent: 1 },
+      ],
+      args: { fn: 'f', batchTime: 2000, previous: 'state', timeoutMs: 1000 },
+    };
+    const tc = {
+      batchTime: 2000,
+      partitionOf: async (id: number) => (id === 0 ? fromJson : [['a', 2]]),
+      fn: () => fn,
+      deadLetter: () => {
+        throw new Error('no record should fail');
+      },
+    } as unknown as TaskContext;
+    // when the next batch's partition is computed from it
+    const [record] = await MapWithStateDataset.fromSpec(spec).compute(0, tc);
+    // then the state map was rebuilt, the new record applied, and the stale key timed out
+    expect(record!.mapped).toEqual([
+      ['a', 3],
+      ['timeout', 'old'],
+    ]);
+    expect(record!.stateMap.pairs()).toEqual([['a', 3]]);
+    expect(MapWithStateDataset.recordOf(fromJson).stateMap.pairs()).toEqual([
+      ['a', 1],
+      ['old', 5],
+    ]);
+  });
+});
