@@ -127,3 +127,12 @@ export const twoConcurrentOutputs = defineJob({ batchIntervalMs: 1000, concurren
     concurrentStarted();
   });
 });
+
+export const thousandBatches = defineJob({ batchIntervalMs: 1000, checkpointIntervalMs: 5000 }, (ssc) => {
+  ssc
+    .generatorStream({ kind: 'tweets', ratePerSec: 50, seed: 3 })
+    .flatMap((t: { text: string }) => t.text.split(' ').filter((w) => w.startsWith('#')))
+    .countByValueAndWindow(10_000, 1000)
+    .count()
+    .collectBatches('keys');
+});
