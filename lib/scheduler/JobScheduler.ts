@@ -130,8 +130,9 @@ export class JobScheduler {
       }
     }
     this.pending.add(batchTime);
-    // Spark checkpoints after generating too: a pending batch's input blocks are then found after a crash.
-    await this.checkpoint(batchTime);
+    // Spark checkpoints after generating too, so a pending batch's input blocks are found after a crash. Only
+    // sources that cannot replay need it: the others give the same records again.
+    if (this.ssc.graph.inputs.some((input) => !input.source.replayable)) await this.checkpoint(batchTime);
     return jobs;
   }
 
