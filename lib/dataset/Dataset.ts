@@ -67,8 +67,12 @@ export abstract class Dataset<T = unknown> {
   readonly id: number;
   /** How many partitions (and so tasks) the dataset has. */
   readonly numPartitions: number;
-  /** Live parents (driver side only; empty when rebuilt from a plan). */
-  readonly dependencies: readonly Dependency[];
+  /** Live parents (driver side only; empty when rebuilt from a plan or once checkpointed). */
+  get dependencies(): readonly Dependency[] {
+    return this.lineage.deps;
+  }
+  // Held in an object shared with scope views, so a checkpoint that drops the parents drops them for all.
+  private readonly lineage: { deps: readonly Dependency[] };
   /** Parents as the plan names them. */
   readonly depSpecs: readonly DependencySpec[];
   /** True when some function of this dataset can only be resolved in the driver. */
@@ -87,7 +91,7 @@ export abstract class Dataset<T = unknown> {
     if ('spec' in origin) {
       this.id = origin.spec.id;
       this.numPartitions = origin.spec.numPartitions;
-      this.dependencies = [];
+      this.lineage = { deps: [] };
       this.depSpecs = origin.spec.deps;
       this.driverOnly = origin.spec.driverOnly === true;
       this.ctx = undefined;
@@ -97,7 +101,7 @@ export abstract class Dataset<T = unknown> {
     } else {
       this.id = origin.ctx.newDatasetId();
       this.numPartitions = origin.numPartitions;
-      this.dependencies = origin.deps;
+      this.lineage = { deps: origin.deps };
       this.depSpecs = origin.deps.map((d) => d.toSpec());
       // Only the dataset that holds a driver-only function is marked; the planner pins every stage holding one.
       this.driverOnly = origin.scope.driverOnly;
@@ -123,6 +127,15 @@ export abstract class Dataset<T = unknown> {
   setPersist(spec: PersistSpec): this {
     this.persistHolder.spec ??= spec;
     return this;
+  }
+
+  /**
+   * Drops the live parents once every partition is in the block store (Spark's markCheckpointed): plans read
+   * the stored partitions anyway, and without this a long-running stateful stream would keep every batch it
+   * ever computed reachable in the driver's memory.
+   */
+  markCheckpointed(): void {
+    this.lineage.deps = [];
   }
 
   /** The subclass's own arguments for the plan (function ids, keys, inline data). */

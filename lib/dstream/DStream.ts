@@ -25,6 +25,7 @@ export abstract class DStream<T = unknown> {
   /** Stateful streams must checkpoint: their lineage grows by one step every batch. */
   protected mustCheckpoint = false;
   private readonly generated = new Map<number, Promise<Dataset<T> | undefined>>();
+  private readonly persisted = new Map<number, Dataset<T>>();
 
   protected constructor(readonly ssc: StreamingContext) {
     this.id = ssc.graph.addNode(this);
@@ -95,6 +96,7 @@ export abstract class DStream<T = unknown> {
         ? 'memoryAndBlockStore'
         : 'blockStore'
       : this.storageLevel!;
+    this.persisted.set(batchTime, ds);
     return ds.setPersist({ key: this.persistKey(batchTime), level, untilMs: batchTime + this.rememberMs });
   }
 
@@ -130,9 +132,13 @@ export abstract class DStream<T = unknown> {
 
   /** Forgets datasets too old to be needed after `batchTime`, here and in the parents. */
   clearMetadata(batchTime: number): void {
+    for (const [time, ds] of this.persisted) {
+      if (ds.persistSpec && this.ssc.persistence.status(ds.persistSpec.key) === 'stored') ds.markCheckpointed();
+    }
     for (const time of [...this.generated.keys()]) {
       if (time <= batchTime - this.rememberMs) {
         this.generated.delete(time);
+        this.persisted.delete(time);
         this.unpersist(time);
         this.forget(time);
       }

@@ -77,6 +77,9 @@ export class JobScheduler {
     const interval = this.ssc.batchIntervalMs;
     const resumedAfter = this.lastCompleted;
     this.ssc.graph.start(0, this.ssc.minRememberMs);
+    // A first checkpoint before batch 1 records where file outputs start, so a crash in the first batch
+    // rolls them back too.
+    if (resumedAfter === 0) await this.checkpoint(0);
     this.clock.start();
     const inFlight: Promise<void>[] = [];
     let generated: Promise<Job[]> = Promise.resolve([]);

@@ -57,6 +57,23 @@ describe('a stateful stream over 1,000 batches', () => {
     for (const key of ['tracked', 'functions', 'remembered'] as const) {
       expect(Math.max(...late.map((s) => s[key]))).toBeLessThanOrEqual(Math.max(...early.map((s) => s[key])));
     }
+    // and the live lineage the driver holds is cut at checkpoints: walking the parents of the last window
+    // reaches a bounded number of datasets, not one chain per batch since the start
+    const ssc = runtime.ssc;
+    let windowed: import('../../lib/dstream/DStream').DStream<any> | undefined;
+    for (let i = 1; ssc.graph.node(`n${i}`); i++) {
+      if (ssc.graph.node(`n${i}`)!.constructor.name === 'ReducedWindowedDStream') windowed = ssc.graph.node(`n${i}`);
+    }
+    const last = await windowed!.getOrCompute(1_000_000);
+    const reachable = new Set<number>();
+    const stack = [last!];
+    while (stack.length > 0) {
+      const ds = stack.pop()!;
+      if (reachable.has(ds.id)) continue;
+      reachable.add(ds.id);
+      for (const dep of ds.dependencies) stack.push(dep.parent);
+    }
+    expect(reachable.size).toBeLessThan(300);
     // and the store keeps only the blocks that remembered batches need
     const files = await readdir(dir, { recursive: true, withFileTypes: true });
     expect(files.filter((f) => f.isFile()).length).toBeLessThan(200);
