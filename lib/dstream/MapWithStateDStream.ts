@@ -39,6 +39,12 @@ export class MapWithStateDStream<K, V, S, U> extends DStream<U> {
     return this.internal.slideMs;
   }
 
+  /** Checkpoints the state, which is what grows a lineage (Spark's MapWithStateDStream does the same). */
+  override checkpoint(intervalMs: number): this {
+    this.internal.checkpoint(intervalMs);
+    return this;
+  }
+
   /** Every key and its state after each batch, as `[key, state]` records (a full scan of the state). */
   stateSnapshots(): DStream<[K, S]> {
     const snapshots = this.internal.mapPartitions(

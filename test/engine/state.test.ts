@@ -8,6 +8,7 @@ import type { State } from '../../lib/dataset/State';
 import { StateMap } from '../../lib/dataset/StateMap';
 import type { TaskContext } from '../../lib/dataset/TaskContext';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import { StreamingContext } from '../../lib/StreamingContext';
 import { assertBatches } from '../helpers/operatorCase';
 import { failingCases, longRunExpected, stateCases, touchedKeysInput } from '../helpers/stateCases';
 
@@ -52,6 +53,7 @@ for (const runner of runners) {
       // then the other records are mapped, and each failing record is a dead letter
       expect(result.error).toBeUndefined();
       assertBatches(result.recordsOf('out'), testCase.expected, false);
+      assertBatches(result.recordsOf('snapshots'), testCase.expectedSnapshots, false);
       expect(result.deadLetters.map((l) => [l.batchTime, l.record, l.error])).toEqual([
         [1000, ['bad', 1], 'Error: cannot map bad'],
         [2000, ['bad', 3], 'Error: cannot map bad'],
@@ -124,6 +126,37 @@ describe('mapWithState cost', () => {
     expect(later.filter((v) => v > 100)).toHaveLength(1);
     expect(later.filter((v) => v <= 100).every((v) => v >= 10)).toBe(true);
     expect(later.reduce((a, b) => a + b, 0)).toBeLessThan(5000);
+  });
+});
+
+describe('state operations: validation', () => {
+  const pairs = () => new StreamingContext({ batchIntervalMs: 1000 }).queueStream<[string, number]>([]);
+
+  it('rejects what is not a function, a dataset or a positive timeout, naming the operation', () => {
+    // given a keyed stream
+    // when stateful operations get wrong settings
+    // then they throw at once, saying what was expected
+    expect(() => pairs().updateStateByKey(42 as never)).toThrow(
+      /updateStateByKey needs a function, got number/,
+    );
+    expect(() => pairs().updateStateByKey(() => 1, { initialState: [['a', 1]] as never })).toThrow(
+      /initial state of updateStateByKey must be a dataset/,
+    );
+    expect(() => pairs().mapWithState({ fn: () => 1, timeoutMs: -5 })).toThrow(
+      /timeout of mapWithState must be a positive whole number of ms, got -5/,
+    );
+    expect(() => pairs().mapWithState({ fn: () => 1, partitions: 0 })).toThrow(/positive integer, got 0/);
+  });
+
+  it('checkpoints the state of mapWithState when its stream is checkpointed', () => {
+    // given a mapWithState stream checkpointed every 3 s
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const mapped = ssc
+      .queueStream<[string, number]>([])
+      .mapWithState({ fn: () => 1 })
+      .checkpoint(3000);
+    // then the internal state stream carries the interval
+    expect(mapped.dependencies[0]!.checkpointIntervalMs).toBe(3000);
   });
 });
 

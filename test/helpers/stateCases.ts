@@ -23,7 +23,9 @@ const placement = (records: [string, unknown][], partition: number) =>
 /** The mapped values and, tagged `state`, the snapshots of a mapWithState, as one output. */
 function withSnapshots<S, U>(s: DStream<Pair>, spec: StateSpec<string, number, S, U>): DStream<unknown> {
   const mapped = s.mapWithState(spec);
-  return (mapped as DStream<unknown>).union(mapped.stateSnapshots().map(([k, v]) => ['state', k, v]));
+  return (mapped as DStream<unknown>).union(
+    mapped.stateSnapshots().map(([k, v]): unknown => ['state', k, v]),
+  );
 }
 
 /**
@@ -420,6 +422,15 @@ export const stateCases = {
 
 // ---- error cases ---------------------------------------------------------------------------------------------
 
+const throwsInput: Pair[][] = [
+  [
+    ['a', 1],
+    ['bad', 1],
+    ['a', 2],
+  ],
+  [['bad', 3]],
+];
+
 /** Jobs whose functions fail: updateStateByKey fails the batch, mapWithState dead-letters the record. */
 export const failingCases = {
   updateThrows: operatorCase({
@@ -435,33 +446,29 @@ export const failingCases = {
       }),
     expected: [],
   }),
-  mapWithStateThrows: operatorCase({
-    input: [
-      [
-        ['a', 1],
-        ['bad', 1],
-        ['a', 2],
-      ],
-      [['bad', 3]],
-    ],
-    operation: (s: DStream<Pair>) =>
-      withSnapshots(s, {
+  mapWithStateThrows: {
+    ...defineJob({ batchIntervalMs: 1000, defaultPartitions: 2 }, (ssc) => {
+      const mapped = ssc.queueStream<Pair>(throwsInput).mapWithState({
         fn: (key: string, value: number | undefined, state: State<number>) => {
           state.update(value!);
           if (key === 'bad') throw new Error(`cannot map ${key}`);
           return [key, value];
         },
-      }),
-    // The failing record leaves the key's state as it was: `bad` never gets one.
+      });
+      // Two outputs, so each batch's state is computed by one job and read from memory by the next.
+      mapped.collectBatches('out');
+      mapped.stateSnapshots().collectBatches('snapshots');
+    }),
     expected: [
       [
         ['a', 1],
         ['a', 2],
-        ['state', 'a', 2],
       ],
-      [['state', 'a', 2]],
+      [],
     ],
-  }),
+    // The failing record leaves the key's state as it was: `bad` never gets one.
+    expectedSnapshots: [[['a', 2]], [['a', 2]]],
+  },
 };
 
 // ---- cost and long runs -------------------------------------------------------------------------------------
