@@ -30,23 +30,143 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
     return { kind: this.kind, fn: this.fnId };
   }
 
+  /** True for the kinds that handle one record at a time, which can be fused into one pass. */
+  get perRecord(): boolean {
+    return this.kind !== 'glom' && this.kind !== 'mapPartitions';
+  }
+
   async compute(partition: number, tc: TaskContext): Promise<T[]> {
+    if (this.perRecord && tc.fusable(this.depSpecs[0]!.parent)) {
+      const mark = tc.deadLetterMark();
+      const out: T[] = [];
+      try {
+        await this.forEachRecord(partition, tc, (record) => out.push(record as T));
+        return out;
+      } catch (error) {
+        if (!(error instanceof AsyncFunctionInFusedPass)) throw error;
+        tc.deadLetterReset(mark); // the materialized pass below reports them again
+      }
+    }
     const input = await tc.partitionOf(this.depSpecs[0]!.parent, partition);
     const fn = this.kind === 'glom' ? undefined : tc.fn(this.fnId);
-    const fail = (record: unknown, error: unknown) =>
-      tc.deadLetter(this.toString(), this.fnId, record, error);
     switch (this.kind) {
       case 'glom':
         return [input as T];
       case 'mapPartitions':
         return Array.from(await (fn as AnyFn)(input, partition)) as T[];
       default:
-        return applyPerRecord(this.kind, fn as AnyFn, input, fail) as Promise<T[]>;
+        return applyPerRecord(this.kind, fn as AnyFn, input, this.failer(tc)) as Promise<T[]>;
     }
+  }
+
+  /**
+   * Streams the partition's records to `emit` in one pass through this and every fusable parent, without the
+   * array each operator would otherwise build (most of WordCount's time was the garbage of those arrays).
+   * Throws `AsyncFunctionInFusedPass` when a function returns a promise; callers fall back to `compute`.
+   */
+  async forEachRecord(partition: number, tc: TaskContext, emit: (record: unknown) => void): Promise<void> {
+    const step = fusedStep(this.kind, tc.fn(this.fnId), emit, this.failer(tc));
+    const parent = tc.fusable(this.depSpecs[0]!.parent);
+    if (parent) {
+      await parent.forEachRecord(partition, tc, step);
+      return;
+    }
+    const input = await tc.partitionOf(this.depSpecs[0]!.parent, partition);
+    for (let i = 0; i < input.length; i++) step(input[i]);
+  }
+
+  private failer(tc: TaskContext): (record: unknown, error: unknown) => void {
+    return (record, error) => tc.deadLetter(this.toString(), this.fnId, record, error);
   }
 }
 
-/** The per-record loop, kept apart so V8 sees one small hot function per kind of call site. */
+/** A function returned a promise inside a fused, synchronous pass. */
+export class AsyncFunctionInFusedPass extends Error {}
+
+/** One operator of a fused pass: applies `fn` to a record and hands the results to `emit`. */
+function fusedStep(
+  kind: MapKind,
+  fn: AnyFn,
+  emit: (record: unknown) => void,
+  fail: (record: unknown, error: unknown) => void,
+): (record: unknown) => void {
+  const check = (y: unknown) => {
+    if (y instanceof Promise) throw new AsyncFunctionInFusedPass();
+    return y;
+  };
+  switch (kind) {
+    case 'map':
+      return (record) => {
+        let y: unknown;
+        try {
+          y = check(fn(record));
+        } catch (error) {
+          if (error instanceof AsyncFunctionInFusedPass) throw error;
+          fail(record, error);
+          return;
+        }
+        emit(y);
+      };
+    case 'filter':
+      return (record) => {
+        let keep: unknown;
+        try {
+          keep = check(fn(record));
+        } catch (error) {
+          if (error instanceof AsyncFunctionInFusedPass) throw error;
+          fail(record, error);
+          return;
+        }
+        if (keep) emit(record);
+      };
+    case 'flatMap':
+      return (record) => {
+        let ys: Iterable<unknown> | null | undefined;
+        try {
+          ys = check(fn(record)) as Iterable<unknown> | null | undefined;
+        } catch (error) {
+          if (error instanceof AsyncFunctionInFusedPass) throw error;
+          fail(record, error);
+          return;
+        }
+        if (ys == null) return;
+        if (Array.isArray(ys)) for (let i = 0; i < ys.length; i++) emit(ys[i]);
+        else for (const y of ys) emit(y);
+      };
+    case 'mapValues':
+      return (record) => {
+        let pair: [unknown, unknown];
+        try {
+          const [k, v] = record as [unknown, unknown];
+          pair = [k, check(fn(v))];
+        } catch (error) {
+          if (error instanceof AsyncFunctionInFusedPass) throw error;
+          fail(record, error);
+          return;
+        }
+        emit(pair);
+      };
+    case 'flatMapValues':
+      return (record) => {
+        let k: unknown;
+        let ys: Iterable<unknown> | null | undefined;
+        try {
+          const [key, v] = record as [unknown, unknown];
+          k = key;
+          ys = check(fn(v)) as Iterable<unknown> | null | undefined;
+        } catch (error) {
+          if (error instanceof AsyncFunctionInFusedPass) throw error;
+          fail(record, error);
+          return;
+        }
+        if (ys != null) for (const y of ys) emit([k, y]);
+      };
+    default:
+      throw new Error(`${kind} is not a per-record operation`);
+  }
+}
+
+/** The per-record loop of the materialized pass (functions may return promises here). */
 async function applyPerRecord(
   kind: MapKind,
   fn: AnyFn,

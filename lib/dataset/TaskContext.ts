@@ -1,4 +1,5 @@
 import type { AnyFn } from './FnScope';
+import type { MapPartitionsDataset } from './MapPartitionsDataset';
 import type { PersistSpec } from './StorageLevel';
 
 /** A record a function could not process, kept with the reason so nothing is dropped without a trace. */
@@ -33,6 +34,15 @@ export interface TaskContext {
   readBlockRange(key: string, start: number, end: number): Promise<Uint8Array>;
   /** A static text file named in the job (a spam list, a lookup table). */
   readText(path: string): Promise<string>;
+  /**
+   * The dataset with this id when a child may fuse with it into one pass: a per-record map of the same stage,
+   * not persisted, with no other consumer in the stage.
+   */
+  fusable(datasetId: number): MapPartitionsDataset | undefined;
+  /** How many dead letters the task has so far (to undo a fused pass that had to be redone). */
+  deadLetterMark(): number;
+  /** Drops the dead letters recorded after `mark`. */
+  deadLetterReset(mark: number): void;
   /** Sends a record that a function could not process to the dead-letter output; the task goes on. */
   deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown): void;
 }

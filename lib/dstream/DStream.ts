@@ -132,8 +132,9 @@ export abstract class DStream<T = unknown> {
 
   /** Forgets datasets too old to be needed after `batchTime`, here and in the parents. */
   clearMetadata(batchTime: number): void {
-    for (const [time, ds] of this.persisted) {
-      if (ds.persistSpec && this.ssc.persistence.status(ds.persistSpec.key) === 'stored') ds.markCheckpointed();
+    for (const ds of this.persisted.values()) {
+      if (ds.persistSpec && this.ssc.persistence.status(ds.persistSpec.key) === 'stored')
+        ds.markCheckpointed();
     }
     for (const time of [...this.generated.keys()]) {
       if (time <= batchTime - this.rememberMs) {

@@ -1,13 +1,16 @@
 import type { ActionSpec, Dataset } from '../dataset/Dataset';
 import { datasetTypes } from '../dataset/datasetTypes';
 import type { FunctionTable } from '../dataset/FnScope';
+import { KeyedMap } from '../dataset/KeyedMap';
+import { AsyncFunctionInFusedPass, MapPartitionsDataset } from '../dataset/MapPartitionsDataset';
 import type { PartitionCache } from '../dataset/PartitionCache';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, TaskContext } from '../dataset/TaskContext';
 import { CacheMissError } from '../errors';
 import type { MapStatus, PersistedPartition, TaskPlan, TaskResult } from '../plan/Plan';
 import { crashPoint } from '../scheduler/crashPoint';
-import { writeShuffle } from '../shuffle/ShuffleWriter';
+import { Aggregator } from '../shuffle/Aggregator';
+import { type ShuffleInput, writeShuffle } from '../shuffle/ShuffleWriter';
 import type { BlockStore } from '../storage/BlockStore';
 import { decodeSegment, encodeSegments } from '../storage/SegmentedBlob';
 import { formatRecord } from './formatRecord';
@@ -43,7 +46,10 @@ export class TaskExecutor {
         datasets.set(spec.id, build(spec));
       }
       const tc = new RunningTask(task, datasets, this.env);
-      const records = await tc.partitionOf(stage.rootId, partition);
+      const fail = (record: unknown, error: unknown) =>
+        tc.deadLetter(`shuffle#${stage.shuffleWrite!.shuffleId}`, 'combine', record, error);
+      const input = await this.rootRecords(tc, datasets.get(stage.rootId), task, fail);
+      const records: unknown[] = 'records' in input ? input.records : [];
       crashPoint('task', task.batchTime);
       let mapStatus: MapStatus | undefined;
       let result: unknown;
@@ -51,13 +57,12 @@ export class TaskExecutor {
       if (stage.shuffleWrite) {
         const written = await writeShuffle(
           stage.shuffleWrite,
-          records,
+          input,
           partition,
           task.batchTime,
           this.env.store,
           (id) => this.env.functions.get(id),
-          (record, error) =>
-            tc.deadLetter(`shuffle#${stage.shuffleWrite!.shuffleId}`, 'combine', record, error),
+          fail,
         );
         mapStatus = written.status;
         shuffleBytesWritten = written.bytes;
@@ -73,7 +78,7 @@ export class TaskExecutor {
         ...(result !== undefined ? { result } : {}),
         metrics: {
           durationMs: performance.now() - started,
-          recordsOut: records.length,
+          recordsOut: 'records' in input ? input.records.length : input.count,
           shuffleBytesWritten,
           shuffleBytesRead: tc.shuffleBytesRead,
           storageRequests: tc.requests,
@@ -90,6 +95,42 @@ export class TaskExecutor {
         ...(error instanceof CacheMissError ? { cacheMiss: error.key } : {}),
       };
     }
+  }
+
+  /**
+   * The root's records; when a map stage combines on the map side and the root is a per-record map, its
+   * records stream straight into the combiners instead (no array of every pair).
+   */
+  private async rootRecords(
+    tc: RunningTask,
+    root: Dataset | undefined,
+    task: TaskPlan,
+    fail: (record: unknown, error: unknown) => void,
+  ): Promise<ShuffleInput> {
+    const write = task.stage.shuffleWrite;
+    if (
+      write?.aggregator &&
+      write.mapSideCombine &&
+      root instanceof MapPartitionsDataset &&
+      root.perRecord &&
+      !root.persistSpec
+    ) {
+      const aggregator = new Aggregator(write.aggregator, (id) => this.env.functions.get(id));
+      const combined = new KeyedMap<unknown>();
+      const mark = tc.deadLetterMark();
+      let count = 0;
+      try {
+        await root.forEachRecord(task.partition, tc, (record) => {
+          count++;
+          aggregator.combineOne(record, combined, fail);
+        });
+        return { combined, count };
+      } catch (error) {
+        if (!(error instanceof AsyncFunctionInFusedPass)) throw error;
+        tc.deadLetterReset(mark);
+      }
+    }
+    return { records: await tc.partitionOf(task.stage.rootId, task.partition) };
   }
 
   private async act(
@@ -124,12 +165,32 @@ class RunningTask implements TaskContext {
   shuffleBytesRead = 0;
   private readonly computed = new Map<string, Promise<unknown[]>>();
 
+  private readonly consumers = new Map<number, number>();
+
   constructor(
     private readonly task: TaskPlan,
     private readonly datasets: Map<number, Dataset>,
     private readonly env: ExecutorEnv,
   ) {
     this.batchTime = task.batchTime;
+    for (const spec of task.stage.datasets) {
+      for (const dep of spec.deps)
+        if (dep.type !== 'shuffle') this.consumers.set(dep.parent, (this.consumers.get(dep.parent) ?? 0) + 1);
+    }
+  }
+
+  fusable(datasetId: number): MapPartitionsDataset | undefined {
+    const ds = this.datasets.get(datasetId);
+    if (!(ds instanceof MapPartitionsDataset) || !ds.perRecord || ds.persistSpec) return undefined;
+    return this.consumers.get(datasetId) === 1 && datasetId !== this.task.stage.rootId ? ds : undefined;
+  }
+
+  deadLetterMark(): number {
+    return this.deadLetters.length;
+  }
+
+  deadLetterReset(mark: number): void {
+    this.deadLetters.length = mark;
   }
 
   partitionOf(datasetId: number, partition: number): Promise<unknown[]> {

@@ -36,6 +36,17 @@ export class Aggregator {
     }
   }
 
+  /** Folds one raw value into `into` (the streaming map side). */
+  combineOne(record: unknown, into: KeyedMap<unknown>, fail: (r: unknown, e: unknown) => void): void {
+    try {
+      const [key, value] = record as [unknown, unknown];
+      const current = into.get(key);
+      into.set(key, current === undefined ? this.createCombiner(value) : this.mergeValue(current, value));
+    } catch (error) {
+      fail(record, error);
+    }
+  }
+
   /** Folds `[key, combiner]` records from map tasks into `into` (the reduce side). */
   combineCombiners(
     records: readonly unknown[],

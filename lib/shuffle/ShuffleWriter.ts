@@ -16,9 +16,14 @@ export function shuffleKey(batchTime: number, shuffleId: number, mapPartition: n
  * The map side of a shuffle: buckets a partition's records by reduce partition (combining per key first when
  * the shuffle allows it) and writes them as ONE blob with an index, never one object per reducer.
  */
+/** What a map task hands the shuffle: its records, or values it already combined per key while streaming. */
+export type ShuffleInput =
+  | { readonly records: unknown[] }
+  | { readonly combined: KeyedMap<unknown>; readonly count: number };
+
 export async function writeShuffle(
   spec: ShuffleWriteSpec,
-  records: readonly unknown[],
+  input: ShuffleInput,
   mapPartition: number,
   batchTime: number,
   store: BlockStore,
@@ -27,6 +32,7 @@ export async function writeShuffle(
 ): Promise<{ status: MapStatus; bytes: number; requests: number }> {
   const partitioner = HashPartitioner.fromSpec(spec.partitioner);
   const n = partitioner.numPartitions;
+  const records = 'records' in input ? input.records : [];
   let buckets: unknown[][];
   if (!spec.keyed) {
     // Repartition spreads whole records round-robin, starting at a place that depends on the map partition
@@ -34,21 +40,16 @@ export async function writeShuffle(
     buckets = Array.from({ length: n }, () => []);
     for (let i = 0; i < records.length; i++) buckets[(i + mapPartition) % n]!.push(records[i]);
   } else if (spec.aggregator && spec.mapSideCombine) {
-    const aggregator = new Aggregator(spec.aggregator, resolve);
-    const maps = Array.from({ length: n }, () => new KeyedMap<unknown>());
-    if (n === 1) aggregator.combineValues(records, maps[0]!, fail);
+    // Combine first, then place the distinct keys: hashing a key costs more than combining a value, and a
+    // map partition usually holds far fewer distinct keys than records.
+    let combined: KeyedMap<unknown>;
+    if ('combined' in input) combined = input.combined;
     else {
-      const split: unknown[][] = Array.from({ length: n }, () => []);
-      for (const record of records) {
-        try {
-          split[partitioner.partition((record as [unknown])[0])]!.push(record);
-        } catch (error) {
-          fail(record, error);
-        }
-      }
-      for (let r = 0; r < n; r++) aggregator.combineValues(split[r]!, maps[r]!, fail);
+      combined = new KeyedMap<unknown>();
+      new Aggregator(spec.aggregator, resolve).combineValues(records, combined, fail);
     }
-    buckets = maps.map((m) => m.toPairs());
+    buckets = Array.from({ length: n }, () => []);
+    for (const pair of combined.entries()) buckets[partitioner.partition(pair[0])]!.push(pair);
   } else {
     buckets = Array.from({ length: n }, () => []);
     for (const record of records) {

@@ -35,8 +35,14 @@ describe('a stateful stream over 1,000 batches', () => {
               infos.push(info);
               const ssc = runtime.ssc;
               let remembered = 0;
-              for (let i = 1; ssc.graph.node(`n${i}`); i++) remembered += ssc.graph.node(`n${i}`)!.rememberedTimes.length;
-              sizes.push({ batch: infos.length, tracked: ssc.persistence.size, functions: ssc.functions.size, remembered });
+              for (let i = 1; ssc.graph.node(`n${i}`); i++)
+                remembered += ssc.graph.node(`n${i}`)!.rememberedTimes.length;
+              sizes.push({
+                batch: infos.length,
+                tracked: ssc.persistence.size,
+                functions: ssc.functions.size,
+                remembered,
+              });
             },
           },
         ],
@@ -62,7 +68,8 @@ describe('a stateful stream over 1,000 batches', () => {
     const ssc = runtime.ssc;
     let windowed: import('../../lib/dstream/DStream').DStream<any> | undefined;
     for (let i = 1; ssc.graph.node(`n${i}`); i++) {
-      if (ssc.graph.node(`n${i}`)!.constructor.name === 'ReducedWindowedDStream') windowed = ssc.graph.node(`n${i}`);
+      if (ssc.graph.node(`n${i}`)!.constructor.name === 'ReducedWindowedDStream')
+        windowed = ssc.graph.node(`n${i}`);
     }
     const last = await windowed!.getOrCompute(1_000_000);
     const reachable = new Set<number>();

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // Not a timed assertion: a safety net for tests that start real processes and worker threads, which on a
+    // loaded 2-core machine can take several seconds just to load.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
