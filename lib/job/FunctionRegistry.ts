@@ -4,7 +4,10 @@ import { JobValidationError } from '../errors';
 import {
   builtinFactories,
   builtinFunctions,
+  builtinKinds,
+  FUNCTION_KIND_NAMES,
   type FunctionFactory,
+  type FunctionKind,
   type JobFunction,
 } from './builtinFunctions';
 import { type FnArgs, unknownNameMessage } from './JobDocument';
@@ -22,37 +25,81 @@ export type ExpressionFunction = (record: unknown) => Promise<unknown>;
  * registry.register('double', (x: number) => x * 2);
  * registry.registerFactory('times', (args) => (x: number) => x * (args.factor as number));
  * registry.resolve('times', { factor: 3 }, 'streams.s.ops[0].fn')(2); // 6
+ *
+ * A registration may say what kind of function it is (`registry.register('minus', f, 'reducer')`); then
+ * validation rejects the name where an op needs another kind, as it does for the built-ins.
  */
 export class FunctionRegistry {
   private readonly functions = new Map<string, JobFunction>();
   private readonly factories = new Map<string, FunctionFactory>();
+  private readonly kinds = new Map<string, FunctionKind>();
 
   /** A registry holding the built-ins; `{ builtins: false }` starts empty. */
   constructor(options: { readonly builtins?: boolean } = {}) {
     if (options.builtins === false) return;
-    for (const [name, fn] of Object.entries(builtinFunctions)) this.register(name, fn);
-    for (const [name, factory] of Object.entries(builtinFactories)) this.registerFactory(name, factory);
+    for (const [name, fn] of Object.entries(builtinFunctions)) this.register(name, fn, builtinKinds[name]);
+    for (const [name, factory] of Object.entries(builtinFactories)) {
+      this.registerFactory(name, factory, builtinKinds[name]);
+    }
   }
 
-  /** Registers a function under `name`, replacing any function or factory of that name (built-ins too). */
-  register(name: string, fn: JobFunction): this {
+  /**
+   * Registers a function under `name`, replacing any function or factory of that name (built-ins too), and
+   * its kind when given (a replaced built-in's kind is forgotten).
+   */
+  register(name: string, fn: JobFunction, kind?: FunctionKind): this {
     checkName(name);
     if (typeof fn !== 'function')
       throw new TypeError(`function "${name}" must be a function, got ${typeof fn}`);
     this.factories.delete(name);
     this.functions.set(name, fn);
+    this.setKind(name, kind);
     return this;
   }
 
-  /** Registers a parameterised function: `factory(args)` makes the function an op uses. Replaces `name`. */
-  registerFactory(name: string, factory: FunctionFactory): this {
+  /**
+   * Registers a parameterised function: `factory(args)` makes the function an op uses, of `kind` when given.
+   * Replaces `name`.
+   */
+  registerFactory(name: string, factory: FunctionFactory, kind?: FunctionKind): this {
     checkName(name);
     if (typeof factory !== 'function') {
       throw new TypeError(`factory "${name}" must be a function, got ${typeof factory}`);
     }
     this.functions.delete(name);
     this.factories.set(name, factory);
+    this.setKind(name, kind);
     return this;
+  }
+
+  /** The kind `name` was registered with; undefined when unknown (or when no kind was given). */
+  kindOf(name: string): FunctionKind | undefined {
+    return this.kinds.get(name);
+  }
+
+  /**
+   * {@link resolve}, then a check that a function of known kind is of the kind the field needs: `invFn` naming
+   * `splitWords` throws a `JobValidationError` at `path` saying what the name is and what the field needs.
+   */
+  resolveKind(name: string, args: FnArgs | undefined, path: string, kind: FunctionKind): JobFunction {
+    const fn = this.resolve(name, args, path);
+    const actual = this.kinds.get(name);
+    if (actual !== undefined && actual !== kind) {
+      throw new JobValidationError([
+        {
+          path,
+          message: `"${name}" is ${FUNCTION_KIND_NAMES[actual]}, but this field needs ${FUNCTION_KIND_NAMES[kind]}${kindHint(kind, this)}`,
+          value: name,
+        },
+      ]);
+    }
+    return fn;
+  }
+
+  private setKind(name: string, kind: FunctionKind | undefined): void {
+    if (kind === undefined) this.kinds.delete(name);
+    else if (!(kind in FUNCTION_KIND_NAMES)) throw new TypeError(`unknown function kind ${String(kind)}`);
+    else this.kinds.set(name, kind);
   }
 
   /** True when `name` is registered, as a function or a factory. */
@@ -172,6 +219,12 @@ export class FunctionRegistry {
       ]);
     }
   }
+}
+
+/** `; known ones: sum, subtract, …`: the registered functions of a kind, as a hint after a wrong one. */
+function kindHint(kind: FunctionKind, registry: FunctionRegistry): string {
+  const names = registry.names.filter((name) => registry.kindOf(name) === kind);
+  return names.length > 0 ? `, such as ${names.join(', ')}` : '';
 }
 
 function checkName(name: unknown): void {

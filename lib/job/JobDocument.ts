@@ -1,3 +1,5 @@
+import type { StorageLevel } from '../dataset/StorageLevel';
+
 /**
  * A job as a JSON document: exactly what a user sends as a Lambda event or keeps in `events/*.json`. The
  * schema in `job.schema.json` describes the same shape for editors and for Ajv; `validateJob` checks a document
@@ -27,6 +29,11 @@ export interface JobDocument {
   readonly concurrentJobs?: number;
   /** Attempts per task before its batch fails. Default 4. */
   readonly maxTaskAttempts?: number;
+  /**
+   * How often stateful streams (incremental windows, updateStateByKey, mapWithState) checkpoint, in ms; rounded
+   * up to a multiple of each stream's slide. Default: the smallest multiple of the slide that is at least 10 s.
+   */
+  readonly checkpointIntervalMs?: number;
   /** A module of user functions, relative to the job file; see `FunctionRegistry.loadModule`. */
   readonly functions?: string;
   /** The input streams, by name. */
@@ -110,10 +117,17 @@ export type StaticDatasetSpec = TextFileDatasetSpec | ParallelizeDatasetSpec;
 
 // ---- streams and ops ----------------------------------------------------------------------------------------
 
-/** A derived stream: `from` names a source or a stream; `ops` apply in order. */
+/**
+ * A derived stream: `from` names a source or a stream; `ops` apply in order. `persist` and
+ * `checkpointIntervalMs` apply to the stream's last node, as `stream.persist(level).checkpoint(ms)` would.
+ */
 export interface StreamSpec {
   readonly from: string;
   readonly ops: readonly StreamOp[];
+  /** Keep the stream's datasets once computed, at this storage level (Spark's persist). Default: not kept. */
+  readonly persist?: StorageLevel;
+  /** Write the stream's datasets to the block store this often, a multiple of the stream's slide. */
+  readonly checkpointIntervalMs?: number;
 }
 
 /** The arguments of a parameterised function, such as `{ "field": "user" }` for `field`. */
@@ -151,11 +165,84 @@ export interface PairOp<Op extends string> extends PartitionedOp<Op> {
   readonly with: string;
 }
 
+/** A window's length and slide, both multiples of the input's slide (the batch interval unless windowed). */
+interface WindowFields {
+  /** The window's length in ms. */
+  readonly windowMs: number;
+  /** How often a window is computed, in ms. Default (where optional): the input's slide. */
+  readonly slideMs?: number;
+}
+
+/** `window`: the records of each window. */
+export interface WindowOp extends WindowFields {
+  readonly op: 'window';
+}
+
+/** `countByValueAndWindow` and `groupByKeyAndWindow`: a window and the partitions of the result. */
+export interface PartitionedWindowOp<Op extends 'countByValueAndWindow' | 'groupByKeyAndWindow'>
+  extends WindowFields {
+  readonly op: Op;
+  /** Partitions of the result. Default: the job's `defaultPartitions`. */
+  readonly partitions?: number;
+}
+
+/** `countByWindow`: the number of records in each window, computed incrementally. */
+export interface CountByWindowOp extends WindowFields {
+  readonly op: 'countByWindow';
+  readonly slideMs: number;
+}
+
+/** `reduceByWindow`: every record of each window combined with `fn`; incremental with `invFn`. */
+export interface ReduceByWindowOp extends WindowFields {
+  readonly op: 'reduceByWindow';
+  /** A reducer's name. */
+  readonly fn: string;
+  /** The inverse reducer's name (`subtract` for `sum`); makes the op incremental. */
+  readonly invFn?: string;
+  readonly slideMs: number;
+}
+
+/** `reduceByKeyAndWindow`: per key over each window; with `invFn`, the incremental form. */
+export interface ReduceByKeyAndWindowOp extends WindowFields {
+  readonly op: 'reduceByKeyAndWindow';
+  readonly fn: string;
+  readonly invFn?: string;
+  readonly partitions?: number;
+  /** Incremental form only: a registered predicate on `[key, value]`; pairs it rejects are dropped. */
+  readonly filter?: string;
+  /** Incremental form only: the same predicate as a JSONata expression on `[key, value]`. */
+  readonly filterExpr?: string;
+}
+
+/** `updateStateByKey`: a state per key, updated every batch by a registered update function. */
+export interface UpdateStateByKeyOp {
+  readonly op: 'updateStateByKey';
+  /** An update function's name: `(values, state) => state | undefined` (`countState`, `sumState`). */
+  readonly fn: string;
+  readonly partitions?: number;
+  /** The name of a static dataset of `[key, state]` pairs: the state before the first batch. */
+  readonly initialState?: string;
+  /** Call the function with `{ key, batchTime }` as a third argument. Default false. */
+  readonly timeAware?: boolean;
+}
+
+/** `mapWithState`: a registered function called per record with the key's state. */
+export interface MapWithStateOp {
+  readonly op: 'mapWithState';
+  /** A mapWithState function's name: `(key, value, state, batchTime) => record` (`runningCount`, `sessionCount`). */
+  readonly fn: string;
+  readonly partitions?: number;
+  /** The name of a static dataset of `[key, state]` pairs: the state before the first batch. */
+  readonly initialState?: string;
+  /** A key without records for this long gets a last call and is removed. Default: never. */
+  readonly timeoutMs?: number;
+}
+
 /** Every op a stream can apply, by its DStream method name. */
 export type StreamOp =
   | RecordFnOp
   | NamedFnOp<'mapPartitions' | 'reduce' | 'transform'>
-  | PlainOp<'glom' | 'count'>
+  | PlainOp<'glom' | 'count' | 'stateSnapshots'>
   | { readonly op: 'union'; readonly with: string | readonly string[] }
   | { readonly op: 'repartition'; readonly partitions: number }
   | PartitionedOp<'countByValue' | 'groupByKey'>
@@ -170,7 +257,14 @@ export type StreamOp =
       /** Combine values before the shuffle. Default true. */
       readonly mapSideCombine?: boolean;
     }
-  | PairOp<'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 'cogroup'>;
+  | PairOp<'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 'cogroup'>
+  | WindowOp
+  | PartitionedWindowOp<'countByValueAndWindow' | 'groupByKeyAndWindow'>
+  | CountByWindowOp
+  | ReduceByWindowOp
+  | ReduceByKeyAndWindowOp
+  | UpdateStateByKeyOp
+  | MapWithStateOp;
 
 /** The ops a static dataset can apply: record-level ones only, as it is recomputed with every batch. */
 export type DatasetOp = RecordFnOp | NamedFnOp<'mapPartitions'> | PlainOp<'glom'>;
@@ -253,6 +347,15 @@ export const STREAM_OP_NAMES = [
   'rightOuterJoin',
   'fullOuterJoin',
   'cogroup',
+  'window',
+  'countByWindow',
+  'reduceByWindow',
+  'reduceByKeyAndWindow',
+  'countByValueAndWindow',
+  'groupByKeyAndWindow',
+  'updateStateByKey',
+  'mapWithState',
+  'stateSnapshots',
 ] as const;
 
 /** An op name a stream accepts. */
@@ -285,6 +388,16 @@ export const DATASET_OP_NAMES = [
 
 /** An op name a static dataset accepts. */
 export type DatasetOpName = (typeof DATASET_OP_NAMES)[number];
+
+/** The ops that window their input: each has `windowMs`, and `slideMs` sets the slide of its result. */
+export const WINDOW_OP_NAMES = [
+  'window',
+  'countByWindow',
+  'reduceByWindow',
+  'reduceByKeyAndWindow',
+  'countByValueAndWindow',
+  'groupByKeyAndWindow',
+] as const;
 
 /** The ops whose `with` names another stream or a static dataset. */
 export const WITH_OP_NAMES = [

@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { Dataset } from '../dataset/Dataset';
 import type { DStream } from '../dstream/DStream';
+import { MapWithStateDStream } from '../dstream/MapWithStateDStream';
 import { StreamingContext } from '../StreamingContext';
 import type { JobFunction } from './builtinFunctions';
 import { FunctionRegistry } from './FunctionRegistry';
@@ -61,6 +62,7 @@ class JobBuilder {
       defaultPartitions: job.defaultPartitions,
       concurrentJobs: job.concurrentJobs,
       maxTaskAttempts: job.maxTaskAttempts,
+      checkpointIntervalMs: job.checkpointIntervalMs,
     });
   }
 
@@ -129,6 +131,8 @@ class JobBuilder {
       node = this.applyStreamOp(node, op, path);
       node.name = i === spec.ops.length - 1 ? name : `${name}.ops[${i}]:${op.op}`;
     });
+    if (spec.persist !== undefined) node.persist(spec.persist);
+    if (spec.checkpointIntervalMs !== undefined) node.checkpoint(spec.checkpointIntervalMs);
     this.streams.set(name, node);
     return node;
   }
@@ -196,6 +200,65 @@ class JobBuilder {
             kind === 'cogroup' ? ds.cogroup([dataset], partitions) : ds[kind](dataset, partitions),
         );
       }
+      case 'window':
+        return node.window(op.windowMs, op.slideMs);
+      case 'countByWindow':
+        return node.countByWindow(op.windowMs, op.slideMs);
+      case 'reduceByWindow': {
+        const f = this.named(op, 'fn', path);
+        if (op.invFn === undefined) return node.reduceByWindow(f, op.windowMs, op.slideMs);
+        return node.reduceByWindow(f, this.named(op, 'invFn', path), op.windowMs, op.slideMs);
+      }
+      case 'reduceByKeyAndWindow': {
+        const f = this.named(op, 'fn', path);
+        if (op.invFn === undefined)
+          return node.reduceByKeyAndWindow(f, op.windowMs, op.slideMs, op.partitions);
+        const filter =
+          op.filterExpr !== undefined
+            ? adaptExpression(
+                'filter',
+                this.functions.expression(op.filterExpr, childPath(path, 'filterExpr')),
+              )
+            : op.filter !== undefined
+              ? this.named(op, 'filter', path)
+              : undefined;
+        return node.reduceByKeyAndWindow(
+          f,
+          this.named(op, 'invFn', path),
+          op.windowMs,
+          op.slideMs,
+          op.partitions,
+          filter,
+        );
+      }
+      case 'countByValueAndWindow':
+        return node.countByValueAndWindow(op.windowMs, op.slideMs, op.partitions);
+      case 'groupByKeyAndWindow':
+        return node.groupByKeyAndWindow(op.windowMs, op.slideMs, op.partitions);
+      case 'updateStateByKey': {
+        const fn = this.named(op, 'fn', path);
+        const options = {
+          partitions: op.partitions,
+          initialState: op.initialState === undefined ? undefined : this.dataset(op.initialState),
+        };
+        return op.timeAware === true
+          ? node.updateStateByKey(fn, { ...options, timeAware: true })
+          : node.updateStateByKey(fn, options);
+      }
+      case 'mapWithState':
+        return node.mapWithState({
+          fn: this.named(op, 'fn', path),
+          partitions: op.partitions,
+          initialState: op.initialState === undefined ? undefined : this.dataset(op.initialState),
+          timeoutMs: op.timeoutMs,
+        });
+      case 'stateSnapshots':
+        if (!(node instanceof MapWithStateDStream)) {
+          throw new Error(
+            `${path}: stateSnapshots does not follow mapWithState; validateJob should have caught it`,
+          );
+        }
+        return node.stateSnapshots();
     }
   }
 

@@ -5,11 +5,31 @@
  *
  * Record functions take a record; factories take the op's `args` and return a record function.
  */
+import type { State } from '../dataset/State';
 import { preview } from '../errors';
 import type { FnArgs } from './JobDocument';
 
 /** A function a job names: a record function, a reducer, or a dataset function for `transform`. */
 export type JobFunction = (...args: any[]) => any;
+
+/**
+ * What a registered function is for, when the registry knows it; validation rejects a name of another kind
+ * where an op needs one kind (`invFn` naming `splitWords`). Functions registered without a kind are trusted.
+ *
+ * - `record`: one record in, one value out (map, flatMap, filter, keyBy, a window's `filter`, …)
+ * - `reducer`: `(a, b) => value`, associative (reduce, reduceByKey, a window's `fn` and `invFn`)
+ * - `update`: updateStateByKey's `(values, state) => state | undefined`
+ * - `mapWithState`: mapWithState's `(key, value, state, batchTime) => record | undefined`
+ */
+export type FunctionKind = 'record' | 'reducer' | 'update' | 'mapWithState';
+
+/** How messages name each kind. */
+export const FUNCTION_KIND_NAMES: Readonly<Record<FunctionKind, string>> = {
+  record: 'a record function',
+  reducer: 'a reducer (a, b) => value',
+  update: 'an updateStateByKey function (values, state) => state',
+  mapWithState: 'a mapWithState function (key, value, state, batchTime) => record',
+};
 
 /** Makes a function from an op's `args`; throws a `TypeError` naming the bad argument. */
 export type FunctionFactory = (args: FnArgs) => JobFunction;
@@ -51,6 +71,16 @@ export function sum(a: unknown, b: unknown): number {
 }
 
 /**
+ * `a − b` for two numbers: the inverse of `sum` and `count`, as the `invFn` of an incremental window
+ * (`reduceByKeyAndWindow` with `"fn": "sum", "invFn": "subtract"`), which takes the values of the batches that
+ * left the window out of the previous window's result.
+ */
+export function subtract(a: unknown, b: unknown): number {
+  const [x, y] = numbers('subtract', a, b);
+  return x - y;
+}
+
+/**
  * Counts records whose value is 1: the same addition as `sum`, named for what it means. Map each record to
  * `[key, 1]` first (`{"op":"map","expr":"[$, 1]"}`), then `reduceByKey` with `count`.
  */
@@ -81,6 +111,88 @@ export function concat(a: unknown, b: unknown): unknown[] | string {
   if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
   if (typeof a === 'string' && typeof b === 'string') return a + b;
   throw new TypeError(`concat expects two arrays or two strings, got ${describe(a)} and ${describe(b)}`);
+}
+
+// ---- state functions --------------------------------------------------------------------------------------
+
+/**
+ * updateStateByKey: how many records each key has received, `(state ?? 0) + values.length`, whatever the
+ * values are. A key without new values keeps its count; keys are never removed. An initial state must be a
+ * number (a `TypeError` otherwise, which fails the batch, as any error of an update function does).
+ */
+export function countState(values: unknown, state: unknown): number {
+  const list = valueList('countState', values);
+  return numericState('countState', state) + list.length;
+}
+
+/**
+ * updateStateByKey: the running sum of each key's numeric values, `(state ?? 0) + Σ values`. A non-numeric
+ * value or state throws a `TypeError` naming it (which fails the batch). A key without new values keeps its
+ * sum; keys are never removed.
+ */
+export function sumState(values: unknown, state: unknown): number {
+  let total = numericState('sumState', state);
+  for (const value of valueList('sumState', values)) {
+    if (typeof value !== 'number') throw new TypeError(`sumState expects numbers, got ${describe(value)}`);
+    total += value;
+  }
+  return total;
+}
+
+/**
+ * mapWithState: counts the records of each key. Every record `[key, value]` (any value) adds one to the key's
+ * state and yields `[key, countSoFar]`, so the stream says, per record, how many records its key has seen up
+ * to and including this one; `stateSnapshots` gives every key's count. With `timeoutMs`, a key idle that long
+ * is dropped silently (no record) and counts from 1 again when it comes back. A non-numeric state (from
+ * `initialState`) throws a `TypeError`, and the record is dead-lettered.
+ */
+export function runningCount(
+  key: unknown,
+  _value: unknown,
+  state: State<unknown>,
+): [unknown, number] | undefined {
+  if (state.isTimingOut()) return undefined;
+  const count = (state.exists() ? numericState('runningCount', state.get()) : 0) + 1;
+  state.update(count);
+  return [key, count];
+}
+
+/** The state of {@link sessionCount}: the open session of one key. */
+export interface SessionState {
+  /** Records received in the session. */
+  readonly count: number;
+  /** The batch time of its first record. */
+  readonly startMs: number;
+  /** The batch time of its latest record. */
+  readonly endMs: number;
+}
+
+/**
+ * mapWithState, for sessions: counts each key's records per session, and outputs a session when it ends.
+ * A session ends when the key times out (mapWithState's `timeoutMs`, which this function needs; validation
+ * insists on it): at the first batch that brings the key no record while its latest record is more than
+ * `timeoutMs` old. While a session is open each record only updates the state `{ count, startMs, endMs }`
+ * (the batch times of its first and latest records) and yields nothing; when it ends the function yields
+ * `[key, { count, startMs, endMs }]` once and the state is dropped, so the key's next record opens a new
+ * session. The stream holds the closed sessions, `stateSnapshots` the open ones. With 1 s batches and
+ * `timeoutMs` 1000, records at 1000 and 2000 and none at 3000 give `[key, { count: 2, startMs: 1000, endMs:
+ * 2000 }]` at 4000. A state of another shape (from `initialState`) throws a `TypeError`, and the record is
+ * dead-lettered.
+ */
+export function sessionCount(
+  key: unknown,
+  _value: unknown,
+  state: State<unknown>,
+  batchTime: number,
+): [unknown, SessionState] | undefined {
+  if (state.isTimingOut()) return [key, sessionState(state.get())];
+  if (!state.exists()) {
+    state.update({ count: 1, startMs: batchTime, endMs: batchTime });
+    return undefined;
+  }
+  const session = sessionState(state.get());
+  state.update({ count: session.count + 1, startMs: session.startMs, endMs: batchTime });
+  return undefined;
 }
 
 // ---- factories ----------------------------------------------------------------------------------------------
@@ -159,10 +271,15 @@ export const builtinFunctions: Readonly<Record<string, JobFunction>> = {
   parseJson,
   identity,
   sum,
+  subtract,
   count,
   min,
   max,
   concat,
+  countState,
+  sumState,
+  runningCount,
+  sessionCount,
 };
 
 /** The built-in parameterised functions, by name; each takes the op's `args`. */
@@ -173,6 +290,30 @@ export const builtinFactories: Readonly<Record<string, FunctionFactory>> = {
   pair,
   toPair,
   contains,
+};
+
+/** The kind of every built-in, functions and factories (factories make record functions). */
+export const builtinKinds: Readonly<Record<string, FunctionKind>> = {
+  splitWords: 'record',
+  hashtags: 'record',
+  parseJson: 'record',
+  identity: 'record',
+  sum: 'reducer',
+  subtract: 'reducer',
+  count: 'reducer',
+  min: 'reducer',
+  max: 'reducer',
+  concat: 'reducer',
+  countState: 'update',
+  sumState: 'update',
+  runningCount: 'mapWithState',
+  sessionCount: 'mapWithState',
+  pick: 'record',
+  rename: 'record',
+  field: 'record',
+  pair: 'record',
+  toPair: 'record',
+  contains: 'record',
 };
 
 // ---- checks -------------------------------------------------------------------------------------------------
@@ -188,6 +329,35 @@ function numbers(name: string, a: unknown, b: unknown): [number, number] {
     if (typeof value !== 'number') throw new TypeError(`${name} expects numbers, got ${describe(value)}`);
   }
   return [a as number, b as number];
+}
+
+/** updateStateByKey's list of new values. */
+function valueList(name: string, values: unknown): readonly unknown[] {
+  if (!Array.isArray(values))
+    throw new TypeError(`${name} expects a list of values, got ${describe(values)}`);
+  return values;
+}
+
+/** A numeric state, 0 when there is none yet. */
+function numericState(name: string, state: unknown): number {
+  if (state === undefined) return 0;
+  if (typeof state !== 'number')
+    throw new TypeError(`${name} expects a numeric state, got ${describe(state)}`);
+  return state;
+}
+
+function sessionState(state: unknown): SessionState {
+  const s = state as Partial<SessionState> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.count !== 'number' ||
+    typeof s.startMs !== 'number' ||
+    typeof s.endMs !== 'number'
+  ) {
+    throw new TypeError(`sessionCount expects a state {count, startMs, endMs}, got ${describe(state)}`);
+  }
+  return s as SessionState;
 }
 
 /** Rejects args a factory does not know, so a typo such as `"feild"` fails at build time. */

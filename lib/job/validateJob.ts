@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { type JobIssue, JobValidationError } from '../errors';
+import { type FunctionKind, sessionCount } from './builtinFunctions';
 import { FunctionRegistry } from './FunctionRegistry';
 import {
   childPath,
@@ -9,6 +10,7 @@ import {
   jsonPath,
   STREAM_OP_NAMES,
   unknownNameMessage,
+  WINDOW_OP_NAMES,
   WITH_OP_NAMES,
 } from './JobDocument';
 import jobSchema from './job.schema.json' with { type: 'json' };
@@ -28,8 +30,12 @@ export interface ValidateJobOptions {
  * the path of its field (`streams.counts.ops[1].windowMs`, `outputs[0].stream`) with the value found there.
  *
  * It checks the shape against `job.schema.json`, then what a schema cannot: that `from`, `with` and `stream`
- * name existing sources, streams or datasets; that streams do not depend on each other in a cycle; that
- * record ops have either `fn` or `expr`; that every `expr` is valid JSONata; and that `fn` names resolve.
+ * name existing sources, streams or datasets, and `initialState` a dataset; that streams do not depend on each
+ * other in a cycle; that record ops have either `fn` or `expr`; that every `expr` is valid JSONata; that `fn`
+ * names resolve, to a function of the right kind where the registry knows it (a reducer for `invFn`); that
+ * windows, slides and checkpoint intervals are multiples of their input's slide (the batch interval, unless
+ * windowed before); that inputs combined batch by batch share a slide; and that `stateSnapshots` follows
+ * `mapWithState`.
  *
  * @example
  * const job = validateJob(JSON.parse(await readFile('job.json', 'utf8')));
@@ -98,7 +104,8 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
-      const what = String(segments[segments.length - 1] ?? 'value');
+      const field = String(segments[segments.length - 1] ?? 'value');
+      const what = field === 'persist' ? 'storage level' : field;
       return { path, message: unknownNameMessage(what, String(data), allowed), value: data };
     }
     case 'type':
@@ -172,6 +179,17 @@ const STREAM_OPS: ReadonlySet<string> = new Set(STREAM_OP_NAMES);
 const DATASET_OPS: ReadonlySet<string> = new Set(DATASET_OP_NAMES);
 const EXPRESSION_OPS: ReadonlySet<string> = new Set(EXPRESSION_OP_NAMES);
 const WITH_OPS: ReadonlySet<string> = new Set(WITH_OP_NAMES);
+const WINDOW_OPS: ReadonlySet<string> = new Set(WINDOW_OP_NAMES);
+
+/** What later ops and streams need to know of a stream: its slide, and its last op (for stateSnapshots). */
+interface StreamShape {
+  /** The slide in ms; undefined when it cannot be known (a broken document). */
+  readonly slide: number | undefined;
+  /** The path of the `slideMs` that set it; undefined when it is the batch interval. */
+  readonly slideSetAt: string | undefined;
+  /** The last op's name; undefined for a source. */
+  readonly lastOp: string | undefined;
+}
 
 /**
  * The checks across fields. It reads the document defensively, as the schema may have found it malformed:
@@ -184,6 +202,8 @@ class ReferenceChecker {
   private readonly streamDeps = new Map<string, { name: string; path: string }[]>();
   /** Compiles expressions; any registry can, so one exists even when function names are not checked. */
   private readonly compiler: FunctionRegistry;
+  /** The shapes of streams worked out so far; `pending` while a stream's inputs are worked out (a cycle). */
+  private readonly shapes = new Map<string, StreamShape | 'pending'>();
 
   constructor(
     private readonly doc: Record<string, unknown>,
@@ -217,6 +237,7 @@ class ReferenceChecker {
       if (output.type === 'foreachRDD') this.checkFunction(output, 'fn', path);
     });
     this.checkCycles();
+    for (const name of Object.keys(isObject(this.doc.streams) ? this.doc.streams : {})) this.shapeOf(name);
     return this.issues;
   }
 
@@ -286,6 +307,10 @@ class ReferenceChecker {
       else if (op.op === 'combineByKey') {
         for (const field of ['createCombiner', 'mergeValue', 'mergeCombiners'])
           this.checkFunction(op, field, path);
+      } else if (op.op === 'reduceByWindow' || op.op === 'reduceByKeyAndWindow') {
+        this.checkWindowReducer(op, path);
+      } else if (op.op === 'updateStateByKey' || op.op === 'mapWithState') {
+        this.checkStateOp(op, path);
       } else this.checkFunction(op, 'fn', path);
       if (WITH_OPS.has(op.op) && deps !== undefined) this.checkWith(op.with, childPath(path, 'with'), deps);
     });
@@ -317,13 +342,220 @@ class ReferenceChecker {
     if (!hasExpr) this.checkFunction(op, 'fn', path);
   }
 
-  /** A function-name field resolves in the registry, with the op's args when the function takes some. */
-  private checkFunction(owner: Record<string, unknown>, field: string, ownerPath: string): void {
+  /**
+   * A function-name field resolves in the registry, with the op's args when the function takes some; with
+   * `kind`, a function the registry knows to be of another kind is reported.
+   */
+  private checkFunction(
+    owner: Record<string, unknown>,
+    field: string,
+    ownerPath: string,
+    kind?: FunctionKind,
+  ): void {
     const name = owner[field];
     if (this.functions === undefined || typeof name !== 'string' || name === '') return;
     const args = field === 'fn' ? owner.args : undefined;
     if (args !== undefined && !isObject(args)) return;
-    this.collect(() => this.functions?.resolve(name, args, childPath(ownerPath, field)));
+    const path = childPath(ownerPath, field);
+    this.collect(() =>
+      kind === undefined
+        ? this.functions?.resolve(name, args, path)
+        : this.functions?.resolveKind(name, args, path, kind),
+    );
+  }
+
+  /** reduceByWindow, reduceByKeyAndWindow: reducers for fn and invFn; a filter only with invFn, one way. */
+  private checkWindowReducer(op: Record<string, unknown>, path: string): void {
+    this.checkFunction(op, 'fn', path, 'reducer');
+    this.checkFunction(op, 'invFn', path, 'reducer');
+    if (op.filter !== undefined && op.filterExpr !== undefined) {
+      this.issues.push({
+        path,
+        message: `op "${op.op}" takes either filter (a function name) or filterExpr (a JSONata expression), not both`,
+        value: op,
+      });
+    }
+    for (const field of ['filter', 'filterExpr'] as const) {
+      if (op[field] === undefined || op.invFn !== undefined) continue;
+      this.issues.push({
+        path: childPath(path, field),
+        message: `${field} applies to the incremental form only, which needs invFn (the inverse of fn, such as "subtract" for "sum")`,
+        value: op[field],
+      });
+    }
+    this.checkFunction(op, 'filter', path, 'record');
+    if (typeof op.filterExpr === 'string' && op.filterExpr !== '') {
+      this.collect(() => this.compiler.expression(op.filterExpr as string, childPath(path, 'filterExpr')));
+    }
+  }
+
+  /** updateStateByKey, mapWithState: a function of the right kind, a dataset as the initial state. */
+  private checkStateOp(op: Record<string, unknown>, path: string): void {
+    const mapWithState = op.op === 'mapWithState';
+    this.checkFunction(op, 'fn', path, mapWithState ? 'mapWithState' : 'update');
+    const initial = op.initialState;
+    if (typeof initial === 'string' && initial !== '') {
+      const kind = this.kinds.get(initial);
+      if (kind !== 'dataset') {
+        this.issues.push({
+          path: childPath(path, 'initialState'),
+          message:
+            kind === undefined
+              ? unknownNameMessage('dataset', initial, this.namesOf('dataset'))
+              : `"${initial}" is a ${kind}, but initialState names a static dataset (in "datasets") of [key, state] pairs`,
+          value: initial,
+        });
+      }
+    }
+    // The built-in sessionCount yields a session when its key times out: without a timeout, never.
+    if (mapWithState && op.timeoutMs === undefined && this.isBuiltin(op.fn, sessionCount)) {
+      this.issues.push({
+        path: childPath(path, 'timeoutMs'),
+        message:
+          'is required with fn "sessionCount": a session ends, and is output, when its key has had no record for timeoutMs',
+      });
+    }
+  }
+
+  /** True when `name` resolves, without args, to the built-in `fn` (not to a replacement of the same name). */
+  private isBuiltin(name: unknown, fn: unknown): boolean {
+    if (this.functions === undefined || typeof name !== 'string' || !this.functions.has(name)) return false;
+    try {
+      return this.functions.resolve(name, undefined, '') === fn;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The slide and last op of a source or stream, working out a stream's once (after the streams it reads) and
+   * reporting on the way what depends on slides: windows, slides and checkpoint intervals that are not
+   * multiples of their input's slide, inputs combined with different slides, and a misplaced stateSnapshots.
+   * Undefined for a dataset, an unknown name, or a stream in a cycle.
+   */
+  private shapeOf(name: string): StreamShape | undefined {
+    const kind = this.kinds.get(name);
+    if (kind === 'source') {
+      const interval = this.doc.batchIntervalMs;
+      return {
+        slide: isPositiveInteger(interval) ? interval : undefined,
+        slideSetAt: undefined,
+        lastOp: undefined,
+      };
+    }
+    if (kind !== 'stream') return undefined;
+    const known = this.shapes.get(name);
+    if (known !== undefined) return known === 'pending' ? undefined : known;
+    this.shapes.set(name, 'pending');
+    const spec = (this.doc.streams as Record<string, unknown>)[name];
+    const shape = isObject(spec) ? this.walkStream(name, spec) : undefined;
+    this.shapes.set(name, shape ?? { slide: undefined, slideSetAt: undefined, lastOp: undefined });
+    return shape;
+  }
+
+  private walkStream(name: string, spec: Record<string, unknown>): StreamShape {
+    const streamPath = jsonPath('streams', name);
+    const input = typeof spec.from === 'string' ? this.shapeOf(spec.from) : undefined;
+    let slide = input?.slide;
+    let slideSetAt = input?.slideSetAt;
+    let lastOp: string | undefined;
+    const ops: unknown[] = Array.isArray(spec.ops) ? spec.ops : [];
+    ops.forEach((op, i) => {
+      const path = childPath(streamPath, 'ops', i);
+      if (!isObject(op) || typeof op.op !== 'string' || !STREAM_OPS.has(op.op)) {
+        // An op the schema rejected: what follows it cannot be checked against its slide.
+        slide = undefined;
+        lastOp = undefined;
+        return;
+      }
+      if (op.op === 'stateSnapshots')
+        this.checkSnapshots(path, i === 0 ? input?.lastOp : lastOp, i, spec.from);
+      if (WITH_OPS.has(op.op)) this.checkSameSlide(op, path, slide);
+      if (WINDOW_OPS.has(op.op)) {
+        this.checkMultiple(
+          'window',
+          op.windowMs,
+          childPath(path, 'windowMs'),
+          slide,
+          slideSetAt,
+          "the input's",
+        );
+        this.checkMultiple('slide', op.slideMs, childPath(path, 'slideMs'), slide, slideSetAt, "the input's");
+        if (op.slideMs !== undefined) {
+          slide = isPositiveInteger(op.slideMs) ? op.slideMs : undefined;
+          slideSetAt = childPath(path, 'slideMs');
+        }
+      }
+      lastOp = op.op;
+    });
+    this.checkMultiple(
+      'checkpoint interval',
+      spec.checkpointIntervalMs,
+      childPath(streamPath, 'checkpointIntervalMs'),
+      slide,
+      slideSetAt,
+      "the stream's",
+    );
+    return { slide, slideSetAt, lastOp };
+  }
+
+  /** A window, slide or checkpoint interval must be a multiple of the slide of what it applies to. */
+  private checkMultiple(
+    what: string,
+    ms: unknown,
+    path: string,
+    slide: number | undefined,
+    slideSetAt: string | undefined,
+    whose: string,
+  ): void {
+    // Not a positive whole number: the schema says so. An unknown slide: nothing to check against.
+    if (!isPositiveInteger(ms) || slide === undefined || ms % slide === 0) return;
+    const of =
+      slideSetAt === undefined
+        ? `the batch interval of ${slide} ms`
+        : `${whose} slide of ${slide} ms (set by ${slideSetAt})`;
+    this.issues.push({ path, message: `${what} of ${ms} ms must be a multiple of ${of}`, value: ms });
+  }
+
+  /** Inputs combined batch by batch (union, joins, cogroup, transformWith) must slide together. */
+  private checkSameSlide(op: Record<string, unknown>, path: string, slide: number | undefined): void {
+    if (slide === undefined) return;
+    const withPath = childPath(path, 'with');
+    const names: [unknown, string][] =
+      typeof op.with === 'string'
+        ? [[op.with, withPath]]
+        : Array.isArray(op.with)
+          ? op.with.map((n, i) => [n, childPath(withPath, i)] as [unknown, string])
+          : [];
+    for (const [other, otherPath] of names) {
+      if (typeof other !== 'string') continue;
+      const otherSlide = this.shapeOf(other)?.slide;
+      if (otherSlide === undefined || otherSlide === slide) continue;
+      this.issues.push({
+        path: otherPath,
+        message: `"${other}" has a slide of ${otherSlide} ms but this stream ${slide} ms; ${op.op} combines inputs batch by batch, so their slides must be equal`,
+        value: other,
+      });
+    }
+  }
+
+  /** stateSnapshots reads the state of the mapWithState right before it. */
+  private checkSnapshots(path: string, previous: string | undefined, index: number, from: unknown): void {
+    if (previous === 'mapWithState') return;
+    const fromSource = index === 0 && typeof from === 'string' && this.kinds.get(from) === 'source';
+    // Nothing known before it (an op the schema rejected, a stream in a cycle): reported elsewhere.
+    if (previous === undefined && !fromSource) return;
+    const found =
+      index > 0
+        ? `here it follows "${previous}"`
+        : fromSource
+          ? `here it reads the source "${from}"`
+          : `here it reads "${from}", whose last op is "${previous}"`;
+    this.issues.push({
+      path,
+      message: `stateSnapshots must come right after mapWithState (or first in a stream whose "from" ends with mapWithState); ${found}`,
+      value: 'stateSnapshots',
+    });
   }
 
   /** `with` names any source, stream or static dataset; union takes a list too. */
@@ -384,6 +616,10 @@ class ReferenceChecker {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }
 
 function entriesOf(value: unknown): [string, unknown][] {

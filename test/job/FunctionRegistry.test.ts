@@ -82,6 +82,38 @@ describe('FunctionRegistry', () => {
     expect(() => registry.register('', () => 1)).toThrow(TypeError);
     expect(() => registry.register('x', 3 as never)).toThrow('function "x" must be a function, got number');
   });
+
+  it('knows the kind of built-ins and of functions registered with one, and forgets it on replacement', () => {
+    // given the built-ins, a function registered as a reducer, and sum replaced without a kind
+    const registry = new FunctionRegistry()
+      .register('minus', (a: number, b: number) => a - b, 'reducer')
+      .register('sum', (a: number, b: number) => a + b);
+    // when kinds are read, then each is as registered
+    expect(registry.kindOf('subtract')).toBe('reducer');
+    expect(registry.kindOf('countState')).toBe('update');
+    expect(registry.kindOf('sessionCount')).toBe('mapWithState');
+    expect(registry.kindOf('field')).toBe('record');
+    expect(registry.kindOf('minus')).toBe('reducer');
+    expect(registry.kindOf('sum')).toBeUndefined();
+    expect(() => registry.register('y', () => 1, 'nope' as never)).toThrow('unknown function kind nope');
+  });
+
+  it('resolves a name of the kind a field needs, and reports one of another kind at the path', () => {
+    // given the built-ins
+    const registry = new FunctionRegistry();
+    // when a reducer and a record function are resolved where a reducer is needed
+    expect(registry.resolveKind('subtract', undefined, 'p.invFn', 'reducer')(5, 2)).toBe(3);
+    const issues = issuesThrownBy(() => registry.resolveKind('hashtags', undefined, 'p.invFn', 'reducer'));
+    // then the second is reported, listing the reducers
+    expect(issues).toEqual([
+      {
+        path: 'p.invFn',
+        message:
+          '"hashtags" is a record function, but this field needs a reducer (a, b) => value, such as concat, count, max, min, subtract, sum',
+        value: 'hashtags',
+      },
+    ]);
+  });
 });
 
 describe('FunctionRegistry.expression', () => {

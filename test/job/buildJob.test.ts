@@ -177,7 +177,7 @@ describe('buildJob', () => {
 
   it('rejects an invalid document with every issue', async () => {
     // given a document with a bad interval and an unknown op
-    const doc = jobWithOps([{ op: 'window', windowMs: 3000 }], { batchIntervalMs: 0 });
+    const doc = jobWithOps([{ op: 'slidingWindow', windowMs: 3000 }], { batchIntervalMs: 0 });
     // when it is built
     const error = await buildJob(doc, { baseDir: fixturesDir }).catch((e: unknown) => e);
     // then both issues are reported

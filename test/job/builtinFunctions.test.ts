@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { KeyState } from '../../lib/dataset/State';
 import {
   builtinFactories,
   builtinFunctions,
+  builtinKinds,
   concat,
   contains,
   count,
+  countState,
   field,
   hashtags,
   identity,
@@ -14,8 +17,12 @@ import {
   parseJson,
   pick,
   rename,
+  runningCount,
+  sessionCount,
   splitWords,
+  subtract,
   sum,
+  sumState,
   toPair,
 } from '../../lib/job/builtinFunctions';
 
@@ -67,6 +74,15 @@ describe('built-in reducers', () => {
     expect(fold([1, 2, 3], sum)).toBe(6);
     expect(() => sum(1, 'abc')).toThrow(new TypeError('sum expects numbers, got "abc" (string)'));
     expect(() => sum(null, 1)).toThrow(new TypeError('sum expects numbers, got null (null)'));
+  });
+
+  it('subtract is the inverse of sum, for numbers only', () => {
+    // given a window's sum and the sum of the values leaving it
+    // when the leaving values are subtracted, then sum and subtract cancel, and a non-number is named
+    expect(subtract(sum(10, 4), 4)).toBe(10);
+    expect(subtract(1, 3)).toBe(-2);
+    expect(() => subtract('5', 1)).toThrow(new TypeError('subtract expects numbers, got "5" (string)'));
+    expect(() => subtract(5, null)).toThrow(new TypeError('subtract expects numbers, got null (null)'));
   });
 
   it('count adds the ones of records mapped to 1', () => {
@@ -171,7 +187,25 @@ describe('built-in factories', () => {
   it('are all listed by the names jobs use', () => {
     // given the two tables, when their names are read, then every built-in is there once
     expect(Object.keys(builtinFunctions).sort()).toEqual(
-      ['concat', 'count', 'hashtags', 'identity', 'max', 'min', 'parseJson', 'splitWords', 'sum'].sort(),
+      [
+        'concat',
+        'count',
+        'countState',
+        'hashtags',
+        'identity',
+        'max',
+        'min',
+        'parseJson',
+        'runningCount',
+        'sessionCount',
+        'splitWords',
+        'subtract',
+        'sum',
+        'sumState',
+      ].sort(),
+    );
+    expect(Object.keys(builtinKinds).sort()).toEqual(
+      [...Object.keys(builtinFunctions), ...Object.keys(builtinFactories)].sort(),
     );
     expect(Object.keys(builtinFactories).sort()).toEqual([
       'contains',
@@ -181,5 +215,96 @@ describe('built-in factories', () => {
       'rename',
       'toPair',
     ]);
+  });
+});
+
+/** Runs a mapWithState function over records as the engine does: one KeyState per key, kept between calls. */
+class StateDriver {
+  private readonly states = new Map<string, unknown>();
+
+  call(fn: typeof runningCount | typeof sessionCount, key: string, batchTime: number, timingOut = false) {
+    const state = new KeyState<unknown>().wrap(this.states.has(key), this.states.get(key), timingOut);
+    const out = fn(key, timingOut ? undefined : 1, state, batchTime);
+    if (state.removed || timingOut) this.states.delete(key);
+    else if (state.updated) this.states.set(key, state.get());
+    return out;
+  }
+
+  stateOf(key: string): unknown {
+    return this.states.get(key);
+  }
+}
+
+describe('built-in state functions', () => {
+  it('countState adds the number of new values to the count, whatever they are', () => {
+    // given a key without state, then with a count
+    // when values arrive, then each counts one; no values keep the count
+    expect(countState(['x', null, 3], undefined)).toBe(3);
+    expect(countState([], 3)).toBe(3);
+    expect(countState([1], 3)).toBe(4);
+    expect(() => countState([1], 'three')).toThrow(
+      new TypeError('countState expects a numeric state, got "three" (string)'),
+    );
+  });
+
+  it('sumState adds numeric values to the state and names anything else', () => {
+    // given values and a state
+    // when they are summed, then the state grows by their sum
+    expect(sumState([1, 2, 3], undefined)).toBe(6);
+    expect(sumState([], 10)).toBe(10);
+    expect(sumState([-1, 0.5], 10)).toBe(9.5);
+    expect(() => sumState([1, 'two'], 0)).toThrow(
+      new TypeError('sumState expects numbers, got "two" (string)'),
+    );
+    expect(() => sumState([1], { n: 1 })).toThrow(/sumState expects a numeric state/);
+  });
+
+  it('runningCount counts the records of each key and returns [key, count so far]', () => {
+    // given records of two keys
+    const driver = new StateDriver();
+    // when they arrive, then each returns its key's running count
+    expect(driver.call(runningCount, 'a', 1000)).toEqual(['a', 1]);
+    expect(driver.call(runningCount, 'a', 1000)).toEqual(['a', 2]);
+    expect(driver.call(runningCount, 'b', 2000)).toEqual(['b', 1]);
+    expect(driver.stateOf('a')).toBe(2);
+    // and a key that times out goes silently, then counts from 1 again
+    expect(driver.call(runningCount, 'a', 5000, true)).toBeUndefined();
+    expect(driver.call(runningCount, 'a', 6000)).toEqual(['a', 1]);
+    // and a non-numeric initial state is named
+    const state = new KeyState<unknown>().wrap(true, 'x');
+    expect(() => runningCount('k', 1, state)).toThrow(/runningCount expects a numeric state, got "x"/);
+  });
+
+  it('sessionCount keeps the open session and yields it once, when the key times out', () => {
+    // given records of a key in two batches
+    const driver = new StateDriver();
+    // when they arrive, then nothing is yielded and the state is the open session
+    expect(driver.call(sessionCount, 'u', 1000)).toBeUndefined();
+    expect(driver.call(sessionCount, 'u', 1000)).toBeUndefined();
+    expect(driver.call(sessionCount, 'u', 3000)).toBeUndefined();
+    expect(driver.stateOf('u')).toEqual({ count: 3, startMs: 1000, endMs: 3000 });
+    // and when the key times out, then the closed session comes out, and the next record opens a new one
+    expect(driver.call(sessionCount, 'u', 6000, true)).toEqual([
+      'u',
+      { count: 3, startMs: 1000, endMs: 3000 },
+    ]);
+    expect(driver.stateOf('u')).toBeUndefined();
+    expect(driver.call(sessionCount, 'u', 7000)).toBeUndefined();
+    expect(driver.stateOf('u')).toEqual({ count: 1, startMs: 7000, endMs: 7000 });
+    // and a state of another shape is named
+    const state = new KeyState<unknown>().wrap(true, 5);
+    expect(() => sessionCount('k', 1, state, 1000)).toThrow(
+      'sessionCount expects a state {count, startMs, endMs}, got 5 (number)',
+    );
+  });
+
+  it('replace the state instead of changing it in place', () => {
+    // given an open session
+    const driver = new StateDriver();
+    driver.call(sessionCount, 'u', 1000);
+    const before = driver.stateOf('u');
+    // when another record arrives, then the previous state object is unchanged
+    driver.call(sessionCount, 'u', 2000);
+    expect(before).toEqual({ count: 1, startMs: 1000, endMs: 1000 });
   });
 });

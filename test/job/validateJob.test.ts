@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STORAGE_LEVELS } from '../../lib/dataset/StorageLevel';
 import { JobValidationError } from '../../lib/errors';
 import { FunctionRegistry } from '../../lib/job/FunctionRegistry';
 import { DATASET_OP_NAMES, STREAM_OP_NAMES } from '../../lib/job/JobDocument';
@@ -65,6 +66,42 @@ const everyOp: Record<string, unknown[]> = {
     { op: 'keyBy', fn: 'identity' },
     { op: 'cogroup', with: 'pairs' },
   ],
+  window: [{ op: 'window', windowMs: 3000, slideMs: 2000 }],
+  countByWindow: [{ op: 'countByWindow', windowMs: 3000, slideMs: 1000 }],
+  reduceByWindow: [
+    { op: 'map', expr: '1' },
+    { op: 'reduceByWindow', fn: 'sum', invFn: 'subtract', windowMs: 2000, slideMs: 1000 },
+  ],
+  reduceByKeyAndWindow: [
+    { op: 'map', expr: '[$, 1]' },
+    {
+      op: 'reduceByKeyAndWindow',
+      fn: 'sum',
+      invFn: 'subtract',
+      windowMs: 4000,
+      slideMs: 2000,
+      partitions: 2,
+      filterExpr: '$[1] > 0',
+    },
+  ],
+  countByValueAndWindow: [{ op: 'countByValueAndWindow', windowMs: 2000, slideMs: 1000, partitions: 2 }],
+  groupByKeyAndWindow: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'groupByKeyAndWindow', windowMs: 2000, slideMs: 2000, partitions: 1 },
+  ],
+  updateStateByKey: [
+    { op: 'map', expr: '[$, 1]' },
+    { op: 'updateStateByKey', fn: 'countState', partitions: 2, initialState: 'pairs', timeAware: true },
+  ],
+  mapWithState: [
+    { op: 'map', expr: '[$, 1]' },
+    { op: 'mapWithState', fn: 'sessionCount', partitions: 2, initialState: 'pairs', timeoutMs: 5000 },
+  ],
+  stateSnapshots: [
+    { op: 'map', expr: '[$, 1]' },
+    { op: 'mapWithState', fn: 'runningCount' },
+    { op: 'stateSnapshots' },
+  ],
 };
 
 describe('validateJob accepts', () => {
@@ -81,6 +118,7 @@ describe('validateJob accepts', () => {
   it('every op with all of its fields, every source, dataset and output type', () => {
     // given a stream per op, and every kind of source, dataset and output
     const doc = minimalJob({
+      checkpointIntervalMs: 5000,
       sources: {
         lines: { type: 'queue', batches: [['a b']], oneAtATime: false, partitions: 1 },
         gen: {
@@ -106,7 +144,12 @@ describe('validateJob accepts', () => {
         },
       },
       streams: {
-        words: { from: 'lines', ops: [{ op: 'flatMap', fn: 'splitWords' }] },
+        words: {
+          from: 'lines',
+          ops: [{ op: 'flatMap', fn: 'splitWords' }],
+          persist: 'memorySer',
+          checkpointIntervalMs: 3000,
+        },
         ...Object.fromEntries(
           Object.entries(everyOp).map(([op, ops]) => [`s_${op}`, { from: 'words', ops }]),
         ),
@@ -133,6 +176,15 @@ describe('the schema', () => {
     // when they are compared with the op catalogue, then they are the same lists in the same order
     expect(defs.streamOp.properties.op.enum).toEqual([...STREAM_OP_NAMES]);
     expect(defs.datasetOp.properties.op.enum).toEqual([...DATASET_OP_NAMES]);
+  });
+
+  it('lists exactly the storage levels persist accepts, and describes every op and level', () => {
+    // given the schema's storage levels and op descriptions
+    const defs = jobSchema.definitions;
+    // when they are compared with the engine's, then they match one for one
+    expect(defs.storageLevel.enum).toEqual([...STORAGE_LEVELS]);
+    expect(defs.storageLevel.enumDescriptions).toHaveLength(STORAGE_LEVELS.length);
+    expect(defs.streamOp.properties.op.enumDescriptions).toHaveLength(STREAM_OP_NAMES.length);
   });
 });
 
