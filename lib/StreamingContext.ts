@@ -55,8 +55,11 @@ export interface StreamingEnv {
   readonly driverRunner: TaskRunner;
   /** Writes `print` output. */
   print(text: string): void;
-  /** Appends one line to a jsonl output: a file path, or stdout when undefined. */
-  appendJsonl(path: string | undefined, line: string): Promise<void>;
+  /**
+   * Appends one batch's line to a jsonl output: a file path, or stdout when undefined. (Object stores cannot
+   * append: the serverless runtime writes one object per batch under the path instead.)
+   */
+  appendJsonl(path: string | undefined, line: string, batchTime: number): Promise<void>;
   /** The current sizes of jsonl output files, for the metadata checkpoint. */
   outputPositions(paths: readonly string[]): Promise<Record<string, number>>;
   /** After a restart: cuts jsonl files back to their checkpointed sizes, so no batch appears twice. */

@@ -102,6 +102,11 @@ declare module './Dataset' {
       other: Dataset<[K, W]>,
       partitioning?: Partitioning,
     ): Dataset<[K, [V | null, W | null]]>;
+    /**
+     * The records ordered by `f(record)` (numbers or strings), in one partition: meant for the small results a
+     * job prints, such as the top hashtags. `f` may return a promise.
+     */
+    sortBy(f: ((t: T) => unknown) | { fnId: string }, ascending?: boolean): Dataset<T>;
     /** Keeps the partitions once computed; default level `memory` (Spark's persist). */
     persist(level?: StorageLevel): Dataset<T>;
     /** `persist('memory')`. */
@@ -303,4 +308,9 @@ define('persist', function (level: StorageLevel = 'memory') {
 
 define('cache', function () {
   return this.persist('memory');
+});
+
+define('sortBy', function (f: FnLike, ascending = true) {
+  const fnId = fnIdOf(this, f);
+  return this.repartition(1).mapPartitions({ fnId: `builtin:sortBy:${ascending ? 'asc' : 'desc'}:${fnId}` });
 });

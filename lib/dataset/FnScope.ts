@@ -15,6 +15,14 @@ export class FunctionTable {
 
   constructor() {
     for (const [id, fn] of Object.entries(builtinFunctions)) this.fns.set(id, fn);
+    // `builtin:sortBy:<asc|desc>:<key function id>` sorts a partition by another function of the graph; it is
+    // derived from that id, so no closure needs a name of its own.
+    this.addDeriver((id) => {
+      const match = /^builtin:sortBy:(asc|desc):(.+)$/.exec(id);
+      if (!match) return false;
+      this.fns.set(id, sortPartition(this.get(match[2]!), match[1] === 'asc' ? 1 : -1));
+      return true;
+    });
   }
 
   /** Records `fn` under `id`. */
@@ -78,4 +86,13 @@ export class FnScope {
     this.table.set(id, fn);
     return id;
   }
+}
+
+/** Sorts a partition by a key function that may return promises; numbers and strings compare naturally. */
+function sortPartition(key: AnyFn, sign: 1 | -1): AnyFn {
+  return async (records: unknown[]) => {
+    const keyed = await Promise.all(records.map(async (r) => [await key(r), r] as const));
+    keyed.sort(([a], [b]) => sign * (a === b ? 0 : (a as number) < (b as number) ? -1 : 1));
+    return keyed.map(([, r]) => r);
+  };
 }

@@ -109,6 +109,8 @@ declare module './DStream' {
       other: DStream<[K, W]>,
       partitioning?: Partitioning,
     ): DStream<[K, [V[], W[]]]>;
+    /** Each batch's records ordered by `f(record)`, in one partition (for printing a top N). */
+    sortBy(f: (t: T) => unknown, ascending?: boolean): DStream<T>;
     /** Prints the first `num` records of every batch (default 10) under Spark's `Time: … ms` header. */
     print(num?: number, name?: string): ForEachDStream<T>;
     /** Writes every batch to a folder `prefix-<batchTime>[.suffix]` of part files and a `_SUCCESS` marker. */
@@ -153,6 +155,13 @@ define(
 
 define('repartition', function (numPartitions: number) {
   return this.transform((ds) => ds.repartition(numPartitions));
+});
+
+define('sortBy', function (f: (t: unknown) => unknown, ascending = true) {
+  const fnId = this.ssc.graphScope.register(f);
+  const sorted = this.transform((ds) => ds.sortBy({ fnId }, ascending));
+  sorted.name = 'sortBy';
+  return sorted;
 });
 
 define('count', function () {
@@ -298,7 +307,9 @@ define('jsonl', function (options: { path?: string; name?: string } = {}) {
     this,
     async (ds, batchTime) => {
       const records = await ds.collect();
-      await this.ssc.env().appendJsonl(options.path, JSON.stringify({ output, batchTime, records }));
+      await this.ssc
+        .env()
+        .appendJsonl(options.path, JSON.stringify({ output, batchTime, records }), batchTime);
       crashPoint('output', batchTime);
       this.ssc.emitOutput({ output, type: 'jsonl', batchTime, records, count: records.length });
     },

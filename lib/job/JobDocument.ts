@@ -87,8 +87,24 @@ export interface SocketSourceSpec extends SourceCommon {
   readonly port: number;
 }
 
+/** An Amazon Kinesis data stream, read by the serverless coordinator. */
+export interface KinesisSourceSpec extends SourceCommon {
+  readonly type: 'kinesis';
+  /** The stream's name. */
+  readonly streamName: string;
+  /** At most this many records per shard per batch: the rate limit. Default 10,000. */
+  readonly maxRecordsPerShard?: number;
+  /** Where a shard is read from when the job has no checkpoint yet. Default `TRIM_HORIZON`. */
+  readonly startAt?: 'TRIM_HORIZON' | 'LATEST';
+}
+
 /** One input stream of the job. */
-export type SourceSpec = GeneratorSourceSpec | QueueSourceSpec | TextFileStreamSourceSpec | SocketSourceSpec;
+export type SourceSpec =
+  | GeneratorSourceSpec
+  | QueueSourceSpec
+  | TextFileStreamSourceSpec
+  | SocketSourceSpec
+  | KinesisSourceSpec;
 
 // ---- static datasets ----------------------------------------------------------------------------------------
 
@@ -139,6 +155,8 @@ export interface RecordFnOp<Op extends ExpressionOpName = ExpressionOpName> {
   readonly fn?: string;
   readonly args?: FnArgs;
   readonly expr?: string;
+  /** sortBy only: ascending order. Default true. */
+  readonly ascending?: boolean;
 }
 
 /** An op whose function must be a registry name. */
@@ -356,6 +374,7 @@ export const STREAM_OP_NAMES = [
   'updateStateByKey',
   'mapWithState',
   'stateSnapshots',
+  'sortBy',
 ] as const;
 
 /** An op name a stream accepts. */
@@ -363,6 +382,7 @@ export type StreamOpName = (typeof STREAM_OP_NAMES)[number];
 
 /** The ops that take an inline JSONata `expr` instead of a function name. */
 export const EXPRESSION_OP_NAMES = [
+  'sortBy',
   'map',
   'flatMap',
   'filter',

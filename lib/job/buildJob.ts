@@ -2,7 +2,9 @@ import { resolve as resolvePath } from 'node:path';
 import type { Dataset } from '../dataset/Dataset';
 import type { DStream } from '../dstream/DStream';
 import { MapWithStateDStream } from '../dstream/MapWithStateDStream';
+import { JobValidationError } from '../errors';
 import { StreamingContext } from '../StreamingContext';
+import type { Source } from '../source/Source';
 import type { JobFunction } from './builtinFunctions';
 import { FunctionRegistry } from './FunctionRegistry';
 import {
@@ -10,6 +12,7 @@ import {
   type DatasetOp,
   type JobDocument,
   jsonPath,
+  type KinesisSourceSpec,
   type OutputSpec,
   type SourceSpec,
   type StaticDatasetSpec,
@@ -21,6 +24,12 @@ import { validateJob } from './validateJob';
 export interface BuildJobOptions {
   /** The folder of the job file: `functions`, `datasets.*.path` and `directory` are relative to it. */
   readonly baseDir: string;
+  /**
+   * Makes the sources of cloud services (Kinesis). The engine stays free of AWS: the serverless runtime
+   * passes this; without it such a source exists in the graph (workers rebuild graphs and never read
+   * sources) but fails with a clear error if a run starts it.
+   */
+  readonly kinesisSource?: (spec: KinesisSourceSpec) => Source<string>;
 }
 
 /**
@@ -42,7 +51,7 @@ export async function buildJob(doc: unknown, options: BuildJobOptions): Promise<
     // Only now are the module's names known, so function references are checked a second time.
     job = validateJob(job, { functions });
   }
-  return new JobBuilder(job, functions, options.baseDir).build();
+  return new JobBuilder(job, functions, options.baseDir, options.kinesisSource).build();
 }
 
 /** Builds one validated document into a fresh context; each source, dataset and stream exactly once. */
@@ -56,6 +65,7 @@ class JobBuilder {
     private readonly job: JobDocument,
     private readonly functions: FunctionRegistry,
     private readonly baseDir: string,
+    private readonly kinesisSource: BuildJobOptions['kinesisSource'],
   ) {
     this.ssc = new StreamingContext({
       batchIntervalMs: job.batchIntervalMs,
@@ -97,6 +107,12 @@ class JobBuilder {
         break;
       case 'socket':
         stream = ssc.socketTextStream(spec.host, spec.port, spec.partitions);
+        break;
+      case 'kinesis':
+        stream = ssc.sourceStream(
+          this.kinesisSource?.(spec) ?? new UnavailableSource(spec, name),
+          spec.partitions,
+        );
         break;
     }
     stream.name = name;
@@ -145,6 +161,7 @@ class JobBuilder {
       case 'mapValues':
       case 'flatMapValues':
       case 'keyBy':
+      case 'sortBy':
       case 'mapPartitions':
       case 'glom':
         return applyRecordOp(node, op, this.recordFunction(op, path));
@@ -333,6 +350,8 @@ function applyRecordOp(node: DStream<any>, op: StreamOp, fn: JobFunction | undef
       return node.glom();
     case 'keyBy':
       return node.map(keyBy(fn as JobFunction));
+    case 'sortBy':
+      return node.sortBy(fn as JobFunction, op.ascending ?? true);
     case 'mapPartitions':
       return node.mapPartitions(fn as JobFunction);
     default:
@@ -377,4 +396,30 @@ function jsonataBoolean(value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (value !== null && typeof value === 'object') return Object.keys(value).length > 0;
   return false; // undefined (no match), null, functions
+}
+
+/** Stands in for a cloud source where no runtime provides one: the graph builds, a run explains. */
+class UnavailableSource implements Source<string> {
+  readonly replayable = false;
+  readonly description: string;
+
+  constructor(
+    private readonly spec: KinesisSourceSpec,
+    private readonly name: string,
+  ) {
+    this.description = `kinesis(${spec.streamName})`;
+  }
+
+  async start(): Promise<void> {
+    throw new JobValidationError([
+      {
+        path: `sources.${this.name}.type`,
+        message: `the kinesis source of stream ${this.spec.streamName} is read by the serverless coordinator; run this job on AWS or LocalStack (see the README), or use a generator, queue, folder or socket source locally`,
+      },
+    ]);
+  }
+
+  async recordsFor(): Promise<string[]> {
+    return [];
+  }
 }

@@ -183,6 +183,10 @@ async function run(
       return EXIT.failed;
     }
     return EXIT.ok;
+  } catch (error) {
+    // A source that cannot start (a missing folder, a cloud source in local mode) is a problem of the job.
+    if (error instanceof JobValidationError) return reportInvalid(error);
+    throw error;
   } finally {
     process.off('SIGINT', onSigint);
   }

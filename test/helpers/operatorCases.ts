@@ -244,6 +244,34 @@ export const cases = {
       [],
     ],
   }),
+  sortByDescending: operatorCase({
+    input: [
+      [
+        ['a', 2],
+        ['b', 5],
+        ['c', 1],
+      ],
+      [],
+      [['x', 1]],
+    ],
+    operation: (s: DStream<[string, number]>) => s.sortBy(([, n]) => n, false),
+    expected: [
+      [
+        ['b', 5],
+        ['a', 2],
+        ['c', 1],
+      ],
+      [],
+      [['x', 1]],
+    ],
+    ordered: true,
+  }),
+  sortByAscendingStrings: operatorCase({
+    input: [['pear', 'apple', 'fig']],
+    operation: (s: DStream<string>) => s.sortBy((w) => w),
+    expected: [['apple', 'fig', 'pear']],
+    ordered: true,
+  }),
   compositeKeys: operatorCase({
     input: [
       [

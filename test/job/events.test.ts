@@ -39,6 +39,7 @@ describe('the jobs in events/', () => {
     expect(main.sources.tweets).toMatchObject({ type: 'generator', kind: 'tweets', ratePerSec: 5000 });
     expect(main.streams.counts.ops).toEqual([
       { op: 'countByValueAndWindow', windowMs: 60000, slideMs: 1000 },
+      { op: 'sortBy', expr: '$[1]', ascending: false },
     ]);
     expect(main.outputs).toEqual([{ stream: 'counts', type: 'print', num: 10 }]);
   });

@@ -102,6 +102,7 @@ const everyOp: Record<string, unknown[]> = {
     { op: 'mapWithState', fn: 'runningCount' },
     { op: 'stateSnapshots' },
   ],
+  sortBy: [{ op: 'sortBy', expr: '$', ascending: false }],
 };
 
 describe('validateJob accepts', () => {
