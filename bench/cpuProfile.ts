@@ -33,6 +33,24 @@ export interface RoleSummary {
   readonly gcMs: number;
   /** The functions with the most self time, heaviest first; built-ins are named with their Sluice caller. */
   readonly top: ReadonlyArray<{ readonly name: string; readonly ms: number }>;
+  /** The Sluice (and benchmark) functions with the most time including what they call, heaviest first. */
+  readonly topInclusive: ReadonlyArray<{ readonly name: string; readonly ms: number }>;
+  /** Busy time by who is to blame: the collector, Sluice's code, the job's own functions, or the rest. */
+  readonly byCategory: Readonly<Record<TimeCategory, number>>;
+}
+
+/**
+ * `engine`: Sluice's functions under `lib/` and the built-ins they call; `job`: the benchmark job's record
+ * functions and the built-ins they call (`split`), which a hand-written loop pays too; `other`: start-up,
+ * Node internals, `(program)`.
+ */
+export type TimeCategory = 'gc' | 'engine' | 'job' | 'other';
+
+function categoryOf(name: string): TimeCategory {
+  if (name === '(garbage collector)') return 'gc';
+  if (name.includes('(bench/')) return 'job';
+  if (name.includes('(lib/')) return 'engine';
+  return 'other';
 }
 
 /** A profiled run: its batches and where each kind of thread spent its time. */
@@ -67,21 +85,35 @@ export async function profileRun(args: readonly string[], topN = 12): Promise<Pr
   }
 }
 
+/** The running totals of one thread role. */
+interface RoleTimes {
+  threads: number;
+  wallMs: number;
+  busyMs: number;
+  gcMs: number;
+  self: Map<string, number>;
+  inclusive: Map<string, number>;
+}
+
 /** Merges the profiles of threads with the same role and ranks their functions by self time. */
 export function summarizeProfiles(profiles: readonly V8CpuProfile[], topN: number): RoleSummary[] {
-  const roles = new Map<
-    ThreadRole,
-    { threads: number; wallMs: number; busyMs: number; gcMs: number; self: Map<string, number> }
-  >();
+  const roles = new Map<ThreadRole, RoleTimes>();
   for (const profile of profiles) {
     const role = roleOf(profile);
-    const into = roles.get(role) ?? { threads: 0, wallMs: 0, busyMs: 0, gcMs: 0, self: new Map() };
+    const into: RoleTimes = roles.get(role) ?? {
+      threads: 0,
+      wallMs: 0,
+      busyMs: 0,
+      gcMs: 0,
+      self: new Map(),
+      inclusive: new Map(),
+    };
     roles.set(role, into);
     const wallMs = (profile.endTime - profile.startTime) / 1000;
     const msPerSample = profile.samples.length > 0 ? wallMs / profile.samples.length : 0;
     into.threads++;
     into.wallMs += wallMs;
-    const names = frameNames(profile);
+    const { names, stacks } = frameNames(profile);
     const hits = new Map<number, number>();
     for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
     for (const [id, count] of hits) {
@@ -91,6 +123,8 @@ export function summarizeProfiles(profiles: readonly V8CpuProfile[], topN: numbe
       into.busyMs += ms;
       if (name === '(garbage collector)') into.gcMs += ms;
       into.self.set(name, (into.self.get(name) ?? 0) + ms);
+      for (const caller of stacks.get(id) ?? [])
+        into.inclusive.set(caller, (into.inclusive.get(caller) ?? 0) + ms);
     }
   }
   return [...roles].map(([role, r]) => ({
@@ -98,12 +132,24 @@ export function summarizeProfiles(profiles: readonly V8CpuProfile[], topN: numbe
     threads: r.threads,
     wallMs: r.wallMs,
     busyMs: r.busyMs,
+    byCategory: categoryTimes(r.self),
     gcMs: r.gcMs,
-    top: [...r.self]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, topN)
-      .map(([name, ms]) => ({ name, ms })),
+    top: heaviest(r.self, topN),
+    topInclusive: heaviest(r.inclusive, topN),
   }));
+}
+
+function categoryTimes(self: Map<string, number>): Record<TimeCategory, number> {
+  const times: Record<TimeCategory, number> = { gc: 0, engine: 0, job: 0, other: 0 };
+  for (const [name, ms] of self) times[categoryOf(name)] += ms;
+  return times;
+}
+
+function heaviest(times: Map<string, number>, topN: number): Array<{ name: string; ms: number }> {
+  return [...times]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, topN)
+    .map(([name, ms]) => ({ name, ms }));
 }
 
 function roleOf(profile: V8CpuProfile): ThreadRole {
@@ -118,7 +164,7 @@ function roleOf(profile: V8CpuProfile): ThreadRole {
  * the name of their closest named caller. Built-ins and Node internals (`JSON.parse`, `split`) carry the
  * Sluice function that called them, because "parse" alone does not say which stage to fix.
  */
-function frameNames(profile: V8CpuProfile): Map<number, string> {
+function frameNames(profile: V8CpuProfile): { names: Map<number, string>; stacks: Map<number, Set<string>> } {
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -127,7 +173,8 @@ function frameNames(profile: V8CpuProfile): Map<number, string> {
     const frame = byId.get(id)?.callFrame;
     if (!frame?.url.startsWith(REPO_URL)) return undefined;
     const file = frame.url.slice(REPO_URL.length);
-    if (file.startsWith('node_modules/')) return undefined; // tsx's loader is not Sluice
+    // tsx's loader, and the shim that registers it in each worker, are start-up, not Sluice at work.
+    if (file.startsWith('node_modules/') || file.endsWith('.mjs')) return undefined;
     if (frame.functionName) return `${frame.functionName} (${file})`;
     let up = parent.get(id);
     while (up !== undefined && !byId.get(up)?.callFrame.functionName) up = parent.get(up);
@@ -149,5 +196,19 @@ function frameNames(profile: V8CpuProfile): Map<number, string> {
     while (up !== undefined && !ownName(up)) up = parent.get(up);
     names.set(node.id, up === undefined ? `${label} [node]` : `${label} [built-in, from ${ownName(up)}]`);
   }
-  return names;
+  // The Sluice functions on each node's stack, itself included, each once however deep the recursion.
+  const stacks = new Map<number, Set<string>>();
+  const stackOf = (id: number): Set<string> => {
+    let stack = stacks.get(id);
+    if (!stack) {
+      const up = parent.get(id);
+      stack = new Set(up === undefined ? [] : stackOf(up));
+      const own = ownName(id);
+      if (own) stack.add(own);
+      stacks.set(id, stack);
+    }
+    return stack;
+  };
+  for (const node of profile.nodes) stackOf(node.id);
+  return { names, stacks };
 }

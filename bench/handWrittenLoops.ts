@@ -35,6 +35,20 @@ export interface LoopTiming {
   readonly answer: number;
 }
 
+/**
+ * One timing from the passes of several: the loop is timed before and after a workload's Sluice runs, so a
+ * burst of load from other processes does not decide the limit alone.
+ */
+export function mergeLoopTimings(timings: readonly LoopTiming[]): LoopTiming {
+  const repeatsPerSec = timings.flatMap((t) => t.repeatsPerSec);
+  return {
+    lines: timings[0]?.lines ?? 0,
+    repeatsPerSec,
+    recordsPerSec: median(repeatsPerSec),
+    answer: timings[0]?.answer ?? 0,
+  };
+}
+
 /** How fast the generator itself makes the lines, in one thread. */
 export interface GenerationTiming {
   readonly lines: number;

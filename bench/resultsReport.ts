@@ -2,7 +2,7 @@ import type { ProfileSummary, RoleSummary } from './cpuProfile';
 import type { EmptyBatchOverhead } from './emptyBatchOverhead';
 import type { LoopTiming } from './handWrittenLoops';
 import { BATCH_INTERVAL_MS, GREP_WORD, LINE_BYTES } from './jobs';
-import { formatPercent, formatRate } from './stats';
+import { formatPercent, formatRate, median } from './stats';
 import type { Placement, RateTrial, SustainableRate, ThroughputEstimate, Workload } from './sustainableRate';
 
 /** Everything one workload measured. */
@@ -81,6 +81,16 @@ export function renderResults(r: BenchResults): string {
     );
   }
   out.push('');
+  for (const w of r.workloads) {
+    const sameCores = w.loop.recordsPerSec * n;
+    out.push(
+      `- ${TITLES[w.workload]} on the logical clock (batches back to back, no real-time effects): ` +
+        `${formatRate(w.estimate.processingRecordsPerSec)} lines/s counting processing time only ` +
+        `(${formatPercent(w.estimate.processingRecordsPerSec / sameCores)} of the loop on ${n} cores), ` +
+        `${formatRate(w.estimate.endToEndRecordsPerSec)} lines/s counting the driver's input step too ` +
+        `(${formatPercent(w.estimate.endToEndRecordsPerSec / sameCores)}).`,
+    );
+  }
   for (const e of r.emptyBatches) {
     out.push(
       `- Scheduling overhead per empty batch, ${modeOf(e)}: median ${e.medianMs} ms of processing time ` +
@@ -94,19 +104,24 @@ export function renderResults(r: BenchResults): string {
     '- **Hand-written loop**: the lines are generated first with the same `GeneratorSource`, outside the timing; ' +
       "then one thread runs a plain `for` loop as fast as it can (WordCount: `split(' ')` and a `Map` of counts; " +
       `Grep: count the lines that \`includes('${GREP_WORD}')\`). ${r.workloads[0]?.loop.repeatsPerSec.length ?? 0} ` +
-      'passes, median reported. "Loop × cores" is that rate times the cores Sluice was given: the limit of ' +
+      "passes, half before and half after the workload's Sluice runs so that a burst of load from other " +
+      'processes does not decide it alone; median reported. "Loop × cores" is that rate times the cores Sluice was given: the limit of ' +
       'perfect parallelism with no engine at all.',
     '- **Throughput estimate**: on the logical clock (batches back to back), a 3-batch calibration run at ' +
       '50 000 lines/s sizes the estimate runs so one batch is about one interval of processing; then 3 runs × 5 ' +
       'batches at that rate (at most 1 000 000 lines/s). Estimate = records / processing time over batches 2–5, ' +
       'median of the runs. "End to end" divides by total delay instead, which also counts the driver generating, ' +
       'encoding and storing the input block before the jobs start.',
-    '- **Highest sustainable rate**: binary search between 10% and 150% of the estimate, 6 trials on the real ' +
+    '- **Highest sustainable rate**: binary search between 10% and 150% of the end-to-end estimate (the ' +
+      'processing-only one ignores the input step, which on the real clock delays every batch), 6 trials on the real ' +
       `(\`system\`) clock, each a fresh runtime with a fresh store under the OS temp folder (removed after), 10 ` +
       `batches of ${BATCH_INTERVAL_MS} ms. A trial is **stable** when all 10 batches ran and, over the last 4, ` +
       'processing time < interval, total delay < 1.5 × interval, and total delay does not grow (never falling ' +
       'while rising by more than 10% of the interval). A trial whose total delay passes 3 intervals is stopped ' +
-      'early (it can only grow) and counts as unstable. If no trial is stable the bottom of the range is tried too.',
+      'early (it can only grow) and counts as unstable. If no trial is stable the bottom of the range is tried too. ' +
+      'The rate found is then run twice more and kept only if most of its trials are stable; otherwise the next ' +
+      'lower stable rate of the search (or 15% lower) is confirmed the same way, at most 4 times and never ' +
+      'below the search range.',
     `- **Scheduling overhead**: the \`empty\` job (\`ssc.queueStream([])\`, \`count().collectBatches()\`) for ` +
       `${r.emptyBatches[0]?.batches ?? 0} batches on the logical clock, ${r.emptyBatches[0]?.runs.length ?? 0} runs per mode; ` +
       'median processing time per batch (BatchInfo times are whole milliseconds, so the mean is shown too).',
@@ -137,7 +152,9 @@ function renderWorkload(w: WorkloadResult, placement: Placement): string[] {
   out.push('### Hand-written loop (one thread)', '');
   out.push(
     `${w.loop.lines.toLocaleString('en-US')} lines per pass; passes (lines/s): ` +
-      `${w.loop.repeatsPerSec.map(formatRate).join(', ')}; median **${formatRate(w.loop.recordsPerSec)}**. ` +
+      `${w.loop.repeatsPerSec.map(formatRate).join(', ')} (the first half before the Sluice runs below, the ` +
+      `second after them); median **${formatRate(w.loop.recordsPerSec)}**, best ` +
+      `${formatRate(Math.max(...w.loop.repeatsPerSec))}. ` +
       (w.workload === 'wordCount'
         ? `It found ${w.loop.answer} distinct words.`
         : `${w.loop.answer} lines matched (${formatPercent(w.loop.answer / w.loop.lines)}).`),
@@ -168,12 +185,12 @@ function renderWorkload(w: WorkloadResult, placement: Placement): string[] {
   out.push('### Highest sustainable rate (real clock)', '');
   out.push(`Search range ${formatRate(s.lowPerSec)}–${formatRate(s.highPerSec)} lines/s.`, '');
   out.push(
-    '| Trial | Rate (lines/s) | Verdict | Why | Total delay per batch (ms) | Processing per batch (ms) | Output per batch |',
+    '| Trial | Purpose | Rate (lines/s) | Verdict | Why | Total delay per batch (ms) | Processing per batch (ms) | Output per batch |',
   );
-  out.push('|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|');
   s.trials.forEach((t, i) => {
     out.push(
-      `| ${i + 1} | ${formatRate(t.ratePerSec)} | ${t.stable ? 'stable' : 'unstable'} | ${t.reason} | ` +
+      `| ${i + 1} | ${t.purpose} | ${formatRate(t.ratePerSec)} | ${t.stable ? 'stable' : 'unstable'} | ${t.reason} | ` +
         `${t.batches.map((b) => b.totalDelayMs).join(', ')} | ${t.batches.map((b) => b.processingTimeMs).join(', ')} | ` +
         `${t.outputs.map(String).join(', ')} |`,
     );
@@ -181,11 +198,25 @@ function renderWorkload(w: WorkloadResult, placement: Placement): string[] {
   out.push('');
   out.push(
     s.ratePerSec === undefined
-      ? `**No stable rate found**, not even ${formatRate(s.lowPerSec)} lines/s.`
-      : `Highest stable rate: **${formatRate(s.ratePerSec)} lines/s**. ${outputCheck(w, s.trials)}`,
+      ? `**No rate was stable in most of its trials** (range from ${formatRate(s.lowPerSec)} lines/s).`
+      : `Highest sustainable rate: **${formatRate(s.ratePerSec)} lines/s**, stable in ${s.confirmed.stable} of ` +
+          `${s.confirmed.runs} trials. ${delaysAt(s)} ${outputCheck(w, s.trials)}`,
     '',
   );
   return out;
+}
+
+/** Where a batch's time went at the sustainable rate: waiting for its input step, or processing. */
+function delaysAt(s: SustainableRate): string {
+  const batches = s.trials
+    .filter((t) => t.ratePerSec === s.ratePerSec && t.stable)
+    .flatMap((t) => t.batches.slice(-4));
+  if (batches.length === 0) return '';
+  return (
+    `Over the last 4 batches of its stable trials, median scheduling delay ` +
+    `${median(batches.map((b) => b.schedulingDelayMs))} ms (the driver making and storing the input block, plus any wait for the batch before), ` +
+    `processing ${median(batches.map((b) => b.processingTimeMs))} ms, total ${median(batches.map((b) => b.totalDelayMs))} ms.`
+  );
 }
 
 /** Shows that the stable trials computed what the loop computed. */
@@ -213,7 +244,7 @@ function renderEmptyBatches(overheads: readonly EmptyBatchOverhead[]): string[] 
   for (const e of overheads) {
     out.push(
       `| ${modeOf(e)} | ${e.runs.map((x) => x.medianMs).join(', ')} | ${e.runs.map((x) => x.meanMs.toFixed(2)).join(', ')} | ` +
-        `${e.runs.map((x) => x.p90Ms).join(', ')} | ${e.runs.map((x) => x.medianTotalMs).join(', ')} | ` +
+        `${e.runs.map((x) => x.p90Ms.toFixed(1)).join(', ')} | ${e.runs.map((x) => x.medianTotalMs).join(', ')} | ` +
         `**${e.medianMs} ms** | ${e.medianMs < EMPTY_BATCH_TARGET_MS ? 'met' : 'not met'} |`,
     );
   }
@@ -234,8 +265,9 @@ function renderProfile(r: BenchResults): string[] {
       `\`bench/profileChild.ts\`). Batch processing times under the profiler: ` +
       `${summary.batches.map((b) => b.processingTimeMs).join(', ')} ms. Self time per function, threads of a role ` +
       'added up; a built-in is listed with the Sluice function that called it, and functions V8 inlined count ' +
-      'towards their caller (the key hash, for one, is inside `writeShuffle`). Start-up (loading TypeScript ' +
-      'through tsx: `makeSyncRequest`, `waitForWorker`, `compile…`) is in the figures too.',
+      'towards their caller (a `Map` lookup shows as the Sluice function that made it). Start-up (loading TypeScript ' +
+      'through tsx: `makeSyncRequest`, `waitForWorker`, `compile…`) is in the figures too. Totals including ' +
+      'callees stop at an `await`, so async callers show less than they cost.',
     '',
   );
   for (const role of ['worker', 'driver'] as const) {
@@ -255,15 +287,26 @@ function renderProfile(r: BenchResults): string[] {
 function renderRole(s: RoleSummary): string[] {
   const title = s.role === 'worker' ? `Worker threads (${s.threads})` : 'Driver thread';
   const out = [`### ${title}`, ''];
+  const share = (ms: number) => `${Math.round(ms)} ms (${formatPercent(ms / Math.max(1, s.busyMs))})`;
   out.push(
     `Busy ${Math.round(s.busyMs)} ms of ${Math.round(s.wallMs)} ms profiled (${formatPercent(s.busyMs / s.wallMs)}; ` +
       `the rest idle, waiting for work); garbage collection ${Math.round(s.gcMs)} ms ` +
       `(${formatPercent(s.gcMs / Math.max(1, s.busyMs))} of busy time).`,
     '',
+    `By who is to blame: garbage collection ${share(s.byCategory.gc)}, Sluice's code (\`lib/\`, with the ` +
+      `built-ins it calls) ${share(s.byCategory.engine)}, the job's own record functions (\`bench/jobs.ts\`, ` +
+      `with \`split\` and the like, which the hand-written loop pays too) ${share(s.byCategory.job)}, start-up ` +
+      `and Node internals ${share(s.byCategory.other)}.`,
+    '',
     '| Self time (ms) | Share of busy | Function |',
     '|---|---|---|',
   );
   for (const t of s.top) {
+    out.push(`| ${Math.round(t.ms)} | ${formatPercent(t.ms / Math.max(1, s.busyMs))} | \`${t.name}\` |`);
+  }
+  out.push('', 'Including what they call (a caller includes its callees, so the rows overlap):', '');
+  out.push('| Total time (ms) | Share of busy | Function |', '|---|---|---|');
+  for (const t of s.topInclusive) {
     out.push(`| ${Math.round(t.ms)} | ${formatPercent(t.ms / Math.max(1, s.busyMs))} | \`${t.name}\` |`);
   }
   out.push('');
