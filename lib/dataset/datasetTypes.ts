@@ -1,6 +1,7 @@
 import { BlockDataset } from './BlockDataset';
 import { CoGroupedDataset } from './CoGroupedDataset';
 import type { Dataset, DatasetSpec } from './Dataset';
+import { DirectInputDataset } from './DirectInputDataset';
 import { MapPartitionsDataset } from './MapPartitionsDataset';
 import { MapWithStateDataset } from './MapWithStateDataset';
 import { ParallelDataset } from './ParallelDataset';
@@ -14,6 +15,7 @@ import { UnionDataset } from './UnionDataset';
 export const datasetTypes: Readonly<Record<string, (spec: DatasetSpec) => Dataset>> = {
   block: BlockDataset.fromSpec,
   cogroup: CoGroupedDataset.fromSpec,
+  directInput: DirectInputDataset.fromSpec,
   mapPartitions: MapPartitionsDataset.fromSpec,
   mapWithState: MapWithStateDataset.fromSpec,
   cached: PersistedDataset.fromSpec,

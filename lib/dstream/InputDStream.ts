@@ -1,9 +1,10 @@
 import { BlockDataset } from '../dataset/BlockDataset';
 import type { Dataset } from '../dataset/Dataset';
 import { sliceBounds } from '../dataset/Dataset';
+import { DirectInputDataset } from '../dataset/DirectInputDataset';
 import type { StreamingContext } from '../StreamingContext';
 import type { InputBlockInfo } from '../scheduler/CheckpointData';
-import type { Source } from '../source/Source';
+import { isDirectSource, type Source } from '../source/Source';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { DStream } from './DStream';
 
@@ -59,7 +60,19 @@ export class InputDStream<T> extends DStream<T> {
         kept.offsets,
       );
     }
-    const records = await this.source.recordsFor(batchTime, this.ssc.batchIntervalMs);
+    const source = this.source;
+    if (isDirectSource(source)) {
+      // The batch is an index range: tasks generate their partitions themselves, in parallel.
+      const { first, end } = source.indexRange(batchTime, this.ssc.batchIntervalMs);
+      this.recordsPerBatch.set(batchTime, end - first);
+      return new DirectInputDataset<T>(
+        { ctx, scope, deps: [], numPartitions: this.partitions },
+        source.directSpec,
+        first,
+        end,
+      );
+    }
+    const records = await source.recordsFor(batchTime, this.ssc.batchIntervalMs);
     this.recordsPerBatch.set(batchTime, records.length);
     const segments = Array.from({ length: this.partitions }, (_, i) => {
       const [from, to] = sliceBounds(records.length, this.partitions, i);

@@ -1,5 +1,5 @@
 import { preview, SluiceError } from '../errors';
-import type { Source } from './Source';
+import type { DirectSource } from './Source';
 
 /** The kinds of records a {@link GeneratorSource} can make. */
 export type GeneratorKind = 'tweets' | 'lines' | 'kv';
@@ -67,7 +67,9 @@ export interface GeneratorSourceOptions<K extends GeneratorKind = GeneratorKind>
  * const source = new GeneratorSource({ kind: 'lines', ratePerSec: 100_000, lineBytes: 80 });
  * const lines = await source.recordsFor(1000, 1000); // 100 000 strings of 80 characters
  */
-export class GeneratorSource<K extends GeneratorKind = GeneratorKind> implements Source<GeneratedRecords[K]> {
+export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
+  implements DirectSource<GeneratedRecords[K]>
+{
   /** Such as `generator(tweets, 1000/s, seed 1)`. */
   readonly description: string;
   /** Always true: a batch's records are a function of its batch time. */
@@ -113,11 +115,23 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind> implements
     return this.generate(index);
   }
 
+  /** The JSON that rebuilds this generator in a task (see `DirectSource`). */
+  get directSpec(): { kind: 'generator'; options: Readonly<Record<string, unknown>> } {
+    return { kind: 'generator', options: this.options as unknown as Record<string, unknown> };
+  }
+
+  /** The record indexes of the batch ending at `batchTime`: those that arrived in (t − interval, t]. */
+  indexRange(batchTime: number, intervalMs: number): { first: number; end: number } {
+    const rate = this.options.ratePerSec;
+    return {
+      first: Math.max(0, Math.floor((rate * (batchTime - intervalMs)) / 1000)),
+      end: Math.floor((rate * batchTime) / 1000),
+    };
+  }
+
   /** The records that arrived in (batchTime − intervalMs, batchTime] at `ratePerSec`. */
   async recordsFor(batchTime: number, intervalMs: number): Promise<GeneratedRecords[K][]> {
-    const rate = this.options.ratePerSec;
-    const first = Math.max(0, Math.floor((rate * (batchTime - intervalMs)) / 1000));
-    const end = Math.floor((rate * batchTime) / 1000);
+    const { first, end } = this.indexRange(batchTime, intervalMs);
     const records: GeneratedRecords[K][] = [];
     for (let index = first; index < end; index++) records.push(this.generate(index));
     return records;

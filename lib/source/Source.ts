@@ -28,6 +28,25 @@ export interface Source<T = unknown> {
   stop?(): Promise<void>;
 }
 
+/**
+ * A source whose records are a pure function of their index (the built-in generator). Its batches need no
+ * input block: the plan carries the batch's index range, and each task makes its own partition, in parallel
+ * (as Spark's direct Kafka stream has each task read its own offset range).
+ */
+export interface DirectSource<T = unknown> extends Source<T> {
+  /** The indexes [first, end) of the batch ending at `batchTime`. */
+  indexRange(batchTime: number, intervalMs: number): { readonly first: number; readonly end: number };
+  /** Plain JSON that rebuilds the source in any process (`kind` selects the class). */
+  readonly directSpec: { readonly kind: 'generator'; readonly options: Readonly<Record<string, unknown>> };
+  /** Record number `index`. */
+  recordAt(index: number): T;
+}
+
+/** True when a source can hand its batches to tasks as index ranges. */
+export function isDirectSource<T>(source: Source<T>): source is DirectSource<T> {
+  return typeof (source as Partial<DirectSource<T>>).indexRange === 'function';
+}
+
 /** What a source may use while it starts. */
 export interface SourceContext {
   /** The batch interval of the stream, in milliseconds. */

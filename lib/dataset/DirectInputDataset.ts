@@ -1,0 +1,57 @@
+import { GeneratorSource } from '../source/GeneratorSource';
+import type { DirectSource } from '../source/Source';
+import { Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
+
+/** Rebuilt direct sources, one per distinct spec in this process: building a generator's tables costs ms. */
+const sources = new Map<string, DirectSource>();
+
+function directSource(spec: DirectSource['directSpec']): DirectSource {
+  const key = JSON.stringify(spec);
+  let source = sources.get(key);
+  if (!source) {
+    if (spec.kind !== 'generator') throw new Error(`unknown direct source kind ${spec.kind}`);
+    source = new GeneratorSource(spec.options as never) as DirectSource;
+    sources.set(key, source);
+  }
+  return source;
+}
+
+/**
+ * A batch of a direct source (the generator), as an index range: each task makes its own partition, records
+ * [first + ⌊i·n/p⌋, first + ⌊(i+1)·n/p⌋), the same split an input block would have. No record crosses
+ * threads or touches storage before the first transformation.
+ */
+export class DirectInputDataset<T = unknown> extends Dataset<T> {
+  readonly type = 'directInput';
+
+  constructor(
+    origin: DatasetOrigin,
+    readonly source: DirectSource['directSpec'],
+    readonly first: number,
+    readonly end: number,
+  ) {
+    super(origin);
+  }
+
+  /** Rebuilds the dataset inside a task. */
+  static fromSpec(spec: DatasetSpec): DirectInputDataset {
+    const { source, first, end } = spec.args as {
+      source: DirectSource['directSpec'];
+      first: number;
+      end: number;
+    };
+    return new DirectInputDataset({ spec }, source, first, end);
+  }
+
+  protected args(): Record<string, unknown> {
+    return { source: this.source, first: this.first, end: this.end };
+  }
+
+  compute(partition: number): T[] {
+    const [from, to] = sliceBounds(this.end - this.first, this.numPartitions, partition);
+    const source = directSource(this.source);
+    const out = new Array<T>(to - from);
+    for (let i = from; i < to; i++) out[i - from] = source.recordAt(this.first + i) as T;
+    return out;
+  }
+}
