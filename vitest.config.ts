@@ -6,5 +6,7 @@ export default defineConfig({
     // loaded 2-core machine can take several seconds just to load.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // LocalStack (S3, Kinesis) for the AWS tests: installed on first use, started for the run, then stopped.
+    globalSetup: ['test/aws/globalSetup.ts'],
   },
 });

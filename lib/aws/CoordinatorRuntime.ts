@@ -1,0 +1,354 @@
+import { randomUUID } from 'node:crypto';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PartitionCache } from '../dataset/PartitionCache';
+import { JobValidationError } from '../errors';
+import { buildJob } from '../job/buildJob';
+import type { StreamingContext } from '../StreamingContext';
+import { type CheckpointData, readCheckpoint } from '../scheduler/CheckpointData';
+import { SystemClock } from '../scheduler/Clock';
+import { InProcessRunner } from '../scheduler/InProcessRunner';
+import { JobScheduler } from '../scheduler/JobScheduler';
+import type { BatchInfo } from '../scheduler/StreamingListener';
+import { type CoordinatorEvent, parseCoordinatorEvent } from './coordinatorEvents';
+import { emfLine } from './emfMetrics';
+import { HybridRunner } from './HybridRunner';
+import { KinesisSource } from './KinesisSource';
+import { LambdaTaskRunner } from './LambdaTaskRunner';
+import { S3BlockStore } from './S3BlockStore';
+import { S3Lease } from './S3Lease';
+
+/** How the coordinator function is set up (from its environment). */
+export interface CoordinatorConfig {
+  /** The bucket holding jobs, blocks, checkpoints and outputs. */
+  readonly bucket: string;
+  /** The worker function's name or ARN. */
+  readonly workerFunction: string;
+  /** This function's own name, to hand over to the next invocation. */
+  readonly selfFunction?: string;
+  /** Worker invocations in flight at once. Default 16. */
+  readonly taskConcurrency?: number;
+  /** Run one-partition stages inside the coordinator. Default true. */
+  readonly smallStagesInCoordinator?: boolean;
+}
+
+/** The AWS clients the coordinator uses, created once per container. */
+export interface CoordinatorClients {
+  readonly s3: S3Client;
+  readonly lambda: LambdaClient;
+  readonly kinesis: KinesisClient;
+}
+
+/** What the coordinator keeps per job in the bucket, under `jobs/<name>/`. */
+interface JobControl {
+  readonly state: 'running' | 'stopped';
+  /** Stop after this batch of stream time, when set. */
+  readonly maxBatches?: number;
+  readonly updatedAt: string;
+}
+
+const METRICS_KEPT = 100;
+
+/**
+ * The coordinator Lambda's logic. A job document starts (or updates) a job; each invocation then drives the
+ * job's batches on the real clock for as long as it may run, holding the job's lease, and hands over to a
+ * fresh invocation of itself; the scheduled tick restarts a job whose coordinator died. The batch loop is
+ * the engine's own JobScheduler, with the S3 block store and the worker function as runner, so the same
+ * plans, checkpoints and recovery as in local mode apply.
+ */
+export class CoordinatorRuntime {
+  private readonly root: S3BlockStore;
+
+  constructor(
+    private readonly clients: CoordinatorClients,
+    private readonly config: CoordinatorConfig,
+  ) {
+    this.root = new S3BlockStore({ client: clients.s3, bucket: config.bucket });
+  }
+
+  /**
+   * Reads the configuration from the function's environment: `SLUICE_BUCKET`, `SLUICE_WORKER_FUNCTION`
+   * (required), `SLUICE_COORDINATOR_FUNCTION` (default: this function), `SLUICE_TASK_CONCURRENCY` (default 16).
+   */
+  static fromEnv(env: NodeJS.ProcessEnv, clients: CoordinatorClients): CoordinatorRuntime {
+    const missing = ['SLUICE_BUCKET', 'SLUICE_WORKER_FUNCTION'].filter((name) => !env[name]);
+    if (missing.length > 0)
+      throw new Error(`the coordinator needs the environment variables ${missing.join(', ')}`);
+    return new CoordinatorRuntime(clients, {
+      bucket: env.SLUICE_BUCKET!,
+      workerFunction: env.SLUICE_WORKER_FUNCTION!,
+      ...(env.SLUICE_COORDINATOR_FUNCTION || env.AWS_LAMBDA_FUNCTION_NAME
+        ? { selfFunction: env.SLUICE_COORDINATOR_FUNCTION || env.AWS_LAMBDA_FUNCTION_NAME }
+        : {}),
+      taskConcurrency: Number(env.SLUICE_TASK_CONCURRENCY ?? 16),
+    });
+  }
+
+  /** Handles one event; `budgetMs` is how long this invocation may keep driving batches. */
+  async handle(event: unknown, budgetMs: number): Promise<Record<string, unknown>> {
+    let parsed: CoordinatorEvent;
+    try {
+      parsed = parseCoordinatorEvent(event);
+    } catch (error) {
+      if (error instanceof JobValidationError)
+        return { ok: false, error: error.message, issues: error.issues };
+      throw error;
+    }
+    switch (parsed.action) {
+      case 'start':
+        return this.start(parsed.job, parsed.batches, budgetMs);
+      case 'stop':
+        await this.putControl(parsed.job, { state: 'stopped', updatedAt: new Date().toISOString() });
+        return { ok: true, job: parsed.job, state: 'stopped' };
+      case 'status':
+        return this.status(parsed.job, parsed.last);
+      case 'tick':
+        return this.tick(parsed.job, budgetMs);
+    }
+  }
+
+  private async start(doc: Record<string, unknown>, batches: number | undefined, budgetMs: number) {
+    try {
+      await buildJob(doc, { baseDir: '/' }); // validates the whole document before anything is written
+    } catch (error) {
+      if (error instanceof JobValidationError)
+        return { ok: false, error: error.message, issues: error.issues };
+      throw error;
+    }
+    const name = String(doc.name);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name)) {
+      return { ok: false, error: 'name: a job name may hold letters, digits, _ . - (it names S3 keys)' };
+    }
+    await this.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));
+    // Workers read the document next to the job's blocks, once per container.
+    await this.root.put(`jobs/${name}/store/job.json`, JSON.stringify(doc));
+    await this.putControl(name, {
+      state: 'running',
+      ...(batches ? { maxBatches: batches } : {}),
+      updatedAt: new Date().toISOString(),
+    });
+    return this.drive(name, budgetMs);
+  }
+
+  private async tick(job: string | undefined, budgetMs: number) {
+    const names = job ? [job] : await this.runningJobs();
+    const results = [];
+    for (const name of names) results.push(await this.drive(name, budgetMs / names.length));
+    return { ok: true, driven: results };
+  }
+
+  /** Drives a job's batches while this invocation may, then hands over; a held lease means someone else is. */
+  private async drive(name: string, budgetMs: number): Promise<Record<string, unknown>> {
+    const control = await this.control(name);
+    if (control?.state !== 'running') return { ok: true, job: name, state: control?.state ?? 'unknown' };
+    const batchMs = Number(
+      (JSON.parse(await this.text(`jobs/${name}/job.json`)) as { batchIntervalMs: number }).batchIntervalMs,
+    );
+    const lease = await S3Lease.acquire(
+      this.root,
+      `jobs/${name}/lease.json`,
+      randomUUID(),
+      Math.max(5000, 3 * batchMs),
+    );
+    if (!lease) return { ok: true, job: name, state: 'running', note: 'another coordinator holds the lease' };
+    const doc = JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
+    const ssc = await buildJob(doc, {
+      baseDir: '/',
+      kinesisSource: (spec) =>
+        new KinesisSource({
+          client: this.clients.kinesis,
+          streamName: spec.streamName,
+          ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
+          ...(spec.startAt ? { startAt: spec.startAt } : {}),
+        }),
+    });
+    const store = new S3BlockStore({
+      client: this.clients.s3,
+      bucket: this.config.bucket,
+      prefix: `jobs/${name}/store/`,
+    });
+    const outputs = new S3BlockStore({
+      client: this.clients.s3,
+      bucket: this.config.bucket,
+      prefix: 'outputs/',
+    });
+    const lambdaRunner = new LambdaTaskRunner({
+      client: this.clients.lambda,
+      functionName: this.config.workerFunction,
+      parallelism: this.config.taskConcurrency ?? 16,
+      // The worker's store is the bucket; this job's blocks, its document and spilled results are under the prefix.
+      job: { jobKey: 'job.json', storePrefix: `jobs/${name}/store/` },
+      spillStore: store,
+    });
+    const inCoordinator = new InProcessRunner({
+      store,
+      outputs,
+      functions: ssc.functions,
+      cache: new PartitionCache(),
+      readText: async (path) => this.text(path),
+    });
+    const runner = new HybridRunner(
+      lambdaRunner,
+      inCoordinator,
+      this.config.smallStagesInCoordinator ?? true,
+    );
+    ssc.connect({
+      store,
+      outputs,
+      runner,
+      driverRunner: inCoordinator,
+      print: (text) => process.stdout.write(text),
+      // Object stores cannot append: one object per batch, with a deterministic key, is exactly once.
+      appendJsonl: async (path, line, batchTime) => {
+        if (path === undefined) process.stdout.write(`${line}\n`);
+        else await outputs.put(`${path}/${batchTime}.json`, `${line}\n`);
+      },
+      outputPositions: async () => ({}),
+      restoreOutputPositions: async () => {},
+    });
+    const scheduler = new JobScheduler(ssc, new SystemClock(), { name, document: doc });
+    const completed: BatchInfo[] = [];
+    let lostLease = false;
+    let invokesBefore = 0;
+    ssc.addListener({
+      onBatchCompleted: (info) => {
+        completed.push(info);
+        const invokes = lambdaRunner.invokes - invokesBefore;
+        invokesBefore = lambdaRunner.invokes;
+        process.stdout.write(
+          `${emfLine(name, info, { invokes, coordinatorTasks: runner.coordinatorTasks })}\n`,
+        );
+      },
+      onDeadLetters: (letters) => {
+        const batchTime = letters[0]?.batchTime ?? 0;
+        void store.put(
+          `dead-letter/${batchTime}.jsonl`,
+          letters.map((l) => `${JSON.stringify(l)}\n`).join(''),
+        );
+      },
+    });
+    // Every batch: renew the lease (stop at once if it was lost) and obey a stop event.
+    ssc.addListener({
+      onBatchCompleted: () => {
+        void (async () => {
+          if (!(await lease.renew())) {
+            lostLease = true;
+            scheduler.stop();
+          }
+          if ((await this.control(name))?.state !== 'running') scheduler.stop();
+        })();
+      },
+    });
+    const checkpoint: CheckpointData | undefined = await readCheckpoint(store);
+    const sources = ssc.graph.inputs.map((i) => i.source);
+    const timer = setTimeout(() => scheduler.stop(), Math.max(0, budgetMs));
+    let error: string | undefined;
+    try {
+      for (const source of sources)
+        await source.start?.({ intervalMs: ssc.batchIntervalMs, logicalClock: false });
+      if (checkpoint) await scheduler.restore(checkpoint);
+      const summary = await scheduler.run(control.maxBatches ? { batches: control.maxBatches } : {});
+      error = summary.error?.message;
+    } finally {
+      clearTimeout(timer);
+      await Promise.all(sources.map((s) => s.stop?.()));
+      await runner.close();
+    }
+    await this.recordMetrics(name, completed);
+    if (!lostLease) await lease.release();
+    const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
+    const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;
+    if (finished || error) {
+      await this.putControl(name, {
+        state: 'stopped',
+        ...(control.maxBatches ? { maxBatches: control.maxBatches } : {}),
+        updatedAt: new Date().toISOString(),
+      });
+    } else if (!lostLease && (await this.control(name))?.state === 'running') {
+      await this.handOver(name);
+    }
+    return {
+      ok: !error,
+      job: name,
+      batches: completed.length,
+      lastBatch: last,
+      ...(error ? { error } : {}),
+      ...(lostLease ? { note: 'lost the lease to another coordinator' } : {}),
+    };
+  }
+
+  /** Starts the next invocation (asynchronously) to go on driving the job. */
+  private async handOver(name: string): Promise<void> {
+    if (!this.config.selfFunction) return;
+    await this.clients.lambda.send(
+      new InvokeCommand({
+        FunctionName: this.config.selfFunction,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ action: 'tick', job: name })),
+      }),
+    );
+  }
+
+  private async status(name: string, last: number) {
+    const control = await this.control(name);
+    if (!control) return { ok: false, error: `job: no job named ${JSON.stringify(name)}` };
+    const metrics = JSON.parse((await this.maybeText(`jobs/${name}/metrics.json`)) ?? '[]') as BatchInfo[];
+    const store = new S3BlockStore({
+      client: this.clients.s3,
+      bucket: this.config.bucket,
+      prefix: `jobs/${name}/store/`,
+    });
+    const checkpoint = await readCheckpoint(store);
+    return {
+      ok: true,
+      job: name,
+      state: control.state,
+      lastCompletedBatch: checkpoint?.lastCompletedBatch ?? 0,
+      pendingBatches: checkpoint?.pendingBatches ?? [],
+      batches: metrics.slice(-last),
+    };
+  }
+
+  private async recordMetrics(name: string, completed: readonly BatchInfo[]): Promise<void> {
+    if (completed.length === 0) return;
+    const kept = JSON.parse((await this.maybeText(`jobs/${name}/metrics.json`)) ?? '[]') as BatchInfo[];
+    const merged = [...kept.filter((b) => !completed.some((c) => c.batchTime === b.batchTime)), ...completed]
+      .sort((a, b) => a.batchTime - b.batchTime)
+      .slice(-METRICS_KEPT);
+    await this.root.put(`jobs/${name}/metrics.json`, JSON.stringify(merged));
+  }
+
+  private async runningJobs(): Promise<string[]> {
+    const keys = await this.root.list('jobs/');
+    const names = keys.filter((k) => k.endsWith('/control.json')).map((k) => k.split('/')[1]!);
+    const running: string[] = [];
+    for (const name of names) if ((await this.control(name))?.state === 'running') running.push(name);
+    return running;
+  }
+
+  private async control(name: string): Promise<JobControl | undefined> {
+    const text = await this.maybeText(`jobs/${name}/control.json`);
+    return text ? (JSON.parse(text) as JobControl) : undefined;
+  }
+
+  private async putControl(name: string, control: JobControl): Promise<void> {
+    await this.root.put(`jobs/${name}/control.json`, JSON.stringify(control));
+  }
+
+  private async text(key: string): Promise<string> {
+    const text = await this.maybeText(key);
+    if (text === undefined) throw new Error(`s3://${this.config.bucket}/${key} is missing`);
+    return text;
+  }
+
+  private async maybeText(key: string): Promise<string | undefined> {
+    const bytes = await this.root.get(key);
+    return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
+  }
+
+  /** For tests: the context a job document builds to (same as the coordinator's). */
+  static async contextFor(doc: unknown): Promise<StreamingContext> {
+    return buildJob(doc, { baseDir: '/' });
+  }
+}

@@ -1,0 +1,35 @@
+import type { TaskPlan, TaskResult } from '../plan/Plan';
+import type { TaskRunner } from '../scheduler/TaskRunner';
+
+/**
+ * Sends tasks to the worker function, except the tasks of one-partition stages (a final count, a reduce into
+ * one partition), which run inside the coordinator: a Lambda round trip costs more than such a task. The
+ * metrics count them (`coordinatorTasks`).
+ */
+export class HybridRunner implements TaskRunner {
+  readonly name: string;
+  readonly parallelism: number;
+  /** Tasks run inside the coordinator so far. */
+  coordinatorTasks = 0;
+
+  constructor(
+    private readonly remote: TaskRunner,
+    private readonly local: TaskRunner,
+    private readonly smallStagesLocally: boolean,
+  ) {
+    this.name = `${remote.name}+coordinator`;
+    this.parallelism = remote.parallelism;
+  }
+
+  run(task: TaskPlan): Promise<TaskResult> {
+    if (this.smallStagesLocally && task.stage.numPartitions === 1) {
+      this.coordinatorTasks++;
+      return this.local.run(task);
+    }
+    return this.remote.run(task);
+  }
+
+  async close(): Promise<void> {
+    await this.remote.close();
+  }
+}

@@ -1,0 +1,328 @@
+import {
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  type KinesisClient,
+  ListShardsCommand,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import { preview, SluiceError } from '../errors';
+import type { Source } from '../source/Source';
+import { isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
+
+/** Settings of a {@link KinesisSource}. */
+export interface KinesisSourceOptions {
+  /** The Kinesis client; {@link kinesisClient} gives the process's shared one. */
+  readonly client: KinesisClient;
+  /** The stream's name. */
+  readonly streamName: string;
+  /** At most this many records per shard per batch, the rest waiting for the next batch. Default `10_000`. */
+  readonly maxRecordsPerShard?: number;
+  /**
+   * Where shards are read from when the source has no position yet: `TRIM_HORIZON`, the oldest record kept, or
+   * `LATEST`, the records written after the source's first batch began. Default `TRIM_HORIZON`.
+   */
+  readonly startAt?: 'TRIM_HORIZON' | 'LATEST';
+  /**
+   * Retries of a throttled or 5xx call (such as ProvisionedThroughputExceededException on a hot shard) once
+   * the SDK's own attempts ran out; when they are spent the batch fails, records are never skipped.
+   * Default: 8 retries, full jitter from a 200 ms cap doubling up to 5 s.
+   */
+  readonly retry?: Pick<RetryPolicy, 'retries' | 'baseBackoffMs' | 'maxBackoffMs' | 'onRetry'>;
+}
+
+/** Where a {@link KinesisSource} is, as JSON for the metadata checkpoint. */
+export interface KinesisPosition {
+  /** The last sequence number handed out, per shard that is not finished yet. */
+  readonly sequenceNumbers: Record<string, string>;
+  /** Shards that are closed (by a reshard) and were read to their end, sorted. */
+  readonly finishedShards: string[];
+  /** With `startAt: 'LATEST'`: shards without a sequence number are read from this time, in ms since the epoch. */
+  readonly sinceMs?: number;
+}
+
+/** GetRecords returns at most this many records per call. */
+const GET_RECORDS_LIMIT = 10_000;
+/** Empty GetRecords answers in a row that end a shard's read while Kinesis says the shard is still behind. */
+const MAX_EMPTY_READS = 5;
+
+/**
+ * The records of a Kinesis data stream, decoded as UTF-8 text, read shard by shard at each batch, as Spark's
+ * Kinesis receiver and the KCL do.
+ *
+ * A batch reads every shard it may read, in shard-id order, from just after the last sequence number it
+ * handed out (or from `startAt` for a shard it never read), following the shard's iterator while records keep
+ * coming, up to {@link KinesisSourceOptions.maxRecordsPerShard}. So each batch takes a contiguous range of
+ * sequence numbers from each shard, decided when the batch is cut. The source is not replayable: the engine
+ * stores a batch's records as an input block and checkpoints {@link checkpointPosition} before the batch runs.
+ *
+ * Resharding: a shard closed by a split or a merge is read to its end and marked finished; its children
+ * (found with ListShards through `ParentShardId` and `AdjacentParentShardId`) are read only once all their
+ * parents are finished, so the records of each hash key stay in order across the reshard.
+ *
+ * @example
+ * const source = new KinesisSource({ client: kinesisClient(), streamName: 'tweets', maxRecordsPerShard: 5000 });
+ * const lines = await source.recordsFor(1000, 1000);
+ * const position = source.checkpointPosition(); // JSON, for the metadata checkpoint
+ */
+export class KinesisSource implements Source<string> {
+  /** Such as `kinesis(tweets)`. */
+  readonly description: string;
+  /** False: the stream is read once; the engine keeps each batch's records itself. */
+  readonly replayable = false;
+  /** The stream's name. */
+  readonly streamName: string;
+  /** At most this many records per shard per batch. */
+  readonly maxRecordsPerShard: number;
+  /** Where a shard without a position is read from. */
+  readonly startAt: 'TRIM_HORIZON' | 'LATEST';
+  private readonly client: KinesisClient;
+  private readonly retry: RetryPolicy;
+  private readonly decoder = new TextDecoder();
+
+  /** The last sequence number handed out, per shard not finished. */
+  private sequenceNumbers = new Map<string, string>();
+  /** Closed shards read to their end. */
+  private finishedShards = new Set<string>();
+  /** With LATEST, when reading began: a shard without a position starts there. */
+  private sinceMs: number | undefined;
+  /** The stream's shards at the last ListShards, sorted by id; listed again whenever a shard finishes. */
+  private shards: Shard[] | undefined;
+
+  /** Reads `streamName`; nothing is called until the first batch. */
+  constructor(options: KinesisSourceOptions) {
+    const { client, streamName, maxRecordsPerShard = 10_000, startAt = 'TRIM_HORIZON' } = options;
+    if (typeof streamName !== 'string' || streamName === '') {
+      throw new SluiceError(
+        `KinesisSource streamName must be a non-empty string, got ${preview(streamName)}`,
+      );
+    }
+    if (!Number.isInteger(maxRecordsPerShard) || maxRecordsPerShard < 1) {
+      throw new SluiceError(
+        `KinesisSource maxRecordsPerShard must be a positive integer, got ${String(maxRecordsPerShard)}`,
+      );
+    }
+    if (startAt !== 'TRIM_HORIZON' && startAt !== 'LATEST') {
+      throw new SluiceError(
+        `KinesisSource startAt must be 'TRIM_HORIZON' or 'LATEST', got ${preview(startAt)}`,
+      );
+    }
+    this.client = client;
+    this.streamName = streamName;
+    this.maxRecordsPerShard = maxRecordsPerShard;
+    this.startAt = startAt;
+    this.retry = {
+      retries: 8,
+      maxBackoffMs: 5000,
+      ...options.retry,
+      isRetryable: isKinesisRetryable,
+    };
+    this.description = `kinesis(${streamName})`;
+  }
+
+  /**
+   * The records written since the previous batch, up to the per-shard cap: all of one shard's, in sequence
+   * order, then the next shard's. On a failure nothing moves: the next call reads the same records again.
+   * The batch time does not matter: a batch takes what the stream holds when it is cut.
+   */
+  async recordsFor(_batchTime?: number, _intervalMs?: number): Promise<string[]> {
+    if (this.startAt === 'LATEST') this.sinceMs ??= Date.now();
+    // Work on copies and commit at the end, so a batch that fails half way hands out nothing.
+    const sequenceNumbers = new Map(this.sequenceNumbers);
+    const finishedShards = new Set(this.finishedShards);
+    let shards = this.shards ?? (await this.listShards());
+    const readThisBatch = new Set<string>();
+    const records: string[] = [];
+    for (;;) {
+      const known = new Set(shards.map((s) => s.ShardId));
+      // A parent missing from the listing has aged out of the stream's retention: nothing is left to read.
+      const parentDone = (id: string | undefined) =>
+        id === undefined || finishedShards.has(id) || !known.has(id);
+      const ready = shards.filter(
+        (s) =>
+          s.ShardId !== undefined &&
+          !finishedShards.has(s.ShardId) &&
+          !readThisBatch.has(s.ShardId) &&
+          parentDone(s.ParentShardId) &&
+          parentDone(s.AdjacentParentShardId),
+      );
+      if (ready.length === 0) break;
+      let finishedAny = false;
+      for (const shard of ready) {
+        const shardId = shard.ShardId as string; // filtered above
+        readThisBatch.add(shardId);
+        const read = await this.readShard(shardId, sequenceNumbers.get(shardId));
+        for (const record of read.records) records.push(record);
+        if (read.lastSequenceNumber !== undefined) sequenceNumbers.set(shardId, read.lastSequenceNumber);
+        if (read.closed) {
+          finishedShards.add(shardId);
+          sequenceNumbers.delete(shardId);
+          finishedAny = true;
+        }
+      }
+      if (!finishedAny) break;
+      // The children of a shard that just finished may be newer than the last listing; read them this batch.
+      shards = await this.listShards();
+    }
+    this.shards = shards;
+    this.sequenceNumbers = sequenceNumbers;
+    this.finishedShards = finishedShards;
+    return records;
+  }
+
+  /** The last sequence number handed out per shard and the finished shards, as JSON. */
+  checkpointPosition(): KinesisPosition {
+    return {
+      sequenceNumbers: Object.fromEntries([...this.sequenceNumbers].sort(([a], [b]) => (a < b ? -1 : 1))),
+      finishedShards: [...this.finishedShards].sort(),
+      ...(this.sinceMs === undefined ? {} : { sinceMs: this.sinceMs }),
+    };
+  }
+
+  /** Continues from a {@link checkpointPosition}: the next batch starts right after what it had handed out. */
+  restorePosition(position: unknown): void {
+    const { sequenceNumbers, finishedShards, sinceMs } = parsePosition(position, this.description);
+    this.sequenceNumbers = new Map(Object.entries(sequenceNumbers));
+    this.finishedShards = new Set(finishedShards);
+    this.sinceMs = sinceMs ?? this.sinceMs;
+    this.shards = undefined;
+  }
+
+  /** One shard's records for this batch, from just after `after`. */
+  private async readShard(
+    shardId: string,
+    after: string | undefined,
+  ): Promise<{ records: string[]; lastSequenceNumber: string | undefined; closed: boolean }> {
+    const records: string[] = [];
+    let last = after;
+    let iterator = await this.shardIterator(shardId, last);
+    let emptyReads = 0;
+    while (iterator !== undefined && records.length < this.maxRecordsPerShard) {
+      let out: GetRecordsCommandOutput;
+      try {
+        const request = {
+          ShardIterator: iterator,
+          Limit: Math.min(GET_RECORDS_LIMIT, this.maxRecordsPerShard - records.length),
+        };
+        out = await withRetries(() => this.client.send(new GetRecordsCommand(request)), this.retry);
+      } catch (error) {
+        // An iterator lives 5 minutes; a slow batch takes a fresh one from where it got to.
+        if (nameOf(error) !== 'ExpiredIteratorException') throw error;
+        iterator = await this.shardIterator(shardId, last);
+        continue;
+      }
+      for (const record of out.Records ?? []) {
+        records.push(this.decoder.decode(record.Data));
+        last = record.SequenceNumber;
+      }
+      // No next iterator: the shard was closed by a reshard and this was its end.
+      if (out.NextShardIterator === undefined || out.NextShardIterator === null) {
+        return { records, lastSequenceNumber: last, closed: true };
+      }
+      iterator = out.NextShardIterator;
+      if ((out.Records ?? []).length === 0) {
+        // Caught up. Kinesis may also answer empty while behind (a sparse shard): then read on, a little.
+        if (!out.MillisBehindLatest || ++emptyReads >= MAX_EMPTY_READS) break;
+      } else {
+        emptyReads = 0;
+      }
+    }
+    return { records, lastSequenceNumber: last, closed: false };
+  }
+
+  /** An iterator just after `after`, or at `startAt` for a shard never read; undefined when nothing can be read yet. */
+  private async shardIterator(shardId: string, after: string | undefined): Promise<string | undefined> {
+    const input: GetShardIteratorCommandInput =
+      after !== undefined
+        ? {
+            StreamName: this.streamName,
+            ShardId: shardId,
+            ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+            StartingSequenceNumber: after,
+          }
+        : this.startAt === 'LATEST'
+          ? // AT_TIMESTAMP rather than LATEST: a LATEST iterator taken at each batch would skip what arrived in between.
+            {
+              StreamName: this.streamName,
+              ShardId: shardId,
+              ShardIteratorType: 'AT_TIMESTAMP',
+              Timestamp: new Date(this.sinceMs ?? Date.now()),
+            }
+          : { StreamName: this.streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' };
+    try {
+      const out = await withRetries(() => this.client.send(new GetShardIteratorCommand(input)), this.retry);
+      return out.ShardIterator ?? undefined;
+    } catch (error) {
+      // The host's clock is ahead of Kinesis's: no record can be that recent yet.
+      if (
+        input.ShardIteratorType === 'AT_TIMESTAMP' &&
+        nameOf(error) === 'InvalidArgumentException' &&
+        /future/i.test(String((error as Error).message))
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** Every shard of the stream still in its retention, open or closed, sorted by id. */
+  private async listShards(): Promise<Shard[]> {
+    const shards: Shard[] = [];
+    let nextToken: string | undefined;
+    do {
+      // With a NextToken, ListShards refuses the stream name: the token names the stream.
+      const input = nextToken === undefined ? { StreamName: this.streamName } : { NextToken: nextToken };
+      const out = await withRetries(() => this.client.send(new ListShardsCommand(input)), this.retry);
+      for (const shard of out.Shards ?? []) shards.push(shard);
+      nextToken = out.NextToken;
+    } while (nextToken !== undefined);
+    return shards.sort((a, b) => ((a.ShardId ?? '') < (b.ShardId ?? '') ? -1 : 1));
+  }
+}
+
+/** Throttling of reads (ProvisionedThroughputExceededException), of control calls (LimitExceededException), 5xx. */
+function isKinesisRetryable(error: unknown): boolean {
+  const name = nameOf(error);
+  return name === 'LimitExceededException' || name === 'KMSThrottlingException' || isTransientAwsError(error);
+}
+
+function nameOf(error: unknown): string | undefined {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Checks a checkpointed position, naming the field at fault. */
+function parsePosition(position: unknown, description: string): KinesisPosition {
+  const fail = (path: string, expected: string, value: unknown) =>
+    new SluiceError(
+      `cannot restore ${description}: position${path} must be ${expected}, got ${preview(value)}`,
+    );
+  if (typeof position !== 'object' || position === null || Array.isArray(position)) {
+    throw fail('', 'an object { sequenceNumbers, finishedShards }', position);
+  }
+  const { sequenceNumbers, finishedShards, sinceMs } = position as Record<string, unknown>;
+  if (typeof sequenceNumbers !== 'object' || sequenceNumbers === null || Array.isArray(sequenceNumbers)) {
+    throw fail('.sequenceNumbers', 'an object of shard id to sequence number', sequenceNumbers);
+  }
+  for (const [shardId, sequenceNumber] of Object.entries(sequenceNumbers)) {
+    if (typeof sequenceNumber !== 'string' || !/^\d+$/.test(sequenceNumber)) {
+      throw fail(
+        `.sequenceNumbers[${JSON.stringify(shardId)}]`,
+        'a sequence number (a string of digits)',
+        sequenceNumber,
+      );
+    }
+  }
+  if (!Array.isArray(finishedShards) || !finishedShards.every((s) => typeof s === 'string')) {
+    throw fail('.finishedShards', 'an array of shard ids', finishedShards);
+  }
+  if (sinceMs !== undefined && (typeof sinceMs !== 'number' || !Number.isFinite(sinceMs))) {
+    throw fail('.sinceMs', 'a time in ms since the epoch', sinceMs);
+  }
+  return {
+    sequenceNumbers: sequenceNumbers as Record<string, string>,
+    finishedShards: finishedShards as string[],
+    ...(sinceMs === undefined ? {} : { sinceMs: sinceMs as number }),
+  };
+}

@@ -1,0 +1,239 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { TaskPlan, TaskResult } from '../plan/Plan';
+import type { TaskRunner } from '../scheduler/TaskRunner';
+import type { BlockStore } from '../storage/BlockStore';
+import type { WorkerJobRef } from './WorkerRuntime';
+
+/** Settings of a `LambdaTaskRunner`. */
+export interface LambdaTaskRunnerOptions {
+  /** The Lambda client (AWS, or a local host such as `LambdaHost`). */
+  readonly client: LambdaClient;
+  /** The worker function's name or ARN. */
+  readonly functionName: string;
+  /** Invocations in flight at most, speculative copies included. */
+  readonly parallelism: number;
+  /**
+   * Which job the tasks belong to, sent with every task so the worker can rebuild the graph: `{ jobKey }` (a
+   * key in the worker's store; small payloads) or `{ job }` (the document itself), with an optional
+   * `storePrefix`. `functions/worker.ts` refuses tasks without it. Default: none.
+   */
+  readonly job?: WorkerJobRef;
+  /** Where a worker put results too large for a Lambda response (the worker's store). Default: none. */
+  readonly spillStore?: BlockStore;
+  /**
+   * A task still running after this many ms gets one speculative copy, and the first successful result
+   * wins (Spark's `spark.speculation`). Tasks must be idempotent, which Sluice's are: a copy writes the same
+   * deterministic keys. Default: no speculation.
+   */
+  readonly speculateAfterMs?: number;
+}
+
+type Failed = Extract<TaskResult, { ok: false }>;
+
+/**
+ * Runs each task as one synchronous invocation of the worker function, its payload the task plan (plus which
+ * job it belongs to), at most `parallelism` at once. Every failure, of the function or of the call, comes back
+ * as a failed result for the DAG scheduler to retry.
+ *
+ * @example
+ * const runner = new LambdaTaskRunner({ client, functionName: 'sluice-worker', parallelism: 16,
+ *   job: { jobKey: 'job.json' }, spillStore: store });
+ * ssc.connect({ ...env, runner });
+ */
+export class LambdaTaskRunner implements TaskRunner {
+  readonly name = 'lambda';
+  readonly parallelism: number;
+  /** Invocations sent so far, speculative copies included. */
+  invokes = 0;
+  /** Speculative copies launched so far. */
+  speculated = 0;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly inFlight = new Set<AbortController>();
+  private closed = false;
+
+  constructor(private readonly options: LambdaTaskRunnerOptions) {
+    const { parallelism, speculateAfterMs, functionName } = options;
+    if (!Number.isInteger(parallelism) || parallelism < 1) {
+      throw new RangeError(`parallelism must be a positive whole number of invocations, got ${parallelism}`);
+    }
+    if (speculateAfterMs !== undefined && !(Number.isFinite(speculateAfterMs) && speculateAfterMs >= 0)) {
+      throw new RangeError(
+        `speculateAfterMs must be a number of ms of zero or more, got ${speculateAfterMs}`,
+      );
+    }
+    if (!functionName)
+      throw new RangeError('functionName must name the worker function, got an empty string');
+    this.parallelism = parallelism;
+  }
+
+  run(task: TaskPlan): Promise<TaskResult> {
+    if (task.stage.runOn === 'driver') {
+      // Reported up front instead of failing inside the worker, which cannot see the driver's functions.
+      return Promise.resolve(
+        failed(
+          task,
+          `stage ${task.stage.stageId} uses functions that exist only in the driver: run it there`,
+        ),
+      );
+    }
+    if (this.options.speculateAfterMs === undefined) return this.attempt(task);
+    return this.withSpeculation(task, this.options.speculateAfterMs);
+  }
+
+  /** Stops sending: queued tasks and in-flight calls end as failed results. The client stays open (the caller's). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of this.waiting.splice(0)) wake();
+    for (const call of this.inFlight) call.abort();
+  }
+
+  /** Runs the task, and once it has run `afterMs` a copy too; the first success wins, else the first failure. */
+  private withSpeculation(task: TaskPlan, afterMs: number): Promise<TaskResult> {
+    return new Promise((resolve) => {
+      const cancelCopy = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      let outstanding = 1;
+      let firstFailure: TaskResult | undefined;
+      let done = false;
+      const settle = (result: TaskResult) => {
+        if (done) return;
+        outstanding--;
+        if (!result.ok) firstFailure ??= result;
+        if (result.ok || (outstanding === 0 && timer === undefined)) {
+          done = true;
+          clearTimeout(timer);
+          // A copy still waiting for a slot is not needed any more; one already running cannot be recalled.
+          cancelCopy.abort();
+          resolve(result.ok ? result : firstFailure!);
+        }
+      };
+      const started = () => {
+        timer = setTimeout(() => {
+          timer = undefined;
+          if (done) return;
+          outstanding++;
+          this.speculated++;
+          void this.attempt(task, cancelCopy.signal).then(settle);
+        }, afterMs);
+      };
+      void this.attempt(task, undefined, started).then((result) => {
+        // A failure before the copy was due ends the task now: the scheduler retries it.
+        if (!result.ok && timer !== undefined) {
+          clearTimeout(timer);
+          timer = undefined;
+        }
+        settle(result);
+      });
+    });
+  }
+
+  /** One invocation, once a slot is free; `started` is called when it is sent. */
+  private async attempt(task: TaskPlan, cancel?: AbortSignal, started?: () => void): Promise<TaskResult> {
+    await this.acquire();
+    try {
+      if (this.closed) return failed(task, 'the Lambda task runner is closed');
+      if (cancel?.aborted) return failed(task, 'speculative copy not needed');
+      started?.();
+      return await this.invoke(task);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async invoke(task: TaskPlan): Promise<TaskResult> {
+    const { client, functionName, job } = this.options;
+    const call = new AbortController();
+    this.inFlight.add(call);
+    this.invokes++;
+    let text: string;
+    let functionError: string | undefined;
+    try {
+      const out = await client.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify({ ...job, task })),
+        }),
+        { abortSignal: call.signal },
+      );
+      text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+      functionError = out.FunctionError;
+    } catch (error) {
+      const e = error as Error;
+      return failed(task, `invoking ${functionName} failed: ${e.name}: ${e.message}`);
+    } finally {
+      this.inFlight.delete(call);
+    }
+    if (functionError !== undefined)
+      return failed(task, describeFunctionError(functionName, functionError, text));
+    return this.resultOf(task, text);
+  }
+
+  /** The task result in a worker's answer, read back from the spill store when the worker spilled it. */
+  private async resultOf(task: TaskPlan, text: string): Promise<TaskResult> {
+    let answer: unknown;
+    try {
+      answer = JSON.parse(text);
+      const spilled = (answer as { spilled?: unknown } | null)?.spilled;
+      if (typeof spilled === 'string') answer = await this.readSpilled(spilled);
+    } catch (error) {
+      return failed(task, `the worker's answer could not be read: ${(error as Error).message}`);
+    }
+    const result = answer as Partial<TaskResult> | null;
+    if (
+      typeof result?.ok !== 'boolean' ||
+      result.stageId !== task.stage.stageId ||
+      result.partition !== task.partition
+    ) {
+      return failed(
+        task,
+        `the worker answered something that is not this task's result: ${text.slice(0, 200)}`,
+      );
+    }
+    return result as TaskResult;
+  }
+
+  private async readSpilled(key: string): Promise<unknown> {
+    const store = this.options.spillStore;
+    if (!store)
+      throw new Error(`the worker spilled its result to ${key}, but this runner was given no spillStore`);
+    const bytes = await store.get(key);
+    if (!bytes) throw new Error(`the spilled result ${key} is not in the spill store`);
+    const result: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    // Best effort: a leftover spill file costs storage, not correctness.
+    await store.deletePrefix(key).catch(() => {});
+    return result;
+  }
+
+  private async acquire(): Promise<void> {
+    while (this.running >= this.parallelism && !this.closed) {
+      await new Promise<void>((wake) => this.waiting.push(wake));
+    }
+    this.running++;
+  }
+
+  private release(): void {
+    this.running--;
+    this.waiting.shift()?.();
+  }
+}
+
+function failed(task: TaskPlan, error: string): Failed {
+  return { ok: false, stageId: task.stage.stageId, partition: task.partition, error };
+}
+
+/** A function error's first line says what failed; the trace follows for the logs. */
+function describeFunctionError(functionName: string, kind: string, body: string): string {
+  try {
+    const { errorType, errorMessage, trace } = JSON.parse(body) as {
+      errorType?: string;
+      errorMessage?: string;
+      trace?: unknown;
+    };
+    const stack = Array.isArray(trace) ? `\n${trace.join('\n')}` : '';
+    return `worker ${functionName} failed (${kind}): ${errorType ?? 'Error'}: ${errorMessage ?? body}${stack}`;
+  } catch {
+    return `worker ${functionName} failed (${kind}): ${body.slice(0, 500)}`;
+  }
+}

@@ -1,0 +1,286 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PartitionCache } from '../dataset/PartitionCache';
+import { TaskExecutor } from '../executor/TaskExecutor';
+import { contextFromSource } from '../job/JobSource';
+import { LocalFolderStore } from '../local/LocalFolderStore';
+import type { TaskPlan, TaskResult } from '../plan/Plan';
+import type { BlockStore } from '../storage/BlockStore';
+
+/** Which job a task belongs to: the document itself, or the key of the document in the task's store. */
+export type WorkerJobRef = ({ readonly job: unknown } | { readonly jobKey: string }) & {
+  /** A folder of the worker's store that this job's blocks live under (`jobs/x/store/`). Default: none. */
+  readonly storePrefix?: string;
+};
+
+/** The worker Lambda's event: one task of a job. */
+export type WorkerEvent = WorkerJobRef & { readonly task: TaskPlan };
+
+/** What the worker answers instead of a result too large for a Lambda response: where the result is. */
+export interface SpilledResult {
+  /** The store key of the result's JSON. */
+  readonly spilled: string;
+}
+
+/** Settings of a worker runtime. */
+export interface WorkerRuntimeOptions {
+  /** The block store, as `s3://bucket/prefix` or `file:///absolute/folder`. */
+  readonly storeUrl: string;
+  /** Where `saveAsTextFiles` writes, as a store URL. Default: the block store. */
+  readonly outputsUrl?: string;
+  /** The local folder a job's `functions` module and relative static files are found in. */
+  readonly baseDir: string;
+  /** Results whose JSON is larger go to the store instead of the response. Default 5.5 MiB (Lambda allows 6 MB). */
+  readonly spillBytes?: number;
+}
+
+const DEFAULT_SPILL_BYTES = 5.5 * 1024 * 1024;
+/** Distinct jobs whose graphs a container keeps; a worker usually serves one job, a few at most. */
+const MAX_CACHED_JOBS = 8;
+
+/**
+ * The body of the worker Lambda: runs one task per invocation with the same `TaskExecutor` as every other
+ * runner. A container builds each job's graph once (from the document, or from the store under `jobKey`) and
+ * keeps it, with its memory tier of persisted partitions, for the invocations that follow.
+ *
+ * @example
+ * // functions/worker.ts
+ * const runtime = WorkerRuntime.fromEnv(process.env);
+ * export const handler = (event: unknown) => runtime.handle(event);
+ */
+export class WorkerRuntime {
+  private readonly stores = new Map<string, Promise<BlockStore>>();
+  private readonly executors = new Map<string, Promise<TaskExecutor>>();
+  private readonly spillBytes: number;
+
+  constructor(private readonly options: WorkerRuntimeOptions) {
+    parseStoreUrl(options.storeUrl);
+    if (options.outputsUrl !== undefined) parseStoreUrl(options.outputsUrl);
+    if (
+      options.spillBytes !== undefined &&
+      !(Number.isInteger(options.spillBytes) && options.spillBytes >= 0)
+    ) {
+      throw new RangeError(`spillBytes must be a whole number of bytes, got ${options.spillBytes}`);
+    }
+    this.spillBytes = options.spillBytes ?? DEFAULT_SPILL_BYTES;
+    // Opened now, at module scope in the handler, so the S3 client is built once per container; a failure is
+    // reported by the first task that needs the store.
+    void this.store(this.outputsUrl, '');
+  }
+
+  /**
+   * A runtime configured by the environment: `SLUICE_STORE` (required, `s3://bucket/prefix` or
+   * `file:///folder`), `SLUICE_OUTPUTS` (default: the store), `SLUICE_BASE_DIR` (default: the function's
+   * folder, `LAMBDA_TASK_ROOT`), `SLUICE_SPILL_BYTES` (default 5.5 MiB).
+   */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerRuntime {
+    const storeUrl = env.SLUICE_STORE;
+    if (!storeUrl) {
+      throw new Error('SLUICE_STORE is not set: set it to s3://bucket/prefix or file:///absolute/folder');
+    }
+    const spill = env.SLUICE_SPILL_BYTES;
+    if (spill !== undefined && !/^\d+$/.test(spill)) {
+      throw new RangeError(
+        `SLUICE_SPILL_BYTES must be a whole number of bytes, got ${JSON.stringify(spill)}`,
+      );
+    }
+    return new WorkerRuntime({
+      storeUrl,
+      ...(env.SLUICE_OUTPUTS ? { outputsUrl: env.SLUICE_OUTPUTS } : {}),
+      baseDir: resolve(env.SLUICE_BASE_DIR ?? env.LAMBDA_TASK_ROOT ?? process.cwd()),
+      ...(spill !== undefined ? { spillBytes: Number(spill) } : {}),
+    });
+  }
+
+  /** Runs the event's task; a task failure is a result, a malformed event or unreadable job throws. */
+  async handle(event: unknown): Promise<TaskResult | SpilledResult> {
+    const { task, ...ref } = parseWorkerEvent(event);
+    const store = await this.store(this.options.storeUrl, ref.storePrefix ?? '');
+    const executor = await this.executor(ref, store);
+    const result = await executor.run(task);
+    const json = JSON.stringify(result);
+    if (Buffer.byteLength(json) <= this.spillBytes) return result;
+    const key = spillKey(task);
+    await store.put(key, json);
+    return { spilled: key };
+  }
+
+  private get outputsUrl(): string {
+    return this.options.outputsUrl ?? this.options.storeUrl;
+  }
+
+  private store(url: string, prefix: string): Promise<BlockStore> {
+    const id = `${url}|${prefix}`;
+    let store = this.stores.get(id);
+    if (!store) {
+      store = openBlockStore(url, prefix);
+      this.stores.set(id, store);
+      store.catch(() => {
+        if (this.stores.get(id) === store) this.stores.delete(id);
+      });
+    }
+    return store;
+  }
+
+  /** The executor of a job, its graph built once per container. */
+  private executor(ref: WorkerJobRef, store: BlockStore): Promise<TaskExecutor> {
+    const prefix = ref.storePrefix ?? '';
+    const id = 'jobKey' in ref ? `key|${prefix}|${ref.jobKey}` : `doc|${prefix}|${JSON.stringify(ref.job)}`;
+    let executor = this.executors.get(id);
+    if (!executor) {
+      executor = this.buildExecutor(ref, store);
+      // A job that failed to build (a store hiccup, say) is built again by the next invocation.
+      executor.catch(() => {
+        if (this.executors.get(id) === executor) this.executors.delete(id);
+      });
+      if (this.executors.size >= MAX_CACHED_JOBS) this.executors.delete(this.executors.keys().next().value!);
+      this.executors.set(id, executor);
+    }
+    return executor;
+  }
+
+  private async buildExecutor(ref: WorkerJobRef, store: BlockStore): Promise<TaskExecutor> {
+    const document = 'jobKey' in ref ? await readJobDocument(store, ref.jobKey) : ref.job;
+    const { baseDir } = this.options;
+    const ssc = await contextFromSource({ kind: 'document', document, baseDir });
+    return new TaskExecutor({
+      store,
+      outputs: await this.store(this.outputsUrl, ''),
+      functions: ssc.functions,
+      cache: new PartitionCache(),
+      readText: (path) => readStaticFile(path, baseDir, (url) => this.store(url, '')),
+    });
+  }
+}
+
+/** The store key of a spilled result: one per task attempt, under the batch it belongs to. */
+export function spillKey(task: TaskPlan): string {
+  return `spill/${task.batchTime}/${task.stage.stageId}-${task.partition}-${task.attempt}.json`;
+}
+
+/** Checks the event's shape at the edge, naming the field at fault and what was expected. */
+export function parseWorkerEvent(event: unknown): WorkerEvent {
+  const fail = (message: string): never => {
+    throw new TypeError(`invalid worker event: ${message}`);
+  };
+  const show = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value)?.slice(0, 80));
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    return fail(`expected an object { jobKey or job, task }, got ${show(event)}`);
+  }
+  const e = event as Record<string, unknown>;
+  const hasKey = e.jobKey !== undefined;
+  const hasJob = e.job !== undefined;
+  if (hasKey === hasJob) {
+    fail(
+      hasKey
+        ? 'give either jobKey or job, not both'
+        : 'it names no job: give jobKey (the key of the job document in the store) or job (the document); ' +
+            'a LambdaTaskRunner sends them when given its `job` option',
+    );
+  }
+  if (hasKey && (typeof e.jobKey !== 'string' || e.jobKey === '')) {
+    fail(`jobKey must be a non-empty string, got ${show(e.jobKey)}`);
+  }
+  if (hasJob && (typeof e.job !== 'object' || e.job === null))
+    fail(`job must be a job document object, got ${show(e.job)}`);
+  if (
+    e.storePrefix !== undefined &&
+    (typeof e.storePrefix !== 'string' ||
+      e.storePrefix.startsWith('/') ||
+      e.storePrefix.split('/').includes('..'))
+  ) {
+    fail(`storePrefix must be a relative folder such as jobs/x/store/, got ${show(e.storePrefix)}`);
+  }
+  const task = e.task as Record<string, unknown> | undefined;
+  if (typeof task !== 'object' || task === null)
+    return fail(`task must be a task plan object, got ${show(task)}`);
+  for (const field of ['jobId', 'batchTime', 'partition', 'attempt'] as const) {
+    const value = task[field];
+    if (!Number.isInteger(value) || (value as number) < 0) {
+      fail(`task.${field} must be a whole number, got ${show(value)}`);
+    }
+  }
+  const stage = task.stage as Record<string, unknown> | undefined;
+  if (typeof stage !== 'object' || stage === null)
+    fail(`task.stage must be a stage plan object, got ${show(stage)}`);
+  if (!Array.isArray(stage!.datasets))
+    fail(`task.stage.datasets must be an array, got ${show(stage!.datasets)}`);
+  if (!Number.isInteger(stage!.stageId))
+    fail(`task.stage.stageId must be a whole number, got ${show(stage!.stageId)}`);
+  if (typeof task.shuffleInputs !== 'object' || task.shuffleInputs === null) {
+    fail(`task.shuffleInputs must be an object, got ${show(task.shuffleInputs)}`);
+  }
+  return event as WorkerEvent;
+}
+
+/**
+ * Opens a block store by URL: `file:///absolute/folder` is a `LocalFolderStore`, `s3://bucket/prefix` an
+ * `S3BlockStore` on the shared S3 client. The S3 modules load only for S3 stores, so local runs never pay for
+ * the SDK. `prefix` is a folder inside the URL's.
+ */
+export async function openBlockStore(url: string, prefix = ''): Promise<BlockStore> {
+  const parsed = parseStoreUrl(url);
+  if (parsed.kind === 'file') return new LocalFolderStore(join(parsed.folder, prefix));
+  const [{ S3BlockStore }, { s3Client }] = await Promise.all([
+    import('./S3BlockStore'),
+    import('./awsClients'),
+  ]);
+  return new S3BlockStore({
+    client: s3Client(),
+    bucket: parsed.bucket,
+    prefix: folder(parsed.prefix + prefix),
+  });
+}
+
+type StoreUrl = { kind: 'file'; folder: string } | { kind: 's3'; bucket: string; prefix: string };
+
+function parseStoreUrl(url: string): StoreUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RangeError(
+      `store URL ${JSON.stringify(url)} is not a URL: expected s3://bucket/prefix or file:///folder`,
+    );
+  }
+  if (parsed.protocol === 'file:') return { kind: 'file', folder: fileURLToPath(parsed) };
+  if (parsed.protocol === 's3:' && parsed.hostname) {
+    return {
+      kind: 's3',
+      bucket: parsed.hostname,
+      prefix: folder(decodeURIComponent(parsed.pathname.slice(1))),
+    };
+  }
+  throw new RangeError(
+    `store URL ${JSON.stringify(url)} is not supported: expected s3://bucket/prefix or file:///folder`,
+  );
+}
+
+/** A key prefix that is empty or ends with `/`. */
+function folder(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+async function readJobDocument(store: BlockStore, jobKey: string): Promise<unknown> {
+  const bytes = await store.get(jobKey);
+  if (!bytes) throw new Error(`there is no job document under jobKey ${jobKey} in the worker's store`);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new Error(`the job document under jobKey ${jobKey} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A static file a job names: an `s3://` object, or a local file relative to the base folder. */
+async function readStaticFile(
+  path: string,
+  baseDir: string,
+  storeOf: (url: string) => Promise<BlockStore>,
+): Promise<string> {
+  if (!path.startsWith('s3://')) return readFile(isAbsolute(path) ? path : resolve(baseDir, path), 'utf8');
+  const { pathname, hostname } = new URL(path);
+  const bytes = await (await storeOf(`s3://${hostname}`)).get(decodeURIComponent(pathname.slice(1)));
+  if (!bytes) throw new Error(`the static file ${path} does not exist`);
+  return new TextDecoder().decode(bytes);
+}

@@ -1,0 +1,74 @@
+import { JobValidationError } from '../errors';
+
+/** What the coordinator is asked to do. Every event is validated here, at the edge. */
+export type CoordinatorEvent =
+  | { readonly action: 'start'; readonly job: Record<string, unknown>; readonly batches?: number }
+  | { readonly action: 'stop'; readonly job: string }
+  | { readonly action: 'status'; readonly job: string; readonly last: number }
+  | { readonly action: 'tick'; readonly job?: string };
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+/**
+ * Reads an incoming event: a job document (starts or updates the job), `{"action":"start","job":{…},
+ * "batches":N}`, `{"action":"stop","job":name}`, `{"action":"status","job":name,"last":N}`, or the scheduled
+ * tick (`{"action":"tick"}`, or an EventBridge scheduled event). Anything else is an error naming the field.
+ */
+export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new JobValidationError([{ path: '', message: 'the event must be a JSON object', value: event }]);
+  }
+  const e = event as Record<string, unknown>;
+  if (e.source === 'aws.events' || e['detail-type'] === 'Scheduled Event') return { action: 'tick' };
+  if (e.action === undefined) {
+    if ('batchIntervalMs' in e || 'sources' in e) return { action: 'start', job: e };
+    throw new JobValidationError([
+      { path: 'action', message: 'expected a job document or an action: start, stop, status or tick' },
+    ]);
+  }
+  switch (e.action) {
+    case 'start': {
+      if (typeof e.job !== 'object' || e.job === null || Array.isArray(e.job)) {
+        throw new JobValidationError([
+          { path: 'job', message: 'start needs the job document in "job"', value: e.job },
+        ]);
+      }
+      if (e.batches !== undefined && (!Number.isInteger(e.batches) || (e.batches as number) < 1)) {
+        throw new JobValidationError([
+          { path: 'batches', message: 'must be a positive whole number', value: e.batches },
+        ]);
+      }
+      return {
+        action: 'start',
+        job: e.job as Record<string, unknown>,
+        ...(e.batches ? { batches: e.batches as number } : {}),
+      };
+    }
+    case 'stop':
+      return { action: 'stop', job: jobName(e.job) };
+    case 'status': {
+      const last = e.last ?? 10;
+      if (!Number.isInteger(last) || (last as number) < 1 || (last as number) > 1000) {
+        throw new JobValidationError([
+          { path: 'last', message: 'must be a whole number from 1 to 1000', value: last },
+        ]);
+      }
+      return { action: 'status', job: jobName(e.job), last: last as number };
+    }
+    case 'tick':
+      return e.job === undefined ? { action: 'tick' } : { action: 'tick', job: jobName(e.job) };
+    default:
+      throw new JobValidationError([
+        { path: 'action', message: 'must be one of start, stop, status, tick', value: e.action },
+      ]);
+  }
+}
+
+function jobName(value: unknown): string {
+  if (typeof value !== 'string' || !NAME.test(value)) {
+    throw new JobValidationError([
+      { path: 'job', message: 'must be the name of a job (letters, digits, _ . -)', value },
+    ]);
+  }
+  return value;
+}

@@ -1,0 +1,44 @@
+import type { BatchInfo } from '../scheduler/StreamingListener';
+
+/** Counters the coordinator adds to a batch's metrics: Lambda invocations. */
+export interface RunnerCounters {
+  readonly invokes: number;
+  /** Tasks of small stages run inside the coordinator (no round trip), since the coordinator started. */
+  readonly coordinatorTasks: number;
+}
+
+/**
+ * One batch's metrics as a CloudWatch embedded-metric-format log line: CloudWatch turns the line into metrics
+ * (namespace Sluice, dimension Job) without any API call, and the same numbers are kept for status events.
+ */
+export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters): string {
+  const metrics: Record<string, [number, string]> = {
+    SchedulingDelay: [info.schedulingDelayMs, 'Milliseconds'],
+    ProcessingTime: [info.processingTimeMs, 'Milliseconds'],
+    TotalDelay: [info.totalDelayMs, 'Milliseconds'],
+    RecordsIn: [info.records, 'Count'],
+    Tasks: [info.tasks, 'Count'],
+    Invokes: [counters.invokes, 'Count'],
+    CoordinatorStages: [info.driverStages, 'Count'],
+    CoordinatorTasks: [counters.coordinatorTasks, 'Count'],
+    StorageRequests: [info.storageRequests, 'Count'],
+    ShuffleBytes: [info.shuffleBytes, 'Bytes'],
+    DeadLetters: [info.deadLetters, 'Count'],
+  };
+  return JSON.stringify({
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [
+        {
+          Namespace: 'Sluice',
+          Dimensions: [['Job']],
+          Metrics: Object.entries(metrics).map(([Name, [, Unit]]) => ({ Name, Unit })),
+        },
+      ],
+    },
+    Job: job,
+    BatchTime: info.batchTime,
+    ...Object.fromEntries(Object.entries(metrics).map(([name, [value]]) => [name, value])),
+    ...(info.error ? { Error: info.error } : {}),
+  });
+}

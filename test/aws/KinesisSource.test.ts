@@ -1,0 +1,318 @@
+import { Readable } from 'node:stream';
+import {
+  CreateStreamCommand,
+  DeleteStreamCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  MergeShardsCommand,
+  PutRecordsCommand,
+  UpdateShardCountCommand,
+} from '@aws-sdk/client-kinesis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kinesisClient } from '../../lib/aws/awsClients';
+import { type KinesisPosition, KinesisSource } from '../../lib/aws/KinesisSource';
+import { testKinesisClient, uniqueName, waitForStreamActive } from './localstack';
+
+// Against the LocalStack (kinesis-mock) that test/aws/globalSetup.ts starts; one stream per case.
+const client = testKinesisClient();
+const streams: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(
+    streams.map((name) =>
+      client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true })),
+    ),
+  );
+});
+
+/** A new ACTIVE stream of `shardCount` shards. */
+async function createStream(shardCount: number): Promise<string> {
+  const name = uniqueName('kin');
+  streams.push(name);
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
+  await waitForStreamActive(client, name);
+  return name;
+}
+
+/** The stream's open shards, by id: their first hash key routes a record to them. */
+async function openShards(streamName: string): Promise<{ shardId: string; hashKey: string }[]> {
+  const out = await client.send(new ListShardsCommand({ StreamName: streamName }));
+  return (out.Shards ?? [])
+    .filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined)
+    .map((s) => ({ shardId: s.ShardId as string, hashKey: s.HashKeyRange?.StartingHashKey as string }))
+    .sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
+}
+
+/**
+ * Writes `count` records to each shard given (`<tag>-<shard index>-<i>`), and returns them as the source must
+ * hand them out: shard by shard in id order, each shard's in sequence-number order.
+ */
+async function put(
+  streamName: string,
+  shards: readonly { shardId: string; hashKey: string }[],
+  count: number | readonly number[],
+  tag: string,
+): Promise<string[]> {
+  const records = shards.flatMap((shard, s) =>
+    Array.from({ length: typeof count === 'number' ? count : (count[s] ?? 0) }, (_, i) => ({
+      Data: Buffer.from(`${tag}-${s}-${i}`),
+      PartitionKey: 'pk',
+      ExplicitHashKey: shard.hashKey,
+    })),
+  );
+  if (records.length === 0) return [];
+  const out = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
+  expect(out.FailedRecordCount ?? 0).toBe(0);
+  const written = (out.Records ?? []).map((r, i) => ({
+    shardId: r.ShardId as string,
+    sequenceNumber: BigInt(r.SequenceNumber as string),
+    data: new TextDecoder().decode(records[i]?.Data),
+  }));
+  written.sort((a, b) =>
+    a.shardId !== b.shardId ? (a.shardId < b.shardId ? -1 : 1) : a.sequenceNumber < b.sequenceNumber ? -1 : 1,
+  );
+  return written.map((w) => w.data);
+}
+
+/**
+ * A Kinesis client whose GetRecords attempts after the first `skip` are refused `failures` times with
+ * ProvisionedThroughputExceededException, as Kinesis answers a shard read more than 5 times a second. The fault
+ * sits below the SDK's retry layer (which this client turns off); later calls reach kinesis-mock.
+ */
+function throttledClient(failures: number, skip = 0): { client: KinesisClient; seen: { failed: number } } {
+  const throttled = testKinesisClient({ maxAttempts: 1 });
+  const seen = { failed: 0, calls: 0 };
+  throttled.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'GetRecordsCommand') return next(args);
+      if (++seen.calls <= skip || seen.failed >= failures) return next(args);
+      seen.failed++;
+      const body = JSON.stringify({
+        __type: 'ProvisionedThroughputExceededException',
+        message: 'Rate exceeded for shard shardId-000000000000.',
+      });
+      return {
+        response: {
+          statusCode: 400,
+          headers: {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-errortype': 'ProvisionedThroughputExceededException',
+          },
+          body: Readable.from([Buffer.from(body)]),
+        },
+        output: {},
+      } as never; // a raw HTTP response, turned into a Kinesis error by the deserializer above this step
+    },
+    { step: 'deserialize', priority: 'low', name: 'injectThrottling' },
+  );
+  return { client: throttled, seen };
+}
+
+function roundTrip(position: KinesisPosition): unknown {
+  return JSON.parse(JSON.stringify(position));
+}
+
+describe('KinesisSource', () => {
+  it('given records on two shards, when successive batches are read, then each record comes once, shard by shard in order', async () => {
+    // Given
+    const streamName = await createStream(2);
+    const shards = await openShards(streamName);
+    const source = new KinesisSource({ client, streamName });
+    const first = await put(streamName, shards, [3, 4], 'a');
+    // When
+    const batch1 = await source.recordsFor(1000, 1000);
+    const second = await put(streamName, shards, [2, 1], 'b');
+    const batch2 = await source.recordsFor(2000, 1000);
+    const batch3 = await source.recordsFor(3000, 1000);
+    // Then
+    expect(batch1).toEqual(first);
+    expect(batch1).toEqual(['a-0-0', 'a-0-1', 'a-0-2', 'a-1-0', 'a-1-1', 'a-1-2', 'a-1-3']);
+    expect(batch2).toEqual(second);
+    expect(batch3).toEqual([]);
+  });
+
+  it('given the environment of the global setup, when the shared kinesisClient() is used, then it reads the stream', async () => {
+    const streamName = await createStream(1);
+    const written = await put(streamName, await openShards(streamName), 2, 's');
+    const source = new KinesisSource({ client: kinesisClient(), streamName });
+    expect(await source.recordsFor(1000, 1000)).toEqual(written);
+  });
+
+  it('given an empty stream, when a batch is read, then it is empty and the position has no shard yet', async () => {
+    const streamName = await createStream(2);
+    const source = new KinesisSource({ client, streamName });
+    expect(await source.recordsFor(1000, 1000)).toEqual([]);
+    expect(source.checkpointPosition()).toEqual({ sequenceNumbers: {}, finishedShards: [] });
+  });
+
+  it('given more records than the per-shard cap, when batches are read, then the rest waits for the next batch', async () => {
+    // Given
+    const streamName = await createStream(2);
+    const shards = await openShards(streamName);
+    const source = new KinesisSource({ client, streamName, maxRecordsPerShard: 3 });
+    await put(streamName, shards, 5, 'c');
+    // When
+    const batches = [];
+    for (let t = 1; t <= 3; t++) batches.push(await source.recordsFor(t * 1000, 1000));
+    // Then
+    expect(batches).toEqual([
+      ['c-0-0', 'c-0-1', 'c-0-2', 'c-1-0', 'c-1-1', 'c-1-2'],
+      ['c-0-3', 'c-0-4', 'c-1-3', 'c-1-4'],
+      [],
+    ]);
+  });
+
+  it('given a checkpointed position, when a new source restores it, then it goes on without loss or duplication', async () => {
+    // Given
+    const streamName = await createStream(2);
+    const shards = await openShards(streamName);
+    const before = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
+    await put(streamName, shards, 3, 'd');
+    expect(await before.recordsFor(1000, 1000)).toEqual(['d-0-0', 'd-0-1', 'd-1-0', 'd-1-1']);
+    const position = roundTrip(before.checkpointPosition());
+    const later = await put(streamName, shards, 1, 'e');
+    // When: the process dies, and a new one restores the metadata checkpoint.
+    const after = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
+    after.restorePosition(position);
+    const resumed = [await after.recordsFor(2000, 1000), await after.recordsFor(3000, 1000)];
+    // Then
+    expect(Object.keys((position as KinesisPosition).sequenceNumbers)).toEqual(shards.map((s) => s.shardId));
+    expect(resumed).toEqual([['d-0-2', 'e-0-0', 'd-1-2', 'e-1-0'], []]);
+    expect(later).toEqual(['e-0-0', 'e-1-0']);
+  });
+
+  it('given a stream split into four, when batches are read, then children wait for their parents and nothing is lost', async () => {
+    // Given: 5 records per parent, a cap of 2, and 2 records read before the reshard.
+    const streamName = await createStream(2);
+    const parents = await openShards(streamName);
+    const source = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
+    await put(streamName, parents, 5, 'p');
+    const batch1 = await source.recordsFor(1000, 1000);
+    await client.send(
+      new UpdateShardCountCommand({
+        StreamName: streamName,
+        TargetShardCount: 4,
+        ScalingType: 'UNIFORM_SCALING',
+      }),
+    );
+    await waitForStreamActive(client, streamName);
+    const children = await openShards(streamName);
+    const childRecords = await put(streamName, children, 1, 'k');
+    // When
+    const batch2 = await source.recordsFor(2000, 1000);
+    const position = roundTrip(source.checkpointPosition());
+    const batch3 = await source.recordsFor(3000, 1000);
+    const batch4 = await source.recordsFor(4000, 1000);
+    const restored = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
+    restored.restorePosition(position);
+    const batch3Again = await restored.recordsFor(3000, 1000);
+    // Then
+    expect(children).toHaveLength(4);
+    expect(batch1).toEqual(['p-0-0', 'p-0-1', 'p-1-0', 'p-1-1']);
+    expect(batch2).toEqual(['p-0-2', 'p-0-3', 'p-1-2', 'p-1-3']); // parents not finished: no child yet
+    expect(batch3).toEqual(['p-0-4', 'p-1-4', ...childRecords]);
+    expect(childRecords).toEqual(['k-0-0', 'k-1-0', 'k-2-0', 'k-3-0']);
+    expect(batch4).toEqual([]);
+    expect(source.checkpointPosition().finishedShards).toEqual(parents.map((p) => p.shardId));
+    expect(Object.keys(source.checkpointPosition().sequenceNumbers)).toEqual(children.map((c) => c.shardId));
+    expect(batch3Again).toEqual(batch3);
+  });
+
+  it('given two shards merged, when batches are read, then the child waits until both parents are finished', async () => {
+    // Given: the first parent holds 1 record, the second 3, the cap is 2.
+    const streamName = await createStream(2);
+    const parents = await openShards(streamName);
+    await put(streamName, parents, [1, 3], 'm');
+    await client.send(
+      new MergeShardsCommand({
+        StreamName: streamName,
+        ShardToMerge: parents[0]?.shardId,
+        AdjacentShardToMerge: parents[1]?.shardId,
+      }),
+    );
+    await waitForStreamActive(client, streamName);
+    const [child] = await openShards(streamName);
+    const childRecords = await put(streamName, child ? [child] : [], 2, 'n');
+    const source = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
+    // When
+    const batches = [];
+    for (let t = 1; t <= 3; t++) batches.push(await source.recordsFor(t * 1000, 1000));
+    // Then
+    expect(batches).toEqual([['m-0-0', 'm-1-0', 'm-1-1'], ['m-1-2', ...childRecords], []]);
+  });
+
+  it('given reads throttled below the SDK, when a batch is read, then it backs off, retries and loses nothing', async () => {
+    // Given
+    const streamName = await createStream(2);
+    const shards = await openShards(streamName);
+    const written = await put(streamName, shards, 2, 't');
+    const { client: throttled, seen } = throttledClient(3);
+    const retries: number[] = [];
+    const source = new KinesisSource({
+      client: throttled,
+      streamName,
+      retry: { baseBackoffMs: 1, maxBackoffMs: 5, onRetry: (_error, retry) => retries.push(retry) },
+    });
+    // When
+    const batch = await source.recordsFor(1000, 1000);
+    // Then
+    expect(batch).toEqual(written);
+    expect(seen.failed).toBe(3);
+    expect(retries).toEqual([1, 2, 3]);
+    expect(await source.recordsFor(2000, 1000)).toEqual([]);
+  });
+
+  it('given throttling that outlasts the retries, when a batch fails, then the next batch reads the same records', async () => {
+    // Given: 2 retries; the first shard is read (2 GetRecords calls), then the second fails 3 times.
+    const streamName = await createStream(2);
+    const shards = await openShards(streamName);
+    const written = await put(streamName, shards, 2, 'u');
+    const { client: throttled } = throttledClient(3, 2);
+    const source = new KinesisSource({
+      client: throttled,
+      streamName,
+      retry: { retries: 2, baseBackoffMs: 1 },
+    });
+    // When
+    const failed = source.recordsFor(1000, 1000);
+    // Then
+    await expect(failed).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    expect(source.checkpointPosition()).toEqual({ sequenceNumbers: {}, finishedShards: [] });
+    expect(await source.recordsFor(1000, 1000)).toEqual(written);
+  });
+
+  it('given startAt LATEST, when batches are read, then only records written after the first batch began come', async () => {
+    // Given
+    const streamName = await createStream(2);
+    const shards = await openShards(streamName);
+    await put(streamName, shards, 2, 'old');
+    // kinesis-mock compares AT_TIMESTAMP in whole seconds (AWS in milliseconds): let a second pass.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const source = new KinesisSource({ client, streamName, startAt: 'LATEST' });
+    // When
+    const batch1 = await source.recordsFor(1000, 1000);
+    const fresh = await put(streamName, shards, 1, 'new');
+    const batch2 = await source.recordsFor(2000, 1000);
+    // Then
+    expect(batch1).toEqual([]);
+    expect(batch2).toEqual(fresh);
+    expect(source.checkpointPosition().sinceMs).toEqual(expect.any(Number));
+  });
+
+  it('given invalid options or a malformed position, when used, then the error names the field and what was expected', () => {
+    expect(() => new KinesisSource({ client, streamName: '' })).toThrow(
+      /streamName must be a non-empty string/,
+    );
+    expect(() => new KinesisSource({ client, streamName: 's', maxRecordsPerShard: 0 })).toThrow(
+      /maxRecordsPerShard must be a positive integer, got 0/,
+    );
+    const source = new KinesisSource({ client, streamName: 's' });
+    expect(() =>
+      source.restorePosition({ sequenceNumbers: { 'shardId-000000000000': 12 }, finishedShards: [] }),
+    ).toThrow(/position.sequenceNumbers\["shardId-000000000000"\] must be a sequence number/);
+    expect(() => source.restorePosition({ sequenceNumbers: {} })).toThrow(
+      /position.finishedShards must be an array/,
+    );
+    expect(() => source.restorePosition(null)).toThrow(/position must be an object/);
+  });
+});

@@ -1,0 +1,303 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LambdaTaskRunner, type LambdaTaskRunnerOptions } from '../../lib/aws/LambdaTaskRunner';
+import type { DeadLetter } from '../../lib/dataset/TaskContext';
+import type { OutputEvent } from '../../lib/dstream/DStreamOps';
+import { contextFromSource, type JobSource } from '../../lib/job/JobSource';
+import { LambdaHost } from '../../lib/local/LambdaHost';
+import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
+import { LogicalClock } from '../../lib/scheduler/Clock';
+import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
+import { JobScheduler } from '../../lib/scheduler/JobScheduler';
+import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import type { TaskRunner } from '../../lib/scheduler/TaskRunner';
+import { fixturesDir } from '../job/fixtures/jobs';
+
+/** A JSON job with shuffles, a user functions module, a static-file join and a dead letter. */
+const job = {
+  name: 'lambda-runner',
+  batchIntervalMs: 1000,
+  functions: './userFunctions.ts',
+  sources: {
+    lines: { type: 'queue', batches: [['a b #X', 'b #y #x'], ['c', 7], []] },
+    tweets: {
+      type: 'queue',
+      batches: [
+        [
+          { user: 'u1', text: 'hi #A' },
+          { user: 'spammer1', text: 'buy #B' },
+        ],
+        [{ user: 'u2', text: 'yo' }],
+        [],
+      ],
+    },
+  },
+  datasets: { spam: { type: 'textFile', path: './spam.txt', ops: [{ op: 'map', expr: '[$, true]' }] } },
+  streams: {
+    words: {
+      from: 'lines',
+      ops: [
+        { op: 'flatMap', fn: 'splitWords' },
+        { op: 'map', fn: 'shout' },
+        { op: 'map', expr: '[$, 1]' },
+        { op: 'reduceByKey', fn: 'count' },
+      ],
+    },
+    tags: { from: 'lines', ops: [{ op: 'flatMap', fn: 'hashtags' }, { op: 'countByValue' }] },
+    clean: {
+      from: 'tweets',
+      ops: [
+        { op: 'keyBy', fn: 'field', args: { field: 'user' } },
+        { op: 'leftOuterJoin', with: 'spam' },
+        { op: 'filter', expr: '$[1][1] = null' },
+        { op: 'map', expr: '$[1][0].text' },
+      ],
+    },
+  },
+  outputs: [
+    { stream: 'words', type: 'collectBatches' },
+    { stream: 'tags', type: 'collectBatches' },
+    { stream: 'clean', type: 'collectBatches' },
+  ],
+};
+const source: JobSource = { kind: 'document', document: job, baseDir: fixturesDir };
+const BATCHES = 3;
+
+interface JobRun {
+  /** Each output's batches, records in a stable order. */
+  readonly outputs: Record<string, unknown[][]>;
+  readonly batches: readonly BatchInfo[];
+  readonly deadLetters: readonly string[];
+  readonly error?: Error;
+}
+
+/** Output batches keyed by output, each batch sorted: partitioning may order records differently. */
+function tables(events: readonly OutputEvent[]): Record<string, unknown[][]> {
+  const byOutput: Record<string, unknown[][]> = {};
+  for (const e of events) {
+    const batches = byOutput[e.output] ?? [];
+    byOutput[e.output] = batches;
+    batches.push([...e.records].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)));
+  }
+  return byOutput;
+}
+
+const letters = (all: readonly DeadLetter[]) => all.map((l) => `${l.fn}: ${l.error}`).sort();
+
+/** Runs the job's batches on the logical clock with `runner` for tasks, storing blocks in `storeDir`. */
+async function runOn(runner: TaskRunner, storeDir: string): Promise<JobRun> {
+  const ssc = await contextFromSource(source);
+  const store = new LocalFolderStore(storeDir);
+  const dirs = { storeDir, outputDir: storeDir, baseDir: fixturesDir };
+  const driverRunner = new InProcessRunner(localExecutorEnv(dirs, ssc.functions));
+  ssc.connect({
+    store,
+    outputs: store,
+    runner,
+    driverRunner,
+    print: () => {},
+    appendJsonl: async () => {},
+    outputPositions: async () => ({}),
+    restoreOutputPositions: async () => {},
+  });
+  const events: OutputEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  ssc.addListener({ onOutput: (e) => events.push(e), onDeadLetters: (l) => deadLetters.push(...l) });
+  const sources = ssc.graph.inputs.map((i) => i.source);
+  for (const s of sources) await s.start?.({ intervalMs: ssc.batchIntervalMs, logicalClock: true });
+  try {
+    const summary = await new JobScheduler(ssc, new LogicalClock(), { name: job.name }).run({
+      batches: BATCHES,
+    });
+    return {
+      outputs: tables(events),
+      batches: summary.batches,
+      deadLetters: letters(deadLetters),
+      ...(summary.error ? { error: summary.error } : {}),
+    };
+  } finally {
+    await Promise.all(sources.map((s) => s.stop?.()));
+    await runner.close();
+  }
+}
+
+const tasksOf = (run: JobRun) => run.batches.reduce((n, b) => n + b.tasks, 0);
+const attemptsOf = (run: JobRun) => run.batches.reduce((n, b) => n + b.taskAttempts, 0);
+
+describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts', () => {
+  let host: LambdaHost;
+  let lambda: LambdaClient;
+  let storeDir: string;
+  let expected: JobRun;
+  let runs = 0;
+
+  /** A runner on `functionName`, on a store folder of its own (a storePrefix of the worker's store). */
+  function runnerFor(functionName: string, options: Partial<LambdaTaskRunnerOptions> = {}) {
+    const storePrefix = `run-${++runs}/`;
+    const store = new LocalFolderStore(join(storeDir, storePrefix));
+    const runner = new LambdaTaskRunner({
+      client: lambda,
+      functionName,
+      parallelism: 4,
+      job: { job, storePrefix },
+      spillStore: store,
+      ...options,
+    });
+    return { runner, store, dir: store.root, storePrefix };
+  }
+
+  beforeAll(async () => {
+    storeDir = await mkdtemp(join(tmpdir(), 'sluice-lambda-runner-'));
+    const env = { SLUICE_STORE: pathToFileURL(storeDir).href, SLUICE_BASE_DIR: fixturesDir };
+    const worker = new URL('../../functions/worker.ts', import.meta.url).pathname;
+    const flaky = new URL('./fixtures/flakyWorker.ts', import.meta.url).pathname;
+    const straggler = new URL('./fixtures/stragglerWorker.ts', import.meta.url).pathname;
+    const timeoutMs = 30_000;
+    host = await LambdaHost.start({
+      functions: {
+        worker: { module: worker, env, timeoutMs },
+        spilling: { module: worker, env: { ...env, SLUICE_SPILL_BYTES: '0' }, timeoutMs },
+        throwsOnce: { module: flaky, env: { ...env, FLAKY: 'throw' }, timeoutMs },
+        crashesOnce: { module: flaky, env: { ...env, FLAKY: 'crash' }, timeoutMs },
+        straggler: { module: straggler, env, timeoutMs },
+      },
+      output: () => {},
+    });
+    lambda = new LambdaClient({
+      endpoint: host.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestHandler: new NodeHttpHandler(),
+      maxAttempts: 1,
+    });
+    const inProcess = await runBatches(source, BATCHES, { workers: 0 });
+    expected = {
+      outputs: tables(inProcess.outputs),
+      batches: inProcess.batches,
+      deadLetters: letters(inProcess.deadLetters),
+    };
+  });
+
+  afterAll(async () => {
+    lambda?.destroy();
+    await host?.stop();
+    await rm(storeDir, { recursive: true, force: true });
+  });
+
+  it('produces the same batches as the in-process runner, one invocation per task', async () => {
+    // given the job, run in-process, and a runner on the worker function
+    expect(expected.outputs.words?.length).toBe(BATCHES);
+    const { runner, dir } = runnerFor('worker');
+    // when the same batches run through Lambda
+    const run = await runOn(runner, dir);
+    // then every output batch and dead letter is the same
+    expect(run.error).toBeUndefined();
+    expect(run.outputs).toEqual(expected.outputs);
+    expect(run.deadLetters).toEqual(expected.deadLetters);
+    expect(run.deadLetters.some((l) => l.includes('splitWords expects a string, got 7'))).toBe(true);
+    expect(runner.invokes).toBe(tasksOf(run));
+  });
+
+  it('detects a wrong answer: the comparison fails when one record differs', async () => {
+    // given the expected outputs with one count changed
+    const wrong = structuredClone(expected.outputs);
+    (wrong.words![0]![0] as [string, number])[1] += 1;
+    // when compared with a correct run's outputs
+    // then they differ
+    expect(wrong).not.toEqual(expected.outputs);
+  });
+
+  it('builds the graph from a job document stored under jobKey', async () => {
+    // given the job document in the store, and a runner that names it by key
+    const { store, dir, storePrefix } = runnerFor('worker');
+    await store.put('job.json', JSON.stringify(job));
+    const runner = new LambdaTaskRunner({
+      client: lambda,
+      functionName: 'worker',
+      parallelism: 2,
+      job: { jobKey: 'job.json', storePrefix },
+    });
+    // when the batches run
+    const run = await runOn(runner, dir);
+    // then they are the same as in-process
+    expect(run.error).toBeUndefined();
+    expect(run.outputs).toEqual(expected.outputs);
+  });
+
+  it('retries a task whose invocation failed with a FunctionError', async () => {
+    // given a worker that fails the first attempt of every task
+    const { runner, dir } = runnerFor('throwsOnce');
+    // when the batches run
+    const run = await runOn(runner, dir);
+    // then every task ran twice and the answers are still right
+    expect(run.error).toBeUndefined();
+    expect(run.outputs).toEqual(expected.outputs);
+    expect(attemptsOf(run)).toBe(2 * tasksOf(run));
+    expect(runner.invokes).toBe(2 * tasksOf(run));
+  });
+
+  it('retries the tasks of a worker process that crashed, on its replacement', async () => {
+    // given a worker whose process kills itself on a first attempt
+    const { runner, dir } = runnerFor('crashesOnce');
+    // when the batches run
+    const run = await runOn(runner, dir);
+    // then the failed tasks were retried and the answers are right
+    expect(run.error).toBeUndefined();
+    expect(run.outputs).toEqual(expected.outputs);
+    expect(attemptsOf(run)).toBeGreaterThan(tasksOf(run));
+  });
+
+  it('reads back results the worker spilled to the store, and removes them', async () => {
+    // given a worker that spills every result
+    const { runner, dir, store } = runnerFor('spilling');
+    // when the batches run with the worker's store as spill store
+    const run = await runOn(runner, dir);
+    // then the results are the same, and no spill file is left behind
+    expect(run.error).toBeUndefined();
+    expect(run.outputs).toEqual(expected.outputs);
+    expect(await store.list('spill/')).toEqual([]);
+  });
+
+  it('fails a spilled result it cannot read, saying why', async () => {
+    // given a runner without a spill store, on a worker that spills
+    const { runner, dir } = runnerFor('spilling', { spillStore: undefined });
+    // when the batches run
+    const run = await runOn(runner, dir);
+    // then the batch fails and says what is missing
+    expect(run.error?.message).toContain('no spillStore');
+  });
+
+  it('launches a speculative copy of a straggler and takes the first result', async () => {
+    // given a worker whose first invocation never answers
+    const { runner, dir } = runnerFor('straggler', { speculateAfterMs: 500 });
+    // when the batches run with speculation
+    const run = await runOn(runner, dir);
+    // then a copy ran and the answers are right, without a retry
+    expect(run.error).toBeUndefined();
+    expect(run.outputs).toEqual(expected.outputs);
+    expect(runner.speculated).toBeGreaterThanOrEqual(1);
+    expect(attemptsOf(run)).toBe(tasksOf(run));
+  });
+
+  it('rejects a malformed event at the edge with a clear error', async () => {
+    // given an event whose task has no partition
+    const event = { job, task: { jobId: 0, batchTime: 1000, attempt: 0, stage: {}, shuffleInputs: {} } };
+    // when the worker is invoked with it
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'worker', Payload: JSON.stringify(event) }),
+    );
+    // then it is a function error naming the field
+    expect(out.FunctionError).toBe('Unhandled');
+    const error = JSON.parse(new TextDecoder().decode(out.Payload));
+    expect(error.errorMessage).toBe(
+      'invalid worker event: task.partition must be a whole number, got nothing',
+    );
+  });
+});

@@ -1,0 +1,270 @@
+import { type AddressInfo, createServer } from 'node:net';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  ListShardsCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
+import { LambdaHost } from '../../lib/local/LambdaHost';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { GeneratorSource } from '../../lib/source/GeneratorSource';
+
+/**
+ * The serverless runtime end to end, with no mock in the path: LocalStack serves S3 and Kinesis, our Lambda
+ * host runs the real coordinator and worker handlers, and the coordinator reaches the worker through
+ * @aws-sdk/client-lambda, as on AWS. The outputs must equal local mode's for the same input, batch by batch,
+ * exactly once, even though the coordinator is killed in the middle of the run.
+ */
+
+const root = new URL('../..', import.meta.url).pathname;
+const suffix = Math.random().toString(36).slice(2, 8);
+const bucket = `sluice-it-${suffix}`;
+const streamName = `tweets-${suffix}`;
+const BATCHES = 20;
+const PER_SHARD = 30;
+
+/** The input of batch k: PER_SHARD tweets per shard, as JSON lines. */
+const generator = new GeneratorSource({ kind: 'tweets', ratePerSec: 100, seed: 5 });
+const shardBatches: string[][][] = [0, 1].map((shard) =>
+  Array.from({ length: BATCHES }, (_, k) =>
+    Array.from({ length: PER_SHARD }, (_, i) =>
+      JSON.stringify(generator.recordAt((k * PER_SHARD + i) * 2 + shard)),
+    ),
+  ),
+);
+
+function jobDocument(source: Record<string, unknown>, outputs: unknown[]) {
+  return {
+    name: `it-${suffix}`,
+    batchIntervalMs: 1000,
+    checkpointIntervalMs: 3000,
+    sources: { tweets: source },
+    streams: {
+      tags: {
+        from: 'tweets',
+        ops: [
+          { op: 'map', fn: 'parseJson' },
+          { op: 'flatMap', fn: 'hashtags' },
+        ],
+      },
+      window: { from: 'tags', ops: [{ op: 'countByValueAndWindow', windowMs: 5000, slideMs: 1000 }] },
+      users: {
+        from: 'tweets',
+        ops: [
+          { op: 'map', fn: 'parseJson' },
+          { op: 'map', expr: '[user, 1]' },
+          { op: 'updateStateByKey', fn: 'countState' },
+        ],
+      },
+    },
+    outputs,
+  };
+}
+
+let host: LambdaHost;
+let lambda: LambdaClient;
+
+async function invoke(name: string, payload: unknown, type: 'RequestResponse' | 'Event' = 'RequestResponse') {
+  const out = await lambda.send(
+    new InvokeCommand({
+      FunctionName: name,
+      InvocationType: type,
+      Payload: Buffer.from(JSON.stringify(payload)),
+    }),
+  );
+  if (type === 'Event') return undefined;
+  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
+  if (out.FunctionError) throw new Error(`${name} failed: ${JSON.stringify(body)}`);
+  return body as Record<string, any>;
+}
+
+async function status() {
+  return (await invoke('coordinator', { action: 'status', job: `it-${suffix}`, last: 100 }))!;
+}
+
+async function until(what: string, check: () => Promise<boolean>, limitMs: number) {
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function s3Text(key: string): Promise<string> {
+  const out = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToString();
+}
+
+async function s3Keys(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3Client().send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) keys.push(o.Key!);
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys.sort();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+const sortRecords = (records: unknown[]) => records.map((r) => JSON.stringify(r)).sort();
+
+beforeAll(async () => {
+  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
+  const kinesis = kinesisClient();
+  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
+  await until(
+    'the stream to be active',
+    async () =>
+      (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
+        .StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
+    30_000,
+  );
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  expect(shards).toHaveLength(2);
+  // One PutRecords per shard and batch, in order: batch k's records all arrive before batch k+1's.
+  for (let k = 0; k < BATCHES; k++) {
+    for (const [s, shard] of shards.entries()) {
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: shardBatches[s]![k]!.map((line) => ({
+            Data: Buffer.from(line),
+            PartitionKey: 'p',
+            ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
+          })),
+        }),
+      );
+    }
+  }
+  const env = {
+    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  };
+  // The coordinator reaches the host through the Lambda API's endpoint setting, as it reaches Lambda on AWS;
+  // the port is chosen first so the coordinator's environment can name it.
+  const port = await freePort();
+  const lambdaEndpoint = { AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}` };
+  host = await LambdaHost.start({
+    port,
+    functions: {
+      coordinator: {
+        module: `${root}functions/coordinator.ts`,
+        timeoutMs: 120_000,
+        env: {
+          ...env,
+          SLUICE_BUCKET: bucket,
+          SLUICE_WORKER_FUNCTION: 'worker',
+          SLUICE_COORDINATOR_FUNCTION: 'coordinator',
+          SLUICE_TASK_CONCURRENCY: '8',
+          ...lambdaEndpoint,
+        },
+      },
+      worker: {
+        module: `${root}functions/worker.ts`,
+        timeoutMs: 30_000,
+        env: { ...env, SLUICE_STORE: `s3://${bucket}`, SLUICE_OUTPUTS: `s3://${bucket}/outputs/` },
+      },
+    },
+  });
+  lambda = new LambdaClient({
+    endpoint: host.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler(),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await host?.stop();
+});
+
+describe('the serverless runtime against LocalStack', () => {
+  it('runs a sliding count and a stateful count for 20 batches, survives a coordinator kill, and matches local mode', async () => {
+    // given a job reading the 2-shard Kinesis stream, 30 records per shard per batch
+    const outputs = [
+      { stream: 'window', type: 'jsonl', path: `it-${suffix}/window` },
+      { stream: 'window', type: 'saveAsTextFiles', prefix: `it-${suffix}/window`, suffix: 'txt' },
+      { stream: 'users', type: 'jsonl', path: `it-${suffix}/users` },
+    ];
+    const doc = jobDocument({ type: 'kinesis', streamName, maxRecordsPerShard: PER_SHARD }, outputs);
+    // when the coordinator starts it, is killed after a few batches, and the watchdog tick restarts it
+    await invoke('coordinator', { action: 'start', job: doc, batches: BATCHES }, 'Event');
+    await until('batch 6', async () => ((await status()).lastCompletedBatch ?? 0) >= 6000, 90_000);
+    await host.kill('coordinator');
+    await new Promise((r) => setTimeout(r, 6000)); // the dead coordinator's lease expires
+    await invoke('coordinator', { action: 'tick', job: `it-${suffix}` }, 'Event');
+    await until(
+      'the last batch',
+      async () => {
+        const s = await status();
+        return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
+      },
+      150_000,
+    );
+
+    // then every batch's outputs exist exactly once (deterministic keys, one object per batch)
+    const windowKeys = await s3Keys(`outputs/it-${suffix}/window/`);
+    expect(windowKeys.filter((k) => k.endsWith('.json'))).toHaveLength(BATCHES);
+    const folders = new Set(
+      (await s3Keys(`outputs/it-${suffix}/window-`)).map((k) => k.split('/').slice(0, 3).join('/')),
+    );
+    expect(folders.size).toBe(BATCHES);
+    for (const folder of folders) expect(await s3Keys(`${folder}/_SUCCESS`)).toHaveLength(1);
+
+    // and each batch equals local mode's on the same input (a queue of the same per-batch records)
+    const queue = {
+      type: 'queue',
+      partitions: 2,
+      batches: Array.from({ length: BATCHES }, (_, k) => [...shardBatches[0]![k]!, ...shardBatches[1]![k]!]),
+    };
+    const local = await runBatches(
+      {
+        kind: 'document',
+        document: jobDocument(queue, [
+          { stream: 'window', type: 'collectBatches', name: 'window' },
+          { stream: 'users', type: 'collectBatches', name: 'users' },
+        ]),
+        baseDir: root,
+      },
+      BATCHES,
+      { workers: 0 },
+    );
+    expect(local.error).toBeUndefined();
+    for (const [name, expected] of [
+      ['window', local.recordsOf('window')],
+      ['users', local.recordsOf('users')],
+    ] as const) {
+      for (let k = 0; k < BATCHES; k++) {
+        const line = JSON.parse(await s3Text(`outputs/it-${suffix}/${name}/${(k + 1) * 1000}.json`));
+        expect(line.batchTime).toBe((k + 1) * 1000);
+        expect(sortRecords(line.records)).toEqual(sortRecords(expected[k]!));
+      }
+    }
+
+    // and the status event returns the batches' metrics, with the coordinator's small stages counted
+    const s = await status();
+    expect(s.batches.length).toBeGreaterThan(0);
+    expect(s.batches.at(-1)).toMatchObject({ batchTime: BATCHES * 1000 });
+  }, 400_000);
+});
