@@ -216,7 +216,9 @@ export class StreamingContext implements DatasetContext {
     const { dag } = this.connection();
     const batch = currentBatch.getStore() ?? new BatchRun(0);
     for (let attempt = 1; ; attempt++) {
+      const planStarted = performance.now();
       const plan = StagePlanner.plan(dataset, action, batch.batchTime, this.nextJobId++, this.persistence);
+      batch.planningMs += performance.now() - planStarted;
       try {
         return await dag.runJob(plan, batch);
       } catch (error) {

@@ -211,11 +211,16 @@ export class CoordinatorRuntime {
     const completed: BatchInfo[] = [];
     let lostLease = false;
     let invokesBefore = 0;
+    let s3Before = 0;
+    const coordinatorS3 = () => store.requests + outputs.requests + this.root.requests;
     ssc.addListener({
       onBatchCompleted: (info) => {
-        completed.push(info);
         const invokes = lambdaRunner.invokes - invokesBefore;
         invokesBefore = lambdaRunner.invokes;
+        const s3 = coordinatorS3();
+        // Kept with the batch for the status event: what the coordinator itself cost, beside the tasks.
+        completed.push({ ...info, invokes, coordinatorS3Requests: s3 - s3Before } as BatchInfo);
+        s3Before = s3;
         process.stdout.write(
           `${emfLine(name, info, { invokes, coordinatorTasks: runner.coordinatorTasks })}\n`,
         );

@@ -48,6 +48,7 @@ export class S3BlockStore implements BlockStore {
   private readonly client: S3Client;
   private readonly retry: RetryPolicy;
 
+  /** A store over `bucket` (which must exist) under `prefix`; nothing is called until the first operation. */
   constructor(options: S3BlockStoreOptions) {
     const { client, bucket, prefix = '' } = options;
     if (typeof bucket !== 'string' || bucket === '') {
@@ -64,16 +65,19 @@ export class S3BlockStore implements BlockStore {
     this.retry = { ...options.retry };
   }
 
+  /** Writes (or overwrites) a whole block with one PutObject. */
   async put(key: string, bytes: Uint8Array | string): Promise<void> {
     await this.send((s3) =>
       s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: bytes })),
     );
   }
 
+  /** A whole block, or undefined when there is none (NoSuchKey). */
   async get(key: string): Promise<Uint8Array | undefined> {
     return (await this.getWithEtag(key))?.bytes;
   }
 
+  /** Bytes [start, end) of a block, with a ranged GetObject; fails when the block is missing or shorter. */
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
       throw new SluiceError(`invalid byte range [${start}, ${end}) of block ${key}`);
@@ -105,6 +109,7 @@ export class S3BlockStore implements BlockStore {
     return bytes;
   }
 
+  /** The keys under a prefix (relative to the store's prefix), sorted, from every ListObjectsV2 page. */
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let continuationToken: string | undefined;
@@ -127,6 +132,7 @@ export class S3BlockStore implements BlockStore {
     return keys.sort();
   }
 
+  /** Deletes every block under a prefix, 1,000 keys per DeleteObjects request. */
   async deletePrefix(prefix: string): Promise<void> {
     const keys = await this.list(prefix);
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
@@ -250,7 +256,7 @@ function isConditionalRetryable(error: unknown): boolean {
 }
 
 function errorName(error: unknown): string | undefined {
-  const e = error as { name?: unknown; Code?: unknown } | null;
+  const e = error as { name?: unknown } | null;
   return typeof e?.name === 'string' ? e.name : undefined;
 }
 

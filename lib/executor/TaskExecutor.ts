@@ -55,6 +55,7 @@ export class TaskExecutor {
       let result: unknown;
       let shuffleBytesWritten = 0;
       if (stage.shuffleWrite) {
+        const writeStarted = performance.now();
         const written = await writeShuffle(
           stage.shuffleWrite,
           input,
@@ -64,6 +65,7 @@ export class TaskExecutor {
           (id) => this.env.functions.get(id),
           fail,
         );
+        tc.storageMs += performance.now() - writeStarted; // the combine before the write is small beside it
         mapStatus = written.status;
         shuffleBytesWritten = written.bytes;
         tc.requests += written.requests;
@@ -78,6 +80,7 @@ export class TaskExecutor {
         ...(result !== undefined ? { result } : {}),
         metrics: {
           durationMs: performance.now() - started,
+          storageMs: tc.storageMs,
           recordsOut: 'records' in input ? input.records.length : input.count,
           shuffleBytesWritten,
           shuffleBytesRead: tc.shuffleBytesRead,
@@ -148,7 +151,9 @@ export class TaskExecutor {
         return records.length;
       case 'saveText': {
         const text = records.map((r) => `${formatRecord(r)}\n`).join('');
-        await this.env.outputs.put(`${action.path}/part-${String(partition).padStart(5, '0')}`, text);
+        await tc.timed(
+          this.env.outputs.put(`${action.path}/part-${String(partition).padStart(5, '0')}`, text),
+        );
         tc.requests++;
         return records.length;
       }
@@ -162,6 +167,7 @@ class RunningTask implements TaskContext {
   readonly deadLetters: DeadLetter[] = [];
   readonly persisted: PersistedPartition[] = [];
   requests = 0;
+  storageMs = 0;
   shuffleBytesRead = 0;
   private readonly computed = new Map<string, Promise<unknown[]>>();
 
@@ -216,7 +222,9 @@ class RunningTask implements TaskContext {
     const records = await ds.compute(partition, this);
     if (inMemory(persist.level)) this.env.cache.put(persist, partition, records);
     if (inBlockStore(persist.level)) {
-      await this.env.store.put(persistBlockKey(persist.key, partition), encodeSegments([records]).bytes);
+      await this.timed(
+        this.env.store.put(persistBlockKey(persist.key, partition), encodeSegments([records]).bytes),
+      );
       this.requests++;
     }
     this.persisted.push({
@@ -234,7 +242,7 @@ class RunningTask implements TaskContext {
 
   async readBlock(key: string): Promise<Uint8Array | undefined> {
     this.requests++;
-    return this.env.store.get(key);
+    return this.timed(this.env.store.get(key));
   }
 
   fn(id: string) {
@@ -257,7 +265,17 @@ class RunningTask implements TaskContext {
 
   readBlockRange(key: string, start: number, end: number): Promise<Uint8Array> {
     this.requests++;
-    return this.env.store.getRange(key, start, end);
+    return this.timed(this.env.store.getRange(key, start, end));
+  }
+
+  /** Adds a storage call's time to the task's storage time. */
+  async timed<R>(call: Promise<R>): Promise<R> {
+    const started = performance.now();
+    try {
+      return await call;
+    } finally {
+      this.storageMs += performance.now() - started;
+    }
   }
 
   readText(path: string): Promise<string> {

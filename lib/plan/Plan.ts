@@ -68,6 +68,8 @@ export interface PersistedPartition {
 /** What a task measured. */
 export interface TaskMetrics {
   readonly durationMs: number;
+  /** The part of `durationMs` spent in block-store calls. */
+  readonly storageMs: number;
   readonly recordsOut: number;
   readonly shuffleBytesWritten: number;
   readonly shuffleBytesRead: number;

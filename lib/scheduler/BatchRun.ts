@@ -11,6 +11,14 @@ export class BatchRun {
   storageRequests = 0;
   /** Bytes of JSON plans sent to runners: stays flat when lineage is cut by checkpoints. */
   planBytes = 0;
+  /** Time spent planning jobs (turning datasets into stages), in ms. */
+  planningMs = 0;
+  /** Time tasks spent computing, storage calls excluded, summed over tasks, in ms. */
+  taskComputeMs = 0;
+  /** Time tasks spent in block-store calls, summed over tasks, in ms. */
+  taskStorageMs = 0;
+  /** Per stage, the wall time beyond its slowest task (dispatch: thread messages or Lambda invokes), in ms. */
+  dispatchMs = 0;
   readonly deadLetters: DeadLetter[] = [];
 
   constructor(readonly batchTime: number) {}

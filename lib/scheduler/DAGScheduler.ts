@@ -56,11 +56,14 @@ export class DAGScheduler {
     const runner = stage.runOn === 'driver' ? this.driverRunner : this.runner;
     batch.stages++;
     if (runner === this.driverRunner && runner !== this.runner) batch.driverStages++;
+    const stageStarted = performance.now();
     const results = await Promise.all(
       Array.from({ length: stage.numPartitions }, (_, partition) =>
         this.runTask(runner, { ...base(plan, stage, shuffleInputs), partition, attempt: 0 }, batch),
       ),
     );
+    const slowest = Math.max(0, ...results.map((r) => r.metrics.durationMs));
+    batch.dispatchMs += Math.max(0, performance.now() - stageStarted - slowest);
     if (stage.shuffleWrite) {
       mapOutputs.set(
         stage.shuffleWrite.shuffleId,
@@ -83,6 +86,8 @@ export class DAGScheduler {
         batch.tasks++;
         batch.shuffleBytes += result.metrics.shuffleBytesWritten;
         batch.storageRequests += result.metrics.storageRequests;
+        batch.taskStorageMs += result.metrics.storageMs;
+        batch.taskComputeMs += result.metrics.durationMs - result.metrics.storageMs;
         for (const letter of result.deadLetters) batch.deadLetters.push(letter);
         for (const p of result.persisted)
           this.persistence.record(p.key, p.partition, p.level, p.numPartitions);

@@ -184,6 +184,12 @@ export class JobScheduler {
       shuffleBytes: batch.shuffleBytes,
       storageRequests: batch.storageRequests,
       planBytes: batch.planBytes,
+      breakdown: {
+        planningMs: Math.round(batch.planningMs * 10) / 10,
+        dispatchMs: Math.round(batch.dispatchMs * 10) / 10,
+        taskComputeMs: Math.round(batch.taskComputeMs * 10) / 10,
+        taskStorageMs: Math.round(batch.taskStorageMs * 10) / 10,
+      },
       deadLetters: batch.deadLetters.length,
       ...(error ? { error } : {}),
     };

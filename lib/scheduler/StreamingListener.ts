@@ -22,6 +22,14 @@ export interface BatchInfo {
   readonly storageRequests: number;
   /** Bytes of the jobs' JSON plans; flat over time when checkpoints cut the lineage. */
   readonly planBytes: number;
+  /** Where the processing time went: planning, dispatch (beyond each stage's slowest task), task compute and
+   * task storage (the last two summed over tasks, which run in parallel), in ms. */
+  readonly breakdown: {
+    readonly planningMs: number;
+    readonly dispatchMs: number;
+    readonly taskComputeMs: number;
+    readonly taskStorageMs: number;
+  };
   readonly deadLetters: number;
   /** Set when the batch failed: the reason. */
   readonly error?: string;
