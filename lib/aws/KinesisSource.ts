@@ -165,9 +165,11 @@ export class KinesisSource implements Source<string> {
       // The children of a shard that just finished may be newer than the last listing; read them this batch.
       shards = await this.listShards();
     }
+    // Forget shards that aged out of the stream's retention, so the checkpoint does not grow with every reshard.
+    const listed = new Set(shards.map((s) => s.ShardId));
     this.shards = shards;
-    this.sequenceNumbers = sequenceNumbers;
-    this.finishedShards = finishedShards;
+    this.sequenceNumbers = new Map([...sequenceNumbers].filter(([id]) => listed.has(id)));
+    this.finishedShards = new Set([...finishedShards].filter((id) => listed.has(id)));
     return records;
   }
 

@@ -182,12 +182,14 @@ describe('KinesisSource', () => {
   });
 
   it('given a stream split into four, when batches are read, then children wait for their parents and nothing is lost', async () => {
-    // Given: 5 records per parent, a cap of 2, and 2 records read before the reshard.
+    // Given: 5 records per parent and a cap of 2. One source reads a batch before the split (it finds the
+    // children by listing again once a parent finishes); another starts after it (it knows the children at once
+    // and must hold them back until their parent is finished).
     const streamName = await createStream(2);
     const parents = await openShards(streamName);
-    const source = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
+    const early = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
     await put(streamName, parents, 5, 'p');
-    const batch1 = await source.recordsFor(1000, 1000);
+    const earlyBatches = [await early.recordsFor(1000, 1000)];
     await client.send(
       new UpdateShardCountCommand({
         StreamName: streamName,
@@ -198,24 +200,30 @@ describe('KinesisSource', () => {
     await waitForStreamActive(client, streamName);
     const children = await openShards(streamName);
     const childRecords = await put(streamName, children, 1, 'k');
+    const late = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
     // When
-    const batch2 = await source.recordsFor(2000, 1000);
-    const position = roundTrip(source.checkpointPosition());
-    const batch3 = await source.recordsFor(3000, 1000);
-    const batch4 = await source.recordsFor(4000, 1000);
+    earlyBatches.push(await early.recordsFor(2000, 1000));
+    const position = roundTrip(early.checkpointPosition());
+    for (let t = 3; t <= 4; t++) earlyBatches.push(await early.recordsFor(t * 1000, 1000));
+    const lateBatches = [];
+    for (let t = 1; t <= 4; t++) lateBatches.push(await late.recordsFor(t * 1000, 1000));
     const restored = new KinesisSource({ client, streamName, maxRecordsPerShard: 2 });
     restored.restorePosition(position);
     const batch3Again = await restored.recordsFor(3000, 1000);
     // Then
     expect(children).toHaveLength(4);
-    expect(batch1).toEqual(['p-0-0', 'p-0-1', 'p-1-0', 'p-1-1']);
-    expect(batch2).toEqual(['p-0-2', 'p-0-3', 'p-1-2', 'p-1-3']); // parents not finished: no child yet
-    expect(batch3).toEqual(['p-0-4', 'p-1-4', ...childRecords]);
     expect(childRecords).toEqual(['k-0-0', 'k-1-0', 'k-2-0', 'k-3-0']);
-    expect(batch4).toEqual([]);
-    expect(source.checkpointPosition().finishedShards).toEqual(parents.map((p) => p.shardId));
-    expect(Object.keys(source.checkpointPosition().sequenceNumbers)).toEqual(children.map((c) => c.shardId));
-    expect(batch3Again).toEqual(batch3);
+    const expected = [
+      ['p-0-0', 'p-0-1', 'p-1-0', 'p-1-1'],
+      ['p-0-2', 'p-0-3', 'p-1-2', 'p-1-3'], // parents not finished: no child yet
+      ['p-0-4', 'p-1-4', ...childRecords],
+      [],
+    ];
+    expect(earlyBatches).toEqual(expected);
+    expect(lateBatches).toEqual(expected);
+    expect(batch3Again).toEqual(expected[2]);
+    expect(early.checkpointPosition().finishedShards).toEqual(parents.map((p) => p.shardId));
+    expect(Object.keys(early.checkpointPosition().sequenceNumbers)).toEqual(children.map((c) => c.shardId));
   });
 
   it('given two shards merged, when batches are read, then the child waits until both parents are finished', async () => {
