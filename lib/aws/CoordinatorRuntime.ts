@@ -18,6 +18,7 @@ import { KinesisSource } from './KinesisSource';
 import { LambdaTaskRunner } from './LambdaTaskRunner';
 import { S3BlockStore } from './S3BlockStore';
 import { S3Lease } from './S3Lease';
+import { S3PrefixSource } from './S3PrefixSource';
 
 /** How the coordinator function is set up (from its environment). */
 export interface CoordinatorConfig {
@@ -161,6 +162,13 @@ export class CoordinatorRuntime {
           streamName: spec.streamName,
           ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
           ...(spec.startAt ? { startAt: spec.startAt } : {}),
+        }),
+      s3PrefixSource: (spec) =>
+        new S3PrefixSource({
+          client: this.clients.s3,
+          bucket: spec.bucket,
+          prefix: spec.prefix,
+          ...(spec.maxObjectsPerBatch ? { maxObjectsPerBatch: spec.maxObjectsPerBatch } : {}),
         }),
     });
     const store = new S3BlockStore({

@@ -98,8 +98,18 @@ export interface KinesisSourceSpec extends SourceCommon {
   readonly startAt?: 'TRIM_HORIZON' | 'LATEST';
 }
 
+/** New objects under an S3 prefix, as lines; read by the serverless coordinator. */
+export interface S3PrefixSourceSpec extends SourceCommon {
+  readonly type: 's3Prefix';
+  readonly bucket: string;
+  readonly prefix: string;
+  /** At most this many new objects per batch. Default 1,000. */
+  readonly maxObjectsPerBatch?: number;
+}
+
 /** One input stream of the job. */
 export type SourceSpec =
+  | S3PrefixSourceSpec
   | GeneratorSourceSpec
   | QueueSourceSpec
   | TextFileStreamSourceSpec

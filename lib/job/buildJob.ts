@@ -14,6 +14,7 @@ import {
   jsonPath,
   type KinesisSourceSpec,
   type OutputSpec,
+  type S3PrefixSourceSpec,
   type SourceSpec,
   type StaticDatasetSpec,
   type StreamOp,
@@ -30,6 +31,8 @@ export interface BuildJobOptions {
    * sources) but fails with a clear error if a run starts it.
    */
   readonly kinesisSource?: (spec: KinesisSourceSpec) => Source<string>;
+  /** Makes S3 prefix sources, as `kinesisSource` makes Kinesis ones. */
+  readonly s3PrefixSource?: (spec: S3PrefixSourceSpec) => Source<string>;
 }
 
 /**
@@ -51,7 +54,7 @@ export async function buildJob(doc: unknown, options: BuildJobOptions): Promise<
     // Only now are the module's names known, so function references are checked a second time.
     job = validateJob(job, { functions });
   }
-  return new JobBuilder(job, functions, options.baseDir, options.kinesisSource).build();
+  return new JobBuilder(job, functions, options.baseDir, options).build();
 }
 
 /** Builds one validated document into a fresh context; each source, dataset and stream exactly once. */
@@ -65,7 +68,7 @@ class JobBuilder {
     private readonly job: JobDocument,
     private readonly functions: FunctionRegistry,
     private readonly baseDir: string,
-    private readonly kinesisSource: BuildJobOptions['kinesisSource'],
+    private readonly cloud: Pick<BuildJobOptions, 'kinesisSource' | 's3PrefixSource'>,
   ) {
     this.ssc = new StreamingContext({
       batchIntervalMs: job.batchIntervalMs,
@@ -110,7 +113,14 @@ class JobBuilder {
         break;
       case 'kinesis':
         stream = ssc.sourceStream(
-          this.kinesisSource?.(spec) ?? new UnavailableSource(spec, name),
+          this.cloud.kinesisSource?.(spec) ?? new UnavailableSource(`kinesis(${spec.streamName})`, name),
+          spec.partitions,
+        );
+        break;
+      case 's3Prefix':
+        stream = ssc.sourceStream(
+          this.cloud.s3PrefixSource?.(spec) ??
+            new UnavailableSource(`s3(${spec.bucket}/${spec.prefix})`, name),
           spec.partitions,
         );
         break;
@@ -401,20 +411,17 @@ function jsonataBoolean(value: unknown): boolean {
 /** Stands in for a cloud source where no runtime provides one: the graph builds, a run explains. */
 class UnavailableSource implements Source<string> {
   readonly replayable = false;
-  readonly description: string;
 
   constructor(
-    private readonly spec: KinesisSourceSpec,
+    readonly description: string,
     private readonly name: string,
-  ) {
-    this.description = `kinesis(${spec.streamName})`;
-  }
+  ) {}
 
   async start(): Promise<void> {
     throw new JobValidationError([
       {
         path: `sources.${this.name}.type`,
-        message: `the kinesis source of stream ${this.spec.streamName} is read by the serverless coordinator; run this job on AWS or LocalStack (see the README), or use a generator, queue, folder or socket source locally`,
+        message: `the source ${this.description} is read by the serverless coordinator; run this job on AWS or LocalStack (see the README), or use a generator, queue, folder or socket source locally`,
       },
     ]);
   }

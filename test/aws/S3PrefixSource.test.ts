@@ -1,0 +1,64 @@
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { s3Client } from '../../lib/aws/awsClients';
+import { S3PrefixSource } from '../../lib/aws/S3PrefixSource';
+import { uniqueName } from './localstack';
+
+const bucket = uniqueName('prefix');
+
+async function put(key: string, text: string) {
+  await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
+}
+
+beforeAll(async () => {
+  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
+});
+
+describe('S3PrefixSource', () => {
+  it('gives each new object to exactly one batch, in key order, and ignores other prefixes', async () => {
+    // given two objects under the prefix and one elsewhere
+    await put('in/a.txt', 'a1\na2\n');
+    await put('in/b.txt', 'b1');
+    await put('other/x.txt', 'x');
+    const source = new S3PrefixSource({ client: s3Client(), bucket, prefix: 'in/' });
+    // when batches are read while another object arrives
+    const first = await source.recordsFor();
+    const empty = await source.recordsFor();
+    await put('in/c.txt', 'c1\r\nc2\n');
+    const second = await source.recordsFor();
+    // then every line arrives once, in the batch after its object appeared
+    expect(first).toEqual(['a1', 'a2', 'b1']);
+    expect(empty).toEqual([]);
+    expect(second).toEqual(['c1', 'c2']);
+  });
+
+  it('defers objects past the per-batch cap to the next batch', async () => {
+    for (const k of ['1', '2', '3']) await put(`cap/${k}.txt`, k);
+    const source = new S3PrefixSource({ client: s3Client(), bucket, prefix: 'cap/', maxObjectsPerBatch: 2 });
+    expect(await source.recordsFor()).toEqual(['1', '2']);
+    expect(await source.recordsFor()).toEqual(['3']);
+  });
+
+  it('resumes from its checkpointed position without re-reading or missing objects', async () => {
+    // given a source that read one object, and its position
+    await put('resume/1.txt', 'one');
+    const before = new S3PrefixSource({ client: s3Client(), bucket, prefix: 'resume/' });
+    expect(await before.recordsFor()).toEqual(['one']);
+    const position = before.checkpointPosition();
+    // when a new object arrives and a fresh source restores the position
+    await put('resume/2.txt', 'two');
+    const after = new S3PrefixSource({ client: s3Client(), bucket, prefix: 'resume/' });
+    after.restorePosition(JSON.parse(JSON.stringify(position)));
+    // then only the new object is read, and a deleted object drops out of the position
+    expect(await after.recordsFor()).toEqual(['two']);
+    await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: 'resume/1.txt' }));
+    await after.recordsFor();
+    expect(after.checkpointPosition()).toEqual(['resume/2.txt']);
+  });
+
+  it('rejects a bad cap with the value', () => {
+    expect(
+      () => new S3PrefixSource({ client: s3Client(), bucket, prefix: 'p/', maxObjectsPerBatch: 0 }),
+    ).toThrow(/maxObjectsPerBatch must be a positive whole number, got 0/);
+  });
+});
