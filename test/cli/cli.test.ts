@@ -133,3 +133,34 @@ describe('sluice validate', () => {
     expect(result.stderr).toMatch(/not valid JSON/);
   });
 });
+
+describe('Ctrl-C', () => {
+  it('stops gracefully once the running batch is done', async () => {
+    // given the main job running in real time
+    const child = spawn(
+      process.execPath,
+      [bin, 'run', join(root, 'events/hashtag-counts.json'), '--store', join(dir, 'store'), '--workers', '1'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const firstBatch = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('Batch 1000 ms')) resolve();
+      });
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // when Ctrl-C arrives after the first batch
+    await firstBatch;
+    child.kill('SIGINT');
+    // then the process says it stops after the running batch, and exits 0 with whole batches printed
+    const code = await closed;
+    expect(stderr).toMatch(/Stopping after the running batch/);
+    expect(code).toBe(0);
+    const printed = stdout.match(/Time: \d+ ms/g) ?? [];
+    const logged = stderr.match(/Batch \d+ ms:/g) ?? [];
+    expect(printed.length).toBe(logged.length);
+  });
+});

@@ -265,3 +265,25 @@ describe('the README example', () => {
     expect(text).toMatch(/\(#\w+,\d+\)/);
   });
 });
+
+describe('persist', () => {
+  for (const workers of [0, 2]) {
+    it(`keeps a stream at every storage level and gives the same results (${workers} workers)`, async () => {
+      // given one stream persisted at each level and read by two outputs
+      const result = await runBatches(job('persistedLevels'), 2, { workers, storeDir: dir });
+      // then every level gives the same records and counts
+      expect(result.error).toBeUndefined();
+      for (const level of ['memory', 'memorySer', 'blockStore', 'memoryAndBlockStore']) {
+        expect(result.recordsOf(`${level}-a`).map((b) => [...b].sort())).toEqual([[10, 20, 30], [40]]);
+        expect(result.recordsOf(`${level}-b`)).toEqual([[3], [1]]);
+      }
+    });
+  }
+
+  it('rejects an unknown storage level with the valid ones', () => {
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    expect(() => ssc.queueStream([[1]]).persist('disk' as never)).toThrow(
+      /storage level must be one of memory, memorySer/,
+    );
+  });
+});

@@ -136,3 +136,13 @@ export const thousandBatches = defineJob({ batchIntervalMs: 1000, checkpointInte
     .count()
     .collectBatches('keys');
 });
+
+/** The same stream persisted at each storage level, read by two outputs. */
+export const persistedLevels = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const s = ssc.queueStream([[1, 2, 3], [4]], { partitions: 2 });
+  for (const level of ['memory', 'memorySer', 'blockStore', 'memoryAndBlockStore'] as const) {
+    const kept = s.map((x) => x * 10).persist(level);
+    kept.collectBatches(`${level}-a`);
+    kept.count().collectBatches(`${level}-b`);
+  }
+});
