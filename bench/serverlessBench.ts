@@ -22,8 +22,12 @@ import { LambdaHost } from '../lib/local/LambdaHost';
 import { GeneratorSource } from '../lib/source/GeneratorSource';
 import { setup, teardown } from '../test/aws/localstack';
 
-const RATE = 10_000; // records per second of stream time: the issue's goal
-const BATCHES = 8;
+// The issue's goal is 10,000 records/s on AWS; kinesis-mock, LocalStack's Kinesis, ingests far less on this
+// machine (a PutRecords of 500 records took seconds once the stream held some 50,000), so the emulator run uses
+// 2,000 records/s and the AWS model below scales the measured per-record compute to 10,000.
+const RATE = 2_000;
+const GOAL_RATE = 10_000;
+const BATCHES = 6;
 const PARTITIONS = [2, 4, 8];
 const root = new URL('..', import.meta.url).pathname;
 
@@ -110,6 +114,8 @@ async function main(): Promise<void> {
     return JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8')) as Record<string, any>;
   };
   const rows: string[] = [];
+  const measured: Array<{ partitions: number; records: number; taskComputeMs: number; planningMs: number }> =
+    [];
   try {
     for (const partitions of PARTITIONS) {
       const name = `bench-${suffix}-p${partitions}`;
@@ -138,6 +144,12 @@ async function main(): Promise<void> {
       rows.push(
         `| ${partitions} | ${fmt(m((b) => b.records))} | ${fmt(m((b) => b.processingTimeMs))} | ${fmt(m((b) => b.totalDelayMs))} | ${fmt(m((b) => b.breakdown.planningMs))} | ${fmt(m((b) => b.breakdown.dispatchMs))} | ${fmt(m((b) => b.breakdown.taskComputeMs))} | ${fmt(m((b) => b.breakdown.taskStorageMs))} | ${fmt(m((b) => b.stages))} | ${fmt(m((b) => b.invokes))} | ${fmt(m((b) => b.tasks - b.invokes))} | ${fmt(m((b) => b.storageRequests))} | ${fmt(m((b) => b.coordinatorS3Requests))} |`,
       );
+      measured.push({
+        partitions,
+        records: m((b) => b.records),
+        taskComputeMs: m((b) => b.breakdown.taskComputeMs),
+        planningMs: m((b) => b.breakdown.planningMs),
+      });
       process.stdout.write(`${rows.at(-1)}\n`);
     }
   } finally {
@@ -149,6 +161,12 @@ async function main(): Promise<void> {
   const invokeMs = 30;
   const s3Ms = 25;
   const kinesisMs = 30;
+  const fixedMs = kinesisMs + 2 * s3Ms + 2 * (invokeMs + 2 * s3Ms) + s3Ms;
+  const modelRows = measured.map(({ partitions, records, taskComputeMs, planningMs }) => {
+    const computeMs = records > 0 ? ((taskComputeMs / records) * GOAL_RATE) / partitions : 0;
+    const total = fixedMs + planningMs + computeMs;
+    return `| ${partitions} | ${fmt(total)} | ${total < 2000 ? 'yes' : 'no'} |`;
+  });
   const lines = [
     '',
     '## The serverless runtime against the emulators (issue 4)',
@@ -165,7 +183,13 @@ async function main(): Promise<void> {
     '',
     "Dispatch is each stage's wall time beyond its slowest task: invoking the worker through the Lambda API and waiting in the worker's queue. Task times are summed over tasks, which run concurrently. Invokes and task S3 requests grow linearly with the partitions (each map task writes one shuffle object; each reduce task reads one range per map task only where the range is not empty); the coordinator's requests (reading Kinesis is not S3; writing the input block, the checkpoint, the outputs, the lease) do not depend on the partitions.",
     '',
-    `**A model of the same batch on AWS**, from documented latencies: a warm Lambda invoke ~${invokeMs} ms, an S3 request ~${s3Ms} ms, a Kinesis GetRecords ~${kinesisMs} ms. With 2 shards and p partitions, a batch reads Kinesis (2 × ${kinesisMs} ms, in parallel: ~${kinesisMs} ms), writes the input block and the checkpoint (2 × ${s3Ms} ms), then runs its stages: for the sliding count, a map stage (invoke, read the input range, write one shuffle object: ~${invokeMs + 2 * s3Ms} ms plus compute) and a reduce-and-window stage (invoke, ranged reads of the p shuffle objects in parallel, the previous window from worker memory, write the output: ~${invokeMs + 2 * s3Ms} ms plus compute), and the output commit (${s3Ms} ms). That is about ${kinesisMs + 2 * s3Ms + 2 * (invokeMs + 2 * s3Ms) + s3Ms} ms of latency per batch before compute, whatever p is, since tasks run in parallel on separate Lambdas; at ${fmt(RATE)} records/s the compute is the task compute above divided by p (here it is summed on one core). **The goal, a total delay under 2 s for 1 s batches at 10,000 records/s on AWS, holds in this model** while the per-task compute stays under ~1.5 s, which the measured task compute shows with room to spare; it is a model, not a measurement on AWS.`,
+    `**A model of the same batch on AWS at ${fmt(GOAL_RATE)} records/s**, from documented latencies: a warm Lambda invoke ~${invokeMs} ms, an S3 request ~${s3Ms} ms, a Kinesis GetRecords ~${kinesisMs} ms. A batch reads each shard (in parallel: ~${kinesisMs} ms), writes its input block and checkpoint (${2 * s3Ms} ms), runs the map stage (invoke + read the input range + write one shuffle object: ~${invokeMs + 2 * s3Ms} ms) and the reduce-and-window stage (invoke + the shuffle ranges read in parallel + write: ~${invokeMs + 2 * s3Ms} ms), and commits the output (${s3Ms} ms): ~${fixedMs} ms of latency that does not grow with the partitions, since tasks run on separate Lambdas. Compute is the measured task compute per record scaled to ${fmt(GOAL_RATE)} records/s and divided by the partitions (the tasks of a stage run in parallel), plus the measured planning:`,
+    '',
+    '| Partitions | Modelled total delay per 1 s batch at 10,000 records/s (ms) | Under 2 s |',
+    '|---|---|---|',
+    ...modelRows,
+    '',
+    'It is a model built on measured per-record compute and documented latencies, not a measurement on AWS; cold starts (hundreds of ms) are left out, as they hit only the first batches after a scale-up.',
     '',
   ];
   await appendFile(new URL('./RESULTS.md', import.meta.url), lines.join('\n'));

@@ -55,17 +55,17 @@ export class TaskExecutor {
       let result: unknown;
       let shuffleBytesWritten = 0;
       if (stage.shuffleWrite) {
-        const writeStarted = performance.now();
-        const written = await writeShuffle(
-          stage.shuffleWrite,
-          input,
-          partition,
-          task.batchTime,
-          this.env.store,
-          (id) => this.env.functions.get(id),
-          fail,
-        );
-        tc.storageMs += performance.now() - writeStarted; // the combine before the write is small beside it
+        const written = await tc.timed(
+          writeShuffle(
+            stage.shuffleWrite,
+            input,
+            partition,
+            task.batchTime,
+            this.env.store,
+            (id) => this.env.functions.get(id),
+            fail,
+          ),
+        ); // the bucketing before the write is counted too: it is small beside the write
         mapStatus = written.status;
         shuffleBytesWritten = written.bytes;
         tc.requests += written.requests;
@@ -268,15 +268,21 @@ class RunningTask implements TaskContext {
     return this.timed(this.env.store.getRange(key, start, end));
   }
 
-  /** Adds a storage call's time to the task's storage time. */
+  /**
+   * Counts a storage call in the task's storage time: the wall time during which at least one call is in flight,
+   * so that ranged reads issued together are not counted once each.
+   */
   async timed<R>(call: Promise<R>): Promise<R> {
-    const started = performance.now();
+    if (this.inFlight++ === 0) this.storageSince = performance.now();
     try {
       return await call;
     } finally {
-      this.storageMs += performance.now() - started;
+      if (--this.inFlight === 0) this.storageMs += performance.now() - this.storageSince;
     }
   }
+
+  private inFlight = 0;
+  private storageSince = 0;
 
   readText(path: string): Promise<string> {
     return this.env.readText(path);
