@@ -262,6 +262,19 @@ export class StreamingContext implements DatasetContext {
     if (i >= 0) this.listeners.splice(i, 1);
   }
 
+  /** Cleanup (deleting blocks no batch needs) runs in the background; the scheduler waits for it at the end. */
+  cleanup(deletion: Promise<void>): void {
+    const tracked = deletion.finally(() => this.cleanups.delete(tracked));
+    this.cleanups.add(tracked);
+  }
+
+  /** Resolves when every background cleanup started so far is done. */
+  async cleanupsDone(): Promise<void> {
+    await Promise.allSettled([...this.cleanups]);
+  }
+
+  private readonly cleanups = new Set<Promise<void>>();
+
   /** Tells the listeners about one output batch. */
   emitOutput(event: OutputEvent): void {
     for (const l of this.listeners) l.onOutput?.(event);

@@ -153,7 +153,7 @@ export abstract class DStream<T = unknown> {
     const key = this.persistKey(batchTime);
     this.ssc.persistence.forget(key);
     if ((this.storageLevel && inBlockStore(this.storageLevel)) || this.isCheckpointTime(batchTime)) {
-      void this.ssc.env().store.deletePrefix(`persist/${key}/`);
+      this.ssc.cleanup(this.ssc.env().store.deletePrefix(`persist/${key}/`));
     }
   }
 

@@ -88,7 +88,7 @@ export class InputDStream<T> extends DStream<T> {
   protected override forget(batchTime: number): void {
     this.recordsPerBatch.delete(batchTime);
     this.blocks.delete(batchTime);
-    void this.ssc.env().store.deletePrefix(this.blockKey(batchTime));
+    this.ssc.cleanup(this.ssc.env().store.deletePrefix(this.blockKey(batchTime)));
   }
 
   private blockKey(batchTime: number): string {

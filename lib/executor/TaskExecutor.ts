@@ -25,11 +25,16 @@ export interface ExecutorEnv {
   readonly functions: FunctionTable;
   /** This process's memory tier of persisted partitions. */
   readonly cache: PartitionCache;
+  /** Map outputs up to this size travel in task messages instead of storage. Default 64 KiB. */
+  readonly inlineShuffleBytes?: number;
   /** Reads a static file named in the job. */
   readText(path: string): Promise<string>;
 }
 
 /** Runs one task from its JSON description alone: the same code in-process, in a worker thread or a Lambda. */
+/** Map outputs up to this size skip storage (see `MapStatus.inline`). */
+export const DEFAULT_INLINE_SHUFFLE_BYTES = 64 * 1024;
+
 export class TaskExecutor {
   constructor(private readonly env: ExecutorEnv) {}
 
@@ -64,6 +69,7 @@ export class TaskExecutor {
             this.env.store,
             (id) => this.env.functions.get(id),
             fail,
+            this.env.inlineShuffleBytes ?? DEFAULT_INLINE_SHUFFLE_BYTES,
           ),
         ); // the bucketing before the write is counted too: it is small beside the write
         mapStatus = written.status;
@@ -257,6 +263,13 @@ class RunningTask implements TaskContext {
         const start = status.offsets[reducePartition]!;
         const end = status.offsets[reducePartition + 1]!;
         if (start === end) return [];
+        if (status.inline) {
+          const text = status.inline[reducePartition];
+          if (text === undefined)
+            throw new Error(`inline map output of shuffle ${shuffleId} lacks partition ${reducePartition}`);
+          this.shuffleBytesRead += end - start;
+          return text.length === 0 ? [] : (JSON.parse(text) as unknown[]);
+        }
         this.shuffleBytesRead += end - start;
         return decodeSegment(await this.readBlockRange(status.key, start, end));
       }),

@@ -42,6 +42,12 @@ export interface MapStatus {
   readonly key: string;
   /** `offsets[r]` to `offsets[r + 1]` is reduce partition r; equal offsets mean nothing to read. */
   readonly offsets: readonly number[];
+  /**
+   * A small map output travels with the statuses instead of through storage: the JSON text of each reduce
+   * partition's segment, by reduce partition. The scheduler gives each task only the segments it reads, so no
+   * storage request is made for it at all.
+   */
+  readonly inline?: Readonly<Record<number, string>>;
 }
 
 /** One task: a stage and a partition, with the map outputs of the shuffles it reads. */

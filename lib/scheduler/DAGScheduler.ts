@@ -59,7 +59,11 @@ export class DAGScheduler {
     const stageStarted = performance.now();
     const results = await Promise.all(
       Array.from({ length: stage.numPartitions }, (_, partition) =>
-        this.runTask(runner, { ...base(plan, stage, shuffleInputs), partition, attempt: 0 }, batch),
+        this.runTask(
+          runner,
+          { ...base(plan, stage, forPartition(stage, shuffleInputs, partition)), partition, attempt: 0 },
+          batch,
+        ),
       ),
     );
     const slowest = Math.max(0, ...results.map((r) => r.metrics.durationMs));
@@ -103,6 +107,57 @@ export class DAGScheduler {
       last.split('\n')[0] ?? last,
     );
   }
+}
+
+/**
+ * The map statuses a task needs, with inline map outputs cut down to the reduce partitions it reads: the
+ * task's partition, followed through narrow dependencies (a union shifts it) down to each shuffle.
+ */
+function forPartition(
+  stage: StagePlan,
+  inputs: Record<number, MapStatus[]>,
+  partition: number,
+): Record<number, MapStatus[]> {
+  const needed = reducePartitionsRead(stage, partition);
+  const out: Record<number, MapStatus[]> = {};
+  for (const [id, statuses] of Object.entries(inputs)) {
+    const keep = needed.get(Number(id)) ?? new Set<number>();
+    out[Number(id)] = statuses.map((s) => {
+      if (!s.inline) return s;
+      const inline: Record<number, string> = {};
+      for (const r of keep) if (s.inline[r] !== undefined) inline[r] = s.inline[r]!;
+      return { ...s, inline };
+    });
+  }
+  return out;
+}
+
+/** For one task, the reduce partitions it reads of each shuffle. */
+function reducePartitionsRead(stage: StagePlan, partition: number): Map<number, Set<number>> {
+  const byId = new Map(stage.datasets.map((d) => [d.id, d]));
+  const needed = new Map<number, Set<number>>();
+  const stack: Array<[number, number]> = [[stage.rootId, partition]];
+  const seen = new Set<string>();
+  while (stack.length > 0) {
+    const [id, p] = stack.pop()!;
+    if (seen.has(`${id}:${p}`)) continue;
+    seen.add(`${id}:${p}`);
+    for (const dep of byId.get(id)?.deps ?? []) {
+      if (dep.type === 'shuffle') {
+        let set = needed.get(dep.shuffleId);
+        if (!set) {
+          set = new Set();
+          needed.set(dep.shuffleId, set);
+        }
+        set.add(p);
+      } else if (dep.type === 'oneToOne') {
+        stack.push([dep.parent, p]);
+      } else if (p >= dep.outStart && p < dep.outStart + dep.length) {
+        stack.push([dep.parent, p - dep.outStart + dep.inStart]);
+      }
+    }
+  }
+  return needed;
 }
 
 function base(plan: JobPlan, stage: StagePlan, shuffleInputs: Record<number, MapStatus[]>) {

@@ -113,6 +113,7 @@ export class JobScheduler {
     }
     await Promise.all(inFlight);
     await this.checkpointChain;
+    await this.ssc.cleanupsDone();
     return {
       batches: this.done,
       notRun: this.skipped,

@@ -29,6 +29,7 @@ export async function writeShuffle(
   store: BlockStore,
   resolve: (id: string) => AnyFn,
   fail: (record: unknown, error: unknown) => void,
+  inlineMaxBytes = 0,
 ): Promise<{ status: MapStatus; bytes: number; requests: number }> {
   const partitioner = HashPartitioner.fromSpec(spec.partitioner);
   const n = partitioner.numPartitions;
@@ -62,6 +63,21 @@ export async function writeShuffle(
   }
   const { bytes, offsets } = encodeSegments(buckets);
   const key = shuffleKey(batchTime, spec.shuffleId, mapPartition);
+  if (bytes.length > 0 && bytes.length <= inlineMaxBytes) {
+    // Small outputs (the common case after a map-side combine) skip storage: each reducer gets its segment in its
+    // task, so a shuffle costs no storage request at all, instead of one read per map × reduce pair.
+    // Offsets are bytes and the text may hold multi-byte characters: slice the bytes, not a string.
+    const inline: Record<number, string> = {};
+    for (let r = 0; r < n; r++) {
+      const start = offsets[r]!;
+      if (offsets[r + 1]! > start) {
+        inline[r] = Buffer.from(bytes.buffer, bytes.byteOffset + start, offsets[r + 1]! - start).toString(
+          'utf8',
+        );
+      }
+    }
+    return { status: { key, offsets, inline }, bytes: bytes.length, requests: 0 };
+  }
   // An all-empty output is not written: its offsets say there is nothing to read.
   if (bytes.length > 0) await store.put(key, bytes);
   return { status: { key, offsets }, bytes: bytes.length, requests: bytes.length > 0 ? 1 : 0 };
