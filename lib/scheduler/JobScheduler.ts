@@ -125,6 +125,16 @@ export class JobScheduler {
   /** The batch's jobs; a graph that cannot generate (a transform returning nothing) fails the batch. */
   private async generateJobs(batchTime: number): Promise<Job[]> {
     const jobs: Job[] = [];
+    // Every input takes its batch at every tick, as Spark's receivers do, even when no output needs that batch
+    // yet (a window sliding every other batch): a socket's lines then land in their own batch, and the
+    // metrics count them there.
+    for (const input of this.ssc.graph.inputs) {
+      try {
+        await input.getOrCompute(batchTime);
+      } catch (error) {
+        jobs.push(() => Promise.reject(error));
+      }
+    }
     for (const output of this.ssc.graph.outputs) {
       try {
         const job = await output.generateJob(batchTime);

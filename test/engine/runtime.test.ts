@@ -287,3 +287,16 @@ describe('persist', () => {
     );
   });
 });
+
+describe('inputs at every tick', () => {
+  it('takes every batch of every input even when no output needs it yet', async () => {
+    // given a window sliding every other batch
+    const result = await runBatches(job('slowSlide'), 4);
+    // then every batch's records are counted in its own batch, and the windows hold them
+    expect(result.batches.map((b) => b.records)).toEqual([1, 2, 1, 2]);
+    expect(result.recordsOf('pairs').map((b) => [...b].sort())).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+  });
+});

@@ -146,3 +146,11 @@ export const persistedLevels = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     kept.count().collectBatches(`${level}-b`);
   }
 });
+
+/** A window sliding every other batch: inputs must still take their batch at every tick. */
+export const slowSlide = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[1], [2, 3], [4], [5, 6]])
+    .window(2000, 2000)
+    .collectBatches('pairs');
+});
