@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /** The two engines of the comparison. */
@@ -26,7 +26,9 @@ export interface EngineLaunch {
   readonly command: string;
   readonly args: readonly string[];
   readonly cwd: string;
-  /** Removes the run's scratch folders once the process is gone. */
+  /** The run's scratch folder (Sluice's block store; Spark's checkpoint and local dirs). */
+  readonly scratchDir: string;
+  /** Removes the scratch folder once the process is gone. */
   readonly cleanup: () => Promise<void>;
 }
 
@@ -185,9 +187,12 @@ export class EngineProcess {
     }
   }
 
-  /** Kills every engine process still running; for the driver's exit paths. */
+  /** Kills every engine process still running and removes its scratch folder; for the driver's exit paths. */
   static killAll(): void {
-    for (const engine of running) engine.kill();
+    for (const engine of running) {
+      engine.kill();
+      rmSync(engine.launch.scratchDir, { recursive: true, force: true });
+    }
   }
 
   private receive(line: string): void {

@@ -133,6 +133,7 @@ export async function launchEngine(
         `storeDir=${join(scratch, 'store')}`,
       ],
       cwd: REPO_DIR,
+      scratchDir: scratch,
       cleanup,
     };
   }
@@ -152,6 +153,7 @@ export async function launchEngine(
       `localDir=${join(scratch, 'local')}`,
     ],
     cwd: SPARK_DIR,
+    scratchDir: scratch,
     cleanup,
   };
 }

@@ -281,9 +281,11 @@ class EngineRun {
     let why: string | undefined;
     const complete = await engine.waitUntil(
       () => {
-        // The warm-up runs to its end however slow: a cold engine's first batches are part of what it shows.
+        // Only a search stage stops early, to save time on a rate that is plainly too high. A warm-up runs to
+        // its end however slow (a cold engine's first batches are part of what it shows), and a latency or
+        // profile stage is measured whole.
         const late =
-          purpose !== 'warm-up' &&
+          purpose === 'search' &&
           engine.reports.find((r) => r.timeMs > start && r.totalDelayMs > EARLY_STOP_BUDGETS * budgetMs);
         if (late) {
           why = `total delay ${late.totalDelayMs} ms > ${EARLY_STOP_BUDGETS} × ${budgetMs} ms (stopped early)`;
@@ -350,11 +352,21 @@ class EngineRun {
 }
 
 /**
+ * Warms a fresh engine up to `rate` in two steps, a quarter of it and then all of it, each for the warm-up's
+ * batches: a cold JVM fed a high rate from its first second builds a backlog it takes long to work off, which
+ * would measure start-up instead of the steady state. The stage after waits until any backlog is gone.
+ */
+async function warmUp(run: EngineRun, spec: SessionSpec, rate: number): Promise<void> {
+  await run.stage('warm-up', roundRate(rate / 4, 2), spec.warmupBatches);
+  await run.stage('warm-up', rate, spec.warmupBatches);
+}
+
+/**
  * Runs one session. The rate search runs in one process: a warm-up, then stages that double the rate until
  * one is unstable and then bisect (geometric mean) between the highest stable and the lowest unstable rate.
  * The latency run starts a fresh process at half the rate found, so that neither its latencies nor its peak
- * memory carry what the search's overloaded stages left behind: a warm-up at that rate, then the measured
- * stage. Every process it starts is stopped before it returns.
+ * memory carry what the search's overloaded stages left behind: a warm-up up to that rate, then the
+ * measured stage. Every process it starts is stopped before it returns.
  */
 export async function runSession(spec: SessionSpec, log: (line: string) => void): Promise<SessionResult> {
   const loadDuring: number[] = [];
@@ -398,7 +410,7 @@ async function session(
     const run = await EngineRun.open(spec, log);
     if (!run.error) {
       try {
-        await run.stage('warm-up', rate, spec.warmupBatches);
+        await warmUp(run, spec, rate);
         const stage = await run.stage('latency', rate, spec.latencyBatches);
         const body = stage.batches.slice(1);
         const totals = body.map((b) => b.totalDelayMs);
@@ -448,7 +460,7 @@ export async function runAtRate(
   const run = await EngineRun.open(spec, log);
   if (!run.error) {
     try {
-      await run.stage('warm-up', rate, spec.warmupBatches);
+      await warmUp(run, spec, rate);
       await run.stage('profile', rate, batches);
     } catch (error) {
       run.fail(error);
