@@ -83,6 +83,30 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
 /** A function returned a promise inside a fused, synchronous pass. */
 export class AsyncFunctionInFusedPass extends Error {}
 
+/** What `attempt` returns when the function threw: the record went to the dead letters. */
+const FAILED = Symbol('failed');
+
+/**
+ * Applies `fn` to `arg` for `record`: a throw sends the record to the dead letters (FAILED), a promise aborts
+ * the fused pass. One place for what every per-record operator does around its function.
+ */
+function attempt(
+  fn: AnyFn,
+  arg: unknown,
+  record: unknown,
+  fail: (record: unknown, error: unknown) => void,
+): unknown {
+  try {
+    const y = fn(arg);
+    if (y instanceof Promise) throw new AsyncFunctionInFusedPass();
+    return y;
+  } catch (error) {
+    if (error instanceof AsyncFunctionInFusedPass) throw error;
+    fail(record, error);
+    return FAILED;
+  }
+}
+
 /** One operator of a fused pass: applies `fn` to a record and hands the results to `emit`. */
 function fusedStep(
   kind: MapKind,
@@ -90,76 +114,43 @@ function fusedStep(
   emit: (record: unknown) => void,
   fail: (record: unknown, error: unknown) => void,
 ): (record: unknown) => void {
-  const check = (y: unknown) => {
-    if (y instanceof Promise) throw new AsyncFunctionInFusedPass();
-    return y;
+  // The pair operators destructure inside the guarded call, so a record that is not a pair is dead-lettered.
+  let key: unknown;
+  const ofValue = (record: unknown) => {
+    const [k, v] = record as [unknown, unknown];
+    key = k;
+    return fn(v);
+  };
+  const emitAll = (ys: unknown, key: unknown, paired: boolean) => {
+    if (ys == null) return;
+    if (Array.isArray(ys)) for (let i = 0; i < ys.length; i++) emit(paired ? [key, ys[i]] : ys[i]);
+    else for (const y of ys as Iterable<unknown>) emit(paired ? [key, y] : y);
   };
   switch (kind) {
     case 'map':
       return (record) => {
-        let y: unknown;
-        try {
-          y = check(fn(record));
-        } catch (error) {
-          if (error instanceof AsyncFunctionInFusedPass) throw error;
-          fail(record, error);
-          return;
-        }
-        emit(y);
+        const y = attempt(fn, record, record, fail);
+        if (y !== FAILED) emit(y);
       };
     case 'filter':
       return (record) => {
-        let keep: unknown;
-        try {
-          keep = check(fn(record));
-        } catch (error) {
-          if (error instanceof AsyncFunctionInFusedPass) throw error;
-          fail(record, error);
-          return;
-        }
-        if (keep) emit(record);
+        const keep = attempt(fn, record, record, fail);
+        if (keep !== FAILED && keep) emit(record);
       };
     case 'flatMap':
       return (record) => {
-        let ys: Iterable<unknown> | null | undefined;
-        try {
-          ys = check(fn(record)) as Iterable<unknown> | null | undefined;
-        } catch (error) {
-          if (error instanceof AsyncFunctionInFusedPass) throw error;
-          fail(record, error);
-          return;
-        }
-        if (ys == null) return;
-        if (Array.isArray(ys)) for (let i = 0; i < ys.length; i++) emit(ys[i]);
-        else for (const y of ys) emit(y);
+        const ys = attempt(fn, record, record, fail);
+        if (ys !== FAILED) emitAll(ys, undefined, false);
       };
     case 'mapValues':
       return (record) => {
-        let pair: [unknown, unknown];
-        try {
-          const [k, v] = record as [unknown, unknown];
-          pair = [k, check(fn(v))];
-        } catch (error) {
-          if (error instanceof AsyncFunctionInFusedPass) throw error;
-          fail(record, error);
-          return;
-        }
-        emit(pair);
+        const y = attempt(ofValue, record, record, fail);
+        if (y !== FAILED) emit([key, y]);
       };
     case 'flatMapValues':
       return (record) => {
-        let k: unknown;
-        let ys: Iterable<unknown> | null | undefined;
-        try {
-          const [key, v] = record as [unknown, unknown];
-          k = key;
-          ys = check(fn(v)) as Iterable<unknown> | null | undefined;
-        } catch (error) {
-          if (error instanceof AsyncFunctionInFusedPass) throw error;
-          fail(record, error);
-          return;
-        }
-        if (ys != null) for (const y of ys) emit([k, y]);
+        const ys = attempt(ofValue, record, record, fail);
+        if (ys !== FAILED) emitAll(ys, key, true);
       };
     default:
       throw new Error(`${kind} is not a per-record operation`);
