@@ -6,7 +6,6 @@
  * It appends its section to bench/RESULTS.md.
  */
 import { appendFile } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import {
   CreateStreamCommand,
@@ -21,6 +20,7 @@ import { kinesisClient, s3Client } from '../lib/aws/awsClients';
 import { LambdaHost } from '../lib/local/LambdaHost';
 import { GeneratorSource } from '../lib/source/GeneratorSource';
 import { setup, teardown } from '../test/aws/localstack';
+import { freePort } from '../test/helpers/freePort';
 
 // The goal is 10,000 records/s on AWS; kinesis-mock, LocalStack's Kinesis, ingests far less on this
 // machine (a PutRecords of 500 records took seconds once the stream held some 50,000), so the emulator run uses
@@ -30,16 +30,6 @@ const GOAL_RATE = 10_000;
 const BATCHES = 6;
 const PARTITIONS = [2, 4, 8];
 const root = new URL('..', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

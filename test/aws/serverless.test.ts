@@ -1,4 +1,3 @@
-import { type AddressInfo, createServer } from 'node:net';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -13,6 +12,7 @@ import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
 import { LambdaHost } from '../../lib/local/LambdaHost';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
+import { freePort } from '../helpers/freePort';
 
 /**
  * The serverless runtime end to end, with no mock in the path: LocalStack serves S3 and Kinesis, our Lambda
@@ -112,17 +112,6 @@ async function s3Keys(prefix: string): Promise<string[]> {
     token = page.NextContinuationToken;
   } while (token);
   return keys.sort();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 const sortRecords = (records: unknown[]) => records.map((r) => JSON.stringify(r)).sort();
