@@ -8,9 +8,18 @@ import { buildJob } from '../job/buildJob';
 import type { StreamingContext } from '../StreamingContext';
 import { type CheckpointData, readCheckpoint } from '../scheduler/CheckpointData';
 import { SystemClock } from '../scheduler/Clock';
+import { DelayTrend } from '../scheduler/DelayTrend';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { JobScheduler } from '../scheduler/JobScheduler';
 import type { BatchInfo } from '../scheduler/StreamingListener';
+import {
+  JOBS_PREFIX,
+  jobStorePrefix,
+  OUTPUTS_PREFIX,
+  STATIC_PREFIX,
+  TEMPORARY_PREFIXES,
+  TEMPORARY_TAG,
+} from './bucketLayout';
 import { type CoordinatorEvent, parseCoordinatorEvent } from './coordinatorEvents';
 import { emfLine } from './emfMetrics';
 import { HybridRunner } from './HybridRunner';
@@ -19,6 +28,7 @@ import { LambdaTaskRunner } from './LambdaTaskRunner';
 import { S3BlockStore } from './S3BlockStore';
 import { S3Lease } from './S3Lease';
 import { S3PrefixSource } from './S3PrefixSource';
+import { openBlockStore, readStaticFile } from './WorkerRuntime';
 
 /** How the coordinator function is set up (from its environment). */
 export interface CoordinatorConfig {
@@ -32,6 +42,8 @@ export interface CoordinatorConfig {
   readonly taskConcurrency?: number;
   /** Run one-partition stages inside the coordinator. Default true. */
   readonly smallStagesInCoordinator?: boolean;
+  /** The Kinesis stream of a `kinesis` source that names none: the deployment's own. Default: none. */
+  readonly stream?: string;
 }
 
 /** The AWS clients the coordinator uses, created once per container. */
@@ -70,7 +82,8 @@ export class CoordinatorRuntime {
 
   /**
    * Reads the configuration from the function's environment: `SLUICE_BUCKET`, `SLUICE_WORKER_FUNCTION`
-   * (required), `SLUICE_COORDINATOR_FUNCTION` (default: this function), `SLUICE_TASK_CONCURRENCY` (default 16).
+   * (required), `SLUICE_COORDINATOR_FUNCTION` (default: this function), `SLUICE_TASK_CONCURRENCY` (default 16),
+   * `SLUICE_STREAM` (the default Kinesis stream; default none).
    */
   static fromEnv(env: NodeJS.ProcessEnv, clients: CoordinatorClients): CoordinatorRuntime {
     const missing = ['SLUICE_BUCKET', 'SLUICE_WORKER_FUNCTION'].filter((name) => !env[name]);
@@ -83,6 +96,7 @@ export class CoordinatorRuntime {
         ? { selfFunction: env.SLUICE_COORDINATOR_FUNCTION || env.AWS_LAMBDA_FUNCTION_NAME }
         : {}),
       taskConcurrency: Number(env.SLUICE_TASK_CONCURRENCY ?? 16),
+      ...(env.SLUICE_STREAM ? { stream: env.SLUICE_STREAM } : {}),
     });
   }
 
@@ -111,7 +125,9 @@ export class CoordinatorRuntime {
 
   private async start(doc: Record<string, unknown>, batches: number | undefined, budgetMs: number) {
     try {
-      await buildJob(doc, { baseDir: '/' }); // validates the whole document before anything is written
+      // Validates the whole document before anything is written.
+      await buildJob(doc, { baseDir: '/', staticBase: this.staticBase });
+      this.checkStreams(doc);
     } catch (error) {
       if (error instanceof JobValidationError)
         return { ok: false, error: error.message, issues: error.issues };
@@ -123,13 +139,32 @@ export class CoordinatorRuntime {
     }
     await this.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));
     // Workers read the document next to the job's blocks, once per container.
-    await this.root.put(`jobs/${name}/store/job.json`, JSON.stringify(doc));
+    await this.root.put(`${jobStorePrefix(name)}job.json`, JSON.stringify(doc));
     await this.putControl(name, {
       state: 'running',
       ...(batches ? { maxBatches: batches } : {}),
       updatedAt: new Date().toISOString(),
     });
     return this.drive(name, budgetMs);
+  }
+
+  /** A `kinesis` source without a stream name needs the deployment's stream. */
+  private checkStreams(doc: Record<string, unknown>): void {
+    if (this.config.stream !== undefined) return;
+    const sources = (doc.sources ?? {}) as Record<string, { type?: string; streamName?: string }>;
+    const issues = Object.entries(sources)
+      .filter(([, spec]) => spec.type === 'kinesis' && spec.streamName === undefined)
+      .map(([name]) => ({
+        path: `sources.${name}.streamName`,
+        message:
+          'this coordinator has no stream of its own (SLUICE_STREAM is not set): name the Kinesis stream',
+      }));
+    if (issues.length > 0) throw new JobValidationError(issues);
+  }
+
+  /** `s3://bucket/static/`: where relative static dataset paths point. */
+  private get staticBase(): string {
+    return `s3://${this.config.bucket}/${STATIC_PREFIX}`;
   }
 
   private async tick(job: string | undefined, budgetMs: number) {
@@ -156,10 +191,11 @@ export class CoordinatorRuntime {
     const doc = JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
     const ssc = await buildJob(doc, {
       baseDir: '/',
+      staticBase: this.staticBase,
       kinesisSource: (spec) =>
         new KinesisSource({
           client: this.clients.kinesis,
-          streamName: spec.streamName,
+          streamName: spec.streamName ?? this.config.stream ?? '',
           ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
           ...(spec.startAt ? { startAt: spec.startAt } : {}),
         }),
@@ -174,19 +210,20 @@ export class CoordinatorRuntime {
     const store = new S3BlockStore({
       client: this.clients.s3,
       bucket: this.config.bucket,
-      prefix: `jobs/${name}/store/`,
+      prefix: jobStorePrefix(name),
+      temporary: { prefixes: TEMPORARY_PREFIXES, tag: TEMPORARY_TAG },
     });
     const outputs = new S3BlockStore({
       client: this.clients.s3,
       bucket: this.config.bucket,
-      prefix: 'outputs/',
+      prefix: OUTPUTS_PREFIX,
     });
     const lambdaRunner = new LambdaTaskRunner({
       client: this.clients.lambda,
       functionName: this.config.workerFunction,
       parallelism: this.config.taskConcurrency ?? 16,
       // The worker's store is the bucket; this job's blocks, its document and spilled results are under the prefix.
-      job: { jobKey: 'job.json', storePrefix: `jobs/${name}/store/` },
+      job: { jobKey: 'job.json', storePrefix: jobStorePrefix(name) },
       spillStore: store,
     });
     const inCoordinator = new InProcessRunner({
@@ -194,7 +231,7 @@ export class CoordinatorRuntime {
       outputs,
       functions: ssc.functions,
       cache: new PartitionCache(),
-      readText: async (path) => this.text(path),
+      readText: (path) => readStaticFile(path, '/', async (url) => openBlockStore(url)),
     });
     const runner = new HybridRunner(
       lambdaRunner,
@@ -217,6 +254,9 @@ export class CoordinatorRuntime {
     });
     const scheduler = new JobScheduler(ssc, new SystemClock(), { name, document: doc });
     const completed: BatchInfo[] = [];
+    // The stability signal carries over from the invocations before this one.
+    const trend = new DelayTrend();
+    for (const kept of await this.keptMetrics(name)) trend.observe(kept.totalDelayMs);
     let lostLease = false;
     let invokesBefore = 0;
     let s3Before = 0;
@@ -230,7 +270,11 @@ export class CoordinatorRuntime {
         completed.push({ ...info, invokes, coordinatorS3Requests: s3 - s3Before } as BatchInfo);
         s3Before = s3;
         process.stdout.write(
-          `${emfLine(name, info, { invokes, coordinatorTasks: runner.coordinatorTasks })}\n`,
+          `${emfLine(name, info, {
+            invokes,
+            coordinatorTasks: runner.coordinatorTasks,
+            delayGrowingFor: trend.observe(info.totalDelayMs),
+          })}\n`,
         );
       },
       onDeadLetters: (letters) => {
@@ -306,11 +350,11 @@ export class CoordinatorRuntime {
   private async status(name: string, last: number) {
     const control = await this.control(name);
     if (!control) return { ok: false, error: `job: no job named ${JSON.stringify(name)}` };
-    const metrics = JSON.parse((await this.maybeText(`jobs/${name}/metrics.json`)) ?? '[]') as BatchInfo[];
+    const metrics = await this.keptMetrics(name);
     const store = new S3BlockStore({
       client: this.clients.s3,
       bucket: this.config.bucket,
-      prefix: `jobs/${name}/store/`,
+      prefix: jobStorePrefix(name),
     });
     const checkpoint = await readCheckpoint(store);
     return {
@@ -325,15 +369,20 @@ export class CoordinatorRuntime {
 
   private async recordMetrics(name: string, completed: readonly BatchInfo[]): Promise<void> {
     if (completed.length === 0) return;
-    const kept = JSON.parse((await this.maybeText(`jobs/${name}/metrics.json`)) ?? '[]') as BatchInfo[];
+    const kept = await this.keptMetrics(name);
     const merged = [...kept.filter((b) => !completed.some((c) => c.batchTime === b.batchTime)), ...completed]
       .sort((a, b) => a.batchTime - b.batchTime)
       .slice(-METRICS_KEPT);
     await this.root.put(`jobs/${name}/metrics.json`, JSON.stringify(merged));
   }
 
+  /** The last {@link METRICS_KEPT} batches' metrics, oldest first. */
+  private async keptMetrics(name: string): Promise<BatchInfo[]> {
+    return JSON.parse((await this.maybeText(`jobs/${name}/metrics.json`)) ?? '[]') as BatchInfo[];
+  }
+
   private async runningJobs(): Promise<string[]> {
-    const keys = await this.root.list('jobs/');
+    const keys = await this.root.list(JOBS_PREFIX);
     const names = keys.filter((k) => k.endsWith('/control.json')).map((k) => k.split('/')[1]!);
     const running: string[] = [];
     for (const name of names) if ((await this.control(name))?.state === 'running') running.push(name);

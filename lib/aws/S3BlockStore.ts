@@ -23,6 +23,14 @@ export interface S3BlockStoreOptions {
    * policy). Default: 5 retries, full jitter from a 200 ms cap doubling up to 10 s.
    */
   readonly retry?: Pick<RetryPolicy, 'retries' | 'baseBackoffMs' | 'maxBackoffMs' | 'onRetry'>;
+  /**
+   * Keys (relative to `prefix`) written with an object tag, in the same PutObject, for a lifecycle rule to
+   * expire: the runtime's temporary data. Default: no tags.
+   */
+  readonly temporary?: {
+    readonly prefixes: readonly string[];
+    readonly tag: { readonly key: string; readonly value: string };
+  };
 }
 
 /** S3 deletes at most this many keys per DeleteObjects request. */
@@ -47,6 +55,8 @@ export class S3BlockStore implements BlockStore {
   requests = 0;
   private readonly client: S3Client;
   private readonly retry: RetryPolicy;
+  private readonly temporary: S3BlockStoreOptions['temporary'];
+  private readonly tagging: string | undefined;
 
   /** A store over `bucket` (which must exist) under `prefix`; nothing is called until the first operation. */
   constructor(options: S3BlockStoreOptions) {
@@ -63,13 +73,28 @@ export class S3BlockStore implements BlockStore {
     this.bucket = bucket;
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
     this.retry = { ...options.retry };
+    this.temporary = options.temporary;
+    this.tagging = options.temporary
+      ? new URLSearchParams([[options.temporary.tag.key, options.temporary.tag.value]]).toString()
+      : undefined;
   }
 
   /** Writes (or overwrites) a whole block with one PutObject. */
   async put(key: string, bytes: Uint8Array | string): Promise<void> {
     await this.send((s3) =>
-      s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: bytes })),
+      s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(key),
+          Body: bytes,
+          ...(this.isTemporary(key) ? { Tagging: this.tagging } : {}),
+        }),
+      ),
     );
+  }
+
+  private isTemporary(key: string): boolean {
+    return this.temporary?.prefixes.some((p) => key.startsWith(p)) ?? false;
   }
 
   /** A whole block, or undefined when there is none (NoSuchKey). */

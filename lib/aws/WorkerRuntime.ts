@@ -222,14 +222,16 @@ export function parseWorkerEvent(event: unknown): WorkerEvent {
 export async function openBlockStore(url: string, prefix = ''): Promise<BlockStore> {
   const parsed = parseStoreUrl(url);
   if (parsed.kind === 'file') return new LocalFolderStore(join(parsed.folder, prefix));
-  const [{ S3BlockStore }, { s3Client }] = await Promise.all([
+  const [{ S3BlockStore }, { s3Client }, { TEMPORARY_PREFIXES, TEMPORARY_TAG }] = await Promise.all([
     import('./S3BlockStore'),
     import('./awsClients'),
+    import('./bucketLayout'),
   ]);
   return new S3BlockStore({
     client: s3Client(),
     bucket: parsed.bucket,
     prefix: folder(parsed.prefix + prefix),
+    temporary: { prefixes: TEMPORARY_PREFIXES, tag: TEMPORARY_TAG },
   });
 }
 
@@ -273,7 +275,7 @@ async function readJobDocument(store: BlockStore, jobKey: string): Promise<unkno
 }
 
 /** A static file a job names: an `s3://` object, or a local file relative to the base folder. */
-async function readStaticFile(
+export async function readStaticFile(
   path: string,
   baseDir: string,
   storeOf: (url: string) => Promise<BlockStore>,

@@ -5,11 +5,13 @@ export interface RunnerCounters {
   readonly invokes: number;
   /** Tasks of small stages run inside the coordinator (no round trip), since the coordinator started. */
   readonly coordinatorTasks: number;
+  /** Batches in a row whose total delay grew (see `DelayTrend`): the stability signal the alarm watches. */
+  readonly delayGrowingFor: number;
 }
 
 /**
  * One batch's metrics as a CloudWatch embedded-metric-format log line: CloudWatch turns the line into metrics
- * (namespace Sluice, dimension Job) without any API call, and the same numbers are kept for status events.
+ * (namespace Sluice, per job and across jobs) without any API call, and the same numbers are kept for status events.
  */
 export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters): string {
   const metrics: Record<string, [number, string]> = {
@@ -24,6 +26,7 @@ export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters):
     StorageRequests: [info.storageRequests, 'Count'],
     ShuffleBytes: [info.shuffleBytes, 'Bytes'],
     DeadLetters: [info.deadLetters, 'Count'],
+    TotalDelayGrowingFor: [counters.delayGrowingFor, 'Count'],
   };
   return JSON.stringify({
     _aws: {
@@ -31,7 +34,8 @@ export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters):
       CloudWatchMetrics: [
         {
           Namespace: 'Sluice',
-          Dimensions: [['Job']],
+          // Per job, and across jobs (no dimension): the stack's alarm watches every job without knowing names.
+          Dimensions: [['Job'], []],
           Metrics: Object.entries(metrics).map(([Name, [, Unit]]) => ({ Name, Unit })),
         },
       ],

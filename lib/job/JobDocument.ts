@@ -90,8 +90,8 @@ export interface SocketSourceSpec extends SourceCommon {
 /** An Amazon Kinesis data stream, read by the serverless coordinator. */
 export interface KinesisSourceSpec extends SourceCommon {
   readonly type: 'kinesis';
-  /** The stream's name. */
-  readonly streamName: string;
+  /** The stream's name. Default: the deployment's own stream (the coordinator's `SLUICE_STREAM`). */
+  readonly streamName?: string;
   /** At most this many records per shard per batch: the rate limit. Default 10,000. */
   readonly maxRecordsPerShard?: number;
   /** Where a shard is read from when the job has no checkpoint yet. Default `TRIM_HORIZON`. */

@@ -1,4 +1,4 @@
-import { resolve as resolvePath } from 'node:path';
+import { posix, resolve as resolvePath } from 'node:path';
 import type { Dataset } from '../dataset/Dataset';
 import type { DStream } from '../dstream/DStream';
 import { MapWithStateDStream } from '../dstream/MapWithStateDStream';
@@ -33,6 +33,11 @@ export interface BuildJobOptions {
   readonly kinesisSource?: (spec: KinesisSourceSpec) => Source<string>;
   /** Makes S3 prefix sources, as `kinesisSource` makes Kinesis ones. */
   readonly s3PrefixSource?: (spec: S3PrefixSourceSpec) => Source<string>;
+  /**
+   * Where a static dataset's relative `path` points instead of `baseDir`: on the serverless runtime, the
+   * deployment's `s3://bucket/static/`, as there is no job folder. Default: `baseDir`.
+   */
+  readonly staticBase?: string;
 }
 
 /**
@@ -68,7 +73,7 @@ class JobBuilder {
     private readonly job: JobDocument,
     private readonly functions: FunctionRegistry,
     private readonly baseDir: string,
-    private readonly cloud: Pick<BuildJobOptions, 'kinesisSource' | 's3PrefixSource'>,
+    private readonly cloud: Pick<BuildJobOptions, 'kinesisSource' | 's3PrefixSource' | 'staticBase'>,
   ) {
     this.ssc = new StreamingContext({
       batchIntervalMs: job.batchIntervalMs,
@@ -113,7 +118,8 @@ class JobBuilder {
         break;
       case 'kinesis':
         stream = ssc.sourceStream(
-          this.cloud.kinesisSource?.(spec) ?? new UnavailableSource(`kinesis(${spec.streamName})`, name),
+          this.cloud.kinesisSource?.(spec) ??
+            new UnavailableSource(`kinesis(${spec.streamName ?? 'the deployment stream'})`, name),
           spec.partitions,
         );
         break;
@@ -132,12 +138,30 @@ class JobBuilder {
   private buildDataset(name: string, spec: StaticDatasetSpec): void {
     let dataset: Dataset<any> =
       spec.type === 'textFile'
-        ? this.ssc.textFile(resolvePath(this.baseDir, spec.path), spec.partitions)
+        ? this.ssc.textFile(this.datasetPath(spec.path, name), spec.partitions)
         : this.ssc.parallelize(spec.records, spec.partitions);
     (spec.ops ?? []).forEach((op, i) => {
       dataset = this.applyDatasetOp(dataset, op, jsonPath('datasets', name, 'ops', i));
     });
     this.datasets.set(name, dataset);
+  }
+
+  /** A static file's location: an `s3://` URL as given, else relative to the static base or the job folder. */
+  private datasetPath(path: string, name: string): string {
+    if (/^s3:\/\//.test(path)) return path;
+    const base = this.cloud.staticBase;
+    if (base === undefined) return resolvePath(this.baseDir, path);
+    const key = posix.normalize(path);
+    if (key.startsWith('../') || key === '..' || key.startsWith('/')) {
+      throw new JobValidationError([
+        {
+          path: jsonPath('datasets', name, 'path'),
+          message: `on the serverless runtime a relative path names an object under ${base}; give an s3:// URL for any other object`,
+          value: path,
+        },
+      ]);
+    }
+    return `${base}${key}`;
   }
 
   /** The stream of a name, building it first (after every stream it reads) when it is not built yet. */

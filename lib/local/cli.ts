@@ -3,20 +3,27 @@ import { dirname, extname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CheckpointMismatchError, JobValidationError, StreamGraphError } from '../errors';
 import type { JobSource } from '../job/JobSource';
+import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import { LocalRuntime } from './LocalRuntime';
 
 /** Exit codes: 0 done, 1 a batch failed, 2 the job is invalid (or the command line is). */
 export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
 
+/** Batches in a row of growing total delay after which the CLI says the configuration is not stable. */
+export const UNSTABLE_AFTER = 10;
+
 /** Spark's per-batch log line: total delay, scheduling delay, processing time, plus records in. */
-export function formatBatchLine(info: BatchInfo): string {
+export function formatBatchLine(info: BatchInfo, growingFor = 0): string {
   const s = (ms: number) => (ms / 1000).toFixed(3);
   const base = `Batch ${info.batchTime} ms: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
     info.schedulingDelayMs,
   )} s, processing ${s(info.processingTimeMs)} s), ${info.records} records in, ${info.tasks} tasks`;
   const dead = info.deadLetters > 0 ? `, ${info.deadLetters} dead letters` : '';
-  return info.error ? `${base}${dead}; FAILED: ${info.error}` : `${base}${dead}`;
+  // Spark's stability rule: a total delay that keeps growing means batches arrive faster than they are done.
+  const trend =
+    growingFor >= UNSTABLE_AFTER ? `; total delay has grown ${growingFor} batches in a row: not stable` : '';
+  return info.error ? `${base}${dead}; FAILED: ${info.error}` : `${base}${dead}${trend}`;
 }
 
 /** Reads a job argument: a `.json` document, or a TypeScript/JavaScript module (`path#exportName`). */
@@ -144,6 +151,7 @@ async function run(
   },
 ): Promise<number> {
   let runtime: LocalRuntime;
+  const trend = new DelayTrend();
   try {
     const source = await jobSourceFromArgument(jobArg);
     runtime = await LocalRuntime.start(source, {
@@ -156,7 +164,12 @@ async function run(
       outputDir: opts.out,
       listeners: opts.quiet
         ? []
-        : [{ onBatchCompleted: (info) => process.stderr.write(`${formatBatchLine(info)}\n`) }],
+        : [
+            {
+              onBatchCompleted: (info) =>
+                process.stderr.write(`${formatBatchLine(info, trend.observe(info.totalDelayMs))}\n`),
+            },
+          ],
     });
   } catch (error) {
     return reportInvalid(error);

@@ -1,5 +1,6 @@
 // The dependency rule of the codebase, checked by `npm run lint`:
 //  - the engine (lib/, outside lib/aws/) never imports the AWS SDK, the CDK, functions/ or infra/;
+//  - lib/aws/ never imports the CDK either (infra/ imports lib/aws/bucketLayout, never the reverse);
 //  - the engine core (lib/ outside lib/local/ and lib/aws/) never imports lib/local/;
 //  - no import cycles between files of lib/ (type-only imports excepted, they vanish at runtime).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -30,6 +31,8 @@ for (const file of files) {
     const inAws = rel.startsWith('lib/aws/');
     if (!inAws && /^(@aws-sdk|aws-cdk-lib|constructs)/.test(spec))
       problems.push(`${rel} imports ${spec}: the engine stays free of AWS`);
+    if (inAws && /^(aws-cdk-lib|constructs)/.test(spec))
+      problems.push(`${rel} imports ${spec}: the runtime never loads the CDK, which only infra/ uses`);
     if (!spec.startsWith('.')) continue;
     const target = relative(root, resolve(dirname(file), spec));
     if (/^(functions|infra)\//.test(target))

@@ -1,0 +1,135 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { INPUT_PREFIX, JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
+import { SluiceFunction } from './SluiceFunction';
+import type { WorkerFunction } from './WorkerFunction';
+
+/** Settings of a {@link CoordinatorFunction}. */
+export interface CoordinatorFunctionProps {
+  /** The deployment's bucket. */
+  readonly bucket: IBucket;
+  /** The stream jobs read when their `kinesis` source names none. */
+  readonly stream: IStream;
+  /** The workers it fans tasks out to. */
+  readonly worker: WorkerFunction;
+  /** Where asynchronous invocations (ticks, hand-overs) that failed every retry go. */
+  readonly failedInvocations: IQueue;
+  /** The function's name. Default `<stack name>-coordinator`: a known name lets it hand over to itself. */
+  readonly functionName?: string;
+  /** Memory in MB; the coordinator also runs one-partition stages itself. Default 1024. */
+  readonly memoryMb?: number;
+  /**
+   * How long one invocation drives batches before it hands over to a fresh one (it stops 10 s early). Default
+   * 5 minutes.
+   */
+  readonly timeout?: Duration;
+  /** How long the logs are kept. Default one week. */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The coordinator Lambda: takes job documents and control events, and drives each running job's batches. Its
+ * reserved concurrency is 1: one coordinator per deployment at a time is what the job lease assumes, and a
+ * hand-over or a tick that arrives while one runs waits in Lambda's asynchronous queue instead.
+ *
+ * It may invoke the worker and itself (the hand-over), read the stream, and touch `jobs/` and `outputs/`; it reads
+ * `static/` and `input/`.
+ */
+export class CoordinatorFunction extends Construct {
+  /** The function. */
+  readonly fn: IFunction;
+  /** The function's machinery: role and log group. */
+  readonly base: SluiceFunction;
+
+  constructor(scope: Construct, id: string, props: CoordinatorFunctionProps) {
+    super(scope, id);
+    const { bucket, stream, worker } = props;
+    const stack = Stack.of(this);
+    const functionName = props.functionName ?? `${stack.stackName}-coordinator`;
+    this.base = new SluiceFunction(this, 'Coordinator', {
+      handler: 'coordinator',
+      memoryMb: props.memoryMb ?? 1024,
+      timeout: props.timeout ?? Duration.minutes(5),
+      reservedConcurrency: 1,
+      // Set, not generated, so that the role can name the function before the function exists.
+      functionName,
+      environment: {
+        SLUICE_BUCKET: bucket.bucketName,
+        SLUICE_WORKER_FUNCTION: worker.fn.functionName,
+        SLUICE_COORDINATOR_FUNCTION: functionName,
+        SLUICE_TASK_CONCURRENCY: String(worker.concurrency),
+        SLUICE_STREAM: stream.streamName,
+      },
+      ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+    });
+    const fn = this.base.fn;
+    fn.configureAsyncInvoke({
+      onFailure: new SqsDestination(props.failedInvocations),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+    });
+    this.fn = fn;
+    const role = this.base.role;
+    const self = stack.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: functionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'InvokeWorkerAndHandOver',
+        effect: Effect.ALLOW,
+        actions: ['lambda:InvokeFunction'],
+        resources: [worker.fn.functionArn, self],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadStream',
+        effect: Effect.ALLOW,
+        actions: [
+          'kinesis:DescribeStreamSummary',
+          'kinesis:ListShards',
+          'kinesis:GetShardIterator',
+          'kinesis:GetRecords',
+        ],
+        resources: [stream.streamArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'JobsAndOutputs',
+        effect: Effect.ALLOW,
+        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
+        resources: [bucket.arnForObjects(`${JOBS_PREFIX}*`), bucket.arnForObjects(`${OUTPUTS_PREFIX}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'StaticDatasetsAndInputObjects',
+        effect: Effect.ALLOW,
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${STATIC_PREFIX}*`), bucket.arnForObjects(`${INPUT_PREFIX}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ListJobsOutputsAndInputObjects',
+        effect: Effect.ALLOW,
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: {
+          StringLike: { 's3:prefix': [`${JOBS_PREFIX}*`, `${OUTPUTS_PREFIX}*`, `${INPUT_PREFIX}*`] },
+        },
+      }),
+    );
+  }
+}

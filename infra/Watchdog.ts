@@ -1,0 +1,41 @@
+import { Duration } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Settings of a {@link Watchdog}. */
+export interface WatchdogProps {
+  /** The coordinator it ticks. */
+  readonly coordinator: IFunction;
+  /** How often it ticks. Default every minute, EventBridge's finest rate. */
+  readonly every?: Duration;
+  /** Where ticks EventBridge could not deliver go. */
+  readonly failedInvocations: IQueue;
+}
+
+/**
+ * The scheduled tick that drives the coordinator: each running job whose coordinator is alive is left alone (the
+ * job lease is held), and one whose coordinator died (a crash, a timeout before the hand-over) is resumed from its
+ * checkpoint. The hand-over keeps batches flowing between ticks; the tick bounds how long a failure can stop them.
+ */
+export class Watchdog extends Construct {
+  /** The EventBridge rule. */
+  readonly rule: Rule;
+
+  constructor(scope: Construct, id: string, props: WatchdogProps) {
+    super(scope, id);
+    this.rule = new Rule(this, 'Tick', {
+      description: 'Sluice watchdog: ticks the coordinator, which resumes any running job left without one',
+      schedule: Schedule.rate(props.every ?? Duration.minutes(1)),
+      targets: [
+        new LambdaFunction(props.coordinator, {
+          event: RuleTargetInput.fromObject({ action: 'tick' }),
+          deadLetterQueue: props.failedInvocations,
+          retryAttempts: 2,
+        }),
+      ],
+    });
+  }
+}

@@ -1,0 +1,82 @@
+import { Duration } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
+import { SluiceFunction } from './SluiceFunction';
+
+/** Settings of a {@link WorkerFunction}. */
+export interface WorkerFunctionProps {
+  /** The deployment's bucket. */
+  readonly bucket: IBucket;
+  /** Memory in MB; 1769 MB is one full vCPU. Default 1769. */
+  readonly memoryMb?: number;
+  /**
+   * The most workers that run at once: reserved for the function, so a job can neither exhaust the account's
+   * concurrency nor be starved by other functions. Default 20.
+   */
+  readonly concurrency?: number;
+  /** How long one task may run. Default 2 minutes. */
+  readonly timeout?: Duration;
+  /** How long the logs are kept. Default one week. */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The worker Lambda: runs one task of a batch per invocation. It touches only the job stores (`jobs/<job>/store/`),
+ * the outputs, and reads static datasets; it never reads the stream, as the coordinator hands it input blocks.
+ */
+export class WorkerFunction extends Construct {
+  /** The function. */
+  readonly fn: IFunction;
+  /** Its reserved concurrency, which the coordinator uses as its number of tasks in flight. */
+  readonly concurrency: number;
+  /** The function's machinery: role and log group. */
+  readonly base: SluiceFunction;
+
+  constructor(scope: Construct, id: string, props: WorkerFunctionProps) {
+    super(scope, id);
+    this.concurrency = props.concurrency ?? 20;
+    const { bucket } = props;
+    this.base = new SluiceFunction(this, 'Worker', {
+      handler: 'worker',
+      memoryMb: props.memoryMb ?? 1769,
+      timeout: props.timeout ?? Duration.minutes(2),
+      reservedConcurrency: this.concurrency,
+      environment: {
+        SLUICE_STORE: `s3://${bucket.bucketName}`,
+        SLUICE_OUTPUTS: `s3://${bucket.bucketName}/${OUTPUTS_PREFIX}`,
+      },
+      ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+    });
+    this.fn = this.base.fn;
+    const store = `${JOBS_PREFIX}*/store/*`;
+    this.base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'JobStoresAndOutputs',
+        effect: Effect.ALLOW,
+        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
+        resources: [bucket.arnForObjects(store), bucket.arnForObjects(`${OUTPUTS_PREFIX}*`)],
+      }),
+    );
+    this.base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'StaticDatasets',
+        effect: Effect.ALLOW,
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${STATIC_PREFIX}*`)],
+      }),
+    );
+    this.base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ListJobStoresAndOutputs',
+        effect: Effect.ALLOW,
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [store, `${OUTPUTS_PREFIX}*`] } },
+      }),
+    );
+  }
+}

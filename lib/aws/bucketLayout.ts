@@ -1,0 +1,31 @@
+/**
+ * The layout of the deployment's bucket, shared by the coordinator, the workers and the CDK stack, whose IAM
+ * policies and lifecycle rules are written against these same prefixes:
+ *
+ * - `jobs/<name>/`: what the coordinator keeps per job (document, control, lease, metrics);
+ * - `jobs/<name>/store/`: the job's block store, which workers read and write (input blocks, shuffles,
+ *   persisted partitions, checkpoints, dead letters);
+ * - `outputs/`: `saveAsTextFiles` and `jsonl` outputs;
+ * - `static/`: static datasets a job names by a relative path (`"path": "spam.txt"`);
+ * - `input/`: objects that `s3Prefix` sources of the deployment read.
+ */
+export const JOBS_PREFIX = 'jobs/';
+export const OUTPUTS_PREFIX = 'outputs/';
+export const STATIC_PREFIX = 'static/';
+export const INPUT_PREFIX = 'input/';
+
+/** The folder of a job's block store. */
+export function jobStorePrefix(job: string): string {
+  return `${JOBS_PREFIX}${job}/store/`;
+}
+
+/**
+ * Keys of a job's store that only matter for a batch in flight (shuffle map outputs, spilled task results). The
+ * runtime deletes them once their batch is done; they are also written with {@link TEMPORARY_TAG}, which the
+ * bucket's lifecycle rule expires, so a crash never leaves them behind for good. A tag rather than a prefix,
+ * because a lifecycle prefix cannot reach `jobs/<any job>/store/shuffle/`.
+ */
+export const TEMPORARY_PREFIXES: readonly string[] = ['shuffle/', 'spill/'];
+
+/** The object tag of temporary keys. */
+export const TEMPORARY_TAG = { key: 'sluice-temporary', value: 'true' } as const;

@@ -1,0 +1,248 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { SluiceStack, type SluiceStackProps } from '../../infra/SluiceStack';
+import { StackContextError, stackPropsFromContext } from '../../infra/stackContext';
+import { TEMPORARY_TAG } from '../../lib/aws/bucketLayout';
+
+/** The stack's template; bundling is skipped (an empty bundling-stacks list), the deploy test bundles for real. */
+function template(props: SluiceStackProps = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new SluiceStack(app, 'Test', props));
+}
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+/** Every statement of the inline policies attached to the role whose logical id starts with `rolePrefix`. */
+function statementsOf(t: Template, rolePrefix: string): Statement[] {
+  const policies = t.findResources('AWS::IAM::Policy');
+  const out: Statement[] = [];
+  for (const policy of Object.values(policies)) {
+    const roles = (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref);
+    if (roles.some((r) => r.startsWith(rolePrefix))) out.push(...policy.Properties.PolicyDocument.Statement);
+  }
+  return out;
+}
+
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resources = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+/** A resource rendered as text, with CloudFormation functions flattened, so prefixes can be read. */
+const show = (r: unknown) => JSON.stringify(r).replace(/\\"/g, '"');
+
+describe('the Sluice stack', () => {
+  const t = template();
+
+  it('holds the bucket, stream, both functions, the tick, the failure queue, log groups, dashboard and alarm', () => {
+    t.resourceCountIs('AWS::S3::Bucket', 1);
+    t.resourceCountIs('AWS::Kinesis::Stream', 1);
+    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.resourceCountIs('AWS::Events::Rule', 1);
+    t.resourceCountIs('AWS::SQS::Queue', 1);
+    t.resourceCountIs('AWS::Logs::LogGroup', 2);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    t.hasResourceProperties('AWS::Kinesis::Stream', {
+      ShardCount: 2,
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+    });
+  });
+
+  it('encrypts the bucket, blocks public access, requires TLS and expires temporary data', () => {
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Status: 'Enabled',
+            ExpirationInDays: 1,
+            TagFilters: [{ Key: TEMPORARY_TAG.key, Value: TEMPORARY_TAG.value }],
+          }),
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+  });
+
+  it('reserves one concurrent execution for the coordinator and caps the workers', () => {
+    const fns = Object.values(t.findResources('AWS::Lambda::Function'));
+    const coordinator = fns.find((f) => f.Properties.Environment.Variables.SLUICE_WORKER_FUNCTION);
+    const worker = fns.find((f) => f.Properties.Environment.Variables.SLUICE_STORE);
+    expect(coordinator?.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(worker?.Properties.ReservedConcurrentExecutions).toBe(20);
+    expect(coordinator?.Properties.Environment.Variables.SLUICE_TASK_CONCURRENCY).toBe('20');
+    expect(template({ workerConcurrency: 7 }).findResources('AWS::Lambda::Function')).toSatisfy(
+      (found: Record<string, { Properties: { ReservedConcurrentExecutions?: number } }>) =>
+        Object.values(found).some((f) => f.Properties.ReservedConcurrentExecutions === 7),
+    );
+    for (const fn of fns) {
+      expect(fn.Properties.Runtime).toMatch(/^nodejs2\d\.x$/);
+      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
+    }
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  it('sends failed asynchronous invocations and undeliverable ticks to the queue', () => {
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FailedInvocations'), 'Arn'] } },
+      },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Input: JSON.stringify({ action: 'tick' }),
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FailedInvocations'), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  it('grants no wildcard action, and no action on a wildcard resource', () => {
+    const all = [...statementsOf(t, 'Coordinator'), ...statementsOf(t, 'Worker')];
+    expect(all.length).toBeGreaterThan(5);
+    for (const s of all) {
+      for (const a of actions(s)) expect(a, `${s.Sid}: ${a}`).not.toMatch(/\*/);
+      for (const r of resources(s)) expect(r, `${s.Sid}`).not.toBe('*');
+    }
+  });
+
+  it('lets the coordinator invoke only the worker and itself', () => {
+    const invoke = statementsOf(t, 'Coordinator').filter((s) =>
+      actions(s).some((a) => a.startsWith('lambda:')),
+    );
+    expect(invoke).toHaveLength(1);
+    expect(actions(invoke[0]!)).toEqual(['lambda:InvokeFunction']);
+    const targets = resources(invoke[0]!).map(show);
+    expect(targets).toHaveLength(2);
+    expect(targets[0]).toMatch(/WorkerFunction.*Arn/);
+    expect(targets[1]).toMatch(/:function:Test-coordinator"/);
+    // the worker invokes nothing and reads no stream
+    expect(
+      statementsOf(t, 'Worker')
+        .flatMap(actions)
+        .filter((a) => /^(lambda|kinesis):/.test(a)),
+    ).toEqual([]);
+  });
+
+  it('keeps each function to its prefixes of the bucket and to the stream', () => {
+    const objectResources = (role: string) =>
+      statementsOf(t, role)
+        .filter((s) => actions(s).some((a) => a.startsWith('s3:') && a !== 's3:ListBucket'))
+        .flatMap((s) => resources(s).map(show));
+    const prefixes = (role: string) =>
+      objectResources(role).map((r) => r.match(/Arn"\]\},"\/([^"]*)"/)?.[1] ?? `unparsed: ${r}`);
+    expect(prefixes('Coordinator').sort()).toEqual(['input/*', 'jobs/*', 'outputs/*', 'static/*']);
+    expect(prefixes('Worker').sort()).toEqual(['jobs/*/store/*', 'outputs/*', 'static/*']);
+    for (const role of ['Coordinator', 'Worker']) {
+      const lists = statementsOf(t, role).filter((s) => actions(s).includes('s3:ListBucket'));
+      expect(lists).toHaveLength(1);
+      expect(lists[0]!.Condition?.StringLike?.['s3:prefix']).toBeDefined();
+    }
+    const kinesis = statementsOf(t, 'Coordinator').filter((s) =>
+      actions(s).some((a) => a.startsWith('kinesis:')),
+    );
+    expect(kinesis).toHaveLength(1);
+    expect(resources(kinesis[0]!).map(show)).toEqual([expect.stringMatching(/InputStream.*Arn/)]);
+    expect(actions(kinesis[0]!).every((a) => /^kinesis:(Describe|List|Get)/.test(a))).toBe(true);
+  });
+
+  it('alarms when the total delay grows for N batches in a row, and charts every job', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Sluice',
+      MetricName: 'TotalDelayGrowingFor',
+      Statistic: 'Maximum',
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    template({ unstableAfterBatches: 4 }).hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 4 });
+    const body = show(
+      Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody,
+    );
+    for (const metric of [
+      'TotalDelay',
+      'SchedulingDelay',
+      'ProcessingTime',
+      'TotalDelayGrowingFor',
+      'RecordsIn',
+    ]) {
+      expect(body).toContain(`MetricName=\\\\"${metric}\\\\"`);
+    }
+  });
+
+  it('imports an existing stream by name or ARN instead of creating one', () => {
+    const byName = template({ existingStreamName: 'tweets' });
+    byName.resourceCountIs('AWS::Kinesis::Stream', 0);
+    expect(show(byName.findResources('AWS::IAM::Policy'))).toContain(':stream/tweets');
+    const arn = 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks';
+    const byArn = template({ existingStreamArn: arn });
+    byArn.resourceCountIs('AWS::Kinesis::Stream', 0);
+    expect(show(byArn.findResources('AWS::IAM::Policy'))).toContain(arn);
+  });
+
+  it('leaves out exactly the functions and the tick when asked to (LocalStack without Docker)', () => {
+    const bare = template({ withFunctions: false });
+    bare.resourceCountIs('AWS::Lambda::Function', 0);
+    bare.resourceCountIs('AWS::Events::Rule', 0);
+    bare.resourceCountIs('AWS::IAM::Role', 0);
+    for (const type of [
+      'AWS::S3::Bucket',
+      'AWS::Kinesis::Stream',
+      'AWS::SQS::Queue',
+      'AWS::CloudWatch::Alarm',
+    ]) {
+      bare.resourceCountIs(type, 1);
+    }
+  });
+});
+
+describe('the stack context', () => {
+  const read = (context: Record<string, unknown>) => stackPropsFromContext((key) => context[key]);
+
+  it('reads strings from -c and JSON values from cdk.json alike', () => {
+    expect(read({ 'sluice:workerConcurrency': '8', 'sluice:functions': 'false' }).props).toMatchObject({
+      workerConcurrency: 8,
+      withFunctions: false,
+    });
+    expect(read({ 'sluice:workerConcurrency': 8, 'sluice:retainData': false }).props).toMatchObject({
+      workerConcurrency: 8,
+      retainData: false,
+    });
+    expect(read({}).stackName).toBe('Sluice');
+  });
+
+  it('names the key at fault and what it takes', () => {
+    expect(() => read({ 'sluice:workerConcurrency': 'lots' })).toThrow(StackContextError);
+    expect(() => read({ 'sluice:workerConcurrency': 'lots' })).toThrow(
+      /context sluice:workerConcurrency: expected a whole number from 1 to 1000, got "lots"/,
+    );
+    expect(() => read({ 'sluice:functions': 'no' })).toThrow(/sluice:functions: expected true or false/);
+    expect(() => read({ 'sluice:streamName': 'a', 'sluice:streamArn': 'arn:x' })).toThrow(/not both/);
+  });
+});
