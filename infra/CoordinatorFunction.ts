@@ -47,12 +47,15 @@ export class CoordinatorFunction extends Construct {
   readonly fn: IFunction;
   /** The function's machinery: role and log group. */
   readonly base: SluiceFunction;
+  /** The function's name, known before deployment. */
+  readonly functionName: string;
 
   constructor(scope: Construct, id: string, props: CoordinatorFunctionProps) {
     super(scope, id);
     const { bucket, stream, worker } = props;
     const stack = Stack.of(this);
     const functionName = props.functionName ?? `${stack.stackName}-coordinator`;
+    this.functionName = functionName;
     this.base = new SluiceFunction(this, 'Coordinator', {
       handler: 'coordinator',
       memoryMb: props.memoryMb ?? 1024,

@@ -24,8 +24,7 @@ export interface JobMonitoringProps {
   /** Batches in a row of growing total delay that make the configuration unstable and raise the alarm. Default 10. */
   readonly unstableAfterBatches?: number;
   /** The functions whose errors, throttles and durations are charted. Default: none. */
-  readonly coordinator?: IFunction;
-  readonly worker?: IFunction;
+  readonly functions?: readonly IFunction[];
   /** The queue of failed asynchronous invocations, charted. */
   readonly failedInvocations: IQueue;
 }
@@ -119,7 +118,7 @@ export class JobMonitoring extends Construct {
         }),
       ],
     ];
-    const functions = [props.coordinator, props.worker].filter((f): f is IFunction => f !== undefined);
+    const functions = props.functions ?? [];
     if (functions.length > 0) {
       widgets.push([
         new GraphWidget({

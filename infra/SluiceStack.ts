@@ -1,7 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ControlFunction } from './ControlFunction';
 import { CoordinatorFunction } from './CoordinatorFunction';
 import { DataBucket } from './DataBucket';
 import { InputStream } from './InputStream';
@@ -41,7 +43,7 @@ export interface SluiceStackProps extends StackProps {
 }
 
 /**
- * Sluice on AWS: the bucket, the input stream, the coordinator and worker functions, the watchdog tick, the queue
+ * Sluice on AWS: the bucket, the input stream, the control, coordinator and worker functions, the watchdog tick, the queue
  * of failed asynchronous invocations, and the dashboard with the stability alarm.
  */
 export class SluiceStack extends Stack {
@@ -49,6 +51,7 @@ export class SluiceStack extends Stack {
   readonly input: InputStream;
   readonly coordinator?: CoordinatorFunction;
   readonly worker?: WorkerFunction;
+  readonly control?: ControlFunction;
   readonly monitoring: JobMonitoring;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps = {}) {
@@ -84,7 +87,14 @@ export class SluiceStack extends Stack {
         ...(props.coordinatorTimeout !== undefined ? { timeout: props.coordinatorTimeout } : {}),
         ...logs,
       });
+      this.control = new ControlFunction(this, 'Control', {
+        bucket: this.bucket.bucket,
+        stream: this.input.stream,
+        coordinator: this.coordinator,
+        ...logs,
+      });
       new Watchdog(this, 'Watchdog', { coordinator: this.coordinator.fn, failedInvocations });
+      new CfnOutput(this, 'ControlFunctionName', { value: this.control.fn.functionName });
       new CfnOutput(this, 'CoordinatorFunctionName', { value: this.coordinator.fn.functionName });
       new CfnOutput(this, 'WorkerFunctionName', { value: this.worker.fn.functionName });
     }
@@ -94,8 +104,9 @@ export class SluiceStack extends Stack {
       ...(props.unstableAfterBatches !== undefined
         ? { unstableAfterBatches: props.unstableAfterBatches }
         : {}),
-      ...(this.coordinator ? { coordinator: this.coordinator.fn } : {}),
-      ...(this.worker ? { worker: this.worker.fn } : {}),
+      functions: [this.control?.fn, this.coordinator?.fn, this.worker?.fn].filter(
+        (f): f is IFunction => f !== undefined,
+      ),
     });
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucket.bucketName });
     new CfnOutput(this, 'StreamName', { value: this.input.stream.streamName });

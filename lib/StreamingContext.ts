@@ -53,6 +53,12 @@ export interface StreamingEnv {
   readonly runner: TaskRunner;
   /** Where stages that only the driver can run go (functions created inside foreachRDD). */
   readonly driverRunner: TaskRunner;
+  /**
+   * Memory levels (`memory`, `memorySer`) also write the block store, so a partition one process holds can be
+   * read by any other. The serverless runtime sets it: a Lambda task cannot be sent back to the container that
+   * computed a partition, so memory alone would miss whenever the invocation lands elsewhere. Default false.
+   */
+  readonly memoryBackedByStore?: boolean;
   /** Writes `print` output. */
   print(text: string): void;
   /**

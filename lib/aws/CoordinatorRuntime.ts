@@ -36,8 +36,18 @@ export interface CoordinatorConfig {
   readonly bucket: string;
   /** The worker function's name or ARN. */
   readonly workerFunction: string;
-  /** This function's own name, to hand over to the next invocation. */
+  /**
+   * The coordinator function's name: the next invocation a running coordinator hands over to, and the function a
+   * control front end starts jobs on. Default: none (a coordinator then stops at its budget, and the tick resumes).
+   */
   readonly selfFunction?: string;
+  /**
+   * Drive batches in this invocation. Default true: the coordinator. False makes a control front end: it
+   * validates and records `start`, `stop` and `status` at once, and leaves the batches to the coordinator, which
+   * it starts asynchronously; with the coordinator's concurrency reserved at 1, a synchronous call to the
+   * coordinator itself would be throttled for as long as a job runs.
+   */
+  readonly drive?: boolean;
   /** Worker invocations in flight at once. Default 16. */
   readonly taskConcurrency?: number;
   /** Run one-partition stages inside the coordinator. Default true. */
@@ -62,6 +72,8 @@ interface JobControl {
 }
 
 const METRICS_KEPT = 100;
+/** How often a running coordinator refreshes the metrics that status events read. */
+const METRICS_EVERY_MS = 5000;
 
 /**
  * The coordinator Lambda's logic. A job document starts (or updates) a job; each invocation then drives the
@@ -82,21 +94,30 @@ export class CoordinatorRuntime {
 
   /**
    * Reads the configuration from the function's environment: `SLUICE_BUCKET`, `SLUICE_WORKER_FUNCTION`
-   * (required), `SLUICE_COORDINATOR_FUNCTION` (default: this function), `SLUICE_TASK_CONCURRENCY` (default 16),
+   * (required to drive), `SLUICE_COORDINATOR_FUNCTION` (default: this function; required for control), `SLUICE_TASK_CONCURRENCY` (default 16),
    * `SLUICE_STREAM` (the default Kinesis stream; default none).
    */
-  static fromEnv(env: NodeJS.ProcessEnv, clients: CoordinatorClients): CoordinatorRuntime {
-    const missing = ['SLUICE_BUCKET', 'SLUICE_WORKER_FUNCTION'].filter((name) => !env[name]);
-    if (missing.length > 0)
-      throw new Error(`the coordinator needs the environment variables ${missing.join(', ')}`);
+  static fromEnv(
+    env: NodeJS.ProcessEnv,
+    clients: CoordinatorClients,
+    options: Pick<CoordinatorConfig, 'drive'> = {},
+  ): CoordinatorRuntime {
+    const drives = options.drive !== false;
+    const required = ['SLUICE_BUCKET', drives ? 'SLUICE_WORKER_FUNCTION' : 'SLUICE_COORDINATOR_FUNCTION'];
+    const missing = required.filter((name) => !env[name]);
+    if (missing.length > 0) {
+      const role = drives ? 'coordinator' : 'control function';
+      throw new Error(`the ${role} needs the environment variables ${missing.join(', ')}`);
+    }
     return new CoordinatorRuntime(clients, {
       bucket: env.SLUICE_BUCKET!,
-      workerFunction: env.SLUICE_WORKER_FUNCTION!,
+      workerFunction: env.SLUICE_WORKER_FUNCTION ?? '',
       ...(env.SLUICE_COORDINATOR_FUNCTION || env.AWS_LAMBDA_FUNCTION_NAME
         ? { selfFunction: env.SLUICE_COORDINATOR_FUNCTION || env.AWS_LAMBDA_FUNCTION_NAME }
         : {}),
       taskConcurrency: Number(env.SLUICE_TASK_CONCURRENCY ?? 16),
       ...(env.SLUICE_STREAM ? { stream: env.SLUICE_STREAM } : {}),
+      ...options,
     });
   }
 
@@ -119,6 +140,10 @@ export class CoordinatorRuntime {
       case 'status':
         return this.status(parsed.job, parsed.last);
       case 'tick':
+        if (this.config.drive === false) {
+          await this.invokeCoordinator(parsed.job === undefined ? { action: 'tick' } : parsed);
+          return { ok: true, forwarded: 'tick' };
+        }
         return this.tick(parsed.job, budgetMs);
     }
   }
@@ -145,6 +170,10 @@ export class CoordinatorRuntime {
       ...(batches ? { maxBatches: batches } : {}),
       updatedAt: new Date().toISOString(),
     });
+    if (this.config.drive === false) {
+      await this.handOver(name);
+      return { ok: true, job: name, state: 'running', note: 'started: the coordinator drives its batches' };
+    }
     return this.drive(name, budgetMs);
   }
 
@@ -243,6 +272,8 @@ export class CoordinatorRuntime {
       outputs,
       runner,
       driverRunner: inCoordinator,
+      // Tasks land on whichever container Lambda picks, so memory copies are backed by the bucket.
+      memoryBackedByStore: true,
       print: (text) => process.stdout.write(text),
       // Object stores cannot append: one object per batch, with a deterministic key, is exactly once.
       appendJsonl: async (path, line, batchTime) => {
@@ -254,6 +285,9 @@ export class CoordinatorRuntime {
     });
     const scheduler = new JobScheduler(ssc, new SystemClock(), { name, document: doc });
     const completed: BatchInfo[] = [];
+    let flushed = 0;
+    let metricsWrittenAt = Date.now();
+    let metricsWrite = Promise.resolve();
     // The stability signal carries over from the invocations before this one.
     const trend = new DelayTrend();
     for (const kept of await this.keptMetrics(name)) trend.observe(kept.totalDelayMs);
@@ -268,6 +302,13 @@ export class CoordinatorRuntime {
         const s3 = coordinatorS3();
         // Kept with the batch for the status event: what the coordinator itself cost, beside the tasks.
         completed.push({ ...info, invokes, coordinatorS3Requests: s3 - s3Before } as BatchInfo);
+        // Status events read the kept metrics: refresh them every few seconds, not once per batch.
+        if (Date.now() - metricsWrittenAt >= METRICS_EVERY_MS) {
+          metricsWrittenAt = Date.now();
+          const batch = completed.slice(flushed);
+          flushed = completed.length;
+          metricsWrite = metricsWrite.then(() => this.recordMetrics(name, batch)).catch(() => {});
+        }
         s3Before = s3;
         process.stdout.write(
           `${emfLine(name, info, {
@@ -312,7 +353,8 @@ export class CoordinatorRuntime {
       await Promise.all(sources.map((s) => s.stop?.()));
       await runner.close();
     }
-    await this.recordMetrics(name, completed);
+    await metricsWrite;
+    await this.recordMetrics(name, completed.slice(flushed));
     if (!lostLease) await lease.release();
     const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
     const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;
@@ -337,12 +379,20 @@ export class CoordinatorRuntime {
 
   /** Starts the next invocation (asynchronously) to go on driving the job. */
   private async handOver(name: string): Promise<void> {
-    if (!this.config.selfFunction) return;
+    await this.invokeCoordinator({ action: 'tick', job: name });
+  }
+
+  private async invokeCoordinator(event: CoordinatorEvent): Promise<void> {
+    if (!this.config.selfFunction) {
+      if (this.config.drive === false)
+        throw new Error('the control function needs SLUICE_COORDINATOR_FUNCTION to start jobs on');
+      return;
+    }
     await this.clients.lambda.send(
       new InvokeCommand({
         FunctionName: this.config.selfFunction,
         InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ action: 'tick', job: name })),
+        Payload: Buffer.from(JSON.stringify(event)),
       }),
     );
   }

@@ -1,5 +1,5 @@
 import type { Dataset } from '../dataset/Dataset';
-import { inBlockStore, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
+import { inBlockStore, inMemory, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
 import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 
@@ -95,9 +95,16 @@ export abstract class DStream<T = unknown> {
       ? this.storageLevel && this.storageLevel !== 'blockStore'
         ? 'memoryAndBlockStore'
         : 'blockStore'
-      : this.storageLevel!;
+      : this.effectiveLevel()!;
     this.persisted.set(batchTime, ds);
     return ds.setPersist({ key: this.persistKey(batchTime), level, untilMs: batchTime + this.rememberMs });
+  }
+
+  /** The storage level as the connected runtime applies it (see `StreamingEnv.memoryBackedByStore`). */
+  private effectiveLevel(): StorageLevel | undefined {
+    const level = this.storageLevel;
+    if (level && inMemory(level) && this.ssc.env().memoryBackedByStore) return 'memoryAndBlockStore';
+    return level;
   }
 
   /** The persistence key of this stream's dataset at `batchTime`. */
@@ -152,7 +159,8 @@ export abstract class DStream<T = unknown> {
     if (!this.storageLevel && this.checkpointIntervalMs === undefined) return;
     const key = this.persistKey(batchTime);
     this.ssc.persistence.forget(key);
-    if ((this.storageLevel && inBlockStore(this.storageLevel)) || this.isCheckpointTime(batchTime)) {
+    const level = this.effectiveLevel();
+    if ((level && inBlockStore(level)) || this.isCheckpointTime(batchTime)) {
       this.ssc.cleanup(this.ssc.env().store.deletePrefix(`persist/${key}/`));
     }
   }

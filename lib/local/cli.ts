@@ -68,7 +68,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command()
     .name('sluice')
-    .description('Discretized Streams on serverless AWS: run and check Sluice jobs in embedded local mode')
+    .description(
+      'Discretized Streams on serverless AWS: run and check Sluice jobs in embedded local mode, feed a Kinesis stream',
+    )
     .exitOverride()
     .showHelpAfterError();
 
@@ -100,6 +102,39 @@ export async function main(argv: readonly string[]): Promise<number> {
       code = await validate(jobArg);
     });
 
+  program
+    .command('produce')
+    .description(
+      "put the built-in tweet generator's tweets into a Kinesis stream, as JSON lines (honours AWS_ENDPOINT_URL)",
+    )
+    .argument('<stream>', 'the Kinesis stream name')
+    .option('--rate <n>', 'tweets per second', parseCount, 500)
+    .option('--seconds <n>', 'for how many seconds', parseCount, 60)
+    .option('--seed <n>', 'the generator seed', parseCount, 1)
+    .action(async (stream: string, opts: { rate: number; seconds: number; seed: number }) => {
+      code = await produce(stream, opts);
+    });
+
+  program
+    .command('lambda-host')
+    .description(
+      "serve the stack's control, coordinator and worker functions on a loopback Lambda Invoke API, for an " +
+        'emulator without Lambda (LocalStack without Docker, stack deployed with -c sluice:functions=false)',
+    )
+    .requiredOption('--bucket <name>', "the stack's BucketName output")
+    .requiredOption('--stream <name>', "the stack's StreamName output")
+    .option('--port <n>', 'the port on 127.0.0.1', parseCount, 9001)
+    .option('--workers <n>', 'worker invocations in flight at once', parseCount, 8)
+    .option(
+      '--tick <time>',
+      'how often the watchdog ticks the coordinator (0 for never)',
+      parseDuration,
+      60_000,
+    )
+    .action(async (opts: { bucket: string; stream: string; port: number; workers: number; tick: number }) => {
+      code = await lambdaHost(opts);
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -107,6 +142,62 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   return code;
+}
+
+/** Serves the functions until SIGINT or SIGTERM. */
+async function lambdaHost(opts: {
+  bucket: string;
+  stream: string;
+  port: number;
+  workers: number;
+  tick: number;
+}): Promise<number> {
+  const { startLocalFunctions } = await import('./localFunctions');
+  const functions = await startLocalFunctions({
+    bucket: opts.bucket,
+    stream: opts.stream,
+    port: opts.port,
+    workerConcurrency: Math.max(1, opts.workers),
+    tickMs: opts.tick,
+  });
+  process.stderr.write(
+    `serving control, coordinator and worker on ${functions.url} (bucket ${opts.bucket}, stream ${opts.stream}); ` +
+      'Ctrl-C stops\n',
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await functions.stop();
+  return EXIT.ok;
+}
+
+/** Puts `rate` generated tweets a second into a stream for `seconds` seconds, one second's tweets per call batch. */
+async function produce(stream: string, opts: { rate: number; seconds: number; seed: number }) {
+  // Loaded only for this command: running jobs locally never pays for the AWS SDK.
+  const [{ KinesisProducer }, { kinesisClient }, { GeneratorSource }] = await Promise.all([
+    import('../aws/KinesisProducer'),
+    import('../aws/awsClients'),
+    import('../source/GeneratorSource'),
+  ]);
+  const generator = new GeneratorSource({ kind: 'tweets', ratePerSec: opts.rate, seed: opts.seed });
+  const producer = new KinesisProducer({ client: kinesisClient(), streamName: stream });
+  const started = Date.now();
+  for (let second = 0; second < opts.seconds; second++) {
+    const lines = Array.from({ length: opts.rate }, (_, i) =>
+      JSON.stringify(generator.recordAt(second * opts.rate + i)),
+    );
+    try {
+      await producer.put(lines);
+    } catch (error) {
+      process.stderr.write(`sluice produce: ${(error as Error).message}\n`);
+      return EXIT.failed;
+    }
+    process.stderr.write(`second ${second + 1}: ${producer.sent} tweets in ${stream}\n`);
+    const wait = started + (second + 1) * 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  return EXIT.ok;
 }
 
 async function validate(jobArg: string): Promise<number> {

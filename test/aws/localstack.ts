@@ -72,7 +72,22 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 /** Where LocalStack listens. An IP, not `localhost`, so the SDK addresses S3 path-style. */
 export const LOCALSTACK_ENDPOINT = 'http://127.0.0.1:4566';
 const HEALTH_URL = `${LOCALSTACK_ENDPOINT}/_localstack/health`;
-const REQUIRED_SERVICES = ['s3', 'kinesis'] as const;
+/**
+ * S3 and Kinesis for the runtime's tests; the rest for deploying the CDK stack without its functions (CloudFormation
+ * and what the stack and the CDK bootstrap stack hold).
+ */
+const REQUIRED_SERVICES = [
+  's3',
+  'kinesis',
+  'cloudformation',
+  'iam',
+  'sts',
+  'ssm',
+  'sqs',
+  'logs',
+  'cloudwatch',
+  'events',
+] as const;
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const stateDir = join(repoRoot, '.localstack');
@@ -198,8 +213,8 @@ export async function setup(): Promise<void> {
     }
     if (services !== undefined) {
       throw new Error(
-        `something answers ${HEALTH_URL} but without s3 and kinesis running (${JSON.stringify(services)}); ` +
-          'stop it, or start it with SERVICES=s3,kinesis',
+        `something answers ${HEALTH_URL} but without ${REQUIRED_SERVICES.join(', ')} running (${JSON.stringify(services)}); ` +
+          `stop it, or start it with SERVICES=${REQUIRED_SERVICES.join(',')}`,
       );
     }
   }

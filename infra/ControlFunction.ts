@@ -1,0 +1,75 @@
+import { Duration } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { JOBS_PREFIX } from '../lib/aws/bucketLayout';
+import type { CoordinatorFunction } from './CoordinatorFunction';
+import { SluiceFunction } from './SluiceFunction';
+
+/** Settings of a {@link ControlFunction}. */
+export interface ControlFunctionProps {
+  /** The deployment's bucket. */
+  readonly bucket: IBucket;
+  /** The deployment's stream: jobs may leave `streamName` out to read it. */
+  readonly stream: IStream;
+  /** The coordinator it starts jobs on. */
+  readonly coordinator: CoordinatorFunction;
+  /** How long the logs are kept. Default one week. */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The control function: where users send `events/` (a job to start, `stop`, `status`). It validates each event,
+ * records it under `jobs/<name>/`, answers at once, and starts the coordinator asynchronously. It exists because
+ * the coordinator's concurrency is reserved at 1: while a job runs, that one execution is busy driving batches,
+ * and a synchronous call to it would be throttled.
+ */
+export class ControlFunction extends Construct {
+  /** The function. */
+  readonly fn: IFunction;
+
+  constructor(scope: Construct, id: string, props: ControlFunctionProps) {
+    super(scope, id);
+    const { bucket, coordinator } = props;
+    const base = new SluiceFunction(this, 'Control', {
+      handler: 'control',
+      memoryMb: 512,
+      timeout: Duration.seconds(30),
+      environment: {
+        SLUICE_BUCKET: bucket.bucketName,
+        SLUICE_COORDINATOR_FUNCTION: coordinator.functionName,
+        SLUICE_STREAM: props.stream.streamName,
+      },
+      ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+    });
+    this.fn = base.fn;
+    base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'StartCoordinator',
+        effect: Effect.ALLOW,
+        actions: ['lambda:InvokeFunction'],
+        resources: [coordinator.fn.functionArn],
+      }),
+    );
+    base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'Jobs',
+        effect: Effect.ALLOW,
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [bucket.arnForObjects(`${JOBS_PREFIX}*`)],
+      }),
+    );
+    base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ListJobs',
+        effect: Effect.ALLOW,
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${JOBS_PREFIX}*`] } },
+      }),
+    );
+  }
+}

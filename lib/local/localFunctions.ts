@@ -1,0 +1,101 @@
+import { fileURLToPath } from 'node:url';
+import { LambdaHost } from './LambdaHost';
+
+/** Settings of {@link startLocalFunctions}. */
+export interface LocalFunctionsOptions {
+  /** The deployment's bucket (the stack's `BucketName` output). */
+  readonly bucket: string;
+  /** The deployment's Kinesis stream (the stack's `StreamName` output). */
+  readonly stream: string;
+  /** The loopback port of the Lambda Invoke API. Default 9001. */
+  readonly port?: number;
+  /** Worker invocations in flight at once. Default 8. */
+  readonly workerConcurrency?: number;
+  /** How long one coordinator invocation drives batches before handing over, in ms. Default 60,000. */
+  readonly coordinatorTimeoutMs?: number;
+  /** How often the watchdog ticks the coordinator, in ms; 0 for never. Default 60,000, as the stack's rule. */
+  readonly tickMs?: number;
+  /** Where the functions' log lines go. Default: stderr, prefixed by the function's name. */
+  readonly output?: (functionName: string, line: string) => void;
+}
+
+/** The deployment's three functions, served on this machine. */
+export interface LocalFunctions {
+  /** The endpoint to give `aws lambda invoke --endpoint-url` or an SDK client. */
+  readonly url: string;
+  readonly host: LambdaHost;
+  /** Stops the tick and the functions. */
+  stop(): Promise<void>;
+}
+
+const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
+
+/**
+ * Serves the stack's `control`, `coordinator` and `worker` handlers through the Lambda Invoke API on a loopback
+ * port, with the environment the CDK stack gives them, and ticks the coordinator as the stack's EventBridge rule
+ * would. This is the stack on an emulator that cannot run Lambda (LocalStack without Docker): deploy it with
+ * `-c sluice:functions=false`, and run the functions here. The functions reach each other through this host;
+ * S3 and Kinesis through the process's `AWS_ENDPOINT_URL`.
+ *
+ * @example
+ * const functions = await startLocalFunctions({ bucket: 'sluice-data', stream: 'tweets' });
+ * // aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name control ...
+ */
+export async function startLocalFunctions(options: LocalFunctionsOptions): Promise<LocalFunctions> {
+  const port = options.port ?? 9001;
+  const url = `http://127.0.0.1:${port}`;
+  const concurrency = String(options.workerConcurrency ?? 8);
+  const coordinatorTimeoutMs = options.coordinatorTimeoutMs ?? 60_000;
+  // As the stack sets them, plus the way back to this host for the functions that invoke others.
+  const shared = {
+    SLUICE_BUCKET: options.bucket,
+    SLUICE_STREAM: options.stream,
+    AWS_ENDPOINT_URL_LAMBDA: url,
+  };
+  const host = await LambdaHost.start({
+    port,
+    ...(options.output ? { output: options.output } : {}),
+    functions: {
+      control: {
+        module: `${functionsDir}control.ts`,
+        timeoutMs: 30_000,
+        env: { ...shared, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
+      },
+      coordinator: {
+        module: `${functionsDir}coordinator.ts`,
+        timeoutMs: coordinatorTimeoutMs,
+        env: {
+          ...shared,
+          SLUICE_WORKER_FUNCTION: 'worker',
+          SLUICE_COORDINATOR_FUNCTION: 'coordinator',
+          SLUICE_TASK_CONCURRENCY: concurrency,
+        },
+      },
+      worker: {
+        module: `${functionsDir}worker.ts`,
+        timeoutMs: 120_000,
+        env: { SLUICE_STORE: `s3://${options.bucket}`, SLUICE_OUTPUTS: `s3://${options.bucket}/outputs/` },
+      },
+    },
+  });
+  const tickMs = options.tickMs ?? 60_000;
+  const tick =
+    tickMs > 0
+      ? setInterval(() => {
+          // An asynchronous invocation through the Invoke API, as EventBridge makes it.
+          fetch(`${host.url}/2015-03-31/functions/coordinator/invocations`, {
+            method: 'POST',
+            headers: { 'X-Amz-Invocation-Type': 'Event' },
+            body: JSON.stringify({ action: 'tick' }),
+          }).catch(() => {});
+        }, tickMs)
+      : undefined;
+  return {
+    url: host.url,
+    host,
+    stop: async () => {
+      if (tick) clearInterval(tick);
+      await host.stop();
+    },
+  };
+}
