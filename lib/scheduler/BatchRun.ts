@@ -20,8 +20,27 @@ export class BatchRun {
   /** Per stage, the wall time beyond its slowest task (dispatch: thread messages or Lambda invokes), in ms. */
   dispatchMs = 0;
   readonly deadLetters: DeadLetter[] = [];
+  private readonly letterKeys = new Set<string>();
 
   constructor(readonly batchTime: number) {}
+
+  /**
+   * Adds the dead letters of one task. A dataset that is not persisted is computed again by every job of the
+   * batch that reads it (two outputs of one stream, say), and each computation rejects the same records: those
+   * are one dead letter, not two. A computation is deterministic, so the n-th letter of a dataset in a task of
+   * the same partition is the same letter; records that really occur twice have different positions and stay.
+   */
+  addDeadLetters(partition: number, letters: readonly DeadLetter[]): void {
+    const position = new Map<string, number>();
+    for (const letter of letters) {
+      const n = position.get(letter.dataset) ?? 0;
+      position.set(letter.dataset, n + 1);
+      const key = JSON.stringify([letter.dataset, partition, n, letter.error, letter.record]);
+      if (this.letterKeys.has(key)) continue;
+      this.letterKeys.add(key);
+      this.deadLetters.push(letter);
+    }
+  }
 }
 
 /**

@@ -92,7 +92,7 @@ export class DAGScheduler {
         batch.storageRequests += result.metrics.storageRequests;
         batch.taskStorageMs += result.metrics.storageMs;
         batch.taskComputeMs += result.metrics.durationMs - result.metrics.storageMs;
-        for (const letter of result.deadLetters) batch.deadLetters.push(letter);
+        batch.addDeadLetters(task.partition, result.deadLetters);
         for (const p of result.persisted)
           this.persistence.record(p.key, p.partition, p.level, p.numPartitions);
         return result;

@@ -68,6 +68,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { runLogged, tailOf } from '../helpers/runLogged';
 
 /** Where LocalStack listens. An IP, not `localhost`, so the SDK addresses S3 path-style. */
 export const LOCALSTACK_ENDPOINT = 'http://127.0.0.1:4566';
@@ -278,8 +279,8 @@ async function ensureVenv(): Promise<void> {
   rmSync(venvDir, { recursive: true, force: true });
   const log = join(stateDir, 'install.log');
   writeFileSync(log, '');
-  await run(python, ['-m', 'venv', venvDir], log, INSTALL_TIMEOUT_MS);
-  await run(
+  await runLogged(python, ['-m', 'venv', venvDir], log, INSTALL_TIMEOUT_MS);
+  await runLogged(
     venvPython,
     ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-r', requirementsFile],
     log,
@@ -294,12 +295,12 @@ async function ensureKinesisMock(): Promise<void> {
   const installed = join(packagesRoot, 'usr', 'lib', 'localstack', 'kinesis-local');
   if (existsSync(installed) && readdirSync(installed).length > 0) return;
   say('installing kinesis-mock');
-  await run(
+  await runLogged(
     venvPython,
     ['-m', 'localstack.cli.lpm', 'install', 'kinesis-mock'],
     join(stateDir, 'install.log'),
     INSTALL_TIMEOUT_MS,
-    { ...localstackEnvironment(packagesRoot) },
+    { env: localstackEnvironment(packagesRoot) },
   );
 }
 
@@ -405,36 +406,6 @@ async function findPython(): Promise<string> {
     `LocalStack 4.14.0 needs Python 3.13 or newer; none found among ${candidates.join(', ')}. ` +
       'Install one, or set SLUICE_LOCALSTACK_PYTHON to its path.',
   );
-}
-
-/** Runs a command to completion, appending its output to `log`; rejects on failure or after `timeoutMs`. */
-function run(
-  command: string,
-  args: string[],
-  log: string,
-  timeoutMs: number,
-  env = process.env,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fd = openSync(log, 'a');
-    const child = spawn(command, args, { env, stdio: ['ignore', fd, fd] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else {
-        reject(
-          new Error(
-            `${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}); the end of ${log}:\n${tail(log, 30)}`,
-          ),
-        );
-      }
-    });
-  });
 }
 
 /**
@@ -546,9 +517,7 @@ function readTextOr(path: string, fallback: string): string {
   }
 }
 
-function tail(path: string, lines: number): string {
-  return readTextOr(path, '').split('\n').slice(-lines).join('\n');
-}
+const tail = tailOf;
 
 /** One line of progress on stderr: an install or a start takes long enough to deserve one. */
 function say(line: string): void {

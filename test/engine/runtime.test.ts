@@ -138,6 +138,29 @@ describe('dead letters', () => {
   }
 });
 
+describe('dead letters of a stream read by two outputs', () => {
+  it('counts each rejected record once, while a record that really occurs twice stays twice', async () => {
+    // given a stream that is not persisted, so both outputs compute it, over a batch with a malformed line twice
+    const document = {
+      name: 'two-outputs',
+      batchIntervalMs: 1000,
+      sources: { lines: { type: 'queue', batches: [['{"a":1}', 'not json', 'not json', '{"a":2}']] } },
+      streams: { parsed: { from: 'lines', ops: [{ op: 'map', fn: 'parseJson' }] } },
+      outputs: [
+        { stream: 'parsed', type: 'print', name: 'first' },
+        { stream: 'parsed', type: 'print', name: 'second' },
+      ],
+    };
+    // when the batch runs
+    const result = await runBatches({ kind: 'document', document, baseDir: dir }, 1, { storeDir: dir });
+    // then both outputs saw the good records, and the two bad lines are two dead letters, not four
+    expect(result.recordsOf('first')).toEqual([[{ a: 1 }, { a: 2 }]]);
+    expect(result.recordsOf('second')).toEqual([[{ a: 1 }, { a: 2 }]]);
+    expect(result.deadLetters.map((d) => d.record)).toEqual(['not json', 'not json']);
+    expect(result.batches[0]!.deadLetters).toBe(2);
+  });
+});
+
 describe('errors', () => {
   it('stops with a clear error when a transform returns nothing', async () => {
     // when the transform returns undefined at batch 2000

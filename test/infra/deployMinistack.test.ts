@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KinesisProducer } from '../../lib/aws/KinesisProducer';
+import { Deployment, until } from './deployment';
+import { type Ministack, startMinistack } from './ministack';
+import { canonical, hashtagCounts, spamUsers, summed, tweets, tweetsPerUser } from './tweetExpectations';
+
+/**
+ * The whole stack, deployed as a user deploys it and run as a user runs it, on ministack (an emulator that runs
+ * Node.js Lambdas without Docker): `cdklocal bootstrap` and `deploy` of the real app, the ready-to-send files of
+ * `events/aws/` sent to the deployed control function, tweets put into the deployed stream, and the outputs read
+ * from the deployed bucket and compared with counts computed directly from the tweets. Then `cdklocal destroy`.
+ */
+
+const events = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../events/aws/${name}.json`, import.meta.url), 'utf8')) as Record<
+    string,
+    any
+  >;
+const input = tweets(600, 11);
+const spam = spamUsers();
+const MALFORMED = '{"user": "broken", not json';
+
+let ministack: Ministack;
+let deployment: Deployment;
+
+beforeAll(async () => {
+  ministack = await startMinistack();
+  deployment = new Deployment(
+    ministack.endpoint,
+    `SluiceIt${process.pid.toString(36)}`,
+    join(tmpdir(), `sluice-deploy-${process.pid}`),
+    { 'sluice:retainData': 'false', 'sluice:workerConcurrency': '8' },
+  );
+  await deployment.deploy();
+}, 600_000);
+
+afterAll(async () => {
+  await ministack?.stop();
+});
+
+describe('the CDK stack deployed on ministack', () => {
+  it('deploys the functions with their configuration and names the resources in its outputs', async () => {
+    const { ControlFunctionName, CoordinatorFunctionName, WorkerFunctionName, BucketName, StreamName } =
+      deployment.outputs;
+    expect([
+      ControlFunctionName,
+      CoordinatorFunctionName,
+      WorkerFunctionName,
+      BucketName,
+      StreamName,
+    ]).not.toContain(undefined);
+    const coordinator = await deployment.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: CoordinatorFunctionName }),
+    );
+    expect(coordinator.Timeout).toBe(300);
+    expect(coordinator.Environment?.Variables).toMatchObject({
+      SLUICE_BUCKET: BucketName,
+      SLUICE_STREAM: StreamName,
+      SLUICE_WORKER_FUNCTION: WorkerFunctionName,
+      SLUICE_TASK_CONCURRENCY: '8',
+    });
+  });
+
+  it('runs the events/aws jobs on tweets put into the deployed stream, and answers status and stop', async () => {
+    const [ControlFunctionName, BucketName, StreamName] = [
+      'ControlFunctionName',
+      'BucketName',
+      'StreamName',
+    ].map((name) => deployment.output(name)) as [string, string, string];
+    // given the spam list where the spam filter looks for it, and the three jobs started from their files
+    await deployment.s3.send(
+      new PutObjectCommand({
+        Bucket: BucketName,
+        Key: 'static/spam.txt',
+        Body: readFileSync(new URL('../../events/spam.txt', import.meta.url)),
+      }),
+    );
+    for (const file of ['start-hashtag-counts', 'start-session-counts', 'start-spam-filter']) {
+      const answer = await deployment.invoke(ControlFunctionName, events(file));
+      expect(answer, file).toMatchObject({ ok: true, state: 'running' });
+    }
+    // when 600 tweets and one malformed line go into the stream, in PutRecords calls of many records
+    const producer = new KinesisProducer({ client: deployment.kinesis, streamName: StreamName });
+    await producer.put([...input.map((t) => JSON.stringify(t)), MALFORMED]);
+    expect(producer.sent).toBe(601);
+    expect(producer.calls).toBeLessThan(10);
+
+    // then the minute's hashtag counts reach the counts of all the tweets
+    const expectedTags = hashtagCounts(input);
+    await until(
+      'the sliding hashtag count of every tweet',
+      async () => {
+        const batches = await deployment.jsonlBatches('hashtag-counts/counts');
+        return batches.some((b) => sameCounts(b.records, expectedTags)) ? true : undefined;
+      },
+      240_000,
+    );
+    // and each user's running count reaches their number of tweets
+    const expectedUsers = tweetsPerUser(input);
+    await until(
+      'every user’s running count',
+      async () => {
+        const batches = await deployment.jsonlBatches('session-counts/users');
+        return batches.some((b) => sameCounts(b.records, expectedUsers)) ? true : undefined;
+      },
+      240_000,
+    );
+    // and the spam filter's per-batch counts add up to the counts of the tweets by unlisted users, exactly once
+    const expectedClean = hashtagCounts(input.filter((t) => !spam.has(t.user)));
+    expect(expectedClean).not.toEqual(expectedTags);
+    await until(
+      'the spam filter’s counts',
+      async () => {
+        const total = summed(await deployment.jsonlBatches('spam-filter/counts'));
+        return JSON.stringify(total) === JSON.stringify(expectedClean) ? true : undefined;
+      },
+      240_000,
+    );
+    // and the malformed line is a dead letter of each job, with its reason
+    for (const job of ['hashtag-counts', 'session-counts', 'spam-filter']) {
+      const letters = await until(
+        `${job}'s dead letter`,
+        async () => {
+          const keys = await deployment.keys(`jobs/${job}/store/dead-letter/`);
+          return keys.length > 0 ? keys : undefined;
+        },
+        60_000,
+      );
+      const lines = (await Promise.all(letters.map((k) => deployment.text(k)))).join('').trim().split('\n');
+      const parsed = lines.map((l) => JSON.parse(l) as { record: unknown; error: string });
+      expect(parsed.map((l) => l.record)).toEqual([MALFORMED]);
+      expect(parsed[0]!.error).toMatch(/JSON/);
+    }
+
+    // when status.json is sent, then the main job answers with its batches' delays
+    const status = await deployment.invoke(ControlFunctionName, events('status'));
+    expect(status).toMatchObject({ ok: true, job: 'hashtag-counts', state: 'running' });
+    expect(status.batches.length).toBeGreaterThan(0);
+    expect(typeof status.batches[0].totalDelayMs).toBe('number');
+
+    // when stop.json (and the same event for the other two jobs) is sent, then every job stops
+    const stop = events('stop');
+    for (const job of ['hashtag-counts', 'session-counts', 'spam-filter']) {
+      expect(await deployment.invoke(ControlFunctionName, { ...stop, job })).toMatchObject({
+        ok: true,
+        state: 'stopped',
+      });
+    }
+    const spamBatches = (await deployment.jsonlBatches('spam-filter/counts')).length;
+    await new Promise((r) => setTimeout(r, 5000));
+    // no batch after the stop has been taken into account, and no output batch was written twice
+    const after = await deployment.jsonlBatches('spam-filter/counts');
+    expect(after.length - spamBatches).toBeLessThanOrEqual(2);
+    expect(new Set(after.map((b) => b.batchTime)).size).toBe(after.length);
+    expect(summed(after)).toEqual(expectedClean);
+  }, 900_000);
+
+  it('is destroyed', async () => {
+    await deployment.destroy();
+  }, 300_000);
+});
+
+/** Whether a batch's `[key, count]` records equal the expected ones, in any order. */
+function sameCounts(records: unknown[], expected: [string, number][]): boolean {
+  return JSON.stringify(canonical(records as [string, number][])) === JSON.stringify(expected);
+}
