@@ -138,30 +138,15 @@ class JobBuilder {
   private buildDataset(name: string, spec: StaticDatasetSpec): void {
     let dataset: Dataset<any> =
       spec.type === 'textFile'
-        ? this.ssc.textFile(this.datasetPath(spec.path, name), spec.partitions)
+        ? this.ssc.textFile(
+            datasetPath(spec.path, { baseDir: this.baseDir, staticBase: this.cloud.staticBase }, name),
+            spec.partitions,
+          )
         : this.ssc.parallelize(spec.records, spec.partitions);
     (spec.ops ?? []).forEach((op, i) => {
       dataset = this.applyDatasetOp(dataset, op, jsonPath('datasets', name, 'ops', i));
     });
     this.datasets.set(name, dataset);
-  }
-
-  /** A static file's location: an `s3://` URL as given, else relative to the static base or the job folder. */
-  private datasetPath(path: string, name: string): string {
-    if (/^s3:\/\//.test(path)) return path;
-    const base = this.cloud.staticBase;
-    if (base === undefined) return resolvePath(this.baseDir, path);
-    const key = posix.normalize(path);
-    if (key.startsWith('../') || key === '..' || key.startsWith('/')) {
-      throw new JobValidationError([
-        {
-          path: jsonPath('datasets', name, 'path'),
-          message: `on the serverless runtime a relative path names an object under ${base}; give an s3:// URL for any other object`,
-          value: path,
-        },
-      ]);
-    }
-    return `${base}${key}`;
   }
 
   /** The stream of a name, building it first (after every stream it reads) when it is not built yet. */
@@ -453,4 +438,28 @@ class UnavailableSource implements Source<string> {
   async recordsFor(): Promise<string[]> {
     return [];
   }
+}
+
+/**
+ * Where a static dataset's file is: an `s3://` URL as given; otherwise a path relative to the static base (the
+ * serverless runtime's `s3://bucket/static/`), which it may not climb out of, or else to the job's folder.
+ */
+export function datasetPath(
+  path: string,
+  where: { readonly baseDir: string; readonly staticBase?: string | undefined },
+  datasetName: string,
+): string {
+  if (/^s3:\/\//.test(path)) return path;
+  if (where.staticBase === undefined) return resolvePath(where.baseDir, path);
+  const key = posix.normalize(path);
+  if (key === '..' || key.startsWith('../') || key.startsWith('/')) {
+    throw new JobValidationError([
+      {
+        path: jsonPath('datasets', datasetName, 'path'),
+        message: `on the serverless runtime a relative path names an object under ${where.staticBase}; give an s3:// URL for any other object`,
+        value: path,
+      },
+    ]);
+  }
+  return `${where.staticBase}${key}`;
 }

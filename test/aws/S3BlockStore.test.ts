@@ -2,9 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  GetObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
+import { TEMPORARY_PREFIXES, TEMPORARY_TAG } from '../../lib/aws/bucketLayout';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import type { BlockStore } from '../../lib/storage/BlockStore';
@@ -232,6 +238,25 @@ describe('S3BlockStore', () => {
     await store.put('shared/client', 'path-style');
     expect(new TextDecoder().decode(await store.get('shared/client'))).toBe('path-style');
     expect(s3Client()).toBe(s3Client()); // one client per process
+  });
+
+  it('given temporary prefixes, when blocks are written, then only theirs carry the tag the lifecycle rule expires', async () => {
+    const store = new S3BlockStore({
+      client,
+      bucket,
+      prefix: `case-${++cases}`,
+      temporary: { prefixes: TEMPORARY_PREFIXES, tag: TEMPORARY_TAG },
+    });
+    await store.put('shuffle/1000/0/1', 'map output');
+    await store.put('persist/n3@1000/0', 'state');
+    const tagsOf = async (key: string) =>
+      (await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: `${store.prefix}${key}` })))
+        .TagSet;
+    expect(await tagsOf('shuffle/1000/0/1')).toEqual([
+      { Key: TEMPORARY_TAG.key, Value: TEMPORARY_TAG.value },
+    ]);
+    expect(await tagsOf('persist/n3@1000/0')).toEqual([]);
+    expect(store.requests).toBe(2); // the tag travels with the PutObject
   });
 
   it('given an invalid bucket or prefix, when a store is made, then the constructor says what was expected', () => {

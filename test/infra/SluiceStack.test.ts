@@ -38,13 +38,13 @@ const show = (r: unknown) => JSON.stringify(r).replace(/\\"/g, '"');
 describe('the Sluice stack', () => {
   const t = template();
 
-  it('holds the bucket, stream, both functions, the tick, the failure queue, log groups, dashboard and alarm', () => {
+  it('holds the bucket, stream, control, coordinator and worker functions, the tick, the failure queue, log groups, dashboard and alarm', () => {
     t.resourceCountIs('AWS::S3::Bucket', 1);
     t.resourceCountIs('AWS::Kinesis::Stream', 1);
-    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.resourceCountIs('AWS::Lambda::Function', 3);
     t.resourceCountIs('AWS::Events::Rule', 1);
     t.resourceCountIs('AWS::SQS::Queue', 1);
-    t.resourceCountIs('AWS::Logs::LogGroup', 2);
+    t.resourceCountIs('AWS::Logs::LogGroup', 3);
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     t.resourceCountIs('AWS::CloudWatch::Alarm', 1);
     t.hasResourceProperties('AWS::Kinesis::Stream', {
@@ -92,7 +92,12 @@ describe('the Sluice stack', () => {
     const fns = Object.values(t.findResources('AWS::Lambda::Function'));
     const coordinator = fns.find((f) => f.Properties.Environment.Variables.SLUICE_WORKER_FUNCTION);
     const worker = fns.find((f) => f.Properties.Environment.Variables.SLUICE_STORE);
+    const control = fns.find(
+      (f) => f !== coordinator && f.Properties.Environment.Variables.SLUICE_COORDINATOR_FUNCTION,
+    );
     expect(coordinator?.Properties.ReservedConcurrentExecutions).toBe(1);
+    // the control function answers start/stop/status while the coordinator's one execution drives batches
+    expect(control?.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(worker?.Properties.ReservedConcurrentExecutions).toBe(20);
     expect(coordinator?.Properties.Environment.Variables.SLUICE_TASK_CONCURRENCY).toBe('20');
     expect(template({ workerConcurrency: 7 }).findResources('AWS::Lambda::Function')).toSatisfy(
@@ -124,12 +129,24 @@ describe('the Sluice stack', () => {
   });
 
   it('grants no wildcard action, and no action on a wildcard resource', () => {
-    const all = [...statementsOf(t, 'Coordinator'), ...statementsOf(t, 'Worker')];
+    const all = ['Control', 'Coordinator', 'Worker'].flatMap((role) => statementsOf(t, role));
     expect(all.length).toBeGreaterThan(5);
     for (const s of all) {
       for (const a of actions(s)) expect(a, `${s.Sid}: ${a}`).not.toMatch(/\*/);
       for (const r of resources(s)) expect(r, `${s.Sid}`).not.toBe('*');
     }
+  });
+
+  it('lets the control function invoke only the coordinator, and touch only jobs/', () => {
+    const statements = statementsOf(t, 'Control');
+    const invoke = statements.filter((s) => actions(s).some((a) => a.startsWith('lambda:')));
+    expect(invoke.flatMap(actions)).toEqual(['lambda:InvokeFunction']);
+    expect(invoke.flatMap(resources).map(show)).toEqual([expect.stringMatching(/CoordinatorFunction.*Arn/)]);
+    const objects = statements
+      .filter((s) => actions(s).some((a) => a.startsWith('s3:') && a !== 's3:ListBucket'))
+      .flatMap((s) => resources(s).map(show));
+    expect(objects).toEqual([expect.stringMatching(/Arn"\]\},"\/jobs\/\*"/)]);
+    expect(statements.flatMap(actions).filter((a) => a.startsWith('kinesis:'))).toEqual([]);
   });
 
   it('lets the coordinator invoke only the worker and itself', () => {

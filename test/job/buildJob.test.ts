@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobValidationError } from '../../lib/errors';
-import { buildJob } from '../../lib/job/buildJob';
+import { buildJob, datasetPath } from '../../lib/job/buildJob';
 import type { StreamingContext } from '../../lib/StreamingContext';
 import { TextFileSource } from '../../lib/source/TextFileSource';
 import { fixturesDir, jobWithOps, minimalJob, seedJob } from './fixtures/jobs';
@@ -209,5 +209,29 @@ describe('buildJob', () => {
     expect(error).toBeInstanceOf(JobValidationError);
     expect((error as JobValidationError).issues[0]?.path).toBe('functions');
     expect((error as JobValidationError).issues[0]?.message).toContain(join(fixturesDir, 'nope.ts'));
+  });
+});
+
+describe('static dataset paths', () => {
+  it('keep s3:// URLs, resolve against the job folder locally, and against static/ on the serverless runtime', () => {
+    const local = { baseDir: '/jobs/spam' };
+    const serverless = { baseDir: '/', staticBase: 's3://bucket/static/' };
+    expect(datasetPath('s3://other/list.txt', serverless, 'spam')).toBe('s3://other/list.txt');
+    expect(datasetPath('spam.txt', local, 'spam')).toBe('/jobs/spam/spam.txt');
+    expect(datasetPath('spam.txt', serverless, 'spam')).toBe('s3://bucket/static/spam.txt');
+    expect(datasetPath('lists/./spam.txt', serverless, 'spam')).toBe('s3://bucket/static/lists/spam.txt');
+  });
+
+  it('may not climb out of static/ on the serverless runtime, and the error names the field', () => {
+    const serverless = { baseDir: '/', staticBase: 's3://bucket/static/' };
+    for (const path of ['../jobs/x/job.json', 'a/../../b', '/etc/passwd']) {
+      try {
+        datasetPath(path, serverless, 'spam');
+        expect.unreachable(path);
+      } catch (error) {
+        expect(error).toBeInstanceOf(JobValidationError);
+        expect((error as JobValidationError).issues[0]!.path).toBe('datasets.spam.path');
+      }
+    }
   });
 });
