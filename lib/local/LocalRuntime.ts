@@ -41,6 +41,11 @@ export interface LocalRunOptions {
    * checkpoint of the same job resumes at its first incomplete batch.
    */
   readonly fresh?: boolean;
+  /**
+   * Back memory-level persistence with the block store, as the serverless runtime does (see
+   * `StreamingEnv.memoryBackedByStore`); for checking that path locally. Default false.
+   */
+  readonly memoryBackedByStore?: boolean;
 }
 
 /**
@@ -97,6 +102,7 @@ export class LocalRuntime {
       outputs: new LocalFolderStore(outputDir),
       runner,
       driverRunner,
+      ...(options.memoryBackedByStore ? { memoryBackedByStore: true } : {}),
       print: write,
       appendJsonl: async (path, line) => {
         if (path === undefined) {

@@ -1,0 +1,75 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parseCoordinatorEvent } from '../../lib/aws/coordinatorEvents';
+import { buildJob } from '../../lib/job/buildJob';
+import jobSchema from '../../lib/job/job.schema.json' with { type: 'json' };
+import { validateJob } from '../../lib/job/validateJob';
+
+/** The ready-to-send events for a deployed stack, in `events/aws/`. */
+const dir = new URL('../../events/aws/', import.meta.url).pathname;
+const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+const events = await Promise.all(
+  files.map(async (file) => ({
+    file,
+    event: JSON.parse(await readFile(join(dir, file), 'utf8')) as Record<string, any>,
+  })),
+);
+const starts = events.filter((e) => e.event.action === 'start');
+const local = async (file: string) =>
+  JSON.parse(await readFile(new URL(`../../events/${file}`, import.meta.url), 'utf8')) as Record<string, any>;
+
+describe('the events in events/aws/', () => {
+  it('start the three seed jobs, and ask for status and stop', () => {
+    expect(files).toEqual([
+      'start-hashtag-counts.json',
+      'start-session-counts.json',
+      'start-spam-filter.json',
+      'status.json',
+      'stop.json',
+    ]);
+  });
+
+  it.each(events)('$file is an event the coordinator and the control function accept', ({ event }) => {
+    expect(() => parseCoordinatorEvent(event)).not.toThrow();
+  });
+
+  it.each(starts)(
+    '$file holds a job that matches the job schema, validates, and builds for AWS',
+    async ({ event }) => {
+      const validate = new Ajv({ allErrors: true, allowUnionTypes: true })
+        .addKeyword('enumDescriptions')
+        .compile(jobSchema);
+      expect(validate(event.job), JSON.stringify(validate.errors)).toBe(true);
+      expect(() => validateJob(event.job)).not.toThrow();
+      const ssc = await buildJob(event.job, { baseDir: '/', staticBase: 's3://bucket/static/' });
+      expect(ssc.graph.outputs.length).toBeGreaterThan(0);
+      // it reads the deployment's own stream, and writes its results to the bucket as well as the log
+      expect(Object.values(event.job.sources)).toEqual([{ type: 'kinesis' }]);
+      expect(event.job.outputs.map((o: { type: string }) => o.type)).toEqual(['print', 'jsonl']);
+    },
+  );
+
+  it('computes what the local jobs compute, on tweets parsed from the stream', async () => {
+    const byName = Object.fromEntries(starts.map((s) => [s.event.job.name, s.event.job]));
+    const hashtags = await local('hashtag-counts.json');
+    expect(byName['hashtag-counts'].streams.counts).toEqual(hashtags.streams.counts);
+    const sessions = await local('session-counts.json');
+    expect(byName['session-counts'].streams.tweetsPerUser).toEqual(sessions.streams.tweetsPerUser);
+    const spam = await local('spam-filter.json');
+    expect(byName['spam-filter'].datasets).toEqual(spam.datasets);
+    expect(byName['spam-filter'].streams.counts).toEqual(spam.streams.counts);
+    expect(byName['spam-filter'].streams.clean.ops.slice(1)).toEqual(spam.streams.clean.ops);
+  });
+
+  it('ask for the status of the main job and stop it', () => {
+    const byFile = Object.fromEntries(events.map((e) => [e.file, e.event]));
+    expect(parseCoordinatorEvent(byFile['status.json'])).toEqual({
+      action: 'status',
+      job: 'hashtag-counts',
+      last: 10,
+    });
+    expect(parseCoordinatorEvent(byFile['stop.json'])).toEqual({ action: 'stop', job: 'hashtag-counts' });
+  });
+});
