@@ -2,7 +2,7 @@
  * LocalStack for the AWS tests: a vitest globalSetup pair (`setup`/`teardown`, re-exported by
  * `globalSetup.ts`) and the helpers the tests use to reach it.
  *
- * `setup()` reuses a LocalStack that already answers on 127.0.0.1:4566 with s3 and kinesis; otherwise it
+ * `setup()` reuses a LocalStack that already answers on 127.0.0.1:4566 with the services below; otherwise it
  * installs LocalStack 4.14.0 (the last open-source release) into `.localstack/venv` once, and starts it in host
  * mode (no Docker) on a temporary FILESYSTEM_ROOT, for this run only. `teardown()` stops only a LocalStack that
  * `setup()` started, by its process group.
@@ -24,6 +24,12 @@
  *   stamped in the venv), and kinesis-mock is installed once under `.localstack/filesystem` and linked into each
  *   run's temporary FILESYSTEM_ROOT (LocalStack looks for it under `<FILESYSTEM_ROOT>/usr/lib/localstack`;
  *   otherwise it runs `npm install` on the first Kinesis call).
+ * - Services: S3 and Kinesis for the runtime's tests; CloudFormation, IAM, STS, SSM, SQS, Logs, CloudWatch and
+ *   EventBridge for deploying the CDK stack without its functions (test/infra/deployLocalStack.test.ts).
+ *   CloudFormation needs `aws-sam-translator` and EventBridge `crontab`, `jsonpath-ng` and `antlr4` (all
+ *   outside `base-runtime`, pinned in the requirements). `cdklocal bootstrap` works (the ECR repository of the
+ *   bootstrap stack is created without complaint); the stack's bucket gets its encryption and public access
+ *   block, but the CloudFormation provider does not apply `LifecycleConfiguration`.
  * - Start: 6 to 9 s to a health check with s3 and kinesis `running` (EAGER_SERVICE_LOADING=1); the first
  *   Kinesis call then starts kinesis-mock, about 1 s more. A graceful stop takes about 4 s. So a clean run of
  *   the AWS tests costs about 1 min before its first test, and a cached one about 8 s.
