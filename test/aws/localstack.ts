@@ -74,6 +74,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { isAlive, withInstallLock } from '../helpers/installLock';
 import { runLogged, tailOf } from '../helpers/runLogged';
 
 /** Where LocalStack listens. An IP, not `localhost`, so the SDK addresses S3 path-style. */
@@ -226,7 +227,7 @@ export async function setup(): Promise<void> {
     }
   }
   mkdirSync(stateDir, { recursive: true });
-  await withInstallLock(async () => {
+  await withInstallLock(join(stateDir, 'install.lock'), INSTALL_TIMEOUT_MS, async () => {
     await ensureVenv();
     await ensureKinesisMock();
   });
@@ -414,36 +415,6 @@ async function findPython(): Promise<string> {
   );
 }
 
-/**
- * Runs `body` holding `.localstack/install.lock`, so two test runs do not build the venv at once. A lock left by
- * a process that no longer exists is taken over.
- */
-async function withInstallLock(body: () => Promise<void>): Promise<void> {
-  const lock = join(stateDir, 'install.lock');
-  const deadline = Date.now() + INSTALL_TIMEOUT_MS;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), `${process.pid}\n`);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readTextOr(join(lock, 'pid'), '0'));
-      if (owner > 0 && !isAlive(owner)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`${lock} is still held by process ${owner}`);
-      await sleep(1000);
-    }
-  }
-  try {
-    await body();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
 function registerUser(): void {
   mkdirSync(usersDir, { recursive: true });
   writeFileSync(join(usersDir, String(process.pid)), '');
@@ -504,15 +475,6 @@ function descendantsOf(pid: number): number[] {
     }
   }
   return found;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readTextOr(path: string, fallback: string): string {

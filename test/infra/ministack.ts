@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/freePort';
+import { withInstallLock } from '../helpers/installLock';
 import { runLogged, tailOf } from '../helpers/runLogged';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,7 +40,7 @@ export interface Ministack {
 /** Installs ministack once (rebuilt when the requirements change), starts it on a free loopback port, waits for health. */
 export async function startMinistack(): Promise<Ministack> {
   mkdirSync(stateDir, { recursive: true });
-  await ensureVenv();
+  await withInstallLock(join(stateDir, 'install.lock'), 600_000, ensureVenv);
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const temp = mkdtempSync(join(tmpdir(), 'sluice-ministack-'));
