@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/freePort';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'lib/local/sluice.mjs');
@@ -162,5 +163,46 @@ describe('Ctrl-C', () => {
     const printed = stdout.match(/Time: \d+ ms/g) ?? [];
     const logged = stderr.match(/Batch \d+ ms:/g) ?? [];
     expect(printed.length).toBe(logged.length);
+  });
+});
+
+describe('sluice lambda-host', () => {
+  it('serves the functions on the Invoke API until SIGTERM, and the control function validates at the edge', async () => {
+    // given the command on a free loopback port, with no tick
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [bin, 'lambda-host', '--bucket', 'b', '--stream', 's', '--port', String(port), '--tick', '0'],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    const serving = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('serving control, coordinator and worker')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await Promise.race([serving, exited]);
+      expect(stderr).toContain(`http://127.0.0.1:${port}`);
+      // when an invalid start event is sent to control, as `aws lambda invoke --endpoint-url` sends it
+      const response = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/control/invocations`, {
+        method: 'POST',
+        body: JSON.stringify({
+          action: 'start',
+          job: { name: 'x', batchIntervalMs: -1, sources: {}, outputs: [] },
+        }),
+      });
+      // then it answers with the fields at fault, before touching any AWS service
+      expect(response.status).toBe(200);
+      const answer = (await response.json()) as { ok: boolean; issues: { path: string }[] };
+      expect(answer.ok).toBe(false);
+      expect(answer.issues.map((i) => i.path)).toContain('batchIntervalMs');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    // and SIGTERM stops it cleanly
+    expect(await exited).toBe(0);
   });
 });
