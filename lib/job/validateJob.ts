@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { type JobIssue, JobValidationError } from '../errors';
 import { type FunctionKind, sessionCount } from './builtinFunctions';
 import { FunctionRegistry } from './FunctionRegistry';
@@ -13,7 +13,7 @@ import {
   WINDOW_OP_NAMES,
   WITH_OP_NAMES,
 } from './JobDocument';
-import jobSchema from './job.schema.json' with { type: 'json' };
+import { validate } from './jobSchemaValidator.generated.mjs';
 
 /** Settings of {@link validateJob}. */
 export interface ValidateJobOptions {
@@ -52,21 +52,8 @@ export function validateJob(doc: unknown, options: ValidateJobOptions = {}): Job
 
 // ---- the schema ---------------------------------------------------------------------------------------------
 
-let schemaValidator: ValidateFunction | undefined;
-
-/** The compiled schema; compiled on first use so importing this module stays cheap. */
-function compiledSchema(): ValidateFunction {
-  if (schemaValidator === undefined) {
-    // verbose: errors then carry the schema and data they are about, which the messages below use.
-    const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
-    ajv.addKeyword('enumDescriptions'); // an editor hint (VS Code), not a validation keyword
-    schemaValidator = ajv.compile(jobSchema);
-  }
-  return schemaValidator;
-}
-
 function schemaIssues(doc: unknown): JobIssue[] {
-  const validate = compiledSchema();
+  // Compiled ahead of time (`npm run schema`): no schema compilation, and no `new Function`, at run time.
   if (validate(doc)) return [];
   const issues: JobIssue[] = [];
   for (const error of validate.errors ?? []) {
