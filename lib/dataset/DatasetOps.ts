@@ -3,7 +3,9 @@
  * because they construct the subclasses, and the subclasses extend `Dataset`: defining both in one module
  * graph without this split would be an import cycle that ESM resolves in the wrong order.
  */
+
 import { CoGroupedDataset } from './CoGroupedDataset';
+import { firstValueOf } from './checkedReducer';
 import { Dataset } from './Dataset';
 import {
   type AggregatorSpec,
@@ -235,7 +237,9 @@ define(
 
 define('reduceByKey', function (this: Dataset<[unknown, unknown]>, f: FnLike, partitioning?: Partitioning) {
   const id = { fnId: fnIdOf(this, f) };
-  return this.combineByKey({ fnId: 'builtin:identity' }, id, id, partitioning, true);
+  const check = firstValueOf(f);
+  const create = check ? { fnId: fnIdOf(this, check) } : { fnId: 'builtin:identity' };
+  return this.combineByKey(create, id, id, partitioning, true);
 });
 
 define('groupByKey', function (this: Dataset<[unknown, unknown]>, partitioning?: Partitioning) {

@@ -3,6 +3,7 @@
  * `DatasetOps`, they are installed on the prototype here because they construct the subclasses, which extend
  * `DStream`; one module holding both would be an import cycle.
  */
+import { firstValueOf } from '../dataset/checkedReducer';
 import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
 import { formatRecord } from '../executor/formatRecord';
@@ -198,7 +199,8 @@ define('slice', async function (fromMs: number, toMs: number) {
 });
 
 define('reduceByKey', function (f: (a: unknown, b: unknown) => unknown, partitioning?: Partitioning) {
-  return new ShuffledDStream(this, ['builtin:identity', f, f], partitioning, true);
+  // A reducer that checks first values (the built-ins do) creates each key's running value with that check.
+  return new ShuffledDStream(this, [firstValueOf(f) ?? 'builtin:identity', f, f], partitioning, true);
 });
 
 define('groupByKey', function (partitioning?: Partitioning) {

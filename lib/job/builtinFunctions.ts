@@ -5,6 +5,7 @@
  *
  * Record functions take a record; factories take the op's `args` and return a record function.
  */
+import { withFirstValue } from '../dataset/checkedReducer';
 import type { State } from '../dataset/State';
 import { preview } from '../errors';
 import type { FnArgs } from './JobDocument';
@@ -65,53 +66,74 @@ export function identity<T>(record: T): T {
 // ---- reducers -----------------------------------------------------------------------------------------------
 
 /** Adds two numbers. */
-export function sum(a: unknown, b: unknown): number {
-  const [x, y] = numbers('sum', a, b);
-  return x + y;
-}
+export const sum = withFirstValue(
+  function sum(a: unknown, b: unknown): number {
+    const [x, y] = numbers('sum', a, b);
+    return x + y;
+  },
+  (v) => numbers('sum', v, v)[0],
+);
 
 /**
  * `a − b` for two numbers: the inverse of `sum` and `count`, as the `invFn` of an incremental window
  * (`reduceByKeyAndWindow` with `"fn": "sum", "invFn": "subtract"`), which takes the values of the batches that
  * left the window out of the previous window's result.
  */
-export function subtract(a: unknown, b: unknown): number {
-  const [x, y] = numbers('subtract', a, b);
-  return x - y;
-}
+export const subtract = withFirstValue(
+  function subtract(a: unknown, b: unknown): number {
+    const [x, y] = numbers('subtract', a, b);
+    return x - y;
+  },
+  (v) => numbers('subtract', v, v)[0],
+);
 
 /**
  * Counts records whose value is 1: the same addition as `sum`, named for what it means. Map each record to
  * `[key, 1]` first (`{"op":"map","expr":"[$, 1]"}`), then `reduceByKey` with `count`.
  */
-export function count(a: unknown, b: unknown): number {
-  const [x, y] = numbers('count', a, b);
-  return x + y;
-}
+export const count = withFirstValue(
+  function count(a: unknown, b: unknown): number {
+    const [x, y] = numbers('count', a, b);
+    return x + y;
+  },
+  (v) => numbers('count', v, v)[0],
+);
 
 /** The smaller of two numbers, or of two strings by code units. Mixing the two throws. */
-export function min(a: unknown, b: unknown): number | string {
-  const [x, y] = comparable('min', a, b);
-  // biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.min cannot do
-  return y < x ? y : x;
-}
+export const min = withFirstValue(
+  function min(a: unknown, b: unknown): number | string {
+    const [x, y] = comparable('min', a, b);
+    // biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.min cannot do
+    return y < x ? y : x;
+  },
+  (v) => comparable('min', v, v)[0],
+);
 
 /** The larger of two numbers, or of two strings by code units. Mixing the two throws. */
-export function max(a: unknown, b: unknown): number | string {
-  const [x, y] = comparable('max', a, b);
-  // biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.max cannot do
-  return y > x ? y : x;
-}
+export const max = withFirstValue(
+  function max(a: unknown, b: unknown): number | string {
+    const [x, y] = comparable('max', a, b);
+    // biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.max cannot do
+    return y > x ? y : x;
+  },
+  (v) => comparable('max', v, v)[0],
+);
 
 /**
  * Two arrays or two strings, joined. Arrays are copied rather than extended in place, because with
  * `reduceByKey` the first value is the record's own array, which an input block may still hold.
  */
-export function concat(a: unknown, b: unknown): unknown[] | string {
-  if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
-  if (typeof a === 'string' && typeof b === 'string') return a + b;
-  throw new TypeError(`concat expects two arrays or two strings, got ${describe(a)} and ${describe(b)}`);
-}
+export const concat = withFirstValue(
+  function concat(a: unknown, b: unknown): unknown[] | string {
+    if (Array.isArray(a) && Array.isArray(b)) return a.concat(b);
+    if (typeof a === 'string' && typeof b === 'string') return a + b;
+    throw new TypeError(`concat expects two arrays or two strings, got ${describe(a)} and ${describe(b)}`);
+  },
+  (v) => {
+    if (Array.isArray(v) || typeof v === 'string') return v;
+    throw new TypeError(`concat expects arrays or strings, got ${describe(v)}`);
+  },
+);
 
 // ---- state functions --------------------------------------------------------------------------------------
 

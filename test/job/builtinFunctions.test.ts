@@ -25,6 +25,7 @@ import {
   sumState,
   toPair,
 } from '../../lib/job/builtinFunctions';
+import { runBatches } from '../../lib/local/LocalRuntime';
 
 describe('built-in record functions', () => {
   it('splitWords splits on any whitespace and drops empty words', () => {
@@ -306,5 +307,60 @@ describe('built-in state functions', () => {
     // when another record arrives, then the previous state object is unchanged
     driver.call(sessionCount, 'u', 2000);
     expect(before).toEqual({ count: 1, startMs: 1000, endMs: 1000 });
+  });
+});
+
+describe('reduceByKey with a built-in reducer', () => {
+  it('dead-letters a bad first value instead of taking it as the running value', async () => {
+    // given one partition whose first value for k is a string among numbers, and a key whose only value is bad
+    const document = {
+      name: 'first-value',
+      batchIntervalMs: 1000,
+      sources: {
+        values: {
+          type: 'queue',
+          batches: [
+            [
+              ['k', 'two'],
+              ['k', 1],
+              ['k', 3],
+              ['m', null],
+              ['s', 'b'],
+              ['s', 'a'],
+            ],
+          ],
+          partitions: 1,
+        },
+      },
+      streams: {
+        sums: {
+          from: 'values',
+          ops: [
+            { op: 'filter', expr: '$[0] != "s"' },
+            { op: 'reduceByKey', fn: 'sum' },
+          ],
+        },
+        least: {
+          from: 'values',
+          ops: [
+            { op: 'filter', expr: '$[0] = "s"' },
+            { op: 'reduceByKey', fn: 'min' },
+          ],
+        },
+      },
+      outputs: [
+        { stream: 'sums', type: 'print' },
+        { stream: 'least', type: 'print' },
+      ],
+    };
+    // when the batch runs
+    const result = await runBatches({ kind: 'document', document, baseDir: '/' }, 1, { workers: 0 });
+    // then the good values are summed, and the bad ones are the dead letters, with the reducer's reason
+    expect(result.recordsOf('sums')).toEqual([[['k', 4]]]);
+    expect(result.recordsOf('least')).toEqual([[['s', 'a']]]);
+    expect(result.deadLetters.map((d) => [d.record, d.error])).toEqual([
+      [['k', 'two'], expect.stringContaining('sum expects numbers, got "two" (string)')],
+      [['m', null], expect.stringContaining('sum expects numbers, got null (null)')],
+    ]);
   });
 });
