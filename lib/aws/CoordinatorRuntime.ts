@@ -207,17 +207,14 @@ export class CoordinatorRuntime {
   private async drive(name: string, budgetMs: number): Promise<Record<string, unknown>> {
     const control = await this.control(name);
     if (control?.state !== 'running') return { ok: true, job: name, state: control?.state ?? 'unknown' };
-    const batchMs = Number(
-      (JSON.parse(await this.text(`jobs/${name}/job.json`)) as { batchIntervalMs: number }).batchIntervalMs,
-    );
+    const doc = JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
     const lease = await S3Lease.acquire(
       this.root,
       `jobs/${name}/lease.json`,
       randomUUID(),
-      Math.max(5000, 3 * batchMs),
+      Math.max(5000, 3 * Number(doc.batchIntervalMs)),
     );
     if (!lease) return { ok: true, job: name, state: 'running', note: 'another coordinator holds the lease' };
-    const doc = JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
     const ssc = await buildJob(doc, {
       baseDir: '/',
       staticBase: this.staticBase,
@@ -285,12 +282,19 @@ export class CoordinatorRuntime {
     });
     const scheduler = new JobScheduler(ssc, new SystemClock(), { name, document: doc });
     const completed: BatchInfo[] = [];
-    let flushed = 0;
+    // The last batches' metrics, read once: this invocation adds its batches and rewrites them for status events.
+    let kept = await this.keptMetrics(name);
+    let keptChanged = false;
     let metricsWrittenAt = Date.now();
     let metricsWrite = Promise.resolve();
+    const writeMetrics = () => {
+      const text = JSON.stringify(kept);
+      keptChanged = false;
+      metricsWrite = metricsWrite.then(() => this.root.put(`jobs/${name}/metrics.json`, text));
+    };
     // The stability signal carries over from the invocations before this one.
     const trend = new DelayTrend();
-    for (const kept of await this.keptMetrics(name)) trend.observe(kept.totalDelayMs);
+    for (const batch of kept) trend.observe(batch.totalDelayMs);
     let lostLease = false;
     let invokesBefore = 0;
     let s3Before = 0;
@@ -301,13 +305,16 @@ export class CoordinatorRuntime {
         invokesBefore = lambdaRunner.invokes;
         const s3 = coordinatorS3();
         // Kept with the batch for the status event: what the coordinator itself cost, beside the tasks.
-        completed.push({ ...info, invokes, coordinatorS3Requests: s3 - s3Before } as BatchInfo);
+        const entry = { ...info, invokes, coordinatorS3Requests: s3 - s3Before } as BatchInfo;
+        completed.push(entry);
+        kept = withBatch(kept, entry);
+        keptChanged = true;
         // Status events read the kept metrics: refresh them every few seconds, not once per batch.
         if (Date.now() - metricsWrittenAt >= METRICS_EVERY_MS) {
           metricsWrittenAt = Date.now();
-          const batch = completed.slice(flushed);
-          flushed = completed.length;
-          metricsWrite = metricsWrite.then(() => this.recordMetrics(name, batch)).catch(() => {});
+          writeMetrics();
+          // A failed refresh is not the batch's failure; the final write below reports its own.
+          metricsWrite = metricsWrite.catch(() => {});
         }
         s3Before = s3;
         process.stdout.write(
@@ -354,7 +361,10 @@ export class CoordinatorRuntime {
       await runner.close();
     }
     await metricsWrite;
-    await this.recordMetrics(name, completed.slice(flushed));
+    if (keptChanged) {
+      writeMetrics();
+      await metricsWrite;
+    }
     if (!lostLease) await lease.release();
     const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
     const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;
@@ -417,15 +427,6 @@ export class CoordinatorRuntime {
     };
   }
 
-  private async recordMetrics(name: string, completed: readonly BatchInfo[]): Promise<void> {
-    if (completed.length === 0) return;
-    const kept = await this.keptMetrics(name);
-    const merged = [...kept.filter((b) => !completed.some((c) => c.batchTime === b.batchTime)), ...completed]
-      .sort((a, b) => a.batchTime - b.batchTime)
-      .slice(-METRICS_KEPT);
-    await this.root.put(`jobs/${name}/metrics.json`, JSON.stringify(merged));
-  }
-
   /** The last {@link METRICS_KEPT} batches' metrics, oldest first. */
   private async keptMetrics(name: string): Promise<BatchInfo[]> {
     return JSON.parse((await this.maybeText(`jobs/${name}/metrics.json`)) ?? '[]') as BatchInfo[];
@@ -463,4 +464,14 @@ export class CoordinatorRuntime {
   static async contextFor(doc: unknown): Promise<StreamingContext> {
     return buildJob(doc, { baseDir: '/' });
   }
+}
+
+/**
+ * The kept metrics with one more batch: a batch computed again after a restart replaces its earlier entry, and
+ * only the last {@link METRICS_KEPT} batches stay.
+ */
+function withBatch(kept: readonly BatchInfo[], batch: BatchInfo): BatchInfo[] {
+  return [...kept.filter((b) => b.batchTime !== batch.batchTime), batch]
+    .sort((a, b) => a.batchTime - b.batchTime)
+    .slice(-METRICS_KEPT);
 }
