@@ -131,6 +131,7 @@ export class StreamingContext implements DatasetContext {
       newShuffleId: () => -1,
       defaultPartitions,
       persistence: this.persistence,
+      memoryBackedByStore: false,
       runJob: () => {
         throw new StreamGraphError('a transform function must not run actions (collect, count, take)');
       },
@@ -245,6 +246,11 @@ export class StreamingContext implements DatasetContext {
         maxTaskAttempts: this.maxTaskAttempts,
       }),
     };
+  }
+
+  /** See `DatasetContext.memoryBackedByStore`; false until a runtime connects. */
+  get memoryBackedByStore(): boolean {
+    return this.connected?.env.memoryBackedByStore ?? false;
   }
 
   /** The connected environment, or a clear error when nothing connected the context yet. */

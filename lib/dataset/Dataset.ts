@@ -2,7 +2,7 @@ import type { Dependency, DependencySpec } from './Dependency';
 import type { FnScope } from './FnScope';
 import type { PartitionerSpec } from './Partitioner';
 import type { PersistenceTracker } from './PersistenceTracker';
-import type { PersistSpec } from './StorageLevel';
+import { inMemory, type PersistSpec } from './StorageLevel';
 import type { TaskContext } from './TaskContext';
 
 /** A dataset as it travels in a plan: plain JSON, with functions named by id. */
@@ -34,6 +34,11 @@ export interface DatasetContext {
   parallelizeDataset<T>(data: readonly T[], numPartitions: number, scope: FnScope): Dataset<T>;
   /** Which persisted partitions exist. */
   readonly persistence: PersistenceTracker;
+  /**
+   * Memory levels also write the block store, as the runtime asks (`StreamingEnv.memoryBackedByStore`): a
+   * partition one process holds in memory can then be read by any other.
+   */
+  readonly memoryBackedByStore: boolean;
 }
 
 /** What a result task does with its partition. */
@@ -125,7 +130,9 @@ export abstract class Dataset<T = unknown> {
    * restarts; the first call wins, so a dataset shared by two streams is persisted once.
    */
   setPersist(spec: PersistSpec): this {
-    this.persistHolder.spec ??= spec;
+    // One place for every persisted dataset, a stream's or one persisted inside transform or foreachRDD alike.
+    const backed = inMemory(spec.level) && this.ctx?.memoryBackedByStore === true;
+    this.persistHolder.spec ??= backed ? { ...spec, level: 'memoryAndBlockStore' } : spec;
     return this;
   }
 

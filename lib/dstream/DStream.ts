@@ -1,5 +1,5 @@
 import type { Dataset } from '../dataset/Dataset';
-import { inBlockStore, inMemory, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
+import { inBlockStore, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
 import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 
@@ -95,16 +95,9 @@ export abstract class DStream<T = unknown> {
       ? this.storageLevel && this.storageLevel !== 'blockStore'
         ? 'memoryAndBlockStore'
         : 'blockStore'
-      : this.effectiveLevel()!;
+      : this.storageLevel!;
     this.persisted.set(batchTime, ds);
     return ds.setPersist({ key: this.persistKey(batchTime), level, untilMs: batchTime + this.rememberMs });
-  }
-
-  /** The storage level as the connected runtime applies it (see `StreamingEnv.memoryBackedByStore`). */
-  private effectiveLevel(): StorageLevel | undefined {
-    const level = this.storageLevel;
-    if (level && inMemory(level) && this.ssc.env().memoryBackedByStore) return 'memoryAndBlockStore';
-    return level;
   }
 
   /** The persistence key of this stream's dataset at `batchTime`. */
@@ -146,8 +139,8 @@ export abstract class DStream<T = unknown> {
     for (const time of [...this.generated.keys()]) {
       if (time <= batchTime - this.rememberMs) {
         this.generated.delete(time);
+        this.unpersist(time, this.persisted.get(time));
         this.persisted.delete(time);
-        this.unpersist(time);
         this.forget(time);
       }
     }
@@ -155,11 +148,12 @@ export abstract class DStream<T = unknown> {
   }
 
   /** Drops what persistence kept of a forgotten batch: tracker entries and block-store copies. */
-  private unpersist(batchTime: number): void {
+  private unpersist(batchTime: number, ds: Dataset<T> | undefined): void {
     if (!this.storageLevel && this.checkpointIntervalMs === undefined) return;
     const key = this.persistKey(batchTime);
     this.ssc.persistence.forget(key);
-    const level = this.effectiveLevel();
+    // The level the dataset was given, which the runtime may have backed with the store.
+    const level = ds?.persistSpec?.level ?? this.storageLevel;
     if ((level && inBlockStore(level)) || this.isCheckpointTime(batchTime)) {
       this.ssc.cleanup(this.ssc.env().store.deletePrefix(`persist/${key}/`));
     }
