@@ -18,55 +18,23 @@ import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import type { TaskRunner } from '../../lib/scheduler/TaskRunner';
-import { fixturesDir } from '../job/fixtures/jobs';
+import { fixturesDir, userFunctionsJob } from '../job/fixtures/jobs';
 
 /** A JSON job with shuffles, a user functions module, a static-file join and a dead letter. */
-const job = {
-  name: 'lambda-runner',
-  batchIntervalMs: 1000,
-  functions: './userFunctions.ts',
-  sources: {
-    lines: { type: 'queue', batches: [['a b #X', 'b #y #x'], ['c', 7], []] },
-    tweets: {
-      type: 'queue',
-      batches: [
-        [
-          { user: 'u1', text: 'hi #A' },
-          { user: 'spammer1', text: 'buy #B' },
-        ],
-        [{ user: 'u2', text: 'yo' }],
-        [],
+const job = userFunctionsJob('lambda-runner', {
+  lines: { type: 'queue', batches: [['a b #X', 'b #y #x'], ['c', 7], []] },
+  tweets: {
+    type: 'queue',
+    batches: [
+      [
+        { user: 'u1', text: 'hi #A' },
+        { user: 'spammer1', text: 'buy #B' },
       ],
-    },
+      [{ user: 'u2', text: 'yo' }],
+      [],
+    ],
   },
-  datasets: { spam: { type: 'textFile', path: './spam.txt', ops: [{ op: 'map', expr: '[$, true]' }] } },
-  streams: {
-    words: {
-      from: 'lines',
-      ops: [
-        { op: 'flatMap', fn: 'splitWords' },
-        { op: 'map', fn: 'shout' },
-        { op: 'map', expr: '[$, 1]' },
-        { op: 'reduceByKey', fn: 'count' },
-      ],
-    },
-    tags: { from: 'lines', ops: [{ op: 'flatMap', fn: 'hashtags' }, { op: 'countByValue' }] },
-    clean: {
-      from: 'tweets',
-      ops: [
-        { op: 'keyBy', fn: 'field', args: { field: 'user' } },
-        { op: 'leftOuterJoin', with: 'spam' },
-        { op: 'filter', expr: '$[1][1] = null' },
-        { op: 'map', expr: '$[1][0].text' },
-      ],
-    },
-  },
-  outputs: [
-    { stream: 'words', type: 'collectBatches' },
-    { stream: 'tags', type: 'collectBatches' },
-    { stream: 'clean', type: 'collectBatches' },
-  ],
-};
+});
 const source: JobSource = { kind: 'document', document: job, baseDir: fixturesDir };
 const BATCHES = 3;
 
@@ -113,7 +81,7 @@ async function runOn(runner: TaskRunner, storeDir: string): Promise<JobRun> {
   const sources = ssc.graph.inputs.map((i) => i.source);
   for (const s of sources) await s.start?.({ intervalMs: ssc.batchIntervalMs, logicalClock: true });
   try {
-    const summary = await new JobScheduler(ssc, new LogicalClock(), { name: job.name }).run({
+    const summary = await new JobScheduler(ssc, new LogicalClock(), { name: String(job.name) }).run({
       batches: BATCHES,
     });
     return {

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
-import { fixturesDir } from './fixtures/jobs';
+import { fixturesDir, userFunctionsJob } from './fixtures/jobs';
 
 /** A JSON job exercising expressions, built-ins, a user module, a static-dataset join and a dead letter. */
-const job = {
-  name: 'json-end-to-end',
-  batchIntervalMs: 1000,
-  functions: './userFunctions.ts',
-  sources: {
+const job = userFunctionsJob(
+  'json-end-to-end',
+  {
     lines: {
       type: 'queue',
       batches: [
@@ -25,7 +23,7 @@ const job = {
         [{ user: 'u2', text: 'yo' }],
       ],
     },
-    // One partition, so the bad value meets a number: reduceByKey takes each partition's first value as it is.
+    // One partition, so the bad value reaches the reducer after a good one (a first value is checked on its own).
     values: {
       type: 'queue',
       batches: [
@@ -39,36 +37,11 @@ const job = {
       partitions: 1,
     },
   },
-  datasets: { spam: { type: 'textFile', path: './spam.txt', ops: [{ op: 'map', expr: '[$, true]' }] } },
-  streams: {
-    words: {
-      from: 'lines',
-      ops: [
-        { op: 'flatMap', fn: 'splitWords' },
-        { op: 'map', fn: 'shout' },
-        { op: 'map', expr: '[$, 1]' },
-        { op: 'reduceByKey', fn: 'count' },
-      ],
-    },
-    tags: { from: 'lines', ops: [{ op: 'flatMap', fn: 'hashtags' }, { op: 'countByValue' }] },
-    clean: {
-      from: 'tweets',
-      ops: [
-        { op: 'keyBy', fn: 'field', args: { field: 'user' } },
-        { op: 'leftOuterJoin', with: 'spam' },
-        { op: 'filter', expr: '$[1][1] = null' },
-        { op: 'map', expr: '$[1][0].text' },
-      ],
-    },
-    sums: { from: 'values', ops: [{ op: 'reduceByKey', fn: 'sum', partitions: 1 }] },
+  {
+    streams: { sums: { from: 'values', ops: [{ op: 'reduceByKey', fn: 'sum', partitions: 1 }] } },
+    outputs: [{ stream: 'sums', type: 'collectBatches' }],
   },
-  outputs: [
-    { stream: 'words', type: 'collectBatches' },
-    { stream: 'tags', type: 'collectBatches' },
-    { stream: 'clean', type: 'collectBatches' },
-    { stream: 'sums', type: 'collectBatches' },
-  ],
-};
+);
 
 /** Records of a batch in a stable order, for outputs whose order depends on partitioning. */
 function sorted(batches: unknown[][]): unknown[][] {
