@@ -65,59 +65,46 @@ export function identity<T>(record: T): T {
 
 // ---- reducers -----------------------------------------------------------------------------------------------
 
+/**
+ * A reducer over two operands of the kinds `operands` accepts (it throws, naming the reducer, on any other), which
+ * checks a key's first value with the same rule.
+ */
+function reducer<T>(
+  name: string,
+  operands: (name: string, a: unknown, b: unknown) => [T, T],
+  reduce: (x: T, y: T) => T,
+) {
+  const fn = (a: unknown, b: unknown): T => {
+    const [x, y] = operands(name, a, b);
+    return reduce(x, y);
+  };
+  Object.defineProperty(fn, 'name', { value: name });
+  return withFirstValue(fn, (v) => operands(name, v, v)[0]);
+}
+
 /** Adds two numbers. */
-export const sum = withFirstValue(
-  function sum(a: unknown, b: unknown): number {
-    const [x, y] = numbers('sum', a, b);
-    return x + y;
-  },
-  (v) => numbers('sum', v, v)[0],
-);
+export const sum = reducer('sum', numbers, (x, y) => x + y);
 
 /**
  * `a − b` for two numbers: the inverse of `sum` and `count`, as the `invFn` of an incremental window
  * (`reduceByKeyAndWindow` with `"fn": "sum", "invFn": "subtract"`), which takes the values of the batches that
  * left the window out of the previous window's result.
  */
-export const subtract = withFirstValue(
-  function subtract(a: unknown, b: unknown): number {
-    const [x, y] = numbers('subtract', a, b);
-    return x - y;
-  },
-  (v) => numbers('subtract', v, v)[0],
-);
+export const subtract = reducer('subtract', numbers, (x, y) => x - y);
 
 /**
  * Counts records whose value is 1: the same addition as `sum`, named for what it means. Map each record to
  * `[key, 1]` first (`{"op":"map","expr":"[$, 1]"}`), then `reduceByKey` with `count`.
  */
-export const count = withFirstValue(
-  function count(a: unknown, b: unknown): number {
-    const [x, y] = numbers('count', a, b);
-    return x + y;
-  },
-  (v) => numbers('count', v, v)[0],
-);
+export const count = reducer('count', numbers, (x, y) => x + y);
 
 /** The smaller of two numbers, or of two strings by code units. Mixing the two throws. */
-export const min = withFirstValue(
-  function min(a: unknown, b: unknown): number | string {
-    const [x, y] = comparable('min', a, b);
-    // biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.min cannot do
-    return y < x ? y : x;
-  },
-  (v) => comparable('min', v, v)[0],
-);
+// biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.min cannot do
+export const min = reducer<number | string>('min', comparable, (x, y) => (y < x ? y : x));
 
 /** The larger of two numbers, or of two strings by code units. Mixing the two throws. */
-export const max = withFirstValue(
-  function max(a: unknown, b: unknown): number | string {
-    const [x, y] = comparable('max', a, b);
-    // biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.max cannot do
-    return y > x ? y : x;
-  },
-  (v) => comparable('max', v, v)[0],
-);
+// biome-ignore lint/complexity/useMathMinMax: strings are compared too, which Math.max cannot do
+export const max = reducer<number | string>('max', comparable, (x, y) => (y > x ? y : x));
 
 /**
  * Two arrays or two strings, joined. Arrays are copied rather than extended in place, because with
