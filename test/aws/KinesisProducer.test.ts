@@ -1,26 +1,16 @@
 import { spawn } from 'node:child_process';
-import { CreateStreamCommand, DeleteStreamCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KinesisProducer } from '../../lib/aws/KinesisProducer';
 import { KinesisSource } from '../../lib/aws/KinesisSource';
-import { testKinesisClient, uniqueName, waitForStreamActive } from './localstack';
+import { testKinesisClient, testStreams } from './localstack';
 
 // Against the LocalStack of test/aws/globalSetup.ts.
 const client = testKinesisClient();
-const streams: string[] = [];
+const streams = testStreams(client, 'prod');
+const createStream = (shards: number) => streams.create(shards);
 const sluice = new URL('../../lib/local/sluice.mjs', import.meta.url).pathname;
 
-afterAll(async () => {
-  await Promise.all(streams.map((StreamName) => client.send(new DeleteStreamCommand({ StreamName }))));
-});
-
-async function createStream(shards: number): Promise<string> {
-  const name = uniqueName('prod');
-  streams.push(name);
-  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  await waitForStreamActive(client, name);
-  return name;
-}
+afterAll(() => streams.deleteAll());
 
 /** Everything in the stream, read from the start through the runtime's own source. */
 async function readAll(streamName: string): Promise<string[]> {

@@ -1,7 +1,5 @@
 import { Readable } from 'node:stream';
 import {
-  CreateStreamCommand,
-  DeleteStreamCommand,
   type KinesisClient,
   ListShardsCommand,
   MergeShardsCommand,
@@ -11,28 +9,14 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { kinesisClient } from '../../lib/aws/awsClients';
 import { type KinesisPosition, KinesisSource } from '../../lib/aws/KinesisSource';
-import { testKinesisClient, uniqueName, waitForStreamActive } from './localstack';
+import { testKinesisClient, testStreams, waitForStreamActive } from './localstack';
 
 // Against the LocalStack (kinesis-mock) that test/aws/globalSetup.ts starts; one stream per case.
 const client = testKinesisClient();
-const streams: string[] = [];
+const streams = testStreams(client, 'kin');
+const createStream = (shards: number) => streams.create(shards);
 
-afterAll(async () => {
-  await Promise.all(
-    streams.map((name) =>
-      client.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true })),
-    ),
-  );
-});
-
-/** A new ACTIVE stream of `shardCount` shards. */
-async function createStream(shardCount: number): Promise<string> {
-  const name = uniqueName('kin');
-  streams.push(name);
-  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
-  await waitForStreamActive(client, name);
-  return name;
-}
+afterAll(() => streams.deleteAll());
 
 /** The stream's open shards, by id: their first hash key routes a record to them. */
 async function openShards(streamName: string): Promise<{ shardId: string; hashKey: string }[]> {

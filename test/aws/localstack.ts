@@ -68,6 +68,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  CreateStreamCommand,
+  DeleteStreamCommand,
   DescribeStreamSummaryCommand,
   KinesisClient,
   type KinesisClientConfig,
@@ -162,6 +164,30 @@ export async function waitForStreamActive(
     if (Date.now() > deadline) throw new Error(`stream ${streamName} still ${status} after ${timeoutMs} ms`);
     await sleep(50);
   }
+}
+
+/**
+ * The Kinesis streams of one test file: `create` makes an ACTIVE stream of `shards` shards with a unique name,
+ * `deleteAll` (for `afterAll`) deletes every one it made.
+ */
+export function testStreams(client: KinesisClient, kind: string) {
+  const names: string[] = [];
+  return {
+    async create(shards: number): Promise<string> {
+      const name = uniqueName(kind);
+      names.push(name);
+      await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+      await waitForStreamActive(client, name);
+      return name;
+    },
+    async deleteAll(): Promise<void> {
+      await Promise.all(
+        names.map((StreamName) =>
+          client.send(new DeleteStreamCommand({ StreamName, EnforceConsumerDeletion: true })),
+        ),
+      );
+    },
+  };
 }
 
 /** Which services LocalStack reports, or undefined when nothing answers. */
