@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import jsonata from 'jsonata';
 import { JobValidationError } from '../errors';
 import {
@@ -10,6 +9,7 @@ import {
   type FunctionKind,
   type JobFunction,
 } from './builtinFunctions';
+import { importModuleFile } from './importModuleFile';
 import { type FnArgs, unknownNameMessage } from './JobDocument';
 
 /** An inline expression made callable: evaluates a JSONata expression on one record. */
@@ -188,7 +188,7 @@ export class FunctionRegistry {
   async loadModule(file: string, path = 'functions'): Promise<void> {
     let module: Record<string, unknown>;
     try {
-      module = await import(pathToFileURL(file).href);
+      module = await importModuleFile(file);
     } catch (error) {
       throw new JobValidationError([
         { path, message: `cannot load the functions module ${file}: ${messageOf(error)}`, value: file },

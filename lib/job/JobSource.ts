@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { StreamingContext } from '../StreamingContext';
+import { importModuleFile } from './importModuleFile';
 import { contextFromModule, type JobModule } from './JobModule';
 
 /**
@@ -19,7 +19,7 @@ export async function contextFromSource(source: JobSource): Promise<StreamingCon
     return buildJob(source.document, { baseDir: source.baseDir });
   }
   const path = isAbsolute(source.path) ? source.path : resolve(source.path);
-  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const mod = await importModuleFile(path);
   const name = source.exportName ?? 'default';
   // A dotted name reaches into an exported object (`cases.map`): test suites keep many jobs in one export.
   let job: unknown = mod;
