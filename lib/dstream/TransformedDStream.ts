@@ -49,7 +49,14 @@ export class TransformedDStream<U> extends DStream<U> {
 
   protected async compute(batchTime: number): Promise<Dataset<U> | undefined> {
     const datasets = await Promise.all(this.parents.map((p) => p.getOrCompute(batchTime)));
-    if (datasets.some((d) => d === undefined)) return undefined;
+    // As Spark's TransformedDStream: a parent without a dataset fails the batch; skipping it would silently
+    // drop the other parents' records of that batch (a join would lose one side).
+    const missing = datasets.indexOf(undefined);
+    if (missing >= 0) {
+      throw new StreamGraphError(
+        `${this.name} (${this.id}): its parent stream ${this.parents[missing]!.name} has no dataset at ${batchTime} ms, so the batch cannot be computed`,
+      );
+    }
     const scope = this.scopeAt(batchTime);
     const result = this.transformFn(
       (datasets as Dataset<any>[]).map((d) => d.inScope(scope)),
