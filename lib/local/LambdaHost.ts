@@ -49,7 +49,8 @@ type Outcome = { ok: true; payload: string; log: string } | { ok: false; error: 
  * the real `@aws-sdk/client-lambda` pointed at its `url` invokes the functions it serves. Each function runs
  * in a child process of its own that keeps its module scope across invocations (a warm container) and serves
  * several invocations at once; a process that dies is replaced at the next invocation, and its in-flight
- * invocations fail as a crashed container's would. Qualifiers are accepted and ignored: every function is
+ * invocations fail as a crashed container's would. An invocation that runs past its function's timeout gets Lambda's
+ * `Sandbox.Timedout` error and its process is killed (SIGKILL, which also ends a stopped one). Qualifiers are accepted and ignored: every function is
  * `$LATEST`. Only `console` output counts toward an invocation's log tail.
  *
  * @example
@@ -257,9 +258,11 @@ class HostedFunction {
     const timedOut = new Promise<Outcome>((resolve) => {
       timer = setTimeout(() => {
         container.abandon(requestId);
-        // Lambda resets an environment whose invocation timed out: new invocations get a fresh process, and
-        // this one is killed once the invocations it still runs are done (or have timed out too).
+        // Lambda kills the environment of an invocation that timed out: its handler must not run on (a coordinator
+        // past its timeout would still write). So the process is killed now; new invocations get a fresh one,
+        // and any other invocation it was running fails as on a crashed container (Lambda runs one per environment).
         this.retire(container);
+        void container.kill();
         const seconds = (this.timeoutMs / 1000).toFixed(2);
         resolve({
           ok: false,

@@ -37,6 +37,7 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
         throws: { module: fixture('throws') },
         slow: { module: fixture('slow'), timeoutMs: 500 },
         barrier: { module: fixture('slow'), timeoutMs: 30_000 },
+        stuck: { module: fixture('slow'), timeoutMs: 1500 },
         logs: { module: fixture('logs') },
       },
       output: (fn, line) => lines.push({ fn, line }),
@@ -171,6 +172,27 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
     // and the function serves the next invocation
     const next = await lambda.send(new InvokeCommand({ FunctionName: 'slow', Payload: '{"ms":0}' }));
     expect(next.FunctionError).toBeUndefined();
+  });
+
+  it('kills the process of an invocation that timed out at once, even a frozen one running another invocation', async () => {
+    // given a function (1.5 s timeout) whose process runs two invocations that never end
+    const first = lambda.send(new InvokeCommand({ FunctionName: 'stuck', Payload: '{"parties":99}' }));
+    await vi.waitFor(() => expect(printed('stuck', 'of 99')).toBe(true), { timeout: 10_000 });
+    const second = lambda.send(new InvokeCommand({ FunctionName: 'stuck', Payload: '{"parties":99}' }));
+    await vi.waitFor(() => expect(printed('stuck', '2 of 99')).toBe(true), { timeout: 10_000 });
+    const pid = host.pidOf('stuck')!;
+    // when the process is frozen, and the first invocation passes its timeout
+    process.kill(pid, 'SIGSTOP');
+    const timedOut = await first;
+    // then the caller gets Lambda's timeout error
+    expect(timedOut.FunctionError).toBe('Unhandled');
+    expect(json(timedOut)).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    expect(json(timedOut).errorMessage).toMatch(/^RequestId: \S+ Error: Task timed out after 1.50 seconds$/);
+    // and the process is killed then, not when its other invocation ends: that one fails as on a crash
+    const other = await second;
+    expect(json(other)).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect(json(other).errorMessage).toContain('signal: killed');
+    expect(() => process.kill(pid, 0)).toThrow();
   });
 
   it('runs invocations of one function concurrently in its one process', async () => {
