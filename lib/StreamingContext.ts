@@ -17,6 +17,7 @@ import { CacheMissError, StreamGraphError } from './errors';
 import { StagePlanner } from './plan/StagePlanner';
 import { BatchRun, currentBatch } from './scheduler/BatchRun';
 import { DAGScheduler } from './scheduler/DAGScheduler';
+import { type SpeculationOptions, SpeculationPolicy } from './scheduler/SpeculationPolicy';
 import type { StreamingListener } from './scheduler/StreamingListener';
 import type { TaskRunner } from './scheduler/TaskRunner';
 import { GeneratorSource, type GeneratorSourceOptions } from './source/GeneratorSource';
@@ -41,6 +42,11 @@ export interface StreamingContextOptions {
    * the smallest multiple of the slide that is at least 10 s, as in Spark.
    */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Speculative copies of straggling tasks (Spark's spark.speculation). Default: `enabled` as the runtime
+   * chooses (on with Lambda workers, off locally), quantile 0.75, multiplier 1.4, minTaskRuntimeMs 100.
+   */
+  readonly speculation?: SpeculationOptions;
 }
 
 /** What a running context is connected to; the local runtime and the Lambda runtime each provide one. */
@@ -59,6 +65,12 @@ export interface StreamingEnv {
    * computed a partition, so memory alone would miss whenever the invocation lands elsewhere. Default false.
    */
   readonly memoryBackedByStore?: boolean;
+  /**
+   * Whether stragglers get speculative copies when the job does not say (`speculation.enabled`). The
+   * serverless runtime sets it: a Lambda worker can straggle (a cold start, a slow host) and copies cost only
+   * invocations. Default false.
+   */
+  readonly speculationByDefault?: boolean;
   /** Writes `print` output. */
   print(text: string): void;
   /**
@@ -92,6 +104,9 @@ export class StreamingContext implements DatasetContext {
   readonly maxTaskAttempts: number;
   /** The job-wide checkpoint interval of stateful streams, when set. */
   readonly checkpointIntervalMs: number | undefined;
+  /** The job's speculation settings, as given. */
+  readonly speculation: SpeculationOptions;
+  private readonly speculationPolicy: SpeculationPolicy;
   /** The stream graph. */
   readonly graph = new DStreamGraph();
   /** Every function of the graph, by id. */
@@ -125,6 +140,9 @@ export class StreamingContext implements DatasetContext {
     if (options.checkpointIntervalMs !== undefined)
       positiveInteger('checkpointIntervalMs', options.checkpointIntervalMs);
     this.checkpointIntervalMs = options.checkpointIntervalMs;
+    this.speculation = options.speculation ?? {};
+    // Built now so a bad setting fails at construction, not when a runtime connects.
+    this.speculationPolicy = new SpeculationPolicy(this.speculation);
     this.graphScope = new FnScope(this.functions, 'g');
     this.placeholderContext = {
       newDatasetId: () => -1,
@@ -244,6 +262,9 @@ export class StreamingContext implements DatasetContext {
       env,
       dag: new DAGScheduler(env.runner, env.driverRunner, this.persistence, {
         maxTaskAttempts: this.maxTaskAttempts,
+        ...((this.speculation.enabled ?? env.speculationByDefault === true)
+          ? { speculation: this.speculationPolicy }
+          : {}),
       }),
     };
   }

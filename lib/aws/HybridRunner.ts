@@ -1,5 +1,5 @@
 import type { TaskPlan, TaskResult } from '../plan/Plan';
-import type { TaskRunner } from '../scheduler/TaskRunner';
+import type { TaskControl, TaskRunner } from '../scheduler/TaskRunner';
 
 /**
  * Sends tasks to the worker function, except the tasks of one-partition stages (a final count, a reduce into
@@ -21,12 +21,12 @@ export class HybridRunner implements TaskRunner {
     this.parallelism = remote.parallelism;
   }
 
-  run(task: TaskPlan): Promise<TaskResult> {
+  run(task: TaskPlan, control?: TaskControl): Promise<TaskResult> {
     if (this.smallStagesLocally && task.stage.numPartitions === 1) {
       this.coordinatorTasks++;
-      return this.local.run(task);
+      return this.local.run(task, control);
     }
-    return this.remote.run(task);
+    return this.remote.run(task, control);
   }
 
   async close(): Promise<void> {

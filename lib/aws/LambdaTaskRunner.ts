@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { TaskPlan, TaskResult } from '../plan/Plan';
-import type { TaskRunner } from '../scheduler/TaskRunner';
+import type { TaskControl, TaskRunner } from '../scheduler/TaskRunner';
 import type { BlockStore } from '../storage/BlockStore';
 import type { WorkerJobRef } from './WorkerRuntime';
 
@@ -10,7 +10,10 @@ export interface LambdaTaskRunnerOptions {
   readonly client: LambdaClient;
   /** The worker function's name or ARN. */
   readonly functionName: string;
-  /** Invocations in flight at most, speculative copies included. */
+  /**
+   * Invocations in flight at most, speculative copies included (the DAG scheduler launches those, see
+   * `SpeculationPolicy`; a copy still waiting for a slot when its original wins is dropped).
+   */
   readonly parallelism: number;
   /**
    * Which job the tasks belong to, sent with every task so the worker can rebuild the graph: `{ jobKey }` (a
@@ -20,12 +23,6 @@ export interface LambdaTaskRunnerOptions {
   readonly job?: WorkerJobRef;
   /** Where a worker put results too large for a Lambda response (the worker's store). Default: none. */
   readonly spillStore?: BlockStore;
-  /**
-   * A task still running after this many ms gets one speculative copy, and the first successful result
-   * wins (Spark's `spark.speculation`). Tasks must be idempotent, which Sluice's are: a copy writes the same
-   * deterministic keys. Default: no speculation.
-   */
-  readonly speculateAfterMs?: number;
 }
 
 type Failed = Extract<TaskResult, { ok: false }>;
@@ -45,29 +42,22 @@ export class LambdaTaskRunner implements TaskRunner {
   readonly parallelism: number;
   /** Invocations sent so far, speculative copies included. */
   invokes = 0;
-  /** Speculative copies launched so far. */
-  speculated = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly inFlight = new Set<AbortController>();
   private closed = false;
 
   constructor(private readonly options: LambdaTaskRunnerOptions) {
-    const { parallelism, speculateAfterMs, functionName } = options;
+    const { parallelism, functionName } = options;
     if (!Number.isInteger(parallelism) || parallelism < 1) {
       throw new RangeError(`parallelism must be a positive whole number of invocations, got ${parallelism}`);
-    }
-    if (speculateAfterMs !== undefined && !(Number.isFinite(speculateAfterMs) && speculateAfterMs >= 0)) {
-      throw new RangeError(
-        `speculateAfterMs must be a number of ms of zero or more, got ${speculateAfterMs}`,
-      );
     }
     if (!functionName)
       throw new RangeError('functionName must name the worker function, got an empty string');
     this.parallelism = parallelism;
   }
 
-  run(task: TaskPlan): Promise<TaskResult> {
+  run(task: TaskPlan, control?: TaskControl): Promise<TaskResult> {
     if (task.stage.runOn === 'driver') {
       // Reported up front instead of failing inside the worker, which cannot see the driver's functions.
       return Promise.resolve(
@@ -77,8 +67,7 @@ export class LambdaTaskRunner implements TaskRunner {
         ),
       );
     }
-    if (this.options.speculateAfterMs === undefined) return this.attempt(task);
-    return this.withSpeculation(task, this.options.speculateAfterMs);
+    return this.attempt(task, control);
   }
 
   /** Stops sending: queued tasks and in-flight calls end as failed results. The client stays open (the caller's). */
@@ -88,53 +77,13 @@ export class LambdaTaskRunner implements TaskRunner {
     for (const call of this.inFlight) call.abort();
   }
 
-  /** Runs the task, and once it has run `afterMs` a copy too; the first success wins, else the first failure. */
-  private withSpeculation(task: TaskPlan, afterMs: number): Promise<TaskResult> {
-    return new Promise((resolve) => {
-      const cancelCopy = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      let outstanding = 1;
-      let firstFailure: TaskResult | undefined;
-      let done = false;
-      const settle = (result: TaskResult) => {
-        if (done) return;
-        outstanding--;
-        if (!result.ok) firstFailure ??= result;
-        if (result.ok || (outstanding === 0 && timer === undefined)) {
-          done = true;
-          clearTimeout(timer);
-          // A copy still waiting for a slot is not needed any more; one already running cannot be recalled.
-          cancelCopy.abort();
-          resolve(result.ok ? result : firstFailure!);
-        }
-      };
-      const started = () => {
-        timer = setTimeout(() => {
-          timer = undefined;
-          if (done) return;
-          outstanding++;
-          this.speculated++;
-          void this.attempt(task, cancelCopy.signal).then(settle);
-        }, afterMs);
-      };
-      void this.attempt(task, undefined, started).then((result) => {
-        // A failure before the copy was due ends the task now: the scheduler retries it.
-        if (!result.ok && timer !== undefined) {
-          clearTimeout(timer);
-          timer = undefined;
-        }
-        settle(result);
-      });
-    });
-  }
-
-  /** One invocation, once a slot is free; `started` is called when it is sent. */
-  private async attempt(task: TaskPlan, cancel?: AbortSignal, started?: () => void): Promise<TaskResult> {
+  /** One invocation, once a slot is free; the control learns when it is sent, and may cancel it before. */
+  private async attempt(task: TaskPlan, control?: TaskControl): Promise<TaskResult> {
     await this.acquire();
     try {
       if (this.closed) return failed(task, 'the Lambda task runner is closed');
-      if (cancel?.aborted) return failed(task, 'speculative copy not needed');
-      started?.();
+      if (control?.signal?.aborted) return failed(task, 'no longer needed: another attempt won');
+      control?.onStarted?.();
       return await this.invoke(task);
     } finally {
       this.release();

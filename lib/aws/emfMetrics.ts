@@ -20,6 +20,8 @@ export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters):
     TotalDelay: [info.totalDelayMs, 'Milliseconds'],
     RecordsIn: [info.records, 'Count'],
     Tasks: [info.tasks, 'Count'],
+    SpeculativeTasks: [info.speculativeTasks, 'Count'],
+    SpeculativeWins: [info.speculativeWins, 'Count'],
     Invokes: [counters.invokes, 'Count'],
     CoordinatorStages: [info.driverStages, 'Count'],
     CoordinatorTasks: [counters.coordinatorTasks, 'Count'],

@@ -70,6 +70,7 @@ export class TaskExecutor {
             (id) => this.env.functions.get(id),
             fail,
             this.env.inlineShuffleBytes ?? DEFAULT_INLINE_SHUFFLE_BYTES,
+            task.speculative === true,
           ),
         ); // the bucketing before the write is counted too: it is small beside the write
         mapStatus = written.status;

@@ -1,4 +1,5 @@
 import type { StorageLevel } from '../dataset/StorageLevel';
+import type { SpeculationOptions } from '../scheduler/SpeculationPolicy';
 
 /**
  * A job as a JSON document: exactly what a user sends as a Lambda event or keeps in `events/*.json`. The
@@ -34,6 +35,11 @@ export interface JobDocument {
    * up to a multiple of each stream's slide. Default: the smallest multiple of the slide that is at least 10 s.
    */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Speculative copies of straggling tasks (see `SpeculationPolicy`). Default: on with Lambda workers, off
+   * locally; quantile 0.75, multiplier 1.4, minTaskRuntimeMs 100.
+   */
+  readonly speculation?: SpeculationOptions;
   /** A module of user functions, relative to the job file; see `FunctionRegistry.loadModule`. */
   readonly functions?: string;
   /** The input streams, by name. */

@@ -81,6 +81,7 @@ class JobBuilder {
       concurrentJobs: job.concurrentJobs,
       maxTaskAttempts: job.maxTaskAttempts,
       checkpointIntervalMs: job.checkpointIntervalMs,
+      speculation: job.speculation,
     });
   }
 

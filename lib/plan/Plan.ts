@@ -57,6 +57,12 @@ export interface TaskPlan {
   readonly stage: StagePlan;
   readonly partition: number;
   readonly attempt: number;
+  /**
+   * Set on a speculative copy of a straggling attempt (see `SpeculationPolicy`). A copy computes what the
+   * original does; only its shuffle output goes to a key of its own (see `shuffleKey`), so the map statuses
+   * of the attempt that won never point into bytes the other one wrote.
+   */
+  readonly speculative?: true;
   /** Set on a result task. */
   readonly action?: ActionSpec;
   /** For each shuffle the stage reads, the status of every map task, in map-partition order. */

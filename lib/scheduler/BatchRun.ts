@@ -5,6 +5,10 @@ import type { DeadLetter } from '../dataset/TaskContext';
 export class BatchRun {
   tasks = 0;
   taskAttempts = 0;
+  /** Speculative copies launched for stragglers. */
+  speculativeTasks = 0;
+  /** Speculative copies whose result was the one used. */
+  speculativeWins = 0;
   stages = 0;
   driverStages = 0;
   shuffleBytes = 0;

@@ -2,13 +2,18 @@ import type { PersistenceTracker } from '../dataset/PersistenceTracker';
 import { CacheMissError, TaskFailedError } from '../errors';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
 import type { BatchRun } from './BatchRun';
+import type { SpeculationPolicy } from './SpeculationPolicy';
 import type { TaskRunner } from './TaskRunner';
 
 /** Settings of the stage scheduler. */
 export interface DAGSchedulerOptions {
   /** How many times a task is tried before its batch fails. Default 4, as Spark's spark.task.maxFailures. */
   readonly maxTaskAttempts?: number;
+  /** When set, stragglers of the task runner's stages get speculative copies. Default: none. */
+  readonly speculation?: SpeculationPolicy;
 }
+
+type Succeeded = Extract<TaskResult, { ok: true }>;
 
 /**
  * Runs a job plan (Spark's DAGScheduler, the running half): stages whose parents are done run at once, each
@@ -16,6 +21,7 @@ export interface DAGSchedulerOptions {
  */
 export class DAGScheduler {
   private readonly maxTaskAttempts: number;
+  private readonly speculation: SpeculationPolicy | undefined;
 
   constructor(
     private readonly runner: TaskRunner,
@@ -24,6 +30,7 @@ export class DAGScheduler {
     options: DAGSchedulerOptions = {},
   ) {
     this.maxTaskAttempts = options.maxTaskAttempts ?? 4;
+    this.speculation = options.speculation;
   }
 
   /** Runs every stage of the job and returns the result stage's per-partition results. */
@@ -57,15 +64,26 @@ export class DAGScheduler {
     batch.stages++;
     if (runner === this.driverRunner && runner !== this.runner) batch.driverStages++;
     const stageStarted = performance.now();
-    const results = await Promise.all(
-      Array.from({ length: stage.numPartitions }, (_, partition) =>
-        this.runTask(
-          runner,
-          { ...base(plan, stage, forPartition(stage, shuffleInputs, partition)), partition, attempt: 0 },
-          batch,
+    // Stages the driver must run have nowhere else to send a copy.
+    const stragglers =
+      this.speculation && runner === this.runner
+        ? new StragglerWatch(this.speculation, runner, stage.numPartitions, batch)
+        : undefined;
+    let results: Succeeded[];
+    try {
+      results = await Promise.all(
+        Array.from({ length: stage.numPartitions }, (_, partition) =>
+          this.runTask(
+            runner,
+            { ...base(plan, stage, forPartition(stage, shuffleInputs, partition)), partition, attempt: 0 },
+            batch,
+            stragglers,
+          ),
         ),
-      ),
-    );
+      );
+    } finally {
+      stragglers?.close();
+    }
     const slowest = Math.max(0, ...results.map((r) => r.metrics.durationMs));
     batch.dispatchMs += Math.max(0, performance.now() - stageStarted - slowest);
     if (stage.shuffleWrite) {
@@ -81,11 +99,14 @@ export class DAGScheduler {
     runner: TaskRunner,
     task: TaskPlan,
     batch: BatchRun,
-  ): Promise<Extract<TaskResult, { ok: true }>> {
+    stragglers: StragglerWatch | undefined,
+  ): Promise<Succeeded> {
     let last = '';
     for (let attempt = 0; attempt < this.maxTaskAttempts; attempt++) {
       batch.taskAttempts++;
-      const result = await runner.run({ ...task, attempt });
+      const result = stragglers
+        ? await stragglers.run({ ...task, attempt })
+        : await runner.run({ ...task, attempt });
       if (result.ok) {
         batch.tasks++;
         batch.shuffleBytes += result.metrics.shuffleBytesWritten;
@@ -107,6 +128,144 @@ export class DAGScheduler {
       last.split('\n')[0] ?? last,
     );
   }
+}
+
+/**
+ * Watches one stage's tasks on the runner for stragglers: it times each attempt from the moment the runner
+ * starts it, and whenever the policy's threshold is known (enough tasks finished), launches one copy of every
+ * attempt running past it. Each attempt resolves with the first success of original and copy.
+ *
+ * A copy cannot duplicate anything: only the winner's result reaches the batch (its map status, dead letters,
+ * persisted partitions and counts); the loser's map output goes to a key of its own that no status names
+ * (`shuffleKey`); and what a result task writes (`saveAsTextFiles` parts, persisted blocks) is keyed by batch
+ * and partition, so the loser writes the same complete object the winner did, or, where the store refuses a
+ * second write, fails, which is ignored. Outputs that run in the driver (jsonl, print, foreachRDD) run once,
+ * from the winner's result.
+ */
+class StragglerWatch {
+  private readonly finishedMs: number[] = [];
+  private readonly running = new Set<RunningAttempt>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly policy: SpeculationPolicy,
+    private readonly runner: TaskRunner,
+    private readonly numTasks: number,
+    private readonly batch: BatchRun,
+  ) {}
+
+  /** Runs one attempt; resolves with the first success of it and its copy, else the original's failure. */
+  run(task: TaskPlan): Promise<TaskResult> {
+    return new Promise((resolve) => {
+      const attempt: RunningAttempt = {
+        task,
+        startedAt: undefined,
+        copied: false,
+        outstanding: 1,
+        settled: false,
+        cancelCopy: new AbortController(),
+        resolve,
+      };
+      this.running.add(attempt);
+      this.launch(attempt, task);
+    });
+  }
+
+  /** Stops watching: the stage is over (done or failed). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    for (const attempt of this.running) attempt.cancelCopy.abort();
+    this.running.clear();
+  }
+
+  private launch(attempt: RunningAttempt, task: TaskPlan): void {
+    const copy = task.speculative === true;
+    let startedAt = performance.now();
+    const onStarted = () => {
+      startedAt = performance.now();
+      if (!copy) {
+        attempt.startedAt = startedAt;
+        this.schedule();
+      }
+    };
+    void this.runner.run(task, copy ? { signal: attempt.cancelCopy.signal, onStarted } : { onStarted }).then(
+      (result) => this.settle(attempt, result, copy, performance.now() - startedAt),
+      (error: unknown) =>
+        // A runner reports failures as results; one that throws anyway is treated the same way.
+        this.settle(
+          attempt,
+          { ok: false, stageId: task.stage.stageId, partition: task.partition, error: String(error) },
+          copy,
+          0,
+        ),
+    );
+  }
+
+  private settle(attempt: RunningAttempt, result: TaskResult, copy: boolean, durationMs: number): void {
+    attempt.outstanding--;
+    if (attempt.settled) return;
+    if (!result.ok) {
+      // A failed copy leaves the original running; a failed original waits for a copy still running, which is
+      // a retry already under way.
+      if (!copy) attempt.failure = result;
+      if (attempt.outstanding > 0) return;
+      result = attempt.failure ?? result;
+    } else {
+      this.finishedMs.push(durationMs);
+      if (copy) this.batch.speculativeWins++;
+    }
+    attempt.settled = true;
+    attempt.cancelCopy.abort();
+    this.running.delete(attempt);
+    attempt.resolve(result);
+    if (result.ok) this.schedule();
+  }
+
+  /** Launches the copies that are due, and sets a timer for the next attempt that could become due. */
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.closed) return;
+    const threshold = this.policy.thresholdMs(this.finishedMs, this.numTasks);
+    if (threshold === undefined) return;
+    const now = performance.now();
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const attempt of this.running) {
+      if (attempt.copied || attempt.startedAt === undefined) continue;
+      const due = attempt.startedAt + threshold;
+      if (due <= now) {
+        attempt.copied = true;
+        attempt.outstanding++;
+        this.batch.speculativeTasks++;
+        this.launch(attempt, { ...attempt.task, speculative: true });
+      } else {
+        nextDue = Math.min(nextDue, due);
+      }
+    }
+    if (nextDue !== Number.POSITIVE_INFINITY) {
+      this.timer = setTimeout(() => this.schedule(), Math.ceil(nextDue - now));
+    }
+  }
+}
+
+/** One attempt of a task under watch, with its copy once launched. */
+interface RunningAttempt {
+  readonly task: TaskPlan;
+  /**
+   * When the runner started the original, by `performance.now()`; undefined while it waits for a slot, and
+   * for good on a runner that does not report starts (it gets no copies).
+   */
+  startedAt: number | undefined;
+  copied: boolean;
+  /** Original and copy still running. */
+  outstanding: number;
+  settled: boolean;
+  failure?: Extract<TaskResult, { ok: false }>;
+  /** Drops the copy if it has not started when the attempt is settled. */
+  readonly cancelCopy: AbortController;
+  readonly resolve: (result: TaskResult) => void;
 }
 
 /**

@@ -192,6 +192,8 @@ export class JobScheduler {
       driverStages: batch.driverStages,
       tasks: batch.tasks,
       taskAttempts: batch.taskAttempts,
+      speculativeTasks: batch.speculativeTasks,
+      speculativeWins: batch.speculativeWins,
       shuffleBytes: batch.shuffleBytes,
       storageRequests: batch.storageRequests,
       planBytes: batch.planBytes,

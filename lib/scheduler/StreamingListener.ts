@@ -18,6 +18,10 @@ export interface BatchInfo {
   readonly driverStages: number;
   readonly tasks: number;
   readonly taskAttempts: number;
+  /** Speculative copies launched for straggling tasks (see `SpeculationPolicy`). */
+  readonly speculativeTasks: number;
+  /** Speculative copies whose result was the one used: the straggler lost. */
+  readonly speculativeWins: number;
   readonly shuffleBytes: number;
   readonly storageRequests: number;
   /** Bytes of the jobs' JSON plans; flat over time when checkpoints cut the lineage. */

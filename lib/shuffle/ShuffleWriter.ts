@@ -7,9 +7,19 @@ import type { BlockStore } from '../storage/BlockStore';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { Aggregator } from './Aggregator';
 
-/** The block key of one map task's shuffle output. Deterministic, so a retried task overwrites its own. */
-export function shuffleKey(batchTime: number, shuffleId: number, mapPartition: number): string {
-  return `shuffle/${batchTime}/${shuffleId}/${mapPartition}`;
+/**
+ * The block key of one map task's shuffle output. Deterministic, so a retried task overwrites its own. A
+ * speculative copy runs while the original may still write, so it gets a key of its own: whichever wins, the
+ * map status names the bytes that attempt wrote, and offsets never point into the other attempt's blob (equal
+ * only if every function is deterministic). The loser's blob is never read and goes with the batch's prefix.
+ */
+export function shuffleKey(
+  batchTime: number,
+  shuffleId: number,
+  mapPartition: number,
+  speculative = false,
+): string {
+  return `shuffle/${batchTime}/${shuffleId}/${mapPartition}${speculative ? '.copy' : ''}`;
 }
 
 /**
@@ -30,6 +40,7 @@ export async function writeShuffle(
   resolve: (id: string) => AnyFn,
   fail: (record: unknown, error: unknown) => void,
   inlineMaxBytes = 0,
+  speculative = false,
 ): Promise<{ status: MapStatus; bytes: number; requests: number }> {
   const partitioner = HashPartitioner.fromSpec(spec.partitioner);
   const n = partitioner.numPartitions;
@@ -62,7 +73,7 @@ export async function writeShuffle(
     }
   }
   const { bytes, offsets } = encodeSegments(buckets);
-  const key = shuffleKey(batchTime, spec.shuffleId, mapPartition);
+  const key = shuffleKey(batchTime, spec.shuffleId, mapPartition, speculative);
   if (bytes.length > 0 && bytes.length <= inlineMaxBytes) {
     // Small outputs (the common case after a map-side combine) skip storage: each reducer gets its segment in its
     // task, so a shuffle costs no storage request at all, instead of one read per map × reduce pair.

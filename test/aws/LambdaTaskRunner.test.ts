@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -59,9 +60,21 @@ function tables(events: readonly OutputEvent[]): Record<string, unknown[][]> {
 
 const letters = (all: readonly DeadLetter[]) => all.map((l) => `${l.fn}: ${l.error}`).sort();
 
+/** How a run is set up besides its runner. */
+interface RunSetup {
+  /** Stragglers get speculative copies, as on the coordinator. Default false. */
+  readonly speculation?: boolean;
+  /** Called as each batch completes. */
+  readonly onBatch?: (info: BatchInfo) => void;
+  /** Another job than the end-to-end one. */
+  readonly source?: JobSource;
+  /** Batches to run. Default 3. */
+  readonly batches?: number;
+}
+
 /** Runs the job's batches on the logical clock with `runner` for tasks, storing blocks in `storeDir`. */
-async function runOn(runner: TaskRunner, storeDir: string): Promise<JobRun> {
-  const ssc = await contextFromSource(source);
+async function runOn(runner: TaskRunner, storeDir: string, setup: RunSetup = {}): Promise<JobRun> {
+  const ssc = await contextFromSource(setup.source ?? source);
   const store = new LocalFolderStore(storeDir);
   const dirs = { storeDir, outputDir: storeDir, baseDir: fixturesDir };
   const driverRunner = new InProcessRunner(localExecutorEnv(dirs, ssc.functions));
@@ -70,6 +83,7 @@ async function runOn(runner: TaskRunner, storeDir: string): Promise<JobRun> {
     outputs: store,
     runner,
     driverRunner,
+    speculationByDefault: setup.speculation === true,
     print: () => {},
     appendJsonl: async () => {},
     outputPositions: async () => ({}),
@@ -77,12 +91,16 @@ async function runOn(runner: TaskRunner, storeDir: string): Promise<JobRun> {
   });
   const events: OutputEvent[] = [];
   const deadLetters: DeadLetter[] = [];
-  ssc.addListener({ onOutput: (e) => events.push(e), onDeadLetters: (l) => deadLetters.push(...l) });
+  ssc.addListener({
+    onOutput: (e) => events.push(e),
+    onDeadLetters: (l) => deadLetters.push(...l),
+    ...(setup.onBatch ? { onBatchCompleted: setup.onBatch } : {}),
+  });
   const sources = ssc.graph.inputs.map((i) => i.source);
   for (const s of sources) await s.start?.({ intervalMs: ssc.batchIntervalMs, logicalClock: true });
   try {
     const summary = await new JobScheduler(ssc, new LogicalClock(), { name: String(job.name) }).run({
-      batches: BATCHES,
+      batches: setup.batches ?? BATCHES,
     });
     return {
       outputs: tables(events),
@@ -103,6 +121,7 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
   let host: LambdaHost;
   let lambda: LambdaClient;
   let storeDir: string;
+  let stragglerDir: string;
   let expected: JobRun;
   let runs = 0;
 
@@ -123,6 +142,7 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
 
   beforeAll(async () => {
     storeDir = await mkdtemp(join(tmpdir(), 'sluice-lambda-runner-'));
+    stragglerDir = await mkdtemp(join(tmpdir(), 'sluice-straggler-'));
     const env = { SLUICE_STORE: pathToFileURL(storeDir).href, SLUICE_BASE_DIR: fixturesDir };
     const worker = new URL('../../functions/worker.ts', import.meta.url).pathname;
     const flaky = new URL('./fixtures/flakyWorker.ts', import.meta.url).pathname;
@@ -134,7 +154,7 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
         spilling: { module: worker, env: { ...env, SLUICE_SPILL_BYTES: '0' }, timeoutMs },
         throwsOnce: { module: flaky, env: { ...env, FLAKY: 'throw' }, timeoutMs },
         crashesOnce: { module: flaky, env: { ...env, FLAKY: 'crash' }, timeoutMs },
-        straggler: { module: straggler, env, timeoutMs },
+        straggler: { module: straggler, env: { ...env, STRAGGLER_DIR: stragglerDir }, timeoutMs },
       },
       output: () => {},
     });
@@ -157,6 +177,7 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
     lambda?.destroy();
     await host?.stop();
     await rm(storeDir, { recursive: true, force: true });
+    await rm(stragglerDir, { recursive: true, force: true });
   });
 
   it('produces the same batches as the in-process runner, one invocation per task', async () => {
@@ -242,15 +263,29 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
     expect(run.error?.message).toContain('no spillStore');
   });
 
-  it('launches a speculative copy of a straggler and takes the first result', async () => {
-    // given a worker whose first invocation never answers
-    const { runner, dir } = runnerFor('straggler', { speculateAfterMs: 500 });
-    // when the batches run with speculation
-    const run = await runOn(runner, dir);
-    // then a copy ran and the answers are right, without a retry
+  it('copies a straggling task and finishes the batch with the copy, while the straggler still runs', async () => {
+    // given a worker whose first attempt of one task of the first stage hangs until the test releases it
+    const { runner, dir } = runnerFor('straggler');
+    const atFirstBatch = { started: false, finished: false };
+    const release = (info: BatchInfo) => {
+      if (info.batchTime !== 1000) return;
+      atFirstBatch.started = existsSync(join(stragglerDir, 'started'));
+      atFirstBatch.finished = existsSync(join(stragglerDir, 'finished'));
+      // Only now may the straggler answer: the batch cannot have waited for it.
+      void writeFile(join(stragglerDir, 'release'), '');
+    };
+    // when the batches run with speculation on, as the coordinator runs them
+    const run = await runOn(runner, dir, { speculation: true, onBatch: release });
+    // then the straggler was copied, the copy's result was the one used, and the answers are right
     expect(run.error).toBeUndefined();
     expect(run.outputs).toEqual(expected.outputs);
-    expect(runner.speculated).toBeGreaterThanOrEqual(1);
+    const first = run.batches[0]!;
+    // (at least: on a loaded machine another task may also run past the threshold and be copied)
+    expect(first.speculativeTasks).toBeGreaterThanOrEqual(1);
+    expect(first.speculativeWins).toBeGreaterThanOrEqual(1);
+    // and the first batch completed while the straggler was still running
+    expect(atFirstBatch).toEqual({ started: true, finished: false });
+    // and no task was retried: the copy is not a failure
     expect(attemptsOf(run)).toBe(tasksOf(run));
   });
 

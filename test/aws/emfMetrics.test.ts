@@ -12,6 +12,8 @@ describe('the coordinator metrics line', () => {
       processingTimeMs: 250,
       totalDelayMs: 260,
       tasks: 4,
+      speculativeTasks: 2,
+      speculativeWins: 1,
       driverStages: 1,
       storageRequests: 9,
       shuffleBytes: 100,
@@ -41,6 +43,19 @@ describe('the coordinator metrics line', () => {
       BatchTime: 3000,
       TotalDelay: 260,
       TotalDelayGrowingFor: 7,
+      SpeculativeTasks: 2,
+      SpeculativeWins: 1,
     });
+  });
+
+  it("carries a failed batch's error, which names the op that failed", () => {
+    // given a failed batch
+    const error =
+      'streams.counts.ops[1] (mapPartitions): task 1 of stage 0 failed 4 time(s); last error: Error: x';
+    const info = { batchTime: 1000, speculativeTasks: 0, speculativeWins: 0, error } as BatchInfo;
+    // when it becomes a log line
+    const line = JSON.parse(emfLine('counts', info, { invokes: 0, coordinatorTasks: 0, delayGrowingFor: 0 }));
+    // then the error is there as it is
+    expect(line.Error).toBe(error);
   });
 });
