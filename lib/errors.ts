@@ -43,7 +43,11 @@ export class UserFunctionError extends SluiceError {
   override name = 'UserFunctionError';
 }
 
-/** A task failed on every attempt; the batch it belongs to fails without writing partial output. */
+/**
+ * A task failed on every attempt; the batch it belongs to fails without writing partial output. The message
+ * leads with the op that failed when the plan knows it: `streams.counts.ops[2] (reduceByKey): task 1 of stage 0
+ * failed 4 time(s); last error: …` for a job document, the job module's source line for a TypeScript job.
+ */
 export class TaskFailedError extends SluiceError {
   override name = 'TaskFailedError';
   constructor(
@@ -51,8 +55,12 @@ export class TaskFailedError extends SluiceError {
     readonly partition: number,
     readonly attempts: number,
     readonly cause: string,
+    /** Where the failing dataset came from (`DatasetSpec.origin`), when known. */
+    readonly origin?: string,
   ) {
-    super(`task ${partition} of stage ${stageId} failed ${attempts} time(s); last error: ${cause}`);
+    super(
+      `${origin === undefined ? '' : `${origin}: `}task ${partition} of stage ${stageId} failed ${attempts} time(s); last error: ${cause}`,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Dependency, DependencySpec } from './Dependency';
 import type { FnScope } from './FnScope';
+import { ambientOpOrigin } from './OpOrigin';
 import type { PartitionerSpec } from './Partitioner';
 import type { PersistenceTracker } from './PersistenceTracker';
 import { inMemory, type PersistSpec } from './StorageLevel';
@@ -17,6 +18,8 @@ export interface DatasetSpec {
   readonly partitioner?: PartitionerSpec;
   /** Set when the dataset's partitions are kept once computed. */
   readonly persist?: PersistSpec;
+  /** Where the op that made it was written (see `OpOrigin`), for the error of a task that fails on it. */
+  readonly origin?: string;
   readonly args: Readonly<Record<string, unknown>>;
 }
 
@@ -91,6 +94,8 @@ export abstract class Dataset<T = unknown> {
   // A holder object rather than a field, so that scope views (which share it through the prototype) and the
   // original see the same persistence.
   private readonly persistHolder: { spec?: PersistSpec | undefined };
+  // Shared with scope views in the same way, so a stream that tags a view tags the dataset.
+  private readonly originHolder: { origin?: string | undefined };
 
   protected constructor(origin: DatasetOrigin) {
     if ('spec' in origin) {
@@ -103,6 +108,7 @@ export abstract class Dataset<T = unknown> {
       this.scope = undefined;
       this.partitioner = origin.spec.partitioner;
       this.persistHolder = { spec: origin.spec.persist };
+      this.originHolder = { origin: origin.spec.origin };
     } else {
       this.id = origin.ctx.newDatasetId();
       this.numPartitions = origin.numPartitions;
@@ -114,6 +120,7 @@ export abstract class Dataset<T = unknown> {
       this.scope = origin.scope;
       this.partitioner = origin.partitioner;
       this.persistHolder = {};
+      this.originHolder = { origin: ambientOpOrigin() };
     }
   }
 
@@ -134,6 +141,26 @@ export abstract class Dataset<T = unknown> {
     const backed = inMemory(spec.level) && this.ctx?.memoryBackedByStore === true;
     this.persistHolder.spec ??= backed ? { ...spec, level: 'memoryAndBlockStore' } : spec;
     return this;
+  }
+
+  /** Where the op that made this dataset was written (see `OpOrigin`); undefined until a stream tags it. */
+  get origin(): string | undefined {
+    return this.originHolder.origin;
+  }
+
+  /**
+   * Gives this dataset and its untagged ancestors an origin: the stream that computed them says which op made
+   * them, whether its own operator or the user's transform function built them. The walk stops at datasets
+   * already tagged (the parent streams' datasets).
+   */
+  tagOrigin(origin: string): void {
+    const stack: Dataset[] = [this];
+    while (stack.length > 0) {
+      const ds = stack.pop()!;
+      if (ds.originHolder.origin !== undefined) continue;
+      ds.originHolder.origin = origin;
+      for (const dep of ds.dependencies) stack.push(dep.parent);
+    }
   }
 
   /**
@@ -158,6 +185,7 @@ export abstract class Dataset<T = unknown> {
       args: this.args(),
       ...(this.partitioner ? { partitioner: this.partitioner } : {}),
       ...(this.persistSpec ? { persist: this.persistSpec } : {}),
+      ...(this.origin !== undefined ? { origin: this.origin } : {}),
     };
     return this.driverOnly ? { ...spec, driverOnly: true } : spec;
   }

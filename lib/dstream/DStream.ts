@@ -1,4 +1,5 @@
 import type { Dataset } from '../dataset/Dataset';
+import { ambientOpOrigin, userCallSite } from '../dataset/OpOrigin';
 import { inBlockStore, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
 import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
@@ -27,9 +28,24 @@ export abstract class DStream<T = unknown> {
   private readonly generated = new Map<number, Promise<Dataset<T> | undefined>>();
   private readonly persisted = new Map<number, Dataset<T>>();
 
+  /** Where the op that made this stream was written: set by the job document builder, else the call site. */
+  private readonly opOrigin: string | undefined;
+  private readonly callSite: string | undefined;
+
   protected constructor(readonly ssc: StreamingContext) {
     this.id = ssc.graph.addNode(this);
     this.name = this.constructor.name;
+    this.opOrigin = ambientOpOrigin();
+    // Once per stream, while the graph is built: what a failing task of this stream names in a TypeScript job.
+    this.callSite = this.opOrigin === undefined ? userCallSite() : undefined;
+  }
+
+  /**
+   * Where the op that made this stream was written (see `OpOrigin`): `streams.counts.ops[2] (reduceByKey)` in a
+   * job document, `job.ts:14 (map)` in a TypeScript job. Its datasets carry it to the tasks.
+   */
+  get origin(): string | undefined {
+    return this.opOrigin ?? (this.callSite === undefined ? undefined : `${this.callSite} (${this.name})`);
   }
 
   /** The streams this one is computed from. */
@@ -46,7 +62,11 @@ export abstract class DStream<T = unknown> {
     let dataset = this.generated.get(batchTime);
     if (dataset === undefined) {
       if (!this.isTimeValid(batchTime)) return Promise.resolve(undefined);
-      dataset = this.compute(batchTime).then((ds) => this.keep(ds, batchTime));
+      dataset = this.compute(batchTime).then((ds) => {
+        const origin = this.origin;
+        if (ds && origin !== undefined) ds.tagOrigin(origin);
+        return this.keep(ds, batchTime);
+      });
       this.generated.set(batchTime, dataset);
     }
     return dataset;

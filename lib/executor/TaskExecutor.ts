@@ -43,6 +43,7 @@ export class TaskExecutor {
     const { stage, partition } = task;
     const started = performance.now();
     this.env.cache.evictBefore(task.batchTime);
+    let tc: RunningTask | undefined;
     try {
       const datasets = new Map<number, Dataset>();
       for (const spec of stage.datasets) {
@@ -50,9 +51,10 @@ export class TaskExecutor {
         if (!build) throw new Error(`this executor cannot build datasets of type ${spec.type}`);
         datasets.set(spec.id, build(spec));
       }
-      const tc = new RunningTask(task, datasets, this.env);
+      tc = new RunningTask(task, datasets, this.env);
+      const running = tc;
       const fail = (record: unknown, error: unknown) =>
-        tc.deadLetter(`shuffle#${stage.shuffleWrite!.shuffleId}`, 'combine', record, error);
+        running.deadLetter(`shuffle#${stage.shuffleWrite!.shuffleId}`, 'combine', record, error);
       const input = await this.rootRecords(tc, datasets.get(stage.rootId), task, fail);
       const records: unknown[] = 'records' in input ? input.records : [];
       crashPoint('task', task.batchTime);
@@ -102,6 +104,7 @@ export class TaskExecutor {
         stageId: stage.stageId,
         partition,
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        ...(tc?.failedOrigin !== undefined ? { origin: tc.failedOrigin } : {}),
         ...(error instanceof CacheMissError ? { cacheMiss: error.key } : {}),
       };
     }
@@ -176,6 +179,8 @@ class RunningTask implements TaskContext {
   requests = 0;
   storageMs = 0;
   shuffleBytesRead = 0;
+  /** The origin of the innermost dataset whose computation failed (see `OpOrigin`), for the task's error. */
+  failedOrigin: string | undefined;
   private readonly computed = new Map<string, Promise<unknown[]>>();
 
   private readonly consumers = new Map<number, number>();
@@ -213,13 +218,32 @@ class RunningTask implements TaskContext {
       const ds = this.datasets.get(datasetId);
       if (!ds) throw new Error(`dataset ${datasetId} is not part of stage ${this.task.stage.stageId}`);
       const persist = ds.persistSpec;
-      records =
+      records = this.attributed(ds, () =>
         persist && ds.type !== 'stored' && ds.type !== 'cached'
           ? this.computePersisted(ds, partition, persist)
-          : Promise.resolve(ds.compute(partition, this));
+          : ds.compute(partition, this),
+      );
       this.computed.set(key, records);
     }
     return records;
+  }
+
+  /**
+   * A partition's computation, whose failure names the dataset's origin. Parents are computed inside their
+   * children, so the first dataset to see the failure is the innermost one: the op that failed.
+   */
+  private attributed(ds: Dataset, compute: () => Promise<unknown[]> | unknown[]): Promise<unknown[]> {
+    let records: Promise<unknown[]>;
+    try {
+      records = Promise.resolve(compute());
+    } catch (error) {
+      records = Promise.reject(error);
+    }
+    if (ds.origin === undefined) return records;
+    return records.catch((error: unknown) => {
+      this.failedOrigin ??= ds.origin;
+      throw error;
+    });
   }
 
   /** A persisted dataset's partition: from memory when this process holds it, else computed and kept. */

@@ -6,7 +6,9 @@ import { JobValidationError } from '../errors';
 import { StreamingContext } from '../StreamingContext';
 import type { Source } from '../source/Source';
 import type { JobFunction } from './builtinFunctions';
+import { type DeployedModules, moduleNameOf } from './DeployedModules';
 import { FunctionRegistry } from './FunctionRegistry';
+import { UnavailableSource } from './UnavailableSource';
 import {
   childPath,
   type DatasetOp,
@@ -38,6 +40,12 @@ export interface BuildJobOptions {
    * deployment's `s3://bucket/static/`, as there is no job folder. Default: `baseDir`.
    */
   readonly staticBase?: string;
+  /**
+   * The serverless runtime's deployed modules: when set, `functions` names one of them (by its file name
+   * without folder and extension, so a document that runs locally runs unchanged), and no file is imported.
+   * Default: `functions` is a file relative to `baseDir`.
+   */
+  readonly deployedModules?: DeployedModules;
 }
 
 /**
@@ -55,7 +63,12 @@ export async function buildJob(doc: unknown, options: BuildJobOptions): Promise<
   let job = validateJob(doc);
   const functions = new FunctionRegistry();
   if (job.functions !== undefined) {
-    await functions.loadModule(resolvePath(options.baseDir, job.functions), 'functions');
+    if (options.deployedModules === undefined) {
+      await functions.loadModule(resolvePath(options.baseDir, job.functions), 'functions');
+    } else {
+      const name = moduleNameOf(job.functions);
+      await functions.registerModule(options.deployedModules.get(name, 'functions'), name, 'functions');
+    }
     // Only now are the module's names known, so function references are checked a second time.
     job = validateJob(job, { functions });
   }

@@ -105,6 +105,11 @@ export type TaskResult =
       readonly stageId: number;
       readonly partition: number;
       readonly error: string;
+      /**
+       * Where the failing dataset came from (`DatasetSpec.origin`): the op and JSON path of a job document, or
+       * the source line of a TypeScript job. Absent when the failure was outside every dataset (a storage call).
+       */
+      readonly origin?: string;
       /** Set when the task needed a memory copy that is gone: the job replans instead of retrying. */
       readonly cacheMiss?: string;
     };

@@ -102,6 +102,7 @@ export class DAGScheduler {
     stragglers: StragglerWatch | undefined,
   ): Promise<Succeeded> {
     let last = '';
+    let origin: string | undefined;
     for (let attempt = 0; attempt < this.maxTaskAttempts; attempt++) {
       batch.taskAttempts++;
       const result = stragglers
@@ -120,12 +121,14 @@ export class DAGScheduler {
       }
       if (result.cacheMiss) throw new CacheMissError(result.cacheMiss);
       last = result.error;
+      origin = result.origin ?? origin;
     }
     throw new TaskFailedError(
       task.stage.stageId,
       task.partition,
       this.maxTaskAttempts,
       last.split('\n')[0] ?? last,
+      origin,
     );
   }
 }

@@ -19,7 +19,7 @@ import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import type { TaskRunner } from '../../lib/scheduler/TaskRunner';
-import { fixturesDir, userFunctionsJob } from '../job/fixtures/jobs';
+import { failingJob, fixturesDir, userFunctionsJob } from '../job/fixtures/jobs';
 
 /** A JSON job with shuffles, a user functions module, a static-file join and a dead letter. */
 const job = userFunctionsJob('lambda-runner', {
@@ -287,6 +287,27 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
     expect(atFirstBatch).toEqual({ started: true, finished: false });
     // and no task was retried: the copy is not a failure
     expect(attemptsOf(run)).toBe(tasksOf(run));
+  });
+
+  it('names the op and JSON path that failed in the batch error, as the worker reported it', async () => {
+    // given a job whose streams.counts.ops[3] throws, sent with every task to the worker function
+    const failing = failingJob('failing-on-lambda');
+    const { dir, storePrefix } = runnerFor('worker');
+    const runner = new LambdaTaskRunner({
+      client: lambda,
+      functionName: 'worker',
+      parallelism: 2,
+      job: { job: failing, storePrefix },
+    });
+    // when its batch runs through Lambda
+    const run = await runOn(runner, dir, {
+      source: { kind: 'document', document: failing, baseDir: fixturesDir },
+      batches: 1,
+    });
+    // then the batch's error (what the metrics line and the status event carry) names the op first
+    expect(run.batches[0]?.error).toMatch(
+      /^streams\.counts\.ops\[3\] \(mapPartitions\): task \d+ of stage \d+ failed 2 time\(s\); last error: Error: the partition exploded$/,
+    );
   });
 
   it('rejects a malformed event at the edge with a clear error', async () => {

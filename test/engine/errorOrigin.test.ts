@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { failingJob, fixturesDir } from '../job/fixtures/jobs';
+
+const document = (doc: Record<string, unknown>) =>
+  ({ kind: 'document', document: doc, baseDir: fixturesDir }) as const;
+const runtimeJobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
+
+describe('a failed batch names the op that failed', () => {
+  it('in a job document: the JSON path and the op', async () => {
+    // given a job whose streams.counts.ops[3], a mapPartitions, throws after a reduceByKey
+    // when its batch runs on the local runtime
+    const result = await runBatches(document(failingJob('failing-op')), 1);
+    // then the run's error and the batch's metrics name the op, then the task and the cause
+    const expected =
+      /^streams\.counts\.ops\[3\] \(mapPartitions\): task \d+ of stage \d+ failed 2 time\(s\); last error: Error: the partition exploded$/;
+    expect(result.error?.message).toMatch(expected);
+    expect(result.batches[0]?.error).toMatch(expected);
+  });
+
+  it('in a job document: the innermost failing dataset, here a static file', async () => {
+    // given a job that joins a static dataset whose file does not exist, before the failing op
+    // when its batch runs
+    const result = await runBatches(document(failingJob('failing-lookup', true)), 1);
+    // then it is the dataset's definition that is named, not the op that read it
+    expect(result.batches[0]?.error).toMatch(
+      /^datasets\.lookup \(textFile\): task 0 of stage \d+ failed 2 time\(s\); last error: Error: ENOENT/,
+    );
+  });
+
+  it('in a TypeScript job: the source line that called the op', async () => {
+    // given the job module whose mapPartitions always throws (test/helpers/runtimeJobs.ts)
+    // when its batch runs, in process and on worker threads
+    for (const workers of [0, 2]) {
+      const result = await runBatches({ kind: 'module', path: runtimeJobs, exportName: 'alwaysFails' }, 1, {
+        workers,
+      });
+      // then the error names the file and line of the mapPartitions call
+      expect(result.batches[0]?.error).toMatch(
+        /^test\/helpers\/runtimeJobs\.ts:\d+ \(mapPartitions\): task 0 of stage \d+ failed 2 time\(s\); last error: Error: broken partition$/,
+      );
+    }
+  });
+});
