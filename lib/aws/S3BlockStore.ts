@@ -159,7 +159,12 @@ export class S3BlockStore implements BlockStore {
 
   /** Deletes every block under a prefix, 1,000 keys per DeleteObjects request. */
   async deletePrefix(prefix: string): Promise<void> {
-    const keys = await this.list(prefix);
+    await this.deleteKeys(await this.list(prefix), prefix);
+  }
+
+  /** Deletes exactly these blocks (a missing one is not an error), 1,000 keys per DeleteObjects request. */
+  async deleteKeys(keys: readonly string[], describedAs = keys[0] ?? ''): Promise<void> {
+    const prefix = describedAs;
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);
       const out = await this.send((s3) =>
@@ -222,6 +227,36 @@ export class S3BlockStore implements BlockStore {
       return { bytes: await readBody(out.Body), etag: out.ETag ?? '' };
     } catch (error) {
       if (errorName(error) === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * A conditional write that answers the new ETag: `ifMatch` an ETag, or absent (`If-None-Match: *`) when
+   * undefined. Undefined when the condition failed. The ETag comes from the PutObject answer itself, so no other
+   * writer can slip in between the write and the reading of its tag (a fencing token must be exactly one's own).
+   */
+  async putConditional(
+    key: string,
+    bytes: Uint8Array | string,
+    ifMatch: string | undefined,
+  ): Promise<string | undefined> {
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: this.key(key),
+      Body: bytes,
+      ...(ifMatch === undefined ? { IfNoneMatch: '*' } : { IfMatch: ifMatch }),
+    });
+    try {
+      const out = await this.send((s3) => s3.send(command), isConditionalRetryable);
+      if (!out.ETag) throw new SluiceError(`S3 answered no ETag for the conditional write of ${key}`);
+      return out.ETag;
+    } catch (error) {
+      // 412: the condition failed. 404: If-Match on a block that was deleted meanwhile.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || errorName(error) === 'PreconditionFailed' || errorName(error) === 'NoSuchKey') {
+        return undefined;
+      }
       throw error;
     }
   }

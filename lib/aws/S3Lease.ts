@@ -5,15 +5,25 @@ export interface ConditionalStore {
   putIfMatch(key: string, bytes: Uint8Array | string, etag: string): Promise<boolean>;
 }
 
-interface LeaseBody {
+/** The lease object's body. */
+export interface LeaseBody {
   readonly owner: string;
+  /**
+   * Incremented at each take-over (and at a reset), never reused: the fencing token. A coordinator writes its
+   * epoch into the metadata checkpoint it claims, so what each epoch wrote can be told apart.
+   */
+  readonly epoch: number;
   readonly expiresAtMs: number;
 }
 
 /**
  * The lease that makes exactly one coordinator drive a job: an object written with conditional writes, so
  * two coordinators can never both believe they hold it. A holder renews it every batch; a crashed holder's
- * lease expires and the next coordinator takes it over.
+ * lease expires and the next coordinator takes it over with the next epoch.
+ *
+ * The lease alone does not stop a holder that is slow rather than dead (frozen, or past its invocation's
+ * timeout): it learns it lost the lease only at its next renewal. What fences such a holder is the metadata
+ * checkpoint, claimed by each new epoch with a conditional write (see `FencedStore`).
  */
 export class S3Lease {
   private etag: string | undefined;
@@ -23,6 +33,8 @@ export class S3Lease {
     private readonly key: string,
     /** Who holds it: an invocation id. */
     readonly owner: string,
+    /** This holder's epoch: one more than the lease's previous one. */
+    readonly epoch: number,
     private readonly ttlMs: number,
   ) {}
 
@@ -33,18 +45,30 @@ export class S3Lease {
     owner: string,
     ttlMs: number,
   ): Promise<S3Lease | undefined> {
-    const lease = new S3Lease(store, key, owner, ttlMs);
     const current = await store.getWithEtag(key);
     if (!current) {
+      const lease = new S3Lease(store, key, owner, 1, ttlMs);
       if (!(await store.putIfAbsent(key, lease.body()))) return undefined;
       lease.etag = (await store.getWithEtag(key))?.etag;
       return lease;
     }
-    const held = JSON.parse(Buffer.from(current.bytes).toString('utf8')) as LeaseBody;
+    const held = parseLease(current.bytes);
     if (held.owner !== owner && held.expiresAtMs > Date.now()) return undefined;
+    const lease = new S3Lease(store, key, owner, held.epoch + 1, ttlMs);
     if (!(await store.putIfMatch(key, lease.body(), current.etag))) return undefined;
     lease.etag = (await store.getWithEtag(key))?.etag;
     return lease;
+  }
+
+  /**
+   * Ends whatever lease a job has, live or not, and moves the epoch on: the holder's next renewal fails. For a
+   * reset; true when written (false: the lease changed in between, try again).
+   */
+  static async breakLease(store: ConditionalStore, key: string): Promise<boolean> {
+    const current = await store.getWithEtag(key);
+    const epoch = current ? parseLease(current.bytes).epoch : 0;
+    const body = JSON.stringify({ owner: '', epoch: epoch + 1, expiresAtMs: 0 } satisfies LeaseBody);
+    return current ? store.putIfMatch(key, body, current.etag) : store.putIfAbsent(key, body);
   }
 
   /** Extends the lease; false when it was lost (another coordinator took it), and the holder must stop. */
@@ -57,12 +81,28 @@ export class S3Lease {
 
   /** Gives the lease up at once, so the next coordinator need not wait for it to expire. */
   async release(): Promise<void> {
-    if (this.etag)
-      await this.store.putIfMatch(this.key, JSON.stringify({ owner: '', expiresAtMs: 0 }), this.etag);
+    if (this.etag) {
+      const body = JSON.stringify({ owner: '', epoch: this.epoch, expiresAtMs: 0 } satisfies LeaseBody);
+      await this.store.putIfMatch(this.key, body, this.etag);
+    }
     this.etag = undefined;
   }
 
   private body(): string {
-    return JSON.stringify({ owner: this.owner, expiresAtMs: Date.now() + this.ttlMs } satisfies LeaseBody);
+    return JSON.stringify({
+      owner: this.owner,
+      epoch: this.epoch,
+      expiresAtMs: Date.now() + this.ttlMs,
+    } satisfies LeaseBody);
   }
+}
+
+/** A lease body; one written before epochs existed counts as epoch 0. */
+function parseLease(bytes: Uint8Array): LeaseBody {
+  const body = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LeaseBody>;
+  return {
+    owner: String(body.owner ?? ''),
+    epoch: Number.isInteger(body.epoch) ? (body.epoch as number) : 0,
+    expiresAtMs: Number(body.expiresAtMs ?? 0),
+  };
 }
