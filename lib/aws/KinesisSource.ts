@@ -30,6 +30,12 @@ export interface KinesisSourceOptions {
    * Default: 8 retries, full jitter from a 200 ms cap doubling up to 5 s.
    */
   readonly retry?: Pick<RetryPolicy, 'retries' | 'baseBackoffMs' | 'maxBackoffMs' | 'onRetry'>;
+  /**
+   * When reading must end, in epoch ms (asked at each batch): a batch cut at the deadline takes what was read so
+   * far, shard by shard, and the rest waits for the next batch (the next invocation's). The coordinator sets it a
+   * margin before its invocation's timeout, so a read is never what Lambda kills. Default: no deadline.
+   */
+  readonly readDeadlineMs?: () => number | undefined;
 }
 
 /** Where a {@link KinesisSource} is, as JSON for the metadata checkpoint. */
@@ -80,6 +86,7 @@ export class KinesisSource implements Source<string> {
   private readonly client: KinesisClient;
   private readonly retry: RetryPolicy;
   private readonly decoder = new TextDecoder();
+  private readonly readDeadlineMs: () => number | undefined;
 
   /** The last sequence number handed out, per shard not finished. */
   private sequenceNumbers = new Map<string, string>();
@@ -119,6 +126,7 @@ export class KinesisSource implements Source<string> {
       isRetryable: isKinesisRetryable,
     };
     this.description = `kinesis(${streamName})`;
+    this.readDeadlineMs = options.readDeadlineMs ?? (() => undefined);
   }
 
   /**
@@ -150,6 +158,8 @@ export class KinesisSource implements Source<string> {
       if (ready.length === 0) break;
       let finishedAny = false;
       for (const shard of ready) {
+        // Past the deadline no new shard is read: each shard's range stays contiguous, the rest comes next batch.
+        if (this.pastDeadline()) break;
         const shardId = shard.ShardId as string; // filtered above
         readThisBatch.add(shardId);
         const read = await this.readShard(shardId, sequenceNumbers.get(shardId));
@@ -161,7 +171,7 @@ export class KinesisSource implements Source<string> {
           finishedAny = true;
         }
       }
-      if (!finishedAny) break;
+      if (!finishedAny || this.pastDeadline()) break;
       // The children of a shard that just finished may be newer than the last listing; read them this batch.
       shards = await this.listShards();
     }
@@ -171,6 +181,11 @@ export class KinesisSource implements Source<string> {
     this.sequenceNumbers = new Map([...sequenceNumbers].filter(([id]) => listed.has(id)));
     this.finishedShards = new Set([...finishedShards].filter((id) => listed.has(id)));
     return records;
+  }
+
+  private pastDeadline(): boolean {
+    const deadline = this.readDeadlineMs();
+    return deadline !== undefined && Date.now() >= deadline;
   }
 
   /** The last sequence number handed out per shard and the finished shards, as JSON. */
@@ -200,7 +215,7 @@ export class KinesisSource implements Source<string> {
     let last = after;
     let iterator = await this.shardIterator(shardId, last);
     let emptyReads = 0;
-    while (iterator !== undefined && records.length < this.maxRecordsPerShard) {
+    while (iterator !== undefined && records.length < this.maxRecordsPerShard && !this.pastDeadline()) {
       let out: GetRecordsCommandOutput;
       try {
         const request = {

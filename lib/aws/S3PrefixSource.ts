@@ -10,6 +10,12 @@ export interface S3PrefixSourceOptions {
   readonly prefix: string;
   /** At most this many new objects per batch; the rest wait for the next batch. Default 1,000. */
   readonly maxObjectsPerBatch?: number;
+  /**
+   * When reading must end, in epoch ms (asked at each batch): the listing stops paging at the deadline, and the
+   * batch takes the new objects of the pages it listed (keys come in order, so none is skipped: the next batch
+   * lists on). Default: no deadline.
+   */
+  readonly readDeadlineMs?: () => number | undefined;
 }
 
 /**
@@ -44,9 +50,10 @@ export class S3PrefixSource implements Source<string> {
   }
 
   async recordsFor(): Promise<string[]> {
-    const listed = await this.list();
+    const { keys: listed, complete } = await this.list();
     // Keys that are gone no longer need remembering: the position stays the size of what is under the prefix.
-    for (const key of this.seen) if (!listed.has(key)) this.seen.delete(key);
+    // Only a complete listing tells which are gone; a listing cut at the deadline keeps every key seen.
+    if (complete) for (const key of this.seen) if (!listed.has(key)) this.seen.delete(key);
     const fresh = [...listed]
       .filter((key) => !this.seen.has(key))
       .sort()
@@ -62,10 +69,13 @@ export class S3PrefixSource implements Source<string> {
     return lines;
   }
 
-  private async list(): Promise<Set<string>> {
+  private async list(): Promise<{ keys: Set<string>; complete: boolean }> {
     const keys = new Set<string>();
     let token: string | undefined;
     do {
+      const deadline = this.options.readDeadlineMs?.();
+      // Past the deadline: the pages listed so far (the keys before the others, in order) make the batch.
+      if (keys.size > 0 && deadline !== undefined && Date.now() >= deadline) return { keys, complete: false };
       const page = await withRetries(() =>
         this.options.client.send(
           new ListObjectsV2Command({
@@ -78,7 +88,7 @@ export class S3PrefixSource implements Source<string> {
       for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.add(o.Key);
       token = page.NextContinuationToken;
     } while (token);
-    return keys;
+    return { keys, complete: true };
   }
 
   private async read(key: string): Promise<string> {

@@ -146,6 +146,28 @@ describe('KinesisSource', () => {
     ]);
   });
 
+  it('given a read deadline that passes during a batch, when it is read, then the batch ends there and the next goes on without loss', async () => {
+    // Given records on two shards and a deadline that passes after the first shard's first GetRecords (the
+    // source asks the deadline before each shard and before each GetRecords: the third question is past it)
+    const streamName = await createStream(2);
+    const shards = await openShards(streamName);
+    const written = await put(streamName, shards, 3, 'd');
+    let asked = 0;
+    let cut = true;
+    const source = new KinesisSource({
+      client,
+      streamName,
+      readDeadlineMs: () => (cut && ++asked > 2 ? 0 : undefined),
+    });
+    // When a batch is read past its deadline, and the next without one
+    const first = await source.recordsFor(1000, 1000);
+    cut = false;
+    const second = await source.recordsFor(2000, 1000);
+    // Then the first took the first shard's records only, and the second the rest
+    expect(first).toEqual(['d-0-0', 'd-0-1', 'd-0-2']);
+    expect([...first, ...second]).toEqual(written);
+  });
+
   it('given a checkpointed position, when a new source restores it, then it goes on without loss or duplication', async () => {
     // Given
     const streamName = await createStream(2);
