@@ -1,5 +1,5 @@
 import { kinesisClient, lambdaClient, s3Client } from '../lib/aws/awsClients';
-import { CoordinatorRuntime } from '../lib/aws/CoordinatorRuntime';
+import { CoordinatorRuntime, drivingBudgetMs } from '../lib/aws/CoordinatorRuntime';
 
 // Created once per container, so warm invocations reuse the clients.
 const runtime = CoordinatorRuntime.fromEnv(process.env, {
@@ -10,4 +10,4 @@ const runtime = CoordinatorRuntime.fromEnv(process.env, {
 
 /** The coordinator Lambda: job documents, stop/status/tick events; drives batches until near its timeout. */
 export const handler = (event: unknown, context?: { getRemainingTimeInMillis?: () => number }) =>
-  runtime.handle(event, (context?.getRemainingTimeInMillis?.() ?? 60_000) - 10_000);
+  runtime.handle(event, drivingBudgetMs(context?.getRemainingTimeInMillis?.() ?? 60_000));

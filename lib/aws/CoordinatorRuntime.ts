@@ -6,7 +6,7 @@ import { PartitionCache } from '../dataset/PartitionCache';
 import { JobValidationError } from '../errors';
 import { buildJob } from '../job/buildJob';
 import type { StreamingContext } from '../StreamingContext';
-import { type CheckpointData, readCheckpoint } from '../scheduler/CheckpointData';
+import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
 import { SystemClock } from '../scheduler/Clock';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
@@ -22,6 +22,7 @@ import {
 } from './bucketLayout';
 import { type CoordinatorEvent, parseCoordinatorEvent } from './coordinatorEvents';
 import { emfLine } from './emfMetrics';
+import { FencedError, FencedStore } from './FencedStore';
 import { HybridRunner } from './HybridRunner';
 import { KinesisSource } from './KinesisSource';
 import { LambdaTaskRunner } from './LambdaTaskRunner';
@@ -54,6 +55,11 @@ export interface CoordinatorConfig {
   readonly smallStagesInCoordinator?: boolean;
   /** The Kinesis stream of a `kinesis` source that names none: the deployment's own. Default: none. */
   readonly stream?: string;
+  /**
+   * How long a job's lease lasts unless renewed (every batch): how long a dead coordinator's job waits for the
+   * next one. Default: 3 batch intervals, at least 5 s.
+   */
+  readonly leaseTtlMs?: number;
 }
 
 /** The AWS clients the coordinator uses, created once per container. */
@@ -72,6 +78,8 @@ interface JobControl {
 }
 
 const METRICS_KEPT = 100;
+/** A job name: it names S3 keys. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 /** How often a running coordinator refreshes the metrics that status events read. */
 const METRICS_EVERY_MS = 5000;
 
@@ -117,6 +125,9 @@ export class CoordinatorRuntime {
         : {}),
       taskConcurrency: Number(env.SLUICE_TASK_CONCURRENCY ?? 16),
       ...(env.SLUICE_STREAM ? { stream: env.SLUICE_STREAM } : {}),
+      ...(env.SLUICE_LEASE_TTL_MS
+        ? { leaseTtlMs: positiveMs('SLUICE_LEASE_TTL_MS', env.SLUICE_LEASE_TTL_MS) }
+        : {}),
       ...options,
     });
   }
@@ -133,7 +144,15 @@ export class CoordinatorRuntime {
     }
     switch (parsed.action) {
       case 'start':
-        return this.start(parsed.job, parsed.batches, budgetMs);
+        return this.start(parsed.job, parsed.batches, budgetMs, parsed.fresh === true);
+      case 'reset':
+        await this.reset(parsed.job);
+        return {
+          ok: true,
+          job: parsed.job,
+          state: 'stopped',
+          note: 'reset: the next start begins from scratch',
+        };
       case 'stop':
         await this.putControl(parsed.job, { state: 'stopped', updatedAt: new Date().toISOString() });
         return { ok: true, job: parsed.job, state: 'stopped' };
@@ -148,7 +167,12 @@ export class CoordinatorRuntime {
     }
   }
 
-  private async start(doc: Record<string, unknown>, batches: number | undefined, budgetMs: number) {
+  private async start(
+    doc: Record<string, unknown>,
+    batches: number | undefined,
+    budgetMs: number,
+    fresh: boolean,
+  ) {
     try {
       // Validates the whole document before anything is written.
       await buildJob(doc, { baseDir: '/', staticBase: this.staticBase });
@@ -159,9 +183,10 @@ export class CoordinatorRuntime {
       throw error;
     }
     const name = String(doc.name);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name)) {
+    if (!NAME.test(name)) {
       return { ok: false, error: 'name: a job name may hold letters, digits, _ . - (it names S3 keys)' };
     }
+    if (fresh) await this.reset(name);
     await this.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));
     // Workers read the document next to the job's blocks, once per container.
     await this.root.put(`${jobStorePrefix(name)}job.json`, JSON.stringify(doc));
@@ -208,11 +233,13 @@ export class CoordinatorRuntime {
     const control = await this.control(name);
     if (control?.state !== 'running') return { ok: true, job: name, state: control?.state ?? 'unknown' };
     const doc = JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
+    // Stop reading and starting batches at the budget: what runs then has the rest of the invocation to finish.
+    const deadlineMs = Date.now() + Math.max(0, budgetMs);
     const lease = await S3Lease.acquire(
       this.root,
       `jobs/${name}/lease.json`,
       randomUUID(),
-      Math.max(5000, 3 * Number(doc.batchIntervalMs)),
+      this.config.leaseTtlMs ?? Math.max(5000, 3 * Number(doc.batchIntervalMs)),
     );
     if (!lease) return { ok: true, job: name, state: 'running', note: 'another coordinator holds the lease' };
     const ssc = await buildJob(doc, {
@@ -224,6 +251,7 @@ export class CoordinatorRuntime {
           streamName: spec.streamName ?? this.config.stream ?? '',
           ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
           ...(spec.startAt ? { startAt: spec.startAt } : {}),
+          readDeadlineMs: () => deadlineMs,
         }),
       s3PrefixSource: (spec) =>
         new S3PrefixSource({
@@ -231,6 +259,7 @@ export class CoordinatorRuntime {
           bucket: spec.bucket,
           prefix: spec.prefix,
           ...(spec.maxObjectsPerBatch ? { maxObjectsPerBatch: spec.maxObjectsPerBatch } : {}),
+          readDeadlineMs: () => deadlineMs,
         }),
     });
     const store = new S3BlockStore({
@@ -244,6 +273,15 @@ export class CoordinatorRuntime {
       bucket: this.config.bucket,
       prefix: OUTPUTS_PREFIX,
     });
+    // Everything this coordinator writes goes through the fence: once a successor took over, nothing more lands.
+    const fenced = new FencedStore(store, outputs, lease.epoch);
+    let checkpoint: CheckpointData | undefined;
+    try {
+      checkpoint = await fenced.claim();
+    } catch (error) {
+      if (!(error instanceof FencedError)) throw error;
+      return { ok: true, job: name, state: 'running', note: error.message };
+    }
     const lambdaRunner = new LambdaTaskRunner({
       client: this.clients.lambda,
       functionName: this.config.workerFunction,
@@ -253,8 +291,8 @@ export class CoordinatorRuntime {
       spillStore: store,
     });
     const inCoordinator = new InProcessRunner({
-      store,
-      outputs,
+      store: fenced,
+      outputs: fenced.outputStore,
       functions: ssc.functions,
       cache: new PartitionCache(),
       readText: (path) => readStaticFile(path, '/', async (url) => openBlockStore(url)),
@@ -265,19 +303,17 @@ export class CoordinatorRuntime {
       this.config.smallStagesInCoordinator ?? true,
     );
     ssc.connect({
-      store,
-      outputs,
+      store: fenced,
+      outputs: fenced.outputStore,
       runner,
       driverRunner: inCoordinator,
       // Tasks land on whichever container Lambda picks, so memory copies are backed by the bucket.
       memoryBackedByStore: true,
-      // A Lambda worker can straggle (a cold start, a slow host); a copy costs one invocation. A job may say no.
-      speculationByDefault: true,
       print: (text) => process.stdout.write(text),
       // Object stores cannot append: one object per batch, with a deterministic key, is exactly once.
       appendJsonl: async (path, line, batchTime) => {
         if (path === undefined) process.stdout.write(`${line}\n`);
-        else await outputs.put(`${path}/${batchTime}.json`, `${line}\n`);
+        else await fenced.outputStore.put(`${path}/${batchTime}.json`, `${line}\n`);
       },
       outputPositions: async () => ({}),
       restoreOutputPositions: async () => {},
@@ -290,6 +326,8 @@ export class CoordinatorRuntime {
     let metricsWrittenAt = Date.now();
     let metricsWrite = Promise.resolve();
     const writeMetrics = () => {
+      // A fenced coordinator's metrics would overwrite its successor's.
+      if (fenced.fenced) return;
       const text = JSON.stringify(kept);
       keptChanged = false;
       metricsWrite = metricsWrite.then(() => this.root.put(`jobs/${name}/metrics.json`, text));
@@ -329,10 +367,10 @@ export class CoordinatorRuntime {
       },
       onDeadLetters: (letters) => {
         const batchTime = letters[0]?.batchTime ?? 0;
-        void store.put(
-          `dead-letter/${batchTime}.jsonl`,
-          letters.map((l) => `${JSON.stringify(l)}\n`).join(''),
-        );
+        fenced
+          .put(`dead-letter/${batchTime}.jsonl`, letters.map((l) => `${JSON.stringify(l)}\n`).join(''))
+          // Refused when fenced: the successor writes the same letters when it runs the batch.
+          .catch(() => {});
       },
     });
     // Every batch: renew the lease (stop at once if it was lost) and obey a stop event.
@@ -341,28 +379,33 @@ export class CoordinatorRuntime {
         void (async () => {
           if (!(await lease.renew())) {
             lostLease = true;
+            fenced.fence('its lease was taken over');
             scheduler.stop();
           }
           if ((await this.control(name))?.state !== 'running') scheduler.stop();
         })();
       },
     });
-    const checkpoint: CheckpointData | undefined = await readCheckpoint(store);
     const sources = ssc.graph.inputs.map((i) => i.source);
-    const timer = setTimeout(() => scheduler.stop(), Math.max(0, budgetMs));
+    const timer = setTimeout(() => scheduler.stop(), Math.max(0, deadlineMs - Date.now()));
     let error: string | undefined;
     try {
       for (const source of sources)
         await source.start?.({ intervalMs: ssc.batchIntervalMs, logicalClock: false });
       if (checkpoint) await scheduler.restore(checkpoint);
       const summary = await scheduler.run(control.maxBatches ? { batches: control.maxBatches } : {});
-      error = summary.error?.message;
+      if (!(summary.error instanceof FencedError)) error = summary.error?.message;
+    } catch (thrown) {
+      // Taken over: the scheduler stopped at the refused write, and the successor carries on.
+      if (!(thrown instanceof FencedError)) throw thrown;
     } finally {
       clearTimeout(timer);
       await Promise.all(sources.map((s) => s.stop?.()));
       await runner.close();
     }
     await metricsWrite;
+    // A coordinator that found itself fenced leaves lease, control state and hand-over to its successor.
+    if (fenced.fenced) lostLease = true;
     if (keptChanged) {
       writeMetrics();
       await metricsWrite;
@@ -370,7 +413,7 @@ export class CoordinatorRuntime {
     if (!lostLease) await lease.release();
     const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
     const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;
-    if (finished || error) {
+    if (!lostLease && (finished || error)) {
       await this.putControl(name, {
         state: 'stopped',
         ...(control.maxBatches ? { maxBatches: control.maxBatches } : {}),
@@ -385,8 +428,31 @@ export class CoordinatorRuntime {
       batches: completed.length,
       lastBatch: last,
       ...(error ? { error } : {}),
-      ...(lostLease ? { note: 'lost the lease to another coordinator' } : {}),
+      ...(lostLease
+        ? { note: `lost the job to another coordinator: ${fenced.fenced ?? 'lease taken'}` }
+        : {}),
     };
+  }
+
+  /**
+   * Clears a job so that its next start begins from scratch: stops it, breaks its lease (a running holder's next
+   * renewal fails, and the next holder gets a higher epoch), deletes its metadata checkpoint first (a running
+   * coordinator's next conditional write then fails, so it stops without writing), then the rest of its store
+   * (input blocks, state, shuffle data, dead letters) and its metrics. Outputs are the user's and stay.
+   */
+  private async reset(name: string): Promise<void> {
+    await this.putControl(name, { state: 'stopped', updatedAt: new Date().toISOString() });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await S3Lease.breakLease(this.root, `jobs/${name}/lease.json`)) break;
+    }
+    const store = new S3BlockStore({
+      client: this.clients.s3,
+      bucket: this.config.bucket,
+      prefix: jobStorePrefix(name),
+    });
+    await store.deleteKeys([METADATA_KEY]);
+    await store.deletePrefix('');
+    await this.root.deleteKeys([`jobs/${name}/metrics.json`]);
   }
 
   /** Starts the next invocation (asynchronously) to go on driving the job. */
@@ -476,4 +542,25 @@ function withBatch(kept: readonly BatchInfo[], batch: BatchInfo): BatchInfo[] {
   return [...kept.filter((b) => b.batchTime !== batch.batchTime), batch]
     .sort((a, b) => a.batchTime - b.batchTime)
     .slice(-METRICS_KEPT);
+}
+
+/** A positive whole number of ms from the environment, or an error naming the variable. */
+function positiveMs(variable: string, value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 1) {
+    throw new Error(
+      `${variable} must be a positive whole number of milliseconds, got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * How long an invocation with `remainingMs` left may go on reading its sources and starting batches: the rest is
+ * the margin in which the batch then running finishes and the coordinator hands over, before Lambda's timeout.
+ * The margin is a fifth of the time left, between 1 s and 30 s (300 s: 270 s of driving; 10 s: 8 s).
+ */
+export function drivingBudgetMs(remainingMs: number): number {
+  const marginMs = Math.min(30_000, Math.max(1000, remainingMs / 5));
+  return Math.max(0, Math.floor(remainingMs - marginMs));
 }

@@ -2,8 +2,15 @@ import { JobValidationError } from '../errors';
 
 /** What the coordinator is asked to do. Every event is validated here, at the edge. */
 export type CoordinatorEvent =
-  | { readonly action: 'start'; readonly job: Record<string, unknown>; readonly batches?: number }
+  | {
+      readonly action: 'start';
+      readonly job: Record<string, unknown>;
+      readonly batches?: number;
+      /** Reset the job first: its checkpoint, store and lease are cleared, and it begins from scratch. */
+      readonly fresh?: boolean;
+    }
   | { readonly action: 'stop'; readonly job: string }
+  | { readonly action: 'reset'; readonly job: string }
   | { readonly action: 'status'; readonly job: string; readonly last: number }
   | { readonly action: 'tick'; readonly job?: string };
 
@@ -11,7 +18,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 /**
  * Reads an incoming event: a job document (starts or updates the job), `{"action":"start","job":{…},
- * "batches":N}`, `{"action":"stop","job":name}`, `{"action":"status","job":name,"last":N}`, or the scheduled
+ * "batches":N,"fresh":true}`, `{"action":"stop","job":name}`, `{"action":"reset","job":name}`,
+ * `{"action":"status","job":name,"last":N}`, or the scheduled
  * tick (`{"action":"tick"}`, or an EventBridge scheduled event). Anything else is an error naming the field.
  */
 export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
@@ -23,7 +31,7 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
   if (e.action === undefined) {
     if ('batchIntervalMs' in e || 'sources' in e) return { action: 'start', job: e };
     throw new JobValidationError([
-      { path: 'action', message: 'expected a job document or an action: start, stop, status or tick' },
+      { path: 'action', message: 'expected a job document or an action: start, stop, reset, status or tick' },
     ]);
   }
   switch (e.action) {
@@ -38,14 +46,22 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
           { path: 'batches', message: 'must be a positive whole number', value: e.batches },
         ]);
       }
+      if (e.fresh !== undefined && typeof e.fresh !== 'boolean') {
+        throw new JobValidationError([
+          { path: 'fresh', message: 'must be true (begin from scratch) or false', value: e.fresh },
+        ]);
+      }
       return {
         action: 'start',
         job: e.job as Record<string, unknown>,
         ...(e.batches ? { batches: e.batches as number } : {}),
+        ...(e.fresh === true ? { fresh: true } : {}),
       };
     }
     case 'stop':
       return { action: 'stop', job: jobName(e.job) };
+    case 'reset':
+      return { action: 'reset', job: jobName(e.job) };
     case 'status': {
       const last = e.last ?? 10;
       if (!Number.isInteger(last) || (last as number) < 1 || (last as number) > 1000) {
@@ -59,7 +75,7 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
       return e.job === undefined ? { action: 'tick' } : { action: 'tick', job: jobName(e.job) };
     default:
       throw new JobValidationError([
-        { path: 'action', message: 'must be one of start, stop, status, tick', value: e.action },
+        { path: 'action', message: 'must be one of start, stop, reset, status, tick', value: e.action },
       ]);
   }
 }

@@ -2,6 +2,8 @@ import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, lambdaClient, s3Client } from '../../lib/aws/awsClients';
 import { CoordinatorRuntime } from '../../lib/aws/CoordinatorRuntime';
+import { S3BlockStore } from '../../lib/aws/S3BlockStore';
+import { S3Lease } from '../../lib/aws/S3Lease';
 import { uniqueName } from './localstack';
 
 // Against the LocalStack of test/aws/globalSetup.ts. What the coordinator and the control function refuse at the
@@ -60,6 +62,35 @@ describe('the coordinator at the edge', () => {
     expect(await runtime.handle({ action: 'status', job: 'never-started' }, 1000)).toMatchObject({
       ok: false,
     });
+  });
+
+  it('resets a job from the control function: store, checkpoint, metrics and lease cleared, outputs kept', async () => {
+    // given a job with a checkpoint, blocks, metrics, a live lease and an output
+    const root = new S3BlockStore({ client: s3Client(), bucket });
+    await root.put('jobs/stuck/control.json', JSON.stringify({ state: 'running', updatedAt: '' }));
+    await root.put('jobs/stuck/store/checkpoint/metadata.json', '{"version":1,"fencingEpoch":4}');
+    await root.put('jobs/stuck/store/input/0/1000', '["a"]');
+    await root.put('jobs/stuck/metrics.json', '[]');
+    await root.put('outputs/stuck/counts/1000.json', '{}');
+    const lease = await S3Lease.acquire(root, 'jobs/stuck/lease.json', 'holder', 60_000);
+    const control = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
+      clients,
+      { drive: false },
+    );
+    // when it is reset
+    const answer = await control.handle({ action: 'reset', job: 'stuck' }, 0);
+    // then the job is stopped, its store and metrics are gone, its holder cannot renew, and outputs stay
+    expect(answer).toMatchObject({ ok: true, job: 'stuck', state: 'stopped' });
+    expect(await root.list('jobs/stuck/')).toEqual(['jobs/stuck/control.json', 'jobs/stuck/lease.json']);
+    expect(JSON.parse(Buffer.from((await root.get('jobs/stuck/control.json'))!).toString())).toMatchObject({
+      state: 'stopped',
+    });
+    expect(await lease!.renew()).toBe(false);
+    expect((await S3Lease.acquire(root, 'jobs/stuck/lease.json', 'next', 60_000))?.epoch).toBe(
+      lease!.epoch + 2,
+    );
+    expect(await root.list('outputs/stuck/')).toEqual(['outputs/stuck/counts/1000.json']);
   });
 
   it('needs the coordinator’s name to run as the control function', () => {

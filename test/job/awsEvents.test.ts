@@ -21,8 +21,9 @@ const local = async (file: string) =>
   JSON.parse(await readFile(new URL(`../../events/${file}`, import.meta.url), 'utf8')) as Record<string, any>;
 
 describe('the events in events/aws/', () => {
-  it('start the three seed jobs, and ask for status and stop', () => {
+  it('start the three seed jobs, and ask for status, stop and reset', () => {
     expect(files).toEqual([
+      'reset.json',
       'start-hashtag-counts.json',
       'start-session-counts.json',
       'start-spam-filter.json',
@@ -71,5 +72,18 @@ describe('the events in events/aws/', () => {
       last: 10,
     });
     expect(parseCoordinatorEvent(byFile['stop.json'])).toEqual({ action: 'stop', job: 'hashtag-counts' });
+    expect(parseCoordinatorEvent(byFile['reset.json'])).toEqual({ action: 'reset', job: 'hashtag-counts' });
+  });
+
+  it('refuses a reset without a job name and a start whose fresh flag is not a boolean, naming the field', () => {
+    expect(() => parseCoordinatorEvent({ action: 'reset' })).toThrow(/job: must be the name of a job/);
+    expect(() => parseCoordinatorEvent({ action: 'start', job: { name: 'x' }, fresh: 'yes' })).toThrow(
+      /fresh: must be true/,
+    );
+    expect(parseCoordinatorEvent({ action: 'start', job: { name: 'x' }, fresh: true })).toEqual({
+      action: 'start',
+      job: { name: 'x' },
+      fresh: true,
+    });
   });
 });
