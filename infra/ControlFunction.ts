@@ -58,7 +58,8 @@ export class ControlFunction extends Construct {
       new PolicyStatement({
         sid: 'Jobs',
         effect: Effect.ALLOW,
-        actions: ['s3:GetObject', 's3:PutObject'],
+        // Delete: a reset clears a job's checkpoint, store and metrics.
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
         resources: [bucket.arnForObjects(`${JOBS_PREFIX}*`)],
       }),
     );
