@@ -6,6 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { JOBS_PREFIX } from '../lib/aws/bucketLayout';
+import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import type { CoordinatorFunction } from './CoordinatorFunction';
 import { SluiceFunction } from './SluiceFunction';
 
@@ -19,6 +20,10 @@ export interface ControlFunctionProps {
   readonly coordinator: CoordinatorFunction;
   /** How long the logs are kept. Default one week. */
   readonly logRetention?: RetentionDays;
+  /**
+   * The user modules bundled into the function (`sluice:jobModules`): job documents name them. Default: none.
+   */
+  readonly jobModules?: readonly JobModuleFile[];
 }
 
 /**
@@ -44,6 +49,7 @@ export class ControlFunction extends Construct {
         SLUICE_STREAM: props.stream.streamName,
       },
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+      ...(props.jobModules !== undefined ? { jobModules: props.jobModules } : {}),
     });
     this.fn = base.fn;
     base.role.addToPrincipalPolicy(

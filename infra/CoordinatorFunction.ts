@@ -8,6 +8,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INPUT_PREFIX, JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
+import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import { SluiceFunction } from './SluiceFunction';
 import type { WorkerFunction } from './WorkerFunction';
 
@@ -32,6 +33,10 @@ export interface CoordinatorFunctionProps {
   readonly timeout?: Duration;
   /** How long the logs are kept. Default one week. */
   readonly logRetention?: RetentionDays;
+  /**
+   * The user modules bundled into the function (`sluice:jobModules`): job documents name them. Default: none.
+   */
+  readonly jobModules?: readonly JobModuleFile[];
 }
 
 /**
@@ -71,6 +76,7 @@ export class CoordinatorFunction extends Construct {
         SLUICE_STREAM: stream.streamName,
       },
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+      ...(props.jobModules !== undefined ? { jobModules: props.jobModules } : {}),
     });
     const fn = this.base.fn;
     fn.configureAsyncInvoke({

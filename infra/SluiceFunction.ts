@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -5,6 +6,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type JobModuleFile, writeHandlerEntry } from '../lib/job/jobModuleFiles';
 
 /** The repository root: handler entries and the lock file are found from it. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -25,11 +27,28 @@ export interface SluiceFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** How long the function's logs are kept. Default one week. */
   readonly logRetention?: RetentionDays;
+  /**
+   * The user's modules (job modules, `functions` modules) to bundle with the handler, under the names job
+   * documents use. Default: none.
+   */
+  readonly jobModules?: readonly JobModuleFile[];
+}
+
+/** Where generated entries go: a cache folder of the project, so the same modules give the same bundle. */
+const ENTRIES = join(ROOT, 'node_modules', '.cache', 'sluice', 'entries');
+
+/**
+ * The file esbuild bundles: the handler itself, or, with job modules, a generated entry that imports each
+ * module statically and registers it by name before re-exporting the handler.
+ */
+function entryOf(handler: string, jobModules: readonly JobModuleFile[]): string {
+  const file = `${ROOT}functions/${handler}.ts`;
+  return jobModules.length === 0 ? file : writeHandlerEntry(ENTRIES, file, jobModules);
 }
 
 /**
- * The machinery both Sluice functions share: a Node.js 22 handler bundled from `functions/` by the local esbuild
- * (no Docker), a role of its own that starts with no permission but writing its own log group, and that log
+ * The machinery both Sluice functions share: a Node.js 22 handler bundled from `functions/`, with the user's job
+ * modules, by the local esbuild (no Docker), a role of its own that starts with no permission but writing its own log group, and that log
  * group, created with a retention period rather than left to Lambda to create without one.
  */
 export class SluiceFunction extends Construct {
@@ -53,7 +72,7 @@ export class SluiceFunction extends Construct {
     this.logGroup.grantWrite(role);
     this.role = role;
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: `${ROOT}functions/${props.handler}.ts`,
+      entry: entryOf(props.handler, props.jobModules ?? []),
       handler: 'handler',
       projectRoot: ROOT,
       depsLockFilePath: `${ROOT}package-lock.json`,
@@ -63,14 +82,22 @@ export class SluiceFunction extends Construct {
       timeout: props.timeout,
       role,
       logGroup: this.logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        // The bundled modules' names, for whoever reads the function's configuration (the bundle registers them).
+        ...(props.jobModules?.length
+          ? { SLUICE_JOB_MODULES: props.jobModules.map((m) => m.name).join(',') }
+          : {}),
+        ...props.environment,
+      },
       ...(props.functionName !== undefined ? { functionName: props.functionName } : {}),
       ...(props.reservedConcurrency !== undefined
         ? { reservedConcurrentExecutions: props.reservedConcurrency }
         : {}),
       bundling: {
-        // Everything in the bundle, the AWS SDK included: the versions we test are the versions that run.
-        externalModules: [],
+        // Everything in the bundle, the AWS SDK included: the versions we test are the versions that run. Only
+        // tsx stays out: local mode loads user modules by path through it, a function never does.
+        externalModules: ['tsx'],
         format: OutputFormat.CJS,
         target: 'node20',
         sourceMap: true,

@@ -3,6 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import { ControlFunction } from './ControlFunction';
 import { CoordinatorFunction } from './CoordinatorFunction';
 import { DataBucket } from './DataBucket';
@@ -40,6 +41,11 @@ export interface SluiceStackProps extends StackProps {
   readonly temporaryDataDays?: number;
   /** Keep the bucket and its data when the stack is deleted. Default true. */
   readonly retainData?: boolean;
+  /**
+   * The user's job modules and `functions` modules, bundled into the control, coordinator and worker functions;
+   * a job document names one by its file name (`findJobModules` reads a folder or a list). Default: none.
+   */
+  readonly jobModules?: readonly JobModuleFile[];
 }
 
 /**
@@ -71,7 +77,10 @@ export class SluiceStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
     if (props.withFunctions ?? true) {
-      const logs = props.logRetention !== undefined ? { logRetention: props.logRetention } : {};
+      const logs = {
+        ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+        ...(props.jobModules !== undefined ? { jobModules: props.jobModules } : {}),
+      };
       this.worker = new WorkerFunction(this, 'Worker', {
         bucket: this.bucket.bucket,
         ...(props.workerMemoryMb !== undefined ? { memoryMb: props.workerMemoryMb } : {}),

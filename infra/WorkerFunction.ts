@@ -5,6 +5,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
+import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import { SluiceFunction } from './SluiceFunction';
 
 /** Settings of a {@link WorkerFunction}. */
@@ -22,6 +23,10 @@ export interface WorkerFunctionProps {
   readonly timeout?: Duration;
   /** How long the logs are kept. Default one week. */
   readonly logRetention?: RetentionDays;
+  /**
+   * The user modules bundled into the function (`sluice:jobModules`): job documents name them. Default: none.
+   */
+  readonly jobModules?: readonly JobModuleFile[];
 }
 
 /**
@@ -50,6 +55,7 @@ export class WorkerFunction extends Construct {
         SLUICE_OUTPUTS: `s3://${bucket.bucketName}/${OUTPUTS_PREFIX}`,
       },
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+      ...(props.jobModules !== undefined ? { jobModules: props.jobModules } : {}),
     });
     this.fn = this.base.fn;
     const store = `${JOBS_PREFIX}*/store/*`;

@@ -1,6 +1,12 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { findJobModules, type JobModuleFile } from '../lib/job/jobModuleFiles';
 import type { SluiceStackProps } from './SluiceStack';
+
+/** The folder of job modules deployed when `sluice:jobModules` is not set, if the project has it. */
+export const DEFAULT_JOB_MODULES = 'jobs';
 
 /** The context keys the stack reads, from `cdk.json` or `-c key=value`, with what each sets. */
 export const CONTEXT_KEYS = {
@@ -18,6 +24,8 @@ export const CONTEXT_KEYS = {
   'sluice:logRetentionDays': 'days function logs are kept (default 7)',
   'sluice:temporaryDataDays': 'days before temporary data left by a crash expires (default 1)',
   'sluice:retainData': 'false deletes the bucket with the stack (it must be empty); default true',
+  'sluice:jobModules':
+    'your job modules and functions modules to deploy: a folder or a comma-separated list of files (default jobs/ when it exists)',
 } as const;
 
 type Key = keyof typeof CONTEXT_KEYS;
@@ -29,7 +37,10 @@ export class StackContextError extends Error {}
  * Reads the stack's settings from CDK context. Values given with `-c` arrive as strings and those in `cdk.json`
  * as JSON, so both are accepted; anything else fails with the key at fault, before anything is synthesized.
  */
-export function stackPropsFromContext(get: (key: string) => unknown): {
+export function stackPropsFromContext(
+  get: (key: string) => unknown,
+  cwd: string = process.cwd(),
+): {
   stackName: string;
   props: SluiceStackProps;
 } {
@@ -78,6 +89,7 @@ export function stackPropsFromContext(get: (key: string) => unknown): {
     ...defined('logRetention', retention === undefined ? undefined : retentionDays(retention)),
     ...defined('temporaryDataDays', whole('sluice:temporaryDataDays', 1, 365)),
     ...defined('retainData', flag('sluice:retainData')),
+    ...defined('jobModules', jobModules(text('sluice:jobModules'), cwd, fail)),
   };
   if (props.existingStreamName !== undefined && props.existingStreamArn !== undefined) {
     fail(
@@ -87,6 +99,24 @@ export function stackPropsFromContext(get: (key: string) => unknown): {
     );
   }
   return { stackName, props };
+}
+
+/** The modules `sluice:jobModules` names; without it, those of `jobs/` when the project has that folder. */
+function jobModules(
+  spec: string | undefined,
+  cwd: string,
+  fail: (key: Key, got: unknown, expected: string) => never,
+): readonly JobModuleFile[] | undefined {
+  if (spec === undefined && !existsSync(resolve(cwd, DEFAULT_JOB_MODULES))) return undefined;
+  try {
+    return findJobModules(spec ?? DEFAULT_JOB_MODULES, cwd);
+  } catch (error) {
+    return fail(
+      'sluice:jobModules',
+      spec ?? DEFAULT_JOB_MODULES,
+      `modules to deploy: ${(error as Error).message}`,
+    );
+  }
 }
 
 function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -5,6 +5,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PartitionCache } from '../dataset/PartitionCache';
 import { JobValidationError } from '../errors';
 import { buildJob } from '../job/buildJob';
+import { batchIntervalOf, buildDeployedJob } from '../job/buildDeployedJob';
+import { deployedModules } from '../job/DeployedModules';
 import type { StreamingContext } from '../StreamingContext';
 import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
 import { SystemClock } from '../scheduler/Clock';
@@ -175,7 +177,7 @@ export class CoordinatorRuntime {
   ) {
     try {
       // Validates the whole document before anything is written.
-      await buildJob(doc, { baseDir: '/', staticBase: this.staticBase });
+      await buildDeployedJob(doc, { baseDir: '/', staticBase: this.staticBase, deployedModules });
       this.checkStreams(doc);
     } catch (error) {
       if (error instanceof JobValidationError)
@@ -239,10 +241,11 @@ export class CoordinatorRuntime {
       this.root,
       `jobs/${name}/lease.json`,
       randomUUID(),
-      this.config.leaseTtlMs ?? Math.max(5000, 3 * Number(doc.batchIntervalMs)),
+      this.config.leaseTtlMs ?? Math.max(5000, 3 * (batchIntervalOf(doc, deployedModules) ?? 0)),
     );
     if (!lease) return { ok: true, job: name, state: 'running', note: 'another coordinator holds the lease' };
-    const ssc = await buildJob(doc, {
+    const ssc = await buildDeployedJob(doc, {
+      deployedModules,
       baseDir: '/',
       staticBase: this.staticBase,
       kinesisSource: (spec) =>
@@ -295,7 +298,7 @@ export class CoordinatorRuntime {
       outputs: fenced.outputStore,
       functions: ssc.functions,
       cache: new PartitionCache(),
-      readText: (path) => readStaticFile(path, '/', async (url) => openBlockStore(url)),
+      readText: (path) => readStaticFile(path, this.staticBase, async (url) => openBlockStore(url)),
     });
     const runner = new HybridRunner(
       lambdaRunner,

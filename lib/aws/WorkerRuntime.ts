@@ -3,10 +3,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PartitionCache } from '../dataset/PartitionCache';
 import { TaskExecutor } from '../executor/TaskExecutor';
+import { buildDeployedJob } from '../job/buildDeployedJob';
+import { type DeployedModules, deployedModules } from '../job/DeployedModules';
 import { contextFromSource } from '../job/JobSource';
 import { LocalFolderStore } from '../local/LocalFolderStore';
 import type { TaskPlan, TaskResult } from '../plan/Plan';
 import type { BlockStore } from '../storage/BlockStore';
+import { STATIC_PREFIX } from './bucketLayout';
 
 /** Which job a task belongs to: the document itself, or the key of the document in the task's store. */
 export type WorkerJobRef = ({ readonly job: unknown } | { readonly jobKey: string }) & {
@@ -29,8 +32,17 @@ export interface WorkerRuntimeOptions {
   readonly storeUrl: string;
   /** Where `saveAsTextFiles` writes, as a store URL. Default: the block store. */
   readonly outputsUrl?: string;
-  /** The local folder a job's `functions` module and relative static files are found in. */
+  /**
+   * Where relative static files are: a local folder, or an `s3://bucket/static/` URL. Without
+   * `deployedModules`, a JSON job's `functions` module is a file of this folder too.
+   */
   readonly baseDir: string;
+  /**
+   * The user modules deployed with the function: a job document names one (`module`, `functions`), and no file
+   * is imported from a path the job carries. Default: none, for a development worker whose jobs' `functions`
+   * modules are files of `baseDir`.
+   */
+  readonly deployedModules?: DeployedModules;
   /** Results whose JSON is larger go to the store instead of the response. Default 5.5 MiB (Lambda allows 6 MB). */
   readonly spillBytes?: number;
 }
@@ -71,7 +83,9 @@ export class WorkerRuntime {
 
   /**
    * A runtime configured by the environment: `SLUICE_STORE` (required, `s3://bucket/prefix` or
-   * `file:///folder`), `SLUICE_OUTPUTS` (default: the store), `SLUICE_BASE_DIR` (default: the function's
+   * `file:///folder`), `SLUICE_OUTPUTS` (default: the store), `SLUICE_BASE_DIR` (a development worker: jobs'
+   * `functions` modules and relative static files are files of this folder; default: the deployed modules, and
+   * relative static files under the bucket's `static/` for an S3 store, else the function's
    * folder, `LAMBDA_TASK_ROOT`), `SLUICE_SPILL_BYTES` (default 5.5 MiB).
    */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerRuntime {
@@ -88,7 +102,12 @@ export class WorkerRuntime {
     return new WorkerRuntime({
       storeUrl,
       ...(env.SLUICE_OUTPUTS ? { outputsUrl: env.SLUICE_OUTPUTS } : {}),
-      baseDir: resolve(env.SLUICE_BASE_DIR ?? env.LAMBDA_TASK_ROOT ?? process.cwd()),
+      ...(env.SLUICE_BASE_DIR
+        ? { baseDir: resolve(env.SLUICE_BASE_DIR) }
+        : {
+            baseDir: staticBaseOf(storeUrl) ?? resolve(env.LAMBDA_TASK_ROOT ?? process.cwd()),
+            deployedModules,
+          }),
       ...(spill !== undefined ? { spillBytes: Number(spill) } : {}),
     });
   }
@@ -142,8 +161,10 @@ export class WorkerRuntime {
 
   private async buildExecutor(ref: WorkerJobRef, store: BlockStore): Promise<TaskExecutor> {
     const document = 'jobKey' in ref ? await readJobDocument(store, ref.jobKey) : ref.job;
-    const { baseDir } = this.options;
-    const ssc = await contextFromSource({ kind: 'document', document, baseDir });
+    const { baseDir, deployedModules } = this.options;
+    const ssc = deployedModules
+      ? await buildDeployedJob(document, { baseDir: '/', deployedModules })
+      : await contextFromSource({ kind: 'document', document, baseDir });
     return new TaskExecutor({
       store,
       outputs: await this.store(this.outputsUrl, ''),
@@ -259,6 +280,12 @@ function parseStoreUrl(url: string): StoreUrl {
   );
 }
 
+/** `s3://bucket/static/` for a store in S3: where the deployment's static files are. */
+function staticBaseOf(storeUrl: string): string | undefined {
+  const parsed = parseStoreUrl(storeUrl);
+  return parsed.kind === 's3' ? `s3://${parsed.bucket}/${STATIC_PREFIX}` : undefined;
+}
+
 /** A key prefix that is empty or ends with `/`. */
 function folder(prefix: string): string {
   return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
@@ -274,12 +301,22 @@ async function readJobDocument(store: BlockStore, jobKey: string): Promise<unkno
   }
 }
 
-/** A static file a job names: an `s3://` object, or a local file relative to the base folder. */
+/**
+ * A static file a job names: an `s3://` object, or a path relative to the base, which is a local folder or an
+ * `s3://bucket/static/` URL (a TypeScript job's `ssc.textFile('spam.txt')` on the serverless runtime, as a JSON
+ * job's relative paths).
+ */
 export async function readStaticFile(
   path: string,
   baseDir: string,
   storeOf: (url: string) => Promise<BlockStore>,
 ): Promise<string> {
+  if (baseDir.startsWith('s3://') && !path.startsWith('s3://') && !isAbsolute(path)) {
+    if (path.split('/').includes('..')) {
+      throw new Error(`the static file ${path} climbs out of ${baseDir}: name a file under it`);
+    }
+    return readStaticFile(`${baseDir}${path}`, baseDir, storeOf);
+  }
   if (!path.startsWith('s3://')) return readFile(isAbsolute(path) ? path : resolve(baseDir, path), 'utf8');
   const { pathname, hostname } = new URL(path);
   const bytes = await (await storeOf(`s3://${hostname}`)).get(decodeURIComponent(pathname.slice(1)));

@@ -29,7 +29,8 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
   const e = event as Record<string, unknown>;
   if (e.source === 'aws.events' || e['detail-type'] === 'Scheduled Event') return { action: 'tick' };
   if (e.action === undefined) {
-    if ('batchIntervalMs' in e || 'sources' in e) return { action: 'start', job: e };
+    // A JSON job, or a document naming a deployed TypeScript job module (`{"name", "module"}`).
+    if ('batchIntervalMs' in e || 'sources' in e || 'module' in e) return { action: 'start', job: e };
     throw new JobValidationError([
       { path: 'action', message: 'expected a job document or an action: start, stop, reset, status or tick' },
     ]);

@@ -194,6 +194,15 @@ export class FunctionRegistry {
         { path, message: `cannot load the functions module ${file}: ${messageOf(error)}`, value: file },
       ]);
     }
+    await this.registerModule(module, file, path);
+  }
+
+  /**
+   * Registers what a module's exports hold, as {@link loadModule} does for a file: the serverless runtime's
+   * modules are bundled into the function and looked up by name, never imported from a path. `label` names the
+   * module in errors.
+   */
+  async registerModule(module: Record<string, unknown>, label: string, path = 'functions'): Promise<void> {
     const commonJs = isPlainObject(module.default) ? module.default : {};
     const exports: Record<string, unknown> = { ...commonJs, ...module };
     for (const [name, value] of Object.entries(exports)) {
@@ -207,7 +216,7 @@ export class FunctionRegistry {
         {
           path,
           message: `the functions module exports "register" but it is a ${typeof register}`,
-          value: file,
+          value: label,
         },
       ]);
     }
@@ -215,7 +224,7 @@ export class FunctionRegistry {
       await register(this);
     } catch (error) {
       throw new JobValidationError([
-        { path, message: `register(registry) of ${file} failed: ${messageOf(error)}`, value: file },
+        { path, message: `register(registry) of ${label} failed: ${messageOf(error)}`, value: label },
       ]);
     }
   }

@@ -1,4 +1,5 @@
 import { StreamingContext, type StreamingContextOptions } from '../StreamingContext';
+import { attachCloudSources, type CloudSources } from './cloudStreams';
 
 /** A job written in TypeScript: the context's settings and a function that builds the stream graph. */
 export interface JobModule {
@@ -24,9 +25,31 @@ export function defineJob(
   return { options, build };
 }
 
-/** Builds a fresh context from a job module. */
-export function contextFromModule(job: JobModule): StreamingContext {
+/**
+ * Builds a fresh context from a job module; `cloud` gives its `kinesisStream` and `s3PrefixStream` their sources
+ * (the serverless coordinator's). Default: none.
+ */
+export function contextFromModule(job: JobModule, cloud?: CloudSources): StreamingContext {
   const ssc = new StreamingContext(job.options);
+  if (cloud) attachCloudSources(ssc, cloud);
   job.build(ssc);
   return ssc;
+}
+
+/**
+ * The job a module exports under `name` (default `default`); a dotted name reaches into an exported object
+ * (`cases.map`), as test suites keep many jobs in one export. Undefined when there is no job there.
+ */
+export function jobExportOf(
+  exports: Readonly<Record<string, unknown>>,
+  name = 'default',
+): JobModule | undefined {
+  let job: unknown = exports;
+  for (const part of name.split('.')) job = (job as Record<string, unknown> | undefined)?.[part];
+  return isJobModule(job) ? job : undefined;
+}
+
+function isJobModule(value: unknown): value is JobModule {
+  const job = value as Partial<JobModule> | undefined;
+  return typeof job?.build === 'function' && typeof job.options === 'object';
 }

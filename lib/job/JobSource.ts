@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { StreamingContext } from '../StreamingContext';
 import { importModuleFile } from './importModuleFile';
-import { contextFromModule, type JobModule } from './JobModule';
+import { contextFromModule, jobExportOf } from './JobModule';
 
 /**
  * Where a job comes from, in a form that crosses threads and processes: every worker rebuilds the same graph
@@ -21,18 +21,11 @@ export async function contextFromSource(source: JobSource): Promise<StreamingCon
   const path = isAbsolute(source.path) ? source.path : resolve(source.path);
   const mod = await importModuleFile(path);
   const name = source.exportName ?? 'default';
-  // A dotted name reaches into an exported object (`cases.map`): test suites keep many jobs in one export.
-  let job: unknown = mod;
-  for (const part of name.split('.')) job = (job as Record<string, unknown> | undefined)?.[part];
-  if (!isJobModule(job)) {
+  const job = jobExportOf(mod, name);
+  if (job === undefined) {
     throw new Error(
       `${source.path} has no job export named ${name}: export a job made with defineJob(options, build)`,
     );
   }
   return contextFromModule(job);
-}
-
-function isJobModule(value: unknown): value is JobModule {
-  const job = value as Partial<JobModule> | undefined;
-  return typeof job?.build === 'function' && typeof job.options === 'object';
 }

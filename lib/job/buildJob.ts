@@ -1,5 +1,6 @@
 import { posix, resolve as resolvePath } from 'node:path';
 import type { Dataset } from '../dataset/Dataset';
+import { withOpOrigin } from '../dataset/OpOrigin';
 import type { DStream } from '../dstream/DStream';
 import { MapWithStateDStream } from '../dstream/MapWithStateDStream';
 import { JobValidationError } from '../errors';
@@ -8,7 +9,6 @@ import type { Source } from '../source/Source';
 import type { JobFunction } from './builtinFunctions';
 import { type DeployedModules, moduleNameOf } from './DeployedModules';
 import { FunctionRegistry } from './FunctionRegistry';
-import { UnavailableSource } from './UnavailableSource';
 import {
   childPath,
   type DatasetOp,
@@ -21,6 +21,7 @@ import {
   type StaticDatasetSpec,
   type StreamOp,
 } from './JobDocument';
+import { UnavailableSource } from './UnavailableSource';
 import { validateJob } from './validateJob';
 
 /** Settings of {@link buildJob}. */
@@ -100,11 +101,14 @@ class JobBuilder {
 
   build(): StreamingContext {
     // Document order throughout: JSON objects keep their key order, so every build visits the same sequence.
-    for (const [name, spec] of Object.entries(this.job.sources)) this.buildSource(name, spec);
+    // Every stream and dataset is built inside the JSON path and op it comes from, which a failing task names.
+    for (const [name, spec] of Object.entries(this.job.sources)) {
+      withOpOrigin(`${jsonPath('sources', name)} (${spec.type})`, () => this.buildSource(name, spec));
+    }
     for (const [name, spec] of Object.entries(this.job.datasets ?? {})) this.buildDataset(name, spec);
     for (const name of Object.keys(this.job.streams ?? {})) this.stream(name);
     this.job.outputs.forEach((output, i) => {
-      this.buildOutput(output, i);
+      withOpOrigin(`${jsonPath('outputs', i)} (${output.type})`, () => this.buildOutput(output, i));
     });
     return this.ssc;
   }
@@ -133,14 +137,17 @@ class JobBuilder {
       case 'kinesis':
         stream = ssc.sourceStream(
           this.cloud.kinesisSource?.(spec) ??
-            new UnavailableSource(`kinesis(${spec.streamName ?? 'the deployment stream'})`, name),
+            new UnavailableSource(
+              `kinesis(${spec.streamName ?? 'the deployment stream'})`,
+              `sources.${name}.type`,
+            ),
           spec.partitions,
         );
         break;
       case 's3Prefix':
         stream = ssc.sourceStream(
           this.cloud.s3PrefixSource?.(spec) ??
-            new UnavailableSource(`s3(${spec.bucket}/${spec.prefix})`, name),
+            new UnavailableSource(`s3(${spec.bucket}/${spec.prefix})`, `sources.${name}.type`),
           spec.partitions,
         );
         break;
@@ -150,15 +157,17 @@ class JobBuilder {
   }
 
   private buildDataset(name: string, spec: StaticDatasetSpec): void {
-    let dataset: Dataset<any> =
+    let dataset: Dataset<any> = withOpOrigin(`${jsonPath('datasets', name)} (${spec.type})`, () =>
       spec.type === 'textFile'
         ? this.ssc.textFile(
             datasetPath(spec.path, { baseDir: this.baseDir, staticBase: this.cloud.staticBase }, name),
             spec.partitions,
           )
-        : this.ssc.parallelize(spec.records, spec.partitions);
+        : this.ssc.parallelize(spec.records, spec.partitions),
+    );
     (spec.ops ?? []).forEach((op, i) => {
-      dataset = this.applyDatasetOp(dataset, op, jsonPath('datasets', name, 'ops', i));
+      const path = jsonPath('datasets', name, 'ops', i);
+      dataset = withOpOrigin(`${path} (${op.op})`, () => this.applyDatasetOp(dataset, op, path));
     });
     this.datasets.set(name, dataset);
   }
@@ -177,7 +186,7 @@ class JobBuilder {
     let node = this.stream(spec.from);
     spec.ops.forEach((op, i) => {
       const path = jsonPath('streams', name, 'ops', i);
-      node = this.applyStreamOp(node, op, path);
+      node = withOpOrigin(`${path} (${op.op})`, () => this.applyStreamOp(node, op, path));
       node.name = i === spec.ops.length - 1 ? name : `${name}.ops[${i}]:${op.op}`;
     });
     if (spec.persist !== undefined) node.persist(spec.persist);
@@ -429,29 +438,6 @@ function jsonataBoolean(value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (value !== null && typeof value === 'object') return Object.keys(value).length > 0;
   return false; // undefined (no match), null, functions
-}
-
-/** Stands in for a cloud source where no runtime provides one: the graph builds, a run explains. */
-class UnavailableSource implements Source<string> {
-  readonly replayable = false;
-
-  constructor(
-    readonly description: string,
-    private readonly name: string,
-  ) {}
-
-  async start(): Promise<void> {
-    throw new JobValidationError([
-      {
-        path: `sources.${this.name}.type`,
-        message: `the source ${this.description} is read by the serverless coordinator; run this job on AWS or LocalStack (see the README), or use a generator, queue, folder or socket source locally`,
-      },
-    ]);
-  }
-
-  async recordsFor(): Promise<string[]> {
-    return [];
-  }
 }
 
 /**

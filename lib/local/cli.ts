@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -131,7 +132,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       parseDuration,
       60_000,
     )
-    .action(async (opts: { bucket: string; stream: string; port: number; workers: number; tick: number }) => {
+    .option(
+      '--modules <paths>',
+      'your job modules and functions modules, as sluice:jobModules deploys them: a folder or a comma-separated list of files (default jobs/ when it exists)',
+    )
+    .action(async (opts: LambdaHostOptions) => {
       code = await lambdaHost(opts);
     });
 
@@ -144,24 +149,40 @@ export async function main(argv: readonly string[]): Promise<number> {
   return code;
 }
 
-/** Serves the functions until SIGINT or SIGTERM. */
-async function lambdaHost(opts: {
+interface LambdaHostOptions {
   bucket: string;
   stream: string;
   port: number;
   workers: number;
   tick: number;
-}): Promise<number> {
-  const { startLocalFunctions } = await import('./localFunctions');
+  modules?: string;
+}
+
+/** Serves the functions until SIGINT or SIGTERM. */
+async function lambdaHost(opts: LambdaHostOptions): Promise<number> {
+  const [{ startLocalFunctions }, { findJobModules }] = await Promise.all([
+    import('./localFunctions'),
+    import('../job/jobModuleFiles'),
+  ]);
+  let jobModules: ReturnType<typeof findJobModules> = [];
+  const spec = opts.modules ?? (existsSync(resolve('jobs')) ? 'jobs' : undefined);
+  try {
+    if (spec !== undefined) jobModules = findJobModules(spec, process.cwd());
+  } catch (error) {
+    process.stderr.write(`sluice: --modules: ${(error as Error).message}\n`);
+    return EXIT.invalid;
+  }
   const functions = await startLocalFunctions({
     bucket: opts.bucket,
     stream: opts.stream,
     port: opts.port,
     workerConcurrency: Math.max(1, opts.workers),
     tickMs: opts.tick,
+    jobModules,
   });
+  const deployed = jobModules.length > 0 ? `, modules ${jobModules.map((m) => m.name).join(', ')}` : '';
   process.stderr.write(
-    `serving control, coordinator and worker on ${functions.url} (bucket ${opts.bucket}, stream ${opts.stream}); ` +
+    `serving control, coordinator and worker on ${functions.url} (bucket ${opts.bucket}, stream ${opts.stream}${deployed}); ` +
       'Ctrl-C stops\n',
   );
   await new Promise<void>((resolve) => {

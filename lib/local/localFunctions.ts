@@ -1,4 +1,7 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type JobModuleFile, writeHandlerEntry } from '../job/jobModuleFiles';
 import { LambdaHost } from './LambdaHost';
 
 /** Settings of {@link startLocalFunctions}. */
@@ -17,6 +20,8 @@ export interface LocalFunctionsOptions {
   readonly tickMs?: number;
   /** Where the functions' log lines go. Default: stderr, prefixed by the function's name. */
   readonly output?: (functionName: string, line: string) => void;
+  /** The user modules deployed with the functions, as `sluice:jobModules` bundles them. Default: none. */
+  readonly jobModules?: readonly JobModuleFile[];
 }
 
 /** The deployment's three functions, served on this machine. */
@@ -29,6 +34,17 @@ export interface LocalFunctions {
 }
 
 const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
+
+/**
+ * The module a function's process loads: its handler, or, with job modules, the same generated entry the CDK
+ * stack bundles (each module imported statically and registered by name, then the handler).
+ */
+export function functionModule(handler: string, jobModules: readonly JobModuleFile[] = []): string {
+  const file = `${functionsDir}${handler}.ts`;
+  return jobModules.length === 0
+    ? file
+    : writeHandlerEntry(join(tmpdir(), 'sluice-entries'), file, jobModules);
+}
 
 /**
  * Serves the stack's `control`, `coordinator` and `worker` handlers through the Lambda Invoke API on a loopback
@@ -57,12 +73,12 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
     ...(options.output ? { output: options.output } : {}),
     functions: {
       control: {
-        module: `${functionsDir}control.ts`,
+        module: functionModule('control', options.jobModules),
         timeoutMs: 30_000,
         env: { ...shared, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
       },
       coordinator: {
-        module: `${functionsDir}coordinator.ts`,
+        module: functionModule('coordinator', options.jobModules),
         timeoutMs: coordinatorTimeoutMs,
         env: {
           ...shared,
@@ -72,7 +88,7 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
         },
       },
       worker: {
-        module: `${functionsDir}worker.ts`,
+        module: functionModule('worker', options.jobModules),
         timeoutMs: 120_000,
         env: { SLUICE_STORE: `s3://${options.bucket}`, SLUICE_OUTPUTS: `s3://${options.bucket}/outputs/` },
       },

@@ -28,7 +28,7 @@ export class GappyDStream<T> extends DStream<T> {
 type Pairs = DStream<[string, number]>;
 
 /** The operations over two parents whose second one has no dataset at 2000 ms. */
-const operations: Record<string, (a: () => Pairs, b: Pairs) => DStream<unknown>> = {
+const operations: Record<string, (a: () => Pairs, b: Pairs) => DStream<any>> = {
   transform: (_a, b) => b.transform((ds) => ds),
   transformWith: (a, b) => a().transformWith(b, (x, y) => x.union(y)),
   join: (a, b) => a().join(b),

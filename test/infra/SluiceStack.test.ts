@@ -1,9 +1,16 @@
-import { App } from 'aws-cdk-lib';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { SluiceFunction } from '../../infra/SluiceFunction';
 import { SluiceStack, type SluiceStackProps } from '../../infra/SluiceStack';
 import { StackContextError, stackPropsFromContext } from '../../infra/stackContext';
 import { TEMPORARY_TAG } from '../../lib/aws/bucketLayout';
+import { findJobModules } from '../../lib/job/jobModuleFiles';
+
+const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 
 /** The stack's template; bundling is skipped (an empty bundling-stacks list), the deploy test bundles for real. */
 function template(props: SluiceStackProps = {}): Template {
@@ -262,4 +269,63 @@ describe('the stack context', () => {
     expect(() => read({ 'sluice:functions': 'no' })).toThrow(/sluice:functions: expected true or false/);
     expect(() => read({ 'sluice:streamName': 'a', 'sluice:streamArn': 'arn:x' })).toThrow(/not both/);
   });
+
+  it('reads sluice:jobModules as a folder or a list of files, and deploys jobs/ by default when it exists', () => {
+    const names = (context: Record<string, unknown>, cwd: string) =>
+      stackPropsFromContext((key) => context[key], cwd).props.jobModules?.map((m) => m.name);
+    expect(names({ 'sluice:jobModules': 'jobs' }, fixtures)).toEqual(['moodFunctions', 'moodJob']);
+    expect(names({ 'sluice:jobModules': 'jobs/moodJob.ts' }, fixtures)).toEqual(['moodJob']);
+    expect(names({}, fixtures)).toEqual(['moodFunctions', 'moodJob']);
+    expect(names({}, join(fixtures, 'jobs'))).toBeUndefined();
+    expect(() => read({ 'sluice:jobModules': 'no-such-folder' })).toThrow(
+      /context sluice:jobModules: expected modules to deploy: no-such-folder does not exist/,
+    );
+  });
+});
+
+describe('the functions with job modules', () => {
+  const t = template();
+
+  it('hand every function the modules, and bundle them with the local esbuild', async () => {
+    // given the stack with the fixture's job modules, bundling skipped: all three functions get them
+    const jobModules = findJobModules(join(fixtures, 'jobs'), '/');
+    const functions = Object.values(template({ jobModules }).findResources('AWS::Lambda::Function'));
+    expect(functions.map((f) => f.Properties.Environment.Variables.SLUICE_JOB_MODULES)).toEqual([
+      'moodFunctions,moodJob',
+      'moodFunctions,moodJob',
+      'moodFunctions,moodJob',
+    ]);
+    expect(
+      Object.values(t.findResources('AWS::Lambda::Function')).map(
+        (f) => f.Properties.Environment.Variables.SLUICE_JOB_MODULES,
+      ),
+    ).toEqual([undefined, undefined, undefined]);
+    // when a function is synthesized with bundling, as cdk deploy does it
+    const outdir = await mkdtemp(join(tmpdir(), 'sluice-bundle-'));
+    try {
+      const app = new App({ outdir });
+      const stack = new Stack(app, 'Bundled');
+      new SluiceFunction(stack, 'Worker', {
+        handler: 'worker',
+        memoryMb: 256,
+        timeout: Duration.seconds(30),
+        environment: {},
+        jobModules,
+      });
+      app.synth();
+      // then its bundle holds the handler, each module's own code, the npm package a module imports, and the
+      // registration of the modules by name; no loader that imports user code by path
+      const asset = (await readdir(outdir)).find((name) => name.startsWith('asset.'));
+      const bundle = await readFile(join(outdir, asset!, 'index.js'), 'utf8');
+      expect(bundle).toContain('deployModules({');
+      expect(bundle).toMatch(/deployModules\(\{\s+"moodFunctions": \w+,\s+"moodJob": \w+\s+\}\)/);
+      expect(bundle).toContain('new Set(["never", "not", "no", "but"])');
+      expect(bundle).toContain('PutObjectCommand');
+      expect(bundle).toMatch(/WorkerRuntime = class/);
+      expect(bundle).not.toMatch(/require\("esbuild"\)/);
+      expect(bundle).toContain('import("tsx/esm/api")');
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -1,0 +1,224 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findJobModules } from '../../lib/job/jobModuleFiles';
+import { LambdaHost } from '../../lib/local/LambdaHost';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { functionModule } from '../../lib/local/localFunctions';
+import { BATCHES, tweetLines } from '../fixtures/jobs/moodJob';
+import { freePort } from '../helpers/freePort';
+import { testKinesisClient, testS3Client, testStreams, uniqueName } from './localstack';
+
+/**
+ * A TypeScript job module with closures, deployed as `sluice:jobModules` deploys it, end to end with no mock in the
+ * path: LocalStack serves S3 and Kinesis, our Lambda host runs the real control, coordinator and worker handlers
+ * behind the same generated entry the CDK stack bundles (the fixture's modules imported statically and
+ * registered by name), and the coordinator reaches the worker through @aws-sdk/client-lambda. The job's
+ * `transform` joins the static spam list, its `updateStateByKey` function is the user's, and its `foreachRDD`
+ * writes through the AWS SDK; every batch must equal local mode's on the same input.
+ */
+
+const fixtures = new URL('../fixtures/jobs/', import.meta.url).pathname;
+const moodModule = join(fixtures, 'moodJob.ts');
+const bucket = uniqueName('modules');
+const job = `moods-${bucket.slice(-6)}`;
+const s3 = testS3Client();
+const kinesis = testKinesisClient();
+const streams = testStreams(kinesis, 'moods');
+
+let host: LambdaHost;
+let lambda: LambdaClient;
+
+async function invoke(name: string, payload: unknown): Promise<Record<string, any>> {
+  const out = await lambda.send(
+    new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)) }),
+  );
+  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
+  if (out.FunctionError) throw new Error(`${name} failed: ${JSON.stringify(body)}`);
+  return body as Record<string, any>;
+}
+
+async function until(what: string, check: () => Promise<boolean>, limitMs: number): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function s3Text(key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToString();
+}
+
+async function s3Keys(prefix: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+const sortRecords = (records: readonly unknown[]) => records.map((r) => JSON.stringify(r)).sort();
+
+beforeAll(async () => {
+  // given a bucket with the spam list under static/, and a 2-shard stream holding every batch's tweets in order
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'static/spam.txt',
+      Body: await readFile(join(fixtures, 'spam.txt')),
+    }),
+  );
+  const streamName = await streams.create(2);
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  const lines = tweetLines();
+  for (let k = 0; k < BATCHES; k++) {
+    for (const [s, shard] of shards.entries()) {
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: lines[s]![k]!.map((line) => ({
+            Data: Buffer.from(line),
+            PartitionKey: 'p',
+            ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
+          })),
+        }),
+      );
+    }
+  }
+  // and the three functions with the fixture's modules deployed, each with the environment the stack gives it
+  const jobModules = findJobModules(fixtures, '/');
+  const port = await freePort();
+  const aws = {
+    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
+  };
+  const shared = { ...aws, SLUICE_BUCKET: bucket, SLUICE_STREAM: streamName };
+  host = await LambdaHost.start({
+    port,
+    output: () => {},
+    functions: {
+      control: {
+        module: functionModule('control', jobModules),
+        timeoutMs: 30_000,
+        env: { ...shared, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
+      },
+      coordinator: {
+        module: functionModule('coordinator', jobModules),
+        timeoutMs: 120_000,
+        env: {
+          ...shared,
+          SLUICE_WORKER_FUNCTION: 'worker',
+          SLUICE_COORDINATOR_FUNCTION: 'coordinator',
+          SLUICE_TASK_CONCURRENCY: '4',
+        },
+      },
+      worker: {
+        module: functionModule('worker', jobModules),
+        timeoutMs: 60_000,
+        env: { ...aws, SLUICE_STORE: `s3://${bucket}`, SLUICE_OUTPUTS: `s3://${bucket}/outputs/` },
+      },
+    },
+  });
+  lambda = new LambdaClient({
+    endpoint: host.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  lambda?.destroy();
+  await host?.stop();
+  await streams.deleteAll();
+});
+
+describe('a TypeScript job module on the serverless runtime', () => {
+  it('is refused at the edge (control and coordinator) when the module or export is not deployed, with the JSON path', async () => {
+    // when a document names a module that is not deployed
+    const answer = await invoke('control', { action: 'start', job: { name: job, module: 'moodJobs' } });
+    // then the control function refuses it at "module", lists what was deployed, and writes nothing
+    expect(answer).toMatchObject({ ok: false, issues: [{ path: 'module', value: 'moodJobs' }] });
+    expect(answer.issues[0].message).toMatch(/deployed modules: moodFunctions, moodJob/);
+    // and so does the coordinator, which accepts the same events
+    const direct = await invoke('coordinator', { name: job, module: 'moodJob', export: 'nothing' });
+    expect(direct).toMatchObject({ ok: false, issues: [{ path: 'export', value: 'nothing' }] });
+    expect(direct.issues[0].message).toMatch(/its jobs: default, local/);
+    expect(await s3Keys('jobs/')).toEqual([]);
+  });
+
+  it("runs with its closures (a transform joining static spam, the user's updateStateByKey, a foreachRDD) and matches local mode batch for batch", async () => {
+    // when the control function starts it for every batch the stream holds
+    const started = await invoke('control', {
+      action: 'start',
+      job: { name: job, module: 'moodJob' },
+      batches: BATCHES,
+    });
+    expect(started).toMatchObject({ ok: true, state: 'running' });
+    await until(
+      'the last batch',
+      async () => {
+        const s = await invoke('control', { action: 'status', job });
+        if (s.ok && s.state === 'stopped' && s.lastCompletedBatch !== BATCHES * 1000) {
+          throw new Error(`the job stopped early: ${JSON.stringify(s)}`);
+        }
+        return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
+      },
+      240_000,
+    );
+
+    // then local mode on the same records gives the same moods and the same foreachRDD reports
+    const reports = await mkdtemp(join(tmpdir(), 'sluice-moods-'));
+    try {
+      process.env.MOODS_REPORTS = reports;
+      const local = await runBatches({ kind: 'module', path: moodModule, exportName: 'local' }, BATCHES, {
+        workers: 0,
+      });
+      expect(local.error).toBeUndefined();
+      const expectedMoods = local.recordsOf('moods');
+      expect(expectedMoods).toHaveLength(BATCHES);
+      expect(await s3Keys('outputs/moods/state/')).toHaveLength(BATCHES);
+      expect(await s3Keys('outputs/moods/report/')).toHaveLength(BATCHES);
+      for (let k = 0; k < BATCHES; k++) {
+        const batchTime = (k + 1) * 1000;
+        const line = JSON.parse(await s3Text(`outputs/moods/state/${batchTime}.json`));
+        expect(line.batchTime).toBe(batchTime);
+        expect(sortRecords(line.records)).toEqual(sortRecords(expectedMoods[k]!));
+        const report = JSON.parse(await s3Text(`outputs/moods/report/${batchTime}.json`));
+        expect(report).toEqual(JSON.parse(await readFile(join(reports, `${batchTime}.json`), 'utf8')));
+      }
+      // and the spam filter dropped exactly the spammers' tweets, counted straight from the records
+      const spammers = new Set(
+        (await readFile(join(fixtures, 'spam.txt'), 'utf8')).split('\n').filter(Boolean),
+      );
+      const all = tweetLines()
+        .flat(2)
+        .map((line) => JSON.parse(line) as { user: string });
+      const clean = all.filter((t) => !spammers.has(t.user)).length;
+      expect(clean).toBeLessThan(all.length);
+      let reported = 0;
+      for (let k = 0; k < BATCHES; k++) {
+        reported += JSON.parse(await s3Text(`outputs/moods/report/${(k + 1) * 1000}.json`)).cleanTweets;
+      }
+      expect(reported).toBe(clean);
+    } finally {
+      delete process.env.MOODS_REPORTS;
+      await rm(reports, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
