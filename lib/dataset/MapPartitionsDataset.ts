@@ -98,7 +98,12 @@ function attempt(
 ): unknown {
   try {
     const y = fn(arg);
-    if (y instanceof Promise) throw new AsyncFunctionInFusedPass();
+    if (y instanceof Promise) {
+      // The pass is abandoned and the materialized pass calls the function again; this promise's rejection
+      // (an expression that fails on this record) has no one left to await it, and unhandled it kills the process.
+      y.catch(ignoreRejection);
+      throw new AsyncFunctionInFusedPass();
+    }
     return y;
   } catch (error) {
     if (error instanceof AsyncFunctionInFusedPass) throw error;
@@ -106,6 +111,8 @@ function attempt(
     return FAILED;
   }
 }
+
+function ignoreRejection(): void {}
 
 /** One operator of a fused pass: applies `fn` to a record and hands the results to `emit`. */
 function fusedStep(
