@@ -18,6 +18,15 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
     super(origin);
   }
 
+  /**
+   * The block of a batch that cleanup deleted because no batch still to compute reads it (a restart builds
+   * lineage back to the start but reads it only from state checkpoints on). Reading it is a bug in cleanup,
+   * and fails with the key, instead of computing a wrong window from an empty batch.
+   */
+  static forgotten<T>(origin: DatasetOrigin, key: string): BlockDataset<T> {
+    return new BlockDataset<T>(origin, key, []);
+  }
+
   /** Rebuilds the dataset inside a task. */
   static fromSpec(spec: DatasetSpec): BlockDataset {
     return new BlockDataset({ spec }, spec.args.key as string, spec.args.offsets as number[]);
@@ -28,6 +37,11 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
   }
 
   async compute(partition: number, tc: TaskContext): Promise<T[]> {
+    if (this.offsets.length === 0) {
+      throw new Error(
+        `input block ${this.key} was deleted as no recovery needed it, yet a batch reads it; please report this with the job`,
+      );
+    }
     const start = this.offsets[partition]!;
     const end = this.offsets[partition + 1]!;
     if (start === end) return [];

@@ -17,7 +17,10 @@ export abstract class DStream<T = unknown> {
   name: string;
   /** The time of the batch before the first one (0). */
   protected zeroTime: number | undefined;
-  /** How long generated datasets are kept after their batch, so later batches (windows) can reuse them. */
+  /**
+   * How long after its batch a dataset may still be read (by windows, or `slice` after `ssc.remember`): memory
+   * copies are kept that long. What is forgotten, and when, follows `clearMetadata`.
+   */
   rememberMs = 0;
   /** How generated datasets are kept once computed (Spark's persist); undefined: not kept. */
   storageLevel: StorageLevel | undefined;
@@ -150,21 +153,55 @@ export abstract class DStream<T = unknown> {
     return this.rememberMs;
   }
 
-  /** Forgets datasets too old to be needed after `batchTime`, here and in the parents. */
-  clearMetadata(batchTime: number): void {
+  /**
+   * Forgets this stream's datasets that neither the running job nor a restart from the metadata checkpoint
+   * just written can read again, and returns the newest batch time of the parents' datasets that computing
+   * this stream's remaining batches does not need (the scheduler's graph walk passes it on to the parents).
+   *
+   * `keepAfter` is the newest batch time of this stream that no consumer needs: every batch up to the last
+   * completed one is done, so only later ones are computed again. A stream whose dataset is built from its
+   * own previous one (incremental windows, state) is the exception: the next batch, and a restart, rebuild it
+   * from its newest state checkpoint at or before `keepAfter`, so it keeps that checkpoint and every batch
+   * after it, and its parents keep what recomputing those batches reads. Older checkpoints and datasets go.
+   */
+  clearMetadata(keepAfter: number): number {
     for (const ds of this.persisted.values()) {
       if (ds.persistSpec && this.ssc.persistence.status(ds.persistSpec.key) === 'stored')
         ds.markCheckpointed();
     }
+    const from = this.mustCheckpoint ? this.newestStoredAtOrBefore(keepAfter) : keepAfter;
     for (const time of [...this.generated.keys()]) {
-      if (time <= batchTime - this.rememberMs) {
+      if (this.mustCheckpoint ? time < from : time <= keepAfter) {
         this.generated.delete(time);
         this.unpersist(time, this.persisted.get(time));
         this.persisted.delete(time);
         this.forget(time);
       }
     }
-    for (const parent of this.dependencies) parent.clearMetadata(batchTime);
+    return this.parentKeepAfter(from);
+  }
+
+  /**
+   * The newest of the parents' batch times that computing this stream's batches after `keepAfter` does not
+   * read; a window reads back its length.
+   */
+  protected parentKeepAfter(keepAfter: number): number {
+    return keepAfter;
+  }
+
+  /** The first batch time of this stream after `time`. */
+  protected nextTimeAfter(time: number): number {
+    const zero = this.zeroTime ?? 0;
+    return zero + (Math.floor((time - zero) / this.slideMs) + 1) * this.slideMs;
+  }
+
+  /** The newest batch at or before `time` whose dataset is all in the block store; the start when none is. */
+  private newestStoredAtOrBefore(time: number): number {
+    let newest = this.zeroTime ?? 0;
+    for (const t of this.generated.keys()) {
+      if (t <= time && t > newest && this.ssc.persistence.status(this.persistKey(t)) === 'stored') newest = t;
+    }
+    return newest;
   }
 
   /** Drops what persistence kept of a forgotten batch: tracker entries and block-store copies. */

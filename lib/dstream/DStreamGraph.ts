@@ -56,8 +56,46 @@ export class DStreamGraph {
     return this.nodes.map((n) => `${n.id}:${n.constructor.name}:${n.slideMs}`).join(',');
   }
 
-  /** Forgets the datasets no stream needs after `batchTime`. */
-  clearMetadata(batchTime: number): void {
-    for (const output of this.outputs) output.clearMetadata(batchTime);
+  /**
+   * Forgets what no stream needs once every batch up to `lastCompletedBatch` is done (and that batch's metadata
+   * checkpoint is written): datasets, persisted copies, input blocks. Each stream is asked after every stream
+   * that reads it, so it keeps the oldest batch any of them still needs, and `minRememberMs` more (`remember`).
+   */
+  clearMetadata(lastCompletedBatch: number, minRememberMs = 0): void {
+    const newest = lastCompletedBatch - minRememberMs;
+    const keepAfter = new Map<DStream<any>, number>();
+    for (const node of this.consumersFirst()) {
+      const forParents = node.clearMetadata(Math.min(keepAfter.get(node) ?? newest, newest));
+      for (const parent of node.dependencies) {
+        keepAfter.set(parent, Math.min(keepAfter.get(parent) ?? forParents, forParents));
+      }
+    }
+  }
+
+  /**
+   * Every node after every node that reads it. Creation order is not enough: an operator may create its own
+   * parent after itself (reduceByKeyAndWindow's per-batch reduce).
+   */
+  private consumersFirst(): DStream<any>[] {
+    const visited = new Set<DStream<any>>();
+    const parentsFirst: DStream<any>[] = [];
+    // An explicit stack: a long chain of operators must not overflow the call stack.
+    for (const root of this.nodes) {
+      if (visited.has(root)) continue;
+      const stack: Array<{ node: DStream<any>; next: number }> = [{ node: root, next: 0 }];
+      visited.add(root);
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]!; // the loop runs while the stack is not empty
+        const parent = top.node.dependencies[top.next++];
+        if (parent === undefined) {
+          parentsFirst.push(top.node);
+          stack.pop();
+        } else if (!visited.has(parent)) {
+          visited.add(parent);
+          stack.push({ node: parent, next: 0 });
+        }
+      }
+    }
+    return parentsFirst.reverse();
   }
 }

@@ -16,9 +16,12 @@ import { DStream } from './DStream';
 export class InputDStream<T> extends DStream<T> {
   /** How many records each batch brought, for the batch metrics. */
   readonly recordsPerBatch = new Map<number, number>();
-  /** The input block of each remembered batch, for the metadata checkpoint. */
+  /** Every input block of this stream in the block store, by batch time, for the metadata checkpoint. */
   readonly blocks = new Map<number, InputBlockInfo>();
+  /** Blocks restored from a checkpoint that no batch of this process has read yet. */
   private recovered = new Map<number, InputBlockInfo>();
+  /** The last batch completed before a restart (0 without one): the source never saw it or older ones. */
+  private resumedAfter = 0;
 
   constructor(
     ssc: StreamingContext,
@@ -41,26 +44,39 @@ export class InputDStream<T> extends DStream<T> {
     return this.ssc.batchIntervalMs;
   }
 
-  /** After a restart: the blocks stored before the crash are reused instead of asking the source again. */
-  restoreBlocks(blocks: Readonly<Record<string, InputBlockInfo>>): void {
+  /**
+   * After a restart: the blocks stored before it are reused instead of asking the source again, and are
+   * deleted by the same rule as the blocks this process stores.
+   */
+  restoreBlocks(blocks: Readonly<Record<string, InputBlockInfo>>, lastCompletedBatch: number): void {
     this.recovered = new Map(Object.entries(blocks).map(([t, info]) => [Number(t), info]));
+    for (const [time, info] of this.recovered) this.blocks.set(time, info);
+    this.resumedAfter = lastCompletedBatch;
   }
 
   protected async compute(batchTime: number): Promise<Dataset<T>> {
-    const key = this.blockKey(batchTime);
     const { ctx, scope } = { ctx: this.ssc, scope: this.ssc.graphScope };
     const kept = this.recovered.get(batchTime);
     if (kept) {
       this.recovered.delete(batchTime);
       this.recordsPerBatch.set(batchTime, kept.records);
-      this.blocks.set(batchTime, kept);
       return new BlockDataset<T>(
         { ctx, scope, deps: [], numPartitions: kept.offsets.length - 1 },
-        key,
+        kept.key ?? legacyBlockKey(this.id, batchTime),
         kept.offsets,
       );
     }
     const source = this.source;
+    if (!source.replayable && batchTime <= this.resumedAfter) {
+      // A restart builds the lineage of stateful streams back to the start, but only reads it from their state
+      // checkpoints on; the blocks of older batches were deleted because nothing reads them. Asking the source
+      // would put records arriving now into a batch long past, where no output would ever show them.
+      return BlockDataset.forgotten<T>(
+        { ctx, scope, deps: [], numPartitions: this.partitions },
+        this.blockKey(batchTime),
+      );
+    }
+    const key = this.blockKey(batchTime);
     if (isDirectSource(source)) {
       // The batch is an index range: tasks generate their partitions themselves, in parallel.
       const { first, end } = source.indexRange(batchTime, this.ssc.batchIntervalMs);
@@ -81,17 +97,41 @@ export class InputDStream<T> extends DStream<T> {
     const { bytes, offsets } = encodeSegments(segments);
     // An empty batch stores nothing: its offsets say every partition is empty.
     if (bytes.length > 0) await this.ssc.env().store.put(key, bytes);
-    this.blocks.set(batchTime, { offsets, records: records.length });
+    this.blocks.set(batchTime, { key, offsets, records: records.length });
     return new BlockDataset<T>({ ctx, scope, deps: [], numPartitions: this.partitions }, key, offsets);
+  }
+
+  override clearMetadata(keepAfter: number): number {
+    const forParents = super.clearMetadata(keepAfter);
+    // Blocks restored from a checkpoint that this process never read (a stateless job reads only the batches
+    // after the restart) are no dataset of it, so the base never forgets them: the same rule deletes them here.
+    for (const time of [...this.blocks.keys()]) if (time <= keepAfter) this.deleteBlock(time);
+    return forParents;
   }
 
   protected override forget(batchTime: number): void {
     this.recordsPerBatch.delete(batchTime);
-    this.blocks.delete(batchTime);
-    this.ssc.cleanup(this.ssc.env().store.deletePrefix(this.blockKey(batchTime)));
+    this.deleteBlock(batchTime);
   }
 
-  private blockKey(batchTime: number): string {
-    return `input/${this.id}/${batchTime}`;
+  private deleteBlock(batchTime: number): void {
+    const info = this.blocks.get(batchTime);
+    this.blocks.delete(batchTime);
+    this.recovered.delete(batchTime);
+    // Only a batch's own folder: a bare key would be a prefix of other batches' keys (`…/1000` of `…/10000`).
+    // A block of the old layout (a bare key, from a checkpoint written before) is left rather than risk that.
+    if (info?.key?.endsWith('/block')) {
+      this.ssc.cleanup(this.ssc.env().store.deletePrefix(info.key.slice(0, -'block'.length)));
+    }
   }
+
+  /** A batch's block, in a folder of its own so that deleting it can never delete another batch's block. */
+  private blockKey(batchTime: number): string {
+    return `input/${this.id}/${batchTime}/block`;
+  }
+}
+
+/** Where blocks were before each had its folder; a checkpoint written then names its blocks without a key. */
+function legacyBlockKey(streamId: string, batchTime: number): string {
+  return `input/${streamId}/${batchTime}`;
 }

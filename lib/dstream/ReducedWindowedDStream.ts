@@ -61,6 +61,15 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     return this.rememberMs + this.windowMs;
   }
 
+  /**
+   * The next window, at t, reads the batches entering it, up to t, and those that left it since the window
+   * before, from t − slide − window on (a window at least as long as its slide: only its own batches).
+   */
+  protected override parentKeepAfter(keepAfter: number): number {
+    const next = this.nextTimeAfter(keepAfter);
+    return this.slide < this.windowMs ? next - this.slide - this.windowMs : next - this.windowMs;
+  }
+
   protected async compute(batchTime: number): Promise<Dataset<[K, V]>> {
     const parentSlide = this.reduced.slideMs;
     const currentBegin = batchTime - this.windowMs + parentSlide;

@@ -47,6 +47,11 @@ export class WindowedDStream<T> extends DStream<T> {
     return this.rememberMs + this.windowMs - this.parent.slideMs;
   }
 
+  /** The next window, at t, reads the parent's batches in (t − window, t]. */
+  protected override parentKeepAfter(keepAfter: number): number {
+    return this.nextTimeAfter(keepAfter) - this.windowMs;
+  }
+
   protected async compute(batchTime: number): Promise<Dataset<T>> {
     const datasets = await this.parent.slice(batchTime - this.windowMs + this.parent.slideMs, batchTime);
     if (datasets.length === 0) return this.ssc.parallelize<T>([], 1);

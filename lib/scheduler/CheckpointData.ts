@@ -5,6 +5,8 @@ export const METADATA_KEY = 'checkpoint/metadata.json';
 
 /** An input block kept for a batch: where its partitions are and how many records it holds. */
 export interface InputBlockInfo {
+  /** The block's key in the store (absent in checkpoints written before blocks had a folder each). */
+  readonly key?: string;
   readonly offsets: readonly number[];
   readonly records: number;
 }
@@ -26,7 +28,10 @@ export interface CheckpointData {
   readonly lastCompletedBatch: number;
   /** Batches generated but not completed; a restart recomputes them. */
   readonly pendingBatches: readonly number[];
-  /** Input blocks of remembered and pending batches, by input stream id and batch time. */
+  /**
+   * Input blocks, by input stream id and batch time: those of the pending batches, and those that recomputing
+   * the next batches from the state checkpoints reads (everything else is deleted once this is written).
+   */
   readonly inputs: Readonly<Record<string, Readonly<Record<string, InputBlockInfo>>>>;
   /** Source positions (the files a folder source has read), by input stream id. */
   readonly sources: Readonly<Record<string, unknown>>;

@@ -36,6 +36,8 @@ export class JobScheduler {
   private readonly stopping = new AbortController();
   private readonly done: BatchInfo[] = [];
   private readonly pending = new Set<number>();
+  /** Batches completed while an earlier one was still running (`concurrentJobs` above 1). */
+  private readonly completedAhead = new Set<number>();
   private lastCompleted = 0;
   private running = 0;
   private skipped = 0;
@@ -64,8 +66,7 @@ export class JobScheduler {
       }
     }
     for (const input of this.ssc.graph.inputs) {
-      const blocks = checkpoint.inputs[input.id];
-      if (blocks) input.restoreBlocks(blocks);
+      input.restoreBlocks(checkpoint.inputs[input.id] ?? {}, checkpoint.lastCompletedBatch);
       const position = checkpoint.sources[input.id];
       if (position !== undefined) input.source.restorePosition?.(position);
     }
@@ -210,11 +211,19 @@ export class JobScheduler {
       for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
     if (!error) {
       this.pending.delete(batchTime);
-      if (batchTime === this.lastCompleted + this.ssc.batchIntervalMs) this.lastCompleted = batchTime;
+      this.completedAhead.add(batchTime);
+      while (this.completedAhead.delete(this.lastCompleted + this.ssc.batchIntervalMs))
+        this.lastCompleted += this.ssc.batchIntervalMs;
       crashPoint('checkpoint', batchTime);
-      // The checkpoint is written before anything is forgotten, so it never names a block already deleted.
       await this.checkpoint(batchTime);
-      this.ssc.graph.clearMetadata(batchTime);
+      crashPoint('cleanup', batchTime);
+      // Cleanup keeps exactly what a restart from the checkpoint just written needs, because that checkpoint
+      // is all a crash leaves: the pending batches (after the last completed one, all kept), each stateful
+      // stream's newest state checkpoint at or before the last completed batch (a restart rebuilds from it, and
+      // so does the next batch when a memory copy is gone) with every batch after it, and the input batches that
+      // recomputing those reads, a window's length further back. Anything older no recovery reads, so it goes;
+      // deleting only after the write means the newest complete checkpoint never lacks a block it needs.
+      this.ssc.graph.clearMetadata(this.lastCompleted, this.ssc.minRememberMs);
       await this.ssc.env().store.deletePrefix(`shuffle/${batchTime}/`);
     }
     this.done.push(info);

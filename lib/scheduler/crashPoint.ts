@@ -3,7 +3,11 @@
  * `kill -9` lands at random places, so the tests name the place instead: `SLUICE_CRASH_AT=output:3000` makes
  * the process kill itself with SIGKILL when batch 3000 reaches that point. Without the variable this is a no-op.
  */
-export type CrashPoint = 'task' | 'output' | 'checkpoint';
+/**
+ * `task`: in a task; `output`: after an output wrote its batch; `checkpoint`: after a batch's jobs, before its
+ * checkpoint; `cleanup`: after its checkpoint, before cleanup deletes what that checkpoint no longer needs.
+ */
+export type CrashPoint = 'task' | 'output' | 'checkpoint' | 'cleanup';
 
 const wanted = process.env.SLUICE_CRASH_AT;
 
