@@ -206,3 +206,53 @@ describe('sluice lambda-host', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('sluice lambda-host --modules', () => {
+  const jobModules = join(root, 'test/fixtures/jobs');
+
+  it('serves the functions with the job modules deployed, and the control function refuses one that is not', async () => {
+    // given the command with the fixture's folder of job modules
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'lambda-host',
+        ...['--bucket', 'b', '--stream', 's', '--port', String(port), '--tick', '0'],
+        ...['--modules', jobModules],
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    const serving = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('serving control, coordinator and worker')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await Promise.race([serving, exited]);
+      expect(stderr).toContain('modules moodFunctions, moodJob');
+      // when a document naming a module that was not deployed is sent to control
+      const response = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/control/invocations`, {
+        method: 'POST',
+        body: JSON.stringify({ action: 'start', job: { name: 'x', module: 'spamJob' } }),
+      });
+      // then it is refused at "module", with the modules that were deployed
+      const answer = (await response.json()) as { ok: boolean; issues: { path: string; message: string }[] };
+      expect(answer.ok).toBe(false);
+      expect(answer.issues[0]).toMatchObject({ path: 'module' });
+      expect(answer.issues[0]!.message).toMatch(/deployed modules: moodFunctions, moodJob/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
+
+  it('refuses a --modules path that does not exist, with exit code 2', async () => {
+    const result = await sluice(['lambda-host', '--bucket', 'b', '--stream', 's', '--modules', 'nope'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--modules: nope does not exist/);
+  });
+});
