@@ -9,7 +9,8 @@ export interface TaskControl {
   readonly signal?: AbortSignal;
   /**
    * Called when the task really starts (leaves the runner's queue), so the scheduler measures running time,
-   * not time spent waiting for a slot. A runner that does not call it is taken to start tasks at once.
+   * not time spent waiting for a slot. The scheduler only copies tasks it saw start: a runner that never calls
+   * it (the worker-thread pool, whose queues are per thread) gets no speculative copies.
    */
   readonly onStarted?: () => void;
 }
