@@ -1,4 +1,5 @@
 import type { ActionSpec, Dataset, DatasetContext } from './dataset/Dataset';
+import type { DeadLetter } from './dataset/TaskContext';
 import './dataset/DatasetOps';
 import { FnScope, FunctionTable } from './dataset/FnScope';
 import { ParallelDataset } from './dataset/ParallelDataset';
@@ -78,10 +79,22 @@ export interface StreamingEnv {
    * append: the serverless runtime writes one object per batch under the path instead.)
    */
   appendJsonl(path: string | undefined, line: string, batchTime: number): Promise<void>;
-  /** The current sizes of jsonl output files, for the metadata checkpoint. */
-  outputPositions(paths: readonly string[]): Promise<Record<string, number>>;
-  /** After a restart: cuts jsonl files back to their checkpointed sizes, so no batch appears twice. */
+  /**
+   * The current sizes of the files outputs append to (jsonl outputs, dead letters), by path, for the metadata
+   * checkpoint. A path is any string, `__proto__` included: keep sizes in a Map and return
+   * `Object.fromEntries(map)`, which defines each path as an own property (`record[path] = size` would not).
+   */
+  outputPositions(paths: readonly string[]): Promise<Readonly<Record<string, number>>>;
+  /**
+   * After a restart: cuts those files back to their checkpointed sizes, so no batch appears twice. Read the
+   * positions with `Object.entries`, never by indexing (`positions.toString` is a function, not a size).
+   */
   restoreOutputPositions(positions: Readonly<Record<string, number>>): Promise<void>;
+  /**
+   * Writes a batch's dead letters, before the checkpoint that completes the batch. Default: only the
+   * listeners get them.
+   */
+  writeDeadLetters?(letters: readonly DeadLetter[], batchTime: number): Promise<void>;
 }
 
 /**

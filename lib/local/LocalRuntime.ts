@@ -113,11 +113,13 @@ export class LocalRuntime {
         await mkdir(dirname(file), { recursive: true });
         await appendFile(file, `${line}\n`);
       },
+      // The dead-letter file is rolled back like a jsonl output, under its absolute path.
       outputPositions: async (paths) => {
-        const sizes: Record<string, number> = {};
-        for (const path of paths)
-          sizes[path] = (await stat(jsonlFile(path)).catch(() => undefined))?.size ?? 0;
-        return sizes;
+        // A Map, not `{}`: a jsonl output may be at the path `__proto__`.
+        const sizes = new Map<string, number>();
+        for (const path of [...paths, deadLetterPath])
+          sizes.set(path, (await stat(jsonlFile(path)).catch(() => undefined))?.size ?? 0);
+        return Object.fromEntries(sizes);
       },
       restoreOutputPositions: async (positions) => {
         for (const [path, size] of Object.entries(positions)) {
@@ -125,10 +127,8 @@ export class LocalRuntime {
           if (current !== undefined && current > size) await truncate(jsonlFile(path), size);
         }
       },
-    });
-    ssc.addListener({
-      onDeadLetters: (letters) => {
-        void appendFile(deadLetterPath, letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      writeDeadLetters: async (letters) => {
+        await appendFile(deadLetterPath, letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
       },
     });
     for (const listener of options.listeners ?? []) ssc.addListener(listener);

@@ -37,7 +37,10 @@ export interface CheckpointData {
   readonly sources: Readonly<Record<string, unknown>>;
   /** Persisted datasets whose partitions are all in the block store (state checkpoints). */
   readonly stored: ReadonlyArray<{ readonly key: string; readonly numPartitions: number }>;
-  /** Output positions to roll back to (jsonl file sizes), by output path. */
+  /**
+   * Output positions to roll back to (sizes of jsonl and dead-letter files), by path. Built from a Map with
+   * `Object.fromEntries`: a path may be any string, `__proto__` included.
+   */
   readonly outputs: Readonly<Record<string, number>>;
   readonly writtenAt: string;
 }

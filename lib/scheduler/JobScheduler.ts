@@ -207,8 +207,12 @@ export class JobScheduler {
       deadLetters: batch.deadLetters.length,
       ...(error ? { error } : {}),
     };
-    if (batch.deadLetters.length > 0)
+    if (batch.deadLetters.length > 0) {
+      // Written before the checkpoint that completes the batch, which records the file's new size: a crash
+      // before it cuts the file back, and the batch, run again, writes its letters once.
+      await this.ssc.env().writeDeadLetters?.(batch.deadLetters, batchTime);
       for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
+    }
     if (!error) {
       this.pending.delete(batchTime);
       this.completedAhead.add(batchTime);

@@ -42,6 +42,33 @@ async function inputBlockTimes(dir: string): Promise<number[]> {
   return names.map(Number).sort((a, b) => a - b);
 }
 
+/**
+ * The dead letters, sorted (tasks of a batch report in the order they finish), without the dataset's label:
+ * it holds the dataset's number, which depends on what the process built before.
+ */
+async function deadLetters(dir: string): Promise<string[]> {
+  const text = await readFile(join(dir, 'store/dead-letter.jsonl'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const { dataset: _label, ...letter } = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify(letter);
+    })
+    .sort();
+}
+
+/** The malformed lines the producer dropped into the folder: each must be exactly one dead letter. */
+async function malformedLines(dir: string): Promise<number> {
+  let count = 0;
+  for (const name of await readdir(join(dir, 'in'))) {
+    count += (await readFile(join(dir, 'in', name), 'utf8'))
+      .split('\n')
+      .filter((l) => l.endsWith(' oops')).length;
+  }
+  return count;
+}
+
 /** A small seeded generator, so the kill points are the same in every run of the test. */
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
@@ -144,5 +171,30 @@ describe('a folder-source job with an incremental window and state', () => {
       [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => n * 1000),
     );
     expect(await inputBlockTimes(dir)).toEqual([]);
+  }, 60_000);
+
+  it('writes each dead letter once however often the job is killed', async () => {
+    // given a job whose parsed pairs are stored, so a batch is parsed once, killed after outputs and checkpoints
+    const uninterrupted = await fresh('letters-reference');
+    expect((await runSluice(args(12, '#storedPairs'), uninterrupted)).code).toBe(0);
+    const dir = await fresh('letters');
+    for (const point of ['output:3000', 'checkpoint:5000', 'task:8000', 'output:8000', 'checkpoint:11000']) {
+      expect((await runSluice(args(12, '#storedPairs'), dir, point)).signal).toBe('SIGKILL');
+    }
+    expect((await runSluice(args(12, '#storedPairs'), dir)).code).toBe(0);
+    // then there is one dead letter per malformed line, the same as without kills
+    expect(await deadLetters(dir)).toHaveLength(await malformedLines(dir));
+    expect(await deadLetters(dir)).toEqual(await deadLetters(uninterrupted));
+  }, 60_000);
+
+  it('keeps a jsonl output at the path __proto__ exactly once after a kill', async () => {
+    // given a run killed after batch 3 appended to the file `__proto__` but before its checkpoint
+    const dir = await fresh('proto');
+    expect((await runSluice(args(5, '#protoPath'), dir, 'output:3000')).signal).toBe('SIGKILL');
+    // when it is resumed
+    expect((await runSluice(args(5, '#protoPath'), dir)).code).toBe(0);
+    // then the file was cut back to its checkpointed size: every batch once
+    const lines = (await readFile(join(dir, '__proto__'), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).batchTime)).toEqual([1000, 2000, 3000, 4000, 5000]);
   }, 60_000);
 });
