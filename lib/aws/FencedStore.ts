@@ -76,19 +76,15 @@ export class FencedStore implements BlockStore {
   /**
    * Reads the metadata checkpoint and makes it this epoch's: rewrites it with the epoch in its body, `If-Match` on
    * what was read. Returns the checkpoint to resume from (undefined: none yet; the first checkpoint is then
-   * written with `If-None-Match`). Throws {@link FencedError} when a newer epoch claimed it first.
+   * written with `If-None-Match`). Throws {@link FencedError} when others keep rewriting it under the claim.
    */
   async claim(): Promise<CheckpointData | undefined> {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       const current = await this.store.getWithEtag(METADATA_KEY);
       if (!current) return undefined;
-      const data = JSON.parse(Buffer.from(current.bytes).toString('utf8')) as CheckpointData & {
-        fencingEpoch?: number;
-      };
-      if ((data.fencingEpoch ?? 0) > this.epoch) {
-        this.fence(`epoch ${data.fencingEpoch} took the job over`);
-        throw this.error();
-      }
+      // The epoch already in it is not compared with ours: the lease decides who claims (a lease deleted by
+      // hand restarts at epoch 1), and the ETag chain, not the number, is what fences.
+      const data = JSON.parse(Buffer.from(current.bytes).toString('utf8')) as CheckpointData;
       const claimed = JSON.stringify({ ...data, fencingEpoch: this.epoch });
       const etag = await this.store.putConditional(METADATA_KEY, claimed, current.etag);
       if (etag !== undefined) {

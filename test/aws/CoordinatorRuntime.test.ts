@@ -1,7 +1,7 @@
 import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, lambdaClient, s3Client } from '../../lib/aws/awsClients';
-import { CoordinatorRuntime } from '../../lib/aws/CoordinatorRuntime';
+import { CoordinatorRuntime, drivingBudgetMs } from '../../lib/aws/CoordinatorRuntime';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { S3Lease } from '../../lib/aws/S3Lease';
 import { uniqueName } from './localstack';
@@ -91,6 +91,13 @@ describe('the coordinator at the edge', () => {
       lease!.epoch + 2,
     );
     expect(await root.list('outputs/stuck/')).toEqual(['outputs/stuck/counts/1000.json']);
+  });
+
+  it('drives until a margin before the timeout: a fifth of the time left, from 1 s to 30 s', () => {
+    expect(drivingBudgetMs(300_000)).toBe(270_000);
+    expect(drivingBudgetMs(10_000)).toBe(8000);
+    expect(drivingBudgetMs(3000)).toBe(2000);
+    expect(drivingBudgetMs(500)).toBe(0);
   });
 
   it('needs the coordinator’s name to run as the control function', () => {
