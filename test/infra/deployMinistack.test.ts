@@ -1,13 +1,25 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisProducer } from '../../lib/aws/KinesisProducer';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { BATCHES, tweetLines } from '../fixtures/jobs/moodJob';
 import { Deployment, until } from './deployment';
 import { type Ministack, startMinistack } from './ministack';
-import { canonical, hashtagCounts, spamUsers, summed, tweets, tweetsPerUser } from './tweetExpectations';
+import {
+  canonical,
+  hashtagCounts,
+  spamUsers,
+  summed,
+  type Tweet,
+  tweets,
+  tweetsPerUser,
+} from './tweetExpectations';
 
 /**
  * The whole stack, deployed as a user deploys it and run as a user runs it, on ministack (an emulator that runs
@@ -23,6 +35,10 @@ const events = (name: string) =>
   >;
 const input = tweets(600, 11);
 const spam = spamUsers();
+/** The TypeScript job's records, `[shard][batch]`, put into the stream first: the later jobs read them too. */
+const moodLines = tweetLines();
+const everything: Tweet[] = [...moodLines.flat(2).map((line) => JSON.parse(line) as Tweet), ...input];
+const jobModules = new URL('../fixtures/jobs/', import.meta.url).pathname;
 const MALFORMED = '{"user": "broken", not json';
 
 let ministack: Ministack;
@@ -34,7 +50,7 @@ beforeAll(async () => {
     ministack.endpoint,
     `SluiceIt${process.pid.toString(36)}`,
     join(tmpdir(), `sluice-deploy-${process.pid}`),
-    { 'sluice:retainData': 'false', 'sluice:workerConcurrency': '8' },
+    { 'sluice:retainData': 'false', 'sluice:workerConcurrency': '8', 'sluice:jobModules': jobModules },
   );
   await deployment.deploy();
 }, 600_000);
@@ -66,6 +82,88 @@ describe('the CDK stack deployed on ministack', () => {
     });
   });
 
+  it('runs a TypeScript job module of sluice:jobModules with its closures, and matches local mode batch for batch', async () => {
+    const [ControlFunctionName, BucketName, StreamName] = [
+      'ControlFunctionName',
+      'BucketName',
+      'StreamName',
+    ].map((name) => deployment.output(name)) as [string, string, string];
+    // given the fixture's spam list under static/, and its tweets in the deployed stream, batch by batch per shard
+    await deployment.s3.send(
+      new PutObjectCommand({
+        Bucket: BucketName,
+        Key: 'static/spam.txt',
+        Body: readFileSync(join(jobModules, 'spam.txt')),
+      }),
+    );
+    const shards =
+      (await deployment.kinesis.send(new ListShardsCommand({ StreamName: StreamName }))).Shards ?? [];
+    expect(shards).toHaveLength(2);
+    for (let k = 0; k < BATCHES; k++) {
+      for (const [s, shard] of shards.entries()) {
+        await deployment.kinesis.send(
+          new PutRecordsCommand({
+            StreamName,
+            Records: moodLines[s]![k]!.map((line) => ({
+              Data: Buffer.from(line),
+              PartitionKey: 'p',
+              ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
+            })),
+          }),
+        );
+      }
+    }
+    // when a module that was not deployed is sent, then the control function refuses it at its JSON path
+    const refused = await deployment.invoke(ControlFunctionName, {
+      action: 'start',
+      job: { name: 'moods', module: 'moodJobs' },
+    });
+    expect(refused).toMatchObject({ ok: false, issues: [{ path: 'module' }] });
+    expect(refused.issues[0].message).toMatch(/deployed modules: moodFunctions, moodJob/);
+    // when the deployed module is started by name, for the batches the stream holds
+    const started = await deployment.invoke(ControlFunctionName, {
+      action: 'start',
+      job: { name: 'moods', module: 'moodJob' },
+      batches: BATCHES,
+    });
+    expect(started).toMatchObject({ ok: true, state: 'running' });
+    await until(
+      'the mood job’s last batch',
+      async () => {
+        const s = await deployment.invoke(ControlFunctionName, { action: 'status', job: 'moods' });
+        if (s.state === 'stopped' && s.lastCompletedBatch !== BATCHES * 1000) {
+          throw new Error(`the job stopped early: ${JSON.stringify(s)}`);
+        }
+        return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000 ? true : undefined;
+      },
+      300_000,
+    );
+    // then its moods (the user's updateStateByKey) and its foreachRDD reports equal local mode's, batch by batch
+    const reports = await mkdtemp(join(tmpdir(), 'sluice-moods-'));
+    try {
+      process.env.MOODS_REPORTS = reports;
+      const local = await runBatches(
+        { kind: 'module', path: join(jobModules, 'moodJob.ts'), exportName: 'local' },
+        BATCHES,
+        { workers: 0 },
+      );
+      expect(local.error).toBeUndefined();
+      const moods = await deployment.jsonlBatches('moods/state');
+      expect(moods.map((b) => b.batchTime)).toEqual(local.recordsOf('moods').map((_, k) => (k + 1) * 1000));
+      const sorted = (records: readonly unknown[]) => records.map((r) => JSON.stringify(r)).sort();
+      for (const [k, expected] of local.recordsOf('moods').entries()) {
+        expect(sorted(moods[k]!.records)).toEqual(sorted(expected));
+        const report = await deployment.text(`outputs/moods/report/${(k + 1) * 1000}.json`);
+        expect(JSON.parse(report)).toEqual(
+          JSON.parse(await readFile(join(reports, `${(k + 1) * 1000}.json`), 'utf8')),
+        );
+      }
+    } finally {
+      delete process.env.MOODS_REPORTS;
+      await rm(reports, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('runs the events/aws jobs on tweets put into the deployed stream, and answers status and stop', async () => {
     const [ControlFunctionName, BucketName, StreamName] = [
       'ControlFunctionName',
@@ -91,7 +189,8 @@ describe('the CDK stack deployed on ministack', () => {
     expect(producer.calls).toBeLessThan(10);
 
     // then the minute's hashtag counts reach the counts of all the tweets
-    const expectedTags = hashtagCounts(input);
+    // (the stream also holds the TypeScript job's tweets, put first: these jobs read it from the start)
+    const expectedTags = hashtagCounts(everything);
     await until(
       'the sliding hashtag count of every tweet',
       async () => {
@@ -101,7 +200,7 @@ describe('the CDK stack deployed on ministack', () => {
       240_000,
     );
     // and each user's running count reaches their number of tweets
-    const expectedUsers = tweetsPerUser(input);
+    const expectedUsers = tweetsPerUser(everything);
     await until(
       'every user’s running count',
       async () => {
@@ -111,7 +210,7 @@ describe('the CDK stack deployed on ministack', () => {
       240_000,
     );
     // and the spam filter's per-batch counts add up to the counts of the tweets by unlisted users, exactly once
-    const expectedClean = hashtagCounts(input.filter((t) => !spam.has(t.user)));
+    const expectedClean = hashtagCounts(everything.filter((t) => !spam.has(t.user)));
     expect(expectedClean).not.toEqual(expectedTags);
     await until(
       'the spam filter’s counts',
