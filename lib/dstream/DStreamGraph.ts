@@ -60,16 +60,21 @@ export class DStreamGraph {
    * Forgets what no stream needs once every batch up to `lastCompletedBatch` is done (and that batch's metadata
    * checkpoint is written): datasets, persisted copies, input blocks. Each stream is asked after every stream
    * that reads it, so it keeps the oldest batch any of them still needs, and `minRememberMs` more (`remember`).
+   * Returns a batch time at or before which no stream computes any dataset again.
    */
-  clearMetadata(lastCompletedBatch: number, minRememberMs = 0): void {
+  clearMetadata(lastCompletedBatch: number, minRememberMs = 0): number {
     const newest = lastCompletedBatch - minRememberMs;
     const keepAfter = new Map<DStream<any>, number>();
+    let oldest = newest;
     for (const node of this.consumersFirst()) {
-      const forParents = node.clearMetadata(Math.min(keepAfter.get(node) ?? newest, newest));
+      const bound = Math.min(keepAfter.get(node) ?? newest, newest);
+      const forParents = node.clearMetadata(bound);
+      oldest = Math.min(oldest, bound, forParents);
       for (const parent of node.dependencies) {
         keepAfter.set(parent, Math.min(keepAfter.get(parent) ?? forParents, forParents));
       }
     }
+    return oldest;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DeadLetter } from '../dataset/TaskContext';
+import { DeadLetterLedger } from './DeadLetterLedger';
 
 /** What the jobs of one batch add up to while they run. */
 export class BatchRun {
@@ -24,15 +25,17 @@ export class BatchRun {
   /** Per stage, the wall time beyond its slowest task (dispatch: thread messages or Lambda invokes), in ms. */
   dispatchMs = 0;
   readonly deadLetters: DeadLetter[] = [];
-  private readonly letterKeys = new Set<string>();
 
-  constructor(readonly batchTime: number) {}
+  /** @param ledger the letters written already, by this batch and earlier ones; default: this batch's only. */
+  constructor(
+    readonly batchTime: number,
+    private readonly ledger = new DeadLetterLedger(),
+  ) {}
 
   /**
-   * Adds the dead letters of one task. A dataset that is not persisted is computed again by every job of the
-   * batch that reads it (two outputs of one stream, say), and each computation rejects the same records: those
-   * are one dead letter, not two. A computation is deterministic, so the n-th letter of a dataset in a task of
-   * the same partition is the same letter; records that really occur twice have different positions and stay.
+   * Adds the dead letters of one task, except those a computation of the same dataset partition already
+   * gave, in this batch or an earlier one (see `DeadLetterLedger`): the n-th letter of a dataset in a task of
+   * the same partition is the same letter.
    */
   addDeadLetters(partition: number, letters: readonly DeadLetter[]): void {
     const position = new Map<string, number>();
@@ -40,9 +43,7 @@ export class BatchRun {
       const n = position.get(letter.dataset) ?? 0;
       position.set(letter.dataset, n + 1);
       const key = JSON.stringify([letter.dataset, partition, n, letter.error, letter.record]);
-      if (this.letterKeys.has(key)) continue;
-      this.letterKeys.add(key);
-      this.deadLetters.push(letter);
+      if (this.ledger.firstTime(key, this.batchTime)) this.deadLetters.push(letter);
     }
   }
 }

@@ -3,6 +3,7 @@ import { BatchRun, currentBatch } from './BatchRun';
 import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './CheckpointData';
 import type { Clock } from './Clock';
 import { crashPoint } from './crashPoint';
+import { DeadLetterLedger } from './DeadLetterLedger';
 import type { BatchInfo } from './StreamingListener';
 
 /** When a run stops. */
@@ -38,6 +39,7 @@ export class JobScheduler {
   private readonly pending = new Set<number>();
   /** Batches completed while an earlier one was still running (`concurrentJobs` above 1). */
   private readonly completedAhead = new Set<number>();
+  private readonly deadLetters = new DeadLetterLedger();
   private lastCompleted = 0;
   private running = 0;
   private skipped = 0;
@@ -153,7 +155,7 @@ export class JobScheduler {
 
   /** Runs a batch's jobs; undefined when a stop came before the batch started (it stays pending). */
   private async runBatch(batchTime: number, dueAt: number, jobs: Job[]): Promise<BatchInfo | undefined> {
-    const batch = new BatchRun(batchTime);
+    const batch = new BatchRun(batchTime, this.deadLetters);
     let started: number | undefined;
     let error: string | undefined;
     let skipped = false;
@@ -227,7 +229,8 @@ export class JobScheduler {
       // so does the next batch when a memory copy is gone) with every batch after it, and the input batches that
       // recomputing those reads, a window's length further back. Anything older no recovery reads, so it goes;
       // deleting only after the write means the newest complete checkpoint never lacks a block it needs.
-      this.ssc.graph.clearMetadata(this.lastCompleted, this.ssc.minRememberMs);
+      const recomputedAfter = this.ssc.graph.clearMetadata(this.lastCompleted, this.ssc.minRememberMs);
+      this.deadLetters.forgetThrough(recomputedAfter);
       await this.ssc.env().store.deletePrefix(`shuffle/${batchTime}/`);
     }
     this.done.push(info);
