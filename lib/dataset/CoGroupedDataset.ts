@@ -1,10 +1,12 @@
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import { KeyedMap } from './KeyedMap';
+import { pairOf } from './pairOf';
 import type { TaskContext } from './TaskContext';
 
 /**
  * Groups several keyed datasets by key (Spark's CoGroupedRDD): each output record is
- * `[key, [valuesOfFirst, valuesOfSecond, …]]`. Joins are built on it.
+ * `[key, [valuesOfFirst, valuesOfSecond, …]]`. Joins are built on it. A record that is not a `[key, value]`
+ * pair is dead-lettered and the others go on.
  */
 export class CoGroupedDataset extends Dataset<[unknown, unknown[][]]> {
   readonly type = 'cogroup';
@@ -33,13 +35,19 @@ export class CoGroupedDataset extends Dataset<[unknown, unknown[][]]> {
           : [await tc.partitionOf(dep.parent, partition)];
       for (const segment of segments) {
         for (const record of segment) {
-          const [key, value] = record as [unknown, unknown];
-          let group = groups.get(key);
-          if (group === undefined) {
-            group = Array.from({ length: width }, () => []);
-            groups.set(key, group);
+          let key: unknown;
+          let value: unknown;
+          try {
+            [key, value] = pairOf(record);
+            let group = groups.get(key);
+            if (group === undefined) {
+              group = Array.from({ length: width }, () => []);
+              groups.set(key, group);
+            }
+            group[side]!.push(value);
+          } catch (error) {
+            tc.deadLetter(this.toString(), 'cogroup', record, error, this.origin);
           }
-          group[side]!.push(value);
         }
       }
     }

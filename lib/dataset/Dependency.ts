@@ -95,6 +95,8 @@ export interface ShuffleWriteSpec {
   readonly keyed: boolean;
   readonly aggregator?: AggregatorSpec;
   readonly mapSideCombine: boolean;
+  /** The op that reads the shuffle (its dataset's origin), named by the map side's dead letters. */
+  readonly origin?: string;
 }
 
 /** Any dependency. */

@@ -1,5 +1,6 @@
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import type { AnyFn } from './FnScope';
+import { pairOf } from './pairOf';
 import type { TaskContext } from './TaskContext';
 
 /** The record-level transformations that keep partitioning as it is (Spark's MapPartitionsRDD). */
@@ -8,10 +9,15 @@ export type MapKind = 'map' | 'flatMap' | 'filter' | 'mapPartitions' | 'glom' | 
 /**
  * Applies a function within each partition. A function that throws on a record (malformed JSON, a wrong type)
  * sends that record to the dead-letter output and the partition goes on; functions may return promises
- * (inline expressions do).
+ * (inline expressions do). A dead letter holds the record as it entered the stage (the source's line), not what
+ * the ops before the failing one made of it: each output record's origin is kept beside it, per partition.
+ * A `mapPartitions` function gets a third argument, `fail(record, error)`, to dead-letter a record itself.
  */
 export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
   readonly type = 'mapPartitions';
+
+  /** Per computed partition, the stage-input record each output record came from (same index). */
+  private readonly recordOrigins = new Map<number, unknown[]>();
 
   constructor(
     origin: DatasetOrigin,
@@ -35,27 +41,53 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
     return this.kind !== 'glom' && this.kind !== 'mapPartitions';
   }
 
+  /** The stage-input record of each record of a partition this task computed, when known (see `compute`). */
+  originsOf(partition: number): readonly unknown[] | undefined {
+    return this.recordOrigins.get(partition);
+  }
+
   async compute(partition: number, tc: TaskContext): Promise<T[]> {
-    if (this.perRecord && tc.fusable(this.depSpecs[0]!.parent)) {
+    const parentId = this.depSpecs[0]!.parent;
+    if (this.perRecord && tc.fusable(parentId)) {
       const mark = tc.deadLetterMark();
       const out: T[] = [];
+      const origins: unknown[] = [];
+      const cursor: RecordCursor = { origin: undefined };
       try {
-        await this.forEachRecord(partition, tc, (record) => out.push(record as T));
+        await this.forEachRecord(
+          partition,
+          tc,
+          (record) => {
+            out.push(record as T);
+            origins.push(cursor.origin);
+          },
+          cursor,
+        );
+        this.recordOrigins.set(partition, origins);
         return out;
       } catch (error) {
         if (!(error instanceof AsyncFunctionInFusedPass)) throw error;
         tc.deadLetterReset(mark); // the materialized pass below reports them again
       }
     }
-    const input = await tc.partitionOf(this.depSpecs[0]!.parent, partition);
+    const input = await tc.partitionOf(parentId, partition);
     const fn = this.kind === 'glom' ? undefined : tc.fn(this.fnId);
     switch (this.kind) {
       case 'glom':
         return [input as T];
-      case 'mapPartitions':
-        return Array.from(await (fn as AnyFn)(input, partition)) as T[];
-      default:
-        return applyPerRecord(this.kind, fn as AnyFn, input, this.failer(tc)) as Promise<T[]>;
+      case 'mapPartitions': {
+        const fail = (record: unknown, error: unknown) =>
+          tc.deadLetter(this.toString(), this.fnId, record, error, this.origin);
+        return Array.from(await (fn as AnyFn)(input, partition, fail)) as T[];
+      }
+      default: {
+        const inputOrigins = tc.originsOf(parentId, partition) ?? input;
+        const fail = (origin: unknown, error: unknown) =>
+          tc.deadLetter(this.toString(), this.fnId, origin, error, this.origin);
+        const { out, origins } = await applyPerRecord(this.kind, fn as AnyFn, input, inputOrigins, fail);
+        this.recordOrigins.set(partition, origins);
+        return out as T[];
+      }
     }
   }
 
@@ -63,21 +95,35 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
    * Streams the partition's records to `emit` in one pass through this and every fusable parent, without the
    * array each operator would otherwise build (most of WordCount's time was the garbage of those arrays).
    * Throws `AsyncFunctionInFusedPass` when a function returns a promise; callers fall back to `compute`.
+   * `cursor.origin` is, while a record goes through the pass, the stage-input record it came from.
    */
-  async forEachRecord(partition: number, tc: TaskContext, emit: (record: unknown) => void): Promise<void> {
-    const step = fusedStep(this.kind, tc.fn(this.fnId), emit, this.failer(tc));
-    const parent = tc.fusable(this.depSpecs[0]!.parent);
+  async forEachRecord(
+    partition: number,
+    tc: TaskContext,
+    emit: (record: unknown) => void,
+    cursor: RecordCursor = { origin: undefined },
+  ): Promise<void> {
+    const fail = (_record: unknown, error: unknown) =>
+      tc.deadLetter(this.toString(), this.fnId, cursor.origin, error, this.origin);
+    const step = fusedStep(this.kind, tc.fn(this.fnId), emit, fail);
+    const parentId = this.depSpecs[0]!.parent;
+    const parent = tc.fusable(parentId);
     if (parent) {
-      await parent.forEachRecord(partition, tc, step);
+      await parent.forEachRecord(partition, tc, step, cursor);
       return;
     }
-    const input = await tc.partitionOf(this.depSpecs[0]!.parent, partition);
-    for (let i = 0; i < input.length; i++) step(input[i]);
+    const input = await tc.partitionOf(parentId, partition);
+    const origins = tc.originsOf(parentId, partition) ?? input;
+    for (let i = 0; i < input.length; i++) {
+      cursor.origin = origins[i];
+      step(input[i]);
+    }
   }
+}
 
-  private failer(tc: TaskContext): (record: unknown, error: unknown) => void {
-    return (record, error) => tc.deadLetter(this.toString(), this.fnId, record, error);
-  }
+/** Where a fused pass is: the stage-input record of the record going through it now. */
+export interface RecordCursor {
+  origin: unknown;
 }
 
 /** A function returned a promise inside a fused, synchronous pass. */
@@ -124,7 +170,7 @@ function fusedStep(
   // The pair operators destructure inside the guarded call, so a record that is not a pair is dead-lettered.
   let key: unknown;
   const ofValue = (record: unknown) => {
-    const [k, v] = record as [unknown, unknown];
+    const [k, v] = pairOf(record);
     key = k;
     return fn(v);
   };
@@ -164,16 +210,22 @@ function fusedStep(
   }
 }
 
-/** The per-record loop of the materialized pass (functions may return promises here). */
+/**
+ * The per-record loop of the materialized pass (functions may return promises here): the output records, and
+ * beside each the origin of the input record it came from. A failure dead-letters the input's origin.
+ */
 async function applyPerRecord(
   kind: MapKind,
   fn: AnyFn,
   input: unknown[],
-  fail: (record: unknown, error: unknown) => void,
-): Promise<unknown[]> {
+  inputOrigins: readonly unknown[],
+  fail: (origin: unknown, error: unknown) => void,
+): Promise<{ out: unknown[]; origins: unknown[] }> {
   const out: unknown[] = [];
+  const origins: unknown[] = [];
   for (let i = 0; i < input.length; i++) {
     const record = input[i];
+    const before = out.length;
     try {
       switch (kind) {
         case 'map': {
@@ -195,14 +247,14 @@ async function applyPerRecord(
           break;
         }
         case 'mapValues': {
-          const [k, v] = record as [unknown, unknown];
+          const [k, v] = pairOf(record);
           let y = fn(v);
           if (y instanceof Promise) y = await y;
           out.push([k, y]);
           break;
         }
         case 'flatMapValues': {
-          const [k, v] = record as [unknown, unknown];
+          const [k, v] = pairOf(record);
           let ys = fn(v);
           if (ys instanceof Promise) ys = await ys;
           if (ys != null) for (const y of ys) out.push([k, y]);
@@ -212,8 +264,10 @@ async function applyPerRecord(
           throw new Error(`unknown map kind ${kind}`);
       }
     } catch (error) {
-      fail(record, error);
+      out.length = before; // a flatMap that failed half-way keeps none of the record's outputs
+      fail(inputOrigins[i], error);
     }
+    for (let j = before; j < out.length; j++) origins.push(inputOrigins[i]);
   }
-  return out;
+  return { out, origins };
 }

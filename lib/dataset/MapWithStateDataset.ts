@@ -2,6 +2,7 @@ import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import { type Dependency, type DependencySpec, OneToOneDependency, ShuffleDependency } from './Dependency';
 import type { AnyFn } from './FnScope';
 import type { HashPartitioner } from './Partitioner';
+import { pairOf } from './pairOf';
 import { KeyState } from './State';
 import { type StateEntry, StateMap, type StateRecord } from './StateMap';
 import { inBlockStore } from './StorageLevel';
@@ -118,7 +119,7 @@ export class MapWithStateDataset extends Dataset<MapWithStateRecord> {
     for (const segment of await readDependency(dataDep, partition, tc)) {
       for (const record of segment) {
         try {
-          const [key, value] = record as [unknown, unknown];
+          const [key, value] = pairOf(record);
           const entry = stateMap.get(key);
           state.wrap(entry !== undefined, entry?.state);
           let out = fn(key, value, state, this.batchTime);
@@ -130,7 +131,7 @@ export class MapWithStateDataset extends Dataset<MapWithStateRecord> {
             stateMap.put(key, state.get(), this.batchTime);
           }
         } catch (error) {
-          tc.deadLetter(label, this.fnId, record, error);
+          tc.deadLetter(label, this.fnId, record, error, this.origin);
         }
       }
     }
@@ -159,7 +160,7 @@ export class MapWithStateDataset extends Dataset<MapWithStateRecord> {
         if (out instanceof Promise) out = await out;
         if (out !== undefined) mapped.push(out);
       } catch (error) {
-        tc.deadLetter(this.toString(), this.fnId, [key, undefined], error);
+        tc.deadLetter(this.toString(), this.fnId, [key, undefined], error, this.origin);
       }
       stateMap.remove(key);
     }

@@ -8,11 +8,17 @@ export interface DeadLetter {
   readonly batchTime: number;
   /** The dataset whose function failed, such as `mapPartitions#12`. */
   readonly dataset: string;
+  /** The op that made that dataset, when known: `streams.counts.ops[2] (reduceByKey)` or `jobs/tweets.ts:14 (map)`. */
+  readonly op?: string;
   /** The function's id in the job graph. */
   readonly fn: string;
   /** The error message. */
   readonly error: string;
-  /** The record itself. */
+  /**
+   * The record as it entered the stage where it failed: the source's record (a line) before the first shuffle,
+   * the `[key, value]` pair the shuffle delivered after it; never what an earlier op of the stage made of it.
+   * A record JSON cannot write (nested too deep, a cycle) is kept as `{"unwritable": <its text, cut>}`.
+   */
   readonly record: unknown;
 }
 
@@ -43,6 +49,14 @@ export interface TaskContext {
   deadLetterMark(): number;
   /** Drops the dead letters recorded after `mark`. */
   deadLetterReset(mark: number): void;
-  /** Sends a record that a function could not process to the dead-letter output; the task goes on. */
-  deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown): void;
+  /**
+   * The stage-input record each record of a computed partition came from (same index), when the dataset keeps
+   * them (per-record maps do); undefined when every record is its own origin.
+   */
+  originsOf(datasetId: number, partition: number): readonly unknown[] | undefined;
+  /**
+   * Sends a record that a function could not process to the dead-letter output, naming the op (the dataset's
+   * origin) when known; the task goes on.
+   */
+  deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown, op?: string): void;
 }

@@ -30,7 +30,9 @@ export interface UpdateStateOptions<K, S> {
  * then the update function applied to every key that has state or new values. The state keeps its
  * partitioner, so the next batch's cogroup reads it in place and only the new records are shuffled. It is
  * persisted in memory and checkpointed (by default every ~10 s), because its lineage grows every batch.
- * A function that throws fails the batch.
+ * A function that throws on a key's values dead-letters the values it refuses, as `[key, value]` records, and
+ * keeps the key's state as it was (see `updateKey`); the other keys go on, so one bad record is never a poison
+ * pill that fails the batch on every restart.
  */
 export class StateDStream<K, V, S> extends DStream<[K, S]> {
   private readonly partitioner: HashPartitioner;
@@ -55,8 +57,9 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
         return match !== null;
       });
     } else {
-      this.fnId = this.ssc.graphScope.register((groups: [K, [V[], S[]?]][]) =>
-        this.update(groups, undefined),
+      this.fnId = this.ssc.graphScope.register(
+        (groups: [K, [V[], S[]?]][], _partition: number, fail: DeadLetterFn) =>
+          this.update(groups, undefined, fail),
       );
     }
     this.persist('memory');
@@ -84,22 +87,73 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
 
   /** Registers the time-aware update of one batch and returns its id. */
   private updateAt(batchTime: number): string {
-    return new FnScope(this.ssc.functions, `${this.id}@${batchTime}`).register((groups: [K, [V[], S[]?]][]) =>
-      this.update(groups, batchTime),
+    return new FnScope(this.ssc.functions, `${this.id}@${batchTime}`).register(
+      (groups: [K, [V[], S[]?]][], _partition: number, fail: DeadLetterFn) =>
+        this.update(groups, batchTime, fail),
     );
   }
 
   /** Applies the update to every cogrouped `[key, [values, [state]]]`; keys it returns undefined for go. */
-  private update(groups: [K, [V[], S[]?]][], batchTime: number | undefined): [K, S][] {
+  private update(groups: [K, [V[], S[]?]][], batchTime: number | undefined, fail: DeadLetterFn): [K, S][] {
     const out: [K, S][] = [];
     for (const [key, [values, states]] of groups) {
       const state = states?.[0];
-      const next =
-        batchTime === undefined
-          ? (this.updateFn as UpdateFn<V, S>)(values, state)
-          : (this.updateFn as TimeAwareUpdateFn<K, V, S>)(values, state, { key, batchTime });
+      const next = this.updateKey(key, values, state, batchTime, fail);
       if (next !== undefined) out.push([key, next]);
     }
     return out;
   }
+
+  /**
+   * One key's new state. When the function throws, the values it refuses on their own are the bad records:
+   * they are dead-lettered and the function is called once more with the others, so a good value counts
+   * exactly as it would have without the bad one. When it still throws, every value of the key is
+   * dead-lettered; either way a failed call leaves the key's state as it was.
+   */
+  private updateKey(
+    key: K,
+    values: V[],
+    state: S | undefined,
+    batchTime: number | undefined,
+    fail: DeadLetterFn,
+  ): S | undefined {
+    const apply = (vs: V[]) =>
+      batchTime === undefined
+        ? (this.updateFn as UpdateFn<V, S>)(vs, state)
+        : (this.updateFn as TimeAwareUpdateFn<K, V, S>)(vs, state, { key, batchTime });
+    try {
+      return apply(values);
+    } catch (error) {
+      if (values.length === 0) {
+        fail([key, undefined], error);
+        return state;
+      }
+      if (values.length === 1) {
+        fail([key, values[0]], error);
+        return state;
+      }
+      const good = values.filter((value) => {
+        try {
+          apply([value]);
+          return true;
+        } catch (alone) {
+          fail([key, value], alone);
+          return false;
+        }
+      });
+      let refused = error; // every value passed on its own: it is their combination the function refused
+      if (good.length < values.length) {
+        try {
+          return apply(good);
+        } catch (again) {
+          refused = again;
+        }
+      }
+      for (const value of good) fail([key, value], refused);
+      return state;
+    }
+  }
 }
+
+/** How a partition function reports a record it could not process (see `MapPartitionsDataset`). */
+type DeadLetterFn = (record: unknown, error: unknown) => void;

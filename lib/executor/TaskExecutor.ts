@@ -2,7 +2,11 @@ import type { ActionSpec, Dataset } from '../dataset/Dataset';
 import { datasetTypes } from '../dataset/datasetTypes';
 import type { FunctionTable } from '../dataset/FnScope';
 import { KeyedMap } from '../dataset/KeyedMap';
-import { AsyncFunctionInFusedPass, MapPartitionsDataset } from '../dataset/MapPartitionsDataset';
+import {
+  AsyncFunctionInFusedPass,
+  MapPartitionsDataset,
+  type RecordCursor,
+} from '../dataset/MapPartitionsDataset';
 import type { PartitionCache } from '../dataset/PartitionCache';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, TaskContext } from '../dataset/TaskContext';
@@ -53,8 +57,13 @@ export class TaskExecutor {
       }
       tc = new RunningTask(task, datasets, this.env);
       const running = tc;
-      const fail = (record: unknown, error: unknown) =>
-        running.deadLetter(`shuffle#${stage.shuffleWrite!.shuffleId}`, 'combine', record, error);
+      // A record the map side refuses (not a pair, a combiner that throws) is dead-lettered as its stage input.
+      const fail = (record: unknown, error: unknown, index?: number) => {
+        const origins = index === undefined ? undefined : running.originsOf(stage.rootId, partition);
+        const original = origins && index !== undefined ? origins[index] : record;
+        const { shuffleId, origin } = stage.shuffleWrite!;
+        running.deadLetter(`shuffle#${shuffleId}`, 'combine', original, error, origin);
+      };
       const input = await this.rootRecords(tc, datasets.get(stage.rootId), task, fail);
       const records: unknown[] = 'records' in input ? input.records : [];
       crashPoint('task', task.batchTime);
@@ -132,11 +141,18 @@ export class TaskExecutor {
       const combined = new KeyedMap<unknown>();
       const mark = tc.deadLetterMark();
       let count = 0;
+      const cursor: RecordCursor = { origin: undefined };
+      const failOrigin = (_record: unknown, error: unknown) => fail(cursor.origin, error);
       try {
-        await root.forEachRecord(task.partition, tc, (record) => {
-          count++;
-          aggregator.combineOne(record, combined, fail);
-        });
+        await root.forEachRecord(
+          task.partition,
+          tc,
+          (record) => {
+            count++;
+            aggregator.combineOne(record, combined, failOrigin);
+          },
+          cursor,
+        );
         return { combined, count };
       } catch (error) {
         if (!(error instanceof AsyncFunctionInFusedPass)) throw error;
@@ -209,6 +225,11 @@ class RunningTask implements TaskContext {
 
   deadLetterReset(mark: number): void {
     this.deadLetters.length = mark;
+  }
+
+  originsOf(datasetId: number, partition: number): readonly unknown[] | undefined {
+    const ds = this.datasets.get(datasetId);
+    return ds instanceof MapPartitionsDataset ? ds.originsOf(partition) : undefined;
   }
 
   partitionOf(datasetId: number, partition: number): Promise<unknown[]> {
@@ -326,13 +347,36 @@ class RunningTask implements TaskContext {
     return this.env.readText(path);
   }
 
-  deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown): void {
+  deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown, op?: string): void {
     this.deadLetters.push({
       batchTime: this.batchTime,
       dataset: datasetLabel,
+      ...(op !== undefined ? { op } : {}),
       fn: fnId,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      record,
+      record: writableRecord(record),
     });
+  }
+}
+
+/** The longest text of an unwritable record that a dead letter keeps. */
+const UNWRITABLE_PREFIX_CHARS = 1024;
+
+/**
+ * The record as a dead letter can hold it: itself, or, when JSON cannot write it (nested thousands of levels
+ * deep, a BigInt, a cycle), the start of its text, so that writing the dead letter cannot fail the task too.
+ */
+function writableRecord(record: unknown): unknown {
+  try {
+    JSON.stringify(record);
+    return record;
+  } catch {
+    let text: string;
+    try {
+      text = String(record);
+    } catch {
+      text = Object.prototype.toString.call(record);
+    }
+    return { unwritable: text.slice(0, UNWRITABLE_PREFIX_CHARS) };
   }
 }

@@ -52,10 +52,37 @@ export function hashtags(tweet: unknown): string[] {
   return Array.from(text.matchAll(/#[\p{L}\p{N}_]+/gu), (match) => match[0].toLowerCase());
 }
 
-/** Parses a JSON line; malformed input throws, so the engine dead-letters the record. */
+/**
+ * How deep a parsed value may nest. JSON.parse itself takes any depth, but everything recursive after it
+ * (writing a shuffle, hashing a key, printing) overflows the stack a few thousand levels down, and a task that
+ * overflows on a record fails on every retry; real records nest a few levels.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
+ * Parses a JSON line; malformed input, or a value nested deeper than {@link MAX_JSON_DEPTH} levels, throws, so
+ * the engine dead-letters the record.
+ */
 export function parseJson(line: unknown): unknown {
   if (typeof line !== 'string') throw new TypeError(`parseJson expects a string, got ${describe(line)}`);
-  return JSON.parse(line);
+  const value: unknown = JSON.parse(line);
+  // A value n levels deep takes at least 2n characters: short lines, nearly all, need no walk.
+  if (line.length > 2 * MAX_JSON_DEPTH && depthExceeds(value, MAX_JSON_DEPTH)) {
+    throw new RangeError(`parseJson refuses a value nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return value;
+}
+
+/** True when `value` nests deeper than `limit` arrays and objects; an explicit stack, never recursion. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The record itself. */
@@ -127,7 +154,8 @@ export const concat = withFirstValue(
 /**
  * updateStateByKey: how many records each key has received, `(state ?? 0) + values.length`, whatever the
  * values are. A key without new values keeps its count; keys are never removed. An initial state must be a
- * number (a `TypeError` otherwise, which fails the batch, as any error of an update function does).
+ * number (a `TypeError` otherwise: as with any error of an update function, the key's records are
+ * dead-lettered and its state stays as it was).
  */
 export function countState(values: unknown, state: unknown): number {
   const list = valueList('countState', values);
@@ -136,7 +164,7 @@ export function countState(values: unknown, state: unknown): number {
 
 /**
  * updateStateByKey: the running sum of each key's numeric values, `(state ?? 0) + Σ values`. A non-numeric
- * value or state throws a `TypeError` naming it (which fails the batch). A key without new values keeps its
+ * value or state throws a `TypeError` naming it (the record is dead-lettered). A key without new values keeps its
  * sum; keys are never removed.
  */
 export function sumState(values: unknown, state: unknown): number {

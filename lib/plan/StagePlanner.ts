@@ -53,7 +53,7 @@ export class StagePlanner {
       stack.push({ ds: top.ds, expanded: true });
       for (const dep of top.ds.dependencies) {
         if (dep.kind === 'shuffle') {
-          parents.push(this.shuffleStage(dep));
+          parents.push(this.shuffleStage(dep, top.ds.origin));
           reads.push(dep.shuffleId);
         } else if (!seen.has(dep.parent.id)) {
           stack.push({ ds: dep.parent, expanded: false });
@@ -74,10 +74,11 @@ export class StagePlanner {
     return stage;
   }
 
-  private shuffleStage(dep: ShuffleDependency): StagePlan {
+  private shuffleStage(dep: ShuffleDependency, readerOrigin: string | undefined): StagePlan {
     let stage = this.byShuffle.get(dep.shuffleId);
     if (!stage) {
-      stage = this.stage(dep.parent, dep.writeSpec());
+      const write = dep.writeSpec();
+      stage = this.stage(dep.parent, readerOrigin === undefined ? write : { ...write, origin: readerOrigin });
       this.byShuffle.set(dep.shuffleId, stage);
     }
     return stage;

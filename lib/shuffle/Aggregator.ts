@@ -1,10 +1,12 @@
 import type { AggregatorSpec } from '../dataset/Dependency';
 import type { AnyFn } from '../dataset/FnScope';
 import type { KeyedMap } from '../dataset/KeyedMap';
+import { pairOf } from '../dataset/pairOf';
 
 /**
  * Spark's Aggregator: combines `[key, value]` records into one combiner per key. A function that throws on a
- * record reports it through `fail` (the dead-letter path) and the rest goes on.
+ * record, or a record that is not a pair, reports it through `fail` (the dead-letter path) and the rest goes
+ * on; the key's combiner stays as it was before that record.
  */
 export class Aggregator {
   private readonly createCombiner: AnyFn;
@@ -21,17 +23,17 @@ export class Aggregator {
   combineValues(
     records: readonly unknown[],
     into: KeyedMap<unknown>,
-    fail: (r: unknown, e: unknown) => void,
+    fail: (r: unknown, e: unknown, index: number) => void,
   ): void {
     const { createCombiner, mergeValue } = this;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       try {
-        const [key, value] = record as [unknown, unknown];
+        const [key, value] = pairOf(record);
         const current = into.get(key);
         into.set(key, current === undefined ? createCombiner(value) : mergeValue(current, value));
       } catch (error) {
-        fail(record, error);
+        fail(record, error, i);
       }
     }
   }
@@ -39,7 +41,7 @@ export class Aggregator {
   /** Folds one raw value into `into` (the streaming map side). */
   combineOne(record: unknown, into: KeyedMap<unknown>, fail: (r: unknown, e: unknown) => void): void {
     try {
-      const [key, value] = record as [unknown, unknown];
+      const [key, value] = pairOf(record);
       const current = into.get(key);
       into.set(key, current === undefined ? this.createCombiner(value) : this.mergeValue(current, value));
     } catch (error) {
@@ -57,7 +59,7 @@ export class Aggregator {
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       try {
-        const [key, combiner] = record as [unknown, unknown];
+        const [key, combiner] = pairOf(record);
         const current = into.get(key);
         into.set(key, current === undefined ? combiner : mergeCombiners(current, combiner));
       } catch (error) {

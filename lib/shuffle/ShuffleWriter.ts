@@ -2,6 +2,7 @@ import type { ShuffleWriteSpec } from '../dataset/Dependency';
 import type { AnyFn } from '../dataset/FnScope';
 import { KeyedMap } from '../dataset/KeyedMap';
 import { HashPartitioner } from '../dataset/Partitioner';
+import { pairOf } from '../dataset/pairOf';
 import type { MapStatus } from '../plan/Plan';
 import type { BlockStore } from '../storage/BlockStore';
 import { encodeSegments } from '../storage/SegmentedBlob';
@@ -38,7 +39,7 @@ export async function writeShuffle(
   batchTime: number,
   store: BlockStore,
   resolve: (id: string) => AnyFn,
-  fail: (record: unknown, error: unknown) => void,
+  fail: (record: unknown, error: unknown, index?: number) => void,
   inlineMaxBytes = 0,
   speculative = false,
 ): Promise<{ status: MapStatus; bytes: number; requests: number }> {
@@ -64,15 +65,16 @@ export async function writeShuffle(
     for (const pair of combined.entries()) buckets[partitioner.partition(pair[0])]!.push(pair);
   } else {
     buckets = Array.from({ length: n }, () => []);
-    for (const record of records) {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
       try {
-        buckets[partitioner.partition((record as [unknown])[0])]!.push(record);
+        buckets[partitioner.partition(pairOf(record)[0])]!.push(record);
       } catch (error) {
-        fail(record, error);
+        fail(record, error, i);
       }
     }
   }
-  const { bytes, offsets } = encodeSegments(buckets);
+  const { bytes, offsets } = encodeOrDeadLetter(buckets, fail);
   const key = shuffleKey(batchTime, spec.shuffleId, mapPartition, speculative);
   if (bytes.length > 0 && bytes.length <= inlineMaxBytes) {
     // Small outputs (the common case after a map-side combine) skip storage: each reducer gets its segment in its
@@ -92,4 +94,31 @@ export async function writeShuffle(
   // An all-empty output is not written: its offsets say there is nothing to read.
   if (bytes.length > 0) await store.put(key, bytes);
   return { status: { key, offsets }, bytes: bytes.length, requests: bytes.length > 0 ? 1 : 0 };
+}
+
+/**
+ * The buckets encoded, after dead-lettering any record JSON cannot write (nested thousands of levels deep, a
+ * BigInt, a cycle): one such record would otherwise fail the task on every attempt. Records are encoded one by
+ * one only when the whole encoding failed, so the common case pays nothing.
+ */
+function encodeOrDeadLetter(
+  buckets: unknown[][],
+  fail: (record: unknown, error: unknown) => void,
+): ReturnType<typeof encodeSegments> {
+  try {
+    return encodeSegments(buckets);
+  } catch {
+    const writable = buckets.map((bucket) =>
+      bucket.filter((record) => {
+        try {
+          JSON.stringify(record);
+          return true;
+        } catch (error) {
+          fail(record, new Error(`the record cannot be written as JSON: ${(error as Error).message}`));
+          return false;
+        }
+      }),
+    );
+    return encodeSegments(writable);
+  }
 }

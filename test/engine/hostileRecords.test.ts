@@ -2,7 +2,32 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBatches } from '../../lib/local/LocalRuntime';
 import { runSluice } from '../helpers/sluiceProcess';
+
+/** A job document over one queue source of `lines` (one partition), with `streams` and jsonl `outputs`. */
+function linesJob(lines: unknown[], streams: Record<string, unknown>, outputs: string[]) {
+  return {
+    kind: 'document',
+    baseDir: tmpdir(),
+    document: {
+      name: 'hostile',
+      batchIntervalMs: 1000,
+      sources: { lines: { type: 'queue', batches: [lines], partitions: 1 } },
+      streams,
+      outputs: outputs.map((stream) => ({ stream, type: 'jsonl', path: `${stream}.jsonl` })),
+    },
+  } as const;
+}
+
+/** The parsed lines of a jsonl output file: one `{output, batchTime, records}` per batch. */
+async function batchesOf(dir: string, stream: string): Promise<unknown[][]> {
+  const text = await readFile(join(dir, `${stream}.jsonl`), 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { records: unknown[] }).records);
+}
 
 /** Records that once stopped a job: each must become a dead letter, and the job goes on. */
 describe('hostile records', () => {
@@ -45,5 +70,164 @@ describe('hostile records', () => {
     const letters = (await readFile(join(dir, 'store', 'dead-letter.jsonl'), 'utf8')).trim().split('\n');
     expect(letters).toHaveLength(1);
     expect(JSON.parse(letters[0]!).error).toMatch(/streams\.s\.ops\[1\]\.expr failed/);
+  });
+
+  it('a 200 KB deeply nested line is a dead letter holding the line, and the job goes on', async () => {
+    // given a line of 100,000 nested arrays among good lines, parsed, counted and written as jsonl
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const job = linesJob(
+      [deep, '[1,2]', '"ok"'],
+      {
+        parsed: { from: 'lines', ops: [{ op: 'map', fn: 'parseJson' }] },
+        counts: { from: 'parsed', ops: [{ op: 'countByValue', partitions: 1 }] },
+      },
+      ['parsed', 'counts'],
+    );
+    // when two batches run
+    const result = await runBatches(job, 2, { outputDir: dir });
+    // then both outputs have the good records, and the deep line is one dead letter (per output), kept as it came
+    expect(result.error).toBeUndefined();
+    expect(await batchesOf(dir, 'parsed')).toEqual([[[1, 2], 'ok'], []]);
+    expect(await batchesOf(dir, 'counts')).toEqual([
+      [
+        ['ok', 1],
+        [[1, 2], 1],
+      ],
+      [],
+    ]);
+    expect(result.deadLetters.length).toBeGreaterThan(0);
+    for (const letter of result.deadLetters) {
+      expect(letter.record).toBe(deep);
+      expect(letter.op).toBe('streams.parsed.ops[0] (map)');
+      expect(letter.error).toMatch(/nested deeper than 1000 levels/);
+    }
+  });
+
+  it('records that are not pairs are dead letters of join, leftOuterJoin, cogroup and updateStateByKey', async () => {
+    // given lines parsed and turned into pairs by an expression that makes `["u6"]` or `[]` of incomplete ones
+    const lines = ['{"user":"u1","n":1}', '{"user":"u6"}', '{}', '{"user":"u1","n":2}'];
+    const keyed = [
+      { op: 'map', fn: 'parseJson' },
+      { op: 'map', expr: '[user, n]' },
+    ];
+    const job = linesJob(
+      lines,
+      {
+        pairs: { from: 'lines', ops: keyed },
+        others: { from: 'lines', ops: keyed },
+        joined: { from: 'pairs', ops: [{ op: 'join', with: 'others', partitions: 1 }] },
+        left: { from: 'pairs', ops: [{ op: 'leftOuterJoin', with: 'others', partitions: 1 }] },
+        grouped: { from: 'pairs', ops: [{ op: 'cogroup', with: 'others', partitions: 1 }] },
+        sums: { from: 'pairs', ops: [{ op: 'updateStateByKey', fn: 'sumState', partitions: 1 }] },
+      },
+      ['joined', 'left', 'grouped', 'sums'],
+    );
+    // when two batches run
+    const result = await runBatches(job, 2, { outputDir: dir });
+    // then only the good pairs count, and each bad line is a dead letter of each op it reached, kept as it came
+    expect(result.error).toBeUndefined();
+    expect(await batchesOf(dir, 'sums')).toEqual([[['u1', 3]], [['u1', 3]]]);
+    expect((await batchesOf(dir, 'joined'))[0]).toHaveLength(4);
+    expect((await batchesOf(dir, 'left'))[0]).toHaveLength(4);
+    expect(await batchesOf(dir, 'grouped')).toEqual([
+      [
+        [
+          'u1',
+          [
+            [1, 2],
+            [1, 2],
+          ],
+        ],
+      ],
+      [],
+    ]);
+    const letters = result.deadLetters.map((l) => `${l.op}: ${String(l.record)}`).sort();
+    const ops = ['joined.ops[0] (join)', 'left.ops[0] (leftOuterJoin)', 'grouped.ops[0] (cogroup)'];
+    const expected = [
+      ...ops.flatMap((op) => [`streams.${op}: {}`, `streams.${op}: {}`]),
+      ...ops.flatMap((op) => [`streams.${op}: {"user":"u6"}`, `streams.${op}: {"user":"u6"}`]),
+      'streams.sums.ops[0] (updateStateByKey): {}',
+      'streams.sums.ops[0] (updateStateByKey): {"user":"u6"}',
+    ].sort();
+    expect(letters).toEqual(expected);
+    expect(result.deadLetters[0]!.error).toMatch(/expected a \[key, value\] pair/);
+  });
+
+  it('a value sumState refuses is a dead letter with its key; the state stays and later batches run', async () => {
+    // given pairs of one key where one value is a string, in the first batch, and more in the second
+    const job = {
+      kind: 'document',
+      baseDir: tmpdir(),
+      document: {
+        name: 'poison',
+        batchIntervalMs: 1000,
+        sources: {
+          pairs: {
+            type: 'queue',
+            batches: [
+              [
+                ['k', 1],
+                ['k', 'x'],
+                ['k', 2],
+                ['j', 'y'],
+              ],
+              [['k', 4]],
+            ],
+            partitions: 1,
+          },
+        },
+        streams: {
+          sums: { from: 'pairs', ops: [{ op: 'updateStateByKey', fn: 'sumState', partitions: 1 }] },
+        },
+        outputs: [{ stream: 'sums', type: 'collectBatches' }],
+      },
+    } as const;
+    // when three batches run
+    const result = await runBatches(job, 3, { outputDir: dir });
+    // then the batch does not fail: the bad values are dead letters, the good ones are summed, j gets no state
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('sums')).toEqual([[['k', 3]], [['k', 7]], [['k', 7]]]);
+    const refused = expect.stringMatching(/sumState expects numbers/);
+    expect(result.deadLetters.map((l) => [l.record, l.op, l.error])).toEqual([
+      [['k', 'x'], 'streams.sums.ops[0] (updateStateByKey)', refused],
+      [['j', 'y'], 'streams.sums.ops[0] (updateStateByKey)', refused],
+    ]);
+  });
+
+  it('a dead letter holds the line as it came, not what an earlier op of the stage made of it', async () => {
+    // given lines parsed, then split (a synchronous, fused pass) or upper-cased by an expression (materialized)
+    const job = linesJob(
+      ['"a b"', '{"a":1}', '5'],
+      {
+        words: {
+          from: 'lines',
+          ops: [
+            { op: 'map', fn: 'parseJson' },
+            { op: 'flatMap', fn: 'splitWords' },
+          ],
+        },
+        upper: {
+          from: 'lines',
+          ops: [
+            { op: 'map', fn: 'parseJson' },
+            { op: 'map', expr: '$uppercase($)' },
+          ],
+        },
+      },
+      ['words', 'upper'],
+    );
+    // when a batch runs
+    const result = await runBatches(job, 1, { outputDir: dir });
+    // then the records the second op refused are dead letters holding the source's lines
+    expect(result.error).toBeUndefined();
+    expect(await batchesOf(dir, 'words')).toEqual([['a', 'b']]);
+    expect(await batchesOf(dir, 'upper')).toEqual([['A B']]);
+    const letters = result.deadLetters.map((l) => [l.op, l.record]);
+    expect(letters).toEqual([
+      ['streams.words.ops[1] (flatMap)', '{"a":1}'],
+      ['streams.words.ops[1] (flatMap)', '5'],
+      ['streams.upper.ops[1] (map)', '{"a":1}'],
+      ['streams.upper.ops[1] (map)', '5'],
+    ]);
   });
 });

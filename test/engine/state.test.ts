@@ -36,13 +36,17 @@ for (const runner of runners) {
       });
     }
 
-    it('updateStateByKey: a throwing update function fails the batch', async () => {
-      // given an update function that always throws
-      // when a batch runs
-      const result = await runBatches(job('failingCases.updateThrows'), 1, { workers: runner.workers });
-      // then the batch fails with the function's error, and nothing is output
-      expect(result.error?.message).toMatch(/update failed on purpose/);
-      expect(result.recordsOf('out')).toEqual([]);
+    it("updateStateByKey: a value the function throws on is dead-lettered and the key's state stays", async () => {
+      // given an update function that throws on negative values, and a key with a good and a negative value
+      const testCase = failingCases.updateThrows;
+      // when two batches run
+      const result = await runBatches(job('failingCases.updateThrows'), 2, { workers: runner.workers });
+      // then the batches succeed, the good value counts, and the negative one is a dead letter with its key
+      expect(result.error).toBeUndefined();
+      assertBatches(result.recordsOf('out'), testCase.expected, false);
+      expect(result.deadLetters.map((l) => [l.batchTime, l.record, l.error])).toEqual([
+        [1000, ['a', -1], 'Error: update failed on purpose'],
+      ]);
     });
 
     it('mapWithState: a record the function throws on is dead-lettered and leaves the state as it was', async () => {

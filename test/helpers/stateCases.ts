@@ -437,14 +437,26 @@ export const failingCases = {
     input: [
       [
         ['a', 1],
-        ['bad', 1],
+        ['a', -1],
+        ['b', 2],
       ],
+      [['a', 3]],
     ],
     operation: (s: DStream<Pair>) =>
-      s.updateStateByKey((_values: number[], _state: number | undefined): number => {
-        throw new Error('update failed on purpose');
+      s.updateStateByKey((values: number[], state: number | undefined): number => {
+        if (values.some((v) => v < 0)) throw new Error('update failed on purpose');
+        return values.reduce((a, b) => a + b, state ?? 0);
       }),
-    expected: [],
+    expected: [
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      [
+        ['a', 4],
+        ['b', 2],
+      ],
+    ],
   }),
   mapWithStateThrows: {
     ...defineJob({ batchIntervalMs: 1000, defaultPartitions: 2 }, (ssc) => {

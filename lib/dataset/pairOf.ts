@@ -1,0 +1,11 @@
+import { preview } from '../errors';
+
+/**
+ * A record as the `[key, value]` pair a keyed op needs. Anything else throws an error naming what came instead,
+ * so the op dead-letters the record: destructuring a string would silently take its first two characters as
+ * key and value, and a number or an object is "not iterable".
+ */
+export function pairOf(record: unknown): [unknown, unknown] {
+  if (Array.isArray(record) && record.length === 2) return record as [unknown, unknown];
+  throw new TypeError(`expected a [key, value] pair (an array of two), got ${preview(record)}`);
+}
