@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TaskFailedError } from '../errors';
 
 /**
  * Where the op that made a stream or dataset was written, so that a failing task names it: the op and JSON
@@ -30,6 +31,22 @@ export function withOpOrigin<T>(origin: string, build: () => T): T {
 /** The origin set by the innermost `withOpOrigin` running now, if any. */
 export function ambientOpOrigin(): string | undefined {
   return ambient;
+}
+
+/** Errors whose message already leads with an origin: the innermost stream that saw the failure named it. */
+const named = new WeakSet<object>();
+
+/**
+ * The error of a stream that failed in the driver, its message led by the origin of the innermost stream it
+ * passed through (`streams.x.ops[1] (transform): …`). A task's failure already names its op
+ * (`TaskFailedError.origin`), and an error that is not an `Error` is left as it is.
+ */
+export function nameFailure(error: unknown, origin: string | undefined): unknown {
+  if (origin === undefined || !(error instanceof Error) || named.has(error)) return error;
+  named.add(error);
+  if (error instanceof TaskFailedError) return error;
+  error.message = `${origin}: ${error.message}`;
+  return error;
 }
 
 /** The folder of the engine (`lib/`), learnt from this file's own stack frame (works in a source-mapped bundle). */

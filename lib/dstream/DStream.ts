@@ -1,5 +1,5 @@
 import type { Dataset } from '../dataset/Dataset';
-import { ambientOpOrigin, userCallSite } from '../dataset/OpOrigin';
+import { ambientOpOrigin, nameFailure, userCallSite } from '../dataset/OpOrigin';
 import { inBlockStore, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
 import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
@@ -65,11 +65,17 @@ export abstract class DStream<T = unknown> {
     let dataset = this.generated.get(batchTime);
     if (dataset === undefined) {
       if (!this.isTimeValid(batchTime)) return Promise.resolve(undefined);
-      dataset = this.compute(batchTime).then((ds) => {
-        const origin = this.origin;
-        if (ds && origin !== undefined) ds.tagOrigin(origin);
-        return this.keep(ds, batchTime);
-      });
+      dataset = this.compute(batchTime).then(
+        (ds) => {
+          const origin = this.origin;
+          if (ds && origin !== undefined) ds.tagOrigin(origin);
+          return this.keep(ds, batchTime);
+        },
+        (error: unknown) => {
+          // A failure in the driver (a transform function, a parent without a dataset) names this op too.
+          throw nameFailure(error, this.origin);
+        },
+      );
       this.generated.set(batchTime, dataset);
     }
     return dataset;

@@ -5,6 +5,7 @@ import { failingJob, fixturesDir } from '../job/fixtures/jobs';
 const document = (doc: Record<string, unknown>) =>
   ({ kind: 'document', document: doc, baseDir: fixturesDir }) as const;
 const runtimeJobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
+const failingTransformJob = new URL('../fixtures/failingTransformJob.ts', import.meta.url).pathname;
 
 describe('a failed batch names the op that failed', () => {
   it('in a job document: the JSON path and the op', async () => {
@@ -21,11 +22,19 @@ describe('a failed batch names the op that failed', () => {
   it('in a job document: the innermost failing dataset, here a static file', async () => {
     // given a job that joins a static dataset whose file does not exist, before the failing op
     // when its batch runs
-    const result = await runBatches(document(failingJob('failing-lookup', true)), 1);
+    const result = await runBatches(document(failingJob('failing-lookup', 'lookup')), 1);
     // then it is the dataset's definition that is named, not the op that read it
     expect(result.batches[0]?.error).toMatch(
       /^datasets\.lookup \(textFile\): task 0 of stage \d+ failed 2 time\(s\); last error: Error: ENOENT/,
     );
+  });
+
+  it('in a job document: an op that failed in the driver', async () => {
+    // given a job whose streams.counts.ops[2], a transform, throws where transform functions run
+    // when its batch runs
+    const result = await runBatches(document(failingJob('failing-transform', 'transform')), 1);
+    // then the batch's error names that op before the function's message
+    expect(result.batches[0]?.error).toBe('streams.counts.ops[2] (transform): no dataset today');
   });
 
   it('in a TypeScript job: the source line that called the op', async () => {
@@ -40,5 +49,15 @@ describe('a failed batch names the op that failed', () => {
         /^test\/helpers\/runtimeJobs\.ts:\d+ \(mapPartitions\): task 0 of stage \d+ failed 2 time\(s\); last error: Error: broken partition$/,
       );
     }
+  });
+
+  it('in a TypeScript job: the source line of an op that failed in the driver', async () => {
+    // given a job module whose transform function throws (test/fixtures/failingTransformJob.ts)
+    // when its batch runs
+    const result = await runBatches({ kind: 'module', path: failingTransformJob }, 1, { workers: 0 });
+    // then the error names the file and line of the transform call
+    expect(result.batches[0]?.error).toMatch(
+      /^test\/fixtures\/failingTransformJob\.ts:\d+ \(\w+\): no dataset today$/,
+    );
   });
 });
