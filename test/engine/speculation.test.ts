@@ -13,6 +13,7 @@ import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { SpeculationPolicy } from '../../lib/scheduler/SpeculationPolicy';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import { writeShuffle } from '../../lib/shuffle/ShuffleWriter';
 import { fixturesDir, issuesOf, minimalJob } from '../job/fixtures/jobs';
 
 describe('SpeculationPolicy', () => {
@@ -57,6 +58,49 @@ describe('SpeculationPolicy', () => {
     expect(() => new StreamingContext({ batchIntervalMs: 1000, speculation: { quantile: 2 } })).toThrow(
       /quantile/,
     );
+  });
+});
+
+describe("a speculative copy's shuffle output", () => {
+  it('goes to a key of its own, so the map status of either attempt names only its own bytes', async () => {
+    // given a map task's records, and a store
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-copy-shuffle-'));
+    const store = new LocalFolderStore(dir);
+    const spec = {
+      shuffleId: 3,
+      partitioner: { type: 'hash', numPartitions: 2 },
+      keyed: true,
+      mapSideCombine: false,
+    } as const;
+    const input = {
+      records: [
+        ['a', 1],
+        ['b', 2],
+      ] as unknown[],
+    };
+    const write = (speculative: boolean) =>
+      writeShuffle(
+        spec,
+        input,
+        1,
+        2000,
+        store,
+        () => () => {},
+        () => {},
+        0,
+        speculative,
+      );
+    try {
+      // when the original and its copy write it (through storage, not inline)
+      const original = await write(false);
+      const copy = await write(true);
+      // then each status names a blob of its own under the batch's shuffle prefix, removed with it
+      expect(original.status.key).toBe('shuffle/2000/3/1');
+      expect(copy.status.key).toBe('shuffle/2000/3/1.copy');
+      expect(await store.list('shuffle/2000/')).toEqual(['shuffle/2000/3/1', 'shuffle/2000/3/1.copy']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
