@@ -177,7 +177,9 @@ export class WorkerRuntime {
 
 /** The store key of a spilled result: one per task attempt, under the batch it belongs to. */
 export function spillKey(task: TaskPlan): string {
-  return `spill/${task.batchTime}/${task.stage.stageId}-${task.partition}-${task.attempt}.json`;
+  // A speculative copy runs beside its original: its own key, so neither overwrites what the other's answer names.
+  const copy = task.speculative === true ? '.copy' : '';
+  return `spill/${task.batchTime}/${task.stage.stageId}-${task.partition}-${task.attempt}${copy}.json`;
 }
 
 /** Checks the event's shape at the edge, naming the field at fault and what was expected. */

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spillKey } from '../../lib/aws/WorkerRuntime';
 import type { OutputEvent } from '../../lib/dstream/DStreamOps';
 import { buildJob } from '../../lib/job/buildJob';
 import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
+import type { TaskPlan } from '../../lib/plan/Plan';
 import { StreamingContext, type StreamingContextOptions } from '../../lib/StreamingContext';
 import { LogicalClock } from '../../lib/scheduler/Clock';
 import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
@@ -101,6 +103,17 @@ describe("a speculative copy's shuffle output", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a speculative copy's spilled result", () => {
+  it('goes to a key of its own, so the answer of either attempt names only its own result', () => {
+    // given a task and its copy (same attempt number)
+    const task = { batchTime: 2000, partition: 1, attempt: 0, stage: { stageId: 4 } } as TaskPlan;
+    // when a worker spills each one's result
+    // then the keys differ
+    expect(spillKey(task)).toBe('spill/2000/4-1-0.json');
+    expect(spillKey({ ...task, speculative: true })).toBe('spill/2000/4-1-0.copy.json');
   });
 });
 
