@@ -1,8 +1,12 @@
+import { unreadableOf } from '../source/UnreadableRecord';
 import { decodeSegment } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import type { TaskContext } from './TaskContext';
 
-/** An input block in the block store: one blob, one segment per partition (Spark's BlockRDD). */
+/**
+ * An input block in the block store: one blob, one segment per partition (Spark's BlockRDD). Input its source
+ * could not read (an `UnreadableRecord`) becomes a dead letter here, and never reaches a function.
+ */
 export class BlockDataset<T = unknown> extends Dataset<T> {
   readonly type = 'block';
 
@@ -45,6 +49,17 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
     const start = this.offsets[partition]!;
     const end = this.offsets[partition + 1]!;
     if (start === end) return [];
-    return decodeSegment(await tc.readBlockRange(this.key, start, end)) as T[];
+    const records = decodeSegment(await tc.readBlockRange(this.key, start, end)) as T[];
+    return records.some((r) => unreadableOf(r) !== undefined) ? this.withoutUnreadable(records, tc) : records;
+  }
+
+  /** The records that are records; the others are dead-lettered with the source's reason. */
+  private withoutUnreadable(records: T[], tc: TaskContext): T[] {
+    return records.filter((record) => {
+      const unreadable = unreadableOf(record);
+      if (unreadable === undefined) return true;
+      tc.deadLetter(this.toString(), 'source', unreadable.input, new Error(unreadable.reason), this.origin);
+      return false;
+    });
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import { unreadableRecord } from '../../lib/source/UnreadableRecord';
 import { runSluice } from '../helpers/sluiceProcess';
 
 /** A job document over one queue source of `lines` (one partition), with `streams` and jsonl `outputs`. */
@@ -228,6 +229,27 @@ describe('hostile records', () => {
       ['streams.words.ops[1] (flatMap)', '5'],
       ['streams.upper.ops[1] (map)', '{"a":1}'],
       ['streams.upper.ops[1] (map)', '5'],
+    ]);
+  });
+
+  it('input a source could not read is a dead letter of the batch, and no function sees it', async () => {
+    // given a batch holding what the socket source hands on for an over-long line, between two lines
+    const unreadable = unreadableRecord('line of 9 bytes is longer than maxLineBytes (8)', {
+      bytes: 9,
+      prefix: '123456789',
+    });
+    const job = linesJob(
+      ['a', unreadable, 'b'],
+      { upper: { from: 'lines', ops: [{ op: 'map', expr: '$uppercase($)' }] } },
+      ['upper'],
+    );
+    // when a batch runs
+    const result = await runBatches(job, 1, { outputDir: dir });
+    // then the function saw only the lines, and the unreadable input is a dead letter with the source's reason
+    expect(result.error).toBeUndefined();
+    expect(await batchesOf(dir, 'upper')).toEqual([['A', 'B']]);
+    expect(result.deadLetters.map((l) => [l.fn, l.record, l.error])).toEqual([
+      ['source', { bytes: 9, prefix: '123456789' }, 'Error: line of 9 bytes is longer than maxLineBytes (8)'],
     ]);
   });
 });

@@ -1,7 +1,12 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SocketSource } from '../../lib/source/SocketSource';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  SocketSource,
+  type SocketSourceOptions,
+} from '../../lib/source/SocketSource';
+import { unreadableOf } from '../../lib/source/UnreadableRecord';
 
 interface TestServer {
   readonly server: Server;
@@ -55,10 +60,10 @@ describe('SocketSource', () => {
   });
 
   /** Starts a server and a source connected to it; both are closed after the test. */
-  async function connected(logs: string[] = []) {
+  async function connected(logs: string[] = [], options: SocketSourceOptions = {}) {
     const { server, port, nextClient, close } = await startServer();
     cleanups.push(close);
-    const source = new SocketSource('127.0.0.1', port, { log: (line) => logs.push(line) });
+    const source = new SocketSource('127.0.0.1', port, { log: (line) => logs.push(line), ...options });
     cleanups.push(() => source.stop());
     await source.start();
     const client = await nextClient();
@@ -177,5 +182,47 @@ describe('SocketSource', () => {
     const build = () => new SocketSource('localhost', port);
     // then
     expect(build).toThrow('SocketSource port must be an integer from 1 to 65535, got 70000');
+  });
+
+  it('makes a 16 MiB line over a 4 MiB limit one unreadable record with its start, and reads the next line', async () => {
+    // given the default limit of 4 MiB, and a 16 MiB line sent in 64 KiB writes
+    expect(DEFAULT_MAX_LINE_BYTES).toBe(4 * 1024 * 1024);
+    const { source, client } = await connected();
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    // when the line arrives, then its newline and a short line
+    for (let sent = 0; sent < 16 * 1024 * 1024; sent += piece.length) client.write(piece);
+    client.write('\nnext\n');
+    const records = await pollLines(source, 2);
+    // then the long line is one unreadable record holding its length and first KiB, and the next line is a line
+    expect(records).toHaveLength(2);
+    const unreadable = unreadableOf(records[0]);
+    expect(unreadable?.reason).toBe('line of 16777216 bytes is longer than maxLineBytes (4194304)');
+    expect(unreadable?.input).toEqual({ bytes: 16 * 1024 * 1024, prefix: 'x'.repeat(1024) });
+    expect(records[1]).toBe('next');
+  });
+
+  it('keeps a line that is not UTF-8 as it came, in base64, and a line at the limit as a line', async () => {
+    // given a limit of 8 bytes
+    const { source, client } = await connected([], { maxLineBytes: 8 });
+    // when a line with bytes that are not UTF-8 arrives, then one of exactly 8 bytes, then one of 9
+    client.write(Buffer.from([0xff, 0xfe, 0x41, 0x0a]));
+    client.write('12345678\n123456789\n');
+    const records = await pollLines(source, 3);
+    // then
+    expect(unreadableOf(records[0])).toEqual({
+      reason: 'line is not valid UTF-8; its bytes are kept in base64',
+      input: { bytes: 3, base64: Buffer.from([0xff, 0xfe, 0x41]).toString('base64') },
+    });
+    expect(records[1]).toBe('12345678');
+    expect(unreadableOf(records[2])?.input).toEqual({ bytes: 9, prefix: '123456789' });
+  });
+
+  it('rejects a maxLineBytes that is not a positive whole number, naming it', () => {
+    // given
+    const maxLineBytes = 0;
+    // when
+    const build = () => new SocketSource('localhost', 9999, { maxLineBytes });
+    // then
+    expect(build).toThrow('maxLineBytes must be a positive whole number of bytes, got 0');
   });
 });
