@@ -312,6 +312,8 @@ export class CoordinatorRuntime {
       driverRunner: inCoordinator,
       // Tasks land on whichever container Lambda picks, so memory copies are backed by the bucket.
       memoryBackedByStore: true,
+      // A Lambda worker can straggle (a cold start, a slow host); a copy costs one invocation. A job may say no.
+      speculationByDefault: true,
       print: (text) => process.stdout.write(text),
       // Object stores cannot append: one object per batch, with a deterministic key, is exactly once.
       appendJsonl: async (path, line, batchTime) => {
