@@ -23,7 +23,7 @@ import type { StreamingListener } from './scheduler/StreamingListener';
 import type { TaskRunner } from './scheduler/TaskRunner';
 import { GeneratorSource, type GeneratorSourceOptions } from './source/GeneratorSource';
 import { QueueSource } from './source/QueueSource';
-import { SocketSource } from './source/SocketSource';
+import { SocketSource, type SocketSourceOptions } from './source/SocketSource';
 import type { Source } from './source/Source';
 import { TextFileSource } from './source/TextFileSource';
 import type { BlockStore } from './storage/BlockStore';
@@ -193,9 +193,14 @@ export class StreamingContext implements DatasetContext {
     return this.sourceStream(new TextFileSource(directory), partitions);
   }
 
-  /** Spark's socketTextStream: lines of text read from a TCP server. */
-  socketTextStream(host: string, port: number, partitions?: number): DStream<string> {
-    return this.sourceStream(new SocketSource(host, port), partitions);
+  /** Spark's socketTextStream: lines of text read from a TCP server (`options`: its line limit, backoff). */
+  socketTextStream(
+    host: string,
+    port: number,
+    partitions?: number,
+    options?: SocketSourceOptions,
+  ): DStream<string> {
+    return this.sourceStream(new SocketSource(host, port, options), partitions);
   }
 
   /**

@@ -91,6 +91,8 @@ export interface SocketSourceSpec extends SourceCommon {
   readonly type: 'socket';
   readonly host: string;
   readonly port: number;
+  /** The longest line in bytes; a longer one is a dead letter. Default 4 MiB. */
+  readonly maxLineBytes?: number;
 }
 
 /** An Amazon Kinesis data stream, read by the serverless coordinator. */

@@ -132,7 +132,9 @@ class JobBuilder {
         stream = ssc.textFileStream(resolvePath(this.baseDir, spec.directory), spec.partitions);
         break;
       case 'socket':
-        stream = ssc.socketTextStream(spec.host, spec.port, spec.partitions);
+        stream = ssc.socketTextStream(spec.host, spec.port, spec.partitions, {
+          ...(spec.maxLineBytes !== undefined ? { maxLineBytes: spec.maxLineBytes } : {}),
+        });
         break;
       case 'kinesis':
         stream = ssc.sourceStream(

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { validateJob } from '../../lib/job/validateJob';
 import {
   DEFAULT_MAX_LINE_BYTES,
   SocketSource,
@@ -224,5 +225,22 @@ describe('SocketSource', () => {
     const build = () => new SocketSource('localhost', 9999, { maxLineBytes });
     // then
     expect(build).toThrow('maxLineBytes must be a positive whole number of bytes, got 0');
+  });
+
+  it('takes maxLineBytes from a job document, within its bounds', () => {
+    // given a job reading a socket with a line limit, and the same with a limit of 0
+    const doc = (maxLineBytes: number) => ({
+      name: 'socket-limit',
+      batchIntervalMs: 1000,
+      sources: { s: { type: 'socket', host: '127.0.0.1', port: 9999, maxLineBytes } },
+      streams: {},
+      outputs: [{ stream: 's', type: 'print' }],
+    });
+    // when they are validated
+    const valid = validateJob(doc(8));
+    const invalid = () => validateJob(doc(0));
+    // then the limit is kept, and 0 is refused at its JSON path
+    expect(valid.sources.s).toMatchObject({ maxLineBytes: 8 });
+    expect(invalid).toThrow(/sources\.s\.maxLineBytes/);
   });
 });
