@@ -1,4 +1,4 @@
-import jsonata from 'jsonata';
+import type jsonata from 'jsonata';
 import { JobValidationError } from '../errors';
 import {
   builtinFactories,
@@ -9,6 +9,14 @@ import {
   type FunctionKind,
   type JobFunction,
 } from './builtinFunctions';
+import {
+  budgetExceeded,
+  compileBounded,
+  DEFAULT_EXPRESSION_BUDGET,
+  type ExpressionBudget,
+  regexLiteralsOf,
+  unboundedRegexReason,
+} from './ExpressionBudget';
 import { importModuleFile } from './importModuleFile';
 import { type FnArgs, unknownNameMessage } from './JobDocument';
 
@@ -148,26 +156,46 @@ export class FunctionRegistry {
 
   /**
    * An inline JSONata expression as a function of one record (bound to `$`). It is compiled once, here: a syntax
-   * error throws a `JobValidationError` at `path`. An error while evaluating a record rejects with an `Error`
-   * that names the path, so the engine dead-letters that record.
+   * error, or a regular expression that could backtrack without bound, throws a `JobValidationError` at `path`.
+   * Every evaluation runs under `budget` (time, depth, list length); an error while evaluating a record, a
+   * spent budget included, rejects with an `Error` that names the path, so the engine dead-letters that record.
    */
-  expression(source: string, path: string): ExpressionFunction {
+  expression(
+    source: string,
+    path: string,
+    budget: ExpressionBudget = DEFAULT_EXPRESSION_BUDGET,
+  ): ExpressionFunction {
     let compiled: jsonata.Expression;
     try {
-      compiled = jsonata(source);
+      compiled = compileBounded(source, budget);
     } catch (error) {
+      // JSONata's parser recurses once per nesting level: a deep enough expression overflows the stack.
+      if (error instanceof RangeError) {
+        throw new JobValidationError([
+          {
+            path,
+            message: 'the JSONata expression is nested too deeply to compile',
+            value: source.slice(0, 80),
+          },
+        ]);
+      }
       const position = (error as { position?: unknown }).position;
       const where = typeof position === 'number' ? ` at character ${position}` : '';
       throw new JobValidationError([
         { path, message: `JSONata syntax error${where}: ${messageOf(error)}`, value: source },
       ]);
     }
+    for (const regex of regexLiteralsOf(compiled.ast())) {
+      const reason = unboundedRegexReason(regex.source, regex.flags);
+      if (reason !== undefined) throw new JobValidationError([{ path, message: reason, value: source }]);
+    }
     return async (record) => {
       try {
         return await compiled.evaluate(record);
       } catch (error) {
         // JSONata rejects with plain objects, not Errors; wrap them so dead letters carry a readable message.
-        throw new Error(`the expression at ${path} failed: ${messageOf(error)}`);
+        const spent = budgetExceeded(error, budget);
+        throw new Error(`the expression at ${path} ${spent ?? `failed: ${messageOf(error)}`}`);
       }
     };
   }

@@ -1,5 +1,6 @@
 import type { StorageLevel } from '../dataset/StorageLevel';
 import type { SpeculationOptions } from '../scheduler/SpeculationPolicy';
+import type { ExpressionBudget } from './ExpressionBudget';
 
 /**
  * A job as a JSON document: exactly what a user sends as a Lambda event or keeps in `events/*.json`. The
@@ -40,6 +41,11 @@ export interface JobDocument {
    * locally; quantile 0.75, multiplier 1.4, minTaskRuntimeMs 100.
    */
   readonly speculation?: SpeculationOptions;
+  /**
+   * What an inline JSONata expression may spend on one record (see `ExpressionBudget`); a record that exceeds it
+   * is a dead letter. Default: 1000 ms, depth 500, 100,000 items.
+   */
+  readonly expressionBudget?: Partial<ExpressionBudget>;
   /** A module of user functions, relative to the job file; see `FunctionRegistry.loadModule`. */
   readonly functions?: string;
   /** The input streams, by name. */
@@ -478,15 +484,24 @@ export function childPath(path: string, ...segments: readonly (string | number)[
 export function unknownNameMessage(what: string, name: string, known: readonly string[]): string {
   const close = closeNames(name, known);
   const hint = close.length > 0 ? `; did you mean ${close.map((n) => `"${n}"`).join(' or ')}?` : '.';
-  const all = known.length > 0 ? `Known: ${known.join(', ')}.` : 'There are none.';
+  // A long list is cut: a document with thousands of names would otherwise repeat all of them per mistake.
+  const shown =
+    known.length > MAX_KNOWN_SHOWN
+      ? [...known.slice(0, MAX_KNOWN_SHOWN), `… ${known.length - MAX_KNOWN_SHOWN} more`]
+      : known;
+  const all = known.length > 0 ? `Known: ${shown.join(', ')}.` : 'There are none.';
   return `unknown ${what} "${name}"${hint} ${all}`;
 }
+
+/** Known names an unknown-name message lists at most. */
+const MAX_KNOWN_SHOWN = 40;
 
 /** The names within a small edit distance of `name` (case-insensitive), closest first. */
 export function closeNames(name: string, known: readonly string[], max = 3): string[] {
   const target = name.toLowerCase();
   const limit = Math.max(1, Math.floor(target.length / 3));
   return known
+    .filter((candidate) => Math.abs(candidate.length - target.length) <= limit) // farther by length alone
     .map((candidate) => ({ candidate, distance: editDistance(target, candidate.toLowerCase()) }))
     .filter(({ distance }) => distance <= limit)
     .sort((a, b) => a.distance - b.distance)

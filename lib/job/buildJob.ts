@@ -8,6 +8,7 @@ import { StreamingContext } from '../StreamingContext';
 import type { Source } from '../source/Source';
 import type { JobFunction } from './builtinFunctions';
 import { type DeployedModules, moduleNameOf } from './DeployedModules';
+import { type ExpressionBudget, expressionBudgetOf } from './ExpressionBudget';
 import { FunctionRegistry } from './FunctionRegistry';
 import {
   childPath,
@@ -82,6 +83,8 @@ class JobBuilder {
   /** Sources and built streams, by their JSON name. */
   private readonly streams = new Map<string, DStream<any>>();
   private readonly datasets = new Map<string, Dataset<any>>();
+  /** What every inline expression may spend per record. */
+  private readonly budget: ExpressionBudget;
 
   constructor(
     private readonly job: JobDocument,
@@ -89,6 +92,7 @@ class JobBuilder {
     private readonly baseDir: string,
     private readonly cloud: Pick<BuildJobOptions, 'kinesisSource' | 's3PrefixSource' | 'staticBase'>,
   ) {
+    this.budget = expressionBudgetOf(job.expressionBudget);
     this.ssc = new StreamingContext({
       batchIntervalMs: job.batchIntervalMs,
       defaultPartitions: job.defaultPartitions,
@@ -278,7 +282,7 @@ class JobBuilder {
           op.filterExpr !== undefined
             ? adaptExpression(
                 'filter',
-                this.functions.expression(op.filterExpr, childPath(path, 'filterExpr')),
+                this.functions.expression(op.filterExpr, childPath(path, 'filterExpr'), this.budget),
               )
             : op.filter !== undefined
               ? this.named(op, 'filter', path)
@@ -367,7 +371,7 @@ class JobBuilder {
   private recordFunction(op: StreamOp, path: string): JobFunction | undefined {
     if (op.op === 'glom') return undefined;
     if ('expr' in op && typeof op.expr === 'string') {
-      const expression = this.functions.expression(op.expr, childPath(path, 'expr'));
+      const expression = this.functions.expression(op.expr, childPath(path, 'expr'), this.budget);
       return adaptExpression(op.op, expression);
     }
     return this.named(op, 'fn', path);

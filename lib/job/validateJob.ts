@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { type JobIssue, JobValidationError } from '../errors';
 import { type FunctionKind, sessionCount } from './builtinFunctions';
@@ -43,11 +44,106 @@ export interface ValidateJobOptions {
 export function validateJob(doc: unknown, options: ValidateJobOptions = {}): JobDocument {
   const issues = schemaIssues(doc);
   if (isObject(doc)) {
-    const functions = options.functions ?? (doc.functions === undefined ? new FunctionRegistry() : undefined);
-    issues.push(...new ReferenceChecker(doc, functions).check());
+    const tooLarge = sizeIssues(doc);
+    issues.push(...tooLarge);
+    // The checks across fields walk chains of streams; past the size limits they are not worth the time.
+    if (tooLarge.length === 0) {
+      const functions =
+        options.functions ?? (doc.functions === undefined ? new FunctionRegistry() : undefined);
+      issues.push(...new ReferenceChecker(doc, functions).check());
+    }
+  }
+  if (issues.length > MAX_ISSUES_SHOWN) {
+    const more = issues.length - MAX_ISSUES_SHOWN;
+    issues.splice(MAX_ISSUES_SHOWN, more, {
+      path: '',
+      message: `and ${more} more problem(s) like those above; fix them and validate again`,
+    });
   }
   if (issues.length > 0) throw new JobValidationError(issues);
   return doc as unknown as JobDocument;
+}
+
+// ---- limits -------------------------------------------------------------------------------------------------
+
+/**
+ * Ops in a whole document, streams and datasets together. A DStream graph is walked recursively every batch, so
+ * a chain of ops is bounded, as are the lists the schema bounds (streams, ops of one stream, outputs). Real jobs
+ * have tens of ops; a job that needs more splits into several jobs or is written as a TypeScript job module.
+ */
+export const MAX_OPS = 1000;
+
+/** Problems reported at once: a broken document should not produce a message of megabytes. */
+const MAX_ISSUES_SHOWN = 100;
+
+/** Unknown names that get "did you mean" suggestions; past these, a message names only what is unknown. */
+const MAX_SUGGESTIONS = 20;
+
+/** Records a generator may produce per batch, and bytes of lines per batch: one batch is held in memory. */
+export const MAX_GENERATED_RECORDS_PER_BATCH = 1_000_000;
+export const MAX_GENERATED_BYTES_PER_BATCH = 256 * 1024 * 1024;
+
+/**
+ * Levels of nesting of any value in a document (args, records): every consumer of a value, from a built-in's
+ * args check to JSON serialization, may walk it recursively.
+ */
+export const MAX_NESTING = 100;
+
+/** The total op count, reported at the first op past {@link MAX_OPS}; and the first value nested too deeply. */
+function sizeIssues(doc: Record<string, unknown>): JobIssue[] {
+  const deep = tooDeepPath(doc);
+  if (deep !== undefined) {
+    return [
+      {
+        path: deep,
+        message: `is nested more than ${MAX_NESTING} levels deep, more than a job document may nest; flatten it`,
+      },
+    ];
+  }
+  let ops = 0;
+  for (const section of ['datasets', 'streams'] as const) {
+    for (const [name, spec] of entriesOf(doc[section])) {
+      if (!isObject(spec) || !Array.isArray(spec.ops)) continue;
+      if (ops + spec.ops.length > MAX_OPS) {
+        const index = MAX_OPS - ops;
+        return [
+          {
+            path: jsonPath(section, name, 'ops', index),
+            message: `is op number ${MAX_OPS + 1} of the job, which may have at most ${MAX_OPS} ops in all; split it into several jobs, or write it as a TypeScript job module`,
+          },
+        ];
+      }
+      ops += spec.ops.length;
+    }
+  }
+  return [];
+}
+
+/** The path of the first value nested deeper than {@link MAX_NESTING}, found without recursion; or undefined. */
+function tooDeepPath(doc: unknown): string | undefined {
+  interface Visit {
+    readonly value: unknown;
+    readonly depth: number;
+    readonly key: string | number;
+    readonly parent: Visit | undefined;
+  }
+  const pending: Visit[] = [{ value: doc, depth: 0, key: '', parent: undefined }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_NESTING) {
+      const segments: (string | number)[] = [];
+      for (let at: Visit | undefined = next; at?.parent !== undefined; at = at.parent)
+        segments.unshift(at.key);
+      // The first levels say where in the document; the hundred after them say nothing more.
+      return `${jsonPath(...segments.slice(0, 8))}…`;
+    }
+    const children: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((v, i) => [i, v] as [number, unknown])
+      : Object.entries(value);
+    for (const [key, child] of children) pending.push({ value: child, depth: depth + 1, key, parent: next });
+  }
+  return undefined;
 }
 
 // ---- the schema ---------------------------------------------------------------------------------------------
@@ -99,6 +195,18 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
       return { path, message: `must be ${typeNames(String(params.type))}`, value: data };
     case 'minLength':
       return { path, message: 'must not be empty', value: data };
+    case 'maximum':
+      return { path, message: `must be at most ${params.limit}; ${LIMITS_HINT}`, value: data };
+    case 'maxLength':
+      return {
+        path,
+        message: `must be at most ${params.limit} characters; ${LIMITS_HINT}`,
+        value: String(data).slice(0, 80),
+      };
+    case 'maxItems':
+      return { path, message: `may list at most ${params.limit} items; ${LIMITS_HINT}`, value: undefined };
+    case 'maxProperties':
+      return { path, message: `may have at most ${params.limit} entries; ${LIMITS_HINT}`, value: undefined };
     default:
       if (error.propertyName !== undefined) {
         return {
@@ -110,6 +218,9 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
       return { path, message: error.message ?? `fails ${error.keyword}`, value: data };
   }
 }
+
+/** Where a job that needs more than a bound goes: the README's table says why each bound is what it is. */
+const LIMITS_HINT = 'see "Limits of a job document" in the README for what to do when a job needs more';
 
 /** The path segments of a JSON pointer, numbers where the document has an array. */
 function segmentsOf(pointer: string, doc: unknown): (string | number)[] {
@@ -191,6 +302,8 @@ class ReferenceChecker {
   private readonly compiler: FunctionRegistry;
   /** The shapes of streams worked out so far; `pending` while a stream's inputs are worked out (a cycle). */
   private readonly shapes = new Map<string, StreamShape | 'pending'>();
+  /** Unknown names that may still get suggestions: each costs an edit distance to every known name. */
+  private suggestionsLeft = MAX_SUGGESTIONS;
 
   constructor(
     private readonly doc: Record<string, unknown>,
@@ -225,7 +338,94 @@ class ReferenceChecker {
     });
     this.checkCycles();
     for (const name of Object.keys(isObject(this.doc.streams) ? this.doc.streams : {})) this.shapeOf(name);
+    this.checkUnreadSources();
+    this.checkOutputPaths();
+    this.checkGeneratorBatches();
     return this.issues;
+  }
+
+  /** `unknownNameMessage`, with suggestions and the known names for the first few unknown names only. */
+  private unknownName(what: string, name: string, known: readonly string[]): string {
+    if (this.suggestionsLeft <= 0) return `unknown ${what} "${name}"`;
+    this.suggestionsLeft--;
+    return unknownNameMessage(what, name, known);
+  }
+
+  /**
+   * Every source feeds an output, directly or through streams: a source no output reads is never started by
+   * the scheduler, yet receives input that no batch takes, so every batch would fail.
+   */
+  private checkUnreadSources(): void {
+    const read = new Set<string>();
+    const pending: string[] = [];
+    for (const output of Array.isArray(this.doc.outputs) ? this.doc.outputs : []) {
+      if (isObject(output) && typeof output.stream === 'string') pending.push(output.stream);
+    }
+    const streams = isObject(this.doc.streams) ? this.doc.streams : {};
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      if (read.has(name)) continue;
+      read.add(name);
+      const spec = Object.hasOwn(streams, name) ? streams[name] : undefined;
+      if (!isObject(spec)) continue;
+      if (typeof spec.from === 'string') pending.push(spec.from);
+      for (const op of Array.isArray(spec.ops) ? spec.ops : []) {
+        if (!isObject(op)) continue;
+        if (typeof op.with === 'string') pending.push(op.with);
+        else if (Array.isArray(op.with)) pending.push(...op.with.filter((n) => typeof n === 'string'));
+      }
+    }
+    for (const [name] of entriesOf(this.doc.sources)) {
+      if (read.has(name)) continue;
+      this.issues.push({
+        path: jsonPath('sources', name),
+        message: `is read by no output: every source must feed an output, directly or through streams; remove it, or add an output of a stream that reads it`,
+      });
+    }
+  }
+
+  /**
+   * Output files stay inside the output folder (`--out` locally, `outputs/` on S3): a jsonl path or a
+   * saveAsTextFiles prefix is relative and does not climb out with `..`.
+   */
+  private checkOutputPaths(): void {
+    (Array.isArray(this.doc.outputs) ? this.doc.outputs : []).forEach((output: unknown, i) => {
+      if (!isObject(output)) return;
+      const field =
+        output.type === 'jsonl' ? 'path' : output.type === 'saveAsTextFiles' ? 'prefix' : undefined;
+      const value = field === undefined ? undefined : output[field];
+      if (field === undefined || typeof value !== 'string' || value === '') return;
+      const problem = outputPathProblem(value, field === 'path');
+      if (problem !== undefined) {
+        this.issues.push({ path: jsonPath('outputs', i, field), message: problem, value });
+      }
+    });
+  }
+
+  /** A generator's batch is held in memory at once: bound its records, and for lines its bytes. */
+  private checkGeneratorBatches(): void {
+    const interval = this.doc.batchIntervalMs;
+    if (!isPositiveInteger(interval)) return;
+    for (const [name, spec] of entriesOf(this.doc.sources)) {
+      if (!isObject(spec) || spec.type !== 'generator' || typeof spec.ratePerSec !== 'number') continue;
+      const records = Math.ceil((spec.ratePerSec * interval) / 1000);
+      const path = jsonPath('sources', name);
+      if (records > MAX_GENERATED_RECORDS_PER_BATCH) {
+        this.issues.push({
+          path: childPath(path, 'ratePerSec'),
+          message: `makes ${records} records per batch of ${interval} ms, more than the ${MAX_GENERATED_RECORDS_PER_BATCH} a batch may hold; lower the rate or the batch interval`,
+          value: spec.ratePerSec,
+        });
+        continue;
+      }
+      const lineBytes = typeof spec.lineBytes === 'number' ? spec.lineBytes : 100;
+      if (spec.kind === 'lines' && records * lineBytes > MAX_GENERATED_BYTES_PER_BATCH) {
+        this.issues.push({
+          path: childPath(path, 'lineBytes'),
+          message: `makes ${records} lines of ${lineBytes} bytes per batch, more than the ${MAX_GENERATED_BYTES_PER_BATCH / 1024 / 1024} MiB a batch may hold; lower the rate, the line length or the batch interval`,
+          value: spec.lineBytes,
+        });
+      }
+    }
   }
 
   /** Names are unique across sources, datasets and streams, so `from` and `with` are never ambiguous. */
@@ -271,7 +471,7 @@ class ReferenceChecker {
     } else if (kind === undefined) {
       this.issues.push({
         path,
-        message: unknownNameMessage('source or stream', name, this.namesOf('source', 'stream')),
+        message: this.unknownName('source or stream', name, this.namesOf('source', 'stream')),
         value: name,
       });
     } else if (kind === 'stream') {
@@ -388,7 +588,7 @@ class ReferenceChecker {
           path: childPath(path, 'initialState'),
           message:
             kind === undefined
-              ? unknownNameMessage('dataset', initial, this.namesOf('dataset'))
+              ? this.unknownName('dataset', initial, this.namesOf('dataset'))
               : `"${initial}" is a ${kind}, but initialState names a static dataset (in "datasets") of [key, state] pairs`,
           value: initial,
         });
@@ -559,7 +759,7 @@ class ReferenceChecker {
       if (kind === undefined) {
         this.issues.push({
           path: namePath,
-          message: unknownNameMessage('source, stream or dataset', name, [...this.kinds.keys()]),
+          message: this.unknownName('source, stream or dataset', name, [...this.kinds.keys()]),
           value: name,
         });
       } else if (kind === 'stream') deps.push({ name, path: namePath });
@@ -599,6 +799,25 @@ class ReferenceChecker {
       this.issues.push(...error.issues);
     }
   }
+}
+
+/**
+ * Why an output path would write outside the output folder, or undefined when it stays inside: absolute paths
+ * and paths that climb out with `..` are refused; a jsonl path must also name a file, not the folder itself.
+ */
+export function outputPathProblem(path: string, isFile: boolean): string | undefined {
+  const unified = path.replaceAll('\\', '/');
+  if (unified.startsWith('/') || /^[A-Za-z]:/.test(unified)) {
+    return 'must be relative to the output folder (--out locally, outputs/ in the bucket on AWS), not absolute';
+  }
+  const normalized = posix.normalize(unified);
+  if (normalized === '..' || normalized.startsWith('../')) {
+    return 'climbs out of the output folder (--out locally, outputs/ in the bucket on AWS) with ..; name a place inside it';
+  }
+  if (isFile && (normalized === '.' || normalized.endsWith('/'))) {
+    return 'must name a file inside the output folder, not a folder';
+  }
+  return undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -31,7 +31,7 @@ function graphFunctionsOf(ssc: StreamingContext): string[] {
 }
 
 describe('buildJob', () => {
-  it('builds the example job: one input per source, named streams, three outputs', async () => {
+  it('builds the example job: one input per source, named streams, four outputs', async () => {
     // given the example document
     const doc = seedJob();
     // when it is built
@@ -39,8 +39,8 @@ describe('buildJob', () => {
     // then the graph holds the sources, the streams under their JSON names, and the outputs
     expect(ssc.batchIntervalMs).toBe(1000);
     expect(ssc.graph.inputs.map((input) => input.name)).toEqual(['tweets', 'q', 'files', 'sock']);
-    expect(ssc.graph.outputs).toHaveLength(3);
-    expect(ssc.graph.outputs.map((output) => output.name)).toEqual(['counts', 'counts', 'counts']);
+    expect(ssc.graph.outputs).toHaveLength(4);
+    expect(ssc.graph.outputs.map((output) => output.name)).toEqual(['counts', 'counts', 'counts', 'others']);
     expect(nodesOf(ssc)).toEqual([
       'n1 tweets (InputDStream)',
       'n2 q (InputDStream)',
@@ -52,9 +52,11 @@ describe('buildJob', () => {
       'n8 clean.ops[0]:keyBy (MappedDStream)',
       'n9 clean.ops[1]:leftOuterJoin (TransformedDStream)',
       'n10 clean (MappedDStream)',
-      'n11 counts (ForEachDStream)',
+      'n11 others (UnionDStream)',
       'n12 counts (ForEachDStream)',
       'n13 counts (ForEachDStream)',
+      'n14 counts (ForEachDStream)',
+      'n15 others (ForEachDStream)',
     ]);
   });
 
@@ -69,7 +71,7 @@ describe('buildJob', () => {
       outputs: [
         { stream: 'counts', type: 'print' },
         { stream: 'clean', type: 'collectBatches', name: 'clean' },
-        { stream: 'q', type: 'jsonl' },
+        { stream: 'others', type: 'jsonl' },
       ],
     };
     // when it is built twice

@@ -162,6 +162,9 @@ describe('validateJob accepts', () => {
         { stream: 'lines', type: 'saveAsTextFiles', prefix: 'out/w', suffix: 'txt' },
         { stream: 'words', type: 'foreachRDD', fn: 'identity' },
         { stream: 'words', type: 'collectBatches', name: 'c' },
+        { stream: 'gen', type: 'print' },
+        { stream: 'folder', type: 'print' },
+        { stream: 'sock', type: 'print' },
       ],
     });
     // when it is validated, then nothing is reported

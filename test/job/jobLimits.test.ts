@@ -1,0 +1,291 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { JobValidationError } from '../../lib/errors';
+import { unboundedRegexReason } from '../../lib/job/ExpressionBudget';
+import { MAX_NESTING, MAX_OPS, validateJob } from '../../lib/job/validateJob';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { issueAt, issuesOf, minimalJob } from './fixtures/jobs';
+
+/** A one-source job whose stream maps every record with `expr`, under `budget`. */
+function expressionJob(expr: string, records: unknown[], budget: Record<string, number>) {
+  return {
+    kind: 'document',
+    baseDir: '.',
+    document: minimalJob({
+      expressionBudget: budget,
+      sources: { lines: { type: 'queue', batches: [records], partitions: 1 } },
+      streams: { out: { from: 'lines', ops: [{ op: 'map', expr }] } },
+      outputs: [{ stream: 'out', type: 'collectBatches' }],
+    }),
+  } as const;
+}
+
+/** The errors of a run's dead letters. */
+function deadLetterErrors(letters: readonly unknown[]): string[] {
+  return letters.map((letter) => String((letter as { error?: unknown }).error));
+}
+
+describe('an expression runs under a budget per record', () => {
+  it('dead-letters a record whose evaluation recurses past the depth budget, and keeps the others', async () => {
+    // given an expression that recurses without end on "loop" and returns other records as they are
+    const expr = '$ = "loop" ? ($f := function($x){ $x + $f($x) }; $f(1)) : $';
+    const job = expressionJob(expr, ['a', 'loop', 'b'], { depth: 50 });
+    // when the batch runs
+    const result = await runBatches(job, 1);
+    // then the looping record is a dead letter whose reason names the budget, and the batch went on
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('out')).toEqual([['a', 'b']]);
+    const errors = deadLetterErrors(result.deadLetters);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('streams.out.ops[0].expr');
+    expect(errors[0]).toContain('depth budget of 50 steps (expressionBudget.depth)');
+  });
+
+  it('dead-letters a record whose evaluation runs past the time budget (a tail-recursive loop)', async () => {
+    // given a loop JSONata runs without growing its stack, so only time can stop it
+    const expr = '$ = "loop" ? ($f := function($x){ $f($x) }; $f(1)) : $';
+    const job = expressionJob(expr, ['loop', 'a'], { timeMs: 20 });
+    // when the batch runs
+    const result = await runBatches(job, 1);
+    // then that record is a dead letter naming the time budget
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('out')).toEqual([['a']]);
+    expect(deadLetterErrors(result.deadLetters)).toEqual([
+      expect.stringContaining('time budget of 20 ms per record (expressionBudget.timeMs)'),
+    ]);
+  });
+
+  it('dead-letters a record that makes or reads a list longer than the items budget', async () => {
+    // given a sort of a range, and a sort of the record itself
+    const job = expressionJob('$type($) = "array" ? $sort($) : $sort([1..$])', [3, 5000, [3, 1, 2]], {
+      items: 100,
+    });
+    // when the batch runs
+    const result = await runBatches(job, 1);
+    // then the small ones are sorted and the large one is a dead letter naming the items budget
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('out')).toEqual([
+      [
+        [1, 2, 3],
+        [1, 2, 3],
+      ],
+    ]);
+    expect(deadLetterErrors(result.deadLetters)).toEqual([
+      expect.stringContaining('items budget of 100 (expressionBudget.items)'),
+    ]);
+  });
+
+  it('refuses, at validation, a regular expression that could backtrack without bound', () => {
+    // given expressions whose regular expressions V8's linear engine cannot run and that can blow up
+    const doc = minimalJob({
+      streams: {
+        x: {
+          from: 'lines',
+          ops: [
+            { op: 'filter', expr: '$contains($, /(a|ab)*c/i)' },
+            { op: 'filter', expr: '$contains($, /(a+)+\\1/)' },
+          ],
+        },
+      },
+      outputs: [{ stream: 'x', type: 'print' }],
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each is refused at its path, saying why
+    expect(issueAt(issues, 'streams.x.ops[0].expr').message).toMatch(/repeats a group .* exponential time/);
+    expect(issueAt(issues, 'streams.x.ops[1].expr').message).toMatch(/backreference/);
+  });
+
+  it('lets through regular expressions that cannot blow up', () => {
+    // the linear-time engine runs (a+)+$; a group that repeats once at most is no danger either
+    expect(unboundedRegexReason('(a+)+$', 'g')).toBeUndefined();
+    expect(unboundedRegexReason('(\\d+)?-x', 'gi')).toBeUndefined();
+    expect(unboundedRegexReason('(?:ab)+c', 'gi')).toBeUndefined();
+    expect(unboundedRegexReason('[a-z]+@[a-z]+', 'gi')).toBeUndefined();
+  });
+
+  it('takes its budget from the document, bounded by the schema', () => {
+    // given budgets past the bounds
+    const doc = minimalJob({ expressionBudget: { timeMs: 600_000, depth: 1_000_000, items: 0 } });
+    // when it is validated, then each is reported at its path
+    const issues = issuesOf(doc);
+    expect(issueAt(issues, 'expressionBudget.timeMs').message).toMatch(/at most 60000/);
+    expect(issueAt(issues, 'expressionBudget.depth').message).toMatch(/at most 2000/);
+    expect(issueAt(issues, 'expressionBudget.items').message).toBe('must be >= 1');
+  });
+});
+
+describe('the schema bounds every number a user sets', () => {
+  it('refuses the numbers that broke validate or a run', () => {
+    // given a seed past the safe integers, a huge hashtag pool, and far too many partitions
+    const doc = minimalJob({
+      defaultPartitions: 1500,
+      sources: {
+        lines: { type: 'generator', kind: 'tweets', ratePerSec: 10, seed: 1e21, hashtags: 1e9 },
+      },
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each is an issue at its path that says the bound and where to read on
+    for (const [path, bound] of [
+      ['defaultPartitions', 256],
+      ['sources.lines.seed', Number.MAX_SAFE_INTEGER],
+      ['sources.lines.hashtags', 100_000],
+    ] as const) {
+      expect(issueAt(issues, path).message).toContain(`must be at most ${bound}`);
+      expect(issueAt(issues, path).message).toContain('"Limits of a job document" in the README');
+    }
+  });
+
+  it('has a maximum on every integer and number field', () => {
+    // given the schema
+    const schema = JSON.parse(
+      readFileSync(new URL('../../lib/job/job.schema.json', import.meta.url), 'utf8'),
+    );
+    // when every numeric field is collected
+    const unbounded: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      const field = node as Record<string, unknown>;
+      if ((field.type === 'integer' || field.type === 'number') && field.maximum === undefined)
+        unbounded.push(path);
+      for (const [key, child] of Object.entries(field)) walk(child, `${path}.${key}`);
+    };
+    walk(schema, '');
+    // then none lacks a maximum
+    expect(unbounded).toEqual([]);
+  });
+
+  it('bounds what a generator makes per batch, which a batch holds in memory', () => {
+    // given a rate that makes two million records a batch
+    const doc = minimalJob({
+      batchIntervalMs: 2000,
+      sources: { lines: { type: 'generator', kind: 'lines', ratePerSec: 1_000_000 } },
+    });
+    // when it is validated, then the rate is reported
+    expect(issueAt(issuesOf(doc), 'sources.lines.ratePerSec').message).toMatch(
+      /makes 2000000 records per batch of 2000 ms/,
+    );
+  });
+});
+
+describe('validation stays linear in the document', () => {
+  it('suggests names for the first unknown names only, and shows a bounded list of problems', () => {
+    // given 900 streams and 900 outputs that all name sources and streams that do not exist
+    const streams = Object.fromEntries(
+      Array.from({ length: 900 }, (_, i) => [`stream${i}`, { from: `source${i}`, ops: [{ op: 'count' }] }]),
+    );
+    const outputs = Array.from({ length: 900 }, (_, i) => ({ stream: `output${i}`, type: 'print' }));
+    const doc = minimalJob({ streams, outputs });
+    // when it is validated
+    let message = '';
+    try {
+      validateJob(doc);
+    } catch (error) {
+      message = (error as JobValidationError).message;
+    }
+    // then the message names the first problems with suggestions, and counts the rest instead of listing them
+    expect(message).toContain(
+      'streams.stream0.from: unknown source or stream "source0". Known: lines, stream0, stream1,',
+    );
+    expect(message).toContain('… 861 more.');
+    expect(message).toContain('streams.stream50.from: unknown source or stream "source50" (got "source50")');
+    expect(message).toMatch(/and \d+ more problem\(s\) like those above/);
+    expect(message.length).toBeLessThan(64 * 1024);
+  });
+
+  it(`refuses more than ${MAX_OPS} ops at the first op past the limit`, () => {
+    // given a chain of 10,000 streams of one op each
+    const streams = Object.fromEntries(
+      Array.from({ length: 10_000 }, (_, i) => [
+        `s${i}`,
+        { from: i === 0 ? 'lines' : `s${i - 1}`, ops: [{ op: 'filter', expr: '$' }] },
+      ]),
+    );
+    const doc = minimalJob({ streams, outputs: [{ stream: 's9999', type: 'print' }] });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then the op past the limit is named, and the number of streams too
+    expect(issueAt(issues, `streams.s${MAX_OPS}.ops[0]`).message).toMatch(/at most 1000 ops in all/);
+    expect(issueAt(issues, 'streams').message).toMatch(/at most 1000 entries/);
+  });
+
+  it(`refuses values nested more than ${MAX_NESTING} levels deep, with the path where they are`, () => {
+    // given args nested 5,000 levels deep
+    let deep: unknown = 'user';
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const doc = minimalJob({
+      streams: { x: { from: 'lines', ops: [{ op: 'map', fn: 'pick', args: { fields: deep } }] } },
+      outputs: [{ stream: 'x', type: 'print' }],
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then the one issue says so at the path of the args
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toMatch(/^streams\.x\.ops\[0\]\.args\.fields\[0\]/);
+    expect(issues[0]?.message).toMatch(/nested more than 100 levels deep/);
+  });
+
+  it('refuses an expression nested too deeply to compile', () => {
+    // given an expression of 4,000 nested parentheses, within the length bound
+    const expr = `${'('.repeat(4000)}1${')'.repeat(4000)}`;
+    // when it is validated, then its path says it is nested too deeply
+    expect(issueAt(issuesOf(jobWith([{ op: 'map', expr }])), 'streams.x.ops[0].expr').message).toBe(
+      'the JSONata expression is nested too deeply to compile',
+    );
+  });
+});
+
+describe('a job that cannot run is refused by validation', () => {
+  it('refuses a source that no output reads', () => {
+    // given a second source that nothing reads
+    const doc = minimalJob({
+      sources: { lines: { type: 'queue', batches: [['a']] }, spare: { type: 'queue', batches: [['b']] } },
+    });
+    // when it is validated, then the source is named
+    expect(issueAt(issuesOf(doc), 'sources.spare').message).toMatch(/is read by no output/);
+  });
+
+  it("accepts a source read only through another stream's with", () => {
+    // given a source read by a union
+    const doc = minimalJob({
+      sources: { lines: { type: 'queue', batches: [['a']] }, more: { type: 'queue', batches: [['b']] } },
+      streams: { words: { from: 'lines', ops: [{ op: 'union', with: 'more' }] } },
+    });
+    // when it is validated, then nothing is reported
+    expect(() => validateJob(doc)).not.toThrow();
+  });
+});
+
+describe('output paths stay inside the output folder', () => {
+  it('refuses jsonl paths and saveAsTextFiles prefixes that are absolute or climb out, at their paths', () => {
+    // given outputs that would write outside the output folder
+    const doc = minimalJob({
+      outputs: [
+        { stream: 'words', type: 'jsonl', path: '../escape.jsonl' },
+        { stream: 'words', type: 'jsonl', path: '/tmp/elsewhere.jsonl' },
+        { stream: 'words', type: 'jsonl', path: 'out/../../escape.jsonl' },
+        { stream: 'words', type: 'saveAsTextFiles', prefix: '../up' },
+        { stream: 'words', type: 'saveAsTextFiles', prefix: '/abs/words' },
+        { stream: 'words', type: 'jsonl', path: 'out/ok.jsonl' },
+        { stream: 'words', type: 'saveAsTextFiles', prefix: 'out/../words' },
+      ],
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then exactly the five that leave the folder are reported
+    expect(issues.map((i) => i.path)).toEqual([
+      'outputs[0].path',
+      'outputs[1].path',
+      'outputs[2].path',
+      'outputs[3].prefix',
+      'outputs[4].prefix',
+    ]);
+    expect(issueAt(issues, 'outputs[0].path').message).toMatch(/climbs out of the output folder/);
+    expect(issueAt(issues, 'outputs[1].path').message).toMatch(/not absolute/);
+  });
+});
+
+function jobWith(ops: unknown[]): Record<string, unknown> {
+  return minimalJob({ streams: { x: { from: 'lines', ops } }, outputs: [{ stream: 'x', type: 'print' }] });
+}
