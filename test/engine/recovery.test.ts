@@ -1,36 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSluice } from '../helpers/sluiceProcess';
 
 const root = new URL('../..', import.meta.url).pathname;
-const bin = join(root, 'lib/local/sluice.mjs');
 const job = join(root, 'test/fixtures/crashJob.ts');
 const BATCHES = 8;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI in a child process; `crashAt` makes that process kill itself with SIGKILL there. */
-function sluice(args: string[], cwd: string, crashAt?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.SLUICE_CRASH_AT;
-    if (crashAt) env.SLUICE_CRASH_AT = crashAt;
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 /** Every output of a run: the jsonl lines (records sorted) and each saveAsTextFiles folder's sorted lines. */
 async function outputsOf(dir: string) {
@@ -58,7 +34,7 @@ beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'sluice-recovery-'));
   // The uninterrupted run every crashed run must match.
   const dir = join(base, 'reference');
-  const run = await sluice(
+  const run = await runSluice(
     ['run', job, '--fast', '--batches', String(BATCHES), '--store', 'store', '--quiet'],
     await mk(dir),
   );
@@ -88,10 +64,10 @@ describe('crash recovery with kill -9', () => {
       const dir = await mk(join(base, point.replace(':', '-')));
       const args = ['run', job, '--fast', '--batches', String(BATCHES), '--store', 'store', '--quiet'];
       // given a run killed with SIGKILL at that point
-      const crashed = await sluice(args, dir, point);
+      const crashed = await runSluice(args, dir, point);
       expect(crashed.signal).toBe('SIGKILL');
       // when the same job is started again on the same store
-      const resumed = await sluice(args, dir);
+      const resumed = await runSluice(args, dir);
       // then it resumes from its checkpoint, and the outputs equal the uninterrupted run's, each batch once
       expect(resumed.code).toBe(0);
       expect(resumed.stderr).toMatch(/Resuming from the checkpoint/);
@@ -103,9 +79,12 @@ describe('crash recovery with kill -9', () => {
 
   it('resumes a job whose functions changed but whose graph has the same shape', async () => {
     const dir = await mk(join(base, 'changed'));
-    const first = await sluice(['run', job, '--fast', '--batches', '3', '--store', 'store', '--quiet'], dir);
+    const first = await runSluice(
+      ['run', job, '--fast', '--batches', '3', '--store', 'store', '--quiet'],
+      dir,
+    );
     expect(first.code).toBe(0);
-    const changed = await sluice(
+    const changed = await runSluice(
       ['run', `${job}#changedFunction`, '--fast', '--batches', '5', '--store', 'store', '--quiet'],
       dir,
     );
@@ -120,15 +99,15 @@ describe('crash recovery with kill -9', () => {
   it('refuses to resume a checkpoint of another graph shape, and --fresh starts over', async () => {
     const dir = await mk(join(base, 'other'));
     expect(
-      (await sluice(['run', job, '--fast', '--batches', '2', '--store', 'store', '--quiet'], dir)).code,
+      (await runSluice(['run', job, '--fast', '--batches', '2', '--store', 'store', '--quiet'], dir)).code,
     ).toBe(0);
-    const refused = await sluice(
+    const refused = await runSluice(
       ['run', `${job}#otherShape`, '--fast', '--batches', '2', '--store', 'store'],
       dir,
     );
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/another shape; run with --fresh/);
-    const fresh = await sluice(
+    const fresh = await runSluice(
       ['run', `${job}#otherShape`, '--fast', '--batches', '2', '--store', 'store', '--fresh', '--quiet'],
       dir,
     );
