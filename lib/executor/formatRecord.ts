@@ -1,11 +1,20 @@
 /**
  * How `print` and `saveAsTextFiles` show a record, close to Spark's toString: a `[key, value]` pair prints as
- * `(key,value)`, a string as itself, anything else as JSON.
+ * `(key,value)`, a string as itself, anything else as JSON. A record that cannot be shown (nested thousands of
+ * levels deep, a BigInt, a cycle) prints as `<unprintable record: reason>`: printing must not fail the batch,
+ * or its task on every retry.
  */
 export function formatRecord(record: unknown): string {
+  try {
+    return format(record);
+  } catch (error) {
+    return `<unprintable record: ${error instanceof Error ? error.message : String(error)}>`;
+  }
+}
+
+function format(record: unknown): string {
   if (typeof record === 'string') return record;
-  if (Array.isArray(record) && record.length === 2)
-    return `(${formatRecord(record[0])},${formatRecord(record[1])})`;
+  if (Array.isArray(record) && record.length === 2) return `(${format(record[0])},${format(record[1])})`;
   if (record === undefined) return 'undefined';
   return JSON.stringify(record);
 }

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatRecord } from '../../lib/executor/formatRecord';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { unreadableRecord } from '../../lib/source/UnreadableRecord';
 import { runSluice } from '../helpers/sluiceProcess';
@@ -40,38 +41,46 @@ describe('hostile records', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('an expression that fails on the first record of a fused pass dead-letters it (no unhandled rejection)', async () => {
-    // given a parse op fused with an expression that throws on the partition's first record
-    const job = {
-      name: 'fused-expression',
-      batchIntervalMs: 1000,
-      sources: { q: { type: 'queue', batches: [['{"n":"x"}', '{"n":2}']], partitions: 1 } },
-      streams: {
-        s: {
-          from: 'q',
-          ops: [
-            { op: 'map', fn: 'parseJson' },
-            { op: 'map', expr: '$number(n) + 1' },
-          ],
+  for (const workers of ['0', '2']) {
+    it(`an expression failing on the first record of a fused pass is a dead letter (--workers ${workers})`, async () => {
+      // given a parse op fused with an expression that throws on each partition's first record, then a count
+      const lines = ['{"n":"x"}', '{"n":2}', '{"n":"y"}', '{"n":3}'];
+      const job = {
+        name: 'fused-expression',
+        batchIntervalMs: 1000,
+        sources: { q: { type: 'queue', batches: [lines], partitions: 2 } },
+        streams: {
+          s: {
+            from: 'q',
+            ops: [
+              { op: 'map', fn: 'parseJson' },
+              { op: 'map', expr: '$number(n) + 1' },
+              { op: 'countByValue', partitions: 1 },
+            ],
+          },
         },
-      },
-      outputs: [{ stream: 's', type: 'jsonl', path: 'out.jsonl' }],
-    };
-    await writeFile(join(dir, 'job.json'), JSON.stringify(job));
-    // when it runs in-process, where an unhandled rejection ends the process
-    const exit = await runSluice(
-      ['run', 'job.json', '--workers', '0', '--batches', '1', '--store', 'store', '--out', 'out'],
-      dir,
-    );
-    // then the run succeeds, the good record is output and the bad one is a dead letter
-    expect(exit.stderr).not.toMatch(/Error:/);
-    expect(exit.code).toBe(0);
-    const out = (await readFile(join(dir, 'out', 'out.jsonl'), 'utf8')).trim().split('\n');
-    expect(JSON.parse(out[0]!).records).toEqual([3]);
-    const letters = (await readFile(join(dir, 'store', 'dead-letter.jsonl'), 'utf8')).trim().split('\n');
-    expect(letters).toHaveLength(1);
-    expect(JSON.parse(letters[0]!).error).toMatch(/streams\.s\.ops\[1\]\.expr failed/);
-  });
+        outputs: [{ stream: 's', type: 'jsonl', path: 'out.jsonl' }],
+      };
+      await writeFile(join(dir, 'job.json'), JSON.stringify(job));
+      // when it runs, in-process or on worker threads, where an unhandled rejection ends the process or thread
+      const exit = await runSluice(
+        ['run', 'job.json', '--workers', workers, '--batches', '2', '--store', 'store', '--out', 'out'],
+        dir,
+      );
+      // then the run succeeds, the good records are counted and the bad ones are dead letters, as they came
+      expect(exit.stderr).not.toMatch(/Error:/);
+      expect(exit.code).toBe(0);
+      const out = (await readFile(join(dir, 'out', 'out.jsonl'), 'utf8')).trim().split('\n');
+      expect(JSON.parse(out[0]!).records.sort()).toEqual([
+        [3, 1],
+        [4, 1],
+      ]);
+      const letters = (await readFile(join(dir, 'store', 'dead-letter.jsonl'), 'utf8')).trim().split('\n');
+      const parsed = letters.map((l) => JSON.parse(l) as { record: unknown; error: string });
+      expect(parsed.map((l) => l.record).sort()).toEqual(['{"n":"x"}', '{"n":"y"}']);
+      expect(parsed[0]!.error).toMatch(/streams\.s\.ops\[1\]\.expr failed/);
+    });
+  }
 
   it('a 200 KB deeply nested line is a dead letter holding the line, and the job goes on', async () => {
     // given a line of 100,000 nested arrays among good lines, parsed, counted and written as jsonl
@@ -251,5 +260,16 @@ describe('hostile records', () => {
     expect(result.deadLetters.map((l) => [l.fn, l.record, l.error])).toEqual([
       ['source', { bytes: 9, prefix: '123456789' }, 'Error: line of 9 bytes is longer than maxLineBytes (8)'],
     ]);
+  });
+
+  it('print shows a record it cannot write as unprintable instead of failing', () => {
+    // given pairs nested 100,000 deep, and a record holding a BigInt
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = [i, deep];
+    // when they are formatted for print
+    const shown = [formatRecord(deep), formatRecord({ n: 1n })];
+    // then each says it is unprintable, and why
+    expect(shown[0]).toMatch(/^<unprintable record: Maximum call stack size exceeded>$/);
+    expect(shown[1]).toMatch(/^<unprintable record: .*BigInt/);
   });
 });
