@@ -7,6 +7,7 @@ import type { JobSource } from '../job/JobSource';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import { LocalRuntime } from './LocalRuntime';
+import { type LocalJobCheckOptions, localJobIssues } from './localJobChecks';
 
 /** Exit codes: 0 done, 1 a batch failed, 2 the job is invalid (or the command line is). */
 export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
@@ -27,8 +28,15 @@ export function formatBatchLine(info: BatchInfo, growingFor = 0): string {
   return info.error ? `${base}${dead}; FAILED: ${info.error}` : `${base}${dead}${trend}`;
 }
 
-/** Reads a job argument: a `.json` document, or a TypeScript/JavaScript module (`path#exportName`). */
-export async function jobSourceFromArgument(argument: string): Promise<JobSource> {
+/**
+ * Reads a job argument: a `.json` document, or a TypeScript/JavaScript module (`path#exportName`). A document
+ * is checked against this machine first (`localJobIssues`: its folders, its functions module), before anything
+ * it names is imported.
+ */
+export async function jobSourceFromArgument(
+  argument: string,
+  checks: LocalJobCheckOptions = {},
+): Promise<JobSource> {
   const [path, exportName] = argument.split('#') as [string, string | undefined];
   const absolute = resolve(path);
   if (extname(absolute) === '.json') {
@@ -46,6 +54,8 @@ export async function jobSourceFromArgument(argument: string): Promise<JobSource
         { path: '', message: `the job file is not valid JSON: ${(error as Error).message}` },
       ]);
     }
+    const issues = localJobIssues(document, dirname(absolute), checks);
+    if (issues.length > 0) throw new JobValidationError(issues);
     return { kind: 'document', document, baseDir: dirname(absolute) };
   }
   return { kind: 'module', path: absolute, ...(exportName ? { exportName } : {}) };
@@ -63,6 +73,9 @@ function parseCount(text: string): number {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${text}`);
   return n;
 }
+
+const ALLOW_FUNCTIONS_OUTSIDE_HELP =
+  "accept a job document's functions module outside the job file's folder (it must still be a .js, .mjs, .ts or .mts file)";
 
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -91,6 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'folder that output paths are relative to', '.')
     .option('--quiet', 'do not print the per-batch log line')
     .option('--fresh', "ignore and delete the store's checkpoint instead of resuming from it")
+    .option('--allow-functions-outside', ALLOW_FUNCTIONS_OUTSIDE_HELP)
     .action(async (jobArg: string, opts) => {
       code = await run(jobArg, opts);
     });
@@ -99,8 +113,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('validate')
     .description('check a job without running it')
     .argument('<job>', 'a job document (.json) or a TypeScript job module')
-    .action(async (jobArg: string) => {
-      code = await validate(jobArg);
+    .option('--allow-functions-outside', ALLOW_FUNCTIONS_OUTSIDE_HELP)
+    .action(async (jobArg: string, opts: { allowFunctionsOutside?: boolean }) => {
+      code = await validate(jobArg, opts);
     });
 
   program
@@ -221,9 +236,9 @@ async function produce(stream: string, opts: { rate: number; seconds: number; se
   return EXIT.ok;
 }
 
-async function validate(jobArg: string): Promise<number> {
+async function validate(jobArg: string, opts: { allowFunctionsOutside?: boolean }): Promise<number> {
   try {
-    const source = await jobSourceFromArgument(jobArg);
+    const source = await jobSourceFromArgument(jobArg, opts);
     const { contextFromSource } = await import('../job/JobSource');
     const ssc = await contextFromSource(source);
     ssc.graph.start(0);
@@ -260,12 +275,13 @@ async function run(
     store: string;
     out: string;
     quiet?: boolean;
+    allowFunctionsOutside?: boolean;
   },
 ): Promise<number> {
   let runtime: LocalRuntime;
   const trend = new DelayTrend();
   try {
-    const source = await jobSourceFromArgument(jobArg);
+    const source = await jobSourceFromArgument(jobArg, opts);
     runtime = await LocalRuntime.start(source, {
       clock: opts.fast ? 'logical' : 'system',
       ...(opts.batches !== undefined ? { batches: opts.batches } : {}),
