@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { CheckpointMismatchError, JobValidationError, StreamGraphError } from '../errors';
+import { CheckpointMismatchError, JobValidationError, SluiceError, StreamGraphError } from '../errors';
 import type { JobSource } from '../job/JobSource';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo } from '../scheduler/StreamingListener';
@@ -256,6 +256,9 @@ function reportInvalid(error: unknown): number {
     error instanceof JobValidationError ||
     error instanceof StreamGraphError ||
     error instanceof CheckpointMismatchError ||
+    // Any other of Sluice's named errors while building a job is a setting the engine refused, such as a
+    // TypeScript job's generator seed beyond the safe integers: its message says which; a stack trace does not.
+    error instanceof SluiceError ||
     error instanceof RangeError
   ) {
     process.stderr.write(`${error.message}\n`);

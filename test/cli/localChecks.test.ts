@@ -111,4 +111,19 @@ describe('sluice validate and run check what a job needs of this machine', () =>
     expect(result.stdout).toBe('');
     expect(existsSync(join(dir, 'escaped.jsonl'))).toBe(false);
   });
+
+  it('rejects a TypeScript job whose generator seed is not a safe integer, without a stack trace', async () => {
+    // given a job module whose generator has seed 1e21
+    const engine = new URL('../../lib/job/JobModule.ts', import.meta.url).pathname;
+    const file = join(jobDir, 'seedJob.ts');
+    await writeFile(
+      file,
+      `import { defineJob } from '${engine}';\n` +
+        'export default defineJob({ batchIntervalMs: 1000 }, (ssc) => {\n' +
+        "  ssc.generatorStream({ kind: 'tweets', ratePerSec: 10, seed: 1e21 }).print();\n" +
+        '});\n',
+    );
+    // when it is validated, then the engine's reason is the message and the exit code says invalid
+    expectRejected(await runSluice(['validate', file], dir), /seed must be an integer, got 1e\+21/);
+  });
 });
