@@ -79,6 +79,9 @@ const MAX_ISSUES_SHOWN = 100;
 /** Unknown names that get "did you mean" suggestions; past these, a message names only what is unknown. */
 const MAX_SUGGESTIONS = 20;
 
+/** Input batches one window may span: each is remembered until it leaves the window. */
+export const MAX_WINDOW_BATCHES = 100_000;
+
 /** Records a generator may produce per batch, and bytes of lines per batch: one batch is held in memory. */
 export const MAX_GENERATED_RECORDS_PER_BATCH = 1_000_000;
 export const MAX_GENERATED_BYTES_PER_BATCH = 256 * 1024 * 1024;
@@ -668,6 +671,7 @@ class ReferenceChecker {
           "the input's",
         );
         this.checkMultiple('slide', op.slideMs, childPath(path, 'slideMs'), slide, slideSetAt, "the input's");
+        this.checkWindowLength(op.windowMs, childPath(path, 'windowMs'), slide);
         if (op.slideMs !== undefined) {
           slide = isPositiveInteger(op.slideMs) ? op.slideMs : undefined;
           slideSetAt = childPath(path, 'slideMs');
@@ -702,6 +706,16 @@ class ReferenceChecker {
         ? `the batch interval of ${slide} ms`
         : `${whose} slide of ${slide} ms (set by ${slideSetAt})`;
     this.issues.push({ path, message: `${what} of ${ms} ms must be a multiple of ${of}`, value: ms });
+  }
+
+  /** A window is kept batch by batch: it may span at most {@link MAX_WINDOW_BATCHES} of its input's batches. */
+  private checkWindowLength(ms: unknown, path: string, slide: number | undefined): void {
+    if (!isPositiveInteger(ms) || slide === undefined || ms / slide <= MAX_WINDOW_BATCHES) return;
+    this.issues.push({
+      path,
+      message: `spans ${Math.ceil(ms / slide)} batches of its input's ${slide} ms, more than the ${MAX_WINDOW_BATCHES} a window may keep; use a longer batch interval or slide before it (a window of windows)`,
+      value: ms,
+    });
   }
 
   /** Inputs combined batch by batch (union, joins, cogroup, transformWith) must slide together. */

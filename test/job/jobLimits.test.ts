@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { JobValidationError } from '../../lib/errors';
 import { unboundedRegexReason } from '../../lib/job/ExpressionBudget';
-import { MAX_NESTING, MAX_OPS, validateJob } from '../../lib/job/validateJob';
+import { MAX_NESTING, MAX_OPS, MAX_WINDOW_BATCHES, validateJob } from '../../lib/job/validateJob';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { issueAt, issuesOf, minimalJob } from './fixtures/jobs';
 
@@ -166,6 +166,27 @@ describe('the schema bounds every number a user sets', () => {
     expect(issueAt(issuesOf(doc), 'sources.lines.ratePerSec').message).toMatch(
       /makes 2000000 records per batch of 2000 ms/,
     );
+  });
+});
+
+describe('windows are bounded by the batches they keep', () => {
+  it(`refuses a window of more than ${MAX_WINDOW_BATCHES} input batches, and accepts one of that many`, () => {
+    // given a 7-day window over 1 ms batches, and a 100-second one
+    const doc = minimalJob({
+      batchIntervalMs: 1,
+      streams: {
+        words: { from: 'lines', ops: [{ op: 'window', windowMs: 604_800_000 }] },
+        fits: { from: 'lines', ops: [{ op: 'window', windowMs: MAX_WINDOW_BATCHES }] },
+      },
+      outputs: [
+        { stream: 'words', type: 'print' },
+        { stream: 'fits', type: 'print' },
+      ],
+    });
+    // when it is validated, then only the first is reported, with the number of batches it spans
+    const issues = issuesOf(doc);
+    expect(issues.map((i) => i.path)).toEqual(['streams.words.ops[0].windowMs']);
+    expect(issues[0]?.message).toMatch(/spans 604800000 batches of its input's 1 ms, more than the 100000/);
   });
 });
 
