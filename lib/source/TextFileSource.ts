@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SluiceError } from '../errors';
 import type { Source } from './Source';
+import { unreadableRecord } from './UnreadableRecord';
 
 /** Settings of a {@link TextFileSource}. */
 export interface TextFileSourceOptions {
@@ -74,8 +76,8 @@ export class TextFileSource implements Source<string> {
     const fresh = (await this.listReadyFiles()).filter((name) => !this.seen.has(name)).sort();
     const lines: string[] = [];
     for (const name of fresh) {
-      const text = await readIfPresent(join(this.directory, name));
-      if (text !== undefined) for (const line of splitLines(text)) lines.push(line);
+      const bytes = await readIfPresent(join(this.directory, name));
+      if (bytes !== undefined) for (const line of linesOf(bytes)) lines.push(line);
     }
     // Marked only once every file was read: if one read fails the batch fails whole, and the next batch
     // takes all of these files again instead of silently losing the ones read before the failure.
@@ -90,10 +92,10 @@ export class TextFileSource implements Source<string> {
   }
 }
 
-/** The file's text, or undefined when it was deleted between the listing and the read. */
-async function readIfPresent(path: string): Promise<string | undefined> {
+/** The file's bytes, or undefined when it was deleted between the listing and the read. */
+async function readIfPresent(path: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // ErrnoException is what fs rejects with
     throw error;
@@ -108,6 +110,29 @@ function isReady(name: string): boolean {
     name.endsWith('.tmp') ||
     name.endsWith('._COPYING_')
   );
+}
+
+/**
+ * A file's lines. A line that is not UTF-8 is handed on as an `UnreadableRecord` holding its bytes in base64,
+ * which the input block dead-letters; a file that is UTF-8 throughout (nearly all) is decoded at once.
+ */
+function linesOf(bytes: Buffer): string[] {
+  if (isUtf8(bytes)) return splitLines(bytes.toString('utf8'));
+  const lines: string[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline === -1 ? bytes.length : newline;
+    const line = bytes.subarray(start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
+    if (isUtf8(line)) lines.push(line.toString('utf8'));
+    else {
+      const reason = 'line is not valid UTF-8; its bytes are kept in base64';
+      const unreadable = unreadableRecord(reason, { bytes: line.length, base64: line.toString('base64') });
+      lines.push(unreadable as unknown as string); // never reaches a function: the block dead-letters it
+    }
+    start = end + 1;
+  }
+  return lines;
 }
 
 /** Lines split on `\n`, each without a trailing `\r`, without the empty line after a final newline. */

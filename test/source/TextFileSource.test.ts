@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TextFileSource } from '../../lib/source/TextFileSource';
+import { unreadableOf } from '../../lib/source/UnreadableRecord';
 
 describe('TextFileSource', () => {
   let directory: string;
@@ -64,6 +65,29 @@ describe('TextFileSource', () => {
     const batch = await source.recordsFor();
     // then
     expect(batch).toEqual(['a1', '', 'a3', 'b1', 'b2']);
+  });
+
+  it('hands on a line that is not UTF-8 as unreadable, its bytes in base64, and the other lines as lines', async () => {
+    // given a file whose second line holds bytes that are not UTF-8, between lines split as a file of text is
+    const source = new TextFileSource(directory);
+    await source.start();
+    const bad = Buffer.from([0x61, 0xff, 0xfe]);
+    await writeFile(
+      join(directory, 'a.txt'),
+      Buffer.concat([Buffer.from('é1\r\n'), bad, Buffer.from('\r\n\na3\n')]),
+    );
+    // when
+    const batch = await source.recordsFor();
+    // then
+    expect(batch.map((r) => unreadableOf(r) ?? r)).toEqual([
+      'é1',
+      {
+        reason: 'line is not valid UTF-8; its bytes are kept in base64',
+        input: { bytes: 3, base64: bad.toString('base64') },
+      },
+      '',
+      'a3',
+    ]);
   });
 
   it('ignores hidden, underscore, .tmp and ._COPYING_ files until they are renamed into place', async () => {
