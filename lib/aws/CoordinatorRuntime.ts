@@ -4,8 +4,8 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PartitionCache } from '../dataset/PartitionCache';
 import { JobValidationError } from '../errors';
-import { buildJob } from '../job/buildJob';
 import { batchIntervalOf, buildDeployedJob } from '../job/buildDeployedJob';
+import { buildJob } from '../job/buildJob';
 import { deployedModules } from '../job/DeployedModules';
 import type { StreamingContext } from '../StreamingContext';
 import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
@@ -235,8 +235,11 @@ export class CoordinatorRuntime {
     const control = await this.control(name);
     if (control?.state !== 'running') return { ok: true, job: name, state: control?.state ?? 'unknown' };
     const doc = JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
-    // Stop reading and starting batches at the budget: what runs then has the rest of the invocation to finish.
+    // Stop starting batches at the budget: what runs then has the rest of the invocation to finish. A read that
+    // began before is cut only later, half way into the margin (a fifth of the time left: budget / 8), so that a
+    // batch is cut short only when a read is really slow, never by a read that merely overlaps the stop.
     const deadlineMs = Date.now() + Math.max(0, budgetMs);
+    const readDeadlineMs = deadlineMs + Math.min(15_000, Math.max(0, budgetMs) / 8);
     const lease = await S3Lease.acquire(
       this.root,
       `jobs/${name}/lease.json`,
@@ -254,7 +257,7 @@ export class CoordinatorRuntime {
           streamName: spec.streamName ?? this.config.stream ?? '',
           ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
           ...(spec.startAt ? { startAt: spec.startAt } : {}),
-          readDeadlineMs: () => deadlineMs,
+          readDeadlineMs: () => readDeadlineMs,
         }),
       s3PrefixSource: (spec) =>
         new S3PrefixSource({
@@ -262,7 +265,7 @@ export class CoordinatorRuntime {
           bucket: spec.bucket,
           prefix: spec.prefix,
           ...(spec.maxObjectsPerBatch ? { maxObjectsPerBatch: spec.maxObjectsPerBatch } : {}),
-          readDeadlineMs: () => deadlineMs,
+          readDeadlineMs: () => readDeadlineMs,
         }),
     });
     const store = new S3BlockStore({
@@ -378,17 +381,23 @@ export class CoordinatorRuntime {
           .catch(() => {});
       },
     });
-    // Every batch: renew the lease (stop at once if it was lost) and obey a stop event.
+    // Every batch: renew the lease (stop at once if it was lost) and obey a stop event. Renewals are chained and
+    // awaited before the release: a renewal landing after it would hold the lease against the hand-over.
+    let renewals = Promise.resolve();
     ssc.addListener({
       onBatchCompleted: () => {
-        void (async () => {
-          if (!(await lease.renew())) {
-            lostLease = true;
-            fenced.fence('its lease was taken over');
-            scheduler.stop();
-          }
-          if ((await this.control(name))?.state !== 'running') scheduler.stop();
-        })();
+        renewals = renewals
+          .then(async () => {
+            if (lostLease) return;
+            if (!(await lease.renew())) {
+              lostLease = true;
+              fenced.fence('its lease was taken over');
+              scheduler.stop();
+            }
+            if ((await this.control(name))?.state !== 'running') scheduler.stop();
+          })
+          // A failed renewal request is retried at the next batch; the lease outlives a few batches.
+          .catch(() => {});
       },
     });
     const sources = ssc.graph.inputs.map((i) => i.source);
@@ -415,6 +424,7 @@ export class CoordinatorRuntime {
       writeMetrics();
       await metricsWrite;
     }
+    await renewals;
     if (!lostLease) await lease.release();
     const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
     const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;

@@ -166,7 +166,7 @@ async function leaseExpired(job: string) {
 /** The batch times each coordinator completed, from the metric lines they printed (one per completed batch). */
 function completedBatches(job: string): number[] {
   return lines
-    .filter(({ fn }) => fn.startsWith('coordinator') || fn.startsWith('frozen'))
+    .filter(({ fn }) => fn.includes('coordinator') || fn.startsWith('frozen'))
     .flatMap(({ line }) => {
       if (!line.startsWith('{"_aws"')) return [];
       const metric = JSON.parse(line) as { Job: string; BatchTime: number; Error?: string };
@@ -277,6 +277,7 @@ beforeAll(async () => {
     SLUICE_LEASE_TTL_MS: String(LEASE_TTL_MS),
     AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
   };
+  const shortEnv = { ...coordinatorEnv, SLUICE_COORDINATOR_FUNCTION: 'short-coordinator' };
   const pausing = `${root}test/aws/fixtures/pausingCoordinator.ts`;
   host = await LambdaHost.start({
     port,
@@ -291,9 +292,11 @@ beforeAll(async () => {
       'frozen-mid-read': {
         module: pausing,
         timeoutMs: 8000,
-        env: { ...coordinatorEnv, SLUICE_TEST_PAUSE_AT: 'read:9' },
+        env: { ...shortEnv, SLUICE_TEST_PAUSE_AT: 'read:9' },
       },
       coordinator: { module: `${root}functions/coordinator.ts`, timeoutMs: 120_000, env: coordinatorEnv },
+      // An 8 s timeout: each invocation drives about 6.4 s, then hands over to the next.
+      'short-coordinator': { module: `${root}functions/coordinator.ts`, timeoutMs: 8000, env: shortEnv },
       control: {
         module: `${root}functions/control.ts`,
         timeoutMs: 30_000,
@@ -363,7 +366,7 @@ describe('a coordinator that is slow rather than dead', () => {
         const s = await status(job);
         return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
       },
-      120_000,
+      60_000,
     );
     // and every batch completed exactly once, with local mode's outputs, and every record counted once
     await expectExactlyOnceAndLocalOutputs(job);
@@ -390,18 +393,25 @@ describe('a coordinator that is slow rather than dead', () => {
     expect(answer.functionError).toBe('Unhandled');
     expect(answer.body).toMatchObject({ errorType: 'Sandbox.Timedout' });
     await until('the timed-out process to be gone', () => processState(pid) === undefined, 10_000);
-    // and when the tick's coordinator takes the job over once the lease expired
+    // and when the tick's coordinator (8 s invocations, handing over to each other) takes the job over
     await leaseExpired(job);
-    await invoke('coordinator', { action: 'tick', job }, 'Event');
+    await invoke('short-coordinator', { action: 'tick', job }, 'Event');
     await until(
       'the last batch',
       async () => {
         const s = await status(job);
         return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
       },
-      120_000,
+      60_000,
     );
     // then every batch completed exactly once, with local mode's outputs, and every record counted once
     await expectExactlyOnceAndLocalOutputs(job);
+    // and the job went through hand-overs (each invocation takes the lease with the next epoch: A, B, B's next…)
+    expect(JSON.parse((await s3Text(`jobs/${job}/lease.json`))!).epoch).toBeGreaterThanOrEqual(3);
+    // and each of the short invocations stopped reading and starting batches in time: none timed out
+    const timedOut = lines.filter(
+      ({ fn, line }) => fn === 'short-coordinator' && line.includes('Sandbox.Timedout'),
+    );
+    expect(timedOut).toEqual([]);
   }, 300_000);
 });
