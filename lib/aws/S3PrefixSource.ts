@@ -16,6 +16,8 @@ export interface S3PrefixSourceOptions {
    * lists on). Default: no deadline.
    */
   readonly readDeadlineMs?: () => number | undefined;
+  /** Keys per ListObjectsV2 page (S3's `MaxKeys`, at most 1,000). Default 1,000. */
+  readonly listPageSize?: number;
 }
 
 /**
@@ -82,6 +84,7 @@ export class S3PrefixSource implements Source<string> {
             Bucket: this.options.bucket,
             Prefix: this.options.prefix,
             ContinuationToken: token,
+            ...(this.options.listPageSize ? { MaxKeys: this.options.listPageSize } : {}),
           }),
         ),
       );

@@ -56,6 +56,32 @@ describe('S3PrefixSource', () => {
     expect(after.checkpointPosition()).toEqual(['resume/2.txt']);
   });
 
+  it('given a read deadline that passes during the listing, when a batch is read, then it takes the pages listed and the next batch the rest', async () => {
+    // given three objects, listed one per page, and a deadline already past
+    for (const k of ['1', '2', '3']) await put(`late/${k}.txt`, k);
+    let deadline: number | undefined = 0;
+    const source = new S3PrefixSource({
+      client: s3Client(),
+      bucket,
+      prefix: 'late/',
+      listPageSize: 1,
+      readDeadlineMs: () => deadline,
+    });
+    // when a batch is read past the deadline, then one without it
+    const first = await source.recordsFor();
+    deadline = undefined;
+    const second = await source.recordsFor();
+    // then the first took the first page only, and nothing was read twice or missed
+    expect(first).toEqual(['1']);
+    expect(second).toEqual(['2', '3']);
+    expect(source.checkpointPosition()).toEqual(['late/1.txt', 'late/2.txt', 'late/3.txt']);
+    // and a listing cut short forgets no key it did not reach: nothing is read again afterwards
+    deadline = 0;
+    expect(await source.recordsFor()).toEqual([]);
+    deadline = undefined;
+    expect(await source.recordsFor()).toEqual([]);
+  });
+
   it('rejects a bad cap with the value', () => {
     expect(
       () => new S3PrefixSource({ client: s3Client(), bucket, prefix: 'p/', maxObjectsPerBatch: 0 }),
