@@ -42,6 +42,16 @@ export interface ValidateJobOptions {
  * const job = validateJob(JSON.parse(await readFile('job.json', 'utf8')));
  */
 export function validateJob(doc: unknown, options: ValidateJobOptions = {}): JobDocument {
+  // First, and alone: every later step (the schema's messages, which show the value found) may walk a value.
+  const deep = tooDeepPath(doc);
+  if (deep !== undefined) {
+    throw new JobValidationError([
+      {
+        path: deep,
+        message: `is nested more than ${MAX_NESTING} levels deep, more than a job document may nest; flatten it`,
+      },
+    ]);
+  }
   const issues = schemaIssues(doc);
   if (isObject(doc)) {
     const tooLarge = sizeIssues(doc);
@@ -92,17 +102,8 @@ export const MAX_GENERATED_BYTES_PER_BATCH = 256 * 1024 * 1024;
  */
 export const MAX_NESTING = 100;
 
-/** The total op count, reported at the first op past {@link MAX_OPS}; and the first value nested too deeply. */
+/** The total op count, reported at the first op past {@link MAX_OPS}. */
 function sizeIssues(doc: Record<string, unknown>): JobIssue[] {
-  const deep = tooDeepPath(doc);
-  if (deep !== undefined) {
-    return [
-      {
-        path: deep,
-        message: `is nested more than ${MAX_NESTING} levels deep, more than a job document may nest; flatten it`,
-      },
-    ];
-  }
   let ops = 0;
   for (const section of ['datasets', 'streams'] as const) {
     for (const [name, spec] of entriesOf(doc[section])) {

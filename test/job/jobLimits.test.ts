@@ -247,6 +247,15 @@ describe('validation stays linear in the document', () => {
     expect(issues[0]?.message).toMatch(/nested more than 100 levels deep/);
   });
 
+  it('refuses a deeply nested value of the wrong type without showing it', () => {
+    // given a description (a string) that is an array nested 50,000 levels deep
+    let deep: unknown = 'x';
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    // when it is validated, then the nesting is the one issue: the value is never printed, which overflowed
+    const issues = issuesOf(minimalJob({ description: deep }));
+    expect(issues.map((i) => i.path)).toEqual(['description[0][0][0][0][0][0][0]…']);
+  });
+
   it('refuses an expression nested too deeply to compile', () => {
     // given an expression of 4,000 nested parentheses, within the length bound
     const expr = `${'('.repeat(4000)}1${')'.repeat(4000)}`;
