@@ -1,6 +1,6 @@
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import type { AnyFn } from './FnScope';
-import { pairOf } from './pairOf';
+import { keyOfPair, pairOf } from './pairOf';
 import type { TaskContext } from './TaskContext';
 
 /** The record-level transformations that keep partitioning as it is (Spark's MapPartitionsRDD). */
@@ -82,8 +82,8 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
       }
       default: {
         const inputOrigins = tc.originsOf(parentId, partition) ?? input;
-        const fail = (origin: unknown, error: unknown) =>
-          tc.deadLetter(this.toString(), this.fnId, origin, error, this.origin);
+        const fail = (origin: unknown, error: unknown, refused: unknown) =>
+          tc.deadLetter(this.toString(), this.fnId, origin, error, this.origin, this.keyFor(origin, refused));
         const { out, origins } = await applyPerRecord(this.kind, fn as AnyFn, input, inputOrigins, fail);
         this.recordOrigins.set(partition, origins);
         return out as T[];
@@ -103,8 +103,15 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
     emit: (record: unknown) => void,
     cursor: RecordCursor = { origin: undefined },
   ): Promise<void> {
-    const fail = (_record: unknown, error: unknown) =>
-      tc.deadLetter(this.toString(), this.fnId, cursor.origin, error, this.origin);
+    const fail = (refused: unknown, error: unknown) =>
+      tc.deadLetter(
+        this.toString(),
+        this.fnId,
+        cursor.origin,
+        error,
+        this.origin,
+        this.keyFor(cursor.origin, refused),
+      );
     const step = fusedStep(this.kind, tc.fn(this.fnId), emit, fail);
     const parentId = this.depSpecs[0]!.parent;
     const parent = tc.fusable(parentId);
@@ -118,6 +125,12 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
       cursor.origin = origins[i];
       step(input[i]);
     }
+  }
+
+  /** The key a per-key kind's dead letter names, when the record it shows (the stage input) is not the pair. */
+  private keyFor(origin: unknown, refused: unknown): unknown {
+    const perKey = this.kind === 'mapValues' || this.kind === 'flatMapValues';
+    return perKey && origin !== refused ? keyOfPair(refused) : undefined;
   }
 }
 
@@ -219,7 +232,7 @@ async function applyPerRecord(
   fn: AnyFn,
   input: unknown[],
   inputOrigins: readonly unknown[],
-  fail: (origin: unknown, error: unknown) => void,
+  fail: (origin: unknown, error: unknown, refused: unknown) => void,
 ): Promise<{ out: unknown[]; origins: unknown[] }> {
   const out: unknown[] = [];
   const origins: unknown[] = [];
@@ -265,7 +278,7 @@ async function applyPerRecord(
       }
     } catch (error) {
       out.length = before; // a flatMap that failed half-way keeps none of the record's outputs
-      fail(inputOrigins[i], error);
+      fail(inputOrigins[i], error, record);
     }
     for (let j = before; j < out.length; j++) origins.push(inputOrigins[i]);
   }

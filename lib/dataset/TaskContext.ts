@@ -10,6 +10,8 @@ export interface DeadLetter {
   readonly dataset: string;
   /** The op that made that dataset, when known: `streams.counts.ops[2] (reduceByKey)` or `jobs/tweets.ts:14 (map)`. */
   readonly op?: string;
+  /** The key, when a per-key op refused the record and `record` (the stage input) is not the pair itself. */
+  readonly key?: unknown;
   /** The function's id in the job graph. */
   readonly fn: string;
   /** The error message. */
@@ -58,5 +60,12 @@ export interface TaskContext {
    * Sends a record that a function could not process to the dead-letter output, naming the op (the dataset's
    * origin) when known; the task goes on.
    */
-  deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown, op?: string): void;
+  deadLetter(
+    datasetLabel: string,
+    fnId: string,
+    record: unknown,
+    error: unknown,
+    op?: string,
+    key?: unknown,
+  ): void;
 }

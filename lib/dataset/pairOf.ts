@@ -9,3 +9,8 @@ export function pairOf(record: unknown): [unknown, unknown] {
   if (Array.isArray(record) && record.length === 2) return record as [unknown, unknown];
   throw new TypeError(`expected a [key, value] pair (an array of two), got ${preview(record)}`);
 }
+
+/** The key of a record that is a `[key, value]` pair, else undefined (a dead letter names it when it can). */
+export function keyOfPair(record: unknown): unknown {
+  return Array.isArray(record) && record.length === 2 ? record[0] : undefined;
+}

@@ -8,6 +8,7 @@ import {
   type RecordCursor,
 } from '../dataset/MapPartitionsDataset';
 import type { PartitionCache } from '../dataset/PartitionCache';
+import { keyOfPair } from '../dataset/pairOf';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, TaskContext } from '../dataset/TaskContext';
 import { CacheMissError } from '../errors';
@@ -57,14 +58,18 @@ export class TaskExecutor {
       }
       tc = new RunningTask(task, datasets, this.env);
       const running = tc;
-      // A record the map side refuses (not a pair, a combiner that throws) is dead-lettered as its stage input.
+      // A record the map side refuses (not a pair, a combiner that throws) is dead-lettered as its stage input,
+      // with the key of the pair it had become.
+      const deadLetterAs = (original: unknown, refused: unknown, error: unknown) => {
+        const { shuffleId, origin } = stage.shuffleWrite!;
+        const key = original === refused ? undefined : keyOfPair(refused);
+        running.deadLetter(`shuffle#${shuffleId}`, 'combine', original, error, origin, key);
+      };
       const fail = (record: unknown, error: unknown, index?: number) => {
         const origins = index === undefined ? undefined : running.originsOf(stage.rootId, partition);
-        const original = origins && index !== undefined ? origins[index] : record;
-        const { shuffleId, origin } = stage.shuffleWrite!;
-        running.deadLetter(`shuffle#${shuffleId}`, 'combine', original, error, origin);
+        deadLetterAs(origins && index !== undefined ? origins[index] : record, record, error);
       };
-      const input = await this.rootRecords(tc, datasets.get(stage.rootId), task, fail);
+      const input = await this.rootRecords(tc, datasets.get(stage.rootId), task, deadLetterAs);
       const records: unknown[] = 'records' in input ? input.records : [];
       crashPoint('task', task.batchTime);
       let mapStatus: MapStatus | undefined;
@@ -127,7 +132,7 @@ export class TaskExecutor {
     tc: RunningTask,
     root: Dataset | undefined,
     task: TaskPlan,
-    fail: (record: unknown, error: unknown) => void,
+    deadLetterAs: (original: unknown, refused: unknown, error: unknown) => void,
   ): Promise<ShuffleInput> {
     const write = task.stage.shuffleWrite;
     if (
@@ -142,7 +147,7 @@ export class TaskExecutor {
       const mark = tc.deadLetterMark();
       let count = 0;
       const cursor: RecordCursor = { origin: undefined };
-      const failOrigin = (_record: unknown, error: unknown) => fail(cursor.origin, error);
+      const failOrigin = (record: unknown, error: unknown) => deadLetterAs(cursor.origin, record, error);
       try {
         await root.forEachRecord(
           task.partition,
@@ -347,11 +352,19 @@ class RunningTask implements TaskContext {
     return this.env.readText(path);
   }
 
-  deadLetter(datasetLabel: string, fnId: string, record: unknown, error: unknown, op?: string): void {
+  deadLetter(
+    datasetLabel: string,
+    fnId: string,
+    record: unknown,
+    error: unknown,
+    op?: string,
+    key?: unknown,
+  ): void {
     this.deadLetters.push({
       batchTime: this.batchTime,
       dataset: datasetLabel,
       ...(op !== undefined ? { op } : {}),
+      ...(key !== undefined ? { key: writableRecord(key) } : {}),
       fn: fnId,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       record: writableRecord(record),

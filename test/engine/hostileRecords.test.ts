@@ -272,4 +272,38 @@ describe('hostile records', () => {
     expect(shown[0]).toMatch(/^<unprintable record: Maximum call stack size exceeded>$/);
     expect(shown[1]).toMatch(/^<unprintable record: .*BigInt/);
   });
+
+  it('a reducer that refuses a value dead-letters the line it came from, with its key', async () => {
+    // given lines made pairs by a built-in (a fused pass into the map-side combine) or by an expression
+    const lines = ['{"user":"u1","n":1}', '{"user":"u1","n":"x"}', '{"user":"u1","n":2}'];
+    const reduce = { op: 'reduceByKey', fn: 'sum', partitions: 1 };
+    const job = linesJob(
+      lines,
+      {
+        fused: {
+          from: 'lines',
+          ops: [
+            { op: 'map', fn: 'parseJson' },
+            { op: 'map', fn: 'toPair', args: { key: 'user', value: 'n' } },
+            reduce,
+          ],
+        },
+        expressed: {
+          from: 'lines',
+          ops: [{ op: 'map', fn: 'parseJson' }, { op: 'map', expr: '[user, n]' }, reduce],
+        },
+      },
+      ['fused', 'expressed'],
+    );
+    // when a batch runs
+    const result = await runBatches(job, 1, { outputDir: dir });
+    // then the good values are summed, and the bad one is a dead letter of each reduce: its line and its key
+    expect(result.error).toBeUndefined();
+    expect(await batchesOf(dir, 'fused')).toEqual([[['u1', 3]]]);
+    expect(await batchesOf(dir, 'expressed')).toEqual([[['u1', 3]]]);
+    expect(result.deadLetters.map((l) => [l.op, l.key, l.record])).toEqual([
+      ['streams.fused.ops[2] (reduceByKey)', 'u1', '{"user":"u1","n":"x"}'],
+      ['streams.expressed.ops[2] (reduceByKey)', 'u1', '{"user":"u1","n":"x"}'],
+    ]);
+  });
 });
