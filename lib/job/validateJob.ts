@@ -56,8 +56,9 @@ export function validateJob(doc: unknown, options: ValidateJobOptions = {}): Job
   if (isObject(doc)) {
     const tooLarge = sizeIssues(doc);
     issues.push(...tooLarge);
-    // The checks across fields walk chains of streams; past the size limits they are not worth the time.
-    if (tooLarge.length === 0) {
+    // The checks across fields walk chains of streams recursively: past the size limits (which the schema or
+    // sizeIssues report) they could overflow the stack, and are not worth the time.
+    if (tooLarge.length === 0 && withinEntryLimits(doc)) {
       const functions =
         options.functions ?? (doc.functions === undefined ? new FunctionRegistry() : undefined);
       issues.push(...new ReferenceChecker(doc, functions).check());
@@ -101,6 +102,16 @@ export const MAX_GENERATED_BYTES_PER_BATCH = 256 * 1024 * 1024;
  * args check to JSON serialization, may walk it recursively.
  */
 export const MAX_NESTING = 100;
+
+/** Entries of `sources`, `datasets`, `streams` and `outputs` each: the schema's `maxProperties` and `maxItems`. */
+const MAX_ENTRIES = 1000;
+
+function withinEntryLimits(doc: Record<string, unknown>): boolean {
+  const sizes = [doc.sources, doc.datasets, doc.streams, doc.outputs].map((section) =>
+    Array.isArray(section) ? section.length : isObject(section) ? Object.keys(section).length : 0,
+  );
+  return sizes.every((size) => size <= MAX_ENTRIES);
+}
 
 /** The total op count, reported at the first op past {@link MAX_OPS}. */
 function sizeIssues(doc: Record<string, unknown>): JobIssue[] {

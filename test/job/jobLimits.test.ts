@@ -231,6 +231,16 @@ describe('validation stays linear in the document', () => {
     expect(issueAt(issues, 'streams').message).toMatch(/at most 1000 entries/);
   });
 
+  it('refuses 10,000 streams that read each other in a chain, listed last first, without walking the chain', () => {
+    // given streams without ops (so no op limit applies), each reading the one listed after it
+    const streams = Object.fromEntries(
+      Array.from({ length: 10_000 }, (_, i) => [`s${i}`, { from: i === 9_999 ? 'lines' : `s${i + 1}` }]),
+    );
+    const doc = minimalJob({ streams, outputs: [{ stream: 's0', type: 'print' }] });
+    // when it is validated, then the number of streams is the issue, not a stack overflow
+    expect(issueAt(issuesOf(doc), 'streams').message).toMatch(/at most 1000 entries/);
+  });
+
   it(`refuses values nested more than ${MAX_NESTING} levels deep, with the path where they are`, () => {
     // given args nested 5,000 levels deep
     let deep: unknown = 'user';
