@@ -25,56 +25,60 @@ function deadLetterErrors(letters: readonly unknown[]): string[] {
   return letters.map((letter) => String((letter as { error?: unknown }).error));
 }
 
-describe('an expression runs under a budget per record', () => {
-  it('dead-letters a record whose evaluation recurses past the depth budget, and keeps the others', async () => {
-    // given an expression that recurses without end on "loop" and returns other records as they are
-    const expr = '$ = "loop" ? ($f := function($x){ $x + $f($x) }; $f(1)) : $';
-    const job = expressionJob(expr, ['a', 'loop', 'b'], { depth: 50 });
-    // when the batch runs
-    const result = await runBatches(job, 1);
-    // then the looping record is a dead letter whose reason names the budget, and the batch went on
-    expect(result.error).toBeUndefined();
-    expect(result.recordsOf('out')).toEqual([['a', 'b']]);
-    const errors = deadLetterErrors(result.deadLetters);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain('streams.out.ops[0].expr');
-    expect(errors[0]).toContain('depth budget of 50 steps (expressionBudget.depth)');
-  });
-
-  it('dead-letters a record whose evaluation runs past the time budget (a tail-recursive loop)', async () => {
-    // given a loop JSONata runs without growing its stack, so only time can stop it
-    const expr = '$ = "loop" ? ($f := function($x){ $f($x) }; $f(1)) : $';
-    const job = expressionJob(expr, ['loop', 'a'], { timeMs: 20 });
-    // when the batch runs
-    const result = await runBatches(job, 1);
-    // then that record is a dead letter naming the time budget
-    expect(result.error).toBeUndefined();
-    expect(result.recordsOf('out')).toEqual([['a']]);
-    expect(deadLetterErrors(result.deadLetters)).toEqual([
-      expect.stringContaining('time budget of 20 ms per record (expressionBudget.timeMs)'),
-    ]);
-  });
-
-  it('dead-letters a record that makes or reads a list longer than the items budget', async () => {
-    // given a sort of a range, and a sort of the record itself
-    const job = expressionJob('$type($) = "array" ? $sort($) : $sort([1..$])', [3, 5000, [3, 1, 2]], {
-      items: 100,
+for (const workers of [0, 2]) {
+  describe(`an expression runs under a budget per record (${workers === 0 ? 'in-process' : 'worker threads'})`, () => {
+    it('dead-letters a record whose evaluation recurses past the depth budget, and keeps the others', async () => {
+      // given an expression that recurses without end on "loop" and returns other records as they are
+      const expr = '$ = "loop" ? ($f := function($x){ $x + $f($x) }; $f(1)) : $';
+      const job = expressionJob(expr, ['a', 'loop', 'b'], { depth: 50 });
+      // when the batch runs
+      const result = await runBatches(job, 1, { workers });
+      // then the looping record is a dead letter whose reason names the budget, and the batch went on
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('out')).toEqual([['a', 'b']]);
+      const errors = deadLetterErrors(result.deadLetters);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain('streams.out.ops[0].expr');
+      expect(errors[0]).toContain('depth budget of 50 steps (expressionBudget.depth)');
     });
-    // when the batch runs
-    const result = await runBatches(job, 1);
-    // then the small ones are sorted and the large one is a dead letter naming the items budget
-    expect(result.error).toBeUndefined();
-    expect(result.recordsOf('out')).toEqual([
-      [
-        [1, 2, 3],
-        [1, 2, 3],
-      ],
-    ]);
-    expect(deadLetterErrors(result.deadLetters)).toEqual([
-      expect.stringContaining('items budget of 100 (expressionBudget.items)'),
-    ]);
-  });
 
+    it('dead-letters a record whose evaluation runs past the time budget (a tail-recursive loop)', async () => {
+      // given a loop JSONata runs without growing its stack, so only time can stop it
+      const expr = '$ = "loop" ? ($f := function($x){ $f($x) }; $f(1)) : $';
+      const job = expressionJob(expr, ['loop', 'a'], { timeMs: 20 });
+      // when the batch runs
+      const result = await runBatches(job, 1, { workers });
+      // then that record is a dead letter naming the time budget
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('out')).toEqual([['a']]);
+      expect(deadLetterErrors(result.deadLetters)).toEqual([
+        expect.stringContaining('time budget of 20 ms per record (expressionBudget.timeMs)'),
+      ]);
+    });
+
+    it('dead-letters a record that makes or reads a list longer than the items budget', async () => {
+      // given a sort of a range, and a sort of the record itself
+      const job = expressionJob('$type($) = "array" ? $sort($) : $sort([1..$])', [3, 5000, [3, 1, 2]], {
+        items: 100,
+      });
+      // when the batch runs
+      const result = await runBatches(job, 1, { workers });
+      // then the small ones are sorted and the large one is a dead letter naming the items budget
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('out')).toEqual([
+        [
+          [1, 2, 3],
+          [1, 2, 3],
+        ],
+      ]);
+      expect(deadLetterErrors(result.deadLetters)).toEqual([
+        expect.stringContaining('items budget of 100 (expressionBudget.items)'),
+      ]);
+    });
+  });
+}
+
+describe('an expression is checked when it is compiled', () => {
   it('refuses, at validation, a regular expression that could backtrack without bound', () => {
     // given expressions whose regular expressions V8's linear engine cannot run and that can blow up
     const doc = minimalJob({
