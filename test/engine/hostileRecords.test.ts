@@ -113,7 +113,7 @@ describe('hostile records', () => {
     }
   });
 
-  it('records that are not pairs are dead letters of join, leftOuterJoin, cogroup and updateStateByKey', async () => {
+  it('records that are not pairs are dead letters of joins, cogroup, updateStateByKey and mapWithState', async () => {
     // given lines parsed and turned into pairs by an expression that makes `["u6"]` or `[]` of incomplete ones
     const lines = ['{"user":"u1","n":1}', '{"user":"u6"}', '{}', '{"user":"u1","n":2}'];
     const keyed = [
@@ -129,8 +129,9 @@ describe('hostile records', () => {
         left: { from: 'pairs', ops: [{ op: 'leftOuterJoin', with: 'others', partitions: 1 }] },
         grouped: { from: 'pairs', ops: [{ op: 'cogroup', with: 'others', partitions: 1 }] },
         sums: { from: 'pairs', ops: [{ op: 'updateStateByKey', fn: 'sumState', partitions: 1 }] },
+        counts: { from: 'pairs', ops: [{ op: 'mapWithState', fn: 'runningCount', partitions: 1 }] },
       },
-      ['joined', 'left', 'grouped', 'sums'],
+      ['joined', 'left', 'grouped', 'sums', 'counts'],
     );
     // when two batches run
     const result = await runBatches(job, 2, { outputDir: dir });
@@ -139,6 +140,13 @@ describe('hostile records', () => {
     expect(await batchesOf(dir, 'sums')).toEqual([[['u1', 3]], [['u1', 3]]]);
     expect((await batchesOf(dir, 'joined'))[0]).toHaveLength(4);
     expect((await batchesOf(dir, 'left'))[0]).toHaveLength(4);
+    expect(await batchesOf(dir, 'counts')).toEqual([
+      [
+        ['u1', 1],
+        ['u1', 2],
+      ],
+      [],
+    ]);
     expect(await batchesOf(dir, 'grouped')).toEqual([
       [
         [
@@ -158,6 +166,8 @@ describe('hostile records', () => {
       ...ops.flatMap((op) => [`streams.${op}: {"user":"u6"}`, `streams.${op}: {"user":"u6"}`]),
       'streams.sums.ops[0] (updateStateByKey): {}',
       'streams.sums.ops[0] (updateStateByKey): {"user":"u6"}',
+      'streams.counts.ops[0] (mapWithState): {}',
+      'streams.counts.ops[0] (mapWithState): {"user":"u6"}',
     ].sort();
     expect(letters).toEqual(expected);
     expect(result.deadLetters[0]!.error).toMatch(/expected a \[key, value\] pair/);
