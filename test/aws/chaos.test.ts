@@ -31,7 +31,7 @@ const root = new URL('../..', import.meta.url).pathname;
 const suffix = Math.random().toString(36).slice(2, 8);
 const bucket = `sluice-chaos-${suffix}`;
 const streamName = `chaos-${suffix}`;
-const BATCHES = 12;
+const BATCHES = 16;
 const PER_SHARD = 20;
 /** Short leases, so a take-over waits 3 s rather than the default 5. */
 const LEASE_TTL_MS = 3000;
@@ -295,8 +295,8 @@ beforeAll(async () => {
         env: { ...shortEnv, SLUICE_TEST_PAUSE_AT: 'read:9' },
       },
       coordinator: { module: `${root}functions/coordinator.ts`, timeoutMs: 120_000, env: coordinatorEnv },
-      // An 8 s timeout: each invocation drives about 6.4 s, then hands over to the next.
-      'short-coordinator': { module: `${root}functions/coordinator.ts`, timeoutMs: 8000, env: shortEnv },
+      // A 10 s timeout: each invocation drives about 8 s, then hands over to the next.
+      'short-coordinator': { module: `${root}functions/coordinator.ts`, timeoutMs: 10_000, env: shortEnv },
       control: {
         module: `${root}functions/control.ts`,
         timeoutMs: 30_000,
@@ -393,7 +393,7 @@ describe('a coordinator that is slow rather than dead', () => {
     expect(answer.functionError).toBe('Unhandled');
     expect(answer.body).toMatchObject({ errorType: 'Sandbox.Timedout' });
     await until('the timed-out process to be gone', () => processState(pid) === undefined, 10_000);
-    // and when the tick's coordinator (8 s invocations, handing over to each other) takes the job over
+    // and when the tick's coordinator (10 s invocations, handing over to each other) takes the job over
     await leaseExpired(job);
     await invoke('short-coordinator', { action: 'tick', job }, 'Event');
     await until(
