@@ -1,6 +1,7 @@
 import { appendFile, mkdir, mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { DeadLetter } from '../dataset/TaskContext';
 import type { OutputEvent } from '../dstream/DStreamOps';
 import { CheckpointMismatchError } from '../errors';
@@ -26,6 +27,11 @@ export interface LocalRunOptions {
   readonly durationMs?: number;
   /** Worker threads; 0 runs every task in this thread. Default: one per core. */
   readonly workers?: number;
+  /**
+   * Node's limits for each worker thread (heap sizes): a thread that exceeds them dies, and is replaced.
+   * Default: Node's defaults.
+   */
+  readonly workerResourceLimits?: ResourceLimits;
   /** The block store folder. Default `.sluice`. */
   readonly storeDir?: string;
   /** The folder output paths are relative to. Default: the current folder. */
@@ -84,7 +90,9 @@ export class LocalRuntime {
     const workers = options.workers ?? availableParallelism();
     let runner: TaskRunner = driverRunner;
     if (workers > 0) {
-      const pool = new WorkerPoolRunner(job, dirs, workers);
+      const pool = new WorkerPoolRunner(job, dirs, workers, {
+        ...(options.workerResourceLimits ? { resourceLimits: options.workerResourceLimits } : {}),
+      });
       try {
         await pool.ready();
       } catch (error) {

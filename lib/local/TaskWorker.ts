@@ -9,8 +9,9 @@ const { job, dirs } = workerData as { job: JobSource; dirs: LocalDirs };
 const ssc = await contextFromSource(job);
 const executor = new TaskExecutor(localExecutorEnv(dirs, ssc.functions));
 
-parentPort!.on('message', async (message: { id: number; task: TaskPlan }) => {
+// The pool sends a thread one task at a time, so a result needs no id to find its task.
+parentPort!.on('message', async (message: { task: TaskPlan }) => {
   const result = await executor.run(message.task);
-  parentPort!.postMessage({ id: message.id, result });
+  parentPort!.postMessage({ result });
 });
 parentPort!.postMessage({ ready: true });
