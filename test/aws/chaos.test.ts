@@ -300,7 +300,12 @@ beforeAll(async () => {
       control: {
         module: `${root}functions/control.ts`,
         timeoutMs: 30_000,
-        env: { ...env, SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
+        env: {
+          ...env,
+          SLUICE_BUCKET: bucket,
+          SLUICE_COORDINATOR_FUNCTION: 'coordinator',
+          AWS_ENDPOINT_URL_LAMBDA: coordinatorEnv.AWS_ENDPOINT_URL_LAMBDA,
+        },
       },
       worker: {
         module: `${root}functions/worker.ts`,
@@ -414,4 +419,37 @@ describe('a coordinator that is slow rather than dead', () => {
     );
     expect(timedOut).toEqual([]);
   }, 300_000);
+});
+
+describe('a reset from the control function', () => {
+  it('starts a job fresh: the next run begins at batch 1 and reads the stream from the start again', async () => {
+    // given a job that ran two batches and stopped
+    const job = `fresh-${suffix}`;
+    const doc = jobDocument(
+      job,
+      { type: 'kinesis', streamName, maxRecordsPerShard: PER_SHARD },
+      awsOutputs(job),
+    );
+    expect(
+      (await invoke('control', { action: 'start', job: doc, batches: 2 })).functionError,
+    ).toBeUndefined();
+    const stoppedAt = async (batchTime: number) => {
+      const s = await status(job);
+      return s.state === 'stopped' && s.lastCompletedBatch === batchTime;
+    };
+    await until('the first run to stop', () => stoppedAt(2000), 60_000);
+    // when it is started again with "fresh": true, for three batches
+    const answer = await invoke('control', { action: 'start', job: doc, batches: 3, fresh: true });
+    expect(answer.body).toMatchObject({ ok: true, state: 'running' });
+    await until('the fresh run to stop', () => stoppedAt(3000), 60_000);
+    // then it ran batches 1 to 3 from scratch (batches 1 and 2 once in each run), not only batch 3
+    expect(completedBatches(job)).toEqual([1000, 1000, 2000, 2000, 3000]);
+    // and its outputs are local mode's first three batches: the stream was read from the start again
+    for (let k = 0; k < 3; k++) {
+      const line = JSON.parse((await s3Text(`outputs/${job}/counted/${(k + 1) * 1000}.json`))!);
+      expect(line.records).toEqual(local.recordsOf('counted')[k]);
+      const users = JSON.parse((await s3Text(`outputs/${job}/users/${(k + 1) * 1000}.json`))!);
+      expect(sortRecords(users.records)).toEqual(sortRecords(local.recordsOf('users')[k]!));
+    }
+  }, 180_000);
 });
