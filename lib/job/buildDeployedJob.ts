@@ -44,7 +44,10 @@ export async function buildDeployedJob(
   doc: unknown,
   options: BuildDeployedJobOptions,
 ): Promise<StreamingContext> {
-  if (!isModuleJobDocument(doc)) return buildJob(doc, options);
+  if (!isModuleJobDocument(doc)) {
+    refuseLocalOnlySources(doc);
+    return buildJob(doc, options);
+  }
   const job = validateModuleJob(doc as Record<string, unknown>);
   const exports = options.deployedModules.get(job.module, 'module');
   const name = job.export ?? 'default';
@@ -83,6 +86,37 @@ export function batchIntervalOf(doc: unknown, modules: DeployedModules): number 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Source types that read this machine (a folder) or open a connection the document names (a socket). On Lambda
+ * a folder is an empty, per-container `/tmp`, and a socket would let a job document make the coordinator
+ * connect wherever it says, with the function's network position: both are refused at the edge, with the path.
+ */
+const LOCAL_ONLY_SOURCES: Readonly<Record<string, string>> = {
+  socket: 'a socket source would make the coordinator open the connection the document names',
+  textFileStream: 'a folder source reads a folder of the machine it runs on, and a Lambda function has none',
+};
+
+function refuseLocalOnlySources(doc: unknown): void {
+  const sources = (doc as { sources?: unknown } | null)?.sources;
+  if (typeof sources !== 'object' || sources === null) return; // the schema names what is missing
+  const issues: JobIssue[] = [];
+  for (const [name, spec] of Object.entries(sources)) {
+    const type = (spec as { type?: unknown } | null)?.type;
+    const why =
+      typeof type === 'string' && Object.hasOwn(LOCAL_ONLY_SOURCES, type)
+        ? LOCAL_ONLY_SOURCES[type]
+        : undefined;
+    if (why) {
+      issues.push({
+        path: `sources.${name}.type`,
+        message: `${type} sources run only in local mode: ${why}; on AWS read a kinesis or s3Prefix source`,
+        value: type,
+      });
+    }
+  }
+  if (issues.length > 0) throw new JobValidationError(issues);
 }
 
 function validateModuleJob(doc: Record<string, unknown>): ModuleJobDocument {

@@ -92,6 +92,30 @@ describe('a job document on the serverless runtime', () => {
     );
     expect(issues[0]!.message).toMatch(/has no job modules.*sluice:jobModules/);
   });
+
+  it('refuses socket and folder sources at their type, before anything connects or reads', async () => {
+    // given a JSON job whose sources read a socket and a folder, which only local mode can
+    const doc = {
+      name: 'local-only',
+      batchIntervalMs: 1000,
+      sources: {
+        lines: { type: 'socket', host: '169.254.169.254', port: 80 },
+        files: { type: 'textFileStream', directory: 'in' },
+      },
+      streams: { all: { from: 'lines', ops: [{ op: 'union', with: ['files'] }] } },
+      outputs: [{ type: 'print', stream: 'all' }],
+    };
+    // when it is built for the serverless runtime
+    const issues = await issuesOf(buildDeployedJob(doc, options));
+    // then each source is refused at its type, with what to use instead
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'sources.lines.type',
+        message: expect.stringMatching(/socket sources run only in local mode.*kinesis or s3Prefix/),
+      }),
+      expect.objectContaining({ path: 'sources.files.type', message: expect.stringMatching(/folder/) }),
+    ]);
+  });
 });
 
 describe('the modules a deployment bundles', () => {
