@@ -138,6 +138,16 @@ export class LambdaHost {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The functions run with the developer's AWS credentials. Listening on loopback keeps other machines out, not
+    // a web page in the developer's own browser: it can POST here (a simple cross-origin request), or reach the
+    // port through a DNS name rebound to 127.0.0.1. SDK clients send no Origin and a loopback Host; browsers
+    // always send Origin on a cross-origin POST, and a rebound name arrives as the Host.
+    const refusal = browserRefusal(req);
+    if (refusal) {
+      req.resume();
+      reply(res, 403, 'AccessDeniedException', refusal);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://lambda.local');
     const route = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
     if (req.method !== 'POST' || !route) {
@@ -483,6 +493,20 @@ function validateSpec(name: string, spec: HostedFunctionSpec): HostedFunctionSpe
     }
   }
   return spec;
+}
+
+/** Why a request that did not come from an SDK client on this machine is refused; undefined when it is served. */
+function browserRefusal(req: IncomingMessage): string | undefined {
+  if (req.headers.origin !== undefined) {
+    return `the Lambda host refuses requests with an Origin header (got ${header(req, 'origin')}): only SDK clients on this machine may invoke its functions`;
+  }
+  const hostHeader = header(req, 'host') ?? '';
+  // `127.0.0.1:4566`, `localhost:4566`, `[::1]:4566`: the name without its port and IPv6 brackets.
+  const name = hostHeader.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  if (!isLoopback(name)) {
+    return `the Lambda host serves only loopback names in the Host header (got ${JSON.stringify(hostHeader)}): use http://127.0.0.1:<port>`;
+  }
+  return undefined;
 }
 
 function isLoopback(host: string): boolean {

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
@@ -21,6 +22,25 @@ function lambdaClient(url: string): LambdaClient {
 
 const json = (out: InvokeCommandOutput) =>
   JSON.parse(new TextDecoder().decode(out.Payload)) as Record<string, any>;
+
+/** A POST of `{"n":1}` with exactly these headers (fetch would not let a test set Host), and its JSON answer. */
+function postRaw(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
+      );
+    });
+    req.on('error', reject);
+    req.end('{"n":1}');
+  });
+}
 
 describe('LambdaHost, through the AWS SDK Lambda client', () => {
   let host: LambdaHost;
@@ -160,6 +180,22 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
       name: 'ResourceNotFoundException',
       $metadata: { httpStatusCode: 404 },
     });
+  });
+
+  it('refuses what a web page could send: an Origin header, or a Host that is not a loopback name', async () => {
+    // given the echo function, reachable on loopback
+    const invoke = (headers: Record<string, string>) =>
+      postRaw(host.port, '/2015-03-31/functions/echo/invocations', headers);
+    // when a browser posts cross-origin, or through a DNS name rebound to 127.0.0.1
+    const fromPage = await invoke({ Origin: 'https://evil.example' });
+    const rebound = await invoke({ Host: `evil.example:${host.port}` });
+    // then both are refused before any function runs, and a plain loopback request is served
+    expect(fromPage).toMatchObject({ status: 403, body: { message: expect.stringMatching(/Origin/) } });
+    expect(rebound).toMatchObject({
+      status: 403,
+      body: { message: expect.stringMatching(/loopback names/) },
+    });
+    expect(await invoke({})).toMatchObject({ status: 200, body: { event: { n: 1 } } });
   });
 
   it('times an invocation out after timeoutMs, then serves the next one', async () => {
