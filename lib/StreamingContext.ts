@@ -21,6 +21,7 @@ import { DAGScheduler } from './scheduler/DAGScheduler';
 import { type SpeculationOptions, SpeculationPolicy } from './scheduler/SpeculationPolicy';
 import type { StreamingListener } from './scheduler/StreamingListener';
 import type { TaskRunner } from './scheduler/TaskRunner';
+import type { ShuffleOptions } from './shuffle/ShuffleOptions';
 import { GeneratorSource, type GeneratorSourceOptions } from './source/GeneratorSource';
 import { QueueSource } from './source/QueueSource';
 import { SocketSource, type SocketSourceOptions } from './source/SocketSource';
@@ -48,6 +49,11 @@ export interface StreamingContextOptions {
    * chooses (on with Lambda workers, off locally), quantile 0.75, multiplier 1.4, minTaskRuntimeMs 100.
    */
   readonly speculation?: SpeculationOptions;
+  /**
+   * How shuffles are carried: when a large shuffle gets a combining (merge) step, and the inline limit.
+   * Default: combine from 256 map × reduce pairs, 64 KiB inline (see `ShuffleOptions`).
+   */
+  readonly shuffle?: ShuffleOptions;
 }
 
 /** What a running context is connected to; the local runtime and the Lambda runtime each provide one. */
@@ -120,6 +126,8 @@ export class StreamingContext implements DatasetContext {
   /** The job's speculation settings, as given. */
   readonly speculation: SpeculationOptions;
   private readonly speculationPolicy: SpeculationPolicy;
+  /** The job's shuffle settings, as given. */
+  readonly shuffle: ShuffleOptions;
   /** The stream graph. */
   readonly graph = new DStreamGraph();
   /** Every function of the graph, by id. */
@@ -156,6 +164,8 @@ export class StreamingContext implements DatasetContext {
     this.speculation = options.speculation ?? {};
     // Built now so a bad setting fails at construction, not when a runtime connects.
     this.speculationPolicy = new SpeculationPolicy(this.speculation);
+    this.shuffle = options.shuffle ?? {};
+    validShuffleOptions(this.shuffle);
     this.graphScope = new FnScope(this.functions, 'g');
     this.placeholderContext = {
       newDatasetId: () => -1,
@@ -260,7 +270,14 @@ export class StreamingContext implements DatasetContext {
     const batch = currentBatch.getStore() ?? new BatchRun(0);
     for (let attempt = 1; ; attempt++) {
       const planStarted = performance.now();
-      const plan = StagePlanner.plan(dataset, action, batch.batchTime, this.nextJobId++, this.persistence);
+      const plan = StagePlanner.plan(
+        dataset,
+        action,
+        batch.batchTime,
+        this.nextJobId++,
+        this.persistence,
+        this.shuffle,
+      );
       batch.planningMs += performance.now() - planStarted;
       try {
         return await dag.runJob(plan, batch);
@@ -340,5 +357,24 @@ export class StreamingContext implements DatasetContext {
 function positiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Refuses a shuffle setting the planner could not follow, naming the field and the value. */
+function validShuffleOptions(options: ShuffleOptions): void {
+  const combine = options.combine;
+  if (combine !== undefined && combine !== 'auto' && combine !== 'always' && combine !== 'never') {
+    throw new RangeError(
+      `shuffle.combine must be 'auto', 'always' or 'never', got ${JSON.stringify(combine)}`,
+    );
+  }
+  if (options.combineMinPairs !== undefined)
+    positiveInteger('shuffle.combineMinPairs', options.combineMinPairs);
+  if (options.maxMergeTasks !== undefined) positiveInteger('shuffle.maxMergeTasks', options.maxMergeTasks);
+  const inline = options.inlineMaxBytes;
+  if (inline !== undefined && (!Number.isInteger(inline) || inline < 0)) {
+    throw new RangeError(
+      `shuffle.inlineMaxBytes must be a whole number of bytes, got ${JSON.stringify(inline)}`,
+    );
   }
 }

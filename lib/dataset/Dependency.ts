@@ -97,6 +97,8 @@ export interface ShuffleWriteSpec {
   readonly mapSideCombine: boolean;
   /** The op that reads the shuffle (its dataset's origin), named by the map side's dead letters. */
   readonly origin?: string;
+  /** Set when the job sets `shuffle.inlineMaxBytes`: it overrides the executor's inline limit. */
+  readonly inlineMaxBytes?: number;
 }
 
 /** Any dependency. */

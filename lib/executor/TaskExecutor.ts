@@ -15,6 +15,7 @@ import { CacheMissError } from '../errors';
 import type { MapStatus, PersistedPartition, TaskPlan, TaskResult } from '../plan/Plan';
 import { crashPoint } from '../scheduler/crashPoint';
 import { Aggregator } from '../shuffle/Aggregator';
+import { mergedShuffleKey, mergeShuffle } from '../shuffle/ShuffleMerger';
 import { type ShuffleInput, writeShuffle } from '../shuffle/ShuffleWriter';
 import type { BlockStore } from '../storage/BlockStore';
 import { decodeSegment, encodeSegments } from '../storage/SegmentedBlob';
@@ -57,6 +58,7 @@ export class TaskExecutor {
         datasets.set(spec.id, build(spec));
       }
       tc = new RunningTask(task, datasets, this.env);
+      if (stage.shuffleMerge) return await this.merge(task, tc, started);
       const running = tc;
       // A record the map side refuses (not a pair, a combiner that throws) is dead-lettered as its stage input,
       // with the key of the pair it had become.
@@ -85,7 +87,7 @@ export class TaskExecutor {
             this.env.store,
             (id) => this.env.functions.get(id),
             fail,
-            this.env.inlineShuffleBytes ?? DEFAULT_INLINE_SHUFFLE_BYTES,
+            stage.shuffleWrite.inlineMaxBytes ?? this.env.inlineShuffleBytes ?? DEFAULT_INLINE_SHUFFLE_BYTES,
             task.speculative === true,
           ),
         ); // the bucketing before the write is counted too: it is small beside the write
@@ -122,6 +124,33 @@ export class TaskExecutor {
         ...(error instanceof CacheMissError ? { cacheMiss: error.key } : {}),
       };
     }
+  }
+
+  /** A merge task of a combining shuffle: its statuses are its group's map outputs (see `ShuffleMerger`). */
+  private async merge(task: TaskPlan, tc: RunningTask, started: number): Promise<TaskResult> {
+    const { shuffleId } = task.stage.shuffleMerge!;
+    const statuses = task.shuffleInputs[shuffleId];
+    if (!statuses) throw new Error(`merge task has no map outputs for shuffle ${shuffleId}`);
+    const key = mergedShuffleKey(task.batchTime, shuffleId, task.partition, task.speculative === true);
+    const merged = await tc.timed(mergeShuffle(statuses, key, this.env.store));
+    tc.requests += merged.requests;
+    tc.shuffleBytesRead += merged.bytesRead;
+    return {
+      ok: true,
+      stageId: task.stage.stageId,
+      partition: task.partition,
+      mapStatus: merged.status,
+      metrics: {
+        durationMs: performance.now() - started,
+        storageMs: tc.storageMs,
+        recordsOut: 0,
+        shuffleBytesWritten: merged.bytesWritten,
+        shuffleBytesRead: merged.bytesRead,
+        storageRequests: tc.requests,
+      },
+      deadLetters: [],
+      persisted: [],
+    };
   }
 
   /**

@@ -23,8 +23,20 @@ export interface StagePlan {
   readonly shuffleReads: readonly number[];
   /** Set on a map stage: how its output is partitioned and written. */
   readonly shuffleWrite?: ShuffleWriteSpec;
+  /**
+   * Set on the merge stage of a combining shuffle (see `ShuffleMerger`): task g merges the map outputs of
+   * group g. It has no datasets; its statuses replace the map stage's for the stages that read the shuffle.
+   */
+  readonly shuffleMerge?: ShuffleMergeSpec;
   /** `driver` when a function of the stage only exists in the driver (created inside foreachRDD). */
   readonly runOn: 'any' | 'driver';
+}
+
+/** The merge step of a combining shuffle, as a plan carries it. */
+export interface ShuffleMergeSpec {
+  readonly shuffleId: number;
+  /** Map outputs per merge task: group g is map tasks [g·groupSize, (g+1)·groupSize). */
+  readonly groupSize: number;
 }
 
 /** One job: the stages an output operation needs for one batch. */

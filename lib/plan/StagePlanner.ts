@@ -1,22 +1,28 @@
 import type { ActionSpec, Dataset, DatasetSpec } from '../dataset/Dataset';
 import type { ShuffleDependency, ShuffleWriteSpec } from '../dataset/Dependency';
 import type { PersistenceTracker } from '../dataset/PersistenceTracker';
+import { mergeGroupSize, type ShuffleOptions } from '../shuffle/ShuffleOptions';
 import type { JobPlan, StagePlan } from './Plan';
 
 /**
  * Splits a job's dataset graph into stages at its shuffle dependencies (Spark's DAGScheduler, the planning
- * half) and returns the plan as plain JSON. A shuffle used twice in one job becomes one stage.
+ * half) and returns the plan as plain JSON. A shuffle used twice in one job becomes one stage. A large shuffle
+ * gets a merge stage between its map stage and its readers (see `ShuffleMerger`, `mergeGroupSize`).
  */
 export class StagePlanner {
   private stages: StagePlan[] = [];
   private readonly byShuffle = new Map<number, StagePlan>();
 
-  private constructor(private readonly persistence: PersistenceTracker | undefined) {}
+  private constructor(
+    private readonly persistence: PersistenceTracker | undefined,
+    private readonly shuffle: ShuffleOptions,
+  ) {}
 
   /**
    * The plan of a job computing `root` and applying `action` to each of its partitions. A persisted dataset
    * whose partitions all exist becomes a leaf that reads them: from the block store (its lineage is cut, as a
-   * checkpoint cuts it) or from worker memory (a miss makes the job replan with lineage).
+   * checkpoint cuts it) or from worker memory (a miss makes the job replan with lineage). `shuffle` is the
+   * job's `StreamingContextOptions.shuffle`.
    */
   static plan(
     root: Dataset,
@@ -24,8 +30,9 @@ export class StagePlanner {
     batchTime: number,
     jobId: number,
     persistence?: PersistenceTracker,
+    shuffle: ShuffleOptions = {},
   ): JobPlan {
-    const planner = new StagePlanner(persistence);
+    const planner = new StagePlanner(persistence, shuffle);
     const result = planner.stage(root, undefined);
     return { jobId, batchTime, stages: planner.stages, resultStageId: result.stageId, action };
   }
@@ -77,10 +84,32 @@ export class StagePlanner {
   private shuffleStage(dep: ShuffleDependency, readerOrigin: string | undefined): StagePlan {
     let stage = this.byShuffle.get(dep.shuffleId);
     if (!stage) {
-      const write = dep.writeSpec();
-      stage = this.stage(dep.parent, readerOrigin === undefined ? write : { ...write, origin: readerOrigin });
+      const write = {
+        ...dep.writeSpec(),
+        ...(readerOrigin === undefined ? {} : { origin: readerOrigin }),
+        ...(this.shuffle.inlineMaxBytes === undefined ? {} : { inlineMaxBytes: this.shuffle.inlineMaxBytes }),
+      };
+      const mapStage = this.stage(dep.parent, write);
+      const groupSize = mergeGroupSize(mapStage.numPartitions, write.partitioner.numPartitions, this.shuffle);
+      stage = groupSize === undefined ? mapStage : this.mergeStage(mapStage, dep.shuffleId, groupSize);
       this.byShuffle.set(dep.shuffleId, stage);
     }
+    return stage;
+  }
+
+  /** The merge stage of a combining shuffle: one task per group of map outputs, no datasets. */
+  private mergeStage(mapStage: StagePlan, shuffleId: number, groupSize: number): StagePlan {
+    const stage: StagePlan = {
+      stageId: this.stages.length,
+      datasets: [],
+      rootId: -1,
+      numPartitions: Math.ceil(mapStage.numPartitions / groupSize),
+      parentStageIds: [mapStage.stageId],
+      shuffleReads: [shuffleId],
+      shuffleMerge: { shuffleId, groupSize },
+      runOn: 'any',
+    };
+    this.stages.push(stage);
     return stage;
   }
 }

@@ -1,6 +1,7 @@
 import type { PersistenceTracker } from '../dataset/PersistenceTracker';
 import { CacheMissError, TaskFailedError } from '../errors';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
+import { groupStatuses, groupsToMerge, mergedStatuses } from '../shuffle/ShuffleMerger';
 import type { BatchRun } from './BatchRun';
 import type { SpeculationPolicy } from './SpeculationPolicy';
 import type { TaskRunner } from './TaskRunner';
@@ -64,18 +65,27 @@ export class DAGScheduler {
     batch.stages++;
     if (runner === this.driverRunner && runner !== this.runner) batch.driverStages++;
     const stageStarted = performance.now();
+    // A merge stage runs only the groups worth merging, each with its group's statuses (see `ShuffleMerger`).
+    const merge = stage.shuffleMerge;
+    const partitions = merge
+      ? groupsToMerge(merge, shuffleInputs[merge.shuffleId]!)
+      : Array.from({ length: stage.numPartitions }, (_, partition) => partition);
+    const inputsOf = (partition: number) =>
+      merge
+        ? { [merge.shuffleId]: groupStatuses(merge, shuffleInputs[merge.shuffleId]!, partition) }
+        : forPartition(stage, shuffleInputs, partition);
     // Stages the driver must run have nowhere else to send a copy.
     const stragglers =
       this.speculation && runner === this.runner
-        ? new StragglerWatch(this.speculation, runner, stage.numPartitions, batch)
+        ? new StragglerWatch(this.speculation, runner, partitions.length, batch)
         : undefined;
     let results: Succeeded[];
     try {
       results = await Promise.all(
-        Array.from({ length: stage.numPartitions }, (_, partition) =>
+        partitions.map((partition) =>
           this.runTask(
             runner,
-            { ...base(plan, stage, forPartition(stage, shuffleInputs, partition)), partition, attempt: 0 },
+            { ...base(plan, stage, inputsOf(partition)), partition, attempt: 0 },
             batch,
             stragglers,
           ),
@@ -86,6 +96,10 @@ export class DAGScheduler {
     }
     const slowest = Math.max(0, ...results.map((r) => r.metrics.durationMs));
     batch.dispatchMs += Math.max(0, performance.now() - stageStarted - slowest);
+    if (merge) {
+      const merged = new Map(results.map((r) => [r.partition, r.mapStatus!]));
+      mapOutputs.set(merge.shuffleId, mergedStatuses(merge, shuffleInputs[merge.shuffleId]!, merged));
+    }
     if (stage.shuffleWrite) {
       mapOutputs.set(
         stage.shuffleWrite.shuffleId,

@@ -1,0 +1,289 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
+import type { MapStatus } from '../../lib/plan/Plan';
+import { StreamingContext, type StreamingContextOptions } from '../../lib/StreamingContext';
+import { LogicalClock } from '../../lib/scheduler/Clock';
+import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
+import { JobScheduler } from '../../lib/scheduler/JobScheduler';
+import {
+  groupsToMerge,
+  mergedShuffleKey,
+  mergedStatuses,
+  mergeShuffle,
+} from '../../lib/shuffle/ShuffleMerger';
+import { mergeGroupSize } from '../../lib/shuffle/ShuffleOptions';
+import { shuffleKey, writeShuffle } from '../../lib/shuffle/ShuffleWriter';
+import { CountingBlockStore } from '../../lib/storage/CountingBlockStore';
+import { decodeSegment } from '../../lib/storage/SegmentedBlob';
+import { combining } from '../helpers/combiningCases';
+import { assertBatches } from '../helpers/operatorCase';
+
+const casesModule = new URL('../helpers/combiningCases.ts', import.meta.url).pathname;
+
+/** Window cases whose expected table holds fewer batches than must run (see windows.test.ts). */
+const windowBatches: Record<string, number> = {
+  window: 6,
+  windowSlideEqualsWindow: 6,
+  windowSlideLongerThanWindow: 6,
+  reduceByKeyAndWindowSlideTwo: 6,
+  reduceByKeyAndWindowSlideLongerThanWindow: 4,
+};
+
+const tables = (['cases', 'windowCases', 'stateCases'] as const).flatMap((table) =>
+  Object.entries(combining[table]).map(([name, testCase]) => ({
+    table,
+    name,
+    testCase,
+    batches: (table === 'windowCases' ? windowBatches[name] : undefined) ?? testCase.expected.length,
+  })),
+);
+
+for (const runner of [
+  { name: 'in-process', workers: 0 },
+  { name: 'worker threads', workers: 2 },
+] as const) {
+  describe(`the combining shuffle on every operator table (${runner.name})`, () => {
+    let mergeTasks = 0;
+
+    for (const { table, name, testCase, batches } of tables) {
+      it(`${table}.${name}`, async () => {
+        // given an operator table, with every shuffle stored and combined
+        const job = (mode: string) =>
+          ({ kind: 'module', path: casesModule, exportName: `${mode}.${table}.${name}` }) as const;
+        const tasks = { combining: 0, direct: 0 };
+        const counting = (mode: 'combining' | 'direct') => ({
+          onBatchCompleted: (info: { tasks: number }) => {
+            tasks[mode] += info.tasks;
+          },
+        });
+        // when it runs combining, and directly
+        const combined = await runBatches(job('combining'), batches, {
+          workers: runner.workers,
+          listeners: [counting('combining')],
+        });
+        const direct = await runBatches(job('direct'), batches, {
+          workers: runner.workers,
+          listeners: [counting('direct')],
+        });
+        // then the combined output is the expected table, and record for record, in order, the direct one
+        expect(combined.error).toBeUndefined();
+        expect(direct.error).toBeUndefined();
+        assertBatches(combined.recordsOf('out'), testCase.expected, testCase.ordered);
+        assertBatches(combined.recordsOf('out'), direct.recordsOf('out'), true);
+        mergeTasks += tasks.combining - tasks.direct;
+      });
+    }
+
+    it('ran merge tasks in the tables above (the combining path was taken)', () => {
+      expect(mergeTasks).toBeGreaterThan(10);
+    });
+  });
+}
+
+describe('storage requests of a shuffle with M map tasks and R = M reduce partitions', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-combining-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** One batch of a groupByKey from M partitions to M, every map output stored; the shuffle's store calls. */
+  async function shuffleRequests(m: number, combine: 'always' | 'never') {
+    const options: StreamingContextOptions = {
+      batchIntervalMs: 1000,
+      shuffle: { combine, inlineMaxBytes: 0 },
+    };
+    const ssc = new StreamingContext(options);
+    // 8 keys per reduce partition in every map partition, so that (nearly) every map × reduce pair is non-empty.
+    const records = Array.from({ length: m * m * 8 }, (_, i) => i);
+    ssc
+      .queueStream([records], { partitions: m })
+      .map((i): [number, number] => [i % (m * 8), i])
+      .groupByKey(m)
+      .map(([key, values]): [number, number] => [key, values.length])
+      .collectBatches('out');
+    const store = new CountingBlockStore(new LocalFolderStore(join(dir, `${combine}-${m}`)), 'shuffle/');
+    const runner = new InProcessRunner({
+      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
+      store,
+    });
+    ssc.connect({
+      store,
+      outputs: store,
+      runner,
+      driverRunner: runner,
+      print: () => {},
+      appendJsonl: async () => {},
+      outputPositions: async () => ({}),
+      restoreOutputPositions: async () => {},
+    });
+    const outputs: unknown[][] = [];
+    ssc.addListener({ onOutput: (e) => outputs.push([...e.records]) });
+    const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'requests' }).run({ batches: 1 });
+    expect(summary.error).toBeUndefined();
+    const sorted = (outputs[0] ?? []).map((r) => JSON.stringify(r)).sort();
+    const { puts, gets, rangeGets } = store.counts;
+    // The batch's clean-up deletes the shuffle prefix the same way in both modes: it is not a shuffle request.
+    return { counts: { ...store.counts }, total: puts + gets + rangeGets, sorted };
+  }
+
+  for (const m of [4, 16, 64]) {
+    it(`M = R = ${m}: direct reads grow as M × R, combining as M + R`, async () => {
+      // given a groupByKey from M partitions to M, every map output in the store
+      const k = Math.ceil(m / mergeGroupSize(m, m, { combine: 'always' })!);
+      // when one batch runs directly, then combining
+      const direct = await shuffleRequests(m, 'never');
+      const combined = await shuffleRequests(m, 'always');
+      // then both give the same groups
+      expect(combined.sorted).toEqual(direct.sorted);
+      expect(combined.sorted).toHaveLength(m * 8);
+      // and direct: M writes and a ranged read per non-empty map × reduce pair (all of them here)
+      expect(direct.counts.puts).toBe(m);
+      expect(direct.counts.gets).toBe(0);
+      expect(direct.counts.rangeGets).toBe(m * m);
+      // and combining: M writes, M whole reads and K writes by the merge tasks, K ranged reads per reducer
+      expect(combined.counts.puts).toBe(m + k);
+      expect(combined.counts.gets).toBe(m);
+      expect(combined.counts.rangeGets).toBe(k * m);
+      expect(combined.total).toBe(2 * m + k + k * m);
+      expect(combined.counts.lists).toBe(direct.counts.lists);
+      expect(combined.counts.deletes).toBe(direct.counts.deletes);
+      // which stays within a constant times M + R (K is at most 4), where direct does not
+      expect(combined.total).toBeLessThanOrEqual(4 * (m + m));
+      if (m >= 16) expect(direct.total).toBeGreaterThan(4 * (m + m));
+    });
+  }
+});
+
+describe('a merge task', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-merge-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const spec = {
+    shuffleId: 1,
+    partitioner: { type: 'hash', numPartitions: 3 },
+    keyed: false,
+    mapSideCombine: false,
+  } as const;
+  const noFail = () => {
+    throw new Error('no record should fail');
+  };
+
+  /** Map outputs of 5 map tasks over 3 reducers, the even ones stored, the odd ones inline. */
+  async function mapOutputs(store: LocalFolderStore): Promise<MapStatus[]> {
+    const statuses: MapStatus[] = [];
+    for (let mapPartition = 0; mapPartition < 5; mapPartition++) {
+      const records = Array.from({ length: mapPartition + 2 }, (_, i) => ({ map: mapPartition, i, s: 'é' }));
+      const inlineMaxBytes = mapPartition % 2 === 0 ? 0 : 1 << 20;
+      const written = await writeShuffle(
+        spec,
+        { records },
+        mapPartition,
+        7000,
+        store,
+        () => noFail,
+        noFail,
+        inlineMaxBytes,
+      );
+      statuses.push(written.status);
+    }
+    return statuses;
+  }
+
+  /** What reduce partition r reads from a list of statuses, as the executor reads it. */
+  async function readPartition(store: LocalFolderStore, statuses: readonly MapStatus[], r: number) {
+    const out: unknown[] = [];
+    for (const s of statuses) {
+      const [start, end] = [s.offsets[r]!, s.offsets[r + 1]!];
+      if (start === end) continue;
+      if (s.inline) out.push(...(JSON.parse(s.inline[r]!) as unknown[]));
+      else out.push(...decodeSegment(await store.getRange(s.key, start, end)));
+    }
+    return out;
+  }
+
+  it('merges stored and inline outputs of its group so that reducers read the same records in order', async () => {
+    // given 5 map outputs, stored and inline mixed, merged in groups of 3 (groups 0-2 and 3-4)
+    const store = new LocalFolderStore(dir);
+    const statuses = await mapOutputs(store);
+    const merge = { shuffleId: 1, groupSize: 3 };
+    // when the groups worth merging are merged (group 1 holds one stored output only: not worth it)
+    const groups = groupsToMerge(merge, statuses);
+    expect(groups).toEqual([0]);
+    const merged = new Map<number, MapStatus>();
+    for (const g of groups) {
+      const group = statuses.slice(g * 3, g * 3 + 3);
+      const out = await mergeShuffle(group, mergedShuffleKey(7000, 1, g), store);
+      expect(out.requests).toBe(3); // two whole reads (outputs 0 and 2), one write
+      merged.set(g, out.status);
+    }
+    const after = mergedStatuses(merge, statuses, merged);
+    // then the reducers read merged-0 then map outputs 3 and 4, and see every record in map order
+    expect(after.map((s) => s.key)).toEqual([
+      mergedShuffleKey(7000, 1, 0),
+      shuffleKey(7000, 1, 3),
+      shuffleKey(7000, 1, 4),
+    ]);
+    for (let r = 0; r < 3; r++) {
+      expect(await readPartition(store, after, r)).toEqual(await readPartition(store, statuses, r));
+    }
+  });
+
+  it('writes the same bytes to the same key when it runs again, and a copy to a key of its own', async () => {
+    // given a group's map outputs
+    const store = new LocalFolderStore(dir);
+    const statuses = (await mapOutputs(store)).slice(0, 3);
+    // when it merges twice, and a speculative copy merges too
+    const first = await mergeShuffle(statuses, mergedShuffleKey(7000, 1, 0), store);
+    const firstBytes = await store.get(first.status.key);
+    const again = await mergeShuffle(statuses, mergedShuffleKey(7000, 1, 0), store);
+    const copy = await mergeShuffle(statuses, mergedShuffleKey(7000, 1, 0, true), store);
+    // then the rerun's key, offsets and bytes are the first run's, and the copy's key ends in .copy
+    expect(again.status).toEqual(first.status);
+    expect(await store.get(again.status.key)).toEqual(firstBytes);
+    expect(copy.status.key).toBe(`${first.status.key}.copy`);
+    expect(await store.get(copy.status.key)).toEqual(firstBytes);
+  });
+
+  it('says which map output is missing when its batch was cleaned up', async () => {
+    const store = new LocalFolderStore(dir);
+    const statuses = (await mapOutputs(store)).slice(0, 3);
+    await store.deletePrefix('shuffle/');
+    await expect(mergeShuffle(statuses, mergedShuffleKey(7000, 1, 0), store)).rejects.toThrow(
+      /map output shuffle\/7000\/1\/0 is missing from the block store/,
+    );
+  });
+});
+
+describe('choosing the combining shuffle', () => {
+  it('combines from 256 map × reduce pairs by default, in at most 4 merge tasks, and follows the job', () => {
+    expect(mergeGroupSize(8, 8)).toBeUndefined();
+    expect(mergeGroupSize(16, 16)).toBe(4);
+    expect(mergeGroupSize(64, 64)).toBe(16);
+    expect(mergeGroupSize(3, 3, { combine: 'always' })).toBe(2);
+    expect(mergeGroupSize(1, 64, { combine: 'always' })).toBeUndefined();
+    expect(mergeGroupSize(64, 64, { combine: 'never' })).toBeUndefined();
+    expect(mergeGroupSize(8, 8, { combineMinPairs: 64 })).toBe(2);
+    expect(mergeGroupSize(64, 64, { maxMergeTasks: 2 })).toBe(32);
+  });
+
+  it('refuses a shuffle setting it cannot follow, naming it', () => {
+    const bad = (shuffle: object) => () =>
+      new StreamingContext({ batchIntervalMs: 1000, shuffle: shuffle as StreamingContextOptions['shuffle'] });
+    expect(bad({ combine: 'sometimes' })).toThrow(/shuffle.combine must be 'auto', 'always' or 'never'/);
+    expect(bad({ maxMergeTasks: 0 })).toThrow(/shuffle.maxMergeTasks must be a positive whole number/);
+    expect(bad({ inlineMaxBytes: -1 })).toThrow(/shuffle.inlineMaxBytes must be a whole number of bytes/);
+  });
+});
