@@ -83,6 +83,19 @@ export class CheckpointMismatchError extends SluiceError {
   }
 }
 
+/** Another run, alive, holds the store: two runs on one store would compute the same batches twice. */
+export class StoreLockedError extends SluiceError {
+  override name = 'StoreLockedError';
+  constructor(storeDir: string, pid: number | undefined, since: string | undefined) {
+    const holder =
+      pid === undefined ? 'another run' : `another run (PID ${pid}${since ? `, since ${since}` : ''})`;
+    super(
+      `the store ${storeDir} is in use by ${holder}; wait for that run to end or stop it, or give this run ` +
+        'its own --store',
+    );
+  }
+}
+
 /** A plan asks for something the chosen runner cannot execute (Beam-style capability check). */
 export class UnsupportedPlanError extends SluiceError {
   override name = 'UnsupportedPlanError';

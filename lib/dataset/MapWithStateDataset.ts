@@ -109,8 +109,10 @@ export class MapWithStateDataset extends Dataset<MapWithStateRecord> {
     const hasPrevious = this.previous !== 'none';
     const dataDep = this.depSpecs[hasPrevious ? 1 : 0]!;
     const previous = await this.previousStateMap(partition, tc);
-    // A checkpoint writes the whole map anyway: write a flat one, which also ends the delta chain there.
-    const checkpointing = this.persistSpec !== undefined && inBlockStore(this.persistSpec.level);
+    // A snapshot writes the whole map anyway: write a flat one, which also ends the delta chain there. A batch
+    // that stores only its changes (see `StateDelta`) keeps layering, so it costs what it touches.
+    const persist = this.persistSpec;
+    const checkpointing = persist !== undefined && inBlockStore(persist.level) && persist.delta === undefined;
     const stateMap = previous.nextGeneration(checkpointing);
     const fn = tc.fn(this.fnId);
     const state = new KeyState<unknown>();

@@ -1,12 +1,14 @@
 import { CacheMissError } from '../errors';
 import { decodeSegment } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetSpec } from './Dataset';
+import { readStatePartition } from './StateDelta';
 import { persistBlockKey } from './StorageLevel';
 import type { TaskContext } from './TaskContext';
 
 /**
  * A persisted dataset read back instead of recomputed. `stored` reads the block store (the lineage is cut);
- * `cached` reads this process's memory and fails with a cache miss, which makes the driver replan.
+ * `cached` reads this process's memory and fails with a cache miss, which makes the driver replan. A state
+ * stream's partition stored as a delta is rebuilt from the snapshot and deltas before it (see `StateDelta`).
  */
 export class PersistedDataset extends Dataset {
   readonly type: 'stored' | 'cached';
@@ -33,6 +35,8 @@ export class PersistedDataset extends Dataset {
     const bytes = await tc.readBlock(persistBlockKey(persist.key, partition));
     if (!bytes)
       throw new Error(`persisted partition ${partition} of ${persist.key} is missing from the block store`);
-    return decodeSegment(bytes);
+    const records = decodeSegment(bytes);
+    // A state stream's batch between checkpoints stored only its changes: rebuild it from its base.
+    return persist.delta ? readStatePartition(persist, partition, records, tc) : records;
   }
 }

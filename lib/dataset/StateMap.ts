@@ -35,6 +35,9 @@ export class StateMap<K = unknown, S = unknown> {
   private readonly delta = new KeyedMap<StateEntry<S> | null>();
   // The keys put in this generation, by update time, so timeouts visit only the keys that went stale.
   private readonly byTime = new Map<number, K[]>();
+  // Set on a map flattened from a chain, whose delta then holds every key: this generation's own changes, which
+  // a state delta writes (see `StateDelta`).
+  private ownChanges: KeyedMap<StateEntry<S> | null> | undefined;
 
   private constructor(
     private readonly parent: StateMap<K, S> | undefined,
@@ -76,7 +79,9 @@ export class StateMap<K = unknown, S = unknown> {
   /** Sets the state of `key` in this generation. */
   put(key: K, state: S, updatedMs: number): void {
     StateMap.entryVisits++;
-    this.delta.set(key, { state, updatedMs });
+    const entry = { state, updatedMs };
+    this.delta.set(key, entry);
+    this.ownChanges?.set(key, entry);
     const bucket = this.byTime.get(updatedMs);
     if (bucket) bucket.push(key);
     else this.byTime.set(updatedMs, [key]);
@@ -86,6 +91,15 @@ export class StateMap<K = unknown, S = unknown> {
   remove(key: K): void {
     StateMap.entryVisits++;
     this.delta.set(key, null);
+    this.ownChanges?.set(key, null);
+  }
+
+  /**
+   * What this generation changed over the map it was made from: each key put (with its entry) or removed
+   * (`null`). It visits the touched keys only, so a state delta costs what the batch touched.
+   */
+  changes(): IterableIterator<[unknown, StateEntry<S> | null]> {
+    return (this.ownChanges ?? this.delta).entries();
   }
 
   /**
@@ -98,6 +112,7 @@ export class StateMap<K = unknown, S = unknown> {
       const flat = StateMap.empty<K, S>();
       for (const [key, entry] of this.entries()) flat.put(key, entry.state, entry.updatedMs);
       flat.timedOutBeforeMs = this.timedOutBeforeMs;
+      flat.ownChanges = new KeyedMap();
       return flat;
     }
     return new StateMap<K, S>(this, this.depth + 1);

@@ -21,6 +21,21 @@ export interface PersistSpec {
   readonly level: StorageLevel;
   /** Memory copies may be evicted once tasks of a batch after this time run. */
   readonly untilMs: number;
+  /**
+   * Set on a state stream's batches between its checkpoints: its blocks hold only what changed since `base`
+   * (see `StateDelta`), so the bytes a batch writes follow the keys it touched, not the size of the state.
+   */
+  readonly delta?: StateDeltaSpec;
+}
+
+/** What a state dataset's delta is taken against. */
+export interface StateDeltaSpec {
+  /** The state's form: `[key, state]` records (updateStateByKey) or one state map (mapWithState). */
+  readonly kind: 'pairs' | 'stateMap';
+  /** The persistence key of the previous batch's state, which the delta is applied to. */
+  readonly base: string;
+  /** The id of that previous state's dataset in the plan (a parent in the same stage). */
+  readonly baseDatasetId: number;
 }
 
 /** True when the level keeps a copy in process memory. */

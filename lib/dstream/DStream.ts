@@ -28,6 +28,12 @@ export abstract class DStream<T = unknown> {
   checkpointIntervalMs: number | undefined;
   /** Stateful streams must checkpoint: their lineage grows by one step every batch. */
   protected mustCheckpoint = false;
+  /**
+   * Set by state streams (updateStateByKey, mapWithState): a batch between checkpoints that goes to the block
+   * store writes only what changed since the previous batch, a delta (see `StateDelta`); checkpoints write
+   * full snapshots, from which a recovery applies the deltas after them.
+   */
+  protected stateDeltaKind: 'pairs' | 'stateMap' | undefined;
   private readonly generated = new Map<number, Promise<Dataset<T> | undefined>>();
   private readonly persisted = new Map<number, Dataset<T>>();
 
@@ -125,8 +131,22 @@ export abstract class DStream<T = unknown> {
         ? 'memoryAndBlockStore'
         : 'blockStore'
       : this.storageLevel!;
+    const previous = this.persisted.get(batchTime - this.slideMs);
+    const delta =
+      this.stateDeltaKind && !checkpoint && previous
+        ? {
+            kind: this.stateDeltaKind,
+            base: this.persistKey(batchTime - this.slideMs),
+            baseDatasetId: previous.id,
+          }
+        : undefined;
     this.persisted.set(batchTime, ds);
-    return ds.setPersist({ key: this.persistKey(batchTime), level, untilMs: batchTime + this.rememberMs });
+    return ds.setPersist({
+      key: this.persistKey(batchTime),
+      level,
+      untilMs: batchTime + this.rememberMs,
+      ...(delta ? { delta } : {}),
+    });
   }
 
   /** The persistence key of this stream's dataset at `batchTime`. */
@@ -201,11 +221,20 @@ export abstract class DStream<T = unknown> {
     return zero + (Math.floor((time - zero) / this.slideMs) + 1) * this.slideMs;
   }
 
-  /** The newest batch at or before `time` whose dataset is all in the block store; the start when none is. */
+  /**
+   * The newest batch at or before `time` whose dataset is all in the block store as a full snapshot (a state
+   * delta needs the snapshot and deltas before it, so it is no place to restart from); the start when none is.
+   */
   private newestStoredAtOrBefore(time: number): number {
     let newest = this.zeroTime ?? 0;
     for (const t of this.generated.keys()) {
-      if (t <= time && t > newest && this.ssc.persistence.status(this.persistKey(t)) === 'stored') newest = t;
+      if (
+        t <= time &&
+        t > newest &&
+        this.ssc.persistence.status(this.persistKey(t)) === 'stored' &&
+        this.persisted.get(t)?.persistSpec?.delta === undefined
+      )
+        newest = t;
     }
     return newest;
   }

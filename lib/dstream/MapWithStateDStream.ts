@@ -81,6 +81,7 @@ class InternalMapWithStateDStream<K, V, S, U> extends DStream<MapWithStateRecord
     this.fnId = this.ssc.graphScope.register(spec.fn);
     this.persist('memory');
     this.mustCheckpoint = true;
+    this.stateDeltaKind = 'stateMap';
   }
 
   get dependencies() {

@@ -64,6 +64,7 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
     }
     this.persist('memory');
     this.mustCheckpoint = true;
+    this.stateDeltaKind = 'pairs';
   }
 
   get dependencies() {

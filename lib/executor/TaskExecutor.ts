@@ -9,6 +9,7 @@ import {
 } from '../dataset/MapPartitionsDataset';
 import type { PartitionCache } from '../dataset/PartitionCache';
 import { keyOfPair } from '../dataset/pairOf';
+import { persistedBlock } from '../dataset/StateDelta';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, TaskContext } from '../dataset/TaskContext';
 import { CacheMissError } from '../errors';
@@ -18,7 +19,7 @@ import { Aggregator } from '../shuffle/Aggregator';
 import { mergedShuffleKey, mergeShuffle } from '../shuffle/ShuffleMerger';
 import { type ShuffleInput, writeShuffle } from '../shuffle/ShuffleWriter';
 import type { BlockStore } from '../storage/BlockStore';
-import { decodeSegment, encodeSegments } from '../storage/SegmentedBlob';
+import { decodeSegment } from '../storage/SegmentedBlob';
 import { formatRecord } from './formatRecord';
 
 /** What a process that runs tasks provides: storage and the job graph's functions. */
@@ -306,13 +307,18 @@ class RunningTask implements TaskContext {
     const hit = this.cached(persist, partition);
     if (hit) return hit;
     const records = await ds.compute(partition, this);
-    if (inMemory(persist.level)) this.env.cache.put(persist, partition, records);
     if (inBlockStore(persist.level)) {
       await this.timed(
-        this.env.store.put(persistBlockKey(persist.key, partition), encodeSegments([records]).bytes),
+        this.env.store.put(
+          persistBlockKey(persist.key, partition),
+          await persistedBlock(persist, partition, records, this),
+        ),
       );
       this.requests++;
     }
+    // Kept in memory only once the store has it: a retry after a failed write must write it again (a state
+    // delta after it names it as its base), not find it in memory and skip the write.
+    if (inMemory(persist.level)) this.env.cache.put(persist, partition, records);
     this.persisted.push({
       key: persist.key,
       partition,

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -13,8 +13,10 @@ import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { JobScheduler, type RunSummary } from '../scheduler/JobScheduler';
 import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListener';
 import type { TaskRunner } from '../scheduler/TaskRunner';
+import { defaultStoreDir } from './defaultStoreDir';
 import { LocalFolderStore } from './LocalFolderStore';
 import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
+import { LOCK_FILE, StoreLock } from './StoreLock';
 import { WorkerPoolRunner } from './WorkerPoolRunner';
 
 /** Settings of an embedded local run. */
@@ -32,7 +34,10 @@ export interface LocalRunOptions {
    * Default: Node's defaults.
    */
   readonly workerResourceLimits?: ResourceLimits;
-  /** The block store folder. Default `.sluice`. */
+  /**
+   * The block store folder; one run at a time holds it (a second one fails with `StoreLockedError`). Default
+   * `.sluice/<job name>/` (see `defaultStoreDir`).
+   */
   readonly storeDir?: string;
   /** The folder output paths are relative to. Default: the current folder. */
   readonly outputDir?: string;
@@ -66,11 +71,15 @@ export class LocalRuntime {
     private readonly options: LocalRunOptions,
     /** Set when the run resumes from a metadata checkpoint. */
     readonly checkpoint: CheckpointData | undefined,
+    /** The block store folder, absolute. */
+    readonly storeDir: string,
+    private readonly lock: StoreLock,
+    private readonly deadLetterPath: string,
   ) {}
 
   /** Builds the job, starts the worker threads and waits until they are ready. */
   static async start(job: JobSource, options: LocalRunOptions = {}): Promise<LocalRuntime> {
-    const storeDir = resolve(options.storeDir ?? '.sluice');
+    const storeDir = resolve(options.storeDir ?? defaultStoreDir(job));
     const outputDir = resolve(options.outputDir ?? '.');
     const dirs: LocalDirs = {
       storeDir,
@@ -79,8 +88,29 @@ export class LocalRuntime {
     };
     const ssc = await contextFromSource(job);
     ssc.graph.start(0, ssc.minRememberMs); // validates the graph before any thread or source starts
+    const lock = await StoreLock.acquire(storeDir);
+    try {
+      return await LocalRuntime.startLocked(job, options, ssc, dirs, lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private static async startLocked(
+    job: JobSource,
+    options: LocalRunOptions,
+    ssc: StreamingContext,
+    dirs: LocalDirs,
+    lock: StoreLock,
+  ): Promise<LocalRuntime> {
+    const { storeDir, outputDir } = dirs;
     const store = new LocalFolderStore(storeDir);
-    if (options.fresh) await rm(storeDir, { recursive: true, force: true });
+    if (options.fresh) {
+      // Everything but the lock this run holds.
+      const entries = (await readdir(storeDir)).filter((name) => name !== LOCK_FILE);
+      await Promise.all(entries.map((name) => rm(join(storeDir, name), { recursive: true, force: true })));
+    }
     const checkpoint = await readCheckpoint(store);
     if (checkpoint && checkpoint.graphSignature !== ssc.graph.signature()) {
       throw new CheckpointMismatchError(storeDir, checkpoint.jobName);
@@ -146,7 +176,16 @@ export class LocalRuntime {
       name: job.kind === 'document' ? String((job.document as { name?: unknown }).name ?? 'job') : job.path,
       ...(job.kind === 'document' ? { document: job.document } : {}),
     };
-    return new LocalRuntime(ssc, new JobScheduler(ssc, clock, identity), runners, options, checkpoint);
+    return new LocalRuntime(
+      ssc,
+      new JobScheduler(ssc, clock, identity),
+      runners,
+      options,
+      checkpoint,
+      storeDir,
+      lock,
+      deadLetterPath,
+    );
   }
 
   /** Runs until the limits, a stop, or a failed batch; then stops sources and threads. */
@@ -160,14 +199,32 @@ export class LocalRuntime {
         });
       }
       if (this.checkpoint) await this.scheduler.restore(this.checkpoint);
-      return await this.scheduler.run({
+      const summary = await this.scheduler.run({
         ...(this.options.batches !== undefined ? { batches: this.options.batches } : {}),
         ...(this.options.durationMs !== undefined ? { durationMs: this.options.durationMs } : {}),
       });
+      if (summary.error) await this.rollBackOutputs();
+      return summary;
     } finally {
-      await Promise.all(sources.map((s) => s.stop?.()));
-      await Promise.all(this.runners.map((r) => r.close()));
+      try {
+        await Promise.all(sources.map((s) => s.stop?.()));
+        await Promise.all(this.runners.map((r) => r.close()));
+      } finally {
+        await this.lock.release();
+      }
     }
+  }
+
+  /**
+   * Cuts the jsonl outputs back to the sizes of the last metadata checkpoint, now rather than at the next
+   * start: the lines a failed batch's earlier outputs appended are not results. The dead-letter file keeps the
+   * failed batch's letters, which say why; a restart cuts them as it reruns the batch, which writes them again.
+   */
+  private async rollBackOutputs(): Promise<void> {
+    const checkpoint = await readCheckpoint(this.ssc.env().store);
+    if (!checkpoint) return;
+    const positions = Object.entries(checkpoint.outputs).filter(([path]) => path !== this.deadLetterPath);
+    await this.ssc.env().restoreOutputPositions(Object.fromEntries(positions));
   }
 
   /** Asks the run to stop once the running batch is done (Ctrl-C). */

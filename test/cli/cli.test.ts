@@ -94,7 +94,7 @@ describe('sluice run', () => {
       { output: 'numbers', batchTime: 1000, records: [1] },
       { output: 'numbers', batchTime: 2000, records: [2] },
     ]);
-    const dead = JSON.parse((await readFile(join(dir, '.sluice/dead-letter.jsonl'), 'utf8')).trim());
+    const dead = JSON.parse((await readFile(join(dir, '.sluice/parse/dead-letter.jsonl'), 'utf8')).trim());
     expect(dead).toMatchObject({ batchTime: 1000, record: 'oops' });
     expect(dead.error).toMatch(/JSON/);
   });
