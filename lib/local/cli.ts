@@ -2,15 +2,30 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { CheckpointMismatchError, JobValidationError, SluiceError, StreamGraphError } from '../errors';
+import {
+  CheckpointMismatchError,
+  JobValidationError,
+  SluiceError,
+  StoreLockedError,
+  StreamGraphError,
+} from '../errors';
 import type { JobSource } from '../job/JobSource';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import { LocalRuntime } from './LocalRuntime';
 import { type LocalJobCheckOptions, localJobIssues } from './localJobChecks';
 
-/** Exit codes: 0 done, 1 a batch failed, 2 the job is invalid (or the command line is). */
-export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
+/** Exit codes: 0 done, 1 a batch failed, 2 the job is invalid (or the command line is), 3 the store is in use. */
+export const EXIT = { ok: 0, failed: 1, invalid: 2, storeInUse: 3 } as const;
+
+/** How often `sluice run` checks that the process that started it is still there. */
+export const PARENT_CHECK_MS = 1000;
+
+/**
+ * A second SIGINT or SIGTERM this soon after the first is the same stop, delivered twice: Ctrl-C on `npm start`
+ * reaches the whole process group, and npm forwards the one it got as well. Later, a second one quits at once.
+ */
+export const REPEATED_SIGNAL_MS = 1000;
 
 /** Batches in a row of growing total delay after which the CLI says the configuration is not stable. */
 export const UNSTABLE_AFTER = 10;
@@ -100,7 +115,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'worker threads; 0 runs tasks in the main thread (default: one per core)',
       parseCount,
     )
-    .option('--store <dir>', 'block store folder', '.sluice')
+    .option('--store <dir>', 'block store folder (default: .sluice/<job name>)')
     .option('--out <dir>', 'folder that output paths are relative to', '.')
     .option('--quiet', 'do not print the per-batch log line')
     .option('--fresh', "ignore and delete the store's checkpoint instead of resuming from it")
@@ -275,7 +290,7 @@ async function run(
     batches?: number;
     duration?: number;
     workers?: number;
-    store: string;
+    store?: string;
     out: string;
     quiet?: boolean;
     allowFunctionsOutside?: boolean;
@@ -283,47 +298,95 @@ async function run(
 ): Promise<number> {
   let runtime: LocalRuntime;
   const trend = new DelayTrend();
+  // `sluice run … | head`: once the reader is gone, nothing more is written, and the run stops quietly after the
+  // running batch, as a Unix tool ends on SIGPIPE, instead of dying on EPIPE with a stack trace.
+  let outputClosed = false;
+  let onOutputClosed = () => {};
+  const onStreamError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && !outputClosed) throw error;
+    outputClosed = true;
+    onOutputClosed();
+  };
+  process.stdout.on('error', onStreamError);
+  process.stderr.on('error', onStreamError);
+  const log = (text: string) => {
+    if (!outputClosed) process.stderr.write(text);
+  };
   try {
     const source = await jobSourceFromArgument(jobArg, opts);
     runtime = await LocalRuntime.start(source, {
+      write: (text) => {
+        if (!outputClosed) process.stdout.write(text);
+      },
       clock: opts.fast ? 'logical' : 'system',
       ...(opts.batches !== undefined ? { batches: opts.batches } : {}),
       ...(opts.duration !== undefined ? { durationMs: opts.duration } : {}),
       ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
-      storeDir: opts.store,
+      ...(opts.store !== undefined ? { storeDir: opts.store } : {}),
       ...(opts.fresh ? { fresh: true } : {}),
       outputDir: opts.out,
       listeners: opts.quiet
         ? []
         : [
             {
-              onBatchCompleted: (info) =>
-                process.stderr.write(`${formatBatchLine(info, trend.observe(info.totalDelayMs))}\n`),
+              onBatchCompleted: (info) => log(`${formatBatchLine(info, trend.observe(info.totalDelayMs))}\n`),
             },
           ],
     });
   } catch (error) {
+    if (error instanceof StoreLockedError) {
+      process.stderr.write(`${error.message}\n`);
+      return EXIT.storeInUse;
+    }
     return reportInvalid(error);
   }
+  onOutputClosed = () => runtime.stop();
   if (runtime.checkpoint) {
-    process.stderr.write(
-      `Resuming from the checkpoint in ${opts.store}: batches up to ${runtime.checkpoint.lastCompletedBatch} ms are done\n`,
-    );
+    const doneThrough = runtime.checkpoint.lastCompletedBatch;
+    log(`Resuming from the checkpoint in ${runtime.storeDir}: batches up to ${doneThrough} ms are done\n`);
+    const intervalMs = runtime.ssc.batchIntervalMs;
+    if (opts.batches !== undefined && doneThrough >= opts.batches * intervalMs) {
+      log(
+        `Nothing to run: the checkpoint is already at batch ${doneThrough / intervalMs} (${doneThrough} ms), ` +
+          `--batches ${opts.batches} ends at batch ${opts.batches}; give a larger --batches to go on, or --fresh ` +
+          'to start over\n',
+      );
+    } else if (opts.duration !== undefined && doneThrough >= opts.duration) {
+      log(
+        `Nothing to run: the checkpoint is already at ${doneThrough} ms of stream time, --duration ends at ` +
+          `${opts.duration} ms; give a longer --duration to go on, or --fresh to start over\n`,
+      );
+    }
   }
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('Stopping after the running batch (Ctrl-C again to quit at once)...\n');
+  let firstSignalAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = Date.now();
+    if (firstSignalAt !== undefined) {
+      if (now - firstSignalAt < REPEATED_SIGNAL_MS) return;
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
+    }
+    firstSignalAt = now;
+    const again = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+    log(`Stopping after the running batch (${again} again to quit at once)...\n`);
     runtime.stop();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A supervisor that kills the process that started this one (npm, a shell) leaves it to init: the parent's
+  // PID changes. Stop then, as on SIGTERM, rather than run on as an orphan nobody watches.
+  const parentPid = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(parentWatch);
+    log(`The process that started sluice (PID ${parentPid}) is gone: stopping after the running batch...\n`);
+    runtime.stop();
+  }, PARENT_CHECK_MS);
+  parentWatch.unref();
   try {
     const summary = await runtime.run();
-    if (summary.notRun > 0)
-      process.stderr.write(`${summary.notRun} queued job(s) were not run because of the stop\n`);
+    if (summary.notRun > 0) log(`${summary.notRun} queued job(s) were not run because of the stop\n`);
     if (summary.error) {
-      process.stderr.write(`The job stopped: ${summary.error.message}\n`);
+      log(`The job stopped: ${summary.error.message}\n`);
       return EXIT.failed;
     }
     return EXIT.ok;
@@ -332,6 +395,8 @@ async function run(
     if (error instanceof JobValidationError) return reportInvalid(error);
     throw error;
   } finally {
-    process.off('SIGINT', onSigint);
+    clearInterval(parentWatch);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
