@@ -121,6 +121,14 @@ export class LambdaHost {
     return this.function(name).kill();
   }
 
+  /**
+   * Invocations of a function this host started so far (every type but DryRun): what Lambda would bill as
+   * requests, for tests that a job asleep invokes nothing.
+   */
+  invocations(name: string): number {
+    return this.function(name).invocations;
+  }
+
   /** The PID of a function's current process, if one is running (for tests of restarts). */
   pidOf(name: string): number | undefined {
     return this.function(name).pid;
@@ -191,11 +199,16 @@ export class LambdaHost {
       return;
     }
     const context = { clientContext: clientContext(header(req, 'x-amz-client-context')) };
+    fn.invocations++;
     if (invocationType === 'Event') {
       res.writeHead(202, headers).end();
-      void fn.invoke(requestId, payload, context).then((outcome) => {
-        if (!outcome.ok) fn.output(`async invocation ${requestId} failed: ${describe(outcome.error)}`);
-      });
+      // Nobody waits for an asynchronous invocation: its failure, even one to start it, goes to the function's log.
+      fn.invoke(requestId, payload, context).then(
+        (outcome) => {
+          if (!outcome.ok) fn.output(`async invocation ${requestId} failed: ${describe(outcome.error)}`);
+        },
+        (error: unknown) => fn.output(`async invocation ${requestId} failed: ${(error as Error).message}`),
+      );
       return;
     }
     const outcome = await fn.invoke(requestId, payload, context);
@@ -225,6 +238,8 @@ class HostedFunction {
   private readonly processes = new Set<FunctionProcess>();
   private readonly timeoutMs: number;
   private readonly initTimeoutMs: number;
+  /** Invocations started (see `LambdaHost.invocations`). */
+  invocations = 0;
 
   constructor(
     readonly name: string,
