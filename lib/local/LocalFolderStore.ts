@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/p
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { BlockStore } from '../storage/BlockStore';
 
-/** The block store of the embedded local mode: one file per block under a folder (`.sluice/` by default). */
+/** The block store of the embedded local mode: one file per block under a folder (`.sluice/<job name>/` by default). */
 export class LocalFolderStore implements BlockStore {
   /** The folder's absolute path. */
   readonly root: string;

@@ -7,7 +7,7 @@ import { LocalFolderStore } from './LocalFolderStore';
 
 /** Where the local runtime keeps things: block store, outputs, and the folder static paths are relative to. */
 export interface LocalDirs {
-  /** The block store folder. Default `.sluice`. */
+  /** The block store folder. Default `.sluice/<job name>/` (see `defaultStoreDir`). */
   readonly storeDir: string;
   /** The folder `saveAsTextFiles` and jsonl paths are relative to. Default: the current folder. */
   readonly outputDir: string;
