@@ -18,6 +18,11 @@ export interface ControlFunctionProps {
   readonly stream: IStream;
   /** The coordinator it starts jobs on. */
   readonly coordinator: CoordinatorFunction;
+  /**
+   * Executions at once, reserved for it. Default 2. Reserved, so that a flood of events (a script in a loop, a
+   * stolen key) can neither take the account's concurrency from the coordinator and workers nor be starved by them.
+   */
+  readonly concurrency?: number;
   /** How long the logs are kept. Default one week. */
   readonly logRetention?: RetentionDays;
   /**
@@ -43,6 +48,7 @@ export class ControlFunction extends Construct {
       handler: 'control',
       memoryMb: 512,
       timeout: Duration.seconds(30),
+      reservedConcurrency: props.concurrency ?? 2,
       environment: {
         SLUICE_BUCKET: bucket.bucketName,
         SLUICE_COORDINATOR_FUNCTION: coordinator.functionName,

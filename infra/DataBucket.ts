@@ -9,12 +9,22 @@ export interface DataBucketProps {
   readonly temporaryDataDays?: number;
   /** Keep the bucket and its data when the stack is deleted. Default true: outputs and checkpoints are data. */
   readonly retain?: boolean;
+  /**
+   * Days an overwritten or deleted object's previous version is kept (the bucket is versioned). Default 7. Temporary
+   * data's old versions go after `temporaryDataDays`.
+   */
+  readonly noncurrentVersionDays?: number;
 }
 
 /**
  * The deployment's one bucket: jobs, their block stores, outputs and static datasets (see `lib/aws/bucketLayout.ts`).
  * Encrypted at rest, TLS only, never public; a lifecycle rule expires temporary data, which the runtime tags as it
  * writes it, and incomplete multipart uploads.
+ *
+ * Versioned: fencing keeps a stale coordinator from overwriting what its successor relies on, but nothing in the
+ * runtime can undo a mistake made with the right to write (a `reset` sent to the wrong job, a bug that deletes an
+ * output, a user's `foreachRDD` writing over `outputs/`). Previous versions are that undo, for a bounded time, so
+ * their cost stays bounded too: the runtime deletes every block it no longer needs, and those versions expire.
  */
 export class DataBucket extends Construct {
   /** The bucket. */
@@ -23,17 +33,25 @@ export class DataBucket extends Construct {
   constructor(scope: Construct, id: string, props: DataBucketProps = {}) {
     super(scope, id);
     const days = props.temporaryDataDays ?? 1;
+    const noncurrentDays = props.noncurrentVersionDays ?? 7;
     this.bucket = new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      versioned: false,
+      versioned: true,
       removalPolicy: props.retain === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       lifecycleRules: [
         {
           id: 'ExpireTemporaryData',
           tagFilters: { [TEMPORARY_TAG.key]: TEMPORARY_TAG.value },
           expiration: Duration.days(days),
+          // Shuffle files are written and deleted every batch: their old versions are worth nothing longer.
+          noncurrentVersionExpiration: Duration.days(days),
+        },
+        {
+          id: 'ExpireOldVersions',
+          noncurrentVersionExpiration: Duration.days(noncurrentDays),
+          expiredObjectDeleteMarker: true,
         },
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],

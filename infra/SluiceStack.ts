@@ -41,6 +41,10 @@ export interface SluiceStackProps extends StackProps {
   readonly temporaryDataDays?: number;
   /** Keep the bucket and its data when the stack is deleted. Default true. */
   readonly retainData?: boolean;
+  /** Days the bucket keeps an overwritten or deleted object's previous version. Default 7. */
+  readonly noncurrentVersionDays?: number;
+  /** Control function executions at once, reserved for it. Default 2. */
+  readonly controlConcurrency?: number;
   /**
    * The user's job modules and `functions` modules, bundled into the control, coordinator and worker functions;
    * a job document names one by its file name (`findJobModules` reads a folder or a list). Default: none.
@@ -65,6 +69,9 @@ export class SluiceStack extends Stack {
     this.bucket = new DataBucket(this, 'Data', {
       ...(props.temporaryDataDays !== undefined ? { temporaryDataDays: props.temporaryDataDays } : {}),
       ...(props.retainData !== undefined ? { retain: props.retainData } : {}),
+      ...(props.noncurrentVersionDays !== undefined
+        ? { noncurrentVersionDays: props.noncurrentVersionDays }
+        : {}),
     });
     this.input = new InputStream(this, 'Input', {
       ...(props.existingStreamName !== undefined ? { existingStreamName: props.existingStreamName } : {}),
@@ -101,6 +108,7 @@ export class SluiceStack extends Stack {
         stream: this.input.stream,
         coordinator: this.coordinator,
         ...logs,
+        ...(props.controlConcurrency !== undefined ? { concurrency: props.controlConcurrency } : {}),
       });
       new Watchdog(this, 'Watchdog', { coordinator: this.coordinator.fn, failedInvocations });
       new CfnOutput(this, 'ControlFunctionName', { value: this.control.fn.functionName });

@@ -24,6 +24,9 @@ export const CONTEXT_KEYS = {
   'sluice:logRetentionDays': 'days function logs are kept (default 7)',
   'sluice:temporaryDataDays': 'days before temporary data left by a crash expires (default 1)',
   'sluice:retainData': 'false deletes the bucket with the stack (it must be empty); default true',
+  'sluice:noncurrentVersionDays':
+    'days the previous version of an overwritten or deleted object is kept (default 7)',
+  'sluice:controlConcurrency': 'control function executions at once, reserved (default 2)',
   'sluice:jobModules':
     'your job modules and functions modules to deploy: a folder or a comma-separated list of files (default jobs/ when it exists)',
 } as const;
@@ -89,6 +92,8 @@ export function stackPropsFromContext(
     ...defined('logRetention', retention === undefined ? undefined : retentionDays(retention)),
     ...defined('temporaryDataDays', whole('sluice:temporaryDataDays', 1, 365)),
     ...defined('retainData', flag('sluice:retainData')),
+    ...defined('noncurrentVersionDays', whole('sluice:noncurrentVersionDays', 1, 365)),
+    ...defined('controlConcurrency', whole('sluice:controlConcurrency', 1, 100)),
     ...defined('jobModules', jobModules(text('sluice:jobModules'), cwd, fail)),
   };
   if (props.existingStreamName !== undefined && props.existingStreamArn !== undefined) {

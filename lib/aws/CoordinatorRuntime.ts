@@ -325,6 +325,14 @@ export class CoordinatorRuntime {
       },
       outputPositions: async () => ({}),
       restoreOutputPositions: async () => {},
+      // One object per batch, awaited before the batch's checkpoint: a failed write fails the batch, which runs
+      // again; when fenced, it is refused like the checkpoint, and the successor writes the same letters.
+      writeDeadLetters: async (letters, batchTime) => {
+        await fenced.put(
+          `dead-letter/${batchTime}.jsonl`,
+          letters.map((l) => `${JSON.stringify(l)}\n`).join(''),
+        );
+      },
     });
     const scheduler = new JobScheduler(ssc, new SystemClock(), { name, document: doc });
     const completed: BatchInfo[] = [];
@@ -372,13 +380,6 @@ export class CoordinatorRuntime {
             delayGrowingFor: trend.observe(info.totalDelayMs),
           })}\n`,
         );
-      },
-      onDeadLetters: (letters) => {
-        const batchTime = letters[0]?.batchTime ?? 0;
-        fenced
-          .put(`dead-letter/${batchTime}.jsonl`, letters.map((l) => `${JSON.stringify(l)}\n`).join(''))
-          // Refused when fenced: the successor writes the same letters when it runs the batch.
-          .catch(() => {});
       },
     });
     // Every batch: renew the lease (stop at once if it was lost) and obey a stop event. Renewals are chained and

@@ -22,6 +22,26 @@ export interface DeadLetter {
    * A record JSON cannot write (nested too deep, a cycle) is kept as `{"unwritable": <its text, cut>}`.
    */
   readonly record: unknown;
+  /**
+   * Which computation gave the letter, for writing it once (see `DeadLetterLedger`); the batch takes it off
+   * before the letter is written.
+   */
+  readonly from?: DeadLetterSource;
+}
+
+/** The dataset partition whose computation rejected a record. */
+export interface DeadLetterSource {
+  /**
+   * The dataset's name: across processes when a stream generated it (`n3@4000/0.1`), else its label in this
+   * process (a dataset built inside `foreachRDD` belongs to the running batch alone).
+   */
+  readonly dataset: string;
+  /** True when `dataset` is the same in every process (see `GeneratedAs`). */
+  readonly stable: boolean;
+  /** The batch time it was generated for (stable), else the batch that computed it. */
+  readonly batchTime: number;
+  /** The dataset's partition (a union's task computes one partition of one of its parents). */
+  readonly partition: number;
 }
 
 /** What a dataset may use while a task computes one of its partitions. */

@@ -75,6 +75,7 @@ export abstract class DStream<T = unknown> {
         (ds) => {
           const origin = this.origin;
           if (ds && origin !== undefined) ds.tagOrigin(origin);
+          ds?.nameGeneration(this.id, batchTime);
           return this.keep(ds, batchTime);
         },
         (error: unknown) => {

@@ -11,7 +11,7 @@ import type { PartitionCache } from '../dataset/PartitionCache';
 import { keyOfPair } from '../dataset/pairOf';
 import { persistedBlock } from '../dataset/StateDelta';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
-import type { DeadLetter, TaskContext } from '../dataset/TaskContext';
+import type { DeadLetter, DeadLetterSource, TaskContext } from '../dataset/TaskContext';
 import { CacheMissError } from '../errors';
 import type { MapStatus, PersistedPartition, TaskPlan, TaskResult } from '../plan/Plan';
 import { crashPoint } from '../scheduler/crashPoint';
@@ -403,7 +403,52 @@ class RunningTask implements TaskContext {
       fn: fnId,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       record: writableRecord(record),
+      from: this.letterSource(datasetLabel, op),
     });
+  }
+
+  private labels: Map<string, Dataset> | undefined;
+  private partitions: Map<number, number> | undefined;
+
+  /**
+   * The dataset partition a letter came from, by the name every process gives it: a recomputation of the same
+   * partition, in another task, batch or process, rejects the same records, and the batch writes them once. A
+   * map side's letter (`shuffle#n`) belongs to the stage's root partition and the op that reads the shuffle.
+   */
+  private letterSource(datasetLabel: string, op: string | undefined): DeadLetterSource {
+    this.labels ??= new Map([...this.datasets.values()].map((ds) => [ds.toString(), ds]));
+    this.partitions ??= this.datasetPartitions();
+    const mapSide = datasetLabel.startsWith('shuffle#');
+    const ds = mapSide ? this.datasets.get(this.task.stage.rootId) : this.labels.get(datasetLabel);
+    const partition = (ds && this.partitions.get(ds.id)) ?? this.task.partition;
+    const named = ds?.generatedAs;
+    if (!named) return { dataset: datasetLabel, stable: false, batchTime: this.batchTime, partition };
+    const name = `${named.stream}@${named.batchTime}/${named.path}`;
+    return {
+      dataset: mapSide ? `${name}>${op ?? datasetLabel}` : name,
+      stable: true,
+      batchTime: named.batchTime,
+      partition,
+    };
+  }
+
+  /** The partition of each dataset of the stage that this task computes: a union's reads one of its parents'. */
+  private datasetPartitions(): Map<number, number> {
+    const partitions = new Map([[this.task.stage.rootId, this.task.partition]]);
+    const stack = [this.task.stage.rootId];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      const p = partitions.get(id)!;
+      for (const dep of this.datasets.get(id)?.depSpecs ?? []) {
+        if (partitions.has(dep.parent) || dep.type === 'shuffle') continue;
+        if (dep.type === 'oneToOne') partitions.set(dep.parent, p);
+        else if (p >= dep.outStart && p < dep.outStart + dep.length)
+          partitions.set(dep.parent, dep.inStart + p - dep.outStart);
+        else continue;
+        stack.push(dep.parent);
+      }
+    }
+    return partitions;
   }
 }
 

@@ -33,17 +33,20 @@ export class BatchRun {
   ) {}
 
   /**
-   * Adds the dead letters of one task, except those a computation of the same dataset partition already
-   * gave, in this batch or an earlier one (see `DeadLetterLedger`): the n-th letter of a dataset in a task of
-   * the same partition is the same letter.
+   * Adds the dead letters of one successful task, except those of dataset partitions that an earlier
+   * computation already gave, in this batch or an earlier one, in this process or one before a restart (see
+   * `DeadLetterLedger`). A failed attempt's letters never get here, and of a task and its speculative copy only
+   * the result used does.
    */
   addDeadLetters(partition: number, letters: readonly DeadLetter[]): void {
-    const position = new Map<string, number>();
-    for (const letter of letters) {
-      const n = position.get(letter.dataset) ?? 0;
-      position.set(letter.dataset, n + 1);
-      const key = JSON.stringify([letter.dataset, partition, n, letter.error, letter.record]);
-      if (this.ledger.firstTime(key, this.batchTime)) this.deadLetters.push(letter);
+    const claimed = new Set<string>();
+    for (const { from, ...letter } of letters) {
+      const source = from ?? { dataset: letter.dataset, stable: false, batchTime: this.batchTime, partition };
+      const key = DeadLetterLedger.key(source);
+      if (claimed.has(key) || this.ledger.claim(source, this.batchTime)) {
+        claimed.add(key);
+        this.deadLetters.push(letter);
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { BlockStore } from '../storage/BlockStore';
+import type { WrittenDeadLetters } from './DeadLetterLedger';
 
 /** The block key of the metadata checkpoint. */
 export const METADATA_KEY = 'checkpoint/metadata.json';
@@ -42,6 +43,11 @@ export interface CheckpointData {
    * `Object.fromEntries`: a path may be any string, `__proto__` included.
    */
   readonly outputs: Readonly<Record<string, number>>;
+  /**
+   * The dataset partitions whose dead letters are written, with their batch times (see `DeadLetterLedger`): a
+   * restart that computes one again writes none of its letters. Absent in checkpoints written before.
+   */
+  readonly deadLetters?: WrittenDeadLetters;
   readonly writtenAt: string;
 }
 

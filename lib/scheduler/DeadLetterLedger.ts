@@ -1,31 +1,73 @@
+import type { DeadLetterSource } from '../dataset/TaskContext';
+
+/** A ledger entry as the metadata checkpoint keeps it: the dataset partition's key and its batch time. */
+export type WrittenDeadLetters = ReadonlyArray<readonly [key: string, batchTime: number]>;
+
 /**
- * The dead letters a job has written, by key, so that each rejected record is written once. A dataset that is
- * not persisted is computed again by every job that reads it: two outputs of one batch, and later batches too
- * (a window reads the batch a running state read before it), and each computation rejects the same records.
- * A computation is deterministic, so a letter's key (its dataset, partition, position, error and record)
- * names the same letter every time; records that really occur twice have different positions and stay.
+ * Which dataset partitions' dead letters are written, so that each rejected record is written once.
+ *
+ * The rule: a dead letter belongs to the dataset partition whose computation rejected the record, and a
+ * dataset partition's letters are written by the first batch that computes it; every later computation of it
+ * writes none. A dataset that is not persisted is computed again by every job that reads it (two outputs of
+ * one batch, a window that reads the batches a running state read before it, a task retried or a job run
+ * again), and after a restart by the batches that rebuild a window or a state from older input blocks. A
+ * computation is deterministic, so it rejects the same records every time. Datasets are named as every
+ * process names them (the stream that generated them, its batch time, the path from its dataset: see
+ * `GeneratedAs`), and the entries of batches whose letters are written travel in the metadata checkpoint, so
+ * a restarted driver knows them too. An entry is committed only once its batch's letters are written
+ * (`commit`), and the checkpoint reads entries and file sizes between writes: it never holds one without the
+ * other. Datasets no stream generated (built inside `foreachRDD`) belong to the running batch alone and stay
+ * in this process.
  */
 export class DeadLetterLedger {
-  /** Each key with the batch that first wrote it. */
-  private readonly written = new Map<string, number>();
+  /** Each key with its batch time, and the batch that claimed it while that batch's letters are not written. */
+  private readonly entries = new Map<string, { batchTime: number; stable: boolean; claimedBy?: number }>();
 
-  /** True the first time `key` is seen, and records it as written by batch `batchTime`. */
-  firstTime(key: string, batchTime: number): boolean {
-    if (this.written.has(key)) return false;
-    this.written.set(key, batchTime);
+  /**
+   * True when no computation before this one gave the letters of `source`: then it is claimed by batch
+   * `batchTime`, whose letters are written next.
+   */
+  claim(source: DeadLetterSource, batchTime: number): boolean {
+    const key = DeadLetterLedger.key(source);
+    if (this.entries.has(key)) return false;
+    this.entries.set(key, { batchTime: source.batchTime, stable: source.stable, claimedBy: batchTime });
     return true;
   }
 
-  /**
-   * Forgets the letters written by batches at or before `batchTime`: cleanup has forgotten every dataset
-   * they can have come from, so none of them is computed again.
-   */
-  forgetThrough(batchTime: number): void {
-    for (const [key, time] of this.written) if (time <= batchTime) this.written.delete(key);
+  /** Marks the entries batch `batchTime` claimed as written: call once its letters are. */
+  commit(batchTime: number): void {
+    for (const entry of this.entries.values()) if (entry.claimedBy === batchTime) delete entry.claimedBy;
   }
 
-  /** How many letters are remembered (tests check that it stays bounded). */
+  /** The written entries a restart can match (named datasets only), for the metadata checkpoint. */
+  written(): WrittenDeadLetters {
+    const written: Array<readonly [string, number]> = [];
+    for (const [key, entry] of this.entries)
+      if (entry.stable && entry.claimedBy === undefined) written.push([key, entry.batchTime]);
+    return written;
+  }
+
+  /** After a restart: the entries the metadata checkpoint recorded. */
+  restore(written: WrittenDeadLetters): void {
+    for (const [key, batchTime] of written) this.entries.set(key, { batchTime, stable: true });
+  }
+
+  /**
+   * Forgets the entries of batch times at or before `batchTime`: cleanup has forgotten every dataset generated
+   * then, so none of them is computed again.
+   */
+  forgetThrough(batchTime: number): void {
+    for (const [key, entry] of this.entries)
+      if (entry.batchTime <= batchTime && entry.claimedBy === undefined) this.entries.delete(key);
+  }
+
+  /** How many entries are remembered (tests check that it stays bounded). */
   get size(): number {
-    return this.written.size;
+    return this.entries.size;
+  }
+
+  /** The entry's key: the dataset partition. */
+  static key(source: DeadLetterSource): string {
+    return `${source.dataset}:${source.partition}`;
   }
 }

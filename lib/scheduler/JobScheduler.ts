@@ -60,6 +60,7 @@ export class JobScheduler {
   /** Restores what a metadata checkpoint recorded; call before `run`, after the sources started. */
   async restore(checkpoint: CheckpointData): Promise<void> {
     this.lastCompleted = checkpoint.lastCompletedBatch;
+    this.deadLetters.restore(checkpoint.deadLetters ?? []);
     const { store } = this.ssc.env();
     for (const { key, numPartitions } of checkpoint.stored) {
       // Only checkpoints whose blocks all survived can cut lineage; the others are recomputed.
@@ -210,9 +211,16 @@ export class JobScheduler {
       ...(error ? { error } : {}),
     };
     if (batch.deadLetters.length > 0) {
-      // Written before the checkpoint that completes the batch, which records the file's new size: a crash
-      // before it cuts the file back, and the batch, run again, writes its letters once.
-      await this.ssc.env().writeDeadLetters?.(batch.deadLetters, batchTime);
+      // Written before the checkpoint that completes the batch, which records the file's new size and the
+      // ledger's entries: a crash before it cuts the file back, and the batch, run again, writes its letters
+      // once. In the checkpoints' chain, so that no checkpoint reads the file's size and the entries between
+      // the write and the commit (with concurrent batches, another batch's checkpoint could).
+      const written = this.checkpointChain.then(async () => {
+        await this.ssc.env().writeDeadLetters?.(batch.deadLetters, batchTime);
+        this.deadLetters.commit(batchTime);
+      });
+      this.checkpointChain = written.catch(() => {});
+      await written;
       for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
     }
     if (!error) {
@@ -261,6 +269,7 @@ export class JobScheduler {
         sources,
         stored: this.ssc.persistence.storedDatasets(),
         outputs: await env.outputPositions([...this.ssc.jsonlPaths]),
+        deadLetters: this.deadLetters.written(),
         writtenAt: new Date().toISOString(),
       };
       await env.store.put(METADATA_KEY, JSON.stringify(data));

@@ -154,3 +154,48 @@ export const slowSlide = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     .window(2000, 2000)
     .collectBatches('pairs');
 });
+
+/** How many partitions `failsOnceAfterDeadLetters` computed in this thread; its first one fails. */
+let computedOnce = 0;
+
+/**
+ * Two malformed lines of three, dead-lettered by a map; then the partition's first computation in each
+ * thread fails as a whole (a task failure, not a record's), after the map already rejected its lines.
+ */
+export const failsOnceAfterDeadLetters = defineJob({ batchIntervalMs: 1000, defaultPartitions: 1 }, (ssc) => {
+  ssc
+    .queueStream([['1', 'x', 'y']], { partitions: 1 })
+    .map((line: string) => {
+      if (!/^\d+$/.test(line)) throw new Error(`${JSON.stringify(line)} is not a number`);
+      return Number(line);
+    })
+    .mapPartitions((values: number[]) => {
+      if (computedOnce++ === 0) throw new Error('a task failure after its dead letters');
+      return values;
+    })
+    .collectBatches('numbers');
+});
+
+/**
+ * Parsed lines read twice in each batch: by an output of their own, and through a union placing them after
+ * another stream's partition, so the union's task computes their partition 0 as its partition 1.
+ */
+export const parsedTwiceThroughUnion = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const parsed = ssc
+    .queueStream(
+      [
+        ['1', 'x'],
+        ['y', '2'],
+      ],
+      { partitions: 1 },
+    )
+    .map((line: string) => {
+      if (!/^\d+$/.test(line)) throw new Error(`${JSON.stringify(line)} is not a number`);
+      return Number(line);
+    });
+  parsed.collectBatches('parsed');
+  ssc
+    .queueStream([[10], [20]], { partitions: 1 })
+    .union(parsed)
+    .collectBatches('both');
+});

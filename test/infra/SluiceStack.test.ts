@@ -65,6 +65,7 @@ describe('the Sluice stack', () => {
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
       },
+      VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
@@ -76,7 +77,13 @@ describe('the Sluice stack', () => {
           Match.objectLike({
             Status: 'Enabled',
             ExpirationInDays: 1,
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
             TagFilters: [{ Key: TEMPORARY_TAG.key, Value: TEMPORARY_TAG.value }],
+          }),
+          Match.objectLike({
+            Status: 'Enabled',
+            NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+            ExpiredObjectDeleteMarker: true,
           }),
           Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
         ]),
@@ -103,8 +110,9 @@ describe('the Sluice stack', () => {
       (f) => f !== coordinator && f.Properties.Environment.Variables.SLUICE_COORDINATOR_FUNCTION,
     );
     expect(coordinator?.Properties.ReservedConcurrentExecutions).toBe(1);
-    // the control function answers start/stop/status while the coordinator's one execution drives batches
-    expect(control?.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    // the control function answers start/stop/status while the coordinator's one execution drives batches, from
+    // executions of its own that a flood of events cannot grow past
+    expect(control?.Properties.ReservedConcurrentExecutions).toBe(2);
     expect(worker?.Properties.ReservedConcurrentExecutions).toBe(20);
     expect(coordinator?.Properties.Environment.Variables.SLUICE_TASK_CONCURRENCY).toBe('20');
     expect(template({ workerConcurrency: 7 }).findResources('AWS::Lambda::Function')).toSatisfy(
@@ -273,6 +281,30 @@ describe('the stack context', () => {
   it('reads sluice:jobModules as a folder or a list of files, and deploys jobs/ by default when it exists', () => {
     const names = (context: Record<string, unknown>, cwd: string) =>
       stackPropsFromContext((key) => context[key], cwd).props.jobModules?.map((m) => m.name);
+  it('sets how long old versions are kept and how many control executions are reserved', () => {
+    // given both settings as -c strings
+    const props = read({ 'sluice:noncurrentVersionDays': '30', 'sluice:controlConcurrency': '5' }).props;
+    // when the stack is made with them
+    const t = template(props);
+    // then the bucket keeps old versions 30 days and the control function has 5 executions of its own
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: 'ExpireOldVersions', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+        ]),
+      },
+    });
+    const control = Object.values(t.findResources('AWS::Lambda::Function')).find(
+      (f) =>
+        f.Properties.Environment.Variables.SLUICE_COORDINATOR_FUNCTION &&
+        !f.Properties.Environment.Variables.SLUICE_WORKER_FUNCTION,
+    );
+    expect(control?.Properties.ReservedConcurrentExecutions).toBe(5);
+    expect(() => read({ 'sluice:controlConcurrency': '0' })).toThrow(
+      /sluice:controlConcurrency: expected a whole number from 1/,
+    );
+  });
+
     expect(names({ 'sluice:jobModules': 'jobs' }, fixtures)).toEqual(['moodFunctions', 'moodJob']);
     expect(names({ 'sluice:jobModules': 'jobs/moodJob.ts' }, fixtures)).toEqual(['moodJob']);
     expect(names({}, fixtures)).toEqual(['moodFunctions', 'moodJob']);

@@ -7,6 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -43,7 +44,7 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('the CDK stack on LocalStack without its functions', () => {
-  it('deploys everything but the functions: an encrypted private bucket, the stream, the queue, the alarm', async () => {
+  it('deploys everything but the functions: an encrypted, versioned, private bucket, the stream, the queue, the alarm', async () => {
     const cfn = new CloudFormationClient(config);
     const resources = await cfn.send(new DescribeStackResourcesCommand({ StackName: deployment.stackName }));
     const types = new Set(resources.StackResources?.map((r) => r.ResourceType));
@@ -70,6 +71,10 @@ describe('the CDK stack on LocalStack without its functions', () => {
       IgnorePublicAcls: true,
       RestrictPublicBuckets: true,
     });
+    // Versioned, and the runtime's conditional writes (lease, checkpoint, input blocks) work on it: the job below
+    // runs on this bucket.
+    const versioning = await deployment.s3.send(new GetBucketVersioningCommand({ Bucket }));
+    expect(versioning.Status).toBe('Enabled');
     // LocalStack's CloudFormation accepts the lifecycle rules but does not apply them (its bucket provider has no
     // lifecycle handling), as ministack does not: the template test is what checks them.
     await expect(

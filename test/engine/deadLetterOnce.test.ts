@@ -1,0 +1,52 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBatches } from '../../lib/local/LocalRuntime';
+
+const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
+const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-dead-letter-once-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a task retried after it dead-lettered records', () => {
+  for (const workers of [0, 2]) {
+    it(`writes each dead letter once (${workers} workers)`, async () => {
+      // given a partition whose map rejects two lines, and whose task then fails once as a whole
+      // when the batch runs, retrying the task
+      const result = await runBatches(job('failsOnceAfterDeadLetters'), 1, { workers, storeDir: dir });
+      // then the retry happened, the good line is out, and each rejected line is one dead letter, in the file too
+      expect(result.error).toBeUndefined();
+      expect(result.batches[0]!.taskAttempts).toBeGreaterThan(result.batches[0]!.tasks);
+      expect(result.recordsOf('numbers')).toEqual([[1]]);
+      expect(result.deadLetters.map((l) => l.record).sort()).toEqual(['x', 'y']);
+      const file = (await readFile(join(dir, 'dead-letter.jsonl'), 'utf8')).trim().split('\n');
+      expect(file.map((line) => JSON.parse(line).record).sort()).toEqual(['x', 'y']);
+      // and the letter as written holds no trace of the bookkeeping that wrote it once
+      expect(Object.keys(JSON.parse(file[0]!))).not.toContain('from');
+    });
+  }
+});
+
+describe('a dataset read directly and through a union', () => {
+  it('writes its dead letters once, though the union computes its partition under another number', async () => {
+    // given parsed lines read by an output and by a union after another stream
+    // when two batches run
+    const result = await runBatches(job('parsedTwiceThroughUnion'), 2, { workers: 0, storeDir: dir });
+    // then both outputs have the good lines, and each rejected line is one letter
+    expect(result.recordsOf('both').map((b) => [...b].sort())).toEqual([
+      [1, 10],
+      [2, 20],
+    ]);
+    expect(result.deadLetters.map((l) => [l.batchTime, l.record])).toEqual([
+      [1000, 'x'],
+      [2000, 'y'],
+    ]);
+  });
+});
