@@ -3,14 +3,24 @@
  * its sections to bench/RESULTS.md.
  *  1. The sliding hashtag count (60 s window, 1 s slide), incremental against recomputed: time per batch.
  *  2. updateStateByKey against mapWithState, 1M keys in state, 1% touched per batch: time per batch.
- * Both run on the logical clock (batches back to back), with worker threads, side by side in one run.
+ *  3. State bytes written per batch with memory backed by the store (the serverless runtime's setting), 1M
+ *     keys, 1% touched: a full snapshot every batch against incremental state (deltas between checkpoints).
+ * 1 and 2 run on the logical clock (batches back to back), with worker threads, side by side in one run; 3 runs
+ * its tasks in this thread over a counting folder store. `STATE_BENCH=bytes` runs section 3 alone.
  */
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { contextFromModule, type JobModule } from '../lib/job/JobModule';
+import { LocalFolderStore } from '../lib/local/LocalFolderStore';
 import { LocalRuntime } from '../lib/local/LocalRuntime';
+import { localExecutorEnv } from '../lib/local/localExecutorEnv';
+import { LogicalClock } from '../lib/scheduler/Clock';
+import { InProcessRunner } from '../lib/scheduler/InProcessRunner';
+import { JobScheduler } from '../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../lib/scheduler/StreamingListener';
-import { STATE_KEYS, TOUCHED_PER_BATCH, TWEETS_PER_SEC, WINDOW_MS } from './stateJobs';
+import type { BlockStore } from '../lib/storage/BlockStore';
+import { STATE_KEYS, stateBytesJobs, TOUCHED_PER_BATCH, TWEETS_PER_SEC, WINDOW_MS } from './stateJobs';
 
 const jobsPath = new URL('./stateJobs.ts', import.meta.url).pathname;
 const workers = availableParallelism();
@@ -46,9 +56,119 @@ function median(xs: number[]): number {
 
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
+/** A folder store that adds up the bytes written under `persist/` (state), by the batch time in the key. */
+class StateBytesStore implements BlockStore {
+  readonly bytesByBatch = new Map<number, number>();
+  constructor(private readonly inner: BlockStore) {}
+  put(key: string, bytes: Uint8Array | string): Promise<void> {
+    const time = /^persist\/[^@]+@(\d+)\//.exec(key);
+    if (time) {
+      const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+      this.bytesByBatch.set(Number(time[1]), (this.bytesByBatch.get(Number(time[1])) ?? 0) + size);
+    }
+    return this.inner.put(key, bytes);
+  }
+  get(key: string) {
+    return this.inner.get(key);
+  }
+  getRange(key: string, start: number, end: number) {
+    return this.inner.getRange(key, start, end);
+  }
+  list(prefix: string) {
+    return this.inner.list(prefix);
+  }
+  deletePrefix(prefix: string) {
+    return this.inner.deletePrefix(prefix);
+  }
+}
+
+/** Runs `batches` batches with memory backed by a counting store; the state bytes written per batch. */
+async function stateBytes(job: JobModule, batches: number): Promise<{ bytes: number[]; ms: number[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-statebytes-'));
+  try {
+    const ssc = contextFromModule(job);
+    const store = new StateBytesStore(new LocalFolderStore(dir));
+    const runner = new InProcessRunner({
+      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
+      store,
+    });
+    ssc.connect({
+      store,
+      outputs: store,
+      runner,
+      driverRunner: runner,
+      memoryBackedByStore: true,
+      print: () => {},
+      appendJsonl: async () => {},
+      outputPositions: async () => ({}),
+      restoreOutputPositions: async () => {},
+    });
+    const ms: number[] = [];
+    ssc.addListener({ onBatchCompleted: (i) => ms.push(i.processingTimeMs) });
+    const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'state-bytes' }).run({ batches });
+    if (summary.error) throw summary.error;
+    const bytes = Array.from({ length: batches }, (_, i) => store.bytesByBatch.get((i + 1) * 1000) ?? 0);
+    return { bytes, ms };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the touched keys of one batch weigh as JSON `[key, state]` pairs, the least any write can carry. */
+function touchedKeysBytes(): number {
+  // Keys are numbers below 1M and states small counts; each batch after the first touches 10,000 keys once.
+  let bytes = 0;
+  for (let i = 0; i < TOUCHED_PER_BATCH; i++)
+    bytes += JSON.stringify([(i * 100 + 5) % STATE_KEYS, 2]).length + 1;
+  return bytes;
+}
+
+async function stateBytesSection(lines: string[]): Promise<void> {
+  const batches = 5;
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+  lines.push(
+    '',
+    `## State bytes written per batch: ${fmt(STATE_KEYS)} keys, ${fmt(TOUCHED_PER_BATCH)} touched per batch (1%) (issue 11)`,
+    '',
+    `Run by \`STATE_BENCH=bytes node --import tsx bench/stateBench.ts\` (also part of \`npm run bench\`) on ${new Date().toISOString()}: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}, load average before ${load} (the machine is shared with other work). Memory backed by the block store, as the serverless runtime runs (every batch's state goes to the store); tasks in this thread, a local folder store wrapped to count the bytes written under \`persist/\`. ${batches} batches: batch 1 brings every key, batches 2–${batches} touch 1% each. "Full" checkpoints every batch, which writes what every batch wrote before incremental state (a full snapshot); "incremental" checkpoints past the run, so batches 2–${batches} write deltas.`,
+    '',
+    '| Operation | Variant | Batch 1 (bytes) | Median bytes per batch, batches 2–5 | Median processing per batch, 2–5 (ms) |',
+    '|---|---|---|---|---|',
+  );
+  const touched = touchedKeysBytes();
+  const ratios: string[] = [];
+  for (const operation of ['mapWithState', 'updateStateByKey'] as const) {
+    const full = await stateBytes(stateBytesJobs(1000)[operation], batches);
+    const incremental = await stateBytes(stateBytesJobs(1_000_000)[operation], batches);
+    const fullMedian = median(full.bytes.slice(1));
+    const incMedian = median(incremental.bytes.slice(1));
+    for (const [variant, run, m] of [
+      ['full', full, fullMedian],
+      ['incremental', incremental, incMedian],
+    ] as const) {
+      lines.push(
+        `| ${operation} | ${variant} | ${fmt(run.bytes[0]!)} | ${fmt(m)} | ${fmt(median(run.ms.slice(1)))} |`,
+      );
+    }
+    ratios.push(
+      `${operation}: full / incremental **${fmt(fullMedian / incMedian)}×**; incremental / touched keys' size (${fmt(touched)} bytes as \`[key, state]\` JSON) **${fmt(incMedian / touched)}×** (target: within 2×, ${incMedian <= 2 * touched ? '**met**' : '**not met**'}).`,
+    );
+  }
+  lines.push('', ...ratios.map((r) => `- ${r}`), '');
+}
+
 async function main(): Promise<void> {
   const lines: string[] = [];
   const started = Date.now();
+  if (process.env.STATE_BENCH === 'bytes') {
+    await stateBytesSection(lines);
+    const text = `${lines.join('\n')}\n`;
+    await appendFile(new URL('./RESULTS.md', import.meta.url), text);
+    process.stdout.write(text);
+    return;
+  }
   lines.push('', '## Windows and state (issue 3)', '');
   lines.push(
     `Run by \`npm run bench\` (\`bench/stateBench.ts\`) on ${new Date().toISOString()}: ${cpus()[0]?.model ?? 'unknown CPU'}, ${workers} cores, Node ${process.version}, load average before ${loadavg()
@@ -97,8 +217,9 @@ async function main(): Promise<void> {
     '',
     `updateStateByKey / mapWithState: **${fmt(u / m)}×** (target: at least 5×, ${u / m >= 5 ? '**met**' : '**not met**'}).`,
     '',
-    `The state benchmark took ${Math.round((Date.now() - started) / 1000)} s.`,
   );
+  await stateBytesSection(lines);
+  lines.push(`The state benchmark took ${Math.round((Date.now() - started) / 1000)} s.`);
   const text = `${lines.join('\n')}\n`;
   await appendFile(new URL('./RESULTS.md', import.meta.url), text);
   process.stdout.write(text);

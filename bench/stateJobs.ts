@@ -90,3 +90,30 @@ export const stateMapWithState = defineJob(
       .collectBatches('keys');
   },
 );
+
+/**
+ * Both state operations over the same keys with a given checkpoint interval, for the state-bytes measurement:
+ * with an interval of one batch every batch writes a full snapshot (what the serverless runtime wrote before
+ * incremental state), with a long one every batch after the first writes a delta.
+ */
+export function stateBytesJobs(checkpointIntervalMs: number) {
+  const options = { batchIntervalMs: 1000, checkpointIntervalMs };
+  return {
+    updateStateByKey: defineJob(options, (ssc) => {
+      ssc.sourceStream(new KeyTouchSource()).updateStateByKey(countUpdate).count().collectBatches('keys');
+    }),
+    mapWithState: defineJob(options, (ssc) => {
+      ssc
+        .sourceStream(new KeyTouchSource())
+        .mapWithState<number, number, number, number>({
+          fn: (_key, value, state) => {
+            const next = (state.exists() ? state.get() : 0) + (value ?? 0);
+            state.update(next);
+            return next;
+          },
+        })
+        .count()
+        .collectBatches('keys');
+    }),
+  };
+}
