@@ -1,5 +1,6 @@
 import type { StorageLevel } from '../dataset/StorageLevel';
 import type { SpeculationOptions } from '../scheduler/SpeculationPolicy';
+import type { ShuffleOptions } from '../shuffle/ShuffleOptions';
 import type { ExpressionBudget } from './ExpressionBudget';
 
 /**
@@ -41,6 +42,11 @@ export interface JobDocument {
    * locally; quantile 0.75, multiplier 1.4, minTaskRuntimeMs 100.
    */
   readonly speculation?: SpeculationOptions;
+  /**
+   * How shuffles are carried (see `ShuffleOptions`): when a large shuffle gets a combining step, and the inline
+   * limit. Default: combine from 256 map × reduce pairs, at most 4 merge tasks, 64 KiB inline.
+   */
+  readonly shuffle?: ShuffleOptions;
   /**
    * What an inline JSONata expression may spend on one record (see `ExpressionBudget`); a record that exceeds it
    * is a dead letter. Default: 1000 ms, depth 500, 100,000 items.

@@ -100,6 +100,7 @@ class JobBuilder {
       maxTaskAttempts: job.maxTaskAttempts,
       checkpointIntervalMs: job.checkpointIntervalMs,
       speculation: job.speculation,
+      shuffle: job.shuffle,
     });
   }
 

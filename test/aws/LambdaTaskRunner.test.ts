@@ -126,14 +126,18 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
   let runs = 0;
 
   /** A runner on `functionName`, on a store folder of its own (a storePrefix of the worker's store). */
-  function runnerFor(functionName: string, options: Partial<LambdaTaskRunnerOptions> = {}) {
+  function runnerFor(
+    functionName: string,
+    options: Partial<LambdaTaskRunnerOptions> = {},
+    document: Record<string, unknown> = job,
+  ) {
     const storePrefix = `run-${++runs}/`;
     const store = new LocalFolderStore(join(storeDir, storePrefix));
     const runner = new LambdaTaskRunner({
       client: lambda,
       functionName,
       parallelism: 4,
-      job: { job, storePrefix },
+      job: { job: document, storePrefix },
       spillStore: store,
       ...options,
     });
@@ -191,6 +195,22 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
     expect(run.outputs).toEqual(expected.outputs);
     expect(run.deadLetters).toEqual(expected.deadLetters);
     expect(run.deadLetters.some((l) => l.includes('splitWords expects a string, got 7'))).toBe(true);
+    expect(runner.invokes).toBe(tasksOf(run));
+  });
+
+  it('gives the same batches with every shuffle stored and combined, the merge tasks on Lambda too', async () => {
+    // given the job with the combining shuffle forced on, and a runner on the worker function
+    const combining = { ...job, shuffle: { combine: 'always', inlineMaxBytes: 0 } };
+    const { runner, dir } = runnerFor('worker', {}, combining);
+    // when the same batches run through Lambda
+    const run = await runOn(runner, dir, {
+      source: { kind: 'document', document: combining, baseDir: fixturesDir },
+    });
+    // then every output batch and dead letter is the in-process direct run's, and merge tasks ran besides
+    expect(run.error).toBeUndefined();
+    expect(run.outputs).toEqual(expected.outputs);
+    expect(run.deadLetters).toEqual(expected.deadLetters);
+    expect(tasksOf(run)).toBeGreaterThan(tasksOf(expected));
     expect(runner.invokes).toBe(tasksOf(run));
   });
 

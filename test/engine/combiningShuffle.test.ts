@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildJob } from '../../lib/job/buildJob';
 import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
@@ -22,6 +23,7 @@ import { CountingBlockStore } from '../../lib/storage/CountingBlockStore';
 import { decodeSegment } from '../../lib/storage/SegmentedBlob';
 import { combining } from '../helpers/combiningCases';
 import { assertBatches } from '../helpers/operatorCase';
+import { issueAt, issuesOf, minimalJob } from '../job/fixtures/jobs';
 
 const casesModule = new URL('../helpers/combiningCases.ts', import.meta.url).pathname;
 
@@ -268,14 +270,15 @@ describe('a merge task', () => {
 });
 
 describe('choosing the combining shuffle', () => {
-  it('combines from 256 map × reduce pairs by default, in at most 4 merge tasks, and follows the job', () => {
+  it('combines from 256 map × reduce pairs by default, in groups of 8 or more, at most 4 groups', () => {
     expect(mergeGroupSize(8, 8)).toBeUndefined();
-    expect(mergeGroupSize(16, 16)).toBe(4);
+    expect(mergeGroupSize(16, 16)).toBe(8);
     expect(mergeGroupSize(64, 64)).toBe(16);
-    expect(mergeGroupSize(3, 3, { combine: 'always' })).toBe(2);
+    expect(mergeGroupSize(200, 2)).toBe(50);
+    expect(mergeGroupSize(3, 3, { combine: 'always' })).toBe(8);
     expect(mergeGroupSize(1, 64, { combine: 'always' })).toBeUndefined();
     expect(mergeGroupSize(64, 64, { combine: 'never' })).toBeUndefined();
-    expect(mergeGroupSize(8, 8, { combineMinPairs: 64 })).toBe(2);
+    expect(mergeGroupSize(8, 8, { combineMinPairs: 64 })).toBe(8);
     expect(mergeGroupSize(64, 64, { maxMergeTasks: 2 })).toBe(32);
   });
 
@@ -285,5 +288,16 @@ describe('choosing the combining shuffle', () => {
     expect(bad({ combine: 'sometimes' })).toThrow(/shuffle.combine must be 'auto', 'always' or 'never'/);
     expect(bad({ maxMergeTasks: 0 })).toThrow(/shuffle.maxMergeTasks must be a positive whole number/);
     expect(bad({ inlineMaxBytes: -1 })).toThrow(/shuffle.inlineMaxBytes must be a whole number of bytes/);
+  });
+
+  it('takes the setting from a JSON job, and names the field of a bad one', async () => {
+    // given a JSON job that turns combining off, and one with a mode that does not exist
+    const good = minimalJob({ shuffle: { combine: 'never', inlineMaxBytes: 0 } });
+    const bad = minimalJob({ shuffle: { combine: 'sometimes' } });
+    // when they are built and validated
+    const ssc = await buildJob(good, { baseDir: tmpdir() });
+    // then the context holds the setting, and the bad one is refused at its JSON path
+    expect(ssc.shuffle).toEqual({ combine: 'never', inlineMaxBytes: 0 });
+    expect(issueAt(issuesOf(bad), 'shuffle.combine').message).toMatch(/auto|always|never/);
   });
 });
