@@ -90,6 +90,7 @@ export class SluiceStack extends Stack {
       };
       this.worker = new WorkerFunction(this, 'Worker', {
         bucket: this.bucket.bucket,
+        stream: this.input.stream,
         ...(props.workerMemoryMb !== undefined ? { memoryMb: props.workerMemoryMb } : {}),
         ...(props.workerConcurrency !== undefined ? { concurrency: props.workerConcurrency } : {}),
         ...logs,
@@ -107,8 +108,8 @@ export class SluiceStack extends Stack {
         bucket: this.bucket.bucket,
         stream: this.input.stream,
         coordinator: this.coordinator,
-        ...logs,
         ...(props.controlConcurrency !== undefined ? { concurrency: props.controlConcurrency } : {}),
+        ...logs,
       });
       new Watchdog(this, 'Watchdog', { coordinator: this.coordinator.fn, failedInvocations });
       new CfnOutput(this, 'ControlFunctionName', { value: this.control.fn.functionName });

@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
+import { INPUT_PREFIX, JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
 import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import { SluiceFunction } from './SluiceFunction';
 
@@ -12,6 +13,8 @@ import { SluiceFunction } from './SluiceFunction';
 export interface WorkerFunctionProps {
   /** The deployment's bucket. */
   readonly bucket: IBucket;
+  /** The deployment's Kinesis stream: tasks read their batch's shard ranges from it themselves. */
+  readonly stream: IStream;
   /** Memory in MB; 1769 MB is one full vCPU. Default 1769. */
   readonly memoryMb?: number;
   /**
@@ -30,8 +33,10 @@ export interface WorkerFunctionProps {
 }
 
 /**
- * The worker Lambda: runs one task of a batch per invocation. It touches only the job stores (`jobs/<job>/store/`),
- * the outputs, and reads static datasets; it never reads the stream, as the coordinator hands it input blocks.
+ * The worker Lambda: runs one task of a batch per invocation. It touches only the job stores (`jobs/<job>/store/`)
+ * and the outputs, and reads static datasets and its input itself: the shard ranges of the stream (GetShardIterator
+ * and GetRecords only; the coordinator lists the shards) and the objects under `input/` that the coordinator
+ * planned for it.
  */
 export class WorkerFunction extends Construct {
   /** The function. */
@@ -69,10 +74,18 @@ export class WorkerFunction extends Construct {
     );
     this.base.role.addToPrincipalPolicy(
       new PolicyStatement({
-        sid: 'StaticDatasets',
+        sid: 'StaticDatasetsAndInputObjects',
         effect: Effect.ALLOW,
         actions: ['s3:GetObject'],
-        resources: [bucket.arnForObjects(`${STATIC_PREFIX}*`)],
+        resources: [bucket.arnForObjects(`${STATIC_PREFIX}*`), bucket.arnForObjects(`${INPUT_PREFIX}*`)],
+      }),
+    );
+    this.base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadShardRanges',
+        effect: Effect.ALLOW,
+        actions: ['kinesis:GetShardIterator', 'kinesis:GetRecords'],
+        resources: [props.stream.streamArn],
       }),
     );
     this.base.role.addToPrincipalPolicy(

@@ -258,6 +258,8 @@ export class CoordinatorRuntime {
           ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
           ...(spec.startAt ? { startAt: spec.startAt } : {}),
           readDeadlineMs: () => readDeadlineMs,
+          // Workers read the shard ranges and report into the job's store; the coordinator only plans.
+          direct: { storeUrl: `s3://${this.config.bucket}/${jobStorePrefix(name)}` },
         }),
       s3PrefixSource: (spec) =>
         new S3PrefixSource({
@@ -266,6 +268,7 @@ export class CoordinatorRuntime {
           prefix: spec.prefix,
           ...(spec.maxObjectsPerBatch ? { maxObjectsPerBatch: spec.maxObjectsPerBatch } : {}),
           readDeadlineMs: () => readDeadlineMs,
+          direct: true,
         }),
     });
     const store = new S3BlockStore({

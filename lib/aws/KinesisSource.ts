@@ -8,8 +8,9 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { preview, SluiceError } from '../errors';
-import type { Source } from '../source/Source';
+import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
+import type { KinesisReadPart, KinesisReport, KinesisShardRange } from './KinesisRangeReader';
 
 /** Settings of a {@link KinesisSource}. */
 export interface KinesisSourceOptions {
@@ -36,6 +37,20 @@ export interface KinesisSourceOptions {
    * margin before its invocation's timeout, so a read is never what Lambda kills. Default: no deadline.
    */
   readonly readDeadlineMs?: () => number | undefined;
+  /**
+   * Tasks read the shards themselves (the serverless runtime): the source only plans each batch's ranges, and
+   * the tasks report where they ended into `storeUrl` (the job's store, as a URL the workers can open). Default:
+   * none, the source reads every batch itself and the engine stores it as an input block.
+   */
+  readonly direct?: {
+    readonly storeUrl: string;
+    /**
+     * How long after its arrival a record may still be invisible to GetRecords (Kinesis's propagation delay, well
+     * under a second): a task at a shard's tip waits until this long after the cut before it ends a range there.
+     * Default 1000 ms.
+     */
+    readonly settleMs?: number;
+  };
 }
 
 /** Where a {@link KinesisSource} is, as JSON for the metadata checkpoint. */
@@ -46,6 +61,19 @@ export interface KinesisPosition {
   readonly finishedShards: string[];
   /** With `startAt: 'LATEST'`: shards without a sequence number are read from this time, in ms since the epoch. */
   readonly sinceMs?: number;
+  /**
+   * Direct reads: per shard, the batches planned after its sequence number whose end is not known yet (their
+   * cut, and where their task's report is), oldest first. Absent when there are none.
+   */
+  readonly unreported?: Record<string, UnreportedBatch[]>;
+}
+
+/** A batch planned for a shard whose task has not yet reported where the shard's range ended. */
+export interface UnreportedBatch {
+  /** The batch's cut, in ms since the epoch. */
+  readonly cutMs: number;
+  /** The key of the report of the task that reads the shard in that batch, in the job's store. */
+  readonly report: string;
 }
 
 /** GetRecords returns at most this many records per call. */
@@ -72,13 +100,17 @@ const MAX_EMPTY_READS = 5;
  * const lines = await source.recordsFor(1000, 1000);
  * const position = source.checkpointPosition(); // JSON, for the metadata checkpoint
  */
-export class KinesisSource implements Source<string> {
+export class KinesisSource implements PlannedSource<string> {
   /** Such as `kinesis(tweets)`. */
   readonly description: string;
-  /** False: the stream is read once; the engine keeps each batch's records itself. */
+  /** False: the stream is read once; the engine keeps each batch's records itself, or its plan (direct reads). */
   readonly replayable = false;
+  /** True when tasks read the shards (the `direct` option) and the source only plans ranges. */
+  readonly readsDirectly: boolean;
   /** The stream's name. */
   readonly streamName: string;
+  /** GetRecords calls sent so far, retries included: the cost report counts them. */
+  getRecordsCalls = 0;
   /** At most this many records per shard per batch. */
   readonly maxRecordsPerShard: number;
   /** Where a shard without a position is read from. */
@@ -92,6 +124,10 @@ export class KinesisSource implements Source<string> {
   private sequenceNumbers = new Map<string, string>();
   /** Closed shards read to their end. */
   private finishedShards = new Set<string>();
+  /** Direct reads: per shard, the batches planned after its known position whose task has not reported yet. */
+  private unreported = new Map<string, UnreportedBatch[]>();
+  /** Direct reads: how the reports of planned batches are read (from the last plan's context). */
+  private readReport: PlanContext['readReport'] | undefined;
   /** With LATEST, when reading began: a shard without a position starts there. */
   private sinceMs: number | undefined;
   /** The stream's shards at the last ListShards, sorted by id; listed again whenever a shard finishes. */
@@ -127,6 +163,125 @@ export class KinesisSource implements Source<string> {
     };
     this.description = `kinesis(${streamName})`;
     this.readDeadlineMs = options.readDeadlineMs ?? (() => undefined);
+    this.direct = options.direct;
+    this.readsDirectly = options.direct !== undefined;
+    const settleMs = options.direct?.settleMs;
+    if (settleMs !== undefined && !(Number.isInteger(settleMs) && settleMs >= 0)) {
+      throw new SluiceError(
+        `KinesisSource direct.settleMs must be a whole number of ms, got ${preview(settleMs)}`,
+      );
+    }
+  }
+
+  private readonly direct: KinesisSourceOptions['direct'];
+
+  /**
+   * Direct reads: what each task reads in the batch, decided without reading a record. Every shard that may be
+   * read (not finished, its parents finished) gets a range: from just after its last known sequence number, through
+   * the batches whose end is not known yet, to this batch's cut, the coordinator's clock now. The task takes the
+   * records up to the first one that arrived after the cut (at most `maxRecordsPerShard`) and reports the last one,
+   * which the next plans start after. Shards are dealt to partitions in id order, round robin. A shard closed by
+   * a reshard is finished once a task reports its end; its children get ranges from the next plan on, so each
+   * hash key's records stay in order. The plan costs a ListShards (when a shard finished) and one small report
+   * per task of the batches before: nothing that grows with the records.
+   */
+  async planBatch(
+    _batchTime: number,
+    _intervalMs: number,
+    partitions: number,
+    ctx: PlanContext,
+  ): Promise<ReadPlan> {
+    const direct = this.direct;
+    if (!direct) throw new Error(`${this.description} is not set to read directly (the direct option)`);
+    this.readReport = ctx.readReport;
+    const finishedBefore = this.finishedShards.size;
+    await this.learnFromReports();
+    if (this.startAt === 'LATEST') this.sinceMs ??= Date.now();
+    let shards = this.shards;
+    if (shards === undefined || this.finishedShards.size > finishedBefore) shards = await this.listShards();
+    const known = new Set(shards.map((s) => s.ShardId));
+    const parentDone = (id: string | undefined) =>
+      id === undefined || this.finishedShards.has(id) || !known.has(id);
+    const ready = shards
+      .filter(
+        (s) =>
+          s.ShardId !== undefined &&
+          !this.finishedShards.has(s.ShardId) &&
+          parentDone(s.ParentShardId) &&
+          parentDone(s.AdjacentParentShardId),
+      )
+      .map((s) => s.ShardId as string);
+    const cutMs = Date.now();
+    const ranges: KinesisShardRange[][] = Array.from({ length: partitions }, () => []);
+    for (const [i, shardId] of ready.entries()) {
+      const partition = i % partitions;
+      const after = this.sequenceNumbers.get(shardId);
+      const unreported = this.unreported.get(shardId) ?? [];
+      ranges[partition]!.push({
+        shardId,
+        ...(after !== undefined ? { after } : {}),
+        ...(after === undefined && this.sinceMs !== undefined ? { sinceMs: this.sinceMs } : {}),
+        skipCutsMs: unreported.map((u) => u.cutMs),
+        cutMs,
+      });
+      this.unreported.set(shardId, [...unreported, { cutMs, report: reportKey(ctx.folder, partition) }]);
+    }
+    // Forget shards that aged out of the stream's retention, so the checkpoint does not grow with every reshard.
+    this.shards = shards;
+    this.sequenceNumbers = new Map([...this.sequenceNumbers].filter(([id]) => known.has(id)));
+    this.finishedShards = new Set([...this.finishedShards].filter((id) => known.has(id)));
+    this.unreported = new Map([...this.unreported].filter(([id]) => known.has(id)));
+    const parts: KinesisReadPart[] = ranges.map((shardRanges, partition) => ({
+      streamName: this.streamName,
+      shards: shardRanges,
+      maxRecords: this.maxRecordsPerShard,
+      settleMs: direct.settleMs ?? 1000,
+      report: { storeUrl: direct.storeUrl, key: reportKey(ctx.folder, partition) },
+    }));
+    return { reader: 'kinesis', parts };
+  }
+
+  /** Before a batch's folder (and its reports) is deleted, its reports are taken in. */
+  async beforeForget(_folder: string): Promise<void> {
+    await this.learnFromReports();
+  }
+
+  /**
+   * Reads the reports of the batches planned but not reported yet, and moves each shard's known position to the
+   * newest report: any report names an absolute sequence number, so one missing report costs nothing but a longer
+   * range for the next plan (its task reads past the unreported batches by the same rule).
+   */
+  private async learnFromReports(): Promise<void> {
+    const readReport = this.readReport;
+    if (!readReport) return;
+    const reports = new Map<string, Promise<KinesisReport | undefined>>();
+    const reportOf = (key: string) => {
+      let report = reports.get(key);
+      if (!report) {
+        report = readReport(key).then((bytes) =>
+          bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as KinesisReport) : undefined,
+        );
+        reports.set(key, report);
+      }
+      return report;
+    };
+    for (const [shardId, unreported] of [...this.unreported]) {
+      let through = -1;
+      for (const [i, batch] of unreported.entries()) {
+        const entry = (await reportOf(batch.report))?.shards.find((s) => s.shardId === shardId);
+        if (!entry) continue;
+        through = i;
+        if (entry.last !== undefined) this.sequenceNumbers.set(shardId, entry.last);
+        if (entry.closed) {
+          this.finishedShards.add(shardId);
+          this.sequenceNumbers.delete(shardId);
+          break;
+        }
+      }
+      const rest = this.finishedShards.has(shardId) ? [] : unreported.slice(through + 1);
+      if (rest.length > 0) this.unreported.set(shardId, rest);
+      else this.unreported.delete(shardId);
+    }
   }
 
   /**
@@ -194,13 +349,20 @@ export class KinesisSource implements Source<string> {
       sequenceNumbers: Object.fromEntries([...this.sequenceNumbers].sort(([a], [b]) => (a < b ? -1 : 1))),
       finishedShards: [...this.finishedShards].sort(),
       ...(this.sinceMs === undefined ? {} : { sinceMs: this.sinceMs }),
+      ...(this.unreported.size === 0
+        ? {}
+        : { unreported: Object.fromEntries([...this.unreported].sort(([a], [b]) => (a < b ? -1 : 1))) }),
     };
   }
 
   /** Continues from a {@link checkpointPosition}: the next batch starts right after what it had handed out. */
   restorePosition(position: unknown): void {
-    const { sequenceNumbers, finishedShards, sinceMs } = parsePosition(position, this.description);
+    const { sequenceNumbers, finishedShards, sinceMs, unreported } = parsePosition(
+      position,
+      this.description,
+    );
     this.sequenceNumbers = new Map(Object.entries(sequenceNumbers));
+    this.unreported = new Map(Object.entries(unreported ?? {}));
     this.finishedShards = new Set(finishedShards);
     this.sinceMs = sinceMs ?? this.sinceMs;
     this.shards = undefined;
@@ -318,7 +480,7 @@ function parsePosition(position: unknown, description: string): KinesisPosition 
   if (typeof position !== 'object' || position === null || Array.isArray(position)) {
     throw fail('', 'an object { sequenceNumbers, finishedShards }', position);
   }
-  const { sequenceNumbers, finishedShards, sinceMs } = position as Record<string, unknown>;
+  const { sequenceNumbers, finishedShards, sinceMs, unreported } = position as Record<string, unknown>;
   if (typeof sequenceNumbers !== 'object' || sequenceNumbers === null || Array.isArray(sequenceNumbers)) {
     throw fail('.sequenceNumbers', 'an object of shard id to sequence number', sequenceNumbers);
   }
@@ -337,9 +499,33 @@ function parsePosition(position: unknown, description: string): KinesisPosition 
   if (sinceMs !== undefined && (typeof sinceMs !== 'number' || !Number.isFinite(sinceMs))) {
     throw fail('.sinceMs', 'a time in ms since the epoch', sinceMs);
   }
+  if (unreported !== undefined) {
+    if (typeof unreported !== 'object' || unreported === null || Array.isArray(unreported)) {
+      throw fail('.unreported', 'an object of shard id to unreported batches', unreported);
+    }
+    for (const [shardId, batches] of Object.entries(unreported)) {
+      const ok =
+        Array.isArray(batches) &&
+        batches.every(
+          (b) =>
+            typeof b === 'object' &&
+            b !== null &&
+            Number.isFinite((b as UnreportedBatch).cutMs) &&
+            typeof (b as UnreportedBatch).report === 'string',
+        );
+      if (!ok)
+        throw fail(`.unreported[${JSON.stringify(shardId)}]`, 'an array of { cutMs, report }', batches);
+    }
+  }
   return {
     sequenceNumbers: sequenceNumbers as Record<string, string>,
     finishedShards: finishedShards as string[],
     ...(sinceMs === undefined ? {} : { sinceMs: sinceMs as number }),
+    ...(unreported === undefined ? {} : { unreported: unreported as Record<string, UnreportedBatch[]> }),
   };
+}
+
+/** Where the task of `partition` reports, in the batch's folder. */
+function reportKey(folder: string, partition: number): string {
+  return `${folder}read-${partition}.json`;
 }

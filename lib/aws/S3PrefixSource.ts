@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Source } from '../source/Source';
+import { sliceBounds } from '../dataset/Dataset';
+import type { PlannedSource, ReadPlan } from '../source/Source';
 import { withRetries } from './awsClients';
 
 /** Settings of an {@link S3PrefixSource}. */
@@ -18,16 +19,30 @@ export interface S3PrefixSourceOptions {
   readonly readDeadlineMs?: () => number | undefined;
   /** Keys per ListObjectsV2 page (S3's `MaxKeys`, at most 1,000). Default 1,000. */
   readonly listPageSize?: number;
+  /**
+   * Tasks read the objects themselves (the serverless runtime): the source lists and plans each batch's keys, and
+   * never reads an object. Default false: the source reads them and the engine stores an input block.
+   */
+  readonly direct?: boolean;
+}
+
+/** What one task of an S3 batch reads: these objects, in this order, as lines. */
+export interface S3ReadPart {
+  readonly bucket: string;
+  readonly keys: readonly string[];
 }
 
 /**
  * New objects under an S3 prefix, as lines of text (Spark's textFileStream, on S3): each batch takes the
  * objects that appeared since the previous batch, in key order, and every object belongs to exactly one batch.
  * The keys already taken are the source's position in the metadata checkpoint; a crash re-reads nothing and
- * misses nothing, because the batch's lines are stored as its input block before it runs.
+ * misses nothing, because the batch's lines are stored as its input block before it runs, or, with `direct`,
+ * its keys are recorded in the batch's plan and the tasks read the objects.
  */
-export class S3PrefixSource implements Source<string> {
+export class S3PrefixSource implements PlannedSource<string> {
   readonly replayable = false;
+  /** True when tasks read the objects (the `direct` option) and the source only plans keys. */
+  readonly readsDirectly: boolean;
   readonly description: string;
   private readonly seen = new Set<string>();
   private readonly maxObjects: number;
@@ -35,6 +50,7 @@ export class S3PrefixSource implements Source<string> {
   constructor(private readonly options: S3PrefixSourceOptions) {
     this.description = `s3(${options.bucket}/${options.prefix})`;
     this.maxObjects = options.maxObjectsPerBatch ?? 1000;
+    this.readsDirectly = options.direct === true;
     if (!Number.isInteger(this.maxObjects) || this.maxObjects < 1) {
       throw new RangeError(`maxObjectsPerBatch must be a positive whole number, got ${this.maxObjects}`);
     }
@@ -52,6 +68,27 @@ export class S3PrefixSource implements Source<string> {
   }
 
   async recordsFor(): Promise<string[]> {
+    const fresh = await this.takeFresh();
+    const texts = await Promise.all(fresh.map((key) => this.read(key)));
+    return texts.flatMap(linesOf);
+  }
+
+  /**
+   * Direct reads: the batch's new keys, in key order, dealt to the partitions in contiguous runs; the tasks read
+   * the objects. The checkpoint records the keys, so a recomputed task reads the same objects. The plan costs the
+   * listing alone, whatever the objects hold.
+   */
+  async planBatch(_batchTime: number, _intervalMs: number, partitions: number): Promise<ReadPlan> {
+    const fresh = await this.takeFresh();
+    const parts: S3ReadPart[] = Array.from({ length: partitions }, (_, p) => {
+      const [from, to] = sliceBounds(fresh.length, partitions, p);
+      return { bucket: this.options.bucket, keys: fresh.slice(from, to) };
+    });
+    return { reader: 's3', parts };
+  }
+
+  /** The keys of the next batch, marked seen. */
+  private async takeFresh(): Promise<string[]> {
     const { keys: listed, complete } = await this.list();
     // Keys that are gone no longer need remembering: the position stays the size of what is under the prefix.
     // Only a complete listing tells which are gone; a listing cut at the deadline keeps every key seen.
@@ -60,15 +97,18 @@ export class S3PrefixSource implements Source<string> {
       .filter((key) => !this.seen.has(key))
       .sort()
       .slice(0, this.maxObjects);
-    const texts = await Promise.all(fresh.map((key) => this.read(key)));
     for (const key of fresh) this.seen.add(key);
-    const lines: string[] = [];
-    for (const text of texts) {
-      const split = text.split('\n');
-      if (split.at(-1) === '') split.pop();
-      for (const line of split) lines.push(line.replace(/\r$/, ''));
-    }
-    return lines;
+    return fresh;
+  }
+
+  /**
+   * Whether a batch cut now would take an object, without taking one: the wake-up check of a job asleep. One
+   * listing of the prefix (one LIST request per 1,000 keys); nothing moves.
+   */
+  async hasNewRecords(): Promise<boolean> {
+    const { keys } = await this.list();
+    for (const key of keys) if (!this.seen.has(key)) return true;
+    return false;
   }
 
   private async list(): Promise<{ keys: Set<string>; complete: boolean }> {
@@ -94,10 +134,25 @@ export class S3PrefixSource implements Source<string> {
     return { keys, complete: true };
   }
 
-  private async read(key: string): Promise<string> {
-    const out = await withRetries(() =>
-      this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key })),
-    );
-    return (await out.Body?.transformToString('utf8')) ?? '';
+  private read(key: string): Promise<string> {
+    return readObject(this.options.client, this.options.bucket, key);
   }
+}
+
+/** Reads one part of a planned S3 batch inside a task: its objects' lines, in key order. */
+export async function readS3Part(client: S3Client, part: S3ReadPart): Promise<string[]> {
+  const texts = await Promise.all(part.keys.map((key) => readObject(client, part.bucket, key)));
+  return texts.flatMap(linesOf);
+}
+
+async function readObject(client: S3Client, bucket: string, key: string): Promise<string> {
+  const out = await withRetries(() => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+  return (await out.Body?.transformToString('utf8')) ?? '';
+}
+
+/** An object's lines, without the newline that ends the last one, and without a Windows `\r`. */
+function linesOf(text: string): string[] {
+  const split = text.split('\n');
+  if (split.at(-1) === '') split.pop();
+  return split.map((line) => line.replace(/\r$/, ''));
 }

@@ -9,6 +9,7 @@ import { contextFromSource } from '../job/JobSource';
 import { LocalFolderStore } from '../local/LocalFolderStore';
 import type { TaskPlan, TaskResult } from '../plan/Plan';
 import type { BlockStore } from '../storage/BlockStore';
+import { registerAwsDirectReaders } from './awsDirectReaders';
 import { STATIC_PREFIX } from './bucketLayout';
 
 /** Which job a task belongs to: the document itself, or the key of the document in the task's store. */
@@ -79,6 +80,8 @@ export class WorkerRuntime {
     // Opened now, at module scope in the handler, so the S3 client is built once per container; a failure is
     // reported by the first task that needs the store.
     void this.store(this.outputsUrl, '');
+    // Tasks of Kinesis and S3 sources read their batch's planned ranges and objects themselves.
+    registerAwsDirectReaders((url) => this.store(url, ''));
   }
 
   /**

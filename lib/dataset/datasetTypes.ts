@@ -2,6 +2,7 @@ import { BlockDataset } from './BlockDataset';
 import { CoGroupedDataset } from './CoGroupedDataset';
 import type { Dataset, DatasetSpec } from './Dataset';
 import { DirectInputDataset } from './DirectInputDataset';
+import { DirectReadDataset } from './DirectReadDataset';
 import { MapPartitionsDataset } from './MapPartitionsDataset';
 import { MapWithStateDataset } from './MapWithStateDataset';
 import { ParallelDataset } from './ParallelDataset';
@@ -16,6 +17,7 @@ export const datasetTypes: Readonly<Record<string, (spec: DatasetSpec) => Datase
   block: BlockDataset.fromSpec,
   cogroup: CoGroupedDataset.fromSpec,
   directInput: DirectInputDataset.fromSpec,
+  directRead: DirectReadDataset.fromSpec,
   mapPartitions: MapPartitionsDataset.fromSpec,
   mapWithState: MapWithStateDataset.fromSpec,
   cached: PersistedDataset.fromSpec,

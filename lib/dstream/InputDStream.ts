@@ -2,9 +2,10 @@ import { BlockDataset } from '../dataset/BlockDataset';
 import type { Dataset } from '../dataset/Dataset';
 import { sliceBounds } from '../dataset/Dataset';
 import { DirectInputDataset } from '../dataset/DirectInputDataset';
+import { DirectReadDataset } from '../dataset/DirectReadDataset';
 import type { StreamingContext } from '../StreamingContext';
 import type { InputBlockInfo } from '../scheduler/CheckpointData';
-import { isDirectSource, type Source } from '../source/Source';
+import { isDirectSource, isPlannedSource, type Source } from '../source/Source';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { DStream } from './DStream';
 
@@ -60,6 +61,13 @@ export class InputDStream<T> extends DStream<T> {
     if (kept) {
       this.recovered.delete(batchTime);
       this.recordsPerBatch.set(batchTime, kept.records);
+      // A planned batch is read again by its tasks from the recorded plan: the same ranges, the same records.
+      if (kept.read) {
+        return new DirectReadDataset<T>(
+          { ctx, scope, deps: [], numPartitions: kept.read.parts.length },
+          kept.read,
+        );
+      }
       return new BlockDataset<T>(
         { ctx, scope, deps: [], numPartitions: kept.offsets.length - 1 },
         kept.key ?? legacyBlockKey(this.id, batchTime),
@@ -87,6 +95,18 @@ export class InputDStream<T> extends DStream<T> {
         first,
         end,
       );
+    }
+    if (isPlannedSource(source)) {
+      // The batch is a plan (shard ranges, object keys) that the checkpoint records before the batch runs; the
+      // tasks read. The record count is the tasks' to know, so the batch's metrics count none here.
+      const folder = key.slice(0, -'block'.length);
+      const store = this.ssc.env().store;
+      const read = await source.planBatch(batchTime, this.ssc.batchIntervalMs, this.partitions, {
+        folder,
+        readReport: (reportKey) => store.get(reportKey),
+      });
+      this.blocks.set(batchTime, { key, offsets: [], records: 0, read });
+      return new DirectReadDataset<T>({ ctx, scope, deps: [], numPartitions: read.parts.length }, read);
     }
     const records = await source.recordsFor(batchTime, this.ssc.batchIntervalMs);
     this.recordsPerBatch.set(batchTime, records.length);
@@ -121,7 +141,12 @@ export class InputDStream<T> extends DStream<T> {
     // Only a batch's own folder: a bare key would be a prefix of other batches' keys (`…/1000` of `…/10000`).
     // A block of the old layout (a bare key, from a checkpoint written before) is left rather than risk that.
     if (info?.key?.endsWith('/block')) {
-      this.ssc.cleanup(this.ssc.env().store.deletePrefix(info.key.slice(0, -'block'.length)));
+      const folder = info.key.slice(0, -'block'.length);
+      const store = this.ssc.env().store;
+      const source = this.source;
+      // A planned batch's folder holds its tasks' reports: the source reads what it still needs first.
+      const learned = info.read && isPlannedSource(source) ? source.beforeForget?.(folder) : undefined;
+      this.ssc.cleanup((learned ?? Promise.resolve()).then(() => store.deletePrefix(folder)));
     }
   }
 

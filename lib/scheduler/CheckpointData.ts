@@ -1,3 +1,4 @@
+import type { ReadPlan } from '../source/Source';
 import type { BlockStore } from '../storage/BlockStore';
 import type { WrittenDeadLetters } from './DeadLetterLedger';
 
@@ -10,6 +11,8 @@ export interface InputBlockInfo {
   readonly key?: string;
   readonly offsets: readonly number[];
   readonly records: number;
+  /** For a source whose tasks read directly: what each task reads (the key names only the batch's folder). */
+  readonly read?: ReadPlan;
 }
 
 /**

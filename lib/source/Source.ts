@@ -54,3 +54,44 @@ export interface SourceContext {
   /** True when batches run back to back on the logical clock instead of on wall-clock ticks. */
   readonly logicalClock: boolean;
 }
+
+/**
+ * What each task of a batch reads from a {@link PlannedSource}, decided without reading a record: one plain
+ * JSON part per partition (a Kinesis shard's range, a list of S3 keys). The metadata checkpoint keeps it, so a
+ * recomputed task reads exactly what its first run read; `reader` names the function that reads a part
+ * (see `directReaders`).
+ */
+export interface ReadPlan {
+  /** The registered reader of the parts, such as `kinesis`. */
+  readonly reader: string;
+  /** One part per partition; a null part reads nothing. */
+  readonly parts: readonly unknown[];
+}
+
+/** What a {@link PlannedSource} may use while it plans a batch. */
+export interface PlanContext {
+  /** The batch's own folder of the job's store (`input/n1/3000/`): tasks leave their reports here. */
+  readonly folder: string;
+  /** Reads a report a task left in the job's store (a key of a folder given before), or undefined. */
+  readReport(key: string): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * A source whose tasks read their input themselves (Spark's direct Kafka stream): the engine asks it only for
+ * a {@link ReadPlan} per batch, records it in the metadata checkpoint before the batch runs, and the tasks read.
+ * So what the driver reads and writes per batch does not grow with the records. `recordsFor` remains for a
+ * source set not to read directly (`readsDirectly` false), which then gets input blocks as any other source.
+ */
+export interface PlannedSource<T = unknown> extends Source<T> {
+  /** True when batches are planned, false when the engine asks `recordsFor` and stores input blocks. */
+  readonly readsDirectly: boolean;
+  /** What each of `partitions` tasks reads in the batch ending at `batchTime`. Called once per batch, in order. */
+  planBatch(batchTime: number, intervalMs: number, partitions: number, ctx: PlanContext): Promise<ReadPlan>;
+  /** Called before a batch's folder is deleted: the source takes what it still needs from its reports. */
+  beforeForget?(folder: string): Promise<void>;
+}
+
+/** True when a source plans its batches and its tasks read them (see {@link PlannedSource}). */
+export function isPlannedSource<T>(source: Source<T>): source is PlannedSource<T> {
+  return (source as Partial<PlannedSource<T>>).readsDirectly === true;
+}

@@ -28,15 +28,21 @@ const streamName = `tweets-${suffix}`;
 const BATCHES = 20;
 const PER_SHARD = 30;
 
-/** The input of batch k: PER_SHARD tweets per shard, as JSON lines. */
+/** The input of batch k: PER_SHARD tweets per shard, as JSON lines; every third batch's first line is not JSON. */
 const generator = new GeneratorSource({ kind: 'tweets', ratePerSec: 100, seed: 5 });
 const shardBatches: string[][][] = [0, 1].map((shard) =>
   Array.from({ length: BATCHES }, (_, k) =>
     Array.from({ length: PER_SHARD }, (_, i) =>
-      JSON.stringify(generator.recordAt((k * PER_SHARD + i) * 2 + shard)),
+      shard === 0 && i === 0 && k % 3 === 0
+        ? `not json ${k}`
+        : JSON.stringify(generator.recordAt((k * PER_SHARD + i) * 2 + shard)),
     ),
   ),
 );
+
+/** Dead letters as comparable lines, without the dataset's label (its number depends on the process). */
+const letterLines = (letters: readonly Record<string, unknown>[]) =>
+  letters.map(({ dataset: _label, ...letter }) => JSON.stringify(letter)).sort();
 
 function jobDocument(source: Record<string, unknown>, outputs: unknown[]) {
   return {
@@ -250,6 +256,17 @@ describe('the serverless runtime against LocalStack', () => {
         expect(sortRecords(line.records)).toEqual(sortRecords(expected[k]!));
       }
     }
+
+    // and each malformed line is dead-lettered once per op that parses it, as in local mode, though the
+    // restarted coordinator re-read earlier batches to rebuild the window and the state
+    const letters: Record<string, unknown>[] = [];
+    for (const key of await s3Keys(`jobs/it-${suffix}/store/dead-letter/`)) {
+      for (const line of (await s3Text(key)).split('\n').filter(Boolean)) letters.push(JSON.parse(line));
+    }
+    expect(local.deadLetters).toHaveLength(2 * Math.ceil(BATCHES / 3));
+    expect(letterLines(letters)).toEqual(
+      letterLines(local.deadLetters as unknown as Record<string, unknown>[]),
+    );
 
     // and the status event returns the batches' metrics, with the coordinator's small stages counted
     const s = await status();

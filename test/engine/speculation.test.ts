@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spillKey } from '../../lib/aws/WorkerRuntime';
+import type { DeadLetter } from '../../lib/dataset/TaskContext';
 import type { OutputEvent } from '../../lib/dstream/DStreamOps';
 import { buildJob } from '../../lib/job/buildJob';
 import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
@@ -137,6 +138,9 @@ describe('speculation in a job document', () => {
 
 /** A task that hangs: its first attempt waits until the test lets it go. */
 class Straggler {
+  /** @param rejects a record every attempt dead-letters, when set */
+  constructor(private readonly rejects?: number) {}
+
   calls = 0;
   finished = false;
   private letGo!: () => void;
@@ -145,7 +149,13 @@ class Straggler {
   });
 
   /** The mapPartitions function: partition 1's first call straggles, every other call is quick. */
-  readonly fn = async (records: number[], partition: number): Promise<number[]> => {
+  readonly fn = async (
+    all: number[],
+    partition: number,
+    fail: (record: unknown, error: unknown) => void,
+  ): Promise<number[]> => {
+    const records = all.filter((r) => r !== this.rejects);
+    if (records.length < all.length) fail(this.rejects, new Error(`${this.rejects} is rejected`));
     if (partition === 1 && this.calls++ === 0) {
       await this.released;
       this.finished = true;
@@ -174,11 +184,13 @@ describe('speculation in the DAG scheduler, on the in-process runner', () => {
     options: Partial<StreamingContextOptions>,
     runtimeDefault: boolean,
     release: (straggler: Straggler, info: BatchInfo | undefined) => void,
+    rejects?: number,
   ) {
     const ssc = new StreamingContext({ batchIntervalMs: 1000, ...options });
-    const straggler = new Straggler();
+    const straggler = new Straggler(rejects);
     // The executor awaits a mapPartitions function's promise; its declared type only admits iterables.
     const fn = straggler.fn as unknown as (records: number[], partition: number) => number[];
+    const deadLetters: DeadLetter[] = [];
     ssc
       .queueStream([[1, 2, 3, 4]], { partitions: 2 })
       .mapPartitions(fn)
@@ -197,6 +209,9 @@ describe('speculation in the DAG scheduler, on the in-process runner', () => {
       appendJsonl: async () => {},
       outputPositions: async () => ({}),
       restoreOutputPositions: async () => {},
+      writeDeadLetters: async (letters) => {
+        deadLetters.push(...letters);
+      },
     });
     const outputs: OutputEvent[] = [];
     const finishedAtBatchEnd: boolean[] = [];
@@ -212,7 +227,7 @@ describe('speculation in the DAG scheduler, on the in-process runner', () => {
       batches: 1,
     });
     straggler.release(); // in any case, so nothing is left hanging
-    return { summary, outputs, straggler, finishedAtBatchEnd };
+    return { summary, outputs, straggler, finishedAtBatchEnd, deadLetters };
   }
 
   /** Lets the straggler go only once the batch completed. */
@@ -236,6 +251,22 @@ describe('speculation in the DAG scheduler, on the in-process runner', () => {
     expect(finishedAtBatchEnd).toEqual([false]);
     expect(straggler.calls).toBe(2);
     expect([...outputs[0]!.records].sort()).toEqual([10, 20, 30, 40]);
+  });
+
+  it('writes the dead letters of a copied task once, though both attempts rejected the record', async () => {
+    // given the straggling partition holding a record every attempt dead-letters, and a straggler that
+    // answers too, as soon as its copy won
+    const { summary, straggler, deadLetters } = await runStraggling(
+      { speculation: { enabled: true } },
+      false,
+      afterTheBatch,
+      4,
+    );
+    // then both attempts ran and rejected it, and the batch wrote one letter
+    expect(summary.batches[0]?.speculativeWins).toBe(1);
+    expect(straggler.calls).toBe(2);
+    expect(deadLetters.map((l) => l.record)).toEqual([4]);
+    expect(summary.batches[0]?.deadLetters).toBe(1);
   });
 
   it('follows the runtime default when the job does not say', async () => {

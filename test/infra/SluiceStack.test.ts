@@ -174,11 +174,11 @@ describe('the Sluice stack', () => {
     expect(targets).toHaveLength(2);
     expect(targets[0]).toMatch(/WorkerFunction.*Arn/);
     expect(targets[1]).toMatch(/:function:Test-coordinator"/);
-    // the worker invokes nothing and reads no stream
+    // the worker invokes nothing
     expect(
       statementsOf(t, 'Worker')
         .flatMap(actions)
-        .filter((a) => /^(lambda|kinesis):/.test(a)),
+        .filter((a) => /^lambda:/.test(a)),
     ).toEqual([]);
   });
 
@@ -190,7 +190,12 @@ describe('the Sluice stack', () => {
     const prefixes = (role: string) =>
       objectResources(role).map((r) => r.match(/Arn"\]\},"\/([^"]*)"/)?.[1] ?? `unparsed: ${r}`);
     expect(prefixes('Coordinator').sort()).toEqual(['input/*', 'jobs/*', 'outputs/*', 'static/*']);
-    expect(prefixes('Worker').sort()).toEqual(['jobs/*/store/*', 'outputs/*', 'static/*']);
+    // the worker reads its planned input objects itself, and writes only the job stores and outputs
+    expect(prefixes('Worker').sort()).toEqual(['input/*', 'jobs/*/store/*', 'outputs/*', 'static/*']);
+    const workerWrites = statementsOf(t, 'Worker')
+      .filter((s) => actions(s).includes('s3:PutObject'))
+      .flatMap((s) => resources(s).map(show));
+    expect(workerWrites.some((r) => /\/input\//.test(r))).toBe(false);
     for (const role of ['Coordinator', 'Worker']) {
       const lists = statementsOf(t, role).filter((s) => actions(s).includes('s3:ListBucket'));
       expect(lists).toHaveLength(1);
@@ -202,6 +207,13 @@ describe('the Sluice stack', () => {
     expect(kinesis).toHaveLength(1);
     expect(resources(kinesis[0]!).map(show)).toEqual([expect.stringMatching(/InputStream.*Arn/)]);
     expect(actions(kinesis[0]!).every((a) => /^kinesis:(Describe|List|Get)/.test(a))).toBe(true);
+    // the worker reads the shard ranges it is given: iterators and records of the deployment's stream, no listing
+    const workerKinesis = statementsOf(t, 'Worker').filter((s) =>
+      actions(s).some((a) => a.startsWith('kinesis:')),
+    );
+    expect(workerKinesis).toHaveLength(1);
+    expect(resources(workerKinesis[0]!).map(show)).toEqual([expect.stringMatching(/InputStream.*Arn/)]);
+    expect(actions(workerKinesis[0]!).sort()).toEqual(['kinesis:GetRecords', 'kinesis:GetShardIterator']);
   });
 
   it('alarms when the total delay grows for N batches in a row, and charts every job', () => {

@@ -1,0 +1,220 @@
+import {
+  type _Record,
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import type { BlockStore } from '../storage/BlockStore';
+import { isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
+
+/**
+ * One shard's range in a batch, as the coordinator fixed it (see `KinesisSource`): the records after `after`
+ * (or from the source's start), cut batch by batch by arrival time. A batch takes the shard's records, in
+ * sequence order, up to the first one whose ApproximateArrivalTimestamp is after its cut, and at most
+ * `maxRecords`; the next batch starts right after.
+ */
+export interface KinesisShardRange {
+  readonly shardId: string;
+  /** The last sequence number of an earlier batch whose end is known; absent: the shard's start. */
+  readonly after?: string;
+  /** With no `after` and `startAt: 'LATEST'`: the shard is read from this time (ms since the epoch). */
+  readonly sinceMs?: number;
+  /**
+   * The cuts of the batches between `after` and this one whose last record is not known yet (their task had
+   * not reported when this batch was planned): their records are read past by the same rule, not taken.
+   */
+  readonly skipCutsMs: readonly number[];
+  /** This batch's cut, in ms since the epoch (the coordinator's clock when it planned the batch). */
+  readonly cutMs: number;
+}
+
+/** What one task of a Kinesis batch reads: some shards' ranges, in shard-id order. */
+export interface KinesisReadPart {
+  readonly streamName: string;
+  readonly shards: readonly KinesisShardRange[];
+  /** At most this many records per shard and batch. */
+  readonly maxRecords: number;
+  /**
+   * How long after a cut a record that arrived before it may still be invisible to GetRecords: a task that reaches
+   * a shard's tip before `cutMs + settleMs` waits and reads again, so no later read finds more.
+   */
+  readonly settleMs: number;
+  /** Where the task writes its {@link KinesisReport}: a store URL and a key in it. */
+  readonly report: { readonly storeUrl: string; readonly key: string };
+}
+
+/** What a task reports after reading its part: where each shard's batch ended. */
+export interface KinesisReport {
+  readonly shards: ReadonlyArray<{
+    readonly shardId: string;
+    /** The last record up to this batch's end (taken or read past); absent when there was none after `after`. */
+    readonly last?: string;
+    /** True when the shard is closed (a reshard) and its end was reached inside this batch. */
+    readonly closed: boolean;
+  }>;
+}
+
+/** GetRecords returns at most this many records per call. */
+const GET_RECORDS_LIMIT = 10_000;
+/** Empty answers in a row, while Kinesis says the shard is behind, after which the task fails (and is retried). */
+const MAX_EMPTY_BEHIND = 1000;
+
+/**
+ * Reads Kinesis parts inside a task (the worker's GetRecords): the same part always gives the same records,
+ * because the range's end is a rule on the records themselves, never on when the task ran.
+ */
+export class KinesisRangeReader {
+  private readonly decoder = new TextDecoder();
+  private readonly retry: RetryPolicy;
+
+  constructor(
+    private readonly client: KinesisClient,
+    private readonly storeOf: (url: string) => Promise<BlockStore>,
+    retry: Pick<RetryPolicy, 'retries' | 'baseBackoffMs' | 'maxBackoffMs'> = {},
+  ) {
+    this.retry = {
+      retries: 8,
+      maxBackoffMs: 5000,
+      ...retry,
+      isRetryable: (error) =>
+        nameOf(error) === 'LimitExceededException' ||
+        nameOf(error) === 'KMSThrottlingException' ||
+        isTransientAwsError(error),
+    };
+  }
+
+  /** The part's records, shard by shard; the report is written before they are returned. */
+  async read(part: KinesisReadPart): Promise<string[]> {
+    const records: string[] = [];
+    const report: KinesisReport['shards'][number][] = [];
+    for (const range of part.shards) {
+      const read = await this.readRange(part, range);
+      for (const record of read.records) records.push(record);
+      report.push({
+        shardId: range.shardId,
+        ...(read.last !== undefined ? { last: read.last } : {}),
+        closed: read.closed,
+      });
+    }
+    const store = await this.storeOf(part.report.storeUrl);
+    await store.put(part.report.key, JSON.stringify({ shards: report } satisfies KinesisReport));
+    return records;
+  }
+
+  private async readRange(
+    part: KinesisReadPart,
+    range: KinesisShardRange,
+  ): Promise<{ records: string[]; last: string | undefined; closed: boolean }> {
+    const cuts = [...range.skipCutsMs, range.cutMs];
+    let cutIndex = 0;
+    let taken = 0;
+    let records: string[] = [];
+    let last = range.after;
+    let iterator = await this.iterator(part.streamName, range, last);
+    let emptyBehind = 0;
+    // Records read but not yet placed: a GetRecords page can span several batches' cuts.
+    let page: _Record[] = [];
+    // Past the last record: the range ends there, and `closed` says whether the shard itself ended.
+    const end = (closed: boolean) => ({ records: cutIndex === cuts.length - 1 ? records : [], last, closed });
+    let shardEnded = false;
+    for (;;) {
+      while (page.length > 0) {
+        const record = page[0]!;
+        const arrivedMs = record.ApproximateArrivalTimestamp?.getTime() ?? 0;
+        if (arrivedMs > cuts[cutIndex]! || taken >= part.maxRecords) {
+          // This batch of the chain ends here; the next cut's batch starts at this record.
+          if (cutIndex === cuts.length - 1) return { records, last, closed: false };
+          cutIndex++;
+          taken = 0;
+          records = [];
+          continue;
+        }
+        page.shift();
+        last = record.SequenceNumber;
+        taken++;
+        records.push(this.decoder.decode(record.Data));
+      }
+      if (shardEnded || iterator === undefined) return end(shardEnded);
+      let out: GetRecordsCommandOutput;
+      try {
+        const request = { ShardIterator: iterator, Limit: GET_RECORDS_LIMIT };
+        out = await withRetries(() => this.client.send(new GetRecordsCommand(request)), this.retry);
+      } catch (error) {
+        // An iterator lives 5 minutes; a slow task takes a fresh one from where it got to.
+        if (nameOf(error) !== 'ExpiredIteratorException') throw error;
+        iterator = await this.iterator(part.streamName, range, last);
+        continue;
+      }
+      page = [...(out.Records ?? [])];
+      // No next iterator: a reshard closed the shard and this page is its end (every later batch of it is empty).
+      shardEnded = out.NextShardIterator === undefined || out.NextShardIterator === null;
+      iterator = out.NextShardIterator ?? undefined;
+      if (page.length > 0 || shardEnded) {
+        emptyBehind = 0;
+        continue;
+      }
+      if (out.MillisBehindLatest) {
+        // Kinesis may answer empty while behind (a sparse shard): records are still to come, read on.
+        if (++emptyBehind >= MAX_EMPTY_BEHIND) {
+          throw new Error(
+            `shard ${range.shardId} of ${part.streamName} answered empty ${MAX_EMPTY_BEHIND} times while behind: ` +
+              'the task is retried',
+          );
+        }
+        continue;
+      }
+      // At the tip. A record that arrived before the cut may not be visible yet: wait out the settle time once.
+      const settledAt = cuts[cuts.length - 1]! + part.settleMs;
+      if (Date.now() < settledAt) {
+        await new Promise((resolve) => setTimeout(resolve, settledAt - Date.now()));
+        continue;
+      }
+      // Settled and nothing past the cut yet: every batch of the chain ends at the tip.
+      return end(false);
+    }
+  }
+
+  private async iterator(
+    streamName: string,
+    range: KinesisShardRange,
+    after: string | undefined,
+  ): Promise<string | undefined> {
+    const input: GetShardIteratorCommandInput =
+      after !== undefined
+        ? {
+            StreamName: streamName,
+            ShardId: range.shardId,
+            ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+            StartingSequenceNumber: after,
+          }
+        : range.sinceMs !== undefined
+          ? {
+              StreamName: streamName,
+              ShardId: range.shardId,
+              ShardIteratorType: 'AT_TIMESTAMP',
+              Timestamp: new Date(range.sinceMs),
+            }
+          : { StreamName: streamName, ShardId: range.shardId, ShardIteratorType: 'TRIM_HORIZON' };
+    try {
+      const out = await withRetries(() => this.client.send(new GetShardIteratorCommand(input)), this.retry);
+      return out.ShardIterator ?? undefined;
+    } catch (error) {
+      // The start time is ahead of Kinesis's clock: no record can be that recent yet, the range is empty.
+      if (
+        input.ShardIteratorType === 'AT_TIMESTAMP' &&
+        nameOf(error) === 'InvalidArgumentException' &&
+        /future/i.test(String((error as Error).message))
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}
+
+function nameOf(error: unknown): string | undefined {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
