@@ -1,8 +1,7 @@
 /**
- * The shuffle benchmark (issue 11), run by `node --import tsx bench/shuffleBench.ts` (and by
- * `npm run bench:serverless`'s shuffle section): a groupByKey from M map tasks to R = M reduce partitions, every
- * map output above the 64 KiB inline limit, read directly (one ranged read per map × reduce pair) and through
- * the combining shuffle (`ShuffleMerger`), on the local folder store and on LocalStack's S3. It counts the
+ * The shuffle benchmark (issue 11), run by `node --import tsx bench/shuffleBench.ts`: a groupByKey from M map
+ * tasks to R = M reduce partitions, every map output above the 64 KiB inline limit, read directly (one ranged
+ * read per map × reduce pair) and through the combining shuffle (`ShuffleMerger`), on the local folder store and on LocalStack's S3. It counts the
  * shuffle's storage requests with a `CountingBlockStore` around the real store and times each batch, and
  * appends its section to bench/RESULTS.md. `--no-s3` skips LocalStack; `--batches N` sets the batches per row.
  */

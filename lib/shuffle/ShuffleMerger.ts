@@ -25,7 +25,11 @@ export function mergedShuffleKey(
   return `shuffle/${batchTime}/${shuffleId}/merged-${group}${speculative ? '.copy' : ''}`;
 }
 
-/** The map statuses of one merge group, in map order. */
+/**
+ * The map statuses of one merge group, in map order: a merge task's inputs. Inline outputs travel whole in them
+ * (they are merged too, to keep map order), up to groupSize × the inline limit: with 4 merge tasks and 64 KiB,
+ * a Lambda request (6 MB) holds that up to about 360 map tasks; beyond, raise `maxMergeTasks`.
+ */
 export function groupStatuses(
   spec: ShuffleMergeSpec,
   statuses: readonly MapStatus[],
