@@ -6,11 +6,12 @@ import { buildJob } from '../../lib/job/buildJob';
 import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
-import type { MapStatus } from '../../lib/plan/Plan';
+import type { MapStatus, TaskPlan, TaskResult } from '../../lib/plan/Plan';
 import { StreamingContext, type StreamingContextOptions } from '../../lib/StreamingContext';
 import { LogicalClock } from '../../lib/scheduler/Clock';
 import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
+import type { TaskControl, TaskRunner } from '../../lib/scheduler/TaskRunner';
 import {
   groupsToMerge,
   mergedShuffleKey,
@@ -162,6 +163,109 @@ describe('storage requests of a shuffle with M map tasks and R = M reduce partit
       if (m >= 16) expect(direct.total).toBeGreaterThan(4 * (m + m));
     });
   }
+});
+
+/**
+ * Holds the first attempt of merge task 1 until a speculative copy of it finished, then lets it run: the
+ * straggler a copy exists for.
+ */
+class HoldingMergeRunner implements TaskRunner {
+  readonly name = 'holding';
+  readonly parallelism = 8;
+  /** The keys of merge outputs whose attempt's result was returned, in order. */
+  readonly mergedKeys: string[] = [];
+  private release: () => void = () => {};
+  private readonly released = new Promise<void>((resolve) => {
+    this.release = resolve;
+  });
+  private heldRun: Promise<TaskResult> | undefined;
+
+  constructor(private readonly inner: TaskRunner) {}
+
+  async run(task: TaskPlan, control?: TaskControl): Promise<TaskResult> {
+    if (task.stage.shuffleMerge && task.partition === 1 && task.speculative !== true) {
+      control?.onStarted?.();
+      this.heldRun = this.released.then(() => this.inner.run(task));
+      return this.heldRun;
+    }
+    const result = await this.inner.run(task, control);
+    if (task.stage.shuffleMerge && result.ok) this.mergedKeys.push(result.mapStatus!.key);
+    if (task.stage.shuffleMerge && task.speculative) this.release();
+    return result;
+  }
+
+  /** Lets the held attempt go (if no copy did) and waits for it. */
+  async drain(): Promise<void> {
+    this.release();
+    await this.heldRun;
+  }
+
+  async close(): Promise<void> {}
+}
+
+describe('a straggling merge task', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-merge-copy-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gets a copy that writes merged-<group>.copy, and the reducers read what the copy wrote', async () => {
+    // given a shuffle of 16 map outputs in 2 merge groups, speculation on, and merge task 1 held back
+    const ssc = new StreamingContext({
+      batchIntervalMs: 1000,
+      shuffle: { combine: 'always', inlineMaxBytes: 0 },
+      speculation: { enabled: true, quantile: 0.5, multiplier: 1, minTaskRuntimeMs: 0 },
+    });
+    const records = Array.from({ length: 16 * 64 }, (_, i) => i);
+    ssc
+      .queueStream([records], { partitions: 16 })
+      .map((i): [number, number] => [i % 32, 1])
+      .reduceByKey((a, b) => a + b, 16)
+      .collectBatches('out');
+    const read: string[] = [];
+    const folder = new LocalFolderStore(dir);
+    const store = new (class extends CountingBlockStore {
+      override getRange(key: string, start: number, end: number) {
+        read.push(key);
+        return super.getRange(key, start, end);
+      }
+    })(folder);
+    const inner = new InProcessRunner({
+      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
+      store,
+    });
+    const runner = new HoldingMergeRunner(inner);
+    ssc.connect({
+      store,
+      outputs: store,
+      runner,
+      driverRunner: inner,
+      print: () => {},
+      appendJsonl: async () => {},
+      outputPositions: async () => ({}),
+      restoreOutputPositions: async () => {},
+    });
+    const outputs: unknown[][] = [];
+    ssc.addListener({ onOutput: (e) => outputs.push([...e.records]) });
+    // when the batch runs
+    const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'merge-copy' }).run({
+      batches: 1,
+    });
+    await runner.drain();
+    // then the copy of merge task 1 won, wrote under its own key, and the reducers read it, with every count right
+    expect(summary.error).toBeUndefined();
+    expect(summary.batches[0]?.speculativeWins).toBeGreaterThanOrEqual(1);
+    const copyKey = mergedShuffleKey(1000, 0, 1, true);
+    expect(runner.mergedKeys).toContain(copyKey);
+    expect(read.filter((k) => k === copyKey)).toHaveLength(16);
+    expect(read.filter((k) => k === mergedShuffleKey(1000, 0, 1))).toHaveLength(0);
+    const counts = new Map((outputs[0] as [number, number][]) ?? []);
+    expect(counts.size).toBe(32);
+    expect([...counts.values()].every((n) => n === 32)).toBe(true);
+  });
 });
 
 describe('a merge task', () => {
