@@ -117,6 +117,36 @@ export class JobMonitoring extends Construct {
           width: 8,
         }),
       ],
+      // The cost report of each batch (lib/aws/batchCost.ts): dollars at the coordinator's prices, and the usage
+      // they come from. A job asleep writes no line, so its charts show nothing: it costs nothing.
+      [
+        new GraphWidget({
+          title: 'Cost, US dollars (per minute)',
+          left: [perJob('CostDollars', 'Sum', 'dollars')],
+          width: 8,
+        }),
+        new GraphWidget({
+          title: 'Lambda GB-seconds and invocations (per minute)',
+          left: [
+            perJob('WorkerGbSeconds', 'Sum', 'worker GB-s'),
+            perJob('CoordinatorGbSeconds', 'Sum', 'coordinator GB-s'),
+          ],
+          right: [
+            perJob('WorkerInvocations', 'Sum', 'worker invocations'),
+            perJob('CoordinatorInvocations', 'Sum', 'coordinator invocations'),
+          ],
+          width: 8,
+        }),
+        new GraphWidget({
+          title: 'S3 requests by billing class, Kinesis GetRecords (per minute)',
+          left: [
+            perJob('S3WriteRequests', 'Sum', 'S3 PUT/COPY/POST/LIST'),
+            perJob('S3ReadRequests', 'Sum', 'S3 GET'),
+            perJob('KinesisGetRecords', 'Sum', 'GetRecords'),
+          ],
+          width: 8,
+        }),
+      ],
     ];
     const functions = props.functions ?? [];
     if (functions.length > 0) {

@@ -42,6 +42,13 @@ export class LambdaTaskRunner implements TaskRunner {
   readonly parallelism: number;
   /** Invocations sent so far, speculative copies included. */
   invokes = 0;
+  /**
+   * Wall time of those invocations, summed, in ms: what Lambda bills as duration, plus the round trip (so a
+   * little more, the safe side for the cost report).
+   */
+  invokeMs = 0;
+  /** Storage requests the workers' tasks reported, summed (failed attempts report none). */
+  workerStorageRequests = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly inFlight = new Set<AbortController>();
@@ -97,6 +104,7 @@ export class LambdaTaskRunner implements TaskRunner {
     this.invokes++;
     let text: string;
     let functionError: string | undefined;
+    const sentAt = performance.now();
     try {
       const out = await client.send(
         new InvokeCommand({
@@ -113,6 +121,7 @@ export class LambdaTaskRunner implements TaskRunner {
       return failed(task, `invoking ${functionName} failed: ${e.name}: ${e.message}`);
     } finally {
       this.inFlight.delete(call);
+      this.invokeMs += performance.now() - sentAt;
     }
     if (functionError !== undefined)
       return failed(task, describeFunctionError(functionName, functionError, text));
@@ -140,6 +149,8 @@ export class LambdaTaskRunner implements TaskRunner {
         `the worker answered something that is not this task's result: ${text.slice(0, 200)}`,
       );
     }
+    const metrics = (result as { metrics?: { storageRequests?: unknown } }).metrics;
+    if (typeof metrics?.storageRequests === 'number') this.workerStorageRequests += metrics.storageRequests;
     return result as TaskResult;
   }
 

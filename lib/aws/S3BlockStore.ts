@@ -53,6 +53,11 @@ export class S3BlockStore implements BlockStore {
   readonly prefix: string;
   /** HTTP requests sent to S3 so far, SDK retries included: S3 bills per request. */
   requests = 0;
+  /**
+   * Of {@link requests}, those S3 bills at the GET rate (GET, HEAD). The rest are billed as PUT, COPY, POST or
+   * LIST requests (DeleteObjects is a POST: counted there, the conservative side).
+   */
+  readRequests = 0;
   private readonly client: S3Client;
   private readonly retry: RetryPolicy;
   private readonly temporary: S3BlockStoreOptions['temporary'];
@@ -110,19 +115,26 @@ export class S3BlockStore implements BlockStore {
     if (start === end) {
       // S3 has no empty range. As in the local store, an empty range of an existing block is empty; the HEAD
       // still fails for a missing block.
-      await this.send((s3) => s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
+      await this.send(
+        (s3) => s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) })),
+        undefined,
+        'read',
+      );
       return new Uint8Array(0);
     }
     let bytes: Uint8Array;
     try {
-      const out = await this.send((s3) =>
-        s3.send(
-          new GetObjectCommand({
-            Bucket: this.bucket,
-            Key: this.key(key),
-            Range: `bytes=${start}-${end - 1}`,
-          }),
-        ),
+      const out = await this.send(
+        (s3) =>
+          s3.send(
+            new GetObjectCommand({
+              Bucket: this.bucket,
+              Key: this.key(key),
+              Range: `bytes=${start}-${end - 1}`,
+            }),
+          ),
+        undefined,
+        'read',
       );
       bytes = await readBody(out.Body);
     } catch (error) {
@@ -221,8 +233,10 @@ export class S3BlockStore implements BlockStore {
   /** A whole block with its ETag (an opaque version tag for {@link putIfMatch}), or undefined when there is none. */
   async getWithEtag(key: string): Promise<{ bytes: Uint8Array; etag: string } | undefined> {
     try {
-      const out = await this.send((s3) =>
-        s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) })),
+      const out = await this.send(
+        (s3) => s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) })),
+        undefined,
+        'read',
       );
       return { bytes: await readBody(out.Body), etag: out.ETag ?? '' };
     } catch (error) {
@@ -275,19 +289,24 @@ export class S3BlockStore implements BlockStore {
     }
   }
 
-  /** Sends one command with the store's retries, counting every HTTP request it took. */
+  /** Sends one command with the store's retries, counting every HTTP request it took, by S3's billing class. */
   private async send<Output extends object>(
     request: (client: S3Client) => Promise<Output>,
     isRetryable: (error: unknown) => boolean = isTransientAwsError,
+    billedAs: 'write' | 'read' = 'write',
   ): Promise<Output> {
+    const count = (attempts: number) => {
+      this.requests += attempts;
+      if (billedAs === 'read') this.readRequests += attempts;
+    };
     return withRetries(
       async () => {
         try {
           const out = await request(this.client);
-          this.requests += attemptsOf(out);
+          count(attemptsOf(out));
           return out;
         } catch (error) {
-          this.requests += attemptsOf(error);
+          count(attemptsOf(error));
           throw error;
         }
       },

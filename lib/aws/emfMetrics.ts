@@ -29,6 +29,19 @@ export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters):
     ShuffleBytes: [info.shuffleBytes, 'Bytes'],
     DeadLetters: [info.deadLetters, 'Count'],
     TotalDelayGrowingFor: [counters.delayGrowingFor, 'Count'],
+    // The cost report (see `batchCost`): what the batch used, and its dollars at the coordinator's prices.
+    ...(info.cost
+      ? ({
+          CostDollars: [info.cost.dollars, 'None'],
+          WorkerGbSeconds: [info.cost.workerGbSeconds, 'None'],
+          CoordinatorGbSeconds: [info.cost.coordinatorGbSeconds, 'None'],
+          WorkerInvocations: [info.cost.workerInvocations, 'Count'],
+          CoordinatorInvocations: [info.cost.coordinatorInvocations, 'Count'],
+          S3WriteRequests: [info.cost.s3WriteRequests, 'Count'],
+          S3ReadRequests: [info.cost.s3ReadRequests, 'Count'],
+          KinesisGetRecords: [info.cost.kinesisGetRecords, 'Count'],
+        } satisfies Record<string, [number, string]>)
+      : {}),
   };
   return JSON.stringify({
     _aws: {
@@ -45,6 +58,11 @@ export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters):
     Job: job,
     BatchTime: info.batchTime,
     ...Object.fromEntries(Object.entries(metrics).map(([name, [value]]) => [name, value])),
+    // Dollars per million records is a ratio, not a sum: a property of the line, not a metric.
+    ...(info.cost?.dollarsPerMillionRecords !== undefined
+      ? { CostDollarsPerMillionRecords: info.cost.dollarsPerMillionRecords }
+      : {}),
+    ...(info.cost ? { CostPrices: info.cost.prices } : {}),
     ...(info.error ? { Error: info.error } : {}),
   });
 }

@@ -37,10 +37,18 @@ export function formatBatchLine(info: BatchInfo, growingFor = 0): string {
     info.schedulingDelayMs,
   )} s, processing ${s(info.processingTimeMs)} s), ${info.records} records in, ${info.tasks} tasks`;
   const dead = info.deadLetters > 0 ? `, ${info.deadLetters} dead letters` : '';
+  // The cost report where the runtime makes one (on AWS); locally the store requests are what S3 would bill.
+  const cost = info.cost
+    ? `, $${info.cost.dollars.toFixed(6)}${
+        info.cost.dollarsPerMillionRecords !== undefined
+          ? ` ($${info.cost.dollarsPerMillionRecords.toFixed(4)} per million records)`
+          : ''
+      }`
+    : `, ${info.storageRequests ?? 0} store requests (cost: n/a locally)`;
   // Spark's stability rule: a total delay that keeps growing means batches arrive faster than they are done.
   const trend =
     growingFor >= UNSTABLE_AFTER ? `; total delay has grown ${growingFor} batches in a row: not stable` : '';
-  return info.error ? `${base}${dead}; FAILED: ${info.error}` : `${base}${dead}${trend}`;
+  return info.error ? `${base}${cost}${dead}; FAILED: ${info.error}` : `${base}${cost}${dead}${trend}`;
 }
 
 /**

@@ -35,8 +35,36 @@ export interface BatchInfo {
     readonly taskStorageMs: number;
   };
   readonly deadLetters: number;
+  /** What the batch cost, where the runtime can tell (the serverless coordinator): see {@link BatchCost}. */
+  readonly cost?: BatchCost;
   /** Set when the batch failed: the reason. */
   readonly error?: string;
+}
+
+/**
+ * A batch's cost report: what it used (Lambda GB-seconds and invocations, S3 requests by billing class, Kinesis
+ * GetRecords calls) and what that comes to in dollars at the runtime's prices.
+ */
+export interface BatchCost {
+  readonly records: number;
+  readonly workerGbSeconds: number;
+  readonly coordinatorGbSeconds: number;
+  readonly workerInvocations: number;
+  readonly coordinatorInvocations: number;
+  /** Requests billed as PUT, COPY, POST or LIST. */
+  readonly s3WriteRequests: number;
+  /** Requests billed as GET. */
+  readonly s3ReadRequests: number;
+  readonly kinesisGetRecords: number;
+  readonly lambdaDollars: number;
+  readonly s3Dollars: number;
+  readonly kinesisDollars: number;
+  /** The batch's total, in US dollars. */
+  readonly dollars: number;
+  /** `dollars` per million records in; absent for a batch without records. */
+  readonly dollarsPerMillionRecords?: number;
+  /** Which prices: region and date, or `SLUICE_PRICES`. */
+  readonly prices: string;
 }
 
 /** Receives the events of a running stream (Spark's StreamingListener). */

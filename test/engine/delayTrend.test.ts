@@ -33,4 +33,24 @@ describe('the CLI batch line', () => {
       new RegExp(`total delay has grown ${UNSTABLE_AFTER} batches in a row: not stable$`),
     );
   });
+
+  it('reports the batch cost where there is one, and the store requests locally', () => {
+    const local = formatBatchLine({
+      ...info,
+      records: 10,
+      tasks: 2,
+      deadLetters: 0,
+      storageRequests: 7,
+    } as BatchInfo);
+    expect(local).toMatch(/, 7 store requests \(cost: n\/a locally\)$/);
+    const cost = { dollars: 0.000123, dollarsPerMillionRecords: 12.3 };
+    const aws = formatBatchLine({
+      ...info,
+      records: 10,
+      tasks: 2,
+      deadLetters: 0,
+      cost,
+    } as unknown as BatchInfo);
+    expect(aws).toMatch(/, \$0\.000123 \(\$12\.3000 per million records\)$/);
+  });
 });

@@ -235,6 +235,15 @@ describe('the Sluice stack', () => {
       'ProcessingTime',
       'TotalDelayGrowingFor',
       'RecordsIn',
+      // the cost report
+      'CostDollars',
+      'WorkerGbSeconds',
+      'CoordinatorGbSeconds',
+      'WorkerInvocations',
+      'CoordinatorInvocations',
+      'S3WriteRequests',
+      'S3ReadRequests',
+      'KinesisGetRecords',
     ]) {
       expect(body).toContain(`MetricName=\\\\"${metric}\\\\"`);
     }
