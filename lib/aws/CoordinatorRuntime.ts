@@ -14,6 +14,8 @@ import { DelayTrend } from '../scheduler/DelayTrend';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { JobScheduler } from '../scheduler/JobScheduler';
 import type { BatchInfo } from '../scheduler/StreamingListener';
+import { type AwsPrices, pricesFrom, US_EAST_1_PRICES } from './AwsPrices';
+import { batchCost, costOf } from './batchCost';
 import {
   JOBS_PREFIX,
   jobStorePrefix,
@@ -26,6 +28,14 @@ import { type CoordinatorEvent, parseCoordinatorEvent } from './coordinatorEvent
 import { emfLine } from './emfMetrics';
 import { FencedError, FencedStore } from './FencedStore';
 import { HybridRunner } from './HybridRunner';
+import {
+  DEFAULT_IDLE_AFTER_BATCHES,
+  emptyThrough,
+  IdleTracker,
+  isPeekable,
+  type SleepMark,
+  wakePlan,
+} from './JobSleep';
 import { KinesisSource } from './KinesisSource';
 import { LambdaTaskRunner } from './LambdaTaskRunner';
 import { S3BlockStore } from './S3BlockStore';
@@ -62,6 +72,12 @@ export interface CoordinatorConfig {
    * next one. Default: 3 batch intervals, at least 5 s.
    */
   readonly leaseTtlMs?: number;
+  /** The worker function's memory, for the cost report's GB-seconds. Default 1769 MB (the stack's default). */
+  readonly workerMemoryMb?: number;
+  /** This function's memory, for the cost report. Default: Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE, else 1024. */
+  readonly coordinatorMemoryMb?: number;
+  /** The prices the cost report uses. Default: us-east-1 list prices of November 2026 (see `AwsPrices`). */
+  readonly prices?: AwsPrices;
 }
 
 /** The AWS clients the coordinator uses, created once per container. */
@@ -76,6 +92,10 @@ interface JobControl {
   readonly state: 'running' | 'stopped';
   /** Stop after this batch of stream time, when set. */
   readonly maxBatches?: number;
+  /** Set while the job sleeps for want of input: no coordinator runs, and the tick checks for records. */
+  readonly asleep?: SleepMark;
+  /** Batches at or before this batch time were slept through: they read no input, even when run again. */
+  readonly emptyThrough?: number;
   readonly updatedAt: string;
 }
 
@@ -130,6 +150,13 @@ export class CoordinatorRuntime {
       ...(env.SLUICE_LEASE_TTL_MS
         ? { leaseTtlMs: positiveMs('SLUICE_LEASE_TTL_MS', env.SLUICE_LEASE_TTL_MS) }
         : {}),
+      ...(env.SLUICE_WORKER_MEMORY_MB
+        ? { workerMemoryMb: positiveMs('SLUICE_WORKER_MEMORY_MB', env.SLUICE_WORKER_MEMORY_MB) }
+        : {}),
+      ...(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+        ? { coordinatorMemoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) }
+        : {}),
+      prices: pricesFrom(env),
       ...options,
     });
   }
@@ -192,9 +219,13 @@ export class CoordinatorRuntime {
     await this.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));
     // Workers read the document next to the job's blocks, once per container.
     await this.root.put(`${jobStorePrefix(name)}job.json`, JSON.stringify(doc));
+    // A job that sleeps keeps its mark, so that the batches it slept through still run (as empty batches).
+    const before = fresh ? undefined : await this.control(name);
     await this.putControl(name, {
       state: 'running',
       ...(batches ? { maxBatches: batches } : {}),
+      ...(before?.asleep ? { asleep: before.asleep } : {}),
+      ...(before?.emptyThrough ? { emptyThrough: before.emptyThrough } : {}),
       updatedAt: new Date().toISOString(),
     });
     if (this.config.drive === false) {
@@ -226,15 +257,92 @@ export class CoordinatorRuntime {
   private async tick(job: string | undefined, budgetMs: number) {
     const names = job ? [job] : await this.runningJobs();
     const results = [];
-    for (const name of names) results.push(await this.drive(name, budgetMs / names.length));
+    for (const name of names) results.push(await this.drive(name, budgetMs / names.length, true));
     return { ok: true, driven: results };
   }
 
-  /** Drives a job's batches while this invocation may, then hands over; a held lease means someone else is. */
-  private async drive(name: string, budgetMs: number): Promise<Record<string, unknown>> {
+  /**
+   * The tick's check of a sleeping job: whether any of its sources has a record after the position in its
+   * checkpoint (see `KinesisSource.hasNewRecords`, `S3PrefixSource.hasNewRecords`). It builds the job's sources
+   * and reads the checkpoint, and neither writes nor takes the lease. A source that cannot tell counts as new.
+   */
+  private async hasNewInput(name: string, doc: Record<string, unknown>): Promise<boolean> {
+    const ssc = await this.buildContext(
+      doc,
+      () => undefined,
+      () => 0,
+    );
+    const store = new S3BlockStore({
+      client: this.clients.s3,
+      bucket: this.config.bucket,
+      prefix: jobStorePrefix(name),
+    });
+    const checkpoint = await readCheckpoint(store);
+    for (const input of ssc.graph.inputs) {
+      const source = input.source;
+      if (!isPeekable(source)) return true;
+      await source.start?.({ intervalMs: ssc.batchIntervalMs, logicalClock: false });
+      try {
+        const position = checkpoint?.sources[input.id];
+        if (position !== undefined) source.restorePosition?.(position);
+        if (await source.hasNewRecords((key) => store.get(key))) return true;
+      } finally {
+        await source.stop?.();
+      }
+    }
+    return false;
+  }
+
+  /** The job's context, its sources reading until `readDeadlineMs` and nothing for batches through `emptyUntil`. */
+  private buildContext(
+    doc: Record<string, unknown>,
+    readDeadlineMs: () => number | undefined,
+    emptyUntil: () => number,
+  ): Promise<StreamingContext> {
+    return buildDeployedJob(doc, {
+      deployedModules,
+      baseDir: '/',
+      staticBase: this.staticBase,
+      kinesisSource: (spec) =>
+        emptyThrough(
+          new KinesisSource({
+            client: this.clients.kinesis,
+            streamName: spec.streamName ?? this.config.stream ?? '',
+            ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
+            ...(spec.startAt ? { startAt: spec.startAt } : {}),
+            readDeadlineMs,
+            // Workers read the shard ranges and report into the job's store; the coordinator only plans.
+            direct: { storeUrl: `s3://${this.config.bucket}/${jobStorePrefix(String(doc.name))}` },
+          }),
+          emptyUntil,
+        ),
+      s3PrefixSource: (spec) =>
+        emptyThrough(
+          new S3PrefixSource({
+            client: this.clients.s3,
+            bucket: spec.bucket,
+            prefix: spec.prefix,
+            ...(spec.maxObjectsPerBatch ? { maxObjectsPerBatch: spec.maxObjectsPerBatch } : {}),
+            readDeadlineMs,
+            direct: true,
+          }),
+          emptyUntil,
+        ),
+    });
+  }
+
+  /**
+   * Drives a job's batches while this invocation may, then hands over; a held lease means someone else is. A
+   * sleeping job is woken only when `checkSleep` is false (a start) or its sources have new records (the tick).
+   */
+  private async drive(name: string, budgetMs: number, checkSleep = false): Promise<Record<string, unknown>> {
+    const driveStartedAt = Date.now();
     const control = await this.control(name);
     if (control?.state !== 'running') return { ok: true, job: name, state: control?.state ?? 'unknown' };
     const doc = JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
+    if (control.asleep && checkSleep && !(await this.hasNewInput(name, doc))) {
+      return { ok: true, job: name, state: 'asleep', note: 'no new input: the job sleeps on' };
+    }
     // Stop starting batches at the budget: what runs then has the rest of the invocation to finish. A read that
     // began before is cut only later, half way into the margin (a fifth of the time left: budget / 8), so that a
     // batch is cut short only when a read is really slow, never by a read that merely overlaps the stop.
@@ -247,30 +355,13 @@ export class CoordinatorRuntime {
       this.config.leaseTtlMs ?? Math.max(5000, 3 * (batchIntervalOf(doc, deployedModules) ?? 0)),
     );
     if (!lease) return { ok: true, job: name, state: 'running', note: 'another coordinator holds the lease' };
-    const ssc = await buildDeployedJob(doc, {
-      deployedModules,
-      baseDir: '/',
-      staticBase: this.staticBase,
-      kinesisSource: (spec) =>
-        new KinesisSource({
-          client: this.clients.kinesis,
-          streamName: spec.streamName ?? this.config.stream ?? '',
-          ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
-          ...(spec.startAt ? { startAt: spec.startAt } : {}),
-          readDeadlineMs: () => readDeadlineMs,
-          // Workers read the shard ranges and report into the job's store; the coordinator only plans.
-          direct: { storeUrl: `s3://${this.config.bucket}/${jobStorePrefix(name)}` },
-        }),
-      s3PrefixSource: (spec) =>
-        new S3PrefixSource({
-          client: this.clients.s3,
-          bucket: spec.bucket,
-          prefix: spec.prefix,
-          ...(spec.maxObjectsPerBatch ? { maxObjectsPerBatch: spec.maxObjectsPerBatch } : {}),
-          readDeadlineMs: () => readDeadlineMs,
-          direct: true,
-        }),
-    });
+    // Batches through this time were slept through (set once the checkpoint says where the job resumes).
+    let emptyUntil = control.emptyThrough ?? 0;
+    const ssc = await this.buildContext(
+      doc,
+      () => readDeadlineMs,
+      () => emptyUntil,
+    );
     const store = new S3BlockStore({
       client: this.clients.s3,
       bucket: this.config.bucket,
@@ -337,7 +428,22 @@ export class CoordinatorRuntime {
         );
       },
     });
-    const scheduler = new JobScheduler(ssc, new SystemClock(), { name, document: doc });
+    // Waking from sleep: the clock goes back to where the sleeping job's had it, so the batches slept through are
+    // due at once and run back to back as empty batches (see `wakePlan` for why they run).
+    const resumedAfter = checkpoint?.lastCompletedBatch ?? 0;
+    let clock = new SystemClock();
+    if (control.asleep) {
+      const plan = wakePlan(control.asleep, resumedAfter, ssc.batchIntervalMs, Date.now());
+      clock = new SystemClock(plan.clockStartMs);
+      emptyUntil = Math.max(emptyUntil, plan.emptyThrough);
+      const { asleep: _, ...awake } = control;
+      await this.putControl(name, {
+        ...awake,
+        emptyThrough: emptyUntil,
+        updatedAt: new Date().toISOString(),
+      });
+    }
+    const scheduler = new JobScheduler(ssc, clock, { name, document: doc });
     const completed: BatchInfo[] = [];
     // The last batches' metrics, read once: this invocation adds its batches and rewrites them for status events.
     let kept = await this.keptMetrics(name);
@@ -354,17 +460,62 @@ export class CoordinatorRuntime {
     // The stability signal carries over from the invocations before this one.
     const trend = new DelayTrend();
     for (const batch of kept) trend.observe(batch.totalDelayMs);
+    // Idleness carries over too: the empty batches in a row before this invocation count (not those slept through).
+    const idle = new IdleTracker(Number(doc.idleAfterBatches ?? DEFAULT_IDLE_AFTER_BATCHES));
+    for (const batch of kept) if (batch.batchTime > emptyUntil) idle.observe(batch);
+    // Only sources that can tell whether records wait let a job sleep: the tick must be able to wake it.
+    const canSleep = ssc.graph.inputs.length > 0 && ssc.graph.inputs.every((i) => isPeekable(i.source));
+    let fellAsleep = false;
+    let sleepCheck = Promise.resolve();
     let lostLease = false;
     let invokesBefore = 0;
     let s3Before = 0;
     const coordinatorS3 = () => store.requests + outputs.requests + this.root.requests;
+    // The cost report's counters, read at each batch's end: the batch pays what changed since the previous one.
+    const counters = () => ({
+      s3Read: store.readRequests + outputs.readRequests + this.root.readRequests,
+      s3: coordinatorS3(),
+      workerS3: lambdaRunner.workerStorageRequests,
+      invokeMs: lambdaRunner.invokeMs,
+      getRecords: ssc.graph.inputs.reduce(
+        (sum, i) => sum + ((i.source as Partial<KinesisSource>).getRecordsCalls ?? 0),
+        0,
+      ),
+      atMs: Date.now(),
+    });
+    let costBefore = { ...counters(), atMs: driveStartedAt };
+    let coordinatorInvocations = 1;
+    const prices = this.config.prices ?? US_EAST_1_PRICES;
+    const gb = (mb: number) => mb / 1024;
     ssc.addListener({
       onBatchCompleted: (info) => {
         const invokes = lambdaRunner.invokes - invokesBefore;
         invokesBefore = lambdaRunner.invokes;
         const s3 = coordinatorS3();
+        const now = counters();
+        // The coordinator runs the whole time it drives, so each batch pays for the time since the previous one;
+        // the workers are billed for their invocations. Workers' storage requests come as one count per task,
+        // billed at the PUT rate: an upper bound (their GETs cost less).
+        const cost = batchCost(
+          {
+            records: info.records,
+            workerGbSeconds:
+              ((now.invokeMs - costBefore.invokeMs) / 1000) * gb(this.config.workerMemoryMb ?? 1769),
+            coordinatorGbSeconds:
+              ((now.atMs - costBefore.atMs) / 1000) * gb(this.config.coordinatorMemoryMb ?? 1024),
+            workerInvocations: invokes,
+            coordinatorInvocations,
+            s3WriteRequests:
+              now.s3 - now.s3Read - (costBefore.s3 - costBefore.s3Read) + now.workerS3 - costBefore.workerS3,
+            s3ReadRequests: now.s3Read - costBefore.s3Read,
+            kinesisGetRecords: now.getRecords - costBefore.getRecords,
+          },
+          prices,
+        );
+        costBefore = now;
+        coordinatorInvocations = 0;
         // Kept with the batch for the status event: what the coordinator itself cost, beside the tasks.
-        const entry = { ...info, invokes, coordinatorS3Requests: s3 - s3Before } as BatchInfo;
+        const entry = { ...info, invokes, coordinatorS3Requests: s3 - s3Before, cost } as BatchInfo;
         completed.push(entry);
         kept = withBatch(kept, entry);
         keptChanged = true;
@@ -376,8 +527,23 @@ export class CoordinatorRuntime {
           metricsWrite = metricsWrite.catch(() => {});
         }
         s3Before = s3;
+        if (info.batchTime > emptyUntil && idle.observe(info) && canSleep && !fellAsleep) {
+          // Idle for idleAfterBatches batches, unless the sources say records wait (tasks that read directly leave
+          // the batch's count at 0): then stop driving; the tick wakes the job when records arrive.
+          sleepCheck = sleepCheck
+            .then(async () => {
+              if (fellAsleep || lostLease) return;
+              for (const { source } of ssc.graph.inputs) {
+                if (isPeekable(source) && (await source.hasNewRecords())) return idle.reset();
+              }
+              fellAsleep = true;
+              scheduler.stop();
+            })
+            // A failed check is as good as records: the job stays awake and checks again later.
+            .catch(() => idle.reset());
+        }
         process.stdout.write(
-          `${emfLine(name, info, {
+          `${emfLine(name, entry, {
             invokes,
             coordinatorTasks: runner.coordinatorTasks,
             delayGrowingFor: trend.observe(info.totalDelayMs),
@@ -422,6 +588,7 @@ export class CoordinatorRuntime {
       await runner.close();
     }
     await metricsWrite;
+    await sleepCheck;
     // A coordinator that found itself fenced leaves lease, control state and hand-over to its successor.
     if (fenced.fenced) lostLease = true;
     if (keptChanged) {
@@ -432,13 +599,20 @@ export class CoordinatorRuntime {
     if (!lostLease) await lease.release();
     const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
     const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;
+    const current = lostLease ? undefined : await this.control(name);
+    if (!lostLease && fellAsleep && !finished && !error && current?.state === 'running') {
+      // Asleep: no hand-over. The mark says when the last batch was due, so that waking runs the batches since.
+      const asleep: SleepMark = { lastBatch: last, dueAtMs: clock.dueAt(last - resumedAfter) };
+      await this.putControl(name, { ...current, asleep, updatedAt: new Date().toISOString() });
+      return { ok: true, job: name, state: 'asleep', batches: completed.length, lastBatch: last };
+    }
     if (!lostLease && (finished || error)) {
       await this.putControl(name, {
         state: 'stopped',
         ...(control.maxBatches ? { maxBatches: control.maxBatches } : {}),
         updatedAt: new Date().toISOString(),
       });
-    } else if (!lostLease && (await this.control(name))?.state === 'running') {
+    } else if (!lostLease && current?.state === 'running') {
       await this.handOver(name);
     }
     return {
@@ -508,9 +682,13 @@ export class CoordinatorRuntime {
       ok: true,
       job: name,
       state: control.state,
+      // A running job with no new input sleeps: no Lambda runs until the tick finds records.
+      ...(control.asleep ? { asleep: true, asleepAfterBatch: control.asleep.lastBatch } : {}),
       lastCompletedBatch: checkpoint?.lastCompletedBatch ?? 0,
       pendingBatches: checkpoint?.pendingBatches ?? [],
       batches: metrics.slice(-last),
+      // What the batches reported cost, together (each batch's own is in its `cost`).
+      cost: costOf(metrics.slice(-last)),
     };
   }
 

@@ -338,6 +338,60 @@ export class KinesisSource implements PlannedSource<string> {
     return records;
   }
 
+  /**
+   * Whether a batch cut now would take a record, without taking one: the wake-up check of a job asleep (see
+   * `IdleTracker`). One ListShards (a reshard's new shards count), then per shard a batch may read, GetShardIterator
+   * from its position and GetRecords with Limit 1, following the iterator while Kinesis answers empty but says the
+   * shard is behind (a sparse shard), at most a few times. A closed shard found empty counts as finished, so its
+   * children are checked too. DescribeStreamSummary would be one call, but it says nothing about records. Nothing
+   * moves but what the tasks' reports (read through `readReport`) say was read already.
+   */
+  async hasNewRecords(readReport?: PlanContext['readReport']): Promise<boolean> {
+    // With direct reads the tasks' reports move the positions: the tick's check (given `readReport`, with no batch
+    // being planned) takes them in first, or records already read would look new and wake the job at every tick.
+    // A running coordinator's check does not: `planBatch` takes them in, and doing it here too would race with it
+    // (a report taken in twice drops the newest plan's entry, and its records are read again).
+    if (readReport) {
+      this.readReport ??= readReport;
+      await this.learnFromReports();
+    }
+    const shards = await this.listShards();
+    const known = new Set(shards.map((s) => s.ShardId));
+    const finished = new Set(this.finishedShards);
+    const checked = new Set<string>();
+    const parentDone = (id: string | undefined) => id === undefined || finished.has(id) || !known.has(id);
+    for (;;) {
+      const ready = shards.filter(
+        (s) =>
+          s.ShardId !== undefined &&
+          !finished.has(s.ShardId) &&
+          !checked.has(s.ShardId) &&
+          parentDone(s.ParentShardId) &&
+          parentDone(s.AdjacentParentShardId),
+      );
+      if (ready.length === 0) return false;
+      for (const shard of ready) {
+        const shardId = shard.ShardId as string; // filtered above
+        checked.add(shardId);
+        let iterator = await this.shardIterator(shardId, this.sequenceNumbers.get(shardId));
+        for (let reads = 0; iterator !== undefined && reads < MAX_EMPTY_READS; reads++) {
+          const request = { ShardIterator: iterator, Limit: 1 };
+          const out = await withRetries(() => {
+            this.getRecordsCalls++;
+            return this.client.send(new GetRecordsCommand(request));
+          }, this.retry);
+          if ((out.Records ?? []).length > 0) return true;
+          if (out.NextShardIterator === undefined || out.NextShardIterator === null) {
+            finished.add(shardId);
+            break;
+          }
+          if (!out.MillisBehindLatest) break;
+          iterator = out.NextShardIterator;
+        }
+      }
+    }
+  }
+
   private pastDeadline(): boolean {
     const deadline = this.readDeadlineMs();
     return deadline !== undefined && Date.now() >= deadline;
@@ -384,7 +438,10 @@ export class KinesisSource implements PlannedSource<string> {
           ShardIterator: iterator,
           Limit: Math.min(GET_RECORDS_LIMIT, this.maxRecordsPerShard - records.length),
         };
-        out = await withRetries(() => this.client.send(new GetRecordsCommand(request)), this.retry);
+        out = await withRetries(() => {
+          this.getRecordsCalls++;
+          return this.client.send(new GetRecordsCommand(request));
+        }, this.retry);
       } catch (error) {
         // An iterator lives 5 minutes; a slow batch takes a fresh one from where it got to.
         if (nameOf(error) !== 'ExpiredIteratorException') throw error;

@@ -33,6 +33,11 @@ export interface JobDocument {
   /** Attempts per task before its batch fails. Default 4. */
   readonly maxTaskAttempts?: number;
   /**
+   * On AWS: after this many batches in a row without a record the job sleeps (runs no Lambda) until the
+   * scheduled tick finds new input; the batches slept through then run as empty batches. Default 30.
+   */
+  readonly idleAfterBatches?: number;
+  /**
    * How often stateful streams (incremental windows, updateStateByKey, mapWithState) checkpoint, in ms; rounded
    * up to a multiple of each stream's slide. Default: the smallest multiple of the slide that is at least 10 s.
    */

@@ -18,8 +18,14 @@ export class SystemClock implements Clock {
   readonly kind = 'system';
   private startMs = 0;
 
+  /**
+   * @param startedAtMs the wall-clock moment (ms since the epoch) of batch time 0; default: when `start` is called.
+   * A moment in the past makes the batches due since then run at once, back to back (a job waking from sleep).
+   */
+  constructor(private readonly startedAtMs?: number) {}
+
   start(): void {
-    this.startMs = Date.now();
+    this.startMs = this.startedAtMs ?? Date.now();
   }
 
   waitUntil(batchTime: number, signal: AbortSignal): Promise<void> {
