@@ -2,8 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { persistedBlock, readStatePartition } from '../../lib/dataset/StateDelta';
+import { StateMap } from '../../lib/dataset/StateMap';
+import type { PersistSpec } from '../../lib/dataset/StorageLevel';
+import type { TaskContext } from '../../lib/dataset/TaskContext';
 import type { JobModule } from '../../lib/job/JobModule';
 import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
+import { decodeSegment, encodeSegments } from '../../lib/storage/SegmentedBlob';
 import {
   MANY_KEYS_BATCHES,
   manyKeysJobs,
@@ -76,18 +81,25 @@ describe('incremental state in the block store', () => {
     { name: 'right after a snapshot, before the first delta after it', refused: /^persist\/n\d+@4000\/0$/ },
     { name: 'between the delta writes of a batch', refused: /^persist\/n\d+@5000\/1$/ },
     { name: 'between delta writes, two batches after a snapshot', refused: /^persist\/n\d+@8000\/1$/ },
+    // The long run's empty batches 21–27 time keys out: the deltas of batches 22 and 23 hold tombstones.
+    {
+      name: 'during a snapshot write, after deltas with timed-out keys',
+      refused: /^persist\/n\d+@24000\/1$/,
+    },
+    // updateStateByKey drops keys past 100 from batch 31 on: the delta of batch 32 removes keys.
+    { name: 'during a snapshot write, after deltas with removed keys', refused: /^persist\/n\d+@33000\/1$/ },
   ];
   for (const crash of crashes) {
     it(`recovers the exact state after a crash ${crash.name}`, async () => {
-      // given the reference: the long run, 12 batches without a crash
-      const reference = await runJob(longRunJobs.checkpointEvery3s, await freshDir(), 12);
+      // given the reference: the long run, 35 batches without a crash
+      const reference = await runJob(longRunJobs.checkpointEvery3s, await freshDir(), 35);
       expect(reference.summary.error).toBeUndefined();
       // when a run fails at the write of one state block (every attempt), and a new driver and executor (nothing
-      // in memory) resume from the metadata checkpoint up to batch 12
+      // in memory) resume from the metadata checkpoint up to batch 35
       const dir = await freshDir();
-      const crashed = await runJob(longRunJobs.checkpointEvery3s, dir, 12, (key) => crash.refused.test(key));
+      const crashed = await runJob(longRunJobs.checkpointEvery3s, dir, 35, (key) => crash.refused.test(key));
       expect(crashed.summary.error?.message).toMatch(/refused on purpose/);
-      const resumed = await runJob(longRunJobs.checkpointEvery3s, dir, 12);
+      const resumed = await runJob(longRunJobs.checkpointEvery3s, dir, 35);
       // then every batch's outputs are those of the uninterrupted run
       expect(resumed.summary.error).toBeUndefined();
       expect(outputsByBatch(crashed, resumed)).toEqual(outputsByBatch(reference));
@@ -101,4 +113,87 @@ describe('incremental state in the block store', () => {
       expect(read.has(`${snapshot - 1000}/0`)).toBe(false);
     });
   }
+});
+
+describe('a state delta, written and read back', () => {
+  /** What a task offers the delta: the base partition in the stage, and the base's block in the store. */
+  function taskWith(base: unknown[]): TaskContext {
+    return {
+      partitionOf: async () => base,
+      cached: () => undefined,
+      readBlock: async () => encodeSegments([base]).bytes,
+    } as unknown as TaskContext;
+  }
+  const spec = (kind: 'pairs' | 'stateMap'): PersistSpec => ({
+    key: 'n1@2000',
+    level: 'memoryAndBlockStore',
+    untilMs: 2000,
+    delta: { kind, base: 'n1@1000', baseDatasetId: 7 },
+  });
+
+  it('updateStateByKey: holds the changed and new keys and the removed ones, and rebuilds the state', async () => {
+    // given a previous state and the next one: b changed, c removed, d new, a unchanged
+    const before = [
+      ['a', { n: 1 }],
+      ['b', 2],
+      ['c', 3],
+    ];
+    const after = [
+      ['a', { n: 1 }],
+      ['b', 5],
+      ['d', 4],
+    ];
+    const tc = taskWith(before);
+    // when the partition is written as a delta and read back over its base
+    const block = decodeSegment(await persistedBlock(spec('pairs'), 0, after, tc));
+    const rebuilt = await readStatePartition(spec('pairs'), 0, block, tc);
+    // then the delta holds b, d and the tombstone of c only, and the rebuilt partition is the next state
+    expect(block).toEqual([
+      {
+        stateDelta: 'pairs',
+        base: 'n1@1000',
+        put: [
+          ['b', 5],
+          ['d', 4],
+        ],
+        removed: ['c'],
+      },
+    ]);
+    expect(rebuilt).toEqual(after);
+  });
+
+  it('mapWithState: holds the keys the batch put and removed, its mapped values and the timeout mark', async () => {
+    // given a state map of three keys, and a batch that updates one, removes one and times out at 1500
+    const base = StateMap.fromRecords<string, number>([
+      ['a', 1, 1000],
+      ['b', 2, 1000],
+      ['c', 3, 1000],
+    ]);
+    const next = base.nextGeneration();
+    next.put('a', 10, 2000);
+    next.remove('c');
+    next.timedOutBeforeMs = 1500;
+    const tc = taskWith([{ stateMap: base, mapped: [] }]);
+    // when the partition is written as a delta and read back over its base
+    const block = decodeSegment(
+      await persistedBlock(spec('stateMap'), 0, [{ stateMap: next, mapped: ['x'] }], tc),
+    );
+    const [rebuilt] = (await readStatePartition(spec('stateMap'), 0, block, tc)) as [
+      { stateMap: StateMap<string, number>; mapped: unknown[] },
+    ];
+    // then the delta holds a and the tombstone of c, and the rebuilt map is the batch's
+    expect(block).toEqual([
+      {
+        stateDelta: 'stateMap',
+        base: 'n1@1000',
+        put: [['a', 10, 2000]],
+        removed: ['c'],
+        mapped: ['x'],
+        timedOutBeforeMs: 1500,
+      },
+    ]);
+    expect(rebuilt.stateMap.toRecords()).toEqual(next.toRecords());
+    expect(rebuilt.stateMap.timedOutBeforeMs).toBe(1500);
+    expect(rebuilt.mapped).toEqual(['x']);
+  });
 });
