@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { DeadLetterSource } from '../../lib/dataset/TaskContext';
+import { DeadLetterLedger } from '../../lib/scheduler/DeadLetterLedger';
+
+const named = (batchTime: number, partition: number): DeadLetterSource => ({
+  dataset: `n2@${batchTime}/`,
+  stable: true,
+  batchTime,
+  partition,
+});
+
+describe('DeadLetterLedger', () => {
+  it('lets the first computation of a dataset partition write its letters, and no later one', () => {
+    const ledger = new DeadLetterLedger();
+    expect(ledger.claim(named(1000, 0), 1000)).toBe(true);
+    expect(ledger.claim(named(1000, 0), 2000)).toBe(false);
+    expect(ledger.claim(named(1000, 1), 2000)).toBe(true);
+  });
+
+  it('puts in the checkpoint only entries whose letters are written, and only named datasets', () => {
+    // given a batch that claimed two partitions, one of a dataset built inside foreachRDD
+    const ledger = new DeadLetterLedger();
+    ledger.claim(named(1000, 0), 1000);
+    ledger.claim(
+      { dataset: 'mapPartitions#7 (2 partitions)', stable: false, batchTime: 1000, partition: 0 },
+      1000,
+    );
+    // then before its letters are written the checkpoint holds nothing; after, the named one
+    expect(ledger.written()).toEqual([]);
+    ledger.commit(1000);
+    expect(ledger.written()).toEqual([['n2@1000/:0', 1000]]);
+    // and a restarted driver that restores it writes that partition's letters no more
+    const restarted = new DeadLetterLedger();
+    restarted.restore(ledger.written());
+    expect(restarted.claim(named(1000, 0), 3000)).toBe(false);
+  });
+
+  it('forgets written entries of batch times cleanup forgot, never a batch still writing', () => {
+    const ledger = new DeadLetterLedger();
+    ledger.claim(named(1000, 0), 1000);
+    ledger.commit(1000);
+    ledger.claim(named(2000, 0), 2000);
+    ledger.claim(named(3000, 0), 3000);
+    ledger.commit(3000);
+    ledger.forgetThrough(2000);
+    // then 1000 is gone, 2000 (claimed, not yet written) and 3000 stay
+    expect(ledger.size).toBe(2);
+    expect(ledger.claim(named(2000, 0), 4000)).toBe(false);
+  });
+});
