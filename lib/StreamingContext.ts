@@ -278,7 +278,9 @@ export class StreamingContext implements DatasetContext {
         this.persistence,
         this.shuffle,
       );
-      batch.planningMs += performance.now() - planStarted;
+      const planningMs = performance.now() - planStarted;
+      batch.planningMs += planningMs;
+      batch.planningMsByJob.set(plan.jobId, planningMs);
       try {
         return await dag.runJob(plan, batch);
       } catch (error) {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DeadLetter } from '../dataset/TaskContext';
 import { DeadLetterLedger } from './DeadLetterLedger';
+import type { JobInfo } from './StreamingListener';
 
 /** What the jobs of one batch add up to while they run. */
 export class BatchRun {
@@ -25,6 +26,10 @@ export class BatchRun {
   /** Per stage, the wall time beyond its slowest task (dispatch: thread messages or Lambda invokes), in ms. */
   dispatchMs = 0;
   readonly deadLetters: DeadLetter[] = [];
+  /** The jobs run, each with the output operation that ran it (see `currentOutputOp`), for the batch page. */
+  readonly jobs: Array<JobInfo & { readonly outputOp: number }> = [];
+  /** Planning time of each job by its id, in ms, until the scheduler files the job in `jobs`. */
+  readonly planningMsByJob = new Map<number, number>();
 
   /** @param ledger the letters written already, by this batch and earlier ones; default: this batch's only. */
   constructor(
@@ -56,3 +61,9 @@ export class BatchRun {
  * with no batch time in their arguments; this is how they still land in the right batch.
  */
 export const currentBatch = new AsyncLocalStorage<BatchRun>();
+
+/**
+ * The output operation whose job is running, by its position among the batch's outputs: several outputs share a
+ * batch (and its `BatchRun`), and this is how each job lands under its own output on the UI's batch page.
+ */
+export const currentOutputOp = new AsyncLocalStorage<number>();

@@ -2,8 +2,9 @@ import type { PersistenceTracker } from '../dataset/PersistenceTracker';
 import { CacheMissError, TaskFailedError } from '../errors';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
 import { groupStatuses, groupsToMerge, mergedStatuses } from '../shuffle/ShuffleMerger';
-import type { BatchRun } from './BatchRun';
+import { type BatchRun, currentOutputOp } from './BatchRun';
 import type { SpeculationPolicy } from './SpeculationPolicy';
+import type { StageInfo, TaskInfo } from './StreamingListener';
 import type { TaskRunner } from './TaskRunner';
 
 /** Settings of the stage scheduler. */
@@ -15,6 +16,12 @@ export interface DAGSchedulerOptions {
 }
 
 type Succeeded = Extract<TaskResult, { ok: true }>;
+
+/** A task's used result and the attempts it took. */
+interface TaskOutcome {
+  readonly result: Succeeded;
+  readonly attempts: number;
+}
 
 /**
  * Runs a job plan (Spark's DAGScheduler, the running half): stages whose parents are done run at once, each
@@ -37,6 +44,16 @@ export class DAGScheduler {
   /** Runs every stage of the job and returns the result stage's per-partition results. */
   async runJob(plan: JobPlan, batch: BatchRun): Promise<unknown[]> {
     batch.planBytes += JSON.stringify(plan).length;
+    const stages: StageInfo[] = [];
+    const planningMs = batch.planningMsByJob.get(plan.jobId) ?? 0;
+    batch.planningMsByJob.delete(plan.jobId);
+    batch.jobs.push({
+      jobId: plan.jobId,
+      action: plan.action.type,
+      planningMs: Math.round(planningMs * 10) / 10,
+      stages,
+      outputOp: currentOutputOp.getStore() ?? 0,
+    });
     const mapOutputs = new Map<number, MapStatus[]>();
     const done = new Map<number, Promise<unknown[]>>();
     const runStage = (stage: StagePlan): Promise<unknown[]> => {
@@ -44,7 +61,7 @@ export class DAGScheduler {
       if (!running) {
         running = (async () => {
           await Promise.all(stage.parentStageIds.map((id) => runStage(plan.stages[id]!)));
-          return this.runStage(plan, stage, mapOutputs, batch);
+          return this.runStage(plan, stage, mapOutputs, batch, stages);
         })();
         done.set(stage.stageId, running);
       }
@@ -58,6 +75,7 @@ export class DAGScheduler {
     stage: StagePlan,
     mapOutputs: Map<number, MapStatus[]>,
     batch: BatchRun,
+    stageInfos: StageInfo[],
   ): Promise<unknown[]> {
     const shuffleInputs: Record<number, MapStatus[]> = {};
     for (const id of stage.shuffleReads) shuffleInputs[id] = mapOutputs.get(id)!;
@@ -79,9 +97,9 @@ export class DAGScheduler {
       this.speculation && runner === this.runner
         ? new StragglerWatch(this.speculation, runner, partitions.length, batch)
         : undefined;
-    let results: Succeeded[];
+    let outcomes: TaskOutcome[];
     try {
-      results = await Promise.all(
+      outcomes = await Promise.all(
         partitions.map((partition) =>
           this.runTask(
             runner,
@@ -94,8 +112,11 @@ export class DAGScheduler {
     } finally {
       stragglers?.close();
     }
+    const results = outcomes.map((o) => o.result);
     const slowest = Math.max(0, ...results.map((r) => r.metrics.durationMs));
-    batch.dispatchMs += Math.max(0, performance.now() - stageStarted - slowest);
+    const wallMs = performance.now() - stageStarted;
+    batch.dispatchMs += Math.max(0, wallMs - slowest);
+    stageInfos.push(stageInfo(stage, runner.name, wallMs, outcomes, stageInfos, stragglers));
     if (merge) {
       const merged = new Map(results.map((r) => [r.partition, r.mapStatus!]));
       mapOutputs.set(merge.shuffleId, mergedStatuses(merge, shuffleInputs[merge.shuffleId]!, merged));
@@ -114,7 +135,7 @@ export class DAGScheduler {
     task: TaskPlan,
     batch: BatchRun,
     stragglers: StragglerWatch | undefined,
-  ): Promise<Succeeded> {
+  ): Promise<TaskOutcome> {
     let last = '';
     let origin: string | undefined;
     for (let attempt = 0; attempt < this.maxTaskAttempts; attempt++) {
@@ -131,7 +152,7 @@ export class DAGScheduler {
         batch.addDeadLetters(task.partition, result.deadLetters);
         for (const p of result.persisted)
           this.persistence.record(p.key, p.partition, p.level, p.numPartitions);
-        return result;
+        return { result, attempts: attempt + 1 };
       }
       if (result.cacheMiss) throw new CacheMissError(result.cacheMiss);
       last = result.error;
@@ -160,6 +181,9 @@ export class DAGScheduler {
  * from the winner's result.
  */
 class StragglerWatch {
+  /** Partitions that got a speculative copy, and those whose copy's result was the one used. */
+  readonly copied = new Set<number>();
+  readonly copyWon = new Set<number>();
   private readonly finishedMs: number[] = [];
   private readonly running = new Set<RunningAttempt>();
   private timer: NodeJS.Timeout | undefined;
@@ -231,7 +255,10 @@ class StragglerWatch {
       result = attempt.failure ?? result;
     } else {
       this.finishedMs.push(durationMs);
-      if (copy) this.batch.speculativeWins++;
+      if (copy) {
+        this.batch.speculativeWins++;
+        this.copyWon.add(attempt.task.partition);
+      }
     }
     attempt.settled = true;
     attempt.cancelCopy.abort();
@@ -256,6 +283,7 @@ class StragglerWatch {
         attempt.copied = true;
         attempt.outstanding++;
         this.batch.speculativeTasks++;
+        this.copied.add(attempt.task.partition);
         this.launch(attempt, { ...attempt.task, speculative: true });
       } else {
         nextDue = Math.min(nextDue, due);
@@ -283,6 +311,48 @@ interface RunningAttempt {
   /** Drops the copy if it has not started when the attempt is settled. */
   readonly cancelCopy: AbortController;
   readonly resolve: (result: TaskResult) => void;
+}
+
+/** What a finished stage did, from its tasks' used results; records in are what its parent stages wrote. */
+function stageInfo(
+  stage: StagePlan,
+  ranOn: string,
+  durationMs: number,
+  outcomes: readonly TaskOutcome[],
+  earlier: readonly StageInfo[],
+  stragglers: StragglerWatch | undefined,
+): StageInfo {
+  const sum = (f: (m: Succeeded['metrics']) => number) =>
+    outcomes.reduce((n, o) => n + f(o.result.metrics), 0);
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const parents = earlier.filter((s) => stage.parentStageIds.includes(s.stageId));
+  const tasks = outcomes.map(({ result, attempts }): TaskInfo => {
+    const speculative = stragglers?.copyWon.has(result.partition)
+      ? 'won'
+      : stragglers?.copied.has(result.partition)
+        ? 'launched'
+        : undefined;
+    return {
+      partition: result.partition,
+      durationMs: round(result.metrics.durationMs),
+      attempts,
+      ...(speculative ? { speculative } : {}),
+    };
+  });
+  return {
+    stageId: stage.stageId,
+    description: stage.shuffleMerge ? 'shuffle merge' : stage.datasets.map((d) => d.type).join(' → '),
+    ranOn,
+    durationMs: round(durationMs),
+    ...(parents.length > 0 ? { recordsIn: parents.reduce((n, s) => n + s.recordsOut, 0) } : {}),
+    recordsOut: sum((m) => m.recordsOut),
+    shuffleBytesRead: sum((m) => m.shuffleBytesRead),
+    shuffleBytesWritten: sum((m) => m.shuffleBytesWritten),
+    storageRequests: sum((m) => m.storageRequests),
+    computeMs: round(sum((m) => m.durationMs - m.storageMs)),
+    storageMs: round(sum((m) => m.storageMs)),
+    tasks,
+  };
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { StreamingContext } from '../StreamingContext';
-import { BatchRun, currentBatch } from './BatchRun';
+import { BatchRun, currentBatch, currentOutputOp } from './BatchRun';
 import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './CheckpointData';
 import type { Clock } from './Clock';
 import { crashPoint } from './crashPoint';
 import { DeadLetterLedger } from './DeadLetterLedger';
-import type { BatchInfo } from './StreamingListener';
+import type { BatchInfo, OutputOpInfo } from './StreamingListener';
 
 /** When a run stops. */
 export interface RunLimits {
@@ -25,7 +25,11 @@ export interface RunSummary {
   readonly resumedAfter?: number;
 }
 
-type Job = () => Promise<void>;
+/** One output operation's job for a batch, with the output's name for the UI's batch page. */
+interface Job {
+  readonly name: string;
+  readonly run: () => Promise<void>;
+}
 
 /**
  * Spark's JobGenerator and JobScheduler in one: at each batch time it asks every output for its job, queues the
@@ -136,18 +140,19 @@ export class JobScheduler {
       try {
         await input.getOrCompute(batchTime);
       } catch (error) {
-        jobs.push(() => Promise.reject(error));
+        jobs.push({ name: input.name, run: () => Promise.reject(error) });
       }
     }
     for (const output of this.ssc.graph.outputs) {
       try {
         const job = await output.generateJob(batchTime);
-        if (job) jobs.push(job);
+        if (job) jobs.push({ name: output.name, run: job });
       } catch (error) {
-        jobs.push(() => Promise.reject(error));
+        jobs.push({ name: output.name, run: () => Promise.reject(error) });
       }
     }
     this.pending.add(batchTime);
+    for (const l of this.ssc.streamingListeners) l.onBatchSubmitted?.(batchTime);
     // Spark checkpoints after generating too, so a pending batch's input blocks are found after a crash. Only
     // sources that cannot replay need it: the others give the same records again.
     if (this.ssc.graph.inputs.some((input) => !input.source.replayable)) await this.checkpoint(batchTime);
@@ -160,8 +165,9 @@ export class JobScheduler {
     let started: number | undefined;
     let error: string | undefined;
     let skipped = false;
+    const outputOps: OutputOpInfo[] = [];
     await Promise.all(
-      jobs.map(async (job) => {
+      jobs.map(async (job, id) => {
         await this.acquire();
         try {
           if (this.stopping.signal.aborted && started === undefined) {
@@ -169,10 +175,26 @@ export class JobScheduler {
             skipped = true;
             return;
           }
-          started ??= Date.now();
-          await currentBatch.run(batch, job);
-        } catch (e) {
-          error ??= e instanceof Error ? e.message : String(e);
+          if (started === undefined) {
+            started = Date.now();
+            for (const l of this.ssc.streamingListeners) l.onBatchStarted?.(batchTime);
+          }
+          const opStarted = Date.now();
+          let opError: string | undefined;
+          try {
+            await currentOutputOp.run(id, () => currentBatch.run(batch, job.run));
+          } catch (e) {
+            opError = e instanceof Error ? e.message : String(e);
+            error ??= opError;
+          }
+          const opJobs = batch.jobs.filter((j) => j.outputOp === id).map(({ outputOp, ...j }) => j);
+          outputOps[id] = {
+            id,
+            name: job.name,
+            durationMs: Date.now() - opStarted,
+            ...(opError !== undefined ? { error: opError } : {}),
+            jobs: opJobs,
+          };
         } finally {
           this.release();
         }
@@ -181,6 +203,8 @@ export class JobScheduler {
     if (skipped && started === undefined) return undefined;
     const ended = Date.now();
     const start = started ?? ended;
+    // Inputs whose tasks read directly learn their counts from the tasks' reports; a count is no reason to fail.
+    await Promise.all(this.ssc.graph.inputs.map((input) => input.countRecords(batchTime).catch(() => {})));
     const records = this.ssc.graph.inputs.reduce(
       (sum, input) => sum + (input.recordsPerBatch.get(batchTime) ?? 0),
       0,
@@ -209,6 +233,7 @@ export class JobScheduler {
       },
       deadLetters: batch.deadLetters.length,
       ...(error ? { error } : {}),
+      outputOps: outputOps.filter((op) => op !== undefined),
     };
     if (batch.deadLetters.length > 0) {
       // Written before the checkpoint that completes the batch, which records the file's new size and the

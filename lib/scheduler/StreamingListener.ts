@@ -39,6 +39,62 @@ export interface BatchInfo {
   readonly cost?: BatchCost;
   /** Set when the batch failed: the reason. */
   readonly error?: string;
+  /** Each output operation with its jobs, stages and tasks, for the UI's batch page; absent in older metrics. */
+  readonly outputOps?: readonly OutputOpInfo[];
+}
+
+/** One output operation of a batch (Spark's OutputOperationInfo), with the jobs it ran. */
+export interface OutputOpInfo {
+  /** Its position among the batch's output operations, in the order the job defines them. */
+  readonly id: number;
+  /** The output's name (the JSON stream name, or the operation). */
+  readonly name: string;
+  readonly durationMs: number;
+  /** Set when the operation failed: the reason, in full. */
+  readonly error?: string;
+  readonly jobs: readonly JobInfo[];
+}
+
+/** One job an output operation ran: the stages of one action. */
+export interface JobInfo {
+  readonly jobId: number;
+  /** The action: `collect`, `count`, `take`, `saveText`. */
+  readonly action: string;
+  /** Time spent turning the job's datasets into stages, in ms. */
+  readonly planningMs: number;
+  readonly stages: readonly StageInfo[];
+}
+
+/** One stage of a job, as it ran. */
+export interface StageInfo {
+  readonly stageId: number;
+  /** The types of the stage's datasets, parents first (`map → flatMap`); `shuffle merge` for a merge stage. */
+  readonly description: string;
+  /** The runner its tasks ran on (`in-process`, `worker-threads(2)`, `lambda`, or the driver's). */
+  readonly ranOn: string;
+  /** From the stage's start to its slowest task's end, in ms. */
+  readonly durationMs: number;
+  /** Records the stage read from the shuffles of its parent stages; absent for a stage reading input. */
+  readonly recordsIn?: number;
+  readonly recordsOut: number;
+  readonly shuffleBytesRead: number;
+  readonly shuffleBytesWritten: number;
+  readonly storageRequests: number;
+  /** Task time outside block-store calls, summed over tasks, in ms. */
+  readonly computeMs: number;
+  /** Task time in block-store calls, summed over tasks, in ms. */
+  readonly storageMs: number;
+  readonly tasks: readonly TaskInfo[];
+}
+
+/** One task of a stage: the attempt whose result was used. */
+export interface TaskInfo {
+  readonly partition: number;
+  readonly durationMs: number;
+  /** Attempts made, the successful one included. */
+  readonly attempts: number;
+  /** Whether a speculative copy was launched, and whether it was the one used. */
+  readonly speculative?: 'launched' | 'won';
 }
 
 /**
@@ -69,6 +125,10 @@ export interface BatchCost {
 
 /** Receives the events of a running stream (Spark's StreamingListener). */
 export interface StreamingListener {
+  /** A batch was generated: its jobs wait for a slot. */
+  onBatchSubmitted?(batchTime: number): void;
+  /** A batch's first job started. */
+  onBatchStarted?(batchTime: number): void;
   /** A batch finished (or failed: see `error`). */
   onBatchCompleted?(info: BatchInfo): void;
   /** An output operation produced a batch. */
