@@ -133,6 +133,38 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command('tune')
+    .description(
+      'find the batch interval and partitions that keep the total delay flat: the highest sustainable input rate of each',
+    )
+    .argument('<job>', 'a job document (.json)')
+    .option(
+      '--intervals <times>',
+      'batch intervals to try (default 500ms,1s,2s,5s)',
+      parseList(parseDuration),
+    )
+    .option(
+      '--partitions <counts>',
+      "partition counts to try (default the job's and the cores')",
+      parseList(parseCount),
+    )
+    .option('--target-rate <n>', 'records a second the recommendation must sustain', parseCount)
+    .option(
+      '--sample <file>',
+      'records to replay for a source that is not a generator ([source=]file.jsonl)',
+      collect,
+      [],
+    )
+    .option('--budget <time>', 'time for the whole search (default 5m)', parseDuration)
+    .option('--trial <time>', 'stream time of one real-clock trial (default 4s)', parseDuration)
+    .option('--workers <n>', 'worker threads (default: one per core)', parseCount)
+    .option('--out <file>', 'write the whole search as JSON')
+    .option('--allow-functions-outside', ALLOW_FUNCTIONS_OUTSIDE_HELP)
+    .action(async (jobArg: string, opts: TuneCommandOptions) => {
+      code = await tune(jobArg, opts);
+    });
+
+  program
     .command('validate')
     .description('check a job without running it')
     .argument('<job>', 'a job document (.json) or a TypeScript job module')
@@ -185,6 +217,56 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   return code;
+}
+
+function parseList<T>(parse: (text: string) => T): (text: string) => T[] {
+  return (text) => text.split(',').map((part) => parse(part));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+interface TuneCommandOptions {
+  intervals?: number[];
+  partitions?: number[];
+  targetRate?: number;
+  sample: string[];
+  budget?: number;
+  trial?: number;
+  workers?: number;
+  out?: string;
+  allowFunctionsOutside?: boolean;
+}
+
+/** `sluice tune`: the search lives in `tune/`; this reads the job and maps the flags. */
+async function tune(jobArg: string, opts: TuneCommandOptions): Promise<number> {
+  const { runTune } = await import('./tune/tuneCommand');
+  try {
+    const source = await jobSourceFromArgument(jobArg, opts);
+    await runTune(
+      source,
+      jobArg,
+      {
+        ...(opts.intervals ? { intervalsMs: opts.intervals } : {}),
+        ...(opts.partitions ? { partitions: opts.partitions } : {}),
+        ...(opts.targetRate !== undefined ? { targetPerSec: opts.targetRate } : {}),
+        samples: opts.sample,
+        ...(opts.budget !== undefined ? { budgetMs: opts.budget } : {}),
+        ...(opts.trial !== undefined ? { trialMs: opts.trial } : {}),
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        ...(opts.out !== undefined ? { outPath: opts.out } : {}),
+      },
+      (text) => process.stdout.write(text),
+      (line) => process.stderr.write(`${line}\n`),
+    );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof SluiceError || error instanceof RangeError || error instanceof JobValidationError)
+      return reportInvalid(error);
+    process.stderr.write(`sluice tune: ${(error as Error).message}\n`);
+    return EXIT.invalid;
+  }
 }
 
 interface LambdaHostOptions {

@@ -1,0 +1,113 @@
+import type { BatchInfo } from '../../scheduler/StreamingListener';
+
+/** Where a stage's time went, in ms summed over the judged batches (task times summed over tasks). */
+export interface TimeSplit {
+  /** Task time outside block-store calls. */
+  readonly computeMs: number;
+  /** Task time in block-store calls of a stage that moves no shuffle bytes (input blocks, persisted data). */
+  readonly storageMs: number;
+  /** Task time in block-store calls of a stage that reads or writes a shuffle. */
+  readonly shuffleMs: number;
+  /** Time the driver spent on the stage: sending tasks and waiting for results, or all of it for a driver stage. */
+  readonly driverMs: number;
+}
+
+/** The stage that took the most time at a rate, and where its time went. */
+export interface Bottleneck {
+  /** `output 0, job stage 1`: the stage's place in the batch, the same in every batch of a job. */
+  readonly stage: string;
+  /** Its median duration per batch, in ms. */
+  readonly medianDurationMs: number;
+  readonly split: TimeSplit;
+  /** The largest part of `split`, in words: `compute`, `storage`, `shuffle` or `driver`. */
+  readonly mostlyIn: 'compute' | 'storage' | 'shuffle' | 'driver';
+}
+
+/** The per-stage metrics the bottleneck reads: the batch page's stages (see `BatchInfo.outputOps`). */
+interface StageMetrics {
+  readonly stageId: number;
+  /** What the stage computes, where the metrics say (`parallel → map → …`). */
+  readonly description?: string;
+  readonly ranOn: string;
+  readonly durationMs: number;
+  readonly computeMs: number;
+  readonly storageMs: number;
+  readonly shuffleBytesRead: number;
+  readonly shuffleBytesWritten: number;
+  readonly tasks: readonly { readonly durationMs: number }[];
+}
+
+interface OutputOpMetrics {
+  readonly id: number;
+  readonly jobs: readonly { readonly stages: readonly StageMetrics[] }[];
+}
+
+/** Every stage of a batch, keyed by its place (output, job, stage), which repeats from batch to batch. */
+function stagesOf(info: BatchInfo): Map<string, StageMetrics> {
+  // Read structurally: per-stage metrics are optional in a BatchInfo (older metrics, other runtimes lack them).
+  const ops = (info as { readonly outputOps?: readonly OutputOpMetrics[] }).outputOps ?? [];
+  const stages = new Map<string, StageMetrics>();
+  for (const op of ops) {
+    op.jobs.forEach((job, j) => {
+      for (const stage of job.stages) {
+        const what = stage.description ? `: ${stage.description}` : '';
+        stages.set(`output ${op.id}, job ${j}, stage ${stage.stageId}${what}`, stage);
+      }
+    });
+  }
+  return stages;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = (sorted.length - 1) / 2;
+  return ((sorted[Math.floor(mid)] ?? 0) + (sorted[Math.ceil(mid)] ?? 0)) / 2;
+}
+
+/**
+ * Names the stage with the largest median duration over `batches`, and splits its time: compute and storage
+ * from its tasks, storage counted as shuffle when the stage moves shuffle bytes, and as driver the stage's
+ * duration beyond its slowest task (dispatch), or the whole of a stage that ran in the driver (`in-process`
+ * while the job has worker threads). Undefined when the batches carry no per-stage metrics.
+ */
+export function findBottleneck(batches: readonly BatchInfo[]): Bottleneck | undefined {
+  const byStage = new Map<string, StageMetrics[]>();
+  for (const info of batches) {
+    for (const [key, stage] of stagesOf(info)) byStage.set(key, [...(byStage.get(key) ?? []), stage]);
+  }
+  let slowest: { key: string; medianMs: number; runs: StageMetrics[] } | undefined;
+  for (const [key, runs] of byStage) {
+    const medianMs = median(runs.map((s) => s.durationMs));
+    if (!slowest || medianMs > slowest.medianMs) slowest = { key, medianMs, runs };
+  }
+  if (!slowest) return undefined;
+  let computeMs = 0;
+  let storageMs = 0;
+  let shuffleMs = 0;
+  let driverMs = 0;
+  for (const s of slowest.runs) {
+    if (s.ranOn === 'in-process' || s.ranOn.includes('driver')) {
+      driverMs += s.durationMs;
+      continue;
+    }
+    computeMs += s.computeMs;
+    if (s.shuffleBytesRead + s.shuffleBytesWritten > 0) shuffleMs += s.storageMs;
+    else storageMs += s.storageMs;
+    driverMs += Math.max(0, s.durationMs - Math.max(0, ...s.tasks.map((t) => t.durationMs)));
+  }
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const split = {
+    computeMs: round(computeMs),
+    storageMs: round(storageMs),
+    shuffleMs: round(shuffleMs),
+    driverMs: round(driverMs),
+  };
+  const parts = [
+    ['compute', computeMs],
+    ['storage', storageMs],
+    ['shuffle', shuffleMs],
+    ['driver', driverMs],
+  ] as const;
+  const mostlyIn = parts.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  return { stage: slowest.key, medianDurationMs: round(slowest.medianMs), split, mostlyIn };
+}

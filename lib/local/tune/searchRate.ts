@@ -1,0 +1,179 @@
+import type { JobDocument } from '../../job/JobDocument';
+import { judgeStability } from '../../scheduler/judgeStability';
+import type { BatchInfo } from '../../scheduler/StreamingListener';
+import { type Bottleneck, findBottleneck } from './bottleneck';
+import { runTuneTrial } from './tuneTrial';
+
+/** One trial of the search, as the JSON report keeps it. */
+export interface TuneTrial {
+  readonly ratePerSec: number;
+  readonly clock: 'logical' | 'system';
+  /** For a real-clock trial: the stability rule's verdict. */
+  readonly stable?: boolean;
+  /** For a real-clock trial: the figure that decided it; for a logical one, what it measured. */
+  readonly reason: string;
+  readonly batches: readonly BatchInfo[];
+}
+
+/** The search's result for one batch interval and partition count. */
+export interface ConfigResult {
+  readonly intervalMs: number;
+  readonly partitions: number;
+  /** Records a second of processing time on the logical clock: the centre of the real-clock search. */
+  readonly estimatePerSec: number;
+  /** The highest rate found stable on the real clock, or undefined when none was. */
+  readonly sustainablePerSec?: number;
+  /** At that rate: the median total delay and processing time of the judged batches, in ms. */
+  readonly medianTotalDelayMs?: number;
+  readonly medianProcessingMs?: number;
+  /** At that rate (or, with none stable, at the lowest rate tried): the slowest stage. */
+  readonly bottleneck?: Bottleneck;
+  readonly trials: readonly TuneTrial[];
+  /** Set when the job failed at this configuration. */
+  readonly error?: string;
+}
+
+/** What the search of one configuration may use. */
+export interface SearchLimits {
+  /** Stop starting real-clock trials once this much time has gone, in ms (one always runs). */
+  readonly budgetMs: number;
+  /** The stream time of one real-clock trial, in ms; at least 3 batches. */
+  readonly trialMs: number;
+  /** Binary-search steps at most. Default 6. */
+  readonly maxSteps?: number;
+  /** Worker threads. Default one per core. */
+  readonly workers?: number;
+}
+
+/** A trial whose total delay passes this many intervals is stopped: its backlog only grows (as in the bench). */
+const STOP_ABOVE_INTERVALS = 3;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = (sorted.length - 1) / 2;
+  return ((sorted[Math.floor(mid)] ?? 0) + (sorted[Math.ceil(mid)] ?? 0)) / 2;
+}
+
+/**
+ * Finds the highest input rate at which one configuration keeps its total delay flat, as `npm run bench` does:
+ * on the logical clock (batches back to back) it first raises the rate until a batch takes about one interval,
+ * which estimates records a second of processing; then it binary-searches on the real clock between 0.1 and 1.5
+ * times that estimate, judging each short trial with {@link judgeStability}, until the budget is spent.
+ */
+export async function searchRate(
+  job: JobDocument,
+  baseDir: string,
+  samples: ReadonlyMap<string, readonly unknown[]>,
+  config: { readonly intervalMs: number; readonly partitions: number },
+  limits: SearchLimits,
+  log: (line: string) => void = () => {},
+): Promise<ConfigResult> {
+  const started = performance.now();
+  const trials: TuneTrial[] = [];
+  const base = { ...config, trials };
+  const workers = limits.workers !== undefined ? { workers: limits.workers } : {};
+
+  // The logical clock: a few batches back to back, the rate raised until a batch takes half an interval or more.
+  let rate = 1000;
+  let estimate = 0;
+  for (let step = 0; step < 5; step++) {
+    if (step > 0 && performance.now() - started > limits.budgetMs / 3) break; // leave the real clock its time
+    const run = await runTuneTrial(
+      job,
+      baseDir,
+      samples,
+      { ...config, ratePerSec: rate },
+      {
+        clock: 'logical',
+        batches: 3,
+        ...workers,
+      },
+    );
+    if (run.error) return { ...base, estimatePerSec: estimate, error: run.error };
+    // The first batch pays for JIT warm-up in every thread; a stream lives in the steady state after it.
+    const measured = run.batches.slice(1);
+    const records = measured.reduce((n, b) => n + b.records, 0);
+    const processingMs = measured.reduce((n, b) => n + b.processingTimeMs, 0);
+    estimate = (records / Math.max(1, processingMs)) * 1000;
+    trials.push({
+      ratePerSec: rate,
+      clock: 'logical',
+      reason: `${Math.round(estimate)} records/s of processing`,
+      batches: run.batches,
+    });
+    log(`  ${rate}/s on the logical clock: ${Math.round(estimate)} records/s of processing`);
+    const batchMs = processingMs / Math.max(1, measured.length);
+    if (batchMs >= config.intervalMs / 2 || estimate <= rate) break;
+    rate = Math.round(Math.min(estimate, rate * 16));
+  }
+
+  // The real clock: binary search between 0.1 and 1.5 times the estimate, as the bench searches.
+  const batches = Math.max(3, Math.ceil(limits.trialMs / config.intervalMs));
+  const lastBatches = Math.min(4, batches - 1);
+  const attempt = async (ratePerSec: number): Promise<TuneTrial> => {
+    const stopAboveMs = STOP_ABOVE_INTERVALS * config.intervalMs;
+    const run = await runTuneTrial(
+      job,
+      baseDir,
+      samples,
+      { ...config, ratePerSec },
+      {
+        clock: 'system',
+        batches,
+        stopAboveTotalDelayMs: stopAboveMs,
+        ...workers,
+      },
+    );
+    const worst = Math.max(0, ...run.batches.map((b) => b.totalDelayMs));
+    const verdict = run.error
+      ? { stable: false, reason: `failed: ${run.error}` }
+      : run.stoppedEarly
+        ? { stable: false, reason: `stopped early: total delay reached ${worst} ms > ${stopAboveMs} ms` }
+        : judgeStability(run.batches, batches, config.intervalMs, { lastBatches });
+    log(`  ${ratePerSec}/s on the real clock: ${verdict.stable ? 'stable' : 'unstable'} (${verdict.reason})`);
+    const trial = { ratePerSec, clock: 'system' as const, ...verdict, batches: run.batches };
+    trials.push(trial);
+    return trial;
+  };
+  const lowPerSec = Math.max(1, Math.round(estimate * 0.1));
+  let low = lowPerSec;
+  let high = Math.max(low + 1, Math.round(estimate * 1.5));
+  let best: TuneTrial | undefined;
+  // A trial costs its stream time plus starting and stopping the runtime: the last one's length says how much.
+  let trialCostMs = batches * config.intervalMs;
+  for (let step = 0; step < (limits.maxSteps ?? 6); step++) {
+    const spent = performance.now() - started;
+    if (step > 0 && spent + trialCostMs > limits.budgetMs) break;
+    const mid = Math.round((low + high) / 2);
+    const trialStarted = performance.now();
+    const trial = await attempt(mid);
+    trialCostMs = performance.now() - trialStarted;
+    if (trial.stable) {
+      best = trial;
+      low = mid;
+    } else {
+      high = mid;
+    }
+    if (high - low <= Math.max(1, low * 0.05)) break; // within 5%: closer than a shared machine can tell
+  }
+  // Nothing held: say whether even the bottom of the range does, rather than report nothing.
+  if (!best) {
+    const bottom = await attempt(lowPerSec);
+    if (bottom.stable) best = bottom;
+  }
+  if (!best) {
+    const lowest = trials.filter((t) => t.clock === 'system').at(-1);
+    const bottleneck = lowest ? findBottleneck(lowest.batches.slice(1)) : undefined;
+    return { ...base, estimatePerSec: Math.round(estimate), ...(bottleneck ? { bottleneck } : {}) };
+  }
+  const judged = best.batches.slice(-lastBatches);
+  const bottleneck = findBottleneck(judged);
+  return {
+    ...base,
+    estimatePerSec: Math.round(estimate),
+    sustainablePerSec: best.ratePerSec,
+    medianTotalDelayMs: median(judged.map((b) => b.totalDelayMs)),
+    medianProcessingMs: median(judged.map((b) => b.processingTimeMs)),
+    ...(bottleneck ? { bottleneck } : {}),
+  };
+}

@@ -1,0 +1,42 @@
+import type { ConfigResult } from './searchRate';
+
+/** Pads the cells of `rows` into aligned columns, the first left-aligned and the others right-aligned. */
+function columns(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) =>
+      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+    )
+    .join('\n');
+}
+
+/** The search as a table: one row per configuration, with the rate found and the bottleneck at that rate. */
+export function tuneTable(results: readonly ConfigResult[]): string {
+  const header = [
+    'interval',
+    'partitions',
+    'estimate/s',
+    'sustained/s',
+    'total delay',
+    'trials',
+    'bottleneck stage',
+    'time mostly in',
+  ];
+  const rows = results.map((r) => {
+    const split = r.bottleneck?.split;
+    const total = split ? split.computeMs + split.storageMs + split.shuffleMs + split.driverMs : 0;
+    const share =
+      split && total > 0 ? ` (${Math.round((split[`${r.bottleneck!.mostlyIn}Ms`] / total) * 100)}%)` : '';
+    return [
+      `${r.intervalMs / 1000} s`,
+      String(r.partitions),
+      String(r.estimatePerSec),
+      r.error ? 'failed' : r.sustainablePerSec !== undefined ? String(r.sustainablePerSec) : 'none',
+      r.medianTotalDelayMs !== undefined ? `${Math.round(r.medianTotalDelayMs)} ms` : '-',
+      String(r.trials.length),
+      r.bottleneck?.stage ?? '-',
+      r.bottleneck ? `${r.bottleneck.mostlyIn}${share}` : '-',
+    ];
+  });
+  return columns([header, ...rows]);
+}

@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recommend } from '../../lib/local/tune/recommend';
+import type { TuneReport } from '../../lib/local/tune/tuneCommand';
+
+const root = new URL('../..', import.meta.url).pathname;
+const bin = join(root, 'lib/local/sluice.mjs');
+
+/** Runs the real `sluice` command in a child process and returns its exit code and output. */
+function sluice(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-tune-cli-'));
+  // A job reading a socket (which tune never connects to) and counting the words of each line.
+  await writeFile(
+    join(dir, 'words.json'),
+    JSON.stringify({
+      name: 'socket-words',
+      batchIntervalMs: 1000,
+      sources: { lines: { type: 'socket', host: '127.0.0.1', port: 9 } },
+      streams: {
+        words: { from: 'lines', ops: [{ op: 'flatMap', fn: 'splitWords' }, { op: 'countByValue' }] },
+      },
+      outputs: [{ stream: 'words', type: 'print' }],
+    }),
+  );
+  await writeFile(
+    join(dir, 'lines.jsonl'),
+    '"to be or not to be"\n"that is the question"\n"whether tis nobler"\n',
+  );
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sluice tune', () => {
+  it('replays a sample at each rate tried, prints a table and a recommendation, and writes the search', async () => {
+    // when a socket job is tuned over two intervals with a sample of its lines and a target of 50 lines/s
+    const result = await sluice(
+      [
+        'tune',
+        'words.json',
+        '--sample',
+        'lines.jsonl',
+        '--intervals',
+        '500ms,1s',
+        '--partitions',
+        '2',
+        '--target-rate',
+        '50',
+        '--budget',
+        '20s',
+        '--trial',
+        '2s',
+        '--out',
+        'tune.json',
+      ],
+      dir,
+    );
+    // then it exits 0 and prints the table, one row per configuration, and the recommendation in words
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^interval\s+partitions\s+estimate\/s\s+sustained\/s/);
+    expect(result.stdout).toMatch(/\n0\.5 s\s+2\s+\d+/);
+    expect(result.stdout).toMatch(/\n1 s\s+2\s+\d+/);
+    const report = JSON.parse(await readFile(join(dir, 'tune.json'), 'utf8')) as TuneReport;
+    expect(report).toMatchObject({ kind: 'sluice-tune', version: 1, settings: { intervalsMs: [500, 1000] } });
+    expect(report.settings.samples).toEqual({ lines: join(dir, 'lines.jsonl') });
+    expect(report.results.map((r) => [r.intervalMs, r.partitions])).toEqual([
+      [500, 2],
+      [1000, 2],
+    ]);
+    // and the recommendation is the one its own results give, printed as it is in the file
+    expect(report.recommendation).toEqual(recommend(report.results, 50));
+    expect(result.stdout).toContain(report.recommendation.text);
+    // and every batch of every trial got the sample at the trial's rate: rate × interval records, exactly
+    for (const config of report.results) {
+      expect(config.error).toBeUndefined();
+      for (const trial of config.trials) {
+        for (const batch of trial.batches) {
+          const t = batch.batchTime;
+          const expected =
+            Math.floor((trial.ratePerSec * t) / 1000) -
+            Math.floor((trial.ratePerSec * (t - config.intervalMs)) / 1000);
+          expect(batch.records).toBe(expected);
+        }
+      }
+    }
+  }, 120_000);
+
+  it('asks for a sample when a source is not a generator', async () => {
+    const result = await sluice(['tune', 'words.json', '--budget', '5s'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('source lines is not a generator');
+    expect(result.stderr).toContain('--sample');
+  });
+});
