@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
   CheckpointMismatchError,
@@ -12,6 +12,8 @@ import {
 import type { JobSource } from '../job/JobSource';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo } from '../scheduler/StreamingListener';
+import { LocalUi, parseUiPort } from '../ui/LocalUi';
+import { defaultStoreDir } from './defaultStoreDir';
 import { LocalRuntime } from './LocalRuntime';
 import { type LocalJobCheckOptions, localJobIssues } from './localJobChecks';
 
@@ -128,6 +130,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--quiet', 'do not print the per-batch log line')
     .option('--fresh', "ignore and delete the store's checkpoint instead of resuming from it")
     .option('--allow-functions-outside', ALLOW_FUNCTIONS_OUTSIDE_HELP)
+    .option(
+      '--ui [port]',
+      'serve the Streaming UI on 127.0.0.1 (default port 4040; 0 picks a free one)',
+      parseUiPort,
+    )
+    .option('--metrics <file>', "append every batch's full metrics to this file, one JSON line each")
     .action(async (jobArg: string, opts) => {
       code = await run(jobArg, opts);
     });
@@ -162,6 +170,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--allow-functions-outside', ALLOW_FUNCTIONS_OUTSIDE_HELP)
     .action(async (jobArg: string, opts: TuneCommandOptions) => {
       code = await tune(jobArg, opts);
+    });
+
+  program
+    .command('ui')
+    .description("serve the Streaming UI of a job on AWS, read-only, from the metrics its coordinator keeps")
+    .requiredOption('--bucket <name>', "the stack's bucket")
+    .requiredOption('--job <name>', 'the job, as named when submitted')
+    .option('--port <n>', 'the port on 127.0.0.1 (0 picks a free one)', parseUiPort, 4040)
+    .action(async (opts: { bucket: string; job: string; port: number }) => {
+      code = await awsUi(opts);
     });
 
   program
@@ -313,6 +331,24 @@ async function lambdaHost(opts: LambdaHostOptions): Promise<number> {
   return EXIT.ok;
 }
 
+/** `sluice ui`: serves the page until Ctrl-C; the AWS SDK is loaded only for this command. */
+async function awsUi(opts: { bucket: string; job: string; port: number }): Promise<number> {
+  const { serveAwsUi } = await import('../aws/serveAwsUi');
+  let server: { close(): Promise<void> };
+  try {
+    server = await serveAwsUi(opts, (text) => process.stderr.write(text));
+  } catch (error) {
+    process.stderr.write(`sluice ui: ${(error as Error).message}\n`);
+    return EXIT.failed;
+  }
+  await new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return EXIT.ok;
+}
+
 /** Puts `rate` generated tweets a second into a stream for `seconds` seconds, one second's tweets per call batch. */
 async function produce(stream: string, opts: { rate: number; seconds: number; seed: number }) {
   // Loaded only for this command: running jobs locally never pays for the AWS SDK.
@@ -384,9 +420,13 @@ async function run(
     out: string;
     quiet?: boolean;
     allowFunctionsOutside?: boolean;
+    ui?: number | true;
+    metrics?: string;
   },
 ): Promise<number> {
   let runtime: LocalRuntime;
+  let ui: LocalUi | undefined;
+  let jobName = 'job';
   const trend = new DelayTrend();
   // `sluice run … | head`: once the reader is gone, nothing more is written, and the run stops quietly after the
   // running batch, as a Unix tool ends on SIGPIPE, instead of dying on EPIPE with a stack trace.
@@ -403,7 +443,15 @@ async function run(
     if (!outputClosed) process.stderr.write(text);
   };
   try {
+    // Before the job starts, so that a taken port fails the command before the store is locked.
+    ui = await LocalUi.start(opts);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.invalid;
+  }
+  try {
     const source = await jobSourceFromArgument(jobArg, opts);
+    jobName = basename(defaultStoreDir(source));
     runtime = await LocalRuntime.start(source, {
       write: (text) => {
         if (!outputClosed) process.stdout.write(text);
@@ -415,15 +463,20 @@ async function run(
       ...(opts.store !== undefined ? { storeDir: opts.store } : {}),
       ...(opts.fresh ? { fresh: true } : {}),
       outputDir: opts.out,
-      listeners: opts.quiet
-        ? []
-        : [
-            {
-              onBatchCompleted: (info) => log(`${formatBatchLine(info, trend.observe(info.totalDelayMs))}\n`),
-            },
-          ],
+      listeners: [
+        ...(opts.quiet
+          ? []
+          : [
+              {
+                onBatchCompleted: (info: BatchInfo) =>
+                  log(`${formatBatchLine(info, trend.observe(info.totalDelayMs))}\n`),
+              },
+            ]),
+        ...(ui?.listeners ?? []),
+      ],
     });
   } catch (error) {
+    await ui?.close();
     if (error instanceof StoreLockedError) {
       process.stderr.write(`${error.message}\n`);
       return EXIT.storeInUse;
@@ -431,6 +484,7 @@ async function run(
     return reportInvalid(error);
   }
   onOutputClosed = () => runtime.stop();
+  ui?.describe(jobName, runtime.ssc.batchIntervalMs, log);
   if (runtime.checkpoint) {
     const doneThrough = runtime.checkpoint.lastCompletedBatch;
     log(`Resuming from the checkpoint in ${runtime.storeDir}: batches up to ${doneThrough} ms are done\n`);
@@ -485,6 +539,7 @@ async function run(
     if (error instanceof JobValidationError) return reportInvalid(error);
     throw error;
   } finally {
+    await ui?.close();
     clearInterval(parentWatch);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,0 +1,82 @@
+import type { DeadLetter } from '../dataset/TaskContext';
+import { DelayTrend } from '../scheduler/DelayTrend';
+import type { BatchInfo } from '../scheduler/StreamingListener';
+import type { BlockStore } from '../storage/BlockStore';
+import {
+  type BatchDetail,
+  type StreamingSummary,
+  type StreamingUiSource,
+  withoutOutputOps,
+} from '../ui/StreamingUiState';
+import { JOBS_PREFIX, jobStorePrefix } from './bucketLayout';
+
+/** Dead letters a batch page shows; the rest are counted. */
+const LETTERS_SHOWN = 100;
+
+/**
+ * The Streaming UI's view of a job on AWS, read-only (`sluice ui --bucket B --job J`): the batches the coordinator
+ * keeps in `jobs/<job>/metrics.json`, the job's batch interval from `jobs/<job>/job.json`, and a batch's dead
+ * letters from its store's `dead-letter/<batch time>.jsonl`. Everything is read on each request, so the page
+ * follows a running job; nothing is written.
+ *
+ * @example
+ * const source = new AwsMetricsUiSource(new S3BlockStore({ client: s3Client(), bucket }), 'hashtags');
+ * const server = await UiServer.start(source, 4040);
+ */
+export class AwsMetricsUiSource implements StreamingUiSource {
+  /** @param root the bucket, from its root (not a job's store) */
+  constructor(
+    private readonly root: BlockStore,
+    private readonly job: string,
+  ) {}
+
+  async summary(): Promise<StreamingSummary> {
+    const [batches, doc] = await Promise.all([
+      this.batches(),
+      this.json(`${JOBS_PREFIX}${this.job}/job.json`),
+    ]);
+    if (doc === undefined) {
+      throw new Error(`no job ${this.job} in this bucket: ${JOBS_PREFIX}${this.job}/job.json is missing`);
+    }
+    const trend = new DelayTrend();
+    for (const b of batches) trend.observe(b.totalDelayMs);
+    const batchIntervalMs = Number((doc as { batchIntervalMs?: unknown }).batchIntervalMs ?? 1000);
+    return {
+      jobName: this.job,
+      batchIntervalMs,
+      // The coordinator keeps stream time, not wall time: the kept batches' span is what the header can say.
+      startedAtMs: Date.now() - (batches.at(-1)?.batchTime ?? 0),
+      readOnly: true,
+      completedBatches: batches.length,
+      records: batches.reduce((n, b) => n + b.records, 0),
+      delayGrowingFor: trend.growingFor,
+      active: [],
+      batches: batches.map(withoutOutputOps),
+    };
+  }
+
+  async batch(batchTime: number): Promise<BatchDetail | undefined> {
+    const info = (await this.batches()).find((b) => b.batchTime === batchTime);
+    if (!info) return undefined;
+    const doc = (await this.json(`${JOBS_PREFIX}${this.job}/job.json`)) as
+      | { batchIntervalMs?: number }
+      | undefined;
+    const bytes = await this.root.get(`${jobStorePrefix(this.job)}dead-letter/${batchTime}.jsonl`);
+    const lines = bytes ? Buffer.from(bytes).toString('utf8').split('\n').filter(Boolean) : [];
+    return {
+      info,
+      batchIntervalMs: doc?.batchIntervalMs ?? 1000,
+      deadLetters: lines.slice(0, LETTERS_SHOWN).map((line) => JSON.parse(line) as DeadLetter),
+      deadLettersNotShown: Math.max(0, lines.length - LETTERS_SHOWN),
+    };
+  }
+
+  private async batches(): Promise<BatchInfo[]> {
+    return ((await this.json(`${JOBS_PREFIX}${this.job}/metrics.json`)) as BatchInfo[] | undefined) ?? [];
+  }
+
+  private async json(key: string): Promise<unknown> {
+    const bytes = await this.root.get(key);
+    return bytes ? JSON.parse(Buffer.from(bytes).toString('utf8')) : undefined;
+  }
+}

@@ -1,0 +1,54 @@
+import { InvalidArgumentError } from 'commander';
+import type { StreamingListener } from '../scheduler/StreamingListener';
+import { MetricsJsonl } from './MetricsJsonl';
+import { StreamingUiState } from './StreamingUiState';
+import { DEFAULT_UI_PORT, UiServer } from './UiServer';
+
+/** `--ui [port]`: a port from 0 (a free one) to 65535. */
+export function parseUiPort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`expected a port from 0 to 65535 (0 picks a free one), got ${text}`);
+  }
+  return port;
+}
+
+/**
+ * What `sluice run --ui [port] --metrics <file>` adds to a local run: the Streaming UI's server with the state
+ * it shows, and the metrics file, as listeners of the run. Stopped with the run.
+ */
+export class LocalUi {
+  private constructor(
+    /** The run's listeners that feed the UI and the file. */
+    readonly listeners: readonly StreamingListener[],
+    private readonly state: StreamingUiState | undefined,
+    private readonly server: UiServer | undefined,
+  ) {}
+
+  /** Starts the server (before the job, so a taken port fails at once); undefined when neither is asked for. */
+  static async start(opts: {
+    readonly ui?: number | true;
+    readonly metrics?: string;
+  }): Promise<LocalUi | undefined> {
+    if (opts.ui === undefined && opts.metrics === undefined) return undefined;
+    const listeners: StreamingListener[] = [];
+    if (opts.metrics !== undefined) listeners.push(new MetricsJsonl(opts.metrics));
+    if (opts.ui === undefined) return new LocalUi(listeners, undefined, undefined);
+    const state = new StreamingUiState();
+    const server = await UiServer.start(state, opts.ui === true ? DEFAULT_UI_PORT : opts.ui);
+    listeners.push(state);
+    return new LocalUi(listeners, state, server);
+  }
+
+  /** Names the run on the page once the job is built, and prints the page's address. */
+  describe(jobName: string, batchIntervalMs: number, log: (text: string) => void): void {
+    if (!this.state || !this.server) return;
+    this.state.describe(jobName, batchIntervalMs);
+    log(`Streaming UI at ${this.server.url}\n`);
+  }
+
+  /** Stops the server. */
+  async close(): Promise<void> {
+    await this.server?.close();
+  }
+}

@@ -1,0 +1,174 @@
+import type { DeadLetter } from '../dataset/TaskContext';
+import { DelayTrend } from '../scheduler/DelayTrend';
+import type { BatchInfo, StageInfo, StreamingListener } from '../scheduler/StreamingListener';
+
+/** How many completed batches the UI remembers, as Spark's `spark.streaming.ui.retainedBatches`. */
+export const RETAINED_BATCHES = 1000;
+/** Dead letters kept per batch for its page: enough to see the reasons, bounded for a flood of bad records. */
+const LETTERS_PER_BATCH = 100;
+
+/** A batch the UI shows as active: generated and waiting for a job slot, or running. */
+export interface ActiveBatch {
+  readonly batchTime: number;
+  readonly status: 'queued' | 'processing';
+}
+
+/** What the streaming page shows: the header, the batches for the charts and tables, and the stability signal. */
+export interface StreamingSummary {
+  readonly jobName: string;
+  readonly batchIntervalMs: number;
+  /** When the run started, ms since the epoch. */
+  readonly startedAtMs: number;
+  /** Whether the page reads a finished record (AWS metrics) rather than a run in this process. */
+  readonly readOnly: boolean;
+  /** Batches completed since the start, all of them, even those no longer retained. */
+  readonly completedBatches: number;
+  /** Records of all completed batches since the start. */
+  readonly records: number;
+  /** For how many batches in a row the total delay has grown (see `DelayTrend`). */
+  readonly delayGrowingFor: number;
+  readonly active: readonly ActiveBatch[];
+  /** The retained completed batches, oldest first, without their output operations (see `batch`). */
+  readonly batches: readonly BatchRow[];
+}
+
+/** One batch's page: its full metrics and its dead letters. */
+export interface BatchDetail {
+  readonly info: BatchInfo;
+  readonly batchIntervalMs: number;
+  readonly deadLetters: readonly DeadLetter[];
+  /** Dead letters beyond those kept for the page. */
+  readonly deadLettersNotShown: number;
+}
+
+/** Where the UI server reads what it shows: a run in this process, or the metrics a coordinator keeps on AWS. */
+export interface StreamingUiSource {
+  summary(): Promise<StreamingSummary>;
+  /** The batch at `batchTime`, or undefined when it is not (or no longer) retained. */
+  batch(batchTime: number): Promise<BatchDetail | undefined>;
+}
+
+/**
+ * The UI's view of a run in this process, fed as a listener (Spark's StreamingJobProgressListener): the last
+ * {@link RETAINED_BATCHES} completed batches, the active ones, totals since the start, and the stability signal.
+ */
+export class StreamingUiState implements StreamingListener, StreamingUiSource {
+  private readonly completed: BatchInfo[] = [];
+  private readonly letters = new Map<number, { kept: DeadLetter[]; more: number }>();
+  private readonly activeBatches = new Map<number, ActiveBatch>();
+  private readonly trend = new DelayTrend();
+  private completedBatches = 0;
+  private pendingLetters: DeadLetter[] = [];
+  private records = 0;
+
+  /**
+   * @param jobName the job's name, for the page's title
+   * @param batchIntervalMs the job's batch interval
+   * @param startedAtMs when the run started, ms since the epoch; default now
+   */
+  constructor(
+    private jobName = 'job',
+    private batchIntervalMs = 1000,
+    private startedAtMs = Date.now(),
+  ) {}
+
+  /** Names the run once its job is built: the server can start (and fail on a taken port) before that. */
+  describe(jobName: string, batchIntervalMs: number, startedAtMs = Date.now()): void {
+    this.jobName = jobName;
+    this.batchIntervalMs = batchIntervalMs;
+    this.startedAtMs = startedAtMs;
+  }
+
+  /** A batch was generated and waits for a job slot. */
+  onBatchSubmitted(batchTime: number): void {
+    this.activeBatches.set(batchTime, { batchTime, status: 'queued' });
+  }
+
+  /** A batch's first job started. */
+  onBatchStarted(batchTime: number): void {
+    this.activeBatches.set(batchTime, { batchTime, status: 'processing' });
+  }
+
+  onDeadLetters(letters: readonly DeadLetter[]): void {
+    // The scheduler reports a batch's letters right before the batch itself: they belong to the next completion.
+    this.pendingLetters.push(...letters);
+  }
+
+  onBatchCompleted(info: BatchInfo): void {
+    this.activeBatches.delete(info.batchTime);
+    if (this.pendingLetters.length > 0) {
+      this.letters.set(info.batchTime, {
+        kept: this.pendingLetters.slice(0, LETTERS_PER_BATCH),
+        more: Math.max(0, this.pendingLetters.length - LETTERS_PER_BATCH),
+      });
+      this.pendingLetters = [];
+    }
+    this.completed.push(info);
+    this.completedBatches++;
+    this.records += info.records;
+    this.trend.observe(info.totalDelayMs);
+    while (this.completed.length > RETAINED_BATCHES) this.letters.delete(this.completed.shift()!.batchTime);
+  }
+
+  async summary(): Promise<StreamingSummary> {
+    return {
+      jobName: this.jobName,
+      batchIntervalMs: this.batchIntervalMs,
+      startedAtMs: this.startedAtMs,
+      readOnly: false,
+      completedBatches: this.completedBatches,
+      records: this.records,
+      delayGrowingFor: this.trend.growingFor,
+      active: [...this.activeBatches.values()].sort((a, b) => b.batchTime - a.batchTime),
+      batches: this.completed.map(withoutOutputOps),
+    };
+  }
+
+  async batch(batchTime: number): Promise<BatchDetail | undefined> {
+    const info = this.completed.find((b) => b.batchTime === batchTime);
+    if (!info) return undefined;
+    const letters = this.letters.get(batchTime);
+    return {
+      info,
+      batchIntervalMs: this.batchIntervalMs,
+      deadLetters: letters?.kept ?? [],
+      deadLettersNotShown: letters?.more ?? 0,
+    };
+  }
+}
+
+/**
+ * A batch for the page's charts and tables: the output operations (tasks included) stay on the batch page, so
+ * the summary of 1,000 batches that the page polls stays small. The slowest stage's id is kept for the table.
+ */
+export function withoutOutputOps(info: BatchInfo): BatchRow {
+  const { outputOps, ...rest } = info;
+  if (!outputOps) return rest;
+  const stages = outputOps.flatMap((op) => op.jobs.flatMap((job) => job.stages));
+  const slowest = stages.reduce<StageInfo | undefined>(
+    (a, s) => (a && a.durationMs >= s.durationMs ? a : s),
+    undefined,
+  );
+  return {
+    ...rest,
+    outputOpsTotal: outputOps.length,
+    outputOpsFailed: outputOps.filter((op) => op.error !== undefined).length,
+    ...(slowest
+      ? {
+          slowestStage: {
+            stageId: slowest.stageId,
+            description: slowest.description,
+            durationMs: slowest.durationMs,
+          },
+        }
+      : {}),
+  };
+}
+
+/** A completed batch as the streaming page's table and charts show it. */
+export type BatchRow = Omit<BatchInfo, 'outputOps'> & {
+  readonly outputOpsTotal?: number;
+  readonly outputOpsFailed?: number;
+  /** The stage that took longest, the first place to look in a slow batch. */
+  readonly slowestStage?: Pick<StageInfo, 'stageId' | 'description' | 'durationMs'>;
+};

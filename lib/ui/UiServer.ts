@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StreamingUiSource } from './StreamingUiState';
+
+/** The port of the UI unless told otherwise, Spark's. */
+export const DEFAULT_UI_PORT = 4040;
+
+const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
+// uPlot is served from node_modules: the page loads nothing from outside this machine.
+const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
+
+/** The files the page is made of, by URL path: nothing else on disk can be asked for. */
+const FILES: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
+  '/': { file: join(STATIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
+  '/static/app.js': { file: join(STATIC_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/app.css': { file: join(STATIC_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
+  '/static/uPlot.iife.min.js': {
+    file: join(UPLOT_DIR, 'uPlot.iife.min.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
+  '/static/uPlot.min.css': { file: join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+};
+
+/** Host names a browser on this machine uses for 127.0.0.1; any other Host is a DNS-rebinding attempt. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The Streaming UI's web server (Spark's Streaming tab): the page, and the JSON it polls, `/api/streaming` (the
+ * header, the batches and the stability signal) and `/api/batch/<batch time>` (one batch's page). It listens
+ * on 127.0.0.1 only and answers only requests whose Host names the loopback, so a web page elsewhere cannot
+ * read a job's metrics by pointing a name of its own at this port.
+ *
+ * @example
+ * const server = await UiServer.start(state, 0);
+ * console.log(server.url); // http://127.0.0.1:<free port>/
+ * await server.close();
+ */
+export class UiServer {
+  private constructor(
+    private readonly server: Server,
+    /** The port it listens on (the one picked, when asked for 0). */
+    readonly port: number,
+  ) {}
+
+  /** The page's address. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/`;
+  }
+
+  /** Starts listening on 127.0.0.1:`port` (0: a free one); fails with a sentence when the port is taken. */
+  static async start(source: StreamingUiSource, port = DEFAULT_UI_PORT): Promise<UiServer> {
+    const server = createServer((request, response) => {
+      handle(source, request, response).catch((error: unknown) => {
+        send(
+          response,
+          500,
+          'text/plain; charset=utf-8',
+          `The UI could not read the metrics: ${String(error)}`,
+        );
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(
+                `port ${port} on 127.0.0.1 is in use: give another with --ui <port>, or --ui 0 for a free one`,
+              )
+            : error,
+        ),
+      );
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return new UiServer(server, (server.address() as AddressInfo).port);
+  }
+
+  /** Stops listening and ends open connections (the page's polls). */
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+async function handle(
+  source: StreamingUiSource,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const host = (request.headers.host ?? '').replace(/:\d+$/, '');
+  if (!LOOPBACK_HOSTS.has(host)) {
+    send(
+      response,
+      403,
+      'text/plain; charset=utf-8',
+      `The Sluice UI answers only on 127.0.0.1, not on ${host || 'no host'}`,
+    );
+    return;
+  }
+  if (request.method !== 'GET') {
+    send(response, 405, 'text/plain; charset=utf-8', 'The Sluice UI is read-only: only GET is answered');
+    return;
+  }
+  const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+  if (path === '/api/streaming') {
+    send(response, 200, 'application/json', JSON.stringify(await source.summary()));
+    return;
+  }
+  const batchPath = /^\/api\/batch\/(\d+)$/.exec(path);
+  if (batchPath) {
+    const detail = await source.batch(Number(batchPath[1]));
+    if (detail) send(response, 200, 'application/json', JSON.stringify(detail));
+    else
+      send(
+        response,
+        404,
+        'application/json',
+        JSON.stringify({ error: `no batch ${batchPath[1]} is retained` }),
+      );
+    return;
+  }
+  const file = FILES[path];
+  if (!file) {
+    send(response, 404, 'text/plain; charset=utf-8', `Nothing at ${path}`);
+    return;
+  }
+  send(response, 200, file.type, await readFile(file.file));
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  response.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  response.end(body);
+}

@@ -1,0 +1,295 @@
+// The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
+
+const POLL_MS = 1000;
+const PAGE_SIZE = 100;
+const UNSTABLE_AFTER = 10;
+const page = document.getElementById('page');
+const charts = {}; // by name; the browser test reads their data through window.sluiceCharts
+window.sluiceCharts = charts;
+let completedPage = 0;
+let timer;
+
+const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const ms = (v) => (v === undefined ? '-' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
+const time = (batchTime) => `${(batchTime / 1000).toFixed(batchTime % 1000 ? 1 : 0)} s`;
+const bytes = (n) =>
+  n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
+const duration = (d) => {
+  const s = Math.floor(d / 1000);
+  return s < 60
+    ? `${s} seconds`
+    : s < 3600
+      ? `${Math.floor(s / 60)} minutes ${s % 60} seconds`
+      : `${Math.floor(s / 3600)} hours ${Math.floor((s % 3600) / 60)} minutes`;
+};
+const row = (cells, cls = '') =>
+  `<tr class="${cls}">${cells.map((c) => `<td${typeof c === 'string' ? ' class="text"' : ''}>${c ?? '-'}</td>`).join('')}</tr>`;
+const table = (heads, rows) =>
+  `<table><tr>${heads.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table>`;
+
+async function getJson(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+// ---- the streaming page ----------------------------------------------------------------------------------
+const METRICS = [
+  {
+    name: 'inputRate',
+    label: 'Input Rate',
+    unit: 'records/sec',
+    of: (b, s) => b.records / (s.batchIntervalMs / 1000),
+  },
+  { name: 'schedulingDelay', label: 'Scheduling Delay', unit: 'ms', of: (b) => b.schedulingDelayMs },
+  {
+    name: 'processingTime',
+    label: 'Processing Time',
+    unit: 'ms',
+    of: (b) => b.processingTimeMs,
+    interval: true,
+  },
+  { name: 'totalDelay', label: 'Total Delay', unit: 'ms', of: (b) => b.totalDelayMs, interval: true },
+];
+
+function streamingSkeleton() {
+  page.innerHTML = `<div id="header"></div><div id="stability"></div>
+    <h3>Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
+    <h3 id="active-title">Active Batches</h3><div id="active"></div>
+    <h3 id="completed-title">Completed Batches</h3><div class="pager" id="pager"></div><div id="completed"></div>`;
+  for (const key of Object.keys(charts)) delete charts[key];
+}
+
+function drawCharts(summary) {
+  const xs = summary.batches.map((b) => b.batchTime / 1000);
+  for (const m of METRICS) {
+    const ys = summary.batches.map((b) => m.of(b, summary));
+    const avg = ys.length ? ys.reduce((a, v) => a + v, 0) / ys.length : 0;
+    document.getElementById(`avg-${m.name}`).textContent =
+      `Avg: ${avg.toFixed(m.unit === 'ms' ? 0 : 2)} ${m.unit}`;
+    const series = [
+      { label: 'batch time (s)' },
+      { label: m.label, stroke: '#1f77b4', points: { show: xs.length < 200 } },
+    ];
+    const data = [xs, ys];
+    if (m.interval) {
+      series.push({ label: 'batch interval', stroke: '#d62728', dash: [6, 4], points: { show: false } });
+      data.push(xs.map(() => summary.batchIntervalMs));
+    }
+    update(`tl-${m.name}`, m.name, { width: 600, height: 150, series, axes: [{}, { size: 60 }] }, data);
+    // The histogram: how many batches fell in each of 20 bins.
+    const max = Math.max(1, ...ys, m.interval ? summary.batchIntervalMs : 0);
+    const bins = 20;
+    const counts = new Array(bins).fill(0);
+    for (const v of ys) counts[Math.min(bins - 1, Math.floor((v / max) * bins))]++;
+    const edges = counts.map((_, i) => (i * max) / bins);
+    const bars = uPlot.paths.bars({ size: [0.9, 100], align: 1 });
+    update(
+      `hist-${m.name}`,
+      `${m.name}Histogram`,
+      {
+        width: 300,
+        height: 150,
+        legend: { show: false },
+        series: [
+          { label: m.unit },
+          { label: 'batches', fill: '#9ecae1', stroke: '#1f77b4', paths: bars, points: { show: false } },
+        ],
+        scales: { x: { time: false } },
+        axes: [{}, { size: 40 }],
+      },
+      [edges, counts],
+    );
+  }
+}
+
+function update(elementId, name, options, data) {
+  const chart = charts[name];
+  if (chart) chart.setData(data);
+  else
+    charts[name] = new uPlot(
+      { ...options, scales: { x: { time: false }, ...(options.scales || {}) } },
+      data,
+      document.getElementById(elementId),
+    );
+}
+
+function drawStreaming(s) {
+  document.getElementById('job').textContent =
+    `${s.jobName}${s.readOnly ? ' (read-only, from the metrics on AWS)' : ''}`;
+  const records = s.records.toLocaleString('en');
+  document.getElementById('header').innerHTML =
+    `Running batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration(Date.now() - s.startedAtMs)}</b> since <b>${esc(new Date(s.startedAtMs).toISOString().replace('T', ' ').slice(0, 19))}</b> ` +
+    `(<b>${s.completedBatches}</b> completed batches, <b>${records}</b> records)`;
+  const growing = s.delayGrowingFor;
+  document.getElementById('stability').innerHTML =
+    growing >= UNSTABLE_AFTER
+      ? `<p class="unstable">Not stable: the total delay has grown ${growing} batches in a row; batches arrive faster than they are done.</p>`
+      : `<p class="stable">Stable: the total delay has grown ${growing} batch${growing === 1 ? '' : 'es'} in a row (not stable from ${UNSTABLE_AFTER}).</p>`;
+  drawCharts(s);
+  document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
+  document.getElementById('active').innerHTML = table(
+    ['Batch Time', 'Status'],
+    s.active.map((a) => row([time(a.batchTime), a.status])),
+  );
+  const completed = [...s.batches].reverse();
+  const pages = Math.max(1, Math.ceil(completed.length / PAGE_SIZE));
+  completedPage = Math.min(completedPage, pages - 1);
+  document.getElementById('completed-title').textContent =
+    `Completed Batches (last ${completed.length} out of ${s.completedBatches})`;
+  document.getElementById('pager').innerHTML =
+    pages > 1
+      ? `Page: ${Array.from({ length: pages }, (_, i) => `<button data-page="${i}"${i === completedPage ? ' disabled' : ''}>${i + 1}</button>`).join('')}`
+      : '';
+  const hasCost = completed.some((b) => b.cost);
+  const heads = [
+    'Batch Time',
+    'Records',
+    'Scheduling Delay',
+    'Processing Time',
+    'Total Delay',
+    'Output Ops: Succeeded/Total',
+    'Status',
+    'Slowest Stage',
+    ...(hasCost ? ['Cost'] : []),
+    'Error',
+  ];
+  document.getElementById('completed').innerHTML = table(
+    heads,
+    completed.slice(completedPage * PAGE_SIZE, (completedPage + 1) * PAGE_SIZE).map((b) => {
+      const total = b.outputOpsTotal ?? b.jobs;
+      const ok = total - (b.outputOpsFailed ?? (b.error ? 1 : 0));
+      const slow = b.slowestStage
+        ? `${b.slowestStage.stageId}: ${esc(b.slowestStage.description)} (${ms(b.slowestStage.durationMs)})`
+        : '-';
+      return row([
+        `<a href="#/batch/${b.batchTime}">${time(b.batchTime)}</a>`,
+        b.records,
+        ms(b.schedulingDelayMs),
+        ms(b.processingTimeMs),
+        ms(b.totalDelayMs),
+        `${ok}/${total}`,
+        b.error ? 'failed' : 'succeeded',
+        slow,
+        ...(hasCost ? [b.cost ? `$${b.cost.dollars.toFixed(6)}` : '-'] : []),
+        b.error ? `<span class="failed">${esc(b.error.split('\n')[0])}</span>` : '-',
+      ]);
+    }),
+  );
+}
+
+// ---- the batch page --------------------------------------------------------------------------------------
+function drawBatch(d) {
+  const b = d.info;
+  const stages = (b.outputOps || []).flatMap((op) => op.jobs.flatMap((j) => j.stages));
+  const slowest = stages.reduce((a, s) => (a && a.durationMs >= s.durationMs ? a : s), undefined);
+  const ops = (b.outputOps || [])
+    .map(
+      (op) =>
+        `<h4>Output Op ${op.id}: ${esc(op.name)} (${ms(op.durationMs)}, ${op.error ? '<span class="failed">failed</span>' : 'succeeded'})</h4>` +
+        (op.error ? `<pre class="error">${esc(op.error)}</pre>` : '') +
+        op.jobs
+          .map(
+            (j) =>
+              `<p>Job ${j.jobId}: ${esc(j.action)}, planning ${ms(j.planningMs)}</p>` +
+              table(
+                [
+                  'Stage Id',
+                  'Description',
+                  'Ran On',
+                  'Duration',
+                  'Tasks',
+                  'Records In',
+                  'Records Out',
+                  'Shuffle Read',
+                  'Shuffle Write',
+                  'Storage Requests',
+                  'Compute Time',
+                  'Storage Time',
+                ],
+                j.stages.map((s) =>
+                  row(
+                    [
+                      s.stageId,
+                      esc(s.description),
+                      esc(s.ranOn),
+                      ms(s.durationMs),
+                      s.tasks.length,
+                      s.recordsIn,
+                      s.recordsOut,
+                      bytes(s.shuffleBytesRead),
+                      bytes(s.shuffleBytesWritten),
+                      s.storageRequests,
+                      ms(s.computeMs),
+                      ms(s.storageMs),
+                    ],
+                    s === slowest ? 'slowest stage' : 'stage',
+                  ),
+                ),
+              ) +
+              j.stages
+                .map(
+                  (s) =>
+                    `<details><summary>Tasks of stage ${s.stageId}</summary>` +
+                    table(
+                      ['Partition', 'Duration', 'Attempts', 'Speculative Copy', 'Ran On'],
+                      s.tasks.map((t) =>
+                        row([
+                          t.partition,
+                          ms(t.durationMs),
+                          t.attempts,
+                          t.speculative ?? 'none',
+                          esc(s.ranOn),
+                        ]),
+                      ),
+                    ) +
+                    '</details>',
+                )
+                .join(''),
+          )
+          .join(''),
+    )
+    .join('');
+  const letters = d.deadLetters.map((l) =>
+    row([esc(l.op ?? l.dataset), esc(l.error), esc(JSON.stringify(l.record).slice(0, 300))]),
+  );
+  page.innerHTML = `<p><a href="#/">Back to Streaming</a></p><h3>Details of batch at ${time(b.batchTime)}</h3>
+    <ul><li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${b.records}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
+    <li>Tasks: ${b.tasks} (${b.taskAttempts} attempts, ${b.speculativeTasks} speculative copies, ${b.speculativeWins} won)</li>
+    ${b.cost ? `<li>Cost: $${b.cost.dollars.toFixed(6)} (${esc(b.cost.prices)})</li>` : ''}
+    ${slowest ? `<li>Slowest stage: <b>${slowest.stageId}: ${esc(slowest.description)}</b> (${ms(slowest.durationMs)})</li>` : ''}</ul>
+    ${b.error ? `<h3>Error</h3><pre class="error">${esc(b.error)}</pre>` : ''}
+    <h3>Output Operations</h3>${ops || '<p>No output operation details in these metrics.</p>'}
+    <h3>Dead Letters (${d.deadLetters.length + d.deadLettersNotShown})</h3>${letters.length ? table(['Op', 'Error', 'Record'], letters) : '<p>None.</p>'}`;
+}
+
+// ---- routing and polling ---------------------------------------------------------------------------------
+async function route() {
+  clearTimeout(timer);
+  const batch = /^#\/batch\/(\d+)$/.exec(location.hash);
+  if (batch) {
+    try {
+      drawBatch(await getJson(`/api/batch/${batch[1]}`));
+    } catch (error) {
+      page.innerHTML = `<p><a href="#/">Back to Streaming</a></p><p class="failed">Batch ${esc(batch[1])} is not retained (${esc(error.message)}).</p>`;
+    }
+    return;
+  }
+  streamingSkeleton();
+  const poll = async () => {
+    try {
+      drawStreaming(await getJson('/api/streaming'));
+    } catch (error) {
+      document.getElementById('header').textContent = `The run is gone or unreachable: ${error.message}`;
+    }
+    timer = setTimeout(poll, POLL_MS);
+  };
+  await poll();
+}
+
+page.addEventListener('click', (event) => {
+  const target = event.target.closest('button[data-page]');
+  if (target) completedPage = Number(target.dataset.page);
+});
+window.addEventListener('hashchange', () => void route());
+void route();

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AwsMetricsUiSource } from '../../lib/aws/AwsMetricsUiSource';
+import { S3BlockStore } from '../../lib/aws/S3BlockStore';
+import { LocalRuntime } from '../../lib/local/LocalRuntime';
+import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
+import { awsTestConfig, testS3Client, uniqueName } from '../aws/localstack';
+
+const root = new URL('../..', import.meta.url).pathname;
+const client = testS3Client();
+const bucket = uniqueName('ui');
+const store = new S3BlockStore({ client, bucket });
+let batches: readonly BatchInfo[];
+
+describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S3', () => {
+  beforeAll(async () => {
+    // given a bucket where a job's coordinator kept the metrics of 3 batches (real ones: run by the engine)
+    // and a dead letter of its first batch, where the coordinator writes them
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-ui-aws-'));
+    const runtime = await LocalRuntime.start(
+      { kind: 'module', path: join(root, 'test/helpers/runtimeJobs.ts'), exportName: 'malformedRecords' },
+      { clock: 'logical', batches: 3, workers: 0, storeDir: join(dir, 'store'), write: () => {} },
+    );
+    batches = (await runtime.run()).batches;
+    await rm(dir, { recursive: true, force: true });
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await store.put('jobs/sums/job.json', JSON.stringify({ name: 'sums', batchIntervalMs: 1000 }));
+    await store.put('jobs/sums/metrics.json', JSON.stringify(batches));
+    await store.put(
+      'jobs/sums/store/dead-letter/1000.jsonl',
+      `${JSON.stringify({ batchTime: 1000, dataset: 'map#1', fn: 'f1', error: 'Unexpected token', record: 'not json' })}\n`,
+    );
+  });
+
+  afterAll(async () => {
+    await store.deletePrefix('');
+  });
+
+  it('reads the kept batches, the interval, a batch with its stages, and its dead letters', async () => {
+    // when the reader is asked as the page would ask
+    const source = new AwsMetricsUiSource(store, 'sums');
+    const summary = await source.summary();
+    const detail = await source.batch(1000);
+    // then it has the batches the coordinator kept, read-only, and the batch's stages and letters
+    expect(summary.readOnly).toBe(true);
+    expect(summary.batchIntervalMs).toBe(1000);
+    expect(summary.batches.map((b) => b.batchTime)).toEqual([1000, 2000, 3000]);
+    expect(summary.records).toBe(batches.reduce((n, b) => n + b.records, 0));
+    expect(detail?.info.outputOps?.[0]?.jobs[0]?.stages.length).toBeGreaterThanOrEqual(2);
+    expect(detail?.deadLetters.map((l) => l.record)).toEqual(['not json']);
+    expect(await source.batch(9000)).toBeUndefined();
+  });
+
+  it('says so when the job is not in the bucket', async () => {
+    await expect(new AwsMetricsUiSource(store, 'nope').summary()).rejects.toThrow(
+      /no job nope in this bucket: jobs\/nope\/job.json is missing/,
+    );
+  });
+
+  it('serves the page with `sluice ui --bucket --job` against the endpoint in AWS_ENDPOINT_URL', async () => {
+    // given the CLI pointed at LocalStack
+    const { endpoint, region, credentials } = awsTestConfig();
+    const child = spawn(
+      process.execPath,
+      [join(root, 'lib/local/sluice.mjs'), 'ui', '--bucket', bucket, '--job', 'sums', '--port', '0'],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL: endpoint,
+          AWS_REGION: region,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    try {
+      while (!/ at (http:\S+)/.test(stderr)) {
+        if (child.exitCode !== null) throw new Error(`sluice ui ended: ${stderr}`);
+        await sleep(100);
+      }
+      const url = / at (http:\S+)/.exec(stderr)![1]!;
+      // when the page's JSON is read
+      const summary = (await (await fetch(`${url}api/streaming`)).json()) as StreamingSummary;
+      // then it shows the job's kept batches
+      expect(summary.jobName).toBe('sums');
+      expect(summary.batches).toHaveLength(3);
+      expect(stderr).toContain(`s3://${bucket}/jobs/sums/, read-only`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('close', resolve));
+    }
+    expect(child.exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
+import { ensureChromium } from './ensureChromium';
+
+const root = new URL('../..', import.meta.url).pathname;
+const executablePath = ensureChromium();
+
+/** The page's charts, as the test reads them through the page: each chart's x values (batch times in s). */
+type ChartXs = Record<string, number[]>;
+
+describe.skipIf(executablePath === undefined)('the Streaming UI in a real browser', () => {
+  let dir: string;
+  let child: ChildProcess;
+  let stderr = '';
+  let url: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // given a job running in real time with --ui 0, its metrics written to a file too
+    dir = await mkdtemp(join(tmpdir(), 'sluice-ui-'));
+    child = spawn(
+      process.execPath,
+      [
+        join(root, 'lib/local/sluice.mjs'),
+        'run',
+        join(root, 'events/hashtag-counts.json'),
+        '--ui',
+        '0',
+        '--workers',
+        '0',
+        '--quiet',
+        '--store',
+        join(dir, 'store'),
+        '--out',
+        dir,
+        '--metrics',
+        join(dir, 'metrics.jsonl'),
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr!.on('data', (d) => (stderr += d));
+    while (!/Streaming UI at (\S+)/.test(stderr)) {
+      if (child.exitCode !== null) throw new Error(`sluice run ended early: ${stderr}`);
+      await sleep(100);
+    }
+    url = /Streaming UI at (\S+)/.exec(stderr)![1]!;
+    browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('close', resolve));
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('charts the batches that ran, opens a batch page with its stages, and saves a screenshot', async () => {
+    // when several batches completed
+    let summary: StreamingSummary;
+    do {
+      await sleep(500);
+      summary = (await (await fetch(`${url}api/streaming`)).json()) as StreamingSummary;
+    } while (summary.completedBatches < 8);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
+    await page.goto(url);
+    await page.waitForFunction(() => {
+      const charts = (globalThis as unknown as { sluiceCharts: Record<string, { data: number[][] }> })
+        .sluiceCharts;
+      return (charts.totalDelay?.data[0]?.length ?? 0) >= 8;
+    });
+    // then every timeline holds the same batches, one point each, and those are batches that ran
+    const xs: ChartXs = await page.evaluate(() => {
+      const charts = (globalThis as unknown as { sluiceCharts: Record<string, { data: number[][] }> })
+        .sluiceCharts;
+      return Object.fromEntries(
+        ['inputRate', 'schedulingDelay', 'processingTime', 'totalDelay'].map((name) => [
+          name,
+          charts[name]!.data[0]!,
+        ]),
+      );
+    });
+    const header = await page.textContent('#header');
+    expect(header).toMatch(
+      /Running batches of 1\.0 s for \d+ seconds since .* \(\d+ completed batches, [\d,]+ records\)/,
+    );
+    expect(await page.textContent('#stability')).toMatch(/Stable|Not stable/);
+    const firstBatchTime = xs.totalDelay![0]! * 1000;
+    for (const name of ['inputRate', 'schedulingDelay', 'processingTime'])
+      expect(xs[name]).toEqual(xs.totalDelay);
+    // the batch interval is drawn on the processing time timeline as a series of its own
+    const intervalLine = await page.evaluate(
+      () =>
+        (globalThis as unknown as { sluiceCharts: Record<string, { data: number[][] }> }).sluiceCharts
+          .processingTime!.data[2],
+    );
+    expect(new Set(intervalLine)).toEqual(new Set([1000]));
+    await page.screenshot({ path: join(root, 'docs/ui.png'), fullPage: false });
+
+    // when the first batch's link is followed
+    await page.click(`a[href="#/batch/${firstBatchTime}"]`);
+    await page.waitForSelector('tr.stage, tr.slowest');
+    // then its page shows the output operation's job and its stages, the slowest highlighted
+    const stageRows = await page.$$eval('tr.stage, tr.slowest', (rows) => rows.length);
+    expect(stageRows).toBeGreaterThanOrEqual(2);
+    expect(await page.$$eval('tr.slowest', (rows) => rows.length)).toBe(1);
+    expect(await page.textContent('main')).toContain('Output Op 0: counts');
+    await page.close();
+
+    // and, once the run is stopped, the charted batches are among those the metrics file recorded
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('close', resolve));
+    const ran = (await readFile(join(dir, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as BatchInfo).batchTime);
+    for (const x of xs.totalDelay!) expect(ran).toContain(x * 1000);
+    expect(stderr).not.toContain('Error');
+  });
+});
+
+mkdirSync(join(root, 'docs'), { recursive: true });

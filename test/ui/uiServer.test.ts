@@ -1,0 +1,166 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalRuntime } from '../../lib/local/LocalRuntime';
+import type { BatchDetail, StreamingSummary } from '../../lib/ui/StreamingUiState';
+import { StreamingUiState } from '../../lib/ui/StreamingUiState';
+import { UiServer } from '../../lib/ui/UiServer';
+
+const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
+const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
+
+/** A GET (or another method) with the Host header a browser would send for `host`. */
+function get(port: number, path: string, host = `127.0.0.1:${port}`, method = 'GET') {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Runs a job of the runtime tests on the logical clock with the UI's state listening, and serves it. */
+async function served(exportName: string, batches: number, storeDir: string) {
+  const state = new StreamingUiState('test-job', 1000);
+  const runtime = await LocalRuntime.start(job(exportName), {
+    clock: 'logical',
+    batches,
+    workers: 0,
+    storeDir,
+    write: () => {},
+    listeners: [state],
+  });
+  const summary = await runtime.run();
+  return { server: await UiServer.start(state, 0), summary };
+}
+
+describe('the Streaming UI server', () => {
+  let dir: string;
+  let server: UiServer | undefined;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-ui-'));
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the header, the batches and each batch with its output operations, stages and dead letters', async () => {
+    // given a job with a shuffle and malformed records, run for 2 batches
+    const run = await served('malformedRecords', 2, join(dir, 'store'));
+    server = run.server;
+    // when the page's JSON is read
+    const summary = JSON.parse((await get(server.port, '/api/streaming')).body) as StreamingSummary;
+    // then it holds both batches, with their totals, and no output operations (those are on the batch page)
+    expect(summary.jobName).toBe('test-job');
+    expect(summary.batches.map((b) => b.batchTime)).toEqual([1000, 2000]);
+    expect(summary.completedBatches).toBe(2);
+    expect(summary.records).toBe(4);
+    expect(summary.active).toEqual([]);
+    expect(summary.batches[0]).not.toHaveProperty('outputOps');
+    expect(summary.batches[0]!.outputOpsTotal).toBe(1);
+    expect(summary.batches[0]!.slowestStage?.description).toBeTruthy();
+    // and a batch's page has the output, its job, its two stages (map side, then reduce side), every task, and
+    // the dead letter of the line that is not JSON
+    const detail = JSON.parse((await get(server.port, '/api/batch/1000')).body) as BatchDetail;
+    const op = detail.info.outputOps![0]!;
+    expect(op.name).toBe('sums');
+    const stages = op.jobs.flatMap((j) => j.stages);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const [mapSide, reduceSide] = [stages[0]!, stages.at(-1)!];
+    expect(mapSide.recordsIn).toBeUndefined();
+    expect(reduceSide.recordsIn).toBeGreaterThan(0);
+    expect(mapSide.shuffleBytesWritten).toBeGreaterThan(0);
+    for (const stage of stages) {
+      expect(stage.tasks.length).toBeGreaterThan(0);
+      for (const task of stage.tasks) expect(task.attempts).toBe(1);
+    }
+    expect(detail.deadLetters.map((l) => l.record)).toEqual(['not json']);
+    expect(run.summary.batches[0]!.outputOps).toEqual(detail.info.outputOps);
+  });
+
+  it('counts the attempts of a task that failed once', async () => {
+    // given a job whose only task fails on its first attempt
+    const run = await served('flakyOnce', 1, join(dir, 'store'));
+    server = run.server;
+    // when the batch is read
+    const detail = JSON.parse((await get(server.port, '/api/batch/1000')).body) as BatchDetail;
+    // then its task shows 2 attempts
+    const tasks = detail.info.outputOps!.flatMap((op) =>
+      op.jobs.flatMap((j) => j.stages.flatMap((s) => s.tasks)),
+    );
+    expect(tasks.map((t) => t.attempts)).toEqual([2]);
+  });
+
+  it('refuses a Host that is not the loopback, any method but GET, and files outside the page', async () => {
+    // given a server
+    server = await UiServer.start(new StreamingUiState(), 0);
+    // when a DNS-rebinding page, a POST, an unknown batch and a path out of the static folder are tried
+    // then each is refused, while the page itself and uPlot (from node_modules) are served
+    expect((await get(server.port, '/api/streaming', `evil.example:${server.port}`)).status).toBe(403);
+    expect((await get(server.port, '/api/streaming', undefined, 'POST')).status).toBe(405);
+    expect((await get(server.port, '/api/batch/5000')).status).toBe(404);
+    expect((await get(server.port, '/static/../UiServer.ts')).status).toBe(404);
+    expect((await get(server.port, '/static/%2e%2e/UiServer.ts')).status).toBe(404);
+    expect((await get(server.port, '/')).body).toContain('/static/uPlot.iife.min.js');
+    expect((await get(server.port, '/static/uPlot.iife.min.js')).body).toContain('uPlot');
+    expect((await get(server.port, '/', `localhost:${server.port}`)).status).toBe(200);
+  });
+
+  it('says which port is taken, and how to pick another', async () => {
+    server = await UiServer.start(new StreamingUiState(), 0);
+    await expect(UiServer.start(new StreamingUiState(), server.port)).rejects.toThrow(
+      new RegExp(`port ${server.port} on 127.0.0.1 is in use: give another with --ui <port>, or --ui 0`),
+    );
+  });
+});
+
+describe('StreamingUiState', () => {
+  it('keeps the last 1,000 batches, and counts every batch and record since the start', () => {
+    // given 1,005 batches of 2 records, each slower than the one before
+    const state = new StreamingUiState('j', 1000);
+    for (let n = 1; n <= 1005; n++) {
+      state.onBatchSubmitted(n * 1000);
+      state.onBatchStarted(n * 1000);
+      state.onBatchCompleted(batchInfo(n * 1000, n));
+    }
+    state.onBatchSubmitted(1_006_000);
+    // then the summary has the newest 1,000, the totals of all, the growing delay and the queued batch
+    return state.summary().then((s) => {
+      expect(s.batches).toHaveLength(1000);
+      expect(s.batches[0]!.batchTime).toBe(6000);
+      expect(s.completedBatches).toBe(1005);
+      expect(s.records).toBe(2010);
+      expect(s.delayGrowingFor).toBe(1004);
+      expect(s.active).toEqual([{ batchTime: 1_006_000, status: 'queued' }]);
+    });
+  });
+});
+
+function batchInfo(batchTime: number, totalDelayMs: number) {
+  return {
+    batchTime,
+    records: 2,
+    schedulingDelayMs: 0,
+    processingTimeMs: totalDelayMs,
+    totalDelayMs,
+    jobs: 1,
+    stages: 1,
+    driverStages: 0,
+    tasks: 1,
+    taskAttempts: 1,
+    speculativeTasks: 0,
+    speculativeWins: 0,
+    shuffleBytes: 0,
+    storageRequests: 0,
+    planBytes: 0,
+    breakdown: { planningMs: 0, dispatchMs: 0, taskComputeMs: 0, taskStorageMs: 0 },
+    deadLetters: 0,
+  };
+}
