@@ -99,7 +99,13 @@ interface JobControl {
   readonly updatedAt: string;
 }
 
-const METRICS_KEPT = 100;
+/** Batches kept in `metrics.json` for status events and the Streaming UI: Spark's UI keeps 1,000 too. */
+const METRICS_KEPT = 1000;
+/**
+ * Of those, the newest batches that keep their output operations (stages, tasks) for the UI's batch page: the
+ * file is rewritten every few seconds, and a thousand batches' task lists would make each write megabytes.
+ */
+const DETAILS_KEPT = 100;
 /** A job name: it names S3 keys. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 /** How often a running coordinator refreshes the metrics that status events read. */
@@ -732,13 +738,18 @@ export class CoordinatorRuntime {
 }
 
 /**
- * The kept metrics with one more batch: a batch computed again after a restart replaces its earlier entry, and
- * only the last {@link METRICS_KEPT} batches stay.
+ * The kept metrics with one more batch: a batch computed again after a restart replaces its earlier entry, only
+ * the last {@link METRICS_KEPT} batches stay, and only the last {@link DETAILS_KEPT} keep their output operations.
  */
-function withBatch(kept: readonly BatchInfo[], batch: BatchInfo): BatchInfo[] {
-  return [...kept.filter((b) => b.batchTime !== batch.batchTime), batch]
+export function withBatch(kept: readonly BatchInfo[], batch: BatchInfo): BatchInfo[] {
+  const all = [...kept.filter((b) => b.batchTime !== batch.batchTime), batch]
     .sort((a, b) => a.batchTime - b.batchTime)
     .slice(-METRICS_KEPT);
+  return all.map((b, i) => {
+    if (i >= all.length - DETAILS_KEPT || b.outputOps === undefined) return b;
+    const { outputOps: _, ...summary } = b;
+    return summary;
+  });
 }
 
 /** A positive whole number of ms from the environment, or an error naming the variable. */
