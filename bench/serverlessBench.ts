@@ -21,6 +21,7 @@ import { LambdaHost } from '../lib/local/LambdaHost';
 import { GeneratorSource } from '../lib/source/GeneratorSource';
 import { setup, teardown } from '../test/aws/localstack';
 import { freePort } from '../test/helpers/freePort';
+import { coordinatorBytesSection } from './coordinatorBytes';
 import { costModelSection } from './costModel';
 
 // The issue's goal is 10,000 records/s on AWS; kinesis-mock, LocalStack's Kinesis, ingests far less on this
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
     return JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8')) as Record<string, any>;
   };
   const rows: string[] = [];
+  let input = '';
   const measured: Array<{ partitions: number; records: number; taskComputeMs: number; planningMs: number }> =
     [];
   try {
@@ -143,6 +145,8 @@ async function main(): Promise<void> {
       });
       process.stdout.write(`${rows.at(-1)}\n`);
     }
+    // Issue 11: what the coordinator moves per batch, at several input rates, with direct reads and input blocks.
+    input = await coordinatorBytesSection();
   } finally {
     await host.stop();
     await teardown();
@@ -185,6 +189,8 @@ async function main(): Promise<void> {
   ];
   await appendFile(new URL('./RESULTS.md', import.meta.url), lines.join('\n'));
   process.stdout.write(lines.join('\n'));
+  await appendFile(new URL('./RESULTS.md', import.meta.url), input);
+  process.stdout.write(input);
 }
 
 await main();

@@ -330,7 +330,7 @@ export class CoordinatorRuntime {
             prefix: spec.prefix,
             ...(spec.maxObjectsPerBatch ? { maxObjectsPerBatch: spec.maxObjectsPerBatch } : {}),
             readDeadlineMs,
-            direct: true,
+            direct: { storeUrl: `s3://${this.config.bucket}/${jobStorePrefix(String(doc.name))}` },
           }),
           emptyUntil,
         ),

@@ -53,6 +53,8 @@ export interface KinesisReport {
     readonly last?: string;
     /** True when the shard is closed (a reshard) and its end was reached inside this batch. */
     readonly closed: boolean;
+    /** How many records the batch took from the shard (for the metrics). */
+    readonly records: number;
   }>;
 }
 
@@ -96,6 +98,7 @@ export class KinesisRangeReader {
         shardId: range.shardId,
         ...(read.last !== undefined ? { last: read.last } : {}),
         closed: read.closed,
+        records: read.records.length,
       });
     }
     const store = await this.storeOf(part.report.storeUrl);

@@ -126,6 +126,8 @@ export class KinesisSource implements PlannedSource<string> {
   private finishedShards = new Set<string>();
   /** Direct reads: per shard, the batches planned after its known position whose task has not reported yet. */
   private unreported = new Map<string, UnreportedBatch[]>();
+  /** Direct reads: the reports read and still of use, by key. */
+  private readonly reports = new Map<string, Promise<KinesisReport | undefined>>();
   /** Direct reads: how the reports of planned batches are read (from the last plan's context). */
   private readReport: PlanContext['readReport'] | undefined;
   /** With LATEST, when reading began: a shard without a position starts there. */
@@ -241,6 +243,17 @@ export class KinesisSource implements PlannedSource<string> {
     return { reader: 'kinesis', parts };
   }
 
+  /** How many records the tasks of a planned batch took: the sum of their reports (a missing one counts 0). */
+  async recordsRead(plan: ReadPlan, ctx: PlanContext): Promise<number> {
+    let records = 0;
+    for (const part of plan.parts as (KinesisReadPart | null)[]) {
+      if (!part || part.shards.length === 0) continue;
+      const report = await this.report(part.report.key, ctx.readReport);
+      for (const shard of report?.shards ?? []) records += shard.records ?? 0;
+    }
+    return records;
+  }
+
   /** Before a batch's folder (and its reports) is deleted, its reports are taken in. */
   async beforeForget(_folder: string): Promise<void> {
     await this.learnFromReports();
@@ -254,17 +267,7 @@ export class KinesisSource implements PlannedSource<string> {
   private async learnFromReports(): Promise<void> {
     const readReport = this.readReport;
     if (!readReport) return;
-    const reports = new Map<string, Promise<KinesisReport | undefined>>();
-    const reportOf = (key: string) => {
-      let report = reports.get(key);
-      if (!report) {
-        report = readReport(key).then((bytes) =>
-          bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as KinesisReport) : undefined,
-        );
-        reports.set(key, report);
-      }
-      return report;
-    };
+    const reportOf = (key: string) => this.report(key, readReport);
     for (const [shardId, unreported] of [...this.unreported]) {
       let through = -1;
       for (const [i, batch] of unreported.entries()) {
@@ -282,6 +285,26 @@ export class KinesisSource implements PlannedSource<string> {
       if (rest.length > 0) this.unreported.set(shardId, rest);
       else this.unreported.delete(shardId);
     }
+    // A report read is needed no more once no shard waits for it; one not found yet is asked again next time.
+    const waitedFor = new Set([...this.unreported.values()].flat().map((u) => u.report));
+    for (const [key, report] of this.reports) {
+      if (!waitedFor.has(key) || (await report.catch(() => undefined)) === undefined)
+        this.reports.delete(key);
+    }
+  }
+
+  /** A task's report, read once (the batch's count and the next plan both need it). */
+  private report(key: string, readReport: PlanContext['readReport']): Promise<KinesisReport | undefined> {
+    let report = this.reports.get(key);
+    if (!report) {
+      report = readReport(key).then((bytes) =>
+        bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as KinesisReport) : undefined,
+      );
+      this.reports.set(key, report);
+      // A failed read is asked again next time.
+      report.catch(() => this.reports.delete(key));
+    }
+    return report;
   }
 
   /**

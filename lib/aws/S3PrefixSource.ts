@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { sliceBounds } from '../dataset/Dataset';
-import type { PlannedSource, ReadPlan } from '../source/Source';
+import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
+import type { BlockStore } from '../storage/BlockStore';
 import { withRetries } from './awsClients';
 
 /** Settings of an {@link S3PrefixSource}. */
@@ -21,15 +22,18 @@ export interface S3PrefixSourceOptions {
   readonly listPageSize?: number;
   /**
    * Tasks read the objects themselves (the serverless runtime): the source lists and plans each batch's keys, and
-   * never reads an object. Default false: the source reads them and the engine stores an input block.
+   * never reads an object; each task reports its line count into `storeUrl` (the job's store, as a URL the
+   * workers can open). Default: none, the source reads the objects and the engine stores an input block.
    */
-  readonly direct?: boolean;
+  readonly direct?: { readonly storeUrl: string };
 }
 
 /** What one task of an S3 batch reads: these objects, in this order, as lines. */
 export interface S3ReadPart {
   readonly bucket: string;
   readonly keys: readonly string[];
+  /** Where the task writes how many lines it read (`{"records": n}`), for the batch's metrics. */
+  readonly report?: { readonly storeUrl: string; readonly key: string };
 }
 
 /**
@@ -50,7 +54,7 @@ export class S3PrefixSource implements PlannedSource<string> {
   constructor(private readonly options: S3PrefixSourceOptions) {
     this.description = `s3(${options.bucket}/${options.prefix})`;
     this.maxObjects = options.maxObjectsPerBatch ?? 1000;
-    this.readsDirectly = options.direct === true;
+    this.readsDirectly = options.direct !== undefined;
     if (!Number.isInteger(this.maxObjects) || this.maxObjects < 1) {
       throw new RangeError(`maxObjectsPerBatch must be a positive whole number, got ${this.maxObjects}`);
     }
@@ -78,13 +82,34 @@ export class S3PrefixSource implements PlannedSource<string> {
    * the objects. The checkpoint records the keys, so a recomputed task reads the same objects. The plan costs the
    * listing alone, whatever the objects hold.
    */
-  async planBatch(_batchTime: number, _intervalMs: number, partitions: number): Promise<ReadPlan> {
+  async planBatch(
+    _batchTime: number,
+    _intervalMs: number,
+    partitions: number,
+    ctx: PlanContext,
+  ): Promise<ReadPlan> {
     const fresh = await this.takeFresh();
+    const storeUrl = this.options.direct?.storeUrl;
     const parts: S3ReadPart[] = Array.from({ length: partitions }, (_, p) => {
       const [from, to] = sliceBounds(fresh.length, partitions, p);
-      return { bucket: this.options.bucket, keys: fresh.slice(from, to) };
+      return {
+        bucket: this.options.bucket,
+        keys: fresh.slice(from, to),
+        ...(storeUrl !== undefined ? { report: { storeUrl, key: `${ctx.folder}read-${p}.json` } } : {}),
+      };
     });
     return { reader: 's3', parts };
+  }
+
+  /** How many lines the tasks of a planned batch read: the sum of their reports (a missing one counts 0). */
+  async recordsRead(plan: ReadPlan, ctx: PlanContext): Promise<number> {
+    let records = 0;
+    for (const part of plan.parts as (S3ReadPart | null)[]) {
+      if (!part?.report || part.keys.length === 0) continue;
+      const bytes = await ctx.readReport(part.report.key);
+      if (bytes) records += (JSON.parse(new TextDecoder().decode(bytes)) as { records: number }).records;
+    }
+    return records;
   }
 
   /** The keys of the next batch, marked seen. */
@@ -140,9 +165,18 @@ export class S3PrefixSource implements PlannedSource<string> {
 }
 
 /** Reads one part of a planned S3 batch inside a task: its objects' lines, in key order. */
-export async function readS3Part(client: S3Client, part: S3ReadPart): Promise<string[]> {
+export async function readS3Part(
+  client: S3Client,
+  part: S3ReadPart,
+  storeOf: (url: string) => Promise<BlockStore>,
+): Promise<string[]> {
   const texts = await Promise.all(part.keys.map((key) => readObject(client, part.bucket, key)));
-  return texts.flatMap(linesOf);
+  const lines = texts.flatMap(linesOf);
+  if (part.report && part.keys.length > 0) {
+    const store = await storeOf(part.report.storeUrl);
+    await store.put(part.report.key, JSON.stringify({ records: lines.length }));
+  }
+  return lines;
 }
 
 async function readObject(client: S3Client, bucket: string, key: string): Promise<string> {

@@ -7,7 +7,7 @@ import type { S3ReadPart } from './S3PrefixSource';
  * Registers the readers of the serverless runtime's planned input in this process: `kinesis` (a task's shard
  * ranges, with GetRecords) and `s3` (a task's objects, with GetObject), on the process's shared clients. The SDK
  * modules load at the first read, so a process that never reads such input never pays for them. `storeOf` opens
- * the store a Kinesis task writes its report to.
+ * the store a task writes its report to.
  */
 export function registerAwsDirectReaders(storeOf: (url: string) => Promise<BlockStore>): void {
   let kinesis: Promise<KinesisRangeReader> | undefined;
@@ -22,6 +22,6 @@ export function registerAwsDirectReaders(storeOf: (url: string) => Promise<Block
       import('./S3PrefixSource'),
       import('./awsClients'),
     ]);
-    return readS3Part(s3Client(), part as S3ReadPart);
+    return readS3Part(s3Client(), part as S3ReadPart, storeOf);
   });
 }

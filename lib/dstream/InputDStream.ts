@@ -121,6 +121,20 @@ export class InputDStream<T> extends DStream<T> {
     return new BlockDataset<T>({ ctx, scope, deps: [], numPartitions: this.partitions }, key, offsets);
   }
 
+  /**
+   * After a planned batch ran: its record count, which only its tasks know, from their reports (the batch
+   * metrics and idle detection read `recordsPerBatch`). A batch of input blocks knows its count already.
+   */
+  async countRecords(batchTime: number): Promise<void> {
+    const read = this.blocks.get(batchTime)?.read;
+    const source = this.source;
+    if (!read || !isPlannedSource(source) || !source.recordsRead) return;
+    const store = this.ssc.env().store;
+    const folder = this.blockKey(batchTime).slice(0, -'block'.length);
+    const records = await source.recordsRead(read, { folder, readReport: (key) => store.get(key) });
+    this.recordsPerBatch.set(batchTime, records);
+  }
+
   override clearMetadata(keepAfter: number): number {
     const forParents = super.clearMetadata(keepAfter);
     // Blocks restored from a checkpoint that this process never read (a stateless job reads only the batches

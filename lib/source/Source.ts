@@ -89,6 +89,8 @@ export interface PlannedSource<T = unknown> extends Source<T> {
   planBatch(batchTime: number, intervalMs: number, partitions: number, ctx: PlanContext): Promise<ReadPlan>;
   /** Called before a batch's folder is deleted: the source takes what it still needs from its reports. */
   beforeForget?(folder: string): Promise<void>;
+  /** How many records the tasks of a planned batch read, from their reports, once they ran; for the metrics. */
+  recordsRead?(plan: ReadPlan, ctx: PlanContext): Promise<number>;
 }
 
 /** True when a source plans its batches and its tasks read them (see {@link PlannedSource}). */

@@ -288,7 +288,8 @@ beforeAll(async () => {
         timeoutMs: 120_000,
         env: { ...coordinatorEnv, SLUICE_TEST_PAUSE_AT: 'task:62' },
       },
-      // Freezes itself as it sends its 9th GetRecords, and is killed there by the host at its 8 s timeout.
+      // Freezes itself as it reads its 9th task report (planning a batch's shard ranges), and is killed there by
+      // the host at its 8 s timeout.
       'frozen-mid-read': {
         module: pausing,
         timeoutMs: 8000,
@@ -378,7 +379,7 @@ describe('a coordinator that is slow rather than dead', () => {
   }, 300_000);
 
   it('frozen mid-read past its invocation’s timeout: the host kills it, the next coordinator resumes exactly once', async () => {
-    // given a job started on a coordinator (8 s timeout) that freezes itself in the middle of a Kinesis read
+    // given a job started on a coordinator (8 s timeout) that freezes itself while it plans a batch's input
     const job = `timeout-${suffix}`;
     const doc = jobDocument(
       job,

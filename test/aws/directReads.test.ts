@@ -8,14 +8,16 @@ import {
   PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisRangeReader, type KinesisReadPart } from '../../lib/aws/KinesisRangeReader';
 import { KinesisSource } from '../../lib/aws/KinesisSource';
+import { readS3Part, S3PrefixSource, type S3ReadPart } from '../../lib/aws/S3PrefixSource';
 import { openBlockStore } from '../../lib/aws/WorkerRuntime';
 import type { ReadPlan } from '../../lib/source/Source';
 import type { BlockStore } from '../../lib/storage/BlockStore';
 import { encodeSegments } from '../../lib/storage/SegmentedBlob';
-import { testKinesisClient, testStreams, waitForStreamActive } from './localstack';
+import { testKinesisClient, testS3Client, testStreams, uniqueName, waitForStreamActive } from './localstack';
 
 // Direct reads against LocalStack's kinesis-mock: the coordinator's KinesisSource plans each batch's shard ranges,
 // the tasks (KinesisRangeReader, the worker's reader) read them and report into a real store.
@@ -89,6 +91,53 @@ async function runPlan(
   return parts;
 }
 
+describe('direct S3 reads', () => {
+  it('plans keys, tasks read the objects, and a recomputed batch reads the same lines', async () => {
+    // given a bucket with two objects under the prefix, and a source that only plans
+    const s3 = testS3Client();
+    const bucket = uniqueName('direct');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const putObject = (key: string, body: string) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    await putObject('in/a.txt', 'a1\na2\n');
+    await putObject('in/b.txt', 'b1\r\nb2');
+    const listing = new CountingS3(testS3Client());
+    const source = new S3PrefixSource({
+      client: listing.client,
+      bucket,
+      prefix: 'in/',
+      direct: { storeUrl },
+    });
+    const ctx = (t: number) => ({
+      folder: `input/s3/${t}/`,
+      readReport: (k: string) => store.get(k),
+    });
+    const read = async (p: ReadPlan) => {
+      const parts: string[][] = [];
+      for (const part of p.parts)
+        parts.push(await readS3Part(s3, part as S3ReadPart, (url) => openBlockStore(url)));
+      return parts;
+    };
+    // when batch 1 is planned, an object arrives, and batch 2 is planned
+    const plan1 = await source.planBatch(1000, 1000, 2, ctx(1000));
+    const first1 = await read(plan1);
+    await putObject('in/c.txt', 'c1\n');
+    const plan2 = await source.planBatch(2000, 1000, 2, ctx(2000));
+    const first2 = await read(plan2);
+    // then the coordinator only listed: it read no object
+    expect(listing.commands.filter((c) => c !== 'ListObjectsV2Command')).toEqual([]);
+    // and each batch has its objects' lines once, and a recomputed batch reads the same
+    expect(first1).toEqual([
+      ['a1', 'a2'],
+      ['b1', 'b2'],
+    ]);
+    expect(first2.flat()).toEqual(['c1']);
+    expect(await read(JSON.parse(JSON.stringify(plan1)))).toEqual(first1);
+    // and the batch's count comes from the tasks' reports
+    expect(await source.recordsRead(plan1, ctx(1000))).toBe(4);
+  });
+});
+
 describe('direct Kinesis reads', () => {
   it('a recomputed batch reads exactly the records of its first run, across a split and a restart', async () => {
     // given a 2-shard stream whose source only plans, and tasks that read
@@ -154,7 +203,11 @@ describe('direct Kinesis reads', () => {
     expect(shardsOf(plan6)).not.toContain(shard0!.shardId);
     await first(6000, plan6);
 
-    // then every record was read exactly once, in its shard's order
+    // then the batch's count, for the metrics, comes from its tasks' reports
+    expect(
+      await source.recordsRead(plan6, { folder: 'input/n1/6000/', readReport: (key) => store.get(key) }),
+    ).toBe(firstRuns.get(6000)!.parts.flat().length);
+    // and every record was read exactly once
     const all = [...firstRuns.values()].flatMap((r) => r.parts.flat());
     expect([...all].sort()).toEqual([...written].sort());
     // and a retried task (a fresh reader, as another container) reads exactly its first run's records
@@ -295,5 +348,19 @@ class CountingStore implements BlockStore {
   }
   deletePrefix(prefix: string): Promise<void> {
     return this.inner.deletePrefix(prefix);
+  }
+}
+
+/** A real S3 client that records the name of every command it sends. */
+class CountingS3 {
+  readonly commands: string[] = [];
+  constructor(readonly client: S3Client) {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        this.commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
   }
 }
