@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsMetricsUiSource } from '../../lib/aws/AwsMetricsUiSource';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
@@ -11,6 +12,22 @@ import { LocalRuntime } from '../../lib/local/LocalRuntime';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
 import { awsTestConfig, testS3Client, uniqueName } from '../aws/localstack';
+import { ensureChromium } from './ensureChromium';
+
+const COST = {
+  records: 2,
+  workerGbSeconds: 0.1,
+  coordinatorGbSeconds: 0.1,
+  workerInvocations: 2,
+  coordinatorInvocations: 1,
+  s3WriteRequests: 4,
+  s3ReadRequests: 4,
+  kinesisGetRecords: 0,
+  lambdaDollars: 0,
+  s3Dollars: 0,
+  kinesisDollars: 0,
+  prices: 'us-east-1 2026-11',
+};
 
 const root = new URL('../..', import.meta.url).pathname;
 const client = testS3Client();
@@ -31,7 +48,9 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
     await rm(dir, { recursive: true, force: true });
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     await store.put('jobs/sums/job.json', JSON.stringify({ name: 'sums', batchIntervalMs: 1000 }));
-    await store.put('jobs/sums/metrics.json', JSON.stringify(batches));
+    // as the coordinator keeps them, each with its cost report
+    const kept = batches.map((b, i) => ({ ...b, cost: { ...COST, dollars: (i + 1) / 1e6 } }));
+    await store.put('jobs/sums/metrics.json', JSON.stringify(kept));
     await store.put(
       'jobs/sums/store/dead-letter/1000.jsonl',
       `${JSON.stringify({ batchTime: 1000, dataset: 'map#1', fn: 'f1', error: 'Unexpected token', record: 'not json' })}\n`,
@@ -94,6 +113,29 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
       expect(summary.jobName).toBe('sums');
       expect(summary.batches).toHaveLength(3);
       expect(stderr).toContain(`s3://${bucket}/jobs/sums/, read-only`);
+      // and, in a browser where chromium can be had, the page charts them and shows each batch's cost
+      const executablePath = ensureChromium();
+      if (executablePath) {
+        const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+        try {
+          const page = await browser.newPage();
+          await page.goto(url);
+          await page.waitForSelector('#completed table');
+          expect(await page.textContent('#header')).toContain('(3 completed batches kept, ');
+          const points = await page.evaluate(
+            () =>
+              (globalThis as unknown as { sluiceCharts: Record<string, { data: number[][] }> }).sluiceCharts
+                .totalDelay!.data[0],
+          );
+          expect(points).toEqual([1, 2, 3]);
+          const costs = await page.$$eval('#completed tr td:nth-child(9)', (cells) =>
+            cells.map((c) => c.textContent),
+          );
+          expect(costs).toEqual(['$0.000003', '$0.000002', '$0.000001']);
+        } finally {
+          await browser.close();
+        }
+      }
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('close', resolve));

@@ -118,9 +118,13 @@ function drawStreaming(s) {
   document.getElementById('job').textContent =
     `${s.jobName}${s.readOnly ? ' (read-only, from the metrics on AWS)' : ''}`;
   const records = s.records.toLocaleString('en');
-  document.getElementById('header').innerHTML =
-    `Running batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration(Date.now() - s.startedAtMs)}</b> since <b>${esc(new Date(s.startedAtMs).toISOString().replace('T', ' ').slice(0, 19))}</b> ` +
-    `(<b>${s.completedBatches}</b> completed batches, <b>${records}</b> records)`;
+  const last = s.batches.at(-1);
+  // The coordinator on AWS keeps stream time, not when the job started: say what the kept batches cover.
+  document.getElementById('header').innerHTML = s.readOnly
+    ? `Batches of <b>${ms(s.batchIntervalMs)}</b> up to <b>${duration(last?.batchTime ?? 0)}</b> of stream time ` +
+      `(<b>${s.completedBatches}</b> completed batches kept, <b>${records}</b> records)`
+    : `Running batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration(Date.now() - s.startedAtMs)}</b> since <b>${esc(new Date(s.startedAtMs).toISOString().replace('T', ' ').slice(0, 19))}</b> ` +
+      `(<b>${s.completedBatches}</b> completed batches, <b>${records}</b> records)`;
   const growing = s.delayGrowingFor;
   document.getElementById('stability').innerHTML =
     growing >= UNSTABLE_AFTER
