@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
-import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
+import { type StreamingSummary, StreamingUiState } from '../../lib/ui/StreamingUiState';
+import { UiServer } from '../../lib/ui/UiServer';
 import { ensureChromium } from './ensureChromium';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -127,5 +128,65 @@ describe.skipIf(executablePath === undefined)('the Streaming UI in a real browse
     expect(stderr).not.toContain('Error');
   });
 });
+
+describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batches', () => {
+  it('charts every retained batch and pages the completed batches, 100 a page', async () => {
+    // given a run of 1,200 batches, of which the UI retains the last 1,000
+    const state = new StreamingUiState('long-run', 1000);
+    for (let n = 1; n <= 1200; n++) state.onBatchCompleted(batch(n * 1000, n % 7));
+    const server = await UiServer.start(state, 0);
+    const browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
+    try {
+      // when the page is opened, then its third page of completed batches
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.waitForSelector('#completed table');
+      const points = await page.evaluate(
+        () =>
+          (globalThis as unknown as { sluiceCharts: Record<string, { data: number[][] }> }).sluiceCharts
+            .processingTime!.data[0]!.length,
+      );
+      const pages = await page.$$eval('#pager button', (buttons) => buttons.length);
+      await page.click('#pager button[data-page="2"]');
+      await page.waitForSelector('#pager button[data-page="2"][disabled]');
+      const times = await page.$$eval('#completed tr td:first-child', (cells) =>
+        cells.map((c) => c.textContent),
+      );
+      // then every retained batch is a point, and the third page starts 200 batches back from the newest
+      expect(points).toBe(1000);
+      expect(await page.textContent('#completed-title')).toBe('Completed Batches (last 1000 out of 1200)');
+      expect(pages).toBe(10);
+      expect(times).toHaveLength(100);
+      expect(times[0]).toBe('1000 s');
+      await page.close();
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});
+
+/** A completed batch of 5 records and the given processing time. */
+function batch(batchTime: number, processingTimeMs: number): BatchInfo {
+  return {
+    batchTime,
+    records: 5,
+    schedulingDelayMs: 0,
+    processingTimeMs,
+    totalDelayMs: processingTimeMs,
+    jobs: 1,
+    stages: 1,
+    driverStages: 0,
+    tasks: 1,
+    taskAttempts: 1,
+    speculativeTasks: 0,
+    speculativeWins: 0,
+    shuffleBytes: 0,
+    storageRequests: 0,
+    planBytes: 0,
+    breakdown: { planningMs: 0, dispatchMs: 0, taskComputeMs: processingTimeMs, taskStorageMs: 0 },
+    deadLetters: 0,
+  };
+}
 
 mkdirSync(join(root, 'docs'), { recursive: true });

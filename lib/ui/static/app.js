@@ -8,6 +8,7 @@ const charts = {}; // by name; the browser test reads their data through window.
 window.sluiceCharts = charts;
 let completedPage = 0;
 let timer;
+let lastSummary;
 
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const ms = (v) => (v === undefined ? '-' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
@@ -282,7 +283,8 @@ async function route() {
   streamingSkeleton();
   const poll = async () => {
     try {
-      drawStreaming(await getJson('/api/streaming'));
+      lastSummary = await getJson('/api/streaming');
+      drawStreaming(lastSummary);
     } catch (error) {
       document.getElementById('header').textContent = `The run is gone or unreachable: ${error.message}`;
     }
@@ -293,7 +295,9 @@ async function route() {
 
 page.addEventListener('click', (event) => {
   const target = event.target.closest('button[data-page]');
-  if (target) completedPage = Number(target.dataset.page);
+  if (!target) return;
+  completedPage = Number(target.dataset.page);
+  if (lastSummary) drawStreaming(lastSummary);
 });
 window.addEventListener('hashchange', () => void route());
 void route();
