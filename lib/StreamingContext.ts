@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ActionSpec, Dataset, DatasetContext } from './dataset/Dataset';
 import type { DeadLetter } from './dataset/TaskContext';
 import './dataset/DatasetOps';
@@ -22,6 +23,7 @@ import { type SpeculationOptions, SpeculationPolicy } from './scheduler/Speculat
 import type { StreamingListener } from './scheduler/StreamingListener';
 import type { TaskRunner } from './scheduler/TaskRunner';
 import type { ShuffleOptions } from './shuffle/ShuffleOptions';
+import { driverShufflePrefix } from './shuffle/ShuffleWriter';
 import { GeneratorSource, type GeneratorSourceOptions } from './source/GeneratorSource';
 import { QueueSource } from './source/QueueSource';
 import { SocketSource, type SocketSourceOptions } from './source/SocketSource';
@@ -141,6 +143,17 @@ export class StreamingContext implements DatasetContext {
   private readonly listeners: StreamingListener[] = [];
   private nextDatasetId = 0;
   private nextShuffleId = 0;
+  /**
+   * This driver's name in shuffle keys. Shuffle ids restart at 0 in every driver, and on Lambda a coordinator
+   * frozen past its lease can run a batch beside its successor: without it both would write their map outputs
+   * under the same keys, and each could read the other's bytes at its own offsets.
+   */
+  private readonly shuffleKeySpace = randomBytes(4).toString('hex');
+
+  /** The prefix of every shuffle blob this driver writes for a batch (see `driverShufflePrefix`). */
+  shuffleBlobsOf(batchTime: number): string {
+    return driverShufflePrefix(batchTime, this.shuffleKeySpace);
+  }
   private nextJobId = 0;
   /** The longest remember duration asked for with `remember`. */
   minRememberMs = 0;
@@ -277,6 +290,7 @@ export class StreamingContext implements DatasetContext {
         this.nextJobId++,
         this.persistence,
         this.shuffle,
+        this.shuffleKeySpace,
       );
       const planningMs = performance.now() - planStarted;
       batch.planningMs += planningMs;

@@ -99,6 +99,11 @@ export interface ShuffleWriteSpec {
   readonly origin?: string;
   /** Set when the job sets `shuffle.inlineMaxBytes`: it overrides the executor's inline limit. */
   readonly inlineMaxBytes?: number;
+  /**
+   * The driver that planned the shuffle, in its blobs' keys: shuffle ids are counted per driver, and a stale
+   * coordinator running a batch beside its successor must not write where the successor reads (see `shuffleKey`).
+   */
+  readonly keySpace?: string;
 }
 
 /** Any dependency. */

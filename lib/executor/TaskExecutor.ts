@@ -129,10 +129,16 @@ export class TaskExecutor {
 
   /** A merge task of a combining shuffle: its statuses are its group's map outputs (see `ShuffleMerger`). */
   private async merge(task: TaskPlan, tc: RunningTask, started: number): Promise<TaskResult> {
-    const { shuffleId } = task.stage.shuffleMerge!;
+    const { shuffleId, keySpace } = task.stage.shuffleMerge!;
     const statuses = task.shuffleInputs[shuffleId];
     if (!statuses) throw new Error(`merge task has no map outputs for shuffle ${shuffleId}`);
-    const key = mergedShuffleKey(task.batchTime, shuffleId, task.partition, task.speculative === true);
+    const key = mergedShuffleKey(
+      task.batchTime,
+      shuffleId,
+      task.partition,
+      task.speculative === true,
+      keySpace,
+    );
     const merged = await tc.timed(mergeShuffle(statuses, key, this.env.store));
     tc.requests += merged.requests;
     tc.shuffleBytesRead += merged.bytesRead;

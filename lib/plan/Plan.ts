@@ -35,6 +35,8 @@ export interface StagePlan {
 /** The merge step of a combining shuffle, as a plan carries it. */
 export interface ShuffleMergeSpec {
   readonly shuffleId: number;
+  /** The driver that planned it, as in `ShuffleWriteSpec.keySpace`. */
+  readonly keySpace?: string;
   /** Map outputs per merge task: group g is map tasks [g·groupSize, (g+1)·groupSize). */
   readonly groupSize: number;
 }

@@ -16,13 +16,14 @@ export class StagePlanner {
   private constructor(
     private readonly persistence: PersistenceTracker | undefined,
     private readonly shuffle: ShuffleOptions,
+    private readonly keySpace: string | undefined,
   ) {}
 
   /**
    * The plan of a job computing `root` and applying `action` to each of its partitions. A persisted dataset
    * whose partitions all exist becomes a leaf that reads them: from the block store (its lineage is cut, as a
    * checkpoint cuts it) or from worker memory (a miss makes the job replan with lineage). `shuffle` is the
-   * job's `StreamingContextOptions.shuffle`.
+   * job's `StreamingContextOptions.shuffle`; `keySpace` names the planning driver in shuffle keys.
    */
   static plan(
     root: Dataset,
@@ -31,8 +32,9 @@ export class StagePlanner {
     jobId: number,
     persistence?: PersistenceTracker,
     shuffle: ShuffleOptions = {},
+    keySpace?: string,
   ): JobPlan {
-    const planner = new StagePlanner(persistence, shuffle);
+    const planner = new StagePlanner(persistence, shuffle, keySpace);
     const result = planner.stage(root, undefined);
     return { jobId, batchTime, stages: planner.stages, resultStageId: result.stageId, action };
   }
@@ -88,6 +90,7 @@ export class StagePlanner {
         ...dep.writeSpec(),
         ...(readerOrigin === undefined ? {} : { origin: readerOrigin }),
         ...(this.shuffle.inlineMaxBytes === undefined ? {} : { inlineMaxBytes: this.shuffle.inlineMaxBytes }),
+        ...(this.keySpace === undefined ? {} : { keySpace: this.keySpace }),
       };
       const mapStage = this.stage(dep.parent, write);
       const groupSize = mergeGroupSize(mapStage.numPartitions, write.partitioner.numPartitions, this.shuffle);
@@ -106,7 +109,11 @@ export class StagePlanner {
       numPartitions: Math.ceil(mapStage.numPartitions / groupSize),
       parentStageIds: [mapStage.stageId],
       shuffleReads: [shuffleId],
-      shuffleMerge: { shuffleId, groupSize },
+      shuffleMerge: {
+        shuffleId,
+        groupSize,
+        ...(this.keySpace === undefined ? {} : { keySpace: this.keySpace }),
+      },
       runOn: 'any',
     };
     this.stages.push(stage);

@@ -85,6 +85,9 @@ export class JobScheduler {
     const interval = this.ssc.batchIntervalMs;
     const resumedAfter = this.lastCompleted;
     this.ssc.graph.start(0, this.ssc.minRememberMs);
+    // Shuffle blobs are named by the driver that wrote them, and a driver deletes only its own: whatever is there
+    // now was left by a driver that died or was fenced, and no batch of this one reads it.
+    await this.ssc.env().store.deletePrefix('shuffle/');
     // A first checkpoint before batch 1 records where file outputs start, so a crash in the first batch
     // rolls them back too.
     if (resumedAfter === 0) await this.checkpoint(0);
@@ -264,7 +267,9 @@ export class JobScheduler {
       // deleting only after the write means the newest complete checkpoint never lacks a block it needs.
       const recomputedAfter = this.ssc.graph.clearMetadata(this.lastCompleted, this.ssc.minRememberMs);
       this.deadLetters.forgetThrough(recomputedAfter);
-      await this.ssc.env().store.deletePrefix(`shuffle/${batchTime}/`);
+      // Only this driver's blobs: a coordinator frozen past its lease may still be running this batch beside its
+      // successor, and neither may delete what the other reads.
+      await this.ssc.env().store.deletePrefix(this.ssc.shuffleBlobsOf(batchTime));
     }
     this.done.push(info);
     for (const l of this.ssc.streamingListeners) l.onBatchCompleted?.(info);

@@ -1,5 +1,6 @@
 import type { MapStatus, ShuffleMergeSpec } from '../plan/Plan';
 import type { BlockStore } from '../storage/BlockStore';
+import { shufflePrefix } from './ShuffleWriter';
 
 /**
  * The combining step of a large shuffle (the merge stage of Starling's multi-stage shuffle, SIGMOD 2020): a
@@ -21,8 +22,9 @@ export function mergedShuffleKey(
   shuffleId: number,
   group: number,
   speculative = false,
+  keySpace?: string,
 ): string {
-  return `shuffle/${batchTime}/${shuffleId}/merged-${group}${speculative ? '.copy' : ''}`;
+  return `${shufflePrefix(batchTime, shuffleId, keySpace)}merged-${group}${speculative ? '.copy' : ''}`;
 }
 
 /**

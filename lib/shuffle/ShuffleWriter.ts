@@ -13,14 +13,29 @@ import { Aggregator } from './Aggregator';
  * speculative copy runs while the original may still write, so it gets a key of its own: whichever wins, the
  * map status names the bytes that attempt wrote, and offsets never point into the other attempt's blob (equal
  * only if every function is deterministic). The loser's blob is never read and goes with the batch's prefix.
+ *
+ * `keySpace` is the driver that planned the shuffle (see `ShuffleWriteSpec.keySpace`): shuffle ids are counted per
+ * driver, so two drivers running the same batch (a coordinator whose lease was taken while it was frozen, and its
+ * successor) would otherwise write different data under the same keys, and each read the other's offsets.
  */
 export function shuffleKey(
   batchTime: number,
   shuffleId: number,
   mapPartition: number,
   speculative = false,
+  keySpace?: string,
 ): string {
-  return `shuffle/${batchTime}/${shuffleId}/${mapPartition}${speculative ? '.copy' : ''}`;
+  return `${shufflePrefix(batchTime, shuffleId, keySpace)}${mapPartition}${speculative ? '.copy' : ''}`;
+}
+
+/** The folder of one shuffle's blobs. */
+export function shufflePrefix(batchTime: number, shuffleId: number, keySpace?: string): string {
+  return `${driverShufflePrefix(batchTime, keySpace)}${shuffleId}/`;
+}
+
+/** Every shuffle blob one driver wrote for a batch: what that driver deletes once the batch is done. */
+export function driverShufflePrefix(batchTime: number, keySpace?: string): string {
+  return `shuffle/${batchTime}/${keySpace === undefined ? '' : `${keySpace}-`}`;
 }
 
 /**
@@ -75,7 +90,7 @@ export async function writeShuffle(
     }
   }
   const { bytes, offsets } = encodeOrDeadLetter(buckets, fail);
-  const key = shuffleKey(batchTime, spec.shuffleId, mapPartition, speculative);
+  const key = shuffleKey(batchTime, spec.shuffleId, mapPartition, speculative, spec.keySpace);
   if (bytes.length > 0 && bytes.length <= inlineMaxBytes) {
     // Small outputs (the common case after a map-side combine) skip storage: each reducer gets its segment in its
     // task, so a shuffle costs no storage request at all, instead of one read per map × reduce pair.
