@@ -251,6 +251,9 @@ export class KinesisSource implements PlannedSource<string> {
       const report = await this.report(part.report.key, ctx.readReport);
       for (const shard of report?.shards ?? []) records += shard.records ?? 0;
     }
+    // The batch ran: where it ended goes into the position now, so the checkpoint that marks it complete has it.
+    this.readReport ??= ctx.readReport;
+    await this.learnFromReports();
     return records;
   }
 
@@ -267,11 +270,20 @@ export class KinesisSource implements PlannedSource<string> {
   private async learnFromReports(): Promise<void> {
     const readReport = this.readReport;
     if (!readReport) return;
-    const reportOf = (key: string) => this.report(key, readReport);
+    // Every report first, then the position changes at once, with no await in between: a plan made meanwhile (a
+    // forgotten batch's folder is read from a cleanup, beside the batches) never sees a half-moved position.
+    const keys = new Set([...this.unreported.values()].flat().map((u) => u.report));
+    const loaded = new Map(
+      await Promise.all(
+        [...keys].map(
+          async (key) => [key, await this.report(key, readReport).catch(() => undefined)] as const,
+        ),
+      ),
+    );
     for (const [shardId, unreported] of [...this.unreported]) {
       let through = -1;
       for (const [i, batch] of unreported.entries()) {
-        const entry = (await reportOf(batch.report))?.shards.find((s) => s.shardId === shardId);
+        const entry = loaded.get(batch.report)?.shards.find((s) => s.shardId === shardId);
         if (!entry) continue;
         through = i;
         if (entry.last !== undefined) this.sequenceNumbers.set(shardId, entry.last);
@@ -285,12 +297,10 @@ export class KinesisSource implements PlannedSource<string> {
       if (rest.length > 0) this.unreported.set(shardId, rest);
       else this.unreported.delete(shardId);
     }
-    // A report read is needed no more once no shard waits for it; one not found yet is asked again next time.
+    // A report is needed no more once no shard waits for it; one not found yet is asked again next time.
     const waitedFor = new Set([...this.unreported.values()].flat().map((u) => u.report));
-    for (const [key, report] of this.reports) {
-      if (!waitedFor.has(key) || (await report.catch(() => undefined)) === undefined)
-        this.reports.delete(key);
-    }
+    for (const key of keys)
+      if (!waitedFor.has(key) || loaded.get(key) === undefined) this.reports.delete(key);
   }
 
   /** A task's report, read once (the batch's count and the next plan both need it). */

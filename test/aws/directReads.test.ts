@@ -243,7 +243,7 @@ describe('direct Kinesis reads', () => {
   it('the coordinator’s bytes per batch do not grow with the input rate', async () => {
     // given one stream, and coordinators whose Kinesis client and store count every byte they move
     const streamName = await streams.create(1);
-    const rates = [100, 100, 100, 2000, 2000];
+    const rates = [100, 100, 2000];
     const measure = async (direct: boolean, offsetMs: number) => {
       const counted = countingKinesis();
       const counting = new CountingStore(store);
@@ -276,10 +276,7 @@ describe('direct Kinesis reads', () => {
         bytesPerBatch.push(moved + (await reportBytesRead(counting, readBefore)));
       }
       // the first batch lists the shards (and the block path's reads all that came before): the steady state after
-      return {
-        low: Math.max(...bytesPerBatch.slice(1, 3)),
-        high: Math.max(...bytesPerBatch.slice(3)),
-      };
+      return { low: bytesPerBatch[1]!, high: bytesPerBatch[2]! };
     };
 
     // when 100 and then 2,000 records of 100 bytes arrive per batch
@@ -290,7 +287,7 @@ describe('direct Kinesis reads', () => {
     // and the harness sees growth where there is some: the block path's bytes follow the records
     const blocks = await measure(false, 100_000);
     expect(blocks.high).toBeGreaterThan(blocks.low * 10);
-  }, 120_000);
+  }, 300_000);
 });
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
