@@ -155,7 +155,11 @@ export class JobScheduler {
       }
     }
     this.pending.add(batchTime);
-    for (const l of this.ssc.streamingListeners) l.onBatchSubmitted?.(batchTime);
+    const records = this.ssc.graph.inputs.reduce(
+      (n, input) => n + (input.recordsPerBatch.get(batchTime) ?? 0),
+      0,
+    );
+    for (const l of this.ssc.streamingListeners) l.onBatchSubmitted?.(batchTime, records);
     // Spark checkpoints after generating too, so a pending batch's input blocks are found after a crash. Only
     // sources that cannot replay need it: the others give the same records again.
     if (this.ssc.graph.inputs.some((input) => !input.source.replayable)) await this.checkpoint(batchTime);

@@ -125,8 +125,8 @@ export interface BatchCost {
 
 /** Receives the events of a running stream (Spark's StreamingListener). */
 export interface StreamingListener {
-  /** A batch was generated: its jobs wait for a slot. */
-  onBatchSubmitted?(batchTime: number): void;
+  /** A batch was generated with `records` from its input streams: its jobs wait for a slot. */
+  onBatchSubmitted?(batchTime: number, records: number): void;
   /** A batch's first job started. */
   onBatchStarted?(batchTime: number): void;
   /** A batch finished (or failed: see `error`). */

@@ -10,7 +10,11 @@ const LETTERS_PER_BATCH = 100;
 /** A batch the UI shows as active: generated and waiting for a job slot, or running. */
 export interface ActiveBatch {
   readonly batchTime: number;
+  /** Records from the input streams. */
+  readonly records: number;
   readonly status: 'queued' | 'processing';
+  /** When its first job started, ms since the epoch; absent while queued. */
+  readonly startedAtMs?: number;
 }
 
 /** What the streaming page shows: the header, the batches for the charts and tables, and the stability signal. */
@@ -80,13 +84,14 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   }
 
   /** A batch was generated and waits for a job slot. */
-  onBatchSubmitted(batchTime: number): void {
-    this.activeBatches.set(batchTime, { batchTime, status: 'queued' });
+  onBatchSubmitted(batchTime: number, records: number): void {
+    this.activeBatches.set(batchTime, { batchTime, records, status: 'queued' });
   }
 
   /** A batch's first job started. */
   onBatchStarted(batchTime: number): void {
-    this.activeBatches.set(batchTime, { batchTime, status: 'processing' });
+    const records = this.activeBatches.get(batchTime)?.records ?? 0;
+    this.activeBatches.set(batchTime, { batchTime, records, status: 'processing', startedAtMs: Date.now() });
   }
 
   onDeadLetters(letters: readonly DeadLetter[]): void {

@@ -134,6 +134,10 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
     // given a run of 1,200 batches, of which the UI retains the last 1,000
     const state = new StreamingUiState('long-run', 1000);
     for (let n = 1; n <= 1200; n++) state.onBatchCompleted(batch(n * 1000, n % 7));
+    // and two active batches: one running, one queued behind it
+    state.onBatchSubmitted(1_201_000, 5);
+    state.onBatchStarted(1_201_000);
+    state.onBatchSubmitted(1_202_000, 3);
     const server = await UiServer.start(state, 0);
     const browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
     try {
@@ -158,6 +162,14 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
       expect(pages).toBe(10);
       expect(times).toHaveLength(100);
       expect(times[0]).toBe('1000 s');
+      const active = await page.$$eval('#active tr', (rows) =>
+        rows.slice(1).map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)),
+      );
+      expect(await page.textContent('#active-title')).toBe('Active Batches (2)');
+      expect(active.map((r) => [r[0], r[1], r[3]])).toEqual([
+        ['1202 s', '3', 'queued'],
+        ['1201 s', '5', 'processing'],
+      ]);
       await page.close();
     } finally {
       await browser.close();

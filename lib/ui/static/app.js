@@ -134,8 +134,10 @@ function drawStreaming(s) {
   drawCharts(s);
   document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
   document.getElementById('active').innerHTML = table(
-    ['Batch Time', 'Status'],
-    s.active.map((a) => row([time(a.batchTime), a.status])),
+    ['Batch Time', 'Records', 'Processing Time', 'Status'],
+    s.active.map((a) =>
+      row([time(a.batchTime), a.records, a.startedAtMs ? ms(Date.now() - a.startedAtMs) : '-', a.status]),
+    ),
   );
   const completed = [...s.batches].reverse();
   const pages = Math.max(1, Math.ceil(completed.length / PAGE_SIZE));
