@@ -290,18 +290,6 @@ describe('the stack context', () => {
     expect(read({}).stackName).toBe('Sluice');
   });
 
-  it('names the key at fault and what it takes', () => {
-    expect(() => read({ 'sluice:workerConcurrency': 'lots' })).toThrow(StackContextError);
-    expect(() => read({ 'sluice:workerConcurrency': 'lots' })).toThrow(
-      /context sluice:workerConcurrency: expected a whole number from 1 to 1000, got "lots"/,
-    );
-    expect(() => read({ 'sluice:functions': 'no' })).toThrow(/sluice:functions: expected true or false/);
-    expect(() => read({ 'sluice:streamName': 'a', 'sluice:streamArn': 'arn:x' })).toThrow(/not both/);
-  });
-
-  it('reads sluice:jobModules as a folder or a list of files, and deploys jobs/ by default when it exists', () => {
-    const names = (context: Record<string, unknown>, cwd: string) =>
-      stackPropsFromContext((key) => context[key], cwd).props.jobModules?.map((m) => m.name);
   it('sets how long old versions are kept and how many control executions are reserved', () => {
     // given both settings as -c strings
     const props = read({ 'sluice:noncurrentVersionDays': '30', 'sluice:controlConcurrency': '5' }).props;
@@ -326,6 +314,18 @@ describe('the stack context', () => {
     );
   });
 
+  it('names the key at fault and what it takes', () => {
+    expect(() => read({ 'sluice:workerConcurrency': 'lots' })).toThrow(StackContextError);
+    expect(() => read({ 'sluice:workerConcurrency': 'lots' })).toThrow(
+      /context sluice:workerConcurrency: expected a whole number from 1 to 1000, got "lots"/,
+    );
+    expect(() => read({ 'sluice:functions': 'no' })).toThrow(/sluice:functions: expected true or false/);
+    expect(() => read({ 'sluice:streamName': 'a', 'sluice:streamArn': 'arn:x' })).toThrow(/not both/);
+  });
+
+  it('reads sluice:jobModules as a folder or a list of files, and deploys jobs/ by default when it exists', () => {
+    const names = (context: Record<string, unknown>, cwd: string) =>
+      stackPropsFromContext((key) => context[key], cwd).props.jobModules?.map((m) => m.name);
     expect(names({ 'sluice:jobModules': 'jobs' }, fixtures)).toEqual(['moodFunctions', 'moodJob']);
     expect(names({ 'sluice:jobModules': 'jobs/moodJob.ts' }, fixtures)).toEqual(['moodJob']);
     expect(names({}, fixtures)).toEqual(['moodFunctions', 'moodJob']);
