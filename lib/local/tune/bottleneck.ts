@@ -65,10 +65,49 @@ function median(values: readonly number[]): number {
 }
 
 /**
+ * Without per-stage metrics, the batches' own breakdown: the time of all stages together, the same split.
+ * Undefined for no batches.
+ */
+function wholeBatches(batches: readonly BatchInfo[]): Bottleneck | undefined {
+  if (batches.length === 0) return undefined;
+  const sum = (of: (b: BatchInfo) => number) => batches.reduce((n, b) => n + of(b), 0);
+  const storage = sum((b) => b.breakdown.taskStorageMs);
+  const shuffles = batches.some((b) => b.shuffleBytes > 0);
+  return summarize('all stages (no per-stage metrics)', median(batches.map((b) => b.processingTimeMs)), {
+    computeMs: sum((b) => b.breakdown.taskComputeMs),
+    storageMs: shuffles ? 0 : storage,
+    shuffleMs: shuffles ? storage : 0,
+    driverMs: sum((b) => b.breakdown.planningMs + b.breakdown.dispatchMs),
+  });
+}
+
+function summarize(stage: string, medianMs: number, split: TimeSplit): Bottleneck {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const parts = [
+    ['compute', split.computeMs],
+    ['storage', split.storageMs],
+    ['shuffle', split.shuffleMs],
+    ['driver', split.driverMs],
+  ] as const;
+  const mostlyIn = parts.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  return {
+    stage,
+    medianDurationMs: round(medianMs),
+    split: {
+      computeMs: round(split.computeMs),
+      storageMs: round(split.storageMs),
+      shuffleMs: round(split.shuffleMs),
+      driverMs: round(split.driverMs),
+    },
+    mostlyIn,
+  };
+}
+
+/**
  * Names the stage with the largest median duration over `batches`, and splits its time: compute and storage
  * from its tasks, storage counted as shuffle when the stage moves shuffle bytes, and as driver the stage's
  * duration beyond its slowest task (dispatch), or the whole of a stage that ran in the driver (`in-process`
- * while the job has worker threads). Undefined when the batches carry no per-stage metrics.
+ * while the job has worker threads). Without per-stage metrics, the batches' breakdown for all stages together.
  */
 export function findBottleneck(batches: readonly BatchInfo[]): Bottleneck | undefined {
   const byStage = new Map<string, StageMetrics[]>();
@@ -80,7 +119,7 @@ export function findBottleneck(batches: readonly BatchInfo[]): Bottleneck | unde
     const medianMs = median(runs.map((s) => s.durationMs));
     if (!slowest || medianMs > slowest.medianMs) slowest = { key, medianMs, runs };
   }
-  if (!slowest) return undefined;
+  if (!slowest) return wholeBatches(batches);
   let computeMs = 0;
   let storageMs = 0;
   let shuffleMs = 0;
@@ -95,19 +134,5 @@ export function findBottleneck(batches: readonly BatchInfo[]): Bottleneck | unde
     else storageMs += s.storageMs;
     driverMs += Math.max(0, s.durationMs - Math.max(0, ...s.tasks.map((t) => t.durationMs)));
   }
-  const round = (ms: number) => Math.round(ms * 10) / 10;
-  const split = {
-    computeMs: round(computeMs),
-    storageMs: round(storageMs),
-    shuffleMs: round(shuffleMs),
-    driverMs: round(driverMs),
-  };
-  const parts = [
-    ['compute', computeMs],
-    ['storage', storageMs],
-    ['shuffle', shuffleMs],
-    ['driver', driverMs],
-  ] as const;
-  const mostlyIn = parts.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
-  return { stage: slowest.key, medianDurationMs: round(slowest.medianMs), split, mostlyIn };
+  return summarize(slowest.key, slowest.medianMs, { computeMs, storageMs, shuffleMs, driverMs });
 }

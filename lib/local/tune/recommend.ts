@@ -20,6 +20,8 @@ export function latencyMs(result: ConfigResult): number | undefined {
 }
 
 const seconds = (ms: number) => `${ms / 1000} s`;
+/** A latency to a tenth of a second: more digits would claim a precision a shared machine does not give. */
+const aboutSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * Picks, among the configurations whose sustainable rate reaches `targetPerSec`, the one with the least latency
@@ -38,7 +40,7 @@ export function recommend(results: readonly ConfigResult[], targetPerSec?: numbe
       latencyMs: latencyMs(best)!,
       text:
         `Use a batch interval of ${seconds(best.intervalMs)} with ${best.partitions} partitions: it sustains the ` +
-        `highest rate found, ${best.sustainablePerSec} records/s, with a latency of about ${seconds(latencyMs(best)!)}.`,
+        `highest rate found, ${best.sustainablePerSec} records/s, with a latency of about ${aboutSeconds(latencyMs(best)!)}.`,
     };
   }
   const meeting = sustained
@@ -67,6 +69,6 @@ export function recommend(results: readonly ConfigResult[], targetPerSec?: numbe
     text:
       `Use a batch interval of ${seconds(best.intervalMs)} with ${best.partitions} partitions: it sustains ` +
       `${targetPerSec} records/s (up to ${best.sustainablePerSec} records/s) with the least latency of the ` +
-      `configurations that do, about ${seconds(latencyMs(best)!)}.`,
+      `configurations that do, about ${aboutSeconds(latencyMs(best)!)}.`,
   };
 }

@@ -39,7 +39,7 @@ export interface SearchLimits {
   readonly budgetMs: number;
   /** The stream time of one real-clock trial, in ms; at least 3 batches. */
   readonly trialMs: number;
-  /** Binary-search steps at most. Default 6. */
+  /** Real-clock trials at most. Default 8. */
   readonly maxSteps?: number;
   /** Worker threads. Default one per core. */
   readonly workers?: number;
@@ -57,8 +57,10 @@ function median(values: readonly number[]): number {
 /**
  * Finds the highest input rate at which one configuration keeps its total delay flat, as `npm run bench` does:
  * on the logical clock (batches back to back) it first raises the rate until a batch takes about one interval,
- * which estimates records a second of processing; then it binary-searches on the real clock between 0.1 and 1.5
- * times that estimate, judging each short trial with {@link judgeStability}, until the budget is spent.
+ * which estimates records a second of processing; then on the real clock it starts at 0.8 times the estimate,
+ * doubles the rate while trials hold (halves it while they do not, down to 0.1 times the estimate), and
+ * binary-searches between the last rate that held and the first that did not, judging each short trial with
+ * {@link judgeStability}, until the two are within 5% or the budget is spent.
  */
 export async function searchRate(
   job: JobDocument,
@@ -78,17 +80,26 @@ export async function searchRate(
   let estimate = 0;
   for (let step = 0; step < 5; step++) {
     if (step > 0 && performance.now() - started > limits.budgetMs / 3) break; // leave the real clock its time
-    const run = await runTuneTrial(
-      job,
-      baseDir,
-      samples,
-      { ...config, ratePerSec: rate },
-      {
-        clock: 'logical',
-        batches: 3,
-        ...workers,
-      },
-    );
+    let run: Awaited<ReturnType<typeof runTuneTrial>>;
+    try {
+      run = await runTuneTrial(
+        job,
+        baseDir,
+        samples,
+        { ...config, ratePerSec: rate },
+        {
+          clock: 'logical',
+          batches: 3,
+          ...workers,
+        },
+      );
+    } catch (error) {
+      // The job refuses this configuration (a window's slide that is not a multiple of the interval): the
+      // others are still worth trying, so this one is reported, not thrown.
+      const message = error instanceof Error ? error.message : String(error);
+      log(`  not possible: ${message}`);
+      return { ...base, estimatePerSec: 0, error: message };
+    }
     if (run.error) return { ...base, estimatePerSec: estimate, error: run.error };
     // The first batch pays for JIT warm-up in every thread; a stream lives in the steady state after it.
     const measured = run.batches.slice(1);
@@ -107,7 +118,8 @@ export async function searchRate(
     rate = Math.round(Math.min(estimate, rate * 16));
   }
 
-  // The real clock: binary search between 0.1 and 1.5 times the estimate, as the bench searches.
+  // The real clock: the bench's search (around the logical estimate), open upwards for a job the estimate
+  // undersells.
   const batches = Math.max(3, Math.ceil(limits.trialMs / config.intervalMs));
   const lastBatches = Math.min(4, batches - 1);
   const attempt = async (ratePerSec: number): Promise<TuneTrial> => {
@@ -136,28 +148,33 @@ export async function searchRate(
     return trial;
   };
   const lowPerSec = Math.max(1, Math.round(estimate * 0.1));
+  // Bounds known so far: `low` held (or is the floor), `high` did not (or is not known yet).
   let low = lowPerSec;
-  let high = Math.max(low + 1, Math.round(estimate * 1.5));
+  let high: number | undefined;
   let best: TuneTrial | undefined;
   // A trial costs its stream time plus starting and stopping the runtime: the last one's length says how much.
   let trialCostMs = batches * config.intervalMs;
-  for (let step = 0; step < (limits.maxSteps ?? 6); step++) {
+  let next = Math.max(1, Math.round(estimate * 0.8));
+  for (let step = 0; step < (limits.maxSteps ?? 8); step++) {
     const spent = performance.now() - started;
     if (step > 0 && spent + trialCostMs > limits.budgetMs) break;
-    const mid = Math.round((low + high) / 2);
     const trialStarted = performance.now();
-    const trial = await attempt(mid);
+    const trial = await attempt(next);
     trialCostMs = performance.now() - trialStarted;
     if (trial.stable) {
       best = trial;
-      low = mid;
+      low = next;
     } else {
-      high = mid;
+      high = next;
     }
-    if (high - low <= Math.max(1, low * 0.05)) break; // within 5%: closer than a shared machine can tell
+    // Exponential while one side is open (the estimate can be off either way), then binary.
+    if (high === undefined) next = low * 2;
+    else if (!best && high / 2 >= lowPerSec) next = Math.round(high / 2);
+    else next = Math.round((low + high) / 2);
+    if (high !== undefined && high - low <= Math.max(1, low * 0.05)) break; // closer than a shared machine tells
   }
   // Nothing held: say whether even the bottom of the range does, rather than report nothing.
-  if (!best) {
+  if (!best && high !== lowPerSec) {
     const bottom = await attempt(lowPerSec);
     if (bottom.stable) best = bottom;
   }

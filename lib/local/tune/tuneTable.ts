@@ -10,6 +10,11 @@ function columns(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
+/** `text` cut to `max` characters, with an ellipsis when cut. */
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 /** The search as a table: one row per configuration, with the rate found and the bottleneck at that rate. */
 export function tuneTable(results: readonly ConfigResult[]): string {
   const header = [
@@ -30,11 +35,17 @@ export function tuneTable(results: readonly ConfigResult[]): string {
     return [
       `${r.intervalMs / 1000} s`,
       String(r.partitions),
-      String(r.estimatePerSec),
-      r.error ? 'failed' : r.sustainablePerSec !== undefined ? String(r.sustainablePerSec) : 'none',
+      r.estimatePerSec > 0 ? String(r.estimatePerSec) : '-',
+      r.error
+        ? r.trials.length === 0
+          ? 'invalid'
+          : 'failed'
+        : r.sustainablePerSec !== undefined
+          ? String(r.sustainablePerSec)
+          : 'none',
       r.medianTotalDelayMs !== undefined ? `${Math.round(r.medianTotalDelayMs)} ms` : '-',
       String(r.trials.length),
-      r.bottleneck?.stage ?? '-',
+      r.bottleneck ? shorten(r.bottleneck.stage, 60) : '-',
       r.bottleneck ? `${r.bottleneck.mostlyIn}${share}` : '-',
     ];
   });
