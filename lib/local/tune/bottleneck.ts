@@ -1,4 +1,4 @@
-import type { BatchInfo } from '../../scheduler/StreamingListener';
+import type { BatchInfo, StageInfo } from '../../scheduler/StreamingListener';
 
 /** Where a stage's time went, in ms summed over the judged batches (task times summed over tasks). */
 export interface TimeSplit {
@@ -23,30 +23,11 @@ export interface Bottleneck {
   readonly mostlyIn: 'compute' | 'storage' | 'shuffle' | 'driver';
 }
 
-/** The per-stage metrics the bottleneck reads: the batch page's stages (see `BatchInfo.outputOps`). */
-interface StageMetrics {
-  readonly stageId: number;
-  /** What the stage computes, where the metrics say (`parallel → map → …`). */
-  readonly description?: string;
-  readonly ranOn: string;
-  readonly durationMs: number;
-  readonly computeMs: number;
-  readonly storageMs: number;
-  readonly shuffleBytesRead: number;
-  readonly shuffleBytesWritten: number;
-  readonly tasks: readonly { readonly durationMs: number }[];
-}
-
-interface OutputOpMetrics {
-  readonly id: number;
-  readonly jobs: readonly { readonly stages: readonly StageMetrics[] }[];
-}
-
 /** Every stage of a batch, keyed by its place (output, job, stage), which repeats from batch to batch. */
-function stagesOf(info: BatchInfo): Map<string, StageMetrics> {
-  // Read structurally: per-stage metrics are optional in a BatchInfo (older metrics, other runtimes lack them).
-  const ops = (info as { readonly outputOps?: readonly OutputOpMetrics[] }).outputOps ?? [];
-  const stages = new Map<string, StageMetrics>();
+function stagesOf(info: BatchInfo): Map<string, StageInfo> {
+  // Absent in metrics from before the batch page, and where a runtime does not record stages.
+  const ops = info.outputOps ?? [];
+  const stages = new Map<string, StageInfo>();
   for (const op of ops) {
     op.jobs.forEach((job, j) => {
       for (const stage of job.stages) {
@@ -110,11 +91,11 @@ function summarize(stage: string, medianMs: number, split: TimeSplit): Bottlenec
  * while the job has worker threads). Without per-stage metrics, the batches' breakdown for all stages together.
  */
 export function findBottleneck(batches: readonly BatchInfo[]): Bottleneck | undefined {
-  const byStage = new Map<string, StageMetrics[]>();
+  const byStage = new Map<string, StageInfo[]>();
   for (const info of batches) {
     for (const [key, stage] of stagesOf(info)) byStage.set(key, [...(byStage.get(key) ?? []), stage]);
   }
-  let slowest: { key: string; medianMs: number; runs: StageMetrics[] } | undefined;
+  let slowest: { key: string; medianMs: number; runs: StageInfo[] } | undefined;
   for (const [key, runs] of byStage) {
     const medianMs = median(runs.map((s) => s.durationMs));
     if (!slowest || medianMs > slowest.medianMs) slowest = { key, medianMs, runs };
