@@ -174,7 +174,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('ui')
-    .description("serve the Streaming UI of a job on AWS, read-only, from the metrics its coordinator keeps")
+    .description('serve the Streaming UI of a job on AWS, read-only, from the metrics its coordinator keeps')
     .requiredOption('--bucket <name>', "the stack's bucket")
     .requiredOption('--job <name>', 'the job, as named when submitted')
     .option('--port <n>', 'the port on 127.0.0.1 (0 picks a free one)', parseUiPort, 4040)
