@@ -2,12 +2,11 @@ import {
   type _Record,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
-  GetShardIteratorCommand,
-  type GetShardIteratorCommandInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import type { BlockStore } from '../storage/BlockStore';
-import { isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
+import { type RetryPolicy, withRetries } from './awsClients';
+import { errorName, isKinesisRetryable, openShardIterator } from './kinesisCalls';
 
 /**
  * One shard's range in a batch, as the coordinator fixed it (see `KinesisSource`): the records after `after`
@@ -80,10 +79,7 @@ export class KinesisRangeReader {
       retries: 8,
       maxBackoffMs: 5000,
       ...retry,
-      isRetryable: (error) =>
-        nameOf(error) === 'LimitExceededException' ||
-        nameOf(error) === 'KMSThrottlingException' ||
-        isTransientAwsError(error),
+      isRetryable: isKinesisRetryable,
     };
   }
 
@@ -146,7 +142,7 @@ export class KinesisRangeReader {
         out = await withRetries(() => this.client.send(new GetRecordsCommand(request)), this.retry);
       } catch (error) {
         // An iterator lives 5 minutes; a slow task takes a fresh one from where it got to.
-        if (nameOf(error) !== 'ExpiredIteratorException') throw error;
+        if (errorName(error) !== 'ExpiredIteratorException') throw error;
         iterator = await this.iterator(part.streamName, range, last);
         continue;
       }
@@ -179,45 +175,17 @@ export class KinesisRangeReader {
     }
   }
 
-  private async iterator(
+  private iterator(
     streamName: string,
     range: KinesisShardRange,
     after: string | undefined,
   ): Promise<string | undefined> {
-    const input: GetShardIteratorCommandInput =
+    const start =
       after !== undefined
-        ? {
-            StreamName: streamName,
-            ShardId: range.shardId,
-            ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
-            StartingSequenceNumber: after,
-          }
+        ? { after }
         : range.sinceMs !== undefined
-          ? {
-              StreamName: streamName,
-              ShardId: range.shardId,
-              ShardIteratorType: 'AT_TIMESTAMP',
-              Timestamp: new Date(range.sinceMs),
-            }
-          : { StreamName: streamName, ShardId: range.shardId, ShardIteratorType: 'TRIM_HORIZON' };
-    try {
-      const out = await withRetries(() => this.client.send(new GetShardIteratorCommand(input)), this.retry);
-      return out.ShardIterator ?? undefined;
-    } catch (error) {
-      // The start time is ahead of Kinesis's clock: no record can be that recent yet, the range is empty.
-      if (
-        input.ShardIteratorType === 'AT_TIMESTAMP' &&
-        nameOf(error) === 'InvalidArgumentException' &&
-        /future/i.test(String((error as Error).message))
-      ) {
-        return undefined;
-      }
-      throw error;
-    }
+          ? { atMs: range.sinceMs }
+          : ({ oldest: true } as const);
+    return openShardIterator(this.client, this.retry, streamName, range.shardId, start);
   }
-}
-
-function nameOf(error: unknown): string | undefined {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : undefined;
 }

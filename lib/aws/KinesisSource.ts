@@ -1,16 +1,15 @@
 import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
-  GetShardIteratorCommand,
-  type GetShardIteratorCommandInput,
   type KinesisClient,
   ListShardsCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { preview, SluiceError } from '../errors';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
-import { isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
+import { type RetryPolicy, withRetries } from './awsClients';
 import type { KinesisReadPart, KinesisReport, KinesisShardRange } from './KinesisRangeReader';
+import { errorName, isKinesisRetryable, openShardIterator } from './kinesisCalls';
 
 /** Settings of a {@link KinesisSource}. */
 export interface KinesisSourceOptions {
@@ -477,7 +476,7 @@ export class KinesisSource implements PlannedSource<string> {
         }, this.retry);
       } catch (error) {
         // An iterator lives 5 minutes; a slow batch takes a fresh one from where it got to.
-        if (nameOf(error) !== 'ExpiredIteratorException') throw error;
+        if (errorName(error) !== 'ExpiredIteratorException') throw error;
         iterator = await this.shardIterator(shardId, last);
         continue;
       }
@@ -501,38 +500,15 @@ export class KinesisSource implements PlannedSource<string> {
   }
 
   /** An iterator just after `after`, or at `startAt` for a shard never read; undefined when nothing can be read yet. */
-  private async shardIterator(shardId: string, after: string | undefined): Promise<string | undefined> {
-    const input: GetShardIteratorCommandInput =
+  private shardIterator(shardId: string, after: string | undefined): Promise<string | undefined> {
+    const start =
       after !== undefined
-        ? {
-            StreamName: this.streamName,
-            ShardId: shardId,
-            ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
-            StartingSequenceNumber: after,
-          }
+        ? { after }
         : this.startAt === 'LATEST'
           ? // AT_TIMESTAMP rather than LATEST: a LATEST iterator taken at each batch would skip what arrived in between.
-            {
-              StreamName: this.streamName,
-              ShardId: shardId,
-              ShardIteratorType: 'AT_TIMESTAMP',
-              Timestamp: new Date(this.sinceMs ?? Date.now()),
-            }
-          : { StreamName: this.streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' };
-    try {
-      const out = await withRetries(() => this.client.send(new GetShardIteratorCommand(input)), this.retry);
-      return out.ShardIterator ?? undefined;
-    } catch (error) {
-      // The host's clock is ahead of Kinesis's: no record can be that recent yet.
-      if (
-        input.ShardIteratorType === 'AT_TIMESTAMP' &&
-        nameOf(error) === 'InvalidArgumentException' &&
-        /future/i.test(String((error as Error).message))
-      ) {
-        return undefined;
-      }
-      throw error;
-    }
+            { atMs: this.sinceMs ?? Date.now() }
+          : ({ oldest: true } as const);
+    return openShardIterator(this.client, this.retry, this.streamName, shardId, start);
   }
 
   /** Every shard of the stream still in its retention, open or closed, sorted by id. */
@@ -548,17 +524,6 @@ export class KinesisSource implements PlannedSource<string> {
     } while (nextToken !== undefined);
     return shards.sort((a, b) => ((a.ShardId ?? '') < (b.ShardId ?? '') ? -1 : 1));
   }
-}
-
-/** Throttling of reads (ProvisionedThroughputExceededException), of control calls (LimitExceededException), 5xx. */
-function isKinesisRetryable(error: unknown): boolean {
-  const name = nameOf(error);
-  return name === 'LimitExceededException' || name === 'KMSThrottlingException' || isTransientAwsError(error);
-}
-
-function nameOf(error: unknown): string | undefined {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : undefined;
 }
 
 /** Checks a checkpointed position, naming the field at fault. */
