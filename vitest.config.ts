@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // LocalStack (S3, Kinesis) for the AWS tests: installed on first use, started for the run, then stopped.
-    globalSetup: ['test/aws/globalSetup.ts'],
+    // Chromium for the Streaming UI's browser tests: installed with apt-get when missing.
+    globalSetup: ['test/aws/globalSetup.ts', 'test/ui/globalSetup.ts'],
   },
 });
