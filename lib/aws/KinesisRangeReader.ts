@@ -55,6 +55,8 @@ export interface KinesisReport {
     /** How many records the batch took from the shard (for the metrics). */
     readonly records: number;
   }>;
+  /** GetRecords calls the task made, for the batch's cost report (the coordinator makes none). */
+  readonly getRecordsCalls?: number;
 }
 
 /** GetRecords returns at most this many records per call. */
@@ -87,8 +89,10 @@ export class KinesisRangeReader {
   async read(part: KinesisReadPart): Promise<string[]> {
     const records: string[] = [];
     const report: KinesisReport['shards'][number][] = [];
+    // Counted per read, not per reader: a reader serves concurrent tasks in one process.
+    const calls = { getRecords: 0 };
     for (const range of part.shards) {
-      const read = await this.readRange(part, range);
+      const read = await this.readRange(part, range, calls);
       for (const record of read.records) records.push(record);
       report.push({
         shardId: range.shardId,
@@ -98,13 +102,15 @@ export class KinesisRangeReader {
       });
     }
     const store = await this.storeOf(part.report.storeUrl);
-    await store.put(part.report.key, JSON.stringify({ shards: report } satisfies KinesisReport));
+    const written = { shards: report, getRecordsCalls: calls.getRecords } satisfies KinesisReport;
+    await store.put(part.report.key, JSON.stringify(written));
     return records;
   }
 
   private async readRange(
     part: KinesisReadPart,
     range: KinesisShardRange,
+    calls: { getRecords: number },
   ): Promise<{ records: string[]; last: string | undefined; closed: boolean }> {
     const cuts = [...range.skipCutsMs, range.cutMs];
     let cutIndex = 0;
@@ -139,7 +145,10 @@ export class KinesisRangeReader {
       let out: GetRecordsCommandOutput;
       try {
         const request = { ShardIterator: iterator, Limit: GET_RECORDS_LIMIT };
-        out = await withRetries(() => this.client.send(new GetRecordsCommand(request)), this.retry);
+        out = await withRetries(() => {
+          calls.getRecords++;
+          return this.client.send(new GetRecordsCommand(request));
+        }, this.retry);
       } catch (error) {
         // An iterator lives 5 minutes; a slow task takes a fresh one from where it got to.
         if (errorName(error) !== 'ExpiredIteratorException') throw error;

@@ -249,6 +249,8 @@ export class KinesisSource implements PlannedSource<string> {
       if (!part || part.shards.length === 0) continue;
       const report = await this.report(part.report.key, ctx.readReport);
       for (const shard of report?.shards ?? []) records += shard.records ?? 0;
+      // The workers' reads are this batch's GetRecords calls now: the cost report counts them here.
+      this.getRecordsCalls += report?.getRecordsCalls ?? 0;
     }
     // The batch ran: where it ended goes into the position now, so the checkpoint that marks it complete has it.
     this.readReport ??= ctx.readReport;

@@ -203,10 +203,13 @@ describe('direct Kinesis reads', () => {
     expect(shardsOf(plan6)).not.toContain(shard0!.shardId);
     await first(6000, plan6);
 
-    // then the batch's count, for the metrics, comes from its tasks' reports
+    // then the batch's count, for the metrics, comes from its tasks' reports, and so do the GetRecords calls of
+    // its cost (one at least per shard read; the coordinator itself makes none)
+    const callsBefore = source.getRecordsCalls;
     expect(
       await source.recordsRead(plan6, { folder: 'input/n1/6000/', readReport: (key) => store.get(key) }),
     ).toBe(firstRuns.get(6000)!.parts.flat().length);
+    expect(source.getRecordsCalls - callsBefore).toBeGreaterThanOrEqual(3);
     // and every record was read exactly once
     const all = [...firstRuns.values()].flatMap((r) => r.parts.flat());
     expect([...all].sort()).toEqual([...written].sort());
