@@ -99,7 +99,95 @@ const MUTATIONS: Record<string, (doc: Doc, pick: <T>(list: readonly T[]) => T) =
   specialModule: (doc, pick) => {
     doc.functions = pick(SPECIAL_MODULES);
   },
+  // The kinds of the reliability issue: any field of the document, broken in the ways a hand-edited file is.
+  wrongType: (doc, pick) => {
+    const [parent, key] = pick(fieldsOf(doc));
+    parent[key] = pick(WRONG_VALUES);
+  },
+  missingField: (doc, pick) => {
+    const [parent, key] = pick(fieldsOf(doc));
+    if (Array.isArray(parent)) parent.splice(Number(key), 1);
+    else delete parent[key];
+  },
+  unknownReference: (doc, pick) => {
+    pick([
+      () => (doc.streams.counts.ops[0].op = pick(['reduceByKeyy', 'flatmap', '', 'eval', '__proto__'])),
+      () => (doc.streams.counts.from = pick(['nope', 'counts', '', 'constructor'])),
+      () => (doc.outputs[0].stream = pick(['nope', '', 'toString'])),
+      () => (doc.streams.others.ops[0].with = [pick(['nope', 'hasOwnProperty'])]),
+      () => (doc.outputs[0].type = pick(['printt', 'jsonl2', 'eval'])),
+      () => (doc.sources.q.type = pick(['kafka', 'sockets', 'valueOf'])),
+    ])();
+  },
+  cycle: (doc, pick) => {
+    const a = pick(Object.keys(doc.streams));
+    const b = pick(Object.keys(doc.streams));
+    doc.streams[a].from = b;
+    doc.streams[b].from = a;
+  },
+  prototypeKeys: (doc, pick) => {
+    const key = pick(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty']);
+    // JSON.parse makes `__proto__` an own key, as a document read from a file has it.
+    const own = (value: unknown) => JSON.parse(`{${JSON.stringify(key)}: ${JSON.stringify(value)}}`);
+    pick([
+      () => Object.assign(doc.streams, own({ from: 'tweets', ops: [{ op: 'count' }] })),
+      () => Object.assign(doc.sources, own({ type: 'queue', batches: [['a']] })),
+      () => Object.assign(doc, own({ polluted: true })),
+      () => Object.assign(doc.streams.counts.ops[0], own('x')),
+      () => doc.outputs.push({ stream: key, type: 'print' }),
+      () => doc.outputs.push({ stream: 'counts', type: 'jsonl', path: key }),
+    ])();
+  },
+  brokenJsonata: (doc, pick) => {
+    const expr = pick(BROKEN_JSONATA);
+    pick([
+      () => (doc.streams.clean.ops[2].expr = expr),
+      () => doc.streams.tags.ops.push({ op: 'filter', expr }),
+    ])();
+  },
 };
+
+const WRONG_VALUES: readonly unknown[] = [
+  'x',
+  '',
+  -1,
+  0,
+  1.5,
+  true,
+  null,
+  [],
+  {},
+  [1, 'a'],
+  { op: 1 },
+  Number.NaN,
+];
+const BROKEN_JSONATA = [
+  '$$$(',
+  'a +',
+  '[1,2',
+  '{"a":',
+  'function(',
+  '$foo(',
+  ')',
+  '$match(/(/)',
+  '"unclosed',
+  '~>',
+];
+
+/** Every field of the document as [parent, key], arrays' items included: what wrongType and missingField break. */
+function fieldsOf(doc: Doc): Array<[any, string]> {
+  const fields: Array<[any, string]> = [];
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    for (const key of Object.keys(value)) {
+      fields.push([value, key]);
+      stack.push((value as Record<string, unknown>)[key]);
+    }
+  }
+  return fields;
+}
 
 /** What one mutant came to: a clean run of validation, or a rejection. */
 type Outcome = 'accepted' | 'rejected';
@@ -126,13 +214,13 @@ function baseJob(): Doc {
 }
 
 describe('hostile job documents end as a clean rejection with a JSON path, or a clean run', () => {
-  it('validates 300 seeded mutants of the example job, one per mutation kind in turn', () => {
-    // given 300 mutants, 50 of each kind
+  it('validates 1,200 seeded mutants of the example job, one per mutation kind in turn', () => {
+    // given 1,200 mutants, 100 of each kind
     const next = random(16);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
     const counts: Record<string, Record<Outcome, number>> = {};
     const kinds = Object.keys(MUTATIONS);
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 1200; i++) {
       const kind = kinds[i % kinds.length] as string;
       const doc = baseJob();
       MUTATIONS[kind]?.(doc, pick);
@@ -148,10 +236,46 @@ describe('hostile job documents end as a clean rejection with a JSON path, or a 
       (counts[kind] as Record<Outcome, number>)[outcome]++;
     }
     // and the kinds that can never be valid are never accepted
-    for (const kind of ['longList', 'deepNesting', 'pathOutside', 'specialModule']) {
+    for (const kind of [
+      'longList',
+      'deepNesting',
+      'pathOutside',
+      'specialModule',
+      'cycle',
+      'brokenJsonata',
+    ]) {
       expect(counts[kind]?.accepted, kind).toBe(0);
     }
     console.log('document fuzz outcomes by mutation kind:', JSON.stringify(counts));
+  });
+
+  it('runs a sample of the accepted mutants one batch each: they run, or fail with a sentence, never a crash', async () => {
+    // given up to 12 accepted mutants of the kinds that break any field, with the seed job's socket source dropped
+    // (a mutant must not wait on a server) and its folder source watching a folder that exists
+    const next = random(12);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
+    const sample: Array<{ kind: string; doc: Doc }> = [];
+    for (let i = 0; i < 600 && sample.length < 12; i++) {
+      const kind = pick(['wrongType', 'missingField', 'prototypeKeys', 'hugeNumber']);
+      const doc = baseJob();
+      delete doc.sources.sock;
+      doc.streams.others.ops[0].with = ['files'];
+      MUTATIONS[kind]?.(doc, pick);
+      if (check(doc).outcome === 'accepted') sample.push({ kind, doc });
+    }
+    expect(sample.length).toBeGreaterThan(5);
+    for (const { kind, doc } of sample) {
+      // when it runs one batch
+      const result = await runBatches({ kind: 'document', document: doc, baseDir: fixturesDir }, 1).catch(
+        (error: unknown) => ({ error: error as Error }),
+      );
+      // then it ran, or its error is one of Sluice's sentences, not a TypeError or RangeError from deep inside
+      const error = result.error;
+      expect(
+        error === undefined || !['TypeError', 'RangeError', 'ReferenceError'].includes(error.name),
+        `${kind}: ${error?.stack}`,
+      ).toBe(true);
+    }
   });
 
   it('runs the hostile expressions validation accepts as dead letters, not a hung or failed batch', async () => {
