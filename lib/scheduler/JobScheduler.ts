@@ -14,8 +14,16 @@ export interface RunLimits {
   readonly durationMs?: number;
 }
 
+/**
+ * Completed batches a run keeps for its summary, the newest ones: Spark's UI retains 1,000 too
+ * (`spark.streaming.ui.retainedBatches`). A job that runs for days must not hold every batch it ran: each
+ * BatchInfo carries its stages and tasks, and the soak (bench/soak.ts) saw the heap grow 6 MiB per 1,000 batches.
+ */
+export const RETAINED_BATCHES = 1000;
+
 /** How a run ended. */
 export interface RunSummary {
+  /** The completed batches, oldest first: the newest {@link RETAINED_BATCHES} of them. */
   readonly batches: readonly BatchInfo[];
   /** Batches generated but not run because a stop was asked for. */
   readonly notRun: number;
@@ -276,6 +284,7 @@ export class JobScheduler {
       await this.ssc.env().store.deletePrefix(this.ssc.shuffleBlobsOf(batchTime));
     }
     this.done.push(info);
+    if (this.done.length > RETAINED_BATCHES) this.done.shift();
     for (const l of this.ssc.streamingListeners) l.onBatchCompleted?.(info);
     return info;
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../../lib/local/LocalRuntime';
+import { RETAINED_BATCHES } from '../../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 
 const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
@@ -84,5 +85,22 @@ describe('a stateful stream over 1,000 batches', () => {
     // and the store keeps only the blocks that remembered batches need
     const files = await readdir(dir, { recursive: true, withFileTypes: true });
     expect(files.filter((f) => f.isFile()).length).toBeLessThan(200);
+  }, 120_000);
+});
+
+describe('a run of more batches than the summary keeps', () => {
+  it('keeps only the newest 1,000 batches in its summary, so its memory does not grow with the run', async () => {
+    // given the windowed count of the test above, for 1,200 batches
+    const runtime = await LocalRuntime.start(
+      { kind: 'module', path: jobs, exportName: 'thousandBatches' },
+      { clock: 'logical', batches: 1200, workers: 0, storeDir: dir, write: () => {} },
+    );
+    // when it runs
+    const summary = await runtime.run();
+    // then the summary holds the newest 1,000 batches, in order
+    expect(summary.error).toBeUndefined();
+    expect(summary.batches).toHaveLength(RETAINED_BATCHES);
+    expect(summary.batches[0]?.batchTime).toBe(201_000);
+    expect(summary.batches.at(-1)?.batchTime).toBe(1_200_000);
   }, 120_000);
 });
