@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobValidationError } from '../../lib/errors';
 import { validateJob } from '../../lib/job/validateJob';
@@ -264,11 +267,12 @@ describe('hostile job documents end as a clean rejection with a JSON path, or a 
       if (check(doc).outcome === 'accepted') sample.push({ kind, doc });
     }
     expect(sample.length).toBeGreaterThan(5);
+    const outputDir = await mkdtemp(join(tmpdir(), 'sluice-fuzz-'));
     for (const { kind, doc } of sample) {
-      // when it runs one batch
-      const result = await runBatches({ kind: 'document', document: doc, baseDir: fixturesDir }, 1).catch(
-        (error: unknown) => ({ error: error as Error }),
-      );
+      // when it runs one batch, its outputs in a folder of its own (a mutant may name any output path)
+      const result = await runBatches({ kind: 'document', document: doc, baseDir: fixturesDir }, 1, {
+        outputDir,
+      }).catch((error: unknown) => ({ error: error as Error }));
       // then it ran, or its error is one of Sluice's sentences, not a TypeError or RangeError from deep inside
       const error = result.error;
       expect(
@@ -276,6 +280,7 @@ describe('hostile job documents end as a clean rejection with a JSON path, or a 
         `${kind}: ${error?.stack}`,
       ).toBe(true);
     }
+    await rm(outputDir, { recursive: true, force: true });
   });
 
   it('runs the hostile expressions validation accepts as dead letters, not a hung or failed batch', async () => {
