@@ -1,22 +1,5 @@
-import type { BatchCost } from '../scheduler/StreamingListener';
+import type { BatchCost, BatchUsage } from '../scheduler/StreamingListener';
 import type { AwsPrices } from './AwsPrices';
-
-/** What one batch used on AWS, as the coordinator counted it. */
-export interface BatchUsage {
-  /** Records that entered the batch. */
-  readonly records: number;
-  /** Worker Lambda duration × memory, in GB-seconds. */
-  readonly workerGbSeconds: number;
-  /** Coordinator Lambda duration × memory, in GB-seconds. */
-  readonly coordinatorGbSeconds: number;
-  readonly workerInvocations: number;
-  readonly coordinatorInvocations: number;
-  /** S3 requests billed as PUT, COPY, POST or LIST. */
-  readonly s3WriteRequests: number;
-  /** S3 requests billed as GET. */
-  readonly s3ReadRequests: number;
-  readonly kinesisGetRecords: number;
-}
 
 /**
  * A batch's cost report: its usage, and what it comes to at `prices`, in dollars for the batch and per million

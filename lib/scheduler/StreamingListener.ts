@@ -97,21 +97,28 @@ export interface TaskInfo {
   readonly speculative?: 'launched' | 'won';
 }
 
+/** What one batch used on AWS, as the coordinator counted it. */
+export interface BatchUsage {
+  /** Records that entered the batch. */
+  readonly records: number;
+  /** Worker Lambda duration × memory, in GB-seconds. */
+  readonly workerGbSeconds: number;
+  /** Coordinator Lambda duration × memory, in GB-seconds. */
+  readonly coordinatorGbSeconds: number;
+  readonly workerInvocations: number;
+  readonly coordinatorInvocations: number;
+  /** S3 requests billed as PUT, COPY, POST or LIST. */
+  readonly s3WriteRequests: number;
+  /** S3 requests billed as GET. */
+  readonly s3ReadRequests: number;
+  readonly kinesisGetRecords: number;
+}
+
 /**
  * A batch's cost report: what it used (Lambda GB-seconds and invocations, S3 requests by billing class, Kinesis
  * GetRecords calls) and what that comes to in dollars at the runtime's prices.
  */
-export interface BatchCost {
-  readonly records: number;
-  readonly workerGbSeconds: number;
-  readonly coordinatorGbSeconds: number;
-  readonly workerInvocations: number;
-  readonly coordinatorInvocations: number;
-  /** Requests billed as PUT, COPY, POST or LIST. */
-  readonly s3WriteRequests: number;
-  /** Requests billed as GET. */
-  readonly s3ReadRequests: number;
-  readonly kinesisGetRecords: number;
+export interface BatchCost extends BatchUsage {
   readonly lambdaDollars: number;
   readonly s3Dollars: number;
   readonly kinesisDollars: number;
