@@ -17,7 +17,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { kinesisClient, s3Client } from '../lib/aws/awsClients';
-import { LambdaHost } from '../lib/local/LambdaHost';
+import { LambdaHost } from '../lib/devhost/LambdaHost';
 import { GeneratorSource } from '../lib/source/GeneratorSource';
 import { setup, teardown } from '../test/aws/localstack';
 import { freePort } from '../test/helpers/freePort';

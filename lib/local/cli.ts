@@ -299,7 +299,7 @@ interface LambdaHostOptions {
 /** Serves the functions until SIGINT or SIGTERM. */
 async function lambdaHost(opts: LambdaHostOptions): Promise<number> {
   const [{ startLocalFunctions }, { findJobModules }] = await Promise.all([
-    import('./localFunctions'),
+    import('../devhost/localFunctions'),
     import('../job/jobModuleFiles'),
   ]);
   let jobModules: ReturnType<typeof findJobModules> = [];

@@ -10,8 +10,8 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
+import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { formatRecord } from '../../lib/executor/formatRecord';
-import { LambdaHost } from '../../lib/local/LambdaHost';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from '../helpers/freePort';

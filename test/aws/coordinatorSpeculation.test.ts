@@ -7,7 +7,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
-import { LambdaHost } from '../../lib/local/LambdaHost';
+import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { freePort } from '../helpers/freePort';
 
 /**

@@ -11,10 +11,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LambdaHost } from '../../lib/devhost/LambdaHost';
+import { functionModule } from '../../lib/devhost/localFunctions';
 import { findJobModules } from '../../lib/job/jobModuleFiles';
-import { LambdaHost } from '../../lib/local/LambdaHost';
 import { runBatches } from '../../lib/local/LocalRuntime';
-import { functionModule } from '../../lib/local/localFunctions';
 import { BATCHES, tweetLines } from '../fixtures/jobs/moodJob';
 import { freePort } from '../helpers/freePort';
 import { testKinesisClient, testS3Client, testStreams, uniqueName } from './localstack';

@@ -13,7 +13,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisProducer } from '../../lib/aws/KinesisProducer';
-import { type LocalFunctions, startLocalFunctions } from '../../lib/local/localFunctions';
+import { type LocalFunctions, startLocalFunctions } from '../../lib/devhost/localFunctions';
 import { LOCALSTACK_ENDPOINT } from '../aws/localstack';
 import { freePort } from '../helpers/freePort';
 import { Deployment, until } from './deployment';
