@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../lib/aws/awsClients';
 import { S3BlockStore } from '../lib/aws/S3BlockStore';
-import { LocalFolderStore } from '../lib/local/LocalFolderStore';
 import { localExecutorEnv } from '../lib/local/localExecutorEnv';
 import { StreamingContext } from '../lib/StreamingContext';
 import { LogicalClock } from '../lib/scheduler/Clock';
@@ -19,6 +18,7 @@ import { InProcessRunner } from '../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../lib/scheduler/JobScheduler';
 import type { BlockStore } from '../lib/storage/BlockStore';
 import { CountingBlockStore } from '../lib/storage/CountingBlockStore';
+import { LocalFolderStore } from '../lib/storage/LocalFolderStore';
 import { setup, teardown } from '../test/aws/localstack';
 
 // 8 besides the 4, 16 and 64: the crossover in time lies between 4 and 16.

@@ -12,7 +12,6 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextFromModule, type JobModule } from '../lib/job/JobModule';
-import { LocalFolderStore } from '../lib/local/LocalFolderStore';
 import { LocalRuntime } from '../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../lib/local/localExecutorEnv';
 import { LogicalClock } from '../lib/scheduler/Clock';
@@ -20,6 +19,7 @@ import { InProcessRunner } from '../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../lib/scheduler/StreamingListener';
 import type { BlockStore } from '../lib/storage/BlockStore';
+import { LocalFolderStore } from '../lib/storage/LocalFolderStore';
 import { STATE_KEYS, stateBytesJobs, TOUCHED_PER_BATCH, TWEETS_PER_SEC, WINDOW_MS } from './stateJobs';
 
 const jobsPath = new URL('./stateJobs.ts', import.meta.url).pathname;

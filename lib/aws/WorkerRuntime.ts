@@ -6,9 +6,9 @@ import { TaskExecutor } from '../executor/TaskExecutor';
 import { buildDeployedJob } from '../job/buildDeployedJob';
 import { type DeployedModules, deployedModules } from '../job/DeployedModules';
 import { contextFromSource } from '../job/JobSource';
-import { LocalFolderStore } from '../local/LocalFolderStore';
 import type { TaskPlan, TaskResult } from '../plan/Plan';
 import type { BlockStore } from '../storage/BlockStore';
+import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { registerAwsDirectReaders } from './awsDirectReaders';
 import { STATIC_PREFIX } from './bucketLayout';
 

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { FunctionTable } from '../dataset/FnScope';
 import { PartitionCache } from '../dataset/PartitionCache';
 import type { ExecutorEnv } from '../executor/TaskExecutor';
-import { LocalFolderStore } from './LocalFolderStore';
+import { LocalFolderStore } from '../storage/LocalFolderStore';
 
 /** Where the local runtime keeps things: block store, outputs, and the folder static paths are relative to. */
 export interface LocalDirs {

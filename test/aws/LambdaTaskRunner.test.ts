@@ -11,7 +11,6 @@ import type { DeadLetter } from '../../lib/dataset/TaskContext';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import type { OutputEvent } from '../../lib/dstream/DStreamOps';
 import { contextFromSource, type JobSource } from '../../lib/job/JobSource';
-import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { LogicalClock } from '../../lib/scheduler/Clock';
@@ -19,6 +18,7 @@ import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import type { TaskRunner } from '../../lib/scheduler/TaskRunner';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { failingJob, fixturesDir, userFunctionsJob } from '../job/fixtures/jobs';
 
 /** A JSON job with shuffles, a user functions module, a static-file join and a dead letter. */

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
 import { TEMPORARY_PREFIXES, TEMPORARY_TAG } from '../../lib/aws/bucketLayout';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
-import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import type { BlockStore } from '../../lib/storage/BlockStore';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { blockStoreContract, blockStoreScript, runBlockStoreScript } from '../helpers/blockStoreContract';
 import { testS3Client, uniqueName } from './localstack';
 

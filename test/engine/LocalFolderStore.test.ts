@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { blockStoreContract } from '../helpers/blockStoreContract';
 
 const folders: string[] = [];

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildJob } from '../../lib/job/buildJob';
-import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import type { MapStatus, TaskPlan, TaskResult } from '../../lib/plan/Plan';
@@ -21,6 +20,7 @@ import {
 import { mergeGroupSize } from '../../lib/shuffle/ShuffleOptions';
 import { shuffleKey, writeShuffle } from '../../lib/shuffle/ShuffleWriter';
 import { CountingBlockStore } from '../../lib/storage/CountingBlockStore';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { decodeSegment } from '../../lib/storage/SegmentedBlob';
 import { combining } from '../helpers/combiningCases';
 import { assertBatches } from '../helpers/operatorCase';

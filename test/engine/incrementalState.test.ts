@@ -7,7 +7,7 @@ import { StateMap } from '../../lib/dataset/StateMap';
 import type { PersistSpec } from '../../lib/dataset/StorageLevel';
 import type { TaskContext } from '../../lib/dataset/TaskContext';
 import type { JobModule } from '../../lib/job/JobModule';
-import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { decodeSegment, encodeSegments } from '../../lib/storage/SegmentedBlob';
 import {
   MANY_KEYS_BATCHES,

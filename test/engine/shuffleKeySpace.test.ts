@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import type { TaskPlan, TaskResult } from '../../lib/plan/Plan';
 import { StreamingContext } from '../../lib/StreamingContext';
@@ -11,6 +10,7 @@ import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { TaskControl, TaskRunner } from '../../lib/scheduler/TaskRunner';
 import type { BlockStore } from '../../lib/storage/BlockStore';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 
 /**
  * Two drivers running the same batch on one store: what a coordinator frozen past its lease and its successor do

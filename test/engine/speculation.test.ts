@@ -7,7 +7,6 @@ import { spillKey } from '../../lib/aws/WorkerRuntime';
 import type { DeadLetter } from '../../lib/dataset/TaskContext';
 import type { OutputEvent } from '../../lib/dstream/DStreamOps';
 import { buildJob } from '../../lib/job/buildJob';
-import { LocalFolderStore } from '../../lib/local/LocalFolderStore';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import type { TaskPlan } from '../../lib/plan/Plan';
 import { StreamingContext, type StreamingContextOptions } from '../../lib/StreamingContext';
@@ -17,6 +16,7 @@ import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { SpeculationPolicy } from '../../lib/scheduler/SpeculationPolicy';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import { writeShuffle } from '../../lib/shuffle/ShuffleWriter';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { fixturesDir, issuesOf, minimalJob } from '../job/fixtures/jobs';
 
 describe('SpeculationPolicy', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { BlockStore } from '../storage/BlockStore';
+import type { BlockStore } from './BlockStore';
 
 /** The block store of the embedded local mode: one file per block under a folder (`.sluice/<job name>/` by default). */
 export class LocalFolderStore implements BlockStore {
