@@ -6,6 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { JOBS_PREFIX } from '../lib/aws/bucketLayout';
+import { ENV, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
 import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import type { CoordinatorFunction } from './CoordinatorFunction';
 import { SluiceFunction } from './SluiceFunction';
@@ -47,12 +48,12 @@ export class ControlFunction extends Construct {
     const base = new SluiceFunction(this, 'Control', {
       handler: 'control',
       memoryMb: 512,
-      timeout: Duration.seconds(30),
+      timeout: Duration.millis(FUNCTION_TIMEOUT_MS.control),
       reservedConcurrency: props.concurrency ?? 2,
       environment: {
-        SLUICE_BUCKET: bucket.bucketName,
-        SLUICE_COORDINATOR_FUNCTION: coordinator.functionName,
-        SLUICE_STREAM: props.stream.streamName,
+        [ENV.bucket]: bucket.bucketName,
+        [ENV.coordinatorFunction]: coordinator.functionName,
+        [ENV.stream]: props.stream.streamName,
       },
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
       ...(props.jobModules !== undefined ? { jobModules: props.jobModules } : {}),

@@ -8,6 +8,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INPUT_PREFIX, JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
+import { ENV, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
 import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import { SluiceFunction } from './SluiceFunction';
 import type { WorkerFunction } from './WorkerFunction';
@@ -64,16 +65,16 @@ export class CoordinatorFunction extends Construct {
     this.base = new SluiceFunction(this, 'Coordinator', {
       handler: 'coordinator',
       memoryMb: props.memoryMb ?? 1024,
-      timeout: props.timeout ?? Duration.minutes(5),
+      timeout: props.timeout ?? Duration.millis(FUNCTION_TIMEOUT_MS.coordinator),
       reservedConcurrency: 1,
       // Set, not generated, so that the role can name the function before the function exists.
       functionName,
       environment: {
-        SLUICE_BUCKET: bucket.bucketName,
-        SLUICE_WORKER_FUNCTION: worker.fn.functionName,
-        SLUICE_COORDINATOR_FUNCTION: functionName,
-        SLUICE_TASK_CONCURRENCY: String(worker.concurrency),
-        SLUICE_STREAM: stream.streamName,
+        [ENV.bucket]: bucket.bucketName,
+        [ENV.workerFunction]: worker.fn.functionName,
+        [ENV.coordinatorFunction]: functionName,
+        [ENV.taskConcurrency]: String(worker.concurrency),
+        [ENV.stream]: stream.streamName,
       },
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
       ...(props.jobModules !== undefined ? { jobModules: props.jobModules } : {}),

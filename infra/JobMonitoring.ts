@@ -13,9 +13,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-/** The namespace of the metrics the coordinator writes (`lib/aws/emfMetrics.ts`). */
-export const METRICS_NAMESPACE = 'Sluice';
+import { METRIC, METRICS_NAMESPACE } from '../lib/aws/deploymentContract';
 
 /** Settings of a {@link JobMonitoring}. */
 export interface JobMonitoringProps {
@@ -46,7 +44,7 @@ export class JobMonitoring extends Construct {
     const unstableAfter = props.unstableAfterBatches ?? 10;
     const growing = new Metric({
       namespace: METRICS_NAMESPACE,
-      metricName: 'TotalDelayGrowingFor',
+      metricName: METRIC.delayGrowingFor,
       statistic: 'Maximum',
       period: Duration.minutes(1),
     });
@@ -77,20 +75,20 @@ export class JobMonitoring extends Construct {
       [
         new GraphWidget({
           title: 'Total delay per job (ms, max)',
-          left: [perJob('TotalDelay', 'Maximum', 'total delay')],
+          left: [perJob(METRIC.totalDelay, 'Maximum', 'total delay')],
           width: 8,
         }),
         new GraphWidget({
           title: 'Scheduling delay and processing time (ms, max)',
           left: [
-            perJob('SchedulingDelay', 'Maximum', 'scheduling'),
-            perJob('ProcessingTime', 'Maximum', 'processing'),
+            perJob(METRIC.schedulingDelay, 'Maximum', 'scheduling'),
+            perJob(METRIC.processingTime, 'Maximum', 'processing'),
           ],
           width: 8,
         }),
         new GraphWidget({
           title: 'Batches in a row of growing total delay',
-          left: [perJob('TotalDelayGrowingFor', 'Maximum', 'growing for')],
+          left: [perJob(METRIC.delayGrowingFor, 'Maximum', 'growing for')],
           leftAnnotations: [{ value: unstableAfter, label: 'unstable' }],
           width: 8,
         }),

@@ -6,6 +6,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ENV } from '../lib/aws/deploymentContract';
 import { type JobModuleFile, writeHandlerEntry } from '../lib/job/jobModuleFiles';
 
 /** The repository root: handler entries and the lock file are found from it. */
@@ -86,7 +87,7 @@ export class SluiceFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         // The bundled modules' names, for whoever reads the function's configuration (the bundle registers them).
         ...(props.jobModules?.length
-          ? { SLUICE_JOB_MODULES: props.jobModules.map((m) => m.name).join(',') }
+          ? { [ENV.jobModules]: props.jobModules.map((m) => m.name).join(',') }
           : {}),
         ...props.environment,
       },

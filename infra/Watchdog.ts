@@ -4,6 +4,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { TICK_MS } from '../lib/aws/deploymentContract';
 
 /** Settings of a {@link Watchdog}. */
 export interface WatchdogProps {
@@ -35,7 +36,7 @@ export class Watchdog extends Construct {
     super(scope, id);
     this.rule = new Rule(this, 'Tick', {
       description: 'Sluice watchdog: ticks the coordinator, which resumes any running job left without one',
-      schedule: Schedule.rate(props.every ?? Duration.minutes(1)),
+      schedule: Schedule.rate(props.every ?? Duration.millis(TICK_MS)),
       targets: [
         new LambdaFunction(props.coordinator, {
           event: RuleTargetInput.fromObject({ action: 'tick' }),

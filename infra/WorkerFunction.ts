@@ -6,6 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { INPUT_PREFIX, JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
+import { ENV, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
 import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import { SluiceFunction } from './SluiceFunction';
 
@@ -53,11 +54,11 @@ export class WorkerFunction extends Construct {
     this.base = new SluiceFunction(this, 'Worker', {
       handler: 'worker',
       memoryMb: props.memoryMb ?? 1769,
-      timeout: props.timeout ?? Duration.minutes(2),
+      timeout: props.timeout ?? Duration.millis(FUNCTION_TIMEOUT_MS.worker),
       reservedConcurrency: this.concurrency,
       environment: {
-        SLUICE_STORE: `s3://${bucket.bucketName}`,
-        SLUICE_OUTPUTS: `s3://${bucket.bucketName}/${OUTPUTS_PREFIX}`,
+        [ENV.store]: `s3://${bucket.bucketName}`,
+        [ENV.outputs]: `s3://${bucket.bucketName}/${OUTPUTS_PREFIX}`,
       },
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
       ...(props.jobModules !== undefined ? { jobModules: props.jobModules } : {}),

@@ -1,3 +1,5 @@
+import { ENV } from './deploymentContract';
+
 /**
  * The AWS list prices Sluice's cost report uses, in US dollars. The defaults are us-east-1 (N. Virginia) list
  * prices as of November 2026, from the pricing pages: Lambda (aws.amazon.com/lambda/pricing, and the "How AWS
@@ -41,28 +43,28 @@ export const US_EAST_1_PRICES: AwsPrices = {
  * an error naming it.
  */
 export function pricesFrom(env: NodeJS.ProcessEnv): AwsPrices {
-  const text = env.SLUICE_PRICES;
+  const text = env[ENV.prices];
   if (text === undefined || text === '') return US_EAST_1_PRICES;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error(`SLUICE_PRICES must be a JSON object of prices, got ${JSON.stringify(text)}`);
+    throw new Error(`${ENV.prices} must be a JSON object of prices, got ${JSON.stringify(text)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`SLUICE_PRICES must be a JSON object of prices, got ${JSON.stringify(text)}`);
+    throw new Error(`${ENV.prices} must be a JSON object of prices, got ${JSON.stringify(text)}`);
   }
-  const prices: Record<string, unknown> = { ...US_EAST_1_PRICES, source: 'SLUICE_PRICES' };
+  const prices: Record<string, unknown> = { ...US_EAST_1_PRICES, source: ENV.prices };
   for (const [field, value] of Object.entries(parsed)) {
     if (!(field in US_EAST_1_PRICES)) {
       throw new Error(
-        `SLUICE_PRICES.${field} is not a price; the fields are ${Object.keys(US_EAST_1_PRICES).join(', ')}`,
+        `${ENV.prices}.${field} is not a price; the fields are ${Object.keys(US_EAST_1_PRICES).join(', ')}`,
       );
     }
     const ok = field === 'source' ? typeof value === 'string' : typeof value === 'number' && value >= 0;
     if (!ok) {
       throw new Error(
-        `SLUICE_PRICES.${field} must be ${field === 'source' ? 'a string' : 'a number of dollars, 0 or more'}, got ${JSON.stringify(value)}`,
+        `${ENV.prices}.${field} must be ${field === 'source' ? 'a string' : 'a number of dollars, 0 or more'}, got ${JSON.stringify(value)}`,
       );
     }
     prices[field] = value;

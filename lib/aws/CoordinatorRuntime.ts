@@ -25,6 +25,7 @@ import {
   TEMPORARY_TAG,
 } from './bucketLayout';
 import { type CoordinatorEvent, parseCoordinatorEvent } from './coordinatorEvents';
+import { ENV } from './deploymentContract';
 import { emfLine } from './emfMetrics';
 import { FencedError, FencedStore } from './FencedStore';
 import { HybridRunner } from './HybridRunner';
@@ -139,26 +140,24 @@ export class CoordinatorRuntime {
     options: Pick<CoordinatorConfig, 'drive'> = {},
   ): CoordinatorRuntime {
     const drives = options.drive !== false;
-    const required = ['SLUICE_BUCKET', drives ? 'SLUICE_WORKER_FUNCTION' : 'SLUICE_COORDINATOR_FUNCTION'];
+    const required = [ENV.bucket, drives ? ENV.workerFunction : ENV.coordinatorFunction];
     const missing = required.filter((name) => !env[name]);
     if (missing.length > 0) {
       const role = drives ? 'coordinator' : 'control function';
       throw new Error(`the ${role} needs the environment variables ${missing.join(', ')}`);
     }
+    const leaseTtl = env[ENV.leaseTtlMs];
+    const workerMemory = env[ENV.workerMemoryMb];
     return new CoordinatorRuntime(clients, {
-      bucket: env.SLUICE_BUCKET!,
-      workerFunction: env.SLUICE_WORKER_FUNCTION ?? '',
-      ...(env.SLUICE_COORDINATOR_FUNCTION || env.AWS_LAMBDA_FUNCTION_NAME
-        ? { selfFunction: env.SLUICE_COORDINATOR_FUNCTION || env.AWS_LAMBDA_FUNCTION_NAME }
+      bucket: env[ENV.bucket]!,
+      workerFunction: env[ENV.workerFunction] ?? '',
+      ...(env[ENV.coordinatorFunction] || env.AWS_LAMBDA_FUNCTION_NAME
+        ? { selfFunction: env[ENV.coordinatorFunction] || env.AWS_LAMBDA_FUNCTION_NAME }
         : {}),
-      taskConcurrency: Number(env.SLUICE_TASK_CONCURRENCY ?? 16),
-      ...(env.SLUICE_STREAM ? { stream: env.SLUICE_STREAM } : {}),
-      ...(env.SLUICE_LEASE_TTL_MS
-        ? { leaseTtlMs: positiveMs('SLUICE_LEASE_TTL_MS', env.SLUICE_LEASE_TTL_MS) }
-        : {}),
-      ...(env.SLUICE_WORKER_MEMORY_MB
-        ? { workerMemoryMb: positiveMs('SLUICE_WORKER_MEMORY_MB', env.SLUICE_WORKER_MEMORY_MB) }
-        : {}),
+      taskConcurrency: Number(env[ENV.taskConcurrency] ?? 16),
+      ...(env[ENV.stream] ? { stream: env[ENV.stream] } : {}),
+      ...(leaseTtl ? { leaseTtlMs: positiveMs(ENV.leaseTtlMs, leaseTtl) } : {}),
+      ...(workerMemory ? { workerMemoryMb: positiveMs(ENV.workerMemoryMb, workerMemory) } : {}),
       ...(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE
         ? { coordinatorMemoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) }
         : {}),
@@ -249,8 +248,7 @@ export class CoordinatorRuntime {
       .filter(([, spec]) => spec.type === 'kinesis' && spec.streamName === undefined)
       .map(([name]) => ({
         path: `sources.${name}.streamName`,
-        message:
-          'this coordinator has no stream of its own (SLUICE_STREAM is not set): name the Kinesis stream',
+        message: `this coordinator has no stream of its own (${ENV.stream} is not set): name the Kinesis stream`,
       }));
     if (issues.length > 0) throw new JobValidationError(issues);
   }
@@ -662,7 +660,7 @@ export class CoordinatorRuntime {
   private async invokeCoordinator(event: CoordinatorEvent): Promise<void> {
     if (!this.config.selfFunction) {
       if (this.config.drive === false)
-        throw new Error('the control function needs SLUICE_COORDINATOR_FUNCTION to start jobs on');
+        throw new Error(`the control function needs ${ENV.coordinatorFunction} to start jobs on`);
       return;
     }
     await this.clients.lambda.send(

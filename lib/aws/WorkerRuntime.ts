@@ -11,6 +11,7 @@ import type { BlockStore } from '../storage/BlockStore';
 import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { registerAwsDirectReaders } from './awsDirectReaders';
 import { STATIC_PREFIX } from './bucketLayout';
+import { ENV } from './deploymentContract';
 
 /** Which job a task belongs to: the document itself, or the key of the document in the task's store. */
 export type WorkerJobRef = ({ readonly job: unknown } | { readonly jobKey: string }) & {
@@ -92,21 +93,20 @@ export class WorkerRuntime {
    * folder, `LAMBDA_TASK_ROOT`), `SLUICE_SPILL_BYTES` (default 5.5 MiB).
    */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): WorkerRuntime {
-    const storeUrl = env.SLUICE_STORE;
+    const storeUrl = env[ENV.store];
     if (!storeUrl) {
-      throw new Error('SLUICE_STORE is not set: set it to s3://bucket/prefix or file:///absolute/folder');
+      throw new Error(`${ENV.store} is not set: set it to s3://bucket/prefix or file:///absolute/folder`);
     }
-    const spill = env.SLUICE_SPILL_BYTES;
+    const spill = env[ENV.spillBytes];
+    const baseDir = env[ENV.baseDir];
     if (spill !== undefined && !/^\d+$/.test(spill)) {
-      throw new RangeError(
-        `SLUICE_SPILL_BYTES must be a whole number of bytes, got ${JSON.stringify(spill)}`,
-      );
+      throw new RangeError(`${ENV.spillBytes} must be a whole number of bytes, got ${JSON.stringify(spill)}`);
     }
     return new WorkerRuntime({
       storeUrl,
-      ...(env.SLUICE_OUTPUTS ? { outputsUrl: env.SLUICE_OUTPUTS } : {}),
-      ...(env.SLUICE_BASE_DIR
-        ? { baseDir: resolve(env.SLUICE_BASE_DIR) }
+      ...(env[ENV.outputs] ? { outputsUrl: env[ENV.outputs] } : {}),
+      ...(baseDir
+        ? { baseDir: resolve(baseDir) }
         : {
             baseDir: staticBaseOf(storeUrl) ?? resolve(env.LAMBDA_TASK_ROOT ?? process.cwd()),
             deployedModules,

@@ -1,4 +1,5 @@
 import type { BatchInfo } from '../scheduler/StreamingListener';
+import { METRIC, METRICS_NAMESPACE } from './deploymentContract';
 
 /** Counters the coordinator adds to a batch's metrics: Lambda invocations. */
 export interface RunnerCounters {
@@ -15,9 +16,9 @@ export interface RunnerCounters {
  */
 export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters): string {
   const metrics: Record<string, [number, string]> = {
-    SchedulingDelay: [info.schedulingDelayMs, 'Milliseconds'],
-    ProcessingTime: [info.processingTimeMs, 'Milliseconds'],
-    TotalDelay: [info.totalDelayMs, 'Milliseconds'],
+    [METRIC.schedulingDelay]: [info.schedulingDelayMs, 'Milliseconds'],
+    [METRIC.processingTime]: [info.processingTimeMs, 'Milliseconds'],
+    [METRIC.totalDelay]: [info.totalDelayMs, 'Milliseconds'],
     RecordsIn: [info.records, 'Count'],
     Tasks: [info.tasks, 'Count'],
     SpeculativeTasks: [info.speculativeTasks, 'Count'],
@@ -28,7 +29,7 @@ export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters):
     StorageRequests: [info.storageRequests, 'Count'],
     ShuffleBytes: [info.shuffleBytes, 'Bytes'],
     DeadLetters: [info.deadLetters, 'Count'],
-    TotalDelayGrowingFor: [counters.delayGrowingFor, 'Count'],
+    [METRIC.delayGrowingFor]: [counters.delayGrowingFor, 'Count'],
     // The cost report (see `batchCost`): what the batch used, and its dollars at the coordinator's prices.
     ...(info.cost
       ? ({
@@ -48,7 +49,7 @@ export function emfLine(job: string, info: BatchInfo, counters: RunnerCounters):
       Timestamp: Date.now(),
       CloudWatchMetrics: [
         {
-          Namespace: 'Sluice',
+          Namespace: METRICS_NAMESPACE,
           // Per job, and across jobs (no dimension): the stack's alarm watches every job without knowing names.
           Dimensions: [['Job'], []],
           Metrics: Object.entries(metrics).map(([Name, [, Unit]]) => ({ Name, Unit })),

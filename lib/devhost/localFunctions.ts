@@ -1,6 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OUTPUTS_PREFIX } from '../aws/bucketLayout';
+import { ENV, FUNCTION_TIMEOUT_MS, TICK_MS } from '../aws/deploymentContract';
 import { type JobModuleFile, writeHandlerEntry } from '../job/jobModuleFiles';
 import { LambdaHost } from './LambdaHost';
 
@@ -64,8 +66,8 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
   const coordinatorTimeoutMs = options.coordinatorTimeoutMs ?? 60_000;
   // As the stack sets them, plus the way back to this host for the functions that invoke others.
   const shared = {
-    SLUICE_BUCKET: options.bucket,
-    SLUICE_STREAM: options.stream,
+    [ENV.bucket]: options.bucket,
+    [ENV.stream]: options.stream,
     AWS_ENDPOINT_URL_LAMBDA: url,
   };
   const host = await LambdaHost.start({
@@ -74,27 +76,30 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
     functions: {
       control: {
         module: functionModule('control', options.jobModules),
-        timeoutMs: 30_000,
-        env: { ...shared, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
+        timeoutMs: FUNCTION_TIMEOUT_MS.control,
+        env: { ...shared, [ENV.coordinatorFunction]: 'coordinator' },
       },
       coordinator: {
         module: functionModule('coordinator', options.jobModules),
         timeoutMs: coordinatorTimeoutMs,
         env: {
           ...shared,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          SLUICE_COORDINATOR_FUNCTION: 'coordinator',
-          SLUICE_TASK_CONCURRENCY: concurrency,
+          [ENV.workerFunction]: 'worker',
+          [ENV.coordinatorFunction]: 'coordinator',
+          [ENV.taskConcurrency]: concurrency,
         },
       },
       worker: {
         module: functionModule('worker', options.jobModules),
-        timeoutMs: 120_000,
-        env: { SLUICE_STORE: `s3://${options.bucket}`, SLUICE_OUTPUTS: `s3://${options.bucket}/outputs/` },
+        timeoutMs: FUNCTION_TIMEOUT_MS.worker,
+        env: {
+          [ENV.store]: `s3://${options.bucket}`,
+          [ENV.outputs]: `s3://${options.bucket}/${OUTPUTS_PREFIX}`,
+        },
       },
     },
   });
-  const tickMs = options.tickMs ?? 60_000;
+  const tickMs = options.tickMs ?? TICK_MS;
   const tick =
     tickMs > 0
       ? setInterval(() => {
