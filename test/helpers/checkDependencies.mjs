@@ -1,12 +1,19 @@
 // The dependency rule of the codebase, checked by `npm run lint`:
-//  - the engine (lib/, outside lib/aws/) never imports the AWS SDK, the CDK, functions/ or infra/;
-//  - lib/aws/ never imports the CDK either (infra/ imports lib/aws/bucketLayout, never the reverse);
-//  - the engine core (lib/ outside lib/local/ and lib/aws/) never imports lib/local/;
+//  - the engine (lib/, outside lib/aws/) never imports the AWS SDK, the CDK or infra/, nor functions/ (except the
+//    development Lambda host in lib/devhost/, whose job is to serve the handlers of functions/);
+//  - lib/aws/ never imports the CDK either (infra/ imports lib/aws/bucketLayout, never the reverse), nor the
+//    local runtime (lib/local/) or the development host (lib/devhost/);
+//  - the engine core (lib/ outside lib/local/, lib/devhost/ and lib/aws/) never imports lib/local/ or lib/devhost/;
 //  - no import cycles between files of lib/ (type-only imports excepted, they vanish at runtime).
+// An import is a static `import`/`export ... from`, a dynamic `import('...')`, or a file a module loads by
+// `new URL('...', import.meta.url)` (a worker thread's or a child process's entry, a folder of handlers).
+// Usage: node test/helpers/checkDependencies.mjs [root]   (root: the repository, by default this one)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+const root = process.argv[2]
+  ? resolve(process.argv[2])
+  : resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
 const files = [];
 (function walk(dir) {
   for (const name of readdirSync(dir)) {
@@ -18,28 +25,39 @@ const files = [];
 
 const problems = [];
 const graph = new Map();
+// Static imports and re-exports (m[2]: type-only; m[3] or m[4]: the specifier); dynamic `import('...')` (m[5]);
+// `new URL('...', import.meta.url)` (m[6]). Dynamic and URL loads are not module-graph edges for the cycle check.
 const importRe =
-  /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|await import\(['"]([^'"]+)['"]\)/gm;
+  /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\bnew URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/gm;
 for (const file of files) {
   const rel = relative(root, file);
   const text = readFileSync(file, 'utf8');
   const edges = [];
   for (const m of text.matchAll(importRe)) {
     const typeOnly = Boolean(m[2]);
-    const spec = m[3] ?? m[4] ?? m[5];
-    const dynamic = Boolean(m[5]);
+    const spec = m[3] ?? m[4] ?? m[5] ?? m[6];
+    const dynamic = Boolean(m[5] ?? m[6]);
     const inAws = rel.startsWith('lib/aws/');
+    const inDevhost = rel.startsWith('lib/devhost/');
     if (!inAws && /^(@aws-sdk|aws-cdk-lib|constructs)/.test(spec))
       problems.push(`${rel} imports ${spec}: the engine stays free of AWS`);
     if (inAws && /^(aws-cdk-lib|constructs)/.test(spec))
       problems.push(`${rel} imports ${spec}: the runtime never loads the CDK, which only infra/ uses`);
     if (!spec.startsWith('.')) continue;
     const target = relative(root, resolve(dirname(file), spec));
-    if (/^(functions|infra)\//.test(target))
+    if (/^infra(\/|$)/.test(target) || (!inDevhost && /^functions(\/|$)/.test(target)))
       problems.push(`${rel} imports ${target}: the engine must not depend on ${target.split('/')[0]}/`);
-    const core = !rel.startsWith('lib/local/') && !inAws;
+    if (inAws && /^lib\/(local|devhost)\//.test(target))
+      problems.push(
+        `${rel} imports ${target}: the serverless runtime must not depend on ${target.split('/', 2).join('/')}/`,
+      );
+    const core = !rel.startsWith('lib/local/') && !inDevhost && !inAws;
     if (core && target.startsWith('lib/local/'))
       problems.push(`${rel} imports ${target}: the engine core must not depend on the local runtime`);
+    if (core && target.startsWith('lib/devhost/'))
+      problems.push(
+        `${rel} imports ${target}: the engine core must not depend on the development Lambda host`,
+      );
     if (!typeOnly && !dynamic) edges.push(target.replace(/\.(ts|mjs)$/, ''));
   }
   graph.set(rel.replace(/\.(ts|mjs)$/, ''), edges);
