@@ -2,6 +2,7 @@ import type { DeadLetter } from '../dataset/TaskContext';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import type { BlockStore } from '../storage/BlockStore';
+import type { ActiveBatch } from '../ui/ActiveBatches';
 import {
   type BatchDetail,
   type StreamingSummary,
@@ -13,11 +14,20 @@ import { JOBS_PREFIX, jobStorePrefix } from './bucketLayout';
 /** Dead letters a batch page shows; the rest are counted. */
 const LETTERS_SHOWN = 100;
 
+/** What the coordinator writes to `jobs/<job>/active.json` each time it writes its kept metrics. */
+export interface ActiveSnapshot {
+  /** When it was written, ms since the epoch. */
+  readonly writtenAtMs: number;
+  /** The batches generated and not completed then, newest first. */
+  readonly active: readonly ActiveBatch[];
+}
+
 /**
  * The Streaming UI's view of a job on AWS, read-only (`sluice ui --bucket B --job J`): the batches the coordinator
- * keeps in `jobs/<job>/metrics.json`, the job's batch interval from `jobs/<job>/job.json`, and a batch's dead
- * letters from its store's `dead-letter/<batch time>.jsonl`. Everything is read on each request, so the page
- * follows a running job; nothing is written.
+ * keeps in `jobs/<job>/metrics.json`, the batches it was running or queueing when it last wrote them from
+ * `jobs/<job>/active.json`, the job's batch interval from `jobs/<job>/job.json`, and a batch's dead letters from
+ * its store's `dead-letter/<batch time>.jsonl`. Everything is read on each request, so the page follows a
+ * running job; nothing is written.
  *
  * @example
  * const source = new AwsMetricsUiSource(new S3BlockStore({ client: s3Client(), bucket }), 'hashtags');
@@ -31,9 +41,10 @@ export class AwsMetricsUiSource implements StreamingUiSource {
   ) {}
 
   async summary(): Promise<StreamingSummary> {
-    const [batches, doc] = await Promise.all([
+    const [batches, doc, active] = await Promise.all([
       this.batches(),
       this.json(`${JOBS_PREFIX}${this.job}/job.json`),
+      this.json(`${JOBS_PREFIX}${this.job}/active.json`) as Promise<ActiveSnapshot | undefined>,
     ]);
     if (doc === undefined) {
       throw new Error(`no job ${this.job} in this bucket: ${JOBS_PREFIX}${this.job}/job.json is missing`);
@@ -50,7 +61,8 @@ export class AwsMetricsUiSource implements StreamingUiSource {
       completedBatches: batches.length,
       records: batches.reduce((n, b) => n + b.records, 0),
       delayGrowingFor: trend.growingFor,
-      active: [],
+      active: active?.active ?? [],
+      ...(active ? { activeAsOfMs: active.writtenAtMs } : {}),
       batches: batches.map(withoutOutputOps),
     };
   }

@@ -14,6 +14,7 @@ import { DelayTrend } from '../scheduler/DelayTrend';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { JobScheduler } from '../scheduler/JobScheduler';
 import type { BatchInfo } from '../scheduler/StreamingListener';
+import { ActiveBatches } from '../ui/ActiveBatches';
 import { type AwsPrices, pricesFrom, US_EAST_1_PRICES } from './AwsPrices';
 import { batchCost, costOf } from './batchCost';
 import {
@@ -454,12 +455,26 @@ export class CoordinatorRuntime {
     let keptChanged = false;
     let metricsWrittenAt = Date.now();
     let metricsWrite = Promise.resolve();
+    // The batches generated and not completed, written beside the kept metrics for the Streaming UI.
+    const active = new ActiveBatches();
     const writeMetrics = () => {
       // A fenced coordinator's metrics would overwrite its successor's.
       if (fenced.fenced) return;
-      const text = JSON.stringify(kept);
+      const text = keptChanged ? JSON.stringify(kept) : undefined;
+      const activeText = JSON.stringify({ writtenAtMs: Date.now(), active: active.snapshot() });
       keptChanged = false;
-      metricsWrite = metricsWrite.then(() => this.root.put(`jobs/${name}/metrics.json`, text));
+      metricsWrite = metricsWrite.then(async () => {
+        if (text !== undefined) await this.root.put(`jobs/${name}/metrics.json`, text);
+        await this.root.put(`jobs/${name}/active.json`, activeText);
+      });
+    };
+    // Status events read the kept metrics: refresh them every few seconds, not once per batch.
+    const refreshMetrics = () => {
+      if (Date.now() - metricsWrittenAt < METRICS_EVERY_MS) return;
+      metricsWrittenAt = Date.now();
+      writeMetrics();
+      // A failed refresh is not the batch's failure; the final write below reports its own.
+      metricsWrite = metricsWrite.catch(() => {});
     };
     // The stability signal carries over from the invocations before this one.
     const trend = new DelayTrend();
@@ -491,6 +506,10 @@ export class CoordinatorRuntime {
     let coordinatorInvocations = 1;
     const prices = this.config.prices ?? US_EAST_1_PRICES;
     const gb = (mb: number) => mb / 1024;
+    // First, so that a completed batch has left the active ones when the listener below writes the metrics; a
+    // batch's start refreshes them too, so that a batch running long is seen running.
+    ssc.addListener(active);
+    ssc.addListener({ onBatchStarted: refreshMetrics });
     ssc.addListener({
       onBatchCompleted: (info) => {
         const invokes = lambdaRunner.invokes - invokesBefore;
@@ -523,13 +542,7 @@ export class CoordinatorRuntime {
         completed.push(entry);
         kept = withBatch(kept, entry);
         keptChanged = true;
-        // Status events read the kept metrics: refresh them every few seconds, not once per batch.
-        if (Date.now() - metricsWrittenAt >= METRICS_EVERY_MS) {
-          metricsWrittenAt = Date.now();
-          writeMetrics();
-          // A failed refresh is not the batch's failure; the final write below reports its own.
-          metricsWrite = metricsWrite.catch(() => {});
-        }
+        refreshMetrics();
         s3Before = s3;
         if (info.batchTime > emptyUntil && idle.observe(info) && canSleep && !fellAsleep) {
           // Idle for idleAfterBatches batches, unless the sources say records wait (tasks that read directly leave
@@ -595,10 +608,9 @@ export class CoordinatorRuntime {
     await sleepCheck;
     // A coordinator that found itself fenced leaves lease, control state and hand-over to its successor.
     if (fenced.fenced) lostLease = true;
-    if (keptChanged) {
-      writeMetrics();
-      await metricsWrite;
-    }
+    // The active batches too: those this invocation leaves are queued for the next one.
+    writeMetrics();
+    await metricsWrite;
     await renewals;
     if (!lostLease) await lease.release();
     const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
@@ -649,7 +661,7 @@ export class CoordinatorRuntime {
     });
     await store.deleteKeys([METADATA_KEY]);
     await store.deletePrefix('');
-    await this.root.deleteKeys([`jobs/${name}/metrics.json`]);
+    await this.root.deleteKeys([`jobs/${name}/metrics.json`, `jobs/${name}/active.json`]);
   }
 
   /** Starts the next invocation (asynchronously) to go on driving the job. */

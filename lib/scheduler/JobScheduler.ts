@@ -111,7 +111,7 @@ export class JobScheduler {
       if (this.stopping.signal.aborted || failure) break;
       const dueAt = this.clock.dueAt(batchTime - resumedAfter);
       // Generation is chained so batches always reach the job queue in time order.
-      generated = generated.then(() => this.generateJobs(batchTime));
+      generated = generated.then(() => this.generateJobs(batchTime, dueAt));
       const batch = generated
         .then((jobs) => this.runBatch(batchTime, dueAt, jobs))
         .then(
@@ -142,7 +142,7 @@ export class JobScheduler {
   }
 
   /** The batch's jobs; a graph that cannot generate (a transform returning nothing) fails the batch. */
-  private async generateJobs(batchTime: number): Promise<Job[]> {
+  private async generateJobs(batchTime: number, dueAt: number): Promise<Job[]> {
     const jobs: Job[] = [];
     // Every input takes its batch at every tick, as Spark's receivers do, even when no output needs that batch
     // yet (a window sliding every other batch): a socket's lines then land in their own batch, and the
@@ -167,7 +167,7 @@ export class JobScheduler {
       (n, input) => n + (input.recordsPerBatch.get(batchTime) ?? 0),
       0,
     );
-    for (const l of this.ssc.streamingListeners) l.onBatchSubmitted?.(batchTime, records);
+    for (const l of this.ssc.streamingListeners) l.onBatchSubmitted?.(batchTime, records, dueAt, jobs.length);
     // Spark checkpoints after generating too, so a pending batch's input blocks are found after a crash. Only
     // sources that cannot replay need it: the others give the same records again.
     if (this.ssc.graph.inputs.some((input) => !input.source.replayable)) await this.checkpoint(batchTime);
@@ -210,6 +210,7 @@ export class JobScheduler {
             ...(opError !== undefined ? { error: opError } : {}),
             jobs: opJobs,
           };
+          for (const l of this.ssc.streamingListeners) l.onOutputOpCompleted?.(batchTime, id, opError);
         } finally {
           this.release();
         }

@@ -132,10 +132,15 @@ export interface BatchCost extends BatchUsage {
 
 /** Receives the events of a running stream (Spark's StreamingListener). */
 export interface StreamingListener {
-  /** A batch was generated with `records` from its input streams: its jobs wait for a slot. */
-  onBatchSubmitted?(batchTime: number, records: number): void;
+  /**
+   * A batch was generated with `records` from its input streams: its `outputOps` jobs wait for a slot. It was due
+   * at `dueAtMs` (ms since the epoch), the moment its scheduling delay counts from.
+   */
+  onBatchSubmitted?(batchTime: number, records: number, dueAtMs: number, outputOps: number): void;
   /** A batch's first job started. */
   onBatchStarted?(batchTime: number): void;
+  /** One of a batch's output operations finished (Spark's onOutputOperationCompleted); `error` when it failed. */
+  onOutputOpCompleted?(batchTime: number, id: number, error?: string): void;
   /** A batch finished (or failed: see `error`). */
   onBatchCompleted?(info: BatchInfo): void;
   /** An output operation produced a batch. */

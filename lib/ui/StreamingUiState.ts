@@ -1,21 +1,14 @@
 import type { DeadLetter } from '../dataset/TaskContext';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo, StageInfo, StreamingListener } from '../scheduler/StreamingListener';
+import { type ActiveBatch, ActiveBatches } from './ActiveBatches';
+
+export type { ActiveBatch } from './ActiveBatches';
 
 /** How many completed batches the UI remembers, as Spark's `spark.streaming.ui.retainedBatches`. */
 export const RETAINED_BATCHES = 1000;
 /** Dead letters kept per batch for its page: enough to see the reasons, bounded for a flood of bad records. */
 const LETTERS_PER_BATCH = 100;
-
-/** A batch the UI shows as active: generated and waiting for a job slot, or running. */
-export interface ActiveBatch {
-  readonly batchTime: number;
-  /** Records from the input streams. */
-  readonly records: number;
-  readonly status: 'queued' | 'processing';
-  /** When its first job started, ms since the epoch; absent while queued. */
-  readonly startedAtMs?: number;
-}
 
 /** What the streaming page shows: the header, the batches for the charts and tables, and the stability signal. */
 export interface StreamingSummary {
@@ -32,6 +25,11 @@ export interface StreamingSummary {
   /** For how many batches in a row the total delay has grown (see `DelayTrend`). */
   readonly delayGrowingFor: number;
   readonly active: readonly ActiveBatch[];
+  /**
+   * When the active batches were seen, ms since the epoch: now for a run in this process; on AWS, when the
+   * coordinator last wrote them (every few seconds); absent when it never did.
+   */
+  readonly activeAsOfMs?: number;
   /** The retained completed batches, oldest first, without their output operations (see `batch`). */
   readonly batches: readonly BatchRow[];
 }
@@ -59,7 +57,7 @@ export interface StreamingUiSource {
 export class StreamingUiState implements StreamingListener, StreamingUiSource {
   private readonly completed: BatchInfo[] = [];
   private readonly letters = new Map<number, { kept: DeadLetter[]; more: number }>();
-  private readonly activeBatches = new Map<number, ActiveBatch>();
+  private readonly activeBatches = new ActiveBatches();
   private readonly trend = new DelayTrend();
   private completedBatches = 0;
   private pendingLetters: DeadLetter[] = [];
@@ -84,14 +82,18 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   }
 
   /** A batch was generated and waits for a job slot. */
-  onBatchSubmitted(batchTime: number, records: number): void {
-    this.activeBatches.set(batchTime, { batchTime, records, status: 'queued' });
+  onBatchSubmitted(batchTime: number, records: number, dueAtMs: number, outputOps: number): void {
+    this.activeBatches.onBatchSubmitted(batchTime, records, dueAtMs, outputOps);
   }
 
   /** A batch's first job started. */
   onBatchStarted(batchTime: number): void {
-    const records = this.activeBatches.get(batchTime)?.records ?? 0;
-    this.activeBatches.set(batchTime, { batchTime, records, status: 'processing', startedAtMs: Date.now() });
+    this.activeBatches.onBatchStarted(batchTime);
+  }
+
+  /** One of a batch's output operations finished. */
+  onOutputOpCompleted(batchTime: number, id: number, error?: string): void {
+    this.activeBatches.onOutputOpCompleted(batchTime, id, error);
   }
 
   onDeadLetters(letters: readonly DeadLetter[]): void {
@@ -100,7 +102,7 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   }
 
   onBatchCompleted(info: BatchInfo): void {
-    this.activeBatches.delete(info.batchTime);
+    this.activeBatches.onBatchCompleted(info);
     if (this.pendingLetters.length > 0) {
       this.letters.set(info.batchTime, {
         kept: this.pendingLetters.slice(0, LETTERS_PER_BATCH),
@@ -116,6 +118,7 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   }
 
   async summary(): Promise<StreamingSummary> {
+    const nowMs = Date.now();
     return {
       jobName: this.jobName,
       batchIntervalMs: this.batchIntervalMs,
@@ -124,7 +127,8 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
       completedBatches: this.completedBatches,
       records: this.records,
       delayGrowingFor: this.trend.growingFor,
-      active: [...this.activeBatches.values()].sort((a, b) => b.batchTime - a.batchTime),
+      active: this.activeBatches.snapshot(nowMs),
+      activeAsOfMs: nowMs,
       batches: this.completed.map(withoutOutputOps),
     };
   }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsMetricsUiSource } from '../../lib/aws/AwsMetricsUiSource';
+import { type ActiveSnapshot, AwsMetricsUiSource } from '../../lib/aws/AwsMetricsUiSource';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { LocalRuntime } from '../../lib/local/LocalRuntime';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
@@ -27,6 +27,25 @@ const COST = {
   s3Dollars: 0,
   kinesisDollars: 0,
   prices: 'us-east-1 2026-11',
+};
+
+/** What the coordinator wrote beside its kept metrics 3 s before the test: batch 4000 running for 2 s. */
+const ACTIVE: ActiveSnapshot = {
+  writtenAtMs: Date.now() - 3000,
+  active: [
+    {
+      batchTime: 4000,
+      records: 2,
+      status: 'processing',
+      dueAtMs: Date.now() - 5120,
+      startedAtMs: Date.now() - 5000,
+      schedulingDelayMs: 120,
+      processingTimeMs: 2000,
+      outputOpsTotal: 1,
+      outputOpsSucceeded: 0,
+      outputOpsFailed: 0,
+    },
+  ],
 };
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -51,6 +70,8 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
     // as the coordinator keeps them, each with its cost report
     const kept = batches.map((b, i) => ({ ...b, cost: { ...COST, dollars: (i + 1) / 1e6 } }));
     await store.put('jobs/sums/metrics.json', JSON.stringify(kept));
+    // and, written with them, the batch it was running then
+    await store.put('jobs/sums/active.json', JSON.stringify(ACTIVE));
     await store.put(
       'jobs/sums/store/dead-letter/1000.jsonl',
       `${JSON.stringify({ batchTime: 1000, dataset: 'map#1', fn: 'f1', error: 'Unexpected token', record: 'not json' })}\n`,
@@ -74,6 +95,8 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
     expect(detail?.info.outputOps?.[0]?.jobs[0]?.stages.length).toBeGreaterThanOrEqual(2);
     expect(detail?.deadLetters.map((l) => l.record)).toEqual(['not json']);
     expect(await source.batch(9000)).toBeUndefined();
+    expect(summary.active).toEqual(ACTIVE.active);
+    expect(summary.activeAsOfMs).toBe(ACTIVE.writtenAtMs);
   });
 
   it('says so when the job is not in the bucket', async () => {
@@ -132,6 +155,12 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
             cells.map((c) => c.textContent),
           );
           expect(costs).toEqual(['$0.000003', '$0.000002', '$0.000001']);
+          // and the batch the coordinator was running, with how long ago it wrote that
+          expect(await page.textContent('#active-fresh')).toMatch(
+            /^As the coordinator wrote them \d+ seconds ago/,
+          );
+          const active = await page.$$eval('#active tr td', (cells) => cells.map((c) => c.textContent));
+          expect(active).toEqual(['4 s', '2', '120 ms', '2.0 s', '0/1', 'processing']);
         } finally {
           await browser.close();
         }

@@ -138,10 +138,13 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
     // given a run of 1,200 batches, of which the UI retains the last 1,000
     const state = new StreamingUiState('long-run', 1000);
     for (let n = 1; n <= 1200; n++) state.onBatchCompleted(batch(n * 1000, n % 7));
-    // and two active batches: one running, one queued behind it
-    state.onBatchSubmitted(1_201_000, 5);
+    // and two active batches: one running, started 1.5 s after it was due, one of its 3 output ops done and one
+    // failed; one queued behind it, not yet due (so it has waited 0 ms)
+    state.onBatchSubmitted(1_201_000, 5, Date.now() - 1500, 3);
     state.onBatchStarted(1_201_000);
-    state.onBatchSubmitted(1_202_000, 3);
+    state.onOutputOpCompleted(1_201_000, 0);
+    state.onOutputOpCompleted(1_201_000, 1, 'boom');
+    state.onBatchSubmitted(1_202_000, 3, Date.now() + 3_600_000, 2);
     const server = await UiServer.start(state, 0);
     const browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
     try {
@@ -170,10 +173,22 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
         rows.slice(1).map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)),
       );
       expect(await page.textContent('#active-title')).toBe('Active Batches (2)');
-      expect(active.map((r) => [r[0], r[1], r[3]])).toEqual([
-        ['1202 s', '3', 'queued'],
-        ['1201 s', '5', 'processing'],
+      const heads = await page.$$eval('#active th', (cells) => cells.map((c) => c.textContent));
+      expect(heads).toEqual([
+        'Batch Time',
+        'Records',
+        'Scheduling Delay',
+        'Processing Time',
+        'Output Ops: Succeeded/Total',
+        'Status',
       ]);
+      expect(active.map((r) => [r[0], r[1], r[2], r[4], r[5]])).toEqual([
+        ['1202 s', '3', '0 ms', '0/2', 'queued'],
+        ['1201 s', '5', '1.5 s', '1/3 (1 failed)', 'processing'],
+      ]);
+      expect(active[0]![3]).toBe('-');
+      expect(active[1]![3]).toMatch(/^\d+ ms|\d+\.\d s$/);
+      expect(await page.textContent('#active-fresh')).toBe('');
       await page.close();
     } finally {
       await browser.close();

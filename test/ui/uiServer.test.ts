@@ -126,11 +126,11 @@ describe('StreamingUiState', () => {
     // given 1,005 batches of 2 records, each slower than the one before
     const state = new StreamingUiState('j', 1000);
     for (let n = 1; n <= 1005; n++) {
-      state.onBatchSubmitted(n * 1000, 2);
+      state.onBatchSubmitted(n * 1000, 2, Date.now(), 1);
       state.onBatchStarted(n * 1000);
       state.onBatchCompleted(batchInfo(n * 1000, n));
     }
-    state.onBatchSubmitted(1_006_000, 7);
+    state.onBatchSubmitted(1_006_000, 7, Date.now(), 2);
     // then the summary has the newest 1,000, the totals of all, the growing delay and the queued batch
     return state.summary().then((s) => {
       expect(s.batches).toHaveLength(1000);
@@ -138,7 +138,9 @@ describe('StreamingUiState', () => {
       expect(s.completedBatches).toBe(1005);
       expect(s.records).toBe(2010);
       expect(s.delayGrowingFor).toBe(1004);
-      expect(s.active).toEqual([{ batchTime: 1_006_000, records: 7, status: 'queued' }]);
+      expect(s.active).toMatchObject([
+        { batchTime: 1_006_000, records: 7, status: 'queued', outputOpsTotal: 2, outputOpsSucceeded: 0 },
+      ]);
     });
   });
 });

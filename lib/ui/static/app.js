@@ -56,7 +56,7 @@ const METRICS = [
 function streamingSkeleton() {
   page.innerHTML = `<div id="header"></div><div id="stability"></div>
     <h3>Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
-    <h3 id="active-title">Active Batches</h3><div id="active"></div>
+    <h3 id="active-title">Active Batches</h3><p id="active-fresh"></p><div id="active"></div>
     <h3 id="completed-title">Completed Batches</h3><div class="pager" id="pager"></div><div id="completed"></div>`;
   for (const key of Object.keys(charts)) delete charts[key];
 }
@@ -133,10 +133,23 @@ function drawStreaming(s) {
       : `<p class="stable">Stable: the total delay has grown ${growing} batch${growing === 1 ? '' : 'es'} in a row (not stable from ${UNSTABLE_AFTER}).</p>`;
   drawCharts(s);
   document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
+  // On AWS they are as the coordinator last wrote them, beside its kept metrics: say how old that is.
+  document.getElementById('active-fresh').textContent = !s.readOnly
+    ? ''
+    : s.activeAsOfMs === undefined
+      ? 'The coordinator has not written its active batches (it does so with its kept metrics).'
+      : `As the coordinator wrote them ${duration(Math.max(0, Date.now() - s.activeAsOfMs))} ago (it does every 5 seconds while batches complete).`;
   document.getElementById('active').innerHTML = table(
-    ['Batch Time', 'Records', 'Processing Time', 'Status'],
+    ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Output Ops: Succeeded/Total', 'Status'],
     s.active.map((a) =>
-      row([time(a.batchTime), a.records, a.startedAtMs ? ms(Date.now() - a.startedAtMs) : '-', a.status]),
+      row([
+        time(a.batchTime),
+        a.records,
+        ms(a.schedulingDelayMs),
+        ms(a.processingTimeMs),
+        `${a.outputOpsSucceeded}/${a.outputOpsTotal}${a.outputOpsFailed ? ` (${a.outputOpsFailed} failed)` : ''}`,
+        a.status,
+      ]),
     ),
   );
   const completed = [...s.batches].reverse();
