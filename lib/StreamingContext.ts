@@ -19,6 +19,7 @@ import { CacheMissError, StreamGraphError } from './errors';
 import { StagePlanner } from './plan/StagePlanner';
 import { BatchRun, currentBatch } from './scheduler/BatchRun';
 import { DAGScheduler } from './scheduler/DAGScheduler';
+import { DeadLetterPolicy, type DeadLetterPolicyOptions } from './scheduler/DeadLetterPolicy';
 import { type SpeculationOptions, SpeculationPolicy } from './scheduler/SpeculationPolicy';
 import type { StreamingListener } from './scheduler/StreamingListener';
 import type { TaskRunner } from './scheduler/TaskRunner';
@@ -56,6 +57,11 @@ export interface StreamingContextOptions {
    * Default: combine from 256 map × reduce pairs, 64 KiB inline (see `ShuffleOptions`).
    */
   readonly shuffle?: ShuffleOptions;
+  /**
+   * When a flood of bad records fails its batch: `maxShare` of its records dead-lettered, once there are at
+   * least `minCount` letters (see `DeadLetterPolicy`). Default: a batch never fails for its dead letters.
+   */
+  readonly deadLetters?: DeadLetterPolicyOptions;
 }
 
 /** What a running context is connected to; the local runtime and the Lambda runtime each provide one. */
@@ -130,6 +136,8 @@ export class StreamingContext implements DatasetContext {
   private readonly speculationPolicy: SpeculationPolicy;
   /** The job's shuffle settings, as given. */
   readonly shuffle: ShuffleOptions;
+  /** When a batch fails for its dead letters. */
+  readonly deadLetterPolicy: DeadLetterPolicy;
   /** The stream graph. */
   readonly graph = new DStreamGraph();
   /** Every function of the graph, by id. */
@@ -179,6 +187,7 @@ export class StreamingContext implements DatasetContext {
     this.speculationPolicy = new SpeculationPolicy(this.speculation);
     this.shuffle = options.shuffle ?? {};
     validShuffleOptions(this.shuffle);
+    this.deadLetterPolicy = new DeadLetterPolicy(options.deadLetters);
     this.graphScope = new FnScope(this.functions, 'g');
     this.placeholderContext = {
       newDatasetId: () => -1,

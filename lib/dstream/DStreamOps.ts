@@ -7,6 +7,7 @@ import { firstValueOf } from '../dataset/checkedReducer';
 import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
 import { formatRecord } from '../executor/formatRecord';
+import { currentBatch } from '../scheduler/BatchRun';
 import { crashPoint } from '../scheduler/crashPoint';
 import { DStream } from './DStream';
 import { ForEachDStream, type OutputFn } from './ForEachDStream';
@@ -295,6 +296,8 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
       }
       crashPoint('output', batchTime);
       await outputs.put(`${path}/_SUCCESS`, '');
+      // Complete, yet not a result while its batch can still fail (a later output, a flood of dead letters).
+      currentBatch.getStore()?.onFailure(() => outputs.deletePrefix(`${path}/`));
       const count = counts.reduce((a, b) => a + b, 0);
       this.ssc.emitOutput({ output, type: 'saveAsTextFiles', batchTime, records: [], count });
     },

@@ -1,4 +1,5 @@
 import type { StorageLevel } from '../dataset/StorageLevel';
+import type { DeadLetterPolicyOptions } from '../scheduler/DeadLetterPolicy';
 import type { SpeculationOptions } from '../scheduler/SpeculationPolicy';
 import type { ShuffleOptions } from '../shuffle/ShuffleOptions';
 import type { ExpressionBudget } from './ExpressionBudget';
@@ -57,6 +58,11 @@ export interface JobDocument {
    * is a dead letter. Default: 1000 ms, depth 500, 100,000 items.
    */
   readonly expressionBudget?: Partial<ExpressionBudget>;
+  /**
+   * When a flood of bad records fails its batch instead of dead-lettering them (see `DeadLetterPolicy`): more than
+   * `maxShare` of its records, and at least `minCount` (default 10) letters. Default: never.
+   */
+  readonly deadLetters?: DeadLetterPolicyOptions;
   /** A module of user functions, relative to the job file; see `FunctionRegistry.loadModule`. */
   readonly functions?: string;
   /** The input streams, by name. */

@@ -101,6 +101,7 @@ class JobBuilder {
       checkpointIntervalMs: job.checkpointIntervalMs,
       speculation: job.speculation,
       shuffle: job.shuffle,
+      deadLetters: job.deadLetters,
     });
   }
 

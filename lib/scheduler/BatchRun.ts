@@ -30,12 +30,27 @@ export class BatchRun {
   readonly jobs: Array<JobInfo & { readonly outputOp: number }> = [];
   /** Planning time of each job by its id, in ms, until the scheduler files the job in `jobs`. */
   readonly planningMsByJob = new Map<number, number>();
+  /** What removes the outputs this batch completed, should it fail after them (see `onFailure`). */
+  private readonly undos: Array<() => Promise<void>> = [];
 
   /** @param ledger the letters written already, by this batch and earlier ones; default: this batch's only. */
   constructor(
     readonly batchTime: number,
     private readonly ledger = new DeadLetterLedger(),
   ) {}
+
+  /**
+   * Registers what removes an output this batch wrote whole (a `saveAsTextFiles` folder), run when the batch
+   * fails after it: a later output failed, or the batch's dead letters were a flood (see `DeadLetterPolicy`).
+   */
+  onFailure(undo: () => Promise<void>): void {
+    this.undos.push(undo);
+  }
+
+  /** Removes the outputs this batch completed; the scheduler calls it once the batch failed. */
+  async undoOutputs(): Promise<void> {
+    await Promise.all(this.undos.splice(0).map((undo) => undo()));
+  }
 
   /**
    * Adds the dead letters of one successful task, except those of dataset partitions that an earlier

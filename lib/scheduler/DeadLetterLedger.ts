@@ -39,6 +39,14 @@ export class DeadLetterLedger {
     for (const entry of this.entries.values()) if (entry.claimedBy === batchTime) delete entry.claimedBy;
   }
 
+  /**
+   * Forgets the entries batch `batchTime` claimed: it failed without writing its letters, so the computation
+   * that runs it again gives them.
+   */
+  release(batchTime: number): void {
+    for (const [key, entry] of this.entries) if (entry.claimedBy === batchTime) this.entries.delete(key);
+  }
+
   /** The written entries a restart can match (named datasets only), for the metadata checkpoint. */
   written(): WrittenDeadLetters {
     const written: Array<readonly [string, number]> = [];

@@ -225,6 +225,18 @@ export class JobScheduler {
       (sum, input) => sum + (input.recordsPerBatch.get(batchTime) ?? 0),
       0,
     );
+    // A flood of bad records fails the batch (see `DeadLetterPolicy`): judged once every job ran, since the share
+    // is the whole batch's, and before its letters are written and it is checkpointed as complete, so the failed
+    // batch leaves no letters, and run again (after the threshold or the input changed) writes everything once.
+    const flood = error ? undefined : this.ssc.deadLetterPolicy.judge(batch.deadLetters, records, batchTime);
+    if (flood !== undefined) {
+      error = flood;
+      this.deadLetters.release(batchTime);
+    }
+    // A failed batch leaves no complete output folder behind; a store that keeps complete folders (on S3, where
+    // a fenced coordinator must not delete its successor's) has the rerun rewrite them. A folder left anyway is
+    // rewritten by the rerun too, so a failed removal must not hide why the batch failed.
+    if (error) await batch.undoOutputs().catch(() => {});
     const info: BatchInfo = {
       batchTime,
       records,
@@ -251,7 +263,7 @@ export class JobScheduler {
       ...(error ? { error } : {}),
       outputOps: outputOps.filter((op) => op !== undefined),
     };
-    if (batch.deadLetters.length > 0) {
+    if (batch.deadLetters.length > 0 && flood === undefined) {
       // Written before the checkpoint that completes the batch, which records the file's new size and the
       // ledger's entries: a crash before it cuts the file back, and the batch, run again, writes its letters
       // once. In the checkpoints' chain, so that no checkpoint reads the file's size and the entries between

@@ -35,6 +35,19 @@ describe('DeadLetterLedger', () => {
     expect(restarted.claim(named(1000, 0), 3000)).toBe(false);
   });
 
+  it('lets a batch that failed without writing its letters give up its claims, and only its own', () => {
+    // given batch 2000 claimed a partition of its own and batch 1000 wrote one
+    const ledger = new DeadLetterLedger();
+    ledger.claim(named(1000, 0), 1000);
+    ledger.commit(1000);
+    ledger.claim(named(2000, 0), 2000);
+    // when batch 2000 fails for a flood of dead letters and releases its claims
+    ledger.release(2000);
+    // then the computation that runs it again writes that partition's letters, and batch 1000's stay written
+    expect(ledger.claim(named(2000, 0), 2000)).toBe(true);
+    expect(ledger.claim(named(1000, 0), 2000)).toBe(false);
+  });
+
   it('forgets written entries of batch times cleanup forgot, never a batch still writing', () => {
     const ledger = new DeadLetterLedger();
     ledger.claim(named(1000, 0), 1000);
