@@ -12,7 +12,7 @@ import './dstream/StateOps';
 import './dstream/WindowOps';
 import { DStreamGraph } from './dstream/DStreamGraph';
 import type { OutputEvent } from './dstream/DStreamOps';
-import { InputDStream } from './dstream/InputDStream';
+import { InputDStream, type InputStreamOptions } from './dstream/InputDStream';
 import { TransformedDStream } from './dstream/TransformedDStream';
 import { UnionDStream } from './dstream/UnionDStream';
 import { CacheMissError, StreamGraphError } from './errors';
@@ -20,6 +20,7 @@ import { StagePlanner } from './plan/StagePlanner';
 import { BatchRun, currentBatch } from './scheduler/BatchRun';
 import { DAGScheduler } from './scheduler/DAGScheduler';
 import { DeadLetterPolicy, type DeadLetterPolicyOptions } from './scheduler/DeadLetterPolicy';
+import { type BackpressureOptions, RateController } from './scheduler/RateController';
 import { type SpeculationOptions, SpeculationPolicy } from './scheduler/SpeculationPolicy';
 import type { StreamingListener } from './scheduler/StreamingListener';
 import type { TaskRunner } from './scheduler/TaskRunner';
@@ -57,6 +58,12 @@ export interface StreamingContextOptions {
    * Default: combine from 256 map × reduce pairs, 64 KiB inline (see `ShuffleOptions`).
    */
   readonly shuffle?: ShuffleOptions;
+  /**
+   * Backpressure (Spark's `spark.streaming.backpressure.enabled`): after each batch a PID controller sets how many
+   * records a second every input stream may take, from the batch's processing time and scheduling delay (see
+   * `RateController`). Default: off.
+   */
+  readonly backpressure?: BackpressureOptions;
   /**
    * When a flood of bad records fails its batch: `maxShare` of its records dead-lettered, once there are at
    * least `minCount` letters (see `DeadLetterPolicy`). Default: a batch never fails for its dead letters.
@@ -136,6 +143,8 @@ export class StreamingContext implements DatasetContext {
   private readonly speculationPolicy: SpeculationPolicy;
   /** The job's shuffle settings, as given. */
   readonly shuffle: ShuffleOptions;
+  /** The job's backpressure settings, as given. */
+  readonly backpressure: BackpressureOptions;
   /** When a batch fails for its dead letters. */
   readonly deadLetterPolicy: DeadLetterPolicy;
   /** The stream graph. */
@@ -188,6 +197,10 @@ export class StreamingContext implements DatasetContext {
     this.shuffle = options.shuffle ?? {};
     validShuffleOptions(this.shuffle);
     this.deadLetterPolicy = new DeadLetterPolicy(options.deadLetters);
+    this.backpressure = options.backpressure ?? {};
+    if (this.backpressure.enabled) {
+      this.listeners.push(new RateController(this.graph, batchIntervalMs, this.backpressure));
+    }
     this.graphScope = new FnScope(this.functions, 'g');
     this.placeholderContext = {
       newDatasetId: () => -1,
@@ -205,24 +218,38 @@ export class StreamingContext implements DatasetContext {
 
   // ---- input streams -------------------------------------------------------------------------------------
 
-  /** A stream from any source; `partitions` defaults to `defaultPartitions`. */
-  sourceStream<T>(source: Source<T>, partitions = this.defaultPartitions): DStream<T> {
-    return new InputDStream(this, source, partitions);
+  /**
+   * A stream from any source; `partitions` defaults to `defaultPartitions`, `options` caps its rate
+   * (`{ maxRatePerSec: 1000 }`).
+   */
+  sourceStream<T>(
+    source: Source<T>,
+    partitions = this.defaultPartitions,
+    options: InputStreamOptions = {},
+  ): DStream<T> {
+    return new InputDStream(this, source, partitions, options);
   }
 
   /** Spark's queueStream: one queued batch per interval, then empty batches. */
-  queueStream<T>(batches: T[][], options: { oneAtATime?: boolean; partitions?: number } = {}): DStream<T> {
-    return this.sourceStream(new QueueSource(batches, options), options.partitions);
+  queueStream<T>(
+    batches: T[][],
+    options: { oneAtATime?: boolean; partitions?: number } & InputStreamOptions = {},
+  ): DStream<T> {
+    return this.sourceStream(new QueueSource(batches, options), options.partitions, options);
   }
 
   /** The built-in deterministic generator of tweets, text lines or key/value events. */
-  generatorStream(options: GeneratorSourceOptions, partitions?: number): DStream<any> {
-    return this.sourceStream(new GeneratorSource(options), partitions);
+  generatorStream(
+    options: GeneratorSourceOptions,
+    partitions?: number,
+    input?: InputStreamOptions,
+  ): DStream<any> {
+    return this.sourceStream(new GeneratorSource(options), partitions, input);
   }
 
   /** Spark's textFileStream: the lines of new files appearing in a folder. */
-  textFileStream(directory: string, partitions?: number): DStream<string> {
-    return this.sourceStream(new TextFileSource(directory), partitions);
+  textFileStream(directory: string, partitions?: number, input?: InputStreamOptions): DStream<string> {
+    return this.sourceStream(new TextFileSource(directory), partitions, input);
   }
 
   /** Spark's socketTextStream: lines of text read from a TCP server (`options`: its line limit, backoff). */
@@ -231,8 +258,9 @@ export class StreamingContext implements DatasetContext {
     port: number,
     partitions?: number,
     options?: SocketSourceOptions,
+    input?: InputStreamOptions,
   ): DStream<string> {
-    return this.sourceStream(new SocketSource(host, port, options), partitions);
+    return this.sourceStream(new SocketSource(host, port, options), partitions, input);
   }
 
   /**

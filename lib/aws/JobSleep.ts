@@ -73,10 +73,10 @@ export function wakePlan(
  */
 export function emptyThrough<T>(source: Source<T>, throughBatchTime: () => number): Source<T> {
   const asleep = Object.create(source) as Source<T> & { recordsFor: Source<T>['recordsFor'] };
-  asleep.recordsFor = (batchTime, intervalMs) =>
+  asleep.recordsFor = (batchTime, intervalMs, limit) =>
     batchTime <= throughBatchTime()
       ? Promise.resolve([])
-      : source.recordsFor.call(asleep, batchTime, intervalMs);
+      : source.recordsFor.call(asleep, batchTime, intervalMs, limit);
   if (isPlannedSource(source)) {
     // A planned source's slept batches are plans with nothing to read (null parts).
     (asleep as PlannedSource<T>).planBatch = (batchTime, intervalMs, partitions, ctx) =>

@@ -5,16 +5,31 @@ import { DirectInputDataset } from '../dataset/DirectInputDataset';
 import { DirectReadDataset } from '../dataset/DirectReadDataset';
 import type { StreamingContext } from '../StreamingContext';
 import type { InputBlockInfo } from '../scheduler/CheckpointData';
-import { isDirectSource, isPlannedSource, type Source } from '../source/Source';
+import { RateLimit } from '../source/RateLimit';
+import { type DirectSource, isDirectSource, isPlannedSource, type Source } from '../source/Source';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { DStream } from './DStream';
+
+/** Settings of an {@link InputDStream}. */
+export interface InputStreamOptions {
+  /**
+   * At most this many records a second (Spark's `spark.streaming.receiver.maxRate`): per source, or per shard for
+   * a source of shards (Kinesis). What is over it waits in the source. Default: no cap.
+   */
+  readonly maxRatePerSec?: number;
+}
 
 /**
  * A stream read from a source (Spark's InputDStream and its receiver). At each tick it takes the batch's
  * records from the source and stores them as one input block, split into partitions the way Spark splits a
  * collection: record i of n goes to partition ⌊i·p/n⌋-wise ranges [⌊j·n/p⌋, ⌊(j+1)·n/p⌋).
+ *
+ * With `maxRatePerSec`, or with backpressure on, a batch takes at most what its {@link rateLimit} allows, and the
+ * source holds the rest back for later batches.
  */
 export class InputDStream<T> extends DStream<T> {
+  /** The stream's rate bound: its `maxRatePerSec` and backpressure's estimate; undefined when neither applies. */
+  readonly rateLimit: RateLimit | undefined;
   /** How many records each batch brought, for the batch metrics. */
   readonly recordsPerBatch = new Map<number, number>();
   /** Every input block of this stream in the block store, by batch time, for the metadata checkpoint. */
@@ -28,13 +43,36 @@ export class InputDStream<T> extends DStream<T> {
     ssc: StreamingContext,
     readonly source: Source<T>,
     readonly partitions: number,
+    options: InputStreamOptions = {},
   ) {
     super(ssc);
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RangeError(`an input stream needs a positive whole number of partitions, got ${partitions}`);
     }
+    const backpressure = ssc.backpressure.enabled === true;
+    this.rateLimit =
+      options.maxRatePerSec !== undefined || backpressure
+        ? new RateLimit({
+            ...(options.maxRatePerSec !== undefined ? { maxRatePerSec: options.maxRatePerSec } : {}),
+            ...(backpressure && ssc.backpressure.initialRatePerSec !== undefined
+              ? { initialRatePerSec: ssc.backpressure.initialRatePerSec }
+              : {}),
+          })
+        : undefined;
+    if (this.rateLimit && isDirectSource(source) && !source.takeRange) {
+      throw new RangeError(`${source.description} cannot hold records back, so it takes no rate limit`);
+    }
     this.name = source.description;
     ssc.graph.addInput(this);
+  }
+
+  /**
+   * True when asking the source again for a batch time gives the batch's records again (a generator, a queue), so
+   * a restart needs no record of what a batch took. Not so for a rate-limited source: what a batch takes depends on
+   * what the batches before it took, so its batches are kept like a socket's.
+   */
+  get replaysByBatchTime(): boolean {
+    return this.source.replayable && this.rateLimit === undefined;
   }
 
   get dependencies() {
@@ -61,6 +99,15 @@ export class InputDStream<T> extends DStream<T> {
     if (kept) {
       this.recovered.delete(batchTime);
       this.recordsPerBatch.set(batchTime, kept.records);
+      // A rate-limited generator's batch is the index range it took, whatever the source's position is now.
+      if (kept.range) {
+        return new DirectInputDataset<T>(
+          { ctx, scope, deps: [], numPartitions: this.partitions },
+          (this.source as DirectSource<T>).directSpec, // only direct sources record a range
+          kept.range.first,
+          kept.range.end,
+        );
+      }
       // A planned batch is read again by its tasks from the recorded plan: the same ranges, the same records.
       if (kept.read) {
         return new DirectReadDataset<T>(
@@ -75,7 +122,7 @@ export class InputDStream<T> extends DStream<T> {
       );
     }
     const source = this.source;
-    if (!source.replayable && batchTime <= this.resumedAfter) {
+    if (!this.replaysByBatchTime && batchTime <= this.resumedAfter) {
       // A restart builds the lineage of stateful streams back to the start, but only reads it from their state
       // checkpoints on; the blocks of older batches were deleted because nothing reads them. Asking the source
       // would put records arriving now into a batch long past, where no output would ever show them.
@@ -85,6 +132,19 @@ export class InputDStream<T> extends DStream<T> {
       );
     }
     const key = this.blockKey(batchTime);
+    const limit = this.rateLimit?.forBatch(batchTime, this.ssc.batchIntervalMs);
+    if (isDirectSource(source) && limit && source.takeRange) {
+      // A rate-limited batch is the range the source hands out now; recorded, so a restart reruns that range.
+      const range = source.takeRange(batchTime, this.ssc.batchIntervalMs, limit);
+      this.recordsPerBatch.set(batchTime, range.end - range.first);
+      this.blocks.set(batchTime, { offsets: [], records: range.end - range.first, range });
+      return new DirectInputDataset<T>(
+        { ctx, scope, deps: [], numPartitions: this.partitions },
+        source.directSpec,
+        range.first,
+        range.end,
+      );
+    }
     if (isDirectSource(source)) {
       // The batch is an index range: tasks generate their partitions themselves, in parallel.
       const { first, end } = source.indexRange(batchTime, this.ssc.batchIntervalMs);
@@ -104,11 +164,12 @@ export class InputDStream<T> extends DStream<T> {
       const read = await source.planBatch(batchTime, this.ssc.batchIntervalMs, this.partitions, {
         folder,
         readReport: (reportKey) => store.get(reportKey),
+        ...(limit ? { limit } : {}),
       });
       this.blocks.set(batchTime, { key, offsets: [], records: 0, read });
       return new DirectReadDataset<T>({ ctx, scope, deps: [], numPartitions: read.parts.length }, read);
     }
-    const records = await source.recordsFor(batchTime, this.ssc.batchIntervalMs);
+    const records = await source.recordsFor(batchTime, this.ssc.batchIntervalMs, limit);
     this.recordsPerBatch.set(batchTime, records.length);
     const segments = Array.from({ length: this.partitions }, (_, i) => {
       const [from, to] = sliceBounds(records.length, this.partitions, i);

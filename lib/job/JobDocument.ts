@@ -1,5 +1,6 @@
 import type { StorageLevel } from '../dataset/StorageLevel';
 import type { DeadLetterPolicyOptions } from '../scheduler/DeadLetterPolicy';
+import type { BackpressureOptions } from '../scheduler/RateController';
 import type { SpeculationOptions } from '../scheduler/SpeculationPolicy';
 import type { ShuffleOptions } from '../shuffle/ShuffleOptions';
 import type { ExpressionBudget } from './ExpressionBudget';
@@ -54,6 +55,11 @@ export interface JobDocument {
    */
   readonly shuffle?: ShuffleOptions;
   /**
+   * Backpressure (see `RateController`): a PID controller caps every source's rate after each batch so batches keep
+   * up. Default: off; when on, minRatePerSec 100, proportional 1.0, integral 0.2, derivative 0.
+   */
+  readonly backpressure?: BackpressureOptions;
+  /**
    * What an inline JSONata expression may spend on one record (see `ExpressionBudget`); a record that exceeds it
    * is a dead letter. Default: 1000 ms, depth 500, 100,000 items.
    */
@@ -83,8 +89,17 @@ interface SourceCommon {
   readonly partitions?: number;
 }
 
+/** Settings of a source that can hold records back (see `RateLimit`). */
+interface RateLimitedSource extends SourceCommon {
+  /**
+   * At most this many records a second (Spark's `spark.streaming.receiver.maxRate`): for the source as a whole, or
+   * per shard for Kinesis. The rest waits in the source. Default: no cap.
+   */
+  readonly maxRatePerSec?: number;
+}
+
 /** The deterministic generator of tweets, text lines or key/value records (see `GeneratorSource`). */
-export interface GeneratorSourceSpec extends SourceCommon {
+export interface GeneratorSourceSpec extends RateLimitedSource {
   readonly type: 'generator';
   readonly kind: 'tweets' | 'lines' | 'kv';
   readonly ratePerSec: number;
@@ -96,7 +111,7 @@ export interface GeneratorSourceSpec extends SourceCommon {
 }
 
 /** Spark's queueStream: one listed batch per interval, then empty batches. */
-export interface QueueSourceSpec extends SourceCommon {
+export interface QueueSourceSpec extends RateLimitedSource {
   readonly type: 'queue';
   readonly batches: readonly (readonly unknown[])[];
   /** Hand out one batch per interval; when false the first batch gets them all. Default true. */
@@ -104,13 +119,13 @@ export interface QueueSourceSpec extends SourceCommon {
 }
 
 /** Spark's textFileStream: the lines of new files appearing in a folder (relative to the job file). */
-export interface TextFileStreamSourceSpec extends SourceCommon {
+export interface TextFileStreamSourceSpec extends RateLimitedSource {
   readonly type: 'textFileStream';
   readonly directory: string;
 }
 
 /** Spark's socketTextStream: lines of text read from a TCP server. */
-export interface SocketSourceSpec extends SourceCommon {
+export interface SocketSourceSpec extends RateLimitedSource {
   readonly type: 'socket';
   readonly host: string;
   readonly port: number;
@@ -119,7 +134,7 @@ export interface SocketSourceSpec extends SourceCommon {
 }
 
 /** An Amazon Kinesis data stream, read by the serverless coordinator. */
-export interface KinesisSourceSpec extends SourceCommon {
+export interface KinesisSourceSpec extends RateLimitedSource {
   readonly type: 'kinesis';
   /** The stream's name. Default: the deployment's own stream (the coordinator's `SLUICE_STREAM`). */
   readonly streamName?: string;

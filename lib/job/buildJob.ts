@@ -102,6 +102,7 @@ class JobBuilder {
       speculation: job.speculation,
       shuffle: job.shuffle,
       deadLetters: job.deadLetters,
+      backpressure: job.backpressure,
     });
   }
 
@@ -121,26 +122,35 @@ class JobBuilder {
 
   private buildSource(name: string, spec: SourceSpec): void {
     const { ssc } = this;
+    // The rate cap belongs to the input stream, whatever the source (an s3Prefix source takes none).
+    const input =
+      'maxRatePerSec' in spec && spec.maxRatePerSec !== undefined
+        ? { maxRatePerSec: spec.maxRatePerSec }
+        : {};
     let stream: DStream<any>;
     switch (spec.type) {
       case 'generator': {
-        const { type: _type, partitions, ...options } = spec;
-        stream = ssc.generatorStream(options, partitions);
+        const { type: _type, partitions, maxRatePerSec: _cap, ...options } = spec;
+        stream = ssc.generatorStream(options, partitions, input);
         break;
       }
       case 'queue':
         stream = ssc.queueStream(
           spec.batches.map((batch) => [...batch]),
-          { oneAtATime: spec.oneAtATime, partitions: spec.partitions },
+          { oneAtATime: spec.oneAtATime, partitions: spec.partitions, ...input },
         );
         break;
       case 'textFileStream':
-        stream = ssc.textFileStream(resolvePath(this.baseDir, spec.directory), spec.partitions);
+        stream = ssc.textFileStream(resolvePath(this.baseDir, spec.directory), spec.partitions, input);
         break;
       case 'socket':
-        stream = ssc.socketTextStream(spec.host, spec.port, spec.partitions, {
-          ...(spec.maxLineBytes !== undefined ? { maxLineBytes: spec.maxLineBytes } : {}),
-        });
+        stream = ssc.socketTextStream(
+          spec.host,
+          spec.port,
+          spec.partitions,
+          { ...(spec.maxLineBytes !== undefined ? { maxLineBytes: spec.maxLineBytes } : {}) },
+          input,
+        );
         break;
       case 'kinesis':
         stream = ssc.sourceStream(
@@ -150,6 +160,7 @@ class JobBuilder {
               `sources.${name}.type`,
             ),
           spec.partitions,
+          input,
         );
         break;
       case 's3Prefix':

@@ -13,6 +13,8 @@ export interface InputBlockInfo {
   readonly records: number;
   /** For a source whose tasks read directly: what each task reads (the key names only the batch's folder). */
   readonly read?: ReadPlan;
+  /** For a rate-limited direct source (the generator): the batch's index range [first, end), fixed when taken. */
+  readonly range?: { readonly first: number; readonly end: number };
 }
 
 /**

@@ -11,6 +11,8 @@ export interface Clock {
   waitUntil(batchTime: number, signal: AbortSignal): Promise<void>;
   /** The wall-clock moment (ms since the epoch) at which `batchTime` was due. */
   dueAt(batchTime: number): number;
+  /** The time batches are measured in, in ms; default `Date.now()` (a simulation has its own, see `VirtualClock`). */
+  now?(): number;
 }
 
 /** Real time: batch t is due t ms after the start. */

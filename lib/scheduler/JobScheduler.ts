@@ -169,8 +169,9 @@ export class JobScheduler {
     );
     for (const l of this.ssc.streamingListeners) l.onBatchSubmitted?.(batchTime, records, dueAt, jobs.length);
     // Spark checkpoints after generating too, so a pending batch's input blocks are found after a crash. Only
-    // sources that cannot replay need it: the others give the same records again.
-    if (this.ssc.graph.inputs.some((input) => !input.source.replayable)) await this.checkpoint(batchTime);
+    // sources that cannot replay need it (or whose batches depend on what earlier ones took, a rate-limited one):
+    // the others give the same records again.
+    if (this.ssc.graph.inputs.some((input) => !input.replaysByBatchTime)) await this.checkpoint(batchTime);
     return jobs;
   }
 
@@ -191,10 +192,10 @@ export class JobScheduler {
             return;
           }
           if (started === undefined) {
-            started = Date.now();
+            started = this.now();
             for (const l of this.ssc.streamingListeners) l.onBatchStarted?.(batchTime);
           }
-          const opStarted = Date.now();
+          const opStarted = this.now();
           let opError: string | undefined;
           try {
             await currentOutputOp.run(id, () => currentBatch.run(batch, job.run));
@@ -206,7 +207,7 @@ export class JobScheduler {
           outputOps[id] = {
             id,
             name: job.name,
-            durationMs: Date.now() - opStarted,
+            durationMs: this.now() - opStarted,
             ...(opError !== undefined ? { error: opError } : {}),
             jobs: opJobs,
           };
@@ -217,7 +218,7 @@ export class JobScheduler {
       }),
     );
     if (skipped && started === undefined) return undefined;
-    const ended = Date.now();
+    const ended = this.now();
     const start = started ?? ended;
     // Inputs whose tasks read directly learn their counts from the tasks' reports; a count is no reason to fail.
     await Promise.all(this.ssc.graph.inputs.map((input) => input.countRecords(batchTime).catch(() => {})));
@@ -237,9 +238,13 @@ export class JobScheduler {
     // a fenced coordinator must not delete its successor's) has the rerun rewrite them. A folder left anyway is
     // rewritten by the rerun too, so a failed removal must not hide why the batch failed.
     if (error) await batch.undoOutputs().catch(() => {});
+    const inputRecords = Object.fromEntries(
+      this.ssc.graph.inputs.map((input) => [input.id, input.recordsPerBatch.get(batchTime) ?? 0]),
+    );
     const info: BatchInfo = {
       batchTime,
       records,
+      inputRecords,
       schedulingDelayMs: Math.max(0, start - dueAt),
       processingTimeMs: ended - start,
       totalDelayMs: Math.max(0, ended - dueAt),
@@ -333,6 +338,11 @@ export class JobScheduler {
     };
     this.checkpointChain = this.checkpointChain.then(write);
     return this.checkpointChain;
+  }
+
+  /** The time batches are measured in: the clock's own (a simulation's), or the wall clock. */
+  private now(): number {
+    return this.clock.now?.() ?? Date.now();
   }
 
   private async acquire(): Promise<void> {

@@ -6,6 +6,8 @@ export interface BatchInfo {
   readonly batchTime: number;
   /** Records that entered through input streams. */
   readonly records: number;
+  /** The records of each input stream, by its id (Spark's `streamIdToInputInfo`); absent in older metrics. */
+  readonly inputRecords?: Readonly<Record<string, number>>;
   /** From the batch's due time until its first job started. */
   readonly schedulingDelayMs: number;
   /** From the first job's start to the last job's end. */

@@ -1,4 +1,5 @@
 import { preview, SluiceError } from '../errors';
+import type { BatchLimit } from './RateLimit';
 import type { DirectSource } from './Source';
 
 /** The kinds of records a {@link GeneratorSource} can make. */
@@ -77,6 +78,8 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
   /** The validated settings, defaults filled in. */
   readonly options: Readonly<Required<GeneratorSourceOptions<K>>>;
   private readonly generate: (index: number) => GeneratedRecords[K];
+  /** Rate-limited: the index of the next record to hand out; undefined until a limited batch took one. */
+  private nextIndex: number | undefined;
 
   /** Validates every option now so a bad job fails at build time, not at the first batch. */
   constructor(options: GeneratorSourceOptions<K>) {
@@ -127,6 +130,35 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
       first: Math.max(0, Math.floor((rate * (batchTime - intervalMs)) / 1000)),
       end: Math.floor((rate * batchTime) / 1000),
     };
+  }
+
+  /**
+   * Rate-limited: the indexes from where the previous batch stopped up to `limit.maxRecords()` further, but never
+   * past what arrived by `batchTime`. The records over the limit are not dropped: they wait, and the batches that
+   * follow take them first, in order.
+   */
+  takeRange(batchTime: number, intervalMs: number, limit: BatchLimit): { first: number; end: number } {
+    const arrived = this.indexRange(batchTime, intervalMs);
+    const first = this.nextIndex ?? arrived.first;
+    const end = Math.max(first, Math.min(arrived.end, first + limit.maxRecords()));
+    this.nextIndex = end;
+    return { first, end };
+  }
+
+  /** Rate-limited: the index of the next record to hand out, for the metadata checkpoint; otherwise none. */
+  checkpointPosition(): { nextIndex: number } | undefined {
+    return this.nextIndex === undefined ? undefined : { nextIndex: this.nextIndex };
+  }
+
+  /** Continues a rate-limited stream from a {@link checkpointPosition}. */
+  restorePosition(position: unknown): void {
+    const nextIndex = (position as { nextIndex?: unknown } | null)?.nextIndex;
+    if (!Number.isSafeInteger(nextIndex) || (nextIndex as number) < 0) {
+      throw new SluiceError(
+        `cannot restore ${this.description}: position.nextIndex must be a record index, got ${show(nextIndex)}`,
+      );
+    }
+    this.nextIndex = nextIndex as number;
   }
 
   /** The records that arrived in (batchTime − intervalMs, batchTime] at `ratePerSec`. */

@@ -1,3 +1,5 @@
+import { SluiceError } from '../errors';
+import type { BatchLimit } from './RateLimit';
 import type { Source } from './Source';
 
 /** Settings of a {@link QueueSource}. */
@@ -26,6 +28,8 @@ export class QueueSource<T> implements Source<T> {
   readonly replayable = true;
   private readonly batches: readonly (readonly T[])[];
   private readonly oneAtATime: boolean;
+  /** Rate-limited: how many queued records batches took so far; undefined until a limited batch took some. */
+  private taken: number | undefined;
 
   /** Queues `batches`; they are copied so later changes by the caller do not alter replays. */
   constructor(batches: T[][], options: QueueSourceOptions = {}) {
@@ -42,10 +46,38 @@ export class QueueSource<T> implements Source<T> {
     this.description = `queue(${batches.length} batches)`;
   }
 
-  /** The queued batch whose index is `batchTime / intervalMs − 1`, or an empty array past the end. */
-  async recordsFor(batchTime: number, intervalMs: number): Promise<T[]> {
+  /**
+   * The queued batch whose index is `batchTime / intervalMs − 1`, or an empty array past the end. With `limit`,
+   * the queue is one line of records that arrive a listed batch at a time: a batch takes at most
+   * `limit.maxRecords()` of those that arrived and were not taken, and the rest wait for the next batches.
+   */
+  async recordsFor(batchTime: number, intervalMs: number, limit?: BatchLimit): Promise<T[]> {
     const batchIndex = Math.round(batchTime / intervalMs) - 1;
+    if (limit) {
+      const arrivedBatches = batchIndex < 0 ? 0 : this.oneAtATime ? batchIndex + 1 : this.batches.length;
+      const arrived = this.batches.slice(0, arrivedBatches).flatMap((batch) => [...batch]);
+      const first = this.taken ?? 0;
+      const end = Math.max(first, Math.min(arrived.length, first + limit.maxRecords()));
+      this.taken = end;
+      return arrived.slice(first, end);
+    }
     if (!this.oneAtATime) return batchIndex === 0 ? this.batches.flatMap((batch) => [...batch]) : [];
     return [...(this.batches[batchIndex] ?? [])];
+  }
+
+  /** Rate-limited: how many records batches took, for the metadata checkpoint; otherwise none. */
+  checkpointPosition(): { taken: number } | undefined {
+    return this.taken === undefined ? undefined : { taken: this.taken };
+  }
+
+  /** Continues a rate-limited queue from a {@link checkpointPosition}. */
+  restorePosition(position: unknown): void {
+    const taken = (position as { taken?: unknown } | null)?.taken;
+    if (!Number.isSafeInteger(taken) || (taken as number) < 0) {
+      throw new SluiceError(
+        `cannot restore ${this.description}: position.taken must be a count of records, got ${JSON.stringify(taken)}`,
+      );
+    }
+    this.taken = taken as number;
   }
 }

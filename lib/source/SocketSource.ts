@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createConnection, type Socket } from 'node:net';
 import { preview, SluiceError } from '../errors';
+import type { BatchLimit } from './RateLimit';
 import type { Source } from './Source';
 import { unreadableRecord } from './UnreadableRecord';
 
@@ -69,6 +70,12 @@ export class SocketSource implements Source<string> {
   private backoffMs: number;
   /** Complete lines waiting for the next batch. */
   private lines: string[] = [];
+  /**
+   * Rate-limited: reading stops while this many lines wait (two batches' worth under the last limit), so the
+   * sender's TCP window fills and it slows down instead of this process's memory growing; undefined: no limit.
+   */
+  private pauseAtLines: number | undefined;
+  private paused = false;
   /** The chunks of a line whose newline has not arrived yet (only its start once it is over the limit). */
   private partialLine: Buffer[] = [];
   /** The bytes of that line so far, all of them even when it is over the limit. */
@@ -120,11 +127,31 @@ export class SocketSource implements Source<string> {
     await new Promise<void>((resolve) => this.connect(resolve));
   }
 
-  /** The lines received since the previous batch, in arrival order. */
-  async recordsFor(): Promise<string[]> {
-    const lines = this.lines;
-    this.lines = [];
+  /**
+   * The lines received since the previous batch, in arrival order. With `limit`, the oldest `limit.maxRecords()`
+   * of them; the rest stay buffered for the next batches, and while two batches' worth wait, the source stops
+   * reading the socket (TCP then holds the sender back).
+   */
+  async recordsFor(_batchTime?: number, _intervalMs?: number, limit?: BatchLimit): Promise<string[]> {
+    const maxRecords = limit?.maxRecords() ?? Number.POSITIVE_INFINITY;
+    let lines = this.lines;
+    if (lines.length <= maxRecords) this.lines = [];
+    else {
+      this.lines = lines.slice(maxRecords);
+      lines = lines.slice(0, maxRecords);
+    }
+    this.pauseAtLines = Number.isFinite(maxRecords) ? Math.max(1, 2 * maxRecords) : undefined;
+    this.pauseWhileFull();
     return lines;
+  }
+
+  /** Pauses reading while the buffer holds {@link pauseAtLines} lines, resumes once a batch drained it. */
+  private pauseWhileFull(): void {
+    const full = this.pauseAtLines !== undefined && this.lines.length >= this.pauseAtLines;
+    if (full === this.paused) return;
+    this.paused = full;
+    if (full) this.socket?.pause();
+    else this.socket?.resume();
   }
 
   /** Closes the connection and cancels any pending reconnect so the process can exit. */
@@ -156,6 +183,8 @@ export class SocketSource implements Source<string> {
     // a line that is not UTF-8 can be kept as it came.
     socket.on('connect', () => {
       connected = true;
+      // A new connection starts flowing; one made while the buffer is full must wait too.
+      if (this.paused) socket.pause();
       if (this.loggedFailures.size > 0) this.log(`${this.description}: connected again`);
       this.loggedFailures.clear();
       this.backoffMs = this.minBackoffMs;
@@ -198,6 +227,7 @@ export class SocketSource implements Source<string> {
       lineStart = newline + 1;
     }
     if (lineStart < chunk.length) this.appendToLine(chunk.subarray(lineStart));
+    this.pauseWhileFull();
   }
 
   /** Adds bytes to the current line; past the limit, only the line's start stays, for its dead letter. */

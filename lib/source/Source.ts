@@ -1,3 +1,5 @@
+import type { BatchLimit } from './RateLimit';
+
 /**
  * Where an input stream's records come from. The engine asks a source for the records of one batch at a
  * time, at the batch's tick, and stores them as an input block; a source never pushes records on its own.
@@ -15,8 +17,12 @@ export interface Source<T = unknown> {
   readonly replayable: boolean;
   /** Called once before the first batch; a socket connects, a folder takes its first listing. */
   start?(ctx: SourceContext): Promise<void>;
-  /** The records of the batch ending at `batchTime`. Called once per batch, in increasing batch time. */
-  recordsFor(batchTime: number, intervalMs: number): Promise<T[]>;
+  /**
+   * The records of the batch ending at `batchTime`. Called once per batch, in increasing batch time. With `limit`
+   * (a rate-limited stream, see `RateLimit`) the batch takes at most `limit.maxRecords()` of the records that
+   * arrived by then and were not taken before, oldest first; the rest wait in the source for the next batches.
+   */
+  recordsFor(batchTime: number, intervalMs: number, limit?: BatchLimit): Promise<T[]>;
   /**
    * Where the source is, as JSON for the metadata checkpoint (a folder source: the files it has read). Sources
    * that are replayable or cannot resume (a socket) have none.
@@ -40,6 +46,15 @@ export interface DirectSource<T = unknown> extends Source<T> {
   readonly directSpec: { readonly kind: 'generator'; readonly options: Readonly<Record<string, unknown>> };
   /** Record number `index`. */
   recordAt(index: number): T;
+  /**
+   * For a rate-limited stream: the next indexes to hand out, at most `limit.maxRecords()` of those that arrived by
+   * `batchTime` and were not taken before. The source keeps its position ({@link Source.checkpointPosition}).
+   */
+  takeRange?(
+    batchTime: number,
+    intervalMs: number,
+    limit: BatchLimit,
+  ): { readonly first: number; readonly end: number };
 }
 
 /** True when a source can hand its batches to tasks as index ranges. */
@@ -74,6 +89,8 @@ export interface PlanContext {
   readonly folder: string;
   /** Reads a report a task left in the job's store (a key of a folder given before), or undefined. */
   readReport(key: string): Promise<Uint8Array | undefined>;
+  /** For a rate-limited stream: the most each shard may give the batch (see `RateLimit`); the rest waits. */
+  readonly limit?: BatchLimit;
 }
 
 /**

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SluiceError } from '../errors';
+import type { BatchLimit } from './RateLimit';
 import type { Source } from './Source';
 import { unreadableRecord } from './UnreadableRecord';
 
@@ -34,6 +35,8 @@ export class TextFileSource implements Source<string> {
   private readonly newFilesOnly: boolean;
   /** Names already taken by a batch (or skipped at start), so they are never read twice. */
   private readonly seen = new Set<string>();
+  /** Rate-limited: the file a batch took only part of, its lines, and how many of them batches took. */
+  private partial: PartlyReadFile | undefined;
 
   /** Watches `directory`; nothing is read until {@link start}. */
   constructor(directory: string, options: TextFileSourceOptions = {}) {
@@ -47,15 +50,25 @@ export class TextFileSource implements Source<string> {
     this.description = `textFile(${directory})`;
   }
 
-  /** The files already read, for the metadata checkpoint. */
-  checkpointPosition(): string[] {
-    return [...this.seen].sort();
+  /**
+   * The files already read, for the metadata checkpoint; with a file read in part (rate-limited), also its name and
+   * the lines taken, as `{ files, partial: { name, taken } }`.
+   */
+  checkpointPosition(): string[] | { files: string[]; partial: { name: string; taken: number } } {
+    const files = [...this.seen].sort();
+    if (!this.partial) return files;
+    return { files, partial: { name: this.partial.name, taken: this.partial.taken } };
   }
 
   /** After a restart: exactly the files read before the crash count as seen; the rest are new. */
   restorePosition(position: unknown): void {
+    const { files, partial } = Array.isArray(position)
+      ? { files: position as string[], partial: undefined }
+      : (position as { files: string[]; partial?: { name: string; taken: number } });
     this.seen.clear();
-    for (const name of position as string[]) this.seen.add(name);
+    for (const name of files) this.seen.add(name);
+    // Its lines are read again when the next batch needs them; the lines taken before are skipped.
+    this.partial = partial ? { name: partial.name, taken: partial.taken } : undefined;
   }
 
   /** Checks the folder exists and, with `newFilesOnly`, marks the files already there as seen. */
@@ -71,8 +84,13 @@ export class TextFileSource implements Source<string> {
     }
   }
 
-  /** The lines of every file that appeared since the previous batch, files in name order. */
-  async recordsFor(): Promise<string[]> {
+  /**
+   * The lines of every file that appeared since the previous batch, files in name order. With `limit`, at most
+   * `limit.maxRecords()` lines: the file read in part before first, then new files in name order; what is over
+   * the limit waits in the folder (a file's remaining lines, files not read yet) for the next batches.
+   */
+  async recordsFor(_batchTime?: number, _intervalMs?: number, limit?: BatchLimit): Promise<string[]> {
+    if (limit) return this.takeLines(limit.maxRecords());
     const fresh = (await this.listReadyFiles()).filter((name) => !this.seen.has(name)).sort();
     const lines: string[] = [];
     for (const name of fresh) {
@@ -85,11 +103,55 @@ export class TextFileSource implements Source<string> {
     return lines;
   }
 
+  /** Up to `maxRecords` lines, from where the previous batch stopped; all or nothing moves, as above. */
+  private async takeLines(maxRecords: number): Promise<string[]> {
+    const lines: string[] = [];
+    const done: string[] = [];
+    let partial = this.partial;
+    let fresh: string[] | undefined;
+    while (lines.length < maxRecords) {
+      if (partial?.lines === undefined) {
+        if (partial === undefined) {
+          // Neither a file finished in this batch (marked seen only at its end) nor the one read in part before.
+          const taken = new Set([...done, ...(this.partial ? [this.partial.name] : [])]);
+          fresh ??= (await this.listReadyFiles())
+            .filter((name) => !this.seen.has(name) && !taken.has(name))
+            .sort();
+          const name = fresh.shift();
+          if (name === undefined) break;
+          partial = { name, taken: 0 };
+        }
+        const bytes = await readIfPresent(join(this.directory, partial.name));
+        partial = { ...partial, lines: bytes === undefined ? [] : linesOf(bytes) };
+      }
+      const fileLines = partial.lines ?? [];
+      const end = Math.min(fileLines.length, partial.taken + maxRecords - lines.length);
+      for (let i = partial.taken; i < end; i++) lines.push(fileLines[i]!);
+      partial = { ...partial, taken: end };
+      if (end < fileLines.length) break;
+      done.push(partial.name);
+      partial = undefined;
+    }
+    // Committed only once every read succeeded: a failed batch leaves the position where it was.
+    for (const name of done) this.seen.add(name);
+    this.partial = partial;
+    return lines;
+  }
+
   /** Names of the regular files in the folder that are complete (not hidden, not being copied). */
   private async listReadyFiles(): Promise<string[]> {
     const entries = await readdir(this.directory, { withFileTypes: true });
     return entries.filter((entry) => entry.isFile() && isReady(entry.name)).map((entry) => entry.name);
   }
+}
+
+/** A file a rate-limited batch took only part of; its lines are read again after a restart. */
+interface PartlyReadFile {
+  readonly name: string;
+  /** How many of its lines batches took. */
+  readonly taken: number;
+  /** Its lines, once read in this process. */
+  readonly lines?: readonly string[];
 }
 
 /** The file's bytes, or undefined when it was deleted between the listing and the read. */

@@ -8,6 +8,8 @@ export type {
 export { GeneratorSource } from './GeneratorSource';
 export type { QueueSourceOptions } from './QueueSource';
 export { QueueSource } from './QueueSource';
+export type { BatchLimit, RateLimitOptions } from './RateLimit';
+export { RateLimit } from './RateLimit';
 export type { SocketSourceOptions } from './SocketSource';
 export { DEFAULT_MAX_LINE_BYTES, SocketSource } from './SocketSource';
 export type { Source, SourceContext } from './Source';
