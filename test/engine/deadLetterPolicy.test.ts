@@ -101,7 +101,7 @@ describe('a job with a dead-letter policy', () => {
   });
 
   it('completes a batch at or under its share, with its dead letters', async () => {
-    // given a job that allows 25% of a batch's records as dead letters, judged from 1 letter
+    // given a job that allows 80% of a batch's records as dead letters, judged from 1 letter
     const job = floodJob({ maxShare: 0.8, minCount: 1 });
     // when the three batches run (0%, 75%, 25%)
     const result = await run(job, 3);
