@@ -174,11 +174,14 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('ui')
-    .description('serve the Streaming UI of a job on AWS, read-only, from the metrics its coordinator keeps')
-    .requiredOption('--bucket <name>', "the stack's bucket")
-    .requiredOption('--job <name>', 'the job, as named when submitted')
+    .description(
+      'serve the Streaming UI of a job on AWS, read-only, from the metrics its coordinator keeps, or of a sluice tune search',
+    )
+    .option('--bucket <name>', "the stack's bucket (with --job)")
+    .option('--job <name>', 'the job, as named when submitted (with --bucket)')
+    .option('--tune <file>', 'a search that sluice tune --out wrote, on the Tune page')
     .option('--port <n>', 'the port on 127.0.0.1 (0 picks a free one)', parseUiPort, 4040)
-    .action(async (opts: { bucket: string; job: string; port: number }) => {
+    .action(async (opts: UiCommandOptions) => {
       code = await awsUi(opts);
     });
 
@@ -332,11 +335,35 @@ async function lambdaHost(opts: LambdaHostOptions): Promise<number> {
 }
 
 /** `sluice ui`: serves the page until Ctrl-C; the AWS SDK is loaded only for this command. */
-async function awsUi(opts: { bucket: string; job: string; port: number }): Promise<number> {
-  const { serveAwsUi } = await import('../aws/serveAwsUi');
+interface UiCommandOptions {
+  bucket?: string;
+  job?: string;
+  tune?: string;
+  port: number;
+}
+
+async function awsUi(opts: UiCommandOptions): Promise<number> {
+  const log = (text: string) => process.stderr.write(text);
+  const { bucket, job, port } = opts;
+  if ((bucket === undefined) !== (job === undefined) || (bucket === undefined && opts.tune === undefined)) {
+    log(
+      'sluice ui: give --bucket and --job for a job on AWS, --tune <file> for a sluice tune search, or both\n',
+    );
+    return EXIT.invalid;
+  }
   let server: { close(): Promise<void> };
   try {
-    server = await serveAwsUi(opts, (text) => process.stderr.write(text));
+    const { readTuneView } = await import('./tune/tuneView');
+    const tune = opts.tune === undefined ? undefined : await readTuneView(opts.tune);
+    if (bucket !== undefined && job !== undefined) {
+      const { serveAwsUi } = await import('../aws/serveAwsUi');
+      server = await serveAwsUi({ bucket, job, port }, log, tune);
+    } else {
+      const { UiServer } = await import('../ui/UiServer');
+      const tunePage = await UiServer.start(undefined, port, tune);
+      log(`sluice tune search ${opts.tune} at ${tunePage.url}#/tune\n`);
+      server = tunePage;
+    }
   } catch (error) {
     process.stderr.write(`sluice ui: ${(error as Error).message}\n`);
     return EXIT.failed;

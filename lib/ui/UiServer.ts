@@ -30,7 +30,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * The Streaming UI's web server (Spark's Streaming tab): the page, and the JSON it polls, `/api/streaming` (the
- * header, the batches and the stability signal) and `/api/batch/<batch time>` (one batch's page). It listens
+ * header, the batches and the stability signal) and `/api/batch/<batch time>` (one batch's page), and, when given
+ * a `sluice tune` search, `/api/tune` (its table, recommendation and trials, for the tune page). It listens
  * on 127.0.0.1 only and answers only requests whose Host names the loopback, so a web page elsewhere cannot
  * read a job's metrics by pointing a name of its own at this port.
  *
@@ -51,10 +52,18 @@ export class UiServer {
     return `http://127.0.0.1:${this.port}/`;
   }
 
-  /** Starts listening on 127.0.0.1:`port` (0: a free one); fails with a sentence when the port is taken. */
-  static async start(source: StreamingUiSource, port = DEFAULT_UI_PORT): Promise<UiServer> {
+  /**
+   * Starts listening on 127.0.0.1:`port` (0: a free one); fails with a sentence when the port is taken.
+   * @param source the job whose batches the page shows; undefined for a page of a tune search only
+   * @param tune the tune page's JSON (see `tuneView`); default none
+   */
+  static async start(
+    source: StreamingUiSource | undefined,
+    port = DEFAULT_UI_PORT,
+    tune?: object,
+  ): Promise<UiServer> {
     const server = createServer((request, response) => {
-      handle(source, request, response).catch((error: unknown) => {
+      handle(source, tune, request, response).catch((error: unknown) => {
         send(
           response,
           500,
@@ -86,7 +95,8 @@ export class UiServer {
 }
 
 async function handle(
-  source: StreamingUiSource,
+  source: StreamingUiSource | undefined,
+  tune: object | undefined,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -105,12 +115,28 @@ async function handle(
     return;
   }
   const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
-  if (path === '/api/streaming') {
+  if (path === '/api/tune') {
+    if (tune) send(response, 200, 'application/json', JSON.stringify(tune));
+    else
+      send(
+        response,
+        404,
+        'application/json',
+        JSON.stringify({ error: 'no sluice tune search on this page' }),
+      );
+    return;
+  }
+  if (path.startsWith('/api/') && !source) {
+    // A page of a tune search only: the page then opens on it.
+    send(response, 404, 'application/json', JSON.stringify({ error: 'no streaming job on this page' }));
+    return;
+  }
+  if (path === '/api/streaming' && source) {
     send(response, 200, 'application/json', JSON.stringify(await source.summary()));
     return;
   }
   const batchPath = /^\/api\/batch\/(\d+)$/.exec(path);
-  if (batchPath) {
+  if (batchPath && source) {
     const detail = await source.batch(Number(batchPath[1]));
     if (detail) send(response, 200, 'application/json', JSON.stringify(detail));
     else

@@ -113,6 +113,29 @@ describe('the Streaming UI server', () => {
     expect((await get(server.port, '/', `localhost:${server.port}`)).status).toBe(200);
   });
 
+  it('serves a tune search at /api/tune, with or without a streaming job beside it', async () => {
+    // given a page of a job without a search, and a page of a search only
+    server = await UiServer.start(new StreamingUiState(), 0);
+    const searchOnly = await UiServer.start(undefined, 0, { job: 'words.json' });
+    try {
+      // then each answers what it has, and says what it has not
+      expect(await get(server.port, '/api/tune')).toEqual({
+        status: 404,
+        body: JSON.stringify({ error: 'no sluice tune search on this page' }),
+      });
+      expect(JSON.parse((await get(searchOnly.port, '/api/tune')).body)).toEqual({ job: 'words.json' });
+      for (const path of ['/api/streaming', '/api/batch/1000']) {
+        expect(await get(searchOnly.port, path)).toEqual({
+          status: 404,
+          body: JSON.stringify({ error: 'no streaming job on this page' }),
+        });
+      }
+      expect((await get(searchOnly.port, '/')).status).toBe(200);
+    } finally {
+      await searchOnly.close();
+    }
+  });
+
   it('says which port is taken, and how to pick another', async () => {
     server = await UiServer.start(new StreamingUiState(), 0);
     await expect(UiServer.start(new StreamingUiState(), server.port)).rejects.toThrow(

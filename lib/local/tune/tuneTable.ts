@@ -17,6 +17,11 @@ function shorten(text: string, max: number): string {
 
 /** The search as a table: one row per configuration, with the rate found and the bottleneck at that rate. */
 export function tuneTable(results: readonly ConfigResult[]): string {
+  return columns(tuneCells(results));
+}
+
+/** The table's cells, the header first: the CLI pads them, the Streaming UI's tune page shows them as they are. */
+export function tuneCells(results: readonly ConfigResult[]): string[][] {
   const header = [
     'interval',
     'partitions',
@@ -49,5 +54,5 @@ export function tuneTable(results: readonly ConfigResult[]): string {
       r.bottleneck ? `${r.bottleneck.mostlyIn}${share}` : '-',
     ];
   });
-  return columns([header, ...rows]);
+  return [header, ...rows];
 }

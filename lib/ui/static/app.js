@@ -283,9 +283,55 @@ function drawBatch(d) {
     <h3>Dead Letters (${d.deadLetters.length + d.deadLettersNotShown})</h3>${letters.length ? table(['Op', 'Error', 'Record'], letters) : '<p>None.</p>'}`;
 }
 
+// ---- the tune page: a search that `sluice tune --out` wrote (sluice ui --tune) ----------------------------
+let tune; // fetched once: a finished search does not change
+
+function drawTune(t) {
+  for (const key of Object.keys(charts)) delete charts[key];
+  const configs = t.table
+    .slice(1)
+    .map((r, i) => row(r.map(esc), t.configs[i].recommended ? 'recommended' : 'config'));
+  page.innerHTML = `<h3>sluice tune of ${esc(t.job)}</h3><p class="recommendation">${esc(t.recommendation)}</p>
+    <p>Searched for ${duration(t.durationMs)} from ${esc(t.startedAt.replace('T', ' ').slice(0, 19))} on ${t.cores} cores. ${esc(t.rule)}</p>
+    <div id="tune-table">${table(t.table[0], configs)}</div><h3>Total Delay of each real-clock trial</h3>
+    <div class="curves">${t.configs.map((c, i) => `<div><b>${esc(c.title)}</b>${c.recommended ? ' (recommended)' : ''}<div id="curve-${i}">${c.trials.length ? '' : 'No real-clock trial.'}</div></div>`).join('')}</div>`;
+  t.configs.forEach((c, i) => {
+    if (c.trials.length === 0) return;
+    // Trials cut short have fewer batches: every trial on the same batch times, gaps where one had none.
+    const xs = [...new Set(c.trials.flatMap((tr) => tr.batchTimesS))].sort((a, b) => a - b);
+    const ys = c.trials.map((tr) => xs.map((x) => tr.totalDelaysMs[tr.batchTimesS.indexOf(x)] ?? null));
+    const series = c.trials.map((tr, k) => ({
+      label: tr.label,
+      stroke: `hsl(${tr.stable ? 140 : 0}, 65%, ${30 + ((k * 9) % 40)}%)`,
+    }));
+    charts[`tune${i}`] = new uPlot(
+      {
+        width: 600,
+        height: 200,
+        series: [
+          { label: 'batch time (s)' },
+          ...series,
+          { label: 'batch interval', stroke: '#888', dash: [6, 4], points: { show: false } },
+        ],
+        scales: { x: { time: false } },
+        axes: [{}, { size: 60 }],
+      },
+      [xs, ...ys, xs.map(() => c.intervalMs)],
+      document.getElementById(`curve-${i}`),
+    );
+  });
+}
+
 // ---- routing and polling ---------------------------------------------------------------------------------
 async function route() {
   clearTimeout(timer);
+  if (location.hash === '#/tune') {
+    if (tune) drawTune(tune);
+    else
+      page.innerHTML =
+        '<p class="failed">No sluice tune search on this page: give one with sluice ui --tune tune.json.</p>';
+    return;
+  }
   const batch = /^#\/batch\/(\d+)$/.exec(location.hash);
   if (batch) {
     try {
@@ -301,6 +347,11 @@ async function route() {
       lastSummary = await getJson('/api/streaming');
       drawStreaming(lastSummary);
     } catch (error) {
+      // A page of a tune search only has no streaming job: it opens on the search.
+      if (tune && / 404$/.test(error.message)) {
+        location.hash = '#/tune';
+        return;
+      }
       document.getElementById('header').textContent = `The run is gone or unreachable: ${error.message}`;
     }
     timer = setTimeout(poll, POLL_MS);
@@ -315,4 +366,10 @@ page.addEventListener('click', (event) => {
   if (lastSummary) drawStreaming(lastSummary);
 });
 window.addEventListener('hashchange', () => void route());
-void route();
+getJson('/api/tune')
+  .then((t) => {
+    tune = t;
+    document.getElementById('tune-link').hidden = false;
+  })
+  .catch(() => {})
+  .finally(() => void route());
