@@ -16,6 +16,7 @@ import { InputDStream, type InputStreamOptions } from './dstream/InputDStream';
 import { TransformedDStream } from './dstream/TransformedDStream';
 import { UnionDStream } from './dstream/UnionDStream';
 import { CacheMissError, StreamGraphError } from './errors';
+import type { Logger } from './log/Logger';
 import { StagePlanner } from './plan/StagePlanner';
 import { BatchRun, currentBatch } from './scheduler/BatchRun';
 import { DAGScheduler } from './scheduler/DAGScheduler';
@@ -116,6 +117,11 @@ export interface StreamingEnv {
    * listeners get them.
    */
   writeDeadLetters?(letters: readonly DeadLetter[], batchTime: number): Promise<void>;
+  /**
+   * Where the engine logs what a user may want to know: retries and their cause, speculative copies, dead
+   * letters. Default: nowhere.
+   */
+  readonly log?: Logger;
 }
 
 /**
@@ -350,6 +356,7 @@ export class StreamingContext implements DatasetContext {
       env,
       dag: new DAGScheduler(env.runner, env.driverRunner, this.persistence, {
         maxTaskAttempts: this.maxTaskAttempts,
+        ...(env.log ? { log: env.log } : {}),
         ...((this.speculation.enabled ?? env.speculationByDefault === true)
           ? { speculation: this.speculationPolicy }
           : {}),

@@ -7,6 +7,8 @@ import { JobValidationError } from '../errors';
 import { batchIntervalOf, buildDeployedJob } from '../job/buildDeployedJob';
 import { buildJob } from '../job/buildJob';
 import { deployedModules } from '../job/DeployedModules';
+import { batchFields } from '../log/batchFields';
+import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
 import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
 import { SystemClock } from '../scheduler/Clock';
@@ -40,6 +42,7 @@ import {
 } from './JobSleep';
 import { KinesisSource } from './KinesisSource';
 import { LambdaTaskRunner } from './LambdaTaskRunner';
+import { logRetries } from './logRetries';
 import { S3BlockStore } from './S3BlockStore';
 import { S3Lease } from './S3Lease';
 import { S3PrefixSource } from './S3PrefixSource';
@@ -167,8 +170,15 @@ export class CoordinatorRuntime {
     });
   }
 
-  /** Handles one event; `budgetMs` is how long this invocation may keep driving batches. */
-  async handle(event: unknown, budgetMs: number): Promise<Record<string, unknown>> {
+  /**
+   * Handles one event; `budgetMs` is how long this invocation may keep driving batches. `log` gets the lines of
+   * the jobs it drives (each with the job's name, a batch's with its time). Default: nowhere.
+   */
+  async handle(
+    event: unknown,
+    budgetMs: number,
+    log: Logger = silentLogger,
+  ): Promise<Record<string, unknown>> {
     let parsed: CoordinatorEvent;
     try {
       parsed = parseCoordinatorEvent(event);
@@ -179,7 +189,7 @@ export class CoordinatorRuntime {
     }
     switch (parsed.action) {
       case 'start':
-        return this.start(parsed.job, parsed.batches, budgetMs, parsed.fresh === true);
+        return this.start(parsed.job, parsed.batches, budgetMs, parsed.fresh === true, log);
       case 'reset':
         await this.reset(parsed.job);
         return {
@@ -198,7 +208,7 @@ export class CoordinatorRuntime {
           await this.invokeCoordinator(parsed.job === undefined ? { action: 'tick' } : parsed);
           return { ok: true, forwarded: 'tick' };
         }
-        return this.tick(parsed.job, budgetMs);
+        return this.tick(parsed.job, budgetMs, log);
     }
   }
 
@@ -207,6 +217,7 @@ export class CoordinatorRuntime {
     batches: number | undefined,
     budgetMs: number,
     fresh: boolean,
+    log: Logger,
   ) {
     try {
       // Validates the whole document before anything is written.
@@ -238,7 +249,7 @@ export class CoordinatorRuntime {
       await this.handOver(name);
       return { ok: true, job: name, state: 'running', note: 'started: the coordinator drives its batches' };
     }
-    return this.drive(name, budgetMs);
+    return this.drive(name, budgetMs, false, log);
   }
 
   /** A `kinesis` source without a stream name needs the deployment's stream. */
@@ -259,10 +270,10 @@ export class CoordinatorRuntime {
     return `s3://${this.config.bucket}/${STATIC_PREFIX}`;
   }
 
-  private async tick(job: string | undefined, budgetMs: number) {
+  private async tick(job: string | undefined, budgetMs: number, log: Logger) {
     const names = job ? [job] : await this.runningJobs();
     const results = [];
-    for (const name of names) results.push(await this.drive(name, budgetMs / names.length, true));
+    for (const name of names) results.push(await this.drive(name, budgetMs / names.length, true, log));
     return { ok: true, driven: results };
   }
 
@@ -303,6 +314,7 @@ export class CoordinatorRuntime {
     doc: Record<string, unknown>,
     readDeadlineMs: () => number | undefined,
     emptyUntil: () => number,
+    log: Logger = silentLogger,
   ): Promise<StreamingContext> {
     return buildDeployedJob(doc, {
       deployedModules,
@@ -316,6 +328,7 @@ export class CoordinatorRuntime {
             ...(spec.maxRecordsPerShard ? { maxRecordsPerShard: spec.maxRecordsPerShard } : {}),
             ...(spec.startAt ? { startAt: spec.startAt } : {}),
             readDeadlineMs,
+            retry: { onRetry: logRetries(log, 'Kinesis') },
             // Workers read the shard ranges and report into the job's store; the coordinator only plans.
             direct: { storeUrl: `s3://${this.config.bucket}/${jobStorePrefix(String(doc.name))}` },
           }),
@@ -340,7 +353,13 @@ export class CoordinatorRuntime {
    * Drives a job's batches while this invocation may, then hands over; a held lease means someone else is. A
    * sleeping job is woken only when `checkSleep` is false (a start) or its sources have new records (the tick).
    */
-  private async drive(name: string, budgetMs: number, checkSleep = false): Promise<Record<string, unknown>> {
+  private async drive(
+    name: string,
+    budgetMs: number,
+    checkSleep: boolean,
+    runtimeLog: Logger,
+  ): Promise<Record<string, unknown>> {
+    const log = runtimeLog.with({ job: name });
     const driveStartedAt = Date.now();
     const control = await this.control(name);
     if (control?.state !== 'running') return { ok: true, job: name, state: control?.state ?? 'unknown' };
@@ -359,24 +378,30 @@ export class CoordinatorRuntime {
       randomUUID(),
       this.config.leaseTtlMs ?? Math.max(5000, 3 * (batchIntervalOf(doc, deployedModules) ?? 0)),
     );
-    if (!lease) return { ok: true, job: name, state: 'running', note: 'another coordinator holds the lease' };
+    if (!lease) {
+      log.info(`Job ${name}: another coordinator holds its lease and drives it`);
+      return { ok: true, job: name, state: 'running', note: 'another coordinator holds the lease' };
+    }
     // Batches through this time were slept through (set once the checkpoint says where the job resumes).
     let emptyUntil = control.emptyThrough ?? 0;
     const ssc = await this.buildContext(
       doc,
       () => readDeadlineMs,
       () => emptyUntil,
+      log,
     );
     const store = new S3BlockStore({
       client: this.clients.s3,
       bucket: this.config.bucket,
       prefix: jobStorePrefix(name),
       temporary: { prefixes: TEMPORARY_PREFIXES, tag: TEMPORARY_TAG },
+      retry: { onRetry: logRetries(log, 'S3') },
     });
     const outputs = new S3BlockStore({
       client: this.clients.s3,
       bucket: this.config.bucket,
       prefix: OUTPUTS_PREFIX,
+      retry: { onRetry: logRetries(log, 'S3') },
     });
     // Everything this coordinator writes goes through the fence: once a successor took over, nothing more lands.
     const fenced = new FencedStore(store, outputs, lease.epoch);
@@ -385,14 +410,19 @@ export class CoordinatorRuntime {
       checkpoint = await fenced.claim();
     } catch (error) {
       if (!(error instanceof FencedError)) throw error;
+      log.warn(`Job ${name}: ${error.message}`, { error: error.message });
       return { ok: true, job: name, state: 'running', note: error.message };
     }
+    log.info(
+      `Job ${name}: took its lease (epoch ${lease.epoch}); resuming after batch ${checkpoint?.lastCompletedBatch ?? 0} ms`,
+      { epoch: lease.epoch, resumedAfter: checkpoint?.lastCompletedBatch ?? 0 },
+    );
     const lambdaRunner = new LambdaTaskRunner({
       client: this.clients.lambda,
       functionName: this.config.workerFunction,
       parallelism: this.config.taskConcurrency ?? 16,
       // The worker's store is the bucket; this job's blocks, its document and spilled results are under the prefix.
-      job: { jobKey: 'job.json', storePrefix: jobStorePrefix(name) },
+      job: { jobKey: 'job.json', storePrefix: jobStorePrefix(name), jobName: name },
       spillStore: store,
     });
     const inCoordinator = new InProcessRunner({
@@ -416,6 +446,7 @@ export class CoordinatorRuntime {
       memoryBackedByStore: true,
       // A Lambda worker can straggle (a cold start, a slow host); a copy costs one invocation. A job may say no.
       speculationByDefault: true,
+      log,
       print: (text) => process.stdout.write(text),
       // Object stores cannot append: one object per batch, with a deterministic key, is exactly once.
       appendJsonl: async (path, line, batchTime) => {
@@ -557,7 +588,10 @@ export class CoordinatorRuntime {
               scheduler.stop();
             })
             // A failed check is as good as records: the job stays awake and checks again later.
-            .catch(() => idle.reset());
+            .catch((failure: unknown) => {
+              log.warn(`Job ${name}: checking its sources for new records failed: ${String(failure)}`);
+              idle.reset();
+            });
         }
         process.stdout.write(
           `${emfLine(name, entry, {
@@ -566,6 +600,14 @@ export class CoordinatorRuntime {
             delayGrowingFor: trend.observe(info.totalDelayMs),
           })}\n`,
         );
+        // The batch's one line; a failed batch's is its failure, logged once with the cause.
+        if (info.error) log.error(`Batch ${info.batchTime} ms failed: ${info.error}`, batchFields(entry));
+        else
+          log.info(
+            `Batch ${info.batchTime} ms done: ${info.records} records in, total delay ${info.totalDelayMs} ms, ` +
+              `${invokes} worker invocations, $${cost.dollars.toFixed(6)}`,
+            batchFields(entry),
+          );
       },
     });
     // Every batch: renew the lease (stop at once if it was lost) and obey a stop event. Renewals are chained and
@@ -584,7 +626,11 @@ export class CoordinatorRuntime {
             if ((await this.control(name))?.state !== 'running') scheduler.stop();
           })
           // A failed renewal request is retried at the next batch; the lease outlives a few batches.
-          .catch(() => {});
+          .catch((failure: unknown) =>
+            log.warn(
+              `Job ${name}: renewing its lease failed, tried again after the next batch: ${String(failure)}`,
+            ),
+          );
       },
     });
     const sources = ssc.graph.inputs.map((i) => i.source);
@@ -607,7 +653,16 @@ export class CoordinatorRuntime {
     await metricsWrite;
     await sleepCheck;
     // A coordinator that found itself fenced leaves lease, control state and hand-over to its successor.
-    if (fenced.fenced) lostLease = true;
+    if (fenced.fenced) {
+      lostLease = true;
+      // Once, here, whichever way it was found out (a renewal refused, a checkpoint write refused).
+      log.warn(
+        `Job ${name}: lost to another coordinator (${fenced.fenced}); it goes on from the checkpoint`,
+        {
+          error: fenced.fenced,
+        },
+      );
+    }
     // The active batches too: those this invocation leaves are queued for the next one.
     writeMetrics();
     await metricsWrite;
@@ -620,6 +675,7 @@ export class CoordinatorRuntime {
       // Asleep: no hand-over. The mark says when the last batch was due, so that waking runs the batches since.
       const asleep: SleepMark = { lastBatch: last, dueAtMs: clock.dueAt(last - resumedAfter) };
       await this.putControl(name, { ...current, asleep, updatedAt: new Date().toISOString() });
+      log.info(`Job ${name}: no new input after batch ${last} ms; asleep until the tick finds records`);
       return { ok: true, job: name, state: 'asleep', batches: completed.length, lastBatch: last };
     }
     if (!lostLease && (finished || error)) {
@@ -628,7 +684,9 @@ export class CoordinatorRuntime {
         ...(control.maxBatches ? { maxBatches: control.maxBatches } : {}),
         updatedAt: new Date().toISOString(),
       });
+      if (finished) log.info(`Job ${name}: done, batch ${last} ms was its last`);
     } else if (!lostLease && current?.state === 'running') {
+      log.info(`Job ${name}: handing over to a fresh invocation after batch ${last} ms`);
       await this.handOver(name);
     }
     return {

@@ -6,6 +6,7 @@ import { TaskExecutor } from '../executor/TaskExecutor';
 import { buildDeployedJob } from '../job/buildDeployedJob';
 import { type DeployedModules, deployedModules } from '../job/DeployedModules';
 import { contextFromSource } from '../job/JobSource';
+import { type Logger, silentLogger } from '../log/Logger';
 import type { TaskPlan, TaskResult } from '../plan/Plan';
 import type { BlockStore } from '../storage/BlockStore';
 import { LocalFolderStore } from '../storage/LocalFolderStore';
@@ -17,6 +18,8 @@ import { ENV } from './deploymentContract';
 export type WorkerJobRef = ({ readonly job: unknown } | { readonly jobKey: string }) & {
   /** A folder of the worker's store that this job's blocks live under (`jobs/x/store/`). Default: none. */
   readonly storePrefix?: string;
+  /** The job's name, for the worker's log lines. Default: none. */
+  readonly jobName?: string;
 };
 
 /** The worker Lambda's event: one task of a job. */
@@ -115,12 +118,37 @@ export class WorkerRuntime {
     });
   }
 
-  /** Runs the event's task; a task failure is a result, a malformed event or unreadable job throws. */
-  async handle(event: unknown): Promise<TaskResult | SpilledResult> {
+  /**
+   * Runs the event's task; a task failure is a result, a malformed event or unreadable job throws. `log` gets one
+   * line for the task: a failure only at `debug`, since the coordinator logs it once, with what it does about it.
+   */
+  async handle(event: unknown, log: Logger = silentLogger): Promise<TaskResult | SpilledResult> {
     const { task, ...ref } = parseWorkerEvent(event);
+    const { batchTime, stage, partition, attempt } = task;
+    const taskLog = log.with({
+      ...(ref.jobName !== undefined ? { job: ref.jobName } : {}),
+      batchTime,
+      stageId: stage.stageId,
+      partition,
+      attempt: attempt + 1,
+      ...(task.speculative ? { speculative: true } : {}),
+    });
     const store = await this.store(this.options.storeUrl, ref.storePrefix ?? '');
     const executor = await this.executor(ref, store);
     const result = await executor.run(task);
+    const what = `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms (attempt ${attempt + 1}${
+      task.speculative ? ', a speculative copy' : ''
+    })`;
+    if (result.ok) {
+      const { durationMs, recordsOut, storageRequests } = result.metrics;
+      taskLog.info(`${what} done in ${Math.round(durationMs)} ms: ${recordsOut} records out`, {
+        durationMs: Math.round(durationMs),
+        recordsOut,
+        storageRequests,
+      });
+    } else {
+      taskLog.debug(`${what} failed: ${result.error.split('\n')[0]}`, { error: result.error });
+    }
     const json = JSON.stringify(result);
     if (Buffer.byteLength(json) <= this.spillBytes) return result;
     const key = spillKey(task);
@@ -210,6 +238,8 @@ export function parseWorkerEvent(event: unknown): WorkerEvent {
   }
   if (hasJob && (typeof e.job !== 'object' || e.job === null))
     fail(`job must be a job document object, got ${show(e.job)}`);
+  if (e.jobName !== undefined && typeof e.jobName !== 'string')
+    fail(`jobName must be a string, got ${show(e.jobName)}`);
   if (
     e.storePrefix !== undefined &&
     (typeof e.storePrefix !== 'string' ||

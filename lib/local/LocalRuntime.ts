@@ -6,6 +6,7 @@ import type { DeadLetter } from '../dataset/TaskContext';
 import type { OutputEvent } from '../dstream/DStreamOps';
 import { CheckpointMismatchError } from '../errors';
 import { contextFromSource, type JobSource } from '../job/JobSource';
+import type { Logger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
 import { type CheckpointData, readCheckpoint } from '../scheduler/CheckpointData';
 import { LogicalClock, SystemClock } from '../scheduler/Clock';
@@ -43,6 +44,11 @@ export interface LocalRunOptions {
   readonly outputDir?: string;
   /** Where `print` and stdout jsonl go. Default: process.stdout. */
   readonly write?: (text: string) => void;
+  /**
+   * Where the engine logs retries, speculative copies and dead letters (the CLI's `StderrLogger`). Default:
+   * nowhere.
+   */
+  readonly log?: Logger;
   /** Extra listeners (the CLI's batch log line, tests). */
   readonly listeners?: readonly StreamingListener[];
   /** The dead-letter output file. Default `<storeDir>/dead-letter.jsonl`. */
@@ -141,6 +147,7 @@ export class LocalRuntime {
       runner,
       driverRunner,
       ...(options.memoryBackedByStore ? { memoryBackedByStore: true } : {}),
+      ...(options.log ? { log: options.log } : {}),
       print: write,
       appendJsonl: async (path, line) => {
         if (path === undefined) {

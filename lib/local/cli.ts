@@ -10,12 +10,15 @@ import {
   StreamGraphError,
 } from '../errors';
 import type { JobSource } from '../job/JobSource';
+import { batchFields } from '../log/batchFields';
+import { isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from '../log/Logger';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import { LocalUi, parseUiPort } from '../ui/LocalUi';
 import { defaultStoreDir } from './defaultStoreDir';
 import { LocalRuntime } from './LocalRuntime';
 import { type LocalJobCheckOptions, localJobIssues } from './localJobChecks';
+import { StderrLogger } from './StderrLogger';
 
 /** Exit codes: 0 done, 1 a batch failed, 2 the job is invalid (or the command line is), 3 the store is in use. */
 export const EXIT = { ok: 0, failed: 1, invalid: 2, storeInUse: 3 } as const;
@@ -93,6 +96,12 @@ function parseDuration(text: string): number {
   return Math.round(Number(match[1]) * factor);
 }
 
+function parseLogLevel(text: string): LogLevel {
+  if (!isLogLevel(text))
+    throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}, got ${text}`);
+  return text;
+}
+
 function parseCount(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${text}`);
@@ -128,6 +137,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--store <dir>', 'block store folder (default: .sluice/<job name>)')
     .option('--out <dir>', 'folder that output paths are relative to', '.')
     .option('--quiet', 'do not print the per-batch log line')
+    .option(
+      '--log-level <level>',
+      'the least severe log lines written to stderr: debug, info, warn or error',
+      parseLogLevel,
+      'info' as LogLevel,
+    )
+    .option('--log-json', 'write log lines as JSON objects (level, message, timestamp, job, batchTime, …)')
     .option('--fresh', "ignore and delete the store's checkpoint instead of resuming from it")
     .option('--allow-functions-outside', ALLOW_FUNCTIONS_OUTSIDE_HELP)
     .option(
@@ -446,6 +462,8 @@ async function run(
     store?: string;
     out: string;
     quiet?: boolean;
+    logLevel: LogLevel;
+    logJson?: boolean;
     allowFunctionsOutside?: boolean;
     ui?: number | true;
     metrics?: string;
@@ -466,9 +484,13 @@ async function run(
   };
   process.stdout.on('error', onStreamError);
   process.stderr.on('error', onStreamError);
-  const log = (text: string) => {
+  const stderr = (text: string) => {
     if (!outputClosed) process.stderr.write(text);
   };
+  let logger: Logger = new StderrLogger({ level: opts.logLevel, json: opts.logJson === true, write: stderr });
+  // The run's own lines, one a call (the text ends with a newline); the engine's go to the logger directly.
+  const log = (text: string, level: 'info' | 'warn' | 'error' = 'info') =>
+    logger[level](text.replace(/\n$/, ''));
   try {
     // Before the job starts, so that a taken port fails the command before the store is locked.
     ui = await LocalUi.start(opts);
@@ -479,7 +501,9 @@ async function run(
   try {
     const source = await jobSourceFromArgument(jobArg, opts);
     jobName = basename(defaultStoreDir(source));
+    logger = logger.with({ job: jobName });
     runtime = await LocalRuntime.start(source, {
+      log: logger,
       write: (text) => {
         if (!outputClosed) process.stdout.write(text);
       },
@@ -495,8 +519,12 @@ async function run(
           ? []
           : [
               {
+                // The batch's one line; a failed batch's is its failure, logged once with the cause.
                 onBatchCompleted: (info: BatchInfo) =>
-                  log(`${formatBatchLine(info, trend.observe(info.totalDelayMs))}\n`),
+                  logger[info.error ? 'error' : 'info'](
+                    formatBatchLine(info, trend.observe(info.totalDelayMs)),
+                    batchFields(info),
+                  ),
               },
             ]),
         ...(ui?.listeners ?? []),
@@ -521,11 +549,13 @@ async function run(
         `Nothing to run: the checkpoint is already at batch ${doneThrough / intervalMs} (${doneThrough} ms), ` +
           `--batches ${opts.batches} ends at batch ${opts.batches}; give a larger --batches to go on, or --fresh ` +
           'to start over\n',
+        'warn',
       );
     } else if (opts.duration !== undefined && doneThrough >= opts.duration) {
       log(
         `Nothing to run: the checkpoint is already at ${doneThrough} ms of stream time, --duration ends at ` +
           `${opts.duration} ms; give a longer --duration to go on, or --fresh to start over\n`,
+        'warn',
       );
     }
   }
@@ -538,7 +568,7 @@ async function run(
     }
     firstSignalAt = now;
     const again = signal === 'SIGINT' ? 'Ctrl-C' : signal;
-    log(`Stopping after the running batch (${again} again to quit at once)...\n`);
+    log(`Stopping after the running batch (${again} again to quit at once)...\n`, 'warn');
     runtime.stop();
   };
   process.on('SIGINT', onSignal);
@@ -549,7 +579,10 @@ async function run(
   const parentWatch = setInterval(() => {
     if (process.ppid === parentPid) return;
     clearInterval(parentWatch);
-    log(`The process that started sluice (PID ${parentPid}) is gone: stopping after the running batch...\n`);
+    log(
+      `The process that started sluice (PID ${parentPid}) is gone: stopping after the running batch...\n`,
+      'warn',
+    );
     runtime.stop();
   }, PARENT_CHECK_MS);
   parentWatch.unref();
@@ -557,7 +590,7 @@ async function run(
     const summary = await runtime.run();
     if (summary.notRun > 0) log(`${summary.notRun} queued job(s) were not run because of the stop\n`);
     if (summary.error) {
-      log(`The job stopped: ${summary.error.message}\n`);
+      log(`The job stopped: ${summary.error.message}\n`, 'error');
       return EXIT.failed;
     }
     return EXIT.ok;

@@ -1,5 +1,6 @@
 import type { PersistenceTracker } from '../dataset/PersistenceTracker';
 import { CacheMissError, TaskFailedError } from '../errors';
+import { type Logger, silentLogger } from '../log/Logger';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
 import { groupStatuses, groupsToMerge, mergedStatuses } from '../shuffle/ShuffleMerger';
 import { type BatchRun, currentOutputOp } from './BatchRun';
@@ -13,6 +14,8 @@ export interface DAGSchedulerOptions {
   readonly maxTaskAttempts?: number;
   /** When set, stragglers of the task runner's stages get speculative copies. Default: none. */
   readonly speculation?: SpeculationPolicy;
+  /** Where retries and speculative copies are logged, each once with its cause. Default: nowhere. */
+  readonly log?: Logger;
 }
 
 type Succeeded = Extract<TaskResult, { ok: true }>;
@@ -30,6 +33,7 @@ interface TaskOutcome {
 export class DAGScheduler {
   private readonly maxTaskAttempts: number;
   private readonly speculation: SpeculationPolicy | undefined;
+  private readonly log: Logger;
 
   constructor(
     private readonly runner: TaskRunner,
@@ -39,6 +43,7 @@ export class DAGScheduler {
   ) {
     this.maxTaskAttempts = options.maxTaskAttempts ?? 4;
     this.speculation = options.speculation;
+    this.log = options.log ?? silentLogger;
   }
 
   /** Runs every stage of the job and returns the result stage's per-partition results. */
@@ -95,7 +100,7 @@ export class DAGScheduler {
     // Stages the driver must run have nowhere else to send a copy.
     const stragglers =
       this.speculation && runner === this.runner
-        ? new StragglerWatch(this.speculation, runner, partitions.length, batch)
+        ? new StragglerWatch(this.speculation, runner, partitions.length, batch, this.log)
         : undefined;
     let outcomes: TaskOutcome[];
     try {
@@ -157,6 +162,8 @@ export class DAGScheduler {
       if (result.cacheMiss) throw new CacheMissError(result.cacheMiss);
       last = result.error;
       origin = result.origin ?? origin;
+      // The last failure is not logged here: it fails the batch, and the batch's failure names it.
+      if (attempt + 1 < this.maxTaskAttempts) logRetry(this.log, task, attempt, this.maxTaskAttempts, result);
     }
     throw new TaskFailedError(
       task.stage.stageId,
@@ -194,6 +201,7 @@ class StragglerWatch {
     private readonly runner: TaskRunner,
     private readonly numTasks: number,
     private readonly batch: BatchRun,
+    private readonly log: Logger,
   ) {}
 
   /** Runs one attempt; resolves with the first success of it and its copy, else the original's failure. */
@@ -284,6 +292,13 @@ class StragglerWatch {
         attempt.outstanding++;
         this.batch.speculativeTasks++;
         this.copied.add(attempt.task.partition);
+        const { batchTime, stage, partition } = attempt.task;
+        const runningMs = Math.round(now - attempt.startedAt);
+        this.log.info(
+          `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms has run ${runningMs} ms, past the ` +
+            `straggler threshold of ${Math.round(threshold)} ms: launched a speculative copy`,
+          { batchTime, stageId: stage.stageId, partition, runningMs, thresholdMs: Math.round(threshold) },
+        );
         this.launch(attempt, { ...attempt.task, speculative: true });
       } else {
         nextDue = Math.min(nextDue, due);
@@ -311,6 +326,32 @@ interface RunningAttempt {
   /** Drops the copy if it has not started when the attempt is settled. */
   readonly cancelCopy: AbortController;
   readonly resolve: (result: TaskResult) => void;
+}
+
+/** One line for a failed attempt that will be retried: which task, which attempt, and why it failed. */
+function logRetry(
+  log: Logger,
+  task: TaskPlan,
+  attempt: number,
+  maxAttempts: number,
+  failure: Extract<TaskResult, { ok: false }>,
+): void {
+  const { batchTime, stage, partition } = task;
+  // The first line says what failed; a stack trace would make one event many lines.
+  const error = failure.error.split('\n')[0] ?? failure.error;
+  log.warn(
+    `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms failed on attempt ${attempt + 1} of ` +
+      `${maxAttempts}${failure.origin ? ` in ${failure.origin}` : ''}; retrying: ${error}`,
+    {
+      batchTime,
+      stageId: stage.stageId,
+      partition,
+      attempt: attempt + 1,
+      maxAttempts,
+      error,
+      ...(failure.origin ? { op: failure.origin } : {}),
+    },
+  );
 }
 
 /** What a finished stage did, from its tasks' used results; records in are what its parent stages wrote. */

@@ -1,3 +1,5 @@
+import type { DeadLetter } from '../dataset/TaskContext';
+import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
 import { BatchRun, currentBatch, currentOutputOp } from './BatchRun';
 import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './CheckpointData';
@@ -280,6 +282,7 @@ export class JobScheduler {
       this.checkpointChain = written.catch(() => {});
       await written;
       for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
+      logDeadLetters(this.ssc.env().log ?? silentLogger, batchTime, batch.deadLetters);
     }
     if (!error) {
       this.pending.delete(batchTime);
@@ -358,4 +361,14 @@ export class JobScheduler {
     this.running--;
     this.waiting.shift()?.();
   }
+}
+
+/** One line a batch for its dead letters, once they are written: how many, and the first one's op and error. */
+function logDeadLetters(log: Logger, batchTime: number, letters: readonly DeadLetter[]): void {
+  const first = letters[0]!;
+  const where = first.op ?? first.dataset;
+  log.warn(
+    `Batch ${batchTime} ms: ${letters.length} record(s) dead-lettered; the first by ${where}: ${first.error}`,
+    { batchTime, deadLetters: letters.length, op: where, error: first.error },
+  );
 }
