@@ -25,6 +25,11 @@ export interface KinesisShardRange {
    * not reported when this batch was planned): their records are read past by the same rule, not taken.
    */
   readonly skipCutsMs: readonly number[];
+  /**
+   * The cap of each of those batches, when a rate limit made it differ from the part's `maxRecords`. Absent in plans
+   * written before: every batch then had the part's cap.
+   */
+  readonly skipMaxRecords?: readonly number[];
   /** This batch's cut, in ms since the epoch (the coordinator's clock when it planned the batch). */
   readonly cutMs: number;
 }
@@ -113,6 +118,10 @@ export class KinesisRangeReader {
     calls: { getRecords: number },
   ): Promise<{ records: string[]; last: string | undefined; closed: boolean }> {
     const cuts = [...range.skipCutsMs, range.cutMs];
+    const caps = [
+      ...range.skipCutsMs.map((_, i) => range.skipMaxRecords?.[i] ?? part.maxRecords),
+      part.maxRecords,
+    ];
     let cutIndex = 0;
     let taken = 0;
     let records: string[] = [];
@@ -128,7 +137,7 @@ export class KinesisRangeReader {
       while (page.length > 0) {
         const record = page[0]!;
         const arrivedMs = record.ApproximateArrivalTimestamp?.getTime() ?? 0;
-        if (arrivedMs > cuts[cutIndex]! || taken >= part.maxRecords) {
+        if (arrivedMs > cuts[cutIndex]! || taken >= caps[cutIndex]!) {
           // This batch of the chain ends here; the next cut's batch starts at this record.
           if (cutIndex === cuts.length - 1) return { records, last, closed: false };
           cutIndex++;

@@ -6,6 +6,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { preview, SluiceError } from '../errors';
+import type { BatchLimit } from '../source/RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { type RetryPolicy, withRetries } from './awsClients';
 import type { KinesisReadPart, KinesisReport, KinesisShardRange } from './KinesisRangeReader';
@@ -73,6 +74,11 @@ export interface UnreportedBatch {
   readonly cutMs: number;
   /** The key of the report of the task that reads the shard in that batch, in the job's store. */
   readonly report: string;
+  /**
+   * The most records the batch takes from the shard, when a rate limit made it less than `maxRecordsPerShard`:
+   * a later plan's task reads past the batch by the same rule. Absent in checkpoints written before.
+   */
+  readonly maxRecords?: number;
 }
 
 /** GetRecords returns at most this many records per call. */
@@ -213,6 +219,8 @@ export class KinesisSource implements PlannedSource<string> {
       )
       .map((s) => s.ShardId as string);
     const cutMs = Date.now();
+    // A rate limit (maxRatePerSec, backpressure) is per shard: the source's bound is shared by the shards read.
+    const maxRecords = Math.min(this.maxRecordsPerShard, ctx.limit?.maxRecords(ready.length) ?? Infinity);
     const ranges: KinesisShardRange[][] = Array.from({ length: partitions }, () => []);
     for (const [i, shardId] of ready.entries()) {
       const partition = i % partitions;
@@ -223,9 +231,16 @@ export class KinesisSource implements PlannedSource<string> {
         ...(after !== undefined ? { after } : {}),
         ...(after === undefined && this.sinceMs !== undefined ? { sinceMs: this.sinceMs } : {}),
         skipCutsMs: unreported.map((u) => u.cutMs),
+        // Each batch read past is cut by its own cap, as its own task cut it.
+        skipMaxRecords: unreported.map((u) => u.maxRecords ?? this.maxRecordsPerShard),
         cutMs,
       });
-      this.unreported.set(shardId, [...unreported, { cutMs, report: reportKey(ctx.folder, partition) }]);
+      const batch: UnreportedBatch = {
+        cutMs,
+        report: reportKey(ctx.folder, partition),
+        ...(maxRecords < this.maxRecordsPerShard ? { maxRecords } : {}),
+      };
+      this.unreported.set(shardId, [...unreported, batch]);
     }
     // Forget shards that aged out of the stream's retention, so the checkpoint does not grow with every reshard.
     this.shards = shards;
@@ -235,7 +250,7 @@ export class KinesisSource implements PlannedSource<string> {
     const parts: KinesisReadPart[] = ranges.map((shardRanges, partition) => ({
       streamName: this.streamName,
       shards: shardRanges,
-      maxRecords: this.maxRecordsPerShard,
+      maxRecords,
       settleMs: direct.settleMs ?? 1000,
       report: { storeUrl: direct.storeUrl, key: reportKey(ctx.folder, partition) },
     }));
@@ -323,7 +338,7 @@ export class KinesisSource implements PlannedSource<string> {
    * order, then the next shard's. On a failure nothing moves: the next call reads the same records again.
    * The batch time does not matter: a batch takes what the stream holds when it is cut.
    */
-  async recordsFor(_batchTime?: number, _intervalMs?: number): Promise<string[]> {
+  async recordsFor(_batchTime?: number, _intervalMs?: number, limit?: BatchLimit): Promise<string[]> {
     if (this.startAt === 'LATEST') this.sinceMs ??= Date.now();
     // Work on copies and commit at the end, so a batch that fails half way hands out nothing.
     const sequenceNumbers = new Map(this.sequenceNumbers);
@@ -331,6 +346,8 @@ export class KinesisSource implements PlannedSource<string> {
     let shards = this.shards ?? (await this.listShards());
     const readThisBatch = new Set<string>();
     const records: string[] = [];
+    // The per-shard cap, fixed by the shards readable when the batch is cut (a rate limit is shared among them).
+    let maxRecords: number | undefined;
     for (;;) {
       const known = new Set(shards.map((s) => s.ShardId));
       // A parent missing from the listing has aged out of the stream's retention: nothing is left to read.
@@ -345,13 +362,14 @@ export class KinesisSource implements PlannedSource<string> {
           parentDone(s.AdjacentParentShardId),
       );
       if (ready.length === 0) break;
+      maxRecords ??= Math.min(this.maxRecordsPerShard, limit?.maxRecords(ready.length) ?? Infinity);
       let finishedAny = false;
       for (const shard of ready) {
         // Past the deadline no new shard is read: each shard's range stays contiguous, the rest comes next batch.
         if (this.pastDeadline()) break;
         const shardId = shard.ShardId as string; // filtered above
         readThisBatch.add(shardId);
-        const read = await this.readShard(shardId, sequenceNumbers.get(shardId));
+        const read = await this.readShard(shardId, sequenceNumbers.get(shardId), maxRecords);
         for (const record of read.records) records.push(record);
         if (read.lastSequenceNumber !== undefined) sequenceNumbers.set(shardId, read.lastSequenceNumber);
         if (read.closed) {
@@ -460,17 +478,18 @@ export class KinesisSource implements PlannedSource<string> {
   private async readShard(
     shardId: string,
     after: string | undefined,
+    maxRecords: number,
   ): Promise<{ records: string[]; lastSequenceNumber: string | undefined; closed: boolean }> {
     const records: string[] = [];
     let last = after;
     let iterator = await this.shardIterator(shardId, last);
     let emptyReads = 0;
-    while (iterator !== undefined && records.length < this.maxRecordsPerShard && !this.pastDeadline()) {
+    while (iterator !== undefined && records.length < maxRecords && !this.pastDeadline()) {
       let out: GetRecordsCommandOutput;
       try {
         const request = {
           ShardIterator: iterator,
-          Limit: Math.min(GET_RECORDS_LIMIT, this.maxRecordsPerShard - records.length),
+          Limit: Math.min(GET_RECORDS_LIMIT, maxRecords - records.length),
         };
         out = await withRetries(() => {
           this.getRecordsCalls++;
@@ -568,10 +587,16 @@ function parsePosition(position: unknown, description: string): KinesisPosition 
             typeof b === 'object' &&
             b !== null &&
             Number.isFinite((b as UnreportedBatch).cutMs) &&
-            typeof (b as UnreportedBatch).report === 'string',
+            typeof (b as UnreportedBatch).report === 'string' &&
+            ((b as UnreportedBatch).maxRecords === undefined ||
+              Number.isSafeInteger((b as UnreportedBatch).maxRecords)),
         );
       if (!ok)
-        throw fail(`.unreported[${JSON.stringify(shardId)}]`, 'an array of { cutMs, report }', batches);
+        throw fail(
+          `.unreported[${JSON.stringify(shardId)}]`,
+          'an array of { cutMs, report, maxRecords? }',
+          batches,
+        );
     }
   }
   return {

@@ -40,7 +40,11 @@ export function kinesisStream(
   const source =
     cloudOf.get(ssc)?.kinesisSource?.(full) ??
     new UnavailableSource(`kinesis(${spec.streamName ?? 'the deployment stream'})`, 'kinesisStream()');
-  return ssc.sourceStream(source, spec.partitions);
+  return ssc.sourceStream(
+    source,
+    spec.partitions,
+    spec.maxRatePerSec !== undefined ? { maxRatePerSec: spec.maxRatePerSec } : {},
+  );
 }
 
 /** New objects under an S3 prefix, as lines, for a TypeScript job: a JSON job's `{"type": "s3Prefix"}`. */
