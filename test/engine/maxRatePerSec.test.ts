@@ -4,6 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
+import { StreamingContext } from '../../lib/StreamingContext';
+import { readCheckpoint } from '../../lib/scheduler/CheckpointData';
+import { LogicalClock } from '../../lib/scheduler/Clock';
+import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
+import { JobScheduler } from '../../lib/scheduler/JobScheduler';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 
 /** A job that collects one source's batches as they come, in one partition so their order is the source's. */
 function collectJob(name: string, source: Record<string, unknown>) {
@@ -89,6 +96,66 @@ describe('maxRatePerSec', () => {
       ['b2', 'b3', 'b4'],
       [],
       [],
+    ]);
+  });
+});
+
+describe('a rate-limited batch recovered after a failure', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-maxrate-recovery-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A rate-limited generator job on `dir`'s store whose batches fail from tweet id `failFrom` on. */
+  function capped(maxRatePerSec: number, failFrom = Number.POSITIVE_INFINITY) {
+    const ssc = new StreamingContext({ batchIntervalMs: 1000, defaultPartitions: 1, maxTaskAttempts: 1 });
+    ssc
+      .generatorStream({ kind: 'tweets', ratePerSec: 1000 }, 1, { maxRatePerSec })
+      // A partition that throws fails its task (a record rejected by `map` would only be a dead letter).
+      .mapPartitions((tweets: { id: number }[]) => {
+        const late = tweets.find((tweet) => tweet.id >= failFrom);
+        if (late) throw new Error(`tweet ${late.id} is not welcome yet`);
+        return tweets.map((tweet) => tweet.id);
+      })
+      .collectBatches('ids');
+    const store = new LocalFolderStore(join(dir, 'store'));
+    const runner = new InProcessRunner({
+      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
+      store,
+    });
+    ssc.connect({
+      store,
+      outputs: store,
+      runner,
+      driverRunner: runner,
+      print: () => {},
+      appendJsonl: async () => {},
+      outputPositions: async () => ({}),
+      restoreOutputPositions: async () => {},
+    });
+    const ids: number[][] = [];
+    ssc.addListener({ onOutput: (e) => ids.push([...(e.records as number[])]) });
+    return { ssc, store, ids, scheduler: new JobScheduler(ssc, new LogicalClock(), { name: 'capped' }) };
+  }
+
+  it('reruns exactly the range its first run took, even when the rate changed in between', async () => {
+    // given a job capped at 300 a second whose second batch fails
+    const first = capped(300, 300);
+    const failed = await first.scheduler.run({ batches: 3 });
+    expect(failed.error?.message).toMatch(/not welcome/);
+    // when it is started again from its checkpoint with a cap of 500
+    const again = capped(500);
+    await again.scheduler.restore((await readCheckpoint(again.store))!);
+    const resumed = await again.scheduler.run({ batches: 3 });
+    // then batch 2 is the 300 tweets it took the first time, and batch 3 goes on from there at the new cap
+    expect(resumed.error).toBeUndefined();
+    expect(first.ids).toEqual([Array.from({ length: 300 }, (_, i) => i)]);
+    expect(again.ids).toEqual([
+      Array.from({ length: 300 }, (_, i) => 300 + i),
+      Array.from({ length: 500 }, (_, i) => 600 + i),
     ]);
   });
 });
