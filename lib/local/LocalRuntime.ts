@@ -252,14 +252,17 @@ export interface BatchesResult {
 
 /**
  * Runs N batches of a job on the logical clock and hands back each output batch: for tests and notebooks.
- * The store lives in a fresh temporary folder unless one is given, and is removed afterwards.
+ * The store lives in a fresh temporary folder unless one is given, and so do the file outputs (`jsonl` to a path,
+ * `saveAsTextFiles`) unless `outputDir` is given: both temporary folders are removed afterwards, since the records
+ * are in the result. A programmatic run never writes into the current folder, which a test does not own.
  */
 export async function runBatches(
   job: JobSource,
   batches: number,
   options: Omit<LocalRunOptions, 'batches' | 'clock'> = {},
 ): Promise<BatchesResult> {
-  const temp = options.storeDir ? undefined : await mkdtemp(join(tmpdir(), 'sluice-'));
+  const temp =
+    options.storeDir && options.outputDir ? undefined : await mkdtemp(join(tmpdir(), 'sluice-'));
   const outputs: OutputEvent[] = [];
   const deadLetters: DeadLetter[] = [];
   try {
@@ -267,7 +270,8 @@ export async function runBatches(
       workers: 0,
       write: () => {},
       ...options,
-      storeDir: options.storeDir ?? temp!,
+      storeDir: options.storeDir ?? join(temp!, 'store'),
+      outputDir: options.outputDir ?? join(temp!, 'outputs'),
       clock: 'logical',
       batches,
       listeners: [
