@@ -518,15 +518,13 @@ export class CoordinatorRuntime {
     let fellAsleep = false;
     let sleepCheck = Promise.resolve();
     let lostLease = false;
-    let invokesBefore = 0;
     let s3Before = 0;
     const coordinatorS3 = () => store.requests + outputs.requests + this.root.requests;
-    // The cost report's counters, read at each batch's end: the batch pays what changed since the previous one.
+    // The coordinator's counters, read at each batch's end: the batch pays what changed since the previous one. The
+    // workers' invocations are counted per batch by the runner, which knows each task's batch.
     const counters = () => ({
       s3Read: store.readRequests + outputs.readRequests + this.root.readRequests,
       s3: coordinatorS3(),
-      workerS3: lambdaRunner.workerStorageRequests,
-      invokeMs: lambdaRunner.invokeMs,
       getRecords: ssc.graph.inputs.reduce(
         (sum, i) => sum + ((i.source as Partial<KinesisSource>).getRecordsCalls ?? 0),
         0,
@@ -543,8 +541,8 @@ export class CoordinatorRuntime {
     ssc.addListener({ onBatchStarted: refreshMetrics });
     ssc.addListener({
       onBatchCompleted: (info) => {
-        const invokes = lambdaRunner.invokes - invokesBefore;
-        invokesBefore = lambdaRunner.invokes;
+        const workers = lambdaRunner.takeBatchUsage(info.batchTime);
+        const invokes = workers.invokes;
         const s3 = coordinatorS3();
         const now = counters();
         // The coordinator runs the whole time it drives, so each batch pays for the time since the previous one;
@@ -553,14 +551,13 @@ export class CoordinatorRuntime {
         const cost = batchCost(
           {
             records: info.records,
-            workerGbSeconds:
-              ((now.invokeMs - costBefore.invokeMs) / 1000) * gb(this.config.workerMemoryMb ?? 1769),
+            workerGbSeconds: (workers.invokeMs / 1000) * gb(this.config.workerMemoryMb ?? 1769),
             coordinatorGbSeconds:
               ((now.atMs - costBefore.atMs) / 1000) * gb(this.config.coordinatorMemoryMb ?? 1024),
             workerInvocations: invokes,
             coordinatorInvocations,
             s3WriteRequests:
-              now.s3 - now.s3Read - (costBefore.s3 - costBefore.s3Read) + now.workerS3 - costBefore.workerS3,
+              now.s3 - now.s3Read - (costBefore.s3 - costBefore.s3Read) + workers.workerStorageRequests,
             s3ReadRequests: now.s3Read - costBefore.s3Read,
             kinesisGetRecords: now.getRecords - costBefore.getRecords,
           },

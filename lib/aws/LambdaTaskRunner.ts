@@ -27,6 +27,19 @@ export interface LambdaTaskRunnerOptions {
 
 type Failed = Extract<TaskResult, { ok: false }>;
 
+/** What the tasks of one batch used of the worker function. */
+export interface BatchInvocations {
+  /** Invocations sent, speculative copies and retries included. */
+  invokes: number;
+  /** Their wall time, summed, in ms (see `LambdaTaskRunner.invokeMs`). */
+  invokeMs: number;
+  /** Storage requests their tasks reported, summed. */
+  workerStorageRequests: number;
+}
+
+/** Batches whose usage was taken, remembered so that a straggling attempt's late figures are not kept for ever. */
+const TAKEN_BATCHES_KEPT = 1000;
+
 /**
  * Runs each task as one synchronous invocation of the worker function, its payload the task plan (plus which
  * job it belongs to), at most `parallelism` at once. Every failure, of the function or of the call, comes back
@@ -49,6 +62,15 @@ export class LambdaTaskRunner implements TaskRunner {
   invokeMs = 0;
   /** Storage requests the workers' tasks reported, summed (failed attempts report none). */
   workerStorageRequests = 0;
+  /**
+   * The same three counts per batch, by the batch time the tasks carry: batches overlap (`concurrentJobs`, or a
+   * batch completing while the next one's tasks run), so a difference of the totals between two completions
+   * would give one batch the other's invocations.
+   */
+  private readonly byBatch = new Map<number, BatchInvocations>();
+  /** Batches already taken; what their attempts still add goes to {@link late}. */
+  private readonly taken = new Set<number>();
+  private late: BatchInvocations = noInvocations();
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly inFlight = new Set<AbortController>();
@@ -77,6 +99,35 @@ export class LambdaTaskRunner implements TaskRunner {
     return this.attempt(task, control);
   }
 
+  /**
+   * What the tasks of `batchTime` used, for its cost report, taken once as the batch completes. An attempt that
+   * ends after that (the losing copy of a straggler) adds its time to the next batch taken: counted once, late.
+   */
+  takeBatchUsage(batchTime: number): BatchInvocations {
+    const own = this.byBatch.get(batchTime) ?? noInvocations();
+    this.byBatch.delete(batchTime);
+    const usage = {
+      invokes: own.invokes + this.late.invokes,
+      invokeMs: own.invokeMs + this.late.invokeMs,
+      workerStorageRequests: own.workerStorageRequests + this.late.workerStorageRequests,
+    };
+    this.late = noInvocations();
+    this.taken.add(batchTime);
+    if (this.taken.size > TAKEN_BATCHES_KEPT) this.taken.delete(this.taken.values().next().value!);
+    return usage;
+  }
+
+  /** The counts `batchTime`'s attempts add to: its own, or the late ones once the batch was taken. */
+  private usageOf(batchTime: number): BatchInvocations {
+    if (this.taken.has(batchTime)) return this.late;
+    let usage = this.byBatch.get(batchTime);
+    if (!usage) {
+      usage = noInvocations();
+      this.byBatch.set(batchTime, usage);
+    }
+    return usage;
+  }
+
   /** Stops sending: queued tasks and in-flight calls end as failed results. The client stays open (the caller's). */
   async close(): Promise<void> {
     this.closed = true;
@@ -102,6 +153,7 @@ export class LambdaTaskRunner implements TaskRunner {
     const call = new AbortController();
     this.inFlight.add(call);
     this.invokes++;
+    this.usageOf(task.batchTime).invokes++;
     let text: string;
     let functionError: string | undefined;
     const sentAt = performance.now();
@@ -121,7 +173,10 @@ export class LambdaTaskRunner implements TaskRunner {
       return failed(task, `invoking ${functionName} failed: ${e.name}: ${e.message}`);
     } finally {
       this.inFlight.delete(call);
-      this.invokeMs += performance.now() - sentAt;
+      const ms = performance.now() - sentAt;
+      this.invokeMs += ms;
+      // Looked up again: the batch may have been taken while the call ran.
+      this.usageOf(task.batchTime).invokeMs += ms;
     }
     if (functionError !== undefined)
       return failed(task, describeFunctionError(functionName, functionError, text));
@@ -150,7 +205,10 @@ export class LambdaTaskRunner implements TaskRunner {
       );
     }
     const metrics = (result as { metrics?: { storageRequests?: unknown } }).metrics;
-    if (typeof metrics?.storageRequests === 'number') this.workerStorageRequests += metrics.storageRequests;
+    if (typeof metrics?.storageRequests === 'number') {
+      this.workerStorageRequests += metrics.storageRequests;
+      this.usageOf(task.batchTime).workerStorageRequests += metrics.storageRequests;
+    }
     return result as TaskResult;
   }
 
@@ -177,6 +235,10 @@ export class LambdaTaskRunner implements TaskRunner {
     this.running--;
     this.waiting.shift()?.();
   }
+}
+
+function noInvocations(): BatchInvocations {
+  return { invokes: 0, invokeMs: 0, workerStorageRequests: 0 };
 }
 
 function failed(task: TaskPlan, error: string): Failed {

@@ -1,0 +1,143 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Client } from '../../lib/aws/awsClients';
+import { LambdaHost } from '../../lib/devhost/LambdaHost';
+import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import { freePort } from '../helpers/freePort';
+import { uniqueName } from './localstack';
+
+/**
+ * Each batch's cost report counts its own worker invocations, also when batches overlap: the real coordinator
+ * (LocalStack's S3, our Lambda host) drives a job with two batches at once whose worker tasks each take longer
+ * than the batch interval, so a batch completes while the next one's tasks are running.
+ */
+
+const root = new URL('../..', import.meta.url).pathname;
+const bucket = uniqueName('overlap');
+const name = uniqueName('overlap-job');
+const BATCH_INTERVAL_MS = 300;
+
+/** Word counts: a map stage of two tasks and a reduce stage of two, every task on the worker. */
+const job = {
+  name,
+  batchIntervalMs: BATCH_INTERVAL_MS,
+  concurrentJobs: 2,
+  // Copies would add invocations that no task attempt accounts for.
+  speculation: { enabled: false },
+  sources: {
+    lines: {
+      type: 'queue',
+      batches: [
+        ['a b', 'c d'],
+        ['e f', 'g h'],
+        ['a c', 'e g'],
+        ['b d', 'f h'],
+      ],
+      partitions: 2,
+    },
+  },
+  streams: {
+    counts: {
+      from: 'lines',
+      ops: [
+        { op: 'flatMap', fn: 'splitWords' },
+        { op: 'map', expr: '[$, 1]' },
+        { op: 'reduceByKey', fn: 'sum', partitions: 2 },
+      ],
+    },
+  },
+  outputs: [{ stream: 'counts', type: 'print' }],
+};
+
+let host: LambdaHost;
+let lambda: LambdaClient;
+
+async function invoke(functionName: string, payload: unknown): Promise<Record<string, any>> {
+  const out = await lambda.send(
+    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
+  );
+  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
+  if (out.FunctionError) throw new Error(`${functionName} failed: ${JSON.stringify(body)}`);
+  return body;
+}
+
+beforeAll(async () => {
+  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
+  const env = {
+    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  };
+  const port = await freePort();
+  host = await LambdaHost.start({
+    port,
+    functions: {
+      coordinator: {
+        module: `${root}functions/coordinator.ts`,
+        timeoutMs: 60_000,
+        env: {
+          ...env,
+          SLUICE_BUCKET: bucket,
+          SLUICE_WORKER_FUNCTION: 'worker',
+          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
+        },
+      },
+      worker: {
+        module: `${root}test/aws/fixtures/slowWorker.ts`,
+        timeoutMs: 60_000,
+        env: {
+          ...env,
+          SLUICE_STORE: `s3://${bucket}`,
+          SLUICE_OUTPUTS: `s3://${bucket}/outputs/`,
+          // Longer than the batch interval: the next batch starts while this one's stages run.
+          SLOW_TASK_MS: String(2 * BATCH_INTERVAL_MS),
+        },
+      },
+    },
+    output: () => {},
+  });
+  lambda = new LambdaClient({
+    endpoint: host.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler(),
+    maxAttempts: 1,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  lambda?.destroy();
+  await host?.stop();
+});
+
+describe('per-batch worker invocations on the serverless runtime', () => {
+  it("counts each batch's own invocations when batches overlap", async () => {
+    // given a job whose batches outlast their interval, two at once
+    // when the coordinator drives its four batches
+    const started = await invoke('coordinator', { action: 'start', job, batches: 4 });
+    expect(started.error).toBeUndefined();
+    expect(started.batches).toBe(4);
+    const status = await invoke('coordinator', { action: 'status', job: name, last: 10 });
+    const batches = status.batches as Array<BatchInfo & { invokes: number }>;
+    // then the batches did overlap: each ran longer than the interval after which the next one was due
+    expect(batches.map((b) => b.batchTime)).toEqual([300, 600, 900, 1200]);
+    for (const b of batches) expect(b.processingTimeMs).toBeGreaterThan(BATCH_INTERVAL_MS);
+    // and each batch's invocations are its own task attempts: four tasks, none of another batch's
+    const counted = batches.map((b) => ({
+      batchTime: b.batchTime,
+      invokes: b.invokes,
+      workerInvocations: b.cost?.workerInvocations,
+    }));
+    expect(counted).toEqual(
+      batches.map((b) => ({
+        batchTime: b.batchTime,
+        invokes: b.taskAttempts,
+        workerInvocations: b.taskAttempts,
+      })),
+    );
+    expect(batches.every((b) => b.taskAttempts === 4)).toBe(true);
+  });
+});
