@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { DelayTrend } from '../../lib/scheduler/DelayTrend';
@@ -92,5 +93,32 @@ describe('backpressure on an overloaded job (virtual time on the logical clock)'
     expect(records.at(-1)).toBeLessThanOrEqual(800);
     // and nothing was dropped: the batches took the tweets in order, without a gap, the rest still waiting
     expect(ids.flat()).toEqual(Array.from({ length: ids.flat().length }, (_, i) => i));
+  });
+});
+
+describe('backpressure in a JSON job', () => {
+  it('is wired from the document: batches start at initialRatePerSec, under maxRatePerSec', async () => {
+    // given a job whose generator brings 1,000 tweets a second, backpressure starting at 50 a second, and a
+    // second source capped at 20 a second
+    const job = {
+      name: 'backpressure-doc',
+      batchIntervalMs: 1000,
+      defaultPartitions: 1,
+      backpressure: { enabled: true, initialRatePerSec: 50, minRatePerSec: 10 },
+      sources: {
+        fast: { type: 'generator', kind: 'tweets', ratePerSec: 1000 },
+        capped: { type: 'generator', kind: 'kv', ratePerSec: 1000, maxRatePerSec: 20 },
+      },
+      outputs: [
+        { stream: 'fast', type: 'collectBatches' },
+        { stream: 'capped', type: 'collectBatches' },
+      ],
+    };
+    // when the first batch runs in local mode
+    const result = await runBatches({ kind: 'document', document: job, baseDir: tmpdir() }, 1);
+    // then it took the initial rate from the first source and the cap from the second
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('fast').map((b) => b.length)).toEqual([50]);
+    expect(result.recordsOf('capped').map((b) => b.length)).toEqual([20]);
   });
 });
