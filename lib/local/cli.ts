@@ -473,6 +473,7 @@ async function run(
   let ui: LocalUi | undefined;
   let jobName = 'job';
   const trend = new DelayTrend();
+  let failureLogged = false;
   // `sluice run … | head`: once the reader is gone, nothing more is written, and the run stops quietly after the
   // running batch, as a Unix tool ends on SIGPIPE, instead of dying on EPIPE with a stack trace.
   let outputClosed = false;
@@ -520,11 +521,13 @@ async function run(
           : [
               {
                 // The batch's one line; a failed batch's is its failure, logged once with the cause.
-                onBatchCompleted: (info: BatchInfo) =>
+                onBatchCompleted: (info: BatchInfo) => {
+                  if (info.error) failureLogged = true;
                   logger[info.error ? 'error' : 'info'](
                     formatBatchLine(info, trend.observe(info.totalDelayMs)),
                     batchFields(info),
-                  ),
+                  );
+                },
               },
             ]),
         ...(ui?.listeners ?? []),
@@ -590,7 +593,9 @@ async function run(
     const summary = await runtime.run();
     if (summary.notRun > 0) log(`${summary.notRun} queued job(s) were not run because of the stop\n`);
     if (summary.error) {
-      log(`The job stopped: ${summary.error.message}\n`, 'error');
+      // Said once: a failed batch's line gave the cause already.
+      if (failureLogged) log('The job stopped at the failed batch above; a new run resumes at it\n', 'warn');
+      else log(`The job stopped: ${summary.error.message}\n`, 'error');
       return EXIT.failed;
     }
     return EXIT.ok;

@@ -135,6 +135,37 @@ describe('sluice run logs', () => {
     });
   });
 
+  it('logs a failed batch once, with its cause', async () => {
+    // given a job whose function fails on every attempt of its two tries
+    await writeFile(
+      join(dir, 'broken.mjs'),
+      "export function explode() { throw new Error('the partition exploded'); }\n",
+    );
+    const job = {
+      name: 'broken',
+      batchIntervalMs: 1000,
+      maxTaskAttempts: 2,
+      functions: './broken.mjs',
+      sources: { lines: { type: 'queue', batches: [['a b']], partitions: 1 } },
+      streams: { words: { from: 'lines', ops: [{ op: 'mapPartitions', fn: 'explode' }] } },
+      outputs: [{ stream: 'words', type: 'print' }],
+    };
+    await writeFile(join(dir, 'broken.json'), JSON.stringify(job));
+    // when it runs with --log-json
+    const result = await run(join(dir, 'broken.json'), '--log-json');
+    // then one error line says which batch failed and why, after one retry line
+    expect(result.code).toBe(1);
+    const lines = linesOf(result.stderr).map((line) => JSON.parse(line) as Record<string, any>);
+    const errors = lines.filter((line) => line.level === 'ERROR');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ batchTime: 1000 });
+    expect(errors[0]!.error).toMatch(
+      /task 0 of stage 0 failed 2 time\(s\); last error: Error: the partition exploded/,
+    );
+    expect(lines.filter((line) => /retrying/.test(line.message))).toHaveLength(1);
+    expect(lines.filter((line) => /the partition exploded/.test(JSON.stringify(line)))).toHaveLength(2);
+  });
+
   it('refuses an unknown log level with exit code 2', async () => {
     const result = await sluice(['run', 'job.json', '--log-level', 'loud'], dir);
     expect(result.code).toBe(2);
