@@ -1,7 +1,6 @@
-// A function's child process starts from plain JavaScript: register the TypeScript loader, then serve the
-// host's invocations with the handler module (TypeScript or JavaScript) and export named on the command line.
-import { register } from 'tsx/esm/api';
+// A function's child process starts from plain JavaScript: load the runner beside this file (compiled or
+// TypeScript), then serve the host's invocations with the handler module and export named on the command line.
+import { importEntry } from '../local/importEntry.mjs';
 
-register();
-const { serveInvocations } = await import('./LambdaRunner.ts');
+const { serveInvocations } = await importEntry(import.meta.url, 'LambdaRunner');
 await serveInvocations(process.argv[2], process.argv[3]);

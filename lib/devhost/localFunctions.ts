@@ -36,13 +36,15 @@ export interface LocalFunctions {
 }
 
 const functionsDir = fileURLToPath(new URL('../../functions/', import.meta.url));
+/** The handlers' extension: TypeScript beside a checkout's sources, JavaScript in the built package (`dist/`). */
+const handlerExtension = import.meta.url.endsWith('.js') ? '.js' : '.ts';
 
 /**
  * The module a function's process loads: its handler, or, with job modules, the same generated entry the CDK
  * stack bundles (each module imported statically and registered by name, then the handler).
  */
 export function functionModule(handler: string, jobModules: readonly JobModuleFile[] = []): string {
-  const file = `${functionsDir}${handler}.ts`;
+  const file = `${functionsDir}${handler}${handlerExtension}`;
   return jobModules.length === 0
     ? file
     : writeHandlerEntry(join(tmpdir(), 'sluice-entries'), file, jobModules);

@@ -18,6 +18,7 @@ const PACKAGE_TYPED_TS = new Set(['.ts', '.tsx']);
  */
 export async function importModuleFile(file: string): Promise<Record<string, unknown>> {
   if (!(PACKAGE_TYPED_TS.has(extname(file)) && packageTypeOf(file) !== 'module')) {
+    if (TS_EXTENSIONS.has(extname(file))) await registerTypeScriptLoader();
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   }
   // Loaded on demand, and only here: tsx is a development-time loader that no Lambda bundle carries.
@@ -26,6 +27,23 @@ export async function importModuleFile(file: string): Promise<Record<string, unk
   // A CommonJS module's namespace is `{ default: module.exports }`; its exports are what the file exported.
   const exports = namespace.default;
   return typeof exports === 'object' && exports !== null ? { ...(exports as object) } : namespace;
+}
+
+/** Extensions Node cannot import without a TypeScript loader. */
+const TS_EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts']);
+
+/**
+ * Whether tsx's loader is in place. Running from TypeScript (a checkout, whose entries register it, or vitest),
+ * it is; the built package runs as plain JavaScript (this file is `importModuleFile.js`), and registers it the
+ * first time a TypeScript job module is imported, so that JavaScript users never load tsx.
+ */
+let typeScriptLoader = !import.meta.url.endsWith('.js');
+
+async function registerTypeScriptLoader(): Promise<void> {
+  if (typeScriptLoader) return;
+  typeScriptLoader = true;
+  const { register } = await import('tsx/esm/api');
+  register();
 }
 
 /** The `type` of the package a file belongs to (its nearest `package.json`); `commonjs` when there is none. */

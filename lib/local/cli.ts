@@ -18,6 +18,7 @@ import { LocalUi, parseUiPort } from '../ui/LocalUi';
 import { defaultStoreDir } from './defaultStoreDir';
 import { LocalRuntime } from './LocalRuntime';
 import { type LocalJobCheckOptions, localJobIssues } from './localJobChecks';
+import { packageVersion } from './packageVersion';
 import { StderrLogger } from './StderrLogger';
 
 /** Exit codes: 0 done, 1 a batch failed, 2 the job is invalid (or the command line is), 3 the store is in use. */
@@ -119,6 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description(
       'Discretized Streams on serverless AWS: run and check Sluice jobs in embedded local mode, feed a Kinesis stream',
     )
+    .version(packageVersion(), '-V, --version', "print Sluice's version")
     .exitOverride()
     .showHelpAfterError();
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `sluice` command. Sluice ships TypeScript sources; register the TypeScript loader, then run the CLI.
-import { register } from 'tsx/esm/api';
+// The `sluice` command: the CLI beside this file, compiled (the installed package) or TypeScript (a checkout).
+import { importEntry } from './importEntry.mjs';
 
-register();
-const { main } = await import('./cli.ts');
+const { main } = await importEntry(import.meta.url, 'cli');
 process.exitCode = await main(process.argv);

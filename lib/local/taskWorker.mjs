@@ -1,5 +1,4 @@
-// Worker threads start from plain JavaScript: register the TypeScript loader, then load the real worker.
-import { register } from 'tsx/esm/api';
+// Worker threads start from plain JavaScript: load the real worker beside this file, compiled or TypeScript.
+import { importEntry } from './importEntry.mjs';
 
-register();
-await import('./TaskWorker.ts');
+await importEntry(import.meta.url, 'TaskWorker');

@@ -58,6 +58,20 @@ describe('the dependency rule (test/helpers/checkDependencies.mjs)', () => {
     );
   });
 
+  it("lets the package's entry export the local runtime, but not load lib/aws", () => {
+    const run = check({
+      'lib/index.ts':
+        "export { runBatches } from './local/LocalRuntime';\nexport { KinesisSource } from './aws/KinesisSource';\n",
+      'lib/local/LocalRuntime.ts': 'export const runBatches = 1;\n',
+      'lib/aws/KinesisSource.ts': 'export class KinesisSource {}\n',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      "lib/index.ts imports lib/aws/KinesisSource: the package's entry must not load lib/aws/",
+    );
+    expect(run.stderr).not.toContain('lib/index.ts imports lib/local/LocalRuntime');
+  });
+
   it('lets the development host serve functions/, and keeps lib/aws off lib/local and lib/devhost', () => {
     const ok = check({
       'lib/devhost/localFunctions.ts': "export const dir = new URL('../../functions/', import.meta.url);\n",

@@ -4,6 +4,8 @@
 //  - lib/aws/ never imports the CDK either (infra/ imports lib/aws/bucketLayout, never the reverse), nor the
 //    local runtime (lib/local/) or the development host (lib/devhost/);
 //  - the engine core (lib/ outside lib/local/, lib/devhost/ and lib/aws/) never imports lib/local/ or lib/devhost/;
+//  - the package's entry (lib/index.ts, `import 'sluice'`) may export the local runtime, but never imports lib/aws/
+//    or lib/devhost/: importing the package must not load the AWS SDK or the development host;
 //  - no import cycles between files of lib/ (type-only imports excepted, they vanish at runtime).
 // An import is a static `import`/`export ... from`, a dynamic `import('...')`, or a file a module loads by
 // `new URL('...', import.meta.url)` (a worker thread's or a child process's entry, a folder of handlers).
@@ -51,7 +53,12 @@ for (const file of files) {
       problems.push(
         `${rel} imports ${target}: the serverless runtime must not depend on ${target.split('/', 2).join('/')}/`,
       );
-    const core = !rel.startsWith('lib/local/') && !inDevhost && !inAws;
+    const entry = rel === 'lib/index.ts';
+    if (entry && /^lib\/(aws|devhost)\//.test(target))
+      problems.push(
+        `${rel} imports ${target}: the package's entry must not load ${target.split('/', 2).join('/')}/`,
+      );
+    const core = !rel.startsWith('lib/local/') && !inDevhost && !inAws && !entry;
     if (core && target.startsWith('lib/local/'))
       problems.push(`${rel} imports ${target}: the engine core must not depend on the local runtime`);
     if (core && target.startsWith('lib/devhost/'))
