@@ -182,9 +182,25 @@ export async function main(argv: readonly string[]): Promise<number> {
       [],
     )
     .option('--budget <time>', 'time for the whole search (default 5m)', parseDuration)
-    .option('--trial <time>', 'stream time of one real-clock trial (default 4s)', parseDuration)
+    .option(
+      '--trial <time>',
+      'stream time of one real-clock trial (default 4s; 10s with --aws)',
+      parseDuration,
+    )
     .option('--workers <n>', 'worker threads (default: one per core)', parseCount)
     .option('--out <file>', 'write the whole search as JSON')
+    .option(
+      '--start-rate <n>',
+      'records a second of the first real-clock trial (default: a logical-clock estimate; 100 with --aws)',
+      parseCount,
+    )
+    .option('--max-trials <n>', 'real-clock trials per configuration at most (default 8)', parseCount)
+    .option(
+      '--aws',
+      'run the trials on the deployed stack through its control function (AWS_ENDPOINT_URL for an emulator)',
+    )
+    .option('--control <function>', "with --aws: the stack's ControlFunctionName output")
+    .option('--stream <name>', "with --aws: the stack's StreamName output, for a kinesis source naming none")
     .option('--allow-functions-outside', ALLOW_FUNCTIONS_OUTSIDE_HELP)
     .action(async (jobArg: string, opts: TuneCommandOptions) => {
       code = await tune(jobArg, opts);
@@ -275,6 +291,11 @@ interface TuneCommandOptions {
   trial?: number;
   workers?: number;
   out?: string;
+  startRate?: number;
+  maxTrials?: number;
+  aws?: boolean;
+  control?: string;
+  stream?: string;
   allowFunctionsOutside?: boolean;
 }
 
@@ -283,6 +304,11 @@ async function tune(jobArg: string, opts: TuneCommandOptions): Promise<number> {
   const { runTune } = await import('./tune/tuneCommand');
   try {
     const source = await jobSourceFromArgument(jobArg, opts);
+    // On AWS the first trial's rate is a guess: there is no logical clock to estimate it with.
+    const elsewhere = opts.aws ? await (await import('../aws/awsTrialRunner')).awsTrials(opts) : undefined;
+    const startRate = opts.startRate ?? (opts.aws ? 100 : undefined);
+    // and its first batches pay for the functions' cold starts: longer trials judge the batches after them.
+    const trialMs = opts.trial ?? (opts.aws ? 10_000 : undefined);
     await runTune(
       source,
       jobArg,
@@ -292,9 +318,12 @@ async function tune(jobArg: string, opts: TuneCommandOptions): Promise<number> {
         ...(opts.targetRate !== undefined ? { targetPerSec: opts.targetRate } : {}),
         samples: opts.sample,
         ...(opts.budget !== undefined ? { budgetMs: opts.budget } : {}),
-        ...(opts.trial !== undefined ? { trialMs: opts.trial } : {}),
+        ...(trialMs !== undefined ? { trialMs } : {}),
         ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
         ...(opts.out !== undefined ? { outPath: opts.out } : {}),
+        ...(startRate !== undefined ? { startPerSec: startRate } : {}),
+        ...(opts.maxTrials !== undefined ? { maxTrials: opts.maxTrials } : {}),
+        ...(elsewhere ? { elsewhere } : {}),
       },
       (text) => process.stdout.write(text),
       (line) => process.stderr.write(`${line}\n`),

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { extname, resolve } from 'node:path';
 import type { JobDocument } from '../../job/JobDocument';
 import type { JobSource } from '../../job/JobSource';
+import type { TrialRunner } from '../../scheduler/TrialRunner';
 import { type Recommendation, recommend } from './recommend';
 import { type ConfigResult, searchRate } from './searchRate';
 import { tuneTable } from './tuneTable';
@@ -25,6 +26,18 @@ export interface TuneOptions {
   readonly workers?: number;
   /** Where to write the whole search as JSON. */
   readonly outPath?: string;
+  /** Real-clock trials per configuration at most. Default 8 (and one at the bottom of the range). */
+  readonly maxTrials?: number;
+  /** The first real-clock trial's rate, instead of a logical-clock estimate. Default: the estimate. */
+  readonly startPerSec?: number;
+  /**
+   * Trials on the deployed stack instead of in this process (`sluice tune --aws`, see `awsTrialRunner`): given
+   * the job's sources and samples, the runner, and what the report says about where it ran.
+   */
+  readonly elsewhere?: (
+    job: JobDocument,
+    samples: ReadonlyMap<string, readonly unknown[]>,
+  ) => { readonly runTrial: TrialRunner; readonly where: Readonly<Record<string, string>> };
 }
 
 /** The JSON `sluice tune --out` writes: everything the search did, and the words that describe it. */
@@ -50,6 +63,10 @@ export interface TuneReport {
     readonly trialMs: number;
     /** Which sources were fed from which sample file; every other source is a generator at the rate tried. */
     readonly samples: Readonly<Record<string, string>>;
+    readonly maxTrials?: number;
+    readonly startPerSec?: number;
+    /** Where the trials ran when not in this process: `{ "on": "aws", "control": …, "stream": … }`. */
+    readonly ranOn?: Readonly<Record<string, string>>;
   };
   /** One entry per configuration: its estimate, its sustainable rate, its bottleneck, every trial's batches. */
   readonly results: readonly ConfigResult[];
@@ -131,6 +148,7 @@ export async function runTune(
   const budgetMs = options.budgetMs ?? 300_000;
   const trialMs = options.trialMs ?? 4000;
   const { samples, files } = await loadSamples(job, options.samples ?? []);
+  const elsewhere = options.elsewhere?.(job, samples);
   const started = new Date();
   const startedMs = performance.now();
   const configs = intervalsMs.flatMap((intervalMs) => partitions.map((p) => ({ intervalMs, partitions: p })));
@@ -152,6 +170,9 @@ export async function runTune(
           budgetMs: shareMs,
           trialMs,
           ...(options.workers !== undefined ? { workers: options.workers } : {}),
+          ...(options.maxTrials !== undefined ? { maxSteps: options.maxTrials } : {}),
+          ...(options.startPerSec !== undefined ? { startPerSec: options.startPerSec } : {}),
+          ...(elsewhere ? { runTrial: elsewhere.runTrial } : {}),
         },
         log,
       ),
@@ -174,6 +195,9 @@ export async function runTune(
       budgetMs,
       trialMs,
       samples: files,
+      ...(options.maxTrials !== undefined ? { maxTrials: options.maxTrials } : {}),
+      ...(options.startPerSec !== undefined ? { startPerSec: options.startPerSec } : {}),
+      ...(elsewhere ? { ranOn: elsewhere.where } : {}),
     },
     results,
     recommendation,

@@ -2,37 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobDocument, SourceSpec } from '../../job/JobDocument';
-import type { BatchInfo } from '../../scheduler/StreamingListener';
+import type { TrialConfig, TrialOutcome, TrialRun } from '../../scheduler/TrialRunner';
 import type { Source } from '../../source/Source';
 import { LocalRuntime } from '../LocalRuntime';
 import { SampleReplaySource } from './SampleReplaySource';
 
-/** The configuration and input rate of one trial run. */
-export interface TrialConfig {
-  readonly intervalMs: number;
-  /** Partitions of every input block, and of shuffles whose op names none (`defaultPartitions`). */
-  readonly partitions: number;
-  /** Records a second fed to every source. */
-  readonly ratePerSec: number;
-}
-
-/** How a trial runs. */
-export interface TrialRun {
-  /** `system` for batches on wall-clock ticks, `logical` for batches back to back. */
-  readonly clock: 'system' | 'logical';
-  readonly batches: number;
-  /** Worker threads; default one per core. */
-  readonly workers?: number;
-  /** Stop once a batch's total delay passes this, in ms: the backlog only grows from there. Default: never. */
-  readonly stopAboveTotalDelayMs?: number;
-}
-
-/** What one trial saw. */
-export interface TrialOutcome {
-  readonly batches: readonly BatchInfo[];
-  readonly stoppedEarly: boolean;
-  readonly error?: string;
-}
+export type { TrialConfig, TrialOutcome, TrialRun } from '../../scheduler/TrialRunner';
 
 /**
  * The job document of a trial: the user's operations untouched; the batch interval, the partitions and every
