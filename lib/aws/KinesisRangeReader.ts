@@ -80,7 +80,7 @@ export class KinesisRangeReader {
   constructor(
     private readonly client: KinesisClient,
     private readonly storeOf: (url: string) => Promise<BlockStore>,
-    retry: Pick<RetryPolicy, 'retries' | 'baseBackoffMs' | 'maxBackoffMs'> = {},
+    retry: Pick<RetryPolicy, 'retries' | 'baseBackoffMs' | 'maxBackoffMs' | 'onRetry'> = {},
   ) {
     this.retry = {
       retries: 8,

@@ -13,6 +13,7 @@ import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { registerAwsDirectReaders } from './awsDirectReaders';
 import { STATIC_PREFIX } from './bucketLayout';
 import { ENV } from './deploymentContract';
+import { logTaskRetries, withTaskLog } from './taskLog';
 
 /** Which job a task belongs to: the document itself, or the key of the document in the task's store. */
 export type WorkerJobRef = ({ readonly job: unknown } | { readonly jobKey: string }) & {
@@ -135,7 +136,7 @@ export class WorkerRuntime {
     });
     const store = await this.store(this.options.storeUrl, ref.storePrefix ?? '');
     const executor = await this.executor(ref, store);
-    const result = await executor.run(task);
+    const result = await withTaskLog(taskLog, () => executor.run(task));
     const what = `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms (attempt ${attempt + 1}${
       task.speculative ? ', a speculative copy' : ''
     })`;
@@ -288,6 +289,8 @@ export async function openBlockStore(url: string, prefix = ''): Promise<BlockSto
     bucket: parsed.bucket,
     prefix: folder(parsed.prefix + prefix),
     temporary: { prefixes: TEMPORARY_PREFIXES, tag: TEMPORARY_TAG },
+    // Throttling of a worker's reads and writes is logged in the line of the task it slowed down.
+    retry: { onRetry: logTaskRetries('S3') },
   });
 }
 

@@ -2,6 +2,7 @@ import { registerDirectReader } from '../source/directReaders';
 import type { BlockStore } from '../storage/BlockStore';
 import type { KinesisRangeReader, KinesisReadPart } from './KinesisRangeReader';
 import type { S3ReadPart } from './S3PrefixSource';
+import { logTaskRetries } from './taskLog';
 
 /**
  * Registers the readers of the serverless runtime's planned input in this process: `kinesis` (a task's shard
@@ -13,7 +14,9 @@ export function registerAwsDirectReaders(storeOf: (url: string) => Promise<Block
   let kinesis: Promise<KinesisRangeReader> | undefined;
   registerDirectReader('kinesis', async (part) => {
     kinesis ??= Promise.all([import('./KinesisRangeReader'), import('./awsClients')]).then(
-      ([{ KinesisRangeReader }, { kinesisClient }]) => new KinesisRangeReader(kinesisClient(), storeOf),
+      ([{ KinesisRangeReader }, { kinesisClient }]) =>
+        // Read throttling (ProvisionedThroughputExceeded) is logged in the line of the task it slowed down.
+        new KinesisRangeReader(kinesisClient(), storeOf, { onRetry: logTaskRetries('Kinesis') }),
     );
     return (await kinesis).read(part as KinesisReadPart);
   });
