@@ -58,6 +58,18 @@ describe('the dependency rule (test/helpers/checkDependencies.mjs)', () => {
     );
   });
 
+  it('keeps Powertools out of the engine: only lib/aws/ logs through it', () => {
+    const run = check({
+      'lib/aws/PowertoolsLog.ts': "import { Logger } from '@aws-lambda-powertools/logger';\n",
+      'lib/scheduler/Log.ts': "import { Logger } from '@aws-lambda-powertools/logger';\n",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      'lib/scheduler/Log.ts imports @aws-lambda-powertools/logger: the engine stays free of AWS',
+    );
+    expect(run.stderr).not.toContain('lib/aws/PowertoolsLog.ts');
+  });
+
   it("lets the package's entry export the local runtime, but not load lib/aws", () => {
     const run = check({
       'lib/index.ts':

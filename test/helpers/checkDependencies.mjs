@@ -41,7 +41,7 @@ for (const file of files) {
     const dynamic = Boolean(m[5] ?? m[6]);
     const inAws = rel.startsWith('lib/aws/');
     const inDevhost = rel.startsWith('lib/devhost/');
-    if (!inAws && /^(@aws-sdk|aws-cdk-lib|constructs)/.test(spec))
+    if (!inAws && /^(@aws-sdk|@aws-lambda-powertools|aws-cdk-lib|constructs)/.test(spec))
       problems.push(`${rel} imports ${spec}: the engine stays free of AWS`);
     if (inAws && /^(aws-cdk-lib|constructs)/.test(spec))
       problems.push(`${rel} imports ${spec}: the runtime never loads the CDK, which only infra/ uses`);
