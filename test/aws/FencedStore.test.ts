@@ -138,4 +138,18 @@ describe('S3Lease epochs', () => {
     expect(await second!.renew()).toBe(false);
     expect((await S3Lease.acquire(store, 'lease.json', 'c', 60_000))?.epoch).toBe(4);
   });
+
+  it('given a held lease, when a third of its TTL has not passed, then no renewal is due, and one renews after', async () => {
+    const { store } = stores();
+    const lease = (await S3Lease.acquire(store, 'lease.json', 'a', 60_000))!;
+    const now = Date.now();
+    expect(lease.renewalDue(now)).toBe(false);
+    expect(lease.renewalDue(now + 10_000)).toBe(false);
+    expect(lease.renewalDue(now + 20_001)).toBe(true);
+    // a renewal is one conditional PUT on the ETag its last write answered, and a successor's takes it away
+    expect(await lease.renew()).toBe(true);
+    expect(await lease.renew()).toBe(true);
+    expect(await S3Lease.breakLease(store, 'lease.json')).toBe(true);
+    expect(await lease.renew()).toBe(false);
+  });
 });
