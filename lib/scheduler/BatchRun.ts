@@ -14,6 +14,8 @@ export class BatchRun {
   stages = 0;
   driverStages = 0;
   shuffleBytes = 0;
+  /** Map outputs written to the store rather than carried inline: without any, the batch's clean-up lists nothing. */
+  storedMapOutputs = 0;
   storageRequests = 0;
   /** Bytes of JSON plans sent to runners: stays flat when lineage is cut by checkpoints. */
   planBytes = 0;

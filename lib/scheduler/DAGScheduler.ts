@@ -2,7 +2,7 @@ import type { PersistenceTracker } from '../dataset/PersistenceTracker';
 import { CacheMissError, TaskFailedError } from '../errors';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
-import { groupStatuses, groupsToMerge, mergedStatuses } from '../shuffle/ShuffleMerger';
+import { groupStatuses, groupsToMerge, isStored, mergedStatuses } from '../shuffle/ShuffleMerger';
 import { type BatchRun, currentOutputOp } from './BatchRun';
 import type { SpeculationPolicy } from './SpeculationPolicy';
 import type { StageInfo, TaskInfo } from './StreamingListener';
@@ -118,6 +118,7 @@ export class DAGScheduler {
       stragglers?.close();
     }
     const results = outcomes.map((o) => o.result);
+    batch.storedMapOutputs += results.filter((r) => r.mapStatus && isStored(r.mapStatus)).length;
     const slowest = Math.max(0, ...results.map((r) => r.metrics.durationMs));
     const wallMs = performance.now() - stageStarted;
     batch.dispatchMs += Math.max(0, wallMs - slowest);

@@ -301,8 +301,11 @@ export class JobScheduler {
       const recomputedAfter = this.ssc.graph.clearMetadata(this.lastCompleted, this.ssc.minRememberMs);
       this.deadLetters.forgetThrough(recomputedAfter);
       // Only this driver's blobs: a coordinator frozen past its lease may still be running this batch beside its
-      // successor, and neither may delete what the other reads.
-      await this.ssc.env().store.deletePrefix(this.ssc.shuffleBlobsOf(batchTime));
+      // successor, and neither may delete what the other reads. A batch whose map outputs all travelled inline
+      // wrote none, and skips the listing (on S3 a LIST costs as much as a PUT, every batch).
+      if (batch.storedMapOutputs > 0) {
+        await this.ssc.env().store.deletePrefix(this.ssc.shuffleBlobsOf(batchTime));
+      }
     }
     this.done.push(info);
     if (this.done.length > RETAINED_BATCHES) this.done.shift();

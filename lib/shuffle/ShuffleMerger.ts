@@ -122,7 +122,7 @@ export async function mergeShuffle(
 }
 
 /** Whether a map output is in storage (neither inline nor empty). */
-function isStored(status: MapStatus): boolean {
+export function isStored(status: MapStatus): boolean {
   return status.inline === undefined && (status.offsets[status.offsets.length - 1] ?? 0) > 0;
 }
 
