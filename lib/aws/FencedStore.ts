@@ -131,6 +131,12 @@ export class FencedStore implements BlockStore {
     return this.store.deletePrefix(prefix);
   }
 
+  /** As {@link deletePrefix}, for known keys: refused once fenced, and no listing. */
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    if (this.fencedBecause) throw this.error();
+    return this.store.deleteKeys(keys);
+  }
+
   /** The error every refused write throws. */
   error(): FencedError {
     return new FencedError(

@@ -1,6 +1,6 @@
 import type { Dataset } from '../dataset/Dataset';
 import { ambientOpOrigin, nameFailure, userCallSite } from '../dataset/OpOrigin';
-import { inBlockStore, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
+import { inBlockStore, persistBlockKey, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
 import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 
@@ -248,7 +248,13 @@ export abstract class DStream<T = unknown> {
     // The level the dataset was given, which the runtime may have backed with the store.
     const level = ds?.persistSpec?.level ?? this.storageLevel;
     if ((level && inBlockStore(level)) || this.isCheckpointTime(batchTime)) {
-      this.ssc.cleanup(this.ssc.env().store.deletePrefix(`persist/${key}/`));
+      const store = this.ssc.env().store;
+      // The dataset names its partitions' keys: deleting them needs no listing (on S3 a LIST is billed as a PUT,
+      // and this runs every batch for every persisted stream).
+      const keys = ds && Array.from({ length: ds.numPartitions }, (_, p) => persistBlockKey(key, p));
+      this.ssc.cleanup(
+        keys && store.deleteKeys ? store.deleteKeys(keys) : store.deletePrefix(`persist/${key}/`),
+      );
     }
   }
 

@@ -14,4 +14,9 @@ export interface BlockStore {
   list(prefix: string): Promise<string[]>;
   /** Deletes every block under a prefix; a missing prefix is not an error. */
   deletePrefix(prefix: string): Promise<void>;
+  /**
+   * Deletes exactly these blocks; a missing one is not an error. Optional: a store that has it (S3, one
+   * DeleteObjects) saves the listing `deletePrefix` needs when the keys are known.
+   */
+  deleteKeys?(keys: readonly string[]): Promise<void>;
 }

@@ -45,6 +45,7 @@ describe('FencedStore', () => {
     await expect(write).rejects.toThrow(/lease epoch 1\) no longer owns the job/);
     await expect(stale.put('persist/x/0', 'late')).rejects.toThrow(FencedError);
     await expect(stale.deletePrefix('persist/')).rejects.toThrow(FencedError);
+    await expect(stale.deleteKeys(['persist/x/0'])).rejects.toThrow(FencedError);
     // and the checkpoint is the successor's, which goes on writing
     expect(JSON.parse((await text(store, METADATA_KEY))!)).toMatchObject({
       fencingEpoch: 2,
