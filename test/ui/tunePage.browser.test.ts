@@ -136,6 +136,11 @@ describe.skipIf(executablePath === undefined)('the tune page of the Streaming UI
         });
         expect(new Set(data.at(-1))).toEqual(new Set([result.intervalMs]));
       });
+      // The README's picture of the page, refreshed on request only, as the streaming page's.
+      const picture = process.env.SLUICE_UPDATE_SCREENSHOT
+        ? join(root, 'docs/tune.png')
+        : join(tmpdir(), `sluice-tune-${process.pid}.png`);
+      await page.screenshot({ path: picture, fullPage: false });
       await page.close();
     } finally {
       await browser.close();

@@ -134,7 +134,9 @@ function drawStreaming(s) {
   drawCharts(s);
   document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
   // On AWS they are as the coordinator last wrote them, beside its kept metrics: say how old that is.
-  document.getElementById('active-fresh').textContent = !s.readOnly
+  const fresh = document.getElementById('active-fresh');
+  fresh.hidden = !s.readOnly;
+  fresh.textContent = !s.readOnly
     ? ''
     : s.activeAsOfMs === undefined
       ? 'The coordinator has not written its active batches (it does so with its kept metrics).'
