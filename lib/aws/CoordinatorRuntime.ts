@@ -46,6 +46,7 @@ import { logRetries } from './logRetries';
 import { S3BlockStore } from './S3BlockStore';
 import { S3Lease } from './S3Lease';
 import { S3PrefixSource } from './S3PrefixSource';
+import { TaskReportInbox } from './TaskReports';
 import { openBlockStore, readStaticFile } from './WorkerRuntime';
 
 /** How the coordinator function is set up (from its environment). */
@@ -405,6 +406,8 @@ export class CoordinatorRuntime {
     });
     // Everything this coordinator writes goes through the fence: once a successor took over, nothing more lands.
     const fenced = new FencedStore(store, outputs, lease.epoch);
+    // The sources read their tasks' input reports from the answers the tasks sent back (see TaskReports).
+    const jobStore = new TaskReportInbox(fenced);
     let checkpoint: CheckpointData | undefined;
     try {
       checkpoint = await fenced.claim();
@@ -424,6 +427,7 @@ export class CoordinatorRuntime {
       // The worker's store is the bucket; this job's blocks, its document and spilled results are under the prefix.
       job: { jobKey: 'job.json', storePrefix: jobStorePrefix(name), jobName: name },
       spillStore: store,
+      onReports: (reports) => jobStore.deliver(reports),
     });
     const inCoordinator = new InProcessRunner({
       store: fenced,
@@ -438,7 +442,7 @@ export class CoordinatorRuntime {
       this.config.smallStagesInCoordinator ?? true,
     );
     ssc.connect({
-      store: fenced,
+      store: jobStore,
       outputs: fenced.outputStore,
       runner,
       driverRunner: inCoordinator,

@@ -23,6 +23,8 @@ export interface LambdaTaskRunnerOptions {
   readonly job?: WorkerJobRef;
   /** Where a worker put results too large for a Lambda response (the worker's store). Default: none. */
   readonly spillStore?: BlockStore;
+  /** Takes the input reports a successful task's answer carries (see `TaskReports`). Default: they are dropped. */
+  readonly onReports?: (reports: Readonly<Record<string, string>>) => void;
 }
 
 type Failed = Extract<TaskResult, { ok: false }>;
@@ -209,7 +211,9 @@ export class LambdaTaskRunner implements TaskRunner {
       this.workerStorageRequests += metrics.storageRequests;
       this.usageOf(task.batchTime).workerStorageRequests += metrics.storageRequests;
     }
-    return result as TaskResult;
+    const { reports, ...taskResult } = result as TaskResult & { reports?: Record<string, string> };
+    if (result.ok && reports !== undefined) this.options.onReports?.(reports);
+    return taskResult as TaskResult;
   }
 
   private async readSpilled(key: string): Promise<unknown> {

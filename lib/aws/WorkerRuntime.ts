@@ -13,6 +13,7 @@ import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { registerAwsDirectReaders } from './awsDirectReaders';
 import { STATIC_PREFIX } from './bucketLayout';
 import { ENV } from './deploymentContract';
+import { collectReports, withCollectedReports } from './TaskReports';
 import { logTaskRetries, withTaskLog } from './taskLog';
 
 /** Which job a task belongs to: the document itself, or the key of the document in the task's store. */
@@ -86,7 +87,7 @@ export class WorkerRuntime {
     // reported by the first task that needs the store.
     void this.store(this.outputsUrl, '');
     // Tasks of Kinesis and S3 sources read their batch's planned ranges and objects themselves.
-    registerAwsDirectReaders((url) => this.store(url, ''));
+    registerAwsDirectReaders((url) => this.store(url, '').then(collectReports));
   }
 
   /**
@@ -136,7 +137,11 @@ export class WorkerRuntime {
     });
     const store = await this.store(this.options.storeUrl, ref.storePrefix ?? '');
     const executor = await this.executor(ref, store);
-    const result = await withTaskLog(taskLog, () => executor.run(task));
+    // The input reports of direct reads ride in the answer (see TaskReports): no PUT per task.
+    const { result: ran, reports } = await withCollectedReports(() =>
+      withTaskLog(taskLog, () => executor.run(task)),
+    );
+    const result = ran.ok && Object.keys(reports).length > 0 ? { ...ran, reports } : ran;
     const what = `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms (attempt ${attempt + 1}${
       task.speculative ? ', a speculative copy' : ''
     })`;

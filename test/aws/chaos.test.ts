@@ -288,12 +288,12 @@ beforeAll(async () => {
         timeoutMs: 120_000,
         env: { ...coordinatorEnv, SLUICE_TEST_PAUSE_AT: 'task:62' },
       },
-      // Freezes itself as it reads its 9th task report (planning a batch's shard ranges), and is killed there by
-      // the host at its 8 s timeout.
+      // Freezes itself as it writes its 9th metadata checkpoint (about batch 4, its plan or its completion), and is
+      // killed there by the host at its 8 s timeout.
       'frozen-mid-read': {
         module: pausing,
         timeoutMs: 8000,
-        env: { ...shortEnv, SLUICE_TEST_PAUSE_AT: 'read:9' },
+        env: { ...shortEnv, SLUICE_TEST_PAUSE_AT: 'plan:9' },
       },
       coordinator: { module: `${root}functions/coordinator.ts`, timeoutMs: 120_000, env: coordinatorEnv },
       // A 10 s timeout: each invocation drives about 8 s, then hands over to the next.
@@ -379,7 +379,7 @@ describe('a coordinator that is slow rather than dead', () => {
   }, 300_000);
 
   it('frozen mid-read past its invocation’s timeout: the host kills it, the next coordinator resumes exactly once', async () => {
-    // given a job started on a coordinator (8 s timeout) that freezes itself while it plans a batch's input
+    // given a job started on a coordinator (8 s timeout) that freezes itself as it checkpoints a batch's plan
     const job = `timeout-${suffix}`;
     const doc = jobDocument(
       job,

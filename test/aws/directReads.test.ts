@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisRangeReader, type KinesisReadPart } from '../../lib/aws/KinesisRangeReader';
 import { KinesisSource } from '../../lib/aws/KinesisSource';
 import { readS3Part, S3PrefixSource, type S3ReadPart } from '../../lib/aws/S3PrefixSource';
+import { collectReports, TaskReportInbox, withCollectedReports } from '../../lib/aws/TaskReports';
 import { openBlockStore } from '../../lib/aws/WorkerRuntime';
 import type { ReadPlan } from '../../lib/source/Source';
 import type { BlockStore } from '../../lib/storage/BlockStore';
@@ -291,6 +292,64 @@ describe('direct Kinesis reads', () => {
     const blocks = await measure(false, 100_000);
     expect(blocks.high).toBeGreaterThan(blocks.low * 10);
   }, 300_000);
+
+  it('one task reads several shards, its reports ride in its answer, and a recomputed task reads the same records', async () => {
+    // given a 4-shard stream planned into one task (tasks by work, not one per shard), whose reports go to the
+    // coordinator in the task's answer and never to the store
+    const streamName = await streams.create(4);
+    const source = new KinesisSource({ client, streamName, direct: { storeUrl, settleMs: SETTLE_MS } });
+    const inbox = new TaskReportInbox(store);
+    const plan = plannerOf(source, inbox);
+    const reader = new KinesisRangeReader(client, (url) => openBlockStore(url).then(collectReports));
+    const task = async (p: ReadPlan) =>
+      withCollectedReports(() => reader.read(p.parts[0] as KinesisReadPart));
+    const written: string[] = [];
+    // (batch times of their own: the test above left reports in the store's first batches' folders)
+
+    // when batch 1 runs and its report is delivered
+    written.push(...(await put(streamName, 6, 'a')));
+    const plan1 = await plan(101_000, 1);
+    expect((plan1.parts[0] as KinesisReadPart).shards).toHaveLength(4);
+    const run1 = await task(plan1);
+    expect(Object.keys(run1.reports)).toEqual(['input/n1/101000/read-0.json']);
+    expect(await store.get('input/n1/101000/read-0.json')).toBeUndefined();
+    inbox.deliver(run1.reports);
+    expect(
+      await source.recordsRead(plan1, { folder: 'input/n1/101000/', readReport: (k) => inbox.get(k) }),
+    ).toBe(24);
+    // and batch 2 runs, but its report is lost (its coordinator died before the next plan)
+    await sleep(SETTLE_MS);
+    written.push(...(await put(streamName, 4, 'b')));
+    const plan2 = await plan(102_000, 1);
+    expect((plan2.parts[0] as KinesisReadPart).shards.every((r) => r.skipCutsMs.length === 0)).toBe(true);
+    const run2 = await task(plan2);
+    // and batch 3 is planned without it: each shard's range reads past batch 2 by its recorded cut
+    await sleep(SETTLE_MS);
+    written.push(...(await put(streamName, 3, 'c')));
+    const plan3 = await plan(103_000, 1);
+    const cut2 = (plan2.parts[0] as KinesisReadPart).shards[0]!.cutMs;
+    expect((plan3.parts[0] as KinesisReadPart).shards.map((r) => r.skipCutsMs)).toEqual([
+      [cut2],
+      [cut2],
+      [cut2],
+      [cut2],
+    ]);
+    const run3 = await task(plan3);
+
+    // then every record was read once, each batch holding what arrived by its cut
+    expect([...run1.result, ...run2.result, ...run3.result].sort()).toEqual([...written].sort());
+    expect(run2.result.every((l) => l.startsWith('b-'))).toBe(true);
+    expect(run3.result.every((l) => l.startsWith('c-'))).toBe(true);
+    // and a recomputed task (a fresh reader, as another container) reads exactly its first run's records
+    const fresh = new KinesisRangeReader(client, (url) => openBlockStore(url));
+    for (const [p, run] of [
+      [plan1, run1],
+      [plan2, run2],
+      [plan3, run3],
+    ] as const) {
+      expect(await fresh.read(p.parts[0] as KinesisReadPart)).toEqual(run.result);
+    }
+  }, 120_000);
 });
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
