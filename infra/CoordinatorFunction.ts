@@ -75,6 +75,8 @@ export class CoordinatorFunction extends Construct {
         [ENV.coordinatorFunction]: functionName,
         [ENV.taskConcurrency]: String(worker.concurrency),
         [ENV.stream]: stream.streamName,
+        // The cost report bills the workers' time at the memory they were given (`sluice:workerMemoryMb`).
+        [ENV.workerMemoryMb]: String(worker.memoryMb),
       },
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
       ...(props.jobModules !== undefined ? { jobModules: props.jobModules } : {}),

@@ -44,16 +44,19 @@ export class WorkerFunction extends Construct {
   readonly fn: IFunction;
   /** Its reserved concurrency, which the coordinator uses as its number of tasks in flight. */
   readonly concurrency: number;
+  /** Its memory in MB, which the coordinator's cost report bills the workers' GB-seconds at. */
+  readonly memoryMb: number;
   /** The function's machinery: role and log group. */
   readonly base: SluiceFunction;
 
   constructor(scope: Construct, id: string, props: WorkerFunctionProps) {
     super(scope, id);
     this.concurrency = props.concurrency ?? 20;
+    this.memoryMb = props.memoryMb ?? 1769;
     const { bucket } = props;
     this.base = new SluiceFunction(this, 'Worker', {
       handler: 'worker',
-      memoryMb: props.memoryMb ?? 1769,
+      memoryMb: this.memoryMb,
       timeout: props.timeout ?? Duration.millis(FUNCTION_TIMEOUT_MS.worker),
       reservedConcurrency: this.concurrency,
       environment: {

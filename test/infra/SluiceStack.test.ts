@@ -115,6 +115,17 @@ describe('the Sluice stack', () => {
     expect(control?.Properties.ReservedConcurrentExecutions).toBe(2);
     expect(worker?.Properties.ReservedConcurrentExecutions).toBe(20);
     expect(coordinator?.Properties.Environment.Variables.SLUICE_TASK_CONCURRENCY).toBe('20');
+    // the cost report bills worker time at the worker's memory, the default's or the one deployed
+    expect(worker?.Properties.MemorySize).toBe(1769);
+    expect(coordinator?.Properties.Environment.Variables.SLUICE_WORKER_MEMORY_MB).toBe('1769');
+    const smaller = Object.values(template({ workerMemoryMb: 512 }).findResources('AWS::Lambda::Function'));
+    expect(smaller.find((f) => f.Properties.Environment.Variables.SLUICE_STORE)?.Properties.MemorySize).toBe(
+      512,
+    );
+    expect(
+      smaller.find((f) => f.Properties.Environment.Variables.SLUICE_WORKER_FUNCTION)?.Properties.Environment
+        .Variables.SLUICE_WORKER_MEMORY_MB,
+    ).toBe('512');
     expect(template({ workerConcurrency: 7 }).findResources('AWS::Lambda::Function')).toSatisfy(
       (found: Record<string, { Properties: { ReservedConcurrentExecutions?: number } }>) =>
         Object.values(found).some((f) => f.Properties.ReservedConcurrentExecutions === 7),
