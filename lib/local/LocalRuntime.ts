@@ -203,6 +203,7 @@ export class LocalRuntime {
         await source.start?.({
           intervalMs: this.ssc.batchIntervalMs,
           logicalClock: this.options.clock === 'logical',
+          ...(this.options.log ? { log: this.options.log } : {}),
         });
       }
       if (this.checkpoint) await this.scheduler.restore(this.checkpoint);
@@ -261,8 +262,7 @@ export async function runBatches(
   batches: number,
   options: Omit<LocalRunOptions, 'batches' | 'clock'> = {},
 ): Promise<BatchesResult> {
-  const temp =
-    options.storeDir && options.outputDir ? undefined : await mkdtemp(join(tmpdir(), 'sluice-'));
+  const temp = options.storeDir && options.outputDir ? undefined : await mkdtemp(join(tmpdir(), 'sluice-'));
   const outputs: OutputEvent[] = [];
   const deadLetters: DeadLetter[] = [];
   try {

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createConnection, type Socket } from 'node:net';
 import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from './RateLimit';
-import type { Source } from './Source';
+import type { Source, SourceContext } from './Source';
 import { unreadableRecord } from './UnreadableRecord';
 
 /** The default longest line, in bytes: 4 MiB. */
@@ -60,7 +60,9 @@ export class SocketSource implements Source<string> {
   readonly port: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
-  private readonly log: (line: string) => void;
+  private log: (line: string) => void;
+  /** Whether `log` was given: the runtime's logger then does not replace it. */
+  private readonly ownLog: boolean;
   private readonly maxLineBytes: number;
 
   private socket: Socket | undefined;
@@ -114,6 +116,7 @@ export class SocketSource implements Source<string> {
     this.maxBackoffMs = maxBackoffMs;
     this.backoffMs = minBackoffMs;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.ownLog = options.log !== undefined;
     this.description = `socket(${host}:${port})`;
   }
 
@@ -121,8 +124,11 @@ export class SocketSource implements Source<string> {
    * Connects, resolving once the first attempt has connected or failed; a failure is not an error here,
    * the source keeps retrying in the background, as a Spark receiver does.
    */
-  async start(): Promise<void> {
+  async start(ctx?: SourceContext): Promise<void> {
     if (this.started) return;
+    // The runtime's logger, when there is one: `--log-json` and `--log-level` then apply to these lines too.
+    const runtimeLog = ctx?.log;
+    if (!this.ownLog && runtimeLog) this.log = (line) => runtimeLog.warn(line, { source: this.description });
     this.started = true;
     await new Promise<void>((resolve) => this.connect(resolve));
   }

@@ -1,3 +1,4 @@
+import type { Logger } from '../log/Logger';
 import type { BatchLimit } from './RateLimit';
 
 /**
@@ -68,6 +69,8 @@ export interface SourceContext {
   readonly intervalMs: number;
   /** True when batches run back to back on the logical clock instead of on wall-clock ticks. */
   readonly logicalClock: boolean;
+  /** The runtime's logger, for what a user should know (a lost connection). Default: the source's own default. */
+  readonly log?: Logger;
 }
 
 /**

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateJob } from '../../lib/job/validateJob';
+import { StderrLogger } from '../../lib/local/StderrLogger';
 import {
   DEFAULT_MAX_LINE_BYTES,
   SocketSource,
@@ -146,6 +147,27 @@ describe('SocketSource', () => {
     // then
     expect(lines).toEqual(['hello again']);
     expect(logs.filter((line) => line.includes('ECONNREFUSED'))).toHaveLength(1);
+  });
+
+  it("logs through the runtime's logger when given no log of its own", async () => {
+    // given nothing listening on the port, and a runtime logger writing JSON lines
+    const { port, close } = await startServer();
+    await close();
+    const lines: Array<Record<string, unknown>> = [];
+    const log = new StderrLogger({ json: true, write: (text) => lines.push(JSON.parse(text)) });
+    const source = new SocketSource('127.0.0.1', port, { maxBackoffMs: 200 });
+    cleanups.push(() => source.stop());
+    // when the source starts with it
+    await source.start({ intervalMs: 1000, logicalClock: false, log: log.with({ job: 'sockets' }) });
+    // then the refused connection is a warning of the job, naming the source
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        job: 'sockets',
+        source: `socket(127.0.0.1:${port})`,
+        message: expect.stringContaining('ECONNREFUSED'),
+      }),
+    ]);
   });
 
   it('stops retrying once stopped', async () => {
