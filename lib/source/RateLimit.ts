@@ -49,12 +49,6 @@ export class RateLimit {
     this.estimatedRatePerSec = positiveRate('the estimated rate', ratePerSec);
   }
 
-  /** The bound of the source as a whole with `shards` shards, records per second; undefined: none now. */
-  ratePerSec(shards = 1): number | undefined {
-    const perShard = this.perShard(shards);
-    return perShard === undefined ? undefined : perShard * shards;
-  }
-
   /** What the batch ending at `batchTime` may take, per shard. */
   forBatch(batchTime: number, intervalMs: number): BatchLimit {
     return {
