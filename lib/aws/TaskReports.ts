@@ -7,9 +7,9 @@ import type { BlockStore } from '../storage/BlockStore';
  * coordinator per batch, the largest per-task cost of a running job, saved.
  *
  * Nothing relies on a report reaching the bucket. A report is read by the coordinator that planned the batch,
- * from its inbox; one that is lost (the coordinator died, or handed over before the next plan) is read from S3,
- * is not there, and costs what a missing report always did: the next plan starts from the last known position
- * and reads past the unreported batch by its recorded cut (see `KinesisSource`), and the batch's count is 0.
+ * from its inbox; one that is lost (the coordinator died, or handed over before the next plan) costs what a missing
+ * report always did: the next plan starts from the last known position and reads past the unreported batch by
+ * its recorded cut (see `KinesisSource`), and the batch's count is 0.
  */
 const collecting = new AsyncLocalStorage<Map<string, string>>();
 
@@ -44,12 +44,17 @@ export function collectReports(store: BlockStore): BlockStore {
   };
 }
 
-/** Reports kept at most: a few batches of a thousand tasks; an older one is read from S3 (missing: see above). */
+/** Reports kept at most: a few batches of a thousand tasks; an older one counts as lost (see above). */
 const INBOX_SIZE = 10_000;
 
+/** The key of a task's input report in the job's store: `input/<stream>/<batchTime>/read-<partition>.json`. */
+const REPORT_KEY = /^input\/.+\/read-\d+\.json$/;
+
 /**
- * The coordinator's side: the job's store, whose `get` answers a report that came in a task's answer from memory.
- * Every other call goes to the store it wraps (the fenced store: fencing is unchanged).
+ * The coordinator's side: the job's store, whose `get` answers a report from the answers that brought it. A report
+ * that did not come (its task still runs: the next batch is planned while one runs; or it was lost) is answered as
+ * missing without asking S3, where no worker writes reports. Every other call goes to the store it wraps (the fenced
+ * store: fencing is unchanged).
  */
 export class TaskReportInbox implements BlockStore {
   private readonly reports = new Map<string, Uint8Array>();
@@ -71,7 +76,8 @@ export class TaskReportInbox implements BlockStore {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return this.reports.get(key) ?? this.store.get(key);
+    if (REPORT_KEY.test(key)) return this.reports.get(key);
+    return this.store.get(key);
   }
 
   put(key: string, bytes: Uint8Array | string): Promise<void> {
