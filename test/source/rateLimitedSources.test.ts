@@ -176,4 +176,41 @@ describe('a rate-limited SocketSource', () => {
     expect(Math.max(...batches.map((b) => b.length))).toBe(4);
     expect(batches.flat()).toEqual(Array.from({ length: 25 }, (_, i) => `line ${i}`));
   });
+
+  it('stops reading while two batches of lines wait, so TCP holds the sender back', async () => {
+    // given a server that writes 48 MiB of lines at once, far more than the kernel's socket buffers hold
+    const line = `${'x'.repeat(1023)}\n`;
+    const clients: Socket[] = [];
+    const server = createServer((socket) => {
+      clients.push(socket);
+      // In 1 MiB writes, so the sender's queue shrinks as the reader takes them.
+      const mebibyte = line.repeat(1024);
+      for (let i = 0; i < 48; i++) socket.write(mebibyte);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      for (const c of clients) c.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const source = new SocketSource('127.0.0.1', (server.address() as AddressInfo).port, {
+      log: () => {},
+    });
+    cleanups.push(() => source.stop());
+    await source.start();
+    // when a batch takes at most 10 lines, and the sender's queue stops moving
+    const taken = await source.recordsFor(1000, intervalMs, atMost(10));
+    let unsent = -1;
+    for (let poll = 0, still = 0; poll < 300 && still < 3; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const now = clients[0]?.writableLength ?? -1;
+      still = now === unsent && now !== -1 ? still + 1 : 0;
+      unsent = now;
+    }
+    // then the source read no further than a few chunks past two batches' worth: most of the 48 MiB still waits
+    // at the sender, none of it lost, for the batches to come
+    expect(taken.length).toBeLessThanOrEqual(10);
+    expect(unsent).toBeGreaterThan(24 * 1024 * 1024);
+  });
 });
+
