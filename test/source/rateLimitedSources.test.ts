@@ -213,4 +213,3 @@ describe('a rate-limited SocketSource', () => {
     expect(unsent).toBeGreaterThan(24 * 1024 * 1024);
   });
 });
-
