@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +27,22 @@ const COST = {
   s3Dollars: 0,
   kinesisDollars: 0,
   prices: 'us-east-1 2026-11',
+};
+
+/** A `sluice tune --out` file of a search that tried no configuration. */
+const EMPTY_SEARCH = {
+  kind: 'sluice-tune',
+  version: 1,
+  job: 'sums.json',
+  startedAt: '2026-11-29T03:00:00.000Z',
+  durationMs: 1000,
+  cores: 2,
+  rule: { text: 'the rule', lastBatches: 4, maxTotalDelayIntervals: 1.5, growthIntervals: 0.1 },
+  settings: { intervalsMs: [], partitions: [], budgetMs: 1000, trialMs: 1000, samples: {} },
+  results: [],
+  recommendation: {
+    text: 'No configuration tried kept its total delay flat, even at the lowest rate tried.',
+  },
 };
 
 /** What the coordinator wrote beside its kept metrics 3 s before the test: batch 4000 running for 2 s. */
@@ -106,11 +122,25 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
   });
 
   it('serves the page with `sluice ui --bucket --job` against the endpoint in AWS_ENDPOINT_URL', async () => {
-    // given the CLI pointed at LocalStack
+    // given the CLI pointed at LocalStack, with a tune search of the job beside it (one that found nothing)
     const { endpoint, region, credentials } = awsTestConfig();
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-ui-aws-tune-'));
+    const tunePath = join(dir, 'tune.json');
+    await writeFile(tunePath, JSON.stringify(EMPTY_SEARCH));
     const child = spawn(
       process.execPath,
-      [join(root, 'lib/local/sluice.mjs'), 'ui', '--bucket', bucket, '--job', 'sums', '--port', '0'],
+      [
+        join(root, 'lib/local/sluice.mjs'),
+        'ui',
+        '--bucket',
+        bucket,
+        '--job',
+        'sums',
+        '--tune',
+        tunePath,
+        '--port',
+        '0',
+      ],
       {
         env: {
           ...process.env,
@@ -134,6 +164,9 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
       const summary = (await (await fetch(`${url}api/streaming`)).json()) as StreamingSummary;
       // then it shows the job's kept batches
       expect(summary.jobName).toBe('sums');
+      // and the search, for its Tune page
+      const tune = (await (await fetch(`${url}api/tune`)).json()) as { recommendation: string };
+      expect(tune.recommendation).toBe(EMPTY_SEARCH.recommendation.text);
       expect(summary.batches).toHaveLength(3);
       expect(stderr).toContain(`s3://${bucket}/jobs/sums/, read-only`);
       // and, in a browser where chromium can be had, the page charts them and shows each batch's cost
@@ -161,6 +194,10 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
           );
           const active = await page.$$eval('#active tr td', (cells) => cells.map((c) => c.textContent));
           expect(active).toEqual(['4 s', '2', '120 ms', '2.0 s', '0/1', 'processing']);
+          // and a link to the Tune page, which says what the search found
+          await page.click('#tune-link');
+          await page.waitForSelector('p.recommendation');
+          expect(await page.textContent('p.recommendation')).toBe(EMPTY_SEARCH.recommendation.text);
         } finally {
           await browser.close();
         }
@@ -168,6 +205,7 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('close', resolve));
+      await rm(dir, { recursive: true, force: true });
     }
     expect(child.exitCode).toBe(0);
   });
