@@ -25,9 +25,12 @@ interface Feed {
   readonly lines: readonly string[];
 }
 
-/** The job the trials run as: the user's name with `-tune`, so the user's own job and its metrics stay as they are. */
-export function tuneJobName(job: JobDocument): string {
-  return `${job.name.slice(0, 95)}-tune`;
+/**
+ * The job a trial runs as: the user's name with `-tune-<trial>`, so the user's own job and its metrics stay as
+ * they are, and a coordinator still finishing a trial that was stopped early never writes into the next one.
+ */
+export function tuneJobName(job: JobDocument, trial: number): string {
+  return `${job.name.slice(0, 90)}-tune-${trial}`;
 }
 
 /**
@@ -35,7 +38,7 @@ export function tuneJobName(job: JobDocument): string {
  * the trial's; generators at the trial's rate; Kinesis sources read from the moment the trial starts (`LATEST`),
  * so that what earlier trials put in the stream is not read again. Any other source cannot be fed at a rate.
  */
-export function awsTrialDocument(job: JobDocument, config: TrialConfig): JobDocument {
+export function awsTrialDocument(job: JobDocument, config: TrialConfig, trial = 1): JobDocument {
   const sources: Record<string, SourceSpec> = {};
   for (const [name, spec] of Object.entries(job.sources)) {
     if (spec.type === 'generator')
@@ -51,7 +54,7 @@ export function awsTrialDocument(job: JobDocument, config: TrialConfig): JobDocu
   }
   return {
     ...job,
-    name: tuneJobName(job),
+    name: tuneJobName(job, trial),
     batchIntervalMs: config.intervalMs,
     defaultPartitions: config.partitions,
     sources,
@@ -60,10 +63,11 @@ export function awsTrialDocument(job: JobDocument, config: TrialConfig): JobDocu
 
 /**
  * Trials of `sluice tune --aws`, on the deployed stack through its control function, as a user would run the job:
- * each starts the job afresh (`"fresh": true`) with the trial's interval, partitions and `batches`, puts the
- * sample of each Kinesis source into its stream at the trial's rate while it runs, reads the batches' metrics
- * that the coordinator keeps (the `status` event) until the job stops, and stops it early once a batch's total
- * delay passes the trial's limit. The search judges the batches with the same rule as locally.
+ * each starts the job afresh (`"fresh": true`, under a name of its own) with the trial's interval, partitions and
+ * `batches`, puts the sample of each Kinesis source into its stream at the trial's rate while it runs, reads the
+ * batches' metrics that the coordinator keeps (the `status` event) until the job stops, stops it early once a
+ * batch's total delay passes the trial's limit, and resets it once read. The search judges the batches with the
+ * same rule as locally.
  *
  * @example
  * const runTrial = awsTrialRunner(job, samples, { lambda: lambdaClient(), kinesis: kinesisClient(), controlFunction: 'control', stream: 'tweets' });
@@ -86,7 +90,7 @@ export function awsTrialRunner(
     const lines = (samples.get(name) ?? []).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
     feeds.push({ streamName, lines });
   }
-  const name = tuneJobName(job);
+  let trials = 0;
   const control = async (event: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const out = await target.lambda.send(
       new InvokeCommand({
@@ -107,9 +111,11 @@ export function awsTrialRunner(
     if (run.clock !== 'system') {
       throw new Error('a trial on AWS runs on the real clock: sluice tune --aws starts at --start-rate');
     }
+    const trial = ++trials;
+    const name = tuneJobName(job, trial);
     const started = await control({
       action: 'start',
-      job: awsTrialDocument(job, config),
+      job: awsTrialDocument(job, config, trial),
       batches: run.batches,
       fresh: true,
     });
@@ -150,6 +156,8 @@ export function awsTrialRunner(
       running = false;
       await feeding;
     }
+    // Its batches are read: the trial's store and metrics go (its control and job documents stay, stopped).
+    await control({ action: 'reset', job: name });
     error ??= batches.find((b) => b.error !== undefined)?.error;
     return { batches, stoppedEarly, ...(error !== undefined ? { error } : {}) };
   };
@@ -204,7 +212,7 @@ export async function awsTrials(opts: {
     where: {
       on: 'aws',
       control: controlFunction,
-      job: tuneJobName(job),
+      jobs: `${tuneJobName(job, 1)}, ${tuneJobName(job, 2)}, …`,
       ...(opts.stream !== undefined ? { stream: opts.stream } : {}),
     },
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { type LocalFunctions, startLocalFunctions } from '../../lib/devhost/localFunctions';
 import { recommend } from '../../lib/local/tune/recommend';
 import type { TuneReport } from '../../lib/local/tune/tuneCommand';
@@ -121,7 +122,7 @@ describe('sluice tune --aws', () => {
     expect(report.settings.ranOn).toEqual({
       on: 'aws',
       control: 'control',
-      job: 'stream-words-tune',
+      jobs: 'stream-words-tune-1, stream-words-tune-2, …',
       stream,
     });
     expect(report.results).toHaveLength(1);
@@ -149,6 +150,10 @@ describe('sluice tune --aws', () => {
       }
     }
     expect(report.recommendation).toEqual(recommend(report.results));
+    // and each trial's job was reset once read: no metrics, no store left in the bucket
+    const left = await new S3BlockStore({ client: testS3Client(), bucket }).list('jobs/stream-words-tune-1/');
+    expect(left).toContain('jobs/stream-words-tune-1/control.json');
+    expect(left.filter((key) => key.endsWith('/metrics.json') || key.includes('/store/'))).toEqual([]);
     expect(result.stdout).toContain(report.recommendation.text);
   }, 240_000);
 });

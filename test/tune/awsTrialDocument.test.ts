@@ -20,10 +20,11 @@ describe("a trial's job on the stack (sluice tune --aws)", () => {
         lines: { type: 'kinesis', streamName: 'in', startAt: 'TRIM_HORIZON' },
       }),
       { intervalMs: 500, partitions: 4, ratePerSec: 800 },
+      3,
     );
-    // then it runs under its own name, at the trial's configuration
+    // then it runs under a name of its own, at the trial's configuration
     expect(doc).toMatchObject({
-      name: 'moods-tune',
+      name: 'moods-tune-3',
       batchIntervalMs: 500,
       defaultPartitions: 4,
       sources: {
