@@ -4,11 +4,13 @@ import type { BackpressureOptions } from '../scheduler/RateController';
 import type { SpeculationOptions } from '../scheduler/SpeculationPolicy';
 import type { ShuffleOptions } from '../shuffle/ShuffleOptions';
 import type { ExpressionBudget } from './ExpressionBudget';
+import type { DatasetOp, StreamOp } from './ops/opCatalogue';
 
 /**
  * A job as a JSON document: exactly what a user sends as a Lambda event or keeps in `events/*.json`. The
  * schema in `job.schema.json` describes the same shape for editors and for Ajv; `validateJob` checks a document
- * against both, and `buildJob` turns a valid one into a stream graph.
+ * against both, and `buildJob` turns a valid one into a stream graph. The ops' types, schema, checks and
+ * building are the entries of the op catalogue (`lib/job/ops/`).
  *
  * @example
  * const job: JobDocument = {
@@ -44,6 +46,8 @@ export interface JobDocument {
    * up to a multiple of each stream's slide. Default: the smallest multiple of the slide that is at least 10 s.
    */
   readonly checkpointIntervalMs?: number;
+  /** How often a socket source's lines are cut into a stored block during the interval, in ms. Default 200. */
+  readonly blockIntervalMs?: number;
   /**
    * Speculative copies of straggling tasks (see `SpeculationPolicy`). Default: on with Lambda workers, off
    * locally; quantile 0.75, multiplier 1.4, minTaskRuntimeMs 100.
@@ -205,143 +209,8 @@ export interface StreamSpec {
 /** The arguments of a parameterised function, such as `{ "field": "user" }` for `field`. */
 export type FnArgs = Readonly<Record<string, unknown>>;
 
-/** A record-level op whose function is a registry name (`fn`, `args`) or an inline JSONata `expr`. */
-export interface RecordFnOp<Op extends ExpressionOpName = ExpressionOpName> {
-  readonly op: Op;
-  readonly fn?: string;
-  readonly args?: FnArgs;
-  readonly expr?: string;
-  /** sortBy only: ascending order. Default true. */
-  readonly ascending?: boolean;
-}
-
-/** An op whose function must be a registry name. */
-export interface NamedFnOp<Op extends string> {
-  readonly op: Op;
-  readonly fn: string;
-  readonly args?: FnArgs;
-}
-
-/** An op with no argument. */
-export interface PlainOp<Op extends string> {
-  readonly op: Op;
-}
-
-/** A shuffling op that takes an optional number of partitions. */
-export interface PartitionedOp<Op extends string> {
-  readonly op: Op;
-  /** Partitions of the result. Default: the job's `defaultPartitions`. */
-  readonly partitions?: number;
-}
-
-/** A join or cogroup with another stream or a static dataset. */
-export interface PairOp<Op extends string> extends PartitionedOp<Op> {
-  readonly with: string;
-}
-
-/** A window's length and slide, both multiples of the input's slide (the batch interval unless windowed). */
-interface WindowFields {
-  /** The window's length in ms. */
-  readonly windowMs: number;
-  /** How often a window is computed, in ms. Default (where optional): the input's slide. */
-  readonly slideMs?: number;
-}
-
-/** `window`: the records of each window. */
-export interface WindowOp extends WindowFields {
-  readonly op: 'window';
-}
-
-/** `countByValueAndWindow` and `groupByKeyAndWindow`: a window and the partitions of the result. */
-export interface PartitionedWindowOp<Op extends 'countByValueAndWindow' | 'groupByKeyAndWindow'>
-  extends WindowFields {
-  readonly op: Op;
-  /** Partitions of the result. Default: the job's `defaultPartitions`. */
-  readonly partitions?: number;
-}
-
-/** `countByWindow`: the number of records in each window, computed incrementally. */
-export interface CountByWindowOp extends WindowFields {
-  readonly op: 'countByWindow';
-  readonly slideMs: number;
-}
-
-/** `reduceByWindow`: every record of each window combined with `fn`; incremental with `invFn`. */
-export interface ReduceByWindowOp extends WindowFields {
-  readonly op: 'reduceByWindow';
-  /** A reducer's name. */
-  readonly fn: string;
-  /** The inverse reducer's name (`subtract` for `sum`); makes the op incremental. */
-  readonly invFn?: string;
-  readonly slideMs: number;
-}
-
-/** `reduceByKeyAndWindow`: per key over each window; with `invFn`, the incremental form. */
-export interface ReduceByKeyAndWindowOp extends WindowFields {
-  readonly op: 'reduceByKeyAndWindow';
-  readonly fn: string;
-  readonly invFn?: string;
-  readonly partitions?: number;
-  /** Incremental form only: a registered predicate on `[key, value]`; pairs it rejects are dropped. */
-  readonly filter?: string;
-  /** Incremental form only: the same predicate as a JSONata expression on `[key, value]`. */
-  readonly filterExpr?: string;
-}
-
-/** `updateStateByKey`: a state per key, updated every batch by a registered update function. */
-export interface UpdateStateByKeyOp {
-  readonly op: 'updateStateByKey';
-  /** An update function's name: `(values, state) => state | undefined` (`countState`, `sumState`). */
-  readonly fn: string;
-  readonly partitions?: number;
-  /** The name of a static dataset of `[key, state]` pairs: the state before the first batch. */
-  readonly initialState?: string;
-  /** Call the function with `{ key, batchTime }` as a third argument. Default false. */
-  readonly timeAware?: boolean;
-}
-
-/** `mapWithState`: a registered function called per record with the key's state. */
-export interface MapWithStateOp {
-  readonly op: 'mapWithState';
-  /** A mapWithState function's name: `(key, value, state, batchTime) => record` (`runningCount`, `sessionCount`). */
-  readonly fn: string;
-  readonly partitions?: number;
-  /** The name of a static dataset of `[key, state]` pairs: the state before the first batch. */
-  readonly initialState?: string;
-  /** A key without records for this long gets a last call and is removed. Default: never. */
-  readonly timeoutMs?: number;
-}
-
-/** Every op a stream can apply, by its DStream method name. */
-export type StreamOp =
-  | RecordFnOp
-  | NamedFnOp<'mapPartitions' | 'reduce' | 'transform'>
-  | PlainOp<'glom' | 'count' | 'stateSnapshots'>
-  | { readonly op: 'union'; readonly with: string | readonly string[] }
-  | { readonly op: 'repartition'; readonly partitions: number }
-  | PartitionedOp<'countByValue' | 'groupByKey'>
-  | (NamedFnOp<'transformWith'> & { readonly with: string })
-  | (NamedFnOp<'reduceByKey'> & { readonly partitions?: number })
-  | {
-      readonly op: 'combineByKey';
-      readonly createCombiner: string;
-      readonly mergeValue: string;
-      readonly mergeCombiners: string;
-      readonly partitions?: number;
-      /** Combine values before the shuffle. Default true. */
-      readonly mapSideCombine?: boolean;
-    }
-  | PairOp<'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 'cogroup'>
-  | WindowOp
-  | PartitionedWindowOp<'countByValueAndWindow' | 'groupByKeyAndWindow'>
-  | CountByWindowOp
-  | ReduceByWindowOp
-  | ReduceByKeyAndWindowOp
-  | UpdateStateByKeyOp
-  | MapWithStateOp;
-
-/** The ops a static dataset can apply: record-level ones only, as it is recomputed with every batch. */
-export type DatasetOp = RecordFnOp | NamedFnOp<'mapPartitions'> | PlainOp<'glom'>;
+// The op types (`StreamOp`, `DatasetOp`) come from the op catalogue, each op's fields from its entry.
+export type { DatasetOp, DatasetOpName, StreamOp, StreamOpName } from './ops/opCatalogue';
 
 // ---- outputs ------------------------------------------------------------------------------------------------
 
@@ -396,95 +265,7 @@ export type OutputSpec =
 
 // ---- the op catalogue ---------------------------------------------------------------------------------------
 
-/** Every op name a stream accepts, in the order the schema lists them. */
-export const STREAM_OP_NAMES = [
-  'map',
-  'flatMap',
-  'filter',
-  'mapPartitions',
-  'glom',
-  'keyBy',
-  'mapValues',
-  'flatMapValues',
-  'union',
-  'repartition',
-  'count',
-  'reduce',
-  'countByValue',
-  'transform',
-  'transformWith',
-  'groupByKey',
-  'reduceByKey',
-  'combineByKey',
-  'join',
-  'leftOuterJoin',
-  'rightOuterJoin',
-  'fullOuterJoin',
-  'cogroup',
-  'window',
-  'countByWindow',
-  'reduceByWindow',
-  'reduceByKeyAndWindow',
-  'countByValueAndWindow',
-  'groupByKeyAndWindow',
-  'updateStateByKey',
-  'mapWithState',
-  'stateSnapshots',
-  'sortBy',
-] as const;
-
-/** An op name a stream accepts. */
-export type StreamOpName = (typeof STREAM_OP_NAMES)[number];
-
-/** The ops that take an inline JSONata `expr` instead of a function name. */
-export const EXPRESSION_OP_NAMES = [
-  'sortBy',
-  'map',
-  'flatMap',
-  'filter',
-  'keyBy',
-  'mapValues',
-  'flatMapValues',
-] as const;
-
-/** An op that takes `fn` or `expr`. */
-export type ExpressionOpName = (typeof EXPRESSION_OP_NAMES)[number];
-
-/** The ops a static dataset accepts. */
-export const DATASET_OP_NAMES = [
-  'map',
-  'flatMap',
-  'filter',
-  'mapPartitions',
-  'glom',
-  'keyBy',
-  'mapValues',
-  'flatMapValues',
-] as const;
-
-/** An op name a static dataset accepts. */
-export type DatasetOpName = (typeof DATASET_OP_NAMES)[number];
-
-/** The ops that window their input: each has `windowMs`, and `slideMs` sets the slide of its result. */
-export const WINDOW_OP_NAMES = [
-  'window',
-  'countByWindow',
-  'reduceByWindow',
-  'reduceByKeyAndWindow',
-  'countByValueAndWindow',
-  'groupByKeyAndWindow',
-] as const;
-
-/** The ops whose `with` names another stream or a static dataset. */
-export const WITH_OP_NAMES = [
-  'union',
-  'transformWith',
-  'join',
-  'leftOuterJoin',
-  'rightOuterJoin',
-  'fullOuterJoin',
-  'cogroup',
-] as const;
+export { DATASET_OP_NAMES, STREAM_OP_NAMES } from './ops/opCatalogue';
 
 // ---- addressing fields --------------------------------------------------------------------------------------
 

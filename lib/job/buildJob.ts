@@ -2,7 +2,6 @@ import { posix, resolve as resolvePath } from 'node:path';
 import type { Dataset } from '../dataset/Dataset';
 import { withOpOrigin } from '../dataset/OpOrigin';
 import type { DStream } from '../dstream/DStream';
-import { MapWithStateDStream } from '../dstream/MapWithStateDStream';
 import { JobValidationError } from '../errors';
 import { StreamingContext } from '../StreamingContext';
 import type { Source } from '../source/Source';
@@ -22,6 +21,8 @@ import {
   type StaticDatasetSpec,
   type StreamOp,
 } from './JobDocument';
+import type { OpBuildContext } from './ops/OpEntry';
+import { datasetOpEntry, streamOpEntry } from './ops/opCatalogue';
 import { UnavailableSource } from './UnavailableSource';
 import { validateJob } from './validateJob';
 
@@ -99,6 +100,7 @@ class JobBuilder {
       concurrentJobs: job.concurrentJobs,
       maxTaskAttempts: job.maxTaskAttempts,
       checkpointIntervalMs: job.checkpointIntervalMs,
+      blockIntervalMs: job.blockIntervalMs,
       speculation: job.speculation,
       shuffle: job.shuffle,
       deadLetters: job.deadLetters,
@@ -215,141 +217,37 @@ class JobBuilder {
   }
 
   private applyStreamOp(node: DStream<any>, op: StreamOp, path: string): DStream<any> {
-    switch (op.op) {
-      case 'map':
-      case 'flatMap':
-      case 'filter':
-      case 'mapValues':
-      case 'flatMapValues':
-      case 'keyBy':
-      case 'sortBy':
-      case 'mapPartitions':
-      case 'glom':
-        return applyRecordOp(node, op, this.recordFunction(op, path));
-      case 'union': {
-        const names = withNames(op);
-        const streams = names.filter((n) => !this.datasets.has(n)).map((n) => this.stream(n));
-        const datasets = names.filter((n) => this.datasets.has(n)).map((n) => this.dataset(n));
-        const unioned = streams.length > 0 ? node.union(...streams) : node;
-        return datasets.length > 0 ? unioned.transform((ds) => ds.union(...datasets)) : unioned;
-      }
-      case 'repartition':
-        return node.repartition(op.partitions);
-      case 'count':
-        return node.count();
-      case 'reduce':
-        return node.reduce(this.named(op, 'fn', path));
-      case 'countByValue':
-        return node.countByValue(op.partitions);
-      case 'groupByKey':
-        return node.groupByKey(op.partitions);
-      case 'reduceByKey':
-        return node.reduceByKey(this.named(op, 'fn', path), op.partitions);
-      case 'combineByKey':
-        return node.combineByKey(
-          this.named(op, 'createCombiner', path),
-          this.named(op, 'mergeValue', path),
-          this.named(op, 'mergeCombiners', path),
-          op.partitions,
-          op.mapSideCombine,
-        );
-      case 'transform':
-        return node.transform(this.named(op, 'fn', path));
-      case 'transformWith': {
-        const fn = this.named(op, 'fn', path);
-        if (!this.datasets.has(op.with)) return node.transformWith(this.stream(op.with), fn);
-        const dataset = this.dataset(op.with);
-        return node.transform((ds, batchTime) => fn(ds, dataset, batchTime));
-      }
-      case 'join':
-      case 'leftOuterJoin':
-      case 'rightOuterJoin':
-      case 'fullOuterJoin':
-      case 'cogroup': {
-        const kind = op.op;
-        if (!this.datasets.has(op.with)) {
-          return (node as any)[kind](this.stream(op.with), op.partitions); // any: the five share one signature, their `this` types differ
-        }
-        // A static dataset joins every batch, as Spark's spam filter joins a stream with an RDD in transform.
-        const dataset = this.dataset(op.with);
-        const partitions = op.partitions;
-        return node.transform(
-          (ds): Dataset<any> =>
-            kind === 'cogroup' ? ds.cogroup([dataset], partitions) : ds[kind](dataset, partitions),
-        );
-      }
-      case 'window':
-        return node.window(op.windowMs, op.slideMs);
-      case 'countByWindow':
-        return node.countByWindow(op.windowMs, op.slideMs);
-      case 'reduceByWindow': {
-        const f = this.named(op, 'fn', path);
-        if (op.invFn === undefined) return node.reduceByWindow(f, op.windowMs, op.slideMs);
-        return node.reduceByWindow(f, this.named(op, 'invFn', path), op.windowMs, op.slideMs);
-      }
-      case 'reduceByKeyAndWindow': {
-        const f = this.named(op, 'fn', path);
-        if (op.invFn === undefined)
-          return node.reduceByKeyAndWindow(f, op.windowMs, op.slideMs, op.partitions);
-        const filter =
-          op.filterExpr !== undefined
-            ? adaptExpression(
-                'filter',
-                this.functions.expression(op.filterExpr, childPath(path, 'filterExpr'), this.budget),
-              )
-            : op.filter !== undefined
-              ? this.named(op, 'filter', path)
-              : undefined;
-        return node.reduceByKeyAndWindow(
-          f,
-          this.named(op, 'invFn', path),
-          op.windowMs,
-          op.slideMs,
-          op.partitions,
-          filter,
-        );
-      }
-      case 'countByValueAndWindow':
-        return node.countByValueAndWindow(op.windowMs, op.slideMs, op.partitions);
-      case 'groupByKeyAndWindow':
-        return node.groupByKeyAndWindow(op.windowMs, op.slideMs, op.partitions);
-      case 'updateStateByKey': {
-        const fn = this.named(op, 'fn', path);
-        const options = {
-          partitions: op.partitions,
-          initialState: op.initialState === undefined ? undefined : this.dataset(op.initialState),
-        };
-        return op.timeAware === true
-          ? node.updateStateByKey(fn, { ...options, timeAware: true })
-          : node.updateStateByKey(fn, options);
-      }
-      case 'mapWithState':
-        return node.mapWithState({
-          fn: this.named(op, 'fn', path),
-          partitions: op.partitions,
-          initialState: op.initialState === undefined ? undefined : this.dataset(op.initialState),
-          timeoutMs: op.timeoutMs,
-        });
-      case 'stateSnapshots':
-        if (!(node instanceof MapWithStateDStream)) {
-          throw new Error(
-            `${path}: stateSnapshots does not follow mapWithState; validateJob should have caught it`,
-          );
-        }
-        return node.stateSnapshots();
-    }
+    const entry = streamOpEntry(op.op);
+    if (entry === undefined) throw new Error(`${path}: no op "${op.op}"; validateJob should have caught it`);
+    return entry.build(node, op, this.opContext(op, path));
   }
 
   private applyDatasetOp(dataset: Dataset<any>, op: DatasetOp, path: string): Dataset<any> {
-    const fn = this.recordFunction(op, path);
-    switch (op.op) {
-      case 'keyBy':
-        return dataset.map(keyBy(fn as JobFunction));
-      case 'glom':
-        return dataset.glom();
-      default:
-        return (dataset as any)[op.op](fn); // any: these ops take one function; their generic signatures differ
-    }
+    const build = datasetOpEntry(op.op)?.buildDataset;
+    if (build === undefined)
+      throw new Error(`${path}: no dataset op "${op.op}"; validateJob should have caught it`);
+    return build(dataset, op, this.opContext(op, path));
+  }
+
+  /** What an op's catalogue entry asks of the builder, for the op at `path`. */
+  private opContext(op: StreamOp, path: string): OpBuildContext {
+    return {
+      path,
+      named: (field) => this.named(op, field, path),
+      recordFunction: () => this.recordFunction(op, path),
+      expression: (field, shapedAs) =>
+        adaptExpression(
+          shapedAs,
+          this.functions.expression(
+            (op as unknown as Record<string, string>)[field] as string, // validated: a string
+            childPath(path, field),
+            this.budget,
+          ),
+        ),
+      isDataset: (name) => this.datasets.has(name),
+      stream: (name) => this.stream(name),
+      dataset: (name) => this.dataset(name),
+    };
   }
 
   private buildOutput(output: OutputSpec, index: number): void {
@@ -381,8 +279,7 @@ class JobBuilder {
   }
 
   /** The function of a record op: its `fn` from the registry, or its `expr` compiled and adapted to the op. */
-  private recordFunction(op: StreamOp, path: string): JobFunction | undefined {
-    if (op.op === 'glom') return undefined;
+  private recordFunction(op: StreamOp, path: string): JobFunction {
     if ('expr' in op && typeof op.expr === 'string') {
       const expression = this.functions.expression(op.expr, childPath(path, 'expr'), this.budget);
       return adaptExpression(op.op, expression);
@@ -402,30 +299,6 @@ class JobBuilder {
 function withNames(op: StreamOp): string[] {
   if (!('with' in op)) return [];
   return typeof op.with === 'string' ? [op.with] : [...op.with];
-}
-
-/** A record op on a stream; `fn` is undefined only for glom. */
-function applyRecordOp(node: DStream<any>, op: StreamOp, fn: JobFunction | undefined): DStream<any> {
-  switch (op.op) {
-    case 'glom':
-      return node.glom();
-    case 'keyBy':
-      return node.map(keyBy(fn as JobFunction));
-    case 'sortBy':
-      return node.sortBy(fn as JobFunction, op.ascending ?? true);
-    case 'mapPartitions':
-      return node.mapPartitions(fn as JobFunction);
-    default:
-      return (node as any)[op.op](fn); // any: these ops take one function; their generic signatures differ
-  }
-}
-
-/** `[f(record), record]`, awaiting `f` when it returns a promise (an expression does). */
-function keyBy(f: JobFunction): JobFunction {
-  return (record: unknown) => {
-    const key = f(record);
-    return key instanceof Promise ? key.then((k) => [k ?? null, record]) : [key ?? null, record];
-  };
 }
 
 /**

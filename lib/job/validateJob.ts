@@ -1,20 +1,12 @@
 import { posix } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { type JobIssue, JobValidationError } from '../errors';
-import { type FunctionKind, sessionCount } from './builtinFunctions';
+import type { FunctionKind } from './builtinFunctions';
 import { FunctionRegistry } from './FunctionRegistry';
-import {
-  childPath,
-  DATASET_OP_NAMES,
-  EXPRESSION_OP_NAMES,
-  type JobDocument,
-  jsonPath,
-  STREAM_OP_NAMES,
-  unknownNameMessage,
-  WINDOW_OP_NAMES,
-  WITH_OP_NAMES,
-} from './JobDocument';
+import { childPath, type JobDocument, jsonPath, unknownNameMessage } from './JobDocument';
 import { validate } from './jobSchemaValidator.generated.mjs';
+import type { OpChecks, OpEntry } from './ops/OpEntry';
+import { datasetOpEntry, streamOpEntry } from './ops/opCatalogue';
 
 /** Settings of {@link validateJob}. */
 export interface ValidateJobOptions {
@@ -288,11 +280,8 @@ function typeNames(types: string): string {
 
 type NameKind = 'source' | 'dataset' | 'stream';
 
-const STREAM_OPS: ReadonlySet<string> = new Set(STREAM_OP_NAMES);
-const DATASET_OPS: ReadonlySet<string> = new Set(DATASET_OP_NAMES);
-const EXPRESSION_OPS: ReadonlySet<string> = new Set(EXPRESSION_OP_NAMES);
-const WITH_OPS: ReadonlySet<string> = new Set(WITH_OP_NAMES);
-const WINDOW_OPS: ReadonlySet<string> = new Set(WINDOW_OP_NAMES);
+/** An op's catalogue entry, by name, among the ops a stream or a static dataset accepts. */
+type OpLookup = (name: string) => OpEntry<string, any> | undefined;
 
 /** What later ops and streams need to know of a stream: its slide, and its last op (for stateSnapshots). */
 interface StreamShape {
@@ -331,7 +320,7 @@ class ReferenceChecker {
     this.collectNames();
     for (const [name, spec] of entriesOf(this.doc.datasets)) {
       if (!isObject(spec)) continue;
-      this.checkOps(spec.ops, jsonPath('datasets', name), DATASET_OPS, undefined);
+      this.checkOps(spec.ops, jsonPath('datasets', name), datasetOpEntry, undefined);
     }
     for (const [name, spec] of entriesOf(this.doc.streams)) {
       if (!isObject(spec)) continue;
@@ -341,7 +330,7 @@ class ReferenceChecker {
       if (typeof spec.from === 'string') {
         this.checkStreamRef(spec.from, childPath(path, 'from'), 'a stream starts from', deps);
       }
-      this.checkOps(spec.ops, path, STREAM_OPS, deps);
+      this.checkOps(spec.ops, path, streamOpEntry, deps);
     }
     (Array.isArray(this.doc.outputs) ? this.doc.outputs : []).forEach((output: unknown, i) => {
       if (!isObject(output)) return;
@@ -494,28 +483,46 @@ class ReferenceChecker {
     }
   }
 
+  /** Each op's own checks, from its catalogue entry, and the names its `with` lists. */
   private checkOps(
     ops: unknown,
     ownerPath: string,
-    allowed: ReadonlySet<string>,
+    entryOf: OpLookup,
     deps: { name: string; path: string }[] | undefined,
   ): void {
     if (!Array.isArray(ops)) return;
     ops.forEach((op: unknown, i) => {
       // An unknown or missing op name is the schema's to report; its other fields mean nothing then.
-      if (!isObject(op) || typeof op.op !== 'string' || !allowed.has(op.op)) return;
+      const entry = isObject(op) && typeof op.op === 'string' ? entryOf(op.op) : undefined;
+      if (entry === undefined || !isObject(op)) return;
       const path = childPath(ownerPath, 'ops', i);
-      if (EXPRESSION_OPS.has(op.op)) this.checkExpressionOp(op, path);
-      else if (op.op === 'combineByKey') {
-        for (const field of ['createCombiner', 'mergeValue', 'mergeCombiners'])
-          this.checkFunction(op, field, path);
-      } else if (op.op === 'reduceByWindow' || op.op === 'reduceByKeyAndWindow') {
-        this.checkWindowReducer(op, path);
-      } else if (op.op === 'updateStateByKey' || op.op === 'mapWithState') {
-        this.checkStateOp(op, path);
-      } else this.checkFunction(op, 'fn', path);
-      if (WITH_OPS.has(op.op) && deps !== undefined) this.checkWith(op.with, childPath(path, 'with'), deps);
+      const check = this.opChecks(op, path);
+      if (entry.validate !== undefined) entry.validate(op, check);
+      else if (entry.expression === true) check.functionOrExpression();
+      else check.function('fn');
+      if ('with' in entry.fields && deps !== undefined)
+        this.checkWith(op.with, childPath(path, 'with'), deps);
     });
+  }
+
+  /** The checks an op's entry may run, on the op found at `path`. */
+  private opChecks(op: Record<string, unknown>, path: string): OpChecks {
+    return {
+      functionOrExpression: () => this.checkExpressionOp(op, path),
+      function: (field, kind) => this.checkFunction(op, field, path, kind),
+      expression: (field) => {
+        const expr = op[field];
+        if (typeof expr === 'string' && expr !== '') {
+          this.collect(() => this.compiler.expression(expr, childPath(path, field)));
+        }
+      },
+      datasetName: (field) => this.checkDatasetName(op[field], childPath(path, field), field),
+      namesBuiltin: (field, builtin) => this.isBuiltin(op[field], builtin),
+      report: (field, message, value) => {
+        const at = field === undefined ? path : childPath(path, field);
+        this.issues.push(value === undefined ? { path: at, message } : { path: at, message, value });
+      },
+    };
   }
 
   /** map, flatMap, filter, keyBy, mapValues, flatMapValues: a function name or a JSONata expression. */
@@ -566,57 +573,19 @@ class ReferenceChecker {
     );
   }
 
-  /** reduceByWindow, reduceByKeyAndWindow: reducers for fn and invFn; a filter only with invFn, one way. */
-  private checkWindowReducer(op: Record<string, unknown>, path: string): void {
-    this.checkFunction(op, 'fn', path, 'reducer');
-    this.checkFunction(op, 'invFn', path, 'reducer');
-    if (op.filter !== undefined && op.filterExpr !== undefined) {
-      this.issues.push({
-        path,
-        message: `op "${op.op}" takes either filter (a function name) or filterExpr (a JSONata expression), not both`,
-        value: op,
-      });
-    }
-    for (const field of ['filter', 'filterExpr'] as const) {
-      if (op[field] === undefined || op.invFn !== undefined) continue;
-      this.issues.push({
-        path: childPath(path, field),
-        message: `${field} applies to the incremental form only, which needs invFn (the inverse of fn, such as "subtract" for "sum")`,
-        value: op[field],
-      });
-    }
-    this.checkFunction(op, 'filter', path, 'record');
-    if (typeof op.filterExpr === 'string' && op.filterExpr !== '') {
-      this.collect(() => this.compiler.expression(op.filterExpr as string, childPath(path, 'filterExpr')));
-    }
-  }
-
-  /** updateStateByKey, mapWithState: a function of the right kind, a dataset as the initial state. */
-  private checkStateOp(op: Record<string, unknown>, path: string): void {
-    const mapWithState = op.op === 'mapWithState';
-    this.checkFunction(op, 'fn', path, mapWithState ? 'mapWithState' : 'update');
-    const initial = op.initialState;
-    if (typeof initial === 'string' && initial !== '') {
-      const kind = this.kinds.get(initial);
-      if (kind !== 'dataset') {
-        this.issues.push({
-          path: childPath(path, 'initialState'),
-          message:
-            kind === undefined
-              ? this.unknownName('dataset', initial, this.namesOf('dataset'))
-              : `"${initial}" is a ${kind}, but initialState names a static dataset (in "datasets") of [key, state] pairs`,
-          value: initial,
-        });
-      }
-    }
-    // The built-in sessionCount yields a session when its key times out: without a timeout, never.
-    if (mapWithState && op.timeoutMs === undefined && this.isBuiltin(op.fn, sessionCount)) {
-      this.issues.push({
-        path: childPath(path, 'timeoutMs'),
-        message:
-          'is required with fn "sessionCount": a session ends, and is output, when its key has had no record for timeoutMs',
-      });
-    }
+  /** A field that names a static dataset of `[key, state]` pairs, such as `initialState`. */
+  private checkDatasetName(name: unknown, path: string, field: string): void {
+    if (typeof name !== 'string' || name === '') return;
+    const kind = this.kinds.get(name);
+    if (kind === 'dataset') return;
+    this.issues.push({
+      path,
+      message:
+        kind === undefined
+          ? this.unknownName('dataset', name, this.namesOf('dataset'))
+          : `"${name}" is a ${kind}, but ${field} names a static dataset (in "datasets") of [key, state] pairs`,
+      value: name,
+    });
   }
 
   /** True when `name` resolves, without args, to the built-in `fn` (not to a replacement of the same name). */
@@ -664,7 +633,8 @@ class ReferenceChecker {
     const ops: unknown[] = Array.isArray(spec.ops) ? spec.ops : [];
     ops.forEach((op, i) => {
       const path = childPath(streamPath, 'ops', i);
-      if (!isObject(op) || typeof op.op !== 'string' || !STREAM_OPS.has(op.op)) {
+      const entry = isObject(op) && typeof op.op === 'string' ? streamOpEntry(op.op) : undefined;
+      if (entry === undefined || !isObject(op)) {
         // An op the schema rejected: what follows it cannot be checked against its slide.
         slide = undefined;
         lastOp = undefined;
@@ -672,8 +642,8 @@ class ReferenceChecker {
       }
       if (op.op === 'stateSnapshots')
         this.checkSnapshots(path, i === 0 ? input?.lastOp : lastOp, i, spec.from);
-      if (WITH_OPS.has(op.op)) this.checkSameSlide(op, path, slide);
-      if (WINDOW_OPS.has(op.op)) {
+      if ('with' in entry.fields) this.checkSameSlide(op, path, slide);
+      if (entry.window === true) {
         this.checkMultiple(
           'window',
           op.windowMs,
@@ -689,7 +659,7 @@ class ReferenceChecker {
           slideSetAt = childPath(path, 'slideMs');
         }
       }
-      lastOp = op.op;
+      lastOp = entry.name;
     });
     this.checkMultiple(
       'checkpoint interval',

@@ -28,6 +28,10 @@ const everyOp: Record<string, unknown[]> = {
   count: [{ op: 'count' }],
   reduce: [{ op: 'reduce', fn: 'concat' }],
   countByValue: [{ op: 'countByValue', partitions: 3 }],
+  countByKey: [
+    { op: 'map', expr: '[$, 1]' },
+    { op: 'countByKey', partitions: 3 },
+  ],
   transform: [{ op: 'transform', fn: 'identity' }],
   transformWith: [{ op: 'transformWith', with: 'words', fn: 'identity' }],
   groupByKey: [{ op: 'keyBy', fn: 'identity' }, { op: 'groupByKey' }],

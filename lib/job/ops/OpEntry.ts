@@ -1,0 +1,101 @@
+import type { Dataset } from '../../dataset/Dataset';
+import type { DStream } from '../../dstream/DStream';
+import type { FunctionKind, JobFunction } from '../builtinFunctions';
+
+/**
+ * One operation of a JSON job, described once: its name, the JSON schema of its fields, the document type of
+ * those fields, how the validator checks what a schema cannot, and how the builder applies it to a stream. The
+ * schema's `streamOp` and `datasetOp` definitions, the `StreamOp` type, `validateJob`'s per-op checks and
+ * `buildJob`'s dispatch are all read from the entries, so adding an op is one entry in a file of
+ * `lib/job/ops/` plus its tests (see "Adding an operation" in the README).
+ *
+ * `Fields` is the op's document type without `op`; the entry's `fields` schema must describe the same fields (a
+ * test compares the two through the documents every entry is tested with).
+ *
+ * @example
+ * export const count = defineOp<'count', {}>({
+ *   name: 'count',
+ *   description: 'One record per batch: the number of records (0 for an empty batch).',
+ *   fields: {},
+ *   build: (node) => node.count(),
+ * });
+ */
+export interface OpEntry<Name extends string = string, Fields extends object = object> {
+  /** The op's name, which is its DStream method's name. */
+  readonly name: Name;
+  /** One sentence for the schema's `enumDescriptions`, which editors show while a user picks an op. */
+  readonly description: string;
+  /** The JSON schema of each field besides `op`, usually a `$ref` (see {@link ref}) to a shared definition. */
+  readonly fields: Readonly<Record<keyof Fields & string, object>>;
+  /** The fields a document must give. Default: none. */
+  readonly required?: readonly (keyof Fields & string)[];
+  /**
+   * Takes a registry function `fn` or an inline JSONata `expr`, exactly one of them (map, filter, keyBy...).
+   * Default false.
+   */
+  readonly expression?: boolean;
+  /** Windows its input: has `windowMs`, and `slideMs` (when given) becomes the slide of its result. Default false. */
+  readonly window?: boolean;
+  /**
+   * The checks a schema cannot make, beyond the shared ones (`with` names, slides, windows). Default: `fn`, when
+   * the op has one, names a known function (of any kind), or for an expression op `fn` or `expr` is valid.
+   */
+  validate?(op: Fields & { readonly op: Name }, check: OpChecks): void;
+  /** Applies the op to a stream; the builder has validated the document first. */
+  build(node: DStream<any>, op: Fields & { readonly op: Name }, ctx: OpBuildContext): DStream<any>;
+  /**
+   * Applies the op to a static dataset; only record-level ops have it, as a static dataset is recomputed with
+   * every batch. Default: the op is refused on datasets.
+   */
+  buildDataset?(dataset: Dataset<any>, op: Fields & { readonly op: Name }, ctx: OpBuildContext): Dataset<any>;
+}
+
+/** What an entry's `build` may ask of the builder: functions, inputs, and where in the document it is. */
+export interface OpBuildContext {
+  /** The JSON path of the op, such as `streams.counts.ops[1]`. */
+  readonly path: string;
+  /** The registry function a field names, with the op's `args` for `fn`. */
+  named(field: string): JobFunction;
+  /** The function of an expression op: its `fn`, or its `expr` compiled and shaped for the op. */
+  recordFunction(): JobFunction;
+  /** A JSONata expression field compiled and shaped as the named op's function would be. */
+  expression(field: string, shapedAs: string): JobFunction;
+  /** True when a name is a static dataset rather than a source or stream. */
+  isDataset(name: string): boolean;
+  /** The source or stream of a name, built first when it is not built yet. */
+  stream(name: string): DStream<any>;
+  /** The static dataset of a name. */
+  dataset(name: string): Dataset<any>;
+}
+
+/** What an entry's `validate` may check; every problem is reported at the JSON path of its field. */
+export interface OpChecks {
+  /** `fn` or `expr`, exactly one; a valid expression; no `args` beside `expr`; `fn` known. */
+  functionOrExpression(): void;
+  /** A function-name field names a known function, of `kind` when given and the registry knows it. */
+  function(field: string, kind?: FunctionKind): void;
+  /** An inline JSONata expression field compiles. */
+  expression(field: string): void;
+  /** A field names a static dataset (such as `initialState`). */
+  datasetName(field: string): void;
+  /** True when a field names, without args, the given built-in (not a replacement of the same name). */
+  namesBuiltin(field: string, builtin: unknown): boolean;
+  /** Reports a problem at a field of the op (or at the op itself when `field` is undefined). */
+  report(field: string | undefined, message: string, value?: unknown): void;
+}
+
+/** Declares an entry; the type parameters give the op's name and document fields. */
+export function defineOp<Name extends string, Fields extends object>(
+  entry: OpEntry<Name, Fields>,
+): OpEntry<Name, Fields> {
+  return entry;
+}
+
+/** A reference to a definition shared by many ops in `job.schema.json` (`partitions`, `windowMs`, `fn`...). */
+export function ref(definition: string): object {
+  return { $ref: `#/definitions/${definition}` };
+}
+
+/** The document type of an op, `{ op, ...fields }`, from its entry; distributes over a union of entries. */
+export type OpDocument<E> =
+  E extends OpEntry<infer Name, infer Fields> ? Readonly<Fields> & { readonly op: Name } : never;

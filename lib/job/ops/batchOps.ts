@@ -1,0 +1,72 @@
+import type { FnArgs } from '../JobDocument';
+import { defineOp, ref } from './OpEntry';
+
+/** The ops on whole batches: combining inputs, repartitioning, counting and reducing, and `transform`. */
+
+export const union = defineOp<'union', { with: string | readonly string[] }>({
+  name: 'union',
+  description: 'The records of this stream and of the others named in `with`.',
+  fields: { with: ref('unionWith') },
+  required: ['with'],
+  build: (node, op, ctx) => {
+    const names = typeof op.with === 'string' ? [op.with] : [...op.with];
+    const streams = names.filter((n) => !ctx.isDataset(n)).map((n) => ctx.stream(n));
+    const datasets = names.filter((n) => ctx.isDataset(n)).map((n) => ctx.dataset(n));
+    const unioned = streams.length > 0 ? node.union(...streams) : node;
+    return datasets.length > 0 ? unioned.transform((ds) => ds.union(...datasets)) : unioned;
+  },
+});
+
+export const repartition = defineOp<'repartition', { partitions: number }>({
+  name: 'repartition',
+  description: 'Spreads each batch evenly over `partitions` partitions (a shuffle).',
+  fields: { partitions: ref('partitionsRequired') },
+  required: ['partitions'],
+  build: (node, op) => node.repartition(op.partitions),
+});
+
+export const count = defineOp<'count', {}>({
+  name: 'count',
+  description: 'One record per batch: the number of records (0 for an empty batch).',
+  fields: {},
+  build: (node) => node.count(),
+});
+
+export const reduce = defineOp<'reduce', { fn: string; args?: FnArgs }>({
+  name: 'reduce',
+  description: 'One record per non-empty batch: every record combined with a reducer.',
+  fields: { fn: ref('reducer'), args: ref('args') },
+  required: ['fn'],
+  build: (node, _op, ctx) => node.reduce(ctx.named('fn')),
+});
+
+export const countByValue = defineOp<'countByValue', { partitions?: number }>({
+  name: 'countByValue',
+  description: '[value, count] for every distinct record of each batch.',
+  fields: { partitions: ref('partitions') },
+  build: (node, op) => node.countByValue(op.partitions),
+});
+
+export const transform = defineOp<'transform', { fn: string; args?: FnArgs }>({
+  name: 'transform',
+  description:
+    'A registered dataset-to-dataset function (dataset, batchTime) => dataset, applied every batch.',
+  fields: { fn: ref('transformFn'), args: ref('args') },
+  required: ['fn'],
+  build: (node, _op, ctx) => node.transform(ctx.named('fn')),
+});
+
+export const transformWith = defineOp<'transformWith', { with: string; fn: string; args?: FnArgs }>({
+  name: 'transformWith',
+  description:
+    "A registered function (mine, theirs, batchTime) => dataset of this stream's and another input's datasets.",
+  fields: { with: ref('withRef'), fn: ref('transformFn'), args: ref('args') },
+  required: ['with', 'fn'],
+  build: (node, op, ctx) => {
+    const fn = ctx.named('fn');
+    if (!ctx.isDataset(op.with)) return node.transformWith(ctx.stream(op.with), fn);
+    // A static dataset is handed to every batch, as Spark's spam filter joins a stream with an RDD in transform.
+    const dataset = ctx.dataset(op.with);
+    return node.transform((ds, batchTime) => fn(ds, dataset, batchTime));
+  },
+});

@@ -1,0 +1,103 @@
+import type { Dataset } from '../../dataset/Dataset';
+import type { FnArgs } from '../JobDocument';
+import { defineOp, type OpEntry, ref } from './OpEntry';
+
+/** The ops on `[key, value]` records of each batch: they shuffle by key. */
+
+export const groupByKey = defineOp<'groupByKey', { partitions?: number }>({
+  name: 'groupByKey',
+  description: 'Groups the values of each key, per batch: [key, [values]].',
+  fields: { partitions: ref('partitions') },
+  build: (node, op) => node.groupByKey(op.partitions),
+});
+
+export const reduceByKey = defineOp<'reduceByKey', { fn: string; args?: FnArgs; partitions?: number }>({
+  name: 'reduceByKey',
+  description: 'Combines the values of each key with a reducer, per batch.',
+  fields: { fn: ref('reducer'), args: ref('args'), partitions: ref('partitions') },
+  required: ['fn'],
+  build: (node, op, ctx) => node.reduceByKey(ctx.named('fn'), op.partitions),
+});
+
+/** Spark's `countByKey`, which Spark has on RDDs only, applied to every batch as `countByValue` is. */
+export const countByKey = defineOp<'countByKey', { partitions?: number }>({
+  name: 'countByKey',
+  description: '[key, count] for every distinct key of the [key, value] records of each batch.',
+  fields: { partitions: ref('partitions') },
+  build: (node, op) => node.mapValues(() => 1).reduceByKey((a: number, b: number) => a + b, op.partitions),
+});
+
+interface CombineByKeyFields {
+  readonly createCombiner: string;
+  readonly mergeValue: string;
+  readonly mergeCombiners: string;
+  readonly partitions?: number;
+  /** Combine values before the shuffle. Default true. */
+  readonly mapSideCombine?: boolean;
+}
+
+export const combineByKey = defineOp<'combineByKey', CombineByKeyFields>({
+  name: 'combineByKey',
+  description: "Spark's combineByKey, per batch, with three registered functions.",
+  fields: {
+    createCombiner: ref('createCombiner'),
+    mergeValue: ref('mergeValue'),
+    mergeCombiners: ref('mergeCombiners'),
+    partitions: ref('partitions'),
+    mapSideCombine: ref('mapSideCombine'),
+  },
+  required: ['createCombiner', 'mergeValue', 'mergeCombiners'],
+  validate: (_op, check) => {
+    for (const field of ['createCombiner', 'mergeValue', 'mergeCombiners']) check.function(field);
+  },
+  build: (node, op, ctx) =>
+    node.combineByKey(
+      ctx.named('createCombiner'),
+      ctx.named('mergeValue'),
+      ctx.named('mergeCombiners'),
+      op.partitions,
+      op.mapSideCombine,
+    ),
+});
+
+type JoinName = 'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 'cogroup';
+
+/** A join or cogroup with another stream (batch by batch) or a static dataset (with every batch). */
+function joinOp<Name extends JoinName>(
+  name: Name,
+  description: string,
+): OpEntry<Name, { with: string; partitions?: number }> {
+  return defineOp<Name, { with: string; partitions?: number }>({
+    name,
+    description,
+    fields: { with: ref('withRef'), partitions: ref('partitions') },
+    required: ['with'],
+    build: (node, op, ctx) => {
+      if (!ctx.isDataset(op.with)) return (node as any)[name](ctx.stream(op.with), op.partitions); // any: the five share one signature, their `this` types differ
+      // A static dataset joins every batch, as Spark's spam filter joins a stream with an RDD in transform.
+      const dataset = ctx.dataset(op.with);
+      return node.transform(
+        (ds): Dataset<any> =>
+          name === 'cogroup'
+            ? ds.cogroup([dataset], op.partitions)
+            : ds[name as Exclude<JoinName, 'cogroup'>](dataset, op.partitions),
+      );
+    },
+  });
+}
+
+export const join = joinOp('join', 'Inner join by key with another keyed input: [key, [v, w]].');
+
+export const leftOuterJoin = joinOp('leftOuterJoin', 'Left outer join by key: [key, [v, w or null]].');
+
+export const rightOuterJoin = joinOp('rightOuterJoin', 'Right outer join by key: [key, [v or null, w]].');
+
+export const fullOuterJoin = joinOp(
+  'fullOuterJoin',
+  'Full outer join by key: a missing value on either side is null.',
+);
+
+export const cogroup = joinOp(
+  'cogroup',
+  'Groups both inputs by key: [key, [values of this, values of the other]].',
+);

@@ -1,0 +1,96 @@
+import type { JobFunction } from '../builtinFunctions';
+import type { FnArgs } from '../JobDocument';
+import { defineOp, type OpEntry, ref } from './OpEntry';
+
+/**
+ * The record-level ops: one record (or one partition) at a time, no shuffle. All but sortBy also apply to static
+ * datasets, which are recomputed with every batch.
+ */
+
+/** The fields of an op whose function is a registry name (`fn`, `args`) or an inline JSONata `expr`. */
+export interface RecordFnFields {
+  readonly fn?: string;
+  readonly args?: FnArgs;
+  readonly expr?: string;
+}
+
+const recordFnFields = { fn: ref('fn'), args: ref('args'), expr: ref('expr') };
+
+/** An op that calls the stream's (and the dataset's) method of the same name with the record function. */
+function recordFnOp<Name extends 'map' | 'flatMap' | 'filter' | 'mapValues' | 'flatMapValues'>(
+  name: Name,
+  description: string,
+): OpEntry<Name, RecordFnFields> {
+  return defineOp<Name, RecordFnFields>({
+    name,
+    description,
+    fields: recordFnFields,
+    expression: true,
+    build: (node, _op, ctx) => (node as any)[name](ctx.recordFunction()), // any: the five share one shape, not one generic signature
+    buildDataset: (dataset, _op, ctx) => (dataset as any)[name](ctx.recordFunction()), // any: as above
+  });
+}
+
+export const map = recordFnOp('map', 'Applies a function to every record.');
+
+export const flatMap = recordFnOp(
+  'flatMap',
+  'Applies a function to every record and flattens the resulting lists.',
+);
+
+export const filter = recordFnOp('filter', 'Keeps the records for which the function is truthy.');
+
+export const mapPartitions = defineOp<'mapPartitions', { fn: string; args?: FnArgs }>({
+  name: 'mapPartitions',
+  description: 'Applies a registered function (records, partition) => records to each whole partition.',
+  fields: { fn: ref('fn'), args: ref('args') },
+  required: ['fn'],
+  build: (node, _op, ctx) => node.mapPartitions(ctx.named('fn')),
+  buildDataset: (dataset, _op, ctx) => dataset.mapPartitions(ctx.named('fn')),
+});
+
+export const glom = defineOp<'glom', {}>({
+  name: 'glom',
+  description: 'Turns each partition into one record: the array of its records.',
+  fields: {},
+  build: (node) => node.glom(),
+  buildDataset: (dataset) => dataset.glom(),
+});
+
+export const keyBy = defineOp<'keyBy', RecordFnFields>({
+  name: 'keyBy',
+  description: 'Turns every record into the pair [f(record), record].',
+  fields: recordFnFields,
+  expression: true,
+  build: (node, _op, ctx) => node.map(keyedBy(ctx.recordFunction())),
+  buildDataset: (dataset, _op, ctx) => dataset.map(keyedBy(ctx.recordFunction())),
+});
+
+export const mapValues = recordFnOp(
+  'mapValues',
+  'Applies a function to the value of every [key, value] record.',
+);
+
+export const flatMapValues = recordFnOp(
+  'flatMapValues',
+  'Applies a function to the value of every [key, value] record; one record per resulting value.',
+);
+
+export const sortBy = defineOp<'sortBy', RecordFnFields & { ascending?: boolean }>({
+  name: 'sortBy',
+  description: 'Orders each batch by a key (fn or expr), in one partition: for printing a top N.',
+  fields: {
+    ...recordFnFields,
+    ascending: { type: 'boolean', description: 'Ascending order. Default true.' },
+  },
+  expression: true,
+  build: (node, op, ctx) => node.sortBy(ctx.recordFunction(), op.ascending ?? true),
+});
+
+/** `[f(record), record]`, awaiting `f` when it returns a promise (an expression does). */
+function keyedBy(f: JobFunction): JobFunction {
+  return (record: unknown) => {
+    const key = f(record);
+    return key instanceof Promise ? key.then((k) => [k ?? null, record]) : [key ?? null, record];
+  };
+}
