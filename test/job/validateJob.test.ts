@@ -23,21 +23,22 @@ const everyOp: Record<string, unknown[]> = {
     { op: 'keyBy', fn: 'identity' },
     { op: 'flatMapValues', fn: 'splitWords' },
   ],
+  sortBy: [{ op: 'sortBy', expr: '$', ascending: false }],
   union: [{ op: 'union', with: ['lines', 'words'] }],
   repartition: [{ op: 'repartition', partitions: 4 }],
   count: [{ op: 'count' }],
   reduce: [{ op: 'reduce', fn: 'concat' }],
   countByValue: [{ op: 'countByValue', partitions: 3 }],
-  countByKey: [
-    { op: 'map', expr: '[$, 1]' },
-    { op: 'countByKey', partitions: 3 },
-  ],
   transform: [{ op: 'transform', fn: 'identity' }],
   transformWith: [{ op: 'transformWith', with: 'words', fn: 'identity' }],
   groupByKey: [{ op: 'keyBy', fn: 'identity' }, { op: 'groupByKey' }],
   reduceByKey: [
     { op: 'map', expr: '[$, 1]' },
     { op: 'reduceByKey', fn: 'sum', partitions: 2 },
+  ],
+  countByKey: [
+    { op: 'map', expr: '[$, 1]' },
+    { op: 'countByKey', partitions: 3 },
   ],
   combineByKey: [
     { op: 'map', expr: '[$, 1]' },
@@ -106,7 +107,6 @@ const everyOp: Record<string, unknown[]> = {
     { op: 'mapWithState', fn: 'runningCount' },
     { op: 'stateSnapshots' },
   ],
-  sortBy: [{ op: 'sortBy', expr: '$', ascending: false }],
 };
 
 describe('validateJob accepts', () => {

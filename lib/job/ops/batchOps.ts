@@ -70,3 +70,6 @@ export const transformWith = defineOp<'transformWith', { with: string; fn: strin
     return node.transform((ds, batchTime) => fn(ds, dataset, batchTime));
   },
 });
+
+/** The batch ops, in the schema's order. */
+export const BATCH_OPS = [union, repartition, count, reduce, countByValue, transform, transformWith] as const;

@@ -101,3 +101,16 @@ export const cogroup = joinOp(
   'cogroup',
   'Groups both inputs by key: [key, [values of this, values of the other]].',
 );
+
+/** The keyed ops, in the schema's order. */
+export const KEYED_OPS = [
+  groupByKey,
+  reduceByKey,
+  countByKey,
+  combineByKey,
+  join,
+  leftOuterJoin,
+  rightOuterJoin,
+  fullOuterJoin,
+  cogroup,
+] as const;

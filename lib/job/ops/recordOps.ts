@@ -94,3 +94,31 @@ function keyedBy(f: JobFunction): JobFunction {
     return key instanceof Promise ? key.then((k) => [k ?? null, record]) : [key ?? null, record];
   };
 }
+
+/** The record ops, in the schema's order. */
+export const RECORD_OPS = [
+  map,
+  flatMap,
+  filter,
+  mapPartitions,
+  glom,
+  keyBy,
+  mapValues,
+  flatMapValues,
+  sortBy,
+] as const;
+
+/**
+ * The ops a static dataset accepts: record-level ones only, as a static dataset is recomputed with every batch.
+ * Each has `buildDataset`.
+ */
+export const DATASET_OPS = [
+  map,
+  flatMap,
+  filter,
+  mapPartitions,
+  glom,
+  keyBy,
+  mapValues,
+  flatMapValues,
+] as const;

@@ -97,3 +97,6 @@ export const stateSnapshots = defineOp<'stateSnapshots', {}>({
     return node.stateSnapshots();
   },
 });
+
+/** The state ops, in the schema's order. */
+export const STATE_OPS = [updateStateByKey, mapWithState, stateSnapshots] as const;

@@ -147,3 +147,13 @@ function checkWindowReducer(op: object, check: OpChecks): void {
   check.function('filter', 'record');
   check.expression('filterExpr');
 }
+
+/** The window ops, in the schema's order. */
+export const WINDOW_OPS = [
+  window,
+  countByWindow,
+  reduceByWindow,
+  reduceByKeyAndWindow,
+  countByValueAndWindow,
+  groupByKeyAndWindow,
+] as const;
