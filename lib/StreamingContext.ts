@@ -6,6 +6,7 @@ import { FnScope, FunctionTable } from './dataset/FnScope';
 import { ParallelDataset } from './dataset/ParallelDataset';
 import { PersistenceTracker } from './dataset/PersistenceTracker';
 import { TextFileDataset } from './dataset/TextFileDataset';
+import { DEFAULT_BLOCK_INTERVAL_MS } from './dstream/BlockGenerator';
 import type { DStream } from './dstream/DStream';
 import './dstream/DStreamOps';
 import './dstream/StateOps';
@@ -49,6 +50,11 @@ export interface StreamingContextOptions {
    * the smallest multiple of the slide that is at least 10 s, as in Spark.
    */
   readonly checkpointIntervalMs?: number;
+  /**
+   * How often a receiving source's records (a socket's lines) are cut into a block and stored while a batch
+   * interval runs, in ms (Spark's `spark.streaming.blockInterval`). Default 200.
+   */
+  readonly blockIntervalMs?: number;
   /**
    * Speculative copies of straggling tasks (Spark's spark.speculation). Default: `enabled` as the runtime
    * chooses (on with Lambda workers, off locally), quantile 0.75, multiplier 1.4, minTaskRuntimeMs 100.
@@ -144,6 +150,8 @@ export class StreamingContext implements DatasetContext {
   readonly maxTaskAttempts: number;
   /** The job-wide checkpoint interval of stateful streams, when set. */
   readonly checkpointIntervalMs: number | undefined;
+  /** How often receiving sources cut their records into blocks, in ms. */
+  readonly blockIntervalMs: number;
   /** The job's speculation settings, as given. */
   readonly speculation: SpeculationOptions;
   private readonly speculationPolicy: SpeculationPolicy;
@@ -197,6 +205,8 @@ export class StreamingContext implements DatasetContext {
     if (options.checkpointIntervalMs !== undefined)
       positiveInteger('checkpointIntervalMs', options.checkpointIntervalMs);
     this.checkpointIntervalMs = options.checkpointIntervalMs;
+    this.blockIntervalMs = options.blockIntervalMs ?? DEFAULT_BLOCK_INTERVAL_MS;
+    positiveInteger('blockIntervalMs', this.blockIntervalMs);
     this.speculation = options.speculation ?? {};
     // Built now so a bad setting fails at construction, not when a runtime connects.
     this.speculationPolicy = new SpeculationPolicy(this.speculation);

@@ -8,6 +8,7 @@ import { MapWithStateDataset } from './MapWithStateDataset';
 import { ParallelDataset } from './ParallelDataset';
 import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
 import { PersistedDataset } from './PersistedDataset';
+import { ReceivedBlocksDataset } from './ReceivedBlocksDataset';
 import { ShuffledDataset } from './ShuffledDataset';
 import { TextFileDataset } from './TextFileDataset';
 import { UnionDataset } from './UnionDataset';
@@ -23,6 +24,7 @@ export const datasetTypes: Readonly<Record<string, (spec: DatasetSpec) => Datase
   cached: PersistedDataset.fromSpec,
   parallel: ParallelDataset.fromSpec,
   partitionerAwareUnion: PartitionerAwareUnionDataset.fromSpec,
+  receivedBlocks: ReceivedBlocksDataset.fromSpec,
   shuffled: ShuffledDataset.fromSpec,
   stored: PersistedDataset.fromSpec,
   textFile: TextFileDataset.fromSpec,

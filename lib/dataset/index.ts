@@ -16,6 +16,7 @@ export * from './PartitionerAwareUnionDataset';
 export * from './PersistedDataset';
 export * from './PersistenceTracker';
 export * from './PlaceholderDataset';
+export * from './ReceivedBlocksDataset';
 export * from './ShuffledDataset';
 export * from './State';
 export * from './StateMap';

@@ -3,11 +3,19 @@ import type { Dataset } from '../dataset/Dataset';
 import { sliceBounds } from '../dataset/Dataset';
 import { DirectInputDataset } from '../dataset/DirectInputDataset';
 import { DirectReadDataset } from '../dataset/DirectReadDataset';
+import { ReceivedBlocksDataset } from '../dataset/ReceivedBlocksDataset';
 import type { StreamingContext } from '../StreamingContext';
 import type { InputBlockInfo } from '../scheduler/CheckpointData';
 import { RateLimit } from '../source/RateLimit';
-import { type DirectSource, isDirectSource, isPlannedSource, type Source } from '../source/Source';
+import {
+  type DirectSource,
+  isDirectSource,
+  isPlannedSource,
+  isReceiverSource,
+  type Source,
+} from '../source/Source';
 import { encodeSegments } from '../storage/SegmentedBlob';
+import { BlockGenerator, type BlockTimer } from './BlockGenerator';
 import { DStream } from './DStream';
 
 /** Settings of an {@link InputDStream}. */
@@ -26,6 +34,9 @@ export interface InputStreamOptions {
  *
  * With `maxRatePerSec`, or with backpressure on, a batch takes at most what its {@link rateLimit} allows, and the
  * source holds the rest back for later batches.
+ *
+ * A receiving source (a socket) is read by a {@link BlockGenerator} instead: once {@link startReceiving} ran, its
+ * records are stored as blocks every block interval, and the batch names the blocks cut during its interval.
  */
 export class InputDStream<T> extends DStream<T> {
   /** The stream's rate bound: its `maxRatePerSec` and backpressure's estimate; undefined when neither applies. */
@@ -38,6 +49,8 @@ export class InputDStream<T> extends DStream<T> {
   private recovered = new Map<number, InputBlockInfo>();
   /** The last batch completed before a restart (0 without one): the source never saw it or older ones. */
   private resumedAfter = 0;
+  /** Cuts a receiving source's records into blocks; made on first use. */
+  private generator: BlockGenerator<T> | undefined;
 
   constructor(
     ssc: StreamingContext,
@@ -79,6 +92,35 @@ export class InputDStream<T> extends DStream<T> {
     return [];
   }
 
+  /**
+   * Starts cutting a receiving source's records into blocks every block interval, after the source started.
+   * Not on the logical clock, where batches follow each other without time passing: there each tick cuts one
+   * block of what arrived. A source that does not receive (a folder, a queue) is read at the tick.
+   */
+  startReceiving(options: { readonly logicalClock: boolean; readonly timer?: BlockTimer }): void {
+    if (options.logicalClock) return;
+    this.receiver()?.start(options.timer);
+  }
+
+  /** Stops cutting blocks; what no batch took is deleted. */
+  async stopReceiving(): Promise<void> {
+    await this.generator?.stop();
+  }
+
+  private receiver(): BlockGenerator<T> | undefined {
+    const source = this.source;
+    if (!isReceiverSource(source)) return undefined;
+    this.generator ??= new BlockGenerator<T>({
+      source,
+      store: () => this.ssc.env().store,
+      folder: `input/${this.id}/`,
+      blockIntervalMs: this.ssc.blockIntervalMs,
+      batchIntervalMs: this.ssc.batchIntervalMs,
+      rateLimit: this.rateLimit,
+    });
+    return this.generator;
+  }
+
   get slideMs() {
     return this.ssc.batchIntervalMs;
   }
@@ -113,6 +155,13 @@ export class InputDStream<T> extends DStream<T> {
         return new DirectReadDataset<T>(
           { ctx, scope, deps: [], numPartitions: kept.read.parts.length },
           kept.read,
+        );
+      }
+      // A received batch is the blocks it named before it ran, whatever arrived since.
+      if (kept.blocks) {
+        return new ReceivedBlocksDataset<T>(
+          { ctx, scope, deps: [], numPartitions: this.partitions },
+          kept.blocks,
         );
       }
       return new BlockDataset<T>(
@@ -169,6 +218,20 @@ export class InputDStream<T> extends DStream<T> {
       this.blocks.set(batchTime, { key, offsets: [], records: 0, read });
       return new DirectReadDataset<T>({ ctx, scope, deps: [], numPartitions: read.parts.length }, read);
     }
+    const generator = this.receiver();
+    if (generator) {
+      // On the logical clock no block interval passes, so the tick cuts one block of what arrived, under the
+      // batch's limit; on the system clock the blocks were stored during the interval and the tick only names them.
+      if (!generator.running) {
+        const maxRecords = limit?.maxRecords() ?? Number.POSITIVE_INFINITY;
+        generator.take(maxRecords, Number.isFinite(maxRecords) ? 2 * maxRecords : undefined);
+      }
+      const blocks = await generator.allocate();
+      const received = blocks.reduce((sum, block) => sum + block.records, 0);
+      this.recordsPerBatch.set(batchTime, received);
+      this.blocks.set(batchTime, { offsets: [], records: received, blocks });
+      return new ReceivedBlocksDataset<T>({ ctx, scope, deps: [], numPartitions: this.partitions }, blocks);
+    }
     const records = await source.recordsFor(batchTime, this.ssc.batchIntervalMs, limit);
     this.recordsPerBatch.set(batchTime, records.length);
     const segments = Array.from({ length: this.partitions }, (_, i) => {
@@ -213,6 +276,13 @@ export class InputDStream<T> extends DStream<T> {
     const info = this.blocks.get(batchTime);
     this.blocks.delete(batchTime);
     this.recovered.delete(batchTime);
+    if (info?.blocks) {
+      // Received blocks: each has its own folder (`…/b-<run>-<n>/`), so deleting one touches no other.
+      const store = this.ssc.env().store;
+      const folders = info.blocks.map((block) => block.key.slice(0, -'block'.length));
+      this.ssc.cleanup(Promise.all(folders.map((folder) => store.deletePrefix(folder))).then(() => {}));
+      return;
+    }
     // Only a batch's own folder: a bare key would be a prefix of other batches' keys (`…/1000` of `…/10000`).
     // A block of the old layout (a bare key, from a checkpoint written before) is left rather than risk that.
     if (info?.key?.endsWith('/block')) {

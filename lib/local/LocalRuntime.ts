@@ -206,6 +206,9 @@ export class LocalRuntime {
           ...(this.options.log ? { log: this.options.log } : {}),
         });
       }
+      // A socket's lines are stored as blocks while each interval runs, not at its tick.
+      for (const input of this.ssc.graph.inputs)
+        input.startReceiving({ logicalClock: this.options.clock === 'logical' });
       if (this.checkpoint) await this.scheduler.restore(this.checkpoint);
       const summary = await this.scheduler.run({
         ...(this.options.batches !== undefined ? { batches: this.options.batches } : {}),
@@ -215,6 +218,7 @@ export class LocalRuntime {
       return summary;
     } finally {
       try {
+        await Promise.all(this.ssc.graph.inputs.map((input) => input.stopReceiving()));
         await Promise.all(sources.map((s) => s.stop?.()));
         await Promise.all(this.runners.map((r) => r.close()));
       } finally {

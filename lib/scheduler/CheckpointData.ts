@@ -1,3 +1,4 @@
+import type { ReceivedBlockRef } from '../dataset/ReceivedBlocksDataset';
 import type { ReadPlan } from '../source/Source';
 import type { BlockStore } from '../storage/BlockStore';
 import type { WrittenDeadLetters } from './DeadLetterLedger';
@@ -15,6 +16,8 @@ export interface InputBlockInfo {
   readonly read?: ReadPlan;
   /** For a rate-limited direct source (the generator): the batch's index range [first, end), fixed when taken. */
   readonly range?: { readonly first: number; readonly end: number };
+  /** For a receiving source (a socket): the blocks stored during the batch's interval, in the order they were cut. */
+  readonly blocks?: readonly ReceivedBlockRef[];
 }
 
 /**

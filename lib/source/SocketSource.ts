@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createConnection, type Socket } from 'node:net';
 import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from './RateLimit';
-import type { Source, SourceContext } from './Source';
+import type { ReceiverSource, SourceContext } from './Source';
 import { unreadableRecord } from './UnreadableRecord';
 
 /** The default longest line, in bytes: 4 MiB. */
@@ -49,11 +49,13 @@ export interface SocketSourceOptions {
  * const lines = await source.recordsFor(1000, 1000); // lines received so far
  * await source.stop();
  */
-export class SocketSource implements Source<string> {
+export class SocketSource implements ReceiverSource<string> {
   /** Such as `socket(127.0.0.1:9999)`. */
   readonly description: string;
   /** False: lines that were drained cannot be asked for again. */
   readonly replayable = false;
+  /** Lines arrive on their own: the engine cuts them into blocks every block interval. */
+  readonly receives = true;
   /** The server's host name or address. */
   readonly host: string;
   /** The server's TCP port. */
@@ -140,13 +142,21 @@ export class SocketSource implements Source<string> {
    */
   async recordsFor(_batchTime?: number, _intervalMs?: number, limit?: BatchLimit): Promise<string[]> {
     const maxRecords = limit?.maxRecords() ?? Number.POSITIVE_INFINITY;
+    return this.takeReceived(maxRecords, Number.isFinite(maxRecords) ? 2 * maxRecords : undefined);
+  }
+
+  /**
+   * The oldest `maxRecords` lines received and not taken yet; the engine's block generator calls it every block
+   * interval. While `pauseAtRecords` lines wait (two batches' worth under a rate limit), reading stops.
+   */
+  takeReceived(maxRecords: number, pauseAtRecords: number | undefined): string[] {
     let lines = this.lines;
     if (lines.length <= maxRecords) this.lines = [];
     else {
       this.lines = lines.slice(maxRecords);
       lines = lines.slice(0, maxRecords);
     }
-    this.pauseAtLines = Number.isFinite(maxRecords) ? Math.max(1, 2 * maxRecords) : undefined;
+    this.pauseAtLines = pauseAtRecords === undefined ? undefined : Math.max(1, pauseAtRecords);
     this.pauseWhileFull();
     return lines;
   }

@@ -63,6 +63,25 @@ export function isDirectSource<T>(source: Source<T>): source is DirectSource<T> 
   return typeof (source as Partial<DirectSource<T>>).indexRange === 'function';
 }
 
+/**
+ * A source whose records arrive on their own (a socket; Spark's receiver): the engine's `BlockGenerator` takes
+ * what has arrived every block interval and stores it as a block, so at the batch's tick only the last, partial
+ * block is left to cut.
+ */
+export interface ReceiverSource<T = unknown> extends Source<T> {
+  readonly receives: true;
+  /**
+   * The oldest `maxRecords` of the records received and not taken yet (all of them with Infinity). While
+   * `pauseAtRecords` or more wait, the source stops reading, so its sender is held back (undefined: never).
+   */
+  takeReceived(maxRecords: number, pauseAtRecords: number | undefined): T[];
+}
+
+/** True when records arrive at a source on their own and the engine cuts them into blocks as they do. */
+export function isReceiverSource<T>(source: Source<T>): source is ReceiverSource<T> {
+  return (source as Partial<ReceiverSource<T>>).receives === true;
+}
+
 /** What a source may use while it starts. */
 export interface SourceContext {
   /** The batch interval of the stream, in milliseconds. */
