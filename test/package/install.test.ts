@@ -24,8 +24,18 @@ let app: string;
  * Runs a command in the user's project and returns its output, or fails with it. Asynchronous: a synchronous
  * child would block the test worker's event loop for the whole install.
  */
-function run(command: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-  return promisify(execFile)(command, args, { cwd: app, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+async function run(
+  command: string,
+  args: readonly string[],
+  cwd = app,
+): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await promisify(execFile)(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    // tsc and npm report on stdout as well: show both, not only the command line.
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${stdout}\n${stderr}`);
+  }
 }
 
 const jsJob = `import { defineJob } from 'sluice';
@@ -63,7 +73,7 @@ export default defineJob({ batchIntervalMs: 1000 }, (ssc) => {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sluice-package-'));
   app = join(dir, 'app');
-  await promisify(execFile)(npm, ['pack', '--silent', '--pack-destination', dir], { cwd: root });
+  await run(npm, ['pack', '--silent', '--pack-destination', dir], root);
   const tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no tarball into ${dir}`);
   mkdirSync(app);
