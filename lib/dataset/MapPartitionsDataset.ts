@@ -1,6 +1,6 @@
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import type { AnyFn } from './FnScope';
-import { keyOfPair, pairOf } from './pairOf';
+import { letterKey, pairOf } from './pairOf';
 import type { TaskContext } from './TaskContext';
 
 /** The record-level transformations that keep partitioning as it is (Spark's MapPartitionsRDD). */
@@ -47,60 +47,39 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
   }
 
   async compute(partition: number, tc: TaskContext): Promise<T[]> {
-    const parentId = this.depSpecs[0]!.parent;
-    if (this.perRecord && tc.fusable(parentId)) {
-      const mark = tc.deadLetterMark();
+    if (this.perRecord) {
       const out: T[] = [];
       const origins: unknown[] = [];
       const cursor: RecordCursor = { origin: undefined };
-      try {
-        await this.forEachRecord(
-          partition,
-          tc,
-          (record) => {
-            out.push(record as T);
-            origins.push(cursor.origin);
-          },
-          cursor,
-        );
-        this.recordOrigins.set(partition, origins);
-        return out;
-      } catch (error) {
-        if (!(error instanceof AsyncFunctionInFusedPass)) throw error;
-        tc.deadLetterReset(mark); // the materialized pass below reports them again
-      }
+      await this.forEachRecord(
+        partition,
+        tc,
+        (record) => {
+          out.push(record as T);
+          origins.push(cursor.origin);
+        },
+        cursor,
+      );
+      this.recordOrigins.set(partition, origins);
+      return out;
     }
-    const input = await tc.partitionOf(parentId, partition);
-    const fn = this.kind === 'glom' ? undefined : tc.fn(this.fnId);
-    switch (this.kind) {
-      case 'glom':
-        return [input as T];
-      case 'mapPartitions': {
-        const fail = (record: unknown, error: unknown) =>
-          tc.deadLetter(this.toString(), this.fnId, record, error, this.origin);
-        return Array.from(await (fn as AnyFn)(input, partition, fail)) as T[];
-      }
-      default: {
-        const inputOrigins = tc.originsOf(parentId, partition) ?? input;
-        const fail = (origin: unknown, error: unknown, refused: unknown) =>
-          tc.deadLetter(this.toString(), this.fnId, origin, error, this.origin, this.keyFor(origin, refused));
-        const { out, origins } = await applyPerRecord(this.kind, fn as AnyFn, input, inputOrigins, fail);
-        this.recordOrigins.set(partition, origins);
-        return out as T[];
-      }
-    }
+    const input = await tc.partitionOf(this.depSpecs[0]!.parent, partition);
+    if (this.kind === 'glom') return [input as T];
+    const fail = (record: unknown, error: unknown) =>
+      tc.deadLetter(this.toString(), this.fnId, record, error, this.origin);
+    return Array.from(await tc.fn(this.fnId)(input, partition, fail)) as T[];
   }
 
   /**
    * Streams the partition's records to `emit` in one pass through this and every fusable parent, without the
    * array each operator would otherwise build (most of WordCount's time was the garbage of those arrays).
-   * Throws `AsyncFunctionInFusedPass` when a function returns a promise; callers fall back to `compute`.
+   * The pass stays synchronous until a function (or `emit`) returns a promise, and awaits only that one.
    * `cursor.origin` is, while a record goes through the pass, the stage-input record it came from.
    */
   async forEachRecord(
     partition: number,
     tc: TaskContext,
-    emit: (record: unknown) => void,
+    emit: Emit,
     cursor: RecordCursor = { origin: undefined },
   ): Promise<void> {
     const fail = (refused: unknown, error: unknown) =>
@@ -112,7 +91,7 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
         this.origin,
         this.keyFor(cursor.origin, refused),
       );
-    const step = fusedStep(this.kind, tc.fn(this.fnId), emit, fail);
+    const step = recordStep(this.kind, tc.fn(this.fnId), emit, fail);
     const parentId = this.depSpecs[0]!.parent;
     const parent = tc.fusable(parentId);
     if (parent) {
@@ -121,16 +100,17 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
     }
     const input = await tc.partitionOf(parentId, partition);
     const origins = tc.originsOf(parentId, partition) ?? input;
-    for (let i = 0; i < input.length; i++) {
-      cursor.origin = origins[i];
-      step(input[i]);
+    const at = { index: 0 };
+    while (at.index < input.length) {
+      const pending = stepWhileSync(step, input, origins, at, cursor);
+      if (pending) await pending;
     }
   }
 
   /** The key a per-key kind's dead letter names, when the record it shows (the stage input) is not the pair. */
   private keyFor(origin: unknown, refused: unknown): unknown {
     const perKey = this.kind === 'mapValues' || this.kind === 'flatMapValues';
-    return perKey && origin !== refused ? keyOfPair(refused) : undefined;
+    return perKey ? letterKey(origin, refused) : undefined;
   }
 }
 
@@ -139,148 +119,152 @@ export interface RecordCursor {
   origin: unknown;
 }
 
-/** A function returned a promise inside a fused, synchronous pass. */
-export class AsyncFunctionInFusedPass extends Error {}
+/**
+ * What a step of a pass returns: undefined when it is done with the record, or a promise when a function on
+ * the way returned one (Beam's worker operators return their `ProcessResult` the same way).
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: an emit that returns nothing (void) is the common, synchronous case
+export type Pending = void | Promise<unknown>;
+
+/** Where a step hands each record it makes; it may return a promise, which the step passes back. */
+export type Emit = (record: unknown) => Pending;
 
 /** What `attempt` returns when the function threw: the record went to the dead letters. */
 const FAILED = Symbol('failed');
 
 /**
- * Applies `fn` to `arg` for `record`: a throw sends the record to the dead letters (FAILED), a promise aborts
- * the fused pass. One place for what every per-record operator does around its function.
+ * One operator of a pass: applies the function of `kind` to a record and hands what it made to `emit`. A
+ * record the function throws on, or rejects, goes to `fail` and the pass goes on; a failure of `emit` is not
+ * the function's and fails the pass. Each kind is its own closure, so that V8 sees one function and one emit at
+ * each call site of the hot, synchronous path.
  */
-function attempt(
-  fn: AnyFn,
-  arg: unknown,
-  record: unknown,
-  fail: (record: unknown, error: unknown) => void,
-): unknown {
-  try {
-    const y = fn(arg);
-    if (y instanceof Promise) {
-      // The pass is abandoned and the materialized pass calls the function again; this promise's rejection
-      // (an expression that fails on this record) has no one left to await it, and unhandled it kills the process.
-      y.catch(ignoreRejection);
-      throw new AsyncFunctionInFusedPass();
-    }
-    return y;
-  } catch (error) {
-    if (error instanceof AsyncFunctionInFusedPass) throw error;
-    fail(record, error);
-    return FAILED;
-  }
-}
-
-function ignoreRejection(): void {}
-
-/** One operator of a fused pass: applies `fn` to a record and hands the results to `emit`. */
-function fusedStep(
+function recordStep(
   kind: MapKind,
   fn: AnyFn,
-  emit: (record: unknown) => void,
+  emit: Emit,
   fail: (record: unknown, error: unknown) => void,
-): (record: unknown) => void {
-  // The pair operators destructure inside the guarded call, so a record that is not a pair is dead-lettered.
-  let key: unknown;
-  const ofValue = (record: unknown) => {
-    const [k, v] = pairOf(record);
-    key = k;
-    return fn(v);
-  };
-  const emitAll = (ys: unknown, key: unknown, paired: boolean) => {
-    if (ys == null) return;
-    if (Array.isArray(ys)) for (let i = 0; i < ys.length; i++) emit(paired ? [key, ys[i]] : ys[i]);
-    else for (const y of ys as Iterable<unknown>) emit(paired ? [key, y] : y);
-  };
+): (record: unknown) => Pending {
+  // The pair kinds destructure inside the guarded call, so a record that is not a pair is dead-lettered.
+  const ofValue = (record: unknown) => fn(pairOf(record)[1]);
   switch (kind) {
-    case 'map':
+    case 'map': {
+      const onValue = (y: unknown) => (y === FAILED ? undefined : emit(y));
       return (record) => {
-        const y = attempt(fn, record, record, fail);
-        if (y !== FAILED) emit(y);
+        const y = attempt(fn, record, fail);
+        return y instanceof Promise ? y.then(onValue) : onValue(y);
       };
-    case 'filter':
+    }
+    case 'filter': {
+      const onKeep = (keep: unknown, record: unknown) => (keep !== FAILED && keep ? emit(record) : undefined);
       return (record) => {
-        const keep = attempt(fn, record, record, fail);
-        if (keep !== FAILED && keep) emit(record);
+        const keep = attempt(fn, record, fail);
+        return keep instanceof Promise ? keep.then((k) => onKeep(k, record)) : onKeep(keep, record);
       };
-    case 'flatMap':
+    }
+    case 'flatMap': {
+      const onValues = (ys: unknown, record: unknown) => {
+        const list = listOf(ys, record, fail);
+        return list === FAILED ? undefined : emitEach(list, 0, emit, undefined, false);
+      };
       return (record) => {
-        const ys = attempt(fn, record, record, fail);
-        if (ys !== FAILED) emitAll(ys, undefined, false);
+        const ys = attempt(fn, record, fail);
+        return ys instanceof Promise ? ys.then((v) => onValues(v, record)) : onValues(ys, record);
       };
-    case 'mapValues':
+    }
+    case 'mapValues': {
+      const onValue = (y: unknown, record: unknown) =>
+        y === FAILED ? undefined : emit([(record as [unknown, unknown])[0], y]);
       return (record) => {
-        const y = attempt(ofValue, record, record, fail);
-        if (y !== FAILED) emit([key, y]);
+        const y = attempt(ofValue, record, fail);
+        return y instanceof Promise ? y.then((v) => onValue(v, record)) : onValue(y, record);
       };
-    case 'flatMapValues':
+    }
+    case 'flatMapValues': {
+      const onValues = (ys: unknown, record: unknown) => {
+        const list = listOf(ys, record, fail);
+        const key = (record as [unknown, unknown])[0];
+        return list === FAILED ? undefined : emitEach(list, 0, emit, key, true);
+      };
       return (record) => {
-        const ys = attempt(ofValue, record, record, fail);
-        if (ys !== FAILED) emitAll(ys, key, true);
+        const ys = attempt(ofValue, record, fail);
+        return ys instanceof Promise ? ys.then((v) => onValues(v, record)) : onValues(ys, record);
       };
+    }
     default:
       throw new Error(`${kind} is not a per-record operation`);
   }
 }
 
 /**
- * The per-record loop of the materialized pass (functions may return promises here): the output records, and
- * beside each the origin of the input record it came from. A failure dead-letters the input's origin.
+ * Calls `fn(record)`: a throw or a rejection sends the record to `fail` and gives FAILED; a promise is passed
+ * back (settling to FAILED on rejection), anything else as it is.
  */
-async function applyPerRecord(
-  kind: MapKind,
-  fn: AnyFn,
-  input: unknown[],
-  inputOrigins: readonly unknown[],
-  fail: (origin: unknown, error: unknown, refused: unknown) => void,
-): Promise<{ out: unknown[]; origins: unknown[] }> {
-  const out: unknown[] = [];
-  const origins: unknown[] = [];
-  for (let i = 0; i < input.length; i++) {
-    const record = input[i];
-    const before = out.length;
-    try {
-      switch (kind) {
-        case 'map': {
-          let y = fn(record);
-          if (y instanceof Promise) y = await y;
-          out.push(y);
-          break;
-        }
-        case 'filter': {
-          let keep = fn(record);
-          if (keep instanceof Promise) keep = await keep;
-          if (keep) out.push(record);
-          break;
-        }
-        case 'flatMap': {
-          let ys = fn(record);
-          if (ys instanceof Promise) ys = await ys;
-          if (ys != null) for (const y of ys) out.push(y);
-          break;
-        }
-        case 'mapValues': {
-          const [k, v] = pairOf(record);
-          let y = fn(v);
-          if (y instanceof Promise) y = await y;
-          out.push([k, y]);
-          break;
-        }
-        case 'flatMapValues': {
-          const [k, v] = pairOf(record);
-          let ys = fn(v);
-          if (ys instanceof Promise) ys = await ys;
-          if (ys != null) for (const y of ys) out.push([k, y]);
-          break;
-        }
-        default:
-          throw new Error(`unknown map kind ${kind}`);
-      }
-    } catch (error) {
-      out.length = before; // a flatMap that failed half-way keeps none of the record's outputs
-      fail(inputOrigins[i], error, record);
-    }
-    for (let j = before; j < out.length; j++) origins.push(inputOrigins[i]);
+function attempt(fn: AnyFn, record: unknown, fail: (record: unknown, error: unknown) => void): unknown {
+  let y: unknown;
+  try {
+    y = fn(record);
+  } catch (error) {
+    fail(record, error);
+    return FAILED;
   }
-  return { out, origins };
+  if (y instanceof Promise)
+    return y.catch((error: unknown) => {
+      fail(record, error);
+      return FAILED;
+    });
+  return y;
+}
+
+const NONE: unknown[] = [];
+
+/**
+ * A flatMap function's result as an array: null and undefined are no records, an iterable is drained here, so
+ * that one failing half-way dead-letters its record and hands on none of what it made.
+ */
+function listOf(
+  ys: unknown,
+  record: unknown,
+  fail: (record: unknown, error: unknown) => void,
+): unknown[] | typeof FAILED {
+  if (Array.isArray(ys) || ys === FAILED) return ys;
+  if (ys == null) return NONE;
+  try {
+    return Array.from(ys as Iterable<unknown>);
+  } catch (error) {
+    fail(record, error);
+    return FAILED;
+  }
+}
+
+/**
+ * Steps `input` from `at.index` on until a step returns a promise, which it returns (with `at.index` past that
+ * record), or to the end. A plain loop, apart from the caller's `await`: a loop holding an `await` ran the
+ * synchronous case measurably slower.
+ */
+function stepWhileSync(
+  step: (record: unknown) => Pending,
+  input: readonly unknown[],
+  origins: readonly unknown[],
+  at: { index: number },
+  cursor: RecordCursor,
+): Pending {
+  for (let i = at.index; i < input.length; i++) {
+    cursor.origin = origins[i];
+    const pending = step(input[i]);
+    if (pending) {
+      at.index = i + 1;
+      return pending;
+    }
+  }
+  at.index = input.length;
+  return undefined;
+}
+
+/** Hands `ys[from..]` to `emit` in order, waiting for any promise `emit` returns before the next record. */
+function emitEach(ys: unknown[], from: number, emit: Emit, key: unknown, paired: boolean): Pending {
+  for (let i = from; i < ys.length; i++) {
+    const pending = emit(paired ? [key, ys[i]] : ys[i]);
+    if (pending) return pending.then(() => emitEach(ys, i + 1, emit, key, paired));
+  }
+  return undefined;
 }

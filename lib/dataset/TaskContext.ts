@@ -67,10 +67,6 @@ export interface TaskContext {
    * not persisted, with no other consumer in the stage.
    */
   fusable(datasetId: number): MapPartitionsDataset | undefined;
-  /** How many dead letters the task has so far (to undo a fused pass that had to be redone). */
-  deadLetterMark(): number;
-  /** Drops the dead letters recorded after `mark`. */
-  deadLetterReset(mark: number): void;
   /**
    * The stage-input record each record of a computed partition came from (same index), when the dataset keeps
    * them (per-record maps do); undefined when every record is its own origin.

@@ -14,3 +14,11 @@ export function pairOf(record: unknown): [unknown, unknown] {
 export function keyOfPair(record: unknown): unknown {
   return Array.isArray(record) && record.length === 2 ? record[0] : undefined;
 }
+
+/**
+ * The key a dead letter names beside the record it holds (the stage input): the refused pair's key when the
+ * stage made that pair out of the record, none when the record itself was refused.
+ */
+export function letterKey(stageInput: unknown, refused: unknown): unknown {
+  return stageInput === refused ? undefined : keyOfPair(refused);
+}

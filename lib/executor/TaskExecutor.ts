@@ -2,13 +2,9 @@ import type { ActionSpec, Dataset } from '../dataset/Dataset';
 import { datasetTypes } from '../dataset/datasetTypes';
 import type { FunctionTable } from '../dataset/FnScope';
 import { KeyedMap } from '../dataset/KeyedMap';
-import {
-  AsyncFunctionInFusedPass,
-  MapPartitionsDataset,
-  type RecordCursor,
-} from '../dataset/MapPartitionsDataset';
+import { MapPartitionsDataset, type RecordCursor } from '../dataset/MapPartitionsDataset';
 import type { PartitionCache } from '../dataset/PartitionCache';
-import { keyOfPair } from '../dataset/pairOf';
+import { letterKey } from '../dataset/pairOf';
 import { persistedBlock } from '../dataset/StateDelta';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, DeadLetterSource, TaskContext } from '../dataset/TaskContext';
@@ -65,8 +61,14 @@ export class TaskExecutor {
       // with the key of the pair it had become.
       const deadLetterAs = (original: unknown, refused: unknown, error: unknown) => {
         const { shuffleId, origin } = stage.shuffleWrite!;
-        const key = original === refused ? undefined : keyOfPair(refused);
-        running.deadLetter(`shuffle#${shuffleId}`, 'combine', original, error, origin, key);
+        running.deadLetter(
+          `shuffle#${shuffleId}`,
+          'combine',
+          original,
+          error,
+          origin,
+          letterKey(original, refused),
+        );
       };
       const fail = (record: unknown, error: unknown, index?: number) => {
         const origins = index === undefined ? undefined : running.originsOf(stage.rootId, partition);
@@ -180,25 +182,19 @@ export class TaskExecutor {
     ) {
       const aggregator = new Aggregator(write.aggregator, (id) => this.env.functions.get(id));
       const combined = new KeyedMap<unknown>();
-      const mark = tc.deadLetterMark();
       let count = 0;
       const cursor: RecordCursor = { origin: undefined };
       const failOrigin = (record: unknown, error: unknown) => deadLetterAs(cursor.origin, record, error);
-      try {
-        await root.forEachRecord(
-          task.partition,
-          tc,
-          (record) => {
-            count++;
-            aggregator.combineOne(record, combined, failOrigin);
-          },
-          cursor,
-        );
-        return { combined, count };
-      } catch (error) {
-        if (!(error instanceof AsyncFunctionInFusedPass)) throw error;
-        tc.deadLetterReset(mark);
-      }
+      await root.forEachRecord(
+        task.partition,
+        tc,
+        (record) => {
+          count++;
+          aggregator.combineOne(record, combined, failOrigin);
+        },
+        cursor,
+      );
+      return { combined, count };
     }
     return { records: await tc.partitionOf(task.stage.rootId, task.partition) };
   }
@@ -258,14 +254,6 @@ class RunningTask implements TaskContext {
     const ds = this.datasets.get(datasetId);
     if (!(ds instanceof MapPartitionsDataset) || !ds.perRecord || ds.persistSpec) return undefined;
     return this.consumers.get(datasetId) === 1 && datasetId !== this.task.stage.rootId ? ds : undefined;
-  }
-
-  deadLetterMark(): number {
-    return this.deadLetters.length;
-  }
-
-  deadLetterReset(mark: number): void {
-    this.deadLetters.length = mark;
   }
 
   originsOf(datasetId: number, partition: number): readonly unknown[] | undefined {

@@ -3,6 +3,7 @@ import type { DStream } from '../../lib/dstream/DStream';
 import { operatorCase, twoInputCase } from './operatorCase';
 
 const add = (a: number, b: number) => a + b;
+const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 1));
 const spamFile = new URL('../fixtures/spam.txt', import.meta.url).pathname;
 
 /**
@@ -20,6 +21,19 @@ export const cases = {
     input: [['a b', 'c'], [], ['d']],
     operation: (s: DStream<string>) => s.flatMap((line) => line.split(' ')),
     expected: [['a', 'b', 'c'], [], ['d']],
+  }),
+  syncAndAsyncInOnePass: operatorCase({
+    // Some records' functions return promises (settled on a later timer), others do not: the pass awaits those
+    // alone and keeps the records in order.
+    input: [['a bb', 'ccc', 'dd', 'e f'], [], ['gggg h', 'ii']],
+    operation: (s: DStream<string>) =>
+      s
+        .flatMap((line) => line.split(' '))
+        .map((word) => (word.length % 2 === 0 ? later(word.toUpperCase()) : word))
+        .flatMap((word) => (word.length > 2 ? later([word, `${word}!`]) : [word]))
+        .filter((word) => word !== 'e'),
+    expected: [['a', 'BB', 'ccc', 'ccc!', 'DD', 'f'], [], ['GGGG', 'GGGG!', 'h', 'II']],
+    ordered: true,
   }),
   filter: operatorCase({
     input: [[1, 2, 3, 4], [5], []],
