@@ -640,8 +640,8 @@ class ReferenceChecker {
         lastOp = undefined;
         return;
       }
-      if (op.op === 'stateSnapshots')
-        this.checkSnapshots(path, i === 0 ? input?.lastOp : lastOp, i, spec.from);
+      if (entry.follows !== undefined)
+        this.checkFollows(entry, entry.follows, path, i === 0 ? input?.lastOp : lastOp, i, spec.from);
       if ('with' in entry.fields) this.checkSameSlide(op, path, slide);
       if (entry.window === true) {
         this.checkMultiple(
@@ -722,9 +722,16 @@ class ReferenceChecker {
     }
   }
 
-  /** stateSnapshots reads the state of the mapWithState right before it. */
-  private checkSnapshots(path: string, previous: string | undefined, index: number, from: unknown): void {
-    if (previous === 'mapWithState') return;
+  /** An op that reads the op right before it (stateSnapshots, the state of mapWithState) comes right after it. */
+  private checkFollows(
+    entry: OpEntry<string, any>,
+    follows: string,
+    path: string,
+    previous: string | undefined,
+    index: number,
+    from: unknown,
+  ): void {
+    if (previous === follows) return;
     const fromSource = index === 0 && typeof from === 'string' && this.kinds.get(from) === 'source';
     // Nothing known before it (an op the schema rejected, a stream in a cycle): reported elsewhere.
     if (previous === undefined && !fromSource) return;
@@ -736,8 +743,8 @@ class ReferenceChecker {
           : `here it reads "${from}", whose last op is "${previous}"`;
     this.issues.push({
       path,
-      message: `stateSnapshots must come right after mapWithState (or first in a stream whose "from" ends with mapWithState); ${found}`,
-      value: 'stateSnapshots',
+      message: `${entry.name} must come right after ${follows} (or first in a stream whose "from" ends with ${follows}); ${found}`,
+      value: entry.name,
     });
   }
 

@@ -9,8 +9,9 @@ import type { FunctionKind, JobFunction } from '../builtinFunctions';
  * `buildJob`'s dispatch are all read from the entries, so adding an op is one entry in a file of
  * `lib/job/ops/` plus its tests (see "Adding an operation" in the README).
  *
- * `Fields` is the op's document type without `op`; the entry's `fields` schema must describe the same fields (a
- * test compares the two through the documents every entry is tested with).
+ * `Fields` is the op's document type without `op`. The compiler holds the entry's `fields` schema to exactly its
+ * keys, and `required` to its required ones; that each field's schema accepts what its type says is for the op's
+ * tests to show (every op, with all its fields, in `everyOp` of `test/job/validateJob.test.ts`).
  *
  * @example
  * export const count = defineOp<'count', {}>({
@@ -27,13 +28,18 @@ export interface OpEntry<Name extends string = string, Fields extends object = o
   readonly description: string;
   /** The JSON schema of each field besides `op`, usually a `$ref` (see {@link ref}) to a shared definition. */
   readonly fields: Readonly<Record<keyof Fields & string, object>>;
-  /** The fields a document must give. Default: none. */
-  readonly required?: readonly (keyof Fields & string)[];
+  /** The fields a document must give: the required ones of `Fields`. Default: none. */
+  readonly required?: readonly RequiredKeys<Fields>[];
   /**
    * Takes a registry function `fn` or an inline JSONata `expr`, exactly one of them (map, filter, keyBy...).
    * Default false.
    */
   readonly expression?: boolean;
+  /**
+   * The op it must come right after, because it reads that op's node (stateSnapshots reads mapWithState's state),
+   * or first in a stream whose `from` ends with that op. Default: any place.
+   */
+  readonly follows?: string;
   /** Windows its input: has `windowMs`, and `slideMs` (when given) becomes the slide of its result. Default false. */
   readonly window?: boolean;
   /**
@@ -95,6 +101,11 @@ export function defineOp<Name extends string, Fields extends object>(
 export function ref(definition: string): object {
   return { $ref: `#/definitions/${definition}` };
 }
+
+/** The keys of the fields a type requires (not marked `?`). */
+type RequiredKeys<Fields> = {
+  [K in keyof Fields & string]-?: {} extends Pick<Fields, K> ? never : K;
+}[keyof Fields & string];
 
 /** The document type of an op, `{ op, ...fields }`, from its entry; distributes over a union of entries. */
 export type OpDocument<E> =

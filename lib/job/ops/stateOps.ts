@@ -82,12 +82,12 @@ export const mapWithState = defineOp<'mapWithState', MapWithStateFields>({
     }),
 });
 
-/** Its place (right after mapWithState) is checked by the validator, which knows each stream's last op. */
 export const stateSnapshots = defineOp<'stateSnapshots', {}>({
   name: 'stateSnapshots',
   description:
     'Every [key, state] of the mapWithState just before it, after each batch (a full scan of the state). Only right after mapWithState, or first in a stream whose `from` ends with mapWithState.',
   fields: {},
+  follows: 'mapWithState',
   build: (node, _op, ctx) => {
     if (!(node instanceof MapWithStateDStream)) {
       throw new Error(
