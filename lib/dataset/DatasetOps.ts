@@ -14,6 +14,7 @@ import {
   RangeDependency,
   ShuffleDependency,
 } from './Dependency';
+import { defineMethod } from './defineMethod';
 import type { AnyFn } from './FnScope';
 import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
 import { HashPartitioner } from './Partitioner';
@@ -124,10 +125,8 @@ declare module './Dataset' {
   }
 }
 
-/** Installs a method; the interface above carries its public type, which generic `this` types cannot check here. */
-function define(name: string, method: (this: Dataset<any>, ...args: any[]) => unknown): void {
-  Object.defineProperty(Dataset.prototype, name, { value: method, writable: true, configurable: true });
-}
+const define = (name: string, method: (this: Dataset<any>, ...args: any[]) => unknown) =>
+  defineMethod(Dataset.prototype, name, method);
 
 function fnIdOf(ds: Dataset<any>, f: FnLike): string {
   if (typeof f === 'function') return ds.driverContext().scope.register(f);

@@ -6,6 +6,7 @@
 import { firstValueOf } from '../dataset/checkedReducer';
 import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
+import { defineMethod } from '../dataset/defineMethod';
 import { formatRecord } from '../executor/formatRecord';
 import { currentBatch } from '../scheduler/BatchRun';
 import { crashPoint } from '../scheduler/crashPoint';
@@ -126,9 +127,8 @@ declare module './DStream' {
   }
 }
 
-function define(name: string, method: (this: DStream<any>, ...args: any[]) => unknown): void {
-  Object.defineProperty(DStream.prototype, name, { value: method, writable: true, configurable: true });
-}
+const define = (name: string, method: (this: DStream<any>, ...args: any[]) => unknown) =>
+  defineMethod(DStream.prototype, name, method);
 
 for (const kind of ['map', 'flatMap', 'filter', 'mapPartitions', 'mapValues', 'flatMapValues'] as const) {
   define(kind, function (f: (...args: any[]) => unknown) {

@@ -2,6 +2,8 @@
  * The stateful operations of `DStream`, Spark Streaming's updateStateByKey and mapWithState. Like
  * `DStreamOps`, they are installed on the prototype here because they construct subclasses of `DStream`.
  */
+
+import { defineMethod } from '../dataset/defineMethod';
 import { DStream } from './DStream';
 import { MapWithStateDStream } from './MapWithStateDStream';
 import { StateDStream, type TimeAwareUpdateFn, type UpdateFn, type UpdateStateOptions } from './StateDStream';
@@ -40,9 +42,8 @@ declare module './DStream' {
   }
 }
 
-function define(name: string, method: (this: DStream<any>, ...args: any[]) => unknown): void {
-  Object.defineProperty(DStream.prototype, name, { value: method, writable: true, configurable: true });
-}
+const define = (name: string, method: (this: DStream<any>, ...args: any[]) => unknown) =>
+  defineMethod(DStream.prototype, name, method);
 
 define(
   'updateStateByKey',

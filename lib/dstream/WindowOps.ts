@@ -3,6 +3,7 @@
  * prototype like `DStreamOps` (the subclasses they build extend `DStream`).
  */
 import type { Partitioning } from '../dataset/DatasetOps';
+import { defineMethod } from '../dataset/defineMethod';
 import { DStream } from './DStream';
 import { ReducedWindowedDStream } from './ReducedWindowedDStream';
 import { WindowedDStream } from './WindowedDStream';
@@ -56,9 +57,8 @@ declare module './DStream' {
   }
 }
 
-function define(name: string, method: (this: DStream<any>, ...args: any[]) => unknown): void {
-  Object.defineProperty(DStream.prototype, name, { value: method, writable: true, configurable: true });
-}
+const define = (name: string, method: (this: DStream<any>, ...args: any[]) => unknown) =>
+  defineMethod(DStream.prototype, name, method);
 
 const add = (a: number, b: number) => a + b;
 const subtract = (a: number, b: number) => a - b;
