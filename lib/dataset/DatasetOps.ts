@@ -17,7 +17,7 @@ import {
 import { defineMethod } from './defineMethod';
 import type { AnyFn } from './FnScope';
 import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
-import { HashPartitioner } from './Partitioner';
+import { HashPartitioner, partitionerFor } from './Partitioner';
 import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
 import { ShuffledDataset } from './ShuffledDataset';
 import { STORAGE_LEVELS, type StorageLevel } from './StorageLevel';
@@ -159,8 +159,7 @@ function narrow(
 }
 
 function partitionerOf(ds: Dataset<any>, partitioning: Partitioning | undefined): HashPartitioner {
-  if (partitioning instanceof HashPartitioner) return partitioning;
-  return new HashPartitioner(partitioning ?? ds.driverContext().ctx.defaultPartitions);
+  return partitionerFor(partitioning, ds.driverContext().ctx.defaultPartitions);
 }
 
 for (const kind of ['map', 'flatMap', 'filter', 'mapPartitions', 'mapValues', 'flatMapValues'] as const) {

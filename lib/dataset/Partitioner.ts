@@ -36,6 +36,18 @@ export class HashPartitioner {
   }
 }
 
+/**
+ * The partitioner of a keyed operation (Spark's `partitionBy` argument): the one given, or hash partitioning
+ * over the given number of partitions, or over `defaultPartitions` when neither is given.
+ */
+export function partitionerFor(
+  partitioning: number | HashPartitioner | undefined,
+  defaultPartitions: number,
+): HashPartitioner {
+  if (partitioning instanceof HashPartitioner) return partitioning;
+  return new HashPartitioner(partitioning ?? defaultPartitions);
+}
+
 /** A stable, non-negative 31-bit hash of a key's value (FNV-1a over a canonical text form). */
 export function hashKey(key: unknown): number {
   if (typeof key === 'number' && Number.isInteger(key)) return Math.abs(key | 0) & 0x7fffffff;

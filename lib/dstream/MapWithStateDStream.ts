@@ -1,8 +1,8 @@
 import type { Dataset } from '../dataset/Dataset';
 import { MapWithStateDataset, type MapWithStateRecord } from '../dataset/MapWithStateDataset';
-import type { HashPartitioner } from '../dataset/Partitioner';
+import { type HashPartitioner, partitionerFor } from '../dataset/Partitioner';
 import { DStream } from './DStream';
-import { checkStateSettings, type StateSpec, statePartitioner } from './StateSpec';
+import { checkStateSettings, type StateSpec } from './StateSpec';
 
 /**
  * The stream of mapWithState's mapped values (Spark's MapWithStateDStream). The state lives in an internal
@@ -77,7 +77,7 @@ class InternalMapWithStateDStream<K, V, S, U> extends DStream<MapWithStateRecord
     super(parent.ssc);
     checkStateSettings('mapWithState', spec?.fn, spec?.initialState, spec?.timeoutMs);
     this.name = 'mapWithState(state)';
-    this.partitioner = statePartitioner(spec.partitions, this.ssc.defaultPartitions);
+    this.partitioner = partitionerFor(spec.partitions, this.ssc.defaultPartitions);
     this.fnId = this.ssc.graphScope.register(spec.fn);
     this.persist('memory');
     this.mustCheckpoint = true;

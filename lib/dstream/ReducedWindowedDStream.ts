@@ -1,7 +1,7 @@
 import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
 import { ParallelDataset } from '../dataset/ParallelDataset';
-import { HashPartitioner } from '../dataset/Partitioner';
+import { type HashPartitioner, partitionerFor } from '../dataset/Partitioner';
 import { DStream } from './DStream';
 import { validateWindow } from './WindowedDStream';
 
@@ -31,10 +31,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
   ) {
     super(parent.ssc);
     validateWindow(parent, windowMs, slide);
-    this.partitioner =
-      partitioning instanceof HashPartitioner
-        ? partitioning
-        : new HashPartitioner(partitioning ?? this.ssc.defaultPartitions);
+    this.partitioner = partitionerFor(partitioning, this.ssc.defaultPartitions);
     this.reduced = parent.reduceByKey(reduceFn, this.partitioner).persist('memory');
     this.mergeId = this.ssc.graphScope.register(([previous, old, entering]: [V[], V[], V[]]) => {
       if (previous.length === 0) return entering.length === 0 ? [] : [entering.reduce(reduceFn)];

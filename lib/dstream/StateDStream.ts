@@ -1,9 +1,9 @@
 import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
 import { FnScope } from '../dataset/FnScope';
-import type { HashPartitioner } from '../dataset/Partitioner';
+import { type HashPartitioner, partitionerFor } from '../dataset/Partitioner';
 import { DStream } from './DStream';
-import { checkStateSettings, statePartitioner } from './StateSpec';
+import { checkStateSettings } from './StateSpec';
 
 /** updateStateByKey's function: the key's new values (maybe none) and its state; undefined removes the key. */
 export type UpdateFn<V, S> = (values: V[], state: S | undefined) => S | undefined;
@@ -47,7 +47,7 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
     super(parent.ssc);
     checkStateSettings('updateStateByKey', updateFn, options.initialState);
     this.name = 'updateStateByKey';
-    this.partitioner = statePartitioner(options.partitions, this.ssc.defaultPartitions);
+    this.partitioner = partitionerFor(options.partitions, this.ssc.defaultPartitions);
     if (options.timeAware) {
       // The batch time is bound into a function of the batch's own scope; workers re-create it on demand.
       const pattern = new RegExp(`^${this.id}@(\\d+)/`);

@@ -1,6 +1,5 @@
 import { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
-import { HashPartitioner } from '../dataset/Partitioner';
 import type { State } from '../dataset/State';
 import { StreamGraphError } from '../errors';
 
@@ -32,15 +31,6 @@ export interface StateSpec<K, V, S, U> {
   readonly initialState?: Dataset<[K, S]>;
   /** A key that receives no record for this long gets a last call and is removed. Default: never. */
   readonly timeoutMs?: number;
-}
-
-/** The partitioner of a state stream: the one given, or hash partitioning over `partitions` or the default. */
-export function statePartitioner(
-  partitions: Partitioning | undefined,
-  defaultPartitions: number,
-): HashPartitioner {
-  if (partitions instanceof HashPartitioner) return partitions;
-  return new HashPartitioner(partitions ?? defaultPartitions);
 }
 
 /** Checks the settings shared by updateStateByKey and mapWithState, naming the operation in the message. */
