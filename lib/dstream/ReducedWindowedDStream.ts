@@ -2,6 +2,7 @@ import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
 import { ParallelDataset } from '../dataset/ParallelDataset';
 import { type HashPartitioner, partitionerFor } from '../dataset/Partitioner';
+import { unionOf } from '../dataset/unionOf';
 import { DStream } from './DStream';
 import { validateWindow } from './WindowedDStream';
 
@@ -82,14 +83,9 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     );
     const previous = (incremental ? await this.getOrCompute(previousEnd) : undefined) ?? this.empty();
     const merged = previous
-      .cogroup([this.unionOf(old), this.unionOf(entering)], this.partitioner)
+      .cogroup([unionOf(old) ?? this.empty(), unionOf(entering) ?? this.empty()], this.partitioner)
       .flatMapValues({ fnId: this.mergeId }) as Dataset<[K, V]>;
     return this.filterId ? merged.filter({ fnId: this.filterId }) : merged;
-  }
-
-  private unionOf(datasets: Dataset<[K, V]>[]): Dataset<[K, V]> {
-    const [first, ...rest] = datasets;
-    return first ? (rest.length === 0 ? first : first.union(...rest)) : this.empty();
   }
 
   private empty(): Dataset<[K, V]> {

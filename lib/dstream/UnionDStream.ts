@@ -1,4 +1,5 @@
 import type { Dataset } from '../dataset/Dataset';
+import { unionOf } from '../dataset/unionOf';
 import { StreamGraphError } from '../errors';
 import { DStream } from './DStream';
 
@@ -38,7 +39,6 @@ export class UnionDStream<T> extends DStream<T> {
         `union: stream ${this.parents[missing]!.name} has no dataset at ${batchTime} ms`,
       );
     }
-    const [first, ...rest] = datasets as Dataset<T>[];
-    return rest.length === 0 ? first : first!.union(...rest);
+    return unionOf(datasets as Dataset<T>[]);
   }
 }

@@ -1,4 +1,5 @@
 import type { Dataset } from '../dataset/Dataset';
+import { unionOf } from '../dataset/unionOf';
 import { StreamGraphError } from '../errors';
 import { DStream } from './DStream';
 
@@ -54,8 +55,6 @@ export class WindowedDStream<T> extends DStream<T> {
 
   protected async compute(batchTime: number): Promise<Dataset<T>> {
     const datasets = await this.parent.slice(batchTime - this.windowMs + this.parent.slideMs, batchTime);
-    if (datasets.length === 0) return this.ssc.parallelize<T>([], 1);
-    const [first, ...rest] = datasets;
-    return rest.length === 0 ? first! : first!.union(...rest);
+    return unionOf(datasets) ?? this.ssc.parallelize<T>([], 1);
   }
 }
