@@ -7,6 +7,7 @@ import { JobValidationError } from '../errors';
 import { batchIntervalOf, buildDeployedJob } from '../job/buildDeployedJob';
 import { buildJob } from '../job/buildJob';
 import { deployedModules } from '../job/DeployedModules';
+import { JOB_NAME } from '../job/jobName';
 import { batchFields } from '../log/batchFields';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
@@ -112,8 +113,6 @@ const METRICS_KEPT = 1000;
  * file is rewritten every few seconds, and a thousand batches' task lists would make each write megabytes.
  */
 const DETAILS_KEPT = 100;
-/** A job name: it names S3 keys. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 /** How often a running coordinator refreshes the metrics that status events read. */
 const METRICS_EVERY_MS = 5000;
 
@@ -230,7 +229,7 @@ export class CoordinatorRuntime {
       throw error;
     }
     const name = String(doc.name);
-    if (!NAME.test(name)) {
+    if (!JOB_NAME.test(name)) {
       return { ok: false, error: 'name: a job name may hold letters, digits, _ . - (it names S3 keys)' };
     }
     if (fresh) await this.reset(name);

@@ -1,4 +1,5 @@
 import { JobValidationError } from '../errors';
+import { JOB_NAME } from '../job/jobName';
 
 /** What the coordinator is asked to do. Every event is validated here, at the edge. */
 export type CoordinatorEvent =
@@ -13,8 +14,6 @@ export type CoordinatorEvent =
   | { readonly action: 'reset'; readonly job: string }
   | { readonly action: 'status'; readonly job: string; readonly last: number }
   | { readonly action: 'tick'; readonly job?: string };
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 /**
  * Reads an incoming event: a job document (starts or updates the job), `{"action":"start","job":{…},
@@ -82,7 +81,7 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
 }
 
 function jobName(value: unknown): string {
-  if (typeof value !== 'string' || !NAME.test(value)) {
+  if (typeof value !== 'string' || !JOB_NAME.test(value)) {
     throw new JobValidationError([
       { path: 'job', message: 'must be the name of a job (letters, digits, _ . -)', value },
     ]);

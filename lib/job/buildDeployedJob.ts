@@ -2,8 +2,9 @@ import type { JobIssue } from '../errors';
 import { JobValidationError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 import { type BuildJobOptions, buildJob } from './buildJob';
-import type { DeployedModules } from './DeployedModules';
+import { type DeployedModules, MODULE_NAME } from './DeployedModules';
 import { contextFromModule, jobExportOf } from './JobModule';
+import { JOB_NAME } from './jobName';
 
 /**
  * The job document of a TypeScript job on the serverless runtime: the job is the module's code, deployed with the
@@ -127,8 +128,8 @@ function validateModuleJob(doc: Record<string, unknown>): ModuleJobDocument {
       issues.push({ path: field, message: `must be ${expected}`, value });
     }
   };
-  text('name', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'the name of the job (letters, digits, _ . -)');
-  text('module', /^[A-Za-z_][A-Za-z0-9_-]{0,99}$/, 'the name of a deployed module (its file name)');
+  text('name', JOB_NAME, 'the name of the job (letters, digits, _ . -)');
+  text('module', MODULE_NAME, 'the name of a deployed module (its file name)');
   if (doc.export !== undefined) text('export', /^[A-Za-z_$][\w$.]{0,199}$/, 'the name of an export');
   for (const field of Object.keys(doc)) {
     if (!MODULE_JOB_FIELDS.has(field)) {
