@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBatchLine, UNSTABLE_AFTER } from '../../lib/local/cli';
+import { formatBatchLine, UNSTABLE_AFTER } from '../../lib/local/cli/formatBatchLine';
 import { DelayTrend } from '../../lib/scheduler/DelayTrend';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 

@@ -1,0 +1,25 @@
+import type { BatchInfo } from '../../scheduler/StreamingListener';
+
+/** Batches in a row of growing total delay after which the CLI says the configuration is not stable. */
+export const UNSTABLE_AFTER = 10;
+
+/** Spark's per-batch log line: total delay, scheduling delay, processing time, plus records in. */
+export function formatBatchLine(info: BatchInfo, growingFor = 0): string {
+  const s = (ms: number) => (ms / 1000).toFixed(3);
+  const base = `Batch ${info.batchTime} ms: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
+    info.schedulingDelayMs,
+  )} s, processing ${s(info.processingTimeMs)} s), ${info.records} records in, ${info.tasks} tasks`;
+  const dead = info.deadLetters > 0 ? `, ${info.deadLetters} dead letters` : '';
+  // The cost report where the runtime makes one (on AWS); locally the store requests are what S3 would bill.
+  const cost = info.cost
+    ? `, $${info.cost.dollars.toFixed(6)}${
+        info.cost.dollarsPerMillionRecords !== undefined
+          ? ` ($${info.cost.dollarsPerMillionRecords.toFixed(4)} per million records)`
+          : ''
+      }`
+    : `, ${info.storageRequests ?? 0} store requests (cost: n/a locally)`;
+  // Spark's stability rule: a total delay that keeps growing means batches arrive faster than they are done.
+  const trend =
+    growingFor >= UNSTABLE_AFTER ? `; total delay has grown ${growingFor} batches in a row: not stable` : '';
+  return info.error ? `${base}${cost}${dead}; FAILED: ${info.error}` : `${base}${cost}${dead}${trend}`;
+}

@@ -1,0 +1,40 @@
+// The option parsers the commands share: commander calls each with the flag's text and reports an
+// InvalidArgumentError as `error: option '--x <y>' argument 'z' is invalid. <message>`, exit code 2.
+import { InvalidArgumentError } from 'commander';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../../log/Logger';
+
+/** A duration such as `500ms`, `10s`, `2m` or `1h`, in ms; a bare number is ms. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`expected a duration such as 500ms, 10s or 2m, got ${text}`);
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms']!;
+  return Math.round(Number(match[1]) * factor);
+}
+
+/** One of the logger's levels: debug, info, warn or error. */
+export function parseLogLevel(text: string): LogLevel {
+  if (!isLogLevel(text))
+    throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}, got ${text}`);
+  return text;
+}
+
+/** A whole number, 0 or more. */
+export function parseCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${text}`);
+  return n;
+}
+
+/** A comma-separated list, each part read by `parse`. */
+export function parseList<T>(parse: (text: string) => T): (text: string) => T[] {
+  return (text) => text.split(',').map((part) => parse(part));
+}
+
+/** A flag that may be given more than once: each value is added to the list. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The help of `--allow-functions-outside`, which `run`, `tune` and `validate` take. */
+export const ALLOW_FUNCTIONS_OUTSIDE_HELP =
+  "accept a job document's functions module outside the job file's folder (it must still be a .js, .mjs, .ts or .mts file)";
