@@ -1,20 +1,18 @@
 /**
  * `npm run bench`: how fast Sluice's local mode runs WordCount and Grep on generated 100-byte lines with 1 s
  * batches, against a hand-written single-process loop, plus the scheduler's cost per empty batch and a CPU
- * profile of WordCount. Writes `bench/RESULTS.md` (overwritten every run) and logs progress to stderr.
+ * profile of WordCount. Rewrites its section of `bench/RESULTS.md` (between the `bench:run` markers) and logs
+ * progress to stderr.
  */
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { profileRun } from './cpuProfile';
 import { timeEmptyBatches } from './emptyBatchOverhead';
 import { generateLines, mergeLoopTimings, timeLoop } from './handWrittenLoops';
-import { type BenchResults, renderResults, type WorkloadResult } from './resultsReport';
+import { RESULTS_PATH, writeSection } from './resultsFile';
+import { type BenchResults, RUN_SECTION, renderResults, type WorkloadResult } from './resultsReport';
 import { jobName } from './runTrial';
 import { median } from './stats';
 import { estimateThroughput, findSustainableRate, type Placement, type Workload } from './sustainableRate';
-
-const RESULTS_PATH = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 
 /** Lines per hand-written loop pass: enough for a pass to take well over 100 ms. */
 const LOOP_LINES: Record<Workload, number> = { wordCount: 500_000, grep: 2_000_000 };
@@ -99,7 +97,7 @@ async function main(): Promise<void> {
     emptyBatches,
     profile,
   };
-  await writeFile(RESULTS_PATH, renderResults(results));
+  await writeSection(RUN_SECTION, renderResults(results));
   log(`Wrote ${RESULTS_PATH} in ${Math.round(results.durationMs / 1000)} s`);
 }
 
