@@ -21,6 +21,7 @@ import { LambdaHost } from '../lib/devhost/LambdaHost';
 import { GeneratorSource } from '../lib/source/GeneratorSource';
 import { setup, teardown } from '../test/aws/localstack';
 import { freePort } from '../test/helpers/freePort';
+import { kinesisHashtagJob } from '../test/helpers/kinesisHashtagJob';
 import { coordinatorBytesSection } from './coordinatorBytes';
 import { costModelSection } from './costModel';
 
@@ -112,23 +113,13 @@ async function main(): Promise<void> {
   try {
     for (const partitions of PARTITIONS) {
       const name = `bench-${suffix}-p${partitions}`;
-      const job = {
+      const job = kinesisHashtagJob({
         name,
-        batchIntervalMs: 1000,
+        streamName,
+        maxRecordsPerShard: RATE / 2,
+        partitions,
         defaultPartitions: partitions,
-        sources: { tweets: { type: 'kinesis', streamName, maxRecordsPerShard: RATE / 2, partitions } },
-        streams: {
-          tags: {
-            from: 'tweets',
-            ops: [
-              { op: 'map', fn: 'parseJson' },
-              { op: 'flatMap', fn: 'hashtags' },
-            ],
-          },
-          counts: { from: 'tags', ops: [{ op: 'countByValueAndWindow', windowMs: 60_000, slideMs: 1000 }] },
-        },
-        outputs: [{ stream: 'counts', type: 'jsonl', path: `${name}/counts` }],
-      };
+      });
       const run = await invoke({ action: 'start', job, batches: BATCHES });
       if (!run.ok) throw new Error(`run failed: ${JSON.stringify(run)}`);
       const status = await invoke({ action: 'status', job: name, last: BATCHES });

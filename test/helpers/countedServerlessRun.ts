@@ -12,6 +12,7 @@ import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from './freePort';
+import { kinesisHashtagJob } from './kinesisHashtagJob';
 import { type LoggedS3Request, S3RequestLog } from './S3RequestLog';
 
 /**
@@ -109,30 +110,15 @@ export async function measureRequests(options: {
   });
   try {
     const name = `requests-${suffix}`;
-    const job = options.job ?? {
-      name,
-      batchIntervalMs: 1000,
-      ...(options.reducePartitions ? { defaultPartitions: options.reducePartitions } : {}),
-      sources: {
-        tweets: {
-          type: 'kinesis',
-          streamName,
-          maxRecordsPerShard: options.recordsPerShard,
-          partitions: options.partitions,
-        },
-      },
-      streams: {
-        tags: {
-          from: 'tweets',
-          ops: [
-            { op: 'map', fn: 'parseJson' },
-            { op: 'flatMap', fn: 'hashtags' },
-          ],
-        },
-        counts: { from: 'tags', ops: [{ op: 'countByValueAndWindow', windowMs: 60_000, slideMs: 1000 }] },
-      },
-      outputs: [{ stream: 'counts', type: 'jsonl', path: `${name}/counts` }],
-    };
+    const job =
+      options.job ??
+      kinesisHashtagJob({
+        name,
+        streamName,
+        maxRecordsPerShard: options.recordsPerShard,
+        partitions: options.partitions,
+        ...(options.reducePartitions ? { defaultPartitions: options.reducePartitions } : {}),
+      });
     const out = await lambda.send(
       new InvokeCommand({
         FunctionName: 'coordinator',
