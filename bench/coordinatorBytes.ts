@@ -7,7 +7,6 @@
  * reads every record and writes the batch's input block. Part of `npm run bench:serverless`; run alone with
  * `node --import tsx bench/coordinatorBytes.ts`.
  */
-import { appendFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import {
   CreateStreamCommand,
@@ -26,6 +25,7 @@ import { openBlockStore } from '../lib/aws/WorkerRuntime';
 import { GeneratorSource } from '../lib/source/GeneratorSource';
 import type { BlockStore } from '../lib/storage/BlockStore';
 import { encodeSegments } from '../lib/storage/SegmentedBlob';
+import { appendSection } from './resultsFile';
 
 /** Records per 1 s batch; kinesis-mock ingests a few thousand records per second on this machine. */
 export const INPUT_RATES = [100, 500, 2000, 5000];
@@ -210,6 +210,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { setup } = await import('../test/aws/localstack');
   await setup();
   const section = await coordinatorBytesSection();
-  await appendFile(new URL('./RESULTS.md', import.meta.url), section);
+  await appendSection(section);
   process.stdout.write(section);
 }

@@ -5,7 +5,6 @@
  * task storage), the invokes and S3 requests, and a model of the same batch on AWS from documented latencies.
  * It appends its section to bench/RESULTS.md.
  */
-import { appendFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import {
   CreateStreamCommand,
@@ -24,6 +23,7 @@ import { freePort } from '../test/helpers/freePort';
 import { kinesisHashtagJob } from '../test/helpers/kinesisHashtagJob';
 import { coordinatorBytesSection } from './coordinatorBytes';
 import { costModelSection } from './costModel';
+import { appendSection } from './resultsFile';
 
 // The issue's goal is 10,000 records/s on AWS; kinesis-mock, LocalStack's Kinesis, ingests far less on this
 // machine (a PutRecords of 500 records took seconds once the stream held some 50,000), so the emulator run uses
@@ -178,14 +178,14 @@ async function main(): Promise<void> {
     'It is a model built on measured per-record compute and documented latencies, not a measurement on AWS; cold starts (hundreds of ms) are left out, as they hit only the first batches after a scale-up.',
     '',
   ];
-  await appendFile(new URL('./RESULTS.md', import.meta.url), lines.join('\n'));
+  await appendSection(lines.join('\n'));
   process.stdout.write(lines.join('\n'));
-  await appendFile(new URL('./RESULTS.md', import.meta.url), input);
+  await appendSection(input);
   process.stdout.write(input);
 }
 
 await main();
 // Issue 11's model of the same batches on AWS, with the anchors (bench/costModel.ts): arithmetic, no emulator.
 const costSection = costModelSection();
-await appendFile(new URL('./RESULTS.md', import.meta.url), costSection);
+await appendSection(costSection);
 process.stdout.write(costSection);

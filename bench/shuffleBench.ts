@@ -5,7 +5,7 @@
  * shuffle's storage requests with a `CountingBlockStore` around the real store and times each batch, and
  * appends its section to bench/RESULTS.md. `--no-s3` skips LocalStack; `--batches N` sets the batches per row.
  */
-import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -20,6 +20,7 @@ import type { BlockStore } from '../lib/storage/BlockStore';
 import { CountingBlockStore } from '../lib/storage/CountingBlockStore';
 import { LocalFolderStore } from '../lib/storage/LocalFolderStore';
 import { setup, teardown } from '../test/aws/localstack';
+import { appendSection } from './resultsFile';
 
 // 8 besides the issue's 4, 16 and 64: the crossover in time lies between 4 and 16.
 const SIZES = [4, 8, 16, 64];
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
     ...table,
     '',
   ];
-  await appendFile(new URL('RESULTS.md', import.meta.url), `${lines.join('\n')}\n`);
+  await appendSection(`${lines.join('\n')}\n`);
   console.log(lines.join('\n'));
 }
 

@@ -7,10 +7,11 @@
  *
  *   node --expose-gc --import tsx bench/soak.ts [--batches 10000]
  */
-import { appendFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRuntime } from '../lib/local/LocalRuntime';
+import { appendSection } from './resultsFile';
 
 const argv = process.argv.slice(2);
 const BATCHES = Number(argv[argv.indexOf('--batches') + 1]) || 10_000;
@@ -129,7 +130,7 @@ async function report(samples: Sample[], seconds: number, loadBefore: number): P
     '',
   ].join('\n');
   console.log(text);
-  await appendFile(new URL('./RESULTS.md', import.meta.url), text);
+  await appendSection(text);
 }
 
 await main();

@@ -8,7 +8,7 @@
  * 1 and 2 run on the logical clock (batches back to back), with worker threads, side by side in one run; 3 runs
  * its tasks in this thread over a counting folder store. `STATE_BENCH=bytes` runs section 3 alone.
  */
-import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextFromModule, type JobModule } from '../lib/job/JobModule';
@@ -20,6 +20,7 @@ import { JobScheduler } from '../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../lib/scheduler/StreamingListener';
 import type { BlockStore } from '../lib/storage/BlockStore';
 import { LocalFolderStore } from '../lib/storage/LocalFolderStore';
+import { appendSection } from './resultsFile';
 import { STATE_KEYS, stateBytesJobs, TOUCHED_PER_BATCH, TWEETS_PER_SEC, WINDOW_MS } from './stateJobs';
 
 const jobsPath = new URL('./stateJobs.ts', import.meta.url).pathname;
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
   if (process.env.STATE_BENCH === 'bytes') {
     await stateBytesSection(lines);
     const text = `${lines.join('\n')}\n`;
-    await appendFile(new URL('./RESULTS.md', import.meta.url), text);
+    await appendSection(text);
     process.stdout.write(text);
     return;
   }
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
   await stateBytesSection(lines);
   lines.push(`The state benchmark took ${Math.round((Date.now() - started) / 1000)} s.`);
   const text = `${lines.join('\n')}\n`;
-  await appendFile(new URL('./RESULTS.md', import.meta.url), text);
+  await appendSection(text);
   process.stdout.write(text);
 }
 
