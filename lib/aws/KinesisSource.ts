@@ -2,15 +2,16 @@ import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   type KinesisClient,
-  ListShardsCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from '../source/RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { type RetryPolicy, withRetries } from './awsClients';
+import { type KinesisPosition, parseKinesisPosition, type UnreportedBatch } from './KinesisPosition';
 import type { KinesisReadPart, KinesisReport, KinesisShardRange } from './KinesisRangeReader';
 import { errorName, isKinesisRetryable, openShardIterator } from './kinesisCalls';
+import { listShards, readableShards } from './shardLineage';
 
 /** Settings of a {@link KinesisSource}. */
 export interface KinesisSourceOptions {
@@ -51,34 +52,6 @@ export interface KinesisSourceOptions {
      */
     readonly settleMs?: number;
   };
-}
-
-/** Where a {@link KinesisSource} is, as JSON for the metadata checkpoint. */
-export interface KinesisPosition {
-  /** The last sequence number handed out, per shard that is not finished yet. */
-  readonly sequenceNumbers: Record<string, string>;
-  /** Shards that are closed (by a reshard) and were read to their end, sorted. */
-  readonly finishedShards: string[];
-  /** With `startAt: 'LATEST'`: shards without a sequence number are read from this time, in ms since the epoch. */
-  readonly sinceMs?: number;
-  /**
-   * Direct reads: per shard, the batches planned after its sequence number whose end is not known yet (their
-   * cut, and where their task's report is), oldest first. Absent when there are none.
-   */
-  readonly unreported?: Record<string, UnreportedBatch[]>;
-}
-
-/** A batch planned for a shard whose task has not yet reported where the shard's range ended. */
-export interface UnreportedBatch {
-  /** The batch's cut, in ms since the epoch. */
-  readonly cutMs: number;
-  /** The key of the report of the task that reads the shard in that batch, in the job's store. */
-  readonly report: string;
-  /**
-   * The most records the batch takes from the shard, when a rate limit made it less than `maxRecordsPerShard`:
-   * a later plan's task reads past the batch by the same rule. Absent in checkpoints written before.
-   */
-  readonly maxRecords?: number;
 }
 
 /** GetRecords returns at most this many records per call. */
@@ -206,18 +179,7 @@ export class KinesisSource implements PlannedSource<string> {
     if (this.startAt === 'LATEST') this.sinceMs ??= Date.now();
     let shards = this.shards;
     if (shards === undefined || this.finishedShards.size > finishedBefore) shards = await this.listShards();
-    const known = new Set(shards.map((s) => s.ShardId));
-    const parentDone = (id: string | undefined) =>
-      id === undefined || this.finishedShards.has(id) || !known.has(id);
-    const ready = shards
-      .filter(
-        (s) =>
-          s.ShardId !== undefined &&
-          !this.finishedShards.has(s.ShardId) &&
-          parentDone(s.ParentShardId) &&
-          parentDone(s.AdjacentParentShardId),
-      )
-      .map((s) => s.ShardId as string);
+    const ready = readableShards(shards, this.finishedShards);
     const cutMs = Date.now();
     // A rate limit (maxRatePerSec, backpressure) is per shard: the source's bound is shared by the shards read.
     const maxRecords = Math.min(this.maxRecordsPerShard, ctx.limit?.maxRecords(ready.length) ?? Infinity);
@@ -242,11 +204,7 @@ export class KinesisSource implements PlannedSource<string> {
       };
       this.unreported.set(shardId, [...unreported, batch]);
     }
-    // Forget shards that aged out of the stream's retention, so the checkpoint does not grow with every reshard.
-    this.shards = shards;
-    this.sequenceNumbers = new Map([...this.sequenceNumbers].filter(([id]) => known.has(id)));
-    this.finishedShards = new Set([...this.finishedShards].filter((id) => known.has(id)));
-    this.unreported = new Map([...this.unreported].filter(([id]) => known.has(id)));
+    this.keepListed(shards);
     const parts: KinesisReadPart[] = ranges.map((shardRanges, partition) => ({
       streamName: this.streamName,
       shards: shardRanges,
@@ -349,25 +307,13 @@ export class KinesisSource implements PlannedSource<string> {
     // The per-shard cap, fixed by the shards readable when the batch is cut (a rate limit is shared among them).
     let maxRecords: number | undefined;
     for (;;) {
-      const known = new Set(shards.map((s) => s.ShardId));
-      // A parent missing from the listing has aged out of the stream's retention: nothing is left to read.
-      const parentDone = (id: string | undefined) =>
-        id === undefined || finishedShards.has(id) || !known.has(id);
-      const ready = shards.filter(
-        (s) =>
-          s.ShardId !== undefined &&
-          !finishedShards.has(s.ShardId) &&
-          !readThisBatch.has(s.ShardId) &&
-          parentDone(s.ParentShardId) &&
-          parentDone(s.AdjacentParentShardId),
-      );
+      const ready = readableShards(shards, finishedShards, readThisBatch);
       if (ready.length === 0) break;
       maxRecords ??= Math.min(this.maxRecordsPerShard, limit?.maxRecords(ready.length) ?? Infinity);
       let finishedAny = false;
-      for (const shard of ready) {
+      for (const shardId of ready) {
         // Past the deadline no new shard is read: each shard's range stays contiguous, the rest comes next batch.
         if (this.pastDeadline()) break;
-        const shardId = shard.ShardId as string; // filtered above
         readThisBatch.add(shardId);
         const read = await this.readShard(shardId, sequenceNumbers.get(shardId), maxRecords);
         for (const record of read.records) records.push(record);
@@ -382,11 +328,9 @@ export class KinesisSource implements PlannedSource<string> {
       // The children of a shard that just finished may be newer than the last listing; read them this batch.
       shards = await this.listShards();
     }
-    // Forget shards that aged out of the stream's retention, so the checkpoint does not grow with every reshard.
-    const listed = new Set(shards.map((s) => s.ShardId));
-    this.shards = shards;
-    this.sequenceNumbers = new Map([...sequenceNumbers].filter(([id]) => listed.has(id)));
-    this.finishedShards = new Set([...finishedShards].filter((id) => listed.has(id)));
+    this.sequenceNumbers = sequenceNumbers;
+    this.finishedShards = finishedShards;
+    this.keepListed(shards);
     return records;
   }
 
@@ -408,22 +352,12 @@ export class KinesisSource implements PlannedSource<string> {
       await this.learnFromReports();
     }
     const shards = await this.listShards();
-    const known = new Set(shards.map((s) => s.ShardId));
     const finished = new Set(this.finishedShards);
     const checked = new Set<string>();
-    const parentDone = (id: string | undefined) => id === undefined || finished.has(id) || !known.has(id);
     for (;;) {
-      const ready = shards.filter(
-        (s) =>
-          s.ShardId !== undefined &&
-          !finished.has(s.ShardId) &&
-          !checked.has(s.ShardId) &&
-          parentDone(s.ParentShardId) &&
-          parentDone(s.AdjacentParentShardId),
-      );
+      const ready = readableShards(shards, finished, checked);
       if (ready.length === 0) return false;
-      for (const shard of ready) {
-        const shardId = shard.ShardId as string; // filtered above
+      for (const shardId of ready) {
         checked.add(shardId);
         let iterator = await this.shardIterator(shardId, this.sequenceNumbers.get(shardId));
         for (let reads = 0; iterator !== undefined && reads < MAX_EMPTY_READS; reads++) {
@@ -463,7 +397,7 @@ export class KinesisSource implements PlannedSource<string> {
 
   /** Continues from a {@link checkpointPosition}: the next batch starts right after what it had handed out. */
   restorePosition(position: unknown): void {
-    const { sequenceNumbers, finishedShards, sinceMs, unreported } = parsePosition(
+    const { sequenceNumbers, finishedShards, sinceMs, unreported } = parseKinesisPosition(
       position,
       this.description,
     );
@@ -533,78 +467,21 @@ export class KinesisSource implements PlannedSource<string> {
   }
 
   /** Every shard of the stream still in its retention, open or closed, sorted by id. */
-  private async listShards(): Promise<Shard[]> {
-    const shards: Shard[] = [];
-    let nextToken: string | undefined;
-    do {
-      // With a NextToken, ListShards refuses the stream name: the token names the stream.
-      const input = nextToken === undefined ? { StreamName: this.streamName } : { NextToken: nextToken };
-      const out = await withRetries(() => this.client.send(new ListShardsCommand(input)), this.retry);
-      for (const shard of out.Shards ?? []) shards.push(shard);
-      nextToken = out.NextToken;
-    } while (nextToken !== undefined);
-    return shards.sort((a, b) => ((a.ShardId ?? '') < (b.ShardId ?? '') ? -1 : 1));
+  private listShards(): Promise<Shard[]> {
+    return listShards(this.client, this.retry, this.streamName);
   }
-}
 
-/** Checks a checkpointed position, naming the field at fault. */
-function parsePosition(position: unknown, description: string): KinesisPosition {
-  const fail = (path: string, expected: string, value: unknown) =>
-    new SluiceError(
-      `cannot restore ${description}: position${path} must be ${expected}, got ${preview(value)}`,
-    );
-  if (typeof position !== 'object' || position === null || Array.isArray(position)) {
-    throw fail('', 'an object { sequenceNumbers, finishedShards }', position);
+  /**
+   * Keeps `shards` as the last listing and forgets the shards that aged out of the stream's retention, so the
+   * checkpoint does not grow with every reshard.
+   */
+  private keepListed(shards: Shard[]): void {
+    const listed = new Set(shards.map((s) => s.ShardId));
+    this.shards = shards;
+    this.sequenceNumbers = new Map([...this.sequenceNumbers].filter(([id]) => listed.has(id)));
+    this.finishedShards = new Set([...this.finishedShards].filter((id) => listed.has(id)));
+    this.unreported = new Map([...this.unreported].filter(([id]) => listed.has(id)));
   }
-  const { sequenceNumbers, finishedShards, sinceMs, unreported } = position as Record<string, unknown>;
-  if (typeof sequenceNumbers !== 'object' || sequenceNumbers === null || Array.isArray(sequenceNumbers)) {
-    throw fail('.sequenceNumbers', 'an object of shard id to sequence number', sequenceNumbers);
-  }
-  for (const [shardId, sequenceNumber] of Object.entries(sequenceNumbers)) {
-    if (typeof sequenceNumber !== 'string' || !/^\d+$/.test(sequenceNumber)) {
-      throw fail(
-        `.sequenceNumbers[${JSON.stringify(shardId)}]`,
-        'a sequence number (a string of digits)',
-        sequenceNumber,
-      );
-    }
-  }
-  if (!Array.isArray(finishedShards) || !finishedShards.every((s) => typeof s === 'string')) {
-    throw fail('.finishedShards', 'an array of shard ids', finishedShards);
-  }
-  if (sinceMs !== undefined && (typeof sinceMs !== 'number' || !Number.isFinite(sinceMs))) {
-    throw fail('.sinceMs', 'a time in ms since the epoch', sinceMs);
-  }
-  if (unreported !== undefined) {
-    if (typeof unreported !== 'object' || unreported === null || Array.isArray(unreported)) {
-      throw fail('.unreported', 'an object of shard id to unreported batches', unreported);
-    }
-    for (const [shardId, batches] of Object.entries(unreported)) {
-      const ok =
-        Array.isArray(batches) &&
-        batches.every(
-          (b) =>
-            typeof b === 'object' &&
-            b !== null &&
-            Number.isFinite((b as UnreportedBatch).cutMs) &&
-            typeof (b as UnreportedBatch).report === 'string' &&
-            ((b as UnreportedBatch).maxRecords === undefined ||
-              Number.isSafeInteger((b as UnreportedBatch).maxRecords)),
-        );
-      if (!ok)
-        throw fail(
-          `.unreported[${JSON.stringify(shardId)}]`,
-          'an array of { cutMs, report, maxRecords? }',
-          batches,
-        );
-    }
-  }
-  return {
-    sequenceNumbers: sequenceNumbers as Record<string, string>,
-    finishedShards: finishedShards as string[],
-    ...(sinceMs === undefined ? {} : { sinceMs: sinceMs as number }),
-    ...(unreported === undefined ? {} : { unreported: unreported as Record<string, UnreportedBatch[]> }),
-  };
 }
 
 /** Where the task of `partition` reports, in the batch's folder. */

@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kinesisClient } from '../../lib/aws/awsClients';
-import { type KinesisPosition, KinesisSource } from '../../lib/aws/KinesisSource';
+import type { KinesisPosition } from '../../lib/aws/KinesisPosition';
+import { KinesisSource } from '../../lib/aws/KinesisSource';
 import { testKinesisClient, testStreams, waitForStreamActive } from './localstack';
 
 // Against the LocalStack (kinesis-mock) that test/aws/globalSetup.ts starts; one stream per case.
