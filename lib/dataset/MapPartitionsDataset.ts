@@ -146,19 +146,22 @@ function recordStep(
 ): (record: unknown) => Pending {
   // The pair kinds destructure inside the guarded call, so a record that is not a pair is dead-lettered.
   const ofValue = (record: unknown) => fn(pairOf(record)[1]);
+  // One `instanceof Promise` per call on the synchronous path: each one walks a result's prototype chain.
   switch (kind) {
     case 'map': {
       const onValue = (y: unknown) => (y === FAILED ? undefined : emit(y));
       return (record) => {
         const y = attempt(fn, record, fail);
-        return y instanceof Promise ? y.then(onValue) : onValue(y);
+        return y instanceof Promise ? settled(y, record, fail).then(onValue) : onValue(y);
       };
     }
     case 'filter': {
       const onKeep = (keep: unknown, record: unknown) => (keep !== FAILED && keep ? emit(record) : undefined);
       return (record) => {
         const keep = attempt(fn, record, fail);
-        return keep instanceof Promise ? keep.then((k) => onKeep(k, record)) : onKeep(keep, record);
+        return keep instanceof Promise
+          ? settled(keep, record, fail).then((k) => onKeep(k, record))
+          : onKeep(keep, record);
       };
     }
     case 'flatMap': {
@@ -168,7 +171,9 @@ function recordStep(
       };
       return (record) => {
         const ys = attempt(fn, record, fail);
-        return ys instanceof Promise ? ys.then((v) => onValues(v, record)) : onValues(ys, record);
+        return ys instanceof Promise
+          ? settled(ys, record, fail).then((v) => onValues(v, record))
+          : onValues(ys, record);
       };
     }
     case 'mapValues': {
@@ -176,7 +181,9 @@ function recordStep(
         y === FAILED ? undefined : emit([(record as [unknown, unknown])[0], y]);
       return (record) => {
         const y = attempt(ofValue, record, fail);
-        return y instanceof Promise ? y.then((v) => onValue(v, record)) : onValue(y, record);
+        return y instanceof Promise
+          ? settled(y, record, fail).then((v) => onValue(v, record))
+          : onValue(y, record);
       };
     }
     case 'flatMapValues': {
@@ -187,7 +194,9 @@ function recordStep(
       };
       return (record) => {
         const ys = attempt(ofValue, record, fail);
-        return ys instanceof Promise ? ys.then((v) => onValues(v, record)) : onValues(ys, record);
+        return ys instanceof Promise
+          ? settled(ys, record, fail).then((v) => onValues(v, record))
+          : onValues(ys, record);
       };
     }
     default:
@@ -195,24 +204,26 @@ function recordStep(
   }
 }
 
-/**
- * Calls `fn(record)`: a throw or a rejection sends the record to `fail` and gives FAILED; a promise is passed
- * back (settling to FAILED on rejection), anything else as it is.
- */
+/** Calls `fn(record)`; a throw sends the record to `fail` and gives FAILED. A promise is returned as it is. */
 function attempt(fn: AnyFn, record: unknown, fail: (record: unknown, error: unknown) => void): unknown {
-  let y: unknown;
   try {
-    y = fn(record);
+    return fn(record);
   } catch (error) {
     fail(record, error);
     return FAILED;
   }
-  if (y instanceof Promise)
-    return y.catch((error: unknown) => {
-      fail(record, error);
-      return FAILED;
-    });
-  return y;
+}
+
+/** A function's promise, whose rejection sends the record to `fail` and settles to FAILED. */
+function settled(
+  y: Promise<unknown>,
+  record: unknown,
+  fail: (record: unknown, error: unknown) => void,
+): Promise<unknown> {
+  return y.catch((error: unknown) => {
+    fail(record, error);
+    return FAILED;
+  });
 }
 
 const NONE: unknown[] = [];
