@@ -63,14 +63,18 @@ async function runEngine(feeder: LineFeeder): Promise<EngineRun> {
     const sentBefore = feeder.sentLines;
     const cpuBefore = cpuMsOf(engine.pid!);
     feeder.feed(rate, fromMs, untilMs);
+    // Two batches past the feed's end: a line cut into a block after its interval's last one is in the next batch.
+    const endMs = untilMs + 2 * intervalMs;
     await engine.waitUntil(
-      () => (engine.reports.some((r) => r.timeMs >= untilMs + intervalMs) ? true : undefined),
+      () => (engine.reports.some((r) => r.timeMs >= endMs) ? true : undefined),
       seconds * 1000 + 60_000,
     );
     const cpuMs = cpuMsOf(engine.pid!) - cpuBefore;
-    const fed = engine.reports.filter((r) => r.timeMs > fromMs && r.timeMs <= untilMs + intervalMs);
-    const measured = fed.slice(2, -1);
-    const received = fed.reduce((sum, r) => sum + r.records, 0);
+    const received = engine.reports
+      .filter((r) => r.timeMs > fromMs && r.timeMs <= endMs)
+      .reduce((sum, r) => sum + r.records, 0);
+    // The delays of the batches that were fed throughout, after two of warm-up.
+    const measured = engine.reports.filter((r) => r.timeMs > fromMs && r.timeMs <= untilMs).slice(2);
     return {
       sent: feeder.sentLines - sentBefore,
       received,
