@@ -49,6 +49,8 @@ export class BlockGenerator<T> {
   private writes: Promise<void>[] = [];
   private cancelTimer: (() => void) | undefined;
   private readonly run = Date.now().toString(36);
+  /** Every key this generator writes starts with it (`input/n1/b-<run>-`). */
+  readonly keyPrefix: string;
   private nextBlock = 0;
   private readonly now: () => number;
   private readonly originMs: number;
@@ -58,6 +60,7 @@ export class BlockGenerator<T> {
   constructor(private readonly options: BlockGeneratorOptions<T>) {
     this.now = options.now ?? Date.now;
     this.originMs = this.now();
+    this.keyPrefix = `${options.folder}b-${this.run}-`;
   }
 
   /** True while blocks are cut on the timer (the system clock); false before {@link start} and after {@link stop}. */
@@ -98,7 +101,7 @@ export class BlockGenerator<T> {
     const records = this.options.source.takeReceived(maxRecords, pauseAtRecords);
     if (records.length === 0) return;
     const { bytes, format } = encodeReceivedBlock(records);
-    const key = `${this.options.folder}b-${this.run}-${String(this.nextBlock++).padStart(9, '0')}/block`;
+    const key = `${this.keyPrefix}${String(this.nextBlock++).padStart(9, '0')}/block`;
     const write = this.options.store().put(key, bytes);
     write.catch(() => {}); // awaited by the batch that names the block, which fails with the error
     this.cut.push({ key, records: records.length, format });

@@ -133,6 +133,26 @@ export class InputDStream<T> extends DStream<T> {
     this.recovered = new Map(Object.entries(blocks).map(([t, info]) => [Number(t), info]));
     for (const [time, info] of this.recovered) this.blocks.set(time, info);
     this.resumedAfter = lastCompletedBatch;
+    const generator = this.receiver();
+    if (generator) {
+      const named = new Set(
+        [...this.recovered.values()].flatMap((info) => info.blocks ?? []).map((b) => b.key),
+      );
+      this.ssc.cleanup(this.deleteUnnamedBlocks(named, generator.keyPrefix));
+    }
+  }
+
+  /**
+   * Deletes the blocks a stopped process cut after its last tick (killed before a batch named them): no
+   * checkpoint names them, so nothing would ever read or delete them. Blocks of this process are kept.
+   */
+  private async deleteUnnamedBlocks(named: ReadonlySet<string>, ownPrefix: string): Promise<void> {
+    const store = this.ssc.env().store;
+    const keys = await store.list(`input/${this.id}/b-`);
+    const unnamed = keys.filter(
+      (key) => key.endsWith('/block') && !named.has(key) && !key.startsWith(ownPrefix),
+    );
+    await Promise.all(unnamed.map((key) => store.deletePrefix(key.slice(0, -'block'.length))));
   }
 
   protected async compute(batchTime: number): Promise<Dataset<T>> {

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,10 @@ describe('a socket job killed mid-batch and restarted', () => {
     expect(before[0]!.records).toEqual(sends[0]);
     const blocksBefore = await blockFolders(dir);
     expect(blocksBefore.length).toBeGreaterThan(0);
+    // (a block a killed process cut after its last tick, which no checkpoint names)
+    const unnamed = `${blocksBefore[0]!.split('/')[0]}/b-0killed-000000007`;
+    await mkdir(join(dir, 'store/input', unnamed), { recursive: true });
+    await writeFile(join(dir, 'store/input', unnamed, 'block'), 'lost line');
     // and a second process resumes on the same store
     const resumed = await runSluice(args, dir);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -67,9 +71,9 @@ describe('a socket job killed mid-batch and restarted', () => {
     expect(after.map((b) => b.batchTime)).toEqual([1000, 2000, 3000]);
     expect(after[0]!.records).toEqual(sends[0]);
     expect(after.flatMap((b) => b.records)).toEqual([...sends[0]!, ...sends[1]!]);
-    // and the blocks of the rerun batch were deleted once it completed
+    // and the blocks of the rerun batch were deleted once it completed, and so was the unnamed block
     const blocksAfter = await blockFolders(dir);
-    expect(blocksAfter.filter((b) => blocksBefore.includes(b))).toEqual([]);
+    expect(blocksAfter.filter((b) => blocksBefore.includes(b) || b === unnamed)).toEqual([]);
   }, 60_000);
 });
 
