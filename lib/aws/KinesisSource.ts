@@ -8,8 +8,9 @@ import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from '../source/RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { type RetryPolicy, withRetries } from './awsClients';
-import { type KinesisPosition, parseKinesisPosition, type UnreportedBatch } from './KinesisPosition';
-import type { KinesisReadPart, KinesisReport, KinesisShardRange } from './KinesisRangeReader';
+import { type KinesisPosition, parseKinesisPosition } from './KinesisPosition';
+import type { KinesisReadPart } from './KinesisRangeReader';
+import { type DirectReadSettings, KinesisReadPlanner, type ShardProgress } from './KinesisReadPlanner';
 import { errorName, isKinesisRetryable, openShardIterator } from './kinesisCalls';
 import { listShards, readableShards } from './shardLineage';
 
@@ -43,15 +44,7 @@ export interface KinesisSourceOptions {
    * the tasks report where they ended into `storeUrl` (the job's store, as a URL the workers can open). Default:
    * none, the source reads every batch itself and the engine stores it as an input block.
    */
-  readonly direct?: {
-    readonly storeUrl: string;
-    /**
-     * How long after its arrival a record may still be invisible to GetRecords (Kinesis's propagation delay, well
-     * under a second): a task at a shard's tip waits until this long after the cut before it ends a range there.
-     * Default 1000 ms.
-     */
-    readonly settleMs?: number;
-  };
+  readonly direct?: DirectReadSettings;
 }
 
 /** GetRecords returns at most this many records per call. */
@@ -102,12 +95,8 @@ export class KinesisSource implements PlannedSource<string> {
   private sequenceNumbers = new Map<string, string>();
   /** Closed shards read to their end. */
   private finishedShards = new Set<string>();
-  /** Direct reads: per shard, the batches planned after its known position whose task has not reported yet. */
-  private unreported = new Map<string, UnreportedBatch[]>();
-  /** Direct reads: the reports read and still of use, by key. */
-  private readonly reports = new Map<string, Promise<KinesisReport | undefined>>();
-  /** Direct reads: how the reports of planned batches are read (from the last plan's context). */
-  private readReport: PlanContext['readReport'] | undefined;
+  /** Direct reads: the batches planned whose tasks have not reported yet, and the reports taken in. */
+  private readonly planner: KinesisReadPlanner;
   /** With LATEST, when reading began: a shard without a position starts there. */
   private sinceMs: number | undefined;
   /** The stream's shards at the last ListShards, sorted by id; listed again whenever a shard finishes. */
@@ -144,6 +133,7 @@ export class KinesisSource implements PlannedSource<string> {
     this.description = `kinesis(${streamName})`;
     this.readDeadlineMs = options.readDeadlineMs ?? (() => undefined);
     this.direct = options.direct;
+    this.planner = new KinesisReadPlanner(streamName, maxRecordsPerShard);
     this.readsDirectly = options.direct !== undefined;
     const settleMs = options.direct?.settleMs;
     if (settleMs !== undefined && !(Number.isInteger(settleMs) && settleMs >= 0)) {
@@ -173,45 +163,16 @@ export class KinesisSource implements PlannedSource<string> {
   ): Promise<ReadPlan> {
     const direct = this.direct;
     if (!direct) throw new Error(`${this.description} is not set to read directly (the direct option)`);
-    this.readReport = ctx.readReport;
+    this.planner.readReportsWith(ctx.readReport);
     const finishedBefore = this.finishedShards.size;
-    await this.learnFromReports();
+    await this.planner.takeInReports(() => this.progress());
     if (this.startAt === 'LATEST') this.sinceMs ??= Date.now();
     let shards = this.shards;
     if (shards === undefined || this.finishedShards.size > finishedBefore) shards = await this.listShards();
     const ready = readableShards(shards, this.finishedShards);
-    const cutMs = Date.now();
-    // A rate limit (maxRatePerSec, backpressure) is per shard: the source's bound is shared by the shards read.
-    const maxRecords = Math.min(this.maxRecordsPerShard, ctx.limit?.maxRecords(ready.length) ?? Infinity);
-    const ranges: KinesisShardRange[][] = Array.from({ length: partitions }, () => []);
-    for (const [i, shardId] of ready.entries()) {
-      const partition = i % partitions;
-      const after = this.sequenceNumbers.get(shardId);
-      const unreported = this.unreported.get(shardId) ?? [];
-      ranges[partition]!.push({
-        shardId,
-        ...(after !== undefined ? { after } : {}),
-        ...(after === undefined && this.sinceMs !== undefined ? { sinceMs: this.sinceMs } : {}),
-        skipCutsMs: unreported.map((u) => u.cutMs),
-        // Each batch read past is cut by its own cap, as its own task cut it.
-        skipMaxRecords: unreported.map((u) => u.maxRecords ?? this.maxRecordsPerShard),
-        cutMs,
-      });
-      const batch: UnreportedBatch = {
-        cutMs,
-        report: reportKey(ctx.folder, partition),
-        ...(maxRecords < this.maxRecordsPerShard ? { maxRecords } : {}),
-      };
-      this.unreported.set(shardId, [...unreported, batch]);
-    }
+    const cut = { cutMs: Date.now(), sinceMs: this.sinceMs, sequenceNumbers: this.sequenceNumbers };
+    const parts = this.planner.plan(ready, partitions, ctx, cut, direct);
     this.keepListed(shards);
-    const parts: KinesisReadPart[] = ranges.map((shardRanges, partition) => ({
-      streamName: this.streamName,
-      shards: shardRanges,
-      maxRecords,
-      settleMs: direct.settleMs ?? 1000,
-      report: { storeUrl: direct.storeUrl, key: reportKey(ctx.folder, partition) },
-    }));
     return { reader: 'kinesis', parts };
   }
 
@@ -220,75 +181,19 @@ export class KinesisSource implements PlannedSource<string> {
     let records = 0;
     for (const part of plan.parts as (KinesisReadPart | null)[]) {
       if (!part || part.shards.length === 0) continue;
-      const report = await this.report(part.report.key, ctx.readReport);
+      const report = await this.planner.report(part.report.key, ctx.readReport);
       for (const shard of report?.shards ?? []) records += shard.records ?? 0;
       // The workers' reads are this batch's GetRecords calls now: the cost report counts them here.
       this.getRecordsCalls += report?.getRecordsCalls ?? 0;
     }
     // The batch ran: where it ended goes into the position now, so the checkpoint that marks it complete has it.
-    this.readReport ??= ctx.readReport;
-    await this.learnFromReports();
+    await this.planner.takeInReports(() => this.progress(), ctx.readReport);
     return records;
   }
 
   /** Before a batch's folder (and its reports) is deleted, its reports are taken in. */
   async beforeForget(_folder: string): Promise<void> {
-    await this.learnFromReports();
-  }
-
-  /**
-   * Reads the reports of the batches planned but not reported yet, and moves each shard's known position to the
-   * newest report: any report names an absolute sequence number, so one missing report costs nothing but a longer
-   * range for the next plan (its task reads past the unreported batches by the same rule).
-   */
-  private async learnFromReports(): Promise<void> {
-    const readReport = this.readReport;
-    if (!readReport) return;
-    // Every report first, then the position changes at once, with no await in between: a plan made meanwhile (a
-    // forgotten batch's folder is read from a cleanup, beside the batches) never sees a half-moved position.
-    const keys = new Set([...this.unreported.values()].flat().map((u) => u.report));
-    const loaded = new Map(
-      await Promise.all(
-        [...keys].map(
-          async (key) => [key, await this.report(key, readReport).catch(() => undefined)] as const,
-        ),
-      ),
-    );
-    for (const [shardId, unreported] of [...this.unreported]) {
-      let through = -1;
-      for (const [i, batch] of unreported.entries()) {
-        const entry = loaded.get(batch.report)?.shards.find((s) => s.shardId === shardId);
-        if (!entry) continue;
-        through = i;
-        if (entry.last !== undefined) this.sequenceNumbers.set(shardId, entry.last);
-        if (entry.closed) {
-          this.finishedShards.add(shardId);
-          this.sequenceNumbers.delete(shardId);
-          break;
-        }
-      }
-      const rest = this.finishedShards.has(shardId) ? [] : unreported.slice(through + 1);
-      if (rest.length > 0) this.unreported.set(shardId, rest);
-      else this.unreported.delete(shardId);
-    }
-    // A report is needed no more once no shard waits for it; one not found yet is asked again next time.
-    const waitedFor = new Set([...this.unreported.values()].flat().map((u) => u.report));
-    for (const key of keys)
-      if (!waitedFor.has(key) || loaded.get(key) === undefined) this.reports.delete(key);
-  }
-
-  /** A task's report, read once (the batch's count and the next plan both need it). */
-  private report(key: string, readReport: PlanContext['readReport']): Promise<KinesisReport | undefined> {
-    let report = this.reports.get(key);
-    if (!report) {
-      report = readReport(key).then((bytes) =>
-        bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as KinesisReport) : undefined,
-      );
-      this.reports.set(key, report);
-      // A failed read is asked again next time.
-      report.catch(() => this.reports.delete(key));
-    }
-    return report;
+    await this.planner.takeInReports(() => this.progress());
   }
 
   /**
@@ -347,10 +252,7 @@ export class KinesisSource implements PlannedSource<string> {
     // being planned) takes them in first, or records already read would look new and wake the job at every tick.
     // A running coordinator's check does not: `planBatch` takes them in, and doing it here too would race with it
     // (a report taken in twice drops the newest plan's entry, and its records are read again).
-    if (readReport) {
-      this.readReport ??= readReport;
-      await this.learnFromReports();
-    }
+    if (readReport) await this.planner.takeInReports(() => this.progress(), readReport);
     const shards = await this.listShards();
     const finished = new Set(this.finishedShards);
     const checked = new Set<string>();
@@ -385,13 +287,12 @@ export class KinesisSource implements PlannedSource<string> {
 
   /** The last sequence number handed out per shard and the finished shards, as JSON. */
   checkpointPosition(): KinesisPosition {
+    const unreported = this.planner.unreportedPosition();
     return {
       sequenceNumbers: Object.fromEntries([...this.sequenceNumbers].sort(([a], [b]) => (a < b ? -1 : 1))),
       finishedShards: [...this.finishedShards].sort(),
       ...(this.sinceMs === undefined ? {} : { sinceMs: this.sinceMs }),
-      ...(this.unreported.size === 0
-        ? {}
-        : { unreported: Object.fromEntries([...this.unreported].sort(([a], [b]) => (a < b ? -1 : 1))) }),
+      ...(unreported === undefined ? {} : { unreported }),
     };
   }
 
@@ -402,7 +303,7 @@ export class KinesisSource implements PlannedSource<string> {
       this.description,
     );
     this.sequenceNumbers = new Map(Object.entries(sequenceNumbers));
-    this.unreported = new Map(Object.entries(unreported ?? {}));
+    this.planner.restore(unreported);
     this.finishedShards = new Set(finishedShards);
     this.sinceMs = sinceMs ?? this.sinceMs;
     this.shards = undefined;
@@ -466,6 +367,15 @@ export class KinesisSource implements PlannedSource<string> {
     return openShardIterator(this.client, this.retry, this.streamName, shardId, start);
   }
 
+  /**
+   * The position the tasks' reports move, as it is when asked: the maps are replaced, not only changed. Asked of
+   * `this` at each call, never bound once: a job's slept batches run on a prototype child of the source (see
+   * `emptyThrough`), whose assignments shadow the source's own maps.
+   */
+  private progress(): ShardProgress {
+    return { sequenceNumbers: this.sequenceNumbers, finishedShards: this.finishedShards };
+  }
+
   /** Every shard of the stream still in its retention, open or closed, sorted by id. */
   private listShards(): Promise<Shard[]> {
     return listShards(this.client, this.retry, this.streamName);
@@ -480,11 +390,6 @@ export class KinesisSource implements PlannedSource<string> {
     this.shards = shards;
     this.sequenceNumbers = new Map([...this.sequenceNumbers].filter(([id]) => listed.has(id)));
     this.finishedShards = new Set([...this.finishedShards].filter((id) => listed.has(id)));
-    this.unreported = new Map([...this.unreported].filter(([id]) => listed.has(id)));
+    this.planner.keepListed(listed);
   }
-}
-
-/** Where the task of `partition` reports, in the batch's folder. */
-function reportKey(folder: string, partition: number): string {
-  return `${folder}read-${partition}.json`;
 }
