@@ -27,7 +27,7 @@ export const countByKey = defineOp<'countByKey', { partitions?: number }>({
   build: (node, op) => node.mapValues(() => 1).reduceByKey((a: number, b: number) => a + b, op.partitions),
 });
 
-interface CombineByKeyFields {
+export interface CombineByKeyFields {
   readonly createCombiner: string;
   readonly mergeValue: string;
   readonly mergeCombiners: string;

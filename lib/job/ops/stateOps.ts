@@ -4,7 +4,7 @@ import { defineOp, ref } from './OpEntry';
 
 /** The stateful ops: a state per key carried from batch to batch, checkpointed. */
 
-interface UpdateStateByKeyFields {
+export interface UpdateStateByKeyFields {
   /** An update function's name: `(values, state) => state | undefined` (`countState`, `sumState`). */
   readonly fn: string;
   readonly partitions?: number;
@@ -41,7 +41,7 @@ export const updateStateByKey = defineOp<'updateStateByKey', UpdateStateByKeyFie
   },
 });
 
-interface MapWithStateFields {
+export interface MapWithStateFields {
   /** A mapWithState function's name: `(key, value, state, batchTime) => record` (`runningCount`, `sessionCount`). */
   readonly fn: string;
   readonly partitions?: number;

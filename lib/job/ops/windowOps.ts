@@ -6,7 +6,7 @@ import { defineOp, type OpChecks, ref } from './OpEntry';
  */
 
 /** A window's length and slide, both multiples of the input's slide (the batch interval unless windowed). */
-interface WindowFields {
+export interface WindowFields {
   /** The window's length in ms. */
   readonly windowMs: number;
   /** How often a window is computed, in ms. Default (where optional): the input's slide. */
@@ -33,7 +33,7 @@ export const countByWindow = defineOp<'countByWindow', WindowFields & { slideMs:
   build: (node, op) => node.countByWindow(op.windowMs, op.slideMs),
 });
 
-interface ReduceByWindowFields extends WindowFields {
+export interface ReduceByWindowFields extends WindowFields {
   /** A reducer's name. */
   readonly fn: string;
   /** The inverse reducer's name (`subtract` for `sum`); makes the op incremental. */
@@ -61,7 +61,7 @@ export const reduceByWindow = defineOp<'reduceByWindow', ReduceByWindowFields>({
   },
 });
 
-interface ReduceByKeyAndWindowFields extends WindowFields {
+export interface ReduceByKeyAndWindowFields extends WindowFields {
   readonly fn: string;
   readonly invFn?: string;
   readonly partitions?: number;
