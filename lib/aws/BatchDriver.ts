@@ -1,0 +1,372 @@
+import { randomUUID } from 'node:crypto';
+import { PartitionCache } from '../dataset/PartitionCache';
+import { batchIntervalOf } from '../job/buildDeployedJob';
+import { deployedModules } from '../job/DeployedModules';
+import { batchFields } from '../log/batchFields';
+import type { Logger } from '../log/Logger';
+import type { CheckpointData } from '../scheduler/CheckpointData';
+import { SystemClock } from '../scheduler/Clock';
+import { DelayTrend } from '../scheduler/DelayTrend';
+import { InProcessRunner } from '../scheduler/InProcessRunner';
+import { JobScheduler } from '../scheduler/JobScheduler';
+import type { BatchInfo } from '../scheduler/StreamingListener';
+import { ActiveBatches } from '../ui/ActiveBatches';
+import { US_EAST_1_PRICES } from './AwsPrices';
+import { jobStorePrefix, OUTPUTS_PREFIX, TEMPORARY_PREFIXES, TEMPORARY_TAG } from './bucketLayout';
+import { CoordinatorCostMeter } from './CoordinatorCostMeter';
+import type { CoordinatorClients, CoordinatorConfig } from './CoordinatorRuntime';
+import { DeployedContexts } from './DeployedContexts';
+import { emfLine } from './emfMetrics';
+import { FencedError, FencedStore } from './FencedStore';
+import { HybridRunner } from './HybridRunner';
+import { JobMetricsWriter } from './JobMetricsWriter';
+import type { JobRecords } from './JobRecords';
+import { DEFAULT_IDLE_AFTER_BATCHES, IdleTracker, isPeekable, type SleepMark, wakePlan } from './JobSleep';
+import type { KinesisSource } from './KinesisSource';
+import { LambdaTaskRunner } from './LambdaTaskRunner';
+import { logRetries } from './logRetries';
+import { S3BlockStore } from './S3BlockStore';
+import { S3Lease } from './S3Lease';
+import { TaskReportInbox } from './TaskReports';
+import { openBlockStore, readStaticFile } from './WorkerRuntime';
+
+/**
+ * The coordinator's batch driver: each invocation drives a job's batches on the real clock for as long as it may
+ * run, holding the job's lease, reports each batch's cost and metrics, lets an idle job sleep, and hands over to a
+ * fresh invocation of itself. The batch loop is the engine's own JobScheduler, with the S3 block store and the
+ * worker function as runner, so the same plans, checkpoints and recovery as in local mode apply. What a job
+ * should do (run, stop) is the control plane's record; see `ControlPlane`.
+ */
+export class BatchDriver {
+  private readonly root: S3BlockStore;
+  private readonly contexts: DeployedContexts;
+
+  constructor(
+    private readonly clients: CoordinatorClients,
+    private readonly config: CoordinatorConfig,
+    private readonly records: JobRecords,
+    /** Starts the next invocation (asynchronously) to go on driving the job. */
+    private readonly handOver: (name: string) => Promise<void>,
+  ) {
+    this.root = records.root;
+    this.contexts = new DeployedContexts(clients, config, records);
+  }
+
+  /** The scheduled tick: drives the job named, or every running job, sharing the budget. */
+  async tick(job: string | undefined, budgetMs: number, log: Logger): Promise<Record<string, unknown>> {
+    const names = job ? [job] : await this.records.runningJobs();
+    const results = [];
+    for (const name of names) results.push(await this.drive(name, budgetMs / names.length, true, log));
+    return { ok: true, driven: results };
+  }
+
+  /**
+   * Drives a job's batches while this invocation may, then hands over; a held lease means someone else is. A
+   * sleeping job is woken only when `checkSleep` is false (a start) or its sources have new records (the tick).
+   */
+  async drive(
+    name: string,
+    budgetMs: number,
+    checkSleep: boolean,
+    runtimeLog: Logger,
+  ): Promise<Record<string, unknown>> {
+    const log = runtimeLog.with({ job: name });
+    const driveStartedAt = Date.now();
+    const control = await this.records.control(name);
+    if (control?.state !== 'running') return { ok: true, job: name, state: control?.state ?? 'unknown' };
+    const doc = await this.records.document(name);
+    if (control.asleep && checkSleep && !(await this.contexts.hasNewInput(name, doc))) {
+      return { ok: true, job: name, state: 'asleep', note: 'no new input: the job sleeps on' };
+    }
+    // Stop starting batches at the budget: what runs then has the rest of the invocation to finish. A read that
+    // began before is cut only later, half way into the margin (a fifth of the time left: budget / 8), so that a
+    // batch is cut short only when a read is really slow, never by a read that merely overlaps the stop.
+    const deadlineMs = Date.now() + Math.max(0, budgetMs);
+    const readDeadlineMs = deadlineMs + Math.min(15_000, Math.max(0, budgetMs) / 8);
+    const lease = await S3Lease.acquire(
+      this.root,
+      `jobs/${name}/lease.json`,
+      randomUUID(),
+      this.config.leaseTtlMs ?? Math.max(5000, 3 * (batchIntervalOf(doc, deployedModules) ?? 0)),
+    );
+    if (!lease) {
+      log.info(`Job ${name}: another coordinator holds its lease and drives it`);
+      return { ok: true, job: name, state: 'running', note: 'another coordinator holds the lease' };
+    }
+    // Batches through this time were slept through (set once the checkpoint says where the job resumes).
+    let emptyUntil = control.emptyThrough ?? 0;
+    const ssc = await this.contexts.build(
+      doc,
+      () => readDeadlineMs,
+      () => emptyUntil,
+      log,
+    );
+    const store = this.records.jobStore(name, {
+      temporary: { prefixes: TEMPORARY_PREFIXES, tag: TEMPORARY_TAG },
+      retry: { onRetry: logRetries(log, 'S3') },
+    });
+    const outputs = new S3BlockStore({
+      client: this.clients.s3,
+      bucket: this.config.bucket,
+      prefix: OUTPUTS_PREFIX,
+      retry: { onRetry: logRetries(log, 'S3') },
+    });
+    // Everything this coordinator writes goes through the fence: once a successor took over, nothing more lands.
+    const fenced = new FencedStore(store, outputs, lease.epoch);
+    // The sources read their tasks' input reports from the answers the tasks sent back (see TaskReports).
+    const jobStore = new TaskReportInbox(fenced);
+    let checkpoint: CheckpointData | undefined;
+    try {
+      checkpoint = await fenced.claim();
+    } catch (error) {
+      if (!(error instanceof FencedError)) throw error;
+      log.warn(`Job ${name}: ${error.message}`, { error: error.message });
+      return { ok: true, job: name, state: 'running', note: error.message };
+    }
+    log.info(
+      `Job ${name}: took its lease (epoch ${lease.epoch}); resuming after batch ${checkpoint?.lastCompletedBatch ?? 0} ms`,
+      { epoch: lease.epoch, resumedAfter: checkpoint?.lastCompletedBatch ?? 0 },
+    );
+    const lambdaRunner = new LambdaTaskRunner({
+      client: this.clients.lambda,
+      functionName: this.config.workerFunction,
+      parallelism: this.config.taskConcurrency ?? 16,
+      // The worker's store is the bucket; this job's blocks, its document and spilled results are under the prefix.
+      job: { jobKey: 'job.json', storePrefix: jobStorePrefix(name), jobName: name },
+      spillStore: store,
+      onReports: (reports) => jobStore.deliver(reports),
+    });
+    const inCoordinator = new InProcessRunner({
+      store: fenced,
+      outputs: fenced.outputStore,
+      functions: ssc.functions,
+      cache: new PartitionCache(),
+      readText: (path) => readStaticFile(path, this.records.staticBase, async (url) => openBlockStore(url)),
+    });
+    const runner = new HybridRunner(
+      lambdaRunner,
+      inCoordinator,
+      this.config.smallStagesInCoordinator ?? true,
+    );
+    ssc.connect({
+      store: jobStore,
+      outputs: fenced.outputStore,
+      runner,
+      driverRunner: inCoordinator,
+      // Tasks land on whichever container Lambda picks, so memory copies are backed by the bucket.
+      memoryBackedByStore: true,
+      // A Lambda worker can straggle (a cold start, a slow host); a copy costs one invocation. A job may say no.
+      speculationByDefault: true,
+      log,
+      print: (text) => process.stdout.write(text),
+      // Object stores cannot append: one object per batch, with a deterministic key, is exactly once.
+      appendJsonl: async (path, line, batchTime) => {
+        if (path === undefined) process.stdout.write(`${line}\n`);
+        else await fenced.outputStore.put(`${path}/${batchTime}.json`, `${line}\n`);
+      },
+      outputPositions: async () => ({}),
+      restoreOutputPositions: async () => {},
+      // One object per batch, awaited before the batch's checkpoint: a failed write fails the batch, which runs
+      // again; when fenced, it is refused like the checkpoint, and the successor writes the same letters.
+      writeDeadLetters: async (letters, batchTime) => {
+        await fenced.put(
+          `dead-letter/${batchTime}.jsonl`,
+          letters.map((l) => `${JSON.stringify(l)}\n`).join(''),
+        );
+      },
+    });
+    // Waking from sleep: the clock goes back to where the sleeping job's had it, so the batches slept through are
+    // due at once and run back to back as empty batches (see `wakePlan` for why they run).
+    const resumedAfter = checkpoint?.lastCompletedBatch ?? 0;
+    let clock = new SystemClock();
+    if (control.asleep) {
+      const plan = wakePlan(control.asleep, resumedAfter, ssc.batchIntervalMs, Date.now());
+      clock = new SystemClock(plan.clockStartMs);
+      emptyUntil = Math.max(emptyUntil, plan.emptyThrough);
+      const { asleep: _, ...awake } = control;
+      await this.records.putControl(name, {
+        ...awake,
+        emptyThrough: emptyUntil,
+        updatedAt: new Date().toISOString(),
+      });
+    }
+    const scheduler = new JobScheduler(ssc, clock, { name, document: doc });
+    const completed: BatchInfo[] = [];
+    // The last batches' metrics, read once: this invocation adds its batches and rewrites them for status events.
+    const kept = await this.records.keptMetrics(name);
+    // The batches generated and not completed, written beside the kept metrics for the Streaming UI.
+    const active = new ActiveBatches();
+    const metrics = new JobMetricsWriter(this.root, name, kept, active, () => Boolean(fenced.fenced));
+    // The stability signal carries over from the invocations before this one.
+    const trend = new DelayTrend();
+    for (const batch of kept) trend.observe(batch.totalDelayMs);
+    // Idleness carries over too: the empty batches in a row before this invocation count (not those slept through).
+    const idle = new IdleTracker(Number(doc.idleAfterBatches ?? DEFAULT_IDLE_AFTER_BATCHES));
+    for (const batch of kept) if (batch.batchTime > emptyUntil) idle.observe(batch);
+    // Only sources that can tell whether records wait let a job sleep: the tick must be able to wake it.
+    const canSleep = ssc.graph.inputs.length > 0 && ssc.graph.inputs.every((i) => isPeekable(i.source));
+    let fellAsleep = false;
+    let sleepCheck = Promise.resolve();
+    let lostLease = false;
+    let s3Before = 0;
+    const coordinatorS3 = () => store.requests + outputs.requests + this.root.requests;
+    const meter = new CoordinatorCostMeter(
+      () => ({
+        s3Read: store.readRequests + outputs.readRequests + this.root.readRequests,
+        s3: coordinatorS3(),
+        getRecords: ssc.graph.inputs.reduce(
+          (sum, i) => sum + ((i.source as Partial<KinesisSource>).getRecordsCalls ?? 0),
+          0,
+        ),
+        atMs: Date.now(),
+      }),
+      driveStartedAt,
+      {
+        workerMemoryMb: this.config.workerMemoryMb ?? 1769,
+        coordinatorMemoryMb: this.config.coordinatorMemoryMb ?? 1024,
+        prices: this.config.prices ?? US_EAST_1_PRICES,
+      },
+    );
+    // First, so that a completed batch has left the active ones when the listener below writes the metrics; a
+    // batch's start refreshes them too, so that a batch running long is seen running.
+    ssc.addListener(active);
+    ssc.addListener({ onBatchStarted: () => metrics.refresh() });
+    ssc.addListener({
+      onBatchCompleted: (info) => {
+        const workers = lambdaRunner.takeBatchUsage(info.batchTime);
+        const invokes = workers.invokes;
+        const s3 = coordinatorS3();
+        const cost = meter.batchCompleted(info.records, workers);
+        // Kept with the batch for the status event: what the coordinator itself cost, beside the tasks.
+        const entry = { ...info, invokes, coordinatorS3Requests: s3 - s3Before, cost } as BatchInfo;
+        completed.push(entry);
+        metrics.add(entry);
+        s3Before = s3;
+        if (info.batchTime > emptyUntil && idle.observe(info) && canSleep && !fellAsleep) {
+          // Idle for idleAfterBatches batches, unless the sources say records wait (tasks that read directly leave
+          // the batch's count at 0): then stop driving; the tick wakes the job when records arrive.
+          sleepCheck = sleepCheck
+            .then(async () => {
+              if (fellAsleep || lostLease) return;
+              for (const { source } of ssc.graph.inputs) {
+                if (isPeekable(source) && (await source.hasNewRecords())) return idle.reset();
+              }
+              fellAsleep = true;
+              scheduler.stop();
+            })
+            // A failed check is as good as records: the job stays awake and checks again later.
+            .catch((failure: unknown) => {
+              log.warn(`Job ${name}: checking its sources for new records failed: ${String(failure)}`);
+              idle.reset();
+            });
+        }
+        process.stdout.write(
+          `${emfLine(name, entry, {
+            invokes,
+            coordinatorTasks: runner.coordinatorTasks,
+            delayGrowingFor: trend.observe(info.totalDelayMs),
+          })}\n`,
+        );
+        // The batch's one line; a failed batch's is its failure, logged once with the cause.
+        if (info.error) log.error(`Batch ${info.batchTime} ms failed: ${info.error}`, batchFields(entry));
+        else
+          log.info(
+            `Batch ${info.batchTime} ms done: ${info.records} records in, total delay ${info.totalDelayMs} ms, ` +
+              `${invokes} worker invocations, $${cost.dollars.toFixed(6)}`,
+            batchFields(entry),
+          );
+      },
+    });
+    // After a batch, once a third of the lease's TTL passed (every other batch at 1 s with the default 5 s TTL):
+    // renew the lease (stop at once if it was lost) and obey a stop event. A PUT per batch would be the job's
+    // largest fixed cost after the checkpoint. Renewals are chained and awaited before the release: a renewal
+    // landing after it would hold the lease against the hand-over.
+    let renewals = Promise.resolve();
+    ssc.addListener({
+      onBatchCompleted: () => {
+        renewals = renewals
+          .then(async () => {
+            if (lostLease || !lease.renewalDue()) return;
+            if (!(await lease.renew())) {
+              lostLease = true;
+              fenced.fence('its lease was taken over');
+              scheduler.stop();
+            }
+            if ((await this.records.control(name))?.state !== 'running') scheduler.stop();
+          })
+          // A failed renewal request is retried at the next batch; the lease outlives a few batches.
+          .catch((failure: unknown) =>
+            log.warn(
+              `Job ${name}: renewing its lease failed, tried again after the next batch: ${String(failure)}`,
+            ),
+          );
+      },
+    });
+    const sources = ssc.graph.inputs.map((i) => i.source);
+    const timer = setTimeout(() => scheduler.stop(), Math.max(0, deadlineMs - Date.now()));
+    let error: string | undefined;
+    try {
+      for (const source of sources)
+        await source.start?.({ intervalMs: ssc.batchIntervalMs, logicalClock: false });
+      if (checkpoint) await scheduler.restore(checkpoint);
+      const summary = await scheduler.run(control.maxBatches ? { batches: control.maxBatches } : {});
+      if (!(summary.error instanceof FencedError)) error = summary.error?.message;
+    } catch (thrown) {
+      // Taken over: the scheduler stopped at the refused write, and the successor carries on.
+      if (!(thrown instanceof FencedError)) throw thrown;
+    } finally {
+      clearTimeout(timer);
+      await Promise.all(sources.map((s) => s.stop?.()));
+      await runner.close();
+    }
+    await metrics.settled();
+    await sleepCheck;
+    // A coordinator that found itself fenced leaves lease, control state and hand-over to its successor.
+    if (fenced.fenced) {
+      lostLease = true;
+      // Once, here, whichever way it was found out (a renewal refused, a checkpoint write refused).
+      log.warn(
+        `Job ${name}: lost to another coordinator (${fenced.fenced}); it goes on from the checkpoint`,
+        {
+          error: fenced.fenced,
+        },
+      );
+    }
+    // The active batches too: those this invocation leaves are queued for the next one.
+    metrics.write();
+    await metrics.settled();
+    await renewals;
+    if (!lostLease) await lease.release();
+    const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
+    const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;
+    const current = lostLease ? undefined : await this.records.control(name);
+    if (!lostLease && fellAsleep && !finished && !error && current?.state === 'running') {
+      // Asleep: no hand-over. The mark says when the last batch was due, so that waking runs the batches since.
+      const asleep: SleepMark = { lastBatch: last, dueAtMs: clock.dueAt(last - resumedAfter) };
+      await this.records.putControl(name, { ...current, asleep, updatedAt: new Date().toISOString() });
+      log.info(`Job ${name}: no new input after batch ${last} ms; asleep until the tick finds records`);
+      return { ok: true, job: name, state: 'asleep', batches: completed.length, lastBatch: last };
+    }
+    if (!lostLease && (finished || error)) {
+      await this.records.putControl(name, {
+        state: 'stopped',
+        ...(control.maxBatches ? { maxBatches: control.maxBatches } : {}),
+        updatedAt: new Date().toISOString(),
+      });
+      if (finished) log.info(`Job ${name}: done, batch ${last} ms was its last`);
+    } else if (!lostLease && current?.state === 'running') {
+      log.info(`Job ${name}: handing over to a fresh invocation after batch ${last} ms`);
+      await this.handOver(name);
+    }
+    return {
+      ok: !error,
+      job: name,
+      batches: completed.length,
+      lastBatch: last,
+      ...(error ? { error } : {}),
+      ...(lostLease
+        ? { note: `lost the job to another coordinator: ${fenced.fenced ?? 'lease taken'}` }
+        : {}),
+    };
+  }
+}

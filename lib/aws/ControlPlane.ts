@@ -1,0 +1,159 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { JobValidationError } from '../errors';
+import { buildDeployedJob } from '../job/buildDeployedJob';
+import { deployedModules } from '../job/DeployedModules';
+import { JOB_NAME } from '../job/jobName';
+import { METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
+import { costOf } from './batchCost';
+import { jobStorePrefix } from './bucketLayout';
+import type { CoordinatorEvent } from './coordinatorEvents';
+import { ENV } from './deploymentContract';
+import type { JobRecords } from './JobRecords';
+import { S3Lease } from './S3Lease';
+
+/** What the control plane needs to know of the deployment. */
+export interface ControlPlaneConfig {
+  /** The coordinator function, which hand-overs and forwarded ticks invoke. Default: none. */
+  readonly selfFunction?: string;
+  /** The deployment's own Kinesis stream, for `kinesis` sources that name none. Default: none. */
+  readonly stream?: string;
+  /** Whether the coordinator function is mandatory: a control front end has nothing to start jobs on without it. */
+  readonly requiresCoordinator: boolean;
+}
+
+/**
+ * The coordinator's control plane: the events that record what should happen to a job and answer at once
+ * (`start`'s validation and records, `stop`, `status`, `reset`) and the asynchronous invocation of the coordinator
+ * that then drives its batches (a hand-over, a forwarded tick). It drives no batch itself; see `BatchDriver`.
+ */
+export class ControlPlane {
+  constructor(
+    private readonly records: JobRecords,
+    private readonly lambda: LambdaClient,
+    private readonly config: ControlPlaneConfig,
+  ) {}
+
+  /**
+   * Validates a job document and records it as running (after a reset when `fresh`): the answer of a failed
+   * validation, or the job's name for the batch driver (or a hand-over) to go on with.
+   */
+  async start(
+    doc: Record<string, unknown>,
+    batches: number | undefined,
+    fresh: boolean,
+  ): Promise<{ ok: true; job: string } | { ok: false; error: string; issues?: unknown }> {
+    try {
+      // Validates the whole document before anything is written.
+      await buildDeployedJob(doc, { baseDir: '/', staticBase: this.records.staticBase, deployedModules });
+      this.checkStreams(doc);
+    } catch (error) {
+      if (error instanceof JobValidationError)
+        return { ok: false, error: error.message, issues: error.issues };
+      throw error;
+    }
+    const name = String(doc.name);
+    if (!JOB_NAME.test(name)) {
+      return { ok: false, error: 'name: a job name may hold letters, digits, _ . - (it names S3 keys)' };
+    }
+    if (fresh) await this.reset(name);
+    await this.records.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));
+    // Workers read the document next to the job's blocks, once per container.
+    await this.records.root.put(`${jobStorePrefix(name)}job.json`, JSON.stringify(doc));
+    // A job that sleeps keeps its mark, so that the batches it slept through still run (as empty batches).
+    const before = fresh ? undefined : await this.records.control(name);
+    await this.records.putControl(name, {
+      state: 'running',
+      ...(batches ? { maxBatches: batches } : {}),
+      ...(before?.asleep ? { asleep: before.asleep } : {}),
+      ...(before?.emptyThrough ? { emptyThrough: before.emptyThrough } : {}),
+      updatedAt: new Date().toISOString(),
+    });
+    return { ok: true, job: name };
+  }
+
+  /** A control front end's answer to a start: the coordinator, started asynchronously, drives the batches. */
+  async startedElsewhere(name: string): Promise<Record<string, unknown>> {
+    await this.handOver(name);
+    return { ok: true, job: name, state: 'running', note: 'started: the coordinator drives its batches' };
+  }
+
+  async stop(name: string): Promise<Record<string, unknown>> {
+    await this.records.putControl(name, { state: 'stopped', updatedAt: new Date().toISOString() });
+    return { ok: true, job: name, state: 'stopped' };
+  }
+
+  /** A control front end's tick: the coordinator runs it, with its concurrency of 1. */
+  async forwardTick(job: string | undefined): Promise<Record<string, unknown>> {
+    await this.invokeCoordinator(job === undefined ? { action: 'tick' } : { action: 'tick', job });
+    return { ok: true, forwarded: 'tick' };
+  }
+
+  /** A `kinesis` source without a stream name needs the deployment's stream. */
+  private checkStreams(doc: Record<string, unknown>): void {
+    if (this.config.stream !== undefined) return;
+    const sources = (doc.sources ?? {}) as Record<string, { type?: string; streamName?: string }>;
+    const issues = Object.entries(sources)
+      .filter(([, spec]) => spec.type === 'kinesis' && spec.streamName === undefined)
+      .map(([name]) => ({
+        path: `sources.${name}.streamName`,
+        message: `this coordinator has no stream of its own (${ENV.stream} is not set): name the Kinesis stream`,
+      }));
+    if (issues.length > 0) throw new JobValidationError(issues);
+  }
+
+  /**
+   * Clears a job so that its next start begins from scratch: stops it, breaks its lease (a running holder's next
+   * renewal fails, and the next holder gets a higher epoch), deletes its metadata checkpoint first (a running
+   * coordinator's next conditional write then fails, so it stops without writing), then the rest of its store
+   * (input blocks, state, shuffle data, dead letters) and its metrics. Outputs are the user's and stay.
+   */
+  async reset(name: string): Promise<void> {
+    await this.records.putControl(name, { state: 'stopped', updatedAt: new Date().toISOString() });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await S3Lease.breakLease(this.records.root, `jobs/${name}/lease.json`)) break;
+    }
+    const store = this.records.jobStore(name);
+    await store.deleteKeys([METADATA_KEY]);
+    await store.deletePrefix('');
+    await this.records.root.deleteKeys([`jobs/${name}/metrics.json`, `jobs/${name}/active.json`]);
+  }
+
+  /** Starts the next invocation (asynchronously) to go on driving the job. */
+  async handOver(name: string): Promise<void> {
+    await this.invokeCoordinator({ action: 'tick', job: name });
+  }
+
+  private async invokeCoordinator(event: CoordinatorEvent): Promise<void> {
+    if (!this.config.selfFunction) {
+      if (this.config.requiresCoordinator)
+        throw new Error(`the control function needs ${ENV.coordinatorFunction} to start jobs on`);
+      return;
+    }
+    await this.lambda.send(
+      new InvokeCommand({
+        FunctionName: this.config.selfFunction,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+    );
+  }
+
+  async status(name: string, last: number): Promise<Record<string, unknown>> {
+    const control = await this.records.control(name);
+    if (!control) return { ok: false, error: `job: no job named ${JSON.stringify(name)}` };
+    const metrics = await this.records.keptMetrics(name);
+    const checkpoint = await readCheckpoint(this.records.jobStore(name));
+    return {
+      ok: true,
+      job: name,
+      state: control.state,
+      // A running job with no new input sleeps: no Lambda runs until the tick finds records.
+      ...(control.asleep ? { asleep: true, asleepAfterBatch: control.asleep.lastBatch } : {}),
+      lastCompletedBatch: checkpoint?.lastCompletedBatch ?? 0,
+      pendingBatches: checkpoint?.pendingBatches ?? [],
+      batches: metrics.slice(-last),
+      // What the batches reported cost, together (each batch's own is in its `cost`).
+      cost: costOf(metrics.slice(-last)),
+    };
+  }
+}

@@ -1,0 +1,111 @@
+import type { BatchInfo } from '../scheduler/StreamingListener';
+import { JOBS_PREFIX, jobStorePrefix, STATIC_PREFIX } from './bucketLayout';
+import type { SleepMark } from './JobSleep';
+import { S3BlockStore, type S3BlockStoreOptions } from './S3BlockStore';
+
+/** What the coordinator keeps per job in the bucket, under `jobs/<name>/`. */
+export interface JobControl {
+  readonly state: 'running' | 'stopped';
+  /** Stop after this batch of stream time, when set. */
+  readonly maxBatches?: number;
+  /** Set while the job sleeps for want of input: no coordinator runs, and the tick checks for records. */
+  readonly asleep?: SleepMark;
+  /** Batches at or before this batch time were slept through: they read no input, even when run again. */
+  readonly emptyThrough?: number;
+  readonly updatedAt: string;
+}
+
+/** Batches kept in `metrics.json` for status events and the Streaming UI: Spark's UI keeps 1,000 too. */
+const METRICS_KEPT = 1000;
+/**
+ * Of those, the newest batches that keep their output operations (stages, tasks) for the UI's batch page: the
+ * file is rewritten every few seconds, and a thousand batches' task lists would make each write megabytes.
+ */
+const DETAILS_KEPT = 100;
+
+/**
+ * The per-job records the control plane and the batch driver share in the bucket: the job's document, its control
+ * state (`jobs/<name>/control.json`), its kept metrics, and the store under its prefix.
+ */
+export class JobRecords {
+  /** The whole bucket, unprefixed: the `jobs/` records and the lease live here. */
+  readonly root: S3BlockStore;
+
+  constructor(
+    private readonly s3: S3BlockStoreOptions['client'],
+    readonly bucket: string,
+  ) {
+    this.root = new S3BlockStore({ client: s3, bucket });
+  }
+
+  /** `s3://bucket/static/`: where relative static dataset paths point. */
+  get staticBase(): string {
+    return `s3://${this.bucket}/${STATIC_PREFIX}`;
+  }
+
+  /** The store under the job's prefix: its blocks, checkpoint, state and dead letters. */
+  jobStore(
+    name: string,
+    options: Omit<S3BlockStoreOptions, 'client' | 'bucket' | 'prefix'> = {},
+  ): S3BlockStore {
+    return new S3BlockStore({
+      client: this.s3,
+      bucket: this.bucket,
+      prefix: jobStorePrefix(name),
+      ...options,
+    });
+  }
+
+  async control(name: string): Promise<JobControl | undefined> {
+    const text = await this.maybeText(`jobs/${name}/control.json`);
+    return text ? (JSON.parse(text) as JobControl) : undefined;
+  }
+
+  async putControl(name: string, control: JobControl): Promise<void> {
+    await this.root.put(`jobs/${name}/control.json`, JSON.stringify(control));
+  }
+
+  /** The job document the last start recorded. */
+  async document(name: string): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
+  }
+
+  /** The last {@link METRICS_KEPT} batches' metrics, oldest first. */
+  async keptMetrics(name: string): Promise<BatchInfo[]> {
+    return JSON.parse((await this.maybeText(`jobs/${name}/metrics.json`)) ?? '[]') as BatchInfo[];
+  }
+
+  async runningJobs(): Promise<string[]> {
+    const keys = await this.root.list(JOBS_PREFIX);
+    const names = keys.filter((k) => k.endsWith('/control.json')).map((k) => k.split('/')[1]!);
+    const running: string[] = [];
+    for (const name of names) if ((await this.control(name))?.state === 'running') running.push(name);
+    return running;
+  }
+
+  private async text(key: string): Promise<string> {
+    const text = await this.maybeText(key);
+    if (text === undefined) throw new Error(`s3://${this.bucket}/${key} is missing`);
+    return text;
+  }
+
+  private async maybeText(key: string): Promise<string | undefined> {
+    const bytes = await this.root.get(key);
+    return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
+  }
+}
+
+/**
+ * The kept metrics with one more batch: a batch computed again after a restart replaces its earlier entry, only
+ * the last {@link METRICS_KEPT} batches stay, and only the last {@link DETAILS_KEPT} keep their output operations.
+ */
+export function withBatch(kept: readonly BatchInfo[], batch: BatchInfo): BatchInfo[] {
+  const all = [...kept.filter((b) => b.batchTime !== batch.batchTime), batch]
+    .sort((a, b) => a.batchTime - b.batchTime)
+    .slice(-METRICS_KEPT);
+  return all.map((b, i) => {
+    if (i >= all.length - DETAILS_KEPT || b.outputOps === undefined) return b;
+    const { outputOps: _, ...summary } = b;
+    return summary;
+  });
+}
