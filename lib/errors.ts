@@ -33,9 +33,35 @@ export class JobValidationError extends SluiceError {
   }
 }
 
-/** A stream graph that cannot be built: mismatched slides, a union of different intervals, and so on. */
+/**
+ * One thing wrong with an argument of an operator: `field` names the argument as the job document's op field
+ * does (`windowMs`, `slideMs`, `checkpointIntervalMs`), or is undefined when the op as a whole is at fault.
+ */
+export interface GraphProblem {
+  readonly field: string | undefined;
+  readonly message: string;
+  readonly value?: unknown;
+}
+
+/**
+ * A stream graph that cannot be built: mismatched slides, a union of different intervals, and so on. It carries
+ * the origin (see `OpOrigin`) of the stream that raised it, so a job document's validator reports it at the JSON
+ * path of the op, and each problem with the argument at fault.
+ */
 export class StreamGraphError extends SluiceError {
   override name = 'StreamGraphError';
+  /** The problems, each at its argument; by default one, the message, at the op as a whole. */
+  readonly problems: readonly GraphProblem[];
+
+  constructor(
+    message: string,
+    /** Where the op that raised it was written, when known: `streams.x.ops[1] (window)`, `job.ts:14 (map)`. */
+    readonly origin?: string,
+    problems?: readonly GraphProblem[],
+  ) {
+    super(message);
+    this.problems = problems ?? [{ field: undefined, message }];
+  }
 }
 
 /** A user function broke a contract the engine relies on, such as a transform that returned nothing. */

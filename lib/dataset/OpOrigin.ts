@@ -28,6 +28,14 @@ export function withOpOrigin<T>(origin: string, build: () => T): T {
   }
 }
 
+/**
+ * The JSON path an origin set by the job document builder starts with: `streams.counts.ops[2]` of
+ * `streams.counts.ops[2] (reduceByKey)`, `streams.counts` of the stream's own settings.
+ */
+export function documentPathOf(origin: string): string {
+  return origin.replace(/ \([^()]*\)$/, '');
+}
+
 /** The origin set by the innermost `withOpOrigin` running now, if any. */
 export function ambientOpOrigin(): string | undefined {
   return ambient;

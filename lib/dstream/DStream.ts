@@ -107,12 +107,32 @@ export abstract class DStream<T = unknown> {
   /** Writes the dataset to the block store every `intervalMs` of stream time (a multiple of the slide). */
   checkpoint(intervalMs: number): this {
     if (!Number.isInteger(intervalMs) || intervalMs <= 0 || intervalMs % this.slideMs !== 0) {
-      throw new StreamGraphError(
-        `checkpoint interval of ${intervalMs} ms must be a positive multiple of the slide of ${this.slideMs} ms of stream ${this.name}`,
-      );
+      const message = `checkpoint interval of ${intervalMs} ms must be a positive multiple of ${this.describeSlide()}`;
+      // The job document builder sets the stream's own path around its settings; elsewhere, the last op's.
+      throw new StreamGraphError(message, ambientOpOrigin() ?? this.origin, [
+        { field: 'checkpointIntervalMs', message, value: intervalMs },
+      ]);
     }
     this.checkpointIntervalMs = intervalMs;
     return this;
+  }
+
+  /**
+   * This stream's slide and what set it, for errors about multiples of it: the batch interval, or the op up the
+   * chain that windowed it (`the slide of 2000 ms set by streams.w.ops[0] (window)`).
+   */
+  describeSlide(): string {
+    let setter: DStream<any> = this;
+    // A loop, not recursion: a long chain of ops must not overflow the stack.
+    for (
+      let up = setter.dependencies[0];
+      up !== undefined && up.slideMs === this.slideMs;
+      up = setter.dependencies[0]
+    )
+      setter = up;
+    return setter.dependencies.length === 0
+      ? `the batch interval of ${this.slideMs} ms`
+      : `the slide of ${this.slideMs} ms set by ${setter.origin ?? setter.name}`;
   }
 
   private isCheckpointTime(batchTime: number): boolean {

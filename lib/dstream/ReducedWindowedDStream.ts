@@ -31,7 +31,8 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     filterFn: ((pair: [K, V]) => boolean) | undefined,
   ) {
     super(parent.ssc);
-    validateWindow(parent, windowMs, slide);
+    this.name = 'reduceByKeyAndWindow'; // before the check: a TypeScript job's origin names the op by it
+    validateWindow(parent, windowMs, slide, this.origin);
     this.partitioner = partitionerFor(partitioning, this.ssc.defaultPartitions);
     this.reduced = parent.reduceByKey(reduceFn, this.partitioner).persist('memory');
     this.mergeId = this.ssc.graphScope.register(([previous, old, entering]: [V[], V[], V[]]) => {
@@ -44,7 +45,6 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     this.filterId = filterFn ? this.ssc.graphScope.register(filterFn) : undefined;
     this.persist('memory');
     this.mustCheckpoint = true;
-    this.name = 'reduceByKeyAndWindow';
   }
 
   get dependencies() {

@@ -3,6 +3,7 @@ import { FnScope } from '../dataset/FnScope';
 import { PlaceholderDataset } from '../dataset/PlaceholderDataset';
 import { StreamGraphError, UserFunctionError } from '../errors';
 import { DStream } from './DStream';
+import { slidesDiffer } from './UnionDStream';
 
 /** A dataset-to-dataset function over one or more streams' datasets of the same batch. */
 export type TransformFn<U> = (datasets: Dataset<any>[], batchTime: number) => Dataset<U>;
@@ -21,7 +22,8 @@ export class TransformedDStream<U> extends DStream<U> {
     super(TransformedDStream.first(parents).ssc);
     if (new Set(parents.map((p) => p.slideMs)).size > 1) {
       throw new StreamGraphError(
-        `transformWith needs streams with the same slide interval, got ${parents.map((p) => `${p.slideMs} ms`).join(' and ')}`,
+        `transformWith, the joins and cogroup combine their inputs batch by batch, so their slides must be equal; ${slidesDiffer(parents)}`,
+        this.origin,
       );
     }
     this.name = 'transform';

@@ -10,9 +10,8 @@ export class UnionDStream<T> extends DStream<T> {
     const slides = new Set(parents.map((p) => p.slideMs));
     if (slides.size > 1) {
       throw new StreamGraphError(
-        `union needs streams with the same slide interval, got ${parents
-          .map((p) => `${p.name} every ${p.slideMs} ms`)
-          .join(', ')}`,
+        `union combines its inputs batch by batch, so their slides must be equal; ${slidesDiffer(parents)}`,
+        this.origin,
       );
     }
     this.name = 'union';
@@ -41,4 +40,11 @@ export class UnionDStream<T> extends DStream<T> {
     }
     return unionOf(datasets as Dataset<T>[]);
   }
+}
+
+/** `w slides every 2000 ms but lines every 1000 ms`: the first input against those that slide otherwise. */
+export function slidesDiffer(parents: readonly DStream<any>[]): string {
+  const first = parents[0]!; // called with inputs whose slides differ: at least two
+  const others = parents.filter((p) => p.slideMs !== first.slideMs);
+  return `${first.name} slides every ${first.slideMs} ms but ${others.map((p) => `${p.name} every ${p.slideMs} ms`).join(', ')}`;
 }

@@ -1,20 +1,45 @@
 import type { Dataset } from '../dataset/Dataset';
 import { unionOf } from '../dataset/unionOf';
-import { StreamGraphError } from '../errors';
+import { type GraphProblem, StreamGraphError } from '../errors';
 import { DStream } from './DStream';
 
-/** Checks a window and slide against the parent's slide, with both numbers in the message. */
-export function validateWindow(parent: DStream<any>, windowMs: number, slideMs: number): void {
+/**
+ * Input batches one window may span: each is remembered until it leaves the window, so a week of 1 ms batches
+ * would hold hundreds of millions of datasets. A longer window windows a stream that already slides slower.
+ */
+export const MAX_WINDOW_BATCHES = 100_000;
+
+/**
+ * Checks a window and slide against the parent's slide, with the numbers and what set that slide in the
+ * message; every problem is reported at once, each at its argument (`windowMs`, `slideMs`).
+ */
+export function validateWindow(
+  parent: DStream<any>,
+  windowMs: number,
+  slideMs: number,
+  /** The origin of the windowed stream, which the error carries. */
+  origin: string | undefined,
+): void {
   const p = parent.slideMs;
-  for (const [what, ms] of [
-    ['window', windowMs],
-    ['slide', slideMs],
+  const problems: GraphProblem[] = [];
+  for (const [what, field, ms] of [
+    ['window', 'windowMs', windowMs],
+    ['slide', 'slideMs', slideMs],
   ] as const) {
     if (!Number.isInteger(ms) || ms <= 0 || ms % p !== 0) {
-      throw new StreamGraphError(
-        `${what} of ${ms} ms must be a positive multiple of the parent's slide of ${p} ms (stream ${parent.name})`,
-      );
+      const message = `${what} of ${ms} ms must be a positive multiple of ${parent.describeSlide()}`;
+      problems.push({ field, message, value: ms });
     }
+  }
+  if (problems.length === 0 && windowMs / p > MAX_WINDOW_BATCHES) {
+    problems.push({
+      field: 'windowMs',
+      message: `spans ${Math.ceil(windowMs / p)} batches of its input's ${p} ms, more than the ${MAX_WINDOW_BATCHES} a window may keep; use a longer batch interval or slide before it (a window of windows)`,
+      value: windowMs,
+    });
+  }
+  if (problems.length > 0) {
+    throw new StreamGraphError(problems.map((problem) => problem.message).join('; '), origin, problems);
   }
 }
 
@@ -30,10 +55,10 @@ export class WindowedDStream<T> extends DStream<T> {
     private readonly slide: number,
   ) {
     super(parent.ssc);
-    validateWindow(parent, windowMs, slide);
+    this.name = 'window'; // before the check: a TypeScript job's origin names the op by it
+    validateWindow(parent, windowMs, slide, this.origin);
     // Spark persists the parent of a window (serialized, in memory); a batch is read by window/slide windows.
     if (!parent.storageLevel) parent.persist('memory');
-    this.name = 'window';
   }
 
   get dependencies() {

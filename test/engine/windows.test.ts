@@ -41,10 +41,10 @@ describe('window validation', () => {
     const s = ssc.queueStream([[1]]);
     expect(() => s.window(2500, 1000)).toThrow(StreamGraphError);
     expect(() => s.window(2500, 1000)).toThrow(
-      /window of 2500 ms must be a positive multiple of the parent's slide of 1000 ms/,
+      /window of 2500 ms must be a positive multiple of the batch interval of 1000 ms/,
     );
     expect(() => s.window(2000, 1500)).toThrow(
-      /slide of 1500 ms must be a positive multiple of the parent's slide of 1000 ms/,
+      /slide of 1500 ms must be a positive multiple of the batch interval of 1000 ms/,
     );
     const pairs = ssc.queueStream<[string, number]>([[['a', 1]]]);
     expect(() =>
@@ -56,9 +56,30 @@ describe('window validation', () => {
     ).toThrow(/window of 999 ms/);
   });
 
+  it('carries the origin of the window that refused its arguments, and each argument at fault', () => {
+    // given a window of 2.5 s sliding every 1.5 s on 1 s batches, built in this file
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const s = ssc.queueStream([[1]]);
+    // when it is built
+    let error: unknown;
+    try {
+      s.window(2500, 1500);
+    } catch (thrown) {
+      error = thrown;
+    }
+    // then the error names this line's window, and both arguments
+    expect(error).toBeInstanceOf(StreamGraphError);
+    const graphError = error as StreamGraphError;
+    expect(graphError.origin).toMatch(/windows\.test\.ts:\d+ \(window\)$/);
+    expect(graphError.problems.map((p) => [p.field, p.value])).toEqual([
+      ['windowMs', 2500],
+      ['slideMs', 1500],
+    ]);
+  });
+
   it('refuses a union of a windowed stream with a stream of another slide', () => {
     const ssc = new StreamingContext({ batchIntervalMs: 1000 });
     const s = ssc.queueStream([[1]]);
-    expect(() => s.union(s.window(2000, 2000))).toThrow(/same slide interval/);
+    expect(() => s.union(s.window(2000, 2000))).toThrow(/so their slides must be equal/);
   });
 });
