@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { MAX_WINDOW_BATCHES } from '../../lib/dstream/WindowedDStream';
 import type { JobValidationError } from '../../lib/errors';
 import { unboundedRegexReason } from '../../lib/job/ExpressionBudget';
-import { MAX_NESTING, MAX_OPS, MAX_WINDOW_BATCHES, validateJob } from '../../lib/job/validateJob';
+import { MAX_NESTING, MAX_OPS } from '../../lib/job/jobLimits';
+import { validateJob } from '../../lib/job/validateJob';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { issueAt, issuesOf, minimalJob } from './fixtures/jobs';
 

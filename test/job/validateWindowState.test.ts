@@ -32,11 +32,11 @@ describe('validateJob checks windows against the slide of their input', () => {
     // then each field is reported at its path, with its value
     expect(issueAt(issues, 'streams.counts.ops[1].windowMs')).toEqual({
       path: 'streams.counts.ops[1].windowMs',
-      message: 'window of 2500 ms must be a multiple of the batch interval of 1000 ms',
+      message: 'window of 2500 ms must be a positive multiple of the batch interval of 1000 ms',
       value: 2500,
     });
     expect(issueAt(issues, 'streams.counts.ops[1].slideMs').message).toBe(
-      'slide of 1500 ms must be a multiple of the batch interval of 1000 ms',
+      'slide of 1500 ms must be a positive multiple of the batch interval of 1000 ms',
     );
     expect(issues).toHaveLength(2);
   });
@@ -53,7 +53,7 @@ describe('validateJob checks windows against the slide of their input', () => {
     const doc = jobWithOps([op]);
     // when it is validated, then the window is reported
     expect(issueAt(issuesOf(doc), 'streams.x.ops[0].windowMs').message).toBe(
-      'window of 1500 ms must be a multiple of the batch interval of 1000 ms',
+      'window of 1500 ms must be a positive multiple of the batch interval of 1000 ms',
     );
   });
 
@@ -79,7 +79,7 @@ describe('validateJob checks windows against the slide of their input', () => {
       {
         path: 'streams.x.ops[1].windowMs',
         message:
-          "window of 3000 ms must be a multiple of the input's slide of 2000 ms (set by streams.w.ops[0].slideMs)",
+          'window of 3000 ms must be a positive multiple of the slide of 2000 ms set by streams.w.ops[0] (window)',
         value: 3000,
       },
     ]);
@@ -101,10 +101,10 @@ describe('validateJob checks windows against the slide of their input', () => {
     const issues = issuesOf(doc);
     // then both are reported at the stream's field
     expect(issueAt(issues, 'streams.words.checkpointIntervalMs').message).toBe(
-      'checkpoint interval of 1500 ms must be a multiple of the batch interval of 1000 ms',
+      'checkpoint interval of 1500 ms must be a positive multiple of the batch interval of 1000 ms',
     );
     expect(issueAt(issues, 'streams.w.checkpointIntervalMs').message).toBe(
-      "checkpoint interval of 3000 ms must be a multiple of the stream's slide of 2000 ms (set by streams.w.ops[0].slideMs)",
+      'checkpoint interval of 3000 ms must be a positive multiple of the slide of 2000 ms set by streams.w.ops[0] (window)',
     );
   });
 
@@ -140,13 +140,38 @@ describe('validateJob checks windows against the slide of their input', () => {
       },
       outputs: [{ stream: 'x', type: 'print' }],
     });
-    // when it is validated, then the input of the other slide is reported
+    // when it is validated, then the union is reported, naming the input of the other slide
     expect(issuesOf(doc)).toEqual([
       {
-        path: 'streams.x.ops[0].with[1]',
+        path: 'streams.x.ops[0]',
         message:
-          '"lines" has a slide of 1000 ms but this stream 2000 ms; union combines inputs batch by batch, so their slides must be equal',
-        value: 'lines',
+          'union combines its inputs batch by batch, so their slides must be equal; w slides every 2000 ms but lines every 1000 ms',
+      },
+    ]);
+  });
+
+  it('a join of inputs of different slides, once, though a stream reads it', () => {
+    // given a join of a stream sliding every 2 s with the 1 s pairs, read by another stream
+    const doc = minimalJob({
+      streams: {
+        x: { from: 'lines', ops: [{ op: 'map', expr: '[$, 1]' }] },
+        w: {
+          from: 'x',
+          ops: [
+            { op: 'window', windowMs: 2000, slideMs: 2000 },
+            { op: 'join', with: 'x' },
+          ],
+        },
+        y: { from: 'w', ops: [{ op: 'count' }] },
+      },
+      outputs: [{ stream: 'y', type: 'print' }],
+    });
+    // when it is validated, then the join alone is reported, at its op
+    expect(issuesOf(doc)).toEqual([
+      {
+        path: 'streams.w.ops[1]',
+        message:
+          'transformWith, the joins and cogroup combine their inputs batch by batch, so their slides must be equal; w.ops[0]:window slides every 2000 ms but x every 1000 ms',
       },
     ]);
   });

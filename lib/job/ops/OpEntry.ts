@@ -40,10 +40,9 @@ export interface OpEntry<Name extends string = string, Fields extends object = o
    * or first in a stream whose `from` ends with that op. Default: any place.
    */
   readonly follows?: string;
-  /** Windows its input: has `windowMs`, and `slideMs` (when given) becomes the slide of its result. Default false. */
-  readonly window?: boolean;
   /**
-   * The checks a schema cannot make, beyond the shared ones (`with` names, slides, windows). Default: `fn`, when
+   * The checks a schema cannot make, beyond the shared ones (`with` names). Windows, slides and checkpoint
+   * intervals are the engine's, reported at the op's path once the graph is built. Default: `fn`, when
    * the op has one, names a known function (of any kind), or for an expression op `fn` or `expr` is valid.
    */
   validate?(op: Fields & { readonly op: Name }, check: OpChecks): void;

@@ -20,7 +20,6 @@ export const window = defineOp<'window', WindowFields>({
   description: 'The records of each window: the batches in (t − windowMs, t], every slideMs.',
   fields: windowFields,
   required: ['windowMs'],
-  window: true,
   build: (node, op) => node.window(op.windowMs, op.slideMs),
 });
 
@@ -29,7 +28,6 @@ export const countByWindow = defineOp<'countByWindow', WindowFields & { slideMs:
   description: 'One record per window: the number of records in it, computed incrementally.',
   fields: { windowMs: ref('windowMs'), slideMs: ref('slideMsRequired') },
   required: ['windowMs', 'slideMs'],
-  window: true,
   build: (node, op) => node.countByWindow(op.windowMs, op.slideMs),
 });
 
@@ -52,7 +50,6 @@ export const reduceByWindow = defineOp<'reduceByWindow', ReduceByWindowFields>({
     slideMs: ref('slideMsRequired'),
   },
   required: ['fn', 'windowMs', 'slideMs'],
-  window: true,
   validate: (op, check) => checkWindowReducer(op, check),
   build: (node, op, ctx) => {
     const f = ctx.named('fn');
@@ -84,7 +81,6 @@ export const reduceByKeyAndWindow = defineOp<'reduceByKeyAndWindow', ReduceByKey
     filterExpr: ref('windowFilterExpr'),
   },
   required: ['fn', 'windowMs'],
-  window: true,
   validate: (op, check) => checkWindowReducer(op, check),
   build: (node, op, ctx) => {
     const f = ctx.named('fn');
@@ -108,7 +104,6 @@ export const countByValueAndWindow = defineOp<
     '[value, count] over each window, computed incrementally; values whose count drops to zero are removed.',
   fields: { ...windowFields, partitions: ref('partitions') },
   required: ['windowMs'],
-  window: true,
   build: (node, op) => node.countByValueAndWindow(op.windowMs, op.slideMs, op.partitions),
 });
 
@@ -117,7 +112,6 @@ export const groupByKeyAndWindow = defineOp<'groupByKeyAndWindow', WindowFields 
   description: 'The values of each key over each window: [key, [values]].',
   fields: { ...windowFields, partitions: ref('partitions') },
   required: ['windowMs'],
-  window: true,
   build: (node, op) => node.groupByKeyAndWindow(op.windowMs, op.slideMs, op.partitions),
 });
 

@@ -1,0 +1,130 @@
+import type { ErrorObject } from 'ajv';
+import type { JobIssue } from '../errors';
+import { isObject } from './documentValues';
+import { childPath, jsonPath, unknownNameMessage } from './JobDocument';
+import { validate } from './jobSchemaValidator.generated.mjs';
+
+/**
+ * The document checked against `job.schema.json`: each Ajv error as an issue at the path of the field at fault,
+ * in words a user can act on.
+ */
+export function schemaIssues(doc: unknown): JobIssue[] {
+  // Compiled ahead of time (`npm run schema`): no schema compilation, and no `new Function`, at run time.
+  if (validate(doc)) return [];
+  const issues: JobIssue[] = [];
+  for (const error of validate.errors ?? []) {
+    const issue = issueOf(error, doc);
+    if (issue !== undefined) issues.push(issue);
+  }
+  return issues;
+}
+
+/** Turns one Ajv error into an issue whose path is the field at fault, or undefined for a redundant error. */
+function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
+  const segments = segmentsOf(error.instancePath, doc);
+  const path = jsonPath(...segments);
+  const data: unknown = error.data;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'if': // "must match then": the error inside `then` says what is wrong
+    case 'propertyNames': // the inner error, which carries the property name, says it
+      return undefined;
+    case 'required': {
+      const field = String(params.missingProperty);
+      return { path: childPath(path, field), message: `is required${ownerOf(data)}` };
+    }
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty);
+      const known = Object.keys(
+        (error.parentSchema as { properties?: object } | undefined)?.properties ?? {},
+      );
+      const fields = known.filter((k) => !isSelector(k, data));
+      return {
+        path: childPath(path, field),
+        message: `is not a field${ownerOf(data)}; expected ${fields.length > 0 ? fields.join(', ') : 'no other field'}`,
+        value: isObject(data) ? data[field] : undefined,
+      };
+    }
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map(String);
+      const field = String(segments[segments.length - 1] ?? 'value');
+      const what = field === 'persist' ? 'storage level' : field;
+      return { path, message: unknownNameMessage(what, String(data), allowed), value: data };
+    }
+    case 'type':
+      return { path, message: `must be ${typeNames(String(params.type))}`, value: data };
+    case 'minLength':
+      return { path, message: 'must not be empty', value: data };
+    case 'maximum':
+      return { path, message: `must be at most ${params.limit}; ${LIMITS_HINT}`, value: data };
+    case 'maxLength':
+      return {
+        path,
+        message: `must be at most ${params.limit} characters; ${LIMITS_HINT}`,
+        value: String(data).slice(0, 80),
+      };
+    case 'maxItems':
+      return { path, message: `may list at most ${params.limit} items; ${LIMITS_HINT}`, value: undefined };
+    case 'maxProperties':
+      return { path, message: `may have at most ${params.limit} entries; ${LIMITS_HINT}`, value: undefined };
+    default:
+      if (error.propertyName !== undefined) {
+        return {
+          path: childPath(path, error.propertyName),
+          message: 'is not a valid name: use letters, digits, _ and -, starting with a letter or _',
+          value: error.propertyName,
+        };
+      }
+      return { path, message: error.message ?? `fails ${error.keyword}`, value: data };
+  }
+}
+
+/** Where a job that needs more than a bound goes: the README's table says why each bound is what it is. */
+const LIMITS_HINT = 'see "Limits of a job document" in the README for what to do when a job needs more';
+
+/** The path segments of a JSON pointer, numbers where the document has an array. */
+function segmentsOf(pointer: string, doc: unknown): (string | number)[] {
+  if (pointer === '') return [];
+  const segments: (string | number)[] = [];
+  let value = doc;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (Array.isArray(value)) {
+      segments.push(Number(key));
+      value = value[Number(key)];
+    } else {
+      segments.push(key);
+      value = isObject(value) ? value[key] : undefined;
+    }
+  }
+  return segments;
+}
+
+/** ` by op "reduce"` or ` for type "socket"`, when the object is an op, a source, a dataset or an output. */
+function ownerOf(data: unknown): string {
+  if (!isObject(data)) return '';
+  if (typeof data.op === 'string') return ` by op "${data.op}"`;
+  if (typeof data.type === 'string') return ` for type "${data.type}"`;
+  return '';
+}
+
+/** True for the field that selects the variant (`op`, `type`), which listing the allowed fields leaves out. */
+function isSelector(field: string, data: unknown): boolean {
+  return isObject(data) && (field === 'op' || field === 'type') && typeof data[field] === 'string';
+}
+
+function typeNames(types: string): string {
+  const names: Record<string, string> = {
+    integer: 'a whole number',
+    number: 'a number',
+    string: 'a string',
+    object: 'an object',
+    array: 'an array',
+    boolean: 'true or false',
+    null: 'null',
+  };
+  return types
+    .split(',')
+    .map((t) => names[t] ?? t)
+    .join(' or ');
+}
