@@ -13,21 +13,46 @@ const integration = [
   'test/package/**/*.test.ts',
 ];
 
+/**
+ * Slow end-to-end tests that need no emulator: `npm run test:slow`. They spawn `sluice` processes and kill them
+ * (-9), run many batches, search for a sustainable rate, or run whole operator tables on worker threads, where each
+ * case starts a pool whose threads load the engine through the TypeScript loader (about a second per case on a
+ * loaded machine). `unit` keeps those tables in-process, plus a case or two on worker threads, so that it still
+ * runs the real worker-thread runner.
+ */
+const slow = [
+  'test/engine/operatorsOnWorkerThreads.test.ts',
+  'test/engine/combiningShuffleOnWorkerThreads.test.ts',
+  'test/engine/stateOnWorkerThreads.test.ts',
+  'test/engine/recovery.test.ts',
+  'test/engine/receivedBlocksRecovery.test.ts',
+  'test/engine/storedInputRecovery.test.ts',
+  'test/tune/searchRate.test.ts',
+  'test/cli/processes.test.ts',
+  'test/cli/tune.test.ts',
+  'test/job/moduleFormats.test.ts',
+];
+
 export default defineConfig({
   test: {
     // Not a timed assertion: a safety net for tests that start real processes and worker threads, which on a
     // loaded 2-core machine can take several seconds just to load.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // `npm test` runs both projects; `npm run test:unit` only the first, which starts no emulator and no browser.
+    // `npm test` runs every project; `npm run test:unit` only the first, which starts no emulator, no browser and
+    // no long end-to-end run.
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...integration],
+          exclude: [...configDefaults.exclude, ...integration, ...slow],
         },
+      },
+      {
+        extends: true,
+        test: { name: 'slow', include: slow },
       },
       {
         extends: true,

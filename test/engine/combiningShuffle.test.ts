@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildJob } from '../../lib/job/buildJob';
-import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import type { MapStatus, TaskPlan, TaskResult } from '../../lib/plan/Plan';
 import { StreamingContext, type StreamingContextOptions } from '../../lib/StreamingContext';
@@ -22,71 +21,13 @@ import { shuffleKey, writeShuffle } from '../../lib/shuffle/ShuffleWriter';
 import { CountingBlockStore } from '../../lib/storage/CountingBlockStore';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { decodeSegment } from '../../lib/storage/SegmentedBlob';
-import { combining } from '../helpers/combiningCases';
-import { assertBatches } from '../helpers/operatorCase';
+import { describeCombiningTable } from '../helpers/combiningTable';
 import { issueAt, issuesOf, minimalJob } from '../job/fixtures/jobs';
 
-const casesModule = new URL('../helpers/combiningCases.ts', import.meta.url).pathname;
-
-/** Window cases whose expected table holds fewer batches than must run (see windows.test.ts). */
-const windowBatches: Record<string, number> = {
-  window: 6,
-  windowSlideEqualsWindow: 6,
-  windowSlideLongerThanWindow: 6,
-  reduceByKeyAndWindowSlideTwo: 6,
-  reduceByKeyAndWindowSlideLongerThanWindow: 4,
-};
-
-const tables = (['cases', 'windowCases', 'stateCases'] as const).flatMap((table) =>
-  Object.entries(combining[table]).map(([name, testCase]) => ({
-    table,
-    name,
-    testCase,
-    batches: (table === 'windowCases' ? windowBatches[name] : undefined) ?? testCase.expected.length,
-  })),
-);
-
-for (const runner of [
-  { name: 'in-process', workers: 0 },
-  { name: 'worker threads', workers: 2 },
-] as const) {
-  describe(`the combining shuffle on every operator table (${runner.name})`, () => {
-    let mergeTasks = 0;
-
-    for (const { table, name, testCase, batches } of tables) {
-      it(`${table}.${name}`, async () => {
-        // given an operator table, with every shuffle stored and combined
-        const job = (mode: string) =>
-          ({ kind: 'module', path: casesModule, exportName: `${mode}.${table}.${name}` }) as const;
-        const tasks = { combining: 0, direct: 0 };
-        const counting = (mode: 'combining' | 'direct') => ({
-          onBatchCompleted: (info: { tasks: number }) => {
-            tasks[mode] += info.tasks;
-          },
-        });
-        // when it runs combining, and directly
-        const combined = await runBatches(job('combining'), batches, {
-          workers: runner.workers,
-          listeners: [counting('combining')],
-        });
-        const direct = await runBatches(job('direct'), batches, {
-          workers: runner.workers,
-          listeners: [counting('direct')],
-        });
-        // then the combined output is the expected table, and record for record, in order, the direct one
-        expect(combined.error).toBeUndefined();
-        expect(direct.error).toBeUndefined();
-        assertBatches(combined.recordsOf('out'), testCase.expected, testCase.ordered);
-        assertBatches(combined.recordsOf('out'), direct.recordsOf('out'), true);
-        mergeTasks += tasks.combining - tasks.direct;
-      });
-    }
-
-    it('ran merge tasks in the tables above (the combining path was taken)', () => {
-      expect(mergeTasks).toBeGreaterThan(10);
-    });
-  });
-}
+// Every table in the driver's thread; on worker threads, one case here, so that `unit` runs the real
+// worker-thread runner. Every table on worker threads: combiningShuffleOnWorkerThreads.test.ts (`slow`).
+describeCombiningTable({ name: 'in-process', workers: 0 });
+describeCombiningTable({ name: 'worker threads', workers: 2 }, ['cases.reduceByKey']);
 
 describe('storage requests of a shuffle with M map tasks and R = M reduce partitions', () => {
   let dir: string;

@@ -2,30 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { assertBatches } from '../helpers/operatorCase';
 import { cases } from '../helpers/operatorCases';
+import { describeOperatorTable } from '../helpers/operatorTable';
 
 const casesModule = new URL('../helpers/operatorCases.ts', import.meta.url).pathname;
 
-/** The same tables on both executors: tasks in the driver's thread, and tasks on a pool of worker threads. */
-const runners = [
-  { name: 'in-process', workers: 0 },
-  { name: 'worker threads', workers: 2 },
-] as const;
-
-for (const runner of runners) {
-  describe(`stateless operations (${runner.name})`, () => {
-    for (const [name, testCase] of Object.entries(cases)) {
-      it(name, async () => {
-        // given a queue of input batches and an operation
-        const job = { kind: 'module', path: casesModule, exportName: `cases.${name}` } as const;
-        // when it runs one batch per expected output batch on the logical clock
-        const result = await runBatches(job, testCase.expected.length, { workers: runner.workers });
-        // then every output batch is as expected
-        expect(result.error).toBeUndefined();
-        assertBatches(result.recordsOf('out'), testCase.expected, testCase.ordered);
-      });
-    }
-  });
-}
+// Every case in the driver's thread; on worker threads, one narrow and one shuffling case here, so that `unit`
+// runs the real worker-thread runner. Every case on worker threads: operatorsOnWorkerThreads.test.ts (`slow`).
+describeOperatorTable({ name: 'in-process', workers: 0 });
+describeOperatorTable({ name: 'worker threads', workers: 2 }, ['map', 'reduceByKey']);
 
 describe('the harness', () => {
   it('catches a wrong answer', async () => {
