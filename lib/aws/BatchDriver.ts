@@ -8,6 +8,7 @@ import type { CheckpointData } from '../scheduler/CheckpointData';
 import { SystemClock } from '../scheduler/Clock';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
+import { driveJob } from '../scheduler/JobDriver';
 import { JobScheduler } from '../scheduler/JobScheduler';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import { ActiveBatches } from '../ui/ActiveBatches';
@@ -302,22 +303,21 @@ export class BatchDriver {
           );
       },
     });
-    const sources = ssc.graph.inputs.map((i) => i.source);
     const timer = setTimeout(() => scheduler.stop(), Math.max(0, deadlineMs - Date.now()));
     let error: string | undefined;
     try {
-      for (const source of sources)
-        await source.start?.({ intervalMs: ssc.batchIntervalMs, logicalClock: false });
-      if (checkpoint) await scheduler.restore(checkpoint);
-      const summary = await scheduler.run(control.maxBatches ? { batches: control.maxBatches } : {});
+      const summary = await driveJob(ssc, scheduler, {
+        logicalClock: false,
+        checkpoint,
+        limits: control.maxBatches ? { batches: control.maxBatches } : {},
+        runners: [runner],
+      });
       if (!(summary.error instanceof FencedError)) error = summary.error?.message;
     } catch (thrown) {
       // Taken over: the scheduler stopped at the refused write, and the successor carries on.
       if (!(thrown instanceof FencedError)) throw thrown;
     } finally {
       clearTimeout(timer);
-      await Promise.all(sources.map((s) => s.stop?.()));
-      await runner.close();
     }
     await metrics.settled();
     await sleepCheck;

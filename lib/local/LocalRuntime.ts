@@ -11,6 +11,7 @@ import type { StreamingContext } from '../StreamingContext';
 import { type CheckpointData, readCheckpoint } from '../scheduler/CheckpointData';
 import { LogicalClock, SystemClock } from '../scheduler/Clock';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
+import { driveJob } from '../scheduler/JobDriver';
 import { JobScheduler, type RunSummary } from '../scheduler/JobScheduler';
 import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListener';
 import type { TaskRunner } from '../scheduler/TaskRunner';
@@ -197,33 +198,21 @@ export class LocalRuntime {
 
   /** Runs until the limits, a stop, or a failed batch; then stops sources and threads. */
   async run(): Promise<RunSummary> {
-    const sources = this.ssc.graph.inputs.map((i) => i.source);
     try {
-      for (const source of sources) {
-        await source.start?.({
-          intervalMs: this.ssc.batchIntervalMs,
-          logicalClock: this.options.clock === 'logical',
-          ...(this.options.log ? { log: this.options.log } : {}),
-        });
-      }
-      // A socket's lines are stored as blocks while each interval runs, not at its tick.
-      for (const input of this.ssc.graph.inputs)
-        input.startReceiving({ logicalClock: this.options.clock === 'logical' });
-      if (this.checkpoint) await this.scheduler.restore(this.checkpoint);
-      const summary = await this.scheduler.run({
-        ...(this.options.batches !== undefined ? { batches: this.options.batches } : {}),
-        ...(this.options.durationMs !== undefined ? { durationMs: this.options.durationMs } : {}),
+      const summary = await driveJob(this.ssc, this.scheduler, {
+        logicalClock: this.options.clock === 'logical',
+        checkpoint: this.checkpoint,
+        limits: {
+          ...(this.options.batches !== undefined ? { batches: this.options.batches } : {}),
+          ...(this.options.durationMs !== undefined ? { durationMs: this.options.durationMs } : {}),
+        },
+        runners: this.runners,
+        ...(this.options.log ? { log: this.options.log } : {}),
       });
       if (summary.error) await this.rollBackOutputs();
       return summary;
     } finally {
-      try {
-        await Promise.all(this.ssc.graph.inputs.map((input) => input.stopReceiving()));
-        await Promise.all(sources.map((s) => s.stop?.()));
-        await Promise.all(this.runners.map((r) => r.close()));
-      } finally {
-        await this.lock.release();
-      }
+      await this.lock.release();
     }
   }
 
