@@ -114,9 +114,12 @@ describe('a flood of dead letters on the serverless runtime', () => {
       /^batch 2000 failed: 3 dead letters for its 4 records \(75%\), above deadLetters\.maxShare of 25%/,
     );
     expect(await keys(`jobs/${name}/store/dead-letter/`)).toEqual([]);
-    // and the checkpoint still ends at batch 1: batch 2 is pending
+    // and the checkpoint still ends at batch 1. Batch 2 is listed as pending when it was generated before batch 1's
+    // checkpoint was written, and not listed otherwise (a queue source is replayable, so its generation needs no
+    // checkpoint of its own): a restart reruns it either way, so both orders are right
     const checkpoint = JSON.parse(await text(`jobs/${name}/store/${METADATA_KEY}`));
-    expect([checkpoint.lastCompletedBatch, checkpoint.pendingBatches]).toEqual([1000, [2000]]);
+    expect(checkpoint.lastCompletedBatch).toBe(1000);
+    expect(checkpoint.pendingBatches.filter((t: number) => t !== 2000)).toEqual([]);
     // when the job is started again with a share of 80%
     const rerun = await invoke('coordinator', { action: 'start', job: job(0.8), batches: 2 });
     // then batch 2 runs again and completes: its three letters are one object, its output line one object
