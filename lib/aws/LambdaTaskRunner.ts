@@ -1,5 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { TaskPlan, TaskResult } from '../plan/Plan';
+import { Slots } from '../scheduler/Slots';
 import type { TaskControl, TaskRunner } from '../scheduler/TaskRunner';
 import type { BlockStore } from '../storage/BlockStore';
 import type { WorkerJobRef } from './WorkerRuntime';
@@ -73,8 +74,7 @@ export class LambdaTaskRunner implements TaskRunner {
   /** Batches already taken; what their attempts still add goes to {@link late}. */
   private readonly taken = new Set<number>();
   private late: BatchInvocations = noInvocations();
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly slots: Slots;
   private readonly inFlight = new Set<AbortController>();
   private closed = false;
 
@@ -86,6 +86,7 @@ export class LambdaTaskRunner implements TaskRunner {
     if (!functionName)
       throw new RangeError('functionName must name the worker function, got an empty string');
     this.parallelism = parallelism;
+    this.slots = new Slots(parallelism);
   }
 
   run(task: TaskPlan, control?: TaskControl): Promise<TaskResult> {
@@ -133,20 +134,20 @@ export class LambdaTaskRunner implements TaskRunner {
   /** Stops sending: queued tasks and in-flight calls end as failed results. The client stays open (the caller's). */
   async close(): Promise<void> {
     this.closed = true;
-    for (const wake of this.waiting.splice(0)) wake();
+    this.slots.close();
     for (const call of this.inFlight) call.abort();
   }
 
   /** One invocation, once a slot is free; the control learns when it is sent, and may cancel it before. */
   private async attempt(task: TaskPlan, control?: TaskControl): Promise<TaskResult> {
-    await this.acquire();
+    await this.slots.acquire();
     try {
       if (this.closed) return failed(task, 'the Lambda task runner is closed');
       if (control?.signal?.aborted) return failed(task, 'no longer needed: another attempt won');
       control?.onStarted?.();
       return await this.invoke(task);
     } finally {
-      this.release();
+      this.slots.release();
     }
   }
 
@@ -226,18 +227,6 @@ export class LambdaTaskRunner implements TaskRunner {
     // Best effort: a leftover spill file costs storage, not correctness.
     await store.deletePrefix(key).catch(() => {});
     return result;
-  }
-
-  private async acquire(): Promise<void> {
-    while (this.running >= this.parallelism && !this.closed) {
-      await new Promise<void>((wake) => this.waiting.push(wake));
-    }
-    this.running++;
-  }
-
-  private release(): void {
-    this.running--;
-    this.waiting.shift()?.();
   }
 }
 

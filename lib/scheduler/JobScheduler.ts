@@ -6,6 +6,7 @@ import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './Checkp
 import type { Clock } from './Clock';
 import { crashPoint } from './crashPoint';
 import { DeadLetterLedger } from './DeadLetterLedger';
+import { Slots } from './Slots';
 import type { BatchInfo, OutputOpInfo } from './StreamingListener';
 
 /** When a run stops. */
@@ -55,16 +56,18 @@ export class JobScheduler {
   private readonly completedAhead = new Set<number>();
   private readonly deadLetters = new DeadLetterLedger();
   private lastCompleted = 0;
-  private running = 0;
   private skipped = 0;
-  private readonly waiting: Array<() => void> = [];
   private checkpointChain: Promise<void> = Promise.resolve();
+  /** Output jobs running at once, across batches: at most `concurrentJobs`. */
+  private readonly slots: Slots;
 
   constructor(
     private readonly ssc: StreamingContext,
     private readonly clock: Clock,
     private readonly jobIdentity: { readonly name: string; readonly document?: unknown },
-  ) {}
+  ) {
+    this.slots = new Slots(ssc.concurrentJobs);
+  }
 
   /** Asks the run to stop once the running batch is done. */
   stop(): void {
@@ -186,7 +189,7 @@ export class JobScheduler {
     const outputOps: OutputOpInfo[] = [];
     await Promise.all(
       jobs.map(async (job, id) => {
-        await this.acquire();
+        await this.slots.acquire();
         try {
           if (this.stopping.signal.aborted && started === undefined) {
             this.skipped++;
@@ -215,7 +218,7 @@ export class JobScheduler {
           };
           for (const l of this.ssc.streamingListeners) l.onOutputOpCompleted?.(batchTime, id, opError);
         } finally {
-          this.release();
+          this.slots.release();
         }
       }),
     );
@@ -349,20 +352,6 @@ export class JobScheduler {
   /** The time batches are measured in: the clock's own (a simulation's), or the wall clock. */
   private now(): number {
     return this.clock.now?.() ?? Date.now();
-  }
-
-  private async acquire(): Promise<void> {
-    if (this.running < this.ssc.concurrentJobs) {
-      this.running++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-  }
-
-  private release(): void {
-    this.running--;
-    this.waiting.shift()?.();
   }
 }
 
