@@ -29,19 +29,15 @@ const aboutSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  */
 export function recommend(results: readonly ConfigResult[], targetPerSec?: number): Recommendation {
   const sustained = results.filter((r) => latencyMs(r) !== undefined);
+  const highest = [...sustained].sort((a, b) => b.sustainablePerSec! - a.sustainablePerSec!)[0];
   if (targetPerSec === undefined) {
-    const best = [...sustained].sort((a, b) => b.sustainablePerSec! - a.sustainablePerSec!)[0];
-    if (!best)
+    if (!highest)
       return { text: 'No configuration tried kept its total delay flat, even at the lowest rate tried.' };
-    return {
-      intervalMs: best.intervalMs,
-      partitions: best.partitions,
-      sustainablePerSec: best.sustainablePerSec!,
-      latencyMs: latencyMs(best)!,
-      text:
-        `Use a batch interval of ${seconds(best.intervalMs)} with ${best.partitions} partitions: it sustains the ` +
-        `highest rate found, ${best.sustainablePerSec} records/s, with a latency of about ${aboutSeconds(latencyMs(best)!)}.`,
-    };
+    return chosen(
+      highest,
+      `it sustains the highest rate found, ${highest.sustainablePerSec} records/s, with a latency of about ` +
+        `${aboutSeconds(latencyMs(highest)!)}.`,
+    );
   }
   const meeting = sustained
     .filter((r) => r.sustainablePerSec! >= targetPerSec)
@@ -50,7 +46,6 @@ export function recommend(results: readonly ConfigResult[], targetPerSec?: numbe
     );
   const best = meeting[0];
   if (!best) {
-    const highest = [...sustained].sort((a, b) => b.sustainablePerSec! - a.sustainablePerSec!)[0];
     const closest = highest
       ? ` The highest rate found is ${highest.sustainablePerSec} records/s, with a batch interval of ` +
         `${seconds(highest.intervalMs)} and ${highest.partitions} partitions.`
@@ -61,14 +56,20 @@ export function recommend(results: readonly ConfigResult[], targetPerSec?: numbe
         'partitions, or more cores.',
     };
   }
+  return chosen(
+    best,
+    `it sustains ${targetPerSec} records/s (up to ${best.sustainablePerSec} records/s) with the least latency ` +
+      `of the configurations that do, about ${aboutSeconds(latencyMs(best)!)}.`,
+  );
+}
+
+/** The recommendation of a sustained configuration: its figures, and a sentence that names it and says `why`. */
+function chosen(best: ConfigResult, why: string): Recommendation {
   return {
     intervalMs: best.intervalMs,
     partitions: best.partitions,
     sustainablePerSec: best.sustainablePerSec!,
     latencyMs: latencyMs(best)!,
-    text:
-      `Use a batch interval of ${seconds(best.intervalMs)} with ${best.partitions} partitions: it sustains ` +
-      `${targetPerSec} records/s (up to ${best.sustainablePerSec} records/s) with the least latency of the ` +
-      `configurations that do, about ${aboutSeconds(latencyMs(best)!)}.`,
+    text: `Use a batch interval of ${seconds(best.intervalMs)} with ${best.partitions} partitions: ${why}`,
   };
 }
