@@ -95,19 +95,6 @@ function keyedBy(f: JobFunction): JobFunction {
   };
 }
 
-/** The record ops, in the schema's order. */
-export const RECORD_OPS = [
-  map,
-  flatMap,
-  filter,
-  mapPartitions,
-  glom,
-  keyBy,
-  mapValues,
-  flatMapValues,
-  sortBy,
-] as const;
-
 /**
  * The ops a static dataset accepts: record-level ones only, as a static dataset is recomputed with every batch.
  * Each has `buildDataset`.
@@ -122,3 +109,6 @@ export const DATASET_OPS = [
   mapValues,
   flatMapValues,
 ] as const;
+
+/** The record ops, in the schema's order: the dataset ops, then `sortBy` (a stream's alone). */
+export const RECORD_OPS = [...DATASET_OPS, sortBy] as const;
