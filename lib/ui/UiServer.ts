@@ -116,36 +116,24 @@ async function handle(
   }
   const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
   if (path === '/api/tune') {
-    if (tune) send(response, 200, 'application/json', JSON.stringify(tune));
-    else
-      send(
-        response,
-        404,
-        'application/json',
-        JSON.stringify({ error: 'no sluice tune search on this page' }),
-      );
+    if (tune) sendJson(response, 200, tune);
+    else sendJson(response, 404, { error: 'no sluice tune search on this page' });
     return;
   }
   if (path.startsWith('/api/') && !source) {
     // A page of a tune search only: the page then opens on it.
-    send(response, 404, 'application/json', JSON.stringify({ error: 'no streaming job on this page' }));
+    sendJson(response, 404, { error: 'no streaming job on this page' });
     return;
   }
   if (path === '/api/streaming' && source) {
-    send(response, 200, 'application/json', JSON.stringify(await source.summary()));
+    sendJson(response, 200, await source.summary());
     return;
   }
   const batchPath = /^\/api\/batch\/(\d+)$/.exec(path);
   if (batchPath && source) {
     const detail = await source.batch(Number(batchPath[1]));
-    if (detail) send(response, 200, 'application/json', JSON.stringify(detail));
-    else
-      send(
-        response,
-        404,
-        'application/json',
-        JSON.stringify({ error: `no batch ${batchPath[1]} is retained` }),
-      );
+    if (detail) sendJson(response, 200, detail);
+    else sendJson(response, 404, { error: `no batch ${batchPath[1]} is retained` });
     return;
   }
   const file = FILES[path];
@@ -163,4 +151,9 @@ function send(response: ServerResponse, status: number, type: string, body: stri
     'x-content-type-options': 'nosniff',
   });
   response.end(body);
+}
+
+/** The API's answers, found or not, are JSON: an error is `{ error }` in a sentence. */
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  send(response, status, 'application/json', JSON.stringify(body));
 }
