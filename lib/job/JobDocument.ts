@@ -3,6 +3,7 @@ import type { DeadLetterPolicyOptions } from '../scheduler/DeadLetterPolicy';
 import type { BackpressureOptions } from '../scheduler/RateController';
 import type { SpeculationOptions } from '../scheduler/SpeculationPolicy';
 import type { ShuffleOptions } from '../shuffle/ShuffleOptions';
+import type { GeneratorSourceOptions } from '../source/GeneratorSource';
 import type { ExpressionBudget } from './ExpressionBudget';
 import type { DatasetOp, StreamOp } from './ops/opCatalogue';
 
@@ -102,16 +103,12 @@ interface RateLimitedSource extends SourceCommon {
   readonly maxRatePerSec?: number;
 }
 
-/** The deterministic generator of tweets, text lines or key/value records (see `GeneratorSource`). */
-export interface GeneratorSourceSpec extends RateLimitedSource {
+/**
+ * The deterministic generator of tweets, text lines or key/value records: the source's own options (see
+ * `GeneratorSource`), so a new option is declared once.
+ */
+export interface GeneratorSourceSpec extends RateLimitedSource, GeneratorSourceOptions {
   readonly type: 'generator';
-  readonly kind: 'tweets' | 'lines' | 'kv';
-  readonly ratePerSec: number;
-  readonly seed?: number;
-  readonly users?: number;
-  readonly hashtags?: number;
-  readonly keys?: number;
-  readonly lineBytes?: number;
 }
 
 /** Spark's queueStream: one listed batch per interval, then empty batches. */
