@@ -1,6 +1,6 @@
 import { preview, SluiceError } from '../errors';
 import { makeGenerator } from './generatedRecords';
-import type { BatchLimit } from './RateLimit';
+import { type BatchLimit, restoredCount } from './RateLimit';
 import type { DirectSource } from './Source';
 
 /** The kinds of records a {@link GeneratorSource} can make. */
@@ -153,13 +153,7 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
 
   /** Continues a rate-limited stream from a {@link checkpointPosition}. */
   restorePosition(position: unknown): void {
-    const nextIndex = (position as { nextIndex?: unknown } | null)?.nextIndex;
-    if (!Number.isSafeInteger(nextIndex) || (nextIndex as number) < 0) {
-      throw new SluiceError(
-        `cannot restore ${this.description}: position.nextIndex must be a record index, got ${show(nextIndex)}`,
-      );
-    }
-    this.nextIndex = nextIndex as number;
+    this.nextIndex = restoredCount(position, 'nextIndex', 'a record index', this.description);
   }
 
   /** The records that arrived in (batchTime − intervalMs, batchTime] at `ratePerSec`. */

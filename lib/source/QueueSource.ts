@@ -1,5 +1,4 @@
-import { SluiceError } from '../errors';
-import type { BatchLimit } from './RateLimit';
+import { type BatchLimit, restoredCount } from './RateLimit';
 import type { Source } from './Source';
 
 /** Settings of a {@link QueueSource}. */
@@ -72,12 +71,6 @@ export class QueueSource<T> implements Source<T> {
 
   /** Continues a rate-limited queue from a {@link checkpointPosition}. */
   restorePosition(position: unknown): void {
-    const taken = (position as { taken?: unknown } | null)?.taken;
-    if (!Number.isSafeInteger(taken) || (taken as number) < 0) {
-      throw new SluiceError(
-        `cannot restore ${this.description}: position.taken must be a count of records, got ${JSON.stringify(taken)}`,
-      );
-    }
-    this.taken = taken as number;
+    this.taken = restoredCount(position, 'taken', 'a count of records', this.description);
   }
 }

@@ -1,4 +1,4 @@
-import { SluiceError } from '../errors';
+import { preview, SluiceError } from '../errors';
 
 /**
  * What a rate-limited batch may take from its source (see {@link RateLimit}): a source holds back what is over it,
@@ -73,4 +73,18 @@ function positiveRate(name: string, value: number | undefined): number | undefin
     throw new SluiceError(`${name} must be a positive number of records per second, got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * The count a rate-limited source checkpointed as `{ [field]: count }` (how far its stream was taken), checked
+ * before the source continues from it: the generator and the queue keep their position this way.
+ */
+export function restoredCount(position: unknown, field: string, what: string, description: string): number {
+  const count = (position as Record<string, unknown> | null)?.[field];
+  if (!Number.isSafeInteger(count) || (count as number) < 0) {
+    throw new SluiceError(
+      `cannot restore ${description}: position.${field} must be ${what}, got ${preview(count)}`,
+    );
+  }
+  return count as number;
 }

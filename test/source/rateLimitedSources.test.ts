@@ -79,6 +79,16 @@ describe('a rate-limited QueueSource', () => {
     // then it hands out the rest
     expect(await after.recordsFor(2000, intervalMs, atMost(4))).toEqual([5, 6]);
   });
+
+  it('refuses a broken position with a sentence that names the field', () => {
+    const queue = new QueueSource([[1, 2]]);
+    expect(() => queue.restorePosition({ taken: 1.5 })).toThrow(
+      /position\.taken must be a count of records, got 1\.5/,
+    );
+    expect(() => queue.restorePosition(null)).toThrow(
+      /position\.taken must be a count of records, got undefined/,
+    );
+  });
 });
 
 describe('a rate-limited GeneratorSource', () => {
