@@ -1,12 +1,7 @@
-import {
-  type _Record,
-  GetRecordsCommand,
-  type GetRecordsCommandOutput,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import type { _Record, KinesisClient } from '@aws-sdk/client-kinesis';
 import type { BlockStore } from '../storage/BlockStore';
-import { type RetryPolicy, withRetries } from './awsClients';
-import { errorName, isKinesisRetryable, openShardIterator } from './kinesisCalls';
+import type { RetryPolicy } from './awsClients';
+import { GET_RECORDS_LIMIT, getRecordsPage, isKinesisRetryable, openShardIterator } from './kinesisCalls';
 
 /**
  * One shard's range in a batch, as the coordinator fixed it (see `KinesisSource`): the records after `after`
@@ -64,8 +59,6 @@ export interface KinesisReport {
   readonly getRecordsCalls?: number;
 }
 
-/** GetRecords returns at most this many records per call. */
-const GET_RECORDS_LIMIT = 10_000;
 /** Empty answers in a row, while Kinesis says the shard is behind, after which the task fails (and is retried). */
 const MAX_EMPTY_BEHIND = 1000;
 
@@ -151,16 +144,11 @@ export class KinesisRangeReader {
         records.push(this.decoder.decode(record.Data));
       }
       if (shardEnded || iterator === undefined) return end(shardEnded);
-      let out: GetRecordsCommandOutput;
-      try {
-        const request = { ShardIterator: iterator, Limit: GET_RECORDS_LIMIT };
-        out = await withRetries(() => {
-          calls.getRecords++;
-          return this.client.send(new GetRecordsCommand(request));
-        }, this.retry);
-      } catch (error) {
-        // An iterator lives 5 minutes; a slow task takes a fresh one from where it got to.
-        if (errorName(error) !== 'ExpiredIteratorException') throw error;
+      const out = await getRecordsPage(this.client, this.retry, iterator, GET_RECORDS_LIMIT, () => {
+        calls.getRecords++;
+      });
+      if (!out) {
+        // The iterator expired: a slow task takes a fresh one from where it got to.
         iterator = await this.iterator(part.streamName, range, last);
         continue;
       }

@@ -1,9 +1,4 @@
-import {
-  GetRecordsCommand,
-  type GetRecordsCommandOutput,
-  type KinesisClient,
-  type Shard,
-} from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from '../source/RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
@@ -11,7 +6,7 @@ import { type RetryPolicy, withRetries } from './awsClients';
 import { type KinesisPosition, parseKinesisPosition } from './KinesisPosition';
 import type { KinesisReadPart } from './KinesisRangeReader';
 import { type DirectReadSettings, KinesisReadPlanner, type ShardProgress } from './KinesisReadPlanner';
-import { errorName, isKinesisRetryable, openShardIterator } from './kinesisCalls';
+import { GET_RECORDS_LIMIT, getRecordsPage, isKinesisRetryable, openShardIterator } from './kinesisCalls';
 import { listShards, readableShards } from './shardLineage';
 
 /** Settings of a {@link KinesisSource}. */
@@ -47,8 +42,6 @@ export interface KinesisSourceOptions {
   readonly direct?: DirectReadSettings;
 }
 
-/** GetRecords returns at most this many records per call. */
-const GET_RECORDS_LIMIT = 10_000;
 /** Empty GetRecords answers in a row that end a shard's read while Kinesis says the shard is still behind. */
 const MAX_EMPTY_READS = 5;
 
@@ -320,19 +313,12 @@ export class KinesisSource implements PlannedSource<string> {
     let iterator = await this.shardIterator(shardId, last);
     let emptyReads = 0;
     while (iterator !== undefined && records.length < maxRecords && !this.pastDeadline()) {
-      let out: GetRecordsCommandOutput;
-      try {
-        const request = {
-          ShardIterator: iterator,
-          Limit: Math.min(GET_RECORDS_LIMIT, maxRecords - records.length),
-        };
-        out = await withRetries(() => {
-          this.getRecordsCalls++;
-          return this.client.send(new GetRecordsCommand(request));
-        }, this.retry);
-      } catch (error) {
-        // An iterator lives 5 minutes; a slow batch takes a fresh one from where it got to.
-        if (errorName(error) !== 'ExpiredIteratorException') throw error;
+      const limit = Math.min(GET_RECORDS_LIMIT, maxRecords - records.length);
+      const out = await getRecordsPage(this.client, this.retry, iterator, limit, () => {
+        this.getRecordsCalls++;
+      });
+      if (!out) {
+        // The iterator expired: a slow batch takes a fresh one from where it got to.
         iterator = await this.shardIterator(shardId, last);
         continue;
       }

@@ -1,4 +1,6 @@
 import {
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
   type KinesisClient,
@@ -59,5 +61,32 @@ export async function openShardIterator(
       return undefined;
     }
     throw error;
+  }
+}
+
+/** GetRecords returns at most this many records per call. */
+export const GET_RECORDS_LIMIT = 10_000;
+
+/**
+ * One GetRecords page of at most `limit` records, as the source's own reads and the workers' range reads both take
+ * them; undefined when the iterator has expired (it lives 5 minutes, and a slow read can outlive it): the caller
+ * then takes a fresh iterator from where it got to. `onCall` counts every call, retries included.
+ */
+export async function getRecordsPage(
+  client: KinesisClient,
+  retry: RetryPolicy,
+  iterator: string,
+  limit: number,
+  onCall: () => void,
+): Promise<GetRecordsCommandOutput | undefined> {
+  const request = { ShardIterator: iterator, Limit: limit };
+  try {
+    return await withRetries(() => {
+      onCall();
+      return client.send(new GetRecordsCommand(request));
+    }, retry);
+  } catch (error) {
+    if (errorName(error) !== 'ExpiredIteratorException') throw error;
+    return undefined;
   }
 }
