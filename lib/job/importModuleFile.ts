@@ -37,7 +37,9 @@ const TS_EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts']);
  * it is; the built package runs as plain JavaScript (this file is `importModuleFile.js`), and registers it the
  * first time a TypeScript job module is imported, so that JavaScript users never load tsx.
  */
-let typeScriptLoader = !import.meta.url.endsWith('.js');
+// In a Lambda bundle (esbuild's CommonJS output) `import.meta.url` is undefined; a bundle holds its job modules
+// already, so it never imports a TypeScript file at run time and needs no loader either.
+let typeScriptLoader = !(import.meta.url ?? '').endsWith('.js');
 
 async function registerTypeScriptLoader(): Promise<void> {
   if (typeScriptLoader) return;
