@@ -31,7 +31,9 @@ for (const path of assets) cpSync(path, join(dist, relative(root, path)));
 
 // `from './x'`, `import './x'`, `import('./x')` (also the inline type imports of declarations), and the module
 // augmentations of declarations (`declare module './DStream'`), which a consumer's resolution must find too.
-const specifierRe = /(\bfrom\s+|\bimport\s+|\bimport\(\s*|\bdeclare module\s+)(['"])(\.{1,2}\/[^'"]*)\2/g;
+// A specifier may name a folder itself (`'..'`, which tsc writes in declarations for a type re-exported by an index).
+const specifierRe =
+  /(\bfrom\s+|\bimport\s+|\bimport\(\s*|\bdeclare module\s+)(['"])(\.{1,2}(?:\/[^'"]*)?)\2/g;
 for (const file of filesUnder(dist).filter((path) => /\.(js|d\.ts)$/.test(path))) {
   const text = readFileSync(file, 'utf8');
   const rewritten = text.replace(specifierRe, (whole, lead, quote, spec) => {
