@@ -1,13 +1,9 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ActiveSnapshot, AwsMetricsUiSource } from '../../lib/aws/AwsMetricsUiSource';
 import { s3Client } from '../../lib/aws/awsClients';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
-import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
-import { freePort } from '../helpers/freePort';
+import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
  * The active batches of a job on AWS (LocalStack's S3, the real coordinator and worker handlers in our Lambda
@@ -15,7 +11,6 @@ import { freePort } from '../helpers/freePort';
  * and the Streaming UI's reader shows them with the moment they were written.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
 const suffix = Math.random().toString(36).slice(2, 8);
 const bucket = `sluice-active-${suffix}`;
 const name = `active-${suffix}`;
@@ -36,60 +31,15 @@ const job = {
   ],
 };
 
-let host: LambdaHost;
-let lambda: LambdaClient;
-
-async function invoke(functionName: string, payload: unknown): Promise<Record<string, any>> {
-  const out = await lambda.send(
-    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
-  );
-  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
-  if (out.FunctionError) throw new Error(`${functionName} failed: ${JSON.stringify(body)}`);
-  return body;
-}
+let serverless: ServerlessHost;
+const invoke = (functionName: string, payload: unknown) => serverless.invoke(functionName, payload);
 
 beforeAll(async () => {
-  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  };
-  const port = await freePort();
-  host = await LambdaHost.start({
-    port,
-    functions: {
-      coordinator: {
-        module: `${root}functions/coordinator.ts`,
-        timeoutMs: 120_000,
-        env: {
-          ...env,
-          SLUICE_BUCKET: bucket,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-        },
-      },
-      worker: {
-        module: `${root}functions/worker.ts`,
-        timeoutMs: 30_000,
-        env: { ...env, SLUICE_STORE: `s3://${bucket}`, SLUICE_OUTPUTS: `s3://${bucket}/outputs/` },
-      },
-    },
-    output: () => {},
-  });
-  lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
+  serverless = await startServerlessHost({ bucket, coordinatorTimeoutMs: 120_000 });
 }, 120_000);
 
 afterAll(async () => {
-  lambda?.destroy();
-  await host?.stop();
+  await serverless?.stop();
 });
 
 describe('the active batches of a job on AWS', () => {

@@ -1,11 +1,6 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Client } from '../../lib/aws/awsClients';
-import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
-import { freePort } from '../helpers/freePort';
+import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 import { uniqueName } from './localstack';
 
 /**
@@ -14,7 +9,6 @@ import { uniqueName } from './localstack';
  * than the batch interval, so a batch completes while the next one's tasks are running.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
 const bucket = uniqueName('overlap');
 const name = uniqueName('overlap-job');
 const BATCH_INTERVAL_MS = 300;
@@ -51,66 +45,21 @@ const job = {
   outputs: [{ stream: 'counts', type: 'print' }],
 };
 
-let host: LambdaHost;
-let lambda: LambdaClient;
-
-async function invoke(functionName: string, payload: unknown): Promise<Record<string, any>> {
-  const out = await lambda.send(
-    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
-  );
-  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
-  if (out.FunctionError) throw new Error(`${functionName} failed: ${JSON.stringify(body)}`);
-  return body;
-}
+let serverless: ServerlessHost;
+const invoke = (functionName: string, payload: unknown) => serverless.invoke(functionName, payload);
 
 beforeAll(async () => {
-  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  };
-  const port = await freePort();
-  host = await LambdaHost.start({
-    port,
-    functions: {
-      coordinator: {
-        module: `${root}functions/coordinator.ts`,
-        timeoutMs: 60_000,
-        env: {
-          ...env,
-          SLUICE_BUCKET: bucket,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-        },
-      },
-      worker: {
-        module: `${root}test/aws/fixtures/slowWorker.ts`,
-        timeoutMs: 60_000,
-        env: {
-          ...env,
-          SLUICE_STORE: `s3://${bucket}`,
-          SLUICE_OUTPUTS: `s3://${bucket}/outputs/`,
-          // Longer than the batch interval: the next batch starts while this one's stages run.
-          SLOW_TASK_MS: String(2 * BATCH_INTERVAL_MS),
-        },
-      },
-    },
-    output: () => {},
-  });
-  lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
+  serverless = await startServerlessHost({
+    bucket,
+    workerModule: 'test/aws/fixtures/slowWorker.ts',
+    workerTimeoutMs: 60_000,
+    // Longer than the batch interval: the next batch starts while this one's stages run.
+    workerEnv: { SLOW_TASK_MS: String(2 * BATCH_INTERVAL_MS) },
   });
 }, 120_000);
 
 afterAll(async () => {
-  lambda?.destroy();
-  await host?.stop();
+  await serverless?.stop();
 });
 
 describe('per-batch worker invocations on the serverless runtime', () => {

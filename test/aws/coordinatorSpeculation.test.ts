@@ -2,13 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Client } from '../../lib/aws/awsClients';
-import { LambdaHost } from '../../lib/devhost/LambdaHost';
-import { freePort } from '../helpers/freePort';
+import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
  * Speculation is on by default on the serverless runtime: the real coordinator (LocalStack's S3, our Lambda
@@ -16,7 +11,6 @@ import { freePort } from '../helpers/freePort';
  * once the coordinator has answered. Without a copy the batch could not complete.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
 const suffix = Math.random().toString(36).slice(2, 8);
 const bucket = `sluice-speculation-${suffix}`;
 const name = `speculation-${suffix}`;
@@ -39,69 +33,24 @@ const job = {
   outputs: [{ stream: 'counts', type: 'print' }],
 };
 
-let host: LambdaHost;
-let lambda: LambdaClient;
+let serverless: ServerlessHost;
 let stragglerDir: string;
-
-async function invoke(functionName: string, payload: unknown): Promise<Record<string, any>> {
-  const out = await lambda.send(
-    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
-  );
-  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
-  if (out.FunctionError) throw new Error(`${functionName} failed: ${JSON.stringify(body)}`);
-  return body;
-}
+const invoke = (functionName: string, payload: unknown) => serverless.invoke(functionName, payload);
 
 beforeAll(async () => {
   stragglerDir = await mkdtemp(join(tmpdir(), 'sluice-coordinator-straggler-'));
-  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  };
-  const port = await freePort();
-  host = await LambdaHost.start({
-    port,
-    functions: {
-      coordinator: {
-        module: `${root}functions/coordinator.ts`,
-        timeoutMs: 60_000,
-        env: {
-          ...env,
-          SLUICE_BUCKET: bucket,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-        },
-      },
-      worker: {
-        module: `${root}test/aws/fixtures/stragglerWorker.ts`,
-        timeoutMs: 60_000,
-        env: {
-          ...env,
-          SLUICE_STORE: `s3://${bucket}`,
-          SLUICE_OUTPUTS: `s3://${bucket}/outputs/`,
-          STRAGGLER_DIR: stragglerDir,
-        },
-      },
-    },
-    output: () => {},
-  });
-  lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
+  serverless = await startServerlessHost({
+    bucket,
+    workerModule: 'test/aws/fixtures/stragglerWorker.ts',
+    workerTimeoutMs: 60_000,
+    workerEnv: { STRAGGLER_DIR: stragglerDir },
   });
 }, 120_000);
 
 afterAll(async () => {
   // Whatever happened, the straggler may answer now, so the host stops cleanly.
   if (stragglerDir) await writeFile(join(stragglerDir, 'release'), '');
-  lambda?.destroy();
-  await host?.stop();
+  await serverless?.stop();
   if (stragglerDir) await rm(stragglerDir, { recursive: true, force: true });
 });
 

@@ -4,15 +4,12 @@ import {
   DescribeStreamSummaryCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
-import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
-import { freePort } from '../helpers/freePort';
+import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
  * Idle costs nothing, against LocalStack with the real handlers in our Lambda host: a job whose stream has no new
@@ -57,21 +54,11 @@ function jobDocument(source: Record<string, unknown>, outputs: unknown[]) {
   };
 }
 
-let host: LambdaHost;
-let lambda: LambdaClient;
+let serverless: ServerlessHost;
 
 async function invoke(name: string, payload: unknown, type: 'RequestResponse' | 'Event' = 'RequestResponse') {
-  const out = await lambda.send(
-    new InvokeCommand({
-      FunctionName: name,
-      InvocationType: type,
-      Payload: Buffer.from(JSON.stringify(payload)),
-    }),
-  );
-  if (type === 'Event') return undefined;
-  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
-  if (out.FunctionError) throw new Error(`${name} failed: ${JSON.stringify(body)}`);
-  return body as Record<string, any>;
+  if (type === 'Event') return serverless.invokeEvent(name, payload);
+  return serverless.invoke(name, payload);
 }
 
 async function s3Text(key: string): Promise<string | undefined> {
@@ -123,7 +110,6 @@ async function put(lines: string[]) {
 const sortRecords = (records: unknown[]) => records.map((r) => JSON.stringify(r)).sort();
 
 beforeAll(async () => {
-  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
   await kinesisClient().send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
   await until(
     'the stream to be active',
@@ -132,45 +118,15 @@ beforeAll(async () => {
         .StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
     30_000,
   );
-  const env = {
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  };
-  const port = await freePort();
-  host = await LambdaHost.start({
-    port,
-    functions: {
-      coordinator: {
-        module: `${root}functions/coordinator.ts`,
-        timeoutMs: 120_000,
-        env: {
-          ...env,
-          SLUICE_BUCKET: bucket,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          SLUICE_COORDINATOR_FUNCTION: 'coordinator',
-          SLUICE_TASK_CONCURRENCY: '4',
-          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-        },
-      },
-      worker: {
-        module: `${root}functions/worker.ts`,
-        timeoutMs: 30_000,
-        env: { ...env, SLUICE_STORE: `s3://${bucket}`, SLUICE_OUTPUTS: `s3://${bucket}/outputs/` },
-      },
-    },
-  });
-  lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
+  serverless = await startServerlessHost({
+    bucket,
+    coordinatorTimeoutMs: 120_000,
+    coordinatorEnv: { SLUICE_COORDINATOR_FUNCTION: 'coordinator', SLUICE_TASK_CONCURRENCY: '4' },
   });
 }, 180_000);
 
 afterAll(async () => {
-  await host?.stop();
+  await serverless?.stop();
   // LocalStack's account holds at most 100 shards: leave none behind.
   await kinesisClient()
     .send(new DeleteStreamCommand({ StreamName: streamName }))
@@ -197,18 +153,18 @@ describe('a job without input on AWS', () => {
     const firstSleep = (await control()).asleep as { lastBatch: number; dueAtMs: number };
     // (the coordinator's own invocation may still be returning; its count is taken once it has)
     await new Promise((r) => setTimeout(r, 1000));
-    const coordinatorCalls = host.invocations('coordinator');
-    const workerCalls = host.invocations('worker');
+    const coordinatorCalls = serverless.host.invocations('coordinator');
+    const workerCalls = serverless.host.invocations('worker');
 
     // then nothing runs while it sleeps: no coordinator, no worker, for many batch intervals
     await new Promise((r) => setTimeout(r, 8 * INTERVAL_MS));
-    expect(host.invocations('coordinator')).toBe(coordinatorCalls);
-    expect(host.invocations('worker')).toBe(workerCalls);
+    expect(serverless.host.invocations('coordinator')).toBe(coordinatorCalls);
+    expect(serverless.host.invocations('worker')).toBe(workerCalls);
 
     // and a tick that finds no new record leaves it asleep, with no worker and no batch
     const quietTick = await invoke('coordinator', { action: 'tick' });
     expect(quietTick!.driven).toEqual([expect.objectContaining({ job, state: 'asleep' })]);
-    expect(host.invocations('worker')).toBe(workerCalls);
+    expect(serverless.host.invocations('worker')).toBe(workerCalls);
     expect((await control()).asleep).toEqual(firstSleep);
 
     // when records arrive and the tick comes

@@ -1,12 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Client } from '../../lib/aws/awsClients';
-import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
-import { freePort } from '../helpers/freePort';
+import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 import { uniqueName } from './localstack';
 
 /**
@@ -15,7 +10,6 @@ import { uniqueName } from './localstack';
  * each task is retried once.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
 const bucket = uniqueName('logs');
 const name = uniqueName('logs-job');
 
@@ -49,17 +43,8 @@ const job = {
 
 /** Every line the functions wrote, with the function's name. */
 const output: Array<{ fn: string; line: string }> = [];
-let host: LambdaHost;
-let lambda: LambdaClient;
-
-async function invoke(functionName: string, payload: unknown): Promise<Record<string, any>> {
-  const out = await lambda.send(
-    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
-  );
-  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
-  if (out.FunctionError) throw new Error(`${functionName} failed: ${JSON.stringify(body)}`);
-  return body;
-}
+let serverless: ServerlessHost;
+const invoke = (functionName: string, payload: unknown) => serverless.invoke(functionName, payload);
 
 /** The function's Powertools lines (JSON with a level; the EMF metric lines and the runtime's own are not). */
 function logLines(fn: string): Array<Record<string, any>> {
@@ -70,52 +55,17 @@ function logLines(fn: string): Array<Record<string, any>> {
 }
 
 beforeAll(async () => {
-  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  };
-  const port = await freePort();
-  host = await LambdaHost.start({
-    port,
-    functions: {
-      coordinator: {
-        module: `${root}functions/coordinator.ts`,
-        timeoutMs: 60_000,
-        env: {
-          ...env,
-          SLUICE_BUCKET: bucket,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-        },
-      },
-      worker: {
-        module: `${root}test/aws/fixtures/flakyWorker.ts`,
-        timeoutMs: 60_000,
-        env: {
-          ...env,
-          SLUICE_STORE: `s3://${bucket}`,
-          SLUICE_OUTPUTS: `s3://${bucket}/outputs/`,
-          FLAKY: 'throw',
-        },
-      },
-    },
+  serverless = await startServerlessHost({
+    bucket,
+    workerModule: 'test/aws/fixtures/flakyWorker.ts',
+    workerTimeoutMs: 60_000,
+    workerEnv: { FLAKY: 'throw' },
     output: (fn, line) => output.push({ fn, line }),
-  });
-  lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
   });
 }, 120_000);
 
 afterAll(async () => {
-  lambda?.destroy();
-  await host?.stop();
+  await serverless?.stop();
 });
 
 describe('the Lambda functions’ logs', () => {

@@ -1,10 +1,5 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Client } from '../../lib/aws/awsClients';
-import { LambdaHost } from '../../lib/devhost/LambdaHost';
-import { freePort } from '../helpers/freePort';
+import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
  * A failed batch on the serverless runtime, with no mock in the path (LocalStack's S3, the real coordinator
@@ -12,7 +7,6 @@ import { freePort } from '../helpers/freePort';
  * the op that failed by its JSON path, as the worker reported it.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
 const suffix = Math.random().toString(36).slice(2, 8);
 const bucket = `sluice-status-error-${suffix}`;
 const name = `status-error-${suffix}`;
@@ -37,60 +31,15 @@ const job = {
   outputs: [{ stream: 'counts', type: 'print' }],
 };
 
-let host: LambdaHost;
-let lambda: LambdaClient;
-
-async function invoke(functionName: string, payload: unknown): Promise<Record<string, any>> {
-  const out = await lambda.send(
-    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
-  );
-  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
-  if (out.FunctionError) throw new Error(`${functionName} failed: ${JSON.stringify(body)}`);
-  return body;
-}
+let serverless: ServerlessHost;
+const invoke = (functionName: string, payload: unknown) => serverless.invoke(functionName, payload);
 
 beforeAll(async () => {
-  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  };
-  const port = await freePort();
-  host = await LambdaHost.start({
-    port,
-    functions: {
-      coordinator: {
-        module: `${root}functions/coordinator.ts`,
-        timeoutMs: 60_000,
-        env: {
-          ...env,
-          SLUICE_BUCKET: bucket,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-        },
-      },
-      worker: {
-        module: `${root}functions/worker.ts`,
-        timeoutMs: 30_000,
-        env: { ...env, SLUICE_STORE: `s3://${bucket}`, SLUICE_OUTPUTS: `s3://${bucket}/outputs/` },
-      },
-    },
-    output: () => {},
-  });
-  lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
+  serverless = await startServerlessHost({ bucket });
 }, 120_000);
 
 afterAll(async () => {
-  lambda?.destroy();
-  await host?.stop();
+  await serverless?.stop();
 });
 
 describe('a failed batch on the serverless runtime', () => {
