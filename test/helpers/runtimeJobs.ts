@@ -60,8 +60,10 @@ export const transformReturnsNothing = defineJob({ batchIntervalMs: 1000 }, (ssc
     .collectBatches('out');
 });
 
-let flakyCalls = 0;
+/** Its task's first attempt fails. The count is per run of the job, not per module, because test files that run
+ * in one process without isolation share this module, and a second run must fail once too. */
 export const flakyOnce = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 3 }, (ssc) => {
+  let flakyCalls = 0;
   ssc
     .queueStream([[1, 2, 3]], { partitions: 1 })
     .mapPartitions((records) => {
