@@ -4,25 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/freePort';
+import { runSluice } from '../helpers/sluiceProcess';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'lib/local/sluice.mjs');
-
-/** Runs the real `sluice` command in a child process and returns its exit code and output. */
-function sluice(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let dir: string;
 beforeEach(async () => {
@@ -35,7 +20,7 @@ afterEach(async () => {
 describe('sluice run', () => {
   it('runs the main job and prints each batch with its log line', async () => {
     // when the README's main job runs three batches on the logical clock
-    const result = await sluice(
+    const result = await runSluice(
       [
         'run',
         join(root, 'events/hashtag-counts.json'),
@@ -80,7 +65,7 @@ describe('sluice run', () => {
     };
     await writeFile(join(dir, 'job.json'), JSON.stringify(job));
     // when it runs two batches
-    const result = await sluice(
+    const result = await runSluice(
       ['run', 'job.json', '--fast', '--batches', '2', '--quiet', '--workers', '1'],
       dir,
     );
@@ -102,7 +87,7 @@ describe('sluice run', () => {
 
 describe('sluice validate', () => {
   it('accepts the main job', async () => {
-    const result = await sluice(['validate', join(root, 'events/hashtag-counts.json')], dir);
+    const result = await runSluice(['validate', join(root, 'events/hashtag-counts.json')], dir);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/is a valid job/);
   });
@@ -119,7 +104,7 @@ describe('sluice validate', () => {
     await writeFile(join(dir, 'bad.json'), JSON.stringify(job));
     // when it is validated, and when it is run
     for (const command of ['validate', 'run']) {
-      const result = await sluice([command, 'bad.json'], dir);
+      const result = await runSluice([command, 'bad.json'], dir);
       // then the command exits 2 and names each field
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('batchIntervalMs');
@@ -129,7 +114,7 @@ describe('sluice validate', () => {
 
   it('rejects a file that is not JSON with exit code 2', async () => {
     await writeFile(join(dir, 'broken.json'), '{"name": ');
-    const result = await sluice(['validate', 'broken.json'], dir);
+    const result = await runSluice(['validate', 'broken.json'], dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/not valid JSON/);
   });
@@ -251,7 +236,10 @@ describe('sluice lambda-host --modules', () => {
   }, 60_000);
 
   it('refuses a --modules path that does not exist, with exit code 2', async () => {
-    const result = await sluice(['lambda-host', '--bucket', 'b', '--stream', 's', '--modules', 'nope'], dir);
+    const result = await runSluice(
+      ['lambda-host', '--bucket', 'b', '--stream', 's', '--modules', 'nope'],
+      dir,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--modules: nope does not exist/);
   });

@@ -1,27 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runSluice } from '../helpers/sluiceProcess';
 
 const root = new URL('../..', import.meta.url).pathname;
-const bin = join(root, 'lib/local/sluice.mjs');
-
-/** Runs the real `sluice` command in a child process and returns its exit code and output. */
-function sluice(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const _bin = join(root, 'lib/local/sluice.mjs');
 
 /** The lines of a text, without the empty one after the last newline. */
 const linesOf = (text: string) => text.split('\n').filter((line) => line !== '');
@@ -65,7 +49,7 @@ async function flakyJob(): Promise<string> {
 }
 
 const run = (job: string, ...flags: string[]) =>
-  sluice(
+  runSluice(
     ['run', job, '--fast', '--batches', '2', '--workers', '0', '--store', join(dir, 'store'), ...flags],
     dir,
   );
@@ -167,7 +151,7 @@ describe('sluice run logs', () => {
   });
 
   it('refuses an unknown log level with exit code 2', async () => {
-    const result = await sluice(['run', 'job.json', '--log-level', 'loud'], dir);
+    const result = await runSluice(['run', 'job.json', '--log-level', 'loud'], dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/expected one of debug, info, warn, error, got loud/);
   });

@@ -1,29 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recommend } from '../../lib/local/tune/recommend';
 import type { TuneReport } from '../../lib/local/tune/tuneCommand';
+import { runSluice } from '../helpers/sluiceProcess';
 
 const root = new URL('../..', import.meta.url).pathname;
-const bin = join(root, 'lib/local/sluice.mjs');
-
-/** Runs the real `sluice` command in a child process and returns its exit code and output. */
-function sluice(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const _bin = join(root, 'lib/local/sluice.mjs');
 
 let dir: string;
 beforeEach(async () => {
@@ -53,7 +37,7 @@ afterEach(async () => {
 describe('sluice tune', () => {
   it('replays a sample at each rate tried, prints a table and a recommendation, and writes the search', async () => {
     // when a socket job is tuned over two intervals with a sample of its lines and a target of 50 lines/s
-    const result = await sluice(
+    const result = await runSluice(
       [
         'tune',
         'words.json',
@@ -106,7 +90,7 @@ describe('sluice tune', () => {
   }, 120_000);
 
   it('asks for a sample when a source is not a generator', async () => {
-    const result = await sluice(['tune', 'words.json', '--budget', '5s'], dir);
+    const result = await runSluice(['tune', 'words.json', '--budget', '5s'], dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('source lines is not a generator');
     expect(result.stderr).toContain('--sample');

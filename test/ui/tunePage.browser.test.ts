@@ -6,22 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TuneReport } from '../../lib/local/tune/tuneCommand';
+import { runSluice } from '../helpers/sluiceProcess';
 import { ensureChromium } from './ensureChromium';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'lib/local/sluice.mjs');
 const executablePath = ensureChromium();
-
-/** Runs `sluice` to its end; its exit code and output. */
-function sluice(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 /** The page's charts, as the test reads them: each one's data, x values first. */
 type Charts = Record<string, { data: (number | null)[][] }>;
@@ -44,7 +34,7 @@ beforeAll(async () => {
       outputs: [{ stream: 'counts', type: 'print' }],
     }),
   );
-  const tuned = await sluice(
+  const tuned = await runSluice(
     [
       'tune',
       'words.json',
@@ -151,12 +141,12 @@ describe.skipIf(executablePath === undefined)('the tune page of the Streaming UI
   }, 120_000);
 
   it('says what to give when neither a job nor a search is named, and when the file is not a search', async () => {
-    const none = await sluice(['ui'], dir);
+    const none = await runSluice(['ui'], dir);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain(
       'give --bucket and --job for a job on AWS, --tune <file> for a sluice tune search',
     );
-    const wrong = await sluice(['ui', '--tune', 'words.json', '--port', '0'], dir);
+    const wrong = await runSluice(['ui', '--tune', 'words.json', '--port', '0'], dir);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('words.json is not a sluice tune file');
   });
