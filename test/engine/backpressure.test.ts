@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
-import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { DelayTrend } from '../../lib/scheduler/DelayTrend';
-import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { judgeStability } from '../../lib/scheduler/judgeStability';
 import type { BackpressureOptions } from '../../lib/scheduler/RateController';
 import { VirtualClock } from '../../lib/scheduler/VirtualClock';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 
 const BATCHES = 40;
 /** Each record costs 1.25 ms of (virtual) processing: the job keeps up with 800 records a second. */
@@ -38,20 +37,7 @@ describe('backpressure on an overloaded job (virtual time on the logical clock)'
       })
       .collectBatches('ids');
     const store = new LocalFolderStore(join(dir, backpressure.enabled ? 'on' : 'off'));
-    const runner = new InProcessRunner({
-      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-      store,
-    });
-    ssc.connect({
-      store,
-      outputs: store,
-      runner,
-      driverRunner: runner,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
-    });
+    connectInProcess(ssc, store, dir);
     const ids: number[][] = [];
     ssc.addListener({ onOutput: (e) => ids.push([...(e.records as number[])]) });
     const summary = await new JobScheduler(ssc, clock, { name: 'overload' }).run({ batches: BATCHES });

@@ -22,6 +22,7 @@ import { CountingBlockStore } from '../../lib/storage/CountingBlockStore';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { decodeSegment } from '../../lib/storage/SegmentedBlob';
 import { describeCombiningTable } from '../helpers/combiningTable';
+import { connectInProcess } from '../helpers/connectInProcess';
 import { issueAt, issuesOf, minimalJob } from '../job/fixtures/jobs';
 
 // Every table in the driver's thread; on worker threads, one case here, so that `unit` runs the real
@@ -54,20 +55,7 @@ describe('storage requests of a shuffle with M map tasks and R = M reduce partit
       .map(([key, values]): [number, number] => [key, values.length])
       .collectBatches('out');
     const store = new CountingBlockStore(new LocalFolderStore(join(dir, `${combine}-${m}`)), 'shuffle/');
-    const runner = new InProcessRunner({
-      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-      store,
-    });
-    ssc.connect({
-      store,
-      outputs: store,
-      runner,
-      driverRunner: runner,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
-    });
+    connectInProcess(ssc, store, dir);
     const outputs: unknown[][] = [];
     ssc.addListener({ onOutput: (e) => outputs.push([...e.records]) });
     const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'requests' }).run({ batches: 1 });

@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
-import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { readCheckpoint } from '../../lib/scheduler/CheckpointData';
 import { LogicalClock } from '../../lib/scheduler/Clock';
-import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 
 /** A job that collects one source's batches as they come, in one partition so their order is the source's. */
 function collectJob(name: string, source: Record<string, unknown>) {
@@ -122,20 +121,7 @@ describe('a rate-limited batch recovered after a failure', () => {
       })
       .collectBatches('ids');
     const store = new LocalFolderStore(join(dir, 'store'));
-    const runner = new InProcessRunner({
-      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-      store,
-    });
-    ssc.connect({
-      store,
-      outputs: store,
-      runner,
-      driverRunner: runner,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
-    });
+    connectInProcess(ssc, store, dir);
     const ids: number[][] = [];
     ssc.addListener({ onOutput: (e) => ids.push([...(e.records as number[])]) });
     return { ssc, store, ids, scheduler: new JobScheduler(ssc, new LogicalClock(), { name: 'capped' }) };

@@ -7,9 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReceivedBlocksDataset } from '../../lib/dataset/ReceivedBlocksDataset';
 import { BlockGenerator, type BlockTimer } from '../../lib/dstream/BlockGenerator';
 import type { InputDStream } from '../../lib/dstream/InputDStream';
-import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { StreamingContext } from '../../lib/StreamingContext';
-import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
+import type { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { VirtualClock } from '../../lib/scheduler/VirtualClock';
 import { RateLimit } from '../../lib/source/RateLimit';
@@ -19,6 +18,7 @@ import { unreadableRecord } from '../../lib/source/UnreadableRecord';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { decodeReceivedRecords, encodeReceivedBlock } from '../../lib/storage/ReceivedBlock';
 import { CountingStore } from '../helpers/CountingStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 
 /** A timer the test fires by hand: each `fire()` is one block interval passing. */
 function handTimer(): { timer: BlockTimer; fire: () => void; stopped: () => boolean } {
@@ -225,20 +225,7 @@ describe('received input is stored as blocks', () => {
     const input = ssc.sourceStream(source, 3) as InputDStream<unknown>;
     input.glom().collectBatches('partitions');
     const store = new LocalFolderStore(join(dir, 'store'));
-    const runner = new InProcessRunner({
-      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-      store,
-    });
-    ssc.connect({
-      store,
-      outputs: store,
-      runner,
-      driverRunner: runner,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
-    });
+    connectInProcess(ssc, store, dir);
     // the first batch's lines are plain text, the second's include one with a newline and a dead letter
     const arrivals = [
       ['α', 'β', 'γ', 'δ', 'ε'],
