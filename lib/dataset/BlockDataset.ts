@@ -2,6 +2,7 @@ import { unreadableOf } from '../source/UnreadableRecord';
 import { decodeSegment } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import type { TaskContext } from './TaskContext';
+import { withoutUnreadable } from './withoutUnreadable';
 
 /**
  * An input block in the block store: one blob, one segment per partition (Spark's BlockRDD). Input its source
@@ -50,16 +51,8 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
     const end = this.offsets[partition + 1]!;
     if (start === end) return [];
     const records = decodeSegment(await tc.readBlockRange(this.key, start, end)) as T[];
-    return records.some((r) => unreadableOf(r) !== undefined) ? this.withoutUnreadable(records, tc) : records;
-  }
-
-  /** The records that are records; the others are dead-lettered with the source's reason. */
-  private withoutUnreadable(records: T[], tc: TaskContext): T[] {
-    return records.filter((record) => {
-      const unreadable = unreadableOf(record);
-      if (unreadable === undefined) return true;
-      tc.deadLetter(this.toString(), 'source', unreadable.input, new Error(unreadable.reason), this.origin);
-      return false;
-    });
+    return records.some((r) => unreadableOf(r) !== undefined)
+      ? withoutUnreadable(this, records, tc)
+      : records;
   }
 }

@@ -1,7 +1,7 @@
-import { unreadableOf } from '../source/UnreadableRecord';
 import { decodeReceivedRecords, type ReceivedBlockFormat } from '../storage/ReceivedBlock';
 import { Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
 import type { TaskContext } from './TaskContext';
+import { withoutUnreadable } from './withoutUnreadable';
 
 /** One block a receiving source's records were cut into during the interval (see `BlockGenerator`). */
 export interface ReceivedBlockRef {
@@ -63,16 +63,6 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
       blockStart = blockEnd;
       if (blockStart >= to) break;
     }
-    return (unreadable ? this.withoutUnreadable(records, tc) : records) as T[];
-  }
-
-  /** The records that are records; the others are dead-lettered with the source's reason. */
-  private withoutUnreadable(records: unknown[], tc: TaskContext): unknown[] {
-    return records.filter((record) => {
-      const unreadable = unreadableOf(record);
-      if (unreadable === undefined) return true;
-      tc.deadLetter(this.toString(), 'source', unreadable.input, new Error(unreadable.reason), this.origin);
-      return false;
-    });
+    return (unreadable ? withoutUnreadable(this, records, tc) : records) as T[];
   }
 }
