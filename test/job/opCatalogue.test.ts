@@ -1,7 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { StreamOp } from '../../lib/job/JobDocument';
 import jobSchema from '../../lib/job/job.schema.json' with { type: 'json' };
 import { DATASET_OPS, STREAM_OPS } from '../../lib/job/ops/opCatalogue';
+import {
+  OP_TABLES,
+  type OpTableName,
+  opTable,
+  opTableIn,
+  opTableMarkers,
+  withOpTables,
+} from '../../lib/job/ops/opReadmeTables';
 import { opSchemaDefinitions } from '../../lib/job/ops/opSchema';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { fixturesDir, issuesOf, jobWithOps, minimalJob } from './fixtures/jobs';
@@ -13,6 +22,65 @@ describe('the op catalogue', () => {
     // when they are compared with the committed schema, then they are the same
     expect(jobSchema.definitions.streamOp).toEqual(generated.streamOp);
     expect(jobSchema.definitions.datasetOp).toEqual(generated.datasetOp);
+  });
+
+  it("is what the README's ops tables hold (run `npm run schema` after editing an entry)", () => {
+    // given the README as committed
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    // when each table between its markers is compared with the one the catalogue writes, then they are the same
+    for (const table of Object.keys(OP_TABLES) as OpTableName[]) {
+      expect(opTableIn(readme, table), table).toBe(opTable(OP_TABLES[table]));
+    }
+  });
+
+  it("puts every stream op in exactly one README table, in the schema's order", () => {
+    // given the ops of the tables, one after the other
+    const tabled = Object.values(OP_TABLES).flatMap((entries) => entries.map((entry) => entry.name));
+    // when compared with the catalogue, then they are its ops, each once
+    expect(tabled).toEqual(STREAM_OPS.map((entry) => entry.name));
+  });
+
+  it('writes a row per op, sharing one where ops have the same fields and semantics', () => {
+    // given ops as the tables show them: fields required, optional, noted, with args, an expression op's choice
+    const table = opTable([
+      ...STREAM_OPS.filter((e) => ['map', 'flatMap', 'filter', 'keyBy', 'count'].includes(e.name)),
+      ...OP_TABLES.stream.filter((e) => e.name === 'union' || e.name === 'combineByKey'),
+    ]);
+    // when written, then map, flatMap and filter share a row, and each cell reads as the README's
+    expect(table.split('\n')).toEqual([
+      '| op | fields | Spark semantics |',
+      '| --- | --- | --- |',
+      '| `map`, `flatMap`, `filter` | `fn` (+`args`) or `expr` | per record |',
+      '| `keyBy` | `fn` (+`args`) or `expr` | `[f(record), record]` |',
+      '| `count` | none | one record per batch; an empty batch gives `0` |',
+      '| `union` | `with` (a name or a list of names) | all streams must share the slide interval |',
+      "| `combineByKey` | `createCombiner`, `mergeValue`, `mergeCombiners`, `partitions`?, `mapSideCombine`? (default true) | Spark's combineByKey |",
+    ]);
+  });
+
+  it('rewrites only what lies between the markers, and twice the same as once', () => {
+    // given a text with both tables' markers around stale rows
+    const text = (Object.keys(OP_TABLES) as OpTableName[])
+      .map(
+        (t) => `Before ${t}.\n\n${opTableMarkers(t).start}\n| stale |\n${opTableMarkers(t).end}\n\nAfter.\n`,
+      )
+      .join('');
+    // when the tables are written, twice
+    const once = withOpTables(text);
+    // then the stale rows are gone, the rest is kept, and a second run changes nothing
+    expect(once).not.toContain('| stale |');
+    expect(once).toContain('Before window.\n\n');
+    expect(opTableIn(once, 'window')).toBe(opTable(OP_TABLES.window));
+    expect(withOpTables(once)).toBe(once);
+  });
+
+  it('refuses a README whose markers are missing, naming them', () => {
+    // given a README without the window table's markers
+    const text = `${opTableMarkers('stream').start}\n${opTableMarkers('stream').end}\n`;
+    // when the tables are written, then the error names the missing marker
+    expect(() => withOpTables(text)).toThrow(
+      `README.md has no window ops table between the lines ${opTableMarkers('window').start}`,
+    );
   });
 
   it('refers only to definitions the hand-written part of the schema has', () => {

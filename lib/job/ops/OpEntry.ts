@@ -5,8 +5,8 @@ import type { FunctionKind, JobFunction } from '../builtinFunctions';
 /**
  * One operation of a JSON job, described once: its name, the JSON schema of its fields, the document type of
  * those fields, how the validator checks what a schema cannot, and how the builder applies it to a stream. The
- * schema's `streamOp` and `datasetOp` definitions, the `StreamOp` type, `validateJob`'s per-op checks and
- * `buildJob`'s dispatch are all read from the entries, so adding an op is one entry in a file of
+ * schema's `streamOp` and `datasetOp` definitions, the README's ops tables, the `StreamOp` type, `validateJob`'s
+ * per-op checks and `buildJob`'s dispatch are all read from the entries, so adding an op is one entry in a file of
  * `lib/job/ops/` plus its tests (see "Adding an operation" in the README).
  *
  * `Fields` is the op's document type without `op`. The compiler holds the entry's `fields` schema to exactly its
@@ -17,6 +17,7 @@ import type { FunctionKind, JobFunction } from '../builtinFunctions';
  * export const count = defineOp<'count', {}>({
  *   name: 'count',
  *   description: 'One record per batch: the number of records (0 for an empty batch).',
+ *   spark: 'one record per batch; an empty batch gives `0`',
  *   fields: {},
  *   build: (node) => node.count(),
  * });
@@ -26,10 +27,21 @@ export interface OpEntry<Name extends string = string, Fields extends object = o
   readonly name: Name;
   /** One sentence for the schema's `enumDescriptions`, which editors show while a user picks an op. */
   readonly description: string;
+  /**
+   * The op's cell in the README's "Spark semantics" column: what it computes, in Spark's terms, in a few words of
+   * markdown. Consecutive entries of a table with the same fields and the same text share one row (`map`,
+   * `flatMap`, `filter`: "per record").
+   */
+  readonly spark: string;
   /** The JSON schema of each field besides `op`, usually a `$ref` (see {@link ref}) to a shared definition. */
   readonly fields: Readonly<Record<keyof Fields & string, object>>;
   /** The fields a document must give: the required ones of `Fields`. Default: none. */
   readonly required?: readonly RequiredKeys<Fields>[];
+  /**
+   * A few words after a field in the README's fields column, where its name and `?` (optional) do not say enough:
+   * a default, what it names, which field it excludes. Default: none.
+   */
+  readonly fieldNotes?: Readonly<Partial<Record<keyof Fields & string, string>>>;
   /**
    * Takes a registry function `fn` or an inline JSONata `expr`, exactly one of them (map, filter, keyBy...).
    * Default false.

@@ -6,7 +6,9 @@ import { defineOp, ref } from './OpEntry';
 export const union = defineOp<'union', { with: string | readonly string[] }>({
   name: 'union',
   description: 'The records of this stream and of the others named in `with`.',
+  spark: 'all streams must share the slide interval',
   fields: { with: ref('unionWith') },
+  fieldNotes: { with: 'a name or a list of names' },
   required: ['with'],
   build: (node, op, ctx) => {
     const names = typeof op.with === 'string' ? [op.with] : [...op.with];
@@ -20,6 +22,7 @@ export const union = defineOp<'union', { with: string | readonly string[] }>({
 export const repartition = defineOp<'repartition', { partitions: number }>({
   name: 'repartition',
   description: 'Spreads each batch evenly over `partitions` partitions (a shuffle).',
+  spark: 'a shuffle that spreads records evenly',
   fields: { partitions: ref('partitionsRequired') },
   required: ['partitions'],
   build: (node, op) => node.repartition(op.partitions),
@@ -28,6 +31,7 @@ export const repartition = defineOp<'repartition', { partitions: number }>({
 export const count = defineOp<'count', {}>({
   name: 'count',
   description: 'One record per batch: the number of records (0 for an empty batch).',
+  spark: 'one record per batch; an empty batch gives `0`',
   fields: {},
   build: (node) => node.count(),
 });
@@ -35,6 +39,7 @@ export const count = defineOp<'count', {}>({
 export const reduce = defineOp<'reduce', { fn: string; args?: FnArgs }>({
   name: 'reduce',
   description: 'One record per non-empty batch: every record combined with a reducer.',
+  spark: 'one record per non-empty batch',
   fields: { fn: ref('reducer'), args: ref('args') },
   required: ['fn'],
   build: (node, _op, ctx) => node.reduce(ctx.named('fn')),
@@ -43,6 +48,7 @@ export const reduce = defineOp<'reduce', { fn: string; args?: FnArgs }>({
 export const countByValue = defineOp<'countByValue', { partitions?: number }>({
   name: 'countByValue',
   description: '[value, count] for every distinct record of each batch.',
+  spark: '`[value, count]` per distinct value',
   fields: { partitions: ref('partitions') },
   build: (node, op) => node.countByValue(op.partitions),
 });
@@ -51,6 +57,7 @@ export const transform = defineOp<'transform', { fn: string; args?: FnArgs }>({
   name: 'transform',
   description:
     'A registered dataset-to-dataset function (dataset, batchTime) => dataset, applied every batch.',
+  spark: 'a function you register: `(dataset, batchTime) => dataset`',
   fields: { fn: ref('transformFn'), args: ref('args') },
   required: ['fn'],
   build: (node, _op, ctx) => node.transform(ctx.named('fn')),
@@ -60,6 +67,7 @@ export const transformWith = defineOp<'transformWith', { with: string; fn: strin
   name: 'transformWith',
   description:
     "A registered function (mine, theirs, batchTime) => dataset of this stream's and another input's datasets.",
+  spark: '`(mine, theirs, batchTime) => dataset`',
   fields: { with: ref('withRef'), fn: ref('transformFn'), args: ref('args') },
   required: ['with', 'fn'],
   build: (node, op, ctx) => {

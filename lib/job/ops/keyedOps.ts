@@ -7,6 +7,7 @@ import { defineOp, type OpEntry, ref } from './OpEntry';
 export const groupByKey = defineOp<'groupByKey', { partitions?: number }>({
   name: 'groupByKey',
   description: 'Groups the values of each key, per batch: [key, [values]].',
+  spark: '`[key, [values]]`',
   fields: { partitions: ref('partitions') },
   build: (node, op) => node.groupByKey(op.partitions),
 });
@@ -14,6 +15,7 @@ export const groupByKey = defineOp<'groupByKey', { partitions?: number }>({
 export const reduceByKey = defineOp<'reduceByKey', { fn: string; args?: FnArgs; partitions?: number }>({
   name: 'reduceByKey',
   description: 'Combines the values of each key with a reducer, per batch.',
+  spark: '`[key, reduced]`, combined on the map side first',
   fields: { fn: ref('reducer'), args: ref('args'), partitions: ref('partitions') },
   required: ['fn'],
   build: (node, op, ctx) => node.reduceByKey(ctx.named('fn'), op.partitions),
@@ -23,6 +25,7 @@ export const reduceByKey = defineOp<'reduceByKey', { fn: string; args?: FnArgs; 
 export const countByKey = defineOp<'countByKey', { partitions?: number }>({
   name: 'countByKey',
   description: '[key, count] for every distinct key of the [key, value] records of each batch.',
+  spark: "`[key, count]` per distinct key of the pairs (Spark's RDD `countByKey`, per batch)",
   fields: { partitions: ref('partitions') },
   build: (node, op) => node.mapValues(() => 1).reduceByKey((a: number, b: number) => a + b, op.partitions),
 });
@@ -39,6 +42,7 @@ export interface CombineByKeyFields {
 export const combineByKey = defineOp<'combineByKey', CombineByKeyFields>({
   name: 'combineByKey',
   description: "Spark's combineByKey, per batch, with three registered functions.",
+  spark: "Spark's combineByKey",
   fields: {
     createCombiner: ref('createCombiner'),
     mergeValue: ref('mergeValue'),
@@ -47,6 +51,7 @@ export const combineByKey = defineOp<'combineByKey', CombineByKeyFields>({
     mapSideCombine: ref('mapSideCombine'),
   },
   required: ['createCombiner', 'mergeValue', 'mergeCombiners'],
+  fieldNotes: { mapSideCombine: 'default true' },
   validate: (_op, check) => {
     for (const field of ['createCombiner', 'mergeValue', 'mergeCombiners']) check.function(field);
   },
@@ -66,10 +71,12 @@ type JoinName = 'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 
 function joinOp<Name extends JoinName>(
   name: Name,
   description: string,
+  spark: string,
 ): OpEntry<Name, { with: string; partitions?: number }> {
   return defineOp<Name, { with: string; partitions?: number }>({
     name,
     description,
+    spark,
     fields: { with: ref('withRef'), partitions: ref('partitions') },
     required: ['with'],
     build: (node, op, ctx) => {
@@ -86,20 +93,33 @@ function joinOp<Name extends JoinName>(
   });
 }
 
-export const join = joinOp('join', 'Inner join by key with another keyed input: [key, [v, w]].');
+/** The README's one row for the four joins. */
+const JOINED = "`[key, [v, w]]`; a missing side is `null` (Spark's `None`)";
 
-export const leftOuterJoin = joinOp('leftOuterJoin', 'Left outer join by key: [key, [v, w or null]].');
+export const join = joinOp('join', 'Inner join by key with another keyed input: [key, [v, w]].', JOINED);
 
-export const rightOuterJoin = joinOp('rightOuterJoin', 'Right outer join by key: [key, [v or null, w]].');
+export const leftOuterJoin = joinOp(
+  'leftOuterJoin',
+  'Left outer join by key: [key, [v, w or null]].',
+  JOINED,
+);
+
+export const rightOuterJoin = joinOp(
+  'rightOuterJoin',
+  'Right outer join by key: [key, [v or null, w]].',
+  JOINED,
+);
 
 export const fullOuterJoin = joinOp(
   'fullOuterJoin',
   'Full outer join by key: a missing value on either side is null.',
+  JOINED,
 );
 
 export const cogroup = joinOp(
   'cogroup',
   'Groups both inputs by key: [key, [values of this, values of the other]].',
+  '`[key, [[vs], [ws]]]`',
 );
 
 /** The keyed ops, in the schema's order. */

@@ -6,10 +6,10 @@ import { STATE_OPS } from './stateOps';
 import { WINDOW_OPS } from './windowOps';
 
 /**
- * Every op a JSON job's stream can apply, in the order the schema lists them: the one list that the schema
- * (`npm run schema`), the document types, `validateJob` and `buildJob` read. Each group's file lists its entries,
- * so an op is added in one file: its entry, and its name in the group's list (in `DATASET_OPS`, which `RECORD_OPS`
- * includes, for a record op that static datasets take too).
+ * Every op a JSON job's stream can apply, in the order the schema lists them: the one list that the schema and the
+ * README's ops tables (`npm run schema`), the document types, `validateJob` and `buildJob` read. Each group's file
+ * lists its entries, so an op is added in one file: its entry, and its name in the group's list (in `DATASET_OPS`,
+ * which `RECORD_OPS` includes, for a record op that static datasets take too).
  */
 export const STREAM_OPS = [...RECORD_OPS, ...BATCH_OPS, ...KEYED_OPS, ...WINDOW_OPS, ...STATE_OPS] as const;
 

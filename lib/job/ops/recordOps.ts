@@ -20,10 +20,12 @@ const recordFnFields = { fn: ref('fn'), args: ref('args'), expr: ref('expr') };
 function recordFnOp<Name extends 'map' | 'flatMap' | 'filter' | 'mapValues' | 'flatMapValues'>(
   name: Name,
   description: string,
+  spark: string,
 ): OpEntry<Name, RecordFnFields> {
   return defineOp<Name, RecordFnFields>({
     name,
     description,
+    spark,
     fields: recordFnFields,
     expression: true,
     build: (node, _op, ctx) => (node as any)[name](ctx.recordFunction()), // any: the five share one shape, not one generic signature
@@ -31,18 +33,23 @@ function recordFnOp<Name extends 'map' | 'flatMap' | 'filter' | 'mapValues' | 'f
   });
 }
 
-export const map = recordFnOp('map', 'Applies a function to every record.');
+/** The README's one row for map, flatMap and filter. */
+const PER_RECORD = 'per record';
+
+export const map = recordFnOp('map', 'Applies a function to every record.', PER_RECORD);
 
 export const flatMap = recordFnOp(
   'flatMap',
   'Applies a function to every record and flattens the resulting lists.',
+  PER_RECORD,
 );
 
-export const filter = recordFnOp('filter', 'Keeps the records for which the function is truthy.');
+export const filter = recordFnOp('filter', 'Keeps the records for which the function is truthy.', PER_RECORD);
 
 export const mapPartitions = defineOp<'mapPartitions', { fn: string; args?: FnArgs }>({
   name: 'mapPartitions',
   description: 'Applies a registered function (records, partition) => records to each whole partition.',
+  spark: '`(records, partition) => records` per partition',
   fields: { fn: ref('fn'), args: ref('args') },
   required: ['fn'],
   build: (node, _op, ctx) => node.mapPartitions(ctx.named('fn')),
@@ -52,6 +59,7 @@ export const mapPartitions = defineOp<'mapPartitions', { fn: string; args?: FnAr
 export const glom = defineOp<'glom', {}>({
   name: 'glom',
   description: 'Turns each partition into one record: the array of its records.',
+  spark: 'each partition becomes one array record',
   fields: {},
   build: (node) => node.glom(),
   buildDataset: (dataset) => dataset.glom(),
@@ -60,29 +68,37 @@ export const glom = defineOp<'glom', {}>({
 export const keyBy = defineOp<'keyBy', RecordFnFields>({
   name: 'keyBy',
   description: 'Turns every record into the pair [f(record), record].',
+  spark: '`[f(record), record]`',
   fields: recordFnFields,
   expression: true,
   build: (node, _op, ctx) => node.map(keyedBy(ctx.recordFunction())),
   buildDataset: (dataset, _op, ctx) => dataset.map(keyedBy(ctx.recordFunction())),
 });
 
+/** The README's one row for mapValues and flatMapValues. */
+const ON_VALUES = 'on the value of each pair';
+
 export const mapValues = recordFnOp(
   'mapValues',
   'Applies a function to the value of every [key, value] record.',
+  ON_VALUES,
 );
 
 export const flatMapValues = recordFnOp(
   'flatMapValues',
   'Applies a function to the value of every [key, value] record; one record per resulting value.',
+  ON_VALUES,
 );
 
 export const sortBy = defineOp<'sortBy', RecordFnFields & { ascending?: boolean }>({
   name: 'sortBy',
   description: 'Orders each batch by a key (fn or expr), in one partition: for printing a top N.',
+  spark: 'each batch ordered by the key, in one partition (for printing a top N)',
   fields: {
     ...recordFnFields,
     ascending: { type: 'boolean', description: 'Ascending order. Default true.' },
   },
+  fieldNotes: { ascending: 'default true' },
   expression: true,
   build: (node, op, ctx) => node.sortBy(ctx.recordFunction(), op.ascending ?? true),
 });

@@ -18,6 +18,7 @@ export const updateStateByKey = defineOp<'updateStateByKey', UpdateStateByKeyFie
   name: 'updateStateByKey',
   description:
     'A state per key across batches: every batch, fn(values, state) for every key with state or new values; the stream is [key, state] for every key.',
+  spark: '`[key, state]` for every key, every batch',
   fields: {
     fn: ref('updateFn'),
     partitions: ref('partitions'),
@@ -25,6 +26,7 @@ export const updateStateByKey = defineOp<'updateStateByKey', UpdateStateByKeyFie
     timeAware: ref('timeAware'),
   },
   required: ['fn'],
+  fieldNotes: { initialState: 'a dataset of `[key, state]`' },
   validate: (_op, check) => {
     check.function('fn', 'update');
     check.datasetName('initialState');
@@ -55,6 +57,7 @@ export const mapWithState = defineOp<'mapWithState', MapWithStateFields>({
   name: 'mapWithState',
   description:
     "Spark's mapWithState: fn(key, value, state, batchTime) once per record with the key's state; the stream is what fn returns. A batch costs what its records touch, not the size of the state.",
+  spark: 'whatever `fn(key, value, state, batchTime)` returns, once per record',
   fields: {
     fn: ref('mapWithStateFn'),
     partitions: ref('partitions'),
@@ -86,6 +89,7 @@ export const stateSnapshots = defineOp<'stateSnapshots', {}>({
   name: 'stateSnapshots',
   description:
     'Every [key, state] of the mapWithState just before it, after each batch (a full scan of the state). Only right after mapWithState, or first in a stream whose `from` ends with mapWithState.',
+  spark: 'every `[key, state]` of the `mapWithState` just before it',
   fields: {},
   follows: 'mapWithState',
   build: (node, _op, ctx) => {

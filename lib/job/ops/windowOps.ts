@@ -18,6 +18,7 @@ const windowFields = { windowMs: ref('windowMs'), slideMs: ref('slideMs') };
 export const window = defineOp<'window', WindowFields>({
   name: 'window',
   description: 'The records of each window: the batches in (t − windowMs, t], every slideMs.',
+  spark: 'the records of the batches in (t − window, t]',
   fields: windowFields,
   required: ['windowMs'],
   build: (node, op) => node.window(op.windowMs, op.slideMs),
@@ -26,6 +27,7 @@ export const window = defineOp<'window', WindowFields>({
 export const countByWindow = defineOp<'countByWindow', WindowFields & { slideMs: number }>({
   name: 'countByWindow',
   description: 'One record per window: the number of records in it, computed incrementally.',
+  spark: 'number of records per window (incremental)',
   fields: { windowMs: ref('windowMs'), slideMs: ref('slideMsRequired') },
   required: ['windowMs', 'slideMs'],
   build: (node, op) => node.countByWindow(op.windowMs, op.slideMs),
@@ -43,6 +45,7 @@ export const reduceByWindow = defineOp<'reduceByWindow', ReduceByWindowFields>({
   name: 'reduceByWindow',
   description:
     'One record per non-empty window: its records combined with the reducer fn; incremental with invFn.',
+  spark: 'all records of the window combined with `fn`; incremental with `invFn`',
   fields: {
     fn: ref('reducer'),
     invFn: ref('invFn'),
@@ -72,6 +75,8 @@ export const reduceByKeyAndWindow = defineOp<'reduceByKeyAndWindow', ReduceByKey
   name: 'reduceByKeyAndWindow',
   description:
     'The values of each key combined with the reducer fn over each window: [key, reduced]. With invFn, incremental; keys whose value went back to zero then stay until filter or filterExpr drops them.',
+  spark:
+    '`[key, reduced]` per window; with `invFn` it is incremental, and `filter` / `filterExpr` (a JSONata predicate on `[key, value]`) drop pairs, allowed only with `invFn`',
   fields: {
     fn: ref('reducer'),
     invFn: ref('invFn'),
@@ -81,6 +86,7 @@ export const reduceByKeyAndWindow = defineOp<'reduceByKeyAndWindow', ReduceByKey
     filterExpr: ref('windowFilterExpr'),
   },
   required: ['fn', 'windowMs'],
+  fieldNotes: { filterExpr: 'or `filter`, not both' },
   validate: (op, check) => checkWindowReducer(op, check),
   build: (node, op, ctx) => {
     const f = ctx.named('fn');
@@ -102,6 +108,7 @@ export const countByValueAndWindow = defineOp<
   name: 'countByValueAndWindow',
   description:
     '[value, count] over each window, computed incrementally; values whose count drops to zero are removed.',
+  spark: '`[value, count]` per window, incremental; zero counts are dropped',
   fields: { ...windowFields, partitions: ref('partitions') },
   required: ['windowMs'],
   build: (node, op) => node.countByValueAndWindow(op.windowMs, op.slideMs, op.partitions),
@@ -110,6 +117,7 @@ export const countByValueAndWindow = defineOp<
 export const groupByKeyAndWindow = defineOp<'groupByKeyAndWindow', WindowFields & { partitions?: number }>({
   name: 'groupByKeyAndWindow',
   description: 'The values of each key over each window: [key, [values]].',
+  spark: '`[key, [values]]` per window',
   fields: { ...windowFields, partitions: ref('partitions') },
   required: ['windowMs'],
   build: (node, op) => node.groupByKeyAndWindow(op.windowMs, op.slideMs, op.partitions),
