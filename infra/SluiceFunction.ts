@@ -1,15 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lib/aws/deploymentContract';
 import { type JobModuleFile, writeHandlerEntry } from '../lib/job/jobModuleFiles';
+import { BUNDLE_FILE, BUNDLE_HANDLER, HANDLER_BUNDLE, SHIPPED_HANDLERS_DIR } from './handlerBundle';
 
-/** The repository root: handler entries and the lock file are found from it. */
+/**
+ * The folder above this one: the repository root in a checkout; `dist/` in the installed package, where this file
+ * is `dist/infra/SluiceFunction.js`, the handlers' compiled modules are `dist/functions/*.js` and their
+ * pre-bundled code `dist/lambda/<handler>/`.
+ */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Settings every Sluice function has. */
@@ -35,26 +43,45 @@ export interface SluiceFunctionProps {
   readonly jobModules?: readonly JobModuleFile[];
 }
 
-/** Where generated entries go: a cache folder of the project, so the same modules give the same bundle. */
-const ENTRIES = join(ROOT, 'node_modules', '.cache', 'sluice', 'entries');
-
 /**
- * The file esbuild bundles: the handler itself, or, with job modules, a generated entry that imports each
- * module statically and registers it by name before re-exporting the handler.
+ * Where generated entries go: a cache folder of the project, so the same modules give the same bundle. In a
+ * checkout, the repository's; from the installed package, the user's project, where `cdk` runs.
  */
-function entryOf(handler: string, jobModules: readonly JobModuleFile[]): string {
-  const file = `${ROOT}functions/${handler}.ts`;
-  return jobModules.length === 0 ? file : writeHandlerEntry(ENTRIES, file, jobModules);
+function entriesFolder(fromSources: boolean): string {
+  return join(fromSources ? ROOT : process.cwd(), 'node_modules', '.cache', 'sluice', 'entries');
 }
 
 /**
- * The machinery both Sluice functions share: a Node.js 22 handler bundled from `functions/`, with the user's job
- * modules, by the local esbuild (no Docker), a role of its own that starts with no permission but writing its own log group, and that log
- * group, created with a retention period rather than left to Lambda to create without one.
+ * esbuild bundles the user's modules when they deploy from the installed package. Without it, the CDK would
+ * fall back to bundling in Docker and fail there with a message about Docker; say what to install instead.
+ */
+function assertEsbuildInstalled(handler: string): void {
+  try {
+    createRequire(join(process.cwd(), 'package.json')).resolve('esbuild');
+    return;
+  } catch {
+    if (spawnSync('esbuild', ['--version']).status === 0) return;
+  }
+  throw new Error(
+    `Sluice ${handler}: deploying job modules (sluice:jobModules) bundles them with esbuild, which ${process.cwd()} does not have: run npm install --save-dev esbuild there`,
+  );
+}
+
+/**
+ * The machinery the Sluice functions share: a Node.js 22 handler with the user's job modules, a role of its own
+ * that starts with no permission but writing its own log group, and that log group, created with a retention
+ * period rather than left to Lambda to create without one.
+ *
+ * The handler's code, by where the stack is constructed from:
+ * - a checkout: `functions/<handler>.ts` with the job modules, bundled by the local esbuild (no Docker);
+ * - the installed package, without job modules: the code `npm run build` bundled into `dist/lambda/<handler>/`,
+ *   as it is: the user's project needs no bundler;
+ * - the installed package, with job modules: the compiled `dist/functions/<handler>.js` and the modules, bundled
+ *   by the esbuild of the user's project, which also resolves the npm packages the modules import.
  */
 export class SluiceFunction extends Construct {
   /** The function. */
-  readonly fn: NodejsFunction;
+  readonly fn: LambdaFunction;
   /** The function's role; the owning construct grants it exactly what the function needs. */
   readonly role: IRole;
   /** The function's log group. */
@@ -72,11 +99,8 @@ export class SluiceFunction extends Construct {
     });
     this.logGroup.grantWrite(role);
     this.role = role;
-    this.fn = new NodejsFunction(this, 'Function', {
-      entry: entryOf(props.handler, props.jobModules ?? []),
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: `${ROOT}package-lock.json`,
+    const jobModules = props.jobModules ?? [];
+    const common = {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.X86_64,
       memorySize: props.memoryMb,
@@ -86,25 +110,66 @@ export class SluiceFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         // The bundled modules' names, for whoever reads the function's configuration (the bundle registers them).
-        ...(props.jobModules?.length
-          ? { [ENV.jobModules]: props.jobModules.map((m) => m.name).join(',') }
-          : {}),
+        ...(jobModules.length > 0 ? { [ENV.jobModules]: jobModules.map((m) => m.name).join(',') } : {}),
         ...props.environment,
       },
       ...(props.functionName !== undefined ? { functionName: props.functionName } : {}),
       ...(props.reservedConcurrency !== undefined
         ? { reservedConcurrentExecutions: props.reservedConcurrency }
         : {}),
-      bundling: {
-        // Everything in the bundle, the AWS SDK included: the versions we test are the versions that run. Only
-        // tsx stays out: local mode loads user modules by path through it, a function never does.
-        externalModules: ['tsx'],
-        format: OutputFormat.CJS,
-        target: 'node20',
-        sourceMap: true,
-        minify: false,
-        forceDockerBundling: false,
-      },
-    });
+    };
+    const bundling = {
+      externalModules: [...HANDLER_BUNDLE.externalModules],
+      format: HANDLER_BUNDLE.format as OutputFormat, // the enum's value is this very string
+      target: HANDLER_BUNDLE.target,
+      sourceMap: HANDLER_BUNDLE.sourceMap,
+      minify: HANDLER_BUNDLE.minify,
+      forceDockerBundling: false,
+    };
+    const source = join(ROOT, 'functions', `${props.handler}.ts`);
+    if (existsSync(source)) {
+      this.fn = new NodejsFunction(this, 'Function', {
+        ...common,
+        entry: entryOf(source, jobModules, entriesFolder(true)),
+        handler: 'handler',
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        bundling,
+      });
+    } else if (jobModules.length === 0) {
+      this.fn = new LambdaFunction(this, 'Function', {
+        ...common,
+        code: Code.fromAsset(shippedBundle(props.handler)),
+        handler: BUNDLE_HANDLER,
+      });
+    } else {
+      assertEsbuildInstalled(props.handler);
+      // No projectRoot and lock file: the CDK finds the user's project from where `cdk` runs, as for any function.
+      this.fn = new NodejsFunction(this, 'Function', {
+        ...common,
+        entry: entryOf(join(ROOT, 'functions', `${props.handler}.js`), jobModules, entriesFolder(false)),
+        handler: 'handler',
+        bundling,
+      });
+    }
   }
+}
+
+/**
+ * The file esbuild bundles: the handler itself, or, with job modules, a generated entry that imports each
+ * module statically and registers it by name before re-exporting the handler.
+ */
+function entryOf(handlerFile: string, jobModules: readonly JobModuleFile[], entries: string): string {
+  return jobModules.length === 0 ? handlerFile : writeHandlerEntry(entries, handlerFile, jobModules);
+}
+
+/** The folder of a handler's pre-bundled code in the installed package; a clear error when it is not there. */
+function shippedBundle(handler: string): string {
+  const folder = join(ROOT, SHIPPED_HANDLERS_DIR, handler);
+  if (!existsSync(join(folder, BUNDLE_FILE))) {
+    throw new Error(
+      `Sluice ${handler}: neither its source ${join(ROOT, 'functions', `${handler}.ts`)} nor its bundle ${join(folder, BUNDLE_FILE)} exists: in a checkout, run npm install; an installed package is incomplete, install it again`,
+    );
+  }
+  return folder;
 }

@@ -15,8 +15,13 @@ export interface JobModuleFile {
 /** What a module file may be; a folder's other files (`.d.ts`, `.json`, tests) are not modules. */
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 
-/** `lib/job/DeployedModules.ts` of this checkout, which a generated entry registers the modules with. */
-const DEPLOYED_MODULES = fileURLToPath(new URL('./DeployedModules.ts', import.meta.url));
+/**
+ * `DeployedModules`, which a generated entry registers the modules with: next to this file and of its extension,
+ * `.ts` in a checkout, `.js` in the built package (which holds no TypeScript source).
+ */
+const DEPLOYED_MODULES = fileURLToPath(
+  new URL(`./DeployedModules${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 /**
  * The modules a `sluice:jobModules` setting names: a folder (its module files, not those of its subfolders,
