@@ -251,11 +251,16 @@ export class SocketSource implements ReceiverSource<string> {
     if (bytes.length === 0) return;
     const before = this.partialBytes;
     this.partialBytes += bytes.length;
-    if (this.partialBytes <= this.maxLineBytes) this.partialLine.push(bytes);
-    else if (before <= this.maxLineBytes) {
-      // Just went over: keep a copy of the start, so the chunks (up to the limit) can be freed.
-      this.partialLine = [Buffer.concat([...this.partialLine, bytes], OVERLONG_PREFIX_BYTES)];
+    if (this.partialBytes <= this.maxLineBytes) {
+      this.partialLine.push(bytes);
+      return;
     }
+    // Over the limit: keep a copy of the line's first KiB, so the chunks (up to the limit) can be freed. Under a
+    // limit below a KiB the start is not whole yet when the line goes over, so later chunks still add to it.
+    const heldBytes = this.partialLine.reduce((sum, part) => sum + part.length, 0);
+    if (before > this.maxLineBytes && heldBytes >= OVERLONG_PREFIX_BYTES) return;
+    const prefixBytes = Math.min(OVERLONG_PREFIX_BYTES, heldBytes + bytes.length);
+    this.partialLine = [Buffer.concat([...this.partialLine, bytes], prefixBytes)];
   }
 
   /** The current line is complete: a record, or an unreadable one when it is too long or not UTF-8. */

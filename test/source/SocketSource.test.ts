@@ -224,6 +224,20 @@ describe('SocketSource', () => {
     expect(records[1]).toBe('next');
   });
 
+  it('keeps the whole start of an over-long line under a limit below 1 KiB, however the line was cut', async () => {
+    // given a source whose lines may have 32 bytes
+    const { source, client } = await connected([], { maxLineBytes: 32 });
+    // when a 40-byte line arrives 5 bytes at a time, crossing the limit inside a write
+    const line = `${'0123456789'.repeat(4)}\n`;
+    for (let at = 0; at < line.length; at += 5) {
+      client.write(line.slice(at, at + 5));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const [record] = await pollLines(source, 1);
+    // then its dead letter holds its 40 bytes as they came (it once held the bytes up to the limit, then zeros)
+    expect(unreadableOf(record)?.input).toEqual({ bytes: 40, prefix: '0123456789'.repeat(4) });
+  });
+
   it('keeps a line that is not UTF-8 as it came, in base64, and a line at the limit as a line', async () => {
     // given a limit of 8 bytes
     const { source, client } = await connected([], { maxLineBytes: 8 });
