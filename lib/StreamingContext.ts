@@ -263,9 +263,17 @@ export class StreamingContext implements DatasetContext {
     return this.sourceStream(new GeneratorSource(options), partitions, input);
   }
 
-  /** Spark's textFileStream: the lines of new files appearing in a folder. */
+  /**
+   * Spark's textFileStream: the lines of new files appearing in a folder. The batch's tasks read the files; a
+   * rate-limited stream (`maxRatePerSec`, backpressure) has its lines read at the tick instead, to count them.
+   */
   textFileStream(directory: string, partitions?: number, input?: InputStreamOptions): DStream<string> {
-    return this.sourceStream(new TextFileSource(directory), partitions, input);
+    const rateLimited = input?.maxRatePerSec !== undefined || this.backpressure.enabled === true;
+    return this.sourceStream(
+      new TextFileSource(directory, { readsDirectly: !rateLimited }),
+      partitions,
+      input,
+    );
   }
 
   /** Spark's socketTextStream: lines of text read from a TCP server (`options`: its line limit, backoff). */

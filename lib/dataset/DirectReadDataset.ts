@@ -1,7 +1,9 @@
 import { directReader } from '../source/directReaders';
 import type { ReadPlan } from '../source/Source';
+import { unreadableOf } from '../source/UnreadableRecord';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import type { TaskContext } from './TaskContext';
+import { withoutUnreadable } from './withoutUnreadable';
 
 /**
  * A batch of a source whose tasks read their input themselves (Kinesis, S3 on the serverless runtime): the plan
@@ -33,7 +35,14 @@ export class DirectReadDataset<T = unknown> extends Dataset<T> {
     const part = this.plan.parts[partition];
     // A null part reads nothing (a batch the job slept through): no reader needed.
     if (part === null || part === undefined) return [];
-    const records = await directReader(this.plan)(part, { batchTime: tc.batchTime, partition });
-    return records as T[];
+    const records = await directReader(this.plan)(part, {
+      batchTime: tc.batchTime,
+      partition,
+      putReport: (key, bytes) => tc.writeBlock(key, bytes),
+    });
+    // A line a reader could not decode (a folder's bytes that are not UTF-8) is a dead letter, as in an input block.
+    return (
+      records.some((r) => unreadableOf(r) !== undefined) ? withoutUnreadable(this, records, tc) : records
+    ) as T[];
   }
 }

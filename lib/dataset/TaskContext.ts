@@ -60,6 +60,8 @@ export interface TaskContext {
   cached(persist: PersistSpec, partition: number): unknown[] | undefined;
   /** One byte range of a block of the block store. */
   readBlockRange(key: string, start: number, end: number): Promise<Uint8Array>;
+  /** Writes a block of the block store (a task's report into its batch's folder). */
+  writeBlock(key: string, bytes: Uint8Array | string): Promise<void>;
   /** A static text file named in the job (a spam list, a lookup table). */
   readText(path: string): Promise<string>;
   /**

@@ -331,6 +331,11 @@ class RunningTask implements TaskContext {
     return this.timed(this.env.store.get(key));
   }
 
+  async writeBlock(key: string, bytes: Uint8Array | string): Promise<void> {
+    this.requests++;
+    await this.timed(this.env.store.put(key, bytes));
+  }
+
   fn(id: string) {
     return this.env.functions.get(id);
   }

@@ -4,6 +4,7 @@ import type { FunctionTable } from '../dataset/FnScope';
 import { PartitionCache } from '../dataset/PartitionCache';
 import type { ExecutorEnv } from '../executor/TaskExecutor';
 import { LocalFolderStore } from '../storage/LocalFolderStore';
+import { registerLocalDirectReaders } from './localDirectReaders';
 
 /** Where the local runtime keeps things: block store, outputs, and the folder static paths are relative to. */
 export interface LocalDirs {
@@ -15,8 +16,10 @@ export interface LocalDirs {
   readonly baseDir: string;
 }
 
-/** The executor environment of the local runtime, in the driver or in a worker thread. */
+/** The executor environment of the local runtime, in the driver or in a worker thread; registers its readers. */
 export function localExecutorEnv(dirs: LocalDirs, functions: FunctionTable): ExecutorEnv {
+  // Tasks of a folder source read its files themselves, in whichever process (driver or worker thread) runs them.
+  registerLocalDirectReaders();
   return {
     store: new LocalFolderStore(dirs.storeDir),
     outputs: new LocalFolderStore(dirs.outputDir),

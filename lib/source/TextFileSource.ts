@@ -1,21 +1,31 @@
-import { isUtf8 } from 'node:buffer';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SluiceError } from '../errors';
+import { type FolderReadPart, type ListedFile, planFolderParts } from './FolderReadPlanner';
 import type { BatchLimit } from './RateLimit';
-import type { Source } from './Source';
-import { unreadableRecord } from './UnreadableRecord';
+import type { PlanContext, PlannedSource, ReadPlan } from './Source';
+import { linesOf } from './textLines';
 
 /** Settings of a {@link TextFileSource}. */
 export interface TextFileSourceOptions {
   /** Skip the files already in the folder when the stream starts, as Spark does. Default `true`. */
   readonly newFilesOnly?: boolean;
+  /**
+   * The batch's tasks read the files (Spark's file splits): at the tick the source only lists the folder and plans
+   * byte ranges. False: the source reads the new files' lines at the tick and the engine stores them as an input
+   * block, which a rate-limited stream needs (its cap counts lines). Default `true`.
+   */
+  readonly readsDirectly?: boolean;
 }
 
 /**
  * The lines of new text files dropped into a folder, like Spark's `textFileStream(directory)`. At each batch
  * the folder is listed; every file not seen before belongs to that batch and contributes all its lines
  * (files in name order). A file is read once, in the batch that first sees it, and never again.
+ *
+ * As in Spark, the driver only lists ({@link planBatch}): the batch's plan names each new file's size and splits
+ * the bytes over the batch's tasks, which read the lines themselves, so the files must stay until their batch
+ * completed. With `readsDirectly: false` (a rate-limited stream) {@link recordsFor} reads the lines at the tick.
  *
  * Files still being written are ignored until renamed: names starting with `.` or `_`, or ending in `.tmp`
  * or `._COPYING_`. Write a file under such a name and rename it into place so a batch never sees half of it.
@@ -25,13 +35,15 @@ export interface TextFileSourceOptions {
  * await source.start({ intervalMs: 1000, logicalClock: false });
  * const lines = await source.recordsFor(1000, 1000); // lines of the files that appeared since start
  */
-export class TextFileSource implements Source<string> {
+export class TextFileSource implements PlannedSource<string> {
   /** Such as `textFile(/data/incoming)`. */
   readonly description: string;
   /** False: what a folder holds depends on when it is listed. */
   readonly replayable = false;
   /** The folder to watch. */
   readonly directory: string;
+  /** True when the batch's tasks read the files and the source only plans (the `readsDirectly` option). */
+  readonly readsDirectly: boolean;
   private readonly newFilesOnly: boolean;
   /** Names already taken by a batch (or skipped at start), so they are never read twice. */
   private readonly seen = new Set<string>();
@@ -47,6 +59,7 @@ export class TextFileSource implements Source<string> {
     }
     this.directory = directory;
     this.newFilesOnly = options.newFilesOnly ?? true;
+    this.readsDirectly = options.readsDirectly ?? true;
     this.description = `textFile(${directory})`;
   }
 
@@ -101,6 +114,49 @@ export class TextFileSource implements Source<string> {
     // takes all of these files again instead of silently losing the ones read before the failure.
     for (const name of fresh) this.seen.add(name);
     return lines;
+  }
+
+  /**
+   * The batch's plan, read by its tasks: the files that appeared since the previous batch, in name order, with the
+   * sizes the listing saw, their bytes split over `partitions` parts (see `planFolderParts`). No file's content is
+   * read here; a file deleted between the listing and its size is left out, as an unreadable one is at the tick.
+   */
+  async planBatch(
+    _batchTime: number,
+    _intervalMs: number,
+    partitions: number,
+    ctx: PlanContext,
+  ): Promise<ReadPlan> {
+    if (ctx.limit) {
+      throw new SluiceError(
+        `${this.description} is read by its tasks and so cannot count lines against a rate limit; construct it ` +
+          'with readsDirectly: false to cap it with maxRatePerSec or backpressure',
+      );
+    }
+    const fresh = (await this.listReadyFiles()).filter((name) => !this.seen.has(name)).sort();
+    const listed: ListedFile[] = [];
+    for (const name of fresh) {
+      const info = await stat(join(this.directory, name)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined; // ErrnoException is what fs rejects with
+        throw error;
+      });
+      if (info) listed.push({ name, sizeBytes: info.size });
+    }
+    const parts = planFolderParts(this.directory, listed, partitions, (p) => `${ctx.folder}read-${p}.json`);
+    // Marked only once the plan is made: the checkpoint written before the batch runs records both.
+    for (const name of fresh) this.seen.add(name);
+    return { reader: 'folder', parts };
+  }
+
+  /** How many lines the tasks of a planned batch read: the sum of their reports (a missing one counts 0). */
+  async recordsRead(plan: ReadPlan, ctx: PlanContext): Promise<number> {
+    let records = 0;
+    for (const part of plan.parts as (FolderReadPart | null)[]) {
+      if (part?.reportKey === undefined) continue;
+      const bytes = await ctx.readReport(part.reportKey);
+      if (bytes) records += (JSON.parse(new TextDecoder().decode(bytes)) as { records: number }).records;
+    }
+    return records;
   }
 
   /** Up to `maxRecords` lines, from where the previous batch stopped; all or nothing moves, as above. */
@@ -172,39 +228,4 @@ function isReady(name: string): boolean {
     name.endsWith('.tmp') ||
     name.endsWith('._COPYING_')
   );
-}
-
-/**
- * A file's lines. A line that is not UTF-8 is handed on as an `UnreadableRecord` holding its bytes in base64,
- * which the input block dead-letters; a file that is UTF-8 throughout (nearly all) is decoded at once.
- */
-function linesOf(bytes: Buffer): string[] {
-  if (isUtf8(bytes)) return splitLines(bytes.toString('utf8'));
-  const lines: string[] = [];
-  let start = 0;
-  while (start < bytes.length) {
-    const newline = bytes.indexOf(0x0a, start);
-    const end = newline === -1 ? bytes.length : newline;
-    const line = bytes.subarray(start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
-    if (isUtf8(line)) lines.push(line.toString('utf8'));
-    else {
-      const reason = 'line is not valid UTF-8; its bytes are kept in base64';
-      const unreadable = unreadableRecord(reason, { bytes: line.length, base64: line.toString('base64') });
-      lines.push(unreadable as unknown as string); // never reaches a function: the block dead-letters it
-    }
-    start = end + 1;
-  }
-  return lines;
-}
-
-/** Lines split on `\n`, each without a trailing `\r`, without the empty line after a final newline. */
-function splitLines(text: string): string[] {
-  if (text === '') return [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
-  }
-  return lines;
 }

@@ -11,6 +11,11 @@ export interface DirectReadContext {
   readonly batchTime: number;
   /** The partition the part is for. */
   readonly partition: number;
+  /**
+   * Writes a report of the task into the job's store (a key of the batch's folder, `PlanContext.folder`), such as
+   * how many records it read, which the source reads back with `PlanContext.readReport`.
+   */
+  putReport(key: string, bytes: string): Promise<void>;
 }
 
 /** Reads one part of a plan: the partition's records, in order; the same part always gives the same records. */
