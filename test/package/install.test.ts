@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -19,6 +20,8 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 let dir: string;
 let app: string;
+/** What `npm install` of the package alone put into the project's node_modules. */
+let installedAlone: string[];
 
 /**
  * Runs a command in the user's project and returns its output, or fails with it. Asynchronous: a synchronous
@@ -28,9 +31,15 @@ async function run(
   command: string,
   args: readonly string[],
   cwd = app,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ stdout: string; stderr: string }> {
   try {
-    return await promisify(execFile)(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    return await promisify(execFile)(command, args, {
+      cwd,
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     // tsc and npm report on stdout as well: show both, not only the command line.
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
@@ -69,6 +78,81 @@ export default defineJob({ batchIntervalMs: 1000 }, (ssc) => {
 });
 `;
 
+/** The CDK app of the README's "Deploy from the installed package", as a user writes it. */
+const cdkApp = `import { App } from 'aws-cdk-lib';
+import { SluiceStack, stackPropsFromContext } from 'sluice/cdk';
+
+const app = new App();
+const { stackName, props } = stackPropsFromContext((key) => app.node.tryGetContext(key));
+new SluiceStack(app, stackName, props);
+`;
+
+/** The version of a package this checkout installed: `npm ci` put exactly that one into npm's cache. */
+const installedVersion = (name: string) =>
+  (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+    .version;
+
+type Resource = { Type: string; Properties: Record<string, any> };
+
+/** A synthesized stack: its template, and the folder of each function's code in the cloud assembly. */
+interface Synthesized {
+  readonly resources: Record<string, Resource>;
+  /** The Lambda functions by logical id. */
+  readonly functions: [string, Resource][];
+  /** The asset folder the function's code is zipped from, which `cdk deploy` uploads. */
+  codeFolder(fn: Resource): string;
+}
+
+/**
+ * Runs the user's CDK app the way `cdk synth` and `cdk deploy` run it (`node app.mjs` with the output folder and
+ * the context in the environment), on plain node in the user's project, and reads the stack it wrote.
+ */
+async function synth(outdir: string, context: Record<string, string> = {}): Promise<Synthesized> {
+  await run(process.execPath, ['app.mjs'], app, {
+    ...process.env,
+    CDK_OUTDIR: outdir,
+    CDK_CONTEXT_JSON: JSON.stringify(context),
+  });
+  const template = JSON.parse(readFileSync(join(outdir, 'Sluice.template.json'), 'utf8')) as {
+    Resources: Record<string, Resource>;
+  };
+  const assets = JSON.parse(readFileSync(join(outdir, 'Sluice.assets.json'), 'utf8')) as {
+    files: Record<string, { source: { path: string } }>;
+  };
+  return {
+    resources: template.Resources,
+    functions: Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function'),
+    codeFolder: (fn) => {
+      const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+      const asset = assets.files[hash];
+      if (!asset) throw new Error(`no asset ${hash} in ${outdir}/Sluice.assets.json`);
+      return join(outdir, asset.source.path);
+    },
+  };
+}
+
+/** A CloudFormation value as the text a function would get: references stand for names. */
+function placeholder(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const joined = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  return joined ? joined[1].map(placeholder).join(joined[0]) : 'placeholder-name';
+}
+
+/**
+ * Loads a function's bundle on plain node, in the environment its template gives it, as Lambda's runtime does
+ * at a cold start, and returns the type of its `handler` export.
+ */
+async function handlerType(file: string, fn: Resource): Promise<string> {
+  const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+  const env = {
+    PATH: process.env.PATH,
+    AWS_REGION: 'us-east-1',
+    ...Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, placeholder(value)])),
+  };
+  const load = `console.log(typeof require(${JSON.stringify(file)}).handler)`;
+  return (await run(process.execPath, ['-e', load], app, env)).stdout.trim();
+}
+
 // The package as a user gets it: `npm pack` (which builds dist/ first), installed into an empty project.
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sluice-package-'));
@@ -79,6 +163,7 @@ beforeAll(async () => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
   await run(npm, ['install', join(dir, tarball), '--prefer-offline', '--no-audit', '--no-fund']);
+  installedAlone = readdirSync(join(app, 'node_modules'));
 }, 600_000);
 
 afterAll(() => {
@@ -163,4 +248,87 @@ describe('the installed package', () => {
     );
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
   });
+});
+
+describe('the installed package deploys with sluice/cdk', () => {
+  // given the project with the CDK added (the package's optional peer dependencies) and the README's CDK app
+  beforeAll(async () => {
+    await run(npm, [
+      'install',
+      `aws-cdk-lib@${installedVersion('aws-cdk-lib')}`,
+      `constructs@${installedVersion('constructs')}`,
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+    ]);
+    writeFileSync(join(app, 'app.mjs'), cdkApp);
+  }, 600_000);
+
+  it('is not pulled in by the package alone: aws-cdk-lib and constructs are optional peer dependencies', () => {
+    expect(installedAlone).toContain('sluice');
+    expect(installedAlone).not.toContain('aws-cdk-lib');
+    expect(installedAlone).not.toContain('constructs');
+  });
+
+  it('synthesizes the stack on plain node, without tsx, its functions the code the package ships', async () => {
+    const tsx = join(app, 'node_modules', 'tsx');
+    renameSync(tsx, `${tsx}-away`);
+    try {
+      // when the app is synthesized, as `cdk deploy --app 'node app.mjs'` does first
+      const out = join(dir, 'cdk.out');
+      const stack = await synth(out);
+      // then it holds the three functions and the encrypted bucket that blocks public access
+      expect(stack.functions.map(([id]) => id.replace(/Function[0-9A-F]{8}$/, '')).sort()).toEqual([
+        'Control',
+        'Coordinator',
+        'Worker',
+      ]);
+      const buckets = Object.values(stack.resources).filter((r) => r.Type === 'AWS::S3::Bucket');
+      expect(buckets).toHaveLength(1);
+      expect(buckets[0]!.Properties).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      // and each function's code is the package's bundle of its handler, unchanged (nothing was bundled), which
+      // loads in the environment the stack gives the function
+      for (const [id, fn] of stack.functions) {
+        const handler = id.replace(/Function[0-9A-F]{8}$/, '').toLowerCase();
+        expect(fn.Properties.Handler).toBe('index.handler');
+        const code = join(stack.codeFolder(fn), 'index.js');
+        expect(existsSync(code), `${id}: ${code}`).toBe(true);
+        const shipped = join(app, 'node_modules', 'sluice', 'dist', 'lambda', handler, 'index.js');
+        expect(readFileSync(code).equals(readFileSync(shipped)), `${code} is ${shipped}`).toBe(true);
+        expect(await handlerType(code, fn)).toBe('function');
+      }
+    } finally {
+      renameSync(`${tsx}-away`, tsx);
+    }
+  }, 120_000);
+
+  it("bundles the project's job modules (sluice:jobModules) into the functions with the esbuild it has", async () => {
+    // given a job module of the user's project, which imports the package, in its jobs/ folder
+    mkdirSync(join(app, 'jobs'), { recursive: true });
+    writeFileSync(join(app, 'jobs', 'words.mjs'), jsJob);
+    // when the app is synthesized (jobs/ is the default of sluice:jobModules)
+    const stack = await synth(join(dir, 'cdk-jobs.out'));
+    // then each function is bundled with the module, registered under its name, and loads
+    expect(stack.functions).toHaveLength(3);
+    for (const [id, fn] of stack.functions) {
+      expect(fn.Properties.Environment.Variables.SLUICE_JOB_MODULES).toBe('words');
+      const code = join(stack.codeFolder(fn), 'index.js');
+      const bundle = readFileSync(code, 'utf8');
+      expect(bundle, id).toMatch(/deployModules\(\{\s+"words": \w+,?\s+\}\)/);
+      expect(bundle, id).toContain('.collectBatches("counts")');
+      // one registry, which the entry registers the module with and the handler looks it up in
+      expect(bundle.match(/function deployModules\(/g), id).toHaveLength(1);
+      expect(await handlerType(code, fn)).toBe('function');
+    }
+  }, 300_000);
 });
