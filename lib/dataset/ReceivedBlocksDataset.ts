@@ -42,7 +42,7 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
   async compute(partition: number, tc: TaskContext): Promise<T[]> {
     const total = this.blocks.reduce((sum, block) => sum + block.records, 0);
     const [from, to] = sliceBounds(total, this.numPartitions, partition);
-    const records: unknown[] = [];
+    let records: unknown[] = [];
     let unreadable = false;
     let blockStart = 0;
     for (const block of this.blocks) {
@@ -57,7 +57,8 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
           Math.max(from, blockStart) - blockStart,
           Math.min(to, blockEnd) - blockStart,
         );
-        for (const record of part) records.push(record);
+        // The common case, a partition within one block, takes the decoded array as it is.
+        records = records.length === 0 ? part : records.concat(part);
         unreadable ||= block.format === 'json';
       }
       blockStart = blockEnd;

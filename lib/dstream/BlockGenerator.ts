@@ -1,6 +1,7 @@
 import type { ReceivedBlockRef } from '../dataset/ReceivedBlocksDataset';
 import { SluiceError } from '../errors';
 import type { RateLimit } from '../source/RateLimit';
+import type { TakenBlock } from '../source/ReceivedLines';
 import type { ReceiverSource } from '../source/Source';
 import type { BlockStore } from '../storage/BlockStore';
 import { encodeReceivedBlock } from '../storage/ReceivedBlock';
@@ -98,14 +99,21 @@ export class BlockGenerator<T> {
    * came). The tick of a batch calls it when no timer runs (the logical clock), with the batch's limit.
    */
   take(maxRecords: number, pauseAtRecords: number | undefined): void {
-    const records = this.options.source.takeReceived(maxRecords, pauseAtRecords);
-    if (records.length === 0) return;
-    const { bytes, format } = encodeReceivedBlock(records);
+    const block = this.takeBlock(maxRecords, pauseAtRecords);
+    if (!block) return;
     const key = `${this.keyPrefix}${String(this.nextBlock++).padStart(9, '0')}/block`;
-    const write = this.options.store().put(key, bytes);
+    const write = this.options.store().put(key, block.bytes);
     write.catch(() => {}); // awaited by the batch that names the block, which fails with the error
-    this.cut.push({ key, records: records.length, format });
+    this.cut.push({ key, records: block.records, format: block.format });
     this.writes.push(write);
+  }
+
+  /** The source's block as it encodes it, or what it received, encoded here; undefined when nothing came. */
+  private takeBlock(maxRecords: number, pauseAtRecords: number | undefined): TakenBlock | undefined {
+    const { source } = this.options;
+    if (source.takeReceivedBlock) return source.takeReceivedBlock(maxRecords, pauseAtRecords);
+    const records = source.takeReceived(maxRecords, pauseAtRecords);
+    return records.length === 0 ? undefined : { ...encodeReceivedBlock(records), records: records.length };
   }
 
   /** The blocks cut since the last batch, once stored: the batch at this tick names them and takes them all. */

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createConnection, type Socket } from 'node:net';
 import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from './RateLimit';
+import { ReceivedLines, type TakenBlock } from './ReceivedLines';
 import type { ReceiverSource, SourceContext } from './Source';
 import { unreadableRecord } from './UnreadableRecord';
 
@@ -72,8 +73,8 @@ export class SocketSource implements ReceiverSource<string> {
   private stopped = false;
   private started = false;
   private backoffMs: number;
-  /** Complete lines waiting for the next batch. */
-  private lines: string[] = [];
+  /** Complete lines waiting for the next batch, most of them still the bytes they came as. */
+  private readonly lines = new ReceivedLines();
   /**
    * Rate-limited: reading stops while this many lines wait (two batches' worth under the last limit), so the
    * sender's TCP window fills and it slows down instead of this process's memory growing; undefined: no limit.
@@ -150,20 +151,29 @@ export class SocketSource implements ReceiverSource<string> {
    * interval. While `pauseAtRecords` lines wait (two batches' worth under a rate limit), reading stops.
    */
   takeReceived(maxRecords: number, pauseAtRecords: number | undefined): string[] {
-    let lines = this.lines;
-    if (lines.length <= maxRecords) this.lines = [];
-    else {
-      this.lines = lines.slice(maxRecords);
-      lines = lines.slice(0, maxRecords);
-    }
+    const lines = this.lines.take(maxRecords) as string[];
+    this.setPauseAt(pauseAtRecords);
+    return lines;
+  }
+
+  /**
+   * The same lines as {@link takeReceived}, as the block the engine stores: lines that arrived in clean runs are
+   * copied as the bytes they came as, never decoded here.
+   */
+  takeReceivedBlock(maxRecords: number, pauseAtRecords: number | undefined): TakenBlock | undefined {
+    const block = this.lines.takeBlock(maxRecords);
+    this.setPauseAt(pauseAtRecords);
+    return block;
+  }
+
+  private setPauseAt(pauseAtRecords: number | undefined): void {
     this.pauseAtLines = pauseAtRecords === undefined ? undefined : Math.max(1, pauseAtRecords);
     this.pauseWhileFull();
-    return lines;
   }
 
   /** Pauses reading while the buffer holds {@link pauseAtLines} lines, resumes once a batch drained it. */
   private pauseWhileFull(): void {
-    const full = this.pauseAtLines !== undefined && this.lines.length >= this.pauseAtLines;
+    const full = this.pauseAtLines !== undefined && this.lines.size >= this.pauseAtLines;
     if (full === this.paused) return;
     this.paused = full;
     if (full) this.socket?.pause();
@@ -234,16 +244,57 @@ export class SocketSource implements ReceiverSource<string> {
   /**
    * Cuts a chunk into lines. Only the chunk's own bytes are scanned for newlines, and the unterminated tail is
    * kept as a chunk, not joined to a growing string: joining and re-scanning made a 64 MiB line take 24 s.
+   * The whole lines in the middle of a chunk are kept as one run of bytes when they are clean (see
+   * {@link cleanLines}); only the others are made into records one by one.
    */
   private receive(chunk: Buffer): void {
     let lineStart = 0;
-    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, lineStart)) {
-      this.appendToLine(chunk.subarray(lineStart, newline));
+    if (this.partialBytes > 0) {
+      // The rest of a line begun in an earlier chunk.
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline === -1) {
+        this.appendToLine(chunk);
+        this.pauseWhileFull();
+        return;
+      }
+      this.appendToLine(chunk.subarray(0, newline));
       this.endLine();
       lineStart = newline + 1;
     }
+    const lastNewline = chunk.lastIndexOf(NEWLINE);
+    if (lastNewline >= lineStart) {
+      const run = chunk.subarray(lineStart, lastNewline);
+      const count = this.cleanLines(run);
+      if (count > 0) this.lines.pushRun(run, count);
+      else {
+        for (let newline = chunk.indexOf(NEWLINE, lineStart); newline !== -1 && newline <= lastNewline; ) {
+          this.appendToLine(chunk.subarray(lineStart, newline));
+          this.endLine();
+          lineStart = newline + 1;
+          newline = chunk.indexOf(NEWLINE, lineStart);
+        }
+      }
+      lineStart = lastNewline + 1;
+    }
     if (lineStart < chunk.length) this.appendToLine(chunk.subarray(lineStart));
     this.pauseWhileFull();
+  }
+
+  /**
+   * The number of lines in `run` (whole lines joined by newlines) when every one of them can stay bytes: valid
+   * UTF-8 (a newline never occurs inside a UTF-8 character, so the run is valid exactly when each line is), no
+   * `\r` to strip, none longer than `maxLineBytes`; 0 when one of them needs {@link endLine}.
+   */
+  private cleanLines(run: Buffer): number {
+    if (run.indexOf(CARRIAGE_RETURN) !== -1 || !isUtf8(run)) return 0;
+    let count = 1;
+    let lineStart = 0;
+    for (let newline = run.indexOf(NEWLINE); newline !== -1; newline = run.indexOf(NEWLINE, lineStart)) {
+      if (newline - lineStart > this.maxLineBytes) return 0;
+      count++;
+      lineStart = newline + 1;
+    }
+    return run.length - lineStart > this.maxLineBytes ? 0 : count;
   }
 
   /** Adds bytes to the current line; past the limit, only the line's start stays, for its dead letter. */
@@ -286,7 +337,7 @@ export class SocketSource implements ReceiverSource<string> {
 
   /** Queues an unreadable line; `BlockDataset` dead-letters it before any function sees the batch. */
   private pushUnreadable(record: ReturnType<typeof unreadableRecord>): void {
-    this.lines.push(record as unknown as string); // never reaches a function: the block dead-letters it
+    this.lines.push(record); // never reaches a function: the block dead-letters it
   }
 
   /** Logs a failure the first time its kind occurs in the current outage. */

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/Logger';
 import type { BatchLimit } from './RateLimit';
+import type { TakenBlock } from './ReceivedLines';
 
 /**
  * Where an input stream's records come from. The engine asks a source for the records of one batch at a
@@ -75,6 +76,12 @@ export interface ReceiverSource<T = unknown> extends Source<T> {
    * `pauseAtRecords` or more wait, the source stops reading, so its sender is held back (undefined: never).
    */
   takeReceived(maxRecords: number, pauseAtRecords: number | undefined): T[];
+  /**
+   * The same records as {@link takeReceived}, already encoded as the block the engine stores (undefined when none
+   * wait): a source whose records arrive as text lines hands over the bytes they came as, so the receiving thread
+   * neither decodes nor encodes a line. Optional; without it the engine encodes what `takeReceived` returns.
+   */
+  takeReceivedBlock?(maxRecords: number, pauseAtRecords: number | undefined): TakenBlock | undefined;
 }
 
 /** True when records arrive at a source on their own and the engine cuts them into blocks as they do. */

@@ -9,6 +9,7 @@ import {
   type SocketSourceOptions,
 } from '../../lib/source/SocketSource';
 import { unreadableOf } from '../../lib/source/UnreadableRecord';
+import { decodeReceivedRecords } from '../../lib/storage/ReceivedBlock';
 
 interface TestServer {
   readonly server: Server;
@@ -278,5 +279,102 @@ describe('SocketSource', () => {
     // then the limit is kept, and 0 is refused at its JSON path
     expect(valid.sources.s).toMatchObject({ maxLineBytes: 8 });
     expect(invalid).toThrow(/sources\.s\.maxLineBytes/);
+  });
+  it('hands over as a stored block exactly the records it would hand over one by one, however the bytes are cut', async () => {
+    // given a stream of clean lines, empty lines, \r\n lines, a line that is not UTF-8, an over-long line and
+    // a multi-byte character, written in cuts that fall inside lines and characters alike
+    const parts = ['plain one', '', 'café ünïcode', 'crlf line\r', 'after crlf', 'x'.repeat(40), 'tail'];
+    const clean = Buffer.from(`${parts.join('\n')}\n`);
+    const stream = Buffer.concat([
+      clean,
+      Buffer.from([0xc3, 0x28, 0x0a]),
+      clean,
+      Buffer.from('no newline at the end'),
+    ]);
+    const lineCount = 2 * parts.length + 1;
+    const { port, nextClient } = await startServer().then((server) => {
+      cleanups.push(server.close);
+      return server;
+    });
+    const options = { log: () => {}, maxLineBytes: 32 };
+    const byRecord = new SocketSource('127.0.0.1', port, options);
+    const byBlock = [
+      new SocketSource('127.0.0.1', port, options),
+      new SocketSource('127.0.0.1', port, options),
+    ];
+    cleanups.push(() => byRecord.stop(), ...byBlock.map((source) => () => source.stop()));
+    const clients = [];
+    for (const source of [byRecord, ...byBlock]) {
+      await source.start();
+      clients.push(await nextClient());
+    }
+    // when the same bytes reach the sources: 5 bytes at a time, 23 at a time, and all at once
+    for (const [client, size] of [
+      [clients[0]!, 5],
+      [clients[1]!, 23],
+      [clients[2]!, stream.length],
+    ] as const) {
+      for (let at = 0; at < stream.length; at += size) {
+        client.write(stream.subarray(at, at + size));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+    const records: unknown[] = [];
+    const fromBlocks: unknown[][] = [[], []];
+    const done = () => records.length >= lineCount && fromBlocks.every((got) => got.length >= lineCount);
+    for (let poll = 0; poll < 200 && !done(); poll++) {
+      records.push(...byRecord.takeReceived(Number.POSITIVE_INFINITY, undefined));
+      // Blocks of at most 4 records, so runs are cut inside too.
+      byBlock.forEach((source, i) => {
+        for (
+          let block = source.takeReceivedBlock(4, undefined);
+          block;
+          block = source.takeReceivedBlock(4, undefined)
+        ) {
+          fromBlocks[i]!.push(
+            ...decodeReceivedRecords(block.bytes, block.format, block.records, 0, block.records),
+          );
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // then both hold the same records: \r stripped, the bad and the long line unreadable, no final partial line
+    expect(records).toHaveLength(lineCount);
+    for (const got of fromBlocks) expect(JSON.stringify(got)).toBe(JSON.stringify(records));
+    expect(records.filter((r) => typeof r === 'string')).toEqual([
+      ...['plain one', '', 'café ünïcode', 'crlf line', 'after crlf', 'tail'],
+      ...['plain one', '', 'café ünïcode', 'crlf line', 'after crlf', 'tail'],
+    ]);
+    expect(records.map((r) => unreadableOf(r)?.reason).filter(Boolean)).toEqual([
+      'line of 40 bytes is longer than maxLineBytes (32)',
+      'line is not valid UTF-8; its bytes are kept in base64',
+      'line of 40 bytes is longer than maxLineBytes (32)',
+    ]);
+    // an over-long line keeps its start whole, however it was cut (a limit under 1 KiB once left zero bytes there)
+    const prefixes = [...records, ...fromBlocks.flat()].map(
+      (r) => unreadableOf(r)?.input as { prefix?: string },
+    );
+    expect(prefixes.filter((input) => input?.prefix !== undefined).map((input) => input.prefix)).toEqual(
+      Array(6).fill('x'.repeat(40)),
+    );
+  });
+  it('makes an over-long line that arrives among clean lines of one chunk unreadable in a block as well', async () => {
+    // given a source whose lines may have 32 bytes
+    const { source, client } = await connected([], { maxLineBytes: 32 });
+    // when one write brings a short line, a 40-byte line and another short line
+    client.write(`short\n${'y'.repeat(40)}\nafter\n`);
+    const records: unknown[] = [];
+    for (let poll = 0; poll < 100 && records.length < 3; poll++) {
+      const block = source.takeReceivedBlock(Number.POSITIVE_INFINITY, undefined);
+      if (block)
+        records.push(...decodeReceivedRecords(block.bytes, block.format, block.records, 0, block.records));
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // then the long one is a dead letter between the two lines
+    expect(records.map((r) => unreadableOf(r)?.reason ?? r)).toEqual([
+      'short',
+      'line of 40 bytes is longer than maxLineBytes (32)',
+      'after',
+    ]);
   });
 });
