@@ -75,14 +75,19 @@ export async function profileRun(args: readonly string[], topN = 12): Promise<Pr
       { maxBuffer: 64 * 1024 * 1024 },
     );
     const batches = JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as BatchInfo[];
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
-    const profiles = await Promise.all(
-      files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as V8CpuProfile),
-    );
-    return { batches, roles: summarizeProfiles(profiles, topN) };
+    return { batches, roles: await summarizeProfileDir(dir, topN) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Reads every `.cpuprofile` a `--cpu-prof-dir` run left in `dir` and summarises them by thread role. */
+export async function summarizeProfileDir(dir: string, topN = 12): Promise<RoleSummary[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+  const profiles = await Promise.all(
+    files.map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as V8CpuProfile),
+  );
+  return summarizeProfiles(profiles, topN);
 }
 
 /** The running totals of one thread role. */

@@ -5,7 +5,9 @@
  * one after the other. Not part of `npm test`; a side-by-side measurement, written to stdout.
  *
  * Usage: `node --import tsx bench/socketInput.ts [workload=grep|wordCount] [rate=200000] [seconds=12] [runs=3]
- * [intervalMs=1000]`.
+ * [intervalMs=1000] [profile=0]`. With `profile=1` the engine runs under `--cpu-prof` (every thread) and each run
+ * also prints where its threads spent their time (`bench/cpuProfile.ts`); profiling slows it, so its delays and
+ * CPU figures are not comparable with an unprofiled run's.
  *
  * Per run: lines sent and received; for the engine the medians, over the batches after the first two, of its
  * scheduling delay, processing time and total delay; for both the process's CPU time per million lines (user +
@@ -13,9 +15,12 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { summarizeProfileDir } from './cpuProfile';
 import { EngineProcess } from './spark/EngineProcess';
 import { launchEngine } from './spark/engineLaunch';
 import { LineFeeder, LinePool } from './spark/LineFeeder';
@@ -28,6 +33,7 @@ const seconds = Number(options.get('seconds') ?? 12);
 const runs = Number(options.get('runs') ?? 3);
 const intervalMs = Number(options.get('intervalMs') ?? 1000);
 const LOOP = fileURLToPath(new URL('./socketLoop.ts', import.meta.url));
+const profile = options.get('profile') === '1';
 const POOL_LINES = 262_000;
 
 /** User + system CPU time of a process so far, in ms (all its threads), from `/proc/<pid>/stat`. */
@@ -46,13 +52,12 @@ interface EngineRun {
 }
 
 async function runEngine(feeder: LineFeeder): Promise<EngineRun> {
-  const launch = await launchEngine('sluice', {
-    workload,
-    port: feeder.port,
-    intervalMs,
-    windowMs: 0,
-    slideMs: 0,
-  });
+  const profileDir = profile ? await mkdtemp(join(tmpdir(), 'sluice-socket-prof-')) : undefined;
+  const launch = await launchEngine(
+    'sluice',
+    { workload, port: feeder.port, intervalMs, windowMs: 0, slideMs: 0 },
+    { nodeFlags: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [] },
+  );
   const engine = new EngineProcess('sluice', launch);
   try {
     await engine.waitUntil(() => engine.startedAtMs, 60_000);
@@ -86,6 +91,12 @@ async function runEngine(feeder: LineFeeder): Promise<EngineRun> {
   } finally {
     await engine.stop();
     await launch.cleanup();
+    if (profileDir) {
+      for (const role of await summarizeProfileDir(profileDir, 15)) {
+        process.stderr.write(`profile ${JSON.stringify(role)}\n`);
+      }
+      await rm(profileDir, { recursive: true, force: true });
+    }
   }
 }
 
