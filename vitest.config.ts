@@ -27,6 +27,7 @@ const slow = [
   'test/engine/recovery.test.ts',
   'test/engine/receivedBlocksRecovery.test.ts',
   'test/engine/storedInputRecovery.test.ts',
+  'test/engine/plannedFolderRecovery.test.ts',
   'test/engine/longRun.test.ts',
   'test/tune/searchRate.test.ts',
   'test/cli/cli.test.ts',
