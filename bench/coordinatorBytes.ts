@@ -8,14 +8,7 @@
  * `node --import tsx bench/coordinatorBytes.ts`.
  */
 import { cpus, loadavg } from 'node:os';
-import {
-  CreateStreamCommand,
-  DeleteStreamCommand,
-  DescribeStreamSummaryCommand,
-  KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DeleteStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { s3Client } from '../lib/aws/awsClients';
@@ -25,6 +18,8 @@ import { openBlockStore } from '../lib/aws/WorkerRuntime';
 import { GeneratorSource } from '../lib/source/GeneratorSource';
 import type { BlockStore } from '../lib/storage/BlockStore';
 import { encodeSegments } from '../lib/storage/SegmentedBlob';
+import { setup, waitForStreamActive } from '../test/aws/localstack';
+import { putRoundRobin } from '../test/helpers/kinesisFeed';
 import { appendSection } from './resultsFile';
 
 /** Records per 1 s batch; kinesis-mock ingests a few thousand records per second on this machine. */
@@ -93,12 +88,7 @@ export async function coordinatorBytesSection(): Promise<string> {
   await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
   const admin = new KinesisClient({ requestHandler: new NodeHttpHandler() });
   await admin.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
-  for (let i = 0; i < 60; i++) {
-    const s = await admin.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const shards = (await admin.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  await waitForStreamActive(admin, streamName);
   const storeUrl = `s3://${bucket}/jobs/bench/store/`;
   const jobStore = await openBlockStore(`s3://${bucket}`, 'jobs/bench/store/');
   const generator = new GeneratorSource({ kind: 'tweets', ratePerSec: 1000, seed: 11 });
@@ -133,18 +123,7 @@ export async function coordinatorBytesSection(): Promise<string> {
     for (let b = 0; b < BATCHES_PER_RATE; b++) {
       batchTime += 1000;
       const records = Array.from({ length: rate }, () => JSON.stringify(generator.recordAt(next++)));
-      for (let i = 0; i < records.length; i += 500) {
-        await admin.send(
-          new PutRecordsCommand({
-            StreamName: streamName,
-            Records: records.slice(i, i + 500).map((line, j) => ({
-              Data: Buffer.from(line),
-              PartitionKey: 'p',
-              ExplicitHashKey: shards[(i + j) % shards.length]!.HashKeyRange!.StartingHashKey!,
-            })),
-          }),
-        );
-      }
+      await putRoundRobin(admin, streamName, records);
       // Direct reads: plan (reports of the batch before are read here), record the plan, let the tasks read.
       const d0 = { k: directKinesis.bytes(), w: directStore.written, r: directStore.read };
       const plan = await direct.planBatch(batchTime, 1000, PARTITIONS, {
@@ -207,7 +186,6 @@ export async function coordinatorBytesSection(): Promise<string> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { setup } = await import('../test/aws/localstack');
   await setup();
   const section = await coordinatorBytesSection();
   await appendSection(section);

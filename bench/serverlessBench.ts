@@ -6,21 +6,13 @@
  * It appends its section to bench/RESULTS.md.
  */
 import { cpus, loadavg } from 'node:os';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { kinesisClient, s3Client } from '../lib/aws/awsClients';
-import { LambdaHost } from '../lib/devhost/LambdaHost';
+import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
+import { kinesisClient } from '../lib/aws/awsClients';
 import { GeneratorSource } from '../lib/source/GeneratorSource';
-import { setup, teardown } from '../test/aws/localstack';
-import { freePort } from '../test/helpers/freePort';
+import { setup, teardown, waitForStreamActive } from '../test/aws/localstack';
+import { putRoundRobin } from '../test/helpers/kinesisFeed';
 import { kinesisHashtagJob } from '../test/helpers/kinesisHashtagJob';
+import { startServerlessHost } from '../test/helpers/serverlessHost';
 import { coordinatorBytesSection } from './coordinatorBytes';
 import { costModelSection } from './costModel';
 import { appendSection } from './resultsFile';
@@ -32,7 +24,6 @@ const RATE = 2_000;
 const GOAL_RATE = 10_000;
 const BATCHES = 6;
 const PARTITIONS = [2, 4, 8];
-const root = new URL('..', import.meta.url).pathname;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -46,66 +37,21 @@ async function main(): Promise<void> {
   const suffix = Math.random().toString(36).slice(2, 8);
   const bucket = `sluice-bench-${suffix}`;
   const streamName = `bench-${suffix}`;
-  await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
   const kinesis = kinesisClient();
   await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
-  for (let i = 0; i < 60; i++) {
-    const s = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  await waitForStreamActive(kinesis, streamName);
   // Enough tweets for every run: each run reads BATCHES batches of RATE records from the stream's start.
   const generator = new GeneratorSource({ kind: 'tweets', ratePerSec: RATE, seed: 3 });
-  const total = RATE * BATCHES;
-  for (let i = 0; i < total; i += 500) {
-    const records = Array.from({ length: Math.min(500, total - i) }, (_, j) => ({
-      Data: Buffer.from(JSON.stringify(generator.recordAt(i + j))),
-      PartitionKey: 'p',
-      ExplicitHashKey: shards[(i + j) % shards.length]!.HashKeyRange!.StartingHashKey!,
-    }));
-    await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
-  }
-  const port = await freePort();
-  const env = {
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  };
-  const host = await LambdaHost.start({
-    port,
-    functions: {
-      coordinator: {
-        module: `${root}functions/coordinator.ts`,
-        timeoutMs: 300_000,
-        env: {
-          ...env,
-          SLUICE_BUCKET: bucket,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          SLUICE_TASK_CONCURRENCY: '16',
-          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-        },
-      },
-      worker: {
-        module: `${root}functions/worker.ts`,
-        timeoutMs: 60_000,
-        env: { ...env, SLUICE_STORE: `s3://${bucket}`, SLUICE_OUTPUTS: `s3://${bucket}/outputs/` },
-      },
-    },
+  const tweets = Array.from({ length: RATE * BATCHES }, (_, i) => JSON.stringify(generator.recordAt(i)));
+  await putRoundRobin(kinesis, streamName, tweets);
+  const serverless = await startServerlessHost({
+    bucket,
+    coordinatorTimeoutMs: 300_000,
+    workerTimeoutMs: 60_000,
+    coordinatorEnv: { SLUICE_TASK_CONCURRENCY: '16' },
+    output: (fn, line) => process.stderr.write(`[${fn}] ${line}\n`),
   });
-  const lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-  });
-  const invoke = async (payload: unknown) => {
-    const out = await lambda.send(
-      new InvokeCommand({ FunctionName: 'coordinator', Payload: Buffer.from(JSON.stringify(payload)) }),
-    );
-    return JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8')) as Record<string, any>;
-  };
+  const invoke = (payload: unknown) => serverless.invoke('coordinator', payload);
   const rows: string[] = [];
   let input = '';
   const measured: Array<{ partitions: number; records: number; taskComputeMs: number; planningMs: number }> =
@@ -139,7 +85,7 @@ async function main(): Promise<void> {
     // Issue 11: what the coordinator moves per batch, at several input rates, with direct reads and input blocks.
     input = await coordinatorBytesSection();
   } finally {
-    await host.stop();
+    await serverless.stop();
     await teardown();
   }
   // A model of the same batch on AWS: every stage waits for its slowest task; a warm invoke ~30 ms, an S3

@@ -3,13 +3,13 @@ import {
   type KinesisClient,
   ListShardsCommand,
   MergeShardsCommand,
-  PutRecordsCommand,
   UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kinesisClient } from '../../lib/aws/awsClients';
 import type { KinesisPosition } from '../../lib/aws/KinesisPosition';
 import { KinesisSource } from '../../lib/aws/KinesisSource';
+import { putOnShards } from '../helpers/kinesisFeed';
 import { testKinesisClient, testStreams, waitForStreamActive } from './localstack';
 
 // Against the LocalStack (kinesis-mock) that test/aws/globalSetup.ts starts; one stream per case.
@@ -40,18 +40,14 @@ async function put(
 ): Promise<string[]> {
   const records = shards.flatMap((shard, s) =>
     Array.from({ length: typeof count === 'number' ? count : (count[s] ?? 0) }, (_, i) => ({
-      Data: Buffer.from(`${tag}-${s}-${i}`),
-      PartitionKey: 'pk',
-      ExplicitHashKey: shard.hashKey,
+      hashKey: shard.hashKey,
+      line: `${tag}-${s}-${i}`,
     })),
   );
-  if (records.length === 0) return [];
-  const out = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
-  expect(out.FailedRecordCount ?? 0).toBe(0);
-  const written = (out.Records ?? []).map((r, i) => ({
-    shardId: r.ShardId as string,
-    sequenceNumber: BigInt(r.SequenceNumber as string),
-    data: new TextDecoder().decode(records[i]?.Data),
+  const written = (await putOnShards(client, streamName, records)).map((landed, i) => ({
+    shardId: landed.shardId,
+    sequenceNumber: BigInt(landed.sequenceNumber),
+    data: records[i]!.line,
   }));
   written.sort((a, b) =>
     a.shardId !== b.shardId ? (a.shardId < b.shardId ? -1 : 1) : a.sequenceNumber < b.sequenceNumber ? -1 : 1,

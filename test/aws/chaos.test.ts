@@ -1,10 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -15,6 +10,7 @@ import { formatRecord } from '../../lib/executor/formatRecord';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from '../helpers/freePort';
+import { putShardBatches } from '../helpers/kinesisFeed';
 
 /**
  * Chaos on the serverless runtime, against LocalStack with the real handlers in our Lambda host: a coordinator
@@ -243,23 +239,8 @@ beforeAll(async () => {
         .StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
     30_000,
   );
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
-  expect(shards).toHaveLength(2);
   // Batch k's records all arrive before batch k+1's; each batch takes PER_SHARD per shard (the cap).
-  for (let k = 0; k < BATCHES; k++) {
-    for (const [s, shard] of shards.entries()) {
-      await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: streamName,
-          Records: shardBatches[s]![k]!.map((line) => ({
-            Data: Buffer.from(line),
-            PartitionKey: 'p',
-            ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
-          })),
-        }),
-      );
-    }
-  }
+  await putShardBatches(kinesis, streamName, shardBatches);
   const env = {
     AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
     AWS_REGION: 'us-east-1',

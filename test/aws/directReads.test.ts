@@ -2,12 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  type KinesisClient,
-  ListShardsCommand,
-  PutRecordsCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
+import { type KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisRangeReader, type KinesisReadPart } from '../../lib/aws/KinesisRangeReader';
@@ -18,6 +13,7 @@ import { openBlockStore } from '../../lib/aws/WorkerRuntime';
 import type { ReadPlan } from '../../lib/source/Source';
 import type { BlockStore } from '../../lib/storage/BlockStore';
 import { encodeSegments } from '../../lib/storage/SegmentedBlob';
+import { putTagged } from '../helpers/kinesisFeed';
 import { testKinesisClient, testS3Client, testStreams, uniqueName, waitForStreamActive } from './localstack';
 
 // Direct reads against LocalStack's kinesis-mock: the coordinator's KinesisSource plans each batch's shard ranges,
@@ -56,22 +52,8 @@ async function openShards(streamName: string): Promise<{ shardId: string; hashKe
 }
 
 /** Writes `count` records to each open shard, `<tag>-<shard>-<i>`. */
-async function put(streamName: string, count: number, tag: string, bytesEach = 0): Promise<string[]> {
-  const shards = await openShards(streamName);
-  const lines = shards.flatMap((_, s) =>
-    Array.from({ length: count }, (_, i) => `${tag}-${s}-${i}`.padEnd(bytesEach, '.')),
-  );
-  for (let from = 0; from < lines.length; from += 500) {
-    const records = lines.slice(from, from + 500).map((line) => ({
-      Data: Buffer.from(line),
-      PartitionKey: 'pk',
-      ExplicitHashKey: shards[Number(line.split('-')[1])]!.hashKey,
-    }));
-    const out = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
-    expect(out.FailedRecordCount ?? 0).toBe(0);
-  }
-  return lines;
-}
+const put = (streamName: string, count: number, tag: string, bytesEach = 0): Promise<string[]> =>
+  putTagged(client, streamName, count, tag, bytesEach);
 
 /** The coordinator's side: a source planning into batch folders of the store. */
 function plannerOf(source: KinesisSource, plannerStore: BlockStore = store) {

@@ -2,13 +2,13 @@ import {
   CreateStreamCommand,
   DeleteStreamCommand,
   DescribeStreamSummaryCommand,
-  PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
+import { putRoundRobin } from '../helpers/kinesisFeed';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
@@ -98,14 +98,7 @@ async function until(what: string, check: () => Promise<boolean>, limitMs: numbe
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function put(lines: string[]) {
-  await kinesisClient().send(
-    new PutRecordsCommand({
-      StreamName: streamName,
-      Records: lines.map((line) => ({ Data: Buffer.from(line), PartitionKey: 'p' })),
-    }),
-  );
-}
+const put = (lines: string[]) => putRoundRobin(kinesisClient(), streamName, lines);
 
 const sortRecords = (records: unknown[]) => records.map((r) => JSON.stringify(r)).sort();
 

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateBucketCommand,
@@ -17,6 +16,7 @@ import { findJobModules } from '../../lib/job/jobModuleFiles';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { BATCHES, tweetLines } from '../fixtures/jobs/moodJob';
 import { freePort } from '../helpers/freePort';
+import { putShardBatches } from '../helpers/kinesisFeed';
 import { testKinesisClient, testS3Client, testStreams, uniqueName } from './localstack';
 
 /**
@@ -80,22 +80,7 @@ beforeAll(async () => {
     }),
   );
   const streamName = await streams.create(2);
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
-  const lines = tweetLines();
-  for (let k = 0; k < BATCHES; k++) {
-    for (const [s, shard] of shards.entries()) {
-      await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: streamName,
-          Records: lines[s]![k]!.map((line) => ({
-            Data: Buffer.from(line),
-            PartitionKey: 'p',
-            ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
-          })),
-        }),
-      );
-    }
-  }
+  await putShardBatches(kinesis, streamName, tweetLines());
   // and the three functions with the fixture's modules deployed, each with the environment the stack gives it
   const jobModules = findJobModules(fixtures, '/');
   const port = await freePort();

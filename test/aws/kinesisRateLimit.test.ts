@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAwsDirectReaders } from '../../lib/aws/awsDirectReaders';
 import { KinesisRangeReader, type KinesisReadPart } from '../../lib/aws/KinesisRangeReader';
@@ -17,6 +16,7 @@ import { RateLimit } from '../../lib/source/RateLimit';
 import type { ReadPlan } from '../../lib/source/Source';
 import type { BlockStore } from '../../lib/storage/BlockStore';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { putTagged } from '../helpers/kinesisFeed';
 import { testKinesisClient, testStreams } from './localstack';
 
 // maxRatePerSec on Kinesis, against LocalStack's kinesis-mock: the cap is per shard, a batch takes at most
@@ -39,21 +39,8 @@ afterAll(async () => {
 });
 
 /** Writes `count` records to each shard, `<tag>-<shard index>-<i>`. */
-async function put(streamName: string, count: number, tag: string): Promise<string[]> {
-  const out = await client.send(new ListShardsCommand({ StreamName: streamName }));
-  const shards = (out.Shards ?? [])
-    .map((s) => s.HashKeyRange?.StartingHashKey as string)
-    .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  const lines = shards.flatMap((_, s) => Array.from({ length: count }, (_, i) => `${tag}-${s}-${i}`));
-  const records = lines.map((line) => ({
-    Data: Buffer.from(line),
-    PartitionKey: 'pk',
-    ExplicitHashKey: shards[Number(line.split('-')[1])]!,
-  }));
-  const put = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
-  expect(put.FailedRecordCount ?? 0).toBe(0);
-  return lines;
-}
+const put = (streamName: string, count: number, tag: string): Promise<string[]> =>
+  putTagged(client, streamName, count, tag);
 
 /** Records of a batch per shard index, from their names. */
 function perShard(records: readonly string[]): Map<string, number> {

@@ -1,9 +1,4 @@
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  ListShardsCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -13,6 +8,7 @@ import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from '../helpers/freePort';
+import { putShardBatches } from '../helpers/kinesisFeed';
 
 /**
  * The serverless runtime end to end, with no mock in the path: LocalStack serves S3 and Kinesis, our Lambda
@@ -133,23 +129,8 @@ beforeAll(async () => {
         .StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
     30_000,
   );
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
-  expect(shards).toHaveLength(2);
-  // One PutRecords per shard and batch, in order: batch k's records all arrive before batch k+1's.
-  for (let k = 0; k < BATCHES; k++) {
-    for (const [s, shard] of shards.entries()) {
-      await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: streamName,
-          Records: shardBatches[s]![k]!.map((line) => ({
-            Data: Buffer.from(line),
-            PartitionKey: 'p',
-            ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
-          })),
-        }),
-      );
-    }
-  }
+  // Batch k's records all arrive before batch k+1's.
+  await putShardBatches(kinesis, streamName, shardBatches);
   const env = {
     AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL!,
     AWS_REGION: 'us-east-1',
