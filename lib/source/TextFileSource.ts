@@ -33,7 +33,7 @@ export interface TextFileSourceOptions {
  * @example
  * const source = new TextFileSource('/data/incoming');
  * await source.start({ intervalMs: 1000, logicalClock: false });
- * const lines = await source.recordsFor(1000, 1000); // lines of the files that appeared since start
+ * const plan = await source.planBatch(1000, 1000, 4, ctx); // byte ranges of the new files, for 4 tasks
  */
 export class TextFileSource implements PlannedSource<string> {
   /** Such as `textFile(/data/incoming)`. */
@@ -119,7 +119,7 @@ export class TextFileSource implements PlannedSource<string> {
   /**
    * The batch's plan, read by its tasks: the files that appeared since the previous batch, in name order, with the
    * sizes the listing saw, their bytes split over `partitions` parts (see `planFolderParts`). No file's content is
-   * read here; a file deleted between the listing and its size is left out, as an unreadable one is at the tick.
+   * read here; a file deleted between the listing and its size is left out, as one deleted before its read is at the tick.
    */
   async planBatch(
     _batchTime: number,
@@ -134,14 +134,22 @@ export class TextFileSource implements PlannedSource<string> {
       );
     }
     const fresh = (await this.listReadyFiles()).filter((name) => !this.seen.has(name)).sort();
-    const listed: ListedFile[] = [];
-    for (const name of fresh) {
-      const info = await stat(join(this.directory, name)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined; // ErrnoException is what fs rejects with
-        throw error;
-      });
-      if (info) listed.push({ name, sizeBytes: info.size });
-    }
+    // Sizes only, never contents: one stat per new file, all at once.
+    const sizes = await Promise.all(
+      fresh.map((name) =>
+        stat(join(this.directory, name)).then(
+          (info) => info.size,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code === 'ENOENT') return undefined; // ErrnoException is what fs rejects with
+            throw error;
+          },
+        ),
+      ),
+    );
+    const listed: ListedFile[] = fresh.flatMap((name, i) => {
+      const sizeBytes = sizes[i];
+      return sizeBytes === undefined ? [] : [{ name, sizeBytes }];
+    });
     const parts = planFolderParts(this.directory, listed, partitions, (p) => `${ctx.folder}read-${p}.json`);
     // Marked only once the plan is made: the checkpoint written before the batch runs records both.
     for (const name of fresh) this.seen.add(name);
