@@ -75,7 +75,8 @@ async function openPlanned(path: string): Promise<FileHandle> {
     throw new Error(
       `file ${path} is gone, but its batch was planned to read it: a folder source's files must stay in the folder ` +
         'until their batch completed (its tasks read them, and read them again when a task is retried or the job ' +
-        'restarts); move or delete files only once a later batch has completed',
+        'restarts); put it back as it was and start the job again to let the batch complete, and move or delete ' +
+        'files only once their batch has completed',
     );
   }
 }

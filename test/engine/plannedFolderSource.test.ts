@@ -3,8 +3,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { InputDStream } from '../../lib/dstream/InputDStream';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import { StreamingContext } from '../../lib/StreamingContext';
 import type { FolderReadPart } from '../../lib/source/FolderReadPlanner';
+import type { TextFileSource } from '../../lib/source/TextFileSource';
 
 /** A job that collects the folder's batches as they come, over 3 partitions, and counts the lines of each. */
 function folderJob(name: string, source: Record<string, unknown> = {}) {
@@ -155,5 +158,21 @@ describe('a folder source read by its tasks', () => {
     // then the batch fails with the file's name and what to do
     expect(result.error?.message).toContain(`file ${join(base, 'in', 'x.txt')} is gone`);
     expect(result.error?.message).toContain('must stay in the folder until their batch completed');
+  });
+
+  it('is read at the tick when rate-limited, by maxRatePerSec or by backpressure, and by its tasks otherwise', () => {
+    // given three contexts: plain, with backpressure, and a stream with a cap
+    const plain = new StreamingContext({ batchIntervalMs: 1000 });
+    const pressed = new StreamingContext({ batchIntervalMs: 1000, backpressure: { enabled: true } });
+    const capped = new StreamingContext({ batchIntervalMs: 1000 });
+    // when each makes a folder stream
+    const sourceOf = (stream: unknown) => (stream as InputDStream<string>).source as TextFileSource;
+    const streams = [
+      plain.textFileStream(dir),
+      pressed.textFileStream(dir),
+      capped.textFileStream(dir, 2, { maxRatePerSec: 10 }),
+    ];
+    // then only the stream without a rate limit is read by its tasks
+    expect(streams.map((s) => sourceOf(s).readsDirectly)).toEqual([true, false, false]);
   });
 });
