@@ -319,6 +319,43 @@ describe('the installed package deploys with sluice/cdk', () => {
     }
   }, 120_000);
 
+  it('types a TypeScript CDK app: its declarations type-check under Node16 resolution', async () => {
+    // given a CDK app in TypeScript that sets props in code
+    writeFileSync(
+      join(app, 'cdkApp.ts'),
+      `import { App, Duration } from 'aws-cdk-lib';
+import { SluiceStack, type SluiceStackProps, stackPropsFromContext } from 'sluice/cdk';
+
+const app = new App();
+const { stackName, props } = stackPropsFromContext((key) => app.node.tryGetContext(key));
+const settings: SluiceStackProps = { ...props, workerConcurrency: 5, coordinatorTimeout: Duration.minutes(2) };
+const stack = new SluiceStack(app, stackName, settings);
+export const bucketName: string = stack.bucket.bucket.bucketName;
+`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.cdk.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules', '@types')],
+        },
+        files: ['cdkApp.ts'],
+      }),
+    );
+    // when tsc checks it, then it passes (run fails with tsc's report otherwise)
+    await run(process.execPath, [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.cdk.json',
+    ]);
+  }, 120_000);
+
   it('deploys on ministack with cdklocal from the project, and the shipped code runs a job end to end', async () => {
     // given ministack, an emulator that runs the functions' code as node processes
     const ministack = await startMinistack();
