@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisProducer } from '../../lib/aws/KinesisProducer';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { BATCHES, tweetLines } from '../fixtures/jobs/moodJob';
+import { putShardBatches } from '../helpers/kinesisFeed';
 import { Deployment, until } from './deployment';
 import { type Ministack, startMinistack } from './ministack';
 import {
@@ -99,20 +100,7 @@ describe('the CDK stack deployed on ministack', () => {
     const shards =
       (await deployment.kinesis.send(new ListShardsCommand({ StreamName: StreamName }))).Shards ?? [];
     expect(shards).toHaveLength(2);
-    for (let k = 0; k < BATCHES; k++) {
-      for (const [s, shard] of shards.entries()) {
-        await deployment.kinesis.send(
-          new PutRecordsCommand({
-            StreamName,
-            Records: moodLines[s]![k]!.map((line) => ({
-              Data: Buffer.from(line),
-              PartitionKey: 'p',
-              ExplicitHashKey: shard.HashKeyRange!.StartingHashKey!,
-            })),
-          }),
-        );
-      }
-    }
+    await putShardBatches(deployment.kinesis, StreamName, moodLines);
     // when a module that was not deployed is sent, then the control function refuses it at its JSON path
     const refused = await deployment.invoke(ControlFunctionName, {
       action: 'start',
