@@ -1,0 +1,79 @@
+/**
+ * `npm run bench:scaling`: how local mode's throughput grows with worker threads. For each thread count N (1, 2,
+ * then doubling up to the machine's cores, or the counts given as `threads=1,2,4`), the logical-clock throughput
+ * estimate of `npm run bench` (`estimateThroughput`: a calibration run sizes the batches so each lasts about one
+ * interval at that N, then 3 runs × 5 batches) runs WordCount and Grep with N threads and N partitions. Parallel
+ * efficiency is rate(N) / (N × rate(1)). Rewrites the `bench:scaling` section of `bench/RESULTS.md`; the method is
+ * written there, once.
+ *
+ * Usage: `node --import tsx bench/scaling.ts [threads=1,2,4,8,16] [workloads=wordCount,grep]`.
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { table, writeSection } from './resultsFile';
+import { estimateThroughput, type ThroughputEstimate, type Workload } from './sustainableRate';
+
+const options = new Map(process.argv.slice(2).map((a) => a.split('=', 2) as [string, string]));
+const cores = availableParallelism();
+const defaultThreads = [1];
+for (let n = 2; n <= cores; n *= 2) defaultThreads.push(n);
+if (!defaultThreads.includes(cores)) defaultThreads.push(cores);
+const threadCounts = (options.get('threads')?.split(',') ?? defaultThreads.map(String)).map(Number);
+const workloads = (options.get('workloads')?.split(',') ?? ['wordCount', 'grep']) as Workload[];
+if (threadCounts[0] !== 1)
+  throw new Error('the thread counts must start at 1: efficiency is against one thread');
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+const loadBefore = loadavg();
+const started = new Date();
+const results = new Map<Workload, Map<number, ThroughputEstimate>>();
+for (const workload of workloads) {
+  const byThreads = new Map<number, ThroughputEstimate>();
+  results.set(workload, byThreads);
+  for (const threads of threadCounts) {
+    log(`${workload}, ${threads} worker thread(s)`);
+    byThreads.set(
+      threads,
+      await estimateThroughput(workload, { workers: threads, partitions: threads }, {}, log),
+    );
+  }
+}
+const loadAfter = loadavg();
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
+const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+const lines = [
+  `- Date: ${started.toISOString()}; CPU: ${cpus()[0]?.model.trim() ?? 'unknown'}, ${cores} cores; Node ${process.version}`,
+  `- Load average (1/5/15 min) before: ${load(loadBefore)}, after: ${load(loadAfter)}`,
+  '',
+];
+for (const [workload, byThreads] of results) {
+  const one = byThreads.get(1)!;
+  lines.push(
+    `**${workload}**`,
+    '',
+    ...table(
+      [
+        'Worker threads',
+        'Batch size (lines)',
+        'Processing (lines/s)',
+        'End to end (lines/s)',
+        'Speed-up',
+        'Parallel efficiency',
+      ],
+      [...byThreads].map(([threads, e]) => [
+        threads,
+        fmt(e.ratePerSec),
+        fmt(e.processingRecordsPerSec),
+        fmt(e.endToEndRecordsPerSec),
+        `${(e.processingRecordsPerSec / one.processingRecordsPerSec).toFixed(2)}×`,
+        `${((100 * e.processingRecordsPerSec) / (threads * one.processingRecordsPerSec)).toFixed(0)}%`,
+      ]),
+    ),
+    '',
+  );
+}
+await writeSection('scaling', lines.join('\n'));
+log('wrote the bench:scaling section of bench/RESULTS.md');
