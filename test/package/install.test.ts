@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -114,9 +114,14 @@ interface Synthesized {
  * Runs the user's CDK app the way `cdk synth` and `cdk deploy` run it (`node app.mjs` with the output folder and
  * the context in the environment), on plain node in the user's project, and reads the stack it wrote.
  */
-async function synth(outdir: string, context: Record<string, string> = {}): Promise<Synthesized> {
+async function synth(
+  outdir: string,
+  context: Record<string, string> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<Synthesized> {
   await run(process.execPath, ['app.mjs'], app, {
     ...process.env,
+    ...env,
     CDK_OUTDIR: outdir,
     CDK_CONTEXT_JSON: JSON.stringify(context),
   });
@@ -450,9 +455,11 @@ export const bucketName: string = stack.bucket.bucket.bucketName;
   }, 900_000);
 
   it("bundles the project's job modules (sluice:jobModules) into the functions with the esbuild it has", async () => {
-    // given a job module of the user's project, which imports the package, in its jobs/ folder
+    // given a job module of the user's project, which imports the package, in its jobs/ folder, and the esbuild
+    // that npm installed with tsx
     mkdirSync(join(app, 'jobs'), { recursive: true });
     writeFileSync(join(app, 'jobs', 'words.mjs'), jsJob);
+    expect(existsSync(join(app, 'node_modules', 'esbuild', 'package.json'))).toBe(true);
     // when the app is synthesized (jobs/ is the default of sluice:jobModules)
     const stack = await synth(join(dir, 'cdk-jobs.out'));
     // then each function is bundled with the module, registered under its name, and loads
@@ -468,4 +475,24 @@ export const bucketName: string = stack.bucket.bucket.bucketName;
       expect(await handlerType(code, fn)).toBe('function');
     }
   }, 300_000);
+
+  it('stops with what to install when the project has job modules but no esbuild', async () => {
+    // given job modules, and no esbuild in the project or on PATH
+    mkdirSync(join(app, 'jobs'), { recursive: true });
+    writeFileSync(join(app, 'jobs', 'words.mjs'), jsJob);
+    const esbuild = join(app, 'node_modules', 'esbuild');
+    renameSync(esbuild, `${esbuild}-away`);
+    const PATH = (process.env.PATH ?? '')
+      .split(delimiter)
+      .filter((folder) => !existsSync(join(folder, 'esbuild')))
+      .join(delimiter);
+    try {
+      // when the app is synthesized, then it stops and says what to install, rather than trying Docker
+      await expect(synth(join(dir, 'cdk-no-esbuild.out'), {}, { PATH })).rejects.toThrow(
+        /Sluice \w+: deploying job modules \(sluice:jobModules\) bundles them with esbuild, which .+ does not have: run npm install --save-dev esbuild there/,
+      );
+    } finally {
+      renameSync(`${esbuild}-away`, esbuild);
+    }
+  }, 120_000);
 });
