@@ -365,7 +365,13 @@ class FunctionProcess {
 
   constructor(spec: HostedFunctionSpec, initTimeoutMs: number, output: (line: string) => void) {
     this.child = fork(runnerScript, [spec.module, spec.handler ?? 'handler'], {
-      env: { ...process.env, ...spec.env, AWS_LAMBDA_FUNCTION_VERSION: '$LATEST' },
+      // As Lambda sets them: Powertools reports `cold_start` only when the initialization type is on-demand.
+      env: {
+        ...process.env,
+        ...spec.env,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      },
       execArgv: [],
       // Structured clone instead of JSON: payloads cross as strings without being escaped again.
       serialization: 'advanced',

@@ -107,6 +107,10 @@ describe('the Lambda functions’ logs', () => {
     // one coordinator invocation drove both batches; the worker's lines come from several invocations
     expect(new Set(coordinator.map((l) => l.function_request_id)).size).toBe(1);
     expect(new Set(worker.map((l) => l.function_request_id)).size).toBeGreaterThan(1);
+    // Powertools marks the first invocation of a container a cold start, as Lambda's initialization type says:
+    // the coordinator's start was its container's first; the worker's first invocations failed before logging
+    expect(coordinator.every((l) => l.cold_start === true)).toBe(true);
+    expect(worker.every((l) => l.cold_start === false)).toBe(true);
   });
 
   it('log each retried task once, with its cause', () => {
