@@ -27,7 +27,9 @@ export class BatchRun {
   taskStorageMs = 0;
   /** Per stage, the wall time beyond its slowest task (dispatch: thread messages or Lambda invokes), in ms. */
   dispatchMs = 0;
-  readonly deadLetters: DeadLetter[] = [];
+  /** Each successful task's dead letters, with where the task stands in the batch. */
+  private readonly lettersByTask: Array<{ readonly order: TaskOrder; readonly letters: DeadLetter[] }> = [];
+  private sortedLetters: DeadLetter[] | undefined;
   /** The jobs run, each with the output operation that ran it (see `currentOutputOp`), for the batch page. */
   readonly jobs: Array<JobInfo & { readonly outputOp: number }> = [];
   /** Planning time of each job by its id, in ms, until the scheduler files the job in `jobs`. */
@@ -60,17 +62,50 @@ export class BatchRun {
    * `DeadLetterLedger`). A failed attempt's letters never get here, and of a task and its speculative copy only
    * the result used does.
    */
-  addDeadLetters(partition: number, letters: readonly DeadLetter[]): void {
+  addDeadLetters(task: TaskOrder, letters: readonly DeadLetter[]): void {
     const claimed = new Set<string>();
+    const kept: DeadLetter[] = [];
     for (const { from, ...letter } of letters) {
-      const source = from ?? { dataset: letter.dataset, stable: false, batchTime: this.batchTime, partition };
+      const source = from ?? {
+        dataset: letter.dataset,
+        stable: false,
+        batchTime: this.batchTime,
+        partition: task.partition,
+      };
       const key = DeadLetterLedger.key(source);
       if (claimed.has(key) || this.ledger.claim(source, this.batchTime)) {
         claimed.add(key);
-        this.deadLetters.push(letter);
+        kept.push(letter);
       }
     }
+    if (kept.length === 0) return;
+    this.lettersByTask.push({ order: task, letters: kept });
+    this.sortedLetters = undefined;
   }
+
+  /**
+   * The batch's dead letters in the order of its jobs, their stages and partitions, not in the order the tasks
+   * happened to finish: a batch (and its rerun after a crash) writes the same dead-letter lines in the same order.
+   */
+  get deadLetters(): DeadLetter[] {
+    this.sortedLetters ??= this.lettersByTask
+      .slice()
+      .sort(
+        (a, b) =>
+          a.order.jobId - b.order.jobId ||
+          a.order.stageId - b.order.stageId ||
+          a.order.partition - b.order.partition,
+      )
+      .flatMap((task) => task.letters);
+    return this.sortedLetters;
+  }
+}
+
+/** Where a task stands in its batch: the dead letters of a batch are ordered by it. */
+export interface TaskOrder {
+  readonly jobId: number;
+  readonly stageId: number;
+  readonly partition: number;
 }
 
 /**

@@ -155,7 +155,10 @@ export class DAGScheduler {
         batch.storageRequests += result.metrics.storageRequests;
         batch.taskStorageMs += result.metrics.storageMs;
         batch.taskComputeMs += result.metrics.durationMs - result.metrics.storageMs;
-        batch.addDeadLetters(task.partition, result.deadLetters);
+        batch.addDeadLetters(
+          { jobId: task.jobId, stageId: task.stage.stageId, partition: task.partition },
+          result.deadLetters,
+        );
         for (const p of result.persisted)
           this.persistence.record(p.key, p.partition, p.level, p.numPartitions);
         return { result, attempts: attempt + 1 };
