@@ -418,7 +418,7 @@ function findings(r: SparkBenchResults): string[] {
   );
   if (latency.length > 0) {
     lines.push(
-      "- **Latency** (medians; the two parts are medians of their own and need not add up exactly): Sluice's scheduling delay is the driver taking the batch's lines from the socket buffer and writing them as an input block before the first job starts; Spark's receiver has stored its blocks during the interval, so its scheduling delay is near zero unless a batch waits for the one before.",
+      "- **Latency** (medians; the two parts are medians of their own and need not add up exactly): both engines store the socket's lines as blocks every 200 ms during the interval, so at the tick a batch only names its blocks (Sluice first stores the last, partial one); a scheduling delay well above a few milliseconds is a batch waiting for the one before.",
       ...latency.map((l) => `  - ${l}`),
     );
   }
