@@ -3,8 +3,10 @@
  * by the same loopback socket server. For each engine × workload (WordCount, Grep, a 60 s windowed hashtag
  * count) × batch interval (1 s, 0.5 s): the highest sustainable input rate, total-delay percentiles at half of
  * it, peak memory and start-up; then a per-batch correctness check of both engines against a reference, and a
- * CPU profile of Sluice where it loses most. Writes `bench/SPARK.md` (overwritten every run), adds a pointer to
- * it at the end of `bench/RESULTS.md` if that file exists without one, and logs progress to stderr.
+ * CPU profile of Sluice where it loses most. Rewrites the figures of `bench/SPARK.md` (between its `bench:spark`
+ * markers; the Method above them is written by hand), adds a pointer to it at the end of `bench/RESULTS.md` if that
+ * file exists without one, and logs progress to stderr. `--render` rewrites the figures from the last run's raw
+ * results without running anything.
  *
  * Needs Java 17+ and Maven: the Spark program in `bench/spark/` is built (and Spark downloaded into ~/.m2) on
  * first use. Takes about 20 minutes on 2 cores. Every process it starts is stopped, by pid, before it exits.
@@ -12,6 +14,7 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { writeSection } from './resultsFile';
 import { type CorrectnessResult, checkCorrectness } from './spark/checkCorrectness';
 import { EngineProcess } from './spark/EngineProcess';
 import { ENGINE_CORES, ensureSparkBuild, javaVersion, SPARK_HEAP } from './spark/engineLaunch';
@@ -241,9 +244,16 @@ async function main(): Promise<void> {
     history,
   };
   await writeFile(RAW_RESULTS, JSON.stringify(results));
-  await writeFile(SPARK_MD, renderSparkResults(results));
+  await writeSection('spark', renderSparkResults(results), SPARK_MD);
   await pointFromResults();
   log(`Wrote ${SPARK_MD} in ${Math.round(results.durationMs / 1000)} s`);
 }
 
-await main();
+/** `--render`: rewrites SPARK.md's figures from the last run's raw results, running nothing (after a report change). */
+async function renderLastRun(): Promise<void> {
+  const raw = JSON.parse(await readFile(RAW_RESULTS, 'utf8')) as SparkBenchResults & { started: string };
+  await writeSection('spark', renderSparkResults({ ...raw, started: new Date(raw.started) }), SPARK_MD);
+  log(`Rewrote the figures of ${SPARK_MD} from ${RAW_RESULTS}`);
+}
+
+await (process.argv.includes('--render') ? renderLastRun() : main());

@@ -1,4 +1,5 @@
 import type { RoleSummary } from '../cpuProfile';
+import { table } from '../resultsFile';
 import { formatRate, percentile } from '../stats';
 import type { CorrectnessResult } from './checkCorrectness';
 import type { EngineName } from './EngineProcess';
@@ -460,19 +461,42 @@ function findings(r: SparkBenchResults): string[] {
   return lines;
 }
 
-/** Renders `bench/SPARK.md`. */
+/**
+ * Renders the generated part of `bench/SPARK.md`, which `npm run bench:spark` writes between the file's
+ * `bench:spark` markers: this run's figures and the settings they were measured with. How the figures are
+ * measured is written once, by hand, in the file's Method section above the markers.
+ */
 export function renderSparkResults(r: SparkBenchResults): string {
-  const stageBatches = r.intervalsMs.map((i) => `${r.stageBatches[i]} batches at ${interval(i)}`).join(', ');
+  const stageBatches = r.intervalsMs.map((i) => `${r.stageBatches[i]} at ${interval(i)}`).join(', ');
   const latencyBatches = r.intervalsMs.map((i) => `${r.latencyBatches[i]} at ${interval(i)}`).join(', ');
   return [
-    '# Sluice against Apache Spark Streaming',
-    '',
-    'Written by `npm run bench:spark` (`bench/sparkBench.ts`); every run overwrites it. Not part of `npm test`.',
+    '## This run',
     '',
     `- Date: ${r.started.toISOString()} (the run took ${Math.round(r.durationMs / 1000)} s)`,
     `- Machine: ${r.cpuModel}, ${r.cores} cores, ${Math.round(r.memoryBytes / 2 ** 30)} GiB RAM`,
     `- Node ${r.nodeVersion}; ${r.javaVersion}; Apache Spark ${r.sparkVersion} (Scala 2.13, DStream API), ${r.sparkBuild}`,
-    `- Load average (1/5/15 min) before: ${r.loadBefore.map((x) => x.toFixed(2)).join(' / ')}, after: ${r.loadAfter.map((x) => x.toFixed(2)).join(' / ')}; 1-minute load during the run (every 10 s): median ${percentile(r.loadDuring, 50).toFixed(2)}, max ${Math.max(...r.loadDuring).toFixed(2)}. The benchmark itself keeps about ${r.engineCores} cores busy at the higher rates; load well above that is other work on the machine, which takes cores from both engines and makes every figure pessimistic.`,
+    `- Load average (1/5/15 min) before: ${r.loadBefore.map((x) => x.toFixed(2)).join(' / ')}, after: ${r.loadAfter.map((x) => x.toFixed(2)).join(' / ')}; 1-minute load during the run (every 10 s): median ${percentile(r.loadDuring, 50).toFixed(2)}, max ${Math.max(...r.loadDuring).toFixed(2)}; the benchmark itself keeps about ${r.engineCores} cores busy at the higher rates.`,
+    '',
+    ...table(
+      [
+        'Cores per engine',
+        'Spark heap',
+        'Window / slide (Hashtags)',
+        'Records in the input pool',
+        'Batches per search stage',
+        'Batches per latency run',
+      ],
+      [
+        [
+          r.engineCores,
+          `-Xmx${r.sparkHeap}`,
+          `${r.windowMs / 1000} s / ${r.slideMs / 1000} s`,
+          formatRate(r.poolLines),
+          stageBatches,
+          latencyBatches,
+        ],
+      ],
+    ),
     '',
     '## Summary',
     '',
@@ -481,17 +505,6 @@ export function renderSparkResults(r: SparkBenchResults): string {
     '### Findings',
     '',
     ...findings(r),
-    '',
-    '## Setup',
-    '',
-    `- **Input**: one TCP server in the driver (\`bench/spark/LineFeeder.ts\`) on 127.0.0.1 and an ephemeral port; each engine connects to it as a \`socketTextStream\` client (Sluice: \`ssc.socketTextStream\`; Spark: \`JavaStreamingContext.socketTextStream\`). WordCount and Grep get 100-byte text lines, Hashtags gets tweet texts (words plus 0–3 \`#tags\`, about 50 bytes), the first ${formatRate(r.poolLines)} records of Sluice's deterministic \`GeneratorSource\` (seed 1), encoded once and then sent in a cycle: a rate costs the driver no generation. Lines are paced in chunks every 5 ms. A client that stops reading gets at most 8 MiB queued; lines beyond that are dropped and counted, and a stage with more than 1% dropped is unstable.`,
-    `- **Workloads** (the same on both engines): WordCount \`flatMap(split ' ')\`, \`map (w, 1)\`, \`reduceByKey(+)\`, every batch's counts collected; Grep \`filter(contains "water")\`, \`count()\`; Hashtags \`flatMap(tokens starting with #)\`, \`countByValueAndWindow(${r.windowMs / 1000} s, ${r.slideMs / 1000} s)\` (incremental: reduce with an inverse, zero counts filtered; Spark checkpoints it to a scratch folder). At 0.5 s batches the window still slides every 1 s: only every second batch has jobs, and Spark reports only those, so only those are compared on both sides, against a budget of the slide (1 s) instead of the interval.`,
-    `- **Sluice**: \`bench/spark/sluiceEngine.ts\` in its own Node process: local mode, ${r.engineCores} worker threads, ${r.engineCores} input partitions and ${r.engineCores} shuffle partitions, system clock, block store in a temporary folder. Its clock is started on a wall-clock multiple of the interval, where Spark's batches fall too.`,
-    `- **Spark**: \`bench/spark/\` (Maven; \`SparkStreamingBench.java\`), plain \`java -Xmx${r.sparkHeap}\` with the Java 17 \`--add-opens\` that spark-submit would add, \`local[${r.engineCores}]\`, UI off, driver bound to 127.0.0.1, log4j2 at WARN. Everything else is Spark's default: Java serialization, 200 ms block interval, \`spark.default.parallelism\` = ${r.engineCores}; the receiver stores blocks \`MEMORY_AND_DISK_SER\` (the default minus the replica a local run cannot place). **In \`local[${r.engineCores}]\` the socket receiver holds one of the ${r.engineCores} task slots for the whole run**, as in any Spark Streaming deployment with a receiver, so Spark's batches run one task at a time; Sluice reads its socket on the driver thread and keeps both worker threads for tasks. Both engines are one OS process on the same ${r.cores} cores.`,
-    `- **Highest sustainable rate**: one process per engine × workload × interval. A warm-up (a quarter of the first guess), then stages of constant rate (${stageBatches}): the rate doubles from a per-workload guess until a stage is unstable, then bisects (geometric mean) between the highest stable and the lowest unstable rate until they are within 15% or the stages run out. Every stage starts on a batch boundary once the previous stage's backlog is worked off. A stage is **stable** when, over the second half of its batches (the first one skipped): median processing time < budget (the interval, or the 1 s slide; the median so that one batch that lost its core for a moment on a shared machine does not decide), total delay < 2 × budget and not growing (trend < budget/4), at least 90% of the lines sent arrived in the engine's batches, and the engine read its input. A stage whose total delay passes 3 × budget stops early as unstable. Rates per core divide by the ${r.engineCores} cores each engine was given.`,
-    `- **Latency**: a fresh process per engine × workload × interval at half that engine's rate (${latencyBatches} batches after a warm-up of a quarter of that rate and then the rate itself, so that a cold JVM's backlog is worked off before measuring; the first measured batch skipped, and a latency stage is never stopped early); total delay is the engine's own figure (Spark's \`BatchInfo.totalDelay\` from a \`StreamingListener\`, Sluice's \`BatchInfo.totalDelayMs\`): from the batch's time to the end of its last job. With this many batches p99 is close to the maximum.`,
-    "- **Memory**: the engine process's peak RSS (VmHWM from `/proc/<pid>/status`; for Sluice it includes the worker threads, which share the process), over the whole latency run (start-up included) and over the whole search run (every rate tried, including the overloaded ones). The JVM grows its heap towards `-Xmx` under allocation pressure and keeps it; Node grows and shrinks its heaps per thread.",
-    "- **Start-up**: from spawning the process until its context runs (Spark: JVM, SparkContext, StreamingContext.start; Sluice: Node, tsx compiling TypeScript, worker threads ready) and until its first batch completed (both wait for the next interval boundary first), over all processes of the run; then the processing time of the warm-up's first batch (the first full batch of input) against the median of the warm-up's second half at the same rate (JIT and cache warm-up).",
     '',
     '## Throughput: highest sustainable rate',
     '',
@@ -515,8 +528,6 @@ export function renderSparkResults(r: SparkBenchResults): string {
     '',
     '## Correctness',
     '',
-    "Both engines run at once, connected to the same line server, on 1 s batches, and every batch's output is compared with a reference computed in the driver from the same lines. **Per batch, keyed by batch index, not totals**: a socket stream's batch boundaries are wherever each engine's clock ticks, so both engines tick on wall-clock multiples of the interval and each batch's lines are written as one burst in the middle of its interval, far from either boundary (Spark's receiver cuts blocks every 200 ms). Then batch k of both engines holds exactly burst k: the per-batch record counts show it, and a windowed count can be checked batch by batch, including the batches where bursts leave the window. The Hashtags check uses a 5 s window, so that within a short run bursts also leave the window (the inverse reduce and the filter of zero counts) and the window empties out at the end.",
-    '',
     ...correctnessSection(r),
     '',
     "## Where Sluice's time goes",
@@ -525,10 +536,7 @@ export function renderSparkResults(r: SparkBenchResults): string {
     '',
     '## Every stage',
     '',
-    'Window full: for Hashtags, whether the process had sent at least one window of input before the stage started (from then on every slide also takes a leaving batch out with the inverse reduce; memory holds a full window).',
-    '',
     ...stageLog(r),
-    '',
   ].join('\n');
 }
 
