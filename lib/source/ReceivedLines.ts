@@ -45,12 +45,7 @@ export class ReceivedLines {
 
   /** The oldest `maxRecords` records (all with Infinity), decoded: lines as strings. */
   take(maxRecords: number): unknown[] {
-    const records: unknown[] = [];
-    for (const entry of this.takeEntries(maxRecords)) {
-      if ('record' in entry) records.push(entry.record);
-      else for (const line of entry.bytes.toString('utf8').split('\n')) records.push(line);
-    }
-    return records;
+    return recordsOf(this.takeEntries(maxRecords));
   }
 
   /**
@@ -64,7 +59,10 @@ export class ReceivedLines {
     const pieces: Buffer[] = [];
     let records = 0;
     for (const entry of entries) {
-      if ('record' in entry && typeof entry.record !== 'string') return this.asJson(entries);
+      if ('record' in entry && typeof entry.record !== 'string') {
+        const all = recordsOf(entries);
+        return { ...encodeReceivedBlock(all), records: all.length };
+      }
       if (pieces.length > 0) pieces.push(NEWLINE_BYTES);
       if ('record' in entry) {
         pieces.push(Buffer.from(entry.record as string));
@@ -76,16 +74,6 @@ export class ReceivedLines {
     }
     const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
     return { bytes, format: 'text', records };
-  }
-
-  /** A block of entries that hold an unreadable record: every record decoded, then JSON. */
-  private asJson(entries: ReadonlyArray<TextRun | { readonly record: unknown }>): TakenBlock {
-    const records: unknown[] = [];
-    for (const entry of entries) {
-      if ('record' in entry) records.push(entry.record);
-      else for (const line of entry.bytes.toString('utf8').split('\n')) records.push(line);
-    }
-    return { ...encodeReceivedBlock(records), records: records.length };
   }
 
   /** Removes and returns the oldest entries holding `maxRecords` records, splitting a run at a line if need be. */
@@ -120,4 +108,14 @@ export class ReceivedLines {
     this.waiting -= maxRecords;
     return taken;
   }
+}
+
+/** The records of `entries`, runs decoded to their lines. */
+function recordsOf(entries: ReadonlyArray<TextRun | { readonly record: unknown }>): unknown[] {
+  const records: unknown[] = [];
+  for (const entry of entries) {
+    if ('record' in entry) records.push(entry.record);
+    else for (const line of entry.bytes.toString('utf8').split('\n')) records.push(line);
+  }
+  return records;
 }
