@@ -11,15 +11,14 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../lib/aws/awsClients';
 import { S3BlockStore } from '../lib/aws/S3BlockStore';
-import { localExecutorEnv } from '../lib/local/localExecutorEnv';
 import { StreamingContext } from '../lib/StreamingContext';
 import { LogicalClock } from '../lib/scheduler/Clock';
-import { InProcessRunner } from '../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../lib/scheduler/JobScheduler';
 import type { BlockStore } from '../lib/storage/BlockStore';
 import { CountingBlockStore } from '../lib/storage/CountingBlockStore';
 import { LocalFolderStore } from '../lib/storage/LocalFolderStore';
 import { setup, teardown } from '../test/aws/localstack';
+import { connectInProcess } from '../test/helpers/connectInProcess';
 import { appendSection } from './resultsFile';
 
 // 8 besides the 4, 16 and 64: the crossover in time lies between 4 and 16.
@@ -75,20 +74,7 @@ async function measure(
     .collectBatches('out');
   const store = new CountingBlockStore(inner, 'shuffle/');
   // Tasks run in this process: their storage calls overlap as on parallel workers, their compute does not.
-  const runner = new InProcessRunner({
-    ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-    store,
-  });
-  ssc.connect({
-    store,
-    outputs: store,
-    runner,
-    driverRunner: runner,
-    print: () => {},
-    appendJsonl: async () => {},
-    outputPositions: async () => ({}),
-    restoreOutputPositions: async () => {},
-  });
+  connectInProcess(ssc, store, dir);
   const times: number[] = [];
   ssc.addListener({ onBatchCompleted: (info) => times.push(info.processingTimeMs) });
   const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'shuffle-bench' }).run({

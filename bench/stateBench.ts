@@ -13,13 +13,12 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contextFromModule, type JobModule } from '../lib/job/JobModule';
 import { LocalRuntime } from '../lib/local/LocalRuntime';
-import { localExecutorEnv } from '../lib/local/localExecutorEnv';
 import { LogicalClock } from '../lib/scheduler/Clock';
-import { InProcessRunner } from '../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../lib/scheduler/StreamingListener';
 import type { BlockStore } from '../lib/storage/BlockStore';
 import { LocalFolderStore } from '../lib/storage/LocalFolderStore';
+import { connectInProcess } from '../test/helpers/connectInProcess';
 import { appendSection } from './resultsFile';
 import { STATE_KEYS, stateBytesJobs, TOUCHED_PER_BATCH, TWEETS_PER_SEC, WINDOW_MS } from './stateJobs';
 
@@ -89,21 +88,7 @@ async function stateBytes(job: JobModule, batches: number): Promise<{ bytes: num
   try {
     const ssc = contextFromModule(job);
     const store = new StateBytesStore(new LocalFolderStore(dir));
-    const runner = new InProcessRunner({
-      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-      store,
-    });
-    ssc.connect({
-      store,
-      outputs: store,
-      runner,
-      driverRunner: runner,
-      memoryBackedByStore: true,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
-    });
+    connectInProcess(ssc, store, dir, { memoryBackedByStore: true });
     const ms: number[] = [];
     ssc.addListener({ onBatchCompleted: (i) => ms.push(i.processingTimeMs) });
     const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'state-bytes' }).run({ batches });

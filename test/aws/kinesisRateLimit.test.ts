@@ -8,14 +8,13 @@ import { KinesisRangeReader, type KinesisReadPart } from '../../lib/aws/KinesisR
 import { KinesisSource } from '../../lib/aws/KinesisSource';
 import { openBlockStore } from '../../lib/aws/WorkerRuntime';
 import { buildJob } from '../../lib/job/buildJob';
-import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { LogicalClock } from '../../lib/scheduler/Clock';
-import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { RateLimit } from '../../lib/source/RateLimit';
 import type { ReadPlan } from '../../lib/source/Source';
 import type { BlockStore } from '../../lib/storage/BlockStore';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 import { putTagged } from '../helpers/kinesisFeed';
 import { testKinesisClient, testStreams } from './localstack';
 
@@ -131,20 +130,7 @@ describe('maxRatePerSec on a Kinesis source', () => {
       },
     );
     const jobStore = new LocalFolderStore(jobDir);
-    const runner = new InProcessRunner({
-      ...localExecutorEnv({ storeDir: jobDir, outputDir: jobDir, baseDir: jobDir }, ssc.functions),
-      store: jobStore,
-    });
-    ssc.connect({
-      store: jobStore,
-      outputs: jobStore,
-      runner,
-      driverRunner: runner,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
-    });
+    connectInProcess(ssc, jobStore, jobDir);
     const batches: string[][] = [];
     ssc.addListener({ onOutput: (e) => batches.push([...(e.records as string[])]) });
     // when 4 batches run

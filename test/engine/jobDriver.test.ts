@@ -2,14 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { LogicalClock } from '../../lib/scheduler/Clock';
-import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { driveJob } from '../../lib/scheduler/JobDriver';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { Source } from '../../lib/source/Source';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 
 let dir: string;
 beforeEach(async () => {
@@ -43,25 +42,12 @@ function connectedJob(sources: Source<number>[], events: string[]) {
   const ssc = new StreamingContext({ batchIntervalMs: 1000 });
   for (const source of sources) ssc.sourceStream(source, 1).collectBatches();
   const store = new LocalFolderStore(join(dir, 'store'));
-  const runner = new InProcessRunner({
-    ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-    store,
-  });
+  const runner = connectInProcess(ssc, store, dir);
   const close = runner.close.bind(runner);
   runner.close = async () => {
     events.push('runner close');
     await close();
   };
-  ssc.connect({
-    store,
-    outputs: store,
-    runner,
-    driverRunner: runner,
-    print: () => {},
-    appendJsonl: async () => {},
-    outputPositions: async () => ({}),
-    restoreOutputPositions: async () => {},
-  });
   return { ssc, scheduler: new JobScheduler(ssc, new LogicalClock(), { name: 'driven' }), runner };
 }
 

@@ -3,12 +3,23 @@ import type { StreamingContext } from '../../lib/StreamingContext';
 import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import type { BlockStore } from '../../lib/storage/BlockStore';
 
+/** What a caller of {@link connectInProcess} may set beyond the store. */
+export interface InProcessOptions {
+  /** Back memory-level persistence with the store too, as the serverless runtime does. Default false. */
+  readonly memoryBackedByStore?: boolean;
+}
+
 /**
  * Connects `ssc` to run its tasks in this thread, with `store` as its block store and its outputs' store, and
- * output sinks that keep nothing (print, jsonl, their positions): what an engine test needs that drives a
+ * output sinks that keep nothing (print, jsonl, their positions): what an engine test or bench needs that drives a
  * `JobScheduler` itself and reads its outputs through a listener. Returns the runner.
  */
-export function connectInProcess(ssc: StreamingContext, store: BlockStore, dir: string): InProcessRunner {
+export function connectInProcess(
+  ssc: StreamingContext,
+  store: BlockStore,
+  dir: string,
+  options: InProcessOptions = {},
+): InProcessRunner {
   const runner = new InProcessRunner({
     ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
     store,
@@ -18,6 +29,7 @@ export function connectInProcess(ssc: StreamingContext, store: BlockStore, dir: 
     outputs: store,
     runner,
     driverRunner: runner,
+    ...(options.memoryBackedByStore ? { memoryBackedByStore: true } : {}),
     print: () => {},
     appendJsonl: async () => {},
     outputPositions: async () => ({}),
