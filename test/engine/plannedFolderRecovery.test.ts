@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetters, droppedLines } from '../helpers/folderCrashRuns';
 import { runSluice } from '../helpers/sluiceProcess';
 
 /**
@@ -28,31 +29,6 @@ async function outputs(dir: string): Promise<Record<string, string>> {
   for (const name of await readdir(join(dir, 'out')))
     files[name] = await readFile(join(dir, 'out', name), 'utf8');
   return files;
-}
-
-/** The dead letters, sorted, without the dataset's label (its number depends on what the process built). */
-async function deadLetters(dir: string): Promise<string[]> {
-  const text = await readFile(join(dir, 'store/dead-letter.jsonl'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const { dataset: _label, ...letter } = JSON.parse(line) as Record<string, unknown>;
-      return JSON.stringify(letter);
-    })
-    .sort();
-}
-
-/** The lines of the files the producer dropped: all of them, and the malformed ones. */
-async function droppedLines(dir: string): Promise<{ lines: number; malformed: number }> {
-  let lines = 0;
-  let malformed = 0;
-  for (const name of await readdir(join(dir, 'in'))) {
-    const text = (await readFile(join(dir, 'in', name), 'utf8')).split('\n').filter(Boolean);
-    lines += text.length;
-    malformed += text.filter((l) => l.endsWith(' oops')).length;
-  }
-  return { lines, malformed };
 }
 
 /**

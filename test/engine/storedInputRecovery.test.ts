@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetters, droppedLines } from '../helpers/folderCrashRuns';
 import { runSluice } from '../helpers/sluiceProcess';
 
 /**
@@ -42,33 +43,6 @@ async function inputBlockTimes(dir: string): Promise<number[]> {
   return names.map(Number).sort((a, b) => a - b);
 }
 
-/**
- * The dead letters, sorted (tasks of a batch report in the order they finish), without the dataset's label:
- * it holds the dataset's number, which depends on what the process built before.
- */
-async function deadLetters(dir: string): Promise<string[]> {
-  const text = await readFile(join(dir, 'store/dead-letter.jsonl'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const { dataset: _label, ...letter } = JSON.parse(line) as Record<string, unknown>;
-      return JSON.stringify(letter);
-    })
-    .sort();
-}
-
-/** The malformed lines the producer dropped into the folder: each must be exactly one dead letter. */
-async function malformedLines(dir: string): Promise<number> {
-  let count = 0;
-  for (const name of await readdir(join(dir, 'in'))) {
-    count += (await readFile(join(dir, 'in', name), 'utf8'))
-      .split('\n')
-      .filter((l) => l.endsWith(' oops')).length;
-  }
-  return count;
-}
-
 /** A small seeded generator, so the kill points are the same in every run of the test. */
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
@@ -97,7 +71,10 @@ beforeAll(async () => {
   const run = await runSluice(args(BATCHES), dir);
   expect(run.code, run.stderr).toBe(0);
   reference = await outputBytes(dir);
-  referenceLetters = { letters: (await deadLetters(dir)).length, malformed: await malformedLines(dir) };
+  referenceLetters = {
+    letters: (await deadLetters(dir)).length,
+    malformed: (await droppedLines(dir)).malformed,
+  };
 }, 60_000);
 
 afterAll(async () => {
@@ -202,7 +179,7 @@ describe('a folder-source job with an incremental window and state', () => {
     const last = await runSluice(args(16), dir);
     expect(last.code, last.stderr).toBe(0);
     // then there is one dead letter per malformed line, the same as without kills
-    expect(await deadLetters(dir)).toHaveLength(await malformedLines(dir));
+    expect(await deadLetters(dir)).toHaveLength((await droppedLines(dir)).malformed);
     expect(await deadLetters(dir)).toEqual(await deadLetters(uninterrupted));
   }, 90_000);
 
