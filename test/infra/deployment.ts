@@ -33,6 +33,8 @@ export class Deployment {
     readonly workDir: string,
     /** Extra `-c key=value` context. */
     private readonly context: Readonly<Record<string, string>> = {},
+    /** The project `cdk` runs in and its app: default this repository and the app of its `cdk.json`. */
+    private readonly project?: { readonly cwd: string; readonly app: string },
   ) {
     mkdirSync(workDir, { recursive: true });
     this.log = join(workDir, 'cdk.log');
@@ -130,13 +132,14 @@ export class Deployment {
     const context = Object.entries({ 'sluice:stackName': this.stackName, ...this.context }).flatMap(
       ([key, value]) => ['-c', `${key}=${value}`],
     );
+    const app = this.project ? ['--app', this.project.app] : [];
     return runLogged(
       cdklocal,
-      [...args, ...context, '--output', this.cdkOut, '--no-notices', '--ci'],
+      [...args, ...app, ...context, '--output', this.cdkOut, '--no-notices', '--ci'],
       this.log,
       600_000,
       {
-        cwd: repoRoot,
+        cwd: this.project?.cwd ?? repoRoot,
         env: {
           ...process.env,
           AWS_ENDPOINT_URL: this.endpoint,

@@ -12,13 +12,9 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLogged } from '../helpers/runLogged';
-import { until } from '../infra/deployment';
+import { Deployment, until } from '../infra/deployment';
 import { startMinistack } from '../infra/ministack';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -364,48 +360,24 @@ export const bucketName: string = stack.bucket.bucket.bucketName;
   it('deploys on ministack with cdklocal from the project, and the shipped code runs a job end to end', async () => {
     // given ministack, an emulator that runs the functions' code as node processes
     const ministack = await startMinistack();
-    const region = 'us-east-1';
-    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-    const endpoint = ministack.endpoint;
     const stackName = `SluicePkg${process.pid.toString(36)}`;
     try {
       // when the user's app is bootstrapped and deployed from the user's project, as the README says
-      const cdklocal = join(root, 'node_modules', '.bin', 'cdklocal');
-      const cdk = (args: string[]) =>
-        runLogged(
-          cdklocal,
-          [...args, '--app', 'node app.mjs', '-c', `sluice:stackName=${stackName}`, '--no-notices', '--ci'],
-          join(dir, 'cdklocal.log'),
-          600_000,
-          {
-            cwd: app,
-            env: {
-              ...process.env,
-              AWS_ENDPOINT_URL: endpoint,
-              AWS_ENDPOINT_URL_S3: endpoint,
-              AWS_S3_FORCE_PATH_STYLE: '1',
-              AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-              AWS_REGION: region,
-              AWS_DEFAULT_REGION: region,
-              CDK_DISABLE_CLI_TELEMETRY: 'true',
-            },
-          },
-        );
-      await cdk(['bootstrap', `aws://000000000000/${region}`]);
-      const outputsFile = join(dir, 'cdk-outputs.json');
-      await cdk(['deploy', stackName, '--require-approval', 'never', '--outputs-file', outputsFile]);
-      const outputs = (
-        JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>
-      )[stackName]!;
+      const deployment = new Deployment(
+        ministack.endpoint,
+        stackName,
+        join(dir, 'deploy'),
+        {},
+        {
+          cwd: app,
+          app: 'node app.mjs',
+        },
+      );
+      await deployment.deploy();
       // and the README's hashtag job is started through the control function on tweets put into the stream
-      const clients = { endpoint, region, credentials };
-      const kinesis = new KinesisClient({ ...clients, requestHandler: new NodeHttpHandler() });
-      const lambda = new LambdaClient({ ...clients, requestHandler: new NodeHttpHandler() });
-      const s3 = new S3Client({ ...clients, forcePathStyle: true });
-      await kinesis.send(
+      await deployment.kinesis.send(
         new PutRecordsCommand({
-          StreamName: outputs.StreamName!,
+          StreamName: deployment.output('StreamName'),
           Records: Array.from({ length: 20 }, (_, i) => ({
             PartitionKey: `user${i}`,
             Data: Buffer.from(
@@ -417,31 +389,15 @@ export const bucketName: string = stack.bucket.bucket.bucketName;
       const start = JSON.parse(
         readFileSync(join(root, 'events', 'aws', 'start-hashtag-counts.json'), 'utf8'),
       );
-      const invoked = await lambda.send(
-        new InvokeCommand({
-          FunctionName: outputs.ControlFunctionName!,
-          Payload: Buffer.from(JSON.stringify(start)),
-        }),
-      );
-      const answer = Buffer.from(invoked.Payload ?? []).toString('utf8');
-      expect(invoked.FunctionError, answer).toBeUndefined();
-      expect(JSON.parse(answer)).toMatchObject({ ok: true, job: 'hashtag-counts', state: 'running' });
+      // (a function error throws, with the function's answer)
+      const answer = await deployment.invoke(deployment.output('ControlFunctionName'), start);
+      expect(answer).toMatchObject({ ok: true, job: 'hashtag-counts', state: 'running' });
       // then the coordinator and the workers count every tweet's hashtag into the job's output in the bucket
       const counted = await until(
         'the 20 tweets counted in outputs/hashtag-counts/counts/',
         async () => {
-          const page = await s3.send(
-            new ListObjectsV2Command({
-              Bucket: outputs.BucketName!,
-              Prefix: 'outputs/hashtag-counts/counts/',
-            }),
-          );
-          for (const { Key } of page.Contents ?? []) {
-            const object = await s3.send(new GetObjectCommand({ Bucket: outputs.BucketName!, Key: Key! }));
-            const batch = JSON.parse(await object.Body!.transformToString()) as {
-              records: [string, number][];
-            };
-            const count = batch.records.find(([tag]) => tag === '#installed');
+          for (const batch of await deployment.jsonlBatches('hashtag-counts/counts')) {
+            const count = (batch.records as [string, number][]).find(([tag]) => tag === '#installed');
             if (count?.[1] === 20) return count;
           }
           return undefined;
