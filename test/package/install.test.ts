@@ -91,6 +91,25 @@ new SluiceStack(app, stackName, props);
 `;
 
 /** The version of a package this checkout installed: `npm ci` put exactly that one into npm's cache. */
+/** A strict, Node16-resolution tsconfig in the project that type-checks `file` only, as a user's project would. */
+function writeTsconfig(name: string, file: string): void {
+  writeFileSync(
+    join(app, name),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules', '@types')],
+      },
+      files: [file],
+    }),
+  );
+}
+
 const installedVersion = (name: string) =>
   (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
     .version;
@@ -239,21 +258,7 @@ describe('the installed package', () => {
     ]);
     expect(printed).toContain('(x,2)');
     expect(printed).toContain('(y,1)');
-    writeFileSync(
-      join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          strict: true,
-          noEmit: true,
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules', '@types')],
-        },
-        files: ['job.ts'],
-      }),
-    );
+    writeTsconfig('tsconfig.json', 'job.ts');
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
   });
 });
@@ -334,21 +339,7 @@ const stack = new SluiceStack(app, stackName, settings);
 export const bucketName: string = stack.bucket.bucket.bucketName;
 `,
     );
-    writeFileSync(
-      join(app, 'tsconfig.cdk.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          strict: true,
-          noEmit: true,
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules', '@types')],
-        },
-        files: ['cdkApp.ts'],
-      }),
-    );
+    writeTsconfig('tsconfig.cdk.json', 'cdkApp.ts');
     // when tsc checks it, then it passes (run fails with tsc's report otherwise)
     await run(process.execPath, [
       join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
