@@ -10,7 +10,7 @@
  * JSON line per run and a Markdown table at the end; results and method are kept in `bench/RESULTS.md`.
  */
 import { loadavg } from 'node:os';
-import { median } from '../stats';
+import { median, percentile } from '../stats';
 import { EngineProcess } from './EngineProcess';
 import { ensureSparkBuild, launchEngine } from './engineLaunch';
 import { LineFeeder, LinePool } from './LineFeeder';
@@ -23,11 +23,6 @@ const WINDOW_MS = 60_000;
 const SLIDE_MS = 1000;
 /** Batches of the first window plus this much are left out: the window is full and has been sliding. */
 const SETTLE_MS = WINDOW_MS + 10_000;
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 interface FullWindowRun {
   readonly engine: 'sluice' | 'spark';
@@ -111,7 +106,7 @@ process.stdout.write(
     '|---|---|---|---|---|---|---|---|---|',
     ...runs.map(
       (r) =>
-        `| ${r.intervalMs / 1000} s | ${r.engine} | ${rate.toLocaleString('en-US')} | ${r.batches} | ${r.p50Ms} / ${r.p99Ms} / ${r.maxMs} | ${r.processingP50Ms} | ${(100 * r.receivedShare).toFixed(1)}% | ${r.peakMiB} | ${r.load} |`,
+        `| ${r.intervalMs / 1000} s | ${r.engine} | ${rate.toLocaleString('en-US')} | ${r.batches} | ${Math.round(r.p50Ms)} / ${Math.round(r.p99Ms)} / ${r.maxMs} | ${r.processingP50Ms} | ${(100 * r.receivedShare).toFixed(1)}% | ${r.peakMiB} | ${r.load} |`,
     ),
     '',
   ].join('\n'),
