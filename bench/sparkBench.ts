@@ -2,14 +2,15 @@
  * `npm run bench:spark`: Sluice side by side with Apache Spark Streaming (DStreams) on this machine, both fed
  * by the same loopback socket server. For each engine × workload (WordCount, Grep, a 60 s windowed hashtag
  * count) × batch interval (1 s, 0.5 s): the highest sustainable input rate, total-delay percentiles at half of
- * it, peak memory and start-up; then a per-batch correctness check of both engines against a reference, and a
+ * it, peak memory and start-up; total-delay percentiles with both engines at one rate (half of the slower one's),
+ * the window full for the hashtag count; then a per-batch correctness check of both engines against a reference, and a
  * CPU profile of Sluice where it loses most. Rewrites the figures of `bench/SPARK.md` (between its `bench:spark`
  * markers; the Method above them is written by hand), adds a pointer to it at the end of `bench/RESULTS.md` if that
  * file exists without one, and logs progress to stderr. `--render` rewrites the figures from the last run's raw
  * results without running anything.
  *
  * Needs Java 17+ and Maven: the Spark program in `bench/spark/` is built (and Spark downloaded into ~/.m2) on
- * first use. Takes about 20 minutes on 2 cores. Every process it starts is stopped, by pid, before it exits.
+ * first use. Takes about 30 minutes on 2 cores. Every process it starts is stopped, by pid, before it exits.
  */
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -21,9 +22,20 @@ import { ENGINE_CORES, ensureSparkBuild, javaVersion, SPARK_HEAP } from './spark
 import { LinePool } from './spark/LineFeeder';
 import { profileSluice } from './spark/profileSluice';
 import { appendHistory, readHistory, summarizeRun } from './spark/runHistory';
-import { roundRate, runSession, type SessionResult, type SessionSpec } from './spark/runSession';
+import {
+  measureLatency,
+  roundRate,
+  runSession,
+  type SessionResult,
+  type SessionSpec,
+} from './spark/runSession';
 import { WORKLOADS, type Workload } from './spark/sluiceJobs';
-import { formatRatio, renderSparkResults, type SparkBenchResults } from './spark/sparkReport';
+import {
+  formatRatio,
+  renderSparkResults,
+  type SameRateLatency,
+  type SparkBenchResults,
+} from './spark/sparkReport';
 import { formatRate } from './stats';
 
 const SPARK_MD = fileURLToPath(new URL('./SPARK.md', import.meta.url));
@@ -39,11 +51,17 @@ const SLIDE_MS = 1000;
 const POOL_LINES = 1 << 18;
 /** The search's first rate at 1 s batches, lines a second; at 0.5 s it starts from the engine's 1 s result. */
 const FIRST_GUESS: Record<Workload, number> = { wordCount: 100_000, grep: 400_000, hashtags: 200_000 };
-/** Batches per stage, chosen so a stage is 7–8 s and the whole run stays near 20 minutes. */
+/** Batches per stage, chosen so a stage is 7–8 s and the searches stay near 20 minutes. */
 const WARMUP_BATCHES: Record<number, number> = { 1000: 6, 500: 10 };
 const STAGE_BATCHES: Record<number, number> = { 1000: 8, 500: 14 };
 const LATENCY_BATCHES: Record<number, number> = { 1000: 15, 500: 24 };
 const SEARCH_STAGES: Record<number, number> = { 1000: 5, 500: 5 };
+/**
+ * Stream time a windowed job is fed before its same-rate latency is measured: the window fills, and then slides
+ * for 10 s, so that every measured slide also takes a leaving batch out (the steady state of a job that has run
+ * for a while).
+ */
+const SETTLE_MS = WINDOW_MS + 10_000;
 /** The correctness check: 1 s batches of 20 000 lines, a 5 s window so bursts also leave it. */
 const CHECK = { intervalMs: 1000, linesPerBatch: 20_000, bursts: 6, windowMs: 5000 };
 /** Seconds of stream time the CPU profile measures, after half as long of warm-up. */
@@ -53,6 +71,58 @@ const HISTORY_RUNS = 5;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+/**
+ * Latency with both engines at the same input rate, per workload and interval: half of the lower of the two
+ * sustainable rates, so that each engine carries the same lines per batch with room to spare. A windowed job's
+ * run first settles for {@link SETTLE_MS}. One fresh process per engine, Sluice first.
+ */
+async function sameRateLatencies(
+  sessions: readonly SessionResult[],
+  poolOf: (workload: Workload) => LinePool,
+): Promise<SameRateLatency[]> {
+  const out: SameRateLatency[] = [];
+  for (const workload of WORKLOADS) {
+    for (const intervalMs of INTERVALS_MS) {
+      const rates = (['sluice', 'spark'] as const).map(
+        (engine) =>
+          sessions.find((s) => s.engine === engine && s.workload === workload && s.intervalMs === intervalMs)
+            ?.sustainableRate,
+      );
+      if (rates.some((r) => r === undefined)) continue;
+      const rate = roundRate(Math.min(...(rates as number[])) / 2, 3);
+      const windowed = workload === 'hashtags';
+      const settleBatches = windowed ? SETTLE_MS / intervalMs : 0;
+      for (const engine of ['sluice', 'spark'] as const) {
+        log(
+          `Same-rate latency, ${engine}, ${workload}, ${intervalMs} ms batches, ${formatRate(rate)} lines/s`,
+        );
+        const { run, latency } = await measureLatency(
+          {
+            engine,
+            workload,
+            intervalMs,
+            windowMs: windowed ? WINDOW_MS : 0,
+            slideMs: windowed ? SLIDE_MS : 0,
+            pool: poolOf(workload),
+            guessRate: rate,
+            warmupRate: roundRate(rate / 4, 2),
+            warmupBatches: WARMUP_BATCHES[intervalMs]!,
+            stageBatches: STAGE_BATCHES[intervalMs]!,
+            latencyBatches: LATENCY_BATCHES[intervalMs]!,
+            maxSearchStages: 0,
+          },
+          rate,
+          settleBatches,
+          log,
+        );
+        out.push({ engine, workload, intervalMs, rate, settleBatches, run, latency });
+        log(`  p50/p99 ${latency ? `${Math.round(latency.p50Ms)}/${Math.round(latency.p99Ms)} ms` : 'n/a'}`);
+      }
+    }
+  }
+  return out;
 }
 
 /** Kills every engine process by pid when the bench is interrupted or fails. */
@@ -162,6 +232,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const sameRate = await sameRateLatencies(sessions, poolOf);
+
   // Profile Sluice where its rate is furthest below Spark's (or closest above, if it never loses).
   const ratios = WORKLOADS.flatMap((workload) =>
     INTERVALS_MS.map((intervalMs) => {
@@ -240,6 +312,8 @@ async function main(): Promise<void> {
     latencyBatches: LATENCY_BATCHES,
     correctness,
     sessions,
+    sameRate,
+    settleMs: SETTLE_MS,
     profile,
     history,
   };

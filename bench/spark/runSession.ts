@@ -405,37 +405,7 @@ async function session(
   let latencyRun: ProcessRecord | undefined;
   let latency: Latency | undefined;
   if (stable !== undefined) {
-    const rate = roundRate(stable / 2, 3);
-    log(`    latency run: a fresh ${spec.engine} process at ${rate} lines/s`);
-    const run = await EngineRun.open(spec, log);
-    if (!run.error) {
-      try {
-        await warmUp(run, spec, rate);
-        const stage = await run.stage('latency', rate, spec.latencyBatches);
-        const body = stage.batches.slice(1);
-        const totals = body.map((b) => b.totalDelayMs);
-        latency = {
-          rate,
-          p50Ms: percentile(totals, 50),
-          p95Ms: percentile(totals, 95),
-          p99Ms: percentile(totals, 99),
-          maxMs: Math.max(...totals),
-          processingP50Ms: percentile(
-            body.map((b) => b.processingMs),
-            50,
-          ),
-          schedulingP50Ms: percentile(
-            body.map((b) => b.schedulingDelayMs),
-            50,
-          ),
-          batches: body.length,
-          stable: stage.stable,
-        };
-      } catch (error) {
-        run.fail(error);
-      }
-    }
-    latencyRun = await run.close();
+    ({ run: latencyRun, latency } = await measureLatency(spec, roundRate(stable / 2, 3), 0, log));
   }
   return {
     engine: spec.engine,
@@ -448,6 +418,59 @@ async function session(
     latency,
     loadDuring,
   };
+}
+
+/** A latency run: the process it ran in, and its total delays (undefined when it ended early). */
+export interface LatencyRun {
+  readonly run: ProcessRecord;
+  readonly latency: Latency | undefined;
+}
+
+/**
+ * A fresh engine process at `rate`: a warm-up up to it, then one latency stage of `settleBatches` +
+ * `spec.latencyBatches` batches at that rate without a break, of which only the last `spec.latencyBatches` are
+ * measured (less the first one when nothing settles). `settleBatches` lets a windowed job's window fill first, so
+ * that every measured slide also takes a leaving batch out, as it does in a job that has run for a while.
+ */
+export async function measureLatency(
+  spec: SessionSpec,
+  rate: number,
+  settleBatches: number,
+  log: (line: string) => void,
+): Promise<LatencyRun> {
+  log(
+    `    latency run: a fresh ${spec.engine} process at ${rate} lines/s${settleBatches > 0 ? `, ${settleBatches} batches to settle first` : ''}`,
+  );
+  let latency: Latency | undefined;
+  const run = await EngineRun.open(spec, log);
+  if (!run.error) {
+    try {
+      await warmUp(run, spec, rate);
+      const stage = await run.stage('latency', rate, settleBatches + spec.latencyBatches);
+      const body = stage.batches.slice(Math.max(1, stage.batches.length - spec.latencyBatches));
+      const totals = body.map((b) => b.totalDelayMs);
+      latency = {
+        rate,
+        p50Ms: percentile(totals, 50),
+        p95Ms: percentile(totals, 95),
+        p99Ms: percentile(totals, 99),
+        maxMs: Math.max(...totals),
+        processingP50Ms: percentile(
+          body.map((b) => b.processingMs),
+          50,
+        ),
+        schedulingP50Ms: percentile(
+          body.map((b) => b.schedulingDelayMs),
+          50,
+        ),
+        batches: body.length,
+        stable: stage.stable,
+      };
+    } catch (error) {
+      run.fail(error);
+    }
+  }
+  return { run: await run.close(), latency };
 }
 
 /** Runs a fresh engine process at one rate: a warm-up, then `batches` batches (for a CPU profile). */
