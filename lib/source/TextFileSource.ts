@@ -21,7 +21,9 @@ export interface TextFileSourceOptions {
 /**
  * The lines of new text files dropped into a folder, like Spark's `textFileStream(directory)`. At each batch
  * the folder is listed; every file not seen before belongs to that batch and contributes all its lines
- * (files in name order). A file is read once, in the batch that first sees it, and never again.
+ * (files in name order). A file is read once, in the batch that first sees it, and never again while it stays in the
+ * folder; its name is remembered only until a listing no longer finds it, so a file that appears later under that name
+ * is a new file and is read (as Spark's `FileInputDStream` forgets files once they leave its remember window).
  *
  * As in Spark, the driver only lists ({@link planBatch}): the batch's plan names each new file's size and splits
  * the bytes over the batch's tasks, which read the lines themselves, so the files must stay until their batch
@@ -45,7 +47,10 @@ export class TextFileSource implements PlannedSource<string> {
   /** True when the batch's tasks read the files and the source only plans (the `readsDirectly` option). */
   readonly readsDirectly: boolean;
   private readonly newFilesOnly: boolean;
-  /** Names already taken by a batch (or skipped at start), so they are never read twice. */
+  /**
+   * Names already taken by a batch (or skipped at start) that were still in the folder at the last listing, so they
+   * are never read twice; see {@link forgetGone} for why it holds no more.
+   */
   private readonly seen = new Set<string>();
   /** Rate-limited: the file a batch took only part of, its lines, and how many of them batches took. */
   private partial: PartlyReadFile | undefined;
@@ -73,7 +78,10 @@ export class TextFileSource implements PlannedSource<string> {
     return { files, partial: { name: this.partial.name, taken: this.partial.taken } };
   }
 
-  /** After a restart: exactly the files read before the crash count as seen; the rest are new. */
+  /**
+   * After a restart: exactly the files read before the crash count as seen; the rest are new. Names of files deleted
+   * since are forgotten at the next listing, as any other.
+   */
   restorePosition(position: unknown): void {
     const { files, partial } = Array.isArray(position)
       ? { files: position as string[], partial: undefined }
@@ -93,7 +101,7 @@ export class TextFileSource implements PlannedSource<string> {
       );
     }
     if (this.newFilesOnly) {
-      for (const name of await this.listReadyFiles()) this.seen.add(name);
+      for (const name of (await this.listFolder()).ready) this.seen.add(name);
     }
   }
 
@@ -104,7 +112,8 @@ export class TextFileSource implements PlannedSource<string> {
    */
   async recordsFor(_batchTime?: number, _intervalMs?: number, limit?: BatchLimit): Promise<string[]> {
     if (limit) return this.takeLines(limit.maxRecords());
-    const fresh = (await this.listReadyFiles()).filter((name) => !this.seen.has(name)).sort();
+    const listing = await this.listFolder();
+    const fresh = listing.ready.filter((name) => !this.seen.has(name)).sort();
     const lines: string[] = [];
     for (const name of fresh) {
       const bytes = await readIfPresent(join(this.directory, name));
@@ -112,6 +121,7 @@ export class TextFileSource implements PlannedSource<string> {
     }
     // Marked only once every file was read: if one read fails the batch fails whole, and the next batch
     // takes all of these files again instead of silently losing the ones read before the failure.
+    this.forgetGone(listing.present);
     for (const name of fresh) this.seen.add(name);
     return lines;
   }
@@ -133,7 +143,8 @@ export class TextFileSource implements PlannedSource<string> {
           'with readsDirectly: false to cap it with maxRatePerSec or backpressure',
       );
     }
-    const fresh = (await this.listReadyFiles()).filter((name) => !this.seen.has(name)).sort();
+    const listing = await this.listFolder();
+    const fresh = listing.ready.filter((name) => !this.seen.has(name)).sort();
     // Sizes only, never contents: one stat per new file, all at once.
     const sizes = await Promise.all(
       fresh.map((name) =>
@@ -151,7 +162,10 @@ export class TextFileSource implements PlannedSource<string> {
       return sizeBytes === undefined ? [] : [{ name, sizeBytes }];
     });
     const parts = planFolderParts(this.directory, listed, partitions, (p) => `${ctx.folder}read-${p}.json`);
-    // Marked only once the plan is made: the checkpoint written before the batch runs records both.
+    // Marked only once the plan is made: the checkpoint written before the batch runs records both. A file planned
+    // for a batch whose tasks have not read it yet must stay in the folder until they do, so the listing shows it
+    // and it stays seen: it is never planned twice.
+    this.forgetGone(listing.present);
     for (const name of fresh) this.seen.add(name);
     return { reader: 'folder', parts };
   }
@@ -173,14 +187,17 @@ export class TextFileSource implements PlannedSource<string> {
     const done: string[] = [];
     let partial = this.partial;
     let fresh: string[] | undefined;
+    let present: ReadonlySet<string> | undefined;
     while (lines.length < maxRecords) {
       if (partial?.lines === undefined) {
         if (partial === undefined) {
           // Neither a file finished in this batch (marked seen only at its end) nor the one read in part before.
           const taken = new Set([...done, ...(this.partial ? [this.partial.name] : [])]);
-          fresh ??= (await this.listReadyFiles())
-            .filter((name) => !this.seen.has(name) && !taken.has(name))
-            .sort();
+          if (fresh === undefined) {
+            const listing = await this.listFolder();
+            present = listing.present;
+            fresh = listing.ready.filter((name) => !this.seen.has(name) && !taken.has(name)).sort();
+          }
           const name = fresh.shift();
           if (name === undefined) break;
           partial = { name, taken: 0 };
@@ -196,16 +213,38 @@ export class TextFileSource implements PlannedSource<string> {
       done.push(partial.name);
       partial = undefined;
     }
-    // Committed only once every read succeeded: a failed batch leaves the position where it was.
+    // Committed only once every read succeeded: a failed batch leaves the position where it was. The file read in
+    // part is `partial`, never in `seen`, so forgetting leaves its progress alone even when it is gone (it then ends
+    // with no lines left, as before); a batch served by that file alone listed nothing and forgets nothing.
+    if (present) this.forgetGone(present);
     for (const name of done) this.seen.add(name);
     this.partial = partial;
     return lines;
   }
 
-  /** Names of the regular files in the folder that are complete (not hidden, not being copied). */
-  private async listReadyFiles(): Promise<string[]> {
+  /**
+   * One listing of the folder: every name in it (`present`, whatever the entry), and among them the regular files
+   * that are complete (`ready`: not hidden, not being copied).
+   */
+  private async listFolder(): Promise<{ present: ReadonlySet<string>; ready: string[] }> {
     const entries = await readdir(this.directory, { withFileTypes: true });
-    return entries.filter((entry) => entry.isFile() && isReady(entry.name)).map((entry) => entry.name);
+    return {
+      present: new Set(entries.map((entry) => entry.name)),
+      ready: entries.filter((entry) => entry.isFile() && isReady(entry.name)).map((entry) => entry.name),
+    };
+  }
+
+  /**
+   * Forgets the seen names that a listing no longer found, so `seen` and the checkpoint position stay the size of
+   * the folder instead of growing with every file ever read (as `S3PrefixSource` does with a complete listing; a
+   * `readdir` is always complete). A name is forgotten only when nothing of that name is left in the folder, not
+   * when the listing merely does not call it ready: a file that is there but kept out of the ready files for a while
+   * (an entry swapped for something that is not a regular file, or a later test of readiness by age or size) would
+   * otherwise be forgotten and read again once it shows as ready. Readiness goes by name today, so a seen name is
+   * ready whenever it is a regular file, but nothing here relies on that.
+   */
+  private forgetGone(present: ReadonlySet<string>): void {
+    for (const name of this.seen) if (!present.has(name)) this.seen.delete(name);
   }
 }
 
