@@ -1,7 +1,9 @@
+import { RETAINED_BATCHES } from '../lib/ui/StreamingUiState';
 import type { ProfileSummary, RoleSummary } from './cpuProfile';
 import type { EmptyBatchOverhead } from './emptyBatchOverhead';
 import type { LoopTiming } from './handWrittenLoops';
 import { BATCH_INTERVAL_MS, GREP_WORD, LINE_BYTES } from './jobs';
+import { heapGrowth, type MemoryOverBatches } from './memoryOverBatches';
 import { table } from './resultsFile';
 import { formatPercent, formatRate, median } from './stats';
 import type { Placement, RateTrial, SustainableRate, ThroughputEstimate, Workload } from './sustainableRate';
@@ -30,6 +32,8 @@ export interface BenchResults {
   readonly generationPerSec: number;
   readonly workloads: readonly WorkloadResult[];
   readonly emptyBatches: readonly EmptyBatchOverhead[];
+  /** Absent from runs before it was measured. */
+  readonly memory?: MemoryOverBatches;
   readonly profile:
     | { readonly ratePerSec: number; readonly batches: number; readonly summary: ProfileSummary }
     | { readonly error: string };
@@ -137,6 +141,7 @@ export function renderResults(r: BenchResults): string {
 
   for (const w of r.workloads) out.push(...renderWorkload(w, r.placement));
   out.push(...renderEmptyBatches(r.emptyBatches));
+  if (r.memory) out.push(...renderMemory(r.memory));
   out.push(...renderProfile(r));
   return `${out.join('\n')}\n`;
 }
@@ -288,6 +293,38 @@ function renderEmptyBatches(overheads: readonly EmptyBatchOverhead[]): string[] 
     '',
   );
   return out;
+}
+
+/** The heap may grow this much from a full UI history to the end and still count as flat: GC timing noise. */
+const FLAT_HEAP_GROWTH = 1.1;
+
+function renderMemory(m: MemoryOverBatches): string[] {
+  const growth = heapGrowth(m);
+  return [
+    `## Memory over ${m.batches.toLocaleString('en-US')} batches`,
+    '',
+    `The soak's job (\`bench/soakJob.ts\`: 200 tweets/s, an incremental 30 s window, updateStateByKey and mapWithState over 500 users, checkpoints every 10 batches) on the logical clock, in process, ${m.seconds.toFixed(0)} s; the heap is sampled after a full GC. The Streaming UI keeps the newest ${RETAINED_BATCHES.toLocaleString('en-US')} batches (Spark's \`spark.streaming.ui.retainedBatches\`), so the heap grows until batch ${m.baselineBatch.toLocaleString('en-US')} by design; after that a batch must add nothing.`,
+    '',
+    ...table(
+      [
+        'After batch',
+        'Heap after GC (MiB)',
+        'Median processing of the batches since the last sample (ms)',
+        'Store files',
+        'Store size (KiB)',
+      ],
+      m.samples.map((s) => [
+        s.batch,
+        s.heapMiB.toFixed(1),
+        s.medianProcessingMs.toFixed(1),
+        s.storeFiles,
+        s.storeKiB.toFixed(0),
+      ]),
+    ),
+    '',
+    `Highest heap after batch ${m.baselineBatch.toLocaleString('en-US')} against the heap at it: ×${growth.toFixed(2)} (target: flat, at most ×${FLAT_HEAP_GROWTH}; **${growth <= FLAT_HEAP_GROWTH ? 'met' : 'not met'}**).`,
+    '',
+  ];
 }
 
 function renderProfile(r: BenchResults): string[] {

@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: how fast Sluice's local mode runs WordCount and Grep on generated 100-byte lines with 1 s
- * batches, against a hand-written single-process loop, plus the scheduler's cost per empty batch and a CPU
- * profile of WordCount. Rewrites its section of `bench/RESULTS.md` (between the `bench:run` markers) and logs
+ * batches, against a hand-written single-process loop, plus the scheduler's cost per empty batch, the heap over
+ * 2,000 batches of a windowed, stateful job, and a CPU profile of WordCount. Rewrites its section of `bench/RESULTS.md` (between the `bench:run` markers) and logs
  * progress to stderr.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { profileRun } from './cpuProfile';
 import { timeEmptyBatches } from './emptyBatchOverhead';
 import { generateLines, mergeLoopTimings, timeLoop } from './handWrittenLoops';
+import { measureMemoryOverBatches } from './memoryOverBatches';
 import { RESULTS_PATH, writeSection } from './resultsFile';
 import { type BenchResults, RUN_SECTION, renderResults, type WorkloadResult } from './resultsReport';
 import { jobName } from './runTrial';
@@ -65,6 +66,9 @@ async function main(): Promise<void> {
     await timeEmptyBatches(0, EMPTY_BATCHES, EMPTY_REPEATS),
   ];
 
+  log('Memory over 2,000 batches of a windowed, stateful job (the soak job), in a child process');
+  const memory = await measureMemoryOverBatches();
+
   log('CPU profile of WordCount on the logical clock');
   const wordCountEstimate = workloads.find((w) => w.workload === 'wordCount')!.estimate;
   const profileRatePerSec = wordCountEstimate.ratePerSec;
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
     generationPerSec: median(generation),
     workloads,
     emptyBatches,
+    memory,
     profile,
   };
   await writeSection(RUN_SECTION, renderResults(results));

@@ -5,7 +5,9 @@
  * the number of batches; the verdict compares the last sample with the first after warm-up. Not part of
  * `npm test` (it takes minutes):
  *
- *   node --expose-gc --import tsx bench/soak.ts [--batches 10000]
+ *   node --expose-gc --import tsx bench/soak.ts [--batches 10000] [--every 1000] [--json]
+ *
+ * With `--json` it writes no section and prints the samples as one JSON line instead (`npm run bench` runs it so).
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -15,10 +17,11 @@ import { appendSection } from './resultsFile';
 
 const argv = process.argv.slice(2);
 const BATCHES = Number(argv[argv.indexOf('--batches') + 1]) || 10_000;
-const EVERY = Math.max(1, Math.floor(BATCHES / 10));
+const EVERY = Number(argv[argv.indexOf('--every') + 1]) || Math.max(1, Math.floor(BATCHES / 10));
+const JSON_OUT = argv.includes('--json');
 const gc = (globalThis as { gc?: () => void }).gc;
 
-interface Sample {
+export interface SoakSample {
   readonly batch: number;
   readonly heapMiB: number;
   readonly medianProcessingMs: number;
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-soak-'));
   const loadBefore = loadavg()[0]!;
   const started = performance.now();
-  const samples: Sample[] = [];
+  const samples: SoakSample[] = [];
   let processing: number[] = [];
   let pending: Promise<void> = Promise.resolve();
   try {
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
                   storeFiles: files,
                   storeKiB: bytes / 1024,
                 });
-                console.log(JSON.stringify(samples.at(-1)));
+                if (!JSON_OUT) console.log(JSON.stringify(samples.at(-1)));
               });
             },
           },
@@ -106,15 +109,17 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  await report(samples, (performance.now() - started) / 1000, loadBefore);
+  const seconds = (performance.now() - started) / 1000;
+  if (JSON_OUT) console.log(JSON.stringify({ batches: BATCHES, samples, seconds }));
+  else await report(samples, seconds, loadBefore);
 }
 
-async function report(samples: Sample[], seconds: number, loadBefore: number): Promise<void> {
+async function report(samples: SoakSample[], seconds: number, loadBefore: number): Promise<void> {
   const first = samples[1] ?? samples[0]!; // after warm-up: the window and the state have filled
   const last = samples.at(-1)!;
-  const ratio = (key: keyof Sample) =>
+  const ratio = (key: keyof SoakSample) =>
     first[key] === 0 ? 1 : (last[key] as number) / (first[key] as number);
-  const row = (s: Sample) =>
+  const row = (s: SoakSample) =>
     `| ${s.batch} | ${s.heapMiB.toFixed(1)} | ${s.medianProcessingMs.toFixed(2)} | ${s.storeFiles} | ${s.storeKiB.toFixed(0)} |`;
   const text = [
     '',
