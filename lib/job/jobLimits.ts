@@ -86,7 +86,7 @@ export function tooDeepPath(doc: unknown): string | undefined {
   return undefined;
 }
 
-/** A generator's batch is held in memory at once: bound its records, and for lines its bytes. */
+/** A generator's batch, and its pool, are held in memory at once: bound their records, and for lines their bytes. */
 export function generatorBatchIssues(doc: Record<string, unknown>): JobIssue[] {
   const issues: JobIssue[] = [];
   const interval = doc.batchIntervalMs;
@@ -109,6 +109,14 @@ export function generatorBatchIssues(doc: Record<string, unknown>): JobIssue[] {
         path: childPath(path, 'lineBytes'),
         message: `makes ${records} lines of ${lineBytes} bytes per batch, more than the ${MAX_GENERATED_BYTES_PER_BATCH / 1024 / 1024} MiB a batch may hold; lower the rate, the line length or the batch interval`,
         value: spec.lineBytes,
+      });
+    }
+    const pool = typeof spec.poolRecords === 'number' ? spec.poolRecords : 0;
+    if (spec.kind === 'lines' && pool * lineBytes > MAX_GENERATED_BYTES_PER_BATCH) {
+      issues.push({
+        path: childPath(path, 'poolRecords'),
+        message: `keeps a pool of ${pool} lines of ${lineBytes} bytes in memory, more than the ${MAX_GENERATED_BYTES_PER_BATCH / 1024 / 1024} MiB a batch may hold; lower poolRecords or the line length`,
+        value: spec.poolRecords,
       });
     }
   }

@@ -54,6 +54,12 @@ export interface GeneratorSourceOptions<K extends GeneratorKind = GeneratorKind>
   readonly keys?: number;
   /** Exact length of every line, in bytes, for lines. Default `100`. */
   readonly lineBytes?: number;
+  /**
+   * Cycle through the first this-many records instead of making each one: record `i` is record `i mod
+   * poolRecords`, and the pool is made once per process, on first use. For measuring a job rather than the
+   * generator, whose cost per record is otherwise part of every task. Default `0`: every record is made.
+   */
+  readonly poolRecords?: number;
 }
 
 /**
@@ -106,9 +112,12 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
       hashtags: positiveInteger('hashtags', options.hashtags ?? 50),
       keys: positiveInteger('keys', options.keys ?? 100),
       lineBytes: positiveInteger('lineBytes', options.lineBytes ?? 100),
+      poolRecords:
+        options.poolRecords === undefined ? 0 : positiveInteger('poolRecords', options.poolRecords),
     };
-    this.description = `generator(${kind}, ${ratePerSec}/s, seed ${seed})`;
-    this.generate = makeGenerator(this.options) as (index: number) => GeneratedRecords[K]; // kind is K, checked above
+    this.description = `generator(${kind}, ${ratePerSec}/s, seed ${seed}${this.options.poolRecords > 0 ? `, a pool of ${this.options.poolRecords}` : ''})`;
+    const make = makeGenerator(this.options) as (index: number) => GeneratedRecords[K]; // kind is K, checked above
+    this.generate = this.options.poolRecords > 0 ? pooled(make, this.options.poolRecords) : make;
   }
 
   /** Record number `index` of the stream (0-based, counted from the stream's start). */
@@ -163,6 +172,18 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
     for (let index = first; index < end; index++) records.push(this.generate(index));
     return records;
   }
+}
+
+/**
+ * Record `i` is `make(i mod size)`, the pool made on first use: made in the constructor it would be made again
+ * each time a job is only validated or planned, and by the driver, which never reads a direct source's records.
+ */
+function pooled<T>(make: (index: number) => T, size: number): (index: number) => T {
+  let pool: T[] | undefined;
+  return (index) => {
+    pool ??= Array.from({ length: size }, (_, i) => make(i));
+    return pool[index % size]!;
+  };
 }
 
 function positiveInteger(name: string, value: unknown): number {

@@ -173,6 +173,22 @@ describe('the schema bounds every number a user sets', () => {
       /makes 2000000 records per batch of 2000 ms/,
     );
   });
+
+  it('bounds the bytes of a pool of generated lines, which every process holds', () => {
+    // given a pool of a million 1 KiB lines, and one of a thousand
+    const doc = minimalJob({
+      sources: {
+        lines: { type: 'generator', kind: 'lines', ratePerSec: 10, lineBytes: 1024, poolRecords: 1_000_000 },
+        fits: { type: 'generator', kind: 'lines', ratePerSec: 10, lineBytes: 1024, poolRecords: 1000 },
+      },
+    });
+    // when it is validated, then only the first pool is reported, at its path
+    const issues = issuesOf(doc).filter((i) => i.path.includes('poolRecords'));
+    expect(issues.map((i) => i.path)).toEqual(['sources.lines.poolRecords']);
+    expect(issues[0]?.message).toMatch(
+      /keeps a pool of 1000000 lines of 1024 bytes in memory, more than the 256 MiB/,
+    );
+  });
 });
 
 describe('windows are bounded by the batches they keep', () => {

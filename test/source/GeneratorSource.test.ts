@@ -130,6 +130,43 @@ describe('GeneratorSource', () => {
     });
   });
 
+  describe('a pool of records', () => {
+    it.each(['lines', 'tweets', 'kv'] as const)(
+      'gives %s record i as record i mod poolRecords of the same generator without a pool',
+      async (kind) => {
+        // given
+        const made = new GeneratorSource({ kind, ratePerSec: 1000, seed: 3 });
+        const pooled = new GeneratorSource({ kind, ratePerSec: 1000, seed: 3, poolRecords: 7 });
+        // when
+        const batch = await pooled.recordsFor(2000, 1000);
+        // then
+        expect(batch).toHaveLength(1000);
+        expect(batch).toEqual(batch.map((_, i) => made.recordAt((1000 + i) % 7)));
+        expect(pooled.recordAt(7 * 1000 + 3)).toEqual(made.recordAt(3));
+      },
+    );
+
+    it('makes its pool once, on first use, and hands out the same records after', () => {
+      // given
+      const source = new GeneratorSource({ kind: 'lines', ratePerSec: 10, poolRecords: 4 });
+      // when
+      const first = source.recordAt(1);
+      const again = source.recordAt(5);
+      // then the same string, not an equal one made again
+      expect(again).toBe(first);
+      expect(source.description).toBe('generator(lines, 10/s, seed 1, a pool of 4)');
+    });
+
+    it('refuses a pool that is not a positive whole number', () => {
+      // given
+      const bad = { kind: 'lines', ratePerSec: 10, poolRecords: 0 } as const;
+      // when
+      const build = () => new GeneratorSource(bad);
+      // then
+      expect(build).toThrow('poolRecords must be a positive integer, got 0');
+    });
+  });
+
   describe('lines', () => {
     it.each([1, 2, 7, 10, 11, 23, 24, 100, 1000])(
       'are exactly %i ASCII bytes of lowercase words and single spaces',
