@@ -112,8 +112,11 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
       hashtags: positiveInteger('hashtags', options.hashtags ?? 50),
       keys: positiveInteger('keys', options.keys ?? 100),
       lineBytes: positiveInteger('lineBytes', options.lineBytes ?? 100),
+      // 0 is no pool, and is what `directSpec` hands a task when none was asked for.
       poolRecords:
-        options.poolRecords === undefined ? 0 : positiveInteger('poolRecords', options.poolRecords),
+        options.poolRecords === undefined || options.poolRecords === 0
+          ? 0
+          : positiveInteger('poolRecords', options.poolRecords),
     };
     this.description = `generator(${kind}, ${ratePerSec}/s, seed ${seed}${this.options.poolRecords > 0 ? `, a pool of ${this.options.poolRecords}` : ''})`;
     const make = makeGenerator(this.options) as (index: number) => GeneratedRecords[K]; // kind is K, checked above

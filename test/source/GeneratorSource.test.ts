@@ -159,12 +159,27 @@ describe('GeneratorSource', () => {
 
     it('refuses a pool that is not a positive whole number', () => {
       // given
-      const bad = { kind: 'lines', ratePerSec: 10, poolRecords: 0 } as const;
+      const bad = { kind: 'lines', ratePerSec: 10, poolRecords: -3 } as const;
       // when
       const build = () => new GeneratorSource(bad);
       // then
-      expect(build).toThrow('poolRecords must be a positive integer, got 0');
+      expect(build).toThrow('poolRecords must be a positive integer, got -3');
     });
+
+    it.each([undefined, 5])(
+      'is rebuilt in a task from its directSpec, with poolRecords %s',
+      (poolRecords) => {
+        // given the generator a job built, and the one a task rebuilds from the plan's JSON
+        const built = new GeneratorSource({ kind: 'tweets', ratePerSec: 10, seed: 2, poolRecords });
+        const options = JSON.parse(JSON.stringify(built.directSpec.options)) as GeneratorSourceOptions;
+        // when
+        const rebuilt = new GeneratorSource(options);
+        // then it makes the same records
+        expect([0, 1, 6, 12].map((i) => rebuilt.recordAt(i))).toEqual(
+          [0, 1, 6, 12].map((i) => built.recordAt(i)),
+        );
+      },
+    );
   });
 
   describe('lines', () => {
