@@ -6,6 +6,10 @@ import type { PersistenceTracker } from './PersistenceTracker';
 import { inMemory, type PersistSpec } from './StorageLevel';
 import type { TaskContext } from './TaskContext';
 
+/** Takes one chunk of a partition's records (see `Dataset.forEachChunk`). */
+// biome-ignore lint/suspicious/noConfusingVoidType: a consumer that returns nothing (void) is the common, synchronous case
+export type ConsumeChunk = (records: readonly unknown[]) => void | Promise<unknown>;
+
 /** A dataset as it travels in a plan: plain JSON, with functions named by id. */
 export interface DatasetSpec {
   readonly id: number;
@@ -145,6 +149,14 @@ export abstract class Dataset<T = unknown> {
 
   /** Computes one partition inside a task. Parents are reached through `tc`, by the ids in `depSpecs`. */
   abstract compute(partition: number, tc: TaskContext): Promise<T[]> | T[];
+
+  /**
+   * Set by an input that can hand a partition over in chunks as it reads or makes it (a block decoded a slice at
+   * a time), so that a pass over it never holds the whole partition: the records of a chunk die young, which the
+   * collector's young generation clears almost for free, where a whole partition outlives several collections
+   * and is copied by each. `consume` may return a promise, which is awaited before the next chunk.
+   */
+  forEachChunk?(partition: number, tc: TaskContext, consume: ConsumeChunk): Promise<void>;
 
   /** How the computed partitions are kept, when the dataset is persisted. */
   get persistSpec(): PersistSpec | undefined {

@@ -1,6 +1,7 @@
 import { GeneratorSource } from '../source/GeneratorSource';
 import type { DirectSource } from '../source/Source';
-import { Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
+import { type ConsumeChunk, Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
+import type { TaskContext } from './TaskContext';
 
 /** Rebuilt direct sources, one per distinct spec in this process: building a generator's tables costs ms. */
 const sources = new Map<string, DirectSource>();
@@ -49,9 +50,26 @@ export class DirectInputDataset<T = unknown> extends Dataset<T> {
 
   compute(partition: number): T[] {
     const [from, to] = sliceBounds(this.end - this.first, this.numPartitions, partition);
+    return this.records(from, to) as T[];
+  }
+
+  /** The partition's records {@link CHUNK_RECORDS} at a time, each chunk made when its turn comes. */
+  async forEachChunk(partition: number, _tc: TaskContext, consume: ConsumeChunk): Promise<void> {
+    const [from, to] = sliceBounds(this.end - this.first, this.numPartitions, partition);
+    for (let start = from; start < to; start += CHUNK_RECORDS) {
+      const pending = consume(this.records(start, Math.min(to, start + CHUNK_RECORDS)));
+      if (pending) await pending;
+    }
+  }
+
+  /** Records [from, to) of the batch, counted from its first. */
+  private records(from: number, to: number): unknown[] {
     const source = directSource(this.source);
-    const out = new Array<T>(to - from);
-    for (let i = from; i < to; i++) out[i - from] = source.recordAt(this.first + i) as T;
+    const out = new Array<unknown>(to - from);
+    for (let i = from; i < to; i++) out[i - from] = source.recordAt(this.first + i);
     return out;
   }
 }
+
+/** Records made per chunk: a few hundred KiB of 100-byte lines, which die young (see `Dataset.forEachChunk`). */
+const CHUNK_RECORDS = 4096;

@@ -98,13 +98,10 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
       await parent.forEachRecord(partition, tc, step, cursor);
       return;
     }
+    // An input that reads or makes its records a chunk at a time hands them over so; each is its own origin.
+    if (await tc.forEachChunk(parentId, partition, (chunk) => stepAll(step, chunk, chunk, cursor))) return;
     const input = await tc.partitionOf(parentId, partition);
-    const origins = tc.originsOf(parentId, partition) ?? input;
-    const at = { index: 0 };
-    while (at.index < input.length) {
-      const pending = stepWhileSync(step, input, origins, at, cursor);
-      if (pending) await pending;
-    }
+    await stepAll(step, input, tc.originsOf(parentId, partition) ?? input, cursor);
   }
 
   /** The key a per-key kind's dead letter names, when the record it shows (the stage input) is not the pair. */
@@ -269,6 +266,33 @@ function stepWhileSync(
   }
   at.index = input.length;
   return undefined;
+}
+
+/** Steps every record of `input`: synchronously to the end unless a step returns a promise (see stepWhileSync). */
+function stepAll(
+  step: (record: unknown) => Pending,
+  input: readonly unknown[],
+  origins: readonly unknown[],
+  cursor: RecordCursor,
+): Pending {
+  const at = { index: 0 };
+  const pending = stepWhileSync(step, input, origins, at, cursor);
+  return pending ? stepRest(step, input, origins, at, cursor, pending) : undefined;
+}
+
+async function stepRest(
+  step: (record: unknown) => Pending,
+  input: readonly unknown[],
+  origins: readonly unknown[],
+  at: { index: number },
+  cursor: RecordCursor,
+  pending: Promise<unknown>,
+): Promise<void> {
+  await pending;
+  while (at.index < input.length) {
+    const next = stepWhileSync(step, input, origins, at, cursor);
+    if (next) await next;
+  }
 }
 
 /** Hands `ys[from..]` to `emit` in order, waiting for any promise `emit` returns before the next record. */

@@ -1,5 +1,5 @@
-import { decodeReceivedRecords, type ReceivedBlockFormat } from '../storage/ReceivedBlock';
-import { Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
+import { decodeReceivedRecords, forEachTextChunk, type ReceivedBlockFormat } from '../storage/ReceivedBlock';
+import { type ConsumeChunk, Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
 import type { TaskContext } from './TaskContext';
 import { withoutUnreadable } from './withoutUnreadable';
 
@@ -40,30 +40,68 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
   }
 
   async compute(partition: number, tc: TaskContext): Promise<T[]> {
-    const total = this.blocks.reduce((sum, block) => sum + block.records, 0);
-    const [from, to] = sliceBounds(total, this.numPartitions, partition);
     let records: unknown[] = [];
     let unreadable = false;
+    for (const part of this.partsOf(partition)) {
+      const decoded = decodeReceivedRecords(
+        await read(part.block, tc),
+        part.block.format,
+        part.block.records,
+        part.from,
+        part.to,
+      );
+      // The common case, a partition within one block, takes the decoded array as it is.
+      records = records.length === 0 ? decoded : records.concat(decoded);
+      unreadable ||= part.block.format === 'json';
+    }
+    return (unreadable ? withoutUnreadable(this, records, tc) : records) as T[];
+  }
+
+  /** The partition's records a slice of a block at a time: text is decoded about {@link CHUNK_BYTES} at once. */
+  async forEachChunk(partition: number, tc: TaskContext, consume: ConsumeChunk): Promise<void> {
+    for (const { block, from, to } of this.partsOf(partition)) {
+      const bytes = await read(block, tc);
+      if (block.format === 'text') {
+        await forEachTextChunk(bytes, block.records, from, to, CHUNK_BYTES, consume);
+        continue;
+      }
+      const pending = consume(
+        withoutUnreadable(this, decodeReceivedRecords(bytes, 'json', block.records, from, to), tc),
+      );
+      if (pending) await pending;
+    }
+  }
+
+  /** The blocks partition i overlaps, each with the range [from, to) of its own records that the partition holds. */
+  private partsOf(partition: number): Array<{ block: ReceivedBlockRef; from: number; to: number }> {
+    const total = this.blocks.reduce((sum, block) => sum + block.records, 0);
+    const [from, to] = sliceBounds(total, this.numPartitions, partition);
+    const parts: Array<{ block: ReceivedBlockRef; from: number; to: number }> = [];
     let blockStart = 0;
     for (const block of this.blocks) {
       const blockEnd = blockStart + block.records;
       if (blockEnd > from && blockStart < to) {
-        const bytes = await tc.readBlock(block.key);
-        if (!bytes) throw new Error(`input block ${block.key} is missing from the store`);
-        const part = decodeReceivedRecords(
-          bytes,
-          block.format,
-          block.records,
-          Math.max(from, blockStart) - blockStart,
-          Math.min(to, blockEnd) - blockStart,
-        );
-        // The common case, a partition within one block, takes the decoded array as it is.
-        records = records.length === 0 ? part : records.concat(part);
-        unreadable ||= block.format === 'json';
+        parts.push({
+          block,
+          from: Math.max(from, blockStart) - blockStart,
+          to: Math.min(to, blockEnd) - blockStart,
+        });
       }
       blockStart = blockEnd;
       if (blockStart >= to) break;
     }
-    return (unreadable ? withoutUnreadable(this, records, tc) : records) as T[];
+    return parts;
   }
+}
+
+/**
+ * Text decoded per chunk: 64 KiB, about what a socket read hands a line reader, so that a chunk's string and its
+ * lines stay in the young generation (a string over 128 KiB would be allocated as a large object).
+ */
+const CHUNK_BYTES = 64 * 1024;
+
+async function read(block: ReceivedBlockRef, tc: TaskContext): Promise<Uint8Array> {
+  const bytes = await tc.readBlock(block.key);
+  if (!bytes) throw new Error(`input block ${block.key} is missing from the store`);
+  return bytes;
 }

@@ -1,3 +1,4 @@
+import type { ConsumeChunk } from './Dataset';
 import type { AnyFn } from './FnScope';
 import type { MapPartitionsDataset } from './MapPartitionsDataset';
 import type { PersistSpec } from './StorageLevel';
@@ -69,6 +70,12 @@ export interface TaskContext {
    * not persisted, with no other consumer in the stage.
    */
   fusable(datasetId: number): MapPartitionsDataset | undefined;
+  /**
+   * Hands a partition of a dataset of the same stage to `consume` chunk by chunk, never whole, when the dataset
+   * can (`Dataset.forEachChunk`) and nothing else in the stage reads it (not persisted, one consumer, not the
+   * stage's root); resolves to false, having read nothing, otherwise.
+   */
+  forEachChunk(datasetId: number, partition: number, consume: ConsumeChunk): Promise<boolean>;
   /**
    * The stage-input record each record of a computed partition came from (same index), when the dataset keeps
    * them (per-record maps do); undefined when every record is its own origin.

@@ -1,4 +1,4 @@
-import type { ActionSpec, Dataset } from '../dataset/Dataset';
+import type { ActionSpec, ConsumeChunk, Dataset } from '../dataset/Dataset';
 import { datasetTypes } from '../dataset/datasetTypes';
 import type { FunctionTable } from '../dataset/FnScope';
 import { KeyedMap } from '../dataset/KeyedMap';
@@ -254,6 +254,17 @@ class RunningTask implements TaskContext {
     const ds = this.datasets.get(datasetId);
     if (!(ds instanceof MapPartitionsDataset) || !ds.perRecord || ds.persistSpec) return undefined;
     return this.consumers.get(datasetId) === 1 && datasetId !== this.task.stage.rootId ? ds : undefined;
+  }
+
+  async forEachChunk(datasetId: number, partition: number, consume: ConsumeChunk): Promise<boolean> {
+    const ds = this.datasets.get(datasetId);
+    if (!ds?.forEachChunk || ds.persistSpec) return false;
+    if (this.consumers.get(datasetId) !== 1 || datasetId === this.task.stage.rootId) return false;
+    await this.attributed(ds, async () => {
+      await ds.forEachChunk!(partition, this, consume);
+      return [];
+    });
+    return true;
   }
 
   originsOf(datasetId: number, partition: number): readonly unknown[] | undefined {

@@ -39,7 +39,42 @@ export function decodeReceivedRecords(
     const records = JSON.parse(buffer.toString('utf8')) as unknown[];
     return from === 0 && to === records.length ? records : records.slice(from, to);
   }
-  // A newline byte never occurs inside a multi-byte UTF-8 character, so cutting bytes at newlines is safe.
+  const [start, end] = textLineBounds(buffer, count, from, to);
+  return buffer.toString('utf8', start, end).split('\n');
+}
+
+/**
+ * Hands lines [from, to) of a text block of `count` lines to `consume` about `chunkBytes` at a time, each chunk
+ * ending at a line's end, awaiting what `consume` returns before the next chunk.
+ */
+export async function forEachTextChunk(
+  bytes: Uint8Array,
+  count: number,
+  from: number,
+  to: number,
+  chunkBytes: number,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a consumer that returns nothing (void) is the common, synchronous case
+  consume: (lines: string[]) => void | Promise<unknown>,
+): Promise<void> {
+  if (to <= from) return;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [start, end] = textLineBounds(buffer, count, from, to);
+  for (let chunkStart = start; ; ) {
+    // The first newline past the chunk's size ends it; a newline is always followed by one more line.
+    const newline = end - chunkStart > chunkBytes ? buffer.indexOf(NEWLINE, chunkStart + chunkBytes) : -1;
+    const chunkEnd = newline !== -1 && newline < end ? newline : end;
+    const pending = consume(buffer.toString('utf8', chunkStart, chunkEnd).split('\n'));
+    if (pending) await pending;
+    if (chunkEnd === end) return;
+    chunkStart = chunkEnd + 1;
+  }
+}
+
+/**
+ * The bytes [start, end) that hold lines [from, to) of a text block of `count` lines, without their last newline.
+ * A newline byte never occurs inside a multi-byte UTF-8 character, so cutting bytes at newlines is safe.
+ */
+function textLineBounds(buffer: Buffer, count: number, from: number, to: number): [number, number] {
   let start = 0;
   for (let i = 0; i < from; i++) start = buffer.indexOf(NEWLINE, start) + 1;
   let end = buffer.length;
@@ -47,5 +82,5 @@ export function decodeReceivedRecords(
     end = start - 1;
     for (let i = from; i < to; i++) end = buffer.indexOf(NEWLINE, end + 1);
   }
-  return buffer.toString('utf8', start, end).split('\n');
+  return [start, end];
 }

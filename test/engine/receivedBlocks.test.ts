@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ReceivedBlocksDataset } from '../../lib/dataset/ReceivedBlocksDataset';
 import { BlockGenerator, type BlockTimer } from '../../lib/dstream/BlockGenerator';
 import type { InputDStream } from '../../lib/dstream/InputDStream';
@@ -16,7 +16,11 @@ import { SocketSource } from '../../lib/source/SocketSource';
 import type { ReceiverSource } from '../../lib/source/Source';
 import { unreadableRecord } from '../../lib/source/UnreadableRecord';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
-import { decodeReceivedRecords, encodeReceivedBlock } from '../../lib/storage/ReceivedBlock';
+import {
+  decodeReceivedRecords,
+  encodeReceivedBlock,
+  forEachTextChunk,
+} from '../../lib/storage/ReceivedBlock';
 import { CountingStore } from '../helpers/CountingStore';
 import { connectInProcess } from '../helpers/connectInProcess';
 
@@ -215,6 +219,76 @@ describe('received input is stored as blocks', () => {
       }
     }
     expect(encodeReceivedBlock(['ok', unreadableRecord('not UTF-8', { bytes: 1 })]).format).toBe('json');
+  });
+
+  it('hands a text block over in chunks that end at line ends and add up to the lines asked for', async () => {
+    // given a text block of lines of mixed length, multi-byte characters and empty lines
+    const lines = ['naïve café', '', '日本語 🚀', 'x', '', 'a longer line of plain words', 'ü', ''];
+    const block = encodeReceivedBlock(lines);
+    for (const chunkBytes of [1, 3, 7, 20, 1 << 16]) {
+      for (let from = 0; from <= lines.length; from++) {
+        for (let to = from; to <= lines.length; to++) {
+          // when it is read in chunks of about chunkBytes
+          const chunks: string[][] = [];
+          await forEachTextChunk(block.bytes, lines.length, from, to, chunkBytes, (chunk) => {
+            chunks.push(chunk);
+          });
+          // then the chunks, in order, are exactly those lines, and a small chunk size gives several chunks
+          expect(chunks.flat()).toEqual(lines.slice(from, to));
+          if (to - from >= 3 && chunkBytes === 1) expect(chunks.length).toBeGreaterThan(1);
+          if (chunkBytes === 1 << 16) expect(chunks.length).toBe(to > from ? 1 : 0);
+        }
+      }
+    }
+  });
+
+  it('streams the blocks through a per-record pass a chunk at a time, never a partition whole', async () => {
+    // given a job that maps and filters what a receiving source got, into 2 partitions, on the logical clock
+    const compute = vi.spyOn(ReceivedBlocksDataset.prototype, 'compute');
+    const chunked = vi.spyOn(ReceivedBlocksDataset.prototype, 'forEachChunk');
+    cleanups.push(async () => {
+      compute.mockRestore();
+      chunked.mockRestore();
+    });
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const source = new Arrivals();
+    const input = ssc.sourceStream(source, 2) as InputDStream<string>;
+    input
+      .map((line) => line.toUpperCase())
+      .filter((line) => !line.startsWith('SKIP'))
+      .collectBatches('kept');
+    connectInProcess(ssc, new LocalFolderStore(join(dir, 'store')), dir);
+    // 3,000 lines of about 40 bytes, 120 KB: more than one chunk per partition; and a dead letter in a JSON block
+    const lines = Array.from(
+      { length: 3000 },
+      (_, i) => `${i % 10 === 0 ? 'skip' : 'line'} ${i} ${'w'.repeat(i % 50)}`,
+    );
+    const arrivals = [
+      lines,
+      ['a', unreadableRecord('line is not valid UTF-8', { bytes: 1, base64: '/w==' }), 'b'],
+    ];
+    source.waiting = [...arrivals[0]!]; // the source takes from the array it is given
+    const kept: unknown[][] = [];
+    const letters: unknown[] = [];
+    ssc.addListener({
+      onOutput: (e) => kept.push(e.records as unknown[]),
+      onDeadLetters: (batch) => letters.push(...batch.map((letter) => letter.record)),
+      onBatchCompleted: () => {
+        source.waiting = [...(arrivals[kept.length] ?? [])];
+      },
+    });
+    // when two batches run
+    const summary = await new JobScheduler(ssc, new VirtualClock(), { name: 'chunks' }).run({ batches: 2 });
+    // then the output is what the ops make of every line, in order, the unreadable one dead-lettered; and the
+    // blocks were only ever read in chunks
+    expect(summary.error).toBeUndefined();
+    expect(kept).toEqual([
+      lines.filter((l) => !l.startsWith('skip')).map((l) => l.toUpperCase()),
+      ['A', 'B'],
+    ]);
+    expect(letters).toEqual([{ bytes: 1, base64: '/w==' }]);
+    expect(chunked).toHaveBeenCalled();
+    expect(compute).not.toHaveBeenCalled();
   });
 
   it('runs a batch from its blocks, split over the stream partitions in arrival order, text with newlines kept', async () => {
