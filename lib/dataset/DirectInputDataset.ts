@@ -50,21 +50,21 @@ export class DirectInputDataset<T = unknown> extends Dataset<T> {
 
   compute(partition: number): T[] {
     const [from, to] = sliceBounds(this.end - this.first, this.numPartitions, partition);
-    return this.records(from, to) as T[];
+    return this.records(directSource(this.source), from, to) as T[];
   }
 
   /** The partition's records {@link CHUNK_RECORDS} at a time, each chunk made when its turn comes. */
   async forEachChunk(partition: number, _tc: TaskContext, consume: ConsumeChunk): Promise<void> {
     const [from, to] = sliceBounds(this.end - this.first, this.numPartitions, partition);
+    const source = directSource(this.source);
     for (let start = from; start < to; start += CHUNK_RECORDS) {
-      const pending = consume(this.records(start, Math.min(to, start + CHUNK_RECORDS)));
+      const pending = consume(this.records(source, start, Math.min(to, start + CHUNK_RECORDS)));
       if (pending) await pending;
     }
   }
 
   /** Records [from, to) of the batch, counted from its first. */
-  private records(from: number, to: number): unknown[] {
-    const source = directSource(this.source);
+  private records(source: DirectSource, from: number, to: number): unknown[] {
     const out = new Array<unknown>(to - from);
     for (let i = from; i < to; i++) out[i - from] = source.recordAt(this.first + i);
     return out;

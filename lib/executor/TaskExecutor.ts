@@ -252,19 +252,26 @@ class RunningTask implements TaskContext {
 
   fusable(datasetId: number): MapPartitionsDataset | undefined {
     const ds = this.datasets.get(datasetId);
-    if (!(ds instanceof MapPartitionsDataset) || !ds.perRecord || ds.persistSpec) return undefined;
-    return this.consumers.get(datasetId) === 1 && datasetId !== this.task.stage.rootId ? ds : undefined;
+    return ds instanceof MapPartitionsDataset && ds.perRecord && this.readOnceInPass(ds) ? ds : undefined;
   }
 
   async forEachChunk(datasetId: number, partition: number, consume: ConsumeChunk): Promise<boolean> {
     const ds = this.datasets.get(datasetId);
-    if (!ds?.forEachChunk || ds.persistSpec) return false;
-    if (this.consumers.get(datasetId) !== 1 || datasetId === this.task.stage.rootId) return false;
+    if (!ds?.forEachChunk || !this.readOnceInPass(ds)) return false;
     await this.attributed(ds, async () => {
       await ds.forEachChunk!(partition, this, consume);
       return [];
     });
     return true;
+  }
+
+  /**
+   * Whether a dataset's records may go straight into its child's pass and nowhere else: it is not persisted (its
+   * partition is not kept), its one consumer in the stage is that child, and it is not the stage's root (whose
+   * records the task itself uses).
+   */
+  private readOnceInPass(ds: Dataset): boolean {
+    return !ds.persistSpec && this.consumers.get(ds.id) === 1 && ds.id !== this.task.stage.rootId;
   }
 
   originsOf(datasetId: number, partition: number): readonly unknown[] | undefined {
