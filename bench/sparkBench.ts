@@ -17,7 +17,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './resultsFile';
 import { type CorrectnessResult, checkCorrectness } from './spark/checkCorrectness';
-import { EngineProcess } from './spark/EngineProcess';
+import { type EngineName, EngineProcess } from './spark/EngineProcess';
 import { ENGINE_CORES, ensureSparkBuild, javaVersion, SPARK_HEAP } from './spark/engineLaunch';
 import { LinePool } from './spark/LineFeeder';
 import { profileSluice } from './spark/profileSluice';
@@ -25,6 +25,7 @@ import { appendHistory, readHistory, summarizeRun } from './spark/runHistory';
 import {
   measureLatency,
   roundRate,
+  runFor,
   runSession,
   type SessionResult,
   type SessionSpec,
@@ -74,6 +75,34 @@ function log(line: string): void {
 }
 
 /**
+ * The settings of an engine's run for one workload and interval, starting from `guessRate` (the search's first
+ * rate, or the rate a latency run holds): the window and slide for the hashtag count, this benchmark's batch counts.
+ */
+function sessionSpec(
+  engine: EngineName,
+  workload: Workload,
+  intervalMs: number,
+  guessRate: number,
+  pool: LinePool,
+): SessionSpec {
+  const windowed = workload === 'hashtags';
+  return {
+    engine,
+    workload,
+    intervalMs,
+    windowMs: windowed ? WINDOW_MS : 0,
+    slideMs: windowed ? SLIDE_MS : 0,
+    pool,
+    guessRate,
+    warmupRate: roundRate(guessRate / 4, 2),
+    warmupBatches: WARMUP_BATCHES[intervalMs]!,
+    stageBatches: STAGE_BATCHES[intervalMs]!,
+    latencyBatches: LATENCY_BATCHES[intervalMs]!,
+    maxSearchStages: SEARCH_STAGES[intervalMs]!,
+  };
+}
+
+/**
  * Latency with both engines at the same input rate, per workload and interval: half of the lower of the two
  * sustainable rates, so that each engine carries the same lines per batch with room to spare. A windowed job's
  * run first settles for {@link SETTLE_MS}. One fresh process per engine, Sluice first.
@@ -86,33 +115,17 @@ async function sameRateLatencies(
   for (const workload of WORKLOADS) {
     for (const intervalMs of INTERVALS_MS) {
       const rates = (['sluice', 'spark'] as const).map(
-        (engine) =>
-          sessions.find((s) => s.engine === engine && s.workload === workload && s.intervalMs === intervalMs)
-            ?.sustainableRate,
+        (engine) => runFor(sessions, engine, workload, intervalMs)?.sustainableRate,
       );
       if (rates.some((r) => r === undefined)) continue;
       const rate = roundRate(Math.min(...(rates as number[])) / 2, 3);
-      const windowed = workload === 'hashtags';
-      const settleBatches = windowed ? SETTLE_MS / intervalMs : 0;
+      const settleBatches = workload === 'hashtags' ? SETTLE_MS / intervalMs : 0;
       for (const engine of ['sluice', 'spark'] as const) {
         log(
           `Same-rate latency, ${engine}, ${workload}, ${intervalMs} ms batches, ${formatRate(rate)} lines/s`,
         );
         const { run, latency } = await measureLatency(
-          {
-            engine,
-            workload,
-            intervalMs,
-            windowMs: windowed ? WINDOW_MS : 0,
-            slideMs: windowed ? SLIDE_MS : 0,
-            pool: poolOf(workload),
-            guessRate: rate,
-            warmupRate: roundRate(rate / 4, 2),
-            warmupBatches: WARMUP_BATCHES[intervalMs]!,
-            stageBatches: STAGE_BATCHES[intervalMs]!,
-            latencyBatches: LATENCY_BATCHES[intervalMs]!,
-            maxSearchStages: 0,
-          },
+          sessionSpec(engine, workload, intervalMs, rate, poolOf(workload)),
           rate,
           settleBatches,
           log,
@@ -199,27 +212,12 @@ async function main(): Promise<void> {
   for (const workload of WORKLOADS) {
     for (const intervalMs of INTERVALS_MS) {
       for (const engine of ['sluice', 'spark'] as const) {
-        const atOneSecond = sessions.find(
-          (s) => s.engine === engine && s.workload === workload && s.intervalMs === 1000,
-        );
+        const atOneSecond = runFor(sessions, engine, workload, 1000);
         const guessRate =
           intervalMs === 1000 || atOneSecond?.sustainableRate === undefined
             ? FIRST_GUESS[workload]
             : roundRate(atOneSecond.sustainableRate * 0.8, 2);
-        const spec: SessionSpec = {
-          engine,
-          workload,
-          intervalMs,
-          windowMs: workload === 'hashtags' ? WINDOW_MS : 0,
-          slideMs: workload === 'hashtags' ? SLIDE_MS : 0,
-          pool: poolOf(workload),
-          guessRate,
-          warmupRate: roundRate(guessRate / 4, 2),
-          warmupBatches: WARMUP_BATCHES[intervalMs]!,
-          stageBatches: STAGE_BATCHES[intervalMs]!,
-          latencyBatches: LATENCY_BATCHES[intervalMs]!,
-          maxSearchStages: SEARCH_STAGES[intervalMs]!,
-        };
+        const spec = sessionSpec(engine, workload, intervalMs, guessRate, poolOf(workload));
         log(
           `${engine}, ${workload}, ${intervalMs} ms batches: searching from ${formatRate(guessRate)} lines/s`,
         );
@@ -238,8 +236,7 @@ async function main(): Promise<void> {
   const ratios = WORKLOADS.flatMap((workload) =>
     INTERVALS_MS.map((intervalMs) => {
       const of = (engine: 'sluice' | 'spark') =>
-        sessions.find((s) => s.engine === engine && s.workload === workload && s.intervalMs === intervalMs)
-          ?.sustainableRate;
+        runFor(sessions, engine, workload, intervalMs)?.sustainableRate;
       const sluice = of('sluice');
       const spark = of('spark');
       return { workload, intervalMs, sluice, ratio: sluice && spark ? sluice / spark : undefined };

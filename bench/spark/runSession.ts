@@ -102,6 +102,16 @@ export interface SessionResult {
   readonly loadDuring: readonly number[];
 }
 
+/** The entry of `runs` for one engine, workload and batch interval (a session, a same-rate run, a recorded one). */
+export function runFor<R extends { engine: EngineName; workload: Workload; intervalMs: number }>(
+  runs: readonly R[] | undefined,
+  engine: EngineName,
+  workload: Workload,
+  intervalMs: number,
+): R | undefined {
+  return runs?.find((r) => r.engine === engine && r.workload === workload && r.intervalMs === intervalMs);
+}
+
 /** A stage is stopped as unstable once a batch's total delay passes this many batch budgets. */
 const EARLY_STOP_BUDGETS = 3;
 /** How long an engine may take to connect to the line server (a cold JVM plus Spark's start-up). */

@@ -5,7 +5,7 @@ import type { CorrectnessResult } from './checkCorrectness';
 import type { EngineName } from './EngineProcess';
 import type { SluiceProfile } from './profileSluice';
 import type { RunSummary } from './runHistory';
-import type { Latency, ProcessRecord, SessionResult } from './runSession';
+import { type Latency, type ProcessRecord, runFor, type SessionResult } from './runSession';
 import type { Workload } from './sluiceJobs';
 
 /** Everything `npm run bench:spark` measured, for `bench/SPARK.md`. */
@@ -83,9 +83,7 @@ function session(
   workload: Workload,
   intervalMs: number,
 ): SessionResult | undefined {
-  return results.sessions.find(
-    (s) => s.engine === engine && s.workload === workload && s.intervalMs === intervalMs,
-  );
+  return runFor(results.sessions, engine, workload, intervalMs);
 }
 
 function sameRate(
@@ -94,9 +92,7 @@ function sameRate(
   workload: Workload,
   intervalMs: number,
 ): SameRateLatency | undefined {
-  return results.sameRate?.find(
-    (s) => s.engine === engine && s.workload === workload && s.intervalMs === intervalMs,
-  );
+  return runFor(results.sameRate, engine, workload, intervalMs);
 }
 
 /** Whether Sluice's p50 and p99 are both below Spark's; undefined when either run is missing. */
@@ -165,9 +161,9 @@ function summary(results: SparkBenchResults): string[] {
     const a = sameRate(results, 'sluice', workload, intervalMs);
     const b = sameRate(results, 'spark', workload, intervalMs);
     const latencyGoal = lowerLatency(a?.latency, b?.latency);
-    // Sluice finished its run and Spark's process did not (it ran out of memory, say): no latency to compare.
-    const sparkFailed =
-      a?.latency !== undefined && b !== undefined && !b.latency && b.run.error !== undefined;
+    // Spark's process ended before its latency was measured (it ran out of memory, say): none to compare.
+    const sparkEnded = b !== undefined && !b.latency && b.run.error !== undefined;
+    const sparkFailed = a?.latency !== undefined && sparkEnded;
     const own = lowerLatency(sluice?.latency, spark?.latency);
     compared++;
     if (throughputGoal) throughputMet++;
@@ -180,7 +176,7 @@ function summary(results: SparkBenchResults): string[] {
         ? 'n/a'
         : `${ms(sluice?.latency?.p50Ms)} / ${ms(spark?.latency?.p50Ms)}, ${own ? 'yes' : 'no'}`;
     lines.push(
-      `| ${WORKLOAD_TEXT[workload]} | ${interval(intervalMs)} | ${perCore(sluice)} | ${perCore(spark)} | ${r === undefined ? 'n/a' : r.toFixed(2)} | ${verdict(throughputGoal)} | ${a ? formatRate(a.rate) : 'n/a'} | ${p50p99(a?.latency)} | ${b && !b.latency && b.run.error ? `did not finish: ${failure(b)}` : p50p99(b?.latency)} | ${verdict(latencyGoal)} | ${ownText} |`,
+      `| ${WORKLOAD_TEXT[workload]} | ${interval(intervalMs)} | ${perCore(sluice)} | ${perCore(spark)} | ${r === undefined ? 'n/a' : r.toFixed(2)} | ${verdict(throughputGoal)} | ${a ? formatRate(a.rate) : 'n/a'} | ${p50p99(a?.latency)} | ${sparkEnded ? `did not finish: ${failure(b)}` : p50p99(b?.latency)} | ${verdict(latencyGoal)} | ${ownText} |`,
     );
   }
   const settle =
@@ -421,11 +417,8 @@ function stageLog(results: SparkBenchResults): string[] {
 
 /** Sluice's rate over Spark's in a recorded run, for one configuration. */
 function historicRatio(run: RunSummary, workload: Workload, intervalMs: number): number | undefined {
-  const rateOf = (engine: EngineName) =>
-    run.sessions.find((s) => s.engine === engine && s.workload === workload && s.intervalMs === intervalMs)
-      ?.sustainableRate;
-  const sluice = rateOf('sluice');
-  const spark = rateOf('spark');
+  const sluice = runFor(run.sessions, 'sluice', workload, intervalMs)?.sustainableRate;
+  const spark = runFor(run.sessions, 'spark', workload, intervalMs)?.sustainableRate;
   return sluice && spark ? sluice / spark : undefined;
 }
 
@@ -460,9 +453,7 @@ function historyTable(r: SparkBenchResults): string[] {
     const cells = runs.map((run) => {
       const x = historicRatio(run, workload, intervalMs);
       const rateOf = (engine: EngineName) =>
-        run.sessions.find(
-          (s) => s.engine === engine && s.workload === workload && s.intervalMs === intervalMs,
-        )?.sustainableRate;
+        runFor(run.sessions, engine, workload, intervalMs)?.sustainableRate;
       return x === undefined
         ? 'n/a'
         : `${x.toFixed(2)} (${rate(rateOf('sluice'))} / ${rate(rateOf('spark'))})`;
