@@ -3,8 +3,8 @@
  * batches on the logical clock in a child process (it needs `--expose-gc`, so the heap is measured after a full
  * collection), sampled every 200 batches. The Streaming UI keeps the newest {@link RETAINED_BATCHES} batches, as
  * Spark's `spark.streaming.ui.retainedBatches` does, so the heap grows by design until then; from there on each
- * batch must add nothing, and the figure compared is the heap at the end against the heap once that history is
- * full.
+ * batch must add nothing, and the figure compared is the highest heap after that point against the heap there
+ * (see {@link heapGrowth}).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
