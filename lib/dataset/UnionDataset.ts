@@ -19,9 +19,15 @@ export class UnionDataset<T = unknown> extends Dataset<T> {
   }
 
   compute(partition: number, tc: TaskContext): Promise<T[]> {
+    const source = this.sourceOf(partition);
+    return tc.partitionOf(source.parent, source.partition) as Promise<T[]>;
+  }
+
+  /** The parent partition that is, record for record, the union's partition `partition`. */
+  sourceOf(partition: number): { parent: number; partition: number } {
     for (const dep of this.depSpecs) {
       if (dep.type === 'range' && partition >= dep.outStart && partition < dep.outStart + dep.length) {
-        return tc.partitionOf(dep.parent, partition - dep.outStart + dep.inStart) as Promise<T[]>;
+        return { parent: dep.parent, partition: partition - dep.outStart + dep.inStart };
       }
     }
     throw new RangeError(`union ${this.id} has no partition ${partition}`);

@@ -274,4 +274,38 @@ describe('hostile records', () => {
       ['streams.expressed.ops[2] (reduceByKey)', 'u1', '{"user":"u1","n":"x"}'],
     ]);
   });
+
+  it('a reducer after a union dead-letters the line too: the map side reads through the union', async () => {
+    // given pairs unioned with themselves before the reduce (as count() unions its zero), one value bad
+    const lines = ['{"user":"u1","n":1}', '{"user":"u1","n":"x"}', '{"user":"u1","n":2}'];
+    const job = linesJob(
+      lines,
+      {
+        pairs: {
+          from: 'lines',
+          ops: [
+            { op: 'map', fn: 'parseJson' },
+            { op: 'map', fn: 'toPair', args: { key: 'user', value: 'n' } },
+          ],
+        },
+        twice: {
+          from: 'pairs',
+          ops: [
+            { op: 'union', with: 'pairs' },
+            { op: 'reduceByKey', fn: 'sum', partitions: 1 },
+          ],
+        },
+      },
+      ['twice'],
+    );
+    // when a batch runs
+    const result = await runBatches(job, 1, { outputDir: dir });
+    // then each side's bad value is a dead letter holding its line, not the pair it had become
+    expect(result.error).toBeUndefined();
+    expect(await batchesOf(dir, 'twice')).toEqual([[['u1', 6]]]);
+    expect(result.deadLetters.map((l) => [l.op, l.key, l.record])).toEqual([
+      ['streams.twice.ops[1] (reduceByKey)', 'u1', '{"user":"u1","n":"x"}'],
+      ['streams.twice.ops[1] (reduceByKey)', 'u1', '{"user":"u1","n":"x"}'],
+    ]);
+  });
 });
