@@ -15,32 +15,82 @@ export interface TakenBlock extends EncodedReceivedBlock {
 }
 
 /**
- * The lines a receiving source holds until the engine takes them. Lines that came in clean runs (valid UTF-8,
- * within the line limit, no `\r`: nearly all of them) stay the bytes they arrived as, so a block of them is
- * those bytes concatenated: no line is decoded to a string on the receiving thread, and none is encoded again
- * for the block. A line that needed work (one split across chunks, a `\r\n` line, a line that is not UTF-8 or is
- * too long) waits as the record the source made of it.
+ * The lines a receiving source holds until the engine takes them. Lines stay the bytes they arrived as, so a
+ * block of them is those bytes: no line is decoded to a string on the receiving thread, and none is encoded again
+ * for the block. Most come in clean runs (valid UTF-8, within the line limit, no `\r`); a line that needed work
+ * (one split across chunks, a `\r\n` line) joins them once the source has made it whole. Only a line the source
+ * could not read (not UTF-8, too long) waits as a record: its `UnreadableRecord`.
+ *
+ * The bytes are copied as they come into an arena, run after run with a newline between, and a block taken
+ * whole is a view of it: the socket's read buffers die young instead of waiting out the block interval (held
+ * that long, they outlived collections and set off full ones: the receiving thread's garbage collection was its
+ * largest cost), and taking a block copies nothing.
  */
 export class ReceivedLines {
-  /** In arrival order: runs of raw lines, and single records. */
+  /** In arrival order: runs of raw lines (views of an arena), and single records. */
   private pending: Array<TextRun | { readonly record: unknown }> = [];
   private waiting = 0;
+  /** Where runs are copied; a block taken whole is a view of it, so a used byte is never written again. */
+  private arena: Buffer = Buffer.alloc(0);
+  /** Where the next run goes, past a newline when the arena holds a run already (even an empty one). */
+  private arenaUsed = 0;
+  private arenaHoldsRun = false;
+  /** The bytes of the largest block taken lately, which the next arena is sized for. */
+  private blockBytes = 0;
 
   /** How many records wait. */
   get size(): number {
     return this.waiting;
   }
 
-  /** Adds `count` clean lines held in `bytes` (see {@link TextRun}). */
-  pushRun(bytes: Buffer, count: number): void {
-    this.pending.push({ bytes, count });
-    this.waiting += count;
+  /** Adds `count` clean lines held in `bytes` (see {@link TextRun}); the bytes are copied, not kept. */
+  pushRun(bytes: Uint8Array, count: number): void {
+    const at = this.reserve(bytes.length);
+    this.arena.set(bytes, at);
+    this.pushCopied(at, bytes.length, count);
   }
 
-  /** Adds one record: a decoded line, or an unreadable one. */
+  /** Adds one record: a line (kept as its UTF-8 bytes, like a run of one), or an unreadable one. */
   push(record: unknown): void {
-    this.pending.push({ record });
-    this.waiting += 1;
+    if (typeof record !== 'string') {
+      this.pending.push({ record });
+      this.waiting += 1;
+      return;
+    }
+    const length = Buffer.byteLength(record);
+    const at = this.reserve(length);
+    this.arena.write(record, at, length, 'utf8');
+    this.pushCopied(at, length, 1);
+  }
+
+  /**
+   * Where `length` bytes go in the arena, after a newline that separates them from the run before. A run that
+   * does not fit starts a new arena, sized for a few blocks of the largest lately taken, so that one block
+   * seldom spans two arenas (such a block is copied together when taken).
+   */
+  private reserve(length: number): number {
+    const separator = this.arenaHoldsRun ? 1 : 0;
+    if (this.arenaUsed + separator + length <= this.arena.length) {
+      if (separator) this.arena[this.arenaUsed] = NEWLINE;
+      return this.arenaUsed + separator;
+    }
+    this.arena = Buffer.allocUnsafe(Math.max(MIN_ARENA_BYTES, 4 * this.blockBytes, length));
+    return 0;
+  }
+
+  private pushCopied(at: number, length: number, count: number): void {
+    this.arenaUsed = at + length;
+    this.arenaHoldsRun = true;
+    const bytes = this.arena.subarray(at, at + length);
+    const last = this.pending[this.pending.length - 1];
+    // A run right after the one before in the same arena joins it: a block is then one view, whatever its runs.
+    if (last && 'bytes' in last && adjacent(last.bytes, bytes)) {
+      this.pending[this.pending.length - 1] = {
+        bytes: this.arena.subarray(last.bytes.byteOffset - this.arena.byteOffset, at + length),
+        count: last.count + count,
+      };
+    } else this.pending.push({ bytes, count });
+    this.waiting += count;
   }
 
   /** The oldest `maxRecords` records (all with Infinity), decoded: lines as strings. */
@@ -49,31 +99,24 @@ export class ReceivedLines {
   }
 
   /**
-   * The oldest `maxRecords` records as one stored block, or undefined when none wait. Raw runs and decoded lines
-   * make a newline-delimited text block; a block holding an unreadable record is a JSON block, as
-   * `encodeReceivedBlock` makes it.
+   * The oldest `maxRecords` records as one stored block, or undefined when none wait: newline-delimited text, a
+   * view of the arena when its lines lie together there (nearly always), or a JSON block, as `encodeReceivedBlock`
+   * makes it, when it holds an unreadable record.
    */
   takeBlock(maxRecords: number): TakenBlock | undefined {
     const entries = this.takeEntries(maxRecords);
     if (entries.length === 0) return undefined;
-    const pieces: Buffer[] = [];
-    let records = 0;
-    for (const entry of entries) {
-      if ('record' in entry && typeof entry.record !== 'string') {
-        const all = recordsOf(entries);
-        return { ...encodeReceivedBlock(all), records: all.length };
-      }
-      if (pieces.length > 0) pieces.push(NEWLINE_BYTES);
-      if ('record' in entry) {
-        pieces.push(Buffer.from(entry.record as string));
-        records += 1;
-      } else {
-        pieces.push(entry.bytes);
-        records += entry.count;
-      }
+    if (entries.some((entry) => 'record' in entry)) {
+      const all = recordsOf(entries);
+      return { ...encodeReceivedBlock(all), records: all.length };
     }
-    const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
-    return { bytes, format: 'text', records };
+    const runs = entries as TextRun[];
+    const bytes =
+      runs.length === 1
+        ? runs[0]!.bytes
+        : Buffer.concat(runs.flatMap((run, i) => (i ? [NEWLINE_BYTES, run.bytes] : [run.bytes])));
+    this.blockBytes = Math.max(bytes.length, this.blockBytes >> 1);
+    return { bytes, format: 'text', records: runs.reduce((sum, run) => sum + run.count, 0) };
   }
 
   /** Removes and returns the oldest entries holding `maxRecords` records, splitting a run at a line if need be. */
@@ -108,6 +151,14 @@ export class ReceivedLines {
     this.waiting -= maxRecords;
     return taken;
   }
+}
+
+/** An arena holds 16 MiB at least: the socket's 64 KiB reads then seldom start a new one. */
+const MIN_ARENA_BYTES = 16 * 1024 * 1024;
+
+/** Whether `next` starts one newline past the end of `run`, in the same arena. */
+function adjacent(run: Buffer, next: Buffer): boolean {
+  return run.buffer === next.buffer && run.byteOffset + run.length + 1 === next.byteOffset;
 }
 
 /** The records of `entries`, runs decoded to their lines. */

@@ -328,7 +328,7 @@ export class SocketSource implements ReceiverSource<string> {
     }
     let line = parts.length === 1 ? parts[0]! : Buffer.concat(parts, lineBytes);
     if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) line = line.subarray(0, -1);
-    if (isUtf8(line)) this.lines.push(line.toString('utf8'));
+    if (isUtf8(line)) this.lines.pushRun(line, 1);
     else {
       const reason = 'line is not valid UTF-8; its bytes are kept in base64';
       this.pushUnreadable(unreadableRecord(reason, { bytes: line.length, base64: line.toString('base64') }));

@@ -51,4 +51,44 @@ describe('ReceivedLines', () => {
     expect(block).toMatchObject({ format: 'json', records: 4 });
     expect(recordsOf(block)).toEqual(['x', 'y', unreadable, 'z']);
   });
+
+  it('copies what it is given, so a socket may read into the same buffer again at once', () => {
+    const lines = new ReceivedLines();
+    const read = Buffer.from('a\nbb\nccc');
+    lines.pushRun(read.subarray(0, 4), 2);
+    read.fill('z');
+    lines.pushRun(read.subarray(0, 1), 1);
+    expect(recordsOf(lines.takeBlock(10))).toEqual(['a', 'bb', 'z']);
+  });
+
+  it('hands out lines that came one after another as one view of where they were copied', () => {
+    // given runs and a line made whole by the source, then a run after the first block was taken (each over
+    // 4 KiB, so that no two of them share Node's pool of small buffers)
+    const a = 'a'.repeat(5000);
+    const lines = new ReceivedLines();
+    lines.pushRun(Buffer.from(`${a}\nb`), 2);
+    lines.push('c');
+    lines.pushRun(Buffer.from(''), 1);
+    const first = lines.takeBlock(Number.POSITIVE_INFINITY)!;
+    lines.pushRun(Buffer.from(a), 1);
+    const second = lines.takeBlock(Number.POSITIVE_INFINITY)!;
+    // then each block is its lines, and both are views of the same memory: nothing was joined at the take
+    expect(recordsOf(first)).toEqual([a, 'b', 'c', '']);
+    expect(recordsOf(second)).toEqual([a]);
+    expect(first.bytes.buffer).toBe(second.bytes.buffer);
+  });
+
+  it('joins a block whose lines did not fit in one arena', () => {
+    const lines = new ReceivedLines();
+    const big = Buffer.alloc(10 * 1024 * 1024, 'x'); // two of them are more than an arena's 16 MiB
+    lines.pushRun(big, 1);
+    lines.pushRun(big, 1);
+    lines.push('y');
+    const block = lines.takeBlock(Number.POSITIVE_INFINITY)!;
+    expect(block).toMatchObject({ format: 'text', records: 3 });
+    expect(block.bytes.length).toBe(2 * big.length + 3);
+    const records = recordsOf(block) as string[];
+    expect(records.map((r) => r.length)).toEqual([big.length, big.length, 1]);
+    expect(records[2]).toBe('y');
+  });
 });
