@@ -12,6 +12,9 @@ export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
 /** How much of an over-long line its dead letter keeps, in bytes. */
 const OVERLONG_PREFIX_BYTES = 1024;
 
+/** One read's bytes at most: the size Node reads a socket in by default. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
@@ -81,6 +84,8 @@ export class SocketSource implements ReceiverSource<string> {
    */
   private pauseAtLines: number | undefined;
   private paused = false;
+  /** Where the socket reads into; what is kept of a read is copied out before the next. */
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   /** The chunks of a line whose newline has not arrived yet (only its start once it is over the limit). */
   private partialLine: Buffer[] = [];
   /** The bytes of that line so far, all of them even when it is over the limit. */
@@ -203,10 +208,22 @@ export class SocketSource implements ReceiverSource<string> {
     }
     let connected = false;
     let failure: string | undefined;
-    const socket = createConnection({ host: this.host, port: this.port });
-    this.socket = socket;
     // Bytes, not text: a line is decoded once whole, so a character split across chunks is whole again, and
-    // a line that is not UTF-8 can be kept as it came.
+    // a line that is not UTF-8 can be kept as it came. Every read lands in the same buffer, and `receive` copies
+    // out what it keeps: a new buffer per read was outside memory the collector saw only in full collections,
+    // and the receiving thread, which makes little other garbage, ran one every 300-500 ms at 30 MB/s.
+    const socket = createConnection({
+      host: this.host,
+      port: this.port,
+      onread: {
+        buffer: this.readBuffer,
+        callback: (bytes: number, buffer: Uint8Array) => {
+          this.receive(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
     socket.on('connect', () => {
       connected = true;
       // A new connection starts flowing; one made while the buffer is full must wait too.
@@ -216,7 +233,6 @@ export class SocketSource implements ReceiverSource<string> {
       this.backoffMs = this.minBackoffMs;
       settled();
     });
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => {
       // The server finished cleanly: like a line reader at end of file, keep an unterminated last line.
       if (this.partialBytes > 0) this.endLine();
@@ -303,7 +319,7 @@ export class SocketSource implements ReceiverSource<string> {
     const before = this.partialBytes;
     this.partialBytes += bytes.length;
     if (this.partialBytes <= this.maxLineBytes) {
-      this.partialLine.push(bytes);
+      this.partialLine.push(Buffer.from(bytes)); // a copy: the read buffer is reused
       return;
     }
     // Over the limit: keep a copy of the line's first KiB, so the chunks (up to the limit) can be freed. Under a
