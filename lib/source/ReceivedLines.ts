@@ -1,4 +1,5 @@
 import { type EncodedReceivedBlock, encodeReceivedBlock } from '../storage/ReceivedBlock';
+import type { UnreadableRecord } from './UnreadableRecord';
 
 const NEWLINE = 0x0a;
 const NEWLINE_BYTES = Buffer.from('\n');
@@ -22,9 +23,9 @@ export interface TakenBlock extends EncodedReceivedBlock {
  * could not read (not UTF-8, too long) waits as a record: its `UnreadableRecord`.
  *
  * The bytes are copied as they come into an arena, run after run with a newline between, and a block taken
- * whole is a view of it: the socket's read buffers die young instead of waiting out the block interval (held
- * that long, they outlived collections and set off full ones: the receiving thread's garbage collection was its
- * largest cost), and taking a block copies nothing.
+ * whole is a view of it: nothing keeps what a read landed in, so the socket reads into one reused buffer (views
+ * of read buffers held for the block interval outlived collections and set off full ones), and taking a block
+ * copies nothing.
  */
 export class ReceivedLines {
   /** In arrival order: runs of raw lines (views of an arena), and single records. */
@@ -50,17 +51,10 @@ export class ReceivedLines {
     this.pushCopied(at, bytes.length, count);
   }
 
-  /** Adds one record: a line (kept as its UTF-8 bytes, like a run of one), or an unreadable one. */
-  push(record: unknown): void {
-    if (typeof record !== 'string') {
-      this.pending.push({ record });
-      this.waiting += 1;
-      return;
-    }
-    const length = Buffer.byteLength(record);
-    const at = this.reserve(length);
-    this.arena.write(record, at, length, 'utf8');
-    this.pushCopied(at, length, 1);
+  /** Adds a line the source could not read; the block that holds it is JSON, which dead-letters it. */
+  pushUnreadable(record: UnreadableRecord): void {
+    this.pending.push({ record });
+    this.waiting += 1;
   }
 
   /**

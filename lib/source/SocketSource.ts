@@ -353,7 +353,7 @@ export class SocketSource implements ReceiverSource<string> {
 
   /** Queues an unreadable line; `BlockDataset` dead-letters it before any function sees the batch. */
   private pushUnreadable(record: ReturnType<typeof unreadableRecord>): void {
-    this.lines.push(record); // never reaches a function: the block dead-letters it
+    this.lines.pushUnreadable(record); // never reaches a function: the block dead-letters it
   }
 
   /** Logs a failure the first time its kind occurs in the current outage. */

@@ -10,10 +10,10 @@ function recordsOf(block: ReturnType<ReceivedLines['takeBlock']>): unknown[] {
 
 describe('ReceivedLines', () => {
   it('hands out runs of raw lines and single records in arrival order, cutting a run at a line', () => {
-    // given two runs of raw lines with a decoded line between them
+    // given two runs of raw lines with a line of its own between them
     const lines = new ReceivedLines();
     lines.pushRun(Buffer.from('a\nbb\nccc'), 3);
-    lines.push('d');
+    lines.pushRun(Buffer.from('d'), 1);
     lines.pushRun(Buffer.from('e\n\nf'), 3);
     expect(lines.size).toBe(7);
     // when they are taken 2, 2, then all
@@ -45,8 +45,8 @@ describe('ReceivedLines', () => {
     const lines = new ReceivedLines();
     const unreadable = unreadableRecord('line is not valid UTF-8', { bytes: 1 });
     lines.pushRun(Buffer.from('x\ny'), 2);
-    lines.push(unreadable);
-    lines.push('z');
+    lines.pushUnreadable(unreadable);
+    lines.pushRun(Buffer.from('z'), 1);
     const block = lines.takeBlock(10);
     expect(block).toMatchObject({ format: 'json', records: 4 });
     expect(recordsOf(block)).toEqual(['x', 'y', unreadable, 'z']);
@@ -67,7 +67,7 @@ describe('ReceivedLines', () => {
     const a = 'a'.repeat(5000);
     const lines = new ReceivedLines();
     lines.pushRun(Buffer.from(`${a}\nb`), 2);
-    lines.push('c');
+    lines.pushRun(Buffer.from('c'), 1);
     lines.pushRun(Buffer.from(''), 1);
     const first = lines.takeBlock(Number.POSITIVE_INFINITY)!;
     lines.pushRun(Buffer.from(a), 1);
@@ -83,7 +83,7 @@ describe('ReceivedLines', () => {
     const big = Buffer.alloc(10 * 1024 * 1024, 'x'); // two of them are more than an arena's 16 MiB
     lines.pushRun(big, 1);
     lines.pushRun(big, 1);
-    lines.push('y');
+    lines.pushRun(Buffer.from('y'), 1);
     const block = lines.takeBlock(Number.POSITIVE_INFINITY)!;
     expect(block).toMatchObject({ format: 'text', records: 3 });
     expect(block.bytes.length).toBe(2 * big.length + 3);
