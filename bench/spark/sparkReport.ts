@@ -415,11 +415,11 @@ function stageLog(results: SparkBenchResults): string[] {
   return lines;
 }
 
-/** Sluice's rate over Spark's in a recorded run, for one configuration. */
-function historicRatio(run: RunSummary, workload: Workload, intervalMs: number): number | undefined {
+/** Both engines' rates in a recorded run, for one configuration, and Sluice's over Spark's when both are known. */
+function historicRates(run: RunSummary, workload: Workload, intervalMs: number) {
   const sluice = runFor(run.sessions, 'sluice', workload, intervalMs)?.sustainableRate;
   const spark = runFor(run.sessions, 'spark', workload, intervalMs)?.sustainableRate;
-  return sluice && spark ? sluice / spark : undefined;
+  return { sluice, spark, ratio: sluice && spark ? sluice / spark : undefined };
 }
 
 /** Configurations where the recorded runs disagree on whether Sluice reaches Spark's rate. */
@@ -428,7 +428,7 @@ function flips(r: SparkBenchResults): string[] {
     .filter(([workload, intervalMs]) => {
       const verdicts = new Set(
         r.history
-          .map((run) => historicRatio(run, workload, intervalMs))
+          .map((run) => historicRates(run, workload, intervalMs).ratio)
           .filter((x): x is number => x !== undefined)
           .map((x) => x >= 1),
       );
@@ -451,12 +451,8 @@ function historyTable(r: SparkBenchResults): string[] {
   ];
   for (const [workload, intervalMs] of pairs(r)) {
     const cells = runs.map((run) => {
-      const x = historicRatio(run, workload, intervalMs);
-      const rateOf = (engine: EngineName) =>
-        runFor(run.sessions, engine, workload, intervalMs)?.sustainableRate;
-      return x === undefined
-        ? 'n/a'
-        : `${x.toFixed(2)} (${rate(rateOf('sluice'))} / ${rate(rateOf('spark'))})`;
+      const { sluice, spark, ratio } = historicRates(run, workload, intervalMs);
+      return ratio === undefined ? 'n/a' : `${ratio.toFixed(2)} (${rate(sluice)} / ${rate(spark)})`;
     });
     lines.push(`| ${WORKLOAD_TEXT[workload]} | ${interval(intervalMs)} | ${cells.join(' | ')} |`);
   }
