@@ -282,6 +282,9 @@ class HostedFunction {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Outcome>((resolve) => {
       timer = setTimeout(() => {
+        // The process is already being killed (another of its invocations timed out first): this one fails as on a
+        // crash when the exit is seen, as it would have had the exit come a moment sooner.
+        if (container.killing) return;
         container.abandon(requestId);
         // Lambda kills the environment of an invocation that timed out: its handler must not run on (a coordinator
         // past its timeout would still write). So the process is killed now; new invocations get a fresh one,
@@ -360,6 +363,8 @@ class FunctionProcess {
   /** Resolves when the process has exited. */
   readonly exited: Promise<void>;
   alive = true;
+  /** Set once SIGKILL is sent: the process is as good as gone, and its exit settles what it still runs. */
+  killing = false;
   private readonly pending = new Map<string, (outcome: Outcome) => void>();
   private retired = false;
 
@@ -489,7 +494,10 @@ class FunctionProcess {
 
   /** SIGKILLs the process, by its PID, and waits until it has exited. */
   async kill(): Promise<void> {
-    if (this.alive) this.child.kill('SIGKILL');
+    if (this.alive) {
+      this.killing = true;
+      this.child.kill('SIGKILL');
+    }
     await this.exited;
   }
 

@@ -217,8 +217,10 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
     const second = lambda.send(new InvokeCommand({ FunctionName: 'stuck', Payload: '{"parties":99}' }));
     await vi.waitFor(() => expect(printed('stuck', '2 of 99')).toBe(true), { timeout: 10_000 });
     const pid = host.pidOf('stuck')!;
-    // when the process is frozen, and the first invocation passes its timeout
+    // when the process is frozen, and the first invocation passes its timeout while the host is too busy to see
+    // the kill's exit before the second one's timeout is due too (as on a loaded machine)
     process.kill(pid, 'SIGSTOP');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3200);
     const timedOut = await first;
     // then the caller gets Lambda's timeout error
     expect(timedOut.FunctionError).toBe('Unhandled');
