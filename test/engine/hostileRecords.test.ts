@@ -209,6 +209,49 @@ describe('hostile records', () => {
     ]);
   });
 
+  it('each per-record op of a fused pass dead-letters the line its function throws on, and the pass goes on', async () => {
+    // given one stream through every per-record kind, each a built-in that throws on one of the lines (the
+    // values' spaces are escaped no-break spaces, so splitting a whole line keeps it whole)
+    const good = '{"text":"k","v":"1\\u00a02"}';
+    const lines = [good, 7, 'oops', '8', '"k"', '{"text":"k","v":5}', '{"text":"k","v":"1\\u00a0x"}'];
+    const job = linesJob(
+      lines,
+      {
+        pairs: {
+          from: 'lines',
+          ops: [
+            { op: 'flatMap', fn: 'splitWords' },
+            { op: 'map', fn: 'parseJson' },
+            { op: 'filter', fn: 'contains', args: { word: 'k' } },
+            { op: 'map', fn: 'toPair', args: { key: 'text', value: 'v' } },
+            { op: 'flatMapValues', fn: 'splitWords' },
+            { op: 'mapValues', fn: 'parseJson' },
+          ],
+        },
+      },
+      ['pairs'],
+    );
+    // when a batch runs
+    const result = await runBatches(job, 1, { outputDir: dir });
+    // then each op refuses the line it throws on, holding the line (and the key where the op is per key)
+    expect(result.error).toBeUndefined();
+    expect(result.deadLetters.map((l) => [l.op, l.key, l.record])).toEqual([
+      ['streams.pairs.ops[0] (flatMap)', undefined, 7],
+      ['streams.pairs.ops[1] (map)', undefined, 'oops'],
+      ['streams.pairs.ops[2] (filter)', undefined, '8'],
+      ['streams.pairs.ops[3] (map)', undefined, '"k"'],
+      ['streams.pairs.ops[4] (flatMapValues)', 'k', lines[5]],
+      ['streams.pairs.ops[5] (mapValues)', 'k', lines[6]],
+    ]);
+    expect(await batchesOf(dir, 'pairs')).toEqual([
+      [
+        ['k', 1],
+        ['k', 2],
+        ['k', 1],
+      ],
+    ]);
+  });
+
   it('input a source could not read is a dead letter of the batch, and no function sees it', async () => {
     // given a batch holding what the socket source hands on for an over-long line, between two lines
     const unreadable = unreadableRecord('line of 9 bytes is longer than maxLineBytes (8)', {
