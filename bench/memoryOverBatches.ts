@@ -1,10 +1,9 @@
 /**
  * Memory over many batches, for `npm run bench`: the soak's windowed, stateful job (`bench/soak.ts`) for 2,000
  * batches on the logical clock in a child process (it needs `--expose-gc`, so the heap is measured after a full
- * collection), sampled every 200 batches. The Streaming UI keeps the newest {@link RETAINED_BATCHES} batches, as
+ * collection), sampled every 100 batches. The Streaming UI keeps the newest {@link RETAINED_BATCHES} batches, as
  * Spark's `spark.streaming.ui.retainedBatches` does, so the heap grows by design until then; from there on each
- * batch must add nothing, and the figure compared is the highest heap after that point against the heap there
- * (see {@link heapGrowth}).
+ * batch must add nothing, and the figure compared is the heap's trend from that point on (see {@link heapGrowth}).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,19 +23,30 @@ export interface MemoryOverBatches {
 }
 
 /**
- * Heap growth from the baseline sample to the highest one after it, as a factor (1 = flat). The highest, not the
- * last: the last sample is taken as the run ends, when the runtime may already have let go of its state.
+ * Heap growth per 1,000 batches after the baseline, as a fraction of the heap there (0 = flat): the least-squares
+ * slope of the samples from the baseline on, so that one sample caught high or low (the window's contents and the
+ * UI's history move the heap by a few MiB from sample to sample) does not decide it, while a leak, which adds at
+ * every batch, does. The last sample is left out: it is taken as the run ends, when the runtime may already have let
+ * go of its state.
  */
 export function heapGrowth(m: MemoryOverBatches): number {
-  const base = m.samples.find((s) => s.batch === m.baselineBatch) ?? m.samples[0]!;
-  const after = m.samples.filter((s) => s.batch > base.batch).map((s) => s.heapMiB);
-  return Math.max(base.heapMiB, ...after) / base.heapMiB;
+  const points = m.samples.slice(0, -1).filter((s) => s.batch >= m.baselineBatch);
+  if (points.length < 2) return 0;
+  const meanBatch = points.reduce((sum, s) => sum + s.batch, 0) / points.length;
+  const meanHeap = points.reduce((sum, s) => sum + s.heapMiB, 0) / points.length;
+  let covariance = 0;
+  let variance = 0;
+  for (const s of points) {
+    covariance += (s.batch - meanBatch) * (s.heapMiB - meanHeap);
+    variance += (s.batch - meanBatch) ** 2;
+  }
+  return ((covariance / variance) * 1000) / meanHeap;
 }
 
 /** Runs the soak job for `batches` (at least twice the UI's history) and samples it `samples` times. */
 export async function measureMemoryOverBatches(
   batches = 2 * RETAINED_BATCHES,
-  samples = 10,
+  samples = 20,
 ): Promise<MemoryOverBatches> {
   const every = Math.max(1, Math.floor(batches / samples));
   const { stdout } = await promisify(execFile)(

@@ -295,8 +295,8 @@ function renderEmptyBatches(overheads: readonly EmptyBatchOverhead[]): string[] 
   return out;
 }
 
-/** The heap may grow this much from a full UI history to the end and still count as flat: GC timing noise. */
-const FLAT_HEAP_GROWTH = 1.1;
+/** The heap may trend up this much per 1,000 batches once the UI's history is full and still count as flat. */
+const FLAT_HEAP_GROWTH = 0.1;
 
 function renderMemory(m: MemoryOverBatches): string[] {
   const growth = heapGrowth(m);
@@ -322,7 +322,7 @@ function renderMemory(m: MemoryOverBatches): string[] {
       ]),
     ),
     '',
-    `Highest heap after batch ${m.baselineBatch.toLocaleString('en-US')} against the heap at it: ×${growth.toFixed(2)} (target: flat, at most ×${FLAT_HEAP_GROWTH}; **${growth <= FLAT_HEAP_GROWTH ? 'met' : 'not met'}**).`,
+    `Heap trend from batch ${m.baselineBatch.toLocaleString('en-US')} on (the least-squares slope of the samples, the last one left out): ${growth >= 0 ? '+' : ''}${formatPercent(growth)} per 1,000 batches of the heap there (target: flat, at most +${formatPercent(FLAT_HEAP_GROWTH)}; **${growth <= FLAT_HEAP_GROWTH ? 'met' : 'not met'}**).`,
     '',
   ];
 }
