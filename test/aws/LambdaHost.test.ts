@@ -55,9 +55,9 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
       functions: {
         echo: { module: fixture('echo'), env: { GREETING: 'hi' } },
         throws: { module: fixture('throws') },
-        slow: { module: fixture('slow'), timeoutMs: 500 },
+        slow: { module: fixture('slow'), timeoutMs: 2000 },
         barrier: { module: fixture('slow'), timeoutMs: 30_000 },
-        stuck: { module: fixture('slow'), timeoutMs: 1500 },
+        stuck: { module: fixture('slow'), timeoutMs: 4000 },
         logs: { module: fixture('logs') },
       },
       output: (fn, line) => lines.push({ fn, line }),
@@ -199,19 +199,21 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
   });
 
   it('times an invocation out after timeoutMs, then serves the next one', async () => {
-    // given a function with a 500 ms timeout
+    // given a function with a 2 s timeout (the next invocation, on a fresh process, must not meet it even on a
+    // loaded machine)
     // when an invocation runs longer
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'slow', Payload: '{"ms":30000}' }));
     // then it fails with Lambda's timeout error
     expect(out.FunctionError).toBe('Unhandled');
-    expect(json(out).errorMessage).toContain('Task timed out after 0.50 seconds');
+    expect(json(out).errorMessage).toContain('Task timed out after 2.00 seconds');
     // and the function serves the next invocation
     const next = await lambda.send(new InvokeCommand({ FunctionName: 'slow', Payload: '{"ms":0}' }));
     expect(next.FunctionError).toBeUndefined();
   });
 
   it('kills the process of an invocation that timed out at once, even a frozen one running another invocation', async () => {
-    // given a function (1.5 s timeout) whose process runs two invocations that never end
+    // given a function (4 s timeout: both invocations start well inside it, even on a loaded machine) whose
+    // process runs two invocations that never end
     const first = lambda.send(new InvokeCommand({ FunctionName: 'stuck', Payload: '{"parties":99}' }));
     await vi.waitFor(() => expect(printed('stuck', 'of 99')).toBe(true), { timeout: 10_000 });
     const second = lambda.send(new InvokeCommand({ FunctionName: 'stuck', Payload: '{"parties":99}' }));
@@ -220,12 +222,12 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
     // when the process is frozen, and the first invocation passes its timeout while the host is too busy to see
     // the kill's exit before the second one's timeout is due too (as on a loaded machine)
     process.kill(pid, 'SIGSTOP');
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3200);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4200);
     const timedOut = await first;
     // then the caller gets Lambda's timeout error
     expect(timedOut.FunctionError).toBe('Unhandled');
     expect(json(timedOut)).toMatchObject({ errorType: 'Sandbox.Timedout' });
-    expect(json(timedOut).errorMessage).toMatch(/^RequestId: \S+ Error: Task timed out after 1.50 seconds$/);
+    expect(json(timedOut).errorMessage).toMatch(/^RequestId: \S+ Error: Task timed out after 4.00 seconds$/);
     // and the process is killed then, not when its other invocation ends: that one fails as on a crash
     const other = await second;
     expect(json(other)).toMatchObject({ errorType: 'Runtime.ExitError' });

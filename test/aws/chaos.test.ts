@@ -269,12 +269,13 @@ beforeAll(async () => {
         timeoutMs: 120_000,
         env: { ...coordinatorEnv, SLUICE_TEST_PAUSE_AT: 'task:62' },
       },
-      // Freezes itself as it writes its 9th metadata checkpoint (about batch 4, its plan or its completion), and is
-      // killed there by the host at its 8 s timeout.
+      // Freezes itself as it writes its 5th metadata checkpoint (about batch 2, its plan or its completion), and is
+      // killed there by the host at its 8 s timeout. Early, so that even on a loaded machine it gets there well
+      // before its driving budget (6.4 s) would make it hand over instead of freezing.
       'frozen-mid-read': {
         module: pausing,
         timeoutMs: 8000,
-        env: { ...shortEnv, SLUICE_TEST_PAUSE_AT: 'plan:9' },
+        env: { ...shortEnv, SLUICE_TEST_PAUSE_AT: 'plan:5' },
       },
       coordinator: { module: `${root}functions/coordinator.ts`, timeoutMs: 120_000, env: coordinatorEnv },
       // A 10 s timeout: each invocation drives about 8 s, then hands over to the next.

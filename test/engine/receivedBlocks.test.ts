@@ -100,8 +100,13 @@ describe('received input is stored as blocks', () => {
     expect(store.puts).toHaveLength(1);
     const key = store.puts[0]!.key;
     expect(key).toMatch(/^input\/n1\/b-[0-9a-z]+-000000000\/block$/);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the write, started by the timer, lands
-    expect(await readFile(join(dir, key), 'utf8')).toBe('première ligne\nzweite Zeile ✓');
+    // (the write, started by the timer, lands on its own: no tick waits for it here)
+    await vi.waitFor(
+      async () => expect(await readFile(join(dir, key), 'utf8')).toBe('première ligne\nzweite Zeile ✓'),
+      {
+        timeout: 10_000,
+      },
+    );
     // and the tick names that block and writes nothing more
     const blocks = await generator.allocate();
     expect(blocks).toEqual([{ key, records: 2, format: 'text' }]);
