@@ -4,7 +4,11 @@
  * Keys are `/`-separated paths; writes of a key are atomic and a rewrite replaces the whole value.
  */
 export interface BlockStore {
-  /** Writes (or overwrites) a whole block. */
+  /**
+   * Writes (or overwrites) a whole block. `bytes` may be a view of a larger buffer (a received block is a view of
+   * its source's arena): the caller leaves those bytes unchanged until the promise settles, and the store keeps no
+   * reference to them after it, so a caller could then reuse the memory.
+   */
   put(key: string, bytes: Uint8Array | string): Promise<void>;
   /** A whole block, or undefined when there is none. */
   get(key: string): Promise<Uint8Array | undefined>;
