@@ -184,19 +184,11 @@ export class TaskExecutor {
     ) {
       const aggregator = new Aggregator(write.aggregator, (id) => this.env.functions.get(id));
       const combined = new KeyedMap<unknown>();
-      let count = 0;
       const cursor: RecordCursor = { origin: undefined };
       const failOrigin = (record: unknown, error: unknown) => deadLetterAs(cursor.origin, record, error);
-      await pass.dataset.forEachRecord(
-        pass.partition,
-        tc,
-        (record) => {
-          count++;
-          aggregator.combineOne(record, combined, failOrigin);
-        },
-        cursor,
-      );
-      return { combined, count };
+      const { fold, folded } = aggregator.folder(combined, failOrigin);
+      await pass.dataset.forEachRecord(pass.partition, tc, fold, cursor);
+      return { combined, count: folded() };
     }
     return { records: await tc.partitionOf(task.stage.rootId, task.partition) };
   }

@@ -38,15 +38,30 @@ export class Aggregator {
     }
   }
 
-  /** Folds one raw value into `into` (the streaming map side). */
-  combineOne(record: unknown, into: KeyedMap<unknown>, fail: (r: unknown, e: unknown) => void): void {
-    try {
-      const [key, value] = pairOf(record);
-      const current = into.get(key);
-      into.set(key, current === undefined ? this.createCombiner(value) : this.mergeValue(current, value));
-    } catch (error) {
-      fail(record, error);
-    }
+  /**
+   * A function that folds one raw value at a time into `into` (the streaming map side), and counts them. It is the
+   * pass's last step, called once per word in WordCount: one closure, with the functions in its own variables,
+   * rather than a method behind another closure, is one call fewer per record.
+   */
+  folder(
+    into: KeyedMap<unknown>,
+    fail: (r: unknown, e: unknown) => void,
+  ): { readonly fold: (record: unknown) => undefined; readonly folded: () => number } {
+    const { createCombiner, mergeValue } = this;
+    let folded = 0;
+    const fold = (record: unknown): undefined => {
+      folded++;
+      try {
+        const pair = pairOf(record);
+        const key = pair[0];
+        const current = into.get(key);
+        into.set(key, current === undefined ? createCombiner(pair[1]) : mergeValue(current, pair[1]));
+      } catch (error) {
+        fail(record, error);
+      }
+      return undefined;
+    };
+    return { fold, folded: () => folded };
   }
 
   /** Folds `[key, combiner]` records from map tasks into `into` (the reduce side). */
