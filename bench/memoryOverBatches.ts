@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RETAINED_BATCHES } from '../lib/ui/StreamingUiState';
 import type { SoakSample } from './soak';
+import { slope } from './stats';
 
 const SOAK = fileURLToPath(new URL('./soak.ts', import.meta.url));
 
@@ -32,15 +33,16 @@ export interface MemoryOverBatches {
 export function heapGrowth(m: MemoryOverBatches): number {
   const points = m.samples.slice(0, -1).filter((s) => s.batch >= m.baselineBatch);
   if (points.length < 2) return 0;
-  const meanBatch = points.reduce((sum, s) => sum + s.batch, 0) / points.length;
-  const meanHeap = points.reduce((sum, s) => sum + s.heapMiB, 0) / points.length;
-  let covariance = 0;
-  let variance = 0;
-  for (const s of points) {
-    covariance += (s.batch - meanBatch) * (s.heapMiB - meanHeap);
-    variance += (s.batch - meanBatch) ** 2;
-  }
-  return ((covariance / variance) * 1000) / meanHeap;
+  const heaps = points.map((s) => s.heapMiB);
+  const meanHeap = heaps.reduce((sum, heap) => sum + heap, 0) / heaps.length;
+  return (
+    (slope(
+      heaps,
+      points.map((s) => s.batch),
+    ) *
+      1000) /
+    meanHeap
+  );
 }
 
 /** Runs the soak job for `batches` (at least twice the UI's history) and samples it `samples` times. */

@@ -15,6 +15,21 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
 }
 
+/** The least-squares slope of `ys` against `xs` (their index when none are given); 0 for fewer than two points. */
+export function slope(ys: readonly number[], xs: readonly number[] = ys.map((_, i) => i)): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const meanX = xs.reduce((a, b) => a + b, 0) / n;
+  const meanY = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - meanX) * (ys[i]! - meanY);
+    den += (xs[i]! - meanX) ** 2;
+  }
+  return num / den;
+}
+
 /** A rate in records a second, rounded to three significant digits and grouped: `1 230 000`. */
 export function formatRate(recordsPerSec: number): string {
   if (!Number.isFinite(recordsPerSec)) return 'n/a';

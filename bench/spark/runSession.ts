@@ -1,5 +1,5 @@
 import { loadavg } from 'node:os';
-import { percentile } from '../stats';
+import { percentile, slope } from '../stats';
 import { type BatchReport, type EngineName, EngineProcess } from './EngineProcess';
 import { launchEngine } from './engineLaunch';
 import { LineFeeder, type LinePool } from './LineFeeder';
@@ -140,21 +140,6 @@ function nextRate(
   if (stable === undefined) return roundRate(unstable / 2.5, 3);
   if (unstable / stable <= SEARCH_RESOLUTION) return undefined;
   return roundRate(Math.sqrt(stable * unstable), 3);
-}
-
-/** The least-squares slope of `values` against their index. */
-function slope(values: readonly number[]): number {
-  const n = values.length;
-  if (n < 2) return 0;
-  const meanX = (n - 1) / 2;
-  const meanY = values.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  values.forEach((y, x) => {
-    num += (x - meanX) * (y - meanY);
-    den += (x - meanX) ** 2;
-  });
-  return num / den;
 }
 
 /**
