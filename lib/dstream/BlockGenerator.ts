@@ -103,6 +103,9 @@ export class BlockGenerator<T> {
     if (!block) return;
     const key = `${this.keyPrefix}${String(this.nextBlock++).padStart(9, '0')}/block`;
     const write = this.options.store().put(key, block.bytes);
+    // Once the write settles the store holds no reference to the bytes (`BlockStore.put`): the source may
+    // copy later lines into that memory.
+    write.then(block.release, block.release);
     write.catch(() => {}); // awaited by the batch that names the block, which fails with the error
     this.cut.push({ key, records: block.records, format: block.format });
     this.writes.push(write);

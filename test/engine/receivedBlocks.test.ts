@@ -199,6 +199,39 @@ describe('received input is stored as blocks', () => {
     );
   });
 
+  it('releases a block for its memory to be used again only once its write settled, failed or not', async () => {
+    // given a source whose blocks say when they are released, and a store whose writes the test settles
+    const released: string[] = [];
+    const source = new Arrivals() as Arrivals & ReceiverSource<unknown>;
+    let next = 0;
+    source.takeReceivedBlock = () => {
+      const name = `block ${next++}`;
+      return { bytes: Buffer.from(name), format: 'text', records: 1, release: () => released.push(name) };
+    };
+    const settle: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+    const store = new LocalFolderStore(dir);
+    store.put = () => new Promise<void>((resolve, reject) => settle.push({ resolve, reject }));
+    const generator = new BlockGenerator({
+      source,
+      store: () => store,
+      folder: 'input/n1/',
+      blockIntervalMs: 200,
+      batchIntervalMs: 1000,
+    });
+    // when two blocks are cut, and their writes are still under way
+    generator.take(Number.POSITIVE_INFINITY, undefined);
+    generator.take(Number.POSITIVE_INFINITY, undefined);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // then neither is released: the store may still read the bytes
+    expect(released).toEqual([]);
+    // and each is released once its write settles, whether it succeeded or failed
+    settle[1]!.reject(new Error('disk full'));
+    await vi.waitFor(() => expect(released).toEqual(['block 1']));
+    settle[0]!.resolve();
+    await vi.waitFor(() => expect(released).toEqual(['block 1', 'block 0']));
+    await expect(generator.allocate()).rejects.toThrow(/could not be stored: disk full/);
+  });
+
   it('keeps text as text, and a block whose lines hold a newline or a dead letter as JSON', () => {
     // given lines with non-ASCII text, an empty line, a carriage return, and one holding a newline
     const plain = ['naïve café', '', '日本語 🚀', 'tab\there\r'];

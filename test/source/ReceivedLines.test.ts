@@ -78,17 +78,59 @@ describe('ReceivedLines', () => {
     expect(first.bytes.buffer).toBe(second.bytes.buffer);
   });
 
-  it('joins a block whose lines did not fit in one arena', () => {
+  it('moves the lines still waiting into the next arena, so a block is one view even across arenas', () => {
+    // given lines that fill more than an arena's 16 MiB, a record between them, and a run cut by a take
     const lines = new ReceivedLines();
-    const big = Buffer.alloc(10 * 1024 * 1024, 'x'); // two of them are more than an arena's 16 MiB
+    const big = Buffer.alloc(10 * 1024 * 1024, 'x');
+    const unreadable = unreadableRecord('line is not valid UTF-8', { bytes: 1 });
+    lines.pushRun(Buffer.from('a\nb\nc'), 3);
+    expect(recordsOf(lines.takeBlock(1))).toEqual(['a']);
+    lines.pushUnreadable(unreadable);
     lines.pushRun(big, 1);
-    lines.pushRun(big, 1);
+    lines.pushRun(big, 1); // does not fit: the waiting 'b', 'c' and the first big line move
     lines.pushRun(Buffer.from('y'), 1);
-    const block = lines.takeBlock(Number.POSITIVE_INFINITY)!;
-    expect(block).toMatchObject({ format: 'text', records: 3 });
-    expect(block.bytes.length).toBe(2 * big.length + 3);
-    const records = recordsOf(block) as string[];
-    expect(records.map((r) => r.length)).toEqual([big.length, big.length, 1]);
-    expect(records[2]).toBe('y');
+    // when they are taken: the text before the record, then the rest
+    const json = lines.takeBlock(4)!;
+    const text = lines.takeBlock(Number.POSITIVE_INFINITY)!;
+    // then every line is there once, in order, and the text block is a view of one arena, not a copy
+    expect(recordsOf(json)).toEqual(['b', 'c', unreadable, big.toString()]);
+    expect(text).toMatchObject({ format: 'text', records: 2 });
+    expect(text.bytes.length).toBe(big.length + 2);
+    expect((recordsOf(text) as string[]).map((r) => r.length)).toEqual([big.length, 1]);
+    expect(text.bytes.buffer.byteLength).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+  });
+
+  it("writes into a block's memory again only once the block is released", () => {
+    // given a block taken and not released, and one taken and released
+    const lines = new ReceivedLines();
+    const chunk = Buffer.alloc(6 * 1024 * 1024, 'k');
+    lines.pushRun(Buffer.from('kept'), 1);
+    const kept = lines.takeBlock(1)!;
+    lines.pushRun(Buffer.from('freed'), 1);
+    const freed = lines.takeBlock(1)!;
+    freed.release!();
+    freed.release!(); // a second release changes nothing
+    // when enough lines come to fill arenas several times over, each taken and released as it is stored
+    const arenasOf = (blocks: number) => {
+      const arenas: ArrayBufferLike[] = [];
+      for (let i = 0; i < blocks; i++) {
+        lines.pushRun(chunk, 1);
+        const block = lines.takeBlock(1)!;
+        if (arenas.at(-1) !== block.bytes.buffer) arenas.push(block.bytes.buffer);
+        block.release!();
+      }
+      return arenas;
+    };
+    const before = arenasOf(12);
+    // then the kept block still holds its line: its arena, once left, was not written again
+    expect(recordsOf(kept)).toEqual(['kept']);
+    expect(before[0]).toBe(kept.bytes.buffer);
+    expect(before.slice(1)).not.toContain(kept.bytes.buffer);
+    // and the arenas after it were used again, not made afresh each time
+    expect(new Set(before).size).toBeLessThan(before.length);
+    // and once the kept block is released its arena holds later lines
+    kept.release!();
+    expect(arenasOf(12)).toContain(kept.bytes.buffer);
+    expect(recordsOf(kept)).not.toEqual(['kept']);
   });
 });
