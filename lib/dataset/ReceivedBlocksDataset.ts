@@ -1,3 +1,4 @@
+import type { BlockLease } from '../storage/BlockStore';
 import { decodeReceivedRecords, forEachTextChunk, type ReceivedBlockFormat } from '../storage/ReceivedBlock';
 import { type ConsumeChunk, Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
 import type { TaskContext } from './TaskContext';
@@ -43,13 +44,19 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
     let records: unknown[] = [];
     let unreadable = false;
     for (const part of this.partsOf(partition)) {
-      const decoded = decodeReceivedRecords(
-        await read(part.block, tc),
-        part.block.format,
-        part.block.records,
-        part.from,
-        part.to,
-      );
+      const lease = await borrow(part.block, tc);
+      let decoded: unknown[];
+      try {
+        decoded = decodeReceivedRecords(
+          lease.bytes,
+          part.block.format,
+          part.block.records,
+          part.from,
+          part.to,
+        );
+      } finally {
+        lease.release();
+      }
       // The common case, a partition within one block, takes the decoded array as it is.
       records = records.length === 0 ? decoded : records.concat(decoded);
       unreadable ||= part.block.format === 'json';
@@ -60,15 +67,20 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
   /** The partition's records a slice of a block at a time: text is decoded about {@link CHUNK_BYTES} at once. */
   async forEachChunk(partition: number, tc: TaskContext, consume: ConsumeChunk): Promise<void> {
     for (const { block, from, to } of this.partsOf(partition)) {
-      const bytes = await read(block, tc);
-      if (block.format === 'text') {
-        await forEachTextChunk(bytes, block.records, from, to, CHUNK_BYTES, consume);
-        continue;
+      const lease = await borrow(block, tc);
+      // Every chunk is decoded to strings before `consume` sees it, so nothing views the bytes once they are read.
+      try {
+        if (block.format === 'text') {
+          await forEachTextChunk(lease.bytes, block.records, from, to, CHUNK_BYTES, consume);
+          continue;
+        }
+        const records = decodeReceivedRecords(lease.bytes, 'json', block.records, from, to);
+        lease.release();
+        const pending = consume(withoutUnreadable(this, records, tc));
+        if (pending) await pending;
+      } finally {
+        lease.release();
       }
-      const pending = consume(
-        withoutUnreadable(this, decodeReceivedRecords(bytes, 'json', block.records, from, to), tc),
-      );
-      if (pending) await pending;
     }
   }
 
@@ -100,8 +112,9 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
  */
 const CHUNK_BYTES = 64 * 1024;
 
-async function read(block: ReceivedBlockRef, tc: TaskContext): Promise<Uint8Array> {
-  const bytes = await tc.readBlock(block.key);
-  if (!bytes) throw new Error(`input block ${block.key} is missing from the store`);
-  return bytes;
+/** A block's bytes, lent until the lease is released: a block is read, decoded and let go. */
+async function borrow(block: ReceivedBlockRef, tc: TaskContext): Promise<BlockLease> {
+  const lease = await tc.borrowBlock(block.key);
+  if (!lease) throw new Error(`input block ${block.key} is missing from the store`);
+  return lease;
 }

@@ -1,3 +1,4 @@
+import type { BlockLease } from '../storage/BlockStore';
 import type { ConsumeChunk } from './Dataset';
 import type { AnyFn } from './FnScope';
 import type { MapPartitionsDataset } from './MapPartitionsDataset';
@@ -57,6 +58,11 @@ export interface TaskContext {
   shuffleRead(shuffleId: number, reducePartition: number): Promise<unknown[][]>;
   /** A whole block of the block store, or undefined. */
   readBlock(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * A whole block lent until `release` (see `BlockStore.borrow`), or undefined: for a block read once and
+   * decoded at once, whose bytes nothing keeps.
+   */
+  borrowBlock(key: string): Promise<BlockLease | undefined>;
   /** A persisted partition held in this process's memory, or undefined. */
   cached(persist: PersistSpec, partition: number): unknown[] | undefined;
   /** One byte range of a block of the block store. */

@@ -15,7 +15,7 @@ import { crashPoint } from '../scheduler/crashPoint';
 import { Aggregator } from '../shuffle/Aggregator';
 import { mergedShuffleKey, mergeShuffle } from '../shuffle/ShuffleMerger';
 import { type ShuffleInput, writeShuffle } from '../shuffle/ShuffleWriter';
-import type { BlockStore } from '../storage/BlockStore';
+import type { BlockLease, BlockStore } from '../storage/BlockStore';
 import { decodeSegment } from '../storage/SegmentedBlob';
 import { formatRecord } from './formatRecord';
 
@@ -360,6 +360,16 @@ class RunningTask implements TaskContext {
   async readBlock(key: string): Promise<Uint8Array | undefined> {
     this.requests++;
     return this.timed(this.env.store.get(key));
+  }
+
+  async borrowBlock(key: string): Promise<BlockLease | undefined> {
+    const { store } = this.env;
+    if (!store.borrow) {
+      const bytes = await this.readBlock(key);
+      return bytes && { bytes, release: () => {} };
+    }
+    this.requests++;
+    return this.timed(store.borrow(key));
   }
 
   async writeBlock(key: string, bytes: Uint8Array | string): Promise<void> {

@@ -12,6 +12,13 @@ export interface BlockStore {
   put(key: string, bytes: Uint8Array | string): Promise<void>;
   /** A whole block, or undefined when there is none. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * Optional: a whole block read into memory the store lends, or undefined when there is none. The caller reads
+   * the bytes, keeps nothing that views them, and calls `release`, after which the store may read another block
+   * into that memory. A local store has it, as memory fresh from the system costs a page fault per 4 KiB; a
+   * caller without it uses {@link get}.
+   */
+  borrow?(key: string): Promise<BlockLease | undefined>;
   /** Bytes [start, end) of a block, which must exist. */
   getRange(key: string, start: number, end: number): Promise<Uint8Array>;
   /** The keys under a prefix, in lexicographic order. */
@@ -23,4 +30,10 @@ export interface BlockStore {
    * DeleteObjects) saves the listing `deletePrefix` needs when the keys are known.
    */
   deleteKeys?(keys: readonly string[]): Promise<void>;
+}
+
+/** A block's bytes lent by {@link BlockStore.borrow} until `release` is called. */
+export interface BlockLease {
+  readonly bytes: Uint8Array;
+  release(): void;
 }

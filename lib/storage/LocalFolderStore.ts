@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { BlockStore } from './BlockStore';
+import type { BlockLease, BlockStore } from './BlockStore';
+import { BufferPool } from './BufferPool';
 
 /** The block store of the embedded local mode: one file per block under a folder (`.sluice/<job name>/` by default). */
 export class LocalFolderStore implements BlockStore {
   /** The folder's absolute path. */
   readonly root: string;
+  /** Memory {@link borrow} reads blocks into and takes back. */
+  private readonly buffers = new BufferPool();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -40,6 +43,40 @@ export class LocalFolderStore implements BlockStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
+    }
+  }
+
+  async borrow(key: string): Promise<BlockLease | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.path(key), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      const bytes = this.buffers.take(size);
+      let read = 0;
+      while (read < size) {
+        const { bytesRead } = await handle.read(bytes, read, size - read, read);
+        if (bytesRead === 0) {
+          this.buffers.give(bytes);
+          throw new Error(`block ${key} is shorter than its size: ${read} of ${size} bytes read`);
+        }
+        read += bytesRead;
+      }
+      let released = false;
+      return {
+        bytes,
+        release: () => {
+          if (released) return;
+          released = true;
+          this.buffers.give(bytes);
+        },
+      };
+    } finally {
+      await handle.close();
     }
   }
 
