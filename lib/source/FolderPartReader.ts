@@ -1,7 +1,14 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BufferPool } from '../storage/BufferPool';
 import type { FolderFileRange, FolderReadPart } from './FolderReadPlanner';
 import { linesOf } from './textLines';
+
+/**
+ * The memory ranges are read into, lent again for the next range: a range is decoded to strings before it is given
+ * back. One pool per thread (a worker thread loads its own copy of this module).
+ */
+const buffers = new BufferPool();
 
 /** How much a task reads at a time past the end of its range, looking for the end of its last line. */
 const TAIL_CHUNK_BYTES = 64 * 1024;
@@ -38,29 +45,37 @@ async function readRange(directory: string, range: FolderFileRange): Promise<str
     }
     // One byte before the range tells whether a line starts at its first byte (after a newline) or crosses in.
     const headStart = Math.max(0, range.startByte - 1);
-    const head = await readAt(file, headStart, range.endByte);
-    let first = 0;
-    if (range.startByte > 0) {
-      const newline = head.indexOf(0x0a);
-      // No newline: every byte of the range belongs to a line that started before it, read by that range.
-      if (newline === -1) return [];
-      first = newline + 1;
-    }
-    if (headStart + first >= range.endByte) return [];
-    // The last line that starts in the range ends at its newline, which may lie past the range.
-    const chunks: Buffer[] = [head.subarray(first)];
-    if (head.at(-1) !== 0x0a) {
+    const head = await readAt(file, headStart, range.endByte, buffers.take(range.endByte - headStart));
+    try {
+      let first = 0;
+      if (range.startByte > 0) {
+        const newline = head.indexOf(0x0a);
+        // No newline: every byte of the range belongs to a line that started before it, read by that range.
+        if (newline === -1) return [];
+        first = newline + 1;
+      }
+      if (headStart + first >= range.endByte) return [];
+      if (head.at(-1) === 0x0a || range.endByte >= range.sizeBytes) return linesOf(head.subarray(first));
+      // The last line that starts in the range ends at its newline past the range: the lines before it are
+      // decoded from the head as they lie, that one from its start in the head and the bytes read past it.
+      const lastNewline = head.lastIndexOf(0x0a);
+      const lines = lastNewline >= first ? linesOf(head.subarray(first, lastNewline + 1)) : [];
+      const chunks: Buffer[] = [Buffer.from(head.subarray(Math.max(first, lastNewline + 1)))];
       let position = range.endByte;
       while (position < range.sizeBytes) {
-        const chunk = await readAt(file, position, Math.min(range.sizeBytes, position + TAIL_CHUNK_BYTES));
+        const end = Math.min(range.sizeBytes, position + TAIL_CHUNK_BYTES);
+        const chunk = await readAt(file, position, end, Buffer.allocUnsafe(end - position));
         if (chunk.length === 0) break; // cut short while read: the size check above saw it whole
         const newline = chunk.indexOf(0x0a);
         chunks.push(newline === -1 ? chunk : chunk.subarray(0, newline + 1));
         if (newline !== -1) break;
         position += chunk.length;
       }
+      for (const line of linesOf(Buffer.concat(chunks))) lines.push(line);
+      return lines;
+    } finally {
+      buffers.give(head);
     }
-    return linesOf(Buffer.concat(chunks));
   } finally {
     await file.close();
   }
@@ -81,12 +96,14 @@ async function openPlanned(path: string): Promise<FileHandle> {
   }
 }
 
-/** Bytes [start, end) of an open file (fewer only if the file is shorter). */
-async function readAt(file: FileHandle, start: number, end: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(end - start);
+/**
+ * Bytes [start, end) of an open file, read into `buffer` (end − start bytes long); fewer only if the file is
+ * shorter.
+ */
+async function readAt(file: FileHandle, start: number, end: number, buffer: Buffer): Promise<Buffer> {
   let filled = 0;
-  while (filled < buffer.length) {
-    const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, start + filled);
+  while (filled < end - start) {
+    const { bytesRead } = await file.read(buffer, filled, end - start - filled, start + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }

@@ -96,6 +96,23 @@ describe('readFolderPart', () => {
     expect(lines).toEqual(['a', long, 'b']);
   });
 
+  it('reads ranges of a megabyte and more into memory it lends again, every line intact', async () => {
+    // given two files of about 3 MiB each, lines of every length up to 2,000 bytes, one file without a final
+    // newline, and the parts of 1 to 5 partitions read one after another (each range's memory then holds the next)
+    const lineOf = (i: number) => `${i}:${String.fromCharCode(97 + (i % 26)).repeat((i * 7919) % 2000)}`;
+    const a = Array.from({ length: 3000 }, (_, i) => lineOf(i));
+    const b = Array.from({ length: 3000 }, (_, i) => lineOf(i + 3000));
+    const files = await write({ a: `${a.join('\n')}\n`, b: b.join('\n') });
+    expect(files[0]!.sizeBytes).toBeGreaterThan(2 * 1024 * 1024);
+    for (let partitions = 1; partitions <= 5; partitions++) {
+      // when
+      const lines = await readAll(planFolderParts(directory, files, partitions));
+      // then
+      expect(lines.length, `${partitions} partitions`).toBe(6000);
+      expect(lines, `${partitions} partitions`).toEqual([...a, ...b]);
+    }
+  });
+
   it('reads only the bytes the batch planned when the file grew since', async () => {
     // given a plan of a file whose last line had no newline yet, then more bytes appended
     const files = await write({ f: 'one\ntwo\nthr' });
