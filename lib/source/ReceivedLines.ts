@@ -223,8 +223,11 @@ export class ReceivedLines {
 /** An arena holds 16 MiB at least: the socket's 64 KiB reads then seldom start a new one. */
 const MIN_ARENA_BYTES = 16 * 1024 * 1024;
 
-/** Released arenas kept for reuse: one is nearly always enough, as a block is stored within the next interval. */
-const MAX_SPARE_ARENAS = 2;
+/**
+ * Released arenas kept for reuse. One is enough: a block is stored long before the next arena fills, so the arena
+ * left behind is a spare again by the time another is needed, and two arenas of a few blocks each are in use.
+ */
+const MAX_SPARE_ARENAS = 1;
 
 /** Whether `next` starts one newline past the end of `run` (both in the same arena). */
 function adjacent(run: Buffer, next: Buffer): boolean {

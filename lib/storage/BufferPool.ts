@@ -35,5 +35,8 @@ export class BufferPool {
 /** Below 1 MiB a buffer comes from Node's slab or is cheap to fault in; pooling pays for blocks, not lines. */
 const MIN_POOLED_BYTES = 1024 * 1024;
 
-/** Buffers kept free: a worker thread reads one input block at a time, or a few when a task unions streams. */
-const MAX_FREE_BUFFERS = 4;
+/**
+ * Buffers kept free: a task reads one input block at a time, so one or two serve a thread, and each is as large as
+ * a block (tens of MiB at hundreds of MB/s), which a larger pool would hold for good.
+ */
+const MAX_FREE_BUFFERS = 2;
