@@ -104,8 +104,10 @@ export class BlockGenerator<T> {
     const key = `${this.keyPrefix}${String(this.nextBlock++).padStart(9, '0')}/block`;
     const write = this.options.store().put(key, block.bytes);
     // Once the write settles the store holds no reference to the bytes (`BlockStore.put`): the source may
-    // copy later lines into that memory.
-    write.then(block.release, block.release);
+    // copy later lines into that memory. (Only with a release: `then` without handlers would pass a failure on
+    // to a promise nothing awaits.)
+    const { release } = block;
+    if (release) write.then(release, release);
     write.catch(() => {}); // awaited by the batch that names the block, which fails with the error
     this.cut.push({ key, records: block.records, format: block.format });
     this.writes.push(write);

@@ -15,6 +15,7 @@ import { RateLimit } from '../../lib/source/RateLimit';
 import { SocketSource } from '../../lib/source/SocketSource';
 import type { ReceiverSource } from '../../lib/source/Source';
 import { unreadableRecord } from '../../lib/source/UnreadableRecord';
+import type { BlockStore } from '../../lib/storage/BlockStore';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import {
   decodeReceivedRecords,
@@ -54,6 +55,17 @@ class Arrivals implements ReceiverSource<unknown> {
   }
 }
 
+/** A block generator over `source` into `store`, as a socket stream's: blocks every 200 ms, 1 s batches. */
+function generatorOf(source: ReceiverSource<unknown>, store: BlockStore): BlockGenerator<unknown> {
+  return new BlockGenerator({
+    source,
+    store: () => store,
+    folder: 'input/n1/',
+    blockIntervalMs: 200,
+    batchIntervalMs: 1000,
+  });
+}
+
 describe('received input is stored as blocks', () => {
   let dir: string;
   const cleanups: (() => Promise<void>)[] = [];
@@ -82,13 +94,7 @@ describe('received input is stored as blocks', () => {
     cleanups.push(() => source.stop());
     await source.start();
     const store = new CountingStore(new LocalFolderStore(dir));
-    const generator = new BlockGenerator({
-      source,
-      store: () => store,
-      folder: 'input/n1/',
-      blockIntervalMs: 200,
-      batchIntervalMs: 1000,
-    });
+    const generator = generatorOf(source, store);
     const { timer, fire } = handTimer();
     generator.start(timer);
     // when block intervals pass until the lines came (a block interval in which nothing came stores nothing)
@@ -211,13 +217,7 @@ describe('received input is stored as blocks', () => {
     const settle: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
     const store = new LocalFolderStore(dir);
     store.put = () => new Promise<void>((resolve, reject) => settle.push({ resolve, reject }));
-    const generator = new BlockGenerator({
-      source,
-      store: () => store,
-      folder: 'input/n1/',
-      blockIntervalMs: 200,
-      batchIntervalMs: 1000,
-    });
+    const generator = generatorOf(source, store);
     // when two blocks are cut, and their writes are still under way
     generator.take(Number.POSITIVE_INFINITY, undefined);
     generator.take(Number.POSITIVE_INFINITY, undefined);
@@ -230,6 +230,28 @@ describe('received input is stored as blocks', () => {
     settle[0]!.resolve();
     await vi.waitFor(() => expect(released).toEqual(['block 1', 'block 0']));
     await expect(generator.allocate()).rejects.toThrow(/could not be stored: disk full/);
+  });
+
+  it('fails the batch of a block whose write failed and has no release, leaving no rejection unhandled', async () => {
+    // given a source whose blocks the generator encodes itself (they have no release), and a store that fails
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    cleanups.push(async () => {
+      process.off('unhandledRejection', onUnhandled);
+    });
+    const source = new Arrivals();
+    source.waiting = ['a', 'b'];
+    const store = new LocalFolderStore(dir);
+    store.put = () => Promise.reject(new Error('disk full'));
+    const generator = generatorOf(source, store);
+    // when a block is cut and its write fails
+    generator.take(Number.POSITIVE_INFINITY, undefined);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // then the batch that names it fails with the error, and nothing else rejected unseen
+    await expect(generator.allocate()).rejects.toThrow(/could not be stored: disk full/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(unhandled).toEqual([]);
   });
 
   it('keeps text as text, and a block whose lines hold a newline or a dead letter as JSON', () => {
