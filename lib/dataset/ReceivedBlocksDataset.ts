@@ -44,19 +44,7 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
     let records: unknown[] = [];
     let unreadable = false;
     for (const part of this.partsOf(partition)) {
-      const lease = await borrow(part.block, tc);
-      let decoded: unknown[];
-      try {
-        decoded = decodeReceivedRecords(
-          lease.bytes,
-          part.block.format,
-          part.block.records,
-          part.from,
-          part.to,
-        );
-      } finally {
-        lease.release();
-      }
+      const decoded = await decodePart(part, tc);
       // The common case, a partition within one block, takes the decoded array as it is.
       records = records.length === 0 ? decoded : records.concat(decoded);
       unreadable ||= part.block.format === 'json';
@@ -66,18 +54,17 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
 
   /** The partition's records a slice of a block at a time: text is decoded about {@link CHUNK_BYTES} at once. */
   async forEachChunk(partition: number, tc: TaskContext, consume: ConsumeChunk): Promise<void> {
-    for (const { block, from, to } of this.partsOf(partition)) {
-      const lease = await borrow(block, tc);
-      // Every chunk is decoded to strings before `consume` sees it, so nothing views the bytes once they are read.
-      try {
-        if (block.format === 'text') {
-          await forEachTextChunk(lease.bytes, block.records, from, to, CHUNK_BYTES, consume);
-          continue;
-        }
-        const records = decodeReceivedRecords(lease.bytes, 'json', block.records, from, to);
-        lease.release();
-        const pending = consume(withoutUnreadable(this, records, tc));
+    for (const part of this.partsOf(partition)) {
+      const { block, from, to } = part;
+      if (block.format === 'json') {
+        const pending = consume(withoutUnreadable(this, await decodePart(part, tc), tc));
         if (pending) await pending;
+        continue;
+      }
+      // Every chunk is decoded to strings before `consume` sees it, so nothing views the bytes once they are read.
+      const lease = await borrow(block, tc);
+      try {
+        await forEachTextChunk(lease.bytes, block.records, from, to, CHUNK_BYTES, consume);
       } finally {
         lease.release();
       }
@@ -85,10 +72,10 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
   }
 
   /** The blocks partition i overlaps, each with the range [from, to) of its own records that the partition holds. */
-  private partsOf(partition: number): Array<{ block: ReceivedBlockRef; from: number; to: number }> {
+  private partsOf(partition: number): BlockPart[] {
     const total = this.blocks.reduce((sum, block) => sum + block.records, 0);
     const [from, to] = sliceBounds(total, this.numPartitions, partition);
-    const parts: Array<{ block: ReceivedBlockRef; from: number; to: number }> = [];
+    const parts: BlockPart[] = [];
     let blockStart = 0;
     for (const block of this.blocks) {
       const blockEnd = blockStart + block.records;
@@ -106,11 +93,29 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
   }
 }
 
+/** The records [from, to) of one block that a partition holds. */
+interface BlockPart {
+  readonly block: ReceivedBlockRef;
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
  * Text decoded per chunk: 64 KiB, about what a socket read hands a line reader, so that a chunk's string and its
  * lines stay in the young generation (a string over 128 KiB would be allocated as a large object).
  */
 const CHUNK_BYTES = 64 * 1024;
+
+/** A part's records, decoded from its block's bytes, which are let go as soon as they are decoded. */
+async function decodePart(part: BlockPart, tc: TaskContext): Promise<unknown[]> {
+  const { block, from, to } = part;
+  const lease = await borrow(block, tc);
+  try {
+    return decodeReceivedRecords(lease.bytes, block.format, block.records, from, to);
+  } finally {
+    lease.release();
+  }
+}
 
 /** A block's bytes, lent until the lease is released: a block is read, decoded and let go. */
 async function borrow(block: ReceivedBlockRef, tc: TaskContext): Promise<BlockLease> {

@@ -167,14 +167,15 @@ export class ReceivedLines {
     }
     const runs = entries as TextRun[];
     const records = runs.reduce((sum, run) => sum + run.count, 0);
-    if (runs.length > 1) {
-      // Not one view (never so while runs move with their arena; kept for safety): a copy, released by the GC.
-      const bytes = Buffer.concat(runs.flatMap((run, i) => (i ? [NEWLINE_BYTES, run.bytes] : [run.bytes])));
-      this.blockBytes = Math.max(bytes.length, this.blockBytes >> 1);
-      return { bytes, format: 'text', records };
-    }
-    const { bytes, arena } = runs[0]!;
+    // More than one run is not one view (never so while runs move with their arena; kept for safety): a copy,
+    // which the collector frees.
+    const bytes =
+      runs.length === 1
+        ? runs[0]!.bytes
+        : Buffer.concat(runs.flatMap((run, i) => (i ? [NEWLINE_BYTES, run.bytes] : [run.bytes])));
     this.blockBytes = Math.max(bytes.length, this.blockBytes >> 1);
+    if (runs.length > 1) return { bytes, format: 'text', records };
+    const { arena } = runs[0]!;
     arena.viewers++;
     let released = false;
     const release = () => {
