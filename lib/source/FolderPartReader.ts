@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BufferPool } from '../storage/BufferPool';
+import { readFully } from '../storage/readFully';
 import type { FolderFileRange, FolderReadPart } from './FolderReadPlanner';
 import { linesOf } from './textLines';
 
@@ -45,7 +46,7 @@ async function readRange(directory: string, range: FolderFileRange): Promise<str
     }
     // One byte before the range tells whether a line starts at its first byte (after a newline) or crosses in.
     const headStart = Math.max(0, range.startByte - 1);
-    const head = await readAt(file, headStart, range.endByte, buffers.take(range.endByte - headStart));
+    const head = await readFully(file, buffers.take(range.endByte - headStart), headStart);
     try {
       let first = 0;
       if (range.startByte > 0) {
@@ -64,7 +65,7 @@ async function readRange(directory: string, range: FolderFileRange): Promise<str
       let position = range.endByte;
       while (position < range.sizeBytes) {
         const end = Math.min(range.sizeBytes, position + TAIL_CHUNK_BYTES);
-        const chunk = await readAt(file, position, end, Buffer.allocUnsafe(end - position));
+        const chunk = await readFully(file, Buffer.allocUnsafe(end - position), position);
         if (chunk.length === 0) break; // cut short while read: the size check above saw it whole
         const newline = chunk.indexOf(0x0a);
         chunks.push(newline === -1 ? chunk : chunk.subarray(0, newline + 1));
@@ -94,18 +95,4 @@ async function openPlanned(path: string): Promise<FileHandle> {
         'files only once their batch has completed',
     );
   }
-}
-
-/**
- * Bytes [start, end) of an open file, read into `buffer` (end − start bytes long); fewer only if the file is
- * shorter.
- */
-async function readAt(file: FileHandle, start: number, end: number, buffer: Buffer): Promise<Buffer> {
-  let filled = 0;
-  while (filled < end - start) {
-    const { bytesRead } = await file.read(buffer, filled, end - start - filled, start + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return buffer.subarray(0, filled);
 }

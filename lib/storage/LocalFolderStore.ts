@@ -3,6 +3,7 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile 
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { BlockLease, BlockStore } from './BlockStore';
 import { BufferPool } from './BufferPool';
+import { readFully } from './readFully';
 
 /** The block store of the embedded local mode: one file per block under a folder (`.sluice/<job name>/` by default). */
 export class LocalFolderStore implements BlockStore {
@@ -56,15 +57,10 @@ export class LocalFolderStore implements BlockStore {
     }
     try {
       const { size } = await handle.stat();
-      const bytes = this.buffers.take(size);
-      let read = 0;
-      while (read < size) {
-        const { bytesRead } = await handle.read(bytes, read, size - read, read);
-        if (bytesRead === 0) {
-          this.buffers.give(bytes);
-          throw new Error(`block ${key} is shorter than its size: ${read} of ${size} bytes read`);
-        }
-        read += bytesRead;
+      const bytes = await readFully(handle, this.buffers.take(size), 0);
+      if (bytes.length < size) {
+        this.buffers.give(bytes);
+        throw new Error(`block ${key} is shorter than its size: ${bytes.length} of ${size} bytes read`);
       }
       let released = false;
       return {
