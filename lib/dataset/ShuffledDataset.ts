@@ -37,7 +37,7 @@ export class ShuffledDataset<T = unknown> extends Dataset<T> {
     if (dep.type !== 'shuffle') throw new Error(`shuffled dataset ${this.id} needs a shuffle dependency`);
     const segments = await tc.shuffleRead(dep.shuffleId, partition);
     if (!this.aggregator) return segments.flat() as T[];
-    const aggregator = new Aggregator(this.aggregator, (id) => tc.fn(id));
+    const aggregator = new Aggregator(this.aggregator, (id) => tc.fn(id), tc.loops);
     const fail = (record: unknown, error: unknown) =>
       tc.deadLetter(this.toString(), this.aggregator!.mergeCombiners, record, error, this.origin);
     const combined = new KeyedMap<unknown>();

@@ -2,6 +2,7 @@ import type { BlockLease } from '../storage/BlockStore';
 import type { ConsumeChunk } from './Dataset';
 import type { AnyFn } from './FnScope';
 import type { MapPartitionsDataset } from './MapPartitionsDataset';
+import type { RecordLoops } from './StageCode';
 import type { PersistSpec } from './StorageLevel';
 
 /** A record a function could not process, kept with the reason so nothing is dropped without a trace. */
@@ -71,6 +72,8 @@ export interface TaskContext {
   writeBlock(key: string, bytes: Uint8Array | string): Promise<void>;
   /** A static text file named in the job (a spam list, a lookup table). */
   readText(path: string): Promise<string>;
+  /** The stage's own copy of the per-record loops (see `StageCode`). */
+  readonly loops: RecordLoops;
   /**
    * The dataset with this id when a child may fuse with it into one pass: a per-record map of the same stage,
    * not persisted, with no other consumer in the stage.

@@ -5,6 +5,7 @@ import { KeyedMap } from '../dataset/KeyedMap';
 import { MapPartitionsDataset, type RecordCursor } from '../dataset/MapPartitionsDataset';
 import type { PartitionCache } from '../dataset/PartitionCache';
 import { letterKey } from '../dataset/pairOf';
+import { loopsFor, type RecordLoops } from '../dataset/StageCode';
 import { persistedBlock } from '../dataset/StateDelta';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, DeadLetterSource, TaskContext } from '../dataset/TaskContext';
@@ -55,7 +56,7 @@ export class TaskExecutor {
         if (!build) throw new Error(`this executor cannot build datasets of type ${spec.type}`);
         datasets.set(spec.id, build(spec));
       }
-      tc = new RunningTask(task, datasets, this.env);
+      tc = new RunningTask(task, datasets, this.env, await loopsFor(stage));
       if (stage.shuffleMerge) return await this.merge(task, tc, started);
       const running = tc;
       // A record the map side refuses (not a pair, a combiner that throws) is dead-lettered as its stage input,
@@ -93,6 +94,7 @@ export class TaskExecutor {
             fail,
             stage.shuffleWrite.inlineMaxBytes ?? this.env.inlineShuffleBytes ?? DEFAULT_INLINE_SHUFFLE_BYTES,
             task.speculative === true,
+            tc.loops,
           ),
         ); // the bucketing before the write is counted too: it is small beside the write
         mapStatus = written.status;
@@ -182,7 +184,7 @@ export class TaskExecutor {
       pass.dataset.perRecord &&
       !pass.dataset.persistSpec
     ) {
-      const aggregator = new Aggregator(write.aggregator, (id) => this.env.functions.get(id));
+      const aggregator = new Aggregator(write.aggregator, (id) => this.env.functions.get(id), tc.loops);
       const combined = new KeyedMap<unknown>();
       const cursor: RecordCursor = { origin: undefined };
       const failOrigin = (record: unknown, error: unknown) => deadLetterAs(cursor.origin, record, error);
@@ -236,6 +238,7 @@ class RunningTask implements TaskContext {
     private readonly task: TaskPlan,
     private readonly datasets: Map<number, Dataset>,
     private readonly env: ExecutorEnv,
+    readonly loops: RecordLoops,
   ) {
     this.batchTime = task.batchTime;
     for (const spec of task.stage.datasets) {

@@ -3,6 +3,8 @@ import type { AnyFn } from '../dataset/FnScope';
 import { KeyedMap } from '../dataset/KeyedMap';
 import { HashPartitioner } from '../dataset/Partitioner';
 import { pairOf } from '../dataset/pairOf';
+import * as sharedLoops from '../dataset/RecordLoops';
+import type { RecordLoops } from '../dataset/StageCode';
 import type { MapStatus } from '../plan/Plan';
 import type { BlockStore } from '../storage/BlockStore';
 import { encodeSegments } from '../storage/SegmentedBlob';
@@ -57,6 +59,7 @@ export async function writeShuffle(
   fail: (record: unknown, error: unknown, index?: number) => void,
   inlineMaxBytes = 0,
   speculative = false,
+  loops: RecordLoops = sharedLoops,
 ): Promise<{ status: MapStatus; bytes: number; requests: number }> {
   const partitioner = HashPartitioner.fromSpec(spec.partitioner);
   const n = partitioner.numPartitions;
@@ -74,7 +77,7 @@ export async function writeShuffle(
     if ('combined' in input) combined = input.combined;
     else {
       combined = new KeyedMap<unknown>();
-      new Aggregator(spec.aggregator, resolve).combineValues(records, combined, fail);
+      new Aggregator(spec.aggregator, resolve, loops).combineValues(records, combined, fail);
     }
     buckets = Array.from({ length: n }, () => []);
     for (const pair of combined.entries()) buckets[partitioner.partition(pair[0])]!.push(pair);
