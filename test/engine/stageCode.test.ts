@@ -119,7 +119,9 @@ describe('each stage runs its own copy of the record loops', () => {
 
   it(`loads no more than ${MAX_STAGE_COPIES} copies, and the stages past them share the module`, async () => {
     // given more stages with distinct functions than the limit (some copies may exist from the tests above)
-    const stages = Array.from({ length: MAX_STAGE_COPIES + 5 }, (_, i) => stageWith([['map', `g/limit-${i}`]]));
+    const stages = Array.from({ length: MAX_STAGE_COPIES + 5 }, (_, i) =>
+      stageWith([['map', `g/limit-${i}`]]),
+    );
 
     // when their loops are looked up
     const loops = await Promise.all(stages.map((stage) => loopsFor(stage)));
