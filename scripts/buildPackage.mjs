@@ -38,11 +38,15 @@ const specifierRe =
   /(\bfrom\s+|\bimport\s+|\bimport\(\s*|\bdeclare module\s+)(['"])(\.{1,2}(?:\/[^'"]*)?)\2/g;
 for (const file of filesUnder(dist).filter((path) => /\.(js|d\.ts)$/.test(path))) {
   const text = readFileSync(file, 'utf8');
-  const rewritten = text.replace(specifierRe, (whole, lead, quote, spec) => {
+  const rewritten = text.replace(specifierRe, (whole, lead, quote, specWithQuery) => {
+    // A query names another instance of the same module (`StageCode`'s copies): the file gets the extension and
+    // the query stays after it.
+    const [spec, query] = specWithQuery.split('?', 2);
+    const suffix = query === undefined ? '' : `?${query}`;
     if (/\.(m?js|json)$/.test(spec)) return whole;
     const target = resolve(dirname(file), spec);
-    if (existsSync(`${target}.js`)) return `${lead}${quote}${spec}.js${quote}`;
-    if (existsSync(join(target, 'index.js'))) return `${lead}${quote}${spec}/index.js${quote}`;
+    if (existsSync(`${target}.js`)) return `${lead}${quote}${spec}.js${suffix}${quote}`;
+    if (existsSync(join(target, 'index.js'))) return `${lead}${quote}${spec}/index.js${suffix}${quote}`;
     throw new Error(`${relative(root, file)} imports ${spec}, which the build did not emit`);
   });
   if (rewritten !== text) writeFileSync(file, rewritten);

@@ -6,39 +6,49 @@ import * as sharedLoops from './RecordLoops';
 export type RecordLoops = typeof sharedLoops;
 
 /**
- * Copies of `RecordLoops` kept per process at most. A loaded module stays loaded, so the count is bounded; stages
- * past it share the first copy. A job's stages repeat every batch under the same key, so a job rarely needs more
- * than a few.
+ * The copies of `RecordLoops`: the module imported again under a query of its own (`?stage=N`), which gives it
+ * functions of its own. tsx, vitest and Node's own loader treat a query as another module, and so does esbuild when
+ * it bundles a Lambda handler, which it can only do for paths written out in full: hence a table, not a template.
+ * A loaded module stays loaded, so their number is fixed; stages past them share the module as everything else
+ * imports it. A job's stages repeat every batch under the same key, so a job rarely needs more than a few.
  */
-export const MAX_STAGE_COPIES = 32;
+const COPIES: ReadonlyArray<() => Promise<unknown>> = [
+  () => import('./RecordLoops?stage=1' as string),
+  () => import('./RecordLoops?stage=2' as string),
+  () => import('./RecordLoops?stage=3' as string),
+  () => import('./RecordLoops?stage=4' as string),
+  () => import('./RecordLoops?stage=5' as string),
+  () => import('./RecordLoops?stage=6' as string),
+  () => import('./RecordLoops?stage=7' as string),
+  () => import('./RecordLoops?stage=8' as string),
+  () => import('./RecordLoops?stage=9' as string),
+  () => import('./RecordLoops?stage=10' as string),
+  () => import('./RecordLoops?stage=11' as string),
+  () => import('./RecordLoops?stage=12' as string),
+  () => import('./RecordLoops?stage=13' as string),
+  () => import('./RecordLoops?stage=14' as string),
+  () => import('./RecordLoops?stage=15' as string),
+  () => import('./RecordLoops?stage=16' as string),
+];
+
+/** How many stages of a process can have a copy of their own. */
+export const MAX_STAGE_COPIES = COPIES.length;
 
 const copies = new Map<string, Promise<RecordLoops>>();
 
 /**
- * Where `RecordLoops` is, as this module finds it beside itself: `.ts` in a checkout, `.js` in the built package.
- * In a bundle (a Lambda handler) there is no such file, and `import.meta.url` names the bundle (or is undefined,
- * in CommonJS): then every stage shares the one copy the bundle holds.
- */
-const loopsUrl: string | undefined = (() => {
-  const self: unknown = import.meta.url;
-  if (typeof self !== 'string') return undefined;
-  const extension = /\/StageCode\.(ts|js)$/.exec(new URL(self).pathname)?.[1];
-  return extension ? new URL(`./RecordLoops.${extension}`, self).href : undefined;
-})();
-
-/**
- * The stage's own copy of the per-record loops: the module imported again under a URL of its own (`?stage=N`),
- * which gives it functions of its own, so that what V8 learns running one stage's functions does not slow another
- * (see `RecordLoops`). Stages that call the same functions share a copy, as do the tasks of a stage batch after
- * batch. A stage without functions, or a process without the module's file, uses the shared copy.
+ * The stage's own copy of the per-record loops, so that what V8 learns running one stage's functions does not slow
+ * another (see `RecordLoops`). Stages that call the same functions share a copy, as do the tasks of a stage batch
+ * after batch. A stage without functions uses the shared module, as does any stage when a copy fails to load.
  */
 export function loopsFor(stage: StagePlan): RecordLoops | Promise<RecordLoops> {
   const key = stageCodeKey(stage);
-  if (key === '' || loopsUrl === undefined) return sharedLoops;
+  if (key === '') return sharedLoops;
   let copy = copies.get(key);
   if (!copy) {
-    if (copies.size >= MAX_STAGE_COPIES) return sharedLoops;
-    copy = import(`${loopsUrl}?stage=${copies.size + 1}`).then(
+    const load = COPIES[copies.size];
+    if (!load) return sharedLoops;
+    copy = load().then(
       (module) => module as RecordLoops,
       () => sharedLoops,
     );

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,6 +243,22 @@ describe('the installed package', () => {
     } finally {
       renameSync(`${tsx}-away`, tsx);
     }
+  });
+
+  it('gives each stage its own copy of the record loops on plain node, from the compiled files', async () => {
+    // given the compiled StageCode beside the compiled RecordLoops (the build keeps the `?stage=N` of its imports)
+    const dataset = join(app, 'node_modules', 'sluice', 'dist', 'lib', 'dataset');
+    const probe = `
+      const { loopsFor } = await import(${JSON.stringify(pathToFileURL(join(dataset, 'StageCode.js')).href)});
+      const shared = await import(${JSON.stringify(pathToFileURL(join(dataset, 'RecordLoops.js')).href)});
+      const stage = (fn) => ({ datasets: [{ id: 0, type: 'mapPartitions', args: { kind: 'map', fn }, deps: [] }] });
+      const [a, b] = [await loopsFor(stage('g/0')), await loopsFor(stage('g/1'))];
+      console.log(JSON.stringify([a.recordStep === shared.recordStep, b.recordStep === shared.recordStep, a === b]));
+    `;
+    // when two stages with different functions ask for their loops
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe]);
+    // then each got a copy of its own, neither the shared module
+    expect(JSON.parse(stdout)).toEqual([false, false, false]);
   });
 
   it('runs a TypeScript job module, and its declarations type-check it under Node16 resolution', async () => {
