@@ -50,7 +50,8 @@ describe('TextFileSource planning its batches', () => {
     expect(source.readsDirectly).toBe(true);
     expect(plan.reader).toBe('folder');
     expect(filesOf(plan.parts)).toEqual([['a.txt:0-3@3', 'b.txt:0-1@6'], ['b.txt:1-6@6']]);
-    expect(JSON.stringify(plan)).not.toContain('b1');
+    // (the folder's name is random, and held "b1" once: look for the line outside it)
+    expect(JSON.stringify(plan).replaceAll(directory, '<folder>')).not.toContain('b1');
     expect((plan.parts as FolderReadPart[]).map((p) => p.reportKey)).toEqual([
       'input/n1/1000/read-0.json',
       'input/n1/1000/read-1.json',
