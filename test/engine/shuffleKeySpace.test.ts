@@ -2,15 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import type { TaskPlan, TaskResult } from '../../lib/plan/Plan';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { LogicalClock } from '../../lib/scheduler/Clock';
-import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { TaskControl, TaskRunner } from '../../lib/scheduler/TaskRunner';
 import type { BlockStore } from '../../lib/storage/BlockStore';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 
 /**
  * Two drivers running the same batch on one store: what a coordinator frozen past its lease and its successor do
@@ -42,21 +41,7 @@ describe('shuffle blobs of two drivers running the same batch', () => {
       .groupByKey(4)
       .map(([key, values]): [string, number] => [key, values.reduce((a, b) => a + b, 0)])
       .collectBatches('sums');
-    const inner = new InProcessRunner({
-      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-      store,
-    });
-    const taskRunner = runner ? runner(inner) : inner;
-    ssc.connect({
-      store,
-      outputs: store,
-      runner: taskRunner,
-      driverRunner: taskRunner,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
-    });
+    connectInProcess(ssc, store, dir, runner ? { wrapRunner: runner } : {});
     const sums: Array<[string, number]> = [];
     ssc.addListener({ onOutput: (e) => sums.push(...(e.records as Array<[string, number]>)) });
     const run = () => new JobScheduler(ssc, new LogicalClock(), { name: 'keyspace' }).run({ batches: 1 });

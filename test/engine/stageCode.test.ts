@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as sharedLoops from '../../lib/dataset/RecordLoops';
 import { loopsFor, MAX_STAGE_COPIES, stageCodeKey } from '../../lib/dataset/StageCode';
-import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import type { StagePlan, TaskPlan } from '../../lib/plan/Plan';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { LogicalClock } from '../../lib/scheduler/Clock';
-import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { TaskRunner } from '../../lib/scheduler/TaskRunner';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 
 /** A stage plan with only what the key reads: its datasets' functions and its shuffle's aggregator. */
 function stageWith(fns: Array<[kind: string, fn: string]>): StagePlan {
@@ -45,30 +44,17 @@ describe('each stage runs its own copy of the record loops', () => {
       .reduceByKey((a: number, b: number) => a + b, 2)
       .count()
       .collectBatches('distinctWords');
-    const store = new LocalFolderStore(join(dir, 'store'));
-    const inner = new InProcessRunner({
-      ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-      store,
-    });
     const tasks: TaskPlan[] = [];
-    const recording: TaskRunner = {
-      name: inner.name,
-      parallelism: inner.parallelism,
-      run: (task, control) => {
-        tasks.push(structuredClone(task));
-        return inner.run(task, control);
-      },
-      close: () => inner.close(),
-    };
-    ssc.connect({
-      store,
-      outputs: store,
-      runner: recording,
-      driverRunner: recording,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
+    connectInProcess(ssc, new LocalFolderStore(join(dir, 'store')), dir, {
+      wrapRunner: (inner): TaskRunner => ({
+        name: inner.name,
+        parallelism: inner.parallelism,
+        run: (task, control) => {
+          tasks.push(structuredClone(task));
+          return inner.run(task, control);
+        },
+        close: () => inner.close(),
+      }),
     });
     const counts: unknown[] = [];
     ssc.addListener({ onOutput: (e) => counts.push(...e.records) });
