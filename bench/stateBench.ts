@@ -1,6 +1,7 @@
 /**
- * The window and state benchmark (issue 3), run by `npm run bench` after the local-mode benchmark: it appends
- * its sections to bench/RESULTS.md.
+ * The window and state benchmark (issue 3), run by `npm run bench` after the local-mode benchmark: it rewrites
+ * its two sections of bench/RESULTS.md in place (between the `bench:state-windows` and `bench:state-bytes`
+ * markers), so the file holds the latest run rather than a copy per run.
  *  1. The sliding hashtag count (60 s window, 1 s slide), incremental against recomputed: time per batch.
  *  2. updateStateByKey against mapWithState, 1M keys in state, 1% touched per batch: time per batch.
  *  3. State bytes written per batch with memory backed by the store (the serverless runtime's setting), 1M
@@ -19,7 +20,7 @@ import type { BatchInfo } from '../lib/scheduler/StreamingListener';
 import type { BlockStore } from '../lib/storage/BlockStore';
 import { LocalFolderStore } from '../lib/storage/LocalFolderStore';
 import { connectInProcess } from '../test/helpers/connectInProcess';
-import { appendSection } from './resultsFile';
+import { writeSection } from './resultsFile';
 import { STATE_KEYS, stateBytesJobs, TOUCHED_PER_BATCH, TWEETS_PER_SEC, WINDOW_MS } from './stateJobs';
 
 const jobsPath = new URL('./stateJobs.ts', import.meta.url).pathname;
@@ -146,16 +147,19 @@ async function stateBytesSection(lines: string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const lines: string[] = [];
   const started = Date.now();
-  if (process.env.STATE_BENCH === 'bytes') {
-    await stateBytesSection(lines);
-    const text = `${lines.join('\n')}\n`;
-    await appendSection(text);
-    process.stdout.write(text);
-    return;
-  }
-  lines.push('', '## Windows and state (issue 3)', '');
+  if (process.env.STATE_BENCH !== 'bytes') await windowsAndStateSection();
+  const lines: string[] = [];
+  await stateBytesSection(lines);
+  lines.push(`The state benchmark took ${Math.round((Date.now() - started) / 1000)} s.`);
+  await writeSection('state-bytes', lines.join('\n').trim());
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Sections 1 and 2, on the logical clock with worker threads. */
+async function windowsAndStateSection(): Promise<void> {
+  const lines: string[] = [];
+  lines.push('## Windows and state (issue 3)', '');
   lines.push(
     `Run by \`npm run bench\` (\`bench/stateBench.ts\`) on ${new Date().toISOString()}: ${cpus()[0]?.model ?? 'unknown CPU'}, ${workers} cores, Node ${process.version}, load average before ${loadavg()
       .map((l) => l.toFixed(2))
@@ -204,11 +208,8 @@ async function main(): Promise<void> {
     `updateStateByKey / mapWithState: **${fmt(u / m)}×** (target: at least 5×, ${u / m >= 5 ? '**met**' : '**not met**'}).`,
     '',
   );
-  await stateBytesSection(lines);
-  lines.push(`The state benchmark took ${Math.round((Date.now() - started) / 1000)} s.`);
-  const text = `${lines.join('\n')}\n`;
-  await appendSection(text);
-  process.stdout.write(text);
+  await writeSection('state-windows', lines.join('\n').trim());
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 await main();
