@@ -13,6 +13,11 @@ export interface BatchReport {
   readonly records: number;
   readonly schedulingDelayMs: number;
   readonly processingMs: number;
+  /**
+   * Processing of the unreported batches since the last report (Sluice's in-between batches of a window, which
+   * compute their per-batch reduce ahead of the slide): work the slide's budget must also hold.
+   */
+  readonly aheadMs?: number;
   /** Scheduling delay plus processing: from the batch's time until its last job ended. */
   readonly totalDelayMs: number;
   /** The batch's output: `[[key, count], …]`, or a count for grep. */

@@ -145,7 +145,8 @@ function nextRate(
 /**
  * Judges a stage by its batches, skipping the first (the rate just changed). Over the second half of the
  * rest: the median processing time below the batch budget (the interval, or the slide of a window that slides
- * less often), total delay below two budgets and not growing (its trend over those batches less than a
+ * less often; with the work of the unreported batches since the one before, which Sluice spends computing ahead
+ * of the slide), total delay below two budgets and not growing (its trend over those batches less than a
  * quarter budget). The median, not the maximum: on a shared machine one batch that loses its core for a
  * moment is absorbed by the next ones, which is what stable means (total delay stays flat), while a rate the
  * engine cannot keep up with shows in most batches and in the growing total delay. And, when every batch is
@@ -163,7 +164,7 @@ export function judgeStage(
   if (body.length < 2) return { stable: false, why: `only ${batches.length} batches completed` };
   const tail = body.slice(Math.floor(body.length / 2));
   const processing = percentile(
-    tail.map((b) => b.processingMs),
+    tail.map((b) => b.processingMs + (b.aheadMs ?? 0)),
     50,
   );
   if (processing >= budgetMs) {

@@ -53,6 +53,8 @@ const results = new Map<number, readonly unknown[]>();
 let clockStartMs = 0;
 /** The batch time of the last reported batch. */
 let lastReported = 0;
+/** Processing of the batches since `lastReported` that ran no output (see `BatchReport.aheadMs`). */
+let aheadMs = 0;
 
 const runtime = await LocalRuntime.start(
   { kind: 'module', path: JOBS_PATH, exportName: socketJobName(settings) },
@@ -70,19 +72,25 @@ const runtime = await LocalRuntime.start(
           const records = results.get(info.batchTime);
           results.delete(info.batchTime);
           // Spark reports no batch without jobs (the in-between batches of a window that slides every second
-          // batch), so neither does this: both engines' reports cover the same batches.
-          if (info.jobs === 0) return;
+          // batch), so neither does this: both engines' reports cover the same batches. Sluice's in-between batch
+          // computes its own per-batch reduce ahead of the slide, which is no output.
+          if (!info.outputOps?.some((op) => !op.ahead)) {
+            aheadMs += info.processingTimeMs;
+            return;
+          }
           emit({
             event: 'batch',
             timeMs: clockStartMs + info.batchTime,
             records: info.records + recordsBetween(lastReported, info.batchTime),
             schedulingDelayMs: info.schedulingDelayMs,
             processingMs: info.processingTimeMs,
+            ...(aheadMs > 0 ? { aheadMs } : {}),
             totalDelayMs: info.totalDelayMs,
             result: settings.workload === 'grep' ? (records?.[0] ?? null) : (records ?? null),
             ...(info.error ? { error: info.error } : {}),
           });
           lastReported = info.batchTime;
+          aheadMs = 0;
         },
       },
     ],

@@ -278,6 +278,26 @@ export abstract class DStream<T = unknown> {
     }
   }
 
+  /**
+   * A persisted parent this stream will read at its next slide, when `batchTime` is a batch of that parent the
+   * next window holds and this stream computes nothing now; the scheduler then computes it now, ahead of the
+   * slide (see `JobScheduler`). Windows override it; other streams compute whatever they read in their own batch.
+   */
+  aheadOfSlide(_batchTime: number): DStream<any> | undefined {
+    return undefined;
+  }
+
+  /** `aheadOfSlide` for a window of `windowMs` over `parent` (an input stream's blocks are stored already). */
+  protected windowParentAhead(
+    parent: DStream<any>,
+    windowMs: number,
+    batchTime: number,
+  ): DStream<any> | undefined {
+    if (this.zeroTime === undefined || parent.dependencies.length === 0) return undefined;
+    if (this.isTimeValid(batchTime) || !parent.isTimeValid(batchTime)) return undefined;
+    return batchTime > this.nextTimeAfter(batchTime) - windowMs ? parent : undefined;
+  }
+
   /** Called when the dataset of `batchTime` is forgotten; inputs delete their blocks here. */
   protected forget(_batchTime: number): void {}
 

@@ -49,6 +49,19 @@ export class DStreamGraph {
   }
 
   /**
+   * The persisted streams to compute at `batchTime` because a window reads them at its next slide (see
+   * `DStream.aheadOfSlide`), each once, with the window that reads it.
+   */
+  aheadOfSlide(batchTime: number): Array<{ readonly stream: DStream<any>; readonly window: DStream<any> }> {
+    const ahead = new Map<DStream<any>, DStream<any>>();
+    for (const node of this.nodes) {
+      const stream = node.aheadOfSlide(batchTime);
+      if (stream && !ahead.has(stream)) ahead.set(stream, node);
+    }
+    return [...ahead].map(([stream, window]) => ({ stream, window }));
+  }
+
+  /**
    * The shape of the graph: node ids, kinds and slides. A checkpoint resumes only into a graph of the same
    * shape; functions may change.
    */

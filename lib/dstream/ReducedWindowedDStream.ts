@@ -55,6 +55,10 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     return this.slide;
   }
 
+  override aheadOfSlide(batchTime: number): DStream<any> | undefined {
+    return this.windowParentAhead(this.reduced, this.windowMs, batchTime);
+  }
+
   protected override parentRememberMs(): number {
     return this.rememberMs + this.windowMs;
   }

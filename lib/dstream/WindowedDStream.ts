@@ -73,6 +73,10 @@ export class WindowedDStream<T> extends DStream<T> {
     return this.rememberMs + this.windowMs - this.parent.slideMs;
   }
 
+  override aheadOfSlide(batchTime: number): DStream<any> | undefined {
+    return this.windowParentAhead(this.parent, this.windowMs, batchTime);
+  }
+
   /** The next window, at t, reads the parent's batches in (t − window, t]. */
   protected override parentKeepAfter(keepAfter: number): number {
     return this.nextTimeAfter(keepAfter) - this.windowMs;

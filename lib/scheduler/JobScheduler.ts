@@ -40,6 +40,8 @@ export interface RunSummary {
 interface Job {
   readonly name: string;
   readonly run: () => Promise<void>;
+  /** Computes a window's parent ahead of the slide; no output (see `generateJobs`). */
+  readonly ahead?: true;
 }
 
 /**
@@ -167,6 +169,24 @@ export class JobScheduler {
         jobs.push({ name: output.name, run: () => Promise.reject(error) });
       }
     }
+    // A window sliding every few batches reads each of its parent's batches at the next slide, as Spark does: that
+    // slide's batch would compute all of them, and its output wait for all of them. Each is computed in its own
+    // batch instead, so the slide's batch computes only its own and merges. The results are the same. Best
+    // effort: a failure here fails nothing, since the slide computes the dataset again and reports the failure.
+    for (const { stream, window } of this.ssc.graph.aheadOfSlide(batchTime)) {
+      const dataset = await stream.getOrCompute(batchTime).catch(() => undefined);
+      if (dataset) {
+        jobs.push({
+          name: `${stream.name} ahead of the slide of ${window.origin ?? window.name}`,
+          ahead: true,
+          run: () =>
+            dataset.count().then(
+              () => {},
+              () => {},
+            ),
+        });
+      }
+    }
     this.pending.add(batchTime);
     const records = this.ssc.graph.inputs.reduce(
       (n, input) => n + (input.recordsPerBatch.get(batchTime) ?? 0),
@@ -212,6 +232,7 @@ export class JobScheduler {
           outputOps[id] = {
             id,
             name: job.name,
+            ...(job.ahead ? { ahead: true } : {}),
             durationMs: this.now() - opStarted,
             ...(opError !== undefined ? { error: opError } : {}),
             jobs: opJobs,

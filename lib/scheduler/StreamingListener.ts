@@ -51,6 +51,8 @@ export interface OutputOpInfo {
   readonly id: number;
   /** The output's name (the JSON stream name, or the operation). */
   readonly name: string;
+  /** Set when it is no output: a window's parent computed in its own batch, ahead of the window's slide. */
+  readonly ahead?: true;
   readonly durationMs: number;
   /** Set when the operation failed: the reason, in full. */
   readonly error?: string;

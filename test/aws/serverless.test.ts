@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from '../helpers/freePort';
 import { putShardBatches } from '../helpers/kinesisFeed';
@@ -55,6 +56,8 @@ function jobDocument(source: Record<string, unknown>, outputs: unknown[]) {
         ],
       },
       window: { from: 'tags', ops: [{ op: 'countByValueAndWindow', windowMs: 5000, slideMs: 1000 }] },
+      // Slides every second batch: each in-between batch computes its per-batch counts ahead of the slide.
+      everyOther: { from: 'tags', ops: [{ op: 'countByValueAndWindow', windowMs: 4000, slideMs: 2000 }] },
       users: {
         from: 'tweets',
         ops: [
@@ -182,6 +185,7 @@ describe('the serverless runtime against LocalStack', () => {
       { stream: 'window', type: 'jsonl', path: `it-${suffix}/window` },
       { stream: 'window', type: 'saveAsTextFiles', prefix: `it-${suffix}/window`, suffix: 'txt' },
       { stream: 'users', type: 'jsonl', path: `it-${suffix}/users` },
+      { stream: 'everyOther', type: 'jsonl', path: `it-${suffix}/everyOther` },
     ];
     const doc = jobDocument({ type: 'kinesis', streamName, maxRecordsPerShard: PER_SHARD }, outputs);
     // when the coordinator starts it, is killed after a few batches, and the watchdog tick restarts it
@@ -220,6 +224,7 @@ describe('the serverless runtime against LocalStack', () => {
         document: jobDocument(queue, [
           { stream: 'window', type: 'collectBatches', name: 'window' },
           { stream: 'users', type: 'collectBatches', name: 'users' },
+          { stream: 'everyOther', type: 'collectBatches', name: 'everyOther' },
         ]),
         baseDir: root,
       },
@@ -238,6 +243,14 @@ describe('the serverless runtime against LocalStack', () => {
       }
     }
 
+    // and so does the window sliding every second batch, which writes only at its slides
+    expect(await s3Keys(`outputs/it-${suffix}/everyOther/`)).toHaveLength(BATCHES / 2);
+    const everyOther = local.recordsOf('everyOther');
+    for (let k = 0; k < BATCHES / 2; k++) {
+      const line = JSON.parse(await s3Text(`outputs/it-${suffix}/everyOther/${(k + 1) * 2000}.json`));
+      expect(sortRecords(line.records)).toEqual(sortRecords(everyOther[k]!));
+    }
+
     // and each malformed line is dead-lettered once per op that parses it, as in local mode, though the
     // restarted coordinator re-read earlier batches to rebuild the window and the state
     const letters: Record<string, unknown>[] = [];
@@ -253,5 +266,9 @@ describe('the serverless runtime against LocalStack', () => {
     const s = await status();
     expect(s.batches.length).toBeGreaterThan(0);
     expect(s.batches.at(-1)).toMatchObject({ batchTime: BATCHES * 1000 });
+    // with each in-between batch's per-batch counts computed ahead of the slide, by the workers
+    const inBetween = s.batches.find((b: BatchInfo) => b.batchTime === (BATCHES - 1) * 1000) as BatchInfo;
+    expect(inBetween.outputOps?.filter((op) => op.ahead).map((op) => op.jobs.length)).toEqual([1]);
+    expect(inBetween.tasks).toBeGreaterThan(0);
   }, 400_000);
 });
