@@ -60,6 +60,11 @@ export class JobScheduler {
   private lastCompleted = 0;
   private skipped = 0;
   private checkpointChain: Promise<void> = Promise.resolve();
+  /**
+   * Each batch's jobs ahead of a window's slide until they end, by batch time: with `concurrentJobs` above 1 a
+   * later batch's outputs wait for them rather than compute the same datasets again.
+   */
+  private readonly aheadRunning = new Map<number, Promise<unknown>>();
   /** Output jobs running at once, across batches: at most `concurrentJobs`. */
   private readonly slots: Slots;
 
@@ -207,42 +212,49 @@ export class JobScheduler {
     let error: string | undefined;
     let skipped = false;
     const outputOps: OutputOpInfo[] = [];
-    await Promise.all(
-      jobs.map(async (job, id) => {
-        await this.slots.acquire();
-        try {
-          if (this.stopping.signal.aborted && started === undefined) {
-            this.skipped++;
-            skipped = true;
-            return;
-          }
-          if (started === undefined) {
-            started = this.now();
-            for (const l of this.ssc.streamingListeners) l.onBatchStarted?.(batchTime);
-          }
-          const opStarted = this.now();
-          let opError: string | undefined;
-          try {
-            await currentOutputOp.run(id, () => currentBatch.run(batch, job.run));
-          } catch (e) {
-            opError = e instanceof Error ? e.message : String(e);
-            error ??= opError;
-          }
-          const opJobs = batch.jobs.filter((j) => j.outputOp === id).map(({ outputOp, ...j }) => j);
-          outputOps[id] = {
-            id,
-            name: job.name,
-            ...(job.ahead ? { ahead: true } : {}),
-            durationMs: this.now() - opStarted,
-            ...(opError !== undefined ? { error: opError } : {}),
-            jobs: opJobs,
-          };
-          for (const l of this.ssc.streamingListeners) l.onOutputOpCompleted?.(batchTime, id, opError);
-        } finally {
-          this.slots.release();
+    // Batches start in order, so every earlier batch's jobs ahead of a slide are registered by now.
+    const earlierAhead = [...this.aheadRunning.values()];
+    const running = jobs.map(async (job, id) => {
+      if (!job.ahead && earlierAhead.length > 0) await Promise.all(earlierAhead);
+      await this.slots.acquire();
+      try {
+        if (this.stopping.signal.aborted && started === undefined) {
+          this.skipped++;
+          skipped = true;
+          return;
         }
-      }),
-    );
+        if (started === undefined) {
+          started = this.now();
+          for (const l of this.ssc.streamingListeners) l.onBatchStarted?.(batchTime);
+        }
+        const opStarted = this.now();
+        let opError: string | undefined;
+        try {
+          await currentOutputOp.run(id, () => currentBatch.run(batch, job.run));
+        } catch (e) {
+          opError = e instanceof Error ? e.message : String(e);
+          error ??= opError;
+        }
+        const opJobs = batch.jobs.filter((j) => j.outputOp === id).map(({ outputOp, ...j }) => j);
+        outputOps[id] = {
+          id,
+          name: job.name,
+          ...(job.ahead ? { ahead: true } : {}),
+          durationMs: this.now() - opStarted,
+          ...(opError !== undefined ? { error: opError } : {}),
+          jobs: opJobs,
+        };
+        for (const l of this.ssc.streamingListeners) l.onOutputOpCompleted?.(batchTime, id, opError);
+      } finally {
+        this.slots.release();
+      }
+    });
+    const ahead = running.filter((_, id) => jobs[id]!.ahead);
+    if (ahead.length > 0) {
+      this.aheadRunning.set(batchTime, Promise.all(ahead));
+      void Promise.all(ahead).finally(() => this.aheadRunning.delete(batchTime));
+    }
+    await Promise.all(running);
     if (skipped && started === undefined) return undefined;
     const ended = this.now();
     const start = started ?? ended;

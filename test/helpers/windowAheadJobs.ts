@@ -19,6 +19,25 @@ export const tagsEverySecondBatch = defineJob({ batchIntervalMs: 1000, defaultPa
     .collectBatches('counts');
 });
 
+/**
+ * Two output jobs at once, across batches (Spark's `concurrentJobs`), and a first batch whose partition takes
+ * 1.5 s: on the system clock the slide at 2 s is due while the first batch is still being computed ahead.
+ */
+export const slowAheadTwoJobsAtOnce = defineJob(
+  { batchIntervalMs: 1000, defaultPartitions: 1, concurrentJobs: 2 },
+  (ssc) => {
+    ssc
+      .queueStream([['slow'], ['a']], { partitions: 1 })
+      .mapPartitions((lines: string[]) => {
+        // Blocks this worker thread only; the driver's clock goes on.
+        if (lines.includes('slow')) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+        return lines;
+      })
+      .countByValueAndWindow(2000, 2000)
+      .collectBatches('counts');
+  },
+);
+
 /** The same without an inverse function: a `window` over the per-batch counts, then a reduce. */
 export const tagsEverySecondBatchRecomputed = defineJob(
   { batchIntervalMs: 1000, defaultPartitions: 2 },
