@@ -114,3 +114,45 @@ describe('crash recovery with kill -9', () => {
     expect(fresh.code).toBe(0);
   }, 60_000);
 });
+
+describe('crash recovery with kill -9, a window sliding every second batch', () => {
+  const args = [
+    'run',
+    `${job}#slidingEverySecondBatch`,
+    '--fast',
+    '--batches',
+    String(BATCHES),
+    '--store',
+    'store',
+    '--quiet',
+  ];
+  let sliding: Awaited<ReturnType<typeof outputsOf>>;
+
+  beforeAll(async () => {
+    const run = await runSluice(args, await mk(join(base, 'sliding-reference')));
+    expect(run.code).toBe(0);
+    sliding = await outputsOf(join(base, 'sliding-reference'));
+  }, 60_000);
+
+  it('has a reference with every slide once', () => {
+    expect(sliding.jsonl.map((l) => l.batchTime)).toEqual([2000, 4000, 6000, 8000]);
+    expect(sliding.jsonl.some((l) => l.records.length > 0)).toBe(true);
+  });
+
+  // Batch 5000 is an in-between batch: its one job computes its counts ahead of the slide at 6000.
+  for (const point of ['task:5000', 'checkpoint:5000', 'cleanup:5000', 'output:6000']) {
+    it(`resumes after a kill during ${point.replace(':', ' of batch ')} with every output exactly once`, async () => {
+      const dir = await mk(join(base, `sliding-${point.replace(':', '-')}`));
+      // given a run killed with SIGKILL at that point
+      const crashed = await runSluice(args, dir, point);
+      expect(crashed.signal).toBe('SIGKILL');
+      // when the same job is started again on the same store
+      const resumed = await runSluice(args, dir);
+      // then the outputs equal the uninterrupted run's, each slide once
+      expect(resumed.code).toBe(0);
+      const outputs = await outputsOf(dir);
+      expect(outputs.jsonl).toEqual(sliding.jsonl);
+      expect(outputs.folders).toEqual(sliding.folders);
+    }, 60_000);
+  }
+});
