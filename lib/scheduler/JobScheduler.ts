@@ -251,8 +251,9 @@ export class JobScheduler {
     });
     const ahead = running.filter((_, id) => jobs[id]!.ahead);
     if (ahead.length > 0) {
-      this.aheadRunning.set(batchTime, Promise.all(ahead));
-      void Promise.all(ahead).finally(() => this.aheadRunning.delete(batchTime));
+      const aheadDone = Promise.all(ahead);
+      this.aheadRunning.set(batchTime, aheadDone);
+      void aheadDone.finally(() => this.aheadRunning.delete(batchTime));
     }
     await Promise.all(running);
     if (skipped && started === undefined) return undefined;
