@@ -245,7 +245,8 @@ export interface BatchesResult {
 }
 
 /**
- * Runs N batches of a job on the logical clock and hands back each output batch: for tests and notebooks.
+ * Runs N batches of a job on the logical clock (or the system clock, with `clock: 'system'`) and hands back each
+ * output batch: for tests and notebooks.
  * The store lives in a fresh temporary folder unless one is given, and so do the file outputs (`jsonl` to a path,
  * `saveAsTextFiles`) unless `outputDir` is given: both temporary folders are removed afterwards, since the records
  * are in the result. A programmatic run never writes into the current folder, which a test does not own.
@@ -253,7 +254,7 @@ export interface BatchesResult {
 export async function runBatches(
   job: JobSource,
   batches: number,
-  options: Omit<LocalRunOptions, 'batches' | 'clock'> = {},
+  options: Omit<LocalRunOptions, 'batches'> = {},
 ): Promise<BatchesResult> {
   const temp = options.storeDir && options.outputDir ? undefined : await mkdtemp(join(tmpdir(), 'sluice-'));
   const outputs: OutputEvent[] = [];
@@ -265,7 +266,7 @@ export async function runBatches(
       ...options,
       storeDir: options.storeDir ?? join(temp!, 'store'),
       outputDir: options.outputDir ?? join(temp!, 'outputs'),
-      clock: 'logical',
+      clock: options.clock ?? 'logical',
       batches,
       listeners: [
         ...(options.listeners ?? []),

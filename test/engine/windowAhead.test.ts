@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalRuntime, runBatches } from '../../lib/local/LocalRuntime';
+import { runBatches } from '../../lib/local/LocalRuntime';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import { TAG_BATCHES } from '../helpers/windowAheadJobs';
 
@@ -84,32 +81,17 @@ for (const workers of [0, 2]) {
 describe('a slide due while the batch before is still computed ahead (system clock, two jobs at once)', () => {
   it('waits for it rather than compute that batch a second time', async () => {
     // given a first batch whose per-batch counts take 1.5 s on a worker thread, and two output jobs allowed at once
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-window-ahead-'));
-    const counts: unknown[][] = [];
-    try {
-      const runtime = await LocalRuntime.start(job('slowAheadTwoJobsAtOnce'), {
-        workers: 2,
-        write: () => {},
-        storeDir: join(dir, 'store'),
-        outputDir: join(dir, 'outputs'),
-        clock: 'system',
-        batches: 2,
-        listeners: [{ onOutput: (e) => counts.push([...e.records]) }],
-      });
-      // when the slide at 2 s comes due while that batch is still running
-      const summary = await runtime.run();
-      // then the counts are right, and the slide read only its own input: it waited for the batch before
-      expect(summary.error).toBeUndefined();
-      expect(sortedCounts(counts)).toEqual([
-        [
-          ['a', 1],
-          ['slow', 1],
-        ],
-      ]);
-      const slide = summary.batches.find((b) => b.batchTime === 2000)!;
-      expect(inputStages(slide)).toHaveLength(1);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    // when the slide at 2 s comes due while that batch is still running
+    const result = await runBatches(job('slowAheadTwoJobsAtOnce'), 2, { workers: 2, clock: 'system' });
+    // then the counts are right, and the slide read only its own input: it waited for the batch before
+    expect(result.error).toBeUndefined();
+    expect(sortedCounts(result.recordsOf('counts'))).toEqual([
+      [
+        ['a', 1],
+        ['slow', 1],
+      ],
+    ]);
+    const slide = result.batches.find((b) => b.batchTime === 2000)!;
+    expect(inputStages(slide)).toHaveLength(1);
   }, 30_000);
 });
