@@ -79,14 +79,14 @@ export class LocalFolderStore implements BlockStore {
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
     const handle = await open(this.path(key), 'r');
     try {
-      const buffer = Buffer.allocUnsafe(end - start);
-      const { bytesRead } = await handle.read(buffer, 0, end - start, start);
-      if (bytesRead !== end - start) {
+      // One read may return fewer bytes than asked without the file ending: read until the range is full.
+      const bytes = await readFully(handle, Buffer.allocUnsafe(end - start), start);
+      if (bytes.length !== end - start) {
         throw new Error(
-          `block ${key} is shorter than expected: wanted bytes ${start}-${end}, got ${bytesRead}`,
+          `block ${key} is shorter than expected: wanted bytes ${start}-${end}, got ${bytes.length}`,
         );
       }
-      return buffer;
+      return bytes;
     } finally {
       await handle.close();
     }
