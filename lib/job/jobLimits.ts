@@ -21,6 +21,27 @@ export const MAX_SUGGESTIONS = 20;
 export const MAX_GENERATED_RECORDS_PER_BATCH = 1_000_000;
 export const MAX_GENERATED_BYTES_PER_BATCH = 256 * 1024 * 1024;
 
+/** The most records a second a generator source may make: the schema's maximum of `ratePerSec`. */
+export const MAX_GENERATOR_RATE_PER_SEC = 1_000_000;
+
+/**
+ * The highest whole rate a generator source of this kind and line length may be given at a batch interval: the
+ * schema's maximum, and what keeps one batch within the records and, for lines, the bytes a batch may hold (see
+ * {@link generatorBatchIssues}). What `sluice tune` may feed a job's generators.
+ */
+export function maxGeneratorRatePerSec(
+  spec: { readonly kind?: unknown; readonly lineBytes?: unknown },
+  intervalMs: number,
+): number {
+  const perSec = (records: number) => Math.floor((records * 1000) / intervalMs);
+  let max = Math.min(MAX_GENERATOR_RATE_PER_SEC, perSec(MAX_GENERATED_RECORDS_PER_BATCH));
+  if (spec.kind === 'lines') {
+    const lineBytes = typeof spec.lineBytes === 'number' ? spec.lineBytes : 100;
+    max = Math.min(max, perSec(Math.floor(MAX_GENERATED_BYTES_PER_BATCH / lineBytes)));
+  }
+  return max;
+}
+
 /**
  * Levels of nesting of any value in a document (args, records): every consumer of a value, from a built-in's
  * args check to JSON serialization, may walk it recursively.

@@ -89,6 +89,59 @@ describe('sluice tune', () => {
     }
   }, 120_000);
 
+  it('feeds a generator no faster than the job allows, and reports a rate that held there as a floor', async () => {
+    // given a job counting a key/value generator's records in 5 s batches: its generator may make at most
+    // 1 000 000 records a batch, 200 000 a second, far below what a count takes
+    await writeFile(
+      join(dir, 'kv.json'),
+      JSON.stringify({
+        name: 'kv-count',
+        batchIntervalMs: 5000,
+        sources: { kv: { type: 'generator', kind: 'kv', ratePerSec: 10 } },
+        streams: { n: { from: 'kv', ops: [{ op: 'count' }] } },
+        outputs: [{ stream: 'n', type: 'print' }],
+      }),
+    );
+    // when it is tuned at that interval
+    const result = await runSluice(
+      ['tune', 'kv.json', '--intervals', '5s', '--partitions', '2', '--max-trials', '1', '--trial', '15s'],
+      dir,
+    );
+    // then it ran (before, the search raised the rate past the limit and the job refused its own source), and
+    // no trial, on either clock, fed more than the limit
+    expect(result.stderr).not.toMatch(/not possible|invalid job/);
+    expect(result.code).toBe(0);
+    const rates = [...result.stderr.matchAll(/(\d+)\/s on the (?:logical|real) clock/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(rates.length).toBeGreaterThan(1);
+    expect(Math.max(...rates)).toBeLessThanOrEqual(200_000);
+    // and where the trial at the limit held, the table and the recommendation say "at least"
+    if (/200000\/s on the real clock: stable/.test(result.stderr)) {
+      expect(result.stdout).toMatch(/\n5 s\s+2\s+\d+\s+≥ 200000/);
+      expect(result.stdout).toContain('it sustains at least 200000 records/s');
+    }
+  }, 120_000);
+
+  it('exits 1 when the job could run in no configuration tried', async () => {
+    // given a job whose window slides every 3 s, which no 2 s interval divides
+    await writeFile(
+      join(dir, 'window.json'),
+      JSON.stringify({
+        name: 'window-count',
+        batchIntervalMs: 1000,
+        sources: { kv: { type: 'generator', kind: 'kv', ratePerSec: 10 } },
+        streams: { n: { from: 'kv', ops: [{ op: 'countByWindow', windowMs: 3000, slideMs: 3000 }] } },
+        outputs: [{ stream: 'n', type: 'print' }],
+      }),
+    );
+    const result = await runSluice(['tune', 'window.json', '--intervals', '2s', '--partitions', '2'], dir);
+    // then the row says invalid, the sentence says the job could not run, and the exit code is not success
+    expect(result.stdout).toMatch(/\n2 s\s+2\s+-\s+invalid/);
+    expect(result.stdout).toContain('No configuration tried could run the job');
+    expect(result.code).toBe(1);
+  }, 60_000);
+
   it('asks for a sample when a source is not a generator', async () => {
     const result = await runSluice(['tune', 'words.json', '--budget', '5s'], dir);
     expect(result.code).toBe(2);

@@ -58,6 +58,38 @@ describe('recommend', () => {
     expect(recommend(results)).toMatchObject({ intervalMs: 5000, sustainablePerSec: 12000 });
   });
 
+  it('says a rate that held at the most the generators make is a floor, and what limits it', () => {
+    // given two configurations that held at what their generator sources may make, one with the less latency
+    const atCeiling = (intervalMs: number, perSec: number, delayMs: number): ConfigResult => ({
+      ...result(intervalMs, 2, perSec, delayMs),
+      ceilingPerSec: perSec,
+    });
+    const held = [atCeiling(500, 1_000_000, 300), atCeiling(1000, 1_000_000, 700)];
+    // then without a target the one with the less latency wins, and its rate is "at least"
+    const pick = recommend(held);
+    expect(pick).toMatchObject({ intervalMs: 500, sustainablePerSec: 1_000_000 });
+    expect(pick.text).toContain('it sustains at least 1000000 records/s, the most the job');
+    // and a target above it is not called too fast for the machine: the sentence says what limited the search
+    const above = recommend(held, 2_000_000).text;
+    expect(above).toContain('The highest rate found is at least 1000000 records/s');
+    expect(above).toContain("Rates marked ≥ held at the most the job's generator sources may make");
+    expect(above).not.toContain('more cores');
+    // and a target under it says "at least", not "up to"
+    expect(recommend(held, 50_000).text).toContain(
+      'it sustains 50000 records/s (at least 1000000 records/s)',
+    );
+  });
+
+  it('says the job could not run, rather than advise on rates, when every configuration failed', () => {
+    const failed: ConfigResult[] = [
+      { ...result(500, 2), error: 'invalid job: the slide is not a multiple of the interval' },
+      { ...result(1000, 2), error: 'a batch failed' },
+    ];
+    const pick = recommend(failed, 50_000);
+    expect(pick.intervalMs).toBeUndefined();
+    expect(pick.text).toMatch(/^No configuration tried could run the job/);
+  });
+
   it('ignores configurations where nothing was stable', () => {
     const pick = recommend([result(500, 2), result(1000, 2, 2000)], 1000);
     expect(pick).toMatchObject({ intervalMs: 1000 });

@@ -84,7 +84,7 @@ async function tune(jobArg: string, opts: TuneCommandOptions): Promise<number> {
     const startRate = opts.startRate ?? (opts.aws ? 100 : undefined);
     // and its first batches pay for the functions' cold starts: longer trials judge the batches after them.
     const trialMs = opts.trial ?? (opts.aws ? 10_000 : undefined);
-    await runTune(
+    const report = await runTune(
       source,
       jobArg,
       {
@@ -103,7 +103,8 @@ async function tune(jobArg: string, opts: TuneCommandOptions): Promise<number> {
       (text) => process.stdout.write(text),
       (line) => process.stderr.write(`${line}\n`),
     );
-    return EXIT.ok;
+    // A search in which the job ran in no configuration found nothing: a script must not take it for an answer.
+    return report.results.every((r) => r.error !== undefined) ? EXIT.failed : EXIT.ok;
   } catch (error) {
     if (error instanceof SluiceError || error instanceof RangeError || error instanceof JobValidationError)
       return reportInvalid(error);

@@ -28,15 +28,28 @@ const aboutSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * (ties: fewer partitions, then the shorter interval). Without a target, the one that sustains the highest rate.
  */
 export function recommend(results: readonly ConfigResult[], targetPerSec?: number): Recommendation {
+  if (results.length > 0 && results.every((r) => r.error !== undefined)) {
+    return {
+      text:
+        'No configuration tried could run the job: each row says why (invalid: the job refuses that interval or ' +
+        'partition count; failed: a batch failed, and the log above gives its error).',
+    };
+  }
   const sustained = results.filter((r) => latencyMs(r) !== undefined);
-  const highest = [...sustained].sort((a, b) => b.sustainablePerSec! - a.sustainablePerSec!)[0];
+  // Ties (configurations that all held at the most the sources make) go to the least latency.
+  const highest = [...sustained].sort(
+    (a, b) => b.sustainablePerSec! - a.sustainablePerSec! || latencyMs(a)! - latencyMs(b)!,
+  )[0];
   if (targetPerSec === undefined) {
     if (!highest)
       return { text: 'No configuration tried kept its total delay flat, even at the lowest rate tried.' };
     return chosen(
       highest,
-      `it sustains the highest rate found, ${highest.sustainablePerSec} records/s, with a latency of about ` +
-        `${aboutSeconds(latencyMs(highest)!)}.`,
+      highest.ceilingPerSec !== undefined
+        ? `it sustains at least ${highest.sustainablePerSec} records/s, ${ceilingWords(highest)}, with a ` +
+            `latency of about ${aboutSeconds(latencyMs(highest)!)}.`
+        : `it sustains the highest rate found, ${highest.sustainablePerSec} records/s, with a latency of about ` +
+            `${aboutSeconds(latencyMs(highest)!)}.`,
     );
   }
   const meeting = sustained
@@ -47,20 +60,33 @@ export function recommend(results: readonly ConfigResult[], targetPerSec?: numbe
   const best = meeting[0];
   if (!best) {
     const closest = highest
-      ? ` The highest rate found is ${highest.sustainablePerSec} records/s, with a batch interval of ` +
-        `${seconds(highest.intervalMs)} and ${highest.partitions} partitions.`
+      ? ` The highest rate found is ${highest.ceilingPerSec !== undefined ? 'at least ' : ''}` +
+        `${highest.sustainablePerSec} records/s, with a batch interval of ${seconds(highest.intervalMs)} and ` +
+        `${highest.partitions} partitions.`
       : '';
-    return {
-      text:
-        `No configuration tried sustains ${targetPerSec} records/s.${closest} Try longer intervals, more ` +
-        'partitions, or more cores.',
-    };
+    // A configuration that held at the most its sources make was never tried above it: say so, not "too slow".
+    const advice = sustained.some((r) => r.ceilingPerSec !== undefined)
+      ? ` Rates marked ≥ held at the most the job's generator sources may make (${GENERATOR_LIMITS}), so those ` +
+        'configurations may sustain more than tune could feed them. A shorter interval raises that limit, up to ' +
+        '1,000,000 records/s; past it, give the job a socket or folder source and tune a sample of its records ' +
+        '(--sample).'
+      : ' Try longer intervals, more partitions, or more cores.';
+    return { text: `No configuration tried sustains ${targetPerSec} records/s.${closest}${advice}` };
   }
   return chosen(
     best,
-    `it sustains ${targetPerSec} records/s (up to ${best.sustainablePerSec} records/s) with the least latency ` +
-      `of the configurations that do, about ${aboutSeconds(latencyMs(best)!)}.`,
+    `it sustains ${targetPerSec} records/s (${best.ceilingPerSec !== undefined ? 'at least' : 'up to'} ` +
+      `${best.sustainablePerSec} records/s) with the least latency of the configurations that do, about ` +
+      `${aboutSeconds(latencyMs(best)!)}.`,
   );
+}
+
+/** What a generator source may make, in the job's limits (`maxGeneratorRatePerSec`). */
+const GENERATOR_LIMITS = '1,000,000 records a second, and 1,000,000 records or 256 MiB of lines a batch';
+
+/** Why a configuration's rate is a floor: its trials reached what the generators may make. */
+function ceilingWords(result: ConfigResult): string {
+  return `the most the job's generator sources may make at a ${seconds(result.intervalMs)} interval (${GENERATOR_LIMITS})`;
 }
 
 /** The recommendation of a sustained configuration: its figures, and a sentence that names it and says `why`. */

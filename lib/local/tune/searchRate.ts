@@ -24,6 +24,11 @@ export interface ConfigResult {
   readonly estimatePerSec: number;
   /** The highest rate found stable on the real clock, or undefined when none was. */
   readonly sustainablePerSec?: number;
+  /**
+   * Set when the rate found is the most the search could feed (`SearchLimits.maxPerSec`: what the job's generator
+   * sources may make at this interval): the configuration sustains at least that, maybe more.
+   */
+  readonly ceilingPerSec?: number;
   /** At that rate: the median total delay and processing time of the judged batches, in ms. */
   readonly medianTotalDelayMs?: number;
   readonly medianProcessingMs?: number;
@@ -51,6 +56,11 @@ export interface SearchLimits {
    * (which only a run in this process has). Default: the estimate's.
    */
   readonly startPerSec?: number;
+  /**
+   * The highest rate a trial may feed, in records a second (`maxTrialRatePerSec`: a generator source may make so
+   * many at this interval and no more). Default: no limit.
+   */
+  readonly maxPerSec?: number;
 }
 
 /** A trial whose total delay passes this many intervals is stopped: its backlog only grows (as in the bench). */
@@ -87,7 +97,11 @@ export async function searchRate(
 
   // The logical clock: a few batches back to back, the rate raised until a batch takes half an interval or more.
   // Given a start rate, the real-clock search starts there instead (0.8 × an estimate of 1.25 × it).
-  let rate = 1000;
+  // Past the ceiling the job would refuse its own sources' rate: the search stays at or below it, and a
+  // configuration that holds there is reported as sustaining at least it.
+  const ceiling = limits.maxPerSec ?? Number.POSITIVE_INFINITY;
+  const capped = (perSec: number) => Math.min(ceiling, perSec);
+  let rate = capped(1000);
   let estimate = limits.startPerSec !== undefined ? limits.startPerSec / 0.8 : 0;
   for (let step = 0; step < (limits.startPerSec !== undefined ? 0 : 5); step++) {
     if (step > 0 && performance.now() - started > limits.budgetMs / 3) break; // leave the real clock its time
@@ -122,8 +136,8 @@ export async function searchRate(
     });
     log(`  ${rate}/s on the logical clock: ${Math.round(estimate)} records/s of processing`);
     const batchMs = processingMs / Math.max(1, measured.length);
-    if (batchMs >= config.intervalMs / 2 || estimate <= rate) break;
-    rate = Math.round(Math.min(estimate, rate * 16));
+    if (batchMs >= config.intervalMs / 2 || estimate <= rate || rate >= ceiling) break;
+    rate = capped(Math.round(Math.min(estimate, rate * 16)));
   }
 
   // The real clock: the bench's search (around the logical estimate), open upwards for a job the estimate
@@ -154,14 +168,14 @@ export async function searchRate(
   };
   // What the table reports as the estimate: only a measured one.
   const reportedEstimate = limits.startPerSec !== undefined ? 0 : Math.round(estimate);
-  const lowPerSec = Math.max(1, Math.round(estimate * 0.1));
+  const lowPerSec = capped(Math.max(1, Math.round(estimate * 0.1)));
   // Bounds known so far: `low` held (or is the floor), `high` did not (or is not known yet).
   let low = lowPerSec;
   let high: number | undefined;
   let best: TuneTrial | undefined;
   // A trial costs its stream time plus starting and stopping the runtime: the last one's length says how much.
   let trialCostMs = batches * config.intervalMs;
-  let next = Math.max(1, Math.round(estimate * 0.8));
+  let next = capped(Math.max(1, Math.round(estimate * 0.8)));
   for (let step = 0; step < (limits.maxSteps ?? 8); step++) {
     const spent = performance.now() - started;
     if (step > 0 && spent + trialCostMs > limits.budgetMs) break;
@@ -183,8 +197,9 @@ export async function searchRate(
     } else {
       high = next;
     }
+    if (trial.stable && next >= ceiling) break; // nothing higher can be fed
     // Exponential while one side is open (the estimate can be off either way), then binary.
-    if (high === undefined) next = low * 2;
+    if (high === undefined) next = capped(low * 2);
     else if (!best && high / 2 >= lowPerSec) next = Math.round(high / 2);
     else next = Math.round((low + high) / 2);
     if (high !== undefined && high - low <= Math.max(1, low * 0.05)) break; // closer than a shared machine tells
@@ -207,6 +222,7 @@ export async function searchRate(
     ...base,
     estimatePerSec: reportedEstimate,
     sustainablePerSec: best.ratePerSec,
+    ...(best.ratePerSec >= ceiling ? { ceilingPerSec: ceiling } : {}),
     medianTotalDelayMs: median(judged.map((b) => b.totalDelayMs)),
     medianProcessingMs: median(judged.map((b) => b.processingTimeMs)),
     ...(bottleneck ? { bottleneck } : {}),

@@ -7,6 +7,7 @@ import type { TrialRunner } from '../../scheduler/TrialRunner';
 import { type Recommendation, recommend } from './recommend';
 import { type ConfigResult, searchRate } from './searchRate';
 import { tuneTable } from './tuneTable';
+import { maxTrialRatePerSec } from './tuneTrial';
 
 /** Settings of `sluice tune`, as the command line gives them. */
 export interface TuneOptions {
@@ -160,6 +161,7 @@ export async function runTune(
     log(
       `interval ${config.intervalMs / 1000} s, ${config.partitions} partitions (${Math.round(shareMs / 1000)} s)`,
     );
+    const maxPerSec = maxTrialRatePerSec(job, config.intervalMs);
     results.push(
       await searchRate(
         job,
@@ -172,6 +174,7 @@ export async function runTune(
           ...(options.workers !== undefined ? { workers: options.workers } : {}),
           ...(options.maxTrials !== undefined ? { maxSteps: options.maxTrials } : {}),
           ...(options.startPerSec !== undefined ? { startPerSec: options.startPerSec } : {}),
+          ...(Number.isFinite(maxPerSec) ? { maxPerSec } : {}),
           ...(elsewhere ? { runTrial: elsewhere.runTrial } : {}),
         },
         log,

@@ -28,7 +28,7 @@ export function tuneCells(results: readonly ConfigResult[]): string[][] {
     'estimate/s',
     'sustained/s',
     'total delay',
-    'trials',
+    'real trials',
     'bottleneck stage',
     'time mostly in',
   ];
@@ -46,10 +46,11 @@ export function tuneCells(results: readonly ConfigResult[]): string[][] {
           ? 'invalid'
           : 'failed'
         : r.sustainablePerSec !== undefined
-          ? String(r.sustainablePerSec)
+          ? `${r.ceilingPerSec !== undefined ? '≥ ' : ''}${r.sustainablePerSec}`
           : 'none',
       r.medianTotalDelayMs !== undefined ? `${Math.round(r.medianTotalDelayMs)} ms` : '-',
-      String(r.trials.length),
+      // The real-clock trials, what --max-trials bounds; the logical-clock runs before them are in the JSON.
+      String(r.trials.filter((t) => t.clock === 'system').length),
       r.bottleneck ? shorten(r.bottleneck.stage, 60) : '-',
       r.bottleneck ? `${r.bottleneck.mostlyIn}${share}` : '-',
     ];

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobDocument, SourceSpec } from '../../job/JobDocument';
+import { maxGeneratorRatePerSec } from '../../job/jobLimits';
 import type { TrialConfig, TrialOutcome, TrialRun } from '../../scheduler/TrialRunner';
 import type { Source } from '../../source/Source';
 import { LocalRuntime } from '../LocalRuntime';
@@ -28,6 +29,18 @@ export function trialDocument(job: JobDocument, config: TrialConfig): JobDocumen
     defaultPartitions: config.partitions,
     sources,
   };
+}
+
+/**
+ * The highest rate a trial of `job` at `intervalMs` may feed: what its generator sources may be given at that
+ * interval (a trial sets each of them to the rate tried); unbounded for a job whose sources all replay samples.
+ */
+export function maxTrialRatePerSec(job: JobDocument, intervalMs: number): number {
+  let max = Number.POSITIVE_INFINITY;
+  for (const spec of Object.values(job.sources)) {
+    if (spec.type === 'generator') max = Math.min(max, maxGeneratorRatePerSec(spec, intervalMs));
+  }
+  return max;
 }
 
 /**
