@@ -501,11 +501,27 @@ function findings(r: SparkBenchResults): string[] {
   );
   const same: string[] = [];
   for (const [workload, intervalMs] of pairs(r)) {
-    const a = sameRate(r, 'sluice', workload, intervalMs)?.latency;
-    const b = sameRate(r, 'spark', workload, intervalMs)?.latency;
+    const runA = sameRate(r, 'sluice', workload, intervalMs);
+    const runB = sameRate(r, 'spark', workload, intervalMs);
+    const a = runA?.latency;
+    const b = runB?.latency;
     if (a && b) {
+      // A latency stage that ended unstable (its batches stopped arriving, say) still gave the batches before,
+      // and its figures are over the last of those: say how far into the stage it got, and whether a windowed
+      // job's window had filled by then, since the other engine's figures are from a full window.
+      const unstable = (who: string, x: Latency, run: SameRateLatency) => {
+        const stage = run.run.stages.at(-1);
+        if (x.stable || !stage?.batches.length) return '';
+        const spanS = (stage.batches.at(-1)!.timeMs - stage.batches[0]!.timeMs + intervalMs) / 1000;
+        const plannedS = (run.settleBatches * intervalMs) / 1000 + (x.batches * intervalMs) / 1000;
+        const filling =
+          run.settleBatches > 0 && spanS < r.windowMs / 1000
+            ? `, so its ${r.windowMs / 1000} s window held at most ${Math.round(spanS)} s of input when they were taken`
+            : '';
+        return `; ${who}'s run ended unstable (${stage.why}) about ${Math.round(spanS)} s into a stage of ${Math.round(plannedS)} s, and its figures are over its last ${x.batches} batches before that${filling}`;
+      };
       same.push(
-        `${WORKLOAD_TEXT[workload]} at ${interval(intervalMs)}, ${formatRate(a.rate)} lines/s: Sluice p50 / p99 ${ms(a.p50Ms)} / ${ms(a.p99Ms)} ms (processing ${ms(a.processingP50Ms)}), Spark ${ms(b.p50Ms)} / ${ms(b.p99Ms)} ms (processing ${ms(b.processingP50Ms)})`,
+        `${WORKLOAD_TEXT[workload]} at ${interval(intervalMs)}, ${formatRate(a.rate)} lines/s: Sluice p50 / p99 ${ms(a.p50Ms)} / ${ms(a.p99Ms)} ms (processing ${ms(a.processingP50Ms)}), Spark ${ms(b.p50Ms)} / ${ms(b.p99Ms)} ms (processing ${ms(b.processingP50Ms)})${unstable('Sluice', a, runA!)}${unstable('Spark', b, runB!)}`,
       );
     }
   }
@@ -533,11 +549,18 @@ function findings(r: SparkBenchResults): string[] {
     .flatMap((x) => [...x.search.stages, ...(x.latencyRun?.stages ?? [])]);
   const fullWindow = hashtagStages.filter((stage) => stage.inputSecondsBefore * 1000 >= r.windowMs);
   const settledRuns = (r.sameRate ?? []).filter((x) => x.workload === 'hashtags' && x.latency);
+  // A run whose batches stopped arriving before its settling ended measured a window still filling.
+  const reachedSettle = (x: SameRateLatency) => {
+    const batches = x.run.stages.at(-1)?.batches ?? [];
+    const spanMs = batches.length ? batches.at(-1)!.timeMs - batches[0]!.timeMs + x.intervalMs : 0;
+    return x.latency?.stable !== false || spanMs > x.settleBatches * x.intervalMs;
+  };
+  const shortRuns = settledRuns.filter((x) => !reachedSettle(x));
   if (hashtagStages.length > 0) {
     lines.push(
       `- **Window**: ${fullWindow.length === 0 ? 'no' : `${fullWindow.length} of ${hashtagStages.length}`} Hashtags search or own-rate latency stage${fullWindow.length === 1 ? '' : 's'} started with a full ${r.windowMs / 1000} s window (each of those processes runs about a minute), so those figures are for a window filling up, where no batch leaves it yet and the inverse reduce has nothing to take out. ${
         settledRuns.length > 0
-          ? `The same-rate runs (${settledRuns.length}) measure the full window: their batches are counted only after ${(r.settleMs ?? 0) / 1000} s of input at the measured rate, without a break.`
+          ? `The same-rate runs (${settledRuns.length}) measure the full window: their batches are counted only after ${(r.settleMs ?? 0) / 1000} s of input at the measured rate, without a break${shortRuns.length > 0 ? `, except ${shortRuns.map((x) => `${x.engine === 'spark' ? 'Spark' : 'Sluice'}'s at ${interval(x.intervalMs)}`).join(' and ')}, whose batches stopped arriving before that (see above)` : ''}.`
           : 'No run in this report measured the full window.'
       }`,
     );
