@@ -22,10 +22,13 @@ const SLUICE_ENGINE = fileURLToPath(new URL('./sluiceEngine.ts', import.meta.url
 export const ENGINE_CORES = PARTITIONS;
 
 /**
- * The JVM's heap limit: what `spark.driver.memory=2g` gives a spark-submit run (its default is 1g, which a
- * 60 s window of input at the higher rates outgrows). Node keeps its own default heap limit.
+ * The JVM's heap limit (`spark.driver.memory` in a spark-submit run), `SPARK_BENCH_HEAP` to change it. Spark's
+ * window keeps its input blocks for the window's length, so Spark needs the heap to hold a 60 s window of input:
+ * at 2g (until 2026-11-30) it ran out of memory about 40 s into the full-window latency run at 800 000 lines/s,
+ * and its figures were of a window still filling; at 6g it held the window, with a peak RSS of 4.5 GB. Node keeps
+ * its own default heap limit.
  */
-export const SPARK_HEAP = '2g';
+export const SPARK_HEAP = process.env.SPARK_BENCH_HEAP ?? '6g';
 
 /**
  * The module openings Spark 3.5 needs on Java 17. spark-submit adds them itself (the launcher's
