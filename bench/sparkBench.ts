@@ -304,7 +304,12 @@ async function main(): Promise<void> {
     loadAfter: loadavg(),
     loadDuring,
     engineCores: ENGINE_CORES,
-    sparkHeap: SPARK_HEAP,
+    sparkHeap: [...new Set(Object.values(SPARK_HEAP))]
+      .map((heap) => {
+        const jobs = WORKLOADS.filter((w) => SPARK_HEAP[w] === heap);
+        return jobs.length === WORKLOADS.length ? `-Xmx${heap}` : `-Xmx${heap} (${jobs.join(', ')})`;
+      })
+      .join(', '),
     windowMs: WINDOW_MS,
     slideMs: SLIDE_MS,
     intervalsMs: INTERVALS_MS,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GREP_WORD } from '../jobs';
 import type { EngineLaunch, EngineName } from './EngineProcess';
-import { PARTITIONS, type SocketJobSettings } from './sluiceJobs';
+import { PARTITIONS, type SocketJobSettings, type Workload } from './sluiceJobs';
 
 /** The repository's root folder. */
 export const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,13 +22,18 @@ const SLUICE_ENGINE = fileURLToPath(new URL('./sluiceEngine.ts', import.meta.url
 export const ENGINE_CORES = PARTITIONS;
 
 /**
- * The JVM's heap limit (`spark.driver.memory` in a spark-submit run), `SPARK_BENCH_HEAP` to change it. Spark's
- * window keeps its input blocks for the window's length, so Spark needs the heap to hold a 60 s window of input:
- * at 2g (until 2026-11-30) it ran out of memory about 40 s into the full-window latency run at 800 000 lines/s,
- * and its figures were of a window still filling; at 6g it held the window, with a peak RSS of 4.5 GB. Node keeps
- * its own default heap limit.
+ * The JVM's heap limit per workload (`spark.driver.memory` in a spark-submit run), as a user would set it for each
+ * job; `SPARK_BENCH_HEAP` sets one for all. Spark's window keeps its input blocks for the window's length, so the
+ * windowed job needs the heap to hold a 60 s window of input: at 2g it ran out of memory about 40 s into the
+ * full-window latency run at 800 000 lines/s, and at 6g it held the window (peak RSS 4.5 GB). The jobs without a
+ * window keep 2g: Spark's Grep sustained 1.6 M lines/s at 2g and 1.34–1.46 M at 6g, in two alternating rounds of
+ * one search each (2026-11-30). Node keeps its own default heap limit.
  */
-export const SPARK_HEAP = process.env.SPARK_BENCH_HEAP ?? '6g';
+export const SPARK_HEAP: Readonly<Record<Workload, string>> = {
+  wordCount: process.env.SPARK_BENCH_HEAP ?? '2g',
+  grep: process.env.SPARK_BENCH_HEAP ?? '2g',
+  hashtags: process.env.SPARK_BENCH_HEAP ?? '6g',
+};
 
 /**
  * The module openings Spark 3.5 needs on Java 17. spark-submit adds them itself (the launcher's
@@ -144,7 +149,7 @@ export async function launchEngine(
   return {
     command: 'java',
     args: [
-      `-Xmx${SPARK_HEAP}`,
+      `-Xmx${SPARK_HEAP[settings.workload]}`,
       ...JAVA_17_OPTIONS,
       '-cp',
       classpath,

@@ -25,6 +25,7 @@ export interface SparkBenchResults {
   readonly loadDuring: readonly number[];
   /** Cores each engine was given. */
   readonly engineCores: number;
+  /** Spark's `-Xmx` flags, by workload where they differ (`2g` alone in runs before 2026-11-30). */
   readonly sparkHeap: string;
   readonly windowMs: number;
   readonly slideMs: number;
@@ -620,7 +621,8 @@ export function renderSparkResults(r: SparkBenchResults): string {
       [
         [
           r.engineCores,
-          `-Xmx${r.sparkHeap}`,
+          // Runs before 2026-11-30 recorded one heap, without the flag.
+          r.sparkHeap.startsWith('-Xmx') ? r.sparkHeap : `-Xmx${r.sparkHeap}`,
           `${r.windowMs / 1000} s / ${r.slideMs / 1000} s`,
           formatRate(r.poolLines),
           stageBatches,
