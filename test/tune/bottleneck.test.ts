@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBottleneck } from '../../lib/local/tune/bottleneck';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import { batchInfo } from '../helpers/batchInfo';
 
 /** A batch's metrics with a breakdown, and optionally the per-stage metrics of one output's job. */
 function batch(
@@ -8,26 +9,22 @@ function batch(
   stages?: readonly Record<string, unknown>[],
   breakdown = { planningMs: 1, dispatchMs: 2, taskComputeMs: 30, taskStorageMs: 4 },
 ): BatchInfo {
-  return {
+  return batchInfo({
     batchTime,
     records: 100,
-    schedulingDelayMs: 0,
     processingTimeMs: 40,
-    totalDelayMs: 40,
-    jobs: 1,
     stages: stages?.length ?? 1,
-    driverStages: 0,
     tasks: 2,
     taskAttempts: 2,
-    speculativeTasks: 0,
-    speculativeWins: 0,
-    shuffleBytes: 0,
-    storageRequests: 0,
-    planBytes: 0,
     breakdown,
-    deadLetters: 0,
-    ...(stages ? { outputOps: [{ id: 0, name: 'out', durationMs: 40, jobs: [{ stages }] }] } : {}),
-  } as BatchInfo;
+    ...(stages
+      ? {
+          outputOps: [
+            { id: 0, name: 'out', durationMs: 40, jobs: [{ stages }] },
+          ] as unknown as BatchInfo['outputOps'],
+        }
+      : {}),
+  });
 }
 
 const stage = (stageId: number, durationMs: number, fields: Record<string, unknown> = {}) => ({

@@ -3,6 +3,7 @@ import type { JobDocument } from '../../lib/job/JobDocument';
 import { searchRate } from '../../lib/local/tune/searchRate';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import type { TrialRunner } from '../../lib/scheduler/TrialRunner';
+import { batchInfo } from '../helpers/batchInfo';
 
 /**
  * The search's bounds, on a model of an engine that processes `capacityPerSec` records a second: each batch's
@@ -31,25 +32,7 @@ function batch(
   schedulingDelayMs: number,
   processingTimeMs: number,
 ): BatchInfo {
-  return {
-    batchTime,
-    records,
-    schedulingDelayMs,
-    processingTimeMs,
-    totalDelayMs: schedulingDelayMs + processingTimeMs,
-    jobs: 1,
-    stages: 1,
-    driverStages: 0,
-    tasks: 1,
-    taskAttempts: 1,
-    speculativeTasks: 0,
-    speculativeWins: 0,
-    shuffleBytes: 0,
-    storageRequests: 0,
-    planBytes: 0,
-    breakdown: { planningMs: 0, dispatchMs: 0, taskComputeMs: processingTimeMs, taskStorageMs: 0 },
-    deadLetters: 0,
-  };
+  return batchInfo({ batchTime, records, schedulingDelayMs, processingTimeMs });
 }
 
 /** The search needs a document only for its own runner; the model runner ignores it. */

@@ -1,29 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { withBatch } from '../../lib/aws/CoordinatorRuntime';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import { batchInfo } from '../helpers/batchInfo';
 
 /** A batch with one output operation, as the scheduler reports it. */
 function batch(batchTime: number): BatchInfo {
-  return {
+  return batchInfo({
     batchTime,
     records: 1,
-    schedulingDelayMs: 0,
     processingTimeMs: 5,
-    totalDelayMs: 5,
-    jobs: 1,
-    stages: 1,
-    driverStages: 0,
-    tasks: 1,
-    taskAttempts: 1,
-    speculativeTasks: 0,
-    speculativeWins: 0,
-    shuffleBytes: 0,
-    storageRequests: 0,
-    planBytes: 0,
-    breakdown: { planningMs: 0, dispatchMs: 0, taskComputeMs: 5, taskStorageMs: 0 },
-    deadLetters: 0,
     outputOps: [{ id: 0, name: 'out', durationMs: 5, jobs: [] }],
-  };
+  });
 }
 
 describe("the coordinator's kept metrics (jobs/<name>/metrics.json)", () => {

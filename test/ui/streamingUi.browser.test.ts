@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import { type StreamingSummary, StreamingUiState } from '../../lib/ui/StreamingUiState';
 import { UiServer } from '../../lib/ui/UiServer';
+import { batchInfo } from '../helpers/batchInfo';
 import { ensureChromium } from './ensureChromium';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -199,25 +200,7 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
 
 /** A completed batch of 5 records and the given processing time. */
 function batch(batchTime: number, processingTimeMs: number): BatchInfo {
-  return {
-    batchTime,
-    records: 5,
-    schedulingDelayMs: 0,
-    processingTimeMs,
-    totalDelayMs: processingTimeMs,
-    jobs: 1,
-    stages: 1,
-    driverStages: 0,
-    tasks: 1,
-    taskAttempts: 1,
-    speculativeTasks: 0,
-    speculativeWins: 0,
-    shuffleBytes: 0,
-    storageRequests: 0,
-    planBytes: 0,
-    breakdown: { planningMs: 0, dispatchMs: 0, taskComputeMs: processingTimeMs, taskStorageMs: 0 },
-    deadLetters: 0,
-  };
+  return batchInfo({ batchTime, records: 5, processingTimeMs });
 }
 
 mkdirSync(join(root, 'docs'), { recursive: true });

@@ -7,6 +7,7 @@ import { LocalRuntime } from '../../lib/local/LocalRuntime';
 import type { BatchDetail, StreamingSummary } from '../../lib/ui/StreamingUiState';
 import { StreamingUiState } from '../../lib/ui/StreamingUiState';
 import { UiServer } from '../../lib/ui/UiServer';
+import { batchInfo } from '../helpers/batchInfo';
 
 const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
 const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
@@ -151,7 +152,7 @@ describe('StreamingUiState', () => {
     for (let n = 1; n <= 1005; n++) {
       state.onBatchSubmitted(n * 1000, 2, Date.now(), 1);
       state.onBatchStarted(n * 1000);
-      state.onBatchCompleted(batchInfo(n * 1000, n));
+      state.onBatchCompleted(completedBatch(n * 1000, n));
     }
     state.onBatchSubmitted(1_006_000, 7, Date.now(), 2);
     // then the summary has the newest 1,000, the totals of all, the growing delay and the queued batch
@@ -168,24 +169,12 @@ describe('StreamingUiState', () => {
   });
 });
 
-function batchInfo(batchTime: number, totalDelayMs: number) {
-  return {
+/** A batch of 2 records whose processing is its whole total delay (no task compute in its breakdown). */
+function completedBatch(batchTime: number, totalDelayMs: number) {
+  return batchInfo({
     batchTime,
     records: 2,
-    schedulingDelayMs: 0,
     processingTimeMs: totalDelayMs,
-    totalDelayMs,
-    jobs: 1,
-    stages: 1,
-    driverStages: 0,
-    tasks: 1,
-    taskAttempts: 1,
-    speculativeTasks: 0,
-    speculativeWins: 0,
-    shuffleBytes: 0,
-    storageRequests: 0,
-    planBytes: 0,
     breakdown: { planningMs: 0, dispatchMs: 0, taskComputeMs: 0, taskStorageMs: 0 },
-    deadLetters: 0,
-  };
+  });
 }
