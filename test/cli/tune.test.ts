@@ -34,6 +34,20 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Writes `file`: a job applying `op` to a key/value generator's records in `batchIntervalMs` batches. */
+async function writeKvJob(file: string, batchIntervalMs: number, op: Record<string, unknown>): Promise<void> {
+  await writeFile(
+    join(dir, file),
+    JSON.stringify({
+      name: file.replace(/\.json$/, ''),
+      batchIntervalMs,
+      sources: { kv: { type: 'generator', kind: 'kv', ratePerSec: 10 } },
+      streams: { n: { from: 'kv', ops: [op] } },
+      outputs: [{ stream: 'n', type: 'print' }],
+    }),
+  );
+}
+
 describe('sluice tune', () => {
   it('replays a sample at each rate tried, prints a table and a recommendation, and writes the search', async () => {
     // when a socket job is tuned over two intervals with a sample of its lines and a target of 50 lines/s
@@ -92,16 +106,7 @@ describe('sluice tune', () => {
   it('feeds a generator no faster than the job allows, and reports a rate that held there as a floor', async () => {
     // given a job counting a key/value generator's records in 5 s batches: its generator may make at most
     // 1 000 000 records a batch, 200 000 a second, far below what a count takes
-    await writeFile(
-      join(dir, 'kv.json'),
-      JSON.stringify({
-        name: 'kv-count',
-        batchIntervalMs: 5000,
-        sources: { kv: { type: 'generator', kind: 'kv', ratePerSec: 10 } },
-        streams: { n: { from: 'kv', ops: [{ op: 'count' }] } },
-        outputs: [{ stream: 'n', type: 'print' }],
-      }),
-    );
+    await writeKvJob('kv.json', 5000, { op: 'count' });
     // when it is tuned at that interval
     const result = await runSluice(
       ['tune', 'kv.json', '--intervals', '5s', '--partitions', '2', '--max-trials', '1', '--trial', '15s'],
@@ -125,16 +130,7 @@ describe('sluice tune', () => {
 
   it('exits 1 when the job could run in no configuration tried', async () => {
     // given a job whose window slides every 3 s, which no 2 s interval divides
-    await writeFile(
-      join(dir, 'window.json'),
-      JSON.stringify({
-        name: 'window-count',
-        batchIntervalMs: 1000,
-        sources: { kv: { type: 'generator', kind: 'kv', ratePerSec: 10 } },
-        streams: { n: { from: 'kv', ops: [{ op: 'countByWindow', windowMs: 3000, slideMs: 3000 }] } },
-        outputs: [{ stream: 'n', type: 'print' }],
-      }),
-    );
+    await writeKvJob('window.json', 1000, { op: 'countByWindow', windowMs: 3000, slideMs: 3000 });
     const result = await runSluice(['tune', 'window.json', '--intervals', '2s', '--partitions', '2'], dir);
     // then the row says invalid, the sentence says the job could not run, and the exit code is not success
     expect(result.stdout).toMatch(/\n2 s\s+2\s+-\s+invalid/);
