@@ -63,21 +63,22 @@ export async function estimateThroughput(
   const maxRate = options.maxRatePerSec ?? 1_000_000;
   const sized = (c: EstimateRun) =>
     Math.round(Math.min(maxRate, c.processingRecordsPerSec * (BATCH_INTERVAL_MS / 1000)));
+  const calibrate = async (ratePerSec: number) => {
+    const run = await logicalRun(workload, ratePerSec, placement, 3);
+    log(
+      `  calibration at ${ratePerSec}/s: ${Math.round(run.processingRecordsPerSec)} records/s of processing`,
+    );
+    return run;
+  };
   let calibrationRate = options.calibrationRatePerSec ?? 50_000;
-  let calibration = await logicalRun(workload, calibrationRate, placement, 3);
-  log(
-    `  calibration at ${calibrationRate}/s: ${Math.round(calibration.processingRecordsPerSec)} records/s of processing`,
-  );
+  let calibration = await calibrate(calibrationRate);
   // A batch at the low first rate is mostly fixed costs, so it underrates the engine (Grep by half and more): the
   // rate it suggests is calibrated again until two agree within a fifth, so batches last about one interval.
   for (let step = 0; step < MAX_RECALIBRATIONS; step++) {
     const next = sized(calibration);
     if (Math.abs(next - calibrationRate) <= calibrationRate / 5) break;
     calibrationRate = next;
-    calibration = await logicalRun(workload, calibrationRate, placement, 3);
-    log(
-      `  calibration at ${calibrationRate}/s: ${Math.round(calibration.processingRecordsPerSec)} records/s of processing`,
-    );
+    calibration = await calibrate(calibrationRate);
   }
   const ratePerSec = sized(calibration);
   const runs: EstimateRun[] = [];

@@ -87,6 +87,12 @@ function session(
   return runFor(results.sessions, engine, workload, intervalMs);
 }
 
+/** Stream time from a latency run's first reported batch to the end of its last, in ms; 0 with none reported. */
+function stageSpanMs(x: SameRateLatency): number {
+  const batches = x.run.stages.at(-1)?.batches ?? [];
+  return batches.length ? batches.at(-1)!.timeMs - batches[0]!.timeMs + x.intervalMs : 0;
+}
+
 function sameRate(
   results: SparkBenchResults,
   engine: EngineName,
@@ -513,7 +519,7 @@ function findings(r: SparkBenchResults): string[] {
       const unstable = (who: string, x: Latency, run: SameRateLatency) => {
         const stage = run.run.stages.at(-1);
         if (x.stable || !stage?.batches.length) return '';
-        const spanS = (stage.batches.at(-1)!.timeMs - stage.batches[0]!.timeMs + intervalMs) / 1000;
+        const spanS = stageSpanMs(run) / 1000;
         const plannedS = (run.settleBatches * intervalMs) / 1000 + (x.batches * intervalMs) / 1000;
         const filling =
           run.settleBatches > 0 && spanS < r.windowMs / 1000
@@ -551,11 +557,8 @@ function findings(r: SparkBenchResults): string[] {
   const fullWindow = hashtagStages.filter((stage) => stage.inputSecondsBefore * 1000 >= r.windowMs);
   const settledRuns = (r.sameRate ?? []).filter((x) => x.workload === 'hashtags' && x.latency);
   // A run whose batches stopped arriving before its settling ended measured a window still filling.
-  const reachedSettle = (x: SameRateLatency) => {
-    const batches = x.run.stages.at(-1)?.batches ?? [];
-    const spanMs = batches.length ? batches.at(-1)!.timeMs - batches[0]!.timeMs + x.intervalMs : 0;
-    return x.latency?.stable !== false || spanMs > x.settleBatches * x.intervalMs;
-  };
+  const reachedSettle = (x: SameRateLatency) =>
+    x.latency?.stable !== false || stageSpanMs(x) > x.settleBatches * x.intervalMs;
   const shortRuns = settledRuns.filter((x) => !reachedSettle(x));
   if (hashtagStages.length > 0) {
     lines.push(
