@@ -1,3 +1,8 @@
+import {
+  MAX_GENERATED_BYTES_PER_BATCH,
+  MAX_GENERATED_RECORDS_PER_BATCH,
+  MAX_GENERATOR_RATE_PER_SEC,
+} from '../../job/jobLimits';
 import type { ConfigResult } from './searchRate';
 
 /** The configuration `sluice tune` recommends, and why, in plain words. */
@@ -68,8 +73,8 @@ export function recommend(results: readonly ConfigResult[], targetPerSec?: numbe
     const advice = sustained.some((r) => r.ceilingPerSec !== undefined)
       ? ` Rates marked ≥ held at the most the job's generator sources may make (${GENERATOR_LIMITS}), so those ` +
         'configurations may sustain more than tune could feed them. A shorter interval raises that limit, up to ' +
-        '1,000,000 records/s; past it, give the job a socket or folder source and tune a sample of its records ' +
-        '(--sample).'
+        `${grouped(MAX_GENERATOR_RATE_PER_SEC)} records/s; past it, give the job a socket or folder source and ` +
+        'tune a sample of its records (--sample).'
       : ' Try longer intervals, more partitions, or more cores.';
     return { text: `No configuration tried sustains ${targetPerSec} records/s.${closest}${advice}` };
   }
@@ -81,8 +86,12 @@ export function recommend(results: readonly ConfigResult[], targetPerSec?: numbe
   );
 }
 
+const grouped = (n: number) => n.toLocaleString('en-US');
+
 /** What a generator source may make, in the job's limits (`maxGeneratorRatePerSec`). */
-const GENERATOR_LIMITS = '1,000,000 records a second, and 1,000,000 records or 256 MiB of lines a batch';
+const GENERATOR_LIMITS =
+  `${grouped(MAX_GENERATOR_RATE_PER_SEC)} records a second, and ${grouped(MAX_GENERATED_RECORDS_PER_BATCH)} ` +
+  `records or ${MAX_GENERATED_BYTES_PER_BATCH / 2 ** 20} MiB of lines a batch`;
 
 /** Why a configuration's rate is a floor: its trials reached what the generators may make. */
 function ceilingWords(result: ConfigResult): string {
