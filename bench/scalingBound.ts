@@ -16,9 +16,8 @@
  */
 import type { BatchInfo } from '../lib/scheduler/StreamingListener';
 import { BATCH_INTERVAL_MS } from './jobs';
-import { jobName, runTrial } from './runTrial';
 import { median } from './stats';
-import type { Workload } from './sustainableRate';
+import { logicalRun, type Workload } from './sustainableRate';
 
 /** What the engine costs the curve at one partition count. */
 export interface ScalingBound {
@@ -53,7 +52,12 @@ export async function scalingBound(
 }
 
 async function fixedCostPerBatch(workload: Workload, partitions: number): Promise<number> {
-  const batches = await logicalBatches(workload, NEAR_EMPTY_LINES_PER_SEC, partitions, partitions, 30);
+  const { batches } = await logicalRun(
+    workload,
+    NEAR_EMPTY_LINES_PER_SEC,
+    { workers: partitions, partitions },
+    30,
+  );
   // The first batches start the threads and warm their JIT; the fixed cost is that of a running stream.
   return median(batches.slice(5).map((b) => b.processingTimeMs));
 }
@@ -63,7 +67,12 @@ async function taskImbalance(
   partitions: number,
   linesPerPartition: number,
 ): Promise<number> {
-  const batches = await logicalBatches(workload, linesPerPartition * partitions, partitions, 1, 5);
+  const { batches } = await logicalRun(
+    workload,
+    linesPerPartition * partitions,
+    { workers: 1, partitions },
+    5,
+  );
   return median(batches.slice(1).map((b) => imbalanceOf(b, partitions)));
 }
 
@@ -79,22 +88,4 @@ export function imbalanceOf(batch: BatchInfo, partitions: number): number {
         even += stage.tasks.reduce((sum, t) => sum + t.durationMs, 0) / partitions;
       }
   return even > 0 ? slowest / even : 1;
-}
-
-async function logicalBatches(
-  workload: Workload,
-  ratePerSec: number,
-  partitions: number,
-  workers: number,
-  batches: number,
-): Promise<readonly BatchInfo[]> {
-  const trial = await runTrial({
-    exportName: jobName(workload, ratePerSec, partitions),
-    clock: 'logical',
-    batches,
-    workers,
-  });
-  if (trial.error)
-    throw new Error(`${workload} at ${ratePerSec}/s on ${partitions} partitions failed: ${trial.error}`);
-  return trial.batches;
 }

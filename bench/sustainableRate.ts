@@ -98,7 +98,8 @@ export async function estimateThroughput(
   };
 }
 
-async function logicalRun(
+/** One run of `batches` back-to-back batches: its rates over the batches after the first, and every batch. */
+export async function logicalRun(
   workload: Workload,
   ratePerSec: number,
   placement: Placement,
