@@ -91,6 +91,11 @@ export interface SessionResult {
   readonly intervalMs: number;
   /** The rate-search process. */
   readonly search: ProcessRecord;
+  /**
+   * Fresh processes the search went on in, each after the one before ended early (it died, or never worked off an
+   * unstable stage's backlog); absent when none was needed.
+   */
+  readonly searchRestarts?: readonly ProcessRecord[];
   /** The highest stable rate found, in lines a second; undefined when no rate tried was stable. */
   readonly sustainableRate: number | undefined;
   /** The lowest unstable rate tried, if any. */
@@ -118,6 +123,12 @@ const EARLY_STOP_BUDGETS = 3;
 const CONNECT_TIMEOUT_MS = 180_000;
 /** How long an engine may take to work off a backlog after an unstable stage. */
 const DRAIN_TIMEOUT_MS = 60_000;
+/**
+ * Fresh processes a search may go on in after its process ended early. An overloaded stage can leave an engine a
+ * backlog it dies of (Spark at a small heap runs out of memory) or never works off; the rate was unstable either way,
+ * but ending the search there would leave the engine's rate at the stable rate below it, never bisected.
+ */
+const MAX_SEARCH_RESTARTS = 2;
 /** The search stops refining once the stable and unstable rates are this close. */
 const SEARCH_RESOLUTION = 1.15;
 
@@ -359,7 +370,8 @@ async function warmUp(run: EngineRun, spec: SessionSpec, rate: number): Promise<
 
 /**
  * Runs one session. The rate search runs in one process: a warm-up, then stages that double the rate until
- * one is unstable and then bisect (geometric mean) between the highest stable and the lowest unstable rate.
+ * one is unstable and then bisect (geometric mean) between the highest stable and the lowest unstable rate. When
+ * the process ends early, the search goes on from the next rate in a fresh one, warmed up the same way.
  * The latency run starts a fresh process at half the rate found, so that neither its latencies nor its peak
  * memory carry what the search's overloaded stages left behind: a warm-up up to that rate, then the
  * measured stage. Every process it starts is stopped before it returns.
@@ -381,22 +393,48 @@ async function session(
 ): Promise<SessionResult> {
   let stable: number | undefined;
   let unstable: number | undefined;
-  const searchRun = await EngineRun.open(spec, log);
-  if (!searchRun.error) {
-    try {
-      await searchRun.stage('warm-up', spec.warmupRate, spec.warmupBatches);
-      for (let i = 0; i < spec.maxSearchStages; i++) {
-        const rate = nextRate(spec.guessRate, stable, unstable);
-        if (rate === undefined) break;
-        const stage = await searchRun.stage('search', rate, spec.stageBatches);
-        if (stage.stable) stable = rate;
-        else unstable = rate;
+  let stagesLeft = spec.maxSearchStages;
+  const searchRuns: ProcessRecord[] = [];
+  for (let restarts = 0; restarts <= MAX_SEARCH_RESTARTS; restarts++) {
+    if (restarts > 0) log(`    the search goes on in a fresh ${spec.engine} process`);
+    const run = await EngineRun.open(spec, log);
+    const connected = !run.error;
+    if (connected) {
+      try {
+        await run.stage('warm-up', spec.warmupRate, spec.warmupBatches);
+        while (stagesLeft > 0) {
+          const rate = nextRate(spec.guessRate, stable, unstable);
+          if (rate === undefined) break;
+          const tried = run.stages.length;
+          try {
+            await run.stage('search', rate, spec.stageBatches);
+          } finally {
+            // A stage is recorded even when the process died in it (unstable); one whose backlog the process could
+            // not work off before it never ran, and the next process tries its rate.
+            const stage = run.stages[tried];
+            if (stage) {
+              stagesLeft--;
+              if (stage.stable) stable = rate;
+              else unstable = rate;
+            }
+          }
+        }
+      } catch (error) {
+        run.fail(error);
       }
-    } catch (error) {
-      searchRun.fail(error);
     }
+    const record = await run.close();
+    searchRuns.push(record);
+    // A process that never connected would not in a second try either.
+    if (
+      !connected ||
+      !record.error ||
+      stagesLeft === 0 ||
+      nextRate(spec.guessRate, stable, unstable) === undefined
+    )
+      break;
   }
-  const search = await searchRun.close();
+  const [search, ...searchRestarts] = searchRuns as [ProcessRecord, ...ProcessRecord[]];
 
   let latencyRun: ProcessRecord | undefined;
   let latency: Latency | undefined;
@@ -408,6 +446,7 @@ async function session(
     workload: spec.workload,
     intervalMs: spec.intervalMs,
     search,
+    ...(searchRestarts.length > 0 ? { searchRestarts } : {}),
     sustainableRate: stable,
     lowestUnstableRate: unstable,
     latencyRun,

@@ -271,11 +271,22 @@ function memoryTable(results: SparkBenchResults): string[] {
     for (const engine of ['sluice', 'spark'] as const) {
       const s = session(results, engine, workload, intervalMs);
       lines.push(
-        `| ${WORKLOAD_TEXT[workload]} | ${interval(intervalMs)} | ${engine} | ${mib(s?.search.idleRssBytes)} | ${mib(s?.latencyRun?.peakBytes)} | ${mib(s?.search.peakBytes)} |`,
+        `| ${WORKLOAD_TEXT[workload]} | ${interval(intervalMs)} | ${engine} | ${mib(s?.search.idleRssBytes)} | ${mib(s?.latencyRun?.peakBytes)} | ${mib(s && searchPeakBytes(s))} |`,
       );
     }
   }
   return lines;
+}
+
+/** The search's peak RSS: the highest of its processes' (see `searchProcesses`). */
+function searchPeakBytes(s: SessionResult): number | undefined {
+  const peaks = searchProcesses(s).flatMap((p) => (p.peakBytes === undefined ? [] : [p.peakBytes]));
+  return peaks.length === 0 ? undefined : Math.max(...peaks);
+}
+
+/** The search's processes: the first, and any it went on in after one ended early. */
+function searchProcesses(s: SessionResult): ProcessRecord[] {
+  return [s.search, ...(s.searchRestarts ?? [])];
 }
 
 function startupTable(results: SparkBenchResults): string[] {
@@ -286,7 +297,7 @@ function startupTable(results: SparkBenchResults): string[] {
   for (const engine of ['sluice', 'spark'] as const) {
     const runs: ProcessRecord[] = results.sessions
       .filter((s) => s.engine === engine)
-      .flatMap((s) => [s.search, ...(s.latencyRun ? [s.latencyRun] : [])]);
+      .flatMap((s) => [...searchProcesses(s), ...(s.latencyRun ? [s.latencyRun] : [])]);
     const med = (values: Array<number | undefined>) => {
       const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
       return known.length === 0 ? undefined : known[Math.floor((known.length - 1) / 2)];
@@ -388,7 +399,12 @@ function stageLog(results: SparkBenchResults): string[] {
   ];
   const processes = [
     ...results.sessions.flatMap((s) => [
-      { s, name: 'search', run: s.search, settleBatches: 0 },
+      ...searchProcesses(s).map((run, i) => ({
+        s,
+        name: i === 0 ? 'search' : `search, fresh process ${i + 1}`,
+        run,
+        settleBatches: 0,
+      })),
       { s, name: 'latency', run: s.latencyRun, settleBatches: 0 },
     ]),
     ...(results.sameRate ?? []).map((s) => ({
@@ -553,7 +569,7 @@ function findings(r: SparkBenchResults): string[] {
   }
   const hashtagStages = r.sessions
     .filter((x) => x.workload === 'hashtags')
-    .flatMap((x) => [...x.search.stages, ...(x.latencyRun?.stages ?? [])]);
+    .flatMap((x) => [...searchProcesses(x).flatMap((p) => p.stages), ...(x.latencyRun?.stages ?? [])]);
   const fullWindow = hashtagStages.filter((stage) => stage.inputSecondsBefore * 1000 >= r.windowMs);
   const settledRuns = (r.sameRate ?? []).filter((x) => x.workload === 'hashtags' && x.latency);
   // A run whose batches stopped arriving before its settling ended measured a window still filling.
