@@ -26,8 +26,10 @@ export const ENGINE_CORES = PARTITIONS;
  * job; `SPARK_BENCH_HEAP` sets one for all. Spark's window keeps its input blocks for the window's length, so the
  * windowed job needs the heap to hold a 60 s window of input: at 2g it ran out of memory about 40 s into the
  * full-window latency run at 800 000 lines/s, and at 6g it held the window (peak RSS 4.5 GB). The jobs without a
- * window keep 2g: Spark's Grep sustained 1.6 M lines/s at 2g and 1.34–1.46 M at 6g, in two alternating rounds of
- * one search each (2026-11-30). Node keeps its own default heap limit.
+ * window keep 2g, compared in alternating searches at 1 s batches (2026-11-30): Spark's Grep held 1.6 M lines/s at
+ * 2g twice, and at 6g its receiver fell behind the socket at 1.6 M (1.34 M and 1.46 M found); WordCount found
+ * 476 000 lines/s at both heaps in four searches (2g, 6g, 6g, 2g), with its half-rate p50 at 483 and 493 ms at 2g,
+ * 521 and 528 ms at 6g. Node keeps its own default heap limit.
  */
 export const SPARK_HEAP: Readonly<Record<Workload, string>> = {
   wordCount: process.env.SPARK_BENCH_HEAP ?? '2g',
