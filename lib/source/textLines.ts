@@ -1,22 +1,65 @@
-import { isUtf8 } from 'node:buffer';
+import { constants, isUtf8 } from 'node:buffer';
 import { unreadableRecord } from './UnreadableRecord';
+
+/**
+ * Bytes decoded into one string at a time. V8 cannot hold a string of more than about 512 Mi characters
+ * (`MAX_STRING_LENGTH`), so a file or range of more had to be cut somewhere; a few MiB keep each decode's string
+ * small while costing one split per chunk.
+ */
+const DECODE_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/** What is kept of a line too long to be a string: its start, as the socket source keeps of its over-long lines. */
+const OVERLONG_PREFIX_BYTES = 1024;
 
 /**
  * The lines of a text file's bytes (whole lines: a file, or the lines a task reads of a byte range of one). A
  * line that is not UTF-8 is handed on as an `UnreadableRecord` holding its bytes in base64, which the task that
- * reads it dead-letters; bytes that are UTF-8 throughout (nearly all) are decoded at once. Lines split on `\n`,
- * each without a trailing `\r`, without the empty line after a final newline.
+ * reads it dead-letters; so is a line of more than `maxLineBytes` (by default the longest string Node can make of
+ * it), holding its length and its first KiB. Bytes that are UTF-8 throughout (nearly all) are decoded a chunk of
+ * whole lines at a time. Lines split on `\n`, each without a trailing `\r`, without the empty line after a final
+ * newline.
  */
-export function linesOf(bytes: Uint8Array): string[] {
+export function linesOf(
+  bytes: Uint8Array,
+  chunkBytes = DECODE_CHUNK_BYTES,
+  maxLineBytes: number = constants.MAX_STRING_LENGTH,
+): string[] {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isUtf8(buffer)) return splitLines(buffer.toString('utf8'));
+  if (buffer.length <= chunkBytes) return decodeLines(buffer, maxLineBytes);
+  const chunks: string[][] = [];
+  let start = 0;
+  while (start < buffer.length) {
+    // A chunk ends after the last newline within `chunkBytes`, or, when one line is longer, after that line.
+    let end = start + chunkBytes;
+    if (end >= buffer.length) end = buffer.length;
+    else {
+      const newline = buffer.lastIndexOf(0x0a, end - 1);
+      if (newline >= start) end = newline + 1;
+      else {
+        const next = buffer.indexOf(0x0a, end);
+        end = next === -1 ? buffer.length : next + 1;
+      }
+    }
+    chunks.push(decodeLines(buffer.subarray(start, end), maxLineBytes));
+    start = end;
+  }
+  return chunks.length === 1 ? chunks[0]! : chunks.flat();
+}
+
+/** {@link linesOf} for bytes that fit one string (unless a line is over-long, which goes on its own). */
+function decodeLines(buffer: Buffer, maxLineBytes: number): string[] {
+  if (buffer.length <= maxLineBytes && isUtf8(buffer)) return splitLines(buffer.toString('utf8'));
   const lines: string[] = [];
   let start = 0;
   while (start < buffer.length) {
     const newline = buffer.indexOf(0x0a, start);
     const end = newline === -1 ? buffer.length : newline;
     const line = buffer.subarray(start, end > start && buffer[end - 1] === 0x0d ? end - 1 : end);
-    if (isUtf8(line)) lines.push(line.toString('utf8'));
+    if (line.length > maxLineBytes) {
+      const reason = `line of ${line.length} bytes is longer than a line may be (${maxLineBytes} bytes, the longest string Node can hold); its first KiB is kept`;
+      const prefix = line.subarray(0, OVERLONG_PREFIX_BYTES).toString('utf8');
+      lines.push(unreadableRecord(reason, { bytes: line.length, prefix }) as unknown as string);
+    } else if (isUtf8(line)) lines.push(line.toString('utf8'));
     else {
       const reason = 'line is not valid UTF-8; its bytes are kept in base64';
       const unreadable = unreadableRecord(reason, { bytes: line.length, base64: line.toString('base64') });

@@ -14,6 +14,14 @@ async function readAll(parts: readonly (FolderReadPart | null)[]): Promise<unkno
   return lines.map((line) => unreadableOf(line) ?? line);
 }
 
+/** {@link readAll}, each range read `pieceBytes` at a time. */
+async function readAllIn(parts: readonly (FolderReadPart | null)[], pieceBytes: number): Promise<unknown[]> {
+  const lines: unknown[] = [];
+  for (const part of parts)
+    if (part) for (const line of await readFolderPart(part, pieceBytes)) lines.push(line);
+  return lines.map((line) => unreadableOf(line) ?? line);
+}
+
 /** A file's contents that make line splitting hard: CRLF, empty lines, no final newline, not UTF-8, é across bytes. */
 const TRICKY: Record<string, Buffer> = {
   'a-crlf.txt': Buffer.from('one\r\ntwo\r\n\r\nthree\r\n'),
@@ -86,6 +94,22 @@ describe('readFolderPart', () => {
     }
   });
 
+  it('reads the same lines in pieces of any size as in one read', async () => {
+    // given files that make line splitting hard, and a long line that spans many pieces
+    const files = await write({ ...TRICKY, 'h-long.txt': `a\n${'y'.repeat(5000)}\nb\nc` });
+    for (const partitions of [1, 2, 3, 7, 50]) {
+      const parts = planFolderParts(directory, files, partitions);
+      const whole = await readAllIn(parts, Number.MAX_SAFE_INTEGER);
+      expect(whole, `${partitions} partitions`).toContain('y'.repeat(5000));
+      for (const pieceBytes of [1, 2, 3, 5, 64, 4999, 5001]) {
+        // when each range is read that many bytes at a time
+        const lines = await readAllIn(parts, pieceBytes);
+        // then the lines are those of one read
+        expect(lines, `${partitions} partitions, pieces of ${pieceBytes}`).toEqual(whole);
+      }
+    }
+  });
+
   it('reads a long line whose end lies far past its range', async () => {
     // given a line of 300,000 bytes (more than one read past the range) between two short lines
     const long = 'x'.repeat(300_000);
@@ -96,7 +120,7 @@ describe('readFolderPart', () => {
     expect(lines).toEqual(['a', long, 'b']);
   });
 
-  it('reads ranges of a megabyte and more into memory it lends again, every line intact', async () => {
+  it('reads ranges and pieces of a megabyte and more into memory it lends again, every line intact', async () => {
     // given two files of about 3 MiB each, lines of every length up to 2,000 bytes, one file without a final
     // newline, and the parts of 1 to 5 partitions read one after another (each range's memory then holds the next)
     const lineOf = (i: number) => `${i}:${String.fromCharCode(97 + (i % 26)).repeat((i * 7919) % 2000)}`;
@@ -110,6 +134,9 @@ describe('readFolderPart', () => {
       // then
       expect(lines.length, `${partitions} partitions`).toBe(6000);
       expect(lines, `${partitions} partitions`).toEqual([...a, ...b]);
+      // and read in pieces of just over a MiB, lent again piece after piece, lines crossing from one to the next
+      const inPieces = await readAllIn(planFolderParts(directory, files, partitions), 1024 * 1024 + 7);
+      expect(inPieces, `${partitions} partitions, in pieces`).toEqual([...a, ...b]);
     }
   });
 
