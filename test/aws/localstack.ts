@@ -40,6 +40,9 @@
  *   works and, as on AWS, refuses a timestamp in the future, but compares in whole seconds (AWS: ms).
  * - LocalStack S3 enforces `If-None-Match: *` and `If-Match` (412 PreconditionFailed); a range starting past
  *   the end of an object is 416 InvalidRange.
+ * - Loopback only: LocalStack's default gateway server (twisted) listens on every IPv4 interface whatever
+ *   GATEWAY_LISTEN says, so GATEWAY_SERVER=hypercorn; kinesis-mock listens on every interface and has no host
+ *   setting, so `scripts/listenOnLoopback.cjs` is preloaded into it (NODE_OPTIONS, which LocalStack passes on).
  * - The machine has `/.dockerenv`, so OVERRIDE_IN_DOCKER=0 is required; `localhost.localstack.cloud` does not
  *   resolve here, hence LOCALSTACK_HOST=127.0.0.1:4566 and an IP endpoint (with `localhost` the SDK tries
  *   virtual-host S3 addressing).
@@ -107,7 +110,8 @@ const requirementsFile = join(repoRoot, 'test', 'aws', 'localstack-requirements.
 /** A FILESYSTEM_ROOT kept across runs, only for the packages LocalStack installs (kinesis-mock). */
 const packagesRoot = join(stateDir, 'filesystem');
 const logFile = join(stateDir, 'localstack.log');
-const pidFile = join(stateDir, 'localstack.pid');
+/** Where the LocalStack this machine's test runs share writes its process group id. */
+export const pidFile = join(stateDir, 'localstack.pid');
 /** One empty file per test run (named by its pid) using the LocalStack on 4566, so no run stops it under another. */
 const usersDir = join(stateDir, 'users');
 
@@ -393,6 +397,9 @@ function localstackEnvironment(filesystemRoot: string): NodeJS.ProcessEnv {
   return {
     ...env,
     OVERRIDE_IN_DOCKER: '0',
+    // The default gateway server (twisted) binds every IPv4 interface whatever host GATEWAY_LISTEN names;
+    // hypercorn binds the one named.
+    GATEWAY_SERVER: 'hypercorn',
     GATEWAY_LISTEN: '127.0.0.1:4566',
     LOCALSTACK_HOST: '127.0.0.1:4566',
     DNS_ADDRESS: '0',
@@ -403,6 +410,9 @@ function localstackEnvironment(filesystemRoot: string): NodeJS.ProcessEnv {
     EAGER_SERVICE_LOADING: '1',
     KINESIS_LATENCY: '0',
     KINESIS_PERSISTENCE: '0',
+    // kinesis-mock, which LocalStack starts with its own environment, listens on every interface and has no
+    // setting for the host: the preload makes it listen on loopback only.
+    NODE_OPTIONS: `--require ${join(repoRoot, 'scripts', 'listenOnLoopback.cjs')}`,
   };
 }
 
