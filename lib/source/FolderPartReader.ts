@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BufferPool } from '../storage/BufferPool';
 import { readFully } from '../storage/readFully';
 import type { FolderFileRange, FolderReadPart } from './FolderReadPlanner';
-import { linesOf } from './textLines';
+import { concatLines, linesOf } from './textLines';
 
 /**
  * The memory a range's pieces are read into, lent again for the next piece: a piece is decoded to strings before it
@@ -35,7 +35,7 @@ const TAIL_CHUNK_BYTES = 64 * 1024;
 export async function readFolderPart(part: FolderReadPart, pieceBytes = PIECE_BYTES): Promise<string[]> {
   const lines: string[][] = [];
   for (const range of part.ranges) await readRange(part.directory, range, lines, pieceBytes);
-  return lines.length === 1 ? lines[0]! : lines.flat();
+  return concatLines(lines);
 }
 
 /** Adds the lines that start in `range` of its file to `lines`, a run of lines at a time. */

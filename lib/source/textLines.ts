@@ -43,7 +43,19 @@ export function linesOf(
     chunks.push(decodeLines(buffer.subarray(start, end), maxLineBytes));
     start = end;
   }
-  return chunks.length === 1 ? chunks[0]! : chunks.flat();
+  return concatLines(chunks);
+}
+
+/**
+ * Runs of lines as one array. `concat`, a block copy, not `flat()`, which V8 runs element by element: for a
+ * range of two 16 MiB pieces that cost a sixth of the task. At most a thousand arrays go to one call (its
+ * arguments are on the stack), for a part of many small files.
+ */
+export function concatLines(runs: readonly string[][]): string[] {
+  if (runs.length === 1) return runs[0]!;
+  let lines: string[] = [];
+  for (let i = 0; i < runs.length; i += 1000) lines = lines.concat(...runs.slice(i, i + 1000));
+  return lines;
 }
 
 /** {@link linesOf} for bytes that fit one string (unless a line is over-long, which goes on its own). */
