@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { sliceBounds } from '../dataset/Dataset';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
+import { concatLines, linesOf } from '../source/textLines';
 import type { BlockStore } from '../storage/BlockStore';
 import { withRetries } from './awsClients';
 
@@ -73,8 +74,8 @@ export class S3PrefixSource implements PlannedSource<string> {
 
   async recordsFor(): Promise<string[]> {
     const fresh = await this.takeFresh();
-    const texts = await Promise.all(fresh.map((key) => this.read(key)));
-    return texts.flatMap(linesOf);
+    const objects = await Promise.all(fresh.map((key) => this.read(key)));
+    return concatLines(objects.map((bytes) => linesOf(bytes)));
   }
 
   /**
@@ -159,7 +160,7 @@ export class S3PrefixSource implements PlannedSource<string> {
     return { keys, complete: true };
   }
 
-  private read(key: string): Promise<string> {
+  private read(key: string): Promise<Uint8Array> {
     return readObject(this.options.client, this.options.bucket, key);
   }
 }
@@ -170,8 +171,8 @@ export async function readS3Part(
   part: S3ReadPart,
   storeOf: (url: string) => Promise<BlockStore>,
 ): Promise<string[]> {
-  const texts = await Promise.all(part.keys.map((key) => readObject(client, part.bucket, key)));
-  const lines = texts.flatMap(linesOf);
+  const objects = await Promise.all(part.keys.map((key) => readObject(client, part.bucket, key)));
+  const lines = concatLines(objects.map((bytes) => linesOf(bytes)));
   if (part.report && part.keys.length > 0) {
     const store = await storeOf(part.report.storeUrl);
     await store.put(part.report.key, JSON.stringify({ records: lines.length }));
@@ -179,14 +180,12 @@ export async function readS3Part(
   return lines;
 }
 
-async function readObject(client: S3Client, bucket: string, key: string): Promise<string> {
+/**
+ * An object's bytes. Its lines are decoded as the folder source's are (`linesOf`): a line that is not UTF-8 becomes
+ * a dead letter with its bytes, where decoding the whole object as text replaced its bytes with U+FFFD unseen, and
+ * an object past V8's longest string is decoded a chunk at a time.
+ */
+async function readObject(client: S3Client, bucket: string, key: string): Promise<Uint8Array> {
   const out = await withRetries(() => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
-  return (await out.Body?.transformToString('utf8')) ?? '';
-}
-
-/** An object's lines, without the newline that ends the last one, and without a Windows `\r`. */
-function linesOf(text: string): string[] {
-  const split = text.split('\n');
-  if (split.at(-1) === '') split.pop();
-  return split.map((line) => line.replace(/\r$/, ''));
+  return (await out.Body?.transformToByteArray()) ?? new Uint8Array();
 }

@@ -1,12 +1,13 @@
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
-import { S3PrefixSource } from '../../lib/aws/S3PrefixSource';
+import { readS3Part, S3PrefixSource } from '../../lib/aws/S3PrefixSource';
+import { unreadableOf } from '../../lib/source/UnreadableRecord';
 import { uniqueName } from './localstack';
 
 const bucket = uniqueName('prefix');
 
-async function put(key: string, text: string) {
+async function put(key: string, text: string | Buffer) {
   await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
 }
 
@@ -30,6 +31,32 @@ describe('S3PrefixSource', () => {
     expect(first).toEqual(['a1', 'a2', 'b1']);
     expect(empty).toEqual([]);
     expect(second).toEqual(['c1', 'c2']);
+  });
+
+  it('makes a line that is not UTF-8 a dead letter with its bytes, as the folder source does, in both read paths', async () => {
+    // given an object whose second line is not UTF-8, between lines that are
+    const bytes = Buffer.concat([
+      Buffer.from('ok\n'),
+      Buffer.from([0x61, 0xff, 0xfe]),
+      Buffer.from('\r\nété\n'),
+    ]);
+    await put('bad/a.txt', bytes);
+    const expected = [
+      'ok',
+      {
+        reason: 'line is not valid UTF-8; its bytes are kept in base64',
+        input: { bytes: 3, base64: 'Yf/+' },
+      },
+      'été',
+    ];
+    // when the source reads it at the tick, and a task reads it as a planned part
+    const atTick = await new S3PrefixSource({ client: s3Client(), bucket, prefix: 'bad/' }).recordsFor();
+    const inTask = await readS3Part(s3Client(), { bucket, keys: ['bad/a.txt'] }, () => {
+      throw new Error('no report was asked for');
+    });
+    // then the line is an unreadable record, which the input dataset dead-letters, and no byte became U+FFFD
+    expect(atTick.map((line) => unreadableOf(line) ?? line)).toEqual(expected);
+    expect(inTask.map((line) => unreadableOf(line) ?? line)).toEqual(expected);
   });
 
   it('defers objects past the per-batch cap to the next batch', async () => {
