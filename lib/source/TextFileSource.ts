@@ -262,7 +262,15 @@ async function readIfPresent(path: string): Promise<Buffer | undefined> {
   try {
     return await readFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // ErrnoException is what fs rejects with
+    const code = (error as NodeJS.ErrnoException).code; // ErrnoException is what fs rejects with
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new SluiceError(
+        `file ${path} is larger than 2 GiB, the most a folder source reads at the tick (it reads each file whole, ` +
+          'as it must to count lines against maxRatePerSec or backpressure): split it into smaller files, or drop ' +
+          "the cap, and the batch's tasks read the file in byte ranges",
+      );
+    }
     throw error;
   }
 }

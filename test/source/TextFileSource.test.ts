@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,19 @@ describe('TextFileSource', () => {
 
   afterEach(async () => {
     await rm(directory, { recursive: true, force: true });
+  });
+
+  it('read at the tick, refuses a file past 2 GiB with a sentence naming it and what to do', async () => {
+    // given a sparse file of 2 GiB and a byte, which takes no room on disk, appearing after start
+    const source = new TextFileSource(directory, { readsDirectly: false });
+    await source.start();
+    const big = join(directory, 'big.log');
+    await writeFile(big, '');
+    await truncate(big, 2 ** 31 + 1);
+    // when the batch reads the new files, then
+    await expect(source.recordsFor()).rejects.toThrow(
+      `file ${big} is larger than 2 GiB, the most a folder source reads at the tick`,
+    );
   });
 
   it('skips the files that were there before start, like Spark', async () => {
