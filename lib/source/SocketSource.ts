@@ -4,13 +4,10 @@ import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from './RateLimit';
 import { ReceivedLines, type TakenBlock } from './ReceivedLines';
 import type { ReceiverSource, SourceContext } from './Source';
-import { unreadableRecord } from './UnreadableRecord';
+import { OVERLONG_PREFIX_BYTES, unreadableRecord } from './UnreadableRecord';
 
 /** The default longest line, in bytes: 4 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
-
-/** How much of an over-long line its dead letter keeps, in bytes. */
-const OVERLONG_PREFIX_BYTES = 1024;
 
 /** One read's bytes at most: the size Node reads a socket in by default. */
 const READ_BUFFER_BYTES = 64 * 1024;

@@ -24,6 +24,9 @@ export interface UnreadableInput {
   readonly prefix?: string;
 }
 
+/** What a dead letter keeps of an over-long line: its first KiB (`UnreadableInput.prefix`). */
+export const OVERLONG_PREFIX_BYTES = 1024;
+
 /** The marker's one key. */
 export const UNREADABLE = '$sluiceUnreadable';
 

@@ -1,5 +1,5 @@
 import { constants, isUtf8 } from 'node:buffer';
-import { unreadableRecord } from './UnreadableRecord';
+import { OVERLONG_PREFIX_BYTES, unreadableRecord } from './UnreadableRecord';
 
 /**
  * Bytes decoded into one string at a time. V8 cannot hold a string of more than about 512 Mi characters
@@ -7,9 +7,6 @@ import { unreadableRecord } from './UnreadableRecord';
  * small while costing one split per chunk.
  */
 const DECODE_CHUNK_BYTES = 16 * 1024 * 1024;
-
-/** What is kept of a line too long to be a string: its start, as the socket source keeps of its over-long lines. */
-const OVERLONG_PREFIX_BYTES = 1024;
 
 /**
  * The lines of a text file's bytes (whole lines: a file, or the lines a task reads of a byte range of one). A
