@@ -74,8 +74,7 @@ export class S3PrefixSource implements PlannedSource<string> {
 
   async recordsFor(): Promise<string[]> {
     const fresh = await this.takeFresh();
-    const objects = await Promise.all(fresh.map((key) => this.read(key)));
-    return concatLines(objects.map((bytes) => linesOf(bytes)));
+    return readLines(this.options.client, this.options.bucket, fresh);
   }
 
   /**
@@ -159,10 +158,6 @@ export class S3PrefixSource implements PlannedSource<string> {
     } while (token);
     return { keys, complete: true };
   }
-
-  private read(key: string): Promise<Uint8Array> {
-    return readObject(this.options.client, this.options.bucket, key);
-  }
 }
 
 /** Reads one part of a planned S3 batch inside a task: its objects' lines, in key order. */
@@ -171,8 +166,7 @@ export async function readS3Part(
   part: S3ReadPart,
   storeOf: (url: string) => Promise<BlockStore>,
 ): Promise<string[]> {
-  const objects = await Promise.all(part.keys.map((key) => readObject(client, part.bucket, key)));
-  const lines = concatLines(objects.map((bytes) => linesOf(bytes)));
+  const lines = await readLines(client, part.bucket, part.keys);
   if (part.report && part.keys.length > 0) {
     const store = await storeOf(part.report.storeUrl);
     await store.put(part.report.key, JSON.stringify({ records: lines.length }));
@@ -181,10 +175,16 @@ export async function readS3Part(
 }
 
 /**
- * An object's bytes. Its lines are decoded as the folder source's are (`linesOf`): a line that is not UTF-8 becomes
- * a dead letter with its bytes, where decoding the whole object as text replaced its bytes with U+FFFD unseen, and
- * an object past V8's longest string is decoded a chunk at a time.
+ * The lines of the objects, in the order of `keys`, decoded as the folder source's are (`linesOf`): a line that is
+ * not UTF-8 becomes a dead letter with its bytes, where decoding the whole object as text replaced its bytes with
+ * U+FFFD unseen, and an object past V8's longest string is decoded a chunk at a time.
  */
+async function readLines(client: S3Client, bucket: string, keys: readonly string[]): Promise<string[]> {
+  const objects = await Promise.all(keys.map((key) => readObject(client, bucket, key)));
+  return concatLines(objects.map((bytes) => linesOf(bytes)));
+}
+
+/** An object's bytes. */
 async function readObject(client: S3Client, bucket: string, key: string): Promise<Uint8Array> {
   const out = await withRetries(() => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
   return (await out.Body?.transformToByteArray()) ?? new Uint8Array();
