@@ -493,8 +493,8 @@ function cmdlineOf(pid: number): string | undefined {
   return cmdline === '' ? undefined : cmdline;
 }
 
-/** Every process below `pid`, from `ps`. */
-function descendantsOf(pid: number): number[] {
+/** Every process below `pid`, from `ps` (kinesis-mock included, though LocalStack starts it in a session of its own). */
+export function descendantsOf(pid: number): number[] {
   const ps = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
   const children = new Map<number, number[]>();
   for (const line of (ps.stdout ?? '').split('\n')) {

@@ -1,27 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { pidFile, testKinesisClient } from './localstack';
+import { descendantsOf, pidFile, testKinesisClient } from './localstack';
 
-/** LocalStack's processes: its process group, and what they started (kinesis-mock runs in a session of its own). */
+/** LocalStack's processes, as its teardown finds them: the one it started, and every process below it. */
 function localstackProcesses(): number[] {
-  const group = Number(readFileSync(pidFile, 'utf8').trim());
-  const rows = spawnSync('ps', ['-eo', 'pid=,ppid=,pgid='], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number))
-    .filter((row) => row.length === 3 && !row.some(Number.isNaN)) as [number, number, number][];
-  const found = new Set(rows.filter(([, , pgid]) => pgid === group).map(([pid]) => pid));
-  for (let grown = true; grown; ) {
-    grown = false;
-    for (const [pid, ppid] of rows) {
-      if (found.has(ppid) && !found.has(pid)) {
-        found.add(pid);
-        grown = true;
-      }
-    }
-  }
-  return [...found];
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return [pid, ...descendantsOf(pid)];
 }
 
 /** The socket inodes a process holds open. */
