@@ -27,7 +27,9 @@ export const ENGINE_CORES = PARTITIONS;
  * windowed job needs the heap to hold a 60 s window of input: at 2g it ran out of memory about 40 s into the
  * full-window latency run at 800 000 lines/s, and at 6g it held the window (peak RSS 4.5 GB). The jobs without a
  * window keep 2g, compared in alternating searches at 1 s batches (2026-11-30): Spark's Grep held 1.6 M lines/s at
- * 2g twice, and at 6g its receiver fell behind the socket at 1.6 M (1.34 M and 1.46 M found); WordCount found
+ * 2g twice (both searches then ended, the JVM out of memory on the backlog of their 3.2 M stage; searched on in a
+ * fresh process, it holds 2.26 M), and at 6g its receiver fell behind the socket at 1.6 M (1.34 M and 1.46 M
+ * found); WordCount found
  * 476 000 lines/s at both heaps in four searches (2g, 6g, 6g, 2g), with its half-rate p50 at 483 and 493 ms at 2g,
  * 521 and 528 ms at 6g. Node keeps its own default heap limit.
  */
