@@ -264,13 +264,19 @@ export class StreamingContext implements DatasetContext {
   }
 
   /**
-   * Spark's textFileStream: the lines of new files appearing in a folder. The batch's tasks read the files; a
-   * rate-limited stream (`maxRatePerSec`, backpressure) has its lines read at the tick instead, to count them.
+   * Spark's textFileStream: the lines of new files appearing in a folder. The batch's tasks read the files, at most
+   * `options.maxPartBytes` a task (128 MiB by default); a rate-limited stream (`maxRatePerSec`, backpressure) has
+   * its lines read at the tick instead, to count them.
    */
-  textFileStream(directory: string, partitions?: number, input?: InputStreamOptions): DStream<string> {
+  textFileStream(
+    directory: string,
+    partitions?: number,
+    input?: InputStreamOptions,
+    options: { readonly maxPartBytes?: number } = {},
+  ): DStream<string> {
     const rateLimited = input?.maxRatePerSec !== undefined || this.backpressure.enabled === true;
     return this.sourceStream(
-      new TextFileSource(directory, { readsDirectly: !rateLimited }),
+      new TextFileSource(directory, { readsDirectly: !rateLimited, ...options }),
       partitions,
       input,
     );

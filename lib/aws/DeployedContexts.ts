@@ -84,6 +84,7 @@ export class DeployedContexts {
             bucket: spec.bucket,
             prefix: spec.prefix,
             ...(spec.maxObjectsPerBatch ? { maxObjectsPerBatch: spec.maxObjectsPerBatch } : {}),
+            ...(spec.maxPartBytes ? { maxPartBytes: spec.maxPartBytes } : {}),
             readDeadlineMs,
             direct: { storeUrl: `s3://${this.config.bucket}/${jobStorePrefix(String(doc.name))}` },
           }),

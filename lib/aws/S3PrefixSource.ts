@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { sliceBounds } from '../dataset/Dataset';
+import { MAX_PART_BYTES, planByteRanges } from '../source/ByteRangePlanner';
+import { type LineRange, type RangeBytes, readRangeLines } from '../source/LineRangeReader';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { concatLines, linesOf } from '../source/textLines';
 import type { BlockStore } from '../storage/BlockStore';
@@ -27,14 +28,40 @@ export interface S3PrefixSourceOptions {
    * workers can open). Default: none, the source reads the objects and the engine stores an input block.
    */
   readonly direct?: { readonly storeUrl: string };
+  /**
+   * With `direct`, the most bytes one task reads: a batch of more than `partitions` times this gets more tasks.
+   * Default `MAX_PART_BYTES` (128 MiB).
+   */
+  readonly maxPartBytes?: number;
 }
 
-/** What one task of an S3 batch reads: these objects, in this order, as lines. */
+/**
+ * One byte range of an object (see `readRangeLines`): the lines that start in it. `etag` is the object's as
+ * listed, so every read of the range, retried or recomputed, reads the object the batch was planned over.
+ */
+export interface S3ObjectRange extends LineRange {
+  readonly key: string;
+  readonly etag?: string;
+}
+
+/** What one task of an S3 batch reads: these ranges, in this order, as lines. */
 export interface S3ReadPart {
   readonly bucket: string;
-  readonly keys: readonly string[];
+  readonly ranges?: readonly S3ObjectRange[];
+  /**
+   * Whole objects, in this order: the plan of a batch checkpointed before batches were planned as byte ranges,
+   * read as it was planned when the job resumes.
+   */
+  readonly keys?: readonly string[];
   /** Where the task writes how many lines it read (`{"records": n}`), for the batch's metrics. */
   readonly report?: { readonly storeUrl: string; readonly key: string };
+}
+
+/** A listed object that is not taken yet. */
+interface ListedObject {
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly etag?: string;
 }
 
 /**
@@ -51,13 +78,18 @@ export class S3PrefixSource implements PlannedSource<string> {
   readonly description: string;
   private readonly seen = new Set<string>();
   private readonly maxObjects: number;
+  private readonly maxPartBytes: number;
 
   constructor(private readonly options: S3PrefixSourceOptions) {
     this.description = `s3(${options.bucket}/${options.prefix})`;
     this.maxObjects = options.maxObjectsPerBatch ?? 1000;
     this.readsDirectly = options.direct !== undefined;
+    this.maxPartBytes = options.maxPartBytes ?? MAX_PART_BYTES;
     if (!Number.isInteger(this.maxObjects) || this.maxObjects < 1) {
       throw new RangeError(`maxObjectsPerBatch must be a positive whole number, got ${this.maxObjects}`);
+    }
+    if (!Number.isInteger(this.maxPartBytes) || this.maxPartBytes < 1) {
+      throw new RangeError(`maxPartBytes must be a positive whole number, got ${this.maxPartBytes}`);
     }
   }
 
@@ -74,13 +106,19 @@ export class S3PrefixSource implements PlannedSource<string> {
 
   async recordsFor(): Promise<string[]> {
     const fresh = await this.takeFresh();
-    return readLines(this.options.client, this.options.bucket, fresh);
+    return readLines(
+      this.options.client,
+      this.options.bucket,
+      fresh.map((object) => object.name),
+    );
   }
 
   /**
-   * Direct reads: the batch's new keys, in key order, dealt to the partitions in contiguous runs; the tasks read
-   * the objects. The checkpoint records the keys, so a recomputed task reads the same objects. The plan costs the
-   * listing alone, whatever the objects hold.
+   * Direct reads: the batch's new objects, in key order, split by bytes as a folder batch's files are (see
+   * `planByteRanges`): over at least `partitions` tasks, none reading more than `maxPartBytes`, so a large object
+   * is read by several tasks at once and a task never holds more than a bounded part of the batch. The
+   * checkpoint records the ranges and each object's ETag, so a recomputed task reads the same bytes. The plan
+   * costs the listing alone, whatever the objects hold.
    */
   async planBatch(
     _batchTime: number,
@@ -90,14 +128,18 @@ export class S3PrefixSource implements PlannedSource<string> {
   ): Promise<ReadPlan> {
     const fresh = await this.takeFresh();
     const storeUrl = this.options.direct?.storeUrl;
-    const parts: S3ReadPart[] = Array.from({ length: partitions }, (_, p) => {
-      const [from, to] = sliceBounds(fresh.length, partitions, p);
-      return {
-        bucket: this.options.bucket,
-        keys: fresh.slice(from, to),
-        ...(storeUrl !== undefined ? { report: { storeUrl, key: `${ctx.folder}read-${p}.json` } } : {}),
-      };
-    });
+    const planned = planByteRanges(fresh, partitions, this.maxPartBytes);
+    const parts: S3ReadPart[] = planned.map((ranges, p) => ({
+      bucket: this.options.bucket,
+      ranges: ranges.map(({ file, startByte, endByte }) => ({
+        key: file.name,
+        startByte,
+        endByte,
+        sizeBytes: file.sizeBytes,
+        ...(file.etag !== undefined ? { etag: file.etag } : {}),
+      })),
+      ...(storeUrl !== undefined ? { report: { storeUrl, key: `${ctx.folder}read-${p}.json` } } : {}),
+    }));
     return { reader: 's3', parts };
   }
 
@@ -105,24 +147,24 @@ export class S3PrefixSource implements PlannedSource<string> {
   async recordsRead(plan: ReadPlan, ctx: PlanContext): Promise<number> {
     let records = 0;
     for (const part of plan.parts as (S3ReadPart | null)[]) {
-      if (!part?.report || part.keys.length === 0) continue;
+      if (!part?.report || !readsAnything(part)) continue;
       const bytes = await ctx.readReport(part.report.key);
       if (bytes) records += (JSON.parse(new TextDecoder().decode(bytes)) as { records: number }).records;
     }
     return records;
   }
 
-  /** The keys of the next batch, marked seen. */
-  private async takeFresh(): Promise<string[]> {
+  /** The objects of the next batch, in key order, marked seen. */
+  private async takeFresh(): Promise<ListedObject[]> {
     const { keys: listed, complete } = await this.list();
     // Keys that are gone no longer need remembering: the position stays the size of what is under the prefix.
     // Only a complete listing tells which are gone; a listing cut at the deadline keeps every key seen.
     if (complete) for (const key of this.seen) if (!listed.has(key)) this.seen.delete(key);
-    const fresh = [...listed]
-      .filter((key) => !this.seen.has(key))
-      .sort()
+    const fresh = [...listed.values()]
+      .filter((object) => !this.seen.has(object.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .slice(0, this.maxObjects);
-    for (const key of fresh) this.seen.add(key);
+    for (const object of fresh) this.seen.add(object.name);
     return fresh;
   }
 
@@ -132,12 +174,12 @@ export class S3PrefixSource implements PlannedSource<string> {
    */
   async hasNewRecords(): Promise<boolean> {
     const { keys } = await this.list();
-    for (const key of keys) if (!this.seen.has(key)) return true;
+    for (const key of keys.keys()) if (!this.seen.has(key)) return true;
     return false;
   }
 
-  private async list(): Promise<{ keys: Set<string>; complete: boolean }> {
-    const keys = new Set<string>();
+  private async list(): Promise<{ keys: Map<string, ListedObject>; complete: boolean }> {
+    const keys = new Map<string, ListedObject>();
     let token: string | undefined;
     do {
       const deadline = this.options.readDeadlineMs?.();
@@ -153,25 +195,108 @@ export class S3PrefixSource implements PlannedSource<string> {
           }),
         ),
       );
-      for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.add(o.Key);
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || o.Key.endsWith('/')) continue;
+        keys.set(o.Key, { name: o.Key, sizeBytes: o.Size ?? 0, ...(o.ETag ? { etag: o.ETag } : {}) });
+      }
       token = page.NextContinuationToken;
     } while (token);
     return { keys, complete: true };
   }
 }
 
-/** Reads one part of a planned S3 batch inside a task: its objects' lines, in key order. */
+/** How much of a range one GET reads: a few requests per task, each small enough to retry whole. */
+const PIECE_BYTES = 16 * 1024 * 1024;
+
+/** True when a part names some bytes to read. */
+function readsAnything(part: S3ReadPart): boolean {
+  return (part.ranges?.length ?? 0) > 0 || (part.keys?.length ?? 0) > 0;
+}
+
+/**
+ * Reads one part of a planned S3 batch inside a task: the lines of its ranges, in order, read `pieceBytes` at a
+ * time with ranged GETs (a part of an older plan: its whole objects).
+ */
 export async function readS3Part(
   client: S3Client,
   part: S3ReadPart,
   storeOf: (url: string) => Promise<BlockStore>,
+  pieceBytes = PIECE_BYTES,
 ): Promise<string[]> {
-  const lines = await readLines(client, part.bucket, part.keys);
-  if (part.report && part.keys.length > 0) {
+  const runs: string[][] = [];
+  for (const range of part.ranges ?? []) {
+    await readRangeLines(objectBytes(client, part.bucket, range), range, runs, pieceBytes);
+  }
+  if (part.keys) runs.push(await readLines(client, part.bucket, part.keys));
+  const lines = concatLines(runs);
+  if (part.report && readsAnything(part)) {
     const store = await storeOf(part.report.storeUrl);
     await store.put(part.report.key, JSON.stringify({ records: lines.length }));
   }
   return lines;
+}
+
+/**
+ * A planned object's bytes, a ranged GET a piece, each asked for the ETag the listing saw. While a piece is split
+ * into lines the next one is already on its way, so the task waits for S3 about once, not once a piece.
+ */
+function objectBytes(client: S3Client, bucket: string, range: S3ObjectRange): RangeBytes {
+  const get = (from: number, to: number) =>
+    withRetries(async () => {
+      const out = await client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: range.key,
+          Range: `bytes=${from}-${to - 1}`,
+          ...(range.etag !== undefined ? { IfMatch: range.etag } : {}),
+        }),
+      );
+      return (await out.Body?.transformToByteArray()) ?? new Uint8Array();
+    }).catch((error: unknown) => {
+      throw plannedObjectError(error, bucket, range);
+    });
+  return {
+    async *pieces(start, end, pieceBytes, readAhead) {
+      let position = start;
+      let next: Promise<Uint8Array> | undefined;
+      try {
+        while (position < end) {
+          const piece = await (next ?? get(position, Math.min(end, position + pieceBytes)));
+          next = undefined;
+          if (piece.length === 0) return;
+          position += piece.length;
+          if (readAhead && position < end) next = get(position, Math.min(end, position + pieceBytes));
+          yield piece;
+        }
+      } finally {
+        next?.catch(() => undefined); // asked ahead and no longer wanted: its failure is no one's
+      }
+    },
+  };
+}
+
+/** The failure of a planned read, said as what to do when the object is gone or was rewritten. */
+function plannedObjectError(error: unknown, bucket: string, range: S3ObjectRange): unknown {
+  const name = (error as { name?: string }).name;
+  const where = `s3://${bucket}/${range.key}`;
+  if (name === 'NoSuchKey') {
+    return new Error(
+      `object ${where} is gone, but its batch was planned to read it: an s3Prefix source's objects must stay ` +
+        'until their batch completed (its tasks read them, and read them again when a task is retried or the job ' +
+        'restarts); put it back as it was and start the job again, and delete objects only once their batch has ' +
+        'completed',
+      { cause: error },
+    );
+  }
+  if (name === 'PreconditionFailed' || name === 'InvalidRange') {
+    return new Error(
+      `object ${where} is not the one its batch was planned over (ETag ${range.etag ?? 'unknown'}, ` +
+        `${range.sizeBytes} bytes): an s3Prefix source reads each object as it was when first listed, so objects ` +
+        'must not be overwritten until their batch completed; write a new key instead',
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 /**

@@ -123,6 +123,8 @@ export interface QueueSourceSpec extends RateLimitedSource {
 export interface TextFileStreamSourceSpec extends RateLimitedSource {
   readonly type: 'textFileStream';
   readonly directory: string;
+  /** The most bytes one task of a batch reads; a larger batch gets more tasks. Default 128 MiB. */
+  readonly maxPartBytes?: number;
 }
 
 /** Spark's socketTextStream: lines of text read from a TCP server. */
@@ -152,6 +154,8 @@ export interface S3PrefixSourceSpec extends SourceCommon {
   readonly prefix: string;
   /** At most this many new objects per batch. Default 1,000. */
   readonly maxObjectsPerBatch?: number;
+  /** The most bytes one task of a batch reads; a larger batch gets more tasks. Default 128 MiB. */
+  readonly maxPartBytes?: number;
 }
 
 /** One input stream of the job. */

@@ -139,7 +139,9 @@ export class JobGraphBuilder {
         );
         break;
       case 'textFileStream':
-        stream = ssc.textFileStream(resolvePath(this.baseDir, spec.directory), spec.partitions, input);
+        stream = ssc.textFileStream(resolvePath(this.baseDir, spec.directory), spec.partitions, input, {
+          ...(spec.maxPartBytes !== undefined ? { maxPartBytes: spec.maxPartBytes } : {}),
+        });
         break;
       case 'socket':
         stream = ssc.socketTextStream(

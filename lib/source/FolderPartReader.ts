@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { BufferPool } from '../storage/BufferPool';
 import { readFully } from '../storage/readFully';
 import type { FolderFileRange, FolderReadPart } from './FolderReadPlanner';
-import { concatLines, linesOf } from './textLines';
+import { type RangeBytes, readRangeLines } from './LineRangeReader';
+import { concatLines } from './textLines';
 
 /**
  * The memory a range's pieces are read into, lent again for the next piece: a piece is decoded to strings before it
@@ -12,14 +13,11 @@ import { concatLines, linesOf } from './textLines';
 const buffers = new BufferPool();
 
 /**
- * How much of a range a task reads at a time. A range is as large as the batch's new bytes over its partitions,
- * gigabytes for a big file; read whole, it took a buffer as large (which the pool then kept) and past 512 MiB it
- * could not be decoded at all. Pieces of a few MiB are few enough not to cost in the per-piece work.
+ * How much of a range a task reads at a time. A range is up to `MAX_PART_BYTES`; read whole, it took a buffer as
+ * large (which the pool then kept), and past 512 MiB (before parts were capped) it could not be decoded at all.
+ * Pieces of a few MiB are few enough not to cost in the per-piece work.
  */
 const PIECE_BYTES = 16 * 1024 * 1024;
-
-/** How much a task reads at a time past the end of its range, looking for the end of its last line. */
-const TAIL_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Reads one part of a planned folder batch inside a task: the lines of its ranges, in order (see
@@ -56,55 +54,29 @@ async function readRange(
           'until their batch completed; write a new file instead',
       );
     }
-    // One byte before the range tells whether a line starts at its first byte (after a newline) or crosses in:
-    // until a newline is seen, the bytes belong to a line that started before the range, read by that range.
-    let position = Math.max(0, range.startByte - 1);
-    let started = range.startByte === 0;
-    // The start of a line that has not ended yet, copied out of the pieces it lay in.
-    const open: Buffer[] = [];
-    while (position < range.endByte) {
-      const end = Math.min(range.endByte, position + pieceBytes);
-      const piece = await readFully(file, buffers.take(end - position), position);
-      position = end;
-      try {
-        let from = 0;
-        if (!started) {
-          const newline = piece.indexOf(0x0a);
-          if (newline === -1) continue;
-          started = true;
-          from = newline + 1;
-        }
-        const last = piece.lastIndexOf(0x0a);
-        if (last >= from) {
-          if (open.length > 0) {
-            const newline = piece.indexOf(0x0a, from);
-            lines.push(linesOf(Buffer.concat([...open, piece.subarray(from, newline + 1)])));
-            open.length = 0;
-            from = newline + 1;
-          }
-          if (last >= from) lines.push(linesOf(piece.subarray(from, last + 1)));
-          from = last + 1;
-        }
-        if (from < piece.length) open.push(Buffer.from(piece.subarray(from))); // a copy: the piece is lent again
-      } finally {
-        buffers.give(piece);
-      }
-    }
-    if (open.length === 0) return;
-    // The last line that starts in the range ends at its newline past the range (or at the end of the file).
-    while (position < range.sizeBytes) {
-      const end = Math.min(range.sizeBytes, position + TAIL_CHUNK_BYTES);
-      const chunk = await readFully(file, Buffer.allocUnsafe(end - position), position);
-      if (chunk.length === 0) break; // cut short while read: the size check above saw it whole
-      const newline = chunk.indexOf(0x0a);
-      open.push(newline === -1 ? chunk : chunk.subarray(0, newline + 1));
-      if (newline !== -1) break;
-      position += chunk.length;
-    }
-    lines.push(linesOf(Buffer.concat(open)));
+    await readRangeLines(fileBytes(file), range, lines, pieceBytes);
   } finally {
     await file.close();
   }
+}
+
+/** An open file's bytes, read into the thread's pooled buffers. */
+function fileBytes(file: FileHandle): RangeBytes {
+  return {
+    async *pieces(start, end, pieceBytes) {
+      // The page cache serves a read as fast as it is split, so nothing is read ahead.
+      for (let position = start; position < end; ) {
+        const piece = await readFully(file, buffers.take(Math.min(pieceBytes, end - position)), position);
+        try {
+          if (piece.length === 0) return; // cut short while read: the size check saw it whole
+          yield piece;
+        } finally {
+          buffers.give(piece);
+        }
+        position += piece.length;
+      }
+    },
+  };
 }
 
 /** Opens a file of a planned batch, or says that it must stay until its batch completed. */

@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SluiceError } from '../errors';
-import { type FolderReadPart, type ListedFile, planFolderParts } from './FolderReadPlanner';
+import { type ListedFile, MAX_PART_BYTES } from './ByteRangePlanner';
+import { type FolderReadPart, planFolderParts } from './FolderReadPlanner';
 import type { BatchLimit } from './RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from './Source';
 import { linesOf } from './textLines';
@@ -16,6 +17,11 @@ export interface TextFileSourceOptions {
    * block, which a rate-limited stream needs (its cap counts lines). Default `true`.
    */
   readonly readsDirectly?: boolean;
+  /**
+   * The most bytes one task of a planned batch reads: a batch of more than `partitions` times this gets more
+   * tasks. Default `MAX_PART_BYTES` (128 MiB, Hadoop's split on HDFS).
+   */
+  readonly maxPartBytes?: number;
 }
 
 /**
@@ -47,6 +53,7 @@ export class TextFileSource implements PlannedSource<string> {
   /** True when the batch's tasks read the files and the source only plans (the `readsDirectly` option). */
   readonly readsDirectly: boolean;
   private readonly newFilesOnly: boolean;
+  private readonly maxPartBytes: number;
   /**
    * Names already taken by a batch (or skipped at start) that were still in the folder at the last listing, so they
    * are never read twice; see {@link forgetGone} for why it holds no more.
@@ -65,6 +72,10 @@ export class TextFileSource implements PlannedSource<string> {
     this.directory = directory;
     this.newFilesOnly = options.newFilesOnly ?? true;
     this.readsDirectly = options.readsDirectly ?? true;
+    this.maxPartBytes = options.maxPartBytes ?? MAX_PART_BYTES;
+    if (!Number.isInteger(this.maxPartBytes) || this.maxPartBytes < 1) {
+      throw new SluiceError(`maxPartBytes must be a positive whole number, got ${this.maxPartBytes}`);
+    }
     this.description = `textFile(${directory})`;
   }
 
@@ -128,8 +139,9 @@ export class TextFileSource implements PlannedSource<string> {
 
   /**
    * The batch's plan, read by its tasks: the files that appeared since the previous batch, in name order, with the
-   * sizes the listing saw, their bytes split over `partitions` parts (see `planFolderParts`). No file's content is
-   * read here; a file deleted between the listing and its size is left out, as one deleted before its read is at the tick.
+   * sizes the listing saw, their bytes split over `partitions` parts, or more parts when one would hold more than
+   * `maxPartBytes` (see `planFolderParts`). No file's content is read here; a file deleted between the listing and
+   * its size is left out, as one deleted before its read is at the tick.
    */
   async planBatch(
     _batchTime: number,
@@ -161,7 +173,8 @@ export class TextFileSource implements PlannedSource<string> {
       const sizeBytes = sizes[i];
       return sizeBytes === undefined ? [] : [{ name, sizeBytes }];
     });
-    const parts = planFolderParts(this.directory, listed, partitions, (p) => `${ctx.folder}read-${p}.json`);
+    const reportKeyOf = (p: number) => `${ctx.folder}read-${p}.json`;
+    const parts = planFolderParts(this.directory, listed, partitions, reportKeyOf, this.maxPartBytes);
     // Marked only once the plan is made: the checkpoint written before the batch runs records both. A file planned
     // for a batch whose tasks have not read it yet must stay in the folder until they do, so the listing shows it
     // and it stays seen: it is never planned twice.

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
-import { readS3Part, S3PrefixSource } from '../../lib/aws/S3PrefixSource';
+import { readS3Part, S3PrefixSource, type S3ReadPart } from '../../lib/aws/S3PrefixSource';
 import { unreadableOf } from '../../lib/source/UnreadableRecord';
 import { uniqueName } from './localstack';
 
@@ -9,6 +9,24 @@ const bucket = uniqueName('prefix');
 
 async function put(key: string, text: string | Buffer) {
   await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
+}
+
+/** A store that is never opened: these reads ask for no report. */
+const noReport = () => {
+  throw new Error('no report was asked for');
+};
+
+/** Every part of the next planned batch of `source`, read as its tasks read them. */
+async function readPlanned(source: S3PrefixSource, partitions: number): Promise<string[][]> {
+  const plan = await source.planBatch(1000, 1000, partitions, {
+    folder: 'f/',
+    readReport: async () => undefined,
+  });
+  const parts: string[][] = [];
+  for (const part of plan.parts as S3ReadPart[]) {
+    parts.push(await readS3Part(s3Client(), { ...part, report: undefined }, noReport));
+  }
+  return parts;
 }
 
 beforeAll(async () => {
@@ -51,12 +69,76 @@ describe('S3PrefixSource', () => {
     ];
     // when the source reads it at the tick, and a task reads it as a planned part
     const atTick = await new S3PrefixSource({ client: s3Client(), bucket, prefix: 'bad/' }).recordsFor();
-    const inTask = await readS3Part(s3Client(), { bucket, keys: ['bad/a.txt'] }, () => {
-      throw new Error('no report was asked for');
-    });
+    const inTask = await readPlanned(
+      new S3PrefixSource({ client: s3Client(), bucket, prefix: 'bad/', direct: { storeUrl: 'unused' } }),
+      1,
+    );
+    // (a part of an older plan names whole objects, and reads as it did)
+    const olderPlan = await readS3Part(s3Client(), { bucket, keys: ['bad/a.txt'] }, noReport);
     // then the line is an unreadable record, which the input dataset dead-letters, and no byte became U+FFFD
     expect(atTick.map((line) => unreadableOf(line) ?? line)).toEqual(expected);
-    expect(inTask.map((line) => unreadableOf(line) ?? line)).toEqual(expected);
+    expect(inTask.flat().map((line) => unreadableOf(line) ?? line)).toEqual(expected);
+    expect(olderPlan.map((line) => unreadableOf(line) ?? line)).toEqual(expected);
+  });
+
+  it('plans byte ranges of at most maxPartBytes, which tasks read piece by piece into each line once', async () => {
+    // given two objects of hard lines (CRLF, empty lines, multibyte, no final newline), 2 partitions, parts of 1 KiB
+    const lines = Array.from({ length: 401 }, (_, i) => (i % 7 === 0 ? '' : `é${i} ${'x'.repeat(i % 23)}`));
+    const first = `${lines.slice(0, 250).join('\r\n')}\r\n`;
+    const second = lines.slice(250).join('\n'); // no final newline
+    await put('ranges/1.txt', first);
+    await put('ranges/2.txt', second);
+    const source = new S3PrefixSource({
+      client: s3Client(),
+      bucket,
+      prefix: 'ranges/',
+      direct: { storeUrl: 'unused' },
+      maxPartBytes: 1024,
+    });
+    // when the batch is planned and each part read 37 bytes a GET, and read again as a recomputed task would
+    const plan = await source.planBatch(1000, 1000, 2, { folder: 'f/', readReport: async () => undefined });
+    const parts = plan.parts as S3ReadPart[];
+    const read = async () => {
+      const out: string[][] = [];
+      for (const part of parts)
+        out.push(await readS3Part(s3Client(), { ...part, report: undefined }, noReport, 37));
+      return out;
+    };
+    const once = await read();
+    // then the batch got more parts than partitions, none over the cap, covering both objects end to end
+    const total = Buffer.byteLength(first) + Buffer.byteLength(second);
+    expect(parts.length).toBe(Math.ceil(total / 1024));
+    for (const part of parts) {
+      expect(part.ranges!.reduce((sum, r) => sum + r.endByte - r.startByte, 0)).toBeLessThanOrEqual(1024);
+      for (const range of part.ranges!) expect(range.etag).toMatch(/^"[0-9a-f]+"$/);
+    }
+    // and every line is read once, in order
+    expect(once.flat()).toEqual(lines);
+    expect(await read()).toEqual(once);
+  });
+
+  it('fails a planned read, saying what to do, when its object was overwritten or deleted since', async () => {
+    // given a batch planned over two objects
+    await put('changed/a.txt', 'a1\na2\n');
+    await put('changed/b.txt', 'b1\nb2\n');
+    const source = new S3PrefixSource({
+      client: s3Client(),
+      bucket,
+      prefix: 'changed/',
+      direct: { storeUrl: 'x' },
+    });
+    const plan = await source.planBatch(1000, 1000, 2, { folder: 'f/', readReport: async () => undefined });
+    const [partA, partB] = plan.parts as S3ReadPart[];
+    // when one is overwritten with the same size and the other deleted, and the tasks read
+    await put('changed/a.txt', 'A1\nA2\n');
+    await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: 'changed/b.txt' }));
+    // then neither reads what was not planned
+    await expect(readS3Part(s3Client(), { ...partA!, report: undefined }, noReport)).rejects.toThrow(
+      /object s3:\/\/.*\/changed\/a\.txt is not the one its batch was planned over .*write a new key instead/,
+    );
+    await expect(readS3Part(s3Client(), { ...partB!, report: undefined }, noReport)).rejects.toThrow(
+      /object s3:\/\/.*\/changed\/b\.txt is gone, but its batch was planned to read it/,
+    );
   });
 
   it('defers objects past the per-batch cap to the next batch', async () => {

@@ -138,6 +138,44 @@ describe('a folder source read by its tasks', () => {
     expect(stored.filter((path) => !/read-\d+\.json$/.test(path))).toEqual([]);
   });
 
+  it('splits a batch over more tasks than partitions when a part would pass maxPartBytes, on worker threads', async () => {
+    // given a file of 400 KiB of numbered lines dropped after batch 1, into a stream of 3 partitions capped at 64 KiB
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'y'.repeat(i % 17)}`);
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const base = join(dir, 'capped');
+    await mkdir(join(base, 'in'), { recursive: true });
+    const plans: unknown[] = [];
+    const listeners = [
+      {
+        onBatchCompleted: (info: { batchTime: number }) => {
+          if (info.batchTime === 1000) writeFileSync(join(base, 'in', 'big.txt'), bytes);
+        },
+        onBatchStarted: (batchTime: number) => {
+          const checkpoint = JSON.parse(readFileSync(join(base, 'store/checkpoint/metadata.json'), 'utf8'));
+          const inputs = checkpoint.inputs as Record<string, Record<string, { read?: unknown }>>;
+          plans.push(Object.values(inputs)[0]?.[batchTime]?.read);
+        },
+      },
+    ];
+    // when the job runs 3 batches on 2 worker threads
+    const document = folderJob('capped', { maxPartBytes: 65_536 });
+    const result = await runBatches({ kind: 'document', document, baseDir: base }, 3, {
+      storeDir: join(base, 'store'),
+      workers: 2,
+      listeners,
+    });
+    // then batch 2 was planned as parts of at most 64 KiB, more of them than partitions
+    expect(result.error).toBeUndefined();
+    const parts = (plans[1] as { parts: (FolderReadPart | null)[] }).parts;
+    expect(parts).toHaveLength(Math.ceil(bytes.length / 65_536));
+    for (const part of parts) {
+      expect(part!.ranges.reduce((sum, r) => sum + r.endByte - r.startByte, 0)).toBeLessThanOrEqual(65_536);
+    }
+    // and its tasks read every line once, in order, and counted them
+    expect(result.recordsOf('input')[1]).toEqual(lines);
+    expect(result.batches.map((b) => b.records)).toEqual([0, lines.length, 0]);
+  });
+
   it('fails the batch naming a file deleted before its tasks read it', async () => {
     // given a file deleted between the batch's plan (recorded in the checkpoint) and its tasks
     const base = join(dir, 'deleted');

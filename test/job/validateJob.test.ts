@@ -137,7 +137,7 @@ describe('validateJob accepts', () => {
           lineBytes: 6,
           partitions: 2,
         },
-        folder: { type: 'textFileStream', directory: 'in', partitions: 1 },
+        folder: { type: 'textFileStream', directory: 'in', partitions: 1, maxPartBytes: 1_048_576 },
         sock: { type: 'socket', host: 'localhost', port: 9999, partitions: 1 },
       },
       datasets: {
@@ -330,6 +330,15 @@ describe('validateJob reports, at the path of the field and with the value found
     // then both are located
     expect(issueAt(issues, 'sources.lines.kind').message).toContain('did you mean "tweets"');
     expect(issueAt(issues, 'sources.sock.port').message).toBe('is required for type "socket"');
+  });
+
+  it('a task part too small to be worth a task', () => {
+    // given a folder whose tasks would read 100 bytes each
+    const doc = minimalJob({
+      sources: { folder: { type: 'textFileStream', directory: 'in', maxPartBytes: 100 } },
+    });
+    // when it is validated, then the field is named with its bound
+    expect(issueAt(issuesOf(doc), 'sources.folder.maxPartBytes').message).toContain('65536');
   });
 
   it('streams that depend on each other in a cycle', () => {

@@ -65,4 +65,24 @@ describe('planFolderParts', () => {
     // then
     expect(parts).toEqual([null, null, null]);
   });
+
+  it('adds parts when one would hold more than maxPartBytes, each at most that many bytes', () => {
+    // given 250 bytes over 2 partitions, with parts capped at 100 bytes
+    const files = [
+      { name: 'a', sizeBytes: 50 },
+      { name: 'b', sizeBytes: 200 },
+    ];
+    // when
+    const parts = planFolderParts('/in', files, 2, (p) => `read-${p}.json`, 100);
+    // then three parts of 83 or 84 bytes, end to end, each with its own report
+    expect(rangesOf(parts)).toEqual([['a:0-50', 'b:0-33'], ['b:33-116'], ['b:116-200']]);
+    expect(parts.map((part) => part?.reportKey)).toEqual(['read-0.json', 'read-1.json', 'read-2.json']);
+  });
+
+  it('keeps the partitions asked for when the batch fits them under the cap', () => {
+    // given 200 bytes over 2 partitions, capped at exactly 100
+    const parts = planFolderParts('/in', [{ name: 'a', sizeBytes: 200 }], 2, undefined, 100);
+    // then
+    expect(rangesOf(parts)).toEqual([['a:0-100'], ['a:100-200']]);
+  });
 });
