@@ -105,6 +105,12 @@ declare module './Dataset' {
       other: Dataset<[K, W]>,
       partitioning?: Partitioning,
     ): Dataset<[K, [V | null, W | null]]>;
+    /** The pairs whose key `other` does not have (Spark's `subtractByKey`). */
+    subtractByKey<K, V, W>(
+      this: Dataset<[K, V]>,
+      other: Dataset<[K, W]>,
+      partitioning?: Partitioning,
+    ): Dataset<[K, V]>;
     /**
      * The records ordered by `f(record)` (numbers or strings), in one partition: meant for the small results a
      * job prints, such as the top hashtags. `f` may return a promise.
@@ -274,6 +280,7 @@ for (const [name, fnId] of [
   ['leftOuterJoin', 'builtin:joinLeft'],
   ['rightOuterJoin', 'builtin:joinRight'],
   ['fullOuterJoin', 'builtin:joinFull'],
+  ['subtractByKey', 'builtin:subtractByKey'],
 ] as const) {
   define(name, function (this: Dataset<any>, other: Dataset<any>, partitioning?: Partitioning) {
     return this.cogroup([other], partitioning).flatMapValues({ fnId });

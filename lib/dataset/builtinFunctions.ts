@@ -44,4 +44,6 @@ export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
     else for (const l of left) for (const r of right) out.push([l, r]);
     return out;
   },
+  // The left values of a key the right side lacks (Spark's SubtractedRDD keeps the same).
+  'builtin:subtractByKey': ([left, right]: [unknown[], unknown[]]) => (right.length === 0 ? left : []),
 };

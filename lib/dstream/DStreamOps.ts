@@ -106,6 +106,12 @@ declare module './DStream' {
       other: DStream<[K, W]>,
       partitioning?: Partitioning,
     ): DStream<[K, [V | null, W | null]]>;
+    /** The pairs of each batch whose key the other stream's batch does not have (Spark's `subtractByKey`). */
+    subtractByKey<K, V, W>(
+      this: DStream<[K, V]>,
+      other: DStream<[K, W]>,
+      partitioning?: Partitioning,
+    ): DStream<[K, V]>;
     /** `[key, [values of this, values of other]]` per batch. */
     cogroup<K, V, W>(
       this: DStream<[K, V]>,
@@ -231,7 +237,7 @@ define(
   },
 );
 
-for (const join of ['join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin'] as const) {
+for (const join of ['join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin', 'subtractByKey'] as const) {
   define(join, function (other: DStream<any>, partitioning?: Partitioning) {
     const t = new TransformedDStream([this, other], ([a, b]) => (a as any)[join](b, partitioning));
     t.name = join;

@@ -90,6 +90,22 @@ export function identity<T>(record: T): T {
   return record;
 }
 
+/** The key of a `[key, value]` pair (Spark's `rdd.keys`, as a map). */
+export function key(record: unknown): unknown {
+  return pairOf('key', record)[0];
+}
+
+/** The value of a `[key, value]` pair (Spark's `rdd.values`, as a map). */
+export function value(record: unknown): unknown {
+  return pairOf('value', record)[1];
+}
+
+/** The record as a pair, or a TypeError naming the function and the record. */
+function pairOf(name: string, record: unknown): readonly [unknown, unknown] {
+  if (Array.isArray(record) && record.length === 2) return record as [unknown, unknown];
+  throw new TypeError(`${name} needs a [key, value] pair, got ${describe(record)}`);
+}
+
 // ---- reducers -----------------------------------------------------------------------------------------------
 
 /**
@@ -307,6 +323,8 @@ export const builtinFunctions: Readonly<Record<string, JobFunction>> = {
   hashtags,
   parseJson,
   identity,
+  key,
+  value,
   sum,
   subtract,
   count,
@@ -335,6 +353,8 @@ export const builtinKinds: Readonly<Record<string, FunctionKind>> = {
   hashtags: 'record',
   parseJson: 'record',
   identity: 'record',
+  key: 'record',
+  value: 'record',
   sum: 'reducer',
   subtract: 'reducer',
   count: 'reducer',

@@ -35,6 +35,11 @@ const operations: Record<string, (a: () => Pairs, b: Pairs) => DStream<any>> = {
   leftOuterJoin: (a, b) => a().leftOuterJoin(b),
   rightOuterJoin: (a, b) => a().rightOuterJoin(b),
   fullOuterJoin: (a, b) => a().fullOuterJoin(b),
+  // (a key b lacks, so that the batch before the gap has records)
+  subtractByKey: (a, b) =>
+    a()
+      .map(([, v]) => ['j', v] as [string, number])
+      .subtractByKey(b),
   cogroup: (a, b) => a().cogroup(b),
   union: (a, b) => a().union(b),
 };

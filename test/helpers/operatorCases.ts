@@ -415,6 +415,38 @@ export const cases = {
       [['e', [5, null]]],
     ],
   }),
+  subtractByKey: twoInputCase({
+    input1: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['b', 3],
+        ['c', 4],
+      ],
+      [['a', 5]],
+      [],
+    ],
+    input2: [
+      [
+        ['a', 'x'],
+        ['a', 'y'],
+        ['d', 'z'],
+      ],
+      [],
+      [['e', 'w']],
+    ],
+    // Every value of a key the other side lacks, once, however many values either side has for it.
+    operation: (a: DStream<[string, number]>, b: DStream<[string, string]>) => a.subtractByKey(b),
+    expected: [
+      [
+        ['b', 2],
+        ['b', 3],
+        ['c', 4],
+      ],
+      [['a', 5]],
+      [],
+    ],
+  }),
   cogroup: twoInputCase({
     input1: [
       [

@@ -11,6 +11,7 @@ import {
   field,
   hashtags,
   identity,
+  key,
   max,
   min,
   pair,
@@ -24,6 +25,7 @@ import {
   sum,
   sumState,
   toPair,
+  value,
 } from '../../lib/job/builtinFunctions';
 import { runBatches } from '../../lib/local/LocalRuntime';
 
@@ -60,6 +62,17 @@ describe('built-in record functions', () => {
     // given a record, when identity applies, then it is the same object
     const record = { a: 1 };
     expect(identity(record)).toBe(record);
+  });
+
+  it('key and value take a pair apart, and name what is not a pair', () => {
+    // given a pair whose value is an object
+    const tweet = { user: 'ann' };
+    // when key and value apply, then they are its two sides
+    expect(key(['ann', tweet])).toBe('ann');
+    expect(value(['ann', tweet])).toBe(tweet);
+    // and a record that is not a pair is refused, for the dead-letter output
+    expect(() => value('ann')).toThrow(new TypeError('value needs a [key, value] pair, got "ann" (string)'));
+    expect(() => key([1, 2, 3])).toThrow(/key needs a \[key, value\] pair, got \[1,2,3\] \(array\)/);
   });
 });
 
@@ -194,6 +207,7 @@ describe('built-in factories', () => {
         'countState',
         'hashtags',
         'identity',
+        'key',
         'max',
         'min',
         'parseJson',
@@ -203,6 +217,7 @@ describe('built-in factories', () => {
         'subtract',
         'sum',
         'sumState',
+        'value',
       ].sort(),
     );
     expect(Object.keys(builtinKinds).sort()).toEqual(

@@ -89,4 +89,41 @@ describe('the jobs in events/', () => {
     expect(users.length).toBeGreaterThan(9000); // about 1 tweet in 20 is spam
     expect(users.filter((u) => spam.includes(u))).toEqual([]);
   }, 30_000);
+
+  it('spam-filter gives the same batches with subtractByKey and built-in functions, without an expression', async () => {
+    // given the spam filter, and the same job with its join, filter and map written as subtractByKey and value
+    const spamFilter = jobs.find((j) => j.file === 'spam-filter.json')!.document as any;
+    const collected = (doc: any) => ({
+      ...doc,
+      outputs: [
+        { stream: 'clean', type: 'collectBatches', name: 'clean' },
+        { stream: 'counts', type: 'collectBatches', name: 'counts' },
+      ],
+    });
+    const subtracted = {
+      ...spamFilter,
+      datasets: { spam: { type: 'textFile', path: 'spam.txt', ops: [{ op: 'keyBy', fn: 'identity' }] } },
+      streams: {
+        ...spamFilter.streams,
+        clean: {
+          from: 'tweets',
+          ops: [
+            { op: 'keyBy', fn: 'field', args: { field: 'user' } },
+            { op: 'subtractByKey', with: 'spam' },
+            { op: 'map', fn: 'value' },
+          ],
+        },
+      },
+    };
+    expect(JSON.stringify(subtracted)).not.toContain('expr');
+    // when both run for 2 batches on worker threads
+    const run = (doc: any) =>
+      runBatches({ kind: 'document', document: collected(doc), baseDir: eventsDir }, 2, { workers: 2 });
+    const [joined, subtractedRun] = await Promise.all([run(spamFilter), run(subtracted)]);
+    // then they keep the same tweets, in the same order, and count the same hashtags
+    expect(subtractedRun.error).toBeUndefined();
+    expect(subtractedRun.recordsOf('clean')).toEqual(joined.recordsOf('clean'));
+    expect(subtractedRun.recordsOf('counts')).toEqual(joined.recordsOf('counts'));
+    expect(joined.recordsOf('clean').flat().length).toBeGreaterThan(9000);
+  }, 60_000);
 });

@@ -67,6 +67,12 @@ const everyOp: Record<string, unknown[]> = {
     { op: 'keyBy', fn: 'identity' },
     { op: 'fullOuterJoin', with: 'spam' },
   ],
+  subtractByKey: [
+    { op: 'keyBy', fn: 'identity' },
+    { op: 'subtractByKey', with: 'spam', partitions: 2 },
+    { op: 'map', fn: 'value' },
+    { op: 'map', fn: 'key' },
+  ],
   cogroup: [
     { op: 'keyBy', fn: 'identity' },
     { op: 'cogroup', with: 'pairs' },

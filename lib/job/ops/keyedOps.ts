@@ -65,7 +65,7 @@ export const combineByKey = defineOp<'combineByKey', CombineByKeyFields>({
     ),
 });
 
-type JoinName = 'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 'cogroup';
+type JoinName = 'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 'subtractByKey' | 'cogroup';
 
 /** A join or cogroup with another stream (batch by batch) or a static dataset (with every batch). */
 function joinOp<Name extends JoinName>(
@@ -116,6 +116,12 @@ export const fullOuterJoin = joinOp(
   JOINED,
 );
 
+export const subtractByKey = joinOp(
+  'subtractByKey',
+  'The pairs whose key the other input does not have: [key, v].',
+  "`[key, v]` for each pair whose key `with` lacks (Spark's RDD `subtractByKey`, per batch): the spam filter's join and filter in one op",
+);
+
 export const cogroup = joinOp(
   'cogroup',
   'Groups both inputs by key: [key, [values of this, values of the other]].',
@@ -132,5 +138,6 @@ export const KEYED_OPS = [
   leftOuterJoin,
   rightOuterJoin,
   fullOuterJoin,
+  subtractByKey,
   cogroup,
 ] as const;
