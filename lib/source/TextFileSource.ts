@@ -2,10 +2,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SluiceError } from '../errors';
 import { type ListedFile, MAX_PART_BYTES } from './ByteRangePlanner';
+import { type LinePosition, readLinesAt } from './FileLineCursor';
 import { type FolderReadPart, planFolderParts } from './FolderReadPlanner';
 import type { BatchLimit } from './RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from './Source';
-import { linesOf } from './textLines';
+import { concatLines, linesOf } from './textLines';
 
 /** Settings of a {@link TextFileSource}. */
 export interface TextFileSourceOptions {
@@ -80,13 +81,14 @@ export class TextFileSource implements PlannedSource<string> {
   }
 
   /**
-   * The files already read, for the metadata checkpoint; with a file read in part (rate-limited), also its name and
-   * the lines taken, as `{ files, partial: { name, taken } }`.
+   * The files already read, for the metadata checkpoint; with a file read in part (rate-limited), also its name,
+   * the lines taken and the byte the rest start at, as `{ files, partial: { name, taken, byte } }`.
    */
-  checkpointPosition(): string[] | { files: string[]; partial: { name: string; taken: number } } {
+  checkpointPosition(): string[] | { files: string[]; partial: PartlyReadFile } {
     const files = [...this.seen].sort();
     if (!this.partial) return files;
-    return { files, partial: { name: this.partial.name, taken: this.partial.taken } };
+    const { name, taken, byte } = this.partial;
+    return { files, partial: { name, taken, ...(byte !== undefined ? { byte } : {}) } };
   }
 
   /**
@@ -96,11 +98,17 @@ export class TextFileSource implements PlannedSource<string> {
   restorePosition(position: unknown): void {
     const { files, partial } = Array.isArray(position)
       ? { files: position as string[], partial: undefined }
-      : (position as { files: string[]; partial?: { name: string; taken: number } });
+      : (position as { files: string[]; partial?: PartlyReadFile });
     this.seen.clear();
     for (const name of files) this.seen.add(name);
-    // Its lines are read again when the next batch needs them; the lines taken before are skipped.
-    this.partial = partial ? { name: partial.name, taken: partial.taken } : undefined;
+    // The next batch reads on from the byte; a position checkpointed without one skips the lines taken before.
+    this.partial = partial
+      ? {
+          name: partial.name,
+          taken: partial.taken,
+          ...(partial.byte !== undefined ? { byte: partial.byte } : {}),
+        }
+      : undefined;
   }
 
   /** Checks the folder exists and, with `newFilesOnly`, marks the files already there as seen. */
@@ -194,35 +202,39 @@ export class TextFileSource implements PlannedSource<string> {
     return records;
   }
 
-  /** Up to `maxRecords` lines, from where the previous batch stopped; all or nothing moves, as above. */
+  /**
+   * Up to `maxRecords` lines, from where the previous batch stopped; all or nothing moves, as above. Only the batch's
+   * lines are read: a file taken over many batches is read a batch at a time from the byte its last one ended at.
+   */
   private async takeLines(maxRecords: number): Promise<string[]> {
-    const lines: string[] = [];
+    const runs: string[][] = [];
+    let count = 0;
     const done: string[] = [];
     let partial = this.partial;
     let fresh: string[] | undefined;
     let present: ReadonlySet<string> | undefined;
-    while (lines.length < maxRecords) {
-      if (partial?.lines === undefined) {
-        if (partial === undefined) {
-          // Neither a file finished in this batch (marked seen only at its end) nor the one read in part before.
-          const taken = new Set([...done, ...(this.partial ? [this.partial.name] : [])]);
-          if (fresh === undefined) {
-            const listing = await this.listFolder();
-            present = listing.present;
-            fresh = listing.ready.filter((name) => !this.seen.has(name) && !taken.has(name)).sort();
-          }
-          const name = fresh.shift();
-          if (name === undefined) break;
-          partial = { name, taken: 0 };
+    while (count < maxRecords) {
+      if (partial === undefined) {
+        // Neither a file finished in this batch (marked seen only at its end) nor the one read in part before.
+        const taken = new Set([...done, ...(this.partial ? [this.partial.name] : [])]);
+        if (fresh === undefined) {
+          const listing = await this.listFolder();
+          present = listing.present;
+          fresh = listing.ready.filter((name) => !this.seen.has(name) && !taken.has(name)).sort();
         }
-        const bytes = await readIfPresent(join(this.directory, partial.name));
-        partial = { ...partial, lines: bytes === undefined ? [] : linesOf(bytes) };
+        const name = fresh.shift();
+        if (name === undefined) break;
+        partial = { name, taken: 0, byte: 0 };
       }
-      const fileLines = partial.lines ?? [];
-      const end = Math.min(fileLines.length, partial.taken + maxRecords - lines.length);
-      for (let i = partial.taken; i < end; i++) lines.push(fileLines[i]!);
-      partial = { ...partial, taken: end };
-      if (end < fileLines.length) break;
+      // A file gone since it was listed (or since it was read in part) has no more lines.
+      const read = await readLinesAt(join(this.directory, partial.name), partial, maxRecords - count);
+      const lines = read?.lines ?? [];
+      runs.push(lines);
+      count += lines.length;
+      if (read && !read.ended) {
+        partial = { name: partial.name, taken: partial.taken + lines.length, byte: read.byte };
+        break;
+      }
       done.push(partial.name);
       partial = undefined;
     }
@@ -232,7 +244,7 @@ export class TextFileSource implements PlannedSource<string> {
     if (present) this.forgetGone(present);
     for (const name of done) this.seen.add(name);
     this.partial = partial;
-    return lines;
+    return concatLines(runs);
   }
 
   /**
@@ -261,13 +273,9 @@ export class TextFileSource implements PlannedSource<string> {
   }
 }
 
-/** A file a rate-limited batch took only part of; its lines are read again after a restart. */
-interface PartlyReadFile {
+/** A file a rate-limited batch took only part of: how many of its lines batches took, and where the rest start. */
+interface PartlyReadFile extends LinePosition {
   readonly name: string;
-  /** How many of its lines batches took. */
-  readonly taken: number;
-  /** Its lines, once read in this process. */
-  readonly lines?: readonly string[];
 }
 
 /** The file's bytes, or undefined when it was deleted between the listing and the read. */
@@ -279,9 +287,9 @@ async function readIfPresent(path: string): Promise<Buffer | undefined> {
     if (code === 'ENOENT') return undefined;
     if (code === 'ERR_FS_FILE_TOO_LARGE') {
       throw new SluiceError(
-        `file ${path} is larger than 2 GiB, the most a folder source reads at the tick (it reads each file whole, ` +
-          'as it must to count lines against maxRatePerSec or backpressure): split it into smaller files, or drop ' +
-          "the cap, and the batch's tasks read the file in byte ranges",
+        `file ${path} is larger than 2 GiB, the most a folder source reads whole at the tick (constructed with ` +
+          'readsDirectly: false and no rate limit, it puts each new file in one batch): split it into smaller files, ' +
+          "or let the batch's tasks read it in byte ranges (the default), or cap the stream with maxRatePerSec",
       );
     }
     throw error;

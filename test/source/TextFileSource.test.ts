@@ -16,7 +16,7 @@ describe('TextFileSource', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('read at the tick, refuses a file past 2 GiB with a sentence naming it and what to do', async () => {
+  it('read whole at the tick, refuses a file past 2 GiB with a sentence naming it and what to do', async () => {
     // given a sparse file of 2 GiB and a byte, which takes no room on disk, appearing after start
     const source = new TextFileSource(directory, { readsDirectly: false });
     await source.start();
@@ -25,7 +25,7 @@ describe('TextFileSource', () => {
     await truncate(big, 2 ** 31 + 1);
     // when the batch reads the new files, then
     await expect(source.recordsFor()).rejects.toThrow(
-      `file ${big} is larger than 2 GiB, the most a folder source reads at the tick`,
+      `file ${big} is larger than 2 GiB, the most a folder source reads whole at the tick`,
     );
   });
 

@@ -156,8 +156,8 @@ describe('TextFileSource remembering the files it read only while they are in th
         ['c3'],
         [],
       ]);
-      expect(midway).toEqual({ files: ['a.txt'], partial: { name: 'b.txt', taken: 4 } });
-      expect(afterTrim).toEqual({ files: ['b.txt'], partial: { name: 'c.txt', taken: 2 } });
+      expect(midway).toEqual({ files: ['a.txt'], partial: { name: 'b.txt', taken: 4, byte: 12 } });
+      expect(afterTrim).toEqual({ files: ['b.txt'], partial: { name: 'c.txt', taken: 2, byte: 6 } });
       expect(again.checkpointPosition()).toEqual(['c.txt']);
     });
 

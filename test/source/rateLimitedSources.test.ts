@@ -150,6 +150,21 @@ describe('a rate-limited TextFileSource', () => {
       [],
     ]);
   });
+
+  it('resumes mid-file from a position checkpointed before it kept the byte, by counting the lines taken', async () => {
+    // given a file of which batches took 2 lines, in a checkpoint that names only the lines
+    dir = await mkdtemp(join(tmpdir(), 'sluice-rate-'));
+    await writeFile(join(dir, 'a.txt'), 'a1\r\na2\r\na3\r\na4\r\n');
+    const restarted = new TextFileSource(dir);
+    await restarted.start();
+    restarted.restorePosition({ files: [], partial: { name: 'a.txt', taken: 2 } });
+    // when the next batches take at most 3 lines
+    const next = await restarted.recordsFor(3000, intervalMs, atMost(3));
+    const after = await restarted.recordsFor(4000, intervalMs, atMost(3));
+    // then they go on at the third line, and the position is the file's alone
+    expect([next, after]).toEqual([['a3', 'a4'], []]);
+    expect(restarted.checkpointPosition()).toEqual(['a.txt']);
+  });
 });
 
 describe('a rate-limited SocketSource', () => {
