@@ -104,13 +104,11 @@ export class S3PrefixSource implements PlannedSource<string> {
     for (const key of position as string[]) this.seen.add(key);
   }
 
+  /** The batch's new objects' lines, read here, each object a piece at a time as a task reads its ranges. */
   async recordsFor(): Promise<string[]> {
     const fresh = await this.takeFresh();
-    return readLines(
-      this.options.client,
-      this.options.bucket,
-      fresh.map((object) => object.name),
-    );
+    const ranges = fresh.map((object) => wholeObject(object));
+    return readRanges(this.options.client, this.options.bucket, ranges, PIECE_BYTES);
   }
 
   /**
@@ -131,13 +129,7 @@ export class S3PrefixSource implements PlannedSource<string> {
     const planned = planByteRanges(fresh, partitions, this.maxPartBytes);
     const parts: S3ReadPart[] = planned.map((ranges, p) => ({
       bucket: this.options.bucket,
-      ranges: ranges.map(({ file, startByte, endByte }) => ({
-        key: file.name,
-        startByte,
-        endByte,
-        sizeBytes: file.sizeBytes,
-        ...(file.etag !== undefined ? { etag: file.etag } : {}),
-      })),
+      ranges: ranges.map(({ file, startByte, endByte }) => ({ ...wholeObject(file), startByte, endByte })),
       ...(storeUrl !== undefined ? { report: { storeUrl, key: `${ctx.folder}read-${p}.json` } } : {}),
     }));
     return { reader: 's3', parts };
@@ -223,10 +215,7 @@ export async function readS3Part(
   storeOf: (url: string) => Promise<BlockStore>,
   pieceBytes = PIECE_BYTES,
 ): Promise<string[]> {
-  const runs: string[][] = [];
-  for (const range of part.ranges ?? []) {
-    await readRangeLines(objectBytes(client, part.bucket, range), range, runs, pieceBytes);
-  }
+  const runs = [await readRanges(client, part.bucket, part.ranges ?? [], pieceBytes)];
   if (part.keys) runs.push(await readLines(client, part.bucket, part.keys));
   const lines = concatLines(runs);
   if (part.report && readsAnything(part)) {
@@ -234,6 +223,30 @@ export async function readS3Part(
     await store.put(part.report.key, JSON.stringify({ records: lines.length }));
   }
   return lines;
+}
+
+/** The lines that start in `ranges` of a bucket's objects, in order. */
+async function readRanges(
+  client: S3Client,
+  bucket: string,
+  ranges: readonly S3ObjectRange[],
+  pieceBytes: number,
+): Promise<string[]> {
+  const runs: string[][] = [];
+  for (const range of ranges)
+    await readRangeLines(objectBytes(client, bucket, range), range, runs, pieceBytes);
+  return concatLines(runs);
+}
+
+/** The range of all of a listed object. */
+function wholeObject(object: ListedObject): S3ObjectRange {
+  return {
+    key: object.name,
+    startByte: 0,
+    endByte: object.sizeBytes,
+    sizeBytes: object.sizeBytes,
+    ...(object.etag !== undefined ? { etag: object.etag } : {}),
+  };
 }
 
 /**
@@ -300,9 +313,9 @@ function plannedObjectError(error: unknown, bucket: string, range: S3ObjectRange
 }
 
 /**
- * The lines of the objects, in the order of `keys`, decoded as the folder source's are (`linesOf`): a line that is
- * not UTF-8 becomes a dead letter with its bytes, where decoding the whole object as text replaced its bytes with
- * U+FFFD unseen, and an object past V8's longest string is decoded a chunk at a time.
+ * The lines of whole objects, in the order of `keys`, each read in one GET: the parts of plans checkpointed before
+ * batches were planned as byte ranges. Decoded as every line is (`linesOf`): a line that is not UTF-8 becomes a
+ * dead letter with its bytes.
  */
 async function readLines(client: S3Client, bucket: string, keys: readonly string[]): Promise<string[]> {
   const objects = await Promise.all(keys.map((key) => readObject(client, bucket, key)));
