@@ -19,7 +19,7 @@ import { UnionDStream } from './dstream/UnionDStream';
 import { CacheMissError, StreamGraphError } from './errors';
 import type { Logger } from './log/Logger';
 import { StagePlanner } from './plan/StagePlanner';
-import { BatchRun, currentBatch } from './scheduler/BatchRun';
+import { BatchRun, type OutputJob, runningJob } from './scheduler/BatchRun';
 import { DAGScheduler } from './scheduler/DAGScheduler';
 import { DeadLetterPolicy, type DeadLetterPolicyOptions } from './scheduler/DeadLetterPolicy';
 import { type BackpressureOptions, RateController } from './scheduler/RateController';
@@ -344,10 +344,15 @@ export class StreamingContext implements DatasetContext {
     return new ParallelDataset<T>({ ctx: this, scope, deps: [], numPartitions }, data);
   }
 
-  /** Plans a job for `dataset` and runs it on the connected runner, inside the current batch. */
-  async runJob(dataset: Dataset, action: ActionSpec): Promise<unknown[]> {
+  /**
+   * Plans a job for `dataset` and runs it on the connected runner, in `job`: by default the output job the
+   * dataset's scope names (an output function's dataset, and those made from it), else the one whose
+   * `AsyncLocalStorage` is running (a `foreachRDD` acting on another dataset), else none (batch 0).
+   */
+  async runJob(dataset: Dataset, action: ActionSpec, job?: OutputJob): Promise<unknown[]> {
     const { dag } = this.connection();
-    const batch = currentBatch.getStore() ?? new BatchRun(0);
+    const owner = job ?? dataset.scope?.job ?? runningJob();
+    const batch = owner?.batch ?? new BatchRun(0);
     for (let attempt = 1; ; attempt++) {
       const planStarted = performance.now();
       const plan = StagePlanner.plan(
@@ -363,7 +368,7 @@ export class StreamingContext implements DatasetContext {
       batch.planningMs += planningMs;
       batch.planningMsByJob.set(plan.jobId, planningMs);
       try {
-        return await dag.runJob(plan, batch);
+        return await dag.runJob(plan, batch, owner?.outputOp ?? 0);
       } catch (error) {
         // A memory copy the plan relied on is gone (a worker restarted): forget it and plan from lineage.
         if (!(error instanceof CacheMissError) || attempt >= 3) throw error;

@@ -1,3 +1,4 @@
+import type { OutputJob } from '../scheduler/BatchRun';
 import type { Dependency, DependencySpec } from './Dependency';
 import type { FnScope } from './FnScope';
 import { ambientOpOrigin } from './OpOrigin';
@@ -50,8 +51,11 @@ export interface DatasetContext {
   newShuffleId(): number;
   /** The number of partitions shuffles use when none is given. */
   readonly defaultPartitions: number;
-  /** Runs `action` over every partition of `dataset` and returns one result per partition. */
-  runJob(dataset: Dataset, action: ActionSpec): Promise<unknown[]>;
+  /**
+   * Runs `action` over every partition of `dataset` and returns one result per partition, in `job` (default: the
+   * job its scope names, or the one running).
+   */
+  runJob(dataset: Dataset, action: ActionSpec, job?: OutputJob): Promise<unknown[]>;
   /** A small dataset whose records travel inline in the plan. */
   parallelizeDataset<T>(data: readonly T[], numPartitions: number, scope: FnScope): Dataset<T>;
   /** Which persisted partitions exist. */

@@ -1,3 +1,4 @@
+import type { OutputJob } from '../scheduler/BatchRun';
 import { builtinFunctions } from './builtinFunctions';
 
 /** Any user or built-in function a dataset applies to its records. */
@@ -72,11 +73,14 @@ export class FnScope {
    * @param prefix the scope's id prefix, such as `g` or `n7@2000`
    * @param driverOnly true when workers cannot recreate this scope's functions (they were created inside
    *   foreachRDD, whose body has side effects), so stages that use them run in the driver
+   * @param job the output job whose body this scope is (a foreachRDD's): actions on its datasets, and on
+   *   datasets made from them, run in that job's batch
    */
   constructor(
     readonly table: FunctionTable,
     readonly prefix: string,
     readonly driverOnly = false,
+    readonly job?: OutputJob,
   ) {}
 
   /** Registers a function and returns its id. */

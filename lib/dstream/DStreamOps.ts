@@ -8,7 +8,6 @@ import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
 import { defineMethod } from '../dataset/defineMethod';
 import { formatRecord } from '../executor/formatRecord';
-import { currentBatch } from '../scheduler/BatchRun';
 import { crashPoint } from '../scheduler/crashPoint';
 import { DStream } from './DStream';
 import { ForEachDStream, type OutputFn } from './ForEachDStream';
@@ -280,6 +279,7 @@ define('print', function (num = 10, name?: string) {
       });
     },
     output,
+    true,
   );
 });
 
@@ -303,11 +303,12 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
       crashPoint('output', batchTime);
       await outputs.put(`${path}/_SUCCESS`, '');
       // Complete, yet not a result while its batch can still fail (a later output, a flood of dead letters).
-      currentBatch.getStore()?.onFailure(() => outputs.deletePrefix(`${path}/`));
+      ds.scope?.job?.batch.onFailure(() => outputs.deletePrefix(`${path}/`));
       const count = counts.reduce((a, b) => a + b, 0);
       this.ssc.emitOutput({ output, type: 'saveAsTextFiles', batchTime, records: [], count });
     },
     output,
+    true,
   );
 });
 
@@ -325,6 +326,7 @@ define('jsonl', function (options: { path?: string; name?: string } = {}) {
       this.ssc.emitOutput({ output, type: 'jsonl', batchTime, records, count: records.length });
     },
     output,
+    true,
   );
 });
 
@@ -337,5 +339,6 @@ define('collectBatches', function (name?: string) {
       this.ssc.emitOutput({ output, type: 'collect', batchTime, records, count: records.length });
     },
     output,
+    true,
   );
 });

@@ -1,16 +1,32 @@
 import type { Dataset } from '../dataset/Dataset';
 import { FnScope } from '../dataset/FnScope';
+import type { OutputJob } from '../scheduler/BatchRun';
 import { DStream } from './DStream';
 
 /** What an output operation does with a batch's dataset; it runs in the driver. */
 export type OutputFn<T> = (dataset: Dataset<T>, batchTime: number) => void | Promise<void>;
 
+/** An output's job for one batch, run in its batch (see `JobScheduler`). */
+export interface OutputJobRun {
+  readonly run: (job: OutputJob) => Promise<void>;
+  /**
+   * True when the function may run actions on datasets it was not handed, so its job also runs in the batch's
+   * `AsyncLocalStorage` (see `currentBatch`): a function of the user's.
+   */
+  readonly needsRunningJob: boolean;
+}
+
 /** One output operation (Spark's ForEachDStream): each batch, one job that hands the dataset to a function. */
 export class ForEachDStream<T> extends DStream<void> {
+  /**
+   * @param actsOnItsDataset true for the built-in outputs, whose function runs actions only on the dataset it is
+   *   handed (which knows its job), so their jobs need no `AsyncLocalStorage`
+   */
   constructor(
     private readonly parent: DStream<T>,
     private readonly outputFn: OutputFn<T>,
     name: string,
+    private readonly actsOnItsDataset = false,
   ) {
     super(parent.ssc);
     this.name = name;
@@ -30,14 +46,18 @@ export class ForEachDStream<T> extends DStream<void> {
   }
 
   /** The job of this output for a batch, or undefined when the parent has no dataset at that time. */
-  async generateJob(batchTime: number): Promise<(() => Promise<void>) | undefined> {
+  async generateJob(batchTime: number): Promise<OutputJobRun | undefined> {
     const dataset = await this.parent.getOrCompute(batchTime);
     if (!dataset) return undefined;
-    // Functions created inside the body can only live here: the body has side effects, so no worker may re-run
-    // it to learn them. Stages that use them run in the driver.
-    const scope = new FnScope(this.ssc.functions, `${this.id}@${batchTime}`, true);
-    return async () => {
-      await this.outputFn(dataset.inScope(scope), batchTime);
+    return {
+      run: async (job) => {
+        // Functions created inside the body can only live here: the body has side effects, so no worker may
+        // re-run it to learn them. Stages that use them run in the driver. The scope also names the job, so the
+        // body's actions on this dataset, and on datasets made from it, run in its batch.
+        const scope = new FnScope(this.ssc.functions, `${this.id}@${batchTime}`, true, job);
+        await this.outputFn(dataset.inScope(scope), batchTime);
+      },
+      needsRunningJob: !this.actsOnItsDataset,
     };
   }
 

@@ -109,8 +109,20 @@ export interface TaskOrder {
 }
 
 /**
- * The batch whose job is running, carried along the job's async calls. Actions inside foreachRDD run jobs
- * with no batch time in their arguments; this is how they still land in the right batch.
+ * The job an output operation runs in a batch: the batch its actions add to, and the output's position among the
+ * batch's outputs (the UI's batch page lists each output's jobs under it).
+ */
+export interface OutputJob {
+  readonly batch: BatchRun;
+  readonly outputOp: number;
+}
+
+/**
+ * The batch whose job is running, carried along the async calls of an output function of the user's
+ * (`foreachRDD`): its actions run jobs with no batch in their arguments, on the dataset it was handed or on
+ * others, and this is how they still land in the right batch. Built-in outputs act only on the dataset they are
+ * handed, whose scope names the job (`FnScope.job`), and run outside it: while any `AsyncLocalStorage` has run,
+ * Node 20 calls a hook for every promise of the thread, which doubled an expression's cost in the driver.
  */
 export const currentBatch = new AsyncLocalStorage<BatchRun>();
 
@@ -119,3 +131,9 @@ export const currentBatch = new AsyncLocalStorage<BatchRun>();
  * batch (and its `BatchRun`), and this is how each job lands under its own output on the UI's batch page.
  */
 export const currentOutputOp = new AsyncLocalStorage<number>();
+
+/** The job whose `AsyncLocalStorage`s are running, if any (see {@link currentBatch}). */
+export function runningJob(): OutputJob | undefined {
+  const batch = currentBatch.getStore();
+  return batch === undefined ? undefined : { batch, outputOp: currentOutputOp.getStore() ?? 0 };
+}

@@ -3,7 +3,7 @@ import { CacheMissError, TaskFailedError } from '../errors';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
 import { groupStatuses, groupsToMerge, isStored, mergedStatuses } from '../shuffle/ShuffleMerger';
-import { type BatchRun, currentOutputOp } from './BatchRun';
+import type { BatchRun } from './BatchRun';
 import type { SpeculationPolicy } from './SpeculationPolicy';
 import type { StageInfo, TaskInfo } from './StreamingListener';
 import type { TaskRunner } from './TaskRunner';
@@ -46,8 +46,11 @@ export class DAGScheduler {
     this.log = options.log ?? silentLogger;
   }
 
-  /** Runs every stage of the job and returns the result stage's per-partition results. */
-  async runJob(plan: JobPlan, batch: BatchRun): Promise<unknown[]> {
+  /**
+   * Runs every stage of the job and returns the result stage's per-partition results; the job is listed in
+   * `batch` under output operation `outputOp`.
+   */
+  async runJob(plan: JobPlan, batch: BatchRun, outputOp = 0): Promise<unknown[]> {
     batch.planBytes += JSON.stringify(plan).length;
     const stages: StageInfo[] = [];
     const planningMs = batch.planningMsByJob.get(plan.jobId) ?? 0;
@@ -57,7 +60,7 @@ export class DAGScheduler {
       action: plan.action.type,
       planningMs: Math.round(planningMs * 10) / 10,
       stages,
-      outputOp: currentOutputOp.getStore() ?? 0,
+      outputOp,
     });
     const mapOutputs = new Map<number, MapStatus[]>();
     const done = new Map<number, Promise<unknown[]>>();

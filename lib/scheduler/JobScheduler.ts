@@ -1,7 +1,7 @@
 import type { DeadLetter } from '../dataset/TaskContext';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
-import { BatchRun, currentBatch, currentOutputOp } from './BatchRun';
+import { BatchRun, currentBatch, currentOutputOp, type OutputJob } from './BatchRun';
 import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './CheckpointData';
 import type { Clock } from './Clock';
 import { crashPoint } from './crashPoint';
@@ -39,7 +39,9 @@ export interface RunSummary {
 /** One output operation's job for a batch, with the output's name for the UI's batch page. */
 interface Job {
   readonly name: string;
-  readonly run: () => Promise<void>;
+  readonly run: (job: OutputJob) => Promise<void>;
+  /** Runs in the batch's `AsyncLocalStorage`s too (see `currentBatch`). */
+  readonly needsRunningJob?: boolean;
   /** Computes a window's parent ahead of the slide; no output (see `generateJobs`). */
   readonly ahead?: true;
 }
@@ -169,7 +171,7 @@ export class JobScheduler {
     for (const output of this.ssc.graph.outputs) {
       try {
         const job = await output.generateJob(batchTime);
-        if (job) jobs.push({ name: output.name, run: job });
+        if (job) jobs.push({ name: output.name, ...job });
       } catch (error) {
         jobs.push({ name: output.name, run: () => Promise.reject(error) });
       }
@@ -184,8 +186,8 @@ export class JobScheduler {
         jobs.push({
           name: `${stream.name} ahead of the slide of ${window.origin ?? window.name}`,
           ahead: true,
-          run: () =>
-            dataset.count().then(
+          run: (job) =>
+            this.ssc.runJob(dataset, { type: 'count' }, job).then(
               () => {},
               () => {},
             ),
@@ -230,7 +232,10 @@ export class JobScheduler {
         const opStarted = this.now();
         let opError: string | undefined;
         try {
-          await currentOutputOp.run(id, () => currentBatch.run(batch, job.run));
+          const owner: OutputJob = { batch, outputOp: id };
+          if (job.needsRunningJob) {
+            await currentOutputOp.run(id, () => currentBatch.run(batch, () => job.run(owner)));
+          } else await job.run(owner);
         } catch (e) {
           opError = e instanceof Error ? e.message : String(e);
           error ??= opError;

@@ -201,3 +201,27 @@ export const parsedTwiceThroughUnion = defineJob({ batchIntervalMs: 1000 }, (ssc
     .union(parsed)
     .collectBatches('both');
 });
+
+/**
+ * Two built-in outputs with concurrent jobs (each must land under its own output without the batch's
+ * `AsyncLocalStorage`), then a foreachRDD whose action is on a dataset it was not handed: a static dataset joined
+ * with its batch, which knows no job, so only the running job's storage places it.
+ */
+export const outputsOwnTheirJobs = defineJob({ batchIntervalMs: 1000, concurrentJobs: 2 }, (ssc) => {
+  const names = ssc.parallelize([
+    ['a', 'Ann'],
+    ['b', 'Bob'],
+  ] as [string, string][]);
+  const parsed = ssc
+    .queueStream([['{"k":"a"}', 'not json', '{"k":"b"}'], ['{"k":"a"}']])
+    .map((line: string) => JSON.parse(line) as { k: string });
+  parsed.count().collectBatches('counts');
+  parsed
+    .map((r) => [r.k, 1] as [string, number])
+    .reduceByKey(add)
+    .collectBatches('sums');
+  parsed.foreachRDD(async (ds, batchTime) => {
+    const joined = await names.join(ds.map((r) => [r.k, 1] as [string, number])).count();
+    ssc.emitOutput({ output: 'joined', type: 'foreachRDD', batchTime, records: [joined], count: 1 });
+  });
+});
