@@ -288,8 +288,11 @@ function objectBytes(client: S3Client, bucket: string, range: S3ObjectRange): Ra
   };
 }
 
-/** The failure of a planned read, said as what to do when the object is gone or was rewritten. */
-function plannedObjectError(error: unknown, bucket: string, range: S3ObjectRange): unknown {
+/**
+ * The failure of a planned read, naming the object (S3's own messages do not): what to do when it is gone or was
+ * rewritten, and S3's message otherwise (access denied, an archived storage class, throttling past the retries).
+ */
+function plannedObjectError(error: unknown, bucket: string, range: S3ObjectRange): Error {
   const name = (error as { name?: string }).name;
   const where = `s3://${bucket}/${range.key}`;
   if (name === 'NoSuchKey') {
@@ -309,7 +312,8 @@ function plannedObjectError(error: unknown, bucket: string, range: S3ObjectRange
       { cause: error },
     );
   }
-  return error;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new Error(`reading object ${where} failed: ${message}`, { cause: error });
 }
 
 /**

@@ -139,6 +139,11 @@ describe('S3PrefixSource', () => {
     await expect(readS3Part(s3Client(), { ...partB!, report: undefined }, noReport)).rejects.toThrow(
       /object s3:\/\/.*\/changed\/b\.txt is gone, but its batch was planned to read it/,
     );
+    // and any other failure names the object beside S3's own words
+    const elsewhere = { ...partA!, bucket: uniqueName('no-such-bucket'), report: undefined };
+    await expect(readS3Part(s3Client(), elsewhere, noReport)).rejects.toThrow(
+      /reading object s3:\/\/sluice-no-such-bucket-.*\/changed\/a\.txt failed: NoSuchBucket: /,
+    );
   });
 
   it('defers objects past the per-batch cap to the next batch', async () => {
