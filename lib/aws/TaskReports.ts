@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { BlockStore } from '../storage/BlockStore';
+import { TaskLocal } from './TaskLocal';
 
 /**
  * The input reports of direct-reading tasks (where a task's Kinesis ranges ended, how many lines its S3 objects
@@ -11,7 +11,7 @@ import type { BlockStore } from '../storage/BlockStore';
  * report always did: the next plan starts from the last known position and reads past the unreported batch by
  * its recorded cut (see `KinesisSource`), and the batch's count is 0.
  */
-const collecting = new AsyncLocalStorage<Map<string, string>>();
+const collecting = new TaskLocal<Map<string, string>>();
 
 /**
  * Runs a task with the reports written through {@link collectReports}' stores held back, and returns them beside
@@ -32,7 +32,7 @@ export async function withCollectedReports<T>(
 export function collectReports(store: BlockStore): BlockStore {
   return {
     put: (key, bytes) => {
-      const reports = collecting.getStore();
+      const reports = collecting.get();
       if (reports === undefined) return store.put(key, bytes);
       reports.set(key, typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
       return Promise.resolve();
