@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { MAX_PART_BYTES, planByteRanges } from '../source/ByteRangePlanner';
+import { maxPartBytesOf, planByteRanges } from '../source/ByteRangePlanner';
 import { type LineRange, type RangeBytes, readRangeLines } from '../source/LineRangeReader';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { concatLines, linesOf } from '../source/textLines';
@@ -84,12 +84,9 @@ export class S3PrefixSource implements PlannedSource<string> {
     this.description = `s3(${options.bucket}/${options.prefix})`;
     this.maxObjects = options.maxObjectsPerBatch ?? 1000;
     this.readsDirectly = options.direct !== undefined;
-    this.maxPartBytes = options.maxPartBytes ?? MAX_PART_BYTES;
+    this.maxPartBytes = maxPartBytesOf(options.maxPartBytes);
     if (!Number.isInteger(this.maxObjects) || this.maxObjects < 1) {
       throw new RangeError(`maxObjectsPerBatch must be a positive whole number, got ${this.maxObjects}`);
-    }
-    if (!Number.isInteger(this.maxPartBytes) || this.maxPartBytes < 1) {
-      throw new RangeError(`maxPartBytes must be a positive whole number, got ${this.maxPartBytes}`);
     }
   }
 

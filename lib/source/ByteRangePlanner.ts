@@ -23,6 +23,15 @@ export interface PlannedRange<F extends ListedFile> {
  */
 export const MAX_PART_BYTES = 128 * 1024 * 1024;
 
+/** A source's `maxPartBytes` option: the value given, or {@link MAX_PART_BYTES}; a RangeError for anything else. */
+export function maxPartBytesOf(value: number | undefined): number {
+  const bytes = value ?? MAX_PART_BYTES;
+  if (!Number.isInteger(bytes) || bytes < 1) {
+    throw new RangeError(`maxPartBytes must be a positive whole number, got ${bytes}`);
+  }
+  return bytes;
+}
+
 /**
  * Splits a batch's files into runs of (nearly) equal bytes, as Hadoop's input format splits files: the files, in
  * the given order, are laid end to end and cut into at least `partitions` runs, more when a run would exceed

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SluiceError } from '../errors';
-import { type ListedFile, MAX_PART_BYTES } from './ByteRangePlanner';
+import { type ListedFile, maxPartBytesOf } from './ByteRangePlanner';
 import { type LinePosition, readLinesAt } from './FileLineCursor';
 import { type FolderReadPart, planFolderParts } from './FolderReadPlanner';
 import type { BatchLimit } from './RateLimit';
@@ -73,10 +73,7 @@ export class TextFileSource implements PlannedSource<string> {
     this.directory = directory;
     this.newFilesOnly = options.newFilesOnly ?? true;
     this.readsDirectly = options.readsDirectly ?? true;
-    this.maxPartBytes = options.maxPartBytes ?? MAX_PART_BYTES;
-    if (!Number.isInteger(this.maxPartBytes) || this.maxPartBytes < 1) {
-      throw new SluiceError(`maxPartBytes must be a positive whole number, got ${this.maxPartBytes}`);
-    }
+    this.maxPartBytes = maxPartBytesOf(options.maxPartBytes);
     this.description = `textFile(${directory})`;
   }
 
@@ -86,9 +83,7 @@ export class TextFileSource implements PlannedSource<string> {
    */
   checkpointPosition(): string[] | { files: string[]; partial: PartlyReadFile } {
     const files = [...this.seen].sort();
-    if (!this.partial) return files;
-    const { name, taken, byte } = this.partial;
-    return { files, partial: { name, taken, ...(byte !== undefined ? { byte } : {}) } };
+    return this.partial ? { files, partial: partlyRead(this.partial) } : files;
   }
 
   /**
@@ -102,13 +97,7 @@ export class TextFileSource implements PlannedSource<string> {
     this.seen.clear();
     for (const name of files) this.seen.add(name);
     // The next batch reads on from the byte; a position checkpointed without one skips the lines taken before.
-    this.partial = partial
-      ? {
-          name: partial.name,
-          taken: partial.taken,
-          ...(partial.byte !== undefined ? { byte: partial.byte } : {}),
-        }
-      : undefined;
+    this.partial = partial ? partlyRead(partial) : undefined;
   }
 
   /** Checks the folder exists and, with `newFilesOnly`, marks the files already there as seen. */
@@ -276,6 +265,11 @@ export class TextFileSource implements PlannedSource<string> {
 /** A file a rate-limited batch took only part of: how many of its lines batches took, and where the rest start. */
 interface PartlyReadFile extends LinePosition {
   readonly name: string;
+}
+
+/** A position's own fields only (one restored from JSON may hold more), `byte` only when it has one. */
+function partlyRead({ name, taken, byte }: PartlyReadFile): PartlyReadFile {
+  return { name, taken, ...(byte !== undefined ? { byte } : {}) };
 }
 
 /** The file's bytes, or undefined when it was deleted between the listing and the read. */

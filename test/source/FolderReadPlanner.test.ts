@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_PART_BYTES, maxPartBytesOf } from '../../lib/source/ByteRangePlanner';
 import { type FolderReadPart, planFolderParts } from '../../lib/source/FolderReadPlanner';
 
 /** The byte ranges of each part as `name:start-end`, null parts as null. */
@@ -84,5 +85,17 @@ describe('planFolderParts', () => {
     const parts = planFolderParts('/in', [{ name: 'a', sizeBytes: 200 }], 2, undefined, 100);
     // then
     expect(rangesOf(parts)).toEqual([['a:0-100'], ['a:100-200']]);
+  });
+});
+
+describe('maxPartBytesOf', () => {
+  it('gives the default for none, the value given, and refuses what is not a positive whole number', () => {
+    expect(maxPartBytesOf(undefined)).toBe(MAX_PART_BYTES);
+    expect(maxPartBytesOf(65_536)).toBe(65_536);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => maxPartBytesOf(bad)).toThrow(
+        new RangeError(`maxPartBytes must be a positive whole number, got ${bad}`),
+      );
+    }
   });
 });
