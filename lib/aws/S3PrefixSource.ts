@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { maxPartBytesOf, planByteRanges } from '../source/ByteRangePlanner';
 import { type LineRange, type RangeBytes, readRangeLines } from '../source/LineRangeReader';
+import { Slots } from '../scheduler/Slots';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { concatLines, linesOf } from '../source/textLines';
 import type { BlockStore } from '../storage/BlockStore';
@@ -222,16 +223,33 @@ export async function readS3Part(
   return lines;
 }
 
-/** The lines that start in `ranges` of a bucket's objects, in order. */
+/**
+ * Ranges a task reads at once. A part is often many small objects, and read one after another each would wait for
+ * its first byte from S3 in turn (whole objects were all fetched at once); the bytes in flight stay within the
+ * part's own, at most `maxPartBytes`.
+ */
+export const CONCURRENT_RANGES = 16;
+
+/** The lines that start in `ranges` of a bucket's objects, in order, several ranges read at once. */
 async function readRanges(
   client: S3Client,
   bucket: string,
   ranges: readonly S3ObjectRange[],
   pieceBytes: number,
 ): Promise<string[]> {
-  const runs: string[][] = [];
-  for (const range of ranges)
-    await readRangeLines(objectBytes(client, bucket, range), range, runs, pieceBytes);
+  const slots = new Slots(CONCURRENT_RANGES);
+  const runs = await Promise.all(
+    ranges.map(async (range) => {
+      await slots.acquire();
+      try {
+        const lines: string[][] = [];
+        await readRangeLines(objectBytes(client, bucket, range), range, lines, pieceBytes);
+        return concatLines(lines);
+      } finally {
+        slots.release();
+      }
+    }),
+  );
   return concatLines(runs);
 }
 

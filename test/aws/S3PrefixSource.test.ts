@@ -1,9 +1,9 @@
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
-import { readS3Part, S3PrefixSource, type S3ReadPart } from '../../lib/aws/S3PrefixSource';
+import { CONCURRENT_RANGES, readS3Part, S3PrefixSource, type S3ReadPart } from '../../lib/aws/S3PrefixSource';
 import { unreadableOf } from '../../lib/source/UnreadableRecord';
-import { uniqueName } from './localstack';
+import { testS3Client, uniqueName } from './localstack';
 
 const bucket = uniqueName('prefix');
 
@@ -115,6 +115,36 @@ describe('S3PrefixSource', () => {
     // and every line is read once, in order
     expect(once.flat()).toEqual(lines);
     expect(await read()).toEqual(once);
+  });
+
+  it('reads a part of many small objects several at a time, and gives their lines in key order', async () => {
+    // given 40 objects of 2 lines each, planned into one part, and a client that counts the GETs in flight
+    const keys = Array.from({ length: 40 }, (_, i) => `many/${String(i).padStart(2, '0')}.txt`);
+    for (const key of keys) await put(key, `${key} 1\n${key} 2\n`);
+    const client = testS3Client();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'GetObjectCommand') return next(args);
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        try {
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: 'initialize', name: 'countInFlight' },
+    );
+    const source = new S3PrefixSource({ client, bucket, prefix: 'many/', direct: { storeUrl: 'unused' } });
+    const plan = await source.planBatch(1000, 1000, 1, { folder: 'f/', readReport: async () => undefined });
+    // when the task reads its part
+    const [part] = plan.parts as S3ReadPart[];
+    const lines = await readS3Part(client, { ...part!, report: undefined }, noReport);
+    // then every object's lines come in key order, and the GETs overlapped up to the bound
+    expect(part!.ranges).toHaveLength(40);
+    expect(lines).toEqual(keys.flatMap((key) => [`${key} 1`, `${key} 2`]));
+    expect(mostInFlight).toBe(CONCURRENT_RANGES);
   });
 
   it('fails a planned read, saying what to do, when its object was overwritten or deleted since', async () => {
