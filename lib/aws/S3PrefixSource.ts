@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { Slots } from '../scheduler/Slots';
 import { maxPartBytesOf, planByteRanges } from '../source/ByteRangePlanner';
 import { type LineRange, type RangeBytes, readRangeLines } from '../source/LineRangeReader';
-import { Slots } from '../scheduler/Slots';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { concatLines, linesOf } from '../source/textLines';
 import type { BlockStore } from '../storage/BlockStore';
