@@ -11,6 +11,10 @@ import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from '../helpers/freePort';
 import { putShardBatches } from '../helpers/kinesisFeed';
+import { until } from '../helpers/until';
+
+/** How often the tests here poll what they wait for. */
+const POLL_MS = 200;
 
 /**
  * Chaos on the serverless runtime, against LocalStack with the real handlers in our Lambda host: a coordinator
@@ -106,15 +110,6 @@ async function status(job: string) {
   return body;
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, limitMs: number) {
-  const end = Date.now() + limitMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 /** The state letter of a process in /proc (T: stopped), or undefined once it is gone. */
 function processState(pid: number): string | undefined {
   try {
@@ -156,6 +151,7 @@ async function leaseExpired(job: string) {
       return text !== undefined && JSON.parse(text).expiresAtMs < Date.now();
     },
     30_000,
+    POLL_MS,
   );
 }
 
@@ -238,6 +234,7 @@ beforeAll(async () => {
       (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
         .StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
     30_000,
+    POLL_MS,
   );
   // Batch k's records all arrive before batch k+1's; each batch takes PER_SHARD per shard (the cap).
   await putShardBatches(kinesis, streamName, shardBatches);
@@ -330,6 +327,7 @@ describe('a coordinator that is slow rather than dead', () => {
       'the first coordinator to freeze',
       () => processState(host.pidOf('frozen-mid-batch') ?? 0) === 'T',
       90_000,
+      POLL_MS,
     );
     const frozenAt = (await status(job)).lastCompletedBatch as number;
     expect(frozenAt).toBeLessThan(BATCHES * 1000);
@@ -340,6 +338,7 @@ describe('a coordinator that is slow rather than dead', () => {
       'the successor to run three batches',
       async () => (await status(job)).lastCompletedBatch >= frozenAt + 3000,
       60_000,
+      POLL_MS,
     );
     // and the first coordinator is resumed and runs on
     process.kill(host.pidOf('frozen-mid-batch')!, 'SIGCONT');
@@ -355,6 +354,7 @@ describe('a coordinator that is slow rather than dead', () => {
         return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
       },
       60_000,
+      POLL_MS,
     );
     // and every batch completed exactly once, with local mode's outputs, and every record counted once
     await expectExactlyOnceAndLocalOutputs(job);
@@ -373,6 +373,7 @@ describe('a coordinator that is slow rather than dead', () => {
       'the first coordinator to freeze',
       () => processState(host.pidOf('frozen-mid-read') ?? 0) === 'T',
       90_000,
+      POLL_MS,
     );
     const pid = host.pidOf('frozen-mid-read')!;
     // when its invocation times out
@@ -380,7 +381,7 @@ describe('a coordinator that is slow rather than dead', () => {
     // then the caller gets Lambda's timeout error, and the host killed the frozen process
     expect(answer.functionError).toBe('Unhandled');
     expect(answer.body).toMatchObject({ errorType: 'Sandbox.Timedout' });
-    await until('the timed-out process to be gone', () => processState(pid) === undefined, 10_000);
+    await until('the timed-out process to be gone', () => processState(pid) === undefined, 10_000, POLL_MS);
     // and when the tick's coordinator (10 s invocations, handing over to each other) takes the job over
     await leaseExpired(job);
     await invoke('short-coordinator', { action: 'tick', job }, 'Event');
@@ -391,6 +392,7 @@ describe('a coordinator that is slow rather than dead', () => {
         return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
       },
       60_000,
+      POLL_MS,
     );
     // then every batch completed exactly once, with local mode's outputs, and every record counted once
     await expectExactlyOnceAndLocalOutputs(job);
@@ -420,11 +422,11 @@ describe('a reset from the control function', () => {
       const s = await status(job);
       return s.state === 'stopped' && s.lastCompletedBatch === batchTime;
     };
-    await until('the first run to stop', () => stoppedAt(2000), 60_000);
+    await until('the first run to stop', () => stoppedAt(2000), 60_000, POLL_MS);
     // when it is started again with "fresh": true, for three batches
     const answer = await invoke('control', { action: 'start', job: doc, batches: 3, fresh: true });
     expect(answer.body).toMatchObject({ ok: true, state: 'running' });
-    await until('the fresh run to stop', () => stoppedAt(3000), 60_000);
+    await until('the fresh run to stop', () => stoppedAt(3000), 60_000, POLL_MS);
     // then it ran batches 1 to 3 from scratch (batches 1 and 2 once in each run), not only batch 3
     expect(completedBatches(job)).toEqual([1000, 1000, 2000, 2000, 3000]);
     // and its outputs are local mode's first three batches: the stream was read from the start again

@@ -10,6 +10,7 @@ import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { putRoundRobin } from '../helpers/kinesisFeed';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
+import { until } from '../helpers/until';
 
 /**
  * Idle costs nothing, against LocalStack with the real handlers in our Lambda host: a job whose stream has no new
@@ -87,15 +88,6 @@ async function s3Keys(prefix: string): Promise<string[]> {
 /** The job's control record, read from the bucket (a status event would be an invocation itself). */
 async function control(): Promise<Record<string, any>> {
   return JSON.parse((await s3Text(`jobs/${job}/control.json`)) ?? '{}');
-}
-
-async function until(what: string, check: () => Promise<boolean>, limitMs: number) {
-  const end = Date.now() + limitMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 const put = (lines: string[]) => putRoundRobin(kinesisClient(), streamName, lines);

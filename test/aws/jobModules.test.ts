@@ -17,6 +17,11 @@ import { runBatches } from '../../lib/local/LocalRuntime';
 import { BATCHES, tweetLines } from '../fixtures/jobs/moodJob';
 import { freePort } from '../helpers/freePort';
 import { putShardBatches } from '../helpers/kinesisFeed';
+import { until } from '../helpers/until';
+
+/** How often the tests here poll what they wait for. */
+const POLL_MS = 500;
+
 import { testKinesisClient, testS3Client, testStreams, uniqueName } from './localstack';
 
 /**
@@ -46,15 +51,6 @@ async function invoke(name: string, payload: unknown): Promise<Record<string, an
   const body = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
   if (out.FunctionError) throw new Error(`${name} failed: ${JSON.stringify(body)}`);
   return body as Record<string, any>;
-}
-
-async function until(what: string, check: () => Promise<boolean>, limitMs: number): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function s3Text(key: string): Promise<string> {
@@ -165,6 +161,7 @@ describe('a TypeScript job module on the serverless runtime', () => {
         return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
       },
       240_000,
+      POLL_MS,
     );
 
     // then local mode on the same records gives the same moods and the same foreachRDD reports

@@ -8,6 +8,7 @@ import { s3Client } from '../../lib/aws/awsClients';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
+import { until } from '../helpers/until';
 
 /**
  * An `s3Prefix` job end to end on the serverless runtime, against LocalStack with the real handlers in our Lambda
@@ -49,15 +50,6 @@ function jobDocument(source: Record<string, unknown>, outputs: unknown[]) {
 
 let serverless: ServerlessHost;
 let dir: string;
-
-async function until(what: string, check: () => Promise<boolean>, limitMs: number) {
-  const end = Date.now() + limitMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const sortRecords = (records: unknown[]) => records.map((r) => JSON.stringify(r)).sort();
 

@@ -10,6 +10,10 @@ import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from '../helpers/freePort';
 import { putShardBatches } from '../helpers/kinesisFeed';
+import { until } from '../helpers/until';
+
+/** How often the tests here poll what they wait for. */
+const POLL_MS = 500;
 
 /**
  * The serverless runtime end to end, with no mock in the path: LocalStack serves S3 and Kinesis, our Lambda
@@ -92,15 +96,6 @@ async function status() {
   return (await invoke('coordinator', { action: 'status', job: `it-${suffix}`, last: 100 }))!;
 }
 
-async function until(what: string, check: () => Promise<boolean>, limitMs: number) {
-  const end = Date.now() + limitMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function s3Text(key: string): Promise<string> {
   const out = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return out.Body!.transformToString();
@@ -131,6 +126,7 @@ beforeAll(async () => {
       (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
         .StreamDescriptionSummary?.StreamStatus === 'ACTIVE',
     30_000,
+    POLL_MS,
   );
   // Batch k's records all arrive before batch k+1's.
   await putShardBatches(kinesis, streamName, shardBatches);
@@ -190,7 +186,7 @@ describe('the serverless runtime against LocalStack', () => {
     const doc = jobDocument({ type: 'kinesis', streamName, maxRecordsPerShard: PER_SHARD }, outputs);
     // when the coordinator starts it, is killed after a few batches, and the watchdog tick restarts it
     await invoke('coordinator', { action: 'start', job: doc, batches: BATCHES }, 'Event');
-    await until('batch 6', async () => ((await status()).lastCompletedBatch ?? 0) >= 6000, 90_000);
+    await until('batch 6', async () => ((await status()).lastCompletedBatch ?? 0) >= 6000, 90_000, POLL_MS);
     await host.kill('coordinator');
     await new Promise((r) => setTimeout(r, 6000)); // the dead coordinator's lease expires
     await invoke('coordinator', { action: 'tick', job: `it-${suffix}` }, 'Event');
@@ -201,6 +197,7 @@ describe('the serverless runtime against LocalStack', () => {
         return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
       },
       150_000,
+      POLL_MS,
     );
 
     // then every batch's outputs exist exactly once (deterministic keys, one object per batch)
