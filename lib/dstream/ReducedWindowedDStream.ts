@@ -65,19 +65,28 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
 
   /**
    * The next window, at t, reads the batches entering it, up to t, and those that left it since the window
-   * before, from t − slide − window on (a window at least as long as its slide: only its own batches).
+   * before, from t − slide − window on (a slide longer than the window: only its own batches).
    */
   protected override parentKeepAfter(keepAfter: number): number {
     const next = this.nextTimeAfter(keepAfter);
-    return this.slide < this.windowMs ? next - this.slide - this.windowMs : next - this.windowMs;
+    return this.incremental ? next - this.slide - this.windowMs : next - this.windowMs;
+  }
+
+  /**
+   * Whether a window is computed from the previous one. As in Spark, a window as long as its slide is: the
+   * batches that leave it are exactly the previous window's, so its keys stay, at zero, until the filter removes
+   * them. A longer slide skips batches between windows, which Spark's formula counts in a key the previous window
+   * lacks (its first window holds batches outside it): such a window is reduced afresh from its own batches.
+   */
+  private get incremental(): boolean {
+    return this.slide <= this.windowMs;
   }
 
   protected async compute(batchTime: number): Promise<Dataset<[K, V]>> {
     const parentSlide = this.reduced.slideMs;
     const currentBegin = batchTime - this.windowMs + parentSlide;
     const previousEnd = batchTime - this.slide;
-    // With a slide at least as long as the window the two windows share nothing: compute the window afresh.
-    const incremental = this.slide < this.windowMs;
+    const incremental = this.incremental;
     const old = incremental
       ? await this.reduced.slice(previousEnd - this.windowMs + parentSlide, currentBegin - parentSlide)
       : [];

@@ -12,6 +12,8 @@ const batchesToRun = (name: string) =>
     windowSlideEqualsWindow: 6,
     windowSlideLongerThanWindow: 6,
     reduceByKeyAndWindowSlideTwo: 6,
+    reduceByKeyAndWindowSlideEqualsWindowKeepsZeros: 6,
+    countByWindowSlideEqualsWindow: 6,
     reduceByKeyAndWindowSlideLongerThanWindow: 4,
   })[name];
 

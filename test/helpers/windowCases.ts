@@ -126,6 +126,28 @@ export const windowCases = {
       ],
     ],
   }),
+  // Spark's ReducedWindowedDStream: previous window − the batches that left + those that entered, even when
+  // the window is as long as its slide, so a key that stopped arriving stays at zero.
+  reduceByKeyAndWindowSlideEqualsWindowKeepsZeros: operatorCase({
+    input: [[['a', 1]], [['a', 2]], [], [], [['b', 1]], []],
+    operation: (s: DStream<Pair>) => s.reduceByKeyAndWindow(add, sub, 2000, 2000),
+    expected: [
+      [['a', 3]],
+      [['a', 0]],
+      [
+        ['a', 0],
+        ['b', 1],
+      ],
+    ],
+  }),
+  countByWindowSlideEqualsWindow: operatorCase({
+    input: [[1, 2], [3], [], [], [4], []],
+    operation: (s: DStream<number>) => s.countByWindow(2000, 2000),
+    expected: [[3], [0], [1]],
+  }),
+  // Not Spark's: with a slide longer than the window, Spark's formula adds the batches between two windows to a
+  // key the previous window lacks, and subtracts them unevenly after (here 3 and 9: batch 1 counts). Each window
+  // is reduced from its own batches instead.
   reduceByKeyAndWindowSlideLongerThanWindow: operatorCase({
     input: [[['a', 1]], [['a', 2]], [['a', 4]], [['a', 8]]],
     operation: (s: DStream<Pair>) => s.reduceByKeyAndWindow(add, sub, 1000, 2000),
