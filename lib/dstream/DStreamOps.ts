@@ -51,7 +51,7 @@ declare module './DStream' {
     reduce(f: (a: T, b: T) => T): DStream<T>;
     /** `[value, count]` for every distinct value of each batch. */
     countByValue(partitioning?: Partitioning): DStream<[T, number]>;
-    /** The datasets of every batch in [fromMs, toMs], both aligned to the slide (must still be remembered). */
+    /** The datasets of the batches from fromMs to toMs, both floored to a batch time as in Spark (still remembered). */
     slice(fromMs: number, toMs: number): Promise<Dataset<T>[]>;
     /** Any dataset-to-dataset function, applied every batch; it must return a dataset. */
     transform<U>(f: (dataset: Dataset<T>, batchTime: number) => Dataset<U>): DStream<U>;
@@ -194,7 +194,8 @@ define('countByValue', function (partitioning?: Partitioning) {
 
 define('slice', async function (fromMs: number, toMs: number) {
   const slide = this.slideMs;
-  const from = Math.ceil(fromMs / slide) * slide;
+  // As Spark's DStream.slice, both ends are floored to the stream's batch times.
+  const from = Math.floor(fromMs / slide) * slide;
   const to = Math.floor(toMs / slide) * slide;
   const out: Dataset<any>[] = [];
   for (let t = from; t <= to; t += slide) {

@@ -246,6 +246,13 @@ describe('stream operations on the driver', () => {
     const result = await runBatches(job('sliceInsideOutput'), 4);
     expect(result.recordsOf('slice').map((b) => [...b].sort())).toEqual([[1], [1, 2], [1, 2, 3], [2, 3, 4]]);
   });
+
+  it('floors both ends of a slice to batch times, as Spark does', async () => {
+    // given slices from t − 1500 to t − 500 ms over 1 s batches
+    const result = await runBatches(job('sliceUnaligned'), 4);
+    // then each holds the batches at the floors of both ends: at 3000 ms, 1000 and 2000
+    expect(result.recordsOf('slice').map((b) => [...b].sort())).toEqual([[], [1], [1, 2], [2, 3]]);
+  });
 });
 
 describe('cleanup', () => {

@@ -103,6 +103,17 @@ export const sliceInsideOutput = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   });
 });
 
+/** slice with ends between batch times: Spark floors both to the stream's batch times. */
+export const sliceUnaligned = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const s = ssc.queueStream([[1], [2], [3], [4]]);
+  ssc.remember(3000);
+  s.foreachRDD(async (_ds, t) => {
+    const datasets = await s.slice(t - 1500, t - 500);
+    const records = (await Promise.all(datasets.map((d) => d.collect()))).flat();
+    ssc.emitOutput({ output: 'slice', type: 'foreachRDD', batchTime: t, records, count: records.length });
+  });
+});
+
 export const manyBatches = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
     .queueStream(Array.from({ length: 60 }, (_, i) => [`w${i % 3}`, 'x']))
