@@ -12,7 +12,9 @@ export type TransformFn<U> = (datasets: Dataset<any>[], batchTime: number) => Da
  * Applies any dataset-to-dataset function every batch (Spark's TransformedDStream): `transform`,
  * `transformWith`, and the joins. Functions the body creates are named in a scope of their own
  * (`n7@2000/0`, …); a worker that meets such an id re-runs the body on placeholders to learn it, so the body
- * must build the same graph every time for the same batch time, and must not run actions.
+ * must build the same graph every time for the same batch time, and must not run actions. The functions a worker
+ * learns so capture the worker's values, not the driver's: data the driver changes between batches travels as a
+ * dataset the body makes (`parallelize`), whose records the plan carries.
  */
 export class TransformedDStream<U> extends DStream<U> {
   constructor(

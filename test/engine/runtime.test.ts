@@ -247,6 +247,16 @@ describe('stream operations on the driver', () => {
     expect(result.recordsOf('slice').map((b) => [...b].sort())).toEqual([[1], [1, 2], [1, 2, 3], [2, 3, 4]]);
   });
 
+  for (const workers of [0, 2]) {
+    it(`hands a transform the driver's data through a dataset made in its body (${workers} workers)`, async () => {
+      // given a block list the driver sets after batch 1, read by a transform through parallelize
+      const result = await runBatches(job('blockListInTransform'), 3, { workers });
+      // then batches 2 and 3 drop the blocked word, on worker threads too
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('kept').map((b) => [...b].sort())).toEqual([['x', 'y'], ['y'], ['y']]);
+    });
+  }
+
   it('floors both ends of a slice to batch times, as Spark does', async () => {
     // given slices from t − 1500 to t − 500 ms over 1 s batches
     const result = await runBatches(job('sliceUnaligned'), 4);

@@ -114,6 +114,36 @@ export const sliceUnaligned = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   });
 });
 
+/**
+ * A block list the driver changes between batches, as in Spark's guide for `transform`. A value the body
+ * captures would be each worker's own copy, since workers re-run the body; a dataset made in the body carries
+ * the driver's value in the plan.
+ */
+let blocked: string[] = [];
+export const blockListInTransform = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  blocked = []; // each run starts with none, also when a test process runs the job twice
+  const words = ssc.queueStream(
+    [
+      ['x', 'y'],
+      ['x', 'y'],
+      ['x', 'y'],
+    ],
+    { partitions: 2 },
+  );
+  words
+    .transform((ds) => {
+      const blockedNow = ssc.parallelize(blocked.map((w) => [w, true] as [string, boolean]));
+      return ds
+        .map((w) => [w, 1] as [string, number])
+        .subtractByKey(blockedNow)
+        .map(([w]) => w);
+    })
+    .collectBatches('kept');
+  words.foreachRDD(() => {
+    blocked = ['x'];
+  });
+});
+
 export const manyBatches = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
     .queueStream(Array.from({ length: 60 }, (_, i) => [`w${i % 3}`, 'x']))
