@@ -2,7 +2,9 @@ import { canonicalKey } from './Partitioner';
 
 /**
  * A Map whose keys compare by value, as Spark's keys do. Primitive keys (the common case: strings and numbers)
- * go straight into a native Map; only composite keys pay for a canonical text form.
+ * go straight into a native Map; only composite keys pay for a canonical text form, their JSON text, in which an
+ * object's fields keep their order. Sorting them would cost every array key a walk, and would move the object
+ * keys of checkpointed state to other partitions.
  */
 export class KeyedMap<V> {
   private readonly primitives = new Map<unknown, V>();
