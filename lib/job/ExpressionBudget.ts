@@ -13,10 +13,17 @@ export interface ExpressionBudget {
   readonly depth: number;
   /** Items of any one list the expression builds or reads (a range `[1..n]`, a sequence, `$`). Default 100,000. */
   readonly items: number;
+  /** Characters of any one string the expression builds or reads (`$pad`, `&`, `$`). Default 10,000,000. */
+  readonly chars: number;
 }
 
 /** The budget of an expression whose job document sets none (the `expressionBudget` field). */
-export const DEFAULT_EXPRESSION_BUDGET: ExpressionBudget = { timeMs: 1000, depth: 500, items: 100_000 };
+export const DEFAULT_EXPRESSION_BUDGET: ExpressionBudget = {
+  timeMs: 1000,
+  depth: 500,
+  items: 100_000,
+  chars: 10_000_000,
+};
 
 /** The budget a job document asks for, each missing field at its default. */
 export function expressionBudgetOf(fields: Partial<ExpressionBudget> | undefined): ExpressionBudget {
@@ -139,17 +146,67 @@ export function compileBounded(source: string, budget: ExpressionBudget): jsonat
     sequence: budget.items,
     RegexEngine: BoundedRegExp as unknown as RegExpConstructor, // JSONata calls it with `new`; a function returning an object is a valid constructor
   });
-  const items = budget.items;
+  const { items, chars } = budget;
   // The exit hook sees every step's result: a list longer than the budget (the record itself, `$keys` of a
-  // huge object) stops the evaluation before a sort or a join spends time and memory on it.
+  // huge object) stops the evaluation before a sort or a join spends time and memory on it. So does a string
+  // longer than its budget: JSONata's string functions (`$length`, `$substring`) copy a string into an array of
+  // its characters, which past about 134 million is a fatal error of V8 that no catch sees: the process dies.
   const onExit = (_expr: unknown, _input: unknown, _env: unknown, result: unknown): void => {
-    if (Array.isArray(result) && result.length > items) {
-      throw { code: 'SLUICE_ITEMS', value: result.length };
+    if (Array.isArray(result)) {
+      if (result.length > items) throw { code: 'SLUICE_ITEMS', value: result.length };
+    } else if (typeof result === 'string' && result.length > chars) {
+      throw { code: 'SLUICE_CHARS', value: result.length };
     }
   };
   // assign binds any key; JSONata looks its evaluation hooks up under these symbols.
   expression.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, onExit);
+  bindSizedBuiltins(expression, chars);
   return expression;
+}
+
+/** A JSONata built-in's implementation, looked up once (evaluating `$name` gives the function). */
+const builtins = new Map<string, Promise<(...args: unknown[]) => unknown>>();
+function builtin(name: string): Promise<(...args: unknown[]) => unknown> {
+  let found = builtins.get(name);
+  if (found === undefined) {
+    found = (
+      jsonata(`$${name}`).evaluate({}) as Promise<{ implementation: (...args: unknown[]) => unknown }>
+    ).then((fn) => fn.implementation);
+    builtins.set(name, found);
+  }
+  return found;
+}
+
+/**
+ * Replaces the built-ins that take a size as a number, and would build a string of that size inside a single
+ * step, where the exit hook cannot stop them before the fatal error above: `$pad` to a width, and `$fromMillis`
+ * with a width in its picture (`[Y,200000000]`). Past `chars`, the record stops with the chars budget's error.
+ */
+function bindSizedBuiltins(expression: jsonata.Expression, chars: number): void {
+  const refuse = (size: number) => {
+    throw { code: 'SLUICE_CHARS', value: size };
+  };
+  expression.registerFunction(
+    'pad',
+    async function (this: unknown, str: unknown, width: unknown, char?: unknown) {
+      const unit = typeof char === 'string' && char.length > 1 ? char.length : 1;
+      if (typeof width === 'number' && Math.abs(width) * unit > chars) refuse(Math.abs(width) * unit);
+      return (await builtin('pad')).call(this, str, width, char);
+    },
+    '<s-ns?:s>',
+  );
+  expression.registerFunction(
+    'fromMillis',
+    async function (this: unknown, millis: unknown, picture?: unknown, timezone?: unknown) {
+      if (typeof picture === 'string') {
+        for (const marker of picture.match(/\[[^\]]*\]/g) ?? []) {
+          for (const digits of marker.match(/\d+/g) ?? []) if (Number(digits) > chars) refuse(Number(digits));
+        }
+      }
+      return (await builtin('fromMillis')).call(this, millis, picture, timezone);
+    },
+    '<n-s?s?:s>',
+  );
 }
 
 /**
@@ -167,6 +224,8 @@ export function budgetExceeded(error: unknown, budget: ExpressionBudget): string
     case 'D2015':
     case 'SLUICE_ITEMS':
       return `made or read a list longer than its items budget of ${budget.items} (expressionBudget.items)`;
+    case 'SLUICE_CHARS':
+      return `made or read a string longer than its chars budget of ${budget.chars} characters (expressionBudget.chars)`;
     case 'SLUICE_REGEX':
       return (error as { message: string }).message;
     default:

@@ -190,13 +190,24 @@ export class FunctionRegistry {
       if (reason !== undefined) throw new JobValidationError([{ path, message: reason, value: source }]);
     }
     return async (record) => {
+      let result: unknown;
       try {
-        return await compiled.evaluate(record);
+        result = await compiled.evaluate(record);
       } catch (error) {
         // JSONata rejects with plain objects, not Errors; wrap them so dead letters carry a readable message.
         const spent = budgetExceeded(error, budget);
         throw new Error(`the expression at ${path} ${spent ?? `failed: ${messageOf(error)}`}`);
       }
+      // A function (`function($x){…}`, `$uppercase`, `$substring(?, 1)`) is no record: no output can write it, no
+      // thread can send it, and JSON turns it into a circular structure. It costs its record, not the batch.
+      if ((typeof result === 'object' && result !== null) || typeof result === 'function') {
+        if (holdsFunction(result)) {
+          throw new Error(
+            `the expression at ${path} gave a function, not a value; a record cannot hold one: call it, or leave it out`,
+          );
+        }
+      }
+      return result;
     };
   }
 
@@ -268,6 +279,28 @@ function checkName(name: unknown): void {
   if (typeof name !== 'string' || name === '') {
     throw new TypeError(`a function name must be a non-empty string, got ${JSON.stringify(name)}`);
   }
+}
+
+/** True when a value an expression gave is, or holds, a function of JSONata's or of JavaScript's. */
+function holdsFunction(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'function') return true;
+    if (typeof item !== 'object' || item === null) continue;
+    if (Array.isArray(item)) {
+      for (const element of item)
+        if (typeof element === 'object' || typeof element === 'function') pending.push(element);
+      continue;
+    }
+    const marked = item as { _jsonata_lambda?: unknown; _jsonata_function?: unknown };
+    if (marked._jsonata_lambda === true || marked._jsonata_function === true) return true;
+    for (const key in item) {
+      const field = (item as Record<string, unknown>)[key];
+      if (typeof field === 'object' || typeof field === 'function') pending.push(field);
+    }
+  }
+  return false;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

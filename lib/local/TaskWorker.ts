@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { TaskExecutor } from '../executor/TaskExecutor';
 import { contextFromSource, type JobSource } from '../job/JobSource';
-import type { TaskPlan } from '../plan/Plan';
+import type { TaskPlan, TaskResult } from '../plan/Plan';
 import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
 
 /** The body of one worker thread: rebuild the job's graph once, then run the tasks the pool sends. */
@@ -12,6 +12,18 @@ const executor = new TaskExecutor(localExecutorEnv(dirs, ssc.functions));
 // The pool sends a thread one task at a time, so a result needs no id to find its task.
 parentPort!.on('message', async (message: { task: TaskPlan }) => {
   const result = await executor.run(message.task);
-  parentPort!.postMessage({ result });
+  try {
+    parentPort!.postMessage({ result });
+  } catch (error) {
+    // A value no thread can send (a function that a function of the job put in a record): the task fails with
+    // the reason, where an uncaught DataCloneError killed the thread and said nothing of why.
+    const failed: TaskResult = {
+      ok: false,
+      stageId: result.stageId,
+      partition: result.partition,
+      error: `a record of its result cannot leave the worker thread (${error instanceof Error ? error.message : String(error)}); records must be data, such as JSON values, not functions`,
+    };
+    parentPort!.postMessage({ result: failed });
+  }
 });
 parentPort!.postMessage({ ready: true });

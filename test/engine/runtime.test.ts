@@ -257,6 +257,16 @@ describe('stream operations on the driver', () => {
     });
   }
 
+  it('fails a task whose records hold a function, saying why instead of losing its thread', async () => {
+    // given a map that puts a function in each record, run on a worker thread
+    const result = await runBatches(job('functionInRecord'), 1, { workers: 1 });
+    // then the batch fails saying why, where the thread used to die with "undefined"
+    expect(result.error?.message).toMatch(
+      /a record of its result cannot leave the worker thread \(.*could not be cloned.*\); records must be data/,
+    );
+    expect(result.error?.message).not.toMatch(/died/);
+  });
+
   it('floors both ends of a slice to batch times, as Spark does', async () => {
     // given slices from t − 1500 to t − 500 ms over 1 s batches
     const result = await runBatches(job('sliceUnaligned'), 4);

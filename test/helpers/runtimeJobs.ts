@@ -144,6 +144,14 @@ export const blockListInTransform = defineJob({ batchIntervalMs: 1000 }, (ssc) =
   });
 });
 
+/** A function of the job that puts a function in its records, which no worker thread can send. */
+export const functionInRecord = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([['a']])
+    .map((w) => ({ w, f: () => w }))
+    .collectBatches('out');
+});
+
 export const manyBatches = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
     .queueStream(Array.from({ length: 60 }, (_, i) => [`w${i % 3}`, 'x']))

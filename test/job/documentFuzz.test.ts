@@ -40,6 +40,10 @@ const HOSTILE_JSONATA = [
   `${'('.repeat(3000)}1${')'.repeat(3000)}`,
   '[1..10000000]',
   '$pad("", 1000000000)',
+  '$length($pad($, 140000000))',
+  '$fromMillis(0, "[Y١,200000000]")',
+  '$pad("a", 50000000, "abc")',
+  'function($x){ $x }',
 ];
 const OUTSIDE_PATHS = ['../escape.jsonl', '/tmp/escape.jsonl', 'a/../../b', '..', 'C:\\\\x'];
 const SPECIAL_MODULES = ['/dev/zero', '/etc/hostname', '/dev/stdin', '/', '../../../etc/passwd.js'];

@@ -77,6 +77,39 @@ for (const workers of [0, 2]) {
         expect.stringContaining('items budget of 100 (expressionBudget.items)'),
       ]);
     });
+
+    it('dead-letters a record that makes or reads a string longer than the chars budget', async () => {
+      // given strings built past the budget: a width (which, 140 million wide, killed the process in $length), a
+      // date picture's width, a padding of several characters, a concatenation; and a record longer than it
+      const job = expressionJob(
+        '$ = "pad" ? $length($pad($, 140000000)) : $ = "date" ? $fromMillis(0, "[Y١,200000000]") : $ = "wide" ? $pad("a", 400, "abc") : $ = "cat" ? $pad("", 600) & $pad("", 600) : $length($)',
+        ['pad', 'date', 'wide', 'cat', 'x'.repeat(1001), 'ok'],
+        { chars: 1000 },
+      );
+      // when the batch runs
+      const result = await runBatches(job, 1, { workers });
+      // then the short record is mapped and each of the others is a dead letter naming the chars budget
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('out')).toEqual([[2]]);
+      expect(deadLetterErrors(result.deadLetters)).toEqual(
+        Array(5).fill(expect.stringContaining('chars budget of 1000 characters (expressionBudget.chars)')),
+      );
+    });
+
+    it('dead-letters a record whose expression gives a function, and writes the others', async () => {
+      // given expressions that give a function: a lambda, a built-in, a partial application, one inside an object
+      const expr =
+        '$ = 1 ? function($x){ $x } : $ = 2 ? $uppercase : $ = 3 ? $substring(?, 1) : $ = 4 ? {"f": [function($x){ $x }]} : {"n": $}';
+      const job = expressionJob(expr, [1, 2, 3, 4, 5], {});
+      // when the batch runs
+      const result = await runBatches(job, 1, { workers });
+      // then the batch completes with the plain record, and four dead letters that say why
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('out')).toEqual([[{ n: 5 }]]);
+      expect(deadLetterErrors(result.deadLetters)).toEqual(
+        Array(4).fill(expect.stringContaining('streams.out.ops[0].expr gave a function, not a value')),
+      );
+    });
   });
 }
 
@@ -112,12 +145,15 @@ describe('an expression is checked when it is compiled', () => {
 
   it('takes its budget from the document, bounded by the schema', () => {
     // given budgets past the bounds
-    const doc = minimalJob({ expressionBudget: { timeMs: 600_000, depth: 1_000_000, items: 0 } });
+    const doc = minimalJob({
+      expressionBudget: { timeMs: 600_000, depth: 1_000_000, items: 0, chars: 60_000_000 },
+    });
     // when it is validated, then each is reported at its path
     const issues = issuesOf(doc);
     expect(issueAt(issues, 'expressionBudget.timeMs').message).toMatch(/at most 60000/);
     expect(issueAt(issues, 'expressionBudget.depth').message).toMatch(/at most 2000/);
     expect(issueAt(issues, 'expressionBudget.items').message).toBe('must be >= 1');
+    expect(issueAt(issues, 'expressionBudget.chars').message).toMatch(/at most 50000000/);
   });
 });
 
