@@ -15,7 +15,7 @@ import {
   ShuffleDependency,
 } from './Dependency';
 import { defineMethod } from './defineMethod';
-import type { AnyFn } from './FnScope';
+import { type AnyFn, KEY_BY } from './FnScope';
 import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
 import { HashPartitioner, partitionerFor } from './Partitioner';
 import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
@@ -320,6 +320,7 @@ define('cache', function () {
 });
 
 define('sortBy', function (f: FnLike, ascending = true) {
-  const fnId = fnIdOf(this, f);
-  return this.repartition(1).mapPartitions({ fnId: `builtin:sortBy:${ascending ? 'asc' : 'desc'}:${fnId}` });
+  // The keys are computed by a map, so a record whose key function throws is a dead letter, not a failed sort.
+  const keyed = this.map({ fnId: `${KEY_BY}${fnIdOf(this, f)}` });
+  return keyed.repartition(1).mapPartitions({ fnId: `builtin:sortedByKey:${ascending ? 'asc' : 'desc'}` });
 });

@@ -16,12 +16,11 @@ export class FunctionTable {
 
   constructor() {
     for (const [id, fn] of Object.entries(builtinFunctions)) this.fns.set(id, fn);
-    // `builtin:sortBy:<asc|desc>:<key function id>` sorts a partition by another function of the graph; it is
-    // derived from that id, so no closure needs a name of its own.
+    // `builtin:keyBy:<key function id>` pairs a record with its key by another function of the graph (sortBy's
+    // first step); it is derived from that id, so no closure needs a name of its own.
     this.addDeriver((id) => {
-      const match = /^builtin:sortBy:(asc|desc):(.+)$/.exec(id);
-      if (!match) return false;
-      this.fns.set(id, sortPartition(this.get(match[2]!), match[1] === 'asc' ? 1 : -1));
+      if (!id.startsWith(KEY_BY)) return false;
+      this.fns.set(id, keyedBy(this.get(id.slice(KEY_BY.length))));
       return true;
     });
   }
@@ -92,11 +91,13 @@ export class FnScope {
   }
 }
 
-/** Sorts a partition by a key function that may return promises; numbers and strings compare naturally. */
-function sortPartition(key: AnyFn, sign: 1 | -1): AnyFn {
-  return async (records: unknown[]) => {
-    const keyed = await Promise.all(records.map(async (r) => [await key(r), r] as const));
-    keyed.sort(([a], [b]) => sign * (a === b ? 0 : (a as number) < (b as number) ? -1 : 1));
-    return keyed.map(([, r]) => r);
+/** The prefix of the id of a function that pairs a record with its key: `builtin:keyBy:<key function id>`. */
+export const KEY_BY = 'builtin:keyBy:';
+
+/** `[key(record), record]`, for a key function that may return a promise. */
+function keyedBy(key: AnyFn): AnyFn {
+  return (record: unknown) => {
+    const k = key(record);
+    return k instanceof Promise ? k.then((resolved) => [resolved, record]) : [k, record];
   };
 }

@@ -1,4 +1,13 @@
 import type { AnyFn } from './FnScope';
+import { compareValues } from './valueOrder';
+
+/** Orders a partition of `[key, record]` pairs by key (see {@link compareValues}) and gives the records. */
+function sortedByKey(sign: 1 | -1): AnyFn {
+  return (pairs: Array<[unknown, unknown]>) => {
+    pairs.sort(([a], [b]) => sign * compareValues(a, b));
+    return pairs.map(([, record]) => record);
+  };
+}
 
 /**
  * Functions the engine itself passes to datasets (grouping, join flattening). They have fixed ids under
@@ -46,4 +55,6 @@ export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
   },
   // The left values of a key the right side lacks (Spark's SubtractedRDD keeps the same).
   'builtin:subtractByKey': ([left, right]: [unknown[], unknown[]]) => (right.length === 0 ? left : []),
+  'builtin:sortedByKey:asc': sortedByKey(1),
+  'builtin:sortedByKey:desc': sortedByKey(-1),
 };

@@ -117,7 +117,10 @@ declare module './DStream' {
       other: DStream<[K, W]>,
       partitioning?: Partitioning,
     ): DStream<[K, [V[], W[]]]>;
-    /** Each batch's records ordered by `f(record)`, in one partition (for printing a top N). */
+    /**
+     * Each batch's records ordered by `f(record)` (keys of mixed kinds too, see `compareValues`), in one partition
+     * (for printing a top N); a record whose key function throws is a dead letter.
+     */
     sortBy(f: (t: T) => unknown, ascending?: boolean): DStream<T>;
     /** Prints the first `num` records of every batch (default 10) under Spark's `Time: … ms` header. */
     print(num?: number, name?: string): ForEachDStream<T>;

@@ -138,6 +138,20 @@ describe('dead letters', () => {
   }
 });
 
+describe('dead letters of sortBy', () => {
+  for (const workers of [0, 2]) {
+    it(`dead-letters a record whose sort key throws and sorts the others (${workers} workers)`, async () => {
+      // given a sort key that throws on one record of four
+      const result = await runBatches(job('sortByThrowingKey'), 1, { workers });
+      // then the batch completes in order without it, and it is a dead letter with the key's error
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('sorted')).toEqual([[{ a: 1 }, { a: 2 }, { a: 3 }]]);
+      expect(result.deadLetters.map((d) => d.record)).toEqual([{ a: 'x' }]);
+      expect(result.deadLetters[0]!.error).toMatch(/a is not a number: "x"/);
+    });
+  }
+});
+
 describe('dead letters of a stream read by two outputs', () => {
   it('counts each rejected record once, while a record that really occurs twice stays twice', async () => {
     // given a stream that is not persisted, so both outputs compute it, over a batch with a malformed line twice

@@ -286,6 +286,13 @@ export const cases = {
     expected: [['apple', 'fig', 'pear']],
     ordered: true,
   }),
+  // Keys of mixed kinds: null, booleans, numbers, strings, arrays, objects (see compareValues).
+  sortByMixedKeys: operatorCase({
+    input: [[3, 'b', null, [1, 2], 'a', 1, { z: 1 }, true, [1], { a: 2 }] as unknown[]],
+    operation: (s: DStream<unknown>) => s.sortBy((k) => k),
+    expected: [[null, true, 1, 3, 'a', 'b', [1], [1, 2], { a: 2 }, { z: 1 }]],
+    ordered: true,
+  }),
   compositeKeys: operatorCase({
     input: [
       [

@@ -152,6 +152,17 @@ export const functionInRecord = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     .collectBatches('out');
 });
 
+/** sortBy whose key function throws on one record: that record is a dead letter, the rest sorted. */
+export const sortByThrowingKey = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[{ a: 3 }, { a: 1 }, { a: 'x' }, { a: 2 }]], { partitions: 2 })
+    .sortBy((r: { a: unknown }) => {
+      if (typeof r.a !== 'number') throw new TypeError(`a is not a number: ${JSON.stringify(r.a)}`);
+      return r.a;
+    })
+    .collectBatches('sorted');
+});
+
 export const manyBatches = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
     .queueStream(Array.from({ length: 60 }, (_, i) => [`w${i % 3}`, 'x']))

@@ -93,7 +93,8 @@ export const flatMapValues = recordFnOp(
 export const sortBy = defineOp<'sortBy', RecordFnFields & { ascending?: boolean }>({
   name: 'sortBy',
   description: 'Orders each batch by a key (fn or expr), in one partition: for printing a top N.',
-  spark: 'each batch ordered by the key, in one partition (for printing a top N)',
+  spark:
+    "each batch ordered by the key, in one partition (for printing a top N); keys of mixed kinds order null, booleans, numbers, strings, arrays, objects (where Spark's `Ordering` would fail), and a record whose key fails is a dead letter",
   fields: {
     ...recordFnFields,
     ascending: { type: 'boolean', description: 'Ascending order. Default true.' },
