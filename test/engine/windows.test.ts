@@ -3,19 +3,9 @@ import { StreamGraphError } from '../../lib/errors';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { assertBatches } from '../helpers/operatorCase';
-import { windowCases } from '../helpers/windowCases';
+import { windowBatches, windowCases } from '../helpers/windowCases';
 
 const casesModule = new URL('../helpers/windowCases.ts', import.meta.url).pathname;
-const batchesToRun = (name: string) =>
-  ({
-    window: 6,
-    windowSlideEqualsWindow: 6,
-    windowSlideLongerThanWindow: 6,
-    reduceByKeyAndWindowSlideTwo: 6,
-    reduceByKeyAndWindowSlideEqualsWindowKeepsZeros: 6,
-    countByWindowSlideEqualsWindow: 6,
-    reduceByKeyAndWindowSlideLongerThanWindow: 4,
-  })[name];
 
 for (const runner of [
   { name: 'in-process', workers: 0 },
@@ -27,7 +17,7 @@ for (const runner of [
         // given input batches and a windowed operation
         const job = { kind: 'module', path: casesModule, exportName: `windowCases.${name}` } as const;
         // when the stream runs long enough for every expected output
-        const batches = batchesToRun(name) ?? testCase.expected.length;
+        const batches = windowBatches[name] ?? testCase.expected.length;
         const result = await runBatches(job, batches, { workers: runner.workers });
         // then each window holds exactly the batches in (t - window, t]
         expect(result.error).toBeUndefined();

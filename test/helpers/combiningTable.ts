@@ -3,17 +3,9 @@ import { runBatches } from '../../lib/local/LocalRuntime';
 import { combining } from './combiningCases';
 import { assertBatches } from './operatorCase';
 import type { TableRunner } from './operatorTable';
+import { windowBatches } from './windowCases';
 
 const casesModule = new URL('./combiningCases.ts', import.meta.url).pathname;
-
-/** Window cases whose expected table holds fewer batches than must run (see windows.test.ts). */
-const windowBatches: Record<string, number> = {
-  window: 6,
-  windowSlideEqualsWindow: 6,
-  windowSlideLongerThanWindow: 6,
-  reduceByKeyAndWindowSlideTwo: 6,
-  reduceByKeyAndWindowSlideLongerThanWindow: 4,
-};
 
 /** Every shuffling table's cases, named `<table>.<case>`. */
 export const combiningTables = (['cases', 'windowCases', 'stateCases'] as const).flatMap((table) =>

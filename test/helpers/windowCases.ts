@@ -16,6 +16,17 @@ const pairs: Pair[][] = [
 ];
 const comesBack: Pair[][] = [[['a', 1]], [], [], [['a', 1]]];
 
+/** Cases whose expected table holds fewer batches than must run: outputs come only at multiples of the slide. */
+export const windowBatches: Readonly<Record<string, number>> = {
+  window: 6,
+  windowSlideEqualsWindow: 6,
+  windowSlideLongerThanWindow: 6,
+  reduceByKeyAndWindowSlideTwo: 6,
+  reduceByKeyAndWindowSlideEqualsWindowKeepsZeros: 6,
+  countByWindowSlideEqualsWindow: 6,
+  reduceByKeyAndWindowSlideLongerThanWindow: 4,
+};
+
 /**
  * Window operations as Spark-style tables, 1 s batches. Windows at the start of the stream are shorter; outputs
  * appear only at multiples of the slide.
