@@ -257,7 +257,7 @@ export function pick(args: FnArgs): JobFunction {
   return (record: unknown) => {
     const source = objectRecord('pick', record);
     const out: Record<string, unknown> = {};
-    for (const field of fields) if (Object.hasOwn(source, field)) out[field] = source[field];
+    for (const field of fields) if (Object.hasOwn(source, field)) setField(out, field, source[field]);
     return out;
   };
 }
@@ -277,7 +277,7 @@ export function rename(args: FnArgs): JobFunction {
   return (record: unknown) => {
     const source = objectRecord('rename', record);
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(source)) out[renames.get(key) ?? key] = value;
+    for (const [key, value] of Object.entries(source)) setField(out, renames.get(key) ?? key, value);
     return out;
   };
 }
@@ -437,6 +437,16 @@ function objectRecord(name: string, record: unknown): Record<string, unknown> {
     throw new TypeError(`${name} expects an object record, got ${describe(record)}`);
   }
   return record as Record<string, unknown>;
+}
+
+/**
+ * Sets a field of a record being built as an own data property. Assigning "__proto__" would call the setter every
+ * object inherits instead, so a record's own "__proto__" field (JSON.parse makes one) would vanish from the result.
+ */
+function setField(out: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') {
+    Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
+  } else out[name] = value;
 }
 
 function textOf(name: string, record: unknown): string {

@@ -187,6 +187,24 @@ describe('built-in factories', () => {
     expect(() => f(null)).toThrow(TypeError);
   });
 
+  it('pick and rename keep a record’s own "__proto__" field as a field', () => {
+    // given parsed records whose "__proto__" and "constructor" are their own fields, as JSON.parse makes them
+    const record = JSON.parse('{"a":1,"__proto__":{"x":1},"constructor":5}');
+    // when fields are renamed onto, from and past "__proto__", and "__proto__" is picked
+    const renamedOnto = rename({ a: '__proto__' })(JSON.parse('{"a":1,"constructor":5}'));
+    const renamedFrom = rename(JSON.parse('{"__proto__":"p"}'))(record);
+    const renamedPast = rename({ a: 'b' })(record);
+    const picked = pick({ fields: ['__proto__', 'a'] })(record);
+    // then "__proto__" is an own field like any other, and no prototype is changed
+    expect(JSON.stringify(renamedOnto)).toBe('{"__proto__":1,"constructor":5}');
+    expect(JSON.stringify(renamedFrom)).toBe('{"a":1,"p":{"x":1},"constructor":5}');
+    expect(JSON.stringify(renamedPast)).toBe('{"b":1,"__proto__":{"x":1},"constructor":5}');
+    expect(JSON.stringify(picked)).toBe('{"__proto__":{"x":1},"a":1}');
+    for (const result of [renamedOnto, renamedPast, picked]) {
+      expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    }
+  });
+
   it('contains tests a line or a tweet’s text for a word', () => {
     // given contains "grep"
     const f = contains({ word: 'grep' });
