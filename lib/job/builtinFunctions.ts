@@ -286,14 +286,14 @@ export function rename(args: FnArgs): JobFunction {
 export function field(args: FnArgs): JobFunction {
   onlyArgs('field', args, ['field']);
   const name = fieldName('field', 'field', args.field);
-  return (record: unknown) => objectRecord('field', record)[name] ?? null;
+  return (record: unknown) => ownField(objectRecord('field', record), name);
 }
 
 /** `args.field`: the pair `[record[field], record]`, keying a record by one of its fields. */
 export function pair(args: FnArgs): JobFunction {
   onlyArgs('pair', args, ['field']);
   const name = fieldName('pair', 'field', args.field);
-  return (record: unknown) => [objectRecord('pair', record)[name] ?? null, record];
+  return (record: unknown) => [ownField(objectRecord('pair', record), name), record];
 }
 
 /** `args.key` and `args.value`: the pair `[record[key], record[value]]`, missing fields as null. */
@@ -303,7 +303,7 @@ export function toPair(args: FnArgs): JobFunction {
   const value = fieldName('toPair', 'value', args.value);
   return (record: unknown) => {
     const source = objectRecord('toPair', record);
-    return [source[key] ?? null, source[value] ?? null];
+    return [ownField(source, key), ownField(source, value)];
   };
 }
 
@@ -437,6 +437,14 @@ function objectRecord(name: string, record: unknown): Record<string, unknown> {
     throw new TypeError(`${name} expects an object record, got ${describe(record)}`);
   }
   return record as Record<string, unknown>;
+}
+
+/**
+ * A record's own field, null when it has none: reading `record[name]` alone would find what every object inherits,
+ * so `field` of "valueOf" or "constructor" on a record without one would give a function, not null.
+ */
+function ownField(record: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(record, name) ? (record[name] ?? null) : null;
 }
 
 /**

@@ -205,6 +205,18 @@ describe('built-in factories', () => {
     }
   });
 
+  it('field, pair and toPair give null for a field the record only inherits', () => {
+    // given a record without "valueOf", "constructor" or "__proto__" fields of its own
+    const record = { a: 1 };
+    // when those fields are read, then each is missing: null, never what every object inherits
+    expect(field({ field: 'valueOf' })(record)).toBeNull();
+    expect(field({ field: '__proto__' })(record)).toBeNull();
+    expect(pair({ field: 'toString' })(record)).toEqual([null, record]);
+    expect(toPair({ key: 'constructor', value: 'hasOwnProperty' })(record)).toEqual([null, null]);
+    // and a record's own "__proto__" field is read as any other field
+    expect(field({ field: '__proto__' })(JSON.parse('{"__proto__":7}'))).toBe(7);
+  });
+
   it('contains tests a line or a tweet’s text for a word', () => {
     // given contains "grep"
     const f = contains({ word: 'grep' });
