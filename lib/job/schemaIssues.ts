@@ -53,8 +53,11 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
     }
     case 'type':
       return { path, message: `must be ${typeNames(String(params.type))}`, value: data };
-    case 'minLength':
-      return { path, message: 'must not be empty', value: data };
+    case 'minLength': {
+      const limit = Number(params.limit);
+      const rule = limit === 1 ? 'must not be empty' : `must be at least ${limit} characters long`;
+      return { path, message: rule, value: data };
+    }
     case 'maximum':
       return { path, message: `must be at most ${params.limit}; ${LIMITS_HINT}`, value: data };
     case 'maxLength':

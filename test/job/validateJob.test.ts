@@ -338,6 +338,23 @@ describe('validateJob reports, at the path of the field and with the value found
     expect(issueAt(issues, 'sources.sock.port').message).toBe('is required for type "socket"');
   });
 
+  it('a string shorter than its field allows, with the real rule', () => {
+    // given a bucket name of one character (S3's are at least 3) and an empty function name
+    const doc = minimalJob({
+      sources: { lines: { type: 's3Prefix', bucket: 'b', prefix: 'in/' } },
+      streams: { words: { from: 'lines', ops: [{ op: 'flatMap', fn: '' }] } },
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each says the rule of its field
+    expect(issueAt(issues, 'sources.lines.bucket')).toEqual({
+      path: 'sources.lines.bucket',
+      message: 'must be at least 3 characters long',
+      value: 'b',
+    });
+    expect(issueAt(issues, 'streams.words.ops[0].fn').message).toBe('must not be empty');
+  });
+
   it('a task part too small to be worth a task', () => {
     // given a folder whose tasks would read 100 bytes each
     const doc = minimalJob({
