@@ -129,6 +129,8 @@ export class UnsupportedPlanError extends SluiceError {
 
 /** A short, single-line rendering of a value for error messages. */
 export function preview(value: unknown, maxChars = 80): string {
+  // JSON.stringify writes a non-finite number as null, which would hide a `1e400` that JSON.parse read as Infinity.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string;
   try {
     text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));

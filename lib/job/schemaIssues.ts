@@ -14,7 +14,7 @@ export function schemaIssues(doc: unknown): JobIssue[] {
   const issues: JobIssue[] = [];
   for (const error of validate.errors ?? []) {
     const issue = issueOf(error, doc);
-    if (issue !== undefined) issues.push(issue);
+    if (issue !== undefined) issues.push(withInfinityHint(issue));
   }
   return issues;
 }
@@ -80,6 +80,18 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
       }
       return { path, message: error.message ?? `fails ${error.keyword}`, value: data };
   }
+}
+
+/**
+ * An issue about ±Infinity, which a document cannot hold: JSON.parse reads a number too large for a double
+ * (`1e400`) as Infinity, so the user wrote something else and needs to hear why it became that.
+ */
+function withInfinityHint(issue: JobIssue): JobIssue {
+  if (typeof issue.value !== 'number' || Number.isFinite(issue.value)) return issue;
+  return {
+    ...issue,
+    message: `${issue.message}; a number beyond ±1.8e308, such as 1e400, is too large for JSON and reads as ${issue.value}`,
+  };
 }
 
 /** Where a job that needs more than a bound goes: the README's table says why each bound is what it is. */

@@ -179,6 +179,29 @@ describe('the schema bounds every number a user sets', () => {
     }
   });
 
+  it('shows a number too large for JSON as the Infinity it became, and says why', () => {
+    // given a document whose numbers JSON.parse reads as Infinity and -Infinity
+    const doc = JSON.parse(
+      JSON.stringify(minimalJob()).replace(
+        '{',
+        '{"defaultPartitions":1e400,"deadLetters":{"maxShare":-1e400},',
+      ),
+    );
+    // when it is validated
+    let message = '';
+    try {
+      validateJob(doc);
+    } catch (error) {
+      message = (error as JobValidationError).message;
+    }
+    // then each value is shown as what it became, never as null, with the reason
+    expect(message).toContain(
+      'defaultPartitions: must be a whole number; a number beyond ±1.8e308, such as 1e400, is too large for JSON and reads as Infinity (got Infinity)',
+    );
+    expect(message).toContain('deadLetters.maxShare: must be a number; ');
+    expect(message).toContain('reads as -Infinity (got -Infinity)');
+  });
+
   it('has a maximum on every integer and number field', () => {
     // given the schema
     const schema = JSON.parse(
