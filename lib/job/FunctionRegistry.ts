@@ -40,7 +40,8 @@ export type ExpressionFunction = (record: unknown) => Promise<unknown>;
 export class FunctionRegistry {
   private readonly functions = new Map<string, JobFunction>();
   private readonly factories = new Map<string, FunctionFactory>();
-  private readonly kinds = new Map<string, FunctionKind>();
+  /** The kinds of each function registered with any, the one messages name it by first. */
+  private readonly kinds = new Map<string, readonly FunctionKind[]>();
 
   /** A registry holding the built-ins; `{ builtins: false }` starts empty. */
   constructor(options: { readonly builtins?: boolean } = {}) {
@@ -53,9 +54,9 @@ export class FunctionRegistry {
 
   /**
    * Registers a function under `name`, replacing any function or factory of that name (built-ins too), and
-   * its kind when given (a replaced built-in's kind is forgotten).
+   * its kind when given, or its kinds when it fits several (a replaced built-in's kind is forgotten).
    */
-  register(name: string, fn: JobFunction, kind?: FunctionKind): this {
+  register(name: string, fn: JobFunction, kind?: FunctionKind | readonly FunctionKind[]): this {
     checkName(name);
     if (typeof fn !== 'function')
       throw new TypeError(`function "${name}" must be a function, got ${typeof fn}`);
@@ -66,10 +67,14 @@ export class FunctionRegistry {
   }
 
   /**
-   * Registers a parameterised function: `factory(args)` makes the function an op uses, of `kind` when given.
-   * Replaces `name`.
+   * Registers a parameterised function: `factory(args)` makes the function an op uses, of `kind` (or kinds)
+   * when given. Replaces `name`.
    */
-  registerFactory(name: string, factory: FunctionFactory, kind?: FunctionKind): this {
+  registerFactory(
+    name: string,
+    factory: FunctionFactory,
+    kind?: FunctionKind | readonly FunctionKind[],
+  ): this {
     checkName(name);
     if (typeof factory !== 'function') {
       throw new TypeError(`factory "${name}" must be a function, got ${typeof factory}`);
@@ -80,9 +85,11 @@ export class FunctionRegistry {
     return this;
   }
 
-  /** The kind `name` was registered with; undefined when unknown (or when no kind was given). */
+  /**
+   * The kind `name` was registered with, the first of several; undefined when unknown (or when no kind was given).
+   */
   kindOf(name: string): FunctionKind | undefined {
-    return this.kinds.get(name);
+    return this.kinds.get(name)?.[0];
   }
 
   /**
@@ -91,12 +98,12 @@ export class FunctionRegistry {
    */
   resolveKind(name: string, args: FnArgs | undefined, path: string, kind: FunctionKind): JobFunction {
     const fn = this.resolve(name, args, path);
-    const actual = this.kinds.get(name);
-    if (actual !== undefined && actual !== kind) {
+    const actual = this.kinds.get(name); // never an empty list: setKind deletes instead
+    if (actual !== undefined && !actual.includes(kind)) {
       throw new JobValidationError([
         {
           path,
-          message: `"${name}" is ${FUNCTION_KIND_NAMES[actual]}, but this field needs ${FUNCTION_KIND_NAMES[kind]}${kindHint(kind, this)}`,
+          message: `"${name}" is ${FUNCTION_KIND_NAMES[actual[0]!]}, but this field needs ${FUNCTION_KIND_NAMES[kind]}${kindHint(kind, this)}`,
           value: name,
         },
       ]);
@@ -104,10 +111,13 @@ export class FunctionRegistry {
     return fn;
   }
 
-  private setKind(name: string, kind: FunctionKind | undefined): void {
-    if (kind === undefined) this.kinds.delete(name);
-    else if (!(kind in FUNCTION_KIND_NAMES)) throw new TypeError(`unknown function kind ${String(kind)}`);
-    else this.kinds.set(name, kind);
+  private setKind(name: string, kind: FunctionKind | readonly FunctionKind[] | undefined): void {
+    const kinds: readonly FunctionKind[] = kind === undefined ? [] : typeof kind === 'string' ? [kind] : kind;
+    for (const k of kinds) {
+      if (!Object.hasOwn(FUNCTION_KIND_NAMES, k)) throw new TypeError(`unknown function kind ${String(k)}`);
+    }
+    if (kinds.length === 0) this.kinds.delete(name);
+    else this.kinds.set(name, [...kinds]);
   }
 
   /** True when `name` is registered, as a function or a factory. */
@@ -269,10 +279,16 @@ export class FunctionRegistry {
   }
 }
 
-/** `; known ones: sum, subtract, …`: the registered functions of a kind, as a hint after a wrong one. */
+/**
+ * `, such as sum, subtract, …`: the registered functions first of a kind, as a hint after a wrong one. A kind no
+ * built-in is made for (`partition`, `transform`) points to the functions module instead; `identity`, a no-op
+ * there, is no example.
+ */
 function kindHint(kind: FunctionKind, registry: FunctionRegistry): string {
   const names = registry.names.filter((name) => registry.kindOf(name) === kind);
-  return names.length > 0 ? `, such as ${names.join(', ')}` : '';
+  return names.length > 0
+    ? `, such as ${names.join(', ')}`
+    : `; export one from the job's "functions" module`;
 }
 
 function checkName(name: unknown): void {

@@ -58,7 +58,7 @@ export class ReferenceChecker {
       if (typeof output.stream === 'string') {
         this.checkStreamRef(output.stream, childPath(path, 'stream'), 'an output writes', undefined);
       }
-      if (output.type === 'foreachRDD') this.checkFunction(output, 'fn', path);
+      if (output.type === 'foreachRDD') this.checkFunction(output, 'fn', path, 'foreachRDD');
     });
     this.checkCycles();
     for (const name of Object.keys(isObject(this.doc.streams) ? this.doc.streams : {})) this.lastOpOf(name);
@@ -171,9 +171,11 @@ export class ReferenceChecker {
       if (entry === undefined || !isObject(op)) return;
       const path = childPath(ownerPath, 'ops', i);
       const check = this.opChecks(op, path);
-      if (entry.validate !== undefined) entry.validate(op, check);
-      else if (entry.expression === true) check.functionOrExpression();
-      else check.function('fn');
+      if (entry.expression === true) check.functionOrExpression();
+      for (const [field, kind] of Object.entries(entry.functionFields ?? {})) {
+        check.function(field, kind as FunctionKind); // as: Object.entries widens the values of a Partial
+      }
+      entry.validate?.(op, check);
       if ('with' in entry.fields && deps !== undefined)
         this.checkWith(op.with, childPath(path, 'with'), deps);
     });
@@ -199,7 +201,10 @@ export class ReferenceChecker {
     };
   }
 
-  /** map, flatMap, filter, keyBy, mapValues, flatMapValues: a function name or a JSONata expression. */
+  /**
+   * map, flatMap, filter, keyBy, mapValues, flatMapValues, sortBy: a record function's name or a JSONata
+   * expression.
+   */
   private checkExpressionOp(op: Record<string, unknown>, path: string): void {
     const hasFn = op.fn !== undefined;
     const hasExpr = op.expr !== undefined;
@@ -222,7 +227,7 @@ export class ReferenceChecker {
     if (typeof op.expr === 'string' && op.expr !== '') {
       this.collect(() => this.compiler.expression(op.expr as string, childPath(path, 'expr')));
     }
-    if (!hasExpr) this.checkFunction(op, 'fn', path);
+    if (!hasExpr) this.checkFunction(op, 'fn', path, 'record');
   }
 
   /**

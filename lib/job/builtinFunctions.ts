@@ -15,14 +15,27 @@ export type JobFunction = (...args: any[]) => any;
 
 /**
  * What a registered function is for, when the registry knows it; validation rejects a name of another kind
- * where an op needs one kind (`invFn` naming `splitWords`). Functions registered without a kind are trusted.
+ * where a field needs one kind (`invFn` naming `splitWords`). Functions registered without a kind are trusted.
  *
- * - `record`: one record in, one value out (map, flatMap, filter, keyBy, a window's `filter`, …)
- * - `reducer`: `(a, b) => value`, associative (reduce, reduceByKey, a window's `fn` and `invFn`)
+ * - `record`: one record in, one value out (map, flatMap, filter, keyBy, combineByKey's createCombiner, …)
+ * - `reducer`: `(a, b) => value`, associative (reduce, reduceByKey, a window's `fn` and `invFn`, combineByKey's
+ *   mergeValue and mergeCombiners)
  * - `update`: updateStateByKey's `(values, state) => state | undefined`
  * - `mapWithState`: mapWithState's `(key, value, state, batchTime) => record | undefined`
+ * - `partition`: mapPartitions' `(records, partition, fail) => records`
+ * - `transform`: transform's `(dataset, batchTime) => dataset`
+ * - `transformWith`: transformWith's `(mine, theirs, batchTime) => dataset`
+ * - `foreachRDD`: a foreachRDD output's `(dataset, batchTime) => void`
  */
-export type FunctionKind = 'record' | 'reducer' | 'update' | 'mapWithState';
+export type FunctionKind =
+  | 'record'
+  | 'reducer'
+  | 'update'
+  | 'mapWithState'
+  | 'partition'
+  | 'transform'
+  | 'transformWith'
+  | 'foreachRDD';
 
 /** How messages name each kind. */
 export const FUNCTION_KIND_NAMES: Readonly<Record<FunctionKind, string>> = {
@@ -30,6 +43,10 @@ export const FUNCTION_KIND_NAMES: Readonly<Record<FunctionKind, string>> = {
   reducer: 'a reducer (a, b) => value',
   update: 'an updateStateByKey function (values, state) => state',
   mapWithState: 'a mapWithState function (key, value, state, batchTime) => record',
+  partition: 'a mapPartitions function (records, partition, fail) => records',
+  transform: 'a transform function (dataset, batchTime) => dataset',
+  transformWith: 'a transformWith function (mine, theirs, batchTime) => dataset',
+  foreachRDD: 'a foreachRDD function (dataset, batchTime) => void',
 };
 
 /** Makes a function from an op's `args`; throws a `TypeError` naming the bad argument. */
@@ -347,12 +364,16 @@ export const builtinFactories: Readonly<Record<string, FunctionFactory>> = {
   contains,
 };
 
-/** The kind of every built-in, functions and factories (factories make record functions). */
-export const builtinKinds: Readonly<Record<string, FunctionKind>> = {
+/**
+ * The kind of every built-in, functions and factories (factories make record functions); a built-in that fits
+ * several kinds lists them, the one messages name it by first.
+ */
+export const builtinKinds: Readonly<Record<string, FunctionKind | readonly FunctionKind[]>> = {
   splitWords: 'record',
   hashtags: 'record',
   parseJson: 'record',
-  identity: 'record',
+  // Returning its first argument unchanged, it is a no-op wherever the first argument is also the result.
+  identity: ['record', 'partition', 'transform', 'transformWith', 'foreachRDD'],
   key: 'record',
   value: 'record',
   sum: 'reducer',

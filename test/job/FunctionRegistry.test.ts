@@ -114,6 +114,28 @@ describe('FunctionRegistry', () => {
       },
     ]);
   });
+
+  it('takes a function of several kinds in a field of any of them, and names it by its first', () => {
+    // given the built-in identity, a no-op on partitions and datasets too, and a function registered as two kinds
+    const registry = new FunctionRegistry().register('both', (x: unknown) => x, ['transform', 'foreachRDD']);
+    // when they are resolved where one of their kinds, or another, is needed
+    expect(registry.resolveKind('identity', undefined, 'p.fn', 'partition')).toBeTypeOf('function');
+    expect(registry.resolveKind('both', undefined, 'p.fn', 'foreachRDD')).toBeTypeOf('function');
+    const issues = issuesThrownBy(() => registry.resolveKind('both', undefined, 'p.fn', 'partition'));
+    // then only the other kind is refused, pointing to the functions module when no built-in is of that kind
+    expect(registry.kindOf('identity')).toBe('record');
+    expect(issues).toEqual([
+      {
+        path: 'p.fn',
+        message:
+          '"both" is a transform function (dataset, batchTime) => dataset, but this field needs a mapPartitions function (records, partition, fail) => records; export one from the job\'s "functions" module',
+        value: 'both',
+      },
+    ]);
+    expect(() => registry.register('z', () => 1, ['record', 'nope' as never])).toThrow(
+      'unknown function kind nope',
+    );
+  });
 });
 
 describe('FunctionRegistry.expression', () => {

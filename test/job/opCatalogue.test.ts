@@ -94,6 +94,39 @@ describe('the op catalogue', () => {
     expect(refs.length).toBeGreaterThan(STREAM_OPS.length);
   });
 
+  it('gives the kind of every field that names a function, so that validation checks it', () => {
+    // given the schema definitions of function names, and every entry field that refers to one
+    const functionNames = [
+      'fn',
+      'reducer',
+      'invFn',
+      'partitionFn',
+      'transformFn',
+      'updateFn',
+      'mapWithStateFn',
+      'createCombiner',
+      'mergeValue',
+      'mergeCombiners',
+      'windowFilter',
+    ].map((definition) => `#/definitions/${definition}`);
+    const undeclared: string[] = [];
+    for (const entry of STREAM_OPS) {
+      for (const [field, schema] of Object.entries(entry.fields as Record<string, { $ref?: string }>)) {
+        if (!functionNames.includes(schema.$ref ?? '')) continue;
+        const kinds: Record<string, unknown> = entry.functionFields ?? {};
+        // An expression op's fn is a record function, checked with its expr.
+        if (kinds[field] === undefined && !(entry.expression === true && field === 'fn')) {
+          undeclared.push(`${entry.name}.${field}`);
+        }
+      }
+    }
+    // when they are compared with the entries' functionFields, then each field has its kind
+    expect(undeclared).toEqual([]);
+    const definitions = jobSchema.definitions as Record<string, unknown>;
+    for (const ref of functionNames)
+      expect(definitions[ref.replace('#/definitions/', '')], ref).toBeDefined();
+  });
+
   it('lists as dataset ops exactly the entries that can build on a dataset', () => {
     // given the entries with buildDataset
     const buildable = STREAM_OPS.filter((entry) => 'buildDataset' in entry).map((entry) => entry.name);

@@ -4,6 +4,7 @@ import { JobValidationError } from '../../lib/errors';
 import { FunctionRegistry } from '../../lib/job/FunctionRegistry';
 import { DATASET_OP_NAMES, STREAM_OP_NAMES } from '../../lib/job/JobDocument';
 import jobSchema from '../../lib/job/job.schema.json' with { type: 'json' };
+import { STREAM_OPS } from '../../lib/job/ops/opCatalogue';
 import { validateJob } from '../../lib/job/validateJob';
 import { issueAt, issuesOf, jobWithOps, minimalJob, seedJob } from './fixtures/jobs';
 
@@ -274,6 +275,85 @@ describe('validateJob reports, at the path of the field and with the value found
     expect(issue.value).toBe('splitword');
     expect(issue.message).toContain('did you mean "splitWords"');
     expect(issue.message).toContain('Known: concat, contains, count');
+  });
+
+  it('a built-in of the kind a field does not take, as the tester met them', () => {
+    // given a reduce of hashtags, reduceByKey of a record and an update function, mapPartitions of splitWords
+    // (in a stream and in a static dataset), and a foreachRDD of a record function
+    const doc = minimalJob({
+      datasets: { d: { type: 'parallelize', records: [], ops: [{ op: 'mapPartitions', fn: 'splitWords' }] } },
+      streams: {
+        words: {
+          from: 'lines',
+          ops: [
+            { op: 'flatMap', fn: 'splitWords' },
+            { op: 'reduce', fn: 'hashtags' },
+            { op: 'map', expr: '[$, 1]' },
+            { op: 'reduceByKey', fn: 'splitWords' },
+            { op: 'reduceByKey', fn: 'countState' },
+            { op: 'mapPartitions', fn: 'splitWords' },
+          ],
+        },
+      },
+      outputs: [{ stream: 'words', type: 'foreachRDD', fn: 'hashtags' }],
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each is reported at its field, saying what the name is and what the field needs
+    const reducers = 'a reducer (a, b) => value, such as concat, count, max, min, subtract, sum';
+    expect(issueAt(issues, 'streams.words.ops[1].fn')).toEqual({
+      path: 'streams.words.ops[1].fn',
+      message: `"hashtags" is a record function, but this field needs ${reducers}`,
+      value: 'hashtags',
+    });
+    expect(issueAt(issues, 'streams.words.ops[3].fn').message).toBe(
+      `"splitWords" is a record function, but this field needs ${reducers}`,
+    );
+    expect(issueAt(issues, 'streams.words.ops[4].fn').message).toBe(
+      `"countState" is an updateStateByKey function (values, state) => state, but this field needs ${reducers}`,
+    );
+    const partitionFn =
+      '"splitWords" is a record function, but this field needs a mapPartitions function (records, partition, fail) => records; export one from the job\'s "functions" module';
+    expect(issueAt(issues, 'streams.words.ops[5].fn').message).toBe(partitionFn);
+    expect(issueAt(issues, 'datasets.d.ops[0].fn').message).toBe(partitionFn);
+    expect(issueAt(issues, 'outputs[0].fn').message).toMatch(
+      /^"hashtags" is a record function, but this field needs a foreachRDD function \(dataset, batchTime\)/,
+    );
+  });
+
+  it('a built-in of another kind in any field of any op that names a function', () => {
+    // given every op that names functions, each such field in a stream of its own, set to a built-in of another kind
+    const streams: Record<string, unknown> = {};
+    const expected: string[] = [];
+    for (const entry of STREAM_OPS) {
+      const kinds = { ...entry.functionFields, ...(entry.expression === true ? { fn: 'record' } : {}) };
+      for (const [field, kind] of Object.entries(kinds)) {
+        const ops = structuredClone(everyOp[entry.name]) as Record<string, unknown>[];
+        const index = ops.findLastIndex((op) => op.op === entry.name);
+        const op = ops[index]!; // everyOp has every op
+        delete op.expr;
+        delete op.args;
+        if (field === 'filter') delete op.filterExpr;
+        op[field] = kind === 'record' ? 'sum' : 'splitWords';
+        const name = `s_${entry.name}_${field}`;
+        streams[name] = { from: 'words', ops };
+        expected.push(`streams.${name}.ops[${index}].${field}`);
+      }
+    }
+    const doc = minimalJob({
+      datasets: {
+        pairs: { type: 'parallelize', records: [['a', 1]] },
+        spam: { type: 'parallelize', records: [] },
+      },
+      streams: { words: { from: 'lines', ops: [{ op: 'flatMap', fn: 'splitWords' }] }, ...streams },
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then every one of those fields, and nothing else, is reported as naming a function of the wrong kind
+    expect(issues.map((issue) => issue.path)).toEqual(expected);
+    for (const issue of issues)
+      expect(issue.message).toMatch(/^"(sum|splitWords)" is .*, but this field needs /);
+    expect(expected).toHaveLength(22);
   });
 
   it('args a built-in factory rejects', () => {

@@ -43,19 +43,26 @@ export interface OpEntry<Name extends string = string, Fields extends object = o
    */
   readonly fieldNotes?: Readonly<Partial<Record<keyof Fields & string, string>>>;
   /**
-   * Takes a registry function `fn` or an inline JSONata `expr`, exactly one of them (map, filter, keyBy...).
-   * Default false.
+   * Takes a registry function `fn` or an inline JSONata `expr`, exactly one of them (map, filter, keyBy...); such
+   * an `fn` must be a record function. Default false.
    */
   readonly expression?: boolean;
+  /**
+   * The kind of function each of its other function-name fields names, such as `{ fn: 'reducer', invFn:
+   * 'reducer' }`: the validator checks that each names a known function, and refuses, at the field's path, one the
+   * registry knows to be of another kind (`reduce` naming `hashtags`). A function of the `functions` module
+   * registered without a kind is trusted. Default: none.
+   */
+  readonly functionFields?: Readonly<Partial<Record<keyof Fields & string, FunctionKind>>>;
   /**
    * The op it must come right after, because it reads that op's node (stateSnapshots reads mapWithState's state),
    * or first in a stream whose `from` ends with that op. Default: any place.
    */
   readonly follows?: string;
   /**
-   * The checks a schema cannot make, beyond the shared ones (`with` names). Windows, slides and checkpoint
-   * intervals are the engine's, reported at the op's path once the graph is built. Default: `fn`, when
-   * the op has one, names a known function (of any kind), or for an expression op `fn` or `expr` is valid.
+   * The checks a schema cannot make, beyond the shared ones (`with` names, `fn` or `expr`, the kinds of
+   * `functionFields`). Windows, slides and checkpoint intervals are the engine's, reported at the op's path once
+   * the graph is built. Default: none.
    */
   validate?(op: Fields & { readonly op: Name }, check: OpChecks): void;
   /** Applies the op to a stream; the builder has validated the document first. */
@@ -87,7 +94,7 @@ export interface OpBuildContext {
 
 /** What an entry's `validate` may check; every problem is reported at the JSON path of its field. */
 export interface OpChecks {
-  /** `fn` or `expr`, exactly one; a valid expression; no `args` beside `expr`; `fn` known. */
+  /** `fn` or `expr`, exactly one; a valid expression; no `args` beside `expr`; `fn` a known record function. */
   functionOrExpression(): void;
   /** A function-name field names a known function, of `kind` when given and the registry knows it. */
   function(field: string, kind?: FunctionKind): void;

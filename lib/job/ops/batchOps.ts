@@ -42,6 +42,7 @@ export const reduce = defineOp<'reduce', { fn: string; args?: FnArgs }>({
   spark: 'one record per non-empty batch',
   fields: { fn: ref('reducer'), args: ref('args') },
   required: ['fn'],
+  functionFields: { fn: 'reducer' },
   build: (node, _op, ctx) => node.reduce(ctx.named('fn')),
 });
 
@@ -60,6 +61,7 @@ export const transform = defineOp<'transform', { fn: string; args?: FnArgs }>({
   spark: 'a function you register: `(dataset, batchTime) => dataset`',
   fields: { fn: ref('transformFn'), args: ref('args') },
   required: ['fn'],
+  functionFields: { fn: 'transform' },
   build: (node, _op, ctx) => node.transform(ctx.named('fn')),
 });
 
@@ -70,6 +72,7 @@ export const transformWith = defineOp<'transformWith', { with: string; fn: strin
   spark: '`(mine, theirs, batchTime) => dataset`',
   fields: { with: ref('withRef'), fn: ref('transformFn'), args: ref('args') },
   required: ['with', 'fn'],
+  functionFields: { fn: 'transformWith' },
   build: (node, op, ctx) => {
     const fn = ctx.named('fn');
     if (!ctx.isDataset(op.with)) return node.transformWith(ctx.stream(op.with), fn);

@@ -18,6 +18,7 @@ export const reduceByKey = defineOp<'reduceByKey', { fn: string; args?: FnArgs; 
   spark: '`[key, reduced]`, combined on the map side first',
   fields: { fn: ref('reducer'), args: ref('args'), partitions: ref('partitions') },
   required: ['fn'],
+  functionFields: { fn: 'reducer' },
   build: (node, op, ctx) => node.reduceByKey(ctx.named('fn'), op.partitions),
 });
 
@@ -52,9 +53,9 @@ export const combineByKey = defineOp<'combineByKey', CombineByKeyFields>({
   },
   required: ['createCombiner', 'mergeValue', 'mergeCombiners'],
   fieldNotes: { mapSideCombine: 'default true' },
-  validate: (_op, check) => {
-    for (const field of ['createCombiner', 'mergeValue', 'mergeCombiners']) check.function(field);
-  },
+  // mergeValue's `(combiner, value) => combiner` has a reducer's shape: Spark's reduceByKey(f) is
+  // combineByKey(identity, f, f).
+  functionFields: { createCombiner: 'record', mergeValue: 'reducer', mergeCombiners: 'reducer' },
   build: (node, op, ctx) =>
     node.combineByKey(
       ctx.named('createCombiner'),

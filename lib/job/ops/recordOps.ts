@@ -50,8 +50,9 @@ export const mapPartitions = defineOp<'mapPartitions', { fn: string; args?: FnAr
   name: 'mapPartitions',
   description: 'Applies a registered function (records, partition) => records to each whole partition.',
   spark: '`(records, partition) => records` per partition',
-  fields: { fn: ref('fn'), args: ref('args') },
+  fields: { fn: ref('partitionFn'), args: ref('args') },
   required: ['fn'],
+  functionFields: { fn: 'partition' },
   build: (node, _op, ctx) => node.mapPartitions(ctx.named('fn')),
   buildDataset: (dataset, _op, ctx) => dataset.mapPartitions(ctx.named('fn')),
 });

@@ -27,10 +27,8 @@ export const updateStateByKey = defineOp<'updateStateByKey', UpdateStateByKeyFie
   },
   required: ['fn'],
   fieldNotes: { initialState: 'a dataset of `[key, state]`' },
-  validate: (_op, check) => {
-    check.function('fn', 'update');
-    check.datasetName('initialState');
-  },
+  functionFields: { fn: 'update' },
+  validate: (_op, check) => check.datasetName('initialState'),
   build: (node, op, ctx) => {
     const fn = ctx.named('fn');
     const options = {
@@ -65,8 +63,8 @@ export const mapWithState = defineOp<'mapWithState', MapWithStateFields>({
     timeoutMs: ref('timeoutMs'),
   },
   required: ['fn'],
+  functionFields: { fn: 'mapWithState' },
   validate: (op, check) => {
-    check.function('fn', 'mapWithState');
     check.datasetName('initialState');
     // The built-in sessionCount yields a session when its key times out: without a timeout, never.
     if (op.timeoutMs === undefined && check.namesBuiltin('fn', sessionCount)) {

@@ -53,7 +53,8 @@ export const reduceByWindow = defineOp<'reduceByWindow', ReduceByWindowFields>({
     slideMs: ref('slideMsRequired'),
   },
   required: ['fn', 'windowMs', 'slideMs'],
-  validate: (op, check) => checkWindowReducer(op, check),
+  functionFields: { fn: 'reducer', invFn: 'reducer' },
+  validate: (op, check) => checkWindowFilter(op, check),
   build: (node, op, ctx) => {
     const f = ctx.named('fn');
     if (op.invFn === undefined) return node.reduceByWindow(f, op.windowMs, op.slideMs);
@@ -87,7 +88,8 @@ export const reduceByKeyAndWindow = defineOp<'reduceByKeyAndWindow', ReduceByKey
   },
   required: ['fn', 'windowMs'],
   fieldNotes: { filterExpr: 'or `filter`, not both' },
-  validate: (op, check) => checkWindowReducer(op, check),
+  functionFields: { fn: 'reducer', invFn: 'reducer', filter: 'record' },
+  validate: (op, check) => checkWindowFilter(op, check),
   build: (node, op, ctx) => {
     const f = ctx.named('fn');
     if (op.invFn === undefined) return node.reduceByKeyAndWindow(f, op.windowMs, op.slideMs, op.partitions);
@@ -124,13 +126,11 @@ export const groupByKeyAndWindow = defineOp<'groupByKeyAndWindow', WindowFields 
 });
 
 /**
- * reduceByWindow, reduceByKeyAndWindow: reducers for fn and invFn; a filter only with invFn, given one way. It
- * reads the fields as found, as the schema may have rejected some (a filter on reduceByWindow).
+ * reduceByWindow, reduceByKeyAndWindow: a filter only with invFn, given one way. It reads the fields as found, as
+ * the schema may have rejected some (a filter on reduceByWindow).
  */
-function checkWindowReducer(op: object, check: OpChecks): void {
+function checkWindowFilter(op: object, check: OpChecks): void {
   const fields = op as Record<string, unknown>;
-  check.function('fn', 'reducer');
-  check.function('invFn', 'reducer');
   if (fields.filter !== undefined && fields.filterExpr !== undefined) {
     check.report(
       undefined,
@@ -146,7 +146,6 @@ function checkWindowReducer(op: object, check: OpChecks): void {
       fields[field],
     );
   }
-  check.function('filter', 'record');
   check.expression('filterExpr');
 }
 
