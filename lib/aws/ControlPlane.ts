@@ -2,7 +2,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { JobValidationError } from '../errors';
 import { buildDeployedJob } from '../job/buildDeployedJob';
 import { deployedModules } from '../job/DeployedModules';
-import { JOB_NAME } from '../job/jobName';
+import { JOB_NAME, JOB_NAME_RULE } from '../job/jobName';
 import { METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
 import { costOf } from './batchCost';
 import { jobStorePrefix } from './bucketLayout';
@@ -53,7 +53,7 @@ export class ControlPlane {
     }
     const name = String(doc.name);
     if (!JOB_NAME.test(name)) {
-      return { ok: false, error: 'name: a job name may hold letters, digits, _ . - (it names S3 keys)' };
+      return { ok: false, error: `name: must be ${JOB_NAME_RULE}` };
     }
     if (fresh) await this.reset(name);
     await this.records.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));

@@ -1,5 +1,5 @@
 import { JobValidationError } from '../errors';
-import { JOB_NAME } from '../job/jobName';
+import { JOB_NAME, JOB_NAME_RULE } from '../job/jobName';
 
 /** What the coordinator is asked to do. Every event is validated here, at the edge. */
 export type CoordinatorEvent =
@@ -83,7 +83,7 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
 function jobName(value: unknown): string {
   if (typeof value !== 'string' || !JOB_NAME.test(value)) {
     throw new JobValidationError([
-      { path: 'job', message: 'must be the name of a job (letters, digits, _ . -)', value },
+      { path: 'job', message: `must be the name of a job: ${JOB_NAME_RULE}`, value },
     ]);
   }
   return value;

@@ -4,7 +4,7 @@ import type { StreamingContext } from '../StreamingContext';
 import { type BuildJobOptions, buildJob } from './buildJob';
 import { type DeployedModules, MODULE_NAME } from './DeployedModules';
 import { contextFromModule, jobExportOf } from './JobModule';
-import { JOB_NAME } from './jobName';
+import { JOB_NAME, JOB_NAME_RULE } from './jobName';
 
 /**
  * The job document of a TypeScript job on the serverless runtime: the job is the module's code, deployed with the
@@ -128,7 +128,7 @@ function validateModuleJob(doc: Record<string, unknown>): ModuleJobDocument {
       issues.push({ path: field, message: `must be ${expected}`, value });
     }
   };
-  text('name', JOB_NAME, 'the name of the job (letters, digits, _ . -)');
+  text('name', JOB_NAME, JOB_NAME_RULE);
   text('module', MODULE_NAME, 'the name of a deployed module (its file name)');
   if (doc.export !== undefined) text('export', /^[A-Za-z_$][\w$.]{0,199}$/, 'the name of an export');
   for (const field of Object.keys(doc)) {

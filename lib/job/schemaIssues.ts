@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { JobIssue } from '../errors';
 import { isObject } from './documentValues';
 import { childPath, jsonPath, unknownNameMessage } from './JobDocument';
+import { JOB_NAME_RULE } from './jobName';
 import { validate } from './jobSchemaValidator.generated.mjs';
 
 /**
@@ -66,19 +67,18 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
         message: `must be at most ${params.limit} characters; ${LIMITS_HINT}`,
         value: String(data).slice(0, 80),
       };
+    case 'pattern':
+      // The only pattern on a value (names of entries are checked by `propertyNames`, below): the job's name.
+      if (error.propertyName === undefined && path === 'name') {
+        return { path, message: `must be ${JOB_NAME_RULE}`, value: String(data).slice(0, 80) };
+      }
+      return patternIssue(error, path, data);
     case 'maxItems':
       return { path, message: `may list at most ${params.limit} items; ${LIMITS_HINT}`, value: undefined };
     case 'maxProperties':
       return { path, message: `may have at most ${params.limit} entries; ${LIMITS_HINT}`, value: undefined };
     default:
-      if (error.propertyName !== undefined) {
-        return {
-          path: childPath(path, error.propertyName),
-          message: 'is not a valid name: use letters, digits, _ and -, starting with a letter or _',
-          value: error.propertyName,
-        };
-      }
-      return { path, message: error.message ?? `fails ${error.keyword}`, value: data };
+      return patternIssue(error, path, data);
   }
 }
 
@@ -92,6 +92,18 @@ function withInfinityHint(issue: JobIssue): JobIssue {
     ...issue,
     message: `${issue.message}; a number beyond ±1.8e308, such as 1e400, is too large for JSON and reads as ${issue.value}`,
   };
+}
+
+/** An entry's name that is not a valid name, or any other error in Ajv's own words. */
+function patternIssue(error: ErrorObject, path: string, data: unknown): JobIssue {
+  if (error.propertyName !== undefined) {
+    return {
+      path: childPath(path, error.propertyName),
+      message: 'is not a valid name: use letters, digits, _ and -, starting with a letter or _',
+      value: error.propertyName,
+    };
+  }
+  return { path, message: error.message ?? `fails ${error.keyword}`, value: data };
 }
 
 /** Where a job that needs more than a bound goes: the README's table says why each bound is what it is. */
