@@ -98,6 +98,17 @@ export class CacheMissError extends SluiceError {
   }
 }
 
+/**
+ * The job argument of a command names no file Sluice can run: a path that does not exist, a folder, a file of
+ * another kind than a job document or module. Exit code 2 in the CLI, like an invalid job.
+ */
+export class JobFileError extends SluiceError {
+  override name = 'JobFileError';
+  constructor(argument: string, problem: string) {
+    super(`job ${argument}: ${problem}`);
+  }
+}
+
 /** A store holds the checkpoint of a job whose stream graph has another shape; resuming would mix state. */
 export class CheckpointMismatchError extends SluiceError {
   override name = 'CheckpointMismatchError';

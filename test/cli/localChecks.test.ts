@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,28 @@ describe('sluice validate and run check what a job needs of this machine', () =>
     expect(result.stderr).toMatch(/sources\.spare: is read by no output/);
     expect(result.stdout).toBe('');
     expect(existsSync(join(dir, 'escaped.jsonl'))).toBe(false);
+  });
+
+  it('refuses a job argument that names no job file in one line, and takes a folder holding #', async () => {
+    // given a job in a folder whose name holds #, and a text file
+    await mkdir(join(dir, 'a#b'));
+    await writeFile(join(dir, 'a#b', 'ok.json'), await readFile(await writeJob({}), 'utf8'));
+    await writeFile(join(dir, 'a#b', 'fns.mjs'), await readFile(join(jobDir, 'fns.mjs'), 'utf8'));
+    await writeFile(join(dir, 'ok.txt'), '{}');
+    // when each is validated: then the folder's job is valid (it used to import `a`)
+    const hashed = await runSluice(['validate', 'a#b/ok.json'], dir);
+    expect(hashed.stderr).toBe('');
+    expect(hashed.code).toBe(0);
+    // and a mistyped module, a folder and a text file are each one line, exit code 2, no stack trace
+    for (const [argument, line] of [
+      ['nonexist.ts', /^job nonexist\.ts: .*\/nonexist\.ts does not exist; give the path of a job document/],
+      [dir, / is a folder; give the path of a job document \(\.json\) or a job module/],
+      ['ok.txt', / is a \.txt file; give the path of a job document/],
+    ] as const) {
+      const result = await runSluice(['validate', argument], dir);
+      expectRejected(result, line);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 
   it('rejects a TypeScript job whose generator seed is not a safe integer, without a stack trace', async () => {
