@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { JobFileError, JobValidationError } from '../../errors';
 import type { JobSource } from '../../job/JobSource';
 import { type LocalJobCheckOptions, localJobIssues } from '../localJobChecks';
+import { jobDocumentText } from './jobDocumentText';
 import { jobFileOf } from './jobFileOf';
 
 /**
@@ -18,15 +19,16 @@ export async function jobSourceFromArgument(
   if (file.kind === 'module') {
     return { kind: 'module', path: file.path, ...(file.exportName ? { exportName: file.exportName } : {}) };
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file.path, 'utf8');
+    bytes = await readFile(file.path);
   } catch (error) {
     throw new JobFileError(
       argument,
       `cannot read ${file.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
     );
   }
+  const text = jobDocumentText(bytes);
   let document: unknown;
   try {
     document = JSON.parse(text);
