@@ -120,6 +120,26 @@ export class CheckpointMismatchError extends SluiceError {
   }
 }
 
+/**
+ * A store's metadata checkpoint that is not a checkpoint: it is not JSON, or not of the shape Sluice writes.
+ * Sluice writes it whole (a new file renamed over the old one), so something else changed it, and no older
+ * checkpoint is kept to fall back to: the way on is to start over.
+ */
+export class CorruptCheckpointError extends SluiceError {
+  override name = 'CorruptCheckpointError';
+  /**
+   * @param file where the checkpoint is (a path locally, a key on S3)
+   * @param reason what is wrong with it
+   * @param startOver how to start the job over, such as `run with --fresh`
+   */
+  constructor(file: string, reason: string, startOver: string) {
+    super(
+      `the checkpoint ${file} is damaged (${reason}); Sluice writes it whole, so something else changed it, and ` +
+        `there is no older checkpoint to resume from: ${startOver} to start the job over from its first batch`,
+    );
+  }
+}
+
 /** Another run, alive, holds the store: two runs on one store would compute the same batches twice. */
 export class StoreLockedError extends SluiceError {
   override name = 'StoreLockedError';

@@ -8,7 +8,7 @@ import { CheckpointMismatchError } from '../errors';
 import { contextFromSource, type JobSource } from '../job/JobSource';
 import type { Logger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
-import { type CheckpointData, readCheckpoint } from '../scheduler/CheckpointData';
+import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
 import { LogicalClock, SystemClock } from '../scheduler/Clock';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { driveJob } from '../scheduler/JobDriver';
@@ -118,7 +118,10 @@ export class LocalRuntime {
       const entries = (await readdir(storeDir)).filter((name) => name !== LOCK_FILE);
       await Promise.all(entries.map((name) => rm(join(storeDir, name), { recursive: true, force: true })));
     }
-    const checkpoint = await readCheckpoint(store);
+    const checkpoint = await readCheckpoint(store, {
+      file: join(storeDir, METADATA_KEY),
+      startOver: 'run with --fresh (or give this run another --store)',
+    });
     if (checkpoint && checkpoint.graphSignature !== ssc.graph.signature()) {
       throw new CheckpointMismatchError(storeDir, checkpoint.jobName);
     }

@@ -1,4 +1,5 @@
 import type { ReceivedBlockRef } from '../dataset/ReceivedBlocksDataset';
+import { CorruptCheckpointError } from '../errors';
 import type { ReadPlan } from '../source/Source';
 import type { BlockStore } from '../storage/BlockStore';
 import type { WrittenDeadLetters } from './DeadLetterLedger';
@@ -59,9 +60,45 @@ export interface CheckpointData {
   readonly writtenAt: string;
 }
 
-/** Reads the metadata checkpoint of a store, or undefined when the store has none. */
-export async function readCheckpoint(store: BlockStore): Promise<CheckpointData | undefined> {
+/** Where a store's checkpoint is and how a user starts over, for the message of a damaged one. */
+export interface CheckpointPlace {
+  /** The checkpoint's path or key, as the user knows it. Default: its key in the store. */
+  readonly file?: string;
+  /** How to start the job over. Default: the serverless runtime's `"fresh": true` on a start event. */
+  readonly startOver?: string;
+}
+
+/**
+ * Reads the metadata checkpoint of a store, or undefined when the store has none. A checkpoint that is not JSON,
+ * or not an object of the fields a restart reads first, is a `CorruptCheckpointError` naming the file.
+ */
+export async function readCheckpoint(
+  store: BlockStore,
+  place: CheckpointPlace = {},
+): Promise<CheckpointData | undefined> {
   const bytes = await store.get(METADATA_KEY);
   if (!bytes) return undefined;
-  return JSON.parse(Buffer.from(bytes).toString('utf8')) as CheckpointData;
+  const damaged = (reason: string) =>
+    new CorruptCheckpointError(
+      place.file ?? METADATA_KEY,
+      reason,
+      place.startOver ?? 'send the start event with "fresh": true',
+    );
+  let data: unknown;
+  try {
+    data = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw damaged(`it is not valid JSON: ${(error as Error).message}`);
+  }
+  const checkpoint = data as Partial<CheckpointData> | null;
+  if (
+    typeof checkpoint !== 'object' ||
+    checkpoint === null ||
+    checkpoint.version !== 1 ||
+    typeof checkpoint.graphSignature !== 'string' ||
+    typeof checkpoint.lastCompletedBatch !== 'number'
+  ) {
+    throw damaged('it is not a checkpoint of version 1 with a graphSignature and a lastCompletedBatch');
+  }
+  return checkpoint as CheckpointData;
 }

@@ -1,0 +1,58 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CorruptCheckpointError } from '../../lib/errors';
+import type { JobSource } from '../../lib/job/JobSource';
+import { runBatches } from '../../lib/local/LocalRuntime';
+
+/** A queue of two batches, printed. */
+const job: JobSource = {
+  kind: 'document',
+  baseDir: '.',
+  document: {
+    name: 'damaged',
+    batchIntervalMs: 1000,
+    sources: { lines: { type: 'queue', batches: [['a'], ['b']] } },
+    outputs: [{ stream: 'lines', type: 'print' }],
+  },
+};
+
+let dir: string;
+let storeDir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-corrupt-checkpoint-'));
+  storeDir = join(dir, 'store');
+  await mkdir(join(storeDir, 'checkpoint'), { recursive: true });
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a damaged metadata checkpoint', () => {
+  it('is refused with the file and the way to start over, not a SyntaxError', async () => {
+    for (const content of ['{"version": 1, "lastCompl', '[]', 'null', '{"version": 1}']) {
+      // given a store whose checkpoint was cut short or overwritten by something else
+      await writeFile(join(storeDir, 'checkpoint', 'metadata.json'), content);
+      // when the job starts on it
+      const run = runBatches(job, 2, { storeDir, outputDir: join(dir, 'out') });
+      // then it is refused, naming the file and --fresh
+      await expect(run).rejects.toThrow(CorruptCheckpointError);
+      await expect(run).rejects.toThrow(
+        `the checkpoint ${join(storeDir, 'checkpoint', 'metadata.json')} is damaged (`,
+      );
+      await expect(run).rejects.toThrow(
+        /run with --fresh \(or give this run another --store\) to start the job over/,
+      );
+    }
+  });
+
+  it('is deleted by --fresh, and the job runs from its first batch', async () => {
+    // given a damaged checkpoint
+    await writeFile(join(storeDir, 'checkpoint', 'metadata.json'), '{"version": 1, "lastCompl');
+    // when the job starts fresh on it, then it runs both batches
+    const result = await runBatches(job, 2, { storeDir, outputDir: join(dir, 'out'), fresh: true });
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('lines')).toEqual([['a'], ['b']]);
+  });
+});
