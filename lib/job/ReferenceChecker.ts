@@ -6,6 +6,7 @@ import { childPath, jsonPath, unknownNameMessage } from './JobDocument';
 import { generatorBatchIssues, MAX_SUGGESTIONS } from './jobLimits';
 import type { OpChecks, OpEntry } from './ops/OpEntry';
 import { datasetOpEntry, streamOpEntry } from './ops/opCatalogue';
+import { outputCollisionIssues } from './outputCollisionIssues';
 import { outputPathIssues } from './outputPathProblem';
 
 type NameKind = 'source' | 'dataset' | 'stream';
@@ -63,7 +64,11 @@ export class ReferenceChecker {
     this.checkCycles();
     for (const name of Object.keys(isObject(this.doc.streams) ? this.doc.streams : {})) this.lastOpOf(name);
     this.checkUnreadSources();
-    this.issues.push(...outputPathIssues(this.doc), ...generatorBatchIssues(this.doc));
+    this.issues.push(
+      ...outputPathIssues(this.doc),
+      ...outputCollisionIssues(this.doc),
+      ...generatorBatchIssues(this.doc),
+    );
     return this.issues;
   }
 

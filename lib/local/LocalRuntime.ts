@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { DeadLetter } from '../dataset/TaskContext';
 import type { OutputEvent } from '../dstream/DStreamOps';
-import { CheckpointMismatchError } from '../errors';
+import { CheckpointMismatchError, JobValidationError } from '../errors';
 import { contextFromSource, type JobSource } from '../job/JobSource';
 import type { Logger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
@@ -18,6 +18,7 @@ import type { TaskRunner } from '../scheduler/TaskRunner';
 import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { defaultStoreDir } from './defaultStoreDir';
 import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
+import { outputsInStoreIssues } from './outputsInStoreIssues';
 import { LOCK_FILE, StoreLock } from './StoreLock';
 import { WorkerPoolRunner } from './WorkerPoolRunner';
 
@@ -95,6 +96,12 @@ export class LocalRuntime {
     };
     const ssc = await contextFromSource(job);
     ssc.graph.start(0, ssc.minRememberMs); // validates the graph before any thread or source starts
+    // Only now are both folders known: validation saw the output paths without them.
+    const inStore =
+      job.kind === 'document'
+        ? outputsInStoreIssues(job.document as Record<string, unknown>, outputDir, storeDir)
+        : [];
+    if (inStore.length > 0) throw new JobValidationError(inStore);
     const lock = await StoreLock.acquire(storeDir);
     try {
       return await LocalRuntime.startLocked(job, options, ssc, dirs, lock);
