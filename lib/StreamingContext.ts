@@ -104,9 +104,18 @@ export interface StreamingEnv {
   print(text: string): void;
   /**
    * Appends one batch's line to a jsonl output: a file path, or stdout when undefined. (Object stores cannot
-   * append: the serverless runtime writes one object per batch under the path instead.)
+   * append: the serverless runtime writes one object per batch under the path instead.) A runtime that appends
+   * to files may hold the line until `commitOutputs` names its batch.
    */
   appendJsonl(path: string | undefined, line: string, batchTime: number): Promise<void>;
+  /**
+   * Writes what `appendJsonl` held for these batches, in their order: called in the checkpoint chain, right
+   * before the checkpoint that records them as completed, so the file sizes it records hold exactly the
+   * completed batches' lines. Default: nothing is held.
+   */
+  commitOutputs?(batchTimes: readonly number[]): Promise<void>;
+  /** Drops what `appendJsonl` held for a batch that failed. Default: nothing is held. */
+  discardOutputs?(batchTime: number): void;
   /**
    * The current sizes of the files outputs append to (jsonl outputs, dead letters), by path, for the metadata
    * checkpoint. A path is any string, `__proto__` included: keep sizes in a Map and return

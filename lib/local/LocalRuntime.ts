@@ -17,6 +17,7 @@ import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListene
 import type { TaskRunner } from '../scheduler/TaskRunner';
 import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { defaultStoreDir } from './defaultStoreDir';
+import { JsonlFiles } from './JsonlFiles';
 import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
 import { outputsInStoreIssues } from './outputsInStoreIssues';
 import { LOCK_FILE, StoreLock } from './StoreLock';
@@ -82,7 +83,6 @@ export class LocalRuntime {
     /** The block store folder, absolute. */
     readonly storeDir: string,
     private readonly lock: StoreLock,
-    private readonly deadLetterPath: string,
   ) {}
 
   /** Builds the job, starts the worker threads and waits until they are ready. */
@@ -152,6 +152,7 @@ export class LocalRuntime {
     const deadLetterPath = resolve(options.deadLetterPath ?? join(storeDir, 'dead-letter.jsonl'));
     await mkdir(storeDir, { recursive: true });
     const jsonlFile = (path: string) => (isAbsolute(path) ? path : resolve(outputDir, path));
+    const jsonlFiles = new JsonlFiles();
     ssc.connect({
       store,
       outputs: new LocalFolderStore(outputDir),
@@ -160,15 +161,12 @@ export class LocalRuntime {
       ...(options.memoryBackedByStore ? { memoryBackedByStore: true } : {}),
       ...(options.log ? { log: options.log } : {}),
       print: write,
-      appendJsonl: async (path, line) => {
-        if (path === undefined) {
-          write(`${line}\n`);
-          return;
-        }
-        const file = jsonlFile(path);
-        await mkdir(dirname(file), { recursive: true });
-        await appendFile(file, `${line}\n`);
+      appendJsonl: async (path, line, batchTime) => {
+        if (path === undefined) write(`${line}\n`);
+        else jsonlFiles.hold(jsonlFile(path), line, batchTime);
       },
+      commitOutputs: (batchTimes) => jsonlFiles.commit(batchTimes),
+      discardOutputs: (batchTime) => jsonlFiles.discard(batchTime),
       // The dead-letter file is rolled back like a jsonl output, under its absolute path.
       outputPositions: async (paths) => {
         // A Map, not `{}`: a jsonl output may be at the path `__proto__`.
@@ -202,7 +200,6 @@ export class LocalRuntime {
       checkpoint,
       storeDir,
       lock,
-      deadLetterPath,
     );
   }
 
@@ -219,23 +216,10 @@ export class LocalRuntime {
         runners: this.runners,
         ...(this.options.log ? { log: this.options.log } : {}),
       });
-      if (summary.error) await this.rollBackOutputs();
       return summary;
     } finally {
       await this.lock.release();
     }
-  }
-
-  /**
-   * Cuts the jsonl outputs back to the sizes of the last metadata checkpoint, now rather than at the next
-   * start: the lines a failed batch's earlier outputs appended are not results. The dead-letter file keeps the
-   * failed batch's letters, which say why; a restart cuts them as it reruns the batch, which writes them again.
-   */
-  private async rollBackOutputs(): Promise<void> {
-    const checkpoint = await readCheckpoint(this.ssc.env().store);
-    if (!checkpoint) return;
-    const positions = Object.entries(checkpoint.outputs).filter(([path]) => path !== this.deadLetterPath);
-    await this.ssc.env().restoreOutputPositions(Object.fromEntries(positions));
   }
 
   /** Asks the run to stop once the running batch is done (Ctrl-C). */

@@ -60,6 +60,8 @@ export class JobScheduler {
   private readonly completedAhead = new Set<number>();
   private readonly deadLetters = new DeadLetterLedger();
   private lastCompleted = 0;
+  /** The last completed batch whose file outputs are written: what checkpoints record (see `checkpoint`). */
+  private committedThrough = 0;
   private skipped = 0;
   private checkpointChain: Promise<void> = Promise.resolve();
   /**
@@ -86,6 +88,7 @@ export class JobScheduler {
   /** Restores what a metadata checkpoint recorded; call before `run`, after the sources started. */
   async restore(checkpoint: CheckpointData): Promise<void> {
     this.lastCompleted = checkpoint.lastCompletedBatch;
+    this.committedThrough = checkpoint.lastCompletedBatch;
     this.deadLetters.restore(checkpoint.deadLetters ?? []);
     const { store } = this.ssc.env();
     for (const { key, numPartitions } of checkpoint.stored) {
@@ -112,7 +115,7 @@ export class JobScheduler {
     await this.ssc.env().store.deletePrefix('shuffle/');
     // A first checkpoint before batch 1 records where file outputs start, so a crash in the first batch
     // rolls them back too.
-    if (resumedAfter === 0) await this.checkpoint(0);
+    if (resumedAfter === 0) await this.checkpoint();
     this.clock.start();
     const inFlight: Promise<void>[] = [];
     let generated: Promise<Job[]> = Promise.resolve([]);
@@ -203,7 +206,7 @@ export class JobScheduler {
     // Spark checkpoints after generating too, so a pending batch's input blocks are found after a crash. Only
     // sources that cannot replay need it (or whose batches depend on what earlier ones took, a rate-limited one):
     // the others give the same records again.
-    if (this.ssc.graph.inputs.some((input) => !input.replaysByBatchTime)) await this.checkpoint(batchTime);
+    if (this.ssc.graph.inputs.some((input) => !input.replaysByBatchTime)) await this.checkpoint();
     return jobs;
   }
 
@@ -281,7 +284,10 @@ export class JobScheduler {
     // A failed batch leaves no complete output folder behind; a store that keeps complete folders (on S3, where
     // a fenced coordinator must not delete its successor's) has the rerun rewrite them. A folder left anyway is
     // rewritten by the rerun too, so a failed removal must not hide why the batch failed.
-    if (error) await batch.undoOutputs().catch(() => {});
+    if (error) {
+      await batch.undoOutputs().catch(() => {});
+      this.ssc.env().discardOutputs?.(batchTime);
+    }
     const inputRecords = Object.fromEntries(
       this.ssc.graph.inputs.map((input) => [input.id, input.recordsPerBatch.get(batchTime) ?? 0]),
     );
@@ -329,10 +335,13 @@ export class JobScheduler {
     if (!error) {
       this.pending.delete(batchTime);
       this.completedAhead.add(batchTime);
-      while (this.completedAhead.delete(this.lastCompleted + this.ssc.batchIntervalMs))
+      const committed: number[] = [];
+      while (this.completedAhead.delete(this.lastCompleted + this.ssc.batchIntervalMs)) {
         this.lastCompleted += this.ssc.batchIntervalMs;
+        committed.push(this.lastCompleted);
+      }
       crashPoint('checkpoint', batchTime);
-      await this.checkpoint(batchTime);
+      await this.checkpoint(committed);
       crashPoint('cleanup', batchTime);
       // Cleanup keeps exactly what a restart from the checkpoint just written needs, because that checkpoint
       // is all a crash leaves: the pending batches (after the last completed one, all kept), each stateful
@@ -355,10 +364,19 @@ export class JobScheduler {
     return info;
   }
 
-  /** Writes the metadata checkpoint; writes are chained so a later one never lands before an earlier one. */
-  private checkpoint(batchTime: number): Promise<void> {
+  /**
+   * Writes the metadata checkpoint; writes are chained so a later one never lands before an earlier one. With
+   * `committed`, the batches it completes: their held file outputs are written first, in the same step, and only
+   * then do checkpoints record them as completed. A checkpoint written meanwhile (at the next batch's generation)
+   * records the last committed batch with the file sizes that go with it.
+   */
+  private checkpoint(committed: readonly number[] = []): Promise<void> {
     const write = async () => {
       const env = this.ssc.env();
+      if (committed.length > 0) {
+        await env.commitOutputs?.(committed);
+        this.committedThrough = committed[committed.length - 1]!;
+      }
       const inputs: Record<string, Record<string, InputBlockInfo>> = {};
       const sources: Record<string, unknown> = {};
       for (const input of this.ssc.graph.inputs) {
@@ -372,7 +390,7 @@ export class JobScheduler {
         ...(this.jobIdentity.document !== undefined ? { jobDocument: this.jobIdentity.document } : {}),
         graphSignature: this.ssc.graph.signature(),
         batchIntervalMs: this.ssc.batchIntervalMs,
-        lastCompletedBatch: this.lastCompleted,
+        lastCompletedBatch: this.committedThrough,
         pendingBatches: [...this.pending].sort((a, b) => a - b),
         inputs,
         sources,
@@ -382,7 +400,6 @@ export class JobScheduler {
         writtenAt: new Date().toISOString(),
       };
       await env.store.put(METADATA_KEY, JSON.stringify(data));
-      void batchTime;
     };
     this.checkpointChain = this.checkpointChain.then(write);
     return this.checkpointChain;
