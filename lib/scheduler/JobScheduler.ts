@@ -376,6 +376,7 @@ export class JobScheduler {
       if (committed.length > 0) {
         await env.commitOutputs?.(committed);
         this.committedThrough = committed[committed.length - 1]!;
+        crashPoint('commit', this.committedThrough);
       }
       const inputs: Record<string, Record<string, InputBlockInfo>> = {};
       const sources: Record<string, unknown> = {};

@@ -4,10 +4,11 @@
  * the process kill itself with SIGKILL when batch 3000 reaches that point. Without the variable this is a no-op.
  */
 /**
- * `task`: in a task; `output`: after an output wrote its batch; `checkpoint`: after a batch's jobs, before its
- * checkpoint; `cleanup`: after its checkpoint, before cleanup deletes what that checkpoint no longer needs.
+ * `task`: in a task; `output`: after an output ran for its batch; `checkpoint`: after a batch's jobs, before its
+ * checkpoint; `commit`: after the batch's held file outputs (jsonl lines) were written, before the checkpoint that
+ * records it; `cleanup`: after its checkpoint, before cleanup deletes what that checkpoint no longer needs.
  */
-export type CrashPoint = 'task' | 'output' | 'checkpoint' | 'cleanup';
+export type CrashPoint = 'task' | 'output' | 'checkpoint' | 'commit' | 'cleanup';
 
 const wanted = process.env.SLUICE_CRASH_AT;
 

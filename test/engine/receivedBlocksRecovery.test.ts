@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSluice } from '../helpers/sluiceProcess';
 
 /**
- * A socket job killed with SIGKILL after its first batch's output, before that batch's checkpoint: the restart must
+ * A socket job killed with SIGKILL after its first batch's output was written, before that batch's checkpoint: the restart must
  * run the batch again from the blocks its checkpoint named (the lines are nowhere else), so every line is output
  * exactly once, and what arrives after the restart goes to later batches.
  */
@@ -51,7 +51,7 @@ describe('a socket job killed mid-batch and restarted', () => {
     await writeFile(join(dir, 'job.json'), JSON.stringify(job));
     const args = ['run', 'job.json', '--batches', '3', '--store', 'store', '--quiet'];
     // when the first process is killed after batch 1000 wrote its output, before its checkpoint
-    const killed = await runSluice(args, dir, 'checkpoint:1000');
+    const killed = await runSluice(args, dir, 'commit:1000');
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     const before = await batchesOf(dir);
     // (the lines were sent on connecting, long before the first tick: batch 1000 holds them all)

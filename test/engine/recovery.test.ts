@@ -59,7 +59,14 @@ describe('crash recovery with kill -9', () => {
     expect(reference.jsonl.some((l) => l.records.length > 0)).toBe(true);
   });
 
-  for (const point of ['task:5000', 'output:5000', 'checkpoint:4000', 'checkpoint:5000', 'output:1000']) {
+  for (const point of [
+    'task:5000',
+    'output:5000',
+    'checkpoint:4000',
+    'commit:5000',
+    'checkpoint:5000',
+    'output:1000',
+  ]) {
     it(`resumes after a kill during ${point.replace(':', ' of batch ')} with every output exactly once`, async () => {
       const dir = await mk(join(base, point.replace(':', '-')));
       const args = ['run', job, '--fast', '--batches', String(BATCHES), '--store', 'store', '--quiet'];
@@ -140,7 +147,7 @@ describe('crash recovery with kill -9, a window sliding every second batch', () 
   });
 
   // Batch 5000 is an in-between batch: its one job computes its counts ahead of the slide at 6000.
-  for (const point of ['task:5000', 'checkpoint:5000', 'cleanup:5000', 'output:6000']) {
+  for (const point of ['task:5000', 'checkpoint:5000', 'cleanup:5000', 'output:6000', 'commit:6000']) {
     it(`resumes after a kill during ${point.replace(':', ' of batch ')} with every output exactly once`, async () => {
       const dir = await mk(join(base, `sliding-${point.replace(':', '-')}`));
       // given a run killed with SIGKILL at that point
