@@ -18,7 +18,7 @@ export interface LocalJobCheckOptions {
 /**
  * What a job document needs of this machine before it runs locally, checked by `sluice validate` and
  * `sluice run` before anything is imported or started: every `textFileStream` folder exists and is a folder,
- * and the `functions` module is a regular `.js`, `.mjs`, `.ts` or `.mts` file inside the job's folder. The
+ * every static `textFile` dataset's path is a regular file, and the `functions` module is a regular `.js`, `.mjs`, `.ts` or `.mts` file inside the job's folder. The
  * serverless runtime has no job folder and checks neither (its modules are the deployed ones).
  *
  * Why the module check: importing a path runs whatever is there. `/dev/zero` is read without end;
@@ -39,6 +39,13 @@ export function localJobIssues(
       issues.push({ path: jsonPath('sources', name, 'directory'), message: problem, value: spec.directory });
     }
   }
+  for (const [name, spec] of Object.entries(isObject(doc.datasets) ? doc.datasets : {})) {
+    if (!isObject(spec) || spec.type !== 'textFile' || typeof spec.path !== 'string') continue;
+    const problem = textFileProblem(spec.path, baseDir);
+    if (problem !== undefined) {
+      issues.push({ path: jsonPath('datasets', name, 'path'), message: problem, value: spec.path });
+    }
+  }
   if (typeof doc.functions === 'string' && doc.functions !== '') {
     const problem = functionsModuleProblem(doc.functions, baseDir, options.allowFunctionsOutside === true);
     if (problem !== undefined) issues.push({ path: 'functions', message: problem, value: doc.functions });
@@ -54,6 +61,23 @@ function folderProblem(folder: string): string | undefined {
     return undefined;
   } catch {
     return `the folder ${folder} does not exist: create it before the job starts (the path is relative to the job file)`;
+  }
+}
+
+/**
+ * Why a static `textFile` dataset cannot read `path` here, or undefined when it can. Checked before the run, as a
+ * path that fails in the first batch fails it after every retry; a device such as `/dev/zero` is read without end.
+ */
+function textFileProblem(path: string, baseDir: string): string | undefined {
+  if (/^s3:\/\//i.test(path)) {
+    return 'is an s3:// URL, which only the serverless runtime reads: locally give a file path, relative to the job file';
+  }
+  const file = resolve(baseDir, path);
+  try {
+    if (!statSync(file).isFile()) return `names ${file}, which is not a regular file: a textFile dataset reads a file`;
+    return undefined;
+  } catch {
+    return `the file ${file} does not exist (the path is relative to the job file)`;
   }
 }
 
