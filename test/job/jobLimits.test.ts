@@ -22,6 +22,16 @@ function expressionJob(expr: string, records: unknown[], budget: Record<string, 
   } as const;
 }
 
+/** The message of the validation error a document raises; empty when it is valid. */
+function validationMessage(doc: unknown): string {
+  try {
+    validateJob(doc);
+    return '';
+  } catch (error) {
+    return (error as JobValidationError).message;
+  }
+}
+
 /** The errors of a run's dead letters. */
 function deadLetterErrors(letters: readonly unknown[]): string[] {
   return letters.map((letter) => String((letter as { error?: unknown }).error));
@@ -188,12 +198,7 @@ describe('the schema bounds every number a user sets', () => {
       ),
     );
     // when it is validated
-    let message = '';
-    try {
-      validateJob(doc);
-    } catch (error) {
-      message = (error as JobValidationError).message;
-    }
+    const message = validationMessage(doc);
     // then each value is shown as what it became, never as null, with the reason
     expect(message).toContain(
       'defaultPartitions: must be a whole number; a number beyond ±1.8e308, such as 1e400, is too large for JSON and reads as Infinity (got Infinity)',
@@ -280,12 +285,7 @@ describe('validation stays linear in the document', () => {
     const outputs = Array.from({ length: 900 }, (_, i) => ({ stream: `output${i}`, type: 'print' }));
     const doc = minimalJob({ streams, outputs });
     // when it is validated
-    let message = '';
-    try {
-      validateJob(doc);
-    } catch (error) {
-      message = (error as JobValidationError).message;
-    }
+    const message = validationMessage(doc);
     // then the message names the first problems with suggestions, and counts the rest instead of listing them
     expect(message).toContain(
       'streams.stream0.from: unknown source or stream "source0". Known: lines, stream0, stream1,',
