@@ -59,6 +59,14 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
       const rule = limit === 1 ? 'must not be empty' : `must be at least ${limit} characters long`;
       return { path, message: rule, value: data };
     }
+    case 'minimum':
+      return { path, message: `must be at least ${params.limit}`, value: data };
+    case 'exclusiveMinimum':
+      return { path, message: `must be more than ${params.limit}`, value: data };
+    case 'minItems': {
+      const limit = Number(params.limit);
+      return { path, message: `must list at least ${limit} item${limit === 1 ? '' : 's'}`, value: data };
+    }
     case 'maximum':
       return { path, message: `must be at most ${params.limit}; ${LIMITS_HINT}`, value: data };
     case 'maxLength':

@@ -162,7 +162,7 @@ describe('an expression is checked when it is compiled', () => {
     const issues = issuesOf(doc);
     expect(issueAt(issues, 'expressionBudget.timeMs').message).toMatch(/at most 60000/);
     expect(issueAt(issues, 'expressionBudget.depth').message).toMatch(/at most 2000/);
-    expect(issueAt(issues, 'expressionBudget.items').message).toBe('must be >= 1');
+    expect(issueAt(issues, 'expressionBudget.items').message).toBe('must be at least 1');
     expect(issueAt(issues, 'expressionBudget.chars').message).toMatch(/at most 50000000/);
   });
 });

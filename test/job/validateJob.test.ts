@@ -225,8 +225,8 @@ describe('validateJob reports, at the path of the field and with the value found
   it.each([
     ['a string', '1000', 'must be a whole number'],
     ['a fraction', 2.5, 'must be a whole number'],
-    ['zero', 0, 'must be >= 1'],
-    ['negative', -1000, 'must be >= 1'],
+    ['zero', 0, 'must be at least 1'],
+    ['negative', -1000, 'must be at least 1'],
   ])('batchIntervalMs given as %s', (_, value, message) => {
     // given a batch interval that is not a positive whole number
     const doc = minimalJob({ batchIntervalMs: value });
@@ -234,6 +234,13 @@ describe('validateJob reports, at the path of the field and with the value found
     const issue = issueAt(issuesOf(doc), 'batchIntervalMs');
     // then the issue says so and carries the value
     expect(issue).toEqual({ path: 'batchIntervalMs', message, value });
+  });
+
+  it("a stream with no ops, in words rather than the schema library's", () => {
+    // given a stream whose ops list is empty
+    const doc = minimalJob({ streams: { words: { from: 'lines', ops: [] } } });
+    // when it is validated, then the issue says how many it needs
+    expect(issueAt(issuesOf(doc), 'streams.words.ops').message).toBe('must list at least 1 item');
   });
 
   it('a with naming an unknown stream, listing the names that exist', () => {

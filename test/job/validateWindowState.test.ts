@@ -118,7 +118,7 @@ describe('validateJob checks windows against the slide of their input', () => {
     // when it is validated
     const issues = issuesOf(doc);
     // then each is reported once, by the schema
-    expect(issueAt(issues, 'streams.x.ops[0].windowMs').message).toBe('must be >= 1');
+    expect(issueAt(issues, 'streams.x.ops[0].windowMs').message).toBe('must be at least 1');
     expect(issueAt(issues, 'streams.x.ops[1].windowMs').message).toBe('must be a whole number');
     expect(issueAt(issues, 'streams.x.ops[2].slideMs').message).toBe('is required by op "countByWindow"');
     expect(issues).toHaveLength(3);
@@ -397,7 +397,7 @@ describe('validateJob checks stream-level persist and checkpoints', () => {
     });
     // when it is validated, then both are reported
     const issues = issuesOf(doc);
-    expect(issueAt(issues, 'checkpointIntervalMs').message).toBe('must be >= 1');
+    expect(issueAt(issues, 'checkpointIntervalMs').message).toBe('must be at least 1');
     expect(issueAt(issues, 'streams.words.checkpointIntervalMs').message).toBe('must be a whole number');
   });
 });
