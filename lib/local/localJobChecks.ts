@@ -74,7 +74,8 @@ function textFileProblem(path: string, baseDir: string): string | undefined {
   }
   const file = resolve(baseDir, path);
   try {
-    if (!statSync(file).isFile()) return `names ${file}, which is not a regular file: a textFile dataset reads a file`;
+    if (!statSync(file).isFile())
+      return `names ${file}, which is not a regular file: a textFile dataset reads a file`;
     return undefined;
   } catch {
     return `the file ${file} does not exist (the path is relative to the job file)`;

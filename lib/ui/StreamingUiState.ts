@@ -60,7 +60,6 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   private readonly activeBatches = new ActiveBatches();
   private readonly trend = new DelayTrend();
   private completedBatches = 0;
-  private pendingLetters: DeadLetter[] = [];
   private records = 0;
 
   /**
@@ -97,19 +96,19 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   }
 
   onDeadLetters(letters: readonly DeadLetter[]): void {
-    // The scheduler reports a batch's letters right before the batch itself: they belong to the next completion.
-    this.pendingLetters.push(...letters);
+    // Filed by each letter's own batch time, not given to the next batch to complete: the scheduler awaits a
+    // batch's checkpoint between reporting its letters and completing it, and with concurrent jobs another batch
+    // can complete in between.
+    for (const letter of letters) {
+      const forBatch = this.letters.get(letter.batchTime) ?? { kept: [], more: 0 };
+      if (forBatch.kept.length < LETTERS_PER_BATCH) forBatch.kept.push(letter);
+      else forBatch.more++;
+      this.letters.set(letter.batchTime, forBatch);
+    }
   }
 
   onBatchCompleted(info: BatchInfo): void {
     this.activeBatches.onBatchCompleted(info);
-    if (this.pendingLetters.length > 0) {
-      this.letters.set(info.batchTime, {
-        kept: this.pendingLetters.slice(0, LETTERS_PER_BATCH),
-        more: Math.max(0, this.pendingLetters.length - LETTERS_PER_BATCH),
-      });
-      this.pendingLetters = [];
-    }
     this.completed.push(info);
     this.completedBatches++;
     this.records += info.records;
