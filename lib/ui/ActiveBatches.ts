@@ -61,6 +61,14 @@ export class ActiveBatches implements StreamingListener {
     this.batches.delete(info.batchTime);
   }
 
+  /** The oldest active batch's time, or undefined when none is active. */
+  oldestBatchTime(): number | undefined {
+    let oldest: number | undefined;
+    for (const batchTime of this.batches.keys())
+      if (oldest === undefined || batchTime < oldest) oldest = batchTime;
+    return oldest;
+  }
+
   /** The active batches at `nowMs`, newest first, with their delays so far. */
   snapshot(nowMs = Date.now()): ActiveBatch[] {
     return [...this.batches.values()]

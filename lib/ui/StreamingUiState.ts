@@ -55,7 +55,10 @@ export interface StreamingUiSource {
  * {@link RETAINED_BATCHES} completed batches, the active ones, totals since the start, and the stability signal.
  */
 export class StreamingUiState implements StreamingListener, StreamingUiSource {
+  /** The retained completed batches, by batch time: with concurrent jobs they complete out of order. */
   private readonly completed: BatchInfo[] = [];
+  /** Completed batches that the delay trend has not seen yet, because an older batch is still active. */
+  private readonly notObserved: BatchInfo[] = [];
   private readonly letters = new Map<number, { kept: DeadLetter[]; more: number }>();
   private readonly activeBatches = new ActiveBatches();
   private readonly trend = new DelayTrend();
@@ -109,10 +112,15 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
 
   onBatchCompleted(info: BatchInfo): void {
     this.activeBatches.onBatchCompleted(info);
-    this.completed.push(info);
+    insertByBatchTime(this.completed, info);
     this.completedBatches++;
     this.records += info.records;
-    this.trend.observe(info.totalDelayMs);
+    insertByBatchTime(this.notObserved, info);
+    // The trend is "batches in a row" in batch time: a batch that overtook an older, still active one waits for it.
+    const oldestActive = this.activeBatches.oldestBatchTime() ?? Number.POSITIVE_INFINITY;
+    while (this.notObserved.length > 0 && this.notObserved[0]!.batchTime < oldestActive) {
+      this.trend.observe(this.notObserved.shift()!.totalDelayMs);
+    }
     while (this.completed.length > RETAINED_BATCHES) this.letters.delete(this.completed.shift()!.batchTime);
   }
 
@@ -143,6 +151,13 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
       deadLettersNotShown: letters?.more ?? 0,
     };
   }
+}
+
+/** Puts `info` into `batches` (ordered by batch time) in its place; completions come nearly in order, so from the end. */
+function insertByBatchTime(batches: BatchInfo[], info: BatchInfo): void {
+  let at = batches.length;
+  while (at > 0 && batches[at - 1]!.batchTime > info.batchTime) at--;
+  batches.splice(at, 0, info);
 }
 
 /**

@@ -35,3 +35,33 @@ describe('StreamingUiState with concurrent batches', () => {
     expect((await state.batch(2000))?.deadLetters).toHaveLength(1);
   });
 });
+
+describe('StreamingUiState with batches that complete out of order', () => {
+  it('lists them by batch time and feeds the delay trend in batch time', async () => {
+    // given batch 2000 (total delay 30 ms) completes before batch 1000 (50 ms), both submitted first
+    const state = new StreamingUiState('j', 1000);
+    state.onBatchSubmitted(1000, 1, Date.now(), 1);
+    state.onBatchSubmitted(2000, 1, Date.now(), 1);
+    state.onBatchCompleted(batchInfo({ batchTime: 2000, processingTimeMs: 30 }));
+    state.onBatchCompleted(batchInfo({ batchTime: 1000, processingTimeMs: 50 }));
+    // then the summary lists 1000 before 2000, and the delay did not grow from 1000 to 2000
+    const summary = await state.summary();
+    expect(summary.batches.map((b) => b.batchTime)).toEqual([1000, 2000]);
+    expect(summary.delayGrowingFor).toBe(0);
+  });
+
+  it('retains the newest 1,000 by batch time, not the last 1,000 to complete', async () => {
+    // given batches 2000 to 1,001,000 complete, then batch 1000, the oldest, last of all
+    const state = new StreamingUiState('j', 1000);
+    for (let n = 2; n <= 1001; n++) state.onBatchCompleted(batchInfo({ batchTime: n * 1000 }));
+    state.onDeadLetters([letter(1000)]);
+    state.onBatchCompleted(batchInfo({ batchTime: 1000 }));
+    // then batch 1000 is the one not retained, and the rest stay in order
+    const summary = await state.summary();
+    expect(summary.batches).toHaveLength(1000);
+    expect(summary.batches[0]!.batchTime).toBe(2000);
+    expect(summary.batches.at(-1)!.batchTime).toBe(1_001_000);
+    expect(await state.batch(1000)).toBeUndefined();
+    expect(summary.completedBatches).toBe(1001);
+  });
+});
