@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StreamingUiSource } from './StreamingUiState';
+import type { StreamingSummary, StreamingUiSource } from './StreamingUiState';
 
 /** The port of the UI unless told otherwise, Spark's. */
 export const DEFAULT_UI_PORT = 4040;
@@ -17,6 +17,10 @@ const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPl
 const FILES: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
   '/': { file: join(STATIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
   '/static/app.js': { file: join(STATIC_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/pageFormat.js': {
+    file: join(STATIC_DIR, 'pageFormat.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   '/static/app.css': { file: join(STATIC_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   '/static/uPlot.iife.min.js': {
     file: join(UPLOT_DIR, 'uPlot.iife.min.js'),
@@ -131,9 +135,10 @@ async function handle(
   }
   const batchPath = /^\/api\/batch\/(\d+)$/.exec(path);
   if (batchPath && source) {
-    const detail = await source.batch(Number(batchPath[1]));
+    const batchTime = Number(batchPath[1]);
+    const detail = await source.batch(batchTime);
     if (detail) sendJson(response, 200, detail);
-    else sendJson(response, 404, { error: `no batch ${batchPath[1]} is retained` });
+    else sendJson(response, 404, { error: noBatchReason(await source.summary(), batchTime) });
     return;
   }
   const file = FILES[path];
@@ -142,6 +147,22 @@ async function handle(
     return;
   }
   send(response, 200, file.type, await readFile(file.file));
+}
+
+/** Why the batch at `batchTime` has no page: still running, dropped from the retained history, or never there. */
+function noBatchReason(summary: StreamingSummary, batchTime: number): string {
+  const active = summary.active.find((a) => a.batchTime === batchTime);
+  if (active) return `batch ${batchTime} is still ${active.status}: its page opens once it completes`;
+  if (batchTime % summary.batchIntervalMs !== 0) {
+    return `no batch ${batchTime} in this run: batch times are multiples of the batch interval, ${summary.batchIntervalMs} ms`;
+  }
+  const oldest = summary.batches[0];
+  // On AWS the kept metrics do not say how many batches ran before them.
+  const dropped = summary.completedBatches > summary.batches.length || summary.readOnly;
+  if (oldest && batchTime < oldest.batchTime && dropped) {
+    return `batch ${batchTime} is no longer retained: the UI keeps the last ${summary.batches.length} completed batches, the oldest is batch ${oldest.batchTime}`;
+  }
+  return `no batch ${batchTime} has completed in this run`;
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string | Buffer): void {

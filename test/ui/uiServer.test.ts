@@ -111,7 +111,33 @@ describe('the Streaming UI server', () => {
     expect((await get(server.port, '/static/%2e%2e/UiServer.ts')).status).toBe(404);
     expect((await get(server.port, '/')).body).toContain('/static/uPlot.iife.min.js');
     expect((await get(server.port, '/static/uPlot.iife.min.js')).body).toContain('uPlot');
+    expect((await get(server.port, '/static/pageFormat.js')).body).toContain('export function');
     expect((await get(server.port, '/', `localhost:${server.port}`)).status).toBe(200);
+  });
+
+  it('says why a batch has no page: still active, no longer retained, or never in the run', async () => {
+    // given 1,002 completed batches of 1 s (the first 2 no longer retained) and batch 1,003,000 running
+    const state = new StreamingUiState('j', 1000);
+    for (let n = 1; n <= 1002; n++) state.onBatchCompleted(batchInfo({ batchTime: n * 1000 }));
+    state.onBatchSubmitted(1_003_000, 1, Date.now(), 1);
+    state.onBatchStarted(1_003_000);
+    server = await UiServer.start(state, 0);
+    // when batches that have no page are asked for, then each 404 says why
+    const reason = async (batchTime: number) => {
+      const answer = await get(server!.port, `/api/batch/${batchTime}`);
+      expect(answer.status).toBe(404);
+      return (JSON.parse(answer.body) as { error: string }).error;
+    };
+    expect(await reason(1_003_000)).toBe(
+      'batch 1003000 is still processing: its page opens once it completes',
+    );
+    expect(await reason(2000)).toBe(
+      'batch 2000 is no longer retained: the UI keeps the last 1000 completed batches, the oldest is batch 3000',
+    );
+    expect(await reason(2500)).toBe(
+      'no batch 2500 in this run: batch times are multiples of the batch interval, 1000 ms',
+    );
+    expect(await reason(9_000_000)).toBe('no batch 9000000 has completed in this run');
   });
 
   it('serves a tune search at /api/tune, with or without a streaming job beside it', async () => {

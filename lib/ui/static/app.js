@@ -1,4 +1,5 @@
 // The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
+import { ApiError, batchPageError, deadLetterRecord } from './pageFormat.js';
 
 const POLL_MS = 1000;
 const PAGE_SIZE = 100;
@@ -30,7 +31,11 @@ const table = (heads, rows) =>
 
 async function getJson(url) {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  if (!response.ok) {
+    // The API answers its errors as `{ error }` in a sentence: that sentence is what the page shows.
+    const body = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, body.error ?? `${url}: ${response.status}`);
+  }
   return response.json();
 }
 
@@ -273,7 +278,7 @@ function drawBatch(d) {
     )
     .join('');
   const letters = d.deadLetters.map((l) =>
-    row([esc(l.op ?? l.dataset), esc(l.error), esc(JSON.stringify(l.record).slice(0, 300))]),
+    row([esc(l.op ?? l.dataset), esc(l.error), esc(deadLetterRecord(l))]),
   );
   page.innerHTML = `<p><a href="#/">Back to Streaming</a></p><h3>Details of batch at ${time(b.batchTime)}</h3>
     <ul><li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${b.records}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
@@ -339,7 +344,7 @@ async function route() {
     try {
       drawBatch(await getJson(`/api/batch/${batch[1]}`));
     } catch (error) {
-      page.innerHTML = `<p><a href="#/">Back to Streaming</a></p><p class="failed">Batch ${esc(batch[1])} is not retained (${esc(error.message)}).</p>`;
+      page.innerHTML = `<p><a href="#/">Back to Streaming</a></p><p class="failed">${esc(batchPageError(batch[1], error))}</p>`;
     }
     return;
   }
@@ -350,7 +355,7 @@ async function route() {
       drawStreaming(lastSummary);
     } catch (error) {
       // A page of a tune search only has no streaming job: it opens on the search.
-      if (tune && / 404$/.test(error.message)) {
+      if (tune && error.status === 404) {
         location.hash = '#/tune';
         return;
       }

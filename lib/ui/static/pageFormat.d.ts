@@ -1,0 +1,12 @@
+// The types of pageFormat.js, the page's plain functions, for the unit tests that import it.
+import type { DeadLetter } from '../../dataset/TaskContext';
+
+/** A dead letter's record for the batch page, cut to 300 characters; a letter may have none. */
+export function deadLetterRecord(letter: Pick<DeadLetter, 'record'>): string;
+/** The sentence a batch page shows when its batch could not be shown. */
+export function batchPageError(batchTime: string, error: { status?: number; message: string }): string;
+/** An error of the JSON API: the HTTP status and the API's sentence (`{ error }`). */
+export class ApiError extends Error {
+  constructor(status: number, message: string);
+  readonly status: number;
+}

@@ -1,0 +1,25 @@
+// What the Streaming UI page writes, apart from the page itself: plain functions, so that the unit tests can
+// import them without a browser (pageFormat.d.ts gives their types to the tests).
+
+/** A dead letter's record for the batch page, cut to 300 characters; a letter may have none. */
+export function deadLetterRecord(letter) {
+  // A letter read back from JSON lacks `record` when the record was undefined: JSON.stringify gives no text.
+  if (letter.record === undefined) return '(no record)';
+  return JSON.stringify(letter.record).slice(0, 300);
+}
+
+/** The sentence a batch page shows when its batch could not be shown: the API's own for a 404, else what failed. */
+export function batchPageError(batchTime, error) {
+  if (error.status === 404) return `${error.message[0]?.toUpperCase()}${error.message.slice(1)}.`;
+  return error.status === undefined
+    ? `The page of batch ${batchTime} could not be drawn: ${error.message}`
+    : `The UI could not read batch ${batchTime} (${error.status}): ${error.message}`;
+}
+
+/** An error of the JSON API: the HTTP status and the API's sentence (`{ error }`). */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
