@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, batchPageError, deadLetterRecord } from '../../lib/ui/static/pageFormat.js';
+import { ApiError, batchPageError, deadLetterRecord, histogram } from '../../lib/ui/static/pageFormat.js';
 
 describe("the batch page's dead letters", () => {
   it('shows a record as JSON, cut to 300 characters, and a letter without one as such', () => {
@@ -25,5 +25,31 @@ describe("the batch page's error", () => {
     expect(batchPageError('5000', new ApiError(500, 'The UI could not read the metrics: boom'))).toBe(
       'The UI could not read batch 5000 (500): The UI could not read the metrics: boom',
     );
+  });
+});
+
+describe("the Statistics' histograms", () => {
+  /** The bins with batches in them, as [left edge, right edge, count]. */
+  const drawn = (h: ReturnType<typeof histogram>) =>
+    h.counts.flatMap((count, i) => (count ? [[h.edges[i]!, h.edges[i + 1], count]] : []));
+
+  it('draws a constant input inside the chart: its bin ends where the x scale does', () => {
+    // given 10 batches of the same input rate, 5 records/sec
+    const h = histogram(Array(10).fill(5), 20);
+    // then their bin is the last, from 4.75 to 5, and the data (which the x scale spans) ends at 5
+    expect(drawn(h)).toEqual([[4.75, 5, 10]]);
+    expect(h.edges.at(-1)).toBe(5);
+  });
+
+  it('has a left edge for every bin and a closing right edge, the scale at least the interval', () => {
+    // given delays up to 400 ms against a batch interval of 1000 ms
+    const h = histogram([0, 100, 400], 20, 1000);
+    // then 21 edges from 0 to 1000 and every batch counted, each in a bin inside [0, 1000]
+    expect([h.edges.length, h.edges[0], h.edges.at(-1), h.counts.at(-1)]).toEqual([21, 0, 1000, null]);
+    expect(drawn(h)).toEqual([
+      [0, 50, 1],
+      [100, 150, 1],
+      [400, 450, 1],
+    ]);
   });
 });

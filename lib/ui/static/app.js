@@ -1,5 +1,5 @@
 // The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
-import { ApiError, batchPageError, deadLetterRecord } from './pageFormat.js';
+import { ApiError, batchPageError, deadLetterRecord, histogram } from './pageFormat.js';
 
 const POLL_MS = 1000;
 const PAGE_SIZE = 100;
@@ -84,11 +84,7 @@ function drawCharts(summary) {
     }
     update(`tl-${m.name}`, m.name, { width: 600, height: 150, series, axes: [{}, { size: 60 }] }, data);
     // The histogram: how many batches fell in each of 20 bins.
-    const max = Math.max(1, ...ys, m.interval ? summary.batchIntervalMs : 0);
-    const bins = 20;
-    const counts = new Array(bins).fill(0);
-    for (const v of ys) counts[Math.min(bins - 1, Math.floor((v / max) * bins))]++;
-    const edges = counts.map((_, i) => (i * max) / bins);
+    const { edges, counts } = histogram(ys, 20, m.interval ? summary.batchIntervalMs : 0);
     const bars = uPlot.paths.bars({ size: [0.9, 100], align: 1 });
     update(
       `hist-${m.name}`,
@@ -101,7 +97,8 @@ function drawCharts(summary) {
           { label: m.unit },
           { label: 'batches', fill: '#9ecae1', stroke: '#1f77b4', paths: bars, points: { show: false } },
         ],
-        scales: { x: { time: false } },
+        // From the first bin's left edge to the last one's right edge, unpadded: every bar inside.
+        scales: { x: { time: false, range: (_u, min, max) => [min, max] } },
         axes: [{}, { size: 40 }],
       },
       [edges, counts],

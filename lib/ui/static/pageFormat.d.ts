@@ -10,3 +10,9 @@ export class ApiError extends Error {
   constructor(status: number, message: string);
   readonly status: number;
 }
+/** A histogram: each bin's left edge with its count, then the last bin's right edge with null. */
+export function histogram(
+  values: readonly number[],
+  bins: number,
+  atLeast?: number,
+): { edges: number[]; counts: (number | null)[] };

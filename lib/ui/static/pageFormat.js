@@ -23,3 +23,19 @@ export class ApiError extends Error {
     this.status = status;
   }
 }
+
+/**
+ * A histogram of `values` in `bins` bins from 0 to the largest value (at least `atLeast`, and at least 1): each
+ * bin's left edge with its count, then the right edge of the last bin with no count. uPlot draws a bar from its
+ * left edge (align 1) and scales x to the data: without the closing edge, the last bin, where the largest value
+ * and a constant input fall, would start at the scale's end and be drawn outside the chart.
+ */
+export function histogram(values, bins, atLeast = 0) {
+  const max = Math.max(1, atLeast, ...values);
+  const counts = new Array(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.floor((v / max) * bins))]++;
+  return {
+    edges: Array.from({ length: bins + 1 }, (_, i) => (i * max) / bins),
+    counts: [...counts, null],
+  };
+}
