@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, batchPageError, deadLetterRecord, histogram } from '../../lib/ui/static/pageFormat.js';
+import {
+  ApiError,
+  batchPageError,
+  batchTimeLabel,
+  deadLetterRecord,
+  histogram,
+} from '../../lib/ui/static/pageFormat.js';
 
 describe("the batch page's dead letters", () => {
   it('shows a record as JSON, cut to 300 characters, and a letter without one as such', () => {
@@ -50,6 +56,23 @@ describe("the Statistics' histograms", () => {
       [0, 50, 1],
       [100, 150, 1],
       [400, 450, 1],
+    ]);
+  });
+});
+
+describe('a batch time label', () => {
+  it('has the decimals that tell batches of the interval apart', () => {
+    // then at 50 ms, 1050 and 1100 differ; at 1 s whole seconds; at 1 ms and 250 ms, as many as needed
+    expect([batchTimeLabel(1050, 50), batchTimeLabel(1100, 50), batchTimeLabel(1000, 50)]).toEqual([
+      '1.05 s',
+      '1.10 s',
+      '1.00 s',
+    ]);
+    expect([batchTimeLabel(7000, 1000), batchTimeLabel(1_201_000, 1000)]).toEqual(['7 s', '1201 s']);
+    expect([batchTimeLabel(1001, 1), batchTimeLabel(1250, 250), batchTimeLabel(1500, 500)]).toEqual([
+      '1.001 s',
+      '1.25 s',
+      '1.5 s',
     ]);
   });
 });

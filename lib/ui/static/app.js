@@ -1,5 +1,5 @@
 // The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
-import { ApiError, batchPageError, deadLetterRecord, histogram } from './pageFormat.js';
+import { ApiError, batchPageError, batchTimeLabel, deadLetterRecord, histogram } from './pageFormat.js';
 
 const POLL_MS = 1000;
 const PAGE_SIZE = 100;
@@ -13,7 +13,6 @@ let lastSummary;
 
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const ms = (v) => (v === undefined ? '-' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
-const time = (batchTime) => `${(batchTime / 1000).toFixed(batchTime % 1000 ? 1 : 0)} s`;
 const bytes = (n) =>
   n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
 const duration = (d) => {
@@ -147,7 +146,7 @@ function drawStreaming(s) {
     ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Output Ops: Succeeded/Total', 'Status'],
     s.active.map((a) =>
       row([
-        time(a.batchTime),
+        batchTimeLabel(a.batchTime, s.batchIntervalMs),
         a.records,
         ms(a.schedulingDelayMs),
         ms(a.processingTimeMs),
@@ -187,7 +186,7 @@ function drawStreaming(s) {
         ? `${b.slowestStage.stageId}: ${esc(b.slowestStage.description)} (${ms(b.slowestStage.durationMs)})`
         : '-';
       return row([
-        `<a href="#/batch/${b.batchTime}">${time(b.batchTime)}</a>`,
+        `<a href="#/batch/${b.batchTime}">${batchTimeLabel(b.batchTime, s.batchIntervalMs)}</a>`,
         b.records,
         ms(b.schedulingDelayMs),
         ms(b.processingTimeMs),
@@ -277,7 +276,7 @@ function drawBatch(d) {
   const letters = d.deadLetters.map((l) =>
     row([esc(l.op ?? l.dataset), esc(l.error), esc(deadLetterRecord(l))]),
   );
-  page.innerHTML = `<p><a href="#/">Back to Streaming</a></p><h3>Details of batch at ${time(b.batchTime)}</h3>
+  page.innerHTML = `<p><a href="#/">Back to Streaming</a></p><h3>Details of batch at ${batchTimeLabel(b.batchTime, d.batchIntervalMs)}</h3>
     <ul><li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${b.records}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
     <li>Tasks: ${b.tasks} (${b.taskAttempts} attempts, ${b.speculativeTasks} speculative copies, ${b.speculativeWins} won)</li>
     ${b.cost ? `<li>Cost: $${b.cost.dollars.toFixed(6)} (${esc(b.cost.prices)})</li>` : ''}

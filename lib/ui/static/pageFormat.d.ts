@@ -16,3 +16,5 @@ export function histogram(
   bins: number,
   atLeast?: number,
 ): { edges: number[]; counts: (number | null)[] };
+/** A batch time in seconds with as many decimals as the batch interval needs. */
+export function batchTimeLabel(batchTimeMs: number, batchIntervalMs: number): string;

@@ -39,3 +39,12 @@ export function histogram(values, bins, atLeast = 0) {
     counts: [...counts, null],
   };
 }
+
+/**
+ * A batch time in seconds with as many decimals as the batch interval needs (at least those of the time itself):
+ * at 50 ms, 1.05 s and 1.10 s, not 1.1 s twice; at 1 s, 7 s.
+ */
+export function batchTimeLabel(batchTimeMs, batchIntervalMs) {
+  const decimals = (ms) => (ms % 1000 === 0 ? 0 : ms % 100 === 0 ? 1 : ms % 10 === 0 ? 2 : 3);
+  return `${(batchTimeMs / 1000).toFixed(Math.max(decimals(batchIntervalMs), decimals(batchTimeMs)))} s`;
+}
