@@ -104,7 +104,8 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const host = (request.headers.host ?? '').replace(/:\d+$/, '');
+  // Host names are case-insensitive: LOCALHOST is localhost.
+  const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
   if (!LOOPBACK_HOSTS.has(host)) {
     send(
       response,
@@ -114,11 +115,24 @@ async function handle(
     );
     return;
   }
-  if (request.method !== 'GET') {
-    send(response, 405, 'text/plain; charset=utf-8', 'The Sluice UI is read-only: only GET is answered');
+  // HEAD is GET without the body, which Node's response leaves out by itself.
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    send(
+      response,
+      405,
+      'text/plain; charset=utf-8',
+      'The Sluice UI is read-only: only GET and HEAD are answered',
+      {
+        allow: 'GET, HEAD',
+      },
+    );
     return;
   }
-  const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+  const path = pathOf(request.url ?? '/');
+  if (path === undefined) {
+    send(response, 400, 'text/plain; charset=utf-8', `Not a request target: ${request.url}`);
+    return;
+  }
   if (path === '/api/tune') {
     if (tune) sendJson(response, 200, tune);
     else sendJson(response, 404, { error: 'no sluice tune search on this page' });
@@ -133,12 +147,30 @@ async function handle(
     sendJson(response, 200, await source.summary());
     return;
   }
-  const batchPath = /^\/api\/batch\/(\d+)$/.exec(path);
+  const batchPath = /^\/api\/batch\/([^/]*)$/.exec(path);
   if (batchPath && source) {
     const batchTime = Number(batchPath[1]);
+    // Only the number as the page writes it: 0003000 or 3e3 would be a second address of batch 3000.
+    if (!Number.isSafeInteger(batchTime) || batchTime < 0 || String(batchTime) !== batchPath[1]) {
+      sendJson(response, 404, {
+        error: `no batch ${batchPath[1]}: a batch time is a whole number of milliseconds, such as 3000`,
+      });
+      return;
+    }
     const detail = await source.batch(batchTime);
     if (detail) sendJson(response, 200, detail);
     else sendJson(response, 404, { error: noBatchReason(await source.summary(), batchTime) });
+    return;
+  }
+  if (path.startsWith('/api/')) {
+    sendJson(response, 404, {
+      error: `nothing at ${path}: the API is /api/streaming, /api/batch/<batch time> and /api/tune`,
+    });
+    return;
+  }
+  if (path === '/favicon.ico') {
+    // The page has no icon: an empty answer, not a 404 that a browser logs as an error on every load.
+    send(response, 204, 'image/x-icon', '');
     return;
   }
   const file = FILES[path];
@@ -165,11 +197,27 @@ function noBatchReason(summary: StreamingSummary, batchTime: number): string {
   return `no batch ${batchTime} has completed in this run`;
 }
 
-function send(response: ServerResponse, status: number, type: string, body: string | Buffer): void {
+/** The path of a request target, or undefined when it is not one (`http://[`). */
+function pathOf(target: string): string | undefined {
+  try {
+    return new URL(target, 'http://127.0.0.1').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   response.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    ...headers,
   });
   response.end(body);
 }

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,11 +14,16 @@ const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName })
 
 /** A GET (or another method) with the Host header a browser would send for `host`. */
 function get(port: number, path: string, host = `127.0.0.1:${port}`, method = 'GET') {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+  return answer(port, path, host, method).then(({ status, body }) => ({ status, body }));
+}
+
+/** A request's whole answer: status, headers and body. */
+function answer(port: number, path: string, host = `127.0.0.1:${port}`, method = 'GET') {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers: { host } }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
     req.end();
@@ -99,7 +104,7 @@ describe('the Streaming UI server', () => {
     expect(tasks.map((t) => t.attempts)).toEqual([2]);
   });
 
-  it('refuses a Host that is not the loopback, any method but GET, and files outside the page', async () => {
+  it('refuses a Host that is not the loopback, any method but GET and HEAD, and files outside the page', async () => {
     // given a server
     server = await UiServer.start(new StreamingUiState(), 0);
     // when a DNS-rebinding page, a POST, an unknown batch and a path out of the static folder are tried
@@ -138,6 +143,48 @@ describe('the Streaming UI server', () => {
       'no batch 2500 in this run: batch times are multiples of the batch interval, 1000 ms',
     );
     expect(await reason(9_000_000)).toBe('no batch 9000000 has completed in this run');
+  });
+
+  it('answers HTTP as a client expects: HEAD, Allow, any case of Host, a bad target, JSON errors under /api/', async () => {
+    // given a server of a run with batch 3000
+    const state = new StreamingUiState('j', 1000);
+    state.onBatchCompleted(batchInfo({ batchTime: 3000 }));
+    server = await UiServer.start(state, 0);
+    const port = server.port;
+    // then HEAD is GET without the body
+    const head = await answer(port, '/', undefined, 'HEAD');
+    expect([head.status, head.headers['content-type'], head.body]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      '',
+    ]);
+    // a refused method says which are allowed
+    const post = await answer(port, '/api/streaming', undefined, 'POST');
+    expect([post.status, post.headers.allow]).toEqual([405, 'GET, HEAD']);
+    // a host name in capitals is the loopback still
+    expect((await get(port, '/', `LOCALHOST:${port}`)).status).toBe(200);
+    // a target that is not one is a bad request, not a server error
+    expect((await get(port, 'http://[')).status).toBe(400);
+    // every answer under /api/ is JSON, found or not, and a batch time is only its canonical number
+    expect((await get(port, '/api/batch/3000')).status).toBe(200);
+    for (const path of [
+      '/api/batch/-1000',
+      '/api/batch/1e3',
+      '/api/batch/0003000',
+      '/api/streaming/',
+      '/api/x',
+    ]) {
+      const refused = await answer(port, path);
+      expect([path, refused.status, refused.headers['content-type']]).toEqual([
+        path,
+        404,
+        'application/json',
+      ]);
+      expect(JSON.parse(refused.body)).toHaveProperty('error');
+    }
+    // and the browser's icon request is answered without an error
+    expect((await get(port, '/favicon.ico')).status).toBe(204);
+    expect((await get(port, '/')).body).toContain('rel="icon"');
   });
 
   it('serves a tune search at /api/tune, with or without a streaming job beside it', async () => {
