@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ApiError,
+  averageLabel,
   batchPageError,
   batchTimeLabel,
   deadLetterRecord,
@@ -74,5 +75,14 @@ describe('a batch time label', () => {
       '1.25 s',
       '1.5 s',
     ]);
+  });
+});
+
+describe("the Statistics' averages", () => {
+  it('say - before the first batch, and the mean after it', () => {
+    expect(averageLabel([], 'ms')).toBe('Avg: -');
+    expect(averageLabel([], 'records/sec')).toBe('Avg: -');
+    expect(averageLabel([10, 21], 'ms')).toBe('Avg: 16 ms');
+    expect(averageLabel([1, 2], 'records/sec')).toBe('Avg: 1.50 records/sec');
   });
 });

@@ -1,5 +1,12 @@
 // The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
-import { ApiError, batchPageError, batchTimeLabel, deadLetterRecord, histogram } from './pageFormat.js';
+import {
+  ApiError,
+  averageLabel,
+  batchPageError,
+  batchTimeLabel,
+  deadLetterRecord,
+  histogram,
+} from './pageFormat.js';
 
 const POLL_MS = 1000;
 const PAGE_SIZE = 100;
@@ -69,9 +76,7 @@ function drawCharts(summary) {
   const xs = summary.batches.map((b) => b.batchTime / 1000);
   for (const m of METRICS) {
     const ys = summary.batches.map((b) => m.of(b, summary));
-    const avg = ys.length ? ys.reduce((a, v) => a + v, 0) / ys.length : 0;
-    document.getElementById(`avg-${m.name}`).textContent =
-      `Avg: ${avg.toFixed(m.unit === 'ms' ? 0 : 2)} ${m.unit}`;
+    document.getElementById(`avg-${m.name}`).textContent = averageLabel(ys, m.unit);
     const series = [
       { label: 'batch time (s)' },
       { label: m.label, stroke: '#1f77b4', points: { show: xs.length < 200 } },

@@ -18,3 +18,5 @@ export function histogram(
 ): { edges: number[]; counts: (number | null)[] };
 /** A batch time in seconds with as many decimals as the batch interval needs. */
 export function batchTimeLabel(batchTimeMs: number, batchIntervalMs: number): string;
+/** A statistic's average over the retained batches, `Avg: -` with none. */
+export function averageLabel(values: readonly number[], unit: string): string;

@@ -48,3 +48,10 @@ export function batchTimeLabel(batchTimeMs, batchIntervalMs) {
   const decimals = (ms) => (ms % 1000 === 0 ? 0 : ms % 100 === 0 ? 1 : ms % 10 === 0 ? 2 : 3);
   return `${(batchTimeMs / 1000).toFixed(Math.max(decimals(batchIntervalMs), decimals(batchTimeMs)))} s`;
 }
+
+/** A statistic's average over the retained batches; a run with no batch yet has none, not 0. */
+export function averageLabel(values, unit) {
+  if (values.length === 0) return 'Avg: -';
+  const avg = values.reduce((a, v) => a + v, 0) / values.length;
+  return `Avg: ${avg.toFixed(unit === 'ms' ? 0 : 2)} ${unit}`;
+}
