@@ -15,7 +15,7 @@ export function parseUiPort(text: string): number {
 
 /**
  * What `sluice run --ui [port] --metrics <file>` adds to a local run: the Streaming UI's server with the state
- * it shows, and the metrics file, as listeners of the run. Stopped with the run.
+ * it shows, and the metrics file, as listeners of the run. `end` tells the page the run is over; `close` stops the server.
  */
 export class LocalUi {
   private constructor(
@@ -45,6 +45,14 @@ export class LocalUi {
     if (!this.state || !this.server) return;
     this.state.describe(jobName, batchIntervalMs);
     log(`Streaming UI at ${this.server.url}\n`);
+  }
+
+  /**
+   * Marks the run as ended (failed, with `error`) on the page, which goes on being served until `close`: the
+   * page shows a banner instead of a live run. Nothing when there is no UI.
+   */
+  end(error?: string): void {
+    this.state?.end(error);
   }
 
   /** Stops the server. */

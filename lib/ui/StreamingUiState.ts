@@ -32,6 +32,14 @@ export interface StreamingSummary {
   readonly activeAsOfMs?: number;
   /** The retained completed batches, oldest first, without their output operations (see `batch`). */
   readonly batches: readonly BatchRow[];
+  /** Present once the run has ended (see `StreamingUiState.end`): when, and its error if it failed. */
+  readonly ended?: RunEnd;
+}
+
+/** How a run ended: when, ms since the epoch, and the error that ended it, absent when it ended well. */
+export interface RunEnd {
+  readonly atMs: number;
+  readonly error?: string;
 }
 
 /** One batch's page: its full metrics and its dead letters. */
@@ -64,6 +72,7 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   private readonly trend = new DelayTrend();
   private completedBatches = 0;
   private records = 0;
+  private ended: RunEnd | undefined;
 
   /**
    * @param jobName the job's name, for the page's title
@@ -81,6 +90,16 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
     this.jobName = jobName;
     this.batchIntervalMs = batchIntervalMs;
     this.startedAtMs = startedAtMs;
+  }
+
+  /**
+   * The run has ended, with `error` when it failed: the summary says so from now on, and the page stops showing it
+   * as live. The first call counts; the server may go on serving the finished run.
+   * @example
+   * state.end(); // or state.end('batch 7000 failed: task 0.1 failed on every attempt')
+   */
+  end(error?: string, atMs = Date.now()): void {
+    this.ended ??= { atMs, ...(error !== undefined ? { error } : {}) };
   }
 
   /** A batch was generated and waits for a job slot. */
@@ -137,6 +156,7 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
       active: this.activeBatches.snapshot(nowMs),
       activeAsOfMs: nowMs,
       batches: this.completed.map(withoutOutputOps),
+      ...(this.ended ? { ended: this.ended } : {}),
     };
   }
 

@@ -6,6 +6,8 @@ import {
   batchTimeLabel,
   deadLetterRecord,
   histogram,
+  pollDelayMs,
+  runEndBanner,
 } from '../../lib/ui/static/pageFormat.js';
 
 describe("the batch page's dead letters", () => {
@@ -84,5 +86,14 @@ describe("the Statistics' averages", () => {
     expect(averageLabel([], 'records/sec')).toBe('Avg: -');
     expect(averageLabel([10, 21], 'ms')).toBe('Avg: 16 ms');
     expect(averageLabel([1, 2], 'records/sec')).toBe('Avg: 1.50 records/sec');
+  });
+});
+
+describe('the banner of a run that has ended', () => {
+  it('is absent while the run is live, then says how it ended, and the page polls seldom', () => {
+    expect([runEndBanner({}), pollDelayMs({}), pollDelayMs(undefined)]).toEqual([undefined, 1000, 1000]);
+    expect(runEndBanner({ ended: { atMs: 1 } })).toBe('The run has ended.');
+    expect(runEndBanner({ ended: { atMs: 1, error: 'boom' } })).toBe('The run failed: boom');
+    expect(pollDelayMs({ ended: { atMs: 1 } })).toBe(10_000);
   });
 });

@@ -6,9 +6,10 @@ import {
   batchTimeLabel,
   deadLetterRecord,
   histogram,
+  pollDelayMs,
+  runEndBanner,
 } from './pageFormat.js';
 
-const POLL_MS = 1000;
 const PAGE_SIZE = 100;
 const UNSTABLE_AFTER = 10;
 const page = document.getElementById('page');
@@ -65,7 +66,7 @@ const METRICS = [
 ];
 
 function streamingSkeleton() {
-  page.innerHTML = `<div id="header"></div><div id="stability"></div>
+  page.innerHTML = `<div id="ended" hidden></div><div id="header"></div><div id="stability"></div>
     <h3>Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
     <h3 id="active-title">Active Batches</h3><p id="active-fresh"></p><div id="active"></div>
     <h3 id="completed-title">Completed Batches</h3><div class="pager" id="pager"></div><div id="completed"></div>`;
@@ -130,8 +131,14 @@ function drawStreaming(s) {
   document.getElementById('header').innerHTML = s.readOnly
     ? `Batches of <b>${ms(s.batchIntervalMs)}</b> up to <b>${duration(last?.batchTime ?? 0)}</b> of stream time ` +
       `(<b>${s.completedBatches}</b> completed batches kept, <b>${records}</b> records)`
-    : `Running batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration(Date.now() - s.startedAtMs)}</b> since <b>${esc(new Date(s.startedAtMs).toISOString().replace('T', ' ').slice(0, 19))}</b> ` +
+    : `${s.ended ? 'Ran' : 'Running'} batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration((s.ended?.atMs ?? Date.now()) - s.startedAtMs)}</b> since <b>${esc(new Date(s.startedAtMs).toISOString().replace('T', ' ').slice(0, 19))}</b> ` +
       `(<b>${s.completedBatches}</b> completed batches, <b>${records}</b> records)`;
+  // A run that has ended says so above all, so the page is not read as live.
+  const ended = document.getElementById('ended');
+  const banner = runEndBanner(s);
+  ended.hidden = banner === undefined;
+  ended.className = s.ended?.error === undefined ? 'ended' : 'ended failed';
+  ended.textContent = banner ?? '';
   const growing = s.delayGrowingFor;
   document.getElementById('stability').innerHTML =
     growing >= UNSTABLE_AFTER
@@ -362,7 +369,7 @@ async function route() {
       }
       document.getElementById('header').textContent = `The run is gone or unreachable: ${error.message}`;
     }
-    timer = setTimeout(poll, POLL_MS);
+    timer = setTimeout(poll, pollDelayMs(lastSummary));
   };
   await poll();
 }

@@ -1,5 +1,6 @@
 // The types of pageFormat.js, the page's plain functions, for the unit tests that import it.
 import type { DeadLetter } from '../../dataset/TaskContext';
+import type { StreamingSummary } from '../StreamingUiState';
 
 /** A dead letter's record for the batch page, cut to 300 characters; a letter may have none. */
 export function deadLetterRecord(letter: Pick<DeadLetter, 'record'>): string;
@@ -20,3 +21,7 @@ export function histogram(
 export function batchTimeLabel(batchTimeMs: number, batchIntervalMs: number): string;
 /** A statistic's average over the retained batches, `Avg: -` with none. */
 export function averageLabel(values: readonly number[], unit: string): string;
+/** The banner of a run that has ended, or undefined while it runs. */
+export function runEndBanner(summary: Pick<StreamingSummary, 'ended'>): string | undefined;
+/** How often the page polls, in ms: every second while the run is live, seldom once it has ended. */
+export function pollDelayMs(summary: Pick<StreamingSummary, 'ended'> | undefined): number;

@@ -55,3 +55,14 @@ export function averageLabel(values, unit) {
   const avg = values.reduce((a, v) => a + v, 0) / values.length;
   return `Avg: ${avg.toFixed(unit === 'ms' ? 0 : 2)} ${unit}`;
 }
+
+/** The banner of a run that has ended (`summary.ended`), or undefined while it runs. */
+export function runEndBanner(summary) {
+  if (!summary.ended) return undefined;
+  return summary.ended.error === undefined ? 'The run has ended.' : `The run failed: ${summary.ended.error}`;
+}
+
+/** How often the page polls: every second while the run is live, then seldom, to notice the server stopping. */
+export function pollDelayMs(summary) {
+  return summary?.ended ? 10_000 : 1000;
+}
