@@ -55,6 +55,11 @@ export class LocalUi {
     this.state?.end(error);
   }
 
+  /** True when a Streaming UI is served (`--ui`), not just a metrics file written. */
+  get serving(): boolean {
+    return this.server !== undefined;
+  }
+
   /** Stops the server. */
   async close(): Promise<void> {
     await this.server?.close();

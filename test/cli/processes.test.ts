@@ -133,6 +133,52 @@ describe('signals', () => {
   });
 });
 
+describe('the Streaming UI of a run that ended', () => {
+  it('stays up, marked ended with the failure, until Ctrl-C; then the run exits with its code', {
+    timeout: SAFETY_MS,
+  }, async () => {
+    // given a job whose second batch fails, run with --ui
+    await writeFile(
+      join(dir, 'job.json'),
+      JSON.stringify({
+        name: 'ui-after-failure',
+        batchIntervalMs: 1000,
+        maxTaskAttempts: 1,
+        functions: 'fns.mjs',
+        sources: { q: { type: 'queue', batches: [['a'], ['b']] } },
+        streams: { s: { from: 'q', ops: [{ op: 'mapPartitions', fn: 'breakOnB' }] } },
+        outputs: [{ stream: 's', type: 'print' }],
+      }),
+    );
+    await writeFile(
+      join(dir, 'fns.mjs'),
+      'export const breakOnB = (records) => { if (records.includes("b")) throw new Error("b breaks"); return records; };\n',
+    );
+    const run = launch(process.execPath, [
+      bin,
+      'run',
+      'job.json',
+      '--fast',
+      '--batches',
+      '3',
+      '--ui',
+      '0',
+      '--workers',
+      '0',
+    ]);
+    // when the run has failed
+    await run.stderrShows('its Streaming UI stays up until Ctrl-C');
+    // then the page still answers, and says the run failed and why
+    const url = /Streaming UI at (\S+)/.exec(run.output.stderr)![1]!;
+    const summary = (await (await fetch(`${url}api/streaming`)).json()) as { ended?: { error?: string } };
+    expect(summary.ended?.error).toMatch(/b breaks/);
+    // and Ctrl-C ends the process with the run's exit code
+    run.child.kill('SIGINT');
+    const { code } = await run.closed;
+    expect(code).toBe(1);
+  });
+});
+
 describe('one run per store', () => {
   it('refuses a second run on a store in use, naming the PID that holds it', {
     timeout: SAFETY_MS,

@@ -151,7 +151,11 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
     }
     return reportInvalid(error);
   }
-  onOutputClosed = () => runtime.stop();
+  onOutputClosed = () => {
+    stopAsked = true;
+    endLinger?.();
+    runtime.stop();
+  };
   ui?.describe(jobName, runtime.ssc.batchIntervalMs, log);
   if (runtime.checkpoint) {
     const doneThrough = runtime.checkpoint.lastCompletedBatch;
@@ -173,7 +177,16 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
     }
   }
   let firstSignalAt: number | undefined;
+  // Set once the run asks to stop (a signal, the parent gone, stdout closed): the UI then stops with it.
+  let stopAsked = false;
+  // While the UI is kept up after the run ended: what a stop request resolves.
+  let endLinger: (() => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    stopAsked = true;
+    if (endLinger) {
+      endLinger();
+      return;
+    }
     const now = Date.now();
     if (firstSignalAt !== undefined) {
       if (now - firstSignalAt < REPEATED_SIGNAL_MS) return;
@@ -192,6 +205,11 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
   const parentWatch = setInterval(() => {
     if (process.ppid === parentPid) return;
     clearInterval(parentWatch);
+    stopAsked = true;
+    if (endLinger) {
+      endLinger();
+      return;
+    }
     log(
       `The process that started sluice (PID ${parentPid}) is gone: stopping after the running batch...\n`,
       'warn',
@@ -206,9 +224,18 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
       // Said once: a failed batch's line gave the cause already.
       if (failureLogged) log('The job stopped at the failed batch above; a new run resumes at it\n', 'warn');
       else log(`The job stopped: ${summary.error.message}\n`, 'error');
-      return EXIT.failed;
     }
-    return EXIT.ok;
+    // A run that ended by itself (its batches done, or a failed batch) keeps its UI up, marked as ended, so its
+    // last batches and a failure can be looked at: until now the page went away with the process. A stop that
+    // someone asked for ends both.
+    if (ui?.serving && !stopAsked) {
+      ui.end(summary.error?.message);
+      log('The run has ended; its Streaming UI stays up until Ctrl-C\n');
+      await new Promise<void>((resolve) => {
+        endLinger = resolve;
+      });
+    }
+    return summary.error ? EXIT.failed : EXIT.ok;
   } catch (error) {
     // A source that cannot start (a missing folder, a cloud source in local mode) is a problem of the job.
     if (error instanceof JobValidationError) return reportInvalid(error);
