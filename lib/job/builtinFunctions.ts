@@ -290,6 +290,17 @@ export function rename(args: FnArgs): JobFunction {
       );
     }
   }
+  // Two fields renamed to one name would keep only the later one's value, silently.
+  const renamedFrom = new Map<string, string>();
+  for (const [from, to] of entries as [string, string][]) {
+    const earlier = renamedFrom.get(to);
+    if (earlier !== undefined) {
+      throw new TypeError(
+        `rename: fields "${earlier}" and "${from}" would both become "${to}"; give each its own name`,
+      );
+    }
+    renamedFrom.set(to, from);
+  }
   const renames = new Map(entries as [string, string][]);
   return (record: unknown) => {
     const source = objectRecord('rename', record);

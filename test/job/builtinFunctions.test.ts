@@ -155,6 +155,9 @@ describe('built-in factories', () => {
     expect(f(tweet)).toEqual({ id: 7, author: 'u1', text: 'grep me', lang: 'en' });
     expect(() => rename({})).toThrow(/rename needs args/);
     expect(() => rename({ user: 3 })).toThrow(/the new name for field "user" must be a non-empty string/);
+    expect(() => rename({ user: 'who', name: 'who' })).toThrow(
+      /rename: fields "user" and "name" would both become "who"; give each its own name/,
+    );
     expect(() => f([1])).toThrow(/rename expects an object record/);
   });
 
