@@ -23,6 +23,7 @@ import { HybridRunner } from './HybridRunner';
 import { JobMetricsWriter } from './JobMetricsWriter';
 import type { JobRecords } from './JobRecords';
 import { DEFAULT_IDLE_AFTER_BATCHES, IdleTracker, isPeekable, type SleepMark, wakePlan } from './JobSleep';
+import { jobVersion } from './jobVersion';
 import type { KinesisSource } from './KinesisSource';
 import { LambdaTaskRunner } from './LambdaTaskRunner';
 import { logRetries } from './logRetries';
@@ -133,7 +134,12 @@ export class BatchDriver {
       functionName: this.config.workerFunction,
       parallelism: this.config.taskConcurrency ?? 16,
       // The worker's store is the bucket; this job's blocks, its document and spilled results are under the prefix.
-      job: { jobKey: 'job.json', storePrefix: jobStorePrefix(name), jobName: name },
+      job: {
+        jobKey: 'job.json',
+        jobVersion: jobVersion(doc),
+        storePrefix: jobStorePrefix(name),
+        jobName: name,
+      },
       spillStore: store,
       onReports: (reports) => jobStore.deliver(reports),
     });

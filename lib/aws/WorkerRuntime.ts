@@ -13,6 +13,7 @@ import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { registerAwsDirectReaders } from './awsDirectReaders';
 import { STATIC_PREFIX } from './bucketLayout';
 import { ENV } from './deploymentContract';
+import { isJobVersion, jobVersion } from './jobVersion';
 import { collectReports, withCollectedReports } from './TaskReports';
 import { logTaskRetries, withTaskLog } from './taskLog';
 
@@ -22,6 +23,12 @@ export type WorkerJobRef = ({ readonly job: unknown } | { readonly jobKey: strin
   readonly storePrefix?: string;
   /** The job's name, for the worker's log lines. Default: none. */
   readonly jobName?: string;
+  /**
+   * With `jobKey`: the version of the document the task was planned from ({@link jobVersion}). The worker keeps
+   * a graph per version, and refuses a document under the key that is another version. Default: none (the first
+   * document read under the key is kept).
+   */
+  readonly jobVersion?: string;
 };
 
 /** The worker Lambda's event: one task of a job. */
@@ -182,7 +189,10 @@ export class WorkerRuntime {
   /** The executor of a job, its graph built once per container. */
   private executor(ref: WorkerJobRef, store: BlockStore): Promise<TaskExecutor> {
     const prefix = ref.storePrefix ?? '';
-    const id = 'jobKey' in ref ? `key|${prefix}|${ref.jobKey}` : `doc|${prefix}|${JSON.stringify(ref.job)}`;
+    const id =
+      'jobKey' in ref
+        ? `key|${prefix}|${ref.jobKey}|${ref.jobVersion ?? ''}`
+        : `doc|${prefix}|${JSON.stringify(ref.job)}`;
     let executor = this.executors.get(id);
     if (!executor) {
       executor = this.buildExecutor(ref, store);
@@ -198,6 +208,14 @@ export class WorkerRuntime {
 
   private async buildExecutor(ref: WorkerJobRef, store: BlockStore): Promise<TaskExecutor> {
     const document = 'jobKey' in ref ? await readJobDocument(store, ref.jobKey) : ref.job;
+    if ('jobKey' in ref && ref.jobVersion !== undefined && jobVersion(document) !== ref.jobVersion) {
+      // The job was started again with another document since this task was planned: its graph may differ, and
+      // running the task on it would write another job's output. The task fails; the coordinator that planned it
+      // is fenced by the one the new start brings.
+      throw new Error(
+        `the job document under ${ref.jobKey} is version ${jobVersion(document)}, not ${ref.jobVersion} that this task was planned from: the job was started again with another document`,
+      );
+    }
     const { baseDir, deployedModules } = this.options;
     const ssc = deployedModules
       ? await buildDeployedJob(document, { baseDir: '/', deployedModules })
@@ -244,6 +262,9 @@ export function parseWorkerEvent(event: unknown): WorkerEvent {
   }
   if (hasJob && (typeof e.job !== 'object' || e.job === null))
     fail(`job must be a job document object, got ${show(e.job)}`);
+  if (e.jobVersion !== undefined && !isJobVersion(e.jobVersion)) {
+    fail(`jobVersion must be 16 hexadecimal digits, got ${show(e.jobVersion)}`);
+  }
   if (e.jobName !== undefined && typeof e.jobName !== 'string')
     fail(`jobName must be a string, got ${show(e.jobName)}`);
   if (
