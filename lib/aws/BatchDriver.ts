@@ -58,7 +58,16 @@ export class BatchDriver {
   async tick(job: string | undefined, budgetMs: number, log: Logger): Promise<Record<string, unknown>> {
     const names = job ? [job] : await this.records.runningJobs();
     const results = [];
-    for (const name of names) results.push(await this.drive(name, budgetMs / names.length, true, log));
+    for (const name of names) {
+      // One job's failure (a damaged record, say) is that job's answer: the others are still driven.
+      try {
+        results.push(await this.drive(name, budgetMs / names.length, true, log));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        log.error(`Job ${name}: ${message}`, { job: name, error: message });
+        results.push({ ok: false, job: name, error: message });
+      }
+    }
     return { ok: true, driven: results };
   }
 

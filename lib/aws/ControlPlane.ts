@@ -77,6 +77,11 @@ export class ControlPlane {
     return { ok: true, job: name, state: 'running', note: 'started: the coordinator drives its batches' };
   }
 
+  /** Whether a job of that name was ever started. */
+  exists(name: string): Promise<boolean> {
+    return this.records.exists(name);
+  }
+
   async stop(name: string): Promise<Record<string, unknown>> {
     await this.records.putControl(name, { state: 'stopped', updatedAt: new Date().toISOString() });
     return { ok: true, job: name, state: 'stopped' };
@@ -142,7 +147,9 @@ export class ControlPlane {
     const control = await this.records.control(name);
     if (!control) return { ok: false, error: `job: no job named ${JSON.stringify(name)}` };
     const metrics = await this.records.keptMetrics(name);
-    const checkpoint = await readCheckpoint(this.records.jobStore(name));
+    const checkpoint = await readCheckpoint(this.records.jobStore(name), {
+      file: `s3://${this.records.bucket}/${jobStorePrefix(name)}${METADATA_KEY}`,
+    });
     return {
       ok: true,
       job: name,

@@ -1,7 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { JobValidationError } from '../errors';
+import { CorruptCheckpointError, JobValidationError } from '../errors';
 import { buildJob } from '../job/buildJob';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
@@ -10,7 +10,7 @@ import { BatchDriver } from './BatchDriver';
 import { ControlPlane } from './ControlPlane';
 import { type CoordinatorEvent, parseCoordinatorEvent } from './coordinatorEvents';
 import { ENV } from './deploymentContract';
-import { JobRecords } from './JobRecords';
+import { DamagedJobRecordError, JobRecords } from './JobRecords';
 
 // Kept here for the modules that import it from the coordinator.
 export { withBatch } from './JobRecords';
@@ -137,6 +137,23 @@ export class CoordinatorRuntime {
         return { ok: false, error: error.message, issues: error.issues };
       throw error;
     }
+    try {
+      return await this.act(parsed, budgetMs, log);
+    } catch (error) {
+      // A job's damaged records are the answer, with what to do, not an unhandled error with a stack trace.
+      if (error instanceof DamagedJobRecordError || error instanceof CorruptCheckpointError) {
+        const job = typeof parsed.job === 'string' ? parsed.job : parsed.job?.name;
+        return { ok: false, ...(typeof job === 'string' ? { job } : {}), error: error.message };
+      }
+      throw error;
+    }
+  }
+
+  private async act(
+    parsed: CoordinatorEvent,
+    budgetMs: number,
+    log: Logger,
+  ): Promise<Record<string, unknown>> {
     switch (parsed.action) {
       case 'start': {
         const started = await this.controlPlane.start(parsed.job, parsed.batches, parsed.fresh === true);
@@ -145,6 +162,7 @@ export class CoordinatorRuntime {
         return this.driver.drive(started.job, budgetMs, false, log);
       }
       case 'reset':
+        if (!(await this.controlPlane.exists(parsed.job))) return noSuchJob(parsed.job);
         await this.controlPlane.reset(parsed.job);
         return {
           ok: true,
@@ -153,6 +171,7 @@ export class CoordinatorRuntime {
           note: 'reset: the next start begins from scratch',
         };
       case 'stop':
+        if (!(await this.controlPlane.exists(parsed.job))) return noSuchJob(parsed.job);
         return this.controlPlane.stop(parsed.job);
       case 'status':
         return this.controlPlane.status(parsed.job, parsed.last);
@@ -166,6 +185,11 @@ export class CoordinatorRuntime {
   static async contextFor(doc: unknown): Promise<StreamingContext> {
     return buildJob(doc, { baseDir: '/' });
   }
+}
+
+/** The answer to an action on a job that was never started: the name is likely a typo. */
+function noSuchJob(job: string): Record<string, unknown> {
+  return { ok: false, error: `job: no job named ${JSON.stringify(job)}` };
 }
 
 /** A positive whole number of ms from the environment, or an error naming the variable. */

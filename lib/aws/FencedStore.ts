@@ -1,5 +1,5 @@
 import { SluiceError } from '../errors';
-import { type CheckpointData, METADATA_KEY } from '../scheduler/CheckpointData';
+import { type CheckpointData, METADATA_KEY, parseCheckpoint } from '../scheduler/CheckpointData';
 import type { BlockStore } from '../storage/BlockStore';
 import type { S3BlockStore } from './S3BlockStore';
 
@@ -84,7 +84,7 @@ export class FencedStore implements BlockStore {
       if (!current) return undefined;
       // The epoch already in it is not compared with ours: the lease decides who claims (a lease deleted by
       // hand restarts at epoch 1), and the ETag chain, not the number, is what fences.
-      const data = JSON.parse(Buffer.from(current.bytes).toString('utf8')) as CheckpointData;
+      const data = parseCheckpoint(current.bytes);
       const claimed = JSON.stringify({ ...data, fencingEpoch: this.epoch });
       const etag = await this.store.putConditional(METADATA_KEY, claimed, current.etag);
       if (etag !== undefined) {

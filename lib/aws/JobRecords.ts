@@ -57,8 +57,17 @@ export class JobRecords {
   }
 
   async control(name: string): Promise<JobControl | undefined> {
-    const text = await this.maybeText(`jobs/${name}/control.json`);
-    return text ? (JSON.parse(text) as JobControl) : undefined;
+    const key = `jobs/${name}/control.json`;
+    const text = await this.maybeText(key);
+    return text === undefined ? undefined : (this.parse(key, text) as JobControl);
+  }
+
+  /** Whether a job of that name was ever started (its records exist, damaged or not). */
+  async exists(name: string): Promise<boolean> {
+    return (
+      (await this.root.get(`jobs/${name}/control.json`)) !== undefined ||
+      (await this.root.get(`jobs/${name}/job.json`)) !== undefined
+    );
   }
 
   async putControl(name: string, control: JobControl): Promise<void> {
@@ -67,7 +76,8 @@ export class JobRecords {
 
   /** The job document the last start recorded. */
   async document(name: string): Promise<Record<string, unknown>> {
-    return JSON.parse(await this.text(`jobs/${name}/job.json`)) as Record<string, unknown>;
+    const key = `jobs/${name}/job.json`;
+    return this.parse(key, await this.text(key)) as Record<string, unknown>;
   }
 
   /** The last {@link METRICS_KEPT} batches' metrics, oldest first. */
@@ -79,8 +89,26 @@ export class JobRecords {
     const keys = await this.root.list(JOBS_PREFIX);
     const names = keys.filter((k) => k.endsWith('/control.json')).map((k) => k.split('/')[1]!);
     const running: string[] = [];
-    for (const name of names) if ((await this.control(name))?.state === 'running') running.push(name);
+    for (const name of names) {
+      // A damaged record is listed too: driving it reports the damage, where throwing here stopped every job.
+      const state = await this.control(name).then(
+        (control) => control?.state,
+        (error) => (error instanceof DamagedJobRecordError ? 'damaged' : Promise.reject(error)),
+      );
+      if (state === 'running' || state === 'damaged') running.push(name);
+    }
     return running;
+  }
+
+  /** A record's JSON, or a {@link DamagedJobRecordError} that names it. */
+  private parse(key: string, text: string): unknown {
+    try {
+      const value = JSON.parse(text) as unknown;
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+    } catch {
+      // reported below
+    }
+    throw new DamagedJobRecordError(`s3://${this.bucket}/${key}`, JSON.stringify(text.slice(0, 40)));
   }
 
   private async text(key: string): Promise<string> {
@@ -108,4 +136,17 @@ export function withBatch(kept: readonly BatchInfo[], batch: BatchInfo): BatchIn
     const { outputOps: _, ...summary } = b;
     return summary;
   });
+}
+
+/**
+ * A job's record in the bucket (`control.json`, `job.json`) that is not the JSON object Sluice writes: something
+ * else changed it. `reset` (or a start with `"fresh": true`) writes the job's records anew.
+ */
+export class DamagedJobRecordError extends Error {
+  override name = 'DamagedJobRecordError';
+  constructor(where: string, starts: string) {
+    super(
+      `${where} is damaged (it is not the JSON object Sluice writes; it starts ${starts}): send {"action": "reset"} for the job, or start it with "fresh": true, to write its records anew`,
+    );
+  }
 }

@@ -54,11 +54,9 @@ export class S3Lease {
     ttlMs: number,
   ): Promise<S3Lease | undefined> {
     const current = await store.getWithEtag(key);
-    if (current) {
-      const held = parseLease(current.bytes);
-      if (held.owner !== owner && held.expiresAtMs > Date.now()) return undefined;
-    }
-    const epoch = current ? parseLease(current.bytes).epoch + 1 : 1;
+    const held = current ? parseLease(current.bytes) : undefined;
+    if (held && held.owner !== owner && held.expiresAtMs > Date.now()) return undefined;
+    const epoch = held ? held.epoch + 1 : current ? damagedLeaseEpoch() : 1;
     const lease = new S3Lease(store, key, owner, epoch, ttlMs);
     return (await lease.write(current?.etag)) ? lease : undefined;
   }
@@ -69,7 +67,7 @@ export class S3Lease {
    */
   static async breakLease(store: ConditionalStore, key: string): Promise<boolean> {
     const current = await store.getWithEtag(key);
-    const epoch = current ? parseLease(current.bytes).epoch : 0;
+    const epoch = current ? (parseLease(current.bytes)?.epoch ?? damagedLeaseEpoch()) : 0;
     const body = JSON.stringify({ owner: '', epoch: epoch + 1, expiresAtMs: 0 } satisfies LeaseBody);
     return (await store.putConditional(key, body, current?.etag)) !== undefined;
   }
@@ -117,11 +115,28 @@ export class S3Lease {
 }
 
 /** A lease body; one written before epochs existed counts as epoch 0. */
-function parseLease(bytes: Uint8Array): LeaseBody {
-  const body = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LeaseBody>;
+/** The lease's body; undefined when the object is damaged (not a JSON object). */
+function parseLease(bytes: Uint8Array): LeaseBody | undefined {
+  let body: Partial<LeaseBody>;
+  try {
+    body = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LeaseBody>;
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
   return {
     owner: String(body.owner ?? ''),
     epoch: Number.isInteger(body.epoch) ? (body.epoch as number) : 0,
     expiresAtMs: Number(body.expiresAtMs ?? 0),
   };
+}
+
+/**
+ * The epoch of the lease written over a damaged one (not JSON), whose own epoch is lost. Any number would fence
+ * (the checkpoint's ETag chain does, see FencedStore), but epochs should go on counting up for the logs that
+ * name them: they count from 1, one a hand-over, so the clock's milliseconds are above all of them. A damaged
+ * lease is taken over at once: it has no expiry to wait for.
+ */
+function damagedLeaseEpoch(): number {
+  return Date.now();
 }

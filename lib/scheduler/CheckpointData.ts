@@ -77,7 +77,11 @@ export async function readCheckpoint(
   place: CheckpointPlace = {},
 ): Promise<CheckpointData | undefined> {
   const bytes = await store.get(METADATA_KEY);
-  if (!bytes) return undefined;
+  return bytes ? parseCheckpoint(bytes, place) : undefined;
+}
+
+/** A metadata checkpoint's bytes as read, or a {@link CorruptCheckpointError} that names `place`. */
+export function parseCheckpoint(bytes: Uint8Array, place: CheckpointPlace = {}): CheckpointData {
   const damaged = (reason: string) =>
     new CorruptCheckpointError(
       place.file ?? METADATA_KEY,

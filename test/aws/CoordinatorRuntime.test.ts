@@ -93,6 +93,84 @@ describe('the coordinator at the edge', () => {
     expect(await root.list('outputs/stuck/')).toEqual(['outputs/stuck/counts/1000.json']);
   });
 
+  it('answers stop and reset of a job never started as status does, and writes nothing', async () => {
+    // given a control function and no job named "nope"
+    const control = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
+      clients,
+      { drive: false },
+    );
+    const root = new S3BlockStore({ client: s3Client(), bucket });
+    // when it is stopped and reset (a typo of a running job's name, say)
+    for (const action of ['stop', 'reset']) {
+      // then the answer says there is no such job, where it said "stopped" and made a phantom job
+      expect(await control.handle({ action, job: 'nope' }, 0)).toEqual({
+        ok: false,
+        error: 'job: no job named "nope"',
+      });
+    }
+    expect(await root.list('jobs/nope/')).toEqual([]);
+  });
+
+  it('answers a job with damaged records with what to do, reports it in a tick without throwing, and resets it', async () => {
+    // given a job whose control record, lease and checkpoint something else overwrote
+    const root = new S3BlockStore({ client: s3Client(), bucket });
+    await root.put('jobs/damaged/control.json', '{"state":"runn');
+    await root.put('jobs/damaged/job.json', '{}');
+    await root.put('jobs/damaged/lease.json', 'garbage');
+    await root.put('jobs/damaged/store/checkpoint/metadata.json', '{"version":1,"graphSig');
+    const control = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
+      clients,
+      { drive: false },
+    );
+    // when its status is asked
+    const status = await control.handle({ action: 'status', job: 'damaged' }, 0);
+    // then the answer names the record and says how to write it anew, instead of an unhandled SyntaxError
+    expect(status).toMatchObject({ ok: false, job: 'damaged' });
+    expect(status.error).toMatch(
+      new RegExp(`s3://${bucket}/jobs/damaged/control.json is damaged .*send \\{"action": "reset"\\}`),
+    );
+    // and a tick over every job reports it and goes on (it stopped every job's batches before)
+    const coordinator = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },
+      clients,
+    );
+    const tick = (await coordinator.handle({ action: 'tick' }, 0)) as { ok: boolean; driven: unknown[] };
+    expect(tick.ok).toBe(true);
+    expect(tick.driven).toContainEqual(expect.objectContaining({ ok: false, job: 'damaged' }));
+    // and a reset writes its records anew, breaking the damaged lease
+    expect(await control.handle({ action: 'reset', job: 'damaged' }, 0)).toMatchObject({ ok: true });
+    expect(await root.list('jobs/damaged/store/')).toEqual([]);
+    expect(await control.handle({ action: 'status', job: 'damaged' }, 0)).toMatchObject({
+      ok: true,
+      state: 'stopped',
+    });
+    expect((await S3Lease.acquire(root, 'jobs/damaged/lease.json', 'next', 60_000))?.epoch).toBeGreaterThan(
+      1,
+    );
+  });
+
+  it('answers a damaged checkpoint with its sentence, not an unhandled error', async () => {
+    // given a stopped job whose checkpoint was cut short
+    const root = new S3BlockStore({ client: s3Client(), bucket });
+    await root.put('jobs/cut/control.json', JSON.stringify({ state: 'stopped', updatedAt: '' }));
+    await root.put('jobs/cut/store/checkpoint/metadata.json', '{"version":1,"graphSig');
+    const control = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
+      clients,
+      { drive: false },
+    );
+    // when its status is asked, then the answer is the damaged checkpoint's sentence
+    const status = await control.handle({ action: 'status', job: 'cut' }, 0);
+    expect(status).toMatchObject({ ok: false, job: 'cut' });
+    expect(status.error).toMatch(
+      new RegExp(
+        `the checkpoint s3://${bucket}/jobs/cut/store/checkpoint/metadata.json is damaged .*"fresh": true`,
+      ),
+    );
+  });
+
   it('drives until a margin before the timeout: a fifth of the time left, from 1 s to 30 s', () => {
     expect(drivingBudgetMs(300_000)).toBe(270_000);
     expect(drivingBudgetMs(10_000)).toBe(8000);
