@@ -1,4 +1,5 @@
 import type { _Record, KinesisClient } from '@aws-sdk/client-kinesis';
+import { recordTextOf } from '../source/textLines';
 import type { BlockStore } from '../storage/BlockStore';
 import type { RetryPolicy } from './awsClients';
 import { GET_RECORDS_LIMIT, getRecordsPage, isKinesisRetryable, openShardIterator } from './kinesisCalls';
@@ -67,7 +68,6 @@ const MAX_EMPTY_BEHIND = 1000;
  * because the range's end is a rule on the records themselves, never on when the task ran.
  */
 export class KinesisRangeReader {
-  private readonly decoder = new TextDecoder();
   private readonly retry: RetryPolicy;
 
   constructor(
@@ -141,7 +141,7 @@ export class KinesisRangeReader {
         page.shift();
         last = record.SequenceNumber;
         taken++;
-        records.push(this.decoder.decode(record.Data));
+        records.push(recordTextOf(record.Data));
       }
       if (shardEnded || iterator === undefined) return end(shardEnded);
       const out = await getRecordsPage(this.client, this.retry, iterator, GET_RECORDS_LIMIT, () => {

@@ -2,6 +2,7 @@ import { GetRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/clie
 import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from '../source/RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
+import { recordTextOf } from '../source/textLines';
 import { type RetryPolicy, withRetries } from './awsClients';
 import { type KinesisPosition, parseKinesisPosition } from './KinesisPosition';
 import type { KinesisReadPart } from './KinesisRangeReader';
@@ -81,7 +82,6 @@ export class KinesisSource implements PlannedSource<string> {
   readonly startAt: 'TRIM_HORIZON' | 'LATEST';
   private readonly client: KinesisClient;
   private readonly retry: RetryPolicy;
-  private readonly decoder = new TextDecoder();
   private readonly readDeadlineMs: () => number | undefined;
 
   /** The last sequence number handed out, per shard not finished. */
@@ -323,7 +323,7 @@ export class KinesisSource implements PlannedSource<string> {
         continue;
       }
       for (const record of out.Records ?? []) {
-        records.push(this.decoder.decode(record.Data));
+        records.push(recordTextOf(record.Data));
         last = record.SequenceNumber;
       }
       // No next iterator: the shard was closed by a reshard and this was its end.

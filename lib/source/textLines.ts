@@ -44,6 +44,22 @@ export function linesOf(
 }
 
 /**
+ * One record's bytes as text (a Kinesis record's data), or, when they are not UTF-8, an `UnreadableRecord`
+ * holding them in base64, which the task that reads it dead-letters, as the line sources do. A decoder that
+ * replaced the bad bytes with U+FFFD handed the job another record than the one that was sent.
+ */
+export function recordTextOf(bytes: Uint8Array | undefined): string {
+  if (bytes === undefined) return ''; // a record without data, as the SDK types allow
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isUtf8(buffer)) return buffer.toString('utf8');
+  const reason = 'record is not valid UTF-8; its bytes are kept in base64';
+  return unreadableRecord(reason, {
+    bytes: buffer.length,
+    base64: buffer.toString('base64'),
+  }) as unknown as string;
+}
+
+/**
  * Runs of lines as one array. `concat`, a block copy, not `flat()`, which V8 runs element by element: for a
  * range of two 16 MiB pieces that cost a sixth of the task. At most a thousand arrays go to one call (its
  * arguments are on the stack), for a part of many small files.

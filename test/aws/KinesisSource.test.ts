@@ -3,12 +3,14 @@ import {
   type KinesisClient,
   ListShardsCommand,
   MergeShardsCommand,
+  PutRecordCommand,
   UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kinesisClient } from '../../lib/aws/awsClients';
 import type { KinesisPosition } from '../../lib/aws/KinesisPosition';
 import { KinesisSource } from '../../lib/aws/KinesisSource';
+import { unreadableOf } from '../../lib/source/UnreadableRecord';
 import { putOnShards } from '../helpers/kinesisFeed';
 import { testKinesisClient, testStreams, waitForStreamActive } from './localstack';
 
@@ -117,6 +119,29 @@ describe('KinesisSource', () => {
     const written = await put(streamName, await openShards(streamName), 2, 's');
     const source = new KinesisSource({ client: kinesisClient(), streamName });
     expect(await source.recordsFor(1000, 1000)).toEqual(written);
+  });
+
+  it('given a record that is not UTF-8, when a batch is read, then it comes as unreadable with its bytes, not altered', async () => {
+    // Given a record of raw bytes, and a good one after it
+    const streamName = await createStream(1);
+    const raw = Uint8Array.from([0x80, 0x81, 0xff, 0x00, 0x01]);
+    await client.send(new PutRecordCommand({ StreamName: streamName, PartitionKey: 'k', Data: raw }));
+    await client.send(
+      new PutRecordCommand({
+        StreamName: streamName,
+        PartitionKey: 'k',
+        Data: new TextEncoder().encode('ok é'),
+      }),
+    );
+    const source = new KinesisSource({ client, streamName });
+    // When
+    const [bad, good] = await source.recordsFor(1000, 1000);
+    // Then the bad one is the marker the reading task dead-letters, holding the bytes as they came
+    expect(unreadableOf(bad)).toEqual({
+      reason: 'record is not valid UTF-8; its bytes are kept in base64',
+      input: { bytes: 5, base64: Buffer.from(raw).toString('base64') },
+    });
+    expect(good).toBe('ok é');
   });
 
   it('given an empty stream, when a batch is read, then it is empty and the position has no shard yet', async () => {
