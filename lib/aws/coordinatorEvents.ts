@@ -26,7 +26,21 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
     throw new JobValidationError([{ path: '', message: 'the event must be a JSON object', value: event }]);
   }
   const e = event as Record<string, unknown>;
-  if (e.source === 'aws.events' || e['detail-type'] === 'Scheduled Event') return { action: 'tick' };
+  if (e.source === 'aws.events' || e['detail-type'] === 'Scheduled Event') {
+    // A scheduled event carries no action; one that does was sent by hand, and its action must not be dropped
+    // for a tick that answers ok (a reset that never happened).
+    if (e.action !== undefined || e.job !== undefined) {
+      throw new JobValidationError([
+        {
+          path: e.action !== undefined ? 'action' : 'job',
+          message:
+            'a scheduled event (source aws.events) carries no action or job; send the action without "source" and "detail-type"',
+          value: e.action ?? e.job,
+        },
+      ]);
+    }
+    return { action: 'tick' };
+  }
   if (e.action === undefined) {
     // A JSON job, or a document naming a deployed TypeScript job module (`{"name", "module"}`).
     if ('batchIntervalMs' in e || 'sources' in e || 'module' in e) return { action: 'start', job: e };

@@ -86,4 +86,15 @@ describe('the events in events/aws/', () => {
       fresh: true,
     });
   });
+
+  it('takes an EventBridge scheduled event as the tick, and refuses one that carries an action', () => {
+    // given the scheduled event EventBridge sends
+    const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+    // then it is the tick
+    expect(parseCoordinatorEvent(scheduled)).toEqual({ action: 'tick' });
+    // and one sent by hand with an action is refused at the action, not answered as a tick (a lost reset)
+    expect(() => parseCoordinatorEvent({ ...scheduled, action: 'reset', job: 'x' })).toThrow(
+      /action: a scheduled event \(source aws.events\) carries no action or job/,
+    );
+  });
 });
