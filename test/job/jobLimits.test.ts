@@ -207,6 +207,14 @@ describe('the schema bounds every number a user sets', () => {
     expect(message).toContain('reads as -Infinity (got -Infinity)');
   });
 
+  it('bounds the description, which every metadata checkpoint holds', () => {
+    // given a 5 MB description
+    const issues = issuesOf(minimalJob({ description: 'x'.repeat(5_000_000) }));
+    // then it is refused at its path with the bound
+    expect(issueAt(issues, 'description').message).toMatch(/must be at most 10000 characters/);
+    expect(() => validateJob(minimalJob({ description: 'x'.repeat(10_000) }))).not.toThrow();
+  });
+
   it('has a maximum on every integer and number field', () => {
     // given the schema
     const schema = JSON.parse(
