@@ -21,9 +21,13 @@ export interface JobIssue {
 /** A job document that cannot run: every issue names the field at fault. Exit code 2 in the CLI. */
 export class JobValidationError extends SluiceError {
   override name = 'JobValidationError';
-  constructor(readonly issues: readonly JobIssue[]) {
+  /** @param what what is invalid, for the first line: the job, or an event about one (`invalid event:`) */
+  constructor(
+    readonly issues: readonly JobIssue[],
+    what = 'job',
+  ) {
     super(
-      `invalid job:\n${issues
+      `invalid ${what}:\n${issues
         .map(
           (i) =>
             `  ${i.path || '(root)'}: ${i.message}${i.value === undefined ? '' : ` (got ${preview(i.value)})`}`,

@@ -1,4 +1,4 @@
-import { JobValidationError } from '../errors';
+import { type JobIssue, JobValidationError } from '../errors';
 import { JOB_NAME, JOB_NAME_RULE } from '../job/jobName';
 
 /** What the coordinator is asked to do. Every event is validated here, at the edge. */
@@ -23,14 +23,14 @@ export type CoordinatorEvent =
  */
 export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    throw new JobValidationError([{ path: '', message: 'the event must be a JSON object', value: event }]);
+    throw invalidEvent([{ path: '', message: 'the event must be a JSON object', value: event }]);
   }
   const e = event as Record<string, unknown>;
   if (e.source === 'aws.events' || e['detail-type'] === 'Scheduled Event') {
     // A scheduled event carries no action; one that does was sent by hand, and its action must not be dropped
     // for a tick that answers ok (a reset that never happened).
     if (e.action !== undefined || e.job !== undefined) {
-      throw new JobValidationError([
+      throw invalidEvent([
         {
           path: e.action !== undefined ? 'action' : 'job',
           message:
@@ -44,24 +44,22 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
   if (e.action === undefined) {
     // A JSON job, or a document naming a deployed TypeScript job module (`{"name", "module"}`).
     if ('batchIntervalMs' in e || 'sources' in e || 'module' in e) return { action: 'start', job: e };
-    throw new JobValidationError([
+    throw invalidEvent([
       { path: 'action', message: 'expected a job document or an action: start, stop, reset, status or tick' },
     ]);
   }
   switch (e.action) {
     case 'start': {
       if (typeof e.job !== 'object' || e.job === null || Array.isArray(e.job)) {
-        throw new JobValidationError([
-          { path: 'job', message: 'start needs the job document in "job"', value: e.job },
-        ]);
+        throw invalidEvent([{ path: 'job', message: 'start needs the job document in "job"', value: e.job }]);
       }
       if (e.batches !== undefined && (!Number.isInteger(e.batches) || (e.batches as number) < 1)) {
-        throw new JobValidationError([
+        throw invalidEvent([
           { path: 'batches', message: 'must be a positive whole number', value: e.batches },
         ]);
       }
       if (e.fresh !== undefined && typeof e.fresh !== 'boolean') {
-        throw new JobValidationError([
+        throw invalidEvent([
           { path: 'fresh', message: 'must be true (begin from scratch) or false', value: e.fresh },
         ]);
       }
@@ -79,16 +77,14 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
     case 'status': {
       const last = e.last ?? 10;
       if (!Number.isInteger(last) || (last as number) < 1 || (last as number) > 1000) {
-        throw new JobValidationError([
-          { path: 'last', message: 'must be a whole number from 1 to 1000', value: last },
-        ]);
+        throw invalidEvent([{ path: 'last', message: 'must be a whole number from 1 to 1000', value: last }]);
       }
       return { action: 'status', job: jobName(e.job), last: last as number };
     }
     case 'tick':
       return e.job === undefined ? { action: 'tick' } : { action: 'tick', job: jobName(e.job) };
     default:
-      throw new JobValidationError([
+      throw invalidEvent([
         { path: 'action', message: 'must be one of start, stop, reset, status, tick', value: e.action },
       ]);
   }
@@ -96,9 +92,12 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
 
 function jobName(value: unknown): string {
   if (typeof value !== 'string' || !JOB_NAME.test(value)) {
-    throw new JobValidationError([
-      { path: 'job', message: `must be the name of a job: ${JOB_NAME_RULE}`, value },
-    ]);
+    throw invalidEvent([{ path: 'job', message: `must be the name of a job: ${JOB_NAME_RULE}`, value }]);
   }
   return value;
+}
+
+/** A problem with the event itself (its action and fields), not with the job document it may carry. */
+function invalidEvent(issues: readonly JobIssue[]): JobValidationError {
+  return new JobValidationError(issues, 'event');
 }

@@ -77,6 +77,8 @@ describe('the events in events/aws/', () => {
 
   it('refuses a reset without a job name and a start whose fresh flag is not a boolean, naming the field', () => {
     expect(() => parseCoordinatorEvent({ action: 'reset' })).toThrow(/job: must be the name of a job/);
+    // (a problem of the event itself is said to be one: the job document is checked, as a job, only on start)
+    expect(() => parseCoordinatorEvent({ action: 'reset' })).toThrow(/^invalid event:\n/);
     expect(() => parseCoordinatorEvent({ action: 'start', job: { name: 'x' }, fresh: 'yes' })).toThrow(
       /fresh: must be true/,
     );
