@@ -29,6 +29,8 @@ export class ReferenceChecker {
   private readonly lastOps = new Map<string, { readonly op: string | undefined } | 'pending'>();
   /** Unknown names that may still get suggestions: each costs an edit distance to every known name. */
   private suggestionsLeft = MAX_SUGGESTIONS;
+  /** The stream whose references are being checked, left out of the names its messages suggest. */
+  private checking: string | undefined;
 
   constructor(
     private readonly doc: Record<string, unknown>,
@@ -48,10 +50,12 @@ export class ReferenceChecker {
       const deps: { name: string; path: string }[] = [];
       this.streamDeps.set(name, deps);
       const path = jsonPath('streams', name);
+      this.checking = name;
       if (typeof spec.from === 'string') {
         this.checkStreamRef(spec.from, childPath(path, 'from'), 'a stream starts from', deps);
       }
       this.checkOps(spec.ops, path, streamOpEntry, deps);
+      this.checking = undefined;
     }
     (Array.isArray(this.doc.outputs) ? this.doc.outputs : []).forEach((output: unknown, i) => {
       if (!isObject(output)) return;
@@ -70,6 +74,11 @@ export class ReferenceChecker {
       ...generatorBatchIssues(this.doc),
     );
     return this.issues;
+  }
+
+  /** The names a stream may read: all but itself, which it never can (a cycle). */
+  private others(names: readonly string[]): string[] {
+    return names.filter((name) => name !== this.checking);
   }
 
   /** `unknownNameMessage`, with suggestions and the known names for the first few unknown names only. */
@@ -154,7 +163,7 @@ export class ReferenceChecker {
     } else if (kind === undefined) {
       this.issues.push({
         path,
-        message: this.unknownName('source or stream', name, this.namesOf('source', 'stream')),
+        message: this.unknownName('source or stream', name, this.others(this.namesOf('source', 'stream'))),
         value: name,
       });
     } else if (kind === 'stream') {
@@ -359,7 +368,7 @@ export class ReferenceChecker {
       if (kind === undefined) {
         this.issues.push({
           path: namePath,
-          message: this.unknownName('source, stream or dataset', name, [...this.kinds.keys()]),
+          message: this.unknownName('source, stream or dataset', name, this.others([...this.kinds.keys()])),
           value: name,
         });
       } else if (kind === 'stream') deps.push({ name, path: namePath });
