@@ -4,7 +4,7 @@ import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from './RateLimit';
 import { ReceivedLines, type TakenBlock } from './ReceivedLines';
 import type { ReceiverSource, SourceContext } from './Source';
-import { OVERLONG_PREFIX_BYTES, unreadableRecord } from './UnreadableRecord';
+import { notUtf8Record, OVERLONG_PREFIX_BYTES, unreadableRecord } from './UnreadableRecord';
 
 /** The default longest line, in bytes: 4 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -342,10 +342,7 @@ export class SocketSource implements ReceiverSource<string> {
     let line = parts.length === 1 ? parts[0]! : Buffer.concat(parts, lineBytes);
     if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) line = line.subarray(0, -1);
     if (isUtf8(line)) this.lines.pushRun(line, 1);
-    else {
-      const reason = 'line is not valid UTF-8; its bytes are kept in base64';
-      this.pushUnreadable(unreadableRecord(reason, { bytes: line.length, base64: line.toString('base64') }));
-    }
+    else this.pushUnreadable(notUtf8Record('line', line));
   }
 
   /** Queues an unreadable line; `BlockDataset` dead-letters it before any function sees the batch. */

@@ -35,6 +35,14 @@ export function unreadableRecord(reason: string, input: UnreadableInput): Unread
   return { [UNREADABLE]: { reason, input } };
 }
 
+/** `what` (a line, a record) whose bytes are not UTF-8, kept as they came, in base64. */
+export function notUtf8Record(what: string, bytes: Buffer): UnreadableRecord {
+  return unreadableRecord(`${what} is not valid UTF-8; its bytes are kept in base64`, {
+    bytes: bytes.length,
+    base64: bytes.toString('base64'),
+  });
+}
+
 /** The marker's content when `record` is one, else undefined. */
 export function unreadableOf(record: unknown): UnreadableRecord[typeof UNREADABLE] | undefined {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;

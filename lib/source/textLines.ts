@@ -1,5 +1,5 @@
 import { constants, isUtf8 } from 'node:buffer';
-import { OVERLONG_PREFIX_BYTES, unreadableRecord } from './UnreadableRecord';
+import { notUtf8Record, OVERLONG_PREFIX_BYTES, unreadableRecord } from './UnreadableRecord';
 
 /**
  * Bytes decoded into one string at a time. V8 cannot hold a string of more than about 512 Mi characters
@@ -51,12 +51,7 @@ export function linesOf(
 export function recordTextOf(bytes: Uint8Array | undefined): string {
   if (bytes === undefined) return ''; // a record without data, as the SDK types allow
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isUtf8(buffer)) return buffer.toString('utf8');
-  const reason = 'record is not valid UTF-8; its bytes are kept in base64';
-  return unreadableRecord(reason, {
-    bytes: buffer.length,
-    base64: buffer.toString('base64'),
-  }) as unknown as string;
+  return isUtf8(buffer) ? buffer.toString('utf8') : (notUtf8Record('record', buffer) as unknown as string);
 }
 
 /**
@@ -85,11 +80,7 @@ function decodeLines(buffer: Buffer, maxLineBytes: number): string[] {
       const prefix = line.subarray(0, OVERLONG_PREFIX_BYTES).toString('utf8');
       lines.push(unreadableRecord(reason, { bytes: line.length, prefix }) as unknown as string);
     } else if (isUtf8(line)) lines.push(line.toString('utf8'));
-    else {
-      const reason = 'line is not valid UTF-8; its bytes are kept in base64';
-      const unreadable = unreadableRecord(reason, { bytes: line.length, base64: line.toString('base64') });
-      lines.push(unreadable as unknown as string); // never reaches a function: the input dataset dead-letters it
-    }
+    else lines.push(notUtf8Record('line', line) as unknown as string); // the input dataset dead-letters it
     start = end + 1;
   }
   return lines;
