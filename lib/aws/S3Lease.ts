@@ -114,8 +114,10 @@ export class S3Lease {
   }
 }
 
-/** A lease body; one written before epochs existed counts as epoch 0. */
-/** The lease's body; undefined when the object is damaged (not a JSON object). */
+/**
+ * The lease's body, one written before epochs existed counting as epoch 0; undefined when the object is damaged
+ * (not a JSON object).
+ */
 function parseLease(bytes: Uint8Array): LeaseBody | undefined {
   let body: Partial<LeaseBody>;
   try {

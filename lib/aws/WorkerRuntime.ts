@@ -208,12 +208,13 @@ export class WorkerRuntime {
 
   private async buildExecutor(ref: WorkerJobRef, store: BlockStore): Promise<TaskExecutor> {
     const document = 'jobKey' in ref ? await readJobDocument(store, ref.jobKey) : ref.job;
-    if ('jobKey' in ref && ref.jobVersion !== undefined && jobVersion(document) !== ref.jobVersion) {
+    const found = 'jobKey' in ref && ref.jobVersion !== undefined ? jobVersion(document) : undefined;
+    if (found !== undefined && 'jobKey' in ref && found !== ref.jobVersion) {
       // The job was started again with another document since this task was planned: its graph may differ, and
       // running the task on it would write another job's output. The task fails; the coordinator that planned it
       // is fenced by the one the new start brings.
       throw new Error(
-        `the job document under ${ref.jobKey} is version ${jobVersion(document)}, not ${ref.jobVersion} that this task was planned from: the job was started again with another document`,
+        `the job document under ${ref.jobKey} is version ${found}, not ${ref.jobVersion} that this task was planned from: the job was started again with another document`,
       );
     }
     const { baseDir, deployedModules } = this.options;
