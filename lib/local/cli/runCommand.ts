@@ -151,10 +151,18 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
     }
     return reportInvalid(error);
   }
-  onOutputClosed = () => {
+  // Set once someone asks the run to stop (a signal, the parent gone, stdout closed): its UI then ends with it.
+  let stopAsked = false;
+  // While the UI is kept up after the run ended by itself: what a stop request resolves.
+  let endLinger: (() => void) | undefined;
+  /** Records a stop request; true when it ended the UI kept up after the run, so there is no run to stop. */
+  const askStop = (): boolean => {
     stopAsked = true;
     endLinger?.();
-    runtime.stop();
+    return endLinger !== undefined;
+  };
+  onOutputClosed = () => {
+    if (!askStop()) runtime.stop();
   };
   ui?.describe(jobName, runtime.ssc.batchIntervalMs, log);
   if (runtime.checkpoint) {
@@ -177,16 +185,8 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
     }
   }
   let firstSignalAt: number | undefined;
-  // Set once the run asks to stop (a signal, the parent gone, stdout closed): the UI then stops with it.
-  let stopAsked = false;
-  // While the UI is kept up after the run ended: what a stop request resolves.
-  let endLinger: (() => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    stopAsked = true;
-    if (endLinger) {
-      endLinger();
-      return;
-    }
+    if (askStop()) return;
     const now = Date.now();
     if (firstSignalAt !== undefined) {
       if (now - firstSignalAt < REPEATED_SIGNAL_MS) return;
@@ -205,11 +205,7 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
   const parentWatch = setInterval(() => {
     if (process.ppid === parentPid) return;
     clearInterval(parentWatch);
-    stopAsked = true;
-    if (endLinger) {
-      endLinger();
-      return;
-    }
+    if (askStop()) return;
     log(
       `The process that started sluice (PID ${parentPid}) is gone: stopping after the running batch...\n`,
       'warn',
