@@ -23,6 +23,12 @@ const job = (source: Record<string, unknown>, datasets?: Record<string, unknown>
   outputs: [{ stream: 'tweets', type: 'print' }],
 });
 
+/** The coordinator as the control function runs it: it records events and starts the coordinator, never drives. */
+const controlFunction = () =>
+  CoordinatorRuntime.fromEnv({ SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' }, clients, {
+    drive: false,
+  });
+
 describe('the coordinator at the edge', () => {
   it('refuses a kinesis source without a stream when the deployment has none, naming the field, and writes nothing', async () => {
     const runtime = CoordinatorRuntime.fromEnv(
@@ -73,11 +79,7 @@ describe('the coordinator at the edge', () => {
     await root.put('jobs/stuck/metrics.json', '[]');
     await root.put('outputs/stuck/counts/1000.json', '{}');
     const lease = await S3Lease.acquire(root, 'jobs/stuck/lease.json', 'holder', 60_000);
-    const control = CoordinatorRuntime.fromEnv(
-      { SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
-      clients,
-      { drive: false },
-    );
+    const control = controlFunction();
     // when it is reset
     const answer = await control.handle({ action: 'reset', job: 'stuck' }, 0);
     // then the job is stopped, its store and metrics are gone, its holder cannot renew, and outputs stay
@@ -95,11 +97,7 @@ describe('the coordinator at the edge', () => {
 
   it('answers stop and reset of a job never started as status does, and writes nothing', async () => {
     // given a control function and no job named "nope"
-    const control = CoordinatorRuntime.fromEnv(
-      { SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
-      clients,
-      { drive: false },
-    );
+    const control = controlFunction();
     const root = new S3BlockStore({ client: s3Client(), bucket });
     // when it is stopped and reset (a typo of a running job's name, say)
     for (const action of ['stop', 'reset']) {
@@ -119,11 +117,7 @@ describe('the coordinator at the edge', () => {
     await root.put('jobs/damaged/job.json', '{}');
     await root.put('jobs/damaged/lease.json', 'garbage');
     await root.put('jobs/damaged/store/checkpoint/metadata.json', '{"version":1,"graphSig');
-    const control = CoordinatorRuntime.fromEnv(
-      { SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
-      clients,
-      { drive: false },
-    );
+    const control = controlFunction();
     // when its status is asked
     const status = await control.handle({ action: 'status', job: 'damaged' }, 0);
     // then the answer names the record and says how to write it anew, instead of an unhandled SyntaxError
@@ -156,11 +150,7 @@ describe('the coordinator at the edge', () => {
     const root = new S3BlockStore({ client: s3Client(), bucket });
     await root.put('jobs/cut/control.json', JSON.stringify({ state: 'stopped', updatedAt: '' }));
     await root.put('jobs/cut/store/checkpoint/metadata.json', '{"version":1,"graphSig');
-    const control = CoordinatorRuntime.fromEnv(
-      { SLUICE_BUCKET: bucket, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
-      clients,
-      { drive: false },
-    );
+    const control = controlFunction();
     // when its status is asked, then the answer is the damaged checkpoint's sentence
     const status = await control.handle({ action: 'status', job: 'cut' }, 0);
     expect(status).toMatchObject({ ok: false, job: 'cut' });
