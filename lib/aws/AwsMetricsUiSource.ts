@@ -49,9 +49,9 @@ export class AwsMetricsUiSource implements StreamingUiSource {
     if (doc === undefined) {
       throw new Error(`no job ${this.job} in this bucket: ${JOBS_PREFIX}${this.job}/job.json is missing`);
     }
-    const trend = new DelayTrend();
-    for (const b of batches) trend.observe(b.totalDelayMs);
     const batchIntervalMs = Number((doc as { batchIntervalMs?: unknown }).batchIntervalMs ?? 1000);
+    const trend = new DelayTrend(batchIntervalMs);
+    for (const b of batches) trend.observe(b);
     return {
       jobName: this.job,
       batchIntervalMs,

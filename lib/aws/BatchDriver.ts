@@ -214,8 +214,8 @@ export class BatchDriver {
     const active = new ActiveBatches();
     const metrics = new JobMetricsWriter(this.root, name, kept, active, () => Boolean(fenced.fenced));
     // The stability signal carries over from the invocations before this one.
-    const trend = new DelayTrend();
-    for (const batch of kept) trend.observe(batch.totalDelayMs);
+    const trend = new DelayTrend(ssc.batchIntervalMs);
+    for (const batch of kept) trend.observe(batch);
     // Idleness carries over too: the empty batches in a row before this invocation count (not those slept through).
     const idle = new IdleTracker(Number(doc.idleAfterBatches ?? DEFAULT_IDLE_AFTER_BATCHES));
     for (const batch of kept) if (batch.batchTime > emptyUntil) idle.observe(batch);
@@ -280,7 +280,7 @@ export class BatchDriver {
           `${emfLine(name, entry, {
             invokes,
             coordinatorTasks: runner.coordinatorTasks,
-            delayGrowingFor: trend.observe(info.totalDelayMs),
+            delayGrowingFor: trend.observe(info),
           })}\n`,
         );
         // The batch's one line; a failed batch's is its failure, logged once with the cause.

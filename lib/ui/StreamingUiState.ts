@@ -69,7 +69,7 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   private readonly notObserved: BatchInfo[] = [];
   private readonly letters = new Map<number, { kept: DeadLetter[]; more: number }>();
   private readonly activeBatches = new ActiveBatches();
-  private readonly trend = new DelayTrend();
+  private trend: DelayTrend;
   private completedBatches = 0;
   private records = 0;
   private ended: RunEnd | undefined;
@@ -83,13 +83,17 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
     private jobName = 'job',
     private batchIntervalMs = 1000,
     private startedAtMs = Date.now(),
-  ) {}
+  ) {
+    this.trend = new DelayTrend(batchIntervalMs);
+  }
 
   /** Names the run once its job is built: the server can start (and fail on a taken port) before that. */
   describe(jobName: string, batchIntervalMs: number, startedAtMs = Date.now()): void {
     this.jobName = jobName;
     this.batchIntervalMs = batchIntervalMs;
     this.startedAtMs = startedAtMs;
+    // Named before the first batch: the trend judges waits against this interval.
+    this.trend = new DelayTrend(batchIntervalMs);
   }
 
   /**
@@ -138,7 +142,7 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
     // The trend is "batches in a row" in batch time: a batch that overtook an older, still active one waits for it.
     const oldestActive = this.activeBatches.oldestBatchTime() ?? Number.POSITIVE_INFINITY;
     while (this.notObserved.length > 0 && this.notObserved[0]!.batchTime < oldestActive) {
-      this.trend.observe(this.notObserved.shift()!.totalDelayMs);
+      this.trend.observe(this.notObserved.shift()!);
     }
     while (this.completed.length > RETAINED_BATCHES) this.letters.delete(this.completed.shift()!.batchTime);
   }

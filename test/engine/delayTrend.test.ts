@@ -1,19 +1,84 @@
 import { describe, expect, it } from 'vitest';
 import { formatBatchLine, UNSTABLE_AFTER } from '../../lib/local/cli/formatBatchLine';
-import { DelayTrend } from '../../lib/scheduler/DelayTrend';
+import { type BatchDelays, DelayTrend } from '../../lib/scheduler/DelayTrend';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 
+/**
+ * Batches of a job with `slots` jobs at once (`concurrentJobs`), each taking a processing time drawn evenly from
+ * [lo, hi] by a seeded generator: the scheduler's queue in miniature, so the delays are those a run would see.
+ */
+function queuedBatches(lo: number, hi: number, slots: number, count: number, seed: number): BatchDelays[] {
+  let state = seed;
+  const random = () => {
+    state = (state * 16807) % 2147483647;
+    return state / 2147483647;
+  };
+  const freeAt = new Array<number>(slots).fill(0);
+  const batches: BatchDelays[] = [];
+  for (let n = 0; n < count; n++) {
+    const due = n * INTERVAL;
+    freeAt.sort((a, b) => a - b);
+    const start = Math.max(due, freeAt[0]!);
+    freeAt[0] = start + lo + random() * (hi - lo);
+    batches.push({ schedulingDelayMs: start - due, totalDelayMs: freeAt[0] - due });
+  }
+  return batches;
+}
+
+const INTERVAL = 400;
+
+/** The first batch at which the trend reached the unstable mark, or undefined. */
+function unstableAt(batches: readonly BatchDelays[]): number | undefined {
+  const trend = new DelayTrend(INTERVAL);
+  const at = batches.findIndex((b) => trend.observe(b) >= UNSTABLE_AFTER);
+  return at < 0 ? undefined : at;
+}
+
 describe('DelayTrend', () => {
-  it('counts the batches in a row whose total delay grew, and restarts at a batch that did not grow', () => {
-    const trend = new DelayTrend();
-    const runs = [100, 120, 130, 130, 150, 160, 90, 95].map((delay) => trend.observe(delay));
-    expect(runs).toEqual([0, 1, 2, 0, 1, 2, 0, 1]);
-    expect(trend.growingFor).toBe(1);
+  it('counts the batches in a row that queued behind others and grew past their predecessors, and restarts', () => {
+    const trend = new DelayTrend(1000);
+    const runs = [
+      { schedulingDelayMs: 0, totalDelayMs: 900 },
+      { schedulingDelayMs: 1100, totalDelayMs: 2000 }, // queued, above 900
+      { schedulingDelayMs: 1500, totalDelayMs: 2500 }, // queued, above the median of 900 and 2000
+      { schedulingDelayMs: 1200, totalDelayMs: 1300 }, // queued, but below the median of 900, 2000 and 2500
+      { schedulingDelayMs: 2000, totalDelayMs: 3000 },
+      { schedulingDelayMs: 900, totalDelayMs: 3100 }, // above them all, but started within an interval
+    ].map((b) => trend.observe(b));
+    expect(runs).toEqual([0, 1, 2, 0, 1, 0]);
+    expect(trend.growingFor).toBe(0);
   });
 
-  it('stays at zero for a flat or shrinking delay, which is a stable configuration', () => {
-    const trend = new DelayTrend();
-    expect([50, 50, 40, 50, 45, 45].map((d) => trend.observe(d))).toEqual([0, 0, 0, 1, 0, 0]);
+  it('stays at zero while batches start within an interval, as with backpressure at its limit', () => {
+    const trend = new DelayTrend(1000);
+    const delays = [400, 990, 500, 950, 999, 700, 980].map((d) => ({
+      schedulingDelayMs: d,
+      totalDelayMs: d + 990,
+    }));
+    expect(delays.map((b) => trend.observe(b))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  // Before, a batch counted when its delay exceeded the one batch before it: one batch faster than its
+  // predecessor restarted the count, so most runs of these overloaded jobs were called stable throughout.
+  it.each([
+    ['25% over capacity, processing times spread ±40%', 300, 700, 1],
+    ['25% over capacity with two jobs at once, whose neighbours finish out of step', 600, 1400, 2],
+    ['10% over capacity, processing times spread ±45%', 240, 640, 1],
+  ])('calls a job %s unstable within 100 batches, in every run', (_, lo, hi, slots) => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const batches = queuedBatches(lo, hi, slots, 300, seed * 7919);
+      expect(batches.at(-1)!.totalDelayMs).toBeGreaterThan(10 * INTERVAL); // it did fall behind
+      expect(unstableAt(batches), `seed ${seed}`).toBeLessThan(100);
+    }
+  });
+
+  it.each([
+    ['at 75% of its capacity, processing times spread ±67%', 100, 500, 1],
+    ['at 90% of its capacity with two jobs at once', 400, 1040, 2],
+  ])('never calls a job %s unstable over 300 batches', (_, lo, hi, slots) => {
+    for (let seed = 1; seed <= 20; seed++) {
+      expect(unstableAt(queuedBatches(lo, hi, slots, 300, seed * 7919)), `seed ${seed}`).toBeUndefined();
+    }
   });
 });
 

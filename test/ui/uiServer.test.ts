@@ -220,12 +220,12 @@ describe('the Streaming UI server', () => {
 
 describe('StreamingUiState', () => {
   it('keeps the last 1,000 batches, and counts every batch and record since the start', () => {
-    // given 1,005 batches of 2 records, each slower than the one before
+    // given 1,005 batches of 2 records, each queued longer than the one before (from the third, over an interval)
     const state = new StreamingUiState('j', 1000);
     for (let n = 1; n <= 1005; n++) {
       state.onBatchSubmitted(n * 1000, 2, Date.now(), 1);
       state.onBatchStarted(n * 1000);
-      state.onBatchCompleted(completedBatch(n * 1000, n));
+      state.onBatchCompleted(completedBatch(n * 1000, n, n * 500));
     }
     state.onBatchSubmitted(1_006_000, 7, Date.now(), 2);
     // then the summary has the newest 1,000, the totals of all, the growing delay and the queued batch
@@ -234,7 +234,7 @@ describe('StreamingUiState', () => {
       expect(s.batches[0]!.batchTime).toBe(6000);
       expect(s.completedBatches).toBe(1005);
       expect(s.records).toBe(2010);
-      expect(s.delayGrowingFor).toBe(1004);
+      expect(s.delayGrowingFor).toBe(1003);
       expect(s.active).toMatchObject([
         { batchTime: 1_006_000, records: 7, status: 'queued', outputOpsTotal: 2, outputOpsSucceeded: 0 },
       ]);
@@ -242,12 +242,13 @@ describe('StreamingUiState', () => {
   });
 });
 
-/** A batch of 2 records whose processing is its whole total delay (no task compute in its breakdown). */
-function completedBatch(batchTime: number, totalDelayMs: number) {
+/** A batch of 2 records that took `processingTimeMs` after `schedulingDelayMs` (no task compute in its breakdown). */
+function completedBatch(batchTime: number, processingTimeMs: number, schedulingDelayMs = 0) {
   return batchInfo({
     batchTime,
     records: 2,
-    processingTimeMs: totalDelayMs,
+    processingTimeMs,
+    schedulingDelayMs,
     breakdown: { planningMs: 0, dispatchMs: 0, taskComputeMs: 0, taskStorageMs: 0 },
   });
 }

@@ -82,7 +82,8 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
   let runtime: LocalRuntime;
   let ui: LocalUi | undefined;
   let jobName = 'job';
-  const trend = new DelayTrend();
+  // Made at the first batch, once the job (and so its interval, which the trend judges waits by) is built.
+  let trend: DelayTrend | undefined;
   let failureLogged = false;
   // `sluice run … | head`: once the reader is gone, nothing more is written, and the run stops quietly after the
   // running batch, as a Unix tool ends on SIGPIPE, instead of dying on EPIPE with a stack trace.
@@ -133,8 +134,9 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
                 // The batch's one line; a failed batch's is its failure, logged once with the cause.
                 onBatchCompleted: (info: BatchInfo) => {
                   if (info.error) failureLogged = true;
+                  trend ??= new DelayTrend(runtime.ssc.batchIntervalMs);
                   logger[info.error ? 'error' : 'info'](
-                    formatBatchLine(info, trend.observe(info.totalDelayMs)),
+                    formatBatchLine(info, trend.observe(info)),
                     batchFields(info),
                   );
                 },
