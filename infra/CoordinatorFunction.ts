@@ -107,12 +107,9 @@ export class CoordinatorFunction extends Construct {
       new PolicyStatement({
         sid: 'ReadStream',
         effect: Effect.ALLOW,
-        actions: [
-          'kinesis:DescribeStreamSummary',
-          'kinesis:ListShards',
-          'kinesis:GetShardIterator',
-          'kinesis:GetRecords',
-        ],
+        // What KinesisSource calls: ListShards (shardLineage.ts), then GetShardIterator and GetRecords to plan
+        // and to peek for a sleeping job. It never describes the stream, so no Describe* action.
+        actions: ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'],
         resources: [stream.streamArn],
       }),
     );
