@@ -34,10 +34,10 @@ export interface WorkerFunctionProps {
 }
 
 /**
- * The worker Lambda: runs one task of a batch per invocation. It touches only the job stores (`jobs/<job>/store/`)
- * and the outputs, and reads static datasets and its input itself: the shard ranges of the stream (GetShardIterator
- * and GetRecords only; the coordinator lists the shards) and the objects under `input/` that the coordinator
- * planned for it.
+ * The worker Lambda: runs one task of a batch per invocation. It reads and writes, but never deletes, only the job
+ * stores (`jobs/<job>/store/`) and the outputs, and reads static datasets and its input itself: the shard ranges of
+ * the stream (GetShardIterator and GetRecords only; the coordinator lists the shards) and the objects under
+ * `input/` that the coordinator planned for it.
  */
 export class WorkerFunction extends Construct {
   /** The function. */
@@ -72,7 +72,10 @@ export class WorkerFunction extends Construct {
       new PolicyStatement({
         sid: 'JobStoresAndOutputs',
         effect: Effect.ALLOW,
-        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
+        // No DeleteObject: a task only writes (blocks, spilled results, output parts); deleting a batch's blocks,
+        // a retried output's folder or a reset's store is the coordinator's and the control function's. The
+        // worker runs the user's code, which so cannot delete a checkpoint or an output either.
+        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging'],
         resources: [bucket.arnForObjects(store), bucket.arnForObjects(`${OUTPUTS_PREFIX}*`)],
       }),
     );

@@ -232,6 +232,16 @@ describe('the Sluice stack', () => {
     expect(actions(workerKinesis[0]!).sort()).toEqual(['kinesis:GetRecords', 'kinesis:GetShardIterator']);
   });
 
+  it('lets the worker delete nothing: the coordinator and the control function clean up', () => {
+    const deletes = (role: string) =>
+      statementsOf(t, role).filter((s) => actions(s).some((a) => /^s3:Delete/.test(a)));
+    // workers only write blocks, spilled results and output parts; every delete (a batch's blocks, a retried
+    // output's folder, a reset) is the coordinator's or the control function's
+    expect(deletes('Worker')).toEqual([]);
+    expect(deletes('Coordinator')).toHaveLength(1);
+    expect(deletes('Control')).toHaveLength(1);
+  });
+
   it('alarms when the total delay grows for N batches in a row, and charts every job', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Sluice',
