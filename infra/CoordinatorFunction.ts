@@ -117,8 +117,18 @@ export class CoordinatorFunction extends Construct {
       new PolicyStatement({
         sid: 'JobsAndOutputs',
         effect: Effect.ALLOW,
-        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
         resources: [bucket.arnForObjects(`${JOBS_PREFIX}*`), bucket.arnForObjects(`${OUTPUTS_PREFIX}*`)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'TagTemporaryData',
+        effect: Effect.ALLOW,
+        // A PutObject with a tag needs this too. Only the job's store is written with the temporary tag (shuffle
+        // and spill blocks, which the lifecycle rule expires); the outputs and the job records never are.
+        actions: ['s3:PutObjectTagging'],
+        resources: [bucket.arnForObjects(`${JOBS_PREFIX}*/store/*`)],
       }),
     );
     role.addToPrincipalPolicy(

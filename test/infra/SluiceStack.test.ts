@@ -200,7 +200,13 @@ describe('the Sluice stack', () => {
         .flatMap((s) => resources(s).map(show));
     const prefixes = (role: string) =>
       objectResources(role).map((r) => r.match(/Arn"\]\},"\/([^"]*)"/)?.[1] ?? `unparsed: ${r}`);
-    expect(prefixes('Coordinator').sort()).toEqual(['input/*', 'jobs/*', 'outputs/*', 'static/*']);
+    expect(prefixes('Coordinator').sort()).toEqual([
+      'input/*',
+      'jobs/*',
+      'jobs/*/store/*',
+      'outputs/*',
+      'static/*',
+    ]);
     // the worker reads its planned input objects itself, and writes only the job stores and outputs
     expect(prefixes('Worker').sort()).toEqual(['input/*', 'jobs/*/store/*', 'outputs/*', 'static/*']);
     const workerWrites = statementsOf(t, 'Worker')
@@ -240,6 +246,14 @@ describe('the Sluice stack', () => {
     expect(deletes('Worker')).toEqual([]);
     expect(deletes('Coordinator')).toHaveLength(1);
     expect(deletes('Control')).toHaveLength(1);
+  });
+
+  it('lets the coordinator tag only the job stores, where its temporary data goes', () => {
+    const tagging = statementsOf(t, 'Coordinator').filter((s) => actions(s).includes('s3:PutObjectTagging'));
+    // the coordinator tags shuffle and spill blocks of a job's store (BatchDriver), never an output or a record
+    expect(tagging.flatMap((s) => resources(s).map(show))).toEqual([
+      expect.stringMatching(/Arn"\]\},"\/jobs\/\*\/store\/\*"/),
+    ]);
   });
 
   it('alarms when the total delay grows for N batches in a row, and charts every job', () => {
