@@ -1,8 +1,7 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { DestinationConfig, IDestination, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -83,7 +82,7 @@ export class CoordinatorFunction extends Construct {
     });
     const fn = this.base.fn;
     fn.configureAsyncInvoke({
-      onFailure: new SqsDestination(props.failedInvocations),
+      onFailure: new SendOnlyQueueDestination(props.failedInvocations),
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
     });
@@ -150,5 +149,26 @@ export class CoordinatorFunction extends Construct {
         },
       }),
     );
+  }
+}
+
+/**
+ * A queue as the destination of failed asynchronous invocations, with only the permission Lambda uses to deliver
+ * to it: `sqs:SendMessage`, with the function's role. `SqsDestination` grants `grantSendMessages`, which adds
+ * GetQueueAttributes and GetQueueUrl, which nothing calls. (An SQS-managed-key queue needs no KMS grant.)
+ */
+class SendOnlyQueueDestination implements IDestination {
+  constructor(private readonly queue: IQueue) {}
+
+  bind(_scope: Construct, fn: IFunction): DestinationConfig {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'SendFailedInvocations',
+        effect: Effect.ALLOW,
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    return { destination: this.queue.queueArn };
   }
 }

@@ -154,6 +154,20 @@ describe('the Sluice stack', () => {
     });
   });
 
+  it('lets the coordinator only send to the failure queue, as its asynchronous-invocation destination', () => {
+    const sqs = statementsOf(t, 'Coordinator').filter((s) => actions(s).some((a) => a.startsWith('sqs:')));
+    // Lambda sends a failed event there with the function's role; nothing in the code reads or looks up the queue
+    expect(sqs.flatMap(actions)).toEqual(['sqs:SendMessage']);
+    expect(sqs.flatMap(resources).map(show)).toEqual([expect.stringMatching(/FailedInvocations.*Arn/)]);
+    for (const role of ['Control', 'Worker']) {
+      expect(
+        statementsOf(t, role)
+          .flatMap(actions)
+          .filter((a) => a.startsWith('sqs:')),
+      ).toEqual([]);
+    }
+  });
+
   it('grants no wildcard action, and no action on a wildcard resource', () => {
     const all = ['Control', 'Coordinator', 'Worker'].flatMap((role) => statementsOf(t, role));
     expect(all.length).toBeGreaterThan(5);
