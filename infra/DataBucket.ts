@@ -1,5 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TEMPORARY_TAG } from '../lib/aws/bucketLayout';
 
@@ -18,8 +24,8 @@ export interface DataBucketProps {
 
 /**
  * The deployment's one bucket: jobs, their block stores, outputs and static datasets (see `lib/aws/bucketLayout.ts`).
- * Encrypted at rest, TLS only, never public; a lifecycle rule expires temporary data, which the runtime tags as it
- * writes it, and incomplete multipart uploads.
+ * Encrypted at rest, TLS only, ACLs disabled, never public; a lifecycle rule expires temporary data, which the
+ * runtime tags as it writes it, and incomplete multipart uploads.
  *
  * Versioned: fencing keeps a stale coordinator from overwriting what its successor relies on, but nothing in the
  * runtime can undo a mistake made with the right to write (a `reset` sent to the wrong job, a bug that deletes an
@@ -37,6 +43,9 @@ export class DataBucket extends Construct {
     this.bucket = new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      // ACLs disabled, stated rather than left to S3's default for new buckets: the bucket owner owns every object
+      // (whoever wrote it), and no ACL can grant access, so only IAM and the bucket policy decide.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       versioned: true,
       removalPolicy: props.retain === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

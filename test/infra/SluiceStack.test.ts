@@ -60,12 +60,14 @@ describe('the Sluice stack', () => {
     });
   });
 
-  it('encrypts the bucket, blocks public access, requires TLS and expires temporary data', () => {
+  it('encrypts the bucket, disables ACLs, blocks public access, requires TLS and expires temporary data', () => {
     t.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
       },
       VersioningConfiguration: { Status: 'Enabled' },
+      // ACLs disabled: the bucket owner owns every object, and no ACL (public or other) grants anything
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
