@@ -75,8 +75,17 @@ export class WorkerFunction extends Construct {
         // No DeleteObject: a task only writes (blocks, spilled results, output parts); deleting a batch's blocks,
         // a retried output's folder or a reset's store is the coordinator's and the control function's. The
         // worker runs the user's code, which so cannot delete a checkpoint or an output either.
-        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging'],
+        actions: ['s3:GetObject', 's3:PutObject'],
         resources: [bucket.arnForObjects(store), bucket.arnForObjects(`${OUTPUTS_PREFIX}*`)],
+      }),
+    );
+    this.base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'TagTemporaryBlocks',
+        effect: Effect.ALLOW,
+        // Shuffle blocks and spilled results carry the tag the lifecycle rule expires; outputs never do.
+        actions: ['s3:PutObjectTagging'],
+        resources: [bucket.arnForObjects(store)],
       }),
     );
     this.base.role.addToPrincipalPolicy(

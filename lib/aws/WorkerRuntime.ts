@@ -142,7 +142,7 @@ export class WorkerRuntime {
       attempt: attempt + 1,
       ...(task.speculative ? { speculative: true } : {}),
     });
-    const store = await this.store(this.options.storeUrl, ref.storePrefix ?? '');
+    const store = await this.store(this.options.storeUrl, ref.storePrefix ?? '', true);
     const executor = await this.executor(ref, store);
     // The input reports of direct reads ride in the answer (see TaskReports): no PUT per task.
     const { result: ran, reports } = await withCollectedReports(() =>
@@ -173,11 +173,12 @@ export class WorkerRuntime {
     return this.options.outputsUrl ?? this.options.storeUrl;
   }
 
-  private store(url: string, prefix: string): Promise<BlockStore> {
-    const id = `${url}|${prefix}`;
+  /** @param jobStore a job's store, whose temporary keys get the tag; outputs and inputs never do */
+  private store(url: string, prefix: string, jobStore = false): Promise<BlockStore> {
+    const id = `${url}|${prefix}|${jobStore}`;
     let store = this.stores.get(id);
     if (!store) {
-      store = openBlockStore(url, prefix);
+      store = openBlockStore(url, prefix, { jobStore });
       this.stores.set(id, store);
       store.catch(() => {
         if (this.stores.get(id) === store) this.stores.delete(id);
@@ -301,9 +302,15 @@ export function parseWorkerEvent(event: unknown): WorkerEvent {
 /**
  * Opens a block store by URL: `file:///absolute/folder` is a `LocalFolderStore`, `s3://bucket/prefix` an
  * `S3BlockStore` on the shared S3 client. The S3 modules load only for S3 stores, so local runs never pay for
- * the SDK. `prefix` is a folder inside the URL's.
+ * the SDK. `prefix` is a folder inside the URL's. Only a job's store (`jobStore`) tags its temporary keys
+ * (`shuffle/`, `spill/`) for the lifecycle rule to expire: in the outputs store those are a user's folder names,
+ * and an output under `shuffle/` was deleted a day after it was written.
  */
-export async function openBlockStore(url: string, prefix = ''): Promise<BlockStore> {
+export async function openBlockStore(
+  url: string,
+  prefix = '',
+  options: { readonly jobStore?: boolean } = {},
+): Promise<BlockStore> {
   const parsed = parseStoreUrl(url);
   if (parsed.kind === 'file') return new LocalFolderStore(join(parsed.folder, prefix));
   const [{ S3BlockStore }, { s3Client }, { TEMPORARY_PREFIXES, TEMPORARY_TAG }] = await Promise.all([
@@ -315,7 +322,7 @@ export async function openBlockStore(url: string, prefix = ''): Promise<BlockSto
     client: s3Client(),
     bucket: parsed.bucket,
     prefix: folder(parsed.prefix + prefix),
-    temporary: { prefixes: TEMPORARY_PREFIXES, tag: TEMPORARY_TAG },
+    ...(options.jobStore ? { temporary: { prefixes: TEMPORARY_PREFIXES, tag: TEMPORARY_TAG } } : {}),
     // Throttling of a worker's reads and writes is logged in the line of the task it slowed down.
     retry: { onRetry: logTaskRetries('S3') },
   });

@@ -1,6 +1,11 @@
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
@@ -180,6 +185,8 @@ describe('the serverless runtime against LocalStack', () => {
     const outputs = [
       { stream: 'window', type: 'jsonl', path: `it-${suffix}/window` },
       { stream: 'window', type: 'saveAsTextFiles', prefix: `it-${suffix}/window`, suffix: 'txt' },
+      // a folder named like the job store's temporary keys, which the lifecycle rule expires by their tag
+      { stream: 'window', type: 'saveAsTextFiles', prefix: `shuffle/it-${suffix}/window`, suffix: 'txt' },
       { stream: 'users', type: 'jsonl', path: `it-${suffix}/users` },
       { stream: 'everyOther', type: 'jsonl', path: `it-${suffix}/everyOther` },
     ];
@@ -208,6 +215,14 @@ describe('the serverless runtime against LocalStack', () => {
     );
     expect(folders.size).toBe(BATCHES);
     for (const folder of folders) expect(await s3Keys(`${folder}/_SUCCESS`)).toHaveLength(1);
+    // and an output under shuffle/ is the user's, not temporary: the workers wrote its parts untagged (before,
+    // they carried the tag, and the bucket's lifecycle rule deleted them a day later)
+    const parts = (await s3Keys(`outputs/shuffle/it-${suffix}/window-`)).filter((k) => k.includes('/part-'));
+    expect(parts.length).toBeGreaterThanOrEqual(BATCHES);
+    for (const key of parts) {
+      const tags = await s3Client().send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+      expect(tags.TagSet, key).toEqual([]);
+    }
 
     // and each batch equals local mode's on the same input (a queue of the same per-batch records)
     const queue = {

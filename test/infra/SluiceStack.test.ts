@@ -224,7 +224,13 @@ describe('the Sluice stack', () => {
       'static/*',
     ]);
     // the worker reads its planned input objects itself, and writes only the job stores and outputs
-    expect(prefixes('Worker').sort()).toEqual(['input/*', 'jobs/*/store/*', 'outputs/*', 'static/*']);
+    expect(prefixes('Worker').sort()).toEqual([
+      'input/*',
+      'jobs/*/store/*',
+      'jobs/*/store/*',
+      'outputs/*',
+      'static/*',
+    ]);
     const workerWrites = statementsOf(t, 'Worker')
       .filter((s) => actions(s).includes('s3:PutObject'))
       .flatMap((s) => resources(s).map(show));
@@ -264,13 +270,16 @@ describe('the Sluice stack', () => {
     expect(deletes('Control')).toHaveLength(1);
   });
 
-  it('lets the coordinator tag only the job stores, where its temporary data goes', () => {
-    const tagging = statementsOf(t, 'Coordinator').filter((s) => actions(s).includes('s3:PutObjectTagging'));
-    // the coordinator tags shuffle and spill blocks of a job's store (BatchDriver), never an output or a record
-    expect(tagging.flatMap((s) => resources(s).map(show))).toEqual([
-      expect.stringMatching(/Arn"\]\},"\/jobs\/\*\/store\/\*"/),
-    ]);
-  });
+  it.each(['Coordinator', 'Worker'])(
+    'lets the %s tag only the job stores, where its temporary data goes',
+    (role) => {
+      const tagging = statementsOf(t, role).filter((s) => actions(s).includes('s3:PutObjectTagging'));
+      // shuffle and spill blocks of a job's store are tagged (BatchDriver, WorkerRuntime), never an output or a record
+      expect(tagging.flatMap((s) => resources(s).map(show))).toEqual([
+        expect.stringMatching(/Arn"\]\},"\/jobs\/\*\/store\/\*"/),
+      ]);
+    },
+  );
 
   it('alarms when the total delay grows for N batches in a row, and charts every job', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
