@@ -238,7 +238,10 @@ function failed(task: TaskPlan, error: string): Failed {
   return { ok: false, stageId: task.stage.stageId, partition: task.partition, error };
 }
 
-/** A function error's first line says what failed; the trace follows for the logs. */
+/**
+ * A function error's first line says what failed, the whole message (the batch's error keeps only the first line,
+ * and an error such as `invalid job:` lists its issues on the lines that follow); the trace follows for the logs.
+ */
 function describeFunctionError(functionName: string, kind: string, body: string): string {
   try {
     const { errorType, errorMessage, trace } = JSON.parse(body) as {
@@ -247,7 +250,12 @@ function describeFunctionError(functionName: string, kind: string, body: string)
       trace?: unknown;
     };
     const stack = Array.isArray(trace) ? `\n${trace.join('\n')}` : '';
-    return `worker ${functionName} failed (${kind}): ${errorType ?? 'Error'}: ${errorMessage ?? body}${stack}`;
+    const message = (errorMessage ?? body)
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .join(' ');
+    return `worker ${functionName} failed (${kind}): ${errorType ?? 'Error'}: ${message}${stack}`;
   } catch {
     return `worker ${functionName} failed (${kind}): ${body.slice(0, 500)}`;
   }

@@ -13,26 +13,13 @@ import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { registerAwsDirectReaders } from './awsDirectReaders';
 import { STATIC_PREFIX } from './bucketLayout';
 import { ENV } from './deploymentContract';
-import { isJobVersion, jobVersion } from './jobVersion';
+import { jobVersion } from './jobVersion';
 import { collectReports, withCollectedReports } from './TaskReports';
 import { logTaskRetries, withTaskLog } from './taskLog';
+import { parseWorkerEvent, type WorkerJobRef } from './workerEvents';
 
-/** Which job a task belongs to: the document itself, or the key of the document in the task's store. */
-export type WorkerJobRef = ({ readonly job: unknown } | { readonly jobKey: string }) & {
-  /** A folder of the worker's store that this job's blocks live under (`jobs/x/store/`). Default: none. */
-  readonly storePrefix?: string;
-  /** The job's name, for the worker's log lines. Default: none. */
-  readonly jobName?: string;
-  /**
-   * With `jobKey`: the version of the document the task was planned from ({@link jobVersion}). The worker keeps
-   * a graph per version, and refuses a document under the key that is another version. Default: none (the first
-   * document read under the key is kept).
-   */
-  readonly jobVersion?: string;
-};
-
-/** The worker Lambda's event: one task of a job. */
-export type WorkerEvent = WorkerJobRef & { readonly task: TaskPlan };
+export type { WorkerEvent, WorkerJobRef } from './workerEvents';
+export { parseWorkerEvent } from './workerEvents';
 
 /** What the worker answers instead of a result too large for a Lambda response: where the result is. */
 export interface SpilledResult {
@@ -148,7 +135,13 @@ export class WorkerRuntime {
     const { result: ran, reports } = await withCollectedReports(() =>
       withTaskLog(taskLog, () => executor.run(task)),
     );
-    const result = ran.ok && Object.keys(reports).length > 0 ? { ...ran, reports } : ran;
+    // A failure's stack frames stay in this function's log: the answer carries the error and the op it came from,
+    // which the coordinator puts in the batch's error and the status event.
+    const result = ran.ok
+      ? Object.keys(reports).length > 0
+        ? { ...ran, reports }
+        : ran
+      : { ...ran, error: withoutStackFrames(ran.error) };
     const what = `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms (attempt ${attempt + 1}${
       task.speculative ? ', a speculative copy' : ''
     })`;
@@ -160,7 +153,10 @@ export class WorkerRuntime {
         storageRequests,
       });
     } else {
-      taskLog.debug(`${what} failed: ${result.error.split('\n')[0]}`, { error: result.error });
+      // (the error as the task ran into it, stack frames and all)
+      taskLog.debug(`${what} failed: ${result.error.split('\n')[0]}`, {
+        error: ran.ok ? undefined : ran.error,
+      });
     }
     const json = JSON.stringify(result);
     if (Buffer.byteLength(json) <= this.spillBytes) return result;
@@ -239,64 +235,13 @@ export function spillKey(task: TaskPlan): string {
   return `spill/${task.batchTime}/${task.stage.stageId}-${task.partition}-${task.attempt}${copy}.json`;
 }
 
-/** Checks the event's shape at the edge, naming the field at fault and what was expected. */
-export function parseWorkerEvent(event: unknown): WorkerEvent {
-  const fail = (message: string): never => {
-    throw new TypeError(`invalid worker event: ${message}`);
-  };
-  const show = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value)?.slice(0, 80));
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    return fail(`expected an object { jobKey or job, task }, got ${show(event)}`);
-  }
-  const e = event as Record<string, unknown>;
-  const hasKey = e.jobKey !== undefined;
-  const hasJob = e.job !== undefined;
-  if (hasKey === hasJob) {
-    fail(
-      hasKey
-        ? 'give either jobKey or job, not both'
-        : 'it names no job: give jobKey (the key of the job document in the store) or job (the document); ' +
-            'a LambdaTaskRunner sends them when given its `job` option',
-    );
-  }
-  if (hasKey && (typeof e.jobKey !== 'string' || e.jobKey === '')) {
-    fail(`jobKey must be a non-empty string, got ${show(e.jobKey)}`);
-  }
-  if (hasJob && (typeof e.job !== 'object' || e.job === null))
-    fail(`job must be a job document object, got ${show(e.job)}`);
-  if (e.jobVersion !== undefined && !isJobVersion(e.jobVersion)) {
-    fail(`jobVersion must be 16 hexadecimal digits, got ${show(e.jobVersion)}`);
-  }
-  if (e.jobName !== undefined && typeof e.jobName !== 'string')
-    fail(`jobName must be a string, got ${show(e.jobName)}`);
-  if (
-    e.storePrefix !== undefined &&
-    (typeof e.storePrefix !== 'string' ||
-      e.storePrefix.startsWith('/') ||
-      e.storePrefix.split('/').includes('..'))
-  ) {
-    fail(`storePrefix must be a relative folder such as jobs/x/store/, got ${show(e.storePrefix)}`);
-  }
-  const task = e.task as Record<string, unknown> | undefined;
-  if (typeof task !== 'object' || task === null)
-    return fail(`task must be a task plan object, got ${show(task)}`);
-  for (const field of ['jobId', 'batchTime', 'partition', 'attempt'] as const) {
-    const value = task[field];
-    if (!Number.isInteger(value) || (value as number) < 0) {
-      fail(`task.${field} must be a whole number, got ${show(value)}`);
-    }
-  }
-  const stage = task.stage as Record<string, unknown> | undefined;
-  if (typeof stage !== 'object' || stage === null)
-    fail(`task.stage must be a stage plan object, got ${show(stage)}`);
-  if (!Array.isArray(stage!.datasets))
-    fail(`task.stage.datasets must be an array, got ${show(stage!.datasets)}`);
-  if (!Number.isInteger(stage!.stageId))
-    fail(`task.stage.stageId must be a whole number, got ${show(stage!.stageId)}`);
-  if (typeof task.shuffleInputs !== 'object' || task.shuffleInputs === null) {
-    fail(`task.shuffleInputs must be an object, got ${show(task.shuffleInputs)}`);
-  }
-  return event as WorkerEvent;
+/**
+ * An error as a task result carries it, without the stack frames V8 appends (`    at f (file:1:2)`): the message,
+ * all its lines, is what the user acts on; the frames are the engine's, and the worker's log keeps them.
+ */
+export function withoutStackFrames(error: string): string {
+  const lines = error.split('\n').filter((line) => !/^\s+(at\s|\.\.\. \d+ lines? matching)/.test(line));
+  return lines.join('\n').trimEnd() || error;
 }
 
 /**

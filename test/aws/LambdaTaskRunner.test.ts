@@ -337,11 +337,13 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
     const out = await lambda.send(
       new InvokeCommand({ FunctionName: 'worker', Payload: JSON.stringify(event) }),
     );
-    // then it is a function error naming the field
+    // then it is a function error naming the field, in one line, with no stack frame in its trace
     expect(out.FunctionError).toBe('Unhandled');
     const error = JSON.parse(new TextDecoder().decode(out.Payload));
+    expect(error.errorType).toBe('InvalidTaskEventError');
     expect(error.errorMessage).toBe(
-      'invalid worker event: task.partition must be a whole number, got nothing',
+      'invalid task event: task.partition is missing: it must be a whole number; task.stage.stageId is missing: it must be a whole number; task.stage.numPartitions is missing: it must be a whole number; task.stage.rootId must be an integer; task.stage.datasets must be an array of dataset specs',
     );
+    expect(error.trace).toEqual([`InvalidTaskEventError: ${error.errorMessage}`]);
   });
 });

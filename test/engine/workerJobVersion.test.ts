@@ -33,7 +33,15 @@ const eventFor = (version: string) => ({
     batchTime: 1000,
     partition: 0,
     attempt: 0,
-    stage: { stageId: 0, datasets: [] },
+    stage: {
+      stageId: 0,
+      datasets: [],
+      rootId: 0,
+      numPartitions: 1,
+      parentStageIds: [],
+      shuffleReads: [],
+      runOn: 'any',
+    },
     shuffleInputs: {},
   },
 });

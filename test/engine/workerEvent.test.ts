@@ -1,0 +1,164 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LambdaTaskRunner } from '../../lib/aws/LambdaTaskRunner';
+import { parseWorkerEvent, WorkerRuntime } from '../../lib/aws/WorkerRuntime';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import type { TaskPlan } from '../../lib/plan/Plan';
+import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
+import { combiningTables } from '../helpers/combiningTable';
+import { failingJob, fixturesDir } from '../job/fixtures/jobs';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-worker-event-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const job = failingJob('worker-event');
+
+/** The tasks a run of `source` hands its runner, in the driver's thread. */
+async function tasksOf(...runs: Parameters<typeof runBatches>[]): Promise<TaskPlan[]> {
+  const tasks: TaskPlan[] = [];
+  const run = InProcessRunner.prototype.run;
+  vi.spyOn(InProcessRunner.prototype, 'run').mockImplementation(function (this: InProcessRunner, task, c) {
+    tasks.push(structuredClone(task));
+    return run.call(this, task, c);
+  });
+  for (const args of runs) await runBatches(...args);
+  vi.restoreAllMocks();
+  return tasks;
+}
+
+/** The reduce task of the failing job (its map outputs inline): a real plan, to break one field at a time. */
+let task: TaskPlan;
+beforeAll(async () => {
+  const tasks = await tasksOf([{ kind: 'document', document: job, baseDir: fixturesDir }, 1]);
+  task = tasks.find((t) => t.stage.shuffleWrite === undefined)!;
+});
+
+describe('the worker at the edge', () => {
+  const invalid: [string, () => unknown, string][] = [
+    ['an empty event', () => ({}), 'jobKey is missing: give jobKey'],
+    ['null', () => null, '(root) must be an object { jobKey or job, task } (got null)'],
+    ['a string', () => 'run it', '(root) must be an object { jobKey or job, task } (got "run it")'],
+    ['no task', () => ({ job }), 'task must be a task plan (an object)'],
+    ['both job and jobKey', () => ({ job, jobKey: 'job.json', task }), 'job and jobKey are both given'],
+    ['an unknown field', () => ({ jobkey: 'job.json', job, task }), 'jobkey is not a field'],
+    [
+      'a partition that is a string',
+      () => ({ job, task: { ...task, partition: '0' } }),
+      'task.partition must be a whole number (got "0")',
+    ],
+    [
+      'a task without a partition',
+      () => ({ job, task: { ...task, partition: undefined } }),
+      'task.partition is missing: it must be a whole number',
+    ],
+    [
+      'a dataset that is not a spec',
+      () => ({ job, task: { ...task, stage: { ...task.stage, datasets: [null] } } }),
+      'task.stage.datasets[0] must be a dataset spec (an object) (got null)',
+    ],
+    [
+      'a dataset of an unknown type',
+      () => ({
+        job,
+        task: { ...task, stage: { ...task.stage, datasets: [{ ...task.stage.datasets[0], type: 'magic' }] } },
+      }),
+      'task.stage.datasets[0].type must be one of',
+    ],
+    [
+      'shuffle inputs that are not map statuses',
+      () => ({ job, task: { ...task, shuffleInputs: { 0: 'x' } } }),
+      'task.shuffleInputs.0 must be an array of map statuses (got "x")',
+    ],
+    [
+      'an unknown action',
+      () => ({ job, task: { ...task, action: { type: 'explode' } } }),
+      'task.action must be an action',
+    ],
+  ];
+
+  it.each(invalid)('refuses %s in one line naming the field', async (_, event, message) => {
+    const worker = new WorkerRuntime({ storeUrl: `file://${dir}`, baseDir: fixturesDir });
+    const error = await worker.handle(event()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    // (Lambda answers a thrown error as a function error: its message and its stack as the trace)
+    expect(error?.name).toBe('InvalidTaskEventError');
+    expect(error?.message).toMatch(/^invalid task event: /);
+    expect(error?.message).toContain(message);
+    expect(error?.message).not.toContain('\n');
+    expect(error?.stack).toBe(`InvalidTaskEventError: ${error?.message}`);
+  });
+
+  it('answers a task that fails in user code with the error and the op, without stack frames', async () => {
+    // given the worker and a task whose partition function throws
+    const worker = new WorkerRuntime({ storeUrl: `file://${dir}`, baseDir: fixturesDir });
+    // when it runs the task
+    const result = await worker.handle({ job, task });
+    // then the answer is a failed result with the user's message and the op, and no frame of the engine
+    expect(result).toMatchObject({
+      ok: false,
+      error: 'Error: the partition exploded',
+      origin: 'streams.counts.ops[3] (mapPartitions)',
+    });
+  });
+
+  it('accepts every task plan the engine makes: windows, state, joins and combining shuffles', async () => {
+    // given the tasks of every shuffling operator table
+    const module = new URL('../helpers/combiningCases.ts', import.meta.url).pathname;
+    const tasks = await tasksOf(
+      ...combiningTables.flatMap(({ table, name, batches }) =>
+        // (combining: its merge stages, and the map and reduce stages every shuffle has)
+        [
+          [{ kind: 'module', path: module, exportName: `combining.${table}.${name}` }, batches] as Parameters<
+            typeof runBatches
+          >,
+        ],
+      ),
+    );
+    expect(tasks.some((t) => t.stage.shuffleMerge !== undefined)).toBe(true);
+    expect(tasks.some((t) => t.stage.shuffleWrite !== undefined)).toBe(true);
+    // then each, as a LambdaTaskRunner sends it, passes the worker's check
+    for (const t of tasks) {
+      expect(() =>
+        parseWorkerEvent({ jobKey: 'job.json', storePrefix: 'jobs/x/store/', task: t }),
+      ).not.toThrow();
+    }
+  });
+});
+
+describe('a worker function error, as the coordinator reports it', () => {
+  it('keeps the whole message on the first line, which the batch error keeps', async () => {
+    // given a worker function that answers a function error whose message spans lines
+    const body = {
+      errorType: 'JobValidationError',
+      errorMessage: 'invalid job:\n  name: is required',
+      trace: ['JobValidationError: invalid job:', '    at validateJob (file:///var/task/index.mjs:1:2)'],
+    };
+    const client = {
+      send: async () => ({
+        FunctionError: 'Unhandled',
+        Payload: new TextEncoder().encode(JSON.stringify(body)),
+      }),
+    } as unknown as LambdaClient;
+    const runner = new LambdaTaskRunner({ client, functionName: 'worker', parallelism: 1 });
+    // when a task runs on it
+    const result = await runner.run(task);
+    // then the first line of the failure says what is wrong, issues and all
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error.split('\n')[0]).toBe(
+      'worker worker failed (Unhandled): JobValidationError: invalid job: name: is required',
+    );
+  });
+});
