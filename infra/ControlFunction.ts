@@ -5,7 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { JOBS_PREFIX } from '../lib/aws/bucketLayout';
+import { INPUT_PREFIX, JOBS_PREFIX } from '../lib/aws/bucketLayout';
 import { ENV, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
 import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import type { CoordinatorFunction } from './CoordinatorFunction';
@@ -78,11 +78,21 @@ export class ControlFunction extends Construct {
     );
     base.role.addToPrincipalPolicy(
       new PolicyStatement({
-        sid: 'ListJobs',
+        sid: 'ListJobsAndInputObjects',
         effect: Effect.ALLOW,
+        // input/: a start checks that an s3Prefix source's prefix can be listed (one key at most).
         actions: ['s3:ListBucket'],
         resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${JOBS_PREFIX}*`] } },
+        conditions: { StringLike: { 's3:prefix': [`${JOBS_PREFIX}*`, `${INPUT_PREFIX}*`] } },
+      }),
+    );
+    base.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'CheckStream',
+        effect: Effect.ALLOW,
+        // A start checks that a kinesis source's stream exists; the control function reads no record.
+        actions: ['kinesis:DescribeStreamSummary'],
+        resources: [props.stream.streamArn],
       }),
     );
   }

@@ -106,9 +106,14 @@ export class CoordinatorFunction extends Construct {
       new PolicyStatement({
         sid: 'ReadStream',
         effect: Effect.ALLOW,
-        // What KinesisSource calls: ListShards (shardLineage.ts), then GetShardIterator and GetRecords to plan
-        // and to peek for a sleeping job. It never describes the stream, so no Describe* action.
-        actions: ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'],
+        // What it calls: DescribeStreamSummary to check a start's sources (sourceChecks.ts), then KinesisSource's
+        // ListShards (shardLineage.ts), GetShardIterator and GetRecords to plan and to peek for a sleeping job.
+        actions: [
+          'kinesis:DescribeStreamSummary',
+          'kinesis:ListShards',
+          'kinesis:GetShardIterator',
+          'kinesis:GetRecords',
+        ],
         resources: [stream.streamArn],
       }),
     );

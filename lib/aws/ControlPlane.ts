@@ -1,15 +1,19 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { JobValidationError } from '../errors';
-import { buildDeployedJob } from '../job/buildDeployedJob';
+import { buildDeployedJob, isModuleJobDocument } from '../job/buildDeployedJob';
 import { deployedModules } from '../job/DeployedModules';
+import type { KinesisSourceSpec, S3PrefixSourceSpec } from '../job/JobDocument';
 import { JOB_NAME, JOB_NAME_RULE } from '../job/jobName';
+import { UnavailableSource } from '../job/UnavailableSource';
 import { METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
 import { costOf } from './batchCost';
 import { jobStorePrefix } from './bucketLayout';
+import type { CoordinatorClients } from './CoordinatorRuntime';
 import type { CoordinatorEvent } from './coordinatorEvents';
 import { ENV } from './deploymentContract';
 import type { JobRecords } from './JobRecords';
 import { S3Lease } from './S3Lease';
+import { type SourceTarget, unreachableSources } from './sourceChecks';
 
 /** What the control plane needs to know of the deployment. */
 export interface ControlPlaneConfig {
@@ -29,13 +33,15 @@ export interface ControlPlaneConfig {
 export class ControlPlane {
   constructor(
     private readonly records: JobRecords,
-    private readonly lambda: LambdaClient,
+    /** Lambda starts the coordinator; S3 and Kinesis check that a job's sources can be read. */
+    private readonly clients: CoordinatorClients,
     private readonly config: ControlPlaneConfig,
   ) {}
 
   /**
-   * Validates a job document and records it as running (after a reset when `fresh`): the answer of a failed
-   * validation, or the job's name for the batch driver (or a hand-over) to go on with.
+   * Validates a job document, checks that each Kinesis stream and S3 prefix it reads can be read (one call each),
+   * and records it as running (after a reset when `fresh`): the answer of a failed validation, or the job's name
+   * for the batch driver (or a hand-over) to go on with.
    */
   async start(
     doc: Record<string, unknown>,
@@ -43,9 +49,26 @@ export class ControlPlane {
     fresh: boolean,
   ): Promise<{ ok: true; job: string } | { ok: false; error: string; issues?: unknown }> {
     try {
-      // Validates the whole document before anything is written.
-      await buildDeployedJob(doc, { baseDir: '/', staticBase: this.records.staticBase, deployedModules });
+      // Validates the whole document before anything is written. The sources a job module makes are noted as it
+      // builds (a JSON job's are in its document); none is started here.
+      const read: { kinesis: KinesisSourceSpec[]; s3: S3PrefixSourceSpec[] } = { kinesis: [], s3: [] };
+      await buildDeployedJob(doc, {
+        baseDir: '/',
+        staticBase: this.records.staticBase,
+        deployedModules,
+        kinesisSource: (spec) => {
+          read.kinesis.push(spec);
+          return new UnavailableSource('kinesis', 'kinesisStream()');
+        },
+        s3PrefixSource: (spec) => {
+          read.s3.push(spec);
+          return new UnavailableSource('s3Prefix', 's3PrefixStream()');
+        },
+      });
       this.checkStreams(doc);
+      // A stream or bucket that is not there would fail the first batch; the start says so instead.
+      const unreachable = await unreachableSources(this.sourceTargets(doc, read), this.clients);
+      if (unreachable.length > 0) throw new JobValidationError(unreachable);
     } catch (error) {
       if (error instanceof JobValidationError)
         return { ok: false, error: error.message, issues: error.issues };
@@ -107,6 +130,46 @@ export class ControlPlane {
   }
 
   /**
+   * The Kinesis streams and S3 prefixes a job reads, each at the JSON path that names it: a JSON job's
+   * `sources.<name>.streamName` (`sources.<name>` for the deployment's stream) and `sources.<name>.bucket`, a job
+   * module's `module`.
+   */
+  private sourceTargets(
+    doc: Record<string, unknown>,
+    read: { kinesis: readonly KinesisSourceSpec[]; s3: readonly S3PrefixSourceSpec[] },
+  ): SourceTarget[] {
+    const { stream } = this.config;
+    if (isModuleJobDocument(doc)) {
+      return [
+        ...read.kinesis.flatMap((spec): SourceTarget[] => {
+          const name = spec.streamName ?? stream;
+          if (name === undefined) return [];
+          return [{ kind: 'kinesis', path: 'module', stream: name, implicit: spec.streamName === undefined }];
+        }),
+        ...read.s3.map(
+          (spec): SourceTarget => ({ kind: 's3', path: 'module', bucket: spec.bucket, prefix: spec.prefix }),
+        ),
+      ];
+    }
+    const sources = (doc.sources ?? {}) as Record<string, Partial<KinesisSourceSpec | S3PrefixSourceSpec>>;
+    return Object.entries(sources).flatMap(([name, spec]): SourceTarget[] => {
+      if (spec.type === 'kinesis') {
+        const own = spec.streamName;
+        if (own === undefined) {
+          return stream === undefined
+            ? []
+            : [{ kind: 'kinesis', path: `sources.${name}`, stream, implicit: true }];
+        }
+        return [{ kind: 'kinesis', path: `sources.${name}.streamName`, stream: own }];
+      }
+      if (spec.type === 's3Prefix') {
+        return [{ kind: 's3', path: `sources.${name}.bucket`, bucket: spec.bucket!, prefix: spec.prefix! }];
+      }
+      return [];
+    });
+  }
+
+  /**
    * Clears a job so that its next start begins from scratch: stops it, breaks its lease (a running holder's next
    * renewal fails, and the next holder gets a higher epoch), deletes its metadata checkpoint first (a running
    * coordinator's next conditional write then fails, so it stops without writing), then the rest of its store
@@ -134,7 +197,7 @@ export class ControlPlane {
         throw new Error(`the control function needs ${ENV.coordinatorFunction} to start jobs on`);
       return;
     }
-    await this.lambda.send(
+    await this.clients.lambda.send(
       new InvokeCommand({
         FunctionName: this.config.selfFunction,
         InvocationType: 'Event',

@@ -72,7 +72,7 @@ export class CoordinatorRuntime {
 
   constructor(clients: CoordinatorClients, config: CoordinatorConfig) {
     const records = new JobRecords(clients.s3, config.bucket);
-    this.controlPlane = new ControlPlane(records, clients.lambda, {
+    this.controlPlane = new ControlPlane(records, clients, {
       ...(config.selfFunction ? { selfFunction: config.selfFunction } : {}),
       ...(config.stream !== undefined ? { stream: config.stream } : {}),
       requiresCoordinator: config.drive === false,

@@ -4,7 +4,7 @@ import { kinesisClient, lambdaClient, s3Client } from '../../lib/aws/awsClients'
 import { CoordinatorRuntime, drivingBudgetMs } from '../../lib/aws/CoordinatorRuntime';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { S3Lease } from '../../lib/aws/S3Lease';
-import { uniqueName } from './localstack';
+import { testStreams, uniqueName } from './localstack';
 
 // Against the LocalStack of test/aws/globalSetup.ts. What the coordinator and the control function refuse at the
 // edge, before anything is written; the end-to-end and deploy tests cover what they run.
@@ -39,6 +39,72 @@ describe('the coordinator at the edge', () => {
     expect(answer).toMatchObject({ ok: false, issues: [{ path: 'sources.tweets.streamName' }] });
     const listed = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket }));
     expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
+  it('refuses a start whose Kinesis stream or S3 bucket does not exist, naming the source, and writes nothing', async () => {
+    // given a control function on a deployment whose own stream was never created, a stream that exists, and a
+    // bucket that does not
+    const streams = testStreams(kinesisClient(), 'reach');
+    const there = await streams.create(1);
+    const control = CoordinatorRuntime.fromEnv(
+      {
+        SLUICE_BUCKET: bucket,
+        SLUICE_COORDINATOR_FUNCTION: 'coordinator',
+        SLUICE_STREAM: 'no-such-own-stream',
+      },
+      clients,
+      { drive: false },
+    );
+    const start = (sources: Record<string, unknown>) =>
+      control.handle(
+        {
+          action: 'start',
+          job: {
+            ...job({ type: 'kinesis' }),
+            name: 'unreachable',
+            sources,
+            outputs: Object.keys(sources).map((stream) => ({ stream, type: 'print' })),
+          },
+        },
+        0,
+      );
+    try {
+      // when a job names a stream that does not exist
+      // then the start is refused at the source's streamName, saying what is wrong
+      const noStream = await start({ tweets: { type: 'kinesis', streamName: 'no-such-stream' } });
+      expect(noStream).toMatchObject({
+        ok: false,
+        issues: [{ path: 'sources.tweets.streamName', message: expect.stringMatching(/^no such stream: /) }],
+      });
+      expect(noStream.error).toMatch(
+        /^invalid job:\n {2}sources\.tweets\.streamName: no such stream: there is no Kinesis stream named "no-such-stream"/,
+      );
+      // and a source that names none is refused at the source, naming the deployment's stream it would read
+      expect(await start({ tweets: { type: 'kinesis' } })).toMatchObject({
+        ok: false,
+        issues: [
+          {
+            path: 'sources.tweets',
+            message: expect.stringMatching(/deployment's stream "no-such-own-stream"/),
+          },
+        ],
+      });
+      // and an s3Prefix source whose bucket does not exist is refused at its bucket, while the stream that
+      // exists, read beside it, passes
+      expect(
+        await start({
+          tweets: { type: 'kinesis', streamName: there },
+          files: { type: 's3Prefix', bucket: 'sluice-no-such-bucket-x', prefix: 'input/' },
+        }),
+      ).toMatchObject({
+        ok: false,
+        issues: [{ path: 'sources.files.bucket', message: expect.stringMatching(/^no such bucket: /) }],
+      });
+      // and nothing was recorded
+      expect(await new S3BlockStore({ client: s3Client(), bucket }).list('jobs/unreachable/')).toEqual([]);
+    } finally {
+      await streams.deleteAll();
+    }
   });
 
   it('refuses a static dataset path that climbs out of static/', async () => {

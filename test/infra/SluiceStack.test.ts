@@ -179,7 +179,7 @@ describe('the Sluice stack', () => {
     }
   });
 
-  it('lets the control function invoke only the coordinator, and touch only jobs/', () => {
+  it('lets the control function invoke only the coordinator, touch only jobs/, and check the sources', () => {
     const statements = statementsOf(t, 'Control');
     const invoke = statements.filter((s) => actions(s).some((a) => a.startsWith('lambda:')));
     expect(invoke.flatMap(actions)).toEqual(['lambda:InvokeFunction']);
@@ -188,7 +188,12 @@ describe('the Sluice stack', () => {
       .filter((s) => actions(s).some((a) => a.startsWith('s3:') && a !== 's3:ListBucket'))
       .flatMap((s) => resources(s).map(show));
     expect(objects).toEqual([expect.stringMatching(/Arn"\]\},"\/jobs\/\*"/)]);
-    expect(statements.flatMap(actions).filter((a) => a.startsWith('kinesis:'))).toEqual([]);
+    // a start checks that each source can be read: the stream described (no record read), input/ listed
+    const kinesis = statements.filter((s) => actions(s).some((a) => a.startsWith('kinesis:')));
+    expect(kinesis.flatMap(actions)).toEqual(['kinesis:DescribeStreamSummary']);
+    expect(kinesis.flatMap(resources).map(show)).toEqual([expect.stringMatching(/InputStream.*Arn/)]);
+    const lists = statements.filter((s) => actions(s).includes('s3:ListBucket'));
+    expect(lists.map((s) => s.Condition?.StringLike?.['s3:prefix'])).toEqual([['jobs/*', 'input/*']]);
   });
 
   it('lets the coordinator invoke only the worker and itself', () => {
@@ -245,8 +250,10 @@ describe('the Sluice stack', () => {
     );
     expect(kinesis).toHaveLength(1);
     expect(resources(kinesis[0]!).map(show)).toEqual([expect.stringMatching(/InputStream.*Arn/)]);
-    // exactly the calls KinesisSource makes (shardLineage's ListShards, then iterators and records): no Describe*
+    // exactly the calls it makes: DescribeStreamSummary to check a start's sources (sourceChecks), then
+    // KinesisSource's ListShards (shardLineage), iterators and records
     expect(actions(kinesis[0]!).sort()).toEqual([
+      'kinesis:DescribeStreamSummary',
       'kinesis:GetRecords',
       'kinesis:GetShardIterator',
       'kinesis:ListShards',
