@@ -43,11 +43,33 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
   }
   if (e.action === undefined) {
     // A JSON job, or a document naming a deployed TypeScript job module (`{"name", "module"}`).
-    if ('batchIntervalMs' in e || 'sources' in e || 'module' in e) return { action: 'start', job: e };
+    if ('batchIntervalMs' in e || 'sources' in e || 'module' in e) {
+      // `batches` and `fresh` are the start event's, not the job's: said so, rather than "invalid job: batches:
+      // is not a field", which sends the user looking in the job's schema.
+      const misplaced = START_FIELDS.filter((field) => field in e);
+      if (misplaced.length > 0) {
+        throw invalidEvent(
+          misplaced.map((field) => ({
+            path: field,
+            message: `is a field of the start event, not of the job document: send {"action": "start", "job": {…the job…}, "${field}": …}`,
+            value: e[field],
+          })),
+        );
+      }
+      return { action: 'start', job: e };
+    }
     throw invalidEvent([
       { path: 'action', message: 'expected a job document or an action: start, stop, reset, status or tick' },
     ]);
   }
+  // The action's own fields first: a start without its job says so, not that every field of the job is unknown.
+  const parsed = parseAction(e);
+  refuseUnknownFields(e);
+  return parsed;
+}
+
+/** An event with an action, its fields checked. */
+function parseAction(e: Record<string, unknown>): CoordinatorEvent {
   switch (e.action) {
     case 'start': {
       if (typeof e.job !== 'object' || e.job === null || Array.isArray(e.job)) {
@@ -87,6 +109,34 @@ export function parseCoordinatorEvent(event: unknown): CoordinatorEvent {
       throw invalidEvent([
         { path: 'action', message: 'must be one of start, stop, reset, status, tick', value: e.action },
       ]);
+  }
+}
+
+/** The fields a start event has beside its job document. */
+const START_FIELDS = ['batches', 'fresh'] as const;
+
+/** The fields of each action's event. */
+const EVENT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  start: ['action', 'job', ...START_FIELDS],
+  stop: ['action', 'job'],
+  reset: ['action', 'job'],
+  status: ['action', 'job', 'last'],
+  tick: ['action', 'job'],
+};
+
+/** Refuses the fields an action's event does not have. */
+function refuseUnknownFields(e: Record<string, unknown>): void {
+  const fields = EVENT_FIELDS[e.action as string]!;
+  const unknown = Object.keys(e).filter((field) => !fields.includes(field));
+  if (unknown.length > 0) {
+    // A misspelt field ("batch") would otherwise be dropped without a word: a job meant to stop runs on.
+    throw invalidEvent(
+      unknown.map((field) => ({
+        path: field,
+        message: `is not a field of a ${String(e.action)} event; expected ${fields.join(', ')}`,
+        value: e[field],
+      })),
+    );
   }
 }
 

@@ -89,6 +89,35 @@ describe('the events in events/aws/', () => {
     });
   });
 
+  it('says a start field sent with a bare job document is a problem of the event, not of the job', () => {
+    // given a job document sent as the event, with the start event's batches and fresh beside its fields
+    const doc = { name: 'x', batchIntervalMs: 1000, sources: {}, outputs: [] };
+    // then the event is refused at those fields, with the event to send (before: "invalid job: batches: is not a
+    // field", which sent the user to the job's schema)
+    expect(() => parseCoordinatorEvent({ ...doc, batches: 3, fresh: true })).toThrow(
+      /^invalid event:\n {2}batches: is a field of the start event, not of the job document: send \{"action": "start", "job": \{…the job…\}, "batches": …\} \(got 3\)\n {2}fresh: is a field of the start event/,
+    );
+    // and the job document alone is still a start
+    expect(parseCoordinatorEvent(doc)).toEqual({ action: 'start', job: doc });
+  });
+
+  it('refuses a field that the action does not have, naming it, instead of dropping it', () => {
+    // a misspelt batches: the job would run on without a bound
+    expect(() => parseCoordinatorEvent({ action: 'start', job: { name: 'x' }, batch: 5 })).toThrow(
+      /^invalid event:\n {2}batch: is not a field of a start event; expected action, job, batches, fresh \(got 5\)$/,
+    );
+    expect(() => parseCoordinatorEvent({ action: 'status', job: 'x', batches: 3 })).toThrow(
+      /batches: is not a field of a status event; expected action, job, last/,
+    );
+    expect(() => parseCoordinatorEvent({ action: 'stop', job: 'x', fresh: true })).toThrow(
+      /fresh: is not a field of a stop event/,
+    );
+    // a start with its job's fields beside the action is told where the job goes first
+    expect(() =>
+      parseCoordinatorEvent({ action: 'start', name: 'x', batchIntervalMs: 1000, sources: {} }),
+    ).toThrow(/^invalid event:\n {2}job: start needs the job document in "job"$/);
+  });
+
   it('takes an EventBridge scheduled event as the tick, and refuses one that carries an action', () => {
     // given the scheduled event EventBridge sends
     const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
