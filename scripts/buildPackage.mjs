@@ -1,8 +1,8 @@
 // `npm run build`: the package as plain JavaScript and type declarations in dist/, so that an installed Sluice
 // runs on Node without a TypeScript loader. tsc compiles lib/, functions/ and infra/ file by file (the layout
 // stays, so `new URL('./taskWorker.mjs', import.meta.url)` and the like still find their files); then the files
-// tsc does not emit are copied (the .mjs entries, the generated schema validator and its types, the UI's static
-// files); then the sources' extensionless relative imports (`'./Dataset'`, which the Bundler resolution of
+// tsc does not emit are copied (the .mjs entries, the generated schema validators and their types, the UI's
+// static files); then the sources' extensionless relative imports (`'./Dataset'`, which the Bundler resolution of
 // tsconfig.json allows) get the `.js` or `/index.js` that Node's ES module loader requires. Last, esbuild bundles
 // each Lambda handler of functions/ into dist/lambda/<handler>/index.js, as the CDK bundles it in a checkout, so
 // that a stack constructed from the installed package (`sluice/cdk`) deploys without a bundler.

@@ -10,7 +10,10 @@ export function jobVersion(document: unknown): string {
   return createHash('sha256').update(JSON.stringify(document)).digest('hex').slice(0, 16);
 }
 
+/** What a version {@link jobVersion} makes looks like: the worker event's schema checks `jobVersion` with it. */
+export const JOB_VERSION_PATTERN = '^[0-9a-f]{16}$';
+
 /** Whether a text is a version {@link jobVersion} makes. */
 export function isJobVersion(text: unknown): text is string {
-  return typeof text === 'string' && /^[0-9a-f]{16}$/.test(text);
+  return typeof text === 'string' && new RegExp(JOB_VERSION_PATTERN).test(text);
 }

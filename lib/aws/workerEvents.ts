@@ -1,7 +1,9 @@
-import { datasetTypes } from '../dataset/datasetTypes';
+import type { ErrorObject } from 'ajv';
 import { type JobIssue, preview, SluiceError } from '../errors';
+import { isObject } from '../job/documentValues';
+import { segmentsOf } from '../job/schemaIssues';
 import type { TaskPlan } from '../plan/Plan';
-import { isJobVersion } from './jobVersion';
+import { schema, validate } from './workerEventValidator.generated.mjs';
 
 /** Which job a task belongs to: the document itself, or the key of the document in the task's store. */
 export type WorkerJobRef = ({ readonly job: unknown } | { readonly jobKey: string }) & {
@@ -40,10 +42,6 @@ export class InvalidTaskEventError extends SluiceError {
   }
 }
 
-/** The fields of a worker event besides its task: what a `LambdaTaskRunner`'s `job` option holds. */
-const EVENT_FIELDS = ['job', 'jobKey', 'storePrefix', 'jobName', 'jobVersion', 'task'];
-const ACTIONS = ['collect', 'take', 'count', 'saveText'];
-
 /**
  * Checks a worker event at the edge: the job it names and the task plan's shape, down to what the executor reads
  * before any dataset runs (each dataset's id and type, the shuffle statuses, the action). Anything else throws an
@@ -55,171 +53,92 @@ export function parseWorkerEvent(event: unknown): WorkerEvent {
   return event as WorkerEvent;
 }
 
-/** The problems of a worker event, each at its JSON path; none for a well-formed one. */
+/**
+ * The problems of a worker event, each at its JSON path; none for a well-formed one. The shape is
+ * `workerEvent.schema.json`, compiled ahead of time (`npm run schema`): no compilation, no `new Function`, at
+ * run time.
+ */
 export function workerEventIssues(event: unknown): JobIssue[] {
   const issues: JobIssue[] = [];
-  const add = (path: string, message: string, value?: unknown) =>
-    issues.push({ path, message, ...(value === undefined ? {} : { value }) });
-  if (!isObject(event)) {
-    add('', 'must be an object { jobKey or job, task }', event);
-    return issues;
+  // Kept as code: jobKey xor job. A schema says it with `oneOf` of two `required`s (or `not`), whose errors name
+  // neither field ("must match exactly one schema in oneOf" at the root); here each case names the one at fault.
+  if (isObject(event)) {
+    const hasKey = event.jobKey !== undefined;
+    const hasJob = event.job !== undefined;
+    if (hasKey && hasJob) issues.push({ path: 'job', message: 'and jobKey are both given: give one' });
+    if (!hasKey && !hasJob) {
+      issues.push({
+        path: 'jobKey',
+        message:
+          'is missing: give jobKey (the key of the job document in the store) or job (the document); ' +
+          'a LambdaTaskRunner sends them when given its `job` option',
+      });
+    }
   }
-  for (const field of Object.keys(event)) {
-    if (!EVENT_FIELDS.includes(field)) add(field, `is not a field; expected ${EVENT_FIELDS.join(', ')}`);
+  if (!validate(event)) {
+    for (const error of validate.errors ?? []) {
+      const issue = issueOf(error, event);
+      if (issue !== undefined) issues.push(issue);
+    }
   }
-  const hasKey = event.jobKey !== undefined;
-  const hasJob = event.job !== undefined;
-  if (hasKey && hasJob) add('job', 'and jobKey are both given: give one');
-  if (!hasKey && !hasJob) {
-    add(
-      'jobKey',
-      'is missing: give jobKey (the key of the job document in the store) or job (the document); ' +
-        'a LambdaTaskRunner sends them when given its `job` option',
-    );
-  }
-  if (hasKey && (typeof event.jobKey !== 'string' || event.jobKey === '')) {
-    add('jobKey', 'must be a non-empty string', event.jobKey);
-  }
-  if (hasJob && !isObject(event.job)) add('job', 'must be a job document (an object)', event.job);
-  if (event.jobVersion !== undefined && !isJobVersion(event.jobVersion)) {
-    add('jobVersion', 'must be 16 hexadecimal digits', event.jobVersion);
-  }
-  if (event.jobName !== undefined && typeof event.jobName !== 'string') {
-    add('jobName', 'must be a string', event.jobName);
-  }
-  const prefix = event.storePrefix;
-  if (
-    prefix !== undefined &&
-    (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.split('/').includes('..'))
-  ) {
-    add('storePrefix', 'must be a relative folder such as jobs/x/store/', prefix);
-  }
-  const task = event.task;
-  if (!isObject(task)) {
-    add('task', 'must be a task plan (an object)', task);
-    return issues;
-  }
-  for (const field of ['jobId', 'batchTime', 'partition', 'attempt'] as const) {
-    wholeNumber(`task.${field}`, task[field], add);
-  }
-  if (task.speculative !== undefined && task.speculative !== true) {
-    add('task.speculative', 'must be true or absent', task.speculative);
-  }
-  if (task.action !== undefined) actionIssues(task.action, add);
-  shuffleInputIssues(task.shuffleInputs, add);
-  stageIssues(task.stage, add);
   return issues;
 }
 
-type Add = (path: string, message: string, value?: unknown) => void;
+/** A schema node, as the generated validator's verbose errors carry it. */
+type SchemaNode = {
+  readonly description?: string;
+  readonly whenMissing?: string;
+  readonly $ref?: string;
+  readonly enum?: readonly unknown[];
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+};
 
-function stageIssues(stage: unknown, add: Add): void {
-  if (!isObject(stage)) {
-    add('task.stage', 'must be a stage plan (an object)', stage);
-    return;
-  }
-  wholeNumber('task.stage.stageId', stage.stageId, add);
-  wholeNumber('task.stage.numPartitions', stage.numPartitions, add);
-  // A merge stage has no datasets, and its root is -1.
-  if (!Number.isInteger(stage.rootId)) add('task.stage.rootId', 'must be an integer', stage.rootId);
-  if (stage.runOn !== undefined && stage.runOn !== 'any' && stage.runOn !== 'driver') {
-    add('task.stage.runOn', 'must be "any" or "driver"', stage.runOn);
-  }
-  for (const field of ['parentStageIds', 'shuffleReads'] as const) {
-    const ids = stage[field];
-    if (ids === undefined) continue;
-    if (!Array.isArray(ids)) add(`task.stage.${field}`, 'must be an array of ids', ids);
-    else for (const [i, id] of ids.entries()) wholeNumber(`task.stage.${field}[${i}]`, id, add);
-  }
-  if (!Array.isArray(stage.datasets)) {
-    add('task.stage.datasets', 'must be an array of dataset specs', stage.datasets);
-  } else {
-    for (const [i, spec] of stage.datasets.entries()) datasetIssues(`task.stage.datasets[${i}]`, spec, add);
-  }
-  const write = stage.shuffleWrite;
-  if (write !== undefined) {
-    if (!isObject(write)) add('task.stage.shuffleWrite', 'must be an object', write);
-    else {
-      wholeNumber('task.stage.shuffleWrite.shuffleId', write.shuffleId, add);
-      if (!isObject(write.partitioner) || !Number.isInteger(write.partitioner.numPartitions)) {
-        add('task.stage.shuffleWrite.partitioner', 'must be { type, numPartitions }', write.partitioner);
-      }
+/** Turns one Ajv error into an issue at the path of the field at fault, or undefined for a redundant error. */
+function issueOf(error: ErrorObject, event: unknown): JobIssue | undefined {
+  const path = pathOf(segmentsOf(error.instancePath, event));
+  const node = (error.parentSchema ?? {}) as SchemaNode;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'propertyNames': // the inner error, which carries the name, says it
+      return undefined;
+    case 'required': {
+      const field = String(params.missingProperty);
+      const fieldNode = resolve(node.properties?.[field]);
+      return { path: child(path, field), message: fieldNode.whenMissing ?? `must be ${describe(fieldNode)}` };
     }
-  }
-  const merge = stage.shuffleMerge;
-  if (merge !== undefined) {
-    if (!isObject(merge)) add('task.stage.shuffleMerge', 'must be an object', merge);
-    else {
-      wholeNumber('task.stage.shuffleMerge.shuffleId', merge.shuffleId, add);
-      if (!Number.isInteger(merge.groupSize) || (merge.groupSize as number) < 1) {
-        add('task.stage.shuffleMerge.groupSize', 'must be a positive whole number', merge.groupSize);
+    case 'additionalProperties':
+      return {
+        path: child(path, String(params.additionalProperty)),
+        message: `is not a field; expected ${Object.keys(node.properties ?? {}).join(', ')}`,
+      };
+    default:
+      // A shuffle id that is not one: the name is at fault, not a value.
+      if (error.propertyName !== undefined) {
+        return { path: child(path, error.propertyName), message: `is not ${describe(node)}` };
       }
-    }
+      return { path, message: `must be ${describe(node)}`, value: error.data };
   }
 }
 
-function datasetIssues(path: string, spec: unknown, add: Add): void {
-  if (!isObject(spec)) {
-    add(path, 'must be a dataset spec (an object)', spec);
-    return;
-  }
-  if (!Number.isInteger(spec.id)) add(`${path}.id`, 'must be an integer', spec.id);
-  if (typeof spec.type !== 'string' || !Object.hasOwn(datasetTypes, spec.type)) {
-    add(`${path}.type`, `must be one of ${Object.keys(datasetTypes).join(', ')}`, spec.type);
-  }
-  wholeNumber(`${path}.numPartitions`, spec.numPartitions, add);
-  if (!Array.isArray(spec.deps)) add(`${path}.deps`, 'must be an array', spec.deps);
-  if (!isObject(spec.args)) add(`${path}.args`, 'must be an object', spec.args);
+/** What a value must be, in words: the node's `description`, else the values of its enum. */
+function describe(node: SchemaNode): string {
+  if (node.description !== undefined) return node.description;
+  if (node.enum !== undefined) return `one of ${node.enum.join(', ')}`;
+  return 'valid';
 }
 
-function shuffleInputIssues(inputs: unknown, add: Add): void {
-  if (!isObject(inputs)) {
-    add('task.shuffleInputs', 'must be an object of map statuses by shuffle id', inputs);
-    return;
-  }
-  for (const [id, statuses] of Object.entries(inputs)) {
-    const path = `task.shuffleInputs.${id}`;
-    if (!/^\d+$/.test(id)) add(path, 'is not a shuffle id (a whole number)');
-    if (!Array.isArray(statuses)) {
-      add(path, 'must be an array of map statuses', statuses);
-      continue;
-    }
-    statuses.forEach((status, i) => {
-      if (!isObject(status)) add(`${path}[${i}]`, 'must be a map status { key, offsets }', status);
-      else {
-        if (typeof status.key !== 'string') add(`${path}[${i}].key`, 'must be a string', status.key);
-        if (!Array.isArray(status.offsets) || !status.offsets.every((o) => Number.isInteger(o))) {
-          add(`${path}[${i}].offsets`, 'must be an array of byte offsets', status.offsets);
-        }
-        if (status.inline !== undefined && !isObject(status.inline)) {
-          add(`${path}[${i}].inline`, 'must be an object', status.inline);
-        }
-      }
-    });
-  }
+/** The node a `$ref` names (`#/$defs/wholeNumber`), or the node itself. */
+function resolve(node: SchemaNode | undefined): SchemaNode {
+  if (node?.$ref === undefined) return node ?? {};
+  const name = node.$ref.replace(/^#\/\$defs\//, '');
+  return ((schema.$defs as Record<string, SchemaNode> | undefined)?.[name] ?? {}) as SchemaNode;
 }
 
-function actionIssues(action: unknown, add: Add): void {
-  if (!isObject(action) || typeof action.type !== 'string' || !ACTIONS.includes(action.type)) {
-    add('task.action', `must be an action { type: ${ACTIONS.join(' | ')} }`, action);
-    return;
-  }
-  if (action.type === 'take') wholeNumber('task.action.n', action.n, add);
-  if (action.type === 'saveText' && typeof action.path !== 'string') {
-    add('task.action.path', 'must be a string', action.path);
-  }
+/** `task.stage.datasets[0].type`, `task.shuffleInputs.0`: a shuffle id reads as a field, as the plan names it. */
+function pathOf(segments: readonly (string | number)[]): string {
+  return segments.reduce<string>((path, s) => (typeof s === 'number' ? `${path}[${s}]` : child(path, s)), '');
 }
 
-function wholeNumber(path: string, value: unknown, add: Add): void {
-  if (!Number.isInteger(value) || (value as number) < 0) {
-    add(
-      path,
-      value === undefined ? 'is missing: it must be a whole number' : 'must be a whole number',
-      value,
-    );
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function child(path: string, field: string): string {
+  return path === '' ? field : `${path}.${field}`;
 }

@@ -118,7 +118,7 @@ function patternIssue(error: ErrorObject, path: string, data: unknown): JobIssue
 const LIMITS_HINT = 'see "Limits of a job document" in the README for what to do when a job needs more';
 
 /** The path segments of a JSON pointer, numbers where the document has an array. */
-function segmentsOf(pointer: string, doc: unknown): (string | number)[] {
+export function segmentsOf(pointer: string, doc: unknown): (string | number)[] {
   if (pointer === '') return [];
   const segments: (string | number)[] = [];
   let value = doc;

@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isJobVersion, JOB_VERSION_PATTERN, jobVersion } from '../../lib/aws/jobVersion';
 import { LambdaTaskRunner } from '../../lib/aws/LambdaTaskRunner';
 import { parseWorkerEvent, WorkerRuntime } from '../../lib/aws/WorkerRuntime';
+import { workerEventIssues } from '../../lib/aws/workerEvents';
+import { schema } from '../../lib/aws/workerEventValidator.generated.mjs';
+import { datasetTypes } from '../../lib/dataset/datasetTypes';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import type { TaskPlan } from '../../lib/plan/Plan';
 import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
@@ -85,6 +89,36 @@ describe('the worker at the edge', () => {
       () => ({ job, task: { ...task, action: { type: 'explode' } } }),
       'task.action must be an action',
     ],
+    [
+      'a take without its count',
+      () => ({ job, task: { ...task, action: { type: 'take' } } }),
+      'task.action.n is missing: it must be a whole number',
+    ],
+    [
+      'a shuffle input under a key that is not a shuffle id',
+      () => ({ job, task: { ...task, shuffleInputs: { first: [] } } }),
+      'task.shuffleInputs.first is not a shuffle id (a whole number)',
+    ],
+    [
+      'a negative attempt',
+      () => ({ job, task: { ...task, attempt: -1 } }),
+      'task.attempt must be a whole number (got -1)',
+    ],
+    [
+      'a speculative flag that is false',
+      () => ({ job, task: { ...task, speculative: false } }),
+      'task.speculative must be true or absent (got false)',
+    ],
+    [
+      'a store prefix that climbs out of the store',
+      () => ({ job, storePrefix: 'jobs/../../etc/', task }),
+      'storePrefix must be a relative folder such as jobs/x/store/ (got "jobs/../../etc/")',
+    ],
+    [
+      'an absolute store prefix',
+      () => ({ job, storePrefix: '/jobs/x/store/', task }),
+      'storePrefix must be a relative folder',
+    ],
   ];
 
   it.each(invalid)('refuses %s in one line naming the field', async (_, event, message) => {
@@ -135,6 +169,27 @@ describe('the worker at the edge', () => {
         parseWorkerEvent({ jobKey: 'job.json', storePrefix: 'jobs/x/store/', task: t }),
       ).not.toThrow();
     }
+  });
+});
+
+describe('the worker event schema', () => {
+  const defs = schema.$defs as Record<string, { properties: Record<string, { enum?: unknown[] }> }>;
+
+  it("lists as dataset types exactly datasetTypes' keys", () => {
+    expect(defs.dataset!.properties.type!.enum).toEqual(Object.keys(datasetTypes));
+  });
+
+  it('checks jobVersion with the pattern of isJobVersion', () => {
+    const properties = schema.properties as Record<string, { pattern?: string }>;
+    expect(properties.jobVersion!.pattern).toBe(JOB_VERSION_PATTERN);
+    expect(isJobVersion(jobVersion(job))).toBe(true);
+  });
+
+  it('takes a merge stage, whose root is -1, and a speculative copy', () => {
+    const merge = { ...task.stage, rootId: -1, datasets: [], shuffleMerge: { shuffleId: 0, groupSize: 2 } };
+    expect(
+      workerEventIssues({ jobKey: 'job.json', task: { ...task, stage: merge, speculative: true } }),
+    ).toEqual([]);
   });
 });
 
