@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { JobFileError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 import { importModuleFile } from './importModuleFile';
 import { contextFromModule, jobExportOf } from './JobModule';
@@ -23,8 +24,10 @@ export async function contextFromSource(source: JobSource): Promise<StreamingCon
   const name = source.exportName ?? 'default';
   const job = jobExportOf(mod, name);
   if (job === undefined) {
-    throw new Error(
-      `${source.path} has no job export named ${name}: export a job made with defineJob(options, build)`,
+    // The job's fault, as a missing file is: one line and exit code 2 in the CLI, not a stack trace.
+    throw new JobFileError(
+      source.exportName === undefined ? source.path : `${source.path}#${source.exportName}`,
+      `the module has no job export named ${name}; export a job made with defineJob(options, build)`,
     );
   }
   return contextFromModule(job);
