@@ -43,6 +43,18 @@ export class DStreamGraph {
       );
     }
     for (const output of this.outputs) output.validateAtStart();
+    // Every input takes its batch at every tick (see JobScheduler.generateJobs), but only what an output reads is
+    // started: an input that none reads failed every batch with "has not been started". Refused here instead, as
+    // a job document refuses a source that no output reads.
+    const read = this.readByOutputs();
+    const unread = this.inputs.find((input) => !read.has(input));
+    if (unread) {
+      throw new StreamGraphError(
+        `the input stream ${unread.origin ?? unread.name} is read by no output: nothing would start it, and every ` +
+          'batch would fail; remove it, or add an output of a stream that reads it',
+        unread.origin,
+      );
+    }
     for (const output of this.outputs) output.initialize(zeroTime);
     for (const output of this.outputs) output.remember(minRememberMs);
     this.started = true;
@@ -88,6 +100,22 @@ export class DStreamGraph {
       }
     }
     return oldest;
+  }
+
+  /** The outputs and every stream they read, directly or through others. */
+  private readByOutputs(): Set<DStream<any>> {
+    const read = new Set<DStream<any>>(this.outputs);
+    // An explicit stack: a long chain of operators must not overflow the call stack.
+    const stack: DStream<any>[] = [...this.outputs];
+    for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+      for (const parent of node.dependencies) {
+        if (!read.has(parent)) {
+          read.add(parent);
+          stack.push(parent);
+        }
+      }
+    }
+    return read;
   }
 
   /**

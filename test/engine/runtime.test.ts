@@ -202,6 +202,19 @@ describe('errors', () => {
     expect(() => ssc.graph.start(0)).toThrow(/no output operation/);
   });
 
+  it('rejects an input stream that no output reads, naming where it was made', () => {
+    // given a job whose second queue stream reaches no output
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    ssc.queueStream([[1]]).print();
+    ssc.queueStream([[2]]).map((x) => x);
+    // then the graph is refused at start, at the stream's line (every batch used to fail with "stream queue(1
+    // batches) has not been started")
+    expect(() => ssc.graph.start(0)).toThrow(StreamGraphError);
+    expect(() => ssc.graph.start(0)).toThrow(
+      /^the input stream test\/engine\/runtime\.test\.ts:\d+ \(queue\(1 batches\)\) is read by no output/,
+    );
+  });
+
   it('rejects a bad batch interval with the value', () => {
     expect(() => new StreamingContext({ batchIntervalMs: 0 })).toThrow(
       /batchIntervalMs must be a positive whole number, got 0/,
