@@ -6,6 +6,7 @@ import { JobFileError } from '../../lib/errors';
 import { contextFromSource } from '../../lib/job/JobSource';
 import { EXIT } from '../../lib/local/cli/exitCodes';
 import { reportInvalid } from '../../lib/local/cli/reportInvalid';
+import { StreamingContext } from '../../lib/StreamingContext';
 
 let dir: string;
 beforeEach(async () => {
@@ -51,6 +52,51 @@ describe('contextFromSource', () => {
     expect(error).toBeInstanceOf(JobFileError);
     expect((error as Error).message).toBe(
       `job ${path}#sessions: the module has no job export named sessions; export a job made with defineJob(options, build)`,
+    );
+  });
+});
+
+describe('reportInvalid', () => {
+  it("leads a TypeScript job's graph error with the line that made the stream", () => {
+    // given a window that is no multiple of the batch interval, made on the next line
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const error = (() => {
+      try {
+        ssc
+          .queueStream([[1]])
+          .window(2500)
+          .print();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    // when the CLI reports it, then it names the file and line as well as the argument (it named the argument alone)
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(reportInvalid(error)).toBe(EXIT.invalid);
+    expect(stderr).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /^test\/job\/jobSource\.test\.ts:\d+ \(window\): window of 2500 ms must be a positive multiple of the batch interval of 1000 ms\n$/,
+      ),
+    );
+  });
+
+  it('leaves a message that names its stream already as it is', () => {
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    ssc.queueStream([[1]]).print();
+    ssc.queueStream([[2]]);
+    const error = (() => {
+      try {
+        ssc.graph.start(0);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(reportInvalid(error)).toBe(EXIT.invalid);
+    expect(stderr).toHaveBeenCalledWith(
+      expect.stringMatching(/^the input stream test\/job\/jobSource\.test\.ts:\d+ /),
     );
   });
 });
