@@ -254,15 +254,17 @@ export class InputDStream<T> extends DStream<T> {
     }
     const records = await source.recordsFor(batchTime, this.ssc.batchIntervalMs, limit);
     this.recordsPerBatch.set(batchTime, records.length);
-    const segments = Array.from({ length: this.partitions }, (_, i) => {
-      const [from, to] = sliceBounds(records.length, this.partitions, i);
+    const partitions =
+      source.partitionsFor?.(batchTime, this.ssc.batchIntervalMs, limit !== undefined) ?? this.partitions;
+    const segments = Array.from({ length: partitions }, (_, i) => {
+      const [from, to] = sliceBounds(records.length, partitions, i);
       return records.slice(from, to);
     });
     const { bytes, offsets } = encodeSegments(segments);
     // An empty batch stores nothing: its offsets say every partition is empty.
     if (bytes.length > 0) await this.ssc.env().store.put(key, bytes);
     this.blocks.set(batchTime, { key, offsets, records: records.length });
-    return new BlockDataset<T>({ ctx, scope, deps: [], numPartitions: this.partitions }, key, offsets);
+    return new BlockDataset<T>({ ctx, scope, deps: [], numPartitions: partitions }, key, offsets);
   }
 
   /**

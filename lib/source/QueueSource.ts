@@ -9,7 +9,7 @@ export interface QueueSourceOptions {
 
 /**
  * A fixed list of batches handed out in order, like Spark's `queueStream`; meant for tests and examples.
- * Once the queue runs out every later batch is empty.
+ * Once the queue runs out every later batch is empty, of one partition (Spark's default RDD).
  *
  * The records depend only on the batch index derived from the batch time, never on how many times the
  * source was asked, so a batch can be replayed after a crash.
@@ -62,6 +62,20 @@ export class QueueSource<T> implements Source<T> {
     }
     if (!this.oneAtATime) return batchIndex === 0 ? this.batches.flatMap((batch) => [...batch]) : [];
     return [...(this.batches[batchIndex] ?? [])];
+  }
+
+  /**
+   * One partition for a batch past the queue (with `oneAtATime` false, every batch after the first), as Spark's
+   * queueStream hands out its default RDD there, `sc.makeRDD(Seq.empty, 1)`; a queued batch has the stream's
+   * partitions, and so has every batch of a rate-limited queue, whose backlog may outlast the list.
+   */
+  partitionsFor(batchTime: number, intervalMs: number, limited: boolean): number | undefined {
+    if (limited) return undefined;
+    const batchIndex = Math.round(batchTime / intervalMs) - 1;
+    const queued = this.oneAtATime
+      ? batchIndex < this.batches.length
+      : batchIndex === 0 && this.batches.length > 0;
+    return queued ? undefined : 1;
   }
 
   /** Rate-limited: how many records batches took, for the metadata checkpoint; otherwise none. */

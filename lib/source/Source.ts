@@ -26,6 +26,11 @@ export interface Source<T = unknown> {
    */
   recordsFor(batchTime: number, intervalMs: number, limit?: BatchLimit): Promise<T[]>;
   /**
+   * How many partitions the batch ending at `batchTime` has when the source, not the stream's `partitions`,
+   * decides it; undefined for the stream's. Asked with `limited` true for a rate-limited stream.
+   */
+  partitionsFor?(batchTime: number, intervalMs: number, limited: boolean): number | undefined;
+  /**
    * Where the source is, as JSON for the metadata checkpoint (a folder source: the files it has read). Sources
    * that are replayable or cannot resume (a socket) have none.
    */

@@ -70,6 +70,14 @@ export const cases = {
     expected: [[[1], [2, 3], [4, 5]]],
     ordered: true,
   }),
+  // Past the queue, Spark's queueStream hands out its default RDD, sc.makeRDD(Seq.empty, 1): one empty partition,
+  // so glom gives one empty array and saveAsTextFiles one part file; a queued empty batch keeps the partitions.
+  glomPastTheQueue: operatorCase({
+    input: [[1, 2, 3], []],
+    operation: (s: DStream<number>) => s.glom(),
+    expected: [[[1], [2, 3]], [[], []], [[]], [[]]],
+    ordered: true,
+  }),
   repartition: operatorCase({
     input: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], []],
     operation: (s: DStream<number>) =>

@@ -30,6 +30,19 @@ describe('QueueSource', () => {
     expect(batches).toEqual([[1], [2], [], [], []]);
   });
 
+  it("gives a batch past the queue one partition, as Spark's default RDD has", () => {
+    // given
+    const source = new QueueSource([[1], []]);
+    const all = new QueueSource([[1], [2]], { oneAtATime: false });
+    // when
+    const partitions = [1, 2, 3].map((batch) => source.partitionsFor(batch * intervalMs, intervalMs, false));
+    const allPartitions = [1, 2].map((batch) => all.partitionsFor(batch * intervalMs, intervalMs, false));
+    // then the stream's partitions while the queue lasts, one after; a rate-limited queue keeps the stream's
+    expect(partitions).toEqual([undefined, undefined, 1]);
+    expect(allPartitions).toEqual([undefined, 1]);
+    expect(source.partitionsFor(3 * intervalMs, intervalMs, true)).toBeUndefined();
+  });
+
   it('keeps an empty queued batch as an empty stream batch', async () => {
     // given
     const source = new QueueSource([[1], [], [3]]);
