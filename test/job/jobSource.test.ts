@@ -56,28 +56,33 @@ describe('contextFromSource', () => {
   });
 });
 
+/** What `reportInvalid` writes to stderr for the error `build` throws, and the exit code it returns. */
+function reported(build: () => void): { code: number; text: string } {
+  let error: unknown;
+  try {
+    build();
+  } catch (e) {
+    error = e;
+  }
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const code = reportInvalid(error);
+  return { code, text: stderr.mock.calls.map(([text]) => String(text)).join('') };
+}
+
 describe('reportInvalid', () => {
   it("leads a TypeScript job's graph error with the line that made the stream", () => {
-    // given a window that is no multiple of the batch interval, made on the next line
+    // given a window that is no multiple of the batch interval
     const ssc = new StreamingContext({ batchIntervalMs: 1000 });
-    const error = (() => {
-      try {
-        ssc
-          .queueStream([[1]])
-          .window(2500)
-          .print();
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
     // when the CLI reports it, then it names the file and line as well as the argument (it named the argument alone)
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(reportInvalid(error)).toBe(EXIT.invalid);
-    expect(stderr).toHaveBeenCalledWith(
-      expect.stringMatching(
-        /^test\/job\/jobSource\.test\.ts:\d+ \(window\): window of 2500 ms must be a positive multiple of the batch interval of 1000 ms\n$/,
-      ),
+    const { code, text } = reported(() =>
+      ssc
+        .queueStream([[1]])
+        .window(2500)
+        .print(),
+    );
+    expect(code).toBe(EXIT.invalid);
+    expect(text).toMatch(
+      /^test\/job\/jobSource\.test\.ts:\d+ \(window\): window of 2500 ms must be a positive multiple of the batch interval of 1000 ms\n$/,
     );
   });
 
@@ -85,18 +90,8 @@ describe('reportInvalid', () => {
     const ssc = new StreamingContext({ batchIntervalMs: 1000 });
     ssc.queueStream([[1]]).print();
     ssc.queueStream([[2]]);
-    const error = (() => {
-      try {
-        ssc.graph.start(0);
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(reportInvalid(error)).toBe(EXIT.invalid);
-    expect(stderr).toHaveBeenCalledWith(
-      expect.stringMatching(/^the input stream test\/job\/jobSource\.test\.ts:\d+ /),
-    );
+    const { code, text } = reported(() => ssc.graph.start(0));
+    expect(code).toBe(EXIT.invalid);
+    expect(text).toMatch(/^the input stream test\/job\/jobSource\.test\.ts:\d+ /);
   });
 });
