@@ -144,7 +144,19 @@ export class KinesisRangeReader {
         records.push(recordTextOf(record.Data));
       }
       if (shardEnded || iterator === undefined) return end(shardEnded);
-      const out = await getRecordsPage(this.client, this.retry, iterator, GET_RECORDS_LIMIT, () => {
+      // A batch whose cap is reached ends here, whatever the next record is: no need to read it.
+      while (taken >= caps[cutIndex]!) {
+        if (cutIndex === cuts.length - 1) return { records, last, closed: false };
+        cutIndex++;
+        taken = 0;
+        records = [];
+      }
+      // Ask for no more than the chain can still take: a page of 10,000 records (up to 10 MB, five seconds of
+      // the shard's read throughput) for a batch capped at 15 would be read and thrown away every batch.
+      let wanted = caps[cutIndex]! - taken;
+      for (let i = cutIndex + 1; i < caps.length; i++) wanted += caps[i]!;
+      const limit = Math.min(GET_RECORDS_LIMIT, wanted);
+      const out = await getRecordsPage(this.client, this.retry, iterator, limit, () => {
         calls.getRecords++;
       });
       if (!out) {
