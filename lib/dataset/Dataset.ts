@@ -65,7 +65,20 @@ export interface DatasetContext {
    * partition one process holds in memory can then be read by any other.
    */
   readonly memoryBackedByStore: boolean;
+  /**
+   * True while the job is being built, before its graph starts: a dataset made then from nothing else (a
+   * `textFile`, `parallelize`) or from such datasets only is static, computed again by every batch that reads
+   * it. Absent: false.
+   */
+  readonly building?: boolean;
 }
+
+/**
+ * The batch time in the name of a static dataset (see `Dataset.isStatic`): it belongs to no batch, and the dead
+ * letters of its partitions, written by the first batch that computes them, stay remembered as long as the job
+ * runs (`DeadLetterLedger.forgetThrough` never reaches this time).
+ */
+export const STATIC_BATCH_TIME = Number.MAX_SAFE_INTEGER;
 
 /** What a result task does with its partition. */
 export type ActionSpec =
@@ -121,6 +134,11 @@ export abstract class Dataset<T = unknown> {
   private readonly originHolder: { origin?: string | undefined };
   // Shared with scope views too.
   private readonly generatedHolder: { as?: GeneratedAs | undefined };
+  /**
+   * Made while the job was built, from static datasets only (see `DatasetContext.building`): a dataset every
+   * batch that reads it computes again, rather than one generated for a batch. False in a task.
+   */
+  readonly isStatic: boolean;
 
   protected constructor(origin: DatasetOrigin) {
     if ('spec' in origin) {
@@ -135,6 +153,7 @@ export abstract class Dataset<T = unknown> {
       this.persistHolder = { spec: origin.spec.persist };
       this.originHolder = { origin: origin.spec.origin };
       this.generatedHolder = { as: origin.spec.generatedAs };
+      this.isStatic = false;
     } else {
       this.id = origin.ctx.newDatasetId();
       this.numPartitions = origin.numPartitions;
@@ -148,6 +167,7 @@ export abstract class Dataset<T = unknown> {
       this.persistHolder = {};
       this.originHolder = { origin: ambientOpOrigin() };
       this.generatedHolder = {};
+      this.isStatic = origin.ctx.building === true && origin.deps.every((dep) => dep.parent.isStatic);
     }
   }
 
@@ -214,7 +234,12 @@ export abstract class Dataset<T = unknown> {
     while (stack.length > 0) {
       const { ds, path } = stack.pop()!;
       if (ds.generatedHolder.as !== undefined) continue;
-      ds.generatedHolder.as = { stream, batchTime, path };
+      // A static dataset is read by many batches (and streams): named by its id, counted in the same order by
+      // every process that builds the job, and by no batch. Named after the first batch that read it, its dead
+      // letters were forgotten with that batch's datasets, and every later batch wrote them again.
+      ds.generatedHolder.as = ds.isStatic
+        ? { stream: 'static', batchTime: STATIC_BATCH_TIME, path: String(ds.id) }
+        : { stream, batchTime, path };
       const deps = ds.dependencies;
       // Pushed last first, so the first parent's line is named first (a diamond takes its first path).
       for (let i = deps.length - 1; i >= 0; i--)

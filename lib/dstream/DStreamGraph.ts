@@ -12,6 +12,11 @@ export class DStreamGraph {
   readonly outputs: ForEachDStream<any>[] = [];
   private started = false;
 
+  /** True once `start` ran: the graph is built, and no stream can be added. */
+  get isStarted(): boolean {
+    return this.started;
+  }
+
   /** Adds a node and returns its stable id; ids follow creation order, so every process agrees on them. */
   addNode(node: DStream<any>): string {
     if (this.started) throw new StreamGraphError('streams cannot be added after the context has started');

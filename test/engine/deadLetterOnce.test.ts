@@ -50,3 +50,44 @@ describe('a dataset read directly and through a union', () => {
     ]);
   });
 });
+
+describe('a static dataset that every batch joins', () => {
+  it('writes the letters of its bad records once, in the first batch, however long the job runs', async () => {
+    // given a static dataset whose last record its op rejects, joined by every batch of a stream
+    const document = {
+      name: 'static-letters',
+      batchIntervalMs: 1000,
+      sources: { users: { type: 'queue', batches: [['a', 'b'], ['a'], ['b'], ['a'], ['b'], ['a']] } },
+      datasets: {
+        regions: {
+          type: 'parallelize',
+          records: ['a,1', 'b,2', 'c,zz'],
+          ops: [{ op: 'map', expr: '($p := $split($, ","); [$p[0], $number($p[1])])' }],
+        },
+      },
+      streams: {
+        pairs: { from: 'users', ops: [{ op: 'map', expr: '[$, 1]' }] },
+        joined: { from: 'pairs', ops: [{ op: 'join', with: 'regions' }] },
+      },
+      outputs: [{ stream: 'joined', type: 'collectBatches', name: 'joined' }],
+    };
+    // when six batches run (cleanup forgets the first batch's datasets once it completed)
+    const result = await runBatches({ kind: 'document', document, baseDir: dir }, 6, {
+      workers: 0,
+      storeDir: dir,
+    });
+    // then every batch joined, and the rejected record is one letter, of the first batch (before, the ledger
+    // forgot the dataset with the first batch's datasets, and every batch after the first wrote it again)
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('joined').map((b) => b.length)).toEqual([2, 1, 1, 1, 1, 1]);
+    expect(result.deadLetters.map((l) => [l.batchTime, l.record])).toEqual([[1000, 'c,zz']]);
+    // and a run resumed from the store (a restarted driver, which names the dataset as the first did) writes none
+    const resumed = await runBatches({ kind: 'document', document, baseDir: dir }, 8, {
+      workers: 0,
+      storeDir: dir,
+    });
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.batches.map((b) => b.batchTime)).toEqual([7000, 8000]);
+    expect(resumed.deadLetters).toEqual([]);
+  });
+});
