@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -11,8 +12,13 @@ const root = new URL('../..', import.meta.url).pathname;
 export interface ServerlessHostOptions {
   /** The job's bucket, created here (in LocalStack). */
   readonly bucket: string;
-  /** The worker's handler module, relative to the repository. Default: `functions/worker.ts`. */
+  /**
+   * The worker's handler module, relative to the repository, or an absolute path (such as the entry
+   * `functionModule` writes for job modules). Default: `functions/worker.ts`.
+   */
   readonly workerModule?: string;
+  /** The coordinator's handler module, as `workerModule`. Default: `functions/coordinator.ts`. */
+  readonly coordinatorModule?: string;
   /** Default 60 s. */
   readonly coordinatorTimeoutMs?: number;
   /** Default 30 s. */
@@ -40,6 +46,9 @@ export interface ServerlessHost {
   stop(): Promise<void>;
 }
 
+/** A handler module's path: absolute as given, else relative to the repository. */
+const modulePath = (path: string) => (isAbsolute(path) ? path : `${root}${path}`);
+
 /** The environment a function gets to reach LocalStack (started by the suite's globalSetup). */
 export function localStackEnv(): Record<string, string> {
   return {
@@ -65,7 +74,7 @@ export async function startServerlessHost(options: ServerlessHostOptions): Promi
     port,
     functions: {
       coordinator: {
-        module: `${root}functions/coordinator.ts`,
+        module: modulePath(options.coordinatorModule ?? 'functions/coordinator.ts'),
         timeoutMs: options.coordinatorTimeoutMs ?? 60_000,
         env: {
           ...env,
@@ -76,7 +85,7 @@ export async function startServerlessHost(options: ServerlessHostOptions): Promi
         },
       },
       worker: {
-        module: `${root}${options.workerModule ?? 'functions/worker.ts'}`,
+        module: modulePath(options.workerModule ?? 'functions/worker.ts'),
         timeoutMs: options.workerTimeoutMs ?? 30_000,
         env: {
           ...env,
