@@ -402,12 +402,12 @@ export class StreamingContext implements DatasetContext {
     };
   }
 
-  /** See `DatasetContext.memoryBackedByStore`; false until a runtime connects. */
   /** True while the job is being built (see `DatasetContext.building`): until the graph starts. */
   get building(): boolean {
     return !this.graph.isStarted;
   }
 
+  /** See `DatasetContext.memoryBackedByStore`; false until a runtime connects. */
   get memoryBackedByStore(): boolean {
     return this.connected?.env.memoryBackedByStore ?? false;
   }
