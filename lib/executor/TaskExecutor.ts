@@ -47,7 +47,8 @@ export class TaskExecutor {
   async run(task: TaskPlan): Promise<TaskResult> {
     const { stage, partition } = task;
     const started = performance.now();
-    this.env.cache.evictBefore(task.batchTime);
+    // Not by its own batch time: an earlier batch may still be running, and reading what this would drop.
+    this.env.cache.evictBefore(task.evictBefore ?? task.batchTime);
     let tc: RunningTask | undefined;
     try {
       const datasets = new Map<number, Dataset>();

@@ -77,6 +77,12 @@ export interface TaskPlan {
    * of the attempt that won never point into bytes the other one wrote.
    */
   readonly speculative?: true;
+  /**
+   * The oldest batch the driver has not completed, when it is older than `batchTime`: batches run side by side
+   * (`concurrentJobs`, or a late batch's jobs ahead of a window's slide), so a task evicts from its process's
+   * memory only the persisted partitions that no batch from this one on reads. Absent: `batchTime`.
+   */
+  readonly evictBefore?: number;
   /** Set on a result task. */
   readonly action?: ActionSpec;
   /** For each shuffle the stage reads, the status of every map task, in map-partition order. */

@@ -37,11 +37,25 @@ export class BatchRun {
   /** What removes the outputs this batch completed, should it fail after them (see `onFailure`). */
   private readonly undos: Array<() => Promise<void>> = [];
 
-  /** @param ledger the letters written already, by this batch and earlier ones; default: this batch's only. */
+  /**
+   * @param ledger the letters written already, by this batch and earlier ones; default: this batch's only.
+   * @param oldestRunning the oldest batch the scheduler has not completed yet (see `evictBefore`).
+   */
   constructor(
     readonly batchTime: number,
     private readonly ledger = new DeadLetterLedger(),
+    private readonly oldestRunning: () => number = () => batchTime,
   ) {}
+
+  /**
+   * The batch time before which this batch's tasks may evict memory copies of persisted partitions: this batch's
+   * own, unless an earlier batch is still running. A task of a later batch evicting by its own time dropped what
+   * the earlier batch was about to read (a state's previous batches), and the earlier batch, replanning once per
+   * missing dataset, failed.
+   */
+  evictBefore(): number {
+    return Math.min(this.batchTime, this.oldestRunning());
+  }
 
   /**
    * Registers what removes an output this batch wrote whole (a `saveAsTextFiles` folder), run when the batch

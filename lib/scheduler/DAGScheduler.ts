@@ -111,7 +111,7 @@ export class DAGScheduler {
         partitions.map((partition) =>
           this.runTask(
             runner,
-            { ...base(plan, stage, inputsOf(partition)), partition, attempt: 0 },
+            { ...base(plan, stage, inputsOf(partition), batch), partition, attempt: 0 },
             batch,
             stragglers,
           ),
@@ -454,10 +454,12 @@ function reducePartitionsRead(stage: StagePlan, partition: number): Map<number, 
   return needed;
 }
 
-function base(plan: JobPlan, stage: StagePlan, shuffleInputs: Record<number, MapStatus[]>) {
+function base(plan: JobPlan, stage: StagePlan, shuffleInputs: Record<number, MapStatus[]>, batch: BatchRun) {
+  const evictBefore = batch.evictBefore();
   return {
     jobId: plan.jobId,
     batchTime: plan.batchTime,
+    ...(evictBefore < plan.batchTime ? { evictBefore } : {}),
     stage,
     shuffleInputs,
     ...(stage.stageId === plan.resultStageId ? { action: plan.action } : {}),

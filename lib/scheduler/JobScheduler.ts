@@ -212,7 +212,7 @@ export class JobScheduler {
 
   /** Runs a batch's jobs; undefined when a stop came before the batch started (it stays pending). */
   private async runBatch(batchTime: number, dueAt: number, jobs: Job[]): Promise<BatchInfo | undefined> {
-    const batch = new BatchRun(batchTime, this.deadLetters);
+    const batch = new BatchRun(batchTime, this.deadLetters, () => this.oldestPending(batchTime));
     let started: number | undefined;
     let error: string | undefined;
     let skipped = false;
@@ -404,6 +404,13 @@ export class JobScheduler {
     };
     this.checkpointChain = this.checkpointChain.then(write);
     return this.checkpointChain;
+  }
+
+  /** The oldest batch generated and not completed, `batchTime` at most: what the tasks of a batch must not evict. */
+  private oldestPending(batchTime: number): number {
+    let oldest = batchTime;
+    for (const t of this.pending) if (t < oldest) oldest = t;
+    return oldest;
   }
 
   /** The time batches are measured in: the clock's own (a simulation's), or the wall clock. */

@@ -261,6 +261,20 @@ describe('runners', () => {
     const result = await runBatches(job('twoConcurrentOutputs'), 1);
     expect(result.error).toBeUndefined();
   });
+
+  for (const workers of [0, 2]) {
+    it(`keeps a held batch's state in memory while later batches' tasks run (${workers} workers)`, async () => {
+      // given a running count whose batch at 400 ms holds an output until batch 1500's ran (concurrentJobs 2)
+      // when fifteen batches run on the system clock
+      const result = await runBatches(job('stateReadWhileLaterBatchesRun'), 15, { workers, clock: 'system' });
+      // then the held output reads the count of 400 ms: a later batch's tasks evicted the memory copies it read
+      // (by their own batch time), and the batch, replanning once per copy gone, failed ("no longer cached")
+      expect(result.error).toBeUndefined();
+      const held = result.outputs.filter((o) => o.output === 'held');
+      expect(held.find((o) => o.batchTime === 400)?.records).toEqual([['a', 4]]);
+      expect(result.recordsOf('counts')).toEqual(Array.from({ length: 15 }, (_, i) => [['a', i + 1]]));
+    });
+  }
 });
 
 describe('stream operations on the driver', () => {

@@ -285,3 +285,33 @@ export const outputsOwnTheirJobs = defineJob({ batchIntervalMs: 1000, concurrent
     ssc.emitOutput({ output: 'joined', type: 'foreachRDD', batchTime, records: [joined], count: 1 });
   });
 });
+
+/**
+ * A running count whose batch at 400 ms holds its second output until batch 1500's has run (`concurrentJobs: 2`,
+ * on the system clock, so later batches go on meanwhile): the held output reads the state's memory copies of
+ * 400 ms and before after tasks of eleven later batches ran in the same processes. The checkpoint interval keeps
+ * them in memory only, so that a copy evicted there can only be recomputed from the copies before it.
+ */
+export const stateReadWhileLaterBatchesRun = defineJob(
+  { batchIntervalMs: 100, concurrentJobs: 2, checkpointIntervalMs: 1000 },
+  (ssc) => {
+    let laterBatchRan: () => void = () => {};
+    const later = new Promise<void>((resolve) => {
+      laterBatchRan = resolve;
+    });
+    const counts = ssc
+      .queueStream(
+        Array.from({ length: 15 }, () => ['a']),
+        { partitions: 1 },
+      )
+      .map((word: string) => [word, 1] as [string, number])
+      .updateStateByKey((values: number[], count: number | undefined) => (count ?? 0) + values.length);
+    counts.collectBatches('counts');
+    counts.foreachRDD(async (ds, batchTime) => {
+      if (batchTime === 400) await later;
+      const records = await ds.collect();
+      if (batchTime === 1500) laterBatchRan();
+      ssc.emitOutput({ output: 'held', type: 'foreachRDD', batchTime, records, count: records.length });
+    });
+  },
+);
