@@ -121,9 +121,14 @@ export class StagePlanner {
   }
 }
 
-/** The plan form of a persisted dataset read back instead of computed. */
+/**
+ * The plan form of a persisted dataset read back instead of computed. It keeps its name (`generatedAs`): a map
+ * side's dead letters belong to its stage's root, this leaf when the shuffle reads a persisted dataset, and
+ * without the name they were not matched by the computation of the same partition from lineage after a restart,
+ * which wrote them a second time.
+ */
 function persistedLeaf(spec: DatasetSpec, status: 'stored' | 'cached'): DatasetSpec {
-  const { id, numPartitions, partitioner, persist } = spec;
+  const { id, numPartitions, partitioner, persist, generatedAs } = spec;
   return {
     id,
     type: status,
@@ -131,6 +136,7 @@ function persistedLeaf(spec: DatasetSpec, status: 'stored' | 'cached'): DatasetS
     deps: [],
     ...(partitioner ? { partitioner } : {}),
     ...(persist ? { persist } : {}),
+    ...(generatedAs ? { generatedAs } : {}),
     args: {},
   };
 }

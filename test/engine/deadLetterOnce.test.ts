@@ -91,3 +91,29 @@ describe('a static dataset that every batch joins', () => {
     expect(resumed.deadLetters).toEqual([]);
   });
 });
+
+describe('a map side that read its dataset from memory', () => {
+  for (const workers of [0, 2]) {
+    it(`writes its letter once though a restarted run computes the dataset again (${workers} workers)`, async () => {
+      // given a window's per-batch reduce whose map side reads cached pairs, and rejects one value of batch 1000
+      // when one batch runs, and a restarted run on the same store runs two more
+      const first = await runBatches(job('windowOverCachedPairs'), 1, { workers, storeDir: dir });
+      const restarted = await runBatches(job('windowOverCachedPairs'), 3, { workers, storeDir: dir });
+      // then the sums are those of an uninterrupted run
+      expect(first.error).toBeUndefined();
+      expect(restarted.error).toBeUndefined();
+      expect([...first.recordsOf('sums'), ...restarted.recordsOf('sums')]).toEqual([
+        [['a', 1]],
+        [['a', 3]],
+        [['a', 5]],
+      ]);
+      // and the rejected value is one letter, of batch 1000: the plan read the cached pairs under no name, so the
+      // checkpoint did not list their letters as written, and the restarted window, computing the pairs of 1000
+      // again, wrote the letter a second time under batch 2000
+      const file = (await readFile(join(dir, 'dead-letter.jsonl'), 'utf8')).trim().split('\n');
+      expect(file.map((line) => [JSON.parse(line).batchTime, JSON.parse(line).record])).toEqual([
+        [1000, ['a', 'x']],
+      ]);
+    });
+  }
+});

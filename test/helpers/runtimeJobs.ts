@@ -315,3 +315,30 @@ export const stateReadWhileLaterBatchesRun = defineJob(
     });
   },
 );
+
+/**
+ * Cached pairs, counted first, so that the map side of a window's per-batch reduce reads them from memory; the
+ * reduce rejects the value `"x"` of the first batch, there, and the 2 s window reads that batch again at 2000.
+ */
+export const windowOverCachedPairs = defineJob({ batchIntervalMs: 1000, defaultPartitions: 1 }, (ssc) => {
+  const pairs = ssc
+    .queueStream<[string, unknown]>(
+      [
+        [
+          ['a', 1],
+          ['a', 'x'],
+        ],
+        [['a', 2]],
+        [['a', 3]],
+      ],
+      { partitions: 1 },
+    )
+    .cache();
+  pairs.count().collectBatches('counts');
+  pairs
+    .reduceByKeyAndWindow((a: unknown, b: unknown) => {
+      if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError(`cannot sum ${a} and ${b}`);
+      return a + b;
+    }, 2000)
+    .collectBatches('sums');
+});
