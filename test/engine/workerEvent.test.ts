@@ -105,6 +105,11 @@ describe('the worker at the edge', () => {
       'task.attempt must be a whole number (got -1)',
     ],
     [
+      'an eviction bound that is not a batch time',
+      () => ({ job, task: { ...task, evictBefore: '1000' } }),
+      'task.evictBefore must be a whole number (got "1000")',
+    ],
+    [
       'a speculative flag that is false',
       () => ({ job, task: { ...task, speculative: false } }),
       'task.speculative must be true or absent (got false)',
