@@ -48,6 +48,19 @@ export function inBlockStore(level: StorageLevel): boolean {
   return level === 'blockStore' || level === 'memoryAndBlockStore';
 }
 
+/** The persistence key of a stream's dataset of one batch: the stream's id and the batch time. */
+export function streamPersistKey(streamId: number | string, batchTime: number): string {
+  return `${streamId}@${batchTime}`;
+}
+
+/** The batch time of a stream's persistence key ({@link streamPersistKey}); undefined for a static dataset's. */
+export function batchTimeOfPersistKey(key: string): number | undefined {
+  const at = key.lastIndexOf('@');
+  if (at < 0) return undefined;
+  const time = Number(key.slice(at + 1));
+  return Number.isFinite(time) ? time : undefined;
+}
+
 /** The block key of one persisted partition. */
 export function persistBlockKey(key: string, partition: number): string {
   return `persist/${key}/${partition}`;

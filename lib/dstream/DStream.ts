@@ -1,6 +1,12 @@
 import type { Dataset } from '../dataset/Dataset';
 import { ambientOpOrigin, nameFailure, userCallSite } from '../dataset/OpOrigin';
-import { inBlockStore, persistBlockKey, STORAGE_LEVELS, type StorageLevel } from '../dataset/StorageLevel';
+import {
+  inBlockStore,
+  persistBlockKey,
+  STORAGE_LEVELS,
+  type StorageLevel,
+  streamPersistKey,
+} from '../dataset/StorageLevel';
 import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 
@@ -172,7 +178,7 @@ export abstract class DStream<T = unknown> {
 
   /** The persistence key of this stream's dataset at `batchTime`. */
   persistKey(batchTime: number): string {
-    return `${this.id}@${batchTime}`;
+    return streamPersistKey(this.id, batchTime);
   }
 
   /** True when the stream produces a dataset at `batchTime` (a multiple of its slide after the start). */

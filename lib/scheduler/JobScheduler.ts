@@ -1,3 +1,4 @@
+import { batchTimeOfPersistKey } from '../dataset/StorageLevel';
 import type { DeadLetter } from '../dataset/TaskContext';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
@@ -92,6 +93,12 @@ export class JobScheduler {
     this.deadLetters.restore(checkpoint.deadLetters ?? []);
     const { store } = this.ssc.env();
     for (const { key, numPartitions } of checkpoint.stored) {
+      // A dataset of a batch after the last completed one was stored by a batch that did not complete: its dead
+      // letters may be unwritten (a batch writes its letters at its end, and the ledger records only written
+      // ones), and reading its blocks instead of computing it would lose them. That batch runs again, so the
+      // dataset is computed again, and its letters written once.
+      const time = batchTimeOfPersistKey(key);
+      if (time !== undefined && time > checkpoint.lastCompletedBatch) continue;
       // Only checkpoints whose blocks all survived can cut lineage; the others are recomputed.
       if ((await store.list(`persist/${key}/`)).length === numPartitions) {
         this.ssc.persistence.markStored(key, numPartitions);

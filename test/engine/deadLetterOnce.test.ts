@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import { type CheckpointData, METADATA_KEY } from '../../lib/scheduler/CheckpointData';
 
 const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
 const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
@@ -116,4 +117,54 @@ describe('a map side that read its dataset from memory', () => {
       ]);
     });
   }
+});
+
+describe('a checkpoint naming a dataset stored by a batch that did not complete', () => {
+  it('has the restarted driver compute the dataset again, and write its dead letters', async () => {
+    // given a running sum checkpointed every 3 batches, whose update rejects batch 3's value
+    const document = {
+      name: 'stored-pending',
+      batchIntervalMs: 1000,
+      sources: { pairs: { type: 'queue', batches: [[['a', 1]], [['a', 2]], [['a', 'x']]] } },
+      streams: {
+        sums: {
+          from: 'pairs',
+          ops: [{ op: 'updateStateByKey', fn: 'sumState' }],
+          checkpointIntervalMs: 3000,
+        },
+      },
+      outputs: [{ stream: 'sums', type: 'collectBatches', name: 'sums' }],
+    };
+    const run = (batches: number, storeDir: string) =>
+      runBatches({ kind: 'document', document, baseDir: dir }, batches, { workers: 0, storeDir });
+    const first = join(dir, 'first');
+    const second = join(dir, 'second');
+    expect((await run(2, first)).error).toBeUndefined();
+    await cp(first, second, { recursive: true });
+    const third = await run(3, first);
+    expect(third.deadLetters.map((l) => [l.batchTime, l.record])).toEqual([[3000, ['a', 'x']]]);
+    // and the store as a driver left it that died in batch 3, after it stored batch 3's state and wrote a
+    // checkpoint (as the serverless coordinator's at the next batch's generation, batches overlapping), before it
+    // wrote the batch's dead letters: batch 2 the last completed, batch 3's state among the stored datasets
+    const read = async (storeDir: string) =>
+      JSON.parse(await readFile(join(storeDir, METADATA_KEY), 'utf8')) as CheckpointData;
+    const storedInThree = (await read(first)).stored.filter(({ key }) => key.endsWith('@3000'));
+    expect(storedInThree).not.toEqual([]);
+    for (const { key } of storedInThree) {
+      await cp(join(first, 'persist', key), join(second, 'persist', key), { recursive: true });
+    }
+    const afterTwo = await read(second);
+    await writeFile(
+      join(second, METADATA_KEY),
+      JSON.stringify({ ...afterTwo, stored: [...afterTwo.stored, ...storedInThree] }),
+    );
+    // when a driver restarts from it
+    const rerun = await run(3, second);
+    // then it runs batch 3 again, with the same output, and writes its dead letter (before, it read batch 3's
+    // state from the store, computed nothing, and the letter was lost)
+    expect(rerun.error).toBeUndefined();
+    expect(rerun.batches.map((b) => b.batchTime)).toEqual([3000]);
+    expect(rerun.recordsOf('sums')).toEqual(third.recordsOf('sums').slice(-1));
+    expect(rerun.deadLetters.map((l) => [l.batchTime, l.record])).toEqual([[3000, ['a', 'x']]]);
+  });
 });
