@@ -1,10 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
 import { functionModule } from '../../lib/devhost/localFunctions';
-import { findJobModules } from '../../lib/job/jobModuleFiles';
+import { findJobModules, writeHandlerEntry } from '../../lib/job/jobModuleFiles';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 import { until } from '../helpers/until';
@@ -26,12 +28,25 @@ import { until } from '../helpers/until';
  * is), except `ORDERED` outputs, whose order is defined. The queue splits a batch into partitions by count and
  * the s3Prefix source by bytes, so no op whose result depends on the split (glom, mapPartitions' partition
  * index) is here.
+ *
+ * The second case runs the same job through crashes, and must give the same: its coordinator is killed twice in
+ * the middle of a batch (batch 3 as it is about to write its dead letters, with the next batch's tasks in flight;
+ * batch 6 as its first tasks are in flight), each time the tick's coordinator takes over once the lease expired
+ * and rebuilds windows and state from the checkpoint and the batches after it; and the worker's process dies once
+ * in batch 7, as a result task has written its output but not answered, killing the other tasks in flight with
+ * it.
  */
 
 const fixtures = new URL('fixtures/opsJob/', import.meta.url).pathname;
 const suffix = Math.random().toString(36).slice(2, 8);
 const bucket = `sluice-ops-${suffix}`;
 const job = `ops-${suffix}`;
+/** The job of the crash case: the same document, under its own name (its own store and outputs). */
+const crashJob = `crash-${suffix}`;
+/** The crashing worker's marker: created as it kills its process, so it does so once. */
+const crashMarker = join(tmpdir(), `sluice-ops-crash-${suffix}`);
+/** Short leases, so each take-over waits 3 s rather than 5. */
+const LEASE_TTL_MS = 3000;
 const BATCHES = 8;
 /** The batch (0-based) whose object is empty. */
 const EMPTY = 3;
@@ -194,9 +209,9 @@ const ORDERED = new Set(['ranked']);
 /** Every stream but the ones only others read. */
 const OUTPUTS = Object.keys(streams).filter((name) => name !== 'recs');
 
-function jobDocument(source: Record<string, unknown>, outputs: unknown[]) {
+function jobDocument(name: string, source: Record<string, unknown>, outputs: unknown[]) {
   return {
-    name: job,
+    name,
     batchIntervalMs: 1000,
     checkpointIntervalMs: 3000,
     functions: 'opsFunctions.ts',
@@ -237,15 +252,44 @@ const letterLines = (letters: readonly Record<string, unknown>[]) =>
 const sortRecords = (records: readonly unknown[]) => records.map((r) => JSON.stringify(r)).sort();
 
 let serverless: ServerlessHost;
+/** Every line the functions printed, by function. */
+const lines: Array<{ fn: string; line: string }> = [];
 
 beforeAll(async () => {
   const jobModules = findJobModules(join(fixtures, 'opsFunctions.ts'), '/');
+  const pausing = new URL('fixtures/pausingCoordinator.ts', import.meta.url).pathname;
+  const crashing = new URL('fixtures/crashingWorker.ts', import.meta.url).pathname;
   serverless = await startServerlessHost({
     bucket,
     coordinatorModule: functionModule('coordinator', jobModules),
-    workerModule: functionModule('worker', jobModules),
+    workerModule: writeHandlerEntry(join(tmpdir(), 'sluice-entries'), crashing, jobModules),
     coordinatorTimeoutMs: 120_000,
-    coordinatorEnv: { SLUICE_COORDINATOR_FUNCTION: 'coordinator', SLUICE_TASK_CONCURRENCY: '8' },
+    coordinatorEnv: {
+      SLUICE_COORDINATOR_FUNCTION: 'coordinator',
+      SLUICE_TASK_CONCURRENCY: '8',
+      SLUICE_LEASE_TTL_MS: String(LEASE_TTL_MS),
+    },
+    // Coordinators that freeze themselves in the middle of a batch: as batch 3, its tasks run, is about to write
+    // its dead letters (batch 4's tasks in flight), and as batch 6 sends its 4th task (the first ones in flight).
+    moreCoordinators: {
+      'frozen-in-3': {
+        module: writeHandlerEntry(join(tmpdir(), 'sluice-entries'), pausing, jobModules),
+        env: { SLUICE_TEST_PAUSE_AT: 'letters:3000' },
+      },
+      'frozen-in-6': {
+        module: writeHandlerEntry(join(tmpdir(), 'sluice-entries'), pausing, jobModules),
+        env: { SLUICE_TEST_PAUSE_AT: 'batch:6000:4' },
+      },
+    },
+    workerEnv: {
+      SLUICE_TEST_CRASH_JOB: crashJob,
+      SLUICE_TEST_CRASH_BATCH: '7000',
+      SLUICE_TEST_CRASH_MARKER: crashMarker,
+    },
+    output: (fn, line) => {
+      lines.push({ fn, line });
+      if (process.env.SLUICE_TEST_VERBOSE) process.stderr.write(`[${fn}] ${line}\n`);
+    },
   });
   const s3 = s3Client();
   await s3.send(
@@ -270,89 +314,180 @@ afterAll(async () => {
   await serverless?.stop();
 });
 
+/** The job document of the serverless runs, reading one object per batch, with a jsonl output per op. */
+const serverlessDocument = (name: string) =>
+  jobDocument(
+    name,
+    { type: 's3Prefix', bucket, prefix: 'input/', maxObjectsPerBatch: 1, partitions: 2 },
+    OUTPUTS.map((output) => ({ stream: output, type: 'jsonl', path: `${name}/${output}` })),
+  );
+
+/** Local mode's run of the same document over a queue of the same per-batch records; once for both cases. */
+let localRun: ReturnType<typeof runLocally> | undefined;
+function runLocally() {
+  return runBatches(
+    {
+      kind: 'document',
+      document: jobDocument(
+        'local',
+        { type: 'queue', partitions: 2, batches: input.map((lines) => [...lines]) },
+        OUTPUTS.map((name) => ({ stream: name, type: 'collectBatches', name })),
+      ),
+      baseDir: fixtures,
+    },
+    BATCHES,
+    { workers: 0 },
+  );
+}
+
+async function status(name: string) {
+  return serverless.invoke('coordinator', { action: 'status', job: name, last: BATCHES });
+}
+
+/** Waits until the job stopped after its last batch. */
+async function lastBatch(name: string) {
+  await until(
+    'the last batch',
+    async () => {
+      const s = await status(name);
+      if (s.state === 'stopped' && s.lastCompletedBatch !== BATCHES * 1000) {
+        throw new Error(`the job stopped early: ${JSON.stringify(s)}`);
+      }
+      return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
+    },
+    150_000,
+    500,
+  );
+}
+
+/**
+ * Every output of the job wrote at local mode's batch times, one object each, each batch with local mode's
+ * records; and the dead letters are local mode's, each once.
+ */
+async function expectLocalOutputs(name: string) {
+  localRun ??= runLocally();
+  const local = await localRun;
+  expect(local.error).toBeUndefined();
+
+  const differences: string[] = [];
+  for (const output of OUTPUTS) {
+    const expected = new Map(
+      local.outputs
+        .filter((o) => o.output === output)
+        .map((o) => [
+          o.batchTime,
+          ORDERED.has(output) ? o.records.map((r) => JSON.stringify(r)) : sortRecords(o.records),
+        ]),
+    );
+    const keys = await serverless.keys(`outputs/${name}/${output}/`);
+    const times = keys.map((key) => Number(key.split('/').at(-1)!.replace('.json', '')));
+    if (JSON.stringify(times.sort((a, b) => a - b)) !== JSON.stringify([...expected.keys()])) {
+      differences.push(`${output}: batches ${times} on Lambda, ${[...expected.keys()]} locally`);
+      continue;
+    }
+    for (const key of keys) {
+      const line = JSON.parse(await serverless.text(key));
+      const want = expected.get(line.batchTime);
+      const got = ORDERED.has(output)
+        ? line.records.map((r: unknown) => JSON.stringify(r))
+        : sortRecords(line.records);
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        differences.push(
+          `${output} @${line.batchTime}:\n  Lambda ${got.join(' ')}\n  local  ${want?.join(' ')}`,
+        );
+      }
+    }
+  }
+  expect(differences).toEqual([]);
+
+  // and the same dead letters, each once
+  const letters: Record<string, unknown>[] = [];
+  for (const key of await serverless.keys(`jobs/${name}/store/dead-letter/`)) {
+    for (const line of (await serverless.text(key)).split('\n').filter(Boolean))
+      letters.push(JSON.parse(line));
+  }
+  // (the static dataset's bad line among them once, though every batch joins the dataset)
+  expect(local.deadLetters.filter((l) => l.op?.startsWith('datasets.')).map((l) => l.batchTime)).toEqual([
+    1000,
+  ]);
+  expect(letterLines(letters)).toEqual(
+    letterLines(local.deadLetters as unknown as Record<string, unknown>[]),
+  );
+}
+
+/** The state letter of a process in /proc (T: stopped), or undefined once it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until the coordinator function `fn` froze itself, kills it, and waits until its lease expired. */
+async function killFrozen(fn: string, name: string) {
+  await until(`${fn} to freeze`, () => processState(serverless.host.pidOf(fn) ?? 0) === 'T', 90_000, 200);
+  await serverless.host.kill(fn);
+  await until(
+    'the killed coordinator’s lease to expire',
+    async () => JSON.parse(await serverless.text(`jobs/${name}/lease.json`)).expiresAtMs < Date.now(),
+    30_000,
+    200,
+  );
+}
+
+/** The batch times the coordinators completed, from the metric lines they printed (one per completed batch). */
+function completedBatches(name: string): number[] {
+  return lines
+    .filter(({ fn }) => fn === 'coordinator' || fn.startsWith('frozen'))
+    .flatMap(({ line }) => {
+      if (!line.startsWith('{"_aws"')) return [];
+      const metric = JSON.parse(line) as { Job: string; BatchTime: number; Error?: string };
+      return metric.Job === name && metric.Error === undefined ? [metric.BatchTime] : [];
+    })
+    .sort((a, b) => a - b);
+}
+
 describe('every op on the serverless runtime', () => {
   it('gives, batch for batch, what local mode gives on the same records, dead letters included', async () => {
     // given the job with an output per op, reading one object per batch
-    const doc = jobDocument(
-      { type: 's3Prefix', bucket, prefix: 'input/', maxObjectsPerBatch: 1, partitions: 2 },
-      OUTPUTS.map((name) => ({ stream: name, type: 'jsonl', path: `${job}/${name}` })),
-    );
-
     // when the coordinator runs its 8 batches
-    await serverless.invokeEvent('coordinator', { action: 'start', job: doc, batches: BATCHES });
-    const status = () => serverless.invoke('coordinator', { action: 'status', job, last: BATCHES });
-    await until(
-      'the last batch',
-      async () => {
-        const s = await status();
-        if (s.state === 'stopped' && s.lastCompletedBatch !== BATCHES * 1000) {
-          throw new Error(`the job stopped early: ${JSON.stringify(s)}`);
-        }
-        return s.state === 'stopped' && s.lastCompletedBatch === BATCHES * 1000;
-      },
-      150_000,
-      500,
-    );
+    await serverless.invokeEvent('coordinator', {
+      action: 'start',
+      job: serverlessDocument(job),
+      batches: BATCHES,
+    });
+    await lastBatch(job);
 
-    // and local mode runs the same document over a queue of the same per-batch records
-    const local = await runBatches(
-      {
-        kind: 'document',
-        document: jobDocument(
-          { type: 'queue', partitions: 2, batches: input.map((lines) => [...lines]) },
-          OUTPUTS.map((name) => ({ stream: name, type: 'collectBatches', name })),
-        ),
-        baseDir: fixtures,
-      },
-      BATCHES,
-      { workers: 0 },
-    );
-    expect(local.error).toBeUndefined();
+    // then every output wrote at local mode's batch times, each batch with the same records, and the same
+    // dead letters
+    await expectLocalOutputs(job);
+  }, 300_000);
 
-    // then every output wrote at the same batch times, each batch with the same records
-    const differences: string[] = [];
-    for (const name of OUTPUTS) {
-      const expected = new Map(
-        local.outputs
-          .filter((o) => o.output === name)
-          .map((o) => [
-            o.batchTime,
-            ORDERED.has(name) ? o.records.map((r) => JSON.stringify(r)) : sortRecords(o.records),
-          ]),
-      );
-      const keys = await serverless.keys(`outputs/${job}/${name}/`);
-      const times = keys.map((key) => Number(key.split('/').at(-1)!.replace('.json', '')));
-      if (JSON.stringify(times.sort((a, b) => a - b)) !== JSON.stringify([...expected.keys()])) {
-        differences.push(`${name}: batches ${times} on Lambda, ${[...expected.keys()]} locally`);
-        continue;
-      }
-      for (const key of keys) {
-        const line = JSON.parse(await serverless.text(key));
-        const want = expected.get(line.batchTime);
-        const got = ORDERED.has(name)
-          ? line.records.map((r: unknown) => JSON.stringify(r))
-          : sortRecords(line.records);
-        if (JSON.stringify(got) !== JSON.stringify(want)) {
-          differences.push(
-            `${name} @${line.batchTime}:\n  Lambda ${got.join(' ')}\n  local  ${want?.join(' ')}`,
-          );
-        }
-      }
-    }
-    expect(differences).toEqual([]);
+  it('gives the same through two coordinator kills mid-batch and a worker crash', async () => {
+    // given the same job, started on a coordinator that freezes in the middle of batch 3, tasks in flight
+    await serverless.invokeEvent('frozen-in-3', {
+      action: 'start',
+      job: serverlessDocument(crashJob),
+      batches: BATCHES,
+    });
+    // when it is killed there, and once its lease expired the tick's coordinator takes over, which freezes in
+    // the middle of batch 6 and is killed there too
+    await killFrozen('frozen-in-3', crashJob);
+    expect((await status(crashJob)).lastCompletedBatch).toBe(2000);
+    await serverless.invokeEvent('frozen-in-6', { action: 'tick', job: crashJob });
+    await killFrozen('frozen-in-6', crashJob);
+    expect((await status(crashJob)).lastCompletedBatch).toBe(5000);
+    // and the next tick's coordinator runs the job to its end, through the worker's crash in batch 7
+    await serverless.invokeEvent('coordinator', { action: 'tick', job: crashJob });
+    await lastBatch(crashJob);
+    expect(existsSync(crashMarker), 'the worker crashed').toBe(true);
 
-    // and the same dead letters, each once
-    const letters: Record<string, unknown>[] = [];
-    for (const key of await serverless.keys(`jobs/${job}/store/dead-letter/`)) {
-      for (const line of (await serverless.text(key)).split('\n').filter(Boolean))
-        letters.push(JSON.parse(line));
-    }
-    // (the static dataset's bad line among them once, though every batch joins the dataset)
-    expect(local.deadLetters.filter((l) => l.op?.startsWith('datasets.')).map((l) => l.batchTime)).toEqual([
-      1000,
-    ]);
-    expect(letterLines(letters)).toEqual(
-      letterLines(local.deadLetters as unknown as Record<string, unknown>[]),
-    );
+    // then every batch completed exactly once
+    expect(completedBatches(crashJob)).toEqual(Array.from({ length: BATCHES }, (_, k) => (k + 1) * 1000));
+    // and every output wrote at local mode's batch times, one object each, with the same records, and the
+    // dead letters are the same, each once, though the successors re-read earlier batches and re-ran batch 3,
+    // 6 and 7's tasks
+    await expectLocalOutputs(crashJob);
   }, 300_000);
 });

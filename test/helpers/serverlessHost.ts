@@ -27,6 +27,13 @@ export interface ServerlessHostOptions {
   readonly coordinatorEnv?: Readonly<Record<string, string>>;
   /** Variables the worker gets on top of the LocalStack ones, the store's and the outputs'. */
   readonly workerEnv?: Readonly<Record<string, string>>;
+  /**
+   * More coordinator functions, by name, each with the coordinator's environment and timeout plus its own
+   * variables (a chaos test's coordinators that freeze themselves at a named place). Default: none.
+   */
+  readonly moreCoordinators?: Readonly<
+    Record<string, { readonly module: string; readonly env?: Readonly<Record<string, string>> }>
+  >;
   /** Each line the functions print, by function name. Default: dropped. */
   readonly output?: (fn: string, line: string) => void;
 }
@@ -70,20 +77,32 @@ export async function startServerlessHost(options: ServerlessHostOptions): Promi
   await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
   const env = localStackEnv();
   const port = await freePort();
+  const coordinatorEnv = {
+    ...env,
+    SLUICE_BUCKET: bucket,
+    SLUICE_WORKER_FUNCTION: 'worker',
+    AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
+    ...options.coordinatorEnv,
+  };
+  const coordinatorTimeoutMs = options.coordinatorTimeoutMs ?? 60_000;
   const host = await LambdaHost.start({
     port,
     functions: {
       coordinator: {
         module: modulePath(options.coordinatorModule ?? 'functions/coordinator.ts'),
-        timeoutMs: options.coordinatorTimeoutMs ?? 60_000,
-        env: {
-          ...env,
-          SLUICE_BUCKET: bucket,
-          SLUICE_WORKER_FUNCTION: 'worker',
-          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-          ...options.coordinatorEnv,
-        },
+        timeoutMs: coordinatorTimeoutMs,
+        env: coordinatorEnv,
       },
+      ...Object.fromEntries(
+        Object.entries(options.moreCoordinators ?? {}).map(([name, fn]) => [
+          name,
+          {
+            module: modulePath(fn.module),
+            timeoutMs: coordinatorTimeoutMs,
+            env: { ...coordinatorEnv, ...fn.env },
+          },
+        ]),
+      ),
       worker: {
         module: modulePath(options.workerModule ?? 'functions/worker.ts'),
         timeoutMs: options.workerTimeoutMs ?? 30_000,
