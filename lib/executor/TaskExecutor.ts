@@ -104,6 +104,7 @@ export class TaskExecutor {
       } else {
         result = await this.act(task.action ?? { type: 'collect' }, records, partition, tc);
       }
+      tc.keepInMemory();
       return {
         ok: true,
         stageId: stage.stageId,
@@ -232,6 +233,8 @@ class RunningTask implements TaskContext {
   /** The origin of the innermost dataset whose computation failed (see `OpOrigin`), for the task's error. */
   failedOrigin: string | undefined;
   private readonly computed = new Map<string, Promise<unknown[]>>();
+  /** Persisted partitions this task computed, for the process's memory once it succeeds. */
+  private readonly toKeep: { persist: PersistSpec; partition: number; records: unknown[] }[] = [];
 
   private readonly consumers = new Map<number, number>();
 
@@ -346,8 +349,9 @@ class RunningTask implements TaskContext {
       this.requests++;
     }
     // Kept in memory only once the store has it: a retry after a failed write must write it again (a state
-    // delta after it names it as its base), not find it in memory and skip the write.
-    if (inMemory(persist.level)) this.env.cache.put(persist, partition, records);
+    // delta after it names it as its base), not find it in memory and skip the write. And only once the task
+    // succeeds (see `RunningTask.keepInMemory`).
+    if (inMemory(persist.level)) this.toKeep.push({ persist, partition, records });
     this.persisted.push({
       key: persist.key,
       partition,
@@ -355,6 +359,17 @@ class RunningTask implements TaskContext {
       numPartitions: ds.numPartitions,
     });
     return records;
+  }
+
+  /**
+   * Puts the persisted partitions this task computed in the process's memory: called once the task succeeded.
+   * A failed attempt keeps nothing, because its dead letters are dropped with it: a retry in the same process
+   * that found the partition in memory would not compute it, and the letters of its rejected records would be
+   * lost (the task's own memo serves its later reads meanwhile).
+   */
+  keepInMemory(): void {
+    for (const { persist, partition, records } of this.toKeep)
+      this.env.cache.put(persist, partition, records);
   }
 
   cached(persist: PersistSpec, partition: number): unknown[] | undefined {

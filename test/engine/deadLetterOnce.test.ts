@@ -35,6 +35,20 @@ describe('a task retried after it dead-lettered records', () => {
   }
 });
 
+describe('a task retried after it cached a dataset that dead-lettered records', () => {
+  it('writes each dead letter once: the retry in the same process computes the dataset again', async () => {
+    // given cached parsed lines whose map rejects two, read by a task that then fails once as a whole
+    // when the batch runs in one process, retrying the task there
+    const result = await runBatches(job('cachedThenFailsOnce'), 1, { workers: 0, storeDir: dir });
+    // then the retry did not find the failed attempt's partition in memory: it parsed the lines again, and each
+    // rejected line is one letter (before, the retry read the cached partition and the letters were lost)
+    expect(result.error).toBeUndefined();
+    expect(result.batches[0]!.taskAttempts).toBeGreaterThan(result.batches[0]!.tasks);
+    expect(result.recordsOf('numbers')).toEqual([[1]]);
+    expect(result.deadLetters.map((l) => l.record).sort()).toEqual(['x', 'y']);
+  });
+});
+
 describe('a dataset read directly and through a union', () => {
   it('writes its dead letters once, though the union computes its partition under another number', async () => {
     // given parsed lines read by an output and by a union after another stream

@@ -238,6 +238,28 @@ export const failsOnceAfterDeadLetters = defineJob({ batchIntervalMs: 1000, defa
     .collectBatches('numbers');
 });
 
+/** How many partitions `cachedThenFailsOnce` computed in this thread; its first one fails. */
+let cachedComputedOnce = 0;
+
+/**
+ * `failsOnceAfterDeadLetters` with the parsed lines cached: the first attempt keeps the parsed partition in the
+ * process's memory before its task fails, and a retry in the same process may find it there.
+ */
+export const cachedThenFailsOnce = defineJob({ batchIntervalMs: 1000, defaultPartitions: 1 }, (ssc) => {
+  ssc
+    .queueStream([['1', 'x', 'y']], { partitions: 1 })
+    .map((line: string) => {
+      if (!/^\d+$/.test(line)) throw new Error(`${JSON.stringify(line)} is not a number`);
+      return Number(line);
+    })
+    .cache()
+    .mapPartitions((values: number[]) => {
+      if (cachedComputedOnce++ === 0) throw new Error('a task failure after its dead letters');
+      return values;
+    })
+    .collectBatches('numbers');
+});
+
 /**
  * Parsed lines read twice in each batch: by an output of their own, and through a union placing them after
  * another stream's partition, so the union's task computes their partition 0 as its partition 1.
