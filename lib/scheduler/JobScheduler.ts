@@ -63,6 +63,14 @@ export class JobScheduler {
   private lastCompleted = 0;
   /** The last completed batch whose file outputs are written: what checkpoints record (see `checkpoint`). */
   private committedThrough = 0;
+  /**
+   * The last completed batch of the newest metadata checkpoint written: what a restart resumes after, so what
+   * cleanup keeps everything after. Not `lastCompleted`: a batch that completes ahead (concurrent batches) waits
+   * for its checkpoint while an earlier one completes meanwhile, and cleaning up by the batches completed in
+   * memory deleted input blocks that the checkpoint on disk still names for its pending batches; a kill -9 then
+   * left a store whose rerun failed on the missing blocks.
+   */
+  private checkpointedThrough = 0;
   private skipped = 0;
   private checkpointChain: Promise<void> = Promise.resolve();
   /**
@@ -90,6 +98,7 @@ export class JobScheduler {
   async restore(checkpoint: CheckpointData): Promise<void> {
     this.lastCompleted = checkpoint.lastCompletedBatch;
     this.committedThrough = checkpoint.lastCompletedBatch;
+    this.checkpointedThrough = checkpoint.lastCompletedBatch;
     this.deadLetters.restore(checkpoint.deadLetters ?? []);
     const { store } = this.ssc.env();
     for (const { key, numPartitions } of checkpoint.stored) {
@@ -356,7 +365,7 @@ export class JobScheduler {
       // so does the next batch when a memory copy is gone) with every batch after it, and the input batches that
       // recomputing those reads, a window's length further back. Anything older no recovery reads, so it goes;
       // deleting only after the write means the newest complete checkpoint never lacks a block it needs.
-      const recomputedAfter = this.ssc.graph.clearMetadata(this.lastCompleted, this.ssc.minRememberMs);
+      const recomputedAfter = this.ssc.graph.clearMetadata(this.checkpointedThrough, this.ssc.minRememberMs);
       this.deadLetters.forgetThrough(recomputedAfter);
       // Only this driver's blobs: a coordinator frozen past its lease may still be running this batch beside its
       // successor, and neither may delete what the other reads. A batch whose map outputs all travelled inline
@@ -408,6 +417,7 @@ export class JobScheduler {
         writtenAt: new Date().toISOString(),
       };
       await env.store.put(METADATA_KEY, JSON.stringify(data));
+      this.checkpointedThrough = data.lastCompletedBatch;
     };
     this.checkpointChain = this.checkpointChain.then(write);
     return this.checkpointChain;
