@@ -1,5 +1,11 @@
 import { inBlockStore, type StorageLevel } from './StorageLevel';
 
+/** The batch of a stream's persisted dataset (`<stream>@<batchTime>`); other datasets (`ds<id>`) belong to none. */
+function batchOfKey(key: string): number {
+  const at = key.lastIndexOf('@');
+  return at < 0 ? Number.NEGATIVE_INFINITY : Number(key.slice(at + 1));
+}
+
 /** What the driver knows of a persisted dataset's partitions (Spark's BlockManagerMaster, in small). */
 export type PersistStatus = 'stored' | 'cached';
 
@@ -39,10 +45,17 @@ export class PersistenceTracker {
     this.datasets.get(key)?.cached.clear();
   }
 
-  /** The datasets whose partitions are all in the block store, for the metadata checkpoint. */
-  storedDatasets(): Array<{ key: string; numPartitions: number }> {
+  /**
+   * The datasets whose partitions are all in the block store, for the metadata checkpoint: of a stream's
+   * batches (keyed `<stream>@<batchTime>`), only those up to `throughBatch`, the checkpoint's last completed
+   * batch. A restart reruns every later batch, and a state that batch stored before the crash must not cut its
+   * lineage: read back, it skipped the computation, and with it the dead letters a batch that never completed
+   * had not written yet (with concurrent batches, an earlier batch's state was stored and listed by a later
+   * batch's checkpoint while the earlier one still ran).
+   */
+  storedDatasets(throughBatch = Number.POSITIVE_INFINITY): Array<{ key: string; numPartitions: number }> {
     return [...this.datasets]
-      .filter(([, e]) => e.stored.size === e.partitions)
+      .filter(([key, e]) => e.stored.size === e.partitions && batchOfKey(key) <= throughBatch)
       .map(([key, e]) => ({ key, numPartitions: e.partitions }));
   }
 

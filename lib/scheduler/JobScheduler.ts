@@ -411,7 +411,7 @@ export class JobScheduler {
         pendingBatches: [...this.pending].sort((a, b) => a - b),
         inputs,
         sources,
-        stored: this.ssc.persistence.storedDatasets(),
+        stored: this.ssc.persistence.storedDatasets(this.committedThrough),
         outputs: await env.outputPositions([...this.ssc.jsonlPaths]),
         deadLetters: this.deadLetters.written(),
         writtenAt: new Date().toISOString(),
