@@ -1,10 +1,4 @@
-import { inBlockStore, type StorageLevel } from './StorageLevel';
-
-/** The batch of a stream's persisted dataset (`<stream>@<batchTime>`); other datasets (`ds<id>`) belong to none. */
-function batchOfKey(key: string): number {
-  const at = key.lastIndexOf('@');
-  return at < 0 ? Number.NEGATIVE_INFINITY : Number(key.slice(at + 1));
-}
+import { batchTimeOfPersistKey, inBlockStore, type StorageLevel } from './StorageLevel';
 
 /** What the driver knows of a persisted dataset's partitions (Spark's BlockManagerMaster, in small). */
 export type PersistStatus = 'stored' | 'cached';
@@ -55,7 +49,11 @@ export class PersistenceTracker {
    */
   storedDatasets(throughBatch = Number.POSITIVE_INFINITY): Array<{ key: string; numPartitions: number }> {
     return [...this.datasets]
-      .filter(([key, e]) => e.stored.size === e.partitions && batchOfKey(key) <= throughBatch)
+      .filter(
+        ([key, e]) =>
+          e.stored.size === e.partitions &&
+          (batchTimeOfPersistKey(key) ?? Number.NEGATIVE_INFINITY) <= throughBatch,
+      )
       .map(([key, e]) => ({ key, numPartitions: e.partitions }));
   }
 
