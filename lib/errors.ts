@@ -66,6 +66,16 @@ export class StreamGraphError extends SluiceError {
     super(message);
     this.problems = problems ?? [{ field: undefined, message }];
   }
+
+  /**
+   * The message led by where the stream was made (`job.ts:4 (window): window of 2500 ms …`), unless it names
+   * that already: a TypeScript job's error names the argument, and its line is what tells the user which op.
+   */
+  get located(): string {
+    if (this.origin === undefined) return this.message;
+    const line = this.origin.replace(/ \([^()]*\)$/, '');
+    return this.message.includes(line) ? this.message : `${this.origin}: ${this.message}`;
+  }
 }
 
 /** A user function broke a contract the engine relies on, such as a transform that returned nothing. */

@@ -1,5 +1,5 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { JobValidationError } from '../errors';
+import { JobValidationError, StreamGraphError } from '../errors';
 import { buildDeployedJob, isModuleJobDocument } from '../job/buildDeployedJob';
 import { deployedModules } from '../job/DeployedModules';
 import type { KinesisSourceSpec, S3PrefixSourceSpec } from '../job/JobDocument';
@@ -52,7 +52,7 @@ export class ControlPlane {
       // Validates the whole document before anything is written. The sources a job module makes are noted as it
       // builds (a JSON job's are in its document); none is started here.
       const read: { kinesis: KinesisSourceSpec[]; s3: S3PrefixSourceSpec[] } = { kinesis: [], s3: [] };
-      await buildDeployedJob(doc, {
+      const ssc = await buildDeployedJob(doc, {
         baseDir: '/',
         staticBase: this.records.staticBase,
         deployedModules,
@@ -65,13 +65,17 @@ export class ControlPlane {
           return new UnavailableSource('s3Prefix', 's3PrefixStream()');
         },
       });
+      // What the coordinator's start of the graph would refuse (no output, an input no output reads): a job
+      // document is refused so by its validation, a job module only here.
+      ssc.graph.validate();
       this.checkStreams(doc);
       // A stream or bucket that is not there would fail the first batch; the start says so instead.
       const unreachable = await unreachableSources(this.sourceTargets(doc, read), this.clients);
       if (unreachable.length > 0) throw new JobValidationError(unreachable);
     } catch (error) {
-      if (error instanceof JobValidationError)
-        return { ok: false, error: error.message, issues: error.issues };
+      const invalid = error instanceof StreamGraphError ? graphProblemOf(doc, error) : error;
+      if (invalid instanceof JobValidationError)
+        return { ok: false, error: invalid.message, issues: invalid.issues };
       throw error;
     }
     const name = String(doc.name);
@@ -226,4 +230,18 @@ export class ControlPlane {
       cost: costOf(metrics.slice(-last)),
     };
   }
+}
+
+/**
+ * A graph problem of a job module (a window that is no multiple of the interval, an input no output reads) as a
+ * validation error at `module`, led by the line that made the stream: a job document's graph problems are issues
+ * at their JSON paths already.
+ */
+function graphProblemOf(
+  doc: Record<string, unknown>,
+  error: StreamGraphError,
+): JobValidationError | StreamGraphError {
+  return isModuleJobDocument(doc)
+    ? new JobValidationError([{ path: 'module', message: error.located }])
+    : error;
 }

@@ -42,6 +42,17 @@ export class DStreamGraph {
   /** Validates the graph and sets start time and remember durations, before the first batch. */
   start(zeroTime: number, minRememberMs = 0): void {
     if (this.started) return;
+    this.validate();
+    for (const output of this.outputs) output.initialize(zeroTime);
+    for (const output of this.outputs) output.remember(minRememberMs);
+    this.started = true;
+  }
+
+  /**
+   * What `start` refuses, without starting: the control function checks a job module's graph when it is started,
+   * so that the answer says what is wrong rather than every coordinator run failing on it.
+   */
+  validate(): void {
     if (this.outputs.length === 0) {
       throw new StreamGraphError(
         'the job has no output operation: add print, saveAsTextFiles, foreachRDD or jsonl',
@@ -60,9 +71,6 @@ export class DStreamGraph {
         unread.origin,
       );
     }
-    for (const output of this.outputs) output.initialize(zeroTime);
-    for (const output of this.outputs) output.remember(minRememberMs);
-    this.started = true;
   }
 
   /**

@@ -4,6 +4,8 @@ import { kinesisClient, lambdaClient, s3Client } from '../../lib/aws/awsClients'
 import { CoordinatorRuntime, drivingBudgetMs } from '../../lib/aws/CoordinatorRuntime';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { S3Lease } from '../../lib/aws/S3Lease';
+import { deployModules } from '../../lib/job/DeployedModules';
+import { defineJob } from '../../lib/job/JobModule';
 import { testStreams, uniqueName } from './localstack';
 
 // Against the LocalStack of test/aws/globalSetup.ts. What the coordinator and the control function refuse at the
@@ -30,6 +32,63 @@ const controlFunction = () =>
   });
 
 describe('the coordinator at the edge', () => {
+  it("refuses a job module whose graph its run would refuse, at module, naming the stream's line", async () => {
+    // given deployed modules: one whose second queue stream no output reads, one with a window of 2.5 batches
+    deployModules({
+      unreadInput: {
+        default: defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+          ssc.queueStream([['a']]).print();
+          ssc.queueStream([['b']]).map((x) => x);
+        }),
+      },
+      oddWindow: {
+        default: defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+          ssc
+            .queueStream([['a']])
+            .window(2500)
+            .print();
+        }),
+      },
+    });
+    // when each is started, then the answer says what is wrong and where, and nothing is written (before, the
+    // unread input was accepted, and every coordinator run then failed on it while the job stayed running)
+    const control = controlFunction();
+    const unread = await control.handle(
+      { action: 'start', job: { name: 'unread-input', module: 'unreadInput' } },
+      0,
+    );
+    expect(unread).toMatchObject({
+      ok: false,
+      issues: [
+        {
+          path: 'module',
+          message: expect.stringMatching(
+            /^the input stream .*CoordinatorRuntime\.test\.ts:\d+ .* is read by no output/,
+          ),
+        },
+      ],
+    });
+    const odd = await control.handle(
+      { action: 'start', job: { name: 'odd-window', module: 'oddWindow' } },
+      0,
+    );
+    expect(odd).toMatchObject({
+      ok: false,
+      issues: [
+        {
+          path: 'module',
+          message: expect.stringMatching(
+            /CoordinatorRuntime\.test\.ts:\d+ \(window\): window of 2500 ms must be a positive multiple/,
+          ),
+        },
+      ],
+    });
+    const listed = await s3Client().send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'jobs/unread-input/' }),
+    );
+    expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
   it('refuses a kinesis source without a stream when the deployment has none, naming the field, and writes nothing', async () => {
     const runtime = CoordinatorRuntime.fromEnv(
       { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },

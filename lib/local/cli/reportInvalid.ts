@@ -12,19 +12,8 @@ export function reportInvalid(error: unknown): number {
     error instanceof SluiceError ||
     error instanceof RangeError
   ) {
-    process.stderr.write(`${whereMade(error)}${error.message}\n`);
+    process.stderr.write(`${error instanceof StreamGraphError ? error.located : error.message}\n`);
     return EXIT.invalid;
   }
   throw error;
-}
-
-/**
- * A graph error of a TypeScript job leads with the line that made the stream (`job.ts:4 (window): `):
- * its message names the argument, not where it was written. A job document's reach the CLI as issues at their
- * JSON paths instead, and a message that names its stream already is left as it is.
- */
-function whereMade(error: Error): string {
-  if (!(error instanceof StreamGraphError) || error.origin === undefined) return '';
-  const line = error.origin.replace(/ \([^()]*\)$/, '');
-  return error.message.includes(line) ? '' : `${error.origin}: `;
 }
