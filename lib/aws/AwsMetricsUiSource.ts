@@ -49,7 +49,7 @@ export class AwsMetricsUiSource implements StreamingUiSource {
     if (doc === undefined) {
       throw new Error(`no job ${this.job} in this bucket: ${JOBS_PREFIX}${this.job}/job.json is missing`);
     }
-    const batchIntervalMs = Number((doc as { batchIntervalMs?: unknown }).batchIntervalMs ?? 1000);
+    const batchIntervalMs = intervalOf(doc, batches);
     const trend = new DelayTrend(batchIntervalMs);
     for (const b of batches) trend.observe(b);
     return {
@@ -68,16 +68,15 @@ export class AwsMetricsUiSource implements StreamingUiSource {
   }
 
   async batch(batchTime: number): Promise<BatchDetail | undefined> {
-    const info = (await this.batches()).find((b) => b.batchTime === batchTime);
+    const batches = await this.batches();
+    const info = batches.find((b) => b.batchTime === batchTime);
     if (!info) return undefined;
-    const doc = (await this.json(`${JOBS_PREFIX}${this.job}/job.json`)) as
-      | { batchIntervalMs?: number }
-      | undefined;
+    const doc = await this.json(`${JOBS_PREFIX}${this.job}/job.json`);
     const bytes = await this.root.get(`${jobStorePrefix(this.job)}dead-letter/${batchTime}.jsonl`);
     const lines = bytes ? Buffer.from(bytes).toString('utf8').split('\n').filter(Boolean) : [];
     return {
       info,
-      batchIntervalMs: doc?.batchIntervalMs ?? 1000,
+      batchIntervalMs: intervalOf(doc, batches),
       deadLetters: lines.slice(0, LETTERS_SHOWN).map((line) => JSON.parse(line) as DeadLetter),
       deadLettersNotShown: Math.max(0, lines.length - LETTERS_SHOWN),
     };
@@ -91,4 +90,20 @@ export class AwsMetricsUiSource implements StreamingUiSource {
     const bytes = await this.root.get(key);
     return bytes ? JSON.parse(Buffer.from(bytes).toString('utf8')) : undefined;
   }
+}
+
+/**
+ * The job's batch interval: its document's, or for a job module (whose document names only the module) the
+ * spacing of the kept batches. The stability signal judges waits against it, so a 10 s module job must not be
+ * judged against a default of 1 s.
+ */
+function intervalOf(doc: unknown, batches: readonly BatchInfo[]): number {
+  const declared = (doc as { batchIntervalMs?: unknown } | undefined)?.batchIntervalMs;
+  if (typeof declared === 'number' && declared > 0) return declared;
+  let spacing = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < batches.length; i++) {
+    const gap = batches[i]!.batchTime - batches[i - 1]!.batchTime;
+    if (gap > 0 && gap < spacing) spacing = gap;
+  }
+  return Number.isFinite(spacing) ? spacing : 1000;
 }
