@@ -240,7 +240,16 @@ export function spillKey(task: TaskPlan): string {
  * all its lines, is what the user acts on; the frames are the engine's, and the worker's log keeps them.
  */
 export function withoutStackFrames(error: string): string {
-  const lines = error.split('\n').filter((line) => !/^\s+(at\s|\.\.\. \d+ lines? matching)/.test(line));
+  // Only lines shaped as V8 frames (`    at f (file:3:9)`, `    at file:3:9`, `    at f (<anonymous>)`): a message's own indented line, such
+  // as `  at row 3: bad date`, stays.
+  const lines = error
+    .split('\n')
+    .filter(
+      (line) =>
+        !/^\s+(at\s.*(:\d+:\d+\)?|\((native|<anonymous>|index \d+)\))$|\.\.\. \d+ lines? matching)/.test(
+          line,
+        ),
+    );
   return lines.join('\n').trimEnd() || error;
 }
 

@@ -53,7 +53,11 @@ export function streamPersistKey(streamId: number | string, batchTime: number): 
   return `${streamId}@${batchTime}`;
 }
 
-/** The batch time of a stream's persistence key ({@link streamPersistKey}); undefined for a static dataset's. */
+/**
+ * The batch time of a stream's persistence key ({@link streamPersistKey}); undefined for a key of another kind,
+ * such as `ds<id>` of a dataset persisted inside `transform` or `foreachRDD`, which names no batch (so the
+ * checkpoint and restore rules for a batch that did not complete do not reach it).
+ */
 export function batchTimeOfPersistKey(key: string): number | undefined {
   const at = key.lastIndexOf('@');
   if (at < 0) return undefined;

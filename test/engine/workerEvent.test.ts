@@ -5,7 +5,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isJobVersion, JOB_VERSION_PATTERN, jobVersion } from '../../lib/aws/jobVersion';
 import { LambdaTaskRunner } from '../../lib/aws/LambdaTaskRunner';
-import { parseWorkerEvent, WorkerRuntime } from '../../lib/aws/WorkerRuntime';
+import { parseWorkerEvent, WorkerRuntime, withoutStackFrames } from '../../lib/aws/WorkerRuntime';
 import { workerEventIssues } from '../../lib/aws/workerEvents';
 import { schema } from '../../lib/aws/workerEventValidator.generated.mjs';
 import { datasetTypes } from '../../lib/dataset/datasetTypes';
@@ -151,6 +151,21 @@ describe('the worker at the edge', () => {
       error: 'Error: the partition exploded',
       origin: 'streams.counts.ops[3] (mapPartitions)',
     });
+  });
+
+  it("drops V8's frames from an answer's error, and keeps a message's own indented lines", () => {
+    const error = [
+      'Error: the input is malformed',
+      '  at row 3: bad date',
+      '    at parse (/var/task/job.mjs:12:9)',
+      '    at file:///var/task/job.mjs:20:3',
+      '    at Array.map (<anonymous>)',
+      '    at JSON.parse (native)',
+      '    at async Promise.all (index 0)',
+      '    ... 2 lines matching cause stack trace ...',
+    ].join('\n');
+    // (before, "  at row 3: bad date" went too: every indented line starting with "at" was taken for a frame)
+    expect(withoutStackFrames(error)).toBe('Error: the input is malformed\n  at row 3: bad date');
   });
 
   it('accepts every task plan the engine makes: windows, state, joins and combining shuffles', async () => {
