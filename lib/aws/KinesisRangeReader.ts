@@ -125,6 +125,14 @@ export class KinesisRangeReader {
     let page: _Record[] = [];
     // Past the last record: the range ends there, and `closed` says whether the shard itself ended.
     const end = (closed: boolean) => ({ records: cutIndex === cuts.length - 1 ? records : [], last, closed });
+    // Ends this batch of the chain, and the next one starts at the next record; false when it was the last.
+    const nextBatch = () => {
+      if (cutIndex === cuts.length - 1) return false;
+      cutIndex++;
+      taken = 0;
+      records = [];
+      return true;
+    };
     let shardEnded = false;
     for (;;) {
       while (page.length > 0) {
@@ -132,10 +140,7 @@ export class KinesisRangeReader {
         const arrivedMs = record.ApproximateArrivalTimestamp?.getTime() ?? 0;
         if (arrivedMs > cuts[cutIndex]! || taken >= caps[cutIndex]!) {
           // This batch of the chain ends here; the next cut's batch starts at this record.
-          if (cutIndex === cuts.length - 1) return { records, last, closed: false };
-          cutIndex++;
-          taken = 0;
-          records = [];
+          if (!nextBatch()) return { records, last, closed: false };
           continue;
         }
         page.shift();
@@ -145,12 +150,7 @@ export class KinesisRangeReader {
       }
       if (shardEnded || iterator === undefined) return end(shardEnded);
       // A batch whose cap is reached ends here, whatever the next record is: no need to read it.
-      while (taken >= caps[cutIndex]!) {
-        if (cutIndex === cuts.length - 1) return { records, last, closed: false };
-        cutIndex++;
-        taken = 0;
-        records = [];
-      }
+      while (taken >= caps[cutIndex]!) if (!nextBatch()) return { records, last, closed: false };
       // Ask for no more than the chain can still take: a page of 10,000 records (up to 10 MB, five seconds of
       // the shard's read throughput) for a batch capped at 15 would be read and thrown away every batch.
       let wanted = caps[cutIndex]! - taken;

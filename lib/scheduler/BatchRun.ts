@@ -39,7 +39,7 @@ export class BatchRun {
 
   /**
    * @param ledger the letters written already, by this batch and earlier ones; default: this batch's only.
-   * @param oldestRunning the oldest batch the scheduler has not completed yet (see `evictBefore`).
+   * @param oldestRunning the oldest batch the scheduler has not completed yet, this one at most (see `evictBefore`).
    */
   constructor(
     readonly batchTime: number,
@@ -54,7 +54,7 @@ export class BatchRun {
    * missing dataset, failed.
    */
   evictBefore(): number {
-    return Math.min(this.batchTime, this.oldestRunning());
+    return this.oldestRunning();
   }
 
   /**
