@@ -47,11 +47,12 @@
  *   resolve here, hence LOCALSTACK_HOST=127.0.0.1:4566 and an IP endpoint (with `localhost` the SDK tries
  *   virtual-host S3 addressing).
  * - Two test runs at once (engineers share this machine) share one LocalStack: the second finds the first's
- *   and reuses it. Each run registers in `.localstack/users/<pid>`, and the run that started LocalStack does
+ *   and reuses it, from any clone of the repository. Each run registers in
+ *   `$TMPDIR/sluice-localstack-<uid>/users/<pid>` (machine-wide, like the port), and the run that started LocalStack does
  *   not stop it while another live run is registered: it is left running, and later runs reuse it. Installs
  *   are serialised with a lock folder.
  * - If a run is killed before teardown, its LocalStack keeps running; the next run reuses it. Its process
- *   group id is in `.localstack/localstack.pid`.
+ *   group id is in `$TMPDIR/sluice-localstack-<uid>/localstack.pid`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -110,10 +111,15 @@ const requirementsFile = join(repoRoot, 'test', 'aws', 'localstack-requirements.
 /** A FILESYSTEM_ROOT kept across runs, only for the packages LocalStack installs (kinesis-mock). */
 const packagesRoot = join(stateDir, 'filesystem');
 const logFile = join(stateDir, 'localstack.log');
+/**
+ * What the test runs sharing port 4566 know of each other. Machine-wide, like the port, not per checkout: a run
+ * from another clone of the repository (a CI check beside a working copy) reuses the same LocalStack.
+ */
+const sharedDir = join(tmpdir(), `sluice-localstack-${process.getuid?.() ?? 'user'}`);
 /** Where the LocalStack this machine's test runs share writes its process group id. */
-export const pidFile = join(stateDir, 'localstack.pid');
+export const pidFile = join(sharedDir, 'localstack.pid');
 /** One empty file per test run (named by its pid) using the LocalStack on 4566, so no run stops it under another. */
-const usersDir = join(stateDir, 'users');
+const usersDir = join(sharedDir, 'users');
 
 /** Bounds of the slow steps; generous, since a loaded 2-core machine is slow. */
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
@@ -257,11 +263,15 @@ export async function setup(): Promise<void> {
     }
   }
   mkdirSync(stateDir, { recursive: true });
+  mkdirSync(sharedDir, { recursive: true });
   await withInstallLock(join(stateDir, 'install.lock'), INSTALL_TIMEOUT_MS, async () => {
     await ensureVenv();
     await ensureKinesisMock();
   });
-  await start();
+  // One start at a time on this machine, so two runs never both start one and race for the pid file.
+  await withInstallLock(join(sharedDir, 'start.lock'), INSTALL_TIMEOUT_MS, async () => {
+    if (!isReady(await localstackHealth())) await start();
+  });
   registerUser();
 }
 
@@ -293,7 +303,7 @@ export async function teardown(): Promise<void> {
       'SIGKILL',
     );
   }
-  rmSync(pidFile, { force: true });
+  if (readTextOr(pidFile, '').trim() === String(pid)) rmSync(pidFile, { force: true });
   rmSync(run.filesystemRoot, { recursive: true, force: true });
 }
 
