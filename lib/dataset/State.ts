@@ -17,7 +17,7 @@ export interface State<S> {
   get(): S;
   /** Sets the state; not allowed while the key is timing out or after `remove`. */
   update(state: S): void;
-  /** Removes the key's state. */
+  /** Removes the key's state; not allowed while the key is timing out (it is removed anyway) or twice. */
   remove(): void;
   /** True in the last call for a key whose state timed out: there is no value, and it cannot be updated. */
   isTimingOut(): boolean;
@@ -61,8 +61,13 @@ export class KeyState<S> implements State<S> {
   }
 
   remove(): void {
-    // Removal is implicit for a key that is timing out, so asking for it again is harmless.
-    if (this.timingOut) return;
+    // As Spark's StateImpl: a key that is timing out is removed after this call anyway, and a second removal
+    // is a mistake in the function, so both fail loudly rather than hide a misread of the key's life.
+    if (this.timingOut)
+      throw new Error(
+        'the state of a key that is timing out cannot be removed; it is removed after this call',
+      );
+    if (this.removed) throw new Error('the state of this key was already removed in this call');
     this.state = undefined;
     this.defined = false;
     this.updated = false;

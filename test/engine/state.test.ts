@@ -203,4 +203,53 @@ describe('MapWithStateDataset', () => {
       ['old', 5],
     ]);
   });
+  it('refuses, as Spark does, to remove a key that is timing out or one already removed', async () => {
+    // given a previous state with a live key and a stale one, and a function that removes in every call, twice
+    // for the live key
+    const previous = [
+      {
+        stateMap: StateMap.fromRecords([
+          ['a', 1, 1500],
+          ['old', 5, 500],
+        ]),
+        mapped: [],
+      },
+    ];
+    const fn = (key: string, _value: number | undefined, state: State<number>) => {
+      state.remove();
+      if (!state.isTimingOut()) state.remove();
+      return key;
+    };
+    const spec: DatasetSpec = {
+      id: 2,
+      type: 'mapWithState',
+      numPartitions: 1,
+      deps: [
+        { type: 'oneToOne', parent: 0 },
+        { type: 'oneToOne', parent: 1 },
+      ],
+      args: { fn: 'f', batchTime: 2000, previous: 'state', timeoutMs: 1000 },
+    };
+    const letters: Array<[unknown, string]> = [];
+    const tc = {
+      batchTime: 2000,
+      partitionOf: async (id: number) => (id === 0 ? previous : [['a', 2]]),
+      fn: () => fn,
+      deadLetter: (_label: string, _fn: string, record: unknown, error: Error) =>
+        letters.push([record, error.message]),
+    } as unknown as TaskContext;
+    // when the batch's partition is computed
+    const [record] = await MapWithStateDataset.fromSpec(spec).compute(0, tc);
+    // then both calls failed with a reason (dead letters), the timed-out key is gone all the same, and the
+    // live key keeps its state, since its call failed before returning
+    expect(letters).toEqual([
+      [['a', 2], 'the state of this key was already removed in this call'],
+      [
+        ['old', undefined],
+        'the state of a key that is timing out cannot be removed; it is removed after this call',
+      ],
+    ]);
+    expect(record!.mapped).toEqual([]);
+    expect(record!.stateMap.pairs()).toEqual([['a', 1]]);
+  });
 });
