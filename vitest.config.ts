@@ -25,6 +25,7 @@ const slow = [
   'test/engine/combiningShuffleOnWorkerThreads.test.ts',
   'test/engine/stateOnWorkerThreads.test.ts',
   'test/engine/recovery.test.ts',
+  'test/engine/bodyPersistKill.test.ts',
   'test/engine/receivedBlocksRecovery.test.ts',
   'test/engine/storedInputRecovery.test.ts',
   'test/engine/plannedFolderRecovery.test.ts',

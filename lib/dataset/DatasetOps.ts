@@ -312,7 +312,16 @@ define('persist', function (level: StorageLevel = 'memory') {
       `storage level must be one of ${STORAGE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
     );
   }
-  return this.setPersist({ key: `ds${this.id}`, level, untilMs: Number.MAX_SAFE_INTEGER });
+  // Persisted already (by its stream, or by an earlier call): the first persistence wins, and takes no new name.
+  if (this.persistSpec) return this;
+  // Made in a stream's body, named by the stream and its batch (see `BodyPersistence`). Else a static dataset (made
+  // while the job is built, read by every batch): named by its id, which every process that builds the job counts
+  // alike, kept as long as the job runs, and never listed in the metadata checkpoint, so a restart computes it
+  // again from its lineage, as Spark does (with the functions of the job as it is now).
+  const body = this.scope?.body;
+  return this.setPersist(
+    body ? body.persist(this, level) : { key: `ds${this.id}`, level, untilMs: Number.MAX_SAFE_INTEGER },
+  );
 });
 
 define('cache', function () {

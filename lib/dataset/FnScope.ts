@@ -1,4 +1,5 @@
 import type { OutputJob } from '../scheduler/BatchRun';
+import type { BodyPersistence } from './BodyPersistence';
 import { builtinFunctions } from './builtinFunctions';
 
 /** Any user or built-in function a dataset applies to its records. */
@@ -74,12 +75,15 @@ export class FnScope {
    *   foreachRDD, whose body has side effects), so stages that use them run in the driver
    * @param job the output job whose body this scope is (a foreachRDD's): actions on its datasets, and on
    *   datasets made from them, run in that job's batch
+   * @param body set when the scope is a stream's body for one batch (a transform's or a foreachRDD's function):
+   *   the datasets persisted in it are named and unpersisted with that batch
    */
   constructor(
     readonly table: FunctionTable,
     readonly prefix: string,
     readonly driverOnly = false,
     readonly job?: OutputJob,
+    readonly body?: BodyPersistence,
   ) {}
 
   /** Registers a function and returns its id. */

@@ -40,20 +40,21 @@ export class PersistenceTracker {
   }
 
   /**
-   * The datasets whose partitions are all in the block store, for the metadata checkpoint: of a stream's
-   * batches (keyed `<stream>@<batchTime>`), only those up to `throughBatch`, the checkpoint's last completed
-   * batch. A restart reruns every later batch, and a state that batch stored before the crash must not cut its
-   * lineage: read back, it skipped the computation, and with it the dead letters a batch that never completed
-   * had not written yet (with concurrent batches, an earlier batch's state was stored and listed by a later
-   * batch's checkpoint while the earlier one still ran).
+   * The datasets whose partitions are all in the block store, for the metadata checkpoint: of a batch's datasets
+   * (a stream's, keyed `<stream>@<batchTime>`, and those a stream's body persisted, `<stream>.<n>@<batchTime>`),
+   * only those up to `throughBatch`, the checkpoint's last completed batch. A restart reruns every later batch,
+   * and a state that batch stored before the crash must not cut its lineage: read back, it skipped the
+   * computation, and with it the dead letters a batch that never completed had not written yet (with concurrent
+   * batches, an earlier batch's state was stored and listed by a later batch's checkpoint while the earlier one
+   * still ran). A dataset of no batch (a static one, keyed by its id) is not listed: a restart computes it again
+   * from its lineage, as Spark does.
    */
   storedDatasets(throughBatch = Number.POSITIVE_INFINITY): Array<{ key: string; numPartitions: number }> {
     return [...this.datasets]
-      .filter(
-        ([key, e]) =>
-          e.stored.size === e.partitions &&
-          (batchTimeOfPersistKey(key) ?? Number.NEGATIVE_INFINITY) <= throughBatch,
-      )
+      .filter(([key, e]) => {
+        const batchTime = batchTimeOfPersistKey(key);
+        return e.stored.size === e.partitions && batchTime !== undefined && batchTime <= throughBatch;
+      })
       .map(([key, e]) => ({ key, numPartitions: e.partitions }));
   }
 

@@ -16,7 +16,10 @@ export const STORAGE_LEVELS: readonly StorageLevel[] = [
 
 /** How a persisted dataset travels in a plan. */
 export interface PersistSpec {
-  /** Stable across restarts for stream datasets: `<streamId>@<batchTime>`. */
+  /**
+   * Stable across restarts for a batch's datasets: `<streamId>@<batchTime>` for a stream's, `<streamId>.<n>@<batchTime>`
+   * for the n-th a stream's body (transform, foreachRDD) persisted; `ds<id>` for a static dataset.
+   */
   readonly key: string;
   readonly level: StorageLevel;
   /** Memory copies may be evicted once tasks of a batch after this time run. */
@@ -54,9 +57,8 @@ export function streamPersistKey(streamId: number | string, batchTime: number): 
 }
 
 /**
- * The batch time of a stream's persistence key ({@link streamPersistKey}); undefined for a key of another kind,
- * such as `ds<id>` of a dataset persisted inside `transform` or `foreachRDD`, which names no batch (so the
- * checkpoint and restore rules for a batch that did not complete do not reach it).
+ * The batch time of a batch's persistence key ({@link streamPersistKey}, also that of a dataset a stream's body
+ * persisted: see `BodyPersistence`); undefined for `ds<id>`, a static dataset's, which names no batch.
  */
 export function batchTimeOfPersistKey(key: string): number | undefined {
   const at = key.lastIndexOf('@');

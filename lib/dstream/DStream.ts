@@ -270,18 +270,33 @@ export abstract class DStream<T = unknown> {
   private unpersist(batchTime: number, ds: Dataset<T> | undefined): void {
     if (!this.storageLevel && this.checkpointIntervalMs === undefined) return;
     const key = this.persistKey(batchTime);
-    this.ssc.persistence.forget(key);
     // The level the dataset was given, which the runtime may have backed with the store.
     const level = ds?.persistSpec?.level ?? this.storageLevel;
-    if ((level && inBlockStore(level)) || this.isCheckpointTime(batchTime)) {
-      const store = this.ssc.env().store;
-      // The dataset names its partitions' keys: deleting them needs no listing (on S3 a LIST is billed as a PUT,
-      // and this runs every batch for every persisted stream).
-      const keys = ds && Array.from({ length: ds.numPartitions }, (_, p) => persistBlockKey(key, p));
-      this.ssc.cleanup(
-        keys && store.deleteKeys ? store.deleteKeys(keys) : store.deletePrefix(`persist/${key}/`),
-      );
+    this.dropPersisted(key, (level && inBlockStore(level)) || this.isCheckpointTime(batchTime), ds);
+  }
+
+  /**
+   * Drops what persistence kept of the datasets a body of this stream persisted for a forgotten batch (see
+   * `BodyPersistence`), as this stream's own are dropped.
+   */
+  protected unpersistBody(datasets: readonly Dataset[]): void {
+    for (const ds of datasets) {
+      const spec = ds.persistSpec;
+      if (spec) this.dropPersisted(spec.key, inBlockStore(spec.level), ds);
     }
+  }
+
+  /** Forgets a persisted dataset in the tracker and, when it went to the block store, deletes its blocks. */
+  private dropPersisted(key: string, inStore: boolean, ds: Dataset | undefined): void {
+    this.ssc.persistence.forget(key);
+    if (!inStore) return;
+    const store = this.ssc.env().store;
+    // The dataset names its partitions' keys: deleting them needs no listing (on S3 a LIST is billed as a PUT,
+    // and this runs every batch for every persisted stream).
+    const keys = ds && Array.from({ length: ds.numPartitions }, (_, p) => persistBlockKey(key, p));
+    this.ssc.cleanup(
+      keys && store.deleteKeys ? store.deleteKeys(keys) : store.deletePrefix(`persist/${key}/`),
+    );
   }
 
   /**

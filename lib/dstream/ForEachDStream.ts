@@ -1,3 +1,4 @@
+import { BodyPersistence } from '../dataset/BodyPersistence';
 import type { Dataset } from '../dataset/Dataset';
 import { FnScope } from '../dataset/FnScope';
 import type { OutputJob } from '../scheduler/BatchRun';
@@ -18,6 +19,9 @@ export interface OutputJobRun {
 
 /** One output operation (Spark's ForEachDStream): each batch, one job that hands the dataset to a function. */
 export class ForEachDStream<T> extends DStream<void> {
+  /** What each batch's run of the function persisted, by batch time, until the batch is forgotten. */
+  private readonly bodies = new Map<number, BodyPersistence>();
+
   /**
    * @param actsOnItsDataset true for the built-in outputs, whose function runs actions only on the dataset it is
    *   handed (which knows its job), so their jobs need no `AsyncLocalStorage`
@@ -54,14 +58,29 @@ export class ForEachDStream<T> extends DStream<void> {
         // Functions created inside the body can only live here: the body has side effects, so no worker may
         // re-run it to learn them. Stages that use them run in the driver. The scope also names the job, so the
         // body's actions on this dataset, and on datasets made from it, run in its batch.
-        const scope = new FnScope(this.ssc.functions, `${this.id}@${batchTime}`, true, job);
+        // What the function persists belongs to this batch alone, as in Spark, where an RDD persisted inside
+        // foreachRDD is not restored after a restart: the batch's tasks may keep it until the batch is done.
+        const body = new BodyPersistence(this.id, batchTime, batchTime);
+        this.bodies.set(batchTime, body);
+        const scope = new FnScope(this.ssc.functions, `${this.id}@${batchTime}`, true, job, body);
         await this.outputFn(dataset.inScope(scope), batchTime);
       },
       needsRunningJob: !this.actsOnItsDataset,
     };
   }
 
+  /**
+   * An output generates no datasets of its own, so the base's walk over them never reaches the batches its function
+   * ran for: they are forgotten here, once done (at or before `keepAfter`).
+   */
+  override clearMetadata(keepAfter: number): number {
+    for (const batchTime of [...this.bodies.keys()]) if (batchTime <= keepAfter) this.forget(batchTime);
+    return super.clearMetadata(keepAfter);
+  }
+
   protected override forget(batchTime: number): void {
     this.ssc.functions.deleteScope(`${this.id}@${batchTime}`);
+    this.unpersistBody(this.bodies.get(batchTime)?.datasets ?? []);
+    this.bodies.delete(batchTime);
   }
 }

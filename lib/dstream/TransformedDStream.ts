@@ -1,3 +1,4 @@
+import { BodyPersistence } from '../dataset/BodyPersistence';
 import { Dataset } from '../dataset/Dataset';
 import { FnScope } from '../dataset/FnScope';
 import { PlaceholderDataset } from '../dataset/PlaceholderDataset';
@@ -17,6 +18,9 @@ export type TransformFn<U> = (datasets: Dataset<any>[], batchTime: number) => Da
  * dataset the body makes (`parallelize`), whose records the plan carries.
  */
 export class TransformedDStream<U> extends DStream<U> {
+  /** What the body persisted, by batch time, until the batch is forgotten. */
+  private readonly bodies = new Map<number, BodyPersistence>();
+
   constructor(
     private readonly parents: readonly DStream<any>[],
     private readonly transformFn: TransformFn<U>,
@@ -61,7 +65,10 @@ export class TransformedDStream<U> extends DStream<U> {
         `${this.name} (${this.id}): its parent stream ${this.parents[missing]!.name} has no dataset at ${batchTime} ms, so the batch cannot be computed`,
       );
     }
-    const scope = this.scopeAt(batchTime);
+    // A window over this stream reads its dataset, and so what the body persisted, as long as it is remembered.
+    const body = new BodyPersistence(this.id, batchTime, batchTime + this.rememberMs);
+    this.bodies.set(batchTime, body);
+    const scope = this.scopeAt(batchTime, body);
     const result = this.transformFn(
       (datasets as Dataset<any>[]).map((d) => d.inScope(scope)),
       batchTime,
@@ -78,10 +85,12 @@ export class TransformedDStream<U> extends DStream<U> {
 
   protected override forget(batchTime: number): void {
     this.ssc.functions.deleteScope(`${this.id}@${batchTime}`);
+    this.unpersistBody(this.bodies.get(batchTime)?.datasets ?? []);
+    this.bodies.delete(batchTime);
   }
 
-  private scopeAt(batchTime: number): FnScope {
-    return new FnScope(this.ssc.functions, `${this.id}@${batchTime}`);
+  private scopeAt(batchTime: number, body?: BodyPersistence): FnScope {
+    return new FnScope(this.ssc.functions, `${this.id}@${batchTime}`, false, undefined, body);
   }
 
   /** Re-runs the body on placeholders so this process learns the function ids it creates at `batchTime`. */

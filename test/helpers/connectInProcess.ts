@@ -1,3 +1,4 @@
+import type { PartitionCache } from '../../lib/dataset/PartitionCache';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import type { StreamingContext } from '../../lib/StreamingContext';
 import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
@@ -10,6 +11,11 @@ export interface InProcessOptions {
   readonly memoryBackedByStore?: boolean;
   /** Wraps the in-process runner (to record or hold tasks); the job runs through what it returns. */
   readonly wrapRunner?: (inner: TaskRunner) => TaskRunner;
+  /**
+   * The memory tier of persisted partitions the tasks use. Give several contexts the same one to play a warm Lambda
+   * worker, whose memory outlives the coordinator that sent it tasks. Default: one of its own.
+   */
+  readonly cache?: PartitionCache;
 }
 
 /**
@@ -26,6 +32,7 @@ export function connectInProcess(
   const inner = new InProcessRunner({
     ...localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
     store,
+    ...(options.cache ? { cache: options.cache } : {}),
   });
   const runner = options.wrapRunner ? options.wrapRunner(inner) : inner;
   ssc.connect({
