@@ -1,4 +1,5 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { InputDStream } from '../dstream/InputDStream';
 import { JobValidationError, StreamGraphError } from '../errors';
 import { buildDeployedJob, isModuleJobDocument } from '../job/buildDeployedJob';
 import { deployedModules } from '../job/DeployedModules';
@@ -6,6 +7,7 @@ import type { KinesisSourceSpec, S3PrefixSourceSpec } from '../job/JobDocument';
 import { JOB_NAME, JOB_NAME_RULE } from '../job/jobName';
 import { UnavailableSource } from '../job/UnavailableSource';
 import { METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
+import type { Source } from '../source/Source';
 import { costOf } from './batchCost';
 import { jobStorePrefix } from './bucketLayout';
 import type { CoordinatorClients } from './CoordinatorRuntime';
@@ -52,13 +54,16 @@ export class ControlPlane {
       // Validates the whole document before anything is written. The sources a job module makes are noted as it
       // builds (a JSON job's are in its document); none is started here.
       const read: { kinesis: KinesisSourceSpec[]; s3: S3PrefixSourceSpec[] } = { kinesis: [], s3: [] };
+      const unnamedStreams = new Set<Source<string>>();
       const ssc = await buildDeployedJob(doc, {
         baseDir: '/',
         staticBase: this.records.staticBase,
         deployedModules,
         kinesisSource: (spec) => {
           read.kinesis.push(spec);
-          return new UnavailableSource('kinesis', 'kinesisStream()');
+          const source = new UnavailableSource('kinesis', 'kinesisStream()');
+          if (spec.streamName === undefined) unnamedStreams.add(source);
+          return source;
         },
         s3PrefixSource: (spec) => {
           read.s3.push(spec);
@@ -69,6 +74,7 @@ export class ControlPlane {
       // document is refused so by its validation, a job module only here.
       ssc.graph.validate();
       this.checkStreams(doc);
+      this.checkModuleStreams(ssc.graph.inputs.filter((input) => unnamedStreams.has(input.source)));
       // A stream or bucket that is not there would fail the first batch; the start says so instead.
       const unreachable = await unreachableSources(this.sourceTargets(doc, read), this.clients);
       if (unreachable.length > 0) throw new JobValidationError(unreachable);
@@ -134,6 +140,20 @@ export class ControlPlane {
   }
 
   /**
+   * A job module's `kinesisStream()` without a `streamName` needs the deployment's stream too: refused at `module`,
+   * led by the line that made the stream, since the module is code and has no JSON path to name.
+   */
+  private checkModuleStreams(unnamed: readonly InputDStream<string>[]): void {
+    if (this.config.stream !== undefined || unnamed.length === 0) return;
+    throw new JobValidationError(
+      unnamed.map((input) => ({
+        path: 'module',
+        message: `${input.origin === undefined ? '' : `${input.origin}: `}kinesisStream() names no streamName and this deployment has no stream of its own (${ENV.stream} is not set): name the stream in the module (kinesisStream(ssc, { streamName: "…" })), or deploy with a stream`,
+      })),
+    );
+  }
+
+  /**
    * The Kinesis streams and S3 prefixes a job reads, each at the JSON path that names it: a JSON job's
    * `sources.<name>.streamName` (`sources.<name>` for the deployment's stream) and `sources.<name>.bucket`, a job
    * module's `module`.
@@ -147,6 +167,7 @@ export class ControlPlane {
       return [
         ...read.kinesis.flatMap((spec): SourceTarget[] => {
           const name = spec.streamName ?? stream;
+          // (refused by checkModuleStreams already)
           if (name === undefined) return [];
           return [{ kind: 'kinesis', path: 'module', stream: name, implicit: spec.streamName === undefined }];
         }),

@@ -4,6 +4,7 @@ import { kinesisClient, lambdaClient, s3Client } from '../../lib/aws/awsClients'
 import { CoordinatorRuntime, drivingBudgetMs } from '../../lib/aws/CoordinatorRuntime';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { S3Lease } from '../../lib/aws/S3Lease';
+import { kinesisStream } from '../../lib/job/cloudStreams';
 import { deployModules } from '../../lib/job/DeployedModules';
 import { defineJob } from '../../lib/job/JobModule';
 import { testStreams, uniqueName } from './localstack';
@@ -98,6 +99,46 @@ describe('the coordinator at the edge', () => {
     expect(answer).toMatchObject({ ok: false, issues: [{ path: 'sources.tweets.streamName' }] });
     const listed = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket }));
     expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
+  it("refuses a job module whose kinesisStream() names no stream when the deployment has none, at module, naming the module's line", async () => {
+    // given a deployed module reading the deployment's stream, and functions whose deployment has no stream
+    deployModules({
+      ownStream: {
+        default: defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+          kinesisStream(ssc, { partitions: 1 }).print();
+        }),
+      },
+    });
+    const functions = {
+      control: controlFunction(),
+      coordinator: CoordinatorRuntime.fromEnv(
+        { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },
+        clients,
+      ),
+    };
+    for (const [which, runtime] of Object.entries(functions)) {
+      // when it is started
+      const answer = await runtime.handle(
+        { action: 'start', job: { name: 'own-stream', module: 'ownStream' } },
+        1000,
+      );
+      // then the start is refused with what to fix (before, it was accepted, and every batch then failed on a
+      // stream named ""), and nothing is written
+      expect(answer, which).toMatchObject({
+        ok: false,
+        issues: [
+          {
+            path: 'module',
+            message: expect.stringMatching(
+              /CoordinatorRuntime\.test\.ts:\d+ \(kinesis\): kinesisStream\(\) names no streamName and this deployment has no stream of its own \(SLUICE_STREAM is not set\): name the stream in the module/,
+            ),
+          },
+        ],
+      });
+      expect(answer.error, which).toMatch(/^invalid job:\n {2}module: [^\n]*deploy with a stream[^\n]*$/);
+      expect(await new S3BlockStore({ client: s3Client(), bucket }).list('jobs/own-stream/')).toEqual([]);
+    }
   });
 
   it('refuses a start whose Kinesis stream or S3 bucket does not exist, naming the source, and writes nothing', async () => {

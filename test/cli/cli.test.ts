@@ -83,6 +83,28 @@ describe('sluice run', () => {
     expect(dead).toMatchObject({ batchTime: 1000, record: 'oops' });
     expect(dead.error).toMatch(/JSON/);
   });
+
+  it("refuses a job module's kinesisStream() at start with exit code 2, before any batch", async () => {
+    // given a module reading the deployment's stream, which only the serverless runtime has
+    await writeFile(
+      join(dir, 'job.mjs'),
+      [
+        `import { defineJob } from ${JSON.stringify(join(root, 'lib/job/JobModule.ts'))};`,
+        `import { kinesisStream } from ${JSON.stringify(join(root, 'lib/job/cloudStreams.ts'))};`,
+        'export default defineJob({ batchIntervalMs: 1000 }, (ssc) => {',
+        '  kinesisStream(ssc).count().print();',
+        '});',
+      ].join('\n'),
+    );
+    // when it runs locally
+    const result = await runSluice(['run', 'job.mjs', '--fast', '--batches', '2', '--workers', '1'], dir);
+    // then it stops at start with what to do, and runs no batch
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^invalid job:\n {2}kinesisStream\(\): the source kinesis\(the deployment stream\) is read by the serverless coordinator; run this job on AWS or LocalStack/,
+    );
+    expect(result.stdout).not.toMatch(/Time: /);
+  });
 });
 
 describe('sluice validate', () => {
