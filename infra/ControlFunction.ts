@@ -6,7 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { INPUT_PREFIX, JOBS_PREFIX } from '../lib/aws/bucketLayout';
-import { ENV, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
+import { ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
 import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import type { CoordinatorFunction } from './CoordinatorFunction';
 import { SluiceFunction } from './SluiceFunction';
@@ -47,7 +47,7 @@ export class ControlFunction extends Construct {
     const { bucket, coordinator } = props;
     const base = new SluiceFunction(this, 'Control', {
       handler: 'control',
-      memoryMb: 512,
+      memoryMb: FUNCTION_MEMORY_MB.control,
       timeout: Duration.millis(FUNCTION_TIMEOUT_MS.control),
       reservedConcurrency: props.concurrency ?? 2,
       environment: {

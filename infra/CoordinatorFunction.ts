@@ -7,7 +7,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INPUT_PREFIX, JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
-import { ENV, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
+import { ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
 import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import { SluiceFunction } from './SluiceFunction';
 import type { WorkerFunction } from './WorkerFunction';
@@ -63,7 +63,7 @@ export class CoordinatorFunction extends Construct {
     this.functionName = functionName;
     this.base = new SluiceFunction(this, 'Coordinator', {
       handler: 'coordinator',
-      memoryMb: props.memoryMb ?? 1024,
+      memoryMb: props.memoryMb ?? FUNCTION_MEMORY_MB.coordinator,
       timeout: props.timeout ?? Duration.millis(FUNCTION_TIMEOUT_MS.coordinator),
       reservedConcurrency: 1,
       // Set, not generated, so that the role can name the function before the function exists.

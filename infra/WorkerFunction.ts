@@ -6,7 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { INPUT_PREFIX, JOBS_PREFIX, OUTPUTS_PREFIX, STATIC_PREFIX } from '../lib/aws/bucketLayout';
-import { ENV, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
+import { ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_MS } from '../lib/aws/deploymentContract';
 import type { JobModuleFile } from '../lib/job/jobModuleFiles';
 import { SluiceFunction } from './SluiceFunction';
 
@@ -52,7 +52,7 @@ export class WorkerFunction extends Construct {
   constructor(scope: Construct, id: string, props: WorkerFunctionProps) {
     super(scope, id);
     this.concurrency = props.concurrency ?? 20;
-    this.memoryMb = props.memoryMb ?? 1769;
+    this.memoryMb = props.memoryMb ?? FUNCTION_MEMORY_MB.worker;
     const { bucket } = props;
     this.base = new SluiceFunction(this, 'Worker', {
       handler: 'worker',

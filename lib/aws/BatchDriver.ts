@@ -17,6 +17,7 @@ import { jobStorePrefix, OUTPUTS_PREFIX, TEMPORARY_PREFIXES, TEMPORARY_TAG } fro
 import { CoordinatorCostMeter } from './CoordinatorCostMeter';
 import type { CoordinatorClients, CoordinatorConfig } from './CoordinatorRuntime';
 import { DeployedContexts } from './DeployedContexts';
+import { FUNCTION_MEMORY_MB } from './deploymentContract';
 import { emfLine } from './emfMetrics';
 import { FencedError, FencedStore } from './FencedStore';
 import { HybridRunner } from './HybridRunner';
@@ -238,8 +239,8 @@ export class BatchDriver {
       }),
       driveStartedAt,
       {
-        workerMemoryMb: this.config.workerMemoryMb ?? 1769,
-        coordinatorMemoryMb: this.config.coordinatorMemoryMb ?? 1024,
+        workerMemoryMb: this.config.workerMemoryMb ?? FUNCTION_MEMORY_MB.worker,
+        coordinatorMemoryMb: this.config.coordinatorMemoryMb ?? FUNCTION_MEMORY_MB.coordinator,
         prices: this.config.prices ?? US_EAST_1_PRICES,
       },
     );

@@ -56,5 +56,21 @@ export const FUNCTION_TIMEOUT_MS = {
   worker: 120_000,
 } as const;
 
+/** The memory sizes Lambda offers: whole megabytes from 128 MB to 10,240 MB. */
+export const LAMBDA_MEMORY_MB = { min: 128, max: 10_240 } as const;
+
+/**
+ * The functions' memory in the stack, in MB, which the development host serves them with too: Lambda gives it to
+ * a function's context (`memoryLimitInMB`, which Powertools logs as `function_memory_size`) and environment
+ * (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which the cost report bills the coordinator's time at).
+ */
+export const FUNCTION_MEMORY_MB = {
+  control: 512,
+  /** The default; `sluice:coordinatorMemoryMb` changes it. The coordinator runs one-partition stages itself. */
+  coordinator: 1024,
+  /** The default, one full vCPU; `sluice:workerMemoryMb` changes it. */
+  worker: 1769,
+} as const;
+
 /** How often the watchdog ticks the coordinator, in ms: every minute, EventBridge's finest rate. */
 export const TICK_MS = 60_000;

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
+import { LAMBDA_MEMORY_MB } from '../aws/deploymentContract';
 import type { InvokeContext, LambdaError, RunnerMessage } from './LambdaRunner';
 
 /** One function the host serves. */
@@ -19,6 +20,12 @@ export interface HostedFunctionSpec {
   readonly timeoutMs?: number;
   /** How long loading the handler module may take, in ms. Default 10000, as Lambda's init phase. */
   readonly initTimeoutMs?: number;
+  /**
+   * The function's memory in MB, as its stack configures it: its context's `memoryLimitInMB`, its
+   * `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` and its REPORT lines say it (the host does not cap the process's memory).
+   * Default 128, as on Lambda.
+   */
+  readonly memoryMb?: number;
 }
 
 /** Settings of a `LambdaHost`. */
@@ -238,6 +245,7 @@ class HostedFunction {
   private readonly processes = new Set<FunctionProcess>();
   private readonly timeoutMs: number;
   private readonly initTimeoutMs: number;
+  private readonly memoryMb: number;
   /** Invocations started (see `LambdaHost.invocations`). */
   invocations = 0;
 
@@ -248,6 +256,7 @@ class HostedFunction {
   ) {
     this.timeoutMs = spec.timeoutMs ?? 3000;
     this.initTimeoutMs = spec.initTimeoutMs ?? 10_000;
+    this.memoryMb = spec.memoryMb ?? LAMBDA_MEMORY_MB.min;
   }
 
   get pid(): number | undefined {
@@ -276,7 +285,7 @@ class HostedFunction {
       functionName: this.name,
       invokedFunctionArn: arnOf(this.name),
       deadlineMs: Date.now() + this.timeoutMs,
-      memoryLimitInMB: '128',
+      memoryLimitInMB: String(this.memoryMb),
       ...extra,
     };
     let timer: NodeJS.Timeout | undefined;
@@ -331,7 +340,9 @@ class HostedFunction {
 
   private process(): FunctionProcess {
     if (!this.current?.alive) {
-      const started = new FunctionProcess(this.spec, this.initTimeoutMs, (line) => this.output(line));
+      const started = new FunctionProcess(this.spec, this.memoryMb, this.initTimeoutMs, (line) =>
+        this.output(line),
+      );
       this.processes.add(started);
       void started.exited.then(() => this.processes.delete(started));
       this.current = started;
@@ -350,7 +361,7 @@ class HostedFunction {
     const log =
       `START RequestId: ${requestId} Version: $LATEST\n${outcome.log}END RequestId: ${requestId}\n` +
       `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\t` +
-      `Billed Duration: ${Math.ceil(durationMs)} ms\tMemory Size: 128 MB\t\n`;
+      `Billed Duration: ${Math.ceil(durationMs)} ms\tMemory Size: ${this.memoryMb} MB\t\n`;
     return { ...outcome, log };
   }
 }
@@ -368,14 +379,21 @@ class FunctionProcess {
   private readonly pending = new Map<string, (outcome: Outcome) => void>();
   private retired = false;
 
-  constructor(spec: HostedFunctionSpec, initTimeoutMs: number, output: (line: string) => void) {
+  constructor(
+    spec: HostedFunctionSpec,
+    memoryMb: number,
+    initTimeoutMs: number,
+    output: (line: string) => void,
+  ) {
     this.child = fork(runnerScript, [spec.module, spec.handler ?? 'handler'], {
-      // As Lambda sets them: Powertools reports `cold_start` only when the initialization type is on-demand.
+      // As Lambda sets them: Powertools reports `cold_start` only when the initialization type is on-demand, and
+      // the coordinator bills its own time at its memory size.
       env: {
         ...process.env,
         ...spec.env,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
       },
       execArgv: [],
       // Structured clone instead of JSON: payloads cross as strings without being escaped again.
@@ -520,6 +538,15 @@ function validateSpec(name: string, spec: HostedFunctionSpec): HostedFunctionSpe
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       throw new RangeError(`function ${name}: ${field} must be a positive whole number of ms, got ${value}`);
     }
+  }
+  const { memoryMb } = spec;
+  if (
+    memoryMb !== undefined &&
+    (!Number.isInteger(memoryMb) || memoryMb < LAMBDA_MEMORY_MB.min || memoryMb > LAMBDA_MEMORY_MB.max)
+  ) {
+    throw new RangeError(
+      `function ${name}: memoryMb must be a whole number of MB from ${LAMBDA_MEMORY_MB.min} to ${LAMBDA_MEMORY_MB.max}, as on Lambda, got ${memoryMb}`,
+    );
   }
   return spec;
 }

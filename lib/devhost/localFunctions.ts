@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OUTPUTS_PREFIX } from '../aws/bucketLayout';
-import { ENV, FUNCTION_TIMEOUT_MS, TICK_MS } from '../aws/deploymentContract';
+import { ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_MS, TICK_MS } from '../aws/deploymentContract';
 import { type JobModuleFile, writeHandlerEntry } from '../job/jobModuleFiles';
 import { LambdaHost } from './LambdaHost';
 
@@ -18,6 +18,10 @@ export interface LocalFunctionsOptions {
   readonly workerConcurrency?: number;
   /** How long one coordinator invocation drives batches before handing over, in ms. Default 60,000. */
   readonly coordinatorTimeoutMs?: number;
+  /** The coordinator's memory in MB, as the stack was deployed with (`sluice:coordinatorMemoryMb`). Default 1024. */
+  readonly coordinatorMemoryMb?: number;
+  /** The worker's memory in MB, as the stack was deployed with (`sluice:workerMemoryMb`). Default 1769. */
+  readonly workerMemoryMb?: number;
   /** How often the watchdog ticks the coordinator, in ms; 0 for never. Default 60,000, as the stack's rule. */
   readonly tickMs?: number;
   /** Where the functions' log lines go. Default: stderr, prefixed by the function's name. */
@@ -52,7 +56,7 @@ export function functionModule(handler: string, jobModules: readonly JobModuleFi
 
 /**
  * Serves the stack's `control`, `coordinator` and `worker` handlers through the Lambda Invoke API on a loopback
- * port, with the environment the CDK stack gives them, and ticks the coordinator as the stack's EventBridge rule
+ * port, with the environment and memory the CDK stack gives them, and ticks the coordinator as the stack's EventBridge rule
  * would. This is the stack on an emulator that cannot run Lambda (LocalStack without Docker): deploy it with
  * `-c sluice:functions=false`, and run the functions here. The functions reach each other through this host;
  * S3 and Kinesis through the process's `AWS_ENDPOINT_URL`.
@@ -66,6 +70,7 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
   const url = `http://127.0.0.1:${port}`;
   const concurrency = String(options.workerConcurrency ?? 8);
   const coordinatorTimeoutMs = options.coordinatorTimeoutMs ?? 60_000;
+  const workerMemoryMb = options.workerMemoryMb ?? FUNCTION_MEMORY_MB.worker;
   // As the stack sets them, plus the way back to this host for the functions that invoke others.
   const shared = {
     [ENV.bucket]: options.bucket,
@@ -79,21 +84,25 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
       control: {
         module: functionModule('control', options.jobModules),
         timeoutMs: FUNCTION_TIMEOUT_MS.control,
+        memoryMb: FUNCTION_MEMORY_MB.control,
         env: { ...shared, [ENV.coordinatorFunction]: 'coordinator' },
       },
       coordinator: {
         module: functionModule('coordinator', options.jobModules),
         timeoutMs: coordinatorTimeoutMs,
+        memoryMb: options.coordinatorMemoryMb ?? FUNCTION_MEMORY_MB.coordinator,
         env: {
           ...shared,
           [ENV.workerFunction]: 'worker',
           [ENV.coordinatorFunction]: 'coordinator',
           [ENV.taskConcurrency]: concurrency,
+          [ENV.workerMemoryMb]: String(workerMemoryMb),
         },
       },
       worker: {
         module: functionModule('worker', options.jobModules),
         timeoutMs: FUNCTION_TIMEOUT_MS.worker,
+        memoryMb: workerMemoryMb,
         env: {
           [ENV.store]: `s3://${options.bucket}`,
           [ENV.outputs]: `s3://${options.bucket}/${OUTPUTS_PREFIX}`,

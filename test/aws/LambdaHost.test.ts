@@ -54,6 +54,7 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
     host = await LambdaHost.start({
       functions: {
         echo: { module: fixture('echo'), env: { GREETING: 'hi' } },
+        sized: { module: fixture('echo'), memoryMb: 1769 },
         throws: { module: fixture('throws') },
         slow: { module: fixture('slow'), timeoutMs: 2000 },
         barrier: { module: fixture('slow'), timeoutMs: 30_000 },
@@ -169,6 +170,26 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
       new InvokeCommand({ FunctionName: 'logs', Payload: '{"lines":1,"tag":"t3"}' }),
     );
     expect(none.LogResult).toBeUndefined();
+  });
+
+  it('gives a function the memory it is configured with, as Lambda does: context, environment, REPORT line', async () => {
+    // given a function configured with 1769 MB, and one configured with none
+    // when each is invoked with LogType Tail
+    const invokeTail = (name: string) =>
+      lambda.send(new InvokeCommand({ FunctionName: name, LogType: 'Tail', Payload: '{}' }));
+    const sized = await invokeTail('sized');
+    const plain = await invokeTail('echo');
+    // then the handler's context and AWS_LAMBDA_FUNCTION_MEMORY_SIZE (which Powertools' function_memory_size and
+    // the coordinator's cost report read) say 1769, as does the log's REPORT line (before, every function said 128)
+    expect(json(sized)).toMatchObject({ memoryLimitInMB: '1769', memorySizeEnv: '1769' });
+    expect(Buffer.from(sized.LogResult ?? '', 'base64').toString('utf8')).toMatch(
+      /\nREPORT RequestId: [0-9a-f-]+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 1769 MB\t\n$/,
+    );
+    // and the other gets Lambda's default, 128 MB
+    expect(json(plain)).toMatchObject({ memoryLimitInMB: '128', memorySizeEnv: '128' });
+    expect(Buffer.from(plain.LogResult ?? '', 'base64').toString('utf8')).toContain(
+      '\tMemory Size: 128 MB\t',
+    );
   });
 
   it('answers an unknown function with 404 ResourceNotFoundException', async () => {
@@ -303,5 +324,17 @@ describe('LambdaHost lifecycle', () => {
     const start = LambdaHost.start({ host: '0.0.0.0', functions: {} });
     // then it is refused before listening
     await expect(start).rejects.toThrow(/loopback only/);
+  });
+
+  it("refuses a memory size Lambda does not offer, naming the function and Lambda's range", async () => {
+    // given memory sizes below, above and between Lambda's whole megabytes from 128 to 10240
+    for (const memoryMb of [64, 10_241, 1769.5]) {
+      // when a host is started with one
+      const start = LambdaHost.start({ functions: { worker: { module: fixture('echo'), memoryMb } } });
+      // then it is refused before listening
+      await expect(start).rejects.toThrow(
+        `function worker: memoryMb must be a whole number of MB from 128 to 10240, as on Lambda, got ${memoryMb}`,
+      );
+    }
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_MEMORY_MB } from '../../lib/aws/deploymentContract';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { functionModule } from '../../lib/devhost/localFunctions';
 import { findJobModules } from '../../lib/job/jobModuleFiles';
@@ -77,7 +78,7 @@ beforeAll(async () => {
   );
   const streamName = await streams.create(2);
   await putShardBatches(kinesis, streamName, tweetLines());
-  // and the three functions with the fixture's modules deployed, each with the environment the stack gives it
+  // and the three functions with the fixture's modules deployed, each with the environment and memory the stack gives it
   const jobModules = findJobModules(fixtures, '/');
   const port = await freePort();
   const aws = {
@@ -95,11 +96,13 @@ beforeAll(async () => {
       control: {
         module: functionModule('control', jobModules),
         timeoutMs: 30_000,
+        memoryMb: FUNCTION_MEMORY_MB.control,
         env: { ...shared, SLUICE_COORDINATOR_FUNCTION: 'coordinator' },
       },
       coordinator: {
         module: functionModule('coordinator', jobModules),
         timeoutMs: 120_000,
+        memoryMb: FUNCTION_MEMORY_MB.coordinator,
         env: {
           ...shared,
           SLUICE_WORKER_FUNCTION: 'worker',
@@ -110,6 +113,7 @@ beforeAll(async () => {
       worker: {
         module: functionModule('worker', jobModules),
         timeoutMs: 60_000,
+        memoryMb: FUNCTION_MEMORY_MB.worker,
         env: { ...aws, SLUICE_STORE: `s3://${bucket}`, SLUICE_OUTPUTS: `s3://${bucket}/outputs/` },
       },
     },

@@ -111,6 +111,10 @@ describe('the Lambda functions’ logs', () => {
     // the coordinator's start was its container's first; the worker's first invocations failed before logging
     expect(coordinator.every((l) => l.cold_start === true)).toBe(true);
     expect(worker.every((l) => l.cold_start === false)).toBe(true);
+    // and each line states the memory the stack gives its function, as Lambda's context gives it, a string (before,
+    // the host said 128 MB)
+    expect(coordinator.every((l) => l.function_memory_size === '1024')).toBe(true);
+    expect(worker.every((l) => l.function_memory_size === '1769')).toBe(true);
   });
 
   it('log each retried task once, with its cause', () => {

@@ -3,6 +3,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { s3Client } from '../../lib/aws/awsClients';
+import { FUNCTION_MEMORY_MB } from '../../lib/aws/deploymentContract';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { freePort } from './freePort';
 
@@ -68,7 +69,7 @@ export function localStackEnv(): Record<string, string> {
 
 /**
  * Creates the bucket and starts the coordinator and worker handlers in a Lambda host on a free port, with the
- * environment the stack gives them (the coordinator invokes the worker through the host). The many serverless
+ * environment and memory the stack gives them (the coordinator invokes the worker through the host). The many serverless
  * tests that drive a job through the coordinator start the same pair; they differ in the worker, its
  * environment and the timeouts.
  */
@@ -91,6 +92,7 @@ export async function startServerlessHost(options: ServerlessHostOptions): Promi
       coordinator: {
         module: modulePath(options.coordinatorModule ?? 'functions/coordinator.ts'),
         timeoutMs: coordinatorTimeoutMs,
+        memoryMb: FUNCTION_MEMORY_MB.coordinator,
         env: coordinatorEnv,
       },
       ...Object.fromEntries(
@@ -99,6 +101,7 @@ export async function startServerlessHost(options: ServerlessHostOptions): Promi
           {
             module: modulePath(fn.module),
             timeoutMs: coordinatorTimeoutMs,
+            memoryMb: FUNCTION_MEMORY_MB.coordinator,
             env: { ...coordinatorEnv, ...fn.env },
           },
         ]),
@@ -106,6 +109,7 @@ export async function startServerlessHost(options: ServerlessHostOptions): Promi
       worker: {
         module: modulePath(options.workerModule ?? 'functions/worker.ts'),
         timeoutMs: options.workerTimeoutMs ?? 30_000,
+        memoryMb: FUNCTION_MEMORY_MB.worker,
         env: {
           ...env,
           SLUICE_STORE: `s3://${bucket}`,
