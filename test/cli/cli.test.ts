@@ -212,6 +212,61 @@ describe('sluice lambda-host', () => {
     // and SIGTERM stops it cleanly
     expect(await exited).toBe(0);
   });
+
+  it('serves the coordinator and the worker with the memory the stack was deployed with', async () => {
+    // given the command told a stack deployed with a 2048 MB coordinator and 1024 MB workers
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'lambda-host',
+        ...['--bucket', 'b', '--stream', 's', '--port', String(port), '--tick', '0'],
+        ...['--coordinator-memory', '2048', '--worker-memory', '1024'],
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    const serving = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('serving control, coordinator and worker')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await Promise.race([serving, exited]);
+      // when each is sent an event it refuses at the edge, asking for the log's tail
+      const memoryOf = async (fn: string, event: unknown) => {
+        const response = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/${fn}/invocations`, {
+          method: 'POST',
+          headers: { 'X-Amz-Log-Type': 'Tail' },
+          body: JSON.stringify(event),
+        });
+        await response.arrayBuffer();
+        const log = Buffer.from(response.headers.get('x-amz-log-result') ?? '', 'base64').toString('utf8');
+        return /\tMemory Size: (\d+) MB\t/.exec(log)?.[1];
+      };
+      // then each ran with its own, and control with the stack's 512 MB
+      expect(await memoryOf('coordinator', { action: 'frobnicate' })).toBe('2048');
+      expect(await memoryOf('worker', {})).toBe('1024');
+      expect(await memoryOf('control', { action: 'frobnicate' })).toBe('512');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses a memory size Lambda does not offer, with exit code 2', async () => {
+    const result = await runSluice(
+      ['lambda-host', '--bucket', 'b', '--stream', 's', '--worker-memory', '64'],
+      dir,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /option '--worker-memory <mb>' argument '64' is invalid\. expected a whole number of MB from 128 to 10240, got 64/,
+    );
+  });
 });
 
 describe('sluice lambda-host --modules', () => {

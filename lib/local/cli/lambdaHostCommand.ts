@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, type ExitWith } from './exitCodes';
-import { parseCount, parseDuration } from './optionParsers';
+import { parseCount, parseDuration, parseMemoryMb } from './optionParsers';
 
 /** The flags of `sluice lambda-host`, as commander reads them. */
 interface LambdaHostOptions {
@@ -12,6 +12,8 @@ interface LambdaHostOptions {
   workers: number;
   tick: number;
   modules?: string;
+  coordinatorMemory?: number;
+  workerMemory?: number;
 }
 
 /** `sluice lambda-host`: the development host of `lib/devhost/`, loaded only for this command. */
@@ -31,6 +33,16 @@ export function lambdaHostCommand(program: Command, exit: ExitWith): void {
       'how often the watchdog ticks the coordinator (0 for never)',
       parseDuration,
       60_000,
+    )
+    .option(
+      '--coordinator-memory <mb>',
+      "the coordinator's memory, as the stack was deployed with (sluice:coordinatorMemoryMb; default 1024)",
+      parseMemoryMb,
+    )
+    .option(
+      '--worker-memory <mb>',
+      "the worker's memory, as the stack was deployed with (sluice:workerMemoryMb; default 1769)",
+      parseMemoryMb,
     )
     .option(
       '--modules <paths>',
@@ -62,6 +74,8 @@ async function lambdaHost(opts: LambdaHostOptions): Promise<number> {
     workerConcurrency: Math.max(1, opts.workers),
     tickMs: opts.tick,
     jobModules,
+    ...(opts.coordinatorMemory !== undefined ? { coordinatorMemoryMb: opts.coordinatorMemory } : {}),
+    ...(opts.workerMemory !== undefined ? { workerMemoryMb: opts.workerMemory } : {}),
   });
   const deployed = jobModules.length > 0 ? `, modules ${jobModules.map((m) => m.name).join(', ')}` : '';
   process.stderr.write(

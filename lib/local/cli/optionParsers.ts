@@ -1,6 +1,7 @@
 // The option parsers the commands share: commander calls each with the flag's text and reports an
 // InvalidArgumentError as `error: option '--x <y>' argument 'z' is invalid. <message>`, exit code 2.
 import { InvalidArgumentError } from 'commander';
+import { LAMBDA_MEMORY_MB } from '../../aws/deploymentContract';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../../log/Logger';
 
 /** A duration such as `500ms`, `10s`, `2m` or `1h`, in ms; a bare number is ms. */
@@ -22,6 +23,17 @@ export function parseLogLevel(text: string): LogLevel {
 export function parseCount(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${text}`);
+  return n;
+}
+
+/** A Lambda function's memory in MB: a whole number Lambda offers, from 128 to 10240. */
+export function parseMemoryMb(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < LAMBDA_MEMORY_MB.min || n > LAMBDA_MEMORY_MB.max) {
+    throw new InvalidArgumentError(
+      `expected a whole number of MB from ${LAMBDA_MEMORY_MB.min} to ${LAMBDA_MEMORY_MB.max}, got ${text}`,
+    );
+  }
   return n;
 }
 
