@@ -82,6 +82,17 @@ export default defineJob({ batchIntervalMs: 1000 }, (ssc) => {
 });
 `;
 
+/** A job module for Lambda, as a user's project writes one: it reads the deployment's Kinesis stream. */
+const kinesisJob = `import { defineJob, kinesisStream } from 'sluice';
+
+export default defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  kinesisStream(ssc, { maxRecordsPerShard: 500 })
+    .flatMap((line) => line.split(' '))
+    .countByValue()
+    .print();
+});
+`;
+
 /** The CDK app of the README's "Deploy from the installed package", as a user writes it. */
 const cdkApp = `import { App } from 'aws-cdk-lib';
 import { SluiceStack, stackPropsFromContext } from 'sluice/cdk';
@@ -277,6 +288,32 @@ describe('the installed package', () => {
     expect(printed).toContain('(y,1)');
     writeTsconfig('tsconfig.json', 'job.ts');
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
+  });
+  it('gives a job module for Lambda its cloud streams from "sluice", typed, and refuses them locally', async () => {
+    // given a module that imports kinesisStream from the package, as one under jobs/ for sluice:jobModules does
+    writeFileSync(join(app, 'kinesis-job.ts'), kinesisJob);
+    // when it is type-checked, then run locally
+    writeTsconfig('tsconfig.kinesis.json', 'kinesis-job.ts');
+    await run(process.execPath, [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.kinesis.json',
+    ]);
+    const local = await run('npx', [
+      'sluice',
+      'run',
+      'kinesis-job.ts',
+      '--fast',
+      '--batches',
+      '1',
+      '--fresh',
+    ]).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    // then it compiles, and local mode refuses the stream before a batch, saying where it runs
+    expect(local).toContain('kinesisStream()');
+    expect(local).toContain('serverless coordinator');
   });
 });
 
