@@ -15,16 +15,27 @@ import {
   ShuffleDependency,
 } from './Dependency';
 import { defineMethod } from './defineMethod';
-import { type AnyFn, KEY_BY } from './FnScope';
+import { type AnyFn, FIRST_BY_KEY, KEY_BY } from './FnScope';
 import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
 import { HashPartitioner, partitionerFor } from './Partitioner';
 import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
 import { ShuffledDataset } from './ShuffledDataset';
 import { STORAGE_LEVELS, type StorageLevel } from './StorageLevel';
 import { UnionDataset } from './UnionDataset';
+import { compareValues } from './valueOrder';
 
 /** A function, or the id of one the graph registered already. */
 export type FnLike = AnyFn | { readonly fnId: string };
+
+/**
+ * What `mapPartitions` applies to a partition: its records and index, and `fail(record, error)` to dead-letter a
+ * record; it returns the partition's new records, or a promise of them.
+ */
+export type PartitionFn<T, U> = (
+  records: T[],
+  partition: number,
+  fail: (record: unknown, error: unknown) => void,
+) => Iterable<U> | Promise<Iterable<U>>;
 
 /** A number of partitions or a partitioner, as Spark's pair operations take. */
 export type Partitioning = number | HashPartitioner;
@@ -38,13 +49,11 @@ declare module './Dataset' {
     /** Keeps the records for which `f` is true. */
     filter(f: ((t: T) => unknown) | { fnId: string }): Dataset<T>;
     /**
-     * Applies `f` to each whole partition. Set `preservesPartitioning` (default false) when `f` keeps every
+     * Applies `f` to each whole partition; `f` may return a promise, and dead-letters a record itself with
+     * `fail(record, error)`. Set `preservesPartitioning` (default false) when `f` keeps every
      * record under its key, so the result keeps the parent's partitioner (Spark's argument of that name).
      */
-    mapPartitions<U>(
-      f: ((records: T[], partition: number) => Iterable<U>) | { fnId: string },
-      preservesPartitioning?: boolean,
-    ): Dataset<U>;
+    mapPartitions<U>(f: PartitionFn<T, U> | { fnId: string }, preservesPartitioning?: boolean): Dataset<U>;
     /** Turns each partition into one record: the array of its records. */
     glom(): Dataset<T[]>;
     /** Maps the value of every `[key, value]` record. */
@@ -128,6 +137,39 @@ declare module './Dataset' {
     take(n: number): Promise<T[]>;
     /** True when the dataset has no record (an action). */
     isEmpty(): Promise<boolean>;
+    /**
+     * The first record in partition order (an action); as in Spark, an empty dataset has none and this throws
+     * (use `take(1)` where a batch may be empty).
+     */
+    first(): Promise<T>;
+    /**
+     * The `n` largest records by `key` (default: the record itself), largest first (an action; Spark's `top`
+     * with `Ordering.by(key)`). Keys order as `sortBy`'s do; each partition keeps its own `n` before the
+     * driver merges them, so only `n` records per partition travel. A record whose key function throws is a
+     * dead letter.
+     *
+     * @example
+     * const top3 = await counts.top(3, ([, n]) => n); // [[word, count], …], the highest count first
+     */
+    top(n: number, key?: (t: T) => unknown): Promise<T[]>;
+    /** The `n` smallest records by `key` (default: the record itself), smallest first (an action; Spark's `takeOrdered`). */
+    takeOrdered(n: number, key?: (t: T) => unknown): Promise<T[]>;
+    /**
+     * Calls `f` once per partition with the partition's records (an action; Spark's `foreachPartition`): the
+     * place to open one connection to an external sink per partition rather than per record. `f` may return
+     * a promise, which is awaited. A throw fails the partition's task, which is retried, as in Spark.
+     *
+     * @example
+     * await ds.foreachPartition(async (records) => { const c = await connect(); await c.send(records); await c.close(); });
+     */
+    foreachPartition(f: (records: T[], partition: number) => unknown): Promise<void>;
+    /** Calls `f` on every record (an action; Spark's `foreach`); a returned promise is awaited before the next record. */
+    foreach(f: (record: T) => unknown): Promise<void>;
+    /**
+     * The distinct records, compared by value as keys are (Spark's `distinct`, which is a `reduceByKey` on
+     * `[record, null]`): a shuffle into `partitioning` partitions (default: the context's `defaultPartitions`).
+     */
+    distinct(partitioning?: Partitioning): Dataset<T>;
   }
 }
 
@@ -332,4 +374,74 @@ define('sortBy', function (f: FnLike, ascending = true) {
   // The keys are computed by a map, so a record whose key function throws is a dead letter, not a failed sort.
   const keyed = this.map({ fnId: `${KEY_BY}${fnIdOf(this, f)}` });
   return keyed.repartition(1).mapPartitions({ fnId: `builtin:sortedByKey:${ascending ? 'asc' : 'desc'}` });
+});
+
+define('first', async function (this: Dataset<any>) {
+  const [record] = await this.take(1);
+  if (record === undefined && (await this.isEmpty())) {
+    throw new RangeError(
+      'first() of an empty dataset: a batch may have no record; use take(1) to allow none',
+    );
+  }
+  return record;
+});
+
+/**
+ * The `n` records with the smallest keys (`sign` 1) or the largest (`sign` -1), in that order: each partition
+ * keeps its own `n` (Spark's `top` keeps a bounded queue per partition), and the driver merges the few left.
+ */
+async function firstByKey(
+  ds: Dataset<any>,
+  n: number,
+  key: FnLike | undefined,
+  sign: 1 | -1,
+  action: string,
+) {
+  if (!Number.isInteger(n) || n < 0) {
+    throw new RangeError(`${action} needs a whole number of records, 0 or more, got ${String(n)}`);
+  }
+  if (n === 0) return [];
+  const keyId = key === undefined ? 'builtin:identity' : fnIdOf(ds, key);
+  // The keys are computed by a map, as sortBy's are, so a record whose key function throws is a dead letter.
+  const kept = ds
+    .map({ fnId: `${KEY_BY}${keyId}` })
+    .mapPartitions({ fnId: `${FIRST_BY_KEY}${sign === 1 ? 'asc' : 'desc'}:${n}` });
+  const pairs = (await kept.collect()) as Array<[unknown, unknown]>;
+  pairs.sort(([a], [b]) => sign * compareValues(a, b));
+  return pairs.slice(0, n).map(([, record]) => record);
+}
+
+define('top', function (this: Dataset<any>, n: number, key?: FnLike) {
+  return firstByKey(this, n, key, -1, 'top');
+});
+
+define('takeOrdered', function (this: Dataset<any>, n: number, key?: FnLike) {
+  return firstByKey(this, n, key, 1, 'takeOrdered');
+});
+
+define('foreachPartition', async function (this: Dataset<any>, f: AnyFn) {
+  if (typeof f !== 'function') throw new TypeError(`foreachPartition needs a function, got ${typeof f}`);
+  // A partition pass that emits nothing, run by an action: the stage runs where the function can be found
+  // (in the driver for a function made inside foreachRDD, as every function made there).
+  const pass = this.mapPartitions((records: unknown[], partition: number) => {
+    const done = f(records, partition);
+    return done instanceof Promise ? done.then(() => []) : [];
+  });
+  await pass.count();
+});
+
+define('foreach', function (this: Dataset<any>, f: AnyFn) {
+  if (typeof f !== 'function') throw new TypeError(`foreach needs a function, got ${typeof f}`);
+  return this.foreachPartition(async (records: unknown[]) => {
+    for (const record of records) {
+      const done = f(record);
+      if (done instanceof Promise) await done;
+    }
+  });
+});
+
+define('distinct', function (this: Dataset<any>, partitioning?: Partitioning) {
+  return (this.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>)
+    .reduceByKey({ fnId: 'builtin:keepFirst' }, partitioning)
+    .map({ fnId: 'builtin:pairKey' });
 });

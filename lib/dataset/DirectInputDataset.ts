@@ -28,7 +28,8 @@ export class DirectInputDataset<T = unknown> extends Dataset<T> {
   constructor(
     origin: DatasetOrigin,
     readonly source: DirectSource['directSpec'],
-    readonly first: number,
+    /** The index of the batch's first record (not `first`, which is the action every dataset has). */
+    readonly firstIndex: number,
     readonly end: number,
   ) {
     super(origin);
@@ -45,17 +46,17 @@ export class DirectInputDataset<T = unknown> extends Dataset<T> {
   }
 
   protected args(): Record<string, unknown> {
-    return { source: this.source, first: this.first, end: this.end };
+    return { source: this.source, first: this.firstIndex, end: this.end };
   }
 
   compute(partition: number): T[] {
-    const [from, to] = sliceBounds(this.end - this.first, this.numPartitions, partition);
+    const [from, to] = sliceBounds(this.end - this.firstIndex, this.numPartitions, partition);
     return this.records(directSource(this.source), from, to) as T[];
   }
 
   /** The partition's records {@link CHUNK_RECORDS} at a time, each chunk made when its turn comes. */
   async forEachChunk(partition: number, _tc: TaskContext, consume: ConsumeChunk): Promise<void> {
-    const [from, to] = sliceBounds(this.end - this.first, this.numPartitions, partition);
+    const [from, to] = sliceBounds(this.end - this.firstIndex, this.numPartitions, partition);
     const source = directSource(this.source);
     for (let start = from; start < to; start += CHUNK_RECORDS) {
       const pending = consume(this.records(source, start, Math.min(to, start + CHUNK_RECORDS)));
@@ -66,7 +67,7 @@ export class DirectInputDataset<T = unknown> extends Dataset<T> {
   /** Records [from, to) of the batch, counted from its first. */
   private records(source: DirectSource, from: number, to: number): unknown[] {
     const out = new Array<unknown>(to - from);
-    for (let i = from; i < to; i++) out[i - from] = source.recordAt(this.first + i);
+    for (let i = from; i < to; i++) out[i - from] = source.recordAt(this.firstIndex + i);
     return out;
   }
 }

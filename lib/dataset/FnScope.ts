@@ -1,6 +1,6 @@
 import type { OutputJob } from '../scheduler/BatchRun';
 import type { BodyPersistence } from './BodyPersistence';
-import { builtinFunctions } from './builtinFunctions';
+import { builtinFunctions, firstByKey } from './builtinFunctions';
 
 /** Any user or built-in function a dataset applies to its records. */
 export type AnyFn = (...args: any[]) => any;
@@ -22,6 +22,14 @@ export class FunctionTable {
     this.addDeriver((id) => {
       if (!id.startsWith(KEY_BY)) return false;
       this.fns.set(id, keyedBy(this.get(id.slice(KEY_BY.length))));
+      return true;
+    });
+    // `builtin:firstByKey:<asc|desc>:<n>` keeps a partition's n first pairs by key (top, takeOrdered): n is in
+    // the id, so every process derives the same function without a closure of the driver's.
+    this.addDeriver((id) => {
+      const match = /^builtin:firstByKey:(asc|desc):(\d+)$/.exec(id.startsWith(FIRST_BY_KEY) ? id : '');
+      if (!match) return false;
+      this.fns.set(id, firstByKey(match[1] === 'asc' ? 1 : -1, Number(match[2])));
       return true;
     });
   }
@@ -97,6 +105,9 @@ export class FnScope {
 
 /** The prefix of the id of a function that pairs a record with its key: `builtin:keyBy:<key function id>`. */
 export const KEY_BY = 'builtin:keyBy:';
+
+/** The prefix of the id of a partition's first pairs by key: `builtin:firstByKey:<asc|desc>:<n>`. */
+export const FIRST_BY_KEY = 'builtin:firstByKey:';
 
 /** `[key(record), record]`, for a key function that may return a promise. */
 function keyedBy(key: AnyFn): AnyFn {

@@ -10,6 +10,17 @@ function sortedByKey(sign: 1 | -1): AnyFn {
 }
 
 /**
+ * The `n` pairs of a partition of `[key, record]` pairs with the smallest keys (`sign` 1) or the largest (-1),
+ * in that order, keys kept: a partition's share of `top` and `takeOrdered`, which the driver merges.
+ */
+export function firstByKey(sign: 1 | -1, n: number): AnyFn {
+  return (pairs: Array<[unknown, unknown]>) => {
+    pairs.sort(([a], [b]) => sign * compareValues(a, b));
+    return pairs.slice(0, n);
+  };
+}
+
+/**
  * Functions the engine itself passes to datasets (grouping, join flattening). They have fixed ids under
  * `builtin:` so every process knows them without building anything.
  */
@@ -55,6 +66,10 @@ export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
   },
   // The left values of a key the right side lacks (Spark's SubtractedRDD keeps the same).
   'builtin:subtractByKey': ([left, right]: [unknown[], unknown[]]) => (right.length === 0 ? left : []),
+  // distinct's steps, as Spark's: `map(x => (x, null)).reduceByKey((x, _) => x).map(_._1)`.
+  'builtin:pairWithNull': (record: unknown) => [record, null],
+  'builtin:keepFirst': (a: unknown) => a,
+  'builtin:pairKey': ([key]: [unknown, unknown]) => key,
   'builtin:sortedByKey:asc': sortedByKey(1),
   'builtin:sortedByKey:desc': sortedByKey(-1),
 };

@@ -5,7 +5,7 @@
  */
 import { firstValueOf } from '../dataset/checkedReducer';
 import type { Dataset } from '../dataset/Dataset';
-import type { Partitioning } from '../dataset/DatasetOps';
+import type { PartitionFn, Partitioning } from '../dataset/DatasetOps';
 import { defineMethod } from '../dataset/defineMethod';
 import { formatRecord } from '../executor/formatRecord';
 import { crashPoint } from '../scheduler/crashPoint';
@@ -37,8 +37,11 @@ declare module './DStream' {
     flatMap<U>(f: (t: T) => Iterable<U> | Promise<Iterable<U>>): DStream<U>;
     /** Keeps the records for which `f` is true. */
     filter(f: (t: T) => unknown): DStream<T>;
-    /** Applies `f` to each whole partition of each batch. */
-    mapPartitions<U>(f: (records: T[], partition: number) => Iterable<U>): DStream<U>;
+    /**
+     * Applies `f` to each whole partition of each batch; `f` may return a promise, and dead-letters a record
+     * itself with `fail(record, error)`.
+     */
+    mapPartitions<U>(f: PartitionFn<T, U>): DStream<U>;
     /** Turns each partition into one record holding the array of its records. */
     glom(): DStream<T[]>;
     /** The records of this stream and the others; all must share the slide interval. */

@@ -1,3 +1,4 @@
+import type { Dataset } from '../../lib/dataset/Dataset';
 import type { DStream } from '../../lib/dstream/DStream';
 import { defineJob, type JobModule } from '../../lib/job/JobModule';
 import type { StreamingContextOptions } from '../../lib/StreamingContext';
@@ -21,6 +22,27 @@ export function operatorCase<T, U>(spec: {
 }): OperatorCase {
   const job = defineJob({ batchIntervalMs: 1000, defaultPartitions: 2, ...spec.options }, (ssc) => {
     spec.operation(ssc.queueStream(spec.input, { partitions: spec.partitions ?? 2 })).collectBatches('out');
+  });
+  return { ...job, expected: spec.expected, ordered: spec.ordered ?? false };
+}
+
+/**
+ * Builds a case for an action, which runs inside `foreachRDD`: `action` gets each batch's dataset, and what it
+ * returns (a list of records, or one value, which becomes a batch of one record) is the batch's output.
+ */
+export function actionCase<T>(spec: {
+  input: T[][];
+  action: (dataset: Dataset<T>, batchTime: number) => Promise<unknown>;
+  expected: unknown[][];
+  partitions?: number;
+  ordered?: boolean;
+}): OperatorCase {
+  const job = defineJob({ batchIntervalMs: 1000, defaultPartitions: 2 }, (ssc) => {
+    ssc.queueStream(spec.input, { partitions: spec.partitions ?? 2 }).foreachRDD(async (ds, batchTime) => {
+      const result = await spec.action(ds, batchTime);
+      const records = Array.isArray(result) ? result : [result];
+      ssc.emitOutput({ output: 'out', type: 'foreachRDD', batchTime, records, count: records.length });
+    }, 'out');
   });
   return { ...job, expected: spec.expected, ordered: spec.ordered ?? false };
 }

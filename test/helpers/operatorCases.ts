@@ -1,6 +1,6 @@
 import { HashPartitioner } from '../../lib/dataset/Partitioner';
 import type { DStream } from '../../lib/dstream/DStream';
-import { operatorCase, twoInputCase } from './operatorCase';
+import { actionCase, operatorCase, twoInputCase } from './operatorCase';
 
 const add = (a: number, b: number) => a + b;
 const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 1));
@@ -39,6 +39,19 @@ export const cases = {
     input: [[1, 2, 3, 4], [5], []],
     operation: (s: DStream<number>) => s.filter((x) => x % 2 === 0),
     expected: [[2, 4], [], []],
+  }),
+  // The function may be async and dead-letter a record itself; both are in mapPartitions' type, so this compiles.
+  mapPartitionsAsyncWithFail: operatorCase({
+    input: [[1, -2, 3], []],
+    operation: (s: DStream<number>) =>
+      s.mapPartitions(async (records, _partition, fail) => {
+        const kept = records.filter((x) => x >= 0 || fail(x, new RangeError('negative')));
+        return [await later(kept.length)];
+      }),
+    expected: [
+      [1, 1],
+      [0, 0],
+    ],
   }),
   mapPartitions: operatorCase({
     input: [[1, 2, 3, 4], [5], []],
@@ -300,6 +313,109 @@ export const cases = {
     operation: (s: DStream<unknown>) => s.sortBy((k) => k),
     expected: [[null, true, 1, 3, 'a', 'b', [1], [1, 2], { a: 2 }, { z: 1 }]],
     ordered: true,
+  }),
+  // Spark's RDD distinct, inside transform: records compare by value, as keys do.
+  distinct: operatorCase({
+    input: [
+      ['a', 'b', 'a', 'c', 'b'],
+      [],
+      [
+        [1, 'x'],
+        [1, 'x'],
+        [1, 'y'],
+      ],
+    ] as unknown[][],
+    operation: (s: DStream<unknown>) => s.transform((ds) => ds.distinct(3)),
+    expected: [
+      ['a', 'b', 'c'],
+      [],
+      [
+        [1, 'x'],
+        [1, 'y'],
+      ],
+    ],
+  }),
+  // top and takeOrdered: each partition keeps its n before the driver merges, so the answer spans partitions.
+  topByKey: actionCase({
+    input: [
+      [
+        ['a', 2],
+        ['b', 5],
+        ['c', 1],
+        ['d', 4],
+        ['e', 3],
+      ],
+      [],
+      [['x', 1]],
+    ] as [string, number][][],
+    partitions: 3,
+    action: (ds) => ds.top(2, ([, n]) => n),
+    expected: [
+      [
+        ['b', 5],
+        ['d', 4],
+      ],
+      [],
+      [['x', 1]],
+    ],
+    ordered: true,
+  }),
+  topOfRecords: actionCase({
+    input: [[3, 9, 1, 7, 5]],
+    partitions: 2,
+    action: (ds) => ds.top(3),
+    expected: [[9, 7, 5]],
+    ordered: true,
+  }),
+  takeOrdered: actionCase({
+    input: [['pear', 'fig', 'apple', 'kiwi'], []],
+    partitions: 2,
+    action: (ds) => ds.takeOrdered(3),
+    expected: [['apple', 'fig', 'kiwi'], []],
+    ordered: true,
+  }),
+  takeOrderedNone: actionCase({
+    input: [[1, 2]],
+    action: (ds) => ds.takeOrdered(0),
+    expected: [[]],
+  }),
+  first: actionCase({
+    input: [[7, 8, 9], [10]],
+    partitions: 2,
+    action: (ds) => ds.first(),
+    expected: [[7], [10]],
+  }),
+  // foreachPartition sees each partition once, with its index; foreach sees every record.
+  foreachPartition: actionCase({
+    input: [['a', 'b', 'c', 'd'], []],
+    partitions: 2,
+    action: async (ds) => {
+      const seen: unknown[] = [];
+      await ds.foreachPartition(async (records, partition) => {
+        await later(undefined);
+        seen.push([partition, records]);
+      });
+      return seen;
+    },
+    expected: [
+      [
+        [0, ['a', 'b']],
+        [1, ['c', 'd']],
+      ],
+      [
+        [0, []],
+        [1, []],
+      ],
+    ],
+  }),
+  foreach: actionCase({
+    input: [[1, 2, 3], []],
+    action: async (ds) => {
+      const seen: number[] = [];
+      await ds.foreach((x) => seen.push(x * 10));
+      return seen;
+    },
+    expected: [[10, 20, 30], []],
   }),
   compositeKeys: operatorCase({
     input: [

@@ -364,3 +364,32 @@ export const windowOverCachedPairs = defineJob({ batchIntervalMs: 1000, defaultP
     }, 2000)
     .collectBatches('sums');
 });
+
+/** top over a key function that throws on one record: that record is a dead letter, the others are ranked. */
+export const topThrowingKey = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[{ a: 3 }, { a: 'x' }, { a: 1 }, { a: 2 }]], { partitions: 2 })
+    .foreachRDD(async (ds, t) => {
+      const records = await ds.top(2, (r: { a: unknown }) => {
+        if (typeof r.a !== 'number') throw new TypeError(`a is not a number: ${JSON.stringify(r.a)}`);
+        return r.a;
+      });
+      ssc.emitOutput({ output: 'top', type: 'foreachRDD', batchTime: t, records, count: records.length });
+    });
+});
+
+/** first() of a batch with no record: as in Spark, the action throws and the batch fails. */
+export const firstOfEmptyBatch = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([[1], []]).foreachRDD(async (ds) => {
+    await ds.first();
+  });
+});
+
+/** A sink that refuses a partition: foreachPartition's task fails, is retried, and the batch fails. */
+export const foreachPartitionThrows = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 2 }, (ssc) => {
+  ssc.queueStream([['a', 'b']]).foreachRDD(async (ds) => {
+    await ds.foreachPartition((records) => {
+      if (records.includes('b')) throw new Error('the sink refused the partition');
+    });
+  });
+});

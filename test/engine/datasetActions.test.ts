@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { runBatches } from '../../lib/local/LocalRuntime';
+
+const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
+const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
+
+// The outputs of top, takeOrdered, first, foreachPartition and foreach are in the operator table
+// (operatorCases.ts); these are their failures.
+describe('the failures of the actions Spark users call in foreachRDD', () => {
+  for (const workers of [0, 2]) {
+    it(`top dead-letters a record whose key throws and ranks the others (${workers} workers)`, async () => {
+      // given a key function that throws on one record of four
+      // when the batch runs
+      const result = await runBatches(job('topThrowingKey'), 1, { workers });
+      // then the top two come from the other three, and the bad one is a dead letter with the key's error
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('top')).toEqual([[{ a: 3 }, { a: 2 }]]);
+      expect(result.deadLetters.map((d) => d.record)).toEqual([{ a: 'x' }]);
+      expect(result.deadLetters[0]!.error).toMatch(/a is not a number: "x"/);
+    });
+  }
+
+  it('first() of an empty batch fails the batch, saying to use take(1)', async () => {
+    // given a queue whose second batch is empty
+    // when both batches run
+    const result = await runBatches(job('firstOfEmptyBatch'), 2);
+    // then the first batch completes and the second fails with a sentence that says what to do
+    expect(result.batches.map((b) => b.batchTime)).toContain(1000);
+    expect(String(result.error)).toMatch(/first\(\) of an empty dataset.*take\(1\)/);
+  });
+
+  it('foreachPartition that throws fails its task on every attempt and the batch with it', async () => {
+    // given a sink that refuses the partition holding 'b', and 2 attempts per task
+    // when the batch runs
+    const result = await runBatches(job('foreachPartitionThrows'), 1);
+    // then the batch fails with the sink's error, after both attempts
+    expect(String(result.error)).toMatch(
+      /failed 2 time\(s\); last error: Error: the sink refused the partition/,
+    );
+  });
+});
