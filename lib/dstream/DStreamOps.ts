@@ -7,8 +7,10 @@ import { firstValueOf } from '../dataset/checkedReducer';
 import type { Dataset } from '../dataset/Dataset';
 import type { PartitionFn, Partitioning } from '../dataset/DatasetOps';
 import { defineMethod } from '../dataset/defineMethod';
+import { StreamGraphError } from '../errors';
 import { formatRecord } from '../executor/formatRecord';
 import { crashPoint } from '../scheduler/crashPoint';
+import { checkPartitioning } from './checkPartitioning';
 import { DStream } from './DStream';
 import { ForEachDStream, type OutputFn } from './ForEachDStream';
 import { MappedDStream } from './MappedDStream';
@@ -167,7 +169,10 @@ define(
 );
 
 define('repartition', function (numPartitions: number) {
-  return this.transform((ds) => ds.repartition(numPartitions));
+  const repartitioned = this.transform((ds) => ds.repartition(numPartitions));
+  repartitioned.name = 'repartition';
+  checkPartitioning(repartitioned, numPartitions);
+  return repartitioned;
 });
 
 define('sortBy', function (f: (t: unknown) => unknown, ascending = true) {
@@ -247,6 +252,7 @@ for (const join of ['join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin', 
   define(join, function (other: DStream<any>, partitioning?: Partitioning) {
     const t = new TransformedDStream([this, other], ([a, b]) => (a as any)[join](b, partitioning));
     t.name = join;
+    checkPartitioning(t, partitioning);
     return t;
   });
 }
@@ -254,6 +260,7 @@ for (const join of ['join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin', 
 define('cogroup', function (other: DStream<any>, partitioning?: Partitioning) {
   const t = new TransformedDStream([this, other], ([a, b]) => a!.cogroup([b!], partitioning));
   t.name = 'cogroup';
+  checkPartitioning(t, partitioning);
   return t;
 });
 
@@ -267,7 +274,7 @@ define('foreachRDD', function (f: OutputFn<any>, name?: string) {
 
 define('print', function (num = 10, name?: string) {
   const output = outputName(this, 'print', name);
-  return new ForEachDStream(
+  const printed = new ForEachDStream(
     this,
     async (ds, batchTime) => {
       // Like Spark: take one more than shown, to know whether to print the ellipsis.
@@ -288,6 +295,13 @@ define('print', function (num = 10, name?: string) {
     output,
     true,
   );
+  // Refused when the job is built, as a job document's `num` is: print(-1) printed `...` for every batch, even
+  // an empty one (Spark's take(num + 1) and `length > num` do the same), and print(2.5) showed 3 records.
+  if (!Number.isInteger(num) || num < 1) {
+    const message = `print shows a positive whole number of records, got ${String(num)}`;
+    throw new StreamGraphError(message, printed.origin, [{ field: 'num', message, value: num }]);
+  }
+  return printed;
 });
 
 define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: string) {

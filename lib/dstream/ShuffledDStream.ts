@@ -1,5 +1,6 @@
 import type { Dataset } from '../dataset/Dataset';
 import type { Partitioning } from '../dataset/DatasetOps';
+import { checkPartitioning } from './checkPartitioning';
 import { DStream } from './DStream';
 
 /** combineByKey on every batch (Spark's ShuffledDStream); reduceByKey and groupByKey are made of it. */
@@ -20,6 +21,7 @@ export class ShuffledDStream<K, V, C> extends DStream<[K, C]> {
       string,
     ];
     this.name = 'combineByKey';
+    checkPartitioning(this, partitioning);
   }
 
   get dependencies() {

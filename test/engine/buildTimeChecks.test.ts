@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { SluiceError, type StreamGraphError } from '../../lib/errors';
+import { StreamingContext } from '../../lib/StreamingContext';
+
+/** The error `build` throws, so its problems can be read; fails the test when it throws none. */
+function errorOf(build: () => unknown): StreamGraphError {
+  try {
+    build();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SluiceError);
+    return error as StreamGraphError;
+  }
+  throw new Error('expected the graph to be refused');
+}
+
+// A TypeScript job's arguments are checked when the stream is made, as a job document's are by its schema:
+// `sluice validate` refuses them, instead of the first batch failing.
+describe('arguments refused while the graph is built', () => {
+  const pairs = () =>
+    new StreamingContext({ batchIntervalMs: 1000 })
+      .queueStream([[['a', 1]]] as [string, number][][])
+      .map((p) => p);
+
+  for (const [op, build] of [
+    ['reduceByKey', () => pairs().reduceByKey((a, b) => a + b, -2)],
+    ['groupByKey', () => pairs().groupByKey(0)],
+    ['countByValue', () => pairs().countByValue(1.5)],
+    ['join', () => pairs().join(pairs(), -1)],
+    ['cogroup', () => pairs().cogroup(pairs(), 0)],
+    ['repartition', () => pairs().repartition(0)],
+  ] as const) {
+    it(`refuses ${op} into a number of partitions no partitioner takes, at the partitions argument`, () => {
+      // given a keyed op with a bad number of partitions
+      // when the stream is made
+      const error = errorOf(build);
+      // then it is refused at the argument, at this file's line
+      expect(error.problems[0]).toMatchObject({ field: 'partitions' });
+      expect(error.message).toMatch(
+        /number of partitions must be a positive whole number, got (-2|0|1\.5|-1)/,
+      );
+      expect(error.located).toMatch(/buildTimeChecks\.test\.ts:\d+/);
+    });
+  }
+
+  it('takes a good number of partitions', () => {
+    expect(() =>
+      pairs()
+        .reduceByKey((a, b) => a + b, 3)
+        .join(pairs(), 2)
+        .repartition(4),
+    ).not.toThrow();
+  });
+
+  for (const num of [-1, 0, 2.5]) {
+    it(`refuses print(${num}), as a job document's num is refused`, () => {
+      // given print with a count of records it cannot show
+      // when the output is made
+      const error = errorOf(() => pairs().print(num));
+      // then it is refused at num
+      expect(error.problems[0]).toMatchObject({ field: 'num', value: num });
+      expect(error.message).toMatch(`print shows a positive whole number of records, got ${num}`);
+    });
+  }
+});
