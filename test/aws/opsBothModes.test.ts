@@ -108,6 +108,7 @@ const streams: Record<string, { from: string; ops: Record<string, unknown>[] }> 
   spread: { from: 'mapped', ops: [{ op: 'repartition', partitions: 3 }] },
   wordCounts: { from: 'words', ops: [{ op: 'countByValue' }] },
   wordCountsInOne: { from: 'words', ops: [{ op: 'countByValue', partitions: 1 }] },
+  distinctWords: { from: 'words', ops: [{ op: 'distinct' }] },
   // keyed ops
   pairs: { from: 'recs', ops: [{ op: 'map', expr: '[u, n]' }] },
   sums: { from: 'pairs', ops: [{ op: 'reduceByKey', fn: 'sum' }] },

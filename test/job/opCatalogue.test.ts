@@ -204,3 +204,41 @@ describe('countByKey, added as one catalogue entry', () => {
     ]);
   });
 });
+
+describe('distinct, added as one catalogue entry', () => {
+  it('keeps each record of a batch once, compared by value, an empty batch giving nothing', async () => {
+    // given records with repeats in three batches, the second one empty
+    const doc = minimalJob({
+      sources: { events: { type: 'queue', batches: [['a', 'b', 'a', ['k', 1], ['k', 1]], [], ['a']] } },
+      streams: { unique: { from: 'events', ops: [{ op: 'distinct', partitions: 2 }] } },
+      outputs: [{ stream: 'unique', type: 'collectBatches' }],
+    });
+    // when three batches run
+    const result = await runBatches({ kind: 'document', document: doc, baseDir: fixturesDir }, 3);
+    // then each batch holds its distinct records, and 'a' of the third batch is not a repeat of the first's
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('unique').map((batch) => batch.map((r) => JSON.stringify(r)).sort())).toEqual([
+      ['"a"', '"b"', '["k",1]'],
+      [],
+      ['"a"'],
+    ]);
+  });
+
+  it('is refused with a field it does not take or partitions out of range, at the field', () => {
+    // given distinct with a function and with zero partitions
+    const issues = issuesOf(
+      jobWithOps([
+        { op: 'distinct', expr: '$' },
+        { op: 'distinct', partitions: 0 },
+      ]),
+    );
+    // when validated, then each problem is at its own path
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'streams.x.ops[0].expr',
+        message: 'is not a field by op "distinct"; expected partitions',
+      }),
+      expect.objectContaining({ path: 'streams.x.ops[1].partitions' }),
+    ]);
+  });
+});

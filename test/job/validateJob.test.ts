@@ -30,6 +30,7 @@ const everyOp: Record<string, unknown[]> = {
   count: [{ op: 'count' }],
   reduce: [{ op: 'reduce', fn: 'concat' }],
   countByValue: [{ op: 'countByValue', partitions: 3 }],
+  distinct: [{ op: 'distinct', partitions: 3 }],
   transform: [{ op: 'transform', fn: 'identity' }],
   transformWith: [{ op: 'transformWith', with: 'words', fn: 'identity' }],
   groupByKey: [{ op: 'keyBy', fn: 'identity' }, { op: 'groupByKey' }],

@@ -54,6 +54,15 @@ export const countByValue = defineOp<'countByValue', { partitions?: number }>({
   build: (node, op) => node.countByValue(op.partitions),
 });
 
+/** Spark's RDD `distinct`, which a Spark job calls in `transform`, applied to every batch as `countByKey` is. */
+export const distinct = defineOp<'distinct', { partitions?: number }>({
+  name: 'distinct',
+  description: 'The distinct records of each batch, compared by value (a shuffle).',
+  spark: "each batch's distinct records, compared by value as keys are (Spark's RDD `distinct`, per batch)",
+  fields: { partitions: ref('partitions') },
+  build: (node, op) => node.transform((ds) => ds.distinct(op.partitions)),
+});
+
 export const transform = defineOp<'transform', { fn: string; args?: FnArgs }>({
   name: 'transform',
   description:
@@ -83,4 +92,13 @@ export const transformWith = defineOp<'transformWith', { with: string; fn: strin
 });
 
 /** The batch ops, in the schema's order. */
-export const BATCH_OPS = [union, repartition, count, reduce, countByValue, transform, transformWith] as const;
+export const BATCH_OPS = [
+  union,
+  repartition,
+  count,
+  reduce,
+  countByValue,
+  distinct,
+  transform,
+  transformWith,
+] as const;
