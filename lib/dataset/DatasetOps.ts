@@ -377,13 +377,13 @@ define('sortBy', function (f: FnLike, ascending = true) {
 });
 
 define('first', async function (this: Dataset<any>) {
-  const [record] = await this.take(1);
-  if (record === undefined && (await this.isEmpty())) {
+  const taken = await this.take(1);
+  if (taken.length === 0) {
     throw new RangeError(
       'first() of an empty dataset: a batch may have no record; use take(1) to allow none',
     );
   }
-  return record;
+  return taken[0];
 });
 
 /**
