@@ -5,22 +5,29 @@ import type { PersistSpec } from './StorageLevel';
  * Entries carry the last batch time that may need them and are evicted once later batches run.
  */
 export class PartitionCache {
-  private readonly entries = new Map<string, { value: unknown; untilMs: number; serialized: boolean }>();
+  private readonly entries = new Map<
+    string,
+    { value: unknown; untilMs: number; serialized: boolean; run: string | undefined }
+  >();
 
-  /** The records of a cached partition, or undefined. */
-  get(persist: PersistSpec, partition: number): unknown[] | undefined {
+  /** The records of a cached partition, or undefined; with `run`, only a copy that driver run made. */
+  get(persist: PersistSpec, partition: number, run?: string): unknown[] | undefined {
     const entry = this.entries.get(`${persist.key}:${partition}`);
-    if (!entry) return undefined;
+    if (!entry || (run !== undefined && entry.run !== undefined && entry.run !== run)) return undefined;
     return entry.serialized ? (JSON.parse(entry.value as string) as unknown[]) : (entry.value as unknown[]);
   }
 
-  /** Keeps a partition in memory, as live records or, for `memorySer`, as JSON text. */
-  put(persist: PersistSpec, partition: number, records: unknown[]): void {
+  /**
+   * Keeps a partition in memory, as live records or, for `memorySer`, as JSON text; `run` is the driver run whose
+   * task made it (see `TaskPlan.driverRun`).
+   */
+  put(persist: PersistSpec, partition: number, records: unknown[], run?: string): void {
     const serialized = persist.level === 'memorySer';
     this.entries.set(`${persist.key}:${partition}`, {
       value: serialized ? JSON.stringify(records) : records,
       untilMs: persist.untilMs,
       serialized,
+      run,
     });
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { batchTimeOfPersistKey, inBlockStore, type StorageLevel } from './StorageLevel';
 
 /** What the driver knows of a persisted dataset's partitions (Spark's BlockManagerMaster, in small). */
@@ -9,6 +10,12 @@ export type PersistStatus = 'stored' | 'cached';
  * back to lineage on a miss.
  */
 export class PersistenceTracker {
+  /**
+   * This driver run, which the tasks it plans carry (`TaskPlan.driverRun`). A worker's memory can outlive its
+   * driver (a warm Lambda container serves the next coordinator): a copy another run made belongs to a batch this
+   * tracker may not count as done, whose rerun must compute it again for its dead letters, not find it in memory.
+   */
+  readonly run = randomUUID();
   private readonly datasets = new Map<
     string,
     { stored: Set<number>; cached: Set<number>; partitions: number }

@@ -336,7 +336,11 @@ class RunningTask implements TaskContext {
 
   /** A persisted dataset's partition: from memory when this process holds it, else computed and kept. */
   private async computePersisted(ds: Dataset, partition: number, persist: PersistSpec): Promise<unknown[]> {
-    const hit = this.cached(persist, partition);
+    // Only a copy of this driver run's: one another run made (a warm worker outlives its coordinator) may be of a
+    // batch that never completed, whose rerun must compute it to report its dead letters.
+    const hit = inMemory(persist.level)
+      ? this.env.cache.get(persist, partition, this.task.driverRun)
+      : undefined;
     if (hit) return hit;
     const records = await ds.compute(partition, this);
     if (inBlockStore(persist.level)) {
@@ -369,7 +373,7 @@ class RunningTask implements TaskContext {
    */
   keepInMemory(): void {
     for (const { persist, partition, records } of this.toKeep)
-      this.env.cache.put(persist, partition, records);
+      this.env.cache.put(persist, partition, records, this.task.driverRun);
   }
 
   cached(persist: PersistSpec, partition: number): unknown[] | undefined {

@@ -83,6 +83,11 @@ export interface TaskPlan {
    * memory only the persisted partitions that no batch from this one on reads. Absent: `batchTime`.
    */
   readonly evictBefore?: number;
+  /**
+   * The driver run that planned the task (`PersistenceTracker.run`): a persisted partition a process keeps in
+   * memory serves, in place of computing it, only tasks of the run that made it. Absent: any run's.
+   */
+  readonly driverRun?: string;
   /** Set on a result task. */
   readonly action?: ActionSpec;
   /** For each shuffle the stage reads, the status of every map task, in map-partition order. */

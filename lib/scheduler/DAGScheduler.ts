@@ -111,7 +111,7 @@ export class DAGScheduler {
         partitions.map((partition) =>
           this.runTask(
             runner,
-            { ...base(plan, stage, inputsOf(partition), batch), partition, attempt: 0 },
+            { ...base(plan, stage, inputsOf(partition), batch, this.persistence.run), partition, attempt: 0 },
             batch,
             stragglers,
           ),
@@ -454,12 +454,19 @@ function reducePartitionsRead(stage: StagePlan, partition: number): Map<number, 
   return needed;
 }
 
-function base(plan: JobPlan, stage: StagePlan, shuffleInputs: Record<number, MapStatus[]>, batch: BatchRun) {
+function base(
+  plan: JobPlan,
+  stage: StagePlan,
+  shuffleInputs: Record<number, MapStatus[]>,
+  batch: BatchRun,
+  driverRun: string,
+) {
   const evictBefore = batch.evictBefore();
   return {
     jobId: plan.jobId,
     batchTime: plan.batchTime,
     ...(evictBefore < plan.batchTime ? { evictBefore } : {}),
+    driverRun,
     stage,
     shuffleInputs,
     ...(stage.stageId === plan.resultStageId ? { action: plan.action } : {}),

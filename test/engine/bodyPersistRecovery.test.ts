@@ -6,6 +6,7 @@ import type { Dataset } from '../../lib/dataset/Dataset';
 import { PartitionCache } from '../../lib/dataset/PartitionCache';
 import type { StorageLevel } from '../../lib/dataset/StorageLevel';
 import type { DeadLetter } from '../../lib/dataset/TaskContext';
+import type { DStream } from '../../lib/dstream/DStream';
 import type { OutputEvent } from '../../lib/dstream/DStreamOps';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../../lib/scheduler/CheckpointData';
@@ -13,7 +14,7 @@ import { LogicalClock, SystemClock } from '../../lib/scheduler/Clock';
 import { driveJob } from '../../lib/scheduler/JobDriver';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
-import { BODY_PERSIST_LINES, transformPersisted } from '../helpers/bodyPersistJobs';
+import { BODY_PERSIST_LINES, parseNumber, transformPersisted } from '../helpers/bodyPersistJobs';
 import { connectInProcess } from '../helpers/connectInProcess';
 
 /**
@@ -127,45 +128,60 @@ describe('a dataset persisted inside transform, after the driver restarted', () 
   });
 });
 
+/**
+ * Batches 1 and 2 of `build`'s job run at once, batch 1's last output held until batch 2 completed, and the store as
+ * a kill -9 leaves it when the checkpoint batch 2 wrote is on disk: batch 1 stored its dataset, wrote no letter.
+ */
+async function killedWhileBatch1Ran(
+  build: (ssc: StreamingContext) => DStream<number>,
+  options: DriverOptions = {},
+): Promise<{ snapshot: CheckpointData; snapshotDir: string }> {
+  let snapshot: CheckpointData | undefined;
+  const snapshotDir = join(dir, 'killed');
+  const recording = new (class extends LocalFolderStore {
+    override async put(key: string, bytes: Uint8Array | string): Promise<void> {
+      await super.put(key, bytes);
+      if (key !== METADATA_KEY || snapshot) return;
+      const written = JSON.parse(String(bytes)) as CheckpointData;
+      if (!written.pendingBatches.includes(1000) || written.pendingBatches.includes(2000)) return;
+      snapshot = written;
+      await cp(join(dir, 'store'), snapshotDir, { recursive: true });
+    }
+  })(join(dir, 'store'));
+  const ssc = new StreamingContext({ batchIntervalMs: 1000, concurrentJobs: 2 });
+  let batch2Done = () => {};
+  const done2 = new Promise<void>((resolve) => {
+    batch2Done = resolve;
+  });
+  ssc.addListener({ onBatchCompleted: (info) => info.batchTime === 2000 && batch2Done() });
+  build(ssc).foreachRDD(async (_ds: Dataset<number>, batchTime) => {
+    if (batchTime === 1000) await Promise.race([done2, new Promise((r) => setTimeout(r, 5000))]);
+  });
+  connectInProcess(ssc, recording, dir, options);
+  const run = await new JobScheduler(ssc, new SystemClock(Date.now() - 10_000), { name: 'body' }).run({
+    batches: 2,
+  });
+  expect(run.error).toBeUndefined();
+  expect(snapshot?.lastCompletedBatch).toBe(0);
+  expect(await readdir(join(snapshotDir, 'persist'))).not.toEqual([]);
+  return { snapshot: snapshot!, snapshotDir };
+}
+
+const INCOMPLETE_LINES = [['1', 'oops'], ['2'], ['3']];
+
 describe('a dataset persisted inside transform by a batch that did not complete', () => {
   it('is computed again by the rerun, which writes its dead letters', async () => {
-    // given batches 1 and 2 run at once, batch 1's last output held until batch 2 completed, and the store as a
-    // kill -9 leaves it when the checkpoint batch 2 wrote is on disk (batch 1 stored its dataset, wrote no letter)
-    const lines = [['1', 'oops'], ['2'], ['3']];
-    let snapshot: CheckpointData | undefined;
-    const snapshotDir = join(dir, 'killed');
-    const recording = new (class extends LocalFolderStore {
-      override async put(key: string, bytes: Uint8Array | string): Promise<void> {
-        await super.put(key, bytes);
-        if (key !== METADATA_KEY || snapshot) return;
-        const written = JSON.parse(String(bytes)) as CheckpointData;
-        if (!written.pendingBatches.includes(1000) || written.pendingBatches.includes(2000)) return;
-        snapshot = written;
-        await cp(join(dir, 'store'), snapshotDir, { recursive: true });
-      }
-    })(join(dir, 'store'));
-    const ssc = new StreamingContext({ batchIntervalMs: 1000, concurrentJobs: 2 });
-    let batch2Done = () => {};
-    const done2 = new Promise<void>((resolve) => {
-      batch2Done = resolve;
-    });
-    ssc.addListener({ onBatchCompleted: (info) => info.batchTime === 2000 && batch2Done() });
-    transformPersisted(ssc, 'blockStore', lines).foreachRDD(async (_ds: Dataset<number>, batchTime) => {
-      if (batchTime === 1000) await Promise.race([done2, new Promise((r) => setTimeout(r, 5000))]);
-    });
-    connectInProcess(ssc, recording, dir);
-    const run = await new JobScheduler(ssc, new SystemClock(Date.now() - 10_000), { name: 'body' }).run({
-      batches: 2,
-    });
-    expect(run.error).toBeUndefined();
-    expect(snapshot?.lastCompletedBatch).toBe(0);
-    expect(await readdir(join(snapshotDir, 'persist'))).not.toEqual([]);
+    // given the store as a kill -9 left it while batch 1 ran (it stored its dataset, wrote no letter)
+    const lines = INCOMPLETE_LINES;
+    const { snapshot, snapshotDir } = await killedWhileBatch1Ran((ssc) =>
+      transformPersisted(ssc, 'blockStore', lines),
+    );
     // when a driver resumes from that store
     const rerun = await driver(
       new LocalFolderStore(snapshotDir),
       (again) => transformPersisted(again, 'blockStore', lines),
       2,
-      { checkpoint: snapshot! },
+      { checkpoint: snapshot },
     );
     // then batch 1 is computed again: its numbers, and its dead letter written once
     expect(recordsOf(rerun, 'numbers')).toEqual([
@@ -174,6 +190,41 @@ describe('a dataset persisted inside transform by a batch that did not complete'
     ]);
     expect(rerun.letters.map((l) => [l.batchTime, l.record])).toEqual([[1000, 'oops']]);
   });
+});
+
+describe('a persisted dataset of a batch that did not complete, on a worker that outlived the driver', () => {
+  /** Lines parsed and persisted in memory by the stream itself, read by two outputs, as `transformPersisted`. */
+  const streamPersisted = (ssc: StreamingContext) => {
+    const numbers = ssc.queueStream(INCOMPLETE_LINES, { partitions: 1 }).map(parseNumber).persist('memory');
+    numbers.collectBatches('numbers');
+    numbers.count().collectBatches('count');
+    return numbers;
+  };
+  const jobs: Array<[string, (ssc: StreamingContext) => DStream<number>]> = [
+    ["the stream's own", streamPersisted],
+    ['one persisted inside transform', (ssc) => transformPersisted(ssc, 'memory', INCOMPLETE_LINES)],
+  ];
+  for (const [which, build] of jobs) {
+    it(`is computed again by the rerun, not served from that memory, so its letters are written (${which})`, async () => {
+      // given a worker whose memory outlives the drivers (a warm Lambda container), and the store as a coordinator
+      // that died while batch 1 ran left it: the worker holds batch 1's dataset, and no letter was written
+      const cache = new PartitionCache();
+      const options = { cache, memoryBackedByStore: true };
+      const { snapshot, snapshotDir } = await killedWhileBatch1Ran(build, options);
+      expect(cache.size).toBeGreaterThan(0);
+      // when the next driver resumes from that store and sends that worker its tasks
+      const rerun = await driver(new LocalFolderStore(snapshotDir), build, 2, {
+        ...options,
+        checkpoint: snapshot,
+      });
+      // then batch 1 is computed again: its numbers, and its dead letter written once
+      expect(recordsOf(rerun, 'numbers')).toEqual([
+        [1000, [1]],
+        [2000, [2]],
+      ]);
+      expect(rerun.letters.map((l) => [l.batchTime, l.record])).toEqual([[1000, 'oops']]);
+    });
+  }
 });
 
 describe('cleanup of datasets persisted inside transform and foreachRDD', () => {

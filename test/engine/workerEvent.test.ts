@@ -110,6 +110,11 @@ describe('the worker at the edge', () => {
       'task.evictBefore must be a whole number (got "1000")',
     ],
     [
+      'a driver run that is not a string',
+      () => ({ job, task: { ...task, driverRun: 7 } }),
+      'task.driverRun must be a non-empty string (got 7)',
+    ],
+    [
       'a speculative flag that is false',
       () => ({ job, task: { ...task, speculative: false } }),
       'task.speculative must be true or absent (got false)',

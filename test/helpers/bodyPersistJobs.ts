@@ -5,7 +5,7 @@ import type { StreamingContext } from '../../lib/StreamingContext';
 /** The graph of the recovery tests of a dataset persisted inside a stream's body (`transform`). */
 
 /** A number from a line, or a thrown error that dead-letters the line. */
-function parseNumber(line: string): number {
+export function parseNumber(line: string): number {
   if (!/^\d+$/.test(line)) throw new Error(`${JSON.stringify(line)} is not a number`);
   return Number(line);
 }
