@@ -6,6 +6,7 @@ import { DirectReadDataset } from '../dataset/DirectReadDataset';
 import { ReceivedBlocksDataset } from '../dataset/ReceivedBlocksDataset';
 import type { StreamingContext } from '../StreamingContext';
 import type { InputBlockInfo } from '../scheduler/CheckpointData';
+import { tookInput } from '../scheduler/RedundantCheckpoints';
 import { RateLimit } from '../source/RateLimit';
 import {
   type DirectSource,
@@ -279,6 +280,16 @@ export class InputDStream<T> extends DStream<T> {
     const folder = this.blockKey(batchTime).slice(0, -'block'.length);
     const records = await source.recordsRead(read, { folder, readReport: (key) => store.get(key) });
     this.recordsPerBatch.set(batchTime, records);
+  }
+
+  /**
+   * True when the batch took something from its source (records, blocks, a plan of reads): the scheduler skips a
+   * checkpoint that adds only batches that took nothing (see `RedundantCheckpoints`).
+   */
+  tookInput(batchTime: number): boolean {
+    if ((this.recordsPerBatch.get(batchTime) ?? 0) > 0) return true;
+    const info = this.blocks.get(batchTime);
+    return info !== undefined && tookInput(info);
   }
 
   override clearMetadata(keepAfter: number): number {

@@ -7,6 +7,7 @@ import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './Checkp
 import type { Clock } from './Clock';
 import { crashPoint } from './crashPoint';
 import { DeadLetterLedger } from './DeadLetterLedger';
+import { RedundantCheckpoints } from './RedundantCheckpoints';
 import { Slots } from './Slots';
 import type { BatchInfo, OutputOpInfo } from './StreamingListener';
 
@@ -72,6 +73,9 @@ export class JobScheduler {
    */
   private checkpointedThrough = 0;
   private skipped = 0;
+  /** The newest batch generated that took something from a source: checkpoints up to it are never skipped. */
+  private busyThrough = 0;
+  private readonly redundantCheckpoints = new RedundantCheckpoints();
   private checkpointChain: Promise<void> = Promise.resolve();
   /**
    * Each batch's jobs ahead of a window's slide until they end, by batch time: with `concurrentJobs` above 1 a
@@ -165,6 +169,8 @@ export class JobScheduler {
     }
     await Promise.all(inFlight);
     await this.checkpointChain;
+    // The run's last batches may have been idle, their checkpoints skipped: a restart resumes where this run ends.
+    if (this.redundantCheckpoints.behind) await this.checkpoint([], true);
     await this.ssc.cleanupsDone();
     return {
       batches: this.done,
@@ -214,6 +220,7 @@ export class JobScheduler {
       }
     }
     this.pending.add(batchTime);
+    if (this.ssc.graph.inputs.some((input) => input.tookInput(batchTime))) this.busyThrough = batchTime;
     const records = this.ssc.graph.inputs.reduce(
       (n, input) => n + (input.recordsPerBatch.get(batchTime) ?? 0),
       0,
@@ -384,9 +391,10 @@ export class JobScheduler {
    * Writes the metadata checkpoint; writes are chained so a later one never lands before an earlier one. With
    * `committed`, the batches it completes: their held file outputs are written first, in the same step, and only
    * then do checkpoints record them as completed. A checkpoint written meanwhile (at the next batch's generation)
-   * records the last committed batch with the file sizes that go with it.
+   * records the last committed batch with the file sizes that go with it. A checkpoint that adds only idle batches
+   * is skipped unless `evenIfRedundant` (see `RedundantCheckpoints`).
    */
-  private checkpoint(committed: readonly number[] = []): Promise<void> {
+  private checkpoint(committed: readonly number[] = [], evenIfRedundant = false): Promise<void> {
     const write = async () => {
       const env = this.ssc.env();
       if (committed.length > 0) {
@@ -416,7 +424,10 @@ export class JobScheduler {
         deadLetters: this.deadLetters.written(),
         writtenAt: new Date().toISOString(),
       };
+      // An idle batch's checkpoint differs from the last one only in its batch times (see `RedundantCheckpoints`).
+      if (!evenIfRedundant && this.redundantCheckpoints.isRedundant(data, this.busyThrough)) return;
       await env.store.put(METADATA_KEY, JSON.stringify(data));
+      this.redundantCheckpoints.written(data);
       this.checkpointedThrough = data.lastCompletedBatch;
     };
     this.checkpointChain = this.checkpointChain.then(write);
