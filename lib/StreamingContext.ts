@@ -355,8 +355,8 @@ export class StreamingContext implements DatasetContext {
 
   /**
    * Plans a job for `dataset` and runs it on the connected runner, in `job`: by default the output job the
-   * dataset's scope names (an output function's dataset, and those made from it), else the one whose
-   * `AsyncLocalStorage` is running (a `foreachRDD` acting on another dataset), else none (batch 0).
+   * dataset's scope names (an output function's dataset, and those made from it), else the running output job
+   * (a `foreachRDD` acting on another dataset, see `runInOutputJob`), else none (batch 0).
    */
   async runJob(dataset: Dataset, action: ActionSpec, job?: OutputJob): Promise<unknown[]> {
     const { dag } = this.connection();

@@ -1,5 +1,5 @@
+import { TaskLocal } from '../scheduler/TaskLocal';
 import type { BlockStore } from '../storage/BlockStore';
-import { TaskLocal } from './TaskLocal';
 
 /**
  * The input reports of direct-reading tasks (where a task's Kinesis ranges ended, how many lines its S3 objects

@@ -1,6 +1,6 @@
 import { type Logger, silentLogger } from '../log/Logger';
+import { TaskLocal } from '../scheduler/TaskLocal';
 import { logRetries } from './logRetries';
-import { TaskLocal } from './TaskLocal';
 
 /**
  * The logger of the task a worker invocation runs, carried along the task's async calls: the store and the Kinesis

@@ -11,8 +11,8 @@ export type OutputFn<T> = (dataset: Dataset<T>, batchTime: number) => void | Pro
 export interface OutputJobRun {
   readonly run: (job: OutputJob) => Promise<void>;
   /**
-   * True when the function may run actions on datasets it was not handed, so its job also runs in the batch's
-   * `AsyncLocalStorage` (see `currentBatch`): a function of the user's.
+   * True when the function may run actions on datasets it was not handed, so its job also runs as the running
+   * output job (see `runInOutputJob`): a function of the user's.
    */
   readonly needsRunningJob: boolean;
 }
@@ -24,7 +24,7 @@ export class ForEachDStream<T> extends DStream<void> {
 
   /**
    * @param actsOnItsDataset true for the built-in outputs, whose function runs actions only on the dataset it is
-   *   handed (which knows its job), so their jobs need no `AsyncLocalStorage`
+   *   handed (which knows its job), so their jobs need not be the running output job
    */
   constructor(
     private readonly parent: DStream<T>,

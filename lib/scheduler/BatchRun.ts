@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DeadLetter } from '../dataset/TaskContext';
 import { DeadLetterLedger } from './DeadLetterLedger';
 import type { JobInfo } from './StreamingListener';
+import { TaskLocal } from './TaskLocal';
 
 /** What the jobs of one batch add up to while they run. */
 export class BatchRun {
@@ -30,7 +30,7 @@ export class BatchRun {
   /** Each successful task's dead letters, with where the task stands in the batch. */
   private readonly lettersByTask: Array<{ readonly order: TaskOrder; readonly letters: DeadLetter[] }> = [];
   private sortedLetters: DeadLetter[] | undefined;
-  /** The jobs run, each with the output operation that ran it (see `currentOutputOp`), for the batch page. */
+  /** The jobs run, each with the output operation that ran it (see `runInOutputJob`), for the batch page. */
   readonly jobs: Array<JobInfo & { readonly outputOp: number }> = [];
   /** Planning time of each job by its id, in ms, until the scheduler files the job in `jobs`. */
   readonly planningMsByJob = new Map<number, number>();
@@ -132,22 +132,21 @@ export interface OutputJob {
 }
 
 /**
- * The batch whose job is running, carried along the async calls of an output function of the user's
- * (`foreachRDD`): its actions run jobs with no batch in their arguments, on the dataset it was handed or on
- * others, and this is how they still land in the right batch. Built-in outputs act only on the dataset they are
- * handed, whose scope names the job (`FnScope.job`), and run outside it: while any `AsyncLocalStorage` has run,
- * Node 20 calls a hook for every promise of the thread, which doubled an expression's cost in the driver.
+ * The output job whose function of the user's (`foreachRDD`) is running, carried along its async calls: its
+ * actions run jobs with no batch in their arguments, on the dataset it was handed or on others (a static dataset),
+ * and this is how they still land in the right batch, under the right output on the UI's batch page. Built-in
+ * outputs act only on the dataset they are handed, whose scope names the job (`FnScope.job`), and run outside it.
+ * A plain slot while one such job runs at a time, an `AsyncLocalStorage` only for one that starts while another
+ * runs (see `TaskLocal`): an `AsyncLocalStorage` run once makes every promise of the driver pay a hook, for good.
  */
-export const currentBatch = new AsyncLocalStorage<BatchRun>();
+const userOutputJobs = new TaskLocal<OutputJob>();
 
-/**
- * The output operation whose job is running, by its position among the batch's outputs: several outputs share a
- * batch (and its `BatchRun`), and this is how each job lands under its own output on the UI's batch page.
- */
-export const currentOutputOp = new AsyncLocalStorage<number>();
+/** Runs `run`, an output function of the user's, in `job` (see {@link runningJob}). */
+export function runInOutputJob<R>(job: OutputJob, run: () => Promise<R>): Promise<R> {
+  return userOutputJobs.run(job, run);
+}
 
-/** The job whose `AsyncLocalStorage`s are running, if any (see {@link currentBatch}). */
+/** The output job whose function of the user's is running, if any (see {@link runInOutputJob}). */
 export function runningJob(): OutputJob | undefined {
-  const batch = currentBatch.getStore();
-  return batch === undefined ? undefined : { batch, outputOp: currentOutputOp.getStore() ?? 0 };
+  return userOutputJobs.get();
 }

@@ -2,7 +2,7 @@ import { batchTimeOfPersistKey } from '../dataset/StorageLevel';
 import type { DeadLetter } from '../dataset/TaskContext';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
-import { BatchRun, currentBatch, currentOutputOp, type OutputJob } from './BatchRun';
+import { BatchRun, type OutputJob, runInOutputJob } from './BatchRun';
 import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './CheckpointData';
 import type { Clock } from './Clock';
 import { crashPoint } from './crashPoint';
@@ -42,7 +42,7 @@ export interface RunSummary {
 interface Job {
   readonly name: string;
   readonly run: (job: OutputJob) => Promise<void>;
-  /** Runs in the batch's `AsyncLocalStorage`s too (see `currentBatch`). */
+  /** Runs as the running output job too, for a function of the user's (see `runInOutputJob`). */
   readonly needsRunningJob?: boolean;
   /** Computes a window's parent ahead of the slide; no output (see `generateJobs`). */
   readonly ahead?: true;
@@ -259,9 +259,8 @@ export class JobScheduler {
         let opError: string | undefined;
         try {
           const owner: OutputJob = { batch, outputOp: id };
-          if (job.needsRunningJob) {
-            await currentOutputOp.run(id, () => currentBatch.run(batch, () => job.run(owner)));
-          } else await job.run(owner);
+          if (job.needsRunningJob) await runInOutputJob(owner, () => job.run(owner));
+          else await job.run(owner);
         } catch (e) {
           opError = e instanceof Error ? e.message : String(e);
           error ??= opError;

@@ -309,6 +309,42 @@ export const outputsOwnTheirJobs = defineJob({ batchIntervalMs: 1000, concurrent
 });
 
 /**
+ * Two foreachRDDs whose jobs run at once (`concurrentJobs: 2`), each counting a static dataset it was not handed,
+ * which knows no job: each waits until both have started, so the second starts while the first runs, and only the
+ * running output job places each count under its own output and batch.
+ */
+export const overlappingForeachRdds = defineJob({ batchIntervalMs: 1000, concurrentJobs: 2 }, (ssc) => {
+  const small = ssc.parallelize([1, 2]);
+  const large = ssc.parallelize([1, 2, 3, 4, 5]);
+  const started = new Map<number, { count: number; both: Promise<void>; release: () => void }>();
+  const bothStarted = (batchTime: number): Promise<void> => {
+    let entry = started.get(batchTime);
+    if (!entry) {
+      let release = () => {};
+      const both = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      entry = { count: 0, both, release };
+      started.set(batchTime, entry);
+    }
+    entry.count++;
+    if (entry.count === 2) entry.release();
+    return entry.both;
+  };
+  const lines = ssc.queueStream([['a'], ['b']]);
+  for (const [name, dataset] of [
+    ['small', small],
+    ['large', large],
+  ] as const) {
+    lines.foreachRDD(async (_ds, batchTime) => {
+      await bothStarted(batchTime);
+      const count = await dataset.count();
+      ssc.emitOutput({ output: name, type: 'foreachRDD', batchTime, records: [count], count: 1 });
+    }, name);
+  }
+});
+
+/**
  * A running count whose batch at 400 ms holds its second output until batch 1500's has run (`concurrentJobs: 2`,
  * on the system clock, so later batches go on meanwhile): the held output reads the state's memory copies of
  * 400 ms and before after tasks of eleven later batches ran in the same processes. The checkpoint interval keeps

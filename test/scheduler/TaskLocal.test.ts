@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TaskLocal } from '../../lib/aws/TaskLocal';
+import { TaskLocal } from '../../lib/scheduler/TaskLocal';
 
 /** What `local` holds after some awaits and a timer, as deep in a task as a retry callback would be. */
 async function seenDeep(local: TaskLocal<string>, ms: number): Promise<string | undefined> {
