@@ -361,6 +361,10 @@ export class StreamingContext implements DatasetContext {
   async runJob(dataset: Dataset, action: ActionSpec, job?: OutputJob): Promise<unknown[]> {
     const { dag } = this.connection();
     const owner = job ?? dataset.scope?.job ?? runningJob();
+    // A dataset an output's function made (`rdd.map(…)` in foreachRDD) has no stream to name it: a failure of it,
+    // a task's or a dead letter's, names the output's line instead of a bare stage and partition.
+    const bodyOrigin = dataset.scope?.origin;
+    if (bodyOrigin !== undefined) dataset.tagOrigin(bodyOrigin);
     const batch = owner?.batch ?? new BatchRun(0);
     for (let attempt = 1; ; attempt++) {
       const planStarted = performance.now();

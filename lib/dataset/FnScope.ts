@@ -85,6 +85,8 @@ export class FnScope {
    *   datasets made from them, run in that job's batch
    * @param body set when the scope is a stream's body for one batch (a transform's or a foreachRDD's function):
    *   the datasets persisted in it are named and unpersisted with that batch
+   * @param origin where the output whose body this scope is was written (`job.ts:12 (foreachRDD)`): a failure of
+   *   a dataset the body made names it (see `StreamingContext.runJob`)
    */
   constructor(
     readonly table: FunctionTable,
@@ -92,6 +94,7 @@ export class FnScope {
     readonly driverOnly = false,
     readonly job?: OutputJob,
     readonly body?: BodyPersistence,
+    readonly origin?: string,
   ) {}
 
   /** Registers a function and returns its id. */

@@ -62,7 +62,14 @@ export class ForEachDStream<T> extends DStream<void> {
         // foreachRDD is not restored after a restart: the batch's tasks may keep it until the batch is done.
         const body = new BodyPersistence(this.id, batchTime, batchTime);
         this.bodies.set(batchTime, body);
-        const scope = new FnScope(this.ssc.functions, `${this.id}@${batchTime}`, true, job, body);
+        const scope = new FnScope(
+          this.ssc.functions,
+          `${this.id}@${batchTime}`,
+          true,
+          job,
+          body,
+          this.origin,
+        );
         await this.outputFn(dataset.inScope(scope), batchTime);
       },
       needsRunningJob: !this.actsOnItsDataset,

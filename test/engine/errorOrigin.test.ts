@@ -60,4 +60,23 @@ describe('a failed batch names the op that failed', () => {
       /^test\/fixtures\/failingTransformJob\.ts:\d+ \(\w+\): no dataset today$/,
     );
   });
+  it("in a TypeScript job: the foreachRDD's line, for a dataset its function made", async () => {
+    // given a foreachRDD whose function maps its dataset and hands it to a sink, which fails or takes it
+    // when its batch runs, in process and on worker threads
+    for (const workers of [0, 2]) {
+      const module = (exportName: string) => ({ kind: 'module', path: runtimeJobs, exportName }) as const;
+      const failed = await runBatches(module('failingSink'), 1, { workers });
+      const done = await runBatches(module('sinkWithBadLine'), 1, { workers });
+      // then the failed batch's error, and the letter of the line that is no number, name the foreachRDD's line
+      const foreachRdd = String.raw`test/helpers/runtimeJobs\.ts:\d+ \(foreachRDD\(queue\(1 batches\)\)\)`;
+      expect(failed.batches[0]?.error).toMatch(
+        new RegExp(
+          `^${foreachRdd}: task 0 of stage \\d+ failed 2 time\\(s\\); last error: Error: the sink is down$`,
+        ),
+      );
+      expect(done.deadLetters.map((l) => [l.record, l.op])).toEqual([
+        ['x', expect.stringMatching(new RegExp(`^${foreachRdd}$`))],
+      ]);
+    }
+  });
 });

@@ -81,6 +81,24 @@ export const alwaysFails = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 2
   }).saveAsTextFiles('out/never');
 });
 
+/** A foreachRDD whose function parses its lines (one is no number) and hands them to a sink, failing or not. */
+function sinkJob(sinkFails: boolean) {
+  return defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 2 }, (ssc) => {
+    ssc.queueStream([['1', 'x']], { partitions: 1 }).foreachRDD(async (rdd) => {
+      const numbers = rdd.map((line: string) => {
+        if (!/^\d+$/.test(line)) throw new Error(`not a number: ${line}`);
+        return Number(line);
+      });
+      await numbers.foreachPartition(() => {
+        if (sinkFails) throw new Error('the sink is down');
+      });
+    });
+  });
+}
+
+export const failingSink = sinkJob(true);
+export const sinkWithBadLine = sinkJob(false);
+
 export const threadIds = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
     .queueStream([[1, 2, 3, 4]], { partitions: 2 })
