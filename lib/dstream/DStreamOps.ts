@@ -218,7 +218,13 @@ define('slice', async function (fromMs: number, toMs: number) {
 
 define('reduceByKey', function (f: (a: unknown, b: unknown) => unknown, partitioning?: Partitioning) {
   // A reducer that checks first values (the built-ins do) creates each key's running value with that check.
-  return new ShuffledDStream(this, [firstValueOf(f) ?? 'builtin:identity', f, f], partitioning, true);
+  return new ShuffledDStream(
+    this,
+    [firstValueOf(f) ?? 'builtin:identity', f, f],
+    partitioning,
+    true,
+    'reduceByKey',
+  );
 });
 
 define('groupByKey', function (partitioning?: Partitioning) {
@@ -227,6 +233,7 @@ define('groupByKey', function (partitioning?: Partitioning) {
     ['builtin:groupCreate', 'builtin:groupMerge', 'builtin:groupCombine'],
     partitioning,
     false,
+    'groupByKey',
   );
 });
 

@@ -12,6 +12,7 @@ export class ShuffledDStream<K, V, C> extends DStream<[K, C]> {
     fns: [string | ((v: V) => C), string | ((c: C, v: V) => C), string | ((a: C, b: C) => C)],
     private readonly partitioning: Partitioning | undefined,
     private readonly mapSideCombine: boolean,
+    opName: 'reduceByKey' | 'groupByKey' | 'combineByKey' = 'combineByKey',
   ) {
     super(parent.ssc);
     // A string is a built-in's id (groupByKey's list functions); functions are registered in the graph.
@@ -20,7 +21,8 @@ export class ShuffledDStream<K, V, C> extends DStream<[K, C]> {
       string,
       string,
     ];
-    this.name = 'combineByKey';
+    // The op the user called, which a TypeScript job's errors and default output names show (`print(reduceByKey)`).
+    this.name = opName;
     checkPartitioning(this, partitioning);
   }
 

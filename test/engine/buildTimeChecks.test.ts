@@ -39,6 +39,8 @@ describe('arguments refused while the graph is built', () => {
         /number of partitions must be a positive whole number, got (-2|0|1\.5|-1)/,
       );
       expect(error.located).toMatch(/buildTimeChecks\.test\.ts:\d+/);
+      // named by the op called, not the one it is made of (reduceByKey and groupByKey are combineByKeys)
+      if (op === 'reduceByKey' || op === 'groupByKey') expect(error.located).toContain(`(${op})`);
     });
   }
 
