@@ -1,5 +1,6 @@
 import { type JobIssue, JobValidationError } from '../errors';
 import { JOB_NAME, JOB_NAME_RULE } from '../job/jobName';
+import { unknownFieldMessage } from '../job/schemaIssues';
 
 /** What the coordinator is asked to do. Every event is validated here, at the edge. */
 export type CoordinatorEvent =
@@ -133,7 +134,7 @@ function refuseUnknownFields(e: Record<string, unknown>): void {
     throw invalidEvent(
       unknown.map((field) => ({
         path: field,
-        message: `is not a field of a ${String(e.action)} event; expected ${fields.join(', ')}`,
+        message: unknownFieldMessage(field, ` of a ${String(e.action)} event`, fields),
         value: e[field],
       })),
     );

@@ -1,7 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import type { JobIssue } from '../errors';
 import { isObject } from './documentValues';
-import { childPath, jsonPath, unknownNameMessage } from './JobDocument';
+import { childPath, closeNames, jsonPath, unknownNameMessage } from './JobDocument';
 import { JOB_NAME_RULE } from './jobName';
 import { validate } from './jobSchemaValidator.generated.mjs';
 
@@ -42,7 +42,7 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
       const fields = known.filter((k) => !isSelector(k, data));
       return {
         path: childPath(path, field),
-        message: `is not a field${ownerOf(data)}; expected ${fields.length > 0 ? fields.join(', ') : 'no other field'}`,
+        message: unknownFieldMessage(field, ownerOf(data), fields),
         value: isObject(data) ? data[field] : undefined,
       };
     }
@@ -162,4 +162,16 @@ function typeNames(types: string): string {
     .split(',')
     .map((t) => names[t] ?? t)
     .join(' or ');
+}
+
+/**
+ * The message for a field that is not one of `known`, after `is not a field` and its owner (` by op "window"`). A
+ * field close to a known one (`batchInterval`, `windowMS`) leads with it: the list of every field that follows is
+ * long, and the likely fix should not have to be found in it.
+ */
+export function unknownFieldMessage(field: string, owner: string, known: readonly string[]): string {
+  const expected = `expected ${known.length > 0 ? known.join(', ') : 'no other field'}`;
+  const close = closeNames(field, known);
+  if (close.length === 0) return `is not a field${owner}; ${expected}`;
+  return `is not a field${owner}; did you mean ${close.map((n) => `"${n}"`).join(' or ')}? (${expected})`;
 }

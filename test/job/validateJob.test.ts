@@ -387,6 +387,25 @@ describe('validateJob reports, at the path of the field and with the value found
     expect(issue.value).toBe(3000);
   });
 
+  it('a misspelt field, with the field it is close to first', () => {
+    // given a document whose interval and window length are misspelt, and a field nothing is close to
+    const doc = jobWithOps([{ op: 'window', windowMS: 2000, slideMs: 1000 }], {
+      batchInterval: 1000,
+      colour: 'red',
+    });
+    delete doc.batchIntervalMs;
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each misspelt field is answered with the one meant, before the list; the other gets the list alone
+    expect(issueAt(issues, 'batchInterval').message).toMatch(
+      /^is not a field; did you mean "batchIntervalMs"\? \(expected \$schema, name, /,
+    );
+    expect(issueAt(issues, 'streams.x.ops[0].windowMS').message).toBe(
+      'is not a field by op "window"; did you mean "windowMs"? (expected windowMs, slideMs)',
+    );
+    expect(issueAt(issues, 'colour').message).toMatch(/^is not a field; expected \$schema, name, /);
+  });
+
   it('a required field of an op', () => {
     // given a reduceByKey without a reducer and a repartition without partitions
     const doc = jobWithOps([{ op: 'reduceByKey' }, { op: 'repartition' }]);
