@@ -23,6 +23,7 @@ import { ShuffledDataset } from './ShuffledDataset';
 import { STORAGE_LEVELS, type StorageLevel } from './StorageLevel';
 import { UnionDataset } from './UnionDataset';
 import { compareValues } from './valueOrder';
+import { zeroCopier } from './zeroValue';
 
 /** A function, or the id of one the graph registered already. */
 export type FnLike = AnyFn | { readonly fnId: string };
@@ -170,6 +171,45 @@ declare module './Dataset' {
      * `[record, null]`): a shuffle into `partitioning` partitions (default: the context's `defaultPartitions`).
      */
     distinct(partitioning?: Partitioning): Dataset<T>;
+    /** The key of every `[key, value]` record (Spark's `keys`); a record that is not a pair is a dead letter. */
+    keys<K>(this: Dataset<[K, unknown]>): Dataset<K>;
+    /** The value of every `[key, value]` record (Spark's `values`). */
+    values<V>(this: Dataset<[unknown, V]>): Dataset<V>;
+    /**
+     * Folds the values of each key into a copy of `zero` with `f` (Spark's `foldByKey`, a `combineByKey` whose
+     * combiner starts as `f(copy of zero, first value)`). Each key, on each side of the shuffle, gets its own copy
+     * (`structuredClone`, as Spark deserializes one), so `f` may mutate its accumulator. A value `f` throws on
+     * is a dead letter and the key's fold goes on without it.
+     *
+     * @example
+     * // tagLists: Dataset<[string, string[]]>; acc is each key's own copy of [], so pushing into it is safe
+     * const tags = tagLists.foldByKey([] as string[], (acc, more) => { acc.push(...more); return acc; });
+     */
+    foldByKey<K, V>(
+      this: Dataset<[K, V]>,
+      zero: V,
+      f: ((a: V, b: V) => V) | { fnId: string },
+      partitioning?: Partitioning,
+    ): Dataset<[K, V]>;
+    /**
+     * Aggregates the values of each key into a result of another type (Spark's `aggregateByKey`): `seqOp` folds
+     * a value into a copy of `zero` on the map side, `combOp` merges two partial results after the shuffle.
+     * Copies of `zero` are made as `foldByKey`'s are; a value `seqOp` throws on is a dead letter.
+     *
+     * @example
+     * const sumAndCount = pairs.aggregateByKey(
+     *   [0, 0] as [number, number],
+     *   ([sum, n], v) => [sum + v, n + 1] as [number, number],
+     *   ([s1, n1], [s2, n2]) => [s1 + s2, n1 + n2] as [number, number],
+     * ); // [key, [sum, count]], the mean is one mapValues away
+     */
+    aggregateByKey<K, V, U>(
+      this: Dataset<[K, V]>,
+      zero: U,
+      seqOp: ((u: U, v: V) => U) | { fnId: string },
+      combOp: ((a: U, b: U) => U) | { fnId: string },
+      partitioning?: Partitioning,
+    ): Dataset<[K, U]>;
   }
 }
 
@@ -445,3 +485,47 @@ define('distinct', function (this: Dataset<any>, partitioning?: Partitioning) {
     .reduceByKey({ fnId: 'builtin:keepFirst' }, partitioning)
     .map({ fnId: 'builtin:pairKey' });
 });
+
+define('keys', function (this: Dataset<any>) {
+  return this.map({ fnId: 'builtin:pairKey' });
+});
+
+define('values', function (this: Dataset<any>) {
+  return this.map({ fnId: 'builtin:pairValue' });
+});
+
+/**
+ * A function of the user's, or the built-in one an id names, called as a plain function: foldByKey's and
+ * aggregateByKey's combiners wrap the user's function in one that first copies the zero.
+ */
+function fnOf(ds: Dataset<any>, f: FnLike): AnyFn {
+  if (typeof f === 'function') return f;
+  return ds.driverContext().scope.table.get(fnIdOf(ds, f));
+}
+
+define(
+  'aggregateByKey',
+  function (
+    this: Dataset<[unknown, unknown]>,
+    zero: unknown,
+    seqOp: FnLike,
+    combOp: FnLike,
+    partitioning?: Partitioning,
+  ) {
+    const copyOfZero = zeroCopier(zero, 'aggregateByKey');
+    const seq = fnOf(this, seqOp);
+    // Spark's aggregateByKey: combineByKey(v => seqOp(zero, v), seqOp, combOp), the zero copied per key. The
+    // wrapper is registered in the caller's scope like any closure of a transform body, so a worker that runs
+    // the body again registers it under the same id.
+    return this.combineByKey((v: unknown) => seq(copyOfZero(), v), seqOp, combOp, partitioning, true);
+  },
+);
+
+define(
+  'foldByKey',
+  function (this: Dataset<[unknown, unknown]>, zero: unknown, f: FnLike, partitioning?: Partitioning) {
+    const copyOfZero = zeroCopier(zero, 'foldByKey');
+    const fold = fnOf(this, f);
+    return this.combineByKey((v: unknown) => fold(copyOfZero(), v), f, f, partitioning, true);
+  },
+);

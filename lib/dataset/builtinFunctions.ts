@@ -1,4 +1,5 @@
 import type { AnyFn } from './FnScope';
+import { pairOf } from './pairOf';
 import { compareValues } from './valueOrder';
 
 /** Orders a partition of `[key, record]` pairs by key (see {@link compareValues}) and gives the records. */
@@ -69,7 +70,10 @@ export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
   // distinct's steps, as Spark's: `map(x => (x, null)).reduceByKey((x, _) => x).map(_._1)`.
   'builtin:pairWithNull': (record: unknown) => [record, null],
   'builtin:keepFirst': (a: unknown) => a,
-  'builtin:pairKey': ([key]: [unknown, unknown]) => key,
+  // keys() and values() as well: a record that is not a pair throws, so it is a dead letter, where
+  // destructuring a string would take its first character as the key.
+  'builtin:pairKey': (record: unknown) => pairOf(record)[0],
+  'builtin:pairValue': (record: unknown) => pairOf(record)[1],
   'builtin:sortedByKey:asc': sortedByKey(1),
   'builtin:sortedByKey:desc': sortedByKey(-1),
 };

@@ -1,3 +1,4 @@
+import type { Dataset } from '../../lib/dataset/Dataset';
 import { HashPartitioner } from '../../lib/dataset/Partitioner';
 import type { DStream } from '../../lib/dstream/DStream';
 import { actionCase, operatorCase, twoInputCase } from './operatorCase';
@@ -333,6 +334,88 @@ export const cases = {
         [1, 'x'],
         [1, 'y'],
       ],
+    ],
+  }),
+  // keys and values, inside transform; a record that is not a pair is a dead letter, not a first character.
+  keys: operatorCase({
+    input: [[['a', 1], 'bc', ['b', 2], ['a', 3]], [], [[['x', 1], 4]]] as unknown[][],
+    operation: (s: DStream<unknown>) => s.transform((ds) => (ds as Dataset<[unknown, unknown]>).keys()),
+    expected: [['a', 'b', 'a'], [], [['x', 1]]],
+  }),
+  values: operatorCase({
+    input: [[['a', 1], 7, ['b', 2]], []] as unknown[][],
+    operation: (s: DStream<unknown>) => s.transform((ds) => (ds as Dataset<[unknown, unknown]>).values()),
+    expected: [[1, 2], []],
+  }),
+  // A mutable zero: each key folds into its own copy, on both sides of the shuffle (a shared [] would give
+  // every key every value). A value f throws on (a negative) is a dead letter; the key's fold goes on.
+  foldByKey: operatorCase({
+    input: [
+      [
+        ['a', [1]],
+        ['b', [2]],
+        ['a', [-1]],
+        ['a', [3]],
+        ['b', [4]],
+        ['c', [5]],
+      ],
+      [],
+      [['a', [6]]],
+    ] as [string, number[]][][],
+    partitions: 2,
+    operation: (s: DStream<[string, number[]]>) =>
+      s.transform((ds) =>
+        ds
+          .foldByKey([] as number[], (acc, vs) => {
+            if (vs.some((v) => v < 0)) throw new RangeError(`negative: ${vs}`);
+            acc.push(...vs);
+            return acc;
+          })
+          .mapValues((vs) => vs.sort((x, y) => x - y)),
+      ),
+    expected: [
+      [
+        ['a', [1, 3]],
+        ['b', [2, 4]],
+        ['c', [5]],
+      ],
+      [],
+      [['a', [6]]],
+    ],
+  }),
+  // Sum and count per key into a mutable object per key; seqOp refuses a value that is not a number.
+  aggregateByKey: operatorCase({
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['a', 'x'],
+        ['a', 3],
+        ['b', 4],
+      ],
+      [],
+    ] as [string, unknown][][],
+    partitions: 2,
+    operation: (s: DStream<[string, unknown]>) =>
+      s.transform((ds) =>
+        ds.aggregateByKey(
+          { sum: 0, n: 0 },
+          (acc, v) => {
+            if (typeof v !== 'number') throw new TypeError(`not a number: ${String(v)}`);
+            acc.sum += v;
+            acc.n += 1;
+            return acc;
+          },
+          (x, y) => ({ sum: x.sum + y.sum, n: x.n + y.n }),
+          3,
+        ),
+      ),
+    expected: [
+      [
+        ['a', { sum: 4, n: 2 }],
+        ['b', { sum: 6, n: 2 }],
+      ],
+      [],
     ],
   }),
   // top and takeOrdered: each partition keeps its n before the driver merges, so the answer spans partitions.
