@@ -210,6 +210,17 @@ declare module './Dataset' {
       combOp: ((a: U, b: U) => U) | { fnId: string },
       partitioning?: Partitioning,
     ): Dataset<[K, U]>;
+    /**
+     * The records `other` does not have, compared by value as keys are (Spark's `subtract`: a `subtractByKey` of
+     * `[record, null]` pairs), every copy of each kept; a shuffle into `partitioning` partitions (default: the
+     * context's `defaultPartitions`, where Spark's default is this dataset's partition count).
+     */
+    subtract(other: Dataset<T>, partitioning?: Partitioning): Dataset<T>;
+    /**
+     * The distinct records both datasets have, compared by value (Spark's `intersection`: a `cogroup` of
+     * `[record, null]` pairs that keeps the records on both sides); partitions as `subtract`'s.
+     */
+    intersection(other: Dataset<T>, partitioning?: Partitioning): Dataset<T>;
   }
 }
 
@@ -529,3 +540,18 @@ define(
     return this.combineByKey((v: unknown) => fold(copyOfZero(), v), f, f, partitioning, true);
   },
 );
+
+define('subtract', function (this: Dataset<any>, other: Dataset<any>, partitioning?: Partitioning) {
+  const pairs = this.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>;
+  return pairs
+    .subtractByKey(other.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>, partitioning)
+    .keys();
+});
+
+define('intersection', function (this: Dataset<any>, other: Dataset<any>, partitioning?: Partitioning) {
+  const pairs = this.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>;
+  return pairs
+    .cogroup([other.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>], partitioning)
+    .filter({ fnId: 'builtin:onBothSides' })
+    .keys();
+});

@@ -74,6 +74,9 @@ export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
   // destructuring a string would take its first character as the key.
   'builtin:pairKey': (record: unknown) => pairOf(record)[0],
   'builtin:pairValue': (record: unknown) => pairOf(record)[1],
+  // intersection's filter on the cogrouped `[record, [[nulls of this], [nulls of other]]]`: on both sides.
+  'builtin:onBothSides': ([, [mine, theirs]]: [unknown, [unknown[], unknown[]]]) =>
+    mine.length > 0 && theirs.length > 0,
   'builtin:sortedByKey:asc': sortedByKey(1),
   'builtin:sortedByKey:desc': sortedByKey(-1),
 };

@@ -662,6 +662,21 @@ export const cases = {
       [],
     ],
   }),
+  // Records compared by value; every copy of a record the other side lacks is kept, as Spark's subtract keeps
+  // them. A record is a key here, so no record can be malformed: the error case is an empty side.
+  subtract: twoInputCase({
+    input1: [[1, 2, 2, 3, [4, 'x'], [4, 'y']], [5], [], [6]] as unknown[][],
+    input2: [[2, [4, 'x'], 9], [], [7], []] as unknown[][],
+    operation: (a: DStream<unknown>, b: DStream<unknown>) => a.transformWith(b, (x, y) => x.subtract(y, 3)),
+    expected: [[1, 3, [4, 'y']], [5], [], [6]],
+  }),
+  // The distinct records on both sides, by value.
+  intersection: twoInputCase({
+    input1: [[1, 2, 2, 3, [4, 'x'], [4, 'y']], [5], [], [6]] as unknown[][],
+    input2: [[2, 2, [4, 'x'], 3, 9], [], [7], []] as unknown[][],
+    operation: (a: DStream<unknown>, b: DStream<unknown>) => a.transformWith(b, (x, y) => x.intersection(y)),
+    expected: [[2, 3, [4, 'x']], [], [], []],
+  }),
   cogroup: twoInputCase({
     input1: [
       [
