@@ -15,10 +15,11 @@ import {
   ShuffleDependency,
 } from './Dependency';
 import { defineMethod } from './defineMethod';
-import { type AnyFn, FIRST_BY_KEY, KEY_BY } from './FnScope';
+import { type AnyFn, FIRST_BY_KEY, KEY_BY, ZIP_WITH_INDEX } from './FnScope';
 import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
 import { HashPartitioner, partitionerFor } from './Partitioner';
 import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
+import { sampleFnId } from './PartitionSampler';
 import { ShuffledDataset } from './ShuffledDataset';
 import { STORAGE_LEVELS, type StorageLevel } from './StorageLevel';
 import { UnionDataset } from './UnionDataset';
@@ -221,6 +222,28 @@ declare module './Dataset' {
      * `[record, null]` pairs that keeps the records on both sides); partitions as `subtract`'s.
      */
     intersection(other: Dataset<T>, partitioning?: Partitioning): Dataset<T>;
+    /**
+     * A random sample (Spark's `sample`): each record kept with probability `fraction` in [0, 1], or, with
+     * replacement, kept a Poisson(`fraction`) number of times (`fraction` ≥ 0 is then the expected copies). The
+     * draws of a partition depend only on `seed` and the partition's index, so a retried task keeps the same
+     * records; the generator is not Java's, so it is not the sample Spark draws for that seed. `seed` defaults
+     * to a random one, drawn once here, in the driver.
+     *
+     * @example
+     * ds.sample(false, 0.01, 42); // about 1% of the records, the same ones on every attempt
+     */
+    sample(withReplacement: boolean, fraction: number, seed?: number): Dataset<T>;
+    /**
+     * Each record paired with its index, `[record, index]`, numbered in partition order (Spark's `zipWithIndex`).
+     * As in Spark, a dataset of more than one partition is computed once by a job that counts its partitions
+     * (persist it to compute it only once), so this is an action in disguise: it returns a promise, and belongs
+     * in `foreachRDD`, where actions may run (a `transform` body may not run one). The records of a partition
+     * must come in the same order both times, as Spark requires.
+     *
+     * @example
+     * const numbered = await ds.zipWithIndex(); // [[first, 0], [second, 1], …]
+     */
+    zipWithIndex(): Promise<Dataset<[T, number]>>;
   }
 }
 
@@ -554,4 +577,41 @@ define('intersection', function (this: Dataset<any>, other: Dataset<any>, partit
     .cogroup([other.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>], partitioning)
     .filter({ fnId: 'builtin:onBothSides' })
     .keys();
+});
+
+define('sample', function (this: Dataset<any>, withReplacement: boolean, fraction: number, seed?: number) {
+  if (typeof withReplacement !== 'boolean') {
+    throw new TypeError(`sample's withReplacement must be true or false, got ${String(withReplacement)}`);
+  }
+  if (typeof fraction !== 'number' || !Number.isFinite(fraction) || fraction < 0) {
+    throw new RangeError(`sample's fraction must be a number of 0 or more, got ${String(fraction)}`);
+  }
+  if (!withReplacement && fraction > 1) {
+    throw new RangeError(
+      `sample's fraction without replacement is a probability, from 0 to 1, got ${fraction}; sample with replacement for more copies`,
+    );
+  }
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    throw new RangeError(`sample's seed must be a whole number, got ${String(seed)}`);
+  }
+  // The seed is drawn here, once, and travels in the function's id: every attempt of every task, and a worker
+  // that runs a transform body again, use the driver's, where a seed drawn per process would not agree.
+  const drawn = seed ?? Math.floor(Math.random() * 2 ** 32);
+  return this.mapPartitions({ fnId: sampleFnId(withReplacement, fraction, drawn) }, true);
+});
+
+define('zipWithIndex', async function (this: Dataset<any>) {
+  // Spark's ZippedWithIndexRDD: the partitions' sizes from a count job (none for one partition), then each
+  // partition numbered from the sum of the sizes before it. The offsets travel in the function's id.
+  const counts =
+    this.numPartitions <= 1
+      ? [0]
+      : ((await this.driverContext().ctx.runJob(this, { type: 'count' })) as number[]);
+  const offsets: number[] = [];
+  let next = 0;
+  for (const count of counts) {
+    offsets.push(next);
+    next += count;
+  }
+  return this.mapPartitions({ fnId: `${ZIP_WITH_INDEX}${offsets.join(',')}` });
 });

@@ -1,6 +1,7 @@
 import type { OutputJob } from '../scheduler/BatchRun';
 import type { BodyPersistence } from './BodyPersistence';
-import { builtinFunctions, firstByKey } from './builtinFunctions';
+import { builtinFunctions, firstByKey, zippedWithIndex } from './builtinFunctions';
+import { SAMPLE, samplerOf } from './PartitionSampler';
 
 /** Any user or built-in function a dataset applies to its records. */
 export type AnyFn = (...args: any[]) => any;
@@ -30,6 +31,19 @@ export class FunctionTable {
       const match = /^builtin:firstByKey:(asc|desc):(\d+)$/.exec(id.startsWith(FIRST_BY_KEY) ? id : '');
       if (!match) return false;
       this.fns.set(id, firstByKey(match[1] === 'asc' ? 1 : -1, Number(match[2])));
+      return true;
+    });
+    // `sample`'s settings and `zipWithIndex`'s partition offsets are in their ids, for the same reason.
+    this.addDeriver((id) => {
+      const sampler = id.startsWith(SAMPLE) ? samplerOf(id) : undefined;
+      if (!sampler) return false;
+      this.fns.set(id, sampler);
+      return true;
+    });
+    this.addDeriver((id) => {
+      const match = /^builtin:zipWithIndex:(\d+(?:,\d+)*)$/.exec(id.startsWith(ZIP_WITH_INDEX) ? id : '');
+      if (!match) return false;
+      this.fns.set(id, zippedWithIndex(match[1]!.split(',').map(Number)));
       return true;
     });
   }
@@ -111,6 +125,9 @@ export const KEY_BY = 'builtin:keyBy:';
 
 /** The prefix of the id of a partition's first pairs by key: `builtin:firstByKey:<asc|desc>:<n>`. */
 export const FIRST_BY_KEY = 'builtin:firstByKey:';
+
+/** The prefix of the id of `zipWithIndex`'s partition function: `builtin:zipWithIndex:<offset>,<offset>,…`. */
+export const ZIP_WITH_INDEX = 'builtin:zipWithIndex:';
 
 /** `[key(record), record]`, for a key function that may return a promise. */
 function keyedBy(key: AnyFn): AnyFn {

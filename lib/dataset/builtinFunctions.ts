@@ -22,6 +22,20 @@ export function firstByKey(sign: 1 | -1, n: number): AnyFn {
 }
 
 /**
+ * `zipWithIndex`'s partition function: each record paired with its index in the whole dataset, the partition's
+ * records numbered from its offset (the count of the records of the partitions before it).
+ */
+export function zippedWithIndex(offsets: readonly number[]): AnyFn {
+  return (records: readonly unknown[], partition: number) => {
+    const offset = offsets[partition];
+    if (offset === undefined) {
+      throw new RangeError(`zipWithIndex counted ${offsets.length} partitions, not partition ${partition}`);
+    }
+    return records.map((record, i) => [record, offset + i]);
+  };
+}
+
+/**
  * Functions the engine itself passes to datasets (grouping, join flattening). They have fixed ids under
  * `builtin:` so every process knows them without building anything.
  */

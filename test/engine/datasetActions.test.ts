@@ -39,3 +39,44 @@ describe('the failures of the actions Spark users call in foreachRDD', () => {
     );
   });
 });
+
+describe('the failures of the transformations Spark users call in transform', () => {
+  it('sample draws the same records when a task is retried', async () => {
+    // given a seeded sample whose next step fails the first attempt of each task
+    // when the batch runs, and the same sample runs without failures
+    const retried = await runBatches(job('sampleRetried'), 1);
+    const once = await runBatches(job('sampleOnce'), 1);
+    // then the retried tasks kept the very records the undisturbed run kept
+    expect(retried.error).toBeUndefined();
+    expect(retried.recordsOf('sample')[0]!.length).toBeGreaterThan(0);
+    expect(retried.recordsOf('sample')).toEqual(once.recordsOf('sample'));
+  });
+
+  it('sample refuses a fraction over 1 without replacement, saying what to do', async () => {
+    // given a body that samples 1.5 of its records without replacement
+    // when the batch runs
+    const result = await runBatches(job('sampleRefused'), 1);
+    // then the batch fails with the refusal
+    expect(String(result.error)).toMatch(
+      /fraction without replacement is a probability, from 0 to 1, got 1.5/,
+    );
+  });
+
+  for (const workers of [0, 2]) {
+    it(`foldByKey dead-letters a value its function refuses and folds the rest (${workers} workers)`, async () => {
+      // given a fold that throws on a negative value
+      // when the batch runs
+      const result = await runBatches(job('foldByKeyThrows'), 1, { workers });
+      // then the key folds its other values, and the refused pair is a dead letter with the function's error
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('sums')[0]).toEqual(
+        expect.arrayContaining([
+          ['a', 3],
+          ['b', 3],
+        ]),
+      );
+      expect(result.deadLetters.map((d) => d.record)).toEqual([['a', -5]]);
+      expect(result.deadLetters[0]!.error).toMatch(/a negative value: -5/);
+    });
+  }
+});

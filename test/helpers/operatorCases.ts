@@ -418,6 +418,52 @@ export const cases = {
       [],
     ],
   }),
+  // A seeded sample is the same in the driver's thread and on worker threads, which derive the sampler from its
+  // id (the table runs both); fraction 0 keeps none and 1 keeps all. The error case: refused arguments, in
+  // datasetActions.test.ts.
+  sample: operatorCase({
+    input: [Array.from({ length: 20 }, (_, i) => i), [], [1, 2, 3]],
+    partitions: 2,
+    operation: (s: DStream<number>) =>
+      s.transform((ds) => ds.sample(false, 0.5, 42).union(ds.sample(false, 0, 1), ds.sample(false, 1, 1))),
+    expected: [
+      [0, 1, 5, 6, 7, 8, 9, 11, 14, 16, 17, 19, ...Array.from({ length: 20 }, (_, i) => i)],
+      [],
+      [1, 3, 1, 2, 3],
+    ],
+  }),
+  sampleWithReplacement: operatorCase({
+    input: [Array.from({ length: 12 }, (_, i) => i), []],
+    partitions: 3,
+    operation: (s: DStream<number>) => s.transform((ds) => ds.sample(true, 1.5, 7)),
+    expected: [[0, 1, 2, 3, 4, 5, 6, 6, 7, 7, 8, 8, 9, 9, 11, 11], []],
+  }),
+  // Indexes follow partition order across partitions (the count job gives the offsets); a record the map
+  // before throws on is a dead letter in both jobs, so the indexes stay consecutive.
+  zipWithIndex: actionCase({
+    input: [['a', 'b', '!', 'c', 'd', 'e', 'f'], [], ['g']],
+    partitions: 3,
+    action: async (ds) => {
+      const checked = ds.map((x) => {
+        if (x === '!') throw new Error('a bad record');
+        return x.toUpperCase();
+      });
+      return (await checked.zipWithIndex()).collect();
+    },
+    expected: [
+      [
+        ['A', 0],
+        ['B', 1],
+        ['C', 2],
+        ['D', 3],
+        ['E', 4],
+        ['F', 5],
+      ],
+      [],
+      [['G', 0]],
+    ],
+    ordered: true,
+  }),
   // top and takeOrdered: each partition keeps its n before the driver merges, so the answer spans partitions.
   topByKey: actionCase({
     input: [

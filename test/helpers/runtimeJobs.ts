@@ -1,4 +1,5 @@
 import { threadId } from 'node:worker_threads';
+import type { Dataset } from '../../lib/dataset/Dataset';
 import { defineJob } from '../../lib/job/JobModule';
 
 /** Jobs of the runtime tests; module-level exports so that worker threads can rebuild them. */
@@ -446,4 +447,58 @@ export const foreachPartitionThrows = defineJob({ batchIntervalMs: 1000, maxTask
       if (records.includes('b')) throw new Error('the sink refused the partition');
     });
   });
+});
+
+/**
+ * A seeded sample whose next step fails the first attempt of every task: the retried tasks draw the same sample,
+ * so the output is the one a run without failures gives (`sampleOnce`).
+ */
+const failedOnce = new Set<string>();
+const sampleOf = (ds: Dataset<number>) => ds.sample(false, 0.5, 3);
+const sampleInput = [Array.from({ length: 40 }, (_, i) => i)];
+export const sampleRetried = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 2 }, (ssc) => {
+  ssc
+    .queueStream(sampleInput, { partitions: 2 })
+    .transform((ds, t) =>
+      sampleOf(ds).mapPartitions((records, partition) => {
+        const attempt = `${t}/${partition}`;
+        if (!failedOnce.has(attempt)) {
+          failedOnce.add(attempt);
+          throw new Error(`the first attempt of ${attempt} fails`);
+        }
+        return records;
+      }),
+    )
+    .collectBatches('sample');
+});
+export const sampleOnce = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream(sampleInput, { partitions: 2 }).transform(sampleOf).collectBatches('sample');
+});
+
+/** A fraction over 1 without replacement: refused when the body calls sample, so the batch fails saying why. */
+export const sampleRefused = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[1, 2]])
+    .transform((ds) => ds.sample(false, 1.5))
+    .collectBatches('sample');
+});
+
+/** foldByKey whose function refuses a value: the value is a dead letter, the key's other values fold. */
+export const foldByKeyThrows = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<[string, number]>([
+      [
+        ['a', 1],
+        ['a', -5],
+        ['a', 2],
+        ['b', 3],
+      ],
+    ])
+    .transform((ds) =>
+      ds.foldByKey(0, (sum, v) => {
+        if (v < 0) throw new RangeError(`a negative value: ${v}`);
+        return sum + v;
+      }),
+    )
+    .collectBatches('sums');
 });
