@@ -16,13 +16,16 @@ import {
 } from './Dependency';
 import { defineMethod } from './defineMethod';
 import { type AnyFn, FIRST_BY_KEY, KEY_BY, ZIP_WITH_INDEX } from './FnScope';
+import { KeyedMap } from './KeyedMap';
 import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
 import { HashPartitioner, partitionerFor } from './Partitioner';
 import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
 import { sampleFnId } from './PartitionSampler';
+import { pairOf } from './pairOf';
 import { ShuffledDataset } from './ShuffledDataset';
 import { STORAGE_LEVELS, type StorageLevel } from './StorageLevel';
 import { UnionDataset } from './UnionDataset';
+import { ValueMap } from './ValueMap';
 import { compareValues } from './valueOrder';
 import { zeroCopier } from './zeroValue';
 
@@ -244,6 +247,45 @@ declare module './Dataset' {
      * const numbered = await ds.zipWithIndex(); // [[first, 0], [second, 1], …]
      */
     zipWithIndex(): Promise<Dataset<[T, number]>>;
+    /**
+     * The records combined with `f`, an associative and commutative function (an action; Spark's `reduce`): each
+     * partition reduces its own records, the driver the partitions' results. A record `f` throws on is a dead
+     * letter and the reduction goes on without it. As in Spark, an empty dataset has no reduction and this
+     * throws (use `fold` where a batch may be empty).
+     */
+    reduce(f: (a: T, b: T) => T): Promise<T>;
+    /**
+     * The records folded into `zero` with `f` (an action; Spark's `fold`): each partition folds into its own copy
+     * of `zero`, and the driver folds the partitions' results into another, so an empty dataset gives `zero`.
+     * Copies are made as `foldByKey`'s are; a record `f` throws on is a dead letter.
+     */
+    fold(zero: T, f: (a: T, b: T) => T): Promise<T>;
+    /**
+     * The records aggregated into a result of another type (an action; Spark's `aggregate`): `seqOp` folds each
+     * partition's records into a copy of `zero`, `combOp` merges the partitions' results into another copy.
+     *
+     * @example
+     * const [sum, n] = await ds.aggregate([0, 0], ([s, c], x) => [s + x, c + 1], ([s1, c1], [s2, c2]) => [s1 + s2, c1 + c2]);
+     */
+    aggregate<U>(zero: U, seqOp: (u: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U>;
+    /**
+     * The number of records of each key (an action; Spark's `countByKey`, a `reduceByKey` of ones collected to
+     * the driver), as a {@link ValueMap}: a read-only `Map` whose keys compare by value, as the shuffle's do, so
+     * `counts.get(['eu', 7])` finds the key a JS `Map` would not. A record that is not a pair is a dead letter.
+     *
+     * @example
+     * const counts = await pairs.countByKey(); // counts.get('a') === 2
+     */
+    countByKey<K>(this: Dataset<[K, unknown]>, partitioning?: Partitioning): Promise<ValueMap<K, number>>;
+    /** The number of times each distinct record occurs (an action; Spark's `countByValue`), as `countByKey`'s map. */
+    countByValue(partitioning?: Partitioning): Promise<ValueMap<T, number>>;
+    /**
+     * The pairs as a {@link ValueMap} keyed by value (an action; Spark's `collectAsMap`): a key seen twice keeps
+     * its last value in partition order, as Spark's does. A record that is not a pair is a dead letter.
+     */
+    collectAsMap<K, V>(this: Dataset<[K, V]>): Promise<ValueMap<K, V>>;
+    /** Every value of `key`, compared by value, in partition order (an action; Spark's `lookup`). */
+    lookup<K, V>(this: Dataset<[K, V]>, key: K): Promise<V[]>;
   }
 }
 
@@ -614,4 +656,84 @@ define('zipWithIndex', async function (this: Dataset<any>) {
     next += count;
   }
   return this.mapPartitions({ fnId: `${ZIP_WITH_INDEX}${offsets.join(',')}` });
+});
+
+/**
+ * Folds each partition's records into one value, in the partition's task, and gives the driver the partitions'
+ * values (Spark's `sc.runJob(this, iter => iter.fold(zero)(f))`). `start` makes a partition's first value, from
+ * its first record (`reduce`), or from nothing (a copy of the zero); a record `start` or `step` throws on is a
+ * dead letter and the fold goes on from the value before it. A partition that kept no value gives none, so
+ * `reduce` of an empty dataset is told apart from a reduction to null.
+ */
+async function foldPartitions(
+  ds: Dataset<any>,
+  start: ((first: unknown) => unknown) | { readonly zero: () => unknown },
+  step: AnyFn,
+): Promise<unknown[]> {
+  const values = ds.mapPartitions((records: unknown[], _partition: number, fail) => {
+    let has = typeof start !== 'function';
+    let acc = typeof start === 'function' ? undefined : start.zero();
+    for (const record of records) {
+      try {
+        acc = has || typeof start !== 'function' ? step(acc, record) : start(record);
+        has = true;
+      } catch (error) {
+        fail(record, error);
+      }
+    }
+    return has ? [acc] : [];
+  });
+  return values.collect();
+}
+
+define('reduce', async function (this: Dataset<any>, f: AnyFn) {
+  if (typeof f !== 'function') throw new TypeError(`reduce needs a function, got ${typeof f}`);
+  // A checked reducer refuses a first value it would not take (see `CheckedReducer`), as reduceByKey does.
+  const values = await foldPartitions(this, firstValueOf(f) ?? ((first: unknown) => first), f);
+  if (values.length === 0) {
+    throw new RangeError(
+      'reduce() of an empty dataset: a batch may have no record (or only dead letters); use fold(zero, f) to allow none',
+    );
+  }
+  return values.reduce((a, b) => f(a, b));
+});
+
+define('fold', async function (this: Dataset<any>, zero: unknown, f: AnyFn) {
+  if (typeof f !== 'function') throw new TypeError(`fold needs a function, got ${typeof f}`);
+  const copyOfZero = zeroCopier(zero, 'fold');
+  const values = await foldPartitions(this, { zero: copyOfZero }, f);
+  return values.reduce((a, b) => f(a, b), copyOfZero());
+});
+
+define('aggregate', async function (this: Dataset<any>, zero: unknown, seqOp: AnyFn, combOp: AnyFn) {
+  if (typeof seqOp !== 'function' || typeof combOp !== 'function') {
+    throw new TypeError(`aggregate needs two functions, got ${typeof seqOp} and ${typeof combOp}`);
+  }
+  const copyOfZero = zeroCopier(zero, 'aggregate');
+  const values = await foldPartitions(this, { zero: copyOfZero }, seqOp);
+  return values.reduce((a, b) => combOp(a, b), copyOfZero());
+});
+
+define('countByKey', async function (this: Dataset<[unknown, unknown]>, partitioning?: Partitioning) {
+  const counts = this.mapValues({ fnId: 'builtin:one' }).reduceByKey({ fnId: 'builtin:sum' }, partitioning);
+  return new ValueMap((await counts.collect()) as Array<[unknown, number]>);
+});
+
+define('countByValue', function (this: Dataset<any>, partitioning?: Partitioning) {
+  return (this.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>).countByKey(partitioning);
+});
+
+define('collectAsMap', async function (this: Dataset<any>) {
+  const pairs = (await this.map({ fnId: 'builtin:pair' }).collect()) as Array<[unknown, unknown]>;
+  return new ValueMap(pairs);
+});
+
+define('lookup', async function (this: Dataset<[unknown, unknown]>, key: unknown) {
+  // Spark reads only the key's partition when the dataset has a partitioner; here every partition is filtered,
+  // which a foreachRDD's small datasets hardly notice. The key is matched as the shuffle matches keys.
+  const wanted = new KeyedMap<true>();
+  wanted.set(key, true);
+  return this.filter((record: unknown) => wanted.has(pairOf(record)[0]))
+    .values()
+    .collect();
 });

@@ -16,6 +16,12 @@ export class KeyedMap<V> {
     return this.composites?.get(canonicalKey(key))?.[1];
   }
 
+  /** True when `key` has a value, even an undefined one. */
+  has(key: unknown): boolean {
+    if (key === null || typeof key !== 'object') return this.primitives.has(key);
+    return this.composites?.has(canonicalKey(key)) === true;
+  }
+
   /** Sets the value for `key`. */
   set(key: unknown, value: V): void {
     if (key === null || typeof key !== 'object') {

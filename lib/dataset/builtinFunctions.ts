@@ -88,6 +88,10 @@ export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
   // destructuring a string would take its first character as the key.
   'builtin:pairKey': (record: unknown) => pairOf(record)[0],
   'builtin:pairValue': (record: unknown) => pairOf(record)[1],
+  // collectAsMap's check that every record is a pair, so one that is not is a dead letter.
+  'builtin:pair': (record: unknown) => pairOf(record),
+  // countByKey's `mapValues(_ => 1L)`.
+  'builtin:one': () => 1,
   // intersection's filter on the cogrouped `[record, [[nulls of this], [nulls of other]]]`: on both sides.
   'builtin:onBothSides': ([, [mine, theirs]]: [unknown, [unknown[], unknown[]]]) =>
     mine.length > 0 && theirs.length > 0,

@@ -24,3 +24,4 @@ export * from './StorageLevel';
 export * from './TaskContext';
 export * from './TextFileDataset';
 export * from './UnionDataset';
+export * from './ValueMap';

@@ -4,8 +4,8 @@ import { runBatches } from '../../lib/local/LocalRuntime';
 const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
 const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
 
-// The outputs of top, takeOrdered, first, foreachPartition and foreach are in the operator table
-// (operatorCases.ts); these are their failures.
+// The outputs of top, takeOrdered, first, foreachPartition, foreach, reduce, fold, aggregate, the map-shaped actions,
+// sample and zipWithIndex are in the operator table (operatorCases.ts); these are their failures.
 describe('the failures of the actions Spark users call in foreachRDD', () => {
   for (const workers of [0, 2]) {
     it(`top dead-letters a record whose key throws and ranks the others (${workers} workers)`, async () => {
@@ -27,6 +27,27 @@ describe('the failures of the actions Spark users call in foreachRDD', () => {
     // then the first batch completes and the second fails with a sentence that says what to do
     expect(result.batches.map((b) => b.batchTime)).toContain(1000);
     expect(String(result.error)).toMatch(/first\(\) of an empty dataset.*take\(1\)/);
+  });
+
+  it('reduce() of an empty batch fails the batch, saying to use fold', async () => {
+    // given a queue whose second batch is empty
+    // when both batches run
+    const result = await runBatches(job('reduceOfEmptyBatch'), 2);
+    // then the first batch completes and the second fails with a sentence that says what to do
+    expect(result.batches.map((b) => b.batchTime)).toContain(1000);
+    expect(String(result.error)).toMatch(/reduce\(\) of an empty dataset.*use fold\(zero, f\)/);
+  });
+
+  it('reduce and countByKey dead-letter the records they refuse and count the rest', async () => {
+    // given a batch of numbers and a string, reduced with a sum that refuses strings, then counted by key
+    // when the batch runs
+    const result = await runBatches(job('actionsRefuseRecords'), 1);
+    // then the sum leaves the string out, countByKey finds no pair, and each action dead-letters what it refused
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('out')).toEqual([[6, 0]]);
+    expect(result.deadLetters.map((d) => d.record)).toEqual(['x', 1, 'x', 2, 3]);
+    expect(result.deadLetters[0]!.error).toMatch(/not a number: "x"/);
+    expect(result.deadLetters[1]!.error).toMatch(/expected a \[key, value\] pair/);
   });
 
   it('foreachPartition that throws fails its task on every attempt and the batch with it', async () => {

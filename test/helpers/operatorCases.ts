@@ -514,6 +514,114 @@ export const cases = {
     action: (ds) => ds.first(),
     expected: [[7], [10]],
   }),
+  // reduce, fold and aggregate: each partition folds its own records, the driver the partitions' results; a
+  // record the function throws on is a dead letter. reduce of an empty batch fails it (datasetActions.test.ts).
+  reduceAction: actionCase({
+    input: [[1, 2, 'x', 3, 4, 5], [6]] as unknown[][],
+    partitions: 2,
+    action: (ds) =>
+      ds.reduce((a, b) => {
+        if (typeof b !== 'number') throw new TypeError(`not a number: ${String(b)}`);
+        return (a as number) + b;
+      }),
+    expected: [[15], [6]],
+  }),
+  // A mutable zero: each partition and the driver fold into their own copies (one shared [] would collect
+  // every record twice). The driver folds the partitions in order, so the result is in partition order.
+  foldAction: actionCase({
+    input: [[[1], [2], 'x', [3], [4]], []] as unknown[][],
+    partitions: 2,
+    action: async (ds) => [
+      await (ds as Dataset<number[]>).fold([], (acc, xs) => {
+        if (!Array.isArray(xs)) throw new TypeError('not an array');
+        acc.push(...xs);
+        return acc;
+      }),
+    ],
+    expected: [[[1, 2, 3, 4]], [[]]],
+  }),
+  aggregateAction: actionCase({
+    input: [[1, 2, 'x', 3, 4], []] as unknown[][],
+    partitions: 2,
+    action: async (ds) => [
+      await ds.aggregate(
+        { sum: 0, n: 0 },
+        (acc, x) => {
+          if (typeof x !== 'number') throw new TypeError('not a number');
+          acc.sum += x;
+          acc.n += 1;
+          return acc;
+        },
+        (a, b) => ({ sum: a.sum + b.sum, n: a.n + b.n }),
+      ),
+    ],
+    expected: [[{ sum: 10, n: 4 }], [{ sum: 0, n: 0 }]],
+  }),
+  // The map-shaped actions give a ValueMap: iterated as a Map, looked up by value (a composite key included).
+  countByKeyAction: actionCase({
+    input: [[['a', 1], ['eu', 7], 'not a pair', ['a', 2], [['eu', 7], 1], [['eu', 7], 2]], []] as unknown[][],
+    partitions: 2,
+    action: async (ds) => {
+      const counts = await (ds as Dataset<[unknown, unknown]>).countByKey();
+      return [...counts, ['get', counts.get(['eu', 7]) ?? null, counts.has(['eu', 7]), counts.size]];
+    },
+    expected: [
+      [
+        ['a', 2],
+        ['eu', 1],
+        [['eu', 7], 2],
+        ['get', 2, true, 3],
+      ],
+      [['get', null, false, 0]],
+    ],
+  }),
+  countByValueAction: actionCase({
+    input: [['a', 'b', 'a', ['x', 1], ['x', 1]], []] as unknown[][],
+    partitions: 2,
+    action: async (ds) => {
+      const counts = await ds.countByValue();
+      return [...counts, ['get', counts.get(['x', 1]) ?? 0]];
+    },
+    expected: [
+      [
+        ['a', 2],
+        ['b', 1],
+        [['x', 1], 2],
+        ['get', 2],
+      ],
+      [['get', 0]],
+    ],
+  }),
+  // A key seen twice keeps its last value in partition order; JSON.stringify writes the pairs.
+  collectAsMapAction: actionCase({
+    input: [[['a', 1], ['b', 2], [['k', 1], 3], ['a', 4], 'not a pair'], []] as unknown[][],
+    partitions: 2,
+    action: async (ds) => {
+      const map = await (ds as Dataset<[unknown, unknown]>).collectAsMap();
+      return JSON.parse(JSON.stringify(map));
+    },
+    expected: [
+      [
+        ['a', 4],
+        ['b', 2],
+        [['k', 1], 3],
+      ],
+      [],
+    ],
+  }),
+  lookupAction: actionCase({
+    input: [[['a', 1], [['k', 1], 2], 'not a pair', ['a', 3], ['b', 4]], []] as unknown[][],
+    partitions: 2,
+    action: async (ds) => {
+      const pairs = ds as Dataset<[unknown, unknown]>;
+      return [await pairs.lookup('a'), await pairs.lookup(['k', 1]), await pairs.lookup('z')];
+    },
+    expected: [
+      [[1, 3], [2], []],
+      [[], [], []],
+    ],
+    ordered: true,
+  }),
   // foreachPartition sees each partition once, with its index; foreach sees every record.
   foreachPartition: actionCase({
     input: [['a', 'b', 'c', 'd'], []],

@@ -502,3 +502,23 @@ export const foldByKeyThrows = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     )
     .collectBatches('sums');
 });
+
+/** reduce() of a batch with no record: as in Spark, the action throws and the batch fails. */
+export const reduceOfEmptyBatch = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([[1, 2], []]).foreachRDD(async (ds) => {
+    await ds.reduce(add);
+  });
+});
+
+/** reduce and countByKey over records their functions refuse: each refused record is a dead letter. */
+export const actionsRefuseRecords = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream<unknown>([[1, 'x', 2, 3]], { partitions: 1 }).foreachRDD(async (ds, t) => {
+    const sum = await ds.reduce((a, b) => {
+      if (typeof b !== 'number') throw new TypeError(`not a number: ${JSON.stringify(b)}`);
+      return (a as number) + b;
+    });
+    const counts = await (ds as Dataset<[unknown, unknown]>).countByKey();
+    const records = [sum, counts.size];
+    ssc.emitOutput({ output: 'out', type: 'foreachRDD', batchTime: t, records, count: records.length });
+  });
+});
