@@ -109,10 +109,19 @@ const streams: Record<string, { from: string; ops: Record<string, unknown>[] }> 
   wordCounts: { from: 'words', ops: [{ op: 'countByValue' }] },
   wordCountsInOne: { from: 'words', ops: [{ op: 'countByValue', partitions: 1 }] },
   distinctWords: { from: 'words', ops: [{ op: 'distinct' }] },
+  oddPairs: { from: 'pairs', ops: [{ op: 'subtract', with: 'evens' }] },
+  evenPairs: { from: 'pairs', ops: [{ op: 'intersection', with: 'evens', partitions: 3 }] },
+  notRegions: { from: 'unionedMany', ops: [{ op: 'subtract', with: 'regionLines', partitions: 1 }] },
+  regionsSeen: { from: 'unionedMany', ops: [{ op: 'intersection', with: 'regionLines' }] },
   // keyed ops
   pairs: { from: 'recs', ops: [{ op: 'map', expr: '[u, n]' }] },
   sums: { from: 'pairs', ops: [{ op: 'reduceByKey', fn: 'sum' }] },
   tagCounts: { from: 'keyed', ops: [{ op: 'countByKey', partitions: 1 }] },
+  folded: { from: 'pairs', ops: [{ op: 'foldByKey', zero: 0, fn: 'sum' }] },
+  aggregated: {
+    from: 'pairs',
+    ops: [{ op: 'aggregateByKey', zero: { max: 0 }, seqOp: 'maxInto', combOp: 'maxOfBoth', partitions: 3 }],
+  },
   combined: {
     from: 'pairs',
     ops: [{ op: 'combineByKey', createCombiner: 'identity', mergeValue: 'max', mergeCombiners: 'max' }],

@@ -242,3 +242,122 @@ describe('distinct, added as one catalogue entry', () => {
     ]);
   });
 });
+
+describe('foldByKey and aggregateByKey, added as catalogue entries', () => {
+  it('fold and aggregate the values of each key from the zero, a refused value being a dead letter', async () => {
+    // given pairs in three batches, the second one empty, one value a string the sum refuses
+    const doc = minimalJob({
+      sources: {
+        pairs: {
+          type: 'queue',
+          batches: [
+            [
+              ['a', 1],
+              ['b', -2],
+              ['a', 'x'],
+              ['a', 3],
+              ['b', -5],
+            ],
+            [],
+            [['c', 4]],
+          ],
+        },
+      },
+      streams: {
+        sums: { from: 'pairs', ops: [{ op: 'foldByKey', zero: 0, fn: 'sum', partitions: 1 }] },
+        maxima: {
+          from: 'pairs',
+          ops: [
+            { op: 'filter', expr: '$type($[1]) = "number"' },
+            { op: 'aggregateByKey', zero: 0, seqOp: 'max', combOp: 'max', partitions: 2 },
+          ],
+        },
+      },
+      outputs: [
+        { stream: 'sums', type: 'collectBatches' },
+        { stream: 'maxima', type: 'collectBatches' },
+      ],
+    });
+    // when three batches run
+    const result = await runBatches({ kind: 'document', document: doc, baseDir: fixturesDir }, 3);
+    // then each key folds from 0 (b's maximum is the zero, above its values), and 'x' is a dead letter
+    expect(result.error).toBeUndefined();
+    const sorted = (batches: readonly (readonly unknown[])[]) => batches.map((b) => [...b].sort());
+    expect(sorted(result.recordsOf('sums'))).toEqual([
+      [
+        ['a', 4],
+        ['b', -7],
+      ],
+      [],
+      [['c', 4]],
+    ]);
+    expect(sorted(result.recordsOf('maxima'))).toEqual([
+      [
+        ['a', 3],
+        ['b', 0],
+      ],
+      [],
+      [['c', 4]],
+    ]);
+    expect(result.deadLetters.map((d) => d.record)).toEqual([['a', 'x']]);
+  });
+
+  it('are refused without their zero or with a function of another kind, at the field', () => {
+    // given foldByKey without zero, and aggregateByKey whose combOp is a record function
+    const issues = issuesOf(
+      jobWithOps([
+        { op: 'map', expr: '[$, 1]' },
+        { op: 'foldByKey', fn: 'sum' },
+        { op: 'aggregateByKey', zero: 0, seqOp: 'sum', combOp: 'splitWords' },
+      ]),
+    );
+    // when validated, then each problem is at its own path
+    expect(issues).toEqual([
+      expect.objectContaining({ path: 'streams.x.ops[1].zero', message: 'is required by op "foldByKey"' }),
+      expect.objectContaining({ path: 'streams.x.ops[2].combOp' }),
+    ]);
+  });
+});
+
+describe('subtract and intersection, added as catalogue entries', () => {
+  it('compare records by value with another stream batch by batch, and with a static dataset every batch', async () => {
+    // given two queues and a static dataset, the second batch empty
+    const doc = minimalJob({
+      sources: {
+        mine: { type: 'queue', batches: [['a', 'b', 'b', ['k', 1], 'c'], [], ['a', 'd']] },
+        theirs: { type: 'queue', batches: [['b', ['k', 1], 'z'], ['a'], []] },
+      },
+      datasets: { blocked: { type: 'parallelize', records: ['a', 'c'] } },
+      streams: {
+        left: { from: 'mine', ops: [{ op: 'subtract', with: 'theirs', partitions: 2 }] },
+        both: { from: 'mine', ops: [{ op: 'intersection', with: 'theirs' }] },
+        allowed: { from: 'mine', ops: [{ op: 'subtract', with: 'blocked' }] },
+        blockedSeen: { from: 'mine', ops: [{ op: 'intersection', with: 'blocked' }] },
+      },
+      outputs: ['left', 'both', 'allowed', 'blockedSeen'].map((stream) => ({
+        stream,
+        type: 'collectBatches',
+      })),
+    });
+    // when three batches run
+    const result = await runBatches({ kind: 'document', document: doc, baseDir: fixturesDir }, 3);
+    // then subtract keeps every copy the other side lacks and intersection the distinct records on both sides
+    expect(result.error).toBeUndefined();
+    const texts = (name: string) =>
+      result.recordsOf(name).map((batch) => batch.map((r) => JSON.stringify(r)).sort());
+    expect(texts('left')).toEqual([['"a"', '"c"'], [], ['"a"', '"d"']]);
+    expect(texts('both')).toEqual([['"b"', '["k",1]'], [], []]);
+    expect(texts('allowed')).toEqual([['"b"', '"b"', '["k",1]'], [], ['"d"']]);
+    expect(texts('blockedSeen')).toEqual([['"a"', '"c"'], [], ['"a"']]);
+  });
+
+  it('are refused without `with` or naming an input the job lacks, at the field', () => {
+    // given subtract without `with`, and intersection with a name no input has
+    const issues = issuesOf(jobWithOps([{ op: 'subtract' }, { op: 'intersection', with: 'nowhere' }]));
+    // when validated, then each problem is at its own path
+    expect(issues).toEqual([
+      expect.objectContaining({ path: 'streams.x.ops[0].with', message: 'is required by op "subtract"' }),
+      expect.objectContaining({ path: 'streams.x.ops[1].with' }),
+    ]);
+  });
+});

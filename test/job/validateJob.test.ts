@@ -31,6 +31,8 @@ const everyOp: Record<string, unknown[]> = {
   reduce: [{ op: 'reduce', fn: 'concat' }],
   countByValue: [{ op: 'countByValue', partitions: 3 }],
   distinct: [{ op: 'distinct', partitions: 3 }],
+  subtract: [{ op: 'subtract', with: 'lines', partitions: 2 }],
+  intersection: [{ op: 'intersection', with: 'spam' }],
   transform: [{ op: 'transform', fn: 'identity' }],
   transformWith: [{ op: 'transformWith', with: 'words', fn: 'identity' }],
   groupByKey: [{ op: 'keyBy', fn: 'identity' }, { op: 'groupByKey' }],
@@ -38,9 +40,17 @@ const everyOp: Record<string, unknown[]> = {
     { op: 'map', expr: '[$, 1]' },
     { op: 'reduceByKey', fn: 'sum', partitions: 2 },
   ],
+  foldByKey: [
+    { op: 'map', expr: '[$, 1]' },
+    { op: 'foldByKey', zero: 0, fn: 'sum', partitions: 2 },
+  ],
   countByKey: [
     { op: 'map', expr: '[$, 1]' },
     { op: 'countByKey', partitions: 3 },
+  ],
+  aggregateByKey: [
+    { op: 'map', expr: '[$, 1]' },
+    { op: 'aggregateByKey', zero: 0, seqOp: 'sum', combOp: 'sum', partitions: 2 },
   ],
   combineByKey: [
     { op: 'map', expr: '[$, 1]' },
@@ -362,7 +372,7 @@ describe('validateJob reports, at the path of the field and with the value found
     expect(issues.map((issue) => issue.path)).toEqual(expected);
     for (const issue of issues)
       expect(issue.message).toMatch(/^"(sum|splitWords)" is .*, but this field needs /);
-    expect(expected).toHaveLength(22);
+    expect(expected).toHaveLength(25);
   });
 
   it('args a built-in factory rejects', () => {

@@ -63,6 +63,36 @@ export const distinct = defineOp<'distinct', { partitions?: number }>({
   build: (node, op) => node.transform((ds) => ds.distinct(op.partitions)),
 });
 
+/** Spark's RDD set ops, per batch: with a stream batch by batch, with a static dataset every batch. */
+function setOp<Name extends 'subtract' | 'intersection'>(name: Name, description: string, spark: string) {
+  return defineOp<Name, { with: string; partitions?: number }>({
+    name,
+    description,
+    spark,
+    fields: { with: ref('withRef'), partitions: ref('partitions') },
+    required: ['with'],
+    build: (node, op, ctx) => {
+      if (!ctx.isDataset(op.with)) {
+        return node.transformWith(ctx.stream(op.with), (mine, theirs) => mine[name](theirs, op.partitions));
+      }
+      const dataset = ctx.dataset(op.with);
+      return node.transform((ds) => ds[name](dataset, op.partitions));
+    },
+  });
+}
+
+export const subtract = setOp(
+  'subtract',
+  'The records the other input lacks, compared by value, every copy kept.',
+  "each record `with` lacks, compared by value, every copy kept (Spark's RDD `subtract`, per batch)",
+);
+
+export const intersection = setOp(
+  'intersection',
+  'The distinct records both inputs have, compared by value.',
+  "the distinct records both have, compared by value (Spark's RDD `intersection`, per batch)",
+);
+
 export const transform = defineOp<'transform', { fn: string; args?: FnArgs }>({
   name: 'transform',
   description:
@@ -99,6 +129,8 @@ export const BATCH_OPS = [
   reduce,
   countByValue,
   distinct,
+  subtract,
+  intersection,
   transform,
   transformWith,
 ] as const;

@@ -1,4 +1,5 @@
 import type { Dataset } from '../../dataset/Dataset';
+import { zeroCopier } from '../../dataset/zeroValue';
 import type { FnArgs } from '../JobDocument';
 import { defineOp, type OpEntry, ref } from './OpEntry';
 
@@ -22,6 +23,24 @@ export const reduceByKey = defineOp<'reduceByKey', { fn: string; args?: FnArgs; 
   build: (node, op, ctx) => node.reduceByKey(ctx.named('fn'), op.partitions),
 });
 
+export const foldByKey = defineOp<
+  'foldByKey',
+  { zero: unknown; fn: string; args?: FnArgs; partitions?: number }
+>({
+  name: 'foldByKey',
+  description: 'Folds the values of each key into a copy of a zero value with a reducer, per batch.',
+  spark: "`[key, folded]`, each key folding into its own copy of `zero` (Spark's RDD `foldByKey`, per batch)",
+  fields: { zero: ref('zero'), fn: ref('reducer'), args: ref('args'), partitions: ref('partitions') },
+  required: ['zero', 'fn'],
+  functionFields: { fn: 'reducer' },
+  build: (node, op, ctx) => {
+    // Spark's foldByKey: combineByKey(v => f(zero, v), f, f), the zero copied per key, as Dataset.foldByKey.
+    const f = ctx.named('fn');
+    const copyOfZero = zeroCopier(op.zero, 'foldByKey');
+    return node.combineByKey((v: unknown) => f(copyOfZero(), v), f, f, op.partitions);
+  },
+});
+
 /** Spark's `countByKey`, which Spark has on RDDs only, applied to every batch as `countByValue` is. */
 export const countByKey = defineOp<'countByKey', { partitions?: number }>({
   name: 'countByKey',
@@ -29,6 +48,40 @@ export const countByKey = defineOp<'countByKey', { partitions?: number }>({
   spark: "`[key, count]` per distinct key of the pairs (Spark's RDD `countByKey`, per batch)",
   fields: { partitions: ref('partitions') },
   build: (node, op) => node.mapValues(() => 1).reduceByKey((a: number, b: number) => a + b, op.partitions),
+});
+
+export interface AggregateByKeyFields {
+  readonly zero: unknown;
+  readonly seqOp: string;
+  readonly combOp: string;
+  readonly partitions?: number;
+}
+
+export const aggregateByKey = defineOp<'aggregateByKey', AggregateByKeyFields>({
+  name: 'aggregateByKey',
+  description:
+    'Aggregates the values of each key into a copy of a zero value with seqOp, merging partial results with combOp, per batch.',
+  spark:
+    "`[key, aggregate]`: `seqOp` folds values into a copy of `zero`, `combOp` merges (Spark's RDD `aggregateByKey`)",
+  fields: {
+    zero: ref('zero'),
+    seqOp: ref('mergeValue'),
+    combOp: ref('mergeCombiners'),
+    partitions: ref('partitions'),
+  },
+  required: ['zero', 'seqOp', 'combOp'],
+  // seqOp's `(aggregate, value) => aggregate` has a reducer's shape, as combineByKey's mergeValue has.
+  functionFields: { seqOp: 'reducer', combOp: 'reducer' },
+  build: (node, op, ctx) => {
+    const seqOp = ctx.named('seqOp');
+    const copyOfZero = zeroCopier(op.zero, 'aggregateByKey');
+    return node.combineByKey(
+      (v: unknown) => seqOp(copyOfZero(), v),
+      seqOp,
+      ctx.named('combOp'),
+      op.partitions,
+    );
+  },
 });
 
 export interface CombineByKeyFields {
@@ -133,7 +186,9 @@ export const cogroup = joinOp(
 export const KEYED_OPS = [
   groupByKey,
   reduceByKey,
+  foldByKey,
   countByKey,
+  aggregateByKey,
   combineByKey,
   join,
   leftOuterJoin,
