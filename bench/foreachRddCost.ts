@@ -11,9 +11,10 @@
  * section of `bench/RESULTS.md`.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBatches } from '../lib/local/LocalRuntime';
+import { alternatingRounds } from './alternatingRounds';
 import { GREP_WORD } from './jobs';
 import { table, writeSection } from './resultsFile';
 import { median } from './stats';
@@ -76,20 +77,7 @@ async function runOnce(side: Side): Promise<Run> {
   }
 }
 
-const loadBefore = loadavg()
-  .map((l) => l.toFixed(1))
-  .join(' / ');
-const runs = new Map<Side, Run[]>(SIDES.map((side) => [side, []]));
-for (let r = 0; r < rounds; r++) {
-  for (const side of r % 2 === 0 ? SIDES : [...SIDES].reverse()) {
-    const run = await runOnce(side);
-    runs.get(side)!.push(run);
-    console.error(`${side} round ${r + 1}: ${JSON.stringify(run)}`);
-  }
-}
-const loadAfter = loadavg()
-  .map((l) => l.toFixed(1))
-  .join(' / ');
+const { runs, loadBefore, loadAfter } = await alternatingRounds(SIDES, rounds, runOnce);
 
 const matchCounts = new Set(SIDES.flatMap((side) => runs.get(side)!.map((run) => run.matches)));
 if (matchCounts.size !== 1)
