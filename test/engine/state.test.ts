@@ -157,6 +157,31 @@ describe('StateMap', () => {
 });
 
 describe('MapWithStateDataset', () => {
+  /** Batch 2000 of a mapWithState with a 1 s timeout: dataset 0 is the previous state, dataset 1 the records. */
+  const spec: DatasetSpec = {
+    id: 2,
+    type: 'mapWithState',
+    numPartitions: 1,
+    deps: [
+      { type: 'oneToOne', parent: 0 },
+      { type: 'oneToOne', parent: 1 },
+    ],
+    args: { fn: 'f', batchTime: 2000, previous: 'state', timeoutMs: 1000 },
+  };
+  /** The task's view of that batch: the previous state and the records as its partitions, and the function. */
+  const taskContext = (
+    previous: unknown[],
+    records: unknown[],
+    fn: unknown,
+    deadLetter: (...args: any[]) => unknown,
+  ) =>
+    ({
+      batchTime: 2000,
+      partitionOf: async (id: number) => (id === 0 ? previous : records),
+      fn: () => fn,
+      deadLetter,
+    }) as unknown as TaskContext;
+
   it('rebuilds the previous state from a checkpoint read back as JSON', async () => {
     // given a previous partition that crossed as JSON (a checkpoint in the block store)
     const previous: MapWithStateRecord = {
@@ -172,24 +197,9 @@ describe('MapWithStateDataset', () => {
       state.update((state.exists() ? state.get() : 0) + value!);
       return [key, state.get()];
     };
-    const spec: DatasetSpec = {
-      id: 2,
-      type: 'mapWithState',
-      numPartitions: 1,
-      deps: [
-        { type: 'oneToOne', parent: 0 },
-        { type: 'oneToOne', parent: 1 },
-      ],
-      args: { fn: 'f', batchTime: 2000, previous: 'state', timeoutMs: 1000 },
-    };
-    const tc = {
-      batchTime: 2000,
-      partitionOf: async (id: number) => (id === 0 ? fromJson : [['a', 2]]),
-      fn: () => fn,
-      deadLetter: () => {
-        throw new Error('no record should fail');
-      },
-    } as unknown as TaskContext;
+    const tc = taskContext(fromJson, [['a', 2]], fn, () => {
+      throw new Error('no record should fail');
+    });
     // when the next batch's partition is computed from it
     const [record] = await MapWithStateDataset.fromSpec(spec).compute(0, tc);
     // then the state map was rebuilt, the new record applied, and the stale key timed out
@@ -220,24 +230,13 @@ describe('MapWithStateDataset', () => {
       if (!state.isTimingOut()) state.remove();
       return key;
     };
-    const spec: DatasetSpec = {
-      id: 2,
-      type: 'mapWithState',
-      numPartitions: 1,
-      deps: [
-        { type: 'oneToOne', parent: 0 },
-        { type: 'oneToOne', parent: 1 },
-      ],
-      args: { fn: 'f', batchTime: 2000, previous: 'state', timeoutMs: 1000 },
-    };
     const letters: Array<[unknown, string]> = [];
-    const tc = {
-      batchTime: 2000,
-      partitionOf: async (id: number) => (id === 0 ? previous : [['a', 2]]),
-      fn: () => fn,
-      deadLetter: (_label: string, _fn: string, record: unknown, error: Error) =>
-        letters.push([record, error.message]),
-    } as unknown as TaskContext;
+    const tc = taskContext(
+      previous,
+      [['a', 2]],
+      fn,
+      (_label: string, _fn: string, record: unknown, error: Error) => letters.push([record, error.message]),
+    );
     // when the batch's partition is computed
     const [record] = await MapWithStateDataset.fromSpec(spec).compute(0, tc);
     // then both calls failed with a reason (dead letters), the timed-out key is gone all the same, and the
