@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ActionSpec, Dataset, DatasetContext } from './dataset/Dataset';
 import type { DeadLetter } from './dataset/TaskContext';
 import './dataset/DatasetOps';
-import { FnScope, FunctionTable } from './dataset/FnScope';
+import { FnScope, FunctionTable, GRAPH_SCOPE } from './dataset/FnScope';
 import { ParallelDataset } from './dataset/ParallelDataset';
 import { PersistenceTracker } from './dataset/PersistenceTracker';
 import { TextFileDataset } from './dataset/TextFileDataset';
@@ -176,6 +176,10 @@ export class StreamingContext implements DatasetContext {
   readonly functions = new FunctionTable();
   /** The scope of functions registered while the graph is built. */
   readonly graphScope: FnScope;
+  /** The transform function's body scope while it runs (see `inBody`). */
+  private syncBody: FnScope | undefined;
+  /** Each running foreachRDD job's body scope (see `enterOutputBody`); gone with the job. */
+  private readonly outputBodies = new WeakMap<OutputJob, FnScope>();
   /** Which persisted partitions exist, for the planner. */
   readonly persistence = new PersistenceTracker();
   /** A context for placeholder datasets, which may be built but never run. */
@@ -226,7 +230,7 @@ export class StreamingContext implements DatasetContext {
     if (this.backpressure.enabled) {
       this.listeners.push(new RateController(this.graph, batchIntervalMs, this.backpressure));
     }
-    this.graphScope = new FnScope(this.functions, 'g');
+    this.graphScope = new FnScope(this.functions, GRAPH_SCOPE);
     this.placeholderContext = {
       newDatasetId: () => -1,
       newShuffleId: () => -1,
@@ -326,17 +330,20 @@ export class StreamingContext implements DatasetContext {
 
   // ---- static datasets -----------------------------------------------------------------------------------
 
-  /** The lines of a static text file, to join or filter a stream against inside `transform`. */
+  /**
+   * The lines of a static text file, to join or filter a stream against inside `transform`. Made inside a stream's
+   * body (at batch time), it belongs to that body's batch, as what the body makes from the body's own dataset does.
+   */
   textFile(path: string, partitions = 1): Dataset<string> {
     return new TextFileDataset(
-      { ctx: this, scope: this.graphScope, deps: [], numPartitions: partitions },
+      { ctx: this, scope: this.bodyScope() ?? this.graphScope, deps: [], numPartitions: partitions },
       path,
     );
   }
 
-  /** A small static dataset from an array. */
+  /** A small static dataset from an array; made inside a stream's body, it belongs to that batch (see `textFile`). */
   parallelize<T>(data: readonly T[], partitions = 1): Dataset<T> {
-    return this.parallelizeDataset(data, partitions, this.graphScope);
+    return this.parallelizeDataset(data, partitions, this.bodyScope() ?? this.graphScope);
   }
 
   // ---- DatasetContext ------------------------------------------------------------------------------------
@@ -404,6 +411,33 @@ export class StreamingContext implements DatasetContext {
           : {}),
       }),
     };
+  }
+
+  /**
+   * Runs a transform's function for one batch with `scope` as its body's (see `bodyScope`). A transform's function
+   * returns synchronously, so the scope is held while it runs, in the driver and when a worker runs it again to learn
+   * its functions' ids.
+   */
+  inBody<T>(scope: FnScope, run: () => T): T {
+    const outer = this.syncBody;
+    this.syncBody = scope;
+    try {
+      return run();
+    } finally {
+      this.syncBody = outer;
+    }
+  }
+
+  /** Notes the scope of a foreachRDD's body for its output job, which its function runs in (see `bodyScope`). */
+  enterOutputBody(job: OutputJob, scope: FnScope): void {
+    this.outputBodies.set(job, scope);
+  }
+
+  /** See `DatasetContext.bodyScope`: a transform's function running now, else the running foreachRDD's. */
+  bodyScope(): FnScope | undefined {
+    if (this.syncBody) return this.syncBody;
+    const job = runningJob();
+    return job === undefined ? undefined : this.outputBodies.get(job);
   }
 
   /** True while the job is being built (see `DatasetContext.building`): until the graph starts. */

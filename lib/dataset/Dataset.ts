@@ -71,6 +71,12 @@ export interface DatasetContext {
    * it. Absent: false.
    */
   readonly building?: boolean;
+  /**
+   * The scope of the stream body running now (a transform's function, a foreachRDD's), if any: an op it applies to
+   * a dataset of the graph's scope (a static lookup table, `ssc.parallelize`) registers its functions there, so that
+   * they are named per batch, found where the body's stages run, and dropped with the batch. Absent: none.
+   */
+  bodyScope?(): FnScope | undefined;
 }
 
 /**
@@ -292,7 +298,12 @@ export abstract class Dataset<T = unknown> {
         `dataset ${this.id} was rebuilt inside a task; transformations and actions run in the driver`,
       );
     }
-    return { ctx: this.ctx, scope: this.scope };
+    // A dataset of the graph (built with the job) that a stream's body transforms at batch time: the functions it
+    // makes belong to the body. Registered in the graph's scope, a closure made in a foreachRDD got an id no worker
+    // rebuilding the job knows (its stage failed there), and one made in a transform an id that depended on how many
+    // batches the process had run.
+    const body = this.scope.isGraph ? this.ctx.bodyScope?.() : undefined;
+    return { ctx: this.ctx, scope: body ?? this.scope };
   }
 
   /** A short description for logs: `mapPartitions#12 (4 partitions)`. */

@@ -111,6 +111,11 @@ export class FnScope {
     readonly origin?: string,
   ) {}
 
+  /** True for the graph's scope (`g`), whose functions every process registers while it builds the job. */
+  get isGraph(): boolean {
+    return this.prefix === GRAPH_SCOPE;
+  }
+
   /** Registers a function and returns its id. */
   register(fn: AnyFn): string {
     if (typeof fn !== 'function') throw new TypeError(`expected a function, got ${typeof fn}`);
@@ -122,6 +127,9 @@ export class FnScope {
 
 /** The prefix of the id of a function that pairs a record with its key: `builtin:keyBy:<key function id>`. */
 export const KEY_BY = 'builtin:keyBy:';
+
+/** The prefix of the graph's scope: the functions of the ops a job's graph is built with. */
+export const GRAPH_SCOPE = 'g';
 
 /** The prefix of the id of a partition's first pairs by key: `builtin:firstByKey:<asc|desc>:<n>`. */
 export const FIRST_BY_KEY = 'builtin:firstByKey:';

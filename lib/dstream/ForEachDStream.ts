@@ -70,6 +70,8 @@ export class ForEachDStream<T> extends DStream<void> {
           body,
           this.origin,
         );
+        // Ops the function applies to the graph's datasets (a static lookup table) make their functions here too.
+        this.ssc.enterOutputBody(job, scope);
         await this.outputFn(dataset.inScope(scope), batchTime);
       },
       needsRunningJob: !this.actsOnItsDataset,

@@ -69,9 +69,11 @@ export class TransformedDStream<U> extends DStream<U> {
     const body = new BodyPersistence(this.id, batchTime, batchTime + this.rememberMs);
     this.bodies.set(batchTime, body);
     const scope = this.scopeAt(batchTime, body);
-    const result = this.transformFn(
-      (datasets as Dataset<any>[]).map((d) => d.inScope(scope)),
-      batchTime,
+    const result = this.ssc.inBody(scope, () =>
+      this.transformFn(
+        (datasets as Dataset<any>[]).map((d) => d.inScope(scope)),
+        batchTime,
+      ),
     );
     if (!(result instanceof Dataset)) {
       throw new UserFunctionError(
@@ -99,6 +101,6 @@ export class TransformedDStream<U> extends DStream<U> {
     const placeholders = this.parents.map(
       () => new PlaceholderDataset({ ctx: this.ssc.placeholderContext, scope, deps: [], numPartitions: 1 }),
     );
-    this.transformFn(placeholders, batchTime);
+    this.ssc.inBody(scope, () => this.transformFn(placeholders, batchTime));
   }
 }

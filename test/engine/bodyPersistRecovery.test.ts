@@ -237,7 +237,9 @@ describe('cleanup of datasets persisted inside transform and foreachRDD', () => 
       transformPersisted(ssc, 'blockStore', lines);
       ssc.queueStream(lines, { partitions: 1 }).foreachRDD(async (ds: Dataset<string>) => {
         const numbers = ds.map(Number).persist('blockStore');
-        sums.push((await numbers.collect()).reduce((a, b) => a + b, 0) + (await numbers.count()));
+        // and one the function makes from the context, as `sc.parallelize` in Spark's foreachRDD
+        const made = ssc.parallelize([1, 2]).persist('blockStore');
+        sums.push((await numbers.collect()).reduce((a, b) => a + b, 0) + (await made.count()));
       });
     };
     const built = new StreamingContext({ batchIntervalMs: 1000 });

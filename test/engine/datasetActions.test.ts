@@ -100,4 +100,21 @@ describe('the failures of the transformations Spark users call in transform', ()
       expect(result.deadLetters[0]!.error).toMatch(/a negative value: -5/);
     });
   }
+  for (const workers of [0, 2]) {
+    it(`acts on a static table in a body, with functions made there (${workers} workers)`, async () => {
+      // given a lookup table built with the job, acted on in a foreachRDD and mapped with a closure in a transform
+      // when the batch runs
+      const result = await runBatches(job('staticTableInBodies'), 1, { workers });
+      // then the functions made in the bodies are found wherever their stages run
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('actions')).toEqual([[[2, 3], 10, [['c', 4]]]]);
+      expect(result.recordsOf('joined').map((batch) => [...batch].sort())).toEqual([
+        [
+          ['b', [true, 20]],
+          ['b', [true, 30]],
+          ['c', [true, 40]],
+        ],
+      ]);
+    });
+  }
 });

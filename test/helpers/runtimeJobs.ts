@@ -522,3 +522,32 @@ export const actionsRefuseRecords = defineJob({ batchIntervalMs: 1000 }, (ssc) =
     ssc.emitOutput({ output: 'out', type: 'foreachRDD', batchTime: t, records, count: records.length });
   });
 });
+
+/**
+ * A static lookup table (made while the job is built) that a foreachRDD acts on with functions of its own, and
+ * that a transform maps with a closure: at batch time, in a stream's body, as Spark jobs use a lookup table.
+ */
+export const staticTableInBodies = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const table = ssc.parallelize<[string, number]>(
+    [
+      ['a', 1],
+      ['b', 2],
+      ['b', 3],
+      ['c', 4],
+    ],
+    2,
+  );
+  const words = ssc.queueStream([['b', 'c']], { partitions: 2 });
+  words.foreachRDD(async (_ds, t) => {
+    const records = [
+      await table.lookup('b'),
+      await table.values().reduce((x, y) => x + y),
+      await table.top(1, ([, n]) => n),
+    ];
+    ssc.emitOutput({ output: 'actions', type: 'foreachRDD', batchTime: t, records, count: records.length });
+  });
+  words
+    .map((w: string) => [w, true] as [string, boolean])
+    .transform((ds: Dataset<[string, boolean]>) => ds.join(table.mapValues((n: number) => n * 10)))
+    .collectBatches('joined');
+});
