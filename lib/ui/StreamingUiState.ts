@@ -26,8 +26,9 @@ export interface StreamingSummary {
   readonly delayGrowingFor: number;
   readonly active: readonly ActiveBatch[];
   /**
-   * When the active batches were seen, ms since the epoch: now for a run in this process; on AWS, when the
-   * coordinator last wrote them (every few seconds); absent when it never did.
+   * When the active batches were seen, ms since the epoch: now for a run in this process (its end, once it ended:
+   * the batches it left never ran on, so their waits stop there); on AWS, when the coordinator last wrote them
+   * (every few seconds); absent when it never did.
    */
   readonly activeAsOfMs?: number;
   /** The retained completed batches, oldest first, without their output operations (see `batch`). */
@@ -148,7 +149,9 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   }
 
   async summary(): Promise<StreamingSummary> {
-    const nowMs = Date.now();
+    // A batch left queued or running by a run that ended will never complete: its wait and processing time so far
+    // are as of the end, not growing with the clock of a page read hours later.
+    const nowMs = this.ended?.atMs ?? Date.now();
     return {
       jobName: this.jobName,
       batchIntervalMs: this.batchIntervalMs,

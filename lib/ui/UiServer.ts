@@ -184,6 +184,9 @@ async function handle(
 /** Why the batch at `batchTime` has no page: still running, dropped from the retained history, or never there. */
 function noBatchReason(summary: StreamingSummary, batchTime: number): string {
   const active = summary.active.find((a) => a.batchTime === batchTime);
+  if (active && summary.ended) {
+    return `batch ${batchTime} was ${active.status} when the run ended and never completed: it has no page`;
+  }
   if (active) return `batch ${batchTime} is still ${active.status}: its page opens once it completes`;
   if (batchTime % summary.batchIntervalMs !== 0) {
     return `no batch ${batchTime} in this run: batch times are multiples of the batch interval, ${summary.batchIntervalMs} ms`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ApiError,
+  activeBatchesNote,
   averageLabel,
   batchPageError,
   batchTimeLabel,
@@ -95,5 +96,40 @@ describe('the banner of a run that has ended', () => {
     expect(runEndBanner({ ended: { atMs: 1 } })).toBe('The run has ended.');
     expect(runEndBanner({ ended: { atMs: 1, error: 'boom' } })).toBe('The run failed: boom');
     expect(pollDelayMs({ ended: { atMs: 1 } })).toBe(10_000);
+  });
+});
+
+describe('the line under Active Batches', () => {
+  const active = [
+    {
+      batchTime: 6000,
+      records: 3,
+      status: 'queued',
+      dueAtMs: 0,
+      schedulingDelayMs: 4280,
+      outputOpsTotal: 1,
+      outputOpsSucceeded: 0,
+      outputOpsFailed: 0,
+    } as const,
+  ];
+
+  it('says a run that ended left its active batches, which will never complete', () => {
+    // given a local run that failed with batch 6000 still queued
+    const summary = { readOnly: false, active, ended: { atMs: 1, error: 'the sink is down' } };
+    // then the line says they never will complete, and a live run's active batches need no line
+    expect(activeBatchesNote(summary, 10_000)).toBe(
+      'The run ended before these batches completed: they never will, and their delays are as of its end.',
+    );
+    expect(activeBatchesNote({ readOnly: false, active }, 10_000)).toBeUndefined();
+    expect(activeBatchesNote({ ...summary, active: [] }, 10_000)).toBeUndefined();
+  });
+
+  it('says on AWS how long ago the coordinator wrote them, or that it never did', () => {
+    expect(activeBatchesNote({ readOnly: true, active, activeAsOfMs: 7000 }, 10_000)).toBe(
+      'As the coordinator wrote them 3 seconds ago (it does every 5 seconds while batches complete).',
+    );
+    expect(activeBatchesNote({ readOnly: true, active: [] }, 10_000)).toBe(
+      'The coordinator has not written its active batches (it does so with its kept metrics).',
+    );
   });
 });

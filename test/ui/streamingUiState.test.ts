@@ -65,3 +65,18 @@ describe('StreamingUiState with batches that complete out of order', () => {
     expect(summary.completedBatches).toBe(1001);
   });
 });
+
+describe('StreamingUiState after the run ended', () => {
+  it('shows the batches it left as they were at the end, their waits no longer growing', async () => {
+    // given batch 2000, due 4 s ago, still queued when the run ended 3 s ago
+    const nowMs = Date.now();
+    const state = new StreamingUiState('j', 1000);
+    state.onBatchSubmitted(2000, 1, nowMs - 4000, 1);
+    state.end('the sink is down', nowMs - 3000);
+    // when the summary is read now
+    const summary = await state.summary();
+    // then batch 2000 waited 1 s (due to end), not 4 s (due to now), and the active batches are dated at the end
+    expect(summary.active.find((a) => a.batchTime === 2000)?.schedulingDelayMs).toBe(1000);
+    expect(summary.activeAsOfMs).toBe(nowMs - 3000);
+  });
+});

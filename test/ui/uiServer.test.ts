@@ -143,6 +143,11 @@ describe('the Streaming UI server', () => {
       'no batch 2500 in this run: batch times are multiples of the batch interval, 1000 ms',
     );
     expect(await reason(9_000_000)).toBe('no batch 9000000 has completed in this run');
+    // and once the run has ended, the running batch is one that never completed, not one to wait for
+    state.end('the sink is down');
+    expect(await reason(1_003_000)).toBe(
+      'batch 1003000 was processing when the run ended and never completed: it has no page',
+    );
   });
 
   it('answers HTTP as a client expects: HEAD, Allow, any case of Host, a bad target, JSON errors under /api/', async () => {

@@ -1,10 +1,12 @@
 // The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
 import {
   ApiError,
+  activeBatchesNote,
   averageLabel,
   batchPageError,
   batchTimeLabel,
   deadLetterRecord,
+  durationLabel as duration,
   histogram,
   pollDelayMs,
   runEndBanner,
@@ -23,14 +25,6 @@ const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(
 const ms = (v) => (v === undefined ? '-' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
 const bytes = (n) =>
   n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
-const duration = (d) => {
-  const s = Math.floor(d / 1000);
-  return s < 60
-    ? `${s} seconds`
-    : s < 3600
-      ? `${Math.floor(s / 60)} minutes ${s % 60} seconds`
-      : `${Math.floor(s / 3600)} hours ${Math.floor((s % 3600) / 60)} minutes`;
-};
 const row = (cells, cls = '') =>
   `<tr class="${cls}">${cells.map((c) => `<td${typeof c === 'string' ? ' class="text"' : ''}>${c ?? '-'}</td>`).join('')}</tr>`;
 const table = (heads, rows) =>
@@ -146,14 +140,10 @@ function drawStreaming(s) {
       : `<p class="stable">Stable: the total delay has grown ${growing} batch${growing === 1 ? '' : 'es'} in a row (not stable from ${UNSTABLE_AFTER}).</p>`;
   drawCharts(s);
   document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
-  // On AWS they are as the coordinator last wrote them, beside its kept metrics: say how old that is.
   const fresh = document.getElementById('active-fresh');
-  fresh.hidden = !s.readOnly;
-  fresh.textContent = !s.readOnly
-    ? ''
-    : s.activeAsOfMs === undefined
-      ? 'The coordinator has not written its active batches (it does so with its kept metrics).'
-      : `As the coordinator wrote them ${duration(Math.max(0, Date.now() - s.activeAsOfMs))} ago (it does every 5 seconds while batches complete).`;
+  const note = activeBatchesNote(s, Date.now());
+  fresh.hidden = note === undefined;
+  fresh.textContent = note ?? '';
   document.getElementById('active').innerHTML = table(
     ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Output Ops: Succeeded/Total', 'Status'],
     s.active.map((a) =>

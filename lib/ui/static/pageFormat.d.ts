@@ -25,3 +25,10 @@ export function averageLabel(values: readonly number[], unit: string): string;
 export function runEndBanner(summary: Pick<StreamingSummary, 'ended'>): string | undefined;
 /** How often the page polls, in ms: every second while the run is live, seldom once it has ended. */
 export function pollDelayMs(summary: Pick<StreamingSummary, 'ended'> | undefined): number;
+/** A duration as the header writes it: `5 seconds`, `2 minutes 5 seconds`, `3 hours 4 minutes`. */
+export function durationLabel(ms: number): string;
+/** The line under Active Batches: a run that ended left them, or on AWS how old they are; undefined for none. */
+export function activeBatchesNote(
+  summary: Pick<StreamingSummary, 'ended' | 'readOnly' | 'active' | 'activeAsOfMs'>,
+  nowMs: number,
+): string | undefined;

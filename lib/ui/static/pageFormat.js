@@ -66,3 +66,27 @@ export function runEndBanner(summary) {
 export function pollDelayMs(summary) {
   return summary?.ended ? 10_000 : 1000;
 }
+
+/** A duration as the header writes it: `5 seconds`, `2 minutes 5 seconds`, `3 hours 4 minutes`. */
+export function durationLabel(ms) {
+  const s = Math.floor(ms / 1000);
+  return s < 60
+    ? `${s} seconds`
+    : s < 3600
+      ? `${Math.floor(s / 60)} minutes ${s % 60} seconds`
+      : `${Math.floor(s / 3600)} hours ${Math.floor((s % 3600) / 60)} minutes`;
+}
+
+/**
+ * The line under Active Batches, or undefined for none: a run that ended left them and they will never complete
+ * (a page read later must not take them for a backlog still being worked on); on AWS, how old they are.
+ */
+export function activeBatchesNote(summary, nowMs) {
+  if (summary.ended && summary.active.length > 0) {
+    return 'The run ended before these batches completed: they never will, and their delays are as of its end.';
+  }
+  if (!summary.readOnly) return undefined;
+  return summary.activeAsOfMs === undefined
+    ? 'The coordinator has not written its active batches (it does so with its kept metrics).'
+    : `As the coordinator wrote them ${durationLabel(Math.max(0, nowMs - summary.activeAsOfMs))} ago (it does every 5 seconds while batches complete).`;
+}
