@@ -9,7 +9,9 @@ import {
   histogram,
   pollDelayMs,
   runEndBanner,
+  stabilityLine,
 } from '../../lib/ui/static/pageFormat.js';
+import { batchInfo } from '../helpers/batchInfo';
 
 describe("the batch page's dead letters", () => {
   it('shows a record as JSON, cut to 300 characters, and a letter without one as such', () => {
@@ -131,5 +133,49 @@ describe('the line under Active Batches', () => {
     expect(activeBatchesNote({ readOnly: true, active: [] }, 10_000)).toBe(
       'The coordinator has not written its active batches (it does so with its kept metrics).',
     );
+  });
+});
+
+describe('the stability line', () => {
+  const batch = batchInfo({ batchTime: 1000 });
+  const queued = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      batchTime: (i + 2) * 1000,
+      records: 1,
+      status: 'queued' as const,
+      dueAtMs: 0,
+      schedulingDelayMs: 0,
+      outputOpsTotal: 1,
+      outputOpsSucceeded: 0,
+      outputOpsFailed: 0,
+    }));
+
+  it('judges nothing before the first batch completes, rather than calling the job stable', () => {
+    expect(stabilityLine({ delayGrowingFor: 0, active: queued(1), batches: [] })).toEqual({
+      stable: undefined,
+      text: 'No batch has completed yet: stability is judged from the total delay of completed batches.',
+    });
+  });
+
+  it('calls a job not stable when 10 batches wait in the queue, even before one completes', () => {
+    // given a first batch that takes so long that 10 more were generated behind it
+    const line = stabilityLine({ delayGrowingFor: 0, active: queued(10), batches: [] });
+    // then the backlog is the sign, as the growing delay would be once they complete
+    expect(line).toEqual({
+      stable: false,
+      text: 'Not stable: 10 batches are queued for a job slot; batches arrive faster than they are done.',
+    });
+    expect(stabilityLine({ delayGrowingFor: 0, active: queued(9), batches: [batch] }).stable).toBe(true);
+  });
+
+  it('follows the delay trend once batches complete: stable below 10 batches of growth, not from 10', () => {
+    expect(stabilityLine({ delayGrowingFor: 1, active: [], batches: [batch] })).toEqual({
+      stable: true,
+      text: 'Stable: the total delay has grown 1 batch in a row (not stable from 10).',
+    });
+    expect(stabilityLine({ delayGrowingFor: 10, active: [], batches: [batch] })).toEqual({
+      stable: false,
+      text: 'Not stable: the total delay has grown 10 batches in a row; batches arrive faster than they are done.',
+    });
   });
 });

@@ -10,10 +10,10 @@ import {
   histogram,
   pollDelayMs,
   runEndBanner,
+  stabilityLine,
 } from './pageFormat.js';
 
 const PAGE_SIZE = 100;
-const UNSTABLE_AFTER = 10;
 const page = document.getElementById('page');
 const charts = {}; // by name; the browser test reads their data through window.sluiceCharts
 window.sluiceCharts = charts;
@@ -133,11 +133,10 @@ function drawStreaming(s) {
   ended.hidden = banner === undefined;
   ended.className = s.ended?.error === undefined ? 'ended' : 'ended failed';
   ended.textContent = banner ?? '';
-  const growing = s.delayGrowingFor;
-  document.getElementById('stability').innerHTML =
-    growing >= UNSTABLE_AFTER
-      ? `<p class="unstable">Not stable: the total delay has grown ${growing} batches in a row; batches arrive faster than they are done.</p>`
-      : `<p class="stable">Stable: the total delay has grown ${growing} batch${growing === 1 ? '' : 'es'} in a row (not stable from ${UNSTABLE_AFTER}).</p>`;
+  const stability = stabilityLine(s);
+  const stabilityClass =
+    stability.stable === undefined ? 'pending' : stability.stable ? 'stable' : 'unstable';
+  document.getElementById('stability').innerHTML = `<p class="${stabilityClass}">${esc(stability.text)}</p>`;
   drawCharts(s);
   document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
   const fresh = document.getElementById('active-fresh');

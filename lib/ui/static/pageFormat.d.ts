@@ -32,3 +32,10 @@ export function activeBatchesNote(
   summary: Pick<StreamingSummary, 'ended' | 'readOnly' | 'active' | 'activeAsOfMs'>,
   nowMs: number,
 ): string | undefined;
+/** Batches in a row of growing total delay from which a job is not stable. */
+export const UNSTABLE_AFTER: number;
+/** The stability line above the charts; `stable` undefined when no batch has completed to judge. */
+export function stabilityLine(summary: Pick<StreamingSummary, 'delayGrowingFor' | 'active' | 'batches'>): {
+  stable: boolean | undefined;
+  text: string;
+};

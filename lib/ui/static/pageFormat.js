@@ -90,3 +90,38 @@ export function activeBatchesNote(summary, nowMs) {
     ? 'The coordinator has not written its active batches (it does so with its kept metrics).'
     : `As the coordinator wrote them ${durationLabel(Math.max(0, nowMs - summary.activeAsOfMs))} ago (it does every 5 seconds while batches complete).`;
 }
+
+/** Batches in a row of growing total delay from which a job is not stable: the CLI's and the alarm's rule. */
+export const UNSTABLE_AFTER = 10;
+
+/**
+ * The stability line above the charts, `{ stable, text }`, or `stable` undefined when there is nothing to judge.
+ * The delay trend counts completed batches only; a job whose batches take so long that none completes while they
+ * pile up in the queue would read as stable, so as many queued batches as the trend's limit say the same.
+ */
+export function stabilityLine(summary) {
+  const growing = summary.delayGrowingFor;
+  const queued = summary.active.filter((a) => a.status === 'queued').length;
+  if (growing >= UNSTABLE_AFTER) {
+    return {
+      stable: false,
+      text: `Not stable: the total delay has grown ${growing} batches in a row; batches arrive faster than they are done.`,
+    };
+  }
+  if (queued >= UNSTABLE_AFTER) {
+    return {
+      stable: false,
+      text: `Not stable: ${queued} batches are queued for a job slot; batches arrive faster than they are done.`,
+    };
+  }
+  if (summary.batches.length === 0) {
+    return {
+      stable: undefined,
+      text: 'No batch has completed yet: stability is judged from the total delay of completed batches.',
+    };
+  }
+  return {
+    stable: true,
+    text: `Stable: the total delay has grown ${growing} batch${growing === 1 ? '' : 'es'} in a row (not stable from ${UNSTABLE_AFTER}).`,
+  };
+}
