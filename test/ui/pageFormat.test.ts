@@ -6,10 +6,12 @@ import {
   batchPageError,
   batchTimeLabel,
   deadLetterRecord,
+  delayUnit,
   histogram,
   pollDelayMs,
   runEndBanner,
   stabilityLine,
+  statisticsCharts,
 } from '../../lib/ui/static/pageFormat.js';
 import { batchInfo } from '../helpers/batchInfo';
 
@@ -177,5 +179,53 @@ describe('the stability line', () => {
       stable: false,
       text: 'Not stable: the total delay has grown 10 batches in a row; batches arrive faster than they are done.',
     });
+  });
+});
+
+describe("the Statistics' charts", () => {
+  const chart = (charts: ReturnType<typeof statisticsCharts>, name: string) =>
+    charts.find((c) => c.name === name)!;
+
+  it('give the three delays one unit and one y range, as Spark does, so their heights compare', () => {
+    // given batches queued 10 to 400 ms and processed in 1.4 s, at a 1 s interval
+    const charts = statisticsCharts({
+      batchIntervalMs: 1000,
+      batches: [
+        batchInfo({ batchTime: 1000, schedulingDelayMs: 10, processingTimeMs: 1400, records: 3 }),
+        batchInfo({ batchTime: 2000, schedulingDelayMs: 400, processingTimeMs: 1400, records: 3 }),
+      ],
+    });
+    // then every delay is in seconds up to the largest, 1.8 s, and the interval line is at 1 sec
+    const delays = ['schedulingDelay', 'processingTime', 'totalDelay'].map((n) => chart(charts, n));
+    expect(delays.map((c) => [c.unit, c.yMax])).toEqual([
+      ['sec', 1.8],
+      ['sec', 1.8],
+      ['sec', 1.8],
+    ]);
+    expect(chart(charts, 'schedulingDelay').values).toEqual([0.01, 0.4]);
+    expect(chart(charts, 'processingTime').intervalLine).toBe(1);
+    // and the input rate is in records/sec, on its own range
+    expect(chart(charts, 'inputRate')).toMatchObject({ unit: 'records/sec', values: [3, 3], yMax: 3 });
+  });
+
+  it('reach the batch interval at least, so the line a stable processing time stays under is in view', () => {
+    // given delays of a few ms at a 1 s interval
+    const charts = statisticsCharts({
+      batchIntervalMs: 1000,
+      batches: [batchInfo({ batchTime: 1000, schedulingDelayMs: 2, processingTimeMs: 12 })],
+    });
+    // then they stay in ms, up to the interval
+    expect([chart(charts, 'totalDelay').unit, chart(charts, 'totalDelay').yMax]).toEqual(['ms', 1000]);
+    expect(chart(charts, 'totalDelay').intervalLine).toBe(1000);
+  });
+
+  it('write a delay of minutes or hours in those units, not in millions of ms', () => {
+    const charts = statisticsCharts({
+      batchIntervalMs: 1000,
+      batches: [batchInfo({ batchTime: 1000, schedulingDelayMs: 1_200_000, processingTimeMs: 1000 })],
+    });
+    expect(chart(charts, 'totalDelay').unit).toBe('min');
+    expect(chart(charts, 'schedulingDelay').values).toEqual([20]);
+    expect([delayUnit(999).unit, delayUnit(2 * 3_600_000).unit]).toEqual(['ms', 'hrs']);
   });
 });

@@ -11,6 +11,7 @@ import {
   pollDelayMs,
   runEndBanner,
   stabilityLine,
+  statisticsCharts,
 } from './pageFormat.js';
 
 const PAGE_SIZE = 100;
@@ -41,23 +42,8 @@ async function getJson(url) {
 }
 
 // ---- the streaming page ----------------------------------------------------------------------------------
-const METRICS = [
-  {
-    name: 'inputRate',
-    label: 'Input Rate',
-    unit: 'records/sec',
-    of: (b, s) => b.records / (s.batchIntervalMs / 1000),
-  },
-  { name: 'schedulingDelay', label: 'Scheduling Delay', unit: 'ms', of: (b) => b.schedulingDelayMs },
-  {
-    name: 'processingTime',
-    label: 'Processing Time',
-    unit: 'ms',
-    of: (b) => b.processingTimeMs,
-    interval: true,
-  },
-  { name: 'totalDelay', label: 'Total Delay', unit: 'ms', of: (b) => b.totalDelayMs, interval: true },
-];
+// The charts' names and labels, before the first poll; their data comes from statisticsCharts.
+const METRICS = statisticsCharts({ batches: [], batchIntervalMs: 1000 });
 
 function streamingSkeleton() {
   page.innerHTML = `<div id="ended" hidden></div><div id="header"></div><div id="stability"></div>
@@ -69,28 +55,41 @@ function streamingSkeleton() {
 
 function drawCharts(summary) {
   const xs = summary.batches.map((b) => b.batchTime / 1000);
-  for (const m of METRICS) {
-    const ys = summary.batches.map((b) => m.of(b, summary));
-    document.getElementById(`avg-${m.name}`).textContent = averageLabel(ys, m.unit);
+  for (const m of statisticsCharts(summary)) {
+    document.getElementById(`avg-${m.name}`).textContent = averageLabel(m.values, m.unit);
     const series = [
       { label: 'batch time (s)' },
-      { label: m.label, stroke: '#1f77b4', points: { show: xs.length < 200 } },
+      { label: `${m.label} (${m.unit})`, stroke: '#1f77b4', points: { show: xs.length < 200 } },
     ];
-    const data = [xs, ys];
-    if (m.interval) {
+    const data = [xs, m.values];
+    if (m.intervalLine !== undefined) {
       series.push({ label: 'batch interval', stroke: '#d62728', dash: [6, 4], points: { show: false } });
-      data.push(xs.map(() => summary.batchIntervalMs));
+      data.push(xs.map(() => m.intervalLine));
     }
-    update(`tl-${m.name}`, m.name, { width: 600, height: 150, series, axes: [{}, { size: 60 }] }, data);
-    // The histogram: how many batches fell in each of 20 bins.
-    const { edges, counts } = histogram(ys, 20, m.interval ? summary.batchIntervalMs : 0);
+    // Both axes name what they measure, and the y range starts at 0 (shared by the delays: see statisticsCharts).
+    update(
+      `tl-${m.name}`,
+      m.name,
+      m,
+      {
+        width: 600,
+        height: 170,
+        series,
+        scales: { y: { range: () => [0, yMaxOf[m.name]] } },
+        axes: [{ label: 'batch time (s)' }, { label: m.unit, size: 60 }],
+      },
+      data,
+    );
+    // The histogram: how many batches fell in each of 20 bins, over the same range as the timeline.
+    const { edges, counts } = histogram(m.values, 20, m.yMax);
     const bars = uPlot.paths.bars({ size: [0.9, 100], align: 1 });
     update(
       `hist-${m.name}`,
       `${m.name}Histogram`,
+      m,
       {
         width: 300,
-        height: 150,
+        height: 170,
         legend: { show: false },
         series: [
           { label: m.unit },
@@ -98,22 +97,31 @@ function drawCharts(summary) {
         ],
         // From the first bin's left edge to the last one's right edge, unpadded: every bar inside.
         scales: { x: { time: false, range: (_u, min, max) => [min, max] } },
-        axes: [{}, { size: 40 }],
+        axes: [{ label: m.unit }, { label: 'batches', size: 50 }],
       },
       [edges, counts],
     );
   }
 }
 
-function update(elementId, name, options, data) {
+// The top of each timeline's y range, read by its scale on every redraw.
+const yMaxOf = {};
+
+/** Draws `data` in the chart `name`; made again when its unit changed (ms to sec as delays grow), as axes keep labels. */
+function update(elementId, name, metric, options, data) {
+  yMaxOf[metric.name] = metric.yMax;
   const chart = charts[name];
-  if (chart) chart.setData(data);
-  else
-    charts[name] = new uPlot(
-      { ...options, scales: { x: { time: false }, ...(options.scales || {}) } },
-      data,
-      document.getElementById(elementId),
-    );
+  if (chart && chart.unit === metric.unit) {
+    chart.setData(data);
+    return;
+  }
+  chart?.destroy();
+  charts[name] = new uPlot(
+    { ...options, scales: { ...(options.scales || {}), x: { time: false, ...(options.scales?.x || {}) } } },
+    data,
+    document.getElementById(elementId),
+  );
+  charts[name].unit = metric.unit;
 }
 
 function drawStreaming(s) {

@@ -39,3 +39,18 @@ export function stabilityLine(summary: Pick<StreamingSummary, 'delayGrowingFor' 
   stable: boolean | undefined;
   text: string;
 };
+/** The unit of the delay charts, Spark's (ms, sec, min, hrs), and how many ms make one. */
+export function delayUnit(maxMs: number): { unit: string; msPerUnit: number };
+/** One of the Statistics' charts: its values by batch in its unit, the top of its y range, the interval line. */
+export interface StatisticsChart {
+  name: 'inputRate' | 'schedulingDelay' | 'processingTime' | 'totalDelay';
+  label: string;
+  unit: string;
+  values: number[];
+  yMax: number;
+  intervalLine?: number;
+}
+/** The Statistics' four charts; the delays share one unit and one y range, at least the batch interval. */
+export function statisticsCharts(
+  summary: Pick<StreamingSummary, 'batches' | 'batchIntervalMs'>,
+): StatisticsChart[];

@@ -125,3 +125,50 @@ export function stabilityLine(summary) {
     text: `Stable: the total delay has grown ${growing} batch${growing === 1 ? '' : 'es'} in a row (not stable from ${UNSTABLE_AFTER}).`,
   };
 }
+
+/**
+ * The unit of the delay charts, Spark's: ms below a second, then sec, min and hrs, so a delay of twenty minutes
+ * reads 20 min, not 1200000.
+ */
+export function delayUnit(maxMs) {
+  if (maxMs < 1000) return { unit: 'ms', msPerUnit: 1 };
+  if (maxMs < 60_000) return { unit: 'sec', msPerUnit: 1000 };
+  if (maxMs < 3_600_000) return { unit: 'min', msPerUnit: 60_000 };
+  return { unit: 'hrs', msPerUnit: 3_600_000 };
+}
+
+/**
+ * The Statistics' four charts, each `{ name, label, unit, values, yMax, intervalLine? }`, values by batch in the
+ * chart's unit. As in Spark, the three delay charts share one unit and one y range from 0, so that a scheduling
+ * delay of 5 ms does not fill its chart as a processing time of 5 s does; the range reaches the batch interval at
+ * least, so the dashed interval line that tells a stable job (processing time below it) is always in view.
+ */
+export function statisticsCharts(summary) {
+  const { batches, batchIntervalMs } = summary;
+  const delayMaxMs = batches.reduce(
+    (max, b) => Math.max(max, b.schedulingDelayMs, b.processingTimeMs, b.totalDelayMs),
+    0,
+  );
+  const { unit, msPerUnit } = delayUnit(delayMaxMs);
+  const delayChart = (name, label, ofBatch, withInterval) => ({
+    name,
+    label,
+    unit,
+    values: batches.map((b) => ofBatch(b) / msPerUnit),
+    yMax: Math.max(delayMaxMs, batchIntervalMs) / msPerUnit,
+    ...(withInterval ? { intervalLine: batchIntervalMs / msPerUnit } : {}),
+  });
+  const rates = batches.map((b) => b.records / (batchIntervalMs / 1000));
+  return [
+    {
+      name: 'inputRate',
+      label: 'Input Rate',
+      unit: 'records/sec',
+      values: rates,
+      yMax: rates.reduce((max, r) => Math.max(max, r), 1),
+    },
+    delayChart('schedulingDelay', 'Scheduling Delay', (b) => b.schedulingDelayMs, false),
+    delayChart('processingTime', 'Processing Time', (b) => b.processingTimeMs, true),
+    delayChart('totalDelay', 'Total Delay', (b) => b.totalDelayMs, true),
+  ];
+}
