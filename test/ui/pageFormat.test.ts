@@ -11,7 +11,9 @@ import {
   pollDelayMs,
   runEndBanner,
   stabilityLine,
+  startedAtLabel,
   statisticsCharts,
+  statisticsTitle,
 } from '../../lib/ui/static/pageFormat.js';
 import { batchInfo } from '../helpers/batchInfo';
 
@@ -227,5 +229,16 @@ describe("the Statistics' charts", () => {
     expect(chart(charts, 'totalDelay').unit).toBe('min');
     expect(chart(charts, 'schedulingDelay').values).toEqual([20]);
     expect([delayUnit(999).unit, delayUnit(2 * 3_600_000).unit]).toEqual(['ms', 'hrs']);
+  });
+});
+
+describe("the header's start and the Statistics' heading", () => {
+  it('say the zone of the start, and which batches the charts cover', () => {
+    expect(startedAtLabel(Date.UTC(2026, 10, 29, 0, 56, 5))).toBe('2026-11-29 00:56:05 UTC');
+    // given 1,005 batches completed, the last 1,000 retained, and none active
+    const batches = Array.from({ length: 1000 }, (_, i) => batchInfo({ batchTime: (i + 6) * 1000 }));
+    expect(statisticsTitle({ batches, completedBatches: 1005, active: [] })).toBe(
+      'Statistics (last 1000 completed batches of 1005; 0 active, not charted)',
+    );
   });
 });

@@ -11,7 +11,9 @@ import {
   pollDelayMs,
   runEndBanner,
   stabilityLine,
+  startedAtLabel,
   statisticsCharts,
+  statisticsTitle,
 } from './pageFormat.js';
 
 const PAGE_SIZE = 100;
@@ -47,13 +49,14 @@ const METRICS = statisticsCharts({ batches: [], batchIntervalMs: 1000 });
 
 function streamingSkeleton() {
   page.innerHTML = `<div id="ended" hidden></div><div id="header"></div><div id="stability"></div>
-    <h3>Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
+    <h3 id="statistics-title">Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
     <h3 id="active-title">Active Batches</h3><p id="active-fresh"></p><div id="active"></div>
     <h3 id="completed-title">Completed Batches</h3><div class="pager" id="pager"></div><div id="completed"></div>`;
   for (const key of Object.keys(charts)) delete charts[key];
 }
 
 function drawCharts(summary) {
+  document.getElementById('statistics-title').textContent = statisticsTitle(summary);
   const xs = summary.batches.map((b) => b.batchTime / 1000);
   for (const m of statisticsCharts(summary)) {
     document.getElementById(`avg-${m.name}`).textContent = averageLabel(m.values, m.unit);
@@ -133,7 +136,7 @@ function drawStreaming(s) {
   document.getElementById('header').innerHTML = s.readOnly
     ? `Batches of <b>${ms(s.batchIntervalMs)}</b> up to <b>${duration(last?.batchTime ?? 0)}</b> of stream time ` +
       `(<b>${s.completedBatches}</b> completed batches kept, <b>${records}</b> records)`
-    : `${s.ended ? 'Ran' : 'Running'} batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration((s.ended?.atMs ?? Date.now()) - s.startedAtMs)}</b> since <b>${esc(new Date(s.startedAtMs).toISOString().replace('T', ' ').slice(0, 19))}</b> ` +
+    : `${s.ended ? 'Ran' : 'Running'} batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration((s.ended?.atMs ?? Date.now()) - s.startedAtMs)}</b> since <b>${esc(startedAtLabel(s.startedAtMs))}</b> ` +
       `(<b>${s.completedBatches}</b> completed batches, <b>${records}</b> records)`;
   // A run that has ended says so above all, so the page is not read as live.
   const ended = document.getElementById('ended');

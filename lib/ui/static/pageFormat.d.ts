@@ -54,3 +54,9 @@ export interface StatisticsChart {
 export function statisticsCharts(
   summary: Pick<StreamingSummary, 'batches' | 'batchIntervalMs'>,
 ): StatisticsChart[];
+/** When the run started, `2026-11-29 00:56:05 UTC`. */
+export function startedAtLabel(startedAtMs: number): string;
+/** The Statistics' heading: how many completed batches the charts cover, of how many, and how many are active. */
+export function statisticsTitle(
+  summary: Pick<StreamingSummary, 'batches' | 'completedBatches' | 'active'>,
+): string;

@@ -172,3 +172,17 @@ export function statisticsCharts(summary) {
     delayChart('totalDelay', 'Total Delay', (b) => b.totalDelayMs, true),
   ];
 }
+
+/** When the run started, for the header: in UTC and saying so, since the server's and the reader's zones differ. */
+export function startedAtLabel(startedAtMs) {
+  return `${new Date(startedAtMs).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+}
+
+/**
+ * The Statistics' heading: which batches the charts and averages cover (Spark's "Timelines (Last N batches, …)").
+ * They cover the retained completed batches only; active ones have no total delay yet.
+ */
+export function statisticsTitle(summary) {
+  const shown = summary.batches.length;
+  return `Statistics (last ${shown} completed batch${shown === 1 ? '' : 'es'} of ${summary.completedBatches}; ${summary.active.length} active, not charted)`;
+}
