@@ -338,9 +338,7 @@ class RunningTask implements TaskContext {
   private async computePersisted(ds: Dataset, partition: number, persist: PersistSpec): Promise<unknown[]> {
     // Only a copy of this driver run's: one another run made (a warm worker outlives its coordinator) may be of a
     // batch that never completed, whose rerun must compute it to report its dead letters.
-    const hit = inMemory(persist.level)
-      ? this.env.cache.get(persist, partition, this.task.driverRun)
-      : undefined;
+    const hit = this.cached(persist, partition);
     if (hit) return hit;
     const records = await ds.compute(partition, this);
     if (inBlockStore(persist.level)) {
@@ -376,8 +374,13 @@ class RunningTask implements TaskContext {
       this.env.cache.put(persist, partition, records, this.task.driverRun);
   }
 
+  /**
+   * A copy of this driver run's only, as in `computePersisted`: a warm worker may hold another run's copy of a batch
+   * that run never completed, which this run computed again (perhaps from other input); a read planned from the
+   * store, or a state delta's base, then reads the store instead, and a read planned from memory replans.
+   */
   cached(persist: PersistSpec, partition: number): unknown[] | undefined {
-    return inMemory(persist.level) ? this.env.cache.get(persist, partition) : undefined;
+    return inMemory(persist.level) ? this.env.cache.get(persist, partition, this.task.driverRun) : undefined;
   }
 
   async readBlock(key: string): Promise<Uint8Array | undefined> {
