@@ -62,7 +62,7 @@ export const aggregateByKey = defineOp<'aggregateByKey', AggregateByKeyFields>({
   description:
     'Aggregates the values of each key into a copy of a zero value with seqOp, merging partial results with combOp, per batch.',
   spark:
-    "`[key, aggregate]`: `seqOp` folds values into a copy of `zero`, `combOp` merges (Spark's RDD `aggregateByKey`)",
+    "`[key, aggregate]`: `seqOp` folds values into a copy of `zero`, `combOp` merges (Spark's RDD `aggregateByKey`, per batch)",
   fields: {
     zero: ref('zero'),
     seqOp: ref('mergeValue'),
