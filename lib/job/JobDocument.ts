@@ -314,9 +314,21 @@ const MAX_KNOWN_SHOWN = 40;
 export function closeNames(name: string, known: readonly string[], max = 3): string[] {
   const target = name.toLowerCase();
   const limit = Math.max(1, Math.floor(target.length / 3));
+  // A name cut short or run on (`batch` for `batches`, `windowMsec`) is close however many letters it lacks, once it
+  // is long enough to mean something: its distance counts as the limit, so true typos still come first.
+  const cutOrRunOn = (candidate: string) =>
+    Math.min(candidate.length, target.length) >= 4 &&
+    (candidate.startsWith(target) || target.startsWith(candidate));
   return known
-    .filter((candidate) => Math.abs(candidate.length - target.length) <= limit) // farther by length alone
-    .map((candidate) => ({ candidate, distance: editDistance(target, candidate.toLowerCase()) }))
+    .map((candidate) => {
+      const lower = candidate.toLowerCase();
+      if (cutOrRunOn(lower) && Math.abs(lower.length - target.length) > limit)
+        return { candidate, distance: limit };
+      // Farther by length alone: no need to count the edits.
+      if (Math.abs(candidate.length - target.length) > limit)
+        return { candidate, distance: Number.POSITIVE_INFINITY };
+      return { candidate, distance: editDistance(target, lower) };
+    })
     .filter(({ distance }) => distance <= limit)
     .sort((a, b) => a.distance - b.distance)
     .slice(0, max)

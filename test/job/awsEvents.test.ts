@@ -104,7 +104,7 @@ describe('the events in events/aws/', () => {
   it('refuses a field that the action does not have, naming it, instead of dropping it', () => {
     // a misspelt batches: the job would run on without a bound
     expect(() => parseCoordinatorEvent({ action: 'start', job: { name: 'x' }, batch: 5 })).toThrow(
-      /^invalid event:\n {2}batch: is not a field of a start event; expected action, job, batches, fresh \(got 5\)$/,
+      /^invalid event:\n {2}batch: is not a field of a start event; did you mean "batches"\? \(expected action, job, batches, fresh\) \(got 5\)$/,
     );
     expect(() => parseCoordinatorEvent({ action: 'status', job: 'x', batches: 3 })).toThrow(
       /batches: is not a field of a status event; expected action, job, last/,
