@@ -5,9 +5,10 @@ import type { BlockStore } from '../storage/BlockStore';
 import type { ActiveBatch } from '../ui/ActiveBatches';
 import {
   type BatchDetail,
+  batchRow,
+  inputStreamsOf,
   type StreamingSummary,
   type StreamingUiSource,
-  withoutOutputOps,
 } from '../ui/StreamingUiState';
 import { JOBS_PREFIX, jobStorePrefix } from './bucketLayout';
 
@@ -63,7 +64,8 @@ export class AwsMetricsUiSource implements StreamingUiSource {
       delayGrowingFor: trend.growingFor,
       active: active?.active ?? [],
       ...(active ? { activeAsOfMs: active.writtenAtMs } : {}),
-      batches: batches.map(withoutOutputOps),
+      inputStreams: inputStreamsOf(batches),
+      batches: batches.map(batchRow),
     };
   }
 

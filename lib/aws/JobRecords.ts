@@ -125,15 +125,16 @@ export class JobRecords {
 
 /**
  * The kept metrics with one more batch: a batch computed again after a restart replaces its earlier entry, only
- * the last {@link METRICS_KEPT} batches stay, and only the last {@link DETAILS_KEPT} keep their output operations.
+ * the last {@link METRICS_KEPT} batches stay, and only the last {@link DETAILS_KEPT} keep their output operations and inputs.
  */
 export function withBatch(kept: readonly BatchInfo[], batch: BatchInfo): BatchInfo[] {
   const all = [...kept.filter((b) => b.batchTime !== batch.batchTime), batch]
     .sort((a, b) => a.batchTime - b.batchTime)
     .slice(-METRICS_KEPT);
   return all.map((b, i) => {
-    if (i >= all.length - DETAILS_KEPT || b.outputOps === undefined) return b;
-    const { outputOps: _, ...summary } = b;
+    if (i >= all.length - DETAILS_KEPT || (b.outputOps === undefined && b.inputs === undefined)) return b;
+    // What each input took is a batch page's detail too; the UI names the streams from the newest batch.
+    const { outputOps: _, inputs: __, ...summary } = b;
     return summary;
   });
 }

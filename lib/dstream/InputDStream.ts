@@ -94,6 +94,15 @@ export class InputDStream<T> extends DStream<T> {
   }
 
   /**
+   * The stream's name in the batch metrics and the Streaming UI: the name given to it (a JSON job's source name),
+   * else its source and the line that made it (`job.ts:14 (socket(127.0.0.1:9999))`), since two sockets of one
+   * job may differ only there.
+   */
+  get inputName(): string {
+    return this.name !== this.source.description ? this.name : (this.origin ?? this.name);
+  }
+
+  /**
    * Starts cutting a receiving source's records into blocks every block interval, after the source started.
    * Not on the logical clock, where batches follow each other without time passing: there each tick cuts one
    * block of what arrived. A source that does not receive (a folder, a queue) is read at the tick.

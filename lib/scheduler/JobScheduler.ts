@@ -313,10 +313,14 @@ export class JobScheduler {
     const inputRecords = Object.fromEntries(
       this.ssc.graph.inputs.map((input) => [input.id, input.recordsPerBatch.get(batchTime) ?? 0]),
     );
+    const inputs = Object.fromEntries(
+      this.ssc.graph.inputs.map((input) => [input.id, { name: input.inputName }]),
+    );
     const info: BatchInfo = {
       batchTime,
       records,
       inputRecords,
+      inputs,
       schedulingDelayMs: Math.max(0, start - dueAt),
       processingTimeMs: ended - start,
       totalDelayMs: Math.max(0, ended - dueAt),

@@ -8,6 +8,12 @@ export interface BatchInfo {
   readonly records: number;
   /** The records of each input stream, by its id (Spark's `streamIdToInputInfo`); absent in older metrics. */
   readonly inputRecords?: Readonly<Record<string, number>>;
+  /**
+   * Each input stream by its id, as Spark's `StreamInputInfo`: its name, and what the batch took from it (Spark's
+   * metadata: offset ranges, files); absent in older metrics, and in the coordinator's kept metrics but for the
+   * newest batches.
+   */
+  readonly inputs?: Readonly<Record<string, InputStreamInfo>>;
   /** From the batch's due time until its first job started. */
   readonly schedulingDelayMs: number;
   /** From the first job's start to the last job's end. */
@@ -44,6 +50,23 @@ export interface BatchInfo {
   /** Each output operation with its jobs, stages and tasks, for the UI's batch page; absent in older metrics. */
   readonly outputOps?: readonly OutputOpInfo[];
 }
+
+/** One input stream of a batch: its name and what the batch took from it. */
+export interface InputStreamInfo {
+  /** The stream's name: a JSON job's source name, or its source and the line that made it (`job.ts:14 (socket(…))`). */
+  readonly name: string;
+  /**
+   * What the batch took, one short line per file range, shard, object, block or index range (Spark's input
+   * metadata); at most {@link INPUT_LINES_KEPT}, the rest counted in `tookNotShown`. Absent when the source says
+   * nothing of it.
+   */
+  readonly took?: readonly string[];
+  /** Lines of `took` beyond those kept. */
+  readonly tookNotShown?: number;
+}
+
+/** Lines of what an input stream took that a batch's metrics keep: enough to see it, bounded for a big folder. */
+export const INPUT_LINES_KEPT = 10;
 
 /** One output operation of a batch (Spark's OutputOperationInfo), with the jobs it ran. */
 export interface OutputOpInfo {

@@ -31,10 +31,22 @@ export interface StreamingSummary {
    * (every few seconds); absent when it never did.
    */
   readonly activeAsOfMs?: number;
+  /**
+   * The job's input streams, by id and name, as the newest batch names them (an id is its own name in metrics
+   * written before streams had names); the page charts each one's rate from `BatchRow.inputRecords`.
+   */
+  readonly inputStreams: readonly InputStreamName[];
   /** The retained completed batches, oldest first, without their output operations (see `batch`). */
   readonly batches: readonly BatchRow[];
   /** Present once the run has ended (see `StreamingUiState.end`): when, and its error if it failed. */
   readonly ended?: RunEnd;
+}
+
+/** An input stream as the streaming page names it. */
+export interface InputStreamName {
+  /** Its id in the stream graph (`n1`), the key of `BatchInfo.inputRecords`. */
+  readonly id: string;
+  readonly name: string;
 }
 
 /** How a run ended: when, ms since the epoch, and the error that ended it, absent when it ended well. */
@@ -162,7 +174,8 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
       delayGrowingFor: this.trend.growingFor,
       active: this.activeBatches.snapshot(nowMs),
       activeAsOfMs: nowMs,
-      batches: this.completed.map(withoutOutputOps),
+      inputStreams: inputStreamsOf(this.completed),
+      batches: this.completed.map(batchRow),
       ...(this.ended ? { ended: this.ended } : {}),
     };
   }
@@ -188,11 +201,26 @@ function insertByBatchTime(batches: BatchInfo[], info: BatchInfo): void {
 }
 
 /**
- * A batch for the page's charts and tables: the output operations (tasks included) stay on the batch page, so
- * the summary of 1,000 batches that the page polls stays small. The slowest stage's id is kept for the table.
+ * The input streams of the newest batch that has them (`batches` oldest first): the graph is fixed for a run, so
+ * its names are every batch's, sent once rather than with each of 1,000 rows. Metrics written before streams had
+ * names give their ids, which then name themselves.
  */
-export function withoutOutputOps(info: BatchInfo): BatchRow {
-  const { outputOps, ...rest } = info;
+export function inputStreamsOf(batches: readonly BatchInfo[]): InputStreamName[] {
+  for (let i = batches.length - 1; i >= 0; i--) {
+    const { inputs, inputRecords } = batches[i]!;
+    if (inputs) return Object.entries(inputs).map(([id, input]) => ({ id, name: input.name }));
+    if (inputRecords) return Object.keys(inputRecords).map((id) => ({ id, name: id }));
+  }
+  return [];
+}
+
+/**
+ * A batch for the page's charts and tables: the output operations (tasks included) and what each input took stay
+ * on the batch page, so the summary of 1,000 batches that the page polls stays small. The slowest stage's id is
+ * kept for the table.
+ */
+export function batchRow(info: BatchInfo): BatchRow {
+  const { outputOps, inputs: _inputs, ...rest } = info;
   if (!outputOps) return rest;
   const stages = outputOps.flatMap((op) => op.jobs.flatMap((job) => job.stages));
   const slowest = stages.reduce<StageInfo | undefined>(
@@ -216,7 +244,7 @@ export function withoutOutputOps(info: BatchInfo): BatchRow {
 }
 
 /** A completed batch as the streaming page's table and charts show it. */
-export type BatchRow = Omit<BatchInfo, 'outputOps'> & {
+export type BatchRow = Omit<BatchInfo, 'outputOps' | 'inputs'> & {
   readonly outputOpsTotal?: number;
   readonly outputOpsFailed?: number;
   /** The stage that took longest, the first place to look in a slow batch. */

@@ -221,6 +221,26 @@ describe("the Statistics' charts", () => {
     expect(chart(charts, 'totalDelay').intervalLine).toBe(1000);
   });
 
+  it("chart each input stream's rate under the total, on the total's range, when there are several", () => {
+    // given two input streams, clicks and views, over two batches of 2 s
+    const batches = [
+      batchInfo({ batchTime: 2000, records: 6, inputRecords: { n1: 4, n2: 2 } }),
+      batchInfo({ batchTime: 4000, records: 10, inputRecords: { n1: 10 } }),
+    ];
+    const inputStreams = [
+      { id: 'n1', name: 'clicks' },
+      { id: 'n2', name: 'views' },
+    ];
+    const charts = statisticsCharts({ batchIntervalMs: 2000, batches, inputStreams });
+    // then each stream's rate follows the total, named by its stream, a batch without it at 0, on the total's range
+    expect(charts.map((c) => c.name).slice(0, 3)).toEqual(['inputRate', 'inputRate-n1', 'inputRate-n2']);
+    expect(chart(charts, 'inputRate-n1')).toMatchObject({ label: 'clicks', values: [2, 5], yMax: 5 });
+    expect(chart(charts, 'inputRate-n2')).toMatchObject({ label: 'views', values: [1, 0], yMax: 5 });
+    // and a job of one stream has only the total, which is that stream's rate
+    const one = statisticsCharts({ batchIntervalMs: 2000, batches, inputStreams: inputStreams.slice(0, 1) });
+    expect(one.map((c) => c.name)).toEqual(['inputRate', 'schedulingDelay', 'processingTime', 'totalDelay']);
+  });
+
   it('write a delay of minutes or hours in those units, not in millions of ms', () => {
     const charts = statisticsCharts({
       batchIntervalMs: 1000,

@@ -58,7 +58,10 @@ function streamingSkeleton() {
 function drawCharts(summary) {
   document.getElementById('statistics-title').textContent = statisticsTitle(summary);
   const xs = summary.batches.map((b) => b.batchTime / 1000);
+  let previous;
   for (const m of statisticsCharts(summary)) {
+    chartRow(m, previous);
+    previous = m;
     document.getElementById(`avg-${m.name}`).textContent = averageLabel(m.values, m.unit);
     const series = [
       { label: 'batch time (s)' },
@@ -105,6 +108,20 @@ function drawCharts(summary) {
       [edges, counts],
     );
   }
+}
+
+/**
+ * The row of an input stream's rate, made under the chart before it the first time the summary names the stream
+ * (the skeleton is drawn before the first poll, when the page does not know the job's input streams yet).
+ */
+function chartRow(m, previous) {
+  if (document.getElementById(`tl-${m.name}`)) return;
+  document
+    .getElementById(`hist-${previous.name}`)
+    .insertAdjacentHTML(
+      'afterend',
+      `<div class="input-stream"><b>${esc(m.label)}</b><br><span id="avg-${esc(m.name)}"></span></div><div id="tl-${esc(m.name)}"></div><div id="hist-${esc(m.name)}"></div>`,
+    );
 }
 
 // The top of each timeline's y range, read by its scale on every redraw.

@@ -43,16 +43,23 @@ export function stabilityLine(summary: Pick<StreamingSummary, 'delayGrowingFor' 
 export function delayUnit(maxMs: number): { unit: string; msPerUnit: number };
 /** One of the Statistics' charts: its values by batch in its unit, the top of its y range, the interval line. */
 export interface StatisticsChart {
-  name: 'inputRate' | 'schedulingDelay' | 'processingTime' | 'totalDelay';
+  /** The four charts', or `inputRate-<stream id>` for an input stream's rate. */
+  name: 'inputRate' | 'schedulingDelay' | 'processingTime' | 'totalDelay' | `inputRate-${string}`;
   label: string;
   unit: string;
   values: number[];
   yMax: number;
   intervalLine?: number;
+  /** For an input stream's rate: the stream's id. */
+  inputStream?: string;
 }
-/** The Statistics' four charts; the delays share one unit and one y range, at least the batch interval. */
+/**
+ * The Statistics' charts: the input rate, each input stream's when there are several (on the total's range), and
+ * the delays, which share one unit and one y range, at least the batch interval.
+ */
 export function statisticsCharts(
-  summary: Pick<StreamingSummary, 'batches' | 'batchIntervalMs'>,
+  summary: Pick<StreamingSummary, 'batches' | 'batchIntervalMs'> &
+    Partial<Pick<StreamingSummary, 'inputStreams'>>,
 ): StatisticsChart[];
 /** When the run started, `2026-11-29 00:56:05 UTC`. */
 export function startedAtLabel(startedAtMs: number): string;

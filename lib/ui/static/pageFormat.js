@@ -138,8 +138,9 @@ export function delayUnit(maxMs) {
 }
 
 /**
- * The Statistics' four charts, each `{ name, label, unit, values, yMax, intervalLine? }`, values by batch in the
- * chart's unit. As in Spark, the three delay charts share one unit and one y range from 0, so that a scheduling
+ * The Statistics' charts, each `{ name, label, unit, values, yMax, intervalLine?, inputStream? }`, values by batch
+ * in the chart's unit: the input rate, each input stream's rate when there are several (`inputStream` its id), and
+ * the three delays. As in Spark, the three delay charts share one unit and one y range from 0, so that a scheduling
  * delay of 5 ms does not fill its chart as a processing time of 5 s does; the range reaches the batch interval at
  * least, so the dashed interval line that tells a stable job (processing time below it) is always in view.
  */
@@ -158,15 +159,26 @@ export function statisticsCharts(summary) {
     yMax: Math.max(delayMaxMs, batchIntervalMs) / msPerUnit,
     ...(withInterval ? { intervalLine: batchIntervalMs / msPerUnit } : {}),
   });
-  const rates = batches.map((b) => b.records / (batchIntervalMs / 1000));
+  const perSecond = batchIntervalMs / 1000;
+  const rates = batches.map((b) => b.records / perSecond);
+  const rateMax = rates.reduce((max, r) => Math.max(max, r), 1);
+  // As Spark, each input stream's rate under the total, on the total's range so their heights compare; with one
+  // stream the total is that stream's rate, and a second chart of it would only repeat it.
+  const streams = summary.inputStreams ?? [];
+  const streamRates =
+    streams.length < 2
+      ? []
+      : streams.map(({ id, name }) => ({
+          name: `inputRate-${id}`,
+          label: name,
+          unit: 'records/sec',
+          values: batches.map((b) => (b.inputRecords?.[id] ?? 0) / perSecond),
+          yMax: rateMax,
+          inputStream: id,
+        }));
   return [
-    {
-      name: 'inputRate',
-      label: 'Input Rate',
-      unit: 'records/sec',
-      values: rates,
-      yMax: rates.reduce((max, r) => Math.max(max, r), 1),
-    },
+    { name: 'inputRate', label: 'Input Rate', unit: 'records/sec', values: rates, yMax: rateMax },
+    ...streamRates,
     delayChart('schedulingDelay', 'Scheduling Delay', (b) => b.schedulingDelayMs, false),
     delayChart('processingTime', 'Processing Time', (b) => b.processingTimeMs, true),
     delayChart('totalDelay', 'Total Delay', (b) => b.totalDelayMs, true),

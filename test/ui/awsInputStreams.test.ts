@@ -1,0 +1,73 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AwsMetricsUiSource } from '../../lib/aws/AwsMetricsUiSource';
+import { withBatch } from '../../lib/aws/JobRecords';
+import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { batchInfo } from '../helpers/batchInfo';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-aws-ui-inputs-'));
+  await mkdir(join(dir, 'jobs/moods'), { recursive: true });
+  await writeFile(join(dir, 'jobs/moods/job.json'), JSON.stringify({ name: 'moods', batchIntervalMs: 1000 }));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A batch of two input streams, `moods` (Kinesis) and `corrections` (S3), as the coordinator reports it. */
+function batch(batchTime: number): BatchInfo {
+  return batchInfo({
+    batchTime,
+    records: 5,
+    inputRecords: { n1: 3, n2: 2 },
+    inputs: {
+      n1: { name: 'moods', took: [`shardId-000: after 49${batchTime} to 50${batchTime} (3 records)`] },
+      n2: { name: 'corrections', took: [`fixes/${batchTime}.txt bytes 0–20 of 20`] },
+    },
+  });
+}
+
+/** Writes `batches` as the coordinator keeps them, and reads them as `sluice ui` does. */
+async function read(batches: readonly BatchInfo[]) {
+  await writeFile(join(dir, 'jobs/moods/metrics.json'), JSON.stringify(batches));
+  const source = new AwsMetricsUiSource(new LocalFolderStore(dir), 'moods');
+  return { source, summary: await source.summary() };
+}
+
+describe('the Streaming UI of a job on AWS, its input streams', () => {
+  it("names them from the coordinator's kept metrics, where the newest batches keep what each stream took", async () => {
+    // given 150 batches kept by the coordinator's rule
+    let kept: BatchInfo[] = [];
+    for (let n = 1; n <= 150; n++) kept = withBatch(kept, batch(n * 1000));
+    // when the UI reads them
+    const { source, summary } = await read(kept);
+    // then the summary names both streams once, its rows count their records, and carry no details
+    expect(summary.inputStreams).toEqual([
+      { id: 'n1', name: 'moods' },
+      { id: 'n2', name: 'corrections' },
+    ]);
+    expect(summary.batches.at(-1)?.inputRecords).toEqual({ n1: 3, n2: 2 });
+    expect(summary.batches.some((b) => 'inputs' in b)).toBe(false);
+    // and a newest batch's page has what each took; an old one's has none (the file stays small)
+    expect((await source.batch(150_000))?.info.inputs?.n1?.took).toEqual([
+      'shardId-000: after 49150000 to 50150000 (3 records)',
+    ]);
+    expect((await source.batch(10_000))?.info.inputs).toBeUndefined();
+  });
+
+  it('names them by their ids in kept metrics written before streams had names', async () => {
+    // given kept metrics of an older coordinator: records by stream id, no names
+    const { summary } = await read([
+      batchInfo({ batchTime: 1000, records: 1, inputRecords: { n1: 1, n4: 0 } }),
+    ]);
+    // then each stream is named by its id
+    expect(summary.inputStreams).toEqual([
+      { id: 'n1', name: 'n1' },
+      { id: 'n4', name: 'n4' },
+    ]);
+  });
+});
