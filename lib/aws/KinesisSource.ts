@@ -184,6 +184,32 @@ export class KinesisSource implements PlannedSource<string> {
     return records;
   }
 
+  /**
+   * Each shard a planned batch read, with its sequence range: after the last record of the batches before (or
+   * from the shard's start) up to the last record its task took or read past, from the task's report.
+   */
+  async describeRead(plan: ReadPlan, ctx: PlanContext): Promise<readonly string[]> {
+    const lines: string[] = [];
+    for (const part of plan.parts as (KinesisReadPart | null)[]) {
+      if (!part || part.shards.length === 0) continue;
+      const report = await this.planner.report(part.report.key, ctx.readReport);
+      for (const shard of part.shards) {
+        const read = report?.shards.find((s) => s.shardId === shard.shardId);
+        const from =
+          shard.after !== undefined
+            ? `after ${shard.after}`
+            : shard.sinceMs !== undefined
+              ? `from ${new Date(shard.sinceMs).toISOString()}`
+              : 'from its start';
+        const range = read?.last === undefined ? `no record ${from}` : `${from} to ${read.last}`;
+        lines.push(
+          `${shard.shardId}: ${range} (${read?.records ?? 0} records${read?.closed ? ', closed' : ''})`,
+        );
+      }
+    }
+    return lines;
+  }
+
   /** Before a batch's folder (and its reports) is deleted, its reports are taken in. */
   async beforeForget(_folder: string): Promise<void> {
     await this.planner.takeInReports(() => this.progress());

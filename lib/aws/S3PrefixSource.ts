@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Slots } from '../scheduler/Slots';
 import { maxPartBytesOf, planByteRanges } from '../source/ByteRangePlanner';
+import { fileRangeLines } from '../source/fileRangeLines';
 import { type LineRange, type RangeBytes, readRangeLines } from '../source/LineRangeReader';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
 import { concatLines, linesOf } from '../source/textLines';
@@ -142,6 +143,15 @@ export class S3PrefixSource implements PlannedSource<string> {
       if (bytes) records += (JSON.parse(new TextDecoder().decode(bytes)) as { records: number }).records;
     }
     return records;
+  }
+
+  /** The objects a planned batch read, by key, with their byte ranges (see `fileRangeLines`). */
+  async describeRead(plan: ReadPlan): Promise<readonly string[]> {
+    const parts = (plan.parts as (S3ReadPart | null)[]).filter((part) => part !== null);
+    // A plan checkpointed before batches were byte ranges names whole objects.
+    const keys = parts.flatMap((part) => part.keys ?? []);
+    const ranges = parts.flatMap((part) => part.ranges ?? []).map((r) => ({ ...r, name: r.key }));
+    return [...keys, ...fileRangeLines(ranges)];
   }
 
   /** The objects of the next batch, in key order, marked seen. */

@@ -3,10 +3,11 @@ import type { Dataset } from '../dataset/Dataset';
 import { sliceBounds } from '../dataset/Dataset';
 import { DirectInputDataset } from '../dataset/DirectInputDataset';
 import { DirectReadDataset } from '../dataset/DirectReadDataset';
-import { ReceivedBlocksDataset } from '../dataset/ReceivedBlocksDataset';
+import { type ReceivedBlockRef, ReceivedBlocksDataset } from '../dataset/ReceivedBlocksDataset';
 import type { StreamingContext } from '../StreamingContext';
 import type { InputBlockInfo } from '../scheduler/CheckpointData';
 import { tookInput } from '../scheduler/RedundantCheckpoints';
+import { INPUT_LINES_KEPT, type InputStreamInfo } from '../scheduler/StreamingListener';
 import { RateLimit } from '../source/RateLimit';
 import {
   type DirectSource,
@@ -46,6 +47,11 @@ export class InputDStream<T> extends DStream<T> {
   readonly recordsPerBatch = new Map<number, number>();
   /** Every input block of this stream in the block store, by batch time, for the metadata checkpoint. */
   readonly blocks = new Map<number, InputBlockInfo>();
+  /**
+   * What each batch took, one short line each, for the batch page, when it is known at the tick (index ranges,
+   * received blocks, what the source says it took); a planned batch's is asked of its source once it ran.
+   */
+  private readonly took = new Map<number, readonly string[]>();
   /** Blocks restored from a checkpoint that no batch of this process has read yet. */
   private recovered = new Map<number, InputBlockInfo>();
   /** The last batch completed before a restart (0 without one): the source never saw it or older ones. */
@@ -100,6 +106,27 @@ export class InputDStream<T> extends DStream<T> {
    */
   get inputName(): string {
     return this.name !== this.source.description ? this.name : (this.origin ?? this.name);
+  }
+
+  /**
+   * The stream in a batch's metrics: its name and what the batch took from it (Spark's input metadata), at most
+   * {@link INPUT_LINES_KEPT} lines, the rest counted. Asked once the batch ran and was counted (`countRecords`),
+   * so a planned batch's tasks have reported where they ended.
+   */
+  inputInfo(batchTime: number): InputStreamInfo {
+    const name = this.inputName;
+    const lines = this.took.get(batchTime) ?? this.restoredTook(batchTime);
+    if (lines === undefined) return { name };
+    const more = lines.length - INPUT_LINES_KEPT;
+    return { name, took: lines.slice(0, INPUT_LINES_KEPT), ...(more > 0 ? { tookNotShown: more } : {}) };
+  }
+
+  /** What a batch restored from a checkpoint took, where its record says (an index range, received blocks). */
+  private restoredTook(batchTime: number): readonly string[] | undefined {
+    const info = this.blocks.get(batchTime);
+    if (info?.range) return [indexLine(info.range)];
+    if (info?.blocks) return info.blocks.map(blockLine);
+    return undefined;
   }
 
   /**
@@ -217,6 +244,7 @@ export class InputDStream<T> extends DStream<T> {
       const range = source.takeRange(batchTime, this.ssc.batchIntervalMs, limit);
       this.recordsPerBatch.set(batchTime, range.end - range.first);
       this.blocks.set(batchTime, { offsets: [], records: range.end - range.first, range });
+      this.took.set(batchTime, [indexLine(range)]);
       return new DirectInputDataset<T>(
         { ctx, scope, deps: [], numPartitions: this.partitions },
         source.directSpec,
@@ -228,6 +256,7 @@ export class InputDStream<T> extends DStream<T> {
       // The batch is an index range: tasks generate their partitions themselves, in parallel.
       const { first, end } = source.indexRange(batchTime, this.ssc.batchIntervalMs);
       this.recordsPerBatch.set(batchTime, end - first);
+      this.took.set(batchTime, [indexLine({ first, end })]);
       return new DirectInputDataset<T>(
         { ctx, scope, deps: [], numPartitions: this.partitions },
         source.directSpec,
@@ -260,10 +289,13 @@ export class InputDStream<T> extends DStream<T> {
       const received = blocks.reduce((sum, block) => sum + block.records, 0);
       this.recordsPerBatch.set(batchTime, received);
       this.blocks.set(batchTime, { offsets: [], records: received, blocks });
+      this.took.set(batchTime, blocks.map(blockLine));
       return new ReceivedBlocksDataset<T>({ ctx, scope, deps: [], numPartitions: this.partitions }, blocks);
     }
     const records = await source.recordsFor(batchTime, this.ssc.batchIntervalMs, limit);
     this.recordsPerBatch.set(batchTime, records.length);
+    const taken = source.describeTaken?.(batchTime, this.ssc.batchIntervalMs);
+    if (taken) this.took.set(batchTime, taken);
     const partitions =
       source.partitionsFor?.(batchTime, this.ssc.batchIntervalMs, limit !== undefined) ?? this.partitions;
     const segments = Array.from({ length: partitions }, (_, i) => {
@@ -279,16 +311,22 @@ export class InputDStream<T> extends DStream<T> {
 
   /**
    * After a planned batch ran: its record count, which only its tasks know, from their reports (the batch
-   * metrics and idle detection read `recordsPerBatch`). A batch of input blocks knows its count already.
+   * metrics and idle detection read `recordsPerBatch`), and what it read, for the batch page. A batch of input
+   * blocks knows both already.
    */
   async countRecords(batchTime: number): Promise<void> {
     const read = this.blocks.get(batchTime)?.read;
     const source = this.source;
-    if (!read || !isPlannedSource(source) || !source.recordsRead) return;
+    if (!read || !isPlannedSource(source)) return;
     const store = this.ssc.env().store;
     const folder = this.blockKey(batchTime).slice(0, -'block'.length);
-    const records = await source.recordsRead(read, { folder, readReport: (key) => store.get(key) });
-    this.recordsPerBatch.set(batchTime, records);
+    const ctx = { folder, readReport: (key: string) => store.get(key) };
+    // Described before the count, which takes the reports in: a source reads each report once (a Kinesis source
+    // caches it until then), so the description costs no request of its own; one that fails leaves the page without
+    // it, never the batch without its count.
+    const took = await source.describeRead?.(read, ctx).catch(() => undefined);
+    if (took) this.took.set(batchTime, took);
+    if (source.recordsRead) this.recordsPerBatch.set(batchTime, await source.recordsRead(read, ctx));
   }
 
   /**
@@ -311,6 +349,7 @@ export class InputDStream<T> extends DStream<T> {
 
   protected override forget(batchTime: number): void {
     this.recordsPerBatch.delete(batchTime);
+    this.took.delete(batchTime);
     this.deleteBlock(batchTime);
   }
 
@@ -341,6 +380,17 @@ export class InputDStream<T> extends DStream<T> {
   private blockKey(batchTime: number): string {
     return `input/${this.id}/${batchTime}/block`;
   }
+}
+
+/** A direct source's index range [first, end) as the batch page shows it. */
+function indexLine({ first, end }: { readonly first: number; readonly end: number }): string {
+  return end > first ? `records ${first}–${end - 1}` : `no record (at ${first})`;
+}
+
+/** A received block as the batch page shows it: its folder's name (`b-<run>-<n>`) and its records. */
+function blockLine(block: ReceivedBlockRef): string {
+  const folder = block.key.split('/').at(-2) ?? block.key;
+  return `block ${folder}: ${block.records} records`;
 }
 
 /** Where blocks were before each had its folder; a checkpoint written then names its blocks without a key. */

@@ -314,7 +314,7 @@ export class JobScheduler {
       this.ssc.graph.inputs.map((input) => [input.id, input.recordsPerBatch.get(batchTime) ?? 0]),
     );
     const inputs = Object.fromEntries(
-      this.ssc.graph.inputs.map((input) => [input.id, { name: input.inputName }]),
+      this.ssc.graph.inputs.map((input) => [input.id, input.inputInfo(batchTime)]),
     );
     const info: BatchInfo = {
       batchTime,

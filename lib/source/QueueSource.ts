@@ -29,6 +29,8 @@ export class QueueSource<T> implements Source<T> {
   private readonly oneAtATime: boolean;
   /** Rate-limited: how many queued records batches took so far; undefined until a limited batch took some. */
   private taken: number | undefined;
+  /** Rate-limited: the records [first, end) the last batch took, for its input metadata. */
+  private lastTaken: { readonly first: number; readonly end: number } | undefined;
 
   /** Queues `batches`; they are copied so later changes by the caller do not alter replays. */
   constructor(batches: T[][], options: QueueSourceOptions = {}) {
@@ -58,10 +60,28 @@ export class QueueSource<T> implements Source<T> {
       const first = this.taken ?? 0;
       const end = Math.max(first, Math.min(arrived.length, first + limit.maxRecords()));
       this.taken = end;
+      this.lastTaken = { first, end };
       return arrived.slice(first, end);
     }
     if (!this.oneAtATime) return batchIndex === 0 ? this.batches.flatMap((batch) => [...batch]) : [];
     return [...(this.batches[batchIndex] ?? [])];
+  }
+
+  /** Which of the queued batches the batch took, or for a rate-limited queue which of its records. */
+  describeTaken(batchTime: number, intervalMs: number): readonly string[] {
+    if (this.lastTaken) {
+      const { first, end } = this.lastTaken;
+      return [
+        end > first ? `queued records ${first}–${end - 1}` : `no queued record (${first} taken before)`,
+      ];
+    }
+    const batchIndex = Math.round(batchTime / intervalMs) - 1;
+    const count = this.batches.length;
+    if (!this.oneAtATime)
+      return [batchIndex === 0 ? `all ${count} queued batches` : 'none: all were taken at once'];
+    return [
+      batchIndex < count ? `queued batch ${batchIndex + 1} of ${count}` : `past the queue's ${count} batches`,
+    ];
   }
 
   /**

@@ -39,6 +39,11 @@ export interface Source<T = unknown> {
   restorePosition?(position: unknown): void;
   /** Called once when the stream stops; releases sockets, timers and watchers. */
   stop?(): Promise<void>;
+  /**
+   * What the batch that `recordsFor` just returned took, one short line each (the files, the queue's batch), for
+   * the batch page's input metadata (Spark's). Asked right after `recordsFor`, before the next batch's. Optional.
+   */
+  describeTaken?(batchTime: number, intervalMs: number): readonly string[];
 }
 
 /**
@@ -142,6 +147,11 @@ export interface PlannedSource<T = unknown> extends Source<T> {
   beforeForget?(folder: string): Promise<void>;
   /** How many records the tasks of a planned batch read, from their reports, once they ran; for the metrics. */
   recordsRead?(plan: ReadPlan, ctx: PlanContext): Promise<number>;
+  /**
+   * What a planned batch read, one short line per file, object or shard (a shard's sequence range, from its task's
+   * report), once its tasks ran: the batch page's input metadata (Spark's offset ranges). Optional.
+   */
+  describeRead?(plan: ReadPlan, ctx: PlanContext): Promise<readonly string[]>;
 }
 
 /** True when a source plans its batches and its tasks read them (see {@link PlannedSource}). */

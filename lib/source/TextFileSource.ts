@@ -4,6 +4,7 @@ import { SluiceError } from '../errors';
 import { type ListedFile, maxPartBytesOf } from './ByteRangePlanner';
 import { type LinePosition, readLinesAt } from './FileLineCursor';
 import { type FolderReadPart, planFolderParts } from './FolderReadPlanner';
+import { fileRangeLines } from './fileRangeLines';
 import type { BatchLimit } from './RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from './Source';
 import { concatLines, linesOf } from './textLines';
@@ -60,6 +61,8 @@ export class TextFileSource implements PlannedSource<string> {
    * are never read twice; see {@link forgetGone} for why it holds no more.
    */
   private readonly seen = new Set<string>();
+  /** The files the last batch of `recordsFor` read whole, for its input metadata; undefined when it took lines. */
+  private lastTaken: readonly string[] | undefined;
   /** Rate-limited: the file a batch took only part of, its lines, and how many of them batches took. */
   private partial: PartlyReadFile | undefined;
 
@@ -119,6 +122,7 @@ export class TextFileSource implements PlannedSource<string> {
    * the limit waits in the folder (a file's remaining lines, files not read yet) for the next batches.
    */
   async recordsFor(_batchTime?: number, _intervalMs?: number, limit?: BatchLimit): Promise<string[]> {
+    this.lastTaken = undefined;
     if (limit) return this.takeLines(limit.maxRecords());
     const listing = await this.listFolder();
     const fresh = listing.ready.filter((name) => !this.seen.has(name)).sort();
@@ -131,6 +135,7 @@ export class TextFileSource implements PlannedSource<string> {
     // takes all of these files again instead of silently losing the ones read before the failure.
     this.forgetGone(listing.present);
     for (const name of fresh) this.seen.add(name);
+    this.lastTaken = fresh;
     return lines;
   }
 
@@ -178,6 +183,16 @@ export class TextFileSource implements PlannedSource<string> {
     this.forgetGone(listing.present);
     for (const name of fresh) this.seen.add(name);
     return { reader: 'folder', parts };
+  }
+
+  /** The files a planned batch read, with their byte ranges (see `fileRangeLines`). */
+  async describeRead(plan: ReadPlan): Promise<readonly string[]> {
+    return fileRangeLines((plan.parts as (FolderReadPart | null)[]).flatMap((part) => part?.ranges ?? []));
+  }
+
+  /** The files the batch `recordsFor` just returned read whole; none for a rate-limited batch, which takes lines. */
+  describeTaken(): readonly string[] {
+    return this.lastTaken ?? [];
   }
 
   /** How many lines the tasks of a planned batch read: the sum of their reports (a missing one counts 0). */

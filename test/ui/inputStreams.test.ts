@@ -1,9 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSource } from '../../lib/job/JobSource';
 import { LocalRuntime } from '../../lib/local/LocalRuntime';
+import type { StreamingListener } from '../../lib/scheduler/StreamingListener';
 import type { BatchDetail, StreamingSummary } from '../../lib/ui/StreamingUiState';
 import { StreamingUiState } from '../../lib/ui/StreamingUiState';
 import { UiServer } from '../../lib/ui/UiServer';
@@ -31,8 +33,48 @@ function twoSources(baseDir: string): JobSource {
   };
 }
 
-/** Runs `job` on the logical clock with the UI's state listening, serves it, and reads what the page reads. */
-async function servedJson(job: JobSource, batches: number, storeDir: string) {
+/**
+ * Writes `files` files of one line (7 bytes) into `dir/in` once batch 1000 completed: the folder source reads only
+ * files that appear after it started, so batch 2000 takes them.
+ */
+function filesAfterFirstBatch(dir: string, files: number): StreamingListener {
+  mkdirSync(join(dir, 'in'));
+  return {
+    onBatchCompleted: ({ batchTime }) => {
+      if (batchTime !== 1000) return;
+      for (let i = 10; i < 10 + files; i++) writeFileSync(join(dir, 'in', `f${i}.txt`), `line${i}\n`);
+    },
+  };
+}
+
+/** A JSON job of a folder, a generator and a queue, all printed. */
+function threeSources(baseDir: string): JobSource {
+  return {
+    kind: 'document',
+    baseDir,
+    document: {
+      name: 'three-sources',
+      batchIntervalMs: 1000,
+      sources: {
+        logs: { type: 'textFileStream', directory: 'in' },
+        tweets: { type: 'generator', kind: 'tweets', ratePerSec: 5, seed: 1 },
+        fixes: { type: 'queue', batches: [['a'], ['b', 'c']] },
+      },
+      outputs: ['logs', 'tweets', 'fixes'].map((stream) => ({ stream, type: 'print' })),
+    },
+  };
+}
+
+/**
+ * Runs `job` for `batches` on the logical clock with the UI's state listening, serves it, and reads what the page
+ * reads: the summary and the last batch's page.
+ */
+async function servedJson(
+  job: JobSource,
+  batches: number,
+  storeDir: string,
+  listeners: readonly StreamingListener[] = [],
+) {
   const state = new StreamingUiState('test-job', 1000);
   const runtime = await LocalRuntime.start(job, {
     clock: 'logical',
@@ -40,7 +82,7 @@ async function servedJson(job: JobSource, batches: number, storeDir: string) {
     workers: 0,
     storeDir,
     write: () => {},
-    listeners: [state],
+    listeners: [state, ...listeners],
   });
   await runtime.run();
   const server = await UiServer.start(state, 0);
@@ -48,7 +90,7 @@ async function servedJson(job: JobSource, batches: number, storeDir: string) {
     const read = async (path: string) => (await fetch(`http://127.0.0.1:${server.port}${path}`)).json();
     return {
       summary: (await read('/api/streaming')) as StreamingSummary,
-      batch: (await read('/api/batch/2000')) as BatchDetail,
+      batch: (await read(`/api/batch/${batches * 1000}`)) as BatchDetail,
     };
   } finally {
     await server.close();
@@ -90,6 +132,31 @@ describe("the Streaming UI's input streams", () => {
       'test/helpers/runtimeJobs.ts:111 (queue(1 batches))',
       'test/helpers/runtimeJobs.ts:111 (queue(2 batches))',
     ]);
+  });
+
+  it("show on the batch page what each stream took: files, index ranges, the queue's batch", async () => {
+    // given a job of a folder, a generator of 5 records a second and a queue; 2 files appear after batch 1000
+    const files = filesAfterFirstBatch(dir, 2);
+    // when it runs 2 batches
+    const { batch } = await servedJson(threeSources(dir), 2, join(dir, 'store'), [files]);
+    // then batch 2000's page shows what each stream took
+    const took = Object.values(batch.info.inputs ?? {}).map((i) => [i.name, i.took, i.tookNotShown]);
+    expect(took).toEqual([
+      ['logs', ['f10.txt (7 bytes)', 'f11.txt (7 bytes)'], undefined],
+      ['tweets', ['records 5–9'], undefined],
+      ['fixes', ['queued batch 2 of 2'], undefined],
+    ]);
+  });
+
+  it('keep 10 lines of what a stream took and count the rest', async () => {
+    // given 12 files that appear after batch 1000
+    const files = filesAfterFirstBatch(dir, 12);
+    // when the job reads them in batch 2000
+    const { batch } = await servedJson(threeSources(dir), 2, join(dir, 'store'), [files]);
+    // then its page names the first 10 files, and counts 2 more
+    const logs = Object.values(batch.info.inputs ?? {}).find((i) => i.name === 'logs');
+    expect(logs?.took).toEqual(Array.from({ length: 10 }, (_, i) => `f${i + 10}.txt (7 bytes)`));
+    expect(logs?.tookNotShown).toBe(2);
   });
 
   it('are named by their ids in metrics written before streams had names', async () => {

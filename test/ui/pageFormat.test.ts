@@ -8,6 +8,7 @@ import {
   deadLetterRecord,
   delayUnit,
   histogram,
+  inputStreamRows,
   pollDelayMs,
   runEndBanner,
   stabilityLine,
@@ -260,5 +261,26 @@ describe("the header's start and the Statistics' heading", () => {
     expect(statisticsTitle({ batches, completedBatches: 1005, active: [] })).toBe(
       'Statistics (last 1000 completed batches of 1005; 0 active, not charted)',
     );
+  });
+});
+
+describe("the batch page's input streams", () => {
+  it('give each stream its records and what it took, with how many more lines the metrics did not keep', () => {
+    // given a batch of a folder of 12 files (10 lines kept) and a generator
+    const info = batchInfo({
+      batchTime: 2000,
+      inputRecords: { n1: 12, n2: 5 },
+      inputs: {
+        n1: { name: 'logs', took: ['f10.txt (7 bytes)', 'f11.txt (7 bytes)'], tookNotShown: 10 },
+        n2: { name: 'tweets', took: ['records 5–9'] },
+      },
+    });
+    // then each row has its name, records and lines, the folder's ending with how many more it read
+    expect(inputStreamRows(info)).toEqual([
+      { name: 'logs', records: 12, took: ['f10.txt (7 bytes)', 'f11.txt (7 bytes)', '… and 10 more'] },
+      { name: 'tweets', records: 5, took: ['records 5–9'] },
+    ]);
+    // and metrics written before streams were named have no rows
+    expect(inputStreamRows(batchInfo({ batchTime: 1000, inputRecords: { n1: 3 } }))).toEqual([]);
   });
 });

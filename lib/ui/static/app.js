@@ -8,6 +8,7 @@ import {
   deadLetterRecord,
   durationLabel as duration,
   histogram,
+  inputStreamRows,
   pollDelayMs,
   runEndBanner,
   stabilityLine,
@@ -302,6 +303,9 @@ function drawBatch(d) {
           .join(''),
     )
     .join('');
+  const inputs = inputStreamRows(b).map((input) =>
+    row([esc(input.name), input.records, input.took.length ? input.took.map(esc).join('<br>') : '-']),
+  );
   const letters = d.deadLetters.map((l) =>
     row([esc(l.op ?? l.dataset), esc(l.error), esc(deadLetterRecord(l))]),
   );
@@ -311,6 +315,7 @@ function drawBatch(d) {
     ${b.cost ? `<li>Cost: $${b.cost.dollars.toFixed(6)} (${esc(b.cost.prices)})</li>` : ''}
     ${slowest ? `<li>Slowest stage: <b>${slowest.stageId}: ${esc(slowest.description)}</b> (${ms(slowest.durationMs)})</li>` : ''}</ul>
     ${b.error ? `<h3>Error</h3><pre class="error">${esc(b.error)}</pre>` : ''}
+    ${inputs.length ? `<h3>Input Streams</h3>${table(['Input Stream', 'Records', 'Input Metadata'], inputs)}` : ''}
     <h3>Output Operations</h3>${ops || '<p>No output operation details in these metrics.</p>'}
     <h3>Dead Letters (${d.deadLetters.length + d.deadLettersNotShown})</h3>${letters.length ? table(['Op', 'Error', 'Record'], letters) : '<p>None.</p>'}`;
 }

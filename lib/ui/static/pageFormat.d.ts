@@ -1,5 +1,6 @@
 // The types of pageFormat.js, the page's plain functions, for the unit tests that import it.
 import type { DeadLetter } from '../../dataset/TaskContext';
+import type { BatchInfo } from '../../scheduler/StreamingListener';
 import type { StreamingSummary } from '../StreamingUiState';
 
 /** A dead letter's record for the batch page, cut to 300 characters; a letter may have none. */
@@ -67,3 +68,7 @@ export function startedAtLabel(startedAtMs: number): string;
 export function statisticsTitle(
   summary: Pick<StreamingSummary, 'batches' | 'completedBatches' | 'active'>,
 ): string;
+/** The batch page's input streams: each one's name, records, and what the batch took, then `… and K more`. */
+export function inputStreamRows(
+  info: Pick<BatchInfo, 'inputs' | 'inputRecords'>,
+): { name: string; records: number; took: string[] }[];

@@ -198,3 +198,16 @@ export function statisticsTitle(summary) {
   const shown = summary.batches.length;
   return `Statistics (last ${shown} completed batch${shown === 1 ? '' : 'es'} of ${summary.completedBatches}; ${summary.active.length} active, not charted)`;
 }
+
+/**
+ * The batch page's input streams, Spark's "Input Metadata": each stream's name, its records and what the batch
+ * took from it (files and byte ranges, shards and sequence numbers, blocks, index ranges), the lines the metrics
+ * kept then `… and K more`; none in metrics written before streams were named.
+ */
+export function inputStreamRows(info) {
+  return Object.entries(info.inputs ?? {}).map(([id, input]) => ({
+    name: input.name,
+    records: info.inputRecords?.[id] ?? 0,
+    took: [...(input.took ?? []), ...(input.tookNotShown ? [`… and ${input.tookNotShown} more`] : [])],
+  }));
+}
