@@ -341,6 +341,15 @@ export class StreamingContext implements DatasetContext {
     );
   }
 
+  /**
+   * An empty dataset of the graph, for a stream whose parent has no dataset at a batch time (Spark's empty RDD). Not
+   * `parallelize`, which a stream's body running now would take for its own: a foreachRDD's job is found from any
+   * code while it runs alone (`runningJob`), the scheduler's generation of later batches included.
+   */
+  emptyDataset<T>(partitions = 1): Dataset<T> {
+    return this.parallelizeDataset<T>([], partitions, this.graphScope);
+  }
+
   /** A small static dataset from an array; made inside a stream's body, it belongs to that batch (see `textFile`). */
   parallelize<T>(data: readonly T[], partitions = 1): Dataset<T> {
     return this.parallelizeDataset(data, partitions, this.bodyScope() ?? this.graphScope);

@@ -298,11 +298,12 @@ export abstract class Dataset<T = unknown> {
         `dataset ${this.id} was rebuilt inside a task; transformations and actions run in the driver`,
       );
     }
-    // A dataset of the graph (built with the job) that a stream's body transforms at batch time: the functions it
-    // makes belong to the body. Registered in the graph's scope, a closure made in a foreachRDD got an id no worker
+    // A static dataset (built with the job) that a stream's body transforms at batch time: the functions it makes
+    // belong to the body. Registered in the graph's scope, a closure made in a foreachRDD got an id no worker
     // rebuilding the job knows (its stage failed there), and one made in a transform an id that depended on how many
-    // batches the process had run.
-    const body = this.scope.isGraph ? this.ctx.bodyScope?.() : undefined;
+    // batches the process had run. Only a static one: the streams' own datasets are of the graph's scope too, and
+    // the scheduler builds later batches' while a foreachRDD runs, whose job any code finds then (`runningJob`).
+    const body = this.scope.isGraph && this.isStatic ? this.ctx.bodyScope?.() : undefined;
     return { ctx: this.ctx, scope: body ?? this.scope };
   }
 

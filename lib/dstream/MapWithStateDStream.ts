@@ -93,7 +93,7 @@ class InternalMapWithStateDStream<K, V, S, U> extends DStream<MapWithStateRecord
   }
 
   protected async compute(batchTime: number): Promise<Dataset<MapWithStateRecord<K, S, U>> | undefined> {
-    const data = (await this.parent.getOrCompute(batchTime)) ?? this.ssc.parallelize<[K, V]>([]);
+    const data = (await this.parent.getOrCompute(batchTime)) ?? this.ssc.emptyDataset<[K, V]>();
     const previousState = await this.getOrCompute(batchTime - this.slideMs);
     const previous = previousState
       ? ({ kind: 'state', dataset: previousState } as const)

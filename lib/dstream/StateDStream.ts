@@ -76,7 +76,7 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
   }
 
   protected async compute(batchTime: number): Promise<Dataset<[K, S]> | undefined> {
-    const data = (await this.parent.getOrCompute(batchTime)) ?? this.ssc.parallelize<[K, V]>([]);
+    const data = (await this.parent.getOrCompute(batchTime)) ?? this.ssc.emptyDataset<[K, V]>();
     const previous = (await this.getOrCompute(batchTime - this.slideMs)) ?? this.options.initialState;
     const groups = data.cogroup(previous ? [previous] : [], this.partitioner);
     return groups.mapPartitions<[K, S]>({ fnId: this.fnId ?? this.updateAt(batchTime) }, true);

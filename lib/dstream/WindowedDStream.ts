@@ -84,6 +84,6 @@ export class WindowedDStream<T> extends DStream<T> {
 
   protected async compute(batchTime: number): Promise<Dataset<T>> {
     const datasets = await this.parent.slice(batchTime - this.windowMs + this.parent.slideMs, batchTime);
-    return unionOf(datasets) ?? this.ssc.parallelize<T>([], 1);
+    return unionOf(datasets) ?? this.ssc.emptyDataset<T>();
   }
 }
