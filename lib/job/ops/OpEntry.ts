@@ -115,6 +115,38 @@ export function defineOp<Name extends string, Fields extends object>(
   return entry;
 }
 
+/** How an op with another input ({@link withInputOp}) combines each batch with it. */
+export interface WithInput {
+  /** With another stream, batch by batch. */
+  readonly stream: (node: DStream<any>, other: DStream<any>, partitions: number | undefined) => DStream<any>;
+  /** With a static dataset, every batch. */
+  readonly dataset: (mine: Dataset<any>, other: Dataset<any>, partitions: number | undefined) => Dataset<any>;
+}
+
+/**
+ * An op that combines each batch with the input `with` names, into `partitions`: another stream, batch by batch, or
+ * a static dataset, with every batch (as Spark's spam filter joins a stream with an RDD in `transform`).
+ */
+export function withInputOp<Name extends string>(
+  name: Name,
+  description: string,
+  spark: string,
+  combine: WithInput,
+): OpEntry<Name, { with: string; partitions?: number }> {
+  return defineOp<Name, { with: string; partitions?: number }>({
+    name,
+    description,
+    spark,
+    fields: { with: ref('withRef'), partitions: ref('partitions') },
+    required: ['with'],
+    build: (node, op, ctx) => {
+      if (!ctx.isDataset(op.with)) return combine.stream(node, ctx.stream(op.with), op.partitions);
+      const dataset = ctx.dataset(op.with);
+      return node.transform((ds) => combine.dataset(ds, dataset, op.partitions));
+    },
+  });
+}
+
 /** A reference to a definition shared by many ops in `job.schema.json` (`partitions`, `windowMs`, `fn`...). */
 export function ref(definition: string): object {
   return { $ref: `#/definitions/${definition}` };

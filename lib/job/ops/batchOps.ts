@@ -1,5 +1,5 @@
 import type { FnArgs } from '../JobDocument';
-import { defineOp, ref } from './OpEntry';
+import { defineOp, ref, withInputOp } from './OpEntry';
 
 /** The ops on whole batches: combining inputs, repartitioning, counting and reducing, and `transform`. */
 
@@ -65,19 +65,10 @@ export const distinct = defineOp<'distinct', { partitions?: number }>({
 
 /** Spark's RDD set ops, per batch: with a stream batch by batch, with a static dataset every batch. */
 function setOp<Name extends 'subtract' | 'intersection'>(name: Name, description: string, spark: string) {
-  return defineOp<Name, { with: string; partitions?: number }>({
-    name,
-    description,
-    spark,
-    fields: { with: ref('withRef'), partitions: ref('partitions') },
-    required: ['with'],
-    build: (node, op, ctx) => {
-      if (!ctx.isDataset(op.with)) {
-        return node.transformWith(ctx.stream(op.with), (mine, theirs) => mine[name](theirs, op.partitions));
-      }
-      const dataset = ctx.dataset(op.with);
-      return node.transform((ds) => ds[name](dataset, op.partitions));
-    },
+  return withInputOp(name, description, spark, {
+    stream: (node, other, partitions) =>
+      node.transformWith(other, (mine, theirs) => mine[name](theirs, partitions)),
+    dataset: (ds, other, partitions) => ds[name](other, partitions),
   });
 }
 

@@ -1,7 +1,7 @@
 import type { Dataset } from '../../dataset/Dataset';
 import { zeroCopier } from '../../dataset/zeroValue';
 import type { FnArgs } from '../JobDocument';
-import { defineOp, type OpEntry, ref } from './OpEntry';
+import { defineOp, type OpEntry, ref, withInputOp } from './OpEntry';
 
 /** The ops on `[key, value]` records of each batch: they shuffle by key. */
 
@@ -127,23 +127,12 @@ function joinOp<Name extends JoinName>(
   description: string,
   spark: string,
 ): OpEntry<Name, { with: string; partitions?: number }> {
-  return defineOp<Name, { with: string; partitions?: number }>({
-    name,
-    description,
-    spark,
-    fields: { with: ref('withRef'), partitions: ref('partitions') },
-    required: ['with'],
-    build: (node, op, ctx) => {
-      if (!ctx.isDataset(op.with)) return (node as any)[name](ctx.stream(op.with), op.partitions); // any: the five share one signature, their `this` types differ
-      // A static dataset joins every batch, as Spark's spam filter joins a stream with an RDD in transform.
-      const dataset = ctx.dataset(op.with);
-      return node.transform(
-        (ds): Dataset<any> =>
-          name === 'cogroup'
-            ? ds.cogroup([dataset], op.partitions)
-            : ds[name as Exclude<JoinName, 'cogroup'>](dataset, op.partitions),
-      );
-    },
+  return withInputOp(name, description, spark, {
+    stream: (node, other, partitions) => (node as any)[name](other, partitions), // any: the five share one signature, their `this` types differ
+    dataset: (ds, other, partitions): Dataset<any> =>
+      name === 'cogroup'
+        ? ds.cogroup([other], partitions)
+        : ds[name as Exclude<JoinName, 'cogroup'>](other, partitions),
   });
 }
 
