@@ -173,26 +173,46 @@ describe('Ctrl-C', () => {
   });
 });
 
+/**
+ * `sluice lambda-host --bucket b --stream s` on a free loopback port, with no tick and `args`, once it serves (or has
+ * exited); `stop()` sends SIGTERM, and `exited` resolves with its exit code.
+ */
+async function startLambdaHost(args: readonly string[] = []) {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'lambda-host',
+      ...['--bucket', 'b', '--stream', 's', '--port', String(port), '--tick', '0'],
+      ...args,
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  const serving = new Promise<void>((resolve) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('serving control, coordinator and worker')) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await Promise.race([serving, exited]);
+  return {
+    port,
+    stderr: () => stderr,
+    stop: () => child.kill('SIGTERM'),
+    exited,
+  };
+}
+
 describe('sluice lambda-host', () => {
   it('serves the functions on the Invoke API until SIGTERM, and the control function validates at the edge', async () => {
     // given the command on a free loopback port, with no tick
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [bin, 'lambda-host', '--bucket', 'b', '--stream', 's', '--port', String(port), '--tick', '0'],
-      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    const serving = new Promise<void>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('serving control, coordinator and worker')) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const host = await startLambdaHost();
+    const { port } = host;
     try {
-      await Promise.race([serving, exited]);
-      expect(stderr).toContain(`http://127.0.0.1:${port}`);
+      expect(host.stderr()).toContain(`http://127.0.0.1:${port}`);
       // when an invalid start event is sent to control, as `aws lambda invoke --endpoint-url` sends it
       const response = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/control/invocations`, {
         method: 'POST',
@@ -207,35 +227,17 @@ describe('sluice lambda-host', () => {
       expect(answer.ok).toBe(false);
       expect(answer.issues.map((i) => i.path)).toContain('batchIntervalMs');
     } finally {
-      child.kill('SIGTERM');
+      host.stop();
     }
     // and SIGTERM stops it cleanly
-    expect(await exited).toBe(0);
+    expect(await host.exited).toBe(0);
   });
 
   it('serves the coordinator and the worker with the memory the stack was deployed with', async () => {
     // given the command told a stack deployed with a 2048 MB coordinator and 1024 MB workers
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        bin,
-        'lambda-host',
-        ...['--bucket', 'b', '--stream', 's', '--port', String(port), '--tick', '0'],
-        ...['--coordinator-memory', '2048', '--worker-memory', '1024'],
-      ],
-      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    const serving = new Promise<void>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('serving control, coordinator and worker')) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const host = await startLambdaHost(['--coordinator-memory', '2048', '--worker-memory', '1024']);
+    const { port } = host;
     try {
-      await Promise.race([serving, exited]);
       // when each is sent an event it refuses at the edge, asking for the log's tail
       const memoryOf = async (fn: string, event: unknown) => {
         const response = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/${fn}/invocations`, {
@@ -252,9 +254,9 @@ describe('sluice lambda-host', () => {
       expect(await memoryOf('worker', {})).toBe('1024');
       expect(await memoryOf('control', { action: 'frobnicate' })).toBe('512');
     } finally {
-      child.kill('SIGTERM');
+      host.stop();
     }
-    expect(await exited).toBe(0);
+    expect(await host.exited).toBe(0);
   });
 
   it('refuses a memory size Lambda does not offer, with exit code 2', async () => {
@@ -274,28 +276,10 @@ describe('sluice lambda-host --modules', () => {
 
   it('serves the functions with the job modules deployed, and the control function refuses one that is not', async () => {
     // given the command with the fixture's folder of job modules
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        bin,
-        'lambda-host',
-        ...['--bucket', 'b', '--stream', 's', '--port', String(port), '--tick', '0'],
-        ...['--modules', jobModules],
-      ],
-      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    const serving = new Promise<void>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('serving control, coordinator and worker')) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const host = await startLambdaHost(['--modules', jobModules]);
+    const { port } = host;
     try {
-      await Promise.race([serving, exited]);
-      expect(stderr).toContain('modules moodFunctions, moodJob');
+      expect(host.stderr()).toContain('modules moodFunctions, moodJob');
       // when a document naming a module that was not deployed is sent to control
       const response = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/control/invocations`, {
         method: 'POST',
@@ -307,9 +291,9 @@ describe('sluice lambda-host --modules', () => {
       expect(answer.issues[0]).toMatchObject({ path: 'module' });
       expect(answer.issues[0]!.message).toMatch(/deployed modules: moodFunctions, moodJob/);
     } finally {
-      child.kill('SIGTERM');
+      host.stop();
     }
-    expect(await exited).toBe(0);
+    expect(await host.exited).toBe(0);
   }, 60_000);
 
   it('refuses a --modules path that does not exist, with exit code 2', async () => {
