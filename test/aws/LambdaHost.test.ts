@@ -2,23 +2,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
+import { hostLambdaClient } from '../helpers/hostLambdaClient';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.ts`, import.meta.url).pathname;
-
-/** A Lambda client of the real SDK, pointed at a host. */
-function lambdaClient(url: string): LambdaClient {
-  return new LambdaClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
-}
 
 const json = (out: InvokeCommandOutput) =>
   JSON.parse(new TextDecoder().decode(out.Payload)) as Record<string, any>;
@@ -63,7 +52,7 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
       },
       output: (fn, line) => lines.push({ fn, line }),
     });
-    lambda = lambdaClient(host.url);
+    lambda = hostLambdaClient(host.url);
   });
 
   afterAll(async () => {
@@ -309,7 +298,7 @@ describe('LambdaHost lifecycle', () => {
       functions: { echo: { module: fixture('echo') } },
       output: () => {},
     });
-    const lambda = lambdaClient(host.url);
+    const lambda = hostLambdaClient(host.url);
     const { pid } = json(await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: '{}' })));
     lambda.destroy();
     // when it stops

@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaTaskRunner, type LambdaTaskRunnerOptions } from '../../lib/aws/LambdaTaskRunner';
 import type { DeadLetter } from '../../lib/dataset/TaskContext';
@@ -19,6 +18,7 @@ import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import type { TaskRunner } from '../../lib/scheduler/TaskRunner';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { hostLambdaClient } from '../helpers/hostLambdaClient';
 import { failingJob, fixturesDir, userFunctionsJob } from '../job/fixtures/jobs';
 
 /** A JSON job with shuffles, a user functions module, a static-file join and a dead letter. */
@@ -162,13 +162,7 @@ describe('LambdaTaskRunner through a local Lambda host and functions/worker.ts',
       },
       output: () => {},
     });
-    lambda = new LambdaClient({
-      endpoint: host.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      requestHandler: new NodeHttpHandler(),
-      maxAttempts: 1,
-    });
+    lambda = hostLambdaClient(host.url);
     const inProcess = await runBatches(source, BATCHES, { workers: 0 });
     expected = {
       outputs: tables(inProcess.outputs),

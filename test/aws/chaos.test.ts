@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, s3Client } from '../../lib/aws/awsClients';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
@@ -10,6 +9,7 @@ import { formatRecord } from '../../lib/executor/formatRecord';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from '../helpers/freePort';
+import { hostLambdaClient } from '../helpers/hostLambdaClient';
 import { putShardBatches } from '../helpers/kinesisFeed';
 import { until } from '../helpers/until';
 
@@ -298,13 +298,7 @@ beforeAll(async () => {
       if (process.env.SLUICE_TEST_VERBOSE) process.stderr.write(`[${fn}] ${line}\n`);
     },
   });
-  lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
+  lambda = hostLambdaClient(host.url);
   local = await localRun();
 }, 180_000);
 

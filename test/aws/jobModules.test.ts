@@ -1,14 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateBucketCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_MEMORY_MB } from '../../lib/aws/deploymentContract';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
@@ -23,6 +22,7 @@ import { until } from '../helpers/until';
 /** How often the tests here poll what they wait for. */
 const POLL_MS = 500;
 
+import { hostLambdaClient } from '../helpers/hostLambdaClient';
 import { testKinesisClient, testS3Client, testStreams, uniqueName } from './localstack';
 
 /**
@@ -118,13 +118,7 @@ beforeAll(async () => {
       },
     },
   });
-  lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
+  lambda = hostLambdaClient(host.url);
 }, 180_000);
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalFunctions, startLocalFunctions } from '../../lib/devhost/localFunctions';
 import { freePort } from '../helpers/freePort';
+import { hostLambdaClient } from '../helpers/hostLambdaClient';
 
 /**
  * The stack's three handlers as `sluice lambda-host` serves them, each with the memory the stack gives it: what
@@ -15,13 +15,7 @@ const refused = { control: { action: 'frobnicate' }, coordinator: { action: 'fro
 
 /** The memory of each function, as its invocation's REPORT line (`LogType: Tail`) states it. */
 async function reportedMemoryMb(functions: LocalFunctions): Promise<Record<string, number>> {
-  const lambda = new LambdaClient({
-    endpoint: functions.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
+  const lambda = hostLambdaClient(functions.url);
   try {
     const entries = await Promise.all(
       Object.entries(refused).map(async ([name, event]) => {

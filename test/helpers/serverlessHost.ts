@@ -1,11 +1,11 @@
 import { isAbsolute } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { s3Client } from '../../lib/aws/awsClients';
 import { FUNCTION_MEMORY_MB } from '../../lib/aws/deploymentContract';
 import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { freePort } from './freePort';
+import { hostLambdaClient } from './hostLambdaClient';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -120,13 +120,7 @@ export async function startServerlessHost(options: ServerlessHostOptions): Promi
     },
     output: options.output ?? (() => {}),
   });
-  const lambda = new LambdaClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
+  const lambda = hostLambdaClient(host.url);
   return {
     host,
     lambda,
