@@ -39,7 +39,7 @@ export class StagePlanner {
     return { jobId, batchTime, stages: planner.stages, resultStageId: result.stageId, action };
   }
 
-  private stage(root: Dataset, shuffleWrite: ShuffleWriteSpec | undefined): StagePlan {
+  private stage(root: Dataset, shuffleWrite: ShuffleWriteSpec | undefined, onDriver = false): StagePlan {
     const datasets: DatasetSpec[] = [];
     const parents: StagePlan[] = [];
     const reads: number[] = [];
@@ -62,7 +62,7 @@ export class StagePlanner {
       stack.push({ ds: top.ds, expanded: true });
       for (const dep of top.ds.dependencies) {
         if (dep.kind === 'shuffle') {
-          parents.push(this.shuffleStage(dep, top.ds.origin));
+          parents.push(this.shuffleStage(dep, top.ds));
           reads.push(dep.shuffleId);
         } else if (!seen.has(dep.parent.id)) {
           stack.push({ ds: dep.parent, expanded: false });
@@ -77,22 +77,25 @@ export class StagePlanner {
       parentStageIds: [...new Set(parents.map((p) => p.stageId))],
       shuffleReads: reads,
       ...(shuffleWrite ? { shuffleWrite } : {}),
-      runOn: datasets.some((d) => d.driverOnly) ? 'driver' : 'any',
+      runOn: onDriver || datasets.some((d) => d.driverOnly) ? 'driver' : 'any',
     };
     this.stages.push(stage);
     return stage;
   }
 
-  private shuffleStage(dep: ShuffleDependency, readerOrigin: string | undefined): StagePlan {
+  private shuffleStage(dep: ShuffleDependency, reader: Dataset): StagePlan {
     let stage = this.byShuffle.get(dep.shuffleId);
     if (!stage) {
+      const readerOrigin = reader.origin;
       const write = {
         ...dep.writeSpec(),
         ...(readerOrigin === undefined ? {} : { origin: readerOrigin }),
         ...(this.shuffle.inlineMaxBytes === undefined ? {} : { inlineMaxBytes: this.shuffle.inlineMaxBytes }),
         ...(this.keySpace === undefined ? {} : { keySpace: this.keySpace }),
       };
-      const mapStage = this.stage(dep.parent, write);
+      // A map side that combines runs the reader's functions: made in a foreachRDD's body, only the driver has
+      // them, so the map stage runs there too, whatever its own datasets are.
+      const mapStage = this.stage(dep.parent, write, reader.driverOnly && combinesWithOwnFunctions(write));
       const groupSize = mergeGroupSize(mapStage.numPartitions, write.partitioner.numPartitions, this.shuffle);
       stage = groupSize === undefined ? mapStage : this.mergeStage(mapStage, dep.shuffleId, groupSize);
       this.byShuffle.set(dep.shuffleId, stage);
@@ -119,6 +122,15 @@ export class StagePlanner {
     this.stages.push(stage);
     return stage;
   }
+}
+
+/** Whether a map side combines with functions of a scope (a built-in one any process has is not). */
+function combinesWithOwnFunctions(write: ShuffleWriteSpec): boolean {
+  const aggregator = write.aggregator;
+  if (!aggregator || !write.mapSideCombine) return false;
+  // A built-in may wrap a scope's function in its id (`builtin:keyBy:<id>`), whose scopes carry an `@`.
+  const own = (id: string) => !id.startsWith('builtin:') || id.includes('@');
+  return own(aggregator.createCombiner) || own(aggregator.mergeValue) || own(aggregator.mergeCombiners);
 }
 
 /**

@@ -622,6 +622,31 @@ export const cases = {
     ],
     ordered: true,
   }),
+  // A by-key op with a function made in the foreachRDD: its map side combines with that function, which only the
+  // driver has, so with worker threads that stage runs in the driver too.
+  reduceByKeyInBody: actionCase({
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['a', 3],
+        ['b', 4],
+        ['c', 5],
+      ],
+      [],
+    ] as unknown[][],
+    partitions: 2,
+    action: async (ds) =>
+      (await (ds as Dataset<[string, number]>).reduceByKey((a, b) => a + b, 3).collect()).sort(),
+    expected: [
+      [
+        ['a', 4],
+        ['b', 6],
+        ['c', 5],
+      ],
+      [],
+    ],
+  }),
   // foreachPartition sees each partition once, with its index; foreach sees every record.
   foreachPartition: actionCase({
     input: [['a', 'b', 'c', 'd'], []],
