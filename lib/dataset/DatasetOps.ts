@@ -389,8 +389,16 @@ define(
       aggregator,
       mapSideCombine,
     );
+    // The shuffle placed every key by the partitioner, so the result carries it, as Spark's ShuffledRDD does: a
+    // later cogroup, join or union with the same partitioner reads it in place instead of shuffling it again.
     return new ShuffledDataset(
-      { ctx, scope, deps: [dep], numPartitions: partitioner.numPartitions },
+      {
+        ctx,
+        scope,
+        deps: [dep],
+        numPartitions: partitioner.numPartitions,
+        partitioner: partitioner.toSpec(),
+      },
       aggregator,
       mapSideCombine,
     );

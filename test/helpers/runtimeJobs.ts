@@ -551,3 +551,37 @@ export const staticTableInBodies = defineJob({ batchIntervalMs: 1000 }, (ssc) =>
     .transform((ds: Dataset<[string, boolean]>) => ds.join(table.mapValues((n: number) => n * 10)))
     .collectBatches('joined');
 });
+
+/** Two reduceByKey results over as many partitions, joined: Spark reads both in place (a narrow cogroup). */
+export const joinOfReducedResults = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<[string, number]>([
+      [
+        ['a', 1],
+        ['b', 2],
+        ['a', 3],
+      ],
+    ])
+    .transform((ds) => {
+      const sums = ds.reduceByKey((a, b) => a + b, 2);
+      const maxima = ds.reduceByKey((a, b) => Math.max(a, b), 2);
+      return sums.join(maxima, 2);
+    })
+    .collectBatches('joined');
+});
+
+/** An incremental window count: each batch's counts are reduced once, then read in place by the window. */
+export const incrementalWindowCount = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<string>([['a', 'b'], ['a'], ['b', 'b'], ['c']])
+    .map((w) => [w, 1] as [string, number])
+    .reduceByKeyAndWindow(
+      (a, b) => a + b,
+      (a, b) => a - b,
+      2000,
+      1000,
+      2,
+      ([, n]) => n > 0,
+    )
+    .collectBatches('window');
+});

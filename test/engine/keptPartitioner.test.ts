@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { runBatches } from '../../lib/local/LocalRuntime';
+
+const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
+const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
+
+// Spark's ShuffledRDD carries its partitioner, so a by-key result is read in place by the next by-key op with as
+// many partitions. Counting a batch's stages shows whether a second shuffle ran.
+describe('a by-key result keeps its partitioner', () => {
+  it('a join of two reduceByKey results shuffles only for the reductions', async () => {
+    // given two reduceByKey results over 2 partitions, joined over 2 partitions
+    // when the batch runs
+    const result = await runBatches(job('joinOfReducedResults'), 1);
+    // then it has the two reductions' map stages and one stage that reduces and joins: no shuffle for the join
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('joined')).toEqual([
+      [
+        ['a', [4, 3]],
+        ['b', [2, 2]],
+      ],
+    ]);
+    expect(result.batches[0]!.stages).toBe(3);
+  });
+
+  for (const workers of [0, 2]) {
+    it(`an incremental window reads each batch's reduced counts in place (${workers} workers)`, async () => {
+      // given an incremental reduceByKeyAndWindow over 2 s sliding every 1 s, 2 partitions
+      // when four batches run
+      const result = await runBatches(job('incrementalWindowCount'), 4, { workers });
+      // then the windows are right, and each batch has two stages: the new batch's map side, and one stage that
+      // reduces it and merges it with the window (Spark's narrow cogroup), not a second shuffle of the window
+      expect(result.error).toBeUndefined();
+      const sorted = result.recordsOf('window').map((batch) => [...batch].sort());
+      expect(sorted).toEqual([
+        [
+          ['a', 1],
+          ['b', 1],
+        ],
+        [
+          ['a', 2],
+          ['b', 1],
+        ],
+        [
+          ['a', 1],
+          ['b', 2],
+        ],
+        [
+          ['b', 2],
+          ['c', 1],
+        ],
+      ]);
+      expect(result.batches.map((b) => b.stages)).toEqual([2, 2, 2, 2]);
+    });
+  }
+});
