@@ -72,6 +72,11 @@ declare module './Dataset' {
     union(...others: Dataset<T>[]): Dataset<T>;
     /** Spreads the records evenly over `numPartitions` partitions (a shuffle). */
     repartition(numPartitions: number): Dataset<T>;
+    /**
+     * Places every `[key, value]` record by key (Spark's `partitionBy`): a shuffle, unless the dataset is already
+     * placed by an equal partitioner. A later join, cogroup or lookup with that partitioner reads it in place.
+     */
+    partitionBy<K, V>(this: Dataset<[K, V]>, partitioning: Partitioning): Dataset<[K, V]>;
     /** Spark's combineByKey; `mapSideCombine` defaults to true. */
     combineByKey<K, V, C>(
       this: Dataset<[K, V]>,
@@ -362,6 +367,20 @@ define('repartition', function (this: Dataset<any>, numPartitions: number) {
   const { ctx, scope } = this.driverContext();
   const dep = new ShuffleDependency(this, ctx.newShuffleId(), new HashPartitioner(numPartitions), false);
   return new ShuffledDataset({ ctx, scope, deps: [dep], numPartitions }, undefined, false);
+});
+
+define('partitionBy', function (this: Dataset<[unknown, unknown]>, partitioning: Partitioning) {
+  if (partitioning === undefined)
+    throw new TypeError('partitionBy needs a number of partitions or a partitioner');
+  const partitioner = partitionerOf(this, partitioning);
+  if (partitioner.equals(this.partitioner && HashPartitioner.fromSpec(this.partitioner))) return this;
+  const { ctx, scope } = this.driverContext();
+  const dep = new ShuffleDependency(this, ctx.newShuffleId(), partitioner, true);
+  return new ShuffledDataset(
+    { ctx, scope, deps: [dep], numPartitions: partitioner.numPartitions, partitioner: partitioner.toSpec() },
+    undefined,
+    false,
+  );
 });
 
 define(
@@ -737,11 +756,22 @@ define('collectAsMap', async function (this: Dataset<any>) {
 });
 
 define('lookup', async function (this: Dataset<[unknown, unknown]>, key: unknown) {
-  // Spark reads only the key's partition when the dataset has a partitioner; here every partition is filtered,
-  // which a foreachRDD's small datasets hardly notice. The key is matched as the shuffle matches keys.
   const wanted = new KeyedMap<true>();
   wanted.set(key, true);
-  return this.filter((record: unknown) => wanted.has(pairOf(record)[0]))
+  return onlyPartitionOf(this, key)
+    .filter((record: unknown) => wanted.has(pairOf(record)[0]))
     .values()
     .collect();
 });
+
+/**
+ * The one partition that can hold `key` when the dataset is placed by a partitioner, as a dataset of one partition
+ * (Spark's PartitionPruningRDD, which its `lookup` reads): the other partitions are never computed. Without a
+ * partitioner, the dataset itself.
+ */
+function onlyPartitionOf(ds: Dataset<[unknown, unknown]>, key: unknown): Dataset<[unknown, unknown]> {
+  if (!ds.partitioner) return ds;
+  const { ctx, scope } = ds.driverContext();
+  const partition = HashPartitioner.fromSpec(ds.partitioner).partition(key);
+  return new UnionDataset({ ctx, scope, deps: [new RangeDependency(ds, partition, 0, 1)], numPartitions: 1 });
+}

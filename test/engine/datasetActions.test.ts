@@ -50,6 +50,17 @@ describe('the failures of the actions Spark users call in foreachRDD', () => {
     expect(result.deadLetters[1]!.error).toMatch(/expected a \[key, value\] pair/);
   });
 
+  for (const workers of [0, 2]) {
+    it(`lookup reads only the key's partition of a dataset placed by a partitioner (${workers} workers)`, async () => {
+      // given datasets placed by partitionBy(3) and reduceByKey(f, 3), whose partitions other than 1 throw
+      // when lookup asks for key 4 (partition 1) and key 7 (partition 1, absent)
+      const result = await runBatches(job('lookupReadsOnlyItsPartition'), 1, { workers });
+      // then the batch completes with the key's values: no other partition was computed
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('lookup')).toEqual([[['c', 'e'], ['c+e'], []]]);
+    });
+  }
+
   it('foreachPartition that throws fails its task on every attempt and the batch with it', async () => {
     // given a sink that refuses the partition holding 'b', and 2 attempts per task
     // when the batch runs

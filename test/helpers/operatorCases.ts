@@ -647,6 +647,43 @@ export const cases = {
       [],
     ],
   }),
+  // partitionBy places each pair by its key's hash (an integer key hashes to itself: key mod 3), and a dataset
+  // placed so already is returned as it is.
+  partitionByAction: actionCase({
+    input: [
+      [
+        [0, 'a'],
+        [4, 'b'],
+        [2, 'c'],
+        [3, 'd'],
+        [1, 'e'],
+      ],
+    ] as unknown[][],
+    partitions: 2,
+    action: async (ds) => {
+      const placed = (ds as Dataset<[number, string]>).partitionBy(3);
+      const partitions = (await placed.glom().collect()).map((records) => records.sort());
+      return [partitions, placed.partitionBy(3) === placed, placed.partitionBy(2) === placed];
+    },
+    expected: [
+      [
+        [
+          [
+            [0, 'a'],
+            [3, 'd'],
+          ],
+          [
+            [1, 'e'],
+            [4, 'b'],
+          ],
+          [[2, 'c']],
+        ],
+        true,
+        false,
+      ],
+    ],
+    ordered: true,
+  }),
   // foreachPartition sees each partition once, with its index; foreach sees every record.
   foreachPartition: actionCase({
     input: [['a', 'b', 'c', 'd'], []],

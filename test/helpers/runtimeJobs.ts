@@ -552,6 +552,36 @@ export const staticTableInBodies = defineJob({ batchIntervalMs: 1000 }, (ssc) =>
     .collectBatches('joined');
 });
 
+/**
+ * `lookup` on datasets placed by a partitioner (`partitionBy`, and a `reduceByKey` whose result carries its
+ * partitioner): every partition but the key's throws, so the batch completes only if lookup reads that one alone.
+ * Integer keys hash to themselves, so key 4 lives in partition 4 mod 3 = 1.
+ */
+export const lookupReadsOnlyItsPartition = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 1 }, (ssc) => {
+  const onlyPartition1 = (records: Array<[number, string]>, partition: number) => {
+    if (partition !== 1) throw new Error(`partition ${partition} was computed`);
+    return records;
+  };
+  ssc
+    .queueStream<[number, string]>([
+      [
+        [0, 'a'],
+        [1, 'b'],
+        [4, 'c'],
+        [2, 'd'],
+        [4, 'e'],
+      ],
+    ])
+    .foreachRDD(async (ds, batchTime) => {
+      const placed = ds.partitionBy(3).mapPartitions(onlyPartition1, true);
+      const reduced = ds
+        .reduceByKey((a, b) => [a, b].sort().join('+'), 3)
+        .mapPartitions(onlyPartition1, true);
+      const records = [(await placed.lookup(4)).sort(), await reduced.lookup(4), await reduced.lookup(7)];
+      ssc.emitOutput({ output: 'lookup', type: 'foreachRDD', batchTime, records, count: records.length });
+    });
+});
+
 /** Two reduceByKey results over as many partitions, joined: Spark reads both in place (a narrow cogroup). */
 export const joinOfReducedResults = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
