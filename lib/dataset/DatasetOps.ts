@@ -5,6 +5,7 @@
  */
 
 import { CoGroupedDataset } from './CoGroupedDataset';
+import { CombinedInPlaceDataset } from './CombinedInPlaceDataset';
 import { firstValueOf } from './checkedReducer';
 import { Dataset } from './Dataset';
 import {
@@ -400,6 +401,20 @@ define(
       mergeCombiners: fnIdOf(this, mergeCombiners),
     };
     const partitioner = partitionerOf(this, partitioning);
+    if (partitioner.equals(this.partitioner && HashPartitioner.fromSpec(this.partitioner))) {
+      // Every key is in one partition already (a window over a reduced stream, a second reduceByKey): combine
+      // each partition in place, as Spark does, instead of shuffling it again.
+      return new CombinedInPlaceDataset(
+        {
+          ctx,
+          scope,
+          deps: [new OneToOneDependency(this)],
+          numPartitions: partitioner.numPartitions,
+          partitioner: partitioner.toSpec(),
+        },
+        aggregator,
+      );
+    }
     const dep = new ShuffleDependency(
       this,
       ctx.newShuffleId(),

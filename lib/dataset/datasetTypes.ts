@@ -1,5 +1,6 @@
 import { BlockDataset } from './BlockDataset';
 import { CoGroupedDataset } from './CoGroupedDataset';
+import { CombinedInPlaceDataset } from './CombinedInPlaceDataset';
 import type { Dataset, DatasetSpec } from './Dataset';
 import { DirectInputDataset } from './DirectInputDataset';
 import { DirectReadDataset } from './DirectReadDataset';
@@ -17,6 +18,7 @@ import { UnionDataset } from './UnionDataset';
 export const datasetTypes: Readonly<Record<string, (spec: DatasetSpec) => Dataset>> = {
   block: BlockDataset.fromSpec,
   cogroup: CoGroupedDataset.fromSpec,
+  combinedInPlace: CombinedInPlaceDataset.fromSpec,
   directInput: DirectInputDataset.fromSpec,
   directRead: DirectReadDataset.fromSpec,
   mapPartitions: MapPartitionsDataset.fromSpec,

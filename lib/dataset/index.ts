@@ -2,6 +2,7 @@ import './DatasetOps';
 
 export * from './BlockDataset';
 export * from './CoGroupedDataset';
+export * from './CombinedInPlaceDataset';
 export * from './Dataset';
 export * from './DatasetOps';
 export * from './Dependency';

@@ -52,4 +52,49 @@ describe('a by-key result keeps its partitioner', () => {
       expect(result.batches.map((b) => b.stages)).toEqual([2, 2, 2, 2]);
     });
   }
+
+  const windows = [
+    [
+      ['a', 1],
+      ['b', 1],
+    ],
+    [
+      ['a', 2],
+      ['b', 1],
+    ],
+    [
+      ['a', 1],
+      ['b', 2],
+    ],
+    [
+      ['b', 2],
+      ['c', 1],
+    ],
+  ];
+  for (const exportName of ['recomputedWindowCount', 'groupedWindow']) {
+    for (const workers of [0, 2]) {
+      it(`a window recomputed every batch combines its reduced batches in place: ${exportName} (${workers} workers)`, async () => {
+        // given reduceByKeyAndWindow without an inverse (or groupByKeyAndWindow), 2 s sliding every 1 s, 2 partitions
+        // when four batches run
+        const result = await runBatches(job(exportName), 4, { workers });
+        // then the windows are right, and each batch shuffles only its own records: the window's batches, placed by
+        // the same partitioner, are combined where they are (Spark's combineByKey in place), not shuffled again
+        expect(result.error).toBeUndefined();
+        expect(result.recordsOf('window').map((batch) => [...batch].sort())).toEqual(windows);
+        expect(result.batches.map((b) => b.stages)).toEqual([2, 2, 2, 2]);
+      });
+    }
+  }
+
+  it('a function that throws in an in-place combine dead-letters the value and keeps the key', async () => {
+    // given a window reduce that refuses a sum over 2, and batches bringing a twice, then once
+    // when both batches run
+    const result = await runBatches(job('windowReduceRefuses'), 2);
+    // then the second window keeps the first batch's 2 and dead-letters the value it could not add, naming the op
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('window')).toEqual([[['a', 2]], [['a', 2]]]);
+    expect(result.deadLetters.map((d) => d.record)).toEqual([['a', 1]]);
+    expect(result.deadLetters[0]!.error).toMatch(/1 \+ 2 is over 2|2 \+ 1 is over 2/);
+    expect(result.deadLetters[0]!.op).toMatch(/^test\/helpers\/runtimeJobs\.ts:\d+ \(reduce/);
+  });
 });

@@ -615,3 +615,39 @@ export const incrementalWindowCount = defineJob({ batchIntervalMs: 1000 }, (ssc)
     )
     .collectBatches('window');
 });
+
+/** A window count recomputed from the window's reduced batches every batch (no inverse function). */
+export const recomputedWindowCount = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<string>([['a', 'b'], ['a'], ['b', 'b'], ['c']])
+    .map((w) => [w, 1] as [string, number])
+    .reduceByKeyAndWindow((a, b) => a + b, 2000, 1000, 2)
+    .collectBatches('window');
+});
+
+/** The values of each key over the window, grouped from the window's grouped batches. */
+export const groupedWindow = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<string>([['a', 'b'], ['a'], ['b', 'b'], ['c']])
+    .map((w) => [w, w.toUpperCase()] as [string, string])
+    .groupByKeyAndWindow(2000, 1000, 2)
+    .mapValues((vs) => vs.length)
+    .collectBatches('window');
+});
+
+/** A window reduce whose function refuses a sum over 2: the window's in-place combine dead-letters that value. */
+export const windowReduceRefuses = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<string>([['a', 'a'], ['a']])
+    .map((w) => [w, 1] as [string, number])
+    .reduceByKeyAndWindow(
+      (a, b) => {
+        if (a + b > 2) throw new RangeError(`${a} + ${b} is over 2`);
+        return a + b;
+      },
+      2000,
+      1000,
+      2,
+    )
+    .collectBatches('window');
+});
