@@ -21,6 +21,10 @@ const FILES: Readonly<Record<string, { readonly file: string; readonly type: str
     file: join(STATIC_DIR, 'pageFormat.js'),
     type: 'text/javascript; charset=utf-8',
   },
+  '/static/batchPage.js': {
+    file: join(STATIC_DIR, 'batchPage.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   '/static/app.css': { file: join(STATIC_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   '/static/uPlot.iife.min.js': {
     file: join(UPLOT_DIR, 'uPlot.iife.min.js'),

@@ -1,20 +1,23 @@
 // The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
+import { batchPageHtml } from './batchPage.js';
 import {
   ApiError,
   activeBatchesNote,
   averageLabel,
   batchPageError,
   batchTimeLabel,
-  deadLetterRecord,
   durationLabel as duration,
+  escapeHtml as esc,
   histogram,
-  inputStreamRows,
+  msLabel as ms,
   pollDelayMs,
+  htmlRow as row,
   runEndBanner,
   stabilityLine,
   startedAtLabel,
   statisticsCharts,
   statisticsTitle,
+  htmlTable as table,
 } from './pageFormat.js';
 
 const PAGE_SIZE = 100;
@@ -24,15 +27,6 @@ window.sluiceCharts = charts;
 let completedPage = 0;
 let timer;
 let lastSummary;
-
-const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const ms = (v) => (v === undefined ? '-' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
-const bytes = (n) =>
-  n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
-const row = (cells, cls = '') =>
-  `<tr class="${cls}">${cells.map((c) => `<td${typeof c === 'string' ? ' class="text"' : ''}>${c ?? '-'}</td>`).join('')}</tr>`;
-const table = (heads, rows) =>
-  `<table><tr>${heads.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table>`;
 
 async function getJson(url) {
   const response = await fetch(url);
@@ -233,91 +227,7 @@ function drawStreaming(s) {
 
 // ---- the batch page --------------------------------------------------------------------------------------
 function drawBatch(d) {
-  const b = d.info;
-  const stages = (b.outputOps || []).flatMap((op) => op.jobs.flatMap((j) => j.stages));
-  const slowest = stages.reduce((a, s) => (a && a.durationMs >= s.durationMs ? a : s), undefined);
-  const ops = (b.outputOps || [])
-    .map(
-      (op) =>
-        `<h4>Output Op ${op.id}: ${esc(op.name)} (${ms(op.durationMs)}, ${op.error ? '<span class="failed">failed</span>' : 'succeeded'})</h4>` +
-        (op.error ? `<pre class="error">${esc(op.error)}</pre>` : '') +
-        op.jobs
-          .map(
-            (j) =>
-              `<p>Job ${j.jobId}: ${esc(j.action)}, planning ${ms(j.planningMs)}</p>` +
-              table(
-                [
-                  'Stage Id',
-                  'Description',
-                  'Ran On',
-                  'Duration',
-                  'Tasks',
-                  'Records In',
-                  'Records Out',
-                  'Shuffle Read',
-                  'Shuffle Write',
-                  'Storage Requests',
-                  'Compute Time',
-                  'Storage Time',
-                ],
-                j.stages.map((s) =>
-                  row(
-                    [
-                      s.stageId,
-                      esc(s.description),
-                      esc(s.ranOn),
-                      ms(s.durationMs),
-                      s.tasks.length,
-                      s.recordsIn,
-                      s.recordsOut,
-                      bytes(s.shuffleBytesRead),
-                      bytes(s.shuffleBytesWritten),
-                      s.storageRequests,
-                      ms(s.computeMs),
-                      ms(s.storageMs),
-                    ],
-                    s === slowest ? 'slowest stage' : 'stage',
-                  ),
-                ),
-              ) +
-              j.stages
-                .map(
-                  (s) =>
-                    `<details><summary>Tasks of stage ${s.stageId}</summary>` +
-                    table(
-                      ['Partition', 'Duration', 'Attempts', 'Speculative Copy', 'Ran On'],
-                      s.tasks.map((t) =>
-                        row([
-                          t.partition,
-                          ms(t.durationMs),
-                          t.attempts,
-                          t.speculative ?? 'none',
-                          esc(s.ranOn),
-                        ]),
-                      ),
-                    ) +
-                    '</details>',
-                )
-                .join(''),
-          )
-          .join(''),
-    )
-    .join('');
-  const inputs = inputStreamRows(b).map((input) =>
-    row([esc(input.name), input.records, input.took.length ? input.took.map(esc).join('<br>') : '-']),
-  );
-  const letters = d.deadLetters.map((l) =>
-    row([esc(l.op ?? l.dataset), esc(l.error), esc(deadLetterRecord(l))]),
-  );
-  page.innerHTML = `<p><a href="#/">Back to Streaming</a></p><h3>Details of batch at ${batchTimeLabel(b.batchTime, d.batchIntervalMs)}</h3>
-    <ul><li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${b.records}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
-    <li>Tasks: ${b.tasks} (${b.taskAttempts} attempts, ${b.speculativeTasks} speculative copies, ${b.speculativeWins} won)</li>
-    ${b.cost ? `<li>Cost: $${b.cost.dollars.toFixed(6)} (${esc(b.cost.prices)})</li>` : ''}
-    ${slowest ? `<li>Slowest stage: <b>${slowest.stageId}: ${esc(slowest.description)}</b> (${ms(slowest.durationMs)})</li>` : ''}</ul>
-    ${b.error ? `<h3>Error</h3><pre class="error">${esc(b.error)}</pre>` : ''}
-    ${inputs.length ? `<h3>Input Streams</h3>${table(['Input Stream', 'Records', 'Input Metadata'], inputs)}` : ''}
-    <h3>Output Operations</h3>${ops || '<p>No output operation details in these metrics.</p>'}
-    <h3>Dead Letters (${d.deadLetters.length + d.deadLettersNotShown})</h3>${letters.length ? table(['Op', 'Error', 'Record'], letters) : '<p>None.</p>'}`;
+  page.innerHTML = batchPageHtml(d);
 }
 
 // ---- the tune page: a search that `sluice tune --out` wrote (sluice ui --tune) ----------------------------

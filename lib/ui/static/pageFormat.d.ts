@@ -72,3 +72,13 @@ export function statisticsTitle(
 export function inputStreamRows(
   info: Pick<BatchInfo, 'inputs' | 'inputRecords'>,
 ): { name: string; records: number; took: string[] }[];
+/** Text made safe to put in HTML. */
+export function escapeHtml(value: unknown): string;
+/** A duration in the tables: `250 ms`, `1.5 s`; `-` when undefined. */
+export function msLabel(ms: number | undefined): string;
+/** A size in bytes: `512 B`, `1.5 KiB`, `2.0 MiB`. */
+export function bytesLabel(n: number): string;
+/** A table row of HTML cells; a string cell is text. */
+export function htmlRow(cells: readonly unknown[], cls?: string): string;
+/** A table of `heads` over `rows` (from `htmlRow`). */
+export function htmlTable(heads: readonly string[], rows: readonly string[]): string;

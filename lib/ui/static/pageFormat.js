@@ -211,3 +211,32 @@ export function inputStreamRows(info) {
     took: [...(input.took ?? []), ...(input.tookNotShown ? [`… and ${input.tookNotShown} more`] : [])],
   }));
 }
+
+/** Text made safe to put in HTML, in an element or an attribute. */
+export function escapeHtml(value) {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A duration in the tables: `250 ms`, `1.5 s`; `-` when unknown. */
+export function msLabel(ms) {
+  return ms === undefined ? '-' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A size in bytes: `512 B`, `1.5 KiB`, `2.0 MiB`. */
+export function bytesLabel(n) {
+  return n < 1024
+    ? `${n} B`
+    : n < 1048576
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+/** A table row of HTML cells (`-` for a missing one); a string cell is text, aligned as such. */
+export function htmlRow(cells, cls = '') {
+  return `<tr class="${cls}">${cells.map((c) => `<td${typeof c === 'string' ? ' class="text"' : ''}>${c ?? '-'}</td>`).join('')}</tr>`;
+}
+
+/** A table of `heads` (text) over `rows` (HTML, from `htmlRow`). */
+export function htmlTable(heads, rows) {
+  return `<table><tr>${heads.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.join('')}</table>`;
+}
