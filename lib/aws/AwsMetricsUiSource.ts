@@ -59,6 +59,8 @@ export class AwsMetricsUiSource implements StreamingUiSource {
       // The coordinator keeps stream time, not wall time: the kept batches' span is what the header can say.
       startedAtMs: Date.now() - (batches.at(-1)?.batchTime ?? 0),
       readOnly: true,
+      // The coordinator drives batches on the real clock only.
+      wallClock: true,
       completedBatches: batches.length,
       records: batches.reduce((n, b) => n + b.records, 0),
       delayGrowingFor: trend.growingFor,

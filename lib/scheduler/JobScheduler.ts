@@ -318,6 +318,7 @@ export class JobScheduler {
     );
     const info: BatchInfo = {
       batchTime,
+      ...(this.clock.kind === 'system' ? { dueAtMs: dueAt } : {}),
       records,
       inputRecords,
       inputs,

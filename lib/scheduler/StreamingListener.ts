@@ -3,7 +3,14 @@ import type { OutputEvent } from '../dstream/DStreamOps';
 
 /** What one batch took: Spark's BatchInfo, the signal that shows whether a configuration is stable. */
 export interface BatchInfo {
+  /** Stream time: ms since the run's start, a multiple of the batch interval. */
   readonly batchTime: number;
+  /**
+   * When the batch fell due on the wall clock, ms since the epoch: Spark's batch time, which the Streaming UI shows
+   * as a date. Only on the system clock; on the logical clock (`--fast`, simulations) batches run back to back and
+   * have no such moment, and older metrics lack it.
+   */
+  readonly dueAtMs?: number;
   /** Records that entered through input streams. */
   readonly records: number;
   /** The records of each input stream, by its id (Spark's `streamIdToInputInfo`); absent in older metrics. */

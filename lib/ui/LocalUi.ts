@@ -40,10 +40,13 @@ export class LocalUi {
     return new LocalUi(listeners, state, server);
   }
 
-  /** Names the run on the page once the job is built, and prints the page's address. */
-  describe(jobName: string, batchIntervalMs: number, log: (text: string) => void): void {
+  /**
+   * Names the run on the page once the job is built, and prints the page's address. `wallClock`: false on the
+   * logical clock (`--fast`), whose batches have no date.
+   */
+  describe(jobName: string, batchIntervalMs: number, log: (text: string) => void, wallClock = true): void {
     if (!this.state || !this.server) return;
-    this.state.describe(jobName, batchIntervalMs);
+    this.state.describe(jobName, batchIntervalMs, Date.now(), wallClock);
     log(`Streaming UI at ${this.server.url}\n`);
   }
 

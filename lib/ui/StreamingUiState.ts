@@ -18,6 +18,11 @@ export interface StreamingSummary {
   readonly startedAtMs: number;
   /** Whether the page reads a finished record (AWS metrics) rather than a run in this process. */
   readonly readOnly: boolean;
+  /**
+   * Whether batches fall due on the wall clock, so that the page names a batch by its date (`dueAtMs`, as Spark
+   * does) rather than its stream time: false on the logical clock (`sluice run --fast`, simulations).
+   */
+  readonly wallClock: boolean;
   /** Batches completed since the start, all of them, even those no longer retained. */
   readonly completedBatches: number;
   /** Records of all completed batches since the start. */
@@ -91,20 +96,23 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
    * @param jobName the job's name, for the page's title
    * @param batchIntervalMs the job's batch interval
    * @param startedAtMs when the run started, ms since the epoch; default now
+   * @param wallClock whether the run is on the system clock (see `StreamingSummary.wallClock`); default true
    */
   constructor(
     private jobName = 'job',
     private batchIntervalMs = 1000,
     private startedAtMs = Date.now(),
+    private wallClock = true,
   ) {
     this.trend = new DelayTrend(batchIntervalMs);
   }
 
   /** Names the run once its job is built: the server can start (and fail on a taken port) before that. */
-  describe(jobName: string, batchIntervalMs: number, startedAtMs = Date.now()): void {
+  describe(jobName: string, batchIntervalMs: number, startedAtMs = Date.now(), wallClock = true): void {
     this.jobName = jobName;
     this.batchIntervalMs = batchIntervalMs;
     this.startedAtMs = startedAtMs;
+    this.wallClock = wallClock;
     // Named before the first batch: the trend judges waits against this interval.
     this.trend = new DelayTrend(batchIntervalMs);
   }
@@ -169,6 +177,7 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
       batchIntervalMs: this.batchIntervalMs,
       startedAtMs: this.startedAtMs,
       readOnly: false,
+      wallClock: this.wallClock,
       completedBatches: this.completedBatches,
       records: this.records,
       delayGrowingFor: this.trend.growingFor,

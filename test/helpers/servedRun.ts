@@ -1,12 +1,14 @@
 import type { JobSource } from '../../lib/job/JobSource';
 import { LocalRuntime } from '../../lib/local/LocalRuntime';
-import type { StreamingListener } from '../../lib/scheduler/StreamingListener';
+import type { BatchInfo, StreamingListener } from '../../lib/scheduler/StreamingListener';
 import { type BatchDetail, type StreamingSummary, StreamingUiState } from '../../lib/ui/StreamingUiState';
 import { batchPageHtml } from '../../lib/ui/static/batchPage.js';
 import { UiServer } from '../../lib/ui/UiServer';
 
 /** What the page of a served run reads and draws: the summary, and a batch's JSON with its page's HTML. */
 export interface ServedRun {
+  /** The run's batches as the runtime reported them. */
+  readonly batches: readonly BatchInfo[];
   /** The page's address. */
   readonly url: string;
   readonly summary: StreamingSummary;
@@ -39,13 +41,14 @@ export async function withServedRun<T>(
     write: () => {},
     listeners: [state, ...(opts.listeners ?? [])],
   });
-  state.describe('test-job', runtime.ssc.batchIntervalMs);
-  await runtime.run();
+  state.describe('test-job', runtime.ssc.batchIntervalMs, Date.now(), clock === 'system');
+  const { batches } = await runtime.run();
   const server = await UiServer.start(state, 0);
   try {
     const read = async (path: string) => (await fetch(`${server.url}${path.slice(1)}`)).json();
     return await use({
       url: server.url,
+      batches,
       summary: (await read('/api/streaming')) as StreamingSummary,
       batch: async (batchTime) => {
         const detail = (await read(`/api/batch/${batchTime}`)) as BatchDetail;

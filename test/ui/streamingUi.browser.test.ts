@@ -111,6 +111,11 @@ describe.skipIf(executablePath === undefined)('the Streaming UI in a real browse
       ? join(root, 'docs/ui.png')
       : join(tmpdir(), `sluice-ui-${process.pid}.png`);
     await page.screenshot({ path: picture, fullPage: false });
+    // and, on the system clock, each completed batch is named by its date in UTC, as Spark names a batch time
+    expect(await page.textContent('#completed th')).toBe('Batch Time (UTC)');
+    expect(await page.textContent(`a[href="#/batch/${firstBatchTime}"]`)).toMatch(
+      /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d$/,
+    );
 
     // when the first batch's link is followed
     await page.click(`a[href="#/batch/${firstBatchTime}"]`);
@@ -120,6 +125,9 @@ describe.skipIf(executablePath === undefined)('the Streaming UI in a real browse
     expect(stageRows).toBeGreaterThanOrEqual(2);
     expect(await page.$$eval('tr.slowest', (rows) => rows.length)).toBe(1);
     expect(await page.textContent('main')).toContain('Output Op 0: counts');
+    expect(await page.textContent('h3')).toMatch(
+      /^Details of batch at \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d UTC$/,
+    );
     await page.close();
 
     // and, once the run is stopped, the charted batches are among those the metrics file recorded
@@ -136,8 +144,9 @@ describe.skipIf(executablePath === undefined)('the Streaming UI in a real browse
 
 describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batches', () => {
   it('charts every retained batch and pages the completed batches, 100 a page', async () => {
-    // given a run of 1,200 batches, of which the UI retains the last 1,000
-    const state = new StreamingUiState('long-run', 1000);
+    // given a run of 1,200 batches, of which the UI retains the last 1,000, on no wall clock (a simulation): its
+    // batches are named by their stream time
+    const state = new StreamingUiState('long-run', 1000, Date.now(), false);
     for (let n = 1; n <= 1200; n++) state.onBatchCompleted(batch(n * 1000, n % 7));
     // and two active batches: one running, started 1.5 s after it was due, one of its 3 output ops done and one
     // failed; one queued behind it, not yet due (so it has waited 0 ms)

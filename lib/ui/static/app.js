@@ -4,6 +4,8 @@ import {
   ApiError,
   activeBatchesNote,
   averageLabel,
+  batchDateLabel,
+  batchLabel,
   batchPageError,
   batchTimeLabel,
   durationLabel as duration,
@@ -146,7 +148,10 @@ function drawStreaming(s) {
   const last = s.batches.at(-1);
   // The coordinator on AWS keeps stream time, not when the job started: say what the kept batches cover.
   document.getElementById('header').innerHTML = s.readOnly
-    ? `Batches of <b>${ms(s.batchIntervalMs)}</b> up to <b>${duration(last?.batchTime ?? 0)}</b> of stream time ` +
+    ? `Batches of <b>${ms(s.batchIntervalMs)}</b> up to <b>${duration(last?.batchTime ?? 0)}</b> of stream time` +
+      (last?.dueAtMs === undefined
+        ? ' '
+        : `, the newest at <b>${batchDateLabel(last.dueAtMs, s.batchIntervalMs)} UTC</b> `) +
       `(<b>${s.completedBatches}</b> completed batches kept, <b>${records}</b> records)`
     : `${s.ended ? 'Ran' : 'Running'} batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration((s.ended?.atMs ?? Date.now()) - s.startedAtMs)}</b> since <b>${esc(startedAtLabel(s.startedAtMs))}</b> ` +
       `(<b>${s.completedBatches}</b> completed batches, <b>${records}</b> records)`;
@@ -166,11 +171,25 @@ function drawStreaming(s) {
   const note = activeBatchesNote(s, Date.now());
   fresh.hidden = note === undefined;
   fresh.textContent = note ?? '';
+  // On the wall clock a batch is named by its date, as in Spark, its stream time (the API's and the logs' number) in
+  // its title; on the logical clock by its stream time only.
+  const dueOf = (a) => (s.wallClock ? a.dueAtMs : undefined);
+  const named = (a) =>
+    `<span title="${batchTimeLabel(a.batchTime, s.batchIntervalMs)} of stream time">${batchLabel(a.batchTime, dueOf(a), s.batchIntervalMs)}</span>`;
+  const timeHead = (batches) =>
+    batches.some((b) => dueOf(b) !== undefined) ? 'Batch Time (UTC)' : 'Batch Time';
   document.getElementById('active').innerHTML = table(
-    ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Output Ops: Succeeded/Total', 'Status'],
+    [
+      timeHead(s.active),
+      'Records',
+      'Scheduling Delay',
+      'Processing Time',
+      'Output Ops: Succeeded/Total',
+      'Status',
+    ],
     s.active.map((a) =>
       row([
-        batchTimeLabel(a.batchTime, s.batchIntervalMs),
+        named(a),
         a.records,
         ms(a.schedulingDelayMs),
         ms(a.processingTimeMs),
@@ -190,7 +209,7 @@ function drawStreaming(s) {
       : '';
   const hasCost = completed.some((b) => b.cost);
   const heads = [
-    'Batch Time',
+    timeHead(completed),
     'Records',
     'Scheduling Delay',
     'Processing Time',
@@ -210,7 +229,7 @@ function drawStreaming(s) {
         ? `${b.slowestStage.stageId}: ${esc(b.slowestStage.description)} (${ms(b.slowestStage.durationMs)})`
         : '-';
       return row([
-        `<a href="#/batch/${b.batchTime}">${batchTimeLabel(b.batchTime, s.batchIntervalMs)}</a>`,
+        `<a href="#/batch/${b.batchTime}">${named(b)}</a>`,
         b.records,
         ms(b.schedulingDelayMs),
         ms(b.processingTimeMs),

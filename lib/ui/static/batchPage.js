@@ -1,6 +1,7 @@
 // The batch page (Spark's "Details of batch"): a plain function of the batch's JSON, so that the unit tests render
 // it from what a running UI serves, without a browser (batchPage.d.ts gives its type to the tests).
 import {
+  batchLabel,
   batchTimeLabel,
   bytesLabel as bytes,
   deadLetterRecord,
@@ -89,8 +90,10 @@ export function batchPageHtml(d) {
   const letters = d.deadLetters.map((l) =>
     row([esc(l.op ?? l.dataset), esc(l.error), esc(deadLetterRecord(l))]),
   );
-  return `<p><a href="#/">Back to Streaming</a></p><h3>Details of batch at ${batchTimeLabel(b.batchTime, d.batchIntervalMs)}</h3>
-    <ul><li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${b.records}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
+  // Named by its date when it has one (the wall clock), as in Spark; its stream time is the number in its address.
+  const dated = b.dueAtMs !== undefined;
+  return `<p><a href="#/">Back to Streaming</a></p><h3>Details of batch at ${batchLabel(b.batchTime, b.dueAtMs, d.batchIntervalMs)}${dated ? ' UTC' : ''}</h3>
+    <ul>${dated ? `<li>Stream time: ${batchTimeLabel(b.batchTime, d.batchIntervalMs)} (batch ${b.batchTime})</li>` : ''}<li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${b.records}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
     <li>Tasks: ${b.tasks} (${b.taskAttempts} attempts, ${b.speculativeTasks} speculative copies, ${b.speculativeWins} won)</li>
     ${b.cost ? `<li>Cost: $${b.cost.dollars.toFixed(6)} (${esc(b.cost.prices)})</li>` : ''}
     ${slowest ? `<li>Slowest stage: <b>${slowest.stageId}: ${esc(slowest.description)}</b> (${ms(slowest.durationMs)})</li>` : ''}</ul>

@@ -20,6 +20,10 @@ export function histogram(
 ): { edges: number[]; counts: (number | null)[] };
 /** A batch time in seconds with as many decimals as the batch interval needs. */
 export function batchTimeLabel(batchTimeMs: number, batchIntervalMs: number): string;
+/** A batch's date as Spark writes a batch time, in UTC, with milliseconds when the interval is under a second. */
+export function batchDateLabel(dueAtMs: number, batchIntervalMs: number): string;
+/** A batch by its date when it has one (`dueAtMs`), else by its stream time. */
+export function batchLabel(batchTimeMs: number, dueAtMs: number | undefined, batchIntervalMs: number): string;
 /** A statistic's average over the retained batches, `Avg: -` with none. */
 export function averageLabel(values: readonly number[], unit: string): string;
 /** The banner of a run that has ended, or undefined while it runs. */

@@ -49,6 +49,25 @@ export function batchTimeLabel(batchTimeMs, batchIntervalMs) {
   return `${(batchTimeMs / 1000).toFixed(Math.max(decimals(batchIntervalMs), decimals(batchTimeMs)))} s`;
 }
 
+/**
+ * A batch's date as Spark writes a batch time, in UTC: `2026/11/30 18:40:05`, with milliseconds when the batch
+ * interval is under a second (`18:40:05.050`), where whole seconds would not tell batches apart.
+ */
+export function batchDateLabel(dueAtMs, batchIntervalMs) {
+  const iso = new Date(dueAtMs).toISOString();
+  return `${iso.slice(0, 10).replaceAll('-', '/')} ${iso.slice(11, batchIntervalMs < 1000 ? 23 : 19)}`;
+}
+
+/**
+ * How the page names a batch: by its date (`batchDateLabel`) when it fell due on the wall clock (`dueAtMs`, given
+ * only then), else by its stream time (`batchTimeLabel`), all a batch on the logical clock has.
+ */
+export function batchLabel(batchTimeMs, dueAtMs, batchIntervalMs) {
+  return dueAtMs === undefined
+    ? batchTimeLabel(batchTimeMs, batchIntervalMs)
+    : batchDateLabel(dueAtMs, batchIntervalMs);
+}
+
 /** A statistic's average over the retained batches; a run with no batch yet has none, not 0. */
 export function averageLabel(values, unit) {
   if (values.length === 0) return 'Avg: -';
