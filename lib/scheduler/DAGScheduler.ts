@@ -55,13 +55,16 @@ export class DAGScheduler {
     const stages: StageInfo[] = [];
     const planningMs = batch.planningMsByJob.get(plan.jobId) ?? 0;
     batch.planningMsByJob.delete(plan.jobId);
-    batch.jobs.push({
+    const listed = {
       jobId: plan.jobId,
       action: plan.action.type,
       planningMs: Math.round(planningMs * 10) / 10,
+      stagesTotal: plan.stages.length,
       stages,
       outputOp,
-    });
+    };
+    batch.jobs.push(listed);
+    const jobStarted = performance.now();
     const mapOutputs = new Map<number, MapStatus[]>();
     const done = new Map<number, Promise<unknown[]>>();
     const runStage = (stage: StagePlan): Promise<unknown[]> => {
@@ -75,7 +78,13 @@ export class DAGScheduler {
       }
       return running;
     };
-    return runStage(plan.stages[plan.resultStageId]!);
+    try {
+      return await runStage(plan.stages[plan.resultStageId]!);
+    } finally {
+      // Listed at its start, in job order; its duration is known only now, failed or not.
+      const durationMs = Math.round((performance.now() - jobStarted) * 10) / 10;
+      batch.jobs[batch.jobs.indexOf(listed)] = { ...listed, durationMs };
+    }
   }
 
   private async runStage(

@@ -41,6 +41,8 @@ export interface RunSummary {
 /** One output operation's job for a batch, with the output's name for the UI's batch page. */
 interface Job {
   readonly name: string;
+  /** Where the output was written, when known: `job.ts:14 (print(…))`, or the path of a JSON job's field. */
+  readonly origin?: string | undefined;
   readonly run: (job: OutputJob) => Promise<void>;
   /** Runs as the running output job too, for a function of the user's (see `runInOutputJob`). */
   readonly needsRunningJob?: boolean;
@@ -196,9 +198,9 @@ export class JobScheduler {
     for (const output of this.ssc.graph.outputs) {
       try {
         const job = await output.generateJob(batchTime);
-        if (job) jobs.push({ name: output.name, ...job });
+        if (job) jobs.push({ name: output.name, origin: output.origin, ...job });
       } catch (error) {
-        jobs.push({ name: output.name, run: () => Promise.reject(error) });
+        jobs.push({ name: output.name, origin: output.origin, run: () => Promise.reject(error) });
       }
     }
     // A window sliding every few batches reads each of its parent's batches at the next slide, as Spark does: that
@@ -269,6 +271,7 @@ export class JobScheduler {
         outputOps[id] = {
           id,
           name: job.name,
+          ...(job.origin !== undefined ? { origin: job.origin } : {}),
           ...(job.ahead ? { ahead: true } : {}),
           durationMs: this.now() - opStarted,
           ...(opError !== undefined ? { error: opError } : {}),

@@ -81,6 +81,11 @@ export interface OutputOpInfo {
   readonly id: number;
   /** The output's name (the JSON stream name, or the operation). */
   readonly name: string;
+  /**
+   * Where the output was written (Spark's call site in its description): `job.ts:14 (print(map))` in a TypeScript
+   * job, the field's path in a JSON job; absent when unknown and in older metrics.
+   */
+  readonly origin?: string;
   /** Set when it is no output: a window's parent computed in its own batch, ahead of the window's slide. */
   readonly ahead?: true;
   readonly durationMs: number;
@@ -96,6 +101,11 @@ export interface JobInfo {
   readonly action: string;
   /** Time spent turning the job's datasets into stages, in ms. */
   readonly planningMs: number;
+  /** From the job's start to its result or its failure, its planning before it not counted, in ms; absent while it runs and in older metrics. */
+  readonly durationMs?: number;
+  /** The stages of its plan; `stages` holds those that completed, fewer when the job failed. Absent in older metrics. */
+  readonly stagesTotal?: number;
+  /** The stages that completed. */
   readonly stages: readonly StageInfo[];
 }
 

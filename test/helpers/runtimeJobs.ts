@@ -651,3 +651,22 @@ export const windowReduceRefuses = defineJob({ batchIntervalMs: 1000 }, (ssc) =>
     )
     .collectBatches('window');
 });
+
+/**
+ * Two outputs for the batch page's table of output operations: a foreachRDD that runs two jobs (a count, then a
+ * collect), and a grouping whose reduce-side tasks throw, so its job completes 1 of its 2 stages.
+ */
+export const twoJobsThenAFailure = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 1 }, (ssc) => {
+  const words = ssc.queueStream([['a', 'b', 'a']], { partitions: 2 });
+  words.foreachRDD(async (rdd) => {
+    await rdd.count();
+    await rdd.collect();
+  }, 'countThenCollect');
+  words
+    .map((w: string) => [w, 1] as [string, number])
+    .groupByKey()
+    .mapPartitions(() => {
+      throw new Error('the sink is down');
+    })
+    .collectBatches('failing');
+});

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSource } from '../../lib/job/JobSource';
+import { outputOpsTable } from '../../lib/ui/static/batchPage.js';
 import { withServedRun } from '../helpers/servedRun';
 
 const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
@@ -37,6 +38,57 @@ describe("a batch's page, rendered from what the running UI serves", () => {
           await readFile(new URL('../../lib/ui/static/batchPage.js', import.meta.url), 'utf8'),
         );
       },
+    );
+  });
+
+  it("has Spark's table of output operations: each with its jobs, their durations and stages, and its error", async () => {
+    // given a job whose first output runs two jobs and whose second fails on the reduce side of a shuffle
+    await withServedRun(
+      job('twoJobsThenAFailure'),
+      { batches: 1, storeDir: join(dir, 'store') },
+      async (run) => {
+        // when batch 1000's page is drawn
+        const { detail, html } = await run.batch(1000);
+        const [first, second] = detail.info.outputOps!;
+        // then the metrics have each job's duration and its plan's stages, the failed job 1 of its 2 stages
+        expect(first!.jobs.map((j) => [j.action, j.stagesTotal, j.stages.length])).toEqual([
+          ['count', 1, 1],
+          ['collect', 1, 1],
+        ]);
+        for (const j of first!.jobs) expect(j.durationMs).toBeGreaterThanOrEqual(0);
+        expect(second!.jobs.map((j) => [j.stagesTotal, j.stages.length])).toEqual([[2, 1]]);
+        // and the page's table has a row per job, the operation's cells spanning them, where it was written, and
+        // the failed operation's error: its first line, the whole under it
+        const table = /<table class="output-ops">.*?<\/table>/s.exec(html)?.[0] ?? '';
+        const rows = table.split('<tr class="output-op">').slice(1);
+        expect(rows).toHaveLength(3);
+        expect(rows[0]).toMatch(
+          /^<td rowspan="2">0<\/td><td rowspan="2" class="text">countThenCollect<br><small>test\/helpers\/runtimeJobs\.ts:\d+ \(countThenCollect\)<\/small>/,
+        );
+        expect(rows[0]).toContain('>succeeded<');
+        expect(rows[0]).toMatch(
+          /<td class="text">\d+ \(count\)<\/td><td>\d+ ms<\/td><td>1\/1<\/td><td>2<\/td>/,
+        );
+        expect(rows[1]).toMatch(/^<td class="text">\d+ \(collect\)<\/td>/);
+        expect(rows[2]).toContain('<span class="failed">failed</span>');
+        expect(rows[2]).toMatch(/\(collect\)<\/td><td>\d+ ms<\/td><td>1\/2<\/td>/);
+        expect(rows[2]).toMatch(
+          /<td class="text"><span class="failed">test\/helpers\/runtimeJobs\.ts:\d+ \(mapPartitions\): task 0 of stage 1 failed 1 time\(s\); last error: Error: the sink is down<\/span><\/td><\/tr>/,
+        );
+      },
+    );
+  });
+
+  it("shows an output operation's error by its first line, the whole under it, and one that ran no job", () => {
+    // given an operation that failed with two lines before it ran a job
+    const html = outputOpsTable([
+      { id: 0, name: 'save', durationMs: 3, error: 'the sink is down\nretry later', jobs: [] },
+    ]);
+    // then it is one row, no job, and its error's first line opens the whole
+    expect(html.split('<tr class="output-op">')).toHaveLength(2);
+    expect(html).toContain('<td class="text">-</td>'.repeat(4));
+    expect(html).toContain(
+      '<details><summary><span class="failed">the sink is down</span></summary><pre class="error">the sink is down\nretry later</pre></details>',
     );
   });
 });

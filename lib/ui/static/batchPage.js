@@ -21,7 +21,6 @@ export function batchPageHtml(d) {
     .map(
       (op) =>
         `<h4>Output Op ${op.id}: ${esc(op.name)} (${ms(op.durationMs)}, ${op.error ? '<span class="failed">failed</span>' : 'succeeded'})</h4>` +
-        (op.error ? `<pre class="error">${esc(op.error)}</pre>` : '') +
         op.jobs
           .map(
             (j) =>
@@ -99,6 +98,64 @@ export function batchPageHtml(d) {
     ${slowest ? `<li>Slowest stage: <b>${slowest.stageId}: ${esc(slowest.description)}</b> (${ms(slowest.durationMs)})</li>` : ''}</ul>
     ${b.error ? `<h3>Error</h3><pre class="error">${esc(b.error)}</pre>` : ''}
     ${inputs.length ? `<h3>Input Streams</h3>${table(['Input Stream', 'Records', 'Input Metadata'], inputs)}` : ''}
-    <h3>Output Operations</h3>${ops || '<p>No output operation details in these metrics.</p>'}
+    <h3>Output Operations</h3>${ops ? outputOpsTable(b.outputOps) + ops : '<p>No output operation details in these metrics.</p>'}
     <h3>Dead Letters (${d.deadLetters.length + d.deadLettersNotShown})</h3>${letters.length ? table(['Op', 'Error', 'Record'], letters) : '<p>None.</p>'}`;
+}
+
+/**
+ * Spark's table of a batch's output operations: a row per operation (its id, its name and where it was written,
+ * duration, status, and its error: the first line, the rest under it) spanning the rows of the jobs it ran (id and
+ * action, duration, stages completed of its plan's, tasks of those stages). An operation that ran no job has one row.
+ */
+export function outputOpsTable(ops) {
+  const heads = [
+    'Output Op Id',
+    'Description',
+    'Duration',
+    'Status',
+    'Job Id',
+    'Job Duration',
+    'Stages: Succeeded/Total',
+    'Tasks',
+    'Error',
+  ];
+  const cell = (html, span, text = true) =>
+    `<td${span > 1 ? ` rowspan="${span}"` : ''}${text ? ' class="text"' : ''}>${html}</td>`;
+  const rows = ops.flatMap((op) => {
+    const span = Math.max(1, op.jobs.length);
+    const described = `${esc(op.name)}${op.origin ? `<br><small>${esc(op.origin)}</small>` : ''}`;
+    const status = op.error ? '<span class="failed">failed</span>' : 'succeeded';
+    const opCells =
+      cell(op.id, span, false) +
+      cell(described, span) +
+      cell(ms(op.durationMs), span, false) +
+      cell(status, span);
+    const jobCells = (j) =>
+      cell(`${j.jobId} (${esc(j.action)})`, 1) +
+      cell(ms(j.durationMs), 1, false) +
+      cell(j.stagesTotal === undefined ? j.stages.length : `${j.stages.length}/${j.stagesTotal}`, 1, false) +
+      cell(
+        j.stages.reduce((n, s) => n + s.tasks.length, 0),
+        1,
+        false,
+      );
+    const errorCell = cell(op.error ? errorSummary(op.error) : '-', span);
+    if (op.jobs.length === 0) {
+      return [`<tr class="output-op">${opCells}${cell('-', 1).repeat(4)}${errorCell}</tr>`];
+    }
+    return op.jobs.map(
+      (j, i) =>
+        `<tr class="output-op">${i === 0 ? opCells : ''}${jobCells(j)}${i === 0 ? errorCell : ''}</tr>`,
+    );
+  });
+  return `<table class="output-ops"><tr>${heads.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table>`;
+}
+
+/** An error's first line, and the whole error under it when it has more (Spark's "+details"). */
+function errorSummary(error) {
+  const [first, ...rest] = error.split('\n');
+  const summary = `<span class="failed">${esc(first)}</span>`;
+  return rest.length === 0
+    ? summary
+    : `<details><summary>${summary}</summary><pre class="error">${esc(error)}</pre></details>`;
 }
