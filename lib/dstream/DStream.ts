@@ -45,7 +45,7 @@ export abstract class DStream<T = unknown> {
 
   /** Where the op that made this stream was written: set by the job document builder, else the call site. */
   private readonly opOrigin: string | undefined;
-  private readonly callSite: string | undefined;
+  protected readonly callSite: string | undefined;
 
   protected constructor(readonly ssc: StreamingContext) {
     this.id = ssc.graph.addNode(this);

@@ -102,10 +102,19 @@ export class InputDStream<T> extends DStream<T> {
   /**
    * The stream's name in the batch metrics and the Streaming UI: the name given to it (a JSON job's source name),
    * else its source and the line that made it (`job.ts:14 (socket(127.0.0.1:9999))`), since two sockets of one
-   * job may differ only there.
+   * job may differ only there. Streams of one source made on one line (in a loop, a `map`) differ in neither, so
+   * theirs carry their input stream's number in the job, as Spark's do (`SocketInputDStream-0`):
+   * `job.ts:14 (queue(1 batches)-0)` and `job.ts:14 (queue(1 batches)-1)`.
    */
   get inputName(): string {
-    return this.name !== this.source.description ? this.name : (this.origin ?? this.name);
+    if (this.name !== this.source.description) return this.name;
+    const inputs = this.ssc.graph.inputs;
+    const twin = inputs.some(
+      (other) => other !== this && other.name === other.source.description && other.origin === this.origin,
+    );
+    if (!twin) return this.origin ?? this.name;
+    const numbered = `${this.name}-${inputs.indexOf(this)}`;
+    return this.callSite === undefined ? numbered : `${this.callSite} (${numbered})`;
   }
 
   /**

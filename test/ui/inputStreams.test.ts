@@ -8,6 +8,8 @@ import { LocalRuntime } from '../../lib/local/LocalRuntime';
 import type { StreamingListener } from '../../lib/scheduler/StreamingListener';
 import type { BatchDetail, StreamingSummary } from '../../lib/ui/StreamingUiState';
 import { StreamingUiState } from '../../lib/ui/StreamingUiState';
+import { batchPageHtml } from '../../lib/ui/static/batchPage.js';
+import { statisticsCharts } from '../../lib/ui/static/pageFormat.js';
 import { UiServer } from '../../lib/ui/UiServer';
 import { batchInfo } from '../helpers/batchInfo';
 
@@ -121,17 +123,24 @@ describe("the Streaming UI's input streams", () => {
     expect(batch.info.inputs?.[clicks!]?.name).toBe('clicks');
   });
 
-  it('are named in a TypeScript job by their source and the line that made them', async () => {
-    // given a job module whose queue streams are made on line 111 of its file
+  it('are named in a TypeScript job by their source and the line that made them, twins by their number', async () => {
+    // given a job module whose queue streams are made on line 111 of its file, two of them alike
     const job: JobSource = { kind: 'module', path: jobs, exportName: 'unionOfMany' };
     // when it runs
-    const { summary } = await servedJson(job, 2, join(dir, 'store'));
-    // then each stream is named by its queue and that line
-    expect(summary.inputStreams.map((s) => s.name)).toEqual([
-      'test/helpers/runtimeJobs.ts:111 (queue(1 batches))',
-      'test/helpers/runtimeJobs.ts:111 (queue(1 batches))',
+    const { summary, batch } = await servedJson(job, 2, join(dir, 'store'));
+    // then each stream is named by its queue and that line, and the two alike also by their input stream's
+    // number, as Spark's are (QueueInputDStream-0)
+    const names = [
+      'test/helpers/runtimeJobs.ts:111 (queue(1 batches)-0)',
+      'test/helpers/runtimeJobs.ts:111 (queue(1 batches)-1)',
       'test/helpers/runtimeJobs.ts:111 (queue(2 batches))',
-    ]);
+    ];
+    expect(summary.inputStreams.map((s) => s.name)).toEqual(names);
+    // and the batch page's rows and the charts are named so
+    const html = batchPageHtml(batch);
+    for (const name of names) expect(html).toContain(`<td class="text">${name}</td>`);
+    const charts = statisticsCharts(summary).filter((c) => c.inputStream !== undefined);
+    expect(charts.map((c) => c.label)).toEqual(names);
   });
 
   it("show on the batch page what each stream took: files, index ranges, the queue's batch", async () => {
