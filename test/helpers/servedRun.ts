@@ -17,7 +17,8 @@ export interface ServedRun {
 }
 
 /**
- * Runs `job` for `batches` with the UI's state listening (on the logical clock unless told), serves it on a free
+ * Runs `job` for `batches` (or until a batch meets `stopAfter`) with the UI's state listening (on the logical clock
+ * unless told), serves it on a free
  * port, and reads what the page reads from the running server: the batch page's HTML is made by the page's own
  * module from the JSON served, as the browser makes it. The server is closed when `use` returns.
  */
@@ -28,6 +29,8 @@ export async function withServedRun<T>(
     readonly storeDir: string;
     readonly clock?: 'logical' | 'system';
     readonly listeners?: readonly StreamingListener[];
+    /** Stops the run after the first batch for which it is true (a source whose records arrive when they do). */
+    readonly stopAfter?: (info: BatchInfo) => boolean;
   },
   use: (run: ServedRun) => Promise<T>,
 ): Promise<T> {
@@ -39,7 +42,11 @@ export async function withServedRun<T>(
     workers: 0,
     storeDir: opts.storeDir,
     write: () => {},
-    listeners: [state, ...(opts.listeners ?? [])],
+    listeners: [
+      state,
+      ...(opts.listeners ?? []),
+      { onBatchCompleted: (info) => (opts.stopAfter?.(info) ? runtime.stop() : undefined) },
+    ],
   });
   state.describe('test-job', runtime.ssc.batchIntervalMs, Date.now(), clock === 'system');
   const { batches } = await runtime.run();

@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { batchPageHtml } from '../../lib/ui/static/batchPage.js';
 import { statisticsCharts } from '../../lib/ui/static/pageFormat.js';
 import { UiServer } from '../../lib/ui/UiServer';
 import { batchInfo } from '../helpers/batchInfo';
+import { withServedRun } from '../helpers/servedRun';
 
 const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
 
@@ -155,6 +158,61 @@ describe("the Streaming UI's input streams", () => {
       ['tweets', ['records 5–9'], undefined],
       ['fixes', ['queued batch 2 of 2'], undefined],
     ]);
+  });
+
+  it("show a socket's received blocks, each with its records", async () => {
+    // given a server that sends 3 lines to whoever connects, and a job of a socket source reading it
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end('one\ntwo\nthree\n');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const job: JobSource = {
+      kind: 'document',
+      baseDir: dir,
+      document: {
+        name: 'socket-blocks',
+        batchIntervalMs: 1000,
+        sources: {
+          lines: { type: 'socket', host: '127.0.0.1', port: (server.address() as AddressInfo).port },
+        },
+        outputs: [{ stream: 'lines', type: 'print' }],
+      },
+    };
+    let received = 0;
+    try {
+      // when it runs until the 3 lines arrived (on the logical clock each batch cuts a block of what arrived)
+      await withServedRun(
+        job,
+        {
+          batches: 10_000,
+          storeDir: join(dir, 'store'),
+          stopAfter: (b) => {
+            received += b.records;
+            return received >= 3;
+          },
+        },
+        async (run) => {
+          // then each batch that received lines names its blocks, whose records add up to the batch's, and the
+          // rendered page shows them under the stream
+          const withLines = run.summary.batches.filter((b) => b.records > 0);
+          expect(withLines.length).toBeGreaterThan(0);
+          for (const b of withLines) {
+            const { detail, html } = await run.batch(b.batchTime);
+            const took = detail.info.inputs?.[run.summary.inputStreams[0]!.id]?.took ?? [];
+            expect(took.length).toBeGreaterThan(0);
+            const records = took.map((line) => Number(/^block b-[\w-]+: (\d+) records$/.exec(line)?.[1]));
+            expect(records.reduce((a, n) => a + n, 0)).toBe(b.records);
+            expect(html).toContain(
+              `<td class="text">lines</td><td>${b.records}</td><td class="text">${took.join('<br>')}</td>`,
+            );
+          }
+        },
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('keep 10 lines of what a stream took and count the rest', async () => {
