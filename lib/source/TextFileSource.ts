@@ -61,7 +61,10 @@ export class TextFileSource implements PlannedSource<string> {
    * are never read twice; see {@link forgetGone} for why it holds no more.
    */
   private readonly seen = new Set<string>();
-  /** The files the last batch of `recordsFor` read whole, for its input metadata; undefined when it took lines. */
+  /**
+   * What the last batch of `recordsFor` took, for its input metadata: the files it read whole, and under a rate
+   * limit the lines it took of a file read in part.
+   */
   private lastTaken: readonly string[] | undefined;
   /** Rate-limited: the file a batch took only part of, its lines, and how many of them batches took. */
   private partial: PartlyReadFile | undefined;
@@ -190,7 +193,10 @@ export class TextFileSource implements PlannedSource<string> {
     return fileRangeLines((plan.parts as (FolderReadPart | null)[]).flatMap((part) => part?.ranges ?? []));
   }
 
-  /** The files the batch `recordsFor` just returned read whole; none for a rate-limited batch, which takes lines. */
+  /**
+   * What the batch `recordsFor` just returned took: the files it read whole; rate-limited, also the lines of a file
+   * it took in part (`big.txt lines 4–6`).
+   */
   describeTaken(): readonly string[] {
     return this.lastTaken ?? [];
   }
@@ -214,6 +220,7 @@ export class TextFileSource implements PlannedSource<string> {
     const runs: string[][] = [];
     let count = 0;
     const done: string[] = [];
+    const taken: string[] = [];
     let partial = this.partial;
     let fresh: string[] | undefined;
     let present: ReadonlySet<string> | undefined;
@@ -235,6 +242,7 @@ export class TextFileSource implements PlannedSource<string> {
       const lines = read?.lines ?? [];
       runs.push(lines);
       count += lines.length;
+      taken.push(takenLine(partial, lines.length, read === undefined || read.ended));
       if (read && !read.ended) {
         partial = { name: partial.name, taken: partial.taken + lines.length, byte: read.byte };
         break;
@@ -248,6 +256,7 @@ export class TextFileSource implements PlannedSource<string> {
     if (present) this.forgetGone(present);
     for (const name of done) this.seen.add(name);
     this.partial = partial;
+    this.lastTaken = taken;
     return concatLines(runs);
   }
 
@@ -275,6 +284,17 @@ export class TextFileSource implements PlannedSource<string> {
   private forgetGone(present: ReadonlySet<string>): void {
     for (const name of this.seen) if (!present.has(name)) this.seen.delete(name);
   }
+}
+
+/**
+ * What a rate-limited batch took of a file, for its input metadata: its name when it took all of it, else the lines
+ * (counted from 1) it took, saying when they were the file's last.
+ */
+function takenLine(from: PartlyReadFile, lines: number, ended: boolean): string {
+  if (from.taken === 0 && ended) return from.name;
+  if (lines === 0) return `${from.name}: no line${ended ? ' left' : ''}`;
+  const range = lines === 1 ? `line ${from.taken + 1}` : `lines ${from.taken + 1}–${from.taken + lines}`;
+  return `${from.name} ${range}${ended ? ', its last' : ''}`;
 }
 
 /** A file a rate-limited batch took only part of: how many of its lines batches took, and where the rest start. */

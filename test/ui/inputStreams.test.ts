@@ -215,6 +215,48 @@ describe("the Streaming UI's input streams", () => {
     }
   });
 
+  it('show what a rate-limited folder took: the lines of a file read in part, a file read whole', async () => {
+    // given a folder source capped at 2 lines a second, into which a file of 3 lines and one of 1 line are written
+    // once batch 1000 completed
+    mkdirSync(join(dir, 'in'));
+    const files: StreamingListener = {
+      onBatchCompleted: ({ batchTime }) => {
+        if (batchTime !== 1000) return;
+        writeFileSync(join(dir, 'in', 'a.txt'), 'a1\na2\na3\n');
+        writeFileSync(join(dir, 'in', 'b.txt'), 'b1\n');
+      },
+    };
+    const job: JobSource = {
+      kind: 'document',
+      baseDir: dir,
+      document: {
+        name: 'capped-folder',
+        batchIntervalMs: 1000,
+        sources: { logs: { type: 'textFileStream', directory: 'in', maxRatePerSec: 2 } },
+        outputs: [{ stream: 'logs', type: 'print' }],
+      },
+    };
+    // when it runs 3 batches
+    await withServedRun(
+      job,
+      { batches: 3, storeDir: join(dir, 'store'), listeners: [files] },
+      async (run) => {
+        // then batch 2000 took the first 2 lines of a.txt, and batch 3000 its last line and all of b.txt
+        const took = async (batchTime: number) => {
+          const { detail, html } = await run.batch(batchTime);
+          return { took: Object.values(detail.info.inputs ?? {})[0]?.took, html };
+        };
+        const [second, third] = [await took(2000), await took(3000)];
+        expect(second.took).toEqual(['a.txt lines 1–2']);
+        expect(third.took).toEqual(['a.txt line 3, its last', 'b.txt']);
+        // and the rendered page shows them under the stream
+        expect(third.html).toContain(
+          '<td class="text">logs</td><td>2</td><td class="text">a.txt line 3, its last<br>b.txt</td>',
+        );
+      },
+    );
+  });
+
   it('keep 10 lines of what a stream took and count the rest', async () => {
     // given 12 files that appear after batch 1000
     const files = filesAfterFirstBatch(dir, 12);
