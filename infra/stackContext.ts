@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { COORDINATOR_TIMEOUT_SECONDS } from '../lib/aws/deploymentContract';
 import { findJobModules, type JobModuleFile } from '../lib/job/jobModuleFiles';
 import type { SluiceStackProps } from './SluiceStack';
 
@@ -77,7 +78,11 @@ export function stackPropsFromContext(
   if (!/^[A-Za-z][A-Za-z0-9-]{0,100}$/.test(stackName)) {
     fail('sluice:stackName', stackName, 'letters, digits and hyphens, starting with a letter');
   }
-  const timeout = whole('sluice:coordinatorTimeoutSeconds', 30, 900);
+  const timeout = whole(
+    'sluice:coordinatorTimeoutSeconds',
+    COORDINATOR_TIMEOUT_SECONDS.min,
+    COORDINATOR_TIMEOUT_SECONDS.max,
+  );
   const retention = whole('sluice:logRetentionDays', 1, 3653);
   const props: SluiceStackProps = {
     ...defined('existingStreamName', text('sluice:streamName')),

@@ -56,6 +56,9 @@ export const FUNCTION_TIMEOUT_MS = {
   worker: 120_000,
 } as const;
 
+/** The coordinator's timeouts `sluice:coordinatorTimeoutSeconds` takes, in seconds (Lambda allows up to 900). */
+export const COORDINATOR_TIMEOUT_SECONDS = { min: 30, max: 900 } as const;
+
 /** The memory sizes Lambda offers: whole megabytes from 128 MB to 10,240 MB. */
 export const LAMBDA_MEMORY_MB = { min: 128, max: 10_240 } as const;
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { OUTPUTS_PREFIX } from '../aws/bucketLayout';
 import { ENV, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_MS, TICK_MS } from '../aws/deploymentContract';
 import { type JobModuleFile, writeHandlerEntry } from '../job/jobModuleFiles';
-import { LambdaHost } from './LambdaHost';
+import { type HostedFunctionSpec, LambdaHost } from './LambdaHost';
 
 /** Settings of {@link startLocalFunctions}. */
 export interface LocalFunctionsOptions {
@@ -16,7 +16,10 @@ export interface LocalFunctionsOptions {
   readonly port?: number;
   /** Worker invocations in flight at once. Default 8. */
   readonly workerConcurrency?: number;
-  /** How long one coordinator invocation drives batches before handing over, in ms. Default 60,000. */
+  /**
+   * The coordinator's timeout, in ms, as the stack was deployed with (`sluice:coordinatorTimeoutSeconds`): an
+   * invocation drives batches until a margin before it, then hands over. Default 300,000, the stack's.
+   */
   readonly coordinatorTimeoutMs?: number;
   /** The coordinator's memory in MB, as the stack was deployed with (`sluice:coordinatorMemoryMb`). Default 1024. */
   readonly coordinatorMemoryMb?: number;
@@ -56,7 +59,7 @@ export function functionModule(handler: string, jobModules: readonly JobModuleFi
 
 /**
  * Serves the stack's `control`, `coordinator` and `worker` handlers through the Lambda Invoke API on a loopback
- * port, with the environment and memory the CDK stack gives them, and ticks the coordinator as the stack's EventBridge rule
+ * port, with the environment, memory and timeouts the CDK stack gives them, and ticks the coordinator as the stack's EventBridge rule
  * would. This is the stack on an emulator that cannot run Lambda (LocalStack without Docker): deploy it with
  * `-c sluice:functions=false`, and run the functions here. The functions reach each other through this host;
  * S3 and Kinesis through the process's `AWS_ENDPOINT_URL`.
@@ -66,49 +69,10 @@ export function functionModule(handler: string, jobModules: readonly JobModuleFi
  * // aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name control ...
  */
 export async function startLocalFunctions(options: LocalFunctionsOptions): Promise<LocalFunctions> {
-  const port = options.port ?? 9001;
-  const url = `http://127.0.0.1:${port}`;
-  const concurrency = String(options.workerConcurrency ?? 8);
-  const coordinatorTimeoutMs = options.coordinatorTimeoutMs ?? 60_000;
-  const workerMemoryMb = options.workerMemoryMb ?? FUNCTION_MEMORY_MB.worker;
-  // As the stack sets them, plus the way back to this host for the functions that invoke others.
-  const shared = {
-    [ENV.bucket]: options.bucket,
-    [ENV.stream]: options.stream,
-    AWS_ENDPOINT_URL_LAMBDA: url,
-  };
   const host = await LambdaHost.start({
-    port,
+    port: options.port ?? 9001,
     ...(options.output ? { output: options.output } : {}),
-    functions: {
-      control: {
-        module: functionModule('control', options.jobModules),
-        timeoutMs: FUNCTION_TIMEOUT_MS.control,
-        memoryMb: FUNCTION_MEMORY_MB.control,
-        env: { ...shared, [ENV.coordinatorFunction]: 'coordinator' },
-      },
-      coordinator: {
-        module: functionModule('coordinator', options.jobModules),
-        timeoutMs: coordinatorTimeoutMs,
-        memoryMb: options.coordinatorMemoryMb ?? FUNCTION_MEMORY_MB.coordinator,
-        env: {
-          ...shared,
-          [ENV.workerFunction]: 'worker',
-          [ENV.coordinatorFunction]: 'coordinator',
-          [ENV.taskConcurrency]: concurrency,
-          [ENV.workerMemoryMb]: String(workerMemoryMb),
-        },
-      },
-      worker: {
-        module: functionModule('worker', options.jobModules),
-        timeoutMs: FUNCTION_TIMEOUT_MS.worker,
-        memoryMb: workerMemoryMb,
-        env: {
-          [ENV.store]: `s3://${options.bucket}`,
-          [ENV.outputs]: `s3://${options.bucket}/${OUTPUTS_PREFIX}`,
-        },
-      },
-    },
+    functions: localFunctionSpecs(options),
   });
   const tickMs = options.tickMs ?? TICK_MS;
   const tick =
@@ -128,6 +92,49 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
     stop: async () => {
       if (tick) clearInterval(tick);
       await host.stop();
+    },
+  };
+}
+
+/**
+ * The three functions as the host serves them: each handler with the environment, memory and timeout the CDK
+ * stack gives it, plus the way back to this host (`AWS_ENDPOINT_URL_LAMBDA`) for the functions that invoke others.
+ */
+export function localFunctionSpecs(options: LocalFunctionsOptions): Record<string, HostedFunctionSpec> {
+  const url = `http://127.0.0.1:${options.port ?? 9001}`;
+  const workerMemoryMb = options.workerMemoryMb ?? FUNCTION_MEMORY_MB.worker;
+  const shared = {
+    [ENV.bucket]: options.bucket,
+    [ENV.stream]: options.stream,
+    AWS_ENDPOINT_URL_LAMBDA: url,
+  };
+  return {
+    control: {
+      module: functionModule('control', options.jobModules),
+      timeoutMs: FUNCTION_TIMEOUT_MS.control,
+      memoryMb: FUNCTION_MEMORY_MB.control,
+      env: { ...shared, [ENV.coordinatorFunction]: 'coordinator' },
+    },
+    coordinator: {
+      module: functionModule('coordinator', options.jobModules),
+      timeoutMs: options.coordinatorTimeoutMs ?? FUNCTION_TIMEOUT_MS.coordinator,
+      memoryMb: options.coordinatorMemoryMb ?? FUNCTION_MEMORY_MB.coordinator,
+      env: {
+        ...shared,
+        [ENV.workerFunction]: 'worker',
+        [ENV.coordinatorFunction]: 'coordinator',
+        [ENV.taskConcurrency]: String(options.workerConcurrency ?? 8),
+        [ENV.workerMemoryMb]: String(workerMemoryMb),
+      },
+    },
+    worker: {
+      module: functionModule('worker', options.jobModules),
+      timeoutMs: FUNCTION_TIMEOUT_MS.worker,
+      memoryMb: workerMemoryMb,
+      env: {
+        [ENV.store]: `s3://${options.bucket}`,
+        [ENV.outputs]: `s3://${options.bucket}/${OUTPUTS_PREFIX}`,
+      },
     },
   };
 }

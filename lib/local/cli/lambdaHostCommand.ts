@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, type ExitWith } from './exitCodes';
-import { parseCount, parseDuration, parseMemoryMb } from './optionParsers';
+import { parseCoordinatorTimeoutSeconds, parseCount, parseDuration, parseMemoryMb } from './optionParsers';
 
 /** The flags of `sluice lambda-host`, as commander reads them. */
 interface LambdaHostOptions {
@@ -14,6 +14,7 @@ interface LambdaHostOptions {
   modules?: string;
   coordinatorMemory?: number;
   workerMemory?: number;
+  coordinatorTimeout?: number;
 }
 
 /** `sluice lambda-host`: the development host of `lib/devhost/`, loaded only for this command. */
@@ -43,6 +44,11 @@ export function lambdaHostCommand(program: Command, exit: ExitWith): void {
       '--worker-memory <mb>',
       "the worker's memory, as the stack was deployed with (sluice:workerMemoryMb; default 1769)",
       parseMemoryMb,
+    )
+    .option(
+      '--coordinator-timeout <seconds>',
+      "the coordinator's timeout, as the stack was deployed with (sluice:coordinatorTimeoutSeconds; default 300)",
+      parseCoordinatorTimeoutSeconds,
     )
     .option(
       '--modules <paths>',
@@ -76,6 +82,9 @@ async function lambdaHost(opts: LambdaHostOptions): Promise<number> {
     jobModules,
     ...(opts.coordinatorMemory !== undefined ? { coordinatorMemoryMb: opts.coordinatorMemory } : {}),
     ...(opts.workerMemory !== undefined ? { workerMemoryMb: opts.workerMemory } : {}),
+    ...(opts.coordinatorTimeout !== undefined
+      ? { coordinatorTimeoutMs: opts.coordinatorTimeout * 1000 }
+      : {}),
   });
   const deployed = jobModules.length > 0 ? `, modules ${jobModules.map((m) => m.name).join(', ')}` : '';
   process.stderr.write(

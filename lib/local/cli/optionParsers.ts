@@ -1,7 +1,7 @@
 // The option parsers the commands share: commander calls each with the flag's text and reports an
 // InvalidArgumentError as `error: option '--x <y>' argument 'z' is invalid. <message>`, exit code 2.
 import { InvalidArgumentError } from 'commander';
-import { LAMBDA_MEMORY_MB } from '../../aws/deploymentContract';
+import { COORDINATOR_TIMEOUT_SECONDS, LAMBDA_MEMORY_MB } from '../../aws/deploymentContract';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../../log/Logger';
 
 /** A duration such as `500ms`, `10s`, `2m` or `1h`, in ms; a bare number is ms. */
@@ -33,6 +33,16 @@ export function parseMemoryMb(text: string): number {
     throw new InvalidArgumentError(
       `expected a whole number of MB from ${LAMBDA_MEMORY_MB.min} to ${LAMBDA_MEMORY_MB.max}, got ${text}`,
     );
+  }
+  return n;
+}
+
+/** The coordinator's timeout in whole seconds, as `sluice:coordinatorTimeoutSeconds` takes it: 30 to 900. */
+export function parseCoordinatorTimeoutSeconds(text: string): number {
+  const n = Number(text);
+  const { min, max } = COORDINATOR_TIMEOUT_SECONDS;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new InvalidArgumentError(`expected a whole number of seconds from ${min} to ${max}, got ${text}`);
   }
   return n;
 }
