@@ -234,7 +234,10 @@ export interface BatchesResult {
   readonly batches: readonly BatchInfo[];
   readonly deadLetters: readonly DeadLetter[];
   readonly error?: Error;
-  /** The output batches of one output, by name, as lists of records (Spark-style expected tables). */
+  /**
+   * The output batches of one output, by name, as lists of records (Spark-style expected tables). A name that
+   * is none of the job's outputs throws, naming them.
+   */
   recordsOf(output: string): unknown[][];
 }
 
@@ -268,14 +271,30 @@ export async function runBatches(
       ],
     });
     const summary = await runtime.run();
+    // The graph's outputs, and the names a foreachRDD gave what it emitted itself (`ssc.emitOutput`).
+    const outputNames = [
+      ...new Set([...runtime.ssc.graph.outputs.map((o) => o.name), ...outputs.map((o) => o.output)]),
+    ];
     return {
       outputs,
       batches: summary.batches,
       deadLetters,
       ...(summary.error ? { error: summary.error } : {}),
-      recordsOf: (name) => outputs.filter((o) => o.output === name).map((o) => [...o.records]),
+      recordsOf: (name) => {
+        // A misspelt or default-named output would otherwise read as an output that produced nothing.
+        if (!outputNames.includes(name)) throw new RangeError(unknownOutputMessage(name, outputNames));
+        return outputs.filter((o) => o.output === name).map((o) => [...o.records]);
+      },
     };
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });
   }
+}
+
+function unknownOutputMessage(name: string, outputNames: readonly string[]): string {
+  const known = outputNames.map((n) => JSON.stringify(n)).join(', ');
+  return (
+    `the job has no output named ${JSON.stringify(name)}; its outputs are ${known} (an output is named by its ` +
+    `last argument, .print(10, 'counts'), or by "name" in a job document)`
+  );
 }
