@@ -1,6 +1,9 @@
 import { basename, extname } from 'node:path';
 import { JobValidationError } from '../errors';
 
+/** Host mode deploys no functions: there the modules are what `sluice lambda-host` was given. */
+const HOST_MODE_HINT = '; in host mode, to sluice lambda-host --modules';
+
 /** A module's exports, as `import * as m` gives them. */
 export type ModuleExports = Readonly<Record<string, unknown>>;
 
@@ -49,8 +52,8 @@ export class DeployedModules {
         path,
         message:
           deployed.length === 0
-            ? `no module named ${JSON.stringify(name)} was deployed: this deployment has no job modules (deploy them with the CDK context option sluice:jobModules)`
-            : `no module named ${JSON.stringify(name)} was deployed; deployed modules: ${deployed.join(', ')} (add it to the CDK context option sluice:jobModules and deploy again)`,
+            ? `no module named ${JSON.stringify(name)} was deployed: this deployment has no job modules (deploy them with the CDK context option sluice:jobModules${HOST_MODE_HINT})`
+            : `no module named ${JSON.stringify(name)} was deployed; deployed modules: ${deployed.join(', ')} (add it to the CDK context option sluice:jobModules and deploy again${HOST_MODE_HINT})`,
         value: name,
       },
     ]);

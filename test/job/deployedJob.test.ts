@@ -42,7 +42,7 @@ describe('a job document on the serverless runtime', () => {
       expect.objectContaining({
         path: 'module',
         message: expect.stringMatching(
-          /no module named "moodJobb".*deployed modules: moodFunctions, moodJob/,
+          /no module named "moodJobb".*deployed modules: moodFunctions, moodJob \(add it to the CDK context option sluice:jobModules and deploy again; in host mode, to sluice lambda-host --modules\)/,
         ),
       }),
     ]);
@@ -90,7 +90,9 @@ describe('a job document on the serverless runtime', () => {
         { baseDir: '/', deployedModules: new DeployedModules() },
       ),
     );
-    expect(issues[0]!.message).toMatch(/has no job modules.*sluice:jobModules/);
+    expect(issues[0]!.message).toMatch(
+      /has no job modules.*sluice:jobModules; in host mode, to sluice lambda-host --modules/,
+    );
   });
 
   it('refuses socket and folder sources at their type, before anything connects or reads', async () => {
