@@ -305,3 +305,36 @@ describe('sluice lambda-host --modules', () => {
     expect(result.stderr).toMatch(/--modules: nope does not exist/);
   });
 });
+
+describe('sluice produce', () => {
+  /** Runs `sluice produce` with no AWS settings but `aws`, and no profile to fall back on. */
+  function produceWithout(aws: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AWS_')) env[name] = value;
+    Object.assign(env, aws, {
+      HOME: dir,
+      AWS_CONFIG_FILE: join(dir, 'no-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, 'produce', 'tweets', '--seconds', '1'], { cwd: dir, env });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('says which setting gives the region or the credentials the SDK found none of', async () => {
+    // when it runs without a region, then without credentials
+    const noRegion = await produceWithout({});
+    const noCredentials = await produceWithout({ AWS_REGION: 'us-east-1' });
+    // then each exits 1 naming what to set, not only the SDK's "Region is missing"
+    expect(noRegion.code).toBe(1);
+    expect(noRegion.stderr).toContain('sluice produce: Region is missing: set AWS_REGION');
+    expect(noCredentials.code).toBe(1);
+    expect(noCredentials.stderr).toContain('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  });
+});

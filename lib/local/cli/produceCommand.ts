@@ -21,11 +21,13 @@ export function produceCommand(program: Command, exit: ExitWith): void {
 /** Puts `rate` generated tweets a second into a stream for `seconds` seconds, one second's tweets per call batch. */
 async function produce(stream: string, opts: { rate: number; seconds: number; seed: number }) {
   // Loaded only for this command: running jobs locally never pays for the AWS SDK.
-  const [{ KinesisProducer }, { kinesisClient }, { GeneratorSource }] = await Promise.all([
-    import('../../aws/KinesisProducer'),
-    import('../../aws/awsClients'),
-    import('../../source/GeneratorSource'),
-  ]);
+  const [{ KinesisProducer }, { kinesisClient }, { withAwsSetupHint }, { GeneratorSource }] =
+    await Promise.all([
+      import('../../aws/KinesisProducer'),
+      import('../../aws/awsClients'),
+      import('../../aws/awsSetupHint'),
+      import('../../source/GeneratorSource'),
+    ]);
   const generator = new GeneratorSource({ kind: 'tweets', ratePerSec: opts.rate, seed: opts.seed });
   const producer = new KinesisProducer({ client: kinesisClient(), streamName: stream });
   const started = Date.now();
@@ -36,7 +38,7 @@ async function produce(stream: string, opts: { rate: number; seconds: number; se
     try {
       await producer.put(lines);
     } catch (error) {
-      process.stderr.write(`sluice produce: ${(error as Error).message}\n`);
+      process.stderr.write(`sluice produce: ${withAwsSetupHint(error)}\n`);
       return EXIT.failed;
     }
     process.stderr.write(`second ${second + 1}: ${producer.sent} tweets in ${stream}\n`);

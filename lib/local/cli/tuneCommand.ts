@@ -108,7 +108,8 @@ async function tune(jobArg: string, opts: TuneCommandOptions): Promise<number> {
   } catch (error) {
     if (error instanceof SluiceError || error instanceof RangeError || error instanceof JobValidationError)
       return reportInvalid(error);
-    process.stderr.write(`sluice tune: ${(error as Error).message}\n`);
+    const { withAwsSetupHint } = await import('../../aws/awsSetupHint');
+    process.stderr.write(`sluice tune: ${withAwsSetupHint(error)}\n`);
     return EXIT.invalid;
   }
 }

@@ -50,7 +50,8 @@ async function awsUi(opts: UiCommandOptions): Promise<number> {
       server = tunePage;
     }
   } catch (error) {
-    process.stderr.write(`sluice ui: ${(error as Error).message}\n`);
+    const { withAwsSetupHint } = await import('../../aws/awsSetupHint');
+    process.stderr.write(`sluice ui: ${withAwsSetupHint(error)}\n`);
     return EXIT.failed;
   }
   await new Promise((resolve) => {
