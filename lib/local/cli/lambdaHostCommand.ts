@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { TICK_MS } from '../../aws/deploymentContract';
 import { EXIT, type ExitWith } from './exitCodes';
 import { parseCoordinatorTimeoutSeconds, parseCount, parseDuration, parseMemoryMb } from './optionParsers';
 
@@ -29,11 +30,10 @@ export function lambdaHostCommand(program: Command, exit: ExitWith): void {
     .requiredOption('--stream <name>', "the stack's StreamName output")
     .option('--port <n>', 'the port on 127.0.0.1', parseCount, 9001)
     .option('--workers <n>', 'worker invocations in flight at once', parseCount, 8)
-    .option(
-      '--tick <time>',
-      'how often the watchdog ticks the coordinator (0 for never)',
-      parseDuration,
-      60_000,
+    .addOption(
+      new Option('--tick <time>', 'how often the watchdog ticks the coordinator (0 for never)')
+        .argParser(parseDuration)
+        .default(TICK_MS, `${TICK_MS / 1000}s`),
     )
     .option(
       '--coordinator-memory <mb>',

@@ -60,3 +60,7 @@ export function collect(value: string, previous: string[]): string[] {
 /** The help of `--allow-functions-outside`, which `run`, `tune` and `validate` take. */
 export const ALLOW_FUNCTIONS_OUTSIDE_HELP =
   "accept a job document's functions module outside the job file's folder (it must still be a .js, .mjs, .ts or .mts file)";
+
+/** The help of the `<job>` argument of `run` and `validate`: every kind of job file they take. */
+export const JOB_ARGUMENT_HELP =
+  'a job document (.json) or a job module (.ts, .mts, .js, .mjs; path#exportName for a named export)';

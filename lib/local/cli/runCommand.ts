@@ -12,7 +12,13 @@ import { StderrLogger } from '../StderrLogger';
 import { EXIT, type ExitWith } from './exitCodes';
 import { formatBatchLine } from './formatBatchLine';
 import { jobSourceFromArgument } from './jobSourceFromArgument';
-import { ALLOW_FUNCTIONS_OUTSIDE_HELP, parseCount, parseDuration, parseLogLevel } from './optionParsers';
+import {
+  ALLOW_FUNCTIONS_OUTSIDE_HELP,
+  JOB_ARGUMENT_HELP,
+  parseCount,
+  parseDuration,
+  parseLogLevel,
+} from './optionParsers';
 import { reportInvalid } from './reportInvalid';
 
 /** How often `sluice run` checks that the process that started it is still there. */
@@ -46,7 +52,7 @@ export function runCommand(program: Command, exit: ExitWith): void {
   program
     .command('run')
     .description('run a job in embedded local mode, printing each batch as it completes')
-    .argument('<job>', 'a job document (.json) or a TypeScript job module (.ts, path#exportName)')
+    .argument('<job>', JOB_ARGUMENT_HELP)
     .option('--fast', 'run batches back to back on the logical clock instead of in real time')
     .option('--batches <n>', 'stop after n batches', parseCount)
     .option('--duration <time>', 'stop after this much stream time (500ms, 10s, 2m)', parseDuration)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, type ExitWith } from './exitCodes';
 import { jobSourceFromArgument } from './jobSourceFromArgument';
-import { ALLOW_FUNCTIONS_OUTSIDE_HELP } from './optionParsers';
+import { ALLOW_FUNCTIONS_OUTSIDE_HELP, JOB_ARGUMENT_HELP } from './optionParsers';
 import { reportInvalid } from './reportInvalid';
 
 /** `sluice validate <job>`: builds the job's stream graph and starts it at time 0, running nothing. */
@@ -9,7 +9,7 @@ export function validateCommand(program: Command, exit: ExitWith): void {
   program
     .command('validate')
     .description('check a job without running it')
-    .argument('<job>', 'a job document (.json) or a TypeScript job module')
+    .argument('<job>', JOB_ARGUMENT_HELP)
     .option('--allow-functions-outside', ALLOW_FUNCTIONS_OUTSIDE_HELP)
     .action(async (jobArg: string, opts: { allowFunctionsOutside?: boolean }) => {
       exit(await validate(jobArg, opts));
