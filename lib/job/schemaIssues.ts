@@ -42,7 +42,7 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
       const fields = known.filter((k) => !isSelector(k, data));
       return {
         path: childPath(path, field),
-        message: unknownFieldMessage(field, ownerOf(data), fields),
+        message: unknownFieldMessage(field, ownerOf(data, 'of'), fields),
         value: isObject(data) ? data[field] : undefined,
       };
     }
@@ -135,10 +135,13 @@ export function segmentsOf(pointer: string, doc: unknown): (string | number)[] {
   return segments;
 }
 
-/** ` by op "reduce"` or ` for type "socket"`, when the object is an op, a source, a dataset or an output. */
-function ownerOf(data: unknown): string {
+/**
+ * ` by op "reduce"` (` of op "reduce"` after "is not a field") or ` for type "socket"`, when the object is an op, a
+ * source, a dataset or an output.
+ */
+function ownerOf(data: unknown, opWord: 'by' | 'of' = 'by'): string {
   if (!isObject(data)) return '';
-  if (typeof data.op === 'string') return ` by op "${data.op}"`;
+  if (typeof data.op === 'string') return ` ${opWord} op "${data.op}"`;
   if (typeof data.type === 'string') return ` for type "${data.type}"`;
   return '';
 }

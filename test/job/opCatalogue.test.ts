@@ -198,7 +198,7 @@ describe('countByKey, added as one catalogue entry', () => {
     expect(issues).toEqual([
       expect.objectContaining({
         path: 'streams.x.ops[1].fn',
-        message: 'is not a field by op "countByKey"; expected partitions',
+        message: 'is not a field of op "countByKey"; expected partitions',
       }),
       expect.objectContaining({ path: 'streams.x.ops[2].partitions' }),
     ]);
@@ -236,7 +236,7 @@ describe('distinct, added as one catalogue entry', () => {
     expect(issues).toEqual([
       expect.objectContaining({
         path: 'streams.x.ops[0].expr',
-        message: 'is not a field by op "distinct"; expected partitions',
+        message: 'is not a field of op "distinct"; expected partitions',
       }),
       expect.objectContaining({ path: 'streams.x.ops[1].partitions' }),
     ]);

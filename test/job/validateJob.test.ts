@@ -393,7 +393,7 @@ describe('validateJob reports, at the path of the field and with the value found
     // when it is validated
     const issue = issueAt(issuesOf(doc), 'streams.x.ops[1].windowMs');
     // then the issue names the op's fields and the stray value
-    expect(issue.message).toBe('is not a field by op "reduceByKey"; expected fn, args, partitions');
+    expect(issue.message).toBe('is not a field of op "reduceByKey"; expected fn, args, partitions');
     expect(issue.value).toBe(3000);
   });
 
@@ -411,7 +411,7 @@ describe('validateJob reports, at the path of the field and with the value found
       /^is not a field; did you mean "batchIntervalMs"\? \(expected \$schema, name, /,
     );
     expect(issueAt(issues, 'streams.x.ops[0].windowMS').message).toBe(
-      'is not a field by op "window"; did you mean "windowMs"? (expected windowMs, slideMs)',
+      'is not a field of op "window"; did you mean "windowMs"? (expected windowMs, slideMs)',
     );
     expect(issueAt(issues, 'colour').message).toMatch(/^is not a field; expected \$schema, name, /);
   });
