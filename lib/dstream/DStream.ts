@@ -41,7 +41,8 @@ export abstract class DStream<T = unknown> {
    */
   protected stateDeltaKind: 'pairs' | 'stateMap' | undefined;
   private readonly generated = new Map<number, Promise<Dataset<T> | undefined>>();
-  private readonly persisted = new Map<number, Dataset<T>>();
+  /** The datasets of `generated` once computed, for what is done with them when they are forgotten. */
+  private readonly computed = new Map<number, Dataset<T>>();
 
   /** Where the op that made this stream was written: set by the job document builder, else the call site. */
   private readonly opOrigin: string | undefined;
@@ -82,6 +83,7 @@ export abstract class DStream<T = unknown> {
           const origin = this.origin;
           if (ds && origin !== undefined) ds.tagOrigin(origin);
           ds?.nameGeneration(this.id, batchTime);
+          if (ds) this.computed.set(batchTime, ds);
           return this.keep(ds, batchTime);
         },
         (error: unknown) => {
@@ -158,7 +160,7 @@ export abstract class DStream<T = unknown> {
         ? 'memoryAndBlockStore'
         : 'blockStore'
       : this.storageLevel!;
-    const previous = this.persisted.get(batchTime - this.slideMs);
+    const previous = this.computed.get(batchTime - this.slideMs);
     const delta =
       this.stateDeltaKind && !checkpoint && previous
         ? {
@@ -167,7 +169,6 @@ export abstract class DStream<T = unknown> {
             baseDatasetId: previous.id,
           }
         : undefined;
-    this.persisted.set(batchTime, ds);
     return ds.setPersist({
       key: this.persistKey(batchTime),
       level,
@@ -218,7 +219,7 @@ export abstract class DStream<T = unknown> {
    * after it, and its parents keep what recomputing those batches reads. Older checkpoints and datasets go.
    */
   clearMetadata(keepAfter: number): number {
-    for (const ds of this.persisted.values()) {
+    for (const ds of this.computed.values()) {
       if (ds.persistSpec && this.ssc.persistence.status(ds.persistSpec.key) === 'stored')
         ds.markCheckpointed();
     }
@@ -226,8 +227,8 @@ export abstract class DStream<T = unknown> {
     for (const time of [...this.generated.keys()]) {
       if (this.mustCheckpoint ? time < from : time <= keepAfter) {
         this.generated.delete(time);
-        this.unpersist(time, this.persisted.get(time));
-        this.persisted.delete(time);
+        this.unpersist(time, this.computed.get(time));
+        this.computed.delete(time);
         this.forget(time);
       }
     }
@@ -259,32 +260,47 @@ export abstract class DStream<T = unknown> {
         t <= time &&
         t > newest &&
         this.ssc.persistence.status(this.persistKey(t)) === 'stored' &&
-        this.persisted.get(t)?.persistSpec?.delta === undefined
+        this.computed.get(t)?.persistSpec?.delta === undefined
       )
         newest = t;
     }
     return newest;
   }
 
-  /** Drops what persistence kept of a forgotten batch: tracker entries and block-store copies. */
+  /**
+   * Drops what persistence kept of a forgotten batch's dataset, tracker entries and block-store copies, whoever
+   * persisted it: this stream, or a body it was handed to (`rdd.persist()` inside foreachRDD, named by that body:
+   * see `BodyPersistence`), as Spark's `clearMetadata` unpersists every RDD a stream generated.
+   */
   private unpersist(batchTime: number, ds: Dataset<T> | undefined): void {
-    if (!this.storageLevel && this.checkpointIntervalMs === undefined) return;
     const key = this.persistKey(batchTime);
-    // The level the dataset was given, which the runtime may have backed with the store.
-    const level = ds?.persistSpec?.level ?? this.storageLevel;
-    this.dropPersisted(key, (level && inBlockStore(level)) || this.isCheckpointTime(batchTime), ds);
+    if (this.storageLevel || this.checkpointIntervalMs !== undefined) {
+      // The level the dataset was given, which the runtime may have backed with the store.
+      const level = ds?.persistSpec?.level ?? this.storageLevel;
+      this.dropPersisted(key, (level && inBlockStore(level)) || this.isCheckpointTime(batchTime), ds);
+    }
+    const spec = ds?.persistSpec;
+    // Not a dataset another stream generated (a transform returning its parent's): that stream drops it.
+    if (spec && spec.key !== key && ds.generatingStream === this.id)
+      this.dropPersisted(spec.key, inBlockStore(spec.level), ds);
   }
 
   /**
    * Drops what persistence kept of the datasets a body of this stream persisted for a forgotten batch (see
-   * `BodyPersistence`), as this stream's own are dropped.
+   * `BodyPersistence`), as this stream's own are dropped. One that a stream generated (the transform's result) is
+   * that stream's to drop, when it forgets its batch.
    */
   protected unpersistBody(datasets: readonly Dataset[]): void {
     for (const ds of datasets) {
       const spec = ds.persistSpec;
-      if (spec) this.dropPersisted(spec.key, inBlockStore(spec.level), ds);
+      if (spec && ds.generatingStream === undefined)
+        this.dropPersisted(spec.key, inBlockStore(spec.level), ds);
     }
   }
+
+  /** How long the stream that generated a dataset may read it again; for the bodies' `BodyPersistence`. */
+  protected readonly rememberedUntil = (dataset: Dataset): number | undefined =>
+    this.ssc.graph.rememberedUntil(dataset);
 
   /** Forgets a persisted dataset in the tracker and, when it went to the block store, deletes its blocks. */
   private dropPersisted(key: string, inStore: boolean, ds: Dataset | undefined): void {

@@ -1,3 +1,4 @@
+import type { Dataset } from '../dataset/Dataset';
 import { StreamGraphError } from '../errors';
 import type { DStream } from './DStream';
 import type { ForEachDStream } from './ForEachDStream';
@@ -37,6 +38,16 @@ export class DStreamGraph {
   /** The node with a given id. */
   node(id: string): DStream<any> | undefined {
     return this.nodes[Number(id.slice(1)) - 1];
+  }
+
+  /**
+   * The last batch time a stream may read `dataset` again, when it is the dataset a stream generated for a batch:
+   * that batch plus how long the stream remembers it. Undefined for any other dataset.
+   */
+  rememberedUntil(dataset: Dataset): number | undefined {
+    const stream = dataset.generatingStream;
+    const node = stream === undefined ? undefined : this.node(stream);
+    return node && dataset.generatedAs!.batchTime + node.rememberMs; // generatingStream: generatedAs is set
   }
 
   /** Validates the graph and sets start time and remember durations, before the first batch. */

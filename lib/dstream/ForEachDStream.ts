@@ -58,9 +58,10 @@ export class ForEachDStream<T> extends DStream<void> {
         // Functions created inside the body can only live here: the body has side effects, so no worker may
         // re-run it to learn them. Stages that use them run in the driver. The scope also names the job, so the
         // body's actions on this dataset, and on datasets made from it, run in its batch.
-        // What the function persists belongs to this batch alone, as in Spark, where an RDD persisted inside
-        // foreachRDD is not restored after a restart: the batch's tasks may keep it until the batch is done.
-        const body = new BodyPersistence(this.id, batchTime, batchTime);
+        // What the function persists and makes belongs to this batch alone (it is not restored after a restart, as
+        // in Spark): the batch's tasks may keep it until the batch is done. The dataset it is handed is its stream's,
+        // kept as long as that stream remembers the batch (see `BodyPersistence`).
+        const body = new BodyPersistence(this.id, batchTime, batchTime, this.rememberedUntil);
         this.bodies.set(batchTime, body);
         const scope = new FnScope(
           this.ssc.functions,

@@ -66,7 +66,7 @@ export class TransformedDStream<U> extends DStream<U> {
       );
     }
     // A window over this stream reads its dataset, and so what the body persisted, as long as it is remembered.
-    const body = new BodyPersistence(this.id, batchTime, batchTime + this.rememberMs);
+    const body = new BodyPersistence(this.id, batchTime, batchTime + this.rememberMs, this.rememberedUntil);
     this.bodies.set(batchTime, body);
     const scope = this.scopeAt(batchTime, body);
     const result = this.ssc.inBody(scope, () =>

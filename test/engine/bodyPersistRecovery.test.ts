@@ -8,6 +8,7 @@ import type { StorageLevel } from '../../lib/dataset/StorageLevel';
 import type { DeadLetter } from '../../lib/dataset/TaskContext';
 import type { DStream } from '../../lib/dstream/DStream';
 import type { OutputEvent } from '../../lib/dstream/DStreamOps';
+import { LocalRuntime } from '../../lib/local/LocalRuntime';
 import { StreamingContext } from '../../lib/StreamingContext';
 import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../../lib/scheduler/CheckpointData';
 import { LogicalClock, SystemClock } from '../../lib/scheduler/Clock';
@@ -22,6 +23,12 @@ import { connectInProcess } from '../helpers/connectInProcess';
  * and a rerun locally, a new coordinator on Lambda): as in Spark, it is computed again from its lineage, never read
  * back from what the run before stored, and it is cleaned up with its batch.
  */
+
+/** A job that caches the dataset its foreachRDD is handed, for worker threads to load. */
+const FOREACH_CACHE_JOB = join(
+  new URL('../..', import.meta.url).pathname,
+  'test/fixtures/foreachCacheJob.ts',
+);
 
 let dir: string;
 beforeEach(async () => {
@@ -254,6 +261,69 @@ describe('cleanup of datasets persisted inside transform and foreachRDD', () => 
     expect(run.ssc.persistence.size).toBeLessThanOrEqual(2);
     expect(run.ssc.functions.size).toBeLessThanOrEqual(built.functions.size + 2);
   });
+});
+
+/** A worker that keeps no partition in memory, as if each task ran on a fresh one: every memory read misses. */
+class ForgetfulCache extends PartitionCache {
+  override put(): void {}
+}
+
+describe('the dataset a foreachRDD is handed, persisted there (rdd.persist() in foreachRDD)', () => {
+  it('is kept while its stream remembers the batch, then forgotten, however often a window reads it', async () => {
+    // given a stream whose datasets a foreachRDD persists in the block store, and a window over a stream made from
+    // it, on workers that keep nothing in memory, so that each window reads its older batches through the lineage
+    const store = new LocalFolderStore(join(dir, 'store'));
+    const lines = Array.from({ length: 20 }, (_, i) => [String(i + 1)]);
+    const build = (ssc: StreamingContext) => {
+      const numbers = ssc.queueStream(lines, { partitions: 1 }).map(Number);
+      numbers.foreachRDD(async (ds: Dataset<number>) => {
+        await ds.persist('blockStore').count();
+      });
+      numbers
+        .map((n: number) => n * 10)
+        .window(2000, 1000)
+        .collectBatches('windows');
+    };
+    // when its 20 batches ran
+    const run = await driver(store, build, 20, { cache: new ForgetfulCache() });
+    // then every window holds its two batches, and the store and the driver keep only what the last batches need
+    expect(recordsOf(run, 'windows').at(-1)).toEqual([20000, [190, 200]]);
+    const persisted = await readdir(join(dir, 'store', 'persist')).catch(() => [] as string[]);
+    expect(persisted.length).toBeLessThanOrEqual(4);
+    expect(run.ssc.persistence.size).toBeLessThanOrEqual(4);
+  });
+
+  for (const [where, memoryBackedByStore] of [
+    ['in memory', false],
+    ['in memory backed by the store (the serverless runtime)', true],
+  ] as const) {
+    it(`gives every window its batches on worker threads, and is forgotten as the job goes on (${where})`, async () => {
+      // given `rdd.cache()` inside foreachRDD on a stream a window reads through a map, on two worker threads
+      const runtime = await LocalRuntime.start(
+        { kind: 'module', path: FOREACH_CACHE_JOB },
+        {
+          workers: 2,
+          clock: 'logical',
+          batches: 12,
+          storeDir: join(dir, 'store'),
+          outputDir: dir,
+          write: () => {},
+          memoryBackedByStore,
+        },
+      );
+      const windows: unknown[][] = [];
+      runtime.ssc.addListener({ onOutput: (e) => windows.push([...e.records].sort()) });
+      // when its 12 batches ran
+      const summary = await runtime.run();
+      // then every window holds its two batches, and the store and the driver keep only the last batches' copies
+      expect(summary.error).toBeUndefined();
+      expect(windows).toHaveLength(12);
+      expect(windows.at(-1)).toEqual([110, 120]);
+      const persisted = await readdir(join(dir, 'store', 'persist')).catch(() => [] as string[]);
+      expect(persisted.length).toBeLessThanOrEqual(memoryBackedByStore ? 4 : 0);
+      expect(runtime.ssc.persistence.size).toBeLessThanOrEqual(4);
+    });
+  }
 });
 
 describe('a static dataset persisted in the block store, after the driver restarted', () => {
