@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bodyStreamOfPersistKey } from './BodyPersistence';
 import { batchTimeOfPersistKey, inBlockStore, type StorageLevel } from './StorageLevel';
 
 /** What the driver knows of a persisted dataset's partitions (Spark's BlockManagerMaster, in small). */
@@ -20,6 +21,8 @@ export class PersistenceTracker {
     string,
     { stored: Set<number>; cached: Set<number>; partitions: number }
   >();
+  /** The datasets a body persisted that a restart marked stored (see `restoredBodyDatasets`). */
+  private readonly restoredBodies = new Set<string>();
 
   /** Records that a task persisted one partition. */
   record(key: string, partition: number, level: StorageLevel, numPartitions: number): void {
@@ -68,6 +71,27 @@ export class PersistenceTracker {
   /** After a restart: marks a checkpointed dataset as stored, so plans read it instead of its lineage. */
   markStored(key: string, numPartitions: number): void {
     for (let p = 0; p < numPartitions; p++) this.record(key, p, 'blockStore', numPartitions);
+    if (bodyStreamOfPersistKey(key) !== undefined) this.restoredBodies.add(key);
+  }
+
+  /**
+   * The datasets a body of `streamId` persisted for a batch at or before `throughBatch` that a restart marked
+   * stored. No body of this run may hold them, so their stream forgets them with the batches it forgets: a driver
+   * that died between the checkpoint listing them and the cleanup deleting them left them for good otherwise,
+   * listed again by every checkpoint.
+   */
+  restoredBodyDatasets(
+    streamId: string,
+    throughBatch: number,
+  ): Array<{ key: string; numPartitions: number }> {
+    const restored: Array<{ key: string; numPartitions: number }> = [];
+    for (const key of this.restoredBodies) {
+      const entry = this.datasets.get(key);
+      const batchTime = batchTimeOfPersistKey(key)!; // a body's key names its batch
+      if (entry && bodyStreamOfPersistKey(key) === streamId && batchTime <= throughBatch)
+        restored.push({ key, numPartitions: entry.partitions });
+    }
+    return restored;
   }
 
   /** How many datasets are tracked (tests check that batches do not leak them). */
@@ -78,5 +102,6 @@ export class PersistenceTracker {
   /** Forgets a dataset that no batch needs any more. */
   forget(key: string): void {
     this.datasets.delete(key);
+    this.restoredBodies.delete(key);
   }
 }

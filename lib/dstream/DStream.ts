@@ -232,6 +232,9 @@ export abstract class DStream<T = unknown> {
         this.forget(time);
       }
     }
+    // What a body of this stream persisted before a restart, for a batch it forgets now (or forgot before it).
+    for (const { key, numPartitions } of this.ssc.persistence.restoredBodyDatasets(this.id, keepAfter))
+      this.dropPersisted(key, true, numPartitions);
     return this.parentKeepAfter(from);
   }
 
@@ -277,12 +280,13 @@ export abstract class DStream<T = unknown> {
     if (this.storageLevel || this.checkpointIntervalMs !== undefined) {
       // The level the dataset was given, which the runtime may have backed with the store.
       const level = ds?.persistSpec?.level ?? this.storageLevel;
-      this.dropPersisted(key, (level && inBlockStore(level)) || this.isCheckpointTime(batchTime), ds);
+      const inStore = (level && inBlockStore(level)) || this.isCheckpointTime(batchTime);
+      this.dropPersisted(key, inStore, ds?.numPartitions);
     }
     const spec = ds?.persistSpec;
     // Not a dataset another stream generated (a transform returning its parent's): that stream drops it.
     if (spec && spec.key !== key && ds.generatingStream === this.id)
-      this.dropPersisted(spec.key, inBlockStore(spec.level), ds);
+      this.dropPersisted(spec.key, inBlockStore(spec.level), ds.numPartitions);
   }
 
   /**
@@ -294,7 +298,7 @@ export abstract class DStream<T = unknown> {
     for (const ds of datasets) {
       const spec = ds.persistSpec;
       if (spec && ds.generatingStream === undefined)
-        this.dropPersisted(spec.key, inBlockStore(spec.level), ds);
+        this.dropPersisted(spec.key, inBlockStore(spec.level), ds.numPartitions);
     }
   }
 
@@ -303,13 +307,16 @@ export abstract class DStream<T = unknown> {
     this.ssc.graph.rememberedUntil(dataset);
 
   /** Forgets a persisted dataset in the tracker and, when it went to the block store, deletes its blocks. */
-  private dropPersisted(key: string, inStore: boolean, ds: Dataset | undefined): void {
+  private dropPersisted(key: string, inStore: boolean, numPartitions: number | undefined): void {
     this.ssc.persistence.forget(key);
     if (!inStore) return;
     const store = this.ssc.env().store;
-    // The dataset names its partitions' keys: deleting them needs no listing (on S3 a LIST is billed as a PUT,
+    // The partitions name their blocks' keys: deleting them needs no listing (on S3 a LIST is billed as a PUT,
     // and this runs every batch for every persisted stream).
-    const keys = ds && Array.from({ length: ds.numPartitions }, (_, p) => persistBlockKey(key, p));
+    const keys =
+      numPartitions === undefined
+        ? undefined
+        : Array.from({ length: numPartitions }, (_, p) => persistBlockKey(key, p));
     this.ssc.cleanup(
       keys && store.deleteKeys ? store.deleteKeys(keys) : store.deletePrefix(`persist/${key}/`),
     );

@@ -1,3 +1,4 @@
+import { bodyStreamOfPersistKey } from '../dataset/BodyPersistence';
 import { batchTimeOfPersistKey } from '../dataset/StorageLevel';
 import type { DeadLetter } from '../dataset/TaskContext';
 import { type Logger, silentLogger } from '../log/Logger';
@@ -107,6 +108,8 @@ export class JobScheduler {
     this.checkpointedThrough = checkpoint.lastCompletedBatch;
     this.deadLetters.restore(checkpoint.deadLetters ?? []);
     const { store } = this.ssc.env();
+    // One listing for the blocks of every persisted dataset, rather than one per dataset the checkpoint lists.
+    const blocks = blocksByDataset(await store.list('persist/'));
     for (const { key, numPartitions } of checkpoint.stored) {
       // A dataset of a batch after the last completed one was stored by a batch that did not complete: its dead
       // letters may be unwritten (a batch writes its letters at its end, and the ledger records only written
@@ -115,16 +118,39 @@ export class JobScheduler {
       const time = batchTimeOfPersistKey(key);
       if (time !== undefined && time > checkpoint.lastCompletedBatch) continue;
       // Only checkpoints whose blocks all survived can cut lineage; the others are recomputed.
-      if ((await store.list(`persist/${key}/`)).length === numPartitions) {
+      if (blocks.get(key)?.length === numPartitions) {
         this.ssc.persistence.markStored(key, numPartitions);
       }
     }
+    this.deleteUnrestoredBodyBlocks(blocks, checkpoint.lastCompletedBatch);
     for (const input of this.ssc.graph.inputs) {
       input.restoreBlocks(checkpoint.inputs[input.id] ?? {}, checkpoint.lastCompletedBatch);
       const position = checkpoint.sources[input.id];
       if (position !== undefined) input.source.restorePosition?.(position);
     }
     await this.ssc.env().restoreOutputPositions(checkpoint.outputs);
+  }
+
+  /**
+   * Deletes the blocks a body persisted for a batch at or before `lastCompleted` that the restore did not mark
+   * stored: no batch reads them, and no stream would ever drop them. A driver died while the cleanup deleting them
+   * ran (after the next checkpoint, which no longer listed them), or before they were all written. Those restored,
+   * their stream drops once it forgets their batch (see `PersistenceTracker.restoredBodyDatasets`).
+   */
+  private deleteUnrestoredBodyBlocks(blocks: ReadonlyMap<string, string[]>, lastCompleted: number): void {
+    const left = [...blocks].filter(
+      ([key]) =>
+        bodyStreamOfPersistKey(key) !== undefined &&
+        batchTimeOfPersistKey(key)! <= lastCompleted && // a body's key names its batch
+        this.ssc.persistence.status(key) === undefined,
+    );
+    if (left.length === 0) return;
+    const { store } = this.ssc.env();
+    this.ssc.cleanup(
+      store.deleteKeys
+        ? store.deleteKeys(left.flatMap(([, keys]) => keys))
+        : Promise.all(left.map(([key]) => store.deletePrefix(`persist/${key}/`))).then(() => {}),
+    );
   }
 
   /** Runs batches until a limit is reached, `stop()` is called, or a batch fails. */
@@ -452,6 +478,18 @@ export class JobScheduler {
   private now(): number {
     return this.clock.now?.() ?? Date.now();
   }
+}
+
+/** The block keys under `persist/`, by the persistence key of their dataset (`persist/<key>/<partition>`). */
+function blocksByDataset(blockKeys: readonly string[]): Map<string, string[]> {
+  const byDataset = new Map<string, string[]>();
+  for (const blockKey of blockKeys) {
+    const key = blockKey.slice('persist/'.length, blockKey.lastIndexOf('/'));
+    const keys = byDataset.get(key);
+    if (keys) keys.push(blockKey);
+    else byDataset.set(key, [blockKey]);
+  }
+  return byDataset;
 }
 
 /** One line a batch for its dead letters, once they are written: how many, and the first one's op and error. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +10,17 @@ import { runSluice } from '../helpers/sluiceProcess';
  * another (dataset ids are counted per process, and a rerun used to give batch 3's dataset the id of batch 1's).
  */
 
-const job = join(new URL('../..', import.meta.url).pathname, 'test/fixtures/bodyPersistJob.ts');
-const args = ['run', job, '--fast', '--batches', '5', '--store', 'store', '--quiet'];
+const fixtures = join(new URL('../..', import.meta.url).pathname, 'test/fixtures');
+const args = [
+  'run',
+  join(fixtures, 'bodyPersistJob.ts'),
+  '--fast',
+  '--batches',
+  '5',
+  '--store',
+  'store',
+  '--quiet',
+];
 
 let base: string;
 beforeAll(async () => {
@@ -50,5 +59,36 @@ describe('a job persisting inside transform, killed with kill -9', () => {
     const expected = await outputsOf(reference);
     expect(expected.letters).toEqual(['oops']);
     expect(await outputsOf(dir)).toEqual(expected);
+  }, 60_000);
+});
+
+/** The persisted datasets in a run's store (`n2.0@3000`: the first a body of stream n2 persisted in batch 3000). */
+async function persistedIn(dir: string): Promise<string[]> {
+  return (await readdir(join(dir, 'store/persist')).catch(() => [] as string[])).sort();
+}
+
+describe('a job persisting inside transform and foreachRDD, killed after a checkpoint, before its cleanup', () => {
+  it('deletes on restart what that cleanup would have deleted, and keeps nothing the run before left', async () => {
+    const cleanupArgs = ['run', join(fixtures, 'bodyPersistCleanupJob.ts'), ...args.slice(2)];
+    // given an uninterrupted run, which leaves no persisted dataset once done
+    const reference = join(base, 'cleanup-reference');
+    await mkdir(reference, { recursive: true });
+    expect((await runSluice(cleanupArgs, reference)).code).toBe(0);
+    expect(await persistedIn(reference)).toEqual([]);
+    // and a run killed once batch 3's checkpoint is written, which lists what its bodies persisted, before the
+    // cleanup that deletes it
+    const dir = join(base, 'cleanup-killed');
+    await mkdir(dir, { recursive: true });
+    expect((await runSluice(cleanupArgs, dir, 'cleanup:3000')).signal).toBe('SIGKILL');
+    const left = await persistedIn(dir);
+    expect(left.filter((key) => /^n\d+\.\d+@3000$/.test(key)).length).toBeGreaterThan(0);
+    // when it is started again on the same store
+    const resumed = await runSluice(cleanupArgs, dir);
+    // then it ends with the uninterrupted run's store, and its checkpoint lists none of what the first one left
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/Resuming from the checkpoint/);
+    expect(await persistedIn(dir)).toEqual([]);
+    const checkpoint = await readFile(join(dir, 'store/checkpoint/metadata.json'), 'utf8');
+    for (const key of left) expect(checkpoint).not.toContain(`"${key}"`);
   }, 60_000);
 });

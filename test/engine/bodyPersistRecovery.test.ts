@@ -15,7 +15,12 @@ import { LogicalClock, SystemClock } from '../../lib/scheduler/Clock';
 import { driveJob } from '../../lib/scheduler/JobDriver';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
-import { BODY_PERSIST_LINES, parseNumber, transformPersisted } from '../helpers/bodyPersistJobs';
+import {
+  BODY_PERSIST_LINES,
+  parseNumber,
+  transformAndForeachPersisted,
+  transformPersisted,
+} from '../helpers/bodyPersistJobs';
 import { connectInProcess } from '../helpers/connectInProcess';
 
 /**
@@ -324,6 +329,43 @@ describe('the dataset a foreachRDD is handed, persisted there (rdd.persist() in 
       expect(runtime.ssc.persistence.size).toBeLessThanOrEqual(4);
     });
   }
+});
+
+describe('datasets persisted inside transform and foreachRDD, left by a driver that died before its cleanup', () => {
+  it('are deleted by the next driver, and forgotten', async () => {
+    // given the store as a driver left it that died once batch 2's checkpoint was written, before the cleanup that
+    // deletes what that checkpoint lists of batch 2's bodies
+    let snapshot: CheckpointData | undefined;
+    const snapshotDir = join(dir, 'killed');
+    const recording = new (class extends LocalFolderStore {
+      override async put(key: string, bytes: Uint8Array | string): Promise<void> {
+        await super.put(key, bytes);
+        if (key !== METADATA_KEY || snapshot) return;
+        const written = JSON.parse(String(bytes)) as CheckpointData;
+        if (written.lastCompletedBatch !== 2000) return;
+        snapshot = written;
+        await cp(join(dir, 'store'), snapshotDir, { recursive: true });
+      }
+    })(join(dir, 'store'));
+    await driver(recording, (ssc) => transformAndForeachPersisted(ssc), 3);
+    const listed = snapshot!.stored.map((s) => s.key).filter((key) => key.endsWith('.0@2000'));
+    expect(listed).toHaveLength(2);
+    // and, unlisted, what batch 1's cleanup was still deleting then
+    for (const key of listed)
+      await cp(
+        join(snapshotDir, 'persist', key),
+        join(snapshotDir, 'persist', key.replace('@2000', '@1000')),
+        {
+          recursive: true,
+        },
+      );
+    // when the next driver resumes from it, up to batch 4
+    const store = new LocalFolderStore(snapshotDir);
+    const run = await driver(store, (ssc) => transformAndForeachPersisted(ssc), 4, { checkpoint: snapshot! });
+    // then the store holds nothing of those batches' bodies, and the driver tracks none of them
+    expect(await readdir(join(snapshotDir, 'persist'))).toEqual([]);
+    expect(run.ssc.persistence.size).toBe(0);
+  });
 });
 
 describe('a static dataset persisted in the block store, after the driver restarted', () => {

@@ -25,3 +25,18 @@ export function transformPersisted(ssc: StreamingContext, level: StorageLevel, l
   numbers.count().collectBatches('count');
   return numbers;
 }
+
+/**
+ * {@link transformPersisted} in the block store, and a dataset the foreachRDD over its numbers makes, persisted
+ * there too: every batch, a body of each kind writes blocks that cleanup deletes.
+ */
+export function transformAndForeachPersisted(ssc: StreamingContext, lines = BODY_PERSIST_LINES) {
+  const numbers = transformPersisted(ssc, 'blockStore', lines);
+  numbers.foreachRDD(async (ds: Dataset<number>) => {
+    await ds
+      .map((n) => n * 2)
+      .persist('blockStore')
+      .count();
+  });
+  return numbers;
+}
