@@ -382,7 +382,8 @@ export class StreamingContext implements DatasetContext {
     const bodyOrigin = dataset.scope?.origin;
     if (bodyOrigin !== undefined) dataset.tagOrigin(bodyOrigin);
     const batch = owner?.batch ?? new BatchRun(0);
-    for (let attempt = 1; ; attempt++) {
+    const lost = new Set<string>();
+    for (;;) {
       const planStarted = performance.now();
       const plan = StagePlanner.plan(
         dataset,
@@ -399,8 +400,11 @@ export class StreamingContext implements DatasetContext {
       try {
         return await dag.runJob(plan, batch, owner?.outputOp ?? 0);
       } catch (error) {
-        // A memory copy the plan relied on is gone (a worker restarted): forget it and plan from lineage.
-        if (!(error instanceof CacheMissError) || attempt >= 3) throw error;
+        // A memory copy the plan relied on is gone (a worker restarted): forget it and plan from lineage. A lost
+        // worker takes every copy it held, and a window reads many, each found missing by its own attempt; a copy
+        // found missing again after it was forgotten means no progress, so that ends it.
+        if (!(error instanceof CacheMissError) || lost.has(error.key)) throw error;
+        lost.add(error.key);
         this.persistence.invalidateCache(error.key);
       }
     }

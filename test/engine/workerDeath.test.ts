@@ -43,4 +43,21 @@ describe('a worker thread that dies', () => {
       expect(result.batches[0]!.taskAttempts).toBeGreaterThan(result.batches[0]!.tasks);
     });
   }
+
+  it('loses its memory copies, which a window reading them all computes again', {
+    timeout: 120_000,
+  }, async () => {
+    // given a 5-batch window over a stream kept in worker memory, and a thread that dies in the fifth batch
+    process.env.SLUICE_TEST_DEATH_MODE = 'exit';
+    // when five batches run on one worker thread
+    const result = await runBatches(
+      { kind: 'module', path: jobs, exportName: 'diesUnderAWindow' } as const,
+      5,
+      { workers: 1 },
+    );
+    // then the new thread computes the four lost batches again from their lineage, and the window counts them all
+    expect(existsSync(join(dir, 'died'))).toBe(true);
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('counts')).toEqual([[1], [2], [3], [4], [6]]);
+  });
 });

@@ -43,3 +43,19 @@ export const diesOnce = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 3 },
     })
     .collectBatches('tens');
 });
+
+/**
+ * A 5-batch window over a stream kept in worker memory; an output before it kills the thread in the fifth batch,
+ * so the new thread has none of the four earlier batches' copies when the window reads them.
+ */
+export const diesUnderAWindow = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 3 }, (ssc) => {
+  const numbers = ssc.queueStream([[1], [2], [3], [4], [5, 99]], { partitions: 1 }).map((x: number) => x);
+  numbers
+    .filter((x: number) => {
+      if (x === 99) dieOnce();
+      return true;
+    })
+    .count()
+    .collectBatches('firstCounts');
+  numbers.window(5000, 1000).count().collectBatches('counts');
+});
