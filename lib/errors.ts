@@ -123,14 +123,21 @@ export class JobFileError extends SluiceError {
   }
 }
 
-/** A store holds the checkpoint of a job whose stream graph has another shape; resuming would mix state. */
+/**
+ * A store holds the checkpoint of a job that the job as it is now cannot resume: its stream graph has another
+ * shape, or a stream built from its own previous dataset (state, an incremental window) has other settings.
+ * Resuming would mix state, so the job is refused until it is started over.
+ */
 export class CheckpointMismatchError extends SluiceError {
   override name = 'CheckpointMismatchError';
-  constructor(storeDir: string, jobName: string) {
-    super(
-      `the store ${storeDir} holds a checkpoint of job ${JSON.stringify(jobName)} whose stream graph has another shape; ` +
-        'run with --fresh to discard it, or choose another --store',
-    );
+  /**
+   * @param store where the checkpoint is, as the user knows it (`the store /home/me/.sluice/job`)
+   * @param jobName the job that wrote the checkpoint
+   * @param reason what does not match, completing "a checkpoint of job … " (`whose stream graph has another shape`)
+   * @param startOver how to discard the checkpoint (`run with --fresh to discard it, or choose another --store`)
+   */
+  constructor(store: string, jobName: string, reason: string, startOver: string) {
+    super(`${store} holds a checkpoint of job ${JSON.stringify(jobName)} ${reason}; ${startOver}`);
   }
 }
 

@@ -28,6 +28,7 @@ import { jobVersion } from './jobVersion';
 import type { KinesisSource } from './KinesisSource';
 import { LambdaTaskRunner } from './LambdaTaskRunner';
 import { logRetries } from './logRetries';
+import { resumeMismatch } from './resumeMismatch';
 import { S3BlockStore } from './S3BlockStore';
 import { S3Lease } from './S3Lease';
 import { TaskReportInbox } from './TaskReports';
@@ -134,6 +135,14 @@ export class BatchDriver {
       if (!(error instanceof FencedError)) throw error;
       log.warn(`Job ${name}: ${error.message}`, { error: error.message });
       return { ok: true, job: name, state: 'running', note: error.message };
+    }
+    // A start refuses such a document; a job module redeployed with another graph meets its checkpoint here.
+    const mismatch = resumeMismatch(this.config.bucket, name, checkpoint, ssc.graph);
+    if (mismatch) {
+      log.error(`Job ${name}: ${mismatch.message}`, { error: mismatch.message });
+      await this.records.putControl(name, { state: 'stopped', updatedAt: new Date().toISOString() });
+      await lease.release();
+      return { ok: false, job: name, state: 'stopped', error: mismatch.message };
     }
     log.info(
       `Job ${name}: took its lease (epoch ${lease.epoch}); resuming after batch ${checkpoint?.lastCompletedBatch ?? 0} ms`,

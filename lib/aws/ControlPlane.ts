@@ -1,4 +1,5 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { DStreamGraph } from '../dstream/DStreamGraph';
 import type { InputDStream } from '../dstream/InputDStream';
 import { JobValidationError, StreamGraphError } from '../errors';
 import { buildDeployedJob, isModuleJobDocument } from '../job/buildDeployedJob';
@@ -14,6 +15,7 @@ import type { CoordinatorClients } from './CoordinatorRuntime';
 import type { CoordinatorEvent } from './coordinatorEvents';
 import { ENV } from './deploymentContract';
 import type { JobRecords } from './JobRecords';
+import { resumeMismatch } from './resumeMismatch';
 import { S3Lease } from './S3Lease';
 import { type SourceTarget, unreachableSources } from './sourceChecks';
 
@@ -50,6 +52,7 @@ export class ControlPlane {
     batches: number | undefined,
     fresh: boolean,
   ): Promise<{ ok: true; job: string } | { ok: false; error: string; issues?: unknown }> {
+    let graph: DStreamGraph;
     try {
       // Validates the whole document before anything is written. The sources a job module makes are noted as it
       // builds (a JSON job's are in its document); none is started here.
@@ -73,6 +76,7 @@ export class ControlPlane {
       // What the coordinator's start of the graph would refuse (no output, an input no output reads): a job
       // document is refused so by its validation, a job module only here.
       ssc.graph.validate();
+      graph = ssc.graph;
       this.checkStreams(doc);
       this.checkModuleStreams(ssc.graph.inputs.filter((input) => unnamedStreams.has(input.source)));
       // A stream or bucket that is not there would fail the first batch; the start says so instead.
@@ -89,6 +93,14 @@ export class ControlPlane {
       return { ok: false, error: `name: must be ${JOB_NAME_RULE}` };
     }
     if (fresh) await this.reset(name);
+    else {
+      // A changed document that its checkpoint cannot carry over is refused before it replaces the one running.
+      const checkpoint = await readCheckpoint(this.records.jobStore(name), {
+        file: `s3://${this.records.bucket}/${jobStorePrefix(name)}${METADATA_KEY}`,
+      });
+      const mismatch = resumeMismatch(this.records.bucket, name, checkpoint, graph);
+      if (mismatch) return { ok: false, error: mismatch.message };
+    }
     await this.records.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));
     // Workers read the document next to the job's blocks, once per container.
     await this.records.root.put(`${jobStorePrefix(name)}job.json`, JSON.stringify(doc));

@@ -64,6 +64,16 @@ export abstract class DStream<T = unknown> {
     return this.opOrigin ?? (this.callSite === undefined ? undefined : `${this.callSite} (${this.name})`);
   }
 
+  /**
+   * What a restart must find unchanged besides the stream's kind and slide: a stream built from its own previous
+   * dataset (state, an incremental window) names the settings its checkpointed datasets were computed with
+   * (`3 partitions`), since resuming them under others would put keys in the wrong partitions or subtract batches
+   * that never entered the window. Undefined for the others, which a restart computes from their parents.
+   */
+  resumeSettings(): string | undefined {
+    return undefined;
+  }
+
   /** The streams this one is computed from. */
   abstract get dependencies(): readonly DStream<any>[];
 

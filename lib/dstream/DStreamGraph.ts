@@ -105,6 +105,16 @@ export class DStreamGraph {
     return this.nodes.map((n) => `${n.id}:${n.constructor.name}:${n.slideMs}`).join(',');
   }
 
+  /** Each stream's {@link DStream.resumeSettings}, by node id, for the streams that have them. */
+  resumeSettings(): Record<string, string> {
+    const settings: Record<string, string> = {};
+    for (const node of this.nodes) {
+      const own = node.resumeSettings();
+      if (own !== undefined) settings[node.id] = own;
+    }
+    return settings;
+  }
+
   /**
    * Forgets what no stream needs once every batch up to `lastCompletedBatch` is done (and that batch's metadata
    * checkpoint is written): datasets, persisted copies, input blocks. Each stream is asked after every stream

@@ -84,6 +84,10 @@ class InternalMapWithStateDStream<K, V, S, U> extends DStream<MapWithStateRecord
     this.stateDeltaKind = 'stateMap';
   }
 
+  override resumeSettings(): string {
+    return `${this.partitioner.numPartitions} partitions`;
+  }
+
   get dependencies() {
     return [this.parent];
   }

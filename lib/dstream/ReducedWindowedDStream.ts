@@ -47,6 +47,10 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     this.mustCheckpoint = true;
   }
 
+  override resumeSettings(): string {
+    return `a window of ${this.windowMs} ms in ${this.partitioner.numPartitions} partitions`;
+  }
+
   get dependencies() {
     return [this.reduced];
   }

@@ -67,6 +67,10 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
     this.stateDeltaKind = 'pairs';
   }
 
+  override resumeSettings(): string {
+    return `${this.partitioner.numPartitions} partitions`;
+  }
+
   get dependencies() {
     return [this.parent];
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
 import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
 import { LogicalClock, SystemClock } from '../scheduler/Clock';
+import { checkpointMismatch } from '../scheduler/checkpointMismatch';
 import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { driveJob } from '../scheduler/JobDriver';
 import { JobScheduler, type RunSummary } from '../scheduler/JobScheduler';
@@ -129,8 +130,14 @@ export class LocalRuntime {
       file: join(storeDir, METADATA_KEY),
       startOver: 'run with --fresh (or give this run another --store)',
     });
-    if (checkpoint && checkpoint.graphSignature !== ssc.graph.signature()) {
-      throw new CheckpointMismatchError(storeDir, checkpoint.jobName);
+    const mismatch = checkpoint && checkpointMismatch(checkpoint, ssc.graph);
+    if (checkpoint && mismatch) {
+      throw new CheckpointMismatchError(
+        `the store ${storeDir}`,
+        checkpoint.jobName,
+        mismatch,
+        'run with --fresh to discard it, or choose another --store',
+      );
     }
     const env = localExecutorEnv(dirs, ssc.functions);
     const driverRunner = new InProcessRunner(env);

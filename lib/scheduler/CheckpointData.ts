@@ -33,6 +33,11 @@ export interface CheckpointData {
   readonly jobDocument?: unknown;
   /** The shape of the stream graph: a restart with changed functions but the same shape resumes. */
   readonly graphSignature: string;
+  /**
+   * The settings of the streams built from their own previous dataset (state, incremental windows), by stream id
+   * (see `DStream.resumeSettings`): a restart under others is refused. Absent in checkpoints written before.
+   */
+  readonly resumeSettings?: Readonly<Record<string, string>>;
   readonly batchIntervalMs: number;
   /** Every batch up to this one completed, outputs included (0: none yet). */
   readonly lastCompletedBatch: number;

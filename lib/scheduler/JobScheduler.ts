@@ -447,6 +447,7 @@ export class JobScheduler {
         jobName: this.jobIdentity.name,
         ...(this.jobIdentity.document !== undefined ? { jobDocument: this.jobIdentity.document } : {}),
         graphSignature: this.ssc.graph.signature(),
+        resumeSettings: this.ssc.graph.resumeSettings(),
         batchIntervalMs: this.ssc.batchIntervalMs,
         lastCompletedBatch: this.committedThrough,
         pendingBatches: [...this.pending].sort((a, b) => a - b),

@@ -1,0 +1,25 @@
+import type { DStreamGraph } from '../dstream/DStreamGraph';
+import type { CheckpointData } from './CheckpointData';
+
+/**
+ * Why a job's stream graph cannot resume a metadata checkpoint, completing "a checkpoint of job … ", or undefined
+ * when it can. Functions may change; the shape (stream ids, kinds, slides) may not, nor the settings a state or an
+ * incremental window was checkpointed with: read back under 2 partitions, a state checkpointed in 3 partitions
+ * lost the keys of the third and met new records in the wrong partition (each such key twice, its count started
+ * over), and a window of 3 s resumed as one of 5 s kept its 3 s values for good.
+ */
+export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGraph): string | undefined {
+  if (checkpoint.graphSignature !== graph.signature()) return 'whose stream graph has another shape';
+  // A checkpoint written before the settings were recorded resumes on its shape alone.
+  const before = new Map(Object.entries(checkpoint.resumeSettings ?? {}));
+  for (const [id, now] of Object.entries(graph.resumeSettings())) {
+    const then = before.get(id);
+    if (then === undefined || then === now) continue;
+    const stream = graph.node(id);
+    return (
+      `whose ${stream?.origin ?? stream?.name ?? id} has ${then}, where the job now gives it ${now}: its ` +
+      'checkpointed state was computed under the old ones and cannot carry over (set them back to resume)'
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
+
+/**
+ * A job started again on the serverless runtime with a changed document, over the checkpoint of the one before
+ * (LocalStack's S3, the real coordinator and worker handlers in our Lambda host). The start event is where the
+ * document is checked, so a change the checkpoint cannot carry over is refused there, before it replaces the
+ * job's document: resumed, a state of 3 partitions read as 2 lost keys and counted others twice, and a graph of
+ * another shape mixed the old streams' state into new ones.
+ */
+
+const suffix = Math.random().toString(36).slice(2, 8);
+const bucket = `sluice-changed-job-${suffix}`;
+const name = `changed-${suffix}`;
+const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+/** Each batch holds every key once; the state counts them, checkpointed every 2 batches. */
+const job = (partitions: number, extraOps: readonly Record<string, unknown>[] = []) => ({
+  name,
+  batchIntervalMs: 1000,
+  checkpointIntervalMs: 2000,
+  sources: { keys: { type: 'queue', batches: Array.from({ length: 10 }, () => KEYS) } },
+  streams: {
+    pairs: { from: 'keys', ops: [...extraOps, { op: 'map', expr: '[$, 1]' }] },
+    counts: { from: 'pairs', ops: [{ op: 'updateStateByKey', fn: 'countState', partitions }] },
+  },
+  outputs: [{ stream: 'counts', type: 'jsonl', path: `counts-${suffix}` }],
+});
+
+let serverless: ServerlessHost;
+const invoke = (payload: unknown) => serverless.invoke('coordinator', payload);
+
+beforeAll(async () => {
+  serverless = await startServerlessHost({ bucket });
+}, 120_000);
+
+afterAll(async () => {
+  await serverless?.stop();
+});
+
+describe('a changed job document started over its checkpoint on the serverless runtime', () => {
+  it('is refused when the checkpoint cannot carry over, and resumes when fresh or unchanged', async () => {
+    // given a job that ran 3 batches, its state checkpointed in 3 partitions
+    const first = await invoke({ action: 'start', job: job(3), batches: 3 });
+    expect(first.error).toBeUndefined();
+    expect(first.lastBatch).toBe(3000);
+    // when it is started again with its state in 2 partitions
+    const repartitioned = await invoke({ action: 'start', job: job(2), batches: 5 });
+    // then the start is refused, naming the op, both settings and the way out
+    expect(repartitioned.ok).toBe(false);
+    expect(repartitioned.error).toContain(
+      `s3://${bucket}/jobs/${name}/store/ holds a checkpoint of job "${name}" whose streams.counts.ops[0] (updateStateByKey) has 3 partitions, where the job now gives it 2 partitions`,
+    );
+    expect(repartitioned.error).toContain('send the start event with "fresh": true to discard it');
+    // and so is a graph of another shape (one op more)
+    const reshaped = await invoke({
+      action: 'start',
+      job: job(3, [{ op: 'filter', expr: '$ != "z"' }]),
+      batches: 5,
+    });
+    expect(reshaped.ok).toBe(false);
+    expect(reshaped.error).toContain('whose stream graph has another shape');
+    // and the document recorded is still the one that ran, which goes on from its checkpoint
+    expect(JSON.parse(await serverless.text(`jobs/${name}/job.json`)).streams.counts.ops[0].partitions).toBe(
+      3,
+    );
+    const resumed = await invoke({ action: 'start', job: job(3), batches: 4 });
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.lastBatch).toBe(4000);
+    const fourth = JSON.parse(await serverless.text(`outputs/counts-${suffix}/4000.json`));
+    expect([...fourth.records].sort()).toEqual(KEYS.map((key) => [key, 4]));
+    // when the changed one is started fresh, then it runs from its first batch
+    const fresh = await invoke({ action: 'start', job: job(2), batches: 2, fresh: true });
+    expect(fresh.error).toBeUndefined();
+    expect(fresh.lastBatch).toBe(2000);
+  }, 120_000);
+});

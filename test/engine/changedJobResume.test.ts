@@ -1,0 +1,109 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CheckpointMismatchError } from '../../lib/errors';
+import type { JobSource } from '../../lib/job/JobSource';
+import { runBatches } from '../../lib/local/LocalRuntime';
+
+/**
+ * A job document changed between two runs on one store. Functions may change; what a checkpointed state or
+ * incremental window was computed with may not: resumed under other partitions, a state lost keys and counted
+ * others twice, and a longer window kept the shorter one's values for good, each without a word.
+ */
+
+const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+/** Every batch holds each key once; the state counts them, checkpointed every 2 batches. */
+const job = (stateOp: Record<string, unknown>): JobSource => ({
+  kind: 'document',
+  baseDir: '.',
+  document: {
+    name: 'changed',
+    batchIntervalMs: 1000,
+    checkpointIntervalMs: 2000,
+    sources: { keys: { type: 'queue', batches: Array.from({ length: 10 }, () => KEYS) } },
+    streams: {
+      pairs: { from: 'keys', ops: [{ op: 'map', expr: '[$, 1]' }] },
+      counts: { from: 'pairs', ops: [stateOp] },
+    },
+    outputs: [{ stream: 'counts', type: 'collectBatches' }],
+  },
+});
+
+const counting = (partitions: number) => ({ op: 'updateStateByKey', fn: 'countState', partitions });
+const windowOf = (windowMs: number) => ({
+  op: 'reduceByKeyAndWindow',
+  fn: 'sum',
+  invFn: 'subtract',
+  windowMs,
+  slideMs: 1000,
+});
+const mapping = (partitions: number) => ({ op: 'mapWithState', fn: 'runningCount', partitions });
+
+let dir: string;
+let storeDir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-changed-job-'));
+  storeDir = join(dir, 'store');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const run = (source: JobSource, batches: number) =>
+  runBatches(source, batches, { storeDir, outputDir: join(dir, 'out') });
+
+describe('a job document changed between runs on one store', () => {
+  for (const [what, before, after, message] of [
+    [
+      'updateStateByKey partitions 3 to 2',
+      counting(3),
+      counting(2),
+      'whose streams.counts.ops[0] (updateStateByKey) has 3 partitions, where the job now gives it 2 partitions',
+    ],
+    [
+      'updateStateByKey partitions 2 to 3',
+      counting(2),
+      counting(3),
+      'whose streams.counts.ops[0] (updateStateByKey) has 2 partitions, where the job now gives it 3 partitions',
+    ],
+    [
+      'mapWithState partitions 3 to 2',
+      mapping(3),
+      mapping(2),
+      'has 3 partitions, where the job now gives it 2 partitions',
+    ],
+    [
+      'an incremental window of 3 s made 5 s',
+      windowOf(3000),
+      windowOf(5000),
+      'whose streams.counts.ops[0] (reduceByKeyAndWindow) has a window of 3000 ms in 2 partitions, where the job now gives it a window of 5000 ms in 2 partitions',
+    ],
+  ] as const) {
+    it(`refuses to resume a state checkpointed under other settings: ${what}`, async () => {
+      // given a store whose checkpoint holds 3 batches of the state (a state checkpoint at 2000)
+      const first = await run(job(before), 3);
+      expect(first.error).toBeUndefined();
+      // when the job resumes with the state's settings changed
+      const resumed = run(job(after), 5);
+      // then it is refused, naming the op, both settings and the way out, before any batch runs
+      await expect(resumed).rejects.toThrow(CheckpointMismatchError);
+      await expect(resumed).rejects.toThrow(message);
+      await expect(resumed).rejects.toThrow(
+        /cannot carry over \(set them back to resume\); run with --fresh/,
+      );
+    });
+  }
+
+  it('resumes a state whose function changed, its counts carried over', async () => {
+    // given 3 batches counted
+    expect((await run(job(counting(3)), 3)).error).toBeUndefined();
+    // when the same state resumes with another function, of the same settings
+    const resumed = await run(job({ ...counting(3), fn: 'sumState' }), 5);
+    // then batches 4 and 5 go on from the counts of batch 3
+    expect(resumed.error).toBeUndefined();
+    const last = resumed.recordsOf('counts').at(-1) as [string, number][];
+    expect(last.sort()).toEqual(KEYS.map((key) => [key, 5]));
+  });
+});
