@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SluiceError } from '../errors';
 
 /**
  * The jsonl files of a local run. A batch's lines are held until the scheduler commits the batch, then appended
@@ -36,8 +37,15 @@ export class JsonlFiles {
         else text.push(`${line}\n`);
       }
       for (const [file, text] of byFile) {
-        await mkdir(dirname(file), { recursive: true });
-        await appendFile(file, text.join(''));
+        try {
+          await mkdir(dirname(file), { recursive: true });
+          await appendFile(file, text.join(''));
+        } catch (error) {
+          throw new SluiceError(
+            `batch ${batchTime} ran, but its lines could not be appended to the jsonl output ${file}: ` +
+              `${(error as Error).message}; it is not counted as done, and the next run writes it again`,
+          );
+        }
       }
       this.held.delete(batchTime);
     }

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { JobValidationError, StoreLockedError } from '../../errors';
+import { JobValidationError, SluiceError, StoreLockedError } from '../../errors';
 import { batchFields } from '../../log/batchFields';
 import type { Logger, LogLevel } from '../../log/Logger';
 import { DelayTrend } from '../../scheduler/DelayTrend';
@@ -243,7 +243,11 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
   } catch (error) {
     // A source that cannot start (a missing folder, a cloud source in local mode) is a problem of the job.
     if (error instanceof JobValidationError) return reportInvalid(error);
-    throw error;
+    // A write the scheduler could not make (a batch's jsonl lines, its checkpoint) stopped the run at that batch,
+    // which the next run does again: a sentence and exit code 1 like a failed batch's, not a stack trace.
+    if (!(error instanceof SluiceError)) throw error;
+    log(`The job stopped: ${error.message}\n`, 'error');
+    return EXIT.failed;
   } finally {
     await ui?.close();
     clearInterval(parentWatch);
