@@ -3,7 +3,13 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { TICK_MS } from '../../aws/deploymentContract';
 import { EXIT, type ExitWith } from './exitCodes';
-import { parseCoordinatorTimeoutSeconds, parseCount, parseDuration, parseMemoryMb } from './optionParsers';
+import {
+  parseCoordinatorTimeoutSeconds,
+  parseCount,
+  parseDuration,
+  parseMemoryMb,
+  parsePort,
+} from './optionParsers';
 
 /** The flags of `sluice lambda-host`, as commander reads them. */
 interface LambdaHostOptions {
@@ -28,7 +34,7 @@ export function lambdaHostCommand(program: Command, exit: ExitWith): void {
     )
     .requiredOption('--bucket <name>', "the stack's BucketName output")
     .requiredOption('--stream <name>', "the stack's StreamName output")
-    .option('--port <n>', 'the port on 127.0.0.1', parseCount, 9001)
+    .option('--port <n>', 'the port on 127.0.0.1', parsePort, 9001)
     .option('--workers <n>', 'worker invocations in flight at once', parseCount, 8)
     .addOption(
       new Option('--tick <time>', 'how often the watchdog ticks the coordinator (0 for never)')

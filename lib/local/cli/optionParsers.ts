@@ -26,6 +26,32 @@ export function parseCount(text: string): number {
   return n;
 }
 
+/**
+ * A whole number from `min` to `max`, `why` saying what the bound is for: `--workers 100000` started a hundred
+ * thousand threads, each loading the engine, and never got to its first batch.
+ */
+export function parseCountIn(min: number, max: number, why = ''): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `expected a whole number from ${min} to ${max}${why ? ` (${why})` : ''}, got ${text}`,
+      );
+    }
+    return n;
+  };
+}
+
+/** Worker threads of a local run: 0 (tasks in the main thread) to 256, a stage's most tasks. */
+export const parseWorkers = parseCountIn(
+  0,
+  256,
+  'a stage has at most 256 tasks, one per partition, and each thread loads the engine',
+);
+
+/** A TCP port on 127.0.0.1; 0 picks a free one. */
+export const parsePort = parseCountIn(0, 65535, '0 picks a free one');
+
 /** A Lambda function's memory in MB: a whole number Lambda offers, from 128 to 10240. */
 export function parseMemoryMb(text: string): number {
   const n = Number(text);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, type ExitWith } from './exitCodes';
-import { parseCount } from './optionParsers';
+import { parseCount, parseCountIn } from './optionParsers';
 
 /** `sluice produce <stream>`: feeds a Kinesis stream with the tweet generator's records. */
 export function produceCommand(program: Command, exit: ExitWith): void {
@@ -10,7 +10,7 @@ export function produceCommand(program: Command, exit: ExitWith): void {
       "put the built-in tweet generator's tweets into a Kinesis stream, as JSON lines (honours AWS_ENDPOINT_URL)",
     )
     .argument('<stream>', 'the Kinesis stream name')
-    .option('--rate <n>', 'tweets per second', parseCount, 500)
+    .option('--rate <n>', 'tweets per second, 1 to 1000000', parseCountIn(1, 1_000_000), 500)
     .option('--seconds <n>', 'for how many seconds', parseCount, 60)
     .option('--seed <n>', 'the generator seed', parseCount, 1)
     .action(async (stream: string, opts: { rate: number; seconds: number; seed: number }) => {

@@ -18,6 +18,7 @@ import {
   parseCount,
   parseDuration,
   parseLogLevel,
+  parseWorkers,
 } from './optionParsers';
 import { reportInvalid } from './reportInvalid';
 
@@ -58,8 +59,8 @@ export function runCommand(program: Command, exit: ExitWith): void {
     .option('--duration <time>', 'stop after this much stream time (500ms, 10s, 2m)', parseDuration)
     .option(
       '--workers <n>',
-      'worker threads; 0 runs tasks in the main thread (default: one per core)',
-      parseCount,
+      'worker threads, 0 to 256; 0 runs tasks in the main thread (default: one per core)',
+      parseWorkers,
     )
     .option('--store <dir>', 'block store folder (default: .sluice/<job name>)')
     .option('--out <dir>', 'folder that output paths are relative to', '.')

@@ -2,7 +2,14 @@ import type { Command } from 'commander';
 import { JobValidationError, SluiceError } from '../../errors';
 import { EXIT, type ExitWith } from './exitCodes';
 import { jobSourceFromArgument } from './jobSourceFromArgument';
-import { ALLOW_FUNCTIONS_OUTSIDE_HELP, collect, parseCount, parseDuration, parseList } from './optionParsers';
+import {
+  ALLOW_FUNCTIONS_OUTSIDE_HELP,
+  collect,
+  parseCount,
+  parseDuration,
+  parseList,
+  parseWorkers,
+} from './optionParsers';
 import { reportInvalid } from './reportInvalid';
 
 /** The flags of `sluice tune`, as commander reads them. */
@@ -54,7 +61,7 @@ export function tuneCommand(program: Command, exit: ExitWith): void {
       'stream time of one real-clock trial (default 4s; 10s with --aws)',
       parseDuration,
     )
-    .option('--workers <n>', 'worker threads (default: one per core)', parseCount)
+    .option('--workers <n>', 'worker threads, 0 to 256 (default: one per core)', parseWorkers)
     .option('--out <file>', 'write the whole search as JSON')
     .option(
       '--start-rate <n>',

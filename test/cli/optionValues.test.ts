@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../lib/local/cli';
+
+/**
+ * Flag values out of their range are refused by the command line, exit code 2, naming the flag and the range:
+ * `run --workers 100000` started a hundred thousand threads and never reached its first batch,
+ * `lambda-host --port 70000` died on a RangeError's stack trace from `net.listen`, and `produce --rate 0` on the
+ * generator's SluiceError, thrown uncaught.
+ */
+
+let stderr: string;
+beforeEach(() => {
+  stderr = '';
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('flag values out of range', () => {
+  for (const [args, flag, expected] of [
+    [
+      ['run', 'job.json', '--workers', '100000'],
+      "'--workers <n>' argument '100000'",
+      'expected a whole number from 0 to 256 (a stage has at most 256 tasks',
+    ],
+    [
+      ['tune', 'job.json', '--workers', '257'],
+      "'--workers <n>' argument '257'",
+      'expected a whole number from 0 to 256',
+    ],
+    [
+      ['lambda-host', '--bucket', 'b', '--stream', 's', '--port', '70000'],
+      "'--port <n>' argument '70000'",
+      'expected a whole number from 0 to 65535 (0 picks a free one)',
+    ],
+    [
+      ['produce', 'tweets', '--rate', '0'],
+      "'--rate <n>' argument '0'",
+      'expected a whole number from 1 to 1000000',
+    ],
+  ] as const) {
+    it(`refuses ${args.join(' ')} naming the flag and the range`, async () => {
+      // when the command is given the value, then it exits 2 before anything runs, with the flag and the range
+      expect(await main(['node', 'sluice', ...args])).toBe(2);
+      expect(stderr).toContain(`error: option ${flag} is invalid. ${expected}`);
+    });
+  }
+
+  it('takes the bounds themselves', async () => {
+    // given a job file that does not exist, so that a flag that parsed leads to the job's own refusal
+    // when the bounds are given, then the flags parse and the command goes on to the job (exit 2 for its file)
+    expect(await main(['node', 'sluice', 'run', 'no-such-job.json', '--workers', '256'])).toBe(2);
+    expect(stderr).toContain('no-such-job.json does not exist');
+    expect(stderr).not.toContain('is invalid');
+  });
+});
