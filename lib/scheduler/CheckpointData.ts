@@ -109,5 +109,66 @@ export function parseCheckpoint(bytes: Uint8Array, place: CheckpointPlace = {}):
   ) {
     throw damaged('it is not a checkpoint of version 1 with a graphSignature and a lastCompletedBatch');
   }
+  const problem = fieldProblem(checkpoint);
+  if (problem !== undefined) throw damaged(problem);
   return checkpoint as CheckpointData;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * The first field of a checkpoint that is not of the type a restart reads, said as a reason (`its outputs is not
+ * an object …`), or undefined. Read as they were, such fields failed the restart with a TypeError, and a batch time
+ * off the interval (1500 of 1000 ms) resumed at 2500, 3500, … without a word.
+ */
+function fieldProblem(checkpoint: Partial<CheckpointData>): string | undefined {
+  const interval = checkpoint.batchIntervalMs;
+  if (!isCount(interval) || interval === 0) return 'its batchIntervalMs is not a positive whole number';
+  const batchTime = (time: unknown) => isCount(time) && time % interval === 0;
+  if (!batchTime(checkpoint.lastCompletedBatch)) {
+    return `its lastCompletedBatch of ${JSON.stringify(checkpoint.lastCompletedBatch)} is not a batch time (a whole multiple of its batchIntervalMs of ${interval}, 0 or more)`;
+  }
+  const pending = checkpoint.pendingBatches;
+  if (!Array.isArray(pending) || !pending.every(batchTime))
+    return 'its pendingBatches is not a list of batch times';
+  const inputs = checkpoint.inputs;
+  if (
+    !isObject(inputs) ||
+    !Object.values(inputs).every(
+      (blocks) =>
+        isObject(blocks) &&
+        Object.entries(blocks).every(
+          ([time, info]) =>
+            batchTime(Number(time)) && isObject(info) && Array.isArray(info.offsets) && isCount(info.records),
+        ),
+    )
+  )
+    return 'its inputs is not an object of input blocks by stream and batch time';
+  if (!isObject(checkpoint.sources)) return 'its sources is not an object';
+  const stored = checkpoint.stored;
+  if (
+    !Array.isArray(stored) ||
+    !stored.every((s) => isObject(s) && typeof s.key === 'string' && isCount(s.numPartitions))
+  )
+    return 'its stored is not a list of {key, numPartitions}';
+  if (!isObject(checkpoint.outputs) || !Object.values(checkpoint.outputs).every(isCount))
+    return 'its outputs is not an object of file sizes';
+  const letters = checkpoint.deadLetters;
+  if (
+    letters !== undefined &&
+    !(
+      Array.isArray(letters) &&
+      letters.every((l) => Array.isArray(l) && typeof l[0] === 'string' && typeof l[1] === 'number')
+    )
+  )
+    return 'its deadLetters is not a list of [key, batchTime]';
+  const settings = checkpoint.resumeSettings;
+  if (
+    settings !== undefined &&
+    !(isObject(settings) && Object.values(settings).every((v) => typeof v === 'string'))
+  )
+    return 'its resumeSettings is not an object of strings';
+  return undefined;
 }

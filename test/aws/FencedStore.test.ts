@@ -23,9 +23,21 @@ const text = async (store: S3BlockStore, key: string) => {
   const bytes = await store.get(key);
   return bytes && Buffer.from(bytes).toString('utf8');
 };
-/** A metadata checkpoint as far as a claim reads it: the version, the graph's signature, the last batch. */
+/** A metadata checkpoint of a job with nothing to restore but its last batch. */
 const checkpoint = (lastCompletedBatch: number) =>
-  JSON.stringify({ version: 1, graphSignature: 'g', lastCompletedBatch });
+  JSON.stringify({
+    version: 1,
+    jobName: 'fenced',
+    graphSignature: 'g',
+    batchIntervalMs: 1000,
+    lastCompletedBatch,
+    pendingBatches: [],
+    inputs: {},
+    sources: {},
+    stored: [],
+    outputs: {},
+    writtenAt: '',
+  });
 
 beforeAll(async () => {
   await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));

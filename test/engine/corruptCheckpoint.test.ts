@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,6 +44,34 @@ describe('a damaged metadata checkpoint', () => {
       await expect(run).rejects.toThrow(
         /run with --fresh \(or give this run another --store\) to start the job over/,
       );
+    }
+  });
+
+  it('is refused when a field a restart reads has another type, or a batch time is off the interval', async () => {
+    // given the checkpoint of a job that ran its first batch
+    expect((await runBatches(job, 1, { storeDir, outputDir: join(dir, 'out') })).error).toBeUndefined();
+    const file = join(storeDir, 'checkpoint', 'metadata.json');
+    const written = JSON.parse(await readFile(file, 'utf8'));
+    for (const [field, value, reason] of [
+      ['lastCompletedBatch', 1500, 'its lastCompletedBatch of 1500 is not a batch time'],
+      ['lastCompletedBatch', -1000, 'its lastCompletedBatch of -1000 is not a batch time'],
+      ['pendingBatches', 'x', 'its pendingBatches is not a list of batch times'],
+      ['inputs', null, 'its inputs is not an object of input blocks'],
+      ['inputs', { n1: { 1000: null } }, 'its inputs is not an object of input blocks'],
+      ['sources', null, 'its sources is not an object'],
+      ['stored', [null], 'its stored is not a list of {key, numPartitions}'],
+      ['outputs', null, 'its outputs is not an object of file sizes'],
+      ['outputs', { 'out.jsonl': -5 }, 'its outputs is not an object of file sizes'],
+      ['deadLetters', 'x', 'its deadLetters is not a list of [key, batchTime]'],
+      ['batchIntervalMs', 0, 'its batchIntervalMs is not a positive whole number'],
+    ] as const) {
+      // when something else changed one field of it
+      await writeFile(file, JSON.stringify({ ...written, [field]: value }));
+      const run = runBatches(job, 2, { storeDir, outputDir: join(dir, 'out') });
+      // then the job is refused with the damaged checkpoint's sentence, where a TypeError stopped it, or a batch
+      // time off the interval resumed at 2500 ms without a word
+      await expect(run).rejects.toThrow(CorruptCheckpointError);
+      await expect(run).rejects.toThrow(`is damaged (${reason}`);
     }
   });
 
