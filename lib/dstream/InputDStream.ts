@@ -95,6 +95,16 @@ export class InputDStream<T> extends DStream<T> {
     return this.source.replayable && this.rateLimit === undefined;
   }
 
+  /**
+   * The kind of a source that keeps a position in the checkpoint (`a queue source`): how far it was read means
+   * nothing to a source of another kind, which failed to restore it (a folder source with a TypeError).
+   */
+  override resumeSettings(): string | undefined {
+    if (!this.source.checkpointPosition) return undefined;
+    const kind = this.source.description.split('(')[0];
+    return `a ${kind} source`;
+  }
+
   get dependencies() {
     return [];
   }

@@ -96,6 +96,36 @@ describe('a job document changed between runs on one store', () => {
     });
   }
 
+  it('refuses a source whose position the checkpoint keeps made one of another kind, and takes one without', async () => {
+    const counted = (source: Record<string, unknown>): JobSource => ({
+      kind: 'document',
+      baseDir: '.',
+      document: {
+        name: 'changed-source',
+        batchIntervalMs: 1000,
+        sources: { lines: source },
+        streams: { counted: { from: 'lines', ops: [{ op: 'count' }] } },
+        outputs: [{ stream: 'counted', type: 'collectBatches' }],
+      },
+    });
+    const queue = { type: 'queue', batches: [['a', 'b'], ['c']] };
+    const generator = { type: 'generator', kind: 'lines', ratePerSec: 2 };
+    // given a queue source capped to a record a second, whose position (records taken) the checkpoint keeps
+    expect((await run(counted({ ...queue, maxRatePerSec: 1 }), 2)).error).toBeUndefined();
+    // when the job resumes with a generator in its place, then it is refused, naming the source and both kinds,
+    // where the generator failed every batch on the queue's position
+    const swapped = run(counted(generator), 3);
+    await expect(swapped).rejects.toThrow(
+      'whose sources.lines (generator) was a queue source, where the job now makes it a generator source: the checkpoint keeps how far the old source was read',
+    );
+    // and a queue without a cap, which takes its batches by time and keeps no position, may become a generator
+    await rm(storeDir, { recursive: true });
+    expect((await run(counted(queue), 2)).error).toBeUndefined();
+    const resumed = await run(counted(generator), 3);
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.recordsOf('counted')).toEqual([[2]]);
+  });
+
   it('resumes a state whose function changed, its counts carried over', async () => {
     // given 3 batches counted
     expect((await run(job(counting(3)), 3)).error).toBeUndefined();
