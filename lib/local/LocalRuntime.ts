@@ -174,12 +174,14 @@ export class LocalRuntime {
       },
       commitOutputs: (batchTimes) => jsonlFiles.commit(batchTimes),
       discardOutputs: (batchTime) => jsonlFiles.discard(batchTime),
-      // The dead-letter file is rolled back like a jsonl output, under its absolute path.
+      // Each file under its absolute path, the dead-letter file too: a size is of the file measured. Under the
+      // output's own path, a restart with another --out cut a file of the same name there, another run's, to that
+      // size (in the middle of a line, and its lines after it gone), and left this run's uncut.
       outputPositions: async (paths) => {
         // A Map, not `{}`: a jsonl output may be at the path `__proto__`.
         const sizes = new Map<string, number>();
-        for (const path of [...paths, deadLetterPath])
-          sizes.set(path, (await stat(jsonlFile(path)).catch(() => undefined))?.size ?? 0);
+        for (const file of [...paths.map(jsonlFile), deadLetterPath])
+          sizes.set(file, (await stat(file).catch(() => undefined))?.size ?? 0);
         return Object.fromEntries(sizes);
       },
       restoreOutputPositions: async (positions) => {

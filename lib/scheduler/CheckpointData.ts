@@ -53,7 +53,8 @@ export interface CheckpointData {
   /** Persisted datasets whose partitions are all in the block store (state checkpoints). */
   readonly stored: ReadonlyArray<{ readonly key: string; readonly numPartitions: number }>;
   /**
-   * Output positions to roll back to (sizes of jsonl and dead-letter files), by path. Built from a Map with
+   * Output positions to roll back to (sizes of jsonl and dead-letter files), by absolute path locally (by the
+   * output's own path in checkpoints written before). Built from a Map with
    * `Object.fromEntries`: a path may be any string, `__proto__` included.
    */
   readonly outputs: Readonly<Record<string, number>>;

@@ -31,7 +31,9 @@ export const slowAfterJsonl = defineJob({ batchIntervalMs: 100, maxTaskAttempts:
     }
     const seen = {
       lastCompletedBatch: checkpoint?.lastCompletedBatch,
-      size: checkpoint?.outputs['out/numbers.jsonl'],
+      size: Object.entries(checkpoint?.outputs ?? {}).find(([file]) =>
+        file.endsWith('/out/numbers.jsonl'),
+      )?.[1],
     };
     ssc.emitOutput({ output: 'seen', type: 'foreachRDD', batchTime, records: [seen], count: 1 });
   }, 'wait');
