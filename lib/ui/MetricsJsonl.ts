@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { SluiceError } from '../errors';
 import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListener';
 
 /**
@@ -9,8 +10,15 @@ import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListene
  * is reported, and a crash loses no batch that was reported.
  */
 export class MetricsJsonl implements StreamingListener {
+  /** Creates the file (and its folder) now: one it cannot append to is refused before the run starts. */
   constructor(private readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      appendFileSync(path, '');
+    } catch (error) {
+      // A folder or a read-only file stopped the run after its first batch ran, with a bare EISDIR.
+      throw new SluiceError(`--metrics ${path}: cannot append to it: ${(error as Error).message}`);
+    }
   }
 
   onBatchCompleted(info: BatchInfo): void {

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../lib/local/cli';
 
@@ -49,6 +50,16 @@ describe('flag values out of range', () => {
       expect(stderr).toContain(`error: option ${flag} is invalid. ${expected}`);
     });
   }
+
+  it('refuses a --metrics file it cannot append to before the run starts', async () => {
+    // given a folder where the metrics file should be
+    const folder = tmpdir();
+    // when a run is asked to write its metrics there, then it exits 2 naming the flag, before the job is read,
+    // where the run completed its first batch and then stopped on a bare EISDIR
+    expect(await main(['node', 'sluice', 'run', 'no-such-job.json', '--metrics', folder])).toBe(2);
+    expect(stderr).toContain(`--metrics ${folder}: cannot append to it: EISDIR`);
+    expect(stderr).not.toContain('no-such-job.json');
+  });
 
   it('takes the bounds themselves', async () => {
     // given a job file that does not exist, so that a flag that parsed leads to the job's own refusal
