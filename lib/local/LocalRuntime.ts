@@ -130,6 +130,18 @@ export class LocalRuntime {
       file: join(storeDir, METADATA_KEY),
       startOver: 'run with --fresh (or give this run another --store)',
     });
+    // A job document's name is its identity (its default store, its S3 keys on AWS): a store holding another
+    // job's checkpoint, given by --store, resumed that job's state and positions as this one's, when the shapes
+    // matched. A TypeScript job's name is its path as given, which a run from another folder changes: not compared.
+    const name = job.kind === 'document' ? String((job.document as { name?: unknown }).name) : undefined;
+    if (checkpoint?.jobDocument !== undefined && name !== undefined && checkpoint.jobName !== name) {
+      throw new CheckpointMismatchError(
+        `the store ${storeDir}`,
+        checkpoint.jobName,
+        `while this run is of job ${JSON.stringify(name)}: its state and source positions are that job's`,
+        `give this run its own --store (or give the job its old name to resume it; --fresh discards job ${JSON.stringify(checkpoint.jobName)}'s checkpoint)`,
+      );
+    }
     const mismatch = checkpoint && checkpointMismatch(checkpoint, ssc.graph);
     if (checkpoint && mismatch) {
       throw new CheckpointMismatchError(

@@ -15,11 +15,11 @@ import { runBatches } from '../../lib/local/LocalRuntime';
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
 
 /** Every batch holds each key once; the state counts them, checkpointed every 2 batches. */
-const job = (stateOp: Record<string, unknown>): JobSource => ({
+const job = (stateOp: Record<string, unknown>, name = 'changed'): JobSource => ({
   kind: 'document',
   baseDir: '.',
   document: {
-    name: 'changed',
+    name,
     batchIntervalMs: 1000,
     checkpointIntervalMs: 2000,
     sources: { keys: { type: 'queue', batches: Array.from({ length: 10 }, () => KEYS) } },
@@ -124,6 +124,18 @@ describe('a job document changed between runs on one store', () => {
     const resumed = await run(counted(generator), 3);
     expect(resumed.error).toBeUndefined();
     expect(resumed.recordsOf('counted')).toEqual([[2]]);
+  });
+
+  it("refuses a store that holds another job's checkpoint, of the same shape", async () => {
+    // given the checkpoint of a job named "changed"
+    expect((await run(job(counting(2)), 3)).error).toBeUndefined();
+    // when a job of another name and the same shape runs on its store (a --store given by mistake)
+    const resumed = run(job(counting(2), 'other'), 5);
+    // then it is refused, naming both jobs, where it went on with the other job's counts as its own
+    await expect(resumed).rejects.toThrow(CheckpointMismatchError);
+    await expect(resumed).rejects.toThrow(
+      `holds a checkpoint of job "changed" while this run is of job "other": its state and source positions are that job's; give this run its own --store`,
+    );
   });
 
   it('resumes a state whose function changed, its counts carried over', async () => {
