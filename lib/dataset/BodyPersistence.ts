@@ -2,14 +2,6 @@ import type { Dataset } from './Dataset';
 import { type PersistSpec, type StorageLevel, streamPersistKey } from './StorageLevel';
 
 /**
- * The stream whose body persisted the dataset of a persistence key (`n7` for `n7.0@2000`, see
- * {@link BodyPersistence}); undefined for a stream's own dataset (`n7@2000`) or a static one (`ds12`).
- */
-export function bodyStreamOfPersistKey(key: string): string | undefined {
-  return /^(n\d+)\.\d+@\d+$/.exec(key)?.[1];
-}
-
-/**
  * The last batch time whose tasks may read `dataset` again when a stream generated it as its dataset of a batch
  * (the dataset a body is handed): that batch plus how long the stream remembers it. Undefined for any other
  * dataset (one the body made).

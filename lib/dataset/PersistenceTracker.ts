@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { bodyStreamOfPersistKey } from './BodyPersistence';
-import { batchTimeOfPersistKey, inBlockStore, type StorageLevel } from './StorageLevel';
+import { batchTimeOfPersistKey, inBlockStore, type StorageLevel, streamOfPersistKey } from './StorageLevel';
 
 /** What the driver knows of a persisted dataset's partitions (Spark's BlockManagerMaster, in small). */
 export type PersistStatus = 'stored' | 'cached';
@@ -21,8 +20,8 @@ export class PersistenceTracker {
     string,
     { stored: Set<number>; cached: Set<number>; partitions: number }
   >();
-  /** The datasets a body persisted that a restart marked stored (see `restoredBodyDatasets`). */
-  private readonly restoredBodies = new Set<string>();
+  /** The datasets of a stream's batch that a restart marked stored (see `restoredDatasets`). */
+  private readonly restored = new Set<string>();
 
   /** Records that a task persisted one partition. */
   record(key: string, partition: number, level: StorageLevel, numPartitions: number): void {
@@ -71,25 +70,23 @@ export class PersistenceTracker {
   /** After a restart: marks a checkpointed dataset as stored, so plans read it instead of its lineage. */
   markStored(key: string, numPartitions: number): void {
     for (let p = 0; p < numPartitions; p++) this.record(key, p, 'blockStore', numPartitions);
-    if (bodyStreamOfPersistKey(key) !== undefined) this.restoredBodies.add(key);
+    if (streamOfPersistKey(key) !== undefined) this.restored.add(key);
   }
 
   /**
-   * The datasets a body of `streamId` persisted for a batch at or before `throughBatch` that a restart marked
-   * stored. No body of this run may hold them, so their stream forgets them with the batches it forgets: a driver
-   * that died between the checkpoint listing them and the cleanup deleting them left them for good otherwise,
-   * listed again by every checkpoint.
+   * The datasets of `streamId`'s batches that a restart marked stored and this run has not forgotten: its own
+   * (`n7@2000`) and those its body persisted (`n7.0@2000`). The stream drops those of the batches it forgets, as it
+   * drops what it computed: a batch before the restart that this run never computes again (a window's parent no
+   * window reads any more, a body's dataset) is in none of its maps, and a driver that died between the checkpoint
+   * listing such a dataset and the cleanup deleting it left it for good otherwise, listed again by every checkpoint.
    */
-  restoredBodyDatasets(
-    streamId: string,
-    throughBatch: number,
-  ): Array<{ key: string; numPartitions: number }> {
-    const restored: Array<{ key: string; numPartitions: number }> = [];
-    for (const key of this.restoredBodies) {
+  restoredDatasets(streamId: string): Array<{ key: string; batchTime: number; numPartitions: number }> {
+    const restored: Array<{ key: string; batchTime: number; numPartitions: number }> = [];
+    for (const key of this.restored) {
       const entry = this.datasets.get(key);
-      const batchTime = batchTimeOfPersistKey(key)!; // a body's key names its batch
-      if (entry && bodyStreamOfPersistKey(key) === streamId && batchTime <= throughBatch)
-        restored.push({ key, numPartitions: entry.partitions });
+      const batchTime = batchTimeOfPersistKey(key)!; // a stream's key names its batch
+      if (entry && streamOfPersistKey(key) === streamId)
+        restored.push({ key, batchTime, numPartitions: entry.partitions });
     }
     return restored;
   }
@@ -102,6 +99,6 @@ export class PersistenceTracker {
   /** Forgets a dataset that no batch needs any more. */
   forget(key: string): void {
     this.datasets.delete(key);
-    this.restoredBodies.delete(key);
+    this.restored.delete(key);
   }
 }

@@ -57,6 +57,14 @@ export function streamPersistKey(streamId: number | string, batchTime: number): 
 }
 
 /**
+ * The stream whose batch a persistence key names: `n7` for its own dataset (`n7@2000`, see {@link streamPersistKey})
+ * and for one its body persisted (`n7.0@2000`, see `BodyPersistence`); undefined for a static dataset's (`ds12`).
+ */
+export function streamOfPersistKey(key: string): string | undefined {
+  return /^(n\d+)(?:\.\d+)?@\d+$/.exec(key)?.[1];
+}
+
+/**
  * The batch time of a batch's persistence key ({@link streamPersistKey}, also that of a dataset a stream's body
  * persisted: see `BodyPersistence`); undefined for `ds<id>`, a static dataset's, which names no batch.
  */

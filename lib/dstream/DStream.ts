@@ -234,17 +234,19 @@ export abstract class DStream<T = unknown> {
         ds.markCheckpointed();
     }
     const from = this.mustCheckpoint ? this.newestStoredAtOrBefore(keepAfter) : keepAfter;
+    const forgets = (time: number) => (this.mustCheckpoint ? time < from : time <= keepAfter);
     for (const time of [...this.generated.keys()]) {
-      if (this.mustCheckpoint ? time < from : time <= keepAfter) {
+      if (forgets(time)) {
         this.generated.delete(time);
         this.unpersist(time, this.computed.get(time));
         this.computed.delete(time);
         this.forget(time);
       }
     }
-    // What a body of this stream persisted before a restart, for a batch it forgets now (or forgot before it).
-    for (const { key, numPartitions } of this.ssc.persistence.restoredBodyDatasets(this.id, keepAfter))
-      this.dropPersisted(key, true, numPartitions);
+    // What the run before a restart stored of a batch this stream forgets now (or forgot before), and this run did
+    // not compute again: its own dataset, or one its body persisted (see `PersistenceTracker.restoredDatasets`).
+    for (const { key, batchTime, numPartitions } of this.ssc.persistence.restoredDatasets(this.id))
+      if (forgets(batchTime)) this.dropPersisted(key, true, numPartitions);
     return this.parentKeepAfter(from);
   }
 

@@ -1,5 +1,4 @@
-import { bodyStreamOfPersistKey } from '../dataset/BodyPersistence';
-import { batchTimeOfPersistKey } from '../dataset/StorageLevel';
+import { batchTimeOfPersistKey, streamOfPersistKey } from '../dataset/StorageLevel';
 import type { DeadLetter } from '../dataset/TaskContext';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
@@ -122,7 +121,7 @@ export class JobScheduler {
         this.ssc.persistence.markStored(key, numPartitions);
       }
     }
-    this.deleteUnrestoredBodyBlocks(blocks, checkpoint.lastCompletedBatch);
+    await this.deleteUnrestoredBlocks(blocks, checkpoint.lastCompletedBatch);
     for (const input of this.ssc.graph.inputs) {
       input.restoreBlocks(checkpoint.inputs[input.id] ?? {}, checkpoint.lastCompletedBatch);
       const position = checkpoint.sources[input.id];
@@ -132,25 +131,28 @@ export class JobScheduler {
   }
 
   /**
-   * Deletes the blocks a body persisted for a batch at or before `lastCompleted` that the restore did not mark
-   * stored: no batch reads them, and no stream would ever drop them. A driver died while the cleanup deleting them
-   * ran (after the next checkpoint, which no longer listed them), or before they were all written. Those restored,
-   * their stream drops once it forgets their batch (see `PersistenceTracker.restoredBodyDatasets`).
+   * Deletes the blocks of a stream's batch at or before `lastCompleted` (its own dataset or one its body persisted)
+   * that the restore did not mark stored: no batch reads them, and no stream would ever drop them. A driver died
+   * while the cleanup deleting them ran (after the next checkpoint, which no longer listed them), or before they
+   * were all written. Those restored, their stream drops once it forgets their batch (see
+   * `PersistenceTracker.restoredDatasets`). Awaited, not left to the background: a batch of this run that computes
+   * such a dataset again (one whose blocks were not all there) writes the same keys.
    */
-  private deleteUnrestoredBodyBlocks(blocks: ReadonlyMap<string, string[]>, lastCompleted: number): void {
+  private async deleteUnrestoredBlocks(
+    blocks: ReadonlyMap<string, string[]>,
+    lastCompleted: number,
+  ): Promise<void> {
     const left = [...blocks].filter(
       ([key]) =>
-        bodyStreamOfPersistKey(key) !== undefined &&
-        batchTimeOfPersistKey(key)! <= lastCompleted && // a body's key names its batch
+        streamOfPersistKey(key) !== undefined &&
+        batchTimeOfPersistKey(key)! <= lastCompleted && // a stream's key names its batch
         this.ssc.persistence.status(key) === undefined,
     );
     if (left.length === 0) return;
     const { store } = this.ssc.env();
-    this.ssc.cleanup(
-      store.deleteKeys
-        ? store.deleteKeys(left.flatMap(([, keys]) => keys))
-        : Promise.all(left.map(([key]) => store.deletePrefix(`persist/${key}/`))).then(() => {}),
-    );
+    await (store.deleteKeys
+      ? store.deleteKeys(left.flatMap(([, keys]) => keys))
+      : Promise.all(left.map(([key]) => store.deletePrefix(`persist/${key}/`))));
   }
 
   /** Runs batches until a limit is reached, `stop()` is called, or a batch fails. */

@@ -163,3 +163,47 @@ describe('crash recovery with kill -9, a window sliding every second batch', () 
     }, 60_000);
   }
 });
+
+describe("crash recovery with kill -9 after a checkpoint, before its cleanup, of streams' own stored datasets", () => {
+  const args = [
+    'run',
+    join(root, 'test/fixtures/restoredDatasetJob.ts'),
+    '--fast',
+    '--batches',
+    '12',
+    '--store',
+    'store',
+    '--quiet',
+  ];
+  /** The persisted datasets in a run's store (`n6@4000`: stream n6's dataset of batch 4000), sorted. */
+  const persistedIn = async (dir: string) =>
+    (await readdir(join(dir, 'store/persist')).catch(() => [] as string[])).sort();
+  /** The datasets a run's metadata checkpoint lists as stored, sorted. */
+  const listedIn = async (dir: string) =>
+    (
+      JSON.parse(await readFile(join(dir, 'store/checkpoint/metadata.json'), 'utf8')) as {
+        stored: Array<{ key: string }>;
+      }
+    ).stored
+      .map((s) => s.key)
+      .sort();
+
+  it('ends with the store and checkpoint of an uninterrupted run, keeping nothing the killed run left', async () => {
+    // given an uninterrupted run
+    const reference = await mk(join(base, 'restored-reference'));
+    expect((await runSluice(args, reference)).code).toBe(0);
+    // and a run killed once batch 6's checkpoint is written, before the cleanup that deletes what it lists and no
+    // later batch reads (the windows' parents of batch 4)
+    const dir = await mk(join(base, 'restored-killed'));
+    expect((await runSluice(args, dir, 'cleanup:6000')).signal).toBe('SIGKILL');
+    const left = (await persistedIn(dir)).filter((key) => Number(key.split('@')[1]) <= 4000);
+    expect(left.length).toBeGreaterThan(0);
+    // when it is started again on the same store
+    const resumed = await runSluice(args, dir);
+    // then it ends with the uninterrupted run's persisted datasets, and its checkpoint lists what that run's lists
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/Resuming from the checkpoint/);
+    expect(await persistedIn(dir)).toEqual(await persistedIn(reference));
+    expect(await listedIn(dir)).toEqual(await listedIn(reference));
+  }, 60_000);
+});
