@@ -1,6 +1,6 @@
 import { CacheMissError } from '../errors';
 import { decodeSegment } from '../storage/SegmentedBlob';
-import { Dataset, type DatasetSpec } from './Dataset';
+import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import { readStatePartition } from './StateDelta';
 import { persistBlockKey } from './StorageLevel';
 import type { TaskContext } from './TaskContext';
@@ -9,18 +9,19 @@ import type { TaskContext } from './TaskContext';
  * A persisted dataset read back instead of recomputed. `stored` reads the block store (the lineage is cut);
  * `cached` reads this process's memory and fails with a cache miss, which makes the driver replan. A state
  * stream's partition stored as a delta is rebuilt from the snapshot and deltas before it (see `StateDelta`).
+ * In the driver, one stands for a stream's dataset that a restart found stored (see `DStream.restoredDataset`).
  */
 export class PersistedDataset extends Dataset {
   readonly type: 'stored' | 'cached';
 
-  constructor(spec: DatasetSpec) {
-    super({ spec });
-    this.type = spec.type as 'stored' | 'cached';
+  constructor(origin: DatasetOrigin) {
+    super(origin);
+    this.type = 'spec' in origin ? (origin.spec.type as 'stored' | 'cached') : 'stored';
   }
 
   /** Rebuilds the dataset inside a task. */
   static fromSpec(spec: DatasetSpec): PersistedDataset {
-    return new PersistedDataset(spec);
+    return new PersistedDataset({ spec });
   }
 
   protected args(): Record<string, unknown> {

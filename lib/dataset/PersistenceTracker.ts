@@ -91,6 +91,14 @@ export class PersistenceTracker {
     return restored;
   }
 
+  /**
+   * The partitions of a stream's dataset that a restart marked stored, while all its blocks are counted stored;
+   * undefined for any other dataset.
+   */
+  restoredPartitions(key: string): number | undefined {
+    return this.restored.has(key) && this.status(key) === 'stored' ? this.datasets.get(key)!.partitions : undefined;
+  }
+
   /** How many datasets are tracked (tests check that batches do not leak them). */
   get size(): number {
     return this.datasets.size;

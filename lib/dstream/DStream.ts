@@ -7,6 +7,8 @@ import {
   type StorageLevel,
   streamPersistKey,
 } from '../dataset/StorageLevel';
+import type { PartitionerSpec } from '../dataset/Partitioner';
+import { PersistedDataset } from '../dataset/PersistedDataset';
 import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 
@@ -88,7 +90,7 @@ export abstract class DStream<T = unknown> {
     let dataset = this.generated.get(batchTime);
     if (dataset === undefined) {
       if (!this.isTimeValid(batchTime)) return Promise.resolve(undefined);
-      dataset = this.compute(batchTime).then(
+      dataset = this.restoredOrComputed(batchTime).then(
         (ds) => {
           const origin = this.origin;
           if (ds && origin !== undefined) ds.tagOrigin(origin);
@@ -104,6 +106,34 @@ export abstract class DStream<T = unknown> {
       this.generated.set(batchTime, dataset);
     }
     return dataset;
+  }
+
+  private restoredOrComputed(batchTime: number): Promise<Dataset<T> | undefined> {
+    const partitions = this.ssc.persistence.restoredPartitions(this.persistKey(batchTime));
+    const restored = partitions === undefined ? undefined : this.restoredDataset(batchTime, partitions);
+    return restored ? Promise.resolve(restored) : this.compute(batchTime);
+  }
+
+  /**
+   * The dataset a restart found stored for `batchTime`, read back instead of computed from its lineage; undefined
+   * to compute it. A stream built from its own previous dataset (state, an incremental window) gives one (see
+   * `storedAtRestart`): its first batch after a restart built that lineage back to the job's first batch
+   * otherwise, in driver time and memory that grow with the job's age, and on Lambda every coordinator invocation
+   * restarts. Spark puts its restored checkpoint RDDs in `generatedRDDs` for the same reason.
+   */
+  protected restoredDataset(_batchTime: number, _numPartitions: number): Dataset<T> | undefined {
+    return undefined;
+  }
+
+  /** A dataset of this stream's that a restart found stored, read back from the block store, with no lineage. */
+  protected storedAtRestart(numPartitions: number, partitioner: PartitionerSpec): Dataset<T> {
+    return new PersistedDataset({
+      ctx: this.ssc,
+      scope: this.ssc.graphScope,
+      deps: [],
+      numPartitions,
+      partitioner,
+    }) as unknown as Dataset<T>;
   }
 
   /** Keeps this stream's datasets once computed, at the given level; default `memory` (Spark's persist). */
@@ -171,12 +201,16 @@ export abstract class DStream<T = unknown> {
         : 'blockStore'
       : this.storageLevel!;
     const previous = this.computed.get(batchTime - this.slideMs);
+    // A state dataset read back after a restart may be a delta (one between checkpoints always is, but for the
+    // job's first batch): marked so, its reader applies the block's chain, and cleanup keeps the snapshot under it.
+    // It is never computed here, so it has no base to take a delta against (`baseDatasetId` -1).
+    const restored = ds instanceof PersistedDataset && this.isTimeValid(batchTime - this.slideMs);
     const delta =
-      this.stateDeltaKind && !checkpoint && previous
+      this.stateDeltaKind && !checkpoint && (previous || restored)
         ? {
             kind: this.stateDeltaKind,
             base: this.persistKey(batchTime - this.slideMs),
-            baseDatasetId: previous.id,
+            baseDatasetId: previous?.id ?? -1,
           }
         : undefined;
     return ds.setPersist({

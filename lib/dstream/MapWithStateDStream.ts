@@ -96,6 +96,11 @@ class InternalMapWithStateDStream<K, V, S, U> extends DStream<MapWithStateRecord
     return this.parent.slideMs;
   }
 
+  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredDataset`). */
+  protected override restoredDataset(_batchTime: number, numPartitions: number): Dataset<MapWithStateRecord<K, S, U>> {
+    return this.storedAtRestart(numPartitions, this.partitioner.toSpec());
+  }
+
   protected async compute(batchTime: number): Promise<Dataset<MapWithStateRecord<K, S, U>> | undefined> {
     const data = (await this.parent.getOrCompute(batchTime)) ?? this.ssc.emptyDataset<[K, V]>();
     const previousState = await this.getOrCompute(batchTime - this.slideMs);

@@ -86,6 +86,11 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     return this.slide <= this.windowMs;
   }
 
+  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredDataset`). */
+  protected override restoredDataset(_batchTime: number, numPartitions: number): Dataset<[K, V]> {
+    return this.storedAtRestart(numPartitions, this.partitioner.toSpec());
+  }
+
   protected async compute(batchTime: number): Promise<Dataset<[K, V]>> {
     const parentSlide = this.reduced.slideMs;
     const currentBegin = batchTime - this.windowMs + parentSlide;

@@ -79,6 +79,11 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
     return this.parent.slideMs;
   }
 
+  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredDataset`). */
+  protected override restoredDataset(_batchTime: number, numPartitions: number): Dataset<[K, S]> {
+    return this.storedAtRestart(numPartitions, this.partitioner.toSpec());
+  }
+
   protected async compute(batchTime: number): Promise<Dataset<[K, S]> | undefined> {
     const data = (await this.parent.getOrCompute(batchTime)) ?? this.ssc.emptyDataset<[K, V]>();
     const previous = (await this.getOrCompute(batchTime - this.slideMs)) ?? this.options.initialState;
