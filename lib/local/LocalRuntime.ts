@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { DeadLetter } from '../dataset/TaskContext';
 import type { OutputEvent } from '../dstream/DStreamOps';
-import { CheckpointMismatchError, JobValidationError } from '../errors';
+import { CheckpointMismatchError, JobValidationError, SluiceError } from '../errors';
 import { contextFromSource, type JobSource } from '../job/JobSource';
 import type { Logger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
@@ -202,8 +202,15 @@ export class LocalRuntime {
           if (current !== undefined && current > size) await truncate(jsonlFile(path), size);
         }
       },
-      writeDeadLetters: async (letters) => {
-        await appendFile(deadLetterPath, letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      writeDeadLetters: async (letters, batchTime) => {
+        try {
+          await appendFile(deadLetterPath, letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
+        } catch (error) {
+          throw new SluiceError(
+            `batch ${batchTime} ran, but its dead letters could not be appended to ${deadLetterPath}: ` +
+              `${(error as Error).message}; it is not counted as done, and the next run writes them again`,
+          );
+        }
       },
     });
     for (const listener of options.listeners ?? []) ssc.addListener(listener);

@@ -79,6 +79,8 @@ export class JobScheduler {
   private busyThrough = 0;
   private readonly redundantCheckpoints = new RedundantCheckpoints();
   private checkpointChain: Promise<void> = Promise.resolve();
+  /** Set by a failed dead-letter write, after which no checkpoint is written (see `runBatch`). */
+  private checkpointsStopped = false;
   /**
    * Each batch's jobs ahead of a window's slide until they end, by batch time: with `concurrentJobs` above 1 a
    * later batch's outputs wait for them rather than compute the same datasets again.
@@ -334,6 +336,31 @@ export class JobScheduler {
       error = flood;
       this.deadLetters.release(batchTime);
     }
+    if (batch.deadLetters.length > 0 && flood === undefined) {
+      // Written before the checkpoint that completes the batch, which records the file's new size and the
+      // ledger's entries: a crash before it cuts the file back, and the batch, run again, writes its letters
+      // once. In the checkpoints' chain, so that no checkpoint reads the file's size and the entries between
+      // the write and the commit (with concurrent batches, another batch's checkpoint could).
+      const written = this.checkpointChain.then(async () => {
+        await this.ssc.env().writeDeadLetters?.(batch.deadLetters, batchTime);
+        this.deadLetters.commit(batchTime);
+      });
+      // A failed write may have stopped part-way (a full disk), leaving letters in the file that the ledger does
+      // not hold: a later checkpoint recorded the file with them, and the batch, run again from it, wrote them a
+      // second time. So no checkpoint follows it (see `checkpoint`): the batch fails, and the rerun cuts the file
+      // back to the last checkpoint and writes each letter once.
+      this.checkpointChain = written.catch(() => {
+        this.checkpointsStopped = true;
+      });
+      try {
+        await written;
+        for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
+        logDeadLetters(this.ssc.env().log ?? silentLogger, batchTime, batch.deadLetters);
+      } catch (failure) {
+        error ??= failure instanceof Error ? failure.message : String(failure);
+        this.deadLetters.release(batchTime);
+      }
+    }
     // A failed batch leaves no complete output folder behind; a store that keeps complete folders (on S3, where
     // a fenced coordinator must not delete its successor's) has the rerun rewrite them. A folder left anyway is
     // rewritten by the rerun too, so a failed removal must not hide why the batch failed.
@@ -376,20 +403,6 @@ export class JobScheduler {
       ...(error ? { error } : {}),
       outputOps: outputOps.filter((op) => op !== undefined),
     };
-    if (batch.deadLetters.length > 0 && flood === undefined) {
-      // Written before the checkpoint that completes the batch, which records the file's new size and the
-      // ledger's entries: a crash before it cuts the file back, and the batch, run again, writes its letters
-      // once. In the checkpoints' chain, so that no checkpoint reads the file's size and the entries between
-      // the write and the commit (with concurrent batches, another batch's checkpoint could).
-      const written = this.checkpointChain.then(async () => {
-        await this.ssc.env().writeDeadLetters?.(batch.deadLetters, batchTime);
-        this.deadLetters.commit(batchTime);
-      });
-      this.checkpointChain = written.catch(() => {});
-      await written;
-      for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
-      logDeadLetters(this.ssc.env().log ?? silentLogger, batchTime, batch.deadLetters);
-    }
     if (!error) {
       this.pending.delete(batchTime);
       this.completedAhead.add(batchTime);
@@ -427,10 +440,12 @@ export class JobScheduler {
    * `committed`, the batches it completes: their held file outputs are written first, in the same step, and only
    * then do checkpoints record them as completed. A checkpoint written meanwhile (at the next batch's generation)
    * records the last committed batch with the file sizes that go with it. A checkpoint that adds only idle batches
-   * is skipped unless `evenIfRedundant` (see `RedundantCheckpoints`).
+   * is skipped unless `evenIfRedundant` (see `RedundantCheckpoints`). None is written after a failed dead-letter
+   * write (see `runBatch`).
    */
   private checkpoint(committed: readonly number[] = [], evenIfRedundant = false): Promise<void> {
     const write = async () => {
+      if (this.checkpointsStopped) return;
       const env = this.ssc.env();
       if (committed.length > 0) {
         await env.commitOutputs?.(committed);

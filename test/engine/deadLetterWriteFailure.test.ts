@@ -1,0 +1,147 @@
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../../lib/dataset/TaskContext';
+import { runBatches } from '../../lib/local/LocalRuntime';
+import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
+import { StreamingContext } from '../../lib/StreamingContext';
+import { readCheckpoint } from '../../lib/scheduler/CheckpointData';
+import { SystemClock } from '../../lib/scheduler/Clock';
+import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
+import { driveJob } from '../../lib/scheduler/JobDriver';
+import { JobScheduler } from '../../lib/scheduler/JobScheduler';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+
+/**
+ * A batch whose dead letters are only partly appended (the disk filled after the first line) must leave no
+ * checkpoint that records the file with that line: a rerun cuts the file back to the size a checkpoint recorded and
+ * writes the batch's letters again, so such a checkpoint made the rerun write that letter twice. The file is real;
+ * the append that stops part-way is a wrapper of it, since a real disk cannot be made to fill at one line.
+ */
+
+const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-dead-letter-write-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Two 100 ms batches of lines, the bad ones dead-lettered; batch 100 is held until `release` is called. */
+function context(held: Promise<void>): StreamingContext {
+  const ssc = new StreamingContext({ batchIntervalMs: 100, concurrentJobs: 2 });
+  const parsed = ssc
+    .queueStream(
+      [
+        ['1', 'x'],
+        ['2', 'y', 'z'],
+      ],
+      { partitions: 1 },
+    )
+    .map((line: string) => {
+      if (!/^\d+$/.test(line)) throw new Error(`${JSON.stringify(line)} is not a number`);
+      return Number(line);
+    });
+  parsed.collectBatches('numbers');
+  parsed.foreachRDD(async (_ds, batchTime) => {
+    if (batchTime === 100) await held;
+  }, 'hold');
+  return ssc;
+}
+
+/** Connects `ssc` with a dead-letter file whose append, for `failing` batch, writes the first line and throws. */
+function connect(ssc: StreamingContext, file: string, failing?: { batchTime: number; onFailed: () => void }) {
+  const store = new LocalFolderStore(join(dir, 'store'));
+  const runner = new InProcessRunner(
+    localExecutorEnv({ storeDir: join(dir, 'store'), outputDir: dir, baseDir: dir }, ssc.functions),
+  );
+  const lines = (letters: readonly DeadLetter[]) => letters.map((l) => `${JSON.stringify(l)}\n`);
+  ssc.connect({
+    store,
+    outputs: store,
+    runner,
+    driverRunner: runner,
+    print: () => {},
+    appendJsonl: async () => {},
+    outputPositions: async () => ({ [file]: (await stat(file).catch(() => undefined))?.size ?? 0 }),
+    restoreOutputPositions: async (positions) => {
+      for (const [path, size] of Object.entries(positions)) await truncate(path, size).catch(() => {});
+    },
+    writeDeadLetters: async (letters, batchTime) => {
+      if (batchTime !== failing?.batchTime) return appendFile(file, lines(letters).join(''));
+      await appendFile(file, lines(letters)[0]!);
+      failing.onFailed();
+      throw new Error(`ENOSPC: no space left on device, write '${file}'`);
+    },
+  });
+  return { store, runner };
+}
+
+describe('a dead-letter write that fails part-way', () => {
+  it('leaves no checkpoint with the partial letters, so a rerun writes every letter once', async () => {
+    // given batch 100 held until batch 200's append stopped after its first letter
+    const file = join(dir, 'dead-letter.jsonl');
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = context(held);
+    const { runner } = connect(first, file, { batchTime: 200, onFailed: release });
+    // when the two batches run on the system clock, batch 100 completing after batch 200 failed
+    const failed = await driveJob(first, new JobScheduler(first, new SystemClock(), { name: 'letters' }), {
+      logicalClock: false,
+      limits: { batches: 2 },
+      runners: [runner],
+    });
+    // then batch 200 failed with the write's error, and the run stopped with it
+    expect(failed.error?.message).toMatch(/^ENOSPC/);
+    expect(failed.batches.find((b) => b.batchTime === 200)?.error).toMatch(/^ENOSPC/);
+    // when it runs again from its checkpoint with a disk that has room
+    const rerun = context(Promise.resolve());
+    const again = connect(rerun, file);
+    const checkpoint = await readCheckpoint(again.store);
+    const summary = await driveJob(rerun, new JobScheduler(rerun, new SystemClock(), { name: 'letters' }), {
+      logicalClock: false,
+      checkpoint,
+      limits: { batches: 2 },
+      runners: [again.runner],
+    });
+    // then each bad line is in the file once
+    expect(summary.error).toBeUndefined();
+    const letters = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).record);
+    expect(letters.sort()).toEqual(['x', 'y', 'z']);
+  });
+});
+
+describe('a dead-letter file that cannot be written, in a local run', () => {
+  it('fails its batch with the file and the reason, and a rerun writes every letter once', async () => {
+    // given a folder where the dead-letter file should be
+    const file = join(dir, 'letters.jsonl');
+    await mkdir(file);
+    const job = { kind: 'module', path: jobs, exportName: 'malformedRecords' } as const;
+    const options = { storeDir: join(dir, 'store'), deadLetterPath: file };
+    // when the job runs, then it stops at the first batch, naming the file and what becomes of the batch
+    const result = await runBatches(job, 2, options);
+    expect(result.error?.message).toMatch(
+      new RegExp(
+        `^batch 1000 ran, but its dead letters could not be appended to ${file}: EISDIR.*; it is not counted as done, and the next run writes them again$`,
+      ),
+    );
+    // when the folder is gone and the job runs again on the same store
+    await rm(file, { recursive: true });
+    const rerun = await runBatches(job, 2, options);
+    // then the bad record of batch 1000 is in the file once
+    expect(rerun.error).toBeUndefined();
+    const letters = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).batchTime);
+    expect(letters).toEqual([1000]);
+  });
+});
