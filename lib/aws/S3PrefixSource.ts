@@ -4,7 +4,7 @@ import { maxPartBytesOf, planByteRanges } from '../source/ByteRangePlanner';
 import { fileRangeLines } from '../source/fileRangeLines';
 import { type LineRange, type RangeBytes, readRangeLines } from '../source/LineRangeReader';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
-import { concatLines, linesOf } from '../source/textLines';
+import { concatLines, linesOf, withoutByteOrderMark } from '../source/textLines';
 import type { BlockStore } from '../storage/BlockStore';
 import { withRetries } from './awsClients';
 
@@ -343,12 +343,12 @@ function plannedObjectError(error: unknown, bucket: string, range: S3ObjectRange
 
 /**
  * The lines of whole objects, in the order of `keys`, each read in one GET: the parts of plans checkpointed before
- * batches were planned as byte ranges. Decoded as every line is (`linesOf`): a line that is not UTF-8 becomes a
- * dead letter with its bytes.
+ * batches were planned as byte ranges. Decoded as every line is (`linesOf`, after a byte order mark): a line that
+ * is not UTF-8 becomes a dead letter with its bytes.
  */
 async function readLines(client: S3Client, bucket: string, keys: readonly string[]): Promise<string[]> {
   const objects = await Promise.all(keys.map((key) => readObject(client, bucket, key)));
-  return concatLines(objects.map((bytes) => linesOf(bytes)));
+  return concatLines(objects.map((bytes) => linesOf(withoutByteOrderMark(bytes))));
 }
 
 /** An object's bytes. */

@@ -22,7 +22,9 @@ export class TextFileDataset extends Dataset<string> {
   }
 
   async compute(partition: number, tc: TaskContext): Promise<string[]> {
-    const lines = (await tc.readText(this.path)).split('\n').map((line) => line.replace(/\r$/, ''));
+    // A UTF-8 byte order mark is no part of the first line, as Hadoop's LineRecordReader skips it.
+    const text = (await tc.readText(this.path)).replace(/^\uFEFF/, '');
+    const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     const [from, to] = sliceBounds(lines.length, this.numPartitions, partition);
     return lines.slice(from, to);

@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { readFully } from '../storage/readFully';
-import { concatLines, linesOf } from './textLines';
+import { concatLines, linesOf, withoutByteOrderMark } from './textLines';
 
 /** Where the lines of a file not taken yet start: past `taken` lines, at byte `byte` (when known). */
 export interface LinePosition {
@@ -50,7 +50,8 @@ export async function readLinesAt(
 
 /**
  * Reads from `start` past at most `maxLines` newlines (or to the end of the file), keeping the lines when `keep`.
- * A last line without a newline counts as a line once the file ends.
+ * A last line without a newline counts as a line once the file ends. Lines kept from the start of the file skip a
+ * UTF-8 byte order mark (see `withoutByteOrderMark`); counting them needs no skip, since a mark holds no newline.
  */
 async function scan(
   file: FileHandle,
@@ -65,6 +66,13 @@ async function scan(
   let position = start; // the byte after the last whole line counted
   let read = start; // the byte after the last byte read
   let pieceBytes = FIRST_PIECE_BYTES;
+  // The first bytes decoded hold the file's whole first line: where a mark would be.
+  let atFileStart = start === 0;
+  const decode = (bytes: Uint8Array) => {
+    if (!atFileStart) return linesOf(bytes);
+    atFileStart = false;
+    return linesOf(withoutByteOrderMark(bytes));
+  };
   while (lines < maxLines && read < size) {
     const piece = await readFully(file, Buffer.allocUnsafe(Math.min(pieceBytes, size - read)), read);
     if (piece.length === 0) break; // cut short since the size was taken
@@ -75,7 +83,7 @@ async function scan(
       lines++;
     }
     if (cut !== -1) {
-      if (keep) runs.push(linesOf(Buffer.concat([...open, piece.subarray(0, cut + 1)])));
+      if (keep) runs.push(decode(Buffer.concat([...open, piece.subarray(0, cut + 1)])));
       open.length = 0;
       position = read + cut + 1;
     }
@@ -84,7 +92,7 @@ async function scan(
   }
   if (lines < maxLines && read >= size && position < size) {
     // The file's last line has no newline: it ends with the file.
-    if (keep) runs.push(linesOf(Buffer.concat(open)));
+    if (keep) runs.push(decode(Buffer.concat(open)));
     lines++;
     position = size;
   }

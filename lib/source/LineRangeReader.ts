@@ -1,4 +1,4 @@
-import { linesOf } from './textLines';
+import { linesOf, withoutByteOrderMark } from './textLines';
 
 /** Where the bytes of a planned range come from: an open file, an S3 object. */
 export interface RangeBytes {
@@ -27,7 +27,8 @@ const TAIL_PIECE_BYTES = 64 * 1024;
  * reads a split: the last one is read to its newline even past the range (never past `sizeBytes`), and a line
  * that crosses into the range from before is left to the range it started in. So ranges laid end to end give each
  * line once, and the same range always gives the same lines. The range is read `pieceBytes` at a time, so no
- * buffer or string is as large as the range (see `linesOf` for how lines decode).
+ * buffer or string is as large as the range (see `linesOf` for how lines decode). A range at the start of its file
+ * skips a UTF-8 byte order mark before its first line, as Hadoop's does (see `withoutByteOrderMark`).
  */
 export async function readRangeLines(
   bytes: RangeBytes,
@@ -40,6 +41,13 @@ export async function readRangeLines(
   let started = range.startByte === 0;
   // The start of a line that has not ended yet, copied out of the pieces it lay in.
   const open: Buffer[] = [];
+  // The first bytes decoded hold the file's whole first line, however small the pieces: where a mark would be.
+  let atFileStart = range.startByte === 0;
+  const decode = (bytes: Uint8Array) => {
+    if (!atFileStart) return linesOf(bytes);
+    atFileStart = false;
+    return linesOf(withoutByteOrderMark(bytes));
+  };
   for await (const lent of bytes.pieces(Math.max(0, range.startByte - 1), range.endByte, pieceBytes, true)) {
     const piece = asBuffer(lent);
     let from = 0;
@@ -53,11 +61,11 @@ export async function readRangeLines(
     if (last >= from) {
       if (open.length > 0) {
         const newline = piece.indexOf(0x0a, from);
-        lines.push(linesOf(Buffer.concat([...open, piece.subarray(from, newline + 1)])));
+        lines.push(decode(Buffer.concat([...open, piece.subarray(from, newline + 1)])));
         open.length = 0;
         from = newline + 1;
       }
-      if (last >= from) lines.push(linesOf(piece.subarray(from, last + 1)));
+      if (last >= from) lines.push(decode(piece.subarray(from, last + 1)));
       from = last + 1;
     }
     if (from < piece.length) open.push(Buffer.from(piece.subarray(from))); // a copy: the piece is lent
@@ -70,7 +78,7 @@ export async function readRangeLines(
     open.push(Buffer.from(newline === -1 ? piece : piece.subarray(0, newline + 1)));
     if (newline !== -1) break;
   }
-  lines.push(linesOf(Buffer.concat(open)));
+  lines.push(decode(Buffer.concat(open)));
 }
 
 /** The same memory as a Buffer, for its `indexOf`. */

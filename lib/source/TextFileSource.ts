@@ -7,7 +7,7 @@ import { type FolderReadPart, planFolderParts } from './FolderReadPlanner';
 import { fileRangeLines } from './fileRangeLines';
 import type { BatchLimit } from './RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from './Source';
-import { concatLines, linesOf } from './textLines';
+import { concatLines, linesOf, withoutByteOrderMark } from './textLines';
 
 /** Settings of a {@link TextFileSource}. */
 export interface TextFileSourceOptions {
@@ -132,7 +132,7 @@ export class TextFileSource implements PlannedSource<string> {
     const lines: string[] = [];
     for (const name of fresh) {
       const bytes = await readIfPresent(join(this.directory, name));
-      if (bytes !== undefined) for (const line of linesOf(bytes)) lines.push(line);
+      if (bytes !== undefined) for (const line of linesOf(withoutByteOrderMark(bytes))) lines.push(line);
     }
     // Marked only once every file was read: if one read fails the batch fails whole, and the next batch
     // takes all of these files again instead of silently losing the ones read before the failure.

@@ -44,6 +44,18 @@ export function linesOf(
 }
 
 /**
+ * A file's first bytes without the UTF-8 byte order mark (EF BB BF) some editors and exports put first: Hadoop's
+ * LineRecordReader, which Spark's `textFile` and `textFileStream` read through, skips it, where it became part of
+ * the first line (U+FEFF before its text, so a JSON line was a dead letter). Only the start of a file has one;
+ * callers pass bytes that start at byte 0 of their file.
+ */
+export function withoutByteOrderMark(bytes: Uint8Array): Uint8Array {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+    ? bytes.subarray(3)
+    : bytes;
+}
+
+/**
  * One record's bytes as text (a Kinesis record's data), or, when they are not UTF-8, an `UnreadableRecord`
  * holding them in base64, which the task that reads it dead-letters, as the line sources do. A decoder that
  * replaced the bad bytes with U+FFFD handed the job another record than the one that was sent.

@@ -81,6 +81,38 @@ describe('S3PrefixSource', () => {
     expect(olderPlan.map((line) => unreadableOf(line) ?? line)).toEqual(expected);
   });
 
+  it('skips a UTF-8 byte order mark at the start of an object, in every read path, and keeps U+FEFF elsewhere', async () => {
+    // given an object of JSON lines behind a mark (EF BB BF), with U+FEFF inside a later line
+    const mark = Buffer.from([0xef, 0xbb, 0xbf]);
+    await put('marked/a.txt', Buffer.concat([mark, Buffer.from('{"n":1}\n{"n":2}\r\nx\uFEFFy\n')]));
+    const expected = ['{"n":1}', '{"n":2}', 'x\uFEFFy'];
+    // when the source reads it at the tick, tasks read it as ranges of at most 4 bytes (one starting right after
+    // the mark) a byte or 64 KiB at a time, and a part of an older plan reads it whole
+    const atTick = await new S3PrefixSource({ client: s3Client(), bucket, prefix: 'marked/' }).recordsFor();
+    const source = new S3PrefixSource({
+      client: s3Client(),
+      bucket,
+      prefix: 'marked/',
+      direct: { storeUrl: 'unused' },
+      maxPartBytes: 4,
+    });
+    const plan = await source.planBatch(1000, 1000, 1, { folder: 'f/', readReport: async () => undefined });
+    const parts = plan.parts as S3ReadPart[];
+    expect(parts[1]!.ranges![0]!.startByte).toBe(3);
+    const inTasks = async (pieceBytes: number) => {
+      const lines: string[] = [];
+      for (const part of parts)
+        lines.push(...(await readS3Part(s3Client(), { ...part, report: undefined }, noReport, pieceBytes)));
+      return lines;
+    };
+    const olderPlan = await readS3Part(s3Client(), { bucket, keys: ['marked/a.txt'] }, noReport);
+    // then no line holds the mark, and each line is read once
+    expect(atTick).toEqual(expected);
+    expect(await inTasks(1)).toEqual(expected);
+    expect(await inTasks(64 * 1024)).toEqual(expected);
+    expect(olderPlan).toEqual(expected);
+  });
+
   it('plans byte ranges of at most maxPartBytes, which tasks read piece by piece into each line once', async () => {
     // given two objects of hard lines (CRLF, empty lines, multibyte, no final newline), 2 partitions, parts of 1 KiB
     const lines = Array.from({ length: 401 }, (_, i) => (i % 7 === 0 ? '' : `é${i} ${'x'.repeat(i % 23)}`));
