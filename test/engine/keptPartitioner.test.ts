@@ -7,6 +7,25 @@ const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName })
 // Spark's ShuffledRDD carries its partitioner, so a by-key result is read in place by the next by-key op with as
 // many partitions. Counting a batch's stages shows whether a second shuffle ran.
 describe('a by-key result keeps its partitioner', () => {
+  // The 2 s windows of the four batches ['a', 'b'], ['a'], ['b', 'b'], ['c'], each sorted.
+  const windows = [
+    [
+      ['a', 1],
+      ['b', 1],
+    ],
+    [
+      ['a', 2],
+      ['b', 1],
+    ],
+    [
+      ['a', 1],
+      ['b', 2],
+    ],
+    [
+      ['b', 2],
+      ['c', 1],
+    ],
+  ];
   it('a join of two reduceByKey results shuffles only for the reductions', async () => {
     // given two reduceByKey results over 2 partitions, joined over 2 partitions
     // when the batch runs
@@ -31,46 +50,11 @@ describe('a by-key result keeps its partitioner', () => {
       // reduces it and merges it with the window (Spark's narrow cogroup), not a second shuffle of the window
       expect(result.error).toBeUndefined();
       const sorted = result.recordsOf('window').map((batch) => [...batch].sort());
-      expect(sorted).toEqual([
-        [
-          ['a', 1],
-          ['b', 1],
-        ],
-        [
-          ['a', 2],
-          ['b', 1],
-        ],
-        [
-          ['a', 1],
-          ['b', 2],
-        ],
-        [
-          ['b', 2],
-          ['c', 1],
-        ],
-      ]);
+      expect(sorted).toEqual(windows);
       expect(result.batches.map((b) => b.stages)).toEqual([2, 2, 2, 2]);
     });
   }
 
-  const windows = [
-    [
-      ['a', 1],
-      ['b', 1],
-    ],
-    [
-      ['a', 2],
-      ['b', 1],
-    ],
-    [
-      ['a', 1],
-      ['b', 2],
-    ],
-    [
-      ['b', 2],
-      ['c', 1],
-    ],
-  ];
   for (const exportName of ['recomputedWindowCount', 'groupedWindow']) {
     for (const workers of [0, 2]) {
       it(`a window recomputed every batch combines its reduced batches in place: ${exportName} (${workers} workers)`, async () => {
