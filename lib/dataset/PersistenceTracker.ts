@@ -96,7 +96,9 @@ export class PersistenceTracker {
    * undefined for any other dataset.
    */
   restoredPartitions(key: string): number | undefined {
-    return this.restored.has(key) && this.status(key) === 'stored' ? this.datasets.get(key)!.partitions : undefined;
+    return this.restored.has(key) && this.status(key) === 'stored'
+      ? this.datasets.get(key)!.partitions
+      : undefined;
   }
 
   /** How many datasets are tracked (tests check that batches do not leak them). */

@@ -1,5 +1,7 @@
 import type { Dataset } from '../dataset/Dataset';
 import { ambientOpOrigin, nameFailure, userCallSite } from '../dataset/OpOrigin';
+import type { PartitionerSpec } from '../dataset/Partitioner';
+import { PersistedDataset } from '../dataset/PersistedDataset';
 import {
   inBlockStore,
   persistBlockKey,
@@ -7,8 +9,6 @@ import {
   type StorageLevel,
   streamPersistKey,
 } from '../dataset/StorageLevel';
-import type { PartitionerSpec } from '../dataset/Partitioner';
-import { PersistedDataset } from '../dataset/PersistedDataset';
 import { StreamGraphError } from '../errors';
 import type { StreamingContext } from '../StreamingContext';
 

@@ -97,7 +97,10 @@ class InternalMapWithStateDStream<K, V, S, U> extends DStream<MapWithStateRecord
   }
 
   /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredDataset`). */
-  protected override restoredDataset(_batchTime: number, numPartitions: number): Dataset<MapWithStateRecord<K, S, U>> {
+  protected override restoredDataset(
+    _batchTime: number,
+    numPartitions: number,
+  ): Dataset<MapWithStateRecord<K, S, U>> {
     return this.storedAtRestart(numPartitions, this.partitioner.toSpec());
   }
 
