@@ -147,7 +147,7 @@ describe.skipIf(executablePath === undefined)('the tune page of the Streaming UI
       'give --bucket and --job for a job on AWS, --tune <file> for a sluice tune search',
     );
     const wrong = await runSluice(['ui', '--tune', 'words.json', '--port', '0'], dir);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('words.json is not a sluice tune file');
   });
 });

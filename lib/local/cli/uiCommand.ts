@@ -36,10 +36,17 @@ async function awsUi(opts: UiCommandOptions): Promise<number> {
     );
     return EXIT.invalid;
   }
+  // A file that is no tune search is bad input, as a bad flag is (exit 2), not a failure of the UI.
+  const { readTuneView } = await import('../tune/tuneView');
+  let tune: Awaited<ReturnType<typeof readTuneView>> | undefined;
+  try {
+    tune = opts.tune === undefined ? undefined : await readTuneView(opts.tune);
+  } catch (error) {
+    log(`sluice ui: ${(error as Error).message}\n`);
+    return EXIT.invalid;
+  }
   let server: { close(): Promise<void> };
   try {
-    const { readTuneView } = await import('../tune/tuneView');
-    const tune = opts.tune === undefined ? undefined : await readTuneView(opts.tune);
     if (bucket !== undefined && job !== undefined) {
       const { serveAwsUi } = await import('../../aws/serveAwsUi');
       server = await serveAwsUi({ bucket, job, port }, log, tune);
