@@ -10,7 +10,7 @@ import type { DStream } from '../../lib/dstream/DStream';
 import type { OutputEvent } from '../../lib/dstream/DStreamOps';
 import { LocalRuntime } from '../../lib/local/LocalRuntime';
 import { StreamingContext } from '../../lib/StreamingContext';
-import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../../lib/scheduler/CheckpointData';
+import { type CheckpointData, readCheckpoint } from '../../lib/scheduler/CheckpointData';
 import { LogicalClock, SystemClock } from '../../lib/scheduler/Clock';
 import { driveJob } from '../../lib/scheduler/JobDriver';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
@@ -21,6 +21,7 @@ import {
   transformAndForeachPersisted,
   transformPersisted,
 } from '../helpers/bodyPersistJobs';
+import { CheckpointSnapshotStore } from '../helpers/checkpointSnapshotStore';
 import { connectInProcess } from '../helpers/connectInProcess';
 
 /**
@@ -148,18 +149,12 @@ async function killedWhileBatch1Ran(
   build: (ssc: StreamingContext) => DStream<number>,
   options: DriverOptions = {},
 ): Promise<{ snapshot: CheckpointData; snapshotDir: string }> {
-  let snapshot: CheckpointData | undefined;
   const snapshotDir = join(dir, 'killed');
-  const recording = new (class extends LocalFolderStore {
-    override async put(key: string, bytes: Uint8Array | string): Promise<void> {
-      await super.put(key, bytes);
-      if (key !== METADATA_KEY || snapshot) return;
-      const written = JSON.parse(String(bytes)) as CheckpointData;
-      if (!written.pendingBatches.includes(1000) || written.pendingBatches.includes(2000)) return;
-      snapshot = written;
-      await cp(join(dir, 'store'), snapshotDir, { recursive: true });
-    }
-  })(join(dir, 'store'));
+  const recording = new CheckpointSnapshotStore(
+    join(dir, 'store'),
+    snapshotDir,
+    (written) => written.pendingBatches.includes(1000) && !written.pendingBatches.includes(2000),
+  );
   const ssc = new StreamingContext({ batchIntervalMs: 1000, concurrentJobs: 2 });
   let batch2Done = () => {};
   const done2 = new Promise<void>((resolve) => {
@@ -174,6 +169,7 @@ async function killedWhileBatch1Ran(
     batches: 2,
   });
   expect(run.error).toBeUndefined();
+  const snapshot = recording.snapshot;
   expect(snapshot?.lastCompletedBatch).toBe(0);
   expect(await readdir(join(snapshotDir, 'persist'))).not.toEqual([]);
   return { snapshot: snapshot!, snapshotDir };
@@ -335,19 +331,14 @@ describe('datasets persisted inside transform and foreachRDD, left by a driver t
   it('are deleted by the next driver, and forgotten', async () => {
     // given the store as a driver left it that died once batch 2's checkpoint was written, before the cleanup that
     // deletes what that checkpoint lists of batch 2's bodies
-    let snapshot: CheckpointData | undefined;
     const snapshotDir = join(dir, 'killed');
-    const recording = new (class extends LocalFolderStore {
-      override async put(key: string, bytes: Uint8Array | string): Promise<void> {
-        await super.put(key, bytes);
-        if (key !== METADATA_KEY || snapshot) return;
-        const written = JSON.parse(String(bytes)) as CheckpointData;
-        if (written.lastCompletedBatch !== 2000) return;
-        snapshot = written;
-        await cp(join(dir, 'store'), snapshotDir, { recursive: true });
-      }
-    })(join(dir, 'store'));
+    const recording = new CheckpointSnapshotStore(
+      join(dir, 'store'),
+      snapshotDir,
+      (written) => written.lastCompletedBatch === 2000,
+    );
     await driver(recording, (ssc) => transformAndForeachPersisted(ssc), 3);
+    const snapshot = recording.snapshot;
     const listed = snapshot!.stored.map((s) => s.key).filter((key) => key.endsWith('.0@2000'));
     expect(listed).toHaveLength(2);
     // and, unlisted, what batch 1's cleanup was still deleting then

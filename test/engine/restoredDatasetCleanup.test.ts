@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutputEvent } from '../../lib/dstream/DStreamOps';
 import { StreamingContext } from '../../lib/StreamingContext';
-import { type CheckpointData, METADATA_KEY, readCheckpoint } from '../../lib/scheduler/CheckpointData';
+import { type CheckpointData, readCheckpoint } from '../../lib/scheduler/CheckpointData';
 import { LogicalClock } from '../../lib/scheduler/Clock';
 import { driveJob } from '../../lib/scheduler/JobDriver';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { CheckpointSnapshotStore } from '../helpers/checkpointSnapshotStore';
 import { connectInProcess } from '../helpers/connectInProcess';
 import { statefulAndWindowed } from '../helpers/restoredDatasetJobs';
 
@@ -80,24 +81,15 @@ describe("a stream's own datasets left by a driver that died after a checkpoint,
       // and the store as a driver left it that died once batch 6's checkpoint was written, before the cleanup that
       // deletes what that checkpoint lists and no later batch reads (the state's checkpoint of batch 4, the window's
       // parent of batch 4, the checkpointed stream's dataset of batch 4)
-      let snapshot: CheckpointData | undefined;
       const killedDir = join(dir, 'killed');
-      const recording = new (class extends LocalFolderStore {
-        override async put(key: string, bytes: Uint8Array | string): Promise<void> {
-          await super.put(key, bytes);
-          if (key !== METADATA_KEY || snapshot) return;
-          const written = JSON.parse(String(bytes)) as CheckpointData;
-          if (written.lastCompletedBatch !== 6000) return;
-          snapshot = written;
-          await cp(join(dir, 'store'), killedDir, { recursive: true });
-        }
-      })(join(dir, 'store'));
-      await driver(recording, 7, memoryBackedByStore);
-      const left = (await persistedIn(killedDir)).filter((key) => Number(key.split('@')[1]) <= 4000);
-      console.log(
-        await persistedIn(killedDir),
-        snapshot!.stored.map((s) => s.key),
+      const recording = new CheckpointSnapshotStore(
+        join(dir, 'store'),
+        killedDir,
+        (written) => written.lastCompletedBatch === 6000,
       );
+      await driver(recording, 7, memoryBackedByStore);
+      const snapshot = recording.snapshot;
+      const left = (await persistedIn(killedDir)).filter((key) => Number(key.split('@')[1]) <= 4000);
       expect(left.length).toBeGreaterThanOrEqual(3);
       for (const key of left) expect(snapshot!.stored.map((s) => s.key)).toContain(key);
       // and, unlisted, a copy of each as of batch 1: what an earlier cleanup was still deleting then
