@@ -1,6 +1,6 @@
 import type { Dataset } from '../dataset/Dataset';
 import { ambientOpOrigin, nameFailure, userCallSite } from '../dataset/OpOrigin';
-import type { PartitionerSpec } from '../dataset/Partitioner';
+import type { HashPartitioner } from '../dataset/Partitioner';
 import { PersistedDataset } from '../dataset/PersistedDataset';
 import {
   inBlockStore,
@@ -108,32 +108,33 @@ export abstract class DStream<T = unknown> {
     return dataset;
   }
 
-  private restoredOrComputed(batchTime: number): Promise<Dataset<T> | undefined> {
-    const partitions = this.ssc.persistence.restoredPartitions(this.persistKey(batchTime));
-    const restored = partitions === undefined ? undefined : this.restoredDataset(batchTime, partitions);
-    return restored ? Promise.resolve(restored) : this.compute(batchTime);
-  }
-
   /**
-   * The dataset a restart found stored for `batchTime`, read back instead of computed from its lineage; undefined
-   * to compute it. A stream built from its own previous dataset (state, an incremental window) gives one (see
-   * `storedAtRestart`): its first batch after a restart built that lineage back to the job's first batch
-   * otherwise, in driver time and memory that grow with the job's age, and on Lambda every coordinator invocation
-   * restarts. Spark puts its restored checkpoint RDDs in `generatedRDDs` for the same reason.
+   * The dataset a restart found stored for `batchTime`, read back from the block store with no lineage, for a stream
+   * that says how its datasets are placed (see `restoredPartitioner`); else computed.
    */
-  protected restoredDataset(_batchTime: number, _numPartitions: number): Dataset<T> | undefined {
-    return undefined;
-  }
-
-  /** A dataset of this stream's that a restart found stored, read back from the block store, with no lineage. */
-  protected storedAtRestart(numPartitions: number, partitioner: PartitionerSpec): Dataset<T> {
-    return new PersistedDataset({
+  private restoredOrComputed(batchTime: number): Promise<Dataset<T> | undefined> {
+    const partitioner = this.restoredPartitioner();
+    const numPartitions = partitioner && this.ssc.persistence.restoredPartitions(this.persistKey(batchTime));
+    if (partitioner === undefined || numPartitions === undefined) return this.compute(batchTime);
+    const stored = new PersistedDataset({
       ctx: this.ssc,
       scope: this.ssc.graphScope,
       deps: [],
       numPartitions,
-      partitioner,
-    }) as unknown as Dataset<T>;
+      partitioner: partitioner.toSpec(),
+    });
+    return Promise.resolve(stored as unknown as Dataset<T>);
+  }
+
+  /**
+   * How a stream built from its own previous dataset (state, an incremental window) places its datasets, so that a
+   * restart reads the stored one back (see `restoredOrComputed`) with the partitioner its next batch's cogroup reads
+   * in place; undefined for the others, which compute theirs. Computing it instead built that lineage back to the
+   * job's first batch, in driver time and memory that grow with the job's age, and on Lambda every coordinator
+   * invocation restarts. Spark puts its restored checkpoint RDDs in `generatedRDDs` for the same reason.
+   */
+  protected restoredPartitioner(): HashPartitioner | undefined {
+    return undefined;
   }
 
   /** Keeps this stream's datasets once computed, at the given level; default `memory` (Spark's persist). */

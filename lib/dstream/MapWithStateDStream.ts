@@ -96,12 +96,9 @@ class InternalMapWithStateDStream<K, V, S, U> extends DStream<MapWithStateRecord
     return this.parent.slideMs;
   }
 
-  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredDataset`). */
-  protected override restoredDataset(
-    _batchTime: number,
-    numPartitions: number,
-  ): Dataset<MapWithStateRecord<K, S, U>> {
-    return this.storedAtRestart(numPartitions, this.partitioner.toSpec());
+  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredPartitioner`). */
+  protected override restoredPartitioner(): HashPartitioner {
+    return this.partitioner;
   }
 
   protected async compute(batchTime: number): Promise<Dataset<MapWithStateRecord<K, S, U>> | undefined> {

@@ -86,9 +86,9 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     return this.slide <= this.windowMs;
   }
 
-  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredDataset`). */
-  protected override restoredDataset(_batchTime: number, numPartitions: number): Dataset<[K, V]> {
-    return this.storedAtRestart(numPartitions, this.partitioner.toSpec());
+  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredPartitioner`). */
+  protected override restoredPartitioner(): HashPartitioner {
+    return this.partitioner;
   }
 
   protected async compute(batchTime: number): Promise<Dataset<[K, V]>> {

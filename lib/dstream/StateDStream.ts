@@ -79,9 +79,9 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
     return this.parent.slideMs;
   }
 
-  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredDataset`). */
-  protected override restoredDataset(_batchTime: number, numPartitions: number): Dataset<[K, S]> {
-    return this.storedAtRestart(numPartitions, this.partitioner.toSpec());
+  /** Built from its previous dataset: after a restart, the stored one is read back (see `restoredPartitioner`). */
+  protected override restoredPartitioner(): HashPartitioner {
+    return this.partitioner;
   }
 
   protected async compute(batchTime: number): Promise<Dataset<[K, S]> | undefined> {
