@@ -230,6 +230,14 @@ export abstract class Dataset<T = unknown> {
   }
 
   /**
+   * Whether every record is already where `partitioner` would put it: placed by a partitioner of as many partitions
+   * (hash partitioning is the only kind), so a by-key op with it reads this dataset in place.
+   */
+  isPlacedBy(partitioner: { readonly numPartitions: number }): boolean {
+    return this.partitioner?.numPartitions === partitioner.numPartitions;
+  }
+
+  /**
    * The stream that generated this dataset as its dataset of a batch (`generatedAs` with an empty path), not as an
    * ancestor of it; undefined for any other dataset.
    */

@@ -346,7 +346,7 @@ define('union', function (this: Dataset<any>, ...others: Dataset<any>[]) {
   const { ctx, scope } = this.driverContext();
   const all = [this, ...others];
   const partitioner = this.partitioner;
-  if (partitioner && all.every((d) => d.partitioner?.numPartitions === partitioner.numPartitions)) {
+  if (partitioner && all.every((d) => d.isPlacedBy(partitioner))) {
     return new PartitionerAwareUnionDataset({
       ctx,
       scope,
@@ -374,7 +374,7 @@ define('partitionBy', function (this: Dataset<[unknown, unknown]>, partitioning:
   if (partitioning === undefined)
     throw new TypeError('partitionBy needs a number of partitions or a partitioner');
   const partitioner = partitionerOf(this, partitioning);
-  if (partitioner.equals(this.partitioner && HashPartitioner.fromSpec(this.partitioner))) return this;
+  if (this.isPlacedBy(partitioner)) return this;
   const { ctx, scope } = this.driverContext();
   const dep = new ShuffleDependency(this, ctx.newShuffleId(), partitioner, true);
   return new ShuffledDataset(
@@ -401,7 +401,7 @@ define(
       mergeCombiners: fnIdOf(this, mergeCombiners),
     };
     const partitioner = partitionerOf(this, partitioning);
-    if (partitioner.equals(this.partitioner && HashPartitioner.fromSpec(this.partitioner))) {
+    if (this.isPlacedBy(partitioner)) {
       // Every key is in one partition already (a window over a reduced stream, a second reduceByKey): combine
       // each partition in place, as Spark does, instead of shuffling it again.
       return new CombinedInPlaceDataset(
@@ -462,7 +462,7 @@ define('cogroup', function (this: Dataset<any>, others: Dataset<any>[], partitio
   // A parent already placed by this partitioner is read in place (Spark's co-partitioned cogroup): this is
   // what keeps state, which is partitioned by key, from being shuffled every batch.
   const deps: Dependency[] = [this, ...others].map((p) =>
-    p.partitioner?.numPartitions === partitioner.numPartitions
+    p.isPlacedBy(partitioner)
       ? new OneToOneDependency(p)
       : new ShuffleDependency(p, ctx.newShuffleId(), partitioner, true),
   );

@@ -56,7 +56,7 @@ export class MapWithStateDataset extends Dataset<MapWithStateRecord> {
     const { ctx, scope } = inputs.data.driverContext();
     const { partitioner } = inputs;
     const placed = (ds: Dataset<any>): Dependency =>
-      ds.partitioner?.numPartitions === partitioner.numPartitions
+      ds.isPlacedBy(partitioner)
         ? new OneToOneDependency(ds)
         : new ShuffleDependency(ds, ctx.newShuffleId(), partitioner, true);
     const deps = inputs.previous
