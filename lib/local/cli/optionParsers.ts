@@ -28,14 +28,20 @@ export function parseCount(text: string): number {
 
 /**
  * A whole number from `min` to `max`, `why` saying what the bound is for: `--workers 100000` started a hundred
- * thousand threads, each loading the engine, and never got to its first batch.
+ * thousand threads, each loading the engine, and never got to its first batch. `what` names the number in the
+ * message.
  */
-export function parseCountIn(min: number, max: number, why = ''): (text: string) => number {
+export function parseCountIn(
+  min: number,
+  max: number,
+  why = '',
+  what = 'a whole number',
+): (text: string) => number {
   return (text) => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(
-        `expected a whole number from ${min} to ${max}${why ? ` (${why})` : ''}, got ${text}`,
+        `expected ${what} from ${min} to ${max}${why ? ` (${why})` : ''}, got ${text}`,
       );
     }
     return n;
@@ -64,14 +70,12 @@ export function parseMemoryMb(text: string): number {
 }
 
 /** The coordinator's timeout in whole seconds, as `sluice:coordinatorTimeoutSeconds` takes it: 30 to 900. */
-export function parseCoordinatorTimeoutSeconds(text: string): number {
-  const n = Number(text);
-  const { min, max } = COORDINATOR_TIMEOUT_SECONDS;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new InvalidArgumentError(`expected a whole number of seconds from ${min} to ${max}, got ${text}`);
-  }
-  return n;
-}
+export const parseCoordinatorTimeoutSeconds = parseCountIn(
+  COORDINATOR_TIMEOUT_SECONDS.min,
+  COORDINATOR_TIMEOUT_SECONDS.max,
+  '',
+  'a whole number of seconds',
+);
 
 /** A comma-separated list, each part read by `parse`. */
 export function parseList<T>(parse: (text: string) => T): (text: string) => T[] {
