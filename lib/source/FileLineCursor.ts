@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { readFully } from '../storage/readFully';
-import { concatLines, linesOf, withoutByteOrderMark } from './textLines';
+import { concatLines, pieceDecoder } from './textLines';
 
 /** Where the lines of a file not taken yet start: past `taken` lines, at byte `byte` (when known). */
 export interface LinePosition {
@@ -67,12 +67,7 @@ async function scan(
   let read = start; // the byte after the last byte read
   let pieceBytes = FIRST_PIECE_BYTES;
   // The first bytes decoded hold the file's whole first line: where a mark would be.
-  let atFileStart = start === 0;
-  const decode = (bytes: Uint8Array) => {
-    if (!atFileStart) return linesOf(bytes);
-    atFileStart = false;
-    return linesOf(withoutByteOrderMark(bytes));
-  };
+  const decode = pieceDecoder(start === 0);
   while (lines < maxLines && read < size) {
     const piece = await readFully(file, Buffer.allocUnsafe(Math.min(pieceBytes, size - read)), read);
     if (piece.length === 0) break; // cut short since the size was taken

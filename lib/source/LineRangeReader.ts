@@ -1,4 +1,4 @@
-import { linesOf, withoutByteOrderMark } from './textLines';
+import { pieceDecoder } from './textLines';
 
 /** Where the bytes of a planned range come from: an open file, an S3 object. */
 export interface RangeBytes {
@@ -42,12 +42,7 @@ export async function readRangeLines(
   // The start of a line that has not ended yet, copied out of the pieces it lay in.
   const open: Buffer[] = [];
   // The first bytes decoded hold the file's whole first line, however small the pieces: where a mark would be.
-  let atFileStart = range.startByte === 0;
-  const decode = (bytes: Uint8Array) => {
-    if (!atFileStart) return linesOf(bytes);
-    atFileStart = false;
-    return linesOf(withoutByteOrderMark(bytes));
-  };
+  const decode = pieceDecoder(range.startByte === 0);
   for await (const lent of bytes.pieces(Math.max(0, range.startByte - 1), range.endByte, pieceBytes, true)) {
     const piece = asBuffer(lent);
     let from = 0;

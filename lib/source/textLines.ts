@@ -56,6 +56,20 @@ export function withoutByteOrderMark(bytes: Uint8Array): Uint8Array {
 }
 
 /**
+ * `linesOf` for a reader that decodes a file's lines in pieces: the first piece decoded skips a byte order mark when
+ * it starts the file (`atFileStart`), as it holds the whole first line, however small the reads; the others decode
+ * as they are.
+ */
+export function pieceDecoder(atFileStart: boolean): (bytes: Uint8Array) => string[] {
+  let first = atFileStart;
+  return (bytes) => {
+    if (!first) return linesOf(bytes);
+    first = false;
+    return linesOf(withoutByteOrderMark(bytes));
+  };
+}
+
+/**
  * One record's bytes as text (a Kinesis record's data), or, when they are not UTF-8, an `UnreadableRecord`
  * holding them in base64, which the task that reads it dead-letters, as the line sources do. A decoder that
  * replaced the bad bytes with U+FFFD handed the job another record than the one that was sent.
