@@ -39,7 +39,11 @@ import type { BlockStore } from './storage/BlockStore';
 export interface StreamingContextOptions {
   /** The batch interval in milliseconds (Spark's batchDuration). */
   readonly batchIntervalMs: number;
-  /** Partitions of input blocks and shuffles when an operation names none. Default 2. */
+  /**
+   * Partitions of input blocks and of a DStream operation's shuffle when it names none (Spark's
+   * `spark.default.parallelism`); a Dataset's by-key operation naming none reuses a parent's partitioner first, as
+   * Spark's RDD operations do. Default 2.
+   */
   readonly defaultPartitions?: number;
   /** Output jobs run at once, like spark.streaming.concurrentJobs. Default 1. */
   readonly concurrentJobs?: number;

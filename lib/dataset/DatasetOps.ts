@@ -19,7 +19,7 @@ import { defineMethod } from './defineMethod';
 import { type AnyFn, FIRST_BY_KEY, KEY_BY, ZIP_WITH_INDEX } from './FnScope';
 import { KeyedMap } from './KeyedMap';
 import { type MapKind, MapPartitionsDataset } from './MapPartitionsDataset';
-import { HashPartitioner, partitionerFor } from './Partitioner';
+import { defaultPartitioner, HashPartitioner, partitionerFor } from './Partitioner';
 import { PartitionerAwareUnionDataset } from './PartitionerAwareUnionDataset';
 import { sampleFnId } from './PartitionSampler';
 import { pairOf } from './pairOf';
@@ -43,7 +43,11 @@ export type PartitionFn<T, U> = (
   fail: (record: unknown, error: unknown) => void,
 ) => Iterable<U> | Promise<Iterable<U>>;
 
-/** A number of partitions or a partitioner, as Spark's pair operations take. */
+/**
+ * A number of partitions or a partitioner, as Spark's pair operations take. A by-key op given none takes Spark's
+ * default partitioner of its parents (see `defaultPartitioner`): the partitioner of a parent already placed by key
+ * (the largest such), else hash partitioning over the context's `defaultPartitions`.
+ */
 export type Partitioning = number | HashPartitioner;
 
 declare module './Dataset' {
@@ -125,7 +129,10 @@ declare module './Dataset' {
       other: Dataset<[K, W]>,
       partitioning?: Partitioning,
     ): Dataset<[K, [V | null, W | null]]>;
-    /** The pairs whose key `other` does not have (Spark's `subtractByKey`). */
+    /**
+     * The pairs whose key `other` does not have (Spark's `subtractByKey`); by default placed as this dataset is (its
+     * partitioner, or as many partitions), as Spark's.
+     */
     subtractByKey<K, V, W>(
       this: Dataset<[K, V]>,
       other: Dataset<[K, W]>,
@@ -178,7 +185,7 @@ declare module './Dataset' {
     foreach(f: (record: T) => unknown): Promise<void>;
     /**
      * The distinct records, compared by value as keys are (Spark's `distinct`, which is a `reduceByKey` on
-     * `[record, null]`): a shuffle into `partitioning` partitions (default: the context's `defaultPartitions`).
+     * `[record, null]`): a shuffle into `partitioning` partitions (default: as many as this dataset has, as Spark's).
      */
     distinct(partitioning?: Partitioning): Dataset<T>;
     /** The key of every `[key, value]` record (Spark's `keys`); a record that is not a pair is a dead letter. */
@@ -222,8 +229,8 @@ declare module './Dataset' {
     ): Dataset<[K, U]>;
     /**
      * The records `other` does not have, compared by value as keys are (Spark's `subtract`: a `subtractByKey` of
-     * `[record, null]` pairs), every copy of each kept; a shuffle into `partitioning` partitions (default: the
-     * context's `defaultPartitions`, where Spark's default is this dataset's partition count).
+     * `[record, null]` pairs), every copy of each kept; a shuffle into `partitioning` partitions (default: as many
+     * as this dataset has, as Spark's).
      */
     subtract(other: Dataset<T>, partitioning?: Partitioning): Dataset<T>;
     /**
@@ -328,8 +335,20 @@ function narrow(
   );
 }
 
-function partitionerOf(ds: Dataset<any>, partitioning: Partitioning | undefined): HashPartitioner {
-  return partitionerFor(partitioning, ds.driverContext().ctx.defaultPartitions);
+/**
+ * The partitioner of a by-key op on `ds` (and `others`, for a cogroup): the one `partitioning` names, or, when it
+ * names none, Spark's `defaultPartitioner` of the parents, which reuses a parent's partitioner. A DStream op names
+ * one always (the context's `defaultPartitions` where the user gave none), as Spark Streaming's do.
+ */
+function partitionerOf(
+  ds: Dataset<any>,
+  partitioning: Partitioning | undefined,
+  others: readonly Dataset<any>[] = [],
+): HashPartitioner {
+  const { defaultPartitions } = ds.driverContext().ctx;
+  return partitioning === undefined
+    ? defaultPartitioner([ds, ...others], defaultPartitions)
+    : partitionerFor(partitioning, defaultPartitions);
 }
 
 for (const kind of ['map', 'flatMap', 'filter', 'mapPartitions', 'mapValues', 'flatMapValues'] as const) {
@@ -458,7 +477,7 @@ define('groupByKey', function (this: Dataset<[unknown, unknown]>, partitioning?:
 
 define('cogroup', function (this: Dataset<any>, others: Dataset<any>[], partitioning?: Partitioning) {
   const { ctx, scope } = this.driverContext();
-  const partitioner = partitionerOf(this, partitioning);
+  const partitioner = partitionerOf(this, partitioning, others);
   // A parent already placed by this partitioner is read in place (Spark's co-partitioned cogroup): this is
   // what keeps state, which is partitioned by key, from being shuffled every batch.
   const deps: Dependency[] = [this, ...others].map((p) =>
@@ -483,8 +502,16 @@ for (const [name, fnId] of [
   ['subtractByKey', 'builtin:subtractByKey'],
 ] as const) {
   define(name, function (this: Dataset<any>, other: Dataset<any>, partitioning?: Partitioning) {
-    return this.cogroup([other], partitioning).flatMapValues({ fnId });
+    // Spark's subtractByKey keeps this dataset's partitioning (its partitioner, or as many partitions), where the
+    // joins take the cogroup's default partitioner of both sides.
+    const keeps = name === 'subtractByKey' && partitioning === undefined;
+    return this.cogroup([other], keeps ? ownPartitioning(this) : partitioning).flatMapValues({ fnId });
   });
+}
+
+/** This dataset's partitioner, or hash partitioning over as many partitions: Spark's default of `subtract`. */
+function ownPartitioning(ds: Dataset<any>): HashPartitioner {
+  return ds.partitioner ? HashPartitioner.fromSpec(ds.partitioner) : new HashPartitioner(ds.numPartitions);
 }
 
 define('collect', async function (this: Dataset<any>) {
@@ -600,7 +627,7 @@ define('foreach', function (this: Dataset<any>, f: AnyFn) {
 
 define('distinct', function (this: Dataset<any>, partitioning?: Partitioning) {
   return (this.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>)
-    .reduceByKey({ fnId: 'builtin:keepFirst' }, partitioning)
+    .reduceByKey({ fnId: 'builtin:keepFirst' }, partitioning ?? this.numPartitions)
     .map({ fnId: 'builtin:pairKey' });
 });
 
@@ -651,7 +678,11 @@ define(
 define('subtract', function (this: Dataset<any>, other: Dataset<any>, partitioning?: Partitioning) {
   const pairs = this.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>;
   return pairs
-    .subtractByKey(other.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>, partitioning)
+    .subtractByKey(
+      other.map({ fnId: 'builtin:pairWithNull' }) as Dataset<[unknown, null]>,
+      // The records are the keys now, so this dataset's partitioner cannot place them: only its count is kept.
+      partitioning ?? ownPartitioning(this).numPartitions,
+    )
     .keys();
 });
 

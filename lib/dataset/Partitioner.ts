@@ -48,6 +48,39 @@ export function partitionerFor(
   return new HashPartitioner(partitioning ?? defaultPartitions);
 }
 
+/** What {@link defaultPartitioner} reads of a dataset: its partitions, and the partitioner that placed them, if any. */
+export interface PartitionedParent {
+  readonly numPartitions: number;
+  readonly partitioner?: PartitionerSpec | undefined;
+}
+
+/**
+ * Spark's `Partitioner.defaultPartitioner`, with `defaultPartitions` as `spark.default.parallelism` (which Sluice
+ * always has): the partitioner of a by-key op on `parents` (a `reduceByKey` on its one parent, a `join` or
+ * `cogroup` on all) that names none. The partitioner of the parent with the most partitions among those placed by
+ * one, if it has at least `defaultPartitions`, or is within ten times of the partitions of the largest parent;
+ * else hash partitioning over `defaultPartitions`. Reusing it is what keeps a parent already placed by key (a
+ * state snapshot, a reduced batch, a `partitionBy`-ed static dataset) from being shuffled again.
+ */
+export function defaultPartitioner(
+  parents: readonly PartitionedParent[],
+  defaultPartitions: number,
+): HashPartitioner {
+  let placed: PartitionedParent | undefined;
+  let most = 0;
+  for (const parent of parents) {
+    most = Math.max(most, parent.numPartitions);
+    if (parent.partitioner && (!placed || parent.numPartitions > placed.numPartitions)) placed = parent;
+  }
+  if (placed?.partitioner) {
+    // Spark's isEligiblePartitioner: log10(most) - log10(placed) < 1, i.e. within one order of magnitude.
+    const eligible = Math.log10(most) - Math.log10(placed.numPartitions) < 1;
+    if (eligible || placed.numPartitions >= defaultPartitions)
+      return HashPartitioner.fromSpec(placed.partitioner);
+  }
+  return new HashPartitioner(defaultPartitions);
+}
+
 /** A stable, non-negative 31-bit hash of a key's value (FNV-1a over a canonical text form). */
 export function hashKey(key: unknown): number {
   if (typeof key === 'number' && Number.isInteger(key)) return Math.abs(key | 0) & 0x7fffffff;

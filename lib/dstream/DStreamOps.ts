@@ -257,7 +257,10 @@ define(
 
 for (const join of ['join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin', 'subtractByKey'] as const) {
   define(join, function (other: DStream<any>, partitioning?: Partitioning) {
-    const t = new TransformedDStream([this, other], ([a, b]) => (a as any)[join](b, partitioning));
+    // Spark Streaming's joins hash into the default parallelism where the user names no partitioning, whatever
+    // partitioner a batch has (a Dataset's join would take its parents' partitioner).
+    const parts = partitioning ?? this.ssc.defaultPartitions;
+    const t = new TransformedDStream([this, other], ([a, b]) => (a as any)[join](b, parts));
     t.name = join;
     checkPartitioning(t, partitioning);
     return t;
@@ -265,7 +268,8 @@ for (const join of ['join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin', 
 }
 
 define('cogroup', function (other: DStream<any>, partitioning?: Partitioning) {
-  const t = new TransformedDStream([this, other], ([a, b]) => a!.cogroup([b!], partitioning));
+  const parts = partitioning ?? this.ssc.defaultPartitions; // as the joins' above
+  const t = new TransformedDStream([this, other], ([a, b]) => a!.cogroup([b!], parts));
   t.name = 'cogroup';
   checkPartitioning(t, partitioning);
   return t;

@@ -42,7 +42,8 @@ export class ShuffledDStream<K, V, C> extends DStream<[K, C]> {
       { fnId: create },
       { fnId: merge },
       { fnId: combine },
-      this.partitioning,
+      // As Spark Streaming's defaultPartitioner(): the context's default parallelism, not the batch's partitioner.
+      this.partitioning ?? this.ssc.defaultPartitions,
       this.mapSideCombine,
     );
   }

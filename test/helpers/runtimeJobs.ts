@@ -670,3 +670,49 @@ export const twoJobsThenAFailure = defineJob({ batchIntervalMs: 1000, maxTaskAtt
     })
     .collectBatches('failing');
 });
+
+/** A record per partition of each batch: how many records it holds (a partition count the outputs can see). */
+const partitionSizes = (ds: Dataset<unknown>) => ds.glom().map((records) => records.length);
+
+const pairBatches: [string, number][][] = [
+  [
+    ['a', 1],
+    ['b', 2],
+    ['a', 3],
+    ['c', 4],
+  ],
+];
+
+/** A join in a body of a result placed by 4 partitions with a batch placed by none (defaultPartitions 2). */
+export const bodyJoinOfPlacedResult = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const joined = ssc.queueStream(pairBatches).transform((ds) => {
+    const counts = ds.reduceByKey(add, 4);
+    return counts.join(ds.mapValues((v) => v * 10));
+  });
+  joined.collectBatches('joined');
+  joined.transform(partitionSizes).collectBatches('sizes');
+});
+
+/** A by-key op in a body on a dataset placed by 4 partitions, naming none. */
+export const bodyReduceOfPlacedDataset = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const sums = ssc.queueStream(pairBatches).transform((ds) => ds.partitionBy(4).reduceByKey(add));
+  sums.collectBatches('sums');
+  sums.transform(partitionSizes).collectBatches('sizes');
+});
+
+/** distinct and subtractByKey in a body, naming no partitioning, on batches of 3 partitions and a placed result. */
+export const bodySetOpsKeepTheirPartitions = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const batches = ssc.queueStream(pairBatches, { partitions: 3 });
+  batches.transform((ds) => partitionSizes(ds.map(([k]) => k).distinct())).collectBatches('distinct');
+  batches
+    .transform((ds) => partitionSizes(ds.reduceByKey(add, 4).subtractByKey(ds.filter(([k]) => k === 'a'))))
+    .collectBatches('subtractByKey');
+});
+
+/** DStream ops on a stream placed by 4 partitions: Spark Streaming's hash into defaultPartitions (2). */
+export const streamOpsOfPlacedStream = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const batches = ssc.queueStream(pairBatches);
+  const placed = batches.reduceByKey(add, 4);
+  placed.join(batches).transform(partitionSizes).collectBatches('join');
+  placed.reduceByKey(add).transform(partitionSizes).collectBatches('reduceByKey');
+});

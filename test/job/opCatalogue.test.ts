@@ -319,6 +319,31 @@ describe('foldByKey and aggregateByKey, added as catalogue entries', () => {
   });
 });
 
+describe('the set ops of a JSON job, naming no partitions', () => {
+  it("hash into the job's defaultPartitions, as its schema says, not the batch's partition count", async () => {
+    // given sources of 3 partitions, defaultPartitions 2, and distinct, subtract and a static subtract naming none
+    const doc = minimalJob({
+      defaultPartitions: 2,
+      sources: {
+        mine: { type: 'queue', partitions: 3, batches: [['a', 'b', 'c', 'd', 'e', 'f']] },
+        theirs: { type: 'queue', partitions: 3, batches: [['b']] },
+      },
+      datasets: { blocked: { type: 'parallelize', records: ['a'] } },
+      streams: {
+        unique: { from: 'mine', ops: [{ op: 'distinct' }, { op: 'glom' }] },
+        left: { from: 'mine', ops: [{ op: 'subtract', with: 'theirs' }, { op: 'glom' }] },
+        allowed: { from: 'mine', ops: [{ op: 'subtract', with: 'blocked' }, { op: 'glom' }] },
+      },
+      outputs: ['unique', 'left', 'allowed'].map((stream) => ({ stream, type: 'collectBatches' })),
+    });
+    // when the batch runs
+    const result = await runBatches({ kind: 'document', document: doc, baseDir: fixturesDir }, 1);
+    // then each result has 2 partitions (a Dataset op in a TypeScript body would keep the batch's 3)
+    expect(result.error).toBeUndefined();
+    for (const name of ['unique', 'left', 'allowed']) expect(result.recordsOf(name)[0], name).toHaveLength(2);
+  });
+});
+
 describe('subtract and intersection, added as catalogue entries', () => {
   it('compare records by value with another stream batch by batch, and with a static dataset every batch', async () => {
     // given two queues and a static dataset, the second batch empty

@@ -140,9 +140,12 @@ export function withInputOp<Name extends string>(
     fields: { with: ref('withRef'), partitions: ref('partitions') },
     required: ['with'],
     build: (node, op, ctx) => {
-      if (!ctx.isDataset(op.with)) return combine.stream(node, ctx.stream(op.with), op.partitions);
+      // A JSON op's partitions default to the job's defaultPartitions (its schema says so), where a Dataset op
+      // given none would follow its parents' partitioning as Spark's RDD ops do.
+      const partitions = op.partitions ?? node.ssc.defaultPartitions;
+      if (!ctx.isDataset(op.with)) return combine.stream(node, ctx.stream(op.with), partitions);
       const dataset = ctx.dataset(op.with);
-      return node.transform((ds) => combine.dataset(ds, dataset, op.partitions));
+      return node.transform((ds) => combine.dataset(ds, dataset, partitions));
     },
   });
 }

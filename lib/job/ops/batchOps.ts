@@ -60,7 +60,8 @@ export const distinct = defineOp<'distinct', { partitions?: number }>({
   description: 'The distinct records of each batch, compared by value (a shuffle).',
   spark: "each batch's distinct records, compared by value as keys are (Spark's RDD `distinct`, per batch)",
   fields: { partitions: ref('partitions') },
-  build: (node, op) => node.transform((ds) => ds.distinct(op.partitions)),
+  // The job's defaultPartitions unless the op names its own, as every JSON op's `partitions` (not Spark's RDD default).
+  build: (node, op) => node.transform((ds) => ds.distinct(op.partitions ?? node.ssc.defaultPartitions)),
 });
 
 /** Spark's RDD set ops, per batch: with a stream batch by batch, with a static dataset every batch. */
