@@ -143,6 +143,18 @@ declare module './Dataset' {
      * job prints, such as the top hashtags. `f` may return a promise.
      */
     sortBy(f: ((t: T) => unknown) | { fnId: string }, ascending?: boolean): Dataset<T>;
+    /**
+     * The pairs ordered by key (Spark's `sortByKey`), as `sortBy` orders them, in one partition: Spark's range
+     * partitioning samples the keys with a job first, and a `transform` body runs no job. A record that is not a
+     * pair is a dead letter.
+     *
+     * @example
+     * // the top hashtags of a window, as Spark's TwitterPopularTags: [count, tag] pairs, the highest count first
+     * counts.map(([tag, n]) => [n, tag] as [number, string]).transform((rdd) => rdd.sortByKey(false));
+     */
+    sortByKey<K, V>(this: Dataset<[K, V]>, ascending?: boolean): Dataset<[K, V]>;
+    /** Each record paired with its key `f(record)`: `[f(record), record]` (Spark's `keyBy`). */
+    keyBy<K>(f: ((t: T) => K) | { fnId: string }): Dataset<[K, T]>;
     /** Keeps the partitions once computed; default level `memory` (Spark's persist). */
     persist(level?: StorageLevel): Dataset<T>;
     /** `persist('memory')`. */
@@ -559,6 +571,14 @@ define('sortBy', function (f: FnLike, ascending = true) {
   // The keys are computed by a map, so a record whose key function throws is a dead letter, not a failed sort.
   const keyed = this.map({ fnId: `${KEY_BY}${fnIdOf(this, f)}` });
   return keyed.repartition(1).mapPartitions({ fnId: `builtin:sortedByKey:${ascending ? 'asc' : 'desc'}` });
+});
+
+define('sortByKey', function (this: Dataset<[unknown, unknown]>, ascending = true) {
+  return this.sortBy({ fnId: 'builtin:pairKey' }, ascending);
+});
+
+define('keyBy', function (this: Dataset<any>, f: FnLike) {
+  return this.map({ fnId: `${KEY_BY}${fnIdOf(this, f)}` });
 });
 
 define('first', async function (this: Dataset<any>) {

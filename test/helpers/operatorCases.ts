@@ -315,6 +315,35 @@ export const cases = {
     expected: [[null, true, 1, 3, 'a', 'b', [1], [1, 2], { a: 2 }, { z: 1 }]],
     ordered: true,
   }),
+  // Spark's sortByKey(false), inside transform, as TwitterPopularTags ranks its hashtags: [count, tag] pairs, the
+  // highest count first; a record that is not a pair is a dead letter.
+  sortByKeyDescending: operatorCase({
+    input: [[[2, '#a'], [5, '#b'], 'not a pair', [1, '#c']], []] as unknown[][],
+    partitions: 2,
+    operation: (s: DStream<unknown>) =>
+      s.transform((ds) => (ds as Dataset<[number, string]>).sortByKey(false)),
+    expected: [
+      [
+        [5, '#b'],
+        [2, '#a'],
+        [1, '#c'],
+      ],
+      [],
+    ],
+    ordered: true,
+  }),
+  // Spark's keyBy, inside transform: [f(record), record].
+  keyBy: operatorCase({
+    input: [['apple', 'fig'], []],
+    operation: (s: DStream<string>) => s.transform((ds) => ds.keyBy((w) => w.length)),
+    expected: [
+      [
+        [5, 'apple'],
+        [3, 'fig'],
+      ],
+      [],
+    ],
+  }),
   // Spark's RDD distinct, inside transform: records compare by value, as keys do.
   distinct: operatorCase({
     input: [
