@@ -3,7 +3,8 @@
  * Kinesis stream, coordinator and worker in our Lambda host against LocalStack, each function's S3 traffic going
  * through its own logging proxy (test/helpers/S3RequestLog.ts). Prints, per function and key pattern, the
  * requests per batch by billing class, and the totals the cost model takes as its inputs.
- * `node --import tsx bench/s3RequestBreakdown.ts [--shards 2] [--partitions 2] [--batches 12] [--records 200] [--reduce 2]`.
+ * `node --import tsx bench/s3RequestBreakdown.ts [--shards 2] [--partitions 2] [--batches 12] [--records 200] [--reduce 2]
+ * [--inline-max-bytes N]` (0 sends every shuffle through S3, as a larger batch's would go).
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -43,6 +44,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       batches: { type: 'string', default: '12' },
       records: { type: 'string', default: '200' },
       reduce: { type: 'string', default: '2' },
+      'inline-max-bytes': { type: 'string' },
     },
   });
   await setup();
@@ -56,9 +58,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       batches: Number(values.batches),
       recordsPerShard: Number(values.records),
       reducePartitions: Number(values.reduce),
+      ...(values['inline-max-bytes'] !== undefined
+        ? { inlineMaxBytes: Number(values['inline-max-bytes']) }
+        : {}),
     });
     process.stdout.write(
-      `${cpus()[0]?.model}, load average ${load}; ${values.shards} shards, ${values.partitions} map tasks, ${values.reduce} reduce partitions\n\n${breakdownTable(breakdown)}\n`,
+      `${cpus()[0]?.model}, load average ${load}; ${values.shards} shards, ${values.partitions} map tasks, ${values.reduce} reduce partitions${values['inline-max-bytes'] !== undefined ? `, inline shuffle limit ${values['inline-max-bytes']} bytes` : ''}\n\n${breakdownTable(breakdown)}\n`,
     );
   } finally {
     await teardown();

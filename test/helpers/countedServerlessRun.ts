@@ -32,6 +32,8 @@ export async function measureRequests(options: {
   /** The window stage's partitions (the job's `defaultPartitions`). Default: the job's default, 2. */
   reducePartitions?: number;
   job?: Record<string, unknown>;
+  /** The hashtag job's `shuffle.inlineMaxBytes`: 0 sends every shuffle through S3. Default: the job's default. */
+  inlineMaxBytes?: number;
   coordinatorEnv?: Record<string, string>;
 }): Promise<RequestBreakdown> {
   const suffix = Math.random().toString(36).slice(2, 8);
@@ -69,6 +71,7 @@ export async function measureRequests(options: {
         maxRecordsPerShard: options.recordsPerShard,
         partitions: options.partitions,
         ...(options.reducePartitions ? { defaultPartitions: options.reducePartitions } : {}),
+        ...(options.inlineMaxBytes !== undefined ? { inlineMaxBytes: options.inlineMaxBytes } : {}),
       });
     const answer = await serverless.invoke('coordinator', { action: 'start', job, batches: options.batches });
     if (!answer.ok) throw new Error(`the run failed: ${JSON.stringify(answer)}`);

@@ -10,6 +10,8 @@ export interface KinesisHashtagJobOptions {
   readonly partitions: number;
   /** Shuffle partitions. Default: the job's default (the input's). */
   readonly defaultPartitions?: number;
+  /** Map outputs up to this many bytes travel with the task statuses; 0: every shuffle goes through the store. */
+  readonly inlineMaxBytes?: number;
 }
 
 /**
@@ -17,11 +19,12 @@ export interface KinesisHashtagJobOptions {
  * stream of JSON tweets: the job `bench/serverlessBench.ts` times and the request-count tests run.
  */
 export function kinesisHashtagJob(options: KinesisHashtagJobOptions): Record<string, unknown> {
-  const { name, streamName, maxRecordsPerShard, partitions, defaultPartitions } = options;
+  const { name, streamName, maxRecordsPerShard, partitions, defaultPartitions, inlineMaxBytes } = options;
   return {
     name,
     batchIntervalMs: 1000,
     ...(defaultPartitions !== undefined ? { defaultPartitions } : {}),
+    ...(inlineMaxBytes !== undefined ? { shuffle: { inlineMaxBytes } } : {}),
     sources: { tweets: { type: 'kinesis', streamName, maxRecordsPerShard, partitions } },
     streams: {
       tags: {
