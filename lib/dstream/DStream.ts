@@ -45,6 +45,8 @@ export abstract class DStream<T = unknown> {
   private readonly generated = new Map<number, Promise<Dataset<T> | undefined>>();
   /** The datasets of `generated` once computed, for what is done with them when they are forgotten. */
   private readonly computed = new Map<number, Dataset<T>>();
+  /** The newest batch time whose dataset this process forgot (see `clearMetadata`); none yet: -Infinity. */
+  private forgottenThroughMs = Number.NEGATIVE_INFINITY;
 
   /** Where the op that made this stream was written: set by the job document builder, else the call site. */
   private readonly opOrigin: string | undefined;
@@ -90,6 +92,11 @@ export abstract class DStream<T = unknown> {
     let dataset = this.generated.get(batchTime);
     if (dataset === undefined) {
       if (!this.isTimeValid(batchTime)) return Promise.resolve(undefined);
+      // Only `slice` asks for a batch the stream forgot, past what `ssc.remember` keeps. Spark computes it again;
+      // so does Sluice where that gives the batch's own records, but a source that cannot replay a batch would put
+      // the records arriving now into it, taking them from the batch they belong to.
+      if (this.forgot(batchTime) && !this.recomputesForgotten())
+        return Promise.reject(this.forgottenError(batchTime));
       dataset = this.restoredOrComputed(batchTime).then(
         (ds) => {
           const origin = this.origin;
@@ -106,6 +113,25 @@ export abstract class DStream<T = unknown> {
       this.generated.set(batchTime, dataset);
     }
     return dataset;
+  }
+
+  /** True when this process computed the stream's batch at `batchTime` and then forgot it (see `clearMetadata`). */
+  protected forgot(batchTime: number): boolean {
+    return batchTime <= this.forgottenThroughMs;
+  }
+
+  /** Whether a batch this stream forgot may be computed again; an input whose source cannot replay it says no. */
+  protected recomputesForgotten(): boolean {
+    return true;
+  }
+
+  /** Why a forgotten batch is not computed again, with the way to keep it (`ssc.remember`). */
+  private forgottenError(batchTime: number): StreamGraphError {
+    const keptFrom = this.nextTimeAfter(this.forgottenThroughMs);
+    return new StreamGraphError(
+      `stream ${this.name} no longer holds its batch of ${batchTime} ms (only those from ${keptFrom} ms on), and its source cannot give a batch again: asking it now would put the records arriving now into that batch. To read older batches with slice, keep them with ssc.remember(ms), as in Spark`,
+      this.origin,
+    );
   }
 
   /**
@@ -272,6 +298,7 @@ export abstract class DStream<T = unknown> {
     const forgets = (time: number) => (this.mustCheckpoint ? time < from : time <= keepAfter);
     for (const time of [...this.generated.keys()]) {
       if (forgets(time)) {
+        this.forgottenThroughMs = Math.max(this.forgottenThroughMs, time);
         this.generated.delete(time);
         this.unpersist(time, this.computed.get(time));
         this.computed.delete(time);

@@ -56,7 +56,10 @@ declare module './DStream' {
     reduce(f: (a: T, b: T) => T): DStream<T>;
     /** `[value, count]` for every distinct value of each batch. */
     countByValue(partitioning?: Partitioning): DStream<[T, number]>;
-    /** The datasets of the batches from fromMs to toMs, both floored to a batch time as in Spark (still remembered). */
+    /**
+     * The datasets of the batches from fromMs to toMs, both floored to a batch time as in Spark. Keep older batches
+     * with `ssc.remember`: a forgotten one is computed again where its source replays it, else refused.
+     */
     slice(fromMs: number, toMs: number): Promise<Dataset<T>[]>;
     /** Any dataset-to-dataset function, applied every batch; it must return a dataset. */
     transform<U>(f: (dataset: Dataset<T>, batchTime: number) => Dataset<U>): DStream<U>;

@@ -58,6 +58,8 @@ export class InputDStream<T> extends DStream<T> {
   private resumedAfter = 0;
   /** Cuts a receiving source's records into blocks; made on first use. */
   private generator: BlockGenerator<T> | undefined;
+  /** How many forgotten batches were computed again (by `slice`), which numbers their blocks' folders. */
+  private recomputedBlocks = 0;
 
   constructor(
     ssc: StreamingContext,
@@ -256,7 +258,11 @@ export class InputDStream<T> extends DStream<T> {
         this.blockKey(batchTime),
       );
     }
-    const key = this.blockKey(batchTime);
+    // A forgotten batch computed again gets a folder of its own: the deletion of its old one may still be running,
+    // and a block written into it failed that deletion (ENOTEMPTY, which ended the process) or was deleted by it.
+    const key = this.forgot(batchTime)
+      ? this.blockKey(`${batchTime}-${++this.recomputedBlocks}`)
+      : this.blockKey(batchTime);
     const limit = this.rateLimit?.forBatch(batchTime, this.ssc.batchIntervalMs);
     if (isDirectSource(source) && limit && source.takeRange) {
       // A rate-limited batch is the range the source hands out now; recorded, so a restart reruns that range.
@@ -395,8 +401,13 @@ export class InputDStream<T> extends DStream<T> {
     }
   }
 
+  /** A source that cannot replay a batch (a socket, a folder) is never asked for one it gave before. */
+  protected override recomputesForgotten(): boolean {
+    return this.replaysByBatchTime;
+  }
+
   /** A batch's block, in a folder of its own so that deleting it can never delete another batch's block. */
-  private blockKey(batchTime: number): string {
+  private blockKey(batchTime: number | string): string {
     return `input/${this.id}/${batchTime}/block`;
   }
 }

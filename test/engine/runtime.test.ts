@@ -5,10 +5,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StreamGraphError } from '../../lib/errors';
 import { LocalRuntime, runBatches } from '../../lib/local/LocalRuntime';
 import { StreamingContext } from '../../lib/StreamingContext';
+import { LogicalClock } from '../../lib/scheduler/Clock';
+import { JobScheduler } from '../../lib/scheduler/JobScheduler';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { CountingStore } from '../helpers/CountingStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 import { SlowerDStream } from '../helpers/SlowerDStream';
 
 const jobs = new URL('../helpers/runtimeJobs.ts', import.meta.url).pathname;
 const job = (exportName: string) => ({ kind: 'module', path: jobs, exportName }) as const;
+const sliceJobs = new URL('../helpers/sliceJobs.ts', import.meta.url).pathname;
+const sliceJob = (exportName: string) => ({ kind: 'module', path: sliceJobs, exportName }) as const;
 
 let dir: string;
 beforeEach(async () => {
@@ -308,6 +315,54 @@ describe('stream operations on the driver', () => {
     expect(result.error?.message).not.toMatch(/died/);
   });
 
+  for (const workers of [0, 2]) {
+    it(`refuses to slice a batch that a source which cannot replay it gave before (${workers} workers)`, async () => {
+      // given slices of the last two batches of a socket-like source, which remembers only its newest batch
+      // when the second batch slices the first, forgotten one
+      const result = await runBatches(sliceJob('sliceForgottenUnreplayable'), 2, { workers });
+      // then the batch fails naming the batch and ssc.remember, rather than take the second batch's record into it
+      expect(result.error?.message).toMatch(
+        /next-record no longer holds its batch of 1000 ms \(only those from 2000 ms on\).*ssc\.remember\(ms\)/,
+      );
+      expect(result.recordsOf('slice')).toEqual([['r0']]);
+    });
+
+    it(`slices such a source's batches while ssc.remember keeps them (${workers} workers)`, async () => {
+      // given the same slices with the batches remembered for 2 s
+      const result = await runBatches(sliceJob('sliceRememberedUnreplayable'), 3, { workers });
+      // then each slice holds the records each batch took
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('slice')).toEqual([['r0'], ['r0', 'r1'], ['r1', 'r2']]);
+    });
+  }
+
+  it('slices a forgotten batch of a queue again into a folder of its own, where no deletion can race it', async () => {
+    // given slices of the last three batches of a queue, which remembers only its newest batch, on a store that
+    // records its writes and deletions
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const s = ssc.queueStream([[1], [2], [3], [4]]);
+    const slices: number[][] = [];
+    s.foreachRDD(async (_ds, t) => {
+      const datasets = await s.slice(t - 2000, t);
+      slices.push((await Promise.all(datasets.map((d) => d.collect()))).flat().sort());
+    });
+    const store = new OrderedLogStore(new LocalFolderStore(join(dir, 'store')));
+    connectInProcess(ssc, store, dir);
+    // when four batches run, each computing the forgotten batches of its slice again
+    const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'slices' }).run({ batches: 4 });
+    // then the slices hold the queue's batches, as Spark's remembered ones would
+    expect(summary.error).toBeUndefined();
+    expect(slices).toEqual([[1], [1, 2], [1, 2, 3], [2, 3, 4]]);
+    // and no block was written into a folder whose deletion had started: one that raced it ended the process
+    // with ENOTEMPTY, or was deleted under the batch that read it
+    const raced = store.log.filter(
+      (event, i) =>
+        event.put &&
+        store.log.slice(0, i).some((earlier) => !earlier.put && event.key.startsWith(earlier.key)),
+    );
+    expect(raced).toEqual([]);
+  });
+
   it('floors both ends of a slice to batch times, as Spark does', async () => {
     // given slices from t − 1500 to t − 500 ms over 1 s batches
     const result = await runBatches(job('sliceUnaligned'), 4);
@@ -315,6 +370,21 @@ describe('stream operations on the driver', () => {
     expect(result.recordsOf('slice').map((b) => [...b].sort())).toEqual([[], [1], [1, 2], [2, 3]]);
   });
 });
+
+/** A block store that logs its writes and prefix deletions in the order they were asked for. */
+class OrderedLogStore extends CountingStore {
+  readonly log: Array<{ put: boolean; key: string }> = [];
+
+  override put(key: string, bytes: Uint8Array | string): Promise<void> {
+    this.log.push({ put: true, key });
+    return super.put(key, bytes);
+  }
+
+  override deletePrefix(prefix: string): Promise<void> {
+    this.log.push({ put: false, key: prefix });
+    return super.deletePrefix(prefix);
+  }
+}
 
 describe('cleanup', () => {
   it('keeps memory and storage flat over many batches', async () => {

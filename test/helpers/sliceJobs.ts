@@ -1,0 +1,32 @@
+import { defineJob } from '../../lib/job/JobModule';
+import type { Source } from '../../lib/source/Source';
+
+/** Jobs that slice a stream inside an output; module-level exports so that worker threads can rebuild them. */
+
+/**
+ * A source that cannot replay a batch, as a socket: each batch takes the next record, whatever its time
+ * (`r0`, `r1`, …), so asking it again for a past batch would hand that batch a record of the current one.
+ */
+class NextRecordSource implements Source<string> {
+  readonly description = 'next-record';
+  readonly replayable = false;
+  private taken = 0;
+
+  async recordsFor(): Promise<string[]> {
+    return [`r${this.taken++}`];
+  }
+}
+
+/** slice(t − 1000, t) over a source that cannot replay a batch, with `rememberMs` kept (none: the default). */
+const sliceUnreplayable = (rememberMs?: number) =>
+  defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+    const s = ssc.sourceStream(new NextRecordSource(), 1);
+    if (rememberMs !== undefined) ssc.remember(rememberMs);
+    s.foreachRDD(async (_ds, t) => {
+      const datasets = await s.slice(t - 1000, t);
+      const records = (await Promise.all(datasets.map((d) => d.collect()))).flat();
+      ssc.emitOutput({ output: 'slice', type: 'foreachRDD', batchTime: t, records, count: records.length });
+    }, 'slice');
+  });
+export const sliceForgottenUnreplayable = sliceUnreplayable();
+export const sliceRememberedUnreplayable = sliceUnreplayable(2000);
