@@ -132,7 +132,10 @@ declare module './DStream' {
     sortBy(f: (t: T) => unknown, ascending?: boolean): DStream<T>;
     /** Prints the first `num` records of every batch (default 10) under Spark's `Time: … ms` header. */
     print(num?: number, name?: string): ForEachDStream<T>;
-    /** Writes every batch to a folder `prefix-<batchTime>[.suffix]` of part files and a `_SUCCESS` marker. */
+    /**
+     * Writes every batch to a folder `prefix-<batchTime>[.suffix]` of part files and a `_SUCCESS` marker; with an empty
+     * prefix, `<batchTime>[.suffix]`, as in Spark.
+     */
     saveAsTextFiles(prefix: string, suffix?: string, name?: string): ForEachDStream<T>;
     /** Runs a function in the driver with every batch's dataset. */
     foreachRDD(f: OutputFn<T>, name?: string): ForEachDStream<T>;
@@ -323,7 +326,8 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
   return new ForEachDStream(
     this,
     async (ds, batchTime) => {
-      const path = `${prefix}-${batchTime}${suffix ? `.${suffix}` : ''}`;
+      // Spark's rddToFileName: an empty prefix names the folder by the batch time alone, not `-1000`.
+      const path = `${prefix ? `${prefix}-` : ''}${batchTime}${suffix ? `.${suffix}` : ''}`;
       const outputs = this.ssc.env().outputs;
       // A retried batch overwrites its own files: clear what an earlier attempt left, marker included.
       await outputs.deletePrefix(`${path}/`);

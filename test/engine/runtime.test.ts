@@ -96,6 +96,19 @@ describe('saveAsTextFiles', () => {
       'part-00001',
     ]);
   });
+
+  it("names a batch's folder by its time alone when the prefix is empty, as Spark does", async () => {
+    // given saveAsTextFiles('', 'txt')
+    // when two batches run
+    const result = await runBatches(job('saveTextNoPrefix'), 2, { outputDir: dir });
+    // then the folders are 1000.txt and 2000.txt, not -1000.txt
+    expect(result.error).toBeUndefined();
+    expect((await readdir(dir)).filter((name) => name.endsWith('.txt')).sort()).toEqual([
+      '1000.txt',
+      '2000.txt',
+    ]);
+    expect(await readFile(join(dir, '1000.txt', 'part-00000'), 'utf8')).toBe('a\n');
+  });
 });
 
 describe('jsonl', () => {

@@ -716,3 +716,8 @@ export const streamOpsOfPlacedStream = defineJob({ batchIntervalMs: 1000 }, (ssc
   placed.join(batches).transform(partitionSizes).collectBatches('join');
   placed.reduceByKey(add).transform(partitionSizes).collectBatches('reduceByKey');
 });
+
+/** saveAsTextFiles with an empty prefix: Spark names each folder by its batch time alone. */
+export const saveTextNoPrefix = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([['a']], { partitions: 1 }).saveAsTextFiles('', 'txt');
+});
