@@ -488,9 +488,19 @@ export class StreamingContext implements DatasetContext {
     if (i >= 0) this.listeners.splice(i, 1);
   }
 
-  /** Cleanup (deleting blocks no batch needs) runs in the background; the scheduler waits for it at the end. */
+  /**
+   * Cleanup (deleting blocks no batch needs) runs in the background; the scheduler waits for it at the end. A
+   * deletion that fails is logged and leaves its blocks behind (a restart's restore deletes the stored datasets no
+   * checkpoint lists), as Spark's ContextCleaner logs and goes on: left unhandled, its rejection ended the process.
+   */
   cleanup(deletion: Promise<void>): void {
-    const tracked = deletion.finally(() => this.cleanups.delete(tracked));
+    const tracked = deletion
+      .catch((error: unknown) => {
+        this.connected?.env.log?.warn(
+          `A background deletion of blocks no batch needs failed; they stay in the store: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+        );
+      })
+      .finally(() => this.cleanups.delete(tracked));
     this.cleanups.add(tracked);
   }
 

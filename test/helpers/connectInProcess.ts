@@ -1,5 +1,6 @@
 import type { PartitionCache } from '../../lib/dataset/PartitionCache';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
+import type { Logger } from '../../lib/log/Logger';
 import type { StreamingContext } from '../../lib/StreamingContext';
 import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import type { TaskRunner } from '../../lib/scheduler/TaskRunner';
@@ -16,6 +17,8 @@ export interface InProcessOptions {
    * worker, whose memory outlives the coordinator that sent it tasks. Default: one of its own.
    */
   readonly cache?: PartitionCache;
+  /** Where the engine logs (retries, failed cleanups). Default: nowhere. */
+  readonly log?: Logger;
 }
 
 /**
@@ -41,6 +44,7 @@ export function connectInProcess(
     runner,
     driverRunner: runner,
     ...(options.memoryBackedByStore ? { memoryBackedByStore: true } : {}),
+    ...(options.log ? { log: options.log } : {}),
     print: () => {},
     appendJsonl: async () => {},
     outputPositions: async () => ({}),
