@@ -68,6 +68,8 @@ const MAX_EMPTY_READS = 5;
 export class KinesisSource implements PlannedSource<string> {
   /** Such as `kinesis(tweets)`. */
   readonly description: string;
+  /** The stream (`the stream tweets`): its position's sequence numbers are of that stream's shards. */
+  readonly readsFrom: string;
   /** False: the stream is read once; the engine keeps each batch's records itself, or its plan (direct reads). */
   readonly replayable = false;
   /** True when tasks read the shards (the `direct` option) and the source only plans ranges. */
@@ -124,6 +126,7 @@ export class KinesisSource implements PlannedSource<string> {
       isRetryable: isKinesisRetryable,
     };
     this.description = `kinesis(${streamName})`;
+    this.readsFrom = `the stream ${streamName}`;
     this.readDeadlineMs = options.readDeadlineMs ?? (() => undefined);
     this.direct = options.direct;
     this.planner = new KinesisReadPlanner(streamName, maxRecordsPerShard);

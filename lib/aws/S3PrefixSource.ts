@@ -78,12 +78,15 @@ export class S3PrefixSource implements PlannedSource<string> {
   /** True when tasks read the objects (the `direct` option) and the source only plans keys. */
   readonly readsDirectly: boolean;
   readonly description: string;
+  /** The bucket and prefix: its position's keys are of that bucket. */
+  readonly readsFrom: string;
   private readonly seen = new Set<string>();
   private readonly maxObjects: number;
   private readonly maxPartBytes: number;
 
   constructor(private readonly options: S3PrefixSourceOptions) {
     this.description = `s3(${options.bucket}/${options.prefix})`;
+    this.readsFrom = `s3://${options.bucket}/${options.prefix}`;
     this.maxObjects = options.maxObjectsPerBatch ?? 1000;
     this.readsDirectly = options.direct !== undefined;
     this.maxPartBytes = maxPartBytesOf(options.maxPartBytes);

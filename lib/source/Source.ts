@@ -35,6 +35,12 @@ export interface Source<T = unknown> {
    * that are replayable or cannot resume (a socket) have none.
    */
   checkpointPosition?(): unknown;
+  /**
+   * Where the checkpointed position points (a folder, `s3://bucket/prefix`, a Kinesis stream), for a source whose
+   * position names what it read there: a restart from it by a source reading elsewhere is refused (see
+   * `checkpointMismatch`), as the names a folder source took would skip the same names in another folder unread.
+   */
+  readonly readsFrom?: string;
   /** Restores a position from the metadata checkpoint, after `start`. */
   restorePosition?(position: unknown): void;
   /** Called once when the stream stops; releases sockets, timers and watchers. */

@@ -52,6 +52,8 @@ export class TextFileSource implements PlannedSource<string> {
   readonly replayable = false;
   /** The folder to watch. */
   readonly directory: string;
+  /** The folder: the names its position holds are of files there. */
+  readonly readsFrom: string;
   /** True when the batch's tasks read the files and the source only plans (the `readsDirectly` option). */
   readonly readsDirectly: boolean;
   private readonly newFilesOnly: boolean;
@@ -77,6 +79,7 @@ export class TextFileSource implements PlannedSource<string> {
       );
     }
     this.directory = directory;
+    this.readsFrom = directory;
     this.newFilesOnly = options.newFilesOnly ?? true;
     this.readsDirectly = options.readsDirectly ?? true;
     this.maxPartBytes = maxPartBytesOf(options.maxPartBytes);

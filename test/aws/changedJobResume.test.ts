@@ -1,4 +1,6 @@
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Client } from '../../lib/aws/awsClients';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
@@ -74,4 +76,32 @@ describe('a changed job document started over its checkpoint on the serverless r
     expect(fresh.error).toBeUndefined();
     expect(fresh.lastBatch).toBe(2000);
   }, 120_000);
+
+  it('refuses an S3 prefix source pointed at another bucket, whose same-named keys it skipped unread', async () => {
+    const other = `${bucket}-other`;
+    await s3Client().send(new CreateBucketCommand({ Bucket: other }));
+    const s3Job = (from: string) => ({
+      name: `${name}-moved`,
+      batchIntervalMs: 1000,
+      sources: { lines: { type: 's3Prefix', bucket: from, prefix: 'in/' } },
+      streams: { counted: { from: 'lines', ops: [{ op: 'count' }] } },
+      outputs: [{ stream: 'counted', type: 'jsonl', path: `moved-${suffix}` }],
+    });
+    // given a job that read in/x.txt of its bucket
+    await put('in/x.txt', 'from the first bucket\n');
+    const first = await invoke({ action: 'start', job: s3Job(bucket), batches: 2 });
+    expect(first.error).toBeUndefined();
+    // when it is started on another bucket that holds an in/x.txt of its own
+    await s3Client().send(new PutObjectCommand({ Bucket: other, Key: 'in/x.txt', Body: 'from the other\n' }));
+    const moved = await invoke({ action: 'start', job: s3Job(other), batches: 4 });
+    // then the start is refused, naming both places, where the key it took in the first bucket skipped it
+    expect(moved.ok).toBe(false);
+    expect(moved.error).toContain(
+      `whose sources.lines (s3Prefix) was a s3 source reading s3://${bucket}/in/, where the job now makes it a s3 source reading s3://${other}/in/: the checkpoint keeps how far the old source was read`,
+    );
+  }, 120_000);
 });
+
+/** Puts an object into the job's bucket, as a user or a deployment would. */
+const put = (key: string, body: string) =>
+  s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));

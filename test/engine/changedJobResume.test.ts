@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -147,5 +148,73 @@ describe('a job document changed between runs on one store', () => {
     expect(resumed.error).toBeUndefined();
     const last = resumed.recordsOf('counts').at(-1) as [string, number][];
     expect(last.sort()).toEqual(KEYS.map((key) => [key, 5]));
+  });
+
+  it('refuses a folder source pointed at another folder, whose same-named files it skipped unread', async () => {
+    const folderJob = (directory: string): JobSource => ({
+      kind: 'document',
+      baseDir: dir,
+      document: {
+        name: 'moved-folder',
+        batchIntervalMs: 1000,
+        sources: { lines: { type: 'textFileStream', directory } },
+        outputs: [{ stream: 'lines', type: 'collectBatches' }],
+      },
+    });
+    await mkdir(join(dir, 'a'));
+    await mkdir(join(dir, 'b'));
+    // given a run on folder a whose second batch read x.txt, dropped there once the first batch completed
+    const drop = {
+      onBatchCompleted: ({ batchTime }: { batchTime: number }) => {
+        if (batchTime === 1000) writeFileSync(join(dir, 'a', 'x.txt'), 'from a\n');
+      },
+    };
+    const first = await runBatches(folderJob('a'), 2, {
+      storeDir,
+      outputDir: join(dir, 'out'),
+      listeners: [drop],
+    });
+    expect(first.error).toBeUndefined();
+    expect(first.recordsOf('lines')).toEqual([[], ['from a']]);
+    // when the job resumes on folder b, which holds an x.txt of its own
+    await writeFile(join(dir, 'b', 'x.txt'), 'from b\n');
+    const moved = run(folderJob('b'), 3);
+    // then it is refused, naming both folders, where it read on and skipped b's x.txt for a's
+    await expect(moved).rejects.toThrow(CheckpointMismatchError);
+    await expect(moved).rejects.toThrow(
+      `whose sources.lines (textFileStream) was a textFile source reading ${join(dir, 'a')}, where the job now makes it a textFile source reading ${join(dir, 'b')}: the checkpoint keeps how far the old source was read`,
+    );
+    // and on folder a it resumes
+    const resumed = await run(folderJob('a'), 3);
+    expect(resumed.error).toBeUndefined();
+  });
+
+  it('resumes a checkpoint written before sources recorded where they read', async () => {
+    // given a folder job's checkpoint that names the source by its kind alone, as older checkpoints did
+    const folderJob: JobSource = {
+      kind: 'document',
+      baseDir: dir,
+      document: {
+        name: 'old-checkpoint',
+        batchIntervalMs: 1000,
+        sources: { lines: { type: 'textFileStream', directory: 'a' } },
+        outputs: [{ stream: 'lines', type: 'collectBatches' }],
+      },
+    };
+    await mkdir(join(dir, 'a'));
+    expect((await run(folderJob, 2)).error).toBeUndefined();
+    const file = join(storeDir, 'checkpoint', 'metadata.json');
+    const checkpoint = JSON.parse(await readFile(file, 'utf8'));
+    checkpoint.resumeSettings = Object.fromEntries(
+      Object.entries(checkpoint.resumeSettings as Record<string, string>).map(([id, s]) => [
+        id,
+        s.split(' reading ')[0],
+      ]),
+    );
+    await writeFile(file, JSON.stringify(checkpoint));
+    // when the job resumes, then it goes on from batch 3
+    const resumed = await run(folderJob, 3);
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.batches.map((b) => b.batchTime)).toEqual([3000]);
   });
 });
