@@ -77,6 +77,37 @@ describe('a changed job document started over its checkpoint on the serverless r
     expect(fresh.lastBatch).toBe(2000);
   }, 120_000);
 
+  it("refuses, in the coordinator, a document whose state settings changed behind the start's back", async () => {
+    // given a job that ran 3 batches, its state checkpointed in 3 partitions
+    const coordinated = (partitions: number) => ({
+      ...job(partitions),
+      name: `${name}-coordinator`,
+      outputs: [{ stream: 'counts', type: 'jsonl', path: `coordinator-${suffix}` }],
+    });
+    const job2 = coordinated(3);
+    const first = await invoke({ action: 'start', job: job2, batches: 3 });
+    expect(first.error).toBeUndefined();
+    // when its recorded document says 2 partitions (as a redeployed module's graph may) and a tick drives it on
+    await put(`jobs/${job2.name}/job.json`, JSON.stringify(coordinated(2)));
+    await put(
+      `jobs/${job2.name}/control.json`,
+      JSON.stringify({ state: 'running', maxBatches: 5, updatedAt: new Date().toISOString() }),
+    );
+    const ticked = await invoke({ action: 'tick', job: job2.name });
+    // then the coordinator refuses it before any batch, naming the op, both settings and the way out, and stops it
+    const [driven] = ticked.driven as Record<string, unknown>[];
+    expect(driven?.ok).toBe(false);
+    expect(driven?.state).toBe('stopped');
+    expect(driven?.error).toContain(
+      `s3://${bucket}/jobs/${job2.name}/store/ holds a checkpoint of job "${job2.name}" whose streams.counts.ops[0] (updateStateByKey) has 3 partitions, where the job now gives it 2 partitions`,
+    );
+    expect(driven?.error).toContain('send the start event with "fresh": true to discard it');
+    expect(JSON.parse(await serverless.text(`jobs/${job2.name}/control.json`)).state).toBe('stopped');
+    expect(await serverless.keys(`outputs/coordinator-${suffix}/`)).toEqual(
+      [1000, 2000, 3000].map((t) => `outputs/coordinator-${suffix}/${t}.json`),
+    );
+  }, 120_000);
+
   it('refuses an S3 prefix source pointed at another bucket, whose same-named keys it skipped unread', async () => {
     const other = `${bucket}-other`;
     await s3Client().send(new CreateBucketCommand({ Bucket: other }));
