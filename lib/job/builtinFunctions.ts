@@ -77,29 +77,67 @@ export function hashtags(tweet: unknown): string[] {
 export const MAX_JSON_DEPTH = 1000;
 
 /**
- * Parses a JSON line; malformed input, or a value nested deeper than {@link MAX_JSON_DEPTH} levels, throws, so
- * the engine dead-letters the record.
+ * Parses a JSON line; malformed input, a value nested deeper than {@link MAX_JSON_DEPTH} levels, or a number too large
+ * for a double (`1e400`, which JSON.parse reads as Infinity and every output then writes as null) throws, so the
+ * engine dead-letters the record with the reason.
  */
 export function parseJson(line: unknown): unknown {
   if (typeof line !== 'string') throw new TypeError(`parseJson expects a string, got ${describe(line)}`);
   const value: unknown = JSON.parse(line);
-  // A value n levels deep takes at least 2n characters: short lines, nearly all, need no walk.
-  if (line.length > 2 * MAX_JSON_DEPTH && depthExceeds(value, MAX_JSON_DEPTH)) {
-    throw new RangeError(`parseJson refuses a value nested deeper than ${MAX_JSON_DEPTH} levels`);
+  // A value n levels deep takes at least 2n characters, and a number beyond a double's range an exponent of three
+  // digits or two hundred digits in a row: short plain lines, nearly all, need no walk.
+  if (line.length > 2 * MAX_JSON_DEPTH || MAYBE_TOO_LARGE.test(line)) {
+    const problem = unparsable(value, MAX_JSON_DEPTH);
+    if (problem !== undefined) throw new RangeError(`parseJson refuses ${problem}`);
   }
   return value;
 }
 
-/** True when `value` nests deeper than `limit` arrays and objects; an explicit stack, never recursion. */
-function depthExceeds(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
+/** Text that may hold a number beyond ±1.8e308: a three-digit exponent, or as many digits as no such number lacks. */
+const MAYBE_TOO_LARGE = /[eE]\+?\d{3}|\d{200}/;
+
+/** A value met while walking a parsed record, with the step from its parent; the path is made only when needed. */
+interface Walked {
+  readonly value: unknown;
+  readonly depth: number;
+  readonly parent?: Walked;
+  readonly step?: string | number;
+}
+
+/**
+ * Why a parsed value cannot be a record (it nests deeper than `limit` arrays and objects, or holds ±Infinity),
+ * completing "parseJson refuses …", or undefined; an explicit stack, never recursion.
+ */
+function unparsable(value: unknown, limit: number): string | undefined {
+  const stack: Walked[] = [{ value, depth: 0 }];
   while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
+    const walked = stack.pop()!;
+    const { value: v, depth } = walked;
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      return `the number at ${pathOf(walked)}: it is beyond ±1.8e308, too large for a double, and reads as ${v}`;
+    }
     if (v === null || typeof v !== 'object') continue;
-    if (depth + 1 > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+    if (depth + 1 > limit) return `a value nested deeper than ${limit} levels`;
+    const entries: Iterable<[string | number, unknown]> = Array.isArray(v) ? v.entries() : Object.entries(v);
+    for (const [step, child] of entries) stack.push({ value: child, depth: depth + 1, parent: walked, step });
   }
-  return false;
+  return undefined;
+}
+
+/** Where a walked value is in its record: `$.user.scores[2]`, `$["odd name"]`. */
+function pathOf(walked: Walked): string {
+  const steps: string[] = [];
+  for (let at: Walked | undefined = walked; at?.parent !== undefined; at = at.parent) {
+    const step = at.step!; // Every value but the record itself has a step from its parent.
+    steps.push(
+      typeof step === 'number'
+        ? `[${step}]`
+        : /^[A-Za-z_$][\w$]*$/.test(step)
+          ? `.${step}`
+          : `[${JSON.stringify(step)}]`,
+    );
+  }
+  return `$${steps.reverse().join('')}`;
 }
 
 /** The record itself. */

@@ -71,6 +71,24 @@ describe('hostile records', () => {
     }
   });
 
+  it('a number too large for a double is a dead letter naming its field, not a null in the output', async () => {
+    // given lines whose numbers JSON.parse reads as Infinity, among good ones, parsed and written as jsonl
+    const job = linesJob(
+      ['{"v": 1e400}', '{"v": 2}', '{"w": [-1E309]}'],
+      { parsed: { from: 'lines', ops: [{ op: 'map', fn: 'parseJson' }] } },
+      ['parsed'],
+    );
+    // when the batch runs
+    const result = await runBatches(job, 1, { outputDir: dir });
+    // then the output has the good record only, and each bad line is a dead letter with the field at fault
+    expect(result.error).toBeUndefined();
+    expect(await batchesOf(dir, 'parsed')).toEqual([[{ v: 2 }]]);
+    expect(result.deadLetters.map((l) => [l.record, l.error])).toEqual([
+      ['{"v": 1e400}', expect.stringContaining('parseJson refuses the number at $.v: it is beyond ±1.8e308')],
+      ['{"w": [-1E309]}', expect.stringContaining('the number at $.w[0]: it is beyond ±1.8e308')],
+    ]);
+  });
+
   it('records that are not pairs are dead letters of joins, cogroup, updateStateByKey and mapWithState', async () => {
     // given lines parsed and turned into pairs by an expression that makes `["u6"]` or `[]` of incomplete ones
     const lines = ['{"user":"u1","n":1}', '{"user":"u6"}', '{}', '{"user":"u1","n":2}'];

@@ -58,6 +58,27 @@ describe('built-in record functions', () => {
     expect(() => parseJson(7)).toThrow(new TypeError('parseJson expects a string, got 7 (number)'));
   });
 
+  it('parseJson refuses a number too large for a double, naming where it is, and keeps one that fits', () => {
+    // given lines with numbers beyond ±1.8e308, which JSON.parse reads as ±Infinity (and outputs write as null)
+    // when they are parsed, then each throws, naming the number's place
+    expect(() => parseJson('{"v": 1e400}')).toThrow(
+      new RangeError(
+        'parseJson refuses the number at $.v: it is beyond ±1.8e308, too large for a double, and reads as Infinity',
+      ),
+    );
+    expect(() => parseJson('{"a": {"odd key": [1, -2E+309]}}')).toThrow(
+      'parseJson refuses the number at $.a["odd key"][1]: it is beyond ±1.8e308, too large for a double, and reads as -Infinity',
+    );
+    expect(() => parseJson(`[${'9'.repeat(310)}]`)).toThrow('the number at $[0]');
+    expect(() => parseJson('1e999')).toThrow('the number at $:');
+    // and the largest double, a tiny number, and a big exponent inside a string all parse
+    expect(parseJson('{"max": 1.7976931348623157e308, "tiny": 1e-400, "s": "1e400"}')).toEqual({
+      max: Number.MAX_VALUE,
+      tiny: 0,
+      s: '1e400',
+    });
+  });
+
   it('identity returns the record itself', () => {
     // given a record, when identity applies, then it is the same object
     const record = { a: 1 };
