@@ -348,7 +348,11 @@ export class JobScheduler {
       // A failed write may have stopped part-way (a full disk), leaving letters in the file that the ledger does
       // not hold: a later checkpoint recorded the file with them, and the batch, run again from it, wrote them a
       // second time. So no checkpoint follows it (see `checkpoint`): the batch fails, and the rerun cuts the file
-      // back to the last checkpoint and writes each letter once.
+      // back to the last checkpoint and writes each letter once. Batches that complete after it (concurrent jobs)
+      // are not checkpointed either, so the rerun runs them again, and that repeats no output: their jsonl lines
+      // were held for a commit that never came, their letters are cut back with the file, and on S3 each batch's
+      // output and letters are objects of their own, rewritten whole. Only `print` and `foreachRDD` show them
+      // twice, at least once as after any crash and as in Spark (test/engine/deadLetterWriteFailure.test.ts).
       this.checkpointChain = written.catch(() => {
         this.checkpointsStopped = true;
       });

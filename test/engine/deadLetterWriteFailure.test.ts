@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../lib/dataset/TaskContext';
+import { JsonlFiles } from '../../lib/local/JsonlFiles';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { StreamingContext } from '../../lib/StreamingContext';
@@ -112,6 +113,130 @@ describe('a dead-letter write that fails part-way', () => {
     // then each bad line is in the file once
     expect(summary.error).toBeUndefined();
     const letters = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).record);
+    expect(letters.sort()).toEqual(['x', 'y', 'z']);
+  });
+});
+
+/**
+ * Three 100 ms batches run at once, the bad lines dead-lettered and every number written to a jsonl file as the local
+ * runtime writes it (held until the batch is committed); batch 300 holds until `release300` and says when it began.
+ */
+function threeBatches(held300: Promise<void>, began300: () => void): StreamingContext {
+  const ssc = new StreamingContext({ batchIntervalMs: 100, concurrentJobs: 3 });
+  const parsed = ssc
+    .queueStream(
+      [
+        ['1', 'x'],
+        ['2', 'y'],
+        ['3', 'z'],
+      ],
+      { partitions: 1 },
+    )
+    .map((line: string) => {
+      if (!/^\d+$/.test(line)) throw new Error(`${JSON.stringify(line)} is not a number`);
+      return Number(line);
+    });
+  parsed.jsonl({ path: 'numbers.jsonl' });
+  parsed.foreachRDD(async (_ds, batchTime) => {
+    if (batchTime !== 300) return;
+    began300();
+    await held300;
+  }, 'hold');
+  return ssc;
+}
+
+/**
+ * Connects `ssc` as the local runtime does (a jsonl file held until commit, sizes in the checkpoint, cut back on a
+ * restart) with a dead-letter file whose append for `failing` batch waits for `failing.after`, writes its first
+ * line and throws.
+ */
+function connectFiles(
+  ssc: StreamingContext,
+  failing?: { batchTime: number; after: Promise<void>; onFailed: () => void },
+) {
+  const letters = join(dir, 'dead-letter.jsonl');
+  const numbers = join(dir, 'numbers.jsonl');
+  const store = new LocalFolderStore(join(dir, 'store'));
+  const runner = new InProcessRunner(
+    localExecutorEnv({ storeDir: join(dir, 'store'), outputDir: dir, baseDir: dir }, ssc.functions),
+  );
+  const held = new JsonlFiles();
+  const lines = (batch: readonly DeadLetter[]) => batch.map((l) => `${JSON.stringify(l)}\n`);
+  ssc.connect({
+    store,
+    outputs: store,
+    runner,
+    driverRunner: runner,
+    print: () => {},
+    appendJsonl: async (path, line, batchTime) => held.hold(join(dir, path!), line, batchTime),
+    commitOutputs: (batchTimes) => held.commit(batchTimes),
+    discardOutputs: (batchTime) => held.discard(batchTime),
+    outputPositions: async () => {
+      const size = async (file: string) => (await stat(file).catch(() => undefined))?.size ?? 0;
+      return { [letters]: await size(letters), [numbers]: await size(numbers) };
+    },
+    restoreOutputPositions: async (positions) => {
+      for (const [path, size] of Object.entries(positions)) await truncate(path, size).catch(() => {});
+    },
+    writeDeadLetters: async (batch, batchTime) => {
+      if (batchTime !== failing?.batchTime) return appendFile(letters, lines(batch).join(''));
+      await failing.after;
+      await appendFile(letters, lines(batch)[0]!);
+      failing.onFailed();
+      throw new Error(`ENOSPC: no space left on device, write '${letters}'`);
+    },
+  });
+  return { store, runner, letters, numbers };
+}
+
+describe('batches that complete after a failed dead-letter write', () => {
+  it('are not checkpointed, and a rerun writes their outputs and letters once', async () => {
+    // given batch 200's dead-letter append failing once batch 300 began, and batch 300 held until it failed
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let began = () => {};
+    const began300 = new Promise<void>((resolve) => {
+      began = resolve;
+    });
+    const first = threeBatches(held, began);
+    const run1 = connectFiles(first, { batchTime: 200, after: began300, onFailed: release });
+    // when the three batches run on the system clock, batch 300 completing after batch 200 failed
+    const failed = await driveJob(first, new JobScheduler(first, new SystemClock(), { name: 'later' }), {
+      logicalClock: false,
+      limits: { batches: 3 },
+      runners: [run1.runner],
+    });
+    // then batch 200 failed, batch 300 completed, and the checkpoint still ends at batch 100
+    expect(failed.error?.message).toMatch(/^ENOSPC/);
+    expect(failed.batches.find((b) => b.batchTime === 300)?.error).toBeUndefined();
+    expect((await readCheckpoint(run1.store))?.lastCompletedBatch).toBe(100);
+    // and batch 300's letter is in the file after batch 200's partial one, its jsonl line held back, unwritten
+    const written = (await readFile(run1.letters, 'utf8')).trim().split('\n');
+    expect(written.map((line) => JSON.parse(line).record)).toEqual(['x', 'y', 'z']);
+    expect((await readFile(run1.numbers, 'utf8')).trim().split('\n')).toHaveLength(1);
+    // when it runs again from that checkpoint with a disk that has room
+    const rerun = threeBatches(Promise.resolve(), () => {});
+    const run2 = connectFiles(rerun);
+    const checkpoint = await readCheckpoint(run2.store);
+    const summary = await driveJob(rerun, new JobScheduler(rerun, new SystemClock(), { name: 'later' }), {
+      logicalClock: false,
+      checkpoint,
+      limits: { batches: 3 },
+      runners: [run2.runner],
+    });
+    // then batches 200 and 300 ran again, and every batch's line and every letter is in its file once
+    expect(summary.error).toBeUndefined();
+    const batchTimes = (await readFile(run2.numbers, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).batchTime);
+    expect(batchTimes).toEqual([100, 200, 300]);
+    const letters = (await readFile(run2.letters, 'utf8'))
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line).record);
