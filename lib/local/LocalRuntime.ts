@@ -20,6 +20,7 @@ import { LocalFolderStore } from '../storage/LocalFolderStore';
 import { defaultStoreDir } from './defaultStoreDir';
 import { JsonlFiles } from './JsonlFiles';
 import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
+import { outputFileSize } from './outputFileSize';
 import { outputsInStoreIssues } from './outputsInStoreIssues';
 import { LOCK_FILE, StoreLock } from './StoreLock';
 import { WorkerPoolRunner } from './WorkerPoolRunner';
@@ -151,6 +152,21 @@ export class LocalRuntime {
         'run with --fresh to discard it, or choose another --store',
       );
     }
+    const deadLetterPath = resolve(options.deadLetterPath ?? join(storeDir, 'dead-letter.jsonl'));
+    const jsonlFile = (path: string) => (isAbsolute(path) ? path : resolve(outputDir, path));
+    // Checked before any thread starts or batch runs, and again at each checkpoint, which records their sizes.
+    const outputPositions = async (paths: readonly string[]) => {
+      // A Map, not `{}`: a jsonl output may be at the path `__proto__`.
+      const sizes = new Map<string, number>();
+      for (const file of paths.map(jsonlFile))
+        sizes.set(file, await outputFileSize(file, 'the jsonl output', 'give the output another path'));
+      sizes.set(
+        deadLetterPath,
+        await outputFileSize(deadLetterPath, 'the dead-letter file', 'give the run another --store'),
+      );
+      return Object.fromEntries(sizes);
+    };
+    await outputPositions([...ssc.jsonlPaths]);
     const env = localExecutorEnv(dirs, ssc.functions);
     const driverRunner = new InProcessRunner(env);
     const workers = options.workers ?? availableParallelism();
@@ -168,9 +184,7 @@ export class LocalRuntime {
       runner = pool;
     }
     const write = options.write ?? ((text: string) => process.stdout.write(text));
-    const deadLetterPath = resolve(options.deadLetterPath ?? join(storeDir, 'dead-letter.jsonl'));
     await mkdir(storeDir, { recursive: true });
-    const jsonlFile = (path: string) => (isAbsolute(path) ? path : resolve(outputDir, path));
     const jsonlFiles = new JsonlFiles();
     ssc.connect({
       store,
@@ -189,13 +203,7 @@ export class LocalRuntime {
       // Each file under its absolute path, the dead-letter file too: a size is of the file measured. Under the
       // output's own path, a restart with another --out cut a file of the same name there, another run's, to that
       // size (in the middle of a line, and its lines after it gone), and left this run's uncut.
-      outputPositions: async (paths) => {
-        // A Map, not `{}`: a jsonl output may be at the path `__proto__`.
-        const sizes = new Map<string, number>();
-        for (const file of [...paths.map(jsonlFile), deadLetterPath])
-          sizes.set(file, (await stat(file).catch(() => undefined))?.size ?? 0);
-        return Object.fromEntries(sizes);
-      },
+      outputPositions,
       restoreOutputPositions: async (positions) => {
         for (const [path, size] of Object.entries(positions)) {
           const current = (await stat(jsonlFile(path)).catch(() => undefined))?.size;

@@ -1,8 +1,10 @@
-import { appendFile, mkdir, mkdtemp, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../lib/dataset/TaskContext';
+import { SluiceError } from '../../lib/errors';
+import type { JobSource } from '../../lib/job/JobSource';
 import { JsonlFiles } from '../../lib/local/JsonlFiles';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
@@ -246,20 +248,22 @@ describe('batches that complete after a failed dead-letter write', () => {
 
 describe('a dead-letter file that cannot be written, in a local run', () => {
   it('fails its batch with the file and the reason, and a rerun writes every letter once', async () => {
-    // given a folder where the dead-letter file should be
-    const file = join(dir, 'letters.jsonl');
-    await mkdir(file);
+    // given a file where the dead-letter file's folder should be
+    const folder = join(dir, 'letters');
+    const file = join(folder, 'letters.jsonl');
+    await writeFile(folder, 'not a folder\n');
     const job = { kind: 'module', path: jobs, exportName: 'malformedRecords' } as const;
     const options = { storeDir: join(dir, 'store'), deadLetterPath: file };
     // when the job runs, then it stops at the first batch, naming the file and what becomes of the batch
     const result = await runBatches(job, 2, options);
     expect(result.error?.message).toMatch(
       new RegExp(
-        `^batch 1000 ran, but its dead letters could not be appended to ${file}: EISDIR.*; it is not counted as done, and the next run writes them again$`,
+        `^batch 1000 ran, but its dead letters could not be appended to ${file}: ENOTDIR.*; it is not counted as done, and the next run writes them again$`,
       ),
     );
-    // when the folder is gone and the job runs again on the same store
-    await rm(file, { recursive: true });
+    // when the folder is made and the job runs again on the same store
+    await rm(folder);
+    await mkdir(folder);
     const rerun = await runBatches(job, 2, options);
     // then the bad record of batch 1000 is in the file once
     expect(rerun.error).toBeUndefined();
@@ -268,5 +272,36 @@ describe('a dead-letter file that cannot be written, in a local run', () => {
       .split('\n')
       .map((line) => JSON.parse(line).batchTime);
     expect(letters).toEqual([1000]);
+  });
+
+  it('is refused before the first batch when a folder is at its path, and so is a jsonl output', async () => {
+    // given a folder where the store's dead-letter file should be
+    const storeDir = join(dir, 'store');
+    await mkdir(join(storeDir, 'dead-letter.jsonl'), { recursive: true });
+    const job = { kind: 'module', path: jobs, exportName: 'malformedRecords' } as const;
+    // when the job runs, then it is refused, naming the file and what to do, and no checkpoint records a size
+    await expect(runBatches(job, 2, { storeDir })).rejects.toThrow(
+      new SluiceError(
+        `the dead-letter file ${join(storeDir, 'dead-letter.jsonl')} is a folder, where the run appends lines to a file: remove or rename it, or give the run another --store`,
+      ),
+    );
+    expect(await readCheckpoint(new LocalFolderStore(storeDir))).toBeUndefined();
+    // given the folder gone and one where a jsonl output's file should be
+    await rm(join(storeDir, 'dead-letter.jsonl'), { recursive: true });
+    await mkdir(join(dir, 'out', 'numbers.jsonl'), { recursive: true });
+    const numbers: JobSource = {
+      kind: 'document',
+      baseDir: dir,
+      document: {
+        name: 'numbers',
+        batchIntervalMs: 1000,
+        sources: { lines: { type: 'queue', batches: [['1']] } },
+        outputs: [{ stream: 'lines', type: 'jsonl', path: 'numbers.jsonl' }],
+      },
+    };
+    // when it runs, then it is refused the same way
+    await expect(runBatches(numbers, 1, { storeDir, outputDir: join(dir, 'out') })).rejects.toThrow(
+      `the jsonl output ${join(dir, 'out', 'numbers.jsonl')} is a folder, where the run appends lines to a file: remove or rename it, or give the output another path`,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,10 +6,10 @@ import type { JobSource } from '../../lib/job/JobSource';
 import { runBatches } from '../../lib/local/LocalRuntime';
 
 /**
- * A batch whose jsonl lines cannot be written (a path that is a folder, a full disk, a file it may not write) stops
+ * A batch whose jsonl lines cannot be written (a path under a file, a full disk, a file it may not write) stops
  * the run with a sentence naming the file and the reason (`sluice run` says it and exits 1), where `sluice run` died
  * on the bare `EISDIR` of an unhandled rejection's stack trace. No checkpoint follows it, so a rerun writes every
- * batch's lines once.
+ * batch's lines once. (A folder at the path itself is refused before the run: see deadLetterWriteFailure.test.ts.)
  */
 
 /** Three batches, each written to two jsonl files. */
@@ -22,7 +22,7 @@ const job: JobSource = {
     sources: { letters: { type: 'queue', batches: [['a'], ['b'], ['c']] } },
     outputs: [
       { stream: 'letters', type: 'jsonl', path: 'first.jsonl' },
-      { stream: 'letters', type: 'jsonl', path: 'second', name: 'second' },
+      { stream: 'letters', type: 'jsonl', path: 'sub/second', name: 'second' },
     ],
   },
 };
@@ -43,21 +43,22 @@ const batchTimes = async (file: string) =>
 
 describe('a jsonl output that cannot be written', () => {
   it('fails its batch with the file and the reason, and a rerun writes every line once', async () => {
-    // given a folder where the second output's file should be
-    await mkdir(join(dir, 'out', 'second'), { recursive: true });
+    // given a file where the second output's folder should be
+    await mkdir(join(dir, 'out'), { recursive: true });
+    await writeFile(join(dir, 'out', 'sub'), 'not a folder\n');
     const options = { storeDir: join(dir, 'store'), outputDir: join(dir, 'out') };
     // when the job runs, then it stops at the first batch, naming the file and what becomes of the batch
     await expect(runBatches(job, 3, options)).rejects.toThrow(
       new RegExp(
-        `^batch 1000 ran, but its lines could not be appended to the jsonl output ${join(dir, 'out', 'second')}: EISDIR.*; it is not counted as done, and the next run writes it again$`,
+        `^batch 1000 ran, but its lines could not be appended to the jsonl output ${join(dir, 'out', 'sub', 'second')}: EEXIST.*; it is not counted as done, and the next run writes it again$`,
       ),
     );
-    // when the folder is gone and the job runs again on the same store
-    await rm(join(dir, 'out', 'second'), { recursive: true });
+    // when the file is gone and the job runs again on the same store
+    await rm(join(dir, 'out', 'sub'));
     const rerun = await runBatches(job, 3, options);
     // then every batch's line is in each file once, the first file's line of batch 1000 included
     expect(rerun.error).toBeUndefined();
     expect(await batchTimes('first.jsonl')).toEqual([1000, 2000, 3000]);
-    expect(await batchTimes('second')).toEqual([1000, 2000, 3000]);
+    expect(await batchTimes('sub/second')).toEqual([1000, 2000, 3000]);
   });
 });
