@@ -2,6 +2,7 @@ import { JobValidationError } from '../errors';
 import { isObject } from './documentValues';
 import { FunctionRegistry } from './FunctionRegistry';
 import { graphIssues } from './graphIssues';
+import { infiniteNumberIssues } from './infiniteNumberIssues';
 import type { JobDocument } from './JobDocument';
 import { MAX_ISSUES_SHOWN, MAX_NESTING, sizeIssues, tooDeepPath, withinEntryLimits } from './jobLimits';
 import { ReferenceChecker } from './ReferenceChecker';
@@ -45,6 +46,7 @@ export function validateJob(doc: unknown, options: ValidateJobOptions = {}): Job
     ]);
   }
   const issues = schemaIssues(doc);
+  issues.push(...infiniteNumberIssues(doc, issues));
   if (isObject(doc)) {
     const tooLarge = sizeIssues(doc);
     issues.push(...tooLarge);

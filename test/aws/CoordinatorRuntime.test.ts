@@ -222,6 +222,28 @@ describe('the coordinator at the edge', () => {
     expect(answer).toMatchObject({ ok: false, issues: [{ path: 'datasets.spam.path' }] });
   });
 
+  it('refuses a number too large for JSON in a queue record, at its path, and writes nothing', async () => {
+    // given a start event whose queue record holds 1e400, as a Lambda's JSON.parse reads it: Infinity
+    const runtime = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },
+      clients,
+    );
+    const doc = { ...job({ type: 'queue', batches: [[{ v: 0 }]] }), name: 'too-large' };
+    const event = JSON.parse(`{"action":"start","job":${JSON.stringify(doc).replace('"v":0', '"v":1e400')}}`);
+    // when it is sent, then it is refused at the record's path, where the stored document held null instead
+    const answer = await runtime.handle(event, 1000);
+    expect(answer).toMatchObject({
+      ok: false,
+      issues: [
+        { path: 'sources.tweets.batches[0][0].v', message: expect.stringContaining('reads as Infinity') },
+      ],
+    });
+    const listed = await s3Client().send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'jobs/too-large/' }),
+    );
+    expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
   it('answers a malformed event with the field at fault', async () => {
     const runtime = CoordinatorRuntime.fromEnv(
       { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },

@@ -207,6 +207,35 @@ describe('the schema bounds every number a user sets', () => {
     expect(message).toContain('reads as -Infinity (got -Infinity)');
   });
 
+  it('refuses a number too large for JSON anywhere, once, where the schema does not bound the field', () => {
+    // given Infinity in a queue's record, in an op's zero and in a bounded field, as JSON.parse reads 1e400
+    const doc = minimalJob({
+      defaultPartitions: Number.POSITIVE_INFINITY,
+      sources: { lines: { type: 'queue', batches: [['a', { w: [1, Number.NEGATIVE_INFINITY] }]] } },
+      streams: {
+        words: {
+          from: 'lines',
+          ops: [
+            { op: 'map', expr: '[$, 1]' },
+            { op: 'foldByKey', fn: 'sum', zero: Number.POSITIVE_INFINITY },
+          ],
+        },
+      },
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each is an issue at its path, the schema's bounded field once, where the record went on as Infinity
+    // locally and as null on AWS
+    expect(issueAt(issues, 'sources.lines.batches[0][1].w[1]')).toEqual({
+      path: 'sources.lines.batches[0][1].w[1]',
+      message:
+        'is a number beyond ±1.8e308, such as 1e400, which is too large for JSON and reads as -Infinity; write a smaller one',
+      value: Number.NEGATIVE_INFINITY,
+    });
+    expect(issueAt(issues, 'streams.words.ops[1].zero').message).toContain('reads as Infinity');
+    expect(issues.filter((issue) => issue.path === 'defaultPartitions')).toHaveLength(1);
+  });
+
   it('bounds the description, which every metadata checkpoint holds', () => {
     // given a 5 MB description
     const issues = issuesOf(minimalJob({ description: 'x'.repeat(5_000_000) }));
