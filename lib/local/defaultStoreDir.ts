@@ -11,7 +11,8 @@ import { MAX_JOB_NAME_CHARS } from '../job/jobName';
 export function defaultStoreDir(job: JobSource): string {
   const name =
     job.kind === 'document'
-      ? String((job.document as { name?: unknown }).name ?? 'job')
+      ? // Named before the document is validated: `null` has no name, and the run then refuses it in words.
+        String((job.document as { name?: unknown } | null)?.name ?? 'job')
       : `${basename(job.path, extname(job.path))}${job.exportName ? `-${job.exportName}` : ''}`;
   // Anything but letters, digits, dots, dashes and underscores becomes a dash; no leading dot (`..`, hidden).
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^\.+/, '');

@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { JobValidationError } from '../../lib/errors';
 import { defaultStoreDir } from '../../lib/local/defaultStoreDir';
+import { runBatches } from '../../lib/local/LocalRuntime';
 
 describe('defaultStoreDir', () => {
   it("names a module job's store after its file and export", () => {
@@ -20,5 +22,16 @@ describe('defaultStoreDir', () => {
     expect(basename(second).length).toBeLessThanOrEqual(100);
     expect(first).not.toBe(second);
     expect(basename(first)).toMatch(/^m{91}-[0-9a-f]{8}$/);
+  });
+
+  it('names a store for a document that is not an object, which the run then refuses in words', async () => {
+    // given a job file that holds `null`, as `sluice run` reads it
+    const job = { kind: 'document', document: null, baseDir: '.' } as const;
+    // when its store is named, then it is the default job's, not a TypeError with a stack trace
+    expect(defaultStoreDir(job)).toBe('.sluice/job');
+    // and the run, on that default store, refuses the document at its root before it makes the store
+    await expect(runBatches(job, 1)).rejects.toThrow(
+      new JobValidationError([{ path: '', message: 'must be an object', value: null }]),
+    );
   });
 });
