@@ -175,7 +175,16 @@ export class LambdaHost {
       reply(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes`);
       return;
     }
-    const name = functionName(decodeURIComponent(route[1]!));
+    const encoded = route[1]!;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(encoded);
+    } catch {
+      // The request's fault, not the host's: answered as Lambda answers a name it cannot take, not with a 500.
+      reply(res, 400, 'ValidationException', `the function name ${encoded} is not valid percent-encoding`);
+      return;
+    }
+    const name = functionName(decoded);
     const fn = this.functions.get(name);
     if (!fn || this.stopping) {
       reply(res, 404, 'ResourceNotFoundException', `Function not found: ${arnOf(name)}`);

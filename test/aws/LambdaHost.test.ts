@@ -192,6 +192,17 @@ describe('LambdaHost, through the AWS SDK Lambda client', () => {
     });
   });
 
+  it('answers a function name of malformed percent-encoding with 400, not a 500 of the host', async () => {
+    // given a path whose function name is not valid percent-encoding
+    // when it is posted
+    const answer = await postRaw(host.port, '/2015-03-31/functions/%E0%A4%A/invocations', {});
+    // then it is refused as the request's fault, naming the name
+    expect(answer).toEqual({
+      status: 400,
+      body: { Type: 'User', message: 'the function name %E0%A4%A is not valid percent-encoding' },
+    });
+  });
+
   it('refuses what a web page could send: an Origin header, or a Host that is not a loopback name', async () => {
     // given the echo function, reachable on loopback
     const invoke = (headers: Record<string, string>) =>
