@@ -98,6 +98,12 @@ export class LocalRuntime {
     };
     const ssc = await contextFromSource(job);
     ssc.graph.start(0, ssc.minRememberMs); // validates the graph before any thread or source starts
+    // A file given as --out failed the first batch that wrote under it (EEXIST, from its mkdir), after it ran.
+    if ((await stat(outputDir).catch(() => undefined))?.isDirectory() === false) {
+      throw new SluiceError(
+        `the output folder ${outputDir} is a file: output paths are relative to a folder; give --out a folder`,
+      );
+    }
     // Only now are both folders known: validation saw the output paths without them.
     const inStore =
       job.kind === 'document'

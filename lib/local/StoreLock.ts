@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StoreLockedError } from '../errors';
+import { SluiceError, StoreLockedError } from '../errors';
 
 /** The lock file's name, at the root of the store folder. */
 export const LOCK_FILE = 'sluice.lock';
@@ -25,7 +25,13 @@ export class StoreLock {
 
   /** Takes the store's lock, or throws `StoreLockedError` naming the PID of the run that holds it. */
   static async acquire(storeDir: string): Promise<StoreLock> {
-    await mkdir(storeDir, { recursive: true });
+    await mkdir(storeDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      // A file at the path, or at a folder of it (ENOTDIR): a store given by mistake, said as one, not a stack trace.
+      const why = ['EEXIST', 'ENOTDIR'].includes(error.code ?? '')
+        ? 'a file is at its path or at a folder of it'
+        : error.message;
+      throw new SluiceError(`cannot make the store folder ${storeDir}: ${why}; give the run another --store`);
+    });
     const path = join(storeDir, LOCK_FILE);
     const me: LockHolder = {
       pid: process.pid,

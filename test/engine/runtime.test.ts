@@ -474,3 +474,23 @@ describe('inputs at every tick', () => {
     ]);
   });
 });
+
+describe('a store or output folder given where a file is', () => {
+  it('is refused before the run with a sentence naming the path, not an EEXIST or ENOTDIR from mkdir', async () => {
+    // given a file
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x\n');
+    // when a run is given it, or a path under it, as its store, or as its output folder
+    // then each is refused, naming the path and what to give instead
+    for (const storeDir of [file, join(file, 'sub')]) {
+      await expect(runBatches(job('countUntilQueueRunsOut'), 1, { storeDir })).rejects.toThrow(
+        `cannot make the store folder ${storeDir}: a file is at its path or at a folder of it; give the run another --store`,
+      );
+    }
+    await expect(
+      runBatches(job('countUntilQueueRunsOut'), 1, { storeDir: join(dir, 'store'), outputDir: file }),
+    ).rejects.toThrow(
+      `the output folder ${file} is a file: output paths are relative to a folder; give --out a folder`,
+    );
+  });
+});
