@@ -76,5 +76,12 @@ export async function readTuneView(path: string): Promise<TuneView> {
       `${path} is not a sluice tune file (kind: "sluice-tune", version: 1): write one with sluice tune --out`,
     );
   }
-  return tuneView(report as TuneReport);
+  try {
+    return tuneView(report as TuneReport);
+  } catch (error) {
+    // A file cut short or edited by hand: say so, rather than the TypeError of the field that is missing.
+    throw new Error(
+      `${path} is a sluice tune file, but not a whole one (${(error as Error).message}): write it again with sluice tune --out`,
+    );
+  }
 }
