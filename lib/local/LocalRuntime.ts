@@ -17,7 +17,7 @@ import { JobScheduler, type RunSummary } from '../scheduler/JobScheduler';
 import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListener';
 import type { TaskRunner } from '../scheduler/TaskRunner';
 import { LocalFolderStore } from '../storage/LocalFolderStore';
-import { defaultStoreDir } from './defaultStoreDir';
+import { existingStoreDir } from './defaultStoreDir';
 import { JsonlFiles } from './JsonlFiles';
 import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
 import { outputFileSize } from './outputFileSize';
@@ -42,7 +42,7 @@ export interface LocalRunOptions {
   readonly workerResourceLimits?: ResourceLimits;
   /**
    * The block store folder; one run at a time holds it (a second one fails with `StoreLockedError`). Default
-   * `.sluice/<job name>/` (see `defaultStoreDir`).
+   * `.sluice/<job name>/` (see `existingStoreDir`).
    */
   readonly storeDir?: string;
   /** The folder output paths are relative to. Default: the current folder. */
@@ -89,7 +89,7 @@ export class LocalRuntime {
 
   /** Builds the job, starts the worker threads and waits until they are ready. */
   static async start(job: JobSource, options: LocalRunOptions = {}): Promise<LocalRuntime> {
-    const storeDir = resolve(options.storeDir ?? defaultStoreDir(job));
+    const storeDir = resolve(options.storeDir ?? (await existingStoreDir(job)));
     const outputDir = resolve(options.outputDir ?? '.');
     const dirs: LocalDirs = {
       storeDir,

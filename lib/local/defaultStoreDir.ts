@@ -1,19 +1,53 @@
 import { createHash } from 'node:crypto';
-import { basename, extname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
 import type { JobSource } from '../job/JobSource';
 import { MAX_JOB_NAME_CHARS } from '../job/jobName';
+import { METADATA_KEY } from '../scheduler/CheckpointData';
 
 /**
  * The store folder a job gets when none is given: `.sluice/<job name>/`, one per job, so that runs of different
- * jobs one after another each resume their own checkpoint. A document's `name`, or a module's file name and
- * export (`jobs/clicks.ts#sessions` gets `.sluice/clicks-sessions/`), made safe as one folder name.
+ * jobs one after another each resume their own checkpoint. A document's `name`, or a module's whole file name and
+ * export (`jobs/clicks.ts#sessions` gets `.sluice/clicks.ts-sessions/`), made safe as one folder name. The file's
+ * extension is part of it: `job.ts` and `job.mjs` in one folder are two jobs, with two stores.
  */
 export function defaultStoreDir(job: JobSource): string {
-  const name =
-    job.kind === 'document'
-      ? // Named before the document is validated: `null` has no name, and the run then refuses it in words.
-        String((job.document as { name?: unknown } | null)?.name ?? 'job')
-      : `${basename(job.path, extname(job.path))}${job.exportName ? `-${job.exportName}` : ''}`;
+  // Named before the document is validated: `null` has no name, and the run then refuses it in words.
+  if (job.kind === 'document')
+    return storeFolder(String((job.document as { name?: unknown } | null)?.name ?? 'job'));
+  return storeFolder(`${basename(job.path)}${job.exportName ? `-${job.exportName}` : ''}`);
+}
+
+/**
+ * {@link defaultStoreDir}, or the store an earlier Sluice gave the same module, named without the file's
+ * extension (`.sluice/clicks-sessions/`), when that store holds this module's checkpoint and the new one does not
+ * exist yet: a job that was running resumes its checkpoint instead of starting over. A store of that old name
+ * holding another module's checkpoint (`job.mjs`'s, for `job.ts`) is left to it.
+ */
+export async function existingStoreDir(job: JobSource): Promise<string> {
+  const dir = defaultStoreDir(job);
+  if (job.kind === 'document') return dir;
+  const old = storeFolder(
+    `${basename(job.path, extname(job.path))}${job.exportName ? `-${job.exportName}` : ''}`,
+  );
+  if (old === dir || (await stat(dir).catch(() => undefined)) !== undefined) return dir;
+  return (await checkpointJobName(old)) === resolve(job.path) ? old : dir;
+}
+
+/** The module path a store's metadata checkpoint was written for (a module job's name), resolved; or undefined. */
+async function checkpointJobName(storeDir: string): Promise<string | undefined> {
+  try {
+    const { jobName } = JSON.parse(await readFile(join(storeDir, METADATA_KEY), 'utf8')) as {
+      jobName?: unknown;
+    };
+    return typeof jobName === 'string' ? resolve(jobName) : undefined;
+  } catch {
+    return undefined; // no checkpoint, or a damaged one: nothing to resume there
+  }
+}
+
+/** `.sluice/<name>`, with the name made safe as one folder name. */
+function storeFolder(name: string): string {
   // Anything but letters, digits, dots, dashes and underscores becomes a dash; no leading dot (`..`, hidden).
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^\.+/, '');
   return join('.sluice', safe === '' ? 'job' : withinNameLimit(safe));

@@ -5,11 +5,17 @@ import { defaultStoreDir } from '../../lib/local/defaultStoreDir';
 import { runBatches } from '../../lib/local/LocalRuntime';
 
 describe('defaultStoreDir', () => {
-  it("names a module job's store after its file and export", () => {
+  it("names a module job's store after its whole file name and export", () => {
     // given a module and a named export, when its store is named, then it is .sluice/<file>-<export>
     expect(defaultStoreDir({ kind: 'module', path: '/jobs/clicks.ts', exportName: 'sessions' })).toBe(
-      '.sluice/clicks-sessions',
+      '.sluice/clicks.ts-sessions',
     );
+  });
+
+  it('gives two modules of one base name two stores', () => {
+    // given job.ts and job.mjs in one folder, when their stores are named, then they differ
+    expect(defaultStoreDir({ kind: 'module', path: '/jobs/job.ts' })).toBe('.sluice/job.ts');
+    expect(defaultStoreDir({ kind: 'module', path: '/jobs/job.mjs' })).toBe('.sluice/job.mjs');
   });
 
   it('keeps a long file name and export within a folder name the file system takes', () => {

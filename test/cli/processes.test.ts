@@ -262,6 +262,41 @@ describe('the default store', () => {
     expect(readdirSync(join(dir, '.sluice')).sort()).toEqual(['hashtag-counts', 'session-counts']);
   });
 
+  it('is per module file, so job.ts and job.mjs in one folder run one after another', {
+    timeout: SAFETY_MS,
+  }, async () => {
+    // given two job modules of one base name, of different graphs, in one folder
+    await writeModuleJobs(dir);
+    const args = ['--fast', '--batches', '2', '--quiet', '--workers', '0'];
+    expect((await runSluice(['run', 'job.ts', ...args], dir)).code).toBe(0);
+    // when the other one runs there, without --store or --fresh
+    const second = await runSluice(['run', 'job.mjs', ...args], dir);
+    // then it runs in its own store instead of refusing the first one's checkpoint
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    expect(readdirSync(join(dir, '.sluice')).sort()).toEqual(['job.mjs', 'job.ts']);
+  });
+
+  it("resumes a module's checkpoint in the store named without its extension", {
+    timeout: SAFETY_MS,
+  }, async () => {
+    // given job.ts's checkpoint at batch 2 in .sluice/job, where an earlier Sluice kept it, and job.mjs's
+    // checkpoint in .sluice/job.mjs
+    await writeModuleJobs(dir);
+    const args = ['--fast', '--workers', '0'];
+    expect(
+      (await runSluice(['run', 'job.ts', ...args, '--batches', '2', '--store', '.sluice/job'], dir)).code,
+    ).toBe(0);
+    expect((await runSluice(['run', 'job.mjs', ...args, '--batches', '1'], dir)).code).toBe(0);
+    // when job.ts runs on to batch 3 without --store
+    const resumed = await runSluice(['run', 'job.ts', ...args, '--batches', '3'], dir);
+    // then it resumes that checkpoint, running batch 3 only, and makes no store of the new name
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('Time: 3000 ms');
+    expect(resumed.stdout).not.toContain('Time: 1000 ms');
+    expect(readdirSync(join(dir, '.sluice')).sort()).toEqual(['job', 'job.mjs']);
+  });
+
   it('says so when its checkpoint is already past --batches', { timeout: SAFETY_MS }, async () => {
     // given a job that has run 3 batches
     const args = ['run', hashtags, '--fast', '--quiet', '--workers', '1'];
@@ -316,3 +351,24 @@ describe('the parent process', () => {
     expect(isGone(sluicePid)).toBe(true);
   });
 });
+
+/** `job.ts` and `job.mjs`, two modules of one base name whose graphs differ (a map; a reduceByKey). */
+async function writeModuleJobs(folder: string): Promise<void> {
+  const jobModule = JSON.stringify(join(root, 'lib/job/JobModule.ts'));
+  await writeFile(
+    join(folder, 'job.ts'),
+    `import { defineJob } from ${jobModule};
+export default defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([[1], [2], [3]]).map((n: number) => n * 2).print();
+});
+`,
+  );
+  await writeFile(
+    join(folder, 'job.mjs'),
+    `import { defineJob } from ${jobModule};
+export default defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([['a'], ['b']]).map((w) => [w, 1]).reduceByKey((a, b) => a + b).print();
+});
+`,
+  );
+}
