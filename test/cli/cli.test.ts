@@ -168,7 +168,7 @@ describe('Ctrl-C', () => {
     expect(stderr).toMatch(/Stopping after the running batch/);
     expect(code).toBe(0);
     const printed = stdout.match(/Time: \d+ ms/g) ?? [];
-    const logged = stderr.match(/Batch \d+ ms:/g) ?? [];
+    const logged = stderr.match(/^Batch \d+ ms\b/gm) ?? [];
     expect(printed.length).toBe(logged.length);
   });
 });

@@ -79,6 +79,19 @@ describe('sluice run logs', () => {
     expect(result.stderr).toMatch(/^Batch 2000 ms: total delay/m);
   });
 
+  it('names a batch on the real clock by its date too, as the Streaming UI does', async () => {
+    // given the same job
+    const job = await flakyJob();
+    // when it runs one batch on the real clock (no --fast)
+    const result = await runSluice(
+      ['run', job, '--batches', '1', '--workers', '0', '--store', join(dir, 'store')],
+      dir,
+    );
+    // then its batch line carries the UTC date the UI's batch tables show
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^Batch 1000 ms \(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d UTC\): total delay/m);
+  });
+
   it('hides info lines at --log-level warn, and keeps the warnings', async () => {
     // given the same job
     const job = await flakyJob();

@@ -107,7 +107,7 @@ describe('signals', () => {
     expect(code).toBe(0);
     expect(run.output.stderr).toMatch(/Stopping after the running batch \(SIGTERM again to quit at once\)/);
     const printed = run.output.stdout.match(/Time: \d+ ms/g) ?? [];
-    expect(printed.length).toBe((run.output.stderr.match(/Batch \d+ ms:/g) ?? []).length);
+    expect(printed.length).toBe((run.output.stderr.match(/^Batch \d+ ms\b/gm) ?? []).length);
   });
 
   it('ends quietly when the reader of its output goes away (sluice run … | head)', {

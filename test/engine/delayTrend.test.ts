@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatBatchLine, UNSTABLE_AFTER } from '../../lib/local/cli/formatBatchLine';
 import { type BatchDelays, DelayTrend } from '../../lib/scheduler/DelayTrend';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import { batchDateLabel } from '../../lib/ui/static/pageFormat.js';
 
 /**
  * Batches of a job with `slots` jobs at once (`concurrentJobs`), each taking a processing time drawn evenly from
@@ -97,6 +98,24 @@ describe('the CLI batch line', () => {
     expect(line(UNSTABLE_AFTER)).toMatch(
       new RegExp(`total delay has grown ${UNSTABLE_AFTER} batches in a row: not stable$`),
     );
+  });
+
+  it('names a batch due on the wall clock by its stream time and the date the Streaming UI shows', () => {
+    // given a batch that fell due at 21:40:03.250 UTC, as batches on the real clock do
+    const dueAtMs = Date.UTC(2026, 10, 30, 21, 40, 3, 250);
+    const due = { ...info, records: 10, tasks: 2, deadLetters: 0, dueAtMs } as BatchInfo;
+    // when its line is written at a 1 s and at a 500 ms interval
+    const [second, half] = [formatBatchLine(due, 0, 1000), formatBatchLine(due, 0, 500)];
+    // then each carries the UI's label of that batch, with milliseconds only under a second
+    expect(second).toMatch(/^Batch 5000 ms \(2026\/11\/30 21:40:03 UTC\): total delay 1\.200 s/);
+    expect(half).toMatch(/^Batch 5000 ms \(2026\/11\/30 21:40:03\.250 UTC\): total delay/);
+    expect(second).toContain(`(${batchDateLabel(dueAtMs, 1000)} UTC)`);
+    expect(half).toContain(`(${batchDateLabel(dueAtMs, 500)} UTC)`);
+  });
+
+  it('names a batch on the logical clock by its stream time alone', () => {
+    // given a batch with no due date (--fast), when its line is written, then it has no date
+    expect(line(0)).toMatch(/^Batch 5000 ms: total delay 1\.200 s/);
   });
 
   it('reports the batch cost where there is one, and the store requests locally', () => {

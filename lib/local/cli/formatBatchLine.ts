@@ -3,10 +3,16 @@ import type { BatchInfo } from '../../scheduler/StreamingListener';
 /** Batches in a row of growing total delay after which the CLI says the configuration is not stable. */
 export const UNSTABLE_AFTER = 10;
 
-/** Spark's per-batch log line: total delay, scheduling delay, processing time, plus records in. */
-export function formatBatchLine(info: BatchInfo, growingFor = 0): string {
+/**
+ * Spark's per-batch log line: total delay, scheduling delay, processing time, plus records in. A batch that fell
+ * due on the wall clock also carries its date as the Streaming UI names it (`Batch 3000 ms (2026/11/30 21:40:03
+ * UTC): …`), so a line and the UI's row of the same batch are found from each other; `batchIntervalMs` says
+ * whether the date needs milliseconds.
+ */
+export function formatBatchLine(info: BatchInfo, growingFor = 0, batchIntervalMs = 1000): string {
   const s = (ms: number) => (ms / 1000).toFixed(3);
-  const base = `Batch ${info.batchTime} ms: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
+  const date = info.dueAtMs === undefined ? '' : ` (${batchDateLabel(info.dueAtMs, batchIntervalMs)} UTC)`;
+  const base = `Batch ${info.batchTime} ms${date}: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
     info.schedulingDelayMs,
   )} s, processing ${s(info.processingTimeMs)} s), ${info.records} records in, ${info.tasks} tasks`;
   const dead = info.deadLetters > 0 ? `, ${info.deadLetters} dead letters` : '';
@@ -22,4 +28,13 @@ export function formatBatchLine(info: BatchInfo, growingFor = 0): string {
   const trend =
     growingFor >= UNSTABLE_AFTER ? `; total delay has grown ${growingFor} batches in a row: not stable` : '';
   return info.error ? `${base}${cost}${dead}; FAILED: ${info.error}` : `${base}${cost}${dead}${trend}`;
+}
+
+/**
+ * A batch's date as the Streaming UI writes it (`batchDateLabel` of `lib/ui/static/pageFormat.js`, a browser file
+ * this one cannot import; a test holds the two equal): UTC, with milliseconds when the interval is under a second.
+ */
+function batchDateLabel(dueAtMs: number, batchIntervalMs: number): string {
+  const iso = new Date(dueAtMs).toISOString();
+  return `${iso.slice(0, 10).replaceAll('-', '/')} ${iso.slice(11, batchIntervalMs < 1000 ? 23 : 19)}`;
 }

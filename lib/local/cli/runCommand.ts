@@ -143,7 +143,7 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
                   if (info.error) failureLogged = true;
                   trend ??= new DelayTrend(runtime.ssc.batchIntervalMs);
                   logger[info.error ? 'error' : 'info'](
-                    formatBatchLine(info, trend.observe(info)),
+                    formatBatchLine(info, trend.observe(info), runtime.ssc.batchIntervalMs),
                     batchFields(info),
                   );
                 },
