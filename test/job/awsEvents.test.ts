@@ -21,8 +21,9 @@ const local = async (file: string) =>
   JSON.parse(await readFile(new URL(`../../events/${file}`, import.meta.url), 'utf8')) as Record<string, any>;
 
 describe('the events in events/aws/', () => {
-  it('start the three seed jobs, and ask for status, stop and reset', () => {
+  it('start the three seed jobs, ask for status, stop and reset, and hold the tune example', () => {
     expect(files).toEqual([
+      'kinesis-hashtags.json',
       'reset.json',
       'start-hashtag-counts.json',
       'start-session-counts.json',
@@ -51,6 +52,21 @@ describe('the events in events/aws/', () => {
       expect(event.job.outputs.map((o: { type: string }) => o.type)).toEqual(['print', 'jsonl']);
     },
   );
+
+  it('hold the job of the sluice tune --aws example, a bare job document that starts as it is', async () => {
+    // given kinesis-hashtags.json, a job document without a start event around it
+    const doc = events.find((e) => e.file === 'kinesis-hashtags.json')!.event;
+    // then it matches the schema, validates and builds for AWS, reading the deployment's stream
+    const validate = new Ajv({ allErrors: true, allowUnionTypes: true })
+      .addKeyword('enumDescriptions')
+      .compile(jobSchema);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.$schema).toBe('../../lib/job/job.schema.json');
+    expect(parseCoordinatorEvent(doc)).toMatchObject({ action: 'start', job: { name: 'kinesis-hashtags' } });
+    const ssc = await buildJob(doc, { baseDir: '/', staticBase: 's3://bucket/static/' });
+    expect(ssc.graph.outputs.length).toBeGreaterThan(0);
+    expect(Object.values(doc.sources)).toEqual([{ type: 'kinesis' }]);
+  });
 
   it('computes what the local jobs compute, on tweets parsed from the stream', async () => {
     const byName = Object.fromEntries(starts.map((s) => [s.event.job.name, s.event.job]));
