@@ -138,6 +138,38 @@ describe('sluice tune', () => {
     expect(result.code).toBe(1);
   }, 60_000);
 
+  it('replays a .jsonl sample of objects as the text lines a socket delivers, so parseJson reads them', async () => {
+    // given the README's socket job, which parses each line, and its sample of tweets, one JSON object a line
+    // when it is tuned with that sample for one short trial
+    const result = await runSluice(
+      [
+        'tune',
+        join(root, 'events/socket-hashtags.json'),
+        '--sample',
+        join(root, 'events/tweets.jsonl'),
+        '--intervals',
+        '1s',
+        '--partitions',
+        '2',
+        '--max-trials',
+        '1',
+        '--trial',
+        '3s',
+        '--out',
+        'tune.json',
+      ],
+      dir,
+    );
+    // then its batches read the tweets and dead-letter none of them (before, each object reached parseJson
+    // as an object, every record was a dead letter, and the search measured only that)
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(dir, 'tune.json'), 'utf8')) as TuneReport;
+    const batches = report.results.flatMap((config) => config.trials.flatMap((trial) => trial.batches));
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.reduce((sum, batch) => sum + batch.records, 0)).toBeGreaterThan(0);
+    expect(batches.map((batch) => batch.deadLetters)).toEqual(batches.map(() => 0));
+  }, 120_000);
+
   it('asks for a sample when a source is not a generator', async () => {
     const result = await runSluice(['tune', 'words.json', '--budget', '5s'], dir);
     expect(result.code).toBe(2);

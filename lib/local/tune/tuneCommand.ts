@@ -121,7 +121,11 @@ async function loadSamples(
   for (const [name, path] of Object.entries(files)) {
     const sample = await readSample(path);
     if (sample.length === 0) throw new Error(`the sample file ${path} for source ${name} has no records`);
-    samples.set(name, sample);
+    // A socket, a folder, Kinesis and S3 deliver text lines: a JSON value in their place (a tweet of tweets.jsonl)
+    // made a job's parseJson dead-letter every record, and the search measured nothing but dead letters. A string
+    // value is its line, any other value its JSON, as --aws puts it into a stream; a queue takes JSON values.
+    const lines = job.sources[name]?.type !== 'queue';
+    samples.set(name, lines ? sample.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))) : sample);
   }
   return { samples, files };
 }
