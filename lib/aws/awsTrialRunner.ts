@@ -194,7 +194,7 @@ export async function awsTrials(opts: {
   (
     job: JobDocument,
     samples: ReadonlyMap<string, readonly unknown[]>,
-  ) => { runTrial: TrialRunner; where: Record<string, string> }
+  ) => { runTrial: TrialRunner; where: Record<string, string>; moreCapacity: string }
 > {
   const controlFunction = opts.control;
   if (controlFunction === undefined) {
@@ -215,5 +215,7 @@ export async function awsTrials(opts: {
       jobs: `${tuneJobName(job, 1)}, ${tuneJobName(job, 2)}, …`,
       ...(opts.stream !== undefined ? { stream: opts.stream } : {}),
     },
+    // A worker's CPU grows with its memory; this machine's cores have nothing to do with the trials.
+    moreCapacity: 'more worker memory (sluice:workerMemoryMb, which brings more CPU)',
   });
 }

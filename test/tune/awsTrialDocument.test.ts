@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awsTrialDocument } from '../../lib/aws/awsTrialRunner';
+import { awsTrialDocument, awsTrials } from '../../lib/aws/awsTrialRunner';
 import type { JobDocument } from '../../lib/job/JobDocument';
 
 const job = (sources: JobDocument['sources']): JobDocument =>
@@ -45,5 +45,15 @@ describe("a trial's job on the stack (sluice tune --aws)", () => {
     ).toThrow(
       'sources.lines is a socket source: sluice tune --aws feeds generator sources (at the rate tried) and kinesis sources',
     );
+  });
+
+  it("advises more worker memory, not this machine's cores, when no configuration meets the target", async () => {
+    // given the trials of sluice tune --aws (no call is made: the clients are only built)
+    const elsewhere = (await awsTrials({ control: 'control', stream: 'tweets' }))(
+      job({ lines: { type: 'kinesis' } }),
+      new Map([['lines', ['a b']]]),
+    );
+    // then the search's advice names what gives a Lambda worker more compute
+    expect(elsewhere.moreCapacity).toContain('sluice:workerMemoryMb');
   });
 });

@@ -54,6 +54,20 @@ describe('recommend', () => {
     expect(pick.text).toContain('The highest rate found is 12000 records/s, with a batch interval of 5 s');
   });
 
+  it('advises more compute of the kind the trials ran on when no configuration meets the target', () => {
+    // given the same results, when no configuration meets the target locally and on the stack
+    const local = recommend(results, 50_000);
+    const aws = recommend(
+      results,
+      50_000,
+      'more worker memory (sluice:workerMemoryMb, which brings more CPU)',
+    );
+    // then locally it says more cores, on AWS more worker memory, not this machine's cores
+    expect(local.text).toMatch(/Try longer intervals, more partitions, or more cores\.$/);
+    expect(aws.text).toMatch(/or more worker memory \(sluice:workerMemoryMb, which brings more CPU\)\.$/);
+    expect(aws.text).not.toContain('cores');
+  });
+
   it('without a target, picks the configuration that sustains the highest rate', () => {
     expect(recommend(results)).toMatchObject({ intervalMs: 5000, sustainablePerSec: 12000 });
   });

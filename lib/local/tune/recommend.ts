@@ -31,8 +31,14 @@ const aboutSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /**
  * Picks, among the configurations whose sustainable rate reaches `targetPerSec`, the one with the least latency
  * (ties: fewer partitions, then the shorter interval). Without a target, the one that sustains the highest rate.
+ * `moreCapacity` is what gives the job more compute where the trials ran, for the advice when none reaches the
+ * target. Default `more cores` (this machine's).
  */
-export function recommend(results: readonly ConfigResult[], targetPerSec?: number): Recommendation {
+export function recommend(
+  results: readonly ConfigResult[],
+  targetPerSec?: number,
+  moreCapacity = 'more cores',
+): Recommendation {
   if (results.length > 0 && results.every((r) => r.error !== undefined)) {
     return {
       text:
@@ -75,7 +81,7 @@ export function recommend(results: readonly ConfigResult[], targetPerSec?: numbe
         'configurations may sustain more than tune could feed them. A shorter interval raises that limit, up to ' +
         `${grouped(MAX_GENERATOR_RATE_PER_SEC)} records/s; past it, give the job a socket or folder source and ` +
         'tune a sample of its records (--sample).'
-      : ' Try longer intervals, more partitions, or more cores.';
+      : ` Try longer intervals, more partitions, or ${moreCapacity}.`;
     return { text: `No configuration tried sustains ${targetPerSec} records/s.${closest}${advice}` };
   }
   return chosen(

@@ -38,7 +38,12 @@ export interface TuneOptions {
   readonly elsewhere?: (
     job: JobDocument,
     samples: ReadonlyMap<string, readonly unknown[]>,
-  ) => { readonly runTrial: TrialRunner; readonly where: Readonly<Record<string, string>> };
+  ) => {
+    readonly runTrial: TrialRunner;
+    readonly where: Readonly<Record<string, string>>;
+    /** What gives the job more compute there, for the advice when no configuration reaches the target. */
+    readonly moreCapacity?: string;
+  };
 }
 
 /** The JSON `sluice tune --out` writes: everything the search did, and the words that describe it. */
@@ -185,7 +190,7 @@ export async function runTune(
       ),
     );
   }
-  const recommendation = recommend(results, options.targetPerSec);
+  const recommendation = recommend(results, options.targetPerSec, elsewhere?.moreCapacity);
   print(`${tuneTable(results)}\n\n${recommendation.text}\n`);
   const report: TuneReport = {
     kind: 'sluice-tune',
