@@ -191,3 +191,21 @@ export function preview(value: unknown, maxChars = 80): string {
   }
   return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
 }
+
+/**
+ * A server of Sluice's (the Streaming UI, the Lambda host) could not listen: its port on the loopback is taken.
+ * The command that asked for the port completes the sentence with the option that picks another.
+ */
+export class PortInUseError extends SluiceError {
+  override name = 'PortInUseError';
+  /**
+   * @param host the loopback address asked for (`127.0.0.1`)
+   * @param port the port asked for
+   */
+  constructor(
+    host: string,
+    readonly port: number,
+  ) {
+    super(`port ${port} on ${host} is in use`);
+  }
+}

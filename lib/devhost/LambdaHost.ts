@@ -6,6 +6,7 @@ import { type AddressInfo, isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LAMBDA_MEMORY_MB } from '../aws/deploymentContract';
+import { PortInUseError } from '../errors';
 import type { InvokeContext, LambdaError, RunnerMessage } from './LambdaRunner';
 
 /** One function the host serves. */
@@ -78,7 +79,10 @@ export class LambdaHost {
     readonly port: number,
   ) {}
 
-  /** Validates the functions, starts listening, and resolves once the port is open (processes start lazily). */
+  /**
+   * Validates the functions, starts listening, and resolves once the port is open (processes start lazily); fails
+   * with a `PortInUseError` when the port is taken.
+   */
   static async start(options: LambdaHostOptions): Promise<LambdaHost> {
     const host = options.host ?? '127.0.0.1';
     if (!isLoopback(host)) {
@@ -94,7 +98,9 @@ export class LambdaHost {
     }
     const server = createServer();
     server.listen(options.port ?? 0, host);
-    await once(server, 'listening');
+    await once(server, 'listening').catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new PortInUseError(host, options.port ?? 0) : error;
+    });
     const { port } = server.address() as AddressInfo;
     const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
     const lambdaHost = new LambdaHost(server, functions, url, port);

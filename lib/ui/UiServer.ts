@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PortInUseError } from '../errors';
 import type { StreamingSummary, StreamingUiSource } from './StreamingUiState';
 
 /** The port of the UI unless told otherwise, Spark's. */
@@ -61,7 +62,7 @@ export class UiServer {
   }
 
   /**
-   * Starts listening on 127.0.0.1:`port` (0: a free one); fails with a sentence when the port is taken.
+   * Starts listening on 127.0.0.1:`port` (0: a free one); fails with a `PortInUseError` when the port is taken.
    * @param source the job whose batches the page shows; undefined for a page of a tune search only
    * @param tune the tune page's JSON (see `tuneView`); default none
    */
@@ -82,13 +83,7 @@ export class UiServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new Error(
-                `port ${port} on 127.0.0.1 is in use: give another with --ui <port>, or --ui 0 for a free one`,
-              )
-            : error,
-        ),
+        reject(error.code === 'EADDRINUSE' ? new PortInUseError('127.0.0.1', port) : error),
       );
       server.listen(port, '127.0.0.1', () => resolve());
     });

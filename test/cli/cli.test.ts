@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -336,5 +338,56 @@ describe('sluice produce', () => {
     expect(noRegion.stderr).toContain('sluice produce: Region is missing: set AWS_REGION');
     expect(noCredentials.code).toBe(1);
     expect(noCredentials.stderr).toContain('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  });
+});
+
+describe('a port that is taken', () => {
+  /** Holds a loopback port for `body`, as another program would. */
+  async function holdingAPort(body: (port: number) => Promise<void>): Promise<void> {
+    const holder = createServer().listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    try {
+      await body((holder.address() as { port: number }).port);
+    } finally {
+      holder.close();
+    }
+  }
+
+  it('stops sluice lambda-host with one sentence naming --port, and exit code 2', async () => {
+    await holdingAPort(async (port) => {
+      // when the host is asked for the taken port
+      const result = await runSluice(
+        ['lambda-host', '--bucket', 'b', '--stream', 's', '--port', String(port), '--tick', '0'],
+        dir,
+      );
+      // then it says so in one line (before: an EADDRINUSE stack trace), and how to pick another
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim()).toBe(
+        `sluice lambda-host: port ${port} on 127.0.0.1 is in use: give another with --port <port>, or --port 0 for a free one`,
+      );
+    });
+  });
+
+  it('names --port for sluice ui and --ui for sluice run, the options each command has', async () => {
+    await holdingAPort(async (port) => {
+      // given a tune file for sluice ui to serve
+      const tune = { kind: 'sluice-tune', version: 1, job: 'x.json', rule: { text: '' }, results: [] };
+      await writeFile(join(dir, 'tune.json'), JSON.stringify({ ...tune, recommendation: { text: '-' } }));
+      // when each command is asked for the taken port
+      const ui = await runSluice(['ui', '--tune', 'tune.json', '--port', String(port)], dir);
+      const run = await runSluice(
+        ['run', join(root, 'events/hashtag-counts.json'), '--fast', '--batches', '1', '--ui', String(port)],
+        dir,
+      );
+      // then each names its own option (before, sluice ui told of --ui, which it does not have, and exited 1)
+      expect(ui.code).toBe(2);
+      expect(ui.stderr.trim()).toBe(
+        `sluice ui: port ${port} on 127.0.0.1 is in use: give another with --port <port>, or --port 0 for a free one`,
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim()).toBe(
+        `port ${port} on 127.0.0.1 is in use: give another with --ui <port>, or --ui 0 for a free one`,
+      );
+    });
   });
 });

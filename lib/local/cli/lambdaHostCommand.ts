@@ -10,6 +10,7 @@ import {
   parseMemoryMb,
   parsePort,
 } from './optionParsers';
+import { takenPortSentence } from './takenPortSentence';
 
 /** The flags of `sluice lambda-host`, as commander reads them. */
 interface LambdaHostOptions {
@@ -79,19 +80,27 @@ async function lambdaHost(opts: LambdaHostOptions): Promise<number> {
     process.stderr.write(`sluice: --modules: ${(error as Error).message}\n`);
     return EXIT.invalid;
   }
-  const functions = await startLocalFunctions({
-    bucket: opts.bucket,
-    stream: opts.stream,
-    port: opts.port,
-    workerConcurrency: Math.max(1, opts.workers),
-    tickMs: opts.tick,
-    jobModules,
-    ...(opts.coordinatorMemory !== undefined ? { coordinatorMemoryMb: opts.coordinatorMemory } : {}),
-    ...(opts.workerMemory !== undefined ? { workerMemoryMb: opts.workerMemory } : {}),
-    ...(opts.coordinatorTimeout !== undefined
-      ? { coordinatorTimeoutMs: opts.coordinatorTimeout * 1000 }
-      : {}),
-  });
+  let functions: Awaited<ReturnType<typeof startLocalFunctions>>;
+  try {
+    functions = await startLocalFunctions({
+      bucket: opts.bucket,
+      stream: opts.stream,
+      port: opts.port,
+      workerConcurrency: Math.max(1, opts.workers),
+      tickMs: opts.tick,
+      jobModules,
+      ...(opts.coordinatorMemory !== undefined ? { coordinatorMemoryMb: opts.coordinatorMemory } : {}),
+      ...(opts.workerMemory !== undefined ? { workerMemoryMb: opts.workerMemory } : {}),
+      ...(opts.coordinatorTimeout !== undefined
+        ? { coordinatorTimeoutMs: opts.coordinatorTimeout * 1000 }
+        : {}),
+    });
+  } catch (error) {
+    const taken = takenPortSentence(error, '--port');
+    if (taken === undefined) throw error;
+    process.stderr.write(`sluice lambda-host: ${taken}\n`);
+    return EXIT.invalid;
+  }
   const deployed = jobModules.length > 0 ? `, modules ${jobModules.map((m) => m.name).join(', ')}` : '';
   process.stderr.write(
     `serving control, coordinator and worker on ${functions.url} (bucket ${opts.bucket}, stream ${opts.stream}${deployed}); ` +

@@ -21,6 +21,7 @@ import {
   parseWorkers,
 } from './optionParsers';
 import { reportInvalid } from './reportInvalid';
+import { takenPortSentence } from './takenPortSentence';
 
 /** How often `sluice run` checks that the process that started it is still there. */
 export const PARENT_CHECK_MS = 1000;
@@ -114,7 +115,8 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
     // Before the job starts, so that a taken port fails the command before the store is locked.
     ui = await LocalUi.start(opts);
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${takenPortSentence(error, '--ui') ?? message}\n`);
     return EXIT.invalid;
   }
   try {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseUiPort } from '../../ui/LocalUi';
 import { EXIT, type ExitWith } from './exitCodes';
+import { takenPortSentence } from './takenPortSentence';
 
 /** The flags of `sluice ui`, as commander reads them. */
 interface UiCommandOptions {
@@ -57,6 +58,12 @@ async function awsUi(opts: UiCommandOptions): Promise<number> {
       server = tunePage;
     }
   } catch (error) {
+    // A taken port is a command-line problem (exit 2), as a bad flag is; the rest is the UI failing to start.
+    const taken = takenPortSentence(error, '--port');
+    if (taken !== undefined) {
+      log(`sluice ui: ${taken}\n`);
+      return EXIT.invalid;
+    }
     const { withAwsSetupHint } = await import('../../aws/awsSetupHint');
     process.stderr.write(`sluice ui: ${withAwsSetupHint(error)}\n`);
     return EXIT.failed;
