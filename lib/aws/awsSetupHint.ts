@@ -7,9 +7,18 @@
  * process.stderr.write(`sluice produce: ${withAwsSetupHint(error)}\n`);
  * // sluice produce: Region is missing: set AWS_REGION (us-east-1, say), or a region in your AWS profile
  */
-export function withAwsSetupHint(error: unknown): string {
-  const e = error as { name?: unknown; message?: unknown } | null;
+export function withAwsSetupHint(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const e = error as { name?: unknown; message?: unknown; code?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(error);
+  // The emulator recipes export AWS_ENDPOINT_URL: a shell without it reaches for AWS, one with a stale port
+  // reaches nothing. The SDK's words name the host, not the setting that chose it.
+  const endpoint = env.AWS_ENDPOINT_URL;
+  if (e?.code === 'ECONNREFUSED' && endpoint !== undefined) {
+    return `${message}: nothing answers at AWS_ENDPOINT_URL (${endpoint}); start the emulator, or set the variable to the port it listens on`;
+  }
+  if (e?.code === 'ENOTFOUND' && endpoint === undefined && /amazonaws\.com/.test(message)) {
+    return `${message}: AWS cannot be reached from here; for an emulator, export AWS_ENDPOINT_URL as its recipe does`;
+  }
   if (message === 'Region is missing') {
     return `${message}: set AWS_REGION (us-east-1, say), or a region in your AWS profile`;
   }

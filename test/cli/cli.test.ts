@@ -339,6 +339,23 @@ describe('sluice produce', () => {
     expect(noCredentials.code).toBe(1);
     expect(noCredentials.stderr).toContain('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   });
+
+  it('says that nothing answers at AWS_ENDPOINT_URL when the emulator is not there', async () => {
+    // given an endpoint on a loopback port where nothing listens (an emulator stopped, or started on another port)
+    const port = await freePort();
+    // when it runs with the recipe's other settings
+    const refused = await produceWithout({
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    });
+    // then it names the setting that chose the address, not only the SDK's "connect ECONNREFUSED"
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `nothing answers at AWS_ENDPOINT_URL (http://127.0.0.1:${port}); start the emulator, or set the variable`,
+    );
+  });
 });
 
 describe('a port that is taken', () => {
