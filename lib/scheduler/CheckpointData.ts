@@ -63,6 +63,12 @@ export interface CheckpointData {
    * restart that computes one again writes none of its letters. Absent in checkpoints written before.
    */
   readonly deadLetters?: WrittenDeadLetters;
+  /**
+   * Backpressure's latest rate of each rate-limited input, records per second, by input stream id: a restart (on
+   * Lambda, every coordinator handover) starts from it rather than from no bound at all. Absent in checkpoints
+   * written before, and when backpressure is off.
+   */
+  readonly rates?: Readonly<Record<string, number>>;
   readonly writtenAt: string;
 }
 
@@ -171,5 +177,14 @@ function fieldProblem(checkpoint: Partial<CheckpointData>): string | undefined {
     !(isObject(settings) && Object.values(settings).every((v) => typeof v === 'string'))
   )
     return 'its resumeSettings is not an object of strings';
+  const rates = checkpoint.rates;
+  if (
+    rates !== undefined &&
+    !(
+      isObject(rates) &&
+      Object.values(rates).every((r) => typeof r === 'number' && Number.isFinite(r) && r > 0)
+    )
+  )
+    return 'its rates is not an object of positive numbers of records per second';
   return undefined;
 }

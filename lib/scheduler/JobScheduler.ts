@@ -128,6 +128,9 @@ export class JobScheduler {
       input.restoreBlocks(checkpoint.inputs[input.id] ?? {}, checkpoint.lastCompletedBatch);
       const position = checkpoint.sources[input.id];
       if (position !== undefined) input.source.restorePosition?.(position);
+      // Backpressure's bound, not the source's cap: a restart that turned backpressure off takes none of it.
+      const rate = checkpoint.rates?.[input.id];
+      if (rate !== undefined && this.ssc.backpressure.enabled) input.rateLimit?.update(rate);
     }
     await this.ssc.env().restoreOutputPositions(checkpoint.outputs);
   }
@@ -458,10 +461,13 @@ export class JobScheduler {
       }
       const inputs: Record<string, Record<string, InputBlockInfo>> = {};
       const sources: Record<string, unknown> = {};
+      const rates: Record<string, number> = {};
       for (const input of this.ssc.graph.inputs) {
         inputs[input.id] = Object.fromEntries([...input.blocks].map(([t, info]) => [String(t), info]));
         const position = input.source.checkpointPosition?.();
         if (position !== undefined) sources[input.id] = position;
+        const rate = this.ssc.backpressure.enabled ? input.rateLimit?.estimatedRate : undefined;
+        if (rate !== undefined) rates[input.id] = rate;
       }
       const data: CheckpointData = {
         version: 1,
@@ -477,6 +483,7 @@ export class JobScheduler {
         stored: this.ssc.persistence.storedDatasets(this.committedThrough),
         outputs: await env.outputPositions([...this.ssc.jsonlPaths]),
         deadLetters: this.deadLetters.written(),
+        ...(Object.keys(rates).length > 0 ? { rates } : {}),
         writtenAt: new Date().toISOString(),
       };
       // An idle batch's checkpoint differs from the last one only in its batch times (see `RedundantCheckpoints`).

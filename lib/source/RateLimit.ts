@@ -49,6 +49,11 @@ export class RateLimit {
     this.estimatedRatePerSec = positiveRate('the estimated rate', ratePerSec);
   }
 
+  /** Backpressure's latest estimate for the whole source (its `initialRatePerSec` before one); undefined: none. */
+  get estimatedRate(): number | undefined {
+    return this.estimatedRatePerSec;
+  }
+
   /** What the batch ending at `batchTime` may take, per shard. */
   forBatch(batchTime: number, intervalMs: number): BatchLimit {
     return {

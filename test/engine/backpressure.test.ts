@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { StreamingContext } from '../../lib/StreamingContext';
+import { readCheckpoint } from '../../lib/scheduler/CheckpointData';
 import { DelayTrend } from '../../lib/scheduler/DelayTrend';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { judgeStability } from '../../lib/scheduler/judgeStability';
@@ -26,7 +27,10 @@ describe('backpressure on an overloaded job (virtual time on the logical clock)'
   });
 
   /** 2,000 tweets a second into a job that processes 800 a second; the batches and the tweet ids they took. */
-  async function overload(backpressure: BackpressureOptions) {
+  async function overload(
+    backpressure: BackpressureOptions,
+    { storeName = backpressure.enabled ? 'on' : 'off', batches = BATCHES, resume = false } = {},
+  ) {
     const clock = new VirtualClock();
     const ssc = new StreamingContext({ batchIntervalMs: 1000, defaultPartitions: 1, backpressure });
     ssc
@@ -36,11 +40,14 @@ describe('backpressure on an overloaded job (virtual time on the logical clock)'
         return tweet.id;
       })
       .collectBatches('ids');
-    const store = new LocalFolderStore(join(dir, backpressure.enabled ? 'on' : 'off'));
+    const store = new LocalFolderStore(join(dir, storeName));
     connectInProcess(ssc, store, dir);
     const ids: number[][] = [];
     ssc.addListener({ onOutput: (e) => ids.push([...(e.records as number[])]) });
-    const summary = await new JobScheduler(ssc, clock, { name: 'overload' }).run({ batches: BATCHES });
+    const scheduler = new JobScheduler(ssc, clock, { name: 'overload' });
+    const checkpoint = resume ? await readCheckpoint(store) : undefined;
+    if (checkpoint) await scheduler.restore(checkpoint);
+    const summary = await scheduler.run({ batches });
     return { summary, ids };
   }
 
@@ -79,6 +86,23 @@ describe('backpressure on an overloaded job (virtual time on the logical clock)'
     expect(records.at(-1)).toBeLessThanOrEqual(800);
     // and nothing was dropped: the batches took the tweets in order, without a gap, the rest still waiting
     expect(ids.flat()).toEqual(Array.from({ length: ids.flat().length }, (_, i) => i));
+  });
+
+  it('resumes from the last estimate after a restart, not from no bound with the backlog waiting', async () => {
+    // given an overloaded job whose rate came down to what it processes in 20 batches
+    const first = await overload({ enabled: true }, { storeName: 'restart', batches: 20 });
+    expect(first.summary.error).toBeUndefined();
+    const settled = first.summary.batches.at(-1)!.records;
+    expect(settled).toBeLessThanOrEqual(800);
+    // when the job restarts on its store (a kill, or on Lambda the next coordinator invocation) for 3 more
+    const resumed = await overload({ enabled: true }, { storeName: 'restart', batches: 23, resume: true });
+    // then its batches take about the last estimate, not the 24,000 tweets held back, and none is lost or repeated
+    expect(resumed.summary.error).toBeUndefined();
+    const records = resumed.summary.batches.map((b) => b.records);
+    expect(records).toHaveLength(3);
+    expect(Math.max(...records)).toBeLessThanOrEqual(1000);
+    const ids = [...first.ids, ...resumed.ids].flat();
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i));
   });
 });
 

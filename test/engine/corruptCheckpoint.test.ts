@@ -63,6 +63,7 @@ describe('a damaged metadata checkpoint', () => {
       ['outputs', null, 'its outputs is not an object of file sizes'],
       ['outputs', { 'out.jsonl': -5 }, 'its outputs is not an object of file sizes'],
       ['deadLetters', 'x', 'its deadLetters is not a list of [key, batchTime]'],
+      ['rates', { n1: -1 }, 'its rates is not an object of positive numbers of records per second'],
       ['batchIntervalMs', 0, 'its batchIntervalMs is not a positive whole number'],
     ] as const) {
       // when something else changed one field of it
