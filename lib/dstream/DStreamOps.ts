@@ -314,8 +314,9 @@ define('print', function (num = 10, name?: string) {
   );
   // Refused when the job is built, as a job document's `num` is: print(-1) printed `...` for every batch, even
   // an empty one (Spark's take(num + 1) and `length > num` do the same), and print(2.5) showed 3 records.
-  if (!Number.isInteger(num) || num < 1) {
-    const message = `print shows a positive whole number of records, got ${String(num)}`;
+  // print(0) stays allowed, as in Spark: the header, then `...` when the batch holds a record.
+  if (!Number.isInteger(num) || num < 0) {
+    const message = `print shows a whole number of records, 0 or more, got ${String(num)}`;
     throw new StreamGraphError(message, printed.origin, [{ field: 'num', message, value: num }]);
   }
   return printed;

@@ -65,6 +65,18 @@ describe('print', () => {
     const third = [dashes, 'Time: 3000 ms', dashes, ''];
     expect(text).toBe(`${[...first, ...second, ...third].join('\n')}\n`);
   });
+
+  it('prints only the header and an ellipsis with print(0), as Spark does', async () => {
+    // given a job printing 0 records per batch
+    let text = '';
+    // when two batches run, the first with 2 records, the second empty
+    await runBatches(job('printNoRecords'), 2, { write: (t) => (text += t) });
+    // then the first batch shows its header and `...`, the empty one its header alone
+    const dashes = '-------------------------------------------';
+    const first = [dashes, 'Time: 1000 ms', dashes, '...', ''];
+    const second = [dashes, 'Time: 2000 ms', dashes, ''];
+    expect(text).toBe(`${[...first, ...second].join('\n')}\n`);
+  });
 });
 
 describe('saveAsTextFiles', () => {

@@ -721,3 +721,7 @@ export const streamOpsOfPlacedStream = defineJob({ batchIntervalMs: 1000 }, (ssc
 export const saveTextNoPrefix = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc.queueStream([['a']], { partitions: 1 }).saveAsTextFiles('', 'txt');
 });
+
+export const printNoRecords = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream<unknown>([[1, 2], []]).print(0);
+});

@@ -247,6 +247,14 @@ describe('validateJob reports, at the path of the field and with the value found
     expect(issue).toEqual({ path: 'batchIntervalMs', message, value });
   });
 
+  it('a print num of 0, as Spark allows, but not below', () => {
+    // given print outputs showing 0 and -1 records
+    const printing = (num: number) => minimalJob({ outputs: [{ stream: 'words', type: 'print', num }] });
+    // when they are validated, then 0 passes and -1 is refused at its path
+    expect(() => validateJob(printing(0))).not.toThrow();
+    expect(issueAt(issuesOf(printing(-1)), 'outputs[0].num').message).toBe('must be at least 0');
+  });
+
   it("a stream with no ops, in words rather than the schema library's", () => {
     // given a stream whose ops list is empty
     const doc = minimalJob({ streams: { words: { from: 'lines', ops: [] } } });
