@@ -60,6 +60,11 @@ export class InputDStream<T> extends DStream<T> {
   private generator: BlockGenerator<T> | undefined;
   /** How many forgotten batches were computed again (by `slice`), which numbers their blocks' folders. */
   private recomputedBlocks = 0;
+  /**
+   * The blocks of forgotten batches computed again, by batch time: kept out of `blocks`, as the source gives such a
+   * batch again after a restart too, and deleted when the batch is forgotten again or the run ends.
+   */
+  private readonly recomputed = new Map<number, string>();
 
   constructor(
     ssc: StreamingContext,
@@ -163,9 +168,19 @@ export class InputDStream<T> extends DStream<T> {
     this.receiver()?.start(options.timer);
   }
 
-  /** Stops cutting blocks; what no batch took is deleted. */
+  /**
+   * At the end of a run: stops cutting blocks (what no batch took is deleted), and deletes the blocks of forgotten
+   * batches computed again that no later batch forgot (those of the run's last or failed batch): no checkpoint
+   * names them, so nothing would ever delete them after this.
+   */
   async stopReceiving(): Promise<void> {
     await this.generator?.stop();
+    const folders = [...this.recomputed.values()].map((key) => key.slice(0, -'block'.length));
+    this.recomputed.clear();
+    if (folders.length > 0) {
+      const store = this.ssc.env().store;
+      await Promise.all(folders.map((folder) => store.deletePrefix(folder)));
+    }
   }
 
   private receiver(): BlockGenerator<T> | undefined {
@@ -263,9 +278,8 @@ export class InputDStream<T> extends DStream<T> {
     }
     // A forgotten batch computed again gets a folder of its own: the deletion of its old one may still be running,
     // and a block written into it failed that deletion (ENOTEMPTY, which ended the process) or was deleted by it.
-    const key = this.forgot(batchTime)
-      ? this.blockKey(`${batchTime}-${++this.recomputedBlocks}`)
-      : this.blockKey(batchTime);
+    const again = this.forgot(batchTime);
+    const key = again ? this.blockKey(`${batchTime}-${++this.recomputedBlocks}`) : this.blockKey(batchTime);
     const limit = this.rateLimit?.forBatch(batchTime, this.ssc.batchIntervalMs);
     if (isDirectSource(source) && limit && source.takeRange) {
       // A rate-limited batch is the range the source hands out now; recorded, so a restart reruns that range.
@@ -333,7 +347,10 @@ export class InputDStream<T> extends DStream<T> {
     const { bytes, offsets } = encodeSegments(segments);
     // An empty batch stores nothing: its offsets say every partition is empty.
     if (bytes.length > 0) await this.ssc.env().store.put(key, bytes);
-    this.blocks.set(batchTime, { key, offsets, records: records.length });
+    // Only a batch of its time's first computation goes to the checkpoint: a checkpoint naming a forgotten batch's
+    // block read it, after a restart, from the folder deleted once the batch was forgotten again.
+    if (!again) this.blocks.set(batchTime, { key, offsets, records: records.length });
+    else if (bytes.length > 0) this.recomputed.set(batchTime, key);
     return new BlockDataset<T>({ ctx, scope, deps: [], numPartitions: partitions }, key, offsets);
   }
 
@@ -379,6 +396,12 @@ export class InputDStream<T> extends DStream<T> {
     this.recordsPerBatch.delete(batchTime);
     this.took.delete(batchTime);
     this.deleteBlock(batchTime);
+    const again = this.recomputed.get(batchTime);
+    if (again !== undefined) {
+      this.recomputed.delete(batchTime);
+      const store = this.ssc.env().store;
+      this.ssc.cleanup(store.deletePrefix(again.slice(0, -'block'.length)));
+    }
   }
 
   private deleteBlock(batchTime: number): void {

@@ -388,6 +388,25 @@ describe('stream operations on the driver', () => {
     expect(raced).toEqual([]);
   });
 
+  it('deletes the blocks of forgotten batches computed again, with their batch or at the end of the run', async () => {
+    // given slices of the last four batches of a queue, which remembers only its newest batch
+    // when one run ends after five batches, and another at the fourth, which fails after its slice
+    const store = join(dir, 'store');
+    const done = await runBatches(sliceJob('sliceForgottenQueue'), 5, { storeDir: store });
+    const inputsLeft = async () =>
+      (await readdir(join(store, 'input'), { recursive: true })).filter((f) => f.endsWith('block')).sort();
+    const leftAfterDone = await inputsLeft();
+    await rm(store, { recursive: true });
+    const failed = await runBatches(sliceJob('sliceForgottenQueueThenFail'), 5, { storeDir: store });
+    // then the slices held the queue's batches, computed again
+    expect(done.error).toBeUndefined();
+    expect(done.recordsOf('slice').at(-1)?.sort()).toEqual([2, 3, 4, 5]);
+    expect(failed.error?.message).toMatch(/batch 4000 fails after its slice/);
+    // and the store holds no block of a batch computed again: only the failed batch's own, which a restart runs
+    expect(leftAfterDone).toEqual([]);
+    expect(await inputsLeft()).toEqual(['n1/4000/block']);
+  });
+
   it('floors both ends of a slice to batch times, as Spark does', async () => {
     // given slices from t − 1500 to t − 500 ms over 1 s batches
     const result = await runBatches(job('sliceUnaligned'), 4);

@@ -30,3 +30,20 @@ const sliceUnreplayable = (rememberMs?: number) =>
   });
 export const sliceForgottenUnreplayable = sliceUnreplayable();
 export const sliceRememberedUnreplayable = sliceUnreplayable(2000);
+
+/**
+ * slice(t − 3000, t) over a queue, which remembers only its newest batch, so each slice computes the older batches
+ * again; the batch at `failAt` fails after its slice, ending the run.
+ */
+const sliceQueue = (failAt?: number) =>
+  defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+    const s = ssc.queueStream([[1], [2], [3], [4], [5]]);
+    s.foreachRDD(async (_ds, t) => {
+      const datasets = await s.slice(t - 3000, t);
+      const records = (await Promise.all(datasets.map((d) => d.collect()))).flat();
+      if (t === failAt) throw new Error(`batch ${t} fails after its slice`);
+      ssc.emitOutput({ output: 'slice', type: 'foreachRDD', batchTime: t, records, count: records.length });
+    }, 'slice');
+  });
+export const sliceForgottenQueue = sliceQueue();
+export const sliceForgottenQueueThenFail = sliceQueue(4000);
