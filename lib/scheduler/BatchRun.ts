@@ -40,11 +40,14 @@ export class BatchRun {
   /**
    * @param ledger the letters written already, by this batch and earlier ones; default: this batch's only.
    * @param oldestRunning the oldest batch the scheduler has not completed yet, this one at most (see `evictBefore`).
+   * @param logLabel how log lines name the batch after the word "batch" (see `batchLogLabel`); default
+   * `<batchTime> ms`.
    */
   constructor(
     readonly batchTime: number,
     private readonly ledger = new DeadLetterLedger(),
     private readonly oldestRunning: () => number = () => batchTime,
+    readonly logLabel = `${batchTime} ms`,
   ) {}
 
   /**

@@ -179,7 +179,8 @@ export class DAGScheduler {
       last = result.error;
       origin = result.origin ?? origin;
       // The last failure is not logged here: it fails the batch, and the batch's failure names it.
-      if (attempt + 1 < this.maxTaskAttempts) logRetry(this.log, task, attempt, this.maxTaskAttempts, result);
+      if (attempt + 1 < this.maxTaskAttempts)
+        logRetry(this.log, task, batch.logLabel, attempt, this.maxTaskAttempts, result);
     }
     throw new TaskFailedError(
       task.stage.stageId,
@@ -311,7 +312,7 @@ class StragglerWatch {
         const { batchTime, stage, partition } = attempt.task;
         const runningMs = Math.round(now - attempt.startedAt);
         this.log.info(
-          `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms has run ${runningMs} ms, past the ` +
+          `Task ${partition} of stage ${stage.stageId} of batch ${this.batch.logLabel} has run ${runningMs} ms, past the ` +
             `straggler threshold of ${Math.round(threshold)} ms: launched a speculative copy`,
           { batchTime, stageId: stage.stageId, partition, runningMs, thresholdMs: Math.round(threshold) },
         );
@@ -348,6 +349,7 @@ interface RunningAttempt {
 function logRetry(
   log: Logger,
   task: TaskPlan,
+  batchLabel: string,
   attempt: number,
   maxAttempts: number,
   failure: Extract<TaskResult, { ok: false }>,
@@ -356,7 +358,7 @@ function logRetry(
   // The first line says what failed; a stack trace would make one event many lines.
   const error = failure.error.split('\n')[0] ?? failure.error;
   log.warn(
-    `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms failed on attempt ${attempt + 1} of ` +
+    `Task ${partition} of stage ${stage.stageId} of batch ${batchLabel} failed on attempt ${attempt + 1} of ` +
       `${maxAttempts}${failure.origin ? ` in ${failure.origin}` : ''}; retrying: ${error}`,
     {
       batchTime,

@@ -3,6 +3,7 @@ import type { DeadLetter } from '../dataset/TaskContext';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
 import { BatchRun, type OutputJob, runInOutputJob } from './BatchRun';
+import { batchLogLabel } from './batchDateLabel';
 import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './CheckpointData';
 import type { Clock } from './Clock';
 import { crashPoint } from './crashPoint';
@@ -270,7 +271,9 @@ export class JobScheduler {
 
   /** Runs a batch's jobs; undefined when a stop came before the batch started (it stays pending). */
   private async runBatch(batchTime: number, dueAt: number, jobs: Job[]): Promise<BatchInfo | undefined> {
-    const batch = new BatchRun(batchTime, this.deadLetters, () => this.oldestPending(batchTime));
+    const dueAtMs = this.clock.kind === 'system' ? dueAt : undefined;
+    const logLabel = batchLogLabel(batchTime, dueAtMs, this.ssc.batchIntervalMs);
+    const batch = new BatchRun(batchTime, this.deadLetters, () => this.oldestPending(batchTime), logLabel);
     let started: number | undefined;
     let error: string | undefined;
     let skipped = false;
@@ -362,7 +365,7 @@ export class JobScheduler {
       try {
         await written;
         for (const l of this.ssc.streamingListeners) l.onDeadLetters?.(batch.deadLetters);
-        logDeadLetters(this.ssc.env().log ?? silentLogger, batchTime, batch.deadLetters);
+        logDeadLetters(this.ssc.env().log ?? silentLogger, batch, batch.deadLetters);
       } catch (failure) {
         error ??= failure instanceof Error ? failure.message : String(failure);
         this.deadLetters.release(batchTime);
@@ -522,11 +525,15 @@ function blocksByDataset(blockKeys: readonly string[]): Map<string, string[]> {
 }
 
 /** One line a batch for its dead letters, once they are written: how many, and the first one's op and error. */
-function logDeadLetters(log: Logger, batchTime: number, letters: readonly DeadLetter[]): void {
+function logDeadLetters(
+  log: Logger,
+  { batchTime, logLabel }: BatchRun,
+  letters: readonly DeadLetter[],
+): void {
   const first = letters[0]!;
   const where = first.op ?? first.dataset;
   log.warn(
-    `Batch ${batchTime} ms: ${letters.length} record(s) dead-lettered; the first by ${where}: ${first.error}`,
+    `Batch ${logLabel}: ${letters.length} record(s) dead-lettered; the first by ${where}: ${first.error}`,
     { batchTime, deadLetters: letters.length, op: where, error: first.error },
   );
 }

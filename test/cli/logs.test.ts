@@ -87,9 +87,18 @@ describe('sluice run logs', () => {
       ['run', job, '--batches', '1', '--workers', '0', '--store', join(dir, 'store')],
       dir,
     );
-    // then its batch line carries the UTC date the UI's batch tables show
+    // then its batch line carries the UTC date the UI's batch tables show, and so does its task's retry line
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/^Batch 1000 ms \(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d UTC\): total delay/m);
+    const date = /^Batch 1000 ms \((\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) UTC\): total delay/m.exec(
+      result.stderr,
+    )?.[1];
+    expect(date).toBeDefined();
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^Task \\d of stage 0 of batch 1000 ms \\(${date} UTC\\) failed on attempt 1 of 4 .*; retrying`,
+        'm',
+      ),
+    );
   });
 
   it('hides info lines at --log-level warn, and keeps the warnings', async () => {

@@ -1,3 +1,4 @@
+import { batchLogLabel } from '../../scheduler/batchDateLabel';
 import type { BatchInfo } from '../../scheduler/StreamingListener';
 
 /** Batches in a row of growing total delay after which the CLI says the configuration is not stable. */
@@ -11,8 +12,7 @@ export const UNSTABLE_AFTER = 10;
  */
 export function formatBatchLine(info: BatchInfo, growingFor = 0, batchIntervalMs = 1000): string {
   const s = (ms: number) => (ms / 1000).toFixed(3);
-  const date = info.dueAtMs === undefined ? '' : ` (${batchDateLabel(info.dueAtMs, batchIntervalMs)} UTC)`;
-  const base = `Batch ${info.batchTime} ms${date}: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
+  const base = `Batch ${batchLogLabel(info.batchTime, info.dueAtMs, batchIntervalMs)}: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
     info.schedulingDelayMs,
   )} s, processing ${s(info.processingTimeMs)} s), ${info.records} records in, ${info.tasks} tasks`;
   const dead = info.deadLetters > 0 ? `, ${info.deadLetters} dead letters` : '';
@@ -28,13 +28,4 @@ export function formatBatchLine(info: BatchInfo, growingFor = 0, batchIntervalMs
   const trend =
     growingFor >= UNSTABLE_AFTER ? `; total delay has grown ${growingFor} batches in a row: not stable` : '';
   return info.error ? `${base}${cost}${dead}; FAILED: ${info.error}` : `${base}${cost}${dead}${trend}`;
-}
-
-/**
- * A batch's date as the Streaming UI writes it (`batchDateLabel` of `lib/ui/static/pageFormat.js`, a browser file
- * this one cannot import; a test holds the two equal): UTC, with milliseconds when the interval is under a second.
- */
-function batchDateLabel(dueAtMs: number, batchIntervalMs: number): string {
-  const iso = new Date(dueAtMs).toISOString();
-  return `${iso.slice(0, 10).replaceAll('-', '/')} ${iso.slice(11, batchIntervalMs < 1000 ? 23 : 19)}`;
 }
