@@ -250,6 +250,7 @@ export class ControlPlane {
     const checkpoint = await readCheckpoint(this.records.jobStore(name), {
       file: `s3://${this.records.bucket}/${jobStorePrefix(name)}${METADATA_KEY}`,
     });
+    const pending = checkpoint?.pendingBatches ?? [];
     return {
       ok: true,
       job: name,
@@ -257,7 +258,12 @@ export class ControlPlane {
       // A running job with no new input sleeps: no Lambda runs until the tick finds records.
       ...(control.asleep ? { asleep: true, asleepAfterBatch: control.asleep.lastBatch } : {}),
       lastCompletedBatch: checkpoint?.lastCompletedBatch ?? 0,
-      pendingBatches: checkpoint?.pendingBatches ?? [],
+      // A stopped job's pending batches run only when it is started again (from its checkpoint, as Spark reruns a
+      // checkpoint's pending times on restart), or never (a reset, a fresh start): listed as pending, they read as
+      // batches about to run.
+      ...(control.state === 'running'
+        ? { pendingBatches: pending }
+        : { pendingBatches: [], pendingUntilStart: pending }),
       batches: metrics.slice(-last),
       // What the batches reported cost, together (each batch's own is in its `cost`).
       cost: costOf(metrics.slice(-last)),

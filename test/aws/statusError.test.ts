@@ -1,4 +1,7 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Client } from '../../lib/aws/awsClients';
+import { METADATA_KEY } from '../../lib/scheduler/CheckpointData';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
@@ -55,5 +58,23 @@ describe('a failed batch on the serverless runtime', () => {
     const status = await invoke('coordinator', { action: 'status', job: name, last: 10 });
     expect(status.batches).toHaveLength(1);
     expect(status.batches[0].error).toMatch(expected);
+  });
+
+  it('leaves the stopped job no pending batch, and lists the batch a start reruns apart', async () => {
+    // given the same failing job reading an S3 prefix, a source that cannot replay a batch, so that its
+    // checkpoint records the batch as pending when it is generated
+    const stopped = `${name}-s3`;
+    const s3Job = { ...job, name: stopped, sources: { lines: { type: 's3Prefix', bucket, prefix: 'in/' } } };
+    await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: 'in/a.txt', Body: 'a b\nb c\n' }));
+    // when its first batch fails, which stops the job, and a stop is sent too
+    const started = await invoke('coordinator', { action: 'start', job: s3Job, batches: 1 });
+    expect(started.ok).toBe(false);
+    expect(JSON.parse(await serverless.text(`jobs/${stopped}/store/${METADATA_KEY}`)).pendingBatches).toEqual(
+      [1000],
+    );
+    await invoke('coordinator', { action: 'stop', job: stopped });
+    // then the status event shows no batch about to run, and the one a start runs again under its own name
+    const status = await invoke('coordinator', { action: 'status', job: stopped, last: 10 });
+    expect(status).toMatchObject({ state: 'stopped', pendingBatches: [], pendingUntilStart: [1000] });
   });
 });
