@@ -115,6 +115,11 @@ export abstract class DStream<T = unknown> {
     return dataset;
   }
 
+  /** Records that the stream forgot its batch at `batchTime` (see `forgot`). */
+  protected markForgotten(batchTime: number): void {
+    this.forgottenThroughMs = Math.max(this.forgottenThroughMs, batchTime);
+  }
+
   /** True when this process computed the stream's batch at `batchTime` and then forgot it (see `clearMetadata`). */
   protected forgot(batchTime: number): boolean {
     return batchTime <= this.forgottenThroughMs;
@@ -298,7 +303,7 @@ export abstract class DStream<T = unknown> {
     const forgets = (time: number) => (this.mustCheckpoint ? time < from : time <= keepAfter);
     for (const time of [...this.generated.keys()]) {
       if (forgets(time)) {
-        this.forgottenThroughMs = Math.max(this.forgottenThroughMs, time);
+        this.markForgotten(time);
         this.generated.delete(time);
         this.unpersist(time, this.computed.get(time));
         this.computed.delete(time);

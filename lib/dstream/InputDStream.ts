@@ -388,7 +388,12 @@ export class InputDStream<T> extends DStream<T> {
     const forParents = super.clearMetadata(keepAfter);
     // Blocks restored from a checkpoint that this process never read (a stateless job reads only the batches
     // after the restart) are no dataset of it, so the base never forgets them: the same rule deletes them here.
-    for (const time of [...this.blocks.keys()]) if (time <= keepAfter) this.deleteBlock(time);
+    // They count as forgotten: a slice over one computes it again from a source that replays it, or is refused.
+    for (const time of [...this.blocks.keys()]) {
+      if (time > keepAfter) continue;
+      this.deleteBlock(time);
+      this.markForgotten(time);
+    }
     return forParents;
   }
 

@@ -407,6 +407,34 @@ describe('stream operations on the driver', () => {
     expect(await inputsLeft()).toEqual(['n1/4000/block']);
   });
 
+  it('slices, after a restart, a batch the run before forgot once its last checkpoint was written', async () => {
+    // given slices of the last four batches of a queue, run for three batches and stopped
+    const store = join(dir, 'store');
+    const first = await runBatches(sliceJob('sliceForgottenQueue'), 3, { storeDir: store });
+    expect(first.error).toBeUndefined();
+    // when the job resumes on its store for two more batches
+    const resumed = await runBatches(sliceJob('sliceForgottenQueue'), 5, { storeDir: store });
+    // then each slice holds the queue's batches: batch 3000's block, named by the last checkpoint and deleted by
+    // the cleanup after it, is forgotten at the restore too and computed again, not read (ENOENT)
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.recordsOf('slice').map((b) => [...b].sort())).toEqual([
+      [1, 2, 3, 4],
+      [2, 3, 4, 5],
+    ]);
+  });
+
+  it('refuses, after a restart, to slice such a batch of a source that cannot give it again', async () => {
+    // given slice(t − 1000, t) over a source that cannot replay a batch, run for one batch and stopped
+    const store = join(dir, 'store');
+    const first = await runBatches(sliceJob('sliceForgottenUnreplayable'), 1, { storeDir: store });
+    expect(first.error).toBeUndefined();
+    // when the job resumes on its store for one more batch
+    const resumed = await runBatches(sliceJob('sliceForgottenUnreplayable'), 2, { storeDir: store });
+    // then batch 1000, forgotten after the last checkpoint, is refused as it is without a restart, not handed the
+    // record arriving now
+    expect(resumed.error?.message).toMatch(/no longer holds its batch of 1000 ms/);
+  });
+
   it('floors both ends of a slice to batch times, as Spark does', async () => {
     // given slices from t − 1500 to t − 500 ms over 1 s batches
     const result = await runBatches(job('sliceUnaligned'), 4);
