@@ -209,13 +209,26 @@ export class FunctionRegistry {
         throw new Error(`the expression at ${path} ${spent ?? `failed: ${messageOf(error)}`}`);
       }
       // A function (`function($x){…}`, `$uppercase`, `$substring(?, 1)`) is no record: no output can write it, no
-      // thread can send it, and JSON turns it into a circular structure. It costs its record, not the batch.
-      if ((typeof result === 'object' && result !== null) || typeof result === 'function') {
-        if (holdsFunction(result)) {
-          throw new Error(
-            `the expression at ${path} gave a function, not a value; a record cannot hold one: call it, or leave it out`,
-          );
-        }
+      // thread can send it, and JSON turns it into a circular structure. A number past ±1.8e308 (`v * 1e308`, which
+      // this JSONata computes without complaint) is written as null by every output, silently. Either costs its
+      // record, not the batch. Only the result counts: an Infinity compared on the way (`v * 1e308 > 5`) is fine.
+      const unwritable =
+        typeof result === 'number'
+          ? Number.isFinite(result)
+            ? undefined
+            : result
+          : (typeof result === 'object' && result !== null) || typeof result === 'function'
+            ? unwritablePart(result)
+            : undefined;
+      if (unwritable === 'function') {
+        throw new Error(
+          `the expression at ${path} gave a function, not a value; a record cannot hold one: call it, or leave it out`,
+        );
+      }
+      if (unwritable !== undefined) {
+        throw new Error(
+          `the expression at ${path} gave ${unwritable}, a number JSON cannot write (every output would write null): keep its numbers within ±1.8e308`,
+        );
       }
       return result;
     };
@@ -297,26 +310,32 @@ function checkName(name: unknown): void {
   }
 }
 
-/** True when a value an expression gave is, or holds, a function of JSONata's or of JavaScript's. */
-function holdsFunction(value: unknown): boolean {
+/**
+ * What no output can write in a value an expression gave: `'function'` when it is, or holds, a function of JSONata's
+ * or of JavaScript's; a number past ±1.8e308 (or NaN) it holds; undefined when it is all writable.
+ */
+function unwritablePart(value: unknown): 'function' | number | undefined {
   const pending: unknown[] = [value];
   while (pending.length > 0) {
     const item = pending.pop();
-    if (typeof item === 'function') return true;
+    if (typeof item === 'function') return 'function';
     if (typeof item !== 'object' || item === null) continue;
     if (Array.isArray(item)) {
-      for (const element of item)
+      for (const element of item) {
         if (typeof element === 'object' || typeof element === 'function') pending.push(element);
+        else if (typeof element === 'number' && !Number.isFinite(element)) return element;
+      }
       continue;
     }
     const marked = item as { _jsonata_lambda?: unknown; _jsonata_function?: unknown };
-    if (marked._jsonata_lambda === true || marked._jsonata_function === true) return true;
+    if (marked._jsonata_lambda === true || marked._jsonata_function === true) return 'function';
     for (const key in item) {
       const field = (item as Record<string, unknown>)[key];
       if (typeof field === 'object' || typeof field === 'function') pending.push(field);
+      else if (typeof field === 'number' && !Number.isFinite(field)) return field;
     }
   }
-  return false;
+  return undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -106,6 +106,25 @@ for (const workers of [0, 2]) {
       );
     });
 
+    it('dead-letters a record whose expression gives a number past ±1.8e308, at any depth', async () => {
+      // given sums past the largest double (JSONata checks products, not sums): alone, inside an object or a list,
+      // and one only compared
+      const expr =
+        '$ = 1 ? $ + 1.7e308 + 1.7e308 : $ = 2 ? {"v": 0 - 1.7e308 - 1.7e308} : $ = 3 ? [1, [$sum([1.7e308, 1.7e308])]] : $ = 4 ? (1.7e308 + 1.7e308) > $ : {"n": $}';
+      const job = expressionJob(expr, [1, 2, 3, 4, 5], {});
+      // when the batch runs
+      const result = await runBatches(job, 1, { workers });
+      // then the comparison and the plain record are written, and the three infinite results are dead letters
+      // that say why (every output would have written them as null)
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('out')).toEqual([[true, { n: 5 }]]);
+      expect(deadLetterErrors(result.deadLetters)).toEqual([
+        expect.stringContaining('streams.out.ops[0].expr gave Infinity, a number JSON cannot write'),
+        expect.stringContaining('streams.out.ops[0].expr gave -Infinity, a number JSON cannot write'),
+        expect.stringContaining('streams.out.ops[0].expr gave Infinity, a number JSON cannot write'),
+      ]);
+    });
+
     it('dead-letters a record whose expression gives a function, and writes the others', async () => {
       // given expressions that give a function: a lambda, a built-in, a partial application, one inside an object
       const expr =
