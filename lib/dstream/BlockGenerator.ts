@@ -147,6 +147,14 @@ export class BlockGenerator<T> {
     this.writes = [];
     await Promise.allSettled(writes);
     const store = this.options.store();
-    await Promise.all(orphans.map((block) => store.deletePrefix(block.key.slice(0, -'block'.length))));
+    await Promise.all(orphans.map((block) => store.deletePrefix(blockFolder(block.key))));
   }
+}
+
+/**
+ * The folder of a block key, a received block's (`…/b-<run>-<n>/block`) or a batch's (`input/n1/1000/block`):
+ * each block has a folder of its own, so deleting the folder deletes that block and no other.
+ */
+export function blockFolder(key: string): string {
+  return key.slice(0, -'block'.length);
 }

@@ -17,7 +17,7 @@ import {
   type Source,
 } from '../source/Source';
 import { encodeSegments } from '../storage/SegmentedBlob';
-import { BlockGenerator, type BlockTimer } from './BlockGenerator';
+import { BlockGenerator, type BlockTimer, blockFolder } from './BlockGenerator';
 import { DStream } from './DStream';
 
 /** Settings of an {@link InputDStream}. */
@@ -175,7 +175,7 @@ export class InputDStream<T> extends DStream<T> {
    */
   async stopReceiving(): Promise<void> {
     await this.generator?.stop();
-    const folders = [...this.recomputed.values()].map((key) => key.slice(0, -'block'.length));
+    const folders = [...this.recomputed.values()].map(blockFolder);
     this.recomputed.clear();
     if (folders.length > 0) {
       const store = this.ssc.env().store;
@@ -228,7 +228,7 @@ export class InputDStream<T> extends DStream<T> {
     const unnamed = keys.filter(
       (key) => key.endsWith('/block') && !named.has(key) && !key.startsWith(ownPrefix),
     );
-    await Promise.all(unnamed.map((key) => store.deletePrefix(key.slice(0, -'block'.length))));
+    await Promise.all(unnamed.map((key) => store.deletePrefix(blockFolder(key))));
   }
 
   protected async compute(batchTime: number): Promise<Dataset<T>> {
@@ -309,7 +309,7 @@ export class InputDStream<T> extends DStream<T> {
     if (isPlannedSource(source)) {
       // The batch is a plan (shard ranges, object keys) that the checkpoint records before the batch runs; the
       // tasks read. The record count is the tasks' to know, so the batch's metrics count none here.
-      const folder = key.slice(0, -'block'.length);
+      const folder = blockFolder(key);
       const store = this.ssc.env().store;
       const read = await source.planBatch(batchTime, this.ssc.batchIntervalMs, this.partitions, {
         folder,
@@ -364,7 +364,7 @@ export class InputDStream<T> extends DStream<T> {
     const source = this.source;
     if (!read || !isPlannedSource(source)) return;
     const store = this.ssc.env().store;
-    const folder = this.blockKey(batchTime).slice(0, -'block'.length);
+    const folder = blockFolder(this.blockKey(batchTime));
     const ctx = { folder, readReport: (key: string) => store.get(key) };
     // Described before the count, which takes the reports in: a source reads each report once (a Kinesis source
     // caches it until then), so the description costs no request of its own; one that fails leaves the page without
@@ -405,7 +405,7 @@ export class InputDStream<T> extends DStream<T> {
     if (again !== undefined) {
       this.recomputed.delete(batchTime);
       const store = this.ssc.env().store;
-      this.ssc.cleanup(store.deletePrefix(again.slice(0, -'block'.length)));
+      this.ssc.cleanup(store.deletePrefix(blockFolder(again)));
     }
   }
 
@@ -416,14 +416,14 @@ export class InputDStream<T> extends DStream<T> {
     if (info?.blocks) {
       // Received blocks: each has its own folder (`…/b-<run>-<n>/`), so deleting one touches no other.
       const store = this.ssc.env().store;
-      const folders = info.blocks.map((block) => block.key.slice(0, -'block'.length));
+      const folders = info.blocks.map((block) => blockFolder(block.key));
       this.ssc.cleanup(Promise.all(folders.map((folder) => store.deletePrefix(folder))).then(() => {}));
       return;
     }
     // Only a batch's own folder: a bare key would be a prefix of other batches' keys (`…/1000` of `…/10000`).
     // A block of the old layout (a bare key, from a checkpoint written before) is left rather than risk that.
     if (info?.key?.endsWith('/block')) {
-      const folder = info.key.slice(0, -'block'.length);
+      const folder = blockFolder(info.key);
       const store = this.ssc.env().store;
       const source = this.source;
       // A planned batch's folder holds its tasks' reports: the source reads what it still needs first.
