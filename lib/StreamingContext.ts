@@ -16,7 +16,7 @@ import type { OutputEvent } from './dstream/DStreamOps';
 import { InputDStream, type InputStreamOptions } from './dstream/InputDStream';
 import { TransformedDStream } from './dstream/TransformedDStream';
 import { UnionDStream } from './dstream/UnionDStream';
-import { CacheMissError, StreamGraphError } from './errors';
+import { CacheMissError, errorText, StreamGraphError } from './errors';
 import type { Logger } from './log/Logger';
 import { StagePlanner } from './plan/StagePlanner';
 import { BatchRun, type OutputJob, runningJob } from './scheduler/BatchRun';
@@ -497,7 +497,7 @@ export class StreamingContext implements DatasetContext {
     const tracked = deletion
       .catch((error: unknown) => {
         this.connected?.env.log?.warn(
-          `A background deletion of blocks no batch needs failed; they stay in the store: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+          `A background deletion of blocks no batch needs failed; they stay in the store: ${errorText(error)}`,
         );
       })
       .finally(() => this.cleanups.delete(tracked));

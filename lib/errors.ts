@@ -192,6 +192,11 @@ export function preview(value: unknown, maxChars = 80): string {
   return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
 }
 
+/** An error as one line names it, `RangeError: …` (a thrown value that is no Error, as text). */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /**
  * A server of Sluice's (the Streaming UI, the Lambda host) could not listen: its port on the loopback is taken.
  * The command that asked for the port completes the sentence with the option that picks another.

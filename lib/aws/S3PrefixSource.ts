@@ -1,4 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { errorText } from '../errors';
 import { Slots } from '../scheduler/Slots';
 import { maxPartBytesOf, planByteRanges } from '../source/ByteRangePlanner';
 import { fileRangeLines } from '../source/fileRangeLines';
@@ -340,8 +341,7 @@ function plannedObjectError(error: unknown, bucket: string, range: S3ObjectRange
       { cause: error },
     );
   }
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new Error(`reading object ${where} failed: ${message}`, { cause: error });
+  return new Error(`reading object ${where} failed: ${errorText(error)}`, { cause: error });
 }
 
 /**

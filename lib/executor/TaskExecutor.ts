@@ -10,7 +10,7 @@ import { persistedBlock } from '../dataset/StateDelta';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, DeadLetterSource, TaskContext } from '../dataset/TaskContext';
 import { UnionDataset } from '../dataset/UnionDataset';
-import { CacheMissError } from '../errors';
+import { CacheMissError, errorText } from '../errors';
 import type { MapStatus, PersistedPartition, TaskPlan, TaskResult } from '../plan/Plan';
 import { crashPoint } from '../scheduler/crashPoint';
 import { Aggregator } from '../shuffle/Aggregator';
@@ -467,7 +467,7 @@ class RunningTask implements TaskContext {
       ...(op !== undefined ? { op } : {}),
       ...(key !== undefined ? { key: writableRecord(key) } : {}),
       fn: fnId,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      error: errorText(error),
       record: writableRecord(record),
       from: this.letterSource(datasetLabel, op),
     });
