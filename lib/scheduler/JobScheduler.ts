@@ -390,7 +390,7 @@ export class JobScheduler {
     );
     const info: BatchInfo = {
       batchTime,
-      ...(this.clock.kind === 'system' ? { dueAtMs: dueAt } : {}),
+      ...(dueAtMs !== undefined ? { dueAtMs } : {}),
       records,
       inputRecords,
       inputs,

@@ -53,7 +53,9 @@ export class TextFileSource implements PlannedSource<string> {
   /** The folder to watch. */
   readonly directory: string;
   /** The folder: the names its position holds are of files there. */
-  readonly readsFrom: string;
+  get readsFrom(): string {
+    return this.directory;
+  }
   /** True when the batch's tasks read the files and the source only plans (the `readsDirectly` option). */
   readonly readsDirectly: boolean;
   private readonly newFilesOnly: boolean;
@@ -79,7 +81,6 @@ export class TextFileSource implements PlannedSource<string> {
       );
     }
     this.directory = directory;
-    this.readsFrom = directory;
     this.newFilesOnly = options.newFilesOnly ?? true;
     this.readsDirectly = options.readsDirectly ?? true;
     this.maxPartBytes = maxPartBytesOf(options.maxPartBytes);
