@@ -15,7 +15,7 @@ export function defaultStoreDir(job: JobSource): string {
   // Named before the document is validated: `null` has no name, and the run then refuses it in words.
   if (job.kind === 'document')
     return storeFolder(String((job.document as { name?: unknown } | null)?.name ?? 'job'));
-  return storeFolder(`${basename(job.path)}${job.exportName ? `-${job.exportName}` : ''}`);
+  return storeFolder(moduleStoreName(job, basename(job.path)));
 }
 
 /**
@@ -27,9 +27,7 @@ export function defaultStoreDir(job: JobSource): string {
 export async function existingStoreDir(job: JobSource): Promise<string> {
   const dir = defaultStoreDir(job);
   if (job.kind === 'document') return dir;
-  const old = storeFolder(
-    `${basename(job.path, extname(job.path))}${job.exportName ? `-${job.exportName}` : ''}`,
-  );
+  const old = storeFolder(moduleStoreName(job, basename(job.path, extname(job.path))));
   if (old === dir || (await stat(dir).catch(() => undefined)) !== undefined) return dir;
   return (await checkpointJobName(old)) === resolve(job.path) ? old : dir;
 }
@@ -44,6 +42,11 @@ async function checkpointJobName(storeDir: string): Promise<string | undefined> 
   } catch {
     return undefined; // no checkpoint, or a damaged one: nothing to resume there
   }
+}
+
+/** A module job's store name: its file's name as given (`clicks.ts`, or `clicks` as before), then its export's. */
+function moduleStoreName(job: { readonly exportName?: string | undefined }, fileName: string): string {
+  return `${fileName}${job.exportName ? `-${job.exportName}` : ''}`;
 }
 
 /** `.sluice/<name>`, with the name made safe as one folder name. */
