@@ -209,9 +209,9 @@ export class FunctionRegistry {
         throw new Error(`the expression at ${path} ${spent ?? `failed: ${messageOf(error)}`}`);
       }
       // A function (`function($x){…}`, `$uppercase`, `$substring(?, 1)`) is no record: no output can write it, no
-      // thread can send it, and JSON turns it into a circular structure. A number past ±1.8e308 (`v * 1e308`, which
-      // this JSONata computes without complaint) is written as null by every output, silently. Either costs its
-      // record, not the batch. Only the result counts: an Infinity compared on the way (`v * 1e308 > 5`) is fine.
+      // thread can send it, and JSON turns it into a circular structure. A number past ±1.8e308 (JSONata checks
+      // products, D1001, but not sums: `1.7e308 + 1.7e308`) is written as null by every output, silently. Either
+      // costs its record, not the batch. Only the result counts: an Infinity compared on the way is fine.
       const unwritable =
         typeof result === 'number'
           ? Number.isFinite(result)
