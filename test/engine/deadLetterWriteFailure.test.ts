@@ -9,7 +9,7 @@ import { JsonlFiles } from '../../lib/local/JsonlFiles';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import { StreamingContext } from '../../lib/StreamingContext';
-import { readCheckpoint } from '../../lib/scheduler/CheckpointData';
+import { type CheckpointData, readCheckpoint } from '../../lib/scheduler/CheckpointData';
 import { SystemClock } from '../../lib/scheduler/Clock';
 import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { driveJob } from '../../lib/scheduler/JobDriver';
@@ -55,70 +55,27 @@ function context(held: Promise<void>): StreamingContext {
   return ssc;
 }
 
-/** Connects `ssc` with a dead-letter file whose append, for `failing` batch, writes the first line and throws. */
-function connect(ssc: StreamingContext, file: string, failing?: { batchTime: number; onFailed: () => void }) {
-  const store = new LocalFolderStore(join(dir, 'store'));
-  const runner = new InProcessRunner(
-    localExecutorEnv({ storeDir: join(dir, 'store'), outputDir: dir, baseDir: dir }, ssc.functions),
-  );
-  const lines = (letters: readonly DeadLetter[]) => letters.map((l) => `${JSON.stringify(l)}\n`);
-  ssc.connect({
-    store,
-    outputs: store,
-    runner,
-    driverRunner: runner,
-    print: () => {},
-    appendJsonl: async () => {},
-    outputPositions: async () => ({ [file]: (await stat(file).catch(() => undefined))?.size ?? 0 }),
-    restoreOutputPositions: async (positions) => {
-      for (const [path, size] of Object.entries(positions)) await truncate(path, size).catch(() => {});
-    },
-    writeDeadLetters: async (letters, batchTime) => {
-      if (batchTime !== failing?.batchTime) return appendFile(file, lines(letters).join(''));
-      await appendFile(file, lines(letters)[0]!);
-      failing.onFailed();
-      throw new Error(`ENOSPC: no space left on device, write '${file}'`);
-    },
-  });
-  return { store, runner };
-}
-
 describe('a dead-letter write that fails part-way', () => {
   it('leaves no checkpoint with the partial letters, so a rerun writes every letter once', async () => {
     // given batch 100 held until batch 200's append stopped after its first letter
-    const file = join(dir, 'dead-letter.jsonl');
     let release = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
     const first = context(held);
-    const { runner } = connect(first, file, { batchTime: 200, onFailed: release });
+    const run1 = connectFiles(first, { batchTime: 200, onFailed: release });
     // when the two batches run on the system clock, batch 100 completing after batch 200 failed
-    const failed = await driveJob(first, new JobScheduler(first, new SystemClock(), { name: 'letters' }), {
-      logicalClock: false,
-      limits: { batches: 2 },
-      runners: [runner],
-    });
+    const failed = await drive(first, run1, 2, 'letters');
     // then batch 200 failed with the write's error, and the run stopped with it
     expect(failed.error?.message).toMatch(/^ENOSPC/);
     expect(failed.batches.find((b) => b.batchTime === 200)?.error).toMatch(/^ENOSPC/);
     // when it runs again from its checkpoint with a disk that has room
     const rerun = context(Promise.resolve());
-    const again = connect(rerun, file);
-    const checkpoint = await readCheckpoint(again.store);
-    const summary = await driveJob(rerun, new JobScheduler(rerun, new SystemClock(), { name: 'letters' }), {
-      logicalClock: false,
-      checkpoint,
-      limits: { batches: 2 },
-      runners: [again.runner],
-    });
+    const run2 = connectFiles(rerun);
+    const summary = await drive(rerun, run2, 2, 'letters', await readCheckpoint(run2.store));
     // then each bad line is in the file once
     expect(summary.error).toBeUndefined();
-    const letters = (await readFile(file, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line).record);
-    expect(letters.sort()).toEqual(['x', 'y', 'z']);
+    expect((await fieldOfLines(run2.letters, 'record')).sort()).toEqual(['x', 'y', 'z']);
   });
 });
 
@@ -152,12 +109,12 @@ function threeBatches(held300: Promise<void>, began300: () => void): StreamingCo
 
 /**
  * Connects `ssc` as the local runtime does (a jsonl file held until commit, sizes in the checkpoint, cut back on a
- * restart) with a dead-letter file whose append for `failing` batch waits for `failing.after`, writes its first
- * line and throws.
+ * restart) with a dead-letter file whose append for `failing` batch waits for `failing.after` (if given), writes its
+ * first line and throws.
  */
 function connectFiles(
   ssc: StreamingContext,
-  failing?: { batchTime: number; after: Promise<void>; onFailed: () => void },
+  failing?: { batchTime: number; after?: Promise<void>; onFailed: () => void },
 ) {
   const letters = join(dir, 'dead-letter.jsonl');
   const numbers = join(dir, 'numbers.jsonl');
@@ -194,6 +151,30 @@ function connectFiles(
   return { store, runner, letters, numbers };
 }
 
+/** Runs `ssc` on the system clock for `batches` batches, from `checkpoint` when given. */
+function drive(
+  ssc: StreamingContext,
+  run: ReturnType<typeof connectFiles>,
+  batches: number,
+  name: string,
+  checkpoint?: CheckpointData,
+) {
+  return driveJob(ssc, new JobScheduler(ssc, new SystemClock(), { name }), {
+    logicalClock: false,
+    ...(checkpoint ? { checkpoint } : {}),
+    limits: { batches },
+    runners: [run.runner],
+  });
+}
+
+/** The `field` of every JSON line of `file`, in file order. */
+async function fieldOfLines(file: string, field: string): Promise<unknown[]> {
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line)[field]);
+}
+
 describe('batches that complete after a failed dead-letter write', () => {
   it('are not checkpointed, and a rerun writes their outputs and letters once', async () => {
     // given batch 200's dead-letter append failing once batch 300 began, and batch 300 held until it failed
@@ -208,41 +189,22 @@ describe('batches that complete after a failed dead-letter write', () => {
     const first = threeBatches(held, began);
     const run1 = connectFiles(first, { batchTime: 200, after: began300, onFailed: release });
     // when the three batches run on the system clock, batch 300 completing after batch 200 failed
-    const failed = await driveJob(first, new JobScheduler(first, new SystemClock(), { name: 'later' }), {
-      logicalClock: false,
-      limits: { batches: 3 },
-      runners: [run1.runner],
-    });
+    const failed = await drive(first, run1, 3, 'later');
     // then batch 200 failed, batch 300 completed, and the checkpoint still ends at batch 100
     expect(failed.error?.message).toMatch(/^ENOSPC/);
     expect(failed.batches.find((b) => b.batchTime === 300)?.error).toBeUndefined();
     expect((await readCheckpoint(run1.store))?.lastCompletedBatch).toBe(100);
     // and batch 300's letter is in the file after batch 200's partial one, its jsonl line held back, unwritten
-    const written = (await readFile(run1.letters, 'utf8')).trim().split('\n');
-    expect(written.map((line) => JSON.parse(line).record)).toEqual(['x', 'y', 'z']);
+    expect(await fieldOfLines(run1.letters, 'record')).toEqual(['x', 'y', 'z']);
     expect((await readFile(run1.numbers, 'utf8')).trim().split('\n')).toHaveLength(1);
     // when it runs again from that checkpoint with a disk that has room
     const rerun = threeBatches(Promise.resolve(), () => {});
     const run2 = connectFiles(rerun);
-    const checkpoint = await readCheckpoint(run2.store);
-    const summary = await driveJob(rerun, new JobScheduler(rerun, new SystemClock(), { name: 'later' }), {
-      logicalClock: false,
-      checkpoint,
-      limits: { batches: 3 },
-      runners: [run2.runner],
-    });
+    const summary = await drive(rerun, run2, 3, 'later', await readCheckpoint(run2.store));
     // then batches 200 and 300 ran again, and every batch's line and every letter is in its file once
     expect(summary.error).toBeUndefined();
-    const batchTimes = (await readFile(run2.numbers, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line).batchTime);
-    expect(batchTimes).toEqual([100, 200, 300]);
-    const letters = (await readFile(run2.letters, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line).record);
-    expect(letters.sort()).toEqual(['x', 'y', 'z']);
+    expect(await fieldOfLines(run2.numbers, 'batchTime')).toEqual([100, 200, 300]);
+    expect((await fieldOfLines(run2.letters, 'record')).sort()).toEqual(['x', 'y', 'z']);
   });
 });
 
