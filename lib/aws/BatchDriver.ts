@@ -4,6 +4,7 @@ import { batchIntervalOf } from '../job/buildDeployedJob';
 import { deployedModules } from '../job/DeployedModules';
 import { batchFields } from '../log/batchFields';
 import type { Logger } from '../log/Logger';
+import { batchLogLabel } from '../scheduler/batchDateLabel';
 import type { CheckpointData } from '../scheduler/CheckpointData';
 import { SystemClock } from '../scheduler/Clock';
 import { DelayTrend } from '../scheduler/DelayTrend';
@@ -294,10 +295,11 @@ export class BatchDriver {
           })}\n`,
         );
         // The batch's one line; a failed batch's is its failure, logged once with the cause.
-        if (info.error) log.error(`Batch ${info.batchTime} ms failed: ${info.error}`, batchFields(entry));
+        const batch = batchLogLabel(info.batchTime, info.dueAtMs, ssc.batchIntervalMs);
+        if (info.error) log.error(`Batch ${batch} failed: ${info.error}`, batchFields(entry));
         else
           log.info(
-            `Batch ${info.batchTime} ms done: ${info.records} records in, total delay ${info.totalDelayMs} ms, ` +
+            `Batch ${batch} done: ${info.records} records in, total delay ${info.totalDelayMs} ms, ` +
               `${invokes} worker invocations, $${cost.dollars.toFixed(6)}`,
             batchFields(entry),
           );

@@ -101,7 +101,10 @@ describe('the Lambda functions’ logs', () => {
     }
     // every worker line is about one task of one batch; so is every coordinator line about a batch
     expect(worker.every((l) => [500, 1000].includes(l.batchTime))).toBe(true);
-    const batchLines = coordinator.filter((l) => /^Batch \d+ ms done/.test(l.message));
+    // named as the CLI and the Streaming UI name it: stream time and UTC date
+    const batchLines = coordinator.filter((l) =>
+      /^Batch \d+ ms \(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\.\d{3} UTC\) done/.test(l.message),
+    );
     expect(batchLines.map((l) => l.batchTime)).toEqual([500, 1000]);
     expect(batchLines.every((l) => l.level === 'INFO' && l.service === 'sluice-coordinator')).toBe(true);
     // one coordinator invocation drove both batches; the worker's lines come from several invocations
