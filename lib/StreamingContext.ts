@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ActionSpec, Dataset, DatasetContext } from './dataset/Dataset';
 import type { DeadLetter } from './dataset/TaskContext';
 import './dataset/DatasetOps';
+import './dataset/NumericOps';
 import { FnScope, FunctionTable, GRAPH_SCOPE } from './dataset/FnScope';
 import { ParallelDataset } from './dataset/ParallelDataset';
 import { PersistenceTracker } from './dataset/PersistenceTracker';

@@ -224,6 +224,11 @@ export abstract class Dataset<T = unknown> {
     }
   }
 
+  /** How many partitions the dataset has (Spark's `getNumPartitions`; the same as `numPartitions`). */
+  getNumPartitions(): number {
+    return this.numPartitions;
+  }
+
   /** The dataset's name across processes (see `GeneratedAs`); undefined when no stream generated it. */
   get generatedAs(): GeneratedAs | undefined {
     return this.generatedHolder.as;

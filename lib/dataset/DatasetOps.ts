@@ -185,6 +185,13 @@ declare module './Dataset' {
     /** The `n` smallest records by `key` (default: the record itself), smallest first (an action; Spark's `takeOrdered`). */
     takeOrdered(n: number, key?: (t: T) => unknown): Promise<T[]>;
     /**
+     * The largest record by `key` (default: the record itself), ordered as `top` orders (an action; Spark's `max`
+     * with `Ordering.by(key)`). It throws for a dataset with no record, as Spark's does.
+     */
+    max(key?: (t: T) => unknown): Promise<T>;
+    /** The smallest record by `key` (default: the record itself), as `max` (an action; Spark's `min`). */
+    min(key?: (t: T) => unknown): Promise<T>;
+    /**
      * Calls `f` once per partition with the partition's records (an action; Spark's `foreachPartition`): the
      * place to open one connection to an external sink per partition rather than per record. `f` may return
      * a promise, which is awaited. A throw fails the partition's task, which is retried, as in Spark.
@@ -623,6 +630,21 @@ define('top', function (this: Dataset<any>, n: number, key?: FnLike) {
 define('takeOrdered', function (this: Dataset<any>, n: number, key?: FnLike) {
   return firstByKey(this, n, key, 1, 'takeOrdered');
 });
+
+for (const [action, sign] of [
+  ['max', -1],
+  ['min', 1],
+] as const) {
+  define(action, async function (this: Dataset<any>, key?: FnLike) {
+    const firsts = await firstByKey(this, 1, key, sign, action);
+    if (firsts.length === 0) {
+      throw new RangeError(
+        `${action}() of an empty dataset: a batch may have no record (or only dead letters); check isEmpty() first`,
+      );
+    }
+    return firsts[0];
+  });
+}
 
 define('foreachPartition', async function (this: Dataset<any>, f: AnyFn) {
   if (typeof f !== 'function') throw new TypeError(`foreachPartition needs a function, got ${typeof f}`);

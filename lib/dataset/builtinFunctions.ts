@@ -1,5 +1,6 @@
 import type { AnyFn } from './FnScope';
 import { pairOf } from './pairOf';
+import { StatCounter } from './StatCounter';
 import { compareValues } from './valueOrder';
 
 /** Orders a partition of `[key, record]` pairs by key (see {@link compareValues}) and gives the records. */
@@ -97,4 +98,38 @@ export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
     mine.length > 0 && theirs.length > 0,
   'builtin:sortedByKey:asc': sortedByKey(1),
   'builtin:sortedByKey:desc': sortedByKey(-1),
+  // A partition's share of `sum()` (Spark's `fold(0.0)(_ + _)`) and of `stats()` (its StatCounter, when it saw a
+  // number): a record that is no finite number is a dead letter, and the partition goes on without it.
+  'builtin:partitionSum': (records: readonly unknown[], _partition: number, fail: FailFn) => {
+    let sum = 0;
+    for (const record of records) if (isNumber(record, 'sum', fail)) sum += record;
+    return [sum];
+  },
+  'builtin:partitionStats': (records: readonly unknown[], _partition: number, fail: FailFn) => {
+    const counter = new StatCounter();
+    for (const record of records) if (isNumber(record, 'stats', fail)) counter.add(record);
+    return counter.count === 0 ? [] : [counter.toParts()];
+  },
 };
+
+type FailFn = (record: unknown, error: unknown) => void;
+
+/**
+ * True for a finite number; anything else is failed as a dead letter. Spark's numeric actions take an RDD of
+ * doubles, which a JS dataset cannot promise; NaN and the infinities are refused too, because a task's result
+ * reaches the driver as JSON on Lambda, which writes them as null, and one would decide the whole result.
+ */
+function isNumber(record: unknown, action: string, fail: FailFn): record is number {
+  if (typeof record === 'number' && Number.isFinite(record)) return true;
+  const what = typeof record === 'number' ? String(record) : `${typeof record} ${describe(record)}`;
+  fail(record, new TypeError(`${action}() needs finite numbers, got ${what}`));
+  return false;
+}
+
+function describe(record: unknown): string {
+  try {
+    return JSON.stringify(record)?.slice(0, 40) ?? String(record);
+  } catch {
+    return String(record);
+  }
+}

@@ -1,4 +1,5 @@
 import './DatasetOps';
+import './NumericOps';
 
 export * from './BlockDataset';
 export * from './CoGroupedDataset';
@@ -19,6 +20,7 @@ export * from './PersistenceTracker';
 export * from './PlaceholderDataset';
 export * from './ReceivedBlocksDataset';
 export * from './ShuffledDataset';
+export * from './StatCounter';
 export * from './State';
 export * from './StateMap';
 export * from './StorageLevel';

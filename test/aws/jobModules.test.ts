@@ -14,7 +14,7 @@ import { LambdaHost } from '../../lib/devhost/LambdaHost';
 import { functionModule } from '../../lib/devhost/localFunctions';
 import { findJobModules } from '../../lib/job/jobModuleFiles';
 import { runBatches } from '../../lib/local/LocalRuntime';
-import { BATCHES, tweetLines } from '../fixtures/jobs/moodJob';
+import { BATCHES, scoreOf, tweetLines } from '../fixtures/jobs/moodJob';
 import { freePort } from '../helpers/freePort';
 import { putShardBatches } from '../helpers/kinesisFeed';
 import { until } from '../helpers/until';
@@ -188,17 +188,27 @@ describe('a TypeScript job module on the serverless runtime', () => {
       );
       const all = tweetLines()
         .flat(2)
-        .map((line) => JSON.parse(line) as { user: string });
-      const clean = all.filter((t) => !spammers.has(t.user)).length;
+        .map((line) => JSON.parse(line) as { user: string; text: string });
+      const cleanTweets = all.filter((t) => !spammers.has(t.user));
+      const clean = cleanTweets.length;
       expect(clean).toBeLessThan(all.length);
       let reported = 0;
+      let scored = 0;
+      let scoreSum = 0;
       for (let k = 0; k < BATCHES; k++) {
         const report = JSON.parse(await s3Text(`outputs/moods/report/${(k + 1) * 1000}.json`));
         reported += report.cleanTweets;
         // the join in the transform took the static spam list's partitioner on Lambda too
         expect(report.partitions).toBe(3);
+        // the workers' partition counters merged in the coordinator agree with the batch's own sum
+        expect(report.scores.count).toBe(report.cleanTweets);
+        expect(report.scores.mean * report.scores.count).toBeCloseTo(report.scores.sum, 9);
+        scored += report.scores.count;
+        scoreSum += report.scores.sum;
       }
       expect(reported).toBe(clean);
+      expect(scored).toBe(clean);
+      expect(scoreSum).toBe(cleanTweets.reduce((sum, t) => sum + scoreOf(t.text), 0));
     } finally {
       delete process.env.MOODS_REPORTS;
       await rm(reports, { recursive: true, force: true });

@@ -38,6 +38,40 @@ describe('the failures of the actions Spark users call in foreachRDD', () => {
     expect(String(result.error)).toMatch(/reduce\(\) of an empty dataset.*use fold\(zero, f\)/);
   });
 
+  it('max() of an empty batch fails the batch, saying to check isEmpty()', async () => {
+    // given a queue whose second batch is empty
+    // when both batches run
+    const result = await runBatches(job('maxOfEmptyBatch'), 2);
+    // then the first batch completes and the second fails with a sentence that says what to do
+    expect(result.batches.map((b) => b.batchTime)).toContain(1000);
+    expect(String(result.error)).toMatch(/max\(\) of an empty dataset.*isEmpty\(\)/);
+  });
+
+  for (const workers of [0, 2]) {
+    it(`sum and stats dead-letter what is no number and count the rest (${workers} workers)`, async () => {
+      // given a batch of three numbers, a string, null and an object, over two partitions
+      // when sum() and stats() run on it
+      const result = await runBatches(job('numericActionsRefuseRecords'), 1, { workers });
+      // then both take the numbers alone, and each dead-letters the other three once, naming itself
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('out')).toEqual([[6, 3, 2]]);
+      const letters = result.deadLetters.map((d) => [d.record, d.error]);
+      expect(letters).toHaveLength(6);
+      expect(letters).toContainEqual([
+        'x',
+        expect.stringMatching(/sum\(\) needs finite numbers, got string "x"/),
+      ]);
+      expect(letters).toContainEqual([
+        null,
+        expect.stringMatching(/stats\(\) needs finite numbers, got object null/),
+      ]);
+      expect(letters).toContainEqual([
+        { n: 4 },
+        expect.stringMatching(/stats\(\) needs .*got object \{"n":4\}/),
+      ]);
+    });
+  }
+
   it('reduce and countByKey dead-letter the records they refuse and count the rest', async () => {
     // given a batch of numbers and a string, reduced with a sum that refuses strings, then counted by key
     // when the batch runs

@@ -537,6 +537,56 @@ export const cases = {
     action: (ds) => ds.takeOrdered(0),
     expected: [[]],
   }),
+  // max and min order as top does, over every partition; with a key they give the record, not the key.
+  maxAndMin: actionCase({
+    input: [
+      [
+        ['a', 2],
+        ['b', 5],
+        ['c', 1],
+        ['d', 4],
+      ],
+      [['x', 9]],
+    ] as [string, number][][],
+    partitions: 3,
+    action: async (ds) => [
+      await ds.max(([, n]) => n),
+      await ds.min(([, n]) => n),
+      await ds.keys().max(),
+      await ds.keys().min(),
+    ],
+    expected: [
+      [['b', 5], ['c', 1], 'd', 'a'],
+      [['x', 9], ['x', 9], 'x', 'x'],
+    ],
+    ordered: true,
+  }),
+  // Spark's DoubleRDDFunctions: each partition's counter merged in the driver, as one pass over all would give;
+  // an empty batch has sum and mean 0, variance NaN (written as null by JSON), as Spark's StatCounter.
+  numericActions: actionCase({
+    input: [[2, 4, 4, 4, 5, 5, 7, 9], [], [1.5]],
+    partitions: 3,
+    action: async (ds) => {
+      const stats = await ds.stats();
+      return [
+        await ds.sum(),
+        stats.count,
+        stats.mean,
+        stats.max,
+        stats.min,
+        stats.variance,
+        await ds.stdev(),
+        await ds.sampleVariance(),
+        await ds.mean(),
+      ];
+    },
+    expected: [
+      [40, 8, 5, 9, 2, 4, 2, 32 / 7, 5],
+      [0, 0, 0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NaN, Number.NaN, Number.NaN, 0],
+      [1.5, 1, 1.5, 1.5, 1.5, 0, 0, Number.NaN, 1.5],
+    ],
+    ordered: true,
+  }),
   first: actionCase({
     input: [[7, 8, 9], [10]],
     partitions: 2,

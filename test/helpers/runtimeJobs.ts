@@ -440,6 +440,22 @@ export const firstOfEmptyBatch = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   });
 });
 
+export const maxOfEmptyBatch = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([[1], []]).foreachRDD(async (ds) => {
+    await ds.max();
+  });
+});
+
+/** The numeric actions over numbers and a few records that are none (a string, null, an object). */
+export const numericActionsRefuseRecords = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream<unknown>([[1, 'x', 2, null, 3, { n: 4 }]], { partitions: 2 }).foreachRDD(async (ds, t) => {
+    const numbers = ds as Dataset<number>;
+    const stats = await numbers.stats();
+    const records = [await numbers.sum(), stats.count, stats.mean];
+    ssc.emitOutput({ output: 'out', type: 'foreachRDD', batchTime: t, records, count: records.length });
+  });
+});
+
 /** A sink that refuses a partition: foreachPartition's task fails, is retried, and the batch fails. */
 export const foreachPartitionThrows = defineJob({ batchIntervalMs: 1000, maxTaskAttempts: 2 }, (ssc) => {
   ssc.queueStream([['a', 'b']]).foreachRDD(async (ds) => {
