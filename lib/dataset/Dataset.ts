@@ -125,8 +125,9 @@ export abstract class Dataset<T = unknown> {
   private readonly lineage: { deps: readonly Dependency[] };
   /** Parents as the plan names them. */
   readonly depSpecs: readonly DependencySpec[];
-  /** True when some function of this dataset can only be resolved in the driver. */
-  readonly driverOnly: boolean;
+  /** The prefix of the driver-only scope (a foreachRDD's body) this dataset was made in, if it was. */
+  private readonly driverScope: string | undefined;
+  private driverOnlyMark: boolean | undefined;
   /** The driver context (undefined in a task). */
   readonly ctx: DatasetContext | undefined;
   /** Where functions passed to this dataset's transformations are registered (undefined in a task). */
@@ -152,7 +153,8 @@ export abstract class Dataset<T = unknown> {
       this.numPartitions = origin.spec.numPartitions;
       this.lineage = { deps: [] };
       this.depSpecs = origin.spec.deps;
-      this.driverOnly = origin.spec.driverOnly === true;
+      this.driverScope = undefined;
+      this.driverOnlyMark = origin.spec.driverOnly === true;
       this.ctx = undefined;
       this.scope = undefined;
       this.partitioner = origin.spec.partitioner;
@@ -165,8 +167,7 @@ export abstract class Dataset<T = unknown> {
       this.numPartitions = origin.numPartitions;
       this.lineage = { deps: origin.deps };
       this.depSpecs = origin.deps.map((d) => d.toSpec());
-      // Only the dataset that holds a driver-only function is marked; the planner pins every stage holding one.
-      this.driverOnly = origin.scope.driverOnly;
+      this.driverScope = origin.scope.driverOnly ? origin.scope.prefix : undefined;
       this.ctx = origin.ctx;
       this.scope = origin.scope;
       this.partitioner = origin.partitioner;
@@ -227,6 +228,18 @@ export abstract class Dataset<T = unknown> {
   /** How many partitions the dataset has (Spark's `getNumPartitions`; the same as `numPartitions`). */
   getNumPartitions(): number {
     return this.numPartitions;
+  }
+
+  /**
+   * True when some function of this dataset can only be resolved in the driver: one made in the foreachRDD body
+   * the dataset was made in (a worker cannot run that body again to learn it). The planner pins every stage
+   * holding such a dataset to the driver. A dataset the body made with built-in or graph functions alone
+   * (`rdd.values()`, `distinct`, `stats`, a `reduceByKey` of a graph function) runs on the workers as any other.
+   */
+  get driverOnly(): boolean {
+    this.driverOnlyMark ??=
+      this.driverScope !== undefined && namesFunctionOf(this.driverScope, this.args(), this.depSpecs);
+    return this.driverOnlyMark;
   }
 
   /** The dataset's name across processes (see `GeneratedAs`); undefined when no stream generated it. */
@@ -338,4 +351,20 @@ export abstract class Dataset<T = unknown> {
 /** Partition i of p holds records [⌊i·n/p⌋, ⌊(i+1)·n/p⌋) of n, the split Spark's parallelize makes. */
 export function sliceBounds(n: number, p: number, i: number): [number, number] {
   return [Math.floor((i * n) / p), Math.floor(((i + 1) * n) / p)];
+}
+
+/**
+ * Whether a dataset's arguments or dependencies (a shuffle's aggregator) name a function of the scope `prefix`:
+ * `<prefix>/<n>`, alone or inside a built-in's id (`builtin:keyBy:<prefix>/<n>`). A record of inline data that
+ * happens to read so only pins its stage to the driver, where it would have run anyway.
+ */
+function namesFunctionOf(prefix: string, args: unknown, deps: readonly DependencySpec[]): boolean {
+  let text: string;
+  try {
+    text = JSON.stringify([args, deps]);
+  } catch {
+    // Inline data JSON cannot write (a BigInt): the driver, which needs no plan text to run it, keeps it.
+    return true;
+  }
+  return text.includes(`"${prefix}/`) || text.includes(`:${prefix}/`);
 }

@@ -1,7 +1,8 @@
 /**
  * Spark's `DoubleRDDFunctions`, the actions of a dataset of numbers: `sum`, `stats` and what `stats` holds
  * (`mean`, `variance`, `stdev`, `sampleVariance`, `sampleStdev`). Each partition is reduced in its task by a
- * built-in function, and only one value (or one counter) per partition reaches the driver.
+ * built-in function, so the stage runs on the workers even in a `foreachRDD` body, and only one value (or one
+ * counter) per partition reaches the driver.
  */
 
 import { Dataset } from './Dataset';
