@@ -23,6 +23,7 @@ import { StagePlanner } from './plan/StagePlanner';
 import { BatchRun, type OutputJob, runningJob } from './scheduler/BatchRun';
 import { DAGScheduler } from './scheduler/DAGScheduler';
 import { DeadLetterPolicy, type DeadLetterPolicyOptions } from './scheduler/DeadLetterPolicy';
+import { LosingAttempts } from './scheduler/LosingAttempts';
 import { type BackpressureOptions, RateController } from './scheduler/RateController';
 import { type SpeculationOptions, SpeculationPolicy } from './scheduler/SpeculationPolicy';
 import type { StreamingListener } from './scheduler/StreamingListener';
@@ -187,6 +188,8 @@ export class StreamingContext implements DatasetContext {
   private readonly outputBodies = new WeakMap<OutputJob, FnScope>();
   /** Which persisted partitions exist, for the planner. */
   readonly persistence = new PersistenceTracker();
+  /** The losing attempts of copied tasks that still run (see `deleteTaskWrites`). */
+  readonly losers = new LosingAttempts();
   /** A context for placeholder datasets, which may be built but never run. */
   readonly placeholderContext: DatasetContext;
   private readonly listeners: StreamingListener[] = [];
@@ -423,6 +426,7 @@ export class StreamingContext implements DatasetContext {
       env,
       dag: new DAGScheduler(env.runner, env.driverRunner, this.persistence, {
         maxTaskAttempts: this.maxTaskAttempts,
+        losers: this.losers,
         ...(env.log ? { log: env.log } : {}),
         ...((this.speculation.enabled ?? env.speculationByDefault === true)
           ? { speculation: this.speculationPolicy }
@@ -503,6 +507,18 @@ export class StreamingContext implements DatasetContext {
       })
       .finally(() => this.cleanups.delete(tracked));
     this.cleanups.add(tracked);
+  }
+
+  /**
+   * Deletes what tasks wrote for batches no one reads any more (persisted blocks, shuffle blobs, task reports): now,
+   * and again in the background once the losing attempts running now settled. A loser cannot be stopped, and it
+   * writes the same keys as the attempt that won, after this deletion if it ends late (see `LosingAttempts`).
+   * Returns the first deletion; `deletion` must only ever delete what no batch reads again, since it runs twice.
+   */
+  deleteTaskWrites(deletion: () => Promise<void>): Promise<void> {
+    const now = deletion();
+    if (this.losers.size > 0) this.cleanup(this.losers.settled().then(deletion));
+    return now;
   }
 
   /** Resolves when every background cleanup started so far is done. */

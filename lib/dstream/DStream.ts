@@ -397,7 +397,9 @@ export abstract class DStream<T = unknown> {
         ? undefined
         : Array.from({ length: numPartitions }, (_, p) => persistBlockKey(key, p));
     this.ssc.cleanup(
-      keys && store.deleteKeys ? store.deleteKeys(keys) : store.deletePrefix(`persist/${key}/`),
+      this.ssc.deleteTaskWrites(() =>
+        keys && store.deleteKeys ? store.deleteKeys(keys) : store.deletePrefix(`persist/${key}/`),
+      ),
     );
   }
 

@@ -426,9 +426,14 @@ export class InputDStream<T> extends DStream<T> {
       const folder = blockFolder(info.key);
       const store = this.ssc.env().store;
       const source = this.source;
-      // A planned batch's folder holds its tasks' reports: the source reads what it still needs first.
+      // A planned batch's folder holds its tasks' reports: the source reads what it still needs first. A losing
+      // attempt of such a task may write its report after the deletion (see `deleteTaskWrites`).
       const learned = info.read && isPlannedSource(source) ? source.beforeForget?.(folder) : undefined;
-      this.ssc.cleanup((learned ?? Promise.resolve()).then(() => store.deletePrefix(folder)));
+      this.ssc.cleanup(
+        (learned ?? Promise.resolve()).then(() =>
+          this.ssc.deleteTaskWrites(() => store.deletePrefix(folder)),
+        ),
+      );
     }
   }
 

@@ -4,6 +4,7 @@ import { type Logger, silentLogger } from '../log/Logger';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
 import { groupStatuses, groupsToMerge, isStored, mergedStatuses } from '../shuffle/ShuffleMerger';
 import type { BatchRun } from './BatchRun';
+import type { LosingAttempts } from './LosingAttempts';
 import type { SpeculationPolicy } from './SpeculationPolicy';
 import type { StageInfo, TaskInfo } from './StreamingListener';
 import type { TaskRunner } from './TaskRunner';
@@ -16,6 +17,11 @@ export interface DAGSchedulerOptions {
   readonly speculation?: SpeculationPolicy;
   /** Where retries and speculative copies are logged, each once with its cause. Default: nowhere. */
   readonly log?: Logger;
+  /**
+   * Where the attempts that lost to their copy (or whose copy lost) are tracked while they still run, so that
+   * cleanup deletes what they write late (see `LosingAttempts`). Default: tracked nowhere.
+   */
+  readonly losers?: LosingAttempts;
 }
 
 type Succeeded = Extract<TaskResult, { ok: true }>;
@@ -34,6 +40,7 @@ export class DAGScheduler {
   private readonly maxTaskAttempts: number;
   private readonly speculation: SpeculationPolicy | undefined;
   private readonly log: Logger;
+  private readonly losers: LosingAttempts | undefined;
 
   constructor(
     private readonly runner: TaskRunner,
@@ -44,6 +51,7 @@ export class DAGScheduler {
     this.maxTaskAttempts = options.maxTaskAttempts ?? 4;
     this.speculation = options.speculation;
     this.log = options.log ?? silentLogger;
+    this.losers = options.losers;
   }
 
   /**
@@ -112,7 +120,7 @@ export class DAGScheduler {
     // Stages the driver must run have nowhere else to send a copy.
     const stragglers =
       this.speculation && runner === this.runner
-        ? new StragglerWatch(this.speculation, runner, partitions.length, batch, this.log)
+        ? new StragglerWatch(this.speculation, runner, partitions.length, batch, this.log, this.losers)
         : undefined;
     let outcomes: TaskOutcome[];
     try {
@@ -202,7 +210,8 @@ export class DAGScheduler {
  * (`shuffleKey`); and what a result task writes (`saveAsTextFiles` parts, persisted blocks) is keyed by batch
  * and partition, so the loser writes the same complete object the winner did, or, where the store refuses a
  * second write, fails, which is ignored. Outputs that run in the driver (jsonl, print, foreachRDD) run once,
- * from the winner's result.
+ * from the winner's result. The loser runs on (nothing can stop it); it is tracked in `losers` until it settles,
+ * so that what it writes after its batch's cleanup is deleted again (see `LosingAttempts`).
  */
 class StragglerWatch {
   /** Partitions that got a speculative copy, and those whose copy's result was the one used. */
@@ -219,6 +228,7 @@ class StragglerWatch {
     private readonly numTasks: number,
     private readonly batch: BatchRun,
     private readonly log: Logger,
+    private readonly losers: LosingAttempts | undefined,
   ) {}
 
   /** Runs one attempt; resolves with the first success of it and its copy, else the original's failure. */
@@ -271,7 +281,10 @@ class StragglerWatch {
 
   private settle(attempt: RunningAttempt, result: TaskResult, copy: boolean, durationMs: number): void {
     attempt.outstanding--;
-    if (attempt.settled) return;
+    if (attempt.settled) {
+      attempt.loserSettled?.();
+      return;
+    }
     if (!result.ok) {
       // A failed copy leaves the original running; a failed original waits for a copy still running, which is
       // a retry already under way.
@@ -286,6 +299,9 @@ class StragglerWatch {
       }
     }
     attempt.settled = true;
+    // The other attempt runs on, and writes what it writes whenever it ends.
+    if (attempt.outstanding > 0)
+      this.losers?.add(new Promise<void>((resolve) => (attempt.loserSettled = resolve)));
     attempt.cancelCopy.abort();
     this.running.delete(attempt);
     attempt.resolve(result);
@@ -340,6 +356,8 @@ interface RunningAttempt {
   outstanding: number;
   settled: boolean;
   failure?: Extract<TaskResult, { ok: false }>;
+  /** Set once the attempt is settled while the other one runs on: called when that one settles too. */
+  loserSettled?: () => void;
   /** Drops the copy if it has not started when the attempt is settled. */
   readonly cancelCopy: AbortController;
   readonly resolve: (result: TaskResult) => void;

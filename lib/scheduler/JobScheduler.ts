@@ -27,6 +27,14 @@ export interface RunLimits {
  */
 export const RETAINED_BATCHES = 1000;
 
+/**
+ * How long the end of a run waits at most for the losing attempts of copied tasks still running. Short: a coordinator
+ * on Lambda hands over within the margin it keeps before its timeout (6 s for the shortest the stack allows), and a
+ * loser that hangs (a worker until its own timeout) is left to the next restore, which deletes the shuffle files and
+ * the persisted blocks no checkpoint lists.
+ */
+export const LOSERS_AWAITED_AT_END_MS = 2000;
+
 /** How a run ended. */
 export interface RunSummary {
   /** The completed batches, oldest first: the newest {@link RETAINED_BATCHES} of them. */
@@ -211,6 +219,9 @@ export class JobScheduler {
     await this.checkpointChain;
     // The run's last batches may have been idle, their checkpoints skipped: a restart resumes where this run ends.
     if (this.redundantCheckpoints.behind) await this.checkpoint([], true);
+    // A batch never waits for the losing attempts of its copied tasks; the run's end waits a little, so that a loser
+    // about to end has its late writes deleted by this run (see `deleteTaskWrites`) rather than by the next restore.
+    await this.ssc.losers.releaseWithin(LOSERS_AWAITED_AT_END_MS);
     await this.ssc.cleanupsDone();
     return {
       batches: this.done,
@@ -440,7 +451,9 @@ export class JobScheduler {
       // successor, and neither may delete what the other reads. A batch whose map outputs all travelled inline
       // wrote none, and skips the listing (on S3 a LIST costs as much as a PUT, every batch).
       if (batch.storedMapOutputs > 0) {
-        await this.ssc.env().store.deletePrefix(this.ssc.shuffleBlobsOf(batchTime));
+        const { store } = this.ssc.env();
+        const blobs = this.ssc.shuffleBlobsOf(batchTime);
+        await this.ssc.deleteTaskWrites(() => store.deletePrefix(blobs));
       }
     }
     this.done.push(info);

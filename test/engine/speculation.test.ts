@@ -226,8 +226,9 @@ describe('speculation in the DAG scheduler, on the in-process runner', () => {
     const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'speculation' }).run({
       batches: 1,
     });
+    const finishedAtRunEnd = straggler.finished;
     straggler.release(); // in any case, so nothing is left hanging
-    return { summary, outputs, straggler, finishedAtBatchEnd, deadLetters };
+    return { summary, outputs, straggler, finishedAtBatchEnd, finishedAtRunEnd, deadLetters };
   }
 
   /** Lets the straggler go only once the batch completed. */
@@ -277,6 +278,20 @@ describe('speculation in the DAG scheduler, on the in-process runner', () => {
     expect(summary.batches[0]?.speculativeWins).toBe(1);
   });
 
+  it('ends the run though the losing attempt still hangs: its end waits for a loser only so long', async () => {
+    // given a straggler let go only after the run returned
+    // when its batch runs
+    const { summary, finishedAtRunEnd } = await runStraggling(
+      { speculation: { enabled: true } },
+      false,
+      () => {},
+    );
+    // then the run ended with the copy's result while the loser had not, and did not wait for it
+    expect(summary.error).toBeUndefined();
+    expect(summary.batches[0]?.speculativeWins).toBe(1);
+    expect(finishedAtRunEnd).toBe(false);
+  });
+
   it('launches no copy when the job turns speculation off, so the batch waits for the straggler', async () => {
     // given a runtime with speculation on by default and a job that turns it off
     // when the straggler answers well past the threshold (the floor of 100 ms)
@@ -290,5 +305,95 @@ describe('speculation in the DAG scheduler, on the in-process runner', () => {
     // then no copy ran, and the straggler's own result is the batch's
     expect(summary.batches[0]?.speculativeTasks).toBe(0);
     expect([...outputs[0]!.records].sort()).toEqual([-1, -1, 10, 20]);
+  });
+});
+
+/** The local store, telling when a deletion of keys under one of `watched` prefixes completed. */
+class WatchedStore extends LocalFolderStore {
+  private readonly pending: Map<string, () => void>;
+  /** Resolves once every watched prefix saw a deletion complete. */
+  readonly deleted: Promise<unknown>;
+
+  constructor(dir: string, watched: readonly string[]) {
+    super(dir);
+    this.pending = new Map();
+    this.deleted = Promise.all(
+      watched.map((prefix) => new Promise<void>((resolve) => this.pending.set(prefix, resolve))),
+    );
+  }
+
+  override async deletePrefix(prefix: string): Promise<void> {
+    await super.deletePrefix(prefix);
+    for (const [watched, resolve] of this.pending) if (prefix.startsWith(watched)) resolve();
+  }
+}
+
+/** The in-process runner, keeping every attempt it ran so a test can wait for the last one to end. */
+class TrackedRunner extends InProcessRunner {
+  readonly attempts: Promise<unknown>[] = [];
+
+  override run(task: TaskPlan, control?: Parameters<InProcessRunner['run']>[1]) {
+    const attempt = super.run(task, control);
+    this.attempts.push(attempt);
+    return attempt;
+  }
+}
+
+describe('the losing attempt of a copied task', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-speculation-loser-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('leaves neither its persisted block nor its shuffle output once its batch was cleaned up', async () => {
+    // given a map stage of 2 tasks whose output is persisted in the store and shuffled through it, and whose
+    // task 1 straggles until the batch's cleanup deleted both (so the copy wins, and the loser writes after)
+    const ssc = new StreamingContext({
+      batchIntervalMs: 1000,
+      speculation: { enabled: true },
+      shuffle: { inlineMaxBytes: 0 },
+    });
+    const straggler = new Straggler();
+    // The executor awaits a mapPartitions function's promise; its declared type only admits iterables.
+    const fn = straggler.fn as unknown as (records: number[], partition: number) => number[];
+    ssc
+      .queueStream([[1, 2, 3, 4]], { partitions: 2 })
+      .mapPartitions(fn)
+      .persist('blockStore')
+      .map((n): [string, number] => [String(n % 2), n])
+      .reduceByKey((a, b) => a + b)
+      .collectBatches('out');
+    const store = new WatchedStore(dir, ['persist/', 'shuffle/1000/']);
+    const runner = new TrackedRunner(
+      localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
+    );
+    ssc.connect({
+      store,
+      outputs: store,
+      runner,
+      driverRunner: runner,
+      print: () => {},
+      appendJsonl: async () => {},
+      outputPositions: async () => ({}),
+      restoreOutputPositions: async () => {},
+    });
+    void store.deleted.then(() => straggler.release());
+    // when its one batch runs, and the loser has ended too
+    const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'loser' }).run({ batches: 1 });
+    straggler.release(); // in any case, so nothing is left hanging
+    await Promise.all(runner.attempts);
+    await ssc.cleanupsDone();
+    // then the copy won, the loser did run to its end after the cleanup, and the store holds nothing of the batch
+    expect(summary.error).toBeUndefined();
+    expect(summary.batches[0]?.speculativeWins).toBe(1);
+    expect(straggler.finished).toBe(true);
+    expect({ persisted: await store.list('persist/'), shuffled: await store.list('shuffle/') }).toEqual({
+      persisted: [],
+      shuffled: [],
+    });
   });
 });
