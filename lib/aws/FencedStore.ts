@@ -33,7 +33,8 @@ const ORPHAN_ATTEMPTS = 5;
  *   and recording it; no task ever read it, so the owner, after checking the checkpoint is still its own, replaces
  *   it. A recomputed pending batch reads the recorded block and never writes it (`InputDStream.restoreBlocks`).
  * - **State, shuffle data, dead letters and outputs** are keyed by batch (or by dataset and batch) and computed
- *   from recorded input blocks and checkpointed state: a stale writer can at most rewrite identical bytes. Each is
+ *   from recorded input blocks and checkpointed state: a stale writer can at most rewrite the same records (a dead
+ *   letter's `dataset` label numbers datasets by process, so its bytes may differ). Each is
  *   refused once this coordinator knows it is fenced (a failed conditional write, a lost lease).
  * - **Deletes cannot be conditional on S3**, so none may remove what a successor relies on: a complete output
  *   folder (one with `_SUCCESS`) is never deleted, since a rerun rewrites the same parts; other deletes check
