@@ -52,7 +52,7 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
     if (start === end) return [];
     const records = decodeSegment(await tc.readBlockRange(this.key, start, end)) as T[];
     return records.some((r) => unreadableOf(r) !== undefined)
-      ? withoutUnreadable(this, records, tc)
+      ? withoutUnreadable(this, partition, records, tc)
       : records;
   }
 }

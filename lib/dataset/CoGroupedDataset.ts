@@ -46,7 +46,7 @@ export class CoGroupedDataset extends Dataset<[unknown, unknown[][]]> {
             }
             group[side]!.push(value);
           } catch (error) {
-            tc.deadLetter(this.toString(), 'cogroup', record, error, this.origin);
+            tc.deadLetter(this.toString(), partition, 'cogroup', record, error, this.origin);
           }
         }
       }

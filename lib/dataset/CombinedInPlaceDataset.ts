@@ -33,7 +33,7 @@ export class CombinedInPlaceDataset<T = unknown> extends Dataset<T> {
     const aggregator = new Aggregator(this.aggregator, (id) => tc.fn(id), tc.loops);
     const combined = new KeyedMap<unknown>();
     aggregator.combineValues(records, combined, (record, error) =>
-      tc.deadLetter(this.toString(), this.aggregator.mergeValue, record, error, this.origin),
+      tc.deadLetter(this.toString(), partition, this.aggregator.mergeValue, record, error, this.origin),
     );
     return combined.toPairs() as T[];
   }

@@ -42,7 +42,9 @@ export class DirectReadDataset<T = unknown> extends Dataset<T> {
     });
     // A line a reader could not decode (a folder's bytes that are not UTF-8) is a dead letter, as in an input block.
     return (
-      records.some((r) => unreadableOf(r) !== undefined) ? withoutUnreadable(this, records, tc) : records
+      records.some((r) => unreadableOf(r) !== undefined)
+        ? withoutUnreadable(this, partition, records, tc)
+        : records
     ) as T[];
   }
 }

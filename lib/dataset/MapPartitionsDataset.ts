@@ -68,7 +68,7 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
     const input = await tc.partitionOf(this.depSpecs[0]!.parent, partition);
     if (this.kind === 'glom') return [input as T];
     const fail = (record: unknown, error: unknown) =>
-      tc.deadLetter(this.toString(), this.fnId, record, error, this.origin);
+      tc.deadLetter(this.toString(), partition, this.fnId, record, error, this.origin);
     return Array.from(await tc.fn(this.fnId)(input, partition, fail)) as T[];
   }
 
@@ -87,6 +87,7 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
     const fail = (refused: unknown, error: unknown) =>
       tc.deadLetter(
         this.toString(),
+        partition,
         this.fnId,
         cursor.origin,
         error,

@@ -133,11 +133,11 @@ export class MapWithStateDataset extends Dataset<MapWithStateRecord> {
             stateMap.put(key, state.get(), this.batchTime);
           }
         } catch (error) {
-          tc.deadLetter(label, this.fnId, record, error, this.origin);
+          tc.deadLetter(label, partition, this.fnId, record, error, this.origin);
         }
       }
     }
-    if (this.timeoutMs !== undefined) await this.timeOut(stateMap, fn, state, mapped, tc);
+    if (this.timeoutMs !== undefined) await this.timeOut(stateMap, fn, state, mapped, partition, tc);
     return [{ stateMap, mapped }];
   }
 
@@ -147,6 +147,7 @@ export class MapWithStateDataset extends Dataset<MapWithStateRecord> {
     fn: AnyFn,
     state: KeyState<unknown>,
     mapped: unknown[],
+    partition: number,
     tc: TaskContext,
   ): Promise<void> {
     const threshold = this.batchTime - this.timeoutMs!;
@@ -162,7 +163,7 @@ export class MapWithStateDataset extends Dataset<MapWithStateRecord> {
         if (out instanceof Promise) out = await out;
         if (out !== undefined) mapped.push(out);
       } catch (error) {
-        tc.deadLetter(this.toString(), this.fnId, [key, undefined], error, this.origin);
+        tc.deadLetter(this.toString(), partition, this.fnId, [key, undefined], error, this.origin);
       }
       stateMap.remove(key);
     }

@@ -49,7 +49,7 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
       records = records.length === 0 ? decoded : records.concat(decoded);
       unreadable ||= part.block.format === 'json';
     }
-    return (unreadable ? withoutUnreadable(this, records, tc) : records) as T[];
+    return (unreadable ? withoutUnreadable(this, partition, records, tc) : records) as T[];
   }
 
   /** The partition's records a slice of a block at a time: text is decoded about {@link CHUNK_BYTES} at once. */
@@ -57,7 +57,7 @@ export class ReceivedBlocksDataset<T = unknown> extends Dataset<T> {
     for (const part of this.partsOf(partition)) {
       const { block, from, to } = part;
       if (block.format === 'json') {
-        const pending = consume(withoutUnreadable(this, await decodePart(part, tc), tc));
+        const pending = consume(withoutUnreadable(this, partition, await decodePart(part, tc), tc));
         if (pending) await pending;
         continue;
       }

@@ -39,7 +39,7 @@ export class ShuffledDataset<T = unknown> extends Dataset<T> {
     if (!this.aggregator) return segments.flat() as T[];
     const aggregator = new Aggregator(this.aggregator, (id) => tc.fn(id), tc.loops);
     const fail = (record: unknown, error: unknown) =>
-      tc.deadLetter(this.toString(), this.aggregator!.mergeCombiners, record, error, this.origin);
+      tc.deadLetter(this.toString(), partition, this.aggregator!.mergeCombiners, record, error, this.origin);
     const combined = new KeyedMap<unknown>();
     for (const segment of segments) {
       if (this.mapSideCombine) aggregator.combineCombiners(segment, combined, fail);

@@ -43,7 +43,10 @@ export interface DeadLetterSource {
   readonly stable: boolean;
   /** The batch time it was generated for (stable), else the batch that computed it. */
   readonly batchTime: number;
-  /** The dataset's partition (a union's task computes one partition of one of its parents). */
+  /**
+   * The dataset's partition whose computation refused the record, which is not the task's: a union's task computes
+   * a parent's partition under another number, a coalesce's several of its parent's.
+   */
   readonly partition: number;
 }
 
@@ -92,10 +95,13 @@ export interface TaskContext {
   originsOf(datasetId: number, partition: number): readonly unknown[] | undefined;
   /**
    * Sends a record that a function could not process to the dead-letter output, naming the op (the dataset's
-   * origin) when known; the task goes on.
+   * origin) when known; the task goes on. `partition` is the partition of the labelled dataset whose computation
+   * refused the record: a task may compute several of one dataset (a coalesce, a cartesian product), and the
+   * letter is written once by that partition's name (see `DeadLetterSource`).
    */
   deadLetter(
     datasetLabel: string,
+    partition: number,
     fnId: string,
     record: unknown,
     error: unknown,

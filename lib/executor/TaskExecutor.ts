@@ -66,6 +66,7 @@ export class TaskExecutor {
         const { shuffleId, origin } = stage.shuffleWrite!;
         running.deadLetter(
           `shuffle#${shuffleId}`,
+          partition,
           'combine',
           original,
           error,
@@ -455,6 +456,7 @@ class RunningTask implements TaskContext {
 
   deadLetter(
     datasetLabel: string,
+    partition: number,
     fnId: string,
     record: unknown,
     error: unknown,
@@ -469,24 +471,30 @@ class RunningTask implements TaskContext {
       fn: fnId,
       error: errorText(error),
       record: writableRecord(record),
-      from: this.letterSource(datasetLabel, op),
+      from: this.letterSource(datasetLabel, partition, op),
     });
   }
 
   private labels: Map<string, Dataset> | undefined;
-  private partitions: Map<number, number> | undefined;
 
   /**
    * The dataset partition a letter came from, by the name every process gives it: a recomputation of the same
    * partition, in another task, batch or process, rejects the same records, and the batch writes them once. A
    * map side's letter (`shuffle#n`) belongs to the stage's root partition and the op that reads the shuffle.
+   *
+   * The partition is the one the refusing dataset was computing, as it says itself, never one derived from the
+   * task's: a task computes one partition of most datasets, but a coalesce's task several consecutive ones of its
+   * parent (and of the parent's ancestors), and a cartesian product's task one of each side, both of one dataset
+   * when it is crossed with itself. Named by any one partition of the task, the letters of the others would be
+   * claimed under a name that another plan computing them (an output reading the dataset directly, another
+   * product's task) does not give them, and written twice; named by the partition that refused them, each is
+   * claimed once whatever plan computes it, and a retried or recomputed task, which computes the same partitions,
+   * gives the same names.
    */
-  private letterSource(datasetLabel: string, op: string | undefined): DeadLetterSource {
+  private letterSource(datasetLabel: string, partition: number, op: string | undefined): DeadLetterSource {
     this.labels ??= new Map([...this.datasets.values()].map((ds) => [ds.toString(), ds]));
-    this.partitions ??= this.datasetPartitions();
     const mapSide = datasetLabel.startsWith('shuffle#');
     const ds = mapSide ? this.datasets.get(this.task.stage.rootId) : this.labels.get(datasetLabel);
-    const partition = (ds && this.partitions.get(ds.id)) ?? this.task.partition;
     const named = ds?.generatedAs;
     if (!named) return { dataset: datasetLabel, stable: false, batchTime: this.batchTime, partition };
     const name = `${named.stream}@${named.batchTime}/${named.path}`;
@@ -496,25 +504,6 @@ class RunningTask implements TaskContext {
       batchTime: named.batchTime,
       partition,
     };
-  }
-
-  /** The partition of each dataset of the stage that this task computes: a union's reads one of its parents'. */
-  private datasetPartitions(): Map<number, number> {
-    const partitions = new Map([[this.task.stage.rootId, this.task.partition]]);
-    const stack = [this.task.stage.rootId];
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      const p = partitions.get(id)!;
-      for (const dep of this.datasets.get(id)?.depSpecs ?? []) {
-        if (partitions.has(dep.parent) || dep.type === 'shuffle') continue;
-        if (dep.type === 'oneToOne') partitions.set(dep.parent, p);
-        else if (p >= dep.outStart && p < dep.outStart + dep.length)
-          partitions.set(dep.parent, dep.inStart + p - dep.outStart);
-        else continue;
-        stack.push(dep.parent);
-      }
-    }
-    return partitions;
   }
 }
 

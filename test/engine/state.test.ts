@@ -235,7 +235,8 @@ describe('MapWithStateDataset', () => {
       previous,
       [['a', 2]],
       fn,
-      (_label: string, _fn: string, record: unknown, error: Error) => letters.push([record, error.message]),
+      (_label: string, _partition: number, _fn: string, record: unknown, error: Error) =>
+        letters.push([record, error.message]),
     );
     // when the batch's partition is computed
     const [record] = await MapWithStateDataset.fromSpec(spec).compute(0, tc);
