@@ -4,12 +4,16 @@
  * graph without this split would be an import cycle that ESM resolves in the wrong order.
  */
 
+import { CartesianDataset } from './CartesianDataset';
+import { CoalescedDataset } from './CoalescedDataset';
 import { CoGroupedDataset } from './CoGroupedDataset';
 import { CombinedInPlaceDataset } from './CombinedInPlaceDataset';
 import { firstValueOf } from './checkedReducer';
 import { Dataset } from './Dataset';
 import {
   type AggregatorSpec,
+  CartesianDependency,
+  CoalesceDependency,
   type Dependency,
   OneToOneDependency,
   RangeDependency,
@@ -77,6 +81,23 @@ declare module './Dataset' {
     union(...others: Dataset<T>[]): Dataset<T>;
     /** Spreads the records evenly over `numPartitions` partitions (a shuffle). */
     repartition(numPartitions: number): Dataset<T>;
+    /**
+     * Fewer partitions without a shuffle (Spark's `coalesce`): partition i of `numPartitions` is a run of
+     * consecutive partitions of this dataset, concatenated in order, in one task. Asked for more partitions than it
+     * has, the dataset keeps its count, as Spark's does. With `shuffle` (default false) it is `repartition`.
+     *
+     * @example
+     * await ds.coalesce(1).foreachPartition(writeFile); // one call, every record in partition order, no shuffle
+     */
+    coalesce(numPartitions: number, shuffle?: boolean): Dataset<T>;
+    /**
+     * Every pair `[a, b]` of a record of this dataset and one of `other` (Spark's `cartesian`): m × n partitions,
+     * partition i·n + j pairing partition i of this with partition j of `other`, which each of its tasks computes.
+     *
+     * @example
+     * users.cartesian(products); // [user, product] for every user and every product
+     */
+    cartesian<U>(other: Dataset<U>): Dataset<[T, U]>;
     /**
      * Places every `[key, value]` record by key (Spark's `partitionBy`): a shuffle, unless the dataset is already
      * placed by an equal partitioner. A later join, cogroup or lookup with that partitioner reads it in place.
@@ -406,6 +427,34 @@ define('repartition', function (this: Dataset<any>, numPartitions: number) {
   const { ctx, scope } = this.driverContext();
   const dep = new ShuffleDependency(this, ctx.newShuffleId(), new HashPartitioner(numPartitions), false);
   return new ShuffledDataset({ ctx, scope, deps: [dep], numPartitions }, undefined, false);
+});
+
+define('coalesce', function (this: Dataset<any>, numPartitions: number, shuffle = false) {
+  if (!Number.isSafeInteger(numPartitions) || numPartitions < 1) {
+    throw new RangeError(
+      `coalesce needs a whole number of partitions, 1 or more, got ${String(numPartitions)}`,
+    );
+  }
+  if (typeof shuffle !== 'boolean')
+    throw new TypeError(`coalesce's shuffle must be true or false, got ${String(shuffle)}`);
+  if (shuffle) return this.repartition(numPartitions);
+  const { ctx, scope } = this.driverContext();
+  // Spark's CoalescedRDD: never more partitions than the parent has; and no partitioner, as Spark's has none.
+  const count = Math.min(numPartitions, this.numPartitions);
+  return new CoalescedDataset({
+    ctx,
+    scope,
+    deps: [new CoalesceDependency(this, count)],
+    numPartitions: count,
+  });
+});
+
+define('cartesian', function (this: Dataset<any>, other: Dataset<any>) {
+  if (!(other instanceof Dataset)) throw new TypeError(`cartesian needs a dataset, got ${String(other)}`);
+  const { ctx, scope } = this.driverContext();
+  const n = other.numPartitions;
+  const deps = [new CartesianDependency(this, 'first', n), new CartesianDependency(other, 'second', n)];
+  return new CartesianDataset({ ctx, scope, deps, numPartitions: this.numPartitions * n });
 });
 
 define('partitionBy', function (this: Dataset<[unknown, unknown]>, partitioning: Partitioning) {

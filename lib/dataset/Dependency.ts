@@ -1,4 +1,4 @@
-import type { Dataset } from './Dataset';
+import { type Dataset, sliceBounds } from './Dataset';
 import type { HashPartitioner, PartitionerSpec } from './Partitioner';
 
 /** How a shuffle combines values per key (Spark's Aggregator); each member names a function by id. */
@@ -18,7 +18,48 @@ export type DependencySpec =
       readonly outStart: number;
       readonly length: number;
     }
+  | {
+      readonly type: 'coalesce';
+      readonly parent: number;
+      readonly parentPartitions: number;
+      readonly numPartitions: number;
+    }
+  | {
+      readonly type: 'cartesian';
+      readonly parent: number;
+      readonly side: 'first' | 'second';
+      readonly secondPartitions: number;
+    }
   | { readonly type: 'shuffle'; readonly parent: number; readonly shuffleId: number };
+
+/** A dependency that reads its parent's partitions in place, in the task of the child's partition. */
+export type NarrowDependencySpec = Exclude<DependencySpec, { readonly type: 'shuffle' }>;
+
+/**
+ * The parent partitions that child partition `partition` reads through `dep`, in the order it reads them (Spark's
+ * `NarrowDependency.getParents`): one for most, a run of them for a coalesce, none for a union's other parents.
+ * The one place that answers it, for the planner, the scheduler and the task alike.
+ */
+export function parentPartitions(dep: NarrowDependencySpec, partition: number): number[] {
+  switch (dep.type) {
+    case 'oneToOne':
+      return [partition];
+    case 'range':
+      return partition >= dep.outStart && partition < dep.outStart + dep.length
+        ? [partition - dep.outStart + dep.inStart]
+        : [];
+    case 'coalesce': {
+      const [from, to] = sliceBounds(dep.parentPartitions, dep.numPartitions, partition);
+      return Array.from({ length: to - from }, (_, i) => from + i);
+    }
+    case 'cartesian':
+      return [
+        dep.side === 'first'
+          ? Math.floor(partition / dep.secondPartitions)
+          : partition % dep.secondPartitions,
+      ];
+  }
+}
 
 /** Child partition i reads parent partition i. */
 export class OneToOneDependency {
@@ -49,6 +90,51 @@ export class RangeDependency {
       inStart: this.inStart,
       outStart: this.outStart,
       length: this.length,
+    };
+  }
+}
+
+/**
+ * Child partition i of k reads the run of parent partitions [⌊i·n/k⌋, ⌊(i+1)·n/k⌋) of n, in order: Spark's
+ * CoalescedRDD as its default coalescer groups a parent without preferred locations (Sluice's tasks have none).
+ */
+export class CoalesceDependency {
+  readonly kind = 'narrow';
+  constructor(
+    readonly parent: Dataset,
+    readonly numPartitions: number,
+  ) {}
+
+  /** The plan form. */
+  toSpec(): DependencySpec {
+    return {
+      type: 'coalesce',
+      parent: this.parent.id,
+      parentPartitions: this.parent.numPartitions,
+      numPartitions: this.numPartitions,
+    };
+  }
+}
+
+/**
+ * One side of a cartesian product of m × n partitions (Spark's CartesianRDD): child partition i·n + j reads
+ * partition i of the first parent and partition j of the second.
+ */
+export class CartesianDependency {
+  readonly kind = 'narrow';
+  constructor(
+    readonly parent: Dataset,
+    readonly side: 'first' | 'second',
+    readonly secondPartitions: number,
+  ) {}
+
+  /** The plan form. */
+  toSpec(): DependencySpec {
+    return {
+      type: 'cartesian',
+      parent: this.parent.id,
+      side: this.side,
+      secondPartitions: this.secondPartitions,
     };
   }
 }
@@ -107,4 +193,9 @@ export interface ShuffleWriteSpec {
 }
 
 /** Any dependency. */
-export type Dependency = OneToOneDependency | RangeDependency | ShuffleDependency;
+export type Dependency =
+  | OneToOneDependency
+  | RangeDependency
+  | CoalesceDependency
+  | CartesianDependency
+  | ShuffleDependency;

@@ -1,4 +1,6 @@
 import { BlockDataset } from './BlockDataset';
+import { CartesianDataset } from './CartesianDataset';
+import { CoalescedDataset } from './CoalescedDataset';
 import { CoGroupedDataset } from './CoGroupedDataset';
 import { CombinedInPlaceDataset } from './CombinedInPlaceDataset';
 import type { Dataset, DatasetSpec } from './Dataset';
@@ -17,6 +19,8 @@ import { UnionDataset } from './UnionDataset';
 /** How a task rebuilds each kind of dataset from its plan form. */
 export const datasetTypes: Readonly<Record<string, (spec: DatasetSpec) => Dataset>> = {
   block: BlockDataset.fromSpec,
+  cartesian: CartesianDataset.fromSpec,
+  coalesced: CoalescedDataset.fromSpec,
   cogroup: CoGroupedDataset.fromSpec,
   combinedInPlace: CombinedInPlaceDataset.fromSpec,
   directInput: DirectInputDataset.fromSpec,

@@ -2,6 +2,8 @@ import './DatasetOps';
 import './NumericOps';
 
 export * from './BlockDataset';
+export * from './CartesianDataset';
+export * from './CoalescedDataset';
 export * from './CoGroupedDataset';
 export * from './CombinedInPlaceDataset';
 export * from './Dataset';

@@ -1,3 +1,4 @@
+import { parentPartitions } from '../dataset/Dependency';
 import type { PersistenceTracker } from '../dataset/PersistenceTracker';
 import { CacheMissError, TaskFailedError } from '../errors';
 import { type Logger, silentLogger } from '../log/Logger';
@@ -434,7 +435,8 @@ function stageInfo(
 
 /**
  * The map statuses a task needs, with inline map outputs cut down to the reduce partitions it reads: the
- * task's partition, followed through narrow dependencies (a union shifts it) down to each shuffle.
+ * task's partition, followed through narrow dependencies (a union shifts it, a coalesce or a cartesian product
+ * reads several) down to each shuffle.
  */
 function forPartition(
   stage: StagePlan,
@@ -473,10 +475,8 @@ function reducePartitionsRead(stage: StagePlan, partition: number): Map<number, 
           needed.set(dep.shuffleId, set);
         }
         set.add(p);
-      } else if (dep.type === 'oneToOne') {
-        stack.push([dep.parent, p]);
-      } else if (p >= dep.outStart && p < dep.outStart + dep.length) {
-        stack.push([dep.parent, p - dep.outStart + dep.inStart]);
+      } else {
+        for (const parentPartition of parentPartitions(dep, p)) stack.push([dep.parent, parentPartition]);
       }
     }
   }

@@ -27,7 +27,7 @@ import { until } from '../helpers/until';
  * Records are compared as sorted lists of their JSON (a value list inside a record, such as groupByKey's, as it
  * is), except `ORDERED` outputs, whose order is defined. The queue splits a batch into partitions by count and
  * the s3Prefix source by bytes, so no op whose result depends on the split (glom, mapPartitions' partition
- * index) is here.
+ * index) is here; `coalesce(1).glom()` (in `inOnePartition`) is, since both splits keep the batch's order.
  *
  * The second case runs the same job through crashes, and must give the same: its coordinator is killed twice in
  * the middle of a batch (batch 3 as it is about to write its dead letters, with the next batch's tasks in flight;
@@ -153,6 +153,8 @@ const streams: Record<string, { from: string; ops: Record<string, unknown>[] }> 
   unionedMany: { from: 'lines', ops: [{ op: 'union', with: ['regionLines', 'words'] }] },
   transformed: { from: 'pairs', ops: [{ op: 'transform', fn: 'tagOdd' }] },
   transformedWith: { from: 'pairs', ops: [{ op: 'transformWith', with: 'userTags', fn: 'onlyMine' }] },
+  inOnePartition: { from: 'pairs', ops: [{ op: 'transform', fn: 'inOnePartition' }] },
+  usersByTags: { from: 'recs', ops: [{ op: 'transform', fn: 'usersByTags' }] },
   // windows
   sliding: { from: 'words', ops: [{ op: 'window', windowMs: 3000, slideMs: 1000 }] },
   sparse: { from: 'words', ops: [{ op: 'window', windowMs: 1000, slideMs: 2000 }] },

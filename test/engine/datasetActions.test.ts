@@ -130,6 +130,16 @@ describe('the failures of the transformations Spark users call in transform', ()
     );
   });
 
+  it('coalesce refuses a number of partitions under 1, and cartesian what is not a dataset', async () => {
+    // given bodies that coalesce into 0 partitions, and cross a dataset with an array
+    // when a batch of each runs
+    const coalesced = await runBatches(job('coalesceRefused'), 1);
+    const crossed = await runBatches(job('cartesianRefused'), 1);
+    // then each batch fails with the refusal
+    expect(String(coalesced.error)).toMatch(/coalesce needs a whole number of partitions, 1 or more, got 0/);
+    expect(String(crossed.error)).toMatch(/cartesian needs a dataset, got 3,4/);
+  });
+
   for (const workers of [0, 2]) {
     it(`foldByKey dead-letters a value its function refuses and folds the rest (${workers} workers)`, async () => {
       // given a fold that throws on a negative value

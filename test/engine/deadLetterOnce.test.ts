@@ -66,6 +66,47 @@ describe('a dataset read directly and through a union', () => {
   });
 });
 
+describe('a dataset read through a coalesce, whose task computes several of its partitions', () => {
+  for (const workers of [0, 2]) {
+    it(`writes each dead letter once, though the task is retried and an output reads the dataset directly (${workers} workers)`, async () => {
+      // given parsed lines whose map rejects a line in each of its two partitions, coalesced into one partition
+      // whose task then fails once as a whole, and read directly by a second output
+      // when the batch runs, retrying the coalesced task
+      const result = await runBatches(job('coalescedAfterDeadLetters'), 1, { workers, storeDir: dir });
+      // then the retry happened, both outputs have the good lines, and each rejected line is one letter (named by
+      // the task's partition, both letters of the coalesced task were of partition 0, and the direct output's task
+      // of partition 1 wrote y again)
+      expect(result.error).toBeUndefined();
+      expect(result.batches[0]!.taskAttempts).toBeGreaterThan(result.batches[0]!.tasks);
+      expect(result.recordsOf('coalesced')).toEqual([[1, 2]]);
+      expect(result.recordsOf('parsed').map((b) => [...b].sort())).toEqual([[1, 2]]);
+      expect(result.deadLetters.map((l) => l.record)).toEqual(['x', 'y']);
+      const file = (await readFile(join(dir, 'dead-letter.jsonl'), 'utf8')).trim().split('\n');
+      expect(file.map((line) => JSON.parse(line).record).sort()).toEqual(['x', 'y']);
+    });
+  }
+});
+
+describe('a dataset crossed with itself', () => {
+  it('writes each dead letter once, though three of the product’s four tasks compute each of its partitions', async () => {
+    // given parsed lines whose map rejects a line in each of its two partitions, crossed with themselves, and read
+    // directly by a second output
+    // when the batch runs
+    const result = await runBatches(job('cartesianOfDeadLetters'), 1, { workers: 0, storeDir: dir });
+    // then the product pairs the good lines, and each rejected line is one letter
+    expect(result.error).toBeUndefined();
+    expect(result.recordsOf('pairs')).toEqual([
+      [
+        [1, 1],
+        [1, 2],
+        [2, 1],
+        [2, 2],
+      ],
+    ]);
+    expect(result.deadLetters.map((l) => l.record)).toEqual(['x', 'y']);
+  });
+});
+
 describe('a static dataset that every batch joins', () => {
   it('writes the letters of its bad records once, in the first batch, however long the job runs', async () => {
     // given a static dataset whose last record its op rejects, joined by every batch of a stream

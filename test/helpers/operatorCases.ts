@@ -109,6 +109,148 @@ export const cases = {
     operation: (s: DStream<number>) => s.repartition(3),
     expected: [[1, 2, 3, 4, 5], []],
   }),
+  // Spark's CoalescedRDD without locality: partition i of 2 holds parent partitions [⌊i·5/2⌋, ⌊(i+1)·5/2⌋), in order.
+  coalesce: operatorCase({
+    input: [[1, 2, 3, 4, 5], []],
+    partitions: 5,
+    operation: (s: DStream<number>) => s.transform((ds) => ds.coalesce(2)).glom(),
+    expected: [
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+      [[], []],
+    ],
+    ordered: true,
+  }),
+  // Asked for more partitions than it has, a coalesce keeps the count, as Spark's.
+  coalesceToMore: operatorCase({
+    input: [[1, 2, 3], []],
+    partitions: 3,
+    operation: (s: DStream<number>) => s.transform((ds) => ds.coalesce(10)).glom(),
+    expected: [
+      [[1], [2], [3]],
+      [[], [], []],
+    ],
+    ordered: true,
+  }),
+  // With a shuffle it is repartition: as many partitions as asked, more than the parent has.
+  coalesceWithShuffle: operatorCase({
+    input: [[1, 2, 3, 4, 5, 6], []],
+    partitions: 1,
+    operation: (s: DStream<number>) =>
+      s
+        .transform((ds) => ds.coalesce(3, true))
+        .glom()
+        .map((p) => p.length),
+    expected: [
+      [2, 2, 2],
+      [0, 0, 0],
+    ],
+  }),
+  // A coalesce after a shuffle: its task reads several reduce partitions (inline map outputs cut to those).
+  coalesceAfterShuffle: operatorCase({
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+        ['a', 4],
+      ],
+      [],
+    ] as [string, number][][],
+    operation: (s: DStream<[string, number]>) =>
+      s
+        .transform((ds) => ds.reduceByKey(add, 4).coalesce(1))
+        .glom()
+        .map((p) => [...p].sort()),
+    expected: [
+      [
+        [
+          ['a', 5],
+          ['b', 2],
+          ['c', 3],
+        ],
+      ],
+      [[]],
+    ],
+  }),
+  // Spark's CartesianRDD: partition i·n + j of 3 × 2 pairs partition i of the first with partition j of the
+  // second, each record of the first with every record of the second in turn.
+  cartesian: operatorCase({
+    input: [[1, 2, 3], [], [4]],
+    partitions: 3,
+    operation: (s: DStream<number>) =>
+      s.transform((ds) => ds.cartesian(ds.map((x) => x * 10).coalesce(2))).glom(),
+    expected: [
+      [
+        [[1, 10]],
+        [
+          [1, 20],
+          [1, 30],
+        ],
+        [[2, 10]],
+        [
+          [2, 20],
+          [2, 30],
+        ],
+        [[3, 10]],
+        [
+          [3, 20],
+          [3, 30],
+        ],
+      ],
+      [[], [], [], [], [], []],
+      [[], [], [], [], [], [[4, 40]]],
+    ],
+    ordered: true,
+  }),
+  // After shuffles: each task reads one reduce partition of each side (inline map outputs cut to those).
+  cartesianAfterShuffles: operatorCase({
+    input: [[1, 2, 2, 3], []],
+    operation: (s: DStream<number>) =>
+      s.transform((ds) => ds.distinct(2).cartesian(ds.map((x) => x * 10).distinct(3))),
+    expected: [
+      [
+        [1, 10],
+        [1, 20],
+        [1, 30],
+        [2, 10],
+        [2, 20],
+        [2, 30],
+        [3, 10],
+        [3, 20],
+        [3, 30],
+      ],
+      [],
+    ],
+  }),
+  // A dataset with itself: both sides read one dataset, at two partitions of it in most tasks.
+  cartesianWithItself: operatorCase({
+    input: [[1, 2, 3], []],
+    operation: (s: DStream<number>) => s.transform((ds) => ds.cartesian(ds)).glom(),
+    expected: [
+      [
+        [[1, 1]],
+        [
+          [1, 2],
+          [1, 3],
+        ],
+        [
+          [2, 1],
+          [3, 1],
+        ],
+        [
+          [2, 2],
+          [2, 3],
+          [3, 2],
+          [3, 3],
+        ],
+      ],
+      [[], [], [], []],
+    ],
+    ordered: true,
+  }),
   count: operatorCase({
     input: [[1, 2, 3], [], [4]],
     operation: (s: DStream<number>) => s.count(),
@@ -827,6 +969,22 @@ export const cases = {
         x.map((v) => [v, 'left'] as [number, string]).join(y.map((v) => [v, 'right'])),
       ),
     expected: [[[2, ['left', 'right']]], []],
+  }),
+  // Every pair; an empty side gives none.
+  cartesianOfTwoStreams: twoInputCase({
+    input1: [[1, 2], [3], []],
+    input2: [['a', 'b'], [], ['c']],
+    operation: (a: DStream<number>, b: DStream<string>) => a.transformWith(b, (x, y) => x.cartesian(y)),
+    expected: [
+      [
+        [1, 'a'],
+        [1, 'b'],
+        [2, 'a'],
+        [2, 'b'],
+      ],
+      [],
+      [],
+    ],
   }),
   join: twoInputCase({
     input1: [

@@ -303,6 +303,60 @@ export const parsedTwiceThroughUnion = defineJob({ batchIntervalMs: 1000 }, (ssc
     .collectBatches('both');
 });
 
+/** Parses numbers; `x` and `y`, one in each of the queue's two partitions, are dead letters of the map. */
+const parsedNumbers = (ssc: Parameters<Parameters<typeof defineJob>[1]>[0]) =>
+  ssc.queueStream([['1', 'x', 'y', '2']], { partitions: 2 }).map((line: string) => {
+    if (!/^\d+$/.test(line)) throw new Error(`${JSON.stringify(line)} is not a number`);
+    return Number(line);
+  });
+
+/** How many partitions `coalescedAfterDeadLetters` computed in this thread; its first one fails. */
+let coalescedComputedOnce = 0;
+
+/**
+ * Parsed lines coalesced into one partition, whose task fails once as a whole after its map rejected a line of each
+ * parent partition; then the lines read directly by an output of their own, whose tasks compute the parent's
+ * partitions one each.
+ */
+export const coalescedAfterDeadLetters = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const parsed = parsedNumbers(ssc);
+  parsed
+    .transform((ds) =>
+      ds.coalesce(1).mapPartitions((values: number[]) => {
+        if (coalescedComputedOnce++ === 0) throw new Error('a task failure after its dead letters');
+        return values;
+      }),
+    )
+    .collectBatches('coalesced');
+  parsed.collectBatches('parsed');
+});
+
+/**
+ * Parsed lines crossed with themselves: each task of the product computes one or two partitions of them, and every
+ * partition is computed by three of the four tasks; then read directly by an output of their own.
+ */
+export const cartesianOfDeadLetters = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const parsed = parsedNumbers(ssc);
+  parsed.transform((ds) => ds.cartesian(ds)).collectBatches('pairs');
+  parsed.collectBatches('parsed');
+});
+
+/** A coalesce into no partition: refused when the body calls it, so the batch fails saying why. */
+export const coalesceRefused = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[1, 2]])
+    .transform((ds) => ds.coalesce(0))
+    .collectBatches('coalesced');
+});
+
+/** A cartesian product with what is not a dataset: refused when the body calls it. */
+export const cartesianRefused = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[1, 2]])
+    .transform((ds) => ds.cartesian([3, 4] as unknown as Dataset<number>))
+    .collectBatches('pairs');
+});
+
 /**
  * Two built-in outputs with concurrent jobs (each must land under its own output without the batch's
  * `AsyncLocalStorage`), then a foreachRDD whose action is on a dataset it was not handed: a static dataset joined
