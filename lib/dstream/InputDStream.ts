@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BlockDataset } from '../dataset/BlockDataset';
 import type { Dataset } from '../dataset/Dataset';
 import { sliceBounds } from '../dataset/Dataset';
@@ -60,6 +61,11 @@ export class InputDStream<T> extends DStream<T> {
   private generator: BlockGenerator<T> | undefined;
   /** How many forgotten batches were computed again (by `slice`), which numbers their blocks' folders. */
   private recomputedBlocks = 0;
+  /**
+   * Names this process in those folders: another driver of the job on the same store (a coordinator frozen past
+   * its lease and its successor) numbers its own from 1 too, and the end of its run deletes them by name.
+   */
+  private readonly recomputeRun = randomUUID().slice(0, 8);
   /**
    * The blocks of forgotten batches computed again, by batch time: kept out of `blocks`, as the source gives such a
    * batch again after a restart too, and deleted when the batch is forgotten again or the run ends.
@@ -279,7 +285,9 @@ export class InputDStream<T> extends DStream<T> {
     // A forgotten batch computed again gets a folder of its own: the deletion of its old one may still be running,
     // and a block written into it failed that deletion (ENOTEMPTY, which ended the process) or was deleted by it.
     const again = this.forgot(batchTime);
-    const key = again ? this.blockKey(`${batchTime}-${++this.recomputedBlocks}`) : this.blockKey(batchTime);
+    const key = again
+      ? this.blockKey(`${batchTime}-${this.recomputeRun}-${++this.recomputedBlocks}`)
+      : this.blockKey(batchTime);
     const limit = this.rateLimit?.forBatch(batchTime, this.ssc.batchIntervalMs);
     if (isDirectSource(source) && limit && source.takeRange) {
       // A rate-limited batch is the range the source hands out now; recorded, so a restart reruns that range.

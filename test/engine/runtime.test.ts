@@ -388,6 +388,41 @@ describe('stream operations on the driver', () => {
     expect(raced).toEqual([]);
   });
 
+  it('names the folders of batches computed again per process: one ending deletes none of another', async () => {
+    // given two drivers of one job on one store (a coordinator frozen past its lease, and its successor), each
+    // slicing the forgotten batches of a queue again; the successor holds its slice of batch 3000 unread
+    const store = new LocalFolderStore(join(dir, 'store'));
+    let frozen!: () => void;
+    const unfrozen = new Promise<void>((resolve) => {
+      frozen = resolve;
+    });
+    const driver = (holdAt?: number) => {
+      const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+      const s = ssc.queueStream([[1], [2], [3]]);
+      const slices: number[][] = [];
+      // Only the batches before this one, all forgotten: both drivers name the blocks of their own batches alike,
+      // and a frozen coordinator learns it lost the job before it deletes those (FencedStore).
+      s.foreachRDD(async (_ds, t) => {
+        const datasets = await s.slice(t - 2000, t - 1000);
+        if (t === holdAt) await unfrozen;
+        slices.push((await Promise.all(datasets.map((d) => d.collect()))).flat().sort());
+      });
+      connectInProcess(ssc, store, join(dir, `driver-${holdAt ?? 'other'}`));
+      return {
+        run: new JobScheduler(ssc, new LogicalClock(), { name: 'slices' }).run({ batches: 3 }),
+        slices,
+      };
+    };
+    const successor = driver(3000);
+    // when the other driver runs to its end, deleting the blocks it computed again, and then the successor reads
+    const other = driver();
+    expect((await other.run).error).toBeUndefined();
+    frozen();
+    // then the successor's slice reads its own blocks, which the other's end left alone
+    expect((await successor.run).error).toBeUndefined();
+    expect(successor.slices).toEqual([[], [1], [1, 2]]);
+  });
+
   it('deletes the blocks of forgotten batches computed again, with their batch or at the end of the run', async () => {
     // given slices of the last four batches of a queue, which remembers only its newest batch
     // when one run ends after five batches, and another at the fourth, which fails after its slice
