@@ -23,12 +23,16 @@ export interface ActiveSnapshot {
   readonly active: readonly ActiveBatch[];
 }
 
+/** An object of the bucket as read: its parsed JSON, or absent, or why it could not be read as expected. */
+type Read<T> = { readonly value?: T; readonly unreadable?: string };
+
 /**
  * The Streaming UI's view of a job on AWS, read-only (`sluice ui --bucket B --job J`): the batches the coordinator
  * keeps in `jobs/<job>/metrics.json`, the batches it was running or queueing when it last wrote them from
  * `jobs/<job>/active.json`, the job's batch interval from `jobs/<job>/job.json`, and a batch's dead letters from
  * its store's `dead-letter/<batch time>.jsonl`. Everything is read on each request, so the page follows a
- * running job; nothing is written.
+ * running job; nothing is written. An object that is not what the coordinator writes (cut short by a copy, edited
+ * by hand, of another version) is left out and named in the summary's `unreadable`, so the rest still shows.
  *
  * @example
  * const source = new AwsMetricsUiSource(new S3BlockStore({ client: s3Client(), bucket }), 'hashtags');
@@ -42,17 +46,16 @@ export class AwsMetricsUiSource implements StreamingUiSource {
   ) {}
 
   async summary(): Promise<StreamingSummary> {
-    const [batches, doc, active] = await Promise.all([
-      this.batches(),
-      this.json(`${JOBS_PREFIX}${this.job}/job.json`),
-      this.json(`${JOBS_PREFIX}${this.job}/active.json`) as Promise<ActiveSnapshot | undefined>,
-    ]);
-    if (doc === undefined) {
-      throw new Error(`no job ${this.job} in this bucket: ${JOBS_PREFIX}${this.job}/job.json is missing`);
+    const jobKey = `${JOBS_PREFIX}${this.job}/job.json`;
+    const [kept, doc, snapshot] = await Promise.all([this.batches(), this.json(jobKey), this.active()]);
+    if (doc.value === undefined && doc.unreadable === undefined) {
+      throw new Error(`no job ${this.job} in this bucket: ${jobKey} is missing`);
     }
-    const batchIntervalMs = intervalOf(doc, batches);
+    const batches = kept.value ?? [];
+    const batchIntervalMs = intervalOf(doc.value, batches);
     const trend = new DelayTrend(batchIntervalMs);
     for (const b of batches) trend.observe(b);
+    const unreadable = [doc, kept, snapshot].flatMap((read) => read.unreadable ?? []);
     return {
       jobName: this.job,
       batchIntervalMs,
@@ -64,36 +67,117 @@ export class AwsMetricsUiSource implements StreamingUiSource {
       completedBatches: batches.length,
       records: batches.reduce((n, b) => n + b.records, 0),
       delayGrowingFor: trend.growingFor,
-      active: active?.active ?? [],
-      ...(active ? { activeAsOfMs: active.writtenAtMs } : {}),
+      active: snapshot.value?.active ?? [],
+      ...(snapshot.value ? { activeAsOfMs: snapshot.value.writtenAtMs } : {}),
       inputStreams: inputStreamsOf(batches),
       batches: batches.map(batchRow),
+      ...(unreadable.length > 0 ? { unreadable } : {}),
     };
   }
 
   async batch(batchTime: number): Promise<BatchDetail | undefined> {
-    const batches = await this.batches();
-    const info = batches.find((b) => b.batchTime === batchTime);
+    const kept = await this.batches();
+    const info = kept.value?.find((b) => b.batchTime === batchTime);
     if (!info) return undefined;
     const doc = await this.json(`${JOBS_PREFIX}${this.job}/job.json`);
-    const bytes = await this.root.get(`${jobStorePrefix(this.job)}dead-letter/${batchTime}.jsonl`);
+    const key = `${jobStorePrefix(this.job)}dead-letter/${batchTime}.jsonl`;
+    const bytes = await this.root.get(key);
     const lines = bytes ? Buffer.from(bytes).toString('utf8').split('\n').filter(Boolean) : [];
+    const letters = lines.flatMap((line) => parsed(line) ?? []) as DeadLetter[];
+    const skipped = lines.length - letters.length;
     return {
       info,
-      batchIntervalMs: intervalOf(doc, batches),
-      deadLetters: lines.slice(0, LETTERS_SHOWN).map((line) => JSON.parse(line) as DeadLetter),
-      deadLettersNotShown: Math.max(0, lines.length - LETTERS_SHOWN),
+      batchIntervalMs: intervalOf(doc.value, kept.value ?? []),
+      deadLetters: letters.slice(0, LETTERS_SHOWN),
+      deadLettersNotShown: Math.max(0, letters.length - LETTERS_SHOWN),
+      ...(skipped > 0
+        ? { unreadable: [`${key}: ${skipped} of ${lines.length} lines left out, not JSON`] }
+        : {}),
     };
   }
 
-  private async batches(): Promise<BatchInfo[]> {
-    return ((await this.json(`${JOBS_PREFIX}${this.job}/metrics.json`)) as BatchInfo[] | undefined) ?? [];
+  /** The kept batches, without those that lack what the page charts (a record of another version). */
+  private async batches(): Promise<Read<BatchInfo[]>> {
+    const key = `${JOBS_PREFIX}${this.job}/metrics.json`;
+    const read = await this.json(key);
+    if (read.value === undefined) return read as Read<BatchInfo[]>;
+    if (!Array.isArray(read.value)) {
+      return { unreadable: `${key} is not a list of batches: no completed batch is shown` };
+    }
+    const batches = read.value.filter(isBatch);
+    const left = read.value.length - batches.length;
+    return {
+      value: batches,
+      ...(left > 0
+        ? {
+            unreadable: `${key}: ${left} of ${read.value.length} batches left out, without a batch time, records or delays`,
+          }
+        : {}),
+    };
   }
 
-  private async json(key: string): Promise<unknown> {
-    const bytes = await this.root.get(key);
-    return bytes ? JSON.parse(Buffer.from(bytes).toString('utf8')) : undefined;
+  private async active(): Promise<Read<ActiveSnapshot>> {
+    const key = `${JOBS_PREFIX}${this.job}/active.json`;
+    const read = await this.json(key);
+    if (read.value === undefined) return read as Read<ActiveSnapshot>;
+    const snapshot = read.value as Partial<ActiveSnapshot> | null;
+    if (
+      typeof snapshot?.writtenAtMs !== 'number' ||
+      !Array.isArray(snapshot.active) ||
+      !snapshot.active.every(isActiveBatch)
+    ) {
+      return { unreadable: `${key} is not the coordinator's active batches: none is shown` };
+    }
+    return { value: snapshot as ActiveSnapshot };
   }
+
+  /** An object's JSON; not a failure when it is missing or not JSON (a sentence then says which and why). */
+  private async json(key: string): Promise<Read<unknown>> {
+    const bytes = await this.root.get(key);
+    if (!bytes) return {};
+    const text = Buffer.from(bytes).toString('utf8');
+    const value = parsed(text);
+    return value === undefined
+      ? { unreadable: `${key} is not JSON (${bytes.length} bytes, cut short or not written by Sluice)` }
+      : { value };
+  }
+}
+
+/** `text` parsed as JSON, or undefined when it is not JSON. */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a kept batch has what the page needs of every batch: its time, records and delays. */
+function isBatch(b: unknown): b is BatchInfo {
+  const batch = b as Partial<BatchInfo> | null;
+  return (
+    typeof batch === 'object' &&
+    batch !== null &&
+    [
+      batch.batchTime,
+      batch.records,
+      batch.schedulingDelayMs,
+      batch.processingTimeMs,
+      batch.totalDelayMs,
+    ].every(Number.isFinite)
+  );
+}
+
+/** Whether an active batch has what the Active Batches table shows. */
+function isActiveBatch(a: unknown): a is ActiveBatch {
+  const batch = a as Partial<ActiveBatch> | null;
+  return (
+    typeof batch === 'object' &&
+    batch !== null &&
+    [batch.batchTime, batch.records, batch.dueAtMs, batch.schedulingDelayMs, batch.outputOpsTotal].every(
+      Number.isFinite,
+    )
+  );
 }
 
 /**

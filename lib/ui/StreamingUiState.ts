@@ -45,6 +45,11 @@ export interface StreamingSummary {
   readonly batches: readonly BatchRow[];
   /** Present once the run has ended (see `StreamingUiState.end`): when, and its error if it failed. */
   readonly ended?: RunEnd;
+  /**
+   * On AWS, a sentence for each object of the bucket that the page could not read and leaves out (not JSON, or not
+   * what the coordinator writes), so that the rest still shows; absent when every object read well.
+   */
+  readonly unreadable?: readonly string[];
 }
 
 /** An input stream as the streaming page names it. */
@@ -67,6 +72,8 @@ export interface BatchDetail {
   readonly deadLetters: readonly DeadLetter[];
   /** Dead letters beyond those kept for the page. */
   readonly deadLettersNotShown: number;
+  /** On AWS, a sentence for each part of the batch's record that could not be read and is left out. */
+  readonly unreadable?: readonly string[];
 }
 
 /** Where the UI server reads what it shows: a run in this process, or the metrics a coordinator keeps on AWS. */

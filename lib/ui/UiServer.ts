@@ -73,12 +73,10 @@ export class UiServer {
   ): Promise<UiServer> {
     const server = createServer((request, response) => {
       handle(source, tune, request, response).catch((error: unknown) => {
-        send(
-          response,
-          500,
-          'text/plain; charset=utf-8',
-          `The UI could not read the metrics: ${String(error)}`,
-        );
+        const message = `The UI could not read the metrics: ${String(error)}`;
+        // The page shows an API error's own sentence, which it finds only in JSON.
+        if (pathOf(request.url ?? '/')?.startsWith('/api/')) sendJson(response, 500, { error: message });
+        else send(response, 500, 'text/plain; charset=utf-8', message);
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -196,7 +194,11 @@ function noBatchReason(summary: StreamingSummary, batchTime: number): string {
   if (oldest && batchTime < oldest.batchTime && dropped) {
     return `batch ${batchTime} is no longer retained: the UI keeps the last ${summary.batches.length} completed batches, the oldest is batch ${oldest.batchTime}`;
   }
-  return `no batch ${batchTime} has completed in this run`;
+  // A batch in an unreadable metrics file may well have completed: say that the page could not tell.
+  const unreadable = summary.unreadable?.length
+    ? ` (as far as the readable metrics tell: ${summary.unreadable.join('; ')})`
+    : '';
+  return `no batch ${batchTime} has completed in this run${unreadable}`;
 }
 
 /** The path of a request target, or undefined when it is not one (`http://[`). */

@@ -13,6 +13,7 @@ import {
   histogram,
   msLabel as ms,
   pollDelayMs,
+  pollErrorLine,
   htmlRow as row,
   runEndBanner,
   stabilityLine,
@@ -20,6 +21,7 @@ import {
   statisticsCharts,
   statisticsTitle,
   htmlTable as table,
+  unreadableNote,
 } from './pageFormat.js';
 
 const PAGE_SIZE = 100;
@@ -45,7 +47,7 @@ async function getJson(url) {
 const METRICS = statisticsCharts({ batches: [], batchIntervalMs: 1000 });
 
 function streamingSkeleton() {
-  page.innerHTML = `<div id="ended" hidden></div><div id="header"></div><div id="stability"></div>
+  page.innerHTML = `<div id="ended" hidden></div><p id="unreadable" class="failed" hidden></p><div id="header"></div><div id="stability"></div>
     <h3 id="statistics-title">Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
     <h3 id="active-title">Active Batches</h3><p id="active-fresh"></p><div id="active"></div>
     <h3 id="completed-title">Completed Batches</h3><div class="pager" id="pager"></div><div id="completed"></div>`;
@@ -161,6 +163,10 @@ function drawStreaming(s) {
   ended.hidden = banner === undefined;
   ended.className = s.ended?.error === undefined ? 'ended' : 'ended failed';
   ended.textContent = banner ?? '';
+  const unreadable = document.getElementById('unreadable');
+  const note = unreadableNote(s);
+  unreadable.hidden = note === undefined;
+  unreadable.textContent = note ?? '';
   const stability = stabilityLine(s);
   const stabilityClass =
     stability.stable === undefined ? 'pending' : stability.stable ? 'stable' : 'unstable';
@@ -168,9 +174,9 @@ function drawStreaming(s) {
   drawCharts(s);
   document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
   const fresh = document.getElementById('active-fresh');
-  const note = activeBatchesNote(s, Date.now());
-  fresh.hidden = note === undefined;
-  fresh.textContent = note ?? '';
+  const freshNote = activeBatchesNote(s, Date.now());
+  fresh.hidden = freshNote === undefined;
+  fresh.textContent = freshNote ?? '';
   // On the wall clock a batch is named by its date, as in Spark, its stream time (the API's and the logs' number) in
   // its title; on the logical clock by its stream time only.
   const dueOf = (a) => (s.wallClock ? a.dueAtMs : undefined);
@@ -318,7 +324,7 @@ async function route() {
         location.hash = '#/tune';
         return;
       }
-      document.getElementById('header').textContent = `The run is gone or unreachable: ${error.message}`;
+      document.getElementById('header').textContent = pollErrorLine(error);
     }
     timer = setTimeout(poll, pollDelayMs(lastSummary));
   };

@@ -91,7 +91,8 @@ export function batchPageHtml(d) {
   );
   // Named by its date when it has one (the wall clock), as in Spark; its stream time is the number in its address.
   const dated = b.dueAtMs !== undefined;
-  return `<p><a href="#/">Back to Streaming</a></p><h3>Details of batch at ${batchLabel(b.batchTime, b.dueAtMs, d.batchIntervalMs)}${dated ? ' UTC' : ''}</h3>
+  const unreadable = (d.unreadable ?? []).map((u) => `<p class="failed">${esc(u)}</p>`).join('');
+  return `<p><a href="#/">Back to Streaming</a></p>${unreadable}<h3>Details of batch at ${batchLabel(b.batchTime, b.dueAtMs, d.batchIntervalMs)}${dated ? ' UTC' : ''}</h3>
     <ul>${dated ? `<li>Stream time: ${batchTimeLabel(b.batchTime, d.batchIntervalMs)} (batch ${b.batchTime})</li>` : ''}<li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${b.records}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
     <li>Tasks: ${b.tasks} (${b.taskAttempts} attempts, ${b.speculativeTasks} speculative copies, ${b.speculativeWins} won)</li>
     ${b.cost ? `<li>Cost: $${b.cost.dollars.toFixed(6)} (${esc(b.cost.prices)})</li>` : ''}

@@ -28,6 +28,10 @@ export function batchLabel(batchTimeMs: number, dueAtMs: number | undefined, bat
 export function averageLabel(values: readonly number[], unit: string): string;
 /** The banner of a run that has ended, or undefined while it runs. */
 export function runEndBanner(summary: Pick<StreamingSummary, 'ended'>): string | undefined;
+/** The warning about the job's metrics that could not be read (on AWS), or undefined when all were. */
+export function unreadableNote(summary: Pick<StreamingSummary, 'unreadable'>): string | undefined;
+/** What the page says when a poll failed: the server's sentence when it answered, else that it is gone. */
+export function pollErrorLine(error: { status?: number; message: string }): string;
 /** How often the page polls, in ms: every second while the run is live, seldom once it has ended. */
 export function pollDelayMs(summary: Pick<StreamingSummary, 'ended'> | undefined): number;
 /** A duration as the header writes it: `5 seconds`, `2 minutes 5 seconds`, `3 hours 4 minutes`. */

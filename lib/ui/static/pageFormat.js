@@ -81,6 +81,26 @@ export function runEndBanner(summary) {
   return summary.ended.error === undefined ? 'The run has ended.' : `The run failed: ${summary.ended.error}`;
 }
 
+/**
+ * The warning above the header when some of the job's metrics could not be read (`summary.unreadable`, on AWS), or
+ * undefined when all were: the page shows the rest, and says what it left out rather than a chart that looks whole.
+ */
+export function unreadableNote(summary) {
+  const unreadable = summary.unreadable ?? [];
+  if (unreadable.length === 0) return undefined;
+  return `Some of the job's metrics could not be read and are left out: ${unreadable.join('; ')}.`;
+}
+
+/**
+ * What the page says when a poll failed: the server's own sentence when it answered (it is up, but could not read
+ * the metrics: the page goes on polling), else that the run's server is gone or cannot be reached.
+ */
+export function pollErrorLine(error) {
+  return error.status === undefined
+    ? `The run is gone or unreachable: ${error.message}`
+    : `The UI could not read the job's metrics (${error.status}): ${error.message}`;
+}
+
 /** How often the page polls: every second while the run is live, then seldom, to notice the server stopping. */
 export function pollDelayMs(summary) {
   return summary?.ended ? 10_000 : 1000;
