@@ -52,6 +52,10 @@ export class AwsMetricsUiSource implements StreamingUiSource {
       throw new Error(`no job ${this.job} in this bucket: ${jobKey} is missing`);
     }
     const batches = kept.value ?? [];
+    // The coordinator writes metrics.json, then active.json: read in between (or after an invocation that ended
+    // between the two), a batch that completed is in both. It is done, and must not be shown as still running.
+    const completed = new Set(batches.map((b) => b.batchTime));
+    const active = (snapshot.value?.active ?? []).filter((a) => !completed.has(a.batchTime));
     const batchIntervalMs = intervalOf(doc.value, batches);
     const trend = new DelayTrend(batchIntervalMs);
     for (const b of batches) trend.observe(b);
@@ -67,7 +71,7 @@ export class AwsMetricsUiSource implements StreamingUiSource {
       completedBatches: batches.length,
       records: batches.reduce((n, b) => n + b.records, 0),
       delayGrowingFor: trend.growingFor,
-      active: snapshot.value?.active ?? [],
+      active,
       ...(snapshot.value ? { activeAsOfMs: snapshot.value.writtenAtMs } : {}),
       inputStreams: inputStreamsOf(batches),
       batches: batches.map(batchRow),

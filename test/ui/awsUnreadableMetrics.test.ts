@@ -180,3 +180,23 @@ describe('the Streaming UI server, when its source fails', () => {
     expect((await get('/api/batch/1000')).type).toBe('application/json');
   });
 });
+
+describe('the Streaming UI of a job on AWS, between the writes of metrics.json and active.json', () => {
+  it('shows a batch that metrics.json has completed as completed only, not also as active', async () => {
+    // given metrics.json written with batch 3000 done, and active.json still from before, with 3000 processing
+    await put('jobs/sums/metrics.json', JSON.stringify(batches));
+    const before: ActiveSnapshot = {
+      writtenAtMs: 1,
+      active: [
+        { ...active.active[0]!, batchTime: 3000, status: 'processing', startedAtMs: 1, processingTimeMs: 9 },
+        active.active[0]!,
+      ],
+    };
+    await put('jobs/sums/active.json', JSON.stringify(before));
+    // when the UI reads them
+    const summary = await source().summary();
+    // then batch 3000 is a completed batch only, and 4000 is still queued
+    expect(summary.batches.map((b) => b.batchTime)).toEqual([1000, 2000, 3000]);
+    expect(summary.active.map((a) => a.batchTime)).toEqual([4000]);
+  });
+});
