@@ -22,6 +22,10 @@ const FILES: Readonly<Record<string, { readonly file: string; readonly type: str
     file: join(STATIC_DIR, 'pageFormat.js'),
     type: 'text/javascript; charset=utf-8',
   },
+  '/static/completedBatches.js': {
+    file: join(STATIC_DIR, 'completedBatches.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   '/static/batchPage.js': {
     file: join(STATIC_DIR, 'batchPage.js'),
     type: 'text/javascript; charset=utf-8',

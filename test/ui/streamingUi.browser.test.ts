@@ -179,6 +179,18 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
       expect(pages).toBe(10);
       expect(times).toHaveLength(100);
       expect(times[0]).toBe('1000 s');
+      // and when Processing Time's head is clicked, every retained batch is sorted by it, largest first, from the
+      // first page: the newest batch of the largest, 6 ms, is 1196 (1196 % 7 = 6)
+      await page.click('#completed th[data-sort="processingTime"]');
+      await page.waitForSelector('#completed th[data-sort="processingTime"][aria-sort="descending"]');
+      const sorted = await page.$$eval('#completed tr', (rows) =>
+        rows.slice(1, 3).map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)),
+      );
+      expect(sorted.map((r) => [r[0], r[3]])).toEqual([
+        ['1196 s', '6 ms'],
+        ['1189 s', '6 ms'],
+      ]);
+      expect(await page.getAttribute('#pager button[data-page="0"]', 'disabled')).not.toBeNull();
       const active = await page.$$eval('#active tr', (rows) =>
         rows.slice(1).map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)),
       );

@@ -1,5 +1,6 @@
 // The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
 import { batchPageHtml } from './batchPage.js';
+import { completedBatchesTable, DEFAULT_VIEW, sortedBy } from './completedBatches.js';
 import {
   ApiError,
   activeBatchesNote,
@@ -24,11 +25,10 @@ import {
   unreadableNote,
 } from './pageFormat.js';
 
-const PAGE_SIZE = 100;
 const page = document.getElementById('page');
 const charts = {}; // by name; the browser test reads their data through window.sluiceCharts
 window.sluiceCharts = charts;
-let completedPage = 0;
+let completedView = DEFAULT_VIEW;
 let timer;
 let lastSummary;
 
@@ -204,50 +204,11 @@ function drawStreaming(s) {
       ]),
     ),
   );
-  const completed = [...s.batches].reverse();
-  const pages = Math.max(1, Math.ceil(completed.length / PAGE_SIZE));
-  completedPage = Math.min(completedPage, pages - 1);
-  document.getElementById('completed-title').textContent =
-    `Completed Batches (last ${completed.length} out of ${s.completedBatches})`;
-  document.getElementById('pager').innerHTML =
-    pages > 1
-      ? `Page: ${Array.from({ length: pages }, (_, i) => `<button data-page="${i}"${i === completedPage ? ' disabled' : ''}>${i + 1}</button>`).join('')}`
-      : '';
-  const hasCost = completed.some((b) => b.cost);
-  const heads = [
-    timeHead(completed),
-    'Records',
-    'Scheduling Delay',
-    'Processing Time',
-    'Total Delay',
-    'Output Ops: Succeeded/Total',
-    'Status',
-    'Slowest Stage',
-    ...(hasCost ? ['Cost'] : []),
-    'Error',
-  ];
-  document.getElementById('completed').innerHTML = table(
-    heads,
-    completed.slice(completedPage * PAGE_SIZE, (completedPage + 1) * PAGE_SIZE).map((b) => {
-      const total = b.outputOpsTotal ?? b.jobs;
-      const ok = total - (b.outputOpsFailed ?? (b.error ? 1 : 0));
-      const slow = b.slowestStage
-        ? `${b.slowestStage.stageId}: ${esc(b.slowestStage.description)} (${ms(b.slowestStage.durationMs)})`
-        : '-';
-      return row([
-        `<a href="#/batch/${b.batchTime}">${named(b)}</a>`,
-        b.records,
-        ms(b.schedulingDelayMs),
-        ms(b.processingTimeMs),
-        ms(b.totalDelayMs),
-        `${ok}/${total}`,
-        b.error ? 'failed' : 'succeeded',
-        slow,
-        ...(hasCost ? [b.cost ? `$${b.cost.dollars.toFixed(6)}` : '-'] : []),
-        b.error ? `<span class="failed">${esc(b.error.split('\n')[0])}</span>` : '-',
-      ]);
-    }),
-  );
+  const completed = completedBatchesTable(s, completedView);
+  completedView = { ...completedView, page: completed.page };
+  document.getElementById('completed-title').textContent = completed.title;
+  document.getElementById('pager').innerHTML = completed.pager;
+  document.getElementById('completed').innerHTML = completed.html;
 }
 
 // ---- the batch page --------------------------------------------------------------------------------------
@@ -332,9 +293,11 @@ async function route() {
 }
 
 page.addEventListener('click', (event) => {
-  const target = event.target.closest('button[data-page]');
-  if (!target) return;
-  completedPage = Number(target.dataset.page);
+  const pageButton = event.target.closest('button[data-page]');
+  const sortHead = event.target.closest('th[data-sort]');
+  if (pageButton) completedView = { ...completedView, page: Number(pageButton.dataset.page) };
+  else if (sortHead) completedView = sortedBy(completedView, sortHead.dataset.sort);
+  else return;
   if (lastSummary) drawStreaming(lastSummary);
 });
 window.addEventListener('hashchange', () => void route());
