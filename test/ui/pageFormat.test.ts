@@ -9,6 +9,7 @@ import {
   delayUnit,
   histogram,
   inputStreamRows,
+  msLabel,
   pollDelayMs,
   runEndBanner,
   stabilityLine,
@@ -282,5 +283,22 @@ describe("the batch page's input streams", () => {
     ]);
     // and metrics written before streams were named have no rows
     expect(inputStreamRows(batchInfo({ batchTime: 1000, inputRecords: { n1: 3 } }))).toEqual([]);
+  });
+});
+
+describe("the tables' durations", () => {
+  it("go from ms to s, then min and h as Spark's tables do, so a delay of 20 minutes is not 1200.0 s", () => {
+    // given the delays of a job from keeping up to far behind
+    // then each reads in the unit of its size
+    expect([999, 1500, 59_949, 60_000, 1_200_000, 3_599_000, 5_400_000].map(msLabel)).toEqual([
+      '999 ms',
+      '1.5 s',
+      '59.9 s',
+      '1.0 min',
+      '20.0 min',
+      '60.0 min',
+      '1.5 h',
+    ]);
+    expect(msLabel(undefined)).toBe('-');
   });
 });

@@ -82,7 +82,7 @@ export function inputStreamRows(
 ): { name: string; records: number; took: string[] }[];
 /** Text made safe to put in HTML. */
 export function escapeHtml(value: unknown): string;
-/** A duration in the tables: `250 ms`, `1.5 s`; `-` when undefined. */
+/** A duration in the tables: `250 ms`, `1.5 s`, `20.0 min`, `1.5 h`; `-` when undefined. */
 export function msLabel(ms: number | undefined): string;
 /** A size in bytes: `512 B`, `1.5 KiB`, `2.0 MiB`. */
 export function bytesLabel(n: number): string;

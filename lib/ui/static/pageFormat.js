@@ -256,9 +256,16 @@ export function escapeHtml(value) {
   return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A duration in the tables: `250 ms`, `1.5 s`; `-` when unknown. */
+/**
+ * A duration in the tables: `250 ms`, `1.5 s`, and from a minute on in minutes, then hours, as Spark's tables write
+ * them (`20.0 min`, `1.5 h`), so that the delays of a job falling behind read at a glance; `-` when unknown.
+ */
 export function msLabel(ms) {
-  return ms === undefined ? '-' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+  if (ms === undefined) return '-';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
 /** A size in bytes: `512 B`, `1.5 KiB`, `2.0 MiB`. */
