@@ -211,6 +211,19 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
       expect(active[0]![3]).toBe('-');
       expect(active[1]![3]).toMatch(/^\d+ ms|\d+\.\d s$/);
       expect(await page.textContent('#active-fresh')).toBe('');
+      // and when the total delay's timeline is clicked at its right end, the page of the batch there opens (one of
+      // the newest: 1,000 batches share 485 pixels), as a click on a point of Spark's timelines leads to that batch
+      const over = (await page.$('#tl-totalDelay .u-over'))!;
+      const box = (await over.boundingBox())!;
+      await over.click({ position: { x: box.width - 1, y: box.height / 2 } });
+      await page.waitForSelector('main h3:text("Details of batch")');
+      const opened = Number(
+        /^#\/batch\/(\d+)$/.exec(
+          await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash),
+        )?.[1],
+      );
+      expect(opened).toBeGreaterThanOrEqual(1_195_000);
+      expect(await page.textContent('main h3')).toBe(`Details of batch at ${opened / 1000} s`);
       await page.close();
     } finally {
       await browser.close();

@@ -82,6 +82,7 @@ function drawCharts(summary) {
         series,
         scales: { y: { range: () => [0, yMaxOf[m.name]] } },
         axes: [{ label: 'batch time (s)' }, { label: m.unit, size: 60 }],
+        hooks: { ready: [openBatchOnClick] },
       },
       data,
     );
@@ -107,6 +108,25 @@ function drawCharts(summary) {
       [edges, counts],
     );
   }
+}
+
+/**
+ * A click on a timeline opens the page of the batch under the cursor, as a click on a point of Spark's timelines
+ * leads to that batch; a drag still zooms. The chart's data is read at the click: a poll replaces it without making
+ * the chart again. Read from mousedown and mouseup, as uPlot swallows a click it takes for the end of a drag.
+ */
+function openBatchOnClick(u) {
+  let downAt;
+  u.over.addEventListener('mousedown', (event) => {
+    downAt = event.offsetX;
+  });
+  u.over.addEventListener('mouseup', (event) => {
+    if (downAt === undefined || Math.abs(event.offsetX - downAt) > 3) return;
+    downAt = undefined;
+    const x = u.data[0][u.posToIdx(event.offsetX)];
+    // The x values are batch times in seconds: back to the whole milliseconds of the batch's address.
+    if (x !== undefined) location.hash = `#/batch/${Math.round(x * 1000)}`;
+  });
 }
 
 /**
