@@ -256,7 +256,8 @@ describe("the Statistics' charts", () => {
 
 describe("the header's start and the Statistics' heading", () => {
   it('say the zone of the start, and which batches the charts cover', () => {
-    expect(startedAtLabel(Date.UTC(2026, 10, 29, 0, 56, 5))).toBe('2026-11-29 00:56:05 UTC');
+    // the start is written as a batch time is (Spark's one date format), in UTC, and says so
+    expect(startedAtLabel(Date.UTC(2026, 10, 29, 0, 56, 5, 250))).toBe('2026/11/29 00:56:05 UTC');
     // given 1,005 batches completed, the last 1,000 retained, and none active
     const batches = Array.from({ length: 1000 }, (_, i) => batchInfo({ batchTime: (i + 6) * 1000 }));
     expect(statisticsTitle({ batches, completedBatches: 1005, active: [] })).toBe(

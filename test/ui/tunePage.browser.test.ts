@@ -84,6 +84,10 @@ describe.skipIf(executablePath === undefined)('the tune page of the Streaming UI
       expect(page.url()).toMatch(/#\/tune$/);
       expect(await page.textContent('p.recommendation')).toBe(report.recommendation.text);
       expect(await page.textContent('main')).toContain(report.rule.text);
+      // and the search's start is in UTC, says so, and is written as the streaming page writes dates
+      expect(await page.textContent('main')).toMatch(
+        /from \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d UTC on \d+ cores/,
+      );
       // and the table has the CLI's columns and one row per configuration, with the rate each sustained
       const rows = await page.$$eval('#tune-table tr', (trs) =>
         trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent)),

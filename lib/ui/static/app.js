@@ -245,7 +245,7 @@ function drawTune(t) {
     .slice(1)
     .map((r, i) => row(r.map(esc), t.configs[i].recommended ? 'recommended' : 'config'));
   page.innerHTML = `<h3>sluice tune of ${esc(t.job)}</h3><p class="recommendation">${esc(t.recommendation)}</p>
-    <p>Searched for ${duration(t.durationMs)} from ${esc(t.startedAt.replace('T', ' ').slice(0, 19))} on ${t.cores} cores. ${esc(t.rule)}</p>
+    <p>Searched for ${duration(t.durationMs)} from ${esc(startedAtLabel(Date.parse(t.startedAt)))} on ${t.cores} cores. ${esc(t.rule)}</p>
     <div id="tune-table">${table(t.table[0], configs)}</div><h3>Total Delay of each real-clock trial</h3>
     <div class="curves">${t.configs.map((c, i) => `<div><b>${esc(c.title)}</b>${c.recommended ? ' (recommended)' : ''}<div id="curve-${i}">${c.trials.length ? '' : 'No real-clock trial.'}</div></div>`).join('')}</div>`;
   t.configs.forEach((c, i) => {

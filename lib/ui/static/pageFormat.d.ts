@@ -70,7 +70,7 @@ export function statisticsCharts(
   summary: Pick<StreamingSummary, 'batches' | 'batchIntervalMs'> &
     Partial<Pick<StreamingSummary, 'inputStreams'>>,
 ): StatisticsChart[];
-/** When the run started, `2026-11-29 00:56:05 UTC`. */
+/** When the run started, written as a batch time is, in UTC: `2026/11/29 00:56:05 UTC`. */
 export function startedAtLabel(startedAtMs: number): string;
 /** The Statistics' heading: how many completed batches the charts cover, of how many, and how many are active. */
 export function statisticsTitle(

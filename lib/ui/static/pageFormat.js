@@ -224,9 +224,12 @@ export function statisticsCharts(summary) {
   ];
 }
 
-/** When the run started, for the header: in UTC and saying so, since the server's and the reader's zones differ. */
+/**
+ * When the run started, for the header: in UTC and saying so, since the server's and the reader's zones differ; written
+ * as a batch time is (Spark writes both one way), so the start and the first batch compare at a glance.
+ */
 export function startedAtLabel(startedAtMs) {
-  return `${new Date(startedAtMs).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+  return `${batchDateLabel(startedAtMs, 1000)} UTC`;
 }
 
 /**
