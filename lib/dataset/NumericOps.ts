@@ -7,6 +7,7 @@
 
 import { Dataset } from './Dataset';
 import { defineMethod } from './defineMethod';
+import { fromJsonNumber, type JsonNumber } from './jsonNumber';
 import { StatCounter, type StatParts } from './StatCounter';
 
 declare module './Dataset' {
@@ -38,8 +39,8 @@ const define = (name: string, method: (this: Dataset<number>, ...args: any[]) =>
   defineMethod(Dataset.prototype, name, method);
 
 define('sum', async function (this: Dataset<number>) {
-  const sums = (await this.mapPartitions({ fnId: 'builtin:partitionSum' }).collect()) as number[];
-  return sums.reduce((a, b) => a + b, 0);
+  const sums = (await this.mapPartitions({ fnId: 'builtin:partitionSum' }).collect()) as JsonNumber[];
+  return sums.reduce<number>((a, b) => a + fromJsonNumber(b), 0);
 });
 
 async function statsOf(ds: Dataset<number>): Promise<StatCounter> {

@@ -1,3 +1,5 @@
+import { fromJsonNumber, type JsonNumber, toJsonNumber } from './jsonNumber';
+
 /**
  * The count, mean and variance of a set of numbers, kept as Spark's `StatCounter` keeps them (Welford's running
  * update, Chan's merge of two counters), so the partitions' counters merge in the driver without a second pass
@@ -26,7 +28,7 @@ export class StatCounter {
   merge(other: StatCounter): this {
     if (other.n === 0) return this;
     if (this.n === 0) {
-      [this.n, this.mu, this.m2, this.maxValue, this.minValue] = other.toParts();
+      [this.n, this.mu, this.m2, this.maxValue, this.minValue] = other.numbers();
       return this;
     }
     const n = this.n + other.n;
@@ -92,19 +94,28 @@ export class StatCounter {
   }
 
   /**
-   * The counter as numbers a task's result carries to the driver (as JSON on Lambda): only a counter that saw a
-   * number has one, so the infinities of an empty one never travel.
+   * The counter as a task's result carries it to the driver (as JSON on Lambda): a mean or m2 that overflowed, as
+   * Spark's does with huge numbers, travels by name (see `toJsonNumber`).
    */
   toParts(): StatParts {
+    return this.numbers().map(toJsonNumber) as StatParts;
+  }
+
+  private numbers(): StatNumbers {
     return [this.n, this.mu, this.m2, this.maxValue, this.minValue];
   }
 
+  /** The counter `toParts` gave. */
   static fromParts(parts: StatParts): StatCounter {
     const counter = new StatCounter();
-    [counter.n, counter.mu, counter.m2, counter.maxValue, counter.minValue] = parts;
+    [counter.n, counter.mu, counter.m2, counter.maxValue, counter.minValue] = parts.map(
+      fromJsonNumber,
+    ) as StatNumbers; // a map keeps the tuple's length
     return counter;
   }
 }
 
-/** A non-empty counter's count, mean, m2, max and min, as a task returns it. */
-export type StatParts = [number, number, number, number, number];
+type StatNumbers = [number, number, number, number, number];
+
+/** A counter's count, mean, m2, max and min, as a task returns it. */
+export type StatParts = [JsonNumber, JsonNumber, JsonNumber, JsonNumber, JsonNumber];

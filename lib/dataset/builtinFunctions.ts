@@ -1,4 +1,5 @@
 import type { AnyFn } from './FnScope';
+import { toJsonNumber } from './jsonNumber';
 import { pairOf } from './pairOf';
 import { StatCounter } from './StatCounter';
 import { compareValues } from './valueOrder';
@@ -103,7 +104,7 @@ export const builtinFunctions: Readonly<Record<string, AnyFn>> = {
   'builtin:partitionSum': (records: readonly unknown[], _partition: number, fail: FailFn) => {
     let sum = 0;
     for (const record of records) if (isNumber(record, 'sum', fail)) sum += record;
-    return [sum];
+    return [toJsonNumber(sum)];
   },
   'builtin:partitionStats': (records: readonly unknown[], _partition: number, fail: FailFn) => {
     const counter = new StatCounter();
@@ -116,8 +117,9 @@ type FailFn = (record: unknown, error: unknown) => void;
 
 /**
  * True for a finite number; anything else is failed as a dead letter. Spark's numeric actions take an RDD of
- * doubles, which a JS dataset cannot promise; NaN and the infinities are refused too, because a task's result
- * reaches the driver as JSON on Lambda, which writes them as null, and one would decide the whole result.
+ * doubles, which a JS dataset cannot promise; NaN and the infinities are refused too, because one such record would
+ * decide the whole result (a sum or mean of a NaN a failed parse made is NaN). A sum that overflows is Spark's
+ * Infinity, which reaches the driver by name (see `toJsonNumber`).
  */
 function isNumber(record: unknown, action: string, fail: FailFn): record is number {
   if (typeof record === 'number' && Number.isFinite(record)) return true;
