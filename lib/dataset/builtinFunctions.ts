@@ -124,8 +124,20 @@ type FailFn = (record: unknown, error: unknown) => void;
 function isNumber(record: unknown, action: string, fail: FailFn): record is number {
   if (typeof record === 'number' && Number.isFinite(record)) return true;
   const what = typeof record === 'number' ? String(record) : `${typeof record} ${describe(record)}`;
-  fail(record, new TypeError(`${action}() needs finite numbers, got ${what}`));
+  fail(record, new TypeError(`${action}() needs finite numbers, got ${what}${hintFor(record, action)}`));
   return false;
+}
+
+/**
+ * What a Spark user most likely meant, where Scala's types would have told them: `rdd.sum()` of a pair RDD or of
+ * text lines does not compile there, and here every record of such a dataset is a dead letter and the sum is 0.
+ */
+function hintFor(record: unknown, action: string): string {
+  if (Array.isArray(record) && record.length === 2)
+    return `; of [key, value] pairs, take values().${action}()`;
+  if (typeof record === 'string' && record.trim() !== '' && Number.isFinite(Number(record)))
+    return `; of text, map(Number) first`;
+  return '';
 }
 
 function describe(record: unknown): string {

@@ -74,6 +74,20 @@ describe('the failures of the actions Spark users call in foreachRDD', () => {
     });
   }
 
+  it("sum's dead letters say what to call on pairs or text, which Spark would not have compiled", async () => {
+    // given a batch of a [key, value] pair and a line of text holding a number
+    // when sum() runs on it
+    const result = await runBatches(job('sumOfPairsAndText'), 1);
+    // then both are dead letters whose errors name the call that sums them
+    expect(result.recordsOf('out')).toEqual([[0]]);
+    expect(result.deadLetters.map((d) => d.error)).toEqual([
+      expect.stringMatching(
+        /sum\(\) needs finite numbers, got object \["a",1\]; of \[key, value\] pairs, take values\(\)\.sum\(\)/,
+      ),
+      expect.stringMatching(/got string "2\.5"; of text, map\(Number\) first/),
+    ]);
+  });
+
   it('reduce and countByKey dead-letter the records they refuse and count the rest', async () => {
     // given a batch of numbers and a string, reduced with a sum that refuses strings, then counted by key
     // when the batch runs

@@ -795,3 +795,11 @@ export const saveTextNoPrefix = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
 export const printNoRecords = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc.queueStream<unknown>([[1, 2], []]).print(0);
 });
+
+/** Spark's `rdd.sum()` called on what Scala would not have compiled: [key, value] pairs, and text lines of numbers. */
+export const sumOfPairsAndText = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream<unknown>([[['a', 1], '2.5']]).foreachRDD(async (ds, t) => {
+    const records = [await (ds as Dataset<number>).sum()];
+    ssc.emitOutput({ output: 'out', type: 'foreachRDD', batchTime: t, records, count: records.length });
+  });
+});
