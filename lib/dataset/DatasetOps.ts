@@ -120,6 +120,12 @@ declare module './Dataset' {
     ): Dataset<[K, V]>;
     /** Groups the values of each key. */
     groupByKey<K, V>(this: Dataset<[K, V]>, partitioning?: Partitioning): Dataset<[K, V[]]>;
+    /** Groups this dataset and another by key, as Spark's `cogroup(other)`: `[key, [values of this, values of other]]`. */
+    cogroup<K, V, W>(
+      this: Dataset<[K, V]>,
+      other: Dataset<[K, W]>,
+      partitioning?: Partitioning,
+    ): Dataset<[K, [V[], W[]]]>;
     /** Groups this dataset and the others by key: `[key, [values of this, values of other, …]]`. */
     cogroup<K>(
       this: Dataset<[K, unknown]>,
@@ -543,24 +549,35 @@ define('groupByKey', function (this: Dataset<[unknown, unknown]>, partitioning?:
   );
 });
 
-define('cogroup', function (this: Dataset<any>, others: Dataset<any>[], partitioning?: Partitioning) {
-  const { ctx, scope } = this.driverContext();
-  const partitioner = partitionerOf(this, partitioning, others);
-  // A parent already placed by this partitioner is read in place (Spark's co-partitioned cogroup): this is
-  // what keeps state, which is partitioned by key, from being shuffled every batch.
-  const deps: Dependency[] = [this, ...others].map((p) =>
-    p.isPlacedBy(partitioner)
-      ? new OneToOneDependency(p)
-      : new ShuffleDependency(p, ctx.newShuffleId(), partitioner, true),
-  );
-  return new CoGroupedDataset({
-    ctx,
-    scope,
-    deps,
-    numPartitions: partitioner.numPartitions,
-    partitioner: partitioner.toSpec(),
-  });
-});
+define(
+  'cogroup',
+  function (this: Dataset<any>, otherOrOthers: Dataset<any> | Dataset<any>[], partitioning?: Partitioning) {
+    // Spark's cogroup takes one to three datasets as arguments; an array takes any number (none: state's first batch).
+    const others = Array.isArray(otherOrOthers) ? otherOrOthers : [otherOrOthers];
+    const notDataset = others.find((o) => !(o instanceof Dataset));
+    if (notDataset !== undefined) {
+      throw new TypeError(
+        `cogroup needs a dataset, or an array of them, to group with; got ${String(notDataset)}`,
+      );
+    }
+    const { ctx, scope } = this.driverContext();
+    const partitioner = partitionerOf(this, partitioning, others);
+    // A parent already placed by this partitioner is read in place (Spark's co-partitioned cogroup): this is
+    // what keeps state, which is partitioned by key, from being shuffled every batch.
+    const deps: Dependency[] = [this, ...others].map((p) =>
+      p.isPlacedBy(partitioner)
+        ? new OneToOneDependency(p)
+        : new ShuffleDependency(p, ctx.newShuffleId(), partitioner, true),
+    );
+    return new CoGroupedDataset({
+      ctx,
+      scope,
+      deps,
+      numPartitions: partitioner.numPartitions,
+      partitioner: partitioner.toSpec(),
+    });
+  },
+);
 
 for (const [name, fnId] of [
   ['join', 'builtin:joinInner'],

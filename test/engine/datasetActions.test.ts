@@ -144,14 +144,18 @@ describe('the failures of the transformations Spark users call in transform', ()
     );
   });
 
-  it('coalesce refuses a number of partitions under 1, and cartesian what is not a dataset', async () => {
-    // given bodies that coalesce into 0 partitions, and cross a dataset with an array
+  it('coalesce refuses a number of partitions under 1, and cartesian and cogroup what is not a dataset', async () => {
+    // given bodies that coalesce into 0 partitions, cross a dataset with an array, and cogroup it with a string
     // when a batch of each runs
     const coalesced = await runBatches(job('coalesceRefused'), 1);
     const crossed = await runBatches(job('cartesianRefused'), 1);
+    const grouped = await runBatches(job('cogroupRefused'), 1);
     // then each batch fails with the refusal
     expect(String(coalesced.error)).toMatch(/coalesce needs a whole number of partitions, 1 or more, got 0/);
     expect(String(crossed.error)).toMatch(/cartesian needs a dataset, got 3,4/);
+    expect(String(grouped.error)).toMatch(
+      /cogroup needs a dataset, or an array of them, to group with; got other/,
+    );
   });
 
   for (const workers of [0, 2]) {

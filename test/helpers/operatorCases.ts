@@ -1157,4 +1157,31 @@ export const cases = {
       [],
     ],
   }),
+  // A Dataset's cogroup takes one dataset, as Spark's `rdd.cogroup(other)`, or an array of them.
+  datasetCogroup: twoInputCase({
+    input1: [
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      [],
+    ],
+    input2: [[['a', 'x']], []],
+    operation: (a: DStream<[string, number]>, b: DStream<[string, string]>) =>
+      a.transformWith(b, (x, y) =>
+        x
+          .cogroup(y)
+          .mapValues(([vs, ws]) => [vs.length, ws.length])
+          .union(x.cogroup([y, y]).mapValues((groups) => groups.map((g) => g.length))),
+      ),
+    expected: [
+      [
+        ['a', [1, 1]],
+        ['b', [1, 0]],
+        ['a', [1, 1, 1]],
+        ['b', [1, 0, 0]],
+      ],
+      [],
+    ],
+  }),
 };

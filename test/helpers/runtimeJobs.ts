@@ -357,6 +357,14 @@ export const cartesianRefused = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     .collectBatches('pairs');
 });
 
+/** A cogroup with what is not a dataset (Spark's takes a dataset; an array is Sluice's form of several). */
+export const cogroupRefused = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[['a', 1]]] as [string, number][][])
+    .transform((ds) => ds.cogroup('other' as unknown as Dataset<[string, number]>))
+    .collectBatches('groups');
+});
+
 /**
  * Two built-in outputs with concurrent jobs (each must land under its own output without the batch's
  * `AsyncLocalStorage`), then a foreachRDD whose action is on a dataset it was not handed: a static dataset joined
