@@ -1,4 +1,5 @@
 import type { _Record, KinesisClient } from '@aws-sdk/client-kinesis';
+import { type SourceError, sourceError } from '../source/SourceStatus';
 import { recordTextOf } from '../source/textLines';
 import type { BlockStore } from '../storage/BlockStore';
 import type { RetryPolicy } from './awsClients';
@@ -58,6 +59,16 @@ export interface KinesisReport {
   }>;
   /** GetRecords calls the task made, for the batch's cost report (the coordinator makes none). */
   readonly getRecordsCalls?: number;
+  /**
+   * The latest trouble the read recovered from (a throttled call retried, an expired iterator renewed), for the
+   * Streaming UI's input streams; absent when there was none.
+   */
+  readonly trouble?: SourceError;
+}
+
+/** What a read of an expired iterator means: a slow read, renewed from where it got to. */
+export function expiredIterator(shardId: string): SourceError {
+  return sourceError(`ExpiredIteratorException: the iterator of ${shardId} expired; a fresh one was taken`);
 }
 
 /** Empty answers in a row, while Kinesis says the shard is behind, after which the task fails (and is retried). */
@@ -88,7 +99,15 @@ export class KinesisRangeReader {
     const records: string[] = [];
     const report: KinesisReport['shards'][number][] = [];
     // Counted per read, not per reader: a reader serves concurrent tasks in one process.
-    const calls = { getRecords: 0 };
+    const calls: ReadCalls = { getRecords: 0, trouble: undefined, retry: this.retry };
+    // Each retry (logged by the worker's onRetry, as before) is also the read's latest trouble, for its report.
+    calls.retry = {
+      ...this.retry,
+      onRetry: (error, retry, delayMs) => {
+        calls.trouble = sourceError(error);
+        this.retry.onRetry?.(error, retry, delayMs);
+      },
+    };
     for (const range of part.shards) {
       const read = await this.readRange(part, range, calls);
       for (const record of read.records) records.push(record);
@@ -100,7 +119,11 @@ export class KinesisRangeReader {
       });
     }
     const store = await this.storeOf(part.report.storeUrl);
-    const written = { shards: report, getRecordsCalls: calls.getRecords } satisfies KinesisReport;
+    const written = {
+      shards: report,
+      getRecordsCalls: calls.getRecords,
+      ...(calls.trouble ? { trouble: calls.trouble } : {}),
+    } satisfies KinesisReport;
     await store.put(part.report.key, JSON.stringify(written));
     return records;
   }
@@ -108,7 +131,7 @@ export class KinesisRangeReader {
   private async readRange(
     part: KinesisReadPart,
     range: KinesisShardRange,
-    calls: { getRecords: number },
+    calls: ReadCalls,
   ): Promise<{ records: string[]; last: string | undefined; closed: boolean }> {
     const cuts = [...range.skipCutsMs, range.cutMs];
     const caps = [
@@ -119,7 +142,7 @@ export class KinesisRangeReader {
     let taken = 0;
     let records: string[] = [];
     let last = range.after;
-    let iterator = await this.iterator(part.streamName, range, last);
+    let iterator = await this.iterator(part.streamName, range, last, calls.retry);
     let emptyBehind = 0;
     // Records read but not yet placed: a GetRecords page can span several batches' cuts.
     let page: _Record[] = [];
@@ -156,12 +179,13 @@ export class KinesisRangeReader {
       let wanted = caps[cutIndex]! - taken;
       for (let i = cutIndex + 1; i < caps.length; i++) wanted += caps[i]!;
       const limit = Math.min(GET_RECORDS_LIMIT, wanted);
-      const out = await getRecordsPage(this.client, this.retry, iterator, limit, () => {
+      const out = await getRecordsPage(this.client, calls.retry, iterator, limit, () => {
         calls.getRecords++;
       });
       if (!out) {
         // The iterator expired: a slow task takes a fresh one from where it got to.
-        iterator = await this.iterator(part.streamName, range, last);
+        calls.trouble = expiredIterator(range.shardId);
+        iterator = await this.iterator(part.streamName, range, last, calls.retry);
         continue;
       }
       page = [...(out.Records ?? [])];
@@ -197,6 +221,7 @@ export class KinesisRangeReader {
     streamName: string,
     range: KinesisShardRange,
     after: string | undefined,
+    retry: RetryPolicy,
   ): Promise<string | undefined> {
     const start =
       after !== undefined
@@ -204,6 +229,14 @@ export class KinesisRangeReader {
         : range.sinceMs !== undefined
           ? { atMs: range.sinceMs }
           : ({ oldest: true } as const);
-    return openShardIterator(this.client, this.retry, streamName, range.shardId, start);
+    return openShardIterator(this.client, retry, streamName, range.shardId, start);
   }
+}
+
+/** What one read counts and learns across its shards: its GetRecords calls and its latest trouble. */
+interface ReadCalls {
+  getRecords: number;
+  trouble: SourceError | undefined;
+  /** The reader's retries, noting each in `trouble`. */
+  retry: RetryPolicy;
 }

@@ -2,10 +2,11 @@ import { GetRecordsCommand, type KinesisClient, type Shard } from '@aws-sdk/clie
 import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from '../source/RateLimit';
 import type { PlanContext, PlannedSource, ReadPlan } from '../source/Source';
+import { laterError, type SourceError, type SourceStatus, sourceError } from '../source/SourceStatus';
 import { recordTextOf } from '../source/textLines';
 import { type RetryPolicy, withRetries } from './awsClients';
 import { type KinesisPosition, parseKinesisPosition } from './KinesisPosition';
-import type { KinesisReadPart } from './KinesisRangeReader';
+import { expiredIterator, type KinesisReadPart } from './KinesisRangeReader';
 import { type DirectReadSettings, KinesisReadPlanner, type ShardProgress } from './KinesisReadPlanner';
 import { GET_RECORDS_LIMIT, getRecordsPage, isKinesisRetryable, openShardIterator } from './kinesisCalls';
 import { listShards, readableShards } from './shardLineage';
@@ -96,6 +97,12 @@ export class KinesisSource implements PlannedSource<string> {
   private sinceMs: number | undefined;
   /** The stream's shards at the last ListShards, sorted by id; listed again whenever a shard finishes. */
   private shards: Shard[] | undefined;
+  /**
+   * The latest trouble its reads recovered from, its own or one its tasks reported: a throttled call retried, an
+   * expired iterator renewed. A failure that is not recovered from (a deleted stream) fails the batch, and the
+   * engine records it.
+   */
+  private lastError: SourceError | undefined;
 
   /** Reads `streamName`; nothing is called until the first batch. */
   constructor(options: KinesisSourceOptions) {
@@ -119,11 +126,17 @@ export class KinesisSource implements PlannedSource<string> {
     this.streamName = streamName;
     this.maxRecordsPerShard = maxRecordsPerShard;
     this.startAt = startAt;
+    const onRetry = options.retry?.onRetry;
     this.retry = {
       retries: 8,
       maxBackoffMs: 5000,
       ...options.retry,
       isRetryable: isKinesisRetryable,
+      // A throttled call is retried (and logged by the caller's onRetry, as before); the UI shows it as the latest error.
+      onRetry: (error, retry, delayMs) => {
+        this.lastError = sourceError(error);
+        onRetry?.(error, retry, delayMs);
+      },
     };
     this.description = `kinesis(${streamName})`;
     this.readsFrom = `the stream ${streamName}`;
@@ -172,6 +185,14 @@ export class KinesisSource implements PlannedSource<string> {
     return { reader: 'kinesis', parts };
   }
 
+  /**
+   * The latest trouble its reads or its tasks' recovered from (`ProvisionedThroughputExceededException: …`), for the
+   * Streaming UI's input streams; nothing when there was none.
+   */
+  status(): SourceStatus {
+    return this.lastError ? { lastError: this.lastError } : {};
+  }
+
   /** How many records the tasks of a planned batch took: the sum of their reports (a missing one counts 0). */
   async recordsRead(plan: ReadPlan, ctx: PlanContext): Promise<number> {
     let records = 0;
@@ -179,6 +200,7 @@ export class KinesisSource implements PlannedSource<string> {
       if (!part || part.shards.length === 0) continue;
       const report = await this.planner.report(part.report.key, ctx.readReport);
       for (const shard of report?.shards ?? []) records += shard.records ?? 0;
+      this.lastError = laterError(this.lastError, report?.trouble);
       // The workers' reads are this batch's GetRecords calls now: the cost report counts them here.
       this.getRecordsCalls += report?.getRecordsCalls ?? 0;
     }
@@ -348,6 +370,7 @@ export class KinesisSource implements PlannedSource<string> {
       });
       if (!out) {
         // The iterator expired: a slow batch takes a fresh one from where it got to.
+        this.lastError = expiredIterator(shardId);
         iterator = await this.shardIterator(shardId, last);
         continue;
       }

@@ -17,6 +17,7 @@ import {
   isReceiverSource,
   type Source,
 } from '../source/Source';
+import { laterError, type SourceError, sourceError } from '../source/SourceStatus';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { BlockGenerator, type BlockTimer, blockFolder } from './BlockGenerator';
 import { DStream } from './DStream';
@@ -71,6 +72,11 @@ export class InputDStream<T> extends DStream<T> {
    * batch again after a restart too, and deleted when the batch is forgotten again or the run ends.
    */
   private readonly recomputed = new Map<number, string>();
+  /**
+   * The latest failure of a call to the source (a listing, a plan, a read at the tick) or of a task reading its
+   * input, for the Streaming UI; the source may know of later ones (see `Source.status`).
+   */
+  private lastError: SourceError | undefined;
 
   constructor(
     ssc: StreamingContext,
@@ -150,10 +156,35 @@ export class InputDStream<T> extends DStream<T> {
    */
   inputInfo(batchTime: number): InputStreamInfo {
     const name = this.inputName;
+    const status = this.status();
     const lines = this.took.get(batchTime) ?? this.restoredTook(batchTime);
-    if (lines === undefined) return { name };
+    if (lines === undefined) return { name, ...status };
     const more = lines.length - INPUT_LINES_KEPT;
-    return { name, took: lines.slice(0, INPUT_LINES_KEPT), ...(more > 0 ? { tookNotShown: more } : {}) };
+    return {
+      name,
+      took: lines.slice(0, INPUT_LINES_KEPT),
+      ...(more > 0 ? { tookNotShown: more } : {}),
+      ...status,
+    };
+  }
+
+  /**
+   * The stream's state and latest error as the batch page and the input streams' table show them (Spark's receiver
+   * info): the source's own (a socket's connection) and the failures the engine saw, whichever came last. Nothing
+   * when there has been no error and the source has no state.
+   */
+  private status(): Pick<InputStreamInfo, 'state' | 'lastError'> {
+    const own = this.source.status?.() ?? {};
+    const lastError = laterError(own.lastError, this.lastError);
+    return { ...(own.state ? { state: own.state } : {}), ...(lastError ? { lastError } : {}) };
+  }
+
+  /**
+   * A task of the batch failed while it read this stream's input (a file gone, an object it may not read): the
+   * stream's latest error. The failure itself fails the batch, as it does without this.
+   */
+  noteFailedRead(error: unknown): void {
+    this.lastError = sourceError(error);
   }
 
   /** What a batch restored from a checkpoint took, where its record says (an index range, received blocks). */
@@ -238,6 +269,17 @@ export class InputDStream<T> extends DStream<T> {
   }
 
   protected async compute(batchTime: number): Promise<Dataset<T>> {
+    try {
+      return await this.computeInput(batchTime);
+    } catch (error) {
+      // The source failed in the driver (a folder gone, a stream deleted): the batch fails as before, and the
+      // stream's row in the Streaming UI says why.
+      this.lastError = sourceError(error);
+      throw error;
+    }
+  }
+
+  private async computeInput(batchTime: number): Promise<Dataset<T>> {
     const { ctx, scope } = { ctx: this.ssc, scope: this.ssc.graphScope };
     const kept = this.recovered.get(batchTime);
     if (kept) {

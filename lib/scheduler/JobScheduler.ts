@@ -1,5 +1,6 @@
 import { batchTimeOfPersistKey, streamOfPersistKey } from '../dataset/StorageLevel';
 import type { DeadLetter } from '../dataset/TaskContext';
+import { TaskFailedError } from '../errors';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
 import { BatchRun, type OutputJob, runInOutputJob } from './BatchRun';
@@ -231,6 +232,18 @@ export class JobScheduler {
     };
   }
 
+  /**
+   * A task that failed in an input stream's own dataset (its innermost failing dataset has the stream's origin)
+   * failed reading that stream's input, a file or an object of a planned batch: the stream's latest error, which
+   * the Streaming UI shows on its row.
+   */
+  private noteFailedRead(error: unknown): void {
+    if (!(error instanceof TaskFailedError) || error.origin === undefined) return;
+    for (const input of this.ssc.graph.inputs) {
+      if (input.origin === error.origin) input.noteFailedRead(error.cause);
+    }
+  }
+
   /** The batch's jobs; a graph that cannot generate (a transform returning nothing) fails the batch. */
   private async generateJobs(batchTime: number, dueAt: number): Promise<Job[]> {
     const jobs: Job[] = [];
@@ -317,6 +330,7 @@ export class JobScheduler {
         } catch (e) {
           opError = e instanceof Error ? e.message : String(e);
           error ??= opError;
+          this.noteFailedRead(e);
         }
         const opJobs = batch.jobs.filter((j) => j.outputOp === id).map(({ outputOp, ...j }) => j);
         outputOps[id] = {

@@ -1,5 +1,6 @@
 import type { DeadLetter } from '../dataset/TaskContext';
 import type { OutputEvent } from '../dstream/DStreamOps';
+import type { SourceStatus } from '../source/SourceStatus';
 
 /** What one batch took: Spark's BatchInfo, the signal that shows whether a configuration is stable. */
 export interface BatchInfo {
@@ -58,8 +59,12 @@ export interface BatchInfo {
   readonly outputOps?: readonly OutputOpInfo[];
 }
 
-/** One input stream of a batch: its name and what the batch took from it. */
-export interface InputStreamInfo {
+/**
+ * One input stream of a batch: its name, what the batch took from it, and how the stream was doing as the batch
+ * completed (Spark's receiver info): `state` for a source with a connection (a socket: `connected` or `retrying`),
+ * `lastError` once it has had one (its time and a line of its class and text). Both absent when there is nothing to say.
+ */
+export interface InputStreamInfo extends SourceStatus {
   /** The stream's name: a JSON job's source name, or its source and the line that made it (`job.ts:14 (socket(…))`). */
   readonly name: string;
   /**

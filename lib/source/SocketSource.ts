@@ -4,6 +4,7 @@ import { preview, SluiceError } from '../errors';
 import type { BatchLimit } from './RateLimit';
 import { ReceivedLines, type TakenBlock } from './ReceivedLines';
 import type { ReceiverSource, SourceContext } from './Source';
+import { type SourceError, type SourceStatus, sourceError } from './SourceStatus';
 import { notUtf8Record, OVERLONG_PREFIX_BYTES, unreadableRecord } from './UnreadableRecord';
 
 /** The default longest line, in bytes: 4 MiB. */
@@ -89,6 +90,10 @@ export class SocketSource implements ReceiverSource<string> {
   private partialBytes = 0;
   /** Failure kinds already logged during the current outage. */
   private readonly loggedFailures = new Set<string>();
+  /** Whether a connection is open now. */
+  private connected = false;
+  /** The latest failure of a connection, for the Streaming UI; kept once connected again, as Spark keeps it. */
+  private lastError: SourceError | undefined;
 
   /** Targets `host:port`; nothing connects until {@link start}. */
   constructor(host: string, port: number, options: SocketSourceOptions = {}) {
@@ -182,6 +187,18 @@ export class SocketSource implements ReceiverSource<string> {
     else this.socket?.resume();
   }
 
+  /**
+   * `connected`, or `retrying` while a refused or lost connection is tried again, with the latest failure (its
+   * class and text, `Error: connect ECONNREFUSED 127.0.0.1:9999`); nothing before {@link start}.
+   */
+  status(): SourceStatus {
+    if (!this.started) return {};
+    return {
+      state: this.connected ? 'connected' : 'retrying',
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
   /** Closes the connection and cancels any pending reconnect so the process can exit. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -205,6 +222,7 @@ export class SocketSource implements ReceiverSource<string> {
     }
     let connected = false;
     let failure: string | undefined;
+    let failedWith: SourceError | undefined;
     // Bytes, not text: a line is decoded once whole, so a character split across chunks is whole again, and
     // a line that is not UTF-8 can be kept as it came. Every read lands in the same buffer, and `receive` copies
     // out what it keeps: a new buffer per read was outside memory the collector saw only in full collections,
@@ -223,6 +241,7 @@ export class SocketSource implements ReceiverSource<string> {
     this.socket = socket;
     socket.on('connect', () => {
       connected = true;
+      this.connected = true;
       // A new connection starts flowing; one made while the buffer is full must wait too.
       if (this.paused) socket.pause();
       if (this.loggedFailures.size > 0) this.log(`${this.description}: connected again`);
@@ -236,9 +255,11 @@ export class SocketSource implements ReceiverSource<string> {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       failure = error.code ?? error.message;
+      failedWith = sourceError(error);
     });
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
+      this.connected = false;
       // A line cut by a broken connection is incomplete; the next one starts afresh.
       this.partialLine = [];
       this.partialBytes = 0;
@@ -246,6 +267,8 @@ export class SocketSource implements ReceiverSource<string> {
         settled();
         return;
       }
+      this.lastError =
+        failedWith ?? sourceError(connected ? 'connection closed by the server' : 'connection failed');
       this.reportFailure(
         connected ? (failure ?? 'connection closed by the server') : (failure ?? 'unknown error'),
       );

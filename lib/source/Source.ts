@@ -1,6 +1,7 @@
 import type { Logger } from '../log/Logger';
 import type { BatchLimit } from './RateLimit';
 import type { TakenBlock } from './ReceivedLines';
+import type { SourceStatus } from './SourceStatus';
 
 /**
  * Where an input stream's records come from. The engine asks a source for the records of one batch at a
@@ -50,6 +51,13 @@ export interface Source<T = unknown> {
    * the batch page's input metadata (Spark's). Asked right after `recordsFor`, before the next batch's. Optional.
    */
   describeTaken?(batchTime: number, intervalMs: number): readonly string[];
+  /**
+   * How the source is doing now, for the Streaming UI's input streams (Spark's receiver info): a socket's connection
+   * and its latest failure, a trouble the tasks reported (a throttled shard). Asked as each batch completes. Optional;
+   * a source's own calls that fail (a listing, a read at the tick) and its tasks' failed reads are recorded by the
+   * engine without it.
+   */
+  status?(): SourceStatus;
 }
 
 /**

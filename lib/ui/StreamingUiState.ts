@@ -1,6 +1,7 @@
 import type { DeadLetter } from '../dataset/TaskContext';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo, StageInfo, StreamingListener } from '../scheduler/StreamingListener';
+import type { SourceStatus } from '../source/SourceStatus';
 import { type ActiveBatch, ActiveBatches } from './ActiveBatches';
 
 export type { ActiveBatch } from './ActiveBatches';
@@ -38,7 +39,8 @@ export interface StreamingSummary {
   readonly activeAsOfMs?: number;
   /**
    * The job's input streams, by id and name, as the newest batch names them (an id is its own name in metrics
-   * written before streams had names); the page charts each one's rate from `BatchRow.inputRecords`.
+   * written before streams had names); the page charts each one's rate from `BatchRow.inputRecords`. Each with its
+   * state and latest error as of that batch, where it has them (Spark's receivers' table).
    */
   readonly inputStreams: readonly InputStreamName[];
   /** The retained completed batches, oldest first, without their output operations (see `batch`). */
@@ -52,8 +54,8 @@ export interface StreamingSummary {
   readonly unreadable?: readonly string[];
 }
 
-/** An input stream as the streaming page names it. */
-export interface InputStreamName {
+/** An input stream as the streaming page names it, with its state and latest error when it has them. */
+export interface InputStreamName extends SourceStatus {
   /** Its id in the stream graph (`n1`), the key of `BatchInfo.inputRecords`. */
   readonly id: string;
   readonly name: string;
@@ -218,13 +220,21 @@ function insertByBatchTime(batches: BatchInfo[], info: BatchInfo): void {
 
 /**
  * The input streams of the newest batch that has them (`batches` oldest first): the graph is fixed for a run, so
- * its names are every batch's, sent once rather than with each of 1,000 rows. Metrics written before streams had
+ * its names are every batch's, sent once rather than with each of 1,000 rows; their state and latest error are the
+ * newest batch's, as the stream was when it completed. Metrics written before streams had
  * names give their ids, which then name themselves.
  */
 export function inputStreamsOf(batches: readonly BatchInfo[]): InputStreamName[] {
   for (let i = batches.length - 1; i >= 0; i--) {
     const { inputs, inputRecords } = batches[i]!;
-    if (inputs) return Object.entries(inputs).map(([id, input]) => ({ id, name: input.name }));
+    if (inputs) {
+      return Object.entries(inputs).map(([id, { name, state, lastError }]) => ({
+        id,
+        name,
+        ...(state ? { state } : {}),
+        ...(lastError ? { lastError } : {}),
+      }));
+    }
     if (inputRecords) return Object.keys(inputRecords).map((id) => ({ id, name: id }));
   }
   return [];

@@ -5,7 +5,11 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { KinesisRangeReader, type KinesisShardRange } from '../../lib/aws/KinesisRangeReader';
+import {
+  KinesisRangeReader,
+  type KinesisReport,
+  type KinesisShardRange,
+} from '../../lib/aws/KinesisRangeReader';
 import { getRecordsPage } from '../../lib/aws/kinesisCalls';
 import type { BlockStore } from '../../lib/storage/BlockStore';
 
@@ -103,6 +107,42 @@ describe('KinesisRangeReader', () => {
     const records = await read(client, { skipCutsMs: [4000], skipMaxRecords: [15] }, 15);
     expect(records).toEqual(Array.from({ length: 15 }, (_, i) => `r${i + 16}`));
     expect(limits).toEqual([30]);
+  });
+
+  it('reports the latest trouble it recovered from, a throttled call, and nothing after a calm read', async () => {
+    // given a shard whose first GetRecords is throttled, then answers 2 records
+    const { client } = shardHolding(2);
+    let throttle = true;
+    const throttled = {
+      send: (command: unknown) => {
+        if (command instanceof GetRecordsCommand && throttle) {
+          throttle = false;
+          return Promise.reject(named('ProvisionedThroughputExceededException'));
+        }
+        return client.send(command as never);
+      },
+    } as unknown as KinesisClient;
+    const reports: string[] = [];
+    const store = {
+      put: async (_key: string, bytes: string) => reports.push(bytes),
+    } as unknown as BlockStore;
+    const readWith = (c: KinesisClient) =>
+      new KinesisRangeReader(c, async () => store, noWait).read({
+        streamName: 's',
+        shards: [{ shardId: 'shard-0', skipCutsMs: [], cutMs: 5000 }],
+        maxRecords: 10,
+        settleMs: 0,
+        report: { storeUrl: 'memory://', key: 'report' },
+      });
+    // when a task reads it, and then another reads the same shard calmly
+    expect(await readWith(throttled)).toEqual(['r1', 'r2']);
+    await readWith(shardHolding(2).client);
+    // then the first report names the throttling (its class and text), the second nothing
+    const [first, second] = reports.map((r) => JSON.parse(r) as KinesisReport);
+    expect(first?.trouble?.message).toBe(
+      'ProvisionedThroughputExceededException: ProvisionedThroughputExceededException from the test',
+    );
+    expect(second).not.toHaveProperty('trouble');
   });
 
   it('reads on, a page at a time, while the shard has fewer records than the cap', async () => {

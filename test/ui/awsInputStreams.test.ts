@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsMetricsUiSource } from '../../lib/aws/AwsMetricsUiSource';
 import { withBatch } from '../../lib/aws/JobRecords';
+import { KinesisSource } from '../../lib/aws/KinesisSource';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { inputStreamStatusRows } from '../../lib/ui/static/pageFormat.js';
 import { batchInfo } from '../helpers/batchInfo';
 
 let dir: string;
@@ -69,5 +71,54 @@ describe('the Streaming UI of a job on AWS, its input streams', () => {
       { id: 'n1', name: 'n1' },
       { id: 'n4', name: 'n4' },
     ]);
+  });
+
+  it("show each stream's latest error as the coordinator's newest batch recorded it, and nothing before one", async () => {
+    // given kept metrics whose newest batch has the Kinesis stream's throttling as its latest error
+    const throttled = {
+      atMs: Date.UTC(2026, 10, 30, 18, 40, 7),
+      message: 'ProvisionedThroughputExceededException: Rate exceeded for shard shardId-000.',
+    };
+    const calm = batch(1000);
+    const troubled = batch(2000);
+    const { summary, source } = await read([
+      calm,
+      { ...troubled, inputs: { ...troubled.inputs, n1: { ...troubled.inputs!.n1!, lastError: throttled } } },
+    ]);
+    // then the summary's stream has it, and the page's table shows its UTC time and message; the S3 stream's cells
+    // are empty
+    expect(summary.inputStreams[0]).toEqual({ id: 'n1', name: 'moods', lastError: throttled });
+    expect(summary.inputStreams[1]).toEqual({ id: 'n2', name: 'corrections' });
+    expect(inputStreamStatusRows(summary.inputStreams)).toEqual([
+      { name: 'moods', state: '', lastErrorTime: '2026/11/30 18:40:07 UTC', lastError: throttled.message },
+      { name: 'corrections', state: '', lastErrorTime: '', lastError: '' },
+    ]);
+    // and the batch before it says nothing of errors
+    expect((await source.batch(1000))?.info.inputs?.n1).not.toHaveProperty('lastError');
+  });
+
+  it("take a Kinesis stream's latest error from the report of a task whose read was throttled", async () => {
+    // given a Kinesis source whose planned batch's task reported a throttled read it recovered from
+    const trouble = { atMs: 1_000, message: 'ProvisionedThroughputExceededException: Rate exceeded.' };
+    const source = new KinesisSource({ client: {} as never, streamName: 'moods' }); // no call is made here
+    const part = {
+      streamName: 'moods',
+      shards: [{ shardId: 'shardId-000', skipCutsMs: [], cutMs: 1000 }],
+      maxRecords: 10,
+      settleMs: 0,
+      report: { storeUrl: 'memory://', key: 'input/n1/1000/read-0.json' },
+    };
+    const report = { shards: [{ shardId: 'shardId-000', last: '49', closed: false, records: 3 }], trouble };
+    expect(source.status()).toEqual({});
+    // when the coordinator counts the batch's records from the reports
+    await source.recordsRead(
+      { reader: 'kinesis', parts: [part] },
+      {
+        folder: 'input/n1/1000/',
+        readReport: async () => new TextEncoder().encode(JSON.stringify(report)),
+      },
+    );
+    // then the source's status has the trouble, for the batch's input info
+    expect(source.status()).toEqual({ lastError: trouble });
   });
 });

@@ -12,6 +12,7 @@ import {
   durationLabel as duration,
   escapeHtml as esc,
   histogram,
+  inputStreamStatusRows,
   msLabel as ms,
   pollDelayMs,
   pollErrorLine,
@@ -49,6 +50,7 @@ const METRICS = statisticsCharts({ batches: [], batchIntervalMs: 1000 });
 function streamingSkeleton() {
   page.innerHTML = `<div id="ended" hidden></div><p id="unreadable" class="failed" hidden></p><div id="header"></div><div id="stability"></div>
     <h3 id="statistics-title">Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
+    <div id="input-streams" hidden><h3>Input Streams</h3><div id="input-streams-table"></div></div>
     <h3 id="active-title">Active Batches</h3><p id="active-fresh"></p><div id="active"></div>
     <h3 id="completed-title">Completed Batches</h3><div class="pager" id="pager"></div><div id="completed"></div>`;
   for (const key of Object.keys(charts)) delete charts[key];
@@ -192,6 +194,13 @@ function drawStreaming(s) {
     stability.stable === undefined ? 'pending' : stability.stable ? 'stable' : 'unstable';
   document.getElementById('stability').innerHTML = `<p class="${stabilityClass}">${esc(stability.text)}</p>`;
   drawCharts(s);
+  // Spark's receivers' table: a stream's state and latest error; nothing when no stream has either.
+  const streams = inputStreamStatusRows(s.inputStreams);
+  document.getElementById('input-streams').hidden = streams.length === 0;
+  document.getElementById('input-streams-table').innerHTML = table(
+    ['Input Stream', 'Status', 'Last Error Time', 'Last Error'],
+    streams.map((i) => row([esc(i.name), esc(i.state), esc(i.lastErrorTime), esc(i.lastError)])),
+  );
   document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
   const fresh = document.getElementById('active-fresh');
   const freshNote = activeBatchesNote(s, Date.now());

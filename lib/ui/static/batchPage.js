@@ -6,6 +6,7 @@ import {
   bytesLabel as bytes,
   deadLetterRecord,
   escapeHtml as esc,
+  hasStatus,
   inputStreamRows,
   msLabel as ms,
   htmlRow as row,
@@ -83,8 +84,15 @@ export function batchPageHtml(d) {
           .join(''),
     )
     .join('');
+  // A stream's state and latest error as the batch completed, in columns of their own when a stream has one.
+  const withStatus = hasStatus(Object.values(b.inputs ?? {}));
   const inputs = inputStreamRows(b).map((input) =>
-    row([esc(input.name), input.records, input.took.length ? input.took.map(esc).join('<br>') : '-']),
+    row([
+      esc(input.name),
+      input.records,
+      input.took.length ? input.took.map(esc).join('<br>') : '-',
+      ...(withStatus ? [esc(input.state), esc(input.lastErrorTime), esc(input.lastError)] : []),
+    ]),
   );
   const letters = d.deadLetters.map((l) =>
     row([esc(l.op ?? l.dataset), esc(l.error), esc(deadLetterRecord(l))]),
@@ -98,7 +106,7 @@ export function batchPageHtml(d) {
     ${b.cost ? `<li>Cost: $${b.cost.dollars.toFixed(6)} (${esc(b.cost.prices)})</li>` : ''}
     ${slowest ? `<li>Slowest stage: <b>${slowest.stageId}: ${esc(slowest.description)}</b> (${ms(slowest.durationMs)})</li>` : ''}</ul>
     ${b.error ? `<h3>Error</h3><pre class="error">${esc(b.error)}</pre>` : ''}
-    ${inputs.length ? `<h3>Input Streams</h3>${table(['Input Stream', 'Records', 'Input Metadata'], inputs)}` : ''}
+    ${inputs.length ? `<h3>Input Streams</h3>${table(['Input Stream', 'Records', 'Input Metadata', ...(withStatus ? ['Status', 'Last Error Time', 'Last Error'] : [])], inputs)}` : ''}
     <h3>Output Operations</h3>${ops ? outputOpsTable(b.outputOps) + ops : '<p>No output operation details in these metrics.</p>'}
     <h3>Dead Letters (${d.deadLetters.length + d.deadLettersNotShown})</h3>${letters.length ? table(['Op', 'Error', 'Record'], letters) : '<p>None.</p>'}`;
 }

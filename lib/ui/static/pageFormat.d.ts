@@ -1,7 +1,8 @@
 // The types of pageFormat.js, the page's plain functions, for the unit tests that import it.
 import type { DeadLetter } from '../../dataset/TaskContext';
 import type { BatchInfo } from '../../scheduler/StreamingListener';
-import type { StreamingSummary } from '../StreamingUiState';
+import type { SourceStatus } from '../../source/SourceStatus';
+import type { InputStreamName, StreamingSummary } from '../StreamingUiState';
 
 /** A dead letter's record for the batch page, cut to 300 characters; a letter may have none. */
 export function deadLetterRecord(letter: Pick<DeadLetter, 'record'>): string;
@@ -76,10 +77,26 @@ export function startedAtLabel(startedAtMs: number): string;
 export function statisticsTitle(
   summary: Pick<StreamingSummary, 'batches' | 'completedBatches' | 'active'>,
 ): string;
-/** The batch page's input streams: each one's name, records, and what the batch took, then `… and K more`. */
+/**
+ * The batch page's input streams: each one's name, records, and what the batch took, then `… and K more`; the status
+ * cells when one of them has a state or an error.
+ */
 export function inputStreamRows(
   info: Pick<BatchInfo, 'inputs' | 'inputRecords'>,
-): { name: string; records: number; took: string[] }[];
+): ({ name: string; records: number; took: string[] } & Partial<InputStreamStatusCells>)[];
+/** A stream's state and latest error as the tables show them: empty strings where it has none. */
+export interface InputStreamStatusCells {
+  state: string;
+  /** `2026/11/30 18:40:07 UTC`. */
+  lastErrorTime: string;
+  lastError: string;
+}
+/** The input streams' table (Spark's receivers'): a row per stream, none when no stream has a state or an error. */
+export function inputStreamStatusRows(
+  streams: readonly InputStreamName[],
+): ({ name: string } & InputStreamStatusCells)[];
+/** True when one of `streams` has a state or has had an error. */
+export function hasStatus(streams: readonly SourceStatus[]): boolean;
 /** Text made safe to put in HTML. */
 export function escapeHtml(value: unknown): string;
 /** A duration in the tables: `250 ms`, `1.5 s`, `20.0 min`, `1.5 h`; `-` when undefined. */

@@ -244,14 +244,42 @@ export function statisticsTitle(summary) {
 /**
  * The batch page's input streams, Spark's "Input Metadata": each stream's name, its records and what the batch
  * took from it (files and byte ranges, shards and sequence numbers, blocks, index ranges), the lines the metrics
- * kept then `… and K more`; none in metrics written before streams were named.
+ * kept then `… and K more`; none in metrics written before streams were named. When a stream has a state or has had
+ * an error, every row has the status cells too (see `inputStreamStatusRows`).
  */
 export function inputStreamRows(info) {
+  const withStatus = hasStatus(Object.values(info.inputs ?? {}));
   return Object.entries(info.inputs ?? {}).map(([id, input]) => ({
     name: input.name,
     records: info.inputRecords?.[id] ?? 0,
     took: [...(input.took ?? []), ...(input.tookNotShown ? [`… and ${input.tookNotShown} more`] : [])],
+    ...(withStatus ? inputStreamStatus(input) : {}),
   }));
+}
+
+/**
+ * The input streams' table, Spark's receivers' table: each stream's state (a socket's `connected` or `retrying`) and
+ * its latest error, its time in UTC written as a batch time is and a line of its class and text; empty cells where
+ * there is nothing to say. No rows when no stream has a state or has had an error (a job of queues and generators),
+ * so that the page says nothing of them.
+ */
+export function inputStreamStatusRows(streams) {
+  if (!hasStatus(streams)) return [];
+  return streams.map((stream) => ({ name: stream.name, ...inputStreamStatus(stream) }));
+}
+
+/** True when one of `streams` has a state or has had an error: the tables then get their columns. */
+export function hasStatus(streams) {
+  return streams.some((stream) => stream.state !== undefined || stream.lastError !== undefined);
+}
+
+/** A stream's state and latest error as the tables' cells show them, empty where it has none. */
+function inputStreamStatus(stream) {
+  return {
+    state: stream.state ?? '',
+    lastErrorTime: stream.lastError ? `${batchDateLabel(stream.lastError.atMs, 1000)} UTC` : '',
+    lastError: stream.lastError?.message ?? '',
+  };
 }
 
 /** Text made safe to put in HTML, in an element or an attribute. */

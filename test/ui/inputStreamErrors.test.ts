@@ -1,0 +1,171 @@
+import { once } from 'node:events';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobSource } from '../../lib/job/JobSource';
+import { LocalRuntime } from '../../lib/local/LocalRuntime';
+import { silentLogger } from '../../lib/log/Logger';
+import type { StreamingListener } from '../../lib/scheduler/StreamingListener';
+import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
+import { StreamingUiState } from '../../lib/ui/StreamingUiState';
+import { inputStreamStatusRows } from '../../lib/ui/static/pageFormat.js';
+import { UiServer } from '../../lib/ui/UiServer';
+import { withServedRun } from '../helpers/servedRun';
+import { until } from '../helpers/until';
+
+/** A JSON job of one source, `lines`, printed, in batches of `batchIntervalMs`. */
+function oneSource(baseDir: string, source: Record<string, unknown>, batchIntervalMs = 1000): JobSource {
+  return {
+    kind: 'document',
+    baseDir,
+    document: {
+      name: 'input-errors',
+      batchIntervalMs,
+      sources: { lines: source },
+      outputs: [{ stream: 'lines', type: 'print' }],
+    },
+  };
+}
+
+/** A loopback port where nothing listens: a server's own free port, once it closed. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Starts a loopback server on `port` that keeps each connection open and sends nothing. */
+async function listenOn(port: number): Promise<Server> {
+  const server = createServer((socket) => socket.on('error', () => {}));
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+/** The input stream `lines` as `/api/streaming` answers it. */
+async function linesStream(url: string) {
+  const summary = (await (await fetch(`${url}api/streaming`)).json()) as StreamingSummary;
+  return summary.inputStreams.find((s) => s.name === 'lines');
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-ui-input-errors-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the Streaming UI's input streams, their state and latest error", () => {
+  it('show a socket refused while nothing listens, retrying, then connected once a server listens', async () => {
+    // given a socket source pointed at a loopback port where nothing listens, run on the wall clock with the UI served
+    const port = await closedPort();
+    const state = new StreamingUiState();
+    const runtime = await LocalRuntime.start(
+      oneSource(dir, { type: 'socket', host: '127.0.0.1', port }, 200),
+      {
+        clock: 'system',
+        workers: 0,
+        storeDir: join(dir, 'store'),
+        write: () => {},
+        log: silentLogger, // the retry lines
+        listeners: [state],
+      },
+    );
+    const ui = await UiServer.start(state, 0);
+    const running = runtime.run();
+    let server: Server | undefined;
+    try {
+      // when batches complete while the connection is refused
+      // then the stream's row says it is retrying, with the refusal as its latest error, in UTC on the page
+      await until(
+        'the refused connection in /api/streaming',
+        async () => (await linesStream(ui.url))?.state === 'retrying',
+        20_000,
+      );
+      const refused = await linesStream(ui.url);
+      expect(refused?.lastError?.message).toBe(`Error: connect ECONNREFUSED 127.0.0.1:${port}`);
+      const [row] = inputStreamStatusRows([refused!]);
+      expect(row?.lastErrorTime).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d UTC$/);
+      // when a server starts listening on the port
+      server = await listenOn(port);
+      // then the stream is connected again, its latest error still shown (as Spark keeps it)
+      await until(
+        'the connected socket in /api/streaming',
+        async () => (await linesStream(ui.url))?.state === 'connected',
+        20_000,
+      );
+      expect((await linesStream(ui.url))?.lastError?.message).toContain('ECONNREFUSED');
+    } finally {
+      runtime.stop();
+      await running;
+      await ui.close();
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    }
+  });
+
+  it('show a folder whose planned file was gone when its task read it, as the failed batch left it', async () => {
+    // given a folder source; a file appears after batch 1000 and is deleted once batch 2000 planned to read it
+    mkdirSync(join(dir, 'in'));
+    const gone: StreamingListener = {
+      onBatchCompleted: ({ batchTime }) => {
+        if (batchTime === 1000) writeFileSync(join(dir, 'in', 'f1.txt'), 'one\n');
+      },
+      onBatchSubmitted: (batchTime) => {
+        if (batchTime === 2000) rmSync(join(dir, 'in', 'f1.txt'));
+      },
+    };
+    const job = oneSource(dir, { type: 'textFileStream', directory: 'in' });
+    // when it runs: batch 2000's task cannot read the file, and the batch fails
+    await withServedRun(job, { batches: 3, storeDir: join(dir, 'store'), listeners: [gone] }, async (run) => {
+      expect(run.batches.at(-1)?.error).toContain('is gone');
+      // then the stream's row has the read's error, and batch 2000's page too, in its own columns
+      const [lines] = run.summary.inputStreams;
+      expect(lines?.lastError?.message).toMatch(/^Error: file .*f1\.txt is gone/);
+      expect(lines?.state).toBeUndefined();
+      const { html } = await run.batch(2000);
+      expect(html).toContain('<th>Last Error</th>');
+      expect(html).toContain('is gone');
+      // and batch 1000's page, before the error, says nothing of errors
+      expect((await run.batch(1000)).html).not.toContain('Last Error');
+    });
+  });
+
+  it('show a folder that could not be listed at the tick', async () => {
+    // given a folder source whose folder is removed once batch 1000 completed
+    mkdirSync(join(dir, 'in'));
+    const removed: StreamingListener = {
+      onBatchCompleted: ({ batchTime }) => {
+        if (batchTime === 1000) rmSync(join(dir, 'in'), { recursive: true });
+      },
+    };
+    const job = oneSource(dir, { type: 'textFileStream', directory: 'in' });
+    // when batch 2000 lists it
+    await withServedRun(
+      job,
+      { batches: 3, storeDir: join(dir, 'store'), listeners: [removed] },
+      async (run) => {
+        // then the stream's row has the listing's error
+        expect(run.summary.inputStreams[0]?.lastError?.message).toMatch(/^Error: ENOENT/);
+      },
+    );
+  });
+
+  it('say nothing of a stream that has had no error and has no connection', async () => {
+    // given a queue source
+    const job = oneSource(dir, { type: 'queue', batches: [['a'], ['b']] });
+    // when it runs
+    await withServedRun(job, { batches: 2, storeDir: join(dir, 'store') }, async (run) => {
+      // then its stream has neither state nor error, and the page draws no table of them
+      expect(run.summary.inputStreams).toEqual([{ id: expect.any(String), name: 'lines' }]);
+      expect(inputStreamStatusRows(run.summary.inputStreams)).toEqual([]);
+      expect((await run.batch(2000)).html).not.toContain('Last Error');
+    });
+  });
+});
