@@ -560,6 +560,12 @@ define(
         `cogroup needs a dataset, or an array of them, to group with; got ${String(notDataset)}`,
       );
     }
+    // Spark's cogroup(other1, other2) would otherwise fail deep in the partitioner, naming neither argument.
+    if (partitioning instanceof Dataset) {
+      throw new TypeError(
+        `cogroup's second argument is the partitioning (a number of partitions or a HashPartitioner), got a dataset, ${String(partitioning)}: to group with several, pass them in one array, cogroup([other1, other2]) for Spark's cogroup(other1, other2)`,
+      );
+    }
     const { ctx, scope } = this.driverContext();
     const partitioner = partitionerOf(this, partitioning, others);
     // A parent already placed by this partitioner is read in place (Spark's co-partitioned cogroup): this is

@@ -158,6 +158,16 @@ describe('the failures of the transformations Spark users call in transform', ()
     );
   });
 
+  it("cogroup(other1, other2), Spark's form, is refused naming the array form", async () => {
+    // given a body that passes a second dataset where cogroup takes the partitioning
+    // when a batch runs
+    const result = await runBatches(job('cogroupOfTwoArguments'), 1);
+    // then the batch fails with a sentence that says how to group with several
+    expect(String(result.error)).toMatch(
+      /cogroup's second argument is the partitioning .*got a dataset.*cogroup\(\[other1, other2\]\)/,
+    );
+  });
+
   for (const workers of [0, 2]) {
     it(`foldByKey dead-letters a value its function refuses and folds the rest (${workers} workers)`, async () => {
       // given a fold that throws on a negative value

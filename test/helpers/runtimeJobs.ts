@@ -365,6 +365,15 @@ export const cogroupRefused = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     .collectBatches('groups');
 });
 
+/** Spark's `cogroup(other1, other2)`, whose second dataset lands where Sluice takes the partitioning. */
+export const cogroupOfTwoArguments = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const other = ssc.parallelize([['a', 'x']] as [string, string][]);
+  ssc
+    .queueStream([[['a', 1]]] as [string, number][][])
+    .transform((ds) => ds.cogroup(other, other as unknown as number))
+    .collectBatches('groups');
+});
+
 /**
  * Two built-in outputs with concurrent jobs (each must land under its own output without the batch's
  * `AsyncLocalStorage`), then a foreachRDD whose action is on a dataset it was not handed: a static dataset joined
