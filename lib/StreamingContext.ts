@@ -3,6 +3,7 @@ import type { ActionSpec, Dataset, DatasetContext } from './dataset/Dataset';
 import type { DeadLetter } from './dataset/TaskContext';
 import './dataset/DatasetOps';
 import './dataset/NumericOps';
+import './dataset/TextFileOps';
 import { FnScope, FunctionTable, GRAPH_SCOPE } from './dataset/FnScope';
 import { ParallelDataset } from './dataset/ParallelDataset';
 import { PersistenceTracker } from './dataset/PersistenceTracker';
@@ -248,6 +249,9 @@ export class StreamingContext implements DatasetContext {
       runJob: () => {
         throw new StreamGraphError('a transform function must not run actions (collect, count, take)');
       },
+      outputStore: () => {
+        throw new StreamGraphError('a transform function must not run actions (saveAsTextFile)');
+      },
       parallelizeDataset: (data, numPartitions, scope) =>
         new ParallelDataset({ ctx: this.placeholderContext, scope, deps: [], numPartitions }, data),
     };
@@ -470,6 +474,11 @@ export class StreamingContext implements DatasetContext {
   /** See `DatasetContext.memoryBackedByStore`; false until a runtime connects. */
   get memoryBackedByStore(): boolean {
     return this.connected?.env.memoryBackedByStore ?? false;
+  }
+
+  /** See `DatasetContext.outputStore`: the connected environment's. */
+  outputStore(): BlockStore {
+    return this.env().outputs;
   }
 
   /** The connected environment, or a clear error when nothing connected the context yet. */

@@ -1,4 +1,5 @@
 import type { OutputJob } from '../scheduler/BatchRun';
+import type { BlockStore } from '../storage/BlockStore';
 import type { Dependency, DependencySpec } from './Dependency';
 import type { FnScope } from './FnScope';
 import { ambientOpOrigin } from './OpOrigin';
@@ -56,6 +57,8 @@ export interface DatasetContext {
    * job its scope names, or the one running).
    */
   runJob(dataset: Dataset, action: ActionSpec, job?: OutputJob): Promise<unknown[]>;
+  /** The store file outputs write to: the output folder locally, `outputs/` in the bucket on AWS. */
+  outputStore(): BlockStore;
   /** A small dataset whose records travel inline in the plan. */
   parallelizeDataset<T>(data: readonly T[], numPartitions: number, scope: FnScope): Dataset<T>;
   /** Which persisted partitions exist. */

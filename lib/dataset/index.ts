@@ -1,5 +1,6 @@
 import './DatasetOps';
 import './NumericOps';
+import './TextFileOps';
 
 export * from './BlockDataset';
 export * from './CartesianDataset';
@@ -28,5 +29,6 @@ export * from './StateMap';
 export * from './StorageLevel';
 export * from './TaskContext';
 export * from './TextFileDataset';
+export * from './TextFileOps';
 export * from './UnionDataset';
 export * from './ValueMap';

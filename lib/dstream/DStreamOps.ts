@@ -7,6 +7,7 @@ import { firstValueOf } from '../dataset/checkedReducer';
 import type { Dataset } from '../dataset/Dataset';
 import type { PartitionFn, Partitioning } from '../dataset/DatasetOps';
 import { defineMethod } from '../dataset/defineMethod';
+import { saveTextFolder } from '../dataset/TextFileOps';
 import { StreamGraphError } from '../errors';
 import { formatRecord } from '../executor/formatRecord';
 import { crashPoint } from '../scheduler/crashPoint';
@@ -329,21 +330,7 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
     async (ds, batchTime) => {
       // Spark's rddToFileName: an empty prefix names the folder by the batch time alone, not `-1000`.
       const path = `${prefix ? `${prefix}-` : ''}${batchTime}${suffix ? `.${suffix}` : ''}`;
-      const outputs = this.ssc.env().outputs;
-      // A retried batch overwrites its own files: clear what an earlier attempt left, marker included.
-      await outputs.deletePrefix(`${path}/`);
-      let counts: number[];
-      try {
-        counts = (await this.ssc.runJob(ds, { type: 'saveText', path })) as number[];
-      } catch (error) {
-        // A failed batch leaves no partial output behind.
-        await outputs.deletePrefix(`${path}/`);
-        throw error;
-      }
-      crashPoint('output', batchTime);
-      await outputs.put(`${path}/_SUCCESS`, '');
-      // Complete, yet not a result while its batch can still fail (a later output, a flood of dead letters).
-      ds.scope?.job?.batch.onFailure(() => outputs.deletePrefix(`${path}/`));
+      const counts = await saveTextFolder(ds, path);
       const count = counts.reduce((a, b) => a + b, 0);
       this.ssc.emitOutput({ output, type: 'saveAsTextFiles', batchTime, records: [], count });
     },

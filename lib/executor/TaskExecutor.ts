@@ -9,6 +9,7 @@ import { loopsFor, type RecordLoops } from '../dataset/StageCode';
 import { persistedBlock } from '../dataset/StateDelta';
 import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../dataset/StorageLevel';
 import type { DeadLetter, DeadLetterSource, TaskContext } from '../dataset/TaskContext';
+import { textPartKey } from '../dataset/TextFileOps';
 import { UnionDataset } from '../dataset/UnionDataset';
 import { CacheMissError, errorText } from '../errors';
 import type { MapStatus, PersistedPartition, TaskPlan, TaskResult } from '../plan/Plan';
@@ -213,9 +214,7 @@ export class TaskExecutor {
         return records.length;
       case 'saveText': {
         const text = records.map((r) => `${formatRecord(r)}\n`).join('');
-        await tc.timed(
-          this.env.outputs.put(`${action.path}/part-${String(partition).padStart(5, '0')}`, text),
-        );
+        await tc.timed(this.env.outputs.put(textPartKey(action.path, partition), text));
         tc.requests++;
         return records.length;
       }

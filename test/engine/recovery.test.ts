@@ -8,7 +8,7 @@ const root = new URL('../..', import.meta.url).pathname;
 const job = join(root, 'test/fixtures/crashJob.ts');
 const BATCHES = 8;
 
-/** Every output of a run: the jsonl lines (records sorted) and each saveAsTextFiles folder's sorted lines. */
+/** Every output of a run: the jsonl lines (records sorted) and each text folder's sorted lines. */
 async function outputsOf(dir: string) {
   const jsonl = (await readFile(join(dir, 'out/windows.jsonl'), 'utf8'))
     .trim()
@@ -16,7 +16,10 @@ async function outputsOf(dir: string) {
     .map((line) => JSON.parse(line) as { output: string; batchTime: number; records: [string, number][] })
     .map((l) => ({ ...l, records: [...l.records].sort((a, b) => (a[0] < b[0] ? -1 : 1)) }));
   const folders: Record<string, string[]> = {};
-  for (const name of (await readdir(join(dir, 'out'))).filter((n) => n.startsWith('windows-')).sort()) {
+  // saveAsTextFiles' folders, then rdd.saveAsTextFile's in the foreachRDD (out/rdd/<batchTime>)
+  const names = (await readdir(join(dir, 'out'))).filter((n) => n.startsWith('windows-'));
+  const rddNames = (await readdir(join(dir, 'out/rdd'))).map((n) => `rdd/${n}`);
+  for (const name of [...names, ...rddNames].sort()) {
     const files = (await readdir(join(dir, 'out', name))).sort();
     const lines: string[] = [];
     for (const f of files.filter((f) => f.startsWith('part-'))) {
@@ -55,7 +58,8 @@ async function mk(dir: string): Promise<string> {
 describe('crash recovery with kill -9', () => {
   it('has a reference with every batch once', () => {
     expect(reference.jsonl.map((l) => l.batchTime)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
-    expect(Object.keys(reference.folders)).toHaveLength(BATCHES);
+    expect(Object.keys(reference.folders)).toHaveLength(2 * BATCHES);
+    expect(reference.folders['rdd/5000']).toEqual(reference.folders['windows-5000.txt']);
     expect(reference.jsonl.some((l) => l.records.length > 0)).toBe(true);
   });
 
@@ -73,6 +77,10 @@ describe('crash recovery with kill -9', () => {
       // given a run killed with SIGKILL at that point
       const crashed = await runSluice(args, dir, point);
       expect(crashed.signal).toBe('SIGKILL');
+      // (the first output is the foreachRDD's saveAsTextFile: its kill left the parts without _SUCCESS)
+      if (point === 'output:5000') {
+        expect((await readdir(join(dir, 'out/rdd/5000'))).sort()).toEqual(['part-00000', 'part-00001']);
+      }
       // when the same job is started again on the same store
       const resumed = await runSluice(args, dir);
       // then it resumes from its checkpoint, and the outputs equal the uninterrupted run's, each batch once

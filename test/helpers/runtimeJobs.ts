@@ -820,3 +820,44 @@ export const sumOfPairsAndText = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     ssc.emitOutput({ output: 'out', type: 'foreachRDD', batchTime: t, records, count: records.length });
   });
 });
+
+/** Strings, a pair, an object and a number: how saveAsTextFile writes each, as saveAsTextFiles does. */
+const textRecords: unknown[] = ['a line', ['k', 1], { n: 2 }, 'b', 7];
+const saveTextBatches = [textRecords, []];
+
+/** Each batch written by `rdd.saveAsTextFile` in foreachRDD, to a folder named by its batch time. */
+export const saveTextFile = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream(saveTextBatches, { partitions: 3 }).foreachRDD(async (ds, t) => {
+    await ds.saveAsTextFile(`out/text/${t}`);
+  });
+});
+
+/**
+ * The same, where the first attempt of every task in each process fails after its records are computed: the
+ * retried tasks write the same folder.
+ */
+const textFailedOnce = new Set<string>();
+export const saveTextFileRetried = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream(saveTextBatches, { partitions: 3 })
+    .transform((ds, t) =>
+      ds.mapPartitions((records, partition) => {
+        const attempt = `${t}/${partition}`;
+        if (!textFailedOnce.has(attempt)) {
+          textFailedOnce.add(attempt);
+          throw new Error(`the first attempt of ${attempt} fails`);
+        }
+        return records;
+      }),
+    )
+    .foreachRDD(async (ds, t) => {
+      await ds.saveAsTextFile(`out/text/${t}`);
+    });
+});
+
+/** saveAsTextFile to a path that climbs out of the output folder: refused where it is called. */
+export const saveTextFileOutside = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([['a']]).foreachRDD(async (ds) => {
+    await ds.saveAsTextFile('../elsewhere');
+  });
+});
