@@ -37,9 +37,11 @@ const ORPHAN_ATTEMPTS = 5;
  *   letter's `dataset` label numbers datasets by process, so its bytes may differ). Each is
  *   refused once this coordinator knows it is fenced (a failed conditional write, a lost lease).
  * - **Deletes cannot be conditional on S3**, so none may remove what a successor relies on: a complete output
- *   folder (one with `_SUCCESS`) is never deleted, since a rerun rewrites the same parts; other deletes check
- *   first that the checkpoint is still this coordinator's. The scheduler's own deletes (shuffle data of a batch,
- *   blocks and state the stream no longer remembers) follow a successful checkpoint that no longer names them.
+ *   folder (one with `_SUCCESS`) is never deleted, since a rerun rewrites the same parts (it removes only the
+ *   parts it did not write, of an earlier write with more partitions, which a successor does not write either);
+ *   other deletes check first that the checkpoint is still this coordinator's. The scheduler's own deletes
+ *   (shuffle data of a batch, blocks and state the stream no longer remembers) follow a successful checkpoint that
+ *   no longer names them.
  */
 export class FencedStore implements BlockStore {
   /** The ETag of the checkpoint as this coordinator last wrote (or claimed) it; undefined: there is none yet. */
@@ -212,5 +214,16 @@ class OutputsGuard implements BlockStore {
     if (keys.length === 0 || keys.some((key) => key.endsWith('/_SUCCESS'))) return;
     await this.owner.checkOwner();
     await this.outputs.deleteKeys(keys, prefix);
+  }
+
+  /**
+   * A text folder rewritten over a complete one removes the files the rewrite did not replace (the parts of an
+   * earlier write with more partitions). A successor writing the same folder writes the same parts, so these keys
+   * are none it relies on; the ownership check keeps a coordinator that knows it lost the job from deleting at all.
+   */
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.owner.checkOwner();
+    await this.outputs.deleteKeys(keys);
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
@@ -31,7 +31,8 @@ import { testKinesisClient, testS3Client, testStreams, uniqueName } from './loca
  * behind the same generated entry the CDK stack bundles (the fixture's modules imported statically and
  * registered by name), and the coordinator reaches the worker through @aws-sdk/client-lambda. The job's
  * `transform` joins the static spam list, its `updateStateByKey` function is the user's, and its `foreachRDD`
- * writes through the AWS SDK; every batch must equal local mode's on the same input.
+ * saves the batch with `saveAsTextFile` (its tasks on the worker) and writes through the AWS SDK; every batch must
+ * equal local mode's on the same input.
  */
 
 const fixtures = new URL('../fixtures/jobs/', import.meta.url).pathname;
@@ -76,6 +77,12 @@ beforeAll(async () => {
       Body: await readFile(join(fixtures, 'spam.txt')),
     }),
   );
+  // and batch 1000's text folder as an earlier run that wrote it with five partitions left it, complete
+  for (const name of ['part-00000', 'part-00001', 'part-00002', 'part-00003', 'part-00004', '_SUCCESS']) {
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: `outputs/moods/text/1000/${name}`, Body: `old ${name}\n` }),
+    );
+  }
   const streamName = await streams.create(2);
   await putShardBatches(kinesis, streamName, tweetLines());
   // and the three functions with the fixture's modules deployed, each with the environment and memory the stack gives it
@@ -164,10 +171,12 @@ describe('a TypeScript job module on the serverless runtime', () => {
 
     // then local mode on the same records gives the same moods and the same foreachRDD reports
     const reports = await mkdtemp(join(tmpdir(), 'sluice-moods-'));
+    const outputDir = join(reports, 'out');
     try {
       process.env.MOODS_REPORTS = reports;
       const local = await runBatches({ kind: 'module', path: moodModule, exportName: 'local' }, BATCHES, {
         workers: 0,
+        outputDir,
       });
       expect(local.error).toBeUndefined();
       const expectedMoods = local.recordsOf('moods');
@@ -181,6 +190,18 @@ describe('a TypeScript job module on the serverless runtime', () => {
         expect(sortRecords(line.records)).toEqual(sortRecords(expectedMoods[k]!));
         const report = JSON.parse(await s3Text(`outputs/moods/report/${batchTime}.json`));
         expect(report).toEqual(JSON.parse(await readFile(join(reports, `${batchTime}.json`), 'utf8')));
+        // and rdd.saveAsTextFile wrote the folder local mode writes, part for part under outputs/ (batch 1000's
+        // earlier parts and marker replaced: the rewrite leaves the folder a first run writes)
+        const folder = `moods/text/${batchTime}`;
+        const localFiles = (await readdir(join(outputDir, folder))).sort();
+        expect(localFiles).toEqual(['_SUCCESS', 'part-00000', 'part-00001', 'part-00002']);
+        expect(await s3Keys(`outputs/${folder}/`)).toEqual(localFiles.map((f) => `outputs/${folder}/${f}`));
+        for (const file of localFiles) {
+          const lines = async (text: Promise<string>) => (await text).split('\n').sort();
+          expect(await lines(s3Text(`outputs/${folder}/${file}`))).toEqual(
+            await lines(readFile(join(outputDir, folder, file), 'utf8')),
+          );
+        }
       }
       // and the spam filter dropped exactly the spammers' tweets, counted straight from the records
       const spammers = new Set(
