@@ -185,6 +185,8 @@ export class StreamingContext implements DatasetContext {
   readonly graphScope: FnScope;
   /** The transform function's body scope while it runs (see `inBody`). */
   private syncBody: FnScope | undefined;
+  /** The first action the running transform function asked for (see `refusesAction`). */
+  private refusedInBody: string | undefined;
   /** Each running foreachRDD job's body scope (see `enterOutputBody`); gone with the job. */
   private readonly outputBodies = new WeakMap<OutputJob, FnScope>();
   /** Which persisted partitions exist, for the planner. */
@@ -387,6 +389,7 @@ export class StreamingContext implements DatasetContext {
    * (a `foreachRDD` acting on another dataset, see `runInOutputJob`), else none (batch 0).
    */
   async runJob(dataset: Dataset, action: ActionSpec, job?: OutputJob): Promise<unknown[]> {
+    if (this.refusesAction(action.type)) return new Promise(() => {});
     const { dag } = this.connection();
     const owner = job ?? dataset.scope?.job ?? runningJob();
     // A dataset an output's function made (`rdd.map(…)` in foreachRDD) has no stream to name it: a failure of it,
@@ -444,14 +447,35 @@ export class StreamingContext implements DatasetContext {
    * returns synchronously, so the scope is held while it runs, in the driver and when a worker runs it again to learn
    * its functions' ids.
    */
-  inBody<T>(scope: FnScope, run: () => T): T {
+  inBody<T>(scope: FnScope, run: () => T, body = 'a transform function'): T {
     const outer = this.syncBody;
+    const outerRefused = this.refusedInBody;
     this.syncBody = scope;
+    this.refusedInBody = undefined;
     try {
-      return run();
+      const result = run();
+      if (this.refusedInBody !== undefined) {
+        throw new StreamGraphError(
+          `${body} ran an action (its job: ${this.refusedInBody}); run actions (count, collect, sum, saveAsTextFile, …) in foreachRDD: a transform function only builds datasets, and a worker runs it again to learn their functions, where no action can run`,
+        );
+      }
+      return result;
     } finally {
       this.syncBody = outer;
+      this.refusedInBody = outerRefused;
     }
+  }
+
+  /**
+   * True while a transform's function runs in the driver (see `inBody`), which refuses `action` once the function
+   * returns. The function cannot await the action (it returns a dataset), so the caller gives a promise that never
+   * settles rather than one rejected with no handler, which would end the process. A worker's placeholders refuse
+   * actions too; without this the driver ran them (`--workers 0`), outside any batch, and worker threads failed.
+   */
+  refusesAction(action: string): boolean {
+    if (this.syncBody === undefined) return false;
+    this.refusedInBody ??= action;
+    return true;
   }
 
   /** Notes the scope of a foreachRDD's body for its output job, which its function runs in (see `bodyScope`). */

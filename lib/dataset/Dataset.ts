@@ -59,6 +59,11 @@ export interface DatasetContext {
   runJob(dataset: Dataset, action: ActionSpec, job?: OutputJob): Promise<unknown[]>;
   /** The store file outputs write to: the output folder locally, `outputs/` in the bucket on AWS. */
   outputStore(): BlockStore;
+  /**
+   * True when `action` may not run now (a transform's function is running in the driver): the caller returns a
+   * promise that never settles, and the function's batch fails naming the action (see `StreamingContext.inBody`).
+   */
+  refusesAction?(action: string): boolean;
   /** A small dataset whose records travel inline in the plan. */
   parallelizeDataset<T>(data: readonly T[], numPartitions: number, scope: FnScope): Dataset<T>;
   /** Which persisted partitions exist. */

@@ -47,6 +47,7 @@ export function textPartKey(path: string, partition: number): string {
  */
 export async function saveTextFolder(ds: Dataset, path: string): Promise<number[]> {
   const { ctx, scope } = ds.driverContext();
+  if (ctx.refusesAction?.('saveAsTextFile')) return new Promise(() => {});
   const outputs = ctx.outputStore();
   const folder = `${path}/`;
   const marker = `${path}/_SUCCESS`;

@@ -69,11 +69,14 @@ export class TransformedDStream<U> extends DStream<U> {
     const body = new BodyPersistence(this.id, batchTime, batchTime + this.rememberMs, this.rememberedUntil);
     this.bodies.set(batchTime, body);
     const scope = this.scopeAt(batchTime, body);
-    const result = this.ssc.inBody(scope, () =>
-      this.transformFn(
-        (datasets as Dataset<any>[]).map((d) => d.inScope(scope)),
-        batchTime,
-      ),
+    const result = this.ssc.inBody(
+      scope,
+      () =>
+        this.transformFn(
+          (datasets as Dataset<any>[]).map((d) => d.inScope(scope)),
+          batchTime,
+        ),
+      `the transform function of stream ${this.name} (${this.id}) for batch ${batchTime} ms`,
     );
     if (!(result instanceof Dataset)) {
       throw new UserFunctionError(

@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
 
@@ -143,6 +147,25 @@ describe('the failures of the transformations Spark users call in transform', ()
       /fraction without replacement is a probability, from 0 to 1, got 1.5/,
     );
   });
+
+  for (const workers of [0, 2]) {
+    it(`refuses an action in a transform function, failing its batch with a sentence (${workers} workers)`, async () => {
+      // given transform functions that start sum() and saveAsTextFile(), as if they could run there
+      // when a batch of each runs, in the driver alone and with worker threads
+      const dir = await mkdtemp(join(tmpdir(), 'sluice-transform-action-'));
+      const where = { workers, storeDir: join(dir, 'store'), outputDir: dir };
+      const summed = await runBatches(job('actionInTransform'), 2, where);
+      const saved = await runBatches(job('saveInTransform'), 1, { ...where, storeDir: join(dir, 'store2') });
+      // then the first batch fails naming the action and what to do, the same way in both, and nothing was written
+      expect(summed.batches.map((b) => [b.batchTime, b.error !== undefined])).toEqual([[1000, true]]);
+      expect(String(summed.error)).toMatch(
+        /transform function of stream .* for batch 1000 ms ran an action \(its job: collect\); run actions \(count, collect, sum, saveAsTextFile, …\) in foreachRDD/,
+      );
+      expect(String(saved.error)).toMatch(/ran an action \(its job: saveAsTextFile\)/);
+      expect(existsSync(join(dir, 'from-transform-1000'))).toBe(false);
+      await rm(dir, { recursive: true, force: true });
+    });
+  }
 
   it('coalesce refuses a number of partitions under 1, and cartesian and cogroup what is not a dataset', async () => {
     // given bodies that coalesce into 0 partitions, cross a dataset with an array, and cogroup it with a string

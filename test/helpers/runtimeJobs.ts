@@ -357,6 +357,27 @@ export const cartesianRefused = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     .collectBatches('pairs');
 });
 
+/** Transform functions that run an action, left floating as a sync body must: each batch is refused. */
+export const actionInTransform = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[1, 2], [3]])
+    .transform((ds) => {
+      void (ds as Dataset<number>).sum();
+      return ds;
+    })
+    .collectBatches('summed');
+});
+
+export const saveInTransform = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream([[1, 2]])
+    .transform((ds, t) => {
+      void ds.saveAsTextFile(`from-transform-${t}`);
+      return ds;
+    })
+    .collectBatches('saved');
+});
+
 /** A cogroup with what is not a dataset (Spark's takes a dataset; an array is Sluice's form of several). */
 export const cogroupRefused = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
