@@ -93,6 +93,12 @@ describe('the CLI batch line', () => {
   const line = (growingFor: number) =>
     formatBatchLine({ ...info, records: 10, tasks: 2, deadLetters: 0 } as BatchInfo, growingFor);
 
+  it('counts records, tasks and dead letters in the singular for one', () => {
+    const one = formatBatchLine({ ...info, records: 1, tasks: 1, deadLetters: 1 } as BatchInfo);
+    expect(one).toMatch(/, 1 record in, 1 task, .*, 1 dead letter$/);
+    expect(line(0)).toMatch(/, 10 records in, 2 tasks, /);
+  });
+
   it(`says the configuration is not stable once the total delay has grown ${UNSTABLE_AFTER} batches in a row`, () => {
     expect(line(UNSTABLE_AFTER - 1)).not.toMatch(/stable/);
     expect(line(UNSTABLE_AFTER)).toMatch(

@@ -14,8 +14,8 @@ export function formatBatchLine(info: BatchInfo, growingFor = 0, batchIntervalMs
   const s = (ms: number) => (ms / 1000).toFixed(3);
   const base = `Batch ${batchLogLabel(info.batchTime, info.dueAtMs, batchIntervalMs)}: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
     info.schedulingDelayMs,
-  )} s, processing ${s(info.processingTimeMs)} s), ${info.records} records in, ${info.tasks} tasks`;
-  const dead = info.deadLetters > 0 ? `, ${info.deadLetters} dead letters` : '';
+  )} s, processing ${s(info.processingTimeMs)} s), ${count(info.records, 'record')} in, ${count(info.tasks, 'task')}`;
+  const dead = info.deadLetters > 0 ? `, ${count(info.deadLetters, 'dead letter')}` : '';
   // The cost report where the runtime makes one (on AWS); locally the store requests are what S3 would bill.
   const cost = info.cost
     ? `, $${info.cost.dollars.toFixed(6)}${
@@ -28,4 +28,9 @@ export function formatBatchLine(info: BatchInfo, growingFor = 0, batchIntervalMs
   const trend =
     growingFor >= UNSTABLE_AFTER ? `; total delay has grown ${growingFor} batches in a row: not stable` : '';
   return info.error ? `${base}${cost}${dead}; FAILED: ${info.error}` : `${base}${cost}${dead}${trend}`;
+}
+
+/** `1 record`, `2 records`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
