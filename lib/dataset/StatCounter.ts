@@ -94,6 +94,15 @@ export class StatCounter {
   }
 
   /**
+   * What `JSON.stringify` writes (a `foreachRDD` sending its stats to a sink): the statistics, not the running
+   * fields; an infinity or NaN is null there, as JSON has neither.
+   */
+  toJSON(): Record<string, number> {
+    const { count, mean, sum, max, min, variance, stdev, sampleVariance, sampleStdev } = this;
+    return { count, mean, sum, max, min, variance, stdev, sampleVariance, sampleStdev };
+  }
+
+  /**
    * The counter as a task's result carries it to the driver (as JSON on Lambda): a mean or m2 that overflowed, as
    * Spark's does with huge numbers, travels by name (see `toJsonNumber`).
    */

@@ -30,6 +30,17 @@ describe('StatCounter, as Spark keeps the statistics of numbers', () => {
     expect([none.variance, none.sampleVariance]).toEqual([Number.NaN, Number.NaN]);
     const one = counterOf([3]);
     expect([one.variance, one.stdev, one.sampleVariance]).toEqual([0, 0, Number.NaN]);
+    expect(JSON.parse(JSON.stringify(counterOf([2, 4])))).toEqual({
+      count: 2,
+      mean: 3,
+      sum: 6,
+      max: 4,
+      min: 2,
+      variance: 1,
+      stdev: 1,
+      sampleVariance: 2,
+      sampleStdev: Math.SQRT2,
+    });
     expect(String(counterOf([1, 2, 3]))).toBe(
       '(count: 3, mean: 2.000000, stdev: 0.816497, max: 3.000000, min: 1.000000)',
     );
