@@ -150,6 +150,7 @@ describe.skipIf(executablePath === undefined)('the tune page of the Streaming UI
     expect(none.stderr).toContain(
       'give --bucket and --job for a job on AWS, --tune <file> for a sluice tune search',
     );
+    expect(none.stderr).toContain('a local run serves its own: sluice run <job> --ui');
     const wrong = await runSluice(['ui', '--tune', 'words.json', '--port', '0'], dir);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('words.json is not a sluice tune file');

@@ -33,7 +33,7 @@ async function awsUi(opts: UiCommandOptions): Promise<number> {
   const { bucket, job, port } = opts;
   if ((bucket === undefined) !== (job === undefined) || (bucket === undefined && opts.tune === undefined)) {
     log(
-      'sluice ui: give --bucket and --job for a job on AWS, --tune <file> for a sluice tune search, or both\n',
+      'sluice ui: give --bucket and --job for a job on AWS, --tune <file> for a sluice tune search, or both; a local run serves its own: sluice run <job> --ui\n',
     );
     return EXIT.invalid;
   }
