@@ -10,6 +10,7 @@ import { defineMethod } from '../dataset/defineMethod';
 import { saveTextFolder } from '../dataset/TextFileOps';
 import { StreamGraphError } from '../errors';
 import { formatRecord } from '../executor/formatRecord';
+import { outputPathProblem } from '../job/outputPathProblem';
 import { crashPoint } from '../scheduler/crashPoint';
 import { checkPartitioning } from './checkPartitioning';
 import { DStream } from './DStream';
@@ -325,7 +326,7 @@ define('print', function (num = 10, name?: string) {
 
 define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: string) {
   const output = outputName(this, 'saveAsTextFiles', name);
-  return new ForEachDStream(
+  const saved = new ForEachDStream(
     this,
     async (ds, batchTime) => {
       // Spark's rddToFileName: an empty prefix names the folder by the batch time alone, not `-1000`.
@@ -337,6 +338,14 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
     output,
     true,
   );
+  // Refused when the job is built, as a job document's prefix is (and saveAsTextFile's path when it is called):
+  // an absolute prefix or one climbing out with `..` wrote outside the output folder.
+  const problem = typeof prefix === 'string' ? outputPathProblem(prefix, false) : 'must be a string';
+  if (problem !== undefined) {
+    const message = `saveAsTextFiles' prefix ${JSON.stringify(prefix) ?? String(prefix)} ${problem}`;
+    throw new StreamGraphError(message, saved.origin, [{ field: 'prefix', message, value: prefix }]);
+  }
+  return saved;
 });
 
 define('jsonl', function (options: { path?: string; name?: string } = {}) {

@@ -67,4 +67,24 @@ describe('arguments refused while the graph is built', () => {
   it('takes print(0), as Spark does', () => {
     expect(() => pairs().print(0)).not.toThrow();
   });
+
+  for (const [prefix, why] of [
+    ['/tmp/counts', /must be relative to the output folder/],
+    ['../counts', /climbs out of the output folder/],
+  ] as const) {
+    it(`refuses saveAsTextFiles('${prefix}'), as a job document's prefix is refused`, () => {
+      // given a prefix that would write outside the output folder
+      // when the output is made
+      const error = errorOf(() => pairs().saveAsTextFiles(prefix));
+      // then it is refused at the prefix, at this file's line
+      expect(error.problems[0]).toMatchObject({ field: 'prefix', value: prefix });
+      expect(error.message).toMatch(why);
+      expect(error.located).toMatch(/buildTimeChecks\.test\.ts:\d+/);
+    });
+  }
+
+  it('takes a prefix inside the output folder, and an empty one', () => {
+    expect(() => pairs().saveAsTextFiles('counts/batch', 'txt')).not.toThrow();
+    expect(() => pairs().saveAsTextFiles('')).not.toThrow();
+  });
 });
