@@ -1,4 +1,5 @@
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
+import { parentPartitions } from './Dependency';
 import type { TaskContext } from './TaskContext';
 
 /** The partitions of several datasets side by side, without moving records (Spark's UnionRDD). */
@@ -26,9 +27,8 @@ export class UnionDataset<T = unknown> extends Dataset<T> {
   /** The parent partition that is, record for record, the union's partition `partition`. */
   sourceOf(partition: number): { parent: number; partition: number } {
     for (const dep of this.depSpecs) {
-      if (dep.type === 'range' && partition >= dep.outStart && partition < dep.outStart + dep.length) {
-        return { parent: dep.parent, partition: partition - dep.outStart + dep.inStart };
-      }
+      const [read] = dep.type === 'range' ? parentPartitions(dep, partition) : [];
+      if (read !== undefined) return { parent: dep.parent, partition: read };
     }
     throw new RangeError(`union ${this.id} has no partition ${partition}`);
   }
