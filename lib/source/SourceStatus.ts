@@ -1,3 +1,5 @@
+import { errorText } from '../errors';
+
 /**
  * An input stream's latest error, as Spark's receiver keeps its `lastError` and `lastErrorTime` for the Streaming UI:
  * a refused or lost connection being retried, a file or object a batch could not read, a throttled shard.
@@ -22,13 +24,7 @@ export interface SourceStatus {
 
 /** `error` as one line of its class and text, for {@link SourceError.message}. */
 export function sourceError(error: unknown, atMs = Date.now()): SourceError {
-  const text =
-    error instanceof Error
-      ? `${error.name}: ${error.message}`
-      : typeof error === 'string'
-        ? error
-        : String(error);
-  return { atMs, message: text.split('\n', 1)[0]!.trim() }; // split always gives one element
+  return { atMs, message: errorText(error).split('\n', 1)[0]!.trim() }; // split always gives one element
 }
 
 /** The later of two errors (either may be absent). */
