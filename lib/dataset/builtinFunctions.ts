@@ -1,3 +1,4 @@
+import { preview } from '../errors';
 import type { AnyFn } from './FnScope';
 import { toJsonNumber } from './jsonNumber';
 import { pairOf } from './pairOf';
@@ -123,7 +124,7 @@ type FailFn = (record: unknown, error: unknown) => void;
  */
 function isNumber(record: unknown, action: string, fail: FailFn): record is number {
   if (typeof record === 'number' && Number.isFinite(record)) return true;
-  const what = typeof record === 'number' ? String(record) : `${typeof record} ${describe(record)}`;
+  const what = typeof record === 'number' ? String(record) : `${typeof record} ${preview(record, 40)}`;
   fail(record, new TypeError(`${action}() needs finite numbers, got ${what}${hintFor(record, action)}`));
   return false;
 }
@@ -138,12 +139,4 @@ function hintFor(record: unknown, action: string): string {
   if (typeof record === 'string' && record.trim() !== '' && Number.isFinite(Number(record)))
     return `; of text, map(Number) first`;
   return '';
-}
-
-function describe(record: unknown): string {
-  try {
-    return JSON.stringify(record)?.slice(0, 40) ?? String(record);
-  } catch {
-    return String(record);
-  }
 }
