@@ -15,8 +15,10 @@ import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import { SpeculationPolicy } from '../../lib/scheduler/SpeculationPolicy';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
+import type { TaskRunner } from '../../lib/scheduler/TaskRunner';
 import { writeShuffle } from '../../lib/shuffle/ShuffleWriter';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
+import { connectInProcess } from '../helpers/connectInProcess';
 import { fixturesDir, issuesOf, minimalJob } from '../job/fixtures/jobs';
 
 describe('SpeculationPolicy', () => {
@@ -328,17 +330,6 @@ class WatchedStore extends LocalFolderStore {
   }
 }
 
-/** The in-process runner, keeping every attempt it ran so a test can wait for the last one to end. */
-class TrackedRunner extends InProcessRunner {
-  readonly attempts: Promise<unknown>[] = [];
-
-  override run(task: TaskPlan, control?: Parameters<InProcessRunner['run']>[1]) {
-    const attempt = super.run(task, control);
-    this.attempts.push(attempt);
-    return attempt;
-  }
-}
-
 describe('the losing attempt of a copied task', () => {
   let dir: string;
 
@@ -368,24 +359,25 @@ describe('the losing attempt of a copied task', () => {
       .reduceByKey((a, b) => a + b)
       .collectBatches('out');
     const store = new WatchedStore(dir, ['persist/', 'shuffle/1000/']);
-    const runner = new TrackedRunner(
-      localExecutorEnv({ storeDir: dir, outputDir: dir, baseDir: dir }, ssc.functions),
-    );
-    ssc.connect({
-      store,
-      outputs: store,
-      runner,
-      driverRunner: runner,
-      print: () => {},
-      appendJsonl: async () => {},
-      outputPositions: async () => ({}),
-      restoreOutputPositions: async () => {},
+    // Every attempt the in-process runner runs is kept, so the test can wait for the last one to end.
+    const attempts: Promise<unknown>[] = [];
+    connectInProcess(ssc, store, dir, {
+      wrapRunner: (inner): TaskRunner => ({
+        name: inner.name,
+        parallelism: inner.parallelism,
+        close: () => inner.close(),
+        run: (task, control) => {
+          const attempt = inner.run(task, control);
+          attempts.push(attempt);
+          return attempt;
+        },
+      }),
     });
     void store.deleted.then(() => straggler.release());
     // when its one batch runs, and the loser has ended too
     const summary = await new JobScheduler(ssc, new LogicalClock(), { name: 'loser' }).run({ batches: 1 });
     straggler.release(); // in any case, so nothing is left hanging
-    await Promise.all(runner.attempts);
+    await Promise.all(attempts);
     await ssc.cleanupsDone();
     // then the copy won, the loser did run to its end after the cleanup, and the store holds nothing of the batch
     expect(summary.error).toBeUndefined();
