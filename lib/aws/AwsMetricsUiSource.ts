@@ -10,7 +10,7 @@ import {
   type StreamingSummary,
   type StreamingUiSource,
 } from '../ui/StreamingUiState';
-import { JOBS_PREFIX, jobStorePrefix } from './bucketLayout';
+import { deadLetterKey, JOBS_PREFIX, jobStorePrefix } from './bucketLayout';
 
 /** Dead letters a batch page shows; the rest are counted. */
 const LETTERS_SHOWN = 100;
@@ -84,7 +84,7 @@ export class AwsMetricsUiSource implements StreamingUiSource {
     const info = kept.value?.find((b) => b.batchTime === batchTime);
     if (!info) return undefined;
     const doc = await this.json(`${JOBS_PREFIX}${this.job}/job.json`);
-    const key = `${jobStorePrefix(this.job)}dead-letter/${batchTime}.jsonl`;
+    const key = `${jobStorePrefix(this.job)}${deadLetterKey(batchTime)}`;
     const bytes = await this.root.get(key);
     const lines = bytes ? Buffer.from(bytes).toString('utf8').split('\n').filter(Boolean) : [];
     const letters = lines.flatMap((line) => parsed(line) ?? []) as DeadLetter[];

@@ -14,7 +14,13 @@ import { JobScheduler } from '../scheduler/JobScheduler';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import { ActiveBatches } from '../ui/ActiveBatches';
 import { US_EAST_1_PRICES } from './AwsPrices';
-import { jobStorePrefix, OUTPUTS_PREFIX, TEMPORARY_PREFIXES, TEMPORARY_TAG } from './bucketLayout';
+import {
+  deadLetterKey,
+  jobStorePrefix,
+  OUTPUTS_PREFIX,
+  TEMPORARY_PREFIXES,
+  TEMPORARY_TAG,
+} from './bucketLayout';
 import { CoordinatorCostMeter } from './CoordinatorCostMeter';
 import type { CoordinatorClients, CoordinatorConfig } from './CoordinatorRuntime';
 import { DeployedContexts } from './DeployedContexts';
@@ -196,11 +202,11 @@ export class BatchDriver {
       // One object per batch, awaited before the batch's checkpoint: a failed write fails the batch, which runs
       // again; when fenced, it is refused like the checkpoint, and the successor writes the same letters.
       writeDeadLetters: async (letters, batchTime) => {
-        await fenced.put(
-          `dead-letter/${batchTime}.jsonl`,
-          letters.map((l) => `${JSON.stringify(l)}\n`).join(''),
-        );
+        await fenced.put(deadLetterKey(batchTime), letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
       },
+      // The objects of batches the restore runs again: what the coordinator that died wrote for them is the
+      // rerun's to write, or to leave unwritten (see `discardDeadLetters`).
+      discardDeadLetters: (batchTimes) => fenced.deleteKeys(batchTimes.map(deadLetterKey)),
     });
     // Waking from sleep: the clock goes back to where the sleeping job's had it, so the batches slept through are
     // due at once and run back to back as empty batches (see `wakePlan` for why they run).

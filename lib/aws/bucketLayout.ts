@@ -19,6 +19,11 @@ export function jobStorePrefix(job: string): string {
   return `${JOBS_PREFIX}${job}/store/`;
 }
 
+/** The key, in a job's store, of a batch's dead letters: one object per batch that has any. */
+export function deadLetterKey(batchTime: number): string {
+  return `dead-letter/${batchTime}.jsonl`;
+}
+
 /**
  * Keys of a job's store that only matter for a batch in flight (shuffle map outputs, spilled task results). The
  * runtime deletes them once their batch is done; they are also written with {@link TEMPORARY_TAG}, which the

@@ -143,6 +143,8 @@ export class JobScheduler {
       if (rate !== undefined && this.ssc.backpressure.enabled) input.rateLimit?.update(rate);
     }
     await this.ssc.env().restoreOutputPositions(checkpoint.outputs);
+    if (checkpoint.pendingBatches.length > 0)
+      await this.ssc.env().discardDeadLetters?.(checkpoint.pendingBatches);
     // A checkpoint is written before the cleanup it allows (see `runBatch`), so it still names the input
     // blocks that cleanup then deleted: replayed here, the same walk forgets them again. Left restored, a slice over
     // such a batch read a deleted block (ENOENT) until the first batch's cleanup.

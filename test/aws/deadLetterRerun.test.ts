@@ -1,0 +1,166 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Client } from '../../lib/aws/awsClients';
+import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
+import { until } from '../helpers/until';
+import { uniqueName } from './localstack';
+
+/**
+ * Dead letters of batches a coordinator died in, on S3, where each batch's letters are one object that its rerun
+ * rewrites. With concurrent batches, which of two batches reading one dataset writes its letters is whichever
+ * computed it first: the run that died may have written them under one batch, and the rerun under the other,
+ * leaving nothing to rewrite the first object with. The restore removes the objects of the batches it runs again.
+ *
+ * A static dataset with a bad line is joined by every batch, each computing it again; its letter is written by
+ * the first. The gated worker (test/aws/fixtures/gatedWorker.ts) holds batch 1000's tasks in the first
+ * coordinator, so batch 2000 computes the dataset first and writes its letter, and the coordinator dies before
+ * batch 2000's checkpoint; in its successor it holds batch 2000's tasks until batch 1000 completed, so batch 1000
+ * writes it. Without the removal the letter is in both objects.
+ */
+
+const bucket = uniqueName('letters-rerun');
+const BATCHES = 4;
+const gates = mkdtempSync(join(tmpdir(), 'sluice-gates-'));
+const BAD_LINE = 'not json in the user list';
+/** Batch k's object. */
+const input = Array.from({ length: BATCHES }, (_, k) => [
+  JSON.stringify({ u: 'u0', n: k }),
+  JSON.stringify({ u: 'u1', n: k + 1 }),
+]);
+
+const jobDocument = (name: string) => ({
+  name,
+  batchIntervalMs: 1000,
+  concurrentJobs: 2,
+  sources: {
+    lines: { type: 's3Prefix', bucket, prefix: 'input/', maxObjectsPerBatch: 1, partitions: 1 },
+  },
+  datasets: {
+    users: {
+      type: 'textFile',
+      path: 'users.txt',
+      // Two: a one-partition stage runs in the coordinator, which no gate holds.
+      partitions: 2,
+      ops: [
+        { op: 'map', fn: 'parseJson' },
+        { op: 'map', expr: '[u, name]' },
+      ],
+    },
+  },
+  streams: {
+    named: {
+      from: 'lines',
+      ops: [
+        { op: 'map', fn: 'parseJson' },
+        { op: 'map', expr: '[u, n]' },
+        { op: 'leftOuterJoin', with: 'users' },
+      ],
+    },
+  },
+  outputs: [{ stream: 'named', type: 'saveAsTextFiles', prefix: `${name}/named`, suffix: 'txt' }],
+});
+
+let serverless: ServerlessHost;
+/** Called with each completed batch's metric line. */
+let onBatchDone: (job: string, batchTime: number) => void = () => {};
+
+beforeAll(async () => {
+  serverless = await startServerlessHost({
+    bucket,
+    workerModule: 'test/aws/fixtures/gatedWorker.ts',
+    coordinatorEnv: { SLUICE_COORDINATOR_FUNCTION: 'coordinator', SLUICE_LEASE_TTL_MS: '2000' },
+    moreCoordinators: {
+      'crash-checkpoint-2000': {
+        module: 'functions/coordinator.ts',
+        env: { SLUICE_CRASH_AT: 'checkpoint:2000' },
+      },
+    },
+    workerEnv: { SLUICE_TEST_GATE_DIR: gates },
+    output: (_fn, line) => {
+      if (!line.startsWith('{"_aws"')) return;
+      const metric = JSON.parse(line) as { Job: string; BatchTime: number; Error?: string };
+      if (metric.Error === undefined) onBatchDone(metric.Job, metric.BatchTime);
+    },
+  });
+  await s3Client().send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'static/users.txt',
+      Body: `${JSON.stringify({ u: 'u0', name: 'Ada' })}\n${BAD_LINE}\n`,
+    }),
+  );
+  for (const [k, lines] of input.entries()) {
+    await s3Client().send(
+      new PutObjectCommand({ Bucket: bucket, Key: `input/b${k}.jsonl`, Body: `${lines.join('\n')}\n` }),
+    );
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await serverless?.stop();
+});
+
+/** Holds job `name`'s tasks of batch `batchTime` writing an output whose path contains `output` (any task: ''). */
+function gate(name: string, batchTime: number, output: string) {
+  writeFileSync(join(gates, `${name}@${batchTime}.closed`), output);
+  return { open: () => writeFileSync(join(gates, `${name}@${batchTime}.open`), '') };
+}
+
+/** Every dead letter of job `name`, by the batch object it is in. */
+async function lettersOf(name: string): Promise<Array<{ object: string; record: unknown }>> {
+  const keys = await serverless.keys(`jobs/${name}/store/dead-letter/`);
+  const letters = await Promise.all(
+    keys.map(async (key) =>
+      (await serverless.text(key))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => ({ object: key.slice(key.lastIndexOf('/') + 1), record: JSON.parse(line).record })),
+    ),
+  );
+  return letters.flat();
+}
+
+describe('a batch whose letters another batch wrote before the coordinator died', () => {
+  it('has each letter written once after the restart', async () => {
+    // given a coordinator in which batch 2000 wrote the user list's bad line (batch 1000 held back), then died
+    // before batch 2000's checkpoint
+    const name = `rerun-${bucket.slice(-6)}`;
+    const first = gate(name, 1000, '');
+    try {
+      await expect(
+        serverless.invoke('crash-checkpoint-2000', {
+          action: 'start',
+          job: jobDocument(name),
+          batches: BATCHES,
+        }),
+      ).rejects.toThrow(/Runtime exited with error: signal: killed/);
+    } finally {
+      first.open();
+    }
+    expect(await lettersOf(name)).toEqual([{ object: '2000.jsonl', record: BAD_LINE }]);
+    // when its successor runs the job on, batch 2000 held back until batch 1000 completed
+    const second = gate(name, 2000, '');
+    onBatchDone = (job, batchTime) => {
+      if (job === name && batchTime === 1000) second.open();
+    };
+    try {
+      await until(
+        'the dead coordinator’s lease to expire',
+        async () => JSON.parse(await serverless.text(`jobs/${name}/lease.json`)).expiresAtMs < Date.now(),
+        30_000,
+        100,
+      );
+      const answer = await serverless.invoke('coordinator', { action: 'tick', job: name });
+      expect(answer.driven, JSON.stringify(answer)).toEqual([
+        expect.objectContaining({ ok: true, lastBatch: BATCHES * 1000 }),
+      ]);
+    } finally {
+      second.open();
+    }
+    // then the bad line is one letter, batch 1000's, which computed the list first in the rerun
+    expect(await lettersOf(name)).toEqual([{ object: '1000.jsonl', record: BAD_LINE }]);
+  }, 90_000);
+});
