@@ -1,8 +1,8 @@
 /**
  * How `print` and `saveAsTextFiles` show a record, close to Spark's toString: a `[key, value]` pair prints as
- * `(key,value)`, a string as itself, anything else as JSON. A record that cannot be shown (nested thousands of
- * levels deep, a BigInt, a cycle) prints as `<unprintable record: reason>`: printing must not fail the batch,
- * or its task on every retry.
+ * `(key,value)`, a string as itself, a number as Spark prints a double (`Infinity`, `NaN`), anything else as
+ * JSON. A record that cannot be shown (nested thousands of levels deep, a BigInt, a cycle) prints as
+ * `<unprintable record: reason>`: printing must not fail the batch, or its task on every retry.
  */
 export function formatRecord(record: unknown): string {
   try {
@@ -14,6 +14,9 @@ export function formatRecord(record: unknown): string {
 
 function format(record: unknown): string {
   if (typeof record === 'string') return record;
+  // Infinity, -Infinity and NaN by name, where JSON writes null: a division or an overflow in a function of the
+  // user's gives them as a record or a pair's value. Inside an object or a longer array they stay JSON's null.
+  if (typeof record === 'number') return String(record);
   if (Array.isArray(record) && record.length === 2) return `(${format(record[0])},${format(record[1])})`;
   if (record === undefined) return 'undefined';
   return JSON.stringify(record);

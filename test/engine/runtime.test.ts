@@ -66,6 +66,15 @@ describe('print', () => {
     expect(text).toBe(`${[...first, ...second, ...third].join('\n')}\n`);
   });
 
+  it('prints a number JSON cannot write by its name, as Spark prints a double', async () => {
+    // given a job whose function makes Infinity, NaN and -Infinity, each the value of a pair
+    let text = '';
+    // when its batch runs
+    await runBatches(job('printNonFinite'), 1, { write: (t) => (text += t) });
+    // then they print as Spark's doubles do, not as JSON's null
+    expect(text.split('\n').slice(3, 6)).toEqual(['(k,Infinity)', '(k,NaN)', '(k,-Infinity)']);
+  });
+
   it('prints only the header and an ellipsis with print(0), as Spark does', async () => {
     // given a job printing 0 records per batch
     let text = '';

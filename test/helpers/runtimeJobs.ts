@@ -10,6 +10,15 @@ export const printJob = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc.queueStream<unknown>([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [['k', 1]], []]).print(10);
 });
 
+/** Numbers JSON cannot write, made by a function of the job's (not an expression, which refuses them). */
+export const printNonFinite = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<number>([[1, 0, -1]])
+    .map((n) => (n === 0 ? Number.NaN : n / 0))
+    .map((x) => ['k', x])
+    .print(10);
+});
+
 export const countUntilQueueRunsOut = defineJob({ batchIntervalMs: 500 }, (ssc) => {
   ssc
     .queueStream([['a'], ['b', 'c']])
