@@ -22,11 +22,9 @@ export class CoalescedDataset<T = unknown> extends Dataset<T> {
     return {};
   }
 
-  async compute(partition: number, tc: TaskContext): Promise<T[]> {
+  compute(partition: number, tc: TaskContext): Promise<T[]> {
     const dep = this.depSpecs[0] as NarrowDependencySpec; // built with one CoalesceDependency only
-    const parts = await Promise.all(
-      parentPartitions(dep, partition).map((p) => tc.partitionOf(dep.parent, p)),
-    );
-    return parts.length === 1 ? (parts[0] as T[]) : (parts.flat() as T[]);
+    const reads = parentPartitions(dep, partition).map((p) => ({ parent: dep.parent, partition: p }));
+    return this.concatenate(partition, reads, tc);
   }
 }

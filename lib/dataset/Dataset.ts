@@ -190,6 +190,40 @@ export abstract class Dataset<T = unknown> {
   abstract compute(partition: number, tc: TaskContext): Promise<T[]> | T[];
 
   /**
+   * The stage-input record each record of partition `partition`, computed in this task, came from (same index),
+   * for a dead letter of an op after this dataset; undefined when each record is its own. Per-record maps keep
+   * them, and datasets made of their parents' records (unions, coalesces) pass their parents' on.
+   */
+  originsOf(partition: number, _tc: TaskContext): readonly unknown[] | undefined {
+    return this.concatenatedOrigins?.get(partition);
+  }
+
+  /** Per partition computed by `concatenate`, its parents' origins, when a parent kept any. */
+  private concatenatedOrigins: Map<number, unknown[]> | undefined;
+
+  /**
+   * The records of parent partitions `reads`, concatenated in order: a partition of a coalesce or a
+   * partitioner-aware union. Their origins are kept for `originsOf`, so a record an op after it refuses is still
+   * dead-lettered as the line it came from.
+   */
+  protected async concatenate(
+    partition: number,
+    reads: ReadonlyArray<{ readonly parent: number; readonly partition: number }>,
+    tc: TaskContext,
+  ): Promise<T[]> {
+    const parts = await Promise.all(reads.map((read) => tc.partitionOf(read.parent, read.partition)));
+    const origins = reads.map((read) => tc.originsOf(read.parent, read.partition));
+    if (origins.some((o) => o !== undefined)) {
+      this.concatenatedOrigins ??= new Map();
+      this.concatenatedOrigins.set(
+        partition,
+        parts.flatMap((records, i) => origins[i] ?? records),
+      );
+    }
+    return (parts.length === 1 ? parts[0] : parts.flat()) as T[];
+  }
+
+  /**
    * Set by an input that can hand a partition over in chunks as it reads or makes it (a block decoded a slice at
    * a time), so that a pass over it never holds the whole partition: the records of a chunk die young, which the
    * collector's young generation clears almost for free, where a whole partition outlives several collections

@@ -44,7 +44,7 @@ export class MapPartitionsDataset<T = unknown> extends Dataset<T> {
   }
 
   /** The stage-input record of each record of a partition this task computed, when known (see `compute`). */
-  originsOf(partition: number): readonly unknown[] | undefined {
+  override originsOf(partition: number): readonly unknown[] | undefined {
     return this.recordOrigins.get(partition);
   }
 

@@ -22,8 +22,11 @@ export class PartitionerAwareUnionDataset<T = unknown> extends Dataset<T> {
     return {};
   }
 
-  async compute(partition: number, tc: TaskContext): Promise<T[]> {
-    const parts = await Promise.all(this.depSpecs.map((dep) => tc.partitionOf(dep.parent, partition)));
-    return parts.length === 1 ? (parts[0] as T[]) : (parts.flat() as T[]);
+  compute(partition: number, tc: TaskContext): Promise<T[]> {
+    return this.concatenate(
+      partition,
+      this.depSpecs.map((dep) => ({ parent: dep.parent, partition })),
+      tc,
+    );
   }
 }

@@ -24,6 +24,12 @@ export class UnionDataset<T = unknown> extends Dataset<T> {
     return tc.partitionOf(source.parent, source.partition) as Promise<T[]>;
   }
 
+  /** The origins of the parent partition that is this partition. */
+  override originsOf(partition: number, tc: TaskContext): readonly unknown[] | undefined {
+    const source = this.sourceOf(partition);
+    return tc.originsOf(source.parent, source.partition);
+  }
+
   /** The parent partition that is, record for record, the union's partition `partition`. */
   sourceOf(partition: number): { parent: number; partition: number } {
     for (const dep of this.depSpecs) {

@@ -295,8 +295,7 @@ class RunningTask implements TaskContext {
   }
 
   originsOf(datasetId: number, partition: number): readonly unknown[] | undefined {
-    const ds = this.datasets.get(datasetId);
-    return ds instanceof MapPartitionsDataset ? ds.originsOf(partition) : undefined;
+    return this.datasets.get(datasetId)?.originsOf(partition, this);
   }
 
   partitionOf(datasetId: number, partition: number): Promise<unknown[]> {

@@ -88,6 +88,20 @@ describe('a dataset read through a coalesce, whose task computes several of its 
   }
 });
 
+describe('a record refused after a coalesce', () => {
+  for (const workers of [0, 2]) {
+    it(`is dead-lettered as the line it was parsed from (${workers} workers)`, async () => {
+      // given lines parsed in two partitions, coalesced into one, then upper-cased
+      // when the batch runs
+      const result = await runBatches(job('upperAfterCoalesce'), 1, { workers, storeDir: dir });
+      // then the strings are out, and each object the map refused is a letter holding its line, in partition order
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('upper')).toEqual([['A', 'B']]);
+      expect(result.deadLetters.map((l) => l.record)).toEqual(['{"a":1}', '{"b":2}']);
+    });
+  }
+});
+
 describe('a dataset crossed with itself', () => {
   it('writes each dead letter once, though three of the product’s four tasks compute each of its partitions', async () => {
     // given parsed lines whose map rejects a line in each of its two partitions, crossed with themselves, and read

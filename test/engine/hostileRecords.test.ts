@@ -227,6 +227,33 @@ describe('hostile records', () => {
     ]);
   });
 
+  it('a record refused after a union is dead-lettered as the source line it came from', async () => {
+    // given parsed lines, unioned with themselves, then mapped by an op that refuses the object
+    const job = linesJob(
+      ['"a"', '{"a":1}'],
+      {
+        parsed: { from: 'lines', ops: [{ op: 'map', fn: 'parseJson' }] },
+        doubled: {
+          from: 'parsed',
+          ops: [
+            { op: 'union', with: 'parsed' },
+            { op: 'map', expr: '$uppercase($)' },
+          ],
+        },
+      },
+      ['doubled'],
+    );
+    // when a batch runs
+    const result = await runBatches(job, 1, { outputDir: dir });
+    // then each refused record is the line, as it is without the union
+    expect(result.error).toBeUndefined();
+    expect(await batchesOf(dir, 'doubled')).toEqual([['A', 'A']]);
+    expect(result.deadLetters.map((l) => [l.op, l.record])).toEqual([
+      ['streams.doubled.ops[1] (map)', '{"a":1}'],
+      ['streams.doubled.ops[1] (map)', '{"a":1}'],
+    ]);
+  });
+
   it('each per-record op of a fused pass dead-letters the line its function throws on, and the pass goes on', async () => {
     // given one stream through every per-record kind, each a built-in that throws on one of the lines (the
     // values' spaces are escaped no-break spaces, so splitting a whole line keeps it whole)

@@ -10,15 +10,6 @@ export const printJob = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc.queueStream<unknown>([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [['k', 1]], []]).print(10);
 });
 
-/** Numbers JSON cannot write, made by a function of the job's (not an expression, which refuses them). */
-export const printNonFinite = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
-  ssc
-    .queueStream<number>([[1, 0, -1]])
-    .map((n) => (n === 0 ? Number.NaN : n / 0))
-    .map((x) => ['k', x])
-    .print(10);
-});
-
 export const countUntilQueueRunsOut = defineJob({ batchIntervalMs: 500 }, (ssc) => {
   ssc
     .queueStream([['a'], ['b', 'c']])
@@ -890,4 +881,22 @@ export const saveTextFileOutside = defineJob({ batchIntervalMs: 1000 }, (ssc) =>
   ssc.queueStream([['a']]).foreachRDD(async (ds) => {
     await ds.saveAsTextFile('../elsewhere');
   });
+});
+
+/** Numbers JSON cannot write, made by a function of the job's (not an expression, which refuses them). */
+export const printNonFinite = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<number>([[1, 0, -1]])
+    .map((n) => (n === 0 ? Number.NaN : n / 0))
+    .map((x) => ['k', x])
+    .print(10);
+});
+
+/** Lines parsed in two partitions, coalesced into one and upper-cased: the map refuses the parsed objects. */
+export const upperAfterCoalesce = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<string>([['"a"', '{"a":1}', '"b"', '{"b":2}']], { partitions: 2 })
+    .map((line) => JSON.parse(line) as unknown)
+    .transform((ds) => ds.coalesce(1).map((r) => (r as string).toUpperCase()))
+    .collectBatches('upper');
 });
