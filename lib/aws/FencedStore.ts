@@ -36,12 +36,30 @@ const ORPHAN_ATTEMPTS = 5;
  *   from recorded input blocks and checkpointed state: a stale writer can at most rewrite the same records (a dead
  *   letter's `dataset` label numbers datasets by process, so its bytes may differ). Each is
  *   refused once this coordinator knows it is fenced (a failed conditional write, a lost lease).
- * - **Deletes cannot be conditional on S3**, so none may remove what a successor relies on: a complete output
- *   folder (one with `_SUCCESS`) is never deleted, since a rerun rewrites the same parts (it removes only the
- *   parts it did not write, of an earlier write with more partitions, which a successor does not write either);
- *   other deletes check first that the checkpoint is still this coordinator's. The scheduler's own deletes
- *   (shuffle data of a batch, blocks and state the stream no longer remembers) follow a successful checkpoint that
- *   no longer names them.
+ * - **Deletes cannot be conditional on S3**, so none may remove what a successor relies on, even before this
+ *   coordinator knows it lost the job (a check of the checkpoint and the delete after it are two requests, and the
+ *   coordinator may freeze between them). A delete is safe when a successor neither reads nor writes what it
+ *   removes. A successor starts from this coordinator's newest checkpoint (its claim would otherwise have failed,
+ *   or fenced that checkpoint), reads only what that checkpoint needs, and writes the batches after it, under its
+ *   own names where drivers' data could differ (shuffle blobs, received and recomputed input blocks). So:
+ *   - the scheduler's cleanup deletes (shuffle data of a completed batch, blocks and state the stream no longer
+ *     remembers, a slice's recomputed blocks) follow a successful checkpoint that no longer names them, by keys
+ *     of a batch that checkpoint completed or of this driver's own names: no successor reads or writes them, and
+ *     they need no check;
+ *   - what a run deletes as it starts, before its first checkpoint, of what earlier drivers left (the whole
+ *     `shuffle/` folder) is listed first and deleted through {@link deleteLeftovers}, which checks ownership
+ *     once after the listing: every key listed was written before any successor claimed the job, so none is
+ *     a successor's. Deleting the folder unchecked deleted the blobs of a successor's running batch
+ *     (test/aws/coordinatorStaleDeletes.test.ts);
+ *   - a complete output folder (one with `_SUCCESS`) is never deleted, since a rerun rewrites the same parts (it
+ *     removes only the parts it did not write, of an earlier write with more partitions, which a successor does
+ *     not write either); other output deletes check first that the checkpoint is still this coordinator's.
+ *   What no check can cover are keys a successor writes again under the same name after its claim, since the
+ *   coordinator may freeze between the check and the delete: an orphan input block, which both replace (see
+ *   `putInputBlock`); and the blocks of a dataset the checkpoint names but the restore found incomplete (only
+ *   after blocks were deleted by hand), which the restore deletes by the listing it made, unchecked, and which a
+ *   successor may compute again. No rule without a conditional delete closes that window (and S3's conditions
+ *   would not help: a rewrite of the same records has the same ETag).
  */
 export class FencedStore implements BlockStore {
   /** The ETag of the checkpoint as this coordinator last wrote (or claimed) it; undefined: there is none yet. */
@@ -137,6 +155,17 @@ export class FencedStore implements BlockStore {
   /** As {@link deletePrefix}, for known keys: refused once fenced, and no listing. */
   async deleteKeys(keys: readonly string[]): Promise<void> {
     if (this.fencedBecause) throw this.error();
+    return this.store.deleteKeys(keys);
+  }
+
+  /**
+   * Deletes what an earlier driver left, listed before the call: only after {@link checkOwner}, since a delete
+   * cannot be conditional. None of these keys is a successor's: one that took the job over did so after the check,
+   * and writes only after its claim. One check for the whole round, not one per key.
+   */
+  async deleteLeftovers(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.checkOwner();
     return this.store.deleteKeys(keys);
   }
 

@@ -60,10 +60,13 @@ export class TaskReportInbox implements BlockStore {
   private readonly reports = new Map<string, Uint8Array>();
   /** The wrapped store's `deleteKeys`, when it has one (see `BlockStore.deleteKeys`). */
   readonly deleteKeys?: (keys: readonly string[]) => Promise<void>;
+  /** The wrapped store's `deleteLeftovers`, when it has one (see `BlockStore.deleteLeftovers`). */
+  readonly deleteLeftovers?: (keys: readonly string[]) => Promise<void>;
 
   constructor(private readonly store: BlockStore) {
-    const { deleteKeys } = store;
+    const { deleteKeys, deleteLeftovers } = store;
     if (deleteKeys) this.deleteKeys = (keys) => deleteKeys.call(store, keys);
+    if (deleteLeftovers) this.deleteLeftovers = (keys) => deleteLeftovers.call(store, keys);
   }
 
   /** Takes in the reports of one task's answer. */

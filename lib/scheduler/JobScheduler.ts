@@ -182,8 +182,12 @@ export class JobScheduler {
     const resumedAfter = this.lastCompleted;
     this.ssc.graph.start(0, this.ssc.minRememberMs);
     // Shuffle blobs are named by the driver that wrote them, and a driver deletes only its own: whatever is there
-    // now was left by a driver that died or was fenced, and no batch of this one reads it.
-    await this.ssc.env().store.deletePrefix('shuffle/');
+    // now was left by a driver that died or was fenced, and no batch of this one reads it. Listed before the store
+    // checks that this driver still owns the job: a successor that took the job over since writes its blobs after,
+    // so a driver that woke late never deletes the blobs of a successor's running batch (see `deleteLeftovers`).
+    const { store } = this.ssc.env();
+    if (store.deleteLeftovers) await store.deleteLeftovers(await store.list('shuffle/'));
+    else await store.deletePrefix('shuffle/');
     // A first checkpoint before batch 1 records where file outputs start, so a crash in the first batch
     // rolls them back too.
     if (resumedAfter === 0) await this.checkpoint();

@@ -30,6 +30,13 @@ export interface BlockStore {
    * DeleteObjects) saves the listing `deletePrefix` needs when the keys are known.
    */
   deleteKeys?(keys: readonly string[]): Promise<void>;
+  /**
+   * Optional: deletes blocks that an earlier driver of the job left, listed before the call, once the store made
+   * sure that this driver still owns the job; throws, deleting nothing, when it does not. A store that a driver
+   * taking the job over shares with a stale one has it (on S3, where a delete cannot be conditional: see
+   * `FencedStore`). Without it, the caller deletes them as any other blocks.
+   */
+  deleteLeftovers?(keys: readonly string[]): Promise<void>;
 }
 
 /** A block's bytes lent by {@link BlockStore.borrow} until `release` is called. */

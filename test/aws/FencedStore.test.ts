@@ -60,6 +60,7 @@ describe('FencedStore', () => {
     await expect(stale.put('persist/x/0', 'late')).rejects.toThrow(FencedError);
     await expect(stale.deletePrefix('persist/')).rejects.toThrow(FencedError);
     await expect(stale.deleteKeys(['persist/x/0'])).rejects.toThrow(FencedError);
+    await expect(stale.deleteLeftovers(['shuffle/1000/a-0/0'])).rejects.toThrow(FencedError);
     // and the checkpoint is the successor's, which goes on writing
     expect(JSON.parse((await text(store, METADATA_KEY))!)).toMatchObject({
       fencingEpoch: 2,
@@ -70,6 +71,25 @@ describe('FencedStore', () => {
       fencingEpoch: 2,
       lastCompletedBatch: 4000,
     });
+  });
+
+  it('given leftovers listed before a successor claimed the job, when the stale coordinator deletes them, then they stay', async () => {
+    // given shuffle blobs an earlier driver left, listed by epoch 1 before epoch 2 claimed the job
+    const { store, coordinator } = stores();
+    const stale = coordinator(1);
+    await stale.claim();
+    await stale.put(METADATA_KEY, checkpoint(0));
+    await store.put('shuffle/1000/a-0/0', 'blob');
+    const listed = await stale.list('shuffle/');
+    const successor = coordinator(2);
+    await successor.claim();
+    // when the stale coordinator, not yet knowing it lost the job, deletes what it listed
+    const deletion = stale.deleteLeftovers(listed);
+    // then it finds out, and deletes nothing; the owner does delete them
+    await expect(deletion).rejects.toThrow(FencedError);
+    expect(await store.list('shuffle/')).toEqual(['shuffle/1000/a-0/0']);
+    await successor.deleteLeftovers(listed);
+    expect(await store.list('shuffle/')).toEqual([]);
   });
 
   it('given two first coordinators, when both write the first checkpoint, then only one does', async () => {
