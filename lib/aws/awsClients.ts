@@ -60,7 +60,11 @@ export function kinesisClient(): KinesisClient {
   return kinesis;
 }
 
-/** The process's Lambda client. */
+/**
+ * The process's Lambda client. No request or socket timeout, on purpose: a worker invocation's call must end only
+ * when the function did (answered, failed or timed out), since the scheduler takes a call's end for the end of
+ * everything the task writes (see `LosingAttempts`).
+ */
 export function lambdaClient(): LambdaClient {
   if (lambda === undefined) {
     const endpoint = endpointFor('LAMBDA');

@@ -4,6 +4,16 @@
  * and writes what any attempt writes, its persisted blocks and shuffle output among them, however late. Spark kills
  * it; here, what a cleanup deletes while losers run is deleted again once they settled (see
  * `StreamingContext.deleteTaskWrites`), and a batch never waits for them.
+ *
+ * A loser counts as ended when its runner answers, so the answer must come only once it can write nothing more.
+ * In a thread it does. On Lambda the call is a synchronous invocation, and the coordinator's Lambda client sets no
+ * request or socket timeout (`lambdaClient`; test/aws/lambdaClient.test.ts keeps it so): the call ends only with
+ * the function's answer, its error, or its timeout, which stops the function too; the client never gives up on a
+ * function that runs on. A timeout shorter than the worker's would end the call early, and the loser's late
+ * blocks and shuffle output would land after the second deletion. One way a call still ends first: a connection
+ * lost mid-call, after which the SDK invokes the function again and the first invocation runs on unseen; what it
+ * writes late is what a loser still running at a run's end writes (deleted by a later restore; shuffle output
+ * also expires by the bucket's lifecycle rule).
  */
 export class LosingAttempts {
   private readonly running = new Set<Promise<void>>();
