@@ -200,8 +200,12 @@ export class BatchDriver {
       outputPositions: async () => ({}),
       restoreOutputPositions: async () => {},
       // One object per batch, awaited before the batch's checkpoint: a failed write fails the batch, which runs
-      // again; when fenced, it is refused like the checkpoint, and the successor writes the same letters.
+      // again; when fenced, it is refused like the checkpoint. Unlike an output, whose bytes any coordinator
+      // computes alike, a batch's letters depend on timing (of two batches reading one dataset, the first to
+      // compute it writes its letters), so a coordinator woken after its successor took over checks first that it
+      // still owns the job: one GET, for batches with letters only, which leaves a window of one request.
       writeDeadLetters: async (letters, batchTime) => {
+        await fenced.checkOwner();
         await fenced.put(deadLetterKey(batchTime), letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
       },
       // The objects of batches the restore runs again: what the coordinator that died wrote for them is the

@@ -32,10 +32,14 @@ const ORPHAN_ATTEMPTS = 5;
  *   exists but no checkpoint recorded is an orphan of a predecessor that died (or was fenced) between writing it
  *   and recording it; no task ever read it, so the owner, after checking the checkpoint is still its own, replaces
  *   it. A recomputed pending batch reads the recorded block and never writes it (`InputDStream.restoreBlocks`).
- * - **State, shuffle data, dead letters and outputs** are keyed by batch (or by dataset and batch) and computed
- *   from recorded input blocks and checkpointed state: a stale writer can at most rewrite the same records (a dead
- *   letter's `dataset` label numbers datasets by process, so its bytes may differ). Each is
- *   refused once this coordinator knows it is fenced (a failed conditional write, a lost lease).
+ * - **State, shuffle data and outputs** are keyed by batch (or by dataset and batch) and computed from recorded
+ *   input blocks and checkpointed state: a stale writer can at most rewrite the same records. Each is refused once
+ *   this coordinator knows it is fenced (a failed conditional write, a lost lease).
+ * - **Dead letters** are keyed by batch too, but which batch writes a letter of a dataset two batches read
+ *   depends on which computed it first, so a stale writer's object for a batch may hold a letter its successor
+ *   wrote under another. The coordinator checks the checkpoint is still its own before each batch's letters
+ *   (`BatchDriver`): a writer frozen anywhere before that check writes none; one frozen between the check and the
+ *   write rewrites them (their `dataset` label numbers datasets by process, so even the same letters differ).
  * - **Deletes cannot be conditional on S3**, so none may remove what a successor relies on, even before this
  *   coordinator knows it lost the job (a check of the checkpoint and the delete after it are two requests, and the
  *   coordinator may freeze between them). A delete is safe when a successor neither reads nor writes what it

@@ -130,6 +130,11 @@ beforeAll(async () => {
         module: 'test/aws/fixtures/pausingCoordinator.ts',
         env: { SLUICE_TEST_PAUSE_AT: 'letters:2000' },
       },
+      // Freezes a step earlier: as it is about to check it still owns the job, before those letters.
+      'frozen-before-letters-2': {
+        module: 'test/aws/fixtures/pausingCoordinator.ts',
+        env: { SLUICE_TEST_PAUSE_AT: 'lettersCheck:2000' },
+      },
     },
     workerEnv: {
       SLUICE_TEST_GATE_DIR: gates,
@@ -402,31 +407,47 @@ async function objectsOf(name: string): Promise<Record<string, string>> {
 }
 
 describe('a coordinator that wakes after its successor took the job over', () => {
-  it('changes no object of the job but the dead letters it was writing, rewritten the same', async () => {
-    // given a job whose coordinator froze in batch 2000, its outputs written, its dead letters and checkpoint not
-    const name = `fenced-${suffix}`;
-    const first = serverless.invoke('frozen-in-2', {
-      action: 'start',
-      job: serverlessDocument(name),
-      batches: BATCHES,
-    });
+  /**
+   * Starts job `name` on coordinator function `fn`, which freezes itself in batch 2000; runs the job to its end
+   * on a successor once the lease expired; then wakes the frozen one. Every object of the job before and after.
+   */
+  async function wakeAfterTakeOver(fn: string, name: string) {
+    const first = serverless.invoke(fn, { action: 'start', job: serverlessDocument(name), batches: BATCHES });
     await until(
       'the coordinator to freeze',
-      () => processState(serverless.host.pidOf('frozen-in-2') ?? 0) === 'T',
+      () => processState(serverless.host.pidOf(fn) ?? 0) === 'T',
       30_000,
       100,
     );
-    // and a successor that took the job over once the lease expired, and ran it to its end
     await takeOver(name);
     const before = await objectsOf(name);
-    // when the frozen coordinator wakes and runs on
-    process.kill(serverless.host.pidOf('frozen-in-2')!, 'SIGCONT');
+    process.kill(serverless.host.pidOf(fn)!, 'SIGCONT');
     const answer = await first;
+    return { answer, before, after: await objectsOf(name) };
+  }
+
+  it('changes no object of the job when it froze before its dead letters', async () => {
+    // given a job whose coordinator froze in batch 2000 as it was about to check it still owns the job, before
+    // writing the batch's dead letters, and a successor that took the job over and ran it to its end
+    // when the frozen coordinator wakes and runs on
+    const name = `fenced-early-${suffix}`;
+    const { answer, before, after } = await wakeAfterTakeOver('frozen-before-letters-2', name);
+    // then it found it had lost the job, and wrote nothing: no object of the job appeared, went or changed
+    expect(answer.note).toMatch(/lost the job to another coordinator/);
+    expect(after).toEqual(before);
+    expect(await differencesFromLocal(name)).toEqual([]);
+  }, 60_000);
+
+  it('changes no object of the job but the dead letters it was writing, rewritten the same', async () => {
+    // given a job whose coordinator froze in batch 2000 as it was writing the batch's dead letters, its outputs
+    // written, its checkpoint not (the check before the letters passed), and a successor that ran it to its end
+    // when the frozen coordinator wakes and runs on
+    const name = `fenced-${suffix}`;
+    const { answer, before, after } = await wakeAfterTakeOver('frozen-in-2', name);
     // then it found it had lost the job, and wrote nothing that counts: no object of the job appeared, went or
     // changed, but for the dead letters of batch 2000, which it wrote as it woke, before it could know; they are
     // the successor's letters again, each but for its `dataset` label, which numbers datasets by process
     expect(answer.note).toMatch(/lost the job to another coordinator/);
-    const after = await objectsOf(name);
     const letters = `jobs/${name}/store/dead-letter/2000.jsonl`;
     expect({ ...after, [letters]: 'the letters' }).toEqual({ ...before, [letters]: 'the letters' });
     expect(await differencesFromLocal(name)).toEqual([]);
