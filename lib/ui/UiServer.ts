@@ -22,8 +22,8 @@ const FILES: Readonly<Record<string, { readonly file: string; readonly type: str
     file: join(STATIC_DIR, 'pageFormat.js'),
     type: 'text/javascript; charset=utf-8',
   },
-  '/static/completedBatches.js': {
-    file: join(STATIC_DIR, 'completedBatches.js'),
+  '/static/batchTables.js': {
+    file: join(STATIC_DIR, 'batchTables.js'),
     type: 'text/javascript; charset=utf-8',
   },
   '/static/batchPage.js': {

@@ -46,10 +46,23 @@ const EMPTY_SEARCH = {
   },
 };
 
-/** What the coordinator wrote beside its kept metrics 3 s before the test: batch 4000 running for 2 s. */
+/**
+ * What the coordinator wrote beside its kept metrics 3 s before the test: batch 5000 queued, batch 4000 running for
+ * 2 s.
+ */
 const ACTIVE: ActiveSnapshot = {
   writtenAtMs: Date.now() - 3000,
   active: [
+    {
+      batchTime: 5000,
+      records: 7,
+      status: 'queued',
+      dueAtMs: Date.now() - 4120,
+      schedulingDelayMs: 1120,
+      outputOpsTotal: 1,
+      outputOpsSucceeded: 0,
+      outputOpsFailed: 0,
+    },
     {
       batchTime: 4000,
       records: 2,
@@ -193,17 +206,25 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
           expect(await page.textContent('#active-fresh')).toMatch(
             /^As the coordinator wrote them \d+ seconds ago/,
           );
-          const active = await page.$$eval('#active tr td', (cells) => cells.map((c) => c.textContent));
+          const active = async () =>
+            page.$$eval('#active tr', (rows) =>
+              rows.slice(1).map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)),
+            );
           // (named by the moment it fell due, as on the coordinator's real clock; the kept batches, run here on the
           // logical clock, have none and keep their stream time)
-          expect(active).toEqual([
+          const [queued, running] = [
             batchDateLabel(ACTIVE.active[0]!.dueAtMs, 1000),
-            '2',
-            '120 ms',
-            '2.0 s',
-            '0/1',
-            'processing',
+            batchDateLabel(ACTIVE.active[1]!.dueAtMs, 1000),
+          ];
+          expect(await active()).toEqual([
+            [queued, '7', '1.1 s', '-', '0/1', 'queued'],
+            [running, '2', '120 ms', '2.0 s', '0/1', 'processing'],
           ]);
+          // and a click on Processing Time's head sorts them by it, as the completed ones are sorted: the running
+          // batch first, the queued one, which has none yet, after it
+          await page.click('#active th[data-sort="processingTime"]');
+          await page.waitForSelector('#active th[data-sort="processingTime"][aria-sort="descending"]');
+          expect((await active()).map((r) => r[5])).toEqual(['processing', 'queued']);
           // and a link to the Tune page, which says what the search found
           await page.click('#tune-link');
           await page.waitForSelector('p.recommendation');

@@ -167,9 +167,9 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
           (globalThis as unknown as { sluiceCharts: Record<string, { data: number[][] }> }).sluiceCharts
             .processingTime!.data[0]!.length,
       );
-      const pages = await page.$$eval('#pager button', (buttons) => buttons.length);
-      await page.click('#pager button[data-page="2"]');
-      await page.waitForSelector('#pager button[data-page="2"][disabled]');
+      const pages = await page.$$eval('#completed-pager button', (buttons) => buttons.length);
+      await page.click('#completed-pager button[data-page="2"]');
+      await page.waitForSelector('#completed-pager button[data-page="2"][disabled]');
       const times = await page.$$eval('#completed tr td:first-child', (cells) =>
         cells.map((c) => c.textContent),
       );
@@ -190,7 +190,7 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
         ['1196 s', '6 ms'],
         ['1189 s', '6 ms'],
       ]);
-      expect(await page.getAttribute('#pager button[data-page="0"]', 'disabled')).not.toBeNull();
+      expect(await page.getAttribute('#completed-pager button[data-page="0"]', 'disabled')).not.toBeNull();
       const active = await page.$$eval('#active tr', (rows) =>
         rows.slice(1).map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)),
       );
@@ -211,6 +211,17 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
       expect(active[0]![3]).toBe('-');
       expect(active[1]![3]).toMatch(/^\d+ ms|\d+\.\d s$/);
       expect(await page.textContent('#active-fresh')).toBe('');
+      // and when Records' head of Active Batches is clicked, they are sorted by it, largest first, as the completed
+      // ones are, and the completed ones stay as they were
+      await page.click('#active th[data-sort="records"]');
+      await page.waitForSelector('#active th[data-sort="records"][aria-sort="descending"]');
+      const byRecords = await page.$$eval('#active tr td:first-child', (cells) =>
+        cells.map((c) => c.textContent),
+      );
+      expect(byRecords).toEqual(['1201 s', '1202 s']);
+      expect(await page.getAttribute('#completed th[data-sort="processingTime"]', 'aria-sort')).toBe(
+        'descending',
+      );
       // and when the total delay's timeline is clicked at its right end, the page of the batch there opens (one of
       // the newest: 1,000 batches share 485 pixels), as a click on a point of Spark's timelines leads to that batch
       const over = (await page.$('#tl-totalDelay .u-over'))!;

@@ -1,14 +1,12 @@
 // The Streaming UI page: polls the JSON of the server it came from and draws Spark's Streaming tab with uPlot.
 import { batchPageHtml } from './batchPage.js';
-import { completedBatchesTable, DEFAULT_VIEW, sortedBy } from './completedBatches.js';
+import { activeBatchesTable, completedBatchesTable, DEFAULT_VIEW, sortedBy } from './batchTables.js';
 import {
   ApiError,
   activeBatchesNote,
   averageLabel,
   batchDateLabel,
-  batchLabel,
   batchPageError,
-  batchTimeLabel,
   durationLabel as duration,
   escapeHtml as esc,
   histogram,
@@ -29,7 +27,8 @@ import {
 const page = document.getElementById('page');
 const charts = {}; // by name; the browser test reads their data through window.sluiceCharts
 window.sluiceCharts = charts;
-let completedView = DEFAULT_VIEW;
+// The reader's view of each table of batches (its page, the column it is sorted by), kept across polls.
+const views = { active: DEFAULT_VIEW, completed: DEFAULT_VIEW };
 let timer;
 let lastSummary;
 
@@ -51,8 +50,8 @@ function streamingSkeleton() {
   page.innerHTML = `<div id="ended" hidden></div><p id="unreadable" class="failed" hidden></p><div id="header"></div><div id="stability"></div>
     <h3 id="statistics-title">Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
     <div id="input-streams" hidden><h3>Input Streams</h3><div id="input-streams-table"></div></div>
-    <h3 id="active-title">Active Batches</h3><p id="active-fresh"></p><div id="active"></div>
-    <h3 id="completed-title">Completed Batches</h3><div class="pager" id="pager"></div><div id="completed"></div>`;
+    <h3 id="active-title">Active Batches</h3><p id="active-fresh"></p><div class="pager" id="active-pager"></div><div id="active"></div>
+    <h3 id="completed-title">Completed Batches</h3><div class="pager" id="completed-pager"></div><div id="completed"></div>`;
   for (const key of Object.keys(charts)) delete charts[key];
 }
 
@@ -201,43 +200,20 @@ function drawStreaming(s) {
     ['Input Stream', 'Status', 'Last Error Time', 'Last Error'],
     streams.map((i) => row([esc(i.name), esc(i.state), esc(i.lastErrorTime), esc(i.lastError)])),
   );
-  document.getElementById('active-title').textContent = `Active Batches (${s.active.length})`;
   const fresh = document.getElementById('active-fresh');
   const freshNote = activeBatchesNote(s, Date.now());
   fresh.hidden = freshNote === undefined;
   fresh.textContent = freshNote ?? '';
-  // On the wall clock a batch is named by its date, as in Spark, its stream time (the API's and the logs' number) in
-  // its title; on the logical clock by its stream time only.
-  const dueOf = (a) => (s.wallClock ? a.dueAtMs : undefined);
-  const named = (a) =>
-    `<span title="${batchTimeLabel(a.batchTime, s.batchIntervalMs)} of stream time">${batchLabel(a.batchTime, dueOf(a), s.batchIntervalMs)}</span>`;
-  const timeHead = (batches) =>
-    batches.some((b) => dueOf(b) !== undefined) ? 'Batch Time (UTC)' : 'Batch Time';
-  document.getElementById('active').innerHTML = table(
-    [
-      timeHead(s.active),
-      'Records',
-      'Scheduling Delay',
-      'Processing Time',
-      'Output Ops: Succeeded/Total',
-      'Status',
-    ],
-    s.active.map((a) =>
-      row([
-        named(a),
-        a.records,
-        ms(a.schedulingDelayMs),
-        ms(a.processingTimeMs),
-        `${a.outputOpsSucceeded}/${a.outputOpsTotal}${a.outputOpsFailed ? ` (${a.outputOpsFailed} failed)` : ''}`,
-        a.status,
-      ]),
-    ),
-  );
-  const completed = completedBatchesTable(s, completedView);
-  completedView = { ...completedView, page: completed.page };
-  document.getElementById('completed-title').textContent = completed.title;
-  document.getElementById('pager').innerHTML = completed.pager;
-  document.getElementById('completed').innerHTML = completed.html;
+  drawBatchesTable('active', activeBatchesTable(s, views.active));
+  drawBatchesTable('completed', completedBatchesTable(s, views.completed));
+}
+
+/** Draws the table of batches `id` (`active` or `completed`): its title, pager and rows; keeps the page it shows. */
+function drawBatchesTable(id, table) {
+  views[id] = { ...views[id], page: table.page };
+  document.getElementById(`${id}-title`).textContent = table.title;
+  document.getElementById(`${id}-pager`).innerHTML = table.pager;
+  document.getElementById(id).innerHTML = table.html;
 }
 
 // ---- the batch page --------------------------------------------------------------------------------------
@@ -322,11 +298,16 @@ async function route() {
 }
 
 page.addEventListener('click', (event) => {
+  // Each table's pager buttons and heads name their table: a click changes that table's view only.
   const pageButton = event.target.closest('button[data-page]');
   const sortHead = event.target.closest('th[data-sort]');
-  if (pageButton) completedView = { ...completedView, page: Number(pageButton.dataset.page) };
-  else if (sortHead) completedView = sortedBy(completedView, sortHead.dataset.sort);
-  else return;
+  if (pageButton) {
+    const id = pageButton.dataset.table;
+    views[id] = { ...views[id], page: Number(pageButton.dataset.page) };
+  } else if (sortHead) {
+    const id = sortHead.dataset.table;
+    views[id] = sortedBy(views[id], sortHead.dataset.sort);
+  } else return;
   if (lastSummary) drawStreaming(lastSummary);
 });
 window.addEventListener('hashchange', () => void route());

@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { batchRow, type StreamingSummary, StreamingUiState } from '../../lib/ui/StreamingUiState';
 import {
+  activeBatchesTable,
   completedBatchesTable,
   DEFAULT_VIEW,
   sortedBatches,
   sortedBy,
-} from '../../lib/ui/static/completedBatches.js';
+} from '../../lib/ui/static/batchTables.js';
 import { UiServer } from '../../lib/ui/UiServer';
 import { batchInfo } from '../helpers/batchInfo';
 
@@ -101,13 +102,72 @@ describe('the Completed Batches table', () => {
   });
 });
 
-describe("the Completed Batches table's module", () => {
+describe('the Active Batches table', () => {
+  /**
+   * The active batches of a run in this process: 3 queued and 2 running of 20, 50, 30, 10, 40 records, as the UI's
+   * state of the run has them 10 s after the first fell due.
+   */
+  async function active() {
+    const state = new StreamingUiState('j', 1000, 0, false);
+    const records = [20, 50, 30, 10, 40];
+    for (const [i, n] of records.entries()) {
+      state.onBatchSubmitted((i + 1) * 1000, n, Date.now() - 10_000 + i * 1000, 2);
+    }
+    state.onBatchStarted(1000);
+    state.onBatchStarted(2000);
+    state.onOutputOpCompleted(2000, 0, 'boom');
+    return state.summary();
+  }
+
+  it('opens newest first, as the completed one does', async () => {
+    const { heads, rows } = read(activeBatchesTable(await active()).html);
+    expect(rows.map((r) => [r[0], r[1], r[4], r[5]])).toEqual([
+      ['5 s', '40', '0/2', 'queued'],
+      ['4 s', '10', '0/2', 'queued'],
+      ['3 s', '30', '0/2', 'queued'],
+      ['2 s', '50', '0/2 (1 failed)', 'processing'],
+      ['1 s', '20', '0/2', 'processing'],
+    ]);
+    expect(heads[0]).toEqual(['Batch Time', 'descending']);
+  });
+
+  it('sorts by any column, as the completed one: records largest first, then reversed; status running first', async () => {
+    // given the active batches
+    const summary = await active();
+    // when the reader clicks Records
+    const byRecords = sortedBy(DEFAULT_VIEW, 'records');
+    const { heads, rows } = read(activeBatchesTable(summary, byRecords).html);
+    // then the batches are in order of their records, largest first, and the head says so
+    expect(rows.map((r) => r[1])).toEqual(['50', '40', '30', '20', '10']);
+    expect(heads.find(([head]) => head === 'Records')).toEqual(['Records', 'descending']);
+    // and a second click reverses them
+    const reversed = activeBatchesTable(summary, sortedBy(byRecords, 'records'));
+    expect(read(reversed.html).rows.map((r) => r[1])).toEqual(['10', '20', '30', '40', '50']);
+    // and Status puts the running batches first, the newest of them first
+    const byStatus = read(activeBatchesTable(summary, sortedBy(DEFAULT_VIEW, 'status')).html);
+    expect(byStatus.rows.map((r) => [r[0], r[5]])).toEqual([
+      ['2 s', 'processing'],
+      ['1 s', 'processing'],
+      ['5 s', 'queued'],
+      ['4 s', 'queued'],
+      ['3 s', 'queued'],
+    ]);
+  });
+
+  it('names its heads and pager buttons by its table, so that a click sorts this table, not the other', async () => {
+    const { html } = activeBatchesTable(await active());
+    expect(html.match(/data-table="active"/g)).toHaveLength(6);
+    expect(completedBatchesTable(summary()).html).not.toContain('data-table="active"');
+  });
+});
+
+describe("the batch tables' module", () => {
   it('is the one the server sends to the browser', async () => {
     const server = await UiServer.start(new StreamingUiState(), 0);
     try {
-      const served = await (await fetch(`${server.url}static/completedBatches.js`)).text();
+      const served = await (await fetch(`${server.url}static/batchTables.js`)).text();
       expect(served).toBe(
-        await readFile(new URL('../../lib/ui/static/completedBatches.js', import.meta.url), 'utf8'),
+        await readFile(new URL('../../lib/ui/static/batchTables.js', import.meta.url), 'utf8'),
       );
     } finally {
       await server.close();
