@@ -11,8 +11,11 @@ import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { LocalRuntime } from '../../lib/local/LocalRuntime';
 import type { BatchInfo } from '../../lib/scheduler/StreamingListener';
 import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
+import { batchPageHtml } from '../../lib/ui/static/batchPage.js';
+import { activeBatchesTable, completedBatchesTable } from '../../lib/ui/static/batchTables.js';
 import { batchDateLabel } from '../../lib/ui/static/pageFormat.js';
 import { awsTestConfig, testS3Client, uniqueName } from '../aws/localstack';
+import { batchInfo } from '../helpers/batchInfo';
 import { ensureChromium } from './ensureChromium';
 
 const COST = {
@@ -127,6 +130,32 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
     expect(await source.batch(9000)).toBeUndefined();
     expect(summary.active).toEqual(ACTIVE.active);
     expect(summary.activeAsOfMs).toBe(ACTIVE.writtenAtMs);
+  });
+
+  it('writes the counts of a job on AWS grouped by thousands, as a local run has them', async () => {
+    // given a coordinator that kept a batch of 12,345 records from one stream and is running one of 2,500
+    await store.put('jobs/counts/job.json', JSON.stringify({ name: 'counts', batchIntervalMs: 1000 }));
+    const kept = batchInfo({
+      batchTime: 1000,
+      records: 12_345,
+      inputRecords: { n1: 12_345 },
+      inputs: { n1: { name: 'clicks' } },
+    });
+    await store.put('jobs/counts/metrics.json', JSON.stringify([kept]));
+    const running = { ...ACTIVE.active[1]!, batchTime: 2000, records: 2500 };
+    await store.put(
+      'jobs/counts/active.json',
+      JSON.stringify({ writtenAtMs: Date.now(), active: [running] }),
+    );
+    // when the page's tables and the batch's page are drawn from what the reader gives
+    const source = new AwsMetricsUiSource(store, 'counts');
+    const summary = await source.summary();
+    const batchPage = batchPageHtml((await source.batch(1000))!);
+    // then the records read grouped in both tables and on the batch's page
+    expect(completedBatchesTable(summary).html).toContain('<td>12,345</td>');
+    expect(activeBatchesTable(summary).html).toContain('<td>2,500</td>');
+    expect(batchPage).toContain('<li>Records: 12,345</li>');
+    expect(batchPage).toContain('<td class="text">clicks</td><td>12,345</td>');
   });
 
   it('says so when the job is not in the bucket', async () => {

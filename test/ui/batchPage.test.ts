@@ -79,6 +79,28 @@ describe("a batch's page, rendered from what the running UI serves", () => {
     );
   });
 
+  it("writes its counts grouped by thousands: the records, and each input stream's and stage's", async () => {
+    // given a JSON job of a generator of 2,500 records a second, counted by a shuffle, run for 1 batch and served
+    const counted: JobSource = {
+      kind: 'document',
+      baseDir: dir,
+      document: {
+        name: 'many-records',
+        batchIntervalMs: 1000,
+        sources: { tweets: { type: 'generator', kind: 'tweets', ratePerSec: 2500, seed: 1 } },
+        outputs: [{ stream: 'tweets', type: 'print' }],
+      },
+    };
+    await withServedRun(counted, { batches: 1, storeDir: join(dir, 'store') }, async (run) => {
+      // when batch 1000's page is drawn
+      const { html } = await run.batch(1000);
+      // then its records, its input stream's and its stage's records in read 2,500
+      expect(html).toContain('<li>Records: 2,500</li>');
+      expect(html).toContain('<td class="text">tweets</td><td>2,500</td>');
+      expect(html).toMatch(/<tr class="(slowest )?stage"><td class="text">\d+<\/td>.*?<td>2,500<\/td>/);
+    });
+  });
+
   it("shows an output operation's error by its first line, the whole under it, and one that ran no job", () => {
     // given an operation that failed with two lines before it ran a job
     const html = outputOpsTable([

@@ -94,6 +94,20 @@ describe('the Completed Batches table', () => {
     expect(completedBatchesTable(summary(), { ...view, page: 9 }).page).toBe(2);
   });
 
+  it('writes records and the counts in its title grouped by thousands, aligned as numbers', () => {
+    // given 1,250 batches completed, the last of 12,345 records
+    const batches = [batchRow(batchInfo({ batchTime: 1000, records: 12_345 }))];
+    const table = completedBatchesTable({
+      batches,
+      completedBatches: 1250,
+      batchIntervalMs: 1000,
+      wallClock: false,
+    });
+    // then the records read 12,345 in a number's cell, and the title counts 1,250
+    expect(table.html).toContain('</a></td><td>12,345</td>');
+    expect(table.title).toBe('Completed Batches (last 1 out of 1,250)');
+  });
+
   it('keeps batches of equal value in the same order on every poll: newest first', () => {
     const ties = sortedBatches(summary().batches, 'processingTime', true).filter(
       (b) => b.processingTimeMs === 100,
@@ -152,6 +166,13 @@ describe('the Active Batches table', () => {
       ['4 s', 'queued'],
       ['3 s', 'queued'],
     ]);
+  });
+
+  it('writes records grouped by thousands, as the completed one does', async () => {
+    const state = new StreamingUiState('j', 1000, 0, false);
+    state.onBatchSubmitted(1000, 2500, Date.now(), 1);
+    const { rows } = read(activeBatchesTable(await state.summary()).html);
+    expect(rows[0]?.[1]).toBe('2,500');
   });
 
   it('names its heads and pager buttons by its table, so that a click sorts this table, not the other', async () => {

@@ -5,9 +5,11 @@ import {
   averageLabel,
   batchPageError,
   batchTimeLabel,
+  countLabel,
   deadLetterRecord,
   delayUnit,
   histogram,
+  htmlRow,
   inputStreamRows,
   msLabel,
   pollDelayMs,
@@ -95,6 +97,23 @@ describe("the Statistics' averages", () => {
     expect(averageLabel([], 'records/sec')).toBe('Avg: -');
     expect(averageLabel([10, 21], 'ms')).toBe('Avg: 16 ms');
     expect(averageLabel([1, 2], 'records/sec')).toBe('Avg: 1.50 records/sec');
+  });
+
+  it('group a rate by thousands, as Spark writes it', () => {
+    expect(averageLabel([12_000, 12_691], 'records/sec')).toBe('Avg: 12,345.50 records/sec');
+  });
+});
+
+describe('counts', () => {
+  it('are grouped by thousands, as Spark writes them, with the decimals asked for', () => {
+    expect([0, 999, 1000, 1_234_567].map((n) => countLabel(n))).toEqual(['0', '999', '1,000', '1,234,567']);
+    expect(countLabel(1234.5, 2)).toBe('1,234.50');
+  });
+
+  it("are a table's number cells, aligned as numbers; a text cell is left as it is", () => {
+    expect(htmlRow([12_345, '12345', undefined])).toBe(
+      '<tr class=""><td>12,345</td><td class="text">12345</td><td>-</td></tr>',
+    );
   });
 });
 
@@ -258,10 +277,10 @@ describe("the header's start and the Statistics' heading", () => {
   it('say the zone of the start, and which batches the charts cover', () => {
     // the start is written as a batch time is (Spark's one date format), in UTC, and says so
     expect(startedAtLabel(Date.UTC(2026, 10, 29, 0, 56, 5, 250))).toBe('2026/11/29 00:56:05 UTC');
-    // given 1,005 batches completed, the last 1,000 retained, and none active
+    // given 1,005 batches completed, the last 1,000 retained, and none active: the counts grouped by thousands
     const batches = Array.from({ length: 1000 }, (_, i) => batchInfo({ batchTime: (i + 6) * 1000 }));
     expect(statisticsTitle({ batches, completedBatches: 1005, active: [] })).toBe(
-      'Statistics (last 1000 completed batches of 1005; 0 active, not charted)',
+      'Statistics (last 1,000 completed batches of 1,005; 0 active, not charted)',
     );
   });
 });

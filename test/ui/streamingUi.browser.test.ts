@@ -175,7 +175,7 @@ describe.skipIf(executablePath === undefined)('the Streaming UI with 1,000 batch
       );
       // then every retained batch is a point, and the third page starts 200 batches back from the newest
       expect(points).toBe(1000);
-      expect(await page.textContent('#completed-title')).toBe('Completed Batches (last 1000 out of 1200)');
+      expect(await page.textContent('#completed-title')).toBe('Completed Batches (last 1,000 out of 1,200)');
       expect(pages).toBe(10);
       expect(times).toHaveLength(100);
       expect(times[0]).toBe('1000 s');

@@ -7,6 +7,7 @@ import {
   averageLabel,
   batchDateLabel,
   batchPageError,
+  countLabel as count,
   durationLabel as duration,
   escapeHtml as esc,
   histogram,
@@ -167,7 +168,7 @@ function update(elementId, name, metric, options, data) {
 function drawStreaming(s) {
   document.getElementById('job').textContent =
     `${s.jobName}${s.readOnly ? ' (read-only, from the metrics on AWS)' : ''}`;
-  const records = s.records.toLocaleString('en');
+  const records = count(s.records);
   const last = s.batches.at(-1);
   // The coordinator on AWS keeps stream time, not when the job started: say what the kept batches cover.
   document.getElementById('header').innerHTML = s.readOnly
@@ -175,9 +176,9 @@ function drawStreaming(s) {
       (last?.dueAtMs === undefined
         ? ' '
         : `, the newest at <b>${batchDateLabel(last.dueAtMs, s.batchIntervalMs)} UTC</b> `) +
-      `(<b>${s.completedBatches}</b> completed batches kept, <b>${records}</b> records)`
+      `(<b>${count(s.completedBatches)}</b> completed batches kept, <b>${records}</b> records)`
     : `${s.ended ? 'Ran' : 'Running'} batches of <b>${ms(s.batchIntervalMs)}</b> for <b>${duration((s.ended?.atMs ?? Date.now()) - s.startedAtMs)}</b> since <b>${esc(startedAtLabel(s.startedAtMs))}</b> ` +
-      `(<b>${s.completedBatches}</b> completed batches, <b>${records}</b> records)`;
+      `(<b>${count(s.completedBatches)}</b> completed batches, <b>${records}</b> records)`;
   // A run that has ended says so above all, so the page is not read as live.
   const ended = document.getElementById('ended');
   const banner = runEndBanner(s);

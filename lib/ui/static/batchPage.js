@@ -4,6 +4,7 @@ import {
   batchLabel,
   batchTimeLabel,
   bytesLabel as bytes,
+  countLabel as count,
   deadLetterRecord,
   escapeHtml as esc,
   hasStatus,
@@ -44,7 +45,8 @@ export function batchPageHtml(d) {
                 j.stages.map((s) =>
                   row(
                     [
-                      s.stageId,
+                      // An id, not a count: never grouped by thousands.
+                      String(s.stageId),
                       esc(s.description),
                       esc(s.ranOn),
                       ms(s.durationMs),
@@ -69,7 +71,7 @@ export function batchPageHtml(d) {
                       ['Partition', 'Duration', 'Attempts', 'Speculative Copy', 'Ran On'],
                       s.tasks.map((t) =>
                         row([
-                          t.partition,
+                          String(t.partition),
                           ms(t.durationMs),
                           t.attempts,
                           t.speculative ?? 'none',
@@ -101,14 +103,14 @@ export function batchPageHtml(d) {
   const dated = b.dueAtMs !== undefined;
   const unreadable = (d.unreadable ?? []).map((u) => `<p class="failed">${esc(u)}</p>`).join('');
   return `<p><a href="#/">Back to Streaming</a></p>${unreadable}<h3>Details of batch at ${batchLabel(b.batchTime, b.dueAtMs, d.batchIntervalMs)}${dated ? ' UTC' : ''}</h3>
-    <ul>${dated ? `<li>Stream time: ${batchTimeLabel(b.batchTime, d.batchIntervalMs)} (batch ${b.batchTime})</li>` : ''}<li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${b.records}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
-    <li>Tasks: ${b.tasks} (${b.taskAttempts} attempts, ${b.speculativeTasks} speculative copies, ${b.speculativeWins} won)</li>
+    <ul>${dated ? `<li>Stream time: ${batchTimeLabel(b.batchTime, d.batchIntervalMs)} (batch ${b.batchTime})</li>` : ''}<li>Batch Interval: ${ms(d.batchIntervalMs)}</li><li>Records: ${count(b.records)}</li><li>Scheduling delay: ${ms(b.schedulingDelayMs)}</li><li>Processing time: ${ms(b.processingTimeMs)}</li><li>Total delay: ${ms(b.totalDelayMs)}</li>
+    <li>Tasks: ${count(b.tasks)} (${count(b.taskAttempts)} attempts, ${count(b.speculativeTasks)} speculative copies, ${count(b.speculativeWins)} won)</li>
     ${b.cost ? `<li>Cost: $${b.cost.dollars.toFixed(6)} (${esc(b.cost.prices)})</li>` : ''}
     ${slowest ? `<li>Slowest stage: <b>${slowest.stageId}: ${esc(slowest.description)}</b> (${ms(slowest.durationMs)})</li>` : ''}</ul>
     ${b.error ? `<h3>Error</h3><pre class="error">${esc(b.error)}</pre>` : ''}
     ${inputs.length ? `<h3>Input Streams</h3>${table(['Input Stream', 'Records', 'Input Metadata', ...(withStatus ? ['Status', 'Last Error Time', 'Last Error'] : [])], inputs)}` : ''}
     <h3>Output Operations</h3>${ops ? outputOpsTable(b.outputOps) + ops : '<p>No output operation details in these metrics.</p>'}
-    <h3>Dead Letters (${d.deadLetters.length + d.deadLettersNotShown})</h3>${letters.length ? table(['Op', 'Error', 'Record'], letters) : '<p>None.</p>'}`;
+    <h3>Dead Letters (${count(d.deadLetters.length + d.deadLettersNotShown)})</h3>${letters.length ? table(['Op', 'Error', 'Record'], letters) : '<p>None.</p>'}`;
 }
 
 /**
@@ -143,11 +145,7 @@ export function outputOpsTable(ops) {
       cell(`${j.jobId} (${esc(j.action)})`, 1) +
       cell(ms(j.durationMs), 1, false) +
       cell(j.stagesTotal === undefined ? j.stages.length : `${j.stages.length}/${j.stagesTotal}`, 1, false) +
-      cell(
-        j.stages.reduce((n, s) => n + s.tasks.length, 0),
-        1,
-        false,
-      );
+      cell(count(j.stages.reduce((n, s) => n + s.tasks.length, 0)), 1, false);
     const errorCell = cell(op.error ? errorSummary(op.error) : '-', span);
     if (op.jobs.length === 0) {
       return [`<tr class="output-op">${opCells}${cell('-', 1).repeat(4)}${errorCell}</tr>`];

@@ -6,6 +6,7 @@
 import {
   batchLabel,
   batchTimeLabel,
+  countLabel as count,
   escapeHtml as esc,
   msLabel as ms,
   htmlRow as row,
@@ -194,7 +195,7 @@ export function completedBatchesTable(summary, view = DEFAULT_VIEW) {
     linked: true,
   });
   return {
-    title: `Completed Batches (last ${summary.batches.length} out of ${summary.completedBatches})`,
+    title: `Completed Batches (last ${count(summary.batches.length)} out of ${count(summary.completedBatches)})`,
     ...table,
   };
 }
@@ -205,5 +206,5 @@ export function completedBatchesTable(summary, view = DEFAULT_VIEW) {
  */
 export function activeBatchesTable(summary, view = DEFAULT_VIEW) {
   const table = batchesTable('active', ACTIVE_COLUMNS, summary.active, view, { summary, linked: false });
-  return { title: `Active Batches (${summary.active.length})`, ...table };
+  return { title: `Active Batches (${count(summary.active.length)})`, ...table };
 }

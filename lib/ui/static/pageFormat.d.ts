@@ -25,6 +25,8 @@ export function batchTimeLabel(batchTimeMs: number, batchIntervalMs: number): st
 export function batchDateLabel(dueAtMs: number, batchIntervalMs: number): string;
 /** A batch by its date when it has one (`dueAtMs`), else by its stream time. */
 export function batchLabel(batchTimeMs: number, dueAtMs: number | undefined, batchIntervalMs: number): string;
+/** A count or a rate grouped by thousands, as Spark writes them: `1,234,567`, `1,234.50` with 2 decimals. */
+export function countLabel(n: number, decimals?: number): string;
 /** A statistic's average over the retained batches, `Avg: -` with none. */
 export function averageLabel(values: readonly number[], unit: string): string;
 /** The banner of a run that has ended, or undefined while it runs. */
@@ -103,7 +105,7 @@ export function escapeHtml(value: unknown): string;
 export function msLabel(ms: number | undefined): string;
 /** A size in bytes: `512 B`, `1.5 KiB`, `2.0 MiB`. */
 export function bytesLabel(n: number): string;
-/** A table row of HTML cells; a string cell is text. */
+/** A table row of HTML cells; a string cell is text, a number cell a count (`countLabel`). */
 export function htmlRow(cells: readonly unknown[], cls?: string): string;
 /** A table of `heads` over `rows` (from `htmlRow`). */
 export function htmlTable(heads: readonly string[], rows: readonly string[]): string;

@@ -68,11 +68,20 @@ export function batchLabel(batchTimeMs, dueAtMs, batchIntervalMs) {
     : batchDateLabel(dueAtMs, batchIntervalMs);
 }
 
+/**
+ * A count (records, events, batches, tasks) or a rate, grouped by thousands as Spark writes them: `1,234,567`,
+ * `1,234.50` with `decimals`. The one way the pages write a count; in English on every machine, so that the page
+ * reads the same wherever it is opened.
+ */
+export function countLabel(n, decimals = 0) {
+  return n.toLocaleString('en', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
 /** A statistic's average over the retained batches; a run with no batch yet has none, not 0. */
 export function averageLabel(values, unit) {
   if (values.length === 0) return 'Avg: -';
   const avg = values.reduce((a, v) => a + v, 0) / values.length;
-  return `Avg: ${avg.toFixed(unit === 'ms' ? 0 : 2)} ${unit}`;
+  return `Avg: ${countLabel(avg, unit === 'ms' ? 0 : 2)} ${unit}`;
 }
 
 /** The banner of a run that has ended (`summary.ended`), or undefined while it runs. */
@@ -144,13 +153,13 @@ export function stabilityLine(summary) {
   if (growing >= UNSTABLE_AFTER) {
     return {
       stable: false,
-      text: `Not stable: the total delay has grown ${growing} batches in a row; batches arrive faster than they are done.`,
+      text: `Not stable: the total delay has grown ${countLabel(growing)} batches in a row; batches arrive faster than they are done.`,
     };
   }
   if (queued >= UNSTABLE_AFTER) {
     return {
       stable: false,
-      text: `Not stable: ${queued} batches are queued for a job slot; batches arrive faster than they are done.`,
+      text: `Not stable: ${countLabel(queued)} batches are queued for a job slot; batches arrive faster than they are done.`,
     };
   }
   if (summary.batches.length === 0) {
@@ -238,7 +247,7 @@ export function startedAtLabel(startedAtMs) {
  */
 export function statisticsTitle(summary) {
   const shown = summary.batches.length;
-  return `Statistics (last ${shown} completed batch${shown === 1 ? '' : 'es'} of ${summary.completedBatches}; ${summary.active.length} active, not charted)`;
+  return `Statistics (last ${countLabel(shown)} completed batch${shown === 1 ? '' : 'es'} of ${countLabel(summary.completedBatches)}; ${countLabel(summary.active.length)} active, not charted)`;
 }
 
 /**
@@ -252,7 +261,10 @@ export function inputStreamRows(info) {
   return Object.entries(info.inputs ?? {}).map(([id, input]) => ({
     name: input.name,
     records: info.inputRecords?.[id] ?? 0,
-    took: [...(input.took ?? []), ...(input.tookNotShown ? [`… and ${input.tookNotShown} more`] : [])],
+    took: [
+      ...(input.took ?? []),
+      ...(input.tookNotShown ? [`… and ${countLabel(input.tookNotShown)} more`] : []),
+    ],
     ...(withStatus ? inputStreamStatus(input) : {}),
   }));
 }
@@ -308,9 +320,16 @@ export function bytesLabel(n) {
       : `${(n / 1048576).toFixed(1)} MiB`;
 }
 
-/** A table row of HTML cells (`-` for a missing one); a string cell is text, aligned as such. */
+/**
+ * A table row of HTML cells (`-` for a missing one); a string cell is text, aligned as such; a number cell is a count,
+ * written by `countLabel` and aligned as a number.
+ */
 export function htmlRow(cells, cls = '') {
-  return `<tr class="${cls}">${cells.map((c) => `<td${typeof c === 'string' ? ' class="text"' : ''}>${c ?? '-'}</td>`).join('')}</tr>`;
+  const cell = (c) =>
+    typeof c === 'number'
+      ? `<td>${countLabel(c)}</td>`
+      : `<td${typeof c === 'string' ? ' class="text"' : ''}>${c ?? '-'}</td>`;
+  return `<tr class="${cls}">${cells.map(cell).join('')}</tr>`;
 }
 
 /** A table of `heads` (text) over `rows` (HTML, from `htmlRow`). */
