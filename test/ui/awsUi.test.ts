@@ -158,6 +158,18 @@ describe('the Streaming UI of a job on AWS, read from the bucket on LocalStack S
     expect(batchPage).toContain('<td class="text">clicks</td><td>12,345</td>');
   });
 
+  it('hides the tables of a job on AWS that have nothing to show, as a local run does', async () => {
+    // given a coordinator that kept a batch that succeeded and wrote that it runs none
+    await store.put('jobs/idle/job.json', JSON.stringify({ name: 'idle', batchIntervalMs: 1000 }));
+    await store.put('jobs/idle/metrics.json', JSON.stringify([batchInfo({ batchTime: 1000, records: 3 })]));
+    await store.put('jobs/idle/active.json', JSON.stringify({ writtenAtMs: Date.now(), active: [] }));
+    // when the page's tables are drawn from what the reader gives
+    const summary = await new AwsMetricsUiSource(store, 'idle').summary();
+    // then there is no Active Batches table, and the completed one has no Error column
+    expect(activeBatchesTable(summary)).toMatchObject({ title: 'Active Batches (0)', html: '' });
+    expect(completedBatchesTable(summary).html).not.toContain('Error');
+  });
+
   it('says so when the job is not in the bucket', async () => {
     await expect(new AwsMetricsUiSource(store, 'nope').summary()).rejects.toThrow(
       /no job nope in this bucket: jobs\/nope\/job.json is missing/,

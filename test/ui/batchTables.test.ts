@@ -108,6 +108,27 @@ describe('the Completed Batches table', () => {
     expect(table.title).toBe('Completed Batches (last 1 out of 1,250)');
   });
 
+  it('has an Error column only when a retained batch failed, as Spark has', () => {
+    // given the batches without the two that failed
+    const batches = summary().batches.filter((b) => !b.error);
+    const { heads, rows } = read(completedBatchesTable({ ...summary(), batches }).html);
+    // then no column is headed Error, and no cell is its dash
+    expect(heads.map(([head]) => head)).not.toContain('Error');
+    expect(rows[0]).toHaveLength(heads.length);
+    // and with them, there is one
+    expect(read(completedBatchesTable(summary()).html).heads.at(-1)).toEqual(['Error', 'none']);
+  });
+
+  it('is no table before a batch completed: its title says there are none', () => {
+    const table = completedBatchesTable({
+      batches: [],
+      completedBatches: 0,
+      batchIntervalMs: 1000,
+      wallClock: true,
+    });
+    expect(table).toEqual({ title: 'Completed Batches (last 0 out of 0)', pager: '', html: '', page: 0 });
+  });
+
   it('keeps batches of equal value in the same order on every poll: newest first', () => {
     const ties = sortedBatches(summary().batches, 'processingTime', true).filter(
       (b) => b.processingTimeMs === 100,
@@ -166,6 +187,11 @@ describe('the Active Batches table', () => {
       ['4 s', 'queued'],
       ['3 s', 'queued'],
     ]);
+  });
+
+  it('is no table when no batch is active, as Spark hides its empty ones: its title says there are none', async () => {
+    const table = activeBatchesTable(await new StreamingUiState().summary());
+    expect(table).toEqual({ title: 'Active Batches (0)', pager: '', html: '', page: 0 });
   });
 
   it('writes records grouped by thousands, as the completed one does', async () => {

@@ -113,6 +113,10 @@ describe.skipIf(executablePath === undefined)('the Streaming UI in a real browse
     await page.screenshot({ path: picture, fullPage: false });
     // and, on the system clock, each completed batch is named by its date in UTC, as Spark names a batch time
     expect(await page.textContent('#completed th')).toBe('Batch Time (UTC)');
+    // and, no batch having failed, it has no Error column, as Spark's has none then
+    const heads = await page.$$eval('#completed th', (cells) => cells.map((c) => c.textContent));
+    expect(heads).toContain('Slowest Stage');
+    expect(heads).not.toContain('Error');
     expect(await page.textContent(`a[href="#/batch/${firstBatchTime}"]`)).toMatch(
       /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d$/,
     );

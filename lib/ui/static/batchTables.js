@@ -133,6 +133,8 @@ const COMPLETED_COLUMNS = [
     head: () => 'Error',
     value: (b) => b.error?.split('\n')[0] ?? '',
     cell: (b) => (b.error ? `<span class="failed">${esc(b.error.split('\n')[0])}</span>` : '-'),
+    // As Spark's, only when a batch failed: a column of dashes says nothing.
+    shownFor: (batches) => batches.some((b) => b.error),
   },
 ];
 
@@ -162,9 +164,11 @@ export function sortedBy(view, key) {
 /**
  * A table of `batches` as `view` (`{ page, sortBy, descending }`) has it: its pager and the table's HTML, and the
  * page it shows (the view's, within the pages there are). Its pager's buttons and its heads name `tableId`, so that
- * a click is told to the table it was on.
+ * a click is told to the table it was on. No table when there is no batch, as Spark hides an empty one: the title
+ * says there are none.
  */
 function batchesTable(tableId, columns, batches, view, table) {
+  if (batches.length === 0) return { pager: '', html: '', page: 0 };
   const sorted = sortedBatches(batches, view.sortBy, view.descending, columns);
   const pages = Math.max(1, Math.ceil(sorted.length / PAGE_SIZE));
   const page = Math.min(Math.max(0, view.page), pages - 1);
