@@ -6,9 +6,11 @@ import type { ActiveBatch } from '../ui/ActiveBatches';
 import {
   type BatchDetail,
   batchRow,
+  type InputStreamName,
   inputStreamsOf,
   type StreamingSummary,
   type StreamingUiSource,
+  withLiveStatus,
 } from '../ui/StreamingUiState';
 import { deadLetterKey, JOBS_PREFIX, jobStorePrefix } from './bucketLayout';
 
@@ -21,6 +23,11 @@ export interface ActiveSnapshot {
   readonly writtenAtMs: number;
   /** The batches generated and not completed then, newest first. */
   readonly active: readonly ActiveBatch[];
+  /**
+   * The input streams' state and latest error then (a socket retrying, a Kinesis call throttled), newer than the
+   * kept batches'; absent in what a coordinator of an earlier version wrote.
+   */
+  readonly inputs?: readonly InputStreamName[];
 }
 
 /** An object of the bucket as read: its parsed JSON, or absent, or why it could not be read as expected. */
@@ -73,7 +80,8 @@ export class AwsMetricsUiSource implements StreamingUiSource {
       delayGrowingFor: trend.growingFor,
       active,
       ...(snapshot.value ? { activeAsOfMs: snapshot.value.writtenAtMs } : {}),
-      inputStreams: inputStreamsOf(batches),
+      // As the coordinator last saw them, which may be after the newest kept batch (see `ActiveSnapshot.inputs`).
+      inputStreams: withLiveStatus(inputStreamsOf(batches), snapshot.value?.inputs ?? []),
       batches: batches.map(batchRow),
       ...(unreadable.length > 0 ? { unreadable } : {}),
     };
@@ -128,7 +136,11 @@ export class AwsMetricsUiSource implements StreamingUiSource {
     if (
       typeof snapshot?.writtenAtMs !== 'number' ||
       !Array.isArray(snapshot.active) ||
-      !snapshot.active.every(isActiveBatch)
+      !snapshot.active.every(isActiveBatch) ||
+      !(
+        snapshot.inputs === undefined ||
+        (Array.isArray(snapshot.inputs) && snapshot.inputs.every(isInputStream))
+      )
     ) {
       return { unreadable: `${key} is not the coordinator's active batches: none is shown` };
     }
@@ -181,6 +193,20 @@ function isActiveBatch(a: unknown): a is ActiveBatch {
     [batch.batchTime, batch.records, batch.dueAtMs, batch.schedulingDelayMs, batch.outputOpsTotal].every(
       Number.isFinite,
     )
+  );
+}
+
+/** Whether an input stream of `active.json` has the id and name the page needs, and a state and error it can show. */
+function isInputStream(i: unknown): i is InputStreamName {
+  const stream = i as Partial<InputStreamName> | null;
+  return (
+    typeof stream === 'object' &&
+    stream !== null &&
+    typeof stream.id === 'string' &&
+    typeof stream.name === 'string' &&
+    (stream.state === undefined || stream.state === 'connected' || stream.state === 'retrying') &&
+    (stream.lastError === undefined ||
+      (Number.isFinite(stream.lastError.atMs) && typeof stream.lastError.message === 'string'))
   );
 }
 

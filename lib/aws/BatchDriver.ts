@@ -13,6 +13,7 @@ import { driveJob } from '../scheduler/JobDriver';
 import { JobScheduler } from '../scheduler/JobScheduler';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import { ActiveBatches } from '../ui/ActiveBatches';
+import { liveInputStreams } from '../ui/StreamingUiState';
 import { US_EAST_1_PRICES } from './AwsPrices';
 import {
   deadLetterKey,
@@ -233,7 +234,14 @@ export class BatchDriver {
     const kept = await this.records.keptMetrics(name);
     // The batches generated and not completed, written beside the kept metrics for the Streaming UI.
     const active = new ActiveBatches();
-    const metrics = new JobMetricsWriter(this.root, name, kept, active, () => Boolean(fenced.fenced));
+    const metrics = new JobMetricsWriter(
+      this.root,
+      name,
+      kept,
+      active,
+      () => Boolean(fenced.fenced),
+      () => liveInputStreams(ssc.graph.inputs),
+    );
     // The stability signal carries over from the invocations before this one.
     const trend = new DelayTrend(ssc.batchIntervalMs);
     for (const batch of kept) trend.observe(batch);

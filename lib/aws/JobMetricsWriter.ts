@@ -1,5 +1,6 @@
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import type { ActiveBatches } from '../ui/ActiveBatches';
+import type { InputStreamName } from '../ui/StreamingUiState';
 import { withBatch } from './JobRecords';
 import type { S3BlockStore } from './S3BlockStore';
 
@@ -9,7 +10,8 @@ const METRICS_EVERY_MS = 5000;
 /**
  * Writes a driven job's kept metrics (`jobs/<name>/metrics.json`, for status events) and its active batches
  * (`active.json`, for the Streaming UI) every few seconds, not once per batch; writes are chained, so that they
- * land in order.
+ * land in order. `active.json` carries the input streams' state and latest error as they are then, so that the
+ * UI shows a change of them before the next batch completes, at no request of its own.
  */
 export class JobMetricsWriter {
   private changed = false;
@@ -25,6 +27,8 @@ export class JobMetricsWriter {
     private readonly active: ActiveBatches,
     /** Whether the coordinator was fenced: its metrics would then overwrite its successor's. */
     private readonly fenced: () => boolean,
+    /** The job's input streams with their state and latest error now (see `liveInputStreams`); default none. */
+    private readonly inputs: () => readonly InputStreamName[] = () => [],
   ) {}
 
   /** Keeps a completed batch, and refreshes the files when their time came. */
@@ -47,7 +51,11 @@ export class JobMetricsWriter {
   write(): void {
     if (this.fenced()) return;
     const text = this.changed ? JSON.stringify(this.kept) : undefined;
-    const activeText = JSON.stringify({ writtenAtMs: Date.now(), active: this.active.snapshot() });
+    const activeText = JSON.stringify({
+      writtenAtMs: Date.now(),
+      active: this.active.snapshot(),
+      inputs: this.inputs(),
+    });
     this.changed = false;
     this.writes = this.writes.then(async () => {
       if (text !== undefined) await this.root.put(`jobs/${this.name}/metrics.json`, text);

@@ -169,11 +169,12 @@ export class InputDStream<T> extends DStream<T> {
   }
 
   /**
-   * The stream's state and latest error as the batch page and the input streams' table show them (Spark's receiver
-   * info): the source's own (a socket's connection) and the failures the engine saw, whichever came last. Nothing
-   * when there has been no error and the source has no state.
+   * The stream's state and latest error now, as the batch page and the input streams' table show them (Spark's
+   * receiver info): the source's own (a socket's connection) and the failures the engine saw, whichever came last.
+   * Nothing when there has been no error and the source has no state. A batch's metrics keep it as the batch
+   * completed; the Streaming UI also asks it between batches, as Spark's receiver events reach its page live.
    */
-  private status(): Pick<InputStreamInfo, 'state' | 'lastError'> {
+  status(): Pick<InputStreamInfo, 'state' | 'lastError'> {
     const own = this.source.status?.() ?? {};
     const lastError = laterError(own.lastError, this.lastError);
     return { ...(own.state ? { state: own.state } : {}), ...(lastError ? { lastError } : {}) };

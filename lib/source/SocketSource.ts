@@ -189,10 +189,12 @@ export class SocketSource implements ReceiverSource<string> {
 
   /**
    * `connected`, or `retrying` while a refused or lost connection is tried again, with the latest failure (its
-   * class and text, `Error: connect ECONNREFUSED 127.0.0.1:9999`); nothing before {@link start}.
+   * class and text, `Error: connect ECONNREFUSED 127.0.0.1:9999`); nothing before {@link start}, and only the
+   * failure once stopped: a closed source is neither connected nor retrying.
    */
   status(): SourceStatus {
     if (!this.started) return {};
+    if (this.stopped) return this.lastError ? { lastError: this.lastError } : {};
     return {
       state: this.connected ? 'connected' : 'retrying',
       ...(this.lastError ? { lastError: this.lastError } : {}),

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import type { InputDStream } from '../dstream/InputDStream';
 import type { StreamingListener } from '../scheduler/StreamingListener';
 import { MetricsJsonl } from './MetricsJsonl';
 import { StreamingUiState } from './StreamingUiState';
@@ -42,11 +43,19 @@ export class LocalUi {
 
   /**
    * Names the run on the page once the job is built, and prints the page's address. `wallClock`: false on the
-   * logical clock (`--fast`), whose batches have no date.
+   * logical clock (`--fast`), whose batches have no date. `inputs`: the job's input streams, whose state and
+   * latest error the page shows live (see `StreamingUiState.watchInputs`); default none.
    */
-  describe(jobName: string, batchIntervalMs: number, log: (text: string) => void, wallClock = true): void {
+  describe(
+    jobName: string,
+    batchIntervalMs: number,
+    log: (text: string) => void,
+    wallClock = true,
+    inputs: readonly InputDStream<unknown>[] = [],
+  ): void {
     if (!this.state || !this.server) return;
     this.state.describe(jobName, batchIntervalMs, Date.now(), wallClock);
+    this.state.watchInputs(inputs);
     log(`Streaming UI at ${this.server.url}\n`);
   }
 

@@ -1,7 +1,8 @@
 import type { DeadLetter } from '../dataset/TaskContext';
+import type { InputDStream } from '../dstream/InputDStream';
 import { DelayTrend } from '../scheduler/DelayTrend';
 import type { BatchInfo, StageInfo, StreamingListener } from '../scheduler/StreamingListener';
-import type { SourceStatus } from '../source/SourceStatus';
+import { laterError, type SourceStatus } from '../source/SourceStatus';
 import { type ActiveBatch, ActiveBatches } from './ActiveBatches';
 
 export type { ActiveBatch } from './ActiveBatches';
@@ -40,7 +41,8 @@ export interface StreamingSummary {
   /**
    * The job's input streams, by id and name, as the newest batch names them (an id is its own name in metrics
    * written before streams had names); the page charts each one's rate from `BatchRow.inputRecords`. Each with its
-   * state and latest error as of that batch, where it has them (Spark's receivers' table).
+   * state and latest error where it has them (Spark's receivers' table): live while the run is (a socket retrying
+   * shows before the next batch completes; on AWS as of `activeAsOfMs`), else as of the newest batch.
    */
   readonly inputStreams: readonly InputStreamName[];
   /** The retained completed batches, oldest first, without their output operations (see `batch`). */
@@ -100,6 +102,8 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
   private completedBatches = 0;
   private records = 0;
   private ended: RunEnd | undefined;
+  /** The run's input streams, asked for their state and latest error at each summary while the run is live. */
+  private inputs: readonly InputDStream<unknown>[] = [];
 
   /**
    * @param jobName the job's name, for the page's title
@@ -124,6 +128,15 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
     this.wallClock = wallClock;
     // Named before the first batch: the trend judges waits against this interval.
     this.trend = new DelayTrend(batchIntervalMs);
+  }
+
+  /**
+   * The run's input streams, once its job is built: while it runs, the summary shows their state and latest error
+   * as they are now (a socket's connection lost and retried), not only as of the newest batch, as Spark's receiver
+   * events reach its page live.
+   */
+  watchInputs(inputs: readonly InputDStream<unknown>[]): void {
+    this.inputs = inputs;
   }
 
   /**
@@ -192,7 +205,11 @@ export class StreamingUiState implements StreamingListener, StreamingUiSource {
       delayGrowingFor: this.trend.growingFor,
       active: this.activeBatches.snapshot(nowMs),
       activeAsOfMs: nowMs,
-      inputStreams: inputStreamsOf(this.completed),
+      // Once the run ended its sources are closed: the newest batch tells how they last were.
+      inputStreams: withLiveStatus(
+        inputStreamsOf(this.completed),
+        this.ended ? [] : liveInputStreams(this.inputs),
+      ),
       batches: this.completed.map(batchRow),
       ...(this.ended ? { ended: this.ended } : {}),
     };
@@ -238,6 +255,34 @@ export function inputStreamsOf(batches: readonly BatchInfo[]): InputStreamName[]
     if (inputRecords) return Object.keys(inputRecords).map((id) => ({ id, name: id }));
   }
   return [];
+}
+
+/** The input streams of a running job with their state and latest error now (see `InputDStream.status`). */
+export function liveInputStreams(inputs: readonly InputDStream<unknown>[]): InputStreamName[] {
+  return inputs.map((input) => ({ id: input.id, name: input.inputName, ...input.status() }));
+}
+
+/**
+ * The input streams as the newest batch left them (`fromBatches`), with the state and latest error that the
+ * running job has seen since (`live`, from `liveInputStreams`): its state when it has one (a closed source has
+ * none: the batch's then), the later of the two errors. A stream no batch has named yet (before the first batch
+ * completes) is added, so that a socket refused from the start shows at once.
+ */
+export function withLiveStatus(
+  fromBatches: readonly InputStreamName[],
+  live: readonly InputStreamName[],
+): InputStreamName[] {
+  const liveById = new Map(live.map((stream) => [stream.id, stream]));
+  const merged = fromBatches.map((stream) => {
+    const now = liveById.get(stream.id);
+    if (!now) return stream;
+    const state = now.state ?? stream.state;
+    const lastError = laterError(stream.lastError, now.lastError);
+    const { state: _state, lastError: _error, ...named } = stream;
+    return { ...named, ...(state ? { state } : {}), ...(lastError ? { lastError } : {}) };
+  });
+  const named = new Set(fromBatches.map((stream) => stream.id));
+  return [...merged, ...live.filter((stream) => !named.has(stream.id))];
 }
 
 /**

@@ -79,6 +79,11 @@ describe('the active batches of a job on AWS', () => {
       Buffer.from((await store.get(`jobs/${name}/active.json`))!).toString('utf8'),
     ) as ActiveSnapshot;
     expect(last.active).toEqual([]);
+    // with the job's input streams as they were then, for the UI to show a change of their state before a batch
+    // records it (a generator has no state and no error: its name only)
+    expect(last.inputs?.map(({ name: stream, ...status }) => [stream, status])).toEqual([
+      ['lines', { id: 'n1' }],
+    ]);
     const summary = await source.summary();
     expect(summary.active).toEqual([]);
     expect(summary.activeAsOfMs).toBe(last.writtenAtMs);

@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { InputStreamName, StreamingSummary } from '../../lib/ui/StreamingUiState';
 import { runSluice } from '../helpers/sluiceProcess';
 
 /** Real processes: the CLI, npm, a parent that dies. Nothing is timed; the long test timeouts are only a net. */
@@ -176,6 +179,43 @@ describe('the Streaming UI of a run that ended', () => {
     run.child.kill('SIGINT');
     const { code } = await run.closed;
     expect(code).toBe(1);
+  });
+});
+
+describe("the Streaming UI of a run's socket", () => {
+  it('shows it retrying, with the refusal, before the first batch completes', {
+    timeout: SAFETY_MS,
+  }, async () => {
+    // given a job of a socket source refused by a loopback port, in batches of an hour, run with --ui
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    await writeFile(
+      join(dir, 'job.json'),
+      JSON.stringify({
+        name: 'ui-socket',
+        batchIntervalMs: 3_600_000,
+        sources: { lines: { type: 'socket', host: '127.0.0.1', port } },
+        outputs: [{ stream: 'lines', type: 'print' }],
+      }),
+    );
+    const run = launch(process.execPath, [bin, 'run', 'job.json', '--ui', '0', '--workers', '0']);
+    await run.stderrShows('Streaming UI at ');
+    const url = /Streaming UI at (\S+)/.exec(run.output.stderr)![1]!;
+    // when its page's JSON is read, before any batch completed
+    let lines: InputStreamName | undefined;
+    let summary: StreamingSummary;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      summary = (await (await fetch(`${url}api/streaming`)).json()) as StreamingSummary;
+      lines = summary.inputStreams.find((stream) => stream.name === 'lines');
+    } while (lines?.state !== 'retrying');
+    // then the socket is retrying, with the refusal as its latest error, and no batch has completed
+    expect(lines.lastError?.message).toBe(`Error: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(summary.completedBatches).toBe(0);
+    run.child.kill('SIGINT');
+    expect((await run.closed).code).toBe(0);
   });
 });
 

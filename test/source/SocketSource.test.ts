@@ -73,6 +73,16 @@ describe('SocketSource', () => {
     return { server, port, nextClient, source, client };
   }
 
+  it('is connected while it runs, and neither connected nor retrying once stopped', async () => {
+    // given a source connected to a server
+    const { source } = await connected();
+    expect(source.status()).toEqual({ state: 'connected' });
+    // when it is stopped (a coordinator's invocation ends, and writes its streams' state last)
+    await source.stop();
+    // then it has no state: a closed source does not say it retries
+    expect(source.status()).toEqual({});
+  });
+
   it('delivers lines, including one split across two writes, exactly once', async () => {
     // given
     const { source, client } = await connected();

@@ -97,6 +97,42 @@ describe('the Streaming UI of a job on AWS, its input streams', () => {
     expect((await source.batch(1000))?.info.inputs?.n1).not.toHaveProperty('lastError');
   });
 
+  it("show a stream's state and error as the coordinator last wrote them in active.json, after the newest batch", async () => {
+    // given a newest kept batch whose socket stream was connected, and an active.json the coordinator wrote after
+    // it, when the connection had been lost and was being retried
+    const connected = batchInfo({
+      batchTime: 1000,
+      records: 1,
+      inputRecords: { n1: 1 },
+      inputs: { n1: { name: 'lines', state: 'connected' } },
+    });
+    const lost = { atMs: Date.UTC(2026, 10, 30, 18, 40, 9), message: 'Error: read ECONNRESET' };
+    const snapshot = {
+      writtenAtMs: Date.UTC(2026, 10, 30, 18, 40, 10),
+      active: [],
+      inputs: [{ id: 'n1', name: 'lines', state: 'retrying', lastError: lost }],
+    };
+    await writeFile(join(dir, 'jobs/moods/active.json'), JSON.stringify(snapshot));
+    // when the UI reads them
+    const { summary } = await read([connected]);
+    // then the stream is retrying, with the lost connection as its latest error, before a batch recorded it
+    expect(summary.inputStreams).toEqual([{ id: 'n1', name: 'lines', state: 'retrying', lastError: lost }]);
+    expect(summary.unreadable).toBeUndefined();
+    // and an active.json of an earlier coordinator, without them, leaves the newest batch's
+    await writeFile(join(dir, 'jobs/moods/active.json'), JSON.stringify({ ...snapshot, inputs: undefined }));
+    expect((await read([connected])).summary.inputStreams).toEqual([
+      { id: 'n1', name: 'lines', state: 'connected' },
+    ]);
+    // and one whose streams are not what the coordinator writes is named as unreadable
+    await writeFile(
+      join(dir, 'jobs/moods/active.json'),
+      JSON.stringify({ ...snapshot, inputs: [{ id: 1 }] }),
+    );
+    expect((await read([connected])).summary.unreadable).toEqual([
+      "jobs/moods/active.json is not the coordinator's active batches: none is shown",
+    ]);
+  });
+
   it("take a Kinesis stream's latest error from the report of a task whose read was throttled", async () => {
     // given a Kinesis source whose planned batch's task reported a throttled read it recovered from
     const trouble = { atMs: 1_000, message: 'ProvisionedThroughputExceededException: Rate exceeded.' };

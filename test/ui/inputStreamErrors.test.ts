@@ -54,6 +54,54 @@ async function linesStream(url: string) {
   return summary.inputStreams.find((s) => s.name === 'lines');
 }
 
+/**
+ * Runs a JSON job of a socket source, `lines`, in batches of `batchIntervalMs` on the wall clock, pointed at a
+ * loopback port where nothing listens, with the UI served (and watching the run's input streams when `watch`), until
+ * the UI shows it retrying; then listens on the port until the UI shows it connected. Returns the port, the stream
+ * as the UI showed it each time, and the last summary.
+ */
+async function refusedThenServed(batchIntervalMs: number, watch = false) {
+  const port = await closedPort();
+  const state = new StreamingUiState();
+  const runtime = await LocalRuntime.start(
+    oneSource(dir, { type: 'socket', host: '127.0.0.1', port }, batchIntervalMs),
+    {
+      clock: 'system',
+      workers: 0,
+      storeDir: join(dir, 'store'),
+      write: () => {},
+      log: silentLogger, // the retry lines
+      listeners: [state],
+    },
+  );
+  if (watch) state.watchInputs(runtime.ssc.graph.inputs);
+  const ui = await UiServer.start(state, 0);
+  const running = runtime.run();
+  let server: Server | undefined;
+  try {
+    await until(
+      'the refused connection in /api/streaming',
+      async () => (await linesStream(ui.url))?.state === 'retrying',
+      20_000,
+    );
+    const refused = await linesStream(ui.url);
+    server = await listenOn(port);
+    await until(
+      'the connected socket in /api/streaming',
+      async () => (await linesStream(ui.url))?.state === 'connected',
+      20_000,
+    );
+    const summary = (await (await fetch(`${ui.url}api/streaming`)).json()) as StreamingSummary;
+    const connected = summary.inputStreams.find((s) => s.name === 'lines');
+    return { port, refused, connected, summary };
+  } finally {
+    runtime.stop();
+    await running;
+    await ui.close();
+    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+  }
+}
+
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sluice-ui-input-errors-'));
@@ -64,50 +112,26 @@ afterEach(async () => {
 
 describe("the Streaming UI's input streams, their state and latest error", () => {
   it('show a socket refused while nothing listens, retrying, then connected once a server listens', async () => {
-    // given a socket source pointed at a loopback port where nothing listens, run on the wall clock with the UI served
-    const port = await closedPort();
-    const state = new StreamingUiState();
-    const runtime = await LocalRuntime.start(
-      oneSource(dir, { type: 'socket', host: '127.0.0.1', port }, 200),
-      {
-        clock: 'system',
-        workers: 0,
-        storeDir: join(dir, 'store'),
-        write: () => {},
-        log: silentLogger, // the retry lines
-        listeners: [state],
-      },
-    );
-    const ui = await UiServer.start(state, 0);
-    const running = runtime.run();
-    let server: Server | undefined;
-    try {
-      // when batches complete while the connection is refused
-      // then the stream's row says it is retrying, with the refusal as its latest error, in UTC on the page
-      await until(
-        'the refused connection in /api/streaming',
-        async () => (await linesStream(ui.url))?.state === 'retrying',
-        20_000,
-      );
-      const refused = await linesStream(ui.url);
-      expect(refused?.lastError?.message).toBe(`Error: connect ECONNREFUSED 127.0.0.1:${port}`);
-      const [row] = inputStreamStatusRows([refused!]);
-      expect(row?.lastErrorTime).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d UTC$/);
-      // when a server starts listening on the port
-      server = await listenOn(port);
-      // then the stream is connected again, its latest error still shown (as Spark keeps it)
-      await until(
-        'the connected socket in /api/streaming',
-        async () => (await linesStream(ui.url))?.state === 'connected',
-        20_000,
-      );
-      expect((await linesStream(ui.url))?.lastError?.message).toContain('ECONNREFUSED');
-    } finally {
-      runtime.stop();
-      await running;
-      await ui.close();
-      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-    }
+    // given a socket source pointed at a loopback port where nothing listens, in batches of 200 ms
+    // when batches complete while the connection is refused, then a server listens on the port
+    const { port, refused, connected } = await refusedThenServed(200);
+    // then the stream's row said it was retrying, with the refusal as its latest error, in UTC on the page
+    expect(refused?.lastError?.message).toBe(`Error: connect ECONNREFUSED 127.0.0.1:${port}`);
+    const [row] = inputStreamStatusRows([refused!]);
+    expect(row?.lastErrorTime).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d UTC$/);
+    // and then connected again, its latest error still shown (as Spark keeps it)
+    expect(connected?.lastError?.message).toContain('ECONNREFUSED');
+  });
+
+  it("show a socket's state and error live, before a batch completes, as Spark's receiver events do", async () => {
+    // given the same socket in batches of an hour, so that no batch completes, the UI watching the run's input
+    // streams as `sluice run --ui` has it
+    // when the connection is refused, then a server listens on the port
+    const { port, refused, connected, summary } = await refusedThenServed(3_600_000, true);
+    // then the stream showed retrying with the refusal, then connected with it kept, and no batch had completed
+    expect(refused?.lastError?.message).toBe(`Error: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(connected?.lastError?.message).toContain('ECONNREFUSED');
+    expect(summary.completedBatches).toBe(0);
   });
 
   it('show a folder whose planned file was gone when its task read it, as the failed batch left it', async () => {

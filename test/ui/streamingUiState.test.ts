@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../lib/dataset/TaskContext';
-import { StreamingUiState } from '../../lib/ui/StreamingUiState';
+import { StreamingUiState, withLiveStatus } from '../../lib/ui/StreamingUiState';
 import { batchInfo } from '../helpers/batchInfo';
 
 /** A dead letter of `batchTime`, its record named after it. */
@@ -78,5 +78,36 @@ describe('StreamingUiState after the run ended', () => {
     // then batch 2000 waited 1 s (due to end), not 4 s (due to now), and the active batches are dated at the end
     expect(summary.active.find((a) => a.batchTime === 2000)?.schedulingDelayMs).toBe(1000);
     expect(summary.activeAsOfMs).toBe(nowMs - 3000);
+  });
+});
+
+describe("the input streams' live state and latest error", () => {
+  const refused = { atMs: 1000, message: 'Error: connect ECONNREFUSED 127.0.0.1:9999' };
+  const reset = { atMs: 2000, message: 'Error: read ECONNRESET' };
+
+  it("take the running job's state and the later error over the newest batch's, and add streams no batch named", () => {
+    // given the newest batch's streams, the socket connected after a refusal, and the live ones: the socket lost
+    const fromBatches = [
+      { id: 'n1', name: 'lines', state: 'connected' as const, lastError: refused },
+      { id: 'n2', name: 'files' },
+    ];
+    const live = [
+      { id: 'n1', name: 'lines', state: 'retrying' as const, lastError: reset },
+      { id: 'n2', name: 'files' },
+      { id: 'n3', name: 'late' },
+    ];
+    // then the socket is retrying with the reset, the folder as it was, and the stream no batch named is added
+    expect(withLiveStatus(fromBatches, live)).toEqual([
+      { id: 'n1', name: 'lines', state: 'retrying', lastError: reset },
+      { id: 'n2', name: 'files' },
+      { id: 'n3', name: 'late' },
+    ]);
+  });
+
+  it("keep the batch's state of a closed source, and its error when it is the later one", () => {
+    const fromBatches = [{ id: 'n1', name: 'lines', state: 'connected' as const, lastError: reset }];
+    expect(withLiveStatus(fromBatches, [{ id: 'n1', name: 'lines', lastError: refused }])).toEqual(
+      fromBatches,
+    );
   });
 });

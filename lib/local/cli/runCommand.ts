@@ -175,7 +175,7 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
   onOutputClosed = () => {
     if (!askStop()) runtime.stop();
   };
-  ui?.describe(jobName, runtime.ssc.batchIntervalMs, log, !opts.fast);
+  ui?.describe(jobName, runtime.ssc.batchIntervalMs, log, !opts.fast, runtime.ssc.graph.inputs);
   if (runtime.checkpoint) {
     const doneThrough = runtime.checkpoint.lastCompletedBatch;
     log(`Resuming from the checkpoint in ${runtime.storeDir}: batches up to ${doneThrough} ms are done\n`);
