@@ -113,6 +113,26 @@ export class CacheMissError extends SluiceError {
 }
 
 /**
+ * A block read back from the store that is not what Sluice wrote there: cut short, or overwritten. Sluice writes a
+ * block whole (a new file renamed into place, one S3 PUT) and never changes it, so something else did, and computing
+ * on from it would turn a lost state or window into wrong output; the task fails naming the block instead.
+ */
+export class DamagedBlockError extends SluiceError {
+  override name = 'DamagedBlockError';
+  /**
+   * @param key the block's key in the store (`persist/n4@1600/1`)
+   * @param reason what reading it found (`Unexpected end of JSON input`)
+   */
+  constructor(key: string, reason: string) {
+    super(
+      `block ${key} of the store is damaged (${reason}): Sluice writes a block whole and never changes it, so ` +
+        'something else did (an edit, a disk that lost its end); put the block back, or start the job over ' +
+        '(run with --fresh, or send "fresh": true on AWS)',
+    );
+  }
+}
+
+/**
  * The job argument of a command names no file Sluice can run: a path that does not exist, a folder, a file of
  * another kind than a job document or module. Exit code 2 in the CLI, like an invalid job.
  */

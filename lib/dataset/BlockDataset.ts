@@ -1,5 +1,5 @@
 import { unreadableOf } from '../source/UnreadableRecord';
-import { decodeSegment } from '../storage/SegmentedBlob';
+import { decodeStoredSegment } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import type { TaskContext } from './TaskContext';
 import { withoutUnreadable } from './withoutUnreadable';
@@ -50,7 +50,7 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
     const start = this.offsets[partition]!;
     const end = this.offsets[partition + 1]!;
     if (start === end) return [];
-    const records = decodeSegment(await tc.readBlockRange(this.key, start, end)) as T[];
+    const records = decodeStoredSegment(this.key, await tc.readBlockRange(this.key, start, end)) as T[];
     return records.some((r) => unreadableOf(r) !== undefined)
       ? withoutUnreadable(this, partition, records, tc)
       : records;

@@ -1,5 +1,5 @@
 import { CacheMissError } from '../errors';
-import { decodeSegment } from '../storage/SegmentedBlob';
+import { decodeStoredSegment } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import { readStatePartition } from './StateDelta';
 import { persistBlockKey } from './StorageLevel';
@@ -33,10 +33,11 @@ export class PersistedDataset extends Dataset {
     const cached = tc.cached(persist, partition);
     if (cached) return cached;
     if (this.type === 'cached') throw new CacheMissError(persist.key);
-    const bytes = await tc.readBlock(persistBlockKey(persist.key, partition));
+    const key = persistBlockKey(persist.key, partition);
+    const bytes = await tc.readBlock(key);
     if (!bytes)
       throw new Error(`persisted partition ${partition} of ${persist.key} is missing from the block store`);
-    const records = decodeSegment(bytes);
+    const records = decodeStoredSegment(key, bytes);
     // A state stream's batch between checkpoints stored only its changes: rebuild it from its base.
     return persist.delta ? readStatePartition(persist, partition, records, tc) : records;
   }

@@ -1,4 +1,4 @@
-import { decodeSegment, encodeSegments } from '../storage/SegmentedBlob';
+import { decodeStoredSegment, encodeSegments } from '../storage/SegmentedBlob';
 import { KeyedMap } from './KeyedMap';
 import { MapWithStateDataset } from './MapWithStateDataset';
 import type { StateRecord } from './StateMap';
@@ -125,14 +125,15 @@ export async function readStatePartition(
       records = cached;
       break;
     }
-    const bytes = await tc.readBlock(persistBlockKey(delta.base, partition));
+    const blockKey = persistBlockKey(delta.base, partition);
+    const bytes = await tc.readBlock(blockKey);
     if (!bytes) {
       throw new Error(
         `state partition ${partition} of ${key} is a delta over ${delta.base}, which is missing from the block store: a recovery needs the newest snapshot and every delta after it (reset the job to start from scratch if they were deleted by hand)`,
       );
     }
     key = delta.base;
-    records = decodeSegment(bytes);
+    records = decodeStoredSegment(blockKey, bytes);
   }
   for (let i = chain.length - 1; i >= 0; i--) records = applyDelta(records, chain[i]!);
   return records;

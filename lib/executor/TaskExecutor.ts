@@ -18,7 +18,7 @@ import { Aggregator } from '../shuffle/Aggregator';
 import { mergedShuffleKey, mergeShuffle } from '../shuffle/ShuffleMerger';
 import { type ShuffleInput, writeShuffle } from '../shuffle/ShuffleWriter';
 import type { BlockLease, BlockStore } from '../storage/BlockStore';
-import { decodeSegment } from '../storage/SegmentedBlob';
+import { decodeStoredSegment } from '../storage/SegmentedBlob';
 import { formatRecord } from './formatRecord';
 
 /** What a process that runs tasks provides: storage and the job graph's functions. */
@@ -422,7 +422,7 @@ class RunningTask implements TaskContext {
           return text.length === 0 ? [] : (JSON.parse(text) as unknown[]);
         }
         this.shuffleBytesRead += end - start;
-        return decodeSegment(await this.readBlockRange(status.key, start, end));
+        return decodeStoredSegment(status.key, await this.readBlockRange(status.key, start, end));
       }),
     );
   }

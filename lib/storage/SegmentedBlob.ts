@@ -1,3 +1,5 @@
+import { DamagedBlockError } from '../errors';
+
 /**
  * One blob holding several record segments back to back, plus the byte offsets where each begins. Input blocks
  * (one segment per partition) and shuffle outputs (one segment per reduce partition) use it, so a map task
@@ -32,4 +34,21 @@ export function decodeSegment(bytes: Uint8Array): unknown[] {
   return JSON.parse(
     Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
   ) as unknown[];
+}
+
+/**
+ * Decodes a segment read back from the store's block `key`: bytes that are not the JSON Sluice wrote (a block
+ * cut short or overwritten) throw a {@link DamagedBlockError} naming the block, not a bare `SyntaxError`.
+ */
+export function decodeStoredSegment(key: string, bytes: Uint8Array): unknown[] {
+  let records: unknown;
+  try {
+    records = decodeSegment(bytes);
+  } catch (error) {
+    throw new DamagedBlockError(key, error instanceof Error ? error.message : String(error));
+  }
+  // Valid JSON that is not a list (a block overwritten by other content) would fail later, far from the block.
+  if (!Array.isArray(records))
+    throw new DamagedBlockError(key, 'it holds JSON that is not a list of records');
+  return records;
 }

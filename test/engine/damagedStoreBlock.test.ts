@@ -1,0 +1,87 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobSource } from '../../lib/job/JobSource';
+import { runBatches } from '../../lib/local/LocalRuntime';
+
+/**
+ * A running count per key, its state checkpointed every 2 batches, and a window of 3 batches, read from a capped
+ * queue: the store keeps the state's blocks and the input blocks of the batches the window still reads.
+ */
+const job: JobSource = {
+  kind: 'document',
+  baseDir: '.',
+  document: {
+    name: 'damaged-block',
+    batchIntervalMs: 1000,
+    checkpointIntervalMs: 2000,
+    sources: {
+      words: {
+        type: 'queue',
+        batches: [['a', 'b', 'a'], ['b', 'c'], ['a'], ['c', 'c'], ['b']],
+        maxRatePerSec: 3,
+        partitions: 2,
+      },
+    },
+    streams: {
+      counts: {
+        from: 'words',
+        ops: [
+          { op: 'map', expr: '[$, 1]' },
+          { op: 'updateStateByKey', fn: 'sumState', partitions: 2 },
+        ],
+      },
+      recent: { from: 'words', ops: [{ op: 'window', windowMs: 3000 }] },
+    },
+    outputs: [
+      { stream: 'counts', type: 'print' },
+      { stream: 'recent', type: 'print' },
+    ],
+  },
+};
+
+let dir: string;
+let storeDir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sluice-damaged-block-'));
+  storeDir = join(dir, 'store');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The files under the store's `folder`, as keys relative to the store. */
+async function blocksUnder(folder: string): Promise<string[]> {
+  const entries = await readdir(join(storeDir, folder), { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(storeDir.length + 1))
+    .sort();
+}
+
+describe('a block of the store damaged between two runs', () => {
+  it('fails the batch naming the block and the way to start over, not a bare SyntaxError', async () => {
+    for (const folder of ['persist', 'input']) {
+      // given a job stopped after 4 batches, one of whose state or input blocks something else cut short
+      await rm(storeDir, { recursive: true, force: true });
+      const options = { storeDir, outputDir: join(dir, 'out') };
+      expect((await runBatches(job, 4, options)).error).toBeUndefined();
+      const blocks = (await blocksUnder(folder)).filter(
+        (key) => (key.startsWith('input/') || key.startsWith('persist/')) && !key.endsWith('.tmp'),
+      );
+      expect(blocks.length).toBeGreaterThan(0);
+      const damaged = blocks[blocks.length - 1]!;
+      const bytes = await readFile(join(storeDir, damaged));
+      expect(bytes.length).toBeGreaterThan(4);
+      // a state block keeps its length but loses its end; an input block is read by byte range, so its bytes are
+      // overwritten in place
+      await writeFile(join(storeDir, damaged), `${'#'.repeat(bytes.length - 1)}]`);
+      // when the job is resumed for the batches that read it
+      const { error } = await runBatches(job, 8, options);
+      // then the batch fails naming the block, and says what to do
+      expect(error?.message).toContain(`block ${damaged} of the store is damaged (`);
+      expect(error?.message).toContain('run with --fresh');
+    }
+  });
+});
