@@ -10,7 +10,7 @@ import { defineMethod } from '../dataset/defineMethod';
 import { saveTextFolder } from '../dataset/TextFileOps';
 import { StreamGraphError } from '../errors';
 import { formatRecord } from '../executor/formatRecord';
-import { outputPathProblem } from '../job/outputPathProblem';
+import { outputPathProblem, outputSuffixProblem } from '../job/outputPathProblem';
 import { crashPoint } from '../scheduler/crashPoint';
 import { checkPartitioning } from './checkPartitioning';
 import { DStream } from './DStream';
@@ -344,6 +344,11 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
   if (problem !== undefined) {
     const message = `saveAsTextFiles' prefix ${JSON.stringify(prefix) ?? String(prefix)} ${problem}`;
     throw new StreamGraphError(message, saved.origin, [{ field: 'prefix', message, value: prefix }]);
+  }
+  const suffixProblem = typeof suffix === 'string' ? outputSuffixProblem(suffix) : undefined;
+  if (suffixProblem !== undefined) {
+    const message = `saveAsTextFiles' suffix ${JSON.stringify(suffix)} ${suffixProblem}`;
+    throw new StreamGraphError(message, saved.origin, [{ field: 'suffix', message, value: suffix }]);
   }
   return saved;
 });

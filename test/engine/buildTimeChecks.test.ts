@@ -83,6 +83,16 @@ describe('arguments refused while the graph is built', () => {
     });
   }
 
+  it("refuses saveAsTextFiles('counts', '../../x'), whose every batch wrote the folder x", () => {
+    // given a suffix with a folder in it
+    // when the output is made
+    const error = errorOf(() => pairs().saveAsTextFiles('counts', '../../x'));
+    // then it is refused at the suffix, at this file's line
+    expect(error.problems[0]).toMatchObject({ field: 'suffix', value: '../../x' });
+    expect(error.message).toMatch(/may not hold \/ or \\; put folders in the prefix/);
+    expect(error.located).toMatch(/buildTimeChecks\.test\.ts:\d+/);
+  });
+
   it('takes a prefix inside the output folder, and an empty one', () => {
     expect(() => pairs().saveAsTextFiles('counts/batch', 'txt')).not.toThrow();
     expect(() => pairs().saveAsTextFiles('')).not.toThrow();

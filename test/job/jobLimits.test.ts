@@ -461,6 +461,37 @@ describe('output paths stay inside the output folder', () => {
     expect(issueAt(issues, 'outputs[0].path').message).toMatch(/climbs out of the output folder/);
     expect(issueAt(issues, 'outputs[1].path').message).toMatch(/not absolute/);
   });
+
+  it('refuses a saveAsTextFiles suffix with a / or \\, and a NUL in any path, at their fields', () => {
+    // given a suffix that turns each batch's folder into a path ("a-1000.../../x" is "x", every batch's; with more
+    // "../" it is outside the output folder), and names the file system refuses only when the first batch writes
+    const doc = minimalJob({
+      outputs: [
+        { stream: 'words', type: 'saveAsTextFiles', prefix: 'a', suffix: '../../x' },
+        { stream: 'words', type: 'saveAsTextFiles', prefix: 'b', suffix: '/../../../../escaped' },
+        { stream: 'words', type: 'saveAsTextFiles', prefix: 'c', suffix: 'txt\\..' },
+        { stream: 'words', type: 'jsonl', path: 'out/a\u0000b.jsonl' },
+        { stream: 'words', type: 'saveAsTextFiles', prefix: 'd\u0000', suffix: 'txt' },
+        { stream: 'words', type: 'saveAsTextFiles', prefix: 'e', suffix: 'tx\u0000t' },
+        { stream: 'words', type: 'saveAsTextFiles', prefix: 'f', suffix: 'txt.gz' },
+      ],
+    });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each is reported at its field, and the plain suffix is not
+    expect(issues.map((i) => i.path)).toEqual([
+      'outputs[0].suffix',
+      'outputs[1].suffix',
+      'outputs[2].suffix',
+      'outputs[3].path',
+      'outputs[4].prefix',
+      'outputs[5].suffix',
+    ]);
+    expect(issueAt(issues, 'outputs[0].suffix').message).toMatch(
+      /may not hold \/ or \\; put folders in the prefix/,
+    );
+    expect(issueAt(issues, 'outputs[3].path').message).toMatch(/holds a NUL character/);
+  });
 });
 
 function jobWith(ops: unknown[]): Record<string, unknown> {
