@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { JobFileError, JobValidationError } from '../../errors';
+import { duplicateKeyIssues } from '../../job/duplicateKeyIssues';
 import type { JobSource } from '../../job/JobSource';
 import { type LocalJobCheckOptions, localJobIssues } from '../localJobChecks';
 import { jobDocumentText } from './jobDocumentText';
@@ -8,8 +9,9 @@ import { jobFileOf } from './jobFileOf';
 
 /**
  * Reads a job argument: a `.json` document, or a TypeScript/JavaScript module (`path#exportName`). An argument
- * that names no such file is refused first (`jobFileOf`). A document is checked against this machine
- * (`localJobIssues`: its folders, its functions module), before anything it names is imported.
+ * that names no such file is refused first (`jobFileOf`). A document is checked for keys given twice in one object
+ * (`duplicateKeyIssues`) and against this machine (`localJobIssues`: its folders, its functions module), before
+ * anything it names is imported.
  */
 export async function jobSourceFromArgument(
   argument: string,
@@ -38,7 +40,8 @@ export async function jobSourceFromArgument(
     ]);
   }
   const baseDir = dirname(file.path);
-  const issues = localJobIssues(document, baseDir, checks);
+  // The text is here, and gone once parsed: a key given twice is found now or never.
+  const issues = [...duplicateKeyIssues(text), ...localJobIssues(document, baseDir, checks)];
   if (issues.length > 0) throw new JobValidationError(issues);
   return { kind: 'document', document, baseDir };
 }
