@@ -1,3 +1,4 @@
+import type { DStream } from '../dstream/DStream';
 import type { DStreamGraph } from '../dstream/DStreamGraph';
 import { InputDStream } from '../dstream/InputDStream';
 import type { CheckpointData } from './CheckpointData';
@@ -9,8 +10,10 @@ import type { CheckpointData } from './CheckpointData';
  * lost the keys of the third and met new records in the wrong partition (each such key twice, its count started
  * over), and a window of 3 s resumed as one of 5 s kept its 3 s values for good. Nor may a source whose position
  * the checkpoint keeps become one of another kind, which could not read it, or read another folder, bucket or stream,
- * where the names it took in the old one skipped the same names unread. Spark restores the old folder from its
- * checkpoint and reads on there whatever the new code says; a refusal tells the user instead.
+ * where the names it took in the old one skipped the same names unread. Nor may a generator, which makes a batch
+ * again from its time, make it from other settings while a state or an incremental window carries its batches over.
+ * Spark restores the old folder from its checkpoint and reads on there whatever the new code says; a refusal tells
+ * the user instead.
  */
 export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGraph): string | undefined {
   if (checkpoint.graphSignature !== graph.signature()) return 'whose stream graph has another shape';
@@ -21,14 +24,29 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
     const then = before.get(id);
     if (then === undefined || then === now) continue;
     const stream = graph.node(id);
-    // A checkpoint written before sources recorded where they read (`a textFile source`) resumes on the kind.
-    if (stream instanceof InputDStream && now.startsWith(`${then} reading `)) continue;
+    // A checkpoint written before sources recorded where they read (`a textFile source`), or what a generator made
+    // its batches from, resumes on the kind.
+    if (
+      stream instanceof InputDStream &&
+      (now.startsWith(`${then} reading `) || now.startsWith(`${then} making `))
+    )
+      continue;
     const named = `${stream?.origin ?? stream?.name ?? id}`;
     if (stream instanceof InputDStream) {
-      // Only a position kept for it binds a source to its kind: one that took its batches by time may change.
-      if (!positions.has(id)) continue;
+      if (!positions.has(id)) {
+        // A source that took its batches by time may change, unless a stream carries its batches across the
+        // restart: a generator made at 30/s what the batches before it had at 20/s, and an incremental window then
+        // subtracted 30 records a batch where it had added 20, its count short of the truth for good.
+        const carrier = stream.replaysByBatchTime ? carriedBy(graph, stream) : undefined;
+        if (carrier === undefined) continue;
+        return (
+          `whose ${named} was ${then}, where the job now makes it ${now}: ${carrier.origin ?? carrier.name} ` +
+          'carries batches made under the old settings across the restart, and would meet those it reads again made ' +
+          'under the new ones (set them back to resume)'
+        );
+      }
       return (
-        `whose ${named} was ${then}, where the job now makes it ${now}: the checkpoint keeps how far the old ` +
+        `whose ${named} was ${kindOf(then)}, where the job now makes it ${kindOf(now)}: the checkpoint keeps how far the old ` +
         'source was read, which the new one cannot take up (set it back to resume)'
       );
     }
@@ -38,4 +56,30 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
     );
   }
   return undefined;
+}
+
+/**
+ * A stream fed by `input` whose result carries over a restart (one with `resumeSettings`: a state, an incremental
+ * window), or undefined when none is; an explicit stack over the graph's streams.
+ */
+function carriedBy(graph: DStreamGraph, input: InputDStream<unknown>): DStream<unknown> | undefined {
+  for (const [id] of Object.entries(graph.resumeSettings())) {
+    const stream = graph.node(id);
+    if (stream === undefined || stream instanceof InputDStream) continue;
+    const stack: DStream<unknown>[] = [stream];
+    const seen = new Set<DStream<unknown>>();
+    while (stack.length > 0) {
+      const up = stack.pop()!;
+      if (up === input) return stream;
+      if (seen.has(up)) continue;
+      seen.add(up);
+      stack.push(...up.dependencies);
+    }
+  }
+  return undefined;
+}
+
+/** A source's resume settings without what a generator makes its batches from, which a position does not care for. */
+function kindOf(settings: string): string {
+  return settings.split(' making ')[0]!; // split gives at least one part
 }

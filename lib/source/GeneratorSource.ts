@@ -131,6 +131,11 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
     return this.generate(index);
   }
 
+  /** Its options as JSON: each batch's records follow from them and its time (see `Source.replaySpec`). */
+  get replaySpec(): string {
+    return JSON.stringify(this.options);
+  }
+
   /** The JSON that rebuilds this generator in a task (see `DirectSource`). */
   get directSpec(): { kind: 'generator'; options: Readonly<Record<string, unknown>> } {
     return { kind: 'generator', options: this.options as unknown as Record<string, unknown> };

@@ -42,6 +42,13 @@ export interface Source<T = unknown> {
    * `checkpointMismatch`), as the names a folder source took would skip the same names in another folder unread.
    */
   readonly readsFrom?: string;
+  /**
+   * For a source that replays a batch by its time (a generator, a queue): what its records are made from, as
+   * short text (a generator's options). A restart that computes a batch from before it again under other settings
+   * gets other records than the batch had, so where a stream carries batches across the restart (a state, an
+   * incremental window), a restart under others is refused (see `checkpointMismatch`).
+   */
+  readonly replaySpec?: string;
   /** Restores a position from the metadata checkpoint, after `start`. */
   restorePosition?(position: unknown): void;
   /** Called once when the stream stops; releases sockets, timers and watchers. */

@@ -127,6 +127,37 @@ describe('a job document changed between runs on one store', () => {
     expect(resumed.recordsOf('counted')).toEqual([[2]]);
   });
 
+  it('refuses a generator made at another rate under an incremental window, which it left short for good', async () => {
+    const counted = (ratePerSec: number, ops: unknown[]): JobSource => ({
+      kind: 'document',
+      baseDir: '.',
+      document: {
+        name: 'changed-generator',
+        batchIntervalMs: 1000,
+        sources: { lines: { type: 'generator', kind: 'lines', ratePerSec } },
+        streams: { counted: { from: 'lines', ops } },
+        outputs: [{ stream: 'counted', type: 'collectBatches' }],
+      },
+    });
+    const windowed = [{ op: 'countByWindow', windowMs: 3000, slideMs: 1000 }];
+    // given a window of 3 batches counted incrementally over a generator of 2 records a second
+    expect((await run(counted(2, windowed), 4)).error).toBeUndefined();
+    // when the job resumes with the generator at 3 a second, then it is refused, naming the source, both settings
+    // and the window, where the window subtracted each old batch made again at 3 records and counted 6 for good
+    const faster = run(counted(3, windowed), 8);
+    await expect(faster).rejects.toThrow(CheckpointMismatchError);
+    await expect(faster).rejects.toThrow(
+      /whose sources\.lines \(generator\) was a generator source making \{"kind":"lines","ratePerSec":2,.*\}, where the job now makes it a generator source making \{"kind":"lines","ratePerSec":3,.*\}: streams\.counted\.ops\[0\] \(countByWindow\) carries batches made under the old settings/,
+    );
+    // and back at 2 a second it resumes
+    expect((await run(counted(2, windowed), 5)).error).toBeUndefined();
+    // and a job that carries no batch across the restart takes the new rate
+    await rm(storeDir, { recursive: true });
+    expect((await run(counted(2, [{ op: 'count' }]), 2)).error).toBeUndefined();
+    const resumed = await run(counted(3, [{ op: 'count' }]), 3);
+    expect(resumed.recordsOf('counted')).toEqual([[3]]);
+  });
+
   it("refuses a store that holds another job's checkpoint, of the same shape", async () => {
     // given the checkpoint of a job named "changed"
     expect((await run(job(counting(2)), 3)).error).toBeUndefined();
