@@ -6,6 +6,11 @@ export interface ListedFile {
   readonly name: string;
   /** Its size when the batch was planned: the task reads no byte past it, even if the file grew since. */
   readonly sizeBytes: number;
+  /**
+   * Where the batch's bytes of the file begin, at the start of a line: the rest of a file a rate-limited batch took
+   * in part, after the cap was lifted. Default 0.
+   */
+  readonly fromByte?: number;
 }
 
 /** The bytes [`startByte`, `endByte`) of one listed file, for one task. */
@@ -49,7 +54,8 @@ export function planByteRanges<F extends ListedFile>(
   partitions: number,
   maxPartBytes: number = MAX_PART_BYTES,
 ): PlannedRange<F>[][] {
-  const totalBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
+  const bytesOf = (file: F) => file.sizeBytes - (file.fromByte ?? 0);
+  const totalBytes = files.reduce((sum, file) => sum + bytesOf(file), 0);
   const runs = Math.max(partitions, Math.ceil(totalBytes / maxPartBytes));
   const parts: PlannedRange<F>[][] = [];
   let fileIndex = 0;
@@ -59,9 +65,10 @@ export function planByteRanges<F extends ListedFile>(
     const ranges: PlannedRange<F>[] = [];
     while (fileIndex < files.length) {
       const file = files[fileIndex]!; // fileIndex < files.length
-      const fileEndByte = fileStartByte + file.sizeBytes;
-      const startByte = Math.max(from, fileStartByte) - fileStartByte;
-      const endByte = Math.min(to, fileEndByte) - fileStartByte;
+      const fileEndByte = fileStartByte + bytesOf(file);
+      const skipped = file.fromByte ?? 0;
+      const startByte = Math.max(from, fileStartByte) - fileStartByte + skipped;
+      const endByte = Math.min(to, fileEndByte) - fileStartByte + skipped;
       if (endByte > startByte) ranges.push({ file, startByte, endByte });
       if (fileEndByte > to) break; // the rest of this file belongs to the next runs
       fileStartByte = fileEndByte;

@@ -132,8 +132,13 @@ export class TextFileSource implements PlannedSource<string> {
     this.lastTaken = undefined;
     if (limit) return this.takeLines(limit.maxRecords());
     const listing = await this.listFolder();
-    const fresh = listing.ready.filter((name) => !this.seen.has(name)).sort();
+    const fresh = listing.ready.filter((name) => !this.seen.has(name) && name !== this.partial?.name).sort();
     const lines: string[] = [];
+    // A file a capped batch took in part before the cap was lifted: its lines not taken yet come first.
+    const partial = this.partial;
+    const rest =
+      partial && (await readLinesAt(join(this.directory, partial.name), partial, Number.POSITIVE_INFINITY));
+    for (const line of rest?.lines ?? []) lines.push(line);
     for (const name of fresh) {
       const bytes = await readIfPresent(join(this.directory, name));
       if (bytes !== undefined) for (const line of linesOf(withoutByteOrderMark(bytes))) lines.push(line);
@@ -142,7 +147,8 @@ export class TextFileSource implements PlannedSource<string> {
     // takes all of these files again instead of silently losing the ones read before the failure.
     this.forgetGone(listing.present);
     for (const name of fresh) this.seen.add(name);
-    this.lastTaken = fresh;
+    this.lastTaken = partial ? [takenLine(partial, rest?.lines.length ?? 0, true), ...fresh] : fresh;
+    this.takeRestOfPartial();
     return lines;
   }
 
@@ -165,7 +171,7 @@ export class TextFileSource implements PlannedSource<string> {
       );
     }
     const listing = await this.listFolder();
-    const fresh = listing.ready.filter((name) => !this.seen.has(name)).sort();
+    const fresh = listing.ready.filter((name) => !this.seen.has(name) && name !== this.partial?.name).sort();
     // Sizes only, never contents: one stat per new file, all at once.
     const sizes = await Promise.all(
       fresh.map((name) =>
@@ -178,10 +184,14 @@ export class TextFileSource implements PlannedSource<string> {
         ),
       ),
     );
-    const listed: ListedFile[] = fresh.flatMap((name, i) => {
-      const sizeBytes = sizes[i];
-      return sizeBytes === undefined ? [] : [{ name, sizeBytes }];
-    });
+    const rest = await this.restOfPartial();
+    const listed: ListedFile[] = [
+      ...(rest ? [rest] : []),
+      ...fresh.flatMap((name, i) => {
+        const sizeBytes = sizes[i];
+        return sizeBytes === undefined ? [] : [{ name, sizeBytes }];
+      }),
+    ];
     const reportKeyOf = (p: number) => `${ctx.folder}read-${p}.json`;
     const parts = planFolderParts(this.directory, listed, partitions, reportKeyOf, this.maxPartBytes);
     // Marked only once the plan is made: the checkpoint written before the batch runs records both. A file planned
@@ -189,6 +199,7 @@ export class TextFileSource implements PlannedSource<string> {
     // and it stays seen: it is never planned twice.
     this.forgetGone(listing.present);
     for (const name of fresh) this.seen.add(name);
+    this.takeRestOfPartial();
     return { reader: 'folder', parts };
   }
 
@@ -262,6 +273,36 @@ export class TextFileSource implements PlannedSource<string> {
     this.partial = partial;
     this.lastTaken = taken;
     return concatLines(runs);
+  }
+
+  /**
+   * The rest of the file a capped batch took in part, for a batch without a cap (the job resumed with
+   * `maxRatePerSec` removed): its size and the byte its first line not taken starts at. Undefined when there is
+   * none, when it is gone, or when nothing is left of it. Planned whole, it gave its taken lines a second time.
+   */
+  private async restOfPartial(): Promise<ListedFile | undefined> {
+    const partial = this.partial;
+    if (partial === undefined) return undefined;
+    const path = join(this.directory, partial.name);
+    const sizeBytes = await stat(path).then(
+      (info) => info.size,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined; // ErrnoException is what fs rejects with
+        throw error;
+      },
+    );
+    if (sizeBytes === undefined) return undefined;
+    const fromByte = partial.byte ?? (await readLinesAt(path, partial, 0))?.byte;
+    return fromByte === undefined || fromByte >= sizeBytes
+      ? undefined
+      : { name: partial.name, sizeBytes, fromByte };
+  }
+
+  /** Marks the file read in part as read, once a batch without a cap took (or planned) the rest of it. */
+  private takeRestOfPartial(): void {
+    if (this.partial === undefined) return;
+    this.seen.add(this.partial.name);
+    this.partial = undefined;
   }
 
   /**

@@ -129,4 +129,31 @@ describe('TextFileSource planning its batches', () => {
     expect(source.readsDirectly).toBe(false);
     expect(lines).toEqual(['a1', 'a2']);
   });
+
+  it('takes the rest of a file a capped batch took in part, once the cap is lifted, and not its taken lines again', async () => {
+    // given a capped source that took 2 of a file's 4 lines before the job stopped
+    const source = new TextFileSource(directory, { readsDirectly: false });
+    await source.start();
+    await writeFile(join(directory, 'a.txt'), 'a1\na2\na3\na4\n');
+    expect(
+      await source.recordsFor(1000, 1000, new RateLimit({ maxRatePerSec: 2 }).forBatch(1000, 1000)),
+    ).toEqual(['a1', 'a2']);
+    const position = source.checkpointPosition();
+    await writeFile(join(directory, 'b.txt'), 'b1\n');
+    // when the job resumes without maxRatePerSec: its tasks read the folder, or the driver does
+    const planned = new TextFileSource(directory);
+    planned.restorePosition(position);
+    const plan = await planned.planBatch(2000, 1000, 1, planContext(2000));
+    const read = new TextFileSource(directory, { readsDirectly: false });
+    read.restorePosition(position);
+    const lines = await read.recordsFor(2000, 1000);
+    // then the batch takes the file's lines not taken yet, from the byte they start at, then the new file, where it
+    // read the file whole and gave a1 and a2 twice
+    expect(filesOf(plan.parts)).toEqual([['a.txt:6-12@12', 'b.txt:0-3@3']]);
+    expect(lines).toEqual(['a3', 'a4', 'b1']);
+    // and the file counts as read: the next batch takes nothing
+    expect(planned.checkpointPosition()).toEqual(['a.txt', 'b.txt']);
+    expect(filesOf((await planned.planBatch(3000, 1000, 1, planContext(3000))).parts)).toEqual([[]]);
+    expect(await read.recordsFor(3000, 1000)).toEqual([]);
+  });
 });
