@@ -11,7 +11,8 @@ import type { CheckpointData } from './CheckpointData';
  * over), and a window of 3 s resumed as one of 5 s kept its 3 s values for good. Nor may a source whose position
  * the checkpoint keeps become one of another kind, which could not read it, or read another folder, bucket or stream,
  * where the names it took in the old one skipped the same names unread. Nor may a generator, which makes a batch
- * again from its time, make it from other settings while a state or an incremental window carries its batches over.
+ * again from its time, make it from other settings while a state or an incremental window carries its batches over,
+ * nor a generator or a queue that took its records under a rate cap lose the cap, which would skip what it held back.
  * Spark restores the old folder from its checkpoint and reads on there whatever the new code says; a refusal tells
  * the user instead.
  */
@@ -54,6 +55,17 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
       `whose ${named} has ${then}, where the job now gives it ${now}: its checkpointed state was computed under ` +
       'the old ones and cannot carry over (set them back to resume)'
     );
+  }
+  for (const input of graph.inputs) {
+    // A generator's or a queue's position is how far a rate cap let batches take; without the cap they take by batch
+    // time, from where time is, and skipped what the cap held back (a queue's batches 2 and 3, 3 generated records).
+    if (positions.has(input.id) && input.replaysByBatchTime) {
+      return (
+        `whose ${input.origin ?? input.name} took its records under a rate cap (maxRatePerSec, or backpressure), ` +
+        'where the job now takes them by batch time without one: what the cap held back would be skipped (set the ' +
+        'cap back to resume)'
+      );
+    }
   }
   return undefined;
 }

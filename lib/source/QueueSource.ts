@@ -55,9 +55,10 @@ export class QueueSource<T> implements Source<T> {
   async recordsFor(batchTime: number, intervalMs: number, limit?: BatchLimit): Promise<T[]> {
     const batchIndex = Math.round(batchTime / intervalMs) - 1;
     if (limit) {
-      const arrivedBatches = batchIndex < 0 ? 0 : this.oneAtATime ? batchIndex + 1 : this.batches.length;
-      const arrived = this.batches.slice(0, arrivedBatches).flatMap((batch) => [...batch]);
-      const first = this.taken ?? 0;
+      const arrived = this.batches.slice(0, this.batchesArrivedBy(batchIndex)).flatMap((batch) => [...batch]);
+      // None taken under the cap yet: from what arrived before this batch, which is where a job resumed with the cap
+      // added stands (from 0 it handed out the batches it ran without the cap a second time).
+      const first = this.taken ?? this.recordsArrivedBy(batchIndex - 1);
       const end = Math.max(first, Math.min(arrived.length, first + limit.maxRecords()));
       this.taken = end;
       this.lastTaken = { first, end };
@@ -65,6 +66,18 @@ export class QueueSource<T> implements Source<T> {
     }
     if (!this.oneAtATime) return batchIndex === 0 ? this.batches.flatMap((batch) => [...batch]) : [];
     return [...(this.batches[batchIndex] ?? [])];
+  }
+
+  /** How many of the queued batches arrived by the batch of index `batchIndex` (one a batch, or all at once). */
+  private batchesArrivedBy(batchIndex: number): number {
+    return batchIndex < 0 ? 0 : this.oneAtATime ? batchIndex + 1 : this.batches.length;
+  }
+
+  /** How many queued records arrived by the batch of index `batchIndex`. */
+  private recordsArrivedBy(batchIndex: number): number {
+    let records = 0;
+    for (const batch of this.batches.slice(0, this.batchesArrivedBy(batchIndex))) records += batch.length;
+    return records;
   }
 
   /** Which of the queued batches the batch took, or for a rate-limited queue which of its records. */

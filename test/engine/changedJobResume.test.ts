@@ -119,6 +119,11 @@ describe('a job document changed between runs on one store', () => {
     await expect(swapped).rejects.toThrow(
       'whose sources.lines (generator) was a queue source, where the job now makes it a generator source: the checkpoint keeps how far the old source was read',
     );
+    // and a capped queue may not lose its cap, which took b and c by time and skipped them
+    const uncapped = run(counted(queue), 3);
+    await expect(uncapped).rejects.toThrow(
+      'whose sources.lines (queue) took its records under a rate cap (maxRatePerSec, or backpressure), where the job now takes them by batch time without one',
+    );
     // and a queue without a cap, which takes its batches by time and keeps no position, may become a generator
     await rm(storeDir, { recursive: true });
     expect((await run(counted(queue), 2)).error).toBeUndefined();

@@ -69,6 +69,20 @@ describe('a rate-limited QueueSource', () => {
     expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9], [10], []]);
   });
 
+  it('starts a cap added on a restart from what arrived before its first batch, not from the first record', async () => {
+    // given a queue whose first two batches ran without a cap, and so left no position
+    const source = new QueueSource([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    // when the job resumes at batch 3 with a cap of 1 record a batch
+    const batches: number[][] = [];
+    for (let n = 3; n <= 6; n++) batches.push(await source.recordsFor(n * intervalMs, intervalMs, atMost(1)));
+    // then it takes the third batch's records on, where it handed out 1, 2, 3 and 4 a second time
+    expect(batches).toEqual([[5], [6], [], []]);
+  });
+
   it('continues from its checkpointed position after a restart', async () => {
     // given a queue that handed out 4 records
     const before = new QueueSource([[1, 2, 3, 4, 5, 6]]);
