@@ -17,7 +17,9 @@ import type { CheckpointData } from './CheckpointData';
  * the user instead.
  */
 export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGraph): string | undefined {
-  if (checkpoint.graphSignature !== graph.signature()) return 'whose stream graph has another shape';
+  if (checkpoint.graphSignature !== graph.signature()) {
+    return `whose stream graph has another shape (${shapeDifference(checkpoint.graphSignature, graph)})`;
+  }
   // A checkpoint written before the settings were recorded resumes on its shape alone.
   const before = new Map(Object.entries(checkpoint.resumeSettings ?? {}));
   const positions = new Map(Object.entries(checkpoint.sources));
@@ -94,4 +96,38 @@ function carriedBy(graph: DStreamGraph, input: InputDStream<unknown>): DStream<u
 /** A source's resume settings without what a generator makes its batches from, which a position does not care for. */
 function kindOf(settings: string): string {
   return settings.split(' making ')[0]!; // split gives at least one part
+}
+
+/**
+ * How the graph's shape differs from the checkpoint's signature (`n1:QueueInputDStream:1000,…`, see
+ * `DStreamGraph.signature`): how many streams each has, and the first stream that differs, named. "Another shape"
+ * alone left a user who had added a print output looking for a change among the streams. An op inserted early may
+ * shift the first difference further down the graph, so the counts come first.
+ */
+function shapeDifference(signature: string, graph: DStreamGraph): string {
+  const then = signature.split(',');
+  const now = graph.signature().split(',');
+  const counts =
+    then.length === now.length
+      ? ''
+      : `the job now has ${now.length} streams and outputs, where the checkpoint's graph has ${then.length}; `;
+  const at = then.findIndex((node, i) => node !== now[i]);
+  const i = at === -1 ? then.length : at;
+  const stream = graph.node(`n${i + 1}`);
+  const named = `${stream?.origin ?? stream?.name ?? `n${i + 1}`}`;
+  const [, thenKind, thenSlide] = (then[i] ?? '').split(':');
+  const [, nowKind, nowSlide] = (now[i] ?? '').split(':');
+  if (nowKind === undefined)
+    return `${counts}it has nothing in place of the checkpoint's n${i + 1}, ${kindName(thenKind)}`;
+  if (thenKind === undefined)
+    return `${counts}${named}, ${kindName(nowKind)}, is new (an output added counts too)`;
+  const first = `the first to differ is ${named}`;
+  if (thenKind !== nowKind)
+    return `${counts}${first}, now ${kindName(nowKind)} where the checkpoint's graph has ${kindName(thenKind)}`;
+  return `${counts}${first}, now sliding every ${nowSlide} ms where the checkpoint's graph slides every ${thenSlide} ms`;
+}
+
+/** A stream class's name as the message says it, with its article: `an output` for a `ForEachDStream`. */
+function kindName(className: string | undefined): string {
+  return className === 'ForEachDStream' ? 'an output' : `a ${className}`;
 }

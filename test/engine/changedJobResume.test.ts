@@ -132,6 +132,20 @@ describe('a job document changed between runs on one store', () => {
     expect(resumed.recordsOf('counted')).toEqual([[2]]);
   });
 
+  it('refuses a graph of another shape naming what differs, such as an output added', async () => {
+    // given a job stopped after 2 batches
+    const base = job(counting(2)) as JobSource & { kind: 'document' }; // job() makes a document
+    expect((await run(base, 2)).error).toBeUndefined();
+    const document = base.document as { outputs: unknown[] };
+    // when it resumes with a print output added
+    const outputs = [...document.outputs, { stream: 'pairs', type: 'print' }];
+    const added = run({ ...base, document: { ...document, outputs } }, 3);
+    // then the refusal counts both graphs and names the new output, where it said "another shape" alone
+    await expect(added).rejects.toThrow(
+      "whose stream graph has another shape (the job now has 5 streams and outputs, where the checkpoint's graph has 4; outputs[1] (print), an output, is new",
+    );
+  });
+
   it('refuses a generator made at another rate under an incremental window, which it left short for good', async () => {
     const counted = (ratePerSec: number, ops: unknown[]): JobSource => ({
       kind: 'document',

@@ -121,7 +121,7 @@ describe('crash recovery with kill -9', () => {
       dir,
     );
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/another shape; run with --fresh/);
+    expect(refused.stderr).toMatch(/another shape \(.+\); run with --fresh/);
     const fresh = await runSluice(
       ['run', `${job}#otherShape`, '--fast', '--batches', '2', '--store', 'store', '--fresh', '--quiet'],
       dir,
