@@ -133,6 +133,25 @@ export class DamagedBlockError extends SluiceError {
 }
 
 /**
+ * A block a batch reads that the store no longer holds. Sluice deletes a block only once no batch its checkpoint
+ * runs reads it (see the cleanup of `JobScheduler`), so a file of the store was deleted by something else: this one,
+ * or a state or window block whose checkpoint had let cleanup delete the input blocks before it, which a rebuild
+ * then reads. The task fails saying so, rather than with a bare `ENOENT` or a plea to report a bug.
+ */
+export class MissingBlockError extends SluiceError {
+  override name = 'MissingBlockError';
+  /** @param key the block's key in the store (`input/n1/4000/block`) */
+  constructor(key: string) {
+    super(
+      `block ${key} is missing from the store, yet a batch reads it: Sluice deletes a block only once no batch ` +
+        'of its checkpoint reads it, so a file of the store was deleted by something else (this one, or a state or ' +
+        'window block under persist/ whose checkpoint had let cleanup delete it); put the files back, or start the ' +
+        'job over (run with --fresh, or send "fresh": true on AWS)',
+    );
+  }
+}
+
+/**
  * The job argument of a command names no file Sluice can run: a path that does not exist, a folder, a file of
  * another kind than a job document or module. Exit code 2 in the CLI, like an invalid job.
  */

@@ -1,3 +1,4 @@
+import { MissingBlockError } from '../errors';
 import { unreadableOf } from '../source/UnreadableRecord';
 import { decodeStoredSegment } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
@@ -25,8 +26,9 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
 
   /**
    * The block of a batch that cleanup deleted because no batch still to compute reads it (a restart builds
-   * lineage back to the start but reads it only from state checkpoints on). Reading it is a bug in cleanup,
-   * and fails with the key, instead of computing a wrong window from an empty batch.
+   * lineage back to the start but reads it only from state checkpoints on). Reading it means a block of such a
+   * checkpoint is gone from the store (or cleanup erred), and fails with the key, instead of computing a wrong window
+   * from an empty batch.
    */
   static forgotten<T>(origin: DatasetOrigin, key: string): BlockDataset<T> {
     return new BlockDataset<T>(origin, key, []);
@@ -43,9 +45,9 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
 
   async compute(partition: number, tc: TaskContext): Promise<T[]> {
     if (this.offsets.length === 0) {
-      throw new Error(
-        `input block ${this.key} was deleted as no recovery needed it, yet a batch reads it; please report this with the job`,
-      );
+      // Cleanup deleted it once a state or window checkpoint made it unneeded; read now, a block of that checkpoint
+      // is gone (deleted by hand), or cleanup erred.
+      throw new MissingBlockError(this.key);
     }
     const start = this.offsets[partition]!;
     const end = this.offsets[partition + 1]!;

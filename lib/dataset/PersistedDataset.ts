@@ -1,4 +1,4 @@
-import { CacheMissError } from '../errors';
+import { CacheMissError, MissingBlockError } from '../errors';
 import { decodeStoredSegment } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import { readStatePartition } from './StateDelta';
@@ -35,8 +35,7 @@ export class PersistedDataset extends Dataset {
     if (this.type === 'cached') throw new CacheMissError(persist.key);
     const key = persistBlockKey(persist.key, partition);
     const bytes = await tc.readBlock(key);
-    if (!bytes)
-      throw new Error(`persisted partition ${partition} of ${persist.key} is missing from the block store`);
+    if (!bytes) throw new MissingBlockError(key);
     const records = decodeStoredSegment(key, bytes);
     // A state stream's batch between checkpoints stored only its changes: rebuild it from its base.
     return persist.delta ? readStatePartition(persist, partition, records, tc) : records;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { MissingBlockError } from '../errors';
 import type { BlockLease, BlockStore } from './BlockStore';
 import { BufferPool } from './BufferPool';
 import { readFully } from './readFully';
@@ -77,7 +78,10 @@ export class LocalFolderStore implements BlockStore {
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
-    const handle = await open(this.path(key), 'r');
+    // A range is read of a block a plan named, which the store held when planned: gone, something deleted it.
+    const handle = await open(this.path(key), 'r').catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? new MissingBlockError(key) : error;
+    });
     try {
       // One read may return fewer bytes than asked without the file ending: read until the range is full.
       const bytes = await readFully(handle, Buffer.allocUnsafe(end - start), start);

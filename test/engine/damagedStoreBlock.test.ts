@@ -84,4 +84,23 @@ describe('a block of the store damaged between two runs', () => {
       expect(error?.message).toContain('run with --fresh');
     }
   });
+
+  it('fails the batch naming a deleted block and the way to start over, not ENOENT or a plea to report a bug', async () => {
+    for (const folder of ['persist', 'input']) {
+      // given a job stopped after 4 batches, one of whose state or input blocks something else deleted
+      await rm(storeDir, { recursive: true, force: true });
+      const options = { storeDir, outputDir: join(dir, 'out') };
+      expect((await runBatches(job, 4, options)).error).toBeUndefined();
+      const blocks = await blocksUnder(folder);
+      const deleted = blocks[blocks.length - 1]!;
+      await rm(join(storeDir, deleted));
+      // when the job is resumed for the batches that read it
+      const { error } = await runBatches(job, 8, options);
+      // then the batch fails saying a block is missing and what to do (the state's loss reaches back to an input
+      // block that its checkpoint had made unneeded)
+      expect(error?.message).toMatch(/is missing from the store, yet a batch reads it/);
+      expect(error?.message).toContain('run with --fresh');
+      expect(error?.message).not.toMatch(/ENOENT|please report/);
+    }
+  });
 });

@@ -33,7 +33,7 @@ describe('an input stream after a restart', () => {
     // with its key instead of giving an empty batch
     expect(source.asked).toEqual([]);
     await expect(async () => dataset!.compute(0, {} as TaskContext)).rejects.toThrow(
-      /input block input\/n1\/3000\/block was deleted as no recovery needed it/,
+      /block input\/n1\/3000\/block is missing from the store, yet a batch reads it/,
     );
   });
 
