@@ -190,7 +190,10 @@ declare module './Dataset' {
     collect(): Promise<T[]>;
     /** The number of records (an action). */
     count(): Promise<number>;
-    /** The first `n` records in partition order (an action). */
+    /**
+     * The first `n` records in partition order (an action). As in Spark, `n` of 0 or less takes none; `n` must be
+     * a whole number.
+     */
     take(n: number): Promise<T[]>;
     /** True when the dataset has no record (an action). */
     isEmpty(): Promise<boolean>;
@@ -616,6 +619,11 @@ define('count', async function (this: Dataset<any>) {
 });
 
 define('take', async function (this: Dataset<any>, n: number) {
+  if (!Number.isInteger(n)) {
+    throw new RangeError(`take needs a whole number of records, got ${String(n)}`);
+  }
+  // Spark's take of a negative count takes none; slicing to it would drop records from the end instead.
+  if (n <= 0) return [];
   const parts = await this.driverContext().ctx.runJob(this, { type: 'take', n });
   return (parts as unknown[][]).flat().slice(0, n);
 });

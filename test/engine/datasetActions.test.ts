@@ -42,6 +42,14 @@ describe('the failures of the actions Spark users call in foreachRDD', () => {
     expect(String(result.error)).toMatch(/reduce\(\) of an empty dataset.*use fold\(zero, f\)/);
   });
 
+  it('take() of a fraction fails the batch, saying it needs a whole number', async () => {
+    // given a take of 2.5 records, which slicing would have rounded down
+    // when the batch runs
+    const result = await runBatches(job('takeOfFraction'), 1);
+    // then it fails with a sentence that names the count
+    expect(String(result.error)).toMatch(/take needs a whole number of records, got 2\.5/);
+  });
+
   it('max() of an empty batch fails the batch, saying to check isEmpty()', async () => {
     // given a queue whose second batch is empty
     // when both batches run

@@ -729,6 +729,17 @@ export const cases = {
     ],
     ordered: true,
   }),
+  // As Spark's take: the first n in partition order, across partitions; 0 or a negative count takes none.
+  take: actionCase({
+    input: [[5, 3, 1, 4, 2], []],
+    partitions: 2,
+    action: async (ds) => [await ds.take(3), await ds.take(0), await ds.take(-1)],
+    expected: [
+      [[5, 3, 1], [], []],
+      [[], [], []],
+    ],
+    ordered: true,
+  }),
   first: actionCase({
     input: [[7, 8, 9], [10]],
     partitions: 2,

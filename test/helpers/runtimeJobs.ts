@@ -532,6 +532,12 @@ export const firstOfEmptyBatch = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   });
 });
 
+export const takeOfFraction = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc.queueStream([[1, 2, 3]]).foreachRDD(async (ds) => {
+    await ds.take(2.5);
+  });
+});
+
 export const maxOfEmptyBatch = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc.queueStream([[1], []]).foreachRDD(async (ds) => {
     await ds.max();
