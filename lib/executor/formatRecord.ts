@@ -1,7 +1,7 @@
 /**
  * How `print` and `saveAsTextFiles` show a record, close to Spark's toString: a `[key, value]` pair prints as
- * `(key,value)`, a string as itself, a number as Spark prints a double (`Infinity`, `NaN`), anything else as
- * JSON. A record that cannot be shown (nested thousands of levels deep, a BigInt, a cycle) prints as
+ * `(key,value)`, a string as itself, a number as Spark prints a double (`Infinity`, `NaN`), undefined as `null`,
+ * anything else as JSON. A record that cannot be shown (nested thousands of levels deep, a BigInt, a cycle) prints as
  * `<unprintable record: reason>`: printing must not fail the batch, or its task on every retry.
  */
 export function formatRecord(record: unknown): string {
@@ -18,6 +18,7 @@ function format(record: unknown): string {
   // user's gives them as a record or a pair's value. Inside an object or a longer array they stay JSON's null.
   if (typeof record === 'number') return String(record);
   if (Array.isArray(record) && record.length === 2) return `(${format(record[0])},${format(record[1])})`;
-  if (record === undefined) return 'undefined';
+  // JSON's null, which undefined becomes wherever a record crosses JSON (a shuffle, a Lambda's answer).
+  if (record === undefined) return 'null';
   return JSON.stringify(record);
 }

@@ -75,6 +75,15 @@ describe('print', () => {
     expect(text.split('\n').slice(3, 6)).toEqual(['(k,Infinity)', '(k,NaN)', '(k,-Infinity)']);
   });
 
+  it('prints undefined as null, as the record reads once it crossed JSON', async () => {
+    // given a job whose function puts undefined in a pair's value, in its key, and as the whole record
+    let text = '';
+    // when its batch runs
+    await runBatches(job('printUndefined'), 1, { write: (t) => (text += t) });
+    // then each prints as null, as after a shuffle or on Lambda, where the record travelled as JSON
+    expect(text.split('\n').slice(3, 6)).toEqual(['(k,null)', '(null,1)', 'null']);
+  });
+
   it('prints only the header and an ellipsis with print(0), as Spark does', async () => {
     // given a job printing 0 records per batch
     let text = '';

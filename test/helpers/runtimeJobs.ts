@@ -906,3 +906,11 @@ export const upperAfterCoalesce = defineJob({ batchIntervalMs: 1000 }, (ssc) => 
     .transform((ds) => ds.coalesce(1).map((r) => (r as string).toUpperCase()))
     .collectBatches('upper');
 });
+
+/** Records holding undefined, which JSON writes as null: as a pair's value or key, or the whole record. */
+export const printUndefined = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<number>([[0, 1, 2]])
+    .map((n) => [['k', undefined], [undefined, 1], undefined][n])
+    .print(10);
+});
