@@ -3,6 +3,7 @@ import type { TaskPlan, TaskResult } from '../plan/Plan';
 import { Slots } from '../scheduler/Slots';
 import type { TaskControl, TaskRunner } from '../scheduler/TaskRunner';
 import type { BlockStore } from '../storage/BlockStore';
+import { parseTaskAnswer } from './taskAnswerJson';
 import type { WorkerJobRef } from './WorkerRuntime';
 
 /** Settings of a `LambdaTaskRunner`. */
@@ -190,7 +191,7 @@ export class LambdaTaskRunner implements TaskRunner {
   private async resultOf(task: TaskPlan, text: string): Promise<TaskResult> {
     let answer: unknown;
     try {
-      answer = JSON.parse(text);
+      answer = parseTaskAnswer(text);
       const spilled = (answer as { spilled?: unknown } | null)?.spilled;
       if (typeof spilled === 'string') answer = await this.readSpilled(spilled);
     } catch (error) {
@@ -223,7 +224,7 @@ export class LambdaTaskRunner implements TaskRunner {
       throw new Error(`the worker spilled its result to ${key}, but this runner was given no spillStore`);
     const bytes = await store.get(key);
     if (!bytes) throw new Error(`the spilled result ${key} is not in the spill store`);
-    const result: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    const result = parseTaskAnswer(new TextDecoder().decode(bytes));
     // Best effort: a leftover spill file costs storage, not correctness.
     await store.deletePrefix(key).catch(() => {});
     return result;
