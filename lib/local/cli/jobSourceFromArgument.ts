@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { JobFileError, JobValidationError } from '../../errors';
 import { duplicateKeyIssues } from '../../job/duplicateKeyIssues';
 import type { JobSource } from '../../job/JobSource';
+import { tooDeepPath } from '../../job/jobLimits';
 import { type LocalJobCheckOptions, localJobIssues } from '../localJobChecks';
 import { jobDocumentText } from './jobDocumentText';
 import { jobFileOf } from './jobFileOf';
@@ -40,8 +41,10 @@ export async function jobSourceFromArgument(
     ]);
   }
   const baseDir = dirname(file.path);
-  // The text is here, and gone once parsed: a key given twice is found now or never.
-  const issues = [...duplicateKeyIssues(text), ...localJobIssues(document, baseDir, checks)];
+  // The text is here, and gone once parsed: a key given twice is found now or never. (Not in a document nested
+  // deeper than a job may be, which validation refuses for that.)
+  const duplicates = tooDeepPath(document) === undefined ? duplicateKeyIssues(text) : [];
+  const issues = [...duplicates, ...localJobIssues(document, baseDir, checks)];
   if (issues.length > 0) throw new JobValidationError(issues);
   return { kind: 'document', document, baseDir };
 }
