@@ -44,7 +44,7 @@ export interface ReduceByWindowFields extends WindowFields {
 export const reduceByWindow = defineOp<'reduceByWindow', ReduceByWindowFields>({
   name: 'reduceByWindow',
   description:
-    'One record per non-empty window: its records combined with the reducer fn; incremental with invFn.',
+    'All records of the window combined with the reducer fn: none for a window without records. Incremental with invFn, and then, as in Spark, once a record was seen, a window without records gives what invFn left (0 for a sum).',
   spark: 'all records of the window combined with `fn`; incremental with `invFn`',
   fields: {
     fn: ref('reducer'),
