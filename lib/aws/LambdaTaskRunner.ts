@@ -3,7 +3,6 @@ import type { TaskPlan, TaskResult } from '../plan/Plan';
 import { Slots } from '../scheduler/Slots';
 import type { TaskControl, TaskRunner } from '../scheduler/TaskRunner';
 import type { BlockStore } from '../storage/BlockStore';
-import { parseTaskAnswer } from './taskAnswerJson';
 import type { WorkerJobRef } from './WorkerRuntime';
 
 /** Settings of a `LambdaTaskRunner`. */
@@ -191,7 +190,7 @@ export class LambdaTaskRunner implements TaskRunner {
   private async resultOf(task: TaskPlan, text: string): Promise<TaskResult> {
     let answer: unknown;
     try {
-      answer = parseTaskAnswer(text);
+      answer = JSON.parse(text);
       const spilled = (answer as { spilled?: unknown } | null)?.spilled;
       if (typeof spilled === 'string') answer = await this.readSpilled(spilled);
     } catch (error) {
@@ -224,7 +223,7 @@ export class LambdaTaskRunner implements TaskRunner {
       throw new Error(`the worker spilled its result to ${key}, but this runner was given no spillStore`);
     const bytes = await store.get(key);
     if (!bytes) throw new Error(`the spilled result ${key} is not in the spill store`);
-    const result = parseTaskAnswer(new TextDecoder().decode(bytes));
+    const result: unknown = JSON.parse(new TextDecoder().decode(bytes));
     // Best effort: a leftover spill file costs storage, not correctness.
     await store.deletePrefix(key).catch(() => {});
     return result;

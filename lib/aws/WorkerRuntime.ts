@@ -15,7 +15,6 @@ import { STATIC_PREFIX } from './bucketLayout';
 import { ENV } from './deploymentContract';
 import { jobVersion } from './jobVersion';
 import { collectReports, withCollectedReports } from './TaskReports';
-import { encodeTaskAnswer } from './taskAnswerJson';
 import { logTaskRetries, withTaskLog } from './taskLog';
 import { parseWorkerEvent, type WorkerJobRef } from './workerEvents';
 
@@ -159,8 +158,8 @@ export class WorkerRuntime {
         error: ran.ok ? undefined : ran.error,
       });
     }
-    const { json, body } = encodeTaskAnswer(result);
-    if (Buffer.byteLength(json) <= this.spillBytes) return body;
+    const json = JSON.stringify(result);
+    if (Buffer.byteLength(json) <= this.spillBytes) return result;
     const key = spillKey(task);
     await store.put(key, json);
     return { spilled: key };
