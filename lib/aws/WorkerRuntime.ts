@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type NonFiniteNumber, nonFiniteNumbersIn } from '../dataset/jsonNumber';
 import { PartitionCache } from '../dataset/PartitionCache';
 import { TaskExecutor } from '../executor/TaskExecutor';
 import { buildDeployedJob } from '../job/buildDeployedJob';
@@ -158,8 +159,14 @@ export class WorkerRuntime {
         error: ran.ok ? undefined : ran.error,
       });
     }
-    const json = JSON.stringify(result);
-    if (Buffer.byteLength(json) <= this.spillBytes) return result;
+    let answer: TaskResult & { nonFiniteNumbers?: NonFiniteNumber[] } = result;
+    let json = JSON.stringify(result);
+    const nonFiniteNumbers = nonFiniteNumbersOfResult(result, task, json);
+    if (nonFiniteNumbers.length > 0) {
+      answer = { ...result, nonFiniteNumbers };
+      json = JSON.stringify(answer);
+    }
+    if (Buffer.byteLength(json) <= this.spillBytes) return answer;
     const key = spillKey(task);
     await store.put(key, json);
     return { spilled: key };
@@ -226,6 +233,21 @@ export class WorkerRuntime {
       readText: (path) => readStaticFile(path, baseDir, (url) => this.store(url, '')),
     });
   }
+}
+
+/**
+ * The numbers of a `take` or `collect` result that JSON writes as null (Infinity, NaN), to name beside its
+ * records (`nonFiniteNumbers`) for the coordinator to put back (see `LambdaTaskRunner`): a record `[k, Infinity]`
+ * printed `(k,null)` on AWS, where it prints `(k,Infinity)` locally. The records are walked only when the answer's
+ * JSON holds a null at all (one native search of text made anyway), and never for `jsonl`, which writes null.
+ */
+function nonFiniteNumbersOfResult(result: TaskResult, task: TaskPlan, json: string): NonFiniteNumber[] {
+  const action = task.action;
+  if (!result.ok || result.result === undefined || action === undefined || !json.includes('null')) return [];
+  if (action.type === 'take' || (action.type === 'collect' && action.asJson !== true)) {
+    return nonFiniteNumbersIn(result.result);
+  }
+  return [];
 }
 
 /** The store key of a spilled result: one per task attempt, under the batch it belongs to. */

@@ -96,7 +96,14 @@ export const STATIC_BATCH_TIME = Number.MAX_SAFE_INTEGER;
 
 /** What a result task does with its partition. */
 export type ActionSpec =
-  | { readonly type: 'collect' }
+  | {
+      readonly type: 'collect';
+      /**
+       * Set when the driver writes the records as JSON (a `jsonl` output), where a number JSON cannot write is null
+       * anyway: a Lambda worker then does not look for such numbers to name them (see `nonFiniteNumbersIn`).
+       */
+      readonly asJson?: true;
+    }
   | { readonly type: 'take'; readonly n: number }
   | { readonly type: 'count' }
   | { readonly type: 'saveText'; readonly path: string };

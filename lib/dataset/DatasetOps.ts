@@ -613,6 +613,15 @@ define('collect', async function (this: Dataset<any>) {
   return (parts as unknown[][]).flat();
 });
 
+/**
+ * `collect` for a caller that writes the records as JSON (the `jsonl` output): JSON writes Infinity and NaN as
+ * null in any mode, so a Lambda worker need not name them, and a batch's records are not walked for them.
+ */
+export async function collectAsJson<T>(ds: Dataset<T>): Promise<T[]> {
+  const parts = await ds.driverContext().ctx.runJob(ds, { type: 'collect', asJson: true });
+  return (parts as T[][]).flat();
+}
+
 define('count', async function (this: Dataset<any>) {
   const parts = await this.driverContext().ctx.runJob(this, { type: 'count' });
   return (parts as number[]).reduce((a, b) => a + b, 0);

@@ -5,7 +5,7 @@
  */
 import { firstValueOf } from '../dataset/checkedReducer';
 import type { Dataset } from '../dataset/Dataset';
-import type { PartitionFn, Partitioning } from '../dataset/DatasetOps';
+import { collectAsJson, type PartitionFn, type Partitioning } from '../dataset/DatasetOps';
 import { defineMethod } from '../dataset/defineMethod';
 import { saveTextFolder } from '../dataset/TextFileOps';
 import { StreamGraphError } from '../errors';
@@ -359,7 +359,7 @@ define('jsonl', function (options: { path?: string; name?: string } = {}) {
   return new ForEachDStream(
     this,
     async (ds, batchTime) => {
-      const records = await ds.collect();
+      const records = await collectAsJson(ds);
       await this.ssc
         .env()
         .appendJsonl(options.path, JSON.stringify({ output, batchTime, records }), batchTime);

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { nonFiniteNumbersIn, withNonFiniteNumbers } from '../../lib/dataset/jsonNumber';
+
+/** A value as a Lambda worker's answer carries it: JSON, with its non-finite numbers named beside it. */
+function throughJson(value: unknown): unknown {
+  const named = nonFiniteNumbersIn(value);
+  return withNonFiniteNumbers(JSON.parse(JSON.stringify(value)), JSON.parse(JSON.stringify(named)));
+}
+
+describe('numbers JSON cannot write, named beside a task result', () => {
+  it('come back in place after JSON, nested in pairs, arrays and objects, and leave strings and nulls alone', () => {
+    // given records with Infinity, -Infinity and NaN among names of them (strings), nulls and a date
+    const records = [
+      ['a', Number.POSITIVE_INFINITY],
+      Number.NaN,
+      { v: Number.NEGATIVE_INFINITY, name: 'Infinity', none: null, at: new Date(0) },
+      [['k', [1, Number.NaN]], 'NaN'],
+    ];
+    // when they cross JSON with their named numbers
+    // then they are as they were (the date as JSON writes it)
+    expect(throughJson(records)).toEqual([
+      ['a', Number.POSITIVE_INFINITY],
+      Number.NaN,
+      { v: Number.NEGATIVE_INFINITY, name: 'Infinity', none: null, at: '1970-01-01T00:00:00.000Z' },
+      [['k', [1, Number.NaN]], 'NaN'],
+    ]);
+    // and a result that is itself such a number too
+    expect(throughJson(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('names none in finite records, and walks a record nested thousands of levels deep', () => {
+    expect(nonFiniteNumbersIn([['a', 1], { b: [null, 'x'] }])).toEqual([]);
+    // given a record nested 5,000 levels deep around an Infinity (a recursive walk would overflow the stack)
+    let deep: unknown = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    // then its Infinity is found, at a path 5,000 steps long
+    const [found] = nonFiniteNumbersIn(deep);
+    expect(found?.[0]).toHaveLength(5000);
+    expect(found?.[1]).toBe('Infinity');
+  });
+});
