@@ -12,9 +12,12 @@ import { InProcessRunner } from '../scheduler/InProcessRunner';
 import { driveJob } from '../scheduler/JobDriver';
 import { JobScheduler } from '../scheduler/JobScheduler';
 import type { BatchInfo } from '../scheduler/StreamingListener';
+import type { TaskRunner } from '../scheduler/TaskRunner';
+import type { BlockStore } from '../storage/BlockStore';
 import { ActiveBatches } from '../ui/ActiveBatches';
 import { liveInputStreams } from '../ui/StreamingUiState';
 import { US_EAST_1_PRICES } from './AwsPrices';
+import { registerAwsDirectReaders } from './awsDirectReaders';
 import {
   deadLetterKey,
   jobStorePrefix,
@@ -39,7 +42,7 @@ import { logRetries } from './logRetries';
 import { resumeMismatch } from './resumeMismatch';
 import { S3BlockStore } from './S3BlockStore';
 import { S3Lease } from './S3Lease';
-import { TaskReportInbox } from './TaskReports';
+import { collectReports, TaskReportInbox, withCollectedReports } from './TaskReports';
 import { openBlockStore, readStaticFile } from './WorkerRuntime';
 
 /**
@@ -62,6 +65,20 @@ export class BatchDriver {
   ) {
     this.root = records.root;
     this.contexts = new DeployedContexts(clients, config, records);
+    // A stage whose functions only the driver has (made in a foreachRDD body) runs here, and reads the batch's
+    // input here when it computes it, as local mode's driver does: without the readers it failed on AWS (`no reader
+    // for input read directly from "s3"`) where it ran locally. Its reports reach the inbox as a worker's answer's
+    // do (see `inCoordinator` in `drive`).
+    const reportStores = new Map<string, Promise<BlockStore>>();
+    registerAwsDirectReaders((url) => {
+      let store = reportStores.get(url);
+      if (!store) {
+        store = openBlockStore(url).then(collectReports);
+        reportStores.set(url, store);
+        store.catch(() => reportStores.delete(url));
+      }
+      return store;
+    });
   }
 
   /** The scheduled tick: drives the job named, or every running job, sharing the budget. */
@@ -170,13 +187,16 @@ export class BatchDriver {
       spillStore: store,
       onReports: (reports) => jobStore.deliver(reports),
     });
-    const inCoordinator = new InProcessRunner({
-      store: fenced,
-      outputs: fenced.outputStore,
-      functions: ssc.functions,
-      cache: new PartitionCache(),
-      readText: (path) => readStaticFile(path, this.records.staticBase, async (url) => openBlockStore(url)),
-    });
+    const inCoordinator = reportingToInbox(
+      new InProcessRunner({
+        store: fenced,
+        outputs: fenced.outputStore,
+        functions: ssc.functions,
+        cache: new PartitionCache(),
+        readText: (path) => readStaticFile(path, this.records.staticBase, async (url) => openBlockStore(url)),
+      }),
+      jobStore,
+    );
     const runner = new HybridRunner(
       lambdaRunner,
       inCoordinator,
@@ -414,4 +434,21 @@ export class BatchDriver {
         : {}),
     };
   }
+}
+
+/**
+ * `runner`, with the input reports of the tasks it runs (a driver stage that read the batch's input) handed to
+ * `inbox`, as `LambdaTaskRunner` hands over those a worker's answer brings: the next plan reads them there.
+ */
+function reportingToInbox(runner: TaskRunner, inbox: TaskReportInbox): TaskRunner {
+  return {
+    name: runner.name,
+    parallelism: runner.parallelism,
+    async run(task, control) {
+      const { result, reports } = await withCollectedReports(() => runner.run(task, control));
+      if (result.ok && Object.keys(reports).length > 0) inbox.deliver(reports);
+      return result;
+    },
+    close: () => runner.close(),
+  };
 }

@@ -1,0 +1,107 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../../lib/aws/awsClients';
+import { functionModule } from '../../lib/devhost/localFunctions';
+import { findJobModules } from '../../lib/job/jobModuleFiles';
+import { type BatchesResult, runBatches } from '../../lib/local/LocalRuntime';
+import { type ServerlessHost, startServerlessHost } from './serverlessHost';
+import { until } from './until';
+
+/**
+ * One job document run in both modes on the same per-batch lines: locally over a queue, and on the serverless
+ * runtime (the coordinator and the worker in our Lambda host, LocalStack's S3) over an `s3Prefix` source taking one
+ * object per batch, both in two partitions, so the tasks run on the worker function. The document's `functions`
+ * module is deployed as `sluice:jobModules` bundles it. Its functions may write what they saw to files of
+ * `SLUICE_TEST_SEEN`, a folder per mode (the coordinator runs in a process of this machine).
+ */
+export interface BothModes {
+  readonly serverless: ServerlessHost;
+  /** The job's name on the serverless runtime. */
+  readonly job: string;
+  /** Every line the coordinator printed. */
+  readonly printed: readonly string[];
+  /** Runs the job locally; `write` gets what `print` prints. */
+  runLocally(
+    write?: (text: string) => void,
+  ): Promise<{ result: BatchesResult; seen: string; outputDir: string }>;
+  /** Runs the job on the serverless runtime to its last batch. */
+  runServerless(): Promise<{ seen: string }>;
+  stop(): Promise<void>;
+}
+
+/** `document(name, source)` is the job, its `functions` file `functionsFile`; `input[k]` the lines of batch k. */
+export async function startBothModes(options: {
+  readonly functionsFile: string;
+  readonly input: readonly (readonly string[])[];
+  readonly document: (name: string, source: Record<string, unknown>) => Record<string, unknown>;
+}): Promise<BothModes> {
+  const { functionsFile, input, document } = options;
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const bucket = `sluice-both-${suffix}`;
+  const job = `both-${suffix}`;
+  const root = await mkdtemp(join(tmpdir(), 'sluice-both-'));
+  const seenOnLambda = join(root, 'lambda');
+  const jobModules = findJobModules(functionsFile, '/');
+  const printed: string[] = [];
+  const serverless = await startServerlessHost({
+    bucket,
+    coordinatorModule: functionModule('coordinator', jobModules),
+    workerModule: functionModule('worker', jobModules),
+    coordinatorEnv: { SLUICE_TEST_SEEN: seenOnLambda },
+    output: (fn, line) => {
+      if (fn === 'coordinator') printed.push(line);
+    },
+  });
+  for (const [k, lines] of input.entries()) {
+    await s3Client().send(
+      new PutObjectCommand({ Bucket: bucket, Key: `input/b${k}.txt`, Body: `${lines.join('\n')}\n` }),
+    );
+  }
+  const batches = input.length;
+  return {
+    serverless,
+    job,
+    printed,
+    async runLocally(write = () => {}) {
+      const seen = join(root, 'local');
+      const outputDir = join(root, 'out');
+      await mkdir(seen, { recursive: true });
+      process.env.SLUICE_TEST_SEEN = seen;
+      try {
+        const source = { type: 'queue', partitions: 2, batches: input.map((lines) => [...lines]) };
+        const result = await runBatches(
+          { kind: 'document', document: document('local', source), baseDir: dirname(functionsFile) },
+          batches,
+          { workers: 0, outputDir, write },
+        );
+        return { result, seen, outputDir };
+      } finally {
+        delete process.env.SLUICE_TEST_SEEN;
+      }
+    },
+    async runServerless() {
+      await mkdir(seenOnLambda, { recursive: true });
+      const source = { type: 's3Prefix', bucket, prefix: 'input/', maxObjectsPerBatch: 1, partitions: 2 };
+      await serverless.invokeEvent('coordinator', { action: 'start', job: document(job, source), batches });
+      await until(
+        'the last batch',
+        async () => {
+          const s = await serverless.invoke('coordinator', { action: 'status', job });
+          if (s.state === 'stopped' && s.lastCompletedBatch !== batches * 1000) {
+            throw new Error(`the job stopped early: ${JSON.stringify(s)}`);
+          }
+          return s.state === 'stopped' && s.lastCompletedBatch === batches * 1000;
+        },
+        120_000,
+        300,
+      );
+      return { seen: seenOnLambda };
+    },
+    async stop() {
+      await serverless.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
