@@ -1,8 +1,15 @@
 import { Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
+import { type NonFiniteNumber, nonFiniteNumbersIn, withNonFiniteNumbers } from './jsonNumber';
 
 /** A small dataset whose records travel inline in the plan (Spark's ParallelCollectionRDD). */
 export class ParallelDataset<T = unknown> extends Dataset<T> {
   readonly type = 'parallel';
+  /**
+   * The records' Infinity and NaN, named beside them in the plan: on Lambda the plan is JSON, which writes them as
+   * null, so `ssc.parallelize([['z', Infinity]])` gave `['z', null]` there and `['z', Infinity]` locally. Found once
+   * per dataset, when its plan form is first made (the data is the driver's own, and small).
+   */
+  private nonFinite: NonFiniteNumber[] | undefined;
 
   constructor(
     origin: DatasetOrigin,
@@ -13,11 +20,16 @@ export class ParallelDataset<T = unknown> extends Dataset<T> {
 
   /** Rebuilds the dataset inside a task. */
   static fromSpec(spec: DatasetSpec): ParallelDataset {
-    return new ParallelDataset({ spec }, spec.args.data as unknown[]);
+    const { data, nonFiniteNumbers } = spec.args as { data: unknown[]; nonFiniteNumbers?: NonFiniteNumber[] };
+    const records = nonFiniteNumbers ? (withNonFiniteNumbers(data, nonFiniteNumbers) as unknown[]) : data;
+    return new ParallelDataset({ spec }, records);
   }
 
   protected args(): Record<string, unknown> {
-    return { data: this.data };
+    this.nonFinite ??= nonFiniteNumbersIn(this.data);
+    return this.nonFinite.length > 0
+      ? { data: this.data, nonFiniteNumbers: this.nonFinite }
+      : { data: this.data };
   }
 
   compute(partition: number): T[] {

@@ -29,7 +29,7 @@ const document = (name: string, source: Record<string, unknown>) => ({
 let both: BothModes;
 
 beforeAll(async () => {
-  both = await startBothModes({ functionsFile, input, document });
+  both = await startBothModes({ file: functionsFile, input, document });
 }, 180_000);
 
 afterAll(async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BothModes, startBothModes } from '../helpers/bothModes';
+import { INPUT as MODULE_INPUT } from './fixtures/nonFiniteJob/nonFiniteJob';
 
 /**
  * Records holding Infinity, -Infinity and NaN (as a division or an overflow in a function of the user's makes
@@ -18,6 +19,7 @@ const input = [
 ];
 const BATCHES = input.length;
 const functionsFile = new URL('fixtures/nonFiniteJob/nonFiniteFunctions.ts', import.meta.url).pathname;
+const moduleFile = new URL('fixtures/nonFiniteJob/nonFiniteJob.ts', import.meta.url).pathname;
 
 const document = (name: string, source: Record<string, unknown>) => ({
   name,
@@ -33,13 +35,17 @@ const document = (name: string, source: Record<string, unknown>) => ({
 });
 
 let both: BothModes;
+/** The TypeScript job, whose parallelize records travel in the plan. */
+let typescript: BothModes;
 
 beforeAll(async () => {
-  both = await startBothModes({ functionsFile, input, document });
+  both = await startBothModes({ file: functionsFile, input, document });
+  typescript = await startBothModes({ file: moduleFile, input: MODULE_INPUT });
 }, 180_000);
 
 afterAll(async () => {
   await both?.stop();
+  await typescript?.stop();
 });
 
 describe('records with numbers JSON cannot write', () => {
@@ -77,5 +83,28 @@ describe('records with numbers JSON cannot write', () => {
       ['c', null],
       ['d', 1],
     ]);
+  }, 240_000);
+
+  it('made by parallelize travel in the plan as they are: a static table, and datasets a transform and a foreachRDD make', async () => {
+    // given the TypeScript job run locally
+    let localText = '';
+    const local = await typescript.runLocally((text) => {
+      localText += text;
+    });
+    expect(local.result.error).toBeUndefined();
+    // when the coordinator runs it
+    const lambda = await typescript.runServerless();
+
+    // then print showed the unions' Infinity and NaN in both modes
+    expect(localText).toContain('(w,-Infinity)');
+    expect(localText).toContain('(z,Infinity)\n(y,NaN)');
+    const lambdaText = typescript.printed.join('\n');
+    for (const block of localText.split('\n\n').filter(Boolean)) expect(lambdaText).toContain(block);
+    // and the foreachRDD's dataset held them too
+    for (let k = 1; k <= MODULE_INPUT.length; k++) {
+      const seen = await readFile(join(local.seen, `${k * 1000}.txt`), 'utf8');
+      expect(seen).toBe('parallelize: 1 Infinity NaN\n');
+      expect(await readFile(join(lambda.seen, `${k * 1000}.txt`), 'utf8')).toBe(seen);
+    }
   }, 240_000);
 });

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../lib/aws/awsClients';
 import { functionModule } from '../../lib/devhost/localFunctions';
@@ -10,11 +10,13 @@ import { type ServerlessHost, startServerlessHost } from './serverlessHost';
 import { until } from './until';
 
 /**
- * One job document run in both modes on the same per-batch lines: locally over a queue, and on the serverless
- * runtime (the coordinator and the worker in our Lambda host, LocalStack's S3) over an `s3Prefix` source taking one
- * object per batch, both in two partitions, so the tasks run on the worker function. The document's `functions`
- * module is deployed as `sluice:jobModules` bundles it. Its functions may write what they saw to files of
- * `SLUICE_TEST_SEEN`, a folder per mode (the coordinator runs in a process of this machine).
+ * One job run in both modes on the same per-batch lines: locally over a queue, and on the serverless runtime (the
+ * coordinator and the worker in our Lambda host, LocalStack's S3) over an `s3Prefix` source taking one object per
+ * batch, both in two partitions, so the tasks run on the worker function. The job is a document whose `functions`
+ * module is `file`, or the TypeScript job module `file` itself (its default export), deployed as
+ * `sluice:jobModules` bundles it. A job module reads `SLUICE_TEST_BUCKET`'s `input/` when that is set (on the
+ * functions), else its queue. Its functions may write what they saw to files of `SLUICE_TEST_SEEN`, a folder per
+ * mode (the coordinator runs in a process of this machine).
  */
 export interface BothModes {
   readonly serverless: ServerlessHost;
@@ -31,25 +33,29 @@ export interface BothModes {
   stop(): Promise<void>;
 }
 
-/** `document(name, source)` is the job, its `functions` file `functionsFile`; `input[k]` the lines of batch k. */
+/**
+ * `document(name, source)` is the job, its `functions` module `file`; without `document`, `file` is the job module.
+ * `input[k]` is the lines of batch k.
+ */
 export async function startBothModes(options: {
-  readonly functionsFile: string;
+  readonly file: string;
   readonly input: readonly (readonly string[])[];
-  readonly document: (name: string, source: Record<string, unknown>) => Record<string, unknown>;
+  readonly document?: (name: string, source: Record<string, unknown>) => Record<string, unknown>;
 }): Promise<BothModes> {
-  const { functionsFile, input, document } = options;
+  const { file, input, document } = options;
   const suffix = Math.random().toString(36).slice(2, 8);
   const bucket = `sluice-both-${suffix}`;
   const job = `both-${suffix}`;
   const root = await mkdtemp(join(tmpdir(), 'sluice-both-'));
   const seenOnLambda = join(root, 'lambda');
-  const jobModules = findJobModules(functionsFile, '/');
+  const jobModules = findJobModules(file, '/');
   const printed: string[] = [];
   const serverless = await startServerlessHost({
     bucket,
     coordinatorModule: functionModule('coordinator', jobModules),
     workerModule: functionModule('worker', jobModules),
-    coordinatorEnv: { SLUICE_TEST_SEEN: seenOnLambda },
+    coordinatorEnv: { SLUICE_TEST_SEEN: seenOnLambda, SLUICE_TEST_BUCKET: bucket },
+    workerEnv: { SLUICE_TEST_BUCKET: bucket },
     output: (fn, line) => {
       if (fn === 'coordinator') printed.push(line);
     },
@@ -72,7 +78,9 @@ export async function startBothModes(options: {
       try {
         const source = { type: 'queue', partitions: 2, batches: input.map((lines) => [...lines]) };
         const result = await runBatches(
-          { kind: 'document', document: document('local', source), baseDir: dirname(functionsFile) },
+          document
+            ? { kind: 'document', document: document('local', source), baseDir: dirname(file) }
+            : { kind: 'module', path: file, exportName: 'default' },
           batches,
           { workers: 0, outputDir, write },
         );
@@ -84,7 +92,12 @@ export async function startBothModes(options: {
     async runServerless() {
       await mkdir(seenOnLambda, { recursive: true });
       const source = { type: 's3Prefix', bucket, prefix: 'input/', maxObjectsPerBatch: 1, partitions: 2 };
-      await serverless.invokeEvent('coordinator', { action: 'start', job: document(job, source), batches });
+      const module = basename(file).replace(/\.[^.]+$/, '');
+      await serverless.invokeEvent('coordinator', {
+        action: 'start',
+        job: document ? document(job, source) : { name: job, module },
+        batches,
+      });
       await until(
         'the last batch',
         async () => {
