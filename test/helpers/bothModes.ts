@@ -22,12 +22,13 @@ export interface BothModes {
   readonly serverless: ServerlessHost;
   /** The job's name on the serverless runtime. */
   readonly job: string;
-  /** Every line the coordinator printed. */
-  readonly printed: readonly string[];
-  /** Runs the job locally; `write` gets what `print` prints. */
-  runLocally(
-    write?: (text: string) => void,
-  ): Promise<{ result: BatchesResult; seen: string; outputDir: string }>;
+  /** Runs the job locally; `printed` is what its `print` outputs printed. */
+  runLocally(): Promise<{ result: BatchesResult; seen: string; outputDir: string; printed: string }>;
+  /**
+   * The batches `print` printed locally (`Time: …` header, records) that the coordinator did not print, line for
+   * line: none when the modes agree.
+   */
+  printedOnlyLocally(localPrinted: string): string[];
   /** Runs the job on the serverless runtime to its last batch. */
   runServerless(): Promise<{ seen: string }>;
   stop(): Promise<void>;
@@ -69,8 +70,12 @@ export async function startBothModes(options: {
   return {
     serverless,
     job,
-    printed,
-    async runLocally(write = () => {}) {
+    printedOnlyLocally(localPrinted) {
+      const lambdaText = printed.join('\n');
+      return localPrinted.split('\n\n').filter((block) => block !== '' && !lambdaText.includes(block));
+    },
+    async runLocally() {
+      let printedLocally = '';
       const seen = join(root, 'local');
       const outputDir = join(root, 'out');
       await mkdir(seen, { recursive: true });
@@ -82,9 +87,15 @@ export async function startBothModes(options: {
             ? { kind: 'document', document: document('local', source), baseDir: dirname(file) }
             : { kind: 'module', path: file, exportName: 'default' },
           batches,
-          { workers: 0, outputDir, write },
+          {
+            workers: 0,
+            outputDir,
+            write: (text) => {
+              printedLocally += text;
+            },
+          },
         );
-        return { result, seen, outputDir };
+        return { result, seen, outputDir, printed: printedLocally };
       } finally {
         delete process.env.SLUICE_TEST_SEEN;
       }
