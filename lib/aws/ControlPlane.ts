@@ -1,10 +1,11 @@
+import { isAbsolute } from 'node:path';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { DStreamGraph } from '../dstream/DStreamGraph';
 import type { InputDStream } from '../dstream/InputDStream';
 import { JobValidationError, StreamGraphError } from '../errors';
 import { buildDeployedJob, isModuleJobDocument } from '../job/buildDeployedJob';
 import { deployedModules } from '../job/DeployedModules';
-import type { KinesisSourceSpec, S3PrefixSourceSpec } from '../job/JobDocument';
+import { jsonPath, type KinesisSourceSpec, type S3PrefixSourceSpec } from '../job/JobDocument';
 import { JOB_NAME, JOB_NAME_RULE } from '../job/jobName';
 import { UnavailableSource } from '../job/UnavailableSource';
 import { METADATA_KEY, readCheckpoint } from '../scheduler/CheckpointData';
@@ -18,6 +19,7 @@ import type { JobRecords } from './JobRecords';
 import { resumeMismatch } from './resumeMismatch';
 import { S3Lease } from './S3Lease';
 import { type SourceTarget, unreachableSources } from './sourceChecks';
+import { type StaticFileTarget, unreadableStaticFiles } from './staticFileChecks';
 
 /** What the control plane needs to know of the deployment. */
 export interface ControlPlaneConfig {
@@ -80,8 +82,14 @@ export class ControlPlane {
       this.checkStreams(doc);
       this.checkModuleStreams(ssc.graph.inputs.filter((input) => unnamedStreams.has(input.source)));
       // A stream or bucket that is not there would fail the first batch; the start says so instead.
-      const unreachable = await unreachableSources(this.sourceTargets(doc, read), this.clients);
-      if (unreachable.length > 0) throw new JobValidationError(unreachable);
+      // And so would a static file that is not there, which `sluice run` refuses locally at the same path.
+      const [unreachable, unreadable] = await Promise.all([
+        unreachableSources(this.sourceTargets(doc, read), this.clients),
+        unreadableStaticFiles(this.staticFileTargets(doc), this.clients.s3),
+      ]);
+      if (unreachable.length + unreadable.length > 0) {
+        throw new JobValidationError([...unreachable, ...unreadable]);
+      }
     } catch (error) {
       const invalid = error instanceof StreamGraphError ? graphProblemOf(doc, error) : error;
       if (invalid instanceof JobValidationError)
@@ -203,6 +211,22 @@ export class ControlPlane {
         return [{ kind: 's3', path: `sources.${name}.bucket`, bucket: spec.bucket!, prefix: spec.prefix! }];
       }
       return [];
+    });
+  }
+
+  /**
+   * The objects a JSON job's `textFile` datasets read, each at `datasets.<name>.path`: a relative path under the
+   * bucket's `static/`, as the tasks read it (see `readStaticFile`; one with `..` is refused by the build already).
+   */
+  private staticFileTargets(doc: Record<string, unknown>): StaticFileTarget[] {
+    if (isModuleJobDocument(doc)) return [];
+    const datasets = (doc.datasets ?? {}) as Record<string, { type?: unknown; path?: unknown }>;
+    return Object.entries(datasets).flatMap(([name, spec]): StaticFileTarget[] => {
+      if (spec.type !== 'textFile' || typeof spec.path !== 'string') return [];
+      const { path } = spec;
+      if (!path.startsWith('s3://') && (isAbsolute(path) || path.split('/').includes('..'))) return [];
+      const url = path.startsWith('s3://') ? path : `${this.records.staticBase}${path}`;
+      return [{ path: jsonPath('datasets', name, 'path'), value: path, url }];
     });
   }
 

@@ -16,7 +16,7 @@ export interface SourceCheckClients {
 }
 
 /** Retries of a throttled or failed check call: few, since `start` answers while the caller waits. */
-const CHECK_RETRIES = 2;
+export const CHECK_RETRIES = 2;
 
 /**
  * Whether each source a job reads can be read, with one cheap call per distinct stream or prefix: Kinesis

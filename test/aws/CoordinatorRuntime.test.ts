@@ -1,4 +1,7 @@
-import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kinesisClient, lambdaClient, s3Client } from '../../lib/aws/awsClients';
 import { CoordinatorRuntime, drivingBudgetMs } from '../../lib/aws/CoordinatorRuntime';
@@ -7,6 +10,7 @@ import { S3Lease } from '../../lib/aws/S3Lease';
 import { kinesisStream } from '../../lib/job/cloudStreams';
 import { deployModules } from '../../lib/job/DeployedModules';
 import { defineJob } from '../../lib/job/JobModule';
+import { localJobIssues } from '../../lib/local/localJobChecks';
 import { testStreams, uniqueName } from './localstack';
 
 // Against the LocalStack of test/aws/globalSetup.ts. What the coordinator and the control function refuse at the
@@ -220,6 +224,50 @@ describe('the coordinator at the edge', () => {
       1000,
     );
     expect(answer).toMatchObject({ ok: false, issues: [{ path: 'datasets.spam.path' }] });
+  });
+
+  it('refuses a static file that is not in the bucket at its path, as sluice run does locally, and writes nothing', async () => {
+    // given a job whose static dataset names a file that is neither in the bucket's static/ nor in the job's folder,
+    // beside one that is in both
+    await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: 'static/there.txt', Body: 'spam\n' }));
+    const folder = await mkdtemp(join(tmpdir(), 'sluice-static-'));
+    await writeFile(join(folder, 'there.txt'), 'spam\n');
+    const doc = {
+      ...job(
+        { type: 'queue', batches: [['a']] },
+        {
+          spam: { type: 'textFile', path: 'there.txt' },
+          lookup: { type: 'textFile', path: 'no-such-lookup.txt' },
+        },
+      ),
+      name: 'no-static',
+    };
+    try {
+      // when it is run locally, and started on AWS
+      const local = localJobIssues(doc, folder);
+      const answer = await controlFunction().handle({ action: 'start', job: doc }, 0);
+      // then both refuse it at the missing file's path, and the start says which object is missing (before, it
+      // was accepted, and every batch failed its task 4 times naming only the dataset)
+      expect(local.map((issue) => issue.path)).toEqual(['datasets.lookup.path']);
+      expect(answer).toMatchObject({
+        ok: false,
+        issues: [
+          {
+            path: 'datasets.lookup.path',
+            value: 'no-such-lookup.txt',
+            message: expect.stringMatching(
+              new RegExp(
+                `^the object s3://${bucket}/static/no-such-lookup\\.txt does not exist: upload the file`,
+              ),
+            ),
+          },
+        ],
+      });
+      expect(answer.issues).toHaveLength(1);
+      expect(await new S3BlockStore({ client: s3Client(), bucket }).list('jobs/no-static/')).toEqual([]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('refuses a number too large for JSON in a queue record, at its path, and writes nothing', async () => {

@@ -1,8 +1,10 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
 import { METADATA_KEY } from '../../lib/scheduler/CheckpointData';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
+import { until } from '../helpers/until';
 
 /**
  * A failed batch on the serverless runtime, with no mock in the path (LocalStack's S3, the real coordinator
@@ -14,7 +16,11 @@ const suffix = Math.random().toString(36).slice(2, 8);
 const bucket = `sluice-status-error-${suffix}`;
 const name = `status-error-${suffix}`;
 
-/** A job whose first batch joins a static file that is not in the bucket: its reading task fails. */
+/**
+ * A job whose first batch joins a static file that is gone from the bucket by the time its tasks read it: the start
+ * checks the file is there (one missing then is refused at `datasets.lookup.path`), so the test removes it while
+ * the coordinator is stopped just before its first worker invocation (see `startFailing`).
+ */
 const job = {
   name,
   batchIntervalMs: 1000,
@@ -38,8 +44,49 @@ let serverless: ServerlessHost;
 const invoke = (functionName: string, payload: unknown) => serverless.invoke(functionName, payload);
 
 beforeAll(async () => {
-  serverless = await startServerlessHost({ bucket });
+  serverless = await startServerlessHost({
+    bucket,
+    // One per test: a coordinator's process stops once, at its first worker invocation.
+    moreCoordinators: Object.fromEntries(
+      ['paused-1', 'paused-2'].map((fn) => [
+        fn,
+        {
+          module: new URL('fixtures/pausingCoordinator.ts', import.meta.url).pathname,
+          env: { SLUICE_TEST_PAUSE_AT: 'task:1' },
+        },
+      ]),
+    ),
+  });
 }, 120_000);
+
+/** The state letter of a process in /proc (T: stopped), or undefined once it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts `doc` for one batch on the coordinator `fn`, which stops itself as it is about to send its first worker invocation,
+ * with the static file in the bucket for the start's check; removes the file there, lets the coordinator go on, and
+ * returns its answer.
+ */
+async function startFailing(fn: string, doc: Record<string, unknown>): Promise<Record<string, any>> {
+  const key = 'static/no-such-lookup.txt';
+  await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'a\nb\n' }));
+  const answer = invoke(fn, { action: 'start', job: doc, batches: 1 });
+  await until(
+    'the coordinator to stop',
+    () => processState(serverless.host.pidOf(fn) ?? 0) === 'T',
+    60_000,
+    100,
+  );
+  await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  process.kill(serverless.host.pidOf(fn)!, 'SIGCONT');
+  return answer;
+}
 
 afterAll(async () => {
   await serverless?.stop();
@@ -47,9 +94,9 @@ afterAll(async () => {
 
 describe('a failed batch on the serverless runtime', () => {
   it('is reported by the coordinator and the status event with the JSON path and op that failed', async () => {
-    // given a job whose static dataset is missing from the bucket
+    // given a job whose static dataset is gone from the bucket once its start was accepted
     // when the coordinator drives its first batch
-    const started = await invoke('coordinator', { action: 'start', job, batches: 1 });
+    const started = await startFailing('paused-1', job);
     // then the batch fails, naming the dataset by its JSON path, then the task and the worker's error
     const expected =
       /^datasets\.lookup \(textFile\): task 0 of stage \d+ failed 2 time\(s\); last error: Error: the static file s3:\/\/.*\/static\/no-such-lookup\.txt does not exist$/;
@@ -67,7 +114,7 @@ describe('a failed batch on the serverless runtime', () => {
     const s3Job = { ...job, name: stopped, sources: { lines: { type: 's3Prefix', bucket, prefix: 'in/' } } };
     await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: 'in/a.txt', Body: 'a b\nb c\n' }));
     // when its first batch fails, which stops the job, and a stop is sent too
-    const started = await invoke('coordinator', { action: 'start', job: s3Job, batches: 1 });
+    const started = await startFailing('paused-2', s3Job);
     expect(started.ok).toBe(false);
     expect(JSON.parse(await serverless.text(`jobs/${stopped}/store/${METADATA_KEY}`)).pendingBatches).toEqual(
       [1000],
