@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jobVersion } from '../../lib/aws/jobVersion';
 import { WorkerRuntime } from '../../lib/aws/WorkerRuntime';
+import { workerTaskEvent } from '../helpers/workerTaskEvent';
 
 let dir: string;
 beforeEach(async () => {
@@ -24,27 +25,7 @@ const documentWith = (expr: string) => ({
 });
 
 /** The worker event of a task of the job stored under jobs/cache/store/ (its plan is not run far). */
-const eventFor = (version: string) => ({
-  jobKey: 'job.json',
-  jobVersion: version,
-  storePrefix: 'jobs/cache/store/',
-  task: {
-    jobId: 0,
-    batchTime: 1000,
-    partition: 0,
-    attempt: 0,
-    stage: {
-      stageId: 0,
-      datasets: [],
-      rootId: 0,
-      numPartitions: 1,
-      parentStageIds: [],
-      shuffleReads: [],
-      runOn: 'any',
-    },
-    shuffleInputs: {},
-  },
-});
+const eventFor = (version: string) => workerTaskEvent({ job: 'cache', jobVersion: version });
 
 describe('a worker and the version of the job document', () => {
   it('builds the graph again for a job started again with another document, and refuses a stale one', async () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jobVersion } from '../../lib/aws/jobVersion';
 import { WorkerRuntime } from '../../lib/aws/WorkerRuntime';
 import type { ActionSpec } from '../../lib/dataset/Dataset';
+import { workerTaskEvent } from '../helpers/workerTaskEvent';
 
 /**
  * What a Lambda worker answers for a result holding Infinity and NaN, which its JSON answer writes as null: `take`
@@ -29,43 +30,28 @@ const document = {
   outputs: [{ stream: 'q', type: 'print' }],
 };
 
-/** A result task over records travelling in its plan, as `ssc.parallelize` sends them. */
-const eventFor = (action: ActionSpec) => ({
-  jobKey: 'job.json',
-  jobVersion: jobVersion(document),
-  storePrefix: 'jobs/nf/store/',
-  task: {
-    jobId: 0,
-    batchTime: 1000,
-    partition: 0,
-    attempt: 0,
+/** A result task over records travelling in its plan, as `ssc.parallelize` sends them: [a,1], [z,Infinity], NaN. */
+const eventFor = (action: ActionSpec) =>
+  workerTaskEvent({
+    job: 'nf',
+    jobVersion: jobVersion(document),
     action,
-    stage: {
-      stageId: 0,
-      datasets: [
-        {
-          id: 0,
-          type: 'parallel',
-          numPartitions: 1,
-          deps: [],
-          args: {
-            data: [['a', 1], ['z', null], null],
-            nonFiniteNumbers: [
-              [[1, 1], 'Infinity'],
-              [[2], 'NaN'],
-            ],
-          },
+    datasets: [
+      {
+        id: 0,
+        type: 'parallel',
+        numPartitions: 1,
+        deps: [],
+        args: {
+          data: [['a', 1], ['z', null], null],
+          nonFiniteNumbers: [
+            [[1, 1], 'Infinity'],
+            [[2], 'NaN'],
+          ],
         },
-      ],
-      rootId: 0,
-      numPartitions: 1,
-      parentStageIds: [],
-      shuffleReads: [],
-      runOn: 'any',
-    },
-    shuffleInputs: {},
-  },
-});
+      },
+    ],
+  });
 
 describe("a Lambda worker's answer with records JSON cannot carry", () => {
   it('names their Infinity and NaN for take and collect, and not for a jsonl collect', async () => {
