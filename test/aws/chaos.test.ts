@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -9,6 +8,7 @@ import { formatRecord } from '../../lib/executor/formatRecord';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { GeneratorSource } from '../../lib/source/GeneratorSource';
 import { freePort } from '../helpers/freePort';
+import { processState } from '../helpers/frozenCoordinators';
 import { hostLambdaClient } from '../helpers/hostLambdaClient';
 import { putShardBatches } from '../helpers/kinesisFeed';
 import { until } from '../helpers/until';
@@ -108,15 +108,6 @@ async function status(job: string) {
   const { body, functionError } = await invoke('control', { action: 'status', job, last: 100 });
   if (functionError || !body) throw new Error(`status failed: ${JSON.stringify(body)}`);
   return body;
-}
-
-/** The state letter of a process in /proc (T: stopped), or undefined once it is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-  } catch {
-    return undefined;
-  }
 }
 
 async function s3Text(key: string): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
 import { formatRecord } from '../../lib/executor/formatRecord';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import { untilFrozen, untilLeaseExpired } from '../helpers/frozenCoordinators';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
-import { until } from '../helpers/until';
 import { uniqueName } from './localstack';
 
 /**
@@ -259,12 +259,7 @@ async function checkpointOf(name: string): Promise<Record<string, unknown>> {
 
 /** Runs job `name` to its end on the plain coordinator, once the lease of the one that died has expired. */
 async function takeOver(name: string) {
-  await until(
-    'the dead coordinator’s lease to expire',
-    async () => JSON.parse(await serverless.text(`jobs/${name}/lease.json`)).expiresAtMs < Date.now(),
-    30_000,
-    100,
-  );
+  await untilLeaseExpired(serverless, name);
   const answer = await serverless.invoke('coordinator', { action: 'tick', job: name });
   expect(answer.driven, JSON.stringify(answer)).toEqual([
     expect.objectContaining({ ok: true, lastBatch: BATCHES * 1000 }),
@@ -381,15 +376,6 @@ describe('concurrentJobs 3, with batch 1000 completing after batches 2000 and 30
   }, 60_000);
 });
 
-/** The state letter of a process in /proc (T: stopped), or undefined once it is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-  } catch {
-    return undefined;
-  }
-}
-
 /** Every object of job `name` (its records, store and outputs) with its ETag: what a write would change. */
 async function objectsOf(name: string): Promise<Record<string, string>> {
   const objects: Record<string, string> = {};
@@ -413,12 +399,7 @@ describe('a coordinator that wakes after its successor took the job over', () =>
    */
   async function wakeAfterTakeOver(fn: string, name: string) {
     const first = serverless.invoke(fn, { action: 'start', job: serverlessDocument(name), batches: BATCHES });
-    await until(
-      'the coordinator to freeze',
-      () => processState(serverless.host.pidOf(fn) ?? 0) === 'T',
-      30_000,
-      100,
-    );
+    await untilFrozen(serverless, fn);
     await takeOver(name);
     const before = await objectsOf(name);
     process.kill(serverless.host.pidOf(fn)!, 'SIGCONT');

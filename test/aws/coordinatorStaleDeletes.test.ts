@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
 import { jobStorePrefix } from '../../lib/aws/bucketLayout';
+import { untilFrozen, untilLeaseExpired } from '../helpers/frozenCoordinators';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 import { until } from '../helpers/until';
 import { uniqueName } from './localstack';
@@ -79,15 +80,6 @@ afterAll(async () => {
   rmSync(gates, { recursive: true, force: true });
 });
 
-/** The state letter of a process in /proc (T: stopped), or undefined once it is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-  } catch {
-    return undefined;
-  }
-}
-
 /** The lines of batch `batchTime`'s text folder, sorted. */
 async function folderLines(batchTime: number): Promise<string[]> {
   const keys = await serverless.keys(`outputs/${name}/counts-${batchTime}.txt/part-`);
@@ -100,20 +92,10 @@ describe('a coordinator that wakes, before its first checkpoint, after its succe
     // given a coordinator frozen as its run was about to delete the shuffle data earlier drivers left
     writeFileSync(join(gates, `${name}.closed`), '');
     const stale = serverless.invoke('frozen-at-sweep', { action: 'start', job, batches: 2 });
-    await until(
-      'the coordinator to freeze',
-      () => processState(serverless.host.pidOf('frozen-at-sweep') ?? 0) === 'T',
-      30_000,
-      100,
-    );
+    await untilFrozen(serverless, 'frozen-at-sweep');
     // and a successor that took the job over once the lease expired, its first batch's map output in the store
     // and its reduce tasks held back
-    await until(
-      'the frozen coordinator’s lease to expire',
-      async () => JSON.parse(await serverless.text(`jobs/${name}/lease.json`)).expiresAtMs < Date.now(),
-      30_000,
-      100,
-    );
+    await untilLeaseExpired(serverless, name);
     const successor = serverless.invoke('coordinator', { action: 'tick', job: name });
     // (awaited below; should an assertion fail first, the host's stop ends the call)
     successor.catch(() => {});

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
+import { untilLeaseExpired } from '../helpers/frozenCoordinators';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
-import { until } from '../helpers/until';
 import { uniqueName } from './localstack';
 
 /**
@@ -147,12 +147,7 @@ describe('a batch whose letters another batch wrote before the coordinator died'
       if (job === name && batchTime === 1000) second.open();
     };
     try {
-      await until(
-        'the dead coordinator’s lease to expire',
-        async () => JSON.parse(await serverless.text(`jobs/${name}/lease.json`)).expiresAtMs < Date.now(),
-        30_000,
-        100,
-      );
+      await untilLeaseExpired(serverless, name);
       const answer = await serverless.invoke('coordinator', { action: 'tick', job: name });
       expect(answer.driven, JSON.stringify(answer)).toEqual([
         expect.objectContaining({ ok: true, lastBatch: BATCHES * 1000 }),

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { s3Client } from '../../lib/aws/awsClients';
 import { functionModule } from '../../lib/devhost/localFunctions';
 import { findJobModules, writeHandlerEntry } from '../../lib/job/jobModuleFiles';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import { untilFrozen, untilLeaseExpired } from '../helpers/frozenCoordinators';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 import { until } from '../helpers/until';
 
@@ -427,25 +428,11 @@ async function expectLocalOutputs(name: string) {
   );
 }
 
-/** The state letter of a process in /proc (T: stopped), or undefined once it is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-  } catch {
-    return undefined;
-  }
-}
-
 /** Waits until the coordinator function `fn` froze itself, kills it, and waits until its lease expired. */
 async function killFrozen(fn: string, name: string) {
-  await until(`${fn} to freeze`, () => processState(serverless.host.pidOf(fn) ?? 0) === 'T', 90_000, 200);
+  await untilFrozen(serverless, fn, 90_000, 200);
   await serverless.host.kill(fn);
-  await until(
-    'the killed coordinator’s lease to expire',
-    async () => JSON.parse(await serverless.text(`jobs/${name}/lease.json`)).expiresAtMs < Date.now(),
-    30_000,
-    200,
-  );
+  await untilLeaseExpired(serverless, name, 200);
 }
 
 /** The batch times the coordinators completed, from the metric lines they printed (one per completed batch). */

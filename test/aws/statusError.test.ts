@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
 import { METADATA_KEY } from '../../lib/scheduler/CheckpointData';
+import { processState } from '../helpers/frozenCoordinators';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 import { until } from '../helpers/until';
 
@@ -58,15 +58,6 @@ beforeAll(async () => {
     ),
   });
 }, 120_000);
-
-/** The state letter of a process in /proc (T: stopped), or undefined once it is gone. */
-function processState(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Starts `doc` for one batch on the coordinator `fn`, which stops itself as it is about to send its first worker invocation,
