@@ -350,6 +350,36 @@ describe('the default store', () => {
       /Nothing to run: the checkpoint is already at batch 3 \(3000 ms\), --batches 2 ends at batch 2/,
     );
   });
+
+  it('says so when --batches or --duration ends before the first batch', { timeout: SAFETY_MS }, async () => {
+    // given the main job (1 s batches) on a fresh store
+    const args = ['run', hashtags, '--fast', '--quiet', '--workers', '0'];
+    // when it is asked for no batch, or for 5 ms of stream time (a duration without a unit)
+    const none = await runSluice([...args, '--batches', '0'], dir);
+    const short = await runSluice([...args, '--duration', '5'], dir);
+    // then each says that nothing runs and what to give, rather than exit without a word
+    expect([none.code, none.stdout]).toEqual([0, '']);
+    expect(none.stderr).toMatch(/Nothing to run: --batches 0 ends before the first batch; give 1 or more/);
+    expect([short.code, short.stdout]).toEqual([0, '']);
+    expect(short.stderr).toMatch(
+      /Nothing to run: --duration ends at 5 ms of stream time, before the first batch at 1000 ms \(a number without a unit is ms/,
+    );
+  });
+
+  it('says so when --duration ends between the checkpoint and the next batch', {
+    timeout: SAFETY_MS,
+  }, async () => {
+    // given a job that has run 2 batches of 1 s
+    const args = ['run', hashtags, '--fast', '--quiet', '--workers', '0'];
+    expect((await runSluice([...args, '--batches', '2'], dir)).code).toBe(0);
+    // when it is asked to run on to 2.5 s of stream time, before its next batch at 3 s
+    const again = await runSluice([...args, '--duration', '2500ms'], dir);
+    // then it says that nothing runs, and why
+    expect([again.code, again.stdout]).toEqual([0, '']);
+    expect(again.stderr).toMatch(
+      /Nothing to run: the checkpoint is already at batch 2 \(2000 ms\), --duration ends at 2500 ms of stream time, before the next batch at 3000 ms/,
+    );
+  });
 });
 
 describe('the parent process', () => {

@@ -176,25 +176,12 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
     if (!askStop()) runtime.stop();
   };
   ui?.describe(jobName, runtime.ssc.batchIntervalMs, log, !opts.fast, runtime.ssc.graph.inputs);
-  if (runtime.checkpoint) {
-    const doneThrough = runtime.checkpoint.lastCompletedBatch;
+  const doneThrough = runtime.checkpoint?.lastCompletedBatch ?? 0;
+  if (runtime.checkpoint)
     log(`Resuming from the checkpoint in ${runtime.storeDir}: batches up to ${doneThrough} ms are done\n`);
-    const intervalMs = runtime.ssc.batchIntervalMs;
-    if (opts.batches !== undefined && doneThrough >= opts.batches * intervalMs) {
-      log(
-        `Nothing to run: the checkpoint is already at batch ${doneThrough / intervalMs} (${doneThrough} ms), ` +
-          `--batches ${opts.batches} ends at batch ${opts.batches}; give a larger --batches to go on, or --fresh ` +
-          'to start over\n',
-        'warn',
-      );
-    } else if (opts.duration !== undefined && doneThrough >= opts.duration) {
-      log(
-        `Nothing to run: the checkpoint is already at ${doneThrough} ms of stream time, --duration ends at ` +
-          `${opts.duration} ms; give a longer --duration to go on, or --fresh to start over\n`,
-        'warn',
-      );
-    }
-  }
+  // A stop that comes before the next batch runs nothing: say so and why, rather than exit 0 without a word.
+  const nothingToRun = nothingToRunSentence(opts, doneThrough, runtime.ssc.batchIntervalMs);
+  if (nothingToRun) log(`Nothing to run: ${nothingToRun}\n`, 'warn');
   let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (askStop()) return;
@@ -257,4 +244,37 @@ async function run(jobArg: string, opts: RunOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Why a run stops before its next batch, from `--batches` or `--duration` and the batch a checkpoint has done
+ * (0 for a fresh store); undefined when a batch is left to run.
+ */
+function nothingToRunSentence(
+  opts: { batches?: number; duration?: number },
+  doneThroughMs: number,
+  intervalMs: number,
+): string | undefined {
+  const atCheckpoint = `the checkpoint is already at batch ${doneThroughMs / intervalMs} (${doneThroughMs} ms)`;
+  if (opts.batches !== undefined && doneThroughMs >= opts.batches * intervalMs) {
+    if (doneThroughMs === 0) return `--batches ${opts.batches} ends before the first batch; give 1 or more`;
+    return (
+      `${atCheckpoint}, --batches ${opts.batches} ends at batch ${opts.batches}; give a larger --batches to go ` +
+      'on, or --fresh to start over'
+    );
+  }
+  if (opts.duration !== undefined && doneThroughMs + intervalMs > opts.duration) {
+    const endsAt = `--duration ends at ${opts.duration} ms of stream time`;
+    if (doneThroughMs === 0) {
+      return (
+        `${endsAt}, before the first batch at ${intervalMs} ms (a number without a unit is ms: 5 is 5 ms, 5s ` +
+        'is 5 seconds); give a --duration of at least the batch interval'
+      );
+    }
+    return (
+      `${atCheckpoint}, ${endsAt}, before the next batch at ${doneThroughMs + intervalMs} ms; give a longer ` +
+      '--duration to go on, or --fresh to start over'
+    );
+  }
+  return undefined;
 }
