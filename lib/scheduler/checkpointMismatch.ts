@@ -43,7 +43,7 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
         const carrier = stream.replaysByBatchTime ? carriedBy(graph, stream) : undefined;
         if (carrier === undefined) continue;
         return (
-          `whose ${named} was ${then}, where the job now makes it ${now}: ${carrier.origin ?? carrier.name} ` +
+          `whose ${named} ${settingsChange(then, now)}: ${carrier.origin ?? carrier.name} ` +
           'carries batches made under the old settings across the restart, and would meet those it reads again made ' +
           'under the new ones (set them back to resume)'
         );
@@ -91,6 +91,38 @@ function carriedBy(graph: DStreamGraph, input: InputDStream<unknown>): DStream<u
     }
   }
   return undefined;
+}
+
+/**
+ * How a generator's settings changed, naming only the fields that differ (`made its batches with ratePerSec 5000,
+ * where the job now gives ratePerSec 3000`): the whole of both, eight fields each, left the user to find the one
+ * edited. Settings that are not two JSON objects are given whole.
+ */
+function settingsChange(then: string, now: string): string {
+  const whole = `was ${then}, where the job now makes it ${now}`;
+  const [thenMaking, nowMaking] = [makingOf(then), makingOf(now)];
+  if (thenMaking === undefined || nowMaking === undefined) return whole;
+  const fields = [...new Set([...Object.keys(thenMaking), ...Object.keys(nowMaking)])].filter(
+    (field) => JSON.stringify(thenMaking[field]) !== JSON.stringify(nowMaking[field]),
+  );
+  if (fields.length === 0) return whole;
+  const list = (making: Record<string, unknown>) =>
+    fields.map((field) => `${field} ${JSON.stringify(making[field]) ?? 'unset'}`).join(', ');
+  return `made its batches with ${list(thenMaking)}, where the job now gives ${list(nowMaking)}`;
+}
+
+/** The settings object after ` making ` in a source's resume settings, or undefined when there is none. */
+function makingOf(settings: string): Record<string, unknown> | undefined {
+  const at = settings.indexOf(' making ');
+  if (at === -1) return undefined;
+  try {
+    const making: unknown = JSON.parse(settings.slice(at + ' making '.length));
+    return typeof making === 'object' && making !== null && !Array.isArray(making)
+      ? (making as Record<string, unknown>) // checked just above: a plain object
+      : undefined;
+  } catch {
+    return undefined; // not JSON: the settings are given whole
+  }
 }
 
 /** A source's resume settings without what a generator makes its batches from, which a position does not care for. */
