@@ -101,4 +101,21 @@ describe('a job file read from the command line', () => {
       },
     );
   });
+
+  it('is refused where it is not JSON with the line and column, not the character position alone', async () => {
+    await withJobFile(
+      // given a job written over lines, with a comma too many at the end of its third line
+      (text) =>
+        Buffer.from(
+          text.replace('{"name":"cafes",', '{\n  "name": "cafes",\n  "batchIntervalMs": 1000,,\n'),
+          'utf8',
+        ),
+      async (file) => {
+        // then the message says where, as an editor counts: line 3, at the second comma
+        await expect(jobSourceFromArgument(file)).rejects.toThrow(
+          /the job file is not valid JSON: .*\(line 3,? column 27\)/,
+        );
+      },
+    );
+  });
 });

@@ -37,7 +37,10 @@ export async function jobSourceFromArgument(
     document = JSON.parse(text);
   } catch (error) {
     throw new JobValidationError([
-      { path: '', message: `the job file is not valid JSON: ${(error as Error).message}` },
+      {
+        path: '',
+        message: `the job file is not valid JSON: ${withLineAndColumn((error as Error).message, text)}`,
+      },
     ]);
   }
   const baseDir = dirname(file.path);
@@ -47,4 +50,18 @@ export async function jobSourceFromArgument(
   const issues = [...duplicates, ...localJobIssues(document, baseDir, checks)];
   if (issues.length > 0) throw new JobValidationError(issues);
   return { kind: 'document', document, baseDir };
+}
+
+/**
+ * JSON.parse's message with the line and column of the character it stopped at: Node 20 gives the position alone
+ * (`… in JSON at position 412`), which in a job file of a hundred lines leaves the user counting characters. A
+ * message that has them already (Node 22's `(line 12 column 7)`) or has no position is kept as it is.
+ */
+function withLineAndColumn(message: string, text: string): string {
+  const match = /at position (\d+)(?! \(line)/.exec(message);
+  if (!match) return message;
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message} (line ${line}, column ${column})`;
 }
