@@ -17,7 +17,11 @@ export class MetricsJsonl implements StreamingListener {
       appendFileSync(path, '');
     } catch (error) {
       // A folder or a read-only file stopped the run after its first batch ran, with a bare EISDIR.
-      throw new SluiceError(`--metrics ${path}: cannot append to it: ${(error as Error).message}`);
+      // The remedy too: EISDIR or EACCES alone named the trouble, not what to give instead.
+      throw new SluiceError(
+        `--metrics ${path}: cannot append to it: ${(error as Error).message}; give --metrics the path of a file ` +
+          'this user may write, such as metrics.jsonl (it is created, with its folder, when missing)',
+      );
     }
   }
 

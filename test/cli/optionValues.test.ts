@@ -58,6 +58,8 @@ describe('flag values out of range', () => {
     // where the run completed its first batch and then stopped on a bare EISDIR
     expect(await main(['node', 'sluice', 'run', 'no-such-job.json', '--metrics', folder])).toBe(2);
     expect(stderr).toContain(`--metrics ${folder}: cannot append to it: EISDIR`);
+    // and says what to give instead
+    expect(stderr).toContain('give --metrics the path of a file this user may write, such as metrics.jsonl');
     expect(stderr).not.toContain('no-such-job.json');
   });
 
