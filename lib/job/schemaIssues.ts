@@ -67,6 +67,11 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
       const limit = Number(params.limit);
       return { path, message: `must list at least ${limit} item${limit === 1 ? '' : 's'}`, value: data };
     }
+    case 'minProperties': {
+      // Only `sources` has one: "must NOT have fewer than 1 properties" was the schema library's wording.
+      const limit = Number(params.limit);
+      return { path, message: `must name at least ${limit} entr${limit === 1 ? 'y' : 'ies'}`, value: data };
+    }
     case 'maximum':
       return { path, message: `must be at most ${params.limit}; ${LIMITS_HINT}`, value: data };
     case 'maxLength':

@@ -262,6 +262,13 @@ describe('validateJob reports, at the path of the field and with the value found
     expect(issueAt(issuesOf(doc), 'streams.words.ops').message).toBe('must list at least 1 item');
   });
 
+  it("a job with no source, in words rather than the schema library's", () => {
+    // given a job whose sources object is empty
+    const doc = minimalJob({ sources: {} });
+    // when it is validated, then the issue says how many it needs, not "must NOT have fewer than 1 properties"
+    expect(issueAt(issuesOf(doc), 'sources').message).toBe('must name at least 1 entry');
+  });
+
   it('a with naming an unknown stream, listing the names that exist', () => {
     // given a join with a stream that does not exist
     const doc = jobWithOps([
