@@ -73,6 +73,9 @@ function issueOf(error: ErrorObject, doc: unknown): JobIssue | undefined {
       return { path, message: `must name at least ${limit} entr${limit === 1 ? 'y' : 'ies'}`, value: data };
     }
     case 'maximum':
+      // A bound of 1 is a fraction's (speculation.quantile, deadLetters.maxShare): no job needs more than all of
+      // something, so the pointer to raising a limit would send the user looking for what cannot be.
+      if (Number(params.limit) === 1) return { path, message: 'must be at most 1 (a fraction)', value: data };
       return { path, message: `must be at most ${params.limit}; ${LIMITS_HINT}`, value: data };
     case 'maxLength':
       return {

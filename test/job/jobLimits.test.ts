@@ -208,6 +208,17 @@ describe('the schema bounds every number a user sets', () => {
     }
   });
 
+  it('refuses a fraction past 1 without pointing at the limits a job may raise', () => {
+    // given a speculation quantile and a dead-letter share above 1
+    const doc = minimalJob({ speculation: { quantile: 2 }, deadLetters: { maxShare: 1.5 } });
+    // when it is validated
+    const issues = issuesOf(doc);
+    // then each says the bound is a fraction's, with no pointer to raising it, which no job could
+    for (const path of ['speculation.quantile', 'deadLetters.maxShare']) {
+      expect(issueAt(issues, path).message).toBe('must be at most 1 (a fraction)');
+    }
+  });
+
   it('shows a number too large for JSON as the Infinity it became, and says why', () => {
     // given a document whose numbers JSON.parse reads as Infinity and -Infinity
     const doc = JSON.parse(
