@@ -43,6 +43,38 @@ describe('contextFromSource', () => {
     expect(stderr).toHaveBeenCalledWith(`${(error as Error).message}\n`);
   });
 
+  it('refuses a module that cannot be loaded as a job file, naming the line of its syntax error', async () => {
+    // given a TypeScript module with a syntax error on its third line
+    const path = join(dir, 'broken.ts');
+    await writeFile(
+      path,
+      'const a = 1;\nconst b = 2;\nexport default { options: {}, build: (ssc) => a + };\n',
+    );
+    // when it is loaded
+    const error = await refusal(path);
+    // then it is refused as a job file, its line in the sentence (it was esbuild's trace and exit code 1)
+    expect(error).toBeInstanceOf(JobFileError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^job ${path}: cannot be loaded: .*broken\\.ts:3:\\d+`, 's'),
+    );
+  });
+
+  it('refuses a job whose build throws as a job file, naming the error and its line in the module', async () => {
+    // given a module whose job throws an error of its own while it builds the graph, on the module's fourth line
+    const path = join(dir, 'throws.mjs');
+    await writeFile(
+      path,
+      'export default {\n  options: { batchIntervalMs: 1000 },\n  build() {\n    throw new Error("no such table");\n  },\n};\n',
+    );
+    // when its context is built
+    const error = await refusal(path);
+    // then the refusal names the error and where the module raised it
+    expect(error).toBeInstanceOf(JobFileError);
+    expect((error as Error).message).toBe(
+      `job ${path}: threw while building the job: Error: no such table (at ${path}:4:11)`,
+    );
+  });
+
   it('names the export asked for after #', async () => {
     // given a module whose default export is no job
     const path = join(dir, 'five.mjs');
