@@ -99,6 +99,18 @@ describe('the CLI batch line', () => {
     expect(line(0)).toMatch(/, 10 records in, 2 tasks, /);
   });
 
+  it('counts the failed attempts of its tasks, retried or not, beside the tasks that succeeded', () => {
+    // given a batch whose one task failed on its two attempts, and one whose two tasks succeeded, one on a retry
+    const failed = { ...info, records: 2, tasks: 0, taskAttempts: 2, deadLetters: 0, error: 'task 0 failed' };
+    const retried = { ...info, records: 2, tasks: 2, taskAttempts: 3, deadLetters: 0 };
+    // then their lines say so, and a batch without failures says nothing of attempts
+    expect(formatBatchLine(failed as BatchInfo)).toMatch(
+      /, 2 records in, 0 tasks, 2 failed attempts, .*; FAILED: /,
+    );
+    expect(formatBatchLine(retried as BatchInfo)).toMatch(/, 2 tasks, 1 failed attempt, /);
+    expect(line(0)).not.toMatch(/attempt/);
+  });
+
   it(`says the configuration is not stable once the total delay has grown ${UNSTABLE_AFTER} batches in a row`, () => {
     expect(line(UNSTABLE_AFTER - 1)).not.toMatch(/stable/);
     expect(line(UNSTABLE_AFTER)).toMatch(

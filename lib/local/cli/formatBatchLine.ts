@@ -12,9 +12,13 @@ export const UNSTABLE_AFTER = 10;
  */
 export function formatBatchLine(info: BatchInfo, growingFor = 0, batchIntervalMs = 1000): string {
   const s = (ms: number) => (ms / 1000).toFixed(3);
+  // `tasks` counts the tasks that succeeded: a failed batch said `0 tasks` beside its task's failure. The attempts
+  // that failed, retried or not, say what happened.
+  const failedAttempts = (info.taskAttempts ?? info.tasks) - info.tasks;
+  const failed = failedAttempts > 0 ? `, ${count(failedAttempts, 'failed attempt')}` : '';
   const base = `Batch ${batchLogLabel(info.batchTime, info.dueAtMs, batchIntervalMs)}: total delay ${s(info.totalDelayMs)} s (scheduling ${s(
     info.schedulingDelayMs,
-  )} s, processing ${s(info.processingTimeMs)} s), ${count(info.records, 'record')} in, ${count(info.tasks, 'task')}`;
+  )} s, processing ${s(info.processingTimeMs)} s), ${count(info.records, 'record')} in, ${count(info.tasks, 'task')}${failed}`;
   const dead = info.deadLetters > 0 ? `, ${count(info.deadLetters, 'dead letter')}` : '';
   // The cost report where the runtime makes one (on AWS); locally the store requests are what S3 would bill.
   const cost = info.cost
