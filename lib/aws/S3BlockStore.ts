@@ -6,7 +6,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { SluiceError } from '../errors';
+import { MissingBlockError, SluiceError } from '../errors';
 import type { BlockStore } from '../storage/BlockStore';
 import { attemptsOf, isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
 
@@ -119,7 +119,9 @@ export class S3BlockStore implements BlockStore {
         (s3) => s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) })),
         undefined,
         'read',
-      );
+      ).catch((error: unknown) => {
+        throw errorName(error) === 'NotFound' ? new MissingBlockError(key) : error;
+      });
       return new Uint8Array(0);
     }
     let bytes: Uint8Array;
@@ -140,6 +142,8 @@ export class S3BlockStore implements BlockStore {
     } catch (error) {
       // 416: the range starts at or past the end of the block.
       if (errorName(error) === 'InvalidRange') throw shortBlock(key, start, end, 0);
+      // A range is read of a block a plan named, which the store held when planned: gone, something deleted it.
+      if (errorName(error) === 'NoSuchKey') throw new MissingBlockError(key);
       throw error;
     }
     if (bytes.length !== end - start) throw shortBlock(key, start, end, bytes.length);

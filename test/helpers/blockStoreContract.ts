@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { MissingBlockError } from '../../lib/errors';
 import type { BlockStore } from '../../lib/storage/BlockStore';
 
 /**
@@ -60,6 +61,19 @@ export function blockStoreContract(makeStore: () => Promise<BlockStore>): void {
     await expect(store.getRange('blob', 8, 12)).rejects.toThrow();
     await expect(store.getRange('blob', 10, 11)).rejects.toThrow();
     await expect(store.getRange('missing', 0, 1)).rejects.toThrow();
+  });
+
+  it('given no block, when a range of it is read, then the read fails naming the block, in a sentence', async () => {
+    // (a plan named the block, which the store held when planned: something else deleted it)
+    const store = await makeStore();
+    for (const [start, end] of [
+      [0, 1],
+      [0, 0],
+    ] as const) {
+      const read = store.getRange('input/n1/4000/block', start, end);
+      await expect(read).rejects.toBeInstanceOf(MissingBlockError);
+      await expect(read).rejects.toThrow(/^block input\/n1\/4000\/block is missing from the store/);
+    }
   });
 
   it('given nested keys written out of order, when listed, then the keys under the prefix come sorted', async () => {
