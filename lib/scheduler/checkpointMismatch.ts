@@ -41,9 +41,10 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
         // restart: a generator made at 30/s what the batches before it had at 20/s, and an incremental window then
         // subtracted 30 records a batch where it had added 20, its count short of the truth for good.
         const carrier = stream.replaysByBatchTime ? carriedBy(graph, stream) : undefined;
-        if (carrier === undefined) continue;
+        const change = settingsChange(then, now);
+        if (carrier === undefined || change === undefined) continue;
         return (
-          `whose ${named} ${settingsChange(then, now)}: ${carrier.origin ?? carrier.name} ` +
+          `whose ${named} ${change}: ${carrier.origin ?? carrier.name} ` +
           'carries batches made under the old settings across the restart, and would meet those it reads again made ' +
           'under the new ones (set them back to resume)'
         );
@@ -95,17 +96,19 @@ function carriedBy(graph: DStreamGraph, input: InputDStream<unknown>): DStream<u
 
 /**
  * How a generator's settings changed, naming only the fields that differ (`made its batches with ratePerSec 5000,
- * where the job now gives ratePerSec 3000`): the whole of both, eight fields each, left the user to find the one
- * edited. Settings that are not two JSON objects are given whole.
+ * where the job now gives ratePerSec 3000`): the whole of both, up to six fields each, left the user to find the one
+ * edited. Settings that are not two JSON objects are given whole. Undefined when none of the fields the source now
+ * makes its records from differs: a checkpoint may record more (one written when a generator recorded all its
+ * options), and those its records do not depend on change nothing.
  */
-function settingsChange(then: string, now: string): string {
+function settingsChange(then: string, now: string): string | undefined {
   const whole = `was ${then}, where the job now makes it ${now}`;
   const [thenMaking, nowMaking] = [makingOf(then), makingOf(now)];
   if (thenMaking === undefined || nowMaking === undefined) return whole;
-  const fields = [...new Set([...Object.keys(thenMaking), ...Object.keys(nowMaking)])].filter(
+  const fields = Object.keys(nowMaking).filter(
     (field) => JSON.stringify(thenMaking[field]) !== JSON.stringify(nowMaking[field]),
   );
-  if (fields.length === 0) return whole;
+  if (fields.length === 0) return undefined;
   const list = (making: Record<string, unknown>) =>
     fields.map((field) => `${field} ${JSON.stringify(making[field]) ?? 'unset'}`).join(', ');
   return `made its batches with ${list(thenMaking)}, where the job now gives ${list(nowMaking)}`;

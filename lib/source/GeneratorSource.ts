@@ -131,9 +131,14 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
     return this.generate(index);
   }
 
-  /** Its options as JSON: each batch's records follow from them and its time (see `Source.replaySpec`). */
+  /**
+   * The options each batch's records follow from, with its time, as JSON (see `Source.replaySpec`): only those its
+   * kind reads, so that a setting its records never depend on (`users` of a `kv` generator) refuses no resume.
+   */
   get replaySpec(): string {
-    return JSON.stringify(this.options);
+    const { kind, ratePerSec, seed, users, hashtags, keys, lineBytes, poolRecords } = this.options;
+    const ofKind = kind === 'tweets' ? { users, hashtags } : kind === 'kv' ? { keys } : { lineBytes };
+    return JSON.stringify({ kind, ratePerSec, seed, ...ofKind, poolRecords });
   }
 
   /** The JSON that rebuilds this generator in a task (see `DirectSource`). */
