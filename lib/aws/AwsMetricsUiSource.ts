@@ -206,7 +206,11 @@ function isInputStream(i: unknown): i is InputStreamName {
     typeof stream.name === 'string' &&
     (stream.state === undefined || stream.state === 'connected' || stream.state === 'retrying') &&
     (stream.lastError === undefined ||
-      (Number.isFinite(stream.lastError.atMs) && typeof stream.lastError.message === 'string'))
+      // null too is refused here, not read through: a malformed file is named, never a TypeError
+      (typeof stream.lastError === 'object' &&
+        stream.lastError !== null &&
+        Number.isFinite(stream.lastError.atMs) &&
+        typeof stream.lastError.message === 'string'))
   );
 }
 

@@ -131,6 +131,14 @@ describe('the Streaming UI of a job on AWS, its input streams', () => {
     expect((await read([connected])).summary.unreadable).toEqual([
       "jobs/moods/active.json is not the coordinator's active batches: none is shown",
     ]);
+    // and so is one whose stream has a null error, where the summary failed with a TypeError
+    await writeFile(
+      join(dir, 'jobs/moods/active.json'),
+      JSON.stringify({ ...snapshot, inputs: [{ id: 'n1', name: 'lines', lastError: null }] }),
+    );
+    expect((await read([connected])).summary.unreadable).toEqual([
+      "jobs/moods/active.json is not the coordinator's active batches: none is shown",
+    ]);
   });
 
   it("take a Kinesis stream's latest error from the report of a task whose read was throttled", async () => {
