@@ -2,10 +2,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * Tests that need an emulator (LocalStack, ministack), the development Lambda host, a browser or an install of the
- * packed package: the `integration` project. The pure tests of the serverless runtime's pieces (cost, metric lines, the GetRecords page read, the start's source checks over stub clients and the Lambda client's timeouts) stay in `unit`.
+ * packed package: the `integration` project. The pure tests of the serverless runtime's pieces (cost, metric lines, the GetRecords page read, the start's source and static file checks over stub clients and the Lambda client's timeouts) stay in `unit`.
  */
 const integration = [
-  'test/aws/**/!(batchCost|emfMetrics|getRecordsPage|lambdaClient|sourceChecks).test.ts',
+  'test/aws/**/!(batchCost|emfMetrics|getRecordsPage|lambdaClient|sourceChecks|staticFileChecks).test.ts',
   'test/infra/deploy*.test.ts',
   'test/ui/awsUi.test.ts',
   'test/ui/*.browser.test.ts',

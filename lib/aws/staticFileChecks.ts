@@ -1,5 +1,5 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { JobIssue } from '../errors';
+import { errorText, type JobIssue } from '../errors';
 import { isTransientAwsError, withRetries } from './awsClients';
 import { errorName } from './kinesisCalls';
 import { CHECK_RETRIES } from './sourceChecks';
@@ -32,8 +32,17 @@ export async function unreadableStaticFiles(
 }
 
 async function objectProblem(url: string, s3: S3Client): Promise<string | undefined> {
-  const { hostname: bucket, pathname } = new URL(url);
-  const key = decodeURIComponent(pathname.slice(1));
+  let bucket: string;
+  let key: string;
+  try {
+    // As the tasks read it (`readStaticFile`): a path they cannot parse either (`100%.txt`) is the job's issue, at
+    // its path, not an error that fails the start with no path.
+    const { hostname, pathname } = new URL(url);
+    bucket = hostname;
+    key = decodeURIComponent(pathname.slice(1));
+  } catch (error) {
+    return `${url} is not an S3 address a task can read (${errorText(error)}): name the object by its key, and write a % in it as %25`;
+  }
   try {
     await withRetries(() => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })), {
       retries: CHECK_RETRIES,
