@@ -230,8 +230,9 @@ export class BatchDriver {
         await fenced.put(deadLetterKey(batchTime), letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
       },
       // The objects of batches the restore runs again: what the coordinator that died wrote for them is the
-      // rerun's to write, or to leave unwritten (see `discardDeadLetters`).
-      discardDeadLetters: (batchTimes) => fenced.deleteKeys(batchTimes.map(deadLetterKey)),
+      // rerun's to write, or to leave unwritten (see `discardDeadLetters`). After one ownership check, as a
+      // successor that took the job over meanwhile writes them again for its own rerun.
+      discardDeadLetters: (batchTimes) => fenced.deleteLeftovers(batchTimes.map(deadLetterKey)),
     });
     // Waking from sleep: the clock goes back to where the sleeping job's had it, so the batches slept through are
     // due at once and run back to back as empty batches (see `wakePlan` for why they run).

@@ -61,7 +61,8 @@ const ORPHAN_ATTEMPTS = 5;
  *   What no check can cover are keys a successor writes again under the same name after its claim, since the
  *   coordinator may freeze between the check and the delete: an orphan input block, which both replace (see
  *   `putInputBlock`); the dead letters of the batches the checkpoint left pending, which the restore deletes
- *   unchecked (`discardDeadLetters` in `BatchDriver`) and a successor writes again as it reruns those batches;
+ *   after one check (`discardDeadLetters` in `BatchDriver`, through {@link deleteLeftovers}) and a successor
+ *   writes again as it reruns those batches;
  *   and the blocks of a dataset the checkpoint names but the restore found incomplete (only
  *   after blocks were deleted by hand), which the restore deletes by the listing it made, unchecked, and which a
  *   successor may compute again. No rule without a conditional delete closes that window (and S3's conditions

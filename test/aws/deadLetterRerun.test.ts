@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Client } from '../../lib/aws/awsClients';
-import { untilLeaseExpired } from '../helpers/frozenCoordinators';
+import { untilFrozen, untilLeaseExpired } from '../helpers/frozenCoordinators';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 import { uniqueName } from './localstack';
 
@@ -19,6 +19,9 @@ import { uniqueName } from './localstack';
  * coordinator, so batch 2000 computes the dataset first and writes its letter, and the coordinator dies before
  * batch 2000's checkpoint; in its successor it holds batch 2000's tasks until batch 1000 completed, so batch 1000
  * writes it. Without the removal the letter is in both objects.
+ *
+ * The removal is a delete a coordinator decides at its restore; one that froze there and woke after a successor
+ * reran the batch deleted the successor's letters, unless it first checks it still owns the job.
  */
 
 const bucket = uniqueName('letters-rerun');
@@ -76,6 +79,15 @@ beforeAll(async () => {
       'crash-checkpoint-2000': {
         module: 'functions/coordinator.ts',
         env: { SLUICE_CRASH_AT: 'checkpoint:2000' },
+      },
+      'crash-checkpoint-1000': {
+        module: 'functions/coordinator.ts',
+        env: { SLUICE_CRASH_AT: 'checkpoint:1000' },
+      },
+      // Stops itself (SIGSTOP) in its restore, as it is about to delete the letters of the batches it runs again.
+      'frozen-in-restore': {
+        module: 'test/aws/fixtures/pausingCoordinator.ts',
+        env: { SLUICE_TEST_PAUSE_AT: 'restoreCheck' },
       },
     },
     workerEnv: { SLUICE_TEST_GATE_DIR: gates },
@@ -156,6 +168,37 @@ describe('a batch whose letters another batch wrote before the coordinator died'
       second.open();
     }
     // then the bad line is one letter, batch 1000's, which computed the list first in the rerun
+    expect(await lettersOf(name)).toEqual([{ object: '1000.jsonl', record: BAD_LINE }]);
+  }, 90_000);
+});
+
+describe('a coordinator frozen in its restore, woken after its successor reran the batches', () => {
+  it('deletes none of the letters its successor wrote', async () => {
+    // given a coordinator that died after batch 1000 wrote the user list's bad line, before its checkpoint
+    const name = `restore-${bucket.slice(-6)}`;
+    await expect(
+      serverless.invoke('crash-checkpoint-1000', {
+        action: 'start',
+        job: jobDocument(name),
+        batches: BATCHES,
+      }),
+    ).rejects.toThrow(/Runtime exited with error: signal: killed/);
+    expect(await lettersOf(name)).toEqual([{ object: '1000.jsonl', record: BAD_LINE }]);
+    // and the next one, frozen in its restore as it was about to delete that object (batch 1000 runs again)
+    await untilLeaseExpired(serverless, name);
+    const frozen = serverless.invoke('frozen-in-restore', { action: 'tick', job: name });
+    await untilFrozen(serverless, 'frozen-in-restore');
+    // and a successor that took the job over from it, reran batch 1000 and ran the job to its end
+    await untilLeaseExpired(serverless, name);
+    const answer = await serverless.invoke('coordinator', { action: 'tick', job: name });
+    expect(answer.driven, JSON.stringify(answer)).toEqual([
+      expect.objectContaining({ ok: true, lastBatch: BATCHES * 1000 }),
+    ]);
+    expect(await lettersOf(name)).toEqual([{ object: '1000.jsonl', record: BAD_LINE }]);
+    // when the frozen one wakes
+    process.kill(serverless.host.pidOf('frozen-in-restore')!, 'SIGCONT');
+    await frozen.catch(() => {});
+    // then the successor's letter is still there: the frozen one found it had lost the job before deleting it
     expect(await lettersOf(name)).toEqual([{ object: '1000.jsonl', record: BAD_LINE }]);
   }, 90_000);
 });
