@@ -71,6 +71,8 @@ const ORPHAN_ATTEMPTS = 5;
 export class FencedStore implements BlockStore {
   /** The ETag of the checkpoint as this coordinator last wrote (or claimed) it; undefined: there is none yet. */
   private checkpointEtag: string | undefined;
+  /** This coordinator's checkpoint write in flight, if any (they are chained: one at a time). */
+  private checkpointWrite: Promise<void> | undefined;
   private fencedBecause: string | undefined;
   /** Objects written and deleted through this store. */
   private readonly outputs: OutputsGuard;
@@ -129,7 +131,11 @@ export class FencedStore implements BlockStore {
   /** Throws {@link FencedError} unless the checkpoint is still the one this coordinator last wrote. */
   async checkOwner(): Promise<void> {
     if (this.fencedBecause) throw this.error();
-    if ((await this.etagOfCheckpoint()) !== this.checkpointEtag) {
+    const etag = await this.etagOfCheckpoint();
+    // The checkpoint read may be this coordinator's own newer one, which S3 stored before its answer, and the ETag
+    // in it, came back (an output's check while a batch's checkpoint is written): that write's answer tells.
+    if (etag !== this.checkpointEtag && this.checkpointWrite) await this.checkpointWrite.catch(() => {});
+    if (etag !== this.checkpointEtag) {
       this.fence('another coordinator rewrote the metadata checkpoint');
       throw this.error();
     }
@@ -137,7 +143,15 @@ export class FencedStore implements BlockStore {
 
   async put(key: string, bytes: Uint8Array | string): Promise<void> {
     if (this.fencedBecause) throw this.error();
-    if (key === METADATA_KEY) return this.putCheckpoint(bytes);
+    if (key === METADATA_KEY) {
+      const write = this.putCheckpoint(bytes);
+      this.checkpointWrite = write;
+      try {
+        return await write;
+      } finally {
+        if (this.checkpointWrite === write) this.checkpointWrite = undefined;
+      }
+    }
     if (key.startsWith('input/')) return this.putInputBlock(key, bytes);
     return this.store.put(key, bytes);
   }

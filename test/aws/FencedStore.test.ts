@@ -5,6 +5,7 @@ import { FencedError, FencedStore } from '../../lib/aws/FencedStore';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { S3Lease } from '../../lib/aws/S3Lease';
 import { METADATA_KEY } from '../../lib/scheduler/CheckpointData';
+import { until } from '../helpers/until';
 import { uniqueName } from './localstack';
 
 // Against the LocalStack of test/aws/globalSetup.ts: S3's conditional writes are what fences a stale coordinator.
@@ -12,9 +13,9 @@ const bucket = uniqueName('fence');
 let job = 0;
 
 /** A fresh job's store and outputs, and a coordinator of `epoch` over them. */
-function stores() {
+function stores(client = s3Client()) {
   job++;
-  const store = new S3BlockStore({ client: s3Client(), bucket, prefix: `jobs/j${job}/store/` });
+  const store = new S3BlockStore({ client, bucket, prefix: `jobs/j${job}/store/` });
   const outputs = new S3BlockStore({ client: s3Client(), bucket, prefix: `outputs/j${job}/` });
   return { store, outputs, coordinator: (epoch: number) => new FencedStore(store, outputs, epoch) };
 }
@@ -157,7 +158,65 @@ describe('FencedStore', () => {
     await expect(stale.outputStore.put('w-3000.txt/_SUCCESS', '')).rejects.toThrow(FencedError);
     expect(await outputs.list('w-3000')).toEqual(['w-3000.txt/part-00000']);
   });
+
+  it('given its own checkpoint stored and not yet answered, when the coordinator checks ownership, then it owns', async () => {
+    // given a coordinator whose next checkpoint S3 has stored, its answer (and the new ETag) held back
+    const held = heldCheckpointAnswers();
+    const { store, coordinator } = stores(held.client);
+    const owner = coordinator(1);
+    await owner.claim();
+    await owner.put(METADATA_KEY, checkpoint(1000));
+    const before = (await store.getWithEtag(METADATA_KEY))?.etag;
+    held.hold();
+    const writing = owner.put(METADATA_KEY, checkpoint(2000));
+    await until(
+      'S3 to store the checkpoint',
+      async () => (await store.getWithEtag(METADATA_KEY))?.etag !== before,
+      10_000,
+      20,
+    );
+    // when it checks it still owns the job (an output's delete, meanwhile), and the answer comes once it read
+    const reads = held.checkpointReads();
+    const checked = owner.checkOwner();
+    await until('the check to read the checkpoint', () => held.checkpointReads() > reads, 10_000, 20);
+    held.release();
+    // then it does: the checkpoint it read was its own (it fenced itself: it stopped the job for nothing)
+    await expect(checked).resolves.toBeUndefined();
+    await writing;
+    await expect(owner.put('persist/x/0', 'on')).resolves.toBeUndefined();
+  });
 });
+
+/**
+ * An S3 client whose answers to metadata checkpoint writes wait, once `hold` is called, until `release`; it counts
+ * the reads of the checkpoint answered.
+ */
+function heldCheckpointAnswers() {
+  const client = s3Client();
+  let gate: Promise<void> | undefined;
+  let open = () => {};
+  let reads = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (!String((args.input as { Key?: string }).Key).endsWith(METADATA_KEY)) return result;
+      if (context.commandName === 'GetObjectCommand') reads++;
+      if (context.commandName === 'PutObjectCommand' && gate) await gate;
+      return result;
+    },
+    { step: 'initialize', name: 'holdCheckpointAnswers' },
+  );
+  return {
+    client,
+    checkpointReads: () => reads,
+    hold: () => {
+      gate = new Promise((resolve) => {
+        open = resolve;
+      });
+    },
+    release: () => open(),
+  };
+}
 
 describe('S3Lease epochs', () => {
   it('given a lease, when it is taken over after expiring and then broken, then each holder has the next epoch and the old ones cannot renew', async () => {
