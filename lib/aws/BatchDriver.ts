@@ -252,7 +252,8 @@ export class BatchDriver {
     const scheduler = new JobScheduler(ssc, clock, { name, document: doc });
     const completed: BatchInfo[] = [];
     // The last batches' metrics, read once: this invocation adds its batches and rewrites them for status events.
-    const kept = await this.records.keptMetrics(name);
+    const { batches: kept, damaged } = await this.records.keptMetrics(name);
+    if (damaged) log.warn(`Job ${name}: ${damaged}`, { error: damaged });
     // The batches generated and not completed, written beside the kept metrics for the Streaming UI.
     const active = new ActiveBatches();
     const metrics = new JobMetricsWriter(

@@ -270,7 +270,7 @@ export class ControlPlane {
   async status(name: string, last: number): Promise<Record<string, unknown>> {
     const control = await this.records.control(name);
     if (!control) return { ok: false, error: `job: no job named ${JSON.stringify(name)}` };
-    const metrics = await this.records.keptMetrics(name);
+    const { batches: metrics, damaged } = await this.records.keptMetrics(name);
     const checkpoint = await readCheckpoint(this.records.jobStore(name), {
       file: `s3://${this.records.bucket}/${jobStorePrefix(name)}${METADATA_KEY}`,
     });
@@ -291,6 +291,7 @@ export class ControlPlane {
       batches: metrics.slice(-last),
       // What the batches reported cost, together (each batch's own is in its `cost`).
       cost: costOf(metrics.slice(-last)),
+      ...(damaged ? { metricsError: damaged } : {}),
     };
   }
 }

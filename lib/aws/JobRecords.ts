@@ -15,6 +15,13 @@ export interface JobControl {
   readonly updatedAt: string;
 }
 
+/** A job's kept batch metrics, and why they read as none when `metrics.json` is damaged. */
+export interface KeptMetrics {
+  readonly batches: BatchInfo[];
+  /** A sentence naming the damaged object and what becomes of it; absent when it is sound or absent. */
+  readonly damaged?: string;
+}
+
 /** Batches kept in `metrics.json` for status events and the Streaming UI: Spark's UI keeps 1,000 too. */
 const METRICS_KEPT = 1000;
 /**
@@ -80,9 +87,25 @@ export class JobRecords {
     return this.parse(key, await this.text(key)) as Record<string, unknown>;
   }
 
-  /** The last {@link METRICS_KEPT} batches' metrics, oldest first. */
-  async keptMetrics(name: string): Promise<BatchInfo[]> {
-    return JSON.parse((await this.maybeText(`jobs/${name}/metrics.json`)) ?? '[]') as BatchInfo[];
+  /**
+   * The last {@link METRICS_KEPT} batches' metrics, oldest first. A `metrics.json` that is not the list Sluice
+   * writes reads as no batch, with `damaged` saying so: it is a report of batches the checkpoint already holds, so
+   * the coordinator writes it anew at its next batch, where throwing stopped the job and its `status` over a report.
+   */
+  async keptMetrics(name: string): Promise<KeptMetrics> {
+    const key = `jobs/${name}/metrics.json`;
+    const text = await this.maybeText(key);
+    if (text === undefined) return { batches: [] };
+    try {
+      const batches = JSON.parse(text) as unknown;
+      if (Array.isArray(batches) && batches.every(isBatchInfo)) return { batches };
+    } catch {
+      // reported below
+    }
+    return {
+      batches: [],
+      damaged: `s3://${this.bucket}/${key} is damaged (it is not the list of batches Sluice writes; it starts ${JSON.stringify(text.slice(0, 40))}): the metrics of the batches before are lost, the job's checkpoint and outputs are not; the coordinator writes it anew at the next batch the job completes`,
+    };
   }
 
   async runningJobs(): Promise<string[]> {
@@ -121,6 +144,13 @@ export class JobRecords {
     const bytes = await this.root.get(key);
     return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
   }
+}
+
+/** Whether a kept entry has the shape every reader of the metrics relies on: an object with its batch time. */
+function isBatchInfo(value: unknown): value is BatchInfo {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Partial<BatchInfo>).batchTime === 'number'
+  );
 }
 
 /**

@@ -397,6 +397,40 @@ describe('the coordinator at the edge', () => {
     );
   });
 
+  it('answers status with a damaged metrics.json, saying the metrics are lost and written anew, and drives on', async () => {
+    // given two stopped jobs whose metrics.json something else overwrote: cut short, and not a list
+    const root = new S3BlockStore({ client: s3Client(), bucket });
+    for (const [job, text] of [
+      ['cut-metrics', '[{"batchTi'],
+      ['object-metrics', '{}'],
+    ] as const) {
+      await root.put(`jobs/${job}/control.json`, JSON.stringify({ state: 'stopped', updatedAt: '' }));
+      await root.put(`jobs/${job}/metrics.json`, text);
+      // when its status is asked
+      const status = await controlFunction().handle({ action: 'status', job }, 0);
+      // then the job's state is answered with no batch and a sentence naming the object, where it threw a
+      // SyntaxError (or "metrics.slice is not a function") out of the handler
+      expect(status).toMatchObject({ ok: true, job, state: 'stopped', batches: [] });
+      expect(status.metricsError).toMatch(
+        new RegExp(`^s3://${bucket}/jobs/${job}/metrics.json is damaged .*writes it anew at the next batch`),
+      );
+    }
+    // and when the job is started again for a batch, the coordinator drives it and writes the metrics anew
+    const coordinator = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },
+      clients,
+    );
+    // (one partition: the batch runs in the coordinator, with no worker function)
+    const doc = { ...job({ type: 'queue', batches: [['a']] }), name: 'cut-metrics', defaultPartitions: 1 };
+    const started = await coordinator.handle({ action: 'start', job: doc, batches: 1 }, 10_000);
+    expect(started).toMatchObject({
+      ok: true,
+    });
+    const status = await controlFunction().handle({ action: 'status', job: 'cut-metrics' }, 0);
+    expect(status).toMatchObject({ ok: true, batches: [{ batchTime: expect.any(Number) }] });
+    expect(status.metricsError).toBeUndefined();
+  });
+
   it('drives until a margin before the timeout: a fifth of the time left, from 1 s to 30 s', () => {
     expect(drivingBudgetMs(300_000)).toBe(270_000);
     expect(drivingBudgetMs(10_000)).toBe(8000);
