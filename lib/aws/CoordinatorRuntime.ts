@@ -176,6 +176,10 @@ export class CoordinatorRuntime {
       case 'status':
         return this.controlPlane.status(parsed.job, parsed.last);
       case 'tick':
+        // A tick naming a job with no records is a typo, or a job deleted from the bucket: said so, where it answered
+        // ok (the coordinator's state "unknown", the control function's "forwarded") and nothing ran.
+        if (parsed.job !== undefined && !(await this.controlPlane.exists(parsed.job)))
+          return noSuchJob(parsed.job);
         if (!this.driver) return this.controlPlane.forwardTick(parsed.job);
         return this.driver.tick(parsed.job, budgetMs, log);
     }

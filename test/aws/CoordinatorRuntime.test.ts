@@ -431,6 +431,22 @@ describe('the coordinator at the edge', () => {
     expect(status.metricsError).toBeUndefined();
   });
 
+  it('answers a tick naming a job that has no records as status does, on both functions', async () => {
+    // given no job named "gone" (never started, or deleted from the bucket)
+    const coordinator = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },
+      clients,
+    );
+    // when a tick names it, then both say there is no such job, where the coordinator answered ok with the state
+    // "unknown" and the control function forwarded it
+    for (const runtime of [coordinator, controlFunction()]) {
+      expect(await runtime.handle({ action: 'tick', job: 'gone' }, 0)).toEqual({
+        ok: false,
+        error: 'job: no job named "gone"',
+      });
+    }
+  });
+
   it('drives until a margin before the timeout: a fifth of the time left, from 1 s to 30 s', () => {
     expect(drivingBudgetMs(300_000)).toBe(270_000);
     expect(drivingBudgetMs(10_000)).toBe(8000);
