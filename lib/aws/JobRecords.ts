@@ -136,7 +136,11 @@ export class JobRecords {
 
   private async text(key: string): Promise<string> {
     const text = await this.maybeText(key);
-    if (text === undefined) throw new Error(`s3://${this.bucket}/${key} is missing`);
+    if (text === undefined) {
+      throw new Error(
+        `s3://${this.bucket}/${key} is missing (something deleted it): start the job again with its document ({"action": "start", "job": {…}}) to resume it from its checkpoint, or stop it`,
+      );
+    }
     return text;
   }
 

@@ -447,6 +447,32 @@ describe('the coordinator at the edge', () => {
     }
   });
 
+  it("reports a running job whose document was deleted with what to do, in the tick's answer", async () => {
+    // given a running job whose job.json was deleted from the bucket
+    const root = new S3BlockStore({ client: s3Client(), bucket });
+    await root.put('jobs/no-document/control.json', JSON.stringify({ state: 'running', updatedAt: '' }));
+    const coordinator = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },
+      clients,
+    );
+    // when the tick drives it
+    const tick = (await coordinator.handle({ action: 'tick', job: 'no-document' }, 0)) as {
+      driven: { error?: string }[];
+    };
+    // then its answer names the object and says how to go on, where it only said the object was missing
+    expect(tick.driven).toEqual([
+      {
+        ok: false,
+        job: 'no-document',
+        error: expect.stringMatching(
+          new RegExp(
+            `^s3://${bucket}/jobs/no-document/job.json is missing .*start the job again with its document`,
+          ),
+        ),
+      },
+    ]);
+  });
+
   it('drives until a margin before the timeout: a fifth of the time left, from 1 s to 30 s', () => {
     expect(drivingBudgetMs(300_000)).toBe(270_000);
     expect(drivingBudgetMs(10_000)).toBe(8000);
