@@ -137,7 +137,20 @@ export class ControlPlane {
 
   async stop(name: string): Promise<Record<string, unknown>> {
     await this.records.putControl(name, { state: 'stopped', updatedAt: new Date().toISOString() });
-    return { ok: true, job: name, state: 'stopped' };
+    return { ok: true, job: name, ...(await this.stoppedState(name)) };
+  }
+
+  /**
+   * A stopped job's state: `stopping` while a coordinator still holds its lease. A stop is recorded at once, but
+   * the coordinator reads it only when it renews its lease, and finishes the batch it runs: answered `stopped`
+   * then, a reset sent at once raced that batch, which went on writing outputs and metrics after it.
+   */
+  private async stoppedState(name: string): Promise<Record<string, unknown>> {
+    if (!(await S3Lease.isHeld(this.records.root, `jobs/${name}/lease.json`))) return { state: 'stopped' };
+    return {
+      state: 'stopping',
+      note: 'a coordinator is finishing the batch it runs: send status until it says "stopped" before a reset',
+    };
   }
 
   /** A control front end's tick: the coordinator runs it, with its concurrency of 1. */
@@ -278,7 +291,7 @@ export class ControlPlane {
     return {
       ok: true,
       job: name,
-      state: control.state,
+      ...(control.state === 'stopped' ? await this.stoppedState(name) : { state: control.state }),
       // A running job with no new input sleeps: no Lambda runs until the tick finds records.
       ...(control.asleep ? { asleep: true, asleepAfterBatch: control.asleep.lastBatch } : {}),
       lastCompletedBatch: checkpoint?.lastCompletedBatch ?? 0,

@@ -61,6 +61,13 @@ export class S3Lease {
     return (await lease.write(current?.etag)) ? lease : undefined;
   }
 
+  /** Whether a live holder has the lease now: one that has not released it and whose time-to-live has not run out. */
+  static async isHeld(store: ConditionalStore, key: string): Promise<boolean> {
+    const current = await store.getWithEtag(key);
+    const held = current ? parseLease(current.bytes) : undefined;
+    return held !== undefined && held.owner !== '' && held.expiresAtMs > Date.now();
+  }
+
   /**
    * Ends whatever lease a job has, live or not, and moves the epoch on: the holder's next renewal fails. For a
    * reset; true when written (false: the lease changed in between, try again).
