@@ -350,6 +350,8 @@ export class BatchDriver {
     // largest fixed cost after the checkpoint. Renewals are chained and awaited before the release: a renewal
     // landing after it would hold the lease against the hand-over.
     let renewals = Promise.resolve();
+    const version = jobVersion(doc);
+    const isOtherVersion = (recorded: string | undefined) => recorded !== undefined && recorded !== version;
     ssc.addListener({
       onBatchCompleted: () => {
         renewals = renewals
@@ -360,7 +362,11 @@ export class BatchDriver {
               fenced.fence('its lease was taken over');
               scheduler.stop();
             }
-            if ((await this.records.control(name))?.state !== 'running') scheduler.stop();
+            // A stop, or a start with another document: the hand-over below builds the new one. Driven on, the old
+            // graph ignored the change until this invocation's end, and a worker that read the new document refused
+            // the old graph's tasks.
+            const current = await this.records.control(name);
+            if (current?.state !== 'running' || isOtherVersion(current.documentVersion)) scheduler.stop();
           })
           // A failed renewal request is retried at the next batch; the lease outlives a few batches.
           .catch((failure: unknown) =>

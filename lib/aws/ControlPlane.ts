@@ -16,6 +16,7 @@ import type { CoordinatorClients } from './CoordinatorRuntime';
 import type { CoordinatorEvent } from './coordinatorEvents';
 import { ENV } from './deploymentContract';
 import type { JobRecords } from './JobRecords';
+import { jobVersion } from './jobVersion';
 import { resumeMismatch } from './resumeMismatch';
 import { S3Lease } from './S3Lease';
 import { type SourceTarget, unreachableSources } from './sourceChecks';
@@ -117,6 +118,7 @@ export class ControlPlane {
     await this.records.putControl(name, {
       state: 'running',
       ...(batches ? { maxBatches: batches } : {}),
+      documentVersion: jobVersion(doc),
       ...(before?.asleep ? { asleep: before.asleep } : {}),
       ...(before?.emptyThrough ? { emptyThrough: before.emptyThrough } : {}),
       updatedAt: new Date().toISOString(),

@@ -12,6 +12,11 @@ export interface JobControl {
   readonly asleep?: SleepMark;
   /** Batches at or before this batch time were slept through: they read no input, even when run again. */
   readonly emptyThrough?: number;
+  /**
+   * The `jobVersion` of the document the last start recorded: a coordinator driving another version hands
+   * over to one that builds this one. Absent in records written before it was kept.
+   */
+  readonly documentVersion?: string;
   readonly updatedAt: string;
 }
 
