@@ -136,9 +136,17 @@ describe('the CDK stack on LocalStack without its functions', () => {
         },
         180_000,
       );
-      expect(await lambda.invoke('control', { action: 'stop', job: 'session-counts' })).toMatchObject({
-        state: 'stopped',
-      });
+      // stopping while the coordinator finishes its batch, stopped once it let go of the job
+      const stopped = await lambda.invoke('control', { action: 'stop', job: 'session-counts' });
+      expect(['stopping', 'stopped']).toContain(stopped.state);
+      await until(
+        'the job to stop',
+        async () =>
+          (await lambda.invoke('control', { action: 'status', job: 'session-counts' })).state === 'stopped'
+            ? true
+            : undefined,
+        60_000,
+      );
     }, 300_000);
   });
 

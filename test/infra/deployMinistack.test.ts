@@ -243,15 +243,15 @@ describe('the CDK stack deployed on ministack', () => {
     );
     expect(fromCoordinator).toMatchObject({ ok: true, job: 'hashtag-counts', state: 'running' });
 
-    // when stop.json (and the same event for the other two jobs) is sent, then every job stops
+    // when stop.json (and the same event for the other two jobs) is sent, then every job stops: `stopping` while
+    // its coordinator still holds the lease and finishes its batch, `stopped` once it let go
     const stop = events('stop');
     for (const job of ['hashtag-counts', 'session-counts', 'spam-filter']) {
-      expect(await deployment.invoke(ControlFunctionName, { ...stop, job })).toMatchObject({
-        ok: true,
-        state: 'stopped',
-      });
+      const answer = await deployment.invoke(ControlFunctionName, { ...stop, job });
+      expect(answer).toMatchObject({ ok: true });
+      expect(['stopping', 'stopped']).toContain(answer.state);
     }
-    // and once each job's coordinator has let go of its lease, nothing drives it any more
+    // and once each job's coordinator has let go of its lease, nothing drives it any more, and status says so
     for (const job of ['hashtag-counts', 'session-counts', 'spam-filter']) {
       await until(
         `${job}'s coordinator to release its lease`,
@@ -261,6 +261,10 @@ describe('the CDK stack deployed on ministack', () => {
             : undefined,
         120_000,
       );
+      expect(await deployment.invoke(ControlFunctionName, { ...events('status'), job })).toMatchObject({
+        ok: true,
+        state: 'stopped',
+      });
     }
     // then every batch's output was written once, and the spam filter's counts still add up exactly
     const after = await deployment.jsonlBatches('spam-filter/counts');
