@@ -39,6 +39,7 @@ import { jobVersion } from './jobVersion';
 import type { KinesisSource } from './KinesisSource';
 import { LambdaTaskRunner } from './LambdaTaskRunner';
 import { logRetries } from './logRetries';
+import { PromiseCache } from './PromiseCache';
 import { resumeMismatch } from './resumeMismatch';
 import { S3BlockStore } from './S3BlockStore';
 import { S3Lease } from './S3Lease';
@@ -69,16 +70,8 @@ export class BatchDriver {
     // input here when it computes it, as local mode's driver does: without the readers it failed on AWS (`no reader
     // for input read directly from "s3"`) where it ran locally. Its reports reach the inbox as a worker's answer's
     // do (see `inCoordinator` in `drive`).
-    const reportStores = new Map<string, Promise<BlockStore>>();
-    registerAwsDirectReaders((url) => {
-      let store = reportStores.get(url);
-      if (!store) {
-        store = openBlockStore(url).then(collectReports);
-        reportStores.set(url, store);
-        store.catch(() => reportStores.delete(url));
-      }
-      return store;
-    });
+    const reportStores = new PromiseCache<BlockStore>();
+    registerAwsDirectReaders((url) => reportStores.get(url, () => openBlockStore(url).then(collectReports)));
   }
 
   /** The scheduled tick: drives the job named, or every running job, sharing the budget. */

@@ -15,6 +15,7 @@ import { registerAwsDirectReaders } from './awsDirectReaders';
 import { STATIC_PREFIX } from './bucketLayout';
 import { ENV } from './deploymentContract';
 import { jobVersion } from './jobVersion';
+import { PromiseCache } from './PromiseCache';
 import { collectReports, withCollectedReports } from './TaskReports';
 import { logTaskRetries, withTaskLog } from './taskLog';
 import { parseWorkerEvent, type WorkerJobRef } from './workerEvents';
@@ -64,8 +65,8 @@ const MAX_CACHED_JOBS = 8;
  * export const handler = (event: unknown) => runtime.handle(event);
  */
 export class WorkerRuntime {
-  private readonly stores = new Map<string, Promise<BlockStore>>();
-  private readonly executors = new Map<string, Promise<TaskExecutor>>();
+  private readonly stores = new PromiseCache<BlockStore>();
+  private readonly executors = new PromiseCache<TaskExecutor>(MAX_CACHED_JOBS);
   private readonly spillBytes: number;
 
   constructor(private readonly options: WorkerRuntimeOptions) {
@@ -178,16 +179,7 @@ export class WorkerRuntime {
 
   /** @param jobStore a job's store, whose temporary keys get the tag; outputs and inputs never do */
   private store(url: string, prefix: string, jobStore = false): Promise<BlockStore> {
-    const id = `${url}|${prefix}|${jobStore}`;
-    let store = this.stores.get(id);
-    if (!store) {
-      store = openBlockStore(url, prefix, { jobStore });
-      this.stores.set(id, store);
-      store.catch(() => {
-        if (this.stores.get(id) === store) this.stores.delete(id);
-      });
-    }
-    return store;
+    return this.stores.get(`${url}|${prefix}|${jobStore}`, () => openBlockStore(url, prefix, { jobStore }));
   }
 
   /** The executor of a job, its graph built once per container. */
@@ -197,17 +189,8 @@ export class WorkerRuntime {
       'jobKey' in ref
         ? `key|${prefix}|${ref.jobKey}|${ref.jobVersion ?? ''}`
         : `doc|${prefix}|${JSON.stringify(ref.job)}`;
-    let executor = this.executors.get(id);
-    if (!executor) {
-      executor = this.buildExecutor(ref, store);
-      // A job that failed to build (a store hiccup, say) is built again by the next invocation.
-      executor.catch(() => {
-        if (this.executors.get(id) === executor) this.executors.delete(id);
-      });
-      if (this.executors.size >= MAX_CACHED_JOBS) this.executors.delete(this.executors.keys().next().value!);
-      this.executors.set(id, executor);
-    }
-    return executor;
+    // A job that failed to build (a store hiccup, say) is built again by the next invocation.
+    return this.executors.get(id, () => this.buildExecutor(ref, store));
   }
 
   private async buildExecutor(ref: WorkerJobRef, store: BlockStore): Promise<TaskExecutor> {
