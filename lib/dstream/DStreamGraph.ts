@@ -73,7 +73,7 @@ export class DStreamGraph {
     // Every input takes its batch at every tick (see JobScheduler.generateJobs), but only what an output reads is
     // started: an input that none reads failed every batch with "has not been started". Refused here instead, as
     // a job document refuses a source that no output reads.
-    const read = this.readByOutputs();
+    const read = this.upstreamOf(this.outputs);
     const unread = this.inputs.find((input) => !read.has(input));
     if (unread) {
       throw new StreamGraphError(
@@ -136,11 +136,11 @@ export class DStreamGraph {
     return oldest;
   }
 
-  /** The outputs and every stream they read, directly or through others. */
-  private readByOutputs(): Set<DStream<any>> {
-    const read = new Set<DStream<any>>(this.outputs);
+  /** `streams` and every stream they read, directly or through others. */
+  upstreamOf(streams: readonly DStream<any>[]): Set<DStream<any>> {
+    const read = new Set<DStream<any>>(streams);
     // An explicit stack: a long chain of operators must not overflow the call stack.
-    const stack: DStream<any>[] = [...this.outputs];
+    const stack: DStream<any>[] = [...streams];
     for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
       for (const parent of node.dependencies) {
         if (!read.has(parent)) {

@@ -75,21 +75,13 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
 
 /**
  * A stream fed by `input` whose result carries over a restart (one with `resumeSettings`: a state, an incremental
- * window), or undefined when none is; an explicit stack over the graph's streams.
+ * window), or undefined when none is.
  */
 function carriedBy(graph: DStreamGraph, input: InputDStream<unknown>): DStream<unknown> | undefined {
-  for (const [id] of Object.entries(graph.resumeSettings())) {
+  for (const id of Object.keys(graph.resumeSettings())) {
     const stream = graph.node(id);
     if (stream === undefined || stream instanceof InputDStream) continue;
-    const stack: DStream<unknown>[] = [stream];
-    const seen = new Set<DStream<unknown>>();
-    while (stack.length > 0) {
-      const up = stack.pop()!;
-      if (up === input) return stream;
-      if (seen.has(up)) continue;
-      seen.add(up);
-      stack.push(...up.dependencies);
-    }
+    if (graph.upstreamOf([stream]).has(input)) return stream;
   }
   return undefined;
 }
