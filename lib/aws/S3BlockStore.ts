@@ -8,7 +8,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { MissingBlockError, SluiceError } from '../errors';
 import type { BlockStore } from '../storage/BlockStore';
-import { attemptsOf, isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
+import {
+  attemptsOf,
+  errorName,
+  httpStatusOf,
+  isTransientAwsError,
+  type RetryPolicy,
+  withRetries,
+} from './awsClients';
 
 /** Settings of an {@link S3BlockStore}. */
 export interface S3BlockStoreOptions {
@@ -270,11 +277,7 @@ export class S3BlockStore implements BlockStore {
       if (!out.ETag) throw new SluiceError(`S3 answered no ETag for the conditional write of ${key}`);
       return out.ETag;
     } catch (error) {
-      // 412: the condition failed. 404: If-Match on a block that was deleted meanwhile.
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || errorName(error) === 'PreconditionFailed' || errorName(error) === 'NoSuchKey') {
-        return undefined;
-      }
+      if (conditionFailed(error)) return undefined;
       throw error;
     }
   }
@@ -284,11 +287,7 @@ export class S3BlockStore implements BlockStore {
       await this.send((s3) => s3.send(command), isConditionalRetryable);
       return true;
     } catch (error) {
-      // 412: the condition failed. 404: If-Match on a block that was deleted meanwhile.
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || errorName(error) === 'PreconditionFailed' || errorName(error) === 'NoSuchKey') {
-        return false;
-      }
+      if (conditionFailed(error)) return false;
       throw error;
     }
   }
@@ -338,11 +337,6 @@ function isConditionalRetryable(error: unknown): boolean {
   return errorName(error) === 'ConditionalRequestConflict' || isTransientAwsError(error);
 }
 
-function errorName(error: unknown): string | undefined {
-  const e = error as { name?: unknown } | null;
-  return typeof e?.name === 'string' ? e.name : undefined;
-}
-
 async function readBody(body: unknown): Promise<Uint8Array> {
   if (body === undefined || body === null) return new Uint8Array(0);
   return (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
@@ -350,4 +344,10 @@ async function readBody(body: unknown): Promise<Uint8Array> {
 
 function shortBlock(key: string, start: number, end: number, got: number): SluiceError {
   return new SluiceError(`block ${key} is shorter than expected: wanted bytes ${start}-${end}, got ${got}`);
+}
+
+/** Whether a conditional write was refused for its condition: 412, or 404 for If-Match on a block deleted meanwhile. */
+function conditionFailed(error: unknown): boolean {
+  const name = errorName(error);
+  return httpStatusOf(error) === 412 || name === 'PreconditionFailed' || name === 'NoSuchKey';
 }

@@ -157,12 +157,24 @@ const NETWORK_ERRORS = new Set([
   'RequestTimeoutException',
 ]);
 
+/** The name of an AWS SDK error (`ExpiredIteratorException`, …), or undefined for anything else. */
+export function errorName(error: unknown): string | undefined {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The HTTP status an AWS SDK error carries (`$metadata.httpStatusCode`), or undefined for anything else. */
+export function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
 /** True for throttling, 5xx and network errors; false for everything a retry cannot fix. */
 export function isTransientAwsError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  const status = e.$metadata?.httpStatusCode;
-  if (typeof status === 'number' && (status === 429 || status >= 500)) return true;
+  const e = error as { name?: unknown; code?: unknown };
+  const status = httpStatusOf(error);
+  if (status !== undefined && (status === 429 || status >= 500)) return true;
   return (
     (typeof e.name === 'string' && (THROTTLING_ERRORS.has(e.name) || NETWORK_ERRORS.has(e.name))) ||
     (typeof e.code === 'string' && NETWORK_ERRORS.has(e.code))

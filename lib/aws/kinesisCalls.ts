@@ -5,13 +5,7 @@ import {
   type GetShardIteratorCommandInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
-
-/** The name of an AWS SDK error (`ExpiredIteratorException`, …), or undefined for anything else. */
-export function errorName(error: unknown): string | undefined {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : undefined;
-}
+import { errorName, isTransientAwsError, type RetryPolicy, withRetries } from './awsClients';
 
 /** Throttling of reads (ProvisionedThroughputExceededException), of control calls (LimitExceededException), 5xx. */
 export function isKinesisRetryable(error: unknown): boolean {

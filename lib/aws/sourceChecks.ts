@@ -1,8 +1,8 @@
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { JobIssue } from '../errors';
-import { isTransientAwsError, withRetries } from './awsClients';
-import { errorName, isKinesisRetryable } from './kinesisCalls';
+import { errorName, httpStatusOf, isTransientAwsError, withRetries } from './awsClients';
+import { isKinesisRetryable } from './kinesisCalls';
 
 /** A cloud source a job reads, where the job names it. */
 export type SourceTarget =
@@ -96,7 +96,7 @@ async function prefixProblem(
     return undefined;
   } catch (error) {
     const name = errorName(error);
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = httpStatusOf(error);
     if (name === 'NoSuchBucket') {
       return `no such bucket: there is no S3 bucket named ${JSON.stringify(bucket)}; create it, or name an existing one`;
     }

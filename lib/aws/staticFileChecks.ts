@@ -1,7 +1,6 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { errorText, type JobIssue } from '../errors';
-import { isTransientAwsError, withRetries } from './awsClients';
-import { errorName } from './kinesisCalls';
+import { errorName, httpStatusOf, isTransientAwsError, withRetries } from './awsClients';
 import { CHECK_RETRIES } from './sourceChecks';
 
 /** A static file a job document's `textFile` dataset reads, where the document names it. */
@@ -50,7 +49,7 @@ async function objectProblem(url: string, s3: S3Client): Promise<string | undefi
     return undefined;
   } catch (error) {
     const name = errorName(error);
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = httpStatusOf(error);
     if (name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchBucket' || status === 404) {
       return `the object ${url} does not exist: upload the file before the job starts (a relative path names an object under the bucket's static/)`;
     }
