@@ -140,13 +140,17 @@ export interface StreamingEnv {
    */
   writeDeadLetters?(letters: readonly DeadLetter[], batchTime: number): Promise<void>;
   /**
-   * After a restart: removes the dead letters written for `batchTimes`, the batches the checkpoint left pending,
-   * which run again. A store of one object per batch needs it: the rerun rewrites a batch's object only when it
-   * has letters, and with concurrent batches it may have fewer than the run that died (which of two batches
-   * reading one dataset writes its letters depends on which computed it first), so a letter left in the dead
-   * run's object would be written twice. A file that `restoreOutputPositions` cuts back needs nothing.
+   * After a restart: removes the dead letters written for every batch after `lastCompletedBatch`, which run again.
+   * A store of one object per batch needs it: the rerun rewrites a batch's object only when it has letters, and
+   * with concurrent batches it may have fewer than the run that died (which of two batches reading one dataset
+   * writes its letters depends on which computed it first), so a letter left in the dead run's object would be
+   * written twice. Every batch after it, not only those the checkpoint left pending: a source that replays by
+   * time writes no checkpoint as a batch is generated, nor does an idle batch (see `RedundantCheckpoints`), so a
+   * batch that wrote its letters may be one the checkpoint never heard of. The restore forgets the ledger's entries of
+   * those letters, so the rerun writes them all again. A file that `restoreOutputPositions` cuts back needs
+   * nothing (what it keeps, the checkpoint's entries name).
    */
-  discardDeadLetters?(batchTimes: readonly number[]): Promise<void>;
+  discardDeadLettersAfter?(lastCompletedBatch: number): Promise<void>;
   /**
    * Where the engine logs what a user may want to know: retries and their cause, speculative copies, dead
    * letters. Default: nowhere.

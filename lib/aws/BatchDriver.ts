@@ -19,6 +19,8 @@ import { liveInputStreams } from '../ui/StreamingUiState';
 import { US_EAST_1_PRICES } from './AwsPrices';
 import { registerAwsDirectReaders } from './awsDirectReaders';
 import {
+  batchTimeOfDeadLetterKey,
+  DEAD_LETTER_PREFIX,
   deadLetterKey,
   jobStorePrefix,
   OUTPUTS_PREFIX,
@@ -223,9 +225,15 @@ export class BatchDriver {
         await fenced.put(deadLetterKey(batchTime), letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
       },
       // The objects of batches the restore runs again: what the coordinator that died wrote for them is the
-      // rerun's to write, or to leave unwritten (see `discardDeadLetters`). After one ownership check, as a
-      // successor that took the job over meanwhile writes them again for its own rerun.
-      discardDeadLetters: (batchTimes) => fenced.deleteLeftovers(batchTimes.map(deadLetterKey)),
+      // rerun's to write, or to leave unwritten (see `discardDeadLettersAfter`). Listed, since the checkpoint
+      // need not know every batch that wrote letters; deleted after one ownership check, as a successor that took
+      // the job over meanwhile writes them again for its own rerun.
+      discardDeadLettersAfter: async (lastCompletedBatch) => {
+        const keys = await fenced.list(DEAD_LETTER_PREFIX);
+        await fenced.deleteLeftovers(
+          keys.filter((key) => (batchTimeOfDeadLetterKey(key) ?? 0) > lastCompletedBatch),
+        );
+      },
     });
     // Waking from sleep: the clock goes back to where the sleeping job's had it, so the batches slept through are
     // due at once and run back to back as empty batches (see `wakePlan` for why they run).

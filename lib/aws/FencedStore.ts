@@ -60,8 +60,9 @@ const ORPHAN_ATTEMPTS = 5;
  *     not write either); other output deletes check first that the checkpoint is still this coordinator's.
  *   What no check can cover are keys a successor writes again under the same name after its claim, since the
  *   coordinator may freeze between the check and the delete: an orphan input block, which both replace (see
- *   `putInputBlock`); the dead letters of the batches the checkpoint left pending, which the restore deletes
- *   after one check (`discardDeadLetters` in `BatchDriver`, through {@link deleteLeftovers}) and a successor
+ *   `putInputBlock`); the dead letters of the batches after the checkpoint's last completed one, which the restore
+ *   lists and deletes after one check (`discardDeadLettersAfter` in `BatchDriver`, through {@link deleteLeftovers})
+ *   and a successor
  *   writes again as it reruns those batches;
  *   and the blocks of a dataset the checkpoint names but the restore found incomplete (only
  *   after blocks were deleted by hand), which the restore deletes by the listing it made, unchecked, and which a

@@ -19,9 +19,18 @@ export function jobStorePrefix(job: string): string {
   return `${JOBS_PREFIX}${job}/store/`;
 }
 
+/** The folder, in a job's store, of the dead letters. */
+export const DEAD_LETTER_PREFIX = 'dead-letter/';
+
 /** The key, in a job's store, of a batch's dead letters: one object per batch that has any. */
 export function deadLetterKey(batchTime: number): string {
-  return `dead-letter/${batchTime}.jsonl`;
+  return `${DEAD_LETTER_PREFIX}${batchTime}.jsonl`;
+}
+
+/** The batch time of a key {@link deadLetterKey} made; undefined for any other key. */
+export function batchTimeOfDeadLetterKey(key: string): number | undefined {
+  const match = /^dead-letter\/(\d+)\.jsonl$/.exec(key);
+  return match ? Number(match[1]) : undefined;
 }
 
 /**

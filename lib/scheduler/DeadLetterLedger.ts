@@ -1,7 +1,10 @@
 import type { DeadLetterSource } from '../dataset/TaskContext';
 
-/** A ledger entry as the metadata checkpoint keeps it: the dataset partition's key and its batch time. */
-export type WrittenDeadLetters = ReadonlyArray<readonly [key: string, batchTime: number]>;
+/**
+ * A ledger entry as the metadata checkpoint keeps it: the dataset partition's key, its batch time, and the batch
+ * whose letters hold it (absent in checkpoints written before it was kept).
+ */
+export type WrittenDeadLetters = ReadonlyArray<readonly [key: string, batchTime: number, writtenBy?: number]>;
 
 /**
  * Which dataset partitions' dead letters are written, so that each rejected record is written once.
@@ -20,8 +23,14 @@ export type WrittenDeadLetters = ReadonlyArray<readonly [key: string, batchTime:
  * in this process.
  */
 export class DeadLetterLedger {
-  /** Each key with its batch time, and the batch that claimed it while that batch's letters are not written. */
-  private readonly entries = new Map<string, { batchTime: number; stable: boolean; claimedBy?: number }>();
+  /**
+   * Each key with its batch time, the batch that claimed it while that batch's letters are not written, and the
+   * batch whose letters hold it once they are.
+   */
+  private readonly entries = new Map<
+    string,
+    { batchTime: number; stable: boolean; claimedBy?: number; writtenBy?: number }
+  >();
 
   /**
    * True when no computation before this one gave the letters of `source`: then it is claimed by batch
@@ -36,7 +45,11 @@ export class DeadLetterLedger {
 
   /** Marks the entries batch `batchTime` claimed as written: call once its letters are. */
   commit(batchTime: number): void {
-    for (const entry of this.entries.values()) if (entry.claimedBy === batchTime) delete entry.claimedBy;
+    for (const entry of this.entries.values()) {
+      if (entry.claimedBy !== batchTime) continue;
+      delete entry.claimedBy;
+      entry.writtenBy = batchTime;
+    }
   }
 
   /**
@@ -49,15 +62,25 @@ export class DeadLetterLedger {
 
   /** The written entries a restart can match (named datasets only), for the metadata checkpoint. */
   written(): WrittenDeadLetters {
-    const written: Array<readonly [string, number]> = [];
-    for (const [key, entry] of this.entries)
-      if (entry.stable && entry.claimedBy === undefined) written.push([key, entry.batchTime]);
+    const written: Array<readonly [string, number, number?]> = [];
+    for (const [key, { stable, claimedBy, batchTime, writtenBy }] of this.entries) {
+      if (!stable || claimedBy !== undefined) continue;
+      written.push(writtenBy === undefined ? [key, batchTime] : [key, batchTime, writtenBy]);
+    }
     return written;
   }
 
-  /** After a restart: the entries the metadata checkpoint recorded. */
-  restore(written: WrittenDeadLetters): void {
-    for (const [key, batchTime] of written) this.entries.set(key, { batchTime, stable: true });
+  /**
+   * After a restart: the entries the metadata checkpoint recorded, but those of letters written by a batch after
+   * `keptThrough` (default: none left out): their letters were discarded (see `discardDeadLettersAfter` in
+   * `StreamingContext`), so the batch, run again, writes them again. An entry of a checkpoint that did not record
+   * its writer is kept.
+   */
+  restore(written: WrittenDeadLetters, keptThrough = Number.POSITIVE_INFINITY): void {
+    for (const [key, batchTime, writtenBy] of written) {
+      if (writtenBy !== undefined && writtenBy > keptThrough) continue;
+      this.entries.set(key, { batchTime, stable: true, ...(writtenBy !== undefined ? { writtenBy } : {}) });
+    }
   }
 
   /**

@@ -117,8 +117,13 @@ export class JobScheduler {
     this.lastCompleted = checkpoint.lastCompletedBatch;
     this.committedThrough = checkpoint.lastCompletedBatch;
     this.checkpointedThrough = checkpoint.lastCompletedBatch;
-    this.deadLetters.restore(checkpoint.deadLetters ?? []);
-    const { store } = this.ssc.env();
+    const env = this.ssc.env();
+    const { store } = env;
+    // Letters discarded below are written again by the rerun, so their entries are not restored.
+    this.deadLetters.restore(
+      checkpoint.deadLetters ?? [],
+      env.discardDeadLettersAfter ? checkpoint.lastCompletedBatch : undefined,
+    );
     // One listing for the blocks of every persisted dataset, rather than one per dataset the checkpoint lists.
     const blocks = blocksByDataset(await store.list('persist/'));
     for (const { key, numPartitions } of checkpoint.stored) {
@@ -143,8 +148,7 @@ export class JobScheduler {
       if (rate !== undefined && this.ssc.backpressure.enabled) input.rateLimit?.update(rate);
     }
     await this.ssc.env().restoreOutputPositions(checkpoint.outputs);
-    if (checkpoint.pendingBatches.length > 0)
-      await this.ssc.env().discardDeadLetters?.(checkpoint.pendingBatches);
+    await env.discardDeadLettersAfter?.(checkpoint.lastCompletedBatch);
     // A checkpoint is written before the cleanup it allows (see `runBatch`), so it still names the input
     // blocks that cleanup then deleted: replayed here, the same walk forgets them again. Left restored, a slice over
     // such a batch read a deleted block (ENOENT) until the first batch's cleanup.

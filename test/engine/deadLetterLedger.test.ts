@@ -28,7 +28,7 @@ describe('DeadLetterLedger', () => {
     // then before its letters are written the checkpoint holds nothing; after, the named one
     expect(ledger.written()).toEqual([]);
     ledger.commit(1000);
-    expect(ledger.written()).toEqual([['n2@1000/:0', 1000]]);
+    expect(ledger.written()).toEqual([['n2@1000/:0', 1000, 1000]]);
     // and a restarted driver that restores it writes that partition's letters no more
     const restarted = new DeadLetterLedger();
     restarted.restore(ledger.written());
@@ -59,5 +59,25 @@ describe('DeadLetterLedger', () => {
     // then 1000 is gone, 2000 (claimed, not yet written) and 3000 stay
     expect(ledger.size).toBe(2);
     expect(ledger.claim(named(2000, 0), 4000)).toBe(false);
+  });
+
+  it('restores without the entries of letters written after the batch a store keeps letters through', () => {
+    // given batch 1000 wrote a partition's letters, and batch 3000, completed ahead of batch 2000, another's
+    const ledger = new DeadLetterLedger();
+    ledger.claim(named(1000, 0), 1000);
+    ledger.commit(1000);
+    ledger.claim(named(3000, 0), 3000);
+    ledger.commit(3000);
+    // when a driver restarts from that checkpoint, whose last completed batch is 1000, on a store that discards
+    // the letters of the batches after it
+    const restarted = new DeadLetterLedger();
+    restarted.restore(ledger.written(), 1000);
+    // then batch 3000, run again, writes its letters again, and batch 1000's stay written
+    expect(restarted.claim(named(3000, 0), 3000)).toBe(true);
+    expect(restarted.claim(named(1000, 0), 3000)).toBe(false);
+    // and a checkpoint written before writers were recorded keeps every entry
+    const older = new DeadLetterLedger();
+    older.restore([['n2@3000/:0', 3000]], 1000);
+    expect(older.claim(named(3000, 0), 3000)).toBe(false);
   });
 });
