@@ -22,6 +22,7 @@ import {
   batchTimeOfDeadLetterKey,
   DEAD_LETTER_PREFIX,
   deadLetterKey,
+  jobDocumentKey,
   jobStorePrefix,
   OUTPUTS_PREFIX,
   TEMPORARY_PREFIXES,
@@ -168,14 +169,21 @@ export class BatchDriver {
       `Job ${name}: took its lease (epoch ${lease.epoch}); resuming after batch ${checkpoint?.lastCompletedBatch ?? 0} ms`,
       { epoch: lease.epoch, resumedAfter: checkpoint?.lastCompletedBatch ?? 0 },
     );
+    // The workers build the graph from the document by the version its tasks name, which a later start with another
+    // document does not replace: until this coordinator sees that start (at its next lease renewal), its tasks are
+    // still this document's, and a worker container that started meanwhile read the new one and refused them. One
+    // PUT per invocation, before any task names it: the same bytes for every coordinator of the version, so
+    // writing it again is harmless and mends one something else changed.
+    const version = jobVersion(doc);
+    await store.put(jobDocumentKey(version), JSON.stringify(doc));
     const lambdaRunner = new LambdaTaskRunner({
       client: this.clients.lambda,
       functionName: this.config.workerFunction,
       parallelism: this.config.taskConcurrency ?? 16,
       // The worker's store is the bucket; this job's blocks, its document and spilled results are under the prefix.
       job: {
-        jobKey: 'job.json',
-        jobVersion: jobVersion(doc),
+        jobKey: jobDocumentKey(version),
+        jobVersion: version,
         storePrefix: jobStorePrefix(name),
         jobName: name,
       },
@@ -351,7 +359,6 @@ export class BatchDriver {
     // largest fixed cost after the checkpoint. Renewals are chained and awaited before the release: a renewal
     // landing after it would hold the lease against the hand-over.
     let renewals = Promise.resolve();
-    const version = jobVersion(doc);
     const isOtherVersion = (recorded: string | undefined) => recorded !== undefined && recorded !== version;
     ssc.addListener({
       onBatchCompleted: () => {
@@ -364,8 +371,7 @@ export class BatchDriver {
               scheduler.stop();
             }
             // A stop, or a start with another document: the hand-over below builds the new one. Driven on, the old
-            // graph ignored the change until this invocation's end, and a worker that read the new document refused
-            // the old graph's tasks.
+            // graph ignored the change until this invocation's end.
             const current = await this.records.control(name);
             if (current?.state !== 'running' || isOtherVersion(current.documentVersion)) scheduler.stop();
           })

@@ -110,9 +110,8 @@ export class ControlPlane {
       const mismatch = resumeMismatch(this.records.bucket, name, checkpoint, graph);
       if (mismatch) return { ok: false, error: mismatch.message };
     }
+    // The coordinator reads it here; it publishes the version its tasks name for the workers (see BatchDriver).
     await this.records.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));
-    // Workers read the document next to the job's blocks, once per container.
-    await this.records.root.put(`${jobStorePrefix(name)}job.json`, JSON.stringify(doc));
     // A job that sleeps keeps its mark, so that the batches it slept through still run (as empty batches).
     const before = fresh ? undefined : await this.records.control(name);
     await this.records.putControl(name, {

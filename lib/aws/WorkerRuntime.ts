@@ -51,7 +51,10 @@ export interface WorkerRuntimeOptions {
 }
 
 const DEFAULT_SPILL_BYTES = 5.5 * 1024 * 1024;
-/** Distinct jobs whose graphs a container keeps; a worker usually serves one job, a few at most. */
+/**
+ * Job documents whose graphs a container keeps, each version of a job apart (a start with a changed document adds
+ * one while the old one's tasks finish); the oldest built goes first. A worker usually serves one job, a few at most.
+ */
 const MAX_CACHED_JOBS = 8;
 
 /**
@@ -197,11 +200,12 @@ export class WorkerRuntime {
     const document = 'jobKey' in ref ? await readJobDocument(store, ref.jobKey) : ref.job;
     const found = 'jobKey' in ref && ref.jobVersion !== undefined ? jobVersion(document) : undefined;
     if (found !== undefined && 'jobKey' in ref && found !== ref.jobVersion) {
-      // The job was started again with another document since this task was planned: its graph may differ, and
-      // running the task on it would write another job's output. The task fails; the coordinator that planned it
-      // is fenced by the one the new start brings.
+      // The coordinator names each version's own key (see `jobDocumentKey`), so this document is not the one the
+      // task was planned from: something else wrote it (or the key is one `job.json` that a start with another
+      // document replaced). Its graph may differ, and running the task on it would write another job's output: the
+      // task fails instead.
       throw new Error(
-        `the job document under ${ref.jobKey} is version ${found}, not ${ref.jobVersion} that this task was planned from: the job was started again with another document`,
+        `the job document under ${ref.jobKey} is version ${found}, not ${ref.jobVersion} that this task was planned from: it was replaced after the task was planned`,
       );
     }
     const { baseDir, deployedModules } = this.options;

@@ -4,7 +4,7 @@
  *
  * - `jobs/<name>/`: what the coordinator keeps per job (document, control, lease, metrics);
  * - `jobs/<name>/store/`: the job's block store, which workers read and write (input blocks, shuffles,
- *   persisted partitions, checkpoints, dead letters);
+ *   persisted partitions, checkpoints, dead letters), and the job's documents by version, which workers build from;
  * - `outputs/`: `saveAsTextFiles` and `jsonl` outputs;
  * - `static/`: static datasets a job names by a relative path (`"path": "spam.txt"`);
  * - `input/`: objects that `s3Prefix` sources of the deployment read.
@@ -21,6 +21,16 @@ export function jobStorePrefix(job: string): string {
 
 /** The folder, in a job's store, of the dead letters. */
 export const DEAD_LETTER_PREFIX = 'dead-letter/';
+
+/**
+ * The key, in a job's store, of the job document whose `jobVersion` is `version`: what the coordinator's tasks name,
+ * so that a worker builds the graph a task was planned from, not whichever document the job was last started with
+ * (between a start with a changed document and the running coordinator's next lease renewal, its tasks are still
+ * the old document's). One small object per document a job was started with; a reset deletes them with the store.
+ */
+export function jobDocumentKey(version: string): string {
+  return `documents/${version}.json`;
+}
 
 /** The key, in a job's store, of a batch's dead letters: one object per batch that has any. */
 export function deadLetterKey(batchTime: number): string {

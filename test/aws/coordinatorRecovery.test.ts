@@ -234,10 +234,15 @@ async function differencesFromLocal(name: string): Promise<string[]> {
   return differences;
 }
 
-/** The keys of a job's store, relative to it. */
+/**
+ * The keys of a job's store, relative to it, its documents' versions left out: the jobs compared have other names,
+ * so their documents, the same but for the name, have other versions.
+ */
 async function storeKeys(name: string): Promise<string[]> {
   const prefix = `jobs/${name}/store/`;
-  return (await serverless.keys(prefix)).map((key) => key.slice(prefix.length));
+  return (await serverless.keys(prefix)).map((key) =>
+    key.slice(prefix.length).replace(/^documents\/[0-9a-f]{16}\.json$/, 'documents/<version>.json'),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { untilFrozen } from '../helpers/frozenCoordinators';
+import { pausedAtFirstTask, threeBatchJob, untilFrozen } from '../helpers/frozenCoordinators';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
@@ -13,24 +13,7 @@ const suffix = Math.random().toString(36).slice(2, 8);
 const bucket = `sluice-stopping-${suffix}`;
 const name = `stopping-${suffix}`;
 
-/** Three batches of distinct records in two partitions, so that each batch's tasks go to the worker. */
-const job = {
-  name,
-  batchIntervalMs: 1000,
-  defaultPartitions: 2,
-  sources: {
-    keys: {
-      type: 'queue',
-      batches: [
-        ['a', 'b'],
-        ['c', 'd'],
-        ['e', 'f'],
-      ],
-    },
-  },
-  streams: { pairs: { from: 'keys', ops: [{ op: 'map', expr: '[$, 1]' }] } },
-  outputs: [{ stream: 'pairs', type: 'jsonl', path: `pairs-${suffix}` }],
-};
+const job = threeBatchJob(name, `pairs-${suffix}`);
 
 let serverless: ServerlessHost;
 const invoke = (functionName: string, payload: unknown) => serverless.invoke(functionName, payload);
@@ -38,14 +21,7 @@ const invoke = (functionName: string, payload: unknown) => serverless.invoke(fun
 beforeAll(async () => {
   serverless = await startServerlessHost({
     bucket,
-    moreCoordinators: {
-      // Stops itself as it is about to send its first worker invocation, holding the lease (a long one, so that it
-      // is still held however long the test takes to send its events).
-      paused: {
-        module: new URL('fixtures/pausingCoordinator.ts', import.meta.url).pathname,
-        env: { SLUICE_TEST_PAUSE_AT: 'task:1', SLUICE_LEASE_TTL_MS: '60000' },
-      },
-    },
+    moreCoordinators: { paused: pausedAtFirstTask },
   });
 }, 120_000);
 

@@ -41,3 +41,37 @@ export function untilLeaseExpired(serverless: ServerlessHost, name: string, poll
     pollMs,
   );
 }
+
+/**
+ * A coordinator function for `moreCoordinators` that stops itself as it is about to send its first worker
+ * invocation, mid batch, holding a lease of a minute: still held however long a test takes to send its events, and
+ * not renewed (so no stop or new start is seen) before a short job's last batch.
+ */
+export const pausedAtFirstTask = {
+  module: new URL('../aws/fixtures/pausingCoordinator.ts', import.meta.url).pathname,
+  env: { SLUICE_TEST_PAUSE_AT: 'task:1', SLUICE_LEASE_TTL_MS: '60000' },
+} as const;
+
+/**
+ * A job of three batches of two distinct keys in two partitions, so that each batch's tasks go to the worker,
+ * each key mapped by `expr` and written to the `jsonl` output `outputs/<path>/`.
+ */
+export function threeBatchJob(name: string, path: string, expr = '[$, 1]') {
+  return {
+    name,
+    batchIntervalMs: 1000,
+    defaultPartitions: 2,
+    sources: {
+      keys: {
+        type: 'queue',
+        batches: [
+          ['a', 'b'],
+          ['c', 'd'],
+          ['e', 'f'],
+        ],
+      },
+    },
+    streams: { pairs: { from: 'keys', ops: [{ op: 'map', expr }] } },
+    outputs: [{ stream: 'pairs', type: 'jsonl', path }],
+  };
+}
