@@ -36,7 +36,7 @@ import { emfLine } from './emfMetrics';
 import { FencedError, FencedStore } from './FencedStore';
 import { HybridRunner } from './HybridRunner';
 import { JobMetricsWriter } from './JobMetricsWriter';
-import type { JobRecords } from './JobRecords';
+import { type JobRecords, stoppedControl } from './JobRecords';
 import { DEFAULT_IDLE_AFTER_BATCHES, IdleTracker, isPeekable, type SleepMark, wakePlan } from './JobSleep';
 import { jobVersion } from './jobVersion';
 import type { KinesisSource } from './KinesisSource';
@@ -161,7 +161,7 @@ export class BatchDriver {
     const mismatch = resumeMismatch(this.config.bucket, name, checkpoint, ssc.graph);
     if (mismatch) {
       log.error(`Job ${name}: ${mismatch.message}`, { error: mismatch.message });
-      await this.records.putControl(name, { state: 'stopped', updatedAt: new Date().toISOString() });
+      await this.records.putControl(name, stoppedControl(control));
       await lease.release();
       return { ok: false, job: name, state: 'stopped', error: mismatch.message };
     }
@@ -428,11 +428,7 @@ export class BatchDriver {
       return { ok: true, job: name, state: 'asleep', batches: completed.length, lastBatch: last };
     }
     if (!lostLease && (finished || error)) {
-      await this.records.putControl(name, {
-        state: 'stopped',
-        ...(control.maxBatches ? { maxBatches: control.maxBatches } : {}),
-        updatedAt: new Date().toISOString(),
-      });
+      await this.records.putControl(name, stoppedControl(current ?? control));
       if (finished) log.info(`Job ${name}: done, batch ${last} ms was its last`);
     } else if (!lostLease && current?.state === 'running') {
       log.info(`Job ${name}: handing over to a fresh invocation after batch ${last} ms`);

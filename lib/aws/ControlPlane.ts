@@ -15,7 +15,7 @@ import { jobStorePrefix } from './bucketLayout';
 import type { CoordinatorClients } from './CoordinatorRuntime';
 import type { CoordinatorEvent } from './coordinatorEvents';
 import { ENV } from './deploymentContract';
-import type { JobRecords } from './JobRecords';
+import { DamagedJobRecordError, type JobRecords, stoppedControl } from './JobRecords';
 import { jobVersion } from './jobVersion';
 import { resumeMismatch } from './resumeMismatch';
 import { S3Lease } from './S3Lease';
@@ -136,8 +136,15 @@ export class ControlPlane {
     return this.records.exists(name);
   }
 
+  /** Records the job as stopped, keeping the fields of its record that a stop does not own (see `stoppedControl`). */
   async stop(name: string): Promise<Record<string, unknown>> {
-    await this.records.putControl(name, { state: 'stopped', updatedAt: new Date().toISOString() });
+    // A damaged record still stops: it is written anew, with nothing to keep.
+    const before = await this.records
+      .control(name)
+      .catch((error: unknown) =>
+        error instanceof DamagedJobRecordError ? undefined : Promise.reject(error),
+      );
+    await this.records.putControl(name, stoppedControl(before));
     return { ok: true, job: name, ...(await this.stoppedState(name)) };
   }
 

@@ -20,6 +20,18 @@ export interface JobControl {
   readonly updatedAt: string;
 }
 
+/**
+ * `control` stopped: the state and `updatedAt` are the stop's, every other field stays (`emptyThrough` above all:
+ * dropped, a job stopped while catching up after sleep read input in the batches it slept through once started
+ * again), but for a sleep mark, which the stop ends: a stopped job's stream time stands still while it is down, and
+ * a start does not catch up on the batches since (see `wakePlan`). Undefined (no record, or a damaged one) stops
+ * with nothing to keep.
+ */
+export function stoppedControl(control: JobControl | undefined): JobControl {
+  const { asleep: _, ...kept } = control ?? {};
+  return { ...kept, state: 'stopped', updatedAt: new Date().toISOString() };
+}
+
 /** A job's kept batch metrics, and why they read as none when `metrics.json` is damaged. */
 export interface KeptMetrics {
   readonly batches: BatchInfo[];

@@ -346,6 +346,40 @@ describe('the coordinator at the edge', () => {
     expect(await root.list('jobs/nope/')).toEqual([]);
   });
 
+  it('keeps the fields of the control record that a stop does not own, and ends a sleep', async () => {
+    // given a job that was catching up on the batches it slept through (through 40000 ms) when it fell asleep again
+    const root = new S3BlockStore({ client: s3Client(), bucket });
+    const record = {
+      state: 'running',
+      maxBatches: 90,
+      emptyThrough: 40_000,
+      documentVersion: '0123456789abcdef',
+      asleep: { lastBatch: 30_000, dueAtMs: 1_700_000_000_000 },
+      updatedAt: '',
+    };
+    await root.put('jobs/catching-up/control.json', JSON.stringify(record));
+    // when it is stopped
+    expect(await controlFunction().handle({ action: 'stop', job: 'catching-up' }, 0)).toMatchObject({
+      ok: true,
+      state: 'stopped',
+    });
+    // then its record is stopped and keeps what the stop does not own: a start still runs the batches it slept
+    // through as empty batches (before, emptyThrough was dropped, and they read input); the sleep ends with the stop
+    const stopped = JSON.parse(Buffer.from((await root.get('jobs/catching-up/control.json'))!).toString());
+    const { asleep: _, updatedAt: __, ...kept } = record;
+    expect(stopped).toEqual({ ...kept, state: 'stopped', updatedAt: expect.any(String) });
+    // and a damaged record is stopped too, written anew
+    await root.put('jobs/catching-up/control.json', '{"state":"runn');
+    expect(await controlFunction().handle({ action: 'stop', job: 'catching-up' }, 0)).toMatchObject({
+      ok: true,
+      state: 'stopped',
+    });
+    expect(JSON.parse(Buffer.from((await root.get('jobs/catching-up/control.json'))!).toString())).toEqual({
+      state: 'stopped',
+      updatedAt: expect.any(String),
+    });
+  });
+
   it('answers a job with damaged records with what to do, reports it in a tick without throwing, and resets it', async () => {
     // given a job whose control record, lease and checkpoint something else overwrote
     const root = new S3BlockStore({ client: s3Client(), bucket });
