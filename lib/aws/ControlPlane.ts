@@ -15,7 +15,7 @@ import { jobStorePrefix } from './bucketLayout';
 import type { CoordinatorClients } from './CoordinatorRuntime';
 import type { CoordinatorEvent } from './coordinatorEvents';
 import { ENV } from './deploymentContract';
-import { DamagedJobRecordError, type JobRecords, stoppedControl } from './JobRecords';
+import { DamagedJobRecordError, type JobControl, type JobRecords, stoppedControl } from './JobRecords';
 import { jobVersion } from './jobVersion';
 import { resumeMismatch } from './resumeMismatch';
 import { S3Lease } from './S3Lease';
@@ -161,6 +161,23 @@ export class ControlPlane {
     };
   }
 
+  /**
+   * The state a status answers: `running`; `stopping` or `stopped` (see `stoppedState`); and for a state Sluice
+   * never writes (something else edited `control.json`), `unknown` with the value recorded, rather than that value
+   * as if it were a state: no coordinator drives such a job, whatever the word says.
+   */
+  private async stateOf(name: string, control: JobControl): Promise<Record<string, unknown>> {
+    if (control.state === 'stopped') return this.stoppedState(name);
+    if (control.state === 'running') return { state: 'running' };
+    // (typed as one of the two, but read from an object anything may have written)
+    const recorded: unknown = (control as { state?: unknown }).state ?? null;
+    return {
+      state: 'unknown',
+      recordedState: recorded,
+      note: `s3://${this.records.bucket}/jobs/${name}/control.json records the state ${JSON.stringify(recorded)}, which is not one Sluice writes (running or stopped), so no coordinator drives the job: send {"action": "stop", "job": "${name}"} to record it stopped, or start it again`,
+    };
+  }
+
   /** A control front end's tick: the coordinator runs it, with its concurrency of 1. */
   async forwardTick(job: string | undefined): Promise<Record<string, unknown>> {
     await this.invokeCoordinator(job === undefined ? { action: 'tick' } : { action: 'tick', job });
@@ -299,7 +316,7 @@ export class ControlPlane {
     return {
       ok: true,
       job: name,
-      ...(control.state === 'stopped' ? await this.stoppedState(name) : { state: control.state }),
+      ...(await this.stateOf(name, control)),
       // A running job with no new input sleeps: no Lambda runs until the tick finds records.
       ...(control.asleep ? { asleep: true, asleepAfterBatch: control.asleep.lastBatch } : {}),
       lastCompletedBatch: checkpoint?.lastCompletedBatch ?? 0,

@@ -380,6 +380,23 @@ describe('the coordinator at the edge', () => {
     });
   });
 
+  it('answers a state Sluice does not write as unknown, with the value recorded and what to do', async () => {
+    // given a job whose control record something else gave a state Sluice does not know
+    const root = new S3BlockStore({ client: s3Client(), bucket });
+    await root.put('jobs/paused/control.json', JSON.stringify({ state: 'paused', updatedAt: '' }));
+    // when its status is asked
+    const status = await controlFunction().handle({ action: 'status', job: 'paused' }, 0);
+    // then it says the state is unknown and what was recorded (before, it answered "paused" as if it were a state),
+    // and lists no pending batch as about to run: no coordinator drives it
+    expect(status).toMatchObject({
+      ok: true,
+      state: 'unknown',
+      recordedState: 'paused',
+      pendingBatches: [],
+      note: `s3://${bucket}/jobs/paused/control.json records the state "paused", which is not one Sluice writes (running or stopped), so no coordinator drives the job: send {"action": "stop", "job": "paused"} to record it stopped, or start it again`,
+    });
+  });
+
   it('answers a job with damaged records with what to do, reports it in a tick without throwing, and resets it', async () => {
     // given a job whose control record, lease and checkpoint something else overwrote
     const root = new S3BlockStore({ client: s3Client(), bucket });
