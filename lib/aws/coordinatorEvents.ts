@@ -1,6 +1,7 @@
 import { type JobIssue, JobValidationError } from '../errors';
 import { JOB_NAME, JOB_NAME_RULE } from '../job/jobName';
 import { unknownFieldMessage } from '../job/schemaIssues';
+import { MAX_BATCHES } from '../scheduler/JobScheduler';
 
 /** What the coordinator is asked to do. Every event is validated here, at the edge. */
 export type CoordinatorEvent =
@@ -76,9 +77,16 @@ function parseAction(e: Record<string, unknown>): CoordinatorEvent {
       if (typeof e.job !== 'object' || e.job === null || Array.isArray(e.job)) {
         throw invalidEvent([{ path: 'job', message: 'start needs the job document in "job"', value: e.job }]);
       }
-      if (e.batches !== undefined && (!Number.isInteger(e.batches) || (e.batches as number) < 1)) {
+      if (
+        e.batches !== undefined &&
+        (!Number.isInteger(e.batches) || (e.batches as number) < 1 || (e.batches as number) > MAX_BATCHES)
+      ) {
         throw invalidEvent([
-          { path: 'batches', message: 'must be a positive whole number', value: e.batches },
+          {
+            path: 'batches',
+            message: `must be a whole number from 1 to ${MAX_BATCHES} (the batch to stop after; leave it out to run until stopped)`,
+            value: e.batches,
+          },
         ]);
       }
       if (e.fresh !== undefined && typeof e.fresh !== 'boolean') {
@@ -98,9 +106,16 @@ function parseAction(e: Record<string, unknown>): CoordinatorEvent {
     case 'reset':
       return { action: 'reset', job: jobName(e.job) };
     case 'status': {
-      const last = e.last ?? 10;
+      // Only a missing `last` means the default: null, as every other field's, is refused (it read as 10, unsaid).
+      const last = e.last === undefined ? DEFAULT_STATUS_BATCHES : e.last;
       if (!Number.isInteger(last) || (last as number) < 1 || (last as number) > 1000) {
-        throw invalidEvent([{ path: 'last', message: 'must be a whole number from 1 to 1000', value: last }]);
+        throw invalidEvent([
+          {
+            path: 'last',
+            message: `must be a whole number from 1 to 1000 (leave it out for the last ${DEFAULT_STATUS_BATCHES} batches)`,
+            value: last,
+          },
+        ]);
       }
       return { action: 'status', job: jobName(e.job), last: last as number };
     }
@@ -112,6 +127,9 @@ function parseAction(e: Record<string, unknown>): CoordinatorEvent {
       ]);
   }
 }
+
+/** The batches a status event answers when it gives no `last`. */
+const DEFAULT_STATUS_BATCHES = 10;
 
 /** The fields a start event has beside its job document. */
 const START_FIELDS = ['batches', 'fresh'] as const;

@@ -22,6 +22,13 @@ export interface RunLimits {
 }
 
 /**
+ * The most batches a run may be limited to (`--batches`, a start event's `batches`): a billion, over 31 years of 1 s
+ * batches. Batch N is at N × interval of stream time, which stays an exact whole number of ms this way for any
+ * interval a job may have (up to an hour); a larger count is a typo, and a run meant to go on has no limit.
+ */
+export const MAX_BATCHES = 1_000_000_000;
+
+/**
  * Completed batches a run keeps for its summary, the newest ones: Spark's UI retains 1,000 too
  * (`spark.streaming.ui.retainedBatches`). A job that runs for days must not hold every batch it ran: each
  * BatchInfo carries its stages and tasks, and the soak (bench/soak.ts) saw the heap grow 6 MiB per 1,000 batches.

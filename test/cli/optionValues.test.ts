@@ -29,6 +29,11 @@ describe('flag values out of range', () => {
       'expected a whole number from 0 to 256 (a stage has at most 256 tasks',
     ],
     [
+      ['run', 'job.json', '--batches', '1000000001'],
+      "'--batches <n>' argument '1000000001'",
+      'expected a whole number from 0 to 1000000000 (the batch to stop after; leave it out to run until Ctrl-C)',
+    ],
+    [
       ['tune', 'job.json', '--workers', '257'],
       "'--workers <n>' argument '257'",
       'expected a whole number from 0 to 256',

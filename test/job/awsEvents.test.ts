@@ -105,6 +105,28 @@ describe('the events in events/aws/', () => {
     });
   });
 
+  it("bounds a start's batches and refuses a status's null last, naming the field", () => {
+    // given the most batches a run may be limited to, and one more
+    const start = (batches: unknown) =>
+      parseCoordinatorEvent({ action: 'start', job: { name: 'x' }, batches });
+    expect(start(1_000_000_000)).toMatchObject({ batches: 1_000_000_000 });
+    // then one more is refused at batches with the range (before, any count was taken)
+    for (const batches of [1_000_000_001, 1e300]) {
+      expect(() => start(batches)).toThrow(
+        /^invalid event:\n {2}batches: must be a whole number from 1 to 1000000000 \(the batch to stop after; leave it out to run until stopped\) \(got (1e\+300|1000000001)\)$/,
+      );
+    }
+    // and a status's last of null is refused at last (before, it read as the default 10, unsaid), as its absence is not
+    expect(() => parseCoordinatorEvent({ action: 'status', job: 'x', last: null })).toThrow(
+      /^invalid event:\n {2}last: must be a whole number from 1 to 1000 \(leave it out for the last 10 batches\) \(got null\)$/,
+    );
+    expect(parseCoordinatorEvent({ action: 'status', job: 'x' })).toEqual({
+      action: 'status',
+      job: 'x',
+      last: 10,
+    });
+  });
+
   it('says a start field sent with a bare job document is a problem of the event, not of the job', () => {
     // given a job document sent as the event, with the start event's batches and fresh beside its fields
     const doc = { name: 'x', batchIntervalMs: 1000, sources: {}, outputs: [] };

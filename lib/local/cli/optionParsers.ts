@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { COORDINATOR_TIMEOUT_SECONDS, LAMBDA_MEMORY_MB } from '../../aws/deploymentContract';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../../log/Logger';
+import { MAX_BATCHES } from '../../scheduler/JobScheduler';
 
 /** A duration such as `500ms`, `10s`, `2m` or `1h`, in ms; a bare number is ms. */
 export function parseDuration(text: string): number {
@@ -53,6 +54,13 @@ export const parseWorkers = parseCountIn(
   0,
   256,
   'a stage has at most 256 tasks, one per partition, and each thread loads the engine',
+);
+
+/** `--batches`: 0 (runs nothing) to {@link MAX_BATCHES}, as a start event's `batches` on AWS. */
+export const parseBatches = parseCountIn(
+  0,
+  MAX_BATCHES,
+  'the batch to stop after; leave it out to run until Ctrl-C',
 );
 
 /** A TCP port on 127.0.0.1; 0 picks a free one. */

@@ -15,7 +15,7 @@ import { jobSourceFromArgument } from './jobSourceFromArgument';
 import {
   ALLOW_FUNCTIONS_OUTSIDE_HELP,
   JOB_ARGUMENT_HELP,
-  parseCount,
+  parseBatches,
   parseDuration,
   parseLogLevel,
   parseWorkers,
@@ -56,7 +56,7 @@ export function runCommand(program: Command, exit: ExitWith): void {
     .description('run a job in embedded local mode, printing each batch as it completes')
     .argument('<job>', JOB_ARGUMENT_HELP)
     .option('--fast', 'run batches back to back on the logical clock instead of in real time')
-    .option('--batches <n>', 'stop after n batches', parseCount)
+    .option('--batches <n>', 'stop after n batches', parseBatches)
     .option('--duration <time>', 'stop after this much stream time (500ms, 10s, 2m)', parseDuration)
     .option(
       '--workers <n>',
