@@ -21,6 +21,7 @@ import { existingStoreDir } from './defaultStoreDir';
 import { JsonlFiles } from './JsonlFiles';
 import { type LocalDirs, localExecutorEnv } from './localExecutorEnv';
 import { outputFileSize } from './outputFileSize';
+import { refuseOutputsCutShort } from './outputsCutShort';
 import { outputsInStoreIssues } from './outputsInStoreIssues';
 import { LOCK_FILE, StoreLock } from './StoreLock';
 import { WorkerPoolRunner } from './WorkerPoolRunner';
@@ -160,6 +161,7 @@ export class LocalRuntime {
     }
     const deadLetterPath = resolve(options.deadLetterPath ?? join(storeDir, 'dead-letter.jsonl'));
     const jsonlFile = (path: string) => (isAbsolute(path) ? path : resolve(outputDir, path));
+    if (checkpoint) await refuseOutputsCutShort(checkpoint.outputs, jsonlFile, deadLetterPath);
     // Checked before any thread starts or batch runs, and again at each checkpoint, which records their sizes.
     const outputPositions = async (paths: readonly string[]) => {
       // A Map, not `{}`: a jsonl output may be at the path `__proto__`.
