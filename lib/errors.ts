@@ -126,7 +126,7 @@ export class DamagedBlockError extends SluiceError {
   constructor(key: string, reason: string) {
     super(
       `block ${key} of the store is damaged (${reason}): Sluice writes a block whole and never changes it, so ` +
-        'something else did (an edit, a disk that lost its end); put the block back, or start the job over ' +
+        'something else did (an edit, a power loss, a disk that lost its end); put the block back, or start the job over ' +
         '(run with --fresh, or send "fresh": true on AWS)',
     );
   }

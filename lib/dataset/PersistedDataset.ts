@@ -1,5 +1,5 @@
 import { CacheMissError, MissingBlockError } from '../errors';
-import { decodeStoredSegment } from '../storage/SegmentedBlob';
+import { decodeStoredPartition } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import { readStatePartition } from './StateDelta';
 import { persistBlockKey } from './StorageLevel';
@@ -36,7 +36,7 @@ export class PersistedDataset extends Dataset {
     const key = persistBlockKey(persist.key, partition);
     const bytes = await tc.readBlock(key);
     if (!bytes) throw new MissingBlockError(key);
-    const records = decodeStoredSegment(key, bytes);
+    const records = decodeStoredPartition(key, bytes);
     // A state stream's batch between checkpoints stored only its changes: rebuild it from its base.
     return persist.delta ? readStatePartition(persist, partition, records, tc) : records;
   }

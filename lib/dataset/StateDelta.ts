@@ -1,4 +1,4 @@
-import { decodeStoredSegment, encodeSegments } from '../storage/SegmentedBlob';
+import { decodeStoredPartition, encodePartition } from '../storage/SegmentedBlob';
 import { KeyedMap } from './KeyedMap';
 import { MapWithStateDataset } from './MapWithStateDataset';
 import type { StateRecord } from './StateMap';
@@ -40,7 +40,7 @@ export async function persistedBlock(
   tc: TaskContext,
 ): Promise<Uint8Array> {
   const delta = persist.delta && (await deltaOf(persist.delta, partition, records, tc));
-  return encodeSegments([delta ? [delta] : records]).bytes;
+  return encodePartition(delta ? [delta] : records);
 }
 
 /** The delta of one computed partition over its base, or undefined when only a full block will do. */
@@ -133,7 +133,7 @@ export async function readStatePartition(
       );
     }
     key = delta.base;
-    records = decodeStoredSegment(blockKey, bytes);
+    records = decodeStoredPartition(blockKey, bytes);
   }
   for (let i = chain.length - 1; i >= 0; i--) records = applyDelta(records, chain[i]!);
   return records;

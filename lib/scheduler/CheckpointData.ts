@@ -69,6 +69,12 @@ export interface CheckpointData {
    * written before, and when backpressure is off.
    */
   readonly rates?: Readonly<Record<string, number>>;
+  /**
+   * True: the store writes an empty persisted partition as `[]`, so a block of 0 bytes is a damaged one (see
+   * `encodePartition`). Absent in checkpoints written before, whose stored empty partitions a restart rewrites
+   * as `[]` before it reads them.
+   */
+  readonly emptyPartitionsMarked?: true;
   readonly writtenAt: string;
 }
 
@@ -186,5 +192,7 @@ function fieldProblem(checkpoint: Partial<CheckpointData>): string | undefined {
     )
   )
     return 'its rates is not an object of positive numbers of records per second';
+  if (checkpoint.emptyPartitionsMarked !== undefined && checkpoint.emptyPartitionsMarked !== true)
+    return 'its emptyPartitionsMarked is not true';
   return undefined;
 }

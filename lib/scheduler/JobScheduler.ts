@@ -3,6 +3,7 @@ import type { DeadLetter } from '../dataset/TaskContext';
 import { TaskFailedError } from '../errors';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { StreamingContext } from '../StreamingContext';
+import { markEmptyPartitions } from '../storage/SegmentedBlob';
 import { BatchRun, type OutputJob, runInOutputJob } from './BatchRun';
 import { batchLogLabel } from './batchDateLabel';
 import { type CheckpointData, type InputBlockInfo, METADATA_KEY } from './CheckpointData';
@@ -133,6 +134,7 @@ export class JobScheduler {
     );
     // One listing for the blocks of every persisted dataset, rather than one per dataset the checkpoint lists.
     const blocks = blocksByDataset(await store.list('persist/'));
+    const restored: string[] = [];
     for (const { key, numPartitions } of checkpoint.stored) {
       // A dataset of a batch after the last completed one was stored by a batch that did not complete: its dead
       // letters may be unwritten (a batch writes its letters at its end, and the ledger records only written
@@ -143,8 +145,11 @@ export class JobScheduler {
       // Only checkpoints whose blocks all survived can cut lineage; the others are recomputed.
       if (blocks.get(key)?.length === numPartitions) {
         this.ssc.persistence.markStored(key, numPartitions);
+        restored.push(...blocks.get(key)!);
       }
     }
+    // A store of a Sluice before empty partitions were marked: its 0-byte blocks are empty partitions.
+    if (!checkpoint.emptyPartitionsMarked) await markEmptyPartitions(store, restored);
     await this.deleteUnrestoredBlocks(blocks, checkpoint.lastCompletedBatch);
     for (const input of this.ssc.graph.inputs) {
       input.restoreBlocks(checkpoint.inputs[input.id] ?? {}, checkpoint.lastCompletedBatch);
@@ -535,6 +540,7 @@ export class JobScheduler {
         outputs: await env.outputPositions([...this.ssc.jsonlPaths]),
         deadLetters: this.deadLetters.written(),
         ...(Object.keys(rates).length > 0 ? { rates } : {}),
+        emptyPartitionsMarked: true,
         writtenAt: new Date().toISOString(),
       };
       // An idle batch's checkpoint differs from the last one only in its batch times (see `RedundantCheckpoints`).

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { MissingBlockError } from '../errors';
+import { DamagedBlockError, MissingBlockError } from '../errors';
 import type { BlockLease, BlockStore } from './BlockStore';
 import { BufferPool } from './BufferPool';
 import { readFully } from './readFully';
@@ -85,9 +85,11 @@ export class LocalFolderStore implements BlockStore {
     try {
       // One read may return fewer bytes than asked without the file ending: read until the range is full.
       const bytes = await readFully(handle, Buffer.allocUnsafe(end - start), start);
+      // A plan's offsets come from the block as written: a shorter file was cut after (an edit, a power loss).
       if (bytes.length !== end - start) {
-        throw new Error(
-          `block ${key} is shorter than expected: wanted bytes ${start}-${end}, got ${bytes.length}`,
+        throw new DamagedBlockError(
+          key,
+          `it is shorter than the plan that wrote it: bytes ${start}-${end} were wanted, ${bytes.length} read`,
         );
       }
       return bytes;

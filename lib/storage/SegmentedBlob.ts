@@ -1,4 +1,5 @@
 import { DamagedBlockError } from '../errors';
+import type { BlockStore } from './BlockStore';
 
 /**
  * One blob holding several record segments back to back, plus the byte offsets where each begins. Input blocks
@@ -51,4 +52,41 @@ export function decodeStoredSegment(key: string, bytes: Uint8Array): unknown[] {
   if (!Array.isArray(records))
     throw new DamagedBlockError(key, 'it holds JSON that is not a list of records');
   return records;
+}
+
+/**
+ * The bytes of a persisted partition with no record. A partition is one segment, and an empty segment has no
+ * bytes; but a block emptied to 0 bytes (a power loss between a file's rename and its data reaching the disk, an
+ * edit) then read back as an empty partition, losing a state or a window without a word. `[]` is what the JSON of
+ * an empty list is anyway, so a reader of any version decodes it as empty.
+ */
+const EMPTY_PARTITION = Buffer.from('[]');
+
+/** A persisted partition's bytes: its records as one segment, or `[]` when it has none (see {@link EMPTY_PARTITION}). */
+export function encodePartition(records: readonly unknown[]): Uint8Array {
+  return records.length === 0 ? EMPTY_PARTITION : encodeSegments([records]).bytes;
+}
+
+/**
+ * Decodes a persisted partition read back from the store's block `key`: as {@link decodeStoredSegment}, and a block
+ * of 0 bytes, which Sluice never writes for a partition (see {@link encodePartition}), is a {@link DamagedBlockError}.
+ */
+export function decodeStoredPartition(key: string, bytes: Uint8Array): unknown[] {
+  if (bytes.length === 0)
+    throw new DamagedBlockError(key, 'it has 0 bytes, where even an empty partition is written as []');
+  return decodeStoredSegment(key, bytes);
+}
+
+/**
+ * Rewrites as `[]` the blocks among `keys` that hold 0 bytes: a store whose checkpoint was written before Sluice
+ * marked empty partitions (see {@link encodePartition}) holds its empty partitions so, and they stay readable. Read
+ * once, when a restart resumes such a checkpoint; the checkpoints after it say the store is marked.
+ */
+export async function markEmptyPartitions(store: BlockStore, keys: readonly string[]): Promise<void> {
+  await Promise.all(
+    keys.map(async (key) => {
+      const bytes = await store.get(key);
+      if (bytes?.length === 0) await store.put(key, EMPTY_PARTITION);
+    }),
+  );
 }
