@@ -113,3 +113,21 @@ export const grep: JobsByRate = byRate((ssc, ratePerSec, partitions) => {
 export const empty: JobModule = defineJob({ batchIntervalMs: BATCH_INTERVAL_MS }, (ssc) => {
   ssc.queueStream<string>([]).count().collectBatches('count');
 });
+
+function addCounts(values: number[], state: number | undefined): number {
+  let s = state ?? 0;
+  for (const v of values) s += v;
+  return s;
+}
+
+/**
+ * Many small state blocks: WordCount's words counted with updateStateByKey over 32 partitions, its state
+ * checkpointed every batch, so each batch writes 32 blocks a restart reads (bench/durableWrites.ts).
+ */
+export const stateBlocks: JobsByRate = byRate((ssc, ratePerSec, partitions) => {
+  wordCounts(ssc.generatorStream(premadeLines(ratePerSec), partitions))
+    .updateStateByKey(addCounts, { partitions: 32 })
+    .checkpoint(BATCH_INTERVAL_MS)
+    .count()
+    .collectBatches('keys');
+});

@@ -20,6 +20,8 @@ export interface TrialSpec {
   readonly workers: number;
   /** Stop early once a batch's total delay exceeds this, in milliseconds. Default: never. */
   readonly stopAboveTotalDelayMs?: number;
+  /** Whether the store syncs what a restart reads (see `LocalRunOptions.fsync`). Default true. */
+  readonly fsync?: boolean;
 }
 
 /** What a trial saw. */
@@ -52,6 +54,7 @@ export async function runTrial(spec: TrialSpec): Promise<TrialResult> {
         workers: spec.workers,
         storeDir,
         outputDir: storeDir,
+        ...(spec.fsync !== undefined ? { fsync: spec.fsync } : {}),
         write: () => {},
         listeners: [
           {

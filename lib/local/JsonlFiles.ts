@@ -1,6 +1,5 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { SluiceError } from '../errors';
+import { appendToFile } from './appendToFile';
 
 /**
  * The jsonl files of a local run. A batch's lines are held until the scheduler commits the batch, then appended
@@ -11,6 +10,12 @@ import { SluiceError } from '../errors';
  * or half of one, of a batch it still called pending, which the rerun then wrote again.
  */
 export class JsonlFiles {
+  /**
+   * @param fsync whether an appended batch is on the disk before its checkpoint records the file's size (see
+   *   `appendToFile`); default true
+   */
+  constructor(private readonly fsync = true) {}
+
   /** The held lines of each batch not yet committed, in the order its outputs wrote them. */
   private readonly held = new Map<number, Array<{ readonly file: string; readonly line: string }>>();
 
@@ -38,8 +43,7 @@ export class JsonlFiles {
       }
       for (const [file, text] of byFile) {
         try {
-          await mkdir(dirname(file), { recursive: true });
-          await appendFile(file, text.join(''));
+          await appendToFile(file, text.join(''), { fsync: this.fsync, makeFolder: true });
         } catch (error) {
           throw new SluiceError(
             `batch ${batchTime} ran, but its lines could not be appended to the jsonl output ${file}: ` +

@@ -14,6 +14,11 @@ export interface LocalDirs {
   readonly outputDir: string;
   /** The folder static dataset paths are relative to (the job file's folder). */
   readonly baseDir: string;
+  /**
+   * Whether what a later run reads (checkpoints, state, input blocks, file outputs) is on the disk before it
+   * counts as written, a power loss included (see `LocalFolderStore.needsSync`). Default true.
+   */
+  readonly fsync?: boolean;
 }
 
 /** The executor environment of the local runtime, in the driver or in a worker thread; registers its readers. */
@@ -21,8 +26,8 @@ export function localExecutorEnv(dirs: LocalDirs, functions: FunctionTable): Exe
   // Tasks of a folder source read its files themselves, in whichever process (driver or worker thread) runs them.
   registerLocalDirectReaders();
   return {
-    store: new LocalFolderStore(dirs.storeDir),
-    outputs: new LocalFolderStore(dirs.outputDir),
+    store: new LocalFolderStore(dirs.storeDir, { fsync: dirs.fsync ?? true }),
+    outputs: new LocalFolderStore(dirs.outputDir, { fsync: dirs.fsync ?? true }),
     functions,
     cache: new PartitionCache(),
     readText: (path) => readFile(isAbsolute(path) ? path : resolve(dirs.baseDir, path), 'utf8'),
