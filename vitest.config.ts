@@ -29,6 +29,7 @@ const slow = [
   'test/engine/receivedBlocksRecovery.test.ts',
   'test/engine/storedInputRecovery.test.ts',
   'test/engine/plannedFolderRecovery.test.ts',
+  'test/engine/sliceLeftoversKill.test.ts',
   'test/engine/longRun.test.ts',
   'test/tune/searchRate.test.ts',
   'test/cli/cli.test.ts',

@@ -330,6 +330,7 @@ export class InputDStream<T> extends DStream<T> {
     }
     // A forgotten batch computed again gets a folder of its own: the deletion of its old one may still be running,
     // and a block written into it failed that deletion (ENOTEMPTY, which ended the process) or was deleted by it.
+    // (`<batchTime>-<run>-<n>`: a local run that starts deletes those a dead one left; see `RECOMPUTED_INPUT`)
     const again = this.forgot(batchTime);
     const key = again
       ? this.blockKey(`${batchTime}-${this.recomputeRun}-${++this.recomputedBlocks}`)

@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { DeadLetter } from '../dataset/TaskContext';
+import { blockFolder } from '../dstream/BlockGenerator';
 import type { OutputEvent } from '../dstream/DStreamOps';
 import { CheckpointMismatchError, JobValidationError, SluiceError } from '../errors';
 import { contextFromSource, type JobSource } from '../job/JobSource';
@@ -16,7 +17,7 @@ import { driveJob } from '../scheduler/JobDriver';
 import { JobScheduler, type RunSummary } from '../scheduler/JobScheduler';
 import type { BatchInfo, StreamingListener } from '../scheduler/StreamingListener';
 import type { TaskRunner } from '../scheduler/TaskRunner';
-import { LocalFolderStore } from '../storage/LocalFolderStore';
+import { LocalFolderStore, RECOMPUTED_INPUT } from '../storage/LocalFolderStore';
 import { appendToFile } from './appendToFile';
 import { existingStoreDir } from './defaultStoreDir';
 import { JsonlFiles } from './JsonlFiles';
@@ -144,6 +145,11 @@ export class LocalRuntime {
       const entries = (await readdir(storeDir)).filter((name) => name !== LOCK_FILE);
       await Promise.all(entries.map((name) => rm(join(storeDir, name), { recursive: true, force: true })));
     }
+    // The blocks a `slice` computed again for a forgotten batch, which a run deletes as it forgets the batch again
+    // or ends: those here were left by a run that died. No checkpoint names them, and the lock this run holds says
+    // that no other run reads them.
+    const recomputed = (await store.list('input/')).filter((key) => RECOMPUTED_INPUT.test(key));
+    await Promise.all(recomputed.map((key) => store.deletePrefix(blockFolder(key))));
     const checkpoint = await readCheckpoint(store, {
       file: join(storeDir, METADATA_KEY),
       startOver: 'run with --fresh (or give this run another --store)',
