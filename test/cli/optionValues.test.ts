@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../lib/local/cli';
+import { parseBatchInterval, parseList, parsePartitions } from '../../lib/local/cli/optionParsers';
 
 /**
  * Flag values out of their range are refused by the command line, exit code 2, naming the flag and the range:
@@ -39,6 +40,42 @@ describe('flag values out of range', () => {
       'expected a whole number from 0 to 256',
     ],
     [
+      // every configuration of 0 partitions was reported invalid, after the search had spent its budget on them
+      ['tune', 'job.json', '--partitions', '2,0'],
+      "'--partitions <counts>' argument '2,0'",
+      "expected a partition count from 1 to 256 (a job document's defaultPartitions",
+    ],
+    [
+      ['tune', 'job.json', '--partitions', '257'],
+      "'--partitions <counts>' argument '257'",
+      'expected a partition count from 1 to 256',
+    ],
+    [
+      ['tune', 'job.json', '--intervals', '1s,0ms'],
+      "'--intervals <times>' argument '1s,0ms'",
+      "expected a batch interval from 1ms to 1h (a job document's batchIntervalMs), got 0ms",
+    ],
+    [
+      ['tune', 'job.json', '--intervals', '2h'],
+      "'--intervals <times>' argument '2h'",
+      'expected a batch interval from 1ms to 1h',
+    ],
+    [
+      ['tune', 'job.json', '--max-trials', '0'],
+      "'--max-trials <n>' argument '0'",
+      'expected a whole number, 1 or more (with no real-clock trial, no configuration gets a rate), got 0',
+    ],
+    [
+      ['tune', 'job.json', '--start-rate', '0'],
+      "'--start-rate <n>' argument '0'",
+      'expected a whole number, 1 or more',
+    ],
+    [
+      ['tune', 'job.json', '--target-rate', '0'],
+      "'--target-rate <n>' argument '0'",
+      'expected a whole number, 1 or more',
+    ],
+    [
       ['lambda-host', '--bucket', 'b', '--stream', 's', '--port', '70000'],
       "'--port <n>' argument '70000'",
       'expected a whole number from 0 to 65535 (0 picks a free one)',
@@ -74,5 +111,14 @@ describe('flag values out of range', () => {
     expect(await main(['node', 'sluice', 'run', 'no-such-job.json', '--workers', '256'])).toBe(2);
     expect(stderr).toContain('no-such-job.json does not exist');
     expect(stderr).not.toContain('is invalid');
+  });
+});
+
+describe('list flags', () => {
+  it('keep a value given twice once, where it first appears', () => {
+    // when tune's lists repeat a value, in the same words or others, then each value is tried once
+    // (`--partitions 2,2` ran every trial of two partitions twice)
+    expect(parseList(parsePartitions)('2,4,2')).toEqual([2, 4]);
+    expect(parseList(parseBatchInterval)('1s,500ms,1000ms')).toEqual([1000, 500]);
   });
 });

@@ -28,6 +28,19 @@ export function parseCount(text: string): number {
 }
 
 /**
+ * A whole number, 1 or more, `why` saying what 0 would do: `tune --max-trials 0` ran no trial and reported no
+ * rate for any configuration.
+ */
+export function parsePositiveCount(why: string): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`expected a whole number, 1 or more (${why}), got ${text}`);
+    return n;
+  };
+}
+
+/**
  * A whole number from `min` to `max`, `why` saying what the bound is for: `--workers 100000` started a hundred
  * thousand threads, each loading the engine, and never got to its first batch. `what` names the number in the
  * message.
@@ -63,6 +76,25 @@ export const parseBatches = parseCountIn(
   'the batch to stop after; leave it out to run until Ctrl-C',
 );
 
+/** A partition count a job may have, 1 to 256, as a job document's `defaultPartitions`. */
+export const parsePartitions = parseCountIn(
+  1,
+  256,
+  "a job document's defaultPartitions: a stage has at most 256 tasks, one per partition",
+  'a partition count',
+);
+
+/** A batch interval a job may have, 1 ms to 1 h, as a job document's `batchIntervalMs`, in ms. */
+export function parseBatchInterval(text: string): number {
+  const ms = parseDuration(text);
+  if (ms < 1 || ms > 3_600_000) {
+    throw new InvalidArgumentError(
+      `expected a batch interval from 1ms to 1h (a job document's batchIntervalMs), got ${text}`,
+    );
+  }
+  return ms;
+}
+
 /** A TCP port on 127.0.0.1; 0 picks a free one. */
 export const parsePort = parseCountIn(0, 65535, '0 picks a free one');
 
@@ -85,9 +117,12 @@ export const parseCoordinatorTimeoutSeconds = parseCountIn(
   'a whole number of seconds',
 );
 
-/** A comma-separated list, each part read by `parse`. */
+/**
+ * A comma-separated list, each part read by `parse`, a value given twice kept once (where it first appears):
+ * `tune --partitions 2,2` ran every trial of two partitions twice.
+ */
 export function parseList<T>(parse: (text: string) => T): (text: string) => T[] {
-  return (text) => text.split(',').map((part) => parse(part));
+  return (text) => [...new Set(text.split(',').map((part) => parse(part)))];
 }
 
 /** A flag that may be given more than once: each value is added to the list. */

@@ -5,9 +5,11 @@ import { jobSourceFromArgument } from './jobSourceFromArgument';
 import {
   ALLOW_FUNCTIONS_OUTSIDE_HELP,
   collect,
-  parseCount,
+  parseBatchInterval,
   parseDuration,
   parseList,
+  parsePartitions,
+  parsePositiveCount,
   parseWorkers,
 } from './optionParsers';
 import { reportInvalid } from './reportInvalid';
@@ -40,15 +42,19 @@ export function tuneCommand(program: Command, exit: ExitWith): void {
     .argument('<job>', 'a job document (.json)')
     .option(
       '--intervals <times>',
-      'batch intervals to try (default 500ms,1s,2s,5s)',
-      parseList(parseDuration),
+      'batch intervals to try, 1ms to 1h each (default 500ms,1s,2s,5s)',
+      parseList(parseBatchInterval),
     )
     .option(
       '--partitions <counts>',
-      "partition counts to try (default the job's and the cores')",
-      parseList(parseCount),
+      "partition counts to try, 1 to 256 each (default the job's and the cores')",
+      parseList(parsePartitions),
     )
-    .option('--target-rate <n>', 'records a second the recommendation must sustain', parseCount)
+    .option(
+      '--target-rate <n>',
+      'records a second the recommendation must sustain',
+      parsePositiveCount('every configuration sustains 0, even one in which no rate held'),
+    )
     .option(
       '--sample <file>',
       'records to replay for a source that is not a generator ([source=]file.jsonl)',
@@ -66,9 +72,13 @@ export function tuneCommand(program: Command, exit: ExitWith): void {
     .option(
       '--start-rate <n>',
       'records a second of the first real-clock trial (default: a logical-clock estimate; 100 with --aws)',
-      parseCount,
+      parsePositiveCount('a trial at 0 records a second measures nothing'),
     )
-    .option('--max-trials <n>', 'real-clock trials per configuration at most (default 8)', parseCount)
+    .option(
+      '--max-trials <n>',
+      'real-clock trials per configuration at most (default 8)',
+      parsePositiveCount('with no real-clock trial, no configuration gets a rate'),
+    )
     .option(
       '--aws',
       'run the trials on the deployed stack through its control function (AWS_ENDPOINT_URL for an emulator)',
