@@ -79,6 +79,8 @@ export class S3PrefixSource implements PlannedSource<string> {
   /** True when tasks read the objects (the `direct` option) and the source only plans keys. */
   readonly readsDirectly: boolean;
   readonly description: string;
+  /** A JSON job's `type`. */
+  readonly kind = 's3Prefix';
   /** The bucket and prefix: its position's keys are of that bucket. */
   readonly readsFrom: string;
   private readonly seen = new Set<string>();

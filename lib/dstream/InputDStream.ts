@@ -116,7 +116,7 @@ export class InputDStream<T> extends DStream<T> {
 
   /**
    * The kind of a source that keeps a position in the checkpoint (`a queue source`), and where it reads when its
-   * position names what it read there (`a textFile source reading /data/in`): how far it was read means nothing to
+   * position names what it read there (`a textFileStream source reading /data/in`): how far it was read means nothing to
    * a source of another kind, which failed to restore it (a folder source with a TypeError), nor to one reading
    * elsewhere, which silently skipped the files of its folder that had a name the old folder's batches took. A
    * source that makes a batch again from its time adds what it makes it from (`a generator source making {…}`).
@@ -124,7 +124,7 @@ export class InputDStream<T> extends DStream<T> {
   override resumeSettings(): string | undefined {
     const making = this.replaysByBatchTime ? this.source.replaySpec : undefined;
     if (!this.source.checkpointPosition && making === undefined) return undefined;
-    const kind = this.source.description.split('(')[0];
+    const kind = this.source.kind ?? this.source.description.split('(')[0];
     const where = this.source.readsFrom;
     const source = where === undefined ? `a ${kind} source` : `a ${kind} source reading ${where}`;
     return making === undefined ? source : `${source} making ${making}`;

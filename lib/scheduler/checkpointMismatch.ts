@@ -24,10 +24,12 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
   const before = new Map(Object.entries(checkpoint.resumeSettings ?? {}));
   const positions = new Map(Object.entries(checkpoint.sources));
   for (const [id, now] of Object.entries(graph.resumeSettings())) {
-    const then = before.get(id);
-    if (then === undefined || then === now) continue;
+    const stored = before.get(id);
+    if (stored === undefined || stored === now) continue;
+    const then = inCurrentWords(stored);
+    if (then === now) continue;
     const stream = graph.node(id);
-    // A checkpoint written before sources recorded where they read (`a textFile source`), or what a generator made
+    // A checkpoint written before sources recorded where they read (`a textFileStream source`), or what a generator made
     // its batches from, resumes on the kind.
     if (
       stream instanceof InputDStream &&
@@ -71,6 +73,26 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
     }
   }
   return undefined;
+}
+
+/**
+ * Source kinds as checkpoints written before sources named their kind name them (from the description,
+ * `textFile(/data/in)`), and as they do now, the way a JSON job's `type` does: `textFile` is a static dataset's.
+ * The settings are compared as text, so a checkpoint in the old words would otherwise refuse the very same folder.
+ */
+const RENAMED_KINDS = [
+  ['textFile', 'textFileStream'],
+  ['s3', 's3Prefix'],
+] as const;
+
+/** A source's resume settings in today's words (`a textFileStream source reading /data/in` for `a textFile source …`). */
+function inCurrentWords(settings: string): string {
+  for (const [old, current] of RENAMED_KINDS) {
+    const words = `a ${old} source`;
+    if (settings === words || settings.startsWith(`${words} `))
+      return `a ${current} source${settings.slice(words.length)}`;
+  }
+  return settings;
 }
 
 /**

@@ -14,6 +14,11 @@ export interface Source<T = unknown> {
   /** A short human name for logs and errors, such as `generator(tweets)` or `socket(127.0.0.1:9999)`. */
   readonly description: string;
   /**
+   * What kind of source it is, as a JSON job's `type` names it (`textFileStream`), for messages that name the kind
+   * and the checkpoint's resume settings. Default: the description up to its `(` (`socket`).
+   */
+  readonly kind?: string;
+  /**
    * True when asking again for the same batch time returns the same records (a seeded generator, a queue),
    * so a batch can be recomputed from the source itself after a crash. False for sockets and folders.
    */

@@ -48,6 +48,8 @@ export interface TextFileSourceOptions {
 export class TextFileSource implements PlannedSource<string> {
   /** Such as `textFile(/data/incoming)`. */
   readonly description: string;
+  /** A JSON job's `type`: `textFile` is a static dataset's, which a folder source is not. */
+  readonly kind = 'textFileStream';
   /** False: what a folder holds depends on when it is listed. */
   readonly replayable = false;
   /** The folder to watch. */

@@ -128,7 +128,7 @@ describe('a changed job document started over its checkpoint on the serverless r
     // then the start is refused, naming both places, where the key it took in the first bucket skipped it
     expect(moved.ok).toBe(false);
     expect(moved.error).toContain(
-      `whose sources.lines (s3Prefix) was a s3 source reading s3://${bucket}/in/, where the job now makes it a s3 source reading s3://${other}/in/: the checkpoint keeps how far the old source was read`,
+      `whose sources.lines (s3Prefix) was a s3Prefix source reading s3://${bucket}/in/, where the job now makes it a s3Prefix source reading s3://${other}/in/: the checkpoint keeps how far the old source was read`,
     );
   }, 120_000);
 });

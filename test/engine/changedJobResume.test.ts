@@ -52,6 +52,18 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A job collecting the lines of the files that appear in `directory`, relative to the test's folder. */
+const folderLinesJob = (name: string, directory: string): JobSource => ({
+  kind: 'document',
+  baseDir: dir,
+  document: {
+    name,
+    batchIntervalMs: 1000,
+    sources: { lines: { type: 'textFileStream', directory } },
+    outputs: [{ stream: 'lines', type: 'collectBatches' }],
+  },
+});
+
 const run = (source: JobSource, batches: number) =>
   runBatches(source, batches, { storeDir, outputDir: join(dir, 'out') });
 
@@ -204,16 +216,7 @@ describe('a job document changed between runs on one store', () => {
   });
 
   it('refuses a folder source pointed at another folder, whose same-named files it skipped unread', async () => {
-    const folderJob = (directory: string): JobSource => ({
-      kind: 'document',
-      baseDir: dir,
-      document: {
-        name: 'moved-folder',
-        batchIntervalMs: 1000,
-        sources: { lines: { type: 'textFileStream', directory } },
-        outputs: [{ stream: 'lines', type: 'collectBatches' }],
-      },
-    });
+    const folderJob = (directory: string) => folderLinesJob('moved-folder', directory);
     await mkdir(join(dir, 'a'));
     await mkdir(join(dir, 'b'));
     // given a run on folder a whose second batch read x.txt, dropped there once the first batch completed
@@ -235,7 +238,7 @@ describe('a job document changed between runs on one store', () => {
     // then it is refused, naming both folders, where it read on and skipped b's x.txt for a's
     await expect(moved).rejects.toThrow(CheckpointMismatchError);
     await expect(moved).rejects.toThrow(
-      `whose sources.lines (textFileStream) was a textFile source reading ${join(dir, 'a')}, where the job now makes it a textFile source reading ${join(dir, 'b')}: the checkpoint keeps how far the old source was read`,
+      `whose sources.lines (textFileStream) was a textFileStream source reading ${join(dir, 'a')}, where the job now makes it a textFileStream source reading ${join(dir, 'b')}: the checkpoint keeps how far the old source was read`,
     );
     // and on folder a it resumes
     const resumed = await run(folderJob('a'), 3);
@@ -267,6 +270,34 @@ describe('a job document changed between runs on one store', () => {
     await writeFile(file, JSON.stringify(checkpoint));
     // when the job resumes, then it goes on from batch 3
     const resumed = await run(folderJob, 3);
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.batches.map((b) => b.batchTime)).toEqual([3000]);
+  });
+
+  it('reads a checkpoint that names a folder source a textFile source, as older ones did', async () => {
+    // given a folder job's checkpoint in the words older checkpoints stored: `textFile` is a static dataset's
+    // type, so the folder source now names itself textFileStream, as the job does
+    const folderJob = (directory: string) => folderLinesJob('old-words', directory);
+    await mkdir(join(dir, 'a'));
+    await mkdir(join(dir, 'b'));
+    expect((await run(folderJob('a'), 2)).error).toBeUndefined();
+    const file = join(storeDir, 'checkpoint', 'metadata.json');
+    const checkpoint = JSON.parse(await readFile(file, 'utf8'));
+    const settings = checkpoint.resumeSettings as Record<string, string>;
+    expect(Object.values(settings)).toEqual([`a textFileStream source reading ${join(dir, 'a')}`]);
+    checkpoint.resumeSettings = Object.fromEntries(
+      Object.entries(settings).map(([id, s]) => [
+        id,
+        s.replace('a textFileStream source', 'a textFile source'),
+      ]),
+    );
+    await writeFile(file, JSON.stringify(checkpoint));
+    // when the job resumes on another folder, then it is refused in today's words
+    await expect(run(folderJob('b'), 3)).rejects.toThrow(
+      `whose sources.lines (textFileStream) was a textFileStream source reading ${join(dir, 'a')}, where the job now makes it a textFileStream source reading ${join(dir, 'b')}`,
+    );
+    // and on its own folder it goes on from batch 3
+    const resumed = await run(folderJob('a'), 3);
     expect(resumed.error).toBeUndefined();
     expect(resumed.batches.map((b) => b.batchTime)).toEqual([3000]);
   });
