@@ -356,7 +356,7 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
 define('jsonl', function (options: { path?: string; name?: string } = {}) {
   const output = outputName(this, 'jsonl', options.name);
   if (options.path !== undefined) this.ssc.jsonlPaths.add(options.path);
-  return new ForEachDStream(
+  const written = new ForEachDStream(
     this,
     async (ds, batchTime) => {
       const records = await collectAsJson(ds);
@@ -369,6 +369,20 @@ define('jsonl', function (options: { path?: string; name?: string } = {}) {
     output,
     true,
   );
+  // Refused when the job is built, as a job document's path is: an absolute path wrote wherever it named, outside
+  // the output folder, locally, and an object key that began with a / on S3.
+  const { path } = options;
+  const problem =
+    path === undefined
+      ? undefined
+      : typeof path === 'string'
+        ? outputPathProblem(path, true)
+        : 'must be a string';
+  if (problem !== undefined) {
+    const message = `jsonl's path ${JSON.stringify(path) ?? String(path)} ${problem}`;
+    throw new StreamGraphError(message, written.origin, [{ field: 'path', message, value: path }]);
+  }
+  return written;
 });
 
 define('collectBatches', function (name?: string) {

@@ -93,6 +93,30 @@ describe('arguments refused while the graph is built', () => {
     expect(error.located).toMatch(/buildTimeChecks\.test\.ts:\d+/);
   });
 
+  for (const [path, why] of [
+    [
+      '/tmp/counts.jsonl',
+      'must be relative to the output folder (--out locally, outputs/ in the bucket on AWS), not absolute',
+    ],
+    ['../counts.jsonl', 'climbs out of the output folder'],
+    ['', 'must name a file inside the output folder, not a folder'],
+  ] as const) {
+    it(`refuses jsonl({ path: '${path}' }), as a job document's path is refused`, () => {
+      // given a path that would write outside the output folder (an absolute one wrote wherever it named)
+      // when the output is made
+      const error = errorOf(() => pairs().jsonl({ path }));
+      // then it is refused at the path, in the job document's words, at this file's line
+      expect(error.problems[0]).toMatchObject({ field: 'path', value: path });
+      expect(error.message).toContain(`jsonl's path ${JSON.stringify(path)} ${why}`);
+      expect(error.located).toMatch(/buildTimeChecks\.test\.ts:\d+/);
+    });
+  }
+
+  it('takes a jsonl path inside the output folder, and none (standard output)', () => {
+    expect(() => pairs().jsonl({ path: 'out/counts.jsonl' })).not.toThrow();
+    expect(() => pairs().jsonl()).not.toThrow();
+  });
+
   it('takes a prefix inside the output folder, and an empty one', () => {
     expect(() => pairs().saveAsTextFiles('counts/batch', 'txt')).not.toThrow();
     expect(() => pairs().saveAsTextFiles('')).not.toThrow();
