@@ -140,10 +140,15 @@ export class DamagedBlockError extends SluiceError {
  */
 export class MissingBlockError extends SluiceError {
   override name = 'MissingBlockError';
-  /** @param key the block's key in the store (`input/n1/4000/block`) */
-  constructor(key: string) {
+  /**
+   * @param key the block's key in the store (`input/n1/4000/block`)
+   * @param readFor why the batch reads it, when that is not the block itself (`the base of the state delta
+   *   persist/n3@5000/0`)
+   */
+  constructor(key: string, readFor?: string) {
     super(
-      `block ${key} is missing from the store, yet a batch reads it: Sluice deletes a block only once no batch ` +
+      `block ${key} is missing from the store, yet a batch reads it${readFor ? ` as ${readFor}` : ''}: ` +
+        'Sluice deletes a block only once no batch ' +
         'of its checkpoint reads it, so a file of the store was deleted by something else (this one, or a state or ' +
         'window block under persist/ whose checkpoint had let cleanup delete it); put the files back, or start the ' +
         'job over (run with --fresh, or send "fresh": true on AWS)',

@@ -1,3 +1,4 @@
+import { MissingBlockError } from '../errors';
 import type { BlockLease } from '../storage/BlockStore';
 import { decodeReceivedRecords, forEachTextChunk, type ReceivedBlockFormat } from '../storage/ReceivedBlock';
 import { type ConsumeChunk, Dataset, type DatasetOrigin, type DatasetSpec, sliceBounds } from './Dataset';
@@ -120,6 +121,6 @@ async function decodePart(part: BlockPart, tc: TaskContext): Promise<unknown[]> 
 /** A block's bytes, lent until the lease is released: a block is read, decoded and let go. */
 async function borrow(block: ReceivedBlockRef, tc: TaskContext): Promise<BlockLease> {
   const lease = await tc.borrowBlock(block.key);
-  if (!lease) throw new Error(`input block ${block.key} is missing from the store`);
+  if (!lease) throw new MissingBlockError(block.key);
   return lease;
 }

@@ -1,3 +1,4 @@
+import { MissingBlockError } from '../errors';
 import { decodeStoredPartition, encodePartition } from '../storage/SegmentedBlob';
 import { KeyedMap } from './KeyedMap';
 import { MapWithStateDataset } from './MapWithStateDataset';
@@ -127,11 +128,10 @@ export async function readStatePartition(
     }
     const blockKey = persistBlockKey(delta.base, partition);
     const bytes = await tc.readBlock(blockKey);
-    if (!bytes) {
-      throw new Error(
-        `state partition ${partition} of ${key} is a delta over ${delta.base}, which is missing from the block store: a recovery needs the newest snapshot and every delta after it (reset the job to start from scratch if they were deleted by hand)`,
-      );
-    }
+    // The same error as any other block gone from the store: a recovery needs the newest snapshot and every delta
+    // after it, and the way out (put the files back, or start over) is the same.
+    if (!bytes)
+      throw new MissingBlockError(blockKey, `the base of the state delta ${persistBlockKey(key, partition)}`);
     key = delta.base;
     records = decodeStoredPartition(blockKey, bytes);
   }

@@ -6,6 +6,7 @@ import { persistedBlock, readStatePartition } from '../../lib/dataset/StateDelta
 import { StateMap } from '../../lib/dataset/StateMap';
 import type { PersistSpec } from '../../lib/dataset/StorageLevel';
 import type { TaskContext } from '../../lib/dataset/TaskContext';
+import { MissingBlockError } from '../../lib/errors';
 import type { JobModule } from '../../lib/job/JobModule';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import { decodeSegment, encodeSegments } from '../../lib/storage/SegmentedBlob';
@@ -77,6 +78,25 @@ describe('incremental state in the block store', () => {
     expect(blocks).toHaveLength(3 * (2 + 3));
   });
 
+  it('fails a resumed batch whose state delta lost its snapshot like any batch missing a block', async () => {
+    // given the long run stopped after 8 batches, whose snapshot of batch 6 something else deleted (the deltas of
+    // batches 7 and 8 are over it)
+    const dir = await freshDir();
+    expect((await runJob(longRunJobs.checkpointEvery3s, dir, 8)).summary.error).toBeUndefined();
+    const store = new LocalFolderStore(dir);
+    const snapshot = (await store.list('persist/')).filter((key) => /@6000\/0$/.test(key)).sort()[0]!;
+    await rm(join(dir, snapshot));
+    // when a new driver and executor (nothing in memory) resume from the metadata checkpoint
+    const resumed = await runJob(longRunJobs.checkpointEvery3s, dir, 10);
+    // then the batch fails as one missing any block does: naming the block, why it is read, and the way to start
+    // over, where it failed with a plain Error and other advice
+    const message = resumed.summary.error?.message;
+    expect(message).toContain(
+      `block ${snapshot} is missing from the store, yet a batch reads it as the base of the state delta persist/`,
+    );
+    expect(message).toContain('run with --fresh');
+  });
+
   const crashes = [
     { name: 'right after a snapshot, before the first delta after it', refused: /^persist\/n\d+@4000\/0$/ },
     { name: 'between the delta writes of a batch', refused: /^persist\/n\d+@5000\/1$/ },
@@ -129,6 +149,18 @@ describe('a state delta, written and read back', () => {
     level: 'memoryAndBlockStore',
     untilMs: 2000,
     delta: { kind, base: 'n1@1000', baseDatasetId: 7 },
+  });
+
+  it('throws a MissingBlockError naming the base when the store has lost it', async () => {
+    // given a delta whose base is neither in this process's memory nor in the store
+    const tc = { cached: () => undefined, readBlock: async () => undefined } as unknown as TaskContext;
+    const block = [{ stateDelta: 'pairs', base: 'n1@1000', put: [], removed: [] }];
+    // when the partition is read back, then it fails as any read of a missing block does
+    const read = readStatePartition(spec('pairs'), 1, block, tc);
+    await expect(read).rejects.toBeInstanceOf(MissingBlockError);
+    await expect(read).rejects.toThrow(
+      /^block persist\/n1@1000\/1 is missing from the store, yet a batch reads it as the base of the state delta persist\/n1@2000\/1:/,
+    );
   });
 
   it('updateStateByKey: holds the changed and new keys and the removed ones, and rebuilds the state', async () => {

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ReceivedBlocksDataset } from '../../lib/dataset/ReceivedBlocksDataset';
+import type { TaskContext } from '../../lib/dataset/TaskContext';
 import { BlockGenerator, type BlockTimer } from '../../lib/dstream/BlockGenerator';
 import type { InputDStream } from '../../lib/dstream/InputDStream';
+import { MissingBlockError } from '../../lib/errors';
 import { StreamingContext } from '../../lib/StreamingContext';
 import type { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { JobScheduler } from '../../lib/scheduler/JobScheduler';
@@ -279,6 +281,21 @@ describe('received input is stored as blocks', () => {
       }
     }
     expect(encodeReceivedBlock(['ok', unreadableRecord('not UTF-8', { bytes: 1 })]).format).toBe('json');
+  });
+
+  it('fails a partition whose block the store has lost as any read of a missing block does', async () => {
+    // given a batch of one received block that is gone from the store
+    const spec = { id: 1, type: 'receivedBlocks', numPartitions: 1, deps: [] };
+    const blocks = [{ key: 'input/n1/1000/block-0', records: 2, format: 'text' }];
+    const batch = ReceivedBlocksDataset.fromSpec({ ...spec, args: { blocks } });
+    const tc = { borrowBlock: async () => undefined } as unknown as TaskContext;
+    // when its partition is read, whole or a chunk at a time, then it fails naming the block and the way out
+    for (const read of [batch.compute(0, tc), batch.forEachChunk(0, tc, () => {})]) {
+      await expect(read).rejects.toBeInstanceOf(MissingBlockError);
+      await expect(read).rejects.toThrow(
+        /^block input\/n1\/1000\/block-0 is missing from the store, yet a batch reads it/,
+      );
+    }
   });
 
   it('hands a text block over in chunks that end at line ends and add up to the lines asked for', async () => {
