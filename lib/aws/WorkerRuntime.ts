@@ -147,19 +147,20 @@ export class WorkerRuntime {
         ? { ...ran, reports }
         : ran
       : { ...ran, error: withoutStackFrames(ran.error) };
-    const what = `Task ${partition} of stage ${stage.stageId} of batch ${batchTime} ms (attempt ${attempt + 1}${
-      task.speculative ? ', a speculative copy' : ''
-    })`;
+    // Worded as the coordinator's lines about the task (`… of batch 500 ms (2026/11/29 03:01:03.000 UTC) failed on
+    // attempt 1 of 4`): the batch with its date on the real clock, so that the lines of a batch are found together.
+    const named = `Task ${partition} of stage ${stage.stageId} of batch ${task.batchLabel ?? `${batchTime} ms`}`;
+    const onAttempt = `on attempt ${attempt + 1}${task.speculative ? ' (a speculative copy)' : ''}`;
     if (result.ok) {
       const { durationMs, recordsOut, storageRequests } = result.metrics;
-      taskLog.info(`${what} done in ${Math.round(durationMs)} ms: ${recordsOut} records out`, {
+      taskLog.info(`${named} done ${onAttempt} in ${Math.round(durationMs)} ms: ${recordsOut} records out`, {
         durationMs: Math.round(durationMs),
         recordsOut,
         storageRequests,
       });
     } else {
       // (the error as the task ran into it, stack frames and all)
-      taskLog.debug(`${what} failed: ${result.error.split('\n')[0]}`, {
+      taskLog.debug(`${named} failed ${onAttempt}: ${result.error.split('\n')[0]}`, {
         error: ran.ok ? undefined : ran.error,
       });
     }

@@ -88,6 +88,13 @@ export interface TaskPlan {
    * memory serves, in place of computing it, only tasks of the run that made it. Absent: any run's.
    */
   readonly driverRun?: string;
+  /**
+   * How the driver's log lines name the batch after the word "batch", when that says more than its stream time:
+   * on the real clock, with the date the Streaming UI shows (`3000 ms (2026/11/30 21:40:03 UTC)`, see
+   * `batchLogLabel`), so that a worker's line for the task names the batch as the coordinator's lines do. Absent:
+   * `<batchTime> ms`.
+   */
+  readonly batchLabel?: string;
   /** Set on a result task. */
   readonly action?: ActionSpec;
   /** For each shuffle the stage reads, the status of every map task, in map-partition order. */

@@ -496,6 +496,7 @@ function base(
     batchTime: plan.batchTime,
     ...(evictBefore < plan.batchTime ? { evictBefore } : {}),
     driverRun,
+    ...(batch.logLabel !== `${plan.batchTime} ms` ? { batchLabel: batch.logLabel } : {}),
     stage,
     shuffleInputs,
     ...(stage.stageId === plan.resultStageId ? { action: plan.action } : {}),

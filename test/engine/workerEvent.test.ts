@@ -10,9 +10,11 @@ import { workerEventIssues } from '../../lib/aws/workerEvents';
 import { schema } from '../../lib/aws/workerEventValidator.generated.mjs';
 import { datasetTypes } from '../../lib/dataset/datasetTypes';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import { StderrLogger } from '../../lib/local/StderrLogger';
 import type { TaskPlan } from '../../lib/plan/Plan';
 import { InProcessRunner } from '../../lib/scheduler/InProcessRunner';
 import { combiningTables } from '../helpers/combiningTable';
+import { workerTaskEvent } from '../helpers/workerTaskEvent';
 import { failingJob, fixturesDir } from '../job/fixtures/jobs';
 
 let dir: string;
@@ -103,6 +105,11 @@ describe('the worker at the edge', () => {
       'a negative attempt',
       () => ({ job, task: { ...task, attempt: -1 } }),
       'task.attempt must be a whole number (got -1)',
+    ],
+    [
+      'a batch label that is not a string',
+      () => ({ job, task: { ...task, batchLabel: 1000 } }),
+      'task.batchLabel must be a non-empty string of at most 100 characters (got 1000)',
     ],
     [
       'an eviction bound that is not a batch time',
@@ -196,6 +203,58 @@ describe('the worker at the edge', () => {
     }
   });
 });
+
+describe("the worker's line for a task", () => {
+  /** A job whose one batch is one task: the queue's records collected, in batches of 100 ms. */
+  const collecting = {
+    name: 'worker-line',
+    batchIntervalMs: 100,
+    sources: { lines: { type: 'queue', batches: [['a', 'b']], partitions: 1 } },
+    outputs: [{ stream: 'lines', type: 'collectBatches' }],
+  };
+  const source = { kind: 'document', document: collecting, baseDir: dir } as const;
+
+  it("carries the batch's date on the real clock, as the driver's lines name the batch", async () => {
+    // given a batch the driver ran on the real clock, and one on the logical clock
+    const [real] = await tasksOf([source, 1, { clock: 'system' }]);
+    const [logical] = await tasksOf([source, 1]);
+    // then the task of the first names its batch by stream time and date in UTC (see batchLogLabel), and the
+    // other's, due at no date worth showing, by its stream time alone
+    expect(real!.batchLabel).toMatch(/^100 ms \(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\.\d{3} UTC\)$/);
+    expect(logical!.batchLabel).toBeUndefined();
+  });
+
+  for (const [clock, batchLabel, named] of [
+    ['real', '1000 ms (2026/11/30 21:40:03 UTC)', 'batch 1000 ms (2026/11/30 21:40:03 UTC)'],
+    ['logical', undefined, 'batch 1000 ms'],
+  ] as const) {
+    it(`names the batch as the coordinator's lines do, on the ${clock} clock`, async () => {
+      // given a task of records travelling in its plan, with the batch's label when the driver gave one
+      const event = workerTaskEvent({
+        job: 'line',
+        jobVersion: jobVersion(collecting),
+        action: { type: 'collect' },
+        datasets: [{ id: 0, type: 'parallel', numPartitions: 1, deps: [], args: { data: ['a', 'b'] } }],
+      });
+      const lines: string[] = [];
+      const log = new StderrLogger({ write: (text) => lines.push(text.trimEnd()) });
+      const worker = new WorkerRuntime({ storeUrl: `file://${dir}`, baseDir: dir });
+      // when a worker runs it
+      const task = { ...event.task, ...(batchLabel ? { batchLabel } : {}) };
+      expect(await worker.handle({ job: collecting, task }, log)).toMatchObject({ ok: true });
+      // then its one line names the batch with its date where the driver's lines do, and the attempt as they do
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^Task 0 of stage 0 of ${escapeRegExp(named)} done on attempt 1 in \\d+ ms: 2 records out$`,
+        ),
+      );
+    });
+  }
+});
+
+/** `text` as a regular expression that matches it literally. */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('the worker event schema', () => {
   const defs = schema.$defs as Record<string, { properties: Record<string, { enum?: unknown[] }> }>;
