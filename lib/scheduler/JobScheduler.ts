@@ -154,7 +154,10 @@ export class JobScheduler {
     for (const input of this.ssc.graph.inputs) {
       input.restoreBlocks(checkpoint.inputs[input.id] ?? {}, checkpoint.lastCompletedBatch);
       const position = checkpoint.sources[input.id];
-      if (position !== undefined) input.source.restorePosition?.(position);
+      // A capped generator's or queue's position, its cap lifted (nothing held back, or the resume was refused): it
+      // takes batches by their time, and kept, the position would be written on into every checkpoint, so a cap set
+      // again later would start from it and hand out the batches taken without the cap a second time.
+      if (position !== undefined && !input.replaysByBatchTime) input.source.restorePosition?.(position);
       // Backpressure's bound, not the source's cap: a restart that turned backpressure off takes none of it.
       const rate = checkpoint.rates?.[input.id];
       if (rate !== undefined && this.ssc.backpressure.enabled) input.rateLimit?.update(rate);

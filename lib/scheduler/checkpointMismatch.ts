@@ -64,7 +64,14 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
   for (const input of graph.inputs) {
     // A generator's or a queue's position is how far a rate cap let batches take; without the cap they take by batch
     // time, from where time is, and skipped what the cap held back (a queue's batches 2 and 3, 3 generated records).
-    if (positions.has(input.id) && input.replaysByBatchTime) {
+    // A cap that had held nothing back (the source had taken all that arrived) leaves nothing to skip; a position
+    // that does not say (written before sources recorded it) is taken as having held some back.
+    const position = positions.get(input.id);
+    if (
+      positions.has(input.id) &&
+      input.replaysByBatchTime &&
+      input.source.heldBackAt?.(position) !== false
+    ) {
       return (
         `whose ${input.origin ?? input.name} took its records under a rate cap (maxRatePerSec, or backpressure), ` +
         'where the job now takes them by batch time without one: what the cap held back would be skipped (set the ' +

@@ -1,6 +1,6 @@
 import { preview, SluiceError } from '../errors';
 import { makeGenerator } from './generatedRecords';
-import { type BatchLimit, restoredCount } from './RateLimit';
+import { type BatchLimit, heldBackAt, restoredArrived, restoredCount } from './RateLimit';
 import type { DirectSource } from './Source';
 
 /** The kinds of records a {@link GeneratorSource} can make. */
@@ -87,6 +87,12 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
   private readonly generate: (index: number) => GeneratedRecords[K];
   /** Rate-limited: the index of the next record to hand out; undefined until a limited batch took one. */
   private nextIndex: number | undefined;
+  /**
+   * Rate-limited: the index past the newest record that had arrived by the last batch that took some (`nextIndex`
+   * below it: the cap held records back); undefined until then, or restored from a position written before it was
+   * recorded.
+   */
+  private arrived: number | undefined;
 
   /** Validates every option now so a bad job fails at build time, not at the first batch. */
   constructor(options: GeneratorSourceOptions<K>) {
@@ -165,17 +171,30 @@ export class GeneratorSource<K extends GeneratorKind = GeneratorKind>
     const first = this.nextIndex ?? arrived.first;
     const end = Math.max(first, Math.min(arrived.end, first + limit.maxRecords()));
     this.nextIndex = end;
+    this.arrived = arrived.end;
     return { first, end };
   }
 
-  /** Rate-limited: the index of the next record to hand out, for the metadata checkpoint; otherwise none. */
-  checkpointPosition(): { nextIndex: number } | undefined {
-    return this.nextIndex === undefined ? undefined : { nextIndex: this.nextIndex };
+  /**
+   * Rate-limited: the index of the next record to hand out and the index past the newest that had arrived, for the
+   * metadata checkpoint; otherwise none.
+   */
+  checkpointPosition(): { nextIndex: number; arrived?: number } | undefined {
+    if (this.nextIndex === undefined) return undefined;
+    return this.arrived === undefined
+      ? { nextIndex: this.nextIndex }
+      : { nextIndex: this.nextIndex, arrived: this.arrived };
+  }
+
+  /** Whether batches had handed out fewer records than had arrived at a {@link checkpointPosition}. */
+  heldBackAt(position: unknown): boolean | undefined {
+    return heldBackAt(position, 'nextIndex');
   }
 
   /** Continues a rate-limited stream from a {@link checkpointPosition}. */
   restorePosition(position: unknown): void {
     this.nextIndex = restoredCount(position, 'nextIndex', 'a record index', this.description);
+    this.arrived = restoredArrived(position, 'nextIndex');
   }
 
   /** The records that arrived in (batchTime − intervalMs, batchTime] at `ratePerSec`. */

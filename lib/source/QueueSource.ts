@@ -1,4 +1,4 @@
-import { type BatchLimit, restoredCount } from './RateLimit';
+import { type BatchLimit, heldBackAt, restoredArrived, restoredCount } from './RateLimit';
 import type { Source } from './Source';
 
 /** Settings of a {@link QueueSource}. */
@@ -29,6 +29,11 @@ export class QueueSource<T> implements Source<T> {
   private readonly oneAtATime: boolean;
   /** Rate-limited: how many queued records batches took so far; undefined until a limited batch took some. */
   private taken: number | undefined;
+  /**
+   * Rate-limited: how many queued records had arrived by the last batch that took some (`taken` below it: the cap
+   * held records back); undefined until then, or restored from a position written before it was recorded.
+   */
+  private arrived: number | undefined;
   /** Rate-limited: the records [first, end) the last batch took, for its input metadata. */
   private lastTaken: { readonly first: number; readonly end: number } | undefined;
 
@@ -61,6 +66,7 @@ export class QueueSource<T> implements Source<T> {
       const first = this.taken ?? this.recordsArrivedBy(batchIndex - 1);
       const end = Math.max(first, Math.min(arrived.length, first + limit.maxRecords()));
       this.taken = end;
+      this.arrived = arrived.length;
       this.lastTaken = { first, end };
       return arrived.slice(first, end);
     }
@@ -111,13 +117,23 @@ export class QueueSource<T> implements Source<T> {
     return queued ? undefined : 1;
   }
 
-  /** Rate-limited: how many records batches took, for the metadata checkpoint; otherwise none. */
-  checkpointPosition(): { taken: number } | undefined {
-    return this.taken === undefined ? undefined : { taken: this.taken };
+  /**
+   * Rate-limited: how many records batches took and how many had arrived by then, for the metadata checkpoint;
+   * otherwise none.
+   */
+  checkpointPosition(): { taken: number; arrived?: number } | undefined {
+    if (this.taken === undefined) return undefined;
+    return this.arrived === undefined ? { taken: this.taken } : { taken: this.taken, arrived: this.arrived };
+  }
+
+  /** Whether batches had taken fewer records than had arrived at a {@link checkpointPosition}. */
+  heldBackAt(position: unknown): boolean | undefined {
+    return heldBackAt(position, 'taken');
   }
 
   /** Continues a rate-limited queue from a {@link checkpointPosition}. */
   restorePosition(position: unknown): void {
     this.taken = restoredCount(position, 'taken', 'a count of records', this.description);
+    this.arrived = restoredArrived(position, 'taken');
   }
 }

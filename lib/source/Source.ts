@@ -54,6 +54,14 @@ export interface Source<T = unknown> {
    * incremental window), a restart under others is refused (see `checkpointMismatch`).
    */
   readonly replaySpec?: string;
+  /**
+   * For a source whose position is how far a rate cap let batches take (a generator, a queue): whether, at a
+   * position it checkpointed, records that had arrived were still held back, untaken; undefined when the position
+   * does not say (one written before sources recorded it). A restart that lifts the cap takes batches by their time
+   * from there on, which skips what was held back: it is refused only when something was (see
+   * `checkpointMismatch`).
+   */
+  heldBackAt?(position: unknown): boolean | undefined;
   /** Restores a position from the metadata checkpoint, after `start`. */
   restorePosition?(position: unknown): void;
   /** Called once when the stream stops; releases sockets, timers and watchers. */

@@ -52,6 +52,19 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A job counting the records of each batch of `source`, named `name`. */
+const countedJob = (name: string, source: Record<string, unknown>): JobSource => ({
+  kind: 'document',
+  baseDir: '.',
+  document: {
+    name,
+    batchIntervalMs: 1000,
+    sources: { lines: source },
+    streams: { counted: { from: 'lines', ops: [{ op: 'count' }] } },
+    outputs: [{ stream: 'counted', type: 'collectBatches' }],
+  },
+});
+
 /** A job collecting the lines of the files that appear in `directory`, relative to the test's folder. */
 const folderLinesJob = (name: string, directory: string): JobSource => ({
   kind: 'document',
@@ -109,18 +122,65 @@ describe('a job document changed between runs on one store', () => {
     });
   }
 
-  it('refuses a source whose position the checkpoint keeps made one of another kind, and takes one without', async () => {
-    const counted = (source: Record<string, unknown>): JobSource => ({
-      kind: 'document',
-      baseDir: '.',
-      document: {
-        name: 'changed-source',
-        batchIntervalMs: 1000,
-        sources: { lines: source },
-        streams: { counted: { from: 'lines', ops: [{ op: 'count' }] } },
-        outputs: [{ stream: 'counted', type: 'collectBatches' }],
-      },
+  describe('a rate cap lifted on a restart', () => {
+    const counted = (source: Record<string, unknown>) => countedJob('lifted-cap', source);
+    const queue = { type: 'queue', batches: [['a', 'b'], ['c'], ['d'], ['e']] };
+    const refusal = 'whose sources.lines (queue) took its records under a rate cap';
+    const metadata = () => join(storeDir, 'checkpoint', 'metadata.json');
+
+    it('resumes a queue whose cap held nothing back, by batch time, and a cap set again starts afresh', async () => {
+      // given a queue capped at 10 records a second, more than any of its batches holds, run for 2 batches
+      expect((await run(counted({ ...queue, maxRatePerSec: 10 }), 2)).error).toBeUndefined();
+      // when the job resumes without the cap, then it goes on by batch time, where it was refused as if the cap had
+      // held records back
+      const uncapped = await run(counted(queue), 3);
+      expect(uncapped.error).toBeUndefined();
+      expect(uncapped.recordsOf('counted')).toEqual([[1]]);
+      // and a cap set again on the next restart starts from the records that arrived before its first batch (e),
+      // not from the position of the first run, which handed d out a second time
+      const recapped = await run(counted({ ...queue, maxRatePerSec: 10 }), 4);
+      expect(recapped.error).toBeUndefined();
+      expect(recapped.recordsOf('counted')).toEqual([[1]]);
     });
+
+    it('resumes a generator whose cap held nothing back', async () => {
+      const generator = { type: 'generator', kind: 'lines', ratePerSec: 2 };
+      // given a generator of 2 records a second capped at 5, run for 2 batches
+      expect((await run(counted({ ...generator, maxRatePerSec: 5 }), 2)).error).toBeUndefined();
+      // when it resumes without the cap, then batch 3 takes the 2 records of its second
+      const uncapped = await run(counted(generator), 3);
+      expect(uncapped.error).toBeUndefined();
+      expect(uncapped.recordsOf('counted')).toEqual([[2]]);
+    });
+
+    it('refuses a queue whose cap held records back, and one whose checkpoint does not say', async () => {
+      // given a queue capped at 1 record a second, which held b and later c back
+      expect((await run(counted({ ...queue, maxRatePerSec: 1 }), 2)).error).toBeUndefined();
+      const checkpoint = JSON.parse(await readFile(metadata(), 'utf8'));
+      expect(Object.values(checkpoint.sources)).toEqual([{ taken: 2, arrived: 3 }]);
+      // when it resumes without the cap, then it is refused: c would be skipped
+      await expect(run(counted(queue), 3)).rejects.toThrow(refusal);
+      // and so is a checkpoint written before sources recorded what had arrived, which cannot tell
+      await rm(storeDir, { recursive: true });
+      expect((await run(counted({ ...queue, maxRatePerSec: 10 }), 2)).error).toBeUndefined();
+      const old = JSON.parse(await readFile(metadata(), 'utf8'));
+      old.sources = Object.fromEntries(
+        Object.entries(old.sources as Record<string, { taken: number }>).map(([id, p]) => [
+          id,
+          { taken: p.taken },
+        ]),
+      );
+      await writeFile(metadata(), JSON.stringify(old));
+      await expect(run(counted(queue), 3)).rejects.toThrow(refusal);
+      // which still resumes with its cap
+      const capped = await run(counted({ ...queue, maxRatePerSec: 10 }), 3);
+      expect(capped.error).toBeUndefined();
+      expect(capped.recordsOf('counted')).toEqual([[1]]);
+    });
+  });
+
+  it('refuses a source whose position the checkpoint keeps made one of another kind, and takes one without', async () => {
+    const counted = (source: Record<string, unknown>) => countedJob('changed-source', source);
     const queue = { type: 'queue', batches: [['a', 'b'], ['c']] };
     const generator = { type: 'generator', kind: 'lines', ratePerSec: 2 };
     // given a queue source capped to a record a second, whose position (records taken) the checkpoint keeps
