@@ -1,3 +1,4 @@
+import { recordsFromJson, recordsToJson } from './jsonNumber';
 import type { PersistSpec } from './StorageLevel';
 
 /**
@@ -14,7 +15,7 @@ export class PartitionCache {
   get(persist: PersistSpec, partition: number, run?: string): unknown[] | undefined {
     const entry = this.entries.get(`${persist.key}:${partition}`);
     if (!entry || (run !== undefined && entry.run !== undefined && entry.run !== run)) return undefined;
-    return entry.serialized ? (JSON.parse(entry.value as string) as unknown[]) : (entry.value as unknown[]);
+    return entry.serialized ? recordsFromJson(entry.value as string) : (entry.value as unknown[]);
   }
 
   /**
@@ -24,7 +25,7 @@ export class PartitionCache {
   put(persist: PersistSpec, partition: number, records: unknown[], run?: string): void {
     const serialized = persist.level === 'memorySer';
     this.entries.set(`${persist.key}:${partition}`, {
-      value: serialized ? JSON.stringify(records) : records,
+      value: serialized ? recordsToJson(records) : records,
       untilMs: persist.untilMs,
       serialized,
       run,

@@ -1,3 +1,5 @@
+import { nonFiniteNumbersIn } from './jsonNumber';
+
 /** How a partitioner travels inside a plan. */
 export interface PartitionerSpec {
   readonly type: 'hash';
@@ -93,10 +95,19 @@ export function hashKey(key: unknown): number {
   return h & 0x7fffffff;
 }
 
-/** A text form of any key that is equal for equal values; strings and numbers stay distinguishable. */
+/**
+ * A text form of any key that is equal for equal values; strings and numbers stay distinguishable, and so do
+ * composite keys that differ by an Infinity, -Infinity or NaN where the other holds null (JSON writes all four as
+ * null: their names follow the text, which only a key whose text holds a `null` is walked to find).
+ */
 export function canonicalKey(key: unknown): string {
   if (key === null || key === undefined) return '\u0000null';
   if (typeof key === 'string') return key;
-  if (typeof key === 'object') return `\u0000${JSON.stringify(key)}`;
+  if (typeof key === 'object') {
+    const text = JSON.stringify(key);
+    if (!text.includes('null')) return `\u0000${text}`;
+    const numbers = nonFiniteNumbersIn(key);
+    return numbers.length === 0 ? `\u0000${text}` : `\u0000${text}\u0000${JSON.stringify(numbers)}`;
+  }
   return `\u0000${String(key)}`;
 }

@@ -1,6 +1,7 @@
 import type { ActionSpec, ConsumeChunk, Dataset } from '../dataset/Dataset';
 import { datasetTypes } from '../dataset/datasetTypes';
 import type { FunctionTable } from '../dataset/FnScope';
+import { recordsFromJson } from '../dataset/jsonNumber';
 import { KeyedMap } from '../dataset/KeyedMap';
 import { MapPartitionsDataset, type RecordCursor } from '../dataset/MapPartitionsDataset';
 import type { PartitionCache } from '../dataset/PartitionCache';
@@ -419,7 +420,7 @@ class RunningTask implements TaskContext {
           if (text === undefined)
             throw new Error(`inline map output of shuffle ${shuffleId} lacks partition ${reducePartition}`);
           this.shuffleBytesRead += end - start;
-          return text.length === 0 ? [] : (JSON.parse(text) as unknown[]);
+          return text.length === 0 ? [] : recordsFromJson(text);
         }
         this.shuffleBytesRead += end - start;
         return decodeStoredSegment(status.key, await this.readBlockRange(status.key, start, end));

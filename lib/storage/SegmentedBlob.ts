@@ -1,3 +1,4 @@
+import { recordsFromJson, recordsToJson } from '../dataset/jsonNumber';
 import { DamagedBlockError } from '../errors';
 import type { BlockStore } from './BlockStore';
 
@@ -13,14 +14,17 @@ export interface EncodedBlob {
   readonly offsets: number[];
 }
 
-/** Encodes segments as JSON arrays laid end to end. Records must be JSON values. */
+/**
+ * Encodes segments as JSON arrays laid end to end. Records must be JSON values, or hold Infinity, -Infinity or NaN,
+ * which are kept (see `recordsToJson`).
+ */
 export function encodeSegments(segments: readonly (readonly unknown[])[]): EncodedBlob {
   const parts: Buffer[] = [];
   const offsets = [0];
   let size = 0;
   for (const segment of segments) {
     if (segment.length > 0) {
-      const part = Buffer.from(JSON.stringify(segment));
+      const part = Buffer.from(recordsToJson(segment));
       parts.push(part);
       size += part.length;
     }
@@ -32,9 +36,7 @@ export function encodeSegments(segments: readonly (readonly unknown[])[]): Encod
 /** Decodes one segment's bytes back into records. */
 export function decodeSegment(bytes: Uint8Array): unknown[] {
   if (bytes.length === 0) return [];
-  return JSON.parse(
-    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
-  ) as unknown[];
+  return recordsFromJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
 /**

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { nonFiniteNumbersIn, withNonFiniteNumbers } from '../../lib/dataset/jsonNumber';
+import {
+  nonFiniteNumbersIn,
+  recordsFromJson,
+  recordsToJson,
+  withNonFiniteNumbers,
+} from '../../lib/dataset/jsonNumber';
+import { canonicalKey } from '../../lib/dataset/Partitioner';
 
 /** A value as a Lambda worker's answer carries it: JSON, with its non-finite numbers named beside it. */
 function throughJson(value: unknown): unknown {
@@ -37,5 +43,48 @@ describe('numbers JSON cannot write, named beside a task result', () => {
     const [found] = nonFiniteNumbersIn(deep);
     expect(found?.[0]).toHaveLength(5000);
     expect(found?.[1]).toBe('Infinity');
+  });
+});
+
+describe('records as a shuffle block writes them', () => {
+  it('read back with their Infinity and NaN, and a record shaped as the marker itself as it was', () => {
+    // given records with non-finite numbers, a null, and an object whose only key is the marker's
+    const records = [
+      ['a', Number.POSITIVE_INFINITY],
+      Number.NaN,
+      ['b', null],
+      { '\u0000named': [1, []] },
+      [
+        [Number.NEGATIVE_INFINITY, 'k'],
+        [1, Number.NaN],
+      ],
+    ];
+    // when they are written and read back
+    const text = recordsToJson(records);
+    // then every record is as it was
+    expect(recordsFromJson(text)).toEqual(records);
+    // and two blocks spliced as the combining shuffle splices them read back too
+    const spliced = `[${text.slice(1, -1)},${recordsToJson([[null, 1]]).slice(1, -1)}]`;
+    expect(recordsFromJson(spliced)).toEqual([...records, [null, 1]]);
+  });
+
+  it('are plain JSON when no record holds such a number', () => {
+    const records = [['a', 1], ['b', null], { c: [2, 'Infinity'] }];
+    expect(recordsToJson(records)).toBe(JSON.stringify(records));
+  });
+});
+
+describe('keys compared by value', () => {
+  it('keep a pair key with Infinity or NaN apart from one with null in its place', () => {
+    const keys = [
+      ['x', null],
+      ['x', Number.POSITIVE_INFINITY],
+      ['x', Number.NEGATIVE_INFINITY],
+      ['x', Number.NaN],
+    ];
+    expect(new Set(keys.map(canonicalKey)).size).toBe(4);
+    // and equal keys stay equal, a plain one keeping the text it had
+    expect(canonicalKey(['x', Number.NaN])).toBe(canonicalKey(['x', Number.NaN]));
+    expect(canonicalKey(['x', null])).toBe('\u0000["x",null]');
   });
 });
