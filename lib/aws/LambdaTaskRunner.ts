@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { type NonFiniteNumber, withNonFiniteNumbers } from '../dataset/jsonNumber';
+import { type NamedValue, withNonFiniteNumbers } from '../dataset/jsonNumber';
 import type { TaskPlan, TaskResult } from '../plan/Plan';
 import { Slots } from '../scheduler/Slots';
 import type { TaskControl, TaskRunner } from '../scheduler/TaskRunner';
@@ -213,14 +213,15 @@ export class LambdaTaskRunner implements TaskRunner {
       this.workerStorageRequests += metrics.storageRequests;
       this.usageOf(task.batchTime).workerStorageRequests += metrics.storageRequests;
     }
-    const { reports, nonFiniteNumbers, ...taskResult } = result as TaskResult & {
+    const { reports, namedValues, ...taskResult } = result as TaskResult & {
       reports?: Record<string, string>;
-      nonFiniteNumbers?: NonFiniteNumber[];
+      namedValues?: NamedValue[];
     };
     if (result.ok && reports !== undefined) this.options.onReports?.(reports);
-    // The Infinity and NaN of the records, which JSON carried as null (see `WorkerRuntime`), back in place.
-    if (taskResult.ok && nonFiniteNumbers !== undefined) {
-      return { ...taskResult, result: withNonFiniteNumbers(taskResult.result, nonFiniteNumbers) };
+    // The Infinity, NaN, undefined, Dates, Maps, Sets and BigInts of the records, which JSON carried as something
+    // else (see `WorkerRuntime`), back in place.
+    if (taskResult.ok && namedValues !== undefined) {
+      return { ...taskResult, result: withNonFiniteNumbers(taskResult.result, namedValues) };
     }
     return taskResult as TaskResult;
   }

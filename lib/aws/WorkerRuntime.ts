@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type NonFiniteNumber, nonFiniteNumbersIn } from '../dataset/jsonNumber';
+import { type NamedValue, namedAsNull, valuesJsonLosesIn } from '../dataset/jsonNumber';
 import { PartitionCache } from '../dataset/PartitionCache';
 import { TaskExecutor } from '../executor/TaskExecutor';
 import { buildDeployedJob } from '../job/buildDeployedJob';
@@ -164,13 +164,17 @@ export class WorkerRuntime {
         error: ran.ok ? undefined : ran.error,
       });
     }
-    let answer: TaskResult & { nonFiniteNumbers?: NonFiniteNumber[] } = result;
-    let json = JSON.stringify(result);
-    const nonFiniteNumbers = nonFiniteNumbersOfResult(result, task, json);
-    if (nonFiniteNumbers.length > 0) {
-      answer = { ...result, nonFiniteNumbers };
-      json = JSON.stringify(answer);
+    let answer: TaskResult & { namedValues?: NamedValue[] } = result;
+    const namedValues = namedValuesOfResult(result, task);
+    if (namedValues.length > 0) {
+      // The rare path: the records as JSON can carry them (a BigInt or undefined as null, named), so that the
+      // Lambda runtime's own JSON.stringify of the answer cannot fail; the rest of the answer as it was.
+      // (A Map's entries travel in `namedValues`, with their own such values.)
+      const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value, namedAsNull));
+      const records = asJson(result.ok ? result.result : undefined);
+      answer = { ...result, result: records, namedValues: asJson(namedValues) } as typeof answer;
     }
+    const json = JSON.stringify(answer);
     if (Buffer.byteLength(json) <= this.spillBytes) return answer;
     const key = spillKey(task);
     await store.put(key, json);
@@ -224,16 +228,17 @@ export class WorkerRuntime {
 }
 
 /**
- * The numbers of a `take` or `collect` result that JSON writes as null (Infinity, NaN), to name beside its
- * records (`nonFiniteNumbers`) for the coordinator to put back (see `LambdaTaskRunner`): a record `[k, Infinity]`
- * printed `(k,null)` on AWS, where it prints `(k,Infinity)` locally. The records are walked only when the answer's
- * JSON holds a null at all (one native search of text made anyway), and never for `jsonl`, which writes null.
+ * The values of a `take` or `collect` result that JSON writes as something else (Infinity and NaN as null, a Date as
+ * a string, a Map as `{}`, undefined as null or nothing) or refuses (a BigInt), to name beside its records
+ * (`namedValues`) for the coordinator to put back (see `LambdaTaskRunner`): locally the records cross a worker
+ * thread by structured clone, which keeps all of them, so a record `[k, Infinity]` printed `(k,null)` on AWS where
+ * it printed `(k,Infinity)` locally. Never for `jsonl`, which writes JSON in every mode.
  */
-function nonFiniteNumbersOfResult(result: TaskResult, task: TaskPlan, json: string): NonFiniteNumber[] {
+function namedValuesOfResult(result: TaskResult, task: TaskPlan): NamedValue[] {
   const action = task.action;
-  if (!result.ok || result.result === undefined || action === undefined || !json.includes('null')) return [];
+  if (!result.ok || result.result === undefined || action === undefined) return [];
   if (action.type === 'take' || (action.type === 'collect' && action.asJson !== true)) {
-    return nonFiniteNumbersIn(result.result);
+    return valuesJsonLosesIn(result.result);
   }
   return [];
 }

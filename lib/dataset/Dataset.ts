@@ -99,8 +99,8 @@ export type ActionSpec =
   | {
       readonly type: 'collect';
       /**
-       * Set when the driver writes the records as JSON (a `jsonl` output), where a number JSON cannot write is null
-       * anyway: a Lambda worker then does not look for such numbers to name them (see `nonFiniteNumbersIn`).
+       * Set when the driver writes the records as JSON (a `jsonl` output), where a value JSON cannot write is null
+       * anyway: a Lambda worker then does not look for such values to name them (see `valuesJsonLosesIn`).
        */
       readonly asJson?: true;
     }

@@ -24,18 +24,71 @@ export function fromJsonNumber(value: JsonNumber): number {
 export type NonFiniteNumber = readonly [path: readonly (string | number)[], name: JsonNumber];
 
 /**
+ * A value JSON writes as something else, as a Lambda worker's answer names it beside its records (see
+ * `valuesJsonLosesIn`): a non-finite number by name, or a value structured clone keeps and JSON does not.
+ * A Map or a Set carries its entries (with their own named values), since JSON writes it as `{}`.
+ */
+export type NamedValue = readonly [
+  path: readonly (string | number)[],
+  name:
+    | JsonNumber
+    | { readonly undefined: true }
+    | { readonly date: JsonNumber }
+    | { readonly bigint: string }
+    | { readonly map: ValueWithNames }
+    | { readonly set: ValueWithNames },
+];
+
+/** A value with the values JSON would lose in it named (see `valuesJsonLosesIn`). */
+export interface ValueWithNames {
+  readonly value: unknown;
+  readonly named: readonly NamedValue[];
+}
+
+/**
  * The numbers of `value` JSON would write as null, found by a walk of everything JSON.stringify writes (arrays,
  * objects without `toJSON`). An explicit stack, since a record may nest a thousand levels deep.
  */
 export function nonFiniteNumbersIn(value: unknown): NonFiniteNumber[] {
-  const found: NonFiniteNumber[] = [];
+  return namedIn(value, false) as NonFiniteNumber[];
+}
+
+/**
+ * Every value in `value` that JSON loses and a worker thread's structured clone keeps, so that records a Lambda
+ * worker answers with reach the driver as they reach it locally: Infinity, -Infinity and NaN (JSON's null),
+ * `undefined` (null in an array, gone from an object), a `Date` (a string), a `Map` or a `Set` (`{}`), a BigInt
+ * (which JSON refuses): write the answer with `namedAsNull`. An allocation-free check of each record comes first,
+ * so records holding none of them cost a walk and no garbage.
+ */
+export function valuesJsonLosesIn(value: unknown): NamedValue[] {
+  return mayLoseInJson(value, 0, true) ? namedIn(value, true) : [];
+}
+
+/**
+ * A `JSON.stringify` replacer for an answer whose values `valuesJsonLosesIn` named: null for a BigInt, which JSON
+ * refuses, and for undefined, whose key JSON would drop, moving it to the end of its object once put back.
+ */
+export function namedAsNull(_key: string, value: unknown): unknown {
+  return value === undefined || typeof value === 'bigint' ? null : value;
+}
+
+function namedIn(value: unknown, everything: boolean): NamedValue[] {
+  const found: NamedValue[] = [];
   const stack: Array<[object, (string | number)[]]> = [];
-  // A path is made only for a number found or a container to walk: strings and finite numbers cost no garbage.
+  const withNames = (inner: unknown): ValueWithNames => ({ value: inner, named: namedIn(inner, true) });
+  // A path is made only for a value found or a container to walk: strings and finite numbers cost no garbage.
   const visit = (child: unknown, at: () => (string | number)[]) => {
     if (typeof child === 'number') {
       if (!Number.isFinite(child)) found.push([at(), toJsonNumber(child)]);
     } else if (typeof child === 'object' && child !== null) {
-      if (typeof (child as { toJSON?: unknown }).toJSON !== 'function') stack.push([child, at()]);
+      if (everything && child instanceof Date) found.push([at(), { date: toJsonNumber(child.getTime()) }]);
+      else if (everything && child instanceof Map) found.push([at(), { map: withNames([...child]) }]);
+      else if (everything && child instanceof Set) found.push([at(), { set: withNames([...child]) }]);
+      else if (typeof (child as { toJSON?: unknown }).toJSON !== 'function') stack.push([child, at()]);
+    } else if (everything && child === undefined) {
+      found.push([at(), { undefined: true }]);
+    } else if (everything && typeof child === 'bigint') {
+      found.push([at(), { bigint: String(child) }]);
     }
   };
   visit(value, () => []);
@@ -52,19 +105,30 @@ export function nonFiniteNumbersIn(value: unknown): NonFiniteNumber[] {
   return found;
 }
 
-/** `value` as JSON read it, with the numbers `nonFiniteNumbersIn` named put back in place of their nulls. */
-export function withNonFiniteNumbers(value: unknown, numbers: readonly NonFiniteNumber[]): unknown {
+/** `value` as JSON read it, with the values `nonFiniteNumbersIn` or `valuesJsonLosesIn` named put back in place. */
+export function withNonFiniteNumbers(value: unknown, named: readonly NamedValue[]): unknown {
   let whole = value;
-  for (const [path, name] of numbers) {
+  for (const [path, name] of named) {
+    const restored = namedValue(name);
     if (path.length === 0) {
-      whole = fromJsonNumber(name);
+      whole = restored;
       continue;
     }
     let holder = whole as Record<string | number, unknown>;
     for (const key of path.slice(0, -1)) holder = holder[key] as Record<string | number, unknown>;
-    holder[path.at(-1)!] = fromJsonNumber(name);
+    holder[path.at(-1)!] = restored;
   }
   return whole;
+}
+
+function namedValue(name: NamedValue[1]): unknown {
+  if (typeof name !== 'object') return fromJsonNumber(name);
+  if ('undefined' in name) return undefined;
+  if ('date' in name) return new Date(fromJsonNumber(name.date));
+  if ('bigint' in name) return BigInt(name.bigint);
+  const inner = 'map' in name ? name.map : name.set;
+  const entries = withNonFiniteNumbers(inner.value, inner.named) as unknown[];
+  return 'map' in name ? new Map(entries as [unknown, unknown][]) : new Set(entries);
 }
 
 /**
@@ -90,7 +154,7 @@ export function recordsToJson(records: readonly unknown[]): string {
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
     // A check that allocates nothing first: most records of a block with a null hold a plain null.
-    if (!mayHoldNonFiniteNumber(record, 0) && !isNamed(record)) continue;
+    if (!mayHoldNonFiniteNumber(record) && !isNamed(record)) continue;
     const numbers = nonFiniteNumbersIn(record);
     if (numbers.length > 0 || isNamed(record)) {
       named ??= records.slice();
@@ -118,17 +182,28 @@ export function recordsFromJson(text: string): unknown[] {
  * Whether `value` holds Infinity, -Infinity or NaN where JSON.stringify would write it; true as well for a value
  * nested deeper than 32 levels, which `nonFiniteNumbersIn` (with its own stack) then walks.
  */
-function mayHoldNonFiniteNumber(value: unknown, depth: number): boolean {
+function mayHoldNonFiniteNumber(value: unknown): boolean {
+  return mayLoseInJson(value, 0, false);
+}
+
+/**
+ * `mayHoldNonFiniteNumber`, and with `everything` the other values `valuesJsonLosesIn` names too (a `Date` and any
+ * other object with `toJSON` counts only if it is one of those).
+ */
+function mayLoseInJson(value: unknown, depth: number, everything: boolean): boolean {
   if (typeof value === 'number') return !Number.isFinite(value);
-  if (typeof value !== 'object' || value === null) return false;
+  if (typeof value !== 'object' || value === null) {
+    return everything && (value === undefined || typeof value === 'bigint');
+  }
   if (depth > 32) return true;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (mayHoldNonFiniteNumber(value[i], depth + 1)) return true;
+    for (let i = 0; i < value.length; i++) if (mayLoseInJson(value[i], depth + 1, everything)) return true;
     return false;
   }
+  if (everything && (value instanceof Date || value instanceof Map || value instanceof Set)) return true;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
   for (const key of Object.keys(value)) {
-    if (mayHoldNonFiniteNumber((value as Record<string, unknown>)[key], depth + 1)) return true;
+    if (mayLoseInJson((value as Record<string, unknown>)[key], depth + 1, everything)) return true;
   }
   return false;
 }

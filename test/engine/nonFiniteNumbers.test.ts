@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  namedAsNull,
   nonFiniteNumbersIn,
   recordsFromJson,
   recordsToJson,
+  valuesJsonLosesIn,
   withNonFiniteNumbers,
 } from '../../lib/dataset/jsonNumber';
 import { canonicalKey } from '../../lib/dataset/Partitioner';
@@ -86,5 +88,33 @@ describe('keys compared by value', () => {
     // and equal keys stay equal, a plain one keeping the text it had
     expect(canonicalKey(['x', Number.NaN])).toBe(canonicalKey(['x', Number.NaN]));
     expect(canonicalKey(['x', null])).toBe('\u0000["x",null]');
+  });
+});
+
+describe('values JSON loses, named beside a Lambda worker answer', () => {
+  /** The records as a worker answers with them and the coordinator reads them back. */
+  const throughAnswer = (records: unknown[]) => {
+    const named = JSON.parse(JSON.stringify(valuesJsonLosesIn(records), namedAsNull));
+    return withNonFiniteNumbers(JSON.parse(JSON.stringify(records, namedAsNull)), named);
+  };
+
+  it('come back as they were: undefined, Dates, Maps and Sets (with such values inside), BigInts', () => {
+    const records = [
+      ['u', undefined],
+      { a: undefined, b: 1 },
+      undefined,
+      new Date(5),
+      new Map<unknown, unknown>([[new Date(1), new Set([2n, Number.NaN])]]),
+      [['big', 10n ** 30n]],
+    ];
+    const back = throughAnswer(records) as unknown[];
+    expect(back).toEqual(records);
+    // and an undefined field keeps its place among its object's keys
+    expect(Object.keys(back[1] as object)).toEqual(['a', 'b']);
+    expect((back[4] as Map<Date, Set<unknown>>).keys().next().value).toBeInstanceOf(Date);
+  });
+
+  it('names nothing for records JSON carries as they are', () => {
+    expect(valuesJsonLosesIn([['a', 1], { b: [null, 'x'] }, 'Infinity'])).toEqual([]);
   });
 });

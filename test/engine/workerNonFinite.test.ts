@@ -65,9 +65,9 @@ describe("a Lambda worker's answer with records JSON cannot carry", () => {
       [[1, 1], 'Infinity'],
       [[2], 'NaN'],
     ]);
-    expect(take).toMatchObject({ ok: true, nonFiniteNumbers: named });
-    expect(collect).toMatchObject({ ok: true, nonFiniteNumbers: named });
+    expect(take).toMatchObject({ ok: true, namedValues: named });
+    expect(collect).toMatchObject({ ok: true, namedValues: named });
     expect(jsonl).toMatchObject({ ok: true });
-    expect(jsonl).not.toHaveProperty('nonFiniteNumbers');
+    expect(jsonl).not.toHaveProperty('namedValues');
   });
 });
