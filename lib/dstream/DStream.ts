@@ -10,6 +10,7 @@ import {
   streamPersistKey,
 } from '../dataset/StorageLevel';
 import { StreamGraphError } from '../errors';
+import type { ValueShape } from '../executor/formatRecord';
 import type { StreamingContext } from '../StreamingContext';
 
 /**
@@ -30,6 +31,13 @@ export abstract class DStream<T = unknown> {
    * copies are kept that long. What is forgotten, and when, follows `clearMetadata`.
    */
   rememberMs = 0;
+  /**
+   * What the values of this stream's `[key, value]` records are, so that `print` shows them as Spark does (see
+   * `formatRecord`): `group`, a key's values (`groupByKey`), `cogroup`, one group per stream. Set by the ops that
+   * make groups and kept by those that pass records on as they are (filter, window, repartition, a union of
+   * streams alike); undefined (the default): a value prints as it is. The records themselves are plain arrays.
+   */
+  valueShape: ValueShape | undefined;
   /** How generated datasets are kept once computed (Spark's persist); undefined: not kept. */
   storageLevel: StorageLevel | undefined;
   /** Every this many ms of stream time, the dataset is also written to the block store, cutting its lineage. */

@@ -9,7 +9,7 @@ import { collectAsJson, type PartitionFn, type Partitioning } from '../dataset/D
 import { defineMethod } from '../dataset/defineMethod';
 import { saveTextFolder } from '../dataset/TextFileOps';
 import { StreamGraphError } from '../errors';
-import { formatRecord } from '../executor/formatRecord';
+import { formatRecordOf } from '../executor/formatRecord';
 import { outputPathProblem, outputSuffixProblem } from '../job/outputPathProblem';
 import { crashPoint } from '../scheduler/crashPoint';
 import { checkPartitioning } from './checkPartitioning';
@@ -162,7 +162,10 @@ define('glom', function () {
 });
 
 define('union', function (...others: DStream<any>[]) {
-  return new UnionDStream([this, ...others]);
+  const union = new UnionDStream([this, ...others]);
+  // Groups stay groups when every input's records are groups of the same kind.
+  if (others.every((other) => other.valueShape === this.valueShape)) union.valueShape = this.valueShape;
+  return union;
 });
 
 define('transform', function (f: (ds: Dataset<any>, t: number) => Dataset<any>) {
@@ -179,6 +182,7 @@ define(
 define('repartition', function (numPartitions: number) {
   const repartitioned = this.transform((ds) => ds.repartition(numPartitions));
   repartitioned.name = 'repartition';
+  repartitioned.valueShape = this.valueShape;
   checkPartitioning(repartitioned, numPartitions);
   return repartitioned;
 });
@@ -236,13 +240,15 @@ define('reduceByKey', function (f: (a: unknown, b: unknown) => unknown, partitio
 });
 
 define('groupByKey', function (partitioning?: Partitioning) {
-  return new ShuffledDStream(
+  const grouped = new ShuffledDStream(
     this,
     ['builtin:groupCreate', 'builtin:groupMerge', 'builtin:groupCombine'],
     partitioning,
     false,
     'groupByKey',
   );
+  grouped.valueShape = 'group';
+  return grouped;
 });
 
 define(
@@ -279,6 +285,7 @@ define('cogroup', function (other: DStream<any>, partitioning?: Partitioning) {
   const parts = partitioning ?? this.ssc.defaultPartitions; // as the joins' above
   const t = new TransformedDStream([this, other], ([a, b]) => a!.cogroup([b!], parts));
   t.name = 'cogroup';
+  t.valueShape = 'cogroup';
   checkPartitioning(t, partitioning);
   return t;
 });
@@ -299,7 +306,8 @@ define('print', function (num = 10, name?: string) {
       // Like Spark: take one more than shown, to know whether to print the ellipsis.
       const first = await ds.take(num + 1);
       const dashes = '-------------------------------------------';
-      const lines = [dashes, `Time: ${batchTime} ms`, dashes, ...first.slice(0, num).map(formatRecord)];
+      const shown = first.slice(0, num).map((record) => formatRecordOf(record, this.valueShape));
+      const lines = [dashes, `Time: ${batchTime} ms`, dashes, ...shown];
       if (first.length > num) lines.push('...');
       // Spark ends each batch with an empty line.
       this.ssc.env().print(`${lines.join('\n')}\n\n`);

@@ -17,6 +17,8 @@ export class MappedDStream<T, U> extends DStream<U> {
     super(parent.ssc);
     this.fnId = fn ? this.ssc.graphScope.register(fn) : '';
     this.name = kind;
+    // A filter passes records on as they are: groups stay groups for `print`.
+    if (kind === 'filter') this.valueShape = parent.valueShape;
   }
 
   get dependencies() {

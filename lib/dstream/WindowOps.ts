@@ -119,7 +119,7 @@ define('countByValueAndWindow', function (windowMs: number, slideMs?: number, pa
 });
 
 define('groupByKeyAndWindow', function (windowMs: number, slideMs?: number, partitioning?: Partitioning) {
-  return this.groupByKey(partitioning)
+  const grouped = this.groupByKey(partitioning)
     .window(windowMs, slideMs ?? this.slideMs)
     .combineByKey(
       (vs: unknown[]) => [...vs],
@@ -133,4 +133,6 @@ define('groupByKeyAndWindow', function (windowMs: number, slideMs?: number, part
       },
       partitioning,
     );
+  grouped.valueShape = 'group';
+  return grouped;
 });

@@ -56,6 +56,7 @@ export class WindowedDStream<T> extends DStream<T> {
   ) {
     super(parent.ssc);
     this.name = 'window'; // before the check: a TypeScript job's origin names the op by it
+    this.valueShape = parent.valueShape; // a window's records are its batches', groups still groups
     validateWindow(parent, windowMs, slide, this.origin);
     // Spark persists the parent of a window (serialized, in memory); a batch is read by window/slide windows.
     if (!parent.storageLevel) parent.persist('memory');

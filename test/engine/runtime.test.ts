@@ -75,6 +75,27 @@ describe('print', () => {
     expect(text.split('\n').slice(3, 6)).toEqual(['(k,Infinity)', '(k,NaN)', '(k,-Infinity)']);
   });
 
+  it("prints a group as Spark's CompactBuffer, a group of two included, after a filter and a window too", async () => {
+    // given a job printing groupByKey's groups, filtered and windowed, a cogroup's, groupByKeyAndWindow's, and a map's copy
+    let text = '';
+    // when its batch runs
+    await runBatches(job('printGroups'), 1, { write: (t) => (text += t) });
+    // then each group prints as Spark prints a CompactBuffer, not as a pair or as JSON
+    const batches = text.split('\n\n').map((batch) => batch.split('\n').slice(3));
+    expect(batches.slice(0, 5)).toEqual([
+      ['(a,CompactBuffer(1))', '(b,CompactBuffer(2, 3))', '(c,CompactBuffer(4, 5, 6))'],
+      ['(a,CompactBuffer(1))', '(b,CompactBuffer(2, 3))'],
+      [
+        '(a,(CompactBuffer(1),CompactBuffer()))',
+        '(b,(CompactBuffer(2, 3),CompactBuffer(2, 3)))',
+        '(c,(CompactBuffer(4, 5, 6),CompactBuffer()))',
+      ],
+      ['(a,CompactBuffer(1))', '(b,CompactBuffer(2, 3))', '(c,CompactBuffer(4, 5, 6))'],
+      // and a map's records are whatever the function made: print cannot know they are groups
+      ['(a,[1])', '(b,(2,3))', '(c,[4,5,6])'],
+    ]);
+  });
+
   it('prints undefined as null, as the record reads once it crossed JSON', async () => {
     // given a job whose function puts undefined in a pair's value, in its key, and as the whole record
     let text = '';

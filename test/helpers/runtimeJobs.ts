@@ -907,6 +907,37 @@ export const upperAfterCoalesce = defineJob({ batchIntervalMs: 1000 }, (ssc) => 
     .collectBatches('upper');
 });
 
+/**
+ * Groups printed: a groupByKey's (of one, two and three values), after a filter and a window, a cogroup's, a
+ * groupByKeyAndWindow's, and a map's copy of the groups, which print cannot tell from pairs.
+ */
+export const printGroups = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const pairs = ssc.queueStream<[string, number]>([
+    [
+      ['a', 1],
+      ['b', 2],
+      ['b', 3],
+      ['c', 4],
+      ['c', 5],
+      ['c', 6],
+    ],
+  ]);
+  const grouped = pairs.groupByKey(1);
+  grouped.print();
+  grouped
+    .filter(([key]) => key !== 'c')
+    .window(2000)
+    .print();
+  pairs
+    .cogroup(
+      pairs.filter(([key]) => key === 'b'),
+      1,
+    )
+    .print();
+  pairs.groupByKeyAndWindow(2000, 1000, 1).print();
+  grouped.map(([key, values]) => [key, values]).print();
+});
+
 /** Records holding undefined, which JSON writes as null: as a pair's value or key, or the whole record. */
 export const printUndefined = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
