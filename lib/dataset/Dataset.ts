@@ -1,3 +1,4 @@
+import type { ValueShape } from '../executor/formatRecord';
 import type { OutputJob } from '../scheduler/BatchRun';
 import type { BlockStore } from '../storage/BlockStore';
 import type { Dependency, DependencySpec } from './Dependency';
@@ -106,7 +107,12 @@ export type ActionSpec =
     }
   | { readonly type: 'take'; readonly n: number }
   | { readonly type: 'count' }
-  | { readonly type: 'saveText'; readonly path: string };
+  | {
+      readonly type: 'saveText';
+      readonly path: string;
+      /** The stream's `valueShape`, for its groups' lines to read as Spark's `CompactBuffer`s. */
+      readonly valueShape?: ValueShape;
+    };
 
 /** Where a dataset object came from: built by the driver with live parents, or rebuilt by a task from JSON. */
 export type DatasetOrigin =

@@ -7,6 +7,7 @@
 
 import { posix } from 'node:path';
 import { SluiceError } from '../errors';
+import type { ValueShape } from '../executor/formatRecord';
 import { outputPathProblem } from '../job/outputPathProblem';
 import { crashPoint } from '../scheduler/crashPoint';
 import type { BlockStore } from '../storage/BlockStore';
@@ -45,7 +46,7 @@ export function textPartKey(path: string, partition: number): string {
  * coordinator's, see `FencedStore`), and files that this write did not rewrite (the parts of an earlier write
  * with more partitions) are removed before `_SUCCESS`, so a rerun leaves the same folder as the first run.
  */
-export async function saveTextFolder(ds: Dataset, path: string): Promise<number[]> {
+export async function saveTextFolder(ds: Dataset, path: string, valueShape?: ValueShape): Promise<number[]> {
   const { ctx, scope } = ds.driverContext();
   if (ctx.refusesAction?.('saveAsTextFile')) return new Promise(() => {});
   const outputs = ctx.outputStore();
@@ -55,7 +56,11 @@ export async function saveTextFolder(ds: Dataset, path: string): Promise<number[
   if (earlier.length > 0) await unlessUnwritable(path, () => outputs.deletePrefix(folder));
   let counts: number[];
   try {
-    counts = (await ctx.runJob(ds, { type: 'saveText', path }, scope.job)) as number[];
+    counts = (await ctx.runJob(
+      ds,
+      valueShape === undefined ? { type: 'saveText', path } : { type: 'saveText', path, valueShape },
+      scope.job,
+    )) as number[];
     const written = new Set(counts.map((_, partition) => textPartKey(path, partition)));
     const stale = earlier.filter((key) => key !== marker && !written.has(key));
     if (stale.length > 0) await deleteKeys(outputs, stale);

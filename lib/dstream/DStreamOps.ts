@@ -339,7 +339,7 @@ define('saveAsTextFiles', function (prefix: string, suffix?: string, name?: stri
     async (ds, batchTime) => {
       // Spark's rddToFileName: an empty prefix names the folder by the batch time alone, not `-1000`.
       const path = `${prefix ? `${prefix}-` : ''}${batchTime}${suffix ? `.${suffix}` : ''}`;
-      const counts = await saveTextFolder(ds, path);
+      const counts = await saveTextFolder(ds, path, this.valueShape);
       const count = counts.reduce((a, b) => a + b, 0);
       this.ssc.emitOutput({ output, type: 'saveAsTextFiles', batchTime, records: [], count });
     },

@@ -20,7 +20,7 @@ import { mergedShuffleKey, mergeShuffle } from '../shuffle/ShuffleMerger';
 import { type ShuffleInput, writeShuffle } from '../shuffle/ShuffleWriter';
 import type { BlockLease, BlockStore } from '../storage/BlockStore';
 import { decodeStoredSegment } from '../storage/SegmentedBlob';
-import { formatRecord } from './formatRecord';
+import { formatRecordOf } from './formatRecord';
 
 /** What a process that runs tasks provides: storage and the job graph's functions. */
 export interface ExecutorEnv {
@@ -214,7 +214,7 @@ export class TaskExecutor {
       case 'count':
         return records.length;
       case 'saveText': {
-        const text = records.map((r) => `${formatRecord(r)}\n`).join('');
+        const text = records.map((r) => `${formatRecordOf(r, action.valueShape)}\n`).join('');
         await tc.timed(this.env.outputs.put(textPartKey(action.path, partition), text));
         tc.requests++;
         return records.length;

@@ -110,3 +110,15 @@ describe('Dataset.saveAsTextFile', () => {
     expect(await readdir(dir)).not.toContain('elsewhere');
   });
 });
+
+describe('saveAsTextFiles of groups', () => {
+  it("writes each group as Spark's CompactBuffer, from a worker thread's task", async () => {
+    // given a groupByKey saved with saveAsTextFiles, its task on a worker thread
+    // when its batch runs
+    const result = await runBatches(job('saveGroups'), 1, options(2));
+    expect(result.error).toBeUndefined();
+    // then its part file holds the groups as Spark writes them, the group of two not as a pair
+    const part = await readFile(join(dir, 'out', 'out', 'groups-1000', 'part-00000'), 'utf8');
+    expect(part).toBe('(a,CompactBuffer(1))\n(b,CompactBuffer(2, 3))\n');
+  });
+});

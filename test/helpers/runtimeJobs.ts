@@ -938,6 +938,20 @@ export const printGroups = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   grouped.map(([key, values]) => [key, values]).print();
 });
 
+/** groupByKey's groups (of one and of two values) saved with saveAsTextFiles, one partition. */
+export const saveGroups = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  ssc
+    .queueStream<[string, number]>([
+      [
+        ['a', 1],
+        ['b', 2],
+        ['b', 3],
+      ],
+    ])
+    .groupByKey(1)
+    .saveAsTextFiles('out/groups');
+});
+
 /** Records holding undefined, which JSON writes as null: as a pair's value or key, or the whole record. */
 export const printUndefined = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
   ssc
