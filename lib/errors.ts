@@ -223,6 +223,14 @@ export class UnsupportedPlanError extends SluiceError {
   override name = 'UnsupportedPlanError';
 }
 
+/**
+ * Why a task's result could not leave where it ran (`where`: a worker thread, a Lambda worker): a record holds a
+ * value neither structured clone nor JSON carries, such as a function. The same sentence in both modes.
+ */
+export function unsendableResultMessage(where: string, reason: string): string {
+  return `a record of its result cannot leave the ${where} (${reason}); records must be data, such as JSON values, not functions`;
+}
+
 /** A short, single-line rendering of a value for error messages. */
 export function preview(value: unknown, maxChars = 80): string {
   // JSON.stringify writes a non-finite number as null, which would hide a `1e400` that JSON.parse read as Infinity.

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type NamedValue, namedAsNull, valuesJsonLosesIn } from '../dataset/jsonNumber';
+import { type NamedValue, namedAsNull, UnsendableValueError, valuesJsonLosesIn } from '../dataset/jsonNumber';
 import { PartitionCache } from '../dataset/PartitionCache';
+import { unsendableResultMessage } from '../errors';
 import { TaskExecutor } from '../executor/TaskExecutor';
 import { buildDeployedJob } from '../job/buildDeployedJob';
 import { type DeployedModules, deployedModules } from '../job/DeployedModules';
@@ -165,7 +166,19 @@ export class WorkerRuntime {
       });
     }
     let answer: TaskResult & { namedValues?: NamedValue[] } = result;
-    const namedValues = namedValuesOfResult(result, task);
+    let namedValues: NamedValue[] = [];
+    try {
+      namedValues = namedValuesOfResult(result, task);
+    } catch (error) {
+      if (!(error instanceof UnsendableValueError)) throw error;
+      // As a worker thread fails it locally: the same sentence, where JSON would have dropped the value unsaid.
+      answer = {
+        ok: false,
+        stageId: result.stageId,
+        partition: result.partition,
+        error: unsendableResultMessage('Lambda worker', error.message),
+      };
+    }
     if (namedValues.length > 0) {
       // The rare path: the records as JSON can carry them (a BigInt or undefined as null, named), so that the
       // Lambda runtime's own JSON.stringify of the answer cannot fail; the rest of the answer as it was.

@@ -57,12 +57,16 @@ export function nonFiniteNumbersIn(value: unknown): NonFiniteNumber[] {
  * Every value in `value` that JSON loses and a worker thread's structured clone keeps, so that records a Lambda
  * worker answers with reach the driver as they reach it locally: Infinity, -Infinity and NaN (JSON's null),
  * `undefined` (null in an array, gone from an object), a `Date` (a string), a `Map` or a `Set` (`{}`), a BigInt
- * (which JSON refuses): write the answer with `namedAsNull`. An allocation-free check of each record comes first,
+ * (which JSON refuses): write the answer with `namedAsNull`. A function or a symbol, which a worker thread
+ * refuses to send, throws `UnsendableValueError`. An allocation-free check of each record comes first,
  * so records holding none of them cost a walk and no garbage.
  */
 export function valuesJsonLosesIn(value: unknown): NamedValue[] {
   return mayLoseInJson(value, 0, true) ? namedIn(value, true) : [];
 }
+
+/** A value `valuesJsonLosesIn` found that no answer can carry (a function, a symbol), as structured clone words it. */
+export class UnsendableValueError extends Error {}
 
 /**
  * A `JSON.stringify` replacer for an answer whose values `valuesJsonLosesIn` named: null for a BigInt, which JSON
@@ -89,6 +93,9 @@ function namedIn(value: unknown, everything: boolean): NamedValue[] {
       found.push([at(), { undefined: true }]);
     } else if (everything && typeof child === 'bigint') {
       found.push([at(), { bigint: String(child) }]);
+    } else if (everything && (typeof child === 'function' || typeof child === 'symbol')) {
+      // What a worker thread's structured clone refuses, JSON would drop: refused here too, in the same words.
+      throw new UnsendableValueError(`${String(child)} could not be cloned.`);
     }
   };
   visit(value, () => []);
@@ -193,7 +200,7 @@ function mayHoldNonFiniteNumber(value: unknown): boolean {
 function mayLoseInJson(value: unknown, depth: number, everything: boolean): boolean {
   if (typeof value === 'number') return !Number.isFinite(value);
   if (typeof value !== 'object' || value === null) {
-    return everything && (value === undefined || typeof value === 'bigint');
+    return everything && value !== null && typeof value !== 'string' && typeof value !== 'boolean';
   }
   if (depth > 32) return true;
   if (Array.isArray(value)) {

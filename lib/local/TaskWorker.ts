@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { unsendableResultMessage } from '../errors';
 import { TaskExecutor } from '../executor/TaskExecutor';
 import { contextFromSource, type JobSource } from '../job/JobSource';
 import type { TaskPlan, TaskResult } from '../plan/Plan';
@@ -21,7 +22,7 @@ parentPort!.on('message', async (message: { task: TaskPlan }) => {
       ok: false,
       stageId: result.stageId,
       partition: result.partition,
-      error: `a record of its result cannot leave the worker thread (${error instanceof Error ? error.message : String(error)}); records must be data, such as JSON values, not functions`,
+      error: unsendableResultMessage('worker thread', error instanceof Error ? error.message : String(error)),
     };
     parentPort!.postMessage({ result: failed });
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBatches } from '../../lib/local/LocalRuntime';
 import { type BothModes, startBothModes } from '../helpers/bothModes';
 
 /**
@@ -20,18 +21,19 @@ const document = (name: string, source: Record<string, unknown>) => ({
   outputs: [{ stream: 'records', type: 'foreachRDD', fn: 'reportActions' }],
 });
 
+const functionsFile = new URL('fixtures/jsonLosesValues/valueFunctions.ts', import.meta.url).pathname;
 let both: BothModes;
+/** A job whose record holds a function, which neither a worker thread nor a Lambda worker can send. */
+let unsendable: BothModes;
 
 beforeAll(async () => {
-  both = await startBothModes({
-    file: new URL('fixtures/jsonLosesValues/valueFunctions.ts', import.meta.url).pathname,
-    input,
-    document,
-  });
+  both = await startBothModes({ file: functionsFile, input, document });
+  unsendable = await startBothModes({ file: functionsFile, input: [['function']], document });
 }, 180_000);
 
 afterAll(async () => {
   await both?.stop();
+  await unsendable?.stop();
 });
 
 describe('records with values JSON loses', () => {
@@ -51,5 +53,33 @@ describe('records with values JSON loses', () => {
     expect(seen).toBe(`take: ${expected}\nfirst: [ 'd', 1970-01-01T00:00:00.000Z ]\ncollect: ${expected}\n`);
     // and the Lambda run's saw the same
     expect(await readFile(join(lambda.seen, '1000.txt'), 'utf8')).toBe(seen);
+  }, 240_000);
+});
+
+describe('a record holding a function', () => {
+  it('fails its task with the same sentence on local worker threads and on Lambda', async () => {
+    // given the job run locally on worker threads, which copy a result by structured clone
+    const local = await runBatches(
+      {
+        kind: 'document',
+        document: document('threads', { type: 'queue', partitions: 2, batches: [['function']] }),
+        baseDir: dirname(functionsFile),
+      },
+      1,
+      { workers: 2 },
+    );
+    // when the coordinator runs it on the worker function
+    const lambda = await unsendable.runServerless().then(
+      () => 'ran',
+      (error: Error) => error.message,
+    );
+
+    // then both fail the batch, naming why the record cannot be sent and what to do
+    const sentence = (where: string) =>
+      new RegExp(
+        `a record of its result cannot leave the ${where} \\(.*could not be cloned\\.\\); records must be data`,
+      );
+    expect(local.error?.message).toMatch(sentence('worker thread'));
+    expect(lambda).toMatch(sentence('Lambda worker'));
   }, 240_000);
 });
