@@ -107,7 +107,8 @@ export class BatchDriver {
     const log = runtimeLog.with({ job: name });
     const driveStartedAt = Date.now();
     const control = await this.records.control(name);
-    if (control?.state !== 'running') return { ok: true, job: name, state: control?.state ?? 'unknown' };
+    if (control?.state !== 'running')
+      return { ok: true, job: name, ...this.records.notRunning(name, control) };
     const doc = await this.records.document(name);
     if (control.asleep && checkSleep && !(await this.contexts.hasNewInput(name, doc))) {
       return { ok: true, job: name, state: 'asleep', note: 'no new input: the job sleeps on' };

@@ -163,19 +163,12 @@ export class ControlPlane {
 
   /**
    * The state a status answers: `running`; `stopping` or `stopped` (see `stoppedState`); and for a state Sluice
-   * never writes (something else edited `control.json`), `unknown` with the value recorded, rather than that value
-   * as if it were a state: no coordinator drives such a job, whatever the word says.
+   * never writes, `unknown` with the value recorded (see `JobRecords.notRunning`), as a tick answers it.
    */
   private async stateOf(name: string, control: JobControl): Promise<Record<string, unknown>> {
     if (control.state === 'stopped') return this.stoppedState(name);
     if (control.state === 'running') return { state: 'running' };
-    // (typed as one of the two, but read from an object anything may have written)
-    const recorded: unknown = (control as { state?: unknown }).state ?? null;
-    return {
-      state: 'unknown',
-      recordedState: recorded,
-      note: `s3://${this.records.bucket}/jobs/${name}/control.json records the state ${JSON.stringify(recorded)}, which is not one Sluice writes (running or stopped), so no coordinator drives the job: send {"action": "stop", "job": "${name}"} to record it stopped, or start it again`,
-    };
+    return this.records.notRunning(name, control);
   }
 
   /** A control front end's tick: the coordinator runs it, with its concurrency of 1. */

@@ -86,6 +86,24 @@ export class JobRecords {
     return text === undefined ? undefined : (this.parse(key, text) as JobControl);
   }
 
+  /**
+   * What an answer says of a job whose record is not `running`: `stopped`; for a state Sluice never writes
+   * (something else edited `control.json`), `unknown` with the value recorded and what to do, rather than that
+   * value as if it were a state: no coordinator drives such a job, whatever the word says; `unknown` alone when
+   * there is no record.
+   */
+  notRunning(name: string, control: JobControl | undefined): Record<string, unknown> {
+    if (control === undefined) return { state: 'unknown' };
+    if (control.state === 'stopped') return { state: 'stopped' };
+    // (typed as one of the two, but read from an object anything may have written)
+    const recorded: unknown = (control as { state?: unknown }).state ?? null;
+    return {
+      state: 'unknown',
+      recordedState: recorded,
+      note: `s3://${this.bucket}/jobs/${name}/control.json records the state ${JSON.stringify(recorded)}, which is not one Sluice writes (running or stopped), so no coordinator drives the job: send {"action": "stop", "job": "${name}"} to record it stopped, or start it again`,
+    };
+  }
+
   /** Whether a job of that name was ever started (its records exist, damaged or not). */
   async exists(name: string): Promise<boolean> {
     return (

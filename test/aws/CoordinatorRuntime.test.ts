@@ -395,6 +395,16 @@ describe('the coordinator at the edge', () => {
       pendingBatches: [],
       note: `s3://${bucket}/jobs/paused/control.json records the state "paused", which is not one Sluice writes (running or stopped), so no coordinator drives the job: send {"action": "stop", "job": "paused"} to record it stopped, or start it again`,
     });
+    // and a tick naming it answers the same (before, it answered the word recorded as the state: "paused")
+    const coordinator = CoordinatorRuntime.fromEnv(
+      { SLUICE_BUCKET: bucket, SLUICE_WORKER_FUNCTION: 'worker' },
+      clients,
+    );
+    const { state, recordedState, note } = status;
+    expect(await coordinator.handle({ action: 'tick', job: 'paused' }, 0)).toEqual({
+      ok: true,
+      driven: [{ ok: true, job: 'paused', state, recordedState, note }],
+    });
   });
 
   it('answers a job with damaged records with what to do, reports it in a tick without throwing, and resets it', async () => {
