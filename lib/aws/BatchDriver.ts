@@ -106,7 +106,8 @@ export class BatchDriver {
   ): Promise<Record<string, unknown>> {
     const log = runtimeLog.with({ job: name });
     const driveStartedAt = Date.now();
-    const control = await this.records.control(name);
+    const read = await this.records.taggedControl(name);
+    let control = read.control;
     if (control?.state !== 'running')
       return { ok: true, job: name, ...this.records.notRunning(name, control) };
     const doc = await this.records.document(name);
@@ -162,8 +163,10 @@ export class BatchDriver {
     const mismatch = resumeMismatch(this.config.bucket, name, checkpoint, ssc.graph);
     if (mismatch) {
       log.error(`Job ${name}: ${mismatch.message}`, { error: mismatch.message });
-      await this.records.putControl(name, stoppedControl(control));
       await lease.release();
+      if (!(await this.records.putControlIf(name, stoppedControl(control), read.etag))) {
+        return { ok: false, job: name, error: mismatch.message, note: await this.yieldToEvent(name, log) };
+      }
       return { ok: false, job: name, state: 'stopped', error: mismatch.message };
     }
     log.info(
@@ -248,16 +251,26 @@ export class BatchDriver {
     // due at once and run back to back as empty batches (see `wakePlan` for why they run).
     const resumedAfter = checkpoint?.lastCompletedBatch ?? 0;
     let clock = new SystemClock();
-    if (control.asleep) {
+    // Conditional on the record read: a start sent since (which keeps the mark) is read again and woken, a stop
+    // (which ends the sleep) wins, where writing `running` over it went on driving a job the user had stopped.
+    for (let record = read; control.asleep; ) {
       const plan = wakePlan(control.asleep, resumedAfter, ssc.batchIntervalMs, Date.now());
-      clock = new SystemClock(plan.clockStartMs);
-      emptyUntil = Math.max(emptyUntil, plan.emptyThrough);
       const { asleep: _, ...awake } = control;
-      await this.records.putControl(name, {
-        ...awake,
-        emptyThrough: emptyUntil,
-        updatedAt: new Date().toISOString(),
-      });
+      const emptyThrough = Math.max(emptyUntil, plan.emptyThrough);
+      const woken = { ...awake, emptyThrough, updatedAt: new Date().toISOString() };
+      if (await this.records.putControlIf(name, woken, record.etag)) {
+        clock = new SystemClock(plan.clockStartMs);
+        emptyUntil = emptyThrough;
+        control = woken;
+        break;
+      }
+      record = await this.records.taggedControl(name);
+      if (record.control?.state !== 'running') {
+        await lease.release();
+        log.info(`Job ${name}: stopped as it woke`);
+        return { ok: true, job: name, ...this.records.notRunning(name, record.control) };
+      }
+      control = record.control;
     }
     const scheduler = new JobScheduler(ssc, clock, { name, document: doc });
     const completed: BatchInfo[] = [];
@@ -417,34 +430,57 @@ export class BatchDriver {
     metrics.write();
     await metrics.settled();
     await renewals;
+    // Read while the lease is held, and each write below conditional on it: a start or a stop sent from here on
+    // wins. A start that finds the lease still held is recorded and left to this coordinator (see `yieldToEvent`);
+    // one sent after the release drives the job itself.
+    const latest = lostLease ? undefined : await this.records.taggedControl(name);
+    const current = latest?.control;
     if (!lostLease) await lease.release();
     const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
     const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;
-    const current = lostLease ? undefined : await this.records.control(name);
-    if (!lostLease && fellAsleep && !finished && !error && current?.state === 'running') {
+    const done = { job: name, batches: completed.length, lastBatch: last };
+    if (latest && fellAsleep && !finished && !error && current?.state === 'running') {
       // Asleep: no hand-over. The mark says when the last batch was due, so that waking runs the batches since.
       const asleep: SleepMark = { lastBatch: last, dueAtMs: clock.dueAt(last - resumedAfter) };
-      await this.records.putControl(name, { ...current, asleep, updatedAt: new Date().toISOString() });
+      const marked = { ...current, asleep, updatedAt: new Date().toISOString() };
+      if (!(await this.records.putControlIf(name, marked, latest.etag))) {
+        return { ok: true, ...done, note: await this.yieldToEvent(name, log) };
+      }
       log.info(`Job ${name}: no new input after batch ${last} ms; asleep until the tick finds records`);
-      return { ok: true, job: name, state: 'asleep', batches: completed.length, lastBatch: last };
+      return { ok: true, ...done, state: 'asleep' };
     }
-    if (!lostLease && (finished || error)) {
-      await this.records.putControl(name, stoppedControl(current ?? control));
-      if (finished) log.info(`Job ${name}: done, batch ${last} ms was its last`);
+    let note: string | undefined;
+    if (latest && (finished || error)) {
+      if (await this.records.putControlIf(name, stoppedControl(current ?? control), latest.etag)) {
+        if (finished) log.info(`Job ${name}: done, batch ${last} ms was its last`);
+      } else note = await this.yieldToEvent(name, log);
     } else if (!lostLease && current?.state === 'running') {
       log.info(`Job ${name}: handing over to a fresh invocation after batch ${last} ms`);
       await this.handOver(name);
     }
     return {
       ok: !error,
-      job: name,
-      batches: completed.length,
-      lastBatch: last,
+      ...done,
       ...(error ? { error } : {}),
       ...(lostLease
         ? { note: `lost the job to another coordinator: ${fenced.fenced ?? 'lease taken'}` }
         : {}),
+      ...(note ? { note } : {}),
     };
+  }
+
+  /**
+   * After a write of this coordinator's (its stop, its sleep mark) was refused because the control record changed
+   * since it read it: the user's event that changed it wins. A start (running) is handed over to a fresh
+   * invocation, which drives it (when the start's own invocation found the lease still held, nobody else does);
+   * a stop stays. The note for the answer.
+   */
+  private async yieldToEvent(name: string, log: Logger): Promise<string> {
+    const now = await this.records.control(name);
+    if (now?.state !== 'running') return 'the job was stopped meanwhile';
+    log.info(`Job ${name}: started again meanwhile; handing over to a fresh invocation to drive it`);
+    await this.handOver(name);
+    return 'the job was started again meanwhile: a fresh invocation drives it';
   }
 }
 

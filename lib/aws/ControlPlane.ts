@@ -15,7 +15,7 @@ import { jobStorePrefix } from './bucketLayout';
 import type { CoordinatorClients } from './CoordinatorRuntime';
 import type { CoordinatorEvent } from './coordinatorEvents';
 import { ENV } from './deploymentContract';
-import { DamagedJobRecordError, type JobControl, type JobRecords, stoppedControl } from './JobRecords';
+import { type JobControl, type JobRecords, stoppedControl } from './JobRecords';
 import { jobVersion } from './jobVersion';
 import { resumeMismatch } from './resumeMismatch';
 import { S3Lease } from './S3Lease';
@@ -112,16 +112,17 @@ export class ControlPlane {
     }
     // The coordinator reads it here; it publishes the version its tasks name for the workers (see BatchDriver).
     await this.records.root.put(`jobs/${name}/job.json`, JSON.stringify(doc));
-    // A job that sleeps keeps its mark, so that the batches it slept through still run (as empty batches).
-    const before = fresh ? undefined : await this.records.control(name);
-    await this.records.putControl(name, {
+    // A job that sleeps keeps its mark, so that the batches it slept through still run (as empty batches). Written
+    // on the condition that the record is the one read: a coordinator that fell asleep or woke in between wrote
+    // the mark or the batches slept through, which the start keeps (read again) rather than undoes.
+    await this.records.updateControl(name, (before) => ({
       state: 'running',
       ...(batches ? { maxBatches: batches } : {}),
       documentVersion: jobVersion(doc),
-      ...(before?.asleep ? { asleep: before.asleep } : {}),
-      ...(before?.emptyThrough ? { emptyThrough: before.emptyThrough } : {}),
+      ...(!fresh && before?.asleep ? { asleep: before.asleep } : {}),
+      ...(!fresh && before?.emptyThrough ? { emptyThrough: before.emptyThrough } : {}),
       updatedAt: new Date().toISOString(),
-    });
+    }));
     return { ok: true, job: name };
   }
 
@@ -138,13 +139,9 @@ export class ControlPlane {
 
   /** Records the job as stopped, keeping the fields of its record that a stop does not own (see `stoppedControl`). */
   async stop(name: string): Promise<Record<string, unknown>> {
-    // A damaged record still stops: it is written anew, with nothing to keep.
-    const before = await this.records
-      .control(name)
-      .catch((error: unknown) =>
-        error instanceof DamagedJobRecordError ? undefined : Promise.reject(error),
-      );
-    await this.records.putControl(name, stoppedControl(before));
+    // A damaged record still stops: it is written anew, with nothing to keep. Conditional on the record read, so
+    // that a coordinator waking in between (its `emptyThrough`) is kept, and cannot write `running` over the stop.
+    await this.records.updateControl(name, stoppedControl, 'none');
     return { ok: true, job: name, ...(await this.stoppedState(name)) };
   }
 

@@ -32,6 +32,12 @@ export function stoppedControl(control: JobControl | undefined): JobControl {
   return { ...kept, state: 'stopped', updatedAt: new Date().toISOString() };
 }
 
+/** A control record as read, with the ETag that a conditional write of it names. */
+export interface TaggedControl {
+  readonly control: JobControl | undefined;
+  readonly etag: string | undefined;
+}
+
 /** A job's kept batch metrics, and why they read as none when `metrics.json` is damaged. */
 export interface KeptMetrics {
   readonly batches: BatchInfo[];
@@ -81,9 +87,52 @@ export class JobRecords {
   }
 
   async control(name: string): Promise<JobControl | undefined> {
+    return (await this.taggedControl(name)).control;
+  }
+
+  /**
+   * The control record with its ETag, the condition of a write that must not undo what was written since (see
+   * {@link putControlIf}): both undefined when there is none. A damaged record throws a {@link DamagedJobRecordError}.
+   */
+  async taggedControl(name: string): Promise<TaggedControl> {
     const key = `jobs/${name}/control.json`;
-    const text = await this.maybeText(key);
-    return text === undefined ? undefined : (this.parse(key, text) as JobControl);
+    const read = await this.root.getWithEtag(key);
+    if (read === undefined) return { control: undefined, etag: undefined };
+    return {
+      control: this.parse(key, Buffer.from(read.bytes).toString('utf8')) as JobControl,
+      etag: read.etag,
+    };
+  }
+
+  /**
+   * Writes the control record only if it is still the one read with `etag` (`If-Match`; `If-None-Match: *` when
+   * there was none): false when something wrote it in between, a user's start or stop that must not be undone.
+   */
+  async putControlIf(name: string, control: JobControl, etag: string | undefined): Promise<boolean> {
+    const key = `jobs/${name}/control.json`;
+    return (await this.root.putConditional(key, JSON.stringify(control), etag)) !== undefined;
+  }
+
+  /**
+   * Writes the control record that `change` makes of the one there, read again and changed again when a
+   * coordinator wrote it in between (its sleep mark, its wake, its own stop): a user's start or stop always lands,
+   * and keeps what the coordinator wrote that it does not own. `damaged` says what a damaged record reads as:
+   * thrown (a {@link DamagedJobRecordError}), or no record, to be written anew.
+   */
+  async updateControl(
+    name: string,
+    change: (current: JobControl | undefined) => JobControl,
+    damaged: 'throw' | 'none' = 'throw',
+  ): Promise<JobControl> {
+    for (;;) {
+      const { control, etag } = await this.taggedControl(name).catch(async (error: unknown) => {
+        if (damaged === 'throw' || !(error instanceof DamagedJobRecordError)) throw error;
+        // Written anew on the condition that it is still the damaged object read here.
+        return { control: undefined, etag: (await this.root.getWithEtag(`jobs/${name}/control.json`))?.etag };
+      });
+      const next = change(control);
+      if (await this.putControlIf(name, next, etag)) return next;
+    }
   }
 
   /**
