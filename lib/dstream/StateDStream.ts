@@ -5,15 +5,18 @@ import { type HashPartitioner, partitionerFor } from '../dataset/Partitioner';
 import { DStream } from './DStream';
 import { checkStateSettings } from './StateSpec';
 
-/** updateStateByKey's function: the key's new values (maybe none) and its state; undefined removes the key. */
-export type UpdateFn<V, S> = (values: V[], state: S | undefined) => S | undefined;
+/**
+ * updateStateByKey's function: the key's new values (maybe none) and its state; undefined or null removes the key
+ * (Spark's `None`).
+ */
+export type UpdateFn<V, S> = (values: V[], state: S | undefined) => S | undefined | null;
 
 /** The time-aware variant, which also gets the key and the batch time. */
 export type TimeAwareUpdateFn<K, V, S> = (
   values: V[],
   state: S | undefined,
   context: { readonly key: K; readonly batchTime: number },
-) => S | undefined;
+) => S | undefined | null;
 
 /** Settings of updateStateByKey. */
 export interface UpdateStateOptions<K, S> {
@@ -103,13 +106,17 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
     );
   }
 
-  /** Applies the update to every cogrouped `[key, [values, [state]]]`; keys it returns undefined for go. */
+  /**
+   * Applies the update to every cogrouped `[key, [values, [state]]]`; keys it returns undefined or null for go. Both
+   * remove, as Spark's `None` does: JavaScript has two words for "no value", and a key kept at null would be a
+   * `[key, null]` record every batch from then on, which no Spark user expects of returning "nothing".
+   */
   private update(groups: [K, [V[], S[]?]][], batchTime: number | undefined, fail: DeadLetterFn): [K, S][] {
     const out: [K, S][] = [];
     for (const [key, [values, states]] of groups) {
       const state = states?.[0];
       const next = this.updateKey(key, values, state, batchTime, fail);
-      if (next !== undefined) out.push([key, next]);
+      if (next !== undefined && next !== null) out.push([key, next]);
     }
     return out;
   }
@@ -126,7 +133,7 @@ export class StateDStream<K, V, S> extends DStream<[K, S]> {
     state: S | undefined,
     batchTime: number | undefined,
     fail: DeadLetterFn,
-  ): S | undefined {
+  ): S | undefined | null {
     const apply = (vs: V[]) =>
       batchTime === undefined
         ? (this.updateFn as UpdateFn<V, S>)(vs, state)

@@ -13,8 +13,8 @@ declare module './DStream' {
   interface DStream<T> {
     /**
      * Keeps a state per key across batches: every batch, `updateFn(newValues, state)` runs for every key that
-     * has state or new values (an empty list when it has none) and returns the new state, or undefined to
-     * remove the key. The stream's records are `[key, state]` for every key.
+     * has state or new values (an empty list when it has none) and returns the new state, or undefined or
+     * null to remove the key (Spark's `None`). The stream's records are `[key, state]` for every key.
      *
      * @example
      * pairs.updateStateByKey((values: number[], count: number | undefined) => (count ?? 0) + values.length);

@@ -20,7 +20,7 @@ export type JobFunction = (...args: any[]) => any;
  * - `record`: one record in, one value out (map, flatMap, filter, keyBy, combineByKey's createCombiner, …)
  * - `reducer`: `(a, b) => value`, associative (reduce, reduceByKey, a window's `fn` and `invFn`, combineByKey's
  *   mergeValue and mergeCombiners)
- * - `update`: updateStateByKey's `(values, state) => state | undefined`
+ * - `update`: updateStateByKey's `(values, state) => state | undefined | null` (both remove the key)
  * - `mapWithState`: mapWithState's `(key, value, state, batchTime) => record | undefined`
  * - `partition`: mapPartitions' `(records, partition, fail) => records`
  * - `transform`: transform's `(dataset, batchTime) => dataset`

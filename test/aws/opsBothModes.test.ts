@@ -203,6 +203,7 @@ const streams: Record<string, { from: string; ops: Record<string, unknown>[] }> 
   groupWindow: { from: 'keyed', ops: [{ op: 'groupByKeyAndWindow', windowMs: 2000, slideMs: 2000 }] },
   // state
   seen: { from: 'pairs', ops: [{ op: 'updateStateByKey', fn: 'countWhileSeen' }] },
+  seenOrNull: { from: 'pairs', ops: [{ op: 'updateStateByKey', fn: 'countWhileSeenOrNull' }] },
   lastSeen: {
     from: 'pairs',
     ops: [{ op: 'updateStateByKey', fn: 'lastSeen', timeAware: true, initialState: 'seenBefore' }],
@@ -381,6 +382,9 @@ async function expectLocalOutputs(name: string) {
   localRun ??= runLocally();
   const local = await localRun;
   expect(local.error).toBeUndefined();
+  // an update function returning null removes the key, as one returning undefined does
+  const seen = (output: string) => local.outputs.filter((o) => o.output === output).map((o) => o.records);
+  expect(seen('seenOrNull')).toEqual(seen('seen'));
 
   const differences: string[] = [];
   for (const output of OUTPUTS) {

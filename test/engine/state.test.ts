@@ -12,10 +12,10 @@ import { describeStateOperations } from '../helpers/stateTable';
 const casesModule = new URL('../helpers/stateCases.ts', import.meta.url).pathname;
 const job = (exportName: string) => ({ kind: 'module', path: casesModule, exportName }) as const;
 
-// Everything in the driver's thread; on worker threads, one case here, so that `unit` runs the real worker-thread
+// Everything in the driver's thread; on worker threads, two cases here, so that `unit` runs the real worker-thread
 // runner. Everything on worker threads: stateOnWorkerThreads.test.ts (`slow`).
 describeStateOperations({ name: 'in-process', workers: 0 });
-describeStateOperations({ name: 'worker threads', workers: 2 }, ['updateCounts']);
+describeStateOperations({ name: 'worker threads', workers: 2 }, ['updateCounts', 'updateRemovesOnNull']);
 
 describe('mapWithState cost', () => {
   it('visits about the touched entries per batch, not the whole state', async () => {

@@ -29,6 +29,37 @@ function withSnapshots<S, U>(s: DStream<Pair>, spec: StateSpec<string, number, S
 }
 
 /**
+ * updateStateByKey removing each key in the batches without its values, by returning `removal`; the key comes
+ * back fresh with new values.
+ */
+function disappearingKeys(removal: undefined | null) {
+  return {
+    input: [
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      [['a', 3]],
+      [],
+      [['b', 5]],
+    ] as Pair[][],
+    operation: (s: DStream<Pair>) =>
+      s.updateStateByKey((values: number[], state: number | undefined) =>
+        values.length === 0 ? removal : (state ?? 0) + sum(values),
+      ),
+    expected: [
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      [['a', 4]],
+      [],
+      [['b', 5]],
+    ] as Pair[][],
+  };
+}
+
+/**
  * The stateful operations as Spark-style tables, 1 s batches, run in-process and on worker threads. Every
  * case has an empty batch, at the start, in the middle or at the end.
  */
@@ -65,31 +96,10 @@ export const stateCases = {
       ],
     ],
   }),
-  updateKeysDisappearAndComeBack: operatorCase({
-    // A key without new values is removed (the function returns undefined); new values bring it back fresh.
-    input: [
-      [
-        ['a', 1],
-        ['b', 2],
-      ],
-      [['a', 3]],
-      [],
-      [['b', 5]],
-    ],
-    operation: (s: DStream<Pair>) =>
-      s.updateStateByKey((values: number[], state: number | undefined) =>
-        values.length === 0 ? undefined : (state ?? 0) + sum(values),
-      ),
-    expected: [
-      [
-        ['a', 1],
-        ['b', 2],
-      ],
-      [['a', 4]],
-      [],
-      [['b', 5]],
-    ],
-  }),
+  // A key without new values is removed (the function returns undefined); new values bring it back fresh.
+  updateKeysDisappearAndComeBack: operatorCase(disappearingKeys(undefined)),
+  // As Spark's None: null removes the key too, rather than keeping [key, null] every batch.
+  updateRemovesOnNull: operatorCase(disappearingKeys(null)),
   updateCalledWithEmptyList: operatorCase({
     // The state logs every call's values: a batch without values for the key still calls it, with [].
     input: [

@@ -38,8 +38,14 @@ const job = userFunctionsJob(
     },
   },
   {
-    streams: { sums: { from: 'values', ops: [{ op: 'reduceByKey', fn: 'sum', partitions: 1 }] } },
-    outputs: [{ stream: 'sums', type: 'collectBatches' }],
+    streams: {
+      sums: { from: 'values', ops: [{ op: 'reduceByKey', fn: 'sum', partitions: 1 }] },
+      active: { from: 'values', ops: [{ op: 'updateStateByKey', fn: 'countWhileActive' }] },
+    },
+    outputs: [
+      { stream: 'sums', type: 'collectBatches' },
+      { stream: 'active', type: 'collectBatches' },
+    ],
   },
 );
 
@@ -76,6 +82,8 @@ for (const workers of [0, 2]) {
       expect(result.recordsOf('clean')).toEqual([['hi #A'], ['yo']]);
       // and the records the built-ins reject are dead letters, not garbage
       expect(result.recordsOf('sums')).toEqual([[['k', 4]], []]);
+      // and a module's update function that returns null removes the key, as Spark's None does
+      expect(result.recordsOf('active')).toEqual([[['k', 3]], []]);
       const errors = result.deadLetters.map((letter) => String((letter as { error?: unknown }).error));
       expect(errors).toContain('TypeError: splitWords expects a string, got 7 (number)');
       expect(errors.some((e) => e.includes('sum expects numbers, got "two" (string)'))).toBe(true);

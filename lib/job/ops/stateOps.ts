@@ -5,7 +5,7 @@ import { defineOp, ref } from './OpEntry';
 /** The stateful ops: a state per key carried from batch to batch, checkpointed. */
 
 export interface UpdateStateByKeyFields {
-  /** An update function's name: `(values, state) => state | undefined` (`countState`, `sumState`). */
+  /** An update function's name: `(values, state) => state | undefined | null` (`countState`, `sumState`). */
   readonly fn: string;
   readonly partitions?: number;
   /** The name of a static dataset of `[key, state]` pairs: the state before the first batch. */
