@@ -27,8 +27,9 @@ export abstract class DStream<T = unknown> {
   /** The time of the batch before the first one (0). */
   protected zeroTime: number | undefined;
   /**
-   * How long after its batch a dataset may still be read (by windows, or `slice` after `ssc.remember`): memory
-   * copies are kept that long. What is forgotten, and when, follows `clearMetadata`.
+   * How long after its batch a dataset may still be read (by windows, or `slice`): memory copies are kept that
+   * long. At least the slide once started, as Spark's remember duration, so the previous batch can still be read.
+   * What is forgotten, and when, follows `DStreamGraph.clearMetadata`.
    */
   rememberMs = 0;
   /**
@@ -292,6 +293,28 @@ export abstract class DStream<T = unknown> {
   }
 
   /**
+   * The newest batch time this stream may forget once every batch up to `lastCompletedBatch` is done, given the
+   * newest its consumers may lose (`neededAfter`, what computing their batches reads, `ssc.remember` included) and
+   * the newest they may lose with the batches they remember read too (`rememberedAfter`). A stream remembers at
+   * least its slide, Spark's default remember duration, so that it still holds its newest batch when the next one
+   * runs: a `slice` or a transform reading the previous batch works without `ssc.remember`.
+   *
+   * A stream rebuilt from its state checkpoints keeps the newest one at or before the bound and every batch after
+   * it (see `clearMetadata`), which holds its previous batch except right after a checkpoint. It follows what its
+   * consumers need only: holding a consumer's remembered batch recomputable would keep the checkpoint before, its
+   * deltas and the input blocks back to it, a checkpoint interval more, where Spark keeps that batch in memory.
+   */
+  forgetBound(
+    lastCompletedBatch: number,
+    minRememberMs: number,
+    neededAfter: number,
+    rememberedAfter: number,
+  ): number {
+    if (this.mustCheckpoint) return neededAfter;
+    return Math.min(neededAfter, rememberedAfter, lastCompletedBatch - Math.max(minRememberMs, this.slideMs));
+  }
+
+  /**
    * Forgets this stream's datasets that neither the running job nor a restart from the metadata checkpoint
    * just written can read again, and returns the newest batch time of the parents' datasets that computing
    * this stream's remaining batches does not need (the scheduler's graph walk passes it on to the parents).
@@ -329,7 +352,7 @@ export abstract class DStream<T = unknown> {
    * The newest of the parents' batch times that computing this stream's batches after `keepAfter` does not
    * read; a window reads back its length.
    */
-  protected parentKeepAfter(keepAfter: number): number {
+  parentKeepAfter(keepAfter: number): number {
     return keepAfter;
   }
 

@@ -118,19 +118,32 @@ export class DStreamGraph {
   /**
    * Forgets what no stream needs once every batch up to `lastCompletedBatch` is done (and that batch's metadata
    * checkpoint is written): datasets, persisted copies, input blocks. Each stream is asked after every stream
-   * that reads it, so it keeps the oldest batch any of them still needs, and `minRememberMs` more (`remember`).
+   * that reads it, so it keeps the oldest batch any of them still needs, `minRememberMs` more (`remember`), and
+   * what it remembers on its own account, its previous batch (see `DStream.forgetBound`). Two bounds go up the
+   * graph: what the consumers' batches to come read, and that with what their remembered batches read.
    * Returns a batch time at or before which no stream computes any dataset again.
    */
   clearMetadata(lastCompletedBatch: number, minRememberMs = 0): number {
     const newest = lastCompletedBatch - minRememberMs;
-    const keepAfter = new Map<DStream<any>, number>();
+    const needed = new Map<DStream<any>, number>();
+    const remembered = new Map<DStream<any>, number>();
     let oldest = newest;
+    const lower = (bounds: Map<DStream<any>, number>, stream: DStream<any>, time: number) =>
+      bounds.set(stream, Math.min(bounds.get(stream) ?? time, time));
     for (const node of this.consumersFirst()) {
-      const bound = Math.min(keepAfter.get(node) ?? newest, newest);
+      const neededAfter = Math.min(needed.get(node) ?? newest, newest);
+      const bound = node.forgetBound(
+        lastCompletedBatch,
+        minRememberMs,
+        neededAfter,
+        remembered.get(node) ?? newest,
+      );
       const forParents = node.clearMetadata(bound);
+      const neededByParents = bound === neededAfter ? forParents : node.parentKeepAfter(neededAfter);
       oldest = Math.min(oldest, bound, forParents);
       for (const parent of node.dependencies) {
-        keepAfter.set(parent, Math.min(keepAfter.get(parent) ?? forParents, forParents));
+        lower(needed, parent, neededByParents);
+        lower(remembered, parent, forParents);
       }
     }
     return oldest;

@@ -80,6 +80,19 @@ export class ForEachDStream<T> extends DStream<void> {
   }
 
   /**
+   * An output generates no datasets, so it has no previous batch to remember (Spark's ForEachDStream holds no RDDs):
+   * only `ssc.remember` holds its parents back, and what they remember on their own account.
+   */
+  override forgetBound(
+    _lastCompletedBatch: number,
+    _minRememberMs: number,
+    neededAfter: number,
+    rememberedAfter: number,
+  ): number {
+    return Math.min(neededAfter, rememberedAfter);
+  }
+
+  /**
    * An output generates no datasets of its own, so the base's walk over them never reaches the batches its function
    * ran for: they are forgotten here, once done (at or before `keepAfter`).
    */

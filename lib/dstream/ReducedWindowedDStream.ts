@@ -71,7 +71,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
    * The next window, at t, reads the batches entering it, up to t, and those that left it since the window
    * before, from t − slide − window on (a slide longer than the window: only its own batches).
    */
-  protected override parentKeepAfter(keepAfter: number): number {
+  override parentKeepAfter(keepAfter: number): number {
     const next = this.nextTimeAfter(keepAfter);
     return this.incremental ? next - this.slide - this.windowMs : next - this.windowMs;
   }

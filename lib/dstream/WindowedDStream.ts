@@ -79,7 +79,7 @@ export class WindowedDStream<T> extends DStream<T> {
   }
 
   /** The next window, at t, reads the parent's batches in (t − window, t]. */
-  protected override parentKeepAfter(keepAfter: number): number {
+  override parentKeepAfter(keepAfter: number): number {
     return this.nextTimeAfter(keepAfter) - this.windowMs;
   }
 

@@ -380,23 +380,36 @@ describe('stream operations on the driver', () => {
   });
 
   for (const workers of [0, 2]) {
+    it(`slices the previous batch of a source that cannot replay it, without ssc.remember (${workers} workers)`, async () => {
+      // given slices of the last two batches of a socket-like source, and no ssc.remember
+      const result = await runBatches(sliceJob('slicePreviousUnreplayable'), 3, { workers });
+      // then each slice holds the records the two batches took: a stream remembers its slide, as Spark's does
+      expect(result.error).toBeUndefined();
+      expect(result.recordsOf('slice')).toEqual([['r0'], ['r0', 'r1'], ['r1', 'r2']]);
+    });
+
     it(`refuses to slice a batch that a source which cannot replay it gave before (${workers} workers)`, async () => {
-      // given slices of the last two batches of a socket-like source, which remembers only its newest batch
-      // when the second batch slices the first, forgotten one
-      const result = await runBatches(sliceJob('sliceForgottenUnreplayable'), 2, { workers });
-      // then the batch fails naming the batch and ssc.remember, rather than take the second batch's record into it
+      // given slices of the last three batches of a socket-like source, which remembers only its previous batch
+      // when the third batch slices the first, forgotten one
+      const result = await runBatches(sliceJob('sliceForgottenUnreplayable'), 3, { workers });
+      // then the batch fails naming the batch and ssc.remember, rather than take the third batch's record into it
       expect(result.error?.message).toMatch(
         /next-record no longer holds its batch of 1000 ms \(only those from 2000 ms on\).*ssc\.remember\(ms\)/,
       );
-      expect(result.recordsOf('slice')).toEqual([['r0']]);
+      expect(result.recordsOf('slice')).toEqual([['r0'], ['r0', 'r1']]);
     });
 
     it(`slices such a source's batches while ssc.remember keeps them (${workers} workers)`, async () => {
-      // given the same slices with the batches remembered for 2 s
-      const result = await runBatches(sliceJob('sliceRememberedUnreplayable'), 3, { workers });
+      // given the same slices with the batches remembered for 3 s
+      const result = await runBatches(sliceJob('sliceRememberedUnreplayable'), 4, { workers });
       // then each slice holds the records each batch took
       expect(result.error).toBeUndefined();
-      expect(result.recordsOf('slice')).toEqual([['r0'], ['r0', 'r1'], ['r1', 'r2']]);
+      expect(result.recordsOf('slice')).toEqual([
+        ['r0'],
+        ['r0', 'r1'],
+        ['r0', 'r1', 'r2'],
+        ['r1', 'r2', 'r3'],
+      ]);
     });
   }
 
@@ -429,7 +442,7 @@ describe('stream operations on the driver', () => {
 
   it('names the folders of batches computed again per process: one ending deletes none of another', async () => {
     // given two drivers of one job on one store (a coordinator frozen past its lease, and its successor), each
-    // slicing the forgotten batches of a queue again; the successor holds its slice of batch 3000 unread
+    // slicing the forgotten batches of a queue again; the successor holds its slice of batch 4000 unread
     const store = new LocalFolderStore(join(dir, 'store'));
     let frozen!: () => void;
     const unfrozen = new Promise<void>((resolve) => {
@@ -437,29 +450,30 @@ describe('stream operations on the driver', () => {
     });
     const driver = (holdAt?: number) => {
       const ssc = new StreamingContext({ batchIntervalMs: 1000 });
-      const s = ssc.queueStream([[1], [2], [3]]);
+      const s = ssc.queueStream([[1], [2], [3], [4]]);
       const slices: number[][] = [];
-      // Only the batches before this one, all forgotten: both drivers name the blocks of their own batches alike,
-      // and a frozen coordinator learns it lost the job before it deletes those (FencedStore).
+      // Only batches before the one the stream remembers, all forgotten: both drivers name the blocks of their own
+      // and remembered batches alike, and a frozen coordinator learns it lost the job before it deletes those
+      // (FencedStore).
       s.foreachRDD(async (_ds, t) => {
-        const datasets = await s.slice(t - 2000, t - 1000);
+        const datasets = await s.slice(t - 3000, t - 2000);
         if (t === holdAt) await unfrozen;
         slices.push((await Promise.all(datasets.map((d) => d.collect()))).flat().sort());
       });
       connectInProcess(ssc, store, join(dir, `driver-${holdAt ?? 'other'}`));
       return {
-        run: new JobScheduler(ssc, new LogicalClock(), { name: 'slices' }).run({ batches: 3 }),
+        run: new JobScheduler(ssc, new LogicalClock(), { name: 'slices' }).run({ batches: 4 }),
         slices,
       };
     };
-    const successor = driver(3000);
+    const successor = driver(4000);
     // when the other driver runs to its end, deleting the blocks it computed again, and then the successor reads
     const other = driver();
     expect((await other.run).error).toBeUndefined();
     frozen();
     // then the successor's slice reads its own blocks, which the other's end left alone
     expect((await successor.run).error).toBeUndefined();
-    expect(successor.slices).toEqual([[], [1], [1, 2]]);
+    expect(successor.slices).toEqual([[], [], [1], [1, 2]]);
   });
 
   it('deletes the blocks of forgotten batches computed again, with their batch or at the end of the run', async () => {
@@ -476,9 +490,10 @@ describe('stream operations on the driver', () => {
     expect(done.error).toBeUndefined();
     expect(done.recordsOf('slice').at(-1)?.sort()).toEqual([2, 3, 4, 5]);
     expect(failed.error?.message).toMatch(/batch 4000 fails after its slice/);
-    // and the store holds no block of a batch computed again: only the failed batch's own, which a restart runs
-    expect(leftAfterDone).toEqual([]);
-    expect(await inputsLeft()).toEqual(['n1/4000/block']);
+    // and the store holds no block of a batch computed again: only the last batch's own, which the stream
+    // remembers, and the failed batch's, which a restart runs
+    expect(leftAfterDone).toEqual(['n1/5000/block']);
+    expect(await inputsLeft()).toEqual(['n1/3000/block', 'n1/4000/block']);
   });
 
   it('slices, after a restart, a batch the run before forgot once its last checkpoint was written', async () => {
@@ -497,13 +512,26 @@ describe('stream operations on the driver', () => {
     ]);
   });
 
-  it('refuses, after a restart, to slice such a batch of a source that cannot give it again', async () => {
+  it('slices, after a restart, the previous batch of a source that cannot give it again', async () => {
     // given slice(t − 1000, t) over a source that cannot replay a batch, run for one batch and stopped
     const store = join(dir, 'store');
-    const first = await runBatches(sliceJob('sliceForgottenUnreplayable'), 1, { storeDir: store });
+    const first = await runBatches(sliceJob('slicePreviousUnreplayable'), 1, { storeDir: store });
     expect(first.error).toBeUndefined();
     // when the job resumes on its store for one more batch
-    const resumed = await runBatches(sliceJob('sliceForgottenUnreplayable'), 2, { storeDir: store });
+    const resumed = await runBatches(sliceJob('slicePreviousUnreplayable'), 2, { storeDir: store });
+    // then batch 1000, remembered by the last checkpoint, is read back with the record it took (the restarted
+    // source counts from r0 again)
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.recordsOf('slice')).toEqual([['r0', 'r0']]);
+  });
+
+  it('refuses, after a restart, to slice such a batch of a source that cannot give it again', async () => {
+    // given slice(t − 2000, t) over a source that cannot replay a batch, run for two batches and stopped
+    const store = join(dir, 'store');
+    const first = await runBatches(sliceJob('sliceForgottenUnreplayable'), 2, { storeDir: store });
+    expect(first.error).toBeUndefined();
+    // when the job resumes on its store for one more batch
+    const resumed = await runBatches(sliceJob('sliceForgottenUnreplayable'), 3, { storeDir: store });
     // then batch 1000, forgotten after the last checkpoint, is refused as it is without a restart, not handed the
     // record arriving now
     expect(resumed.error?.message).toMatch(/no longer holds its batch of 1000 ms/);
@@ -544,17 +572,18 @@ describe('cleanup', () => {
     });
     const summary = await runtime.run();
     expect(summary.error).toBeUndefined();
-    // then no stream holds more than its remembered batch, dynamic functions were dropped, and no shuffle or
-    // old input block is left in the store
+    // then no stream holds more than its remembered batches (the newest, and the one before it, which a stream
+    // remembers for its slide, as in Spark), dynamic functions were dropped, and no shuffle or old input block is
+    // left in the store
     const ssc = runtime.ssc;
     for (let i = 1; ssc.graph.node(`n${i}`); i++)
-      expect(ssc.graph.node(`n${i}`)!.rememberedTimes.length).toBeLessThanOrEqual(1);
+      expect(ssc.graph.node(`n${i}`)!.rememberedTimes.length).toBeLessThanOrEqual(2);
     const tableAfter60 = ssc.functions.size;
     expect(tableAfter60).toBeLessThan(40);
     const left = await readdir(dir, { recursive: true });
     expect(left.filter((f) => f.startsWith('shuffle/') && f.split('/').length > 2)).toEqual([]);
     expect(left.filter((f) => f.startsWith('input/') && f.split('/').length > 2).length).toBeLessThanOrEqual(
-      1,
+      2,
     );
   });
 });

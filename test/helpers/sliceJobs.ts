@@ -17,19 +17,23 @@ class NextRecordSource implements Source<string> {
   }
 }
 
-/** slice(t − 1000, t) over a source that cannot replay a batch, with `rememberMs` kept (none: the default). */
-const sliceUnreplayable = (rememberMs?: number) =>
+/**
+ * slice(t − backMs, t) over a source that cannot replay a batch, with `rememberMs` kept (none: the default, the
+ * stream's slide).
+ */
+const sliceUnreplayable = (backMs: number, rememberMs?: number) =>
   defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     const s = ssc.sourceStream(new NextRecordSource(), 1);
     if (rememberMs !== undefined) ssc.remember(rememberMs);
     s.foreachRDD(async (_ds, t) => {
-      const datasets = await s.slice(t - 1000, t);
+      const datasets = await s.slice(t - backMs, t);
       const records = (await Promise.all(datasets.map((d) => d.collect()))).flat();
       ssc.emitOutput({ output: 'slice', type: 'foreachRDD', batchTime: t, records, count: records.length });
     }, 'slice');
   });
-export const sliceForgottenUnreplayable = sliceUnreplayable();
-export const sliceRememberedUnreplayable = sliceUnreplayable(2000);
+export const slicePreviousUnreplayable = sliceUnreplayable(1000);
+export const sliceForgottenUnreplayable = sliceUnreplayable(2000);
+export const sliceRememberedUnreplayable = sliceUnreplayable(2000, 3000);
 
 /**
  * slice(t − 3000, t) over a queue, which remembers only its newest batch, so each slice computes the older batches
