@@ -4,6 +4,8 @@
  */
 import type { Partitioning } from '../dataset/DatasetOps';
 import { defineMethod } from '../dataset/defineMethod';
+import { ambientOpOrigin, userCallSite } from '../dataset/OpOrigin';
+import { StreamGraphError } from '../errors';
 import { DStream } from './DStream';
 import { ReducedWindowedDStream } from './ReducedWindowedDStream';
 import { WindowedDStream } from './WindowedDStream';
@@ -91,6 +93,8 @@ define('reduceByKeyAndWindow', function (f: Reduce<unknown>, ...rest: unknown[])
       Partitioning | undefined,
       ((pair: [unknown, unknown]) => boolean) | undefined,
     ];
+    if (filterFn !== undefined && typeof filterFn !== 'function')
+      refuseFilter(`must be a function of [key, value], got ${typeof filterFn}`);
     return new ReducedWindowedDStream(
       this,
       f,
@@ -101,7 +105,15 @@ define('reduceByKeyAndWindow', function (f: Reduce<unknown>, ...rest: unknown[])
       filterFn,
     );
   }
-  const [windowMs, slideMs, partitioning] = rest as [number, number | undefined, Partitioning | undefined];
+  const [windowMs, slideMs, partitioning, filterFn] = rest as [
+    number,
+    number | undefined,
+    Partitioning | undefined,
+    unknown,
+  ];
+  // Only the incremental form drops pairs (Spark has no other overload with a filter); here it was ignored.
+  if (filterFn !== undefined)
+    refuseFilter('applies to the incremental form only, which needs invF (the inverse of f)');
   return this.reduceByKey(f, partitioning)
     .window(windowMs, slideMs ?? this.slideMs)
     .reduceByKey(f, partitioning);
@@ -136,3 +148,11 @@ define('groupByKeyAndWindow', function (windowMs: number, slideMs?: number, part
   grouped.valueShape = 'group';
   return grouped;
 });
+
+/** Refuses reduceByKeyAndWindow's filter argument, at the call, as a job document's `filter` field is refused. */
+function refuseFilter(why: string): never {
+  const message = `the filter of reduceByKeyAndWindow ${why}`;
+  const site = userCallSite();
+  const origin = ambientOpOrigin() ?? (site === undefined ? undefined : `${site} (reduceByKeyAndWindow)`);
+  throw new StreamGraphError(message, origin, [{ field: 'filter', message }]);
+}

@@ -44,6 +44,32 @@ describe('arguments refused while the graph is built', () => {
     });
   }
 
+  it('refuses a filter given to reduceByKeyAndWindow without invF, which ignored it, at the filter argument', () => {
+    // given the non-incremental form called with a filter, as only the incremental one takes (JavaScript lets it)
+    const add = (a: number, b: number) => a + b;
+    const call = pairs().reduceByKeyAndWindow as (...args: unknown[]) => unknown;
+    // when the stream is made
+    const error = errorOf(() => call.call(pairs(), add, 2000, 1000, 2, () => true));
+    // then it is refused at the argument, at this file's line, as a job document's filter without invFn is
+    expect(error.problems[0]).toMatchObject({ field: 'filter' });
+    expect(error.message).toBe(
+      'the filter of reduceByKeyAndWindow applies to the incremental form only, which needs invF (the inverse of f)',
+    );
+    expect(error.located).toMatch(/buildTimeChecks\.test\.ts:\d+ \(reduceByKeyAndWindow\)/);
+  });
+
+  it('refuses an incremental reduceByKeyAndWindow filter that is not a function', () => {
+    // given the incremental form with a filter named by a string, as a job document names one
+    const sum = (a: number, b: number) => a + b;
+    const sub = (a: number, b: number) => a - b;
+    const call = pairs().reduceByKeyAndWindow as (...args: unknown[]) => unknown;
+    // when the stream is made, then it is refused rather than failing every batch
+    const error = errorOf(() => call.call(pairs(), sum, sub, 2000, 1000, 2, 'nonZero'));
+    expect(error.message).toBe(
+      'the filter of reduceByKeyAndWindow must be a function of [key, value], got string',
+    );
+  });
+
   it('takes a good number of partitions', () => {
     expect(() =>
       pairs()
