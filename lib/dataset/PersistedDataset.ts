@@ -36,7 +36,7 @@ export class PersistedDataset extends Dataset {
     const key = persistBlockKey(persist.key, partition);
     const bytes = await tc.readBlock(key);
     if (!bytes) throw new MissingBlockError(key);
-    const records = decodeStoredPartition(key, bytes);
+    const records = decodeStoredPartition(key, bytes, tc.storeMayEmptyBlocks);
     // A state stream's batch between checkpoints stored only its changes: rebuild it from its base.
     return persist.delta ? readStatePartition(persist, partition, records, tc) : records;
   }

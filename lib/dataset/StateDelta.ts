@@ -133,7 +133,7 @@ export async function readStatePartition(
     if (!bytes)
       throw new MissingBlockError(blockKey, `the base of the state delta ${persistBlockKey(key, partition)}`);
     key = delta.base;
-    records = decodeStoredPartition(blockKey, bytes);
+    records = decodeStoredPartition(blockKey, bytes, tc.storeMayEmptyBlocks);
   }
   for (let i = chain.length - 1; i >= 0; i--) records = applyDelta(records, chain[i]!);
   return records;

@@ -62,6 +62,8 @@ export interface TaskContext {
   shuffleRead(shuffleId: number, reducePartition: number): Promise<unknown[][]>;
   /** A whole block of the block store, or undefined. */
   readBlock(key: string): Promise<Uint8Array | undefined>;
+  /** Whether a block of the store may read back with 0 bytes no one wrote (see `BlockStore.mayEmptyBlocks`). */
+  readonly storeMayEmptyBlocks?: boolean;
   /**
    * A whole block lent until `release` (see `BlockStore.borrow`), or undefined: for a block read once and
    * decoded at once, whose bytes nothing keeps.

@@ -383,6 +383,10 @@ class RunningTask implements TaskContext {
     return inMemory(persist.level) ? this.env.cache.get(persist, partition, this.task.driverRun) : undefined;
   }
 
+  get storeMayEmptyBlocks(): boolean {
+    return this.env.store.mayEmptyBlocks === true;
+  }
+
   async readBlock(key: string): Promise<Uint8Array | undefined> {
     this.requests++;
     return this.timed(this.env.store.get(key));

@@ -37,6 +37,13 @@ export interface BlockStore {
    * `FencedStore`). Without it, the caller deletes them as any other blocks.
    */
   deleteLeftovers?(keys: readonly string[]): Promise<void>;
+  /**
+   * True when a block can read back with 0 bytes that no one wrote so: a local file renamed into place before a
+   * power loss wrote its data. A persisted partition of 0 bytes is then refused as damaged (see `encodePartition`).
+   * Absent (S3, whose writes land whole), it is an empty partition as a Sluice before `[]` wrote it, which a worker
+   * reads while a deploy replaces the workers of a running job.
+   */
+  readonly mayEmptyBlocks?: boolean;
 }
 
 /** A block's bytes lent by {@link BlockStore.borrow} until `release` is called. */

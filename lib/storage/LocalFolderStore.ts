@@ -34,6 +34,8 @@ export const RECOMPUTED_INPUT = /^input\/[^/]+\/\d+-[0-9a-f]{8}-\d+\//;
 export class LocalFolderStore implements BlockStore {
   /** The folder's absolute path. */
   readonly root: string;
+  /** A rename may reach the disk before the data it names (see {@link needsSync}). */
+  readonly mayEmptyBlocks = true;
   /** Memory {@link borrow} reads blocks into and takes back. */
   private readonly buffers = new BufferPool();
   private readonly fsync: boolean;

@@ -71,10 +71,11 @@ export function encodePartition(records: readonly unknown[]): Uint8Array {
 
 /**
  * Decodes a persisted partition read back from the store's block `key`: as {@link decodeStoredSegment}, and a block
- * of 0 bytes, which Sluice never writes for a partition (see {@link encodePartition}), is a {@link DamagedBlockError}.
+ * of 0 bytes, which Sluice never writes for a partition (see {@link encodePartition}), is a {@link DamagedBlockError}
+ * in a store that `mayEmptyBlocks`; elsewhere a worker of an earlier version wrote it, as an empty partition.
  */
-export function decodeStoredPartition(key: string, bytes: Uint8Array): unknown[] {
-  if (bytes.length === 0)
+export function decodeStoredPartition(key: string, bytes: Uint8Array, mayEmptyBlocks = true): unknown[] {
+  if (bytes.length === 0 && mayEmptyBlocks)
     throw new DamagedBlockError(key, 'it has 0 bytes, where even an empty partition is written as []');
   return decodeStoredSegment(key, bytes);
 }

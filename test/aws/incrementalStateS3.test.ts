@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
+import { defineJob } from '../../lib/job/JobModule';
 import {
   MANY_KEYS_BATCHES,
   manyKeysJobs,
@@ -84,5 +85,44 @@ describe('incremental state on S3 (LocalStack)', () => {
     expect(read).toEqual(expect.arrayContaining(['3000/0', '4000/0']));
     const left = await store.list('persist/');
     expect([...new Set(left.map((k) => k.split('@')[1]!.split('/')[0]))]).toEqual(['9000']);
+  });
+
+  it('reads an empty partition of 0 bytes, as a worker of the previous version writes it during a deploy', async () => {
+    // given a running count over 4 partitions of 2 keys (empty state partitions), 4 batches on S3, whose empty
+    // partitions are 0 bytes, as the workers of yesterday's version wrote them while a deploy replaced them (a
+    // coordinator of either version plans their tasks, and its checkpoint may say the store is marked)
+    const sparse = defineJob(
+      { batchIntervalMs: 1000, defaultPartitions: 4, checkpointIntervalMs: 2000 },
+      (ssc) => {
+        ssc
+          .queueStream<[string, number]>([
+            [['a', 1]],
+            [['b', 1]],
+            [['a', 1]],
+            [['b', 1]],
+            [['a', 1]],
+            [['b', 1]],
+          ])
+          .updateStateByKey((values: number[], count: number | undefined) => (count ?? 0) + values.length)
+          .collectBatches('counts');
+      },
+    );
+    const store = freshStore();
+    const first = await runStateJob(sparse, store, scratch, 4);
+    expect(first.summary.error).toBeUndefined();
+    const emptied = [];
+    for (const key of await store.list('persist/')) {
+      if (Buffer.from((await store.get(key))!).toString() !== '[]') continue;
+      await store.put(key, '');
+      emptied.push(key);
+    }
+    expect(emptied.length).toBeGreaterThan(0);
+    // when a worker of this version reads them on
+    const resumed = await runStateJob(sparse, store, scratch, 6);
+    // then it counts on from the state, as an uninterrupted run does: S3 never empties a block it wrote whole, so
+    // a 0-byte state block there is an empty partition, not a damaged one
+    const reference = await runStateJob(sparse, freshStore(), scratch, 6);
+    expect(resumed.summary.error).toBeUndefined();
+    expect(outputsByBatch(first, resumed)).toEqual(outputsByBatch(reference));
   });
 });
