@@ -437,7 +437,10 @@ export class BatchDriver {
     const current = latest?.control;
     if (!lostLease) await lease.release();
     const last = completed.at(-1)?.batchTime ?? checkpoint?.lastCompletedBatch ?? 0;
-    const finished = control.maxBatches !== undefined && last >= control.maxBatches * ssc.batchIntervalMs;
+    // The limit of the record read here: a start sent while the job ran set its own (or none), which this
+    // invocation, driving to the limit it read as it began, did not see; that start's is the one that counts.
+    const limit = (current ?? control).maxBatches;
+    const finished = limit !== undefined && last >= limit * ssc.batchIntervalMs;
     const done = { job: name, batches: completed.length, lastBatch: last };
     if (latest && fellAsleep && !finished && !error && current?.state === 'running') {
       // Asleep: no hand-over. The mark says when the last batch was due, so that waking runs the batches since.

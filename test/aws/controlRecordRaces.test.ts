@@ -50,6 +50,8 @@ beforeAll(async () => {
       // And as a start reaches it: frozen as it records the start, after reading the record.
       restarting: pausedAt('control:running'),
       markingSleep: pausedAt('control:asleep'),
+      // Frozen mid run, as it sends batch 2's first task.
+      midRun: pausedAt('batch:2000:1'),
     },
   });
 }, 120_000);
@@ -177,5 +179,30 @@ describe("a user's event that lands while a coordinator rewrites the job's contr
     const record = await control(name);
     expect(record).toMatchObject({ state: 'running', emptyThrough: expect.any(Number) });
     expect(record.emptyThrough).toBeGreaterThanOrEqual(asleep.lastBatch);
+  }, 120_000);
+
+  it('a start sent while the job runs, raising its batches, drives the job to its new last batch', async () => {
+    // given a job started for 3 batches, its coordinator in the middle of batch 2
+    const name = `raised-${suffix}`;
+    const job = threeBatchJob(name, `raised-${suffix}`);
+    const running = invoke('midRun', { action: 'start', job, batches: 3 });
+    await untilFrozen(serverless, 'midRun', 60_000);
+    // when the same job is started again for 5 batches (recorded: the running coordinator holds the lease)
+    expect(await invoke('coordinator', { action: 'start', job, batches: 5 })).toMatchObject({ ok: true });
+    expect(await control(name)).toMatchObject({ state: 'running', maxBatches: 5 });
+    // and the coordinator goes on past its third batch
+    resume('midRun');
+    expect(await running).toMatchObject({ ok: true, lastBatch: 3000 });
+    // then the job is still running, and the next tick (the schedule's, or the hand-over's) drives it to batch 5, as
+    // the start asked (before, the coordinator stopped it after batch 3, the limit it read as it began, writing its
+    // stop over the start it had read)
+    expect(await control(name)).toMatchObject({ state: 'running', maxBatches: 5 });
+    expect(await invoke('coordinator', { action: 'tick', job: name })).toMatchObject({
+      driven: [{ ok: true, lastBatch: 5000 }],
+    });
+    expect(await invoke('coordinator', { action: 'status', job: name })).toMatchObject({
+      state: 'stopped',
+      lastCompletedBatch: 5000,
+    });
   }, 120_000);
 });
