@@ -213,10 +213,19 @@ export class LambdaTaskRunner implements TaskRunner {
       this.workerStorageRequests += metrics.storageRequests;
       this.usageOf(task.batchTime).workerStorageRequests += metrics.storageRequests;
     }
-    const { reports, namedValues, ...taskResult } = result as TaskResult & {
+    const {
+      reports,
+      namedValues: named,
+      nonFiniteNumbers,
+      ...taskResult
+    } = result as TaskResult & {
       reports?: Record<string, string>;
       namedValues?: NamedValue[];
+      nonFiniteNumbers?: NamedValue[];
     };
+    // `nonFiniteNumbers`: a worker of the version before, which named only Infinity and NaN so, still answering
+    // while a deploy replaces it.
+    const namedValues = named ?? nonFiniteNumbers;
     if (result.ok && reports !== undefined) this.options.onReports?.(reports);
     // The Infinity, NaN, undefined, Dates, Maps, Sets and BigInts of the records, which JSON carried as something
     // else (see `WorkerRuntime`), back in place.

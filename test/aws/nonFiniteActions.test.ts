@@ -1,8 +1,11 @@
 import { join } from 'node:path';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LambdaTaskRunner } from '../../lib/aws/LambdaTaskRunner';
 import { functionModule } from '../../lib/devhost/localFunctions';
 import { findJobModules } from '../../lib/job/jobModuleFiles';
 import { runBatches } from '../../lib/local/LocalRuntime';
+import type { TaskPlan } from '../../lib/plan/Plan';
 import { type ServerlessHost, startServerlessHost } from '../helpers/serverlessHost';
 
 /**
@@ -100,4 +103,37 @@ describe('actions on the serverless runtime', () => {
         .at(-1),
     ).toBe(local);
   }, 120_000);
+});
+
+describe('a take answered by a worker of the previous version, during a deploy', () => {
+  it('puts back the Infinity it named as nonFiniteNumbers', async () => {
+    // given a worker function still on the version before values were named `namedValues`: its answer to a take,
+    // word for word as that version wrote it (this version's worker cannot write it)
+    const answer = {
+      ok: true,
+      stageId: 0,
+      partition: 0,
+      result: [['k', null]],
+      metrics: { durationMs: 1, recordsOut: 1, storageRequests: 0 },
+      nonFiniteNumbers: [[[0, 1], 'Infinity']],
+    };
+    const client = {
+      send: async () => ({ Payload: new TextEncoder().encode(JSON.stringify(answer)) }),
+    } as unknown as LambdaClient;
+    const runner = new LambdaTaskRunner({ client, functionName: 'worker', parallelism: 1 });
+    const task = {
+      jobId: 0,
+      batchTime: 1000,
+      partition: 0,
+      attempt: 0,
+      shuffleInputs: {},
+      stage: { stageId: 0, datasets: [] },
+      action: { type: 'take', n: 1 },
+    } as unknown as TaskPlan;
+    // when a coordinator of this version runs the task on it
+    const result = await runner.run(task);
+    // then the record is the one the function made, as before the rename, and the name list is not passed on
+    expect(result).toMatchObject({ ok: true, result: [['k', Number.POSITIVE_INFINITY]] });
+    expect(result).not.toHaveProperty('nonFiniteNumbers');
+  });
 });
