@@ -453,8 +453,12 @@ export class BatchDriver {
       return { ok: true, ...done, state: 'asleep' };
     }
     let note: string | undefined;
+    // A start recorded while the batch failed (the record read here is not the one this invocation drove): the
+    // user's answer to the failure, another document perhaps, which a stop written over it would cancel unsaid.
+    const startedSince = current?.state === 'running' && current.updatedAt !== control.updatedAt;
     if (latest && (finished || error)) {
-      if (await this.records.putControlIf(name, stoppedControl(current ?? control), latest.etag)) {
+      if (!finished && startedSince) note = await this.yieldToEvent(name, log);
+      else if (await this.records.putControlIf(name, stoppedControl(current ?? control), latest.etag)) {
         if (finished) log.info(`Job ${name}: done, batch ${last} ms was its last`);
       } else note = await this.yieldToEvent(name, log);
     } else if (!lostLease && current?.state === 'running') {

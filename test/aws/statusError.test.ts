@@ -48,7 +48,7 @@ beforeAll(async () => {
     bucket,
     // One per test: a coordinator's process stops once, at its first worker invocation.
     moreCoordinators: Object.fromEntries(
-      ['paused-1', 'paused-2'].map((fn) => [
+      ['paused-1', 'paused-2', 'paused-3'].map((fn) => [
         fn,
         {
           module: new URL('fixtures/pausingCoordinator.ts', import.meta.url).pathname,
@@ -114,5 +114,44 @@ describe('a failed batch on the serverless runtime', () => {
     // then the status event shows no batch about to run, and the one a start runs again under its own name
     const status = await invoke('coordinator', { action: 'status', job: stopped, last: 10 });
     expect(status).toMatchObject({ state: 'stopped', pendingBatches: [], pendingUntilStart: [1000] });
+  });
+
+  it('leaves a start sent while the batch failed running, and drives it', async () => {
+    // given the failing job, its coordinator about to send its first task with the static file gone
+    const restarted = `${name}-restarted`;
+    const key = 'static/no-such-lookup.txt';
+    await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'a\nb\n' }));
+    const failing = invoke('paused-3', { action: 'start', job: { ...job, name: restarted }, batches: 3 });
+    await until(
+      'the coordinator to stop',
+      () => processState(serverless.host.pidOf('paused-3') ?? 0) === 'T',
+      60_000,
+      100,
+    );
+    await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    // when the user starts it again with a document that reads another file (recorded: the lease is held)
+    await s3Client().send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'static/lookup-2.txt', Body: 'a\nb\n' }),
+    );
+    const fixed = {
+      ...job,
+      name: restarted,
+      datasets: { lookup: { type: 'textFile', path: 'lookup-2.txt' } },
+    };
+    expect(await invoke('coordinator', { action: 'start', job: fixed, batches: 3 })).toMatchObject({
+      ok: true,
+    });
+    // and the batch fails
+    process.kill(serverless.host.pidOf('paused-3')!, 'SIGCONT');
+    const failed = await failing;
+    expect(failed).toMatchObject({ ok: false, lastBatch: 1000 });
+    // then the start stands, and the next tick drives it (before, the coordinator wrote its stop over the start it
+    // had read, and the job stayed stopped)
+    expect(JSON.parse(await serverless.text(`jobs/${restarted}/control.json`))).toMatchObject({
+      state: 'running',
+    });
+    expect(await invoke('coordinator', { action: 'tick', job: restarted })).toMatchObject({
+      driven: [{ ok: true, lastBatch: 3000 }],
+    });
   });
 });
