@@ -90,10 +90,14 @@ describe('incremental state in the block store', () => {
     const resumed = await runJob(longRunJobs.checkpointEvery3s, dir, 10);
     // then the batch fails as one missing any block does: naming the block, why it is read, and the way to start
     // over, where it failed with a plain Error and other advice
+    // (either partition's: the restore deletes the rest of a snapshot it found incomplete, and whichever task fails
+    // first names its own)
     const message = resumed.summary.error?.message;
-    expect(message).toContain(
-      `block ${snapshot} is missing from the store, yet a batch reads it as the base of the state delta persist/`,
+    const anyPartition = snapshot.replace(/\/0$/, '/');
+    expect(message).toMatch(
+      /is missing from the store, yet a batch reads it as the base of the state delta persist\//,
     );
+    expect(message).toContain(`block ${anyPartition}`);
     expect(message).toContain('run with --fresh');
   });
 
