@@ -81,10 +81,6 @@ function positiveRate(name: string, value: number | undefined): number | undefin
 }
 
 /**
- * The count a rate-limited source checkpointed as `{ [field]: count }` (how far its stream was taken), checked
- * before the source continues from it: the generator and the queue keep their position this way.
- */
-/**
  * Whether a rate-limited source's checkpointed `{ [taken]: count, arrived: count }` held records back (took fewer
  * than had arrived), or undefined when it does not say how many had arrived: positions written before sources
  * recorded it, or not such a position at all.
@@ -101,6 +97,10 @@ export function restoredArrived(position: unknown, taken: string): number | unde
   return heldBackAt(position, taken) === undefined ? undefined : (position as { arrived: number }).arrived;
 }
 
+/**
+ * The count a rate-limited source checkpointed as `{ [field]: count }` (how far its stream was taken), checked
+ * before the source continues from it: the generator and the queue keep their position this way.
+ */
 export function restoredCount(position: unknown, field: string, what: string, description: string): number {
   const count = (position as Record<string, unknown> | null)?.[field];
   if (!Number.isSafeInteger(count) || (count as number) < 0) {
