@@ -148,8 +148,10 @@ export class JobScheduler {
         restored.push(...blocks.get(key)!);
       }
     }
-    // A store of a Sluice before empty partitions were marked: its 0-byte blocks are empty partitions.
-    if (!checkpoint.emptyPartitionsMarked) await markEmptyPartitions(store, restored);
+    // A store of a Sluice before empty partitions were marked: its 0-byte blocks are empty partitions. Only a store
+    // that refuses 0-byte blocks (see `BlockStore.mayEmptyBlocks`) needs them rewritten; elsewhere they read as
+    // empty anyway, and the rewrite would read every restored block once for nothing.
+    if (!checkpoint.emptyPartitionsMarked && store.mayEmptyBlocks) await markEmptyPartitions(store, restored);
     await this.deleteUnrestoredBlocks(blocks, checkpoint.lastCompletedBatch);
     for (const input of this.ssc.graph.inputs) {
       input.restoreBlocks(checkpoint.inputs[input.id] ?? {}, checkpoint.lastCompletedBatch);
@@ -162,7 +164,7 @@ export class JobScheduler {
       const rate = checkpoint.rates?.[input.id];
       if (rate !== undefined && this.ssc.backpressure.enabled) input.rateLimit?.update(rate);
     }
-    await this.ssc.env().restoreOutputPositions(checkpoint.outputs);
+    await env.restoreOutputPositions(checkpoint.outputs);
     await env.discardDeadLettersAfter?.(checkpoint.lastCompletedBatch);
     // A checkpoint is written before the cleanup it allows (see `runBatch`), so it still names the input
     // blocks that cleanup then deleted: replayed here, the same walk forgets them again. Left restored, a slice over
