@@ -92,16 +92,23 @@ export class JobRecords {
 
   /**
    * The control record with its ETag, the condition of a write that must not undo what was written since (see
-   * {@link putControlIf}): both undefined when there is none. A damaged record throws a {@link DamagedJobRecordError}.
+   * {@link putControlIf}): both undefined when there is none. A damaged record throws a {@link DamagedJobRecordError},
+   * or with `damaged` `none` reads as no record, with the damaged object's ETag (see {@link updateControl}).
    */
-  async taggedControl(name: string): Promise<TaggedControl> {
-    const key = `jobs/${name}/control.json`;
+  async taggedControl(name: string, damaged: 'throw' | 'none' = 'throw'): Promise<TaggedControl> {
+    const key = controlKey(name);
     const read = await this.root.getWithEtag(key);
     if (read === undefined) return { control: undefined, etag: undefined };
-    return {
-      control: this.parse(key, Buffer.from(read.bytes).toString('utf8')) as JobControl,
-      etag: read.etag,
-    };
+    try {
+      return {
+        control: this.parse(key, Buffer.from(read.bytes).toString('utf8')) as JobControl,
+        etag: read.etag,
+      };
+    } catch (error) {
+      if (damaged === 'throw' || !(error instanceof DamagedJobRecordError)) throw error;
+      // No record to keep, written anew on the condition that it is still the damaged object read here.
+      return { control: undefined, etag: read.etag };
+    }
   }
 
   /**
@@ -109,8 +116,7 @@ export class JobRecords {
    * there was none): false when something wrote it in between, a user's start or stop that must not be undone.
    */
   async putControlIf(name: string, control: JobControl, etag: string | undefined): Promise<boolean> {
-    const key = `jobs/${name}/control.json`;
-    return (await this.root.putConditional(key, JSON.stringify(control), etag)) !== undefined;
+    return (await this.root.putConditional(controlKey(name), JSON.stringify(control), etag)) !== undefined;
   }
 
   /**
@@ -125,11 +131,7 @@ export class JobRecords {
     damaged: 'throw' | 'none' = 'throw',
   ): Promise<JobControl> {
     for (;;) {
-      const { control, etag } = await this.taggedControl(name).catch(async (error: unknown) => {
-        if (damaged === 'throw' || !(error instanceof DamagedJobRecordError)) throw error;
-        // Written anew on the condition that it is still the damaged object read here.
-        return { control: undefined, etag: (await this.root.getWithEtag(`jobs/${name}/control.json`))?.etag };
-      });
+      const { control, etag } = await this.taggedControl(name, damaged);
       const next = change(control);
       if (await this.putControlIf(name, next, etag)) return next;
     }
@@ -156,13 +158,13 @@ export class JobRecords {
   /** Whether a job of that name was ever started (its records exist, damaged or not). */
   async exists(name: string): Promise<boolean> {
     return (
-      (await this.root.get(`jobs/${name}/control.json`)) !== undefined ||
+      (await this.root.get(controlKey(name))) !== undefined ||
       (await this.root.get(`jobs/${name}/job.json`)) !== undefined
     );
   }
 
   async putControl(name: string, control: JobControl): Promise<void> {
-    await this.root.put(`jobs/${name}/control.json`, JSON.stringify(control));
+    await this.root.put(controlKey(name), JSON.stringify(control));
   }
 
   /** The job document the last start recorded. */
@@ -232,6 +234,11 @@ export class JobRecords {
     const bytes = await this.root.get(key);
     return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
   }
+}
+
+/** The key of a job's control record in the bucket. */
+function controlKey(name: string): string {
+  return `jobs/${name}/control.json`;
 }
 
 /** Whether a kept entry has the shape every reader of the metrics relies on: an object with its batch time. */
