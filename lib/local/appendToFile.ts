@@ -24,6 +24,6 @@ export async function appendToFile(
     await handle.close();
   }
   // A file empty before the append may be new: its entry in the folder is not on the disk yet.
-  if (empty || created !== undefined)
+  if (fsync && (empty || created !== undefined))
     await Promise.all(foldersToSync(dirname(file), created).map(syncFolder));
 }
