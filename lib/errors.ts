@@ -97,6 +97,8 @@ export class TaskFailedError extends SluiceError {
     readonly cause: string,
     /** Where the failing dataset came from (`DatasetSpec.origin`), when known. */
     readonly origin?: string,
+    /** The id of the stream whose own dataset failed (`TaskResult.stream`), when known. */
+    readonly stream?: string,
   ) {
     super(
       `${origin === undefined ? '' : `${origin}: `}task ${partition} of stage ${stageId} failed ${attempts} time(s); last error: ${cause}`,

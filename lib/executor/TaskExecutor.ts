@@ -132,6 +132,7 @@ export class TaskExecutor {
         partition,
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),
         ...(tc?.failedOrigin !== undefined ? { origin: tc.failedOrigin } : {}),
+        ...(tc?.failedStream !== undefined ? { stream: tc.failedStream } : {}),
         ...(error instanceof CacheMissError ? { cacheMiss: error.key } : {}),
       };
     }
@@ -233,6 +234,8 @@ class RunningTask implements TaskContext {
   shuffleBytesRead = 0;
   /** The origin of the innermost dataset whose computation failed (see `OpOrigin`), for the task's error. */
   failedOrigin: string | undefined;
+  /** The stream whose own dataset is the innermost to fail (see `TaskResult.stream`), for the input streams' rows. */
+  failedStream: string | undefined;
   private readonly computed = new Map<string, Promise<unknown[]>>();
   /** Persisted partitions this task computed, for the process's memory once it succeeds. */
   private readonly toKeep: { persist: PersistSpec; partition: number; records: unknown[] }[] = [];
@@ -327,9 +330,11 @@ class RunningTask implements TaskContext {
     } catch (error) {
       records = Promise.reject(error);
     }
-    if (ds.origin === undefined) return records;
+    const { origin, generatingStream } = ds;
+    if (origin === undefined && generatingStream === undefined) return records;
     return records.catch((error: unknown) => {
-      this.failedOrigin ??= ds.origin;
+      this.failedOrigin ??= origin;
+      this.failedStream ??= generatingStream;
       throw error;
     });
   }

@@ -142,6 +142,12 @@ export type TaskResult =
        * the source line of a TypeScript job. Absent when the failure was outside every dataset (a storage call).
        */
       readonly origin?: string;
+      /**
+       * The stream whose own dataset of the batch (`Dataset.generatingStream`) failed innermost: for an input
+       * stream's dataset, a read of its input failed (a file gone), and the Streaming UI gives that stream the error.
+       * Its id, not its origin, which two streams made on one source line share.
+       */
+      readonly stream?: string;
       /** Set when the task needed a memory copy that is gone: the job replans instead of retrying. */
       readonly cacheMiss?: string;
     };

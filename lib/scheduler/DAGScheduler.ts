@@ -165,6 +165,7 @@ export class DAGScheduler {
   ): Promise<TaskOutcome> {
     let last = '';
     let origin: string | undefined;
+    let stream: string | undefined;
     for (let attempt = 0; attempt < this.maxTaskAttempts; attempt++) {
       batch.taskAttempts++;
       const result = stragglers
@@ -187,6 +188,7 @@ export class DAGScheduler {
       if (result.cacheMiss) throw new CacheMissError(result.cacheMiss);
       last = result.error;
       origin = result.origin ?? origin;
+      stream = result.stream ?? stream;
       // The last failure is not logged here: it fails the batch, and the batch's failure names it.
       if (attempt + 1 < this.maxTaskAttempts)
         logRetry(this.log, task, batch.logLabel, attempt, this.maxTaskAttempts, result);
@@ -197,6 +199,7 @@ export class DAGScheduler {
       this.maxTaskAttempts,
       last.split('\n')[0] ?? last,
       origin,
+      stream,
     );
   }
 }

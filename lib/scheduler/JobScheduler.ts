@@ -260,15 +260,14 @@ export class JobScheduler {
   }
 
   /**
-   * A task that failed in an input stream's own dataset (its innermost failing dataset has the stream's origin)
-   * failed reading that stream's input, a file or an object of a planned batch: the stream's latest error, which
-   * the Streaming UI shows on its row.
+   * A task that failed in an input stream's own dataset (its innermost failing dataset is the one the stream
+   * generated) failed reading that stream's input, a file or an object of a planned batch: the stream's latest
+   * error, which the Streaming UI shows on its row. Matched by the stream's id, as Spark keys its receivers: two
+   * streams made on one source line share their origin, and the one whose read did not fail has no error.
    */
   private noteFailedRead(error: unknown): void {
-    if (!(error instanceof TaskFailedError) || error.origin === undefined) return;
-    for (const input of this.ssc.graph.inputs) {
-      if (input.origin === error.origin) input.noteFailedRead(error.cause);
-    }
+    if (!(error instanceof TaskFailedError) || error.stream === undefined) return;
+    this.ssc.graph.inputs.find((input) => input.id === error.stream)?.noteFailedRead(error.cause);
   }
 
   /** The batch's jobs; a graph that cannot generate (a transform returning nothing) fails the batch. */

@@ -8,11 +8,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSource } from '../../lib/job/JobSource';
 import { LocalRuntime } from '../../lib/local/LocalRuntime';
 import { silentLogger } from '../../lib/log/Logger';
+import { StreamingContext } from '../../lib/StreamingContext';
+import { LogicalClock } from '../../lib/scheduler/Clock';
+import { JobScheduler } from '../../lib/scheduler/JobScheduler';
 import type { StreamingListener } from '../../lib/scheduler/StreamingListener';
+import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
 import { StreamingUiState } from '../../lib/ui/StreamingUiState';
 import { inputStreamStatusRows } from '../../lib/ui/static/pageFormat.js';
 import { UiServer } from '../../lib/ui/UiServer';
+import { connectInProcess } from '../helpers/connectInProcess';
 import { withServedRun } from '../helpers/servedRun';
 import { until } from '../helpers/until';
 
@@ -159,6 +164,39 @@ describe("the Streaming UI's input streams, their state and latest error", () =>
       // and batch 1000's page, before the error, says nothing of errors
       expect((await run.batch(1000)).html).not.toContain('Last Error');
     });
+  });
+
+  it('give each of two streams made on one line its own error, as Spark keys its receivers by stream id', async () => {
+    // given two streams of one folder made on one line, so of one source line and one description: the first read by
+    // its tasks, the second rate-limited and so read at the tick; a file appears once batch 1000 completed and is
+    // deleted once batch 2000 took it
+    mkdirSync(join(dir, 'in'));
+    const ssc = new StreamingContext({ batchIntervalMs: 1000 });
+    const [byTasks, atTick] = [undefined, { maxRatePerSec: 1000 }].map((input) =>
+      ssc.textFileStream(join(dir, 'in'), 1, input),
+    );
+    byTasks!.collectBatches('by-tasks');
+    atTick!.collectBatches('at-tick');
+    const state = new StreamingUiState();
+    ssc.addListener(state);
+    ssc.addListener({
+      onBatchCompleted: ({ batchTime }) => {
+        if (batchTime === 1000) writeFileSync(join(dir, 'in', 'f1.txt'), 'one\n');
+      },
+      onBatchSubmitted: (batchTime) => {
+        if (batchTime === 2000) rmSync(join(dir, 'in', 'f1.txt'));
+      },
+    });
+    connectInProcess(ssc, new LocalFolderStore(join(dir, 'store')), dir);
+    // when batch 2000 runs: the first stream's task cannot read the file, the second read it at the tick
+    const run = await new JobScheduler(ssc, new LogicalClock(), { name: 'twins' }).run({ batches: 3 });
+    expect(run.error?.message).toContain('is gone');
+    // then only the first stream's row has the read's error, in the summary and on batch 2000's page
+    const streams = (await state.summary()).inputStreams;
+    expect(streams.find((s) => s.id === byTasks!.id)?.lastError?.message).toMatch(/is gone/);
+    expect(streams.find((s) => s.id === atTick!.id)).not.toHaveProperty('lastError');
+    const inputs = (await state.batch(2000))?.info.inputs;
+    expect(inputs?.[atTick!.id]).not.toHaveProperty('lastError');
   });
 
   it('show a folder that could not be listed at the tick', async () => {
