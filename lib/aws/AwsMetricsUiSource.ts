@@ -13,6 +13,7 @@ import {
   withLiveStatus,
 } from '../ui/StreamingUiState';
 import { deadLetterKey, JOBS_PREFIX, jobStorePrefix } from './bucketLayout';
+import { readKeptMetrics } from './JobRecords';
 
 /** Dead letters a batch page shows; the rest are counted. */
 const LETTERS_SHOWN = 100;
@@ -108,23 +109,17 @@ export class AwsMetricsUiSource implements StreamingUiSource {
     };
   }
 
-  /** The kept batches, without those that lack what the page charts (a record of another version). */
+  /**
+   * The kept batches, without those that lack what the page charts (a record of another version): read as `status`
+   * reads them (see `readKeptMetrics`), so that the page and `status` count the same batches.
+   */
   private async batches(): Promise<Read<BatchInfo[]>> {
     const key = `${JOBS_PREFIX}${this.job}/metrics.json`;
-    const read = await this.json(key);
-    if (read.value === undefined) return read as Read<BatchInfo[]>;
-    if (!Array.isArray(read.value)) {
-      return { unreadable: `${key} is not a list of batches: no completed batch is shown` };
-    }
-    const batches = read.value.filter(isBatch);
-    const left = read.value.length - batches.length;
+    const bytes = await this.root.get(key);
+    const { batches, damaged } = readKeptMetrics(bytes, key);
     return {
-      value: batches,
-      ...(left > 0
-        ? {
-            unreadable: `${key}: ${left} of ${read.value.length} batches left out, without a batch time, records or delays`,
-          }
-        : {}),
+      ...(bytes !== undefined ? { value: batches } : {}),
+      ...(damaged !== undefined ? { unreadable: damaged } : {}),
     };
   }
 
@@ -166,22 +161,6 @@ function parsed(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Whether a kept batch has what the page needs of every batch: its time, records and delays. */
-function isBatch(b: unknown): b is BatchInfo {
-  const batch = b as Partial<BatchInfo> | null;
-  return (
-    typeof batch === 'object' &&
-    batch !== null &&
-    [
-      batch.batchTime,
-      batch.records,
-      batch.schedulingDelayMs,
-      batch.processingTimeMs,
-      batch.totalDelayMs,
-    ].every(Number.isFinite)
-  );
 }
 
 /** Whether an active batch has what the Active Batches table shows. */

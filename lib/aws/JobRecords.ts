@@ -38,10 +38,10 @@ export interface TaggedControl {
   readonly etag: string | undefined;
 }
 
-/** A job's kept batch metrics, and why they read as none when `metrics.json` is damaged. */
+/** A job's kept batch metrics, and what of `metrics.json` could not be read as batches. */
 export interface KeptMetrics {
   readonly batches: BatchInfo[];
-  /** A sentence naming the damaged object and what becomes of it; absent when it is sound or absent. */
+  /** A sentence naming the object and what was left out of it; absent when it is sound or absent. */
   readonly damaged?: string;
 }
 
@@ -174,23 +174,18 @@ export class JobRecords {
   }
 
   /**
-   * The last {@link METRICS_KEPT} batches' metrics, oldest first. A `metrics.json` that is not the list Sluice
-   * writes reads as no batch, with `damaged` saying so: it is a report of batches the checkpoint already holds, so
-   * the coordinator writes it anew at its next batch, where throwing stopped the job and its `status` over a report.
+   * The last {@link METRICS_KEPT} batches' metrics, oldest first, read as the Streaming UI reads them (see
+   * {@link readKeptMetrics}), so that `status` and the page count the same batches. What could not be read is left
+   * out, with `damaged` saying so: it is a report of batches the checkpoint already holds, so the coordinator
+   * writes it anew at its next batch, where throwing stopped the job and its `status` over a report.
    */
   async keptMetrics(name: string): Promise<KeptMetrics> {
-    const key = `jobs/${name}/metrics.json`;
-    const text = await this.maybeText(key);
-    if (text === undefined) return { batches: [] };
-    try {
-      const batches = JSON.parse(text) as unknown;
-      if (Array.isArray(batches) && batches.every(isBatchInfo)) return { batches };
-    } catch {
-      // reported below
-    }
+    const where = `s3://${this.bucket}/jobs/${name}/metrics.json`;
+    const kept = readKeptMetrics(await this.root.get(`jobs/${name}/metrics.json`), where);
+    if (kept.damaged === undefined) return kept;
     return {
-      batches: [],
-      damaged: `s3://${this.bucket}/${key} is damaged (it is not the list of batches Sluice writes; it starts ${JSON.stringify(text.slice(0, 40))}): the metrics of the batches before are lost, the job's checkpoint and outputs are not; the coordinator writes it anew at the next batch the job completes`,
+      batches: kept.batches,
+      damaged: `${kept.damaged}; the metrics it held of them are lost, the job's checkpoint and outputs are not, and the coordinator writes it anew at the next batch the job completes`,
     };
   }
 
@@ -241,10 +236,49 @@ function controlKey(name: string): string {
   return `jobs/${name}/control.json`;
 }
 
-/** Whether a kept entry has the shape every reader of the metrics relies on: an object with its batch time. */
+/**
+ * `metrics.json` (its bytes, undefined when missing) as every reader reads it: `status` and the coordinator (through
+ * {@link JobRecords.keptMetrics}) and the Streaming UI (`AwsMetricsUiSource`). The batches are its entries that have
+ * what every reader relies on (a batch time, records and delays: the page's rows and charts, the stability signal
+ * and idleness the coordinator carries over); the rest are left out, and `damaged` names `where` and says how many,
+ * or that the object is not JSON or not a list, when nothing is read from it.
+ */
+export function readKeptMetrics(bytes: Uint8Array | undefined, where: string): KeptMetrics {
+  if (bytes === undefined) return { batches: [] };
+  let entries: unknown;
+  try {
+    entries = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  } catch {
+    return {
+      batches: [],
+      damaged: `${where} is not JSON (${bytes.length} bytes, cut short or not written by Sluice)`,
+    };
+  }
+  if (!Array.isArray(entries)) {
+    return { batches: [], damaged: `${where} is not a list of batches: no batch is read from it` };
+  }
+  const batches = entries.filter(isBatchInfo);
+  const left = entries.length - batches.length;
+  if (left === 0) return { batches };
+  return {
+    batches,
+    damaged: `${where}: ${left} of ${entries.length} batches left out, without a batch time, records or delays`,
+  };
+}
+
+/** Whether a kept entry has what every reader of the metrics relies on: its batch time, records and delays. */
 function isBatchInfo(value: unknown): value is BatchInfo {
+  const batch = value as Partial<BatchInfo> | null;
   return (
-    typeof value === 'object' && value !== null && typeof (value as Partial<BatchInfo>).batchTime === 'number'
+    typeof batch === 'object' &&
+    batch !== null &&
+    [
+      batch.batchTime,
+      batch.records,
+      batch.schedulingDelayMs,
+      batch.processingTimeMs,
+      batch.totalDelayMs,
+    ].every(Number.isFinite)
   );
 }
 

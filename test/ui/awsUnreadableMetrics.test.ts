@@ -112,7 +112,7 @@ describe('the Streaming UI of a job on AWS, with objects of the bucket that are 
     await put('jobs/sums/active.json', '{"active": [{"batchTime": 4000}]}');
     // then both are named
     expect((await source().summary()).unreadable).toEqual([
-      'jobs/sums/metrics.json is not a list of batches: no completed batch is shown',
+      'jobs/sums/metrics.json is not a list of batches: no batch is read from it',
       "jobs/sums/active.json is not the coordinator's active batches: none is shown",
     ]);
   });
