@@ -15,7 +15,7 @@ import type { StreamingListener } from '../../lib/scheduler/StreamingListener';
 import { LocalFolderStore } from '../../lib/storage/LocalFolderStore';
 import type { StreamingSummary } from '../../lib/ui/StreamingUiState';
 import { StreamingUiState } from '../../lib/ui/StreamingUiState';
-import { inputStreamStatusRows } from '../../lib/ui/static/pageFormat.js';
+import { inputStreamStatusRows, receiversLabel } from '../../lib/ui/static/pageFormat.js';
 import { UiServer } from '../../lib/ui/UiServer';
 import { connectInProcess } from '../helpers/connectInProcess';
 import { withServedRun } from '../helpers/servedRun';
@@ -126,6 +126,9 @@ describe("the Streaming UI's input streams, their state and latest error", () =>
     expect(row?.lastErrorTime).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d UTC$/);
     // and then connected again, its latest error still shown (as Spark keeps it)
     expect(connected?.lastError?.message).toContain('ECONNREFUSED');
+    // and the Input Rate's cell counted it as Spark counts its receivers: inactive while retrying, then active
+    expect(receiversLabel([refused!])).toBe('Receivers: 0 / 1 active');
+    expect(receiversLabel([connected!])).toBe('Receivers: 1 / 1 active');
   });
 
   it("show a socket's state and error live, before a batch completes, as Spark's receiver events do", async () => {
@@ -227,6 +230,7 @@ describe("the Streaming UI's input streams, their state and latest error", () =>
       // then its stream has neither state nor error, and the page draws no table of them
       expect(run.summary.inputStreams).toEqual([{ id: expect.any(String), name: 'lines' }]);
       expect(inputStreamStatusRows(run.summary.inputStreams)).toEqual([]);
+      expect(receiversLabel(run.summary.inputStreams)).toBeUndefined();
       expect((await run.batch(2000)).html).not.toContain('Last Error');
     });
   });

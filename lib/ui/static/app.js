@@ -15,6 +15,7 @@ import {
   msLabel as ms,
   pollDelayMs,
   pollErrorLine,
+  receiversLabel,
   htmlRow as row,
   runEndBanner,
   stabilityLine,
@@ -49,7 +50,7 @@ const METRICS = statisticsCharts({ batches: [], batchIntervalMs: 1000 });
 
 function streamingSkeleton() {
   page.innerHTML = `<div id="ended" hidden></div><p id="unreadable" class="failed" hidden></p><div id="header"></div><div id="stability"></div>
-    <h3 id="statistics-title">Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br><span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
+    <h3 id="statistics-title">Statistics</h3><div class="stats">${METRICS.map((m) => `<div><b>${m.label}</b><br>${m.name === 'inputRate' ? '<span id="receivers" hidden></span>' : ''}<span id="avg-${m.name}"></span></div><div id="tl-${m.name}"></div><div id="hist-${m.name}"></div>`).join('')}</div>
     <div id="input-streams" hidden><h3>Input Streams</h3><div id="input-streams-table"></div></div>
     <h3 id="active-title">Active Batches</h3><p id="active-fresh"></p><div class="pager" id="active-pager"></div><div id="active"></div>
     <h3 id="completed-title">Completed Batches</h3><div class="pager" id="completed-pager"></div><div id="completed"></div>`;
@@ -194,6 +195,11 @@ function drawStreaming(s) {
     stability.stable === undefined ? 'pending' : stability.stable ? 'stable' : 'unstable';
   document.getElementById('stability').innerHTML = `<p class="${stabilityClass}">${esc(stability.text)}</p>`;
   drawCharts(s);
+  // Under the Input Rate, as in Spark: how many of the streams that receive over a connection are connected.
+  const receivers = document.getElementById('receivers');
+  const receiversText = receiversLabel(s.inputStreams);
+  receivers.hidden = receiversText === undefined;
+  receivers.innerHTML = receiversText === undefined ? '' : `${esc(receiversText)}<br>`;
   // Spark's receivers' table: a stream's state and latest error; nothing when no stream has either.
   const streams = inputStreamStatusRows(s.inputStreams);
   document.getElementById('input-streams').hidden = streams.length === 0;

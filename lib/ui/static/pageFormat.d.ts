@@ -97,6 +97,8 @@ export interface InputStreamStatusCells {
 export function inputStreamStatusRows(
   streams: readonly InputStreamName[],
 ): ({ name: string } & InputStreamStatusCells)[];
+/** `Receivers: 1 / 2 active`: the streams with a connection, and those connected; undefined when none has one. */
+export function receiversLabel(streams: readonly SourceStatus[]): string | undefined;
 /** True when one of `streams` has a state or has had an error. */
 export function hasStatus(streams: readonly SourceStatus[]): boolean;
 /** Text made safe to put in HTML. */

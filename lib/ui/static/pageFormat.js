@@ -280,6 +280,19 @@ export function inputStreamStatusRows(streams) {
   return streams.map((stream) => ({ name: stream.name, ...inputStreamStatus(stream) }));
 }
 
+/**
+ * The receivers line under the Input Rate's average, as Spark's Statistics have it (`Receivers: 1 / 2 active`): of
+ * the streams that receive over a connection (a socket, the streams with a state), those connected now; a stream
+ * retrying a refused or lost connection is not, as Spark's receiver is inactive while it restarts. Undefined when no
+ * stream receives (queues, folders, generators, Kinesis), as Spark's line is absent without receivers.
+ */
+export function receiversLabel(streams) {
+  const receivers = streams.filter((stream) => stream.state !== undefined);
+  if (receivers.length === 0) return undefined;
+  const active = receivers.filter((stream) => stream.state === 'connected').length;
+  return `Receivers: ${countLabel(active)} / ${countLabel(receivers.length)} active`;
+}
+
 /** True when one of `streams` has a state or has had an error: the tables then get their columns. */
 export function hasStatus(streams) {
   return streams.some((stream) => stream.state !== undefined || stream.lastError !== undefined);
