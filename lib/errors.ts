@@ -158,6 +158,63 @@ export class MissingBlockError extends SluiceError {
   }
 }
 
+/** A shuffle output a task read and did not find, with what wrote it once the scheduler knows. */
+export interface LostShuffleOutput {
+  readonly shuffleId: number;
+  /** The output's key in the store (`shuffle/1000/0/1`, `shuffle/1000/0/merged-0`). */
+  readonly key: string;
+  /** The map task that wrote it; absent for a merge task's output, or while unknown (in the task). */
+  readonly mapPartition?: number;
+  /** The merge task of a combining shuffle that wrote it, when it did. */
+  readonly mergeGroup?: number;
+}
+
+/**
+ * A map output of a shuffle is missing from the store when a task reads it (Spark's FetchFailedException). A task
+ * raises it, and the scheduler does not retry the task: it recomputes the lost output from lineage and runs the
+ * reading stage again. With `attempts`, the stage found an output missing that many times in a row, each time
+ * after recomputing it, and the batch fails (Spark's `spark.stage.maxConsecutiveAttempts`).
+ */
+export class FetchFailedError extends SluiceError {
+  override name = 'FetchFailedError';
+  readonly shuffleId: number;
+  readonly key: string;
+  readonly mapPartition: number | undefined;
+  readonly mergeGroup: number | undefined;
+
+  /**
+   * @param lost the output that is missing
+   * @param attempts set once the reading stage gave up: how many times it ran
+   * @param stageId the reading stage, with `attempts`
+   * @param alsoMissing other outputs of the shuffle the task found missing, recomputed together with this one
+   */
+  constructor(
+    lost: LostShuffleOutput,
+    readonly attempts?: number,
+    stageId?: number,
+    readonly alsoMissing: readonly string[] = [],
+  ) {
+    const writer =
+      lost.mapPartition !== undefined
+        ? ` (map partition ${lost.mapPartition})`
+        : lost.mergeGroup !== undefined
+          ? ` (merge group ${lost.mergeGroup})`
+          : '';
+    super(
+      `map output ${lost.key} of shuffle ${lost.shuffleId}${writer} is missing from the store` +
+        (attempts === undefined
+          ? ''
+          : `: stage ${stageId} found it missing in ${attempts} attempts, each after it was recomputed, so ` +
+            "something deletes the store's shuffle/ blocks while batches run (a lifecycle rule, a cleanup script, " +
+            'another run on the same store); stop that, then run the job again'),
+    );
+    this.shuffleId = lost.shuffleId;
+    this.key = lost.key;
+    this.mapPartition = lost.mapPartition;
+    this.mergeGroup = lost.mergeGroup;
+  }
+}
+
 /**
  * The job argument of a command names no file Sluice can run: a path that does not exist, a folder, a file of
  * another kind than a job document or module. Exit code 2 in the CLI, like an invalid job.

@@ -12,7 +12,7 @@ import { inBlockStore, inMemory, type PersistSpec, persistBlockKey } from '../da
 import type { DeadLetter, DeadLetterSource, TaskContext } from '../dataset/TaskContext';
 import { textPartKey } from '../dataset/TextFileOps';
 import { UnionDataset } from '../dataset/UnionDataset';
-import { CacheMissError, errorText } from '../errors';
+import { CacheMissError, errorText, FetchFailedError, MissingBlockError } from '../errors';
 import type { MapStatus, PersistedPartition, TaskPlan, TaskResult } from '../plan/Plan';
 import { crashPoint } from '../scheduler/crashPoint';
 import { Aggregator } from '../shuffle/Aggregator';
@@ -134,6 +134,9 @@ export class TaskExecutor {
         ...(tc?.failedOrigin !== undefined ? { origin: tc.failedOrigin } : {}),
         ...(tc?.failedStream !== undefined ? { stream: tc.failedStream } : {}),
         ...(error instanceof CacheMissError ? { cacheMiss: error.key } : {}),
+        ...(error instanceof FetchFailedError
+          ? { fetchFailed: { shuffleId: error.shuffleId, keys: [error.key, ...error.alsoMissing] } }
+          : {}),
       };
     }
   }
@@ -150,7 +153,7 @@ export class TaskExecutor {
       task.speculative === true,
       keySpace,
     );
-    const merged = await tc.timed(mergeShuffle(statuses, key, this.env.store));
+    const merged = await tc.timed(mergeShuffle(shuffleId, statuses, key, this.env.store));
     tc.requests += merged.requests;
     tc.shuffleBytesRead += merged.bytesRead;
     return {
@@ -419,7 +422,8 @@ class RunningTask implements TaskContext {
   async shuffleRead(shuffleId: number, reducePartition: number): Promise<unknown[][]> {
     const statuses = this.task.shuffleInputs[shuffleId];
     if (!statuses) throw new Error(`task has no map outputs for shuffle ${shuffleId}`);
-    return Promise.all(
+    const missing: string[] = [];
+    const segments = await Promise.all(
       statuses.map(async (status) => {
         const start = status.offsets[reducePartition]!;
         const end = status.offsets[reducePartition + 1]!;
@@ -432,9 +436,19 @@ class RunningTask implements TaskContext {
           return text.length === 0 ? [] : recordsFromJson(text);
         }
         this.shuffleBytesRead += end - start;
-        return decodeStoredSegment(status.key, await this.readBlockRange(status.key, start, end));
+        // The block was written by a map task of this batch, which its status names: gone, it is recomputed, with
+        // every other one found gone, so that the stage runs again once for all of them.
+        const bytes = await this.readBlockRange(status.key, start, end).catch((error: unknown) => {
+          if (!(error instanceof MissingBlockError)) throw error;
+          missing.push(status.key);
+        });
+        return bytes ? decodeStoredSegment(status.key, bytes) : [];
       }),
     );
+    const [first, ...others] = missing;
+    if (first !== undefined)
+      throw new FetchFailedError({ shuffleId, key: first }, undefined, undefined, others);
+    return segments;
   }
 
   readBlockRange(key: string, start: number, end: number): Promise<Uint8Array> {

@@ -150,4 +150,9 @@ export type TaskResult =
       readonly stream?: string;
       /** Set when the task needed a memory copy that is gone: the job replans instead of retrying. */
       readonly cacheMiss?: string;
+      /**
+       * Set when a map output the task read is missing from the store: the scheduler recomputes it and runs the
+       * stage again instead of retrying the task (see `FetchFailedError`).
+       */
+      readonly fetchFailed?: { readonly shuffleId: number; readonly keys: readonly string[] };
     };

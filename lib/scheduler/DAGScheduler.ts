@@ -1,11 +1,12 @@
 import { parentPartitions } from '../dataset/Dependency';
 import type { PersistenceTracker } from '../dataset/PersistenceTracker';
-import { CacheMissError, TaskFailedError } from '../errors';
+import { CacheMissError, FetchFailedError, type LostShuffleOutput, TaskFailedError } from '../errors';
 import { type Logger, silentLogger } from '../log/Logger';
 import type { JobPlan, MapStatus, StagePlan, TaskPlan, TaskResult } from '../plan/Plan';
-import { groupStatuses, groupsToMerge, isStored, mergedStatuses } from '../shuffle/ShuffleMerger';
+import { groupStatuses, groupsToMerge, isStored } from '../shuffle/ShuffleMerger';
 import type { BatchRun } from './BatchRun';
 import type { LosingAttempts } from './LosingAttempts';
+import { MapOutputTracker } from './MapOutputTracker';
 import type { SpeculationPolicy } from './SpeculationPolicy';
 import type { StageInfo, TaskInfo } from './StreamingListener';
 import type { TaskRunner } from './TaskRunner';
@@ -14,6 +15,11 @@ import type { TaskRunner } from './TaskRunner';
 export interface DAGSchedulerOptions {
   /** How many times a task is tried before its batch fails. Default 4, as Spark's spark.task.maxFailures. */
   readonly maxTaskAttempts?: number;
+  /**
+   * How many times a stage runs while it finds map outputs missing (recomputing them between runs) before its
+   * batch fails. Default 4, as Spark's spark.stage.maxConsecutiveAttempts.
+   */
+  readonly maxStageAttempts?: number;
   /** When set, stragglers of the task runner's stages get speculative copies. Default: none. */
   readonly speculation?: SpeculationPolicy;
   /** Where retries and speculative copies are logged, each once with its cause. Default: nowhere. */
@@ -36,9 +42,15 @@ interface TaskOutcome {
 /**
  * Runs a job plan (Spark's DAGScheduler, the running half): stages whose parents are done run at once, each
  * stage's tasks run in parallel on the runner, failed tasks are retried, and map outputs feed the next stage.
+ *
+ * A task that finds a map output missing from the store (`FetchFailedError`) is not retried, as in Spark: its
+ * stage stops, the map task that wrote the output runs again (that partition only), and the stage runs again,
+ * up to `maxStageAttempts` times. A rerun map task's result is used as any task's: its dead letters are those of
+ * dataset partitions the batch has already given, so none is written twice (see `BatchRun.addDeadLetters`).
  */
 export class DAGScheduler {
   private readonly maxTaskAttempts: number;
+  private readonly maxStageAttempts: number;
   private readonly speculation: SpeculationPolicy | undefined;
   private readonly log: Logger;
   private readonly losers: LosingAttempts | undefined;
@@ -50,6 +62,7 @@ export class DAGScheduler {
     options: DAGSchedulerOptions = {},
   ) {
     this.maxTaskAttempts = options.maxTaskAttempts ?? 4;
+    this.maxStageAttempts = options.maxStageAttempts ?? 4;
     this.speculation = options.speculation;
     this.log = options.log ?? silentLogger;
     this.losers = options.losers;
@@ -74,14 +87,14 @@ export class DAGScheduler {
     };
     batch.jobs.push(listed);
     const jobStarted = performance.now();
-    const mapOutputs = new Map<number, MapStatus[]>();
+    const job: RunningJob = { plan, batch, outputs: new MapOutputTracker(), stageInfos: stages };
     const done = new Map<number, Promise<unknown[]>>();
     const runStage = (stage: StagePlan): Promise<unknown[]> => {
       let running = done.get(stage.stageId);
       if (!running) {
         running = (async () => {
           await Promise.all(stage.parentStageIds.map((id) => runStage(plan.stages[id]!)));
-          return this.runStage(plan, stage, mapOutputs, batch, stages);
+          return this.runStageRecomputing(job, stage);
         })();
         done.set(stage.stageId, running);
       }
@@ -96,27 +109,63 @@ export class DAGScheduler {
     }
   }
 
-  private async runStage(
-    plan: JobPlan,
+  /**
+   * Runs `stage` (only its tasks of `partitions`, when given), and again while a task finds a map output missing:
+   * before each rerun, the map task that wrote the output runs again, itself recomputing what it finds missing.
+   * After `maxStageAttempts` runs the batch fails with a `FetchFailedError` naming the output.
+   */
+  private async runStageRecomputing(
+    job: RunningJob,
     stage: StagePlan,
-    mapOutputs: Map<number, MapStatus[]>,
-    batch: BatchRun,
-    stageInfos: StageInfo[],
+    partitions?: readonly number[],
+  ): Promise<unknown[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runStage(job, stage, partitions);
+      } catch (error) {
+        if (!(error instanceof FetchFailures)) throw error;
+        const found = new Map(error.failures.map((f) => [`${f.shuffleId}/${f.key}`, f]));
+        const lost = [...found.values()].map((f) => job.outputs.lose(f.shuffleId, f.key) ?? f);
+        if (attempt >= this.maxStageAttempts) throw new FetchFailedError(lost[0]!, attempt, stage.stageId);
+        // Every output the stage's tasks found missing is recomputed before it runs again, as Spark does for an
+        // executor's lost outputs: a stage found missing several outputs uses one attempt, not one each.
+        const toRecompute = new Map<StagePlan, Set<number>>();
+        for (const output of lost) {
+          logRecompute(this.log, job.batch.logLabel, stage, output, attempt, this.maxStageAttempts);
+          if (output.mapPartition === undefined) continue;
+          const mapStage = job.plan.stages.find((s) => s.shuffleWrite?.shuffleId === output.shuffleId)!;
+          toRecompute.set(mapStage, (toRecompute.get(mapStage) ?? new Set()).add(output.mapPartition));
+        }
+        await Promise.all(
+          [...toRecompute].map(([mapStage, lostPartitions]) =>
+            this.runStageRecomputing(job, mapStage, [...lostPartitions]),
+          ),
+        );
+      }
+    }
+  }
+
+  private async runStage(
+    { plan, batch, outputs, stageInfos }: RunningJob,
+    stage: StagePlan,
+    only: readonly number[] | undefined,
   ): Promise<unknown[]> {
     const shuffleInputs: Record<number, MapStatus[]> = {};
-    for (const id of stage.shuffleReads) shuffleInputs[id] = mapOutputs.get(id)!;
+    for (const id of stage.shuffleReads) shuffleInputs[id] = outputs.statuses(id);
     const runner = stage.runOn === 'driver' ? this.driverRunner : this.runner;
     batch.stages++;
     if (runner === this.driverRunner && runner !== this.runner) batch.driverStages++;
     const stageStarted = performance.now();
     // A merge stage runs only the groups worth merging, each with its group's statuses (see `ShuffleMerger`).
     const merge = stage.shuffleMerge;
-    const partitions = merge
-      ? groupsToMerge(merge, shuffleInputs[merge.shuffleId]!)
-      : Array.from({ length: stage.numPartitions }, (_, partition) => partition);
+    const partitions =
+      only ??
+      (merge
+        ? groupsToMerge(merge, outputs.mapStatuses(merge.shuffleId))
+        : Array.from({ length: stage.numPartitions }, (_, partition) => partition));
     const inputsOf = (partition: number) =>
       merge
-        ? { [merge.shuffleId]: groupStatuses(merge, shuffleInputs[merge.shuffleId]!, partition) }
+        ? { [merge.shuffleId]: groupStatuses(merge, outputs.mapStatuses(merge.shuffleId), partition) }
         : forPartition(stage, shuffleInputs, partition);
     // Stages the driver must run have nowhere else to send a copy.
     const stragglers =
@@ -124,15 +173,25 @@ export class DAGScheduler {
         ? new StragglerWatch(this.speculation, runner, partitions.length, batch, this.log, this.losers)
         : undefined;
     let outcomes: TaskOutcome[];
+    const running = partitions.map((partition) =>
+      this.runTask(
+        runner,
+        { ...base(plan, stage, inputsOf(partition), batch, this.persistence.run), partition, attempt: 0 },
+        batch,
+        stragglers,
+      ),
+    );
     try {
-      outcomes = await Promise.all(
-        partitions.map((partition) =>
-          this.runTask(
-            runner,
-            { ...base(plan, stage, inputsOf(partition), batch, this.persistence.run), partition, attempt: 0 },
-            batch,
-            stragglers,
-          ),
+      outcomes = await Promise.all(running);
+    } catch (error) {
+      if (!(error instanceof FetchFailures)) throw error;
+      // The lost outputs are recomputed next, and the stage run again: no task of this run may still be reading
+      // (an output being rewritten) or add its result after the rerun's. Those the other tasks found missing too
+      // are recomputed with it.
+      const settled = await Promise.allSettled(running);
+      throw new FetchFailures(
+        settled.flatMap((s) =>
+          s.status === 'rejected' && s.reason instanceof FetchFailures ? s.reason.failures : [],
         ),
       );
     } finally {
@@ -144,16 +203,9 @@ export class DAGScheduler {
     const wallMs = performance.now() - stageStarted;
     batch.dispatchMs += Math.max(0, wallMs - slowest);
     stageInfos.push(stageInfo(stage, runner.name, wallMs, outcomes, stageInfos, stragglers));
-    if (merge) {
-      const merged = new Map(results.map((r) => [r.partition, r.mapStatus!]));
-      mapOutputs.set(merge.shuffleId, mergedStatuses(merge, shuffleInputs[merge.shuffleId]!, merged));
-    }
-    if (stage.shuffleWrite) {
-      mapOutputs.set(
-        stage.shuffleWrite.shuffleId,
-        results.map((r) => r.mapStatus!),
-      );
-    }
+    const statuses = new Map(results.map((r) => [r.partition, r.mapStatus!]));
+    if (merge) outputs.setMerged(merge, statuses);
+    if (stage.shuffleWrite) outputs.addMapOutputs(stage.shuffleWrite.shuffleId, statuses);
     return results.map((r) => r.result);
   }
 
@@ -186,6 +238,11 @@ export class DAGScheduler {
         return { result, attempts: attempt + 1 };
       }
       if (result.cacheMiss) throw new CacheMissError(result.cacheMiss);
+      // Not the task's fault: running it again would find the output missing again (see `runStageRecomputing`).
+      if (result.fetchFailed) {
+        const { shuffleId, keys } = result.fetchFailed;
+        throw new FetchFailures(keys.map((key) => new FetchFailedError({ shuffleId, key })));
+      }
       last = result.error;
       origin = result.origin ?? origin;
       stream = result.stream ?? stream;
@@ -365,6 +422,44 @@ interface RunningAttempt {
   /** Drops the copy if it has not started when the attempt is settled. */
   readonly cancelCopy: AbortController;
   readonly resolve: (result: TaskResult) => void;
+}
+
+/** The map outputs the tasks of one run of a stage found missing (`runStageRecomputing` handles it). */
+class FetchFailures extends Error {
+  constructor(readonly failures: readonly FetchFailedError[]) {
+    super(failures.map((f) => f.message).join('; '));
+  }
+}
+
+/** What the stages of one job share while it runs. */
+interface RunningJob {
+  readonly plan: JobPlan;
+  readonly batch: BatchRun;
+  readonly outputs: MapOutputTracker;
+  readonly stageInfos: StageInfo[];
+}
+
+/** One line for a stage that found a map output missing and runs again once it is recomputed. */
+function logRecompute(
+  log: Logger,
+  batchLabel: string,
+  stage: StagePlan,
+  lost: LostShuffleOutput,
+  attempt: number,
+  maxAttempts: number,
+): void {
+  const { shuffleId, key, mapPartition, mergeGroup } = lost;
+  const how =
+    mapPartition !== undefined
+      ? `recomputing map partition ${mapPartition}`
+      : mergeGroup !== undefined
+        ? `reading merge group ${mergeGroup}'s map outputs instead`
+        : 'no task of this job wrote it';
+  log.warn(
+    `Stage ${stage.stageId} of batch ${batchLabel} found map output ${key} of shuffle ${shuffleId} missing from the ` +
+      `store on attempt ${attempt} of ${maxAttempts}; ${how}, then running the stage again`,
+    { stageId: stage.stageId, shuffleId, key, attempt, maxAttempts },
+  );
 }
 
 /** One line for a failed attempt that will be retried: which task, which attempt, and why it failed. */

@@ -1,3 +1,4 @@
+import { FetchFailedError } from '../errors';
 import type { MapStatus, ShuffleMergeSpec } from '../plan/Plan';
 import type { BlockStore } from '../storage/BlockStore';
 import { shufflePrefix } from './ShuffleWriter';
@@ -73,8 +74,12 @@ export function mergedStatuses(
   return out;
 }
 
-/** Runs one merge task over its group's map statuses; `requests` counts its storage calls. */
+/**
+ * Runs one merge task of shuffle `shuffleId` over its group's map statuses; `requests` counts its storage calls. A
+ * map output missing from the store fails it with a `FetchFailedError`, so that the map task is run again.
+ */
 export async function mergeShuffle(
+  shuffleId: number,
   statuses: readonly MapStatus[],
   key: string,
   store: BlockStore,
@@ -83,20 +88,20 @@ export async function mergeShuffle(
   let requests = 0;
   let bytesRead = 0;
   // One whole-object read per stored map output, all at once; an inline output is already in the status.
+  const missing: string[] = [];
   const blobs = await Promise.all(
     statuses.map(async (status): Promise<Uint8Array | undefined> => {
       if (status.inline || !isStored(status)) return undefined;
       requests++;
       const bytes = await store.get(status.key);
-      if (!bytes) {
-        throw new Error(
-          `map output ${status.key} is missing from the block store: its batch was cleaned up or never written`,
-        );
-      }
-      bytesRead += bytes.length;
+      if (!bytes) missing.push(status.key);
+      else bytesRead += bytes.length;
       return bytes;
     }),
   );
+  const [first, ...others] = missing;
+  if (first !== undefined)
+    throw new FetchFailedError({ shuffleId, key: first }, undefined, undefined, others);
   const parts: Buffer[] = [];
   const offsets = [0];
   let size = 0;

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FetchFailedError } from '../../lib/errors';
 import { buildJob } from '../../lib/job/buildJob';
 import { localExecutorEnv } from '../../lib/local/localExecutorEnv';
 import type { MapStatus, TaskPlan, TaskResult } from '../../lib/plan/Plan';
@@ -263,7 +264,7 @@ describe('a merge task', () => {
     const merged = new Map<number, MapStatus>();
     for (const g of groups) {
       const group = statuses.slice(g * 3, g * 3 + 3);
-      const out = await mergeShuffle(group, mergedShuffleKey(7000, 1, g), store);
+      const out = await mergeShuffle(1, group, mergedShuffleKey(7000, 1, g), store);
       expect(out.requests).toBe(3); // two whole reads (outputs 0 and 2), one write
       merged.set(g, out.status);
     }
@@ -284,10 +285,10 @@ describe('a merge task', () => {
     const store = new LocalFolderStore(dir);
     const statuses = (await mapOutputs(store)).slice(0, 3);
     // when it merges twice, and a speculative copy merges too
-    const first = await mergeShuffle(statuses, mergedShuffleKey(7000, 1, 0), store);
+    const first = await mergeShuffle(1, statuses, mergedShuffleKey(7000, 1, 0), store);
     const firstBytes = await store.get(first.status.key);
-    const again = await mergeShuffle(statuses, mergedShuffleKey(7000, 1, 0), store);
-    const copy = await mergeShuffle(statuses, mergedShuffleKey(7000, 1, 0, true), store);
+    const again = await mergeShuffle(1, statuses, mergedShuffleKey(7000, 1, 0), store);
+    const copy = await mergeShuffle(1, statuses, mergedShuffleKey(7000, 1, 0, true), store);
     // then the rerun's key, offsets and bytes are the first run's, and the copy's key ends in .copy
     expect(again.status).toEqual(first.status);
     expect(await store.get(again.status.key)).toEqual(firstBytes);
@@ -295,13 +296,15 @@ describe('a merge task', () => {
     expect(await store.get(copy.status.key)).toEqual(firstBytes);
   });
 
-  it('says which map output is missing when its batch was cleaned up', async () => {
+  it('says which map output is missing, as a FetchFailedError the scheduler recomputes it on', async () => {
     const store = new LocalFolderStore(dir);
     const statuses = (await mapOutputs(store)).slice(0, 3);
     await store.deletePrefix('shuffle/');
     // (the three are read at once: whichever read fails first is named)
-    await expect(mergeShuffle(statuses, mergedShuffleKey(7000, 1, 0), store)).rejects.toThrow(
-      /map output shuffle\/7000\/1\/[0-2] is missing from the block store/,
+    const failed = mergeShuffle(1, statuses, mergedShuffleKey(7000, 1, 0), store);
+    await expect(failed).rejects.toBeInstanceOf(FetchFailedError);
+    await expect(failed).rejects.toThrow(
+      /^map output shuffle\/7000\/1\/[0-2] of shuffle 1 is missing from the store$/,
     );
   });
 });
