@@ -19,8 +19,6 @@ import { liveInputStreams } from '../ui/StreamingUiState';
 import { US_EAST_1_PRICES } from './AwsPrices';
 import { registerAwsDirectReaders } from './awsDirectReaders';
 import {
-  batchTimeOfDeadLetterKey,
-  DEAD_LETTER_PREFIX,
   deadLetterKey,
   jobDocumentKey,
   jobStorePrefix,
@@ -30,6 +28,7 @@ import {
 } from './bucketLayout';
 import { CoordinatorCostMeter } from './CoordinatorCostMeter';
 import type { CoordinatorClients, CoordinatorConfig } from './CoordinatorRuntime';
+import { DeadLetterHorizon } from './DeadLetterHorizon';
 import { DeployedContexts } from './DeployedContexts';
 import { FUNCTION_MEMORY_MB } from './deploymentContract';
 import { emfLine } from './emfMetrics';
@@ -149,6 +148,8 @@ export class BatchDriver {
     });
     // Everything this coordinator writes goes through the fence: once a successor took over, nothing more lands.
     const fenced = new FencedStore(store, outputs, lease.epoch);
+    // Where the restore looks for the letters of the batches it runs again (see `DeadLetterHorizon`).
+    const horizon = new DeadLetterHorizon(store, ssc.batchIntervalMs);
     // The sources read their tasks' input reports from the answers the tasks sent back (see TaskReports).
     const jobStore = new TaskReportInbox(fenced);
     let checkpoint: CheckpointData | undefined;
@@ -231,20 +232,21 @@ export class BatchDriver {
       // again; when fenced, it is refused like the checkpoint. Unlike an output, whose bytes any coordinator
       // computes alike, a batch's letters depend on timing (of two batches reading one dataset, the first to
       // compute it writes its letters), so a coordinator woken after its successor took over checks first that it
-      // still owns the job: one GET, for batches with letters only, which leaves a window of one request.
+      // still owns the job: one GET, for batches with letters only, which leaves a window of one request. The
+      // horizon is raised before the check (a PUT once in HORIZON_AHEAD_BATCHES batches), so that window stays one
+      // request, and a restore finds these letters whichever coordinator wrote them.
       writeDeadLetters: async (letters, batchTime) => {
+        await horizon.raiseTo(batchTime);
         await fenced.checkOwner();
         await fenced.put(deadLetterKey(batchTime), letters.map((l) => `${JSON.stringify(l)}\n`).join(''));
       },
       // The objects of batches the restore runs again: what the coordinator that died wrote for them is the
       // rerun's to write, or to leave unwritten (see `discardDeadLettersAfter`). Listed, since the checkpoint
-      // need not know every batch that wrote letters; deleted after one ownership check, as a successor that took
-      // the job over meanwhile writes them again for its own rerun.
+      // need not know every batch that wrote letters, but only up to the horizon, so that the listing does not
+      // grow with the job's age; deleted after one ownership check, as a successor that took the job over
+      // meanwhile writes them again for its own rerun.
       discardDeadLettersAfter: async (lastCompletedBatch) => {
-        const keys = await fenced.list(DEAD_LETTER_PREFIX);
-        await fenced.deleteLeftovers(
-          keys.filter((key) => (batchTimeOfDeadLetterKey(key) ?? 0) > lastCompletedBatch),
-        );
+        await fenced.deleteLeftovers(await horizon.lettersAfter(lastCompletedBatch));
       },
     });
     // Waking from sleep: the clock goes back to where the sleeping job's had it, so the batches slept through are

@@ -158,7 +158,16 @@ export class S3BlockStore implements BlockStore {
   }
 
   /** The keys under a prefix (relative to the store's prefix), sorted, from every ListObjectsV2 page. */
-  async list(prefix: string): Promise<string[]> {
+  list(prefix: string): Promise<string[]> {
+    return this.listRange(prefix);
+  }
+
+  /**
+   * The keys under `prefix` (relative to the store's prefix) after `startAfter` and up to `through`, in S3's
+   * order (lexicographic): S3 starts the listing there (`StartAfter`), and paging stops at the first page that
+   * passes `through`, so the keys outside the range cost no request. Default: the whole prefix.
+   */
+  async listRange(prefix: string, startAfter?: string, through?: string): Promise<string[]> {
     const keys: string[] = [];
     let continuationToken: string | undefined;
     do {
@@ -168,16 +177,19 @@ export class S3BlockStore implements BlockStore {
             Bucket: this.bucket,
             Prefix: this.prefix + prefix,
             ContinuationToken: continuationToken,
+            ...(startAfter === undefined ? {} : { StartAfter: this.prefix + startAfter }),
           }),
         ),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key !== undefined) keys.push(object.Key.slice(this.prefix.length));
       }
-      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      const passed = through !== undefined && (keys.at(-1) ?? '') > through;
+      continuationToken = page.IsTruncated && !passed ? page.NextContinuationToken : undefined;
     } while (continuationToken !== undefined);
     // S3 orders keys by UTF-8 bytes, JavaScript by UTF-16 units; sort so every store agrees.
-    return keys.sort();
+    keys.sort();
+    return through === undefined ? keys : keys.filter((key) => key <= through);
   }
 
   /** Deletes every block under a prefix, 1,000 keys per DeleteObjects request. */

@@ -44,6 +44,14 @@ export function batchTimeOfDeadLetterKey(key: string): number | undefined {
 }
 
 /**
+ * The key, in a job's store, of the dead-letter horizon: a batch time at or after every batch whose letters were
+ * written, raised before a batch's letters are written past it, so that a restore lists only the letters between
+ * the last completed batch and it (see `DeadLetterHorizon`). Beside `dead-letter/`, not in it: that folder is the
+ * user's output, with one object per batch.
+ */
+export const DEAD_LETTER_HORIZON_KEY = 'dead-letter-horizon.json';
+
+/**
  * Keys of a job's store that only matter for a batch in flight (shuffle map outputs, spilled task results). The
  * runtime deletes them once their batch is done; they are also written with {@link TEMPORARY_TAG}, which the
  * bucket's lifecycle rule expires, so a crash never leaves them behind for good. A tag rather than a prefix,
