@@ -51,10 +51,12 @@ const ORPHAN_ATTEMPTS = 5;
  *     of a batch that checkpoint completed or of this driver's own names: no successor reads or writes them, and
  *     they need no check;
  *   - what a run deletes as it starts, before its first checkpoint, of what earlier drivers left (the whole
- *     `shuffle/` folder) is listed first and deleted through {@link deleteLeftovers}, which checks ownership
- *     once after the listing: every key listed was written before any successor claimed the job, so none is
- *     a successor's. Deleting the folder unchecked deleted the blobs of a successor's running batch
- *     (test/aws/coordinatorStaleDeletes.test.ts);
+ *     `shuffle/` folder; the blocks of stream datasets its checkpoint does not mark stored and the received
+ *     blocks it does not name, which the restore finds) is listed first and deleted through
+ *     {@link deleteLeftovers}, which checks ownership once after the listing: every key listed was written before
+ *     any successor claimed the job, so none is a successor's. Deleting the folder unchecked deleted the blobs of a
+ *     successor's running batch (test/aws/coordinatorStaleDeletes.test.ts), and a restore that froze before its
+ *     listing deleted the blocks a successor stored since (test/aws/staleRestoreDeletes.test.ts);
  *   - a complete output folder (one with `_SUCCESS`) is never deleted, since a rerun rewrites the same parts (it
  *     removes only the parts it did not write, of an earlier write with more partitions, which a successor does
  *     not write either); other output deletes check first that the checkpoint is still this coordinator's.
@@ -64,9 +66,8 @@ const ORPHAN_ATTEMPTS = 5;
  *   lists and deletes after one check (`discardDeadLettersAfter` in `BatchDriver`, through {@link deleteLeftovers})
  *   and a successor
  *   writes again as it reruns those batches;
- *   and the blocks of a dataset the checkpoint names but the restore found incomplete (only
- *   after blocks were deleted by hand), which the restore deletes by the listing it made, unchecked, and which a
- *   successor may compute again. No rule without a conditional delete closes that window (and S3's conditions
+ *   and the blocks of a dataset the restore did not mark stored (its blocks incomplete), which the restore lists and
+ *   deletes after one check, and which a successor may compute again under the same keys. No rule without a conditional delete closes that window (and S3's conditions
  *   would not help: a rewrite of the same records has the same ETag).
  */
 export class FencedStore implements BlockStore {

@@ -18,6 +18,7 @@ import {
   type Source,
 } from '../source/Source';
 import { laterError, type SourceError, sourceError } from '../source/SourceStatus';
+import { deleteLeftovers } from '../storage/deleteLeftovers';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { BlockGenerator, type BlockTimer, blockFolder } from './BlockGenerator';
 import { DStream } from './DStream';
@@ -261,15 +262,26 @@ export class InputDStream<T> extends DStream<T> {
 
   /**
    * Deletes the blocks a stopped process cut after its last tick (killed before a batch named them): no
-   * checkpoint names them, so nothing would ever read or delete them. Blocks of this process are kept.
+   * checkpoint names them, so nothing would ever read or delete them. Blocks of this process are kept. A successor
+   * that took the job over while this driver was frozen before the listing wrote blocks its checkpoint does not
+   * name, so they go as leftovers do, after a check that this driver still owns the job.
    */
   private async deleteUnnamedBlocks(named: ReadonlySet<string>, ownPrefix: string): Promise<void> {
     const store = this.ssc.env().store;
-    const keys = await store.list(`input/${this.id}/b-`);
-    const unnamed = keys.filter(
-      (key) => key.endsWith('/block') && !named.has(key) && !key.startsWith(ownPrefix),
+    const folder = `input/${this.id}/`;
+    const keys = await store.list(`${folder}b-`);
+    const unnamed = new Set(
+      keys
+        .filter((key) => key.endsWith('/block') && !named.has(key) && !key.startsWith(ownPrefix))
+        .map(blockFolder),
     );
-    await Promise.all(unnamed.map((key) => store.deletePrefix(blockFolder(key))));
+    // Every key of those block folders, not only the block itself.
+    const folderOf = (key: string) => key.slice(0, key.indexOf('/', folder.length) + 1);
+    await deleteLeftovers(
+      store,
+      keys.filter((key) => unnamed.has(folderOf(key))),
+      [...unnamed],
+    );
   }
 
   protected async compute(batchTime: number): Promise<Dataset<T>> {

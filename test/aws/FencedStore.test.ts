@@ -5,6 +5,7 @@ import { FencedError, FencedStore } from '../../lib/aws/FencedStore';
 import { S3BlockStore } from '../../lib/aws/S3BlockStore';
 import { S3Lease } from '../../lib/aws/S3Lease';
 import { METADATA_KEY } from '../../lib/scheduler/CheckpointData';
+import { bareCheckpoint } from '../helpers/bareCheckpoint';
 import { until } from '../helpers/until';
 import { uniqueName } from './localstack';
 
@@ -25,20 +26,7 @@ const text = async (store: S3BlockStore, key: string) => {
   return bytes && Buffer.from(bytes).toString('utf8');
 };
 /** A metadata checkpoint of a job with nothing to restore but its last batch. */
-const checkpoint = (lastCompletedBatch: number) =>
-  JSON.stringify({
-    version: 1,
-    jobName: 'fenced',
-    graphSignature: 'g',
-    batchIntervalMs: 1000,
-    lastCompletedBatch,
-    pendingBatches: [],
-    inputs: {},
-    sources: {},
-    stored: [],
-    outputs: {},
-    writtenAt: '',
-  });
+const checkpoint = (lastCompletedBatch: number) => JSON.stringify(bareCheckpoint(lastCompletedBatch));
 
 beforeAll(async () => {
   await s3Client().send(new CreateBucketCommand({ Bucket: bucket }));
