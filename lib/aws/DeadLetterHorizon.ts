@@ -83,12 +83,15 @@ export class DeadLetterHorizon {
     return keys;
   }
 
-  /** A store without a horizon: every key is listed, and the horizon found is recorded for the next restore. */
+  /**
+   * A store without a horizon: every key is listed, and the horizon found is recorded for the next restore. A job
+   * without letters gets none: its listing is one request, and its store stays as one without letters was.
+   */
   private async listWhole(lastCompletedBatch: number): Promise<string[]> {
     const keys = await this.store.list(DEAD_LETTER_PREFIX);
     let newest = lastCompletedBatch;
     for (const key of keys) newest = Math.max(newest, batchTimeOfDeadLetterKey(key) ?? 0);
-    await this.raiseTo(newest);
+    if (keys.length > 0) await this.raiseTo(newest);
     return keys.filter((key) => (batchTimeOfDeadLetterKey(key) ?? 0) > lastCompletedBatch);
   }
 
