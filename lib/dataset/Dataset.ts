@@ -1,4 +1,4 @@
-import type { ValueShape } from '../executor/formatRecord';
+import type { ValueShape } from '../executor/ValueShape';
 import type { OutputJob } from '../scheduler/BatchRun';
 import type { BlockStore } from '../storage/BlockStore';
 import type { Dependency, DependencySpec } from './Dependency';
@@ -110,7 +110,7 @@ export type ActionSpec =
   | {
       readonly type: 'saveText';
       readonly path: string;
-      /** The stream's `valueShape`, for its groups' lines to read as Spark's `CompactBuffer`s. */
+      /** The stream's `valueShape`, for its lines to read as Spark writes its groups and Options; default `plain`. */
       readonly valueShape?: ValueShape;
     };
 

@@ -7,7 +7,7 @@
 
 import { posix } from 'node:path';
 import { SluiceError } from '../errors';
-import type { ValueShape } from '../executor/formatRecord';
+import type { ValueShape } from '../executor/ValueShape';
 import { outputPathProblem } from '../job/outputPathProblem';
 import { crashPoint } from '../scheduler/crashPoint';
 import type { BlockStore } from '../storage/BlockStore';
@@ -46,7 +46,11 @@ export function textPartKey(path: string, partition: number): string {
  * coordinator's, see `FencedStore`), and files that this write did not rewrite (the parts of an earlier write
  * with more partitions) are removed before `_SUCCESS`, so a rerun leaves the same folder as the first run.
  */
-export async function saveTextFolder(ds: Dataset, path: string, valueShape?: ValueShape): Promise<number[]> {
+export async function saveTextFolder(
+  ds: Dataset,
+  path: string,
+  valueShape: ValueShape = 'plain',
+): Promise<number[]> {
   const { ctx, scope } = ds.driverContext();
   if (ctx.refusesAction?.('saveAsTextFile')) return new Promise(() => {});
   const outputs = ctx.outputStore();
@@ -58,7 +62,7 @@ export async function saveTextFolder(ds: Dataset, path: string, valueShape?: Val
   try {
     counts = (await ctx.runJob(
       ds,
-      valueShape === undefined ? { type: 'saveText', path } : { type: 'saveText', path, valueShape },
+      valueShape === 'plain' ? { type: 'saveText', path } : { type: 'saveText', path, valueShape },
       scope.job,
     )) as number[];
     const written = new Set(counts.map((_, partition) => textPartKey(path, partition)));

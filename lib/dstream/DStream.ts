@@ -10,7 +10,7 @@ import {
   streamPersistKey,
 } from '../dataset/StorageLevel';
 import { StreamGraphError } from '../errors';
-import type { ValueShape } from '../executor/formatRecord';
+import type { ValueShape } from '../executor/ValueShape';
 import type { StreamingContext } from '../StreamingContext';
 
 /**
@@ -33,12 +33,14 @@ export abstract class DStream<T = unknown> {
    */
   rememberMs = 0;
   /**
-   * What the values of this stream's `[key, value]` records are, so that `print` shows them as Spark does (see
-   * `formatRecord`): `group`, a key's values (`groupByKey`), `cogroup`, one group per stream. Set by the ops that
-   * make groups and kept by those that pass records on as they are (filter, window, repartition, a union of
-   * streams alike); undefined (the default): a value prints as it is. The records themselves are plain arrays.
+   * What the values of this stream's `[key, value]` records stand for in Spark's types, so that `print` and
+   * `saveAsTextFiles` show them as Spark does (see `ValueShape`): groups (`groupByKey`, `cogroup`) as
+   * `CompactBuffer(…)`, an outer join's sides as `Some(…)` or `None`. Set by the ops that make them and kept by those
+   * that pass records on as they are (filter, window, repartition, a union of streams alike, subtractByKey); `plain`
+   * (the default, and after an op whose function makes the values, a map included): a value prints as it is. The
+   * records themselves are plain JSON, which functions see unchanged.
    */
-  valueShape: ValueShape | undefined;
+  valueShape: ValueShape = 'plain';
   /** How generated datasets are kept once computed (Spark's persist); undefined: not kept. */
   storageLevel: StorageLevel | undefined;
   /** Every this many ms of stream time, the dataset is also written to the block store, cutting its lineage. */

@@ -10,6 +10,7 @@ import { defineMethod } from '../dataset/defineMethod';
 import { saveTextFolder } from '../dataset/TextFileOps';
 import { StreamGraphError } from '../errors';
 import { formatRecordOf } from '../executor/formatRecord';
+import { keyedPairShape, sameShape } from '../executor/ValueShape';
 import { outputPathProblem, outputSuffixProblem } from '../job/outputPathProblem';
 import { crashPoint } from '../scheduler/crashPoint';
 import { checkPartitioning } from './checkPartitioning';
@@ -163,8 +164,9 @@ define('glom', function () {
 
 define('union', function (...others: DStream<any>[]) {
   const union = new UnionDStream([this, ...others]);
-  // Groups stay groups when every input's records are groups of the same kind.
-  if (others.every((other) => other.valueShape === this.valueShape)) union.valueShape = this.valueShape;
+  // Groups stay groups, and a join's Options Options, when every input's values have the same shape.
+  const alike = others.every((other) => sameShape(other.valueShape, this.valueShape));
+  if (alike) union.valueShape = this.valueShape;
   return union;
 });
 
@@ -247,7 +249,7 @@ define('groupByKey', function (partitioning?: Partitioning) {
     false,
     'groupByKey',
   );
-  grouped.valueShape = 'group';
+  grouped.valueShape = { group: this.valueShape };
   return grouped;
 });
 
@@ -276,6 +278,7 @@ for (const join of ['join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin', 
     const parts = partitioning ?? this.ssc.defaultPartitions;
     const t = new TransformedDStream([this, other], ([a, b]) => (a as any)[join](b, parts));
     t.name = join;
+    t.valueShape = keyedPairShape(join, this.valueShape, other.valueShape);
     checkPartitioning(t, partitioning);
     return t;
   });
@@ -285,7 +288,7 @@ define('cogroup', function (other: DStream<any>, partitioning?: Partitioning) {
   const parts = partitioning ?? this.ssc.defaultPartitions; // as the joins' above
   const t = new TransformedDStream([this, other], ([a, b]) => a!.cogroup([b!], parts));
   t.name = 'cogroup';
-  t.valueShape = 'cogroup';
+  t.valueShape = keyedPairShape('cogroup', this.valueShape, other.valueShape);
   checkPartitioning(t, partitioning);
   return t;
 });

@@ -145,7 +145,7 @@ define('groupByKeyAndWindow', function (windowMs: number, slideMs?: number, part
       },
       partitioning,
     );
-  grouped.valueShape = 'group';
+  grouped.valueShape = { group: this.valueShape };
   return grouped;
 });
 

@@ -218,7 +218,7 @@ export class TaskExecutor {
       case 'count':
         return records.length;
       case 'saveText': {
-        const text = records.map((r) => `${formatRecordOf(r, action.valueShape)}\n`).join('');
+        const text = records.map((r) => `${formatRecordOf(r, action.valueShape ?? 'plain')}\n`).join('');
         await tc.timed(this.env.outputs.put(textPartKey(action.path, partition), text));
         tc.requests++;
         return records.length;

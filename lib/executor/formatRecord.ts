@@ -1,8 +1,4 @@
-/**
- * What a stream's pair values are, when they are groups (see `DStream.valueShape`): `group`, the values of one key
- * (`groupByKey`), which Spark prints as `CompactBuffer(1, 2)`; `cogroup`, one such group per stream cogrouped.
- */
-export type ValueShape = 'group' | 'cogroup';
+import type { ValueShape } from './ValueShape';
 
 /**
  * How `print` and `saveAsTextFiles` show a record, close to Spark's toString: a `[key, value]` pair prints as
@@ -11,27 +7,19 @@ export type ValueShape = 'group' | 'cogroup';
  * as `<unprintable record: reason>`: printing must not fail the batch, or its task on every retry.
  */
 export function formatRecord(record: unknown): string {
-  return formatRecordOf(record, undefined);
+  return formatRecordOf(record, 'plain');
 }
 
 /**
- * `formatRecord` for a stream whose pair values are groups (`valueShape`): a group prints as Spark's `CompactBuffer`
- * does, `(k,CompactBuffer(1, 2))`, where a group of two would otherwise print as a pair, `(k,(1,2))`.
+ * `formatRecord` for a stream whose pair values have a shape (`DStream.valueShape`): a group prints as Spark's
+ * `CompactBuffer` does, `(k,CompactBuffer(1, 2))`, where a group of two would otherwise print as a pair, `(k,(1,2))`;
+ * an outer join's side as Spark's `Option`, `(k,(1,Some(2)))` or `(k,(1,None))`, where it would print the bare value
+ * or `null`. A value that is not what its shape says (a record a function of yours made) prints as it is.
  */
-export function formatRecordOf(record: unknown, valueShape: ValueShape | undefined): string {
+export function formatRecordOf(record: unknown, valueShape: ValueShape): string {
   try {
-    if (
-      valueShape !== undefined &&
-      Array.isArray(record) &&
-      record.length === 2 &&
-      Array.isArray(record[1])
-    ) {
-      const value: unknown[] = record[1];
-      const shown =
-        valueShape === 'group'
-          ? compactBuffer(value)
-          : `(${value.map((group) => (Array.isArray(group) ? compactBuffer(group) : format(group))).join(',')})`;
-      return `(${format(record[0])},${shown})`;
+    if (valueShape !== 'plain' && Array.isArray(record) && record.length === 2) {
+      return `(${format(record[0])},${formatAs(record[1], valueShape)})`;
     }
     return format(record);
   } catch (error) {
@@ -39,9 +27,18 @@ export function formatRecordOf(record: unknown, valueShape: ValueShape | undefin
   }
 }
 
-/** A group as Spark's CompactBuffer prints (a Scala Seq's toString): its values, comma and space between. */
-function compactBuffer(values: readonly unknown[]): string {
-  return `CompactBuffer(${values.map(format).join(', ')})`;
+/** A value as Spark prints the Scala value its shape says it is. */
+function formatAs(value: unknown, shape: ValueShape): string {
+  if (shape === 'plain') return format(value);
+  if ('option' in shape) {
+    // A join's missing side is null, which undefined also becomes once the record crossed JSON.
+    return value === null || value === undefined ? 'None' : `Some(${formatAs(value, shape.option)})`;
+  }
+  if (!Array.isArray(value)) return format(value);
+  // A group as Spark's CompactBuffer prints (a Scala Seq's toString): its values, comma and space between.
+  if ('group' in shape) return `CompactBuffer(${value.map((v) => formatAs(v, shape.group)).join(', ')})`;
+  if (value.length !== shape.tuple.length) return format(value);
+  return `(${value.map((v, i) => formatAs(v, shape.tuple[i]!)).join(',')})`; // !: i < value.length, the tuple's
 }
 
 function format(record: unknown): string {

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatRecord } from '../../lib/executor/formatRecord';
+import { formatRecord, formatRecordOf } from '../../lib/executor/formatRecord';
+import type { ValueShape } from '../../lib/executor/ValueShape';
 import { runBatches } from '../../lib/local/LocalRuntime';
 import { unreadableRecord } from '../../lib/source/UnreadableRecord';
 
@@ -327,6 +328,23 @@ describe('hostile records', () => {
     // then each says it is unprintable, and why
     expect(shown[0]).toMatch(/^<unprintable record: Maximum call stack size exceeded>$/);
     expect(shown[1]).toMatch(/^<unprintable record: .*BigInt/);
+  });
+
+  it("print shows a value its stream's shape does not fit as it is, and a deep one inside an Option as unprintable", () => {
+    // given a left outer join's shape, and values a function of the user's could have put there
+    const leftOuter: ValueShape = { tuple: ['plain', { option: { group: 'plain' } }] };
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = [i, deep];
+    // when they are formatted for print
+    const shown = [
+      formatRecordOf(['k', 5], leftOuter),
+      formatRecordOf(['k', [1, 2, 3]], leftOuter),
+      formatRecordOf(['k', [1, 7]], leftOuter),
+      formatRecordOf(['k', [1, [deep]]], leftOuter),
+    ];
+    // then a value that is not a pair, or a group that is not an array, prints as it is; a deep one as unprintable
+    expect(shown.slice(0, 3)).toEqual(['(k,5)', '(k,[1,2,3])', '(k,(1,Some(7)))']);
+    expect(shown[3]).toMatch(/^<unprintable record: Maximum call stack size exceeded>$/);
   });
 
   it('a reducer that refuses a value dead-letters the line it came from, with its key', async () => {

@@ -96,6 +96,34 @@ describe('print', () => {
     ]);
   });
 
+  it("prints an outer join's sides as Spark's Some and None, nested in groups too, where functions see null", async () => {
+    // given a job printing the outer joins, windowed, filtered on the missing side, unioned, of groups, and a map's copy
+    let text = '';
+    // when its batch runs
+    await runBatches(job('printOuterJoins'), 1, { write: (t) => (text += t) });
+    // then each record prints as Spark's toString prints the Scala tuple of Options and CompactBuffers
+    const batches = text.split('\n\n').map((batch) => batch.split('\n').slice(3).sort());
+    expect(batches.slice(0, 11)).toEqual([
+      ['(a,(1,Some(2)))', '(b,(3,None))'],
+      ['(a,(Some(1),2))', '(c,(None,4))'],
+      ['(a,(Some(1),Some(2)))', '(b,(Some(3),None))', '(c,(None,Some(4)))'],
+      ['(a,(Some(1),Some(2)))', '(b,(Some(3),None))', '(c,(None,Some(4)))'],
+      // and the filter's function saw the missing side as null
+      ['(b,(3,None))'],
+      ['(a,(1,Some(2)))', '(b,(3,None))', '(b,(3,None))'],
+      ['(a,(CompactBuffer(1),Some(CompactBuffer(2, 5))))', '(b,(CompactBuffer(3),None))'],
+      ['(a,(CompactBuffer(1),CompactBuffer(2)))'],
+      ['(a,CompactBuffer((1,Some(2))))', '(b,CompactBuffer((3,None)))'],
+      [
+        '(a,(CompactBuffer(CompactBuffer(1)),CompactBuffer(2)))',
+        '(b,(CompactBuffer(CompactBuffer(3)),CompactBuffer()))',
+        '(c,(CompactBuffer(),CompactBuffer(4)))',
+      ],
+      // and a map's records are whatever the function made: print cannot know a side is an Option
+      ['(a,(1,2))', '(b,(3,null))'],
+    ]);
+  });
+
   it('prints undefined as null, as the record reads once it crossed JSON', async () => {
     // given a job whose function puts undefined in a pair's value, in its key, and as the whole record
     let text = '';

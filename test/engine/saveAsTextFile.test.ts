@@ -122,3 +122,21 @@ describe('saveAsTextFiles of groups', () => {
     expect(part).toBe('(a,CompactBuffer(1))\n(b,CompactBuffer(2, 3))\n');
   });
 });
+
+describe('saveAsTextFiles of outer joins', () => {
+  it("writes a missing side as Spark's None and a present one as Some, groups inside too", async () => {
+    // given a left outer join and a full outer join of groups saved with saveAsTextFiles, their tasks on worker threads
+    // when its batch runs
+    const result = await runBatches(job('saveOuterJoins'), 1, options(2));
+    expect(result.error).toBeUndefined();
+    // then their part files hold the records as Spark writes their toString
+    const part = (folder: string) => readFile(join(dir, 'out', 'out', folder, 'part-00000'), 'utf8');
+    expect((await part('left-1000')).split('\n').sort()).toEqual(['', '(a,(1,Some(2)))', '(b,(3,None))']);
+    expect((await part('full-1000')).split('\n').sort()).toEqual([
+      '',
+      '(a,(Some(CompactBuffer(1)),Some(CompactBuffer(2))))',
+      '(b,(Some(CompactBuffer(3)),None))',
+      '(c,(None,Some(CompactBuffer(4))))',
+    ]);
+  });
+});

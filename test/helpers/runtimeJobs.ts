@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import type { Dataset } from '../../lib/dataset/Dataset';
-import { defineJob } from '../../lib/job/JobModule';
+import { defineJob, type JobModule } from '../../lib/job/JobModule';
 
 /** Jobs of the runtime tests; module-level exports so that worker threads can rebuild them. */
 
@@ -936,6 +936,56 @@ export const printGroups = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
     .print();
   pairs.groupByKeyAndWindow(2000, 1000, 1).print();
   grouped.map(([key, values]) => [key, values]).print();
+});
+
+/** Two keyed streams of one batch to join, each with a key the other lacks: a and b on the left, a and c on the right. */
+function joinSides(ssc: Parameters<JobModule['build']>[0]) {
+  const left = ssc.queueStream<[string, number]>([
+    [
+      ['a', 1],
+      ['b', 3],
+    ],
+  ]);
+  const right = ssc.queueStream<[string, number]>([
+    [
+      ['a', 2],
+      ['c', 4],
+    ],
+  ]);
+  return { left, right };
+}
+
+/**
+ * The outer joins printed, each a side missing for some key: left, right and full, a join of windowed streams, a
+ * filter whose function reads the missing side (null, as today), a union of alike joins, an outer join of groups
+ * (nested: `Some(CompactBuffer(…))`), groupByKey + join, a groupByKey of joined pairs, a cogroup of groups, and a
+ * map's copy of a join, which print cannot tell from plain values.
+ */
+export const printOuterJoins = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const { left, right } = joinSides(ssc);
+  left.leftOuterJoin(right, 1).print();
+  left.rightOuterJoin(right, 1).print();
+  left.fullOuterJoin(right, 1).print();
+  left.window(2000).fullOuterJoin(right.window(2000), 1).print();
+  const unmatched = left.leftOuterJoin(right, 1).filter(([, [, w]]) => w === null);
+  unmatched.print();
+  unmatched.union(left.leftOuterJoin(right, 1)).print();
+  const twice = right.union(right.mapValues((w) => w + 3));
+  left.groupByKey(1).leftOuterJoin(twice.groupByKey(1), 1).print();
+  left.groupByKey(1).join(right.groupByKey(1), 1).print();
+  left.leftOuterJoin(right, 1).groupByKey(1).print();
+  left.groupByKey(1).cogroup(right, 1).print();
+  left
+    .leftOuterJoin(right, 1)
+    .map((record) => record)
+    .print();
+});
+
+/** A left outer join of two streams and a full outer join of groups saved with saveAsTextFiles, one partition. */
+export const saveOuterJoins = defineJob({ batchIntervalMs: 1000 }, (ssc) => {
+  const { left, right } = joinSides(ssc);
+  left.leftOuterJoin(right, 1).saveAsTextFiles('out/left');
+  left.groupByKey(1).fullOuterJoin(right.groupByKey(1), 1).saveAsTextFiles('out/full');
 });
 
 /** groupByKey's groups (of one and of two values) saved with saveAsTextFiles, one partition. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runBatches } from '../../lib/local/LocalRuntime';
-import { fixturesDir, userFunctionsJob } from './fixtures/jobs';
+import { fixturesDir, minimalJob, userFunctionsJob } from './fixtures/jobs';
 
 /** A JSON job exercising expressions, built-ins, a user module, a static-dataset join and a dead letter. */
 const job = userFunctionsJob(
@@ -90,3 +90,38 @@ for (const workers of [0, 2]) {
     });
   });
 }
+
+describe("a JSON job's joins with a static dataset", () => {
+  it("print as Spark's Some and None, a cogroup's groups as CompactBuffers", async () => {
+    // given users joined with the spam list (a textFile dataset), left outer and cogrouped, both printed
+    const document = minimalJob({
+      sources: { users: { type: 'queue', partitions: 2, batches: [['u1', 'spammer1']] } },
+      datasets: { spam: { type: 'textFile', path: 'spam.txt', ops: [{ op: 'map', expr: '[$, true]' }] } },
+      streams: {
+        pairs: { from: 'users', ops: [{ op: 'map', expr: '[$, $length($)]' }] },
+        flagged: { from: 'pairs', ops: [{ op: 'leftOuterJoin', with: 'spam', partitions: 1 }] },
+        grouped: { from: 'pairs', ops: [{ op: 'cogroup', with: 'spam', partitions: 1 }] },
+      },
+      outputs: [
+        { stream: 'flagged', type: 'print' },
+        { stream: 'grouped', type: 'print' },
+      ],
+    });
+    let text = '';
+    // when its batch runs
+    const result = await runBatches({ kind: 'document', document, baseDir: fixturesDir }, 1, {
+      write: (t) => (text += t),
+    });
+    // then each printed record reads as Spark's toString of its tuple
+    expect(result.error).toBeUndefined();
+    const blocks = text.split('\n\n').map((block) => block.split('\n').slice(3).sort());
+    expect(blocks.slice(0, 2)).toEqual([
+      ['(spammer1,(8,Some(true)))', '(u1,(2,None))'],
+      [
+        '(spammer1,(CompactBuffer(8),CompactBuffer(true)))',
+        '(spammer2,(CompactBuffer(),CompactBuffer(true)))',
+        '(u1,(CompactBuffer(2),CompactBuffer()))',
+      ],
+    ]);
+  });
+});

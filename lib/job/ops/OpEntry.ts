@@ -1,5 +1,6 @@
 import type { Dataset } from '../../dataset/Dataset';
 import type { DStream } from '../../dstream/DStream';
+import type { ValueShape } from '../../executor/ValueShape';
 import type { FunctionKind, JobFunction } from '../builtinFunctions';
 
 /**
@@ -121,6 +122,11 @@ export interface WithInput {
   readonly stream: (node: DStream<any>, other: DStream<any>, partitions: number | undefined) => DStream<any>;
   /** With a static dataset, every batch. */
   readonly dataset: (mine: Dataset<any>, other: Dataset<any>, partitions: number | undefined) => Dataset<any>;
+  /**
+   * The shape of the values made with a static dataset (whose values are `plain`) from values shaped `mine`, for
+   * `print` (see `DStream.valueShape`); without it, `plain`. With a stream, `stream`'s op sets its own.
+   */
+  readonly valueShape?: (mine: ValueShape) => ValueShape;
 }
 
 /**
@@ -145,7 +151,9 @@ export function withInputOp<Name extends string>(
       const partitions = op.partitions ?? node.ssc.defaultPartitions;
       if (!ctx.isDataset(op.with)) return combine.stream(node, ctx.stream(op.with), partitions);
       const dataset = ctx.dataset(op.with);
-      return node.transform((ds) => combine.dataset(ds, dataset, partitions));
+      const combined = node.transform((ds) => combine.dataset(ds, dataset, partitions));
+      if (combine.valueShape) combined.valueShape = combine.valueShape(node.valueShape);
+      return combined;
     },
   });
 }

@@ -1,5 +1,6 @@
 import type { Dataset } from '../../dataset/Dataset';
 import { zeroCopier } from '../../dataset/zeroValue';
+import { type KeyedPairOp, keyedPairShape } from '../../executor/ValueShape';
 import type { FnArgs } from '../JobDocument';
 import { defineOp, type OpEntry, ref, withInputOp } from './OpEntry';
 
@@ -119,10 +120,8 @@ export const combineByKey = defineOp<'combineByKey', CombineByKeyFields>({
     ),
 });
 
-type JoinName = 'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 'subtractByKey' | 'cogroup';
-
 /** A join or cogroup with another stream (batch by batch) or a static dataset (with every batch). */
-function joinOp<Name extends JoinName>(
+function joinOp<Name extends KeyedPairOp>(
   name: Name,
   description: string,
   spark: string,
@@ -132,12 +131,14 @@ function joinOp<Name extends JoinName>(
     dataset: (ds, other, partitions): Dataset<any> =>
       name === 'cogroup'
         ? ds.cogroup([other], partitions)
-        : ds[name as Exclude<JoinName, 'cogroup'>](other, partitions),
+        : ds[name as Exclude<KeyedPairOp, 'cogroup'>](other, partitions),
+    valueShape: (mine) => keyedPairShape(name, mine, 'plain'),
   });
 }
 
 /** The README's one row for the four joins. */
-const JOINED = "`[key, [v, w]]`; a missing side is `null` (Spark's `None`)";
+const JOINED =
+  "`[key, [v, w]]`; a missing side is `null` (Spark's `None`), which `print` shows as `None`, a present one as `Some(w)`";
 
 export const join = joinOp('join', 'Inner join by key with another keyed input: [key, [v, w]].', JOINED);
 
