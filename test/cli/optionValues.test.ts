@@ -76,6 +76,18 @@ describe('flag values out of range', () => {
       'expected a whole number, 1 or more',
     ],
     [
+      // a search of no time still ran every configuration's estimate and trial, overrunning it
+      ['tune', 'job.json', '--budget', '0'],
+      "'--budget <time>' argument '0'",
+      "expected a duration of 1ms or more (the whole search's time, shared by its configurations), got 0",
+    ],
+    [
+      // a trial of no stream time ran its 3 batches all the same
+      ['tune', 'job.json', '--trial', '0s'],
+      "'--trial <time>' argument '0s'",
+      'expected a duration of 1ms or more (the stream time of one real-clock trial, at least 3 batches), got 0s',
+    ],
+    [
       ['lambda-host', '--bucket', 'b', '--stream', 's', '--port', '70000'],
       "'--port <n>' argument '70000'",
       'expected a whole number from 0 to 65535 (0 picks a free one)',

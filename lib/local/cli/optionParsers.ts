@@ -13,6 +13,18 @@ export function parseDuration(text: string): number {
   return Math.round(Number(match[1]) * factor);
 }
 
+/**
+ * A duration of 1 ms or more, `why` saying what it is for: `tune --budget 0` still ran every configuration's
+ * estimate and trial, and `tune --trial 0` its 3 batches, as though the flag had not been given.
+ */
+export function parsePositiveDuration(why: string): (text: string) => number {
+  return (text) => {
+    const ms = parseDuration(text);
+    if (ms < 1) throw new InvalidArgumentError(`expected a duration of 1ms or more (${why}), got ${text}`);
+    return ms;
+  };
+}
+
 /** One of the logger's levels: debug, info, warn or error. */
 export function parseLogLevel(text: string): LogLevel {
   if (!isLogLevel(text))

@@ -6,10 +6,10 @@ import {
   ALLOW_FUNCTIONS_OUTSIDE_HELP,
   collect,
   parseBatchInterval,
-  parseDuration,
   parseList,
   parsePartitions,
   parsePositiveCount,
+  parsePositiveDuration,
   parseWorkers,
 } from './optionParsers';
 import { reportInvalid } from './reportInvalid';
@@ -61,11 +61,15 @@ export function tuneCommand(program: Command, exit: ExitWith): void {
       collect,
       [],
     )
-    .option('--budget <time>', 'time for the whole search (default 5m)', parseDuration)
+    .option(
+      '--budget <time>',
+      'time for the whole search, 1ms or more (default 5m)',
+      parsePositiveDuration("the whole search's time, shared by its configurations"),
+    )
     .option(
       '--trial <time>',
-      'stream time of one real-clock trial (default 4s; 10s with --aws)',
-      parseDuration,
+      'stream time of one real-clock trial, 1ms or more (default 4s; 10s with --aws)',
+      parsePositiveDuration('the stream time of one real-clock trial, at least 3 batches'),
     )
     .option('--workers <n>', 'worker threads, 0 to 256 (default: one per core)', parseWorkers)
     .option('--out <file>', 'write the whole search as JSON')
