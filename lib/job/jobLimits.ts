@@ -11,6 +11,12 @@ import { childPath, jsonPath } from './JobDocument';
  */
 export const MAX_OPS = 1000;
 
+/** The longest batch interval, in ms: the schema's maximum of `batchIntervalMs`. */
+export const MAX_BATCH_INTERVAL_MS = 3_600_000;
+
+/** The most partitions of a job: the schema's maximum of `defaultPartitions`, a stage's 256 tasks. */
+export const MAX_PARTITIONS = 256;
+
 /** Problems reported at once: a broken document should not produce a message of megabytes. */
 export const MAX_ISSUES_SHOWN = 100;
 

@@ -2,6 +2,7 @@
 // InvalidArgumentError as `error: option '--x <y>' argument 'z' is invalid. <message>`, exit code 2.
 import { InvalidArgumentError } from 'commander';
 import { COORDINATOR_TIMEOUT_SECONDS, LAMBDA_MEMORY_MB } from '../../aws/deploymentContract';
+import { MAX_BATCH_INTERVAL_MS, MAX_PARTITIONS } from '../../job/jobLimits';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../../log/Logger';
 import { MAX_BATCHES } from '../../scheduler/JobScheduler';
 
@@ -77,7 +78,7 @@ export function parseCountIn(
 /** Worker threads of a local run: 0 (tasks in the main thread) to 256, a stage's most tasks. */
 export const parseWorkers = parseCountIn(
   0,
-  256,
+  MAX_PARTITIONS,
   'a stage has at most 256 tasks, one per partition, and each thread loads the engine',
 );
 
@@ -91,7 +92,7 @@ export const parseBatches = parseCountIn(
 /** A partition count a job may have, 1 to 256, as a job document's `defaultPartitions`. */
 export const parsePartitions = parseCountIn(
   1,
-  256,
+  MAX_PARTITIONS,
   "a job document's defaultPartitions: a stage has at most 256 tasks, one per partition",
   'a partition count',
 );
@@ -99,7 +100,7 @@ export const parsePartitions = parseCountIn(
 /** A batch interval a job may have, 1 ms to 1 h, as a job document's `batchIntervalMs`, in ms. */
 export function parseBatchInterval(text: string): number {
   const ms = parseDuration(text);
-  if (ms < 1 || ms > 3_600_000) {
+  if (ms < 1 || ms > MAX_BATCH_INTERVAL_MS) {
     throw new InvalidArgumentError(
       `expected a batch interval from 1ms to 1h (a job document's batchIntervalMs), got ${text}`,
     );

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { extname, resolve } from 'node:path';
 import type { JobDocument } from '../../job/JobDocument';
 import type { JobSource } from '../../job/JobSource';
+import { MAX_BATCH_INTERVAL_MS, MAX_PARTITIONS } from '../../job/jobLimits';
 import type { TrialRunner } from '../../scheduler/TrialRunner';
 import { type Recommendation, recommend } from './recommend';
 import { type ConfigResult, searchRate } from './searchRate';
@@ -135,6 +136,50 @@ async function loadSamples(
   return { samples, files };
 }
 
+/** The range of each whole-number option, as `sluice tune`'s flag for it reads it; `Infinity`: no upper bound. */
+const NUMBER_RANGES = {
+  budgetMs: [1, Infinity],
+  trialMs: [1, Infinity],
+  workers: [0, MAX_PARTITIONS],
+  maxTrials: [1, Infinity],
+  startPerSec: [1, Infinity],
+  targetPerSec: [1, Infinity],
+} as const satisfies Partial<Record<keyof TuneOptions, readonly [number, number]>>;
+
+/** The range of each list option and what one of its values is. */
+const LIST_RANGES = {
+  intervalsMs: { range: [1, MAX_BATCH_INTERVAL_MS], what: 'batch interval' },
+  partitions: { range: [1, MAX_PARTITIONS], what: 'partition count' },
+} as const satisfies Partial<Record<keyof TuneOptions, { range: readonly [number, number]; what: string }>>;
+
+const isWholeIn = (n: number, [min, max]: readonly [number, number]) =>
+  Number.isInteger(n) && n >= min && n <= max;
+const rangeWords = ([min, max]: readonly [number, number]) =>
+  max === Infinity ? `, ${min} or more` : ` from ${min} to ${max}`;
+
+/**
+ * Refuses options the search cannot use, before anything runs, naming each option, its range and its value: the
+ * ranges `sluice tune`'s flags are read with, for a caller of `runTune` that passes numbers as they are
+ * (`partitions: [0]` had every configuration reported invalid after the search spent its budget on them, and
+ * `budgetMs: 0` still ran every configuration's estimate and trial).
+ */
+export function checkTuneOptions(options: TuneOptions): void {
+  const problems: string[] = [];
+  for (const [name, { range, what }] of Object.entries(LIST_RANGES)) {
+    const list = options[name as keyof typeof LIST_RANGES];
+    if (list === undefined) continue;
+    if (list.length === 0) problems.push(`${name} must list at least one ${what}, got []`);
+    else if (!list.every((n) => isWholeIn(n, range)))
+      problems.push(`${name} must each be a whole number${rangeWords(range)}, got ${JSON.stringify(list)}`);
+  }
+  for (const [name, range] of Object.entries(NUMBER_RANGES)) {
+    const value = options[name as keyof typeof NUMBER_RANGES];
+    if (value !== undefined && !isWholeIn(value, range))
+      problems.push(`${name} must be a whole number${rangeWords(range)}, got ${String(value)}`);
+  }
+  if (problems.length > 0) throw new RangeError(`sluice tune's options: ${problems.join('; ')}`);
+}
+
 /**
  * `sluice tune`: for every batch interval and partition count tried, searches the highest input rate the job
  * sustains (see `searchRate`), prints a table and a recommendation, and writes the whole search as JSON.
@@ -146,6 +191,7 @@ export async function runTune(
   print: (text: string) => void,
   log: (line: string) => void,
 ): Promise<TuneReport> {
+  checkTuneOptions(options);
   if (source.kind !== 'document') {
     throw new Error(
       'sluice tune sets the batch interval, the partitions and the input rate of a job document: give a .json job',
