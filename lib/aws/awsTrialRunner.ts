@@ -3,6 +3,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { JobDocument, SourceSpec } from '../job/JobDocument';
 import type { BatchInfo } from '../scheduler/StreamingListener';
 import type { TrialConfig, TrialOutcome, TrialRunner } from '../scheduler/TrialRunner';
+import { sourceKindWords } from '../source/sourceKindWords';
 import { KinesisProducer } from './KinesisProducer';
 
 /** The deployed stack that `sluice tune --aws` runs its trials on. */
@@ -47,7 +48,7 @@ export function awsTrialDocument(job: JobDocument, config: TrialConfig, trial = 
       sources[name] = { ...spec, startAt: 'LATEST', partitions: config.partitions };
     else {
       throw new Error(
-        `sources.${name} is a ${spec.type} source: sluice tune --aws feeds generator sources (at the rate tried) and ` +
+        `sources.${name} is ${sourceKindWords(spec.type)}: sluice tune --aws feeds generator sources (at the rate tried) and ` +
           'kinesis sources (with your --sample put into the stream), so tune this job locally',
       );
     }

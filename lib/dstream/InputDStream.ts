@@ -18,6 +18,7 @@ import {
   type Source,
 } from '../source/Source';
 import { laterError, type SourceError, sourceError } from '../source/SourceStatus';
+import { sourceKindWords } from '../source/sourceKindWords';
 import { deleteLeftovers } from '../storage/deleteLeftovers';
 import { encodeSegments } from '../storage/SegmentedBlob';
 import { BlockGenerator, type BlockTimer, blockFolder } from './BlockGenerator';
@@ -125,9 +126,9 @@ export class InputDStream<T> extends DStream<T> {
   override resumeSettings(): string | undefined {
     const making = this.replaysByBatchTime ? this.source.replaySpec : undefined;
     if (!this.source.checkpointPosition && making === undefined) return undefined;
-    const kind = this.source.kind ?? this.source.description.split('(')[0];
+    const kind = this.source.kind ?? this.source.description.split('(')[0]!; // !: split gives at least one part
     const where = this.source.readsFrom;
-    const source = where === undefined ? `a ${kind} source` : `a ${kind} source reading ${where}`;
+    const source = where === undefined ? sourceKindWords(kind) : `${sourceKindWords(kind)} reading ${where}`;
     return making === undefined ? source : `${source} making ${making}`;
   }
 

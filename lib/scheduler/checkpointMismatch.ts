@@ -1,6 +1,7 @@
 import type { DStream } from '../dstream/DStream';
 import type { DStreamGraph } from '../dstream/DStreamGraph';
 import { InputDStream } from '../dstream/InputDStream';
+import { sourceKindWords } from '../source/sourceKindWords';
 import type { CheckpointData } from './CheckpointData';
 
 /**
@@ -83,21 +84,21 @@ export function checkpointMismatch(checkpoint: CheckpointData, graph: DStreamGra
 }
 
 /**
- * Source kinds as checkpoints written before sources named their kind name them (from the description,
- * `textFile(/data/in)`), and as they do now, the way a JSON job's `type` does: `textFile` is a static dataset's.
- * The settings are compared as text, so a checkpoint in the old words would otherwise refuse the very same folder.
+ * Sources as older checkpoints name them, and as they do now: kinds named from the description before sources named
+ * their kind (`textFile(/data/in)`), and now the way a JSON job's `type` does (`textFile` is a static dataset's), and
+ * an s3Prefix source with the article it lacked. The settings are compared as text, so a checkpoint in the old words
+ * would otherwise refuse the very same folder or bucket.
  */
-const RENAMED_KINDS = [
-  ['textFile', 'textFileStream'],
-  ['s3', 's3Prefix'],
+const OLD_WORDS = [
+  ['a textFile source', sourceKindWords('textFileStream')],
+  ['a s3 source', sourceKindWords('s3Prefix')],
+  ['a s3Prefix source', sourceKindWords('s3Prefix')],
 ] as const;
 
 /** A source's resume settings in today's words (`a textFileStream source reading /data/in` for `a textFile source …`). */
 function inCurrentWords(settings: string): string {
-  for (const [old, current] of RENAMED_KINDS) {
-    const words = `a ${old} source`;
-    if (settings === words || settings.startsWith(`${words} `))
-      return `a ${current} source${settings.slice(words.length)}`;
+  for (const [old, current] of OLD_WORDS) {
+    if (settings === old || settings.startsWith(`${old} `)) return `${current}${settings.slice(old.length)}`;
   }
   return settings;
 }

@@ -128,8 +128,19 @@ describe('a changed job document started over its checkpoint on the serverless r
     // then the start is refused, naming both places, where the key it took in the first bucket skipped it
     expect(moved.ok).toBe(false);
     expect(moved.error).toContain(
-      `whose sources.lines (s3Prefix) was a s3Prefix source reading s3://${bucket}/in/, where the job now makes it a s3Prefix source reading s3://${other}/in/: the checkpoint keeps how far the old source was read`,
+      `whose sources.lines (s3Prefix) was an s3Prefix source reading s3://${bucket}/in/, where the job now makes it an s3Prefix source reading s3://${other}/in/: the checkpoint keeps how far the old source was read`,
     );
+    // and a checkpoint in the words older ones stored, `a s3Prefix source`, resumes on its own bucket
+    const key = `jobs/${name}-moved/store/checkpoint/metadata.json`;
+    const checkpoint = JSON.parse(await serverless.text(key));
+    const settings = checkpoint.resumeSettings as Record<string, string>;
+    expect(Object.values(settings)).toEqual([`an s3Prefix source reading s3://${bucket}/in/`]);
+    checkpoint.resumeSettings = Object.fromEntries(
+      Object.entries(settings).map(([id, s]) => [id, s.replace('an s3Prefix source', 'a s3Prefix source')]),
+    );
+    await put(key, JSON.stringify(checkpoint));
+    const resumed = await invoke({ action: 'start', job: s3Job(bucket), batches: 4 });
+    expect(resumed.error).toBeUndefined();
   }, 120_000);
 });
 

@@ -45,6 +45,14 @@ describe("a trial's job on the stack (sluice tune --aws)", () => {
     ).toThrow(
       'sources.lines is a socket source: sluice tune --aws feeds generator sources (at the rate tried) and kinesis sources',
     );
+    // and names an s3Prefix source with its article
+    expect(() =>
+      awsTrialDocument(job({ lines: { type: 's3Prefix', bucket: 'b', prefix: 'in/' } }), {
+        intervalMs: 1000,
+        partitions: 2,
+        ratePerSec: 10,
+      }),
+    ).toThrow('sources.lines is an s3Prefix source: sluice tune --aws feeds generator sources');
   });
 
   it("advises more worker memory, not this machine's cores, when no configuration meets the target", async () => {
