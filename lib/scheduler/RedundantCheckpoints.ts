@@ -31,6 +31,8 @@ export function tookInput(info: InputBlockInfo): boolean {
  */
 export class RedundantCheckpoints {
   private last: { readonly content: string; readonly lastCompletedBatch: number } | undefined;
+  /** The content of the checkpoint judged last: `written` follows `isRedundant` with the same one, serialized once. */
+  private judged: { readonly data: CheckpointData; readonly content: string } | undefined;
   /** A checkpoint built and not written because it was redundant: what a run's end writes. */
   private skipped = false;
 
@@ -45,15 +47,22 @@ export class RedundantCheckpoints {
       last !== undefined &&
       busyThrough <= last.lastCompletedBatch &&
       data.lastCompletedBatch - last.lastCompletedBatch < IDLE_CHECKPOINT_EVERY_MS &&
-      contentOf(data) === last.content;
+      this.contentOf(data) === last.content;
     if (redundant) this.skipped = true;
     return redundant;
   }
 
   /** Records the checkpoint just written. */
   written(data: CheckpointData): void {
-    this.last = { content: contentOf(data), lastCompletedBatch: data.lastCompletedBatch };
+    this.last = { content: this.contentOf(data), lastCompletedBatch: data.lastCompletedBatch };
+    this.judged = undefined;
     this.skipped = false;
+  }
+
+  /** {@link contentOf}, kept for the checkpoint it was last asked of. */
+  private contentOf(data: CheckpointData): string {
+    if (this.judged?.data !== data) this.judged = { data, content: contentOf(data) };
+    return this.judged.content;
   }
 
   /** True when the newest checkpoint built was skipped, so the one on disk is older than the run. */
