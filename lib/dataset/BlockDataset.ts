@@ -1,6 +1,5 @@
 import { MissingBlockError } from '../errors';
 import { unreadableOf } from '../source/UnreadableRecord';
-import { decodeStoredSegment } from '../storage/SegmentedBlob';
 import { Dataset, type DatasetOrigin, type DatasetSpec } from './Dataset';
 import type { TaskContext } from './TaskContext';
 import { withoutUnreadable } from './withoutUnreadable';
@@ -52,7 +51,7 @@ export class BlockDataset<T = unknown> extends Dataset<T> {
     const start = this.offsets[partition]!;
     const end = this.offsets[partition + 1]!;
     if (start === end) return [];
-    const records = decodeStoredSegment(this.key, await tc.readBlockRange(this.key, start, end)) as T[];
+    const records = (await tc.readSegment(this.key, start, end)) as T[];
     return records.some((r) => unreadableOf(r) !== undefined)
       ? withoutUnreadable(this, partition, records, tc)
       : records;

@@ -71,8 +71,11 @@ export interface TaskContext {
   borrowBlock(key: string): Promise<BlockLease | undefined>;
   /** A persisted partition held in this process's memory, or undefined. */
   cached(persist: PersistSpec, partition: number): unknown[] | undefined;
-  /** One byte range of a block of the block store. */
-  readBlockRange(key: string, start: number, end: number): Promise<Uint8Array>;
+  /**
+   * The records of one segment of a block of the block store, bytes [start, end) of it: a shuffle segment, an input
+   * block's partition. A segment that is not the JSON Sluice wrote throws a `DamagedBlockError` naming the block.
+   */
+  readSegment(key: string, start: number, end: number): Promise<unknown[]>;
   /** Writes a block of the block store (a task's report into its batch's folder). */
   writeBlock(key: string, bytes: Uint8Array | string): Promise<void>;
   /** A static text file named in the job (a spam list, a lookup table). */

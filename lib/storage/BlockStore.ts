@@ -21,6 +21,11 @@ export interface BlockStore {
   borrow?(key: string): Promise<BlockLease | undefined>;
   /** Bytes [start, end) of a block, which must exist. */
   getRange(key: string, start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Optional: bytes [start, end) of a block, which must exist, in memory the store lends as with {@link borrow}. A
+   * local store has it; a caller without it uses {@link getRange}.
+   */
+  borrowRange?(key: string, start: number, end: number): Promise<BlockLease>;
   /** The keys under a prefix, in lexicographic order. */
   list(prefix: string): Promise<string[]>;
   /** Deletes every block under a prefix; a missing prefix is not an error. */

@@ -97,28 +97,39 @@ export class LocalFolderStore implements BlockStore {
         this.buffers.give(bytes);
         throw new Error(`block ${key} is shorter than its size: ${bytes.length} of ${size} bytes read`);
       }
-      let released = false;
-      return {
-        bytes,
-        release: () => {
-          if (released) return;
-          released = true;
-          this.buffers.give(bytes);
-        },
-      };
+      return this.lend(bytes);
     } finally {
       await handle.close();
     }
   }
 
-  async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+  getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    return this.readRange(key, start, end, (size) => Buffer.allocUnsafe(size));
+  }
+
+  /**
+   * Bytes [start, end) of a block, which must exist, read into memory the store lends as {@link borrow} does: a
+   * range read and decoded at once (a shuffle segment, an input block's partition) leaves its memory to the next.
+   */
+  async borrowRange(key: string, start: number, end: number): Promise<BlockLease> {
+    return this.lend(await this.readRange(key, start, end, (size) => this.buffers.take(size)));
+  }
+
+  /** Reads bytes [start, end) of a block into the buffer `take` gives; on a failed read, gives it back. */
+  private async readRange(
+    key: string,
+    start: number,
+    end: number,
+    take: (size: number) => Buffer,
+  ): Promise<Buffer> {
     // A range is read of a block a plan named, which the store held when planned: gone, something deleted it.
     const handle = await open(this.path(key), 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? new MissingBlockError(key) : error;
     });
+    const buffer = take(end - start);
     try {
       // One read may return fewer bytes than asked without the file ending: read until the range is full.
-      const bytes = await readFully(handle, Buffer.allocUnsafe(end - start), start);
+      const bytes = await readFully(handle, buffer, start);
       // A plan's offsets come from the block as written: a shorter file was cut after (an edit, a power loss).
       if (bytes.length !== end - start) {
         throw new DamagedBlockError(
@@ -127,9 +138,25 @@ export class LocalFolderStore implements BlockStore {
         );
       }
       return bytes;
+    } catch (error) {
+      this.buffers.give(buffer);
+      throw error;
     } finally {
       await handle.close();
     }
+  }
+
+  /** Lends `bytes`, taken from {@link buffers}, until the lease is released (once, however often it is called). */
+  private lend(bytes: Buffer): BlockLease {
+    let released = false;
+    return {
+      bytes,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.buffers.give(bytes);
+      },
+    };
   }
 
   async list(prefix: string): Promise<string[]> {
