@@ -41,6 +41,24 @@ export function driverShufflePrefix(batchTime: number, keySpace?: string): strin
 }
 
 /**
+ * The map status of a map task that had no record: nothing written, every reduce partition 0 bytes. What
+ * {@link writeShuffle} gives for no input, for a runner that knows a task's input is empty without running it
+ * (see `knownEmptyResult`).
+ */
+export function emptyMapStatus(
+  spec: ShuffleWriteSpec,
+  mapPartition: number,
+  batchTime: number,
+  speculative = false,
+): MapStatus {
+  const n = HashPartitioner.fromSpec(spec.partitioner).numPartitions;
+  return {
+    key: shuffleKey(batchTime, spec.shuffleId, mapPartition, speculative, spec.keySpace),
+    offsets: new Array<number>(n + 1).fill(0),
+  };
+}
+
+/**
  * The map side of a shuffle: buckets a partition's records by reduce partition (combining per key first when
  * the shuffle allows it) and writes them as ONE blob with an index, never one object per reducer.
  */
