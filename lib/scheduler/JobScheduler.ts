@@ -553,7 +553,7 @@ export class JobScheduler {
       };
       // An idle batch's checkpoint differs from the last one only in its batch times (see `RedundantCheckpoints`).
       if (!evenIfRedundant && this.redundantCheckpoints.isRedundant(data, this.busyThrough)) return;
-      await env.store.put(METADATA_KEY, JSON.stringify(data));
+      await env.store.put(METADATA_KEY, this.redundantCheckpoints.textOf(data));
       this.redundantCheckpoints.written(data);
       this.checkpointedThrough = data.lastCompletedBatch;
     };

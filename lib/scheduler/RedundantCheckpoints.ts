@@ -31,8 +31,11 @@ export function tookInput(info: InputBlockInfo): boolean {
  */
 export class RedundantCheckpoints {
   private last: { readonly content: string; readonly lastCompletedBatch: number } | undefined;
-  /** The content of the checkpoint judged last: `written` follows `isRedundant` with the same one, serialized once. */
-  private judged: { readonly data: CheckpointData; readonly content: string } | undefined;
+  /**
+   * The checkpoint judged last, serialized: `isRedundant`, `textOf` and `written` follow one another with the same
+   * one, and its largest parts (the job document, the graph, the stored datasets) are serialized once for all three.
+   */
+  private judged: Serialized | undefined;
   /** A checkpoint built and not written because it was redundant: what a run's end writes. */
   private skipped = false;
 
@@ -47,22 +50,31 @@ export class RedundantCheckpoints {
       last !== undefined &&
       busyThrough <= last.lastCompletedBatch &&
       data.lastCompletedBatch - last.lastCompletedBatch < IDLE_CHECKPOINT_EVERY_MS &&
-      this.contentOf(data) === last.content;
+      this.serialized(data).content === last.content;
     if (redundant) this.skipped = true;
     return redundant;
   }
 
+  /**
+   * The checkpoint's JSON text, to write: the record `JSON.stringify(data)` writes, its fields in another order, made
+   * of the parts {@link isRedundant} serialized.
+   */
+  textOf(data: CheckpointData): string {
+    const { rest } = this.serialized(data);
+    const { lastCompletedBatch, pendingBatches, inputs, writtenAt } = data;
+    return `{${rest},${JSON.stringify({ lastCompletedBatch, pendingBatches, inputs, writtenAt }).slice(1)}`;
+  }
+
   /** Records the checkpoint just written. */
   written(data: CheckpointData): void {
-    this.last = { content: this.contentOf(data), lastCompletedBatch: data.lastCompletedBatch };
+    this.last = { content: this.serialized(data).content, lastCompletedBatch: data.lastCompletedBatch };
     this.judged = undefined;
     this.skipped = false;
   }
 
-  /** {@link contentOf}, kept for the checkpoint it was last asked of. */
-  private contentOf(data: CheckpointData): string {
-    if (this.judged?.data !== data) this.judged = { data, content: contentOf(data) };
-    return this.judged.content;
+  private serialized(data: CheckpointData): Serialized {
+    if (this.judged?.data !== data) this.judged = serialize(data);
+    return this.judged;
   }
 
   /** True when the newest checkpoint built was skipped, so the one on disk is older than the run. */
@@ -71,9 +83,19 @@ export class RedundantCheckpoints {
   }
 }
 
-/** What a checkpoint records besides its batch times and the batches that took nothing. */
-function contentOf(data: CheckpointData): string {
-  const { writtenAt, lastCompletedBatch, pendingBatches, inputs, ...rest } = data;
+/** A checkpoint serialized in parts. */
+interface Serialized {
+  readonly data: CheckpointData;
+  /** The JSON of its fields besides its batch times and inputs, without the braces around them. */
+  readonly rest: string;
+  /** What it records besides its batch times and the batches that took nothing: `rest`, and the inputs taken. */
+  readonly content: string;
+}
+
+function serialize(data: CheckpointData): Serialized {
+  const { writtenAt, lastCompletedBatch, pendingBatches, inputs, ...others } = data;
+  // `version` is always there: the braces removed, `rest` is never empty.
+  const rest = JSON.stringify(others).slice(1, -1);
   const taken = Object.fromEntries(
     Object.entries(inputs).map(([id, byTime]) => [
       id,
@@ -86,5 +108,6 @@ function contentOf(data: CheckpointData): string {
       return info !== undefined && tookInput(info);
     }),
   );
-  return JSON.stringify({ ...rest, inputs: taken, pendingBatches: pendingThatTook });
+  const content = `{${rest},${JSON.stringify({ inputs: taken, pendingBatches: pendingThatTook }).slice(1)}`;
+  return { data, rest, content };
 }

@@ -20,7 +20,7 @@ function checkpointAt(lastCompletedBatch: number, position: unknown): Checkpoint
 }
 
 describe('RedundantCheckpoints', () => {
-  it('serializes a checkpoint it judges and then records as written once', () => {
+  it('serializes a checkpoint it judges, writes and records as written once', () => {
     // given a checkpoint written, and a next one whose source position counts how often it is serialized
     const checkpoints = new RedundantCheckpoints();
     checkpoints.written(checkpointAt(1000, 7));
@@ -32,11 +32,13 @@ describe('RedundantCheckpoints', () => {
       },
     };
     const next = checkpointAt(2000, counted);
-    // when it is judged (not redundant: its source moved) and written
+    // when it is judged (not redundant: its source moved), its text made, and recorded as written
     expect(checkpoints.isRedundant(next, 1000)).toBe(false);
+    const text = checkpoints.textOf(next);
     checkpoints.written(next);
-    // then its content was serialized once
+    // then it was serialized once, and its text records what JSON.stringify writes
     expect(serialized).toBe(1);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(next)));
   });
 
   it('judges an idle checkpoint against the last one written, not the last one judged', () => {
